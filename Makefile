@@ -1,0 +1,75 @@
+# CaseLedger — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# PostgreSQL used by the second test pass (CI requires it).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/caseledger
+PYTEST_FLAGS ?=
+
+.PHONY: help install run migrate seed test test-sqlite test-postgres test-e2e lint fmt bench bench-full clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create or update .venv (nothing else)
+
+migrate: install ## Apply database migrations
+	$(PY) manage.py migrate --no-input
+
+seed: migrate ## Load the demo firm (idempotent)
+	$(PY) manage.py seed_demo
+
+run: seed ## Set everything up and serve the demo firm on http://$(HOST):$(PORT)
+	@$(PY) manage.py demo_logins
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install ## Run every test: SQLite, PostgreSQL, browser journeys, then lint
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory lint
+
+test-sqlite: install ## Unit and integration tests on SQLite
+	$(PY) -m pytest -m "not postgres and not e2e" -n 2 $(PYTEST_FLAGS)
+
+test-postgres: install ## The suite again on PostgreSQL, with the concurrency tests (CI: mandatory)
+	@url="$${DATABASE_URL:-$(PG_TEST_URL)}"; \
+	if ! $(PY) -m caseledger.pgcheck "$$url"; then \
+	  if [ "$$CI" = "true" ]; then echo "CI=true: PostgreSQL is mandatory and did not answer at $$url" >&2; exit 1; fi; \
+	  echo "PostgreSQL not reachable at $$url: skipping the PostgreSQL pass"; exit 0; \
+	fi; \
+	DATABASE_URL="$$url" $(PY) -m pytest -m "not e2e" -n 2 $(PYTEST_FLAGS)
+
+test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: mandatory)
+	$(PY) -m pytest -m e2e -p no:xdist $(PYTEST_FLAGS)
+
+lint: install ## ruff (lint + format check), mypy, missing migrations
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy caseledger bench
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: install ## Format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install ## All benchmarks, small sizes (seconds)
+	$(PY) -m bench all
+
+bench-full: install ## All benchmarks at full size
+	$(PY) -m bench all --full
+
+clean: ## Remove the local database, generated files and the virtualenv
+	rm -rf var/*.sqlite3* var/huey* var/static $(VENV)

@@ -1,0 +1,1 @@
+"""CaseLedger: billing, trust accounting and collections for immigration law firms."""

@@ -1,0 +1,145 @@
+"""Parsing of environment configuration.
+
+Each parser raises ``ImproperlyConfigured`` with one message that names the variable and the rule,
+so a bad deployment fails at start-up with a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+DATABASE_URL_INVALID = (
+    "DATABASE_URL: must look like postgres://user:password@host:5432/name or "
+    "sqlite:////absolute/path.db (got {value!r})"
+)
+SECRET_KEY_MISSING = (
+    "CASELEDGER_SECRET_KEY: required in production (CASELEDGER_ENV=production); "
+    "set it to a long random string"
+)
+FIELD_KEYS_MISSING = (
+    "FIELD_ENCRYPTION_KEYS: required in production; a comma-separated list of Fernet keys, "
+    "newest first"
+)
+FIELD_KEYS_INVALID = "FIELD_ENCRYPTION_KEYS: key {index} is not a valid Fernet key"
+EMAIL_URL_INVALID = (
+    "EMAIL_URL: must be smtp://user:password@host:port, smtps://..., console:// or "
+    "locmem:// (got {value!r})"
+)
+BOOL_INVALID = "{name}: must be one of 1/0, true/false, yes/no, on/off (got {value!r})"
+
+_SUPPORTED_DB_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+
+
+def env_bool(environ: dict[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(BOOL_INVALID.format(name=name, value=raw))
+
+
+def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
+    """Return Django's DATABASES["default"] for ``url`` (None: the embedded SQLite file)."""
+    if not url:
+        url = f"sqlite:///{var_dir / 'caseledger.sqlite3'}"
+    scheme = urlsplit(url).scheme
+    if scheme not in _SUPPORTED_DB_SCHEMES:
+        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url)) from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        if not config.get("NAME") or config["NAME"] == ":memory:":
+            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads a balance and
+            # then writes cannot interleave with another writer (SQLite's row lock equivalent).
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                "PRAGMA busy_timeout=30000;"
+            ),
+        }
+    else:
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def secret_key(environ: dict[str, str], production: bool, var_dir: Path) -> str:
+    key = environ.get("CASELEDGER_SECRET_KEY", "")
+    if key:
+        return key
+    if production:
+        raise ImproperlyConfigured(SECRET_KEY_MISSING)
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def field_encryption_keys(environ: dict[str, str], production: bool, var_dir: Path) -> list[str]:
+    raw = environ.get("FIELD_ENCRYPTION_KEYS", "")
+    if not raw:
+        if production:
+            raise ImproperlyConfigured(FIELD_KEYS_MISSING)
+        path = var_dir / "field_encryption_keys"
+        if not path.exists():
+            var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        raw = path.read_text().strip()
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    for index, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(FIELD_KEYS_INVALID.format(index=index)) from exc
+    if not keys:
+        raise ImproperlyConfigured(FIELD_KEYS_MISSING)
+    return keys
+
+
+def email_config(url: str | None) -> dict[str, Any]:
+    """Map EMAIL_URL to Django's EMAIL_* settings (default: print mail to the console)."""
+    if not url:
+        url = "console://"
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme == "locmem":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if parts.scheme not in {"smtp", "smtps", "smtp+tls"} or not parts.hostname:
+        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=url))
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=url)) from exc
+    query = parse_qs(parts.query)
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls" or query.get("tls", ["0"])[0] == "1",
+        "EMAIL_TIMEOUT": 20,
+    }

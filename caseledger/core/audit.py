@@ -1,0 +1,172 @@
+"""The one call every write uses to record its audit event: ``audit.record(...)``.
+
+Events form a hash chain: each stores the previous event's hash and a SHA-256 over its own
+canonical content plus that previous hash. Appending locks the chain head row, so events chain
+in commit order on PostgreSQL; on SQLite the IMMEDIATE transaction already serializes writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+
+from caseledger.core.context import current_ip
+from caseledger.core.models import AuditChainHead, AuditEvent, User
+
+GENESIS_HASH = "0" * 64
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through JSON so what is hashed is exactly what the JSONField stores."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True))
+
+
+def event_hash(
+    *,
+    prev_hash: str,
+    at: datetime,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    before: Any,
+    after: Any,
+    ip: str | None,
+) -> str:
+    payload = {
+        "prev": prev_hash,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor": actor_label,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr,
+        "before": before,
+        "after": after,
+        "ip": ip,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _describe(obj: models.Model | None) -> tuple[str, str, str]:
+    if obj is None:
+        return "", "", ""
+    meta = obj._meta
+    return f"{meta.app_label}.{meta.model_name}", str(obj.pk), str(obj)[:200]
+
+
+def record(
+    *,
+    actor: User | None,
+    action: str,
+    at: datetime,
+    obj: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Append one event to the audit chain inside the caller's transaction.
+
+    ``actor`` None means the system (a scheduled job or a migration); ``actor_label`` then says
+    which. ``before``/``after`` are the changed fields only. Raises nothing of its own; a failure
+    to write rolls back the caller's whole transaction, so no write goes unrecorded.
+    """
+    object_type, object_id, object_repr = _describe(obj)
+    label = actor_label or (actor.get_username() if actor is not None else "system")
+    before_json = _jsonable(before)
+    after_json = _jsonable(after)
+    ip = ip if ip is not None else current_ip.get()
+    # Store at microsecond precision in UTC: what the database returns is what was hashed.
+    at = at.astimezone(UTC)
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"last_hash": GENESIS_HASH}
+        )
+        digest = event_hash(
+            prev_hash=head.last_hash,
+            at=at,
+            actor_id=actor.pk if actor is not None else None,
+            actor_label=label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr,
+            before=before_json,
+            after=after_json,
+            ip=ip,
+        )
+        event = AuditEvent.objects.create(
+            at=at,
+            actor=actor,
+            actor_label=label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr,
+            before=before_json,
+            after=after_json,
+            ip=ip,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        AuditChainHead.objects.filter(id=1).update(last_hash=digest)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    event_id: int
+    reason: str
+
+
+def verify_chain(batch_size: int = 2000) -> ChainBreak | None:
+    """Walk the chain in id order; return the first event whose links or content do not match."""
+    prev = GENESIS_HASH
+    last_id = 0
+    while True:
+        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            break
+        for event in batch:
+            if event.prev_hash != prev:
+                return ChainBreak(event.id, "prev_hash does not match the previous event's hash")
+            expected = event_hash(
+                prev_hash=event.prev_hash,
+                at=event.at,
+                actor_id=event.actor_id,
+                actor_label=event.actor_label,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                object_repr=event.object_repr,
+                before=event.before,
+                after=event.after,
+                ip=event.ip,
+            )
+            if expected != event.hash:
+                return ChainBreak(event.id, "content was altered after it was recorded")
+            prev = event.hash
+            last_id = event.id
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head is not None and head.last_hash != prev:
+        return ChainBreak(last_id, "chain head does not match the last event (events removed)")
+    return None
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The changed keys only, as (before, after) for ``record``."""
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}

@@ -1,0 +1,39 @@
+"""Navigation by role: each app lists ``NAVIGATION = [(label, url_name, capability), ...]`` in its
+``capabilities`` module; a link shows only when ``authorize`` allows its capability."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.http import HttpRequest
+from django.urls import reverse
+
+from caseledger.core.permissions import authorize
+
+
+@cache
+def _navigation_items() -> tuple[tuple[str, str, str], ...]:
+    items: list[tuple[str, str, str]] = []
+    for config in django_apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.capabilities")
+        except ModuleNotFoundError:
+            continue
+        items.extend(getattr(module, "NAVIGATION", []))
+    return tuple(items)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    path = request.path
+    items = []
+    for label, url_name, capability in _navigation_items():
+        if authorize(user, capability):
+            url = reverse(url_name)
+            items.append({"label": label, "url": url, "active": path.startswith(url)})
+    return {"nav_items": items}

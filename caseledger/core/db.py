@@ -1,0 +1,66 @@
+"""Database-level guards shared by the apps: append-only tables enforced by triggers.
+
+Each app lists its append-only tables in a migration with ``AppendOnly(table)``; the SQL lives
+here once, for SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import migrations
+
+# Every table guarded by AppendOnly, so tooling (e.g. the test suite's flush) can find them.
+APPEND_ONLY_TABLES: set[str] = set()
+
+
+def append_only_create_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END;",
+        ]
+    if vendor == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION caseledger_refuse_change() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+            "USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql;",
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION caseledger_refuse_change();",
+        ]
+    raise NotImplementedError(f"append-only triggers for database vendor {vendor!r}")
+
+
+def append_only_drop_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_no_update;",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete;",
+        ]
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"]
+    raise NotImplementedError(f"append-only triggers for database vendor {vendor!r}")
+
+
+class AppendOnly(migrations.RunPython):
+    """Migration operation installing the append-only triggers on ``table``."""
+
+    def __init__(self, table: str) -> None:
+        APPEND_ONLY_TABLES.add(table)
+        self.table = table
+
+        def forwards(apps: Any, schema_editor: Any) -> None:
+            for sql in append_only_create_sql(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql)
+
+        def backwards(apps: Any, schema_editor: Any) -> None:
+            for sql in append_only_drop_sql(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql)
+
+        super().__init__(forwards, backwards)
+
+    def describe(self) -> str:
+        return f"Append-only triggers on {self.table}"

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from caseledger.core.choices import Role, RoundingRule
+
+
+def default_two_factor_roles() -> list[str]:
+    return [Role.ADMIN, Role.PARTNER, Role.BILLING]
+
+
+class User(AbstractUser):
+    """A person who logs in: staff with one role, or a client's portal user."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PARALEGAL)
+    # Hourly rate and initials for time entries and invoices; null for non-timekeepers.
+    initials = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="core_user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == Role.CLIENT
+
+
+class Firm(models.Model):
+    """The one firm this install serves (row id 1)."""
+
+    name = models.CharField(max_length=200, default="Your Immigration Law Firm")
+    address = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    currency = models.CharField(max_length=3, default="USD")  # ISO 4217
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    # Format of invoice numbers: {year} and {seq} (zero-padded to seq_width digits).
+    invoice_number_format = models.CharField(max_length=40, default="{year}-{seq}")
+    invoice_number_width = models.PositiveSmallIntegerField(default=6)
+    rounding_rule = models.CharField(
+        max_length=12, choices=RoundingRule.choices, default=RoundingRule.HALF_UP
+    )
+    # Approval thresholds in minor units (cents).
+    disbursement_dual_approval_cents = models.BigIntegerField(default=500_000)
+    credit_note_approval_cents = models.BigIntegerField(default=50_000)
+    write_off_approval_cents = models.BigIntegerField(default=50_000)
+    two_factor_roles = models.JSONField(default=default_two_factor_roles)
+    two_factor_enforced = models.BooleanField(
+        default=True,
+        help_text="When on, users in the roles above must use a TOTP code to log in.",
+    )
+    # False: attorneys and paralegals see only matters they are assigned to.
+    matters_open_to_all = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="core_firm_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(disbursement_dual_approval_cents__gte=0),
+                name="core_firm_disbursement_threshold_nonnegative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of every write (see core.audit).
+
+    UPDATE and DELETE are refused by database triggers; ``hash`` covers this row's content and
+    ``prev_hash``, so an edit made with the triggers dropped is found by ``verify_audit``.
+    """
+
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["action"]),
+            models.Index(fields=["at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """One row (id 1) holding the last event's hash; locked to append to the chain in order."""
+
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="core_auditchainhead_singleton")
+        ]
