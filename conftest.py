@@ -1,9 +1,9 @@
-"""Shared test fixtures: users per role, logged-in clients, and the database guards' test plumbing."""
+"""Shared test fixtures: users per role, logged-in clients, database guards' test plumbing."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,9 +82,8 @@ def login(client: HttpClient) -> Callable[[Any], HttpClient]:
 
 
 @pytest.fixture
-def require_postgres(django_db_blocker: Any) -> Iterator[None]:
+def require_postgres(django_db_blocker: Any) -> None:
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
-    yield

@@ -5,6 +5,6 @@ CAPABILITIES = {
     "firm.manage": {Role.ADMIN},
     "users.manage": {Role.ADMIN},
     "audit.view": {Role.ADMIN, Role.PARTNER},
-    "profile.edit": {r for r in Role},
+    "profile.edit": set(Role),
     "api.tokens": {r for r in Role if r != Role.CLIENT},
 }

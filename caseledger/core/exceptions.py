@@ -23,6 +23,8 @@ class InvalidTransition(ApplicationError):
 
 
 class NotPermitted(ApplicationError, PermissionDenied):
-    """Authorization refused (HTTP 403). Subclasses Django's PermissionDenied so views need no glue."""
+    """Authorization refused (HTTP 403).
+
+    Subclasses Django's PermissionDenied so views need no glue."""
 
     code = "forbidden"
