@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "caseledger.core",
     "caseledger.clients",
     "caseledger.matters",
+    "caseledger.billing",
 ]
 
 MIDDLEWARE = [
