@@ -23,8 +23,11 @@ def _sqlite_flush_with_guards() -> None:
     TRUNCATE, which row triggers do not see). Test plumbing only: production has no such path."""
     from caseledger.core.db import (
         APPEND_ONLY_TABLES,
+        NO_DELETE_TABLES,
         append_only_create_sql,
         append_only_drop_sql,
+        no_delete_create_sql,
+        no_delete_drop_sql,
     )
 
     original = SQLiteOperations.sql_flush
@@ -36,6 +39,9 @@ def _sqlite_flush_with_guards() -> None:
         guarded = sorted(t for t in APPEND_ONLY_TABLES if t in tables)
         drops = [sql for t in guarded for sql in append_only_drop_sql("sqlite", t)]
         creates = [sql for t in guarded for sql in append_only_create_sql("sqlite", t)]
+        kept = sorted(t for t in NO_DELETE_TABLES if t in tables)
+        drops += [sql for t in kept for sql in no_delete_drop_sql("sqlite", t)]
+        creates += [sql for t in kept for sql in no_delete_create_sql("sqlite", t)]
         return [*drops, *statements, *creates]
 
     SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]

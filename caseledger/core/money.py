@@ -50,9 +50,7 @@ CURRENCY_SYMBOLS: dict[str, str] = {
 MAX_MINOR_UNITS = 10**13
 
 MONEY_NOT_A_NUMBER = "{field}: must be an amount like 1,234.56 (got {text!r})"
-MONEY_TOO_MANY_DECIMALS = (
-    "{field}: {currency} has at most {places} decimal places (got {text!r})"
-)
+MONEY_TOO_MANY_DECIMALS = "{field}: {currency} has at most {places} decimal places (got {text!r})"
 MONEY_TOO_LARGE = "{field}: must not exceed {limit} in absolute value (got {text!r})"
 MONEY_UNKNOWN_CURRENCY = "currency: must be a supported ISO 4217 code (got {currency!r})"
 MONEY_CURRENCY_MISMATCH = "currency: cannot combine {left} and {right} amounts"
@@ -174,7 +172,7 @@ class Money:
 
     # -- presentation -------------------------------------------------------------------------
     def format(self, *, accounting: bool = False, symbol: bool = True) -> str:
-        """"$1,234.56"; negatives "-$1,234.56", or "($1,234.56)" with ``accounting``."""
+        """ "$1,234.56"; negatives "-$1,234.56", or "($1,234.56)" with ``accounting``."""
         prefix = CURRENCY_SYMBOLS.get(self.currency, f"{self.currency} ") if symbol else ""
         body = prefix + _format_units(self.cents, self.currency)
         if self.cents < 0:
