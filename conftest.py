@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test import Client as HttpClient
 
 from caseledger.core.choices import Role
@@ -30,6 +30,7 @@ def _sqlite_flush_with_guards() -> None:
         no_delete_drop_sql,
     )
 
+    SQLiteOperations = SQLiteWrapper.ops_class
     original = SQLiteOperations.sql_flush
 
     def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
