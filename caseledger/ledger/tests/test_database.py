@@ -88,7 +88,9 @@ def _insert_entry(cur, now):
 def test_unbalanced_raw_entry_fails_at_commit_on_postgresql(require_postgres, now):
     operating = Account.objects.get(code=A.OPERATING_BANK).pk
     equity = Account.objects.get(code=A.EQUITY).pk
-    with pytest.raises(IntegrityError, match="does not sum to zero"):
+    seen_inside = []
+
+    def unbalanced() -> None:
         with transaction.atomic(), connection.cursor() as cur:
             entry_id = _insert_entry(cur, now)
             cur.execute(
@@ -98,7 +100,11 @@ def test_unbalanced_raw_entry_fails_at_commit_on_postgresql(require_postgres, no
             )
             # Inside the transaction the rows are there: the check is deferred to COMMIT.
             cur.execute("SELECT COUNT(*) FROM ledger_posting WHERE entry_id = %s", [entry_id])
-            assert cur.fetchone()[0] == 2
+            seen_inside.append(cur.fetchone()[0])
+
+    with pytest.raises(IntegrityError, match="does not sum to zero"):
+        unbalanced()
+    assert seen_inside == [2]
     assert not JournalEntry.objects.filter(memo="raw").exists()
     # A balanced raw entry commits (the trigger is a check, not a ban).
     with transaction.atomic(), connection.cursor() as cur:
@@ -114,7 +120,10 @@ def test_unbalanced_raw_entry_fails_at_commit_on_postgresql(require_postgres, no
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_entry_without_postings_fails_at_commit_on_postgresql(require_postgres, now):
-    with pytest.raises(IntegrityError, match="fewer than two postings"):
+    def empty() -> None:
         with transaction.atomic(), connection.cursor() as cur:
             _insert_entry(cur, now)
+
+    with pytest.raises(IntegrityError, match="fewer than two postings"):
+        empty()
     assert not JournalEntry.objects.filter(memo="raw").exists()
