@@ -80,7 +80,7 @@ def _verify(expected: dict[int, int]) -> None:
         raise BenchFailure("ledger_verify: " + "; ".join(problems[:5]))
     for matter_id, cents in expected.items():
         rows = selectors.client_trust_balances().filter(matter_id=matter_id)
-        actual = sum(r.held_cents for r in rows)
+        actual = -sum(r.balance_cents for r in rows)
         if actual != cents:
             raise BenchFailure(f"matter {matter_id}: trust {actual} != expected {cents}")
 

@@ -25,8 +25,9 @@ from caseledger.ledger.models import (
 )
 
 
-def _pk(obj: Any) -> int | None:
-    return None if obj is None else int(getattr(obj, "pk", obj))
+def _pk(obj: Any) -> int:
+    """Primary key of a model instance or an id (callers check for None first)."""
+    return int(getattr(obj, "pk", obj))
 
 
 def _sign(normal_balance: str) -> int:

@@ -344,10 +344,10 @@ def _check_earned_transfer(
                 TRUST_TRANSFER_NEEDS_INVOICE.format(index=index), f"lines[{index}].invoice"
             )
     # Read status and dates fresh from the database: a caller's instance may be stale.
-    ids = {_pk(line.invoice) for _, line in resolved}
+    ids = {int(_pk(line.invoice) or 0) for _, line in resolved}
     invoices = {inv.pk: inv for inv in Invoice.objects.filter(pk__in=ids)}
     for index, (info, line) in enumerate(resolved):
-        invoice = invoices.get(_pk(line.invoice))
+        invoice = invoices.get(int(_pk(line.invoice) or 0))
         label = str(invoice) if invoice is not None else str(_pk(line.invoice))
         if invoice is None or invoice.status != "ISSUED":
             raise TrustViolation(
@@ -426,7 +426,7 @@ def _post(
         first_line: dict[locks.SubKey, int] = {}
         for index, (info, line) in enumerate(resolved):
             if line.client is not None and line.matter is not None:
-                key = (info.id, _pk(line.client), _pk(line.matter))
+                key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
                 sub_delta[key] += line.amount_cents
                 first_line.setdefault(key, index)
         sub_rows = locks.subledger_balances_lock(sub_delta, trust_liability_account_id=liability.id)

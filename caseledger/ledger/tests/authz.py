@@ -17,11 +17,11 @@ MANAGE = {Role.ADMIN, Role.PARTNER}
 
 
 def _entry_kwargs() -> dict[str, Any]:
-    from caseledger.ledger.tests.factories import MatterFactory
+    from caseledger.ledger.tests.factories import make_matter
     from caseledger.ledger.tests.helpers import deposit
 
     entry = deposit(
-        matter=MatterFactory(),
+        matter=make_matter(),
         cents=100,
         now=datetime(2026, 1, 2, tzinfo=UTC),
         day=date(2026, 1, 2),
@@ -30,9 +30,9 @@ def _entry_kwargs() -> dict[str, Any]:
 
 
 def _client_kwargs() -> dict[str, Any]:
-    from caseledger.ledger.tests.factories import ClientFactory
+    from caseledger.ledger.tests.factories import make_client
 
-    return {"client_id": ClientFactory().pk}
+    return {"client_id": make_client().pk}
 
 
 MATRIX: dict[str, dict[str, Any]] = {

@@ -12,20 +12,20 @@ from caseledger.ledger import accounts as A
 from caseledger.ledger import demo, selectors
 from caseledger.ledger.models import JournalEntry, SubledgerBalance
 from caseledger.ledger.tests import helpers as H
-from caseledger.ledger.tests.factories import MatterFactory
+from caseledger.ledger.tests.factories import make_matter
 
 pytestmark = pytest.mark.django_db
 
 
 def test_verify_ledger_passes_on_sound_books(now):
-    H.deposit(matter=MatterFactory(), cents=100, now=now, day=date(2026, 1, 1))
+    H.deposit(matter=make_matter(), cents=100, now=now, day=date(2026, 1, 1))
     out = StringIO()
     call_command("verify_ledger", stdout=out)
     assert "every balance matches" in out.getvalue()
 
 
 def test_verify_ledger_reports_each_difference_and_exits_1(now):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=100, now=now, day=date(2026, 1, 1))
     # Corrupt the derived rows behind the service's back (they are not append-only).
     with connection.cursor() as cur:

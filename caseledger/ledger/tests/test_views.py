@@ -12,7 +12,7 @@ from caseledger.ledger import accounts as A
 from caseledger.ledger.models import Account
 from caseledger.ledger.tests import authz
 from caseledger.ledger.tests import helpers as H
-from caseledger.ledger.tests.factories import Disbursement, InvoiceFactory, MatterFactory
+from caseledger.ledger.tests.factories import Disbursement, make_invoice, make_matter
 
 pytestmark = pytest.mark.django_db
 D = date(2026, 3, 1)
@@ -25,7 +25,7 @@ def _csv(response):
 
 @pytest.fixture
 def books(now):
-    invoice = InvoiceFactory()
+    invoice = make_invoice()
     m = invoice.matter
     H.deposit(matter=m, cents=150_000, now=now, day=date(2026, 1, 10))
     H.issue_invoice(invoice=invoice, cents=100_000, now=now, day=date(2026, 2, 1))
@@ -112,7 +112,7 @@ def test_account_ledger_running_balance_date_filter_and_csv(login, users, books)
 
 
 def test_account_ledger_is_paginated_with_correct_running_balance(login, users, now):
-    m = MatterFactory()
+    m = make_matter()
     for i in range(105):
         H.deposit(matter=m, cents=100 + i, now=now, day=date(2026, 1, 1 + i % 28))
     c = login(users["ADMIN"])
@@ -168,7 +168,7 @@ def test_client_trust_pages_and_csv(login, users, books):
 
 
 def test_account_ledger_query_count_is_constant(login, users, now, django_assert_max_num_queries):
-    m = MatterFactory()
+    m = make_matter()
     for _ in range(30):
         H.deposit(matter=m, cents=100, now=now, day=D)
     c = login(users["ADMIN"])
