@@ -19,11 +19,7 @@ TESTING = config.env_bool(ENV, "CASELEDGER_TESTING", default="pytest" in sys.mod
 SECRET_KEY = config.secret_key(ENV, PRODUCTION, VAR_DIR)
 FIELD_ENCRYPTION_KEYS = config.field_encryption_keys(ENV, PRODUCTION, VAR_DIR)
 
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in ENV.get("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost").split(",")
-    if h.strip()
-]
+ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in ENV.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -41,6 +37,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "huey.contrib.djhuey",
+    # Listed so the API docs page loads Swagger UI from our static files, not a CDN (CSP).
+    "ninja",
     "caseledger.core",
     "caseledger.clients",
     "caseledger.matters",
@@ -56,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "caseledger.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "caseledger.core.middleware.RequestContextMiddleware",

@@ -4,3 +4,7 @@ urlpatterns = [
     path("api/v1/", include("caseledger.api.urls")),
     path("", include("caseledger.core.urls")),
 ]
+
+# Pages get our templates; /api/ paths get JSON (no stack traces, whatever DEBUG says).
+handler404 = "caseledger.core.views.error_404"
+handler500 = "caseledger.core.views.error_500"
