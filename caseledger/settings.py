@@ -10,6 +10,8 @@ from caseledger import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CASELEDGER_VAR_DIR", BASE_DIR / "var"))
+# Local state: the SQLite database and job queue by default, the dev secret, collected static.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 ENV: dict[str, str] = dict(os.environ)
 
 PRODUCTION = ENV.get("CASELEDGER_ENV", "development") == "production"

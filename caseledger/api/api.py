@@ -101,7 +101,7 @@ def me(request: HttpRequest) -> MeOut:
     user = request.user
     require(user, "api.access")
     return MeOut(
-        id=user.pk,
+        id=int(user.pk or 0),
         username=user.get_username(),
         name=user.get_full_name(),  # type: ignore[union-attr]
         email=user.email,  # type: ignore[union-attr]

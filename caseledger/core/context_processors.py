@@ -35,6 +35,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    from caseledger.core.middleware import two_factor_owed
+
+    if two_factor_owed(request):
+        # Mid-login (code not given yet): no menu, only the code page and log out.
+        return {"nav_items": [], "two_factor_owed": True}
     path = request.path
     items = []
     for label, url_name, capability in _navigation_items():

@@ -59,7 +59,7 @@ class AmountField(forms.CharField):
         text = super().to_python(value)
         if text in self.empty_values:
             return None
-        return parse_amount_to_cents(text)
+        return parse_amount_to_cents(str(text))
 
 
 @cache
@@ -124,7 +124,7 @@ class FirmSettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _time_zone_choices()
+        self.fields["time_zone"].choices = _time_zone_choices()  # type: ignore[attr-defined]
         self.fields["invoice_number_width"].widget.attrs.update({"min": 1, "max": 12})
 
     def clean_currency(self) -> str:
@@ -212,7 +212,8 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, object_types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", "Any"), *[(t, t) for t in object_types]]
+        choices = [("", "Any"), *[(t, t) for t in object_types]]
+        self.fields["object_type"].choices = choices  # type: ignore[attr-defined]
 
 
 class LoginForm(AuthenticationForm):

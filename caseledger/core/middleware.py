@@ -43,7 +43,7 @@ def two_factor_owed(request: HttpRequest) -> bool:
     """True when the signed-in user has not yet given the TOTP code this session needs: the
     login asked for one (they have a device), or the firm requires one for their role."""
     user = request.user
-    if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+    if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr,attr-defined]
         return False
     if request.session.get(TWO_FACTOR_PENDING):
         return True

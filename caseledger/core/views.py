@@ -5,6 +5,7 @@ Views parse input, call one service or selector and render; rules live in servic
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import qrcode
@@ -90,7 +91,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("core:login")
     default = reverse("core:home")
-    if request.user.is_verified():  # type: ignore[union-attr]
+    if request.user.is_verified():  # type: ignore[union-attr,attr-defined]
         return redirect(_safe_next(request, default))
     device = selectors.totp_device_confirmed(request.user)
     if device is None:
@@ -241,7 +242,7 @@ def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 @capability_required("profile.edit")
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))
+        form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk or 0))
         if form.is_valid():
             services.user_profile_update(
                 user=request.user,  # type: ignore[arg-type]
@@ -267,7 +268,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-password_change = capability_required("profile.edit")(PasswordChangeView.as_view())
+password_change = capability_required("profile.edit")(PasswordChangeView.as_view())  # type: ignore[type-var]
 
 
 @never_cache
@@ -344,7 +345,7 @@ def _locked_usernames() -> set[str]:
     from axes.models import AccessAttempt
 
     limit = settings.AXES_FAILURE_LIMIT
-    cutoff = timezone.now() - timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    cutoff = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
     return set(
         AccessAttempt.objects.filter(failures_since_start__gte=limit, attempt_time__gte=cutoff)
         .exclude(username=None)

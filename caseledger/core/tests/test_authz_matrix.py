@@ -50,11 +50,11 @@ from typing import Any
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.test import Client
 from django.shortcuts import resolve_url
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from caseledger.core.tests.authz import ANONYMOUS, ALL_ROLES
+from caseledger.core.tests.authz import ALL_ROLES, ANONYMOUS
 
 ROLES = sorted(ALL_ROLES) + [ANONYMOUS]
 API_PREFIX = "/api/v1"
@@ -167,9 +167,7 @@ def _request(client: Client, key: str, entry: dict[str, Any], ctx: AuthzContext)
         method, path = key.split(" ", 1)
         url = re.sub(r"\{(\w+)\}", lambda m: str(kwargs[m.group(1)]), path)
         body = _resolve(entry.get("json"), ctx)
-        return client.generic(
-            method, url, data=json.dumps(body), content_type="application/json"
-        )
+        return client.generic(method, url, data=json.dumps(body), content_type="application/json")
     url = reverse(key, kwargs=kwargs or None)
     method = entry.get("method", "GET").upper()
     if method == "GET":
@@ -214,7 +212,8 @@ def test_route_authorization(key, role, users, make_user, login, client, now):
     if public:
         assert status not in (401, 403), f"{where}, expected allowed (public route)"
     elif role in allowed:
-        assert status < 400 and not _is_login_redirect(response), f"{where}, expected allowed"
+        assert status < 400, f"{where}, expected allowed"
+        assert not _is_login_redirect(response), f"{where}, expected allowed"
     elif role == ANONYMOUS:
         assert status == 401 or _is_login_redirect(response), f"{where}, expected login/401"
     else:

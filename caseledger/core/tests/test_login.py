@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from caseledger.core import services
 from caseledger.core.models import AuditEvent, Firm
+from caseledger.core.selectors import firm_get
 from caseledger.core.services import TOTP_CODE_WRONG
 
 PASSWORD = "correct horse battery staple"
@@ -22,17 +23,18 @@ def totp_now(device: TOTPDevice) -> str:
 
 
 def set_enforcement(enforced: bool, roles: list[str] | None = None) -> None:
-    fields = {"two_factor_enforced": enforced}
+    fields: dict[str, object] = {"two_factor_enforced": enforced}
     if roles is not None:
         fields["two_factor_roles"] = roles
-    Firm.objects.filter(id=1).update(**fields)
+    Firm.objects.filter(id=firm_get().id).update(**fields)
 
 
 def test_password_alone_when_not_required_and_no_device(client, make_user):
     set_enforcement(False)
     make_user(role="PARTNER", username="pat")
     r = client.post("/login/", {"username": "pat", "password": PASSWORD})
-    assert r.status_code == 302 and r["Location"] == "/"
+    assert r.status_code == 302
+    assert r["Location"] == "/"
     assert client.get("/").status_code == 200
     assert AuditEvent.objects.filter(action="auth.login", after={"two_factor": False}).exists()
 
@@ -45,9 +47,11 @@ def test_user_with_device_must_enter_code(client, make_user):
     assert r["Location"].startswith("/login/two-factor/")
     # Every other page sends the session back to the code page until the code is given.
     r = client.get("/profile/")
-    assert r.status_code == 302 and r["Location"].startswith("/login/two-factor/")
+    assert r.status_code == 302
+    assert r["Location"].startswith("/login/two-factor/")
     r = client.post("/login/two-factor/", {"code": totp_now(device)})
-    assert r.status_code == 302 and r["Location"] == "/"
+    assert r.status_code == 302
+    assert r["Location"] == "/"
     assert client.get("/profile/").status_code == 200
 
 
@@ -99,10 +103,12 @@ def test_enforcement_reaches_sessions_already_open(client, make_user):
     assert client.get("/").status_code == 200
     set_enforcement(True, ["BILLING"])
     r = client.get("/")
-    assert r.status_code == 302 and r["Location"].startswith("/profile/two-factor/")
+    assert r.status_code == 302
+    assert r["Location"].startswith("/profile/two-factor/")
     # The API refuses the session too, with JSON.
     r = client.get("/api/v1/me")
-    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthenticated"
 
 
 def test_disable_two_factor_needs_a_code_and_is_refused_when_required(login, make_user):
@@ -161,8 +167,12 @@ def test_password_reset_by_email(client, make_user):
     assert b"Set a new password" in r.content
     r = client.post(
         r.redirect_chain[-1][0],
-        {"new_password1": "a brand new passphrase 42", "new_password2": "a brand new passphrase 42"},
+        {
+            "new_password1": "a brand new passphrase 42",
+            "new_password2": "a brand new passphrase 42",
+        },
     )
     assert r.status_code == 302
     r = client.post("/login/", {"username": "lee", "password": "a brand new passphrase 42"})
-    assert r.status_code == 302 and r["Location"] == "/"
+    assert r.status_code == 302
+    assert r["Location"] == "/"
