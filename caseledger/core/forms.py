@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 
 from caseledger.core.choices import Role, RoundingRule
@@ -116,6 +117,8 @@ class FirmSettingsForm(forms.ModelForm):
             "matters_open_to_all": "Attorneys and paralegals see every matter",
         }
         help_texts = {
+            "two_factor_enforced": "Users in these roles must enter a code from an "
+            "authenticator app after their password; those without one set it up at next login.",
             "invoice_number_format": "Use {year} and {seq}, e.g. {year}-{seq} gives 2026-000042.",
             "matters_open_to_all": "Off: they see only matters they are assigned to.",
             "currency": "ISO 4217 code, e.g. USD.",
@@ -214,6 +217,26 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [("", "Any"), *[(t, t) for t in object_types]]
         self.fields["object_type"].choices = choices  # type: ignore[attr-defined]
+
+
+class ResetForm(PasswordResetForm):
+    """Django's form skips accounts without a usable password; ours includes invited people
+    who never set one (their invitation link may have expired)."""
+
+    def get_users(self, email: str) -> Any:
+        email_field = User.get_email_field_name()
+        return (
+            u
+            for u in User.objects.filter(**{f"{email_field}__iexact": email, "is_active": True})
+            if _email_matches(email, getattr(u, email_field))
+        )
+
+
+def _email_matches(a: str, b: str) -> bool:
+    # The same case-insensitive comparison Django's own reset form makes.
+    return bool(
+        unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
+    )
 
 
 class LoginForm(AuthenticationForm):

@@ -235,6 +235,15 @@ def user_password_changed(*, user: User, now: datetime, actor: User | None = Non
     audit.record(actor=actor or user, action="user.password_changed", at=now, obj=user)
 
 
+def user_password_reset(*, user: User, now: datetime) -> None:
+    """After a password set through an emailed link: record it and clear any lockout."""
+    from axes.utils import reset
+
+    with transaction.atomic():
+        reset(username=user.get_username())
+        audit.record(actor=user, action="user.password_reset", at=now, obj=user)
+
+
 def auth_login_recorded(*, user: User, now: datetime, two_factor: bool) -> None:
     audit.record(
         actor=user, action="auth.login", at=now, obj=user, after={"two_factor": two_factor}

@@ -35,6 +35,7 @@ from caseledger.core.forms import (
     InviteForm,
     LoginForm,
     ProfileForm,
+    ResetForm,
     RoleForm,
     TokenCreateForm,
 )
@@ -194,6 +195,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "registration/password_reset_form.html"
+    form_class = ResetForm
     email_template_name = "core/email/password_reset.txt"
     subject_template_name = "core/email/password_reset_subject.txt"
     success_url = reverse_lazy("core:password_reset_done")
@@ -204,7 +206,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        services.user_password_changed(user=form.user, now=timezone.now())
+        # The emailed link proves the address: a lockout from failed logins ends here too.
+        services.user_password_reset(user=form.user, now=timezone.now())
         return response
 
 
@@ -478,6 +481,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "event": event,
+                "has_before": event.before is not None,
                 "changes": [
                     ((event.before or {}).get(k), (event.after or {}).get(k), k) for k in keys
                 ],

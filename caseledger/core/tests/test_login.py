@@ -158,6 +158,9 @@ def test_five_failures_lock_the_account_and_admin_unlocks(client, make_user, use
 def test_password_reset_by_email(client, make_user):
     set_enforcement(False)
     make_user(role="PARALEGAL", username="lee")
+    for _ in range(5):
+        client.post("/login/", {"username": "lee", "password": "wrong"})
+    assert client.post("/login/", {"username": "lee", "password": PASSWORD}).status_code == 429
     r = client.post("/password-reset/", {"email": "lee@example.com"})
     assert r.status_code == 302
     assert len(mail.outbox) == 1
@@ -173,6 +176,18 @@ def test_password_reset_by_email(client, make_user):
         },
     )
     assert r.status_code == 302
+    # The emailed link proved the address: the lockout is cleared with the new password.
     r = client.post("/login/", {"username": "lee", "password": "a brand new passphrase 42"})
     assert r.status_code == 302
     assert r["Location"] == "/"
+    assert AuditEvent.objects.filter(action="user.password_reset").count() == 1
+
+
+def test_invited_user_who_lost_the_link_can_ask_for_a_new_one(client, users, now):
+    services.user_invite(
+        actor=users["ADMIN"], now=now, username="inv", email="inv@example.com",
+        first_name="In", last_name="Vited", role="ATTORNEY", site_url="http://x",
+    )  # fmt: skip
+    mail.outbox.clear()
+    client.post("/password-reset/", {"email": "inv@example.com"})
+    assert len(mail.outbox) == 1
