@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
 from django.test import Client as HttpClient
 
 from caseledger.core.choices import Role
@@ -21,6 +20,10 @@ def _sqlite_flush_with_guards() -> None:
     """Transactional tests empty every table between tests with DELETE; on SQLite that fires the
     append-only triggers. Drop them around the flush and put them back (PostgreSQL flushes with
     TRUNCATE, which row triggers do not see). Test plumbing only: production has no such path."""
+    # The backend's base module first: importing operations on its own is circular in Django.
+    from django.db.backends.sqlite3 import base as _sqlite_base  # noqa: F401
+    from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
+
     from caseledger.core.db import (
         APPEND_ONLY_TABLES,
         append_only_create_sql,
@@ -41,7 +44,11 @@ def _sqlite_flush_with_guards() -> None:
     SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]
 
 
-_sqlite_flush_with_guards()
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: Any) -> None:
+    # After pytest-django has set Django up: importing the SQLite backend earlier, while the
+    # PostgreSQL backend is loading, is a circular import.
+    _sqlite_flush_with_guards()
 
 
 @pytest.fixture
