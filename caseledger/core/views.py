@@ -5,6 +5,7 @@ Views parse input, call one service or selector and render; rules live in servic
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlencode
 from datetime import timedelta
 from typing import Any
 
@@ -75,7 +76,7 @@ class LoginView(auth_views.LoginView):
             device = selectors.totp_device_confirmed(user)
             target = "core:two_factor_verify" if device else "core:two_factor_enrol"
             nxt = self.get_redirect_url()
-            url = reverse(target) + (f"?next={nxt}" if nxt else "")
+            url = reverse(target) + (f"?{urlencode({'next': nxt})}" if nxt else "")
             return HttpResponseRedirect(url)
         services.auth_login_recorded(user=user, now=timezone.now(), two_factor=False)
         return response
@@ -96,7 +97,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request, default))
     device = selectors.totp_device_confirmed(request.user)
     if device is None:
-        return redirect(reverse("core:two_factor_enrol") + f"?next={_safe_next(request, default)}")
+        query = urlencode({"next": _safe_next(request, default)})
+        return redirect(reverse("core:two_factor_enrol") + f"?{query}")
     form = CodeForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
