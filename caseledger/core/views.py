@@ -5,9 +5,9 @@ Views parse input, call one service or selector and render; rules live in servic
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlencode
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
