@@ -168,7 +168,8 @@ def test_skipping_needs_flag_and_capability(h1b, users, now):
             matter=h1b, stage="prepare_filing", actor=users["PARALEGAL"], now=now, allow_skip=True
         )
     assert exc2.value.message == (
-        "stage: you may not skip stages (LCA filed, Petition prepared); ask an attorney or a partner"
+        "stage: you may not skip stages (LCA filed, Petition prepared); "
+        "ask an attorney or a partner"
     )
     event = services.matter_stage_advance(
         matter=h1b, stage="prepare_filing", actor=users["PARTNER"], now=now, allow_skip=True
@@ -387,7 +388,8 @@ def test_deadline_opens_task_by_lead_time_and_job_is_idempotent(h1b, users, now)
     )
     near.refresh_from_db()
     far.refresh_from_db()
-    assert near.task is not None and near.task.assignee == users["PARALEGAL"]
+    assert near.task is not None
+    assert near.task.assignee == users["PARALEGAL"]
     assert near.task.title == f"RFE / NOID response due on Nov 22, 2026 — {h1b.number}"
     assert far.task is None
     assert services.deadlines_open_due_tasks(today=today + timedelta(days=14), now=now) == []
