@@ -52,3 +52,14 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc), None)
+
+
+def _register_routers() -> None:
+    from caseledger.api.clients import router as clients_router
+    from caseledger.api.matters import router as matters_router
+
+    api.add_router("", clients_router)
+    api.add_router("", matters_router)
+
+
+_register_routers()
