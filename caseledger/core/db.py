@@ -52,13 +52,17 @@ class AppendOnly(migrations.RunPython):
         APPEND_ONLY_TABLES.add(table)
         self.table = table
 
+        # Executed without parameters: schema_editor.execute() passes an empty tuple, and
+        # psycopg then reads the '%' of RAISE EXCEPTION '% ...' as a placeholder.
         def forwards(apps: Any, schema_editor: Any) -> None:
-            for sql in append_only_create_sql(schema_editor.connection.vendor, table):
-                schema_editor.execute(sql)
+            with schema_editor.connection.cursor() as cursor:
+                for sql in append_only_create_sql(schema_editor.connection.vendor, table):
+                    cursor.execute(sql)
 
         def backwards(apps: Any, schema_editor: Any) -> None:
-            for sql in append_only_drop_sql(schema_editor.connection.vendor, table):
-                schema_editor.execute(sql)
+            with schema_editor.connection.cursor() as cursor:
+                for sql in append_only_drop_sql(schema_editor.connection.vendor, table):
+                    cursor.execute(sql)
 
         super().__init__(forwards, backwards)
 

@@ -72,7 +72,9 @@ def test_paralegal_runs_an_h1b_matter(page, login_page, live_server, make_user):
     assert matter.number in task_row.inner_text()
 
     # Collections puts the matter on hold: the advance is refused with a clear message.
-    matter_hold_set(matter=matter, actor=None, reason="Invoice 90+ days overdue", now=timezone.now())
+    matter_hold_set(
+        matter=matter, actor=None, reason="Invoice 90+ days overdue", now=timezone.now()
+    )
     page.click(f"a:has-text('{matter.number}')")
     page.wait_for_selector("text=On hold for new work")
     page.click("button:has-text('Advance stage')")
