@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import django.db.backends.sqlite3.base  # noqa: F401  (before .operations: avoids a circular import)
 import pytest
 from django.test import Client as HttpClient
 

@@ -113,8 +113,12 @@ def me(request: HttpRequest) -> MeOut:
 
 
 def _register_routers() -> None:
+    from caseledger.api.clients import router as clients_router
     from caseledger.api.ledger import router as ledger_router
+    from caseledger.api.matters import router as matters_router
 
+    api.add_router("", clients_router)
+    api.add_router("", matters_router)
     api.add_router("/ledger", ledger_router)
 
 
