@@ -13,7 +13,7 @@ from caseledger.core.models import Firm
 
 
 def _row_counts() -> dict[str, int]:
-    return {m._meta.label: m.objects.count() for m in apps.get_models()}
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
 
 
 @pytest.mark.django_db
