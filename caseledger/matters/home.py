@@ -59,5 +59,6 @@ PANELS = [
         capability="matters.view",
         context=deadlines_context,
         order=25,
+        wide=True,  # a table of date, kind, matter and client: too cramped in a third
     ),
 ]
