@@ -52,3 +52,12 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc), None)
+
+
+def _register_routers() -> None:
+    from caseledger.api.billing import router as billing_router
+
+    api.add_router("/billing", billing_router)
+
+
+_register_routers()
