@@ -38,10 +38,10 @@ _TASK = re.compile(r"^[A-Z]\d{3}$")
 _EXPENSE = re.compile(r"^E\d{3}$")
 
 
-def _assert_open_for_work(matter: Any) -> None:
+def _assert_open_for_work(matter: Any, *, actor: Any, now: datetime) -> None:
     from caseledger.matters.services import matter_assert_open_for_work
 
-    matter_assert_open_for_work(matter=matter)
+    matter_assert_open_for_work(matter=matter, actor=actor, now=now)
 
 
 def time_entry_create(
@@ -75,7 +75,7 @@ def time_entry_create(
     )
     with transaction.atomic():
         locked = matter_lock(matter_id=matter.pk)
-        _assert_open_for_work(locked)
+        _assert_open_for_work(locked, actor=actor, now=now)
         day_total = (
             TimeEntry.objects.filter(timekeeper=timekeeper, work_date=work_date).aggregate(
                 total=Sum("minutes")
@@ -167,7 +167,7 @@ def expense_create(
     cents = parse_amount(amount, field="amount", currency=firm_currency(), allow_zero=False)
     with transaction.atomic():
         locked = matter_lock(matter_id=matter.pk)
-        _assert_open_for_work(locked)
+        _assert_open_for_work(locked, actor=actor, now=now)
         expense = Expense.objects.create(
             matter=locked,
             kind=kind,
