@@ -2,6 +2,13 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/v1/", include("caseledger.api.urls")),
+    path("ledger/", include("caseledger.ledger.urls")),
     path("billing/", include("caseledger.billing.urls")),
+    path("clients/", include("caseledger.clients.urls")),
+    path("", include("caseledger.matters.urls")),
     path("", include("caseledger.core.urls")),
 ]
+
+# Pages get our templates; /api/ paths get JSON (no stack traces, whatever DEBUG says).
+handler404 = "caseledger.core.views.error_404"
+handler500 = "caseledger.core.views.error_500"
