@@ -126,7 +126,11 @@ def _get(request: HttpRequest, invoice_id: int, capability: str) -> Invoice:
 
 @router.get("/invoices", response=list[InvoiceOut], operation_id="billing_invoice_list")
 def invoice_list(
-    request: HttpRequest, status: str = "", client_id: int | None = None, limit: int = 100, offset: int = 0
+    request: HttpRequest,
+    status: str = "",
+    client_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict]:
     require(request.user, "billing.view")
     limit = max(1, min(limit, 500))
@@ -134,7 +138,9 @@ def invoice_list(
     return [_invoice_out(inv) for inv in rows[offset : offset + limit]]
 
 
-@router.get("/invoices/{invoice_id}", response=InvoiceDetailOut, operation_id="billing_invoice_read")
+@router.get(
+    "/invoices/{invoice_id}", response=InvoiceDetailOut, operation_id="billing_invoice_read"
+)
 def invoice_read(request: HttpRequest, invoice_id: int) -> dict:
     return _detail(_get(request, invoice_id, "billing.view"))
 

@@ -18,8 +18,7 @@ from caseledger.core.money import round_amount
 HOURS_INVALID = "hours: must be a number of hours such as 1.5 (got {value!r})"
 HOURS_NOT_POSITIVE = "hours: must be more than zero (got {value})"
 HOURS_NOT_IN_INCREMENT = (
-    "hours: must be a multiple of the firm's {increment}-minute increment "
-    "({step} h) (got {value})"
+    "hours: must be a multiple of the firm's {increment}-minute increment ({step} h) (got {value})"
 )
 HOURS_OVER_DAY = "hours: a day has 24 hours; {who} would have {total} h on {day}"
 

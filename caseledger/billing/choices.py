@@ -10,7 +10,9 @@ class InvoiceStatus(models.TextChoices):
 
 
 # Statuses in which an invoice's content may still change (below them the database refuses).
-EDITABLE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW, InvoiceStatus.APPROVED})
+EDITABLE_STATUSES = frozenset(
+    {InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW, InvoiceStatus.APPROVED}
+)
 
 
 class FeeType(models.TextChoices):

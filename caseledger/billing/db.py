@@ -151,11 +151,11 @@ class InvoiceGuards(migrations.RunPython):
         def forwards(apps: Any, schema_editor: Any) -> None:
             vendor = schema_editor.connection.vendor
             for sql in guard_drop_sql(vendor) + guard_create_sql(vendor):
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)
 
         def backwards(apps: Any, schema_editor: Any) -> None:
             for sql in guard_drop_sql(schema_editor.connection.vendor):
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)
 
         super().__init__(forwards, backwards)
 
@@ -167,7 +167,9 @@ def install_sqlite_flush_guard() -> None:
     """Test plumbing: transactional tests on SQLite empty tables with DELETE, which the guards
     refuse for issued invoices; drop them around the flush and put them back (PostgreSQL flushes
     with TRUNCATE, which row triggers do not see). Idempotent."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    DatabaseOperations = DatabaseWrapper.ops_class
 
     if getattr(DatabaseOperations.sql_flush, "_billing_guarded", False):
         return

@@ -19,7 +19,7 @@ from caseledger.billing.models import Invoice
 from caseledger.billing.selectors import billing_settings_get, invoice_lines
 from caseledger.core.choices import Role
 
-CLASSIFICATION = {Role.PARTNER: "PT", Role.ATTORNEY: "AS", Role.PARALEGAL: "PL"}
+CLASSIFICATION: dict[str, str] = {Role.PARTNER: "PT", Role.ATTORNEY: "AS", Role.PARALEGAL: "PL"}
 
 
 def _timekeeper_name(user: Any) -> str:

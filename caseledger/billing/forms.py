@@ -18,8 +18,10 @@ from caseledger.billing.choices import (
     TimeRounding,
 )
 from caseledger.billing.models import BillingSettings, InvoiceTemplate
+from caseledger.clients.models import Client
 from caseledger.core.choices import Role
 from caseledger.core.models import User
+from caseledger.matters.models import CaseType, Matter, Stage
 
 
 def _matters_for(user: Any) -> Any:
@@ -29,11 +31,15 @@ def _matters_for(user: Any) -> Any:
 
 
 class TimeEntryForm(forms.Form):
-    matter = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]
+    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
     work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.CharField(max_length=12, help_text="In the firm's increment, e.g. 1.5")
-    activity_code = forms.CharField(max_length=8, initial="A103", help_text="UTBMS activity, e.g. A103 Draft/revise")
-    task_code = forms.CharField(max_length=8, required=False, help_text="UTBMS task, optional, e.g. L120")
+    activity_code = forms.CharField(
+        max_length=8, initial="A103", help_text="UTBMS activity, e.g. A103 Draft/revise"
+    )
+    task_code = forms.CharField(
+        max_length=8, required=False, help_text="UTBMS task, optional, e.g. L120"
+    )
     narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     billable = forms.BooleanField(required=False, initial=True)
 
@@ -43,7 +49,7 @@ class TimeEntryForm(forms.Form):
 
 
 class ExpenseForm(forms.Form):
-    matter = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]
+    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
     kind = forms.ChoiceField(choices=ExpenseKind.choices)
     expense_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(max_length=300)
@@ -58,14 +64,16 @@ class ExpenseForm(forms.Form):
 
 class InvoiceFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *InvoiceStatus.choices], required=False)
-    client = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any client")  # type: ignore[arg-type]
-    partner = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any partner")  # type: ignore[arg-type]
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), required=False, empty_label="Any client"
+    )
+    partner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Any partner"
+    )
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from caseledger.clients.models import Client
-
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.order_by("name", "id")  # type: ignore[attr-defined]
         self.fields["partner"].queryset = User.objects.filter(role=Role.PARTNER).order_by(  # type: ignore[attr-defined]
@@ -93,10 +101,12 @@ class ReasonForm(forms.Form):
 
 
 class DraftForm(forms.Form):
-    matter = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]
+    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
     bill_to = forms.ChoiceField(choices=Payer.choices)
     template = forms.ModelChoiceField(
-        queryset=InvoiceTemplate.objects.order_by("name", "id"), required=False, empty_label="(blank draft)"
+        queryset=InvoiceTemplate.objects.order_by("name", "id"),
+        required=False,
+        empty_label="(blank draft)",
     )
     include_unbilled = forms.BooleanField(required=False, initial=True)
 
@@ -115,29 +125,31 @@ class ServiceForm(forms.Form):
 
 
 class GovernmentFeeForm(forms.Form):
-    case_type = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]
+    case_type = forms.ModelChoiceField(queryset=CaseType.objects.none())
     code = forms.CharField(max_length=32)
     name = forms.CharField(max_length=120)
     amount = forms.CharField(max_length=20)
     effective_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    category = forms.ChoiceField(choices=FeeCategory.choices, initial=FeeCategory.REQUIRED_GOVERNMENT_FEE)
+    category = forms.ChoiceField(
+        choices=FeeCategory.choices, initial=FeeCategory.REQUIRED_GOVERNMENT_FEE
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from caseledger.matters.models import CaseType
-
         super().__init__(*args, **kwargs)
         self.fields["case_type"].queryset = CaseType.objects.order_by("name", "id")  # type: ignore[attr-defined]
 
 
 class RateForm(forms.Form):
-    timekeeper = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]
+    timekeeper = forms.ModelChoiceField(queryset=User.objects.none())
     rate = forms.CharField(max_length=20, help_text="Per hour, e.g. 450.00")
-    client = forms.ModelChoiceField(queryset=None, required=False, empty_label="(default rate)")  # type: ignore[arg-type]
-    matter = forms.ModelChoiceField(queryset=None, required=False, empty_label="(no matter override)")  # type: ignore[arg-type]
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), required=False, empty_label="(default rate)"
+    )
+    matter = forms.ModelChoiceField(
+        queryset=Matter.objects.none(), required=False, empty_label="(no matter override)"
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        from caseledger.clients.models import Client
-
         super().__init__(*args, **kwargs)
         self.fields["timekeeper"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             role__in=[Role.PARTNER, Role.ATTORNEY, Role.PARALEGAL], is_active=True
@@ -147,15 +159,13 @@ class RateForm(forms.Form):
 
 
 class TriggerForm(forms.Form):
-    case_type = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]
+    case_type = forms.ModelChoiceField(queryset=CaseType.objects.none())
     template = forms.ModelChoiceField(queryset=InvoiceTemplate.objects.order_by("name", "id"))
     kind = forms.ChoiceField(choices=[("STAGE", "Stage reached"), ("CADENCE", "Cadence")])
-    stage = forms.ModelChoiceField(queryset=None, required=False)  # type: ignore[arg-type]
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), required=False)
     cadence = forms.ChoiceField(choices=[("", "—"), *Cadence.choices], required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from caseledger.matters.models import CaseType, Stage
-
         super().__init__(*args, **kwargs)
         self.fields["case_type"].queryset = CaseType.objects.order_by("name", "id")  # type: ignore[attr-defined]
         self.fields["stage"].queryset = Stage.objects.select_related("case_type").order_by(  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ codes on fee lines and an expense code on expense lines, field lengths.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -88,7 +89,9 @@ _DATE = re.compile(r"^\d{8}$")
 _AMOUNT = re.compile(r"^-?\d{1,12}\.\d{2}$")
 _UNITS = re.compile(r"^\d{1,8}(\.\d{1,4})?$")
 
-LEDES_NOT_CORPORATE = "ledes: only issued invoices of corporate clients are exported (invoice {ref})"
+LEDES_NOT_CORPORATE = (
+    "ledes: only issued invoices of corporate clients are exported (invoice {ref})"
+)
 LEDES_HAS_TAX = (
     "ledes: invoice {ref} carries {tax} of invoice-level tax, which LEDES 1998B cannot express "
     "(INVOICE_TOTAL must equal the sum of LINE_ITEM_TOTAL)"
@@ -108,11 +111,10 @@ E_EXPENSE_CODE = "line {n}: expense lines need LINE_ITEM_EXPENSE_CODE"
 E_LINE_MATH = (
     "line {n}: units x unit cost + adjustment ({expected}) must equal LINE_ITEM_TOTAL ({total})"
 )
-E_TOTAL = (
-    "invoice {number}: INVOICE_TOTAL {total} must equal the sum of LINE_ITEM_TOTAL {lines}"
-)
+E_TOTAL = "invoice {number}: INVOICE_TOTAL {total} must equal the sum of LINE_ITEM_TOTAL {lines}"
 E_DUP_LINE = "line {n}: LINE_ITEM_NUMBER {value} repeats within invoice {number}"
 E_NO_ROWS = "file: no line items"
+E_ASCII = "line {n}: LEDES 1998B files are ASCII (found {char!r})"
 
 
 @dataclass(frozen=True)
@@ -147,9 +149,25 @@ class LedesInvoice:
     lines: list[LedesLine]
 
 
+_ASCII_FOLD = str.maketrans(
+    {
+        "\u2014": "-",
+        "\u2013": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+    }
+)
+
+
 def _clean(text: str) -> str:
-    """No field may hold the delimiter, the record terminator or a line break."""
-    return " ".join(text.replace("|", "/").replace("[]", "").split())
+    """LEDES 1998B is ASCII: accents are folded, dashes and quotes replaced; no field may hold
+    the delimiter, the record terminator or a line break."""
+    folded = unicodedata.normalize("NFKD", text.translate(_ASCII_FOLD))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    return " ".join(ascii_text.replace("|", "/").replace("[]", "").split())
 
 
 def _amount(cents: int) -> str:
@@ -159,8 +177,7 @@ def _amount(cents: int) -> str:
 
 
 def _units(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return text
+    return f"{value.normalize():f}"
 
 
 def ledes_render(invoices: list[LedesInvoice]) -> str:
@@ -219,6 +236,9 @@ def ledes_validate(text: str) -> list[str]:
     line_sums: dict[str, int] = defaultdict(int)
     seen: dict[str, set[str]] = defaultdict(set)
     for n, raw in enumerate(lines[2:], start=3):
+        non_ascii = next((ch for ch in raw if ord(ch) > 127), None)
+        if non_ascii is not None:
+            errors.append(E_ASCII.format(n=n, char=non_ascii))
         if not raw.endswith("[]"):
             errors.append(E_TERMINATOR.format(n=n))
             continue
@@ -276,7 +296,9 @@ def ledes_validate(text: str) -> list[str]:
     for number, total in invoice_totals.items():
         if total != line_sums[number]:
             errors.append(
-                E_TOTAL.format(number=number, total=_amount(total), lines=_amount(line_sums[number]))
+                E_TOTAL.format(
+                    number=number, total=_amount(total), lines=_amount(line_sums[number])
+                )
             )
     return errors
 

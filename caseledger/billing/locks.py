@@ -25,7 +25,9 @@ def counter_lock(*, year: int) -> InvoiceCounter:
     concurrent issues are numbered one after another with no gap and no duplicate."""
     counter = InvoiceCounter.objects.select_for_update().filter(year=year).first()
     if counter is None:
-        InvoiceCounter.objects.bulk_create([InvoiceCounter(year=year, value=0)], ignore_conflicts=True)
+        InvoiceCounter.objects.bulk_create(
+            [InvoiceCounter(year=year, value=0)], ignore_conflicts=True
+        )
         counter = InvoiceCounter.objects.select_for_update().get(year=year)
     return counter
 

@@ -238,9 +238,7 @@ class BillingTrigger(models.Model):
     kind = models.CharField(max_length=8, choices=TriggerKind.choices)
     stage = models.ForeignKey("matters.Stage", null=True, blank=True, on_delete=models.PROTECT)
     cadence = models.CharField(max_length=16, choices=Cadence.choices, blank=True)
-    template = models.ForeignKey(
-        InvoiceTemplate, on_delete=models.PROTECT, related_name="triggers"
-    )
+    template = models.ForeignKey(InvoiceTemplate, on_delete=models.PROTECT, related_name="triggers")
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -393,8 +391,7 @@ class Invoice(models.Model):
                 name="billing_invoice_draft_has_no_number",
             ),
             models.CheckConstraint(
-                condition=Q(number__isnull=False)
-                | ~Q(status=InvoiceStatus.ISSUED),
+                condition=Q(number__isnull=False) | ~Q(status=InvoiceStatus.ISSUED),
                 name="billing_invoice_issued_has_number",
             ),
         ]

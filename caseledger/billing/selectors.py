@@ -44,7 +44,9 @@ def rate_resolve(*, timekeeper: Any, matter: Matter) -> int | None:
     rates = {
         (r.matter_id, r.client_id): r.rate_cents
         for r in HourlyRate.objects.filter(timekeeper=timekeeper).filter(
-            Q(matter=matter) | Q(client_id=matter.client_id) | Q(matter__isnull=True, client__isnull=True)
+            Q(matter=matter)
+            | Q(client_id=matter.client_id)
+            | Q(matter__isnull=True, client__isnull=True)
         )
     }
     for key in ((matter.pk, None), (None, matter.client_id), (None, None)):
@@ -128,9 +130,9 @@ def wip_by_matter(*, user: Any) -> list[WipRow]:
         totals.setdefault(row["matter_id"], [0, 0, 0])
         totals[row["matter_id"]][0] = row["minutes"] or 0
         totals[row["matter_id"]][1] = row["cents"] or 0
-    for row in exp_rows:
-        totals.setdefault(row["matter_id"], [0, 0, 0])
-        totals[row["matter_id"]][2] = row["cents"] or 0
+    for exp in exp_rows:
+        totals.setdefault(exp["matter_id"], [0, 0, 0])
+        totals[exp["matter_id"]][2] = exp["cents"] or 0
     info = Matter.objects.filter(pk__in=totals).select_related("client", "responsible_partner")
     rows = [
         WipRow(
@@ -187,17 +189,24 @@ def invoice_list(
     if partner_id:
         qs = qs.filter(responsible_partner_id=partner_id)
     if date_from:
-        qs = qs.filter(Q(issue_date__gte=date_from) | Q(issue_date__isnull=True, created_at__date__gte=date_from))
+        qs = qs.filter(
+            Q(issue_date__gte=date_from)
+            | Q(issue_date__isnull=True, created_at__date__gte=date_from)
+        )
     if date_to:
-        qs = qs.filter(Q(issue_date__lte=date_to) | Q(issue_date__isnull=True, created_at__date__lte=date_to))
+        qs = qs.filter(
+            Q(issue_date__lte=date_to) | Q(issue_date__isnull=True, created_at__date__lte=date_to)
+        )
     return qs.order_by("-created_at", "-id")
 
 
 def review_queue(*, partner: Any | None) -> QuerySet[Invoice]:
     """Invoices waiting for a partner's review (all partners' when ``partner`` is None)."""
-    qs = Invoice.objects.filter(status=InvoiceStatus.IN_REVIEW).select_related(
-        "client", "matter", "responsible_partner"
-    ).annotate(line_count=Count("lines"))
+    qs = (
+        Invoice.objects.filter(status=InvoiceStatus.IN_REVIEW)
+        .select_related("client", "matter", "responsible_partner")
+        .annotate(line_count=Count("lines"))
+    )
     if partner is not None:
         qs = qs.filter(responsible_partner=partner)
     return qs.order_by("created_at", "id")
@@ -261,7 +270,10 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         trust_cents = matter_trust_available_cents(invoice=invoice)
     matter = invoice.matter
     case_type = getattr(matter, "case_type", None)
-    name, address, _email = invoice_addressee(invoice=invoice)
+    if invoice.bill_to_name:  # issued: the frozen snapshot, no lookup
+        name, address = invoice.bill_to_name, invoice.bill_to_address
+    else:
+        name, address, _email = invoice_addressee(invoice=invoice)
     return InvoiceDocument(
         firm_name=firm.name,
         firm_address=firm.address,
@@ -271,15 +283,17 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         number=invoice.number or "",
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
-        bill_to_name=invoice.bill_to_name or name,
-        bill_to_address=invoice.bill_to_address or address,
+        bill_to_name=name,
+        bill_to_address=address,
         matter_label=f"{matter.number} · {matter.title}",
         case_type=str(case_type) if case_type else "",
         legal_lines=legal,
         cost_lines=costs,
         legal_subtotal=fmt(legal_cents),
         cost_subtotal=fmt(cost_cents),
-        tax=fmt(invoice.tax_cents) if settings.tax_mode != TaxMode.NONE or invoice.tax_cents else None,
+        tax=fmt(invoice.tax_cents)
+        if settings.tax_mode != TaxMode.NONE or invoice.tax_cents
+        else None,
         total=fmt(invoice.total_cents),
         trust_available=fmt(trust_cents),
         terms=invoice.terms,

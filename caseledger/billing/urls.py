@@ -28,7 +28,9 @@ urlpatterns = [
     path("expenses/", views.expense_new, name="expense_new"),
     path("fee-schedule/", views.fee_schedule, name="fee_schedule"),
     path("templates/", views.templates, name="templates"),
-    path("templates/triggers/<int:pk>/remove/", views.trigger_deactivate, name="trigger_deactivate"),
+    path(
+        "templates/triggers/<int:pk>/remove/", views.trigger_deactivate, name="trigger_deactivate"
+    ),
     path("settings/", views.billing_settings, name="billing_settings"),
     path("i/<str:token>/", views.public_invoice, name="public_invoice"),
 ]

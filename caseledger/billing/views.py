@@ -215,7 +215,7 @@ def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.LineForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
         return redirect("billing:invoice_detail", pk=pk)
     data = form.cleaned_data
     try:
@@ -368,14 +368,18 @@ def time_entry_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Recorded {entry.minutes / 60:.2f} h ({amount}).")
             return redirect("billing:time_entry_new")
     recent = (
-        TimeEntry.objects.filter(timekeeper=request.user)
+        TimeEntry.objects.filter(timekeeper_id=request.user.pk)
         .select_related("matter", "invoice_line__invoice")
         .order_by("-work_date", "-id")[:15]
     )
     return render(
         request,
         "billing/time_entry_form.html",
-        {"form": form, "recent": recent, "expense_form": forms.ExpenseForm(user=request.user, initial=initial)},
+        {
+            "form": form,
+            "recent": recent,
+            "expense_form": forms.ExpenseForm(user=request.user, initial=initial),
+        },
     )
 
 
@@ -409,7 +413,7 @@ def expense_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Expense recorded.")
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
     return redirect("billing:time_entry_new")
 
 
@@ -425,13 +429,17 @@ def fee_schedule(request: HttpRequest) -> HttpResponse:
             if which == "service":
                 service_form = forms.ServiceForm(request.POST, prefix="svc")
                 if service_form.is_valid():
-                    services.service_create(actor=request.user, now=now, **service_form.cleaned_data)
+                    services.service_create(
+                        actor=request.user, now=now, **service_form.cleaned_data
+                    )
                     messages.success(request, "Service added.")
                     return redirect("billing:fee_schedule")
             elif which == "fee":
                 fee_form = forms.GovernmentFeeForm(request.POST, prefix="fee")
                 if fee_form.is_valid():
-                    services.government_fee_add(actor=request.user, now=now, **fee_form.cleaned_data)
+                    services.government_fee_add(
+                        actor=request.user, now=now, **fee_form.cleaned_data
+                    )
                     messages.success(request, "Government fee saved.")
                     return redirect("billing:fee_schedule")
             elif which == "rate":
@@ -507,9 +515,7 @@ def templates(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required("billing.configure")
 def billing_settings(request: HttpRequest) -> HttpResponse:
-    form = forms.SettingsForm(
-        request.POST, instance=selectors.billing_settings_get(), prefix="set"
-    )
+    form = forms.SettingsForm(request.POST, instance=selectors.billing_settings_get(), prefix="set")
     if form.is_valid():
         try:
             services.billing_settings_update(
@@ -521,7 +527,7 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Billing settings saved.")
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
     return redirect("billing:templates")
 
 

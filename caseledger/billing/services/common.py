@@ -30,9 +30,7 @@ def local_date(now: datetime) -> date:
     return now.astimezone(ZoneInfo(firm_get().time_zone)).date()
 
 
-def parse_amount(
-    value: Any, *, field: str, currency: str, allow_zero: bool = True
-) -> int:
+def parse_amount(value: Any, *, field: str, currency: str, allow_zero: bool = True) -> int:
     """Cents from user text ("$1,234.56", "1234.56") or an int of cents; BillingError naming
     ``field`` otherwise."""
     if isinstance(value, int) and not isinstance(value, bool):

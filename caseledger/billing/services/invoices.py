@@ -116,7 +116,9 @@ STATUS_ACTIONS = {
 def _refuse_unless_editable(invoice: Invoice) -> None:
     if not invoice.is_editable:
         raise InvoiceImmutable(
-            INVOICE_NOT_EDITABLE.format(invoice=invoice, status=invoice.get_status_display().lower()),
+            INVOICE_NOT_EDITABLE.format(
+                invoice=invoice, status=invoice.get_status_display().lower()
+            ),
             field="invoice",
         )
 
@@ -479,7 +481,12 @@ def invoice_line_update(
         }
         b, a = audit.diff(before, after)
         audit.record(
-            actor=actor, action="billing.invoice_line_changed", at=now, obj=invoice, before=b, after=a
+            actor=actor,
+            action="billing.invoice_line_changed",
+            at=now,
+            obj=invoice,
+            before=b,
+            after=a,
         )
     return line
 
@@ -648,28 +655,32 @@ def _format_number(year: int, seq: int) -> str:
     )
 
 
+SALES_TAX_PAYABLE = "2300"  # added to the chart by billing migration 0004
+
+
 def _issue_posting_lines(invoice: Invoice) -> list[Any]:
-    """Dr A/R for the total; Cr fee revenue per service (legal lines), Cr client cost advances
-    for government fees and cost advances; expenses and tax as recovered/collected amounts."""
+    """Dr A/R for the total; Cr fee revenue once per service (legal fees, time, expenses
+    recovered); Cr client cost advances for government fees and cost advances; Cr sales tax
+    payable for tax. The lines sum to zero because the total is the sum of lines plus tax."""
     from caseledger.ledger import accounts
     from caseledger.ledger.services import PostingLine
 
-    revenue_by_service: dict[int | None, int] = defaultdict(int)
+    revenue_by_service: dict[int, int] = defaultdict(int)
     advances = 0
     for line in invoice.lines.all():
         if line.kind in PASS_THROUGH_KINDS:
             advances += line.amount_cents
         else:
-            revenue_by_service[line.service_id] += line.amount_cents + line.tax_cents
-    if invoice.tax_cents and not any(line.tax_cents for line in invoice.lines.all()):
-        revenue_by_service[None] += invoice.tax_cents
+            revenue_by_service[line.service_id or 0] += line.amount_cents
     ctx = {"client": invoice.client, "matter": invoice.matter, "invoice": invoice}
     postings = [PostingLine(accounts.ACCOUNTS_RECEIVABLE, invoice.total_cents, **ctx)]
-    for _service_id, cents in sorted(revenue_by_service.items(), key=lambda kv: kv[0] or 0):
+    for _service_id, cents in sorted(revenue_by_service.items()):
         if cents:
             postings.append(PostingLine(accounts.FEE_REVENUE, -cents, **ctx))
     if advances:
         postings.append(PostingLine(accounts.CLIENT_COST_ADVANCES, -advances, **ctx))
+    if invoice.tax_cents:
+        postings.append(PostingLine(SALES_TAX_PAYABLE, -invoice.tax_cents, **ctx))
     return postings
 
 
@@ -782,7 +793,8 @@ def _email_body(invoice: Invoice, link: str) -> str:
     return (
         f"Dear {invoice.bill_to_name},\n\n"
         f"Please find attached invoice {invoice.number} for {total} for matter "
-        f"{invoice.matter.number} ({invoice.matter.title}), due on {invoice.due_date:%B %d, %Y}.\n\n"
+        f"{invoice.matter.number} ({invoice.matter.title}), "
+        f"due on {invoice.due_date:%B %d, %Y}.\n\n"
         f"You can view and pay it online:\n{link}\n\n"
         f"Questions? Reply to this email or call {firm.phone}.\n\n"
         f"{firm.name}\n"
@@ -816,8 +828,10 @@ def invoice_void(*, invoice: Invoice, actor: Any, now: datetime, reason: str) ->
         )
         if other:
             raise BillingError(VOID_AFTER_PAYMENT.format(invoice=invoice), field="void")
+        issue_entry = invoice.issue_entry
+        assert issue_entry is not None  # every issued invoice has its entry
         reversal = entry_reverse(
-            entry=invoice.issue_entry,
+            entry=issue_entry,
             actor=actor,
             now=now,
             entry_date=local_date(now),

@@ -19,7 +19,6 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 
-
 from caseledger.billing.choices import OutboxStatus
 from caseledger.billing.exceptions import BillingError
 from caseledger.billing.locks import outbox_lock
@@ -96,7 +95,9 @@ def outbox_send(*, outbox_id: int, now: datetime) -> EmailOutbox:
     """Send one outbox email if it is due and not already claimed or sent."""
     with transaction.atomic():
         row = outbox_lock(outbox_id=outbox_id)
-        due = row.status in {OutboxStatus.PENDING, OutboxStatus.FAILED} and row.next_attempt_at <= now
+        due = (
+            row.status in {OutboxStatus.PENDING, OutboxStatus.FAILED} and row.next_attempt_at <= now
+        )
         if not due:
             return row
         row.status = OutboxStatus.SENDING

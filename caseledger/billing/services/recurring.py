@@ -74,7 +74,11 @@ def schedule_create(
             raise BillingError(PLAN_INSTALLMENTS.format(value=installments), field="installments")
         if total_cents == 0:
             total_cents = sum(
-                (line.amount_cents if line.amount_cents is not None else template.service.default_price_cents)
+                (
+                    line.amount_cents
+                    if line.amount_cents is not None
+                    else template.service.default_price_cents
+                )
                 for line in template.lines.all()
             )
         if total_cents == 0:
@@ -118,7 +122,9 @@ def _template_lines(template: InvoiceTemplate) -> list[tuple[Any, int]]:
     return [
         (
             line,
-            line.amount_cents if line.amount_cents is not None else template.service.default_price_cents,
+            line.amount_cents
+            if line.amount_cents is not None
+            else template.service.default_price_cents,
         )
         for line in template.lines.all().order_by("position", "id")
     ]
@@ -138,7 +144,9 @@ def billing_run(*, run_date: date, now: datetime, actor: Any = None) -> RunResul
         )
         due: list[tuple[RecurringSchedule, date, int]] = []
         for schedule in schedules.iterator(chunk_size=BATCH):
-            found = period_for(cadence=schedule.cadence, start=schedule.start_date, run_date=run_date)
+            found = period_for(
+                cadence=schedule.cadence, start=schedule.start_date, run_date=run_date
+            )
             if found is not None:
                 due.append((schedule, found[0], found[1]))
         periods = {p for _, p, _ in due}
@@ -151,6 +159,7 @@ def billing_run(*, run_date: date, now: datetime, actor: Any = None) -> RunResul
         allowed_cache: dict[tuple[int | None, str], bool] = {}
         skipped: dict[int, str] = {}
         pending: list[tuple[RecurringSchedule, date, int, list[tuple[Any, int, str, str]]]] = []
+        specs: list[tuple[Any, int, str, str]]
         for schedule, period, sequence in due:
             if (schedule.pk, period) in billed:
                 continue
@@ -172,8 +181,10 @@ def billing_run(*, run_date: date, now: datetime, actor: Any = None) -> RunResul
             else:
                 if template.pk not in template_cache:
                     template_cache[template.pk] = _template_lines(template)
-                label = period.strftime("%B %Y") if schedule.cadence == Cadence.MONTHLY else (
-                    f"Q{(period.month - 1) // 3 + 1} {period.year}"
+                label = (
+                    period.strftime("%B %Y")
+                    if schedule.cadence == Cadence.MONTHLY
+                    else (f"Q{(period.month - 1) // 3 + 1} {period.year}")
                 )
                 specs = [
                     (line, amount, f"{line.description} — {label}", line.kind)
@@ -234,7 +245,11 @@ def billing_run(*, run_date: date, now: datetime, actor: Any = None) -> RunResul
                             position=position,
                             kind=kind,
                             category=spec.category if spec is not None else "ATTORNEY_FEE",
-                            service_id=(spec.service_id if spec is not None and spec.service_id else service.pk),
+                            service_id=(
+                                spec.service_id
+                                if spec is not None and spec.service_id
+                                else service.pk
+                            ),
                             description=description[:300],
                             line_date=period,
                             quantity=Decimal(1),

@@ -42,13 +42,17 @@ FEE_TYPE_INVALID = "fee_type: must be one of {choices} (got {value!r})"
 STAGE_NOT_IN_CASE_TYPE = "stage: {stage} is not a stage of case type {case_type}"
 TRIGGER_STAGE_REQUIRED = "stage: a stage trigger needs a stage"
 TRIGGER_CADENCE_REQUIRED = "cadence: a cadence trigger needs one of {choices}"
-TRIGGER_DUPLICATE = "stage: case type {case_type} already has an active trigger for {stage} → {template}"
+TRIGGER_DUPLICATE = (
+    "stage: case type {case_type} already has an active trigger for {stage} → {template}"
+)
 TEMPLATE_LINE_BREAKS_RULE = (
     "bill_to: template {template} bills {category} to the beneficiary, which case type "
     "{case_type} forbids ({citation})"
 )
 RATE_SCOPE = "client: a rate applies to a client or to a matter, not both"
-INCREMENT_INVALID = "time_increment_minutes: must divide 60 (1, 2, 3, 5, 6, 10, 15, 20, 30, 60) (got {value})"
+INCREMENT_INVALID = (
+    "time_increment_minutes: must divide 60 (1, 2, 3, 5, 6, 10, 15, 20, 30, 60) (got {value})"
+)
 TAX_RATE_INVALID = "tax_rate_bp: must be between 0 and 10000 basis points (got {value})"
 INSTALLMENTS_INVALID = "installments: must be between 1 and 60 (got {value})"
 
@@ -111,7 +115,9 @@ def service_create(
     return service
 
 
-def service_price_set(*, service: Service, default_price: Any, actor: Any, now: datetime) -> Service:
+def service_price_set(
+    *, service: Service, default_price: Any, actor: Any, now: datetime
+) -> Service:
     price = parse_amount(default_price, field="default_price", currency=firm_currency())
     with transaction.atomic():
         before = service.default_price_cents
@@ -306,7 +312,11 @@ def template_create(
 def _template_categories(template: InvoiceTemplate, case_type: Any) -> list[str]:
     categories = [line.category for line in template.lines.all()]
     for code in template.government_fee_codes:
-        fee = GovernmentFee.objects.filter(case_type=case_type, code=code).order_by("-effective_date").first()
+        fee = (
+            GovernmentFee.objects.filter(case_type=case_type, code=code)
+            .order_by("-effective_date")
+            .first()
+        )
         if fee:
             categories.append(fee.category)
     return categories

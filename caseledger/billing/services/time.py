@@ -126,10 +126,12 @@ def time_entry_create(
 
 def time_entry_delete(*, entry: TimeEntry, actor: Any, now: datetime) -> None:
     with transaction.atomic():
-        entry = TimeEntry.objects.select_for_update().select_related("invoice_line__invoice").get(
-            pk=entry.pk
+        entry = (
+            TimeEntry.objects.select_for_update()
+            .select_related("invoice_line__invoice")
+            .get(pk=entry.pk)
         )
-        if entry.invoice_line_id is not None:
+        if entry.invoice_line is not None:
             raise BillingError(
                 ENTRY_BILLED.format(invoice=entry.invoice_line.invoice), field="time_entry"
             )

@@ -26,6 +26,10 @@ from caseledger.core.exceptions import ApplicationError
 log = logging.getLogger(__name__)
 
 
+class _NothingToBill(Exception):
+    """The template produced no line (rolls the empty draft back)."""
+
+
 def trigger_fire(
     *, trigger: BillingTrigger, matter: Any, at: datetime, actor: Any, now: datetime
 ) -> Invoice | None:
@@ -50,10 +54,23 @@ def trigger_fire(
                 template=trigger.template,
                 triggered_at=at,
             )
+            if not invoice.lines.exists():
+                raise _NothingToBill
             invoice_transition(
                 invoice=invoice, to_status=InvoiceStatus.IN_REVIEW, actor=None, now=now
             )
             TriggerFiring.objects.filter(pk=firing.pk).update(invoice=invoice)
+    except _NothingToBill:
+        # An hourly template with no unbilled work: the milestone is recorded, no empty draft.
+        audit.record(
+            actor=None,
+            action="billing.trigger_nothing_to_bill",
+            at=now,
+            obj=trigger,
+            after={"matter": matter.number},
+            actor_label="billing engine",
+        )
+        return None
     except ApplicationError as exc:
         TriggerFiring.objects.filter(pk=firing.pk).delete()
         _report_failure(trigger=trigger, matter=matter, message=exc.message, now=now)

@@ -156,8 +156,12 @@ def test_units_times_cost_plus_adjustment_equals_line_total() -> None:
     base = _invoice()
     # 0.33 h x $100 = $33.00; the line total is $33.33 when the rate rounds differently
     odd = LedesLine(
-        **{**base.lines[0].__dict__, "units": Decimal("0.33"), "unit_cost_cents": 10_000,
-           "total_cents": 3_333}
+        **{
+            **base.lines[0].__dict__,
+            "units": Decimal("0.33"),
+            "unit_cost_cents": 10_000,
+            "total_cents": 3_333,
+        }
     )
     text = ledes_render([_invoice(lines=[odd], total_cents=3_333)])
     row = dict(zip(FIELDS, text.split("\r\n")[2][:-2].split("|"), strict=True))
@@ -174,3 +178,14 @@ def test_required_fields_and_lengths() -> None:
     assert "line 3: INVOICE_NUMBER is required" in ledes_validate(text)
     long_number = ledes_render([_invoice(number="X" * 21)])
     assert "line 3: INVOICE_NUMBER is longer than 20 characters" in ledes_validate(long_number)
+
+
+def test_files_are_ascii() -> None:
+    text = ledes_render([_invoice(description="Petición H-1B — Zoë")])
+    row = dict(zip(FIELDS, text.split("\r\n")[2][:-2].split("|"), strict=True))
+    assert row["INVOICE_DESCRIPTION"] == "Peticion H-1B - Zoe"
+    assert ledes_validate(text) == []
+    assert ledes_validate(text.replace("Zoe", "Zoë")) == [
+        "line 3: LEDES 1998B files are ASCII (found 'ë')",
+        "line 4: LEDES 1998B files are ASCII (found 'ë')",
+    ]
