@@ -556,3 +556,30 @@ def test_line_input_errors_name_the_field(world: Any) -> None:
         )
     assert exc3.value.message == "quantity: must be a number greater than zero (got '0')"
     assert not InvoiceLine.objects.filter(invoice=invoice).exists()
+
+
+def test_the_issued_pdf_never_changes(world: Any, login: Any) -> None:
+    from caseledger.core.models import Firm
+
+    invoice = issued_invoice(world)
+    stored = bytes(InvoicePdf.objects.get(invoice=invoice).content)
+    Firm.objects.filter(id=1).update(name="Renamed Partners LLP")
+    services.government_fee_add(
+        case_type=world.h1b,
+        code="I129",
+        name="USCIS I-129 filing fee",
+        amount="999.00",
+        effective_date=world.now.date(),
+        actor=world.billing,
+        now=world.now,
+    )
+    served = login(world.partner).get(f"/billing/invoices/{invoice.pk}/pdf/")
+    assert bytes(served.content) == stored
+    with (
+        pytest.raises((IntegrityError, InternalError)),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE billing_invoicepdf SET sha256 = 'x' WHERE invoice_id = %s", [invoice.pk]
+        )
