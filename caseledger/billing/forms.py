@@ -17,7 +17,7 @@ from caseledger.billing.choices import (
     TaxMode,
     TimeRounding,
 )
-from caseledger.billing.models import BillingSettings, InvoiceTemplate
+from caseledger.billing.models import BillingSettings, InvoiceTemplate, Service
 from caseledger.clients.models import Client
 from caseledger.core.choices import Role
 from caseledger.core.models import User
@@ -156,6 +156,32 @@ class RateForm(forms.Form):
         ).order_by("last_name", "id")
         self.fields["client"].queryset = Client.objects.order_by("name", "id")  # type: ignore[attr-defined]
         self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    bill_to = forms.ChoiceField(choices=Payer.choices)
+    line_description = forms.CharField(
+        max_length=300, required=False, help_text="The fee line; leave empty for hourly work only"
+    )
+    line_category = forms.ChoiceField(
+        choices=FeeCategory.choices, initial=FeeCategory.ATTORNEY_FEE, label="Line category"
+    )
+    line_amount = forms.CharField(
+        max_length=20, required=False, help_text="Empty: the service's default price"
+    )
+    government_fee_codes = forms.CharField(
+        max_length=200, required=False, help_text="Comma-separated, e.g. I129, ACWIA, FRAUD"
+    )
+    include_unbilled = forms.BooleanField(required=False, label="Add the matter's unbilled work")
+    terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(active=True).order_by(  # type: ignore[attr-defined]
+            "name", "id"
+        )
 
 
 class TriggerForm(forms.Form):

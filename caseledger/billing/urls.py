@@ -28,6 +28,7 @@ urlpatterns = [
     path("expenses/", views.expense_new, name="expense_new"),
     path("fee-schedule/", views.fee_schedule, name="fee_schedule"),
     path("templates/", views.templates, name="templates"),
+    path("templates/new/", views.template_new, name="template_new"),
     path(
         "templates/triggers/<int:pk>/remove/", views.trigger_deactivate, name="trigger_deactivate"
     ),

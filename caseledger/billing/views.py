@@ -507,9 +507,48 @@ def templates(request: HttpRequest) -> HttpResponse:
             .filter(active=True)
             .order_by("case_type__name", "stage__position", "id"),
             "form": form,
+            "template_form": forms.TemplateForm(),
             "settings_form": settings_form,
         },
     )
+
+
+@require_POST
+@capability_required("billing.configure")
+def template_new(request: HttpRequest) -> HttpResponse:
+    form = forms.TemplateForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+        return redirect("billing:templates")
+    data = form.cleaned_data
+    lines = []
+    if data["line_description"].strip():
+        lines.append(
+            {
+                "description": data["line_description"],
+                "category": data["line_category"],
+                "amount": data["line_amount"] or None,
+            }
+        )
+    codes = [c.strip() for c in data["government_fee_codes"].split(",") if c.strip()]
+    try:
+        services.template_create(
+            service=data["service"],
+            name=data["name"],
+            bill_to=data["bill_to"],
+            lines=lines,
+            government_fee_codes=codes,
+            include_unbilled=data["include_unbilled"],
+            terms=data["terms"],
+            actor=request.user,
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Template {data['name']} added.")
+    return redirect("billing:templates")
 
 
 @require_POST

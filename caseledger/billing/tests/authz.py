@@ -134,6 +134,11 @@ MATRIX: dict[str, dict[str, Any]] = {
     "billing:expense_new": {"allow": TIME, "method": "POST", "data": {}},
     "billing:fee_schedule": {"allow": CONFIGURE},
     "billing:templates": {"allow": CONFIGURE},
+    "billing:template_new": {
+        "allow": CONFIGURE,
+        "method": "POST",
+        "data": {"name": "x"},
+    },
     "billing:trigger_deactivate": {"allow": CONFIGURE, "method": "POST", "kwargs": _trigger},
     "billing:billing_settings": {"allow": CONFIGURE, "method": "POST", "data": {}},
     # What a payment link opens: public by design; a forged token is a 404 page.

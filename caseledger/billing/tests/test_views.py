@@ -243,3 +243,43 @@ def test_api_list_read_time_approve_issue(world: Any, login: Any) -> None:
     denied = attorney.post(f"/api/v1/billing/invoices/{draft.pk}/approve")
     assert denied.status_code == 403
     assert TimeEntry.objects.filter(work_date=date(2026, 10, 30)).count() == 1
+
+
+def test_template_form_creates_a_template_that_triggers_can_use(world: Any, login: Any) -> None:
+    client = login(world.partner)
+    response = client.post(
+        reverse("billing:template_new"),
+        {
+            "name": "H-1B amendment",
+            "service": world.h1b_service.pk,
+            "bill_to": "PETITIONER",
+            "line_description": "H-1B amended petition",
+            "line_category": "ATTORNEY_FEE",
+            "line_amount": "2,000.00",
+            "government_fee_codes": "I129, fraud",
+            "terms": "Due on receipt.",
+        },
+        follow=True,
+    )
+    assert "Template H-1B amendment added." in response.content.decode()
+    from caseledger.billing.models import InvoiceTemplate
+
+    template = InvoiceTemplate.objects.get(name="H-1B amendment")
+    assert template.government_fee_codes == ["I129", "FRAUD"]
+    assert list(template.lines.values_list("amount_cents", flat=True)) == [200_000]
+    bad = client.post(
+        reverse("billing:template_new"),
+        {
+            "name": "Bad",
+            "service": world.h1b_service.pk,
+            "bill_to": "PETITIONER",
+            "line_description": "Fee",
+            "line_category": "ATTORNEY_FEE",
+            "line_amount": "lots",
+        },
+        follow=True,
+    )
+    assert (
+        "amount: must be an amount such as 1,234.56 (got &#x27;lots&#x27;)" in bad.content.decode()
+    )
+    assert not InvoiceTemplate.objects.filter(name="Bad").exists()
