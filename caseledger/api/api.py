@@ -52,3 +52,14 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc), None)
+
+
+def _register_routers() -> None:
+    from caseledger.api.payments import router as payments_router
+    from caseledger.api.trust import router as trust_router
+
+    api.add_router("/payments", payments_router)
+    api.add_router("/trust", trust_router)
+
+
+_register_routers()

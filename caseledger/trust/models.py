@@ -146,6 +146,10 @@ class TrustDeposit(models.Model):
     provider = models.CharField(max_length=16, default="manual")
     provider_ref = models.CharField(max_length=255, null=True, blank=True, unique=True)
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    # The operating entry bearing the card fee (posted in the same transaction), if any.
+    fee_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

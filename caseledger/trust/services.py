@@ -302,10 +302,11 @@ def deposit_record(
 ) -> TrustDeposit:
     """Money received into trust for one client and matter, credited to the client IN FULL.
 
-    One entry: Dr trust bank, Cr client trust liability (amount). A card fee is expensed from
-    operating in the same entry (Dr card fees, Cr operating); where the processor paid trust out
-    net of its fee, that operating credit is the top-up that makes the trust bank whole, so the
-    trust bank still equals the client ledgers. A receipt notice is queued (exactly one).
+    Dr trust bank, Cr client trust liability (amount). A card fee is expensed from operating in
+    the same transaction (Dr card fees, Cr operating; a separate entry because the ledger keeps
+    card-fee postings out of trust entries); where the processor paid trust out net of its fee,
+    that operating credit is the top-up that makes the trust bank whole, so the trust bank still
+    equals the client ledgers. A receipt notice is queued (exactly one).
     """
     _check_matter(client, matter)
     _check_amount(amount_cents)
@@ -343,24 +344,35 @@ def deposit_record(
             PostingLine(accounts.CLIENT_TRUST_LIABILITY, -amount_cents, client=client, matter=matter),
         ]
         fee_netted = bool(fee_cents) and settings_row.processor_nets_fee
-        if fee_cents:
-            lines += [
-                PostingLine(accounts.CARD_PROCESSING_FEES, fee_cents),
-                PostingLine(accounts.OPERATING_BANK, -fee_cents),
-            ]
         memo = f"Trust receipt {receipt} from {payer.strip()} ({DepositMethod(method).label})"
-        if fee_netted:
-            memo += f"; processor fee {_fmt(fee_cents)} netted, operating tops up trust"
         entry = entry_post(
             kind=EntryKind.TRUST_DEPOSIT, entry_date=received_date, memo=memo[:500], lines=lines,
             actor=actor, now=now,
         )
+        fee_entry = None
+        if fee_cents:
+            # The ledger keeps card-fee postings out of any entry that touches trust, so the
+            # fee is its own entry in the SAME transaction: operating bears it (and, when the
+            # processor netted it out of the trust payout, this is operating's top-up of trust).
+            fee_entry = entry_post(
+                kind=EntryKind.CARD_FEE, entry_date=received_date,
+                memo=(
+                    f"Card fee on trust receipt {receipt}"
+                    + ("; netted by the processor, operating tops up trust" if fee_netted else "")
+                )[:500],
+                lines=[
+                    PostingLine(accounts.CARD_PROCESSING_FEES, fee_cents),
+                    PostingLine(accounts.OPERATING_BANK, -fee_cents),
+                ],
+                actor=actor, now=now,
+            )
         deposit = TrustDeposit.objects.create(
             receipt_number=receipt, client=client, matter=matter, trust_request=trust_request,
             method=method, payer=payer.strip(), reference=reference.strip(),
             received_date=received_date, clears_on=clears_on, amount_cents=amount_cents,
             fee_cents=fee_cents, fee_netted=fee_netted, provider=provider,
-            provider_ref=provider_ref, entry=entry, created_by=actor, created_at=now,
+            provider_ref=provider_ref, entry=entry, fee_entry=fee_entry, created_by=actor,
+            created_at=now,
         )
         if trust_request is not None:
             received = trust_request.received_cents + amount_cents
