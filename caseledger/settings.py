@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "caseledger.clients",
     "caseledger.matters",
     "caseledger.billing",
+    "caseledger.ledger",
     "caseledger.payments",
     "caseledger.trust",
     "caseledger.api",
