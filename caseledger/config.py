@@ -28,6 +28,10 @@ FIELD_KEYS_MISSING = (
     "newest first"
 )
 FIELD_KEYS_INVALID = "FIELD_ENCRYPTION_KEYS: key {index} is not a valid Fernet key"
+FIELD_HASH_KEY_INVALID = (
+    "FIELD_HASH_KEY: must be at least 32 characters (the key of the A-number lookup hash; "
+    "it must never change once data exists)"
+)
 EMAIL_URL_INVALID = (
     "EMAIL_URL: must be smtp://user:password@host:port, smtps://..., console:// or "
     "locmem:// (got {value!r})"
@@ -115,6 +119,14 @@ def field_encryption_keys(environ: dict[str, str], production: bool, var_dir: Pa
     if not keys:
         raise ImproperlyConfigured(FIELD_KEYS_MISSING)
     return keys
+
+
+def field_hash_key(environ: dict[str, str]) -> str:
+    """Optional separate key for lookup hashes ('' = derive from the oldest encryption key)."""
+    key = environ.get("FIELD_HASH_KEY", "").strip()
+    if key and len(key) < 32:
+        raise ImproperlyConfigured(FIELD_HASH_KEY_INVALID)
+    return key
 
 
 def email_config(url: str | None) -> dict[str, Any]:

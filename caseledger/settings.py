@@ -20,6 +20,9 @@ TESTING = config.env_bool(ENV, "CASELEDGER_TESTING", default="pytest" in sys.mod
 
 SECRET_KEY = config.secret_key(ENV, PRODUCTION, VAR_DIR)
 FIELD_ENCRYPTION_KEYS = config.field_encryption_keys(ENV, PRODUCTION, VAR_DIR)
+# Key of the A-number lookup hash; empty = derived from the oldest FIELD_ENCRYPTION_KEYS entry
+# (see caseledger/core/crypto.py and docs/adr/005-field-encryption.md).
+FIELD_HASH_KEY = config.field_hash_key(ENV)
 
 ALLOWED_HOSTS = [
     h.strip()

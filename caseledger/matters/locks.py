@@ -1,0 +1,23 @@
+"""Every row lock of the matters app. Global order: matter -> trust balance -> invoice -> payment;
+within matters: matter before its tasks."""
+
+from __future__ import annotations
+
+from caseledger.matters.models import Matter, MatterNumberCounter, Task
+
+
+def matter_lock(*, matter_id: int) -> Matter:
+    return (
+        Matter.objects.select_for_update()
+        .select_related("case_type", "current_stage")
+        .get(pk=matter_id)
+    )
+
+
+def matter_number_counter_lock(*, year: int) -> MatterNumberCounter:
+    MatterNumberCounter.objects.get_or_create(year=year)
+    return MatterNumberCounter.objects.select_for_update().get(year=year)
+
+
+def task_lock(*, task_id: int) -> Task:
+    return Task.objects.select_for_update().get(pk=task_id)
