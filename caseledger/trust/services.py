@@ -462,6 +462,11 @@ def trust_apply_to_invoice(
         settlement = payment_locks.lock_invoice_settlement(invoice)
         unpaid = settlement.balance_due_cents
         position = selectors.trust_position(matter, as_of=day)
+        if day != _today(now):
+            # A back-dated transfer must fit both on its date and today (later outflows).
+            current = selectors.trust_position(matter, as_of=_today(now))
+            if current.available_cents < position.available_cents:
+                position = current
         if amount_cents is None:
             if unpaid <= 0:
                 raise TrustError(NOTHING_DUE.format(invoice=invoice), field="invoice")
@@ -515,17 +520,18 @@ def trust_apply_to_invoice(
 
 def auto_apply_on_issue(invoice: Invoice) -> None:
     """Billing issue hook: for a client who chose auto-apply, available cleared trust on the
-    invoice's matter pays it at once (partly or wholly), inside the issuing transaction."""
-    if not getattr(invoice.client, "auto_apply_trust", False):
+    invoice's matter pays it at once (partly or wholly), inside the issuing transaction, dated
+    the invoice's issue date (the hook carries no clock; the issue date is the issuing day)."""
+    if not getattr(invoice.client, "auto_apply_trust", False) or invoice.issue_date is None:
         return
     now = timezone.now()
-    today = _today(now)
-    if invoice.issue_date is None or invoice.issue_date > today:
+    day = invoice.issue_date
+    if day > _today(now):
         return
-    position = selectors.trust_position(invoice.matter, as_of=today)
+    position = selectors.trust_position(invoice.matter, as_of=day)
     if position.available_cents <= 0:
         return
-    trust_apply_to_invoice(invoice=invoice, actor=None, now=now, automatic=True)
+    trust_apply_to_invoice(invoice=invoice, actor=None, now=now, transfer_date=day, automatic=True)
 
 
 # --- disputes --------------------------------------------------------------------------------

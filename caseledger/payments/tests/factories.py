@@ -9,7 +9,9 @@ from typing import Any
 from caseledger.billing import hooks
 from caseledger.billing.models import Invoice
 from caseledger.ledger.tests import helpers as H
-from caseledger.ledger.tests.factories import ClientFactory, InvoiceFactory, MatterFactory
+from caseledger.clients.tests.factories import CompanyClientFactory as ClientFactory
+from caseledger.ledger.tests.factories import InvoiceFactory
+from caseledger.matters.tests.factories import MatterFactory
 
 __all__ = ["ClientFactory", "MatterFactory", "issued_invoice"]
 
