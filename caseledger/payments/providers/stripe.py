@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,9 @@ class StripeProvider:
         if not self.webhook_secret:
             raise WebhookSignatureError(SECRET_MISSING, field="Stripe-Signature")
         try:
-            event = stripe.Webhook.construct_event(payload, signature_header, self.webhook_secret)
+            stripe.Webhook.construct_event(payload, signature_header, self.webhook_secret)
+            # Verified: read the exact bytes that were signed as plain JSON.
+            event = json.loads(payload)
         except stripe.SignatureVerificationError as exc:
             raise WebhookSignatureError(SIGNATURE_INVALID, field="Stripe-Signature") from exc
         except ValueError as exc:
