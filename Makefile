@@ -58,7 +58,7 @@ test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: manda
 lint: install ## ruff (lint + format check), mypy, missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy caseledger bench
+	$(VENV)/bin/mypy caseledger $$(test -d bench && echo bench)
 	$(PY) manage.py makemigrations --check --dry-run
 
 fmt: install ## Format and autofix

@@ -79,10 +79,33 @@ def users(make_user: Callable[..., Any]) -> dict[str, Any]:
     return {role.value: make_user(role=role, username=role.value.lower()) for role in Role}
 
 
+def verify_two_factor(client: HttpClient, user: Any) -> Any:
+    """Give ``client``'s session a completed TOTP step for ``user`` (creating a confirmed
+    device when the user has none), as if they had typed a valid code at login."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
 @pytest.fixture
-def login(client: HttpClient) -> Callable[[Any], HttpClient]:
-    def as_user(user: Any) -> HttpClient:
+def login(client: HttpClient) -> Callable[..., HttpClient]:
+    """Log ``user`` in on the test client. When the firm requires two-factor for the user's
+    role, the session also gets a completed TOTP step (pass ``two_factor=False`` to test the
+    gate itself)."""
+
+    def as_user(user: Any, two_factor: bool = True) -> HttpClient:
+        from caseledger.core.selectors import two_factor_required
+
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        if two_factor and two_factor_required(user):
+            verify_two_factor(client, user)
         return client
 
     return as_user

@@ -37,6 +37,28 @@ EMAIL_URL_INVALID = (
     "locmem:// (got {value!r})"
 )
 BOOL_INVALID = "{name}: must be one of 1/0, true/false, yes/no, on/off (got {value!r})"
+ALLOWED_HOSTS_MISSING = (
+    "ALLOWED_HOSTS: required in production; a comma-separated list of the host names this "
+    "install answers to, e.g. billing.example-law.com"
+)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ***, so error messages never print a secret."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def allowed_hosts(environ: dict[str, str], production: bool) -> list[str]:
+    raw = environ.get("ALLOWED_HOSTS", "" if production else "127.0.0.1,localhost")
+    hosts = [h.strip() for h in raw.split(",") if h.strip()]
+    if production and not hosts:
+        raise ImproperlyConfigured(ALLOWED_HOSTS_MISSING)
+    return hosts
+
 
 _SUPPORTED_DB_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
 
@@ -59,14 +81,14 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
         url = f"sqlite:///{var_dir / 'caseledger.sqlite3'}"
     scheme = urlsplit(url).scheme
     if scheme not in _SUPPORTED_DB_SCHEMES:
-        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     except (ValueError, KeyError) as exc:
-        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url)) from exc
+        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url))) from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if not config.get("NAME") or config["NAME"] == ":memory:":
-            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads a balance and
@@ -80,7 +102,7 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
         }
     else:
         if not config.get("NAME"):
-            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
         config["CONN_HEALTH_CHECKS"] = True
     return config
 
@@ -139,11 +161,11 @@ def email_config(url: str | None) -> dict[str, Any]:
     if parts.scheme == "locmem":
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if parts.scheme not in {"smtp", "smtps", "smtp+tls"} or not parts.hostname:
-        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=url))
+        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=redact_url(url)))
     try:
         port = parts.port
     except ValueError as exc:
-        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=url)) from exc
+        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=redact_url(url))) from exc
     query = parse_qs(parts.query)
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",

@@ -6,3 +6,7 @@ urlpatterns = [
     path("", include("caseledger.payments.urls")),
     path("", include("caseledger.core.urls")),
 ]
+
+# Pages get our templates; /api/ paths get JSON (no stack traces, whatever DEBUG says).
+handler404 = "caseledger.core.views.error_404"
+handler500 = "caseledger.core.views.error_500"
