@@ -140,7 +140,7 @@ def test_update_records_changes_without_plaintext(users, now):
 
 @pytest.mark.django_db
 def test_reveal_is_audited_and_limited_by_role(users, now):
-    client = make_person(a_number="A12345678", ssn_itin="912701234", created_by=None)
+    client = make_person(a_number="A12345678", ssn_itin="912701234")
     values = services.pii_reveal(obj=client, actor=users["PARTNER"], now=now)
     assert values == {"a_number": "A12345678", "ssn_itin": "912-70-1234"}
     event = AuditEvent.objects.get(action="clients.pii_revealed")

@@ -170,7 +170,6 @@ def test_skipping_needs_flag_and_capability(h1b, users, now):
     assert exc2.value.message == (
         "stage: you may not skip stages (LCA filed, Petition prepared); "
         "ask an attorney or a partner"
-        "ask an attorney or a partner"
     )
     event = services.matter_stage_advance(
         matter=h1b, stage="prepare_filing", actor=users["PARTNER"], now=now, allow_skip=True
