@@ -80,7 +80,7 @@ def payment_out(payment: Payment) -> dict[str, Any]:
     }
 
 
-@router.post("/", response={201: PaymentOut}, url_name="payments_create")
+@router.post("", response={201: PaymentOut}, url_name="payments_create")
 def payment_create(request: HttpRequest, payload: PaymentIn) -> HttpResponse:
     user = _user(request)
     require(user, "payments.record")
@@ -105,7 +105,7 @@ def payment_create(request: HttpRequest, payload: PaymentIn) -> HttpResponse:
     return idempotent(request, user=user, perform=perform)
 
 
-@router.get("/", response=list[PaymentOut], url_name="payments_list")
+@router.get("", response=list[PaymentOut], url_name="payments_list")
 def payment_list(
     request: HttpRequest, client_id: int | None = None, status: str | None = None,
     limit: int = 100, offset: int = 0,

@@ -191,6 +191,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("trust.request")
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     trust_request = get_object_or_404(TrustRequest, pk=pk)
+    require(request.user, "trust.request", trust_request)
     try:
         services.trust_request_cancel(request=trust_request, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
@@ -320,6 +321,7 @@ def disbursement_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("trust.disburse.post")
 def disbursement_post(request: HttpRequest, pk: int) -> HttpResponse:
     disbursement = get_object_or_404(Disbursement, pk=pk)
+    require(request.user, "trust.disburse.post", disbursement)
     try:
         services.disbursement_post(disbursement=disbursement, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
@@ -333,6 +335,7 @@ def disbursement_post(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("trust.disburse.request")
 def disbursement_reject(request: HttpRequest, pk: int) -> HttpResponse:
     disbursement = get_object_or_404(Disbursement, pk=pk)
+    require(request.user, "trust.disburse.request", disbursement)
     try:
         services.disbursement_reject(
             disbursement=disbursement, actor=request.user, now=timezone.now(), note=request.POST.get("note", "")  # type: ignore[arg-type]
@@ -348,6 +351,7 @@ def disbursement_reject(request: HttpRequest, pk: int) -> HttpResponse:
 def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """"Apply trust" from the invoice page: earned fees from the matter's cleared trust."""
     invoice = get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=invoice_id)
+    require(request.user, "trust.apply", invoice.matter)
     form = ApplyTrustForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
