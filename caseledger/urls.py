@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/v1/", include("caseledger.api.urls")),
+    path("ledger/", include("caseledger.ledger.urls")),
     path("clients/", include("caseledger.clients.urls")),
     path("matters/", include("caseledger.matters.urls")),
     path("trust/", include("caseledger.trust.urls")),

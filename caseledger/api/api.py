@@ -114,10 +114,12 @@ def me(request: HttpRequest) -> MeOut:
 
 def _register_routers() -> None:
     from caseledger.api.clients import router as clients_router
+    from caseledger.api.ledger import router as ledger_router
     from caseledger.api.matters import router as matters_router
     from caseledger.api.payments import router as payments_router
     from caseledger.api.trust import router as trust_router
 
+    api.add_router("/ledger", ledger_router)
     api.add_router("", clients_router)
     api.add_router("", matters_router)
     api.add_router("/payments", payments_router)

@@ -18,18 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
 
-from caseledger.ledger.models import AccountBalance, SubledgerBalance
+from caseledger.ledger.models import SubledgerBalance
 
 SubKey = tuple[int, int, int]  # (account_id, client_id, matter_id)
-
-
-def _key_filter(keys: list[SubKey]) -> Q:
-    q = Q()
-    for account_id, client_id, matter_id in keys:
-        q |= Q(account_id=account_id, client_id=client_id, matter_id=matter_id)
-    return q
 
 
 def subledger_balances_lock(
@@ -63,14 +56,22 @@ def subledger_balances_lock(
     return rows
 
 
+def _for_update() -> str:
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
 def _select_locked(keys: list[SubKey]) -> dict[SubKey, tuple[int, int]]:
-    found = (
-        SubledgerBalance.objects.select_for_update()
-        .filter(_key_filter(keys))
-        .order_by("account_id", "client_id", "matter_id")
-        .values_list("account_id", "client_id", "matter_id", "id", "balance_cents")
-    )
-    return {(a, c, m): (row_id, bal) for a, c, m, row_id, bal in found}
+    # Raw SQL: this runs on every posting and the ORM's query building cost more than the query.
+    where = " OR ".join(["(account_id = %s AND client_id = %s AND matter_id = %s)"] * len(keys))
+    params = [v for key in keys for v in key]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT account_id, client_id, matter_id, id, balance_cents "
+            f"FROM ledger_subledgerbalance WHERE {where} "
+            f"ORDER BY account_id, client_id, matter_id{_for_update()}",
+            params,
+        )
+        return {(a, c, m): (row_id, bal) for a, c, m, row_id, bal in cur.fetchall()}
 
 
 def account_balances_lock(account_ids: Iterable[int]) -> dict[int, tuple[int, str, bool]]:
@@ -80,13 +81,18 @@ def account_balances_lock(account_ids: Iterable[int]) -> dict[int, tuple[int, st
     the locked row's transaction, so a deactivation committed by another process is honoured.
     """
     ids = sorted(set(account_ids))
-    rows = (
-        AccountBalance.objects.select_for_update(of=("self",))
-        .filter(account_id__in=ids)
-        .order_by("account_id")
-        .values_list("account_id", "balance_cents", "account__code", "account__is_active")
-    )
-    return {a: (bal, code, active) for a, bal, code, active in rows}
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else _for_update()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT b.account_id, b.balance_cents, a.code, a.is_active "
+            "FROM ledger_accountbalance b JOIN ledger_account a ON a.id = b.account_id "
+            f"WHERE b.account_id IN ({marks}) ORDER BY b.account_id{lock}",
+            ids,
+        )
+        return {a: (bal, code, bool(active)) for a, bal, code, active in cur.fetchall()}
 
 
 def trust_balances_lock(*, pairs: Iterable[tuple[Any, Any]]) -> None:

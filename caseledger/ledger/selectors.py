@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import F, QuerySet, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Abs, Coalesce
 
 from caseledger.ledger import accounts as codes
 from caseledger.ledger.choices import NormalBalance
@@ -25,8 +25,9 @@ from caseledger.ledger.models import (
 )
 
 
-def _pk(obj: Any) -> int | None:
-    return None if obj is None else int(getattr(obj, "pk", obj))
+def _pk(obj: Any) -> int:
+    """Primary key of a model instance or an id (callers check for None first)."""
+    return int(getattr(obj, "pk", obj))
 
 
 def _sign(normal_balance: str) -> int:
@@ -186,7 +187,7 @@ def account_ledger(
     qs = (
         qs.select_related("entry", "client", "matter", "invoice")
         .annotate(
-            signed_cents=F("amount_cents") * sign,
+            abs_cents=Abs("amount_cents"),
             running_raw=Window(
                 Sum("amount_cents"), order_by=[F("entry_date").asc(), F("id").asc()]
             ),
@@ -231,7 +232,11 @@ def entry_get(*, entry_id: int) -> JournalEntry:
 
 
 def entry_postings(*, entry: JournalEntry) -> QuerySet[Posting]:
-    return entry.postings.select_related("account", "client", "matter", "invoice").order_by("id")
+    return (
+        entry.postings.select_related("account", "client", "matter", "invoice")
+        .annotate(abs_cents=Abs("amount_cents"))
+        .order_by("id")
+    )
 
 
 def entry_reversed_by(*, entry: JournalEntry) -> JournalEntry | None:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from caseledger.core import audit
@@ -31,7 +30,7 @@ from caseledger.ledger.exceptions import (
     LedgerIntegrityError,
     TrustViolation,
 )
-from caseledger.ledger.models import Account, AccountBalance, JournalEntry, Posting
+from caseledger.ledger.models import Account, AccountBalance, JournalEntry
 
 # -- refusal messages (tests assert these exact texts) ---------------------------------------
 ENTRY_KIND_UNKNOWN = "kind: must be one of the entry kinds (got {kind!r})"
@@ -345,10 +344,10 @@ def _check_earned_transfer(
                 TRUST_TRANSFER_NEEDS_INVOICE.format(index=index), f"lines[{index}].invoice"
             )
     # Read status and dates fresh from the database: a caller's instance may be stale.
-    ids = {_pk(line.invoice) for _, line in resolved}
+    ids = {int(_pk(line.invoice) or 0) for _, line in resolved}
     invoices = {inv.pk: inv for inv in Invoice.objects.filter(pk__in=ids)}
     for index, (info, line) in enumerate(resolved):
-        invoice = invoices.get(_pk(line.invoice))
+        invoice = invoices.get(int(_pk(line.invoice) or 0))
         label = str(invoice) if invoice is not None else str(_pk(line.invoice))
         if invoice is None or invoice.status != "ISSUED":
             raise TrustViolation(
@@ -427,7 +426,7 @@ def _post(
         first_line: dict[locks.SubKey, int] = {}
         for index, (info, line) in enumerate(resolved):
             if line.client is not None and line.matter is not None:
-                key = (info.id, _pk(line.client), _pk(line.matter))
+                key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
                 sub_delta[key] += line.amount_cents
                 first_line.setdefault(key, index)
         sub_rows = locks.subledger_balances_lock(sub_delta, trust_liability_account_id=liability.id)
@@ -474,7 +473,7 @@ def _post(
                     f"lines[{index}].account",
                 )
 
-        # 3. The entry and its postings.
+        # 3. The entry and its postings (raw SQL: one INSERT each; this is the hot path).
         entry = JournalEntry(
             entry_date=entry_date,
             kind=kind,
@@ -490,49 +489,56 @@ def _post(
         if idempotency_key is not None or reverses is not None:
             try:
                 with transaction.atomic():
-                    entry.save(force_insert=True)
+                    _insert_entry(entry)
             except IntegrityError:
                 return _lost_race(entry, idempotency_key, payload_hash, reverses)
         else:
-            entry.save(force_insert=True)
-        postings = Posting.objects.bulk_create(
-            [
-                Posting(
-                    entry=entry,
-                    account_id=info.id,
-                    amount_cents=line.amount_cents,
-                    entry_date=entry_date,
-                    client_id=_pk(line.client),
-                    matter_id=_pk(line.matter),
-                    invoice_id=_pk(line.invoice),
-                )
-                for info, line in resolved
-            ]
-        )
-
-        # 4. Balance rows, one UPDATE each for sub-ledgers and accounts (rows already locked).
-        if sub_delta:
-            from caseledger.ledger.models import SubledgerBalance
-
-            SubledgerBalance.objects.filter(pk__in=[sub_rows[k][0] for k in sub_delta]).update(
-                balance_cents=F("balance_cents")
-                + Case(
-                    *[When(pk=sub_rows[k][0], then=Value(d)) for k, d in sub_delta.items()],
-                    default=Value(0),
-                )
+            _insert_entry(entry)
+        day = connection.ops.adapt_datefield_value(entry_date)
+        posting_rows = [
+            (
+                entry.pk,
+                info.id,
+                line.amount_cents,
+                day,
+                _pk(line.client),
+                _pk(line.matter),
+                _pk(line.invoice),
             )
-        AccountBalance.objects.filter(account_id__in=list(acct_delta)).update(
-            balance_cents=F("balance_cents")
-            + Case(
-                *[When(account_id=a, then=Value(d)) for a, d in acct_delta.items()],
-                default=Value(0),
-            ),
-            entry_count=F("entry_count")
-            + Case(
-                *[When(account_id=a, then=Value(n)) for a, n in acct_count.items()],
-                default=Value(0),
-            ),
-        )
+            for info, line in resolved
+        ]
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO ledger_posting (entry_id, account_id, amount_cents, entry_date, "
+                "client_id, matter_id, invoice_id) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(posting_rows)),
+                [v for row in posting_rows for v in row],
+            )
+
+            # 4. Balance rows: one UPDATE for sub-ledgers, one for accounts (already locked).
+            if sub_delta:
+                ids = [sub_rows[k][0] for k in sub_delta]
+                cur.execute(
+                    "UPDATE ledger_subledgerbalance SET balance_cents = balance_cents + CASE id "
+                    + " ".join(["WHEN %s THEN %s"] * len(ids))
+                    + " ELSE 0 END WHERE id IN ("
+                    + ", ".join(["%s"] * len(ids))
+                    + ")",
+                    [v for k, d in sub_delta.items() for v in (sub_rows[k][0], d)] + ids,
+                )
+            accts = list(acct_delta)
+            cur.execute(
+                "UPDATE ledger_accountbalance SET balance_cents = balance_cents + CASE account_id "
+                + " ".join(["WHEN %s THEN %s"] * len(accts))
+                + " ELSE 0 END, entry_count = entry_count + CASE account_id "
+                + " ".join(["WHEN %s THEN %s"] * len(accts))
+                + " ELSE 0 END WHERE account_id IN ("
+                + ", ".join(["%s"] * len(accts))
+                + ")",
+                [v for a in accts for v in (a, acct_delta[a])]
+                + [v for a in accts for v in (a, acct_count[a])]
+                + accts,
+            )
 
         # 5. Trust bank must equal the sum of client trust ledgers after every trust entry.
         if touches_trust:
@@ -563,12 +569,36 @@ def _post(
                 "reverses": reverses.pk if reverses is not None else None,
                 "disbursement": disbursement_id,
                 "lines": [
-                    [info.code, p.amount_cents, p.client_id, p.matter_id, p.invoice_id]
-                    for (info, _), p in zip(resolved, postings, strict=True)
+                    [info.code, row[2], row[4], row[5], row[6]]
+                    for (info, _), row in zip(resolved, posting_rows, strict=True)
                 ],
             },
         )
     return entry
+
+
+def _insert_entry(entry: JournalEntry) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO ledger_journalentry (entry_date, kind, memo, currency, actor_id, "
+            "created_at, idempotency_key, payload_hash, reverses_id, disbursement_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            [
+                connection.ops.adapt_datefield_value(entry.entry_date),
+                entry.kind,
+                entry.memo,
+                entry.currency,
+                entry.actor_id,
+                connection.ops.adapt_datetimefield_value(entry.created_at),
+                entry.idempotency_key,
+                entry.payload_hash,
+                entry.reverses_id,
+                entry.disbursement_id,
+            ],
+        )
+        entry.pk = cur.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 def _idempotent_result(existing: JournalEntry, key: str, payload_hash: str) -> JournalEntry:

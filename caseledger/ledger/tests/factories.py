@@ -4,7 +4,7 @@ needs. (When the clients/matters/billing apps ship richer factories, these deleg
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import factory
 
@@ -15,7 +15,7 @@ from caseledger.matters.models import Matter
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class ClientFactory(factory.django.DjangoModelFactory):
+class ClientFactory(factory.django.DjangoModelFactory[Client]):
     class Meta:
         model = Client
 
@@ -25,7 +25,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     created_at = T0
 
 
-class MatterFactory(factory.django.DjangoModelFactory):
+class MatterFactory(factory.django.DjangoModelFactory[Matter]):
     class Meta:
         model = Matter
 
@@ -35,7 +35,7 @@ class MatterFactory(factory.django.DjangoModelFactory):
     opened_date = date(2026, 1, 1)
 
 
-class InvoiceFactory(factory.django.DjangoModelFactory):
+class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
     class Meta:
         model = Invoice
 
@@ -61,5 +61,13 @@ class Disbursement:
         return f"Disbursement({self.pk}, approved={self.is_approved})"
 
 
-def matter_for(client: Any | None = None) -> Matter:
-    return MatterFactory(client=client) if client is not None else MatterFactory()
+def make_client(**kwargs: Any) -> Client:
+    return cast(Client, ClientFactory(**kwargs))
+
+
+def make_matter(**kwargs: Any) -> Matter:
+    return cast(Matter, MatterFactory(**kwargs))
+
+
+def make_invoice(**kwargs: Any) -> Invoice:
+    return cast(Invoice, InvoiceFactory(**kwargs))

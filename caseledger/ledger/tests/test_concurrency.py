@@ -13,7 +13,7 @@ from django.db import close_old_connections, connection
 from caseledger.ledger import selectors
 from caseledger.ledger.exceptions import TrustViolation
 from caseledger.ledger.tests import helpers as H
-from caseledger.ledger.tests.factories import Disbursement, MatterFactory
+from caseledger.ledger.tests.factories import Disbursement, make_matter
 
 D = date(2026, 3, 1)
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,7 @@ def run_together(fns: list[Callable[[], Any]]) -> list[Any]:
 def test_two_concurrent_80_dollar_disbursements_against_100(require_postgres, now):
     approved = Disbursement(1, True)
     for _round in range(50):
-        m = MatterFactory()
+        m = make_matter()
         H.deposit(matter=m, cents=100_00, now=now, day=D)
 
         def pay(m: Any = m) -> Any:
@@ -64,7 +64,7 @@ def test_two_concurrent_80_dollar_disbursements_against_100(require_postgres, no
 
 
 def test_eight_threads_on_one_hot_balance(require_postgres, now):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=1_000_00, now=now, day=D)
     approved = Disbursement(1, True)
     per_thread = 25
@@ -79,7 +79,8 @@ def test_eight_threads_on_one_hot_balance(require_postgres, now):
             done += 1
         return done
 
-    results = run_together([lambda i=i: writer(i) for i in range(8)])
+    fns: list[Callable[[], Any]] = [lambda i=i: writer(i) for i in range(8)]  # type: ignore[misc]
+    results = run_together(fns)
     assert results == [per_thread] * 8, results
     deposits = sum(1 for i in range(8) for j in range(per_thread) if (i + j) % 2)
     disbursements = 8 * per_thread - deposits
@@ -89,7 +90,7 @@ def test_eight_threads_on_one_hot_balance(require_postgres, now):
 
 
 def test_concurrent_retries_with_one_idempotency_key_post_once(require_postgres, now):
-    m = MatterFactory()
+    m = make_matter()
 
     def post() -> Any:
         return H.deposit(matter=m, cents=5_00, now=now, day=D, key="webhook:evt_1")

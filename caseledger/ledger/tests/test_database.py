@@ -10,7 +10,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from caseledger.ledger import accounts as A
 from caseledger.ledger.models import Account, JournalEntry, Posting, SubledgerBalance
 from caseledger.ledger.tests import helpers as H
-from caseledger.ledger.tests.factories import MatterFactory
+from caseledger.ledger.tests.factories import make_matter
 
 D = date(2026, 3, 1)
 
@@ -22,8 +22,8 @@ def _raw(sql, params):
 
 @pytest.mark.django_db
 def test_raw_update_and_delete_of_postings_and_entries_are_refused(now):
-    entry = H.deposit(matter=MatterFactory(), cents=100, now=now, day=D)
-    posting = entry.postings.first()
+    entry = H.deposit(matter=make_matter(), cents=100, now=now, day=D)
+    posting = entry.postings.get(account__code=A.TRUST_BANK)
     _raw("UPDATE ledger_posting SET amount_cents = 1 WHERE id = %s", [posting.pk])
     _raw("DELETE FROM ledger_posting WHERE id = %s", [posting.pk])
     _raw("UPDATE ledger_journalentry SET memo = 'forged' WHERE id = %s", [entry.pk])
@@ -34,7 +34,7 @@ def test_raw_update_and_delete_of_postings_and_entries_are_refused(now):
 
 @pytest.mark.django_db
 def test_orm_update_of_postings_is_refused(now):
-    entry = H.deposit(matter=MatterFactory(), cents=100, now=now, day=D)
+    entry = H.deposit(matter=make_matter(), cents=100, now=now, day=D)
     with pytest.raises(DatabaseError), transaction.atomic():
         Posting.objects.filter(entry=entry).update(amount_cents=5)
 
@@ -50,7 +50,7 @@ def test_accounts_are_never_deleted_but_may_be_deactivated():
 
 @pytest.mark.django_db
 def test_database_refuses_a_negative_client_trust_row(now):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=100, now=now, day=D)
     row = SubledgerBalance.objects.get(is_trust_liability=True)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -59,7 +59,7 @@ def test_database_refuses_a_negative_client_trust_row(now):
 
 @pytest.mark.django_db
 def test_raw_reversal_of_the_same_entry_twice_is_refused(now):
-    entry = H.deposit(matter=MatterFactory(), cents=100, now=now, day=D)
+    entry = H.deposit(matter=make_matter(), cents=100, now=now, day=D)
     from caseledger.ledger.services import entry_reverse
 
     entry_reverse(entry=entry, actor=None, now=now, entry_date=D)

@@ -14,10 +14,10 @@ from caseledger.ledger.models import Account, JournalEntry, Posting
 from caseledger.ledger.services import PostingLine, entry_post, entry_reverse
 from caseledger.ledger.tests import helpers as H
 from caseledger.ledger.tests.factories import (
-    ClientFactory,
     Disbursement,
-    InvoiceFactory,
-    MatterFactory,
+    make_client,
+    make_invoice,
+    make_matter,
 )
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_chart_is_seeded_with_types_and_normal_balances():
 
 
 def test_post_balanced_entry_updates_balances_and_audits(now, users):
-    m = MatterFactory()
+    m = make_matter()
     entry = H.deposit(matter=m, cents=10_000, now=now, day=D, actor=users["BILLING"])
     assert entry.postings.count() == 2
     assert selectors.account_balance(code=A.TRUST_BANK) == 10_000
@@ -57,6 +57,7 @@ def test_post_balanced_entry_updates_balances_and_audits(now, users):
     assert selectors.client_trust_balance(client=m.client, matter=m) == 10_000
     event = AuditEvent.objects.get(action="ledger.entry_posted", object_id=str(entry.pk))
     assert event.actor == users["BILLING"]
+    assert event.after is not None
     assert event.after["lines"][0][:2] == [A.TRUST_BANK, 10_000]
     assert selectors.ledger_verify() == []
 
@@ -157,7 +158,7 @@ def test_refuses_mixed_currencies(now, users):
     eur = S.account_trust_bank_create(name="EUR trust", actor=users["ADMIN"], now=now)
     Account.objects.filter(pk=eur.pk).update(currency="EUR")
     S.accounts_cache_clear()
-    m = MatterFactory()
+    m = make_matter()
     refused(
         LedgerError,
         "lines: every posting must be in one currency (got EUR, USD)",
@@ -171,7 +172,7 @@ def test_refuses_mixed_currencies(now, users):
 
 
 def test_trust_posting_needs_client_and_matter(now):
-    m = MatterFactory()
+    m = make_matter()
     refused(
         TrustViolation,
         "lines[1]: a posting on trust account 2100 needs a client and a matter",
@@ -185,8 +186,8 @@ def test_trust_posting_needs_client_and_matter(now):
 
 
 def test_matter_must_belong_to_the_client(now):
-    m = MatterFactory()
-    other = ClientFactory()
+    m = make_matter()
+    other = make_client()
     refused(
         LedgerError,
         f"lines[0].matter: matter {m} belongs to another client",
@@ -200,7 +201,7 @@ def test_matter_must_belong_to_the_client(now):
 
 
 def test_trust_bank_must_move_with_client_liability(now):
-    m = MatterFactory()
+    m = make_matter()
     refused(
         TrustViolation,
         S.TRUST_BANK_LIABILITY_MISMATCH.format(bank=100, liability=0),
@@ -222,7 +223,7 @@ def test_trust_bank_must_move_with_client_liability(now):
 
 
 def test_card_fees_never_with_trust(now):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=1000, now=now, day=D)
     refused(
         TrustViolation,
@@ -240,7 +241,7 @@ def test_card_fees_never_with_trust(now):
 
 
 def test_money_leaves_trust_only_with_invoice_or_approved_disbursement(now):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=10_000, now=now, day=D)
     lines = [
         PostingLine(A.CLIENT_TRUST_LIABILITY, 5000, client=m.client, matter=m),
@@ -262,7 +263,7 @@ def test_money_leaves_trust_only_with_invoice_or_approved_disbursement(now):
 
 
 def test_trust_balance_never_negative(now):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=10_000, now=now, day=D)
     refused(
         TrustViolation,
@@ -276,7 +277,7 @@ def test_trust_balance_never_negative(now):
         disbursement=Disbursement(1, True),
     )
     # A matter with no trust money at all.
-    other = MatterFactory(client=m.client)
+    other = make_matter(client=m.client)
     with pytest.raises(TrustViolation) as exc:
         H.disburse(matter=other, cents=1, now=now, day=D, disbursement=Disbursement(1, True))
     assert exc.value.message == S.TRUST_BALANCE_NEGATIVE.format(
@@ -286,7 +287,7 @@ def test_trust_balance_never_negative(now):
 
 
 def test_earned_transfer_against_issued_invoice(now):
-    invoice = InvoiceFactory()
+    invoice = make_invoice()
     H.deposit(matter=invoice.matter, cents=50_000, now=now, day=D)
     H.issue_invoice(invoice=invoice, cents=30_000, now=now, day=D)
     H.transfer_earned(invoice=invoice, cents=30_000, now=now, day=D)
@@ -297,7 +298,7 @@ def test_earned_transfer_against_issued_invoice(now):
 
 
 def test_earned_transfer_refusals(now):
-    invoice = InvoiceFactory()
+    invoice = make_invoice()
     H.deposit(matter=invoice.matter, cents=50_000, now=now, day=D)
     c, m = invoice.client, invoice.matter
     no_invoice = [
@@ -314,7 +315,7 @@ def test_earned_transfer_refusals(now):
         now,
         EntryKind.TRUST_TRANSFER_EARNED,
     )
-    draft = InvoiceFactory(matter=m, status="DRAFT", number=None, issue_date=None)
+    draft = make_invoice(matter=m, status="DRAFT", number=None, issue_date=None)
     with pytest.raises(TrustViolation) as exc:
         H.transfer_earned(invoice=draft, cents=100, now=now, day=D)
     assert exc.value.message == (
@@ -326,7 +327,7 @@ def test_earned_transfer_refusals(now):
     assert exc.value.message == (
         f"entry_date: 2026-01-31 is before invoice {invoice.number} was issued (2026-02-01)"
     )
-    other = InvoiceFactory()  # another client's issued invoice
+    other = make_invoice()  # another client's issued invoice
     lines = [
         PostingLine(A.CLIENT_TRUST_LIABILITY, 100, client=c, matter=m, invoice=other),
         PostingLine(A.TRUST_BANK, -100, client=c, matter=m, invoice=other),
@@ -345,7 +346,7 @@ def test_earned_transfer_refusals(now):
 
 
 def test_idempotency_same_payload_returns_first_entry(now):
-    m = MatterFactory()
+    m = make_matter()
     first = H.deposit(matter=m, cents=500, now=now, day=D, key="stripe:pi_1")
     again = H.deposit(matter=m, cents=500, now=now, day=D, key="stripe:pi_1")
     assert again.pk == first.pk
@@ -354,7 +355,7 @@ def test_idempotency_same_payload_returns_first_entry(now):
 
 
 def test_idempotency_different_payload_refused(now):
-    m = MatterFactory()
+    m = make_matter()
     first = H.deposit(matter=m, cents=500, now=now, day=D, key="stripe:pi_2")
     refused(
         IdempotencyConflict,
@@ -379,7 +380,7 @@ def test_idempotency_different_payload_refused(now):
 
 
 def test_reversal_mirrors_once(now, users):
-    m = MatterFactory()
+    m = make_matter()
     entry = H.deposit(matter=m, cents=700, now=now, day=D)
     reversal = entry_reverse(entry=entry, actor=users["BILLING"], now=now, entry_date=D)
     assert reversal.kind == EntryKind.REVERSAL
@@ -407,7 +408,7 @@ def test_reversal_mirrors_once(now, users):
 
 
 def test_reversal_cannot_predate_or_overdraw_trust(now):
-    m = MatterFactory()
+    m = make_matter()
     entry = H.deposit(matter=m, cents=700, now=now, day=D)
     refused(
         LedgerError,
@@ -440,7 +441,7 @@ def test_trust_bank_accounts_can_be_added(now, users):
     assert second.is_trust_bank
     third = S.account_trust_bank_create(name="Third", actor=users["ADMIN"], now=now)
     assert third.code == "1012"
-    m = MatterFactory()
+    m = make_matter()
     post(
         [
             PostingLine(second.code, 900, client=m.client, matter=m),
@@ -472,7 +473,7 @@ def test_trust_bank_account_refusals(now, users):
 
 
 def test_deactivate_refusals(now, users):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=100, now=now, day=D)
     trust = Account.objects.get(code=A.TRUST_BANK)
     with pytest.raises(LedgerError) as exc:
@@ -494,7 +495,7 @@ def test_chart_ensure_is_idempotent(now):
 
 
 def test_query_count_of_a_trust_entry(now, django_assert_max_num_queries):
-    m = MatterFactory()
+    m = make_matter()
     H.deposit(matter=m, cents=100, now=now, day=D)
     # subledger lock, account lock, entry, postings, 2 balance updates, audit (3) + savepoints
     with django_assert_max_num_queries(13):

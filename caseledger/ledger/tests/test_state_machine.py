@@ -28,7 +28,7 @@ from caseledger.ledger.exceptions import TrustViolation
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services import PostingLine, entry_post, entry_reverse
 from caseledger.ledger.tests import helpers as H
-from caseledger.ledger.tests.factories import Disbursement, InvoiceFactory, MatterFactory
+from caseledger.ledger.tests.factories import Disbursement, make_invoice, make_matter
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 START = date(2026, 1, 1)
@@ -53,13 +53,13 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @initialize(target=matters)
     def first_matter(self):
-        m = MatterFactory()
+        m = make_matter()
         self.trust[m.pk] = 0
         return m
 
     @rule(target=matters)
     def open_matter(self):
-        m = MatterFactory()
+        m = make_matter()
         self.trust[m.pk] = 0
         return m
 
@@ -72,7 +72,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(target=invoices, matter=matters, cents=amounts)
     def issue(self, matter, cents):
         day = self._tick()
-        invoice = InvoiceFactory(matter=matter, issue_date=day, total_cents=cents)
+        invoice = make_invoice(matter=matter, issue_date=day, total_cents=cents)
         e = H.issue_invoice(invoice=invoice, cents=cents, now=NOW, day=day)
         self.outstanding[invoice.pk] = cents
         self.entries.append(e.pk)
@@ -190,7 +190,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def trust_matches_model(self):
         for matter_id, expected in self.trust.items():
             rows = selectors.client_trust_balances().filter(matter_id=matter_id)
-            actual = sum(r.held_cents for r in rows)
+            actual = -sum(r.balance_cents for r in rows)
             assert actual == expected >= 0
 
 
