@@ -30,16 +30,29 @@ def _issue(matter: Any, cents: int, seq: int) -> Any:
     from caseledger.ledger.services import PostingLine, entry_post
 
     invoice = Invoice.objects.create(
-        client=matter.client, matter=matter, status="ISSUED", number=f"BW-{seq:06d}",
-        issue_date=DAY, due_date=DAY, total_cents=cents, created_at=NOW,
+        client=matter.client,
+        matter=matter,
+        status="ISSUED",
+        number=f"BW-{seq:06d}",
+        issue_date=DAY,
+        due_date=DAY,
+        total_cents=cents,
+        created_at=NOW,
     )
     entry_post(
-        kind=EntryKind.INVOICE_ISSUED, entry_date=DAY, memo=f"Invoice {invoice}",
+        kind=EntryKind.INVOICE_ISSUED,
+        entry_date=DAY,
+        memo=f"Invoice {invoice}",
         lines=[
-            PostingLine(A.ACCOUNTS_RECEIVABLE, cents, client=matter.client, matter=matter, invoice=invoice),
-            PostingLine(A.FEE_REVENUE, -cents, client=matter.client, matter=matter, invoice=invoice),
+            PostingLine(
+                A.ACCOUNTS_RECEIVABLE, cents, client=matter.client, matter=matter, invoice=invoice
+            ),
+            PostingLine(
+                A.FEE_REVENUE, -cents, client=matter.client, matter=matter, invoice=invoice
+            ),
         ],
-        actor=None, now=NOW,
+        actor=None,
+        now=NOW,
     )
     hooks.invoice_issued(invoice)
     return invoice
@@ -67,9 +80,14 @@ def bench_webhook(ctx: BenchContext) -> dict[str, Any]:
     deliveries = []
     for i, invoice in enumerate(hooked):
         CheckoutSession.objects.create(
-            provider="stripe", provider_session_id=f"cs_bench_{i}", purpose="INVOICE",
-            client=invoice.client, matter=invoice.matter, invoice=invoice,
-            amount_cents=invoice.total_cents, created_at=NOW,
+            provider="stripe",
+            provider_session_id=f"cs_bench_{i}",
+            purpose="INVOICE",
+            client=invoice.client,
+            matter=invoice.matter,
+            invoice=invoice,
+            amount_cents=invoice.total_cents,
+            created_at=NOW,
         )
         payload = S.checkout_completed(
             session_id=f"cs_bench_{i}", amount_cents=invoice.total_cents, event_id=f"evt_bench_{i}"
@@ -82,19 +100,30 @@ def bench_webhook(ctx: BenchContext) -> dict[str, Any]:
     start = time.perf_counter()
     for payload, header in deliveries:
         t0 = time.perf_counter()
-        response = http.post(url, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+        response = http.post(
+            url, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
         latencies.append(time.perf_counter() - t0)
         if response.status_code != 200 or not response.content.startswith(b"recorded"):
-            raise BenchFailure(f"webhook answered {response.status_code}: {response.content[:200]!r}")
+            raise BenchFailure(
+                f"webhook answered {response.status_code}: {response.content[:200]!r}"
+            )
     seconds = time.perf_counter() - start
 
     base_start = time.perf_counter()
     for invoice in direct:
         services.payment_record(
-            client=invoice.client, matter=invoice.matter, method="CARD", payer="Maria Garcia",
-            reference="pi_direct", amount_cents=invoice.total_cents, received_date=DAY,
-            allocations=[services.Allocation(invoice, invoice.total_cents)], provider="stripe",
-            actor=None, now=NOW,
+            client=invoice.client,
+            matter=invoice.matter,
+            method="CARD",
+            payer="Maria Garcia",
+            reference="pi_direct",
+            amount_cents=invoice.total_cents,
+            received_date=DAY,
+            allocations=[services.Allocation(invoice, invoice.total_cents)],
+            provider="stripe",
+            actor=None,
+            now=NOW,
         )
     base_seconds = time.perf_counter() - base_start
 
@@ -107,6 +136,11 @@ def bench_webhook(ctx: BenchContext) -> dict[str, Any]:
     if problems:
         raise BenchFailure("ledger_verify: " + "; ".join(problems[:5]))
     return result(
-        ctx=ctx, n=n, seconds=seconds, baseline="payment_record_direct", baseline_n=n,
-        baseline_seconds=base_seconds, latencies_s=latencies,
+        ctx=ctx,
+        n=n,
+        seconds=seconds,
+        baseline="payment_record_direct",
+        baseline_n=n,
+        baseline_seconds=base_seconds,
+        latencies_s=latencies,
     )

@@ -210,7 +210,11 @@ if PAYMENT_PROVIDER not in {"sandbox", "stripe"}:
     )
 STRIPE_SECRET_KEY = ENV.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = ENV.get("STRIPE_WEBHOOK_SECRET", "")
-if PAYMENT_PROVIDER == "stripe" and PRODUCTION and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+if (
+    PAYMENT_PROVIDER == "stripe"
+    and PRODUCTION
+    and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)
+):
     raise ImproperlyConfigured(
         "STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET: both required when PAYMENT_PROVIDER=stripe"
     )

@@ -77,8 +77,12 @@ def idempotent(
     try:
         with transaction.atomic():
             row = IdempotentRequest.objects.create(
-                user=user, key=key, method=request.method or "", path=request.path[:300],
-                body_hash=digest, created_at=timezone.now(),
+                user=user,
+                key=key,
+                method=request.method or "",
+                path=request.path[:300],
+                body_hash=digest,
+                created_at=timezone.now(),
             )
             status, data = perform()
             body = json.dumps(data, cls=DjangoJSONEncoder)
@@ -86,7 +90,9 @@ def idempotent(
                 # Refusals are not remembered: the caller may fix the input and retry the key.
                 transaction.set_rollback(True)
                 return _json_response(status, body)
-            IdempotentRequest.objects.filter(pk=row.pk).update(status_code=status, response_body=body)
+            IdempotentRequest.objects.filter(pk=row.pk).update(
+                status_code=status, response_body=body
+            )
     except IntegrityError:
         # A concurrent request with the same key committed first: replay its response.
         first = IdempotentRequest.objects.filter(user=user, key=key).first()

@@ -68,11 +68,18 @@ class PaymentOut(Schema):
 
 def payment_out(payment: Payment) -> dict[str, Any]:
     return {
-        "id": payment.pk, "number": payment.number, "client_id": payment.client_id,
-        "matter_id": payment.matter_id, "method": payment.method, "status": payment.status,
-        "payer": payment.payer, "reference": payment.reference,
-        "received_date": payment.received_date, "amount_cents": payment.amount_cents,
-        "fee_cents": payment.fee_cents, "unapplied_cents": payment.unapplied_cents,
+        "id": payment.pk,
+        "number": payment.number,
+        "client_id": payment.client_id,
+        "matter_id": payment.matter_id,
+        "method": payment.method,
+        "status": payment.status,
+        "payer": payment.payer,
+        "reference": payment.reference,
+        "received_date": payment.received_date,
+        "amount_cents": payment.amount_cents,
+        "fee_cents": payment.fee_cents,
+        "unapplied_cents": payment.unapplied_cents,
         "allocations": [
             {"invoice": str(a.invoice), "invoice_id": a.invoice_id, "amount_cents": a.amount_cents}
             for a in payment.allocations.all()
@@ -95,9 +102,15 @@ def payment_create(request: HttpRequest, payload: PaymentIn) -> HttpResponse:
                 for a in payload.allocations
             ]
         payment = services.payment_record(
-            client=client, matter=matter, method=payload.method, payer=payload.payer,
-            reference=payload.reference, received_date=payload.received_date,
-            amount_cents=payload.amount_cents, allocations=allocations, actor=user,
+            client=client,
+            matter=matter,
+            method=payload.method,
+            payer=payload.payer,
+            reference=payload.reference,
+            received_date=payload.received_date,
+            amount_cents=payload.amount_cents,
+            allocations=allocations,
+            actor=user,
             now=timezone.now(),
         )
         return 201, payment_out(selectors.payment_detail(payment.pk))
@@ -107,8 +120,11 @@ def payment_create(request: HttpRequest, payload: PaymentIn) -> HttpResponse:
 
 @router.get("", response=list[PaymentOut], url_name="payments_list")
 def payment_list(
-    request: HttpRequest, client_id: int | None = None, status: str | None = None,
-    limit: int = 100, offset: int = 0,
+    request: HttpRequest,
+    client_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     user = _user(request)
     require(user, "payments.view")

@@ -68,11 +68,20 @@ class DisbursementOut(Schema):
 
 def disbursement_out(d: Disbursement, note: str = "") -> dict[str, Any]:
     return {
-        "id": d.pk, "number": d.number, "matter_id": d.matter_id, "payee": d.payee,
-        "amount_cents": d.amount_cents, "purpose": d.purpose, "method": d.method,
-        "status": d.status, "required_approvals": d.required_approvals,
-        "approvals": [a.approver.get_username() for a in d.approvals.select_related("approver").order_by("id")],
-        "posted_date": d.posted_date, "note": note,
+        "id": d.pk,
+        "number": d.number,
+        "matter_id": d.matter_id,
+        "payee": d.payee,
+        "amount_cents": d.amount_cents,
+        "purpose": d.purpose,
+        "method": d.method,
+        "status": d.status,
+        "required_approvals": d.required_approvals,
+        "approvals": [
+            a.approver.get_username() for a in d.approvals.select_related("approver").order_by("id")
+        ],
+        "posted_date": d.posted_date,
+        "note": note,
     }
 
 
@@ -85,17 +94,24 @@ def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
         matters = matters.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
     return [
         {
-            "matter_id": p.matter.pk, "matter": p.matter.number, "client_id": p.matter.client_id,
-            "client": p.matter.client.name, "balance_cents": p.balance_cents,
-            "uncleared_cents": p.uncleared_cents, "disputed_cents": p.disputed_cents,
-            "available_cents": p.available_cents, "threshold_cents": p.threshold_cents,
+            "matter_id": p.matter.pk,
+            "matter": p.matter.number,
+            "client_id": p.matter.client_id,
+            "client": p.matter.client.name,
+            "balance_cents": p.balance_cents,
+            "uncleared_cents": p.uncleared_cents,
+            "disputed_cents": p.disputed_cents,
+            "available_cents": p.available_cents,
+            "threshold_cents": p.threshold_cents,
             "low": p.is_low,
         }
         for p in selectors.trust_dashboard(timezone.localdate(), matters)
     ]
 
 
-@router.post("/disbursements", response={201: DisbursementOut}, url_name="trust_disbursement_create")
+@router.post(
+    "/disbursements", response={201: DisbursementOut}, url_name="trust_disbursement_create"
+)
 def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpResponse:
     user = _user(request)
     require(user, "trust.disburse.request")
@@ -104,9 +120,15 @@ def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpRe
         matter = get_object_or_404(Matter, pk=payload.matter_id)
         require(user, "trust.disburse.request", matter)
         d = services.disbursement_request(
-            matter=matter, payee=payload.payee, amount_cents=payload.amount_cents,
-            purpose=payload.purpose, method=payload.method, reference=payload.reference,
-            memo=payload.memo, actor=user, now=timezone.now(),
+            matter=matter,
+            payee=payload.payee,
+            amount_cents=payload.amount_cents,
+            purpose=payload.purpose,
+            method=payload.method,
+            reference=payload.reference,
+            memo=payload.memo,
+            actor=user,
+            now=timezone.now(),
         )
         return 201, disbursement_out(d)
 
@@ -114,7 +136,8 @@ def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpRe
 
 
 @router.post(
-    "/disbursements/{disbursement_id}/approve", response={200: DisbursementOut},
+    "/disbursements/{disbursement_id}/approve",
+    response={200: DisbursementOut},
     url_name="trust_disbursement_approve",
 )
 def disbursement_approve(request: HttpRequest, disbursement_id: int) -> HttpResponse:

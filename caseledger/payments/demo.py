@@ -23,7 +23,9 @@ def seed(ctx: DemoContext) -> None:
     now = ctx.now
     billing = ctx.users.get("billing")
     invoices = list(
-        Invoice.objects.filter(status="ISSUED").select_related("client", "matter").order_by("issue_date", "id")
+        Invoice.objects.filter(status="ISSUED")
+        .select_related("client", "matter")
+        .order_by("issue_date", "id")
     )
     # Leave the newest invoices open (collections has something to chase).
     payable = [i for i in invoices if invoice_balance_due(i) > 0][: max(0, len(invoices) * 2 // 3)]
@@ -38,31 +40,50 @@ def seed(ctx: DemoContext) -> None:
         if n % 9 == 8:
             continue  # a few stay unpaid
         services.payment_record(
-            client=invoice.client, matter=invoice.matter, method=method,
-            payer=invoice.client.name, reference=ref.format(n=5000 + n), amount_cents=amount,
-            received_date=day, fee_cents=sandbox_fee(amount) if method == "CARD" else 0,
-            allocations=[services.Allocation(invoice, min(amount, due))], actor=billing, now=now,
+            client=invoice.client,
+            matter=invoice.matter,
+            method=method,
+            payer=invoice.client.name,
+            reference=ref.format(n=5000 + n),
+            amount_cents=amount,
+            received_date=day,
+            fee_cents=sandbox_fee(amount) if method == "CARD" else 0,
+            allocations=[services.Allocation(invoice, min(amount, due))],
+            actor=billing,
+            now=now,
         )
     over = Payment.objects.filter(unapplied_cents__gt=0).order_by("id").first()
     if over is not None:
         services.unapplied_credit_refund(
-            payment=over, amount_cents=over.unapplied_cents // 2, method="CHECK",
-            reference="Refund check 10021", actor=billing, now=now,
+            payment=over,
+            amount_cents=over.unapplied_cents // 2,
+            method="CHECK",
+            reference="Refund check 10021",
+            actor=billing,
+            now=now,
         )
     # Online checkouts through the sandbox on some still-open invoices.
     still_open = [i for i in invoices if invoice_balance_due(i) > 0]
     outcomes = ["success", "decline", "delayed", "mismatch"]
     for invoice, outcome in zip(still_open[-4:], outcomes, strict=False):
         session = services.checkout_create(
-            purpose="INVOICE", client=invoice.client, matter=invoice.matter, invoice=invoice,
-            amount_cents=invoice_balance_due(invoice), now=now,
-            description=f"Invoice {invoice}", return_url="/",
+            purpose="INVOICE",
+            client=invoice.client,
+            matter=invoice.matter,
+            invoice=invoice,
+            amount_cents=invoice_balance_due(invoice),
+            now=now,
+            description=f"Invoice {invoice}",
+            return_url="/",
         )
         if outcome == "mismatch":
             event = PaymentEvent(
-                event_id=f"demo_evt_{session.pk}", event_type="sandbox.success", kind="paid",
+                event_id=f"demo_evt_{session.pk}",
+                event_type="sandbox.success",
+                kind="paid",
                 provider_session_id=session.provider_session_id or "",
-                amount_cents=max(1, session.amount_cents - 5_000), currency=session.currency,
+                amount_cents=max(1, session.amount_cents - 5_000),
+                currency=session.currency,
                 payer=invoice.client.name,
             )
         else:

@@ -23,7 +23,9 @@ class MoneyField(forms.CharField):
         if text in (None, ""):
             return None
         try:
-            return Money.parse(str(text), firm_get().currency, field=self.label or "amount").cents
+            return Money.parse(
+                str(text), firm_get().currency, field=str(self.label or "amount")
+            ).cents
         except MoneyError as exc:
             raise forms.ValidationError(exc.message) from exc
 
@@ -31,7 +33,8 @@ class MoneyField(forms.CharField):
 class PaymentForm(forms.Form):
     client = forms.ModelChoiceField(queryset=Client.objects.order_by("name", "id"))
     matter = forms.ModelChoiceField(
-        queryset=Matter.objects.order_by("number", "id"), required=False,
+        queryset=Matter.objects.order_by("number", "id"),
+        required=False,
         help_text="Optional: restrict automatic allocation to this matter.",
     )
     method = forms.ChoiceField(choices=PaymentMethod.choices)
@@ -42,8 +45,13 @@ class PaymentForm(forms.Form):
     received_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     amount = MoneyField(label="amount")
     allocation = forms.ChoiceField(
-        choices=[("auto", "Oldest invoices first"), ("manual", "As entered below"), ("none", "Keep as unapplied credit")],
-        initial="auto", widget=forms.RadioSelect,
+        choices=[
+            ("auto", "Oldest invoices first"),
+            ("manual", "As entered below"),
+            ("none", "Keep as unapplied credit"),
+        ],
+        initial="auto",
+        widget=forms.RadioSelect,
     )
 
 

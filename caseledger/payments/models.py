@@ -37,7 +37,10 @@ class InvoiceSettlement(models.Model):
     credited_cents = models.BigIntegerField(default=0)  # cents; credit notes
     written_off_cents = models.BigIntegerField(default=0)  # cents; write-offs
     balance_due_cents = models.GeneratedField(
-        expression=F("total_cents") - F("paid_cents") - F("credited_cents") - F("written_off_cents"),
+        expression=F("total_cents")
+        - F("paid_cents")
+        - F("credited_cents")
+        - F("written_off_cents"),
         output_field=models.BigIntegerField(),
         db_persist=True,
     )
@@ -46,7 +49,9 @@ class InvoiceSettlement(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(paid_cents__gte=0) & Q(credited_cents__gte=0) & Q(written_off_cents__gte=0),
+                condition=Q(paid_cents__gte=0)
+                & Q(credited_cents__gte=0)
+                & Q(written_off_cents__gte=0),
                 name="payments_settlement_parts_nonnegative",
             ),
             models.CheckConstraint(
@@ -89,11 +94,21 @@ class CheckoutSession(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payments_checkout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_checkout_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(purpose=CheckoutPurpose.INVOICE, invoice__isnull=False, trust_request_id__isnull=True)
-                    | Q(purpose=CheckoutPurpose.TRUST_REQUEST, invoice__isnull=True, trust_request_id__isnull=False)
+                    Q(
+                        purpose=CheckoutPurpose.INVOICE,
+                        invoice__isnull=False,
+                        trust_request_id__isnull=True,
+                    )
+                    | Q(
+                        purpose=CheckoutPurpose.TRUST_REQUEST,
+                        invoice__isnull=True,
+                        trust_request_id__isnull=False,
+                    )
                 ),
                 name="payments_checkout_target_matches_purpose",
             ),
@@ -124,7 +139,9 @@ class Payment(models.Model):
     reference = models.CharField(max_length=120, blank=True)
     received_date = models.DateField()
     amount_cents = models.BigIntegerField()  # cents the payer paid
-    fee_cents = models.BigIntegerField(default=0)  # cents the processor kept (to CARD_PROCESSING_FEES)
+    fee_cents = models.BigIntegerField(
+        default=0
+    )  # cents the processor kept (to CARD_PROCESSING_FEES)
     unapplied_cents = models.BigIntegerField(default=0)  # cents still unapplied credit
     provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.MANUAL)
     checkout = models.ForeignKey(
@@ -142,7 +159,9 @@ class Payment(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payments_payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_payment_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(fee_cents__gte=0) & Q(fee_cents__lte=F("amount_cents")),
                 name="payments_payment_fee_within_amount",
@@ -178,7 +197,9 @@ class PaymentAllocation(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payments_allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_allocation_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -201,7 +222,9 @@ class CreditRefund(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payments_refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_refund_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,7 +243,9 @@ class ProcessedWebhookEvent(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"], name="payments_webhook_event_once"),
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="payments_webhook_event_once"
+            ),
         ]
 
     def __str__(self) -> str:

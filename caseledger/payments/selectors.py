@@ -53,8 +53,12 @@ def client_unapplied_cents(client: Client) -> int:
 
 
 def payment_list(
-    *, client: Client | None = None, status: str | None = None, method: str | None = None,
-    date_from: date | None = None, date_to: date | None = None,
+    *,
+    client: Client | None = None,
+    status: str | None = None,
+    method: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[Payment]:
     payments = Payment.objects.select_related("client", "matter", "created_by")
     if client is not None:

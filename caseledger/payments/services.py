@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -74,7 +73,9 @@ REFUND_OVER_UNAPPLIED = (
     "amount: refund {amount} exceeds the unapplied credit of payment {payment} ({unapplied})"
 )
 REFUND_METHOD_INVALID = "method: must be one of {methods} (got {method!r})"
-CARD_REFUND_NEEDS_PROVIDER = "method: payment {payment} was not taken online; refund by check or transfer"
+CARD_REFUND_NEEDS_PROVIDER = (
+    "method: payment {payment} was not taken online; refund by check or transfer"
+)
 HOLD_NOT_HELD = "payment: {payment} is not held for review"
 INVOICE_NOT_ISSUED_FOR_SETTLEMENT = "invoice: {invoice} is not issued; it has no settlement"
 
@@ -106,8 +107,13 @@ def _next_number(name: str, prefix: str) -> str:
 
 def settlement_for(invoice: Invoice) -> InvoiceSettlement:
     """The settlement row of an issued (or since voided) invoice, created on first use."""
-    if invoice.status not in {InvoiceStatus.ISSUED, InvoiceStatus.VOID} or invoice.issue_date is None:
-        raise PaymentError(INVOICE_NOT_ISSUED_FOR_SETTLEMENT.format(invoice=invoice), field="invoice")
+    if (
+        invoice.status not in {InvoiceStatus.ISSUED, InvoiceStatus.VOID}
+        or invoice.issue_date is None
+    ):
+        raise PaymentError(
+            INVOICE_NOT_ISSUED_FOR_SETTLEMENT.format(invoice=invoice), field="invoice"
+        )
     settlement = InvoiceSettlement.objects.filter(invoice_id=invoice.pk).first()
     if settlement is not None:
         return settlement
@@ -137,8 +143,14 @@ def invoice_issued_listener(invoice: Invoice) -> None:
 
 
 def _validate_common(
-    *, method: str, payer: str, reference: str, amount_cents: int, fee_cents: int,
-    received_date: date, now: datetime,
+    *,
+    method: str,
+    payer: str,
+    reference: str,
+    amount_cents: int,
+    fee_cents: int,
+    received_date: date,
+    now: datetime,
 ) -> None:
     if method not in PaymentMethod.values:
         raise PaymentError(
@@ -159,7 +171,9 @@ def _validate_common(
         raise PaymentError(WIRE_REFERENCE_REQUIRED, field="reference")
     today = _local_date(now)
     if received_date > today:
-        raise PaymentError(DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date")
+        raise PaymentError(
+            DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date"
+        )
 
 
 def _validate_allocations(
@@ -198,7 +212,9 @@ def _check_invoices_payable(invoices: Sequence[Invoice]) -> None:
         if invoice.status == InvoiceStatus.VOID:
             raise PaymentError(ALLOC_INVOICE_VOID.format(invoice=invoice), field="allocations")
         if invoice.status != InvoiceStatus.ISSUED:
-            raise PaymentError(ALLOC_INVOICE_NOT_ISSUED.format(invoice=invoice), field="allocations")
+            raise PaymentError(
+                ALLOC_INVOICE_NOT_ISSUED.format(invoice=invoice), field="allocations"
+            )
 
 
 def _oldest_first(
@@ -248,8 +264,13 @@ def payment_record(
     Raises PaymentError (nothing recorded) on any invalid input.
     """
     _validate_common(
-        method=method, payer=payer, reference=reference, amount_cents=amount_cents,
-        fee_cents=fee_cents, received_date=received_date, now=now,
+        method=method,
+        payer=payer,
+        reference=reference,
+        amount_cents=amount_cents,
+        fee_cents=fee_cents,
+        received_date=received_date,
+        now=now,
     )
     if matter is not None and matter.client_id != client.pk:
         raise PaymentError(MATTER_OTHER_CLIENT.format(matter=matter), field="matter")
@@ -259,7 +280,9 @@ def payment_record(
         invoices = [a.invoice for a in allocations]
         _check_invoices_payable(invoices)
         settlements = locks.lock_invoice_settlements(invoices)
-        total = _validate_allocations(client=client, allocations=allocations, settlements=settlements)
+        total = _validate_allocations(
+            client=client, allocations=allocations, settlements=settlements
+        )
         if total > amount_cents:
             raise PaymentError(
                 ALLOC_OVER_PAYMENT.format(total=_fmt(total), amount=_fmt(amount_cents)),
@@ -273,13 +296,18 @@ def payment_record(
         for alloc in allocations:
             lines.append(
                 PostingLine(
-                    accounts.ACCOUNTS_RECEIVABLE, -alloc.amount_cents, client=client,
-                    matter=alloc.invoice.matter, invoice=alloc.invoice,
+                    accounts.ACCOUNTS_RECEIVABLE,
+                    -alloc.amount_cents,
+                    client=client,
+                    matter=alloc.invoice.matter,
+                    invoice=alloc.invoice,
                 )
             )
         if unapplied:
             lines.append(
-                PostingLine(accounts.UNAPPLIED_CLIENT_CREDITS, -unapplied, client=client, matter=matter)
+                PostingLine(
+                    accounts.UNAPPLIED_CLIENT_CREDITS, -unapplied, client=client, matter=matter
+                )
             )
         lines = [line for line in lines if line.amount_cents != 0]
         entry = entry_post(
@@ -291,24 +319,49 @@ def payment_record(
             now=now,
         )
         payment = Payment.objects.create(
-            number=number, client=client, matter=matter, method=method,
-            status=PaymentStatus.RECEIVED, payer=payer.strip(), reference=reference.strip(),
-            received_date=received_date, amount_cents=amount_cents, fee_cents=fee_cents,
-            unapplied_cents=unapplied, provider=provider, checkout=checkout, memo=memo,
-            entry=entry, created_by=actor, created_at=now,
+            number=number,
+            client=client,
+            matter=matter,
+            method=method,
+            status=PaymentStatus.RECEIVED,
+            payer=payer.strip(),
+            reference=reference.strip(),
+            received_date=received_date,
+            amount_cents=amount_cents,
+            fee_cents=fee_cents,
+            unapplied_cents=unapplied,
+            provider=provider,
+            checkout=checkout,
+            memo=memo,
+            entry=entry,
+            created_by=actor,
+            created_at=now,
         )
         for alloc in allocations:
             PaymentAllocation.objects.create(
-                payment=payment, invoice=alloc.invoice, amount_cents=alloc.amount_cents,
-                applied_date=received_date, entry=entry, created_by=actor, created_at=now,
+                payment=payment,
+                invoice=alloc.invoice,
+                amount_cents=alloc.amount_cents,
+                applied_date=received_date,
+                entry=entry,
+                created_by=actor,
+                created_at=now,
             )
-            settlement_apply(settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now)
+            settlement_apply(
+                settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
+            )
         audit.record(
-            actor=actor, action="payments.payment_recorded", at=now, obj=payment,
+            actor=actor,
+            action="payments.payment_recorded",
+            at=now,
+            obj=payment,
             after={
-                "amount_cents": amount_cents, "fee_cents": fee_cents, "method": method,
+                "amount_cents": amount_cents,
+                "fee_cents": fee_cents,
+                "method": method,
                 "allocations": {str(a.invoice): a.amount_cents for a in allocations},
-                "unapplied_cents": unapplied, "entry": entry.pk,
+                "unapplied_cents": unapplied,
+                "entry": entry.pk,
             },
         )
     return payment
@@ -328,10 +381,14 @@ def payment_allocate(
         payment = locks.lock_payment(payment.pk)
         if payment.status != PaymentStatus.RECEIVED:
             raise PaymentError(
-                PAYMENT_NOT_RECEIVED.format(payment=payment, status=payment.get_status_display().lower()),
+                PAYMENT_NOT_RECEIVED.format(
+                    payment=payment, status=payment.get_status_display().lower()
+                ),
                 field="payment",
             )
-        total = _validate_allocations(client=payment.client, allocations=allocations, settlements=settlements)
+        total = _validate_allocations(
+            client=payment.client, allocations=allocations, settlements=settlements
+        )
         if total > payment.unapplied_cents:
             raise PaymentError(
                 ALLOC_OVER_UNAPPLIED.format(
@@ -342,14 +399,20 @@ def payment_allocate(
         applied_date = _local_date(now)
         lines = [
             PostingLine(
-                accounts.UNAPPLIED_CLIENT_CREDITS, total, client=payment.client, matter=payment.matter
+                accounts.UNAPPLIED_CLIENT_CREDITS,
+                total,
+                client=payment.client,
+                matter=payment.matter,
             )
         ]
         for alloc in allocations:
             lines.append(
                 PostingLine(
-                    accounts.ACCOUNTS_RECEIVABLE, -alloc.amount_cents, client=payment.client,
-                    matter=alloc.invoice.matter, invoice=alloc.invoice,
+                    accounts.ACCOUNTS_RECEIVABLE,
+                    -alloc.amount_cents,
+                    client=payment.client,
+                    matter=alloc.invoice.matter,
+                    invoice=alloc.invoice,
                 )
             )
         entry = entry_post(
@@ -365,14 +428,24 @@ def payment_allocate(
         for alloc in allocations:
             created.append(
                 PaymentAllocation.objects.create(
-                    payment=payment, invoice=alloc.invoice, amount_cents=alloc.amount_cents,
-                    applied_date=applied_date, from_credit=True, entry=entry, created_by=actor,
+                    payment=payment,
+                    invoice=alloc.invoice,
+                    amount_cents=alloc.amount_cents,
+                    applied_date=applied_date,
+                    from_credit=True,
+                    entry=entry,
+                    created_by=actor,
                     created_at=now,
                 )
             )
-            settlement_apply(settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now)
+            settlement_apply(
+                settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
+            )
         audit.record(
-            actor=actor, action="payments.credit_applied", at=now, obj=payment,
+            actor=actor,
+            action="payments.credit_applied",
+            at=now,
+            obj=payment,
             before={"unapplied_cents": payment.unapplied_cents},
             after={
                 "unapplied_cents": payment.unapplied_cents - total,
@@ -384,7 +457,11 @@ def payment_allocate(
 
 
 def unapplied_credit_apply(
-    *, client: Client, invoice: Invoice, actor: User | None, now: datetime,
+    *,
+    client: Client,
+    invoice: Invoice,
+    actor: User | None,
+    now: datetime,
     amount_cents: int | None = None,
 ) -> list[PaymentAllocation]:
     """Apply the client's unapplied credit (oldest payment first) to ``invoice``, up to
@@ -412,7 +489,9 @@ def unapplied_credit_apply(
         created: list[PaymentAllocation] = []
         remaining = min(want, available)
         payment_ids = list(
-            Payment.objects.filter(client=client, status=PaymentStatus.RECEIVED, unapplied_cents__gt=0)
+            Payment.objects.filter(
+                client=client, status=PaymentStatus.RECEIVED, unapplied_cents__gt=0
+            )
             .order_by("received_date", "id")
             .values_list("id", flat=True)
         )
@@ -430,7 +509,12 @@ def unapplied_credit_apply(
 
 
 def unapplied_credit_refund(
-    *, payment: Payment, amount_cents: int, method: str, actor: User | None, now: datetime,
+    *,
+    payment: Payment,
+    amount_cents: int,
+    method: str,
+    actor: User | None,
+    now: datetime,
     reference: str = "",
     provider_refund: Callable[[Payment, int], str] | None = None,
 ) -> CreditRefund:
@@ -449,13 +533,17 @@ def unapplied_credit_refund(
         payment = locks.lock_payment(payment.pk)
         if payment.status != PaymentStatus.RECEIVED:
             raise PaymentError(
-                PAYMENT_NOT_RECEIVED.format(payment=payment, status=payment.get_status_display().lower()),
+                PAYMENT_NOT_RECEIVED.format(
+                    payment=payment, status=payment.get_status_display().lower()
+                ),
                 field="payment",
             )
         if amount_cents > payment.unapplied_cents:
             raise PaymentError(
                 REFUND_OVER_UNAPPLIED.format(
-                    amount=_fmt(amount_cents), payment=payment, unapplied=_fmt(payment.unapplied_cents)
+                    amount=_fmt(amount_cents),
+                    payment=payment,
+                    unapplied=_fmt(payment.unapplied_cents),
                 ),
                 field="amount",
             )
@@ -471,7 +559,9 @@ def unapplied_credit_refund(
             memo=f"Refund of unapplied credit from {payment.number}",
             lines=[
                 PostingLine(
-                    accounts.UNAPPLIED_CLIENT_CREDITS, amount_cents, client=payment.client,
+                    accounts.UNAPPLIED_CLIENT_CREDITS,
+                    amount_cents,
+                    client=payment.client,
                     matter=payment.matter,
                 ),
                 PostingLine(accounts.OPERATING_BANK, -amount_cents),
@@ -479,15 +569,30 @@ def unapplied_credit_refund(
             actor=actor,
             now=now,
         )
-        Payment.objects.filter(pk=payment.pk).update(unapplied_cents=F("unapplied_cents") - amount_cents)
+        Payment.objects.filter(pk=payment.pk).update(
+            unapplied_cents=F("unapplied_cents") - amount_cents
+        )
         refund_row = CreditRefund.objects.create(
-            payment=payment, amount_cents=amount_cents, method=method, reference=reference,
-            refund_date=refund_date, entry=entry, created_by=actor, created_at=now,
+            payment=payment,
+            amount_cents=amount_cents,
+            method=method,
+            reference=reference,
+            refund_date=refund_date,
+            entry=entry,
+            created_by=actor,
+            created_at=now,
         )
         audit.record(
-            actor=actor, action="payments.credit_refunded", at=now, obj=payment,
+            actor=actor,
+            action="payments.credit_refunded",
+            at=now,
+            obj=payment,
             before={"unapplied_cents": payment.unapplied_cents},
-            after={"unapplied_cents": payment.unapplied_cents - amount_cents, "method": method, "entry": entry.pk},
+            after={
+                "unapplied_cents": payment.unapplied_cents - amount_cents,
+                "method": method,
+                "entry": entry.pk,
+            },
         )
     return refund_row
 
@@ -509,9 +614,17 @@ def register_checkout_handler(
 
 
 def checkout_create(
-    *, purpose: str, client: Client, matter: Matter, amount_cents: int, now: datetime,
-    invoice: Invoice | None = None, trust_request_id: int | None = None,
-    description: str, customer_email: str = "", return_url: str,
+    *,
+    purpose: str,
+    client: Client,
+    matter: Matter,
+    amount_cents: int,
+    now: datetime,
+    invoice: Invoice | None = None,
+    trust_request_id: int | None = None,
+    description: str,
+    customer_email: str = "",
+    return_url: str,
 ) -> CheckoutSession:
     """Open a checkout with the configured provider and return it (``checkout_url`` to redirect to).
 
@@ -522,14 +635,24 @@ def checkout_create(
         raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
     provider = provider_get()
     session = CheckoutSession(
-        provider=provider.name, purpose=purpose, client=client, matter=matter, invoice=invoice,
-        trust_request_id=trust_request_id, amount_cents=amount_cents,
-        currency=invoice.currency if invoice is not None else "USD", created_at=now,
+        provider=provider.name,
+        purpose=purpose,
+        client=client,
+        matter=matter,
+        invoice=invoice,
+        trust_request_id=trust_request_id,
+        amount_cents=amount_cents,
+        currency=invoice.currency if invoice is not None else "USD",
+        created_at=now,
     )
     created = provider.checkout_create(
         CheckoutRequest(
-            token=str(session.token), amount_cents=amount_cents, currency=session.currency,
-            description=description, customer_email=customer_email, return_url=return_url,
+            token=str(session.token),
+            amount_cents=amount_cents,
+            currency=session.currency,
+            description=description,
+            customer_email=customer_email,
+            return_url=return_url,
         )
     )
     session.provider_session_id = created.provider_session_id
@@ -537,14 +660,19 @@ def checkout_create(
     with transaction.atomic():
         session.save()
         audit.record(
-            actor=None, action="payments.checkout_created", at=now, obj=session,
+            actor=None,
+            action="payments.checkout_created",
+            at=now,
+            obj=session,
             after={"purpose": purpose, "amount_cents": amount_cents, "provider": provider.name},
             actor_label=f"payer via {provider.name}",
         )
     return session
 
 
-def _record_invoice_checkout(*, session: CheckoutSession, event: PaymentEvent, now: datetime) -> str:
+def _record_invoice_checkout(
+    *, session: CheckoutSession, event: PaymentEvent, now: datetime
+) -> str:
     invoice = session.invoice
     assert invoice is not None
     settlement = locks.lock_invoice_settlement(invoice)
@@ -552,26 +680,51 @@ def _record_invoice_checkout(*, session: CheckoutSession, event: PaymentEvent, n
     take = min(event.amount_cents, settlement.balance_due_cents) if payable else 0
     allocations = [Allocation(invoice, take)] if take > 0 else []
     payment = payment_record(
-        client=session.client, matter=session.matter, method=PaymentMethod.CARD,
-        payer=event.payer or session.client.name, reference=event.charge_ref,
-        amount_cents=event.amount_cents, fee_cents=event.fee_cents,
-        received_date=_local_date(now), allocations=allocations, provider=session.provider,
-        checkout=session, actor=None, now=now, memo=f"Online payment of {invoice}",
+        client=session.client,
+        matter=session.matter,
+        method=PaymentMethod.CARD,
+        payer=event.payer or session.client.name,
+        reference=event.charge_ref,
+        amount_cents=event.amount_cents,
+        fee_cents=event.fee_cents,
+        received_date=_local_date(now),
+        allocations=allocations,
+        provider=session.provider,
+        checkout=session,
+        actor=None,
+        now=now,
+        memo=f"Online payment of {invoice}",
     )
     return f"recorded {payment.number}"
 
 
 def _hold(*, session: CheckoutSession, event: PaymentEvent, now: datetime, reason: str) -> Payment:
     payment = Payment.objects.create(
-        number=_next_number("payment", "P"), client=session.client, matter=session.matter,
-        method=PaymentMethod.CARD, status=PaymentStatus.HELD,
-        payer=event.payer or session.client.name, reference=event.charge_ref,
-        received_date=_local_date(now), amount_cents=event.amount_cents, fee_cents=min(event.fee_cents, event.amount_cents),
-        provider=session.provider, checkout=session, held_reason=reason, created_at=now,
+        number=_next_number("payment", "P"),
+        client=session.client,
+        matter=session.matter,
+        method=PaymentMethod.CARD,
+        status=PaymentStatus.HELD,
+        payer=event.payer or session.client.name,
+        reference=event.charge_ref,
+        received_date=_local_date(now),
+        amount_cents=event.amount_cents,
+        fee_cents=min(event.fee_cents, event.amount_cents),
+        provider=session.provider,
+        checkout=session,
+        held_reason=reason,
+        created_at=now,
     )
     audit.record(
-        actor=None, action="payments.payment_held", at=now, obj=payment,
-        after={"reason": reason, "amount_cents": event.amount_cents, "expected_cents": session.amount_cents},
+        actor=None,
+        action="payments.payment_held",
+        at=now,
+        obj=payment,
+        after={
+            "reason": reason,
+            "amount_cents": event.amount_cents,
+            "expected_cents": session.amount_cents,
+        },
         actor_label=f"webhook {session.provider}",
     )
     return payment
@@ -592,8 +745,11 @@ def checkout_event_process(*, event: PaymentEvent, provider: str, now: datetime)
         try:
             with transaction.atomic():
                 processed = ProcessedWebhookEvent.objects.create(
-                    provider=provider, event_id=event.event_id, event_type=event.event_type,
-                    outcome="processing", processed_at=now,
+                    provider=provider,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    outcome="processing",
+                    processed_at=now,
                 )
         except IntegrityError:
             return "duplicate event"
@@ -643,8 +799,12 @@ def _checkout_event_apply(*, event: PaymentEvent, now: datetime) -> str:
         return "ignored"
     session.save(update_fields=["status", "completed_at"])
     audit.record(
-        actor=None, action="payments.checkout_event", at=now, obj=session,
-        before={"status": before}, after={"status": session.status, "event": event.event_id},
+        actor=None,
+        action="payments.checkout_event",
+        at=now,
+        obj=session,
+        before={"status": before},
+        after={"status": session.status, "event": event.event_id},
         actor_label=f"webhook {session.provider}",
     )
     return outcome
@@ -678,39 +838,60 @@ def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Pay
             for alloc in allocations:
                 lines.append(
                     PostingLine(
-                        accounts.ACCOUNTS_RECEIVABLE, -alloc.amount_cents, client=payment.client,
-                        matter=invoice.matter, invoice=invoice,
+                        accounts.ACCOUNTS_RECEIVABLE,
+                        -alloc.amount_cents,
+                        client=payment.client,
+                        matter=invoice.matter,
+                        invoice=invoice,
                     )
                 )
             if unapplied:
                 lines.append(
                     PostingLine(
-                        accounts.UNAPPLIED_CLIENT_CREDITS, -unapplied, client=payment.client,
+                        accounts.UNAPPLIED_CLIENT_CREDITS,
+                        -unapplied,
+                        client=payment.client,
                         matter=payment.matter,
                     )
                 )
             entry = entry_post(
-                kind=EntryKind.PAYMENT_RECEIVED, entry_date=payment.received_date,
-                memo=f"Held payment {payment.number} released", lines=[ln for ln in lines if ln.amount_cents],
-                actor=actor, now=now,
+                kind=EntryKind.PAYMENT_RECEIVED,
+                entry_date=payment.received_date,
+                memo=f"Held payment {payment.number} released",
+                lines=[ln for ln in lines if ln.amount_cents],
+                actor=actor,
+                now=now,
             )
             for alloc in allocations:
                 PaymentAllocation.objects.create(
-                    payment=payment, invoice=alloc.invoice, amount_cents=alloc.amount_cents,
-                    applied_date=payment.received_date, entry=entry, created_by=actor, created_at=now,
+                    payment=payment,
+                    invoice=alloc.invoice,
+                    amount_cents=alloc.amount_cents,
+                    applied_date=payment.received_date,
+                    entry=entry,
+                    created_by=actor,
+                    created_at=now,
                 )
-                settlement_apply(settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now)
+                settlement_apply(
+                    settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
+                )
             Payment.objects.filter(pk=payment.pk).update(
                 status=PaymentStatus.RECEIVED, entry=entry, unapplied_cents=unapplied
             )
         else:
-            _HOLD_RELEASE_HANDLERS[session.purpose](payment=payment, session=session, actor=actor, now=now)
+            _HOLD_RELEASE_HANDLERS[session.purpose](
+                payment=payment, session=session, actor=actor, now=now
+            )
             Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.TO_TRUST)
         CheckoutSession.objects.filter(pk=session.pk).update(status=CheckoutStatus.PAID)
         payment.refresh_from_db()
         audit.record(
-            actor=actor, action="payments.held_released", at=now, obj=payment,
-            before={"status": PaymentStatus.HELD}, after={"status": payment.status},
+            actor=actor,
+            action="payments.held_released",
+            at=now,
+            obj=payment,
+            before={"status": PaymentStatus.HELD},
+            after={"status": payment.status},
         )
     return payment
 
@@ -724,7 +905,11 @@ def held_payment_reject(*, payment: Payment, actor: User, now: datetime, note: s
         Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REJECTED, memo=note[:300])
         payment.refresh_from_db()
         audit.record(
-            actor=actor, action="payments.held_rejected", at=now, obj=payment,
-            before={"status": PaymentStatus.HELD}, after={"status": payment.status, "note": note},
+            actor=actor,
+            action="payments.held_rejected",
+            at=now,
+            obj=payment,
+            before={"status": PaymentStatus.HELD},
+            after={"status": payment.status, "note": note},
         )
     return payment

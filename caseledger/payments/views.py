@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from typing import cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -18,6 +19,7 @@ from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.models import User
 from caseledger.core.money import Money, MoneyError
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
@@ -30,6 +32,11 @@ from caseledger.payments.providers import provider_get
 from caseledger.payments.providers.sandbox import sandbox_event
 
 log = logging.getLogger(__name__)
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in staff member (views are behind capability_required)."""
+    return cast(User, request.user)
 
 
 def _fmt(cents: int) -> str:
@@ -45,18 +52,45 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="payments.csv"'
         writer = csv.writer(response)
-        writer.writerow(["number", "date", "client", "method", "reference", "status", "amount", "fee", "unapplied"])
+        writer.writerow(
+            [
+                "number",
+                "date",
+                "client",
+                "method",
+                "reference",
+                "status",
+                "amount",
+                "fee",
+                "unapplied",
+            ]
+        )
         for p in payments:
-            writer.writerow([
-                p.number, p.received_date.isoformat(), p.client.name, p.method, p.reference,
-                p.status, f"{p.amount_cents / 100:.2f}", f"{p.fee_cents / 100:.2f}",
-                f"{p.unapplied_cents / 100:.2f}",
-            ])
+            writer.writerow(
+                [
+                    p.number,
+                    p.received_date.isoformat(),
+                    p.client.name,
+                    p.method,
+                    p.reference,
+                    p.status,
+                    f"{p.amount_cents / 100:.2f}",
+                    f"{p.fee_cents / 100:.2f}",
+                    f"{p.unapplied_cents / 100:.2f}",
+                ]
+            )
         return response
-    return render(request, "payments/list.html", {
-        "payments": payments[:500], "status": status or "", "method": method or "",
-        "statuses": PaymentStatus.choices, "methods": Payment._meta.get_field("method").choices,
-    })
+    return render(
+        request,
+        "payments/list.html",
+        {
+            "payments": payments[:500],
+            "status": status or "",
+            "method": method or "",
+            "statuses": PaymentStatus.choices,
+            "methods": Payment._meta.get_field("method").choices,
+        },
+    )
 
 
 @capability_required("payments.record")
@@ -85,7 +119,9 @@ def payment_record(request: HttpRequest) -> HttpResponse:
                 if not raw:
                     continue
                 try:
-                    cents = Money.parse(raw, firm_get().currency, field=f"allocation to {invoice}").cents
+                    cents = Money.parse(
+                        raw, firm_get().currency, field=f"allocation to {invoice}"
+                    ).cents
                 except MoneyError as exc:
                     errors.append(exc.message)
                     continue
@@ -93,20 +129,36 @@ def payment_record(request: HttpRequest) -> HttpResponse:
         if not errors:
             try:
                 payment = services.payment_record(
-                    client=data["client"], matter=data["matter"], method=data["method"],
-                    payer=data["payer"], reference=data["reference"],
-                    amount_cents=data["amount"], received_date=data["received_date"],
-                    allocations=allocations, actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
+                    client=data["client"],
+                    matter=data["matter"],
+                    method=data["method"],
+                    payer=data["payer"],
+                    reference=data["reference"],
+                    amount_cents=data["amount"],
+                    received_date=data["received_date"],
+                    allocations=allocations,
+                    actor=_actor(request),
+                    now=timezone.now(),
                 )
             except ApplicationError as exc:
                 errors.append(exc.message)
             else:
-                messages.success(request, f"Payment {payment.number} recorded ({_fmt(payment.amount_cents)}).")
+                messages.success(
+                    request, f"Payment {payment.number} recorded ({_fmt(payment.amount_cents)})."
+                )
                 return redirect("payments:detail", payment.pk)
-    return render(request, "payments/record.html", {
-        "form": form, "client": client, "open_invoices": open_invoices, "errors": errors,
-        "entered": entered, "clients": Client.objects.order_by("name", "id"),
-    })
+    return render(
+        request,
+        "payments/record.html",
+        {
+            "form": form,
+            "client": client,
+            "open_invoices": open_invoices,
+            "errors": errors,
+            "entered": entered,
+            "clients": Client.objects.order_by("name", "id"),
+        },
+    )
 
 
 @capability_required("payments.view")
@@ -116,10 +168,16 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Payment.DoesNotExist as exc:
         raise Http404 from exc
     open_invoices = selectors.open_invoices_for(payment.client) if payment.unapplied_cents else []
-    return render(request, "payments/detail.html", {
-        "payment": payment, "open_invoices": open_invoices, "refund_form": RefundForm(),
-        "note_form": NoteForm(),
-    })
+    return render(
+        request,
+        "payments/detail.html",
+        {
+            "payment": payment,
+            "open_invoices": open_invoices,
+            "refund_form": RefundForm(),
+            "note_form": NoteForm(),
+        },
+    )
 
 
 @require_POST
@@ -131,10 +189,15 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
         for invoice in selectors.open_invoices_for(payment.client):
             raw = request.POST.get(f"alloc_{invoice.pk}", "").strip()
             if raw:
-                cents = Money.parse(raw, firm_get().currency, field=f"allocation to {invoice}").cents
+                cents = Money.parse(
+                    raw, firm_get().currency, field=f"allocation to {invoice}"
+                ).cents
                 allocations.append(services.Allocation(invoice, cents))
         services.payment_allocate(
-            payment=payment, allocations=allocations, actor=request.user, now=timezone.now()  # type: ignore[arg-type]
+            payment=payment,
+            allocations=allocations,
+            actor=_actor(request),
+            now=timezone.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -151,13 +214,16 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errs in form.errors.values():
             for err in errs:
-                messages.error(request, err)
+                messages.error(request, str(err))
         return redirect("payments:detail", pk)
     try:
         services.unapplied_credit_refund(
-            payment=payment, amount_cents=form.cleaned_data["amount"],
-            method=form.cleaned_data["method"], reference=form.cleaned_data["reference"],
-            actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
+            payment=payment,
+            amount_cents=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+            reference=form.cleaned_data["reference"],
+            actor=_actor(request),
+            now=timezone.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -171,7 +237,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
 def payment_release(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk)
     try:
-        services.held_payment_release(payment=payment, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+        services.held_payment_release(payment=payment, actor=_actor(request), now=timezone.now())
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -185,7 +251,9 @@ def payment_reject(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk)
     try:
         services.held_payment_reject(
-            payment=payment, actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
+            payment=payment,
+            actor=_actor(request),
+            now=timezone.now(),
             note=request.POST.get("note", ""),
         )
     except ApplicationError as exc:
@@ -208,8 +276,12 @@ def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and payable:
         try:
             session = services.checkout_create(
-                purpose=CheckoutPurpose.INVOICE, client=invoice.client, matter=invoice.matter,
-                invoice=invoice, amount_cents=balance, now=timezone.now(),
+                purpose=CheckoutPurpose.INVOICE,
+                client=invoice.client,
+                matter=invoice.matter,
+                invoice=invoice,
+                amount_cents=balance,
+                now=timezone.now(),
                 description=f"Invoice {invoice} — {firm_get().name}",
                 customer_email=invoice.client.email,
                 return_url=reverse("payments:pay_invoice", args=[token]),
@@ -218,11 +290,19 @@ def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             return redirect(session.checkout_url)
-    return render(request, "payments/pay.html", {
-        "firm": firm_get(), "document": invoice, "kind": "Invoice", "balance": balance,
-        "payable": payable, "void": invoice.status == InvoiceStatus.VOID,
-        "returned": request.GET.get("checkout"),
-    })
+    return render(
+        request,
+        "payments/pay.html",
+        {
+            "firm": firm_get(),
+            "document": invoice,
+            "kind": "Invoice",
+            "balance": balance,
+            "payable": payable,
+            "void": invoice.status == InvoiceStatus.VOID,
+            "returned": request.GET.get("checkout"),
+        },
+    )
 
 
 def pay_trust_request(request: HttpRequest, token: str) -> HttpResponse:
@@ -232,15 +312,23 @@ def pay_trust_request(request: HttpRequest, token: str) -> HttpResponse:
     request_id = links.trust_request_from_token(token)
     if request_id is None:
         raise Http404("This payment link is not valid.")
-    trust_request = get_object_or_404(TrustRequest.objects.select_related("client", "matter"), pk=request_id)
+    trust_request = get_object_or_404(
+        TrustRequest.objects.select_related("client", "matter"), pk=request_id
+    )
     balance = trust_request.outstanding_cents
-    payable = trust_request.status in {TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID} and balance > 0
+    payable = (
+        trust_request.status in {TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID}
+        and balance > 0
+    )
     if request.method == "POST" and payable:
         try:
             session = services.checkout_create(
-                purpose=CheckoutPurpose.TRUST_REQUEST, client=trust_request.client,
-                matter=trust_request.matter, trust_request_id=trust_request.pk,
-                amount_cents=balance, now=timezone.now(),
+                purpose=CheckoutPurpose.TRUST_REQUEST,
+                client=trust_request.client,
+                matter=trust_request.matter,
+                trust_request_id=trust_request.pk,
+                amount_cents=balance,
+                now=timezone.now(),
                 description=f"Trust deposit {trust_request.number} — {firm_get().name}",
                 customer_email=trust_request.client.email,
                 return_url=reverse("payments:pay_trust_request", args=[token]),
@@ -249,11 +337,20 @@ def pay_trust_request(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             return redirect(session.checkout_url)
-    return render(request, "payments/pay.html", {
-        "firm": firm_get(), "document": trust_request, "kind": trust_request.get_kind_display(),
-        "balance": balance, "payable": payable, "void": trust_request.status == TrustRequestStatus.CANCELLED,
-        "trust": True, "returned": request.GET.get("checkout"),
-    })
+    return render(
+        request,
+        "payments/pay.html",
+        {
+            "firm": firm_get(),
+            "document": trust_request,
+            "kind": trust_request.get_kind_display(),
+            "balance": balance,
+            "payable": payable,
+            "void": trust_request.status == TrustRequestStatus.CANCELLED,
+            "trust": True,
+            "returned": request.GET.get("checkout"),
+        },
+    )
 
 
 def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
@@ -261,7 +358,9 @@ def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     session = get_object_or_404(CheckoutSession, provider_session_id=session_id, provider="sandbox")
     if request.method == "POST":
         outcome = request.POST.get("outcome", "")
-        allowed = {"success", "decline", "delayed"} if session.status == CheckoutStatus.OPEN else set()
+        allowed = (
+            {"success", "decline", "delayed"} if session.status == CheckoutStatus.OPEN else set()
+        )
         if session.status == CheckoutStatus.PROCESSING:
             allowed = {"settle", "fail_settlement"}
         if outcome not in allowed:
@@ -275,10 +374,20 @@ def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
         back = reverse("payments:pay_invoice", args=[links.invoice_pay_token(session.invoice_id)])
     else:
         assert session.trust_request_id is not None
-        back = reverse("payments:pay_trust_request", args=[links.trust_request_pay_token(session.trust_request_id)])
-    return render(request, "payments/sandbox.html", {
-        "session": session, "amount": _fmt(session.amount_cents), "back": back, "firm": firm_get(),
-    })
+        back = reverse(
+            "payments:pay_trust_request",
+            args=[links.trust_request_pay_token(session.trust_request_id)],
+        )
+    return render(
+        request,
+        "payments/sandbox.html",
+        {
+            "session": session,
+            "amount": _fmt(session.amount_cents),
+            "back": back,
+            "firm": firm_get(),
+        },
+    )
 
 
 @csrf_exempt

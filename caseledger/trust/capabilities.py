@@ -8,16 +8,37 @@ from typing import Any
 from caseledger.core.choices import Role
 
 CAPABILITIES = {
-    "trust.view": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.PARALEGAL, Role.BILLING, Role.OPERATIONS},
+    "trust.view": {
+        Role.ADMIN,
+        Role.PARTNER,
+        Role.ATTORNEY,
+        Role.PARALEGAL,
+        Role.BILLING,
+        Role.OPERATIONS,
+    },
     "trust.deposit": {Role.ADMIN, Role.PARTNER, Role.BILLING},
     "trust.request": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.BILLING},
     "trust.apply": {Role.ADMIN, Role.PARTNER, Role.BILLING},
     "trust.dispute": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.BILLING},
-    "trust.disburse.request": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.PARALEGAL, Role.BILLING},
+    "trust.disburse.request": {
+        Role.ADMIN,
+        Role.PARTNER,
+        Role.ATTORNEY,
+        Role.PARALEGAL,
+        Role.BILLING,
+    },
     "trust.disburse.approve": {Role.PARTNER, Role.ATTORNEY},
     "trust.disburse.post": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.BILLING},
     "trust.settings": {Role.ADMIN, Role.PARTNER},
-    "trust.receipt": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.PARALEGAL, Role.BILLING, Role.OPERATIONS, Role.CLIENT},
+    "trust.receipt": {
+        Role.ADMIN,
+        Role.PARTNER,
+        Role.ATTORNEY,
+        Role.PARALEGAL,
+        Role.BILLING,
+        Role.OPERATIONS,
+        Role.CLIENT,
+    },
 }
 
 

@@ -13,17 +13,25 @@ from caseledger.trust.choices import (
 
 
 class DepositForm(forms.Form):
-    matter = forms.ModelChoiceField(queryset=Matter.objects.select_related("client").order_by("number", "id"))
+    matter = forms.ModelChoiceField(
+        queryset=Matter.objects.select_related("client").order_by("number", "id")
+    )
     method = forms.ChoiceField(choices=DepositMethod.choices)
     payer = forms.CharField(max_length=200)
-    reference = forms.CharField(max_length=120, required=False, help_text="Check number, wire or ACH reference.")
+    reference = forms.CharField(
+        max_length=120, required=False, help_text="Check number, wire or ACH reference."
+    )
     received_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     amount = MoneyField(label="amount")
-    card_settled = forms.BooleanField(required=False, label="Card payment already settled by the processor")
+    card_settled = forms.BooleanField(
+        required=False, label="Card payment already settled by the processor"
+    )
 
 
 class TrustRequestForm(forms.Form):
-    matter = forms.ModelChoiceField(queryset=Matter.objects.select_related("client").order_by("number", "id"))
+    matter = forms.ModelChoiceField(
+        queryset=Matter.objects.select_related("client").order_by("number", "id")
+    )
     kind = forms.ChoiceField(choices=TrustRequestKind.choices)
     amount = MoneyField(label="amount")
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -31,7 +39,9 @@ class TrustRequestForm(forms.Form):
 
 
 class DisbursementForm(forms.Form):
-    matter = forms.ModelChoiceField(queryset=Matter.objects.select_related("client").order_by("number", "id"))
+    matter = forms.ModelChoiceField(
+        queryset=Matter.objects.select_related("client").order_by("number", "id")
+    )
     payee = forms.CharField(max_length=200)
     amount = MoneyField(label="amount")
     purpose = forms.ChoiceField(choices=DisbursementPurpose.choices)
@@ -50,7 +60,11 @@ class ThresholdForm(forms.Form):
 
 
 class ApplyTrustForm(forms.Form):
-    amount = MoneyField(label="amount", required=False, help_text="Empty: as much as cleared trust and the balance allow.")
+    amount = MoneyField(
+        label="amount",
+        required=False,
+        help_text="Empty: as much as cleared trust and the balance allow.",
+    )
 
 
 class TrustSettingsForm(forms.Form):
@@ -62,5 +76,3 @@ class TrustSettingsForm(forms.Form):
     cash_clear_days = forms.IntegerField(min_value=0, max_value=30)
     processor_nets_fee = forms.BooleanField(required=False)
     disbursement_expiry_days = forms.IntegerField(min_value=1, max_value=365)
-
-

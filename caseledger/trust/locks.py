@@ -17,7 +17,9 @@ def matter_trust_get(matter: Matter, now: datetime) -> MatterTrust:
         return row
     try:
         with transaction.atomic():
-            return MatterTrust.objects.create(matter=matter, client_id=matter.client_id, updated_at=now)
+            return MatterTrust.objects.create(
+                matter=matter, client_id=matter.client_id, updated_at=now
+            )
     except IntegrityError:
         return MatterTrust.objects.get(matter_id=matter.pk)
 

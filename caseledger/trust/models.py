@@ -49,7 +49,8 @@ class TrustSettings(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(id=1), name="trust_settings_singleton"),
             models.CheckConstraint(
-                condition=Q(low_balance_threshold_cents__gte=0), name="trust_settings_threshold_nonneg"
+                condition=Q(low_balance_threshold_cents__gte=0),
+                name="trust_settings_threshold_nonneg",
             ),
         ]
 
@@ -70,7 +71,8 @@ class MatterTrust(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(low_balance_threshold_cents__isnull=True) | Q(low_balance_threshold_cents__gte=0),
+                condition=Q(low_balance_threshold_cents__isnull=True)
+                | Q(low_balance_threshold_cents__gte=0),
                 name="trust_matter_threshold_nonneg",
             ),
         ]
@@ -103,12 +105,19 @@ class TrustRequest(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="trust_request_amount_positive"),
-            models.CheckConstraint(condition=Q(received_cents__gte=0), name="trust_request_received_nonneg"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="trust_request_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(received_cents__gte=0), name="trust_request_received_nonneg"
+            ),
             # Never two open automatic replenishment requests for one matter.
             models.UniqueConstraint(
                 fields=["matter"],
-                condition=Q(kind=TrustRequestKind.REPLENISHMENT, status__in=[TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID]),
+                condition=Q(
+                    kind=TrustRequestKind.REPLENISHMENT,
+                    status__in=[TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID],
+                ),
                 name="trust_request_one_open_replenishment",
             ),
         ]
@@ -157,7 +166,9 @@ class TrustDeposit(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="trust_deposit_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="trust_deposit_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(fee_cents__gte=0) & Q(fee_cents__lte=F("amount_cents")),
                 name="trust_deposit_fee_within_amount",
@@ -201,7 +212,8 @@ class TrustNotice(models.Model):
                 name="trust_notice_target_matches_kind",
             ),
             models.UniqueConstraint(
-                fields=["trust_request"], condition=Q(kind=NoticeKind.REQUEST),
+                fields=["trust_request"],
+                condition=Q(kind=NoticeKind.REQUEST),
                 name="trust_notice_request_once",
             ),
         ]
@@ -227,7 +239,9 @@ class TrustTransfer(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="trust_transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="trust_transfer_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -241,7 +255,9 @@ class DisputeHold(models.Model):
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="trust_disputes")
     amount_cents = models.BigIntegerField()  # cents
     reason = models.CharField(max_length=300)
-    status = models.CharField(max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -254,7 +270,9 @@ class DisputeHold(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="trust_dispute_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="trust_dispute_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -301,9 +319,12 @@ class Disbursement(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="trust_disbursement_amount_positive"),
             models.CheckConstraint(
-                condition=Q(required_approvals__in=[1, 2]), name="trust_disbursement_approvals_1_or_2"
+                condition=Q(amount_cents__gt=0), name="trust_disbursement_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(required_approvals__in=[1, 2]),
+                name="trust_disbursement_approvals_1_or_2",
             ),
             models.CheckConstraint(
                 condition=~Q(status=DisbursementStatus.POSTED) | Q(entry__isnull=False),
@@ -324,8 +345,12 @@ class Disbursement(models.Model):
 
 
 class DisbursementApproval(models.Model):
-    disbursement = models.ForeignKey(Disbursement, on_delete=models.PROTECT, related_name="approvals")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    disbursement = models.ForeignKey(
+        Disbursement, on_delete=models.PROTECT, related_name="approvals"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     approved_at = models.DateTimeField()
 
     class Meta:

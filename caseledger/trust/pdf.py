@@ -47,9 +47,15 @@ def receipt_pdf(deposit: TrustDeposit) -> bytes:
         ("Matter", str(deposit.matter)),
         ("Received from", deposit.payer),
         ("Date received", deposit.received_date.strftime("%B %d, %Y")),
-        ("Method", deposit.get_method_display() + (f" {deposit.reference}" if deposit.reference else "")),
+        (
+            "Method",
+            deposit.get_method_display() + (f" {deposit.reference}" if deposit.reference else ""),
+        ),
         ("Amount credited to your trust account", _money(deposit.amount_cents)),
-        ("Funds clear", deposit.clears_on.strftime("%B %d, %Y") if deposit.clears_on else "on card settlement"),
+        (
+            "Funds clear",
+            deposit.clears_on.strftime("%B %d, %Y") if deposit.clears_on else "on card settlement",
+        ),
     ]
     if deposit.trust_request_id:
         rows.append(("Trust request", str(deposit.trust_request)))
@@ -58,7 +64,12 @@ def receipt_pdf(deposit: TrustDeposit) -> bytes:
         pdf.drawString(3.6 * inch, y, value)
         y -= 18
     pdf.setFont("Helvetica-Oblique", 9)
-    pdf.drawString(inch, y - 12, "Held in our client trust (IOLTA) account. Card fees are paid by the firm, never from trust.")
+    pdf.drawString(
+        inch,
+        y - 12,
+        "Held in our client trust (IOLTA) account. "
+        "Card fees are paid by the firm, never from trust.",
+    )
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -19,14 +19,22 @@ def trust_checkout_paid(*, session: CheckoutSession, event: PaymentEvent, now: d
     from caseledger.trust.models import TrustRequest
     from caseledger.trust.services import deposit_record
 
-    request = TrustRequest.objects.get(pk=session.trust_request_id)
+    request = TrustRequest.objects.get(pk=int(session.trust_request_id or 0))
     deposit = deposit_record(
-        client=session.client, matter=session.matter, method=DepositMethod.CARD,
-        payer=event.payer or session.client.name, amount_cents=event.amount_cents,
-        received_date=timezone.localdate(now), actor=None, now=now, reference=event.charge_ref,
-        trust_request=request, fee_cents=event.fee_cents,
+        client=session.client,
+        matter=session.matter,
+        method=DepositMethod.CARD,
+        payer=event.payer or session.client.name,
+        amount_cents=event.amount_cents,
+        received_date=timezone.localdate(now),
+        actor=None,
+        now=now,
+        reference=event.charge_ref,
+        trust_request=request,
+        fee_cents=event.fee_cents,
         # The sandbox settles at once; a real processor's card funds clear on settlement.
-        card_settled=session.provider == "sandbox", provider=session.provider,
+        card_settled=session.provider == "sandbox",
+        provider=session.provider,
         provider_ref=event.charge_ref or None,
     )
     return f"trust deposit {deposit.receipt_number}"
@@ -40,13 +48,21 @@ def trust_checkout_release(
     from caseledger.trust.models import TrustRequest
     from caseledger.trust.services import deposit_record
 
-    request = TrustRequest.objects.get(pk=session.trust_request_id)
+    request = TrustRequest.objects.get(pk=int(session.trust_request_id or 0))
     deposit = deposit_record(
-        client=session.client, matter=session.matter, method=DepositMethod.CARD,
-        payer=payment.payer, amount_cents=payment.amount_cents,
-        received_date=payment.received_date, actor=actor, now=now, reference=payment.reference,
-        trust_request=request, fee_cents=payment.fee_cents,
-        card_settled=session.provider == "sandbox", provider=session.provider,
+        client=session.client,
+        matter=session.matter,
+        method=DepositMethod.CARD,
+        payer=payment.payer,
+        amount_cents=payment.amount_cents,
+        received_date=payment.received_date,
+        actor=actor,
+        now=now,
+        reference=payment.reference,
+        trust_request=request,
+        fee_cents=payment.fee_cents,
+        card_settled=session.provider == "sandbox",
+        provider=session.provider,
         provider_ref=payment.reference or None,
     )
     return f"trust deposit {deposit.receipt_number}"

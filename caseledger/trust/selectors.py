@@ -67,9 +67,11 @@ def matter_trust_balance(matter: Matter, as_of: date | None = None) -> int:
 
 def uncleared_cents(matter: Matter, as_of: date) -> int:
     """Deposits received by ``as_of`` whose funds have not cleared on ``as_of``."""
-    total = TrustDeposit.objects.filter(matter=matter, received_date__lte=as_of).filter(
-        Q(clears_on__isnull=True) | Q(clears_on__gt=as_of)
-    ).aggregate(total=Sum("amount_cents"))["total"]
+    total = (
+        TrustDeposit.objects.filter(matter=matter, received_date__lte=as_of)
+        .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=as_of))
+        .aggregate(total=Sum("amount_cents"))["total"]
+    )
     return int(total or 0)
 
 
@@ -127,7 +129,9 @@ def trust_matters(matters: QuerySet[Matter] | None = None) -> QuerySet[Matter]:
     qs = matters if matters is not None else Matter.objects.all()
     return (
         qs.filter(
-            Q(trust_deposits__isnull=False) | Q(trust__isnull=False) | Q(trust_requests__isnull=False)
+            Q(trust_deposits__isnull=False)
+            | Q(trust__isnull=False)
+            | Q(trust_requests__isnull=False)
         )
         .distinct()
         .select_related("client", "attorney", "responsible_partner")
@@ -153,8 +157,9 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
         .values_list("matter_id", "total")
     )
     thresholds = dict(
-        MatterTrust.objects.filter(matter_id__in=ids, low_balance_threshold_cents__isnull=False)
-        .values_list("matter_id", "low_balance_threshold_cents")
+        MatterTrust.objects.filter(
+            matter_id__in=ids, low_balance_threshold_cents__isnull=False
+        ).values_list("matter_id", "low_balance_threshold_cents")
     )
     return [
         TrustPosition(
@@ -162,7 +167,9 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
             balance_cents=matter_trust_balance(m, as_of=as_of),
             uncleared_cents=int(uncleared.get(m.pk) or 0),
             disputed_cents=int(disputed.get(m.pk) or 0),
-            threshold_cents=int(thresholds.get(m.pk, settings_row.low_balance_threshold_cents)),
+            threshold_cents=int(thresholds.get(m.pk) or settings_row.low_balance_threshold_cents)
+            if m.pk not in thresholds
+            else int(thresholds[m.pk] or 0),
         )
         for m in matter_list
     ]
@@ -193,29 +200,69 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
         disbursements = disbursements.filter(matter=matter)
     raw: list[tuple[date, int, int, StatementLine]] = []
     for d in deposits:
-        raw.append((d.received_date, 0, d.pk, StatementLine(
-            d.received_date, "Deposit", f"Received from {d.payer} ({d.get_method_display()})",
-            d.receipt_number, d.matter, d.amount_cents,
-        )))
+        raw.append(
+            (
+                d.received_date,
+                0,
+                d.pk,
+                StatementLine(
+                    d.received_date,
+                    "Deposit",
+                    f"Received from {d.payer} ({d.get_method_display()})",
+                    d.receipt_number,
+                    d.matter,
+                    d.amount_cents,
+                ),
+            )
+        )
     for t in transfers:
-        raw.append((t.transfer_date, 1, t.pk, StatementLine(
-            t.transfer_date, "Earned fees", f"Applied to invoice {t.invoice}",
-            str(t.invoice), t.matter, -t.amount_cents,
-        )))
+        raw.append(
+            (
+                t.transfer_date,
+                1,
+                t.pk,
+                StatementLine(
+                    t.transfer_date,
+                    "Earned fees",
+                    f"Applied to invoice {t.invoice}",
+                    str(t.invoice),
+                    t.matter,
+                    -t.amount_cents,
+                ),
+            )
+        )
     for x in disbursements:
         assert x.posted_date is not None
-        raw.append((x.posted_date, 2, x.pk, StatementLine(
-            x.posted_date, "Disbursement", f"Paid to {x.payee} ({x.get_purpose_display()})",
-            x.number, x.matter, -x.amount_cents,
-        )))
+        raw.append(
+            (
+                x.posted_date,
+                2,
+                x.pk,
+                StatementLine(
+                    x.posted_date,
+                    "Disbursement",
+                    f"Paid to {x.payee} ({x.get_purpose_display()})",
+                    x.number,
+                    x.matter,
+                    -x.amount_cents,
+                ),
+            )
+        )
     raw.sort(key=lambda r: (r[0], r[1], r[2]))
     running = 0
     lines = []
     for _day, _order, _pk, line in raw:
         running += line.amount_cents
         lines.append(
-            StatementLine(line.day, line.kind, line.description, line.reference, line.matter,
-                          line.amount_cents, running)
+            StatementLine(
+                line.day,
+                line.kind,
+                line.description,
+                line.reference,
+                line.matter,
+                line.amount_cents,
+                running,
+            )
         )
     return lines
 

@@ -74,11 +74,15 @@ DATE_IN_FUTURE = "received_date: cannot be after today ({today}) (got {date})"
 DUE_BEFORE_ISSUE = "due_date: cannot be before the issue date {issue} (got {due})"
 REQUEST_NOT_OPEN = "trust_request: {request} is {status}; it takes no more payments"
 REQUEST_OTHER_MATTER = "trust_request: {request} is for another matter"
-REQUEST_CANNOT_CANCEL = "trust_request: {request} is {status}; only an unpaid request can be cancelled"
+REQUEST_CANNOT_CANCEL = (
+    "trust_request: {request} is {status}; only an unpaid request can be cancelled"
+)
 DEPOSIT_ALREADY_CLEARED = "deposit: {deposit} already cleared on {day}"
 CLEARED_BEFORE_RECEIVED = "cleared_on: cannot be before the deposit was received ({received})"
 INVOICE_VOID = "invoice: {invoice} is void; trust cannot pay it"
-INVOICE_NOT_ISSUED = "invoice: {invoice} is not issued; trust moves to operating only against an issued invoice"
+INVOICE_NOT_ISSUED = (
+    "invoice: {invoice} is not issued; trust moves to operating only against an issued invoice"
+)
 OVER_UNPAID = "amount: {amount} exceeds the unpaid amount of invoice {invoice} ({unpaid})"
 OVER_AVAILABLE = (
     "amount: {amount} exceeds the cleared trust funds available on matter {matter} ({available}; "
@@ -86,16 +90,25 @@ OVER_AVAILABLE = (
 )
 NOTHING_AVAILABLE = "amount: matter {matter} has no cleared, undisputed trust funds available"
 NOTHING_DUE = "invoice: {invoice} has nothing left to pay"
-TRANSFER_BEFORE_INVOICE = "transfer_date: cannot be before the invoice's issue date {issue} (got {date})"
+TRANSFER_BEFORE_INVOICE = (
+    "transfer_date: cannot be before the invoice's issue date {issue} (got {date})"
+)
 TRANSFER_IN_FUTURE = "transfer_date: cannot be after today ({today}) (got {date})"
-DISPUTE_OVER_BALANCE = "amount: {amount} exceeds the trust balance not already disputed on matter {matter} ({free})"
+DISPUTE_OVER_BALANCE = (
+    "amount: {amount} exceeds the trust balance not already disputed on matter {matter} ({free})"
+)
 DISPUTE_REASON_REQUIRED = "reason: say what is disputed"
 DISPUTE_NOT_OPEN = "dispute: already released"
 APPROVER_NOT_LAWYER = "approver: only partners and attorneys may approve disbursements (got {role})"
 APPROVER_IS_REQUESTER = "approver: the requester cannot approve their own disbursement"
-APPROVER_TWICE = "approver: {name} has already approved {disbursement}; the second approval must come from another lawyer"
+APPROVER_TWICE = (
+    "approver: {name} has already approved {disbursement}; "
+    "the second approval must come from another lawyer"
+)
 DISBURSEMENT_NOT_PENDING = "disbursement: {disbursement} is {status}; it can no longer be {action}"
-DISBURSEMENT_NOT_APPROVED = "disbursement: {disbursement} needs {required} approval(s) and has {count}"
+DISBURSEMENT_NOT_APPROVED = (
+    "disbursement: {disbursement} needs {required} approval(s) and has {count}"
+)
 DISBURSEMENT_EXPIRED = "disbursement: {disbursement} expired on {day}"
 REJECTER_NOT_LAWYER = "actor: only partners and attorneys may reject disbursements (got {role})"
 THRESHOLD_NEGATIVE = "threshold: must be zero or more (got {amount})"
@@ -132,15 +145,27 @@ def _check_amount(amount_cents: int) -> None:
 
 
 def trust_settings_update(
-    *, actor: User, now: datetime, low_balance_threshold_cents: int, auto_replenish: bool,
-    check_clear_days: int, ach_clear_days: int, wire_clear_days: int, cash_clear_days: int,
-    processor_nets_fee: bool, disbursement_expiry_days: int,
+    *,
+    actor: User,
+    now: datetime,
+    low_balance_threshold_cents: int,
+    auto_replenish: bool,
+    check_clear_days: int,
+    ach_clear_days: int,
+    wire_clear_days: int,
+    cash_clear_days: int,
+    processor_nets_fee: bool,
+    disbursement_expiry_days: int,
 ) -> TrustSettings:
     if low_balance_threshold_cents < 0:
-        raise TrustError(THRESHOLD_NEGATIVE.format(amount=_fmt(low_balance_threshold_cents)), field="threshold")
+        raise TrustError(
+            THRESHOLD_NEGATIVE.format(amount=_fmt(low_balance_threshold_cents)), field="threshold"
+        )
     days = {
-        "check_clear_days": check_clear_days, "ach_clear_days": ach_clear_days,
-        "wire_clear_days": wire_clear_days, "cash_clear_days": cash_clear_days,
+        "check_clear_days": check_clear_days,
+        "ach_clear_days": ach_clear_days,
+        "wire_clear_days": wire_clear_days,
+        "cash_clear_days": cash_clear_days,
     }
     for field, value in days.items():
         if not 0 <= value <= 30:
@@ -149,7 +174,8 @@ def trust_settings_update(
         row = selectors.trust_settings_get()
         before = {
             "low_balance_threshold_cents": row.low_balance_threshold_cents,
-            "auto_replenish": row.auto_replenish, "processor_nets_fee": row.processor_nets_fee,
+            "auto_replenish": row.auto_replenish,
+            "processor_nets_fee": row.processor_nets_fee,
             "disbursement_expiry_days": row.disbursement_expiry_days,
             **{f: getattr(row, f) for f in days},
         }
@@ -162,7 +188,9 @@ def trust_settings_update(
         row.save()
         after = {k: getattr(row, k) for k in before}
         b, a = audit.diff(before, after)
-        audit.record(actor=actor, action="trust.settings_updated", at=now, obj=row, before=b, after=a)
+        audit.record(
+            actor=actor, action="trust.settings_updated", at=now, obj=row, before=b, after=a
+        )
     return row
 
 
@@ -179,8 +207,12 @@ def matter_threshold_set(
         row.updated_at = now
         row.save(update_fields=["low_balance_threshold_cents", "updated_at"])
         audit.record(
-            actor=actor, action="trust.threshold_set", at=now, obj=matter,
-            before={"threshold_cents": before}, after={"threshold_cents": threshold_cents},
+            actor=actor,
+            action="trust.threshold_set",
+            at=now,
+            obj=matter,
+            before={"threshold_cents": before},
+            after={"threshold_cents": threshold_cents},
         )
         low_balance_check(matter=matter, now=now)
     return row
@@ -232,8 +264,16 @@ def _notice_queue(notice: TrustNotice, now: datetime) -> None:
 
 
 def trust_request_create(
-    *, client: Client, matter: Matter, kind: str, amount_cents: int, due_date: date,
-    actor: User | None, now: datetime, memo: str = "", send: bool = True,
+    *,
+    client: Client,
+    matter: Matter,
+    kind: str,
+    amount_cents: int,
+    due_date: date,
+    actor: User | None,
+    now: datetime,
+    memo: str = "",
+    send: bool = True,
 ) -> TrustRequest:
     """A retainer or replenishment request with its own number and payment link; emailed to
     the client (outbox) when ``send``."""
@@ -242,29 +282,47 @@ def trust_request_create(
     _check_matter(client, matter)
     _check_amount(amount_cents)
     if kind not in TrustRequestKind.values:
-        raise TrustError(KIND_INVALID.format(choices=", ".join(TrustRequestKind.values), value=kind), field="kind")
+        raise TrustError(
+            KIND_INVALID.format(choices=", ".join(TrustRequestKind.values), value=kind),
+            field="kind",
+        )
     issue = _today(now)
     if due_date < issue:
         raise TrustError(DUE_BEFORE_ISSUE.format(issue=issue, due=due_date), field="due_date")
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         request = TrustRequest.objects.create(
-            number=_next_number("trust_request", "TR"), client=client, matter=matter, kind=kind,
-            amount_cents=amount_cents, issue_date=issue, due_date=due_date, memo=memo,
-            created_by=actor, created_at=now,
+            number=_next_number("trust_request", "TR"),
+            client=client,
+            matter=matter,
+            kind=kind,
+            amount_cents=amount_cents,
+            issue_date=issue,
+            due_date=due_date,
+            memo=memo,
+            created_by=actor,
+            created_at=now,
         )
         audit.record(
-            actor=actor, action="trust.request_created", at=now, obj=request,
+            actor=actor,
+            action="trust.request_created",
+            at=now,
+            obj=request,
             after={"kind": kind, "amount_cents": amount_cents, "matter": matter.number},
             actor_label=None if actor else "system:low-trust",
         )
         if send:
             notice = TrustNotice.objects.create(
-                kind=NoticeKind.REQUEST, trust_request=request, to_email=_client_email(client),
-                subject=f"{firm_get().name}: {request.get_kind_display().lower()} request {request.number}",
+                kind=NoticeKind.REQUEST,
+                trust_request=request,
+                to_email=_client_email(client),
+                subject=(
+                    f"{firm_get().name}: {request.get_kind_display().lower()} request "
+                    f"{request.number}"
+                ),
                 body=(
-                    f"Dear {client.name},\n\nPlease deposit {_fmt(amount_cents)} into our client trust "
-                    f"account for {matter} by {due_date:%B %d, %Y}.\n"
+                    f"Dear {client.name},\n\nPlease deposit {_fmt(amount_cents)} into our "
+                    f"client trust account for {matter} by {due_date:%B %d, %Y}.\n"
                     f"These funds stay yours in trust until fees are earned and invoiced.\n\n"
                     f"Pay online: {trust_request_pay_url(request.pk)}\n"
                 ),
@@ -279,14 +337,20 @@ def trust_request_cancel(*, request: TrustRequest, actor: User, now: datetime) -
         request = TrustRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != TrustRequestStatus.OPEN:
             raise TrustError(
-                REQUEST_CANNOT_CANCEL.format(request=request, status=request.get_status_display().lower()),
+                REQUEST_CANNOT_CANCEL.format(
+                    request=request, status=request.get_status_display().lower()
+                ),
                 field="trust_request",
             )
         request.status = TrustRequestStatus.CANCELLED
         request.save(update_fields=["status"])
         audit.record(
-            actor=actor, action="trust.request_cancelled", at=now, obj=request,
-            before={"status": TrustRequestStatus.OPEN}, after={"status": request.status},
+            actor=actor,
+            action="trust.request_cancelled",
+            at=now,
+            obj=request,
+            before={"status": TrustRequestStatus.OPEN},
+            after={"status": request.status},
         )
     return request
 
@@ -295,10 +359,21 @@ def trust_request_cancel(*, request: TrustRequest, actor: User, now: datetime) -
 
 
 def deposit_record(
-    *, client: Client, matter: Matter, method: str, payer: str, amount_cents: int,
-    received_date: date, actor: User | None, now: datetime, reference: str = "",
-    trust_request: TrustRequest | None = None, fee_cents: int = 0, card_settled: bool = False,
-    provider: str = "manual", provider_ref: str | None = None,
+    *,
+    client: Client,
+    matter: Matter,
+    method: str,
+    payer: str,
+    amount_cents: int,
+    received_date: date,
+    actor: User | None,
+    now: datetime,
+    reference: str = "",
+    trust_request: TrustRequest | None = None,
+    fee_cents: int = 0,
+    card_settled: bool = False,
+    provider: str = "manual",
+    provider_ref: str | None = None,
 ) -> TrustDeposit:
     """Money received into trust for one client and matter, credited to the client IN FULL.
 
@@ -311,7 +386,10 @@ def deposit_record(
     _check_matter(client, matter)
     _check_amount(amount_cents)
     if method not in DepositMethod.values:
-        raise TrustError(METHOD_INVALID.format(choices=", ".join(DepositMethod.values), value=method), field="method")
+        raise TrustError(
+            METHOD_INVALID.format(choices=", ".join(DepositMethod.values), value=method),
+            field="method",
+        )
     if not payer.strip():
         raise TrustError(PAYER_REQUIRED, field="payer")
     if method == DepositMethod.CHECK and not reference.strip():
@@ -319,35 +397,50 @@ def deposit_record(
     if method == DepositMethod.WIRE and not reference.strip():
         raise TrustError(WIRE_REFERENCE_REQUIRED, field="reference")
     if fee_cents < 0 or fee_cents > amount_cents:
-        raise TrustError(f"fee: must be between 0 and {_fmt(amount_cents)} (got {_fmt(fee_cents)})", field="fee")
+        raise TrustError(
+            f"fee: must be between 0 and {_fmt(amount_cents)} (got {_fmt(fee_cents)})", field="fee"
+        )
     today = _today(now)
     if received_date > today:
-        raise TrustError(DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date")
+        raise TrustError(
+            DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date"
+        )
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         if trust_request is not None:
             trust_request = TrustRequest.objects.select_for_update().get(pk=trust_request.pk)
             if trust_request.matter_id != matter.pk:
-                raise TrustError(REQUEST_OTHER_MATTER.format(request=trust_request), field="trust_request")
+                raise TrustError(
+                    REQUEST_OTHER_MATTER.format(request=trust_request), field="trust_request"
+                )
             if trust_request.status == TrustRequestStatus.CANCELLED:
                 raise TrustError(
-                    REQUEST_NOT_OPEN.format(request=trust_request, status="cancelled"), field="trust_request"
+                    REQUEST_NOT_OPEN.format(request=trust_request, status="cancelled"),
+                    field="trust_request",
                 )
         settings_row = selectors.trust_settings_get()
         clears_on = selectors.clearing_date(
-            method=method, received_date=received_date, settings_row=settings_row,
+            method=method,
+            received_date=received_date,
+            settings_row=settings_row,
             card_settled=card_settled,
         )
         receipt = _next_number("trust_receipt", "R")
         lines = [
             PostingLine(accounts.TRUST_BANK, amount_cents, client=client, matter=matter),
-            PostingLine(accounts.CLIENT_TRUST_LIABILITY, -amount_cents, client=client, matter=matter),
+            PostingLine(
+                accounts.CLIENT_TRUST_LIABILITY, -amount_cents, client=client, matter=matter
+            ),
         ]
         fee_netted = bool(fee_cents) and settings_row.processor_nets_fee
         memo = f"Trust receipt {receipt} from {payer.strip()} ({DepositMethod(method).label})"
         entry = entry_post(
-            kind=EntryKind.TRUST_DEPOSIT, entry_date=received_date, memo=memo[:500], lines=lines,
-            actor=actor, now=now,
+            kind=EntryKind.TRUST_DEPOSIT,
+            entry_date=received_date,
+            memo=memo[:500],
+            lines=lines,
+            actor=actor,
+            now=now,
         )
         fee_entry = None
         if fee_cents:
@@ -355,7 +448,8 @@ def deposit_record(
             # fee is its own entry in the SAME transaction: operating bears it (and, when the
             # processor netted it out of the trust payout, this is operating's top-up of trust).
             fee_entry = entry_post(
-                kind=EntryKind.CARD_FEE, entry_date=received_date,
+                kind=EntryKind.CARD_FEE,
+                entry_date=received_date,
                 memo=(
                     f"Card fee on trust receipt {receipt}"
                     + ("; netted by the processor, operating tops up trust" if fee_netted else "")
@@ -364,44 +458,71 @@ def deposit_record(
                     PostingLine(accounts.CARD_PROCESSING_FEES, fee_cents),
                     PostingLine(accounts.OPERATING_BANK, -fee_cents),
                 ],
-                actor=actor, now=now,
+                actor=actor,
+                now=now,
             )
         deposit = TrustDeposit.objects.create(
-            receipt_number=receipt, client=client, matter=matter, trust_request=trust_request,
-            method=method, payer=payer.strip(), reference=reference.strip(),
-            received_date=received_date, clears_on=clears_on, amount_cents=amount_cents,
-            fee_cents=fee_cents, fee_netted=fee_netted, provider=provider,
-            provider_ref=provider_ref, entry=entry, fee_entry=fee_entry, created_by=actor,
+            receipt_number=receipt,
+            client=client,
+            matter=matter,
+            trust_request=trust_request,
+            method=method,
+            payer=payer.strip(),
+            reference=reference.strip(),
+            received_date=received_date,
+            clears_on=clears_on,
+            amount_cents=amount_cents,
+            fee_cents=fee_cents,
+            fee_netted=fee_netted,
+            provider=provider,
+            provider_ref=provider_ref,
+            entry=entry,
+            fee_entry=fee_entry,
+            created_by=actor,
             created_at=now,
         )
         if trust_request is not None:
             received = trust_request.received_cents + amount_cents
             trust_request.received_cents = received
             trust_request.status = (
-                TrustRequestStatus.PAID if received >= trust_request.amount_cents
+                TrustRequestStatus.PAID
+                if received >= trust_request.amount_cents
                 else TrustRequestStatus.PARTIALLY_PAID
             )
             trust_request.save(update_fields=["received_cents", "status"])
         notice = TrustNotice.objects.create(
-            kind=NoticeKind.RECEIPT, deposit=deposit, to_email=_client_email(client),
+            kind=NoticeKind.RECEIPT,
+            deposit=deposit,
+            to_email=_client_email(client),
             subject=f"{firm_get().name}: trust receipt {receipt}",
             body=(
                 f"Dear {client.name},\n\nWe received {_fmt(amount_cents)} from {deposit.payer} on "
                 f"{received_date:%B %d, %Y} ({deposit.get_method_display()}"
                 f"{', ' + deposit.reference if deposit.reference else ''}) and deposited it in our "
                 f"client trust account for {matter}.\n"
-                + (f"The funds clear on {clears_on:%B %d, %Y}.\n" if clears_on else
-                   "The funds clear when the card processor settles them.\n")
-                + f"\nReceipt {receipt}: {settings.SITE_URL}{reverse('trust:receipt_pdf', args=[deposit.pk])}\n"
+                + (
+                    f"The funds clear on {clears_on:%B %d, %Y}.\n"
+                    if clears_on
+                    else "The funds clear when the card processor settles them.\n"
+                )
+                + f"\nReceipt {receipt}: {settings.SITE_URL}"
+                + f"{reverse('trust:receipt_pdf', args=[deposit.pk])}\n"
             ),
             created_at=now,
         )
         _notice_queue(notice, now)
         audit.record(
-            actor=actor, action="trust.deposit_recorded", at=now, obj=deposit,
+            actor=actor,
+            action="trust.deposit_recorded",
+            at=now,
+            obj=deposit,
             after={
-                "amount_cents": amount_cents, "fee_cents": fee_cents, "method": method,
-                "matter": matter.number, "clears_on": clears_on, "entry": entry.pk,
+                "amount_cents": amount_cents,
+                "fee_cents": fee_cents,
+                "method": method,
+                "matter": matter.number,
+                "clears_on": clears_on,
+                "entry": entry.pk,
                 "trust_request": trust_request.number if trust_request else None,
             },
             actor_label=None if actor else f"payer via {provider}",
@@ -417,15 +538,24 @@ def deposit_mark_cleared(
         locks.lock_matter_trust(deposit.matter, now)
         deposit = TrustDeposit.objects.select_for_update().get(pk=deposit.pk)
         if deposit.clears_on is not None and deposit.clears_on <= _today(now):
-            raise TrustError(DEPOSIT_ALREADY_CLEARED.format(deposit=deposit, day=deposit.clears_on), field="deposit")
+            raise TrustError(
+                DEPOSIT_ALREADY_CLEARED.format(deposit=deposit, day=deposit.clears_on),
+                field="deposit",
+            )
         if cleared_on < deposit.received_date:
-            raise TrustError(CLEARED_BEFORE_RECEIVED.format(received=deposit.received_date), field="cleared_on")
+            raise TrustError(
+                CLEARED_BEFORE_RECEIVED.format(received=deposit.received_date), field="cleared_on"
+            )
         before = deposit.clears_on
         deposit.clears_on = cleared_on
         deposit.save(update_fields=["clears_on"])
         audit.record(
-            actor=actor, action="trust.deposit_cleared", at=now, obj=deposit,
-            before={"clears_on": before}, after={"clears_on": cleared_on},
+            actor=actor,
+            action="trust.deposit_cleared",
+            at=now,
+            obj=deposit,
+            before={"clears_on": before},
+            after={"clears_on": cleared_on},
         )
     return deposit
 
@@ -434,8 +564,13 @@ def deposit_mark_cleared(
 
 
 def trust_apply_to_invoice(
-    *, invoice: Invoice, actor: User | None, now: datetime, amount_cents: int | None = None,
-    transfer_date: date | None = None, automatic: bool = False,
+    *,
+    invoice: Invoice,
+    actor: User | None,
+    now: datetime,
+    amount_cents: int | None = None,
+    transfer_date: date | None = None,
+    automatic: bool = False,
 ) -> TrustTransfer:
     """Move earned fees from the matter's trust to operating against an issued invoice.
 
@@ -456,9 +591,14 @@ def trust_apply_to_invoice(
         if invoice.status != InvoiceStatus.ISSUED or invoice.issue_date is None:
             raise TrustError(INVOICE_NOT_ISSUED.format(invoice=invoice), field="invoice")
         if day < invoice.issue_date:
-            raise TrustError(TRANSFER_BEFORE_INVOICE.format(issue=invoice.issue_date, date=day), field="transfer_date")
+            raise TrustError(
+                TRANSFER_BEFORE_INVOICE.format(issue=invoice.issue_date, date=day),
+                field="transfer_date",
+            )
         if day > _today(now):
-            raise TrustError(TRANSFER_IN_FUTURE.format(today=_today(now), date=day), field="transfer_date")
+            raise TrustError(
+                TRANSFER_IN_FUTURE.format(today=_today(now), date=day), field="transfer_date"
+            )
         settlement = payment_locks.lock_invoice_settlement(invoice)
         unpaid = settlement.balance_due_cents
         position = selectors.trust_position(matter, as_of=day)
@@ -482,35 +622,75 @@ def trust_apply_to_invoice(
         if amount_cents > position.available_cents:
             raise TrustError(
                 OVER_AVAILABLE.format(
-                    amount=_fmt(amount_cents), matter=matter.number,
+                    amount=_fmt(amount_cents),
+                    matter=matter.number,
                     available=_fmt(position.available_cents),
-                    uncleared=_fmt(position.uncleared_cents), disputed=_fmt(position.disputed_cents),
+                    uncleared=_fmt(position.uncleared_cents),
+                    disputed=_fmt(position.disputed_cents),
                 ),
                 field="amount",
             )
         entry = entry_post(
             kind=EntryKind.TRUST_TRANSFER_EARNED,
             entry_date=day,
-            memo=f"Earned fees: trust applied to invoice {invoice}" + (" (auto-apply)" if automatic else ""),
+            memo=f"Earned fees: trust applied to invoice {invoice}"
+            + (" (auto-apply)" if automatic else ""),
             lines=[
-                PostingLine(accounts.CLIENT_TRUST_LIABILITY, amount_cents, client=client, matter=matter, invoice=invoice),
-                PostingLine(accounts.TRUST_BANK, -amount_cents, client=client, matter=matter, invoice=invoice),
-                PostingLine(accounts.OPERATING_BANK, amount_cents, client=client, matter=matter, invoice=invoice),
-                PostingLine(accounts.ACCOUNTS_RECEIVABLE, -amount_cents, client=client, matter=matter, invoice=invoice),
+                PostingLine(
+                    accounts.CLIENT_TRUST_LIABILITY,
+                    amount_cents,
+                    client=client,
+                    matter=matter,
+                    invoice=invoice,
+                ),
+                PostingLine(
+                    accounts.TRUST_BANK,
+                    -amount_cents,
+                    client=client,
+                    matter=matter,
+                    invoice=invoice,
+                ),
+                PostingLine(
+                    accounts.OPERATING_BANK,
+                    amount_cents,
+                    client=client,
+                    matter=matter,
+                    invoice=invoice,
+                ),
+                PostingLine(
+                    accounts.ACCOUNTS_RECEIVABLE,
+                    -amount_cents,
+                    client=client,
+                    matter=matter,
+                    invoice=invoice,
+                ),
             ],
             actor=actor,
             now=now,
         )
         transfer = TrustTransfer.objects.create(
-            invoice=invoice, client=client, matter=matter, amount_cents=amount_cents,
-            transfer_date=day, automatic=automatic, entry=entry, created_by=actor, created_at=now,
+            invoice=invoice,
+            client=client,
+            matter=matter,
+            amount_cents=amount_cents,
+            transfer_date=day,
+            automatic=automatic,
+            entry=entry,
+            created_by=actor,
+            created_at=now,
         )
         settlement_apply(settlement=settlement, paid_cents=amount_cents, now=now)
         audit.record(
-            actor=actor, action="trust.applied_to_invoice", at=now, obj=transfer,
+            actor=actor,
+            action="trust.applied_to_invoice",
+            at=now,
+            obj=transfer,
             after={
-                "invoice": str(invoice), "amount_cents": amount_cents, "automatic": automatic,
-                "balance_due_cents": settlement.balance_due_cents, "entry": entry.pk,
+                "invoice": str(invoice),
+                "amount_cents": amount_cents,
+                "automatic": automatic,
+                "balance_due_cents": settlement.balance_due_cents,
+                "entry": entry.pk,
             },
             actor_label=None if actor else "system:auto-apply",
         )
@@ -549,21 +729,32 @@ def dispute_hold_create(
         free = position.balance_cents - position.disputed_cents
         if amount_cents > free:
             raise TrustError(
-                DISPUTE_OVER_BALANCE.format(amount=_fmt(amount_cents), matter=matter.number, free=_fmt(max(free, 0))),
+                DISPUTE_OVER_BALANCE.format(
+                    amount=_fmt(amount_cents), matter=matter.number, free=_fmt(max(free, 0))
+                ),
                 field="amount",
             )
         hold = DisputeHold.objects.create(
-            client_id=matter.client_id, matter=matter, amount_cents=amount_cents,
-            reason=reason.strip(), created_by=actor, created_at=now,
+            client_id=matter.client_id,
+            matter=matter,
+            amount_cents=amount_cents,
+            reason=reason.strip(),
+            created_by=actor,
+            created_at=now,
         )
         audit.record(
-            actor=actor, action="trust.dispute_opened", at=now, obj=hold,
+            actor=actor,
+            action="trust.dispute_opened",
+            at=now,
+            obj=hold,
             after={"amount_cents": amount_cents, "reason": hold.reason, "matter": matter.number},
         )
     return hold
 
 
-def dispute_hold_release(*, hold: DisputeHold, actor: User, now: datetime, note: str = "") -> DisputeHold:
+def dispute_hold_release(
+    *, hold: DisputeHold, actor: User, now: datetime, note: str = ""
+) -> DisputeHold:
     with transaction.atomic():
         locks.lock_matter_trust(hold.matter, now)
         hold = DisputeHold.objects.select_for_update().get(pk=hold.pk)
@@ -575,8 +766,12 @@ def dispute_hold_release(*, hold: DisputeHold, actor: User, now: datetime, note:
         hold.release_note = note[:300]
         hold.save(update_fields=["status", "released_by", "released_at", "release_note"])
         audit.record(
-            actor=actor, action="trust.dispute_released", at=now, obj=hold,
-            before={"status": DisputeStatus.OPEN}, after={"status": hold.status, "note": note},
+            actor=actor,
+            action="trust.dispute_released",
+            at=now,
+            obj=hold,
+            before={"status": DisputeStatus.OPEN},
+            after={"status": hold.status, "note": note},
         )
     return hold
 
@@ -584,11 +779,15 @@ def dispute_hold_release(*, hold: DisputeHold, actor: User, now: datetime, note:
 # --- disbursements ---------------------------------------------------------------------------
 
 
-def _over_available(amount_cents: int, matter: Matter, position: selectors.TrustPosition) -> TrustError:
+def _over_available(
+    amount_cents: int, matter: Matter, position: selectors.TrustPosition
+) -> TrustError:
     return TrustError(
         OVER_AVAILABLE.format(
-            amount=_fmt(amount_cents), matter=matter.number,
-            available=_fmt(position.available_cents), uncleared=_fmt(position.uncleared_cents),
+            amount=_fmt(amount_cents),
+            matter=matter.number,
+            available=_fmt(position.available_cents),
+            uncleared=_fmt(position.uncleared_cents),
             disputed=_fmt(position.disputed_cents),
         ),
         field="amount",
@@ -596,8 +795,17 @@ def _over_available(amount_cents: int, matter: Matter, position: selectors.Trust
 
 
 def disbursement_request(
-    *, matter: Matter, payee: str, amount_cents: int, purpose: str, method: str,
-    actor: User, now: datetime, reference: str = "", memo: str = "", credit_note_ref: str = "",
+    *,
+    matter: Matter,
+    payee: str,
+    amount_cents: int,
+    purpose: str,
+    method: str,
+    actor: User,
+    now: datetime,
+    reference: str = "",
+    memo: str = "",
+    credit_note_ref: str = "",
 ) -> Disbursement:
     """Ask to pay ``amount_cents`` out of the matter's trust. Refused at once when the cleared,
     undisputed funds do not cover it (and checked again, under lock, when it posts)."""
@@ -605,9 +813,15 @@ def disbursement_request(
     if not payee.strip():
         raise TrustError(PAYEE_REQUIRED, field="payee")
     if purpose not in DisbursementPurpose.values:
-        raise TrustError(PURPOSE_INVALID.format(choices=", ".join(DisbursementPurpose.values), value=purpose), field="purpose")
+        raise TrustError(
+            PURPOSE_INVALID.format(choices=", ".join(DisbursementPurpose.values), value=purpose),
+            field="purpose",
+        )
     if method not in DisbursementMethod.values:
-        raise TrustError(METHOD_INVALID.format(choices=", ".join(DisbursementMethod.values), value=method), field="method")
+        raise TrustError(
+            METHOD_INVALID.format(choices=", ".join(DisbursementMethod.values), value=method),
+            field="method",
+        )
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         position = selectors.trust_position(matter, as_of=_today(now))
@@ -616,45 +830,71 @@ def disbursement_request(
         threshold = firm_get().disbursement_dual_approval_cents
         settings_row = selectors.trust_settings_get()
         disbursement = Disbursement.objects.create(
-            number=_next_number("disbursement", "D"), client_id=matter.client_id, matter=matter,
-            payee=payee.strip(), amount_cents=amount_cents, purpose=purpose, method=method,
-            reference=reference.strip(), memo=memo.strip(), credit_note_ref=credit_note_ref,
-            required_approvals=2 if amount_cents > threshold else 1, requested_by=actor,
+            number=_next_number("disbursement", "D"),
+            client_id=matter.client_id,
+            matter=matter,
+            payee=payee.strip(),
+            amount_cents=amount_cents,
+            purpose=purpose,
+            method=method,
+            reference=reference.strip(),
+            memo=memo.strip(),
+            credit_note_ref=credit_note_ref,
+            required_approvals=2 if amount_cents > threshold else 1,
+            requested_by=actor,
             requested_at=now,
             expires_on=_today(now) + timedelta(days=settings_row.disbursement_expiry_days),
         )
         audit.record(
-            actor=actor, action="trust.disbursement_requested", at=now, obj=disbursement,
+            actor=actor,
+            action="trust.disbursement_requested",
+            at=now,
+            obj=disbursement,
             after={
-                "amount_cents": amount_cents, "payee": disbursement.payee, "purpose": purpose,
-                "method": method, "required_approvals": disbursement.required_approvals,
+                "amount_cents": amount_cents,
+                "payee": disbursement.payee,
+                "purpose": purpose,
+                "method": method,
+                "required_approvals": disbursement.required_approvals,
             },
         )
     return disbursement
 
 
-def disbursement_approve(*, disbursement: Disbursement, approver: User, now: datetime) -> Disbursement:
+def disbursement_approve(
+    *, disbursement: Disbursement, approver: User, now: datetime
+) -> Disbursement:
     """Record one lawyer's approval. Approvers are partners or attorneys, never the requester,
     each at most once; the request becomes APPROVED when it has its required count."""
     if approver.role not in LAWYER_ROLES:
-        raise TrustError(APPROVER_NOT_LAWYER.format(role=Role(approver.role).label), field="approver")
+        raise TrustError(
+            APPROVER_NOT_LAWYER.format(role=Role(approver.role).label), field="approver"
+        )
     with transaction.atomic():
         disbursement = locks.lock_disbursement(disbursement.pk)
         if disbursement.status != DisbursementStatus.REQUESTED:
             raise TrustError(
                 DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement, status=disbursement.get_status_display().lower(),
+                    disbursement=disbursement,
+                    status=disbursement.get_status_display().lower(),
                     action="approved",
                 ),
                 field="disbursement",
             )
         if disbursement.expires_on < _today(now):
-            raise TrustError(DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on), field="disbursement")
+            raise TrustError(
+                DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on),
+                field="disbursement",
+            )
         if disbursement.requested_by_id == approver.pk:
             raise TrustError(APPROVER_IS_REQUESTER, field="approver")
         if disbursement.approvals.filter(approver=approver).exists():
-            raise TrustError(APPROVER_TWICE.format(name=approver, disbursement=disbursement), field="approver")
-        DisbursementApproval.objects.create(disbursement=disbursement, approver=approver, approved_at=now)
+            raise TrustError(
+                APPROVER_TWICE.format(name=approver, disbursement=disbursement), field="approver"
+            )
+        DisbursementApproval.objects.create(
+            disbursement=disbursement, approver=approver, approved_at=now
+        )
         count = disbursement.approvals.count()
         if count >= disbursement.required_approvals:
             disbursement.status = DisbursementStatus.APPROVED
@@ -662,13 +902,22 @@ def disbursement_approve(*, disbursement: Disbursement, approver: User, now: dat
             disbursement.decided_at = now
             disbursement.save(update_fields=["status", "decided_by", "decided_at"])
         audit.record(
-            actor=approver, action="trust.disbursement_approved", at=now, obj=disbursement,
-            after={"approvals": count, "required": disbursement.required_approvals, "status": disbursement.status},
+            actor=approver,
+            action="trust.disbursement_approved",
+            at=now,
+            obj=disbursement,
+            after={
+                "approvals": count,
+                "required": disbursement.required_approvals,
+                "status": disbursement.status,
+            },
         )
     return disbursement
 
 
-def disbursement_reject(*, disbursement: Disbursement, actor: User, now: datetime, note: str = "") -> Disbursement:
+def disbursement_reject(
+    *, disbursement: Disbursement, actor: User, now: datetime, note: str = ""
+) -> Disbursement:
     if actor.role not in LAWYER_ROLES and actor.pk != disbursement.requested_by_id:
         raise TrustError(REJECTER_NOT_LAWYER.format(role=Role(actor.role).label), field="actor")
     with transaction.atomic():
@@ -676,7 +925,8 @@ def disbursement_reject(*, disbursement: Disbursement, actor: User, now: datetim
         if disbursement.status not in {DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED}:
             raise TrustError(
                 DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement, status=disbursement.get_status_display().lower(),
+                    disbursement=disbursement,
+                    status=disbursement.get_status_display().lower(),
                     action="rejected",
                 ),
                 field="disbursement",
@@ -688,8 +938,12 @@ def disbursement_reject(*, disbursement: Disbursement, actor: User, now: datetim
         disbursement.decision_note = note[:300]
         disbursement.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         audit.record(
-            actor=actor, action="trust.disbursement_rejected", at=now, obj=disbursement,
-            before={"status": before}, after={"status": disbursement.status, "note": note},
+            actor=actor,
+            action="trust.disbursement_rejected",
+            at=now,
+            obj=disbursement,
+            before={"status": before},
+            after={"status": disbursement.status, "note": note},
         )
     return disbursement
 
@@ -700,7 +954,8 @@ def disbursements_expire(*, now: datetime) -> int:
     count = 0
     ids = list(
         Disbursement.objects.filter(
-            status__in=[DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED], expires_on__lt=today
+            status__in=[DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED],
+            expires_on__lt=today,
         ).values_list("id", flat=True)
     )
     for pk in ids:
@@ -713,14 +968,21 @@ def disbursements_expire(*, now: datetime) -> int:
             d.decided_at = now
             d.save(update_fields=["status", "decided_at"])
             audit.record(
-                actor=None, action="trust.disbursement_expired", at=now, obj=d,
-                before={"status": before}, after={"status": d.status}, actor_label="system:expiry",
+                actor=None,
+                action="trust.disbursement_expired",
+                at=now,
+                obj=d,
+                before={"status": before},
+                after={"status": d.status},
+                actor_label="system:expiry",
             )
             count += 1
     return count
 
 
-def disbursement_post(*, disbursement: Disbursement, actor: User | None, now: datetime) -> Disbursement:
+def disbursement_post(
+    *, disbursement: Disbursement, actor: User | None, now: datetime
+) -> Disbursement:
     """Pay an approved disbursement out of trust. The matter's trust row is locked FIRST, then
     the available cleared, undisputed balance is checked again: two concurrent disbursements that
     together exceed it cannot both post."""
@@ -731,7 +993,8 @@ def disbursement_post(*, disbursement: Disbursement, actor: User | None, now: da
         if disbursement.status != DisbursementStatus.APPROVED:
             raise TrustError(
                 DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement, status=disbursement.get_status_display().lower(),
+                    disbursement=disbursement,
+                    status=disbursement.get_status_display().lower(),
                     action="posted",
                 ),
                 field="disbursement",
@@ -746,21 +1009,38 @@ def disbursement_post(*, disbursement: Disbursement, actor: User | None, now: da
             )
         today = _today(now)
         if disbursement.expires_on < today:
-            raise TrustError(DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on), field="disbursement")
+            raise TrustError(
+                DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on),
+                field="disbursement",
+            )
         position = selectors.trust_position(matter, as_of=today)
         if disbursement.amount_cents > position.available_cents:
             raise _over_available(disbursement.amount_cents, matter, position)
         kind = (
-            EntryKind.TRUST_REFUND if disbursement.purpose == DisbursementPurpose.REFUND
+            EntryKind.TRUST_REFUND
+            if disbursement.purpose == DisbursementPurpose.REFUND
             else EntryKind.TRUST_DISBURSEMENT
         )
         entry = entry_post(
             kind=kind,
             entry_date=today,
-            memo=f"Disbursement {disbursement.number} to {disbursement.payee} ({disbursement.get_purpose_display()})",
+            memo=(
+                f"Disbursement {disbursement.number} to {disbursement.payee} "
+                f"({disbursement.get_purpose_display()})"
+            ),
             lines=[
-                PostingLine(accounts.CLIENT_TRUST_LIABILITY, disbursement.amount_cents, client=disbursement.client, matter=matter),
-                PostingLine(accounts.TRUST_BANK, -disbursement.amount_cents, client=disbursement.client, matter=matter),
+                PostingLine(
+                    accounts.CLIENT_TRUST_LIABILITY,
+                    disbursement.amount_cents,
+                    client=disbursement.client,
+                    matter=matter,
+                ),
+                PostingLine(
+                    accounts.TRUST_BANK,
+                    -disbursement.amount_cents,
+                    client=disbursement.client,
+                    matter=matter,
+                ),
             ],
             actor=actor,
             now=now,
@@ -771,9 +1051,16 @@ def disbursement_post(*, disbursement: Disbursement, actor: User | None, now: da
         disbursement.entry = entry
         disbursement.save(update_fields=["status", "posted_date", "entry"])
         audit.record(
-            actor=actor, action="trust.disbursement_posted", at=now, obj=disbursement,
+            actor=actor,
+            action="trust.disbursement_posted",
+            at=now,
+            obj=disbursement,
             before={"status": DisbursementStatus.APPROVED},
-            after={"status": disbursement.status, "entry": entry.pk, "amount_cents": disbursement.amount_cents},
+            after={
+                "status": disbursement.status,
+                "entry": entry.pk,
+                "amount_cents": disbursement.amount_cents,
+            },
         )
         low_balance_check(matter=matter, now=now)
     return disbursement
@@ -796,7 +1083,10 @@ def low_balance_check(*, matter: Matter, now: datetime) -> bool:
     task_open_for_system(
         key=LOW_BALANCE_TASK_KEY.format(matter_id=matter.pk),
         matter=matter,
-        title=f"Trust below minimum on {matter.number}: {_fmt(position.balance_cents)} < {_fmt(position.threshold_cents)}",
+        title=(
+            f"Trust below minimum on {matter.number}: {_fmt(position.balance_cents)} < "
+            f"{_fmt(position.threshold_cents)}"
+        ),
         due_date=_today(now) + timedelta(days=3),
         now=now,
         assignee=matter.attorney or matter.responsible_partner,
@@ -809,14 +1099,19 @@ def low_balance_check(*, matter: Matter, now: datetime) -> bool:
     settings_row = selectors.trust_settings_get()
     if settings_row.auto_replenish:
         has_open = TrustRequest.objects.filter(
-            matter=matter, kind=TrustRequestKind.REPLENISHMENT,
+            matter=matter,
+            kind=TrustRequestKind.REPLENISHMENT,
             status__in=[TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID],
         ).exists()
         if not has_open:
             trust_request_create(
-                client=matter.client, matter=matter, kind=TrustRequestKind.REPLENISHMENT,
+                client=matter.client,
+                matter=matter,
+                kind=TrustRequestKind.REPLENISHMENT,
                 amount_cents=position.threshold_cents - position.balance_cents,
-                due_date=_today(now) + timedelta(days=14), actor=None, now=now,
+                due_date=_today(now) + timedelta(days=14),
+                actor=None,
+                now=now,
                 memo="Automatic replenishment: trust fell below the agreed minimum",
             )
     return True

@@ -22,7 +22,9 @@ urlpatterns = [
     path("requests/<int:pk>/cancel/", views.request_cancel, name="request_cancel"),
     path("disbursements/", views.disbursement_list, name="disbursements"),
     path("disbursements/new/", views.disbursement_new, name="disbursement_new"),
-    path("disbursements/<int:pk>/approve/", views.disbursement_approve, name="disbursement_approve"),
+    path(
+        "disbursements/<int:pk>/approve/", views.disbursement_approve, name="disbursement_approve"
+    ),
     path("disbursements/<int:pk>/post/", views.disbursement_post, name="disbursement_post"),
     path("disbursements/<int:pk>/reject/", views.disbursement_reject, name="disbursement_reject"),
     path("invoices/<int:invoice_id>/apply/", views.apply_to_invoice, name="apply_to_invoice"),

@@ -3,7 +3,7 @@ receipts, trust requests, disputes, disbursement queue, apply trust to an invoic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.db.models import Q, QuerySet
@@ -16,6 +16,7 @@ from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.models import User
 from caseledger.core.permissions import UNSCOPED_ROLES, capability_required, require
 from caseledger.matters.models import Matter
 from caseledger.payments import links
@@ -33,18 +34,23 @@ from caseledger.trust.forms import (
 from caseledger.trust.models import Disbursement, DisputeHold, TrustDeposit, TrustRequest
 
 
+def _actor(request: HttpRequest) -> User:
+    """The signed-in staff member (views are behind capability_required)."""
+    return cast(User, request.user)
+
+
 def _visible_matters(user: Any) -> QuerySet[Matter]:
     if user.role in UNSCOPED_ROLES:
         return Matter.objects.all()
-    return Matter.objects.filter(
-        Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user)
-    )
+    return Matter.objects.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
 
 
 def _form_errors(request: HttpRequest, form: Any) -> None:
     for field, errs in form.errors.items():
         for err in errs:
-            messages.error(request, f"{field}: {err}" if not str(err).startswith(f"{field}:") else err)
+            messages.error(
+                request, f"{field}: {err}" if not str(err).startswith(f"{field}:") else err
+            )
 
 
 @capability_required("trust.view")
@@ -58,7 +64,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "available": sum(p.available_cents for p in positions),
         "low": sum(1 for p in positions if p.is_low),
     }
-    return render(request, "trust/dashboard.html", {"positions": positions, "totals": totals, "today": today})
+    return render(
+        request, "trust/dashboard.html", {"positions": positions, "totals": totals, "today": today}
+    )
 
 
 @capability_required("trust.view")
@@ -66,33 +74,44 @@ def matter_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(Matter.objects.select_related("client"), pk=pk)
     require(request.user, "trust.view", matter)
     today = timezone.localdate()
-    return render(request, "trust/matter.html", {
-        "matter": matter,
-        "position": selectors.trust_position(matter, today),
-        "lines": selectors.client_trust_movements(matter.client, matter),
-        "deposits": TrustDeposit.objects.filter(matter=matter).order_by("-received_date", "-id"),
-        "disputes": DisputeHold.objects.filter(matter=matter).order_by("-created_at", "-id"),
-        "dispute_form": DisputeForm(),
-        "threshold_form": ThresholdForm(),
-        "today": today,
-    })
+    return render(
+        request,
+        "trust/matter.html",
+        {
+            "matter": matter,
+            "position": selectors.trust_position(matter, today),
+            "lines": selectors.client_trust_movements(matter.client, matter),
+            "deposits": TrustDeposit.objects.filter(matter=matter).order_by(
+                "-received_date", "-id"
+            ),
+            "disputes": DisputeHold.objects.filter(matter=matter).order_by("-created_at", "-id"),
+            "dispute_form": DisputeForm(),
+            "threshold_form": ThresholdForm(),
+            "today": today,
+        },
+    )
 
 
 @capability_required("trust.view")
 def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    if request.user.role not in UNSCOPED_ROLES:  # type: ignore[union-attr]
+    if _actor(request).role not in UNSCOPED_ROLES:
         if not _visible_matters(request.user).filter(client=client).exists():
             require(request.user, "trust.view", client.matters.first())
-    return render(request, "trust/client.html", {
-        "client": client, "lines": selectors.client_trust_movements(client),
-    })
+    return render(
+        request,
+        "trust/client.html",
+        {
+            "client": client,
+            "lines": selectors.client_trust_movements(client),
+        },
+    )
 
 
 @capability_required("trust.view")
 def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    if request.user.role not in UNSCOPED_ROLES:  # type: ignore[union-attr]
+    if _actor(request).role not in UNSCOPED_ROLES:
         if not _visible_matters(request.user).filter(client=client).exists():
             require(request.user, "trust.view", client.matters.first())
     body = pdf.statement_pdf(client, selectors.client_trust_movements(client), timezone.localdate())
@@ -103,10 +122,14 @@ def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required("trust.receipt")
 def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    deposit = get_object_or_404(TrustDeposit.objects.select_related("client", "matter", "trust_request"), pk=pk)
+    deposit = get_object_or_404(
+        TrustDeposit.objects.select_related("client", "matter", "trust_request"), pk=pk
+    )
     require(request.user, "trust.receipt", deposit)
     response = HttpResponse(pdf.receipt_pdf(deposit), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="trust-receipt-{deposit.receipt_number}.pdf"'
+    response["Content-Disposition"] = (
+        f'inline; filename="trust-receipt-{deposit.receipt_number}.pdf"'
+    )
     return response
 
 
@@ -121,17 +144,29 @@ def deposit_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             deposit = services.deposit_record(
-                client=data["matter"].client, matter=data["matter"], method=data["method"],
-                payer=data["payer"], reference=data["reference"], amount_cents=data["amount"],
-                received_date=data["received_date"], card_settled=data["card_settled"],
-                actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
+                client=data["matter"].client,
+                matter=data["matter"],
+                method=data["method"],
+                payer=data["payer"],
+                reference=data["reference"],
+                amount_cents=data["amount"],
+                received_date=data["received_date"],
+                card_settled=data["card_settled"],
+                actor=_actor(request),
+                now=timezone.now(),
             )
         except ApplicationError as exc:
             error = exc.message
         else:
-            messages.success(request, f"Trust receipt {deposit.receipt_number} recorded; the client is notified.")
+            messages.success(
+                request, f"Trust receipt {deposit.receipt_number} recorded; the client is notified."
+            )
             return redirect("trust:matter", deposit.matter_id)
-    return render(request, "trust/form.html", {"form": form, "error": error, "title": "Record trust deposit", "submit": "Record deposit"})
+    return render(
+        request,
+        "trust/form.html",
+        {"form": form, "error": error, "title": "Record trust deposit", "submit": "Record deposit"},
+    )
 
 
 @require_POST
@@ -140,7 +175,10 @@ def deposit_clear(request: HttpRequest, pk: int) -> HttpResponse:
     deposit = get_object_or_404(TrustDeposit, pk=pk)
     try:
         services.deposit_mark_cleared(
-            deposit=deposit, cleared_on=timezone.localdate(), actor=request.user, now=timezone.now()  # type: ignore[arg-type]
+            deposit=deposit,
+            cleared_on=timezone.localdate(),
+            actor=_actor(request),
+            now=timezone.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -165,26 +203,42 @@ def request_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             trust_request = services.trust_request_create(
-                client=data["matter"].client, matter=data["matter"], kind=data["kind"],
-                amount_cents=data["amount"], due_date=data["due_date"], memo=data["memo"],
-                actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
+                client=data["matter"].client,
+                matter=data["matter"],
+                kind=data["kind"],
+                amount_cents=data["amount"],
+                due_date=data["due_date"],
+                memo=data["memo"],
+                actor=_actor(request),
+                now=timezone.now(),
             )
         except ApplicationError as exc:
             error = exc.message
         else:
             messages.success(request, f"Trust request {trust_request.number} sent to the client.")
             return redirect("trust:request_detail", trust_request.pk)
-    return render(request, "trust/form.html", {"form": form, "error": error, "title": "New trust request", "submit": "Create and send"})
+    return render(
+        request,
+        "trust/form.html",
+        {"form": form, "error": error, "title": "New trust request", "submit": "Create and send"},
+    )
 
 
 @capability_required("trust.view")
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    trust_request = get_object_or_404(TrustRequest.objects.select_related("client", "matter"), pk=pk)
+    trust_request = get_object_or_404(
+        TrustRequest.objects.select_related("client", "matter"), pk=pk
+    )
     require(request.user, "trust.view", trust_request)
-    return render(request, "trust/request_detail.html", {
-        "req": trust_request, "pay_url": links.trust_request_pay_url(trust_request.pk),
-        "deposits": trust_request.deposits.order_by("received_date", "id"),
-    })
+    return render(
+        request,
+        "trust/request_detail.html",
+        {
+            "req": trust_request,
+            "pay_url": links.trust_request_pay_url(trust_request.pk),
+            "deposits": trust_request.deposits.order_by("received_date", "id"),
+        },
+    )
 
 
 @require_POST
@@ -193,7 +247,9 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     trust_request = get_object_or_404(TrustRequest, pk=pk)
     require(request.user, "trust.request", trust_request)
     try:
-        services.trust_request_cancel(request=trust_request, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+        services.trust_request_cancel(
+            request=trust_request, actor=_actor(request), now=timezone.now()
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -212,8 +268,11 @@ def dispute_new(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("trust:matter", pk)
     try:
         services.dispute_hold_create(
-            matter=matter, amount_cents=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
-            actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
+            matter=matter,
+            amount_cents=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            actor=_actor(request),
+            now=timezone.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -228,7 +287,9 @@ def dispute_release(request: HttpRequest, pk: int) -> HttpResponse:
     hold = get_object_or_404(DisputeHold, pk=pk)
     require(request.user, "trust.dispute", hold)
     try:
-        services.dispute_hold_release(hold=hold, actor=request.user, now=timezone.now(), note=request.POST.get("note", ""))  # type: ignore[arg-type]
+        services.dispute_hold_release(
+            hold=hold, actor=_actor(request), now=timezone.now(), note=request.POST.get("note", "")
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -246,7 +307,10 @@ def threshold_set(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("trust:matter", pk)
     try:
         services.matter_threshold_set(
-            matter=matter, threshold_cents=form.cleaned_data["threshold"], actor=request.user, now=timezone.now()  # type: ignore[arg-type]
+            matter=matter,
+            threshold_cents=form.cleaned_data["threshold"],
+            actor=_actor(request),
+            now=timezone.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -258,13 +322,17 @@ def threshold_set(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("trust.view")
 def disbursement_list(request: HttpRequest) -> HttpResponse:
     visible = _visible_matters(request.user)
-    return render(request, "trust/disbursements.html", {
-        "queue": selectors.disbursement_queue().filter(matter__in=visible),
-        "recent": selectors.disbursement_list().filter(matter__in=visible).exclude(
-            status__in=["REQUESTED", "APPROVED"]
-        )[:50],
-        "can_approve": request.user.role in {Role.PARTNER, Role.ATTORNEY},  # type: ignore[union-attr]
-    })
+    return render(
+        request,
+        "trust/disbursements.html",
+        {
+            "queue": selectors.disbursement_queue().filter(matter__in=visible),
+            "recent": selectors.disbursement_list()
+            .filter(matter__in=visible)
+            .exclude(status__in=["REQUESTED", "APPROVED"])[:50],
+            "can_approve": _actor(request).role in {Role.PARTNER, Role.ATTORNEY},
+        },
+    )
 
 
 @capability_required("trust.disburse.request")
@@ -279,19 +347,35 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
         try:
             require(request.user, "trust.disburse.request", data["matter"])
             disbursement = services.disbursement_request(
-                matter=data["matter"], payee=data["payee"], amount_cents=data["amount"],
-                purpose=data["purpose"], method=data["method"], reference=data["reference"],
-                memo=data["memo"], actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
+                matter=data["matter"],
+                payee=data["payee"],
+                amount_cents=data["amount"],
+                purpose=data["purpose"],
+                method=data["method"],
+                reference=data["reference"],
+                memo=data["memo"],
+                actor=_actor(request),
+                now=timezone.now(),
             )
         except ApplicationError as exc:
             error = exc.message
         else:
             messages.success(
                 request,
-                f"Disbursement {disbursement.number} requested; it needs {disbursement.required_approvals} lawyer approval(s).",
+                f"Disbursement {disbursement.number} requested; it needs "
+                f"{disbursement.required_approvals} lawyer approval(s).",
             )
             return redirect("trust:disbursements")
-    return render(request, "trust/form.html", {"form": form, "error": error, "title": "Request disbursement from trust", "submit": "Request"})
+    return render(
+        request,
+        "trust/form.html",
+        {
+            "form": form,
+            "error": error,
+            "title": "Request disbursement from trust",
+            "submit": "Request",
+        },
+    )
 
 
 @require_POST
@@ -301,19 +385,25 @@ def disbursement_approve(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "trust.disburse.approve", disbursement)
     now = timezone.now()
     try:
-        disbursement = services.disbursement_approve(disbursement=disbursement, approver=request.user, now=now)  # type: ignore[arg-type]
+        disbursement = services.disbursement_approve(
+            disbursement=disbursement, approver=_actor(request), now=now
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("trust:disbursements")
     if disbursement.status == "APPROVED":
         try:
-            services.disbursement_post(disbursement=disbursement, actor=request.user, now=now)  # type: ignore[arg-type]
+            services.disbursement_post(disbursement=disbursement, actor=_actor(request), now=now)
         except ApplicationError as exc:
-            messages.warning(request, f"{disbursement.number} approved but not posted: {exc.message}")
+            messages.warning(
+                request, f"{disbursement.number} approved but not posted: {exc.message}"
+            )
         else:
             messages.success(request, f"{disbursement.number} approved and paid out of trust.")
     else:
-        messages.success(request, f"Approval recorded; {disbursement.number} needs another lawyer's approval.")
+        messages.success(
+            request, f"Approval recorded; {disbursement.number} needs another lawyer's approval."
+        )
     return redirect("trust:disbursements")
 
 
@@ -323,7 +413,9 @@ def disbursement_post(request: HttpRequest, pk: int) -> HttpResponse:
     disbursement = get_object_or_404(Disbursement, pk=pk)
     require(request.user, "trust.disburse.post", disbursement)
     try:
-        services.disbursement_post(disbursement=disbursement, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+        services.disbursement_post(
+            disbursement=disbursement, actor=_actor(request), now=timezone.now()
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -338,7 +430,10 @@ def disbursement_reject(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "trust.disburse.request", disbursement)
     try:
         services.disbursement_reject(
-            disbursement=disbursement, actor=request.user, now=timezone.now(), note=request.POST.get("note", "")  # type: ignore[arg-type]
+            disbursement=disbursement,
+            actor=_actor(request),
+            now=timezone.now(),
+            note=request.POST.get("note", ""),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -349,7 +444,7 @@ def disbursement_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required("trust.apply")
 def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    """"Apply trust" from the invoice page: earned fees from the matter's cleared trust."""
+    """ "Apply trust" from the invoice page: earned fees from the matter's cleared trust."""
     invoice = get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=invoice_id)
     require(request.user, "trust.apply", invoice.matter)
     form = ApplyTrustForm(request.POST or None)
@@ -357,7 +452,9 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             transfer = services.trust_apply_to_invoice(
-                invoice=invoice, amount_cents=form.cleaned_data["amount"], actor=request.user,  # type: ignore[arg-type]
+                invoice=invoice,
+                amount_cents=form.cleaned_data["amount"],
+                actor=_actor(request),
                 now=timezone.now(),
             )
         except ApplicationError as exc:
@@ -365,37 +462,58 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Trust applied to {invoice}.")
             return redirect("trust:matter", transfer.matter_id)
-    return render(request, "trust/apply.html", {
-        "invoice": invoice, "form": form, "error": error,
-        "balance_due": invoice_balance_due(invoice),
-        "position": selectors.trust_position(invoice.matter, timezone.localdate()),
-    })
+    return render(
+        request,
+        "trust/apply.html",
+        {
+            "invoice": invoice,
+            "form": form,
+            "error": error,
+            "balance_due": invoice_balance_due(invoice),
+            "position": selectors.trust_position(invoice.matter, timezone.localdate()),
+        },
+    )
 
 
 @capability_required("trust.settings")
 def settings_edit(request: HttpRequest) -> HttpResponse:
     row = selectors.trust_settings_get()
-    form = TrustSettingsForm(request.POST or None, initial={
-        "low_balance_threshold": f"{row.low_balance_threshold_cents / 100:.2f}",
-        "auto_replenish": row.auto_replenish, "check_clear_days": row.check_clear_days,
-        "ach_clear_days": row.ach_clear_days, "wire_clear_days": row.wire_clear_days,
-        "cash_clear_days": row.cash_clear_days, "processor_nets_fee": row.processor_nets_fee,
-        "disbursement_expiry_days": row.disbursement_expiry_days,
-    })
+    form = TrustSettingsForm(
+        request.POST or None,
+        initial={
+            "low_balance_threshold": f"{row.low_balance_threshold_cents / 100:.2f}",
+            "auto_replenish": row.auto_replenish,
+            "check_clear_days": row.check_clear_days,
+            "ach_clear_days": row.ach_clear_days,
+            "wire_clear_days": row.wire_clear_days,
+            "cash_clear_days": row.cash_clear_days,
+            "processor_nets_fee": row.processor_nets_fee,
+            "disbursement_expiry_days": row.disbursement_expiry_days,
+        },
+    )
     error = None
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             services.trust_settings_update(
-                actor=request.user, now=timezone.now(),  # type: ignore[arg-type]
-                low_balance_threshold_cents=d["low_balance_threshold"], auto_replenish=d["auto_replenish"],
-                check_clear_days=d["check_clear_days"], ach_clear_days=d["ach_clear_days"],
-                wire_clear_days=d["wire_clear_days"], cash_clear_days=d["cash_clear_days"],
-                processor_nets_fee=d["processor_nets_fee"], disbursement_expiry_days=d["disbursement_expiry_days"],
+                actor=_actor(request),
+                now=timezone.now(),
+                low_balance_threshold_cents=d["low_balance_threshold"],
+                auto_replenish=d["auto_replenish"],
+                check_clear_days=d["check_clear_days"],
+                ach_clear_days=d["ach_clear_days"],
+                wire_clear_days=d["wire_clear_days"],
+                cash_clear_days=d["cash_clear_days"],
+                processor_nets_fee=d["processor_nets_fee"],
+                disbursement_expiry_days=d["disbursement_expiry_days"],
             )
         except ApplicationError as exc:
             error = exc.message
         else:
             messages.success(request, "Trust settings saved.")
             return redirect("trust:settings")
-    return render(request, "trust/form.html", {"form": form, "error": error, "title": "Trust settings", "submit": "Save"})
+    return render(
+        request,
+        "trust/form.html",
+        {"form": form, "error": error, "title": "Trust settings", "submit": "Save"},
+    )

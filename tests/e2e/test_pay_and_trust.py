@@ -32,7 +32,12 @@ def test_client_pays_emailed_link_in_sandbox(page, live_server, now, settings):
     settings.SITE_URL = live_server.url
     invoice = issued_invoice(matter=MatterFactory(), cents=185_000, now=now)
     # The invoice email carries the signed payment link (billing sends it; here the link alone).
-    mail.send_mail("Invoice", f"Pay online: {invoice_pay_url(invoice.pk)}", "firm@example.com", ["c@example.com"])
+    mail.send_mail(
+        "Invoice",
+        f"Pay online: {invoice_pay_url(invoice.pk)}",
+        "firm@example.com",
+        ["c@example.com"],
+    )
     link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
 
     page.goto(link)
@@ -48,7 +53,9 @@ def test_client_pays_emailed_link_in_sandbox(page, live_server, now, settings):
     assert invoice_balance_due(invoice) == 0
 
 
-def test_retainer_then_auto_apply_drops_trust_by_invoice(page, live_server, login_page, make_user, now):
+def test_retainer_then_auto_apply_drops_trust_by_invoice(
+    page, live_server, login_page, make_user, now
+):
     from caseledger.ledger.selectors import client_trust_balance
     from caseledger.payments.tests.factories import MatterFactory, issued_invoice
 
@@ -76,7 +83,9 @@ def test_retainer_then_auto_apply_drops_trust_by_invoice(page, live_server, logi
     assert client_trust_balance(client=matter.client, matter=matter) == 3_150_00
 
 
-def test_disbursement_above_threshold_waits_for_two_partners(page, live_server, login_page, make_user, now):
+def test_disbursement_above_threshold_waits_for_two_partners(
+    page, live_server, login_page, make_user, now
+):
     from caseledger.core.models import Firm
     from caseledger.payments.tests.factories import MatterFactory
     from caseledger.trust.models import Disbursement
@@ -89,8 +98,15 @@ def test_disbursement_above_threshold_waits_for_two_partners(page, live_server, 
     make_user(role="PARTNER", username="daniel")
     matter = MatterFactory(paralegal=lena)
     deposit_record(
-        client=matter.client, matter=matter, method="WIRE", payer="Acme", reference="W",
-        amount_cents=600_000, received_date=date(2026, 10, 1), actor=None, now=now,
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Acme",
+        reference="W",
+        amount_cents=600_000,
+        received_date=date(2026, 10, 1),
+        actor=None,
+        now=now,
     )
 
     login_page("lena")

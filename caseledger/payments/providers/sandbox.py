@@ -55,9 +55,12 @@ def sandbox_event(*, session: CheckoutSession, outcome: str, payer: str = "") ->
     }
     if outcome == "success" or outcome == "settle":
         return PaymentEvent(
-            event_type=f"sandbox.{outcome}", kind="paid", amount_cents=session.amount_cents,
+            event_type=f"sandbox.{outcome}",
+            kind="paid",
+            amount_cents=session.amount_cents,
             fee_cents=sandbox_fee(session.amount_cents),
-            charge_ref=f"sbx_ch_{uuid.uuid4().hex[:16]}", **base,  # type: ignore[arg-type]
+            charge_ref=f"sbx_ch_{uuid.uuid4().hex[:16]}",
+            **base,  # type: ignore[arg-type]
         )
     if outcome == "delayed":
         return PaymentEvent(event_type="sandbox.delayed", kind="processing", **base)  # type: ignore[arg-type]

@@ -37,7 +37,10 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(
-        self, *, secret_key: str, webhook_secret: str,
+        self,
+        *,
+        secret_key: str,
+        webhook_secret: str,
         fee_lookup: Callable[[str], int] | None = None,
     ) -> None:
         self.secret_key = secret_key
@@ -80,7 +83,8 @@ class StripeProvider:
             return 0
         try:
             intent = stripe.PaymentIntent.retrieve(
-                payment_intent_id, api_key=self.secret_key,
+                payment_intent_id,
+                api_key=self.secret_key,
                 expand=["latest_charge.balance_transaction"],
             )
             charge = intent.latest_charge
@@ -106,7 +110,11 @@ class StripeProvider:
         event_type = str(event["type"])
         obj = event["data"]["object"]
         if event_type == "checkout.session.completed":
-            kind = "paid" if obj.get("payment_status") in {"paid", "no_payment_required"} else "processing"
+            kind = (
+                "paid"
+                if obj.get("payment_status") in {"paid", "no_payment_required"}
+                else "processing"
+            )
         else:
             kind = _KINDS.get(event_type, "ignored")
         if kind == "ignored":

@@ -16,15 +16,18 @@ NOW_DATE = date(2026, 11, 2)
 
 
 def team_matter(ctx: Any) -> Any:
-    from caseledger.clients.tests.factories import BeneficiaryFactory
-    from caseledger.matters.tests.factories import MatterFactory
+    from caseledger.clients.tests.factories import make_beneficiary
+    from caseledger.matters.tests.factories import make_matter
 
-    beneficiary = BeneficiaryFactory()
+    beneficiary = make_beneficiary()
     client = beneficiary.client
     client.portal_users.add(ctx.users["CLIENT"])
-    return MatterFactory(
-        client=client, beneficiary=beneficiary, attorney=ctx.users["ATTORNEY"],
-        paralegal=ctx.users["PARALEGAL"], responsible_partner=ctx.users["PARTNER"],
+    return make_matter(
+        client=client,
+        beneficiary=beneficiary,
+        attorney=ctx.users["ATTORNEY"],
+        paralegal=ctx.users["PARALEGAL"],
+        responsible_partner=ctx.users["PARTNER"],
     )
 
 
@@ -39,8 +42,15 @@ def _payment(ctx: Any, **kw: Any) -> Any:
 
     invoice = issued(ctx)
     return services.payment_record(
-        client=invoice.client, method="ACH", payer="Acme", reference="A1",
-        amount_cents=80_000, received_date=NOW_DATE, actor=None, now=ctx.now, **kw,
+        client=invoice.client,
+        method="ACH",
+        payer="Acme",
+        reference="A1",
+        amount_cents=80_000,
+        received_date=NOW_DATE,
+        actor=None,
+        now=ctx.now,
+        **kw,
     )
 
 
@@ -54,15 +64,25 @@ def held_kwargs(ctx: Any) -> dict[str, Any]:
 
     invoice = issued(ctx)
     session = services.checkout_create(
-        purpose="INVOICE", client=invoice.client, matter=invoice.matter, invoice=invoice,
-        amount_cents=50_000, now=ctx.now, description="x", return_url="/",
+        purpose="INVOICE",
+        client=invoice.client,
+        matter=invoice.matter,
+        invoice=invoice,
+        amount_cents=50_000,
+        now=ctx.now,
+        description="x",
+        return_url="/",
     )
     services.checkout_event_process(
         event=PaymentEvent(
-            event_id="evt_authz", event_type="t", kind="paid",
-            provider_session_id=session.provider_session_id or "", amount_cents=40_000,
+            event_id="evt_authz",
+            event_type="t",
+            kind="paid",
+            provider_session_id=session.provider_session_id or "",
+            amount_cents=40_000,
         ),
-        provider="sandbox", now=ctx.now,
+        provider="sandbox",
+        now=ctx.now,
     )
     return {"pk": session.payments.get().pk}
 
@@ -79,8 +99,14 @@ def pay_trust_kwargs(ctx: Any) -> dict[str, Any]:
 
     matter = team_matter(ctx)
     req = trust_request_create(
-        client=matter.client, matter=matter, kind="RETAINER", amount_cents=100_000,
-        due_date=NOW_DATE, actor=None, now=ctx.now, send=False,
+        client=matter.client,
+        matter=matter,
+        kind="RETAINER",
+        amount_cents=100_000,
+        due_date=NOW_DATE,
+        actor=None,
+        now=ctx.now,
+        send=False,
     )
     return {"token": trust_request_pay_token(req.pk)}
 
@@ -90,8 +116,14 @@ def sandbox_kwargs(ctx: Any) -> dict[str, Any]:
 
     invoice = issued(ctx)
     session = services.checkout_create(
-        purpose="INVOICE", client=invoice.client, matter=invoice.matter, invoice=invoice,
-        amount_cents=50_000, now=ctx.now, description="x", return_url="/",
+        purpose="INVOICE",
+        client=invoice.client,
+        matter=invoice.matter,
+        invoice=invoice,
+        amount_cents=50_000,
+        now=ctx.now,
+        description="x",
+        return_url="/",
     )
     return {"session_id": session.provider_session_id}
 
@@ -99,8 +131,12 @@ def sandbox_kwargs(ctx: Any) -> dict[str, Any]:
 def payment_json(ctx: Any) -> dict[str, Any]:
     invoice = issued(ctx)
     return {
-        "client_id": invoice.client_id, "method": "CHECK", "payer": "Acme", "reference": "1001",
-        "received_date": NOW_DATE.isoformat(), "amount_cents": 10_000,
+        "client_id": invoice.client_id,
+        "method": "CHECK",
+        "payer": "Acme",
+        "reference": "1001",
+        "received_date": NOW_DATE.isoformat(),
+        "amount_cents": 10_000,
     }
 
 
@@ -110,14 +146,18 @@ MATRIX: dict[str, dict[str, Any]] = {
     "payments:detail": {"allow": PAYMENTS_VIEW, "kwargs": payment_kwargs},
     "payments:allocate": {"allow": PAYMENTS_WRITE, "method": "POST", "kwargs": payment_kwargs},
     "payments:refund": {
-        "allow": PAYMENTS_WRITE, "method": "POST", "kwargs": payment_kwargs,
+        "allow": PAYMENTS_WRITE,
+        "method": "POST",
+        "kwargs": payment_kwargs,
         "data": {"amount": "10.00", "method": "CHECK", "reference": "R1"},
     },
     "payments:release": {"allow": PAYMENTS_WRITE, "method": "POST", "kwargs": held_kwargs},
     "payments:reject": {"allow": PAYMENTS_WRITE, "method": "POST", "kwargs": held_kwargs},
     # Public by design: Stripe calls it; without a valid signature it answers 400, always.
     "payments:stripe_webhook": {
-        "allow": PUBLIC, "method": "POST", "status": dict.fromkeys(ALL_ROLES | {ANONYMOUS}, 400),
+        "allow": PUBLIC,
+        "method": "POST",
+        "status": dict.fromkeys(ALL_ROLES | {ANONYMOUS}, 400),
     },
     # Public pages behind signed links (the signature is the authorization).
     "payments:pay_invoice": {"allow": PUBLIC, "kwargs": pay_invoice_kwargs},

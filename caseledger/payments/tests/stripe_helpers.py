@@ -21,8 +21,13 @@ def sign(payload: bytes, secret: str = TEST_WEBHOOK_SECRET, timestamp: int | Non
 
 
 def checkout_completed(
-    *, session_id: str, amount_cents: int, currency: str = "usd", event_id: str | None = None,
-    payment_status: str = "paid", event_type: str = "checkout.session.completed",
+    *,
+    session_id: str,
+    amount_cents: int,
+    currency: str = "usd",
+    event_id: str | None = None,
+    payment_status: str = "paid",
+    event_type: str = "checkout.session.completed",
     payment_intent: str | None = None,
 ) -> bytes:
     event: dict[str, Any] = {

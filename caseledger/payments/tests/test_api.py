@@ -28,8 +28,12 @@ def invoice(now):
 
 def body(invoice, amount=10_000):
     return {
-        "client_id": invoice.client_id, "method": "CHECK", "payer": "Acme Corp",
-        "reference": "1001", "received_date": "2026-11-02", "amount_cents": amount,
+        "client_id": invoice.client_id,
+        "method": "CHECK",
+        "payer": "Acme Corp",
+        "reference": "1001",
+        "received_date": "2026-11-02",
+        "amount_cents": amount,
     }
 
 
@@ -38,7 +42,9 @@ def test_create_payment_allocates_and_lists(login, users, invoice):
     response = post(api, "/api/v1/payments", body(invoice))
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["allocations"] == [{"invoice": str(invoice), "invoice_id": invoice.pk, "amount_cents": 10_000}]
+    assert data["allocations"] == [
+        {"invoice": str(invoice), "invoice_id": invoice.pk, "amount_cents": 10_000}
+    ]
     listed = api.get("/api/v1/payments").json()
     assert [p["number"] for p in listed] == [data["number"]]
 
@@ -53,7 +59,10 @@ def test_idempotency_key_replays_first_response_and_refuses_other_body(login, us
     assert Payment.objects.count() == 1
     other = post(api, "/api/v1/payments", body(invoice, amount=5_000), key="pay-1")
     assert other.status_code == 409
-    assert other.json()["error"]["message"] == "Idempotency-Key: already used with a different request body"
+    assert (
+        other.json()["error"]["message"]
+        == "Idempotency-Key: already used with a different request body"
+    )
     assert Payment.objects.count() == 1
     # Keys are per user: another user's identical key is a different request.
     partner = login(users["PARTNER"])
@@ -67,7 +76,9 @@ def test_refused_request_is_not_remembered(login, users, invoice):
     bad["reference"] = ""
     response = post(api, "/api/v1/payments", bad, key="k-2")
     assert response.status_code == 422
-    assert response.json()["error"]["message"] == "reference: a check payment needs the check number"
+    assert (
+        response.json()["error"]["message"] == "reference: a check payment needs the check number"
+    )
     assert not IdempotentRequest.objects.exists()
     assert post(api, "/api/v1/payments", body(invoice), key="k-2").status_code == 201
 
@@ -87,11 +98,24 @@ def test_api_allocation_over_balance_422(login, users, invoice):
 def test_trust_balances_and_disbursement_flow(login, users, make_user, now):
     matter = MatterFactory(attorney=users["ATTORNEY"], paralegal=users["PARALEGAL"])
     deposit_record(
-        client=matter.client, matter=matter, method="WIRE", payer="Acme", reference="W",
-        amount_cents=600_000, received_date=date(2026, 10, 1), actor=None, now=now,
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Acme",
+        reference="W",
+        amount_cents=600_000,
+        received_date=date(2026, 10, 1),
+        actor=None,
+        now=now,
     )
     api = login(users["PARALEGAL"])
-    req = {"matter_id": matter.pk, "payee": "USCIS", "amount_cents": 460_00, "purpose": "FILING_FEE", "method": "CHECK"}
+    req = {
+        "matter_id": matter.pk,
+        "payee": "USCIS",
+        "amount_cents": 460_00,
+        "purpose": "FILING_FEE",
+        "method": "CHECK",
+    }
     created = post(api, "/api/v1/trust/disbursements", req, key="d-1")
     assert created.status_code == 201, created.content
     assert post(api, "/api/v1/trust/disbursements", req, key="d-1").json() == created.json()
@@ -108,12 +132,28 @@ def test_trust_balances_and_disbursement_flow(login, users, make_user, now):
 def test_api_approval_by_requester_refused(login, users, now):
     matter = MatterFactory()
     deposit_record(
-        client=matter.client, matter=matter, method="WIRE", payer="Acme", reference="W",
-        amount_cents=100_000, received_date=date(2026, 10, 1), actor=None, now=now,
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Acme",
+        reference="W",
+        amount_cents=100_000,
+        received_date=date(2026, 10, 1),
+        actor=None,
+        now=now,
     )
     api = login(users["PARTNER"])
-    req = {"matter_id": matter.pk, "payee": "USCIS", "amount_cents": 10_000, "purpose": "FILING_FEE", "method": "CHECK"}
+    req = {
+        "matter_id": matter.pk,
+        "payee": "USCIS",
+        "amount_cents": 10_000,
+        "purpose": "FILING_FEE",
+        "method": "CHECK",
+    }
     d_id = post(api, "/api/v1/trust/disbursements", req).json()["id"]
     response = post(api, f"/api/v1/trust/disbursements/{d_id}/approve", {})
     assert response.status_code == 422
-    assert response.json()["error"]["message"] == "approver: the requester cannot approve their own disbursement"
+    assert (
+        response.json()["error"]["message"]
+        == "approver: the requester cannot approve their own disbursement"
+    )

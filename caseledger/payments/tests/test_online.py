@@ -28,15 +28,22 @@ def stripe_settings(settings):
 
 def stripe_session(invoice, now, amount=None, sid="cs_test_1"):
     return CheckoutSession.objects.create(
-        provider="stripe", provider_session_id=sid, purpose=CheckoutPurpose.INVOICE,
-        client=invoice.client, matter=invoice.matter, invoice=invoice,
-        amount_cents=amount or invoice.total_cents, created_at=now,
+        provider="stripe",
+        provider_session_id=sid,
+        purpose=CheckoutPurpose.INVOICE,
+        client=invoice.client,
+        matter=invoice.matter,
+        invoice=invoice,
+        amount_cents=amount or invoice.total_cents,
+        created_at=now,
     )
 
 
 def post_webhook(client, payload: bytes, signature: str):
     return client.post(
-        reverse("payments:stripe_webhook"), data=payload, content_type="application/json",
+        reverse("payments:stripe_webhook"),
+        data=payload,
+        content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signature,
     )
 
@@ -49,7 +56,8 @@ def test_stripe_webhook_signed_with_test_secret_records_payment_once(client, now
     assert first.status_code == 200, first.content
     assert first.content.decode().startswith("recorded P-")
     again = post_webhook(client, payload, S.sign(payload))
-    assert again.status_code == 200 and again.content == b"duplicate event"
+    assert again.status_code == 200
+    assert again.content == b"duplicate event"
     assert Payment.objects.count() == 1
     assert selectors.invoice_balance_due(invoice) == 0
     assert CheckoutSession.objects.get().status == CheckoutStatus.PAID
@@ -62,7 +70,8 @@ def test_stripe_webhook_bad_signature_400_nothing_recorded(client, now, stripe_s
     response = post_webhook(client, payload, S.sign(payload, secret="whsec_wrong"))
     assert response.status_code == 400
     assert response.content.decode() == "Stripe-Signature: the webhook signature does not verify"
-    assert not Payment.objects.exists() and not ProcessedWebhookEvent.objects.exists()
+    assert not Payment.objects.exists()
+    assert not ProcessedWebhookEvent.objects.exists()
     tampered = payload.replace(b"75000", b"75")
     response = post_webhook(client, tampered, S.sign(payload))
     assert response.status_code == 400
@@ -77,7 +86,9 @@ def test_stripe_amount_mismatch_is_held_not_applied(client, now, stripe_settings
     assert post_webhook(client, payload, S.sign(payload)).status_code == 200
     held = Payment.objects.get()
     assert held.status == PaymentStatus.HELD
-    assert held.held_reason == "amount: the provider reported $700.00, the checkout asked for $750.00"
+    assert (
+        held.held_reason == "amount: the provider reported $700.00, the checkout asked for $750.00"
+    )
     assert JournalEntry.objects.count() == entries
     assert selectors.invoice_balance_due(invoice) == 75_000
     services.held_payment_release(payment=held, actor=users["BILLING"], now=now)
@@ -89,11 +100,14 @@ def test_stripe_amount_mismatch_is_held_not_applied(client, now, stripe_settings
 def test_stripe_delayed_payment_then_async_success(client, now, stripe_settings):
     invoice = issued_invoice(matter=MatterFactory(), cents=10_000, now=now)
     stripe_session(invoice, now)
-    pending = S.checkout_completed(session_id="cs_test_1", amount_cents=10_000, payment_status="unpaid")
+    pending = S.checkout_completed(
+        session_id="cs_test_1", amount_cents=10_000, payment_status="unpaid"
+    )
     assert post_webhook(client, pending, S.sign(pending)).content == b"awaiting settlement"
     assert not Payment.objects.exists()
     paid = S.checkout_completed(
-        session_id="cs_test_1", amount_cents=10_000,
+        session_id="cs_test_1",
+        amount_cents=10_000,
         event_type="checkout.session.async_payment_succeeded",
     )
     assert post_webhook(client, paid, S.sign(paid)).status_code == 200
@@ -101,10 +115,17 @@ def test_stripe_delayed_payment_then_async_success(client, now, stripe_settings)
 
 
 def test_stripe_provider_fee_goes_to_card_fees():
-    provider = StripeProvider(secret_key="", webhook_secret=S.TEST_WEBHOOK_SECRET, fee_lookup=lambda pi: 2_205)
+    provider = StripeProvider(
+        secret_key="", webhook_secret=S.TEST_WEBHOOK_SECRET, fee_lookup=lambda pi: 2_205
+    )
     payload = S.checkout_completed(session_id="cs_x", amount_cents=75_000, payment_intent="pi_1")
     event = provider.event_parse(payload=payload, signature_header=S.sign(payload))
-    assert (event.kind, event.amount_cents, event.fee_cents, event.charge_ref) == ("paid", 75_000, 2_205, "pi_1")
+    assert (event.kind, event.amount_cents, event.fee_cents, event.charge_ref) == (
+        "paid",
+        75_000,
+        2_205,
+        "pi_1",
+    )
     with pytest.raises(WebhookSignatureError):
         provider.event_parse(payload=payload, signature_header="t=1,v1=00")
 
@@ -113,11 +134,14 @@ def test_pay_page_shows_balance_and_sandbox_success_pays(client, now):
     invoice = issued_invoice(matter=MatterFactory(), cents=42_000, now=now)
     url = reverse("payments:pay_invoice", args=[links.invoice_pay_token(invoice.pk)])
     page = client.get(url)
-    assert page.status_code == 200 and "$420.00" in page.content.decode()
+    assert page.status_code == 200
+    assert "$420.00" in page.content.decode()
     start = client.post(url)
     assert start.status_code == 302
     session = CheckoutSession.objects.get()
-    assert start["Location"] == reverse("payments:sandbox_checkout", args=[session.provider_session_id])
+    assert start["Location"] == reverse(
+        "payments:sandbox_checkout", args=[session.provider_session_id]
+    )
     done = client.post(start["Location"], {"outcome": "success", "payer": "Maria"})
     assert done.status_code == 302
     payment = Payment.objects.get()
@@ -162,15 +186,21 @@ def test_void_invoice_pay_page_takes_no_payment(client, now):
 
 
 def test_trust_request_link_pays_into_trust_only(client, now, django_capture_on_commit_callbacks):
-    from caseledger.ledger.selectors import account_balance, client_trust_balance
     from caseledger.ledger import accounts as A
+    from caseledger.ledger.selectors import account_balance, client_trust_balance
     from caseledger.trust.services import trust_request_create
 
     matter = MatterFactory()
     issued_invoice(matter=matter, cents=5_000, now=now)  # an open invoice the money must NOT pay
     req = trust_request_create(
-        client=matter.client, matter=matter, kind="RETAINER", amount_cents=250_000,
-        due_date=now.date(), actor=None, now=now, send=False,
+        client=matter.client,
+        matter=matter,
+        kind="RETAINER",
+        amount_cents=250_000,
+        due_date=now.date(),
+        actor=None,
+        now=now,
+        send=False,
     )
     url = reverse("payments:pay_trust_request", args=[links.trust_request_pay_token(req.pk)])
     assert "$2,500.00" in client.get(url).content.decode()

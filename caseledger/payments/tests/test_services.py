@@ -10,7 +10,7 @@ from caseledger.ledger import accounts as A
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.selectors import account_balance
 from caseledger.payments import selectors, services
-from caseledger.payments.choices import PaymentMethod, PaymentStatus, RefundMethod
+from caseledger.payments.choices import PaymentMethod, RefundMethod
 from caseledger.payments.exceptions import PaymentError
 from caseledger.payments.models import InvoiceSettlement, Payment
 from caseledger.payments.services import Allocation
@@ -40,7 +40,8 @@ def test_oldest_first_allocation_partial_and_overpayment_to_unapplied(matter, no
     new = issued_invoice(matter=matter, cents=50_000, now=now, day=date(2026, 10, 1))
     p1 = record(matter, now, users["BILLING"], 40_000)
     assert [(a.invoice_id, a.amount_cents) for a in p1.allocations.order_by("id")] == [
-        (old.pk, 30_000), (new.pk, 10_000),
+        (old.pk, 30_000),
+        (new.pk, 10_000),
     ]
     assert selectors.invoice_balance_due(old) == 0
     assert selectors.invoice_balance_due(new) == 40_000
@@ -56,8 +57,14 @@ def test_oldest_first_allocation_partial_and_overpayment_to_unapplied(matter, no
 def test_manual_allocation_and_card_fee(matter, now, users):
     inv = issued_invoice(matter=matter, cents=20_000, now=now)
     p = record(
-        matter, now, users["BILLING"], 20_000, method=PaymentMethod.CARD, reference="",
-        fee_cents=610, allocations=[Allocation(inv, 15_000)],
+        matter,
+        now,
+        users["BILLING"],
+        20_000,
+        method=PaymentMethod.CARD,
+        reference="",
+        fee_cents=610,
+        allocations=[Allocation(inv, 15_000)],
     )
     assert p.unapplied_cents == 5_000
     assert account_balance(code=A.CARD_PROCESSING_FEES) == 610
@@ -69,8 +76,14 @@ def test_manual_allocation_and_card_fee(matter, now, users):
     ("kw", "message"),
     [
         ({"amount": 0}, "amount: must be positive (got $0.00)"),
-        ({"method": PaymentMethod.CHECK, "reference": ""}, "reference: a check payment needs the check number"),
-        ({"method": PaymentMethod.WIRE, "reference": " "}, "reference: a wire payment needs the wire reference"),
+        (
+            {"method": PaymentMethod.CHECK, "reference": ""},
+            "reference: a check payment needs the check number",
+        ),
+        (
+            {"method": PaymentMethod.WIRE, "reference": " "},
+            "reference: a wire payment needs the wire reference",
+        ),
         ({"payer": ""}, "payer: who paid is required"),
     ],
 )
@@ -99,7 +112,13 @@ def test_allocation_over_payment_refused(matter, now, users):
     a = issued_invoice(matter=matter, cents=10_000, now=now)
     b = issued_invoice(matter=matter, cents=10_000, now=now)
     with pytest.raises(PaymentError) as err:
-        record(matter, now, users["BILLING"], 15_000, allocations=[Allocation(a, 10_000), Allocation(b, 6_000)])
+        record(
+            matter,
+            now,
+            users["BILLING"],
+            15_000,
+            allocations=[Allocation(a, 10_000), Allocation(b, 6_000)],
+        )
     assert err.value.message == "allocations: total $160.00 exceeds the payment amount $150.00"
     assert not Payment.objects.exists()
 
@@ -117,20 +136,30 @@ def test_unapplied_credit_applied_later_and_refunded(matter, now, users):
     p = record(matter, now, users["BILLING"], 30_000)
     assert p.unapplied_cents == 30_000
     inv = issued_invoice(matter=matter, cents=12_000, now=now)
-    services.unapplied_credit_apply(client=matter.client, invoice=inv, actor=users["BILLING"], now=now)
+    services.unapplied_credit_apply(
+        client=matter.client, invoice=inv, actor=users["BILLING"], now=now
+    )
     p.refresh_from_db()
     assert p.unapplied_cents == 18_000
     assert selectors.invoice_balance_due(inv) == 0
     with pytest.raises(PaymentError) as err:
         services.unapplied_credit_refund(
-            payment=p, amount_cents=20_000, method=RefundMethod.CHECK, actor=users["BILLING"], now=now
+            payment=p,
+            amount_cents=20_000,
+            method=RefundMethod.CHECK,
+            actor=users["BILLING"],
+            now=now,
         )
     assert err.value.message == (
         f"amount: refund $200.00 exceeds the unapplied credit of payment {p.number} ($180.00)"
     )
     services.unapplied_credit_refund(
-        payment=p, amount_cents=18_000, method=RefundMethod.CHECK, reference="CHK 9001",
-        actor=users["BILLING"], now=now,
+        payment=p,
+        amount_cents=18_000,
+        method=RefundMethod.CHECK,
+        reference="CHK 9001",
+        actor=users["BILLING"],
+        now=now,
     )
     p.refresh_from_db()
     assert p.unapplied_cents == 0
@@ -142,7 +171,9 @@ def test_payment_allocate_over_unapplied_refused(matter, now, users):
     p = record(matter, now, users["BILLING"], 5_000)
     inv = issued_invoice(matter=matter, cents=10_000, now=now)
     with pytest.raises(PaymentError) as err:
-        services.payment_allocate(payment=p, allocations=[Allocation(inv, 6_000)], actor=None, now=now)
+        services.payment_allocate(
+            payment=p, allocations=[Allocation(inv, 6_000)], actor=None, now=now
+        )
     assert err.value.message == (
         f"allocations: total $60.00 exceeds the unapplied credit of payment {p.number} ($50.00)"
     )

@@ -27,8 +27,15 @@ def funded_matter(ctx: Any, cents: int = 100_000) -> Any:
 
     matter = team_matter(ctx)
     deposit_record(
-        client=matter.client, matter=matter, method="WIRE", payer="Acme", reference="W1",
-        amount_cents=cents, received_date=DAY, actor=None, now=ctx.now,
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Acme",
+        reference="W1",
+        amount_cents=cents,
+        received_date=DAY,
+        actor=None,
+        now=ctx.now,
     )
     return matter
 
@@ -53,7 +60,11 @@ def dispute_kwargs(ctx: Any) -> dict[str, Any]:
 
     matter = funded_matter(ctx)
     hold = dispute_hold_create(
-        matter=matter, amount_cents=1_000, reason="fee dispute", actor=ctx.users["PARTNER"], now=ctx.now
+        matter=matter,
+        amount_cents=1_000,
+        reason="fee dispute",
+        actor=ctx.users["PARTNER"],
+        now=ctx.now,
     )
     return {"pk": hold.pk}
 
@@ -66,8 +77,14 @@ def _request(ctx: Any, matter: Any) -> Any:
     from caseledger.trust.services import trust_request_create
 
     return trust_request_create(
-        client=matter.client, matter=matter, kind="RETAINER", amount_cents=100_000,
-        due_date=date(2026, 11, 30), actor=None, now=ctx.now, send=False,
+        client=matter.client,
+        matter=matter,
+        kind="RETAINER",
+        amount_cents=100_000,
+        due_date=date(2026, 11, 30),
+        actor=None,
+        now=ctx.now,
+        send=False,
     )
 
 
@@ -76,8 +93,13 @@ def disbursement(ctx: Any, approved: bool = False) -> Any:
 
     matter = funded_matter(ctx)
     d = disbursement_request(
-        matter=matter, payee="USCIS", amount_cents=10_000, purpose="FILING_FEE", method="CHECK",
-        actor=ctx.users["PARALEGAL"], now=ctx.now,
+        matter=matter,
+        payee="USCIS",
+        amount_cents=10_000,
+        purpose="FILING_FEE",
+        method="CHECK",
+        actor=ctx.users["PARALEGAL"],
+        now=ctx.now,
     )
     if approved:
         d = disbursement_approve(disbursement=d, approver=ctx.users["PARTNER"], now=ctx.now)
@@ -102,8 +124,12 @@ def invoice_kwargs(ctx: Any) -> dict[str, Any]:
 
 def disbursement_json(ctx: Any) -> dict[str, Any]:
     return {
-        "matter_id": funded_matter(ctx).pk, "payee": "USCIS", "amount_cents": 46_000,
-        "purpose": "FILING_FEE", "method": "CHECK", "reference": "chk 1",
+        "matter_id": funded_matter(ctx).pk,
+        "payee": "USCIS",
+        "amount_cents": 46_000,
+        "purpose": "FILING_FEE",
+        "method": "CHECK",
+        "reference": "chk 1",
     }
 
 
@@ -112,10 +138,17 @@ MATRIX: dict[str, dict[str, Any]] = {
     "trust:settings": {"allow": SETTINGS},
     "trust:matter": {"allow": VIEW, "kwargs": matter_kwargs},
     "trust:dispute_new": {
-        "allow": DISPUTE, "method": "POST", "kwargs": matter_kwargs,
+        "allow": DISPUTE,
+        "method": "POST",
+        "kwargs": matter_kwargs,
         "data": {"amount": "10.00", "reason": "client disputes the fee"},
     },
-    "trust:threshold": {"allow": SETTINGS, "method": "POST", "kwargs": matter_kwargs, "data": {"threshold": "500.00"}},
+    "trust:threshold": {
+        "allow": SETTINGS,
+        "method": "POST",
+        "kwargs": matter_kwargs,
+        "data": {"threshold": "500.00"},
+    },
     "trust:dispute_release": {"allow": DISPUTE, "method": "POST", "kwargs": dispute_kwargs},
     "trust:client": {"allow": VIEW, "kwargs": client_kwargs},
     "trust:statement_pdf": {"allow": VIEW, "kwargs": client_kwargs},
@@ -130,11 +163,16 @@ MATRIX: dict[str, dict[str, Any]] = {
     "trust:disbursement_new": {"allow": DISBURSE_REQUEST},
     "trust:disbursement_approve": {"allow": APPROVE, "method": "POST", "kwargs": requested_kwargs},
     "trust:disbursement_post": {"allow": POST, "method": "POST", "kwargs": approved_kwargs},
-    "trust:disbursement_reject": {"allow": DISBURSE_REQUEST, "method": "POST", "kwargs": requested_kwargs},
+    "trust:disbursement_reject": {
+        "allow": DISBURSE_REQUEST,
+        "method": "POST",
+        "kwargs": requested_kwargs,
+    },
     "trust:apply_to_invoice": {"allow": APPLY, "kwargs": invoice_kwargs},
     "GET /api/v1/trust/balances": {"allow": VIEW},
     "POST /api/v1/trust/disbursements": {"allow": DISBURSE_REQUEST, "json": disbursement_json},
     "POST /api/v1/trust/disbursements/{disbursement_id}/approve": {
-        "allow": APPROVE, "kwargs": api_approve_kwargs,
+        "allow": APPROVE,
+        "kwargs": api_approve_kwargs,
     },
 }

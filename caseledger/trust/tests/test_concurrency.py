@@ -5,6 +5,7 @@ own connection: two approved disbursements that together exceed the balance (exa
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pytest
 from django.test import Client as HttpClient
@@ -30,15 +31,26 @@ def test_two_concurrent_disbursements_exceeding_the_balance(require_postgres, no
     for round_no in range(50):
         # Top the matter's trust up to $100.00 (it holds $20.00 after each round).
         services.deposit_record(
-            client=m.client, matter=m, method=DepositMethod.WIRE, payer="Acme", reference="W",
-            amount_cents=100_00 if round_no == 0 else 80_00, received_date=date(2026, 10, 1),
-            actor=None, now=now,
+            client=m.client,
+            matter=m,
+            method=DepositMethod.WIRE,
+            payer="Acme",
+            reference="W",
+            amount_cents=100_00 if round_no == 0 else 80_00,
+            received_date=date(2026, 10, 1),
+            actor=None,
+            now=now,
         )
         ids = []
         for _ in range(2):
             d = services.disbursement_request(
-                matter=m, payee="USCIS", amount_cents=80_00, purpose=DisbursementPurpose.FILING_FEE,
-                method=DisbursementMethod.CHECK, actor=users["PARALEGAL"], now=now,
+                matter=m,
+                payee="USCIS",
+                amount_cents=80_00,
+                purpose=DisbursementPurpose.FILING_FEE,
+                method=DisbursementMethod.CHECK,
+                actor=users["PARALEGAL"],
+                now=now,
             )
             services.disbursement_approve(disbursement=d, approver=users["ATTORNEY"], now=now)
             ids.append(d.pk)
@@ -48,11 +60,13 @@ def test_two_concurrent_disbursements_exceeding_the_balance(require_postgres, no
                 disbursement=Disbursement.objects.get(pk=pk), actor=users["ATTORNEY"], now=now
             )
 
-        results = run_together([lambda pk=ids[0]: post(pk), lambda pk=ids[1]: post(pk)])
+        first, second = ids
+        results = run_together([partial(post, first), partial(post, second)])
         ok = [r for r in results if not isinstance(r, Exception)]
         failed = [r for r in results if isinstance(r, Exception)]
         assert len(ok) == 1, results
-        assert len(failed) == 1 and isinstance(failed[0], TrustError), failed
+        assert len(failed) == 1, failed
+        assert isinstance(failed[0], TrustError), failed
         assert failed[0].message.startswith("amount: $80.00 exceeds the cleared trust funds")
         assert client_trust_balance(client=m.client, matter=m) == 20_00
     assert ledger_verify() == []
@@ -64,16 +78,25 @@ def test_same_webhook_delivered_twice_at_once(require_postgres, now, settings):
     for i in range(10):
         invoice = issued_invoice(matter=MatterFactory(), cents=30_000, now=now)
         CheckoutSession.objects.create(
-            provider="stripe", provider_session_id=f"cs_race_{i}", purpose=CheckoutPurpose.INVOICE,
-            client=invoice.client, matter=invoice.matter, invoice=invoice, amount_cents=30_000,
+            provider="stripe",
+            provider_session_id=f"cs_race_{i}",
+            purpose=CheckoutPurpose.INVOICE,
+            client=invoice.client,
+            matter=invoice.matter,
+            invoice=invoice,
+            amount_cents=30_000,
             created_at=now,
         )
-        payload = S.checkout_completed(session_id=f"cs_race_{i}", amount_cents=30_000, event_id=f"evt_race_{i}")
+        payload = S.checkout_completed(
+            session_id=f"cs_race_{i}", amount_cents=30_000, event_id=f"evt_race_{i}"
+        )
         header = S.sign(payload)
 
         def deliver(payload: bytes = payload, header: str = header) -> int:
             response = HttpClient().post(
-                reverse("payments:stripe_webhook"), data=payload, content_type="application/json",
+                reverse("payments:stripe_webhook"),
+                data=payload,
+                content_type="application/json",
                 HTTP_STRIPE_SIGNATURE=header,
             )
             return response.status_code

@@ -45,8 +45,16 @@ def no_low_threshold():
 
 def deposit(matter, now, cents, *, day=OLD, method=DepositMethod.WIRE, ref="W-1", **kw):
     return services.deposit_record(
-        client=matter.client, matter=matter, method=method, payer="Acme", amount_cents=cents,
-        received_date=day, reference=ref, actor=None, now=now, **kw,
+        client=matter.client,
+        matter=matter,
+        method=method,
+        payer="Acme",
+        amount_cents=cents,
+        received_date=day,
+        reference=ref,
+        actor=None,
+        now=now,
+        **kw,
     )
 
 
@@ -57,7 +65,9 @@ def test_business_day_clearing():
     assert selectors.business_days_after(friday, 0) == friday
 
 
-def test_deposit_clears_by_method_and_notifies_once(matter, now, django_capture_on_commit_callbacks):
+def test_deposit_clears_by_method_and_notifies_once(
+    matter, now, django_capture_on_commit_callbacks
+):
     today = date(2026, 11, 2)
     with django_capture_on_commit_callbacks(execute=True):
         check = deposit(matter, now, 50_000, day=today, method=DepositMethod.CHECK, ref="1234")
@@ -75,8 +85,11 @@ def test_deposit_clears_by_method_and_notifies_once(matter, now, django_capture_
 
 
 def test_card_deposit_credited_in_full_fee_from_operating(matter, now):
-    d = deposit(matter, now, 100_000, method=DepositMethod.CARD, ref="", fee_cents=3_230, card_settled=True)
-    assert d.fee_netted is True and d.fee_entry is not None
+    d = deposit(
+        matter, now, 100_000, method=DepositMethod.CARD, ref="", fee_cents=3_230, card_settled=True
+    )
+    assert d.fee_netted is True
+    assert d.fee_entry is not None
     assert client_trust_balance(client=matter.client, matter=matter) == 100_000
     assert account_balance(code=A.TRUST_BANK) == 100_000
     assert account_balance(code=A.CLIENT_TRUST_LIABILITY) == 100_000
@@ -90,14 +103,21 @@ def test_card_deposit_unsettled_is_uncleared_until_marked(matter, now, no_low_th
     assert selectors.trust_position(matter, date(2026, 11, 2)).available_cents == 0
     with pytest.raises(TrustError) as err:
         services.disbursement_request(
-            matter=matter, payee="USCIS", amount_cents=1, purpose=DisbursementPurpose.FILING_FEE,
-            method=DisbursementMethod.CHECK, actor=users["PARALEGAL"], now=now,
+            matter=matter,
+            payee="USCIS",
+            amount_cents=1,
+            purpose=DisbursementPurpose.FILING_FEE,
+            method=DisbursementMethod.CHECK,
+            actor=users["PARALEGAL"],
+            now=now,
         )
     assert err.value.message == (
         f"amount: $0.01 exceeds the cleared trust funds available on matter {matter.number} "
         "($0.00; uncleared $200.00, disputed $0.00)"
     )
-    services.deposit_mark_cleared(deposit=d, cleared_on=date(2026, 11, 2), actor=users["BILLING"], now=now)
+    services.deposit_mark_cleared(
+        deposit=d, cleared_on=date(2026, 11, 2), actor=users["BILLING"], now=now
+    )
     assert selectors.trust_position(matter, date(2026, 11, 2)).available_cents == 20_000
 
 
@@ -108,8 +128,14 @@ def test_bad_deposit_input(matter, now):
     other = MatterFactory()
     with pytest.raises(TrustError) as err:
         services.deposit_record(
-            client=other.client, matter=matter, method=DepositMethod.CASH, payer="x",
-            amount_cents=1, received_date=OLD, actor=None, now=now,
+            client=other.client,
+            matter=matter,
+            method=DepositMethod.CASH,
+            payer="x",
+            amount_cents=1,
+            received_date=OLD,
+            actor=None,
+            now=now,
         )
     assert err.value.message == f"matter: {matter} belongs to another client"
     assert not TrustDeposit.objects.exists()
@@ -119,8 +145,13 @@ def test_bad_deposit_input(matter, now):
 def test_trust_request_paid_by_deposits(matter, now, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         req = services.trust_request_create(
-            client=matter.client, matter=matter, kind=TrustRequestKind.RETAINER,
-            amount_cents=300_000, due_date=date(2026, 11, 16), actor=None, now=now,
+            client=matter.client,
+            matter=matter,
+            kind=TrustRequestKind.RETAINER,
+            amount_cents=300_000,
+            due_date=date(2026, 11, 16),
+            actor=None,
+            now=now,
         )
     assert req.number.startswith("TR-")
     assert "/pay/t/" in mail.outbox[0].body
@@ -136,8 +167,12 @@ def test_apply_trust_to_invoice_earned_fees_only(matter, now, users, no_low_thre
     deposit(matter, now, 100_000)
     inv = issued_invoice(matter=matter, cents=60_000, now=now, day=date(2026, 10, 15))
     with pytest.raises(TrustError) as err:
-        services.trust_apply_to_invoice(invoice=inv, amount_cents=70_000, actor=users["BILLING"], now=now)
-    assert err.value.message == f"amount: $700.00 exceeds the unpaid amount of invoice {inv} ($600.00)"
+        services.trust_apply_to_invoice(
+            invoice=inv, amount_cents=70_000, actor=users["BILLING"], now=now
+        )
+    assert (
+        err.value.message == f"amount: $700.00 exceeds the unpaid amount of invoice {inv} ($600.00)"
+    )
     with pytest.raises(TrustError) as err:
         services.trust_apply_to_invoice(
             invoice=inv, actor=users["BILLING"], now=now, transfer_date=date(2026, 10, 14)
@@ -172,7 +207,9 @@ def test_auto_apply_on_issue(matter, now, no_low_threshold):
     matter.client.auto_apply_trust = True
     matter.client.save()
     deposit(matter, now, 25_000)
-    deposit(matter, now, 50_000, day=date(2026, 11, 2), method=DepositMethod.CHECK, ref="77")  # uncleared
+    deposit(
+        matter, now, 50_000, day=date(2026, 11, 2), method=DepositMethod.CHECK, ref="77"
+    )  # uncleared
     inv = issued_invoice(matter=matter, cents=40_000, now=now, day=date(2026, 11, 2))
     # Only the cleared $250 pays: the uncleared check cannot.
     assert invoice_balance_due(inv) == 15_000
@@ -187,20 +224,32 @@ def test_no_auto_apply_without_the_client_choice(matter, now, no_low_threshold):
 
 def test_disputed_amount_cannot_move_until_released(matter, now, users, no_low_threshold):
     deposit(matter, now, 100_000)
-    hold = services.dispute_hold_create(matter=matter, amount_cents=70_000, reason="Fee dispute", actor=users["PARTNER"], now=now)
+    hold = services.dispute_hold_create(
+        matter=matter, amount_cents=70_000, reason="Fee dispute", actor=users["PARTNER"], now=now
+    )
     inv = issued_invoice(matter=matter, cents=50_000, now=now)
     with pytest.raises(TrustError) as err:
-        services.trust_apply_to_invoice(invoice=inv, amount_cents=50_000, actor=users["BILLING"], now=now)
+        services.trust_apply_to_invoice(
+            invoice=inv, amount_cents=50_000, actor=users["BILLING"], now=now
+        )
     assert "($300.00; uncleared $0.00, disputed $700.00)" in err.value.message
     services.dispute_hold_release(hold=hold, actor=users["PARTNER"], now=now)
-    services.trust_apply_to_invoice(invoice=inv, amount_cents=50_000, actor=users["BILLING"], now=now)
+    services.trust_apply_to_invoice(
+        invoice=inv, amount_cents=50_000, actor=users["BILLING"], now=now
+    )
     assert client_trust_balance(client=matter.client, matter=matter) == 50_000
 
 
 def _request(matter, now, user, cents):
     return services.disbursement_request(
-        matter=matter, payee="USCIS", amount_cents=cents, purpose=DisbursementPurpose.FILING_FEE,
-        method=DisbursementMethod.CHECK, reference="chk 501", actor=user, now=now,
+        matter=matter,
+        payee="USCIS",
+        amount_cents=cents,
+        purpose=DisbursementPurpose.FILING_FEE,
+        method=DisbursementMethod.CHECK,
+        reference="chk 501",
+        actor=user,
+        now=now,
     )
 
 
@@ -213,7 +262,8 @@ def test_disbursement_single_approval_posts(matter, now, users, no_low_threshold
     d = services.disbursement_post(disbursement=d, actor=users["ATTORNEY"], now=now)
     assert d.status == DisbursementStatus.POSTED
     assert client_trust_balance(client=matter.client, matter=matter) == 54_000
-    assert JournalEntry.objects.get(pk=d.entry_id).disbursement_id == d.pk
+    assert d.entry is not None
+    assert d.entry.disbursement_id == d.pk
 
 
 def test_dual_approval_rules(matter, now, users, make_user, no_low_threshold):
@@ -226,18 +276,23 @@ def test_dual_approval_rules(matter, now, users, make_user, no_low_threshold):
     assert err.value.message == "approver: the requester cannot approve their own disbursement"
     with pytest.raises(TrustError) as err:
         services.disbursement_approve(disbursement=d, approver=users["BILLING"], now=now)
-    assert err.value.message == "approver: only partners and attorneys may approve disbursements (got Billing (finance))"
+    assert (
+        err.value.message
+        == "approver: only partners and attorneys may approve disbursements (got Billing (finance))"
+    )
     services.disbursement_approve(disbursement=d, approver=users["ATTORNEY"], now=now)
     with pytest.raises(TrustError) as err:
         services.disbursement_approve(disbursement=d, approver=users["ATTORNEY"], now=now)
     assert err.value.message.startswith(f"approver: attorney has already approved {d.number}")
     d.refresh_from_db()
-    assert d.status == DisbursementStatus.REQUESTED and not d.is_approved
+    assert d.status == DisbursementStatus.REQUESTED
+    assert not d.is_approved
     with pytest.raises(TrustError):
         services.disbursement_post(disbursement=d, actor=users["ATTORNEY"], now=now)
     partner2 = make_user(role="PARTNER", username="partner2")
     d = services.disbursement_approve(disbursement=d, approver=partner2, now=now)
-    assert d.status == DisbursementStatus.APPROVED and d.is_approved
+    assert d.status == DisbursementStatus.APPROVED
+    assert d.is_approved
     services.disbursement_post(disbursement=d, actor=partner2, now=now)
     assert client_trust_balance(client=matter.client, matter=matter) == 140_000
 
@@ -245,7 +300,9 @@ def test_dual_approval_rules(matter, now, users, make_user, no_low_threshold):
 def test_rejected_and_expired_move_nothing(matter, now, users, no_low_threshold):
     deposit(matter, now, 100_000)
     d1 = _request(matter, now, users["PARALEGAL"], 10_000)
-    services.disbursement_reject(disbursement=d1, actor=users["ATTORNEY"], now=now, note="wrong payee")
+    services.disbursement_reject(
+        disbursement=d1, actor=users["ATTORNEY"], now=now, note="wrong payee"
+    )
     d2 = _request(matter, now, users["PARALEGAL"], 10_000)
     services.disbursement_approve(disbursement=d2, approver=users["ATTORNEY"], now=now)
     later = now + timedelta(days=45)

@@ -18,7 +18,14 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from caseledger.core.exceptions import ApplicationError
 from caseledger.ledger import accounts as A
@@ -81,14 +88,28 @@ class PaymentsTrustMachine(RuleBasedStateMachine):
     def days_pass(self, days):
         self.now += timedelta(days=days)
 
-    @rule(i=st.integers(0, 1), cents=amounts, method=st.sampled_from(METHODS), fee=st.integers(0, 500), settled=st.booleans())
+    @rule(
+        i=st.integers(0, 1),
+        cents=amounts,
+        method=st.sampled_from(METHODS),
+        fee=st.integers(0, 500),
+        settled=st.booleans(),
+    )
     def deposit(self, i, cents, method, fee, settled):
         m = self.matters[i]
         fee = fee if method == "CARD" else 0
         d = services.deposit_record(
-            client=m.client, matter=m, method=method, payer="P", reference="R1",
-            amount_cents=cents, received_date=self.today, actor=None, now=self.now,
-            fee_cents=min(fee, cents), card_settled=settled,
+            client=m.client,
+            matter=m,
+            method=method,
+            payer="P",
+            reference="R1",
+            amount_cents=cents,
+            received_date=self.today,
+            actor=None,
+            now=self.now,
+            fee_cents=min(fee, cents),
+            card_settled=settled,
         )
         self.deposits[m.pk].append((cents, d.clears_on))
 
@@ -103,8 +124,14 @@ class PaymentsTrustMachine(RuleBasedStateMachine):
         m = self.matters[i]
         open_ids = [inv.pk for inv in pay_selectors.open_invoices_for(m.client)]
         p = pay.payment_record(
-            client=m.client, method="ACH", payer="P", reference="A", amount_cents=cents,
-            received_date=self.today, actor=None, now=self.now,
+            client=m.client,
+            method="ACH",
+            payer="P",
+            reference="A",
+            amount_cents=cents,
+            received_date=self.today,
+            actor=None,
+            now=self.now,
         )
         left = cents
         for pk in open_ids:
@@ -118,7 +145,9 @@ class PaymentsTrustMachine(RuleBasedStateMachine):
     def apply_credit(self, invoice):
         have = pay_selectors.client_unapplied_cents(invoice.client)
         try:
-            pay.unapplied_credit_apply(client=invoice.client, invoice=invoice, actor=None, now=self.now)
+            pay.unapplied_credit_apply(
+                client=invoice.client, invoice=invoice, actor=None, now=self.now
+            )
         except ApplicationError:
             assert have == 0 or self.due[invoice.pk] == 0
             return
@@ -132,18 +161,23 @@ class PaymentsTrustMachine(RuleBasedStateMachine):
         if p is None:
             return
         cents = max(1, p.unapplied_cents * share // 100)
-        pay.unapplied_credit_refund(payment=p, amount_cents=cents, method="CHECK", actor=None, now=self.now)
+        pay.unapplied_credit_refund(
+            payment=p, amount_cents=cents, method="CHECK", actor=None, now=self.now
+        )
         self.unapplied -= cents
 
     @rule(invoice=invoices, cents=amounts)
     def apply_trust(self, invoice, cents):
         mid = invoice.matter_id
         try:
-            services.trust_apply_to_invoice(invoice=invoice, amount_cents=cents, actor=None, now=self.now)
+            services.trust_apply_to_invoice(
+                invoice=invoice, amount_cents=cents, actor=None, now=self.now
+            )
         except ApplicationError:
             assert cents > self.due[invoice.pk] or cents > self.available(mid)
             return
-        assert cents <= self.due[invoice.pk] and cents <= self.available(mid)
+        assert cents <= self.due[invoice.pk]
+        assert cents <= self.available(mid)
         self.due[invoice.pk] -= cents
         self.outflow[mid] += cents
 
@@ -152,7 +186,9 @@ class PaymentsTrustMachine(RuleBasedStateMachine):
         m = self.matters[i]
         free = self.balance(m.pk) - sum(c for _, c in self.disputes[m.pk])
         try:
-            hold = services.dispute_hold_create(matter=m, amount_cents=cents, reason="r", actor=self.lawyer, now=self.now)
+            hold = services.dispute_hold_create(
+                matter=m, amount_cents=cents, reason="r", actor=self.lawyer, now=self.now
+            )
         except ApplicationError:
             assert cents > free
             return
@@ -166,15 +202,22 @@ class PaymentsTrustMachine(RuleBasedStateMachine):
         if not self.disputes[m.pk]:
             return
         hold_id, _ = self.disputes[m.pk].pop(0)
-        services.dispute_hold_release(hold=DisputeHold.objects.get(pk=hold_id), actor=self.lawyer, now=self.now)
+        services.dispute_hold_release(
+            hold=DisputeHold.objects.get(pk=hold_id), actor=self.lawyer, now=self.now
+        )
 
     @rule(i=st.integers(0, 1), cents=amounts, post_later=st.booleans())
     def disburse(self, i, cents, post_later):
         m = self.matters[i]
         try:
             d = services.disbursement_request(
-                matter=m, payee="USCIS", amount_cents=cents, purpose="FILING_FEE", method="CHECK",
-                actor=self.requester, now=self.now,
+                matter=m,
+                payee="USCIS",
+                amount_cents=cents,
+                purpose="FILING_FEE",
+                method="CHECK",
+                actor=self.requester,
+                now=self.now,
             )
         except ApplicationError:
             assert cents > self.available(m.pk)
@@ -226,7 +269,9 @@ def test_payments_and_trust_state_machine():
     run_state_machine_as_test(
         PaymentsTrustMachine,
         settings=settings(
-            max_examples=8, stateful_step_count=20, deadline=None,
+            max_examples=8,
+            stateful_step_count=20,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )

@@ -21,8 +21,15 @@ pytestmark = pytest.mark.django_db
 
 def fund(matter, now, cents=100_000):
     return deposit_record(
-        client=matter.client, matter=matter, method="WIRE", payer="Acme", reference="W",
-        amount_cents=cents, received_date=date(2026, 10, 1), actor=None, now=now,
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Acme",
+        reference="W",
+        amount_cents=cents,
+        received_date=date(2026, 10, 1),
+        actor=None,
+        now=now,
     )
 
 
@@ -33,33 +40,56 @@ def test_record_payment_form_manual_allocation(login, users, now):
     web = login(users["BILLING"])
     url = reverse("payments:record")
     page = web.get(url, {"client": matter.client.pk})
-    assert str(a) in page.content.decode() and str(b) in page.content.decode()
-    response = web.post(url, {
-        "client": matter.client.pk, "method": "CHECK", "payer": "Acme", "reference": "552",
-        "received_date": "2026-11-02", "amount": "400.00", "allocation": "manual",
-        f"alloc_{a.pk}": "", f"alloc_{b.pk}": "200.00",
-    })
+    assert str(a) in page.content.decode()
+    assert str(b) in page.content.decode()
+    response = web.post(
+        url,
+        {
+            "client": matter.client.pk,
+            "method": "CHECK",
+            "payer": "Acme",
+            "reference": "552",
+            "received_date": "2026-11-02",
+            "amount": "400.00",
+            "allocation": "manual",
+            f"alloc_{a.pk}": "",
+            f"alloc_{b.pk}": "200.00",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     payment = Payment.objects.get()
     assert payment.unapplied_cents == 20_000
-    assert invoice_balance_due(a) == 30_000 and invoice_balance_due(b) == 0
+    assert invoice_balance_due(a) == 30_000
+    assert invoice_balance_due(b) == 0
 
 
 def test_record_payment_form_shows_one_clear_message(login, users, now):
     matter = MatterFactory()
     inv = issued_invoice(matter=matter, cents=10_000, now=now)
     web = login(users["BILLING"])
-    response = web.post(reverse("payments:record"), {
-        "client": matter.client.pk, "method": "ACH", "payer": "Acme", "reference": "x",
-        "received_date": "2026-11-02", "amount": "50.00", "allocation": "manual",
-        f"alloc_{inv.pk}": "60.00",
-    })
+    response = web.post(
+        reverse("payments:record"),
+        {
+            "client": matter.client.pk,
+            "method": "ACH",
+            "payer": "Acme",
+            "reference": "x",
+            "received_date": "2026-11-02",
+            "amount": "50.00",
+            "allocation": "manual",
+            f"alloc_{inv.pk}": "60.00",
+        },
+    )
     assert response.status_code == 200
-    assert "allocations: total $60.00 exceeds the payment amount $50.00" in response.content.decode()
+    assert (
+        "allocations: total $60.00 exceeds the payment amount $50.00" in response.content.decode()
+    )
     assert not Payment.objects.exists()
 
 
-def test_trust_dashboard_lists_positions_with_bounded_queries(login, users, now, django_assert_max_num_queries):
+def test_trust_dashboard_lists_positions_with_bounded_queries(
+    login, users, now, django_assert_max_num_queries
+):
     TrustSettings.objects.update_or_create(id=1, defaults={"low_balance_threshold_cents": 150_000})
     for _ in range(3):
         fund(MatterFactory(), now)
@@ -67,7 +97,8 @@ def test_trust_dashboard_lists_positions_with_bounded_queries(login, users, now,
     with django_assert_max_num_queries(30):
         page = web.get(reverse("trust:dashboard"))
     text = page.content.decode()
-    assert "$3,000.00" in text and text.count("badge bad") == 3
+    assert "$3,000.00" in text
+    assert text.count("badge bad") == 3
 
 
 def test_payments_list_bounded_queries(login, users, now, django_assert_max_num_queries):
@@ -76,8 +107,14 @@ def test_payments_list_bounded_queries(login, users, now, django_assert_max_num_
     matter = MatterFactory()
     for i in range(5):
         services.payment_record(
-            client=matter.client, method="ACH", payer="Acme", reference=f"A{i}", amount_cents=1_000,
-            received_date=date(2026, 11, 2), actor=None, now=now,
+            client=matter.client,
+            method="ACH",
+            payer="Acme",
+            reference=f"A{i}",
+            amount_cents=1_000,
+            received_date=date(2026, 11, 2),
+            actor=None,
+            now=now,
         )
     web = login(users["BILLING"])
     with django_assert_max_num_queries(15):
@@ -105,16 +142,24 @@ def test_disbursement_above_threshold_waits_for_two_partners(login, users, make_
     matter = MatterFactory()
     fund(matter, now, 300_000)
     web = login(users["BILLING"])
-    web.post(reverse("trust:disbursement_new"), {
-        "matter": matter.pk, "payee": "U.S. Department of Homeland Security", "amount": "1,710.00",
-        "purpose": "FILING_FEE", "method": "CHECK", "reference": "chk 1044",
-    })
+    web.post(
+        reverse("trust:disbursement_new"),
+        {
+            "matter": matter.pk,
+            "payee": "U.S. Department of Homeland Security",
+            "amount": "1,710.00",
+            "purpose": "FILING_FEE",
+            "method": "CHECK",
+            "reference": "chk 1044",
+        },
+    )
     d = Disbursement.objects.get()
     assert d.required_approvals == 2
     web = login(users["PARTNER"])
     web.post(reverse("trust:disbursement_approve", args=[d.pk]))
     d.refresh_from_db()
-    assert d.status == "REQUESTED" and client_trust_balance(client=matter.client, matter=matter) == 300_000
+    assert d.status == "REQUESTED"
+    assert client_trust_balance(client=matter.client, matter=matter) == 300_000
     web.post(reverse("trust:disbursement_approve", args=[d.pk]))  # same partner again: refused
     assert d.approvals.count() == 1
     web = login(make_user(role="PARTNER", username="second-partner"))
@@ -129,7 +174,8 @@ def test_receipt_and_statement_pdfs(login, users, now):
     deposit = fund(matter, now)
     web = login(users["BILLING"])
     receipt = web.get(reverse("trust:receipt_pdf", args=[deposit.pk]))
-    assert receipt["Content-Type"] == "application/pdf" and receipt.content.startswith(b"%PDF")
+    assert receipt["Content-Type"] == "application/pdf"
+    assert receipt.content.startswith(b"%PDF")
     statement = web.get(reverse("trust:statement_pdf", args=[matter.client.pk]))
     assert statement.content.startswith(b"%PDF")
 
