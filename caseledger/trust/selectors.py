@@ -167,9 +167,11 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
             balance_cents=matter_trust_balance(m, as_of=as_of),
             uncleared_cents=int(uncleared.get(m.pk) or 0),
             disputed_cents=int(disputed.get(m.pk) or 0),
-            threshold_cents=int(thresholds.get(m.pk) or settings_row.low_balance_threshold_cents)
-            if m.pk not in thresholds
-            else int(thresholds[m.pk] or 0),
+            threshold_cents=(
+                int(thresholds[m.pk] or 0)
+                if m.pk in thresholds
+                else settings_row.low_balance_threshold_cents
+            ),
         )
         for m in matter_list
     ]
