@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
+from caseledger.ledger.locks import trust_balances_lock
 from caseledger.matters.models import Matter
 from caseledger.trust.models import Disbursement, MatterTrust
 
@@ -28,7 +29,10 @@ def lock_matter_trust(matter: Matter, now: datetime) -> MatterTrust:
     """Lock the matter's trust balance row (created on first use). Every check of a matter's
     trust balance happens after this lock and in the same transaction as the entry it guards."""
     matter_trust_get(matter, now)
-    return MatterTrust.objects.select_for_update().get(matter_id=matter.pk)
+    row = MatterTrust.objects.select_for_update().get(matter_id=matter.pk)
+    # Then the ledger's own client trust row, so a later invoice lock never precedes it.
+    trust_balances_lock(pairs=[(matter.client_id, matter.pk)])
+    return row
 
 
 def lock_disbursement(disbursement_id: int) -> Disbursement:
