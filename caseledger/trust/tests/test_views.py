@@ -187,3 +187,20 @@ def test_client_sees_only_own_receipts(login, users, now, make_user):
     web = login(users["CLIENT"])
     assert web.get(reverse("trust:receipt_pdf", args=[fund(mine, now).pk])).status_code == 200
     assert web.get(reverse("trust:receipt_pdf", args=[fund(other, now).pk])).status_code == 403
+
+
+def test_home_panels_for_lawyer_and_billing(login, users, now):
+    matter = MatterFactory(attorney=users["ATTORNEY"])
+    fund(matter, now, 250_000)
+    from caseledger.trust.services import disbursement_request
+
+    disbursement_request(
+        matter=matter, payee="USCIS", amount_cents=10_000, purpose="FILING_FEE", method="CHECK",
+        actor=users["PARALEGAL"], now=now,
+    )
+    text = login(users["ATTORNEY"]).get("/").content.decode()
+    assert "Disbursements waiting for your approval" in text
+    assert "USCIS" in text
+    text = login(users["BILLING"]).get("/").content.decode()
+    assert "Client trust" in text
+    assert "$2,500.00" in text
