@@ -345,3 +345,17 @@ def test_low_balance_one_task_and_auto_replenishment(matter, now, users):
     reqs = TrustRequest.objects.filter(matter=matter, kind=TrustRequestKind.REPLENISHMENT)
     assert reqs.count() == 1
     assert reqs.get().amount_cents == 50_000 - 40_000
+
+
+def test_low_balance_sweep_and_failed_notice_retry(matter, now, settings):
+    TrustSettings.objects.update_or_create(id=1, defaults={"low_balance_threshold_cents": 50_000})
+    d = deposit(matter, now, 10_000)
+    assert services.low_balance_sweep(now=now) == 1
+    assert services.low_balance_sweep(now=now) == 1
+    assert Task.objects.filter(system_key=f"trust.low_balance:{matter.pk}").count() == 1
+    # The deposit's notice was never sent (no on-commit in this test): the retry job sends it.
+    assert d.notice.sent_at is None
+    assert services.notices_send_pending(now=now) >= 1
+    d.notice.refresh_from_db()
+    assert d.notice.sent_at is not None
+    assert services.notices_send_pending(now=now) == 0

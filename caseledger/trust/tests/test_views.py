@@ -195,8 +195,13 @@ def test_home_panels_for_lawyer_and_billing(login, users, now):
     from caseledger.trust.services import disbursement_request
 
     disbursement_request(
-        matter=matter, payee="USCIS", amount_cents=10_000, purpose="FILING_FEE", method="CHECK",
-        actor=users["PARALEGAL"], now=now,
+        matter=matter,
+        payee="USCIS",
+        amount_cents=10_000,
+        purpose="FILING_FEE",
+        method="CHECK",
+        actor=users["PARALEGAL"],
+        now=now,
     )
     text = login(users["ATTORNEY"]).get("/").content.decode()
     assert "Disbursements waiting for your approval" in text
