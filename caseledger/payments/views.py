@@ -4,6 +4,7 @@ hosted page and the Stripe webhook. Views parse input, call one service or selec
 from __future__ import annotations
 
 import csv
+import importlib
 import logging
 from typing import cast
 
@@ -266,11 +267,27 @@ def payment_reject(request: HttpRequest, pk: int) -> HttpResponse:
 # --- public pay pages (signed links) -----------------------------------------------------------
 
 
-def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
+def _invoice_for_token(token: str) -> Invoice:
+    """The invoice a signed link names: billing's own payment-link token (when billing provides
+    ``payment_link_resolve``) or this app's. 404 for anything forged."""
+    try:
+        billing_services = importlib.import_module("caseledger.billing.services")
+    except ModuleNotFoundError:
+        billing_services = None
+    resolve = getattr(billing_services, "payment_link_resolve", None)
+    if resolve is not None:
+        try:
+            return cast(Invoice, resolve(token=token))
+        except ApplicationError:
+            pass
     invoice_id = links.invoice_from_token(token)
     if invoice_id is None:
         raise Http404("This payment link is not valid.")
-    invoice = get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=invoice_id)
+    return get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=invoice_id)
+
+
+def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    invoice = _invoice_for_token(token)
     balance = selectors.invoice_balance_due(invoice)
     payable = invoice.status == InvoiceStatus.ISSUED and balance > 0
     if request.method == "POST" and payable:
