@@ -32,7 +32,7 @@ def seed(ctx: DemoContext) -> None:
         return
     threshold = Firm.objects.get(id=1).disbursement_dual_approval_cents
     billing = users["billing"]
-    retainers = [500_000, 350_000, 250_000, 750_000, 150_000, 400_000, 300_000, 200_000]
+    retainers = [500_000, 350_000, 250_000, 1_500_000, 150_000, 400_000, 300_000, 200_000]
     methods = ["WIRE", "CHECK", "ACH", "CARD", "WIRE", "CHECK", "ACH", "WIRE"]
     for i, matter in enumerate(matters[:8]):
         received = today - timedelta(days=40 + 3 * i)
@@ -140,18 +140,19 @@ def seed(ctx: DemoContext) -> None:
     )
     services.disbursement_approve(disbursement=d1, approver=users["attorney"], now=now)
     services.disbursement_post(disbursement=d1, actor=users["attorney"], now=now)
-    big = max(threshold + 10_000, 260_000)
-    d2 = services.disbursement_request(
-        matter=matters[3],
-        payee="U.S. Department of Homeland Security",
-        amount_cents=min(big, 500_000),
-        purpose="FILING_FEE",
-        method="ONLINE",
-        reference="Premium processing I-907",
-        actor=users["paralegal"],
-        now=now,
-    )
-    if d2.required_approvals == 2:
+    # Above the firm's dual-approval threshold: one partner has approved, a second must.
+    big = threshold + 50_000
+    if services.selectors.trust_position(matters[3], today).available_cents >= big:
+        d2 = services.disbursement_request(
+            matter=matters[3],
+            payee="U.S. Department of Homeland Security",
+            amount_cents=big,
+            purpose="FILING_FEE",
+            method="ONLINE",
+            reference="I-140 premium processing",
+            actor=users["paralegal"],
+            now=now,
+        )
         services.disbursement_approve(disbursement=d2, approver=users["partner"], now=now)
     services.disbursement_request(
         matter=matters[6],
