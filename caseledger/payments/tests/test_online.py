@@ -213,3 +213,54 @@ def test_trust_request_link_pays_into_trust_only(client, now, django_capture_on_
     req.refresh_from_db()
     assert req.status == "PAID"
     assert req.deposits.get().notice is not None
+
+
+def test_held_trust_request_payment_released_into_trust(now, users):
+    from caseledger.ledger.selectors import client_trust_balance
+    from caseledger.payments.providers.base import PaymentEvent
+    from caseledger.trust.models import TrustDeposit
+    from caseledger.trust.services import trust_request_create
+
+    matter = MatterFactory()
+    req = trust_request_create(
+        client=matter.client,
+        matter=matter,
+        kind="RETAINER",
+        amount_cents=100_000,
+        due_date=now.date(),
+        actor=None,
+        now=now,
+        send=False,
+    )
+    session = services.checkout_create(
+        purpose=CheckoutPurpose.TRUST_REQUEST,
+        client=matter.client,
+        matter=matter,
+        trust_request_id=req.pk,
+        amount_cents=100_000,
+        now=now,
+        description="x",
+        return_url="/",
+    )
+    event = PaymentEvent(
+        event_id="evt_t1",
+        event_type="sandbox.success",
+        kind="paid",
+        provider_session_id=session.provider_session_id or "",
+        amount_cents=90_000,
+        fee_cents=2_640,
+    )
+    assert services.checkout_event_process(event=event, provider="sandbox", now=now).startswith(
+        "held"
+    )
+    held = Payment.objects.get()
+    assert client_trust_balance(client=matter.client, matter=matter) == 0
+    services.held_payment_release(payment=held, actor=users["BILLING"], now=now)
+    held.refresh_from_db()
+    assert held.status == PaymentStatus.TO_TRUST
+    assert held.entry is None
+    deposit = TrustDeposit.objects.get()
+    assert (deposit.amount_cents, deposit.fee_cents) == (90_000, 2_640)
+    assert client_trust_balance(client=matter.client, matter=matter) == 90_000
+    req.refresh_from_db()
+    assert req.status == "PARTIAL"
