@@ -32,7 +32,7 @@ seed: migrate ## Load the demo firm (idempotent)
 	$(PY) manage.py seed_demo
 
 run: seed ## Set everything up and serve the demo firm on http://$(HOST):$(PORT)
-	@$(PY) manage.py demo_logins
+	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install ## Run every test: SQLite, PostgreSQL, browser journeys, then lint

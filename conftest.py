@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import django.db.backends.sqlite3.base  # noqa: F401  (before .operations: avoids a circular import)
 import pytest
-from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test import Client as HttpClient
 
 from caseledger.core.choices import Role
@@ -21,6 +21,9 @@ def _sqlite_flush_with_guards() -> None:
     """Transactional tests empty every table between tests with DELETE; on SQLite that fires the
     append-only triggers. Drop them around the flush and put them back (PostgreSQL flushes with
     TRUNCATE, which row triggers do not see). Test plumbing only: production has no such path."""
+    # The backend's base module first: importing operations on its own is circular in Django.
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
+
     from caseledger.core.db import (
         APPEND_ONLY_TABLES,
         NO_DELETE_TABLES,
@@ -48,7 +51,11 @@ def _sqlite_flush_with_guards() -> None:
     SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]
 
 
-_sqlite_flush_with_guards()
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: Any) -> None:
+    # After pytest-django has set Django up: importing the SQLite backend earlier, while the
+    # PostgreSQL backend is loading, is a circular import.
+    _sqlite_flush_with_guards()
 
 
 @pytest.fixture

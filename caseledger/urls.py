@@ -4,9 +4,9 @@ urlpatterns = [
     path("api/v1/", include("caseledger.api.urls")),
     path("ledger/", include("caseledger.ledger.urls")),
     path("clients/", include("caseledger.clients.urls")),
-    path("matters/", include("caseledger.matters.urls")),
     path("trust/", include("caseledger.trust.urls")),
     path("", include("caseledger.payments.urls")),
+    path("", include("caseledger.matters.urls")),
     path("", include("caseledger.core.urls")),
 ]
 

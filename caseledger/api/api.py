@@ -119,9 +119,9 @@ def _register_routers() -> None:
     from caseledger.api.payments import router as payments_router
     from caseledger.api.trust import router as trust_router
 
-    api.add_router("/ledger", ledger_router)
     api.add_router("", clients_router)
     api.add_router("", matters_router)
+    api.add_router("/ledger", ledger_router)
     api.add_router("/payments", payments_router)
     api.add_router("/trust", trust_router)
 

@@ -101,6 +101,23 @@ class ClientForm(PersonalDataFields):
             "last_name", "first_name", "id"
         )
 
+    GROUPS = [
+        ("Client", ["name", "kind", "client_type", "email", "phone", "responsible_partner"]),
+        ("Postal address", ["address_line1", "address_line2", "city", "region", "postal_code",
+                            "country"]),
+        ("Billing preferences", ["payment_terms_days", "preferred_language", "auto_apply_trust",
+                                 "ledes_required"]),
+        ("Identifiers (people only; stored encrypted)", ["a_number", "date_of_birth",
+         "passport_number", "passport_country", "country_of_citizenship", "ssn_itin"]),
+        ("Notes", ["notes"]),
+    ]  # fmt: skip
+
+    def groups(self) -> list[tuple[str, list[Any]]]:
+        return [
+            (legend, [self[name] for name in names if name in self.fields])
+            for legend, names in self.GROUPS
+        ]
+
     def service_values(self, *, editing: bool = False) -> dict[str, Any]:
         data = {
             k: self.cleaned_data.get(k)

@@ -111,9 +111,11 @@ def client_possible_duplicates(
 
 def client_billing_email(client: Client) -> str:
     """Where invoices go: the first billing contact's email, else the client's own email."""
-    contact = (
-        client.contacts.filter(role=ContactRole.BILLING).exclude(email="").order_by("id").first()
+    # .all() so a list that prefetched contacts asks no further query.
+    billing = sorted(
+        (c for c in client.contacts.all() if c.role == ContactRole.BILLING and c.email),
+        key=lambda c: c.pk,
     )
-    if contact is not None:
-        return contact.email
+    if billing:
+        return billing[0].email
     return client.email

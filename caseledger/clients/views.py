@@ -123,7 +123,12 @@ def client_create(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "clients/client_form.html",
-                {"form": form, "duplicates": duplicates, "creating": True},
+                {
+                    "form": form,
+                    "duplicates": duplicates,
+                    "duplicate_field": [form["confirm_duplicate"]],
+                    "creating": True,
+                },
             )
         try:
             client = services.client_create(

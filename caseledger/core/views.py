@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -41,7 +42,7 @@ from caseledger.core.forms import (
 )
 from caseledger.core.middleware import TWO_FACTOR_PENDING
 from caseledger.core.models import ApiToken, User
-from caseledger.core.permissions import capability_required
+from caseledger.core.permissions import authorize, capability_required
 
 AUDIT_PAGE_SIZE = 50
 
@@ -75,7 +76,7 @@ class LoginView(auth_views.LoginView):
             device = selectors.totp_device_confirmed(user)
             target = "core:two_factor_verify" if device else "core:two_factor_enrol"
             nxt = self.get_redirect_url()
-            url = reverse(target) + (f"?next={nxt}" if nxt else "")
+            url = reverse(target) + (f"?{urlencode({'next': nxt})}" if nxt else "")
             return HttpResponseRedirect(url)
         services.auth_login_recorded(user=user, now=timezone.now(), two_factor=False)
         return response
@@ -96,7 +97,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request, default))
     device = selectors.totp_device_confirmed(request.user)
     if device is None:
-        return redirect(reverse("core:two_factor_enrol") + f"?next={_safe_next(request, default)}")
+        query = urlencode({"next": _safe_next(request, default)})
+        return redirect(reverse("core:two_factor_enrol") + f"?{query}")
     form = CodeForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -236,6 +238,7 @@ def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "two_factor_on": selectors.totp_device_confirmed(user) is not None,
         "two_factor_required": selectors.two_factor_required(user),
         "code_form": CodeForm(),
+        "can_hold_tokens": authorize(user, "api.tokens"),
     }
     context.update(extra)
     return context

@@ -7,11 +7,9 @@ from caseledger.matters.models import Matter, MatterNumberCounter, Task
 
 
 def matter_lock(*, matter_id: int) -> Matter:
-    return (
-        Matter.objects.select_for_update()
-        .select_related("case_type", "current_stage")
-        .get(pk=matter_id)
-    )
+    # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
+    # (current_stage, beneficiary); related rows load lazily after the lock.
+    return Matter.objects.select_for_update().get(pk=matter_id)
 
 
 def matter_number_counter_lock(*, year: int) -> MatterNumberCounter:

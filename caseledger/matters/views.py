@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from caseledger.clients.forms import apply_error
 from caseledger.clients.models import Client
 from caseledger.clients.selectors import clients_visible_to
+from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import authorize, capability_required, require
 from caseledger.matters import selectors, services
@@ -146,7 +147,13 @@ def matter_create(request: HttpRequest) -> HttpResponse:
         return render(request, "matters/matter_pick_client.html", {"clients": visible})
     client = get_object_or_404(Client, pk=client_id)
     require(request.user, "clients.view", client)
-    form = MatterForm(request.POST or None, client=client)
+    # Whoever opens the matter stays on its team unless they choose otherwise.
+    initial = {}
+    if request.user.role == Role.PARALEGAL:  # type: ignore[union-attr]
+        initial["paralegal"] = request.user
+    elif request.user.role == Role.ATTORNEY:  # type: ignore[union-attr]
+        initial["attorney"] = request.user
+    form = MatterForm(request.POST or None, client=client, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             matter = services.matter_create(

@@ -118,3 +118,27 @@ def test_recorded_diff_and_ip_survive_the_round_trip(users, now):
     assert event.ip == "203.0.113.9"
     assert event.before == {"when": now.date().isoformat()}
     assert audit.verify_chain() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain(require_postgres, make_user, now):
+    """Writers in parallel threads, each in its own transaction: the chain-head lock orders
+    them, so every event links to exactly one predecessor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    actor = make_user(role="ADMIN", username="racer")
+
+    def write(i: int) -> None:
+        try:
+            with transaction.atomic():
+                audit.record(actor=actor, action="race.write", at=now, after={"i": i})
+        finally:
+            connection.close()  # this thread's own connection, so the test DB can be dropped
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(64)))
+    assert AuditEvent.objects.filter(action="race.write").count() == 64
+    assert audit.verify_chain() is None
+    prevs = list(AuditEvent.objects.values_list("prev_hash", flat=True))
+    assert len(prevs) == len(set(prevs))  # no fork: no two events share a predecessor

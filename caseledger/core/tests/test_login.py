@@ -191,3 +191,25 @@ def test_invited_user_who_lost_the_link_can_ask_for_a_new_one(client, users, now
     mail.outbox.clear()
     client.post("/password-reset/", {"email": "inv@example.com"})
     assert len(mail.outbox) == 1
+
+
+def test_next_survives_the_code_step(client, make_user):
+    set_enforcement(False)
+    user = make_user(role="ATTORNEY", username="ann")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    r = client.post(
+        "/login/",
+        {"username": "ann", "password": PASSWORD, "next": "/profile/?tab=a&x=1"},
+    )
+    assert r["Location"] == "/login/two-factor/?next=%2Fprofile%2F%3Ftab%3Da%26x%3D1"
+    r = client.post(r["Location"], {"code": totp_now(device)})
+    assert r["Location"] == "/profile/?tab=a&x=1"
+
+
+def test_next_to_another_site_is_ignored(client, make_user):
+    set_enforcement(False)
+    user = make_user(role="ATTORNEY", username="ann")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.post("/login/", {"username": "ann", "password": PASSWORD})
+    r = client.post("/login/two-factor/?next=https://evil.example/", {"code": totp_now(device)})
+    assert r["Location"] == "/"

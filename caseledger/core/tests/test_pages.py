@@ -279,3 +279,28 @@ def test_forbidden_page_explains_itself(login, users):
     r = login(users["PARALEGAL"]).get("/settings/firm/")
     assert r.status_code == 403
     assert "You do not have permission to firm manage." in r.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/audit/", "/settings/people/", "/"])
+def test_list_pages_do_not_grow_queries_with_rows(login, users, now, make_user, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseledger.core import audit
+
+    client = login(users["ADMIN"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            person = make_user(role="ATTORNEY", username=f"bulk{i}")
+            audit.record(actor=person, action="test.bulk", at=now, obj=person, after={"i": i})
+
+    add(2, 0)
+    few = count()
+    add(30, 2)
+    assert count() == few

@@ -477,3 +477,44 @@ def test_case_type_template_edit_keeps_used_stages(users, now):
         exc.value.message
         == "stage: Scheduled is used by matters or stage events and cannot be removed"
     )
+
+
+@pytest.mark.django_db
+def test_home_panel_contexts_and_daily_job(h1b, users, now):
+    from caseledger.matters.home import deadlines_context, my_tasks_context
+    from caseledger.matters.tasks import open_deadline_tasks
+
+    class Request:
+        user = users["PARTNER"]
+
+    services.deadline_create(
+        matter=h1b, kind=DeadlineKind.HEARING, due_date=date(2026, 11, 1), actor=None, now=now
+    )
+    assert len(deadlines_context(Request(), now)["deadlines"]) == 1  # type: ignore[arg-type]
+    assert my_tasks_context(Request(), now)["open_count"] == 0  # type: ignore[arg-type]
+    assert open_deadline_tasks.call_local() == 0  # already opened at creation (lead time)
+
+
+@pytest.mark.django_db
+def test_home_panel_templates_render(h1b, users, now):
+    from django.template.loader import render_to_string
+
+    from caseledger.matters.home import deadlines_context, my_tasks_context
+
+    class Request:
+        user = users["PARTNER"]
+
+    services.deadline_create(
+        matter=h1b, kind=DeadlineKind.HEARING, due_date=date(2026, 11, 1), actor=None, now=now
+    )
+    html = render_to_string(
+        "matters/home/deadlines.html",
+        {"panel": deadlines_context(Request(), now)},  # type: ignore[arg-type]
+    )
+    assert h1b.number in html
+    assert 'class="overdue"' in html
+    html = render_to_string(
+        "matters/home/my_tasks.html",
+        {"panel": my_tasks_context(Request(), now)},  # type: ignore[arg-type]
+    )
+    assert "All my tasks" in html
