@@ -29,8 +29,9 @@ from caseledger.trust.models import (
 
 
 def trust_settings_get() -> TrustSettings:
-    settings_row, _ = TrustSettings.objects.get_or_create(id=1)
-    return settings_row
+    """The firm's trust settings; the defaults (unsaved) until someone saves the settings page.
+    A read never writes."""
+    return TrustSettings.objects.filter(id=1).first() or TrustSettings(id=1)
 
 
 def business_days_after(start: date, days: int) -> date:

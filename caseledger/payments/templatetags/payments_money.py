@@ -1,6 +1,8 @@
+"""``{% cents amount %}``: integer cents in the firm's currency ("$1,234.56")."""
+
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from django import template
 
@@ -9,21 +11,21 @@ from caseledger.core.selectors import firm_get
 
 register = template.Library()
 
-_currency: dict[str, object] = {"value": None, "at": 0.0}
+
+def _currency(context: Any) -> str:
+    # One firm read per request (kept on the request), however many amounts the page shows.
+    request = context.get("request")
+    cached = getattr(request, "_caseledger_currency", None)
+    if cached:
+        return str(cached)
+    currency = firm_get().currency
+    if request is not None:
+        request._caseledger_currency = currency
+    return currency
 
 
-def _firm_currency() -> str:
-    # The firm's currency is set once at install; re-read at most once a minute (a page with a
-    # hundred amounts must not run a hundred queries).
-    if _currency["value"] is None or time.monotonic() - float(_currency["at"]) > 60:  # type: ignore[arg-type]
-        _currency["value"] = firm_get().currency
-        _currency["at"] = time.monotonic()
-    return str(_currency["value"])
-
-
-@register.filter
-def cents(value: int | None) -> str:
-    """Format integer cents in the firm's currency ("$1,234.56")."""
+@register.simple_tag(takes_context=True)
+def cents(context: Any, value: int | None) -> str:
     if value is None or value == "":
         return ""
-    return Money(int(value), _firm_currency()).format()
+    return Money(int(value), _currency(context)).format()
