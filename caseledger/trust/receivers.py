@@ -15,11 +15,15 @@ from caseledger.payments.providers.base import PaymentEvent
 
 def trust_checkout_paid(*, session: CheckoutSession, event: PaymentEvent, now: datetime) -> str:
     """A trust-request checkout was paid: the money lands in trust, credited in full."""
-    from caseledger.trust.choices import DepositMethod
+    from caseledger.trust.choices import DepositMethod, TrustRequestStatus
     from caseledger.trust.models import TrustRequest
     from caseledger.trust.services import deposit_record
 
-    request = TrustRequest.objects.get(pk=int(session.trust_request_id or 0))
+    request: TrustRequest | None = TrustRequest.objects.get(pk=int(session.trust_request_id or 0))
+    if request is not None and request.status == TrustRequestStatus.CANCELLED:
+        # The client paid a request the firm has since cancelled: the money is real and is
+        # the client's, so it still lands in trust for the matter (not against the request).
+        request = None
     deposit = deposit_record(
         client=session.client,
         matter=session.matter,
