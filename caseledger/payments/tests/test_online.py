@@ -264,3 +264,28 @@ def test_held_trust_request_payment_released_into_trust(now, users):
     assert client_trust_balance(client=matter.client, matter=matter) == 90_000
     req.refresh_from_db()
     assert req.status == "PARTIAL"
+
+
+def test_paid_checkout_of_cancelled_trust_request_still_lands_in_trust(client, now, users):
+    from caseledger.ledger.selectors import client_trust_balance
+    from caseledger.trust.models import TrustDeposit
+    from caseledger.trust.services import trust_request_cancel, trust_request_create
+
+    matter = MatterFactory()
+    req = trust_request_create(
+        client=matter.client,
+        matter=matter,
+        kind="RETAINER",
+        amount_cents=50_000,
+        due_date=now.date(),
+        actor=None,
+        now=now,
+        send=False,
+    )
+    url = reverse("payments:pay_trust_request", args=[links.trust_request_pay_token(req.pk)])
+    sandbox = client.post(url)["Location"]
+    trust_request_cancel(request=req, actor=users["BILLING"], now=now)
+    client.post(sandbox, {"outcome": "success"})
+    deposit = TrustDeposit.objects.get()
+    assert deposit.trust_request is None
+    assert client_trust_balance(client=matter.client, matter=matter) == 50_000
