@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/", include("caseledger.api.urls")),
     path("ledger/", include("caseledger.ledger.urls")),
+    path("billing/", include("caseledger.billing.urls")),
     path("clients/", include("caseledger.clients.urls")),
     path("trust/", include("caseledger.trust.urls")),
     path("", include("caseledger.payments.urls")),

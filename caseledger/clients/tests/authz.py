@@ -43,7 +43,7 @@ def _beneficiary(ctx: Any) -> dict[str, Any]:
 
 
 def _exact(code: int, roles: frozenset[str]) -> dict[str, int]:
-    return {role: code for role in roles}
+    return dict.fromkeys(roles, code)
 
 
 MATRIX: dict[str, dict[str, Any]] = {

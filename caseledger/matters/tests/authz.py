@@ -43,7 +43,8 @@ def outside_team_world(ctx: Any) -> dict[str, Any]:
         attorney=other_attorney,
         paralegal=other_paralegal,
     )
-    assert matter.current_stage is not None and matter.current_stage.code == FIRST_STAGE
+    assert matter.current_stage is not None
+    assert matter.current_stage.code == FIRST_STAGE
     world = {
         "matter": matter,
         "client": matter.client,
@@ -97,7 +98,7 @@ def _advance_data(ctx: Any) -> dict[str, Any]:
 
 
 def _exact(code: int, roles: frozenset[str]) -> dict[str, int]:
-    return {role: code for role in roles}
+    return dict.fromkeys(roles, code)
 
 
 MATRIX: dict[str, dict[str, Any]] = {
