@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Max
 
+from caseledger.billing import hooks
 from caseledger.billing.calc import (
     LineMoney,
     invoice_totals,
@@ -38,7 +39,6 @@ from caseledger.billing.exceptions import (
     InvoiceTransitionError,
     PayerRuleViolation,
 )
-from caseledger.billing import hooks
 from caseledger.billing.locks import counter_lock, invoice_lock, matter_lock
 from caseledger.billing.models import (
     EmailOutbox,
