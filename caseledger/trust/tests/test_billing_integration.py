@@ -24,8 +24,15 @@ def test_invoice_issue_runs_settlement_and_auto_apply(users, now):
     matter.client.auto_apply_trust = True
     matter.client.save()
     deposit_record(
-        client=matter.client, matter=matter, method="WIRE", payer="Northwind", reference="FW-1",
-        amount_cents=1_000_000, received_date=date(2026, 10, 1), actor=None, now=now,
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Northwind",
+        reference="FW-1",
+        amount_cents=1_000_000,
+        received_date=date(2026, 10, 1),
+        actor=None,
+        now=now,
     )
     invoice = issued_invoice(world)
     assert invoice.total_cents > 0
@@ -44,8 +51,15 @@ def test_invoice_issue_without_auto_apply_leaves_trust(users, now):
     world = build_world(users, now=now)
     matter = world.matter
     deposit_record(
-        client=matter.client, matter=matter, method="WIRE", payer="Northwind", reference="FW-1",
-        amount_cents=1_000_000, received_date=date(2026, 10, 1), actor=None, now=now,
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Northwind",
+        reference="FW-1",
+        amount_cents=1_000_000,
+        received_date=date(2026, 10, 1),
+        actor=None,
+        now=now,
     )
     invoice = issued_invoice(world)
     assert invoice_balance_due(invoice) == invoice.total_cents
