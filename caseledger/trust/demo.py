@@ -114,19 +114,6 @@ def seed(ctx: DemoContext) -> None:
         actor=users["partner"],
         now=now,
     )
-    # Earned fees: issued invoices on these matters paid from trust where money allows.
-    for matter in matters[:8]:
-        invoice = (
-            Invoice.objects.filter(matter=matter, status="ISSUED")
-            .order_by("issue_date", "id")
-            .first()
-        )
-        if invoice is None or invoice.issue_date is None or invoice_balance_due(invoice) <= 0:
-            continue
-        try:
-            services.trust_apply_to_invoice(invoice=invoice, actor=billing, now=now)
-        except TrustError:
-            continue
     # Disbursements in every state.
     d1 = services.disbursement_request(
         matter=matters[5],
@@ -177,3 +164,16 @@ def seed(ctx: DemoContext) -> None:
     services.disbursement_reject(
         disbursement=d4, actor=users["partner"], now=now, note="Matter still active; hold funds"
     )
+    # Earned fees last: issued invoices on these matters paid from what trust still holds.
+    for matter in matters[:8]:
+        invoice = (
+            Invoice.objects.filter(matter=matter, status="ISSUED")
+            .order_by("issue_date", "id")
+            .first()
+        )
+        if invoice is None or invoice.issue_date is None or invoice_balance_due(invoice) <= 0:
+            continue
+        try:
+            services.trust_apply_to_invoice(invoice=invoice, actor=billing, now=now)
+        except TrustError:
+            continue
