@@ -14,7 +14,7 @@ from typing import Any
 
 # Later helpers add "bench.month_end", "bench.pdf", "bench.webhook", "bench.aging",
 # "bench.collections" here.
-BENCH_MODULES: list[str] = ["bench.ledger", "bench.month_end", "bench.pdf"]
+BENCH_MODULES: list[str] = ["bench.ledger", "bench.month_end", "bench.pdf", "bench.webhook"]
 
 RESULT_KEYS = (
     "bench",

@@ -5,6 +5,8 @@ urlpatterns = [
     path("ledger/", include("caseledger.ledger.urls")),
     path("billing/", include("caseledger.billing.urls")),
     path("clients/", include("caseledger.clients.urls")),
+    path("trust/", include("caseledger.trust.urls")),
+    path("", include("caseledger.payments.urls")),
     path("", include("caseledger.matters.urls")),
     path("", include("caseledger.core.urls")),
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Max
 
+from caseledger.billing import hooks
 from caseledger.billing.calc import (
     LineMoney,
     invoice_totals,
@@ -758,6 +759,9 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
                 "issue_entry": entry,
             },
         )
+        # The apps above billing, inside this transaction (payments: the settlement row;
+        # trust: auto-apply of cleared trust for clients who chose it).
+        hooks.invoice_issued(invoice)
         link = payment_link_for(invoice=invoice)
         pdf_bytes = _render_pdf(invoice, link)
         InvoicePdf.objects.create(
