@@ -33,6 +33,9 @@ seed: migrate ## Load the demo firm (idempotent)
 
 run: seed ## Set everything up and serve the demo firm on http://$(HOST):$(PORT)
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
+	@echo "Background jobs (invoice emails, schedules) run in a huey consumer: var/huey.log"
+	@$(PY) manage.py run_huey > var/huey.log 2>&1 & huey=$$!; \
+	trap 'kill $$huey 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install ## Run every test: SQLite, PostgreSQL, browser journeys, then lint

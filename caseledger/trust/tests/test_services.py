@@ -10,6 +10,7 @@ from caseledger.core.models import Firm
 from caseledger.ledger import accounts as A
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.selectors import account_balance, client_trust_balance
+from caseledger.ledger.tests.factories import InvoiceFactory
 from caseledger.matters.models import Task
 from caseledger.payments.selectors import invoice_balance_due
 from caseledger.payments.tests.factories import MatterFactory, issued_invoice
@@ -196,10 +197,13 @@ def test_apply_trust_refused_for_void_and_draft(matter, now, users):
     with pytest.raises(TrustError) as err:
         services.trust_apply_to_invoice(invoice=inv, actor=users["BILLING"], now=now)
     assert err.value.message == f"invoice: {inv} is void; trust cannot pay it"
-    Invoice.objects.filter(pk=inv.pk).update(status="DRAFT")
+    # A void invoice never leaves VOID (billing's database guard), so the draft is another one.
+    draft = InvoiceFactory(
+        matter=matter, client=matter.client, status="DRAFT", number=None, total_cents=10_000
+    )
     with pytest.raises(TrustError) as err:
-        services.trust_apply_to_invoice(invoice=inv, actor=users["BILLING"], now=now)
-    assert err.value.message.startswith(f"invoice: {inv} is not issued")
+        services.trust_apply_to_invoice(invoice=draft, actor=users["BILLING"], now=now)
+    assert err.value.message.startswith(f"invoice: {draft} is not issued")
     assert client_trust_balance(client=matter.client, matter=matter) == 100_000
 
 
