@@ -1,5 +1,8 @@
 """`manage.py seed_demo`: load the demo firm. Each app with a ``demo`` module seeds its part, in
-INSTALLED_APPS order (dependencies first). Rerunning changes nothing and duplicates nothing."""
+INSTALLED_APPS order (dependencies first). Rerunning changes nothing and duplicates nothing.
+
+The demo's history goes through the real services, which notify clients by email; those emails
+are kept in memory (and counted), not delivered: the demo's clients are fictional."""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import importlib
 from typing import Any
 
 from django.apps import apps as django_apps
+from django.core import mail
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from caseledger.core.demo_context import DemoContext
@@ -20,6 +25,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         ctx = DemoContext(now=now, today=timezone.localdate(now))
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            self._seed(ctx)
+            kept = len(mail.outbox)
+        if kept:
+            self.stdout.write(f"demo: {kept} client emails of the demo history kept, not sent")
+
+    def _seed(self, ctx: DemoContext) -> None:
         for config in django_apps.get_app_configs():
             if not config.name.startswith("caseledger."):
                 continue
