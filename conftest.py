@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import django.db.backends.sqlite3.base  # noqa: F401  (import order: avoids a circular import)
 import pytest
 from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
 from django.test import Client as HttpClient

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "caseledger.clients",
     "caseledger.matters",
     "caseledger.billing",
+    "caseledger.credits",
+    "caseledger.collections",
 ]
 
 MIDDLEWARE = [

@@ -54,11 +54,11 @@ class AppendOnly(migrations.RunPython):
 
         def forwards(apps: Any, schema_editor: Any) -> None:
             for sql in append_only_create_sql(schema_editor.connection.vendor, table):
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)
 
         def backwards(apps: Any, schema_editor: Any) -> None:
             for sql in append_only_drop_sql(schema_editor.connection.vendor, table):
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)
 
         super().__init__(forwards, backwards)
 
