@@ -74,22 +74,25 @@ def trust_balance(*, client_id: int, matter_id: int) -> int:
 def matter_deadlines(
     matter_ids: Iterable[int], *, start: date, until: date
 ) -> dict[int, tuple[date, str]]:
-    """The earliest open case deadline per matter between ``start`` and ``until``."""
-    try:
-        from caseledger.matters.models import Deadline  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
+    """The earliest unmet case deadline per matter between ``start`` and ``until``."""
+    from caseledger.matters.models import Deadline
+
     out: dict[int, tuple[date, str]] = {}
     rows = (
         Deadline.objects.filter(
-            matter_id__in=list(matter_ids), due_date__gte=start, due_date__lte=until
+            matter_id__in=list(matter_ids),
+            due_date__gte=start,
+            due_date__lte=until,
+            met_at__isnull=True,
         )
-        .filter(completed_at__isnull=True)
         .order_by("matter_id", "due_date", "id")
-        .values_list("matter_id", "due_date", "title")
+        .only("matter_id", "due_date", "kind", "description")
     )
-    for matter_id, due, title in rows:
-        out.setdefault(matter_id, (due, title))
+    for deadline in rows:
+        label = deadline.get_kind_display()
+        if deadline.description:
+            label = f"{label}: {deadline.description}"
+        out.setdefault(deadline.matter_id, (deadline.due_date, label))
     return out
 
 

@@ -36,9 +36,12 @@ def test_default_policy_has_the_three_default_stages(now):
     stages = list(policy.stages.order_by("days_from").values_list("code", "days_from", "days_to"))
     assert stages == [("friendly", 7, 29), ("formal", 30, 59), ("escalation", 60, None)]
     formal = policy.stages.get(code="formal")
-    assert formal.open_task and formal.send_letter and not formal.set_hold
+    assert formal.open_task
+    assert formal.send_letter
+    assert not formal.set_hold
     escalation = policy.stages.get(code="escalation")
-    assert escalation.set_hold and escalation.escalate_partner
+    assert escalation.set_hold
+    assert escalation.escalate_partner
 
 
 def test_overlapping_stages_refused_with_both_names_and_nothing_changed(users, now):
@@ -176,8 +179,7 @@ def test_dropping_a_stage_with_history_deactivates_it(users, now):
         policy=policy,
         name=policy.name,
         client_type="",
-        stages=[s for s in DEFAULT_STAGES if s.code != "friendly"]
-        + [_stage("gentle", 5, 29)],
+        stages=[s for s in DEFAULT_STAGES if s.code != "friendly"] + [_stage("gentle", 5, 29)],
         actor=users["PARTNER"],
         now=now,
     )
