@@ -52,3 +52,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc), None)
+
+
+from caseledger.api.collections import router as collections_router  # noqa: E402
+
+api.add_router("/collections", collections_router)

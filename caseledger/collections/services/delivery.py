@@ -2,25 +2,23 @@
 
 A row is claimed with one conditional UPDATE (QUEUED/FAILED -> SENDING), so two deliverers never
 both send it; the email goes out outside any lock; the row is then marked SENT (or FAILED, to be
-retried by the next run). Only a process killed between the SMTP server's acceptance and the
-SENT update leaves a row in SENDING; those are retried after ``STALE_SENDING`` with the same
-Message-ID, so a receiving server can recognise the duplicate (documented: the one window where
-delivery is at-least-once)."""
+retried by the next run). A process killed between the claim and the SENT update leaves the row
+in SENDING: whether that email left is unknown, so it is not resent automatically (the same rule
+as billing's invoice outbox) but listed on the collections queue, where a person can retry it.
+Each email carries a stable Message-ID derived from its row."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.db.models import F, Q
 
 from caseledger.collections.choices import Channel, ReminderStatus
 from caseledger.collections.models import Reminder
 
 MAX_ATTEMPTS = 5
-STALE_SENDING = timedelta(minutes=15)
 
 
 def reminder_deliver(*, reminder_id: int, now: datetime) -> bool:
@@ -59,12 +57,7 @@ def _send_claimed(*, reminder_id: int, now: datetime) -> bool:
 
 
 def reminders_deliver_pending(*, now: datetime, limit: int | None = None) -> int:
-    """Deliver every queued or failed email (and reclaim stale SENDING rows); returns the count
-    sent by this call."""
-    with transaction.atomic():
-        Reminder.objects.filter(
-            channel=Channel.EMAIL, status=ReminderStatus.SENDING, sent_at__lt=now - STALE_SENDING
-        ).update(status=ReminderStatus.FAILED, last_error="delivery interrupted; retrying")
+    """Deliver every queued or failed email; returns the count sent by this call."""
     ids = list(
         Reminder.objects.filter(
             Q(status=ReminderStatus.QUEUED) | Q(status=ReminderStatus.FAILED),
@@ -75,3 +68,25 @@ def reminders_deliver_pending(*, now: datetime, limit: int | None = None) -> int
         .values_list("id", flat=True)[: limit or None]
     )
     return sum(1 for pk in ids if reminder_deliver(reminder_id=pk, now=now))
+
+
+def reminder_retry(*, reminder_id: int, actor: object, now: datetime) -> bool:
+    """A person retries an email left SENDING or FAILED (they checked it did not arrive)."""
+    from caseledger.core import audit
+    from caseledger.core.permissions import require
+
+    require(actor, "collections.work")
+    updated = Reminder.objects.filter(
+        pk=reminder_id,
+        channel=Channel.EMAIL,
+        status__in=[ReminderStatus.SENDING, ReminderStatus.FAILED],
+    ).update(status=ReminderStatus.QUEUED, attempts=0)
+    if updated:
+        audit.record(
+            actor=actor,  # type: ignore[arg-type]
+            action="collections.reminder_retry",
+            at=now,
+            obj=Reminder.objects.get(pk=reminder_id),
+        )
+        return reminder_deliver(reminder_id=reminder_id, now=now)
+    return False

@@ -23,9 +23,14 @@ def test_sequence_is_gapless_and_per_year():
 def test_rolled_back_number_is_reused():
     with transaction.atomic():
         assert credit_note_next_sequence(2026) == 1
-    with pytest.raises(RuntimeError), transaction.atomic():
-        assert credit_note_next_sequence(2026) == 2
-        raise RuntimeError("issue failed after numbering")
+
+    def failing_issue() -> None:
+        with transaction.atomic():
+            assert credit_note_next_sequence(2026) == 2
+            raise RuntimeError("issue failed after numbering")
+
+    with pytest.raises(RuntimeError):
+        failing_issue()
     with transaction.atomic():
         assert credit_note_next_sequence(2026) == 2
 
