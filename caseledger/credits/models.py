@@ -150,6 +150,31 @@ class CreditNoteLine(models.Model):
         return self.description
 
 
+class CreditNoteSource(models.Model):
+    """Where the paid part of an issued credit note went back to: a payment's unapplied credit
+    (``payment_id``) or the client's trust ledger. Refunds follow these rows."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="sources")
+    kind = models.CharField(max_length=12, choices=RefundSource.choices)
+    payment_id = models.BigIntegerField(null=True, blank=True)  # payments.Payment id
+    amount_cents = models.BigIntegerField()  # cents, > 0
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="credits_source_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=RefundSource.TRUST, payment_id__isnull=True)
+                | models.Q(kind=RefundSource.OPERATING, payment_id__isnull=False),
+                name="credits_source_kind_matches_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents} back to {self.kind}"
+
+
 class CreditRefund(models.Model):
     """Money from a credit note going back to the client, from operating or through trust."""
 

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Sum
+from django.db.models.functions import Coalesce
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
@@ -31,7 +32,13 @@ from caseledger.credits.choices import (
     RefundStatus,
     WriteOffStatus,
 )
-from caseledger.credits.models import CreditNote, CreditNoteLine, CreditRefund, WriteOff
+from caseledger.credits.models import (
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteSource,
+    CreditRefund,
+    WriteOff,
+)
 from caseledger.credits.selectors import (
     credit_note_needs_approval,
     credit_settings_get,
@@ -173,6 +180,21 @@ def credit_note_request(
             )
         if refund_cents:
             _check_refund_route(invoice=invoice, method=refund_method, refund_cents=refund_cents)
+        if refund_cents:
+            projected_credit = max(total - _settlement_balance(settlement), 0)
+            if refund_cents > projected_credit:
+                raise E.CreditError(
+                    E.REFUND_OVER_CLIENT_CREDIT.format(
+                        refund=_fmt(refund_cents), credit=_fmt(projected_credit)
+                    ),
+                    field="refund",
+                )
+            _check_refund_route(
+                invoice=invoice,
+                method=refund_method,
+                refund_cents=refund_cents,
+                credit_cents=projected_credit,
+            )
         note = CreditNote.objects.create(
             invoice=invoice,
             client_id=invoice.client_id,
@@ -215,34 +237,91 @@ def credit_note_request(
     return note
 
 
-def _invoice_paid_from_trust(invoice: Invoice) -> bool:
-    """True when trust money paid any of the invoice (earned-fee transfers against it)."""
-    from caseledger.ledger.choices import EntryKind
-    from caseledger.ledger.models import Posting
+@dataclass(frozen=True)
+class CreditSource:
+    """Money that paid the invoice and can take back part of a credit: one payment's allocations
+    to the invoice, or the trust transfers to it."""
 
-    return Posting.objects.filter(
-        invoice=invoice, entry__kind=EntryKind.TRUST_TRANSFER_EARNED
-    ).exists()
+    kind: str  # RefundSource.OPERATING (a payment) or RefundSource.TRUST
+    payment_id: int | None
+    available_cents: int
 
 
-def _check_refund_route(*, invoice: Invoice, method: str, refund_cents: int) -> None:
-    """Refunds go back where the money came from: trust-paid invoices through trust only."""
-    from_trust = _invoice_paid_from_trust(invoice)
-    if from_trust and method != RefundMethod.TRUST:
+def invoice_credit_sources(invoice: Invoice) -> list[CreditSource]:
+    """What paid ``invoice`` and is not yet taken back by earlier credit notes: payments (newest
+    first), then trust transfers."""
+    from caseledger.payments.models import PaymentAllocation
+    from caseledger.trust.models import TrustTransfer
+
+    taken: dict[tuple[str, int | None], int] = {}
+    for row in (
+        CreditNoteSource.objects.filter(credit_note__invoice=invoice)
+        .values("kind", "payment_id")
+        .annotate(total=Sum("amount_cents"))
+    ):
+        taken[(row["kind"], row["payment_id"])] = int(row["total"])
+    sources = []
+    paid_by_payment = (
+        PaymentAllocation.objects.filter(invoice=invoice)
+        .values("payment_id")
+        .annotate(total=Sum("amount_cents"), last=Max("id"))
+        .order_by("-last")
+    )
+    for row in paid_by_payment:
+        left = int(row["total"]) - taken.get((RefundSource.OPERATING, row["payment_id"]), 0)
+        if left > 0:
+            sources.append(CreditSource(RefundSource.OPERATING, row["payment_id"], left))
+    trust_total = TrustTransfer.objects.filter(invoice=invoice).aggregate(
+        s=Coalesce(Sum("amount_cents"), 0)
+    )["s"]
+    trust_left = int(trust_total) - taken.get((RefundSource.TRUST, None), 0)
+    if trust_left > 0:
+        sources.append(CreditSource(RefundSource.TRUST, None, trust_left))
+    return sources
+
+
+def _refund_capacity(sources: list[CreditSource], credit_cents: int) -> dict[str, int]:
+    """How much of ``credit_cents`` lands on each kind of source (same order as on issue)."""
+    out = {RefundSource.OPERATING.value: 0, RefundSource.TRUST.value: 0}
+    remaining = credit_cents
+    for source in sources:
+        take = min(remaining, source.available_cents)
+        out[source.kind] += take
+        remaining -= take
+    return out
+
+
+def _check_refund_route(
+    *, invoice: Invoice, method: str, refund_cents: int, credit_cents: int
+) -> None:
+    """Refunds go back where the money came from: trust-paid money only through a trust
+    disbursement, operating money by check, transfer or card."""
+    capacity = _refund_capacity(invoice_credit_sources(invoice), credit_cents)
+    if method == RefundMethod.TRUST:
+        if refund_cents > capacity[RefundSource.TRUST]:
+            raise E.CreditError(
+                E.REFUND_TRUST_NOT_FROM_TRUST.format(invoice=invoice), field="refund_method"
+            )
+        return
+    if refund_cents > capacity[RefundSource.OPERATING]:
+        if capacity[RefundSource.TRUST]:
+            raise E.CreditError(
+                E.REFUND_TRUST_BYPASS.format(
+                    invoice=invoice, method=RefundMethod(method).label.lower()
+                ),
+                field="refund_method",
+            )
         raise E.CreditError(
-            E.REFUND_TRUST_BYPASS.format(
-                invoice=invoice, method=RefundMethod(method).label.lower()
+            E.REFUND_OVER_CLIENT_CREDIT.format(
+                refund=_fmt(refund_cents), credit=_fmt(capacity[RefundSource.OPERATING])
             ),
-            field="refund_method",
-        )
-    if not from_trust and method == RefundMethod.TRUST:
-        raise E.CreditError(
-            E.REFUND_TRUST_NOT_FROM_TRUST.format(invoice=invoice), field="refund_method"
+            field="refund",
         )
 
 
 def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> None:
-    """Number the note, post its entry, reduce the balance, then start the refund (if any).
+    """Number the note, post its entry, reduce the balance, return the paid part to where it
+    came from (a payment's unapplied credit, or the client's trust ledger), then refund.
 
     Caller holds the settlement lock inside its transaction."""
     from caseledger.ledger import accounts
@@ -259,6 +338,13 @@ def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> 
                 refund=_fmt(note.refund_cents), credit=_fmt(to_credit)
             ),
             field="refund",
+        )
+    if note.refund_cents:
+        _check_refund_route(
+            invoice=invoice,
+            method=note.refund_method,
+            refund_cents=note.refund_cents,
+            credit_cents=to_credit,
         )
     issue_date = _local_date(now)
     seq = locks.credit_note_next_sequence(issue_date.year)
@@ -327,90 +413,142 @@ def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> 
             "entry": entry.pk,
         },
     )
+    if to_credit:
+        _return_to_sources(note=note, credit_cents=to_credit, actor=actor, now=now)
     if note.refund_cents:
         _refund(note=note, actor=actor, now=now, refund_date=issue_date)
 
 
-def _refund(*, note: CreditNote, actor: User, now: datetime, refund_date: date) -> CreditRefund:
+def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now: datetime) -> None:
+    """The paid part of the credit goes back to what paid the invoice: a payment's unapplied
+    credit (so it can be applied elsewhere or refunded to the card it came from), or, for money
+    that came from trust, back into the client's trust ledger (operating -> trust, kind REFUND),
+    where it stays client money until applied or refunded through a trust disbursement."""
+    from caseledger.ledger import accounts
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.services import PostingLine, entry_post
+    from caseledger.payments.locks import lock_payment
+    from caseledger.payments.models import Payment
+
     invoice = note.invoice
-    if note.refund_method == RefundMethod.TRUST:
-        return _refund_through_trust(note=note, actor=actor, now=now, refund_date=refund_date)
+    client, matter = invoice.client, invoice.matter
+    remaining = credit_cents
+    for source in invoice_credit_sources(invoice):
+        if remaining <= 0:
+            break
+        take = min(remaining, source.available_cents)
+        remaining -= take
+        CreditNoteSource.objects.create(
+            credit_note=note, kind=source.kind, payment_id=source.payment_id, amount_cents=take
+        )
+        if source.kind == RefundSource.OPERATING:
+            payment = lock_payment(source.payment_id)
+            Payment.objects.filter(pk=payment.pk).update(
+                unapplied_cents=F("unapplied_cents") + take
+            )
+            audit.record(
+                actor=actor,
+                action="credits.credit_to_payment",
+                at=now,
+                obj=payment,
+                before={"unapplied_cents": payment.unapplied_cents},
+                after={
+                    "unapplied_cents": payment.unapplied_cents + take,
+                    "credit_note": note.number,
+                },
+            )
+        else:
+            entry_post(
+                kind=EntryKind.REFUND,
+                entry_date=_local_date(now),
+                memo=f"Credit note {note.number}: trust-paid amount returned to the client's trust",
+                lines=[
+                    PostingLine(
+                        accounts.UNAPPLIED_CLIENT_CREDITS, take, client=client, matter=matter
+                    ),
+                    PostingLine(accounts.OPERATING_BANK, -take, client=client, matter=matter),
+                    PostingLine(accounts.TRUST_BANK, take, client=client, matter=matter),
+                    PostingLine(
+                        accounts.CLIENT_TRUST_LIABILITY, -take, client=client, matter=matter
+                    ),
+                ],
+                actor=actor,
+                now=now,
+                idempotency_key=f"credit-note-trust-return:{note.pk}",
+            )
+
+
+def _refund(*, note: CreditNote, actor: User, now: datetime, refund_date: date) -> None:
+    """Refund ``note.refund_cents`` from the sources this note returned money to."""
+    from caseledger.payments.models import Payment
     from caseledger.payments.services import unapplied_credit_refund
 
-    result = unapplied_credit_refund(
-        client=invoice.client,
-        matter=invoice.matter,
-        amount_cents=note.refund_cents,
-        method=note.refund_method,
-        memo=f"Refund of credit note {note.number}",
-        actor=actor,
-        now=now,
-    )
-    refund = CreditRefund.objects.create(
-        credit_note=note,
-        client_id=note.client_id,
-        matter_id=note.matter_id,
-        source=RefundSource.OPERATING,
-        method=note.refund_method,
-        status=RefundStatus.POSTED,
-        amount_cents=note.refund_cents,
-        refund_date=refund_date,
-        reference=str(getattr(result, "reference", "") or ""),
-        external_id=getattr(result, "pk", None),
-        created_by=actor,
-        created_at=now,
-    )
-    audit.record(
-        actor=actor,
-        action="credits.refund_posted",
-        at=now,
-        obj=refund,
-        after={
-            "credit_note": note.number,
-            "amount_cents": refund.amount_cents,
-            "method": refund.method,
-        },
-    )
-    return refund
+    invoice = note.invoice
+    if note.refund_method == RefundMethod.TRUST:
+        _refund_through_trust(note=note, actor=actor, now=now, refund_date=refund_date)
+        return
+    remaining = note.refund_cents
+    for source in note.sources.filter(kind=RefundSource.OPERATING).order_by("id"):
+        if remaining <= 0:
+            break
+        take = min(remaining, source.amount_cents)
+        remaining -= take
+        payment = Payment.objects.get(pk=source.payment_id)
+        result = unapplied_credit_refund(
+            payment=payment,
+            amount_cents=take,
+            method=note.refund_method,
+            actor=actor,
+            now=now,
+            reference=f"Credit note {note.number}",
+        )
+        refund = CreditRefund.objects.create(
+            credit_note=note,
+            client_id=invoice.client_id,
+            matter_id=invoice.matter_id,
+            source=RefundSource.OPERATING,
+            method=note.refund_method,
+            status=RefundStatus.POSTED,
+            amount_cents=take,
+            refund_date=refund_date,
+            reference=str(getattr(result, "reference", "") or "")[:120],
+            external_id=result.pk,
+            created_by=actor,
+            created_at=now,
+        )
+        audit.record(
+            actor=actor,
+            action="credits.refund_posted",
+            at=now,
+            obj=refund,
+            after={
+                "credit_note": note.number,
+                "amount_cents": take,
+                "method": note.refund_method,
+                "payment": payment.pk,
+            },
+        )
 
 
 def _refund_through_trust(
     *, note: CreditNote, actor: User, now: datetime, refund_date: date
 ) -> CreditRefund:
-    """The unapplied credit goes back to the client's trust ledger (operating -> trust, kind
-    REFUND), then a disbursement request with purpose REFUND pays the client out of trust only
-    after the trust approvals."""
-    from caseledger.ledger import accounts
-    from caseledger.ledger.choices import EntryKind
-    from caseledger.ledger.services import PostingLine, entry_post
+    """A disbursement request with purpose REFUND pays the client out of trust, only after the
+    trust approvals (the money went back to the client's trust ledger on issue)."""
+    from caseledger.trust.choices import DisbursementMethod, DisbursementPurpose
     from caseledger.trust.services import disbursement_request
 
     invoice = note.invoice
-    client, matter = invoice.client, invoice.matter
-    amount = note.refund_cents
-    entry_post(
-        kind=EntryKind.REFUND,
-        entry_date=refund_date,
-        memo=f"Credit note {note.number}: unapplied credit returned to trust for refund",
-        lines=[
-            PostingLine(accounts.UNAPPLIED_CLIENT_CREDITS, amount, client=client, matter=matter),
-            PostingLine(accounts.OPERATING_BANK, -amount, client=client, matter=matter),
-            PostingLine(accounts.TRUST_BANK, amount, client=client, matter=matter),
-            PostingLine(accounts.CLIENT_TRUST_LIABILITY, -amount, client=client, matter=matter),
-        ],
-        actor=actor,
-        now=now,
-        idempotency_key=f"credit-note-trust-return:{note.pk}",
-    )
     request = disbursement_request(
-        client=client,
-        matter=matter,
-        amount_cents=amount,
-        payee=client.name,
-        purpose="REFUND",
-        credit_note=note,
+        matter=invoice.matter,
+        payee=invoice.client.name,
+        amount_cents=note.refund_cents,
+        purpose=DisbursementPurpose.REFUND,
+        method=DisbursementMethod.CHECK,
         actor=actor,
         now=now,
+        memo=f"Refund of credit note {note.number} on invoice {invoice}",
+        credit_note_ref=note.number or "",
     )
     refund = CreditRefund.objects.create(
         credit_note=note,
@@ -419,8 +557,9 @@ def _refund_through_trust(
         source=RefundSource.TRUST,
         method=RefundMethod.TRUST,
         status=RefundStatus.AWAITING_DISBURSEMENT,
-        amount_cents=amount,
+        amount_cents=note.refund_cents,
         refund_date=refund_date,
+        reference=str(request.number),
         external_id=request.pk,
         created_by=actor,
         created_at=now,
@@ -430,7 +569,11 @@ def _refund_through_trust(
         action="credits.trust_refund_requested",
         at=now,
         obj=refund,
-        after={"credit_note": note.number, "amount_cents": amount, "disbursement": request.pk},
+        after={
+            "credit_note": note.number,
+            "amount_cents": note.refund_cents,
+            "disbursement": request.pk,
+        },
     )
     return refund
 
