@@ -52,7 +52,11 @@ def invoices_paid_between(invoice_ids: Iterable[int], after: date, until: date) 
             invoice_id__in=list(invoice_ids),
             account__code=accounts.ACCOUNTS_RECEIVABLE,
             amount_cents__lt=0,
-            entry__kind__in=[EntryKind.PAYMENT_APPLIED, EntryKind.TRUST_TRANSFER_EARNED],
+            entry__kind__in=[
+                EntryKind.PAYMENT_RECEIVED,
+                EntryKind.PAYMENT_APPLIED,
+                EntryKind.TRUST_TRANSFER_EARNED,
+            ],
             entry__entry_date__gt=after,
             entry__entry_date__lte=until,
         ).values_list("invoice_id", flat=True)

@@ -8,175 +8,479 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('billing', '0001_initial'),
-        ('clients', '0002_initial'),
-        ('matters', '0001_initial'),
+        ("billing", "0001_initial"),
+        ("clients", "0002_initial"),
+        ("matters", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CreditNoteCounter',
+            name="CreditNoteCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveIntegerField(unique=True)),
-                ('value', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveIntegerField(unique=True)),
+                ("value", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CreditNote',
+            name="CreditNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('status', models.CharField(choices=[('PENDING_APPROVAL', 'Waiting for partner approval'), ('ISSUED', 'Issued'), ('REJECTED', 'Rejected')], max_length=20)),
-                ('reason_code', models.CharField(choices=[('OVERPAYMENT', 'Overpayment'), ('DUPLICATE_PAYMENT', 'Duplicate payment'), ('SCOPE_CHANGE', 'Scope change'), ('BILLING_ERROR', 'Billing error'), ('COURTESY_DISCOUNT', 'Courtesy discount'), ('FEE_WAIVER', 'Fee waiver'), ('OTHER', 'Other')], max_length=20)),
-                ('reason_text', models.CharField(blank=True, max_length=500)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount_cents', models.BigIntegerField()),
-                ('balance_cents', models.BigIntegerField(default=0)),
-                ('client_credit_cents', models.BigIntegerField(default=0)),
-                ('refund_cents', models.BigIntegerField(default=0)),
-                ('refund_method', models.CharField(blank=True, choices=[('CHECK', 'Check'), ('TRANSFER', 'Bank transfer'), ('CARD', 'Back to the card'), ('TRUST', 'Back through trust (disbursement)')], max_length=12)),
-                ('requested_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.CharField(blank=True, max_length=500)),
-                ('issue_date', models.DateField(blank=True, null=True)),
-                ('issued_at', models.DateTimeField(blank=True, null=True)),
-                ('entry_id', models.BigIntegerField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='clients.client')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='billing.invoice')),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='matters.matter')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING_APPROVAL", "Waiting for partner approval"),
+                            ("ISSUED", "Issued"),
+                            ("REJECTED", "Rejected"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reason_code",
+                    models.CharField(
+                        choices=[
+                            ("OVERPAYMENT", "Overpayment"),
+                            ("DUPLICATE_PAYMENT", "Duplicate payment"),
+                            ("SCOPE_CHANGE", "Scope change"),
+                            ("BILLING_ERROR", "Billing error"),
+                            ("COURTESY_DISCOUNT", "Courtesy discount"),
+                            ("FEE_WAIVER", "Fee waiver"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason_text", models.CharField(blank=True, max_length=500)),
+                ("currency", models.CharField(max_length=3)),
+                ("amount_cents", models.BigIntegerField()),
+                ("balance_cents", models.BigIntegerField(default=0)),
+                ("client_credit_cents", models.BigIntegerField(default=0)),
+                ("refund_cents", models.BigIntegerField(default=0)),
+                (
+                    "refund_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("CHECK", "Check"),
+                            ("TRANSFER", "Bank transfer"),
+                            ("CARD", "Back to the card"),
+                            ("TRUST", "Back through trust (disbursement)"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.CharField(blank=True, max_length=500)),
+                ("issue_date", models.DateField(blank=True, null=True)),
+                ("issued_at", models.DateTimeField(blank=True, null=True)),
+                ("entry_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="matters.matter",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CreditNoteLine',
+            name="CreditNoteLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('description', models.CharField(max_length=300)),
-                ('invoice_line_id', models.BigIntegerField(blank=True, null=True)),
-                ('amount_cents', models.BigIntegerField()),
-                ('credit_note', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='credits.creditnote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("description", models.CharField(max_length=300)),
+                ("invoice_line_id", models.BigIntegerField(blank=True, null=True)),
+                ("amount_cents", models.BigIntegerField()),
+                (
+                    "credit_note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="credits.creditnote",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CreditNoteSource',
+            name="CreditNoteSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('OPERATING', 'Operating'), ('TRUST', 'Trust')], max_length=12)),
-                ('payment_id', models.BigIntegerField(blank=True, null=True)),
-                ('amount_cents', models.BigIntegerField()),
-                ('credit_note', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sources', to='credits.creditnote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("OPERATING", "Operating"), ("TRUST", "Trust")], max_length=12
+                    ),
+                ),
+                ("payment_id", models.BigIntegerField(blank=True, null=True)),
+                ("amount_cents", models.BigIntegerField()),
+                (
+                    "credit_note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sources",
+                        to="credits.creditnote",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CreditRefund',
+            name="CreditRefund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('OPERATING', 'Operating'), ('TRUST', 'Trust')], max_length=12)),
-                ('method', models.CharField(choices=[('CHECK', 'Check'), ('TRANSFER', 'Bank transfer'), ('CARD', 'Back to the card'), ('TRUST', 'Back through trust (disbursement)')], max_length=12)),
-                ('status', models.CharField(choices=[('POSTED', 'Refunded'), ('AWAITING_DISBURSEMENT', 'Waiting for trust disbursement approval')], max_length=24)),
-                ('amount_cents', models.BigIntegerField()),
-                ('refund_date', models.DateField()),
-                ('reference', models.CharField(blank=True, max_length=120)),
-                ('external_id', models.BigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('credit_note', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='credits.creditnote')),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='matters.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("OPERATING", "Operating"), ("TRUST", "Trust")], max_length=12
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("CHECK", "Check"),
+                            ("TRANSFER", "Bank transfer"),
+                            ("CARD", "Back to the card"),
+                            ("TRUST", "Back through trust (disbursement)"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("POSTED", "Refunded"),
+                            ("AWAITING_DISBURSEMENT", "Waiting for trust disbursement approval"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("refund_date", models.DateField()),
+                ("reference", models.CharField(blank=True, max_length=120)),
+                ("external_id", models.BigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "credit_note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refunds",
+                        to="credits.creditnote",
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="matters.matter",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CreditSettings',
+            name="CreditSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('approval_reason_codes', models.JSONField(default=caseledger.credits.models.default_approval_reasons)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "approval_reason_codes",
+                    models.JSONField(default=caseledger.credits.models.default_approval_reasons),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='credits_settings_singleton')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="credits_settings_singleton"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WriteOff',
+            name="WriteOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('PENDING_APPROVAL', 'Waiting for partner approval'), ('POSTED', 'Written off'), ('REJECTED', 'Rejected'), ('REVERSED', 'Reversed')], max_length=20)),
-                ('amount_cents', models.BigIntegerField()),
-                ('reason', models.CharField(max_length=500)),
-                ('requested_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.CharField(blank=True, max_length=500)),
-                ('posted_date', models.DateField(blank=True, null=True)),
-                ('entry_id', models.BigIntegerField(blank=True, null=True)),
-                ('reversed_at', models.DateTimeField(blank=True, null=True)),
-                ('reversal_reason', models.CharField(blank=True, max_length=500)),
-                ('reversal_entry_id', models.BigIntegerField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='write_offs', to='billing.invoice')),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='matters.matter')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reversed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING_APPROVAL", "Waiting for partner approval"),
+                            ("POSTED", "Written off"),
+                            ("REJECTED", "Rejected"),
+                            ("REVERSED", "Reversed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("reason", models.CharField(max_length=500)),
+                ("requested_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.CharField(blank=True, max_length=500)),
+                ("posted_date", models.DateField(blank=True, null=True)),
+                ("entry_id", models.BigIntegerField(blank=True, null=True)),
+                ("reversed_at", models.DateTimeField(blank=True, null=True)),
+                ("reversal_reason", models.CharField(blank=True, max_length=500)),
+                ("reversal_entry_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="write_offs",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="matters.matter",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reversed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='creditnote',
-            index=models.Index(fields=['status', 'requested_at'], name='credits_cre_status_57bd5f_idx'),
+            model_name="creditnote",
+            index=models.Index(
+                fields=["status", "requested_at"], name="credits_cre_status_57bd5f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='credits_cn_amount_positive'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="credits_cn_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('balance_cents__gte', 0), ('client_credit_cents__gte', 0), ('refund_cents__gte', 0)), name='credits_cn_parts_nonnegative'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("balance_cents__gte", 0),
+                    ("client_credit_cents__gte", 0),
+                    ("refund_cents__gte", 0),
+                ),
+                name="credits_cn_parts_nonnegative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'ISSUED'), _negated=True), ('amount_cents', django.db.models.expressions.CombinedExpression(models.F('balance_cents'), '+', models.F('client_credit_cents'))), _connector='OR'), name='credits_cn_split_sums'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "ISSUED"), _negated=True),
+                    (
+                        "amount_cents",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("balance_cents"), "+", models.F("client_credit_cents")
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="credits_cn_split_sums",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'ISSUED'), _negated=True), ('refund_cents__lte', models.F('client_credit_cents')), _connector='OR'), name='credits_cn_refund_within_client_credit'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "ISSUED"), _negated=True),
+                    ("refund_cents__lte", models.F("client_credit_cents")),
+                    _connector="OR",
+                ),
+                name="credits_cn_refund_within_client_credit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'ISSUED'), _negated=True), ('number__isnull', False), _connector='OR'), name='credits_cn_issued_has_number'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "ISSUED"), _negated=True),
+                    ("number__isnull", False),
+                    _connector="OR",
+                ),
+                name="credits_cn_issued_has_number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='credits_cnline_amount_positive'),
+            model_name="creditnoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="credits_cnline_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnoteline',
-            constraint=models.UniqueConstraint(fields=('credit_note', 'position'), name='credits_cnline_unique_position'),
+            model_name="creditnoteline",
+            constraint=models.UniqueConstraint(
+                fields=("credit_note", "position"), name="credits_cnline_unique_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnotesource',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='credits_source_amount_positive'),
+            model_name="creditnotesource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="credits_source_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnotesource',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'TRUST'), ('payment_id__isnull', True)), models.Q(('kind', 'OPERATING'), ('payment_id__isnull', False)), _connector='OR'), name='credits_source_kind_matches_payment'),
+            model_name="creditnotesource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "TRUST"), ("payment_id__isnull", True)),
+                    models.Q(("kind", "OPERATING"), ("payment_id__isnull", False)),
+                    _connector="OR",
+                ),
+                name="credits_source_kind_matches_payment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditrefund',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='credits_refund_amount_positive'),
+            model_name="creditrefund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="credits_refund_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditrefund',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('method', 'TRUST'), ('source', 'TRUST')), models.Q(('source', 'OPERATING'), models.Q(('method', 'TRUST'), _negated=True)), _connector='OR'), name='credits_refund_method_matches_source'),
+            model_name="creditrefund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("method", "TRUST"), ("source", "TRUST")),
+                    models.Q(("source", "OPERATING"), models.Q(("method", "TRUST"), _negated=True)),
+                    _connector="OR",
+                ),
+                name="credits_refund_method_matches_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='writeoff',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='credits_writeoff_amount_positive'),
+            model_name="writeoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="credits_writeoff_amount_positive"
+            ),
         ),
     ]

@@ -1,0 +1,79 @@
+"""Test data for credits and collections: matters opened through the matters services, invoices
+issued the way billing issues them (ledger entry + settlement row through the issue hook),
+payments through the payments service."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from caseledger.clients.tests.factories import CompanyClientFactory, PersonClientFactory
+from caseledger.matters.tests.factories import MatterFactory, case_type
+from caseledger.payments.tests.factories import issued_invoice
+
+NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+__all__ = ["NOW", "client", "invoice", "matter", "pay", "trust_deposit", "trust_pay"]
+
+
+def client(*, corporate: bool = True, **kwargs: Any) -> Any:
+    factory = CompanyClientFactory if corporate else PersonClientFactory
+    return factory(**kwargs)
+
+
+def matter(*, client_obj: Any = None, partner: Any = None, code: str = "h1b_cap", **kw: Any) -> Any:
+    owner = client_obj or client(corporate=True)
+    if owner.kind == "PERSON":
+        code = kw.pop("case_type_code", "n400")
+    return MatterFactory(client=owner, case_type=case_type(code), responsible_partner=partner, **kw)
+
+
+def invoice(
+    *,
+    matter_obj: Any,
+    cents: int = 100_000,
+    issued: date = date(2026, 9, 1),
+    due: date | None = None,
+    now: datetime = NOW,
+) -> Any:
+    return issued_invoice(matter=matter_obj, cents=cents, now=now, day=issued, due=due or issued)
+
+
+def pay(
+    *,
+    invoice_obj: Any,
+    cents: int,
+    day: date,
+    method: str = "CHECK",
+    provider: str = "manual",
+    now: datetime = NOW,
+    actor: Any = None,
+) -> Any:
+    """Record a payment of ``cents`` wholly allocated to ``invoice_obj``."""
+    from caseledger.payments.services import Allocation, payment_record
+
+    return payment_record(
+        client=invoice_obj.client,
+        matter=invoice_obj.matter,
+        method=method,
+        payer=invoice_obj.client.name,
+        amount_cents=cents,
+        received_date=day,
+        actor=actor,
+        now=now,
+        allocations=[Allocation(invoice=invoice_obj, amount_cents=cents)],
+        provider=provider,
+    )
+
+
+def trust_deposit(*, matter_obj: Any, cents: int, day: date, now: datetime = NOW) -> Any:
+    from caseledger.ledger.tests import helpers as H
+
+    return H.deposit(matter=matter_obj, cents=cents, now=now, day=day)
+
+
+def trust_pay(*, invoice_obj: Any, cents: int, day: date, actor: Any, now: datetime = NOW) -> Any:
+    """Pay the invoice from the matter's trust through the trust app."""
+    from caseledger.trust.services import trust_apply_to_invoice
+
+    return trust_apply_to_invoice(invoice=invoice_obj, amount_cents=cents, actor=actor, now=now)
