@@ -7,7 +7,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from caseledger.clients.tests.factories import CompanyClientFactory, PersonClientFactory
+from caseledger.clients.tests.factories import (
+    BeneficiaryFactory,
+    CompanyClientFactory,
+    PersonClientFactory,
+)
 from caseledger.matters.tests.factories import MatterFactory, case_type
 from caseledger.payments.tests.factories import issued_invoice
 
@@ -21,11 +25,20 @@ def client(*, corporate: bool = True, **kwargs: Any) -> Any:
     return factory(**kwargs)
 
 
-def matter(*, client_obj: Any = None, partner: Any = None, code: str = "h1b_cap", **kw: Any) -> Any:
+def matter(*, client_obj: Any = None, partner: Any = None, **kw: Any) -> Any:
+    """An H-1B matter for a company client (with a beneficiary), or an N-400 for a person."""
     owner = client_obj or client(corporate=True)
     if owner.kind == "PERSON":
-        code = kw.pop("case_type_code", "n400")
-    return MatterFactory(client=owner, case_type=case_type(code), responsible_partner=partner, **kw)
+        return MatterFactory(
+            client=owner, case_type=case_type("n400"), responsible_partner=partner, **kw
+        )
+    return MatterFactory(
+        client=owner,
+        beneficiary=BeneficiaryFactory(client=owner),
+        case_type=case_type("h1b_cap"),
+        responsible_partner=partner,
+        **kw,
+    )
 
 
 def invoice(
