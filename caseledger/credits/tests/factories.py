@@ -13,7 +13,6 @@ from caseledger.clients.tests.factories import (
     PersonClientFactory,
 )
 from caseledger.matters.tests.factories import MatterFactory, case_type
-from caseledger.payments.tests.factories import issued_invoice
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -41,6 +40,9 @@ def matter(*, client_obj: Any = None, partner: Any = None, **kw: Any) -> Any:
     )
 
 
+_seq = {"n": 0}
+
+
 def invoice(
     *,
     matter_obj: Any,
@@ -49,7 +51,38 @@ def invoice(
     due: date | None = None,
     now: datetime = NOW,
 ) -> Any:
-    return issued_invoice(matter=matter_obj, cents=cents, now=now, day=issued, due=due or issued)
+    """An issued invoice of ``cents``: the row as billing freezes it, the issue entry (Dr A/R,
+    Cr fee revenue) and its settlement row."""
+    from caseledger.billing.models import Invoice
+    from caseledger.ledger.tests import helpers as H
+    from caseledger.payments.services import settlement_for
+
+    _seq["n"] += 1
+    fields = {f.name for f in Invoice._meta.get_fields()}
+    extra: dict[str, Any] = {}
+    if "subtotal_cents" in fields:
+        extra["subtotal_cents"] = cents
+    if "responsible_partner" in fields:
+        extra["responsible_partner"] = matter_obj.responsible_partner
+    number = f"{issued.year}-9{_seq['n']:05d}"
+    while Invoice.objects.filter(number=number).exists():
+        _seq["n"] += 1
+        number = f"{issued.year}-9{_seq['n']:05d}"
+    inv = Invoice.objects.create(
+        client=matter_obj.client,
+        matter=matter_obj,
+        status="ISSUED",
+        number=number,
+        currency="USD",
+        issue_date=issued,
+        due_date=due or issued,
+        total_cents=cents,
+        created_at=now,
+        **extra,
+    )
+    H.issue_invoice(invoice=inv, cents=cents, now=now, day=issued)
+    settlement_for(inv)
+    return inv
 
 
 def pay(
