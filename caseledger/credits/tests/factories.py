@@ -109,6 +109,7 @@ def pay(
         now=now,
         allocations=[Allocation(invoice=invoice_obj, amount_cents=cents)],
         provider=provider,
+        reference="1001" if method == "CHECK" else "",
     )
 
 
