@@ -179,8 +179,6 @@ def credit_note_request(
                 field="amount",
             )
         if refund_cents:
-            _check_refund_route(invoice=invoice, method=refund_method, refund_cents=refund_cents)
-        if refund_cents:
             projected_credit = max(total - _settlement_balance(settlement), 0)
             if refund_cents > projected_credit:
                 raise E.CreditError(
