@@ -13,7 +13,7 @@ from caseledger.collections.services import (
     policy_default_ensure,
     policy_save,
 )
-from caseledger.collections.tests.factories import InvoiceFactory
+from caseledger.credits.tests import factories as F
 from caseledger.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +164,7 @@ def test_billing_cannot_edit_policies(users, now):
 def test_dropping_a_stage_with_history_deactivates_it(users, now):
     policy = policy_default_ensure(now=now)
     friendly = policy.stages.get(code="friendly")
-    invoice = InvoiceFactory()
+    invoice = F.invoice(matter_obj=F.matter())
     Reminder.objects.create(
         invoice=invoice,
         stage=friendly,
@@ -197,7 +197,7 @@ def test_dropping_a_stage_with_history_deactivates_it(users, now):
 def test_reminder_unique_per_invoice_stage_channel(now):
     policy = policy_default_ensure(now=now)
     stage = PolicyStage.objects.get(policy=policy, code="friendly")
-    invoice = InvoiceFactory()
+    invoice = F.invoice(matter_obj=F.matter())
     fields = {
         "invoice": invoice,
         "stage": stage,
