@@ -13,8 +13,8 @@ from caseledger.collections.services import (
     policy_default_ensure,
     policy_save,
 )
-from caseledger.credits.tests import factories as F
 from caseledger.core.models import AuditEvent
+from caseledger.credits.tests import factories as F
 
 pytestmark = pytest.mark.django_db
 

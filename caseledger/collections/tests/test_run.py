@@ -27,7 +27,7 @@ from caseledger.collections.services import (
 from caseledger.collections.services import run as run_module
 from caseledger.credits.tests import factories as F
 
-DUE = date(2026, 10, 1)
+DUE = date(2026, 8, 1)
 
 
 def _invoices(n: int, *, partner=None, cents: int = 50_000, due: date = DUE):
@@ -41,7 +41,7 @@ def _invoices(n: int, *, partner=None, cents: int = 50_000, due: date = DUE):
 @pytest.mark.django_db
 def test_each_due_reminder_is_sent_once_and_a_rerun_sends_nothing(smtp, now):
     invoices = _invoices(3)
-    F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 10, 5), due=date(2026, 10, 20))
+    F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 8, 5), due=date(2026, 8, 20))
     result = collections_run(run_date=DUE + timedelta(days=8), now=now)
     assert result.stats["scheduled"] == 3
     assert len(smtp.messages) == 3
@@ -57,7 +57,7 @@ def test_each_due_reminder_is_sent_once_and_a_rerun_sends_nothing(smtp, now):
     assert CollectionRun.objects.filter(status=RunStatus.FINISHED).count() == 3
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_crash_midway_then_rerun_sends_every_reminder_exactly_once(smtp, now, monkeypatch):
     invoices = _invoices(5)
     monkeypatch.setattr(run_module, "CHUNK", 2)
@@ -177,14 +177,15 @@ def test_manual_reminder_suppresses_and_promise_defers(smtp, users, now):
     run_day = DUE + timedelta(days=8)
     from datetime import UTC, datetime
 
-    at = datetime(2026, 10, 8, 15, 0, tzinfo=UTC)
+    collections_run(run_date=DUE + timedelta(days=5), now=now)  # the previous run
+    at = datetime(2026, 8, 8, 15, 0, tzinfo=UTC)
     activity_record(
         invoice=inv_manual, kind=ActivityKind.MANUAL_REMINDER, actor=users["BILLING"], now=at
     )
     activity_record(
         invoice=inv_promise,
         kind=ActivityKind.PROMISE_TO_PAY,
-        promised_date=date(2026, 10, 15),
+        promised_date=date(2026, 8, 15),
         actor=users["BILLING"],
         now=at,
     )
@@ -193,7 +194,7 @@ def test_manual_reminder_suppresses_and_promise_defers(smtp, users, now):
     assert result.stats["suppressed"] == 1
     assert result.stats["deferred"] == 1
     assert not Reminder.objects.filter(invoice=inv_promise).exists()
-    collections_run(run_date=date(2026, 10, 16), now=now)  # promise broken: the step happens
+    collections_run(run_date=date(2026, 8, 16), now=now)  # promise broken: the step happens
     assert smtp.to() == [inv_promise.client.email]
 
 
@@ -204,7 +205,7 @@ def test_exclusions_dispute_plan_and_trust(smtp, users, now):
     payment_plan_create(
         invoice=planned,
         installment_cents=10_000,
-        first_due_date=date(2026, 10, 20),
+        first_due_date=date(2026, 8, 20),
         interval_days=30,
         actor=users["BILLING"],
         now=now,
@@ -228,14 +229,14 @@ def test_paid_invoice_gets_no_reminder(smtp, now):
 @pytest.mark.django_db
 def test_dry_run_lists_steps_and_changes_nothing(smtp, now, capsys):
     _invoices(2)
-    call_command("run_collections", "--date", "2026-10-09", "--dry-run")
+    call_command("run_collections", "--date", "2026-08-09", "--dry-run")
     out = capsys.readouterr().out
     assert out.count("SEND") == 2
-    assert "dry run for 2026-10-09: 2 steps, nothing changed" in out
+    assert "dry run for 2026-08-09: 2 steps, nothing changed" in out
     assert not Reminder.objects.exists()
     assert not CollectionRun.objects.exists()
     assert smtp.messages == []
-    call_command("run_collections", "--date", "2026-10-09")
+    call_command("run_collections", "--date", "2026-08-09")
     assert len(smtp.messages) == 2
 
 
