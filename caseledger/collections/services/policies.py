@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from caseledger.clients.choices import ClientType
 from caseledger.collections import exceptions as E
@@ -279,11 +279,16 @@ def policy_default_ensure(*, now: datetime) -> CollectionPolicy:
     existing = CollectionPolicy.objects.filter(client_type="").first()
     if existing is not None:
         return existing
-    return policy_save(
-        policy=None,
-        name="Standard collections",
-        client_type="",
-        stages=DEFAULT_STAGES,
-        actor=None,
-        now=now,
-    )
+    try:
+        with transaction.atomic():
+            return policy_save(
+                policy=None,
+                name="Standard collections",
+                client_type="",
+                stages=DEFAULT_STAGES,
+                actor=None,
+                now=now,
+            )
+    except IntegrityError:
+        # A concurrent run created it first (unique client type).
+        return CollectionPolicy.objects.get(client_type="")
