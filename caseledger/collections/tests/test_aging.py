@@ -90,8 +90,7 @@ def test_totals_equal_the_ledger_ar_on_any_date(book, as_of, group):
 def test_later_settlements_show_on_later_dates(book):
     report = aging_report(as_of=date(2026, 11, 2), group="client")
     assert report.totals["d61_90"] == 0  # paid on 11-01
-    assert report.totals["d31_60"] == 0  # 30,000 - 2,500 credited, now 61-90 (due 09-20 + 43)
-    assert report.totals["d61_90"] + report.totals["d31_60"] == 0 or True
+    assert report.totals["d31_60"] == 27_500  # due 09-20, 43 days; 2,500 credited on 11-02
     by_invoice = {r.invoice_id: r.balance_cents for r in aging_invoices(as_of=date(2026, 11, 2))}
     assert by_invoice[book["d31_60"].pk] == 27_500
     assert by_invoice[book["d90_plus"].pk] == 30_000
@@ -116,7 +115,7 @@ def test_group_labels_and_drill_down_reconcile(book, users):
     partner = aging_report(as_of=AS_OF, group="partner")
     assert [r.label for r in partner.rows] == [users["PARTNER"].username]
     case_types = aging_report(as_of=AS_OF, group="case_type")
-    assert {r.label for r in case_types.rows} == {
+    assert len(case_types.rows) == 2
         "H-1B cap petition",
         "N-400 naturalization",
     } or len(case_types.rows) == 2
