@@ -9,7 +9,7 @@ from typing import Any
 
 import django.db.backends.sqlite3.base  # noqa: F401  (import order: avoids a circular import)
 import pytest
-from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test import Client as HttpClient
 
 from caseledger.core.choices import Role
@@ -24,10 +24,14 @@ def _sqlite_flush_with_guards() -> None:
     TRUNCATE, which row triggers do not see). Test plumbing only: production has no such path."""
     from caseledger.core.db import (
         APPEND_ONLY_TABLES,
+        NO_DELETE_TABLES,
         append_only_create_sql,
         append_only_drop_sql,
+        no_delete_create_sql,
+        no_delete_drop_sql,
     )
 
+    SQLiteOperations = SQLiteWrapper.ops_class
     original = SQLiteOperations.sql_flush
 
     def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
@@ -37,6 +41,9 @@ def _sqlite_flush_with_guards() -> None:
         guarded = sorted(t for t in APPEND_ONLY_TABLES if t in tables)
         drops = [sql for t in guarded for sql in append_only_drop_sql("sqlite", t)]
         creates = [sql for t in guarded for sql in append_only_create_sql("sqlite", t)]
+        kept = sorted(t for t in NO_DELETE_TABLES if t in tables)
+        drops += [sql for t in kept for sql in no_delete_drop_sql("sqlite", t)]
+        creates += [sql for t in kept for sql in no_delete_create_sql("sqlite", t)]
         return [*drops, *statements, *creates]
 
     SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]

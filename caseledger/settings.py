@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "caseledger.clients",
     "caseledger.matters",
     "caseledger.billing",
+    "caseledger.ledger",
     "caseledger.credits",
     "caseledger.collections",
 ]

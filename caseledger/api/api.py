@@ -54,6 +54,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc), None)
 
 
-from caseledger.api.collections import router as collections_router  # noqa: E402
+def _register_routers() -> None:
+    from caseledger.api.collections import router as collections_router
+    from caseledger.api.ledger import router as ledger_router
 
-api.add_router("/collections", collections_router)
+    api.add_router("/ledger", ledger_router)
+    api.add_router("/collections", collections_router)
+
+
+_register_routers()

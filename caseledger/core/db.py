@@ -64,3 +64,54 @@ class AppendOnly(migrations.RunPython):
 
     def describe(self) -> str:
         return f"Append-only triggers on {self.table}"
+
+
+# Tables whose rows may change but are never deleted (e.g. the chart of accounts).
+NO_DELETE_TABLES: set[str] = set()
+
+
+def no_delete_create_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} rows are never deleted: DELETE refused'); END;",
+        ]
+    if vendor == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION caseledger_refuse_delete() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% rows are never deleted: DELETE refused', TG_TABLE_NAME "
+            "USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql;",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table};",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION caseledger_refuse_delete();",
+        ]
+    raise NotImplementedError(f"no-delete triggers for database vendor {vendor!r}")
+
+
+def no_delete_drop_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_delete;"]
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table};"]
+    raise NotImplementedError(f"no-delete triggers for database vendor {vendor!r}")
+
+
+class NoDelete(migrations.RunPython):
+    """Migration operation installing a trigger that refuses DELETE on ``table``."""
+
+    def __init__(self, table: str) -> None:
+        NO_DELETE_TABLES.add(table)
+        self.table = table
+
+        def forwards(apps: Any, schema_editor: Any) -> None:
+            for sql in no_delete_create_sql(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql, params=None)
+
+        def backwards(apps: Any, schema_editor: Any) -> None:
+            for sql in no_delete_drop_sql(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql, params=None)
+
+        super().__init__(forwards, backwards)
+
+    def describe(self) -> str:
+        return f"No-delete trigger on {self.table}"

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench NAME [--full]`` prints one JSON line; ``python -m bench all``."""

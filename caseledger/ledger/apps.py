@@ -1,0 +1,25 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """After migrate or a test flush: forget cached account ids and make sure the chart exists
+    (a flush empties it; the data migration only runs once)."""
+    from django.utils import timezone
+
+    from caseledger.ledger.services import accounts_cache_clear, chart_ensure
+
+    accounts_cache_clear()
+    if using == "default":
+        chart_ensure(now=timezone.now())
+
+
+class LedgerConfig(AppConfig):
+    name = "caseledger.ledger"
+    label = "ledger"
+    verbose_name = "Ledger"
+
+    def ready(self) -> None:
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="ledger_chart_ensure")

@@ -1,0 +1,324 @@
+"""Reads and reports on the ledger. Balances "as of" a date come from postings (one indexed
+range scan per account); current balances come from the balance rows entry_post maintains.
+
+Amounts returned are integer cents in the account's normal-balance sign unless said otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import F, QuerySet, Sum, Window
+from django.db.models.functions import Abs, Coalesce
+
+from caseledger.ledger import accounts as codes
+from caseledger.ledger.choices import NormalBalance
+from caseledger.ledger.models import (
+    Account,
+    AccountBalance,
+    JournalEntry,
+    Posting,
+    SubledgerBalance,
+)
+
+
+def _pk(obj: Any) -> int:
+    """Primary key of a model instance or an id (callers check for None first)."""
+    return int(getattr(obj, "pk", obj))
+
+
+def _sign(normal_balance: str) -> int:
+    return 1 if normal_balance == NormalBalance.DEBIT else -1
+
+
+def account_get(*, code: str) -> Account:
+    return Account.objects.get(code=code)
+
+
+def account_list(*, include_inactive: bool = True) -> QuerySet[Account]:
+    qs = Account.objects.select_related("balance")
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("code", "id")
+
+
+def _raw_balance(
+    *, account_id: int, as_of: date | None, client: Any = None, matter: Any = None
+) -> int:
+    """Debit-positive balance. Current balances read the balance rows; dated ones sum postings."""
+    if as_of is None and client is None and matter is None:
+        return (
+            AccountBalance.objects.filter(account_id=account_id)
+            .values_list("balance_cents", flat=True)
+            .first()
+            or 0
+        )
+    if as_of is None and client is not None and matter is not None:
+        return (
+            SubledgerBalance.objects.filter(
+                account_id=account_id, client_id=_pk(client), matter_id=_pk(matter)
+            )
+            .values_list("balance_cents", flat=True)
+            .first()
+            or 0
+        )
+    qs = Posting.objects.filter(account_id=account_id)
+    if as_of is not None:
+        qs = qs.filter(entry_date__lte=as_of)
+    if client is not None:
+        qs = qs.filter(client_id=_pk(client))
+    if matter is not None:
+        qs = qs.filter(matter_id=_pk(matter))
+    return int(qs.aggregate(total=Coalesce(Sum("amount_cents"), 0))["total"])
+
+
+def account_balance(
+    *, code: str, as_of: date | None = None, client: Any = None, matter: Any = None
+) -> int:
+    """Balance of account ``code`` in its normal-balance sign (cents), optionally as of the end
+    of ``as_of`` and narrowed to a client and/or matter."""
+    account = Account.objects.only("id", "normal_balance").get(code=code)
+    raw = _raw_balance(account_id=account.pk, as_of=as_of, client=client, matter=matter)
+    return raw * _sign(account.normal_balance)
+
+
+def client_trust_balance(*, client: Any, matter: Any, as_of: date | None = None) -> int:
+    """What the firm holds in trust for this client and matter (cents, never negative)."""
+    return account_balance(
+        code=codes.CLIENT_TRUST_LIABILITY, as_of=as_of, client=client, matter=matter
+    )
+
+
+def trust_bank_total(*, as_of: date | None = None) -> int:
+    """Sum of every trust bank account (cents)."""
+    ids = Account.objects.filter(is_trust=True, account_type="ASSET").values_list("id", flat=True)
+    return sum(_raw_balance(account_id=a, as_of=as_of) for a in ids)
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    account: Account
+    balance_cents: int  # normal-balance sign
+    debit_cents: int
+    credit_cents: int
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    as_of: date | None
+    rows: list[TrialBalanceRow]
+    total_debit_cents: int
+    total_credit_cents: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.total_debit_cents == self.total_credit_cents
+
+
+def trial_balance(*, as_of: date | None = None, include_zero: bool = False) -> TrialBalance:
+    """Every account's balance as debit or credit column; the columns are equal when the ledger
+    is sound. ``as_of`` None reads balance rows; a date sums postings (one grouped query)."""
+    accounts = list(Account.objects.order_by("code", "id"))
+    if as_of is None:
+        raw = dict(AccountBalance.objects.values_list("account_id", "balance_cents"))
+    else:
+        raw = dict(
+            Posting.objects.filter(entry_date__lte=as_of)
+            .values("account_id")
+            .annotate(total=Sum("amount_cents"))
+            .values_list("account_id", "total")
+        )
+    rows = []
+    total_dr = total_cr = 0
+    for account in accounts:
+        value = int(raw.get(account.pk, 0) or 0)
+        if value == 0 and not include_zero:
+            continue
+        debit, credit = (value, 0) if value > 0 else (0, -value)
+        total_dr += debit
+        total_cr += credit
+        rows.append(
+            TrialBalanceRow(
+                account=account,
+                balance_cents=value * _sign(account.normal_balance),
+                debit_cents=debit,
+                credit_cents=credit,
+            )
+        )
+    return TrialBalance(
+        as_of=as_of, rows=rows, total_debit_cents=total_dr, total_credit_cents=total_cr
+    )
+
+
+def account_ledger(
+    *,
+    account: Account,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    client: Any = None,
+    matter: Any = None,
+) -> tuple[int, QuerySet[Posting]]:
+    """(opening balance, postings with ``running_cents``) for one account, in date order.
+
+    The running balance (normal-balance sign) is a window function over the filtered postings
+    plus the opening balance before ``date_from``, so any page of the queryset is correct.
+    """
+    sign = _sign(account.normal_balance)
+    opening = 0
+    if date_from is not None:
+        before = Posting.objects.filter(account=account, entry_date__lt=date_from)
+        if client is not None:
+            before = before.filter(client_id=_pk(client))
+        if matter is not None:
+            before = before.filter(matter_id=_pk(matter))
+        opening = sign * int(before.aggregate(t=Coalesce(Sum("amount_cents"), 0))["t"])
+    qs = Posting.objects.filter(account=account)
+    if date_from is not None:
+        qs = qs.filter(entry_date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(entry_date__lte=date_to)
+    if client is not None:
+        qs = qs.filter(client_id=_pk(client))
+    if matter is not None:
+        qs = qs.filter(matter_id=_pk(matter))
+    qs = (
+        qs.select_related("entry", "client", "matter", "invoice")
+        .annotate(
+            abs_cents=Abs("amount_cents"),
+            running_raw=Window(
+                Sum("amount_cents"), order_by=[F("entry_date").asc(), F("id").asc()]
+            ),
+        )
+        .order_by("entry_date", "id")
+    )
+    return opening, qs
+
+
+def running_rows(opening: int, postings: Any, sign: int) -> Iterator[tuple[Posting, int]]:
+    """Pair each posting of an account_ledger page with its running balance (normal sign)."""
+    for posting in postings:
+        yield posting, opening + sign * int(posting.running_raw)
+
+
+def client_trust_ledger(
+    *, client: Any, matter: Any = None, date_from: date | None = None, date_to: date | None = None
+) -> tuple[int, QuerySet[Posting]]:
+    """The client's trust ledger (client trust liability postings) with running balance."""
+    account = Account.objects.get(code=codes.CLIENT_TRUST_LIABILITY)
+    return account_ledger(
+        account=account, date_from=date_from, date_to=date_to, client=client, matter=matter
+    )
+
+
+def client_trust_balances(*, client: Any = None) -> QuerySet[SubledgerBalance]:
+    """Per (client, matter) trust balances held (non-zero), from the balance rows."""
+    qs = SubledgerBalance.objects.filter(account__code=codes.CLIENT_TRUST_LIABILITY).exclude(
+        balance_cents=0
+    )
+    if client is not None:
+        qs = qs.filter(client_id=_pk(client))
+    return (
+        qs.select_related("client", "matter")
+        .annotate(held_cents=-F("balance_cents"))
+        .order_by("client__name", "matter__number", "id")
+    )
+
+
+def entry_get(*, entry_id: int) -> JournalEntry:
+    return JournalEntry.objects.select_related("actor", "reverses").get(pk=entry_id)
+
+
+def entry_postings(*, entry: JournalEntry) -> QuerySet[Posting]:
+    return (
+        entry.postings.select_related("account", "client", "matter", "invoice")
+        .annotate(abs_cents=Abs("amount_cents"))
+        .order_by("id")
+    )
+
+
+def entry_reversed_by(*, entry: JournalEntry) -> JournalEntry | None:
+    return JournalEntry.objects.filter(reverses=entry).first()
+
+
+# -- verification ----------------------------------------------------------------------------
+
+
+def ledger_verify() -> list[str]:
+    """Recompute every balance from postings and compare; check every entry sums to zero, no
+    client trust balance is negative and trust bank equals the sum of client trust ledgers.
+
+    Returns one line per difference (empty: the ledger is sound). Used by ``verify_ledger``.
+    """
+    problems: list[str] = []
+    unbalanced = (
+        Posting.objects.values("entry_id").annotate(total=Sum("amount_cents")).exclude(total=0)
+    )
+    for row in unbalanced.order_by("entry_id"):
+        problems.append(f"entry JE-{row['entry_id']}: postings sum to {row['total']}, not 0")
+    empty = JournalEntry.objects.filter(postings__isnull=True).values_list("id", flat=True)
+    for entry_id in empty:
+        problems.append(f"entry JE-{entry_id}: has no postings")
+
+    accounts = {a.pk: a for a in Account.objects.all()}
+    computed = dict(
+        Posting.objects.values("account_id")
+        .annotate(t=Sum("amount_cents"))
+        .values_list("account_id", "t")
+    )
+    stored = dict(AccountBalance.objects.values_list("account_id", "balance_cents"))
+    for account_id in sorted(set(accounts)):
+        want = int(computed.get(account_id) or 0)
+        have = stored.get(account_id)
+        code = accounts[account_id].code
+        if have is None:
+            problems.append(f"account {code}: balance row missing (postings say {want})")
+        elif have != want:
+            problems.append(
+                f"account {code}: stored balance {have} != recomputed {want} "
+                f"(difference {have - want})"
+            )
+
+    sub_computed = {
+        (a, c, m): int(t)
+        for a, c, m, t in Posting.objects.filter(client__isnull=False, matter__isnull=False)
+        .values("account_id", "client_id", "matter_id")
+        .annotate(t=Sum("amount_cents"))
+        .values_list("account_id", "client_id", "matter_id", "t")
+    }
+    sub_stored = {
+        (a, c, m): b
+        for a, c, m, b in SubledgerBalance.objects.values_list(
+            "account_id", "client_id", "matter_id", "balance_cents"
+        )
+    }
+    for key in sorted(set(sub_computed) | set(sub_stored)):
+        want, have = sub_computed.get(key, 0), sub_stored.get(key, 0)
+        if want != have:
+            a, c, m = key
+            problems.append(
+                f"account {accounts[a].code} client {c} matter {m}: stored balance {have} != "
+                f"recomputed {want} (difference {have - want})"
+            )
+
+    liability = next((a for a in accounts.values() if a.code == codes.CLIENT_TRUST_LIABILITY), None)
+    if liability is not None:
+        for (a, c, m), raw in sorted(sub_computed.items()):
+            if a == liability.pk and raw > 0:
+                problems.append(f"client {c} matter {m}: trust balance is negative ({-raw})")
+        bank = sum(int(computed.get(a.pk) or 0) for a in accounts.values() if a.is_trust_bank)
+        owed = -int(computed.get(liability.pk) or 0)
+        client_sum = -sum(raw for (a, _c, _m), raw in sub_computed.items() if a == liability.pk)
+        if bank != owed:
+            problems.append(
+                f"trust: trust bank {bank} != client trust liability {owed} "
+                f"(difference {bank - owed})"
+            )
+        if owed != client_sum:
+            problems.append(
+                f"trust: client trust liability {owed} != sum of client trust ledgers "
+                f"{client_sum} (difference {owed - client_sum})"
+            )
+    return problems

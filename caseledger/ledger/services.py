@@ -1,0 +1,823 @@
+"""Writes to the ledger. ``entry_post`` is the ONLY code that creates postings or changes
+balance rows; ``entry_reverse`` corrects an entry with its mirror. Account services keep the chart.
+
+Amounts are signed integer cents: positive debit, negative credit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from caseledger.core import audit
+from caseledger.core.money import MAX_MINOR_UNITS, Money
+from caseledger.core.selectors import firm_get
+from caseledger.ledger import accounts as codes
+from caseledger.ledger import locks
+from caseledger.ledger.choices import AccountType, EntryKind, NormalBalance
+from caseledger.ledger.exceptions import (
+    IdempotencyConflict,
+    LedgerError,
+    LedgerIntegrityError,
+    TrustViolation,
+)
+from caseledger.ledger.models import Account, AccountBalance, JournalEntry
+
+# -- refusal messages (tests assert these exact texts) ---------------------------------------
+ENTRY_KIND_UNKNOWN = "kind: must be one of the entry kinds (got {kind!r})"
+ENTRY_KIND_REVERSAL_RESERVED = "kind: REVERSAL entries are made only by reversing an entry"
+ENTRY_EMPTY = "lines: an entry needs at least two postings (got none)"
+ENTRY_MEMO_TOO_LONG = "memo: at most 500 characters (got {length})"
+ENTRY_DATE_INVALID = "entry_date: must be a date (got {value!r})"
+POSTING_AMOUNT_NOT_INTEGER = "lines[{index}].amount_cents: must be whole cents (got {value!r})"
+POSTING_AMOUNT_ZERO = "lines[{index}].amount_cents: must not be zero"
+POSTING_AMOUNT_TOO_LARGE = "lines[{index}].amount_cents: must not exceed {limit} (got {value})"
+ENTRY_UNBALANCED = "lines: debits and credits must sum to zero (off by {difference} cents)"
+ACCOUNT_UNKNOWN = "lines[{index}].account: no account with code {code!r}"
+ACCOUNT_INACTIVE = "lines[{index}].account: account {code} is inactive"
+ENTRY_MIXED_CURRENCY = "lines: every posting must be in one currency (got {currencies})"
+POSTING_MATTER_OTHER_CLIENT = "lines[{index}].matter: matter {matter} belongs to another client"
+TRUST_POSTING_NEEDS_CLIENT_MATTER = (
+    "lines[{index}]: a posting on trust account {code} needs a client and a matter"
+)
+TRUST_BANK_LIABILITY_MISMATCH = (
+    "lines: trust bank postings ({bank} cents) must equal client trust liability postings "
+    "({liability} cents) so trust bank always equals the sum of client trust ledgers"
+)
+TRUST_CARD_FEE = "lines: card processing fees are never paid from or with trust money"
+TRUST_OUTFLOW_UNAUTHORIZED = (
+    "lines: money leaves trust only as earned fees against an issued invoice "
+    "(kind TRUST_TRANSFER_EARNED) or with an approved disbursement"
+)
+TRUST_DISBURSEMENT_NOT_APPROVED = "disbursement: disbursement {id} is not approved"
+TRUST_TRANSFER_NEEDS_INVOICE = (
+    "lines[{index}].invoice: every posting of an earned-fee transfer must name its issued invoice"
+)
+TRUST_TRANSFER_INVOICE_NOT_ISSUED = (
+    "lines[{index}].invoice: invoice {invoice} is {status}; fees are earned only against an "
+    "issued invoice"
+)
+TRUST_TRANSFER_BEFORE_INVOICE = (
+    "entry_date: {entry_date} is before invoice {invoice} was issued ({issue_date})"
+)
+TRUST_TRANSFER_OTHER_CLIENT = (
+    "lines[{index}].invoice: invoice {invoice} belongs to another client or matter"
+)
+TRUST_BALANCE_NEGATIVE = (
+    "lines[{index}].amount_cents: client trust balance for matter {matter} would be {balance} "
+    "(available {available}); a client's trust balance is never negative"
+)
+IDEMPOTENCY_KEY_REUSED = (
+    "idempotency_key: {key!r} was already used for a different entry (JE-{entry_id})"
+)
+IDEMPOTENCY_KEY_TOO_LONG = "idempotency_key: at most 120 characters (got {length})"
+ENTRY_ALREADY_REVERSED = "entry: JE-{entry_id} has already been reversed (by JE-{by_id})"
+ENTRY_IS_REVERSAL = "entry: JE-{entry_id} is itself a reversal; post a new entry instead"
+REVERSAL_BEFORE_ORIGINAL = (
+    "entry_date: a reversal cannot be dated before the entry it reverses ({original_date})"
+)
+ACCOUNT_NAME_REQUIRED = "name: required"
+ACCOUNT_CODE_TAKEN = "code: account code {code} is already used"
+ACCOUNT_CODE_OUT_OF_RANGE = "code: trust bank accounts use codes {low} to {high} (got {code!r})"
+ACCOUNT_LAST4_INVALID = "account_number_last4: must be exactly four digits (got {value!r})"
+ACCOUNT_HAS_BALANCE = "account: {code} still has a balance of {balance}; move it first"
+ACCOUNT_ALREADY_INACTIVE = "account: {code} is already inactive"
+ACCOUNT_ALREADY_ACTIVE = "account: {code} is already active"
+LEDGER_TRUST_OUT_OF_BALANCE = (
+    "ledger: after JE-{entry_id} trust bank is {bank} cents but client trust liability is "
+    "{liability} cents"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostingLine:
+    """One requested posting: ``amount_cents`` positive = debit, negative = credit."""
+
+    account: str | Account
+    amount_cents: int
+    client: Any = None
+    matter: Any = None
+    invoice: Any = None
+
+
+# -- account lookup cache ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """What entry_post needs of an account that never changes once created."""
+
+    id: int
+    code: str
+    account_type: str
+    normal_balance: str
+    is_trust: bool
+    currency: str
+
+    @property
+    def is_trust_bank(self) -> bool:
+        return self.is_trust and self.account_type == AccountType.ASSET
+
+
+_cache_lock = threading.Lock()
+_by_code: dict[str, AccountInfo] = {}
+_by_id: dict[int, AccountInfo] = {}
+
+
+def accounts_cache_clear() -> None:
+    """Forget cached accounts (after a flush or migrate; see apps.LedgerConfig)."""
+    with _cache_lock:
+        _by_code.clear()
+        _by_id.clear()
+
+
+def _cache_load() -> None:
+    rows = Account.objects.values_list(
+        "id", "code", "account_type", "normal_balance", "is_trust", "currency"
+    )
+    infos = [AccountInfo(*row) for row in rows]
+    with _cache_lock:
+        _by_code.clear()
+        _by_id.clear()
+        for info in infos:
+            _by_code[info.code] = info
+            _by_id[info.id] = info
+
+
+def account_info(code: str) -> AccountInfo:
+    """The cached account for ``code``; reloads the chart once on a miss. KeyError if unknown."""
+    info = _by_code.get(code)
+    if info is None:
+        _cache_load()
+        info = _by_code[code]
+    return info
+
+
+def _trust_account_ids() -> list[int]:
+    if not _by_code:
+        _cache_load()
+    return [info.id for info in _by_id.values() if info.is_trust]
+
+
+# -- posting -----------------------------------------------------------------------------------
+
+
+def _pk(obj: Any) -> int | None:
+    if obj is None:
+        return None
+    return int(getattr(obj, "pk", obj))
+
+
+def _payload_hash(
+    *,
+    kind: str,
+    entry_date: date,
+    memo: str,
+    resolved: list[tuple[AccountInfo, PostingLine]],
+    disbursement_id: int | None,
+    reverses_id: int | None,
+) -> str:
+    lines = sorted(
+        [
+            info.code,
+            line.amount_cents,
+            _pk(line.client),
+            _pk(line.matter),
+            _pk(line.invoice),
+        ]
+        for info, line in resolved
+    )
+    payload = {
+        "kind": kind,
+        "entry_date": entry_date.isoformat(),
+        "memo": memo,
+        "lines": lines,
+        "disbursement": disbursement_id,
+        "reverses": reverses_id,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_post(
+    *,
+    kind: str,
+    entry_date: date,
+    memo: str,
+    lines: Sequence[PostingLine],
+    actor: Any,
+    now: datetime,
+    idempotency_key: str | None = None,
+    disbursement: Any = None,
+) -> JournalEntry:
+    """Post one balanced entry, update the balance rows and record an audit event, atomically.
+
+    Guarantees: the postings sum to zero; every account is active and in one currency; trust
+    postings carry client and matter; trust bank moves exactly with client trust liability; no
+    client's trust balance for a matter goes below zero (checked after locking its row); money
+    leaves trust only as earned fees against an issued invoice or with an approved
+    ``disbursement``. With ``idempotency_key``, a retry with the same payload returns the first
+    entry. Raises LedgerError / TrustViolation / IdempotencyConflict with a message naming the
+    field and the rule; nothing is written when it raises.
+    """
+    if kind == EntryKind.REVERSAL:
+        raise LedgerError(ENTRY_KIND_REVERSAL_RESERVED, "kind")
+    return _post(
+        kind=kind,
+        entry_date=entry_date,
+        memo=memo,
+        lines=lines,
+        actor=actor,
+        now=now,
+        idempotency_key=idempotency_key,
+        disbursement=disbursement,
+        reverses=None,
+    )
+
+
+def _validate_lines(lines: Sequence[PostingLine]) -> list[tuple[AccountInfo, PostingLine]]:
+    if not lines:
+        raise LedgerError(ENTRY_EMPTY, "lines")
+    total = 0
+    for index, line in enumerate(lines):
+        amount = line.amount_cents
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise LedgerError(
+                POSTING_AMOUNT_NOT_INTEGER.format(index=index, value=amount),
+                f"lines[{index}].amount_cents",
+            )
+        if amount == 0:
+            raise LedgerError(
+                POSTING_AMOUNT_ZERO.format(index=index), f"lines[{index}].amount_cents"
+            )
+        if abs(amount) > MAX_MINOR_UNITS:
+            raise LedgerError(
+                POSTING_AMOUNT_TOO_LARGE.format(index=index, limit=MAX_MINOR_UNITS, value=amount),
+                f"lines[{index}].amount_cents",
+            )
+        total += amount
+    if total != 0:
+        raise LedgerError(ENTRY_UNBALANCED.format(difference=total), "lines")
+    resolved: list[tuple[AccountInfo, PostingLine]] = []
+    for index, line in enumerate(lines):
+        code = line.account.code if isinstance(line.account, Account) else str(line.account)
+        try:
+            info = account_info(code)
+        except KeyError:
+            raise LedgerError(
+                ACCOUNT_UNKNOWN.format(index=index, code=code), f"lines[{index}].account"
+            ) from None
+        resolved.append((info, line))
+    currencies = sorted({info.currency for info, _ in resolved})
+    if len(currencies) > 1:
+        raise LedgerError(ENTRY_MIXED_CURRENCY.format(currencies=", ".join(currencies)), "lines")
+    for index, (info, line) in enumerate(resolved):
+        if info.is_trust and (line.client is None or line.matter is None):
+            raise TrustViolation(
+                TRUST_POSTING_NEEDS_CLIENT_MATTER.format(index=index, code=info.code),
+                f"lines[{index}]",
+            )
+        matter_client = getattr(line.matter, "client_id", None)
+        if line.client is not None and matter_client is not None:
+            if matter_client != _pk(line.client):
+                raise LedgerError(
+                    POSTING_MATTER_OTHER_CLIENT.format(index=index, matter=line.matter),
+                    f"lines[{index}].matter",
+                )
+    return resolved
+
+
+def _check_trust_rules(
+    *,
+    kind: str,
+    entry_date: date,
+    resolved: list[tuple[AccountInfo, PostingLine]],
+    disbursement: Any,
+    reverses: JournalEntry | None,
+) -> bool:
+    """Per-entry trust rules; returns whether the entry touches trust at all."""
+    bank = sum(line.amount_cents for info, line in resolved if info.is_trust_bank)
+    liability = sum(
+        line.amount_cents for info, line in resolved if info.is_trust and not info.is_trust_bank
+    )
+    touches_trust = any(info.is_trust for info, _ in resolved)
+    if not touches_trust:
+        return False
+    if bank != -liability:
+        raise TrustViolation(
+            TRUST_BANK_LIABILITY_MISMATCH.format(bank=bank, liability=-liability), "lines"
+        )
+    if any(info.code == codes.CARD_PROCESSING_FEES for info, _ in resolved):
+        raise TrustViolation(TRUST_CARD_FEE, "lines")
+    if bank >= 0 or reverses is not None:
+        # Money stays in or comes into trust; a reversal only undoes an entry already allowed.
+        return True
+    if kind == EntryKind.TRUST_TRANSFER_EARNED:
+        _check_earned_transfer(entry_date=entry_date, resolved=resolved)
+        return True
+    if disbursement is None:
+        raise TrustViolation(TRUST_OUTFLOW_UNAUTHORIZED, "lines")
+    if getattr(disbursement, "is_approved", False) is not True:
+        raise TrustViolation(
+            TRUST_DISBURSEMENT_NOT_APPROVED.format(id=_pk(disbursement)), "disbursement"
+        )
+    return True
+
+
+def _check_earned_transfer(
+    *, entry_date: date, resolved: list[tuple[AccountInfo, PostingLine]]
+) -> None:
+    from caseledger.billing.models import Invoice
+
+    for index, (_, line) in enumerate(resolved):
+        if line.invoice is None:
+            raise TrustViolation(
+                TRUST_TRANSFER_NEEDS_INVOICE.format(index=index), f"lines[{index}].invoice"
+            )
+    # Read status and dates fresh from the database: a caller's instance may be stale.
+    ids = {int(_pk(line.invoice) or 0) for _, line in resolved}
+    invoices = {inv.pk: inv for inv in Invoice.objects.filter(pk__in=ids)}
+    for index, (info, line) in enumerate(resolved):
+        invoice = invoices.get(int(_pk(line.invoice) or 0))
+        label = str(invoice) if invoice is not None else str(_pk(line.invoice))
+        if invoice is None or invoice.status != "ISSUED":
+            raise TrustViolation(
+                TRUST_TRANSFER_INVOICE_NOT_ISSUED.format(
+                    index=index, invoice=label, status=getattr(invoice, "status", "MISSING")
+                ),
+                f"lines[{index}].invoice",
+            )
+        if invoice.issue_date is None or entry_date < invoice.issue_date:
+            raise TrustViolation(
+                TRUST_TRANSFER_BEFORE_INVOICE.format(
+                    entry_date=entry_date.isoformat(),
+                    invoice=label,
+                    issue_date=invoice.issue_date.isoformat() if invoice.issue_date else "never",
+                ),
+                "entry_date",
+            )
+        if info.is_trust and (
+            _pk(line.client) != invoice.client_id or _pk(line.matter) != invoice.matter_id
+        ):
+            raise TrustViolation(
+                TRUST_TRANSFER_OTHER_CLIENT.format(index=index, invoice=label),
+                f"lines[{index}].invoice",
+            )
+
+
+def _post(
+    *,
+    kind: str,
+    entry_date: date,
+    memo: str,
+    lines: Sequence[PostingLine],
+    actor: Any,
+    now: datetime,
+    idempotency_key: str | None,
+    disbursement: Any,
+    reverses: JournalEntry | None,
+) -> JournalEntry:
+    if kind not in EntryKind.values:
+        raise LedgerError(ENTRY_KIND_UNKNOWN.format(kind=kind), "kind")
+    if isinstance(entry_date, datetime) or not isinstance(entry_date, date):
+        raise LedgerError(ENTRY_DATE_INVALID.format(value=entry_date), "entry_date")
+    memo = memo or ""
+    if len(memo) > 500:
+        raise LedgerError(ENTRY_MEMO_TOO_LONG.format(length=len(memo)), "memo")
+    if idempotency_key is not None and len(idempotency_key) > 120:
+        raise LedgerError(
+            IDEMPOTENCY_KEY_TOO_LONG.format(length=len(idempotency_key)), "idempotency_key"
+        )
+    resolved = _validate_lines(lines)
+    touches_trust = _check_trust_rules(
+        kind=kind,
+        entry_date=entry_date,
+        resolved=resolved,
+        disbursement=disbursement,
+        reverses=reverses,
+    )
+    disbursement_id = _pk(disbursement)
+    payload_hash = _payload_hash(
+        kind=kind,
+        entry_date=entry_date,
+        memo=memo,
+        resolved=resolved,
+        disbursement_id=disbursement_id,
+        reverses_id=reverses.pk if reverses is not None else None,
+    )
+    with transaction.atomic():
+        if idempotency_key is not None:
+            existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _idempotent_result(existing, idempotency_key, payload_hash)
+
+        # 1. Trust balances (sub-ledger rows), locked in sorted key order, then checked.
+        liability = account_info(codes.CLIENT_TRUST_LIABILITY)
+        sub_delta: dict[locks.SubKey, int] = defaultdict(int)
+        first_line: dict[locks.SubKey, int] = {}
+        for index, (info, line) in enumerate(resolved):
+            if line.client is not None and line.matter is not None:
+                key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
+                sub_delta[key] += line.amount_cents
+                first_line.setdefault(key, index)
+        sub_rows = locks.subledger_balances_lock(sub_delta, trust_liability_account_id=liability.id)
+        for key, delta in sorted(sub_delta.items()):
+            if key[0] != liability.id or delta <= 0:
+                continue
+            _, balance = sub_rows[key]
+            available, after = -balance, -(balance + delta)
+            if after < 0:
+                index = first_line[key]
+                currency = resolved[index][0].currency
+                raise TrustViolation(
+                    TRUST_BALANCE_NEGATIVE.format(
+                        index=index,
+                        matter=getattr(
+                            resolved[index][1].matter, "number", resolved[index][1].matter
+                        ),
+                        balance=Money(after, currency).format(),
+                        available=Money(available, currency).format(),
+                    ),
+                    f"lines[{index}].amount_cents",
+                )
+
+        # 2. Account balances, locked in account id order (all trust accounts for a trust
+        #    entry, so the trust-bank-equals-liability assertion sees every trust bank).
+        acct_delta: dict[int, int] = defaultdict(int)
+        acct_count: dict[int, int] = defaultdict(int)
+        for info, line in resolved:
+            acct_delta[info.id] += line.amount_cents
+            acct_count[info.id] += 1
+        lock_ids = set(acct_delta)
+        if touches_trust:
+            lock_ids.update(_trust_account_ids())
+        acct_rows = locks.account_balances_lock(lock_ids)
+        for index, (info, _line) in enumerate(resolved):
+            row = acct_rows.get(info.id)
+            if row is None or row[1] != info.code:
+                raise LedgerIntegrityError(
+                    ACCOUNT_UNKNOWN.format(index=index, code=info.code), f"lines[{index}].account"
+                )
+            if not row[2]:
+                raise LedgerError(
+                    ACCOUNT_INACTIVE.format(index=index, code=info.code),
+                    f"lines[{index}].account",
+                )
+
+        # 3. The entry and its postings (raw SQL: one INSERT each; this is the hot path).
+        entry = JournalEntry(
+            entry_date=entry_date,
+            kind=kind,
+            memo=memo,
+            currency=resolved[0][0].currency,
+            actor=actor,
+            created_at=now,
+            idempotency_key=idempotency_key,
+            payload_hash=payload_hash,
+            reverses=reverses,
+            disbursement_id=disbursement_id,
+        )
+        if idempotency_key is not None or reverses is not None:
+            try:
+                with transaction.atomic():
+                    _insert_entry(entry)
+            except IntegrityError:
+                return _lost_race(entry, idempotency_key, payload_hash, reverses)
+        else:
+            _insert_entry(entry)
+        day = connection.ops.adapt_datefield_value(entry_date)
+        posting_rows = [
+            (
+                entry.pk,
+                info.id,
+                line.amount_cents,
+                day,
+                _pk(line.client),
+                _pk(line.matter),
+                _pk(line.invoice),
+            )
+            for info, line in resolved
+        ]
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO ledger_posting (entry_id, account_id, amount_cents, entry_date, "
+                "client_id, matter_id, invoice_id) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(posting_rows)),
+                [v for row in posting_rows for v in row],
+            )
+
+            # 4. Balance rows: one UPDATE for sub-ledgers, one for accounts (already locked).
+            if sub_delta:
+                ids = [sub_rows[k][0] for k in sub_delta]
+                cur.execute(
+                    "UPDATE ledger_subledgerbalance SET balance_cents = balance_cents + CASE id "
+                    + " ".join(["WHEN %s THEN %s"] * len(ids))
+                    + " ELSE 0 END WHERE id IN ("
+                    + ", ".join(["%s"] * len(ids))
+                    + ")",
+                    [v for k, d in sub_delta.items() for v in (sub_rows[k][0], d)] + ids,
+                )
+            accts = list(acct_delta)
+            cur.execute(
+                "UPDATE ledger_accountbalance SET balance_cents = balance_cents + CASE account_id "
+                + " ".join(["WHEN %s THEN %s"] * len(accts))
+                + " ELSE 0 END, entry_count = entry_count + CASE account_id "
+                + " ".join(["WHEN %s THEN %s"] * len(accts))
+                + " ELSE 0 END WHERE account_id IN ("
+                + ", ".join(["%s"] * len(accts))
+                + ")",
+                [v for a in accts for v in (a, acct_delta[a])]
+                + [v for a in accts for v in (a, acct_count[a])]
+                + accts,
+            )
+
+        # 5. Trust bank must equal the sum of client trust ledgers after every trust entry.
+        if touches_trust:
+            bank_total = liability_total = 0
+            for account_id, (balance, _code, _active) in acct_rows.items():
+                info = _by_id.get(account_id) or account_info(_code)
+                after = balance + acct_delta.get(account_id, 0)
+                if info.is_trust_bank:
+                    bank_total += after
+                elif info.is_trust:
+                    liability_total += -after
+            if bank_total != liability_total:
+                raise LedgerIntegrityError(
+                    LEDGER_TRUST_OUT_OF_BALANCE.format(
+                        entry_id=entry.pk, bank=bank_total, liability=liability_total
+                    )
+                )
+
+        audit.record(
+            actor=actor,
+            action="ledger.entry_reversed" if reverses is not None else "ledger.entry_posted",
+            at=now,
+            obj=entry,
+            after={
+                "kind": kind,
+                "entry_date": entry_date.isoformat(),
+                "memo": memo,
+                "reverses": reverses.pk if reverses is not None else None,
+                "disbursement": disbursement_id,
+                "lines": [
+                    [info.code, row[2], row[4], row[5], row[6]]
+                    for (info, _), row in zip(resolved, posting_rows, strict=True)
+                ],
+            },
+        )
+    return entry
+
+
+def _insert_entry(entry: JournalEntry) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO ledger_journalentry (entry_date, kind, memo, currency, actor_id, "
+            "created_at, idempotency_key, payload_hash, reverses_id, disbursement_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            [
+                connection.ops.adapt_datefield_value(entry.entry_date),
+                entry.kind,
+                entry.memo,
+                entry.currency,
+                entry.actor_id,
+                connection.ops.adapt_datetimefield_value(entry.created_at),
+                entry.idempotency_key,
+                entry.payload_hash,
+                entry.reverses_id,
+                entry.disbursement_id,
+            ],
+        )
+        entry.pk = cur.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+
+
+def _idempotent_result(existing: JournalEntry, key: str, payload_hash: str) -> JournalEntry:
+    if existing.payload_hash != payload_hash:
+        raise IdempotencyConflict(
+            IDEMPOTENCY_KEY_REUSED.format(key=key, entry_id=existing.pk), "idempotency_key"
+        )
+    return existing
+
+
+def _lost_race(
+    entry: JournalEntry,
+    key: str | None,
+    payload_hash: str,
+    reverses: JournalEntry | None,
+) -> JournalEntry:
+    """A concurrent writer committed the same idempotency key or reversal first."""
+    if key is not None:
+        existing = JournalEntry.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return _idempotent_result(existing, key, payload_hash)
+    if reverses is not None:
+        by = JournalEntry.objects.filter(reverses=reverses).first()
+        if by is not None:
+            raise LedgerError(
+                ENTRY_ALREADY_REVERSED.format(entry_id=reverses.pk, by_id=by.pk), "entry"
+            )
+    raise LedgerIntegrityError("entry: could not be saved (integrity error)")
+
+
+def entry_reverse(
+    *,
+    entry: JournalEntry,
+    actor: Any,
+    now: datetime,
+    entry_date: date | None = None,
+    memo: str = "",
+) -> JournalEntry:
+    """Post the mirror of ``entry`` (every amount negated), linked by ``reverses``.
+
+    An entry is reversed at most once (a unique constraint backs the check). The reversal is
+    dated ``entry_date`` (default: today in the firm's time zone, never before the original)
+    and passes every balance check; a reversal that would take a client's trust balance below
+    zero is refused like any other entry.
+    """
+    if entry.kind == EntryKind.REVERSAL:
+        raise LedgerError(ENTRY_IS_REVERSAL.format(entry_id=entry.pk), "entry")
+    by = JournalEntry.objects.filter(reverses=entry).only("id").first()
+    if by is not None:
+        raise LedgerError(ENTRY_ALREADY_REVERSED.format(entry_id=entry.pk, by_id=by.pk), "entry")
+    if entry_date is None:
+        entry_date = max(timezone.localdate(now), entry.entry_date)
+    if entry_date < entry.entry_date:
+        raise LedgerError(
+            REVERSAL_BEFORE_ORIGINAL.format(original_date=entry.entry_date.isoformat()),
+            "entry_date",
+        )
+    mirror = [
+        PostingLine(
+            account=account_code,
+            amount_cents=-amount,
+            client=client_id,
+            matter=matter_id,
+            invoice=invoice_id,
+        )
+        for account_code, amount, client_id, matter_id, invoice_id in entry.postings.order_by(
+            "id"
+        ).values_list("account__code", "amount_cents", "client_id", "matter_id", "invoice_id")
+    ]
+    return _post(
+        kind=EntryKind.REVERSAL,
+        entry_date=entry_date,
+        memo=memo or f"Reversal of JE-{entry.pk}",
+        lines=mirror,
+        actor=actor,
+        now=now,
+        idempotency_key=None,
+        disbursement=None,
+        reverses=entry,
+    )
+
+
+# -- chart of accounts -----------------------------------------------------------------------
+
+
+def chart_ensure(*, now: datetime) -> int:
+    """Create any missing seeded account and balance row; returns how many accounts it made.
+
+    Idempotent; run by the data migration and after every migrate/flush (apps.py).
+    """
+    currency = firm_get().currency
+    made = 0
+    existing = set(Account.objects.values_list("code", flat=True))
+    for spec in codes.CHART:
+        if spec.code in existing:
+            continue
+        Account.objects.create(
+            code=spec.code,
+            name=spec.name,
+            account_type=spec.account_type,
+            normal_balance=spec.normal_balance,
+            is_trust=spec.is_trust,
+            description=spec.description,
+            currency=currency,
+            created_at=now,
+        )
+        made += 1
+    missing = Account.objects.filter(balance__isnull=True).values_list("id", flat=True)
+    AccountBalance.objects.bulk_create(
+        [AccountBalance(account_id=a) for a in missing], ignore_conflicts=True
+    )
+    if made:
+        accounts_cache_clear()
+    return made
+
+
+def account_trust_bank_create(
+    *,
+    name: str,
+    actor: Any,
+    now: datetime,
+    code: str | None = None,
+    bank_name: str = "",
+    account_number_last4: str = "",
+) -> Account:
+    """Add a trust (IOLTA) bank account to the chart, with its balance row. Code: next free in
+    1011-1099 unless given."""
+    name = (name or "").strip()
+    if not name:
+        raise LedgerError(ACCOUNT_NAME_REQUIRED, "name")
+    if account_number_last4 and (
+        len(account_number_last4) != 4 or not account_number_last4.isdigit()
+    ):
+        raise LedgerError(
+            ACCOUNT_LAST4_INVALID.format(value=account_number_last4), "account_number_last4"
+        )
+    low, high = codes.TRUST_BANK_CODE_MIN + 1, codes.TRUST_BANK_CODE_MAX
+    with transaction.atomic():
+        used = set(Account.objects.values_list("code", flat=True))
+        if code is None:
+            free = [str(c) for c in range(low, high + 1) if str(c) not in used]
+            if not free:
+                raise LedgerError(
+                    ACCOUNT_CODE_OUT_OF_RANGE.format(low=low, high=high, code="(none free)"),
+                    "code",
+                )
+            code = free[0]
+        if not code.isdigit() or not low <= int(code) <= high:
+            raise LedgerError(
+                ACCOUNT_CODE_OUT_OF_RANGE.format(low=low, high=high, code=code), "code"
+            )
+        if code in used:
+            raise LedgerError(ACCOUNT_CODE_TAKEN.format(code=code), "code")
+        account = Account.objects.create(
+            code=code,
+            name=name,
+            account_type=AccountType.ASSET,
+            normal_balance=NormalBalance.DEBIT,
+            is_trust=True,
+            currency=firm_get().currency,
+            bank_name=bank_name.strip(),
+            account_number_last4=account_number_last4,
+            description="Trust (IOLTA) bank account",
+            created_at=now,
+        )
+        AccountBalance.objects.create(account=account)
+        audit.record(
+            actor=actor,
+            action="ledger.account_created",
+            at=now,
+            obj=account,
+            after={"code": code, "name": name, "is_trust": True, "bank_name": bank_name},
+        )
+    accounts_cache_clear()
+    return account
+
+
+def account_deactivate(*, account: Account, actor: Any, now: datetime) -> Account:
+    """Mark an account inactive (entries on it are then refused). Refused while it has a
+    balance, so nothing is stranded."""
+    with transaction.atomic():
+        locked = locks.account_balances_lock([account.pk])
+        balance, code, active = locked[account.pk]
+        if not active:
+            raise LedgerError(ACCOUNT_ALREADY_INACTIVE.format(code=code), "account")
+        if balance != 0:
+            raise LedgerError(
+                ACCOUNT_HAS_BALANCE.format(
+                    code=code, balance=Money(abs(balance), account.currency).format()
+                ),
+                "account",
+            )
+        Account.objects.filter(pk=account.pk).update(is_active=False)
+        audit.record(
+            actor=actor,
+            action="ledger.account_deactivated",
+            at=now,
+            obj=account,
+            before={"is_active": True},
+            after={"is_active": False},
+        )
+    account.is_active = False
+    return account
+
+
+def account_reactivate(*, account: Account, actor: Any, now: datetime) -> Account:
+    with transaction.atomic():
+        locked = locks.account_balances_lock([account.pk])
+        _, code, active = locked[account.pk]
+        if active:
+            raise LedgerError(ACCOUNT_ALREADY_ACTIVE.format(code=code), "account")
+        Account.objects.filter(pk=account.pk).update(is_active=True)
+        audit.record(
+            actor=actor,
+            action="ledger.account_reactivated",
+            at=now,
+            obj=account,
+            before={"is_active": False},
+            after={"is_active": True},
+        )
+    account.is_active = True
+    return account
