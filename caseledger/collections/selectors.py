@@ -4,16 +4,18 @@ Aging design (see docs/architecture.md, "Credits and collections"): the report i
 query over the ledger's postings to accounts receivable dated on or before the as-of date, each
 posting joined to its invoice and bucketed by that invoice's due date:
 
-    SELECT <group>, SUM(CASE WHEN <bucket> THEN amount_cents ELSE 0 END) ...
-    FROM ledger_posting p LEFT JOIN billing_invoice i ... WHERE p.account = A/R
-      AND p.entry_date <= :as_of GROUP BY <group>
+    SELECT p.client_id, SUM(CASE WHEN i.due_date >= :as_of THEN p.amount_cents ELSE 0 END), ...
+    FROM ledger_posting p LEFT JOIN billing_invoice i ON i.id = p.invoice_id
+    WHERE p.account_id = <A/R> AND p.entry_date <= :as_of GROUP BY p.client_id
 
 Summing the postings of an invoice into the bucket of its due date gives the same totals as
 first computing each invoice's balance and bucketing it, without the per-invoice step; and since
 the rows are exactly the postings that make up the A/R balance as of that date, the grand total
 equals ``ledger.selectors.account_balance(code=ACCOUNTS_RECEIVABLE, as_of=...)`` to the cent by
-construction. A/R postings without an invoice (an opening balance, say) appear as "Unassigned"
-in the current bucket rather than vanish.
+construction. A/R postings without an invoice (an opening balance, say) count as current rather
+than vanish. The group key is read from the posting itself (client, matter) or its matter
+(responsible partner, case type); the row labels come from one small lookup afterwards, so the
+aggregate touches only postings and invoices.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet, Sum
 
 from caseledger.collections.choices import HoldStatus
 from caseledger.collections.models import (
@@ -47,19 +48,13 @@ BUCKET_LABELS = {
     "d61_90": "61-90",
     "d90_plus": "90+",
 }
-# Group dimension -> (id lookup, label lookups) on Posting.
-GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "client": ("invoice__client_id", ("invoice__client__name",)),
-    "matter": ("invoice__matter_id", ("invoice__matter__number", "invoice__matter__title")),
-    "partner": (
-        "invoice__matter__responsible_partner_id",
-        (
-            "invoice__matter__responsible_partner__first_name",
-            "invoice__matter__responsible_partner__last_name",
-            "invoice__matter__responsible_partner__username",
-        ),
-    ),
-    "case_type": ("invoice__matter__case_type_id", ("invoice__matter__case_type__name",)),
+# Group dimension -> the key on the A/R posting (the posting carries client and matter; partner
+# and case type come from the posting's matter).
+GROUPS: dict[str, str] = {
+    "client": "client_id",
+    "matter": "matter_id",
+    "partner": "matter__responsible_partner_id",
+    "case_type": "matter__case_type_id",
 }
 GROUP_LABELS = {
     "client": "Client",
@@ -130,45 +125,111 @@ class AgingReport:
 def _ar_postings(as_of: date) -> QuerySet[Any]:
     from caseledger.ledger import accounts
     from caseledger.ledger.models import Posting
+    from caseledger.ledger.services import account_info
 
-    return Posting.objects.filter(account__code=accounts.ACCOUNTS_RECEIVABLE, entry_date__lte=as_of)
+    return Posting.objects.filter(
+        account_id=account_info(accounts.ACCOUNTS_RECEIVABLE).id, entry_date__lte=as_of
+    )
 
 
-def _label(group: str, values: dict[str, Any]) -> str:
-    lookups = GROUPS[group][1]
-    if values.get(GROUPS[group][0]) is None:
-        return "Unassigned" if group in {"client", "matter"} else "(none)"
+def _labels(group: str, keys: list[Any]) -> dict[Any, str]:
+    """Display names of the group keys (one lookup query for the rows shown)."""
+    ids = [k for k in keys if k is not None]
+    if not ids:
+        return {}
+    if group == "client":
+        from caseledger.clients.models import Client
+
+        return dict(Client.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if group == "matter":
+        from caseledger.matters.models import Matter
+
+        return {
+            pk: f"{number} {title}".strip()
+            for pk, number, title in Matter.objects.filter(pk__in=ids).values_list(
+                "pk", "number", "title"
+            )
+        }
     if group == "partner":
-        first, last, username = (values[k] for k in lookups)
-        return f"{first} {last}".strip() or username
-    return " ".join(str(values[k]) for k in lookups if values[k])
+        from caseledger.core.models import User
+
+        return {
+            pk: f"{first} {last}".strip() or username
+            for pk, first, last, username in User.objects.filter(pk__in=ids).values_list(
+                "pk", "first_name", "last_name", "username"
+            )
+        }
+    from caseledger.matters.models import CaseType
+
+    return dict(CaseType.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def _aging_rows(*, as_of: date, group: str) -> list[dict[str, Any]]:
+    """The grouped aggregate in portable SQL (SQLite and PostgreSQL)."""
+    from django.db import connection
+
+    from caseledger.billing.models import Invoice
+    from caseledger.ledger import accounts
+    from caseledger.ledger.models import Posting
+    from caseledger.ledger.services import account_info
+    from caseledger.matters.models import Matter
+
+    posting, invoice, matter = (
+        Posting._meta.db_table,
+        Invoice._meta.db_table,
+        Matter._meta.db_table,
+    )
+    key_sql = {
+        "client": "p.client_id",
+        "matter": "p.matter_id",
+        "partner": "m.responsible_partner_id",
+        "case_type": "m.case_type_id",
+    }[group]
+    matter_join = (
+        f" LEFT JOIN {matter} m ON m.id = p.matter_id" if group in {"partner", "case_type"} else ""
+    )
+    d30, d60, d90 = (as_of - timedelta(days=n) for n in (30, 60, 90))
+    sql = (
+        f"SELECT {key_sql} AS k, "
+        "SUM(CASE WHEN i.due_date IS NULL OR i.due_date >= %s THEN p.amount_cents ELSE 0 END), "
+        "SUM(CASE WHEN i.due_date < %s AND i.due_date >= %s THEN p.amount_cents ELSE 0 END), "
+        "SUM(CASE WHEN i.due_date < %s AND i.due_date >= %s THEN p.amount_cents ELSE 0 END), "
+        "SUM(CASE WHEN i.due_date < %s AND i.due_date >= %s THEN p.amount_cents ELSE 0 END), "
+        "SUM(CASE WHEN i.due_date < %s THEN p.amount_cents ELSE 0 END) "
+        f"FROM {posting} p LEFT JOIN {invoice} i ON i.id = p.invoice_id{matter_join} "
+        "WHERE p.account_id = %s AND p.entry_date <= %s "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    params = [as_of, as_of, d30, d30, d60, d60, d90, d90]
+    params += [account_info(accounts.ACCOUNTS_RECEIVABLE).id, as_of]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            {"k": k, **{b: int(v or 0) for b, v in zip(BUCKETS, values, strict=True)}}
+            for k, *values in cursor.fetchall()
+        ]
 
 
 def aging_report(*, as_of: date, group: str = "client") -> AgingReport:
-    """Open A/R as of ``as_of`` by ``group`` in the five buckets: ONE grouped SQL query."""
+    """Open A/R as of ``as_of`` by ``group`` in the five buckets: ONE grouped SQL query (plus one
+    lookup of the row labels)."""
     from caseledger.collections.exceptions import AGING_GROUP_INVALID, CollectionsError
 
     if group not in GROUPS:
         raise CollectionsError(
             AGING_GROUP_INVALID.format(choices=", ".join(GROUPS), value=group), field="group"
         )
-    key, labels = GROUPS[group]
-    sums = {
-        name: Coalesce(
-            Sum(
-                Case(When(cond, then="amount_cents"), default=Value(0), output_field=IntegerField())
-            ),
-            0,
-        )
-        for name, cond in bucket_conditions(as_of).items()
-    }
-    rows = _ar_postings(as_of).values(key, *labels).annotate(**sums).order_by(key)
+    rows = _aging_rows(as_of=as_of, group=group)
+    key = "k"
+    rows = [r for r in rows if any(r[b] for b in BUCKETS)]
+    labels = _labels(group, [r[key] for r in rows])
     report = AgingReport(as_of=as_of, group=group)
     for values in rows:
-        buckets = {b: int(values[b]) for b in BUCKETS}
-        if not any(buckets.values()):
-            continue
-        report.rows.append(AgingRow(key=values[key], label=_label(group, values), buckets=buckets))
+        k = values[key]
+        label = labels.get(k) or ("Unassigned" if group in {"client", "matter"} else "(none)")
+        report.rows.append(
+            AgingRow(key=k, label=label, buckets={b: int(values[b]) for b in BUCKETS})
+        )
     report.rows.sort(key=lambda r: (-r.total, r.label))
     return report
 
@@ -196,7 +257,7 @@ def aging_invoices(
     database), optionally within one group row and one bucket."""
     qs = _ar_postings(as_of)
     if group:
-        lookup = GROUPS[group][0]
+        lookup = GROUPS[group]
         qs = qs.filter(**({f"{lookup}__isnull": True} if key is None else {lookup: key}))
     if bucket:
         qs = qs.filter(bucket_conditions(as_of)[bucket])
