@@ -18,7 +18,6 @@ def seed(ctx: DemoContext) -> None:
     from caseledger.clients.choices import ClientType
     from caseledger.collections.choices import ActivityKind
     from caseledger.collections.models import CollectionPolicy, CollectionRun
-    from caseledger.collections.services.run import matters_with_overdue_balance
     from caseledger.collections.services import (
         StageInput,
         activity_record,
@@ -28,6 +27,7 @@ def seed(ctx: DemoContext) -> None:
         policy_save,
     )
     from caseledger.collections.services.policies import DEFAULT_STAGES
+    from caseledger.collections.services.run import matters_with_overdue_balance
 
     if CollectionRun.objects.exists():
         return
