@@ -32,7 +32,7 @@ seed: migrate ## Load the demo firm (idempotent)
 	$(PY) manage.py seed_demo
 
 run: seed ## Set everything up and serve the demo firm on http://$(HOST):$(PORT)
-	@$(PY) manage.py demo_logins
+	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install ## Run every test: SQLite, PostgreSQL, browser journeys, then lint
@@ -58,7 +58,7 @@ test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: manda
 lint: install ## ruff (lint + format check), mypy, missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy caseledger bench
+	$(VENV)/bin/mypy caseledger $$(test -d bench && echo bench)
 	$(PY) manage.py makemigrations --check --dry-run
 
 fmt: install ## Format and autofix

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import django.db.backends.sqlite3.base  # noqa: F401  (import order: avoids a circular import)
+import django.db.backends.sqlite3.base  # noqa: F401  (before .operations: avoids a circular import)
 import pytest
-from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test import Client as HttpClient
 
 from caseledger.core.choices import Role
@@ -22,6 +21,9 @@ def _sqlite_flush_with_guards() -> None:
     """Transactional tests empty every table between tests with DELETE; on SQLite that fires the
     append-only triggers. Drop them around the flush and put them back (PostgreSQL flushes with
     TRUNCATE, which row triggers do not see). Test plumbing only: production has no such path."""
+    # The backend's base module first: importing operations on its own is circular in Django.
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
+
     from caseledger.core.db import (
         APPEND_ONLY_TABLES,
         NO_DELETE_TABLES,
@@ -49,7 +51,11 @@ def _sqlite_flush_with_guards() -> None:
     SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]
 
 
-_sqlite_flush_with_guards()
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: Any) -> None:
+    # After pytest-django has set Django up: importing the SQLite backend earlier, while the
+    # PostgreSQL backend is loading, is a circular import.
+    _sqlite_flush_with_guards()
 
 
 @pytest.fixture
@@ -80,10 +86,33 @@ def users(make_user: Callable[..., Any]) -> dict[str, Any]:
     return {role.value: make_user(role=role, username=role.value.lower()) for role in Role}
 
 
+def verify_two_factor(client: HttpClient, user: Any) -> Any:
+    """Give ``client``'s session a completed TOTP step for ``user`` (creating a confirmed
+    device when the user has none), as if they had typed a valid code at login."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
 @pytest.fixture
-def login(client: HttpClient) -> Callable[[Any], HttpClient]:
-    def as_user(user: Any) -> HttpClient:
+def login(client: HttpClient) -> Callable[..., HttpClient]:
+    """Log ``user`` in on the test client. When the firm requires two-factor for the user's
+    role, the session also gets a completed TOTP step (pass ``two_factor=False`` to test the
+    gate itself)."""
+
+    def as_user(user: Any, two_factor: bool = True) -> HttpClient:
+        from caseledger.core.selectors import two_factor_required
+
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        if two_factor and two_factor_required(user):
+            verify_two_factor(client, user)
         return client
 
     return as_user

@@ -28,11 +28,37 @@ FIELD_KEYS_MISSING = (
     "newest first"
 )
 FIELD_KEYS_INVALID = "FIELD_ENCRYPTION_KEYS: key {index} is not a valid Fernet key"
+FIELD_HASH_KEY_INVALID = (
+    "FIELD_HASH_KEY: must be at least 32 characters (the key of the A-number lookup hash; "
+    "it must never change once data exists)"
+)
 EMAIL_URL_INVALID = (
     "EMAIL_URL: must be smtp://user:password@host:port, smtps://..., console:// or "
     "locmem:// (got {value!r})"
 )
 BOOL_INVALID = "{name}: must be one of 1/0, true/false, yes/no, on/off (got {value!r})"
+ALLOWED_HOSTS_MISSING = (
+    "ALLOWED_HOSTS: required in production; a comma-separated list of the host names this "
+    "install answers to, e.g. billing.example-law.com"
+)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ***, so error messages never print a secret."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def allowed_hosts(environ: dict[str, str], production: bool) -> list[str]:
+    raw = environ.get("ALLOWED_HOSTS", "" if production else "127.0.0.1,localhost")
+    hosts = [h.strip() for h in raw.split(",") if h.strip()]
+    if production and not hosts:
+        raise ImproperlyConfigured(ALLOWED_HOSTS_MISSING)
+    return hosts
+
 
 _SUPPORTED_DB_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
 
@@ -55,14 +81,14 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
         url = f"sqlite:///{var_dir / 'caseledger.sqlite3'}"
     scheme = urlsplit(url).scheme
     if scheme not in _SUPPORTED_DB_SCHEMES:
-        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     except (ValueError, KeyError) as exc:
-        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url)) from exc
+        raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url))) from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if not config.get("NAME") or config["NAME"] == ":memory:":
-            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads a balance and
@@ -76,7 +102,7 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
         }
     else:
         if not config.get("NAME"):
-            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=url))
+            raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
         config["CONN_HEALTH_CHECKS"] = True
     return config
 
@@ -117,6 +143,14 @@ def field_encryption_keys(environ: dict[str, str], production: bool, var_dir: Pa
     return keys
 
 
+def field_hash_key(environ: dict[str, str]) -> str:
+    """Optional separate key for lookup hashes ('' = derive from the oldest encryption key)."""
+    key = environ.get("FIELD_HASH_KEY", "").strip()
+    if key and len(key) < 32:
+        raise ImproperlyConfigured(FIELD_HASH_KEY_INVALID)
+    return key
+
+
 def email_config(url: str | None) -> dict[str, Any]:
     """Map EMAIL_URL to Django's EMAIL_* settings (default: print mail to the console)."""
     if not url:
@@ -127,11 +161,11 @@ def email_config(url: str | None) -> dict[str, Any]:
     if parts.scheme == "locmem":
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if parts.scheme not in {"smtp", "smtps", "smtp+tls"} or not parts.hostname:
-        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=url))
+        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=redact_url(url)))
     try:
         port = parts.port
     except ValueError as exc:
-        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=url)) from exc
+        raise ImproperlyConfigured(EMAIL_URL_INVALID.format(value=redact_url(url))) from exc
     query = parse_qs(parts.query)
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",

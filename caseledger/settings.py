@@ -10,6 +10,8 @@ from caseledger import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CASELEDGER_VAR_DIR", BASE_DIR / "var"))
+# Local state: the SQLite database and job queue by default, the dev secret, collected static.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 ENV: dict[str, str] = dict(os.environ)
 
 PRODUCTION = ENV.get("CASELEDGER_ENV", "development") == "production"
@@ -18,12 +20,11 @@ TESTING = config.env_bool(ENV, "CASELEDGER_TESTING", default="pytest" in sys.mod
 
 SECRET_KEY = config.secret_key(ENV, PRODUCTION, VAR_DIR)
 FIELD_ENCRYPTION_KEYS = config.field_encryption_keys(ENV, PRODUCTION, VAR_DIR)
+# Key of the A-number lookup hash; empty = derived from the oldest FIELD_ENCRYPTION_KEYS entry
+# (see caseledger/core/crypto.py and docs/adr/005-field-encryption.md).
+FIELD_HASH_KEY = config.field_hash_key(ENV)
 
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in ENV.get("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost").split(",")
-    if h.strip()
-]
+ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in ENV.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "huey.contrib.djhuey",
+    # Listed so the API docs page loads Swagger UI from our static files, not a CDN (CSP).
+    "ninja",
     "caseledger.core",
     "caseledger.clients",
     "caseledger.matters",
@@ -59,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "caseledger.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "caseledger.core.middleware.RequestContextMiddleware",
@@ -168,6 +172,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+if not PRODUCTION:
+    # runserver serves from the apps' static folders; whitenoise only warns when this is absent.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

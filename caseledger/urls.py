@@ -5,5 +5,11 @@ urlpatterns = [
     path("ledger/", include("caseledger.ledger.urls")),
     path("credits/", include("caseledger.credits.urls")),
     path("collections/", include("caseledger.collections.urls")),
+    path("clients/", include("caseledger.clients.urls")),
+    path("", include("caseledger.matters.urls")),
     path("", include("caseledger.core.urls")),
 ]
+
+# Pages get our templates; /api/ paths get JSON (no stack traces, whatever DEBUG says).
+handler404 = "caseledger.core.views.error_404"
+handler500 = "caseledger.core.views.error_500"

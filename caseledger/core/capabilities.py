@@ -7,4 +7,14 @@ CAPABILITIES = {
     "audit.view": {Role.ADMIN, Role.PARTNER},
     "profile.edit": set(Role),
     "api.tokens": {r for r in Role if r != Role.CLIENT},
+    # Any signed-in, active user may call the API's identity routes (/api/v1/me).
+    "api.access": set(Role),
 }
+
+# (label, url name, capability): the menu, shown per role by core.context_processors.
+NAVIGATION = [
+    ("Audit log", "core:audit", "audit.view"),
+    ("People", "core:users", "users.manage"),
+    ("Firm settings", "core:firm_settings", "firm.manage"),
+    ("Profile", "core:profile", "profile.edit"),
+]

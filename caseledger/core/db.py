@@ -52,6 +52,8 @@ class AppendOnly(migrations.RunPython):
         APPEND_ONLY_TABLES.add(table)
         self.table = table
 
+        # params=None: the PL/pgSQL body uses % placeholders of its own, which the driver
+        # must not try to fill.
         def forwards(apps: Any, schema_editor: Any) -> None:
             for sql in append_only_create_sql(schema_editor.connection.vendor, table):
                 schema_editor.execute(sql, params=None)

@@ -1,10 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import Resolver404, resolve, reverse
 
 from caseledger.core.context import current_ip
+
+# Session key set at the password step when this login still owes a TOTP code.
+TWO_FACTOR_PENDING = "caseledger_two_factor_pending"
+
+# Pages a signed-in user who still owes a second factor may open.
+TWO_FACTOR_OPEN_URLS = frozenset(
+    {
+        "core:two_factor_verify",
+        "core:two_factor_enrol",
+        "core:logout",
+        "core:login",
+    }
+)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -22,3 +37,47 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+
+
+def two_factor_owed(request: HttpRequest) -> bool:
+    """True when the signed-in user has not yet given the TOTP code this session needs: the
+    login asked for one (they have a device), or the firm requires one for their role."""
+    user = request.user
+    if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr,attr-defined]
+        return False
+    if request.session.get(TWO_FACTOR_PENDING):
+        return True
+    from caseledger.core.selectors import two_factor_required
+
+    return two_factor_required(user)
+
+
+class TwoFactorMiddleware:
+    """Keep a session that owes a TOTP code on the code (or enrolment) page until it is given.
+
+    Runs after django-otp's OTPMiddleware (which sets ``user.is_verified``). Applies to every
+    page, so switching enforcement on reaches sessions that are already open. The API checks
+    the same rule in its session authentication and answers 401 instead of redirecting."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path.startswith(("/static/", "/api/")) or not two_factor_owed(request):
+            return self.get_response(request)
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return self.get_response(request)
+        if match.view_name in TWO_FACTOR_OPEN_URLS:
+            return self.get_response(request)
+        from caseledger.core.selectors import totp_device_confirmed
+
+        target = (
+            "core:two_factor_verify"
+            if totp_device_confirmed(request.user) is not None
+            else "core:two_factor_enrol"
+        )
+        query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+        return HttpResponseRedirect(reverse(target) + (f"?{query}" if query else ""))

@@ -115,3 +115,23 @@ class AuditChainHead(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(id=1), name="core_auditchainhead_singleton")
         ]
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only the SHA-256 of the secret is stored; the secret is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    # First characters of the secret, to recognise a token in the list without revealing it.
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)  # sha256 hex of the full secret
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

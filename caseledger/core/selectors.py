@@ -1,9 +1,113 @@
+"""Reads for the core app: the firm, users, two-factor state, API tokens and the audit log."""
+
 from __future__ import annotations
 
-from caseledger.core.models import Firm
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from caseledger.core.choices import Role
+from caseledger.core.models import ApiToken, AuditEvent, Firm, User
 
 
 def firm_get() -> Firm:
     """The firm row (created by migration 0002; get_or_create keeps a fresh test DB working)."""
     firm, _ = Firm.objects.get_or_create(id=1)
     return firm
+
+
+def user_list(*, include_inactive: bool = True) -> QuerySet[User]:
+    qs = User.objects.all()
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("last_name", "first_name", "username", "id")
+
+
+def user_counts_by_role() -> list[tuple[str, str, int]]:
+    """(role value, role label, active users) for every role, in the roles' declared order."""
+    counts = dict(
+        User.objects.filter(is_active=True)
+        .values("role")
+        .annotate(n=Count("id"))
+        .values_list("role", "n")
+    )
+    return [(role.value, str(role.label), counts.get(role.value, 0)) for role in Role]
+
+
+def totp_device_confirmed(user: Any) -> TOTPDevice | None:
+    """The user's confirmed TOTP device, if two-factor is on for them."""
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+        if user.pk
+        else None
+    )
+
+
+def totp_device_pending(user: Any) -> TOTPDevice | None:
+    """The device created when enrolment started and not yet confirmed with a code."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+
+
+def two_factor_required(user: Any, firm: Firm | None = None) -> bool:
+    """True when the firm enforces two-factor for this user's role."""
+    firm = firm or firm_get()
+    return bool(firm.two_factor_enforced and str(user.role) in set(firm.two_factor_roles))
+
+
+def two_factor_needed_at_login(user: Any) -> bool:
+    """A code is asked at login from users with a device and from users the firm requires."""
+    return totp_device_confirmed(user) is not None or two_factor_required(user)
+
+
+def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_id: int | None = None
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def audit_event_list(*, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    """Events newest first. ``action`` matches a prefix ("firm." finds every firm event);
+    dates are inclusive days in the server's time zone."""
+    qs = AuditEvent.objects.select_related("actor")
+    if filters.actor_id:
+        qs = qs.filter(actor_id=filters.actor_id)
+    if filters.action:
+        qs = qs.filter(action__startswith=filters.action)
+    if filters.object_type:
+        qs = qs.filter(object_type=filters.object_type)
+    if filters.object_id:
+        qs = qs.filter(object_id=filters.object_id)
+    if filters.date_from:
+        qs = qs.filter(at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    return qs.order_by("-at", "-id")
+
+
+def audit_object_types() -> list[str]:
+    return list(
+        AuditEvent.objects.exclude(object_type="")
+        .order_by("object_type")
+        .values_list("object_type", flat=True)
+        .distinct()
+    )
+
+
+def audit_recent(*, limit: int = 8) -> list[AuditEvent]:
+    return list(AuditEvent.objects.select_related("actor").order_by("-at", "-id")[:limit])

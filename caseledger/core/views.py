@@ -1,12 +1,534 @@
+"""Core pages: login with two-factor, home, profile, firm settings, people, audit log.
+
+Views parse input, call one service or selector and render; rules live in services."""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import base64
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
 
-from caseledger.core.selectors import firm_get
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from caseledger.core import home as home_registry
+from caseledger.core import selectors, services
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import (
+    AuditFilterForm,
+    CodeForm,
+    FirmSettingsForm,
+    InviteForm,
+    LoginForm,
+    ProfileForm,
+    ResetForm,
+    RoleForm,
+    TokenCreateForm,
+)
+from caseledger.core.middleware import TWO_FACTOR_PENDING
+from caseledger.core.models import ApiToken, User
+from caseledger.core.permissions import authorize, capability_required
+
+AUDIT_PAGE_SIZE = 50
 
 
-@login_required
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# Login ---------------------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Step one: username and password (django-axes counts failures and locks at five).
+
+    Users with a confirmed TOTP device, and users the firm requires to have one, continue to
+    step two; the session is marked as owing a code and TwoFactorMiddleware keeps it there."""
+
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        user = form.get_user()
+        response = super().form_valid(form)
+        if selectors.two_factor_needed_at_login(user):
+            self.request.session[TWO_FACTOR_PENDING] = True
+            device = selectors.totp_device_confirmed(user)
+            target = "core:two_factor_verify" if device else "core:two_factor_enrol"
+            nxt = self.get_redirect_url()
+            url = reverse(target) + (f"?{urlencode({'next': nxt})}" if nxt else "")
+            return HttpResponseRedirect(url)
+        services.auth_login_recorded(user=user, now=timezone.now(), two_factor=False)
+        return response
+
+
+def _finish_two_factor(request: HttpRequest, device: Any) -> None:
+    otp_login(request, device)
+    request.session.pop(TWO_FACTOR_PENDING, None)
+
+
+@never_cache
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """Step two: the 6-digit code from the user's authenticator app."""
+    if not request.user.is_authenticated:
+        return redirect("core:login")
+    default = reverse("core:home")
+    if request.user.is_verified():  # type: ignore[union-attr,attr-defined]
+        return redirect(_safe_next(request, default))
+    device = selectors.totp_device_confirmed(request.user)
+    if device is None:
+        query = urlencode({"next": _safe_next(request, default)})
+        return redirect(reverse("core:two_factor_enrol") + f"?{query}")
+    form = CodeForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        if services.totp_code_check(device=device, code=form.cleaned_data["code"]):
+            _finish_two_factor(request, device)
+            services.auth_login_recorded(
+                user=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                two_factor=True,
+            )
+            return redirect(_safe_next(request, default))
+        services.totp_failure_recorded(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+        error = services.TOTP_CODE_WRONG
+    elif request.method == "POST":
+        error = services.TOTP_CODE_WRONG
+    return render(
+        request,
+        "registration/two_factor_verify.html",
+        {"form": form, "error": error, "next": _safe_next(request, "")},
+    )
+
+
+def _qr_data_uri(config_url: str) -> str:
+    image = qrcode.make(config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    svg: bytes = image.to_string()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
+def _grouped_key(device: Any) -> str:
+    b32 = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(b32[i : i + 4] for i in range(0, len(b32), 4))
+
+
+@never_cache
+def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+    """Turn two-factor on: scan the QR code (or type the key), then confirm with a code.
+
+    Reached from the profile page, or during login when the firm requires two-factor for the
+    user's role and they have no device yet."""
+    if not request.user.is_authenticated:
+        return redirect("core:login")
+    user: User = request.user  # type: ignore[assignment]
+    default = reverse("core:profile")
+    if selectors.totp_device_confirmed(user) is not None and user.is_verified():  # type: ignore[attr-defined]
+        messages.info(request, "Two-factor is already on for your account.")
+        return redirect(default)
+    if selectors.totp_device_confirmed(user) is not None:
+        return redirect(reverse("core:two_factor_verify"))
+    now = timezone.now()
+    device = services.totp_enrolment_start(user=user, now=now)
+    form = CodeForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.totp_enrolment_confirm(
+                user=user, now=now, code=form.cleaned_data["code"]
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            _finish_two_factor(request, device)
+            messages.success(request, "Two-factor is on. You will be asked for a code at login.")
+            return redirect(_safe_next(request, reverse("core:home")))
+    elif request.method == "POST":
+        error = services.TOTP_CODE_WRONG
+    return render(
+        request,
+        "registration/two_factor_enrol.html",
+        {
+            "form": form,
+            "error": error,
+            "qr": _qr_data_uri(device.config_url),
+            "secret": _grouped_key(device),
+            "required": selectors.two_factor_required(user),
+            "during_login": bool(request.session.get(TWO_FACTOR_PENDING)) or not user.is_verified(),  # type: ignore[attr-defined]
+            "next": _safe_next(request, ""),
+        },
+    )
+
+
+@require_POST
+@capability_required("profile.edit")
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    try:
+        services.totp_disable(
+            user=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            code=request.POST.get("code", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Two-factor is off for your account.")
+    return redirect("core:profile")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    form_class = ResetForm
+    email_template_name = "core/email/password_reset.txt"
+    subject_template_name = "core/email/password_reset_subject.txt"
+    success_url = reverse_lazy("core:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("core:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The emailed link proves the address: a lockout from failed logins ends here too.
+        services.user_password_reset(user=form.user, now=timezone.now())
+        return response
+
+
+# Home ----------------------------------------------------------------------------------------
+
+
+@capability_required("profile.edit")
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"firm": firm_get()})
+    now = timezone.now()
+    return render(
+        request,
+        "core/home.html",
+        {"firm": selectors.firm_get(), "panels": home_registry.panels_for(request, now)},
+    )
+
+
+# Profile -------------------------------------------------------------------------------------
+
+
+def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    context = {
+        "profile_form": ProfileForm(instance=user),
+        "token_form": TokenCreateForm(),
+        "tokens": list(selectors.api_token_list(user=user)),
+        "two_factor_on": selectors.totp_device_confirmed(user) is not None,
+        "two_factor_required": selectors.two_factor_required(user),
+        "code_form": CodeForm(),
+        "can_hold_tokens": authorize(user, "api.tokens"),
+    }
+    context.update(extra)
+    return context
+
+
+@never_cache
+@capability_required("profile.edit")
+def profile(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk or 0))
+        if form.is_valid():
+            services.user_profile_update(
+                user=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                **form.cleaned_data,
+            )
+            messages.success(request, "Your details are saved.")
+            return redirect("core:profile")
+        return render(request, "core/profile.html", _profile_context(request, profile_form=form))
+    return render(request, "core/profile.html", _profile_context(request))
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("core:profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        update_session_auth_hash(self.request, form.user)
+        services.user_password_changed(user=form.user, now=timezone.now())
+        messages.success(self.request, "Your password is changed.")
+        return response
+
+
+password_change = capability_required("profile.edit")(PasswordChangeView.as_view())  # type: ignore[type-var]
+
+
+@never_cache
+@require_POST
+@capability_required("api.tokens")
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        return render(request, "core/profile.html", _profile_context(request, token_form=form))
+    token, secret = services.api_token_create(
+        user=request.user,  # type: ignore[arg-type]
+        now=timezone.now(),
+        name=form.cleaned_data["name"],
+    )
+    # Rendered, not redirected: the secret exists only in this response.
+    return render(
+        request, "core/profile.html", _profile_context(request, new_token=token, secret=secret)
+    )
+
+
+@require_POST
+@capability_required("api.tokens")
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    try:
+        services.api_token_revoke(actor=request.user, now=timezone.now(), token=token)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Token “{token.name}” is revoked.")
+    return redirect("core:profile")
+
+
+# Firm settings -------------------------------------------------------------------------------
+
+
+@capability_required("firm.manage")
+def firm_settings(request: HttpRequest) -> HttpResponse:
+    firm = selectors.firm_get()
+    form = FirmSettingsForm(request.POST or None, instance=firm)
+    if request.method == "POST" and form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in form.Meta.fields}
+        try:
+            services.firm_update(actor=request.user, now=timezone.now(), **changes)  # type: ignore[arg-type]
+        except ApplicationError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, "Firm settings are saved.")
+            return redirect("core:firm_settings")
+    firm = selectors.firm_get()
+    return render(request, "core/firm_settings.html", {"form": form, "firm": firm})
+
+
+@require_POST
+@capability_required("firm.manage")
+def firm_two_factor_toggle(request: HttpRequest) -> HttpResponse:
+    """The one-click switch: turn two-factor enforcement on or off."""
+    firm = selectors.firm_get()
+    enforced = not firm.two_factor_enforced
+    services.firm_update(actor=request.user, now=timezone.now(), two_factor_enforced=enforced)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        "Two-factor is now required for: " + ", ".join(firm.two_factor_roles).lower() + "."
+        if enforced
+        else "Two-factor is no longer required (users who turned it on still use it).",
+    )
+    return redirect("core:firm_settings")
+
+
+# People --------------------------------------------------------------------------------------
+
+
+def _locked_usernames() -> set[str]:
+    from axes.models import AccessAttempt
+
+    limit = settings.AXES_FAILURE_LIMIT
+    cutoff = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+    return set(
+        AccessAttempt.objects.filter(failures_since_start__gte=limit, attempt_time__gte=cutoff)
+        .exclude(username=None)
+        .values_list("username", flat=True)
+    )
+
+
+@capability_required("users.manage")
+def users(request: HttpRequest) -> HttpResponse:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    people = list(selectors.user_list())
+    with_2fa = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    locked = _locked_usernames()
+    rows = [
+        {"user": u, "two_factor": u.pk in with_2fa, "locked": u.username in locked} for u in people
+    ]
+    return render(request, "core/users.html", {"rows": rows})
+
+
+@capability_required("users.manage")
+def user_invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_invite(
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                site_url=settings.SITE_URL,
+                **form.cleaned_data,
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, f"Invitation sent to {user.email}.")
+            return redirect("core:user_detail", pk=user.pk)
+    return render(request, "core/user_invite.html", {"form": form})
+
+
+@capability_required("users.manage")
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    person = get_object_or_404(User, pk=pk)
+    events = selectors.audit_event_list(
+        filters=selectors.AuditFilters(object_type="core.user", object_id=str(person.pk))
+    )[:20]
+    return render(
+        request,
+        "core/user_detail.html",
+        {
+            "person": person,
+            "role_form": RoleForm(initial={"role": person.role}),
+            "two_factor": TOTPDevice.objects.filter(user=person, confirmed=True).exists(),
+            "locked": person.username in _locked_usernames(),
+            "events": events,
+        },
+    )
+
+
+@require_POST
+@capability_required("users.manage")
+def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=pk)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_role_set(
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                user=person,
+                role=form.cleaned_data["role"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{person} is now {form.cleaned_data['role'].lower()}.")
+    else:
+        messages.error(request, "role: choose one of the listed roles")
+    return redirect("core:user_detail", pk=person.pk)
+
+
+@require_POST
+@capability_required("users.manage")
+def user_active(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.user_active_set(actor=request.user, now=timezone.now(), user=person, active=active)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{person} is {'reactivated' if active else 'deactivated'}.")
+    return redirect("core:user_detail", pk=person.pk)
+
+
+@require_POST
+@capability_required("users.manage")
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=pk)
+    services.user_unlock(actor=request.user, now=timezone.now(), user=person)  # type: ignore[arg-type]
+    messages.success(request, f"{person} can log in again.")
+    return redirect("core:user_detail", pk=person.pk)
+
+
+# Audit log -----------------------------------------------------------------------------------
+
+
+@capability_required("audit.view")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None, object_types=selectors.audit_object_types())
+    filters = selectors.AuditFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.AuditFilters(
+            actor_id=data["actor"].pk if data["actor"] else None,
+            action=data["action"].strip(),
+            object_type=data["object_type"],
+            object_id=data["object_id"].strip(),
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    paginator = Paginator(selectors.audit_event_list(filters=filters), AUDIT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    rows = []
+    for event in page.object_list:
+        keys = sorted(set(event.before or {}) | set(event.after or {}))
+        rows.append(
+            {
+                "event": event,
+                "has_before": event.before is not None,
+                "changes": [
+                    ((event.before or {}).get(k), (event.after or {}).get(k), k) for k in keys
+                ],
+            }
+        )
+    return render(
+        request,
+        "core/audit.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+# Errors --------------------------------------------------------------------------------------
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        from django.http import JsonResponse
+
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": "No such API route.", "field": None}},
+            status=404,
+        )
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    from django.http import JsonResponse
+
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "server_error",
+                    "message": "Internal error; it was logged. Try again or contact the firm.",
+                    "field": None,
+                }
+            },
+            status=500,
+        )
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

@@ -5,3 +5,50 @@ class MatterStatus(models.TextChoices):
     OPEN = "OPEN", "Open"
     ON_HOLD = "ON_HOLD", "On hold"
     CLOSED = "CLOSED", "Closed"
+
+
+class BeneficiaryRule(models.TextChoices):
+    """Who the case is for, per case type."""
+
+    PETITION = "PETITION", "Petition for a beneficiary (employer or family petitioner)"
+    SELF = "SELF", "Client is the beneficiary (naturalization, asylum, removal defense)"
+    OPTIONAL = "OPTIONAL", "Beneficiary optional (consultation, RFE response, appeal)"
+
+
+class DeadlineKind(models.TextChoices):
+    RFE_RESPONSE = "RFE_RESPONSE", "RFE / NOID response due"
+    STATUS_EXPIRY = "STATUS_EXPIRY", "Visa / status expiry"
+    FILING_WINDOW = "FILING_WINDOW", "Filing window"
+    HEARING = "HEARING", "Hearing"
+    OTHER = "OTHER", "Other"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    DONE = "DONE", "Done"
+
+
+class TeamRole(models.TextChoices):
+    """Which member of the matter team a system task goes to."""
+
+    PARALEGAL = "PARALEGAL", "Matter paralegal"
+    ATTORNEY = "ATTORNEY", "Matter attorney"
+    PARTNER = "PARTNER", "Responsible partner"
+
+
+# Known USCIS receipt-number prefixes (service centres and field-office / online intake).
+RECEIPT_PREFIXES = (
+    "EAC",  # Vermont Service Center
+    "WAC",  # California Service Center
+    "LIN",  # Nebraska Service Center
+    "SRC",  # Texas Service Center
+    "NBC",  # National Benefits Center
+    "MSC",  # Missouri Service Center / National Benefits Center
+    "IOE",  # USCIS electronic immigration system (online filing)
+    "YSC",  # Potomac Service Center
+    "ESC",  # Eastern Service Center (older receipts)
+    "TSC",  # Texas Service Center (older receipts)
+    "NSC",  # Nebraska Service Center (older receipts)
+    "VSC",  # Vermont Service Center (older receipts)
+    "CSC",  # California Service Center (older receipts)
+)

@@ -3,8 +3,59 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from caseledger.clients.models import Client
-from caseledger.matters.choices import MatterStatus
+from caseledger.clients.models import Beneficiary, Client
+from caseledger.core.choices import Role
+from caseledger.matters.choices import (
+    BeneficiaryRule,
+    DeadlineKind,
+    MatterStatus,
+    TaskStatus,
+    TeamRole,
+)
+
+
+class CaseType(models.Model):
+    """A kind of case (H-1B cap, N-400...) with its ordered stage template. Seeded by migration,
+    editable by admins."""
+
+    code = models.CharField(max_length=40, unique=True)  # lower snake case, e.g. "h1b_cap"
+    name = models.CharField(max_length=120)
+    form = models.CharField(max_length=40, blank=True, default="")  # e.g. "I-129"
+    employment_based = models.BooleanField(
+        default=False, help_text="Filed by an employer: refused for a private individual."
+    )
+    beneficiary_rule = models.CharField(
+        max_length=12, choices=BeneficiaryRule.choices, default=BeneficiaryRule.OPTIONAL
+    )
+    description = models.TextField(blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)  # order in lists
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    """One step of a case type's template. ``optional`` stages (an RFE) may be passed over by
+    anyone; passing over a required stage is a skip and needs ``matters.skip_stage``."""
+
+    case_type = models.ForeignKey(CaseType, on_delete=models.CASCADE, related_name="stages")
+    code = models.CharField(max_length=40)  # lower snake case, e.g. "prepare_filing"
+    name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField()
+    optional = models.BooleanField(default=False)
+    closes_matter = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case_type", "code"], name="matters_stage_code_unique"),
+            models.UniqueConstraint(
+                fields=["case_type", "position"], name="matters_stage_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Matter(models.Model):
@@ -13,6 +64,13 @@ class Matter(models.Model):
     number = models.CharField(max_length=32, unique=True)
     title = models.CharField(max_length=200)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="matters")
+    beneficiary = models.ForeignKey(
+        Beneficiary, null=True, blank=True, on_delete=models.PROTECT, related_name="matters"
+    )
+    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, related_name="matters")
+    current_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     responsible_partner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -27,6 +85,176 @@ class Matter(models.Model):
     )
     opened_date = models.DateField()
     closed_date = models.DateField(null=True, blank=True)
+    priority_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, default="")
+    # Hold on new work (collections sets it): blocks stage advances and new time entries.
+    hold_new_work = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=300, blank=True, default="")
+    hold_set_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "opened_date"])]
+        constraints = [
+            # ON_HOLD <=> hold flag, for open work; a closed matter may keep a billing hold.
+            models.CheckConstraint(
+                condition=models.Q(status=MatterStatus.ON_HOLD, hold_new_work=True)
+                | models.Q(status=MatterStatus.OPEN, hold_new_work=False)
+                | models.Q(status=MatterStatus.CLOSED),
+                name="matters_matter_status_matches_hold",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closed_date__isnull=True)
+                | models.Q(closed_date__gte=models.F("opened_date")),
+                name="matters_matter_closed_after_opened",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == MatterStatus.CLOSED
+
+    @property
+    def beneficiary_name(self) -> str:
+        """Who the case is for: the beneficiary, or the client in a self-petition."""
+        if self.beneficiary_id:
+            return self.beneficiary.name  # type: ignore[union-attr]
+        if self.case_type.beneficiary_rule == BeneficiaryRule.SELF:
+            return self.client.name
+        return ""
+
+
+class MatterNumberCounter(models.Model):
+    """Matter numbers per year ("2026-0042"): the row is locked and bumped inside matter_create."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class ReceiptNumber(models.Model):
+    """A USCIS receipt number on a matter (a matter may have several: I-129, I-539, I-765...)."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="receipts")
+    number = models.CharField(max_length=13, unique=True)  # e.g. EAC2490012345
+    form = models.CharField(max_length=20, blank=True, default="")
+    received_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class StageEvent(models.Model):
+    """A matter reached a stage. Append-only (database triggers); billing listens through
+    matters.hooks, called inside the advancing transaction."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="stage_events")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    skipped = models.JSONField(default=list, blank=True)  # codes of required stages passed over
+    note = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["matter", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.matter_id} -> {self.stage.code}"
+
+
+class FirmDeadlineRule(models.Model):
+    """Firm lead time per deadline kind: a task opens ``lead_days`` before the due date and goes
+    to ``assign_to`` on the matter team."""
+
+    kind = models.CharField(max_length=16, choices=DeadlineKind.choices, unique=True)
+    lead_days = models.PositiveSmallIntegerField()
+    assign_to = models.CharField(
+        max_length=12, choices=TeamRole.choices, default=TeamRole.PARALEGAL
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lead_days__lte=365), name="matters_deadlinerule_lead_max_365"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.lead_days} days"
+
+
+class Deadline(models.Model):
+    """A date the case must meet (RFE response, status expiry, filing window, hearing)."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(max_length=16, choices=DeadlineKind.choices)
+    due_date = models.DateField()
+    description = models.CharField(max_length=200, blank=True, default="")
+    task = models.ForeignKey(
+        "Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # the reminder task, once opened
+    met_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_date}"
+
+
+class Task(models.Model):
+    """Work to do, for a person or for everyone in a role. System tasks carry ``system_key``: at
+    most one OPEN task per key (partial unique constraint), so a rerun never opens a second."""
+
+    matter = models.ForeignKey(
+        Matter, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    due_date = models.DateField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assignee_role = models.CharField(max_length=16, choices=Role.choices, blank=True, default="")
+    status = models.CharField(max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    system_key = models.CharField(max_length=120, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_date"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system_key"],
+                condition=models.Q(status=TaskStatus.OPEN) & ~models.Q(system_key=""),
+                name="matters_task_one_open_per_system_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=TaskStatus.OPEN, completed_at__isnull=True)
+                | models.Q(status=TaskStatus.DONE, completed_at__isnull=False),
+                name="matters_task_done_has_completed_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TaskStatus.OPEN

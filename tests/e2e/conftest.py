@@ -54,15 +54,40 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+def totp_code(device: Any) -> str:
+    """The code an authenticator app shows now for ``device`` (django-otp's own TOTP)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
 @pytest.fixture
 def login_page(page: Any, live_server: Any) -> Any:
-    """Log ``user`` in through the real login form; returns the page."""
+    """Log ``user`` in through the real login form; returns the page.
 
-    def login(username: str, password: str = "correct horse battery staple") -> Any:
+    When the login asks for a two-factor code (the user has a device, or the firm requires one
+    for the role) the fixture answers it like the user's phone would, enrolling a device first
+    if needed; pass ``two_factor=False`` to stop at that step instead."""
+
+    def login(
+        username: str, password: str = "correct horse battery staple", two_factor: bool = True
+    ) -> Any:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
+        page.wait_for_load_state()
+        if not two_factor:
+            return page
+        if "/login/two-factor/" in page.url or "/profile/two-factor/" in page.url:
+            device = TOTPDevice.objects.filter(user__username=username).order_by("-id").first()
+            assert device is not None, f"no TOTP device for {username}"
+            page.fill("#id_code", totp_code(device))
+            page.click("main button.primary")
+            page.wait_for_load_state()
         return page
 
     return login

@@ -1,0 +1,5 @@
+from caseledger.core.exceptions import ApplicationError
+
+
+class ClientError(ApplicationError):
+    code = "client_invalid"

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from caseledger.clients import validators
+from caseledger.clients.exceptions import ClientError
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("A12345678", "A12345678"),
+        ("A123456789", "A123456789"),
+        ("a-123-456-789", "A123456789"),
+        (" A 123 456 78 ", "A12345678"),
+        ("", ""),
+    ],
+)
+def test_a_number_normalized(raw, expected):
+    assert validators.normalize_a_number(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["A1234567", "A1234567890", "B12345678", "123456789", "AX2345678"])
+def test_a_number_refused_with_message(raw):
+    with pytest.raises(ClientError) as exc:
+        validators.normalize_a_number(raw)
+    assert exc.value.message == validators.A_NUMBER_INVALID.format(value=raw)
+    assert exc.value.field == "a_number"
+
+
+def test_ssn_forms():
+    assert validators.normalize_ssn("123456789") == "123-45-6789"
+    assert validators.normalize_ssn("912-70-1234") == "912-70-1234"
+    with pytest.raises(ClientError) as exc:
+        validators.normalize_ssn("12-345-678")
+    assert (
+        exc.value.message
+        == "ssn_itin: must be 9 digits, written 123-45-6789 or 123456789 (got '12-345-678')"
+    )
+
+
+def test_passport_needs_country_and_shape():
+    assert validators.normalize_passport("z 1234567", "in") == ("Z1234567", "IN")
+    with pytest.raises(ClientError) as exc:
+        validators.normalize_passport("Z1234567", "")
+    assert exc.value.message == validators.PASSPORT_COUNTRY_REQUIRED
+    with pytest.raises(ClientError) as exc:
+        validators.normalize_passport("Z1234567", "India")
+    assert exc.value.field == "passport_country"
+    with pytest.raises(ClientError) as exc:
+        validators.normalize_passport("12#4", "IN")
+    assert exc.value.message == "passport_number: must be 5 to 20 letters or digits (got '12#4')"

@@ -1,0 +1,73 @@
+"""Input rules for client data; each message names the field and the rule."""
+
+from __future__ import annotations
+
+import re
+
+from caseledger.clients.exceptions import ClientError
+
+A_NUMBER_RE = re.compile(r"^A\d{8,9}$")
+SSN_RE = re.compile(r"^(\d{3})-?(\d{2})-?(\d{4})$")
+PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+A_NUMBER_INVALID = (
+    "a_number: must be 'A' followed by 8 or 9 digits, e.g. A123456789 (got {value!r})"
+)
+SSN_INVALID = "ssn_itin: must be 9 digits, written 123-45-6789 or 123456789 (got {value!r})"
+PASSPORT_INVALID = "passport_number: must be 5 to 20 letters or digits (got {value!r})"
+PASSPORT_COUNTRY_REQUIRED = "passport_country: required when a passport number is given"
+COUNTRY_INVALID = (
+    "{field}: must be a two-letter ISO 3166 country code such as IN or MX (got {value!r})"
+)
+
+
+def normalize_a_number(value: str) -> str:
+    """'a-123 456 789' -> 'A123456789'; raises ClientError unless A + 8 or 9 digits."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    cleaned = re.sub(r"[\s\-.]", "", raw).upper()
+    if not A_NUMBER_RE.match(cleaned):
+        raise ClientError(A_NUMBER_INVALID.format(value=raw), field="a_number")
+    return cleaned
+
+
+def normalize_ssn(value: str) -> str:
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    match = SSN_RE.match(raw.replace(" ", ""))
+    if not match:
+        raise ClientError(SSN_INVALID.format(value=raw), field="ssn_itin")
+    return "-".join(match.groups())
+
+
+def normalize_passport(number: str, country: str) -> tuple[str, str]:
+    raw = (number or "").strip()
+    country = (country or "").strip().upper()
+    if not raw:
+        if country and not COUNTRY_RE.match(country):
+            raise ClientError(
+                COUNTRY_INVALID.format(field="passport_country", value=country),
+                field="passport_country",
+            )
+        return "", country
+    cleaned = re.sub(r"\s", "", raw).upper()
+    if not PASSPORT_RE.match(cleaned):
+        raise ClientError(PASSPORT_INVALID.format(value=raw), field="passport_number")
+    if not country:
+        raise ClientError(PASSPORT_COUNTRY_REQUIRED, field="passport_country")
+    if not COUNTRY_RE.match(country):
+        raise ClientError(
+            COUNTRY_INVALID.format(field="passport_country", value=country),
+            field="passport_country",
+        )
+    return cleaned, country
+
+
+def normalize_country(value: str, field: str) -> str:
+    country = (value or "").strip().upper()
+    if country and not COUNTRY_RE.match(country):
+        raise ClientError(COUNTRY_INVALID.format(field=field, value=value), field=field)
+    return country

@@ -1,0 +1,248 @@
+"""Forms for the core pages. They parse and validate input; the services do the work."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+
+from caseledger.core.choices import Role, RoundingRule
+from caseledger.core.models import Firm, User
+
+AMOUNT_INVALID = "must be an amount like 5,000.00 (got {value!r})"
+AMOUNT_NEGATIVE = "must be zero or more (got {value})"
+INVOICE_FORMAT_NEEDS_SEQ = "must contain {seq} (the running number)"
+INVOICE_FORMAT_UNKNOWN = "may only use {{year}} and {{seq}} (found {found})"
+CURRENCY_INVALID = "must be a three-letter ISO 4217 code such as USD (got {value!r})"
+CODE_FORMAT = "enter the 6-digit code from your authenticator app"
+
+_AMOUNT_RE = re.compile(r"^\(?-?\$?\s*[\d,]*(\.\d{1,2})?\)?$")
+
+
+def parse_amount_to_cents(text: str) -> int:
+    """'5,000.00' / '$5000' / '5000.5' -> cents. No floats; at most two decimals."""
+    raw = (text or "").strip()
+    cleaned = raw.replace("$", "").replace(",", "").replace(" ", "")
+    if not cleaned or not _AMOUNT_RE.match(raw.replace(" ", "")):
+        raise ValidationError(AMOUNT_INVALID.format(value=raw))
+    negative = cleaned.startswith("-") or (cleaned.startswith("(") and cleaned.endswith(")"))
+    cleaned = cleaned.strip("()").lstrip("-")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValidationError(AMOUNT_INVALID.format(value=raw)) from exc
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError(AMOUNT_INVALID.format(value=raw))
+    cents = int(amount * 100)
+    if negative and cents:
+        raise ValidationError(AMOUNT_NEGATIVE.format(value=raw))
+    return cents
+
+
+def format_cents(cents: int) -> str:
+    return f"{Decimal(cents) / 100:,.2f}"
+
+
+class AmountField(forms.CharField):
+    """A money amount typed as text, cleaned to integer cents."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return format_cents(value) if isinstance(value, int) else value
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        return parse_amount_to_cents(str(text))
+
+
+@cache
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(z, z) for z in sorted(zoneinfo.available_timezones()) if "/" in z or z == "UTC"]
+
+
+class FirmSettingsForm(forms.ModelForm):
+    disbursement_dual_approval_cents = AmountField(
+        label="Trust disbursements needing two approvers, from",
+        help_text="Amount in the firm's currency; disbursements at or above it need two approvers.",
+    )
+    credit_note_approval_cents = AmountField(
+        label="Credit notes needing approval, from",
+        help_text="Credit notes at or above this amount wait for a partner's approval.",
+    )
+    write_off_approval_cents = AmountField(
+        label="Write-offs needing approval, from",
+        help_text="Write-offs at or above this amount wait for a partner's approval.",
+    )
+    two_factor_roles = forms.MultipleChoiceField(
+        label="Roles that must use two-factor",
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    time_zone = forms.ChoiceField(label="Time zone", choices=())
+    rounding_rule = forms.ChoiceField(choices=RoundingRule.choices)
+
+    class Meta:
+        model = Firm
+        fields = [
+            "name",
+            "address",
+            "email",
+            "phone",
+            "currency",
+            "time_zone",
+            "invoice_number_format",
+            "invoice_number_width",
+            "rounding_rule",
+            "disbursement_dual_approval_cents",
+            "credit_note_approval_cents",
+            "write_off_approval_cents",
+            "two_factor_enforced",
+            "two_factor_roles",
+            "matters_open_to_all",
+        ]
+        labels = {
+            "name": "Firm name",
+            "invoice_number_format": "Invoice number format",
+            "invoice_number_width": "Digits in the running number",
+            "two_factor_enforced": "Enforce two-factor login for the roles below",
+            "matters_open_to_all": "Attorneys and paralegals see every matter",
+        }
+        help_texts = {
+            "two_factor_enforced": "Users in these roles must enter a code from an "
+            "authenticator app after their password; those without one set it up at next login.",
+            "invoice_number_format": "Use {year} and {seq}, e.g. {year}-{seq} gives 2026-000042.",
+            "matters_open_to_all": "Off: they see only matters they are assigned to.",
+            "currency": "ISO 4217 code, e.g. USD.",
+        }
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _time_zone_choices()  # type: ignore[attr-defined]
+        self.fields["invoice_number_width"].widget.attrs.update({"min": 1, "max": 12})
+
+    def clean_currency(self) -> str:
+        value = (self.cleaned_data.get("currency") or "").strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValidationError(CURRENCY_INVALID.format(value=value))
+        return value
+
+    def clean_invoice_number_format(self) -> str:
+        value = self.cleaned_data.get("invoice_number_format") or ""
+        found = set(re.findall(r"\{([^}]*)\}", value))
+        unknown = found - {"year", "seq"}
+        if unknown:
+            raise ValidationError(
+                INVOICE_FORMAT_UNKNOWN.format(
+                    found=", ".join("{" + u + "}" for u in sorted(unknown))
+                )
+            )
+        if "seq" not in found:
+            raise ValidationError(INVOICE_FORMAT_NEEDS_SEQ)
+        return value
+
+    def clean_invoice_number_width(self) -> int:
+        value = self.cleaned_data["invoice_number_width"]
+        if not 1 <= value <= 12:
+            raise ValidationError(f"must be between 1 and 12 (got {value})")
+        return int(value)
+
+
+class InviteForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.PARALEGAL)
+
+    def clean_username(self) -> str:
+        value = self.cleaned_data["username"].strip()
+        User.username_validator(value)
+        if User.objects.filter(username__iexact=value).exists():
+            raise ValidationError(f"{value!r} is already taken")
+        return value
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email"]
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="6-digit code",
+        max_length=7,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9 ]*",
+                "autofocus": True,
+            }
+        ),
+    )
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(label="Token name", max_length=80)
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(
+        queryset=User.objects.order_by("username", "id"), required=False, empty_label="Anyone"
+    )
+    action = forms.CharField(required=False, help_text="Prefix, e.g. firm.")
+    object_type = forms.ChoiceField(required=False, label="Object type")
+    object_id = forms.CharField(required=False, label="Object id")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput({"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+
+    def __init__(self, *args: Any, object_types: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Any"), *[(t, t) for t in object_types]]
+        self.fields["object_type"].choices = choices  # type: ignore[attr-defined]
+
+
+class ResetForm(PasswordResetForm):
+    """Django's form skips accounts without a usable password; ours includes invited people
+    who never set one (their invitation link may have expired)."""
+
+    def get_users(self, email: str) -> Any:
+        email_field = User.get_email_field_name()
+        return (
+            u
+            for u in User.objects.filter(**{f"{email_field}__iexact": email, "is_active": True})
+            if _email_matches(email, getattr(u, email_field))
+        )
+
+
+def _email_matches(a: str, b: str) -> bool:
+    # The same case-insensitive comparison Django's own reset form makes.
+    return bool(
+        unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
+    )
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Username or password is wrong. After 5 failed attempts the account "
+        "is locked for an hour.",
+        "inactive": "This account is deactivated. Ask your firm's administrator.",
+    }

@@ -1,0 +1,137 @@
+"""Home page panels contributed by the apps.
+
+An app adds panels to the home page by listing them in ``caseledger/<app>/home.py``::
+
+    PANELS = [
+        HomePanel(
+            key="billing.review_queue",
+            title="Invoices waiting for review",
+            template="billing/home/review_queue.html",
+            capability="billing.review",       # shown to the roles that hold it
+            context=review_queue_context,       # fn(request, now) -> dict for the template
+            order=20,                           # smaller first
+        ),
+    ]
+
+A panel shows only when ``authorize(user, capability)`` allows it, so "per role" is the
+capability table. ``context`` runs only for shown panels; it should use selectors and stay cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.http import HttpRequest
+
+from caseledger.core.permissions import authorize
+
+PanelContext = Callable[[HttpRequest, datetime], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    key: str
+    title: str
+    template: str
+    capability: str
+    context: PanelContext
+    order: int = 100
+    wide: bool = False  # spans the full width of the home grid
+
+
+@cache
+def home_panels() -> tuple[HomePanel, ...]:
+    """Every installed app's panels, ordered by (order, key)."""
+    panels: list[HomePanel] = []
+    for config in django_apps.get_app_configs():
+        if not config.name.startswith("caseledger."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.home")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.home":
+                raise
+            continue
+        panels.extend(getattr(module, "PANELS", []))
+    keys = [p.key for p in panels]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise RuntimeError(f"home panel key(s) declared twice: {duplicates}")
+    return tuple(sorted(panels, key=lambda p: (p.order, p.key)))
+
+
+@dataclass(frozen=True)
+class RenderedPanel:
+    panel: HomePanel
+    context: dict[str, Any]
+
+
+def panels_for(request: HttpRequest, now: datetime) -> list[RenderedPanel]:
+    return [
+        RenderedPanel(panel, panel.context(request, now))
+        for panel in home_panels()
+        if authorize(request.user, panel.capability)
+    ]
+
+
+# Core's own panels -------------------------------------------------------------------------
+
+
+def _account_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
+    from caseledger.core.selectors import firm_get, totp_device_confirmed, two_factor_required
+
+    user = request.user
+    firm = firm_get()
+    return {
+        "firm": firm,
+        "two_factor_on": totp_device_confirmed(user) is not None,
+        "two_factor_required": two_factor_required(user, firm),
+    }
+
+
+def _users_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
+    from caseledger.core.selectors import user_counts_by_role
+
+    counts = user_counts_by_role()
+    return {"counts": counts, "total": sum(n for _, _, n in counts)}
+
+
+def _audit_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
+    from caseledger.core.selectors import audit_recent
+
+    return {"events": audit_recent(limit=8)}
+
+
+PANELS = [
+    HomePanel(
+        key="core.account",
+        title="Your account",
+        template="core/home/account.html",
+        capability="profile.edit",
+        context=_account_context,
+        order=10,
+    ),
+    HomePanel(
+        key="core.users_by_role",
+        title="People by role",
+        template="core/home/users_by_role.html",
+        capability="users.manage",
+        context=_users_context,
+        order=80,
+    ),
+    HomePanel(
+        key="core.recent_audit",
+        title="Recent activity",
+        template="core/home/recent_audit.html",
+        capability="audit.view",
+        context=_audit_context,
+        order=90,
+        wide=True,
+    ),
+]

@@ -1,0 +1,119 @@
+"""Configuration from the environment: one clear message for each mistake, and a production
+mode that passes Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from caseledger import config
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_manage(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k in {"PATH", "HOME", "LANG", "VIRTUAL_ENV", "PYTHONPATH"}
+    }
+    base["CASELEDGER_VAR_DIR"] = str(tmp_path / "var")
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def production_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CASELEDGER_ENV": "production",
+        "CASELEDGER_SECRET_KEY": "x7#Kq!v2" * 8,
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "billing.example-law.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+    }
+
+
+def test_production_passes_check_deploy(tmp_path):
+    result = run_manage(
+        ["check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path), tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CASELEDGER_SECRET_KEY": ""}, config.SECRET_KEY_MISSING),
+        ({"FIELD_ENCRYPTION_KEYS": ""}, config.FIELD_KEYS_MISSING),
+        ({"ALLOWED_HOSTS": ""}, config.ALLOWED_HOSTS_MISSING),
+        (
+            {"FIELD_ENCRYPTION_KEYS": "not-a-key"},
+            "FIELD_ENCRYPTION_KEYS: key 1 is not a valid Fernet key",
+        ),
+        (
+            {"DATABASE_URL": "postgres://app:s3cret@db:notaport/caseledger"},
+            "DATABASE_URL: must look like postgres://user:password@host:5432/name",
+        ),
+        ({"DATABASE_URL": "mysql://db/caseledger"}, "DATABASE_URL: must look like"),
+        ({"DEBUG": "maybe"}, "DEBUG: must be one of 1/0, true/false, yes/no, on/off (got 'maybe')"),
+        ({"EMAIL_URL": "pigeon://coop"}, "EMAIL_URL: must be smtp://"),
+    ],
+)
+def test_bad_configuration_gives_one_clear_message(tmp_path, env, message):
+    merged = {**production_env(tmp_path), **env}
+    merged = {k: v for k, v in merged.items() if v != ""}
+    result = run_manage(["check"], merged, tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("CaseLedger configuration error: ")
+    assert message in lines[0]
+    assert "s3cret" not in result.stderr  # a password in DATABASE_URL is never echoed
+
+
+def test_database_url_parsing(tmp_path):
+    pg = config.database_config("postgres://u:p@db.internal:5433/cl", tmp_path)
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["HOST"], pg["PORT"], pg["NAME"]) == ("db.internal", 5433, "cl")
+    lite = config.database_config(None, tmp_path)
+    assert lite["NAME"] == str(tmp_path / "caseledger.sqlite3")
+    assert lite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        config.database_config("sqlite://", tmp_path)
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        config.database_config("postgres://u@h:5432/", tmp_path)
+
+
+def test_development_secret_is_generated_once(tmp_path):
+    first = config.secret_key({}, False, tmp_path)
+    assert first == config.secret_key({}, False, tmp_path)
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_email_url_parsing():
+    smtp = config.email_config("smtps://me%40x.com:p%2Fw@mail.example.com")
+    assert smtp["EMAIL_PORT"] == 465
+    assert smtp["EMAIL_USE_SSL"]
+    assert smtp["EMAIL_HOST_USER"] == "me@x.com"
+    assert smtp["EMAIL_HOST_PASSWORD"] == "p/w"
+    assert config.email_config(None)["EMAIL_BACKEND"].endswith("console.EmailBackend")
+
+
+def test_redact_url_hides_only_the_password():
+    assert config.redact_url("postgres://app:s3cret@db:5432/x") == "postgres://app:***@db:5432/x"
+    assert config.redact_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"

@@ -1,0 +1,67 @@
+"""Home page panels of the matters app: my open tasks and the deadlines coming up.
+
+Picked up by the home-panel registry (``caseledger.core.home``) when it is installed; until then
+this module contributes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from caseledger.matters.models import Deadline
+from caseledger.matters.selectors import matters_visible_to, tasks_for_user
+
+UPCOMING_DAYS = 14
+
+
+def my_tasks_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
+    today = timezone.localdate(now)
+    tasks = tasks_for_user(user=request.user)
+    return {
+        "tasks": list(tasks[:6]),
+        "open_count": tasks.count(),
+        "overdue_count": tasks.filter(due_date__lt=today).count(),
+        "today": today,
+    }
+
+
+def deadlines_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
+    today = timezone.localdate(now)
+    deadlines = (
+        Deadline.objects.filter(
+            matter__in=matters_visible_to(request.user).values("pk"),
+            met_at__isnull=True,
+            due_date__lte=today + timedelta(days=UPCOMING_DAYS),
+        )
+        .select_related("matter", "matter__client")
+        .order_by("due_date", "id")
+    )
+    return {"deadlines": list(deadlines[:8]), "days": UPCOMING_DAYS, "today": today}
+
+
+try:
+    from caseledger.core.home import HomePanel  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # the registry has not landed on this branch
+    PANELS: list[Any] = []
+else:
+    PANELS = [
+        HomePanel(
+            key="matters.my_tasks",
+            title="My tasks",
+            template="matters/home/my_tasks.html",
+            capability="tasks.view",
+            context=my_tasks_context,
+            order=20,
+        ),
+        HomePanel(
+            key="matters.deadlines",
+            title=f"Deadlines in the next {UPCOMING_DAYS} days",
+            template="matters/home/deadlines.html",
+            capability="matters.view",
+            context=deadlines_context,
+            order=25,
+        ),
+    ]

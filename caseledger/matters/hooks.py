@@ -1,0 +1,47 @@
+"""The one explicit hook for "a matter reached a stage" (no Django signals).
+
+Other apps register a listener once, from their ``AppConfig.ready()``::
+
+    from caseledger.matters.hooks import register_stage_listener
+    register_stage_listener(billing.services.on_stage_event)
+
+``matters.services.matter_stage_advance`` calls every listener INSIDE its transaction, after the
+StageEvent row is written, in registration order. A listener that raises rolls the whole advance
+back (the stage does not change and no event remains), so billing never misses a stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from caseledger.matters.models import StageEvent
+
+StageListener = Callable[["StageEvent"], None]
+
+_listeners: list[StageListener] = []
+
+
+def register_stage_listener(fn: StageListener) -> StageListener:
+    """Add ``fn`` (idempotent: registering the same function twice keeps one). Usable as a
+    decorator."""
+    if fn not in _listeners:
+        _listeners.append(fn)
+    return fn
+
+
+def unregister_stage_listener(fn: StageListener) -> None:
+    """Remove ``fn`` (tests)."""
+    if fn in _listeners:
+        _listeners.remove(fn)
+
+
+def stage_listeners() -> tuple[StageListener, ...]:
+    return tuple(_listeners)
+
+
+def notify_stage_reached(event: StageEvent) -> None:
+    """Called by matters.services only."""
+    for listener in tuple(_listeners):
+        listener(event)

@@ -1,0 +1,502 @@
+"""Matter pages: list with filters and search, detail (timeline, advance, hold, receipts,
+deadlines, tasks), create/edit, my tasks, case types and deadline lead times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caseledger.clients.forms import apply_error
+from caseledger.clients.models import Client
+from caseledger.clients.selectors import clients_visible_to
+from caseledger.core.choices import Role
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.permissions import authorize, capability_required, require
+from caseledger.matters import selectors, services
+from caseledger.matters.choices import DeadlineKind
+from caseledger.matters.forms import (
+    AdvanceForm,
+    CaseTypeForm,
+    DeadlineForm,
+    DeadlineRuleFormSet,
+    HoldForm,
+    MatterFilterForm,
+    MatterForm,
+    ReceiptForm,
+    StageFormSet,
+    TaskForm,
+)
+from caseledger.matters.models import CaseType, Deadline, FirmDeadlineRule, Matter, Task
+
+
+def _today() -> Any:
+    return timezone.localdate()
+
+
+@capability_required("matters.view")
+def matter_list(request: HttpRequest) -> HttpResponse:
+    form = MatterFilterForm(request.GET or None)
+    filters = selectors.MatterFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.MatterFilters(
+            search=data.get("q") or "",
+            attorney_id=data["attorney"].pk if data.get("attorney") else None,
+            partner_id=data["partner"].pk if data.get("partner") else None,
+            case_type_id=data["case_type"].pk if data.get("case_type") else None,
+            stage_code=data.get("stage") or "",
+            status=data.get("status") or "",
+            deadline_within_days=data.get("deadline_within"),
+        )
+    today = _today()
+    qs = selectors.matter_list(user=request.user, filters=filters, today=today)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    next_deadlines = selectors.matter_next_deadline(rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "matters/matter_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(m, next_deadlines.get(m.pk)) for m in rows],
+            "today": today,
+            "query": query.urlencode(),
+            "filtered": bool(request.GET and any(v for k, v in request.GET.items() if k != "page")),
+            "can_create": authorize(request.user, "matters.manage"),
+        },
+    )
+
+
+def _matter_for(request: HttpRequest, pk: int, capability: str = "matters.view") -> Matter:
+    matter = get_object_or_404(
+        Matter.objects.select_related(
+            "client",
+            "beneficiary",
+            "case_type",
+            "current_stage",
+            "attorney",
+            "paralegal",
+            "responsible_partner",
+        ),
+        pk=pk,
+    )
+    require(request.user, capability, matter)
+    return matter
+
+
+def _detail_context(request: HttpRequest, matter: Matter, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    can_skip = authorize(user, "matters.skip_stage", matter)
+    can_override = authorize(user, "matters.override_hold", matter)
+    today = _today()
+    deadlines = list(matter.deadlines.select_related("task").order_by("met_at", "due_date", "id"))
+    return {
+        "matter": matter,
+        "timeline": selectors.matter_timeline(matter),
+        "receipts": matter.receipts.order_by("created_at", "id"),
+        "deadlines": deadlines,
+        "tasks": matter.tasks.select_related("assignee").order_by("status", "due_date", "id"),
+        "today": today,
+        "next_stage": selectors.matter_next_stage(matter),
+        "advance_form": forms.get("advance_form")
+        or AdvanceForm(
+            matter=matter,
+            can_skip=can_skip,
+            can_override=can_override,
+            initial={"stage": selectors.matter_next_stage(matter)},
+        ),
+        "hold_form": forms.get("hold_form") or HoldForm(),
+        "receipt_form": forms.get("receipt_form") or ReceiptForm(),
+        "deadline_form": forms.get("deadline_form") or DeadlineForm(),
+        "task_form": forms.get("task_form") or TaskForm(),
+        "can_manage": authorize(user, "matters.manage", matter),
+        "can_advance": authorize(user, "matters.advance", matter) and not matter.is_closed,
+        "can_hold": authorize(user, "matters.hold", matter),
+        "can_override": can_override,
+        "can_tasks": authorize(user, "tasks.manage"),
+        "can_view_client": authorize(user, "clients.view", matter.client),
+    }
+
+
+@capability_required("matters.view")
+def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk)
+    return render(request, "matters/matter_detail.html", _detail_context(request, matter))
+
+
+def _detail_with_errors(request: HttpRequest, matter: Matter, **forms: Any) -> HttpResponse:
+    return render(
+        request, "matters/matter_detail.html", _detail_context(request, matter, **forms), status=422
+    )
+
+
+@capability_required("matters.manage")
+def matter_create(request: HttpRequest) -> HttpResponse:
+    visible = clients_visible_to(request.user).order_by("name", "id")
+    client_id = request.GET.get("client") or request.POST.get("client")
+    if not client_id:
+        return render(request, "matters/matter_pick_client.html", {"clients": visible})
+    client = get_object_or_404(Client, pk=client_id)
+    require(request.user, "clients.view", client)
+    # Whoever opens the matter stays on its team unless they choose otherwise.
+    initial = {}
+    if request.user.role == Role.PARALEGAL:  # type: ignore[union-attr]
+        initial["paralegal"] = request.user
+    elif request.user.role == Role.ATTORNEY:  # type: ignore[union-attr]
+        initial["attorney"] = request.user
+    form = MatterForm(request.POST or None, client=client, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            matter = services.matter_create(
+                client=client,
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                **form.cleaned_data,
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"Matter {matter.number} opened at {matter.current_stage}.")
+            return redirect("matters:detail", pk=matter.pk)
+    return render(request, "matters/matter_form.html", {"form": form, "client": client})
+
+
+@capability_required("matters.manage")
+def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.manage")
+    initial = {
+        "beneficiary": matter.beneficiary,
+        "title": matter.title,
+        "responsible_partner": matter.responsible_partner,
+        "attorney": matter.attorney,
+        "paralegal": matter.paralegal,
+        "priority_date": matter.priority_date,
+        "notes": matter.notes,
+    }
+    form = MatterForm(request.POST or None, client=matter.client, editing=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.matter_update(
+                matter=matter,
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                **form.cleaned_data,
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, "Matter saved.")
+            return redirect("matters:detail", pk=matter.pk)
+    return render(
+        request,
+        "matters/matter_form.html",
+        {"form": form, "client": matter.client, "matter": matter},
+    )
+
+
+@require_POST
+@capability_required("matters.advance")
+def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.advance")
+    form = AdvanceForm(
+        request.POST,
+        matter=matter,
+        can_skip=authorize(request.user, "matters.skip_stage", matter),
+        can_override=authorize(request.user, "matters.override_hold", matter),
+    )
+    if form.is_valid():
+        override = form.cleaned_data.get("override_reason") or None
+        try:
+            event = services.matter_stage_advance(
+                matter=matter,
+                stage=form.cleaned_data["stage"],
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                allow_skip=bool(form.cleaned_data.get("allow_skip")),
+                override_reason=override,
+                note=form.cleaned_data.get("note") or "",
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{matter.number} moved to {event.stage.name}.")
+            return redirect("matters:detail", pk=matter.pk)
+    return _detail_with_errors(request, matter, advance_form=form)
+
+
+@require_POST
+@capability_required("matters.hold")
+def matter_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.hold")
+    form = HoldForm(request.POST)
+    if form.is_valid():
+        try:
+            services.matter_hold_set(
+                matter=matter,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{matter.number} is on hold for new work.")
+            return redirect("matters:detail", pk=matter.pk)
+    return _detail_with_errors(request, matter, hold_form=form)
+
+
+@require_POST
+@capability_required("matters.hold")
+def matter_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.hold")
+    form = HoldForm(request.POST)
+    if form.is_valid():
+        try:
+            services.matter_hold_lift(
+                matter=matter,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"Hold lifted on {matter.number}.")
+            return redirect("matters:detail", pk=matter.pk)
+    return _detail_with_errors(request, matter, hold_form=form)
+
+
+@require_POST
+@capability_required("matters.manage")
+def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.manage")
+    form = ReceiptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.receipt_add(
+                matter=matter,
+                number=form.cleaned_data["number"],
+                form=form.cleaned_data.get("form") or "",
+                received_date=form.cleaned_data.get("received_date"),
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            form.add_error("number", exc.message)
+        else:
+            messages.success(request, "Receipt number recorded.")
+            return redirect("matters:detail", pk=matter.pk)
+    return _detail_with_errors(request, matter, receipt_form=form)
+
+
+@require_POST
+@capability_required("matters.manage")
+def deadline_add(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.manage")
+    form = DeadlineForm(request.POST)
+    if form.is_valid():
+        try:
+            deadline = services.deadline_create(
+                matter=matter,
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                **form.cleaned_data,
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            note = " A reminder task is open." if deadline.task_id else ""
+            messages.success(request, f"Deadline recorded.{note}")
+            return redirect("matters:detail", pk=matter.pk)
+    return _detail_with_errors(request, matter, deadline_form=form)
+
+
+@require_POST
+@capability_required("matters.manage")
+def deadline_met(request: HttpRequest, pk: int) -> HttpResponse:
+    deadline = get_object_or_404(Deadline.objects.select_related("matter"), pk=pk)
+    require(request.user, "matters.manage", deadline.matter)
+    try:
+        services.deadline_mark_met(deadline=deadline, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Deadline marked met.")
+    return redirect("matters:detail", pk=deadline.matter_id)
+
+
+@require_POST
+@capability_required("tasks.manage")
+def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.view")
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_create(
+                matter=matter,
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+                title=form.cleaned_data["title"],
+                assignee=form.cleaned_data.get("assignee"),
+                assignee_role=form.cleaned_data.get("assignee_role") or "",
+                due_date=form.cleaned_data.get("due_date"),
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, "Task added.")
+            return redirect("matters:detail", pk=matter.pk)
+    return _detail_with_errors(request, matter, task_form=form)
+
+
+@capability_required("tasks.view")
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    show_done = request.GET.get("show") == "all"
+    tasks = list(selectors.tasks_for_user(user=request.user, include_done=show_done)[:500])
+    return render(
+        request,
+        "matters/my_tasks.html",
+        {"tasks": tasks, "today": _today(), "show_done": show_done},
+    )
+
+
+@require_POST
+@capability_required("tasks.manage")
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.select_related("matter"), pk=pk)
+    require(request.user, "tasks.manage", task)
+    try:
+        services.task_complete(task=task, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Done: {task.title}")
+    target = request.POST.get("next", "")
+    if target == "matter" and task.matter_id:
+        return redirect("matters:detail", pk=task.matter_id)
+    return redirect("matters:my_tasks")
+
+
+# Case types --------------------------------------------------------------------------------
+
+
+@capability_required("matters.case_types")
+def case_types(request: HttpRequest) -> HttpResponse:
+    from django.db.models import Count
+
+    rows = selectors.case_type_list().annotate(
+        stage_count=Count("stages", distinct=True), matter_count=Count("matters", distinct=True)
+    )
+    rules = {r.kind: r for r in FirmDeadlineRule.objects.all()}
+    initial = [
+        {
+            "kind": kind,
+            "lead_days": rules[kind].lead_days if kind in rules else 14,
+            "assign_to": rules[kind].assign_to if kind in rules else "PARALEGAL",
+        }
+        for kind in DeadlineKind.values
+    ]
+    formset = DeadlineRuleFormSet(request.POST or None, initial=initial, prefix="rules")
+    if request.method == "POST" and formset.is_valid():
+        try:
+            for form in formset:
+                services.deadline_rule_update(
+                    actor=request.user,  # type: ignore[arg-type]
+                    now=timezone.now(),
+                    **form.cleaned_data,
+                )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Deadline lead times saved.")
+            return redirect("matters:case_types")
+    labels = dict(DeadlineKind.choices)
+    return render(
+        request,
+        "matters/case_types.html",
+        {
+            "case_types": rows,
+            "rule_rows": [(labels[f.initial["kind"]], f) for f in formset],
+            "formset": formset,
+        },
+    )
+
+
+def _stage_rows(formset: Any) -> list[dict[str, Any]]:
+    rows = []
+    for index, form in enumerate(formset):
+        data = form.cleaned_data
+        if not data or data.get("remove") or not (data.get("code") or data.get("name")):
+            continue
+        order = data.get("order")
+        rows.append(
+            {
+                "sort": (order if order is not None else 900 + index, index),
+                "id": data.get("id"),
+                "code": data.get("code") or "",
+                "name": data.get("name") or "",
+                "optional": data.get("optional"),
+                "closes_matter": data.get("closes_matter"),
+            }
+        )
+    rows.sort(key=lambda r: r.pop("sort"))
+    return rows
+
+
+@capability_required("matters.case_types")
+def case_type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    case_type = get_object_or_404(CaseType, pk=pk) if pk else None
+    initial: dict[str, Any] = {"is_active": True}
+    stage_initial: list[dict[str, Any]] = []
+    if case_type is not None:
+        initial = {f: getattr(case_type, f) for f in CaseTypeForm.base_fields}
+        stage_initial = [
+            {
+                "id": s.pk,
+                "order": s.position,
+                "code": s.code,
+                "name": s.name,
+                "optional": s.optional,
+                "closes_matter": s.closes_matter,
+            }
+            for s in case_type.stages.order_by("position", "id")
+        ]
+    form = CaseTypeForm(request.POST or None, initial=initial)
+    formset = StageFormSet(request.POST or None, initial=stage_initial, prefix="stages")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                saved = services.case_type_save(
+                    actor=request.user,  # type: ignore[arg-type]
+                    now=now,
+                    case_type=case_type,
+                    **form.cleaned_data,
+                )
+                services.case_type_stages_save(
+                    case_type=saved,
+                    stages=_stage_rows(formset),
+                    actor=request.user,  # type: ignore[arg-type]
+                    now=now,
+                )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"Case type {saved.name} saved.")
+            return redirect("matters:case_type_edit", pk=saved.pk)
+    return render(
+        request,
+        "matters/case_type_form.html",
+        {"form": form, "formset": formset, "case_type": case_type},
+    )
