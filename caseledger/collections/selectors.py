@@ -200,7 +200,7 @@ def _aging_rows(*, as_of: date, group: str) -> list[dict[str, Any]]:
         "WHERE p.account_id = %s AND p.entry_date <= %s "
         "GROUP BY 1 ORDER BY 1"
     )
-    params: list[object] = [as_of, as_of, d30, d30, d60, d60, d90, d90]
+    params: list[Any] = [as_of, as_of, d30, d30, d60, d60, d90, d90]
     params += [account_info(accounts.ACCOUNTS_RECEIVABLE).id, as_of]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
