@@ -18,7 +18,10 @@ from typing import Any
 FIRST = ["Ana", "Wei", "Priya", "Omar", "Lena", "Kofi", "Mateo", "Yuki", "Sara", "Ivan", "Noor"]
 LAST = ["Garcia", "Chen", "Patel", "Haddad", "Novak", "Mensah", "Rossi", "Tanaka", "Kim", "Ali"]
 COMPANIES = ["Acme Robotics", "Bluefin Labs", "Cedar Health", "Delta Foods", "Evergreen Soft"]
-CASES = ["H-1B petition", "PERM labor certification", "I-140", "I-485", "N-400", "K-1 visa"]
+# Case types (seeded by the matters migration) that fit each client kind: employers petition
+# for a beneficiary (an employee); private clients file for themselves or may name one.
+COMPANY_CASES = ["h1b_cap", "h1b_extension", "h1b_transfer", "perm", "i140"]
+PERSON_CASES = ["consultation", "i485", "n400", "asylum_i589", "rfe_noid_response"]
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -30,17 +33,23 @@ class Firm:
     client_ids: list[int] = field(default_factory=list)
     matter_ids: list[int] = field(default_factory=list)
     matter_client: dict[int, int] = field(default_factory=dict)
+    beneficiary_ids: list[int] = field(default_factory=list)
 
 
 def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
-    """Bulk-insert staff, clients (about one per 1.5 matters) and ``matters`` matters."""
+    """Bulk-insert staff, clients (about one per 1.5 matters) and ``matters`` matters.
+
+    Matters keep the rules ``matters.services.matter_create`` enforces: a case type that fits
+    the client (employment-based types only for companies, each with its own beneficiary
+    employee; self-petitions only for persons, without a beneficiary), at the first stage of
+    that type's template."""
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
-    from caseledger.clients.models import Client
+    from caseledger.clients.models import Beneficiary, Client
     from caseledger.core.choices import Role
     from caseledger.core.models import User
-    from caseledger.matters.models import Matter
+    from caseledger.matters.models import CaseType, Matter, Stage
 
     rng = random.Random(seed)
     firm = Firm()
@@ -85,20 +94,54 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
             )
         created = Client.objects.bulk_create(clients, batch_size=1000)
         firm.client_ids = [c.pk for c in created]
-        rows = []
+        is_company = {c.pk: c.kind == "COMPANY" for c in created}
+
+        case_types = {ct.code: ct for ct in CaseType.objects.filter(is_active=True)}
+        missing = sorted(set(COMPANY_CASES + PERSON_CASES) - set(case_types))
+        if missing:
+            raise RuntimeError(f"case types not seeded (run the migrations): {missing}")
+        first_stage: dict[int, int] = {}
+        for stage in Stage.objects.order_by("case_type_id", "-position", "-id"):
+            first_stage[stage.case_type_id] = stage.pk  # last write = lowest position
+
+        plan: list[tuple[int, Any]] = []
+        beneficiaries = []
         for i in range(matters):
             client_id = (
                 firm.client_ids[i % n_clients] if i < n_clients else rng.choice(firm.client_ids)
             )
+            if is_company[client_id]:
+                ct = case_types[rng.choice(COMPANY_CASES)]
+                beneficiaries.append(
+                    Beneficiary(
+                        client_id=client_id,
+                        name=f"{prefix} {rng.choice(FIRST)} {rng.choice(LAST)} {i}",
+                        relationship="EMPLOYEE",
+                        created_at=T0 + timedelta(minutes=i),
+                    )
+                )
+            else:
+                ct = case_types[rng.choice(PERSON_CASES)]
+            plan.append((client_id, ct))
+        made_beneficiaries = Beneficiary.objects.bulk_create(beneficiaries, batch_size=1000)
+        firm.beneficiary_ids = [b.pk for b in made_beneficiaries]
+        next_beneficiary = iter(made_beneficiaries)
+
+        rows = []
+        for i, (client_id, ct) in enumerate(plan):
             rows.append(
                 Matter(
                     number=f"{prefix}-{i:06d}",
-                    title=rng.choice(CASES),
+                    title=ct.name,
                     client_id=client_id,
+                    beneficiary=next(next_beneficiary) if is_company[client_id] else None,
+                    case_type=ct,
+                    current_stage_id=first_stage[ct.pk],
                     responsible_partner=rng.choice(partners),
                     attorney=rng.choice(attorneys),
                     paralegal=rng.choice(paralegals),
                     opened_date=date(2025, 1, 1) + timedelta(days=rng.randrange(365)),
+                    created_at=T0 + timedelta(minutes=i),
                 )
             )
         made = Matter.objects.bulk_create(rows, batch_size=1000)
@@ -122,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         "users": len(firm.user_ids),
         "clients": len(firm.client_ids),
         "matters": len(firm.matter_ids),
+        "beneficiaries": len(firm.beneficiary_ids),
     }
     print(json.dumps(summary))
     return 0

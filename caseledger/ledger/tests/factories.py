@@ -1,5 +1,6 @@
-"""Test data for ledger tests: clients, matters and invoices with only the fields the ledger
-needs. (When the clients/matters/billing apps ship richer factories, these delegate to them.)"""
+"""Test data for ledger tests. Clients and matters come from the clients and matters apps'
+factories (one way to build test data: through their services); invoices are rows with only
+the fields the ledger reads."""
 
 from __future__ import annotations
 
@@ -10,36 +11,33 @@ import factory
 
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
+from caseledger.clients.tests.factories import make_person
 from caseledger.matters.models import Matter
+from caseledger.matters.tests.factories import make_matter as _matters_make_matter
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class ClientFactory(factory.django.DjangoModelFactory[Client]):
-    class Meta:
-        model = Client
-
-    name = factory.Sequence(lambda n: f"Client {n}")
-    kind = "PERSON"
-    client_type = "PRIVATE"
-    created_at = T0
+def make_client(**kwargs: Any) -> Client:
+    """A private (person) client, created through ``clients.services.client_create``."""
+    return make_person(**kwargs)
 
 
-class MatterFactory(factory.django.DjangoModelFactory[Matter]):
-    class Meta:
-        model = Matter
-
-    number = factory.Sequence(lambda n: f"M-{n:05d}")
-    title = "H-1B petition"
-    client = factory.SubFactory(ClientFactory)
-    opened_date = date(2026, 1, 1)
+def make_matter(**kwargs: Any) -> Matter:
+    """A matter opened through ``matters.services.matter_create``. Without a client the
+    matters factory's default applies (an H-1B cap petition for a company with a
+    beneficiary); with a client and no case type, a consultation (any client kind, no
+    beneficiary needed), so ``make_matter(client=other.client)`` works for every client."""
+    if "client" in kwargs and "case_type" not in kwargs:
+        kwargs.setdefault("case_type_code", "consultation")
+    return _matters_make_matter(**kwargs)
 
 
 class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
     class Meta:
         model = Invoice
 
-    matter = factory.SubFactory(MatterFactory)
+    matter = factory.LazyFunction(make_matter)
     client = factory.LazyAttribute(lambda o: o.matter.client)
     status = "ISSUED"
     number = factory.Sequence(lambda n: f"2026-{n:06d}")
@@ -59,14 +57,6 @@ class Disbursement:
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Disbursement({self.pk}, approved={self.is_approved})"
-
-
-def make_client(**kwargs: Any) -> Client:
-    return cast(Client, ClientFactory(**kwargs))
-
-
-def make_matter(**kwargs: Any) -> Matter:
-    return cast(Matter, MatterFactory(**kwargs))
 
 
 def make_invoice(**kwargs: Any) -> Invoice:
