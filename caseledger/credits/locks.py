@@ -17,6 +17,23 @@ def lock_settlement(invoice: Any) -> Any:
     return lock_invoice_settlement(invoice)
 
 
+def invoice_paid_from_trust(invoice: Any) -> bool:
+    from caseledger.trust.models import TrustTransfer
+
+    return TrustTransfer.objects.filter(invoice=invoice).exists()
+
+
+def lock_for_credit(invoice: Any, *, now: Any) -> Any:
+    """Locks for a credit on ``invoice``, in the global order: when trust paid any of it (its
+    credit may go back to the client's trust ledger and be refunded by a disbursement), the
+    matter's trust row and the ledger's trust balance row first; then the settlement row."""
+    if invoice_paid_from_trust(invoice):
+        from caseledger.trust.locks import lock_matter_trust
+
+        lock_matter_trust(invoice.matter, now)
+    return lock_settlement(invoice)
+
+
 def lock_credit_note(credit_note: CreditNote) -> CreditNote:
     return CreditNote.objects.select_for_update().get(pk=credit_note.pk)
 

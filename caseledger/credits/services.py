@@ -162,7 +162,7 @@ def credit_note_request(
             field="refund_method",
         )
     with transaction.atomic():
-        settlement = locks.lock_settlement(invoice)
+        settlement = locks.lock_for_credit(invoice, now=now)
         invoice.refresh_from_db()
         _check_invoice_issued(invoice)
         left = invoice_creditable_cents(invoice)
@@ -582,7 +582,7 @@ def credit_note_approve(
     """A partner approves a waiting credit note; it is issued in the same transaction."""
     require(approver, "credits.approve")
     with transaction.atomic():
-        settlement = locks.lock_settlement(credit_note.invoice)
+        settlement = locks.lock_for_credit(credit_note.invoice, now=now)
         cn = locks.lock_credit_note(credit_note)
         if cn.status != CreditNoteStatus.PENDING_APPROVAL:
             raise E.CreditError(
