@@ -88,8 +88,10 @@ class CreditNote(models.Model):
     decision_note = models.CharField(max_length=500, blank=True)
     issue_date = models.DateField(null=True, blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
-    # The ledger entry id (ledger.JournalEntry) posted on issue.
-    entry_id = models.BigIntegerField(null=True, blank=True)
+    # The ledger entry posted on issue.
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -229,13 +231,17 @@ class WriteOff(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(max_length=500, blank=True)
     posted_date = models.DateField(null=True, blank=True)
-    entry_id = models.BigIntegerField(null=True, blank=True)  # ledger.JournalEntry id
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reversed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reversed_at = models.DateTimeField(null=True, blank=True)
     reversal_reason = models.CharField(max_length=500, blank=True)
-    reversal_entry_id = models.BigIntegerField(null=True, blank=True)
+    reversal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [
