@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_aging_page_csv_and_drill_down(login, users):
     inv = F.invoice(
-        matter_obj=F.matter(), cents=12_345, issued=date(2026, 7, 1), due=date(2026, 8, 1)
+        matter_obj=F.matter(), cents=12_345, issued=date(2026, 7, 15), due=date(2026, 8, 15)
     )
     client = login(users["BILLING"])
     page = client.get("/collections/aging/", {"as_of": "2026-10-31"}).content.decode()
