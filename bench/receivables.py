@@ -39,12 +39,8 @@ def copy_rows(model: Any, rows: Sequence[dict[str, Any]], *, with_id: bool = Fal
     from django.db import connection
 
     fields = _concrete_columns(model)
-    defaults: dict[str, Any] = {}
-    for f in fields:
-        if f.has_default():
-            defaults[f.attname] = f.get_default()
-        elif f.null:
-            defaults[f.attname] = None
+    # Field defaults: the declared one, "" for text columns, else NULL.
+    defaults: dict[str, Any] = {f.attname: f.get_default() for f in fields}
     names = [f.attname for f in fields]
     if with_id:
         names = ["id", *names]
