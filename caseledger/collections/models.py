@@ -137,6 +137,8 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The token of the deliverer that claimed the row (QUEUED/FAILED -> SENDING).
+    claim = models.CharField(max_length=32, blank=True)
 
     class Meta:
         constraints = [

@@ -50,7 +50,7 @@ from caseledger.collections.models import (
     PolicyStage,
     Reminder,
 )
-from caseledger.collections.services.delivery import reminder_deliver, reminders_deliver_pending
+from caseledger.collections.services.delivery import reminders_deliver, reminders_deliver_pending
 from caseledger.collections.services.policies import policy_default_ensure
 from caseledger.core import audit
 from caseledger.core.selectors import firm_get
@@ -233,7 +233,6 @@ def collections_run(
             )
             if deliver:
                 stats["emails_sent"] += reminders_deliver_pending(now=now)
-            stats["letters"] = stats.get("letters", 0)
             CollectionRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.FINISHED, finished_at=now, stats=stats
             )
@@ -453,9 +452,7 @@ def _commit_chunk(
 
 
 def _deliver(ids: list[int], now: datetime, stats: dict[str, int]) -> None:
-    for pk in ids:
-        if reminder_deliver(reminder_id=pk, now=now):
-            stats["emails_sent"] += 1
+    stats["emails_sent"] += reminders_deliver(reminder_ids=ids, now=now)
 
 
 def _stage_actions(
