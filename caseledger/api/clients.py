@@ -8,7 +8,7 @@ from datetime import date, datetime
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from caseledger.clients import selectors, services
@@ -140,7 +140,7 @@ def clients_read(request: HttpRequest, client_id: int) -> Client:
 
 
 @router.post("/clients", response={201: ClientOut}, operation_id="clients_create")
-def clients_create(request: HttpRequest, payload: ClientIn) -> tuple[int, Client]:
+def clients_create(request: HttpRequest, payload: ClientIn) -> Status[Client]:
     require(request.user, "clients.manage")
     data = payload.dict()
     confirm = data.pop("confirm_duplicate")
@@ -154,7 +154,7 @@ def clients_create(request: HttpRequest, payload: ClientIn) -> tuple[int, Client
                 409, DUPLICATE_WARNING.format(ids=", ".join(str(d.pk) for d in duplicates))
             )
     client = services.client_create(actor=request.user, now=timezone.now(), **data)  # type: ignore[arg-type]
-    return 201, client
+    return Status(201, client)
 
 
 @router.patch("/clients/{client_id}", response=ClientOut, operation_id="clients_update")

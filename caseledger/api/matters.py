@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.exceptions import ApplicationError
@@ -179,7 +179,7 @@ def matters_read(request: HttpRequest, matter_id: int) -> Matter:
 
 
 @router.post("/matters", response={201: MatterOut}, operation_id="matters_create")
-def matters_create(request: HttpRequest, payload: MatterIn) -> tuple[int, Matter]:
+def matters_create(request: HttpRequest, payload: MatterIn) -> Status[Matter]:
     require(request.user, "matters.manage")
     client = Client.objects.filter(pk=payload.client_id).first()
     if client is None:
@@ -212,7 +212,7 @@ def matters_create(request: HttpRequest, payload: MatterIn) -> tuple[int, Matter
         now=timezone.now(),
         **data,  # type: ignore[arg-type]
     )
-    return 201, get_object_or_404(_matters(), pk=matter.pk)
+    return Status(201, get_object_or_404(_matters(), pk=matter.pk))
 
 
 @router.patch("/matters/{matter_id}", response=MatterOut, operation_id="matters_update")
@@ -231,9 +231,7 @@ def matters_update(request: HttpRequest, matter_id: int, payload: MatterPatch) -
 @router.post(
     "/matters/{matter_id}/advance", response={201: StageEventOut}, operation_id="matters_advance"
 )
-def matters_advance(
-    request: HttpRequest, matter_id: int, payload: AdvanceIn
-) -> tuple[int, StageEvent]:
+def matters_advance(request: HttpRequest, matter_id: int, payload: AdvanceIn) -> Status[StageEvent]:
     matter = _matter(request, matter_id, "matters.advance")
     event = services.matter_stage_advance(
         matter=matter,
@@ -244,7 +242,7 @@ def matters_advance(
         override_reason=payload.override_reason,
         note=payload.note,
     )
-    return 201, event
+    return Status(201, event)
 
 
 @router.get("/tasks", response=list[TaskOut], operation_id="tasks_list")

@@ -11,6 +11,8 @@ from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Rela
 from caseledger.clients.models import Client
 from caseledger.core.demo_context import DemoContext
 
+CLIENTS_SINCE_DAYS = 730  # matters.demo opens matters up to 720 days back
+
 # name, city, region, postal code, payment terms, LEDES, auto-apply trust
 COMPANIES = [
     ("Northwind Analytics Inc.", "San Francisco", "CA", "94105", 30, True, False),
@@ -101,13 +103,15 @@ def seed(ctx: DemoContext) -> None:
         return
     partners = [ctx.users["partner"], ctx.users["partner2"]]
     actor = ctx.users["paralegal"]
+    # The demo matters were opened up to two years ago: the clients are on file from before.
+    since = ctx.now - timedelta(days=CLIENTS_SINCE_DAYS)
     rng = ctx.rng
     employees = iter(EMPLOYEES)
     for index, (name, city, region, postal, terms, ledes, auto) in enumerate(COMPANIES):
         domain = name.split()[0].lower().replace(".", "") + ".example"
         client = services.client_create(
             actor=actor,
-            now=ctx.now,
+            now=since,
             name=name,
             kind=ClientKind.COMPANY,
             client_type=ClientType.CORPORATE,
@@ -124,12 +128,12 @@ def seed(ctx: DemoContext) -> None:
             auto_apply_trust=auto,
         )
         services.contact_add(
-            client=client, actor=actor, now=ctx.now, name="Accounts Payable",
+            client=client, actor=actor, now=since, name="Accounts Payable",
             role=ContactRole.BILLING, email=f"ap@{domain}",
         )  # fmt: skip
         hr_name = f"{rng.choice(HR_FIRST)} {rng.choice(HR_LAST)}"
         services.contact_add(
-            client=client, actor=actor, now=ctx.now, name=hr_name, role=ContactRole.HR,
+            client=client, actor=actor, now=since, name=hr_name, role=ContactRole.HR,
             email=f"hr@{domain}",
         )  # fmt: skip
         if index == 0 and "client" in ctx.users:
@@ -139,7 +143,7 @@ def seed(ctx: DemoContext) -> None:
             services.beneficiary_create(
                 client=client,
                 actor=actor,
-                now=ctx.now,
+                now=since,
                 name=person,
                 relationship=Relationship.EMPLOYEE,
                 email=f"{person.split()[0].lower()}@{domain}",
@@ -153,7 +157,7 @@ def seed(ctx: DemoContext) -> None:
         is_citizen = citizenship == "US"
         client = services.client_create(
             actor=actor,
-            now=ctx.now,
+            now=since,
             name=name,
             kind=ClientKind.PERSON,
             client_type=ClientType.PRIVATE,
@@ -180,7 +184,7 @@ def seed(ctx: DemoContext) -> None:
             services.beneficiary_create(
                 client=client,
                 actor=actor,
-                now=ctx.now,
+                now=since,
                 name=relative,
                 relationship=relationship,
                 date_of_birth=_dob(ctx, 20, 70),

@@ -23,19 +23,24 @@ DEMO_USERS = [
 ]
 
 
+DEMO_FIRM = {
+    "name": "Raman & Okafor Immigration LLP",
+    "address": "1200 Market Street, Suite 800\nSan Francisco, CA 94102",
+    "email": "billing@ramanokafor.example",
+    "phone": "+1 415 555 0142",
+    # The demo stays easy to try: password alone; the enforcement switch is on the firm
+    # settings page.
+    "two_factor_enforced": False,
+}
+
+
 def seed(ctx: DemoContext) -> None:
-    Firm.objects.update_or_create(
-        id=1,
-        defaults={
-            "name": "Raman & Okafor Immigration LLP",
-            "address": "1200 Market Street, Suite 800\nSan Francisco, CA 94102",
-            "email": "billing@ramanokafor.example",
-            "phone": "+1 415 555 0142",
-            # The demo stays easy to try: password alone; the enforcement switch is on the
-            # firm settings page.
-            "two_factor_enforced": False,
-        },
-    )
+    # The firm profile is filled in once, while the firm still has the name the migration gave
+    # it; after that it is the administrator's (a rerun must not undo, say, turning two-factor
+    # enforcement on).
+    firm, _ = Firm.objects.get_or_create(id=1)
+    if firm.name == Firm._meta.get_field("name").get_default():
+        Firm.objects.filter(id=1).update(**DEMO_FIRM, updated_at=ctx.now)
     for username, first, last, role, initials in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,

@@ -1,7 +1,7 @@
 """Home page panels of the matters app: my open tasks and the deadlines coming up.
 
-Picked up by the home-panel registry (``caseledger.core.home``) when it is installed; until then
-this module contributes nothing."""
+Collected by the home-panel registry (``caseledger.core.home``); each shows to the roles
+holding its capability."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from caseledger.core.home import HomePanel
 from caseledger.matters.models import Deadline
 from caseledger.matters.selectors import matters_visible_to, tasks_for_user
 
@@ -42,26 +43,22 @@ def deadlines_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
     return {"deadlines": list(deadlines[:8]), "days": UPCOMING_DAYS, "today": today}
 
 
-try:
-    from caseledger.core.home import HomePanel  # type: ignore[import-not-found, unused-ignore]
-except ImportError:  # the registry has not landed on this branch
-    PANELS: list[Any] = []
-else:
-    PANELS = [
-        HomePanel(
-            key="matters.my_tasks",
-            title="My tasks",
-            template="matters/home/my_tasks.html",
-            capability="tasks.view",
-            context=my_tasks_context,
-            order=20,
-        ),
-        HomePanel(
-            key="matters.deadlines",
-            title=f"Deadlines in the next {UPCOMING_DAYS} days",
-            template="matters/home/deadlines.html",
-            capability="matters.view",
-            context=deadlines_context,
-            order=25,
-        ),
-    ]
+PANELS = [
+    HomePanel(
+        key="matters.my_tasks",
+        title="My tasks",
+        template="matters/home/my_tasks.html",
+        capability="tasks.view",
+        context=my_tasks_context,
+        order=20,
+    ),
+    HomePanel(
+        key="matters.deadlines",
+        title=f"Deadlines in the next {UPCOMING_DAYS} days",
+        template="matters/home/deadlines.html",
+        capability="matters.view",
+        context=deadlines_context,
+        order=25,
+        wide=True,  # a table of date, kind, matter and client: too cramped in a third
+    ),
+]

@@ -1,49 +1,192 @@
-"""Authorization matrix for the matters pages and API (format: HELPERS.md; see
-caseledger/clients/tests/authz.py). Object routes use a matter whose team does not include the
-attorney or paralegal asking, so those roles expect 403."""
+"""Authorization matrix for the matters pages and API (collected by core's authz test).
 
-A, P, AT, PL, B, OPS, C = (
-    "ADMIN",
-    "PARTNER",
-    "ATTORNEY",
-    "PARALEGAL",
-    "BILLING",
-    "OPERATIONS",
-    "CLIENT",
-)
+The format is documented in ``caseledger/core/tests/test_authz_matrix.py``. Object routes are
+requested for a matter whose team (attorney, paralegal, responsible partner) is two other
+users, so the attorney and paralegal asking are outside it and expect 403 there; the unscoped
+roles (admin, partner, billing, operations) reach it. ``outside_team_world`` builds that matter
+with everything hanging off it; the clients matrix uses it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseledger.core.choices import Role
+from caseledger.core.tests.authz import ADMIN, ADMIN_PARTNER
+
+A, P, B, OPS = Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value, Role.OPERATIONS.value
+STAFF = frozenset(r.value for r in Role if r != Role.CLIENT)
+UNSCOPED_STAFF = frozenset({A, P, B, OPS})  # attorney/paralegal are outside the matter's team
+HOLDERS = frozenset({A, P, B})
+# The first two stages of the H-1B template the matters factory opens matters with.
+FIRST_STAGE, NEXT_STAGE = "intake", "lca_filed"
 
 
-def _roles(ok: object, denied: object, allowed: set[str]) -> dict[str, object]:
-    return {r: (ok if r in allowed else denied) for r in (A, P, AT, PL, B, OPS, C)}
+def outside_team_world(ctx: Any) -> dict[str, Any]:
+    """A company client with a beneficiary and an H-1B matter staffed by another attorney and
+    paralegal, plus a billing contact, a hearing deadline and a task for the other paralegal.
+    Built once per request (memoized on ``ctx``) so kwargs and form data see the same rows."""
+    world = getattr(ctx, "outside_team_world", None)
+    if world is not None:
+        return world  # type: ignore[no-any-return]
+    from caseledger.clients.services import contact_add
+    from caseledger.clients.tests.factories import make_beneficiary
+    from caseledger.matters import services
+    from caseledger.matters.tests.factories import make_matter
+
+    other_attorney = ctx.make_user(role=Role.ATTORNEY, username="authz-other-attorney")
+    other_paralegal = ctx.make_user(role=Role.PARALEGAL, username="authz-other-paralegal")
+    beneficiary = make_beneficiary()
+    matter = make_matter(
+        beneficiary=beneficiary,
+        client=beneficiary.client,
+        attorney=other_attorney,
+        paralegal=other_paralegal,
+    )
+    assert matter.current_stage is not None
+    assert matter.current_stage.code == FIRST_STAGE
+    world = {
+        "matter": matter,
+        "client": matter.client,
+        "beneficiary": beneficiary,
+        "contact": contact_add(
+            client=matter.client, actor=None, now=ctx.now, name="AP", role="BILLING"
+        ),
+        "deadline": services.deadline_create(
+            matter=matter, kind="HEARING", due_date=ctx.now.date(), actor=None, now=ctx.now
+        ),
+        "task": services.task_create(
+            title="Collect pay stubs",
+            matter=matter,
+            assignee=other_paralegal,
+            actor=None,
+            now=ctx.now,
+        ),
+    }
+    ctx.outside_team_world = world
+    return world
 
 
-STAFF = {A, P, AT, PL, B, OPS}
-UNSCOPED_STAFF = {A, P, B, OPS}
-TEAM_UNSCOPED = {A, P}
+def _matter(ctx: Any) -> dict[str, Any]:
+    return {"pk": outside_team_world(ctx)["matter"].pk}
 
-MATRIX: dict[str, dict[str, object]] = {
-    "matters:list": _roles(200, 403, STAFF),
-    # Requested with ?client= a client outside the attorney's / paralegal's team.
-    "matters:create": _roles(200, 403, TEAM_UNSCOPED),
-    "matters:detail": _roles(200, 403, UNSCOPED_STAFF),
-    "matters:edit": _roles(200, 403, TEAM_UNSCOPED),
-    "matters:advance": _roles("allow", "deny", TEAM_UNSCOPED),
-    "matters:hold": _roles("allow", "deny", {A, P, B}),
-    "matters:lift": _roles("allow", "deny", {A, P, B}),
-    "matters:receipt_add": _roles("allow", "deny", TEAM_UNSCOPED),
-    "matters:deadline_add": _roles("allow", "deny", TEAM_UNSCOPED),
-    "matters:deadline_met": _roles("allow", "deny", TEAM_UNSCOPED),
-    "matters:task_add": _roles("allow", "deny", UNSCOPED_STAFF),
-    "matters:my_tasks": _roles(200, 403, STAFF),
-    "matters:task_done": _roles("allow", "deny", UNSCOPED_STAFF),
-    "matters:case_types": _roles(200, 403, {A}),
-    "matters:case_type_create": _roles(200, 403, {A}),
-    "matters:case_type_edit": _roles(200, 403, {A}),
+
+def _matter_id(ctx: Any) -> dict[str, Any]:
+    return {"matter_id": outside_team_world(ctx)["matter"].pk}
+
+
+def _deadline(ctx: Any) -> dict[str, Any]:
+    return {"pk": outside_team_world(ctx)["deadline"].pk}
+
+
+def _task(ctx: Any) -> dict[str, Any]:
+    return {"pk": outside_team_world(ctx)["task"].pk}
+
+
+def _case_type(ctx: Any) -> dict[str, Any]:
+    return {"pk": outside_team_world(ctx)["matter"].case_type_id}
+
+
+def _client_field(ctx: Any) -> dict[str, Any]:
+    # The matter form for a client outside the attorney's / paralegal's team.
+    return {"client": outside_team_world(ctx)["client"].pk}
+
+
+def _advance_data(ctx: Any) -> dict[str, Any]:
+    matter = outside_team_world(ctx)["matter"]
+    return {"stage": matter.case_type.stages.get(code=NEXT_STAGE).pk, "note": "LCA certified"}
+
+
+def _exact(code: int, roles: frozenset[str]) -> dict[str, int]:
+    return dict.fromkeys(roles, code)
+
+
+MATRIX: dict[str, dict[str, Any]] = {
+    "matters:list": {"allow": STAFF, "status": _exact(200, STAFF)},
+    "matters:create": {
+        "allow": ADMIN_PARTNER,
+        "method": "POST",
+        "data": _client_field,
+        "status": _exact(200, ADMIN_PARTNER),
+    },
+    "matters:detail": {
+        "allow": UNSCOPED_STAFF,
+        "kwargs": _matter,
+        "status": _exact(200, UNSCOPED_STAFF),
+    },
+    "matters:edit": {
+        "allow": ADMIN_PARTNER,
+        "kwargs": _matter,
+        "status": _exact(200, ADMIN_PARTNER),
+    },
+    "matters:advance": {
+        "allow": ADMIN_PARTNER,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": _advance_data,
+    },
+    "matters:hold": {
+        "allow": HOLDERS,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": {"reason": "Retainer not replenished"},
+    },
+    "matters:lift": {
+        "allow": HOLDERS,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": {"reason": "Paid"},
+    },
+    "matters:receipt_add": {
+        "allow": ADMIN_PARTNER,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": {"number": "EAC2490012345", "form": "I-129"},
+    },
+    "matters:deadline_add": {
+        "allow": ADMIN_PARTNER,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": lambda ctx: {"kind": "FILING_WINDOW", "due_date": ctx.now.date().isoformat()},
+    },
+    "matters:deadline_met": {"allow": ADMIN_PARTNER, "method": "POST", "kwargs": _deadline},
+    "matters:task_add": {
+        "allow": UNSCOPED_STAFF,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": {"title": "Request the employer's payroll records", "assignee_role": "PARALEGAL"},
+    },
+    "matters:my_tasks": {"allow": STAFF, "status": _exact(200, STAFF)},
+    "matters:task_done": {"allow": UNSCOPED_STAFF, "method": "POST", "kwargs": _task},
+    "matters:case_types": {"allow": ADMIN, "status": _exact(200, ADMIN)},
+    "matters:case_type_create": {"allow": ADMIN, "status": _exact(200, ADMIN)},
+    "matters:case_type_edit": {"allow": ADMIN, "kwargs": _case_type, "status": _exact(200, ADMIN)},
     # API
-    "matters_list": _roles(200, 403, STAFF),
-    "matters_read": _roles(200, 403, UNSCOPED_STAFF),
-    "matters_create": _roles(201, 403, TEAM_UNSCOPED),
-    "matters_update": _roles(200, 403, TEAM_UNSCOPED),
-    "matters_advance": _roles(201, 403, TEAM_UNSCOPED),
-    "tasks_list": _roles(200, 403, STAFF),
+    "GET /api/v1/matters": {"allow": STAFF, "status": _exact(200, STAFF)},
+    "GET /api/v1/matters/{matter_id}": {
+        "allow": UNSCOPED_STAFF,
+        "kwargs": _matter_id,
+        "status": _exact(200, UNSCOPED_STAFF),
+    },
+    "POST /api/v1/matters": {
+        "allow": ADMIN_PARTNER,
+        "json": lambda ctx: {
+            "client_id": outside_team_world(ctx)["client"].pk,
+            "case_type": "consultation",
+        },
+        "status": _exact(201, ADMIN_PARTNER),
+    },
+    "PATCH /api/v1/matters/{matter_id}": {
+        "allow": ADMIN_PARTNER,
+        "kwargs": _matter_id,
+        "json": {"notes": "called"},
+        "status": _exact(200, ADMIN_PARTNER),
+    },
+    "POST /api/v1/matters/{matter_id}/advance": {
+        "allow": ADMIN_PARTNER,
+        "kwargs": _matter_id,
+        "json": {"stage": NEXT_STAGE},
+        "status": _exact(201, ADMIN_PARTNER),
+    },
+    "GET /api/v1/tasks": {"allow": STAFF, "status": _exact(200, STAFF)},
 }

@@ -309,3 +309,30 @@ def test_api_client_read_masks_pii(users, login):
     data = login(users["PARTNER"]).get(f"/api/v1/clients/{person.pk}").json()
     assert data["a_number_masked"] == "•••••••789"
     assert "A123456789" not in json.dumps(data)
+
+
+@pytest.mark.django_db
+def test_home_page_shows_the_matters_panels_by_role(team_matter, users, login):
+    # The panels are registered with core's home-panel registry and rendered on the home page.
+    today = timezone.localdate()
+    now = timezone.now()
+    services.deadline_create(
+        matter=team_matter, kind="HEARING", due_date=today + timedelta(days=3), actor=None, now=now
+    )
+    services.task_create(
+        title="Collect the beneficiary's diplomas",
+        matter=team_matter,
+        assignee=users["PARALEGAL"],
+        actor=None,
+        now=now,
+    )
+    body = login(users["PARALEGAL"]).get(reverse("core:home")).content.decode()
+    assert 'data-panel="matters.my_tasks"' in body
+    assert "Collect the beneficiary&#x27;s diplomas" in body
+    assert 'data-panel="matters.deadlines"' in body
+    assert "Deadlines in the next 14 days" in body
+    assert team_matter.number in body
+
+    body = login(users["CLIENT"]).get(reverse("core:home")).content.decode()
+    assert 'data-panel="matters.my_tasks"' not in body
+    assert 'data-panel="matters.deadlines"' not in body
