@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps as django_apps
+
 from caseledger.core.choices import Role
 from caseledger.core.demo_context import DemoContext
 from caseledger.core.models import User
@@ -49,6 +51,8 @@ def seed(ctx: DemoContext) -> None:
 
     if CreditNote.objects.exists():
         return
+    if not django_apps.is_installed("caseledger.payments"):
+        return  # invoices have no settlement rows without the payments app
     billing = _user(ctx, "billing", Role.BILLING)
     if billing is None:
         return
