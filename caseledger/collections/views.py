@@ -37,6 +37,9 @@ from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits.forms import parse_cents
 
 
+QUEUE_PLAN_ROWS = 500
+
+
 def _csv(body: str, filename: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -105,7 +108,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     latest = selectors.run_latest()
     did = list(selectors.reminders_for_run(latest)[:500]) if latest else []
-    plan = services.collections_run(run_date=today, now=timezone.now(), dry_run=True)
+    plan = services.collections_run(
+        run_date=today, now=timezone.now(), dry_run=True, max_steps=QUEUE_PLAN_ROWS
+    )
     return render(
         request,
         "collections/queue.html",
@@ -114,8 +119,9 @@ def queue(request: HttpRequest) -> HttpResponse:
             "latest": latest,
             "runs": selectors.run_list(10),
             "did": did,
-            "plan": plan.steps[:500],
+            "plan": plan.steps[:QUEUE_PLAN_ROWS],
             "plan_count": len(plan.steps),
+            "plan_truncated": len(plan.steps) >= QUEUE_PLAN_ROWS,
             "letters": list(selectors.reminders_letters_ready()[:200]),
             "failed": list(
                 Reminder.objects.filter(

@@ -147,10 +147,12 @@ def collections_run(
     dry_run: bool = False,
     after_chunk: Callable[[int], None] | None = None,
     deliver: bool = True,
+    max_steps: int | None = None,
 ) -> RunResult:
     """Run collections for ``run_date``. With ``dry_run`` nothing is written and the result lists
-    every step the run would take. ``after_chunk(n_invoices_done)`` is called after each committed
-    chunk (progress reporting; tests use it to simulate a crash)."""
+        every step the run would take. ``after_chunk(n_invoices_done)`` is called after each committed
+        chunk (progress reporting; tests use it to simulate a crash). ``max_steps`` (dry runs only)
+    stops listing after that many steps, for pages."""
     if not dry_run:
         policy_default_ensure(now=now)
     policies, stages_by_policy = _policies()
@@ -217,6 +219,8 @@ def collections_run(
             )
             if dry_run:
                 result.steps.extend(s for s, _ in steps)
+                if max_steps is not None and len(result.steps) >= max_steps:
+                    break
             else:
                 assert run is not None
                 _commit_chunk(
