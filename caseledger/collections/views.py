@@ -36,7 +36,6 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits.forms import parse_cents
 
-
 QUEUE_PLAN_ROWS = 500
 
 

@@ -150,9 +150,9 @@ def collections_run(
     max_steps: int | None = None,
 ) -> RunResult:
     """Run collections for ``run_date``. With ``dry_run`` nothing is written and the result lists
-        every step the run would take. ``after_chunk(n_invoices_done)`` is called after each committed
-        chunk (progress reporting; tests use it to simulate a crash). ``max_steps`` (dry runs only)
-    stops listing after that many steps, for pages."""
+    every step the run would take (``max_steps``: stop listing after that many, for pages).
+    ``after_chunk(n_invoices_done)`` is called after each committed chunk (progress reporting;
+    tests use it to simulate a crash)."""
     if not dry_run:
         policy_default_ensure(now=now)
     policies, stages_by_policy = _policies()
