@@ -18,6 +18,7 @@ AMOUNT_NOT_POSITIVE = "amount: must be positive (got {amount})"
 LINES_AND_AMOUNT = "lines: give either lines or an amount, not both"
 LINES_EMPTY = "lines: give at least one line or an amount"
 LINE_DESCRIPTION_REQUIRED = "lines[{index}].description: required"
+LINE_NOT_ON_INVOICE = "lines[{index}]: that line is not on invoice {invoice}"
 LINE_OVER_INVOICE_LINE = (
     "lines[{index}].amount: {amount} is over what is left to credit on that invoice line ({left})"
 )

@@ -122,6 +122,46 @@ def _lines_from_input(
     return lines
 
 
+def _check_invoice_lines(*, invoice: Invoice, lines: list[LineInput]) -> None:
+    """A credit against an invoice line may not exceed what is left to credit on that line."""
+    line_ids = [line.invoice_line_id for line in lines if line.invoice_line_id is not None]
+    if not line_ids:
+        return
+    from caseledger.billing.models import InvoiceLine  # type: ignore[attr-defined]
+
+    invoice_lines = {
+        row.pk: row for row in InvoiceLine.objects.filter(invoice=invoice, pk__in=line_ids)
+    }
+    credited = dict(
+        CreditNoteLine.objects.filter(
+            invoice_line_id__in=line_ids,
+            credit_note__status__in=[CreditNoteStatus.ISSUED, CreditNoteStatus.PENDING_APPROVAL],
+        )
+        .values("invoice_line_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("invoice_line_id", "total")
+    )
+    asked: dict[int, int] = {}
+    for index, line in enumerate(lines):
+        if line.invoice_line_id is None:
+            continue
+        target = invoice_lines.get(line.invoice_line_id)
+        if target is None:
+            raise E.CreditError(
+                E.LINE_NOT_ON_INVOICE.format(index=index, invoice=invoice),
+                field=f"lines[{index}]",
+            )
+        asked[target.pk] = asked.get(target.pk, 0) + line.amount_cents
+        left = target.amount_cents + target.tax_cents - int(credited.get(target.pk, 0))
+        if asked[target.pk] > left:
+            raise E.CreditError(
+                E.LINE_OVER_INVOICE_LINE.format(
+                    index=index, amount=_fmt(line.amount_cents), left=_fmt(left)
+                ),
+                field=f"lines[{index}].amount",
+            )
+
+
 def credit_note_request(
     *,
     invoice: Invoice,
@@ -178,6 +218,7 @@ def credit_note_request(
                 ),
                 field="amount",
             )
+        _check_invoice_lines(invoice=invoice, lines=lines)
         if refund_cents:
             projected_credit = max(total - _settlement_balance(settlement), 0)
             if refund_cents > projected_credit:

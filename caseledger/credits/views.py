@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,15 +40,39 @@ def credit_note_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _invoice_lines(number: str) -> list[Any]:
+    """The lines of the issued invoice numbered ``number`` (for crediting per line)."""
+    from caseledger.billing.models import Invoice
+
+    invoice = Invoice.objects.filter(number=number.strip(), status="ISSUED").first()
+    if invoice is None or not hasattr(invoice, "lines"):
+        return []
+    return list(invoice.lines.order_by("position", "id"))
+
+
 @capability_required("credits.request")
 def credit_note_create(request: HttpRequest) -> HttpResponse:
     initial = {"invoice": request.GET.get("invoice", "")}
     form = CreditNoteForm(request.POST or None, initial=initial)
+    number = request.POST.get("invoice") or request.GET.get("invoice") or ""
+    invoice_lines = _invoice_lines(number) if number else []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         invoice = data["invoice"]
         try:
             lines = []
+            for index, line in enumerate(invoice_lines):
+                raw = request.POST.get(f"invoice_line_{line.pk}", "").strip()
+                if raw:
+                    lines.append(
+                        services.LineInput(
+                            description=line.description,
+                            amount_cents=parse_cents(
+                                raw, field=f"lines[{index}].amount", currency=invoice.currency
+                            ),
+                            invoice_line_id=line.pk,
+                        )
+                    )
             for i in range(1, 5):
                 desc = data.get(f"line_description_{i}", "").strip()
                 raw = data.get(f"line_amount_{i}", "").strip()
@@ -91,7 +116,11 @@ def credit_note_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Credit note waiting for a partner's approval.")
             return redirect("credits:credit_note_detail", pk=note.pk)
-    return render(request, "credits/credit_note_form.html", {"form": form})
+    return render(
+        request,
+        "credits/credit_note_form.html",
+        {"form": form, "invoice_lines": invoice_lines, "posted": request.POST},
+    )
 
 
 @capability_required("credits.view")
