@@ -68,10 +68,11 @@ def invoice(
     while Invoice.objects.filter(number=number).exists():
         _seq["n"] += 1
         number = f"{issued.year}-9{_seq['n']:05d}"
+    with_line = "subtotal_cents" in fields  # billing's full invoice model, with lines
     inv = Invoice.objects.create(
         client=matter_obj.client,
         matter=matter_obj,
-        status="ISSUED",
+        status="DRAFT" if with_line else "ISSUED",
         number=number,
         currency="USD",
         issue_date=issued,
@@ -80,6 +81,22 @@ def invoice(
         created_at=now,
         **extra,
     )
+    if with_line:
+        # One fee line for the whole amount, added while editable, then issued (frozen).
+        from caseledger.billing.models import InvoiceLine  # type: ignore[attr-defined]
+
+        InvoiceLine.objects.create(
+            invoice=inv,
+            position=1,
+            kind="FEE",
+            category="ATTORNEY_FEE",
+            description="Legal services",
+            quantity=1,
+            unit_price_cents=cents,
+            amount_cents=cents,
+        )
+        Invoice.objects.filter(pk=inv.pk).update(status="ISSUED")
+        inv.refresh_from_db()
     H.issue_invoice(invoice=inv, cents=cents, now=now, day=issued)
     settlement_for(inv)
     return inv
