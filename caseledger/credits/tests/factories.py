@@ -73,7 +73,7 @@ def invoice(
         client=matter_obj.client,
         matter=matter_obj,
         status="DRAFT" if with_line else "ISSUED",
-        number=number,
+        number=None if with_line else number,
         currency="USD",
         issue_date=issued,
         due_date=due or issued,
@@ -95,7 +95,7 @@ def invoice(
             unit_price_cents=cents,
             amount_cents=cents,
         )
-        Invoice.objects.filter(pk=inv.pk).update(status="ISSUED")
+        Invoice.objects.filter(pk=inv.pk).update(status="ISSUED", number=number, issued_at=now)
         inv.refresh_from_db()
     H.issue_invoice(invoice=inv, cents=cents, now=now, day=issued)
     settlement_for(inv)

@@ -21,8 +21,7 @@ def invoice_with_lines():
 
     if not hasattr(billing_models, "InvoiceLine"):
         pytest.skip("needs billing's invoice lines (issue 5)")
-    inv = F.invoice(matter_obj=F.matter(), cents=100_000, issued=date(2026, 9, 1))
-    return inv
+    return F.invoice(matter_obj=F.matter(), cents=100_000, issued=date(2026, 9, 1))
 
 
 def test_line_credit_over_what_is_left_on_the_line_refused(users, now, invoice_with_lines):
