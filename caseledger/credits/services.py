@@ -205,6 +205,7 @@ def credit_note_request(
         settlement = locks.lock_for_credit(invoice, now=now)
         invoice.refresh_from_db()
         _check_invoice_issued(invoice)
+        _check_invoice_lines(invoice=invoice, lines=lines)
         left = invoice_creditable_cents(invoice)
         if total > left:
             raise E.CreditError(
@@ -218,7 +219,6 @@ def credit_note_request(
                 ),
                 field="amount",
             )
-        _check_invoice_lines(invoice=invoice, lines=lines)
         if refund_cents:
             projected_credit = max(total - _settlement_balance(settlement), 0)
             if refund_cents > projected_credit:
