@@ -144,6 +144,12 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
                     created_at=T0 + timedelta(minutes=i),
                 )
             )
+        # Matters need a case type (seeded by the matters migrations): H-1B cap petitions.
+        from caseledger.matters.models import CaseType
+
+        h1b = CaseType.objects.get(code="h1b_cap")
+        for row in rows:
+            row.case_type = h1b
         made = Matter.objects.bulk_create(rows, batch_size=1000)
         firm.matter_ids = [m.pk for m in made]
         firm.matter_client = {m.pk: m.client_id for m in made}

@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from caseledger import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +51,9 @@ INSTALLED_APPS = [
     "caseledger.matters",
     "caseledger.billing",
     "caseledger.ledger",
+    "caseledger.payments",
+    "caseledger.trust",
+    "caseledger.api",
     "caseledger.credits",
     "caseledger.collections",
 ]
@@ -198,6 +203,23 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", "billing@caseledger.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Online payments: "sandbox" (built in, simulates a processor; demo and tests) or "stripe".
+PAYMENT_PROVIDER = ENV.get("PAYMENT_PROVIDER", "sandbox").strip().lower()
+if PAYMENT_PROVIDER not in {"sandbox", "stripe"}:
+    raise ImproperlyConfigured(
+        f"PAYMENT_PROVIDER: must be sandbox or stripe (got {PAYMENT_PROVIDER!r})"
+    )
+STRIPE_SECRET_KEY = ENV.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = ENV.get("STRIPE_WEBHOOK_SECRET", "")
+if (
+    PAYMENT_PROVIDER == "stripe"
+    and PRODUCTION
+    and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)
+):
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET: both required when PAYMENT_PROVIDER=stripe"
+    )
 
 REDIS_URL = ENV.get("REDIS_URL", "")
 if REDIS_URL:

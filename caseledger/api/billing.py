@@ -1,0 +1,199 @@
+"""Billing API: list/read invoices, record time, approve and issue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema
+
+from caseledger.billing import selectors, services
+from caseledger.billing.models import Invoice
+from caseledger.core.permissions import require
+
+router = Router(tags=["billing"])
+
+
+class LineOut(Schema):
+    id: int
+    position: int
+    kind: str
+    category: str
+    description: str
+    line_date: date | None
+    quantity: str
+    unit_price_cents: int
+    amount_cents: int
+    utbms_task_code: str
+    utbms_activity_code: str
+    utbms_expense_code: str
+
+
+class InvoiceOut(Schema):
+    id: int
+    number: str | None
+    status: str
+    bill_to: str
+    client_id: int
+    matter_id: int
+    currency: str
+    issue_date: date | None
+    due_date: date | None
+    subtotal_cents: int
+    tax_cents: int
+    total_cents: int
+    triggered_at: datetime | None
+    issued_at: datetime | None
+    responsible_partner_id: int | None
+
+
+class InvoiceDetailOut(InvoiceOut):
+    lines: list[LineOut]
+
+
+class TimeEntryIn(Schema):
+    matter_id: int
+    work_date: date
+    hours: str
+    activity_code: str
+    narrative: str
+    task_code: str = ""
+    billable: bool = True
+
+
+class TimeEntryOut(Schema):
+    id: int
+    matter_id: int
+    work_date: date
+    minutes: int
+    rate_cents: int
+    amount_cents: int
+    activity_code: str
+    task_code: str
+    billable: bool
+
+
+def _invoice_out(invoice: Invoice) -> dict:
+    return {
+        "id": invoice.pk,
+        "number": invoice.number,
+        "status": invoice.status,
+        "bill_to": invoice.bill_to,
+        "client_id": invoice.client_id,
+        "matter_id": invoice.matter_id,
+        "currency": invoice.currency,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "subtotal_cents": invoice.subtotal_cents,
+        "tax_cents": invoice.tax_cents,
+        "total_cents": invoice.total_cents,
+        "triggered_at": invoice.triggered_at,
+        "issued_at": invoice.issued_at,
+        "responsible_partner_id": invoice.responsible_partner_id,
+    }
+
+
+def _detail(invoice: Invoice) -> dict:
+    data = _invoice_out(invoice)
+    data["lines"] = [
+        {
+            "id": line.pk,
+            "position": line.position,
+            "kind": line.kind,
+            "category": line.category,
+            "description": line.description,
+            "line_date": line.line_date,
+            "quantity": f"{line.quantity:.2f}",
+            "unit_price_cents": line.unit_price_cents,
+            "amount_cents": line.amount_cents,
+            "utbms_task_code": line.utbms_task_code,
+            "utbms_activity_code": line.utbms_activity_code,
+            "utbms_expense_code": line.utbms_expense_code,
+        }
+        for line in selectors.invoice_lines(invoice=invoice)
+    ]
+    return data
+
+
+def _get(request: HttpRequest, invoice_id: int, capability: str) -> Invoice:
+    require(request.user, capability)
+    invoice = get_object_or_404(Invoice.objects.select_related("matter", "client"), pk=invoice_id)
+    require(request.user, capability, invoice)
+    return invoice
+
+
+@router.get("/invoices", response=list[InvoiceOut], operation_id="billing_invoice_list")
+def invoice_list(
+    request: HttpRequest,
+    status: str = "",
+    client_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict]:
+    require(request.user, "billing.view")
+    limit = max(1, min(limit, 500))
+    rows = selectors.invoice_list(user=request.user, status=status, client_id=client_id)
+    return [_invoice_out(inv) for inv in rows[offset : offset + limit]]
+
+
+@router.get(
+    "/invoices/{invoice_id}", response=InvoiceDetailOut, operation_id="billing_invoice_read"
+)
+def invoice_read(request: HttpRequest, invoice_id: int) -> dict:
+    return _detail(_get(request, invoice_id, "billing.view"))
+
+
+@router.post(
+    "/invoices/{invoice_id}/approve", response=InvoiceOut, operation_id="billing_invoice_approve"
+)
+def invoice_approve(request: HttpRequest, invoice_id: int) -> dict:
+    invoice = _get(request, invoice_id, "billing.approve")
+    return _invoice_out(
+        services.invoice_approve(invoice=invoice, actor=request.user, now=timezone.now())
+    )
+
+
+@router.post(
+    "/invoices/{invoice_id}/issue", response=InvoiceOut, operation_id="billing_invoice_issue"
+)
+def invoice_issue(request: HttpRequest, invoice_id: int) -> dict:
+    invoice = _get(request, invoice_id, "billing.issue")
+    return _invoice_out(
+        services.invoice_issue(invoice=invoice, actor=request.user, now=timezone.now())
+    )
+
+
+@router.post(
+    "/time-entries", response={201: TimeEntryOut}, operation_id="billing_time_entry_create"
+)
+def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> tuple[int, dict]:
+    from caseledger.matters.models import Matter
+
+    require(request.user, "billing.time")
+    matter = get_object_or_404(Matter, pk=payload.matter_id)
+    require(request.user, "matters.view", matter)
+    entry = services.time_entry_create(
+        timekeeper=request.user,
+        matter=matter,
+        work_date=payload.work_date,
+        hours=payload.hours,
+        activity_code=payload.activity_code,
+        narrative=payload.narrative,
+        task_code=payload.task_code,
+        billable=payload.billable,
+        actor=request.user,
+        now=timezone.now(),
+    )
+    return 201, {
+        "id": entry.pk,
+        "matter_id": entry.matter_id,
+        "work_date": entry.work_date,
+        "minutes": entry.minutes,
+        "rate_cents": entry.rate_cents,
+        "amount_cents": entry.amount_cents,
+        "activity_code": entry.activity_code,
+        "task_code": entry.task_code,
+        "billable": entry.billable,
+    }

@@ -1,0 +1,136 @@
+"""Payments API: create a payment (with allocations), list payments. POSTs honour
+``Idempotency-Key``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema
+
+from caseledger.api.idempotency import idempotent
+from caseledger.billing.models import Invoice
+from caseledger.clients.models import Client
+from caseledger.core.permissions import require
+from caseledger.matters.models import Matter
+from caseledger.payments import selectors, services
+from caseledger.payments.models import Payment
+
+router = Router(tags=["payments"])
+
+
+def _user(request: HttpRequest) -> Any:
+    auth = getattr(request, "auth", None)
+    return auth if getattr(auth, "role", None) else request.user
+
+
+class AllocationIn(Schema):
+    invoice_id: int
+    amount_cents: int
+
+
+class PaymentIn(Schema):
+    client_id: int
+    matter_id: int | None = None
+    method: str
+    payer: str
+    reference: str = ""
+    received_date: date
+    amount_cents: int
+    # None: oldest open invoices first; []: keep it all as unapplied credit.
+    allocations: list[AllocationIn] | None = None
+
+
+class AllocationOut(Schema):
+    invoice: str
+    invoice_id: int
+    amount_cents: int
+
+
+class PaymentOut(Schema):
+    id: int
+    number: str
+    client_id: int
+    matter_id: int | None
+    method: str
+    status: str
+    payer: str
+    reference: str
+    received_date: date
+    amount_cents: int
+    fee_cents: int
+    unapplied_cents: int
+    allocations: list[AllocationOut]
+
+
+def payment_out(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.pk,
+        "number": payment.number,
+        "client_id": payment.client_id,
+        "matter_id": payment.matter_id,
+        "method": payment.method,
+        "status": payment.status,
+        "payer": payment.payer,
+        "reference": payment.reference,
+        "received_date": payment.received_date,
+        "amount_cents": payment.amount_cents,
+        "fee_cents": payment.fee_cents,
+        "unapplied_cents": payment.unapplied_cents,
+        "allocations": [
+            {"invoice": str(a.invoice), "invoice_id": a.invoice_id, "amount_cents": a.amount_cents}
+            for a in payment.allocations.all()
+        ],
+    }
+
+
+@router.post("", response={201: PaymentOut}, url_name="payments_create")
+def payment_create(request: HttpRequest, payload: PaymentIn) -> HttpResponse:
+    user = _user(request)
+    require(user, "payments.record")
+
+    def perform() -> tuple[int, Any]:
+        client = get_object_or_404(Client, pk=payload.client_id)
+        matter = get_object_or_404(Matter, pk=payload.matter_id) if payload.matter_id else None
+        allocations = None
+        if payload.allocations is not None:
+            allocations = [
+                services.Allocation(get_object_or_404(Invoice, pk=a.invoice_id), a.amount_cents)
+                for a in payload.allocations
+            ]
+        payment = services.payment_record(
+            client=client,
+            matter=matter,
+            method=payload.method,
+            payer=payload.payer,
+            reference=payload.reference,
+            received_date=payload.received_date,
+            amount_cents=payload.amount_cents,
+            allocations=allocations,
+            actor=user,
+            now=timezone.now(),
+        )
+        return 201, payment_out(selectors.payment_detail(payment.pk))
+
+    return idempotent(request, user=user, perform=perform)
+
+
+@router.get("", response=list[PaymentOut], url_name="payments_list")
+def payment_list(
+    request: HttpRequest,
+    client_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    user = _user(request)
+    require(user, "payments.view")
+    client = get_object_or_404(Client, pk=client_id) if client_id else None
+    limit = max(1, min(limit, 500))
+    payments = selectors.payment_list(client=client, status=status).prefetch_related(
+        "allocations__invoice"
+    )[offset : offset + limit]
+    return [payment_out(p) for p in payments]

@@ -1,0 +1,185 @@
+"""Immutability of issued invoices, enforced by the database (SQLite and PostgreSQL).
+
+Once an invoice has left the editable statuses (DRAFT, IN_REVIEW, APPROVED), an UPDATE may only
+change ``status`` (never back to an editable status, never out of VOID) and the void columns; every
+frozen column below is compared OLD/NEW and a change is refused. Its lines can be neither inserted,
+updated nor deleted, and the invoice cannot be deleted. The same guard catches a raw SQL UPDATE, an
+admin action or a bug in a service.
+
+Columns added later by other apps (payments, credits) are not frozen unless listed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import migrations
+
+EDITABLE = ("DRAFT", "IN_REVIEW", "APPROVED")
+
+INVOICE_FROZEN_COLUMNS = (
+    "client_id",
+    "matter_id",
+    "number",
+    "currency",
+    "issue_date",
+    "due_date",
+    "subtotal_cents",
+    "tax_cents",
+    "total_cents",
+    "created_at",
+    "bill_to",
+    "bill_to_name",
+    "bill_to_address",
+    "bill_to_email",
+    "responsible_partner_id",
+    "created_by_id",
+    "template_id",
+    "terms",
+    "notes",
+    "triggered_at",
+    "approved_at",
+    "approved_by_id",
+    "issued_at",
+    "issued_by_id",
+    "issue_entry_id",
+)
+
+INVOICE_IMMUTABLE_MESSAGE = "billing_invoice: an issued invoice is immutable"
+LINE_IMMUTABLE_MESSAGE = "billing_invoiceline: lines of an issued invoice are immutable"
+
+_EDITABLE_SQL = ", ".join(f"'{s}'" for s in EDITABLE)
+
+
+def _sqlite_create() -> list[str]:
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in INVOICE_FROZEN_COLUMNS)
+    line_of = "(SELECT status FROM billing_invoice WHERE id = {ref}.invoice_id)"
+    return [
+        "CREATE TRIGGER IF NOT EXISTS billing_invoice_frozen BEFORE UPDATE ON billing_invoice "
+        f"WHEN OLD.status NOT IN ({_EDITABLE_SQL}) AND (NEW.status IN ({_EDITABLE_SQL}) "
+        f"OR (OLD.status = 'VOID' AND NEW.status <> 'VOID') OR {changed}) "
+        f"BEGIN SELECT RAISE(ABORT, '{INVOICE_IMMUTABLE_MESSAGE}'); END;",
+        "CREATE TRIGGER IF NOT EXISTS billing_invoice_no_delete BEFORE DELETE ON billing_invoice "
+        f"WHEN OLD.status NOT IN ({_EDITABLE_SQL}) "
+        f"BEGIN SELECT RAISE(ABORT, '{INVOICE_IMMUTABLE_MESSAGE}'); END;",
+        "CREATE TRIGGER IF NOT EXISTS billing_invoiceline_no_insert BEFORE INSERT ON "
+        f"billing_invoiceline WHEN {line_of.format(ref='NEW')} NOT IN ({_EDITABLE_SQL}) "
+        f"BEGIN SELECT RAISE(ABORT, '{LINE_IMMUTABLE_MESSAGE}'); END;",
+        "CREATE TRIGGER IF NOT EXISTS billing_invoiceline_no_update BEFORE UPDATE ON "
+        f"billing_invoiceline WHEN {line_of.format(ref='OLD')} NOT IN ({_EDITABLE_SQL}) "
+        f"OR {line_of.format(ref='NEW')} NOT IN ({_EDITABLE_SQL}) "
+        f"BEGIN SELECT RAISE(ABORT, '{LINE_IMMUTABLE_MESSAGE}'); END;",
+        "CREATE TRIGGER IF NOT EXISTS billing_invoiceline_no_delete BEFORE DELETE ON "
+        f"billing_invoiceline WHEN {line_of.format(ref='OLD')} NOT IN ({_EDITABLE_SQL}) "
+        f"BEGIN SELECT RAISE(ABORT, '{LINE_IMMUTABLE_MESSAGE}'); END;",
+    ]
+
+
+def _sqlite_drop() -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {name};"
+        for name in (
+            "billing_invoice_frozen",
+            "billing_invoice_no_delete",
+            "billing_invoiceline_no_insert",
+            "billing_invoiceline_no_update",
+            "billing_invoiceline_no_delete",
+        )
+    ]
+
+
+def _postgres_create() -> list[str]:
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in INVOICE_FROZEN_COLUMNS)
+    return [
+        "CREATE OR REPLACE FUNCTION billing_invoice_guard() RETURNS trigger AS $$ BEGIN "
+        f"IF OLD.status IN ({_EDITABLE_SQL}) THEN "
+        "  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END IF; "
+        "IF TG_OP = 'DELETE' OR NEW.status IN "
+        f"({_EDITABLE_SQL}) OR (OLD.status = 'VOID' AND NEW.status <> 'VOID') OR {changed} THEN "
+        f"  RAISE EXCEPTION '{INVOICE_IMMUTABLE_MESSAGE} (id %)', OLD.id "
+        "  USING ERRCODE = 'integrity_constraint_violation'; END IF; "
+        "RETURN NEW; END; $$ LANGUAGE plpgsql;",
+        "DROP TRIGGER IF EXISTS billing_invoice_guard ON billing_invoice;",
+        "CREATE TRIGGER billing_invoice_guard BEFORE UPDATE OR DELETE ON billing_invoice "
+        "FOR EACH ROW EXECUTE FUNCTION billing_invoice_guard();",
+        "CREATE OR REPLACE FUNCTION billing_invoiceline_guard() RETURNS trigger AS $$ "
+        "DECLARE st text; BEGIN "
+        "IF TG_OP <> 'INSERT' THEN "
+        "  SELECT status INTO st FROM billing_invoice WHERE id = OLD.invoice_id; "
+        f"  IF st NOT IN ({_EDITABLE_SQL}) THEN "
+        f"    RAISE EXCEPTION '{LINE_IMMUTABLE_MESSAGE} (line %)', OLD.id "
+        "    USING ERRCODE = 'integrity_constraint_violation'; END IF; END IF; "
+        "IF TG_OP <> 'DELETE' THEN "
+        "  SELECT status INTO st FROM billing_invoice WHERE id = NEW.invoice_id; "
+        f"  IF st NOT IN ({_EDITABLE_SQL}) THEN "
+        f"    RAISE EXCEPTION '{LINE_IMMUTABLE_MESSAGE} (invoice %)', NEW.invoice_id "
+        "    USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END IF; "
+        "RETURN OLD; END; $$ LANGUAGE plpgsql;",
+        "DROP TRIGGER IF EXISTS billing_invoiceline_guard ON billing_invoiceline;",
+        "CREATE TRIGGER billing_invoiceline_guard BEFORE INSERT OR UPDATE OR DELETE ON "
+        "billing_invoiceline FOR EACH ROW EXECUTE FUNCTION billing_invoiceline_guard();",
+    ]
+
+
+def _postgres_drop() -> list[str]:
+    return [
+        "DROP TRIGGER IF EXISTS billing_invoice_guard ON billing_invoice;",
+        "DROP TRIGGER IF EXISTS billing_invoiceline_guard ON billing_invoiceline;",
+    ]
+
+
+def guard_create_sql(vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return _sqlite_create()
+    if vendor == "postgresql":
+        return _postgres_create()
+    raise NotImplementedError(f"invoice guards for database vendor {vendor!r}")
+
+
+def guard_drop_sql(vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return _sqlite_drop()
+    if vendor == "postgresql":
+        return _postgres_drop()
+    raise NotImplementedError(f"invoice guards for database vendor {vendor!r}")
+
+
+class InvoiceGuards(migrations.RunPython):
+    """Migration operation (re)installing the guards; rerun it after adding a frozen column."""
+
+    def __init__(self) -> None:
+        def forwards(apps: Any, schema_editor: Any) -> None:
+            vendor = schema_editor.connection.vendor
+            for sql in guard_drop_sql(vendor) + guard_create_sql(vendor):
+                schema_editor.execute(sql, params=None)
+
+        def backwards(apps: Any, schema_editor: Any) -> None:
+            for sql in guard_drop_sql(schema_editor.connection.vendor):
+                schema_editor.execute(sql, params=None)
+
+        super().__init__(forwards, backwards)
+
+    def describe(self) -> str:
+        return "Immutability triggers on billing_invoice and billing_invoiceline"
+
+
+def install_sqlite_flush_guard() -> None:
+    """Test plumbing: transactional tests on SQLite empty tables with DELETE, which the guards
+    refuse for issued invoices; drop them around the flush and put them back (PostgreSQL flushes
+    with TRUNCATE, which row triggers do not see). Idempotent."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    DatabaseOperations = DatabaseWrapper.ops_class
+
+    if getattr(DatabaseOperations.sql_flush, "_billing_guarded", False):
+        return
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        if not statements or "billing_invoice" not in tables:
+            return statements
+        return [*_sqlite_drop(), *statements, *_sqlite_create()]
+
+    sql_flush._billing_guarded = True  # type: ignore[attr-defined]
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]

@@ -1,0 +1,497 @@
+"""Demo billing: the fee schedule, payer rules, templates and triggers for the seeded case types,
+rates, a year of invoices drafted by the trigger engine at each matter's real milestone time and
+then approved and issued (so the ledger, the audit log and the turnaround KPI have history),
+drafts waiting in the review queue, unbilled time (WIP), and recurring schedules.
+
+Everything goes through the services. Idempotent: the catalog is keyed by service code, the
+history by "no invoice exists yet". Takes a few seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.test import override_settings
+
+from caseledger.billing import services
+from caseledger.billing.choices import (
+    Cadence,
+    FeeCategory,
+    FeeType,
+    InvoiceStatus,
+    LineKind,
+    OutboxStatus,
+    Payer,
+    TriggerKind,
+)
+from caseledger.billing.models import (
+    BillingTrigger,
+    EmailOutbox,
+    Invoice,
+    InvoiceTemplate,
+    RecurringSchedule,
+    Service,
+)
+from caseledger.core.demo_context import DemoContext
+
+# code, name, fee type, price, UTBMS task, UTBMS activity
+SERVICES = [
+    ("CONSULT", "Consultation", FeeType.FLAT, "250.00", "L110", "A106"),
+    ("H1B", "H-1B petition", FeeType.FLAT, "3,500.00", "L210", "A103"),
+    ("H4", "H-4 dependent application", FeeType.FLAT, "750.00", "L210", "A103"),
+    ("PERM", "PERM labor certification", FeeType.INSTALLMENTS, "6,000.00", "L210", "A103"),
+    ("I140", "I-140 immigrant petition", FeeType.FLAT, "2,500.00", "L210", "A103"),
+    ("I130", "I-130 family petition", FeeType.FLAT, "1,800.00", "L210", "A103"),
+    ("I485", "I-485 adjustment of status", FeeType.FLAT, "2,200.00", "L210", "A103"),
+    ("N400", "N-400 naturalization", FeeType.FLAT, "1,200.00", "L210", "A103"),
+    ("K1", "K-1 fiancé(e) petition", FeeType.FLAT, "2,000.00", "L210", "A103"),
+    ("ASYLUM", "Asylum application (I-589)", FeeType.FLAT, "4,500.00", "L210", "A103"),
+    ("REMOVAL", "Removal defense", FeeType.HOURLY, "0", "L230", "A109"),
+    ("RFE", "RFE / NOID response", FeeType.HOURLY, "750.00", "L250", "A103"),
+    ("APPEAL", "AAO / BIA appeal", FeeType.FLAT, "5,000.00", "L520", "A103"),
+    (
+        "RETAINER",
+        "Corporate immigration compliance retainer",
+        FeeType.FLAT,
+        "1,250.00",
+        "L120",
+        "A106",
+    ),
+]
+
+H1B_TYPES = ("h1b_cap", "h1b_extension", "h1b_transfer")
+REQUIRED = FeeCategory.REQUIRED_GOVERNMENT_FEE
+OPTIONAL = FeeCategory.OPTIONAL_GOVERNMENT_FEE
+# case types, code, name, amount, effective date, category
+GOVERNMENT_FEES = [
+    (H1B_TYPES, "I129", "USCIS I-129 filing fee (H-1B)", "780.00", date(2024, 4, 1), REQUIRED),
+    (H1B_TYPES, "ACWIA", "ACWIA training fee", "1,500.00", date(2024, 4, 1), REQUIRED),
+    (
+        H1B_TYPES,
+        "FRAUD",
+        "Fraud prevention and detection fee",
+        "500.00",
+        date(2024, 4, 1),
+        REQUIRED,
+    ),
+    (H1B_TYPES, "ASYLUM_PROGRAM", "Asylum program fee", "600.00", date(2024, 4, 1), REQUIRED),
+    (H1B_TYPES, "PREMIUM", "Premium processing (I-907)", "2,805.00", date(2024, 2, 26), OPTIONAL),
+    (H1B_TYPES, "PREMIUM", "Premium processing (I-907)", "2,965.00", date(2026, 3, 1), OPTIONAL),
+    (("i140",), "I140", "USCIS I-140 filing fee", "715.00", date(2024, 4, 1), REQUIRED),
+    (("i140",), "ASYLUM_PROGRAM", "Asylum program fee", "600.00", date(2024, 4, 1), REQUIRED),
+    (("i130",), "I130", "USCIS I-130 filing fee", "675.00", date(2024, 4, 1), REQUIRED),
+    (("i485",), "I485", "USCIS I-485 filing fee", "1,440.00", date(2024, 4, 1), REQUIRED),
+    (("n400",), "N400", "USCIS N-400 filing fee", "760.00", date(2024, 4, 1), REQUIRED),
+    (("k1",), "I129F", "USCIS I-129F filing fee", "675.00", date(2024, 4, 1), REQUIRED),
+]
+
+H1B_RULE = (
+    "20 CFR 655.731(c)(9): H-1B attorney fees and petition costs are the employer's "
+    "business expense"
+)
+ACWIA_RULE = (
+    "INA 214(c)(9); 20 CFR 655.731(c)(10)(ii): the ACWIA fee may not be charged to the employee"
+)
+PERM_RULE = "20 CFR 656.12(b): the alien may not pay any PERM labor certification cost"
+PAYER_RULES: list[tuple[str, str, bool, str]] = [
+    *[(ct, FeeCategory.ATTORNEY_FEE, False, H1B_RULE) for ct in H1B_TYPES],
+    *[(ct, REQUIRED, False, ACWIA_RULE) for ct in H1B_TYPES],
+    *[(ct, FeeCategory.COST, False, H1B_RULE) for ct in H1B_TYPES],
+    *[
+        (ct, OPTIONAL, True, "Optional premium processing requested for the employee's benefit")
+        for ct in H1B_TYPES
+    ],
+    *[
+        (ct, FeeCategory.DEPENDENT_FEE, True, "H-4 dependent fees may be paid by the employee")
+        for ct in H1B_TYPES
+    ],
+    *[("perm", category, False, PERM_RULE) for category in FeeCategory.values],
+]
+
+# template name, service, bill to, fee lines (description, amount or None, category), gov fees,
+# include unbilled, installments, terms
+TEMPLATES: list[tuple[Any, ...]] = [
+    (
+        "H-1B petition filing",
+        "H1B",
+        Payer.PETITIONER,
+        [("H-1B petition: LCA, petition and support letter", None, FeeCategory.ATTORNEY_FEE)],
+        ["I129", "ACWIA", "FRAUD", "ASYLUM_PROGRAM"],
+        False,
+        1,
+        "Due on receipt. Government fees are paid to USCIS at filing and are not refundable.",
+    ),
+    (
+        "H-4 dependent (employee-paid)",
+        "H4",
+        Payer.BENEFICIARY,
+        [("H-4 dependent application (I-539)", None, FeeCategory.DEPENDENT_FEE)],
+        [],
+        False,
+        1,
+        "",
+    ),
+    (
+        "PERM labor certification plan",
+        "PERM",
+        Payer.PETITIONER,
+        [("PERM labor certification", None, FeeCategory.ATTORNEY_FEE)],
+        [],
+        False,
+        3,
+        "Billed in three monthly installments. PERM costs are the employer's by law.",
+    ),
+    (
+        "I-140 filing",
+        "I140",
+        Payer.PETITIONER,
+        [("I-140 immigrant petition", None, FeeCategory.ATTORNEY_FEE)],
+        ["I140", "ASYLUM_PROGRAM"],
+        False,
+        1,
+        "",
+    ),
+    (
+        "I-130 filing",
+        "I130",
+        Payer.PETITIONER,
+        [("I-130 petition for alien relative", None, FeeCategory.ATTORNEY_FEE)],
+        ["I130"],
+        False,
+        1,
+        "",
+    ),
+    (
+        "I-485 filing",
+        "I485",
+        Payer.PETITIONER,
+        [("I-485 adjustment of status", None, FeeCategory.ATTORNEY_FEE)],
+        ["I485"],
+        False,
+        1,
+        "",
+    ),
+    (
+        "N-400 filing",
+        "N400",
+        Payer.PETITIONER,
+        [("N-400 naturalization application", None, FeeCategory.ATTORNEY_FEE)],
+        ["N400"],
+        False,
+        1,
+        "",
+    ),
+    (
+        "K-1 petition",
+        "K1",
+        Payer.PETITIONER,
+        [("K-1 fiancé(e) petition (I-129F)", None, FeeCategory.ATTORNEY_FEE)],
+        ["I129F"],
+        False,
+        1,
+        "",
+    ),
+    (
+        "Consultation",
+        "CONSULT",
+        Payer.PETITIONER,
+        [("Initial consultation and advice letter", None, FeeCategory.ATTORNEY_FEE)],
+        [],
+        False,
+        1,
+        "",
+    ),
+    (
+        "Asylum application",
+        "ASYLUM",
+        Payer.PETITIONER,
+        [("Asylum application: declaration and I-589", None, FeeCategory.ATTORNEY_FEE)],
+        [],
+        False,
+        1,
+        "",
+    ),
+    (
+        "Removal defense (hourly)",
+        "REMOVAL",
+        Payer.PETITIONER,
+        [],
+        [],
+        True,
+        1,
+        "Hourly work to date, billed at each hearing milestone.",
+    ),
+    (
+        "RFE response",
+        "RFE",
+        Payer.PETITIONER,
+        [("RFE / NOID review and response strategy", None, FeeCategory.ATTORNEY_FEE)],
+        [],
+        True,
+        1,
+        "",
+    ),
+    (
+        "Appeal",
+        "APPEAL",
+        Payer.PETITIONER,
+        [("Appeal or motion: brief and filing", None, FeeCategory.ATTORNEY_FEE)],
+        [],
+        False,
+        1,
+        "",
+    ),
+    (
+        "Compliance retainer",
+        "RETAINER",
+        Payer.PETITIONER,
+        [("Immigration compliance retainer", None, FeeCategory.ATTORNEY_FEE)],
+        [],
+        False,
+        1,
+        "Monthly retainer for I-9, public access files and status tracking.",
+    ),
+]
+
+# case type, stage code, template
+STAGE_TRIGGERS = [
+    *[(ct, "prepare_filing", "H-1B petition filing") for ct in H1B_TYPES],
+    ("i140", "petition_prepared", "I-140 filing"),
+    ("i130", "documents_collected", "I-130 filing"),
+    ("i485", "documents_collected", "I-485 filing"),
+    ("n400", "intake", "N-400 filing"),
+    ("k1", "intake", "K-1 petition"),
+    ("consultation", "consultation_held", "Consultation"),
+    ("asylum_i589", "declaration_prepared", "Asylum application"),
+    ("removal_defense", "master_calendar_hearing", "Removal defense (hourly)"),
+    ("removal_defense", "individual_hearing", "Removal defense (hourly)"),
+    ("rfe_noid_response", "response_prepared", "RFE response"),
+    ("appeal_motion", "brief_prepared", "Appeal"),
+]
+
+RATES = {
+    "partner": "650.00",
+    "partner2": "600.00",
+    "attorney": "425.00",
+    "attorney2": "400.00",
+    "paralegal": "175.00",
+    "paralegal2": "160.00",
+}
+
+NARRATIVES = [
+    ("A103", "L210", "Draft petition support letter and exhibits index"),
+    ("A106", "L120", "Call with HR about the position and wage level"),
+    ("A104", "L110", "Review employment history and degree evaluation"),
+    ("A103", "L250", "Prepare response to request for evidence"),
+    ("A105", "L120", "Conference with partner on filing strategy"),
+    ("A107", "L110", "Correspondence with the beneficiary about documents"),
+]
+
+
+def _catalog(ctx: DemoContext) -> None:
+    from caseledger.matters.models import CaseType
+
+    admin, now = ctx.users["admin"], ctx.now
+    services.billing_settings_update(actor=admin, now=now, ledes_law_firm_id="94-3170425")
+    by_code: dict[str, Service] = {}
+    for code, name, fee_type, price, task, activity in SERVICES:
+        by_code[code] = services.service_create(
+            code=code,
+            name=name,
+            fee_type=fee_type,
+            default_price=price,
+            utbms_task_code=task,
+            utbms_activity_code=activity,
+            actor=admin,
+            now=now,
+        )
+    case_types = {ct.code: ct for ct in CaseType.objects.all()}
+    for codes, code, name, amount, effective, category in GOVERNMENT_FEES:
+        for ct in codes:
+            if ct in case_types:
+                services.government_fee_add(
+                    case_type=case_types[ct],
+                    code=code,
+                    name=name,
+                    amount=amount,
+                    effective_date=effective,
+                    category=category,
+                    actor=admin,
+                    now=now,
+                )
+    for ct, rule_category, may, citation in PAYER_RULES:
+        if ct in case_types:
+            services.payer_rule_set(
+                case_type=case_types[ct],
+                category=rule_category,
+                beneficiary_may_pay=may,
+                citation=citation,
+                actor=admin,
+                now=now,
+            )
+    templates: dict[str, InvoiceTemplate] = {}
+    for name, service, bill_to, lines, fees, unbilled, installments, terms in TEMPLATES:
+        templates[name] = services.template_create(
+            service=by_code[service],
+            name=name,
+            bill_to=bill_to,
+            lines=[
+                {"description": d, "amount": a, "category": c, "kind": LineKind.FEE}
+                for d, a, c in lines
+            ],
+            government_fee_codes=fees,
+            include_unbilled=unbilled,
+            installments=installments,
+            terms=terms,
+            actor=admin,
+            now=now,
+        )
+    for ct, stage_code, template in STAGE_TRIGGERS:
+        if ct not in case_types:
+            continue
+        services.trigger_create(
+            case_type=case_types[ct],
+            template=templates[template],
+            kind=TriggerKind.STAGE,
+            stage=case_types[ct].stages.get(code=stage_code),
+            actor=admin,
+            now=now,
+        )
+    if "perm" in case_types:
+        services.trigger_create(
+            case_type=case_types["perm"],
+            template=templates["PERM labor certification plan"],
+            kind=TriggerKind.CADENCE,
+            cadence=Cadence.PAYMENT_PLAN,
+            actor=admin,
+            now=now,
+        )
+    for username, rate in RATES.items():
+        if username in ctx.users:
+            services.hourly_rate_set(
+                timekeeper=ctx.users[username], rate=rate, actor=admin, now=now
+            )
+
+
+def _approver(ctx: DemoContext, invoice: Invoice) -> Any:
+    return invoice.responsible_partner or ctx.users["partner"]
+
+
+def _history(ctx: DemoContext) -> None:
+    """Replay the trigger engine over the year's stage events, then review and issue the
+    invoices a few days after their milestone (older than ten days) as the firm would have."""
+    from caseledger.matters.models import Matter, StageEvent
+
+    rng = ctx.rng
+    start = ctx.now - timedelta(days=365)
+    recent = ctx.now - timedelta(days=10)
+    triggers = {
+        (t.case_type_id, t.stage_id): t
+        for t in BillingTrigger.objects.filter(kind=TriggerKind.STAGE, active=True).select_related(
+            "template"
+        )
+    }
+    events = (
+        StageEvent.objects.filter(at__gte=start, at__lte=ctx.now)
+        .select_related("matter", "matter__case_type", "matter__client")
+        .order_by("at", "id")
+    )
+    billing = ctx.users["billing"]
+    pending: list[tuple[datetime, Invoice]] = []
+    for event in events:
+        trigger = triggers.get((event.matter.case_type_id, event.stage_id))
+        if trigger is None:
+            continue
+        invoice = services.trigger_fire(
+            trigger=trigger, matter=event.matter, at=event.at, actor=None, now=event.at
+        )
+        if invoice is None or event.at > recent:
+            continue
+        pending.append((event.at, invoice))
+    # Issue in time order so numbers follow issue dates.
+    schedule = []
+    for at, invoice in pending:
+        approve_at = at + timedelta(days=rng.randint(1, 4), hours=rng.randint(1, 6))
+        issue_at = approve_at + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 4))
+        schedule.append((min(issue_at, ctx.now), min(approve_at, ctx.now), invoice))
+    for issue_at, approve_at, invoice in sorted(schedule, key=lambda row: (row[0], row[2].pk)):
+        services.invoice_approve(invoice=invoice, actor=_approver(ctx, invoice), now=approve_at)
+        services.invoice_issue(invoice=invoice, actor=billing, now=issue_at)
+    # One mistake voided before payment (it keeps its number; the entry is reversed).
+    first = Invoice.objects.filter(status=InvoiceStatus.ISSUED).order_by("issued_at", "id").first()
+    if first is not None and first.issued_at is not None:
+        services.invoice_void(
+            invoice=first,
+            actor=ctx.users["partner"],
+            now=first.issued_at + timedelta(days=2),
+            reason="Issued to the wrong billing contact; re-billed",
+        )
+    # Unbilled time on open matters (work in progress).
+    matters = list(
+        Matter.objects.filter(status="OPEN", hold_new_work=False)
+        .select_related("client")
+        .order_by("id")[:40]
+    )
+    timekeepers = [
+        ctx.users[u] for u in ("partner", "attorney", "attorney2", "paralegal") if u in ctx.users
+    ]
+    for matter in matters:
+        for _ in range(rng.randint(1, 3)):
+            activity, task, narrative = rng.choice(NARRATIVES)
+            who = rng.choice(timekeepers)
+            services.time_entry_create(
+                timekeeper=who,
+                matter=matter,
+                work_date=ctx.today - timedelta(days=rng.randint(0, 40)),
+                hours=str(rng.choice([0.2, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5])),
+                activity_code=activity,
+                task_code=task,
+                narrative=narrative,
+                actor=who,
+                now=ctx.now,
+            )
+    # Payment plans for PERM matters and a retainer, billed by the recurring run.
+    plan = InvoiceTemplate.objects.filter(name="PERM labor certification plan").first()
+    retainer = InvoiceTemplate.objects.filter(name="Compliance retainer").first()
+    perm_trigger = BillingTrigger.objects.filter(kind=TriggerKind.CADENCE).first()
+    plan_start = (ctx.today.replace(day=1) - timedelta(days=40)).replace(day=1)
+    for matter in Matter.objects.filter(case_type__code="perm", status="OPEN").order_by("id")[:4]:
+        if plan is not None:
+            services.schedule_create(
+                matter=matter,
+                template=plan,
+                cadence=Cadence.PAYMENT_PLAN,
+                installments=3,
+                start_date=plan_start,
+                trigger=perm_trigger,
+                actor=ctx.users["partner"],
+                now=ctx.now,
+            )
+    corporate = (
+        Matter.objects.filter(client__client_type="CORPORATE", status="OPEN").order_by("id").first()
+    )
+    if corporate is not None and retainer is not None:
+        services.schedule_create(
+            matter=corporate,
+            template=retainer,
+            cadence=Cadence.MONTHLY,
+            start_date=plan_start,
+            actor=ctx.users["partner"],
+            now=ctx.now,
+        )
+    services.billing_run(run_date=ctx.today, now=ctx.now)
+    # Deliver the queued invoice emails now (the demo's addresses are fictitious).
+    for row_id in EmailOutbox.objects.filter(status=OutboxStatus.PENDING).values_list(
+        "id", flat=True
+    ):
+        services.outbox_send(outbox_id=row_id, now=ctx.now)
+
+
+def seed(ctx: DemoContext) -> None:
+    if not Service.objects.exists():
+        _catalog(ctx)
+    if Invoice.objects.exists() or RecurringSchedule.objects.exists():
+        return
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        _history(ctx)

@@ -1,0 +1,233 @@
+"""Input forms: they parse and present; the services decide (and word the refusals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from caseledger.billing.choices import (
+    Cadence,
+    ExpenseKind,
+    FeeCategory,
+    FeeType,
+    InvoiceStatus,
+    LineKind,
+    Payer,
+    TaxMode,
+    TimeRounding,
+)
+from caseledger.billing.models import BillingSettings, InvoiceTemplate, Service
+from caseledger.clients.models import Client
+from caseledger.core.choices import Role
+from caseledger.core.models import User
+from caseledger.matters.models import CaseType, Matter, Stage
+
+
+def _matters_for(user: Any) -> Any:
+    from caseledger.matters.selectors import matters_visible_to
+
+    return matters_visible_to(user).select_related("client").order_by("number", "id")
+
+
+class TimeEntryForm(forms.Form):
+    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
+    work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.CharField(max_length=12, help_text="In the firm's increment, e.g. 1.5")
+    activity_code = forms.CharField(
+        max_length=8, initial="A103", help_text="UTBMS activity, e.g. A103 Draft/revise"
+    )
+    task_code = forms.CharField(
+        max_length=8, required=False, help_text="UTBMS task, optional, e.g. L120"
+    )
+    narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    billable = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
+
+
+class ExpenseForm(forms.Form):
+    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
+    kind = forms.ChoiceField(choices=ExpenseKind.choices)
+    expense_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(max_length=300)
+    amount = forms.CharField(max_length=20, help_text="e.g. 780.00")
+    expense_code = forms.CharField(max_length=8, initial="E101")
+    billable = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
+
+
+class InvoiceFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *InvoiceStatus.choices], required=False)
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), required=False, empty_label="Any client"
+    )
+    partner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Any partner"
+    )
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.order_by("name", "id")  # type: ignore[attr-defined]
+        self.fields["partner"].queryset = User.objects.filter(role=Role.PARTNER).order_by(  # type: ignore[attr-defined]
+            "last_name", "id"
+        )
+
+
+class LineForm(forms.Form):
+    description = forms.CharField(max_length=300)
+    kind = forms.ChoiceField(choices=LineKind.choices, initial=LineKind.FEE)
+    category = forms.ChoiceField(choices=FeeCategory.choices, initial=FeeCategory.ATTORNEY_FEE)
+    quantity = forms.CharField(max_length=12, initial="1")
+    unit_price = forms.CharField(max_length=20)
+    task_code = forms.CharField(max_length=8, required=False)
+    activity_code = forms.CharField(max_length=8, required=False)
+    expense_code = forms.CharField(max_length=8, required=False)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+
+
+class DraftForm(forms.Form):
+    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
+    bill_to = forms.ChoiceField(choices=Payer.choices)
+    template = forms.ModelChoiceField(
+        queryset=InvoiceTemplate.objects.order_by("name", "id"),
+        required=False,
+        empty_label="(blank draft)",
+    )
+    include_unbilled = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
+
+
+class ServiceForm(forms.Form):
+    code = forms.CharField(max_length=32)
+    name = forms.CharField(max_length=120)
+    fee_type = forms.ChoiceField(choices=FeeType.choices)
+    default_price = forms.CharField(max_length=20)
+    utbms_task_code = forms.CharField(max_length=8, required=False)
+    utbms_activity_code = forms.CharField(max_length=8, required=False)
+
+
+class GovernmentFeeForm(forms.Form):
+    case_type = forms.ModelChoiceField(queryset=CaseType.objects.none())
+    code = forms.CharField(max_length=32)
+    name = forms.CharField(max_length=120)
+    amount = forms.CharField(max_length=20)
+    effective_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    category = forms.ChoiceField(
+        choices=FeeCategory.choices, initial=FeeCategory.REQUIRED_GOVERNMENT_FEE
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case_type"].queryset = CaseType.objects.order_by("name", "id")  # type: ignore[attr-defined]
+
+
+class RateForm(forms.Form):
+    timekeeper = forms.ModelChoiceField(queryset=User.objects.none())
+    rate = forms.CharField(max_length=20, help_text="Per hour, e.g. 450.00")
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), required=False, empty_label="(default rate)"
+    )
+    matter = forms.ModelChoiceField(
+        queryset=Matter.objects.none(), required=False, empty_label="(no matter override)"
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timekeeper"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            role__in=[Role.PARTNER, Role.ATTORNEY, Role.PARALEGAL], is_active=True
+        ).order_by("last_name", "id")
+        self.fields["client"].queryset = Client.objects.order_by("name", "id")  # type: ignore[attr-defined]
+        self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    bill_to = forms.ChoiceField(choices=Payer.choices)
+    line_description = forms.CharField(
+        max_length=300, required=False, help_text="The fee line; leave empty for hourly work only"
+    )
+    line_category = forms.ChoiceField(
+        choices=FeeCategory.choices, initial=FeeCategory.ATTORNEY_FEE, label="Line category"
+    )
+    line_amount = forms.CharField(
+        max_length=20, required=False, help_text="Empty: the service's default price"
+    )
+    government_fee_codes = forms.CharField(
+        max_length=200, required=False, help_text="Comma-separated, e.g. I129, ACWIA, FRAUD"
+    )
+    include_unbilled = forms.BooleanField(required=False, label="Add the matter's unbilled work")
+    terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(active=True).order_by(  # type: ignore[attr-defined]
+            "name", "id"
+        )
+
+
+class TriggerForm(forms.Form):
+    case_type = forms.ModelChoiceField(queryset=CaseType.objects.none())
+    template = forms.ModelChoiceField(queryset=InvoiceTemplate.objects.order_by("name", "id"))
+    kind = forms.ChoiceField(choices=[("STAGE", "Stage reached"), ("CADENCE", "Cadence")])
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), required=False)
+    cadence = forms.ChoiceField(choices=[("", "—"), *Cadence.choices], required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case_type"].queryset = CaseType.objects.order_by("name", "id")  # type: ignore[attr-defined]
+        self.fields["stage"].queryset = Stage.objects.select_related("case_type").order_by(  # type: ignore[attr-defined]
+            "case_type__name", "position", "id"
+        )
+        self.fields["stage"].label_from_instance = lambda s: f"{s.case_type.name} · {s.name}"  # type: ignore[attr-defined]
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = BillingSettings
+        fields = [
+            "time_increment_minutes",
+            "time_rounding",
+            "tax_mode",
+            "tax_rate_bp",
+            "forbid_self_approval",
+            "default_terms",
+            "ledes_law_firm_id",
+        ]
+        widgets = {"default_terms": forms.Textarea(attrs={"rows": 3})}
+
+
+__all__ = [
+    "CommentForm",
+    "DraftForm",
+    "ExpenseForm",
+    "GovernmentFeeForm",
+    "InvoiceFilterForm",
+    "LineForm",
+    "RateForm",
+    "ReasonForm",
+    "ServiceForm",
+    "SettingsForm",
+    "TaxMode",
+    "TimeEntryForm",
+    "TimeRounding",
+    "TriggerForm",
+]

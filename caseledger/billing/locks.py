@@ -1,0 +1,42 @@
+"""Every row lock billing takes, in the project's global order:
+matter -> trust balance -> invoice -> payment. Counter and outbox rows come after the invoice."""
+
+from __future__ import annotations
+
+from caseledger.billing.models import BillingSettings, EmailOutbox, Invoice, InvoiceCounter
+from caseledger.matters.models import Matter
+
+
+def matter_lock(*, matter_id: int) -> Matter:
+    return Matter.objects.select_for_update().get(pk=matter_id)
+
+
+def invoice_lock(*, invoice_id: int) -> Invoice:
+    return Invoice.objects.select_for_update().get(pk=invoice_id)
+
+
+def invoices_lock(*, invoice_ids: list[int]) -> list[Invoice]:
+    """Several invoices, locked in id order (so two bulk actions cannot deadlock)."""
+    return list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("id"))
+
+
+def counter_lock(*, year: int) -> InvoiceCounter:
+    """The year's numbering counter, created on first use; the lock is held until commit, so
+    concurrent issues are numbered one after another with no gap and no duplicate."""
+    counter = InvoiceCounter.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        InvoiceCounter.objects.bulk_create(
+            [InvoiceCounter(year=year, value=0)], ignore_conflicts=True
+        )
+        counter = InvoiceCounter.objects.select_for_update().get(year=year)
+    return counter
+
+
+def billing_run_lock() -> BillingSettings:
+    """Serializes recurring billing runs (the settings singleton is the run's mutex)."""
+    BillingSettings.objects.get_or_create(id=1)
+    return BillingSettings.objects.select_for_update().get(id=1)
+
+
+def outbox_lock(*, outbox_id: int) -> EmailOutbox:
+    return EmailOutbox.objects.select_for_update().get(pk=outbox_id)

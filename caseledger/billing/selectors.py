@@ -1,0 +1,343 @@
+"""Billing reads: settings, rates, fees, payer rules, WIP, queues, lists, documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from caseledger.billing.calc import hours_label
+from caseledger.billing.choices import (
+    PASS_THROUGH_KINDS,
+    InvoiceStatus,
+    Payer,
+    TaxMode,
+)
+from caseledger.billing.models import (
+    BillingSettings,
+    BillingTrigger,
+    EmailOutbox,
+    Expense,
+    GovernmentFee,
+    HourlyRate,
+    Invoice,
+    InvoiceLine,
+    PayerRule,
+    TimeEntry,
+)
+from caseledger.core.models import AuditEvent
+from caseledger.core.money import Money
+from caseledger.core.permissions import UNSCOPED_ROLES
+from caseledger.matters.models import Matter
+
+
+def billing_settings_get() -> BillingSettings:
+    settings, _ = BillingSettings.objects.get_or_create(id=1)
+    return settings
+
+
+def rate_resolve(*, timekeeper: Any, matter: Matter) -> int | None:
+    """Hourly rate in cents: matter override > client override > timekeeper default; None when
+    the timekeeper has no rate at all."""
+    rates = {
+        (r.matter_id, r.client_id): r.rate_cents
+        for r in HourlyRate.objects.filter(timekeeper=timekeeper).filter(
+            Q(matter=matter)
+            | Q(client_id=matter.client_id)
+            | Q(matter__isnull=True, client__isnull=True)
+        )
+    }
+    for key in ((matter.pk, None), (None, matter.client_id), (None, None)):
+        if key in rates:
+            return rates[key]
+    return None
+
+
+def government_fee_in_force(*, case_type_id: int, code: str, on: date) -> GovernmentFee | None:
+    """The fee row of (case type, code) whose effective date is the latest on or before ``on``."""
+    return (
+        GovernmentFee.objects.filter(case_type_id=case_type_id, code=code, effective_date__lte=on)
+        .order_by("-effective_date", "-id")
+        .first()
+    )
+
+
+def payer_rule_get(*, case_type_id: int | None, category: str) -> PayerRule | None:
+    if case_type_id is None:
+        return None
+    return PayerRule.objects.filter(case_type_id=case_type_id, category=category).first()
+
+
+def stage_triggers_for(*, case_type_id: int, stage_id: int) -> list[BillingTrigger]:
+    return list(
+        BillingTrigger.objects.filter(
+            case_type_id=case_type_id, stage_id=stage_id, kind="STAGE", active=True
+        )
+        .select_related("template", "template__service")
+        .order_by("id")
+    )
+
+
+def unbilled_time(*, matter: Matter) -> QuerySet[TimeEntry]:
+    return TimeEntry.objects.filter(matter=matter, billable=True, invoice_line__isnull=True)
+
+
+def unbilled_expenses(*, matter: Matter) -> QuerySet[Expense]:
+    return Expense.objects.filter(matter=matter, billable=True, invoice_line__isnull=True)
+
+
+@dataclass(frozen=True)
+class WipRow:
+    key: Any
+    label: str
+    partner: str
+    minutes: int
+    time_cents: int
+    expense_cents: int
+
+    @property
+    def hours(self) -> str:
+        return hours_label(self.minutes)
+
+    @property
+    def total_cents(self) -> int:
+        return self.time_cents + self.expense_cents
+
+
+def _visible_matters(user: Any) -> QuerySet[Matter]:
+    from caseledger.matters.selectors import matters_visible_to
+
+    return matters_visible_to(user)
+
+
+def wip_by_matter(*, user: Any) -> list[WipRow]:
+    """Unbilled billable time and expenses per matter the user may see (two queries)."""
+    matters = _visible_matters(user)
+    time_rows = (
+        TimeEntry.objects.filter(billable=True, invoice_line__isnull=True, matter__in=matters)
+        .values("matter_id")
+        .annotate(minutes=Sum("minutes"), cents=Sum("amount_cents"))
+    )
+    exp_rows = (
+        Expense.objects.filter(billable=True, invoice_line__isnull=True, matter__in=matters)
+        .values("matter_id")
+        .annotate(cents=Sum("amount_cents"))
+    )
+    totals: dict[int, list[int]] = {}
+    for row in time_rows:
+        totals.setdefault(row["matter_id"], [0, 0, 0])
+        totals[row["matter_id"]][0] = row["minutes"] or 0
+        totals[row["matter_id"]][1] = row["cents"] or 0
+    for exp in exp_rows:
+        totals.setdefault(exp["matter_id"], [0, 0, 0])
+        totals[exp["matter_id"]][2] = exp["cents"] or 0
+    info = Matter.objects.filter(pk__in=totals).select_related("client", "responsible_partner")
+    rows = [
+        WipRow(
+            key=m,
+            label=str(m),
+            partner=str(m.responsible_partner or "—"),
+            minutes=totals[m.pk][0],
+            time_cents=totals[m.pk][1],
+            expense_cents=totals[m.pk][2],
+        )
+        for m in info
+    ]
+    return sorted(rows, key=lambda r: (-r.total_cents, r.label))
+
+
+def wip_by_partner(*, user: Any) -> list[WipRow]:
+    by_partner: dict[str, list[int]] = {}
+    for row in wip_by_matter(user=user):
+        acc = by_partner.setdefault(row.partner, [0, 0, 0])
+        acc[0] += row.minutes
+        acc[1] += row.time_cents
+        acc[2] += row.expense_cents
+    return sorted(
+        (
+            WipRow(key=p, label=p, partner=p, minutes=v[0], time_cents=v[1], expense_cents=v[2])
+            for p, v in by_partner.items()
+        ),
+        key=lambda r: (-r.total_cents, r.label),
+    )
+
+
+def invoices_visible_to(user: Any) -> QuerySet[Invoice]:
+    qs = Invoice.objects.all()
+    if user.role in UNSCOPED_ROLES:
+        return qs
+    return qs.filter(matter__in=_visible_matters(user))
+
+
+def invoice_list(
+    *,
+    user: Any,
+    status: str = "",
+    client_id: int | None = None,
+    partner_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Invoice]:
+    """Invoices the user may see, newest first; dates filter the issue date (drafts: created)."""
+    qs = invoices_visible_to(user).select_related("client", "matter", "responsible_partner")
+    if status:
+        qs = qs.filter(status=status)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if partner_id:
+        qs = qs.filter(responsible_partner_id=partner_id)
+    if date_from:
+        qs = qs.filter(
+            Q(issue_date__gte=date_from)
+            | Q(issue_date__isnull=True, created_at__date__gte=date_from)
+        )
+    if date_to:
+        qs = qs.filter(
+            Q(issue_date__lte=date_to) | Q(issue_date__isnull=True, created_at__date__lte=date_to)
+        )
+    return qs.order_by("-created_at", "-id")
+
+
+def review_queue(*, partner: Any | None) -> QuerySet[Invoice]:
+    """Invoices waiting for a partner's review (all partners' when ``partner`` is None)."""
+    qs = (
+        Invoice.objects.filter(status=InvoiceStatus.IN_REVIEW)
+        .select_related("client", "matter", "responsible_partner")
+        .annotate(line_count=Count("lines"))
+    )
+    if partner is not None:
+        qs = qs.filter(responsible_partner=partner)
+    return qs.order_by("created_at", "id")
+
+
+def invoice_history(*, invoice: Invoice) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(
+        object_type="billing.invoice", object_id=str(invoice.pk)
+    ).order_by("at", "id")
+
+
+def invoice_emails(*, invoice: Invoice) -> QuerySet[EmailOutbox]:
+    return EmailOutbox.objects.filter(invoice=invoice).order_by("created_at", "id")
+
+
+def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
+    return invoice.lines.select_related("timekeeper", "service").order_by("position", "id")
+
+
+def matter_trust_available_cents(*, invoice: Invoice) -> int:
+    from caseledger.ledger.selectors import client_trust_balance
+
+    return client_trust_balance(client=invoice.client, matter=invoice.matter)
+
+
+def line_codes(line: InvoiceLine) -> str:
+    if line.kind in PASS_THROUGH_KINDS or line.utbms_expense_code:
+        return line.utbms_expense_code
+    return " / ".join(c for c in (line.utbms_task_code, line.utbms_activity_code) if c)
+
+
+def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | None = None) -> Any:
+    """The PDF's input for ``invoice``: everything printed, nothing else."""
+    from caseledger.billing.pdf import InvoiceDocument, PdfLine
+    from caseledger.core.selectors import firm_get
+
+    firm = firm_get()
+    settings = billing_settings_get()
+
+    def fmt(cents: int) -> str:
+        return Money(cents, invoice.currency).format()
+
+    legal, costs = [], []
+    legal_cents = cost_cents = 0
+    for line in invoice_lines(invoice=invoice):
+        pdf_line = PdfLine(
+            description=line.description,
+            line_date=line.line_date,
+            codes=line_codes(line),
+            quantity=f"{line.quantity.normalize():f}",
+            unit_price=fmt(line.unit_price_cents),
+            amount=fmt(line.amount_cents),
+        )
+        if line.kind in PASS_THROUGH_KINDS:
+            costs.append(pdf_line)
+            cost_cents += line.amount_cents
+        else:
+            legal.append(pdf_line)
+            legal_cents += line.amount_cents
+    if trust_cents is None:
+        trust_cents = matter_trust_available_cents(invoice=invoice)
+    matter = invoice.matter
+    case_type = getattr(matter, "case_type", None)
+    if invoice.bill_to_name:  # issued: the frozen snapshot, no lookup
+        name, address = invoice.bill_to_name, invoice.bill_to_address
+    else:
+        name, address, _email = invoice_addressee(invoice=invoice)
+    return InvoiceDocument(
+        firm_name=firm.name,
+        firm_address=firm.address,
+        firm_email=firm.email,
+        firm_phone=firm.phone,
+        title=f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}",
+        number=invoice.number or "",
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        bill_to_name=name,
+        bill_to_address=address,
+        matter_label=f"{matter.number} · {matter.title}",
+        case_type=str(case_type) if case_type else "",
+        legal_lines=legal,
+        cost_lines=costs,
+        legal_subtotal=fmt(legal_cents),
+        cost_subtotal=fmt(cost_cents),
+        tax=fmt(invoice.tax_cents)
+        if settings.tax_mode != TaxMode.NONE or invoice.tax_cents
+        else None,
+        total=fmt(invoice.total_cents),
+        trust_available=fmt(trust_cents),
+        terms=invoice.terms,
+        notes=invoice.notes,
+        payment_link=payment_link,
+        watermark="" if invoice.number else "DRAFT",
+        extra_facts=[("Matter", matter.number)],
+    )
+
+
+def _address_of(obj: Any) -> str:
+    """Postal address lines of a client or beneficiary, whatever fields it has."""
+    parts = []
+    for attr in ("address_line1", "address_line2", "street", "address"):
+        value = getattr(obj, attr, "") or ""
+        if value:
+            parts.append(str(value))
+    city = " ".join(
+        p
+        for p in (
+            (getattr(obj, "city", "") or "") + ("," if getattr(obj, "city", "") else ""),
+            getattr(obj, "region", "") or getattr(obj, "state", "") or "",
+            getattr(obj, "postal_code", "") or "",
+        )
+        if p
+    ).strip()
+    if city:
+        parts.append(city)
+    country = getattr(obj, "country", "") or ""
+    if country and country not in {"US", "USA", "United States"}:
+        parts.append(str(country))
+    return "\n".join(parts)
+
+
+def invoice_addressee(*, invoice: Invoice) -> tuple[str, str, str]:
+    """(name, address, email) the invoice is addressed to: the client (petitioner) or the
+    matter's beneficiary."""
+    from caseledger.clients.selectors import client_billing_email
+
+    if invoice.bill_to == Payer.BENEFICIARY:
+        beneficiary = getattr(invoice.matter, "beneficiary", None)
+        if beneficiary is not None:
+            name = getattr(beneficiary, "name", None) or str(beneficiary)
+            email = getattr(beneficiary, "email", "") or ""
+            return str(name), _address_of(beneficiary), str(email)
+    client = invoice.client
+    return client.name, _address_of(client), client_billing_email(client)

@@ -1,0 +1,78 @@
+"""Billing's write services (one function per business action); import them from here."""
+
+from caseledger.billing.services.invoices import (
+    TRANSITIONS,
+    invoice_approve,
+    invoice_bulk_approve,
+    invoice_discard,
+    invoice_draft_create,
+    invoice_issue,
+    invoice_line_add,
+    invoice_line_remove,
+    invoice_line_update,
+    invoice_return,
+    invoice_submit,
+    invoice_transition,
+    invoice_void,
+    payer_check,
+)
+from caseledger.billing.services.outbox import (
+    outbox_retry_due,
+    outbox_retry_now,
+    outbox_send,
+    payment_link_for,
+    payment_link_resolve,
+)
+from caseledger.billing.services.recurring import RunResult, billing_run, schedule_create
+from caseledger.billing.services.schedule import (
+    billing_settings_update,
+    government_fee_add,
+    hourly_rate_set,
+    payer_rule_set,
+    service_create,
+    service_price_set,
+    template_create,
+    trigger_create,
+    trigger_deactivate,
+)
+from caseledger.billing.services.time import expense_create, time_entry_create, time_entry_delete
+from caseledger.billing.services.triggers import on_stage_event, trigger_fire
+
+__all__ = [
+    "TRANSITIONS",
+    "RunResult",
+    "billing_run",
+    "billing_settings_update",
+    "expense_create",
+    "government_fee_add",
+    "hourly_rate_set",
+    "invoice_approve",
+    "invoice_bulk_approve",
+    "invoice_discard",
+    "invoice_draft_create",
+    "invoice_issue",
+    "invoice_line_add",
+    "invoice_line_remove",
+    "invoice_line_update",
+    "invoice_return",
+    "invoice_submit",
+    "invoice_transition",
+    "invoice_void",
+    "on_stage_event",
+    "outbox_retry_due",
+    "outbox_retry_now",
+    "outbox_send",
+    "payer_check",
+    "payer_rule_set",
+    "payment_link_for",
+    "payment_link_resolve",
+    "schedule_create",
+    "service_create",
+    "service_price_set",
+    "template_create",
+    "time_entry_create",
+    "time_entry_delete",
+    "trigger_create",
+    "trigger_deactivate",
+    "trigger_fire",
+]

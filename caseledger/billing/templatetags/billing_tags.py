@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import template
+
+from caseledger.core.money import Money
+
+register = template.Library()
+
+
+@register.simple_tag
+def money(cents: int | None, currency: str = "USD") -> str:
+    if cents is None:
+        return "—"
+    return Money(int(cents), currency or "USD").format()
+
+
+@register.simple_tag
+def line_codes(line: Any) -> str:
+    from caseledger.billing.selectors import line_codes as codes
+
+    return codes(line)
+
+
+@register.filter
+def duration_days(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    hours = value.total_seconds() / 3600
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+ACTION_LABELS = {
+    "billing.invoice_drafted": "Drafted",
+    "billing.invoice_submitted": "Sent for review",
+    "billing.invoice_approved": "Approved",
+    "billing.invoice_returned": "Returned with comment",
+    "billing.invoice_issued": "Issued",
+    "billing.invoice_voided": "Void",
+    "billing.invoice_line_added": "Line added",
+    "billing.invoice_line_changed": "Line changed",
+    "billing.invoice_line_removed": "Line removed",
+    "billing.email_sent": "Email sent",
+    "billing.email_failed": "Email failed",
+    "billing.email_retry_requested": "Email retry requested",
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)

@@ -1,0 +1,169 @@
+"""Authorization matrix entries for billing's pages and API routes (format: see
+``caseledger/core/tests/test_authz_matrix.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseledger.core.tests.authz import PUBLIC
+
+VIEWERS = frozenset({"ADMIN", "PARTNER", "ATTORNEY", "PARALEGAL", "BILLING"})
+TIME = VIEWERS
+EDITORS = frozenset({"ADMIN", "PARTNER", "BILLING"})
+WIP = EDITORS
+CONFIGURE = EDITORS
+APPROVERS = frozenset({"PARTNER"})
+ISSUERS = frozenset({"PARTNER", "BILLING"})
+
+
+def _invoice(ctx: Any) -> dict[str, Any]:
+    """A draft with one line on a matter the attorney and paralegal are assigned to."""
+    from caseledger.billing import services
+    from caseledger.clients.tests.factories import BeneficiaryFactory, make_company
+    from caseledger.matters.tests.factories import make_matter
+
+    users = ctx.users
+    company = make_company()
+    matter = make_matter(
+        client=company,
+        beneficiary=BeneficiaryFactory(client=company),
+        responsible_partner=users["PARTNER"],
+        attorney=users["ATTORNEY"],
+        paralegal=users["PARALEGAL"],
+    )
+    invoice = services.invoice_draft_create(matter=matter, actor=users["BILLING"], now=ctx.now)
+    services.invoice_line_add(
+        invoice=invoice,
+        description="Legal fee",
+        unit_price="100",
+        actor=users["BILLING"],
+        now=ctx.now,
+    )
+    return {"pk": invoice.pk}
+
+
+def _invoice_id(ctx: Any) -> dict[str, Any]:
+    return {"invoice_id": _invoice(ctx)["pk"]}
+
+
+def _line(ctx: Any) -> dict[str, Any]:
+    from caseledger.billing.models import InvoiceLine
+
+    pk = _invoice(ctx)["pk"]
+    return {"pk": pk, "line_pk": InvoiceLine.objects.filter(invoice_id=pk).first().pk}  # type: ignore[union-attr]
+
+
+def _email(ctx: Any) -> dict[str, Any]:
+    from caseledger.billing.models import EmailOutbox
+
+    pk = _invoice(ctx)["pk"]
+    row = EmailOutbox.objects.create(
+        invoice_id=pk,
+        kind="INVOICE_ISSUED",
+        to_email="ap@example.com",
+        subject="s",
+        body="b",
+        status="SENT",
+        next_attempt_at=ctx.now,
+        created_at=ctx.now,
+    )
+    return {"pk": row.pk}
+
+
+def _trigger(ctx: Any) -> dict[str, Any]:
+    from caseledger.billing import services
+    from caseledger.matters.tests.factories import case_type
+
+    h1b = case_type("h1b_cap")
+    admin = ctx.users["ADMIN"]
+    service = services.service_create(
+        code="AUTHZ", name="Authz", fee_type="FLAT", default_price="1", actor=admin, now=ctx.now
+    )
+    template = services.template_create(
+        service=service, name="Authz", lines=[], actor=admin, now=ctx.now
+    )
+    trigger = services.trigger_create(
+        case_type=h1b,
+        template=template,
+        kind="STAGE",
+        stage=h1b.stages.get(code="filed"),
+        actor=admin,
+        now=ctx.now,
+    )
+    return {"pk": trigger.pk}
+
+
+MATRIX: dict[str, dict[str, Any]] = {
+    "billing:review_queue": {"allow": APPROVERS},
+    "billing:invoice_list": {"allow": VIEWERS},
+    "billing:invoice_draft_new": {"allow": EDITORS},
+    "billing:invoice_detail": {"allow": VIEWERS, "kwargs": _invoice},
+    "billing:invoice_submit": {"allow": EDITORS, "method": "POST", "kwargs": _invoice},
+    "billing:invoice_approve": {"allow": APPROVERS, "method": "POST", "kwargs": _invoice},
+    "billing:invoice_return": {
+        "allow": APPROVERS,
+        "method": "POST",
+        "kwargs": _invoice,
+        "data": {"comment": "Fix it"},
+    },
+    "billing:invoice_issue": {"allow": ISSUERS, "method": "POST", "kwargs": _invoice},
+    "billing:invoice_void": {
+        "allow": ISSUERS,
+        "method": "POST",
+        "kwargs": _invoice,
+        "data": {"reason": "Duplicate"},
+    },
+    "billing:invoice_line_add": {
+        "allow": EDITORS,
+        "method": "POST",
+        "kwargs": _invoice,
+        "data": {
+            "description": "Extra",
+            "kind": "FEE",
+            "category": "ATTORNEY_FEE",
+            "quantity": "1",
+            "unit_price": "10",
+        },
+    },
+    "billing:invoice_line_remove": {"allow": EDITORS, "method": "POST", "kwargs": _line},
+    "billing:invoice_pdf": {"allow": VIEWERS, "kwargs": _invoice},
+    "billing:invoice_ledes": {"allow": VIEWERS, "kwargs": _invoice},
+    "billing:outbox_retry": {"allow": ISSUERS, "method": "POST", "kwargs": _email},
+    "billing:wip": {"allow": WIP},
+    "billing:time_entry_new": {"allow": TIME},
+    "billing:expense_new": {"allow": TIME, "method": "POST", "data": {}},
+    "billing:fee_schedule": {"allow": CONFIGURE},
+    "billing:templates": {"allow": CONFIGURE},
+    "billing:template_new": {
+        "allow": CONFIGURE,
+        "method": "POST",
+        "data": {"name": "x"},
+    },
+    "billing:trigger_deactivate": {"allow": CONFIGURE, "method": "POST", "kwargs": _trigger},
+    "billing:billing_settings": {"allow": CONFIGURE, "method": "POST", "data": {}},
+    # What a payment link opens: public by design; a forged token is a 404 page.
+    "billing:public_invoice": {"allow": PUBLIC, "kwargs": {"token": "forged"}},
+    "GET /api/v1/billing/invoices": {"allow": VIEWERS},
+    "GET /api/v1/billing/invoices/{invoice_id}": {"allow": VIEWERS, "kwargs": _invoice_id},
+    "POST /api/v1/billing/invoices/{invoice_id}/approve": {
+        "allow": APPROVERS,
+        "kwargs": _invoice_id,
+        "status": {"PARTNER": 422},
+    },
+    "POST /api/v1/billing/invoices/{invoice_id}/issue": {
+        "allow": ISSUERS,
+        "kwargs": _invoice_id,
+        "status": {"PARTNER": 422, "BILLING": 422},
+    },
+    "POST /api/v1/billing/time-entries": {
+        "allow": TIME,
+        "json": {
+            "matter_id": 0,
+            "work_date": "2026-11-02",
+            "hours": "1",
+            "activity_code": "A103",
+            "narrative": "x",
+        },
+        "status": dict.fromkeys(TIME, 404),
+    },
+}

@@ -1,0 +1,595 @@
+"""Billing pages. Each view parses input, calls one service or selector, and renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caseledger.billing import forms, selectors, services
+from caseledger.billing.choices import InvoiceStatus, OutboxStatus
+from caseledger.billing.exceptions import BillingError
+from caseledger.billing.models import (
+    BillingTrigger,
+    EmailOutbox,
+    GovernmentFee,
+    HourlyRate,
+    Invoice,
+    InvoiceLine,
+    InvoiceTemplate,
+    PayerRule,
+    Service,
+    TimeEntry,
+)
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.money import Money
+from caseledger.core.permissions import authorize, capability_required, require
+
+
+def _invoice_for(request: HttpRequest, pk: int, capability: str = "billing.view") -> Invoice:
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("client", "matter", "responsible_partner"), pk=pk
+    )
+    require(request.user, capability, invoice)
+    return invoice
+
+
+def _apply_errors(form: Any, exc: ApplicationError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@capability_required("billing.approve")
+def review_queue(request: HttpRequest) -> HttpResponse:
+    show_all = request.GET.get("all") == "1"
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
+        if not ids:
+            messages.error(request, "invoice: select at least one draft to approve")
+        else:
+            approved, refused = services.invoice_bulk_approve(
+                invoice_ids=ids, actor=request.user, now=timezone.now()
+            )
+            if approved:
+                messages.success(request, f"Approved {len(approved)} invoice(s).")
+            for pk, message in refused.items():
+                messages.error(request, f"Draft #{pk}: {message}")
+        return redirect(request.get_full_path())
+    queue = selectors.review_queue(partner=None if show_all else request.user)
+    return render(
+        request,
+        "billing/review_queue.html",
+        {"invoices": queue, "show_all": show_all},
+    )
+
+
+@capability_required("billing.view")
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    form = forms.InvoiceFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "status": data["status"],
+            "client_id": data["client"].pk if data["client"] else None,
+            "partner_id": data["partner"].pk if data["partner"] else None,
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+        }
+    invoices = selectors.invoice_list(user=request.user, **filters)
+    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@capability_required("billing.view")
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_for(request, pk)
+    lines = list(selectors.invoice_lines(invoice=invoice))
+    user = request.user
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": lines,
+            "history": selectors.invoice_history(invoice=invoice).select_related("actor"),
+            "emails": selectors.invoice_emails(invoice=invoice),
+            "line_form": forms.LineForm(),
+            "comment_form": forms.CommentForm(),
+            "reason_form": forms.ReasonForm(),
+            "can_edit": invoice.is_editable
+            and invoice.status != InvoiceStatus.APPROVED
+            and authorize(user, "billing.edit", invoice),
+            "can_approve": invoice.status == InvoiceStatus.IN_REVIEW
+            and authorize(user, "billing.approve", invoice),
+            "can_issue": invoice.status == InvoiceStatus.APPROVED
+            and authorize(user, "billing.issue", invoice),
+            "can_void": invoice.status
+            in {InvoiceStatus.ISSUED, InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW}
+            and authorize(user, "billing.void", invoice),
+            "can_submit": invoice.status == InvoiceStatus.DRAFT
+            and authorize(user, "billing.edit", invoice),
+            "can_retry": authorize(user, "billing.issue", invoice),
+            "ledes": invoice.status == InvoiceStatus.ISSUED
+            and getattr(invoice.client, "ledes_required", False),
+            "failed_statuses": {OutboxStatus.FAILED, OutboxStatus.DEAD},
+            "turnaround": (invoice.issued_at - invoice.triggered_at)
+            if invoice.issued_at and invoice.triggered_at
+            else None,
+        },
+    )
+
+
+def _action(request: HttpRequest, pk: int, capability: str, call: Any, done: str) -> HttpResponse:
+    invoice = _invoice_for(request, pk, capability)
+    try:
+        call(invoice)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+@require_POST
+@capability_required("billing.edit")
+def invoice_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        "billing.edit",
+        lambda inv: services.invoice_submit(invoice=inv, actor=request.user, now=timezone.now()),
+        "Sent to the partner's review queue.",
+    )
+
+
+@require_POST
+@capability_required("billing.approve")
+def invoice_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        "billing.approve",
+        lambda inv: services.invoice_approve(invoice=inv, actor=request.user, now=timezone.now()),
+        "Approved.",
+    )
+
+
+@require_POST
+@capability_required("billing.approve")
+def invoice_return(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = request.POST.get("comment", "")
+    return _action(
+        request,
+        pk,
+        "billing.approve",
+        lambda inv: services.invoice_return(
+            invoice=inv, actor=request.user, now=timezone.now(), comment=comment
+        ),
+        "Returned to billing with your comment.",
+    )
+
+
+@require_POST
+@capability_required("billing.issue")
+def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        "billing.issue",
+        lambda inv: services.invoice_issue(invoice=inv, actor=request.user, now=timezone.now()),
+        "Issued. The PDF is stored and the email is on its way.",
+    )
+
+
+@require_POST
+@capability_required("billing.void")
+def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _action(
+        request,
+        pk,
+        "billing.void",
+        lambda inv: services.invoice_void(
+            invoice=inv, actor=request.user, now=timezone.now(), reason=reason
+        ),
+        "Void.",
+    )
+
+
+@require_POST
+@capability_required("billing.edit")
+def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_for(request, pk, "billing.edit")
+    form = forms.LineForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+        return redirect("billing:invoice_detail", pk=pk)
+    data = form.cleaned_data
+    try:
+        services.invoice_line_add(
+            invoice=invoice,
+            actor=request.user,
+            now=timezone.now(),
+            description=data["description"],
+            kind=data["kind"],
+            category=data["category"],
+            quantity=data["quantity"],
+            unit_price=data["unit_price"],
+            task_code=data["task_code"].upper(),
+            activity_code=data["activity_code"].upper(),
+            expense_code=data["expense_code"].upper(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Line added.")
+    return redirect("billing:invoice_detail", pk=pk)
+
+
+@require_POST
+@capability_required("billing.edit")
+def invoice_line_remove(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    invoice = _invoice_for(request, pk, "billing.edit")
+    line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
+    try:
+        services.invoice_line_remove(line=line, actor=request.user, now=timezone.now())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Line removed.")
+    return redirect("billing:invoice_detail", pk=pk)
+
+
+def _pdf_response(invoice: Invoice, inline: bool = False) -> HttpResponse:
+    stored = getattr(invoice, "pdf", None) if invoice.number else None
+    if stored is not None:
+        content = bytes(stored.content)
+    else:
+        from caseledger.billing.pdf import render_invoice_pdf
+
+        content = render_invoice_pdf(selectors.invoice_document(invoice=invoice, payment_link=""))
+    name = f"invoice-{invoice.number}.pdf" if invoice.number else f"draft-{invoice.pk}.pdf"
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    return response
+
+
+@capability_required("billing.view")
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored PDF of an issued invoice (never re-rendered); a draft gets a DRAFT preview."""
+    invoice = _invoice_for(request, pk)
+    return _pdf_response(invoice)
+
+
+@capability_required("billing.view")
+def invoice_ledes(request: HttpRequest, pk: int) -> HttpResponse:
+    from caseledger.billing.exports import invoice_ledes_text
+
+    invoice = _invoice_for(request, pk)
+    try:
+        text = invoice_ledes_text(invoice=invoice)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:invoice_detail", pk=pk)
+    response = HttpResponse(text, content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.ledes.txt"'
+    return response
+
+
+@require_POST
+@capability_required("billing.issue")
+def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(EmailOutbox.objects.select_related("invoice"), pk=pk)
+    require(request.user, "billing.issue", row.invoice)
+    try:
+        row = services.outbox_retry_now(outbox=row, actor=request.user, now=timezone.now())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if row.status == OutboxStatus.SENT:
+            messages.success(request, "Email sent.")
+        else:
+            messages.error(request, f"Email failed again: {row.last_error}")
+    return redirect("billing:invoice_detail", pk=row.invoice_id)
+
+
+@capability_required("billing.edit")
+def invoice_draft_new(request: HttpRequest) -> HttpResponse:
+    form = forms.DraftForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invoice = services.invoice_draft_create(
+                matter=data["matter"],
+                actor=request.user,
+                now=timezone.now(),
+                bill_to=data["bill_to"],
+                template=data["template"],
+                include_unbilled=data["include_unbilled"],
+            )
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Draft created.")
+            return redirect("billing:invoice_detail", pk=invoice.pk)
+    return render(request, "billing/draft_form.html", {"form": form})
+
+
+@capability_required("billing.wip")
+def wip(request: HttpRequest) -> HttpResponse:
+    by_matter = selectors.wip_by_matter(user=request.user)
+    by_partner = selectors.wip_by_partner(user=request.user)
+    total = sum(r.total_cents for r in by_matter)
+    return render(
+        request,
+        "billing/wip.html",
+        {"by_matter": by_matter, "by_partner": by_partner, "total_cents": total},
+    )
+
+
+@capability_required("billing.time")
+def time_entry_new(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    initial = {"work_date": timezone.localdate(now)}
+    form = forms.TimeEntryForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.time_entry_create(
+                timekeeper=request.user,
+                matter=data["matter"],
+                work_date=data["work_date"],
+                hours=data["hours"],
+                activity_code=data["activity_code"],
+                task_code=data["task_code"],
+                narrative=data["narrative"],
+                billable=data["billable"],
+                actor=request.user,
+                now=now,
+            )
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            amount = Money(entry.amount_cents, selectors_currency()).format()
+            messages.success(request, f"Recorded {entry.minutes / 60:.2f} h ({amount}).")
+            return redirect("billing:time_entry_new")
+    recent = (
+        TimeEntry.objects.filter(timekeeper_id=request.user.pk)
+        .select_related("matter", "invoice_line__invoice")
+        .order_by("-work_date", "-id")[:15]
+    )
+    return render(
+        request,
+        "billing/time_entry_form.html",
+        {
+            "form": form,
+            "recent": recent,
+            "expense_form": forms.ExpenseForm(user=request.user, initial=initial),
+        },
+    )
+
+
+def selectors_currency() -> str:
+    from caseledger.billing.services.common import firm_currency
+
+    return firm_currency()
+
+
+@require_POST
+@capability_required("billing.time")
+def expense_new(request: HttpRequest) -> HttpResponse:
+    form = forms.ExpenseForm(request.POST, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.expense_create(
+                matter=data["matter"],
+                kind=data["kind"],
+                expense_date=data["expense_date"],
+                description=data["description"],
+                amount=data["amount"],
+                expense_code=data["expense_code"],
+                billable=data["billable"],
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Expense recorded.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+    return redirect("billing:time_entry_new")
+
+
+@capability_required("billing.configure")
+def fee_schedule(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    service_form = forms.ServiceForm(prefix="svc")
+    fee_form = forms.GovernmentFeeForm(prefix="fee")
+    rate_form = forms.RateForm(prefix="rate", user=request.user)
+    if request.method == "POST":
+        which = request.POST.get("form")
+        try:
+            if which == "service":
+                service_form = forms.ServiceForm(request.POST, prefix="svc")
+                if service_form.is_valid():
+                    services.service_create(
+                        actor=request.user, now=now, **service_form.cleaned_data
+                    )
+                    messages.success(request, "Service added.")
+                    return redirect("billing:fee_schedule")
+            elif which == "fee":
+                fee_form = forms.GovernmentFeeForm(request.POST, prefix="fee")
+                if fee_form.is_valid():
+                    services.government_fee_add(
+                        actor=request.user, now=now, **fee_form.cleaned_data
+                    )
+                    messages.success(request, "Government fee saved.")
+                    return redirect("billing:fee_schedule")
+            elif which == "rate":
+                rate_form = forms.RateForm(request.POST, prefix="rate", user=request.user)
+                if rate_form.is_valid():
+                    services.hourly_rate_set(actor=request.user, now=now, **rate_form.cleaned_data)
+                    messages.success(request, "Rate saved.")
+                    return redirect("billing:fee_schedule")
+            else:
+                raise Http404("unknown form")
+        except ApplicationError as exc:
+            target = {"service": service_form, "fee": fee_form, "rate": rate_form}[which or ""]
+            _apply_errors(target, exc)
+    return render(
+        request,
+        "billing/fee_schedule.html",
+        {
+            "services": Service.objects.order_by("name", "id"),
+            "fees": GovernmentFee.objects.select_related("case_type").order_by(
+                "case_type__name", "code", "-effective_date", "id"
+            ),
+            "rates": HourlyRate.objects.select_related("timekeeper", "client", "matter").order_by(
+                "timekeeper__last_name", "client_id", "matter_id", "id"
+            ),
+            "payer_rules": PayerRule.objects.select_related("case_type").order_by(
+                "case_type__name", "category", "id"
+            ),
+            "service_form": service_form,
+            "fee_form": fee_form,
+            "rate_form": rate_form,
+            "today": timezone.localdate(now),
+        },
+    )
+
+
+@capability_required("billing.configure")
+def templates(request: HttpRequest) -> HttpResponse:
+    form = forms.TriggerForm(request.POST or None)
+    settings_form = forms.SettingsForm(instance=selectors.billing_settings_get(), prefix="set")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.trigger_create(
+                case_type=data["case_type"],
+                template=data["template"],
+                kind=data["kind"],
+                stage=data["stage"],
+                cadence=data["cadence"],
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Trigger added.")
+            return redirect("billing:templates")
+    return render(
+        request,
+        "billing/templates.html",
+        {
+            "templates": InvoiceTemplate.objects.select_related("service")
+            .prefetch_related("lines")
+            .order_by("name", "id"),
+            "triggers": BillingTrigger.objects.select_related("case_type", "stage", "template")
+            .filter(active=True)
+            .order_by("case_type__name", "stage__position", "id"),
+            "form": form,
+            "template_form": forms.TemplateForm(),
+            "settings_form": settings_form,
+        },
+    )
+
+
+@require_POST
+@capability_required("billing.configure")
+def template_new(request: HttpRequest) -> HttpResponse:
+    form = forms.TemplateForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+        return redirect("billing:templates")
+    data = form.cleaned_data
+    lines = []
+    if data["line_description"].strip():
+        lines.append(
+            {
+                "description": data["line_description"],
+                "category": data["line_category"],
+                "amount": data["line_amount"] or None,
+            }
+        )
+    codes = [c.strip() for c in data["government_fee_codes"].split(",") if c.strip()]
+    try:
+        services.template_create(
+            service=data["service"],
+            name=data["name"],
+            bill_to=data["bill_to"],
+            lines=lines,
+            government_fee_codes=codes,
+            include_unbilled=data["include_unbilled"],
+            terms=data["terms"],
+            actor=request.user,
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Template {data['name']} added.")
+    return redirect("billing:templates")
+
+
+@require_POST
+@capability_required("billing.configure")
+def billing_settings(request: HttpRequest) -> HttpResponse:
+    form = forms.SettingsForm(request.POST, instance=selectors.billing_settings_get(), prefix="set")
+    if form.is_valid():
+        try:
+            services.billing_settings_update(
+                actor=request.user, now=timezone.now(), **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Billing settings saved.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+    return redirect("billing:templates")
+
+
+@require_POST
+@capability_required("billing.configure")
+def trigger_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    trigger = get_object_or_404(BillingTrigger, pk=pk)
+    services.trigger_deactivate(trigger=trigger, actor=request.user, now=timezone.now())
+    messages.success(request, "Trigger removed.")
+    return redirect("billing:templates")
+
+
+def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    """What a payment link opens (no login): the invoice summary and its PDF. The payments
+    issue replaces the body with the pay page."""
+    try:
+        invoice = services.payment_link_resolve(token=token)
+    except BillingError as exc:
+        return render(request, "billing/public_invoice.html", {"error": exc.message}, status=404)
+    if request.GET.get("pdf") == "1":
+        return _pdf_response(invoice, inline=True)
+    return render(
+        request,
+        "billing/public_invoice.html",
+        {"invoice": invoice, "token": token},
+    )

@@ -1,0 +1,46 @@
+from django.db import models
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "CARD", "Card"
+    ACH = "ACH", "ACH bank transfer"
+    CHECK = "CHECK", "Check"
+    WIRE = "WIRE", "Wire"
+    CASH = "CASH", "Cash"
+
+
+class PaymentStatus(models.TextChoices):
+    # Recorded and posted to the ledger.
+    RECEIVED = "RECEIVED", "Received"
+    # Money reported by the provider whose amount did not match what was asked: no entry yet.
+    HELD = "HELD", "Held for review"
+    # A held payment that staff rejected (returned to the payer at the provider).
+    REJECTED = "REJECTED", "Rejected"
+    # A held trust-request payment released into trust (the TrustDeposit carries the money).
+    TO_TRUST = "TO_TRUST", "Deposited to trust"
+
+
+class CheckoutPurpose(models.TextChoices):
+    INVOICE = "INVOICE", "Invoice"
+    TRUST_REQUEST = "TRUST_REQUEST", "Trust request"
+
+
+class CheckoutStatus(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    PROCESSING = "PROCESSING", "Awaiting settlement"
+    PAID = "PAID", "Paid"
+    DECLINED = "DECLINED", "Declined"
+    HELD = "HELD", "Held for review"
+    EXPIRED = "EXPIRED", "Expired"
+
+
+class Provider(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox"
+    STRIPE = "stripe", "Stripe"
+    MANUAL = "manual", "Recorded by staff"
+
+
+class RefundMethod(models.TextChoices):
+    CHECK = "CHECK", "Check"
+    TRANSFER = "TRANSFER", "Bank transfer"
+    CARD = "CARD", "Card (through the provider)"

@@ -1,0 +1,41 @@
+"""Every select_for_update of the payments app. Global order: matter -> trust balance ->
+invoice (settlement) -> payment. Callers holding earlier locks may call these; never the reverse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from caseledger.billing.models import Invoice
+from caseledger.payments.models import CheckoutSession, InvoiceSettlement, Payment
+
+
+def lock_invoice_settlement(invoice: Invoice) -> InvoiceSettlement:
+    """Lock (creating first if missing) the settlement row of ``invoice``."""
+    from caseledger.payments.services import settlement_for
+
+    settlement_for(invoice)
+    return InvoiceSettlement.objects.select_for_update().get(invoice_id=invoice.pk)
+
+
+def lock_invoice_settlements(invoices: Iterable[Invoice]) -> dict[int, InvoiceSettlement]:
+    """Lock several settlements in invoice-id order (so two payments never deadlock)."""
+    locked: dict[int, InvoiceSettlement] = {}
+    for invoice in sorted({i.pk: i for i in invoices}.values(), key=lambda i: i.pk):
+        locked[invoice.pk] = lock_invoice_settlement(invoice)
+    return locked
+
+
+def lock_payment(payment_id: int) -> Payment:
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def lock_payments(payment_ids: Iterable[int]) -> list[Payment]:
+    return list(Payment.objects.select_for_update().filter(pk__in=list(payment_ids)).order_by("id"))
+
+
+def lock_checkout(provider_session_id: str) -> CheckoutSession | None:
+    return (
+        CheckoutSession.objects.select_for_update()
+        .filter(provider_session_id=provider_session_id)
+        .first()
+    )

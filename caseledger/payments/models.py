@@ -1,0 +1,262 @@
+"""Payments received by the firm's operating account, their allocations to invoices, what each
+issued invoice has received (InvoiceSettlement), online checkout sessions and processed webhook
+event ids. Amounts are integer cents (``*_cents``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from caseledger.billing.models import Invoice
+from caseledger.clients.models import Client
+from caseledger.matters.models import Matter
+from caseledger.payments.choices import (
+    CheckoutPurpose,
+    CheckoutStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Provider,
+    RefundMethod,
+)
+
+
+class InvoiceSettlement(models.Model):
+    """What an issued invoice has received. The invoice itself never changes after issue.
+
+    Invariant (database): 0 <= paid + credited + written_off <= total. Only the payments and
+    credits services change a row, in the same transaction as the ledger entry that moves the
+    money, after ``payments.locks.lock_invoice_settlement``.
+    """
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="settlement")
+    total_cents = models.BigIntegerField()  # cents; copy of the issued invoice's total
+    paid_cents = models.BigIntegerField(default=0)  # cents; payments and trust transfers
+    credited_cents = models.BigIntegerField(default=0)  # cents; credit notes
+    written_off_cents = models.BigIntegerField(default=0)  # cents; write-offs
+    balance_due_cents = models.GeneratedField(
+        expression=F("total_cents")
+        - F("paid_cents")
+        - F("credited_cents")
+        - F("written_off_cents"),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(paid_cents__gte=0)
+                & Q(credited_cents__gte=0)
+                & Q(written_off_cents__gte=0),
+                name="payments_settlement_parts_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    total_cents__gte=F("paid_cents") + F("credited_cents") + F("written_off_cents")
+                ),
+                name="payments_settlement_not_over_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"settlement of {self.invoice}"
+
+
+class CheckoutSession(models.Model):
+    """One attempt to pay online through a provider, for an invoice or a trust request.
+
+    ``token`` is the public id used in provider return URLs; ``provider_session_id`` the provider's.
+    """
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    provider_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    purpose = models.CharField(max_length=16, choices=CheckoutPurpose.choices)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="checkouts"
+    )
+    # trust.TrustRequest id when purpose is TRUST_REQUEST (trust sits above payments).
+    trust_request_id = models.BigIntegerField(null=True, blank=True)
+    amount_cents = models.BigIntegerField()  # cents asked from the payer
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(
+        max_length=12, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN
+    )
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_checkout_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        purpose=CheckoutPurpose.INVOICE,
+                        invoice__isnull=False,
+                        trust_request_id__isnull=True,
+                    )
+                    | Q(
+                        purpose=CheckoutPurpose.TRUST_REQUEST,
+                        invoice__isnull=True,
+                        trust_request_id__isnull=False,
+                    )
+                ),
+                name="payments_checkout_target_matches_purpose",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkout {self.token} ({self.get_status_display()})"
+
+
+class Payment(models.Model):
+    """Money received into the operating account from a client (or held for review).
+
+    ``unapplied_cents`` is the part of this payment that is still an unapplied client credit
+    (UNAPPLIED_CLIENT_CREDITS); allocations and refunds draw it down, never below zero.
+    """
+
+    number = models.CharField(max_length=20, unique=True)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="payments")
+    matter = models.ForeignKey(
+        Matter, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    method = models.CharField(max_length=8, choices=PaymentMethod.choices)
+    status = models.CharField(
+        max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.RECEIVED
+    )
+    payer = models.CharField(max_length=200)
+    # Check number for checks, wire/ACH reference, provider charge id for card payments.
+    reference = models.CharField(max_length=120, blank=True)
+    received_date = models.DateField()
+    amount_cents = models.BigIntegerField()  # cents the payer paid
+    fee_cents = models.BigIntegerField(
+        default=0
+    )  # cents the processor kept (to CARD_PROCESSING_FEES)
+    unapplied_cents = models.BigIntegerField(default=0)  # cents still unapplied credit
+    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.MANUAL)
+    checkout = models.ForeignKey(
+        CheckoutSession, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    held_reason = models.CharField(max_length=300, blank=True)
+    memo = models.CharField(max_length=300, blank=True)
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_cents__gte=0) & Q(fee_cents__lte=F("amount_cents")),
+                name="payments_payment_fee_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(unapplied_cents__gte=0) & Q(unapplied_cents__lte=F("amount_cents")),
+                name="payments_payment_unapplied_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PaymentStatus.RECEIVED) | Q(entry__isnull=False),
+                name="payments_payment_received_has_entry",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "received_date"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentAllocation(models.Model):
+    """Part of a payment applied to one invoice (at receipt, or later from unapplied credit)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount_cents = models.BigIntegerField()  # cents
+    applied_date = models.DateField()
+    from_credit = models.BooleanField(default=False)  # applied later from unapplied credit
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_allocation_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment} -> {self.invoice}"
+
+
+class CreditRefund(models.Model):
+    """Unapplied credit paid back to the client from the operating account."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_cents = models.BigIntegerField()  # cents
+    method = models.CharField(max_length=10, choices=RefundMethod.choices)
+    reference = models.CharField(max_length=120, blank=True)
+    refund_date = models.DateField()
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_refund_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund of {self.payment}"
+
+
+class ProcessedWebhookEvent(models.Model):
+    """A provider event id handled once: inserted in the same transaction that records the money,
+    so a redelivered or concurrent duplicate fails on the unique constraint and moves nothing."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=200)
+    processed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="payments_webhook_event_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id}"
+
+
+class DocumentCounter(models.Model):
+    """Gapless counters for payment numbers (``name`` = "payment")."""
+
+    name = models.CharField(max_length=40, unique=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

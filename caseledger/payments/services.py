@@ -1,0 +1,915 @@
+"""Payments: record, allocate, apply and refund unapplied credit, and online checkout events.
+
+Every write runs in one transaction, takes its locks through ``payments.locks`` in the global
+order (matter -> trust balance -> invoice -> payment), posts exactly one balanced journal entry
+through ``ledger.services.entry_post`` and records one audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.models import Invoice
+from caseledger.clients.models import Client
+from caseledger.core import audit
+from caseledger.core.models import User
+from caseledger.core.money import Money
+from caseledger.ledger import accounts
+from caseledger.ledger.choices import EntryKind
+from caseledger.ledger.services import PostingLine, entry_post
+from caseledger.matters.models import Matter
+from caseledger.payments import locks
+from caseledger.payments.choices import (
+    CheckoutPurpose,
+    CheckoutStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Provider,
+    RefundMethod,
+)
+from caseledger.payments.exceptions import PaymentError
+from caseledger.payments.models import (
+    CheckoutSession,
+    CreditRefund,
+    DocumentCounter,
+    InvoiceSettlement,
+    Payment,
+    PaymentAllocation,
+    ProcessedWebhookEvent,
+)
+from caseledger.payments.providers.base import PaymentEvent
+
+AMOUNT_NOT_POSITIVE = "amount: must be positive (got {amount})"
+FEE_INVALID = "fee: must be between 0 and the payment amount {amount} (got {fee})"
+PAYER_REQUIRED = "payer: who paid is required"
+CHECK_NUMBER_REQUIRED = "reference: a check payment needs the check number"
+WIRE_REFERENCE_REQUIRED = "reference: a wire payment needs the wire reference"
+METHOD_INVALID = "method: must be one of {methods} (got {method!r})"
+DATE_IN_FUTURE = "received_date: cannot be after today ({today}) (got {date})"
+MATTER_OTHER_CLIENT = "matter: {matter} belongs to another client"
+ALLOC_INVOICE_TWICE = "allocations: invoice {invoice} is listed twice"
+ALLOC_OTHER_CLIENT = "allocations: invoice {invoice} belongs to another client"
+ALLOC_INVOICE_VOID = "allocations: invoice {invoice} is void; nothing can be paid on it"
+ALLOC_INVOICE_NOT_ISSUED = "allocations: invoice {invoice} is not issued"
+ALLOC_NOT_POSITIVE = "allocations: the amount for invoice {invoice} must be positive (got {amount})"
+ALLOC_OVER_BALANCE = (
+    "allocations: {amount} exceeds the balance due on invoice {invoice} ({balance})"
+)
+ALLOC_OVER_PAYMENT = "allocations: total {total} exceeds the payment amount {amount}"
+ALLOC_OVER_UNAPPLIED = (
+    "allocations: total {total} exceeds the unapplied credit of payment {payment} ({unapplied})"
+)
+ALLOC_EMPTY = "allocations: choose at least one invoice and amount"
+PAYMENT_NOT_RECEIVED = "payment: {payment} is {status}; only received payments can be applied"
+CREDIT_NONE = "client: {client} has no unapplied credit"
+REFUND_OVER_UNAPPLIED = (
+    "amount: refund {amount} exceeds the unapplied credit of payment {payment} ({unapplied})"
+)
+REFUND_METHOD_INVALID = "method: must be one of {methods} (got {method!r})"
+CARD_REFUND_NEEDS_PROVIDER = (
+    "method: payment {payment} was not taken online; refund by check or transfer"
+)
+HOLD_NOT_HELD = "payment: {payment} is not held for review"
+INVOICE_NOT_ISSUED_FOR_SETTLEMENT = "invoice: {invoice} is not issued; it has no settlement"
+
+
+@dataclass(frozen=True)
+class Allocation:
+    invoice: Invoice
+    amount_cents: int
+
+
+def _fmt(cents: int, currency: str = "USD") -> str:
+    return Money(cents, currency).format()
+
+
+def _local_date(now: datetime) -> date:
+    return timezone.localdate(now)
+
+
+def _next_number(name: str, prefix: str) -> str:
+    """Gapless: the counter row is bumped with F()+1 inside the caller's transaction."""
+    DocumentCounter.objects.get_or_create(name=name)
+    DocumentCounter.objects.filter(name=name).update(value=F("value") + 1)
+    value = DocumentCounter.objects.get(name=name).value
+    return f"{prefix}-{value:06d}"
+
+
+# --- settlements -----------------------------------------------------------------------------
+
+
+def settlement_for(invoice: Invoice) -> InvoiceSettlement:
+    """The settlement row of an issued (or since voided) invoice, created on first use."""
+    if (
+        invoice.status not in {InvoiceStatus.ISSUED, InvoiceStatus.VOID}
+        or invoice.issue_date is None
+    ):
+        raise PaymentError(
+            INVOICE_NOT_ISSUED_FOR_SETTLEMENT.format(invoice=invoice), field="invoice"
+        )
+    settlement = InvoiceSettlement.objects.filter(invoice_id=invoice.pk).first()
+    if settlement is not None:
+        return settlement
+    try:
+        with transaction.atomic():
+            return InvoiceSettlement.objects.create(
+                invoice=invoice, total_cents=invoice.total_cents, updated_at=timezone.now()
+            )
+    except IntegrityError:
+        return InvoiceSettlement.objects.get(invoice_id=invoice.pk)
+
+
+def settlement_apply(*, settlement: InvoiceSettlement, paid_cents: int, now: datetime) -> None:
+    """Add ``paid_cents`` to a LOCKED settlement (payments and trust transfers)."""
+    InvoiceSettlement.objects.filter(pk=settlement.pk).update(
+        paid_cents=F("paid_cents") + paid_cents, updated_at=now
+    )
+    settlement.refresh_from_db()
+
+
+def invoice_issued_listener(invoice: Invoice) -> None:
+    """Billing issue hook: create the settlement row in the issuing transaction."""
+    settlement_for(invoice)
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _validate_common(
+    *,
+    method: str,
+    payer: str,
+    reference: str,
+    amount_cents: int,
+    fee_cents: int,
+    received_date: date,
+    now: datetime,
+) -> None:
+    if method not in PaymentMethod.values:
+        raise PaymentError(
+            METHOD_INVALID.format(methods=", ".join(PaymentMethod.values), method=method),
+            field="method",
+        )
+    if amount_cents <= 0:
+        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+    if fee_cents < 0 or fee_cents > amount_cents:
+        raise PaymentError(
+            FEE_INVALID.format(amount=_fmt(amount_cents), fee=_fmt(fee_cents)), field="fee"
+        )
+    if not payer.strip():
+        raise PaymentError(PAYER_REQUIRED, field="payer")
+    if method == PaymentMethod.CHECK and not reference.strip():
+        raise PaymentError(CHECK_NUMBER_REQUIRED, field="reference")
+    if method == PaymentMethod.WIRE and not reference.strip():
+        raise PaymentError(WIRE_REFERENCE_REQUIRED, field="reference")
+    today = _local_date(now)
+    if received_date > today:
+        raise PaymentError(
+            DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date"
+        )
+
+
+def _validate_allocations(
+    *, client: Client, allocations: Sequence[Allocation], settlements: dict[int, InvoiceSettlement]
+) -> int:
+    """Check each allocation against its LOCKED settlement; returns the total."""
+    seen: set[int] = set()
+    total = 0
+    for alloc in allocations:
+        invoice = alloc.invoice
+        if invoice.pk in seen:
+            raise PaymentError(ALLOC_INVOICE_TWICE.format(invoice=invoice), field="allocations")
+        seen.add(invoice.pk)
+        if invoice.client_id != client.pk:
+            raise PaymentError(ALLOC_OTHER_CLIENT.format(invoice=invoice), field="allocations")
+        if alloc.amount_cents <= 0:
+            raise PaymentError(
+                ALLOC_NOT_POSITIVE.format(invoice=invoice, amount=_fmt(alloc.amount_cents)),
+                field="allocations",
+            )
+        balance = settlements[invoice.pk].balance_due_cents
+        if alloc.amount_cents > balance:
+            raise PaymentError(
+                ALLOC_OVER_BALANCE.format(
+                    amount=_fmt(alloc.amount_cents), invoice=invoice, balance=_fmt(balance)
+                ),
+                field="allocations",
+            )
+        total += alloc.amount_cents
+    return total
+
+
+def _check_invoices_payable(invoices: Sequence[Invoice]) -> None:
+    for invoice in invoices:
+        invoice.refresh_from_db(fields=["status"])
+        if invoice.status == InvoiceStatus.VOID:
+            raise PaymentError(ALLOC_INVOICE_VOID.format(invoice=invoice), field="allocations")
+        if invoice.status != InvoiceStatus.ISSUED:
+            raise PaymentError(
+                ALLOC_INVOICE_NOT_ISSUED.format(invoice=invoice), field="allocations"
+            )
+
+
+def _oldest_first(
+    *, client: Client, matter: Matter | None, amount_cents: int, exclude: set[int] | None = None
+) -> list[Allocation]:
+    from caseledger.payments.selectors import open_invoices_for
+
+    result: list[Allocation] = []
+    remaining = amount_cents
+    for invoice in open_invoices_for(client, matter):
+        if remaining <= 0:
+            break
+        if exclude and invoice.pk in exclude:
+            continue
+        take = min(remaining, invoice.settlement.balance_due_cents)
+        if take > 0:
+            result.append(Allocation(invoice, take))
+            remaining -= take
+    return result
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+def payment_record(
+    *,
+    client: Client,
+    method: str,
+    payer: str,
+    amount_cents: int,
+    received_date: date,
+    actor: User | None,
+    now: datetime,
+    matter: Matter | None = None,
+    reference: str = "",
+    allocations: Sequence[Allocation] | None = None,
+    fee_cents: int = 0,
+    provider: str = Provider.MANUAL,
+    checkout: CheckoutSession | None = None,
+    memo: str = "",
+) -> Payment:
+    """Record money received into operating and post it in one entry.
+
+    ``allocations`` None: oldest open invoices first (of ``matter`` when given); an empty list:
+    nothing allocated. The rest becomes unapplied client credit. A processor fee is expensed to
+    CARD_PROCESSING_FEES in the same entry (operating receives amount - fee).
+    Raises PaymentError (nothing recorded) on any invalid input.
+    """
+    _validate_common(
+        method=method,
+        payer=payer,
+        reference=reference,
+        amount_cents=amount_cents,
+        fee_cents=fee_cents,
+        received_date=received_date,
+        now=now,
+    )
+    if matter is not None and matter.client_id != client.pk:
+        raise PaymentError(MATTER_OTHER_CLIENT.format(matter=matter), field="matter")
+    with transaction.atomic():
+        if allocations is None:
+            allocations = _oldest_first(client=client, matter=matter, amount_cents=amount_cents)
+        invoices = [a.invoice for a in allocations]
+        _check_invoices_payable(invoices)
+        settlements = locks.lock_invoice_settlements(invoices)
+        total = _validate_allocations(
+            client=client, allocations=allocations, settlements=settlements
+        )
+        if total > amount_cents:
+            raise PaymentError(
+                ALLOC_OVER_PAYMENT.format(total=_fmt(total), amount=_fmt(amount_cents)),
+                field="allocations",
+            )
+        unapplied = amount_cents - total
+        number = _next_number("payment", "P")
+        lines = [PostingLine(accounts.OPERATING_BANK, amount_cents - fee_cents)]
+        if fee_cents:
+            lines.append(PostingLine(accounts.CARD_PROCESSING_FEES, fee_cents))
+        for alloc in allocations:
+            lines.append(
+                PostingLine(
+                    accounts.ACCOUNTS_RECEIVABLE,
+                    -alloc.amount_cents,
+                    client=client,
+                    matter=alloc.invoice.matter,
+                    invoice=alloc.invoice,
+                )
+            )
+        if unapplied:
+            lines.append(
+                PostingLine(
+                    accounts.UNAPPLIED_CLIENT_CREDITS, -unapplied, client=client, matter=matter
+                )
+            )
+        lines = [line for line in lines if line.amount_cents != 0]
+        entry = entry_post(
+            kind=EntryKind.PAYMENT_RECEIVED,
+            entry_date=received_date,
+            memo=f"Payment {number} from {payer} ({PaymentMethod(method).label})",
+            lines=lines,
+            actor=actor,
+            now=now,
+        )
+        payment = Payment.objects.create(
+            number=number,
+            client=client,
+            matter=matter,
+            method=method,
+            status=PaymentStatus.RECEIVED,
+            payer=payer.strip(),
+            reference=reference.strip(),
+            received_date=received_date,
+            amount_cents=amount_cents,
+            fee_cents=fee_cents,
+            unapplied_cents=unapplied,
+            provider=provider,
+            checkout=checkout,
+            memo=memo,
+            entry=entry,
+            created_by=actor,
+            created_at=now,
+        )
+        for alloc in allocations:
+            PaymentAllocation.objects.create(
+                payment=payment,
+                invoice=alloc.invoice,
+                amount_cents=alloc.amount_cents,
+                applied_date=received_date,
+                entry=entry,
+                created_by=actor,
+                created_at=now,
+            )
+            settlement_apply(
+                settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
+            )
+        audit.record(
+            actor=actor,
+            action="payments.payment_recorded",
+            at=now,
+            obj=payment,
+            after={
+                "amount_cents": amount_cents,
+                "fee_cents": fee_cents,
+                "method": method,
+                "allocations": {str(a.invoice): a.amount_cents for a in allocations},
+                "unapplied_cents": unapplied,
+                "entry": entry.pk,
+            },
+        )
+    return payment
+
+
+def payment_allocate(
+    *, payment: Payment, allocations: Sequence[Allocation], actor: User | None, now: datetime
+) -> list[PaymentAllocation]:
+    """Apply part or all of a payment's unapplied credit to open invoices (one entry:
+    Dr unapplied client credits, Cr accounts receivable)."""
+    if not allocations:
+        raise PaymentError(ALLOC_EMPTY, field="allocations")
+    with transaction.atomic():
+        invoices = [a.invoice for a in allocations]
+        _check_invoices_payable(invoices)
+        settlements = locks.lock_invoice_settlements(invoices)
+        payment = locks.lock_payment(payment.pk)
+        if payment.status != PaymentStatus.RECEIVED:
+            raise PaymentError(
+                PAYMENT_NOT_RECEIVED.format(
+                    payment=payment, status=payment.get_status_display().lower()
+                ),
+                field="payment",
+            )
+        total = _validate_allocations(
+            client=payment.client, allocations=allocations, settlements=settlements
+        )
+        if total > payment.unapplied_cents:
+            raise PaymentError(
+                ALLOC_OVER_UNAPPLIED.format(
+                    total=_fmt(total), payment=payment, unapplied=_fmt(payment.unapplied_cents)
+                ),
+                field="allocations",
+            )
+        applied_date = _local_date(now)
+        lines = [
+            PostingLine(
+                accounts.UNAPPLIED_CLIENT_CREDITS,
+                total,
+                client=payment.client,
+                matter=payment.matter,
+            )
+        ]
+        for alloc in allocations:
+            lines.append(
+                PostingLine(
+                    accounts.ACCOUNTS_RECEIVABLE,
+                    -alloc.amount_cents,
+                    client=payment.client,
+                    matter=alloc.invoice.matter,
+                    invoice=alloc.invoice,
+                )
+            )
+        entry = entry_post(
+            kind=EntryKind.PAYMENT_APPLIED,
+            entry_date=applied_date,
+            memo=f"Unapplied credit of {payment.number} applied",
+            lines=lines,
+            actor=actor,
+            now=now,
+        )
+        Payment.objects.filter(pk=payment.pk).update(unapplied_cents=F("unapplied_cents") - total)
+        created = []
+        for alloc in allocations:
+            created.append(
+                PaymentAllocation.objects.create(
+                    payment=payment,
+                    invoice=alloc.invoice,
+                    amount_cents=alloc.amount_cents,
+                    applied_date=applied_date,
+                    from_credit=True,
+                    entry=entry,
+                    created_by=actor,
+                    created_at=now,
+                )
+            )
+            settlement_apply(
+                settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
+            )
+        audit.record(
+            actor=actor,
+            action="payments.credit_applied",
+            at=now,
+            obj=payment,
+            before={"unapplied_cents": payment.unapplied_cents},
+            after={
+                "unapplied_cents": payment.unapplied_cents - total,
+                "allocations": {str(a.invoice): a.amount_cents for a in allocations},
+                "entry": entry.pk,
+            },
+        )
+    return created
+
+
+def unapplied_credit_apply(
+    *,
+    client: Client,
+    invoice: Invoice,
+    actor: User | None,
+    now: datetime,
+    amount_cents: int | None = None,
+) -> list[PaymentAllocation]:
+    """Apply the client's unapplied credit (oldest payment first) to ``invoice``, up to
+    ``amount_cents`` (default: as much as both allow)."""
+    from caseledger.payments.selectors import client_unapplied_cents
+
+    with transaction.atomic():
+        _check_invoices_payable([invoice])
+        settlement = locks.lock_invoice_settlement(invoice)
+        available = client_unapplied_cents(client)
+        if available <= 0:
+            raise PaymentError(CREDIT_NONE.format(client=client), field="client")
+        want = settlement.balance_due_cents if amount_cents is None else amount_cents
+        if want <= 0:
+            raise PaymentError(
+                ALLOC_NOT_POSITIVE.format(invoice=invoice, amount=_fmt(want)), field="allocations"
+            )
+        if want > settlement.balance_due_cents:
+            raise PaymentError(
+                ALLOC_OVER_BALANCE.format(
+                    amount=_fmt(want), invoice=invoice, balance=_fmt(settlement.balance_due_cents)
+                ),
+                field="allocations",
+            )
+        created: list[PaymentAllocation] = []
+        remaining = min(want, available)
+        payment_ids = list(
+            Payment.objects.filter(
+                client=client, status=PaymentStatus.RECEIVED, unapplied_cents__gt=0
+            )
+            .order_by("received_date", "id")
+            .values_list("id", flat=True)
+        )
+        for payment in locks.lock_payments(payment_ids):
+            if remaining <= 0:
+                break
+            take = min(remaining, payment.unapplied_cents)
+            created.extend(
+                payment_allocate(
+                    payment=payment, allocations=[Allocation(invoice, take)], actor=actor, now=now
+                )
+            )
+            remaining -= take
+    return created
+
+
+def unapplied_credit_refund(
+    *,
+    payment: Payment,
+    amount_cents: int,
+    method: str,
+    actor: User | None,
+    now: datetime,
+    reference: str = "",
+    provider_refund: Callable[[Payment, int], str] | None = None,
+) -> CreditRefund:
+    """Pay unapplied credit back to the client from operating (Dr unapplied credits, Cr operating
+    bank). ``method`` CARD refunds through the provider the payment came from."""
+    if method not in RefundMethod.values:
+        raise PaymentError(
+            REFUND_METHOD_INVALID.format(methods=", ".join(RefundMethod.values), method=method),
+            field="method",
+        )
+    if amount_cents <= 0:
+        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+    if method == RefundMethod.CARD and payment.provider not in {Provider.SANDBOX, Provider.STRIPE}:
+        raise PaymentError(CARD_REFUND_NEEDS_PROVIDER.format(payment=payment), field="method")
+    with transaction.atomic():
+        payment = locks.lock_payment(payment.pk)
+        if payment.status != PaymentStatus.RECEIVED:
+            raise PaymentError(
+                PAYMENT_NOT_RECEIVED.format(
+                    payment=payment, status=payment.get_status_display().lower()
+                ),
+                field="payment",
+            )
+        if amount_cents > payment.unapplied_cents:
+            raise PaymentError(
+                REFUND_OVER_UNAPPLIED.format(
+                    amount=_fmt(amount_cents),
+                    payment=payment,
+                    unapplied=_fmt(payment.unapplied_cents),
+                ),
+                field="amount",
+            )
+        if method == RefundMethod.CARD:
+            from caseledger.payments.providers import provider_get
+
+            refund = provider_refund or provider_get(payment.provider).refund_create
+            reference = refund(payment, amount_cents)
+        refund_date = _local_date(now)
+        entry = entry_post(
+            kind=EntryKind.REFUND,
+            entry_date=refund_date,
+            memo=f"Refund of unapplied credit from {payment.number}",
+            lines=[
+                PostingLine(
+                    accounts.UNAPPLIED_CLIENT_CREDITS,
+                    amount_cents,
+                    client=payment.client,
+                    matter=payment.matter,
+                ),
+                PostingLine(accounts.OPERATING_BANK, -amount_cents),
+            ],
+            actor=actor,
+            now=now,
+        )
+        Payment.objects.filter(pk=payment.pk).update(
+            unapplied_cents=F("unapplied_cents") - amount_cents
+        )
+        refund_row = CreditRefund.objects.create(
+            payment=payment,
+            amount_cents=amount_cents,
+            method=method,
+            reference=reference,
+            refund_date=refund_date,
+            entry=entry,
+            created_by=actor,
+            created_at=now,
+        )
+        audit.record(
+            actor=actor,
+            action="payments.credit_refunded",
+            at=now,
+            obj=payment,
+            before={"unapplied_cents": payment.unapplied_cents},
+            after={
+                "unapplied_cents": payment.unapplied_cents - amount_cents,
+                "method": method,
+                "entry": entry.pk,
+            },
+        )
+    return refund_row
+
+
+# --- online checkout -------------------------------------------------------------------------
+
+# Handlers for checkout purposes other than invoices (trust registers TRUST_REQUEST in ready()).
+# ``fn(*, session, event, now) -> str`` records the money and returns a short outcome.
+_CHECKOUT_HANDLERS: dict[str, Callable[..., str]] = {}
+# ``fn(*, payment, session, actor, now) -> str`` posts a released held payment of that purpose.
+_HOLD_RELEASE_HANDLERS: dict[str, Callable[..., str]] = {}
+
+
+def register_checkout_handler(
+    purpose: str, *, paid: Callable[..., str], release: Callable[..., str]
+) -> None:
+    _CHECKOUT_HANDLERS[purpose] = paid
+    _HOLD_RELEASE_HANDLERS[purpose] = release
+
+
+def checkout_create(
+    *,
+    purpose: str,
+    client: Client,
+    matter: Matter,
+    amount_cents: int,
+    now: datetime,
+    invoice: Invoice | None = None,
+    trust_request_id: int | None = None,
+    description: str,
+    customer_email: str = "",
+    return_url: str,
+) -> CheckoutSession:
+    """Open a checkout with the configured provider and return it (``checkout_url`` to redirect to).
+
+    The provider is called outside any transaction; the session row is written after."""
+    from caseledger.payments.providers import CheckoutRequest, provider_get
+
+    if amount_cents <= 0:
+        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+    provider = provider_get()
+    session = CheckoutSession(
+        provider=provider.name,
+        purpose=purpose,
+        client=client,
+        matter=matter,
+        invoice=invoice,
+        trust_request_id=trust_request_id,
+        amount_cents=amount_cents,
+        currency=invoice.currency if invoice is not None else "USD",
+        created_at=now,
+    )
+    created = provider.checkout_create(
+        CheckoutRequest(
+            token=str(session.token),
+            amount_cents=amount_cents,
+            currency=session.currency,
+            description=description,
+            customer_email=customer_email,
+            return_url=return_url,
+        )
+    )
+    session.provider_session_id = created.provider_session_id
+    session.checkout_url = created.url
+    with transaction.atomic():
+        session.save()
+        audit.record(
+            actor=None,
+            action="payments.checkout_created",
+            at=now,
+            obj=session,
+            after={"purpose": purpose, "amount_cents": amount_cents, "provider": provider.name},
+            actor_label=f"payer via {provider.name}",
+        )
+    return session
+
+
+def _record_invoice_checkout(
+    *, session: CheckoutSession, event: PaymentEvent, now: datetime
+) -> str:
+    invoice = session.invoice
+    assert invoice is not None
+    settlement = locks.lock_invoice_settlement(invoice)
+    payable = invoice.status == InvoiceStatus.ISSUED
+    take = min(event.amount_cents, settlement.balance_due_cents) if payable else 0
+    allocations = [Allocation(invoice, take)] if take > 0 else []
+    payment = payment_record(
+        client=session.client,
+        matter=session.matter,
+        method=PaymentMethod.CARD,
+        payer=event.payer or session.client.name,
+        reference=event.charge_ref,
+        amount_cents=event.amount_cents,
+        fee_cents=event.fee_cents,
+        received_date=_local_date(now),
+        allocations=allocations,
+        provider=session.provider,
+        checkout=session,
+        actor=None,
+        now=now,
+        memo=f"Online payment of {invoice}",
+    )
+    return f"recorded {payment.number}"
+
+
+def _hold(*, session: CheckoutSession, event: PaymentEvent, now: datetime, reason: str) -> Payment:
+    payment = Payment.objects.create(
+        number=_next_number("payment", "P"),
+        client=session.client,
+        matter=session.matter,
+        method=PaymentMethod.CARD,
+        status=PaymentStatus.HELD,
+        payer=event.payer or session.client.name,
+        reference=event.charge_ref,
+        received_date=_local_date(now),
+        amount_cents=event.amount_cents,
+        fee_cents=min(event.fee_cents, event.amount_cents),
+        provider=session.provider,
+        checkout=session,
+        held_reason=reason,
+        created_at=now,
+    )
+    audit.record(
+        actor=None,
+        action="payments.payment_held",
+        at=now,
+        obj=payment,
+        after={
+            "reason": reason,
+            "amount_cents": event.amount_cents,
+            "expected_cents": session.amount_cents,
+        },
+        actor_label=f"webhook {session.provider}",
+    )
+    return payment
+
+
+AMOUNT_MISMATCH = "amount: the provider reported {paid}, the checkout asked for {asked}"
+CURRENCY_MISMATCH = "currency: the provider reported {paid}, the checkout asked for {asked}"
+
+
+def checkout_event_process(*, event: PaymentEvent, provider: str, now: datetime) -> str:
+    """Handle one verified provider event exactly once.
+
+    The event id row is inserted first in the same transaction that records the money: a
+    redelivered or concurrent duplicate fails on the unique constraint (after the first commits)
+    and records nothing. Returns a short outcome for the webhook log.
+    """
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                processed = ProcessedWebhookEvent.objects.create(
+                    provider=provider,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    outcome="processing",
+                    processed_at=now,
+                )
+        except IntegrityError:
+            return "duplicate event"
+        outcome = _checkout_event_apply(event=event, now=now)
+        ProcessedWebhookEvent.objects.filter(pk=processed.pk).update(outcome=outcome[:200])
+    return outcome
+
+
+def _checkout_event_apply(*, event: PaymentEvent, now: datetime) -> str:
+    if event.kind == "ignored" or not event.provider_session_id:
+        return "ignored"
+    session = locks.lock_checkout(event.provider_session_id)
+    if session is None:
+        return "unknown checkout session"
+    if session.status in {CheckoutStatus.PAID, CheckoutStatus.HELD}:
+        return f"checkout already {session.get_status_display().lower()}"
+    before = session.status
+    if event.kind == "processing":
+        session.status = CheckoutStatus.PROCESSING
+        outcome = "awaiting settlement"
+    elif event.kind == "failed":
+        session.status = CheckoutStatus.DECLINED
+        outcome = "declined"
+    elif event.kind == "expired":
+        session.status = CheckoutStatus.EXPIRED
+        outcome = "expired"
+    elif event.kind == "paid":
+        reason = ""
+        if event.currency.upper() != session.currency.upper():
+            reason = CURRENCY_MISMATCH.format(paid=event.currency.upper(), asked=session.currency)
+        elif event.amount_cents != session.amount_cents:
+            reason = AMOUNT_MISMATCH.format(
+                paid=_fmt(event.amount_cents), asked=_fmt(session.amount_cents)
+            )
+        if reason:
+            payment = _hold(session=session, event=event, now=now, reason=reason)
+            session.status = CheckoutStatus.HELD
+            outcome = f"held {payment.number}: {reason}"
+        else:
+            if session.purpose == CheckoutPurpose.INVOICE:
+                outcome = _record_invoice_checkout(session=session, event=event, now=now)
+            else:
+                outcome = _CHECKOUT_HANDLERS[session.purpose](session=session, event=event, now=now)
+            session.status = CheckoutStatus.PAID
+        session.completed_at = now
+    else:
+        return "ignored"
+    session.save(update_fields=["status", "completed_at"])
+    audit.record(
+        actor=None,
+        action="payments.checkout_event",
+        at=now,
+        obj=session,
+        before={"status": before},
+        after={"status": session.status, "event": event.event_id},
+        actor_label=f"webhook {session.provider}",
+    )
+    return outcome
+
+
+def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Payment:
+    """Post a held online payment after review: an invoice payment is applied to its invoice up
+    to the balance due (the rest unapplied credit); a trust-request payment goes to trust."""
+    with transaction.atomic():
+        payment = locks.lock_payment(payment.pk)
+        if payment.status != PaymentStatus.HELD:
+            raise PaymentError(HOLD_NOT_HELD.format(payment=payment), field="payment")
+        session = payment.checkout
+        assert session is not None
+        if session.purpose == CheckoutPurpose.INVOICE:
+            invoice = session.invoice
+            assert invoice is not None
+            payable = invoice.status == InvoiceStatus.ISSUED
+            allocations: list[Allocation] = []
+            settlements: dict[int, InvoiceSettlement] = {}
+            if payable:
+                settlements = locks.lock_invoice_settlements([invoice])
+                take = min(payment.amount_cents, settlements[invoice.pk].balance_due_cents)
+                if take > 0:
+                    allocations = [Allocation(invoice, take)]
+            total = sum(a.amount_cents for a in allocations)
+            unapplied = payment.amount_cents - total
+            lines = [PostingLine(accounts.OPERATING_BANK, payment.amount_cents - payment.fee_cents)]
+            if payment.fee_cents:
+                lines.append(PostingLine(accounts.CARD_PROCESSING_FEES, payment.fee_cents))
+            for alloc in allocations:
+                lines.append(
+                    PostingLine(
+                        accounts.ACCOUNTS_RECEIVABLE,
+                        -alloc.amount_cents,
+                        client=payment.client,
+                        matter=invoice.matter,
+                        invoice=invoice,
+                    )
+                )
+            if unapplied:
+                lines.append(
+                    PostingLine(
+                        accounts.UNAPPLIED_CLIENT_CREDITS,
+                        -unapplied,
+                        client=payment.client,
+                        matter=payment.matter,
+                    )
+                )
+            entry = entry_post(
+                kind=EntryKind.PAYMENT_RECEIVED,
+                entry_date=payment.received_date,
+                memo=f"Held payment {payment.number} released",
+                lines=[ln for ln in lines if ln.amount_cents],
+                actor=actor,
+                now=now,
+            )
+            for alloc in allocations:
+                PaymentAllocation.objects.create(
+                    payment=payment,
+                    invoice=alloc.invoice,
+                    amount_cents=alloc.amount_cents,
+                    applied_date=payment.received_date,
+                    entry=entry,
+                    created_by=actor,
+                    created_at=now,
+                )
+                settlement_apply(
+                    settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
+                )
+            Payment.objects.filter(pk=payment.pk).update(
+                status=PaymentStatus.RECEIVED, entry=entry, unapplied_cents=unapplied
+            )
+        else:
+            _HOLD_RELEASE_HANDLERS[session.purpose](
+                payment=payment, session=session, actor=actor, now=now
+            )
+            Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.TO_TRUST)
+        CheckoutSession.objects.filter(pk=session.pk).update(status=CheckoutStatus.PAID)
+        payment.refresh_from_db()
+        audit.record(
+            actor=actor,
+            action="payments.held_released",
+            at=now,
+            obj=payment,
+            before={"status": PaymentStatus.HELD},
+            after={"status": payment.status},
+        )
+    return payment
+
+
+def held_payment_reject(*, payment: Payment, actor: User, now: datetime, note: str) -> Payment:
+    """Refuse a held payment (returned to the payer at the provider): nothing is posted."""
+    with transaction.atomic():
+        payment = locks.lock_payment(payment.pk)
+        if payment.status != PaymentStatus.HELD:
+            raise PaymentError(HOLD_NOT_HELD.format(payment=payment), field="payment")
+        Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REJECTED, memo=note[:300])
+        payment.refresh_from_db()
+        audit.record(
+            actor=actor,
+            action="payments.held_rejected",
+            at=now,
+            obj=payment,
+            before={"status": PaymentStatus.HELD},
+            after={"status": payment.status, "note": note},
+        )
+    return payment

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from caseledger.payments import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("payments/", views.payment_list, name="list"),
+    path("payments/new/", views.payment_record, name="record"),
+    path("payments/<int:pk>/", views.payment_detail, name="detail"),
+    path("payments/<int:pk>/allocate/", views.payment_allocate, name="allocate"),
+    path("payments/<int:pk>/refund/", views.payment_refund, name="refund"),
+    path("payments/<int:pk>/release/", views.payment_release, name="release"),
+    path("payments/<int:pk>/reject/", views.payment_reject, name="reject"),
+    path("payments/webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
+    path("pay/i/<str:token>/", views.pay_invoice, name="pay_invoice"),
+    path("pay/t/<str:token>/", views.pay_trust_request, name="pay_trust_request"),
+    path("pay/sandbox/<str:session_id>/", views.sandbox_checkout, name="sandbox_checkout"),
+]

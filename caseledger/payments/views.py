@@ -1,0 +1,423 @@
+"""Payment pages (staff), the public pay pages behind signed links, the sandbox processor's
+hosted page and the Stripe webhook. Views parse input, call one service or selector, render."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import logging
+from typing import cast
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.models import Invoice
+from caseledger.clients.models import Client
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.models import User
+from caseledger.core.money import Money, MoneyError
+from caseledger.core.permissions import capability_required
+from caseledger.core.selectors import firm_get
+from caseledger.payments import links, selectors, services
+from caseledger.payments.choices import CheckoutPurpose, CheckoutStatus, PaymentStatus
+from caseledger.payments.exceptions import WebhookSignatureError
+from caseledger.payments.forms import NoteForm, PaymentForm, RefundForm
+from caseledger.payments.models import CheckoutSession, Payment
+from caseledger.payments.providers import provider_get
+from caseledger.payments.providers.sandbox import sandbox_event
+
+log = logging.getLogger(__name__)
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in staff member (views are behind capability_required)."""
+    return cast(User, request.user)
+
+
+def _fmt(cents: int) -> str:
+    return Money(cents, firm_get().currency).format()
+
+
+@capability_required("payments.view")
+def payment_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or None
+    method = request.GET.get("method") or None
+    payments = selectors.payment_list(status=status, method=method)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="payments.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "number",
+                "date",
+                "client",
+                "method",
+                "reference",
+                "status",
+                "amount",
+                "fee",
+                "unapplied",
+            ]
+        )
+        for p in payments:
+            writer.writerow(
+                [
+                    p.number,
+                    p.received_date.isoformat(),
+                    p.client.name,
+                    p.method,
+                    p.reference,
+                    p.status,
+                    f"{p.amount_cents / 100:.2f}",
+                    f"{p.fee_cents / 100:.2f}",
+                    f"{p.unapplied_cents / 100:.2f}",
+                ]
+            )
+        return response
+    return render(
+        request,
+        "payments/list.html",
+        {
+            "payments": payments[:500],
+            "status": status or "",
+            "method": method or "",
+            "statuses": PaymentStatus.choices,
+            "methods": Payment._meta.get_field("method").choices,
+        },
+    )
+
+
+@capability_required("payments.record")
+def payment_record(request: HttpRequest) -> HttpResponse:
+    client = None
+    client_id = request.POST.get("client") or request.GET.get("client")
+    if client_id and client_id.isdigit():
+        client = Client.objects.filter(pk=int(client_id)).first()
+    open_invoices = selectors.open_invoices_for(client) if client else []
+    form = PaymentForm(
+        request.POST or None,
+        initial={"client": client, "received_date": timezone.localdate(), "allocation": "auto"},
+    )
+    errors: list[str] = []
+    entered: dict[int, str] = {}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        allocations: list[services.Allocation] | None = None
+        if data["allocation"] == "none":
+            allocations = []
+        elif data["allocation"] == "manual":
+            allocations = []
+            for invoice in open_invoices:
+                raw = request.POST.get(f"alloc_{invoice.pk}", "").strip()
+                entered[invoice.pk] = raw
+                if not raw:
+                    continue
+                try:
+                    cents = Money.parse(
+                        raw, firm_get().currency, field=f"allocation to {invoice}"
+                    ).cents
+                except MoneyError as exc:
+                    errors.append(exc.message)
+                    continue
+                allocations.append(services.Allocation(invoice, cents))
+        if not errors:
+            try:
+                payment = services.payment_record(
+                    client=data["client"],
+                    matter=data["matter"],
+                    method=data["method"],
+                    payer=data["payer"],
+                    reference=data["reference"],
+                    amount_cents=data["amount"],
+                    received_date=data["received_date"],
+                    allocations=allocations,
+                    actor=_actor(request),
+                    now=timezone.now(),
+                )
+            except ApplicationError as exc:
+                errors.append(exc.message)
+            else:
+                messages.success(
+                    request, f"Payment {payment.number} recorded ({_fmt(payment.amount_cents)})."
+                )
+                return redirect("payments:detail", payment.pk)
+    return render(
+        request,
+        "payments/record.html",
+        {
+            "form": form,
+            "client": client,
+            "open_invoices": open_invoices,
+            "errors": errors,
+            "entered": entered,
+            "clients": Client.objects.order_by("name", "id"),
+        },
+    )
+
+
+@capability_required("payments.view")
+def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        payment = selectors.payment_detail(pk)
+    except Payment.DoesNotExist as exc:
+        raise Http404 from exc
+    open_invoices = selectors.open_invoices_for(payment.client) if payment.unapplied_cents else []
+    return render(
+        request,
+        "payments/detail.html",
+        {
+            "payment": payment,
+            "open_invoices": open_invoices,
+            "refund_form": RefundForm(),
+            "note_form": NoteForm(),
+        },
+    )
+
+
+@require_POST
+@capability_required("payments.record")
+def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=pk)
+    allocations = []
+    try:
+        for invoice in selectors.open_invoices_for(payment.client):
+            raw = request.POST.get(f"alloc_{invoice.pk}", "").strip()
+            if raw:
+                cents = Money.parse(
+                    raw, firm_get().currency, field=f"allocation to {invoice}"
+                ).cents
+                allocations.append(services.Allocation(invoice, cents))
+        services.payment_allocate(
+            payment=payment,
+            allocations=allocations,
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Unapplied credit applied.")
+    return redirect("payments:detail", pk)
+
+
+@require_POST
+@capability_required("payments.refund")
+def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=pk)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for err in errs:
+                messages.error(request, str(err))
+        return redirect("payments:detail", pk)
+    try:
+        services.unapplied_credit_refund(
+            payment=payment,
+            amount_cents=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+            reference=form.cleaned_data["reference"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Refund recorded.")
+    return redirect("payments:detail", pk)
+
+
+@require_POST
+@capability_required("payments.review")
+def payment_release(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=pk)
+    try:
+        services.held_payment_release(payment=payment, actor=_actor(request), now=timezone.now())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Held payment {payment.number} accepted and posted.")
+    return redirect("payments:detail", pk)
+
+
+@require_POST
+@capability_required("payments.review")
+def payment_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=pk)
+    try:
+        services.held_payment_reject(
+            payment=payment,
+            actor=_actor(request),
+            now=timezone.now(),
+            note=request.POST.get("note", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Held payment {payment.number} rejected; nothing was posted.")
+    return redirect("payments:detail", pk)
+
+
+# --- public pay pages (signed links) -----------------------------------------------------------
+
+
+def _invoice_for_token(token: str) -> Invoice:
+    """The invoice a signed link names: billing's own payment-link token (when billing provides
+    ``payment_link_resolve``) or this app's. 404 for anything forged."""
+    try:
+        billing_services = importlib.import_module("caseledger.billing.services")
+    except ModuleNotFoundError:
+        billing_services = None
+    resolve = getattr(billing_services, "payment_link_resolve", None)
+    if resolve is not None:
+        try:
+            return cast(Invoice, resolve(token=token))
+        except ApplicationError:
+            pass
+    invoice_id = links.invoice_from_token(token)
+    if invoice_id is None:
+        raise Http404("This payment link is not valid.")
+    return get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=invoice_id)
+
+
+def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    invoice = _invoice_for_token(token)
+    balance = selectors.invoice_balance_due(invoice)
+    payable = invoice.status == InvoiceStatus.ISSUED and balance > 0
+    if request.method == "POST" and payable:
+        try:
+            session = services.checkout_create(
+                purpose=CheckoutPurpose.INVOICE,
+                client=invoice.client,
+                matter=invoice.matter,
+                invoice=invoice,
+                amount_cents=balance,
+                now=timezone.now(),
+                description=f"Invoice {invoice} — {firm_get().name}",
+                customer_email=invoice.client.email,
+                return_url=reverse("payments:pay_invoice", args=[token]),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect(session.checkout_url)
+    return render(
+        request,
+        "payments/pay.html",
+        {
+            "firm": firm_get(),
+            "document": invoice,
+            "kind": "Invoice",
+            "balance": balance,
+            "payable": payable,
+            "void": invoice.status == InvoiceStatus.VOID,
+            "returned": request.GET.get("checkout"),
+        },
+    )
+
+
+def pay_trust_request(request: HttpRequest, token: str) -> HttpResponse:
+    from caseledger.trust.choices import TrustRequestStatus
+    from caseledger.trust.models import TrustRequest
+
+    request_id = links.trust_request_from_token(token)
+    if request_id is None:
+        raise Http404("This payment link is not valid.")
+    trust_request = get_object_or_404(
+        TrustRequest.objects.select_related("client", "matter"), pk=request_id
+    )
+    balance = trust_request.outstanding_cents
+    payable = (
+        trust_request.status in {TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID}
+        and balance > 0
+    )
+    if request.method == "POST" and payable:
+        try:
+            session = services.checkout_create(
+                purpose=CheckoutPurpose.TRUST_REQUEST,
+                client=trust_request.client,
+                matter=trust_request.matter,
+                trust_request_id=trust_request.pk,
+                amount_cents=balance,
+                now=timezone.now(),
+                description=f"Trust deposit {trust_request.number} — {firm_get().name}",
+                customer_email=trust_request.client.email,
+                return_url=reverse("payments:pay_trust_request", args=[token]),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect(session.checkout_url)
+    return render(
+        request,
+        "payments/pay.html",
+        {
+            "firm": firm_get(),
+            "document": trust_request,
+            "kind": trust_request.get_kind_display(),
+            "balance": balance,
+            "payable": payable,
+            "void": trust_request.status == TrustRequestStatus.CANCELLED,
+            "trust": True,
+            "returned": request.GET.get("checkout"),
+        },
+    )
+
+
+def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The sandbox processor's hosted page: pay, decline, or pay with delayed settlement."""
+    session = get_object_or_404(CheckoutSession, provider_session_id=session_id, provider="sandbox")
+    if request.method == "POST":
+        outcome = request.POST.get("outcome", "")
+        allowed = (
+            {"success", "decline", "delayed"} if session.status == CheckoutStatus.OPEN else set()
+        )
+        if session.status == CheckoutStatus.PROCESSING:
+            allowed = {"settle", "fail_settlement"}
+        if outcome not in allowed:
+            return HttpResponseBadRequest("outcome: not possible for this checkout now")
+        event = sandbox_event(session=session, outcome=outcome, payer=request.POST.get("payer", ""))
+        services.checkout_event_process(event=event, provider="sandbox", now=timezone.now())
+        return redirect("payments:sandbox_checkout", session_id)
+    session.refresh_from_db()
+    if session.purpose == CheckoutPurpose.INVOICE:
+        assert session.invoice_id is not None
+        back = reverse("payments:pay_invoice", args=[links.invoice_pay_token(session.invoice_id)])
+    else:
+        assert session.trust_request_id is not None
+        back = reverse(
+            "payments:pay_trust_request",
+            args=[links.trust_request_pay_token(session.trust_request_id)],
+        )
+    return render(
+        request,
+        "payments/sandbox.html",
+        {
+            "session": session,
+            "amount": _fmt(session.amount_cents),
+            "back": back,
+            "firm": firm_get(),
+        },
+    )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's signed webhook. Bad signature: 400 and nothing recorded."""
+    provider = provider_get("stripe")
+    try:
+        event = provider.event_parse(
+            payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
+        )
+    except WebhookSignatureError as exc:
+        return HttpResponseBadRequest(exc.message)
+    outcome = services.checkout_event_process(event=event, provider="stripe", now=timezone.now())
+    log.info("stripe webhook %s %s: %s", event.event_id, event.event_type, outcome)
+    return HttpResponse(outcome, content_type="text/plain")

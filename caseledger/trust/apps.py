@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class TrustConfig(AppConfig):
+    name = "caseledger.trust"
+    label = "trust"
+    verbose_name = "Trust (IOLTA)"
+
+    def ready(self) -> None:
+        from caseledger.trust import receivers
+
+        receivers.connect()

@@ -1,0 +1,179 @@
+"""Demo trust: retainers and trust requests (open, partly paid, paid), deposits by every method
+(one check still clearing, one card awaiting settlement), a disputed amount, a matter below its
+minimum, earned fees applied to issued invoices, and disbursements in every state (waiting for
+one approval, waiting for a second partner, posted, rejected).
+
+Idempotent: does nothing once any trust deposit exists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from caseledger.billing.models import Invoice
+from caseledger.core.demo_context import DemoContext
+from caseledger.core.models import Firm
+from caseledger.matters.models import Matter
+from caseledger.payments.selectors import invoice_balance_due
+from caseledger.trust import services
+from caseledger.trust.exceptions import TrustError
+from caseledger.trust.models import TrustDeposit
+
+
+def seed(ctx: DemoContext) -> None:
+    if TrustDeposit.objects.exists():
+        return
+    users = ctx.users
+    now = ctx.now
+    today = ctx.today
+    matters = list(
+        Matter.objects.filter(status="OPEN").select_related("client").order_by("id")[:12]
+    )
+    if len(matters) < 6:
+        return
+    threshold = Firm.objects.get(id=1).disbursement_dual_approval_cents
+    billing = users["billing"]
+    retainers = [500_000, 350_000, 250_000, 1_500_000, 150_000, 400_000, 300_000, 200_000]
+    methods = ["WIRE", "CHECK", "ACH", "CARD", "WIRE", "CHECK", "ACH", "WIRE"]
+    for i, matter in enumerate(matters[:8]):
+        received = today - timedelta(days=40 + 3 * i)
+        request = services.trust_request_create(
+            client=matter.client,
+            matter=matter,
+            kind="RETAINER",
+            amount_cents=retainers[i],
+            due_date=received + timedelta(days=14),
+            actor=billing,
+            now=now - timedelta(days=50),
+            send=False,
+        )
+        paid = retainers[i] if i != 2 else retainers[i] // 2  # one retainer only half paid
+        services.deposit_record(
+            client=matter.client,
+            matter=matter,
+            method=methods[i],
+            payer=matter.client.name,
+            reference=f"{methods[i][:3]}-{4100 + i}" if methods[i] != "CARD" else "",
+            amount_cents=paid,
+            received_date=received,
+            actor=billing,
+            now=now,
+            trust_request=request,
+            card_settled=True,
+            fee_cents=round(paid * 0.029) + 30 if methods[i] == "CARD" else 0,
+        )
+    # Fresh money still clearing: a check received today, a card payment not yet settled.
+    services.deposit_record(
+        client=matters[0].client,
+        matter=matters[0],
+        method="CHECK",
+        payer=matters[0].client.name,
+        reference="CHK-7781",
+        amount_cents=120_000,
+        received_date=today,
+        actor=billing,
+        now=now,
+    )
+    services.deposit_record(
+        client=matters[1].client,
+        matter=matters[1],
+        method="CARD",
+        payer=matters[1].client.name,
+        amount_cents=80_000,
+        fee_cents=2_350,
+        received_date=today - timedelta(days=1),
+        actor=billing,
+        now=now,
+        card_settled=False,
+    )
+    # Open requests: a new retainer and a replenishment.
+    services.trust_request_create(
+        client=matters[8 % len(matters)].client,
+        matter=matters[8 % len(matters)],
+        kind="RETAINER",
+        amount_cents=450_000,
+        due_date=today + timedelta(days=10),
+        actor=billing,
+        now=now,
+        send=False,
+    )
+    services.trust_request_create(
+        client=matters[4].client,
+        matter=matters[4],
+        kind="REPLENISHMENT",
+        amount_cents=100_000,
+        due_date=today + timedelta(days=14),
+        actor=billing,
+        now=now,
+        send=False,
+    )
+    # A disputed amount.
+    services.dispute_hold_create(
+        matter=matters[3],
+        amount_cents=125_000,
+        reason="Client disputes the RFE response fee",
+        actor=users["partner"],
+        now=now,
+    )
+    # Disbursements in every state.
+    d1 = services.disbursement_request(
+        matter=matters[5],
+        payee="U.S. Department of Homeland Security",
+        amount_cents=46_000,
+        purpose="FILING_FEE",
+        method="CHECK",
+        reference="I-129 base filing fee",
+        actor=users["paralegal"],
+        now=now,
+    )
+    services.disbursement_approve(disbursement=d1, approver=users["attorney"], now=now)
+    services.disbursement_post(disbursement=d1, actor=users["attorney"], now=now)
+    # Above the firm's dual-approval threshold: one partner has approved, a second must.
+    big = threshold + 50_000
+    if services.selectors.trust_position(matters[3], today).available_cents >= big:
+        d2 = services.disbursement_request(
+            matter=matters[3],
+            payee="U.S. Department of Homeland Security",
+            amount_cents=big,
+            purpose="FILING_FEE",
+            method="ONLINE",
+            reference="I-140 premium processing",
+            actor=users["paralegal"],
+            now=now,
+        )
+        services.disbursement_approve(disbursement=d2, approver=users["partner"], now=now)
+    services.disbursement_request(
+        matter=matters[6],
+        payee="Translation Partners LLC",
+        amount_cents=18_500,
+        purpose="THIRD_PARTY",
+        method="ACH",
+        reference="Certified translations",
+        actor=users["paralegal2"],
+        now=now,
+    )
+    d4 = services.disbursement_request(
+        matter=matters[7],
+        payee=matters[7].client.name,
+        amount_cents=25_000,
+        purpose="REFUND",
+        method="CHECK",
+        reference="Unused retainer",
+        actor=billing,
+        now=now,
+    )
+    services.disbursement_reject(
+        disbursement=d4, actor=users["partner"], now=now, note="Matter still active; hold funds"
+    )
+    # Earned fees last: issued invoices on these matters paid from what trust still holds.
+    for matter in matters[:8]:
+        invoice = (
+            Invoice.objects.filter(matter=matter, status="ISSUED")
+            .order_by("issue_date", "id")
+            .first()
+        )
+        if invoice is None or invoice.issue_date is None or invoice_balance_due(invoice) <= 0:
+            continue
+        try:
+            services.trust_apply_to_invoice(invoice=invoice, actor=billing, now=now)
+        except TrustError:
+            continue

@@ -1,0 +1,39 @@
+"""Every select_for_update of the trust app. Global order: matter -> trust balance (MatterTrust)
+-> invoice (payments.locks) -> payment; disbursement rows after the trust balance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from caseledger.ledger.locks import trust_balances_lock
+from caseledger.matters.models import Matter
+from caseledger.trust.models import Disbursement, MatterTrust
+
+
+def matter_trust_get(matter: Matter, now: datetime) -> MatterTrust:
+    row = MatterTrust.objects.filter(matter_id=matter.pk).first()
+    if row is not None:
+        return row
+    try:
+        with transaction.atomic():
+            return MatterTrust.objects.create(
+                matter=matter, client_id=matter.client_id, updated_at=now
+            )
+    except IntegrityError:
+        return MatterTrust.objects.get(matter_id=matter.pk)
+
+
+def lock_matter_trust(matter: Matter, now: datetime) -> MatterTrust:
+    """Lock the matter's trust balance row (created on first use). Every check of a matter's
+    trust balance happens after this lock and in the same transaction as the entry it guards."""
+    matter_trust_get(matter, now)
+    row = MatterTrust.objects.select_for_update().get(matter_id=matter.pk)
+    # Then the ledger's own client trust row, so a later invoice lock never precedes it.
+    trust_balances_lock(pairs=[(matter.client_id, matter.pk)])
+    return row
+
+
+def lock_disbursement(disbursement_id: int) -> Disbursement:
+    return Disbursement.objects.select_for_update().get(pk=disbursement_id)

@@ -1,0 +1,303 @@
+"""Reads for trust: settings, clearing dates, balances (ledger), cleared/available funds,
+dashboards, statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet, Sum
+
+from caseledger.clients.models import Client
+from caseledger.ledger.selectors import client_trust_balance
+from caseledger.matters.models import Matter
+from caseledger.trust.choices import (
+    DepositMethod,
+    DisbursementStatus,
+    DisputeStatus,
+    TrustRequestStatus,
+)
+from caseledger.trust.models import (
+    Disbursement,
+    DisputeHold,
+    MatterTrust,
+    TrustDeposit,
+    TrustRequest,
+    TrustSettings,
+    TrustTransfer,
+)
+
+
+def trust_settings_get() -> TrustSettings:
+    """The firm's trust settings; the defaults (unsaved) until someone saves the settings page.
+    A read never writes."""
+    return TrustSettings.objects.filter(id=1).first() or TrustSettings(id=1)
+
+
+def business_days_after(start: date, days: int) -> date:
+    """``start`` plus ``days`` business days (Monday-Friday). 0 days: ``start`` itself."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def clearing_date(
+    *, method: str, received_date: date, settings_row: TrustSettings, card_settled: bool
+) -> date | None:
+    """When a deposit's funds clear: the firm's business days per method; card on settlement
+    (None until the processor has settled it)."""
+    if method == DepositMethod.CARD:
+        return received_date if card_settled else None
+    days = {
+        DepositMethod.CHECK: settings_row.check_clear_days,
+        DepositMethod.ACH: settings_row.ach_clear_days,
+        DepositMethod.WIRE: settings_row.wire_clear_days,
+        DepositMethod.CASH: settings_row.cash_clear_days,
+    }[DepositMethod(method)]
+    return business_days_after(received_date, days)
+
+
+def matter_trust_balance(matter: Matter, as_of: date | None = None) -> int:
+    """The matter's client trust balance from the ledger (cents, >= 0)."""
+    return client_trust_balance(client=matter.client, matter=matter, as_of=as_of)
+
+
+def uncleared_cents(matter: Matter, as_of: date) -> int:
+    """Deposits received by ``as_of`` whose funds have not cleared on ``as_of``."""
+    total = (
+        TrustDeposit.objects.filter(matter=matter, received_date__lte=as_of)
+        .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=as_of))
+        .aggregate(total=Sum("amount_cents"))["total"]
+    )
+    return int(total or 0)
+
+
+def disputed_cents(matter: Matter) -> int:
+    total = DisputeHold.objects.filter(matter=matter, status=DisputeStatus.OPEN).aggregate(
+        total=Sum("amount_cents")
+    )["total"]
+    return int(total or 0)
+
+
+@dataclass(frozen=True)
+class TrustPosition:
+    """One matter's trust money on a date, in cents.
+
+    available = balance - uncleared - disputed (never below 0). Every outflow (earned transfer,
+    disbursement) already reduced ``balance``; uncleared deposits are inside ``balance`` but
+    may not move, and disputed amounts may not move either. So whatever leaves trust comes out of
+    cleared, undisputed money only.
+    """
+
+    matter: Matter
+    balance_cents: int
+    uncleared_cents: int
+    disputed_cents: int
+    threshold_cents: int
+
+    @property
+    def available_cents(self) -> int:
+        return max(self.balance_cents - self.uncleared_cents - self.disputed_cents, 0)
+
+    @property
+    def is_low(self) -> bool:
+        return self.threshold_cents > 0 and self.balance_cents < self.threshold_cents
+
+
+def matter_threshold_cents(matter: Matter, settings_row: TrustSettings | None = None) -> int:
+    row = MatterTrust.objects.filter(matter_id=matter.pk).first()
+    if row is not None and row.low_balance_threshold_cents is not None:
+        return row.low_balance_threshold_cents
+    return (settings_row or trust_settings_get()).low_balance_threshold_cents
+
+
+def trust_position(matter: Matter, as_of: date) -> TrustPosition:
+    return TrustPosition(
+        matter=matter,
+        balance_cents=matter_trust_balance(matter, as_of=as_of),
+        uncleared_cents=uncleared_cents(matter, as_of),
+        disputed_cents=disputed_cents(matter),
+        threshold_cents=matter_threshold_cents(matter),
+    )
+
+
+def trust_matters(matters: QuerySet[Matter] | None = None) -> QuerySet[Matter]:
+    """Matters that have ever had trust money or a trust setting, for the dashboard."""
+    qs = matters if matters is not None else Matter.objects.all()
+    return (
+        qs.filter(
+            Q(trust_deposits__isnull=False)
+            | Q(trust__isnull=False)
+            | Q(trust_requests__isnull=False)
+        )
+        .distinct()
+        .select_related("client", "attorney", "responsible_partner")
+        .order_by("client__name", "number", "id")
+    )
+
+
+def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> list[TrustPosition]:
+    settings_row = trust_settings_get()
+    matter_list = list(trust_matters(matters))
+    ids = [m.pk for m in matter_list]
+    uncleared = dict(
+        TrustDeposit.objects.filter(matter_id__in=ids, received_date__lte=as_of)
+        .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=as_of))
+        .values("matter_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("matter_id", "total")
+    )
+    disputed = dict(
+        DisputeHold.objects.filter(matter_id__in=ids, status=DisputeStatus.OPEN)
+        .values("matter_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("matter_id", "total")
+    )
+    thresholds = dict(
+        MatterTrust.objects.filter(
+            matter_id__in=ids, low_balance_threshold_cents__isnull=False
+        ).values_list("matter_id", "low_balance_threshold_cents")
+    )
+    return [
+        TrustPosition(
+            matter=m,
+            balance_cents=matter_trust_balance(m, as_of=as_of),
+            uncleared_cents=int(uncleared.get(m.pk) or 0),
+            disputed_cents=int(disputed.get(m.pk) or 0),
+            threshold_cents=(
+                int(thresholds[m.pk] or 0)
+                if m.pk in thresholds
+                else settings_row.low_balance_threshold_cents
+            ),
+        )
+        for m in matter_list
+    ]
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    day: date
+    kind: str
+    description: str
+    reference: str
+    matter: Matter
+    amount_cents: int  # + into trust, - out of trust
+    balance_cents: int = 0
+
+
+def client_trust_movements(client: Client, matter: Matter | None = None) -> list[StatementLine]:
+    """Every movement of the client's trust money (deposits in; earned transfers and posted
+    disbursements out), oldest first, with a running balance per statement."""
+    deposits = TrustDeposit.objects.filter(client=client).select_related("matter")
+    transfers = TrustTransfer.objects.filter(client=client).select_related("matter", "invoice")
+    disbursements = Disbursement.objects.filter(
+        client=client, status=DisbursementStatus.POSTED
+    ).select_related("matter")
+    if matter is not None:
+        deposits = deposits.filter(matter=matter)
+        transfers = transfers.filter(matter=matter)
+        disbursements = disbursements.filter(matter=matter)
+    raw: list[tuple[date, int, int, StatementLine]] = []
+    for d in deposits:
+        raw.append(
+            (
+                d.received_date,
+                0,
+                d.pk,
+                StatementLine(
+                    d.received_date,
+                    "Deposit",
+                    f"Received from {d.payer} ({d.get_method_display()})",
+                    d.receipt_number,
+                    d.matter,
+                    d.amount_cents,
+                ),
+            )
+        )
+    for t in transfers:
+        raw.append(
+            (
+                t.transfer_date,
+                1,
+                t.pk,
+                StatementLine(
+                    t.transfer_date,
+                    "Earned fees",
+                    f"Applied to invoice {t.invoice}",
+                    str(t.invoice),
+                    t.matter,
+                    -t.amount_cents,
+                ),
+            )
+        )
+    for x in disbursements:
+        assert x.posted_date is not None
+        raw.append(
+            (
+                x.posted_date,
+                2,
+                x.pk,
+                StatementLine(
+                    x.posted_date,
+                    "Disbursement",
+                    f"Paid to {x.payee} ({x.get_purpose_display()})",
+                    x.number,
+                    x.matter,
+                    -x.amount_cents,
+                ),
+            )
+        )
+    raw.sort(key=lambda r: (r[0], r[1], r[2]))
+    running = 0
+    lines = []
+    for _day, _order, _pk, line in raw:
+        running += line.amount_cents
+        lines.append(
+            StatementLine(
+                line.day,
+                line.kind,
+                line.description,
+                line.reference,
+                line.matter,
+                line.amount_cents,
+                running,
+            )
+        )
+    return lines
+
+
+def open_trust_requests() -> QuerySet[TrustRequest]:
+    return TrustRequest.objects.filter(
+        status__in=[TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID]
+    )
+
+
+def trust_request_list(status: str | None = None) -> QuerySet[TrustRequest]:
+    qs = TrustRequest.objects.select_related("client", "matter")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-issue_date", "-id")
+
+
+def disbursement_queue() -> QuerySet[Disbursement]:
+    return (
+        Disbursement.objects.filter(
+            status__in=[DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED]
+        )
+        .select_related("client", "matter", "requested_by")
+        .prefetch_related("approvals__approver")
+        .order_by("requested_at", "id")
+    )
+
+
+def disbursement_list(status: str | None = None) -> QuerySet[Disbursement]:
+    qs = Disbursement.objects.select_related("client", "matter", "requested_by").prefetch_related(
+        "approvals__approver"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-requested_at", "-id")

@@ -1,0 +1,519 @@
+"""Trust pages: dashboard, matter trust ledger, client ledger and statement, deposits and
+receipts, trust requests, disputes, disbursement queue, apply trust to an invoice, settings."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caseledger.billing.models import Invoice
+from caseledger.clients.models import Client
+from caseledger.core.choices import Role
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.models import User
+from caseledger.core.permissions import UNSCOPED_ROLES, capability_required, require
+from caseledger.matters.models import Matter
+from caseledger.payments import links
+from caseledger.payments.selectors import invoice_balance_due
+from caseledger.trust import pdf, selectors, services
+from caseledger.trust.forms import (
+    ApplyTrustForm,
+    DepositForm,
+    DisbursementForm,
+    DisputeForm,
+    ThresholdForm,
+    TrustRequestForm,
+    TrustSettingsForm,
+)
+from caseledger.trust.models import Disbursement, DisputeHold, TrustDeposit, TrustRequest
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in staff member (views are behind capability_required)."""
+    return cast(User, request.user)
+
+
+def _visible_matters(user: Any) -> QuerySet[Matter]:
+    if user.role in UNSCOPED_ROLES:
+        return Matter.objects.all()
+    return Matter.objects.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    for field, errs in form.errors.items():
+        for err in errs:
+            messages.error(
+                request, f"{field}: {err}" if not str(err).startswith(f"{field}:") else err
+            )
+
+
+@capability_required("trust.view")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    positions = selectors.trust_dashboard(today, _visible_matters(request.user))
+    totals = {
+        "balance": sum(p.balance_cents for p in positions),
+        "uncleared": sum(p.uncleared_cents for p in positions),
+        "disputed": sum(p.disputed_cents for p in positions),
+        "available": sum(p.available_cents for p in positions),
+        "low": sum(1 for p in positions if p.is_low),
+    }
+    return render(
+        request, "trust/dashboard.html", {"positions": positions, "totals": totals, "today": today}
+    )
+
+
+@capability_required("trust.view")
+def matter_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = get_object_or_404(Matter.objects.select_related("client"), pk=pk)
+    require(request.user, "trust.view", matter)
+    today = timezone.localdate()
+    return render(
+        request,
+        "trust/matter.html",
+        {
+            "matter": matter,
+            "position": selectors.trust_position(matter, today),
+            "lines": selectors.client_trust_movements(matter.client, matter),
+            "deposits": TrustDeposit.objects.filter(matter=matter).order_by(
+                "-received_date", "-id"
+            ),
+            "disputes": DisputeHold.objects.filter(matter=matter).order_by("-created_at", "-id"),
+            "dispute_form": DisputeForm(),
+            "threshold_form": ThresholdForm(),
+            "today": today,
+        },
+    )
+
+
+@capability_required("trust.view")
+def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    if _actor(request).role not in UNSCOPED_ROLES:
+        if not _visible_matters(request.user).filter(client=client).exists():
+            require(request.user, "trust.view", client.matters.first())
+    return render(
+        request,
+        "trust/client.html",
+        {
+            "client": client,
+            "lines": selectors.client_trust_movements(client),
+        },
+    )
+
+
+@capability_required("trust.view")
+def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=pk)
+    if _actor(request).role not in UNSCOPED_ROLES:
+        if not _visible_matters(request.user).filter(client=client).exists():
+            require(request.user, "trust.view", client.matters.first())
+    body = pdf.statement_pdf(client, selectors.client_trust_movements(client), timezone.localdate())
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="trust-statement-{client.pk}.pdf"'
+    return response
+
+
+@capability_required("trust.receipt")
+def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    deposit = get_object_or_404(
+        TrustDeposit.objects.select_related("client", "matter", "trust_request"), pk=pk
+    )
+    require(request.user, "trust.receipt", deposit)
+    response = HttpResponse(pdf.receipt_pdf(deposit), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="trust-receipt-{deposit.receipt_number}.pdf"'
+    )
+    return response
+
+
+@capability_required("trust.deposit")
+def deposit_new(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {"received_date": timezone.localdate()}
+    if request.GET.get("matter", "").isdigit():
+        initial["matter"] = request.GET["matter"]
+    form = DepositForm(request.POST or None, initial=initial)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            deposit = services.deposit_record(
+                client=data["matter"].client,
+                matter=data["matter"],
+                method=data["method"],
+                payer=data["payer"],
+                reference=data["reference"],
+                amount_cents=data["amount"],
+                received_date=data["received_date"],
+                card_settled=data["card_settled"],
+                actor=_actor(request),
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request, f"Trust receipt {deposit.receipt_number} recorded; the client is notified."
+            )
+            return redirect("trust:matter", deposit.matter_id)
+    return render(
+        request,
+        "trust/form.html",
+        {"form": form, "error": error, "title": "Record trust deposit", "submit": "Record deposit"},
+    )
+
+
+@require_POST
+@capability_required("trust.deposit")
+def deposit_clear(request: HttpRequest, pk: int) -> HttpResponse:
+    deposit = get_object_or_404(TrustDeposit, pk=pk)
+    try:
+        services.deposit_mark_cleared(
+            deposit=deposit,
+            cleared_on=timezone.localdate(),
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{deposit.receipt_number} marked cleared.")
+    return redirect("trust:matter", deposit.matter_id)
+
+
+@capability_required("trust.view")
+def request_list(request: HttpRequest) -> HttpResponse:
+    requests = selectors.trust_request_list(request.GET.get("status") or None).filter(
+        matter__in=_visible_matters(request.user)
+    )
+    return render(request, "trust/requests.html", {"requests": requests[:500]})
+
+
+@capability_required("trust.request")
+def request_new(request: HttpRequest) -> HttpResponse:
+    form = TrustRequestForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            trust_request = services.trust_request_create(
+                client=data["matter"].client,
+                matter=data["matter"],
+                kind=data["kind"],
+                amount_cents=data["amount"],
+                due_date=data["due_date"],
+                memo=data["memo"],
+                actor=_actor(request),
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Trust request {trust_request.number} sent to the client.")
+            return redirect("trust:request_detail", trust_request.pk)
+    return render(
+        request,
+        "trust/form.html",
+        {"form": form, "error": error, "title": "New trust request", "submit": "Create and send"},
+    )
+
+
+@capability_required("trust.view")
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    trust_request = get_object_or_404(
+        TrustRequest.objects.select_related("client", "matter"), pk=pk
+    )
+    require(request.user, "trust.view", trust_request)
+    return render(
+        request,
+        "trust/request_detail.html",
+        {
+            "req": trust_request,
+            "pay_url": links.trust_request_pay_url(trust_request.pk),
+            "deposits": trust_request.deposits.order_by("received_date", "id"),
+        },
+    )
+
+
+@require_POST
+@capability_required("trust.request")
+def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    trust_request = get_object_or_404(TrustRequest, pk=pk)
+    require(request.user, "trust.request", trust_request)
+    try:
+        services.trust_request_cancel(
+            request=trust_request, actor=_actor(request), now=timezone.now()
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{trust_request.number} cancelled.")
+    return redirect("trust:request_detail", pk)
+
+
+@require_POST
+@capability_required("trust.dispute")
+def dispute_new(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = get_object_or_404(Matter, pk=pk)
+    require(request.user, "trust.dispute", matter)
+    form = DisputeForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("trust:matter", pk)
+    try:
+        services.dispute_hold_create(
+            matter=matter,
+            amount_cents=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Amount marked disputed: it cannot move until released.")
+    return redirect("trust:matter", pk)
+
+
+@require_POST
+@capability_required("trust.dispute")
+def dispute_release(request: HttpRequest, pk: int) -> HttpResponse:
+    hold = get_object_or_404(DisputeHold, pk=pk)
+    require(request.user, "trust.dispute", hold)
+    try:
+        services.dispute_hold_release(
+            hold=hold, actor=_actor(request), now=timezone.now(), note=request.POST.get("note", "")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Dispute released.")
+    return redirect("trust:matter", hold.matter_id)
+
+
+@require_POST
+@capability_required("trust.settings")
+def threshold_set(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = get_object_or_404(Matter, pk=pk)
+    form = ThresholdForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("trust:matter", pk)
+    try:
+        services.matter_threshold_set(
+            matter=matter,
+            threshold_cents=form.cleaned_data["threshold"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Low-balance threshold saved.")
+    return redirect("trust:matter", pk)
+
+
+@capability_required("trust.view")
+def disbursement_list(request: HttpRequest) -> HttpResponse:
+    visible = _visible_matters(request.user)
+    return render(
+        request,
+        "trust/disbursements.html",
+        {
+            "queue": selectors.disbursement_queue().filter(matter__in=visible),
+            "recent": selectors.disbursement_list()
+            .filter(matter__in=visible)
+            .exclude(status__in=["REQUESTED", "APPROVED"])[:50],
+            "can_approve": _actor(request).role in {Role.PARTNER, Role.ATTORNEY},
+        },
+    )
+
+
+@capability_required("trust.disburse.request")
+def disbursement_new(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    if request.GET.get("matter", "").isdigit():
+        initial["matter"] = request.GET["matter"]
+    form = DisbursementForm(request.POST or None, initial=initial)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            require(request.user, "trust.disburse.request", data["matter"])
+            disbursement = services.disbursement_request(
+                matter=data["matter"],
+                payee=data["payee"],
+                amount_cents=data["amount"],
+                purpose=data["purpose"],
+                method=data["method"],
+                reference=data["reference"],
+                memo=data["memo"],
+                actor=_actor(request),
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                f"Disbursement {disbursement.number} requested; it needs "
+                f"{disbursement.required_approvals} lawyer approval(s).",
+            )
+            return redirect("trust:disbursements")
+    return render(
+        request,
+        "trust/form.html",
+        {
+            "form": form,
+            "error": error,
+            "title": "Request disbursement from trust",
+            "submit": "Request",
+        },
+    )
+
+
+@require_POST
+@capability_required("trust.disburse.approve")
+def disbursement_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    disbursement = get_object_or_404(Disbursement, pk=pk)
+    require(request.user, "trust.disburse.approve", disbursement)
+    now = timezone.now()
+    try:
+        disbursement = services.disbursement_approve(
+            disbursement=disbursement, approver=_actor(request), now=now
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("trust:disbursements")
+    if disbursement.status == "APPROVED":
+        try:
+            services.disbursement_post(disbursement=disbursement, actor=_actor(request), now=now)
+        except ApplicationError as exc:
+            messages.warning(
+                request, f"{disbursement.number} approved but not posted: {exc.message}"
+            )
+        else:
+            messages.success(request, f"{disbursement.number} approved and paid out of trust.")
+    else:
+        messages.success(
+            request, f"Approval recorded; {disbursement.number} needs another lawyer's approval."
+        )
+    return redirect("trust:disbursements")
+
+
+@require_POST
+@capability_required("trust.disburse.post")
+def disbursement_post(request: HttpRequest, pk: int) -> HttpResponse:
+    disbursement = get_object_or_404(Disbursement, pk=pk)
+    require(request.user, "trust.disburse.post", disbursement)
+    try:
+        services.disbursement_post(
+            disbursement=disbursement, actor=_actor(request), now=timezone.now()
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{disbursement.number} paid out of trust.")
+    return redirect("trust:disbursements")
+
+
+@require_POST
+@capability_required("trust.disburse.request")
+def disbursement_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    disbursement = get_object_or_404(Disbursement, pk=pk)
+    require(request.user, "trust.disburse.request", disbursement)
+    try:
+        services.disbursement_reject(
+            disbursement=disbursement,
+            actor=_actor(request),
+            now=timezone.now(),
+            note=request.POST.get("note", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{disbursement.number} rejected; nothing moved.")
+    return redirect("trust:disbursements")
+
+
+@capability_required("trust.apply")
+def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """ "Apply trust" from the invoice page: earned fees from the matter's cleared trust."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=invoice_id)
+    require(request.user, "trust.apply", invoice.matter)
+    form = ApplyTrustForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer = services.trust_apply_to_invoice(
+                invoice=invoice,
+                amount_cents=form.cleaned_data["amount"],
+                actor=_actor(request),
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Trust applied to {invoice}.")
+            return redirect("trust:matter", transfer.matter_id)
+    return render(
+        request,
+        "trust/apply.html",
+        {
+            "invoice": invoice,
+            "form": form,
+            "error": error,
+            "balance_due": invoice_balance_due(invoice),
+            "position": selectors.trust_position(invoice.matter, timezone.localdate()),
+        },
+    )
+
+
+@capability_required("trust.settings")
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    row = selectors.trust_settings_get()
+    form = TrustSettingsForm(
+        request.POST or None,
+        initial={
+            "low_balance_threshold": f"{row.low_balance_threshold_cents / 100:.2f}",
+            "auto_replenish": row.auto_replenish,
+            "check_clear_days": row.check_clear_days,
+            "ach_clear_days": row.ach_clear_days,
+            "wire_clear_days": row.wire_clear_days,
+            "cash_clear_days": row.cash_clear_days,
+            "processor_nets_fee": row.processor_nets_fee,
+            "disbursement_expiry_days": row.disbursement_expiry_days,
+        },
+    )
+    error = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.trust_settings_update(
+                actor=_actor(request),
+                now=timezone.now(),
+                low_balance_threshold_cents=d["low_balance_threshold"],
+                auto_replenish=d["auto_replenish"],
+                check_clear_days=d["check_clear_days"],
+                ach_clear_days=d["ach_clear_days"],
+                wire_clear_days=d["wire_clear_days"],
+                cash_clear_days=d["cash_clear_days"],
+                processor_nets_fee=d["processor_nets_fee"],
+                disbursement_expiry_days=d["disbursement_expiry_days"],
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Trust settings saved.")
+            return redirect("trust:settings")
+    return render(
+        request,
+        "trust/form.html",
+        {"form": form, "error": error, "title": "Trust settings", "submit": "Save"},
+    )
