@@ -158,7 +158,9 @@ class CreditNoteSource(models.Model):
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="sources")
     kind = models.CharField(max_length=12, choices=RefundSource.choices)
-    payment_id = models.BigIntegerField(null=True, blank=True)  # payments.Payment id
+    payment = models.ForeignKey(
+        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     amount_cents = models.BigIntegerField()  # cents, > 0
 
     class Meta:

@@ -306,10 +306,10 @@ def invoice_credit_sources(invoice: Invoice) -> list[CreditSource]:
         .annotate(total=Sum("amount_cents"), last=Max("id"))
         .order_by("-last")
     )
-    for row in paid_by_payment:
-        left = int(row["total"]) - taken.get((RefundSource.OPERATING, row["payment_id"]), 0)
+    for paid in paid_by_payment:
+        left = int(paid["total"]) - taken.get((RefundSource.OPERATING, paid["payment_id"]), 0)
         if left > 0:
-            sources.append(CreditSource(RefundSource.OPERATING, row["payment_id"], left))
+            sources.append(CreditSource(RefundSource.OPERATING, paid["payment_id"], left))
     trust_total = TrustTransfer.objects.filter(invoice=invoice).aggregate(
         s=Coalesce(Sum("amount_cents"), 0)
     )["s"]
@@ -480,7 +480,7 @@ def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now:
         CreditNoteSource.objects.create(
             credit_note=note, kind=source.kind, payment_id=source.payment_id, amount_cents=take
         )
-        if source.kind == RefundSource.OPERATING:
+        if source.kind == RefundSource.OPERATING and source.payment_id is not None:
             payment = lock_payment(source.payment_id)
             Payment.objects.filter(pk=payment.pk).update(
                 unapplied_cents=F("unapplied_cents") + take
@@ -532,6 +532,7 @@ def _refund(*, note: CreditNote, actor: User, now: datetime, refund_date: date) 
             break
         take = min(remaining, source.amount_cents)
         remaining -= take
+        assert source.payment_id is not None  # OPERATING sources name their payment
         payment = Payment.objects.get(pk=source.payment_id)
         result = unapplied_credit_refund(
             payment=payment,

@@ -286,6 +286,7 @@ def test_trust_paid_invoice_refunds_only_through_a_disbursement(users, now, inv)
     assert account_balance(code=A.CLIENT_TRUST_LIABILITY) == trust_before + 20_000
     refund = CreditRefund.objects.get(credit_note=note)
     assert refund.status == RefundStatus.AWAITING_DISBURSEMENT
+    assert refund.external_id is not None
     disbursement = Disbursement.objects.get(pk=refund.external_id)
     assert (disbursement.purpose, disbursement.amount_cents) == ("REFUND", 15_000)
     assert ledger_verify() == []
