@@ -480,7 +480,8 @@ def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now:
         CreditNoteSource.objects.create(
             credit_note=note, kind=source.kind, payment_id=source.payment_id, amount_cents=take
         )
-        if source.kind == RefundSource.OPERATING and source.payment_id is not None:
+        if source.kind == RefundSource.OPERATING:
+            assert source.payment_id is not None  # OPERATING sources name their payment
             payment = lock_payment(source.payment_id)
             Payment.objects.filter(pk=payment.pk).update(
                 unapplied_cents=F("unapplied_cents") + take
