@@ -14,7 +14,14 @@ from typing import Any
 
 # Later helpers add "bench.month_end", "bench.pdf", "bench.webhook", "bench.aging",
 # "bench.collections" here.
-BENCH_MODULES: list[str] = ["bench.ledger", "bench.month_end", "bench.pdf", "bench.webhook"]
+BENCH_MODULES: list[str] = [
+    "bench.ledger",
+    "bench.month_end",
+    "bench.pdf",
+    "bench.webhook",
+    "bench.aging",
+    "bench.collections",
+]
 
 RESULT_KEYS = (
     "bench",

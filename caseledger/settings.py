@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "caseledger.payments",
     "caseledger.trust",
     "caseledger.api",
+    "caseledger.credits",
+    "caseledger.collections",
 ]
 
 MIDDLEWARE = [

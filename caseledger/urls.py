@@ -4,6 +4,8 @@ urlpatterns = [
     path("api/v1/", include("caseledger.api.urls")),
     path("ledger/", include("caseledger.ledger.urls")),
     path("billing/", include("caseledger.billing.urls")),
+    path("credits/", include("caseledger.credits.urls")),
+    path("collections/", include("caseledger.collections.urls")),
     path("clients/", include("caseledger.clients.urls")),
     path("trust/", include("caseledger.trust.urls")),
     path("", include("caseledger.payments.urls")),

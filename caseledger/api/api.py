@@ -115,6 +115,7 @@ def me(request: HttpRequest) -> MeOut:
 def _register_routers() -> None:
     from caseledger.api.billing import router as billing_router
     from caseledger.api.clients import router as clients_router
+    from caseledger.api.collections import router as collections_router
     from caseledger.api.ledger import router as ledger_router
     from caseledger.api.matters import router as matters_router
     from caseledger.api.payments import router as payments_router
@@ -122,6 +123,7 @@ def _register_routers() -> None:
 
     api.add_router("", clients_router)
     api.add_router("", matters_router)
+    api.add_router("/collections", collections_router)
     api.add_router("/ledger", ledger_router)
     api.add_router("/billing", billing_router)
     api.add_router("/payments", payments_router)

@@ -1,0 +1,69 @@
+"""``aging``: the aging report (one grouped SQL query over A/R postings, bucketed by due date) vs
+the same buckets computed by a Python loop over the same posting rows. Full: 1,000,000 invoices;
+quick: 20,000. Goal on PostgreSQL: ratio >= 5 and the query under 1 s. The two results and the
+ledger's A/R balance must agree to the cent, or the bench fails."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench.generate import generate_firm
+from bench.receivables import AS_OF, generate_receivables
+from bench.registry import BenchContext, register, result
+
+
+class BenchFailure(RuntimeError):
+    pass
+
+
+def _python_loop(group: str) -> dict[Any, dict[str, int]]:
+    """The baseline: fetch every A/R posting with its invoice's due date and group key, then
+    bucket and sum in Python."""
+    from caseledger.collections.selectors import BUCKETS, GROUPS, _ar_postings, bucket_of
+
+    key = GROUPS[group]
+    out: dict[Any, dict[str, int]] = {}
+    rows = _ar_postings(AS_OF).values_list(key, "invoice__due_date", "amount_cents")
+    for k, due, cents in rows.iterator(chunk_size=20_000):
+        buckets = out.get(k)
+        if buckets is None:
+            buckets = out[k] = dict.fromkeys(BUCKETS, 0)
+        buckets[bucket_of(due, AS_OF)] += cents
+    return {k: v for k, v in out.items() if any(v.values())}
+
+
+@register("aging")
+def bench_aging(ctx: BenchContext) -> dict[str, Any]:
+    from caseledger.collections.selectors import aging_report
+    from caseledger.ledger import accounts as A
+    from caseledger.ledger.selectors import account_balance
+
+    n = 1_000_000 if ctx.full else 20_000
+    firm = generate_firm(matters=max(100, n // 50))
+    generate_receivables(invoices=n, matter_ids=firm.matter_ids, matter_client=firm.matter_client)
+    aging_report(as_of=AS_OF, group="client")  # warm (plans, caches)
+    latencies = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        report = aging_report(as_of=AS_OF, group="client")
+        latencies.append(time.perf_counter() - t0)
+    seconds = min(latencies)
+    t0 = time.perf_counter()
+    baseline = _python_loop("client")
+    base_seconds = time.perf_counter() - t0
+    by_key = {r.key: r.buckets for r in report.rows}
+    if by_key != baseline:
+        raise BenchFailure("SQL aging and the Python loop disagree")
+    ledger_ar = account_balance(code=A.ACCOUNTS_RECEIVABLE, as_of=AS_OF)
+    if report.total != ledger_ar:
+        raise BenchFailure(f"aging total {report.total} != ledger A/R {ledger_ar}")
+    return result(
+        ctx=ctx,
+        n=n,
+        seconds=seconds,
+        baseline="python_loop",
+        baseline_n=n,
+        baseline_seconds=base_seconds,
+        latencies_s=latencies,
+    )

@@ -1,0 +1,219 @@
+"""Synthetic receivables for the collections benches: issued invoices with their ledger postings
+(one INVOICE_ISSUED entry per invoice: Dr A/R, Cr fee revenue; some partly paid by a
+PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R), written with COPY on PostgreSQL and
+bulk_create on SQLite. Every generated entry balances; on PostgreSQL the per-row triggers
+(append-only guards, the deferred balance check) are switched off for the load only
+(``session_replication_role = replica``, throwaway bench database) and the balance of every
+entry is checked afterwards with one query."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
+AS_OF = date(2026, 11, 2)
+
+
+@dataclass
+class Receivables:
+    invoice_ids: list[int]
+    n_payments: int
+
+
+def _concrete_columns(model: Any) -> list[Any]:
+    from django.db import models
+
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not isinstance(f, models.GeneratedField)
+    ]
+
+
+def copy_rows(model: Any, rows: Sequence[dict[str, Any]], *, with_id: bool = False) -> None:
+    """Insert ``rows`` (field attname -> value; missing fields take their default or NULL)."""
+    from django.db import connection
+
+    fields = _concrete_columns(model)
+    # Field defaults: the declared one, "" for text columns, else NULL.
+    defaults: dict[str, Any] = {f.attname: f.get_default() for f in fields}
+    names = [f.attname for f in fields]
+    if with_id:
+        names = ["id", *names]
+    if connection.vendor == "postgresql":
+        table = model._meta.db_table
+        cols = ", ".join(f'"{c}"' for c in names)
+        with connection.cursor() as cur:
+            raw = cur.cursor
+            with raw.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([row[c] if c in row else defaults[c] for c in names])
+        return
+    objs = []
+    for row in rows:
+        values = {c: (row[c] if c in row else defaults.get(c)) for c in names}
+        objs.append(model(**values))
+    model.objects.bulk_create(objs, batch_size=2000)
+
+
+def _next_id(model: Any) -> int:
+    from django.db.models import Max
+
+    return int(model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+
+
+def _reset_sequences(models: Iterable[Any]) -> None:
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    sql = connection.ops.sequence_reset_sql(no_style(), list(models))
+    with connection.cursor() as cur:
+        for statement in sql:
+            cur.execute(statement)
+
+
+def generate_receivables(
+    *,
+    invoices: int,
+    matter_ids: list[int],
+    matter_client: dict[int, int],
+    seed: int = 7,
+    paid_share: float = 0.4,
+    settlements: bool = False,
+    as_of: date = AS_OF,
+) -> Receivables:
+    """Issued invoices due over the 180 days before ``as_of`` (and 30 after), each posted to A/R;
+    ``paid_share`` of them partly or wholly paid. With ``settlements`` also the payments app's
+    settlement rows (paid amounts matching the postings)."""
+    from django.db import connection, transaction
+
+    from caseledger.billing.models import Invoice
+    from caseledger.ledger import accounts as A
+    from caseledger.ledger.models import Account, JournalEntry, Posting
+
+    rng = random.Random(seed)
+    ar = Account.objects.get(code=A.ACCOUNTS_RECEIVABLE).pk
+    revenue = Account.objects.get(code=A.FEE_REVENUE).pk
+    bank = Account.objects.get(code=A.OPERATING_BANK).pk
+    invoice_fields = {f.attname for f in _concrete_columns(Invoice)}
+    inv_id0 = _next_id(Invoice)
+    entry_id0 = _next_id(JournalEntry)
+    invoice_rows: list[dict[str, Any]] = []
+    entry_rows: list[dict[str, Any]] = []
+    posting_rows: list[dict[str, Any]] = []
+    settlement_rows: list[dict[str, Any]] = []
+    entry_id = entry_id0
+    n_payments = 0
+    for i in range(invoices):
+        inv_id = inv_id0 + i
+        matter_id = matter_ids[i % len(matter_ids)]
+        client_id = matter_client[matter_id]
+        due = as_of + timedelta(days=rng.randrange(-180, 30))
+        issued = due - timedelta(days=30)
+        cents = rng.randrange(20_000, 900_000)
+        row = {
+            "client_id": client_id,
+            "matter_id": matter_id,
+            "status": "ISSUED",
+            "number": f"B{inv_id:08d}",
+            "currency": "USD",
+            "issue_date": issued,
+            "due_date": due,
+            "total_cents": cents,
+            "created_at": NOW,
+        }
+        if "subtotal_cents" in invoice_fields:
+            row["subtotal_cents"] = cents
+        invoice_rows.append({"id": inv_id, **row})
+        entry_rows.append(
+            {
+                "id": entry_id,
+                "entry_date": issued,
+                "kind": "INVOICE_ISSUED",
+                "memo": f"Invoice B{inv_id:08d}",
+                "currency": "USD",
+                "created_at": NOW,
+                "payload_hash": f"{entry_id:064d}",
+            }
+        )
+        common = {"entry_date": issued, "client_id": client_id, "matter_id": matter_id}
+        posting_rows.append(
+            {
+                "entry_id": entry_id,
+                "account_id": ar,
+                "amount_cents": cents,
+                "invoice_id": inv_id,
+                **common,
+            }
+        )
+        posting_rows.append(
+            {
+                "entry_id": entry_id,
+                "account_id": revenue,
+                "amount_cents": -cents,
+                "invoice_id": inv_id,
+                **common,
+            }
+        )
+        entry_id += 1
+        paid = 0
+        if rng.random() < paid_share:
+            paid = cents if rng.random() < 0.5 else cents // 2
+            pay_day = min(due + timedelta(days=rng.randrange(-10, 40)), as_of)
+            pay_day = max(pay_day, issued)
+            entry_rows.append(
+                {
+                    "id": entry_id,
+                    "entry_date": pay_day,
+                    "kind": "PAYMENT_RECEIVED",
+                    "memo": "Payment",
+                    "currency": "USD",
+                    "created_at": NOW,
+                    "payload_hash": f"{entry_id:064d}",
+                }
+            )
+            pcommon = {"entry_date": pay_day, "client_id": client_id, "matter_id": matter_id}
+            posting_rows.append(
+                {"entry_id": entry_id, "account_id": bank, "amount_cents": paid, **pcommon}
+            )
+            posting_rows.append(
+                {
+                    "entry_id": entry_id,
+                    "account_id": ar,
+                    "amount_cents": -paid,
+                    "invoice_id": inv_id,
+                    **pcommon,
+                }
+            )
+            entry_id += 1
+            n_payments += 1
+        if settlements:
+            settlement_rows.append(
+                {"invoice_id": inv_id, "total_cents": cents, "paid_cents": paid, "updated_at": NOW}
+            )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL session_replication_role = replica")
+        copy_rows(Invoice, invoice_rows, with_id=True)
+        copy_rows(JournalEntry, entry_rows, with_id=True)
+        copy_rows(Posting, posting_rows)
+        if settlements:
+            from caseledger.payments.models import InvoiceSettlement
+
+            copy_rows(InvoiceSettlement, settlement_rows)
+    _reset_sequences([Invoice, JournalEntry])
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT COUNT(*) FROM (SELECT entry_id FROM ledger_posting GROUP BY entry_id "
+            "HAVING SUM(amount_cents) <> 0) AS unbalanced"
+        )
+        if cur.fetchone()[0]:
+            raise RuntimeError("generated entries do not balance")
+        if connection.vendor == "postgresql":
+            cur.execute("ANALYZE")
+    return Receivables(invoice_ids=list(range(inv_id0, inv_id0 + invoices)), n_payments=n_payments)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CollectionsConfig(AppConfig):
+    name = "caseledger.collections"
+    label = "collections"
+    verbose_name = "Collections"

@@ -1,0 +1,295 @@
+"""Collections: policies with dunning stages, the reminder rows that make each reminder happen at
+most once, promises to pay and manual reminders, disputes, payment plans, runs, holds and the
+at-risk tags.
+
+The exactly-once guarantee is the unique (invoice, stage, channel) constraint on ``Reminder``:
+the daily run inserts the row in the same transaction that queues the email (the row *is* the
+outbox entry), so a rerun or a concurrent run finds the row and does nothing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from caseledger.billing.models import Invoice
+from caseledger.clients.choices import ClientType
+from caseledger.collections.choices import (
+    ActivityKind,
+    Channel,
+    HoldStatus,
+    ReminderStatus,
+    RunStatus,
+)
+from caseledger.matters.models import Matter
+
+
+class CollectionPolicy(models.Model):
+    """The firm's dunning policy: the default (``client_type`` blank) or an override for one
+    client type (corporate / private)."""
+
+    name = models.CharField(max_length=120)
+    client_type = models.CharField(
+        max_length=12, choices=ClientType.choices, blank=True, unique=True
+    )
+    # Exclusions: invoices the run leaves alone.
+    exclude_payment_plan = models.BooleanField(
+        default=True, help_text="Skip invoices on a payment plan in good standing."
+    )
+    exclude_dispute = models.BooleanField(
+        default=True, help_text="Skip invoices with an open dispute."
+    )
+    exclude_trust_covered = models.BooleanField(
+        default=True, help_text="Skip invoices whose matter holds enough trust to pay the balance."
+    )
+    # At risk: an overdue balance on a matter with a case deadline within this many days.
+    at_risk_days = models.PositiveSmallIntegerField(default=14)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PolicyStage(models.Model):
+    """One dunning step for invoices ``days_from``..``days_to`` days past due (``days_to`` null:
+    no upper end). Stages of one policy never overlap (checked by ``policy_save``)."""
+
+    policy = models.ForeignKey(CollectionPolicy, on_delete=models.PROTECT, related_name="stages")
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    days_from = models.PositiveIntegerField()
+    days_to = models.PositiveIntegerField(null=True, blank=True)
+    send_email = models.BooleanField(default=True)
+    send_letter = models.BooleanField(default=False)
+    open_task = models.BooleanField(default=False)
+    escalate_partner = models.BooleanField(default=False)
+    set_hold = models.BooleanField(default=False)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "code"], name="collections_stage_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days_from__gte=1), name="collections_stage_from_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days_to__isnull=True)
+                | models.Q(days_to__gte=models.F("days_from")),
+                name="collections_stage_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def range_label(self) -> str:
+        if self.days_to is None:
+            return f"{self.days_from}+ days"
+        return f"{self.days_from}-{self.days_to} days"
+
+
+class CollectionRun(models.Model):
+    """One execution of the daily run for ``run_date`` (reruns of a date get their own row)."""
+
+    run_date = models.DateField()
+    status = models.CharField(max_length=12, choices=RunStatus.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Counts of what this run did: scheduled, suppressed, deferred, excluded, holds set/lifted...
+    stats = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run_date", "status"])]
+
+    def __str__(self) -> str:
+        return f"Collections run {self.run_date} ({self.status})"
+
+
+class Reminder(models.Model):
+    """One step of one stage for one invoice: an email, a letter, or the stage's actions.
+
+    Unique per (invoice, stage, channel): this row is written in the transaction that schedules
+    the message, so nothing is ever sent twice; the email is delivered from this row (status
+    QUEUED -> SENT) after the transaction commits, and a later run delivers any row a crash left
+    QUEUED, so nothing is missed."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
+    stage = models.ForeignKey(PolicyStage, on_delete=models.PROTECT, related_name="reminders")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    status = models.CharField(max_length=14, choices=ReminderStatus.choices)
+    run = models.ForeignKey(
+        CollectionRun, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    run_date = models.DateField()
+    days_past_due = models.IntegerField()
+    balance_cents = models.BigIntegerField()  # cents due when the step was scheduled
+    to_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    note = models.CharField(max_length=300, blank=True)  # why suppressed, what was done
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # The token of the deliverer that claimed the row (QUEUED/FAILED -> SENDING).
+    claim = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "stage", "channel"], name="collections_reminder_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "channel"]),
+            models.Index(fields=["run_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.get_channel_display()} for {self.invoice}"
+
+    @property
+    def message_id(self) -> str:
+        """Stable Message-ID: a transport retry of the same row is recognisable as a duplicate."""
+        return f"<reminder-{self.pk}-{self.invoice_id}-{self.stage_id}@caseledger>"
+
+
+class CollectionActivity(models.Model):
+    """What people did outside the run: a manual reminder, a promise to pay, a note."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="collection_activities"
+    )
+    kind = models.CharField(max_length=16, choices=ActivityKind.choices)
+    activity_date = models.DateField()
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    promised_date = models.DateField(null=True, blank=True)
+    promised_cents = models.BigIntegerField(null=True, blank=True)  # cents promised
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["invoice", "activity_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind=ActivityKind.PROMISE_TO_PAY)
+                | models.Q(promised_date__isnull=False),
+                name="collections_promise_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.invoice}"
+
+
+class InvoiceDispute(models.Model):
+    """The client disputes the invoice; while open, the run leaves it alone (policy permitting)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="disputes")
+    reason = models.CharField(max_length=500)
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="collections_one_open_dispute",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute on {self.invoice}"
+
+
+class PaymentPlan(models.Model):
+    """An agreed schedule for paying one invoice: ``installment_cents`` every ``interval_days``
+    from ``first_due_date``. In good standing when the payments since the agreement cover every
+    installment due so far."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payment_plans")
+    installment_cents = models.BigIntegerField()  # cents per installment
+    first_due_date = models.DateField()
+    interval_days = models.PositiveSmallIntegerField(default=30)
+    paid_at_agreement_cents = models.BigIntegerField()  # cents already paid when agreed
+    agreed_at = models.DateTimeField()
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(installment_cents__gt=0),
+                name="collections_plan_installment_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(interval_days__gte=1), name="collections_plan_interval_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(cancelled_at__isnull=True),
+                name="collections_one_active_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment plan for {self.invoice}"
+
+
+class CollectionHold(models.Model):
+    """A hold on new work the collections escalation put on a matter, until lifted (balance
+    cleared, or a partner with a reason)."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="collection_holds")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=HoldStatus.choices)
+    reason = models.CharField(max_length=300)
+    set_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["matter"],
+                condition=models.Q(status=HoldStatus.ACTIVE),
+                name="collections_one_active_hold",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Collections hold on {self.matter}"
+
+
+class AtRiskMatter(models.Model):
+    """A matter whose overdue balance meets a case deadline within the policy's window; refreshed
+    by each run (rows of matters no longer at risk are removed)."""
+
+    matter = models.OneToOneField(Matter, on_delete=models.CASCADE, related_name="at_risk")
+    overdue_cents = models.BigIntegerField()  # cents overdue on the matter
+    max_days_past_due = models.IntegerField()
+    deadline_date = models.DateField()
+    deadline_label = models.CharField(max_length=200)
+    tagged_on = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.matter} at risk"

@@ -1,0 +1,614 @@
+"""The daily collections run: which reminder step each overdue invoice is due for, and doing it
+exactly once.
+
+Algorithm (per run date D):
+1. Candidates: issued invoices due before D with a balance due (settlement rows), by id, in
+   chunks. Days past due = D - due date. The client's policy (its client type's override, else the
+   firm default) gives the one stage whose day range contains that number (stages never overlap).
+2. Steps already taken are skipped: a Reminder row exists for (invoice, stage, channel).
+3. Exclusions (policy switches): an open dispute; a payment plan in good standing; trust on the
+   matter covering the balance. Excluded invoices get no row: they are looked at again next run.
+4. A promise to pay still in force (made on or before D, promised date on or after D) defers the
+   step (no row). A payment received, or a manual reminder recorded, since the last finished
+   run (entry / activity dates in (previous run date, D]) suppresses the step: its rows are
+   written with status SUPPRESSED, so the step is not taken later, and the next stage still
+   comes when its window arrives.
+5. Each chunk commits in one transaction: the Reminder rows (bulk insert, conflicts ignored: a
+   concurrent run or an earlier, crashed run already took that step), then, for the rows this
+   run inserted, the stage's actions (collections task, partner escalation task, hold on new
+   work) and one audit event. Emails are delivered from the rows after the commit.
+6. Holds whose matter has no overdue balance left are lifted; at-risk tags are refreshed; any
+   email left QUEUED or FAILED (a crash between commit and delivery) is delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Sum
+
+from caseledger.collections import integration
+from caseledger.collections.choices import (
+    ActivityKind,
+    Channel,
+    HoldStatus,
+    ReminderStatus,
+    RunStatus,
+)
+from caseledger.collections.models import (
+    AtRiskMatter,
+    CollectionActivity,
+    CollectionHold,
+    CollectionPolicy,
+    CollectionRun,
+    InvoiceDispute,
+    PaymentPlan,
+    PolicyStage,
+    Reminder,
+)
+from caseledger.collections.services.delivery import reminders_deliver, reminders_deliver_pending
+from caseledger.collections.services.policies import policy_default_ensure
+from caseledger.core import audit
+from caseledger.core.selectors import firm_get
+
+CHUNK = 500
+
+
+@dataclass
+class Step:
+    """What the run does (or would do) for one invoice."""
+
+    invoice_id: int
+    invoice_number: str
+    client_name: str
+    matter_number: str
+    days_past_due: int
+    balance_cents: int
+    stage_name: str
+    channels: list[str]
+    outcome: str  # SEND | SUPPRESSED | DEFERRED | EXCLUDED
+    note: str = ""
+
+
+@dataclass
+class RunResult:
+    run: CollectionRun | None
+    run_date: date
+    steps: list[Step] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def _fmt(cents: int, currency: str = "USD") -> str:
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    symbol = "$" if currency == "USD" else f"{currency} "
+    return f"{sign}{symbol}{cents // 100:,}.{cents % 100:02d}"
+
+
+class _SafeDict(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_stage_text(text: str, values: dict[str, Any]) -> str:
+    return text.format_map(_SafeDict(values))
+
+
+def _policies() -> tuple[dict[str, CollectionPolicy], dict[int, list[PolicyStage]]]:
+    policies = {p.client_type: p for p in CollectionPolicy.objects.all()}
+    stages: dict[int, list[PolicyStage]] = {}
+    for stage in PolicyStage.objects.filter(active=True).order_by("days_from", "id"):
+        stages.setdefault(stage.policy_id, []).append(stage)
+    return policies, stages
+
+
+def _stage_for(stages: list[PolicyStage], days: int) -> PolicyStage | None:
+    for stage in stages:
+        if stage.days_from <= days and (stage.days_to is None or days <= stage.days_to):
+            return stage
+    return None
+
+
+def _channels(stage: PolicyStage, has_email: bool) -> list[str]:
+    channels = []
+    if stage.send_email and has_email:
+        channels.append(Channel.EMAIL.value)
+    if stage.send_letter or (stage.send_email and not has_email):
+        # No email address on file: the reminder goes out as a letter instead.
+        channels.append(Channel.LETTER.value)
+    if stage.open_task or stage.escalate_partner or stage.set_hold:
+        channels.append(Channel.ACTIONS.value)
+    return channels
+
+
+def previous_run_date(run_date: date) -> date:
+    """The date of the last finished run before ``run_date`` (the day before, if none)."""
+    last = CollectionRun.objects.filter(status=RunStatus.FINISHED, run_date__lt=run_date).aggregate(
+        d=Max("run_date")
+    )["d"]
+    return last or (run_date - timedelta(days=1))
+
+
+def _plan_good_standing(plan: PaymentPlan, paid_cents: int, run_date: date) -> bool:
+    if run_date < plan.first_due_date:
+        return True
+    due_count = (run_date - plan.first_due_date).days // plan.interval_days + 1
+    return paid_cents - plan.paid_at_agreement_cents >= due_count * plan.installment_cents
+
+
+def collections_run(
+    *,
+    run_date: date,
+    now: datetime,
+    dry_run: bool = False,
+    after_chunk: Callable[[int], None] | None = None,
+    deliver: bool = True,
+    max_steps: int | None = None,
+) -> RunResult:
+    """Run collections for ``run_date``. With ``dry_run`` nothing is written and the result lists
+    every step the run would take (``max_steps``: stop listing after that many, for pages).
+    ``after_chunk(n_invoices_done)`` is called after each committed chunk (progress reporting;
+    tests use it to simulate a crash)."""
+    if not dry_run:
+        policy_default_ensure(now=now)
+    policies, stages_by_policy = _policies()
+    default = policies.get("")
+    prev = previous_run_date(run_date)
+    run = None
+    if not dry_run:
+        run = CollectionRun.objects.create(
+            run_date=run_date, status=RunStatus.RUNNING, started_at=now
+        )
+    result = RunResult(run=run, run_date=run_date)
+    stats = {
+        "invoices": 0,
+        "scheduled": 0,
+        "already_done": 0,
+        "suppressed": 0,
+        "deferred": 0,
+        "excluded": 0,
+        "emails_sent": 0,
+        "letters": 0,
+        "tasks": 0,
+        "holds_set": 0,
+        "holds_lifted": 0,
+        "at_risk": 0,
+    }
+    firm_name = firm_get().name
+    last_id = 0
+    done = 0
+    try:
+        while True:
+            chunk = list(
+                integration.open_settlements(due_before=run_date)
+                .filter(invoice_id__gt=last_id)
+                .order_by("invoice_id")
+                .values(
+                    "invoice_id",
+                    "balance",
+                    "paid_cents",
+                    "invoice__number",
+                    "invoice__currency",
+                    "invoice__due_date",
+                    "invoice__client_id",
+                    "invoice__matter_id",
+                    "invoice__client__client_type",
+                    "invoice__client__name",
+                    "invoice__client__email",
+                    "invoice__matter__number",
+                    "invoice__matter__responsible_partner_id",
+                )[:CHUNK]
+            )
+            if not chunk:
+                break
+            last_id = chunk[-1]["invoice_id"]
+            stats["invoices"] += len(chunk)
+            steps = _plan_chunk(
+                chunk=chunk,
+                run_date=run_date,
+                prev=prev,
+                policies=policies,
+                default=default,
+                stages_by_policy=stages_by_policy,
+                firm_name=firm_name,
+                stats=stats,
+            )
+            if dry_run:
+                result.steps.extend(s for s, _ in steps)
+                if max_steps is not None and len(result.steps) >= max_steps:
+                    break
+            else:
+                assert run is not None
+                _commit_chunk(
+                    steps=steps, run=run, run_date=run_date, now=now, stats=stats, deliver=deliver
+                )
+            done += len(chunk)
+            if after_chunk is not None:
+                after_chunk(done)
+        if not dry_run:
+            assert run is not None
+            _lift_cleared_holds(run_date=run_date, now=now, stats=stats)
+            stats["at_risk"] = at_risk_refresh(
+                run_date=run_date, policies=policies, default=default
+            )
+            if deliver:
+                stats["emails_sent"] += reminders_deliver_pending(now=now)
+            CollectionRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FINISHED, finished_at=now, stats=stats
+            )
+            audit.record(
+                actor=None,
+                actor_label="collections run",
+                action="collections.run_finished",
+                at=now,
+                obj=run,
+                after=stats,
+            )
+            run.refresh_from_db()
+    except BaseException as exc:
+        if run is not None:
+            CollectionRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, finished_at=now, stats=stats, error=repr(exc)[:2000]
+            )
+        raise
+    result.stats = stats
+    return result
+
+
+def _plan_chunk(
+    *,
+    chunk: list[dict[str, Any]],
+    run_date: date,
+    prev: date,
+    policies: dict[str, CollectionPolicy],
+    default: CollectionPolicy | None,
+    stages_by_policy: dict[int, list[PolicyStage]],
+    firm_name: str,
+    stats: dict[str, int],
+) -> list[tuple[Step, list[Reminder]]]:
+    ids = [row["invoice_id"] for row in chunk]
+    done_keys = set(
+        Reminder.objects.filter(invoice_id__in=ids).values_list("invoice_id", "stage_id", "channel")
+    )
+    wanted: list[tuple[dict[str, Any], CollectionPolicy, PolicyStage, int, list[str]]] = []
+    for row in chunk:
+        policy = policies.get(row["invoice__client__client_type"]) or default
+        if policy is None:
+            continue
+        days = (run_date - row["invoice__due_date"]).days
+        stage = _stage_for(stages_by_policy.get(policy.pk, []), days)
+        if stage is None:
+            continue
+        channels = [
+            c
+            for c in _channels(stage, bool(row["invoice__client__email"]))
+            if (row["invoice_id"], stage.pk, c) not in done_keys
+        ]
+        if not channels:
+            stats["already_done"] += 1
+            continue
+        wanted.append((row, policy, stage, days, channels))
+    if not wanted:
+        return []
+    wanted_ids = [w[0]["invoice_id"] for w in wanted]
+    disputed = set(
+        InvoiceDispute.objects.filter(
+            invoice_id__in=wanted_ids, resolved_at__isnull=True
+        ).values_list("invoice_id", flat=True)
+    )
+    plans = {
+        p.invoice_id: p
+        for p in PaymentPlan.objects.filter(invoice_id__in=wanted_ids, cancelled_at__isnull=True)
+    }
+    promised = set(
+        CollectionActivity.objects.filter(
+            invoice_id__in=wanted_ids,
+            kind=ActivityKind.PROMISE_TO_PAY,
+            activity_date__lte=run_date,
+            promised_date__gte=run_date,
+        ).values_list("invoice_id", flat=True)
+    )
+    manual = set(
+        CollectionActivity.objects.filter(
+            invoice_id__in=wanted_ids,
+            kind=ActivityKind.MANUAL_REMINDER,
+            activity_date__gt=prev,
+            activity_date__lte=run_date,
+        ).values_list("invoice_id", flat=True)
+    )
+    paid = integration.invoices_paid_between(wanted_ids, prev, run_date)
+    out: list[tuple[Step, list[Reminder]]] = []
+    for row, policy, stage, days, channels in wanted:
+        invoice_id = row["invoice_id"]
+        step = Step(
+            invoice_id=invoice_id,
+            invoice_number=row["invoice__number"] or "",
+            client_name=row["invoice__client__name"],
+            matter_number=row["invoice__matter__number"],
+            days_past_due=days,
+            balance_cents=int(row["balance"]),
+            stage_name=stage.name,
+            channels=channels,
+            outcome="SEND",
+        )
+        if policy.exclude_dispute and invoice_id in disputed:
+            step.outcome, step.note = "EXCLUDED", "dispute open"
+        elif (
+            policy.exclude_payment_plan
+            and invoice_id in plans
+            and _plan_good_standing(plans[invoice_id], int(row["paid_cents"]), run_date)
+        ):
+            step.outcome, step.note = "EXCLUDED", "payment plan in good standing"
+        elif policy.exclude_trust_covered and integration.trust_balance(
+            client_id=row["invoice__client_id"], matter_id=row["invoice__matter_id"]
+        ) >= int(row["balance"]):
+            step.outcome, step.note = "EXCLUDED", "trust on the matter covers the balance"
+        elif invoice_id in promised:
+            step.outcome, step.note = "DEFERRED", "promise to pay in force"
+        elif invoice_id in paid:
+            step.outcome, step.note = "SUPPRESSED", "payment received since the last run"
+        elif invoice_id in manual:
+            step.outcome, step.note = "SUPPRESSED", "manual reminder since the last run"
+        if step.outcome in {"EXCLUDED", "DEFERRED"}:
+            stats["excluded" if step.outcome == "EXCLUDED" else "deferred"] += 1
+            out.append((step, []))
+            continue
+        values = {
+            "client": row["invoice__client__name"],
+            "invoice": row["invoice__number"],
+            "balance": _fmt(int(row["balance"]), row["invoice__currency"]),
+            "due_date": row["invoice__due_date"].isoformat(),
+            "days_past_due": days,
+            "matter": row["invoice__matter__number"],
+            "firm": firm_name,
+        }
+        to_email = row["invoice__client__email"] or ""
+        reminders = []
+        for channel in channels:
+            if step.outcome == "SUPPRESSED":
+                status = ReminderStatus.SUPPRESSED
+            elif channel == Channel.EMAIL:
+                status = ReminderStatus.QUEUED
+            elif channel == Channel.LETTER:
+                status = ReminderStatus.LETTER_READY
+            else:
+                status = ReminderStatus.DONE
+            reminders.append(
+                Reminder(
+                    invoice_id=invoice_id,
+                    stage=stage,
+                    channel=channel,
+                    status=status,
+                    run_date=run_date,
+                    days_past_due=days,
+                    balance_cents=int(row["balance"]),
+                    to_email=to_email if channel == Channel.EMAIL else "",
+                    subject=render_stage_text(stage.subject, values),
+                    body=render_stage_text(stage.body, values),
+                    note=step.note,
+                )
+            )
+        out.append((step, reminders))
+    return out
+
+
+def _commit_chunk(
+    *,
+    steps: list[tuple[Step, list[Reminder]]],
+    run: CollectionRun,
+    run_date: date,
+    now: datetime,
+    stats: dict[str, int],
+    deliver: bool,
+) -> None:
+    rows = [r for _, reminders in steps for r in reminders]
+    if not rows:
+        return
+    for r in rows:
+        r.run = run
+        r.created_at = now
+    from caseledger.billing.models import Invoice
+
+    with transaction.atomic():
+        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        ours = list(
+            Reminder.objects.filter(run=run, invoice_id__in={r.invoice_id for r in rows})
+            .select_related("stage")
+            .order_by("id")
+        )
+        if not ours:
+            return
+        invoices = Invoice.objects.select_related("matter", "matter__responsible_partner").in_bulk(
+            {r.invoice_id for r in ours}
+        )
+        emails = []
+        for reminder in ours:
+            if reminder.status == ReminderStatus.SUPPRESSED:
+                stats["suppressed"] += 1
+                continue
+            stats["scheduled"] += 1
+            if reminder.channel == Channel.EMAIL:
+                emails.append(reminder.pk)
+            elif reminder.channel == Channel.LETTER:
+                stats["letters"] += 1
+            else:
+                _stage_actions(
+                    reminder=reminder,
+                    invoice=invoices[reminder.invoice_id],
+                    run_date=run_date,
+                    now=now,
+                    stats=stats,
+                )
+        audit.record(
+            actor=None,
+            actor_label="collections run",
+            action="collections.reminders_scheduled",
+            at=now,
+            obj=run,
+            after={"reminders": [[r.invoice_id, r.stage.code, r.channel, r.status] for r in ours]},
+        )
+        if deliver and emails:
+            transaction.on_commit(lambda: _deliver(emails, now, stats))
+
+
+def _deliver(ids: list[int], now: datetime, stats: dict[str, int]) -> None:
+    stats["emails_sent"] += reminders_deliver(reminder_ids=ids, now=now)
+
+
+def _stage_actions(
+    *, reminder: Reminder, invoice: Any, run_date: date, now: datetime, stats: dict[str, int]
+) -> None:
+    stage = reminder.stage
+    matter = invoice.matter
+    if stage.open_task:
+        integration.task_open(
+            key=f"collections:{invoice.pk}:{stage.code}",
+            matter=matter,
+            title=f"Collections: {stage.name} for invoice {invoice}",
+            due_date=run_date + timedelta(days=3),
+            now=now,
+            assignee_role="BILLING",
+            description=(
+                f"Invoice {invoice} is {reminder.days_past_due} days past due with "
+                f"{_fmt(reminder.balance_cents, invoice.currency)} open. Contact the client."
+            ),
+        )
+        stats["tasks"] += 1
+    if stage.escalate_partner:
+        integration.task_open(
+            key=f"collections-escalation:{invoice.pk}",
+            matter=matter,
+            title=f"Escalated: invoice {invoice} is {reminder.days_past_due} days past due",
+            due_date=run_date + timedelta(days=2),
+            now=now,
+            assignee=matter.responsible_partner,
+            assignee_role=None if matter.responsible_partner_id else "PARTNER",
+            description=(
+                f"{_fmt(reminder.balance_cents, invoice.currency)} open on invoice {invoice}. "
+                "Review the matter; new work is on hold until the balance is settled."
+                if stage.set_hold
+                else f"{_fmt(reminder.balance_cents, invoice.currency)} open on invoice {invoice}."
+            ),
+        )
+        stats["tasks"] += 1
+    if stage.set_hold and collection_hold_set(
+        matter=matter,
+        invoice=invoice,
+        reason=f"Invoice {invoice} is {reminder.days_past_due} days past due",
+        now=now,
+    ):
+        stats["holds_set"] += 1
+
+
+def collection_hold_set(*, matter: Any, invoice: Any, reason: str, now: datetime) -> bool:
+    """Put the matter on hold for new work (once: one active collections hold per matter)."""
+    if CollectionHold.objects.filter(matter=matter, status=HoldStatus.ACTIVE).exists():
+        return False
+    with transaction.atomic():
+        hold = CollectionHold.objects.create(
+            matter=matter,
+            invoice=invoice,
+            status=HoldStatus.ACTIVE,
+            reason=reason,
+            set_at=now,
+        )
+        integration.hold_set(matter=matter, reason=f"Collections: {reason}", now=now)
+        audit.record(
+            actor=None,
+            actor_label="collections run",
+            action="collections.hold_set",
+            at=now,
+            obj=hold,
+            after={"matter": str(matter), "invoice": str(invoice), "reason": reason},
+        )
+    return True
+
+
+def matters_with_overdue_balance(run_date: date) -> dict[int, dict[str, Any]]:
+    """Per matter: overdue cents and the largest days past due (grouped in the database)."""
+    from django.db.models import Min
+
+    rows = (
+        integration.open_settlements(due_before=run_date)
+        .values("invoice__matter_id")
+        .annotate(overdue=Sum("balance"), oldest_due=Min("invoice__due_date"))
+        .order_by("invoice__matter_id")
+    )
+    return {
+        r["invoice__matter_id"]: {
+            "overdue_cents": int(r["overdue"]),
+            "days": (run_date - r["oldest_due"]).days,
+        }
+        for r in rows
+    }
+
+
+def _lift_cleared_holds(*, run_date: date, now: datetime, stats: dict[str, int]) -> None:
+    from caseledger.collections.services.records import collection_hold_lift
+
+    active = list(CollectionHold.objects.filter(status=HoldStatus.ACTIVE).select_related("matter"))
+    if not active:
+        return
+    overdue = matters_with_overdue_balance(run_date)
+    for hold in active:
+        if hold.matter_id in overdue:
+            continue
+        collection_hold_lift(
+            hold=hold, actor=None, reason="Balance cleared", now=now, require_reason=False
+        )
+        stats["holds_lifted"] += 1
+
+
+def at_risk_refresh(
+    *,
+    run_date: date,
+    policies: dict[str, CollectionPolicy] | None = None,
+    default: CollectionPolicy | None = None,
+) -> int:
+    """Tag matters whose overdue balance meets a case deadline within the policy's window."""
+    if policies is None:
+        policies, _ = _policies()
+        default = policies.get("")
+    window = max([p.at_risk_days for p in policies.values()] or [14])
+    overdue = matters_with_overdue_balance(run_date)
+    deadlines = integration.matter_deadlines(
+        overdue.keys(), start=run_date, until=run_date + timedelta(days=window)
+    )
+    from caseledger.matters.models import Matter
+
+    types = dict(
+        Matter.objects.filter(pk__in=list(deadlines)).values_list("pk", "client__client_type")
+    )
+    tagged: dict[int, AtRiskMatter] = {}
+    for matter_id, (due, label) in deadlines.items():
+        policy = policies.get(types.get(matter_id, "")) or default
+        days = policy.at_risk_days if policy else 14
+        if (due - run_date).days > days:
+            continue
+        info = overdue[matter_id]
+        tagged[matter_id] = AtRiskMatter(
+            matter_id=matter_id,
+            overdue_cents=info["overdue_cents"],
+            max_days_past_due=info["days"],
+            deadline_date=due,
+            deadline_label=label[:200],
+            tagged_on=run_date,
+        )
+    with transaction.atomic():
+        AtRiskMatter.objects.exclude(matter_id__in=list(tagged)).delete()
+        for matter_id, row in tagged.items():
+            AtRiskMatter.objects.update_or_create(
+                matter_id=matter_id,
+                defaults={
+                    "overdue_cents": row.overdue_cents,
+                    "max_days_past_due": row.max_days_past_due,
+                    "deadline_date": row.deadline_date,
+                    "deadline_label": row.deadline_label,
+                    "tagged_on": row.tagged_on,
+                },
+            )
+    return len(tagged)

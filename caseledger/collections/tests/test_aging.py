@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
+
+from caseledger.collections import exceptions as E
+from caseledger.collections.selectors import (
+    aging_csv,
+    aging_invoices,
+    aging_report,
+    bucket_of,
+)
+from caseledger.credits.choices import ReasonCode
+from caseledger.credits.services import credit_note_request, write_off_request
+from caseledger.credits.tests import factories as F
+from caseledger.ledger import accounts as A
+from caseledger.ledger.selectors import account_balance
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2026, 10, 31)
+
+
+@pytest.fixture
+def book(users, now):
+    """Invoices in every bucket on 2026-10-31, some partly settled."""
+    partner = users["PARTNER"]
+    acme = F.client(corporate=True, name="Acme Corp")
+    ana = F.client(corporate=False, name="Ana Lima")
+    m1 = F.matter(client_obj=acme, partner=partner)
+    m2 = F.matter(client_obj=ana, partner=partner)
+    inv = {
+        "current": F.invoice(
+            matter_obj=m1, cents=10_000, issued=date(2026, 10, 20), due=date(2026, 11, 19)
+        ),
+        "d1_30": F.invoice(
+            matter_obj=m1, cents=20_000, issued=date(2026, 9, 15), due=date(2026, 10, 15)
+        ),
+        "d31_60": F.invoice(
+            matter_obj=m2, cents=30_000, issued=date(2026, 8, 20), due=date(2026, 9, 20)
+        ),
+        "d61_90": F.invoice(
+            matter_obj=m2, cents=40_000, issued=date(2026, 7, 20), due=date(2026, 8, 20)
+        ),
+        "d90_plus": F.invoice(
+            matter_obj=m1, cents=50_000, issued=date(2026, 5, 1), due=date(2026, 6, 1)
+        ),
+    }
+    F.pay(invoice_obj=inv["d1_30"], cents=5_000, day=date(2026, 10, 10))
+    F.pay(invoice_obj=inv["d61_90"], cents=40_000, day=date(2026, 11, 1))  # after AS_OF
+    credit_note_request(
+        invoice=inv["d31_60"],
+        reason_code=ReasonCode.BILLING_ERROR,
+        amount_cents=2_500,
+        actor=users["BILLING"],
+        now=now,
+    )
+    write_off_request(
+        invoice=inv["d90_plus"],
+        amount_cents=20_000,
+        reason="Bad debt",
+        actor=users["BILLING"],
+        now=now,
+    )
+    return inv
+
+
+def test_buckets_as_of_a_date(book):
+    report = aging_report(as_of=AS_OF, group="client")
+    totals = report.totals
+    # The credit note and write-off are dated 2026-11-02 (after AS_OF): not in this aging.
+    assert totals == {
+        "current": 10_000,
+        "d1_30": 15_000,
+        "d31_60": 30_000,
+        "d61_90": 40_000,
+        "d90_plus": 50_000,
+    }
+    assert report.total == account_balance(code=A.ACCOUNTS_RECEIVABLE, as_of=AS_OF)
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 5, 31), date(2026, 9, 30), AS_OF, date(2026, 11, 2)])
+@pytest.mark.parametrize("group", ["client", "matter", "partner", "case_type"])
+def test_totals_equal_the_ledger_ar_on_any_date(book, as_of, group):
+    report = aging_report(as_of=as_of, group=group)
+    assert report.total == account_balance(code=A.ACCOUNTS_RECEIVABLE, as_of=as_of)
+
+
+def test_later_settlements_show_on_later_dates(book):
+    report = aging_report(as_of=date(2026, 11, 2), group="client")
+    assert report.totals["d61_90"] == 0  # paid on 11-01
+    assert report.totals["d31_60"] == 27_500  # due 09-20, 43 days; 2,500 credited on 11-02
+    by_invoice = {r.invoice_id: r.balance_cents for r in aging_invoices(as_of=date(2026, 11, 2))}
+    assert by_invoice[book["d31_60"].pk] == 27_500
+    assert by_invoice[book["d90_plus"].pk] == 30_000
+
+
+def test_one_grouped_query_and_one_label_lookup(book, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        aging_report(as_of=AS_OF, group="partner")
+
+
+def test_group_labels_and_drill_down_reconcile(book, users):
+    report = aging_report(as_of=AS_OF, group="client")
+    labels = {r.label for r in report.rows}
+    assert labels == {"Acme Corp", "Ana Lima"}
+    for row in report.rows:
+        rows = aging_invoices(as_of=AS_OF, group="client", key=row.key)
+        assert sum(r.balance_cents for r in rows) == row.total
+        for bucket, cents in row.buckets.items():
+            in_bucket = aging_invoices(as_of=AS_OF, group="client", key=row.key, bucket=bucket)
+            assert sum(r.balance_cents for r in in_bucket) == cents
+            assert all(r.bucket == bucket for r in in_bucket)
+    partner = aging_report(as_of=AS_OF, group="partner")
+    assert [r.label for r in partner.rows] == [users["PARTNER"].username]
+    case_types = aging_report(as_of=AS_OF, group="case_type")
+    assert len(case_types.rows) == 2
+
+
+def test_csv_has_a_total_line(book):
+    text = aging_csv(aging_report(as_of=AS_OF, group="client"))
+    lines = text.strip().splitlines()
+    assert lines[0] == "Client,Current,1-30,31-60,61-90,90+,Total"
+    assert lines[-1] == "Total,100.00,150.00,300.00,400.00,500.00,1450.00"
+
+
+def test_unknown_group_refused():
+    with pytest.raises(E.CollectionsError) as info:
+        aging_report(as_of=AS_OF, group="colour")
+    assert info.value.message == (
+        "group: must be one of client, matter, partner, case_type (got 'colour')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("due", "bucket"),
+    [
+        (date(2026, 10, 31), "current"),
+        (date(2026, 10, 30), "d1_30"),
+        (date(2026, 10, 1), "d1_30"),
+        (date(2026, 9, 30), "d31_60"),
+        (date(2026, 9, 1), "d31_60"),
+        (date(2026, 8, 31), "d61_90"),
+        (date(2026, 8, 2), "d61_90"),
+        (date(2026, 8, 1), "d90_plus"),
+    ],
+)
+def test_bucket_edges(due, bucket):
+    assert bucket_of(due, AS_OF) == bucket
+
+
+def test_api_returns_aging_json(book, login, users):
+    client = login(users["BILLING"])
+    response = client.get("/api/v1/collections/aging", {"as_of": "2026-10-31", "group": "client"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["totals"]["total_cents"] == 145_000
+    assert body["totals"]["d90_plus_cents"] == 50_000
+    assert {r["label"] for r in body["rows"]} == {"Acme Corp", "Ana Lima"}
+    denied = login(users["PARALEGAL"]).get("/api/v1/collections/aging")
+    assert denied.status_code == 403

@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+
+pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
+from django.core.management import call_command
+from django.db import connection
+
+from caseledger.collections import exceptions as E
+from caseledger.collections.choices import (
+    ActivityKind,
+    Channel,
+    HoldStatus,
+    ReminderStatus,
+    RunStatus,
+)
+from caseledger.collections.models import CollectionHold, CollectionRun, Reminder
+from caseledger.collections.services import (
+    activity_record,
+    collection_hold_lift,
+    collections_run,
+    dispute_open,
+    payment_plan_create,
+)
+from caseledger.collections.services import run as run_module
+from caseledger.credits.tests import factories as F
+
+DUE = date(2026, 8, 1)
+
+
+def _invoices(n: int, *, partner=None, cents: int = 50_000, due: date = DUE):
+    out = []
+    for _ in range(n):
+        m = F.matter(partner=partner)
+        out.append(F.invoice(matter_obj=m, cents=cents, issued=due - timedelta(days=30), due=due))
+    return out
+
+
+@pytest.mark.django_db
+def test_each_due_reminder_is_sent_once_and_a_rerun_sends_nothing(smtp, now):
+    invoices = _invoices(3)
+    F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 8, 5), due=date(2026, 8, 20))
+    result = collections_run(run_date=DUE + timedelta(days=8), now=now)
+    assert result.stats["scheduled"] == 3
+    assert len(smtp.messages) == 3
+    assert sorted(smtp.to()) == sorted(i.client.email for i in invoices)
+    assert all(s.startswith("Reminder: invoice ") for s in smtp.subjects())
+    assert set(Reminder.objects.values_list("status", flat=True)) == {ReminderStatus.SENT}
+    again = collections_run(run_date=DUE + timedelta(days=8), now=now)
+    assert again.stats["scheduled"] == 0
+    assert again.stats["already_done"] == 3
+    next_day = collections_run(run_date=DUE + timedelta(days=9), now=now)
+    assert next_day.stats["scheduled"] == 0
+    assert len(smtp.messages) == 3
+    assert CollectionRun.objects.filter(status=RunStatus.FINISHED).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_crash_midway_then_rerun_sends_every_reminder_exactly_once(smtp, now, monkeypatch):
+    invoices = _invoices(5)
+    monkeypatch.setattr(run_module, "CHUNK", 2)
+
+    def crash_after_first_chunk(done: int) -> None:
+        if done >= 2:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        collections_run(
+            run_date=DUE + timedelta(days=8), now=now, after_chunk=crash_after_first_chunk
+        )
+    assert len(smtp.messages) == 2
+    assert CollectionRun.objects.get().status == RunStatus.FAILED
+    collections_run(run_date=DUE + timedelta(days=8), now=now)
+    counts = Counter(smtp.to())
+    assert counts == Counter({i.client.email: 1 for i in invoices})
+
+
+@pytest.mark.django_db
+def test_crash_after_commit_before_delivery_is_delivered_by_the_rerun(smtp, now):
+    invoices = _invoices(2)
+    collections_run(
+        run_date=DUE + timedelta(days=8), now=now, deliver=False
+    )  # rows committed, no email
+    assert smtp.messages == []
+    assert Reminder.objects.filter(status=ReminderStatus.QUEUED).count() == 2
+    collections_run(run_date=DUE + timedelta(days=8), now=now)
+    assert Counter(smtp.to()) == Counter({i.client.email: 1 for i in invoices})
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_send_each_reminder_once(require_postgres, smtp, now, monkeypatch):
+    invoices = _invoices(12)
+    monkeypatch.setattr(run_module, "CHUNK", 3)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            collections_run(run_date=DUE + timedelta(days=8), now=now)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Counter(smtp.to()) == Counter({i.client.email: 1 for i in invoices})
+    assert Reminder.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_formal_notice_adds_a_letter_and_a_collections_task(smtp, now):
+    from caseledger.matters.models import Task
+
+    (inv,) = _invoices(1)
+    collections_run(run_date=DUE + timedelta(days=31), now=now)
+    channels = set(Reminder.objects.filter(invoice=inv).values_list("channel", flat=True))
+    assert channels == {Channel.EMAIL, Channel.LETTER, Channel.ACTIONS}
+    assert smtp.subjects() == [f"Formal notice: invoice {inv.number} is 31 days past due"]
+    task = Task.objects.get(system_key=f"collections:{inv.pk}:formal")
+    assert task.matter_id == inv.matter_id
+
+
+@pytest.mark.django_db
+def test_escalation_holds_the_matter_until_the_balance_is_cleared(smtp, users, now):
+    (inv,) = _invoices(1, partner=users["PARTNER"])
+    collections_run(run_date=DUE + timedelta(days=61), now=now)
+    inv.matter.refresh_from_db()
+    assert inv.matter.hold_new_work is True
+    hold = CollectionHold.objects.get(matter=inv.matter)
+    assert hold.status == HoldStatus.ACTIVE
+    F.pay(invoice_obj=inv, cents=50_000, day=DUE + timedelta(days=62))
+    collections_run(run_date=DUE + timedelta(days=63), now=now)
+    hold.refresh_from_db()
+    inv.matter.refresh_from_db()
+    assert hold.status == HoldStatus.LIFTED
+    assert hold.lift_reason == "Balance cleared"
+    assert inv.matter.hold_new_work is False
+
+
+@pytest.mark.django_db
+def test_partner_lifts_a_hold_only_with_a_reason(smtp, users, now):
+    (inv,) = _invoices(1)
+    collections_run(run_date=DUE + timedelta(days=61), now=now)
+    hold = CollectionHold.objects.get(matter=inv.matter)
+    with pytest.raises(E.CollectionsError) as info:
+        collection_hold_lift(hold=hold, actor=users["PARTNER"], reason=" ", now=now)
+    assert info.value.message == E.HOLD_LIFT_REASON_REQUIRED
+    collection_hold_lift(hold=hold, actor=users["PARTNER"], reason="Agreed plan by phone", now=now)
+    inv.matter.refresh_from_db()
+    assert inv.matter.hold_new_work is False
+
+
+@pytest.mark.django_db
+def test_payment_since_last_run_suppresses_the_next_step(smtp, now):
+    inv_paid, inv_other = _invoices(2)
+    collections_run(run_date=DUE + timedelta(days=5), now=now)  # nothing due yet
+    F.pay(invoice_obj=inv_paid, cents=10_000, day=DUE + timedelta(days=7))
+    collections_run(run_date=DUE + timedelta(days=8), now=now)
+    assert smtp.to() == [inv_other.client.email]
+    reminder = Reminder.objects.get(invoice=inv_paid)
+    assert reminder.status == ReminderStatus.SUPPRESSED
+    assert reminder.note == "payment received since the last run"
+
+
+@pytest.mark.django_db
+def test_manual_reminder_suppresses_and_promise_defers(smtp, users, now):
+    inv_manual, inv_promise = _invoices(2)
+    run_day = DUE + timedelta(days=8)
+    from datetime import UTC, datetime
+
+    collections_run(run_date=DUE + timedelta(days=5), now=now)  # the previous run
+    at = datetime(2026, 8, 8, 15, 0, tzinfo=UTC)
+    activity_record(
+        invoice=inv_manual, kind=ActivityKind.MANUAL_REMINDER, actor=users["BILLING"], now=at
+    )
+    activity_record(
+        invoice=inv_promise,
+        kind=ActivityKind.PROMISE_TO_PAY,
+        promised_date=date(2026, 8, 15),
+        actor=users["BILLING"],
+        now=at,
+    )
+    result = collections_run(run_date=run_day, now=now)
+    assert smtp.messages == []
+    assert result.stats["suppressed"] == 1
+    assert result.stats["deferred"] == 1
+    assert not Reminder.objects.filter(invoice=inv_promise).exists()
+    collections_run(run_date=date(2026, 8, 16), now=now)  # promise broken: the step happens
+    assert smtp.to() == [inv_promise.client.email]
+
+
+@pytest.mark.django_db
+def test_exclusions_dispute_plan_and_trust(smtp, users, now):
+    disputed, planned, trusted, normal = _invoices(4)
+    dispute_open(invoice=disputed, reason="Fee not agreed", actor=users["BILLING"], now=now)
+    payment_plan_create(
+        invoice=planned,
+        installment_cents=10_000,
+        first_due_date=date(2026, 8, 20),
+        interval_days=30,
+        actor=users["BILLING"],
+        now=now,
+    )
+    F.trust_deposit(matter_obj=trusted.matter, cents=60_000, day=date(2026, 9, 1))
+    result = collections_run(run_date=DUE + timedelta(days=8), now=now)
+    assert smtp.to() == [normal.client.email]
+    assert result.stats["excluded"] == 3
+    assert not Reminder.objects.exclude(invoice=normal).exists()
+
+
+@pytest.mark.django_db
+def test_paid_invoice_gets_no_reminder(smtp, now):
+    (inv,) = _invoices(1)
+    F.pay(invoice_obj=inv, cents=50_000, day=DUE)
+    collections_run(run_date=DUE + timedelta(days=40), now=now)
+    assert smtp.messages == []
+    assert not Reminder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_dry_run_lists_steps_and_changes_nothing(smtp, now, capsys):
+    _invoices(2)
+    call_command("run_collections", "--date", "2026-08-09", "--dry-run")
+    out = capsys.readouterr().out
+    assert out.count("SEND") == 2
+    assert "dry run for 2026-08-09: 2 steps, nothing changed" in out
+    assert not Reminder.objects.exists()
+    assert not CollectionRun.objects.exists()
+    assert smtp.messages == []
+    call_command("run_collections", "--date", "2026-08-09")
+    assert len(smtp.messages) == 2
+
+
+@pytest.mark.django_db
+def test_bad_run_date_refused():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"date: must be YYYY-MM-DD \(got '2026-13-01'\)"):
+        call_command("run_collections", "--date", "2026-13-01")

@@ -1,0 +1,383 @@
+"""Collections pages: aging with drill-down, the work queue, policies, at-risk matters and holds,
+and the collections history of one invoice. Views parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caseledger.billing.models import Invoice
+from caseledger.collections import selectors, services
+from caseledger.collections.choices import ActivityKind, Channel, ReminderStatus
+from caseledger.collections.forms import (
+    ActivityForm,
+    AgingForm,
+    DisputeForm,
+    HoldLiftForm,
+    PlanForm,
+    PolicyForm,
+    ResolveForm,
+)
+from caseledger.collections.models import (
+    CollectionHold,
+    CollectionPolicy,
+    InvoiceDispute,
+    PaymentPlan,
+    Reminder,
+)
+from caseledger.collections.services.delivery import reminder_retry
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.permissions import authorize, capability_required
+from caseledger.credits.forms import parse_cents
+
+QUEUE_PLAN_ROWS = 500
+
+
+def _csv(body: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _aging_params(request: HttpRequest) -> tuple[date, str]:
+    form = AgingForm(request.GET or None)
+    as_of, group = timezone.localdate(), "client"
+    if form.is_valid():
+        as_of = form.cleaned_data["as_of"] or as_of
+        group = form.cleaned_data["group"] or group
+    return as_of, group
+
+
+@capability_required("collections.view")
+def aging(request: HttpRequest) -> HttpResponse:
+    as_of, group = _aging_params(request)
+    report = selectors.aging_report(as_of=as_of, group=group)
+    if request.GET.get("format") == "csv":
+        return _csv(selectors.aging_csv(report), f"aging-by-{group}-{as_of}.csv")
+    return render(
+        request,
+        "collections/aging.html",
+        {
+            "report": report,
+            "as_of": as_of,
+            "group": group,
+            "groups": list(selectors.GROUP_LABELS.items()),
+            "group_label": selectors.GROUP_LABELS[group],
+            "buckets": [(b, selectors.BUCKET_LABELS[b]) for b in selectors.BUCKETS],
+        },
+    )
+
+
+@capability_required("collections.view")
+def aging_invoices(request: HttpRequest) -> HttpResponse:
+    as_of, group = _aging_params(request)
+    raw_key = request.GET.get("key", "")
+    key: Any = None
+    if raw_key not in {"", "none"}:
+        key = int(raw_key) if raw_key.isdigit() else None
+    bucket = request.GET.get("bucket") or None
+    if bucket not in selectors.BUCKETS:
+        bucket = None
+    use_group = group if "key" in request.GET else None
+    rows = selectors.aging_invoices(as_of=as_of, group=use_group, key=key, bucket=bucket)
+    if request.GET.get("format") == "csv":
+        return _csv(selectors.aging_invoices_csv(rows), f"aging-invoices-{as_of}.csv")
+    return render(
+        request,
+        "collections/aging_invoices.html",
+        {
+            "rows": rows,
+            "as_of": as_of,
+            "bucket_label": selectors.BUCKET_LABELS.get(bucket or "", "All buckets"),
+            "total": sum(r.balance_cents for r in rows),
+            "labels": selectors.BUCKET_LABELS,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@capability_required("collections.view")
+def queue(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    latest = selectors.run_latest()
+    did = list(selectors.reminders_for_run(latest)[:500]) if latest else []
+    plan = services.collections_run(
+        run_date=today, now=timezone.now(), dry_run=True, max_steps=QUEUE_PLAN_ROWS
+    )
+    return render(
+        request,
+        "collections/queue.html",
+        {
+            "today": today,
+            "latest": latest,
+            "runs": selectors.run_list(10),
+            "did": did,
+            "plan": plan.steps[:QUEUE_PLAN_ROWS],
+            "plan_count": len(plan.steps),
+            "plan_truncated": len(plan.steps) >= QUEUE_PLAN_ROWS,
+            "letters": list(selectors.reminders_letters_ready()[:200]),
+            "failed": list(
+                Reminder.objects.filter(
+                    channel=Channel.EMAIL,
+                    status__in=[ReminderStatus.FAILED, ReminderStatus.SENDING],
+                )
+                .select_related("invoice", "stage")
+                .order_by("id")[:200]
+            ),
+            "holds": list(selectors.holds_active()),
+            "can_run": authorize(request.user, "collections.run"),
+        },
+    )
+
+
+@require_POST
+@capability_required("collections.run")
+def run_now(request: HttpRequest) -> HttpResponse:
+    result = services.collections_run(run_date=timezone.localdate(), now=timezone.now())
+    stats = result.stats
+    messages.success(
+        request,
+        f"Collections run done: {stats['scheduled']} steps scheduled, {stats['emails_sent']} "
+        f"emails sent, {stats['suppressed']} suppressed, {stats['excluded']} excluded.",
+    )
+    return redirect("collections:queue")
+
+
+@require_POST
+@capability_required("collections.work")
+def reminder_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    reminder = get_object_or_404(Reminder, pk=pk)
+    if reminder_retry(reminder_id=reminder.pk, actor=request.user, now=timezone.now()):
+        messages.success(request, "Reminder sent.")
+    else:
+        messages.error(request, "reminder: could not be sent; see the error on the queue")
+    return redirect("collections:queue")
+
+
+@capability_required("collections.view")
+def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    from caseledger.collections.pdf import render_reminder_letter
+
+    reminder = get_object_or_404(
+        Reminder.objects.select_related("invoice", "invoice__client", "stage"),
+        pk=pk,
+        channel=Channel.LETTER,
+    )
+    response = HttpResponse(render_reminder_letter(reminder), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="reminder-{reminder.invoice.number}-{reminder.stage.code}.pdf"'
+    )
+    return response
+
+
+@capability_required("collections.policies")
+def policies(request: HttpRequest) -> HttpResponse:
+    return render(request, "collections/policies.html", {"policies": selectors.policy_list()})
+
+
+@capability_required("collections.policies")
+def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    policy = get_object_or_404(CollectionPolicy, pk=pk) if pk else None
+    form = PolicyForm(request.POST or None, initial=PolicyForm.initial_for(policy))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.policy_save(
+                policy=policy,
+                name=data["name"],
+                client_type=data["client_type"],
+                stages=form.stages(),
+                exclude_payment_plan=data["exclude_payment_plan"],
+                exclude_dispute=data["exclude_dispute"],
+                exclude_trust_covered=data["exclude_trust_covered"],
+                at_risk_days=data["at_risk_days"],
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Policy {saved.name} saved.")
+            return redirect("collections:policies")
+    return render(request, "collections/policy_form.html", {"form": form, "policy": policy})
+
+
+@capability_required("collections.at_risk")
+def at_risk(request: HttpRequest) -> HttpResponse:
+    matters = None
+    if not authorize(request.user, "collections.view"):
+        from caseledger.matters.selectors import matters_visible_to
+
+        matters = matters_visible_to(request.user)
+    return render(
+        request,
+        "collections/at_risk.html",
+        {
+            "rows": list(selectors.at_risk_list(matters=matters)),
+            "holds": list(selectors.holds_active()),
+            "can_lift": authorize(request.user, "collections.hold_lift"),
+            "lift_form": HoldLiftForm(),
+        },
+    )
+
+
+@require_POST
+@capability_required("collections.hold_lift")
+def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    hold = get_object_or_404(CollectionHold, pk=pk)
+    try:
+        services.collection_hold_lift(
+            hold=hold,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=request.POST.get("reason", ""),
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Hold on {hold.matter} lifted.")
+    return redirect(request.POST.get("next") or "collections:at_risk")
+
+
+@capability_required("collections.view")
+def invoice_history(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=pk)
+    from caseledger.collections import integration
+
+    try:
+        balance = integration.invoice_balance_due(invoice)
+    except Exception:  # noqa: BLE001 - no settlement row yet: nothing received
+        balance = invoice.total_cents
+    return render(
+        request,
+        "collections/invoice_history.html",
+        {
+            "invoice": invoice,
+            "balance": balance,
+            "items": selectors.invoice_collection_history(invoice),
+            "activity_form": ActivityForm(),
+            "dispute_form": DisputeForm(),
+            "resolve_form": ResolveForm(),
+            "plan_form": PlanForm(),
+            "open_dispute": InvoiceDispute.objects.filter(
+                invoice=invoice, resolved_at__isnull=True
+            ).first(),
+            "active_plan": PaymentPlan.objects.filter(
+                invoice=invoice, cancelled_at__isnull=True
+            ).first(),
+            "can_work": authorize(request.user, "collections.work"),
+        },
+    )
+
+
+def _back(pk: int) -> HttpResponse:
+    return redirect("collections:invoice_history", pk=pk)
+
+
+@require_POST
+@capability_required("collections.work")
+def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = ActivityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        return _back(pk)
+    data = form.cleaned_data
+    try:
+        promised = (
+            parse_cents(data["promised_amount"], field="promised_amount", currency=invoice.currency)
+            if data["promised_amount"].strip()
+            else None
+        )
+        services.activity_record(
+            invoice=invoice,
+            kind=data["kind"],
+            note=data["note"],
+            promised_date=data["promised_date"],
+            promised_cents=promised,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{ActivityKind(data['kind']).label} recorded.")
+    return _back(pk)
+
+
+@require_POST
+@capability_required("collections.work")
+def dispute_open_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        services.dispute_open(
+            invoice=invoice,
+            reason=request.POST.get("reason", ""),
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Dispute opened: reminders pause while it is open.")
+    return _back(pk)
+
+
+@require_POST
+@capability_required("collections.work")
+def dispute_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    dispute = get_object_or_404(InvoiceDispute, pk=pk)
+    try:
+        services.dispute_resolve(
+            dispute=dispute,
+            resolution=request.POST.get("resolution", ""),
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Dispute resolved.")
+    return _back(dispute.invoice_id)
+
+
+@require_POST
+@capability_required("collections.work")
+def plan_create(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        return _back(pk)
+    data = form.cleaned_data
+    try:
+        services.payment_plan_create(
+            invoice=invoice,
+            installment_cents=parse_cents(
+                data["installment"], field="installment", currency=invoice.currency
+            ),
+            first_due_date=data["first_due_date"],
+            interval_days=data["interval_days"],
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Payment plan recorded.")
+    return _back(pk)
+
+
+@require_POST
+@capability_required("collections.work")
+def plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(PaymentPlan, pk=pk)
+    services.payment_plan_cancel(plan=plan, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+    messages.success(request, "Payment plan cancelled.")
+    return _back(plan.invoice_id)

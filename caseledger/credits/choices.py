@@ -1,0 +1,47 @@
+from django.db import models
+
+
+class ReasonCode(models.TextChoices):
+    OVERPAYMENT = "OVERPAYMENT", "Overpayment"
+    DUPLICATE_PAYMENT = "DUPLICATE_PAYMENT", "Duplicate payment"
+    SCOPE_CHANGE = "SCOPE_CHANGE", "Scope change"
+    BILLING_ERROR = "BILLING_ERROR", "Billing error"
+    COURTESY_DISCOUNT = "COURTESY_DISCOUNT", "Courtesy discount"
+    FEE_WAIVER = "FEE_WAIVER", "Fee waiver"
+    OTHER = "OTHER", "Other"
+
+
+# Reason codes that wait for a partner whatever the amount, unless the firm changes the list.
+DEFAULT_APPROVAL_REASONS = [ReasonCode.FEE_WAIVER.value, ReasonCode.COURTESY_DISCOUNT.value]
+
+
+class CreditNoteStatus(models.TextChoices):
+    PENDING_APPROVAL = "PENDING_APPROVAL", "Waiting for partner approval"
+    ISSUED = "ISSUED", "Issued"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class RefundMethod(models.TextChoices):
+    CHECK = "CHECK", "Check"
+    TRANSFER = "TRANSFER", "Bank transfer"
+    CARD = "CARD", "Back to the card"
+    TRUST = "TRUST", "Back through trust (disbursement)"
+
+
+class RefundSource(models.TextChoices):
+    """Where the refunded money leaves from: separate entries and separate report lines."""
+
+    OPERATING = "OPERATING", "Operating"
+    TRUST = "TRUST", "Trust"
+
+
+class RefundStatus(models.TextChoices):
+    POSTED = "POSTED", "Refunded"
+    AWAITING_DISBURSEMENT = "AWAITING_DISBURSEMENT", "Waiting for trust disbursement approval"
+
+
+class WriteOffStatus(models.TextChoices):
+    PENDING_APPROVAL = "PENDING_APPROVAL", "Waiting for partner approval"
+    POSTED = "POSTED", "Written off"
+    REJECTED = "REJECTED", "Rejected"
+    REVERSED = "REVERSED", "Reversed"

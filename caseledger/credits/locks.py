@@ -1,0 +1,52 @@
+"""Every row lock the credits app takes, in the global order matter -> trust balance -> invoice
+-> payment. The invoice's balance lives on the payments app's settlement row, so locking the
+invoice means locking that row (``payments.locks.lock_invoice_settlement``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+
+from caseledger.credits.models import CreditNote, CreditNoteCounter, WriteOff
+
+
+def lock_settlement(invoice: Any) -> Any:
+    from caseledger.payments.locks import lock_invoice_settlement
+
+    return lock_invoice_settlement(invoice)
+
+
+def invoice_paid_from_trust(invoice: Any) -> bool:
+    from caseledger.trust.models import TrustTransfer
+
+    return TrustTransfer.objects.filter(invoice=invoice).exists()
+
+
+def lock_for_credit(invoice: Any, *, now: Any) -> Any:
+    """Locks for a credit on ``invoice``, in the global order: when trust paid any of it (its
+    credit may go back to the client's trust ledger and be refunded by a disbursement), the
+    matter's trust row and the ledger's trust balance row first; then the settlement row."""
+    if invoice_paid_from_trust(invoice):
+        from caseledger.trust.locks import lock_matter_trust
+
+        lock_matter_trust(invoice.matter, now)
+    return lock_settlement(invoice)
+
+
+def lock_credit_note(credit_note: CreditNote) -> CreditNote:
+    return CreditNote.objects.select_for_update().get(pk=credit_note.pk)
+
+
+def lock_write_off(write_off: WriteOff) -> WriteOff:
+    return WriteOff.objects.select_for_update().get(pk=write_off.pk)
+
+
+def credit_note_next_sequence(year: int) -> int:
+    """Bump the year's counter under its row lock and return the new value (gapless: the caller's
+    transaction either commits the number with the document or rolls both back)."""
+    CreditNoteCounter.objects.get_or_create(year=year)
+    counter = CreditNoteCounter.objects.select_for_update().get(year=year)
+    CreditNoteCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
+    counter.refresh_from_db(fields=["value"])
+    return counter.value

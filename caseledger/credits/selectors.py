@@ -1,0 +1,186 @@
+"""Reads of the credits app: what is left to credit, approval rules, reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+
+from caseledger.billing.models import Invoice
+from caseledger.core.selectors import firm_get
+from caseledger.credits.choices import CreditNoteStatus, ReasonCode, RefundSource, WriteOffStatus
+from caseledger.credits.models import CreditNote, CreditRefund, CreditSettings, WriteOff
+
+
+def credit_settings_get() -> CreditSettings:
+    settings, _ = CreditSettings.objects.get_or_create(id=1)
+    return settings
+
+
+def credit_note_needs_approval(*, amount_cents: int, reason_code: str) -> bool:
+    """Above the firm's threshold, or for a reason code the firm listed, a partner approves."""
+    firm = firm_get()
+    if amount_cents > firm.credit_note_approval_cents:
+        return True
+    return reason_code in credit_settings_get().approval_reason_codes
+
+
+def write_off_needs_approval(*, amount_cents: int) -> bool:
+    return amount_cents > firm_get().write_off_approval_cents
+
+
+def invoice_credit_reserved_cents(invoice: Invoice) -> int:
+    """Cents already credited or waiting for approval on ``invoice``."""
+    total = CreditNote.objects.filter(
+        invoice=invoice,
+        status__in=[CreditNoteStatus.ISSUED, CreditNoteStatus.PENDING_APPROVAL],
+    ).aggregate(s=Coalesce(Sum("amount_cents"), 0))["s"]
+    return int(total)
+
+
+def invoice_written_off_cents(invoice: Invoice, *, include_pending: bool = False) -> int:
+    statuses = [WriteOffStatus.POSTED]
+    if include_pending:
+        statuses.append(WriteOffStatus.PENDING_APPROVAL)
+    total = WriteOff.objects.filter(invoice=invoice, status__in=statuses).aggregate(
+        s=Coalesce(Sum("amount_cents"), 0)
+    )["s"]
+    return int(total)
+
+
+def invoice_pending_write_off_cents(invoice: Invoice) -> int:
+    total = WriteOff.objects.filter(
+        invoice=invoice, status=WriteOffStatus.PENDING_APPROVAL
+    ).aggregate(s=Coalesce(Sum("amount_cents"), 0))["s"]
+    return int(total)
+
+
+def invoice_creditable_cents(invoice: Invoice) -> int:
+    """What a new credit note on ``invoice`` may still take: the total less what is already
+    credited (or requested) and what is written off."""
+    return (
+        invoice.total_cents
+        - invoice_credit_reserved_cents(invoice)
+        - invoice_written_off_cents(invoice, include_pending=True)
+    )
+
+
+def credit_note_list(*, status: str | None = None) -> QuerySet[CreditNote]:
+    qs = CreditNote.objects.select_related("invoice", "client", "matter", "requested_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-requested_at", "-id")
+
+
+def write_off_list(*, status: str | None = None) -> QuerySet[WriteOff]:
+    qs = WriteOff.objects.select_related("invoice", "client", "matter", "requested_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-requested_at", "-id")
+
+
+REPORT_DIMENSIONS = {
+    "reason": ("reason_code", "Reason"),
+    "client": ("client__name", "Client"),
+    "partner": ("matter__responsible_partner__username", "Responsible partner"),
+    "case_type": ("matter__case_type__name", "Case type"),
+    "month": ("month", "Month"),
+}
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    key: str
+    credit_notes: int
+    credited_cents: int
+    operating_refunds_cents: int
+    trust_refunds_cents: int
+
+
+def _case_type_available() -> bool:
+    from caseledger.matters.models import Matter
+
+    return any(f.name == "case_type" for f in Matter._meta.get_fields())
+
+
+def credit_report(*, by: str, date_from: date, date_to: date) -> list[ReportRow]:
+    """Issued credit notes and their refunds grouped by one dimension (grouped in the database).
+
+    Operating and trust refunds are separate columns, as they are separate ledger entries."""
+    if by not in REPORT_DIMENSIONS:
+        raise ValueError(by)
+    field = REPORT_DIMENSIONS[by][0]
+    if by == "case_type" and not _case_type_available():
+        field = "matter__number"
+    notes = CreditNote.objects.filter(
+        status=CreditNoteStatus.ISSUED, issue_date__gte=date_from, issue_date__lte=date_to
+    )
+    refunds = CreditRefund.objects.filter(
+        credit_note__status=CreditNoteStatus.ISSUED,
+        credit_note__issue_date__gte=date_from,
+        credit_note__issue_date__lte=date_to,
+    )
+    if by == "month":
+        notes = notes.annotate(month=TruncMonth("issue_date"))
+        refunds = refunds.annotate(month=TruncMonth("credit_note__issue_date"))
+        refund_field = "month"
+    else:
+        refund_field = f"credit_note__{field}"
+    note_rows = notes.values(field).annotate(n=Count("id"), s=Sum("amount_cents")).order_by(field)
+    refund_rows = refunds.values(refund_field).annotate(
+        op=Coalesce(Sum("amount_cents", filter=Q(source=RefundSource.OPERATING)), 0),
+        tr=Coalesce(Sum("amount_cents", filter=Q(source=RefundSource.TRUST)), 0),
+    )
+    refund_by_key = {_key(r[refund_field], by): (r["op"], r["tr"]) for r in refund_rows}
+    out = []
+    for row in note_rows:
+        key = _key(row[field], by)
+        op, tr = refund_by_key.get(key, (0, 0))
+        out.append(ReportRow(key, row["n"], int(row["s"] or 0), int(op), int(tr)))
+    return out
+
+
+def _key(value: Any, by: str) -> str:
+    if value is None:
+        return "(none)"
+    if by == "month":
+        return f"{value:%Y-%m}"
+    if by == "reason":
+        return str(ReasonCode(value).label)
+    return str(value)
+
+
+def credit_report_csv(rows: list[ReportRow], *, by: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            REPORT_DIMENSIONS[by][1],
+            "Credit notes",
+            "Credited",
+            "Operating refunds",
+            "Trust refunds",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.key,
+                r.credit_notes,
+                _decimal(r.credited_cents),
+                _decimal(r.operating_refunds_cents),
+                _decimal(r.trust_refunds_cents),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _decimal(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
