@@ -19,10 +19,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_billing_credits_part_of_a_paid_invoice_and_refunds_to_the_card(
     page, login_page, live_server, make_user
 ):
-    from caseledger.payments.models import Payment
-
     from caseledger.credits.models import CreditNote, CreditRefund
     from caseledger.credits.tests import factories as F
+    from caseledger.payments.models import Payment
 
     make_user(role=Role.BILLING, username="grace", first_name="Grace", last_name="Kim")
     now = timezone.now()

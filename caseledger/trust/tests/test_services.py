@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import cast
 
 import pytest
 from django.core import mail
@@ -198,8 +199,11 @@ def test_apply_trust_refused_for_void_and_draft(matter, now, users):
         services.trust_apply_to_invoice(invoice=inv, actor=users["BILLING"], now=now)
     assert err.value.message == f"invoice: {inv} is void; trust cannot pay it"
     # A void invoice never leaves VOID (billing's database guard), so the draft is another one.
-    draft = InvoiceFactory(
-        matter=matter, client=matter.client, status="DRAFT", number=None, total_cents=10_000
+    draft = cast(
+        Invoice,
+        InvoiceFactory(
+            matter=matter, client=matter.client, status="DRAFT", number=None, total_cents=10_000
+        ),
     )
     with pytest.raises(TrustError) as err:
         services.trust_apply_to_invoice(invoice=draft, actor=users["BILLING"], now=now)
