@@ -196,10 +196,17 @@ def test_apply_trust_refused_for_void_and_draft(matter, now, users):
     with pytest.raises(TrustError) as err:
         services.trust_apply_to_invoice(invoice=inv, actor=users["BILLING"], now=now)
     assert err.value.message == f"invoice: {inv} is void; trust cannot pay it"
-    Invoice.objects.filter(pk=inv.pk).update(status="DRAFT")
+    draft = Invoice.objects.create(
+        client=matter.client,
+        matter=matter,
+        status="DRAFT",
+        total_cents=10_000,
+        subtotal_cents=10_000,
+        created_at=now,
+    )
     with pytest.raises(TrustError) as err:
-        services.trust_apply_to_invoice(invoice=inv, actor=users["BILLING"], now=now)
-    assert err.value.message.startswith(f"invoice: {inv} is not issued")
+        services.trust_apply_to_invoice(invoice=draft, actor=users["BILLING"], now=now)
+    assert err.value.message.startswith(f"invoice: {draft} is not issued")
     assert client_trust_balance(client=matter.client, matter=matter) == 100_000
 
 
