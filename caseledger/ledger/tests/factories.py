@@ -44,6 +44,8 @@ class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
     issue_date = date(2026, 2, 1)
     due_date = date(2026, 3, 3)
     total_cents = 100_000
+    # Billing's CHECK: total = subtotal + tax.
+    subtotal_cents = factory.LazyAttribute(lambda o: o.total_cents)
     created_at = T0
 
 
