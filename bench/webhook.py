@@ -37,6 +37,7 @@ def _issue(matter: Any, cents: int, seq: int) -> Any:
         issue_date=DAY,
         due_date=DAY,
         total_cents=cents,
+        subtotal_cents=cents,
         created_at=NOW,
     )
     entry_post(

@@ -27,6 +27,7 @@ def issued_invoice(
             matter=matter,
             client=matter.client,
             total_cents=cents,
+            subtotal_cents=cents,
             issue_date=issue_day,
             due_date=due or issue_day,
         ),
