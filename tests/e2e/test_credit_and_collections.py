@@ -9,20 +9,23 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.core.choices import Role
 
 pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+# Transactional tests empty the tables with DELETE on SQLite: lift billing's guards for that.
+install_sqlite_flush_guard()
+
 
 def test_billing_credits_part_of_a_paid_invoice_and_refunds_to_the_card(
     page, login_page, live_server, make_user
 ):
-    from caseledger.payments.models import Payment
-
     from caseledger.credits.models import CreditNote, CreditRefund
     from caseledger.credits.tests import factories as F
+    from caseledger.payments.models import Payment
 
     make_user(role=Role.BILLING, username="grace", first_name="Grace", last_name="Kim")
     now = timezone.now()
