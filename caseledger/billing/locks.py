@@ -3,7 +3,7 @@ matter -> trust balance -> invoice -> payment. Counter and outbox rows come afte
 
 from __future__ import annotations
 
-from caseledger.billing.models import BillingSettings, EmailOutbox, Invoice, InvoiceCounter
+from caseledger.billing.models import BillingSettings, EmailOutbox, Invoice
 from caseledger.matters.models import Matter
 
 
@@ -18,18 +18,6 @@ def invoice_lock(*, invoice_id: int) -> Invoice:
 def invoices_lock(*, invoice_ids: list[int]) -> list[Invoice]:
     """Several invoices, locked in id order (so two bulk actions cannot deadlock)."""
     return list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("id"))
-
-
-def counter_lock(*, year: int) -> InvoiceCounter:
-    """The year's numbering counter, created on first use; the lock is held until commit, so
-    concurrent issues are numbered one after another with no gap and no duplicate."""
-    counter = InvoiceCounter.objects.select_for_update().filter(year=year).first()
-    if counter is None:
-        InvoiceCounter.objects.bulk_create(
-            [InvoiceCounter(year=year, value=0)], ignore_conflicts=True
-        )
-        counter = InvoiceCounter.objects.select_for_update().get(year=year)
-    return counter
 
 
 def billing_run_lock() -> BillingSettings:

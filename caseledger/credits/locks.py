@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
-
+from caseledger.core.numbering import counter_next
 from caseledger.credits.models import CreditNote, CreditNoteCounter, WriteOff
 
 
@@ -45,8 +44,4 @@ def lock_write_off(write_off: WriteOff) -> WriteOff:
 def credit_note_next_sequence(year: int) -> int:
     """Bump the year's counter under its row lock and return the new value (gapless: the caller's
     transaction either commits the number with the document or rolls both back)."""
-    CreditNoteCounter.objects.get_or_create(year=year)
-    counter = CreditNoteCounter.objects.select_for_update().get(year=year)
-    CreditNoteCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
-    counter.refresh_from_db(fields=["value"])
-    return counter.value
+    return counter_next(CreditNoteCounter, year=year)

@@ -3,18 +3,13 @@ within matters: matter before its tasks."""
 
 from __future__ import annotations
 
-from caseledger.matters.models import Matter, MatterNumberCounter, Task
+from caseledger.matters.models import Matter, Task
 
 
 def matter_lock(*, matter_id: int) -> Matter:
     # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
     # (current_stage, beneficiary); related rows load lazily after the lock.
     return Matter.objects.select_for_update().get(pk=matter_id)
-
-
-def matter_number_counter_lock(*, year: int) -> MatterNumberCounter:
-    MatterNumberCounter.objects.get_or_create(year=year)
-    return MatterNumberCounter.objects.select_for_update().get(year=year)
 
 
 def task_lock(*, task_id: int) -> Task:

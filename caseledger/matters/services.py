@@ -16,6 +16,7 @@ from caseledger.core import audit
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import NotPermitted
 from caseledger.core.models import User
+from caseledger.core.numbering import counter_next
 from caseledger.core.permissions import authorize
 from caseledger.matters import hooks, locks
 from caseledger.matters.choices import (
@@ -37,6 +38,7 @@ from caseledger.matters.models import (
     Deadline,
     FirmDeadlineRule,
     Matter,
+    MatterNumberCounter,
     ReceiptNumber,
     Stage,
     StageEvent,
@@ -154,10 +156,7 @@ def _check_parties(*, client: Client, case_type: CaseType, beneficiary: Benefici
 
 
 def _matter_number(*, year: int) -> str:
-    counter = locks.matter_number_counter_lock(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{year}-{counter.last:04d}"
+    return f"{year}-{counter_next(MatterNumberCounter, field='last', year=year):04d}"
 
 
 def _snapshot(matter: Matter) -> dict[str, Any]:

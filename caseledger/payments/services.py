@@ -21,6 +21,7 @@ from caseledger.clients.models import Client
 from caseledger.core import audit
 from caseledger.core.models import User
 from caseledger.core.money import Money
+from caseledger.core.numbering import counter_next
 from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.services import PostingLine, entry_post
@@ -96,10 +97,7 @@ def _local_date(now: datetime) -> date:
 
 def _next_number(name: str, prefix: str) -> str:
     """Gapless: the counter row is bumped with F()+1 inside the caller's transaction."""
-    DocumentCounter.objects.get_or_create(name=name)
-    DocumentCounter.objects.filter(name=name).update(value=F("value") + 1)
-    value = DocumentCounter.objects.get(name=name).value
-    return f"{prefix}-{value:06d}"
+    return f"{prefix}-{counter_next(DocumentCounter, name=name):06d}"
 
 
 # --- settlements -----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from caseledger.core import audit
 from caseledger.core.choices import LAWYER_ROLES, Role
 from caseledger.core.models import User
 from caseledger.core.money import Money
+from caseledger.core.numbering import counter_next
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
@@ -126,9 +126,7 @@ def _today(now: datetime) -> date:
 
 
 def _next_number(name: str, prefix: str) -> str:
-    TrustCounter.objects.get_or_create(name=name)
-    TrustCounter.objects.filter(name=name).update(value=F("value") + 1)
-    return f"{prefix}-{TrustCounter.objects.get(name=name).value:06d}"
+    return f"{prefix}-{counter_next(TrustCounter, name=name):06d}"
 
 
 def _check_matter(client: Client, matter: Matter) -> None:

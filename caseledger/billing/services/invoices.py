@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 
 from caseledger.billing import hooks
 from caseledger.billing.calc import (
@@ -39,11 +39,12 @@ from caseledger.billing.exceptions import (
     InvoiceTransitionError,
     PayerRuleViolation,
 )
-from caseledger.billing.locks import counter_lock, invoice_lock, matter_lock
+from caseledger.billing.locks import invoice_lock, matter_lock
 from caseledger.billing.models import (
     EmailOutbox,
     Expense,
     Invoice,
+    InvoiceCounter,
     InvoiceLine,
     InvoicePdf,
     InvoiceTemplate,
@@ -66,6 +67,7 @@ from caseledger.billing.services.common import (
 )
 from caseledger.core import audit
 from caseledger.core.money import Money
+from caseledger.core.numbering import counter_next
 from caseledger.core.permissions import require
 from caseledger.core.selectors import firm_get
 
@@ -721,10 +723,8 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
                 field="invoice",
             )
         issue_date = local_date(now)
-        counter = counter_lock(year=issue_date.year)
-        type(counter).objects.filter(pk=counter.pk).update(value=F("value") + 1)
-        counter.refresh_from_db(fields=["value"])
-        number = _format_number(issue_date.year, counter.value)
+        seq = counter_next(InvoiceCounter, year=issue_date.year)
+        number = _format_number(issue_date.year, seq)
         name, address, email = invoice_addressee(invoice=invoice)
         terms_days = (
             invoice.template.payment_terms_days
