@@ -33,7 +33,7 @@ OBJECT_SCOPES: dict[str, ScopeFn] = {}
 # Roles whose access is never narrowed to assigned objects.
 UNSCOPED_ROLES = frozenset({Role.ADMIN, Role.PARTNER, Role.BILLING, Role.OPERATIONS})
 
-FORBIDDEN = "You do not have permission to {capability}."
+FORBIDDEN = "{capability}: not permitted for your role ({role})."
 FORBIDDEN_OBJECT = "You do not have access to this {object}."
 
 
@@ -80,7 +80,9 @@ def require(user: Any, capability: str, obj: models.Model | None = None) -> None
     if not authorize(user, capability, obj):
         if obj is not None and authorize(user, capability):
             raise NotPermitted(FORBIDDEN_OBJECT.format(object=obj._meta.verbose_name))
-        raise NotPermitted(FORBIDDEN.format(capability=capability.replace(".", " ")))
+        role = _active_role(user)
+        label = Role(role).label if role in Role.values else "not signed in"
+        raise NotPermitted(FORBIDDEN.format(capability=capability, role=label))
 
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])

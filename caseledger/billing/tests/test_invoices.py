@@ -223,7 +223,7 @@ def test_approving_needs_the_permission(world: Any, users: dict[str, Any]) -> No
     services.invoice_submit(invoice=invoice, actor=world.billing, now=world.now)
     with pytest.raises(NotPermitted) as exc:
         services.invoice_approve(invoice=invoice, actor=users["BILLING"], now=world.now)
-    assert exc.value.message == "You do not have permission to billing approve."
+    assert exc.value.message == "billing.approve: not permitted for your role (Billing (finance))."
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.IN_REVIEW
 

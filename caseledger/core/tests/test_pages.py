@@ -278,7 +278,7 @@ def test_home_shows_panels_by_role(login, users):
 def test_forbidden_page_explains_itself(login, users):
     r = login(users["PARALEGAL"]).get("/settings/firm/")
     assert r.status_code == 403
-    assert "You do not have permission to firm manage." in r.content.decode()
+    assert "firm.manage: not permitted for your role (Paralegal)." in r.content.decode()
 
 
 @pytest.mark.parametrize("path", ["/audit/", "/settings/people/", "/"])
