@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 
 from caseledger.core.context import current_ip
 
@@ -28,15 +31,31 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class RequestContextMiddleware:
+    """Per request: the client IP for audit events, and the firm's time zone for every date and
+    time the pages and exports show (settings.TIME_ZONE is only the default for a new firm)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_ip.set(client_ip(request))
+        if not request.path.startswith("/static/"):
+            timezone.activate(_firm_zone())
         try:
             return self.get_response(request)
         finally:
+            timezone.deactivate()
             current_ip.reset(token)
+
+
+def _firm_zone() -> ZoneInfo:
+    from caseledger.core.models import Firm
+
+    name = Firm.objects.filter(id=1).values_list("time_zone", flat=True).first()
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
 
 
 def two_factor_owed(request: HttpRequest) -> bool:

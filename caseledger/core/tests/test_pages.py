@@ -304,3 +304,18 @@ def test_list_pages_do_not_grow_queries_with_rows(login, users, now, make_user, 
     few = count()
     add(30, 2)
     assert count() == few
+
+
+def test_pages_show_times_in_the_firms_time_zone(login, users):
+    from datetime import UTC, datetime
+
+    from caseledger.core import audit
+
+    audit.record(
+        actor=users["ADMIN"], action="test.zone", at=datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    )
+    client = login(users["PARTNER"])
+    Firm.objects.filter(id=1).update(time_zone="America/New_York")
+    assert "2026-03-02 18:30:00" in client.get("/audit/", {"action": "test.zone"}).content.decode()
+    Firm.objects.filter(id=1).update(time_zone="Asia/Tokyo")
+    assert "2026-03-03 08:30:00" in client.get("/audit/", {"action": "test.zone"}).content.decode()
