@@ -696,6 +696,14 @@ def trust_apply_to_invoice(
     return transfer
 
 
+def auto_apply_lock(invoice: Invoice) -> None:
+    """Billing issue-lock hook: for a client who auto-applies trust, lock the matter's trust
+    balance before billing locks the invoice (the global lock order), as ``auto_apply_on_issue``
+    will move trust money later in the same transaction."""
+    if getattr(invoice.client, "auto_apply_trust", False):
+        locks.lock_matter_trust(invoice.matter, timezone.now())
+
+
 def auto_apply_on_issue(invoice: Invoice) -> None:
     """Billing issue hook: for a client who chose auto-apply, available cleared trust on the
     invoice's matter pays it at once (partly or wholly), inside the issuing transaction, dated

@@ -698,6 +698,7 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
 
     require(actor, "billing.issue", invoice)
     with transaction.atomic():
+        hooks.invoice_issue_locks(invoice)  # locks the global order puts before the invoice
         invoice = invoice_lock(invoice_id=invoice.pk)
         if InvoiceStatus.ISSUED not in TRANSITIONS[invoice.status]:
             raise InvoiceTransitionError(

@@ -105,3 +105,48 @@ def test_same_webhook_delivered_twice_at_once(require_postgres, now, settings):
         assert Payment.objects.filter(checkout__provider_session_id=f"cs_race_{i}").count() == 1
         assert ProcessedWebhookEvent.objects.filter(event_id=f"evt_race_{i}").count() == 1
     assert ledger_verify() == []
+
+
+def test_issue_with_auto_apply_and_a_trust_transfer_on_one_matter(require_postgres, users, now):
+    """Issuing invoice A (the client auto-applies trust) while trust pays invoice B of the same
+    matter: the issue takes the matter's trust lock before the invoice (billing's issue-lock
+    hook), so neither waits on the other in a cycle and both commit, every round."""
+    from caseledger.billing.services import invoice_issue
+    from caseledger.billing.tests.factories import approved_draft, build_world
+    from caseledger.billing.tests.factories import issued_invoice as billed
+    from caseledger.payments.selectors import invoice_balance_due
+
+    TrustSettings.objects.update_or_create(id=1, defaults={"low_balance_threshold_cents": 0})
+    world = build_world(users, now=now)
+    matter = world.matter
+    matter.client.auto_apply_trust = True
+    matter.client.save()
+    for _round in range(10):
+        unpaid = billed(world)  # trust is empty: nothing auto-applied
+        draft = approved_draft(world)  # the same template: the same total once issued
+        services.deposit_record(
+            client=matter.client,
+            matter=matter,
+            method=DepositMethod.WIRE,
+            payer="Northwind",
+            reference="W",
+            amount_cents=2 * unpaid.total_cents,
+            received_date=date(2026, 10, 1),  # cleared by now
+            actor=None,
+            now=now,
+        )
+        results = run_together(
+            [
+                partial(invoice_issue, invoice=draft, actor=world.billing, now=now),
+                partial(
+                    services.trust_apply_to_invoice, invoice=unpaid, actor=world.billing, now=now
+                ),
+            ]
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert invoice_balance_due(unpaid) == 0
+        draft.refresh_from_db()
+        assert draft.total_cents == unpaid.total_cents
+        assert invoice_balance_due(draft) == 0
+        assert client_trust_balance(client=matter.client, matter=matter) == 0
+    assert ledger_verify() == []
