@@ -129,7 +129,7 @@ def record(
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 _EVENT_INSERT = "INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id".format(
     table=AuditEvent._meta.db_table,
-    columns=", ".join(f.column for f in _EVENT_FIELDS),
+    columns=", ".join(str(f.column) for f in _EVENT_FIELDS),
     marks=", ".join(["%s"] * len(_EVENT_FIELDS)),
 )
 _HEAD_UPDATE = f"UPDATE {AuditChainHead._meta.db_table} SET last_hash = %s WHERE id = 1"
