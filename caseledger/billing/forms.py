@@ -101,7 +101,7 @@ class LineEditForm(forms.Form):
         max_length=300,
         required=False,
         widget=forms.TextInput(
-            attrs={"form": "line-edit", "size": 40, "aria-label": "Description"}
+            attrs={"form": "line-edit", "size": 24, "aria-label": "Description"}
         ),
     )
     quantity = forms.CharField(
@@ -122,7 +122,7 @@ class LineEditForm(forms.Form):
         required=False,
         label="Rate",
         widget=forms.TextInput(
-            attrs={"form": "line-edit", "size": 10, "inputmode": "decimal", "aria-label": "Rate"}
+            attrs={"form": "line-edit", "size": 8, "inputmode": "decimal", "aria-label": "Rate"}
         ),
     )
 
@@ -252,28 +252,20 @@ class TemplateLineForm(forms.Form):
 
     description = forms.CharField(max_length=300, required=False)
     kind = forms.ChoiceField(choices=LineKind.choices, initial=LineKind.FEE)
-    category = forms.ChoiceField(choices=FeeCategory.choices, initial=FeeCategory.ATTORNEY_FEE)
+    category = forms.ChoiceField(
+        choices=FeeCategory.choices, initial=FeeCategory.ATTORNEY_FEE, label="Payer category"
+    )
     service = forms.ModelChoiceField(
         queryset=Service.objects.none(), required=False, empty_label="(template's service)"
     )
     amount = forms.CharField(
-        max_length=20, required=False, widget=forms.TextInput(attrs={"size": 10})
+        max_length=20, required=False, help_text="Empty: the service's default price"
     )
-    remove = forms.BooleanField(required=False)
+    remove = forms.BooleanField(required=False, label="Remove this line")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = Service.objects.order_by("name", "id")  # type: ignore[attr-defined]
-        # the table's column headers are the visible labels
-        for name, label in (
-            ("description", "Line description"),
-            ("kind", "Line kind"),
-            ("category", "Payer category"),
-            ("service", "Line service"),
-            ("amount", "Line amount"),
-            ("remove", "Remove this line"),
-        ):
-            self.fields[name].widget.attrs["aria-label"] = label
 
 
 TemplateLineFormSet = forms.formset_factory(TemplateLineForm, extra=2)

@@ -74,6 +74,8 @@ def test_update_changes_the_template_and_audits_only_what_changed(world: Any) ->
     event = AuditEvent.objects.get(action="billing.template_updated")
     assert event.object_id == str(template.pk)
     assert event.actor == world.billing
+    assert event.before is not None
+    assert event.after is not None
     assert set(event.before) == set(event.after) == {"name", "payment_terms_days", "lines"}
     assert event.before["name"] == "H-1B filing"
     assert event.after["payment_terms_days"] == 15
