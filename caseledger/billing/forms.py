@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from caseledger.billing.choices import (
     Cadence,
@@ -92,6 +93,40 @@ class LineForm(forms.Form):
     expense_code = forms.CharField(max_length=8, required=False)
 
 
+class LineEditForm(forms.Form):
+    """A line of a draft edited in its row (the inputs belong to the form ``line-edit``)."""
+
+    # Not required here: the service refuses an empty value with a message naming the field.
+    description = forms.CharField(
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"form": "line-edit", "size": 24, "aria-label": "Description"}
+        ),
+    )
+    quantity = forms.CharField(
+        max_length=12,
+        required=False,
+        label="Qty / hrs",
+        widget=forms.TextInput(
+            attrs={
+                "form": "line-edit",
+                "size": 6,
+                "inputmode": "decimal",
+                "aria-label": "Quantity or hours",
+            }
+        ),
+    )
+    unit_price = forms.CharField(
+        max_length=20,
+        required=False,
+        label="Rate",
+        widget=forms.TextInput(
+            attrs={"form": "line-edit", "size": 8, "inputmode": "decimal", "aria-label": "Rate"}
+        ),
+    )
+
+
 class CommentForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -104,7 +139,7 @@ class DraftForm(forms.Form):
     matter = forms.ModelChoiceField(queryset=Matter.objects.none())
     bill_to = forms.ChoiceField(choices=Payer.choices)
     template = forms.ModelChoiceField(
-        queryset=InvoiceTemplate.objects.order_by("name", "id"),
+        queryset=InvoiceTemplate.objects.filter(active=True).order_by("name", "id"),
         required=False,
         empty_label="(blank draft)",
     )
@@ -184,9 +219,63 @@ class TemplateForm(forms.Form):
         )
 
 
+class TemplateEditForm(forms.Form):
+    name = forms.CharField(max_length=120, required=False)
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    bill_to = forms.ChoiceField(choices=Payer.choices)
+    government_fee_codes = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Comma-separated, added at the amount in force on the draft date",
+    )
+    installments = forms.IntegerField(initial=1, help_text="More than 1: a payment plan")
+    payment_terms_days = forms.IntegerField(
+        required=False, label="Payment terms (days)", help_text="Empty: the client's terms"
+    )
+    include_unbilled = forms.BooleanField(required=False, label="Add the matter's unbilled work")
+    terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    active = forms.BooleanField(
+        required=False, label="Active", help_text="Inactive: not offered for new drafts or triggers"
+    )
+
+    def __init__(self, *args: Any, template: InvoiceTemplate, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # active services, and the template's own even if it has since been retired
+        self.fields["service"].queryset = Service.objects.filter(  # type: ignore[attr-defined]
+            Q(active=True) | Q(pk=template.service_id)
+        ).order_by("name", "id")
+
+
+class TemplateLineForm(forms.Form):
+    """A fee line of a template; a row without a description is ignored."""
+
+    description = forms.CharField(max_length=300, required=False)
+    kind = forms.ChoiceField(choices=LineKind.choices, initial=LineKind.FEE)
+    category = forms.ChoiceField(
+        choices=FeeCategory.choices, initial=FeeCategory.ATTORNEY_FEE, label="Payer category"
+    )
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.none(), required=False, empty_label="(template's service)"
+    )
+    amount = forms.CharField(
+        max_length=20, required=False, help_text="Empty: the service's default price"
+    )
+    remove = forms.BooleanField(required=False, label="Remove this line")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.order_by("name", "id")  # type: ignore[attr-defined]
+
+
+TemplateLineFormSet = forms.formset_factory(TemplateLineForm, extra=2)
+
+
 class TriggerForm(forms.Form):
     case_type = forms.ModelChoiceField(queryset=CaseType.objects.none())
-    template = forms.ModelChoiceField(queryset=InvoiceTemplate.objects.order_by("name", "id"))
+    template = forms.ModelChoiceField(
+        queryset=InvoiceTemplate.objects.filter(active=True).order_by("name", "id")
+    )
     kind = forms.ChoiceField(choices=[("STAGE", "Stage reached"), ("CADENCE", "Cadence")])
     stage = forms.ModelChoiceField(queryset=Stage.objects.none(), required=False)
     cadence = forms.ChoiceField(choices=[("", "—"), *Cadence.choices], required=False)
@@ -221,11 +310,15 @@ __all__ = [
     "ExpenseForm",
     "GovernmentFeeForm",
     "InvoiceFilterForm",
+    "LineEditForm",
     "LineForm",
     "RateForm",
     "ReasonForm",
     "ServiceForm",
     "SettingsForm",
+    "TemplateEditForm",
+    "TemplateLineForm",
+    "TemplateLineFormSet",
     "TaxMode",
     "TimeEntryForm",
     "TimeRounding",

@@ -3,7 +3,7 @@ matter -> trust balance -> invoice -> payment. Counter and outbox rows come afte
 
 from __future__ import annotations
 
-from caseledger.billing.models import BillingSettings, EmailOutbox, Invoice
+from caseledger.billing.models import BillingSettings, EmailOutbox, Invoice, InvoiceTemplate
 from caseledger.matters.models import Matter
 
 
@@ -28,3 +28,9 @@ def billing_run_lock() -> BillingSettings:
 
 def outbox_lock(*, outbox_id: int) -> EmailOutbox:
     return EmailOutbox.objects.select_for_update().get(pk=outbox_id)
+
+
+def template_lock(*, template_id: int) -> InvoiceTemplate:
+    """A template (configuration, outside the money lock order): its edits and the triggers
+    added to it take this lock, so a trigger cannot be added to a template being deactivated."""
+    return InvoiceTemplate.objects.select_for_update().get(pk=template_id)

@@ -198,7 +198,9 @@ class InvoiceTemplate(models.Model):
     installments = models.PositiveSmallIntegerField(default=1)  # N > 1: payment plan of N parts
     terms = models.TextField(blank=True)
     notes = models.TextField(blank=True)
-    payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)  # None: client's
+    # Inactive: not offered for new drafts or triggers; refused while a trigger or schedule uses it.
+    active = models.BooleanField(default=True)
 
     class Meta:
         constraints = [

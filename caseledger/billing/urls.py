@@ -20,6 +20,11 @@ urlpatterns = [
         views.invoice_line_remove,
         name="invoice_line_remove",
     ),
+    path(
+        "invoices/<int:pk>/lines/<int:line_pk>/edit/",
+        views.invoice_line_edit,
+        name="invoice_line_edit",
+    ),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/ledes/", views.invoice_ledes, name="invoice_ledes"),
     path("emails/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
@@ -29,6 +34,7 @@ urlpatterns = [
     path("fee-schedule/", views.fee_schedule, name="fee_schedule"),
     path("templates/", views.templates, name="templates"),
     path("templates/new/", views.template_new, name="template_new"),
+    path("templates/<int:pk>/edit/", views.template_edit, name="template_edit"),
     path(
         "templates/triggers/<int:pk>/remove/", views.trigger_deactivate, name="trigger_deactivate"
     ),

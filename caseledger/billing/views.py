@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,7 @@ from caseledger.billing.models import (
     Service,
     TimeEntry,
 )
+from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.money import Money
 from caseledger.core.permissions import authorize, capability_required, require
@@ -92,43 +94,47 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
+    user = request.user
+    can_edit = (
+        invoice.is_editable
+        and invoice.status != InvoiceStatus.APPROVED
+        and authorize(user, "billing.edit", invoice)
+    )
+    return {
+        "invoice": invoice,
+        "lines": list(selectors.invoice_lines(invoice=invoice)),
+        "history": selectors.invoice_history(invoice=invoice).select_related("actor"),
+        "emails": selectors.invoice_emails(invoice=invoice),
+        "line_form": forms.LineForm(),
+        "comment_form": forms.CommentForm(),
+        "reason_form": forms.ReasonForm(),
+        "can_edit": can_edit,
+        # lines are edited in place only on a draft (a returned draft is a draft again)
+        "can_edit_lines": can_edit and invoice.status == InvoiceStatus.DRAFT,
+        "can_approve": invoice.status == InvoiceStatus.IN_REVIEW
+        and authorize(user, "billing.approve", invoice),
+        "can_issue": invoice.status == InvoiceStatus.APPROVED
+        and authorize(user, "billing.issue", invoice),
+        "can_void": invoice.status
+        in {InvoiceStatus.ISSUED, InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW}
+        and authorize(user, "billing.void", invoice),
+        "can_submit": invoice.status == InvoiceStatus.DRAFT
+        and authorize(user, "billing.edit", invoice),
+        "can_retry": authorize(user, "billing.issue", invoice),
+        "ledes": invoice.status == InvoiceStatus.ISSUED
+        and getattr(invoice.client, "ledes_required", False),
+        "failed_statuses": {OutboxStatus.FAILED, OutboxStatus.DEAD},
+        "turnaround": (invoice.issued_at - invoice.triggered_at)
+        if invoice.issued_at and invoice.triggered_at
+        else None,
+    }
+
+
 @capability_required("billing.view")
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_for(request, pk)
-    lines = list(selectors.invoice_lines(invoice=invoice))
-    user = request.user
-    return render(
-        request,
-        "billing/invoice_detail.html",
-        {
-            "invoice": invoice,
-            "lines": lines,
-            "history": selectors.invoice_history(invoice=invoice).select_related("actor"),
-            "emails": selectors.invoice_emails(invoice=invoice),
-            "line_form": forms.LineForm(),
-            "comment_form": forms.CommentForm(),
-            "reason_form": forms.ReasonForm(),
-            "can_edit": invoice.is_editable
-            and invoice.status != InvoiceStatus.APPROVED
-            and authorize(user, "billing.edit", invoice),
-            "can_approve": invoice.status == InvoiceStatus.IN_REVIEW
-            and authorize(user, "billing.approve", invoice),
-            "can_issue": invoice.status == InvoiceStatus.APPROVED
-            and authorize(user, "billing.issue", invoice),
-            "can_void": invoice.status
-            in {InvoiceStatus.ISSUED, InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW}
-            and authorize(user, "billing.void", invoice),
-            "can_submit": invoice.status == InvoiceStatus.DRAFT
-            and authorize(user, "billing.edit", invoice),
-            "can_retry": authorize(user, "billing.issue", invoice),
-            "ledes": invoice.status == InvoiceStatus.ISSUED
-            and getattr(invoice.client, "ledes_required", False),
-            "failed_statuses": {OutboxStatus.FAILED, OutboxStatus.DEAD},
-            "turnaround": (invoice.issued_at - invoice.triggered_at)
-            if invoice.issued_at and invoice.triggered_at
-            else None,
-        },
-    )
+    return render(request, "billing/invoice_detail.html", _detail_context(request, invoice))
 
 
 def _action(request: HttpRequest, pk: int, capability: str, call: Any, done: str) -> HttpResponse:
@@ -237,6 +243,49 @@ def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Line added.")
     return redirect("billing:invoice_detail", pk=pk)
+
+
+@capability_required("billing.edit")
+def invoice_line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    """The draft's page with one line's row turned into a form; saving recomputes the totals."""
+    invoice = _invoice_for(request, pk, "billing.edit")
+    line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
+    context = _detail_context(request, invoice)
+    if not context["can_edit_lines"]:
+        messages.error(
+            request,
+            LINE_EDIT_NOT_DRAFT.format(
+                invoice=invoice, status=invoice.get_status_display().lower()
+            ),
+        )
+        return redirect("billing:invoice_detail", pk=pk)
+    initial = {
+        "description": line.description,
+        "quantity": f"{line.quantity.normalize():f}",
+        "unit_price": Money(line.unit_price_cents, invoice.currency).format(symbol=False),
+    }
+    form = forms.LineEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.invoice_line_update(
+                line=line,
+                actor=request.user,
+                now=timezone.now(),
+                description=data["description"],
+                quantity=data["quantity"],
+                unit_price=data["unit_price"],
+            )
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+            invoice.refresh_from_db()
+        else:
+            invoice.refresh_from_db()
+            total = Money(invoice.total_cents, invoice.currency).format()
+            messages.success(request, f"Line updated. The total is now {total}.")
+            return redirect(reverse("billing:invoice_detail", args=[pk]) + f"#line-{line.pk}")
+    context.update({"edit_line": line, "edit_form": form})
+    return render(request, "billing/invoice_detail.html", context)
 
 
 @require_POST
@@ -549,6 +598,101 @@ def template_new(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"Template {data['name']} added.")
     return redirect("billing:templates")
+
+
+def _template_line_rows(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
+    """The kept rows of the lines formset as service input, and each row's form index."""
+    rows: list[dict[str, Any]] = []
+    index: list[int] = []
+    for i, line_form in enumerate(formset):
+        data = line_form.cleaned_data
+        if not data or data.get("remove") or not data.get("description", "").strip():
+            continue
+        rows.append(
+            {
+                "description": data["description"],
+                "kind": data["kind"],
+                "category": data["category"],
+                "service": data["service"],
+                "amount": data["amount"] or None,
+            }
+        )
+        index.append(i)
+    return rows, index
+
+
+@capability_required("billing.configure")
+def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(InvoiceTemplate.objects.select_related("service"), pk=pk)
+    currency = selectors_currency()
+    initial = {
+        "name": template.name,
+        "service": template.service_id,
+        "bill_to": template.bill_to,
+        "government_fee_codes": ", ".join(template.government_fee_codes),
+        "installments": template.installments,
+        "payment_terms_days": template.payment_terms_days,
+        "include_unbilled": template.include_unbilled,
+        "terms": template.terms,
+        "notes": template.notes,
+        "active": template.active,
+    }
+    line_initial = [
+        {
+            "description": line.description,
+            "kind": line.kind,
+            "category": line.category,
+            "service": None if line.service_id == template.service_id else line.service_id,
+            "amount": ""
+            if line.amount_cents is None
+            else Money(line.amount_cents, currency).format(symbol=False),
+        }
+        for line in template.lines.order_by("position", "id")
+    ]
+    form = forms.TemplateEditForm(request.POST or None, initial=initial, template=template)
+    formset = forms.TemplateLineFormSet(request.POST or None, initial=line_initial, prefix="lines")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        rows, index = _template_line_rows(formset)
+        codes = [c.strip() for c in data["government_fee_codes"].split(",") if c.strip()]
+        try:
+            services.template_update(
+                template=template,
+                actor=request.user,
+                now=timezone.now(),
+                service=data["service"],
+                name=data["name"],
+                lines=rows,
+                bill_to=data["bill_to"],
+                government_fee_codes=codes,
+                include_unbilled=data["include_unbilled"],
+                installments=data["installments"],
+                terms=data["terms"],
+                notes=data["notes"],
+                payment_terms_days=data["payment_terms_days"],
+                active=data["active"],
+            )
+        except ApplicationError as exc:
+            parts = (exc.field or "").split(".")
+            if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+                formset.forms[index[int(parts[1])]].add_error(parts[2], exc.message)
+            else:
+                _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Template {data['name']} saved.")
+            return redirect("billing:templates")
+    return render(
+        request,
+        "billing/template_form.html",
+        {
+            "template": template,
+            "form": form,
+            "formset": formset,
+            "triggers": BillingTrigger.objects.filter(template=template, active=True)
+            .select_related("case_type", "stage")
+            .order_by("case_type__name", "id"),
+        },
+    )
 
 
 @require_POST

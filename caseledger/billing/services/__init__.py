@@ -32,6 +32,7 @@ from caseledger.billing.services.schedule import (
     service_create,
     service_price_set,
     template_create,
+    template_update,
     trigger_create,
     trigger_deactivate,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "service_create",
     "service_price_set",
     "template_create",
+    "template_update",
     "time_entry_create",
     "time_entry_delete",
     "trigger_create",

@@ -106,6 +106,9 @@ VOID_AFTER_PAYMENT = (
 )
 GOVERNMENT_FEE_MISSING = "template: case type {case_type} has no {code} fee in force on {day}"
 LINE_NOT_ON_INVOICE = "line: does not belong to invoice {invoice}"
+LINE_EDIT_NOT_DRAFT = (
+    "invoice: {invoice} is {status}; lines are edited only on a draft (return it to draft first)"
+)
 
 STATUS_ACTIONS = {
     InvoiceStatus.IN_REVIEW: "billing.invoice_submitted",
@@ -453,13 +456,28 @@ def invoice_line_update(
     quantity: Any = None,
     unit_price: Any = None,
 ) -> InvoiceLine:
+    """Change a line of a draft (including a draft returned by the partner): description,
+    quantity (hours for time) and unit price (rate); an argument left out (None) keeps its value.
+    The amount is rounded once again and the invoice totals recomputed. Needs ``billing.edit``
+    on the invoice (whoever may add lines). Refused on an invoice in review or approved (return
+    it to draft first) and on an issued or void one (InvoiceImmutable). Raises BillingError
+    naming the field; nothing is written then, and nothing at all when nothing changed."""
     with transaction.atomic():
         invoice = invoice_lock(invoice_id=line.invoice_id)
+        require(actor, "billing.edit", invoice)
         _refuse_unless_editable(invoice)
-        line = InvoiceLine.objects.get(pk=line.pk)
+        if invoice.status != InvoiceStatus.DRAFT:
+            raise BillingError(
+                LINE_EDIT_NOT_DRAFT.format(
+                    invoice=invoice, status=invoice.get_status_display().lower()
+                ),
+                field="invoice",
+            )
+        line = InvoiceLine.objects.get(pk=line.pk, invoice=invoice)
         before = {
             "description": line.description,
-            "quantity": str(line.quantity),
+            "quantity": str(Decimal(line.quantity).quantize(Decimal("0.01"))),
+            "unit_price_cents": line.unit_price_cents,
             "amount_cents": line.amount_cents,
         }
         if description is not None:
@@ -475,21 +493,24 @@ def invoice_line_update(
         line.amount_cents = line_amount_cents(
             quantity=line.quantity, unit_price_cents=line.unit_price_cents, rule=firm_rounding()
         )
-        line.save()
-        _recompute_totals(invoice)
         after = {
             "description": line.description,
-            "quantity": str(line.quantity),
+            "quantity": str(Decimal(line.quantity).quantize(Decimal("0.01"))),
+            "unit_price_cents": line.unit_price_cents,
             "amount_cents": line.amount_cents,
         }
         b, a = audit.diff(before, after)
+        if not a and not b:
+            return line
+        line.save(update_fields=["description", "quantity", "unit_price_cents", "amount_cents"])
+        _recompute_totals(invoice)
         audit.record(
             actor=actor,
             action="billing.invoice_line_changed",
             at=now,
             obj=invoice,
-            before=b,
-            after=a,
+            before={"line": line.pk, **b},
+            after={"line": line.pk, **a},
         )
     return line
 

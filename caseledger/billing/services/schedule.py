@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 
@@ -19,6 +19,7 @@ from caseledger.billing.choices import (
     TriggerKind,
 )
 from caseledger.billing.exceptions import BillingError
+from caseledger.billing.locks import template_lock
 from caseledger.billing.models import (
     BillingSettings,
     BillingTrigger,
@@ -26,11 +27,13 @@ from caseledger.billing.models import (
     HourlyRate,
     InvoiceTemplate,
     PayerRule,
+    RecurringSchedule,
     Service,
     TemplateLine,
 )
 from caseledger.billing.services.common import firm_currency, parse_amount
 from caseledger.core import audit
+from caseledger.core.permissions import require
 
 CODE_INVALID = "code: use capital letters, digits, '-' or '_' (got {value!r})"
 CODE_TAKEN = "code: a service with code {value} already exists"
@@ -55,6 +58,20 @@ INCREMENT_INVALID = (
 )
 TAX_RATE_INVALID = "tax_rate_bp: must be between 0 and 10000 basis points (got {value})"
 INSTALLMENTS_INVALID = "installments: must be between 1 and 60 (got {value})"
+TEMPLATE_NAME_TAKEN = "name: a template named {value!r} already exists"
+BILL_TO_INVALID = "bill_to: must be one of {choices} (got {value!r})"
+PAYMENT_TERMS_INVALID = "payment_terms_days: must be between 0 and 365 days (got {value})"
+GOVERNMENT_FEE_CODE_INVALID = (
+    "government_fee_codes: {value!r} is not a fee code (capital letters, digits, '-' or '_')"
+)
+TEMPLATE_LINE_DESCRIPTION_REQUIRED = "line {n} description: is required"
+TEMPLATE_LINE_KIND_INVALID = "line {n} kind: must be one of {choices} (got {value!r})"
+TEMPLATE_LINE_CATEGORY_INVALID = "line {n} category: must be one of {choices} (got {value!r})"
+TEMPLATE_IN_USE = (
+    "active: template {template} still drafts the invoices of {uses}; remove or end "
+    "{them} first, then deactivate the template"
+)
+TEMPLATE_INACTIVE = "template: {template} is inactive; reactivate it before adding a trigger"
 
 _CODE = re.compile(r"^[A-Z0-9_-]{2,32}$")
 _TASK = re.compile(r"^[A-Z]\d{3}$")
@@ -253,6 +270,103 @@ def payer_rule_set(
     return rule
 
 
+def _template_clean(
+    *,
+    service: Service,
+    name: str,
+    lines: list[dict[str, Any]],
+    bill_to: str,
+    government_fee_codes: list[str],
+    include_unbilled: bool,
+    installments: int,
+    terms: str,
+    notes: str,
+    payment_terms_days: int | None,
+    exclude_pk: int | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The one validation of a template's content, for ``template_create`` and
+    ``template_update``: (template columns, line columns), or BillingError naming the field.
+    Line errors name the line (1-based) and carry ``field="lines.<index>.<name>"``."""
+    name = name.strip()
+    if not name:
+        raise BillingError(NAME_REQUIRED, field="name")
+    taken = InvoiceTemplate.objects.filter(name=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise BillingError(TEMPLATE_NAME_TAKEN.format(value=name), field="name")
+    if bill_to not in Payer.values:
+        raise BillingError(
+            BILL_TO_INVALID.format(choices=", ".join(Payer.values), value=bill_to), field="bill_to"
+        )
+    if not 1 <= installments <= 60:
+        raise BillingError(INSTALLMENTS_INVALID.format(value=installments), field="installments")
+    if payment_terms_days is not None and not 0 <= payment_terms_days <= 365:
+        raise BillingError(
+            PAYMENT_TERMS_INVALID.format(value=payment_terms_days), field="payment_terms_days"
+        )
+    codes = [c.strip().upper() for c in government_fee_codes if c.strip()]
+    for code in codes:
+        if not _CODE.match(code):
+            raise BillingError(
+                GOVERNMENT_FEE_CODE_INVALID.format(value=code), field="government_fee_codes"
+            )
+    currency = firm_currency()
+    rows: list[dict[str, Any]] = []
+    for index, spec in enumerate(lines):
+        n = index + 1
+        description = str(spec.get("description") or "").strip()
+        if not description:
+            raise BillingError(
+                TEMPLATE_LINE_DESCRIPTION_REQUIRED.format(n=n), field=f"lines.{index}.description"
+            )
+        kind = spec.get("kind") or LineKind.FEE
+        if kind not in LineKind.values:
+            raise BillingError(
+                TEMPLATE_LINE_KIND_INVALID.format(
+                    n=n, choices=", ".join(LineKind.values), value=kind
+                ),
+                field=f"lines.{index}.kind",
+            )
+        category = spec.get("category") or FeeCategory.ATTORNEY_FEE
+        if category not in FeeCategory.values:
+            raise BillingError(
+                TEMPLATE_LINE_CATEGORY_INVALID.format(
+                    n=n, choices=", ".join(FeeCategory.values), value=category
+                ),
+                field=f"lines.{index}.category",
+            )
+        amount = spec.get("amount")
+        cents = None
+        if amount is not None and str(amount).strip() != "":
+            try:
+                cents = parse_amount(amount, field=f"line {n} amount", currency=currency)
+            except BillingError as exc:
+                raise BillingError(exc.message, field=f"lines.{index}.amount") from exc
+        rows.append(
+            {
+                "position": n,
+                "kind": kind,
+                "category": category,
+                "service": spec.get("service") or service,
+                "description": description[:300],
+                "amount_cents": cents,
+            }
+        )
+    columns = {
+        "service": service,
+        "name": name,
+        "bill_to": bill_to,
+        "include_unbilled": include_unbilled,
+        "government_fee_codes": codes,
+        "installments": installments,
+        "terms": terms,
+        "notes": notes,
+        "payment_terms_days": payment_terms_days,
+    }
+    return columns, rows
+
+
 def template_create(
     *,
     service: Service,
@@ -268,58 +382,223 @@ def template_create(
     actor: Any,
     now: datetime,
 ) -> InvoiceTemplate:
-    """A template; ``lines`` are dicts with description, kind, category, amount (None = the
-    service's price) and service."""
-    if not name.strip():
-        raise BillingError(NAME_REQUIRED, field="name")
-    if not 1 <= installments <= 60:
-        raise BillingError(INSTALLMENTS_INVALID.format(value=installments), field="installments")
+    """A template; ``lines`` are dicts with description, kind, category, amount (None or "" =
+    the service's price) and service. Raises BillingError naming the field (``_template_clean``);
+    nothing is written then."""
     with transaction.atomic():
-        template = InvoiceTemplate.objects.create(
+        columns, rows = _template_clean(
             service=service,
-            name=name.strip(),
+            name=name,
+            lines=lines,
             bill_to=bill_to,
+            government_fee_codes=government_fee_codes or [],
             include_unbilled=include_unbilled,
-            government_fee_codes=[c.upper() for c in (government_fee_codes or [])],
             installments=installments,
             terms=terms,
             notes=notes,
             payment_terms_days=payment_terms_days,
         )
-        for position, spec in enumerate(lines, start=1):
-            amount = spec.get("amount")
-            TemplateLine.objects.create(
-                template=template,
-                position=position,
-                kind=spec.get("kind", LineKind.FEE),
-                category=spec.get("category", FeeCategory.ATTORNEY_FEE),
-                service=spec.get("service", service),
-                description=spec["description"],
-                amount_cents=None
-                if amount is None
-                else parse_amount(amount, field="amount", currency=firm_currency()),
-            )
+        template = InvoiceTemplate.objects.create(**columns)
+        TemplateLine.objects.bulk_create(TemplateLine(template=template, **row) for row in rows)
         audit.record(
             actor=actor,
             action="billing.template_created",
             at=now,
             obj=template,
-            after={"name": template.name, "service": service.code, "lines": len(lines)},
+            after={"name": template.name, "service": service.code, "lines": len(rows)},
         )
     return template
 
 
-def _template_categories(template: InvoiceTemplate, case_type: Any) -> list[str]:
-    categories = [line.category for line in template.lines.all()]
-    for code in template.government_fee_codes:
+def _template_snapshot(
+    columns: dict[str, Any], rows: list[dict[str, Any]], *, active: bool
+) -> dict[str, Any]:
+    """A template's content as its audit events show it (services by code)."""
+    snapshot = {key: value for key, value in columns.items() if key != "service"}
+    snapshot["service"] = columns["service"].code
+    snapshot["active"] = active
+    snapshot["lines"] = [
+        {
+            "description": row["description"],
+            "kind": row["kind"],
+            "category": row["category"],
+            "service": row["service"].code if row["service"] else None,
+            "amount_cents": row["amount_cents"],
+        }
+        for row in rows
+    ]
+    return snapshot
+
+
+def _template_uses(template: InvoiceTemplate) -> list[str]:
+    """The active triggers and recurring schedules that draft from ``template``, for people."""
+    uses = [
+        f"trigger “{trigger.case_type.name} · "
+        f"{trigger.stage.name if trigger.stage else trigger.get_cadence_display()}”"
+        for trigger in BillingTrigger.objects.filter(template=template, active=True)
+        .select_related("case_type", "stage")
+        .order_by("id")
+    ]
+    uses += [
+        f"the {schedule.get_cadence_display().lower()} schedule of matter {schedule.matter.number}"
+        for schedule in RecurringSchedule.objects.filter(template=template, active=True)
+        .select_related("matter")
+        .order_by("id")
+    ]
+    return uses
+
+
+def template_update(
+    *,
+    template: InvoiceTemplate,
+    actor: Any,
+    now: datetime,
+    service: Service | None = None,
+    name: str | None = None,
+    lines: list[dict[str, Any]] | None = None,
+    bill_to: str | None = None,
+    government_fee_codes: list[str] | None = None,
+    include_unbilled: bool | None = None,
+    installments: int | None = None,
+    terms: str | None = None,
+    notes: str | None = None,
+    payment_terms_days: int | None | Literal["keep"] = "keep",
+    active: bool | None = None,
+) -> InvoiceTemplate:
+    """Change a template; an argument left out (None; "keep" for ``payment_terms_days``, where
+    None means the client's terms) keeps its value, ``lines`` replaces every line. The same
+    validation as ``template_create``. Also refuses to deactivate a template that an active
+    trigger or recurring schedule drafts from (naming them), and a payer change that an active
+    trigger's case type forbids. Invoices already drafted keep their own lines. One audit event
+    with the changed fields only; nothing is written when nothing changed."""
+    require(actor, "billing.configure")
+    with transaction.atomic():
+        template = template_lock(template_id=template.pk)
+        stored = list(template.lines.select_related("service").order_by("position", "id"))
+        before = _template_snapshot(
+            {
+                "service": template.service,
+                "name": template.name,
+                "bill_to": template.bill_to,
+                "include_unbilled": template.include_unbilled,
+                "government_fee_codes": list(template.government_fee_codes),
+                "installments": template.installments,
+                "terms": template.terms,
+                "notes": template.notes,
+                "payment_terms_days": template.payment_terms_days,
+            },
+            [
+                {
+                    "description": line.description,
+                    "kind": line.kind,
+                    "category": line.category,
+                    "service": line.service,
+                    "amount_cents": line.amount_cents,
+                }
+                for line in stored
+            ],
+            active=template.active,
+        )
+        current_lines = [
+            {
+                "description": line.description,
+                "kind": line.kind,
+                "category": line.category,
+                "service": line.service,
+                "amount": line.amount_cents,
+            }
+            for line in stored
+        ]
+        columns, rows = _template_clean(
+            service=service if service is not None else template.service,
+            name=name if name is not None else template.name,
+            lines=lines if lines is not None else current_lines,
+            bill_to=bill_to if bill_to is not None else template.bill_to,
+            government_fee_codes=government_fee_codes
+            if government_fee_codes is not None
+            else list(template.government_fee_codes),
+            include_unbilled=include_unbilled
+            if include_unbilled is not None
+            else template.include_unbilled,
+            installments=installments if installments is not None else template.installments,
+            terms=terms if terms is not None else template.terms,
+            notes=notes if notes is not None else template.notes,
+            payment_terms_days=template.payment_terms_days
+            if payment_terms_days == "keep"
+            else payment_terms_days,
+            exclude_pk=template.pk,
+        )
+        is_active = active if active is not None else template.active
+        if template.active and not is_active:
+            uses = _template_uses(template)
+            if uses:
+                raise BillingError(
+                    TEMPLATE_IN_USE.format(
+                        template=template.name,
+                        uses="; ".join(uses),
+                        them="them" if len(uses) > 1 else "it",
+                    ),
+                    field="active",
+                )
+        if is_active:
+            triggers = BillingTrigger.objects.filter(template=template, active=True)
+            for case_type in {t.case_type for t in triggers.select_related("case_type")}:
+                _payer_rules_check(
+                    template_name=columns["name"],
+                    bill_to=columns["bill_to"],
+                    categories=[row["category"] for row in rows],
+                    government_fee_codes=columns["government_fee_codes"],
+                    case_type=case_type,
+                )
+        b, a = audit.diff(before, _template_snapshot(columns, rows, active=is_active))
+        if not a and not b:
+            return template
+        for key, value in columns.items():
+            setattr(template, key, value)
+        template.active = is_active
+        template.save()
+        if "lines" in a:
+            template.lines.all().delete()
+            TemplateLine.objects.bulk_create(TemplateLine(template=template, **row) for row in rows)
+        audit.record(
+            actor=actor, action="billing.template_updated", at=now, obj=template, before=b, after=a
+        )
+    return template
+
+
+def _payer_rules_check(
+    *,
+    template_name: str,
+    bill_to: str,
+    categories: list[str],
+    government_fee_codes: list[str],
+    case_type: Any,
+) -> None:
+    """Raise BillingError (field bill_to) when a template billing the beneficiary has a line or a
+    government fee whose category ``case_type``'s payer rules forbid to the beneficiary."""
+    if bill_to != Payer.BENEFICIARY:
+        return
+    categories = list(categories)
+    for code in government_fee_codes:
         fee = (
             GovernmentFee.objects.filter(case_type=case_type, code=code)
-            .order_by("-effective_date")
+            .order_by("-effective_date", "id")
             .first()
         )
         if fee:
             categories.append(fee.category)
-    return categories
+    for category in categories:
+        rule = PayerRule.objects.filter(case_type=case_type, category=category).first()
+        if rule and not rule.beneficiary_may_pay:
+            raise BillingError(
+                TEMPLATE_LINE_BREAKS_RULE.format(
+                    template=template_name,
+                    category=FeeCategory(category).label.lower(),
+                    case_type=case_type.name,
+                    citation=rule.citation,
+                ),
+                field="bill_to",
+            )
 
 
 def trigger_create(
@@ -350,20 +629,17 @@ def trigger_create(
                 field="cadence",
             )
         stage = None
-    if template.bill_to == Payer.BENEFICIARY:
-        for category in _template_categories(template, case_type):
-            rule = PayerRule.objects.filter(case_type=case_type, category=category).first()
-            if rule and not rule.beneficiary_may_pay:
-                raise BillingError(
-                    TEMPLATE_LINE_BREAKS_RULE.format(
-                        template=template.name,
-                        category=FeeCategory(category).label.lower(),
-                        case_type=case_type.name,
-                        citation=rule.citation,
-                    ),
-                    field="bill_to",
-                )
     with transaction.atomic():
+        template = template_lock(template_id=template.pk)
+        if not template.active:
+            raise BillingError(TEMPLATE_INACTIVE.format(template=template.name), field="template")
+        _payer_rules_check(
+            template_name=template.name,
+            bill_to=template.bill_to,
+            categories=list(template.lines.values_list("category", flat=True)),
+            government_fee_codes=template.government_fee_codes,
+            case_type=case_type,
+        )
         if stage is not None:
             duplicate = BillingTrigger.objects.filter(
                 case_type=case_type, stage=stage, template=template, active=True

@@ -70,11 +70,9 @@ def _email(ctx: Any) -> dict[str, Any]:
     return {"pk": row.pk}
 
 
-def _trigger(ctx: Any) -> dict[str, Any]:
+def _template(ctx: Any) -> dict[str, Any]:
     from caseledger.billing import services
-    from caseledger.matters.tests.factories import case_type
 
-    h1b = case_type("h1b_cap")
     admin = ctx.users["ADMIN"]
     service = services.service_create(
         code="AUTHZ", name="Authz", fee_type="FLAT", default_price="1", actor=admin, now=ctx.now
@@ -82,6 +80,17 @@ def _trigger(ctx: Any) -> dict[str, Any]:
     template = services.template_create(
         service=service, name="Authz", lines=[], actor=admin, now=ctx.now
     )
+    return {"pk": template.pk}
+
+
+def _trigger(ctx: Any) -> dict[str, Any]:
+    from caseledger.billing import services
+    from caseledger.billing.models import InvoiceTemplate
+    from caseledger.matters.tests.factories import case_type
+
+    h1b = case_type("h1b_cap")
+    admin = ctx.users["ADMIN"]
+    template = InvoiceTemplate.objects.get(pk=_template(ctx)["pk"])
     trigger = services.trigger_create(
         case_type=h1b,
         template=template,
@@ -126,6 +135,8 @@ MATRIX: dict[str, dict[str, Any]] = {
         },
     },
     "billing:invoice_line_remove": {"allow": EDITORS, "method": "POST", "kwargs": _line},
+    # Editing a line in place: whoever may add lines (the page, then the save).
+    "billing:invoice_line_edit": {"allow": EDITORS, "kwargs": _line},
     "billing:invoice_pdf": {"allow": VIEWERS, "kwargs": _invoice},
     "billing:invoice_ledes": {"allow": VIEWERS, "kwargs": _invoice},
     "billing:outbox_retry": {"allow": ISSUERS, "method": "POST", "kwargs": _email},
@@ -139,6 +150,7 @@ MATRIX: dict[str, dict[str, Any]] = {
         "method": "POST",
         "data": {"name": "x"},
     },
+    "billing:template_edit": {"allow": CONFIGURE, "kwargs": _template},
     "billing:trigger_deactivate": {"allow": CONFIGURE, "method": "POST", "kwargs": _trigger},
     "billing:billing_settings": {"allow": CONFIGURE, "method": "POST", "data": {}},
     # What a payment link opens: public by design; a forged token is a 404 page.

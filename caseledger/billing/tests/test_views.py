@@ -283,3 +283,176 @@ def test_template_form_creates_a_template_that_triggers_can_use(world: Any, logi
         "amount: must be an amount such as 1,234.56 (got &#x27;lots&#x27;)" in bad.content.decode()
     )
     assert not InvoiceTemplate.objects.filter(name="Bad").exists()
+
+
+def _template_post(template: Any, **changes: Any) -> dict[str, Any]:
+    """The edit page's form as the browser posts it, from the template as stored."""
+    lines = list(template.lines.order_by("position", "id"))
+    data: dict[str, Any] = {
+        "name": template.name,
+        "service": template.service_id,
+        "bill_to": template.bill_to,
+        "government_fee_codes": ", ".join(template.government_fee_codes),
+        "installments": template.installments,
+        "payment_terms_days": ""
+        if template.payment_terms_days is None
+        else template.payment_terms_days,
+        "terms": template.terms,
+        "notes": template.notes,
+        "lines-TOTAL_FORMS": len(lines) + 2,
+        "lines-INITIAL_FORMS": len(lines),
+        "lines-MIN_NUM_FORMS": 0,
+        "lines-MAX_NUM_FORMS": 1000,
+    }
+    if template.include_unbilled:
+        data["include_unbilled"] = "on"
+    if template.active:
+        data["active"] = "on"
+    for i, line in enumerate([*lines, None, None]):
+        data[f"lines-{i}-description"] = line.description if line else ""
+        data[f"lines-{i}-kind"] = line.kind if line else "FEE"
+        data[f"lines-{i}-category"] = line.category if line else "ATTORNEY_FEE"
+        data[f"lines-{i}-service"] = ""
+        data[f"lines-{i}-amount"] = (
+            "" if line is None or line.amount_cents is None else f"{line.amount_cents / 100:.2f}"
+        )
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_template_edit_page_is_linked_prefilled_and_saves(world: Any, login: Any) -> None:
+    from caseledger.billing.models import InvoiceTemplate
+
+    client = login(world.billing)
+    edit_url = reverse("billing:template_edit", args=[world.template.pk])
+    listing = client.get(reverse("billing:templates")).content.decode()
+    assert f'href="{edit_url}"' in listing
+    page = client.get(edit_url).content.decode()
+    assert 'value="H-1B filing"' in page
+    assert 'value="H-1B petition: preparation and filing"' in page
+    assert 'value="I129, ACWIA, FRAUD"' in page
+    assert "Used by 1 active trigger" in page
+    drafted = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    response = client.post(
+        edit_url,
+        _template_post(
+            world.template,
+            **{
+                "lines-0-amount": "3,900.00",
+                "lines-1-description": "Premium processing handling",
+                "lines-1-kind": "FEE",
+                "lines-1-category": "ATTORNEY_FEE",
+                "lines-1-service": world.rfe_service.pk,
+                "lines-1-amount": "250",
+                "payment_terms_days": "15",
+            },
+        ),
+        follow=True,
+    )
+    assert "Template H-1B filing saved." in response.content.decode()
+    template = InvoiceTemplate.objects.get(pk=world.template.pk)
+    assert template.payment_terms_days == 15
+    assert list(template.lines.order_by("position").values_list("amount_cents", "service_id")) == [
+        (390_000, world.h1b_service.pk),
+        (25_000, world.rfe_service.pk),
+    ]
+    drafted.refresh_from_db()
+    assert drafted.total_cents == 628_000  # the draft made before keeps its lines
+    # a row ticked "remove" is dropped
+    client.post(edit_url, _template_post(template, **{"lines-1-remove": "on"}))
+    assert template.lines.count() == 1
+
+
+def test_template_edit_shows_the_refusal_next_to_the_field(world: Any, login: Any) -> None:
+    from caseledger.billing.models import InvoiceTemplate
+
+    client = login(world.partner)
+    edit_url = reverse("billing:template_edit", args=[world.template.pk])
+    before = InvoiceTemplate.objects.get(pk=world.template.pk)
+    bad_amount = client.post(
+        edit_url, _template_post(world.template, **{"lines-0-amount": "lots"})
+    ).content.decode()
+    assert "line 1 amount: must be an amount such as 1,234.56 (got &#x27;lots&#x27;)" in bad_amount
+    row = bad_amount[bad_amount.index('name="lines-0-amount"') :]
+    assert row.index("line 1 amount") < row.index('name="lines-1-description"')
+    retire = client.post(edit_url, _template_post(world.template, active=None)).content.decode()
+    assert "active: template H-1B filing still drafts the invoices of trigger" in retire
+    assert "Template H-1B filing saved." not in retire
+    empty_name = client.post(edit_url, _template_post(world.template, name="")).content.decode()
+    assert "name: is required" in empty_name
+    after = InvoiceTemplate.objects.get(pk=world.template.pk)
+    assert (after.name, after.active, after.government_fee_codes) == (
+        before.name,
+        before.active,
+        before.government_fee_codes,
+    )
+    assert list(after.lines.values_list("amount_cents", flat=True)) == [None]
+
+
+def test_draft_line_is_edited_in_place(world: Any, login: Any) -> None:
+    draft = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    line = draft.lines.order_by("position").first()
+    assert line is not None
+    client = login(world.billing)
+    edit_url = reverse("billing:invoice_line_edit", args=[draft.pk, line.pk])
+    detail = client.get(reverse("billing:invoice_detail", args=[draft.pk])).content.decode()
+    assert f'href="{edit_url}#line-{line.pk}"' in detail
+    page = client.get(edit_url).content.decode()
+    assert 'form="line-edit"' in page
+    assert 'value="H-1B petition: preparation and filing"' in page
+    assert 'value="3,500.00"' in page
+    assert f'action="{edit_url}"' in page
+    bad = client.post(edit_url, {"description": "Fee", "quantity": "0", "unit_price": "3,500"})
+    text = bad.content.decode()
+    assert bad.status_code == 200
+    assert "quantity: must be a number greater than zero (got &#x27;0&#x27;)" in text
+    row = text[text.index(f'id="line-{line.pk}"') :]
+    assert row.index("quantity: must be") < row.index("</tr>")
+    line.refresh_from_db()
+    assert (line.description, line.amount_cents) == (
+        "H-1B petition: preparation and filing",
+        350_000,
+    )
+    response = client.post(
+        edit_url,
+        {"description": "H-1B petition (discounted)", "quantity": "1", "unit_price": "3,000.00"},
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#line-{line.pk}")
+    done = client.get(response["Location"]).content.decode()
+    assert "Line updated. The total is now $5,780.00." in done
+    assert "H-1B petition (discounted)" in done
+    draft.refresh_from_db()
+    assert draft.total_cents == 578_000
+
+
+def test_line_edit_is_offered_only_on_drafts(world: Any, login: Any) -> None:
+    in_review = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    services.invoice_submit(invoice=in_review, actor=world.billing, now=world.now)
+    issued = issued_invoice(world)
+    client = login(world.billing)
+    for invoice, status in ((in_review, "in review"), (issued, "issued")):
+        line = invoice.lines.first()
+        detail = client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
+        edit_url = reverse("billing:invoice_line_edit", args=[invoice.pk, line.pk])
+        assert edit_url not in detail
+        refused = client.get(edit_url, follow=True).content.decode()
+        assert f"is {status}; lines are edited only on a draft" in refused
+        assert 'form="line-edit"' not in refused
+        posted = client.post(edit_url, {"description": "x", "quantity": "1", "unit_price": "1"})
+        assert posted.status_code == 302
+        line.refresh_from_db()
+        assert line.description != "x"
+    # the attorney sees the draft but gets no Edit action
+    draft = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    attorney = login(world.attorney)
+    page = attorney.get(reverse("billing:invoice_detail", args=[draft.pk])).content.decode()
+    assert "/edit/" not in page
