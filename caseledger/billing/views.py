@@ -96,11 +96,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
     user = request.user
-    can_edit = (
-        invoice.is_editable
-        and invoice.status != InvoiceStatus.APPROVED
-        and authorize(user, "billing.edit", invoice)
-    )
+    # lines are added, edited in place and removed only on a draft (a returned one included)
+    can_edit = invoice.status == InvoiceStatus.DRAFT and authorize(user, "billing.edit", invoice)
     return {
         "invoice": invoice,
         "lines": list(selectors.invoice_lines(invoice=invoice)),
@@ -110,8 +107,6 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         "comment_form": forms.CommentForm(),
         "reason_form": forms.ReasonForm(),
         "can_edit": can_edit,
-        # lines are edited in place only on a draft (a returned draft is a draft again)
-        "can_edit_lines": can_edit and invoice.status == InvoiceStatus.DRAFT,
         "can_approve": invoice.status == InvoiceStatus.IN_REVIEW
         and authorize(user, "billing.approve", invoice),
         "can_issue": invoice.status == InvoiceStatus.APPROVED
@@ -251,7 +246,7 @@ def invoice_line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
     invoice = _invoice_for(request, pk, "billing.edit")
     line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
     context = _detail_context(request, invoice)
-    if not context["can_edit_lines"]:
+    if not context["can_edit"]:
         messages.error(
             request,
             LINE_EDIT_NOT_DRAFT.format(

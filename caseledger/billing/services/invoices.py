@@ -107,7 +107,8 @@ VOID_AFTER_PAYMENT = (
 GOVERNMENT_FEE_MISSING = "template: case type {case_type} has no {code} fee in force on {day}"
 LINE_NOT_ON_INVOICE = "line: does not belong to invoice {invoice}"
 LINE_EDIT_NOT_DRAFT = (
-    "invoice: {invoice} is {status}; lines are edited only on a draft (return it to draft first)"
+    "invoice: {invoice} is {status}; lines are added, edited and removed only on a draft "
+    "(return it to draft first)"
 )
 
 STATUS_ACTIONS = {
@@ -117,6 +118,21 @@ STATUS_ACTIONS = {
     InvoiceStatus.ISSUED: "billing.invoice_issued",
     InvoiceStatus.VOID: "billing.invoice_voided",
 }
+
+
+def _refuse_unless_lines_editable(invoice: Invoice, actor: Any) -> None:
+    """Lines are added, changed and removed only on a draft, by whoever holds ``billing.edit``:
+    an invoice in review or approved goes back to draft first, so an approved amount never
+    changes without a new approval."""
+    require(actor, "billing.edit", invoice)
+    _refuse_unless_editable(invoice)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise BillingError(
+            LINE_EDIT_NOT_DRAFT.format(
+                invoice=invoice, status=invoice.get_status_display().lower()
+            ),
+            field="invoice",
+        )
 
 
 def _refuse_unless_editable(invoice: Invoice) -> None:
@@ -421,7 +437,7 @@ def invoice_line_add(
     qty = parse_quantity(quantity)
     with transaction.atomic():
         invoice = invoice_lock(invoice_id=invoice.pk)
-        _refuse_unless_editable(invoice)
+        _refuse_unless_lines_editable(invoice, actor)
         line = _add_line(
             invoice,
             kind=kind,
@@ -464,15 +480,7 @@ def invoice_line_update(
     naming the field; nothing is written then, and nothing at all when nothing changed."""
     with transaction.atomic():
         invoice = invoice_lock(invoice_id=line.invoice_id)
-        require(actor, "billing.edit", invoice)
-        _refuse_unless_editable(invoice)
-        if invoice.status != InvoiceStatus.DRAFT:
-            raise BillingError(
-                LINE_EDIT_NOT_DRAFT.format(
-                    invoice=invoice, status=invoice.get_status_display().lower()
-                ),
-                field="invoice",
-            )
+        _refuse_unless_lines_editable(invoice, actor)
         line = InvoiceLine.objects.get(pk=line.pk, invoice=invoice)
         before = {
             "description": line.description,
@@ -516,10 +524,10 @@ def invoice_line_update(
 
 
 def invoice_line_remove(*, line: InvoiceLine, actor: Any, now: datetime) -> None:
-    """Remove a line from an editable invoice; time and expenses on it become unbilled again."""
+    """Remove a line from a draft; time and expenses on it become unbilled again."""
     with transaction.atomic():
         invoice = invoice_lock(invoice_id=line.invoice_id)
-        _refuse_unless_editable(invoice)
+        _refuse_unless_lines_editable(invoice, actor)
         line = InvoiceLine.objects.get(pk=line.pk)
         TimeEntry.objects.filter(invoice_line=line).update(invoice_line=None)
         Expense.objects.filter(invoice_line=line).update(invoice_line=None)

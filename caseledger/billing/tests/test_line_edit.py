@@ -149,8 +149,8 @@ def test_a_returned_draft_can_be_edited_but_not_one_in_review_or_approved(world:
             line=_fee_line(invoice), actor=world.billing, now=world.now, unit_price="1"
         )
     assert exc.value.message == (
-        f"invoice: Draft #{invoice.pk} is in review; lines are edited only on a draft "
-        "(return it to draft first)"
+        f"invoice: Draft #{invoice.pk} is in review; lines are added, edited and removed only "
+        "on a draft (return it to draft first)"
     )
     assert _state(invoice) == before
     services.invoice_return(
@@ -163,10 +163,31 @@ def test_a_returned_draft_can_be_edited_but_not_one_in_review_or_approved(world:
     assert invoice.total_cents == 628_000 - 50_000
 
     approved = approved_draft(world)
-    with pytest.raises(BillingError, match="is approved; lines are edited only on a draft"):
+    with pytest.raises(
+        BillingError, match="is approved; lines are added, edited and removed only on a draft"
+    ):
         services.invoice_line_update(
             line=_fee_line(approved), actor=world.billing, now=world.now, unit_price="1"
         )
+
+
+def test_lines_are_not_added_or_removed_once_submitted(world: Any) -> None:
+    """An approved amount never changes without a new approval: adding or removing a line on an
+    invoice in review or approved is refused, nothing written."""
+    approved = approved_draft(world)
+    before = _state(approved)
+    with pytest.raises(BillingError, match="is approved; lines are added, edited and removed"):
+        services.invoice_line_add(
+            invoice=approved,
+            description="Extra work",
+            unit_price="100",
+            actor=world.billing,
+            now=world.now,
+        )
+    with pytest.raises(BillingError, match="is approved; lines are added, edited and removed"):
+        services.invoice_line_remove(line=_fee_line(approved), actor=world.billing, now=world.now)
+    assert _state(approved) == before
+    assert _changes(approved) == 0
 
 
 def test_issued_lines_are_refused_by_the_service(world: Any) -> None:

@@ -443,7 +443,7 @@ def test_line_edit_is_offered_only_on_drafts(world: Any, login: Any) -> None:
         edit_url = reverse("billing:invoice_line_edit", args=[invoice.pk, line.pk])
         assert edit_url not in detail
         refused = client.get(edit_url, follow=True).content.decode()
-        assert f"is {status}; lines are edited only on a draft" in refused
+        assert f"is {status}; lines are added, edited and removed only on a draft" in refused
         assert 'form="line-edit"' not in refused
         posted = client.post(edit_url, {"description": "x", "quantity": "1", "unit_price": "1"})
         assert posted.status_code == 302
