@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
+from django.db.models import Max
 
 pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
 from django.core.management import call_command
@@ -127,7 +128,7 @@ def test_formal_notice_adds_a_letter_and_a_collections_task(smtp, now):
     channels = set(Reminder.objects.filter(invoice=inv).values_list("channel", flat=True))
     assert channels == {Channel.EMAIL, Channel.LETTER, Channel.ACTIONS}
     assert smtp.subjects() == [f"Formal notice: invoice {inv.number} is 31 days past due"]
-    task = Task.objects.get(system_key=f"collections:{inv.pk}:formal")
+    task = Task.objects.get(system_key=f"collections:matter:{inv.matter_id}:stage:formal")
     assert task.matter_id == inv.matter_id
 
 
@@ -248,3 +249,41 @@ def test_bad_run_date_refused():
 
     with pytest.raises(CommandError, match=r"date: must be YYYY-MM-DD \(got '2026-13-01'\)"):
         call_command("run_collections", "--date", "2026-13-01")
+
+
+@pytest.mark.django_db
+def test_escalation_opens_one_task_and_one_hold_per_matter(smtp, users, now, monkeypatch):
+    from caseledger.core.models import AuditEvent
+    from caseledger.matters.models import Task
+
+    monkeypatch.setattr(run_module, "CHUNK", 2)
+    matter = F.matter(partner=users["PARTNER"])
+    invoices = [
+        F.invoice(matter_obj=matter, cents=50_000, issued=DUE - timedelta(days=30 + i), due=DUE)
+        for i in range(3)
+    ]
+    events = AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    result = collections_run(run_date=DUE + timedelta(days=61), now=now)
+    assert result.stats["scheduled"] == 6  # an email and the actions for each invoice
+    assert len(smtp.messages) == 3
+    assert CollectionHold.objects.filter(matter=matter).count() == 1
+    tasks = Task.objects.filter(matter=matter).order_by("id")
+    assert [t.system_key for t in tasks] == [
+        f"collections:matter:{matter.pk}:stage:escalation",
+        f"collections:matter:{matter.pk}:partner",
+    ]
+    assert tasks[1].assignee == users["PARTNER"]
+    for inv in invoices[:2]:  # the first chunk's invoices are listed on its tasks
+        assert inv.number in tasks[0].description
+    matter.refresh_from_db()
+    assert matter.hold_new_work is True
+    actions = Counter(
+        AuditEvent.objects.filter(pk__gt=events).values_list("action", flat=True).order_by()
+    )
+    # Per chunk: one reminders event; the first chunk also one tasks and one holds event.
+    assert actions["collections.reminders_scheduled"] == 2
+    assert actions["matters.tasks_opened_by_system"] == 1
+    assert actions["matters.holds_set"] == 1
+    scheduled = AuditEvent.objects.filter(action="collections.reminders_scheduled").order_by("id")
+    assert scheduled[0].after["holds"] == [CollectionHold.objects.get().pk]
+    assert (scheduled[1].after["holds"], scheduled[1].after["tasks"]) == ([], [])
