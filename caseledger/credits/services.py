@@ -385,6 +385,12 @@ def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> 
             refund_cents=note.refund_cents,
             credit_cents=to_credit,
         )
+    if to_credit:
+        # The payments that get credit back are locked before the entry: payment rows come
+        # before the ledger's balance rows and the audit chain head in the global lock order.
+        locks.lock_payments(
+            s.payment_id for s in invoice_credit_sources(invoice) if s.payment_id is not None
+        )
     issue_date = _local_date(now)
     seq = locks.credit_note_next_sequence(issue_date.year)
     number = NUMBER_FORMAT.format(year=issue_date.year, seq=seq)
@@ -466,8 +472,8 @@ def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now:
     from caseledger.ledger import accounts
     from caseledger.ledger.choices import EntryKind
     from caseledger.ledger.services import PostingLine, entry_post
-    from caseledger.payments.locks import lock_payment
     from caseledger.payments.models import Payment
+    from caseledger.payments.services import payment_unapplied_credit_add
 
     invoice = note.invoice
     client, matter = invoice.client, invoice.matter
@@ -482,20 +488,14 @@ def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now:
         )
         if source.kind == RefundSource.OPERATING:
             assert source.payment_id is not None  # OPERATING sources name their payment
-            payment = lock_payment(source.payment_id)
-            Payment.objects.filter(pk=payment.pk).update(
-                unapplied_cents=F("unapplied_cents") + take
-            )
-            audit.record(
+            payment_unapplied_credit_add(
+                payment=Payment(pk=source.payment_id),
+                amount_cents=take,
+                currency=invoice.currency,
+                client=client,
+                reason=f"Credit note {note.number} on invoice {invoice}",
                 actor=actor,
-                action="credits.credit_to_payment",
-                at=now,
-                obj=payment,
-                before={"unapplied_cents": payment.unapplied_cents},
-                after={
-                    "unapplied_cents": payment.unapplied_cents + take,
-                    "credit_note": note.number,
-                },
+                now=now,
             )
         else:
             entry_post(
