@@ -46,6 +46,7 @@ from caseledger.credits.selectors import (
     invoice_pending_write_off_cents,
     write_off_needs_approval,
 )
+from caseledger.trust.hooks import DisbursementChange
 
 NUMBER_FORMAT = "CN-{year}-{seq:06d}"
 
@@ -617,6 +618,50 @@ def _refund_through_trust(
         },
     )
     return refund
+
+
+# A trust refund's status for each status of its disbursement request.
+_REFUND_STATUS_FOR_DISBURSEMENT = {
+    "APPROVED": RefundStatus.DISBURSEMENT_APPROVED,
+    "POSTED": RefundStatus.POSTED,
+    "REJECTED": RefundStatus.DISBURSEMENT_REJECTED,
+    "EXPIRED": RefundStatus.DISBURSEMENT_EXPIRED,
+}
+
+
+def trust_refund_follow_disbursement(change: DisbursementChange) -> None:
+    """Trust hook (``trust.hooks.register_disbursement_listener``, registered in
+    ``CreditsConfig.ready``): a credit note's trust refund takes the status of its disbursement
+    request, in the disbursement's transaction, with an audit event per refund changed. Paid:
+    the refund is dated the day it left trust."""
+    from caseledger.trust.choices import DisbursementPurpose
+
+    disbursement = change.disbursement
+    if disbursement.purpose != DisbursementPurpose.REFUND:
+        return
+    status = _REFUND_STATUS_FOR_DISBURSEMENT.get(disbursement.status)
+    if status is None:
+        return
+    refunds = list(
+        CreditRefund.objects.select_for_update()
+        .filter(source=RefundSource.TRUST, external_id=disbursement.pk)
+        .order_by("id")
+    )
+    for refund in refunds:
+        if refund.status == status:
+            continue
+        fields: dict[str, Any] = {"status": status}
+        if status == RefundStatus.POSTED and disbursement.posted_date is not None:
+            fields["refund_date"] = disbursement.posted_date
+        CreditRefund.objects.filter(pk=refund.pk).update(**fields)
+        audit.record(
+            actor=change.actor,
+            action="credits.trust_refund_status",
+            at=change.now,
+            obj=refund,
+            before={"status": refund.status},
+            after={**fields, "disbursement": disbursement.number},
+        )
 
 
 def credit_note_approve(
