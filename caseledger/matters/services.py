@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from caseledger.clients.choices import ClientKind
@@ -493,8 +494,20 @@ def matter_hold_set_bulk(
         changed.append(matter)
     if not changed:
         return []
-    Matter.objects.bulk_update(
-        changed, ["hold_new_work", "hold_reason", "hold_set_at", "status", "updated_at"]
+    # One UPDATE: the flag, dates and status are the same for every matter; only the reason
+    # differs (one CASE), which costs far less than bulk_update's CASE per column.
+    Matter.objects.filter(pk__in=[m.pk for m in changed]).update(
+        hold_new_work=True,
+        hold_set_at=now,
+        updated_at=now,
+        status=Case(
+            When(status=MatterStatus.OPEN, then=Value(MatterStatus.ON_HOLD)),
+            default=F("status"),
+        ),
+        hold_reason=Case(
+            *[When(pk=m.pk, then=Value(m.hold_reason)) for m in changed],
+            default=F("hold_reason"),
+        ),
     )
     audit.record(
         actor=actor,
