@@ -724,7 +724,9 @@ def task_open_for_system_bulk(
                 system_key=spec.key,
                 created_at=now,
             )
-            for spec in unique.values()
+            # Key order: two jobs inserting overlapping keys wait on each other's index entries
+            # in one order, never in a cycle.
+            for spec in sorted(unique.values(), key=lambda spec: spec.key)
             if spec.key not in existing
         ]
         if not new:

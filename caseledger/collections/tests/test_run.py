@@ -119,6 +119,50 @@ def test_concurrent_runs_send_each_reminder_once(require_postgres, smtp, now, mo
     assert Reminder.objects.count() == 12
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_escalation_runs_hold_and_task_each_matter_once(
+    require_postgres, smtp, users, now, monkeypatch
+):
+    from caseledger.matters.models import Task
+
+    matters = [F.matter(partner=users["PARTNER"]) for _ in range(4)]
+    invoices = [
+        F.invoice(matter_obj=m, cents=50_000, issued=DUE - timedelta(days=30), due=DUE)
+        for _ in range(2)
+        for m in matters
+    ]  # each matter's invoices fall in different chunks
+    monkeypatch.setattr(run_module, "CHUNK", 3)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            collections_run(run_date=DUE + timedelta(days=61), now=now)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Counter(smtp.to()) == Counter(i.client.email for i in invoices)
+    assert Reminder.objects.count() == 2 * len(invoices)
+    for m in matters:
+        assert CollectionHold.objects.filter(matter=m).count() == 1
+        assert sorted(Task.objects.filter(matter=m).values_list("system_key", flat=True)) == [
+            f"collections:matter:{m.pk}:partner",
+            f"collections:matter:{m.pk}:stage:escalation",
+        ]
+        m.refresh_from_db()
+        assert m.hold_new_work is True
+
+
 @pytest.mark.django_db
 def test_formal_notice_adds_a_letter_and_a_collections_task(smtp, now):
     from caseledger.matters.models import Task
