@@ -34,6 +34,25 @@ def open_settlements(*, due_before: date) -> QuerySet[Any]:
     )
 
 
+def open_settlement_ids(*, after: int, limit: int) -> list[int]:
+    """The next ``limit`` invoice ids after ``after`` whose settlement row has a balance due
+    (settlement table only, walked along its invoice-id index; the caller applies the invoice
+    conditions)."""
+    return list(
+        settlement_model()
+        .objects.filter(invoice_id__gt=after)
+        .annotate(
+            balance=F("total_cents")
+            - F("paid_cents")
+            - F("credited_cents")
+            - F("written_off_cents")
+        )
+        .filter(balance__gt=0)
+        .order_by("invoice_id")
+        .values_list("invoice_id", flat=True)[:limit]
+    )
+
+
 def invoice_balance_due(invoice: Any) -> int:
     from caseledger.payments.selectors import invoice_balance_due as balance
 

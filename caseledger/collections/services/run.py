@@ -189,9 +189,16 @@ def collections_run(
     done = 0
     try:
         while True:
+            # Keyset over the settlement rows alone (bounded by the invoice-id index), then the
+            # chunk's rows with their joins by id: a single query with ``invoice_id > last`` let
+            # PostgreSQL merge-join the invoice table from its first row on every chunk.
+            ids = integration.open_settlement_ids(after=last_id, limit=CHUNK)
+            if not ids:
+                break
+            last_id = ids[-1]
             chunk = list(
                 integration.open_settlements(due_before=run_date)
-                .filter(invoice_id__gt=last_id)
+                .filter(invoice_id__in=ids)
                 .order_by("invoice_id")
                 .values(
                     "invoice_id",
@@ -207,11 +214,10 @@ def collections_run(
                     "invoice__client__email",
                     "invoice__matter__number",
                     "invoice__matter__responsible_partner_id",
-                )[:CHUNK]
+                )
             )
             if not chunk:
-                break
-            last_id = chunk[-1]["invoice_id"]
+                continue
             stats["invoices"] += len(chunk)
             steps = _plan_chunk(
                 chunk=chunk,
