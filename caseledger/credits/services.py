@@ -46,6 +46,7 @@ from caseledger.credits.selectors import (
     invoice_pending_write_off_cents,
     write_off_needs_approval,
 )
+from caseledger.trust.choices import DisbursementStatus
 from caseledger.trust.hooks import DisbursementChange
 
 NUMBER_FORMAT = "CN-{year}-{seq:06d}"
@@ -621,11 +622,11 @@ def _refund_through_trust(
 
 
 # A trust refund's status for each status of its disbursement request.
-_REFUND_STATUS_FOR_DISBURSEMENT = {
-    "APPROVED": RefundStatus.DISBURSEMENT_APPROVED,
-    "POSTED": RefundStatus.POSTED,
-    "REJECTED": RefundStatus.DISBURSEMENT_REJECTED,
-    "EXPIRED": RefundStatus.DISBURSEMENT_EXPIRED,
+_REFUND_STATUS_FOR_DISBURSEMENT: dict[str, str] = {
+    DisbursementStatus.APPROVED: RefundStatus.DISBURSEMENT_APPROVED,
+    DisbursementStatus.POSTED: RefundStatus.POSTED,
+    DisbursementStatus.REJECTED: RefundStatus.DISBURSEMENT_REJECTED,
+    DisbursementStatus.EXPIRED: RefundStatus.DISBURSEMENT_EXPIRED,
 }
 
 
