@@ -34,6 +34,25 @@ def open_settlements(*, due_before: date) -> QuerySet[Any]:
     )
 
 
+def open_settlement_ids(*, after: int, limit: int) -> list[int]:
+    """The next ``limit`` invoice ids after ``after`` whose settlement row has a balance due
+    (settlement table only, walked along its invoice-id index; the caller applies the invoice
+    conditions)."""
+    return list(
+        settlement_model()
+        .objects.filter(invoice_id__gt=after)
+        .annotate(
+            balance=F("total_cents")
+            - F("paid_cents")
+            - F("credited_cents")
+            - F("written_off_cents")
+        )
+        .filter(balance__gt=0)
+        .order_by("invoice_id")
+        .values_list("invoice_id", flat=True)[:limit]
+    )
+
+
 def invoice_balance_due(invoice: Any) -> int:
     from caseledger.payments.selectors import invoice_balance_due as balance
 
@@ -63,16 +82,24 @@ def invoices_paid_between(invoice_ids: Iterable[int], after: date, until: date) 
     )
 
 
-def trust_balance(*, client_id: int, matter_id: int) -> int:
-    from caseledger.clients.models import Client
-    from caseledger.ledger.selectors import client_trust_balance
-    from caseledger.matters.models import Matter
+def trust_balances(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Trust held (cents) per (client id, matter id) pair, read from the ledger's balance rows in
+    one query; pairs holding nothing are absent."""
+    from caseledger.ledger.selectors import client_trust_balances
 
-    return int(
-        client_trust_balance(
-            client=Client(pk=client_id), matter=Matter(pk=matter_id, client_id=client_id)
-        )
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    rows = (
+        client_trust_balances()
+        .filter(matter_id__in={matter for _, matter in wanted})
+        .order_by()
+        .values_list("client_id", "matter_id", "balance_cents")
     )
+    # Balance rows are debit-positive; the liability held for the client is the credit.
+    return {
+        (client, matter): -int(raw) for client, matter, raw in rows if (client, matter) in wanted
+    }
 
 
 def matter_deadlines(
@@ -100,35 +127,43 @@ def matter_deadlines(
     return out
 
 
-def task_open(
+def tasks_open(*, specs: list[Any], now: datetime) -> list[Any]:
+    """Open system tasks in one batch (``matters.services.SystemTaskSpec``); returns the ones
+    opened (keys with an open task are skipped)."""
+    from caseledger.matters.services import task_open_for_system_bulk
+
+    return task_open_for_system_bulk(specs=specs, now=now, actor_label="collections run")
+
+
+def task_spec(
     *,
     key: str,
-    matter: Any,
+    matter_id: int,
     title: str,
     due_date: date,
-    now: datetime,
-    assignee: Any = None,
-    assignee_role: str | None = None,
+    assignee_id: int | None = None,
+    assignee_role: str = "",
     description: str = "",
 ) -> Any:
-    from caseledger.matters.services import task_open_for_system
+    from caseledger.matters.services import SystemTaskSpec
 
-    return task_open_for_system(
+    return SystemTaskSpec(
         key=key,
-        matter=matter,
+        matter_id=matter_id,
         title=title,
         due_date=due_date,
-        now=now,
-        assignee=assignee,
+        assignee_id=assignee_id,
         assignee_role=assignee_role,
         description=description,
     )
 
 
-def hold_set(*, matter: Any, reason: str, now: datetime) -> None:
-    from caseledger.matters.services import matter_hold_set
+def holds_set(*, reasons: dict[int, str], now: datetime) -> list[Any]:
+    """Hold new work on these matters (system actor; locks them in id order); returns the
+    matters this call put on hold."""
+    from caseledger.matters.services import matter_hold_set_bulk
 
-    matter_hold_set(matter=matter, actor=None, reason=reason, now=now)
+    return matter_hold_set_bulk(reasons=reasons, actor=None, now=now, actor_label="collections run")
 
 
 def hold_lift(*, matter: Any, actor: Any, reason: str, now: datetime) -> None:

@@ -37,7 +37,13 @@ class RefundSource(models.TextChoices):
 
 class RefundStatus(models.TextChoices):
     POSTED = "POSTED", "Refunded"
+    # A trust refund follows its disbursement request (trust.hooks): requested -> approved ->
+    # paid (POSTED), or rejected / expired (nothing left trust; the money stays in the client's
+    # trust ledger).
     AWAITING_DISBURSEMENT = "AWAITING_DISBURSEMENT", "Waiting for trust disbursement approval"
+    DISBURSEMENT_APPROVED = "DISBURSEMENT_APPROVED", "Trust disbursement approved, not yet paid"
+    DISBURSEMENT_REJECTED = "DISBURSEMENT_REJECTED", "Trust disbursement rejected"
+    DISBURSEMENT_EXPIRED = "DISBURSEMENT_EXPIRED", "Trust disbursement expired"
 
 
 class WriteOffStatus(models.TextChoices):

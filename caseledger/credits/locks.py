@@ -4,6 +4,7 @@ invoice means locking that row (``payments.locks.lock_invoice_settlement``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from caseledger.core.numbering import counter_next
@@ -31,6 +32,13 @@ def lock_for_credit(invoice: Any, *, now: Any) -> Any:
 
         lock_matter_trust(invoice.matter, now)
     return lock_settlement(invoice)
+
+
+def lock_payments(payment_ids: Iterable[int]) -> list[Any]:
+    """The payments a credit returns money to, in id order (after the settlement row)."""
+    from caseledger.payments.locks import lock_payments as lock
+
+    return lock(sorted(set(payment_ids)))
 
 
 def lock_credit_note(credit_note: CreditNote) -> CreditNote:

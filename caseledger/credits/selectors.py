@@ -13,7 +13,13 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from caseledger.billing.models import Invoice
 from caseledger.core.selectors import firm_get
-from caseledger.credits.choices import CreditNoteStatus, ReasonCode, RefundSource, WriteOffStatus
+from caseledger.credits.choices import (
+    CreditNoteStatus,
+    ReasonCode,
+    RefundSource,
+    RefundStatus,
+    WriteOffStatus,
+)
 from caseledger.credits.models import CreditNote, CreditRefund, CreditSettings, WriteOff
 
 
@@ -120,11 +126,12 @@ def credit_report(*, by: str, date_from: date, date_to: date) -> list[ReportRow]
     notes = CreditNote.objects.filter(
         status=CreditNoteStatus.ISSUED, issue_date__gte=date_from, issue_date__lte=date_to
     )
+    # A trust refund whose disbursement was rejected or expired never left trust.
     refunds = CreditRefund.objects.filter(
         credit_note__status=CreditNoteStatus.ISSUED,
         credit_note__issue_date__gte=date_from,
         credit_note__issue_date__lte=date_to,
-    )
+    ).exclude(status__in=[RefundStatus.DISBURSEMENT_REJECTED, RefundStatus.DISBURSEMENT_EXPIRED])
     if by == "month":
         notes = notes.annotate(month=TruncMonth("issue_date"))
         refunds = refunds.annotate(month=TruncMonth("credit_note__issue_date"))

@@ -46,6 +46,8 @@ from caseledger.credits.selectors import (
     invoice_pending_write_off_cents,
     write_off_needs_approval,
 )
+from caseledger.trust.choices import DisbursementStatus
+from caseledger.trust.hooks import DisbursementChange
 
 NUMBER_FORMAT = "CN-{year}-{seq:06d}"
 
@@ -385,6 +387,12 @@ def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> 
             refund_cents=note.refund_cents,
             credit_cents=to_credit,
         )
+    if to_credit:
+        # The payments that get credit back are locked before the entry: payment rows come
+        # before the ledger's balance rows and the audit chain head in the global lock order.
+        locks.lock_payments(
+            s.payment_id for s in invoice_credit_sources(invoice) if s.payment_id is not None
+        )
     issue_date = _local_date(now)
     seq = locks.credit_note_next_sequence(issue_date.year)
     number = NUMBER_FORMAT.format(year=issue_date.year, seq=seq)
@@ -466,8 +474,8 @@ def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now:
     from caseledger.ledger import accounts
     from caseledger.ledger.choices import EntryKind
     from caseledger.ledger.services import PostingLine, entry_post
-    from caseledger.payments.locks import lock_payment
     from caseledger.payments.models import Payment
+    from caseledger.payments.services import payment_unapplied_credit_add
 
     invoice = note.invoice
     client, matter = invoice.client, invoice.matter
@@ -482,20 +490,14 @@ def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now:
         )
         if source.kind == RefundSource.OPERATING:
             assert source.payment_id is not None  # OPERATING sources name their payment
-            payment = lock_payment(source.payment_id)
-            Payment.objects.filter(pk=payment.pk).update(
-                unapplied_cents=F("unapplied_cents") + take
-            )
-            audit.record(
+            payment_unapplied_credit_add(
+                payment=Payment(pk=source.payment_id),
+                amount_cents=take,
+                currency=invoice.currency,
+                client=client,
+                reason=f"Credit note {note.number} on invoice {invoice}",
                 actor=actor,
-                action="credits.credit_to_payment",
-                at=now,
-                obj=payment,
-                before={"unapplied_cents": payment.unapplied_cents},
-                after={
-                    "unapplied_cents": payment.unapplied_cents + take,
-                    "credit_note": note.number,
-                },
+                now=now,
             )
         else:
             entry_post(
@@ -617,6 +619,50 @@ def _refund_through_trust(
         },
     )
     return refund
+
+
+# A trust refund's status for each status of its disbursement request.
+_REFUND_STATUS_FOR_DISBURSEMENT: dict[str, str] = {
+    DisbursementStatus.APPROVED: RefundStatus.DISBURSEMENT_APPROVED,
+    DisbursementStatus.POSTED: RefundStatus.POSTED,
+    DisbursementStatus.REJECTED: RefundStatus.DISBURSEMENT_REJECTED,
+    DisbursementStatus.EXPIRED: RefundStatus.DISBURSEMENT_EXPIRED,
+}
+
+
+def trust_refund_follow_disbursement(change: DisbursementChange) -> None:
+    """Trust hook (``trust.hooks.register_disbursement_listener``, registered in
+    ``CreditsConfig.ready``): a credit note's trust refund takes the status of its disbursement
+    request, in the disbursement's transaction, with an audit event per refund changed. Paid:
+    the refund is dated the day it left trust."""
+    from caseledger.trust.choices import DisbursementPurpose
+
+    disbursement = change.disbursement
+    if disbursement.purpose != DisbursementPurpose.REFUND:
+        return
+    status = _REFUND_STATUS_FOR_DISBURSEMENT.get(disbursement.status)
+    if status is None:
+        return
+    refunds = list(
+        CreditRefund.objects.select_for_update()
+        .filter(source=RefundSource.TRUST, external_id=disbursement.pk)
+        .order_by("id")
+    )
+    for refund in refunds:
+        if refund.status == status:
+            continue
+        fields: dict[str, Any] = {"status": status}
+        if status == RefundStatus.POSTED and disbursement.posted_date is not None:
+            fields["refund_date"] = disbursement.posted_date
+        CreditRefund.objects.filter(pk=refund.pk).update(**fields)
+        audit.record(
+            actor=change.actor,
+            action="credits.trust_refund_status",
+            at=change.now,
+            obj=refund,
+            before={"status": refund.status},
+            after={**fields, "disbursement": disbursement.number},
+        )
 
 
 def credit_note_approve(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits import selectors, services
-from caseledger.credits.choices import CreditNoteStatus, WriteOffStatus
+from caseledger.credits.choices import CreditNoteStatus, RefundSource, WriteOffStatus
 from caseledger.credits.forms import (
     CreditNoteForm,
     CreditSettingsForm,
@@ -131,13 +131,15 @@ def credit_note_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    refunds = list(note.refunds.order_by("id"))
     return render(
         request,
         "credits/credit_note_detail.html",
         {
             "note": note,
             "lines": note.lines.order_by("position", "id"),
-            "refunds": note.refunds.order_by("id"),
+            "refunds": refunds,
+            "has_trust_refund": any(r.source == RefundSource.TRUST for r in refunds),
             "can_decide": note.status == CreditNoteStatus.PENDING_APPROVAL
             and authorize(request.user, "credits.approve"),
             "decision_form": DecisionForm(),

@@ -4,10 +4,13 @@ event; ``now`` is always passed in."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from caseledger.clients.choices import ClientKind
@@ -463,6 +466,60 @@ def matter_hold_set(*, matter: Matter, actor: User | None, reason: str, now: dat
 
 
 @transaction.atomic
+def matter_hold_set_bulk(
+    *, reasons: Mapping[int, str], actor: User | None, now: datetime, actor_label: str = ""
+) -> list[Matter]:
+    """Put a hold on new work on many matters at once (a job's batch: collections escalation).
+
+    ``reasons`` maps matter id -> reason. Same rule as ``matter_hold_set`` (a matter already on
+    hold keeps its first reason), but the matters are locked in id order in one statement,
+    updated in one statement, and the batch is one audit event (``matters.holds_set``) listing
+    each matter held with its reason. Returns the matters this call put on hold. Raises
+    MatterError (field ``reason``) for a blank reason, changing nothing."""
+    cleaned = {int(pk): (reason or "").strip() for pk, reason in reasons.items()}
+    if not cleaned:
+        return []
+    if any(not reason for reason in cleaned.values()):
+        raise MatterError(HOLD_REASON_REQUIRED, field="reason")
+    changed = []
+    for matter in locks.matters_lock(matter_ids=cleaned):
+        if matter.hold_new_work:
+            continue
+        matter.hold_new_work = True
+        matter.hold_reason = cleaned[matter.pk][:300]
+        matter.hold_set_at = now
+        if matter.status == MatterStatus.OPEN:
+            matter.status = MatterStatus.ON_HOLD
+        matter.updated_at = now
+        changed.append(matter)
+    if not changed:
+        return []
+    # One UPDATE: the flag, dates and status are the same for every matter; only the reason
+    # differs (one CASE), which costs far less than bulk_update's CASE per column.
+    Matter.objects.filter(pk__in=[m.pk for m in changed]).update(
+        hold_new_work=True,
+        hold_set_at=now,
+        updated_at=now,
+        status=Case(
+            When(status=MatterStatus.OPEN, then=Value(MatterStatus.ON_HOLD)),
+            default=F("status"),
+        ),
+        hold_reason=Case(
+            *[When(pk=m.pk, then=Value(m.hold_reason)) for m in changed],
+            default=F("hold_reason"),
+        ),
+    )
+    audit.record(
+        actor=actor,
+        actor_label=actor_label or None,
+        action="matters.holds_set",
+        at=now,
+        after={"matters": [[m.pk, m.number, m.hold_reason] for m in changed]},
+    )
+    return changed
+
+
+@transaction.atomic
 def matter_hold_lift(*, matter: Matter, actor: User | None, reason: str, now: datetime) -> Matter:
     """Lift the hold (idempotent on a matter that is not held)."""
     reason = (reason or "").strip()
@@ -616,6 +673,89 @@ def task_open_for_system(
         # A concurrent run opened it between our read and insert.
         return Task.objects.get(system_key=key, status=TaskStatus.OPEN)
     return task
+
+
+@dataclass(frozen=True)
+class SystemTaskSpec:
+    """One system task to open (see ``task_open_for_system``)."""
+
+    key: str
+    matter_id: int | None
+    title: str
+    due_date: date | None
+    assignee_id: int | None = None
+    assignee_role: str = ""
+    description: str = ""
+
+
+def task_open_for_system_bulk(
+    *, specs: Sequence[SystemTaskSpec], now: datetime, actor_label: str = ""
+) -> list[Task]:
+    """Open many system tasks at once (a job's batch); returns the tasks this call opened.
+
+    Same rule as ``task_open_for_system``: a key with an OPEN task is skipped (the first spec of
+    a key repeated in ``specs`` wins). The missing ones are inserted in one statement and
+    recorded as one audit event (``matters.tasks_opened_by_system``) listing each task's id,
+    key and matter. When a concurrent job opens one of the keys between the read and the insert
+    (the partial unique index refuses it), the batch falls back to one savepoint per task, so
+    each key still has one open task and nothing else is lost. Raises TaskError (field ``key``)
+    for a blank key, changing nothing."""
+    unique: dict[str, SystemTaskSpec] = {}
+    for spec in specs:
+        if not (spec.key or "").strip():
+            raise TaskError(SYSTEM_KEY_REQUIRED, field="key")
+        unique.setdefault(spec.key, spec)
+    if not unique:
+        return []
+    with transaction.atomic():
+        existing = set(
+            Task.objects.filter(system_key__in=list(unique), status=TaskStatus.OPEN).values_list(
+                "system_key", flat=True
+            )
+        )
+        new = [
+            Task(
+                matter_id=spec.matter_id,
+                title=(spec.title or spec.key)[:200],
+                description=spec.description or "",
+                due_date=spec.due_date,
+                assignee_id=spec.assignee_id,
+                assignee_role=spec.assignee_role or "",
+                system_key=spec.key,
+                created_at=now,
+            )
+            # Key order: two jobs inserting overlapping keys wait on each other's index entries
+            # in one order, never in a cycle.
+            for spec in sorted(unique.values(), key=lambda spec: spec.key)
+            if spec.key not in existing
+        ]
+        if not new:
+            return []
+        try:
+            with transaction.atomic():
+                Task.objects.bulk_create(new)
+        except IntegrityError:
+            opened = []
+            for task in new:
+                task.pk = None
+                try:
+                    with transaction.atomic():
+                        task.save(force_insert=True)
+                except IntegrityError:
+                    continue
+                opened.append(task)
+            new = opened
+        if new:
+            audit.record(
+                actor=None,
+                actor_label=actor_label or None,
+                action="matters.tasks_opened_by_system",
+                at=now,
+                after={
+                    "tasks": [[t.pk, t.system_key, t.matter_id, t.due_date] for t in new],
+                },
+            )
+    return new
 
 
 @transaction.atomic

@@ -77,6 +77,13 @@ REFUND_METHOD_INVALID = "method: must be one of {methods} (got {method!r})"
 CARD_REFUND_NEEDS_PROVIDER = (
     "method: payment {payment} was not taken online; refund by check or transfer"
 )
+CREDIT_ADD_CURRENCY = "currency: payment {payment} is in {expected}; the credit is in {got}"
+CREDIT_ADD_OTHER_CLIENT = "client: payment {payment} belongs to {owner}, not {client}"
+CREDIT_ADD_OVER_PAYMENT = (
+    "amount: {amount} would raise the unapplied credit of payment {payment} to {total}, more "
+    "than the payment itself ({paid})"
+)
+CREDIT_ADD_REASON_REQUIRED = "reason: say why the credit goes back to the payment"
 HOLD_NOT_HELD = "payment: {payment} is not held for review"
 INVOICE_NOT_ISSUED_FOR_SETTLEMENT = "invoice: {invoice} is not issued; it has no settlement"
 
@@ -593,6 +600,81 @@ def unapplied_credit_refund(
             },
         )
     return refund_row
+
+
+def payment_unapplied_credit_add(
+    *,
+    payment: Payment,
+    amount_cents: int,
+    currency: str,
+    client: Client,
+    reason: str,
+    actor: User | None,
+    now: datetime,
+) -> Payment:
+    """Return ``amount_cents`` of credit to a payment's unapplied balance (a credit note gives
+    back money this payment paid on an invoice; the caller posts the ledger entry, Cr unapplied
+    client credits, in the same transaction).
+
+    Locks the payment (``payments.locks.lock_payment``; a caller holding the matter, trust or
+    settlement locks takes this after them, per the global order), checks it and records
+    ``payments.unapplied_credit_added``. Refuses, changing nothing (PaymentError naming the
+    field): a non-positive amount, a currency other than the firm's (payments are in the firm's
+    currency), a client other than the payment's, a payment that is not RECEIVED, an unapplied
+    balance that would exceed what the payment brought in, a blank reason."""
+    from caseledger.core.selectors import firm_get
+
+    if amount_cents <= 0:
+        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError(CREDIT_ADD_REASON_REQUIRED, field="reason")
+    expected = firm_get().currency
+    if (currency or "").upper() != expected.upper():
+        raise PaymentError(
+            CREDIT_ADD_CURRENCY.format(payment=payment, expected=expected, got=currency),
+            field="currency",
+        )
+    with transaction.atomic():
+        payment = locks.lock_payment(payment.pk)
+        if payment.client_id != client.pk:
+            raise PaymentError(
+                CREDIT_ADD_OTHER_CLIENT.format(
+                    payment=payment, owner=payment.client, client=client
+                ),
+                field="client",
+            )
+        if payment.status != PaymentStatus.RECEIVED:
+            raise PaymentError(
+                PAYMENT_NOT_RECEIVED.format(
+                    payment=payment, status=payment.get_status_display().lower()
+                ),
+                field="payment",
+            )
+        total = payment.unapplied_cents + amount_cents
+        if total > payment.amount_cents:
+            raise PaymentError(
+                CREDIT_ADD_OVER_PAYMENT.format(
+                    amount=_fmt(amount_cents, expected),
+                    payment=payment,
+                    total=_fmt(total, expected),
+                    paid=_fmt(payment.amount_cents, expected),
+                ),
+                field="amount",
+            )
+        Payment.objects.filter(pk=payment.pk).update(
+            unapplied_cents=F("unapplied_cents") + amount_cents
+        )
+        audit.record(
+            actor=actor,
+            action="payments.unapplied_credit_added",
+            at=now,
+            obj=payment,
+            before={"unapplied_cents": payment.unapplied_cents},
+            after={"unapplied_cents": total, "reason": reason[:300]},
+        )
+        payment.unapplied_cents = total
+    return payment
 
 
 # --- online checkout -------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from caseledger.matters.choices import MatterStatus
 from caseledger.matters.models import Matter
 from caseledger.payments import locks as payment_locks
 from caseledger.payments.services import settlement_apply
-from caseledger.trust import locks, selectors
+from caseledger.trust import hooks, locks, selectors
 from caseledger.trust.choices import (
     DepositMethod,
     DisbursementMethod,
@@ -800,6 +800,13 @@ def _over_available(
     )
 
 
+def _changed(disbursement: Disbursement, previous: str, actor: User | None, now: datetime) -> None:
+    """Tell the registered listeners (``trust.hooks``) inside the changing transaction."""
+    hooks.disbursement_changed(
+        hooks.DisbursementChange(disbursement=disbursement, previous=previous, actor=actor, now=now)
+    )
+
+
 def disbursement_request(
     *,
     matter: Matter,
@@ -907,6 +914,7 @@ def disbursement_approve(
             disbursement.decided_by = approver
             disbursement.decided_at = now
             disbursement.save(update_fields=["status", "decided_by", "decided_at"])
+            _changed(disbursement, DisbursementStatus.REQUESTED, approver, now)
         audit.record(
             actor=approver,
             action="trust.disbursement_approved",
@@ -943,6 +951,7 @@ def disbursement_reject(
         disbursement.decided_at = now
         disbursement.decision_note = note[:300]
         disbursement.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        _changed(disbursement, before, actor, now)
         audit.record(
             actor=actor,
             action="trust.disbursement_rejected",
@@ -973,6 +982,7 @@ def disbursements_expire(*, now: datetime) -> int:
             d.status = DisbursementStatus.EXPIRED
             d.decided_at = now
             d.save(update_fields=["status", "decided_at"])
+            _changed(d, before, None, now)
             audit.record(
                 actor=None,
                 action="trust.disbursement_expired",
@@ -1056,6 +1066,7 @@ def disbursement_post(
         disbursement.posted_date = today
         disbursement.entry = entry
         disbursement.save(update_fields=["status", "posted_date", "entry"])
+        _changed(disbursement, DisbursementStatus.APPROVED, actor, now)
         audit.record(
             actor=actor,
             action="trust.disbursement_posted",

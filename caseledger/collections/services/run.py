@@ -15,8 +15,14 @@ Algorithm (per run date D):
    comes when its window arrives.
 5. Each chunk commits in one transaction: the Reminder rows (bulk insert, conflicts ignored: a
    concurrent run or an earlier, crashed run already took that step), then, for the rows this
-   run inserted, the stage's actions (collections task, partner escalation task, hold on new
-   work) and one audit event. Emails are delivered from the rows after the commit.
+   run inserted, the stage's actions grouped per matter (hold on new work: matters locked in id
+   order and held in one batch; one collections task per matter and stage and one partner
+   escalation task per matter, opened in one batch through the matters service, keyed so a
+   matter's open task is never doubled) and one audit event listing the reminders, holds and
+   tasks (the matters service adds one event per batch of holds and one per batch of tasks).
+   Every read the decisions need is one query per chunk (reminders taken, disputes, plans,
+   promises, manual reminders, payments, trust balances). Emails are delivered from the rows
+   after the commit.
 6. Holds whose matter has no overdue balance left are lifted; at-risk tags are refreshed; any
    email left QUEUED or FAILED (a crash between commit and delivery) is delivered.
 """
@@ -183,9 +189,16 @@ def collections_run(
     done = 0
     try:
         while True:
+            # Keyset over the settlement rows alone (bounded by the invoice-id index), then the
+            # chunk's rows with their joins by id: a single query with ``invoice_id > last`` let
+            # PostgreSQL merge-join the invoice table from its first row on every chunk.
+            ids = integration.open_settlement_ids(after=last_id, limit=CHUNK)
+            if not ids:
+                break
+            last_id = ids[-1]
             chunk = list(
                 integration.open_settlements(due_before=run_date)
-                .filter(invoice_id__gt=last_id)
+                .filter(invoice_id__in=ids)
                 .order_by("invoice_id")
                 .values(
                     "invoice_id",
@@ -201,11 +214,10 @@ def collections_run(
                     "invoice__client__email",
                     "invoice__matter__number",
                     "invoice__matter__responsible_partner_id",
-                )[:CHUNK]
+                )
             )
             if not chunk:
-                break
-            last_id = chunk[-1]["invoice_id"]
+                continue
             stats["invoices"] += len(chunk)
             steps = _plan_chunk(
                 chunk=chunk,
@@ -321,6 +333,13 @@ def _plan_chunk(
         ).values_list("invoice_id", flat=True)
     )
     paid = integration.invoices_paid_between(wanted_ids, prev, run_date)
+    trust_held: dict[tuple[int, int], int] = {}
+    if any(w[1].exclude_trust_covered for w in wanted):
+        trust_held = integration.trust_balances(
+            (w[0]["invoice__client_id"], w[0]["invoice__matter_id"])
+            for w in wanted
+            if w[1].exclude_trust_covered
+        )
     out: list[tuple[Step, list[Reminder]]] = []
     for row, policy, stage, days, channels in wanted:
         invoice_id = row["invoice_id"]
@@ -343,8 +362,8 @@ def _plan_chunk(
             and _plan_good_standing(plans[invoice_id], int(row["paid_cents"]), run_date)
         ):
             step.outcome, step.note = "EXCLUDED", "payment plan in good standing"
-        elif policy.exclude_trust_covered and integration.trust_balance(
-            client_id=row["invoice__client_id"], matter_id=row["invoice__matter_id"]
+        elif policy.exclude_trust_covered and trust_held.get(
+            (row["invoice__client_id"], row["invoice__matter_id"]), 0
         ) >= int(row["balance"]):
             step.outcome, step.note = "EXCLUDED", "trust on the matter covers the balance"
         elif invoice_id in promised:
@@ -396,6 +415,19 @@ def _plan_chunk(
     return out
 
 
+@dataclass(frozen=True)
+class _Taken:
+    """A Reminder row this run inserted (what the stage actions and the audit event need)."""
+
+    pk: int
+    invoice_id: int
+    stage: PolicyStage
+    channel: str
+    status: str
+    days_past_due: int
+    balance_cents: int
+
+
 def _commit_chunk(
     *,
     steps: list[tuple[Step, list[Reminder]]],
@@ -415,17 +447,30 @@ def _commit_chunk(
 
     with transaction.atomic():
         Reminder.objects.bulk_create(rows, ignore_conflicts=True)
-        ours = list(
-            Reminder.objects.filter(run=run, invoice_id__in={r.invoice_id for r in rows})
-            .select_related("stage")
+        # The rows this run inserted (a conflict means another run, or an earlier crashed one,
+        # took that step): plain tuples, no model instances, and the stages already in hand.
+        stages = {r.stage_id: r.stage for r in rows}
+        ours = [
+            _Taken(pk, invoice_id, stages[stage_id], channel, status, days, balance)
+            for pk, invoice_id, stage_id, channel, status, days, balance in Reminder.objects.filter(
+                run=run, invoice_id__in={r.invoice_id for r in rows}
+            )
             .order_by("id")
-        )
+            .values_list(
+                "id",
+                "invoice_id",
+                "stage_id",
+                "channel",
+                "status",
+                "days_past_due",
+                "balance_cents",
+            )
+        ]
         if not ours:
             return
-        invoices = Invoice.objects.select_related("matter", "matter__responsible_partner").in_bulk(
-            {r.invoice_id for r in ours}
-        )
+        invoices = Invoice.objects.select_related("matter").in_bulk({r.invoice_id for r in ours})
         emails = []
+        actions = []
         for reminder in ours:
             if reminder.status == ReminderStatus.SUPPRESSED:
                 stats["suppressed"] += 1
@@ -436,20 +481,20 @@ def _commit_chunk(
             elif reminder.channel == Channel.LETTER:
                 stats["letters"] += 1
             else:
-                _stage_actions(
-                    reminder=reminder,
-                    invoice=invoices[reminder.invoice_id],
-                    run_date=run_date,
-                    now=now,
-                    stats=stats,
-                )
+                actions.append(reminder)
+        done = _stage_actions(
+            reminders=actions, invoices=invoices, run_date=run_date, now=now, stats=stats
+        )
         audit.record(
             actor=None,
             actor_label="collections run",
             action="collections.reminders_scheduled",
             at=now,
             obj=run,
-            after={"reminders": [[r.invoice_id, r.stage.code, r.channel, r.status] for r in ours]},
+            after={
+                "reminders": [[r.invoice_id, r.stage.code, r.channel, r.status] for r in ours],
+                **done,
+            },
         )
         if deliver and emails:
             transaction.on_commit(lambda: _deliver(emails, now, stats))
@@ -459,73 +504,132 @@ def _deliver(ids: list[int], now: datetime, stats: dict[str, int]) -> None:
     stats["emails_sent"] += reminders_deliver(reminder_ids=ids, now=now)
 
 
+def _invoice_lines(items: list[tuple[_Taken, Any]]) -> str:
+    return "\n".join(
+        f"Invoice {invoice} is {reminder.days_past_due} days past due with "
+        f"{_fmt(reminder.balance_cents, invoice.currency)} open."
+        for reminder, invoice in items
+    )
+
+
 def _stage_actions(
-    *, reminder: Reminder, invoice: Any, run_date: date, now: datetime, stats: dict[str, int]
-) -> None:
-    stage = reminder.stage
-    matter = invoice.matter
-    if stage.open_task:
-        integration.task_open(
-            key=f"collections:{invoice.pk}:{stage.code}",
-            matter=matter,
-            title=f"Collections: {stage.name} for invoice {invoice}",
-            due_date=run_date + timedelta(days=3),
-            now=now,
-            assignee_role="BILLING",
-            description=(
-                f"Invoice {invoice} is {reminder.days_past_due} days past due with "
-                f"{_fmt(reminder.balance_cents, invoice.currency)} open. Contact the client."
-            ),
+    *,
+    reminders: list[_Taken],
+    invoices: dict[int, Any],
+    run_date: date,
+    now: datetime,
+    stats: dict[str, int],
+) -> dict[str, Any]:
+    """The stage actions of one chunk's ACTIONS rows (all inserted by this run, in the chunk's
+    transaction), grouped per matter: one collections task per (matter, stage), one partner
+    escalation task per matter, one hold per matter. Tasks are keyed per matter, so while a
+    matter's task is open a later invoice reaching the stage is covered by it (its Reminder row
+    still records the step). Returns what was done, for the chunk's audit event."""
+    if not reminders:
+        return {}
+    by_stage: dict[tuple[int, int], list[tuple[_Taken, Any]]] = {}
+    escalated: dict[int, list[tuple[_Taken, Any]]] = {}
+    hold_for: dict[int, tuple[_Taken, Any]] = {}
+    for reminder in reminders:
+        invoice = invoices[reminder.invoice_id]
+        stage = reminder.stage
+        if stage.open_task:
+            by_stage.setdefault((invoice.matter_id, stage.pk), []).append((reminder, invoice))
+        if stage.escalate_partner:
+            escalated.setdefault(invoice.matter_id, []).append((reminder, invoice))
+        if stage.set_hold:
+            # The oldest invoice of the matter in this chunk names the hold.
+            current = hold_for.get(invoice.matter_id)
+            if current is None or reminder.days_past_due > current[0].days_past_due:
+                hold_for[invoice.matter_id] = (reminder, invoice)
+    done: dict[str, Any] = {}
+    if hold_for:
+        done["holds"] = _holds_set(hold_for=hold_for, now=now, stats=stats)
+    specs = []
+    for (matter_id, _), items in by_stage.items():
+        stage = items[0][0].stage
+        matter = items[0][1].matter
+        specs.append(
+            integration.task_spec(
+                key=f"collections:matter:{matter_id}:stage:{stage.code}",
+                matter_id=matter_id,
+                title=f"Collections: {stage.name} on matter {matter.number}"[:200],
+                due_date=run_date + timedelta(days=3),
+                assignee_role="BILLING",
+                description=_invoice_lines(items) + "\nContact the client.",
+            )
         )
-        stats["tasks"] += 1
-    if stage.escalate_partner:
-        integration.task_open(
-            key=f"collections-escalation:{invoice.pk}",
-            matter=matter,
-            title=f"Escalated: invoice {invoice} is {reminder.days_past_due} days past due",
-            due_date=run_date + timedelta(days=2),
-            now=now,
-            assignee=matter.responsible_partner,
-            assignee_role=None if matter.responsible_partner_id else "PARTNER",
-            description=(
-                f"{_fmt(reminder.balance_cents, invoice.currency)} open on invoice {invoice}. "
-                "Review the matter; new work is on hold until the balance is settled."
-                if stage.set_hold
-                else f"{_fmt(reminder.balance_cents, invoice.currency)} open on invoice {invoice}."
-            ),
+    for matter_id, items in escalated.items():
+        matter = items[0][1].matter
+        oldest = max(r.days_past_due for r, _ in items)
+        held = any(r.stage.set_hold for r, _ in items)
+        specs.append(
+            integration.task_spec(
+                key=f"collections:matter:{matter_id}:partner",
+                matter_id=matter_id,
+                title=(f"Escalated: matter {matter.number} has an invoice {oldest} days past due")[
+                    :200
+                ],
+                due_date=run_date + timedelta(days=2),
+                assignee_id=matter.responsible_partner_id,
+                assignee_role="" if matter.responsible_partner_id else "PARTNER",
+                description=_invoice_lines(items)
+                + (
+                    "\nReview the matter; new work is on hold until the balance is settled."
+                    if held
+                    else ""
+                ),
+            )
         )
-        stats["tasks"] += 1
-    if stage.set_hold and collection_hold_set(
-        matter=matter,
-        invoice=invoice,
-        reason=f"Invoice {invoice} is {reminder.days_past_due} days past due",
-        now=now,
-    ):
-        stats["holds_set"] += 1
+    if specs:
+        opened = integration.tasks_open(specs=specs, now=now)
+        stats["tasks"] += len(opened)
+        done["tasks"] = [t.pk for t in opened]
+    return done
 
 
-def collection_hold_set(*, matter: Any, invoice: Any, reason: str, now: datetime) -> bool:
-    """Put the matter on hold for new work (once: one active collections hold per matter)."""
-    if CollectionHold.objects.filter(matter=matter, status=HoldStatus.ACTIVE).exists():
-        return False
-    with transaction.atomic():
-        hold = CollectionHold.objects.create(
-            matter=matter,
-            invoice=invoice,
-            status=HoldStatus.ACTIVE,
-            reason=reason,
-            set_at=now,
-        )
-        integration.hold_set(matter=matter, reason=f"Collections: {reason}", now=now)
-        audit.record(
-            actor=None,
-            actor_label="collections run",
-            action="collections.hold_set",
-            at=now,
-            obj=hold,
-            after={"matter": str(matter), "invoice": str(invoice), "reason": reason},
-        )
-    return True
+def _holds_set(
+    *, hold_for: dict[int, tuple[_Taken, Any]], now: datetime, stats: dict[str, int]
+) -> list[int]:
+    """Hold new work on these matters: one active CollectionHold per matter (a matter that has
+    one is left alone), the matters' holds set through the matters service (which locks them in
+    id order, so concurrent runs queue here). Returns the ids of the holds created."""
+    active = set(
+        CollectionHold.objects.filter(
+            matter_id__in=list(hold_for), status=HoldStatus.ACTIVE
+        ).values_list("matter_id", flat=True)
+    )
+    reasons = {
+        matter_id: f"Invoice {invoice} is {reminder.days_past_due} days past due"
+        for matter_id, (reminder, invoice) in hold_for.items()
+        if matter_id not in active
+    }
+    if not reasons:
+        return []
+    integration.holds_set(
+        reasons={m: f"Collections: {reason}" for m, reason in reasons.items()}, now=now
+    )
+    # Re-read under the matter locks: a concurrent run may have held some meanwhile.
+    active = set(
+        CollectionHold.objects.filter(
+            matter_id__in=list(reasons), status=HoldStatus.ACTIVE
+        ).values_list("matter_id", flat=True)
+    )
+    holds = CollectionHold.objects.bulk_create(
+        [
+            CollectionHold(
+                matter_id=matter_id,
+                invoice_id=hold_for[matter_id][1].pk,
+                status=HoldStatus.ACTIVE,
+                reason=reason,
+                set_at=now,
+            )
+            for matter_id, reason in sorted(reasons.items())
+            if matter_id not in active
+        ]
+    )
+    stats["holds_set"] += len(holds)
+    return [h.pk for h in holds]
 
 
 def matters_with_overdue_balance(run_date: date) -> dict[int, dict[str, Any]]:

@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
+from django.db.models import Max
 
 pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
 from django.core.management import call_command
@@ -118,6 +119,50 @@ def test_concurrent_runs_send_each_reminder_once(require_postgres, smtp, now, mo
     assert Reminder.objects.count() == 12
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_escalation_runs_hold_and_task_each_matter_once(
+    require_postgres, smtp, users, now, monkeypatch
+):
+    from caseledger.matters.models import Task
+
+    matters = [F.matter(partner=users["PARTNER"]) for _ in range(4)]
+    invoices = [
+        F.invoice(matter_obj=m, cents=50_000, issued=DUE - timedelta(days=30), due=DUE)
+        for _ in range(2)
+        for m in matters
+    ]  # each matter's invoices fall in different chunks
+    monkeypatch.setattr(run_module, "CHUNK", 3)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            collections_run(run_date=DUE + timedelta(days=61), now=now)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Counter(smtp.to()) == Counter(i.client.email for i in invoices)
+    assert Reminder.objects.count() == 2 * len(invoices)
+    for m in matters:
+        assert CollectionHold.objects.filter(matter=m).count() == 1
+        assert sorted(Task.objects.filter(matter=m).values_list("system_key", flat=True)) == [
+            f"collections:matter:{m.pk}:partner",
+            f"collections:matter:{m.pk}:stage:escalation",
+        ]
+        m.refresh_from_db()
+        assert m.hold_new_work is True
+
+
 @pytest.mark.django_db
 def test_formal_notice_adds_a_letter_and_a_collections_task(smtp, now):
     from caseledger.matters.models import Task
@@ -127,7 +172,7 @@ def test_formal_notice_adds_a_letter_and_a_collections_task(smtp, now):
     channels = set(Reminder.objects.filter(invoice=inv).values_list("channel", flat=True))
     assert channels == {Channel.EMAIL, Channel.LETTER, Channel.ACTIONS}
     assert smtp.subjects() == [f"Formal notice: invoice {inv.number} is 31 days past due"]
-    task = Task.objects.get(system_key=f"collections:{inv.pk}:formal")
+    task = Task.objects.get(system_key=f"collections:matter:{inv.matter_id}:stage:formal")
     assert task.matter_id == inv.matter_id
 
 
@@ -248,3 +293,43 @@ def test_bad_run_date_refused():
 
     with pytest.raises(CommandError, match=r"date: must be YYYY-MM-DD \(got '2026-13-01'\)"):
         call_command("run_collections", "--date", "2026-13-01")
+
+
+@pytest.mark.django_db
+def test_escalation_opens_one_task_and_one_hold_per_matter(smtp, users, now, monkeypatch):
+    from caseledger.core.models import AuditEvent
+    from caseledger.matters.models import Task
+
+    monkeypatch.setattr(run_module, "CHUNK", 2)
+    matter = F.matter(partner=users["PARTNER"])
+    invoices = [
+        F.invoice(matter_obj=matter, cents=50_000, issued=DUE - timedelta(days=30 + i), due=DUE)
+        for i in range(3)
+    ]
+    events = AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    result = collections_run(run_date=DUE + timedelta(days=61), now=now)
+    assert result.stats["scheduled"] == 6  # an email and the actions for each invoice
+    assert len(smtp.messages) == 3
+    assert CollectionHold.objects.filter(matter=matter).count() == 1
+    tasks = {t.system_key: t for t in Task.objects.filter(matter=matter)}
+    assert sorted(tasks) == [
+        f"collections:matter:{matter.pk}:partner",
+        f"collections:matter:{matter.pk}:stage:escalation",
+    ]
+    assert tasks[f"collections:matter:{matter.pk}:partner"].assignee == users["PARTNER"]
+    for inv in invoices[:2]:  # the first chunk's invoices are listed on its tasks
+        for task in tasks.values():
+            assert inv.number in task.description
+    assert invoices[2].number not in tasks[f"collections:matter:{matter.pk}:partner"].description
+    matter.refresh_from_db()
+    assert matter.hold_new_work is True
+    actions = Counter(
+        AuditEvent.objects.filter(pk__gt=events).values_list("action", flat=True).order_by()
+    )
+    # Per chunk: one reminders event; the first chunk also one tasks and one holds event.
+    assert actions["collections.reminders_scheduled"] == 2
+    assert actions["matters.tasks_opened_by_system"] == 1
+    assert actions["matters.holds_set"] == 1
+    scheduled = AuditEvent.objects.filter(action="collections.reminders_scheduled").order_by("id")
+    assert scheduled[0].after["holds"] == [CollectionHold.objects.get().pk]
+    assert (scheduled[1].after["holds"], scheduled[1].after["tasks"]) == ([], [])

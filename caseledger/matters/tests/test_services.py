@@ -4,13 +4,20 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from caseledger.clients.tests.factories import make_beneficiary, make_company, make_person
 from caseledger.core.exceptions import NotPermitted
 from caseledger.core.models import AuditEvent
 from caseledger.matters import hooks, services
 from caseledger.matters.choices import DeadlineKind, MatterStatus, TaskStatus
-from caseledger.matters.exceptions import MatterClosed, MatterError, MatterOnHold, StageError
+from caseledger.matters.exceptions import (
+    MatterClosed,
+    MatterError,
+    MatterOnHold,
+    StageError,
+    TaskError,
+)
 from caseledger.matters.models import Deadline, Matter, StageEvent, Task
 from caseledger.matters.tests.factories import case_type, make_matter
 
@@ -518,3 +525,94 @@ def test_home_panel_templates_render(h1b, users, now):
         {"panel": my_tasks_context(Request(), now)},  # type: ignore[arg-type]
     )
     assert "All my tasks" in html
+
+
+@pytest.mark.django_db
+def test_system_tasks_in_bulk_skip_open_keys_and_audit_once(h1b, now):
+    spec = services.SystemTaskSpec
+    first = services.task_open_for_system(
+        key="bulk:1", matter=h1b, title="Already open", due_date=None, now=now
+    )
+    events = AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    opened = services.task_open_for_system_bulk(
+        specs=[
+            spec(key="bulk:1", matter_id=h1b.pk, title="Again", due_date=None),
+            spec(key="bulk:2", matter_id=h1b.pk, title="Two", due_date=date(2026, 5, 1)),
+            spec(key="bulk:2", matter_id=h1b.pk, title="Two again", due_date=None),
+            spec(
+                key="bulk:3", matter_id=None, title="Three", due_date=None, assignee_role="BILLING"
+            ),
+        ],
+        now=now,
+    )
+    assert [t.system_key for t in opened] == ["bulk:2", "bulk:3"]
+    assert all(t.pk for t in opened)
+    assert Task.objects.get(system_key="bulk:2").title == "Two"
+    assert Task.objects.filter(system_key="bulk:1").get().pk == first.pk
+    event = AuditEvent.objects.get(pk__gt=events)
+    assert event.action == "matters.tasks_opened_by_system"
+    assert [row[1] for row in event.after["tasks"]] == ["bulk:2", "bulk:3"]
+    assert (
+        services.task_open_for_system_bulk(specs=[spec("bulk:2", h1b.pk, "x", None)], now=now) == []
+    )
+    with pytest.raises(TaskError) as info:
+        services.task_open_for_system_bulk(
+            specs=[
+                spec(key="bulk:4", matter_id=None, title="x", due_date=None),
+                spec(" ", None, "", None),
+            ],
+            now=now,
+        )
+    assert info.value.field == "key"
+    assert not Task.objects.filter(system_key="bulk:4").exists()
+
+
+@pytest.mark.django_db
+def test_system_tasks_in_bulk_fall_back_when_a_key_was_taken_meanwhile(h1b, now, monkeypatch):
+    spec = services.SystemTaskSpec
+    real = Task.objects.filter
+
+    def stale_read(*args, **kwargs):  # the read misses a task a concurrent job just opened
+        if "system_key__in" in kwargs:
+            return real(pk=-1)
+        return real(*args, **kwargs)
+
+    taken = services.task_open_for_system(
+        key="race:1", matter=h1b, title="Theirs", due_date=None, now=now
+    )
+    monkeypatch.setattr(Task.objects, "filter", stale_read)
+    opened = services.task_open_for_system_bulk(
+        specs=[
+            spec(key="race:1", matter_id=h1b.pk, title="Ours", due_date=None),
+            spec(key="race:2", matter_id=h1b.pk, title="Ours too", due_date=None),
+        ],
+        now=now,
+    )
+    monkeypatch.undo()
+    assert [t.system_key for t in opened] == ["race:2"]
+    assert Task.objects.get(system_key="race:1").pk == taken.pk
+
+
+@pytest.mark.django_db
+def test_holds_in_bulk_keep_the_first_reason_and_audit_once(h1b, now):
+    other = make_matter()
+    services.matter_hold_set(matter=h1b, actor=None, reason="first", now=now)
+    events = AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    held = services.matter_hold_set_bulk(
+        reasons={h1b.pk: "second", other.pk: "overdue"}, actor=None, now=now
+    )
+    assert [m.pk for m in held] == [other.pk]
+    h1b.refresh_from_db()
+    other.refresh_from_db()
+    assert h1b.hold_reason == "first"
+    assert (other.hold_new_work, other.status, other.hold_reason) == (
+        True,
+        MatterStatus.ON_HOLD,
+        "overdue",
+    )
+    event = AuditEvent.objects.get(pk__gt=events)
+    assert event.action == "matters.holds_set"
+    assert event.after["matters"] == [[other.pk, other.number, "overdue"]]
+    with pytest.raises(MatterError) as info:
+        services.matter_hold_set_bulk(reasons={h1b.pk: " "}, actor=None, now=now)
+    assert info.value.field == "reason"

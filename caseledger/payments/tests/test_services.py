@@ -185,3 +185,84 @@ def test_settlement_constraint_in_database(matter, now):
     inv = issued_invoice(matter=matter, cents=10_000, now=now)
     with pytest.raises(IntegrityError), transaction.atomic():
         InvoiceSettlement.objects.filter(invoice=inv).update(paid_cents=10_001)
+
+
+# Credit returned to a payment's unapplied balance (credit notes) ------------------------------
+
+
+def _fully_applied(matter, now, users):
+    inv = issued_invoice(matter=matter, cents=40_000, now=now)
+    p = record(matter, now, users["BILLING"], 40_000)
+    assert p.unapplied_cents == 0
+    return inv, p
+
+
+def test_unapplied_credit_add_locks_updates_and_audits(matter, now, users):
+    _, p = _fully_applied(matter, now, users)
+    out = services.payment_unapplied_credit_add(
+        payment=p,
+        amount_cents=15_000,
+        currency="USD",
+        client=matter.client,
+        reason="Credit note CN-2026-000001",
+        actor=users["BILLING"],
+        now=now,
+    )
+    assert out.unapplied_cents == 15_000
+    p.refresh_from_db()
+    assert p.unapplied_cents == 15_000
+    event = AuditEvent.objects.filter(action="payments.unapplied_credit_added").get()
+    assert event.object_id == str(p.pk)
+    assert event.before == {"unapplied_cents": 0}
+    assert event.after == {"unapplied_cents": 15_000, "reason": "Credit note CN-2026-000001"}
+
+
+@pytest.mark.parametrize(
+    ("kw", "field", "message"),
+    [
+        ({"amount_cents": 0}, "amount", "amount: must be positive (got $0.00)"),
+        ({"amount_cents": -500}, "amount", "amount: must be positive (got -$5.00)"),
+        (
+            {"currency": "EUR"},
+            "currency",
+            "currency: payment {payment} is in USD; the credit is in EUR",
+        ),
+        (
+            {"client": "other"},
+            "client",
+            "client: payment {payment} belongs to {owner}, not {other}",
+        ),
+        (
+            {"amount_cents": 40_001},
+            "amount",
+            "amount: $400.01 would raise the unapplied credit of payment {payment} to $400.01, "
+            "more than the payment itself ($400.00)",
+        ),
+        ({"reason": "  "}, "reason", "reason: say why the credit goes back to the payment"),
+    ],
+)
+def test_unapplied_credit_add_bad_input_one_message_nothing_changed(
+    matter, now, users, kw, field, message
+):
+    _, p = _fully_applied(matter, now, users)
+    other = MatterFactory().client
+    args = {
+        "payment": p,
+        "amount_cents": 1_000,
+        "currency": "USD",
+        "client": matter.client,
+        "reason": "Credit note",
+        "actor": users["BILLING"],
+        "now": now,
+    }
+    args.update(kw)
+    if args["client"] == "other":
+        args["client"] = other
+    events = AuditEvent.objects.count()
+    with pytest.raises(PaymentError) as err:
+        services.payment_unapplied_credit_add(**args)
+    assert err.value.field == field
+    assert err.value.message == message.format(payment=p.number, owner=matter.client, other=other)
+    p.refresh_from_db()
+    assert p.unapplied_cents == 0
+    assert AuditEvent.objects.count() == events
