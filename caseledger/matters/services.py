@@ -473,9 +473,10 @@ def matter_hold_set_bulk(
 
     ``reasons`` maps matter id -> reason. Same rule as ``matter_hold_set`` (a matter already on
     hold keeps its first reason), but the matters are locked in id order in one statement,
-    updated in one statement, and the batch is one audit event (``matters.holds_set``) listing
-    each matter held with its reason. Returns the matters this call put on hold. Raises
-    MatterError (field ``reason``) for a blank reason, changing nothing."""
+    updated in one statement; each matter held gets its own ``matters.hold_set`` event, as from
+    ``matter_hold_set``, so the matter's audit trail shows the hold. Returns the matters this
+    call put on hold. Raises MatterError (field ``reason``) for a blank reason, changing
+    nothing."""
     cleaned = {int(pk): (reason or "").strip() for pk, reason in reasons.items()}
     if not cleaned:
         return []
@@ -509,13 +510,16 @@ def matter_hold_set_bulk(
             default=F("hold_reason"),
         ),
     )
-    audit.record(
-        actor=actor,
-        actor_label=actor_label or None,
-        action="matters.holds_set",
-        at=now,
-        after={"matters": [[m.pk, m.number, m.hold_reason] for m in changed]},
-    )
+    for matter in changed:
+        audit.record(
+            actor=actor,
+            actor_label=actor_label or None,
+            action="matters.hold_set",
+            at=now,
+            obj=matter,
+            before={"hold_new_work": False},
+            after={"hold_new_work": True, "reason": matter.hold_reason},
+        )
     return changed
 
 

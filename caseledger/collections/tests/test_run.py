@@ -326,10 +326,11 @@ def test_escalation_opens_one_task_and_one_hold_per_matter(smtp, users, now, mon
     actions = Counter(
         AuditEvent.objects.filter(pk__gt=events).values_list("action", flat=True).order_by()
     )
-    # Per chunk: one reminders event; the first chunk also one tasks and one holds event.
+    # Per chunk: one reminders event; the first chunk also one tasks event, and the matter held
+    # its own hold event (its audit trail shows it).
     assert actions["collections.reminders_scheduled"] == 2
     assert actions["matters.tasks_opened_by_system"] == 1
-    assert actions["matters.holds_set"] == 1
+    assert actions["matters.hold_set"] == 1
     scheduled = AuditEvent.objects.filter(action="collections.reminders_scheduled").order_by("id")
     assert scheduled[0].after["holds"] == [CollectionHold.objects.get().pk]
     assert (scheduled[1].after["holds"], scheduled[1].after["tasks"]) == ([], [])

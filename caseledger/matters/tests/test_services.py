@@ -611,8 +611,12 @@ def test_holds_in_bulk_keep_the_first_reason_and_audit_once(h1b, now):
         "overdue",
     )
     event = AuditEvent.objects.get(pk__gt=events)
-    assert event.action == "matters.holds_set"
-    assert event.after["matters"] == [[other.pk, other.number, "overdue"]]
+    assert (event.action, event.object_type, event.object_id) == (
+        "matters.hold_set",
+        "matters.matter",
+        str(other.pk),
+    )
+    assert event.after == {"hold_new_work": True, "reason": "overdue"}
     with pytest.raises(MatterError) as info:
         services.matter_hold_set_bulk(reasons={h1b.pk: " "}, actor=None, now=now)
     assert info.value.field == "reason"
