@@ -22,7 +22,7 @@ from caseledger.core import audit
 from caseledger.core.money import MAX_MINOR_UNITS, Money
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import accounts as codes
-from caseledger.ledger import locks
+from caseledger.ledger import hooks, locks
 from caseledger.ledger.choices import AccountType, EntryKind, NormalBalance
 from caseledger.ledger.exceptions import (
     IdempotencyConflict,
@@ -539,6 +539,10 @@ def _post(
                 + [v for a in accts for v in (a, acct_count[a])]
                 + accts,
             )
+
+        # 4b. Listeners of the apps above (ledger.hooks; collections: aging facts), same
+        #     transaction, after the postings.
+        hooks.postings_inserted(entry=entry, rows=posting_rows)
 
         # 5. Trust bank must equal the sum of client trust ledgers after every trust entry.
         if touches_trust:
