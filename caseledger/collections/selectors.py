@@ -133,40 +133,35 @@ def aging_facts(as_of: date) -> QuerySet[ARAgingFact]:
     return ARAgingFact.objects.filter(entry_date__lte=as_of)
 
 
-def _labels(group: str, keys: list[Any]) -> dict[Any, str]:
-    """Display names of the group keys (one lookup query for the rows shown)."""
-    ids = [k for k in keys if k is not None]
-    if not ids:
-        return {}
-    if group == "client":
-        from caseledger.clients.models import Client
+def _label_join(group: str) -> tuple[str, str]:
+    """(table, three label columns of ``l``) of the group's row labels, joined to the aggregate
+    ``a`` on its key: fetched with the totals, in the same statement."""
+    from caseledger.clients.models import Client
+    from caseledger.core.models import User
+    from caseledger.matters.models import CaseType, Matter
 
-        return dict(Client.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {
+        "client": (Client._meta.db_table, "l.name, NULL, NULL"),
+        "matter": (Matter._meta.db_table, "l.number, l.title, NULL"),
+        "partner": (User._meta.db_table, "l.first_name, l.last_name, l.username"),
+        "case_type": (CaseType._meta.db_table, "l.name, NULL, NULL"),
+    }[group]
+
+
+def _label(group: str, a: Any, b: Any, c: Any) -> str:
+    """A row's display name from its three label columns (all NULL: no such row)."""
     if group == "matter":
-        from caseledger.matters.models import Matter
-
-        return {
-            pk: f"{number} {title}".strip()
-            for pk, number, title in Matter.objects.filter(pk__in=ids).values_list(
-                "pk", "number", "title"
-            )
-        }
-    if group == "partner":
-        from caseledger.core.models import User
-
-        return {
-            pk: f"{first} {last}".strip() or username
-            for pk, first, last, username in User.objects.filter(pk__in=ids).values_list(
-                "pk", "first_name", "last_name", "username"
-            )
-        }
-    from caseledger.matters.models import CaseType
-
-    return dict(CaseType.objects.filter(pk__in=ids).values_list("pk", "name"))
+        label = f"{a or ''} {b or ''}".strip()
+    elif group == "partner":
+        label = f"{a or ''} {b or ''}".strip() or (c or "")
+    else:
+        label = a or ""
+    return label or ("Unassigned" if group in {"client", "matter"} else "(none)")
 
 
 def _aging_rows(*, as_of: date, group: str) -> list[dict[str, Any]]:
-    """The grouped aggregate over the fact table, in portable SQL (SQLite and PostgreSQL)."""
+    """The grouped aggregate over the fact table with each row's label, in portable SQL (SQLite
+    and PostgreSQL): one statement."""
     from django.db import connection
 
     from caseledger.matters.models import Matter
@@ -181,47 +176,46 @@ def _aging_rows(*, as_of: date, group: str) -> list[dict[str, Any]]:
     matter_join = (
         f" LEFT JOIN {matter} m ON m.id = f.matter_id" if group in {"partner", "case_type"} else ""
     )
+    label_table, label_columns = _label_join(group)
     d30, d60, d90 = (as_of - timedelta(days=n) for n in (30, 60, 90))
+    # SUM(...) FILTER (WHERE ...): each row feeds only its own bucket's sum (CASE ... ELSE 0
+    # would feed all five).
     sql = (
-        f"SELECT {key_sql} AS k, "
-        "SUM(CASE WHEN f.due_date IS NULL OR f.due_date >= %s THEN f.amount_cents ELSE 0 END), "
-        "SUM(CASE WHEN f.due_date < %s AND f.due_date >= %s THEN f.amount_cents ELSE 0 END), "
-        "SUM(CASE WHEN f.due_date < %s AND f.due_date >= %s THEN f.amount_cents ELSE 0 END), "
-        "SUM(CASE WHEN f.due_date < %s AND f.due_date >= %s THEN f.amount_cents ELSE 0 END), "
-        "SUM(CASE WHEN f.due_date < %s THEN f.amount_cents ELSE 0 END) "
+        f"SELECT a.k, a.s0, a.s1, a.s2, a.s3, a.s4, {label_columns} FROM (SELECT {key_sql} AS k, "
+        "SUM(f.amount_cents) FILTER (WHERE f.due_date IS NULL OR f.due_date >= %s) AS s0, "
+        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) AS s1, "
+        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) AS s2, "
+        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) AS s3, "
+        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS s4 "
         f"FROM {facts} f{matter_join} "
         "WHERE f.entry_date <= %s "
-        "GROUP BY 1 ORDER BY 1"
+        f"GROUP BY 1) a LEFT JOIN {label_table} l ON l.id = a.k"
     )
     params: list[Any] = [as_of, as_of, d30, d30, d60, d60, d90, d90, as_of]
+    out = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [
-            {"k": k, **{b: int(v or 0) for b, v in zip(BUCKETS, values, strict=True)}}
-            for k, *values in cursor.fetchall()
-        ]
+        for k, *values in cursor.fetchall():
+            sums, labels = values[: len(BUCKETS)], values[len(BUCKETS) :]
+            row = {b: int(v or 0) for b, v in zip(BUCKETS, sums, strict=True)}
+            out.append({"k": k, "label": _label(group, *labels), **row})
+    return out
 
 
 def aging_report(*, as_of: date, group: str = "client") -> AgingReport:
-    """Open A/R as of ``as_of`` by ``group`` in the five buckets: ONE grouped SQL query (plus one
-    lookup of the row labels)."""
+    """Open A/R as of ``as_of`` by ``group`` in the five buckets, with the row labels: ONE
+    grouped SQL query over the aging facts."""
     from caseledger.collections.exceptions import AGING_GROUP_INVALID, CollectionsError
 
     if group not in GROUPS:
         raise CollectionsError(
             AGING_GROUP_INVALID.format(choices=", ".join(GROUPS), value=group), field="group"
         )
-    rows = _aging_rows(as_of=as_of, group=group)
-    key = "k"
-    rows = [r for r in rows if any(r[b] for b in BUCKETS)]
-    labels = _labels(group, [r[key] for r in rows])
     report = AgingReport(as_of=as_of, group=group)
-    for values in rows:
-        k = values[key]
-        label = labels.get(k) or ("Unassigned" if group in {"client", "matter"} else "(none)")
-        report.rows.append(
-            AgingRow(key=k, label=label, buckets={b: int(values[b]) for b in BUCKETS})
-        )
+    for values in _aging_rows(as_of=as_of, group=group):
+        buckets = {b: values[b] for b in BUCKETS}
+        if any(buckets.values()):
+            report.rows.append(AgingRow(key=values["k"], label=values["label"], buckets=buckets))
     report.rows.sort(key=lambda r: (-r.total, r.label))
     return report
 
