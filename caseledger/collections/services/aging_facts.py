@@ -53,8 +53,8 @@ def on_postings(*, entry: Any, rows: Any) -> None:
 def aging_facts_rebuild() -> int:
     """Insert the missing fact of every A/R posting that has none; returns how many it wrote.
     Idempotent (a second call writes nothing); existing facts are never changed (append-only).
-    Safe beside concurrent posting: a posting committed meanwhile got its fact from the
-    listener, and a duplicate is refused by the primary key (the command is then rerun)."""
+    Safe beside concurrent posting: a posting and its fact commit together, so the statement's
+    snapshot sees both or neither (and the primary key refuses a duplicate regardless)."""
     with connection.cursor() as cur:
         cur.execute(
             _INSERT_SELECT + "WHERE p.account_id = %s AND NOT EXISTS "
