@@ -183,14 +183,19 @@ def _aging_rows(*, as_of: date, group: str) -> list[dict[str, Any]]:
     label_table, label_columns = _label_join(group)
     d30, d60, d90 = (as_of - timedelta(days=n) for n in (30, 60, 90))
     # SUM(...) FILTER (WHERE ...): each row feeds only its own bucket's sum (CASE ... ELSE 0
-    # would feed all five).
+    # would feed all five). CAST ... AS BIGINT: PostgreSQL sums bigint as numeric; the driver
+    # then builds a Decimal per cell, for thousands of rows.
     sql = (
         f"SELECT a.k, a.s0, a.s1, a.s2, a.s3, a.s4, {label_columns} FROM (SELECT {key_sql} AS k, "
-        "SUM(f.amount_cents) FILTER (WHERE f.due_date IS NULL OR f.due_date >= %s) AS s0, "
-        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) AS s1, "
-        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) AS s2, "
-        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) AS s3, "
-        "SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS s4 "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date IS NULL OR f.due_date >= %s) "
+        "AS BIGINT) AS s0, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) "
+        "AS BIGINT) AS s1, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) "
+        "AS BIGINT) AS s2, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) "
+        "AS BIGINT) AS s3, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS s4 "
         f"FROM {facts} f{matter_join} "
         "WHERE f.entry_date <= %s "
         f"GROUP BY 1) a LEFT JOIN {label_table} l ON l.id = a.k"
