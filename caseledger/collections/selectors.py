@@ -163,9 +163,9 @@ def _label(group: str, a: Any, b: Any, c: Any) -> str:
     return label or ("Unassigned" if group in {"client", "matter"} else "(none)")
 
 
-def _aging_rows(*, as_of: date, group: str) -> list[dict[str, Any]]:
+def _aging_rows(*, as_of: date, group: str) -> list[AgingRow]:
     """The grouped aggregate over the fact table with each row's label, in portable SQL (SQLite
-    and PostgreSQL): one statement."""
+    and PostgreSQL): one statement. Rows whose buckets are all zero are left out."""
     from django.db import connection
 
     from caseledger.matters.models import Matter
@@ -201,13 +201,14 @@ def _aging_rows(*, as_of: date, group: str) -> list[dict[str, Any]]:
         f"GROUP BY 1) a LEFT JOIN {label_table} l ON l.id = a.k"
     )
     params: list[Any] = [as_of, as_of, d30, d30, d60, d60, d90, d90, as_of]
-    out = []
+    out: list[AgingRow] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for k, *values in cursor.fetchall():
-            sums, labels = values[: len(BUCKETS)], values[len(BUCKETS) :]
-            row = {b: int(v or 0) for b, v in zip(BUCKETS, sums, strict=True)}
-            out.append({"k": k, "label": _label(group, *labels), **row})
+        for k, s0, s1, s2, s3, s4, l1, l2, l3 in cursor.fetchall():
+            if s0 or s1 or s2 or s3 or s4:  # rows with nothing open are left out
+                sums = (s0 or 0, s1 or 0, s2 or 0, s3 or 0, s4 or 0)
+                buckets = dict(zip(BUCKETS, sums, strict=True))
+                out.append(AgingRow(key=k, label=_label(group, l1, l2, l3), buckets=buckets))
     return out
 
 
@@ -220,11 +221,7 @@ def aging_report(*, as_of: date, group: str = "client") -> AgingReport:
         raise CollectionsError(
             AGING_GROUP_INVALID.format(choices=", ".join(GROUPS), value=group), field="group"
         )
-    report = AgingReport(as_of=as_of, group=group)
-    for values in _aging_rows(as_of=as_of, group=group):
-        buckets = {b: values[b] for b in BUCKETS}
-        if any(buckets.values()):
-            report.rows.append(AgingRow(key=values["k"], label=values["label"], buckets=buckets))
+    report = AgingReport(as_of=as_of, group=group, rows=_aging_rows(as_of=as_of, group=group))
     report.rows.sort(key=lambda r: (-r.total, r.label))
     return report
 
