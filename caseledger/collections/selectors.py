@@ -8,12 +8,15 @@ date; written in the posting's transaction by a ledger posting listener,
 their due date:
 
     SELECT a.*, c.name FROM (
-        SELECT f.client_id AS k,
-               SUM(f.amount_cents) FILTER (WHERE f.due_date IS NULL OR f.due_date >= :as_of),
-               SUM(f.amount_cents) FILTER (WHERE f.due_date < :as_of AND f.due_date >= :as_of-30),
-               ...
+        SELECT f.client_id AS k, SUM(f.amount_cents) AS total,
+               SUM(f.amount_cents) FILTER (WHERE f.due_date < :as_of) AS due_before_as_of,
+               SUM(f.amount_cents) FILTER (WHERE f.due_date < :as_of - 30) AS due_before_d30,
+               ... (d60, d90)
         FROM collections_aragingfact f WHERE f.entry_date <= :as_of GROUP BY f.client_id
     ) a LEFT JOIN clients_client c ON c.id = a.k
+
+each bucket being the difference of two neighbouring cumulative sums (current = total - due
+before the as-of date, so a fact without a due date is current; 90+ = due before d90).
 
 Summing the postings of an invoice into the bucket of its due date gives the same totals as
 first computing each invoice's balance and bucketing it, without the per-invoice step; and since
@@ -182,31 +185,30 @@ def _aging_rows(*, as_of: date, group: str) -> list[AgingRow]:
     )
     label_table, label_columns = _label_join(group)
     d30, d60, d90 = (as_of - timedelta(days=n) for n in (30, 60, 90))
-    # SUM(...) FILTER (WHERE ...): each row feeds only its own bucket's sum (CASE ... ELSE 0
-    # would feed all five). CAST ... AS BIGINT: PostgreSQL sums bigint as numeric; the driver
-    # then builds a Decimal per cell, for thousands of rows.
+    # Cumulative sums, each one comparison per row: the total, and what was due before as_of,
+    # d30, d60 and d90; a bucket is the difference of two neighbours (current = total - due
+    # before as_of; a NULL due date compares false, so it stays current). Cheaper than five
+    # range conditions. CAST ... AS BIGINT: PostgreSQL sums bigint as numeric, and the driver
+    # would build a Decimal per cell.
     sql = (
-        f"SELECT a.k, a.s0, a.s1, a.s2, a.s3, a.s4, {label_columns} FROM (SELECT {key_sql} AS k, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date IS NULL OR f.due_date >= %s) "
-        "AS BIGINT) AS s0, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) "
-        "AS BIGINT) AS s1, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) "
-        "AS BIGINT) AS s2, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s AND f.due_date >= %s) "
-        "AS BIGINT) AS s3, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS s4 "
+        f"SELECT a.k, a.t, a.c0, a.c30, a.c60, a.c90, {label_columns} FROM (SELECT {key_sql} AS k, "
+        "CAST(SUM(f.amount_cents) AS BIGINT) AS t, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c0, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c30, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c60, "
+        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c90 "
         f"FROM {facts} f{matter_join} "
         "WHERE f.entry_date <= %s "
         f"GROUP BY 1) a LEFT JOIN {label_table} l ON l.id = a.k"
     )
-    params: list[Any] = [as_of, as_of, d30, d30, d60, d60, d90, d90, as_of]
+    params: list[Any] = [as_of, d30, d60, d90, as_of]
     out: list[AgingRow] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for k, s0, s1, s2, s3, s4, l1, l2, l3 in cursor.fetchall():
-            if s0 or s1 or s2 or s3 or s4:  # rows with nothing open are left out
-                sums = (s0 or 0, s1 or 0, s2 or 0, s3 or 0, s4 or 0)
+        for k, t, c0, c30, c60, c90, l1, l2, l3 in cursor.fetchall():
+            c0, c30, c60, c90 = c0 or 0, c30 or 0, c60 or 0, c90 or 0
+            sums = ((t or 0) - c0, c0 - c30, c30 - c60, c60 - c90, c90)
+            if any(sums):  # rows with nothing open are left out
                 buckets = dict(zip(BUCKETS, sums, strict=True))
                 out.append(AgingRow(key=k, label=_label(group, l1, l2, l3), buckets=buckets))
     return out
