@@ -1,8 +1,9 @@
 """Synthetic receivables for the collections benches: issued invoices with their ledger postings
 (one INVOICE_ISSUED entry per invoice: Dr A/R, Cr fee revenue; some partly paid by a
-PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R), written with COPY on PostgreSQL and
-bulk_create on SQLite. Every generated entry balances; on PostgreSQL the per-row triggers
-(append-only guards, the deferred balance check) are switched off for the load only
+PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R) and the aging fact of every A/R posting
+(collections' ``ARAgingFact``, as the ledger's posting listener writes it), written with COPY on
+PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL the per-row
+triggers (append-only guards, the deferred balance check) are switched off for the load only
 (``session_replication_role = replica``, throwaway bench database) and the balance of every
 entry is checked afterwards with one query."""
 
@@ -35,7 +36,8 @@ def _concrete_columns(model: Any) -> list[Any]:
 
 
 def copy_rows(model: Any, rows: Sequence[dict[str, Any]], *, with_id: bool = False) -> None:
-    """Insert ``rows`` (field attname -> value; missing fields take their default or NULL)."""
+    """Insert ``rows`` (field attname -> value; missing fields take their default or NULL). With
+    ``with_id`` the rows carry the primary key too (``id``, or e.g. ``posting_id``)."""
     from django.db import connection
 
     fields = _concrete_columns(model)
@@ -43,7 +45,7 @@ def copy_rows(model: Any, rows: Sequence[dict[str, Any]], *, with_id: bool = Fal
     defaults: dict[str, Any] = {f.attname: f.get_default() for f in fields}
     names = [f.attname for f in fields]
     if with_id:
-        names = ["id", *names]
+        names = [model._meta.pk.attname, *names]
     if connection.vendor == "postgresql":
         table = model._meta.db_table
         cols = ", ".join(f'"{c}"' for c in names)
@@ -92,6 +94,7 @@ def generate_receivables(
     from django.db import connection, transaction
 
     from caseledger.billing.models import Invoice
+    from caseledger.collections.models import ARAgingFact
     from caseledger.ledger import accounts as A
     from caseledger.ledger.models import Account, JournalEntry, Posting
 
@@ -102,10 +105,12 @@ def generate_receivables(
     invoice_fields = {f.attname for f in _concrete_columns(Invoice)}
     inv_id0 = _next_id(Invoice)
     entry_id0 = _next_id(JournalEntry)
+    posting_id = _next_id(Posting)
     invoice_rows: list[dict[str, Any]] = []
     entry_rows: list[dict[str, Any]] = []
     posting_rows: list[dict[str, Any]] = []
     settlement_rows: list[dict[str, Any]] = []
+    fact_rows: list[dict[str, Any]] = []
     entry_id = entry_id0
     n_payments = 0
     for i in range(invoices):
@@ -143,6 +148,7 @@ def generate_receivables(
         common = {"entry_date": issued, "client_id": client_id, "matter_id": matter_id}
         posting_rows.append(
             {
+                "id": posting_id,
                 "entry_id": entry_id,
                 "account_id": ar,
                 "amount_cents": cents,
@@ -150,8 +156,18 @@ def generate_receivables(
                 **common,
             }
         )
+        fact_rows.append(
+            {
+                "posting_id": posting_id,
+                "due_date": due,
+                "amount_cents": cents,
+                "invoice_id": inv_id,
+                **common,
+            }
+        )
         posting_rows.append(
             {
+                "id": posting_id + 1,
                 "entry_id": entry_id,
                 "account_id": revenue,
                 "amount_cents": -cents,
@@ -159,6 +175,7 @@ def generate_receivables(
                 **common,
             }
         )
+        posting_id += 2
         entry_id += 1
         paid = 0
         if rng.random() < paid_share:
@@ -178,10 +195,17 @@ def generate_receivables(
             )
             pcommon = {"entry_date": pay_day, "client_id": client_id, "matter_id": matter_id}
             posting_rows.append(
-                {"entry_id": entry_id, "account_id": bank, "amount_cents": paid, **pcommon}
+                {
+                    "id": posting_id,
+                    "entry_id": entry_id,
+                    "account_id": bank,
+                    "amount_cents": paid,
+                    **pcommon,
+                }
             )
             posting_rows.append(
                 {
+                    "id": posting_id + 1,
                     "entry_id": entry_id,
                     "account_id": ar,
                     "amount_cents": -paid,
@@ -189,6 +213,16 @@ def generate_receivables(
                     **pcommon,
                 }
             )
+            fact_rows.append(
+                {
+                    "posting_id": posting_id + 1,
+                    "due_date": due,
+                    "amount_cents": -paid,
+                    "invoice_id": inv_id,
+                    **pcommon,
+                }
+            )
+            posting_id += 2
             entry_id += 1
             n_payments += 1
         if settlements:
@@ -201,12 +235,13 @@ def generate_receivables(
                 cur.execute("SET LOCAL session_replication_role = replica")
         copy_rows(Invoice, invoice_rows, with_id=True)
         copy_rows(JournalEntry, entry_rows, with_id=True)
-        copy_rows(Posting, posting_rows)
+        copy_rows(Posting, posting_rows, with_id=True)
+        copy_rows(ARAgingFact, fact_rows, with_id=True)
         if settlements:
             from caseledger.payments.models import InvoiceSettlement
 
             copy_rows(InvoiceSettlement, settlement_rows)
-    _reset_sequences([Invoice, JournalEntry])
+    _reset_sequences([Invoice, JournalEntry, Posting])
     with connection.cursor() as cur:
         cur.execute(
             "SELECT COUNT(*) FROM (SELECT entry_id FROM ledger_posting GROUP BY entry_id "

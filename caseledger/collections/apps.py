@@ -5,3 +5,8 @@ class CollectionsConfig(AppConfig):
     name = "caseledger.collections"
     label = "collections"
     verbose_name = "Collections"
+
+    def ready(self) -> None:
+        from caseledger.collections import receivers
+
+        receivers.connect()

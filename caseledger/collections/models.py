@@ -2,6 +2,9 @@
 most once, promises to pay and manual reminders, disputes, payment plans, runs, holds and the
 at-risk tags.
 
+``ARAgingFact`` is the aging report's own copy of the ledger's A/R postings (one row each, with
+the invoice's due date), written in the posting's transaction; see ``services.aging_facts``.
+
 The exactly-once guarantee is the unique (invoice, stage, channel) constraint on ``Reminder``:
 the daily run inserts the row in the same transaction that queues the email (the row *is* the
 outbox entry), so a rerun or a concurrent run finds the row and does nothing.
@@ -14,6 +17,7 @@ from django.db import models
 
 from caseledger.billing.models import Invoice
 from caseledger.clients.choices import ClientType
+from caseledger.clients.models import Client
 from caseledger.collections.choices import (
     ActivityKind,
     Channel,
@@ -21,6 +25,7 @@ from caseledger.collections.choices import (
     ReminderStatus,
     RunStatus,
 )
+from caseledger.ledger.models import Posting
 from caseledger.matters.models import Matter
 
 
@@ -293,3 +298,35 @@ class AtRiskMatter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.matter} at risk"
+
+
+class ARAgingFact(models.Model):
+    """One ledger posting to accounts receivable, as the aging report reads it: the posting's
+    date, amount, client, matter and invoice, plus the invoice's due date (null: no invoice, or
+    an invoice without one; aged as current). Written in the same transaction as the posting
+    (``services.aging_facts.on_postings``, a ledger posting listener); append-only (database
+    trigger), like the postings it copies. The responsible partner and case type are not copied:
+    they belong to the matter and may change, so the report joins the matter for them.
+
+    Invariant (``selectors.aging_facts_verify``, ``manage.py verify_aging``): exactly one row per
+    A/R posting, with the posting's values, so the report's total equals the ledger's A/R.
+    """
+
+    posting = models.OneToOneField(
+        Posting, primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entry_date = models.DateField()  # the posting's entry date
+    due_date = models.DateField(null=True, blank=True)  # the invoice's (frozen once issued)
+    amount_cents = models.BigIntegerField()  # cents; + debit (billed), - credit (settled)
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    matter = models.ForeignKey(
+        Matter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"A/R {self.amount_cents:+d} on {self.entry_date} (posting {self.posting_id})"

@@ -22,7 +22,7 @@ from caseledger.core import audit
 from caseledger.core.money import MAX_MINOR_UNITS, Money
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import accounts as codes
-from caseledger.ledger import locks
+from caseledger.ledger import hooks, locks
 from caseledger.ledger.choices import AccountType, EntryKind, NormalBalance
 from caseledger.ledger.exceptions import (
     IdempotencyConflict,
@@ -510,6 +510,10 @@ def _post(
                 return _lost_race(entry, idempotency_key, payload_hash, reverses)
         else:
             _write_entry(entry, posting_rows, balance_updates)
+
+        # 4b. Listeners of the apps above (ledger.hooks; collections: aging facts), same
+        #     transaction, after the postings.
+        hooks.postings_inserted(entry=entry, rows=posting_rows)
 
         # 5. Trust bank must equal the sum of client trust ledgers after every trust entry.
         if touches_trust:

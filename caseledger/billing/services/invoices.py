@@ -163,8 +163,9 @@ def payer_check(*, matter: Any, bill_to: str, category: str, description: str) -
         )
 
 
-def _recompute_totals(invoice: Invoice) -> None:
-    """Subtotal, tax and total from the lines (each line already rounded once)."""
+def _recompute_totals(invoice: Invoice, **extra: Any) -> None:
+    """Subtotal, tax and total from the lines (each line already rounded once); ``extra``
+    columns are written in the same UPDATE."""
     settings = billing_settings_get()
     lines = list(invoice.lines.order_by("position", "id"))
     totals = invoice_totals(
@@ -180,7 +181,10 @@ def _recompute_totals(invoice: Invoice) -> None:
         subtotal_cents=totals.subtotal_cents,
         tax_cents=totals.tax_cents,
         total_cents=totals.total_cents,
+        **extra,
     )
+    for key, value in extra.items():
+        setattr(invoice, key, value)
     invoice.subtotal_cents = totals.subtotal_cents
     invoice.tax_cents = totals.tax_cents
     invoice.total_cents = totals.total_cents
@@ -746,21 +750,24 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
                 category=line.category,
                 description=line.description,
             )
-        _recompute_totals(invoice)
-        if invoice.total_cents < 0:
-            raise BillingError(
-                NEGATIVE_TOTAL.format(total=Money(invoice.total_cents, invoice.currency).format()),
-                field="invoice",
-            )
         issue_date = local_date(now)
-        seq = counter_next(InvoiceCounter, year=issue_date.year)
-        number = _format_number(issue_date.year, seq)
-        name, address, email = invoice_addressee(invoice=invoice)
         terms_days = (
             invoice.template.payment_terms_days
             if invoice.template and invoice.template.payment_terms_days is not None
             else getattr(invoice.client, "payment_terms_days", 30)
         )
+        due_date = issue_date + timedelta(days=terms_days)
+        # The due date is stored with the totals, BEFORE the A/R posting: the ledger's posting
+        # listeners (collections' aging facts) read it from the invoice row.
+        _recompute_totals(invoice, due_date=due_date)
+        if invoice.total_cents < 0:
+            raise BillingError(
+                NEGATIVE_TOTAL.format(total=Money(invoice.total_cents, invoice.currency).format()),
+                field="invoice",
+            )
+        seq = counter_next(InvoiceCounter, year=issue_date.year)
+        number = _format_number(issue_date.year, seq)
+        name, address, email = invoice_addressee(invoice=invoice)
         invoice.number = number  # for the ledger memo and postings
         entry = entry_post(
             kind=EntryKind.INVOICE_ISSUED,
@@ -780,7 +787,7 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
             extra={
                 "number": number,
                 "issue_date": issue_date,
-                "due_date": issue_date + timedelta(days=terms_days),
+                "due_date": due_date,
                 "bill_to_name": name,
                 "bill_to_address": address,
                 "bill_to_email": email,

@@ -1,5 +1,6 @@
 """Writes of the collections app (see the submodules)."""
 
+from caseledger.collections.services.aging_facts import aging_facts_rebuild
 from caseledger.collections.services.delivery import reminder_deliver, reminders_deliver_pending
 from caseledger.collections.services.policies import (
     DEFAULT_STAGES,
@@ -25,6 +26,7 @@ __all__ = [
     "StageInput",
     "Step",
     "activity_record",
+    "aging_facts_rebuild",
     "at_risk_refresh",
     "collection_hold_lift",
     "collections_run",

@@ -1,5 +1,6 @@
 """Property test: any sequence of payments, credit notes (with refunds), write-offs and write-off
-reversals on an invoice never leaves it negative, and the ledger's invariants still hold."""
+reversals on an invoice never leaves it negative, the ledger's invariants still hold, and the
+aging report (its fact table) still equals the ledger's A/R after every step."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ def _check(invoice) -> None:
     unapplied = Payment.objects.aggregate(t=Sum("unapplied_cents"))["t"] or 0
     assert account_balance(code=A.UNAPPLIED_CLIENT_CREDITS) == unapplied
     assert ledger_verify() == []
+    from caseledger.collections.selectors import aging_facts_verify, aging_report
+
+    assert aging_facts_verify() == []
+    for as_of in (date(2026, 9, 15), date(2027, 12, 31)):
+        assert aging_report(as_of=as_of).total == account_balance(
+            code=A.ACCOUNTS_RECEIVABLE, as_of=as_of
+        )
 
 
 @pytest.mark.django_db

@@ -1,0 +1,58 @@
+"""The one explicit hook for "an entry's postings were written" (no Django signals).
+
+Apps above the ledger register a listener once, from their ``AppConfig.ready()``::
+
+    from caseledger.ledger.hooks import register_posting_listener
+    register_posting_listener(collections.services.aging_facts.on_postings)
+
+``ledger.services`` calls every listener INSIDE the posting transaction, right after the entry's
+postings are inserted, in registration order, for every entry it writes (``entry_post`` and
+``entry_reverse``; never for an idempotent replay, which writes nothing). A listener that raises
+rolls the whole entry back, so a listener's rows exist exactly when the postings do.
+
+Listeners run on the ledger's hot path: one that is not interested in an entry must return
+without a query (look at ``rows``, which are already in memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from caseledger.ledger.models import JournalEntry
+
+# One inserted posting of ``entry``, as the ledger wrote it (posting ids are not known here; a
+# listener that needs them reads the entry's postings back):
+# (account_id, amount_cents, entry_date as adapted for the database, client_id, matter_id,
+#  invoice_id)
+PostedRow = tuple[Any, ...]
+PostingListener = Callable[..., None]  # fn(*, entry: JournalEntry, rows: Sequence[PostedRow])
+
+POSTED_ACCOUNT = 0  # index of account_id in a PostedRow
+
+_listeners: list[PostingListener] = []
+
+
+def register_posting_listener(fn: PostingListener) -> PostingListener:
+    """Add ``fn`` (idempotent: registering the same function twice keeps one). Usable as a
+    decorator."""
+    if fn not in _listeners:
+        _listeners.append(fn)
+    return fn
+
+
+def unregister_posting_listener(fn: PostingListener) -> None:
+    """Remove ``fn`` (tests)."""
+    if fn in _listeners:
+        _listeners.remove(fn)
+
+
+def posting_listeners() -> tuple[PostingListener, ...]:
+    return tuple(_listeners)
+
+
+def postings_inserted(*, entry: JournalEntry, rows: Sequence[PostedRow]) -> None:
+    """Called by ledger.services only, inside the posting transaction."""
+    for listener in tuple(_listeners):
+        listener(entry=entry, rows=rows)
