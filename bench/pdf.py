@@ -39,6 +39,7 @@ def bench_pdf(ctx: BenchContext) -> dict[str, Any]:
         now=NOW,
     )
     invoices = []
+    partner = User.objects.filter(pk__in=firm.user_ids, role="PARTNER").first()
     for matter in Matter.objects.filter(pk__in=firm.matter_ids[:20]):
         invoice = services.invoice_draft_create(matter=matter, actor=None, now=NOW)
         for description, price, kind, category in (
@@ -86,10 +87,9 @@ def bench_pdf(ctx: BenchContext) -> dict[str, Any]:
                 kind=kind,
                 category=category,
                 service=service,
-                actor=None,
+                actor=partner,
                 now=NOW,
             )
-        partner = User.objects.filter(pk__in=firm.user_ids, role="PARTNER").first()
         services.invoice_submit(invoice=invoice, actor=partner, now=NOW)
         services.invoice_approve(invoice=invoice, actor=partner, now=NOW)
         services.invoice_issue(invoice=invoice, actor=partner, now=NOW)
