@@ -43,4 +43,4 @@ def test_bench_runs_and_prints_its_json_line(name: str) -> None:
     out = json.loads(lines[0])
     assert set(RESULT_KEYS) <= set(out), out
     assert (out["bench"], out["db"]) == (name, "sqlite")
-    assert out["rate"] > 0 and out["baseline_rate"] > 0 and out["ratio"] > 0, out
+    assert min(out["rate"], out["baseline_rate"], out["ratio"]) > 0, out
