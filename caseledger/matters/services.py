@@ -440,32 +440,12 @@ def matter_stage_advance(
 @transaction.atomic
 def matter_hold_set(*, matter: Matter, actor: User | None, reason: str, now: datetime) -> Matter:
     """Put a hold on new work (``actor`` None = the system, e.g. collections). Idempotent: a
-    matter already on hold keeps its first reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise MatterError(HOLD_REASON_REQUIRED, field="reason")
-    matter = locks.matter_lock(matter_id=matter.pk)
-    if matter.hold_new_work:
-        return matter
-    matter.hold_new_work = True
-    matter.hold_reason = reason[:300]
-    matter.hold_set_at = now
-    if matter.status == MatterStatus.OPEN:
-        matter.status = MatterStatus.ON_HOLD
-    matter.updated_at = now
-    matter.save()
-    audit.record(
-        actor=actor,
-        action="matters.hold_set",
-        at=now,
-        obj=matter,
-        before={"hold_new_work": False},
-        after={"hold_new_work": True, "reason": matter.hold_reason},
-    )
-    return matter
+    matter already on hold keeps its first reason. One matter through ``matter_hold_set_bulk``
+    (the same rule, lock and audit event)."""
+    held = matter_hold_set_bulk(reasons={matter.pk: reason}, actor=actor, now=now)
+    return held[0] if held else locks.matter_lock(matter_id=matter.pk)
 
 
-@transaction.atomic
 def matter_hold_set_bulk(
     *, reasons: Mapping[int, str], actor: User | None, now: datetime, actor_label: str = ""
 ) -> list[Matter]:

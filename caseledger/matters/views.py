@@ -3,6 +3,7 @@ deadlines, tasks), create/edit, my tasks, case types and deadline lead times."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -236,41 +237,33 @@ def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @capability_required("matters.hold")
 def matter_hold(request: HttpRequest, pk: int) -> HttpResponse:
-    matter = _matter_for(request, pk, "matters.hold")
-    form = HoldForm(request.POST)
-    if form.is_valid():
-        try:
-            services.matter_hold_set(
-                matter=matter,
-                actor=request.user,  # type: ignore[arg-type]
-                reason=form.cleaned_data["reason"],
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"{matter.number} is on hold for new work.")
-            return redirect("matters:detail", pk=matter.pk)
-    return _detail_with_errors(request, matter, hold_form=form)
+    return _hold_change(request, pk, services.matter_hold_set, "{number} is on hold for new work.")
 
 
 @require_POST
 @capability_required("matters.hold")
 def matter_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    return _hold_change(request, pk, services.matter_hold_lift, "Hold lifted on {number}.")
+
+
+def _hold_change(
+    request: HttpRequest, pk: int, service: Callable[..., Matter], done: str
+) -> HttpResponse:
+    """Set or lift the hold on new work (both need a reason): the service, then the message."""
     matter = _matter_for(request, pk, "matters.hold")
     form = HoldForm(request.POST)
     if form.is_valid():
         try:
-            services.matter_hold_lift(
+            service(
                 matter=matter,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
                 now=timezone.now(),
             )
         except ApplicationError as exc:
             apply_error(form, exc)
         else:
-            messages.success(request, f"Hold lifted on {matter.number}.")
+            messages.success(request, done.format(number=matter.number))
             return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, hold_form=form)
 
