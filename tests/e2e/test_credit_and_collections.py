@@ -12,8 +12,6 @@ from django.utils import timezone
 from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.core.choices import Role
 
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # Transactional tests empty the tables with DELETE on SQLite: lift billing's guards for that.

@@ -4,8 +4,6 @@ from datetime import date
 
 import pytest
 
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 from caseledger.collections import exceptions as E
 from caseledger.collections.selectors import (
     aging_csv,

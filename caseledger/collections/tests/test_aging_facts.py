@@ -10,9 +10,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext

@@ -4,8 +4,6 @@ from datetime import date, timedelta
 
 import pytest
 
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 from caseledger.core.demo_context import DemoContext  # noqa: E402
 
 pytestmark = pytest.mark.django_db

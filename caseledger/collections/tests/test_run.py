@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
-from django.db.models import Max
-
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
 from django.core.management import call_command
-from django.db import connection
+from django.db.models import Max
 
 from caseledger.collections import exceptions as E
 from caseledger.collections.choices import (
@@ -29,6 +26,7 @@ from caseledger.collections.services import (
 )
 from caseledger.collections.services import run as run_module
 from caseledger.credits.tests import factories as F
+from caseledger.ledger.tests.test_concurrency import run_together
 
 DUE = date(2026, 8, 1)
 
@@ -97,24 +95,10 @@ def test_crash_after_commit_before_delivery_is_delivered_by_the_rerun(smtp, now)
 def test_concurrent_runs_send_each_reminder_once(require_postgres, smtp, now, monkeypatch):
     invoices = _invoices(12)
     monkeypatch.setattr(run_module, "CHUNK", 3)
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            collections_run(run_date=DUE + timedelta(days=8), now=now)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = run_together(
+        [partial(collections_run, run_date=DUE + timedelta(days=8), now=now)] * 4
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
     assert Counter(smtp.to()) == Counter({i.client.email: 1 for i in invoices})
     assert Reminder.objects.count() == 12
 
@@ -133,24 +117,10 @@ def test_concurrent_escalation_runs_hold_and_task_each_matter_once(
         for m in matters
     ]  # each matter's invoices fall in different chunks
     monkeypatch.setattr(run_module, "CHUNK", 3)
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            collections_run(run_date=DUE + timedelta(days=61), now=now)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = run_together(
+        [partial(collections_run, run_date=DUE + timedelta(days=61), now=now)] * 4
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
     assert Counter(smtp.to()) == Counter(i.client.email for i in invoices)
     assert Reminder.objects.count() == 2 * len(invoices)
     for m in matters:

@@ -6,8 +6,6 @@ from datetime import date
 
 import pytest
 
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 from caseledger.credits import exceptions as E  # noqa: E402
 from caseledger.credits.services import LineInput, credit_note_request  # noqa: E402
 from caseledger.credits.tests import factories as F  # noqa: E402

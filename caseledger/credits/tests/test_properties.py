@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -4,8 +4,6 @@ from datetime import date
 
 import pytest
 
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 from caseledger.core.models import AuditEvent
 from caseledger.credits import exceptions as E
 from caseledger.credits.choices import (

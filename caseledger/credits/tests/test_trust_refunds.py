@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 from django.db.models import Max
 
 from caseledger.core.models import AuditEvent

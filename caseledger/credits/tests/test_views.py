@@ -4,8 +4,6 @@ from datetime import date
 
 import pytest
 
-pytest.importorskip("caseledger.payments.models", reason="needs the payments app (issue 6)")
-
 from caseledger.credits.models import CreditNote, WriteOff  # noqa: E402
 from caseledger.credits.tests import factories as F  # noqa: E402
 
