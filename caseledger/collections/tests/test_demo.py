@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from caseledger.core.demo_context import DemoContext  # noqa: E402
+from caseledger.core.demo_context import DemoContext
 
 pytestmark = pytest.mark.django_db
 

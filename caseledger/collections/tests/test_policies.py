@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from django.db import IntegrityError
 
@@ -19,10 +17,6 @@ from caseledger.core.models import AuditEvent
 from caseledger.credits.tests import factories as F
 
 pytestmark = pytest.mark.django_db
-needs_payments = pytest.mark.skipif(
-    importlib.util.find_spec("caseledger.payments") is None,
-    reason="needs the payments app (issue 6)",
-)
 
 
 def _stage(code: str, days_from: int, days_to: int | None, **kw: object) -> StageInput:
@@ -167,7 +161,6 @@ def test_billing_cannot_edit_policies(users, now):
         )
 
 
-@needs_payments
 def test_dropping_a_stage_with_history_deactivates_it(users, now):
     policy = policy_default_ensure(now=now)
     friendly = policy.stages.get(code="friendly")
@@ -201,7 +194,6 @@ def test_dropping_a_stage_with_history_deactivates_it(users, now):
     assert audit.after["stages"][0] == ["gentle", 5, 29]
 
 
-@needs_payments
 def test_reminder_unique_per_invoice_stage_channel(now):
     policy = policy_default_ensure(now=now)
     stage = PolicyStage.objects.get(policy=policy, code="friendly")

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from caseledger.collections.models import CollectionPolicy, PolicyStage  # noqa: E402
-from caseledger.credits.tests import factories as F  # noqa: E402
+from caseledger.collections.models import CollectionPolicy, PolicyStage
+from caseledger.credits.tests import factories as F
 
 pytestmark = pytest.mark.django_db
 

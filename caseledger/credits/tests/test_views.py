@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from caseledger.credits.models import CreditNote, WriteOff  # noqa: E402
-from caseledger.credits.tests import factories as F  # noqa: E402
+from caseledger.credits.models import CreditNote, WriteOff
+from caseledger.credits.tests import factories as F
 
 pytestmark = pytest.mark.django_db
 
