@@ -46,6 +46,11 @@ class RefundStatus(models.TextChoices):
     DISBURSEMENT_EXPIRED = "DISBURSEMENT_EXPIRED", "Trust disbursement expired"
 
 
+# Trust refunds that moved no money (their disbursement was rejected or expired): they may be
+# requested again.
+RETRYABLE_REFUND_STATUSES = (RefundStatus.DISBURSEMENT_REJECTED, RefundStatus.DISBURSEMENT_EXPIRED)
+
+
 class WriteOffStatus(models.TextChoices):
     PENDING_APPROVAL = "PENDING_APPROVAL", "Waiting for partner approval"
     POSTED = "POSTED", "Written off"

@@ -43,6 +43,13 @@ REFUND_TRUST_NOT_FROM_TRUST = (
 )
 NOT_PENDING = "status: {document} is {status}, not waiting for approval"
 SELF_APPROVAL = "approver: the person who requested {document} cannot approve it"
+REFUND_NOT_RETRYABLE = (
+    "refund: {refund} is {status}; only a rejected or expired trust refund is requested again"
+)
+REFUND_ALREADY_REQUESTED = (
+    "refund: credit note {note} already has {live} refunded or waiting through trust; another "
+    "{amount} would exceed its refund of {limit}"
+)
 DECISION_NOTE_REQUIRED = "note: a reason is required to reject"
 WRITE_OFF_PAID = "invoice: {invoice} has nothing left to write off (balance due 0.00)"
 WRITE_OFF_OVER_BALANCE = (

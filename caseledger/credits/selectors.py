@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from caseledger.billing.models import Invoice
 from caseledger.core.selectors import firm_get
 from caseledger.credits.choices import (
+    RETRYABLE_REFUND_STATUSES,
     CreditNoteStatus,
     ReasonCode,
     RefundSource,
@@ -191,3 +193,26 @@ def _decimal(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     cents = abs(cents)
     return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def trust_refund_live_cents(refunds: Iterable[CreditRefund]) -> int:
+    """What a credit note's trust refunds have refunded or still wait to refund (rejected and
+    expired ones moved no money)."""
+    return sum(
+        r.amount_cents
+        for r in refunds
+        if r.source == RefundSource.TRUST and r.status not in RETRYABLE_REFUND_STATUSES
+    )
+
+
+def trust_refunds_retryable(*, refund_cents: int, refunds: list[CreditRefund]) -> set[int]:
+    """Ids of the rejected or expired trust refunds that may be requested again: what is
+    refunded or waiting plus the one requested again stays within the note's refund."""
+    live = trust_refund_live_cents(refunds)
+    return {
+        r.pk
+        for r in refunds
+        if r.source == RefundSource.TRUST
+        and r.status in RETRYABLE_REFUND_STATUSES
+        and live + r.amount_cents <= refund_cents
+    }

@@ -25,6 +25,7 @@ from caseledger.core.selectors import firm_get
 from caseledger.credits import exceptions as E
 from caseledger.credits import locks
 from caseledger.credits.choices import (
+    RETRYABLE_REFUND_STATUSES,
     CreditNoteStatus,
     ReasonCode,
     RefundMethod,
@@ -44,6 +45,7 @@ from caseledger.credits.selectors import (
     credit_settings_get,
     invoice_creditable_cents,
     invoice_pending_write_off_cents,
+    trust_refund_live_cents,
     write_off_needs_approval,
 )
 from caseledger.trust.choices import DisbursementStatus
@@ -574,10 +576,17 @@ def _refund(*, note: CreditNote, actor: User, now: datetime, refund_date: date) 
 
 
 def _refund_through_trust(
-    *, note: CreditNote, actor: User, now: datetime, refund_date: date
+    *,
+    note: CreditNote,
+    actor: User,
+    now: datetime,
+    refund_date: date,
+    amount_cents: int | None = None,
 ) -> CreditRefund:
     """A disbursement request with purpose REFUND pays the client out of trust, only after the
-    trust approvals (the money went back to the client's trust ledger on issue)."""
+    trust approvals (the money went back to the client's trust ledger on issue). The amount is
+    the credit note's refund unless given (a refund requested again)."""
+    amount = note.refund_cents if amount_cents is None else amount_cents
     from caseledger.trust.choices import DisbursementMethod, DisbursementPurpose
     from caseledger.trust.services import disbursement_request
 
@@ -585,7 +594,7 @@ def _refund_through_trust(
     request = disbursement_request(
         matter=invoice.matter,
         payee=invoice.client.name,
-        amount_cents=note.refund_cents,
+        amount_cents=amount,
         purpose=DisbursementPurpose.REFUND,
         method=DisbursementMethod.CHECK,
         actor=actor,
@@ -600,7 +609,7 @@ def _refund_through_trust(
         source=RefundSource.TRUST,
         method=RefundMethod.TRUST,
         status=RefundStatus.AWAITING_DISBURSEMENT,
-        amount_cents=note.refund_cents,
+        amount_cents=amount,
         refund_date=refund_date,
         reference=str(request.number),
         external_id=request.pk,
@@ -614,7 +623,7 @@ def _refund_through_trust(
         obj=refund,
         after={
             "credit_note": note.number,
-            "amount_cents": note.refund_cents,
+            "amount_cents": amount,
             "disbursement": request.pk,
         },
     )
@@ -628,6 +637,45 @@ _REFUND_STATUS_FOR_DISBURSEMENT: dict[str, str] = {
     DisbursementStatus.REJECTED: RefundStatus.DISBURSEMENT_REJECTED,
     DisbursementStatus.EXPIRED: RefundStatus.DISBURSEMENT_EXPIRED,
 }
+
+
+def trust_refund_request_again(*, refund: CreditRefund, actor: User, now: datetime) -> CreditRefund:
+    """Request a rejected or expired trust refund again: a NEW refund row with a new disbursement
+    request for the same amount, through the same trust approvals; the old row keeps its status
+    and history. Refused (nothing written) unless ``refund`` is a rejected or expired trust
+    refund, or when the credit note's trust refunds still refunded or waiting plus this one
+    would exceed the note's refund amount (so it is never requested twice)."""
+    require(actor, "credits.request")
+    with transaction.atomic():
+        locks.lock_for_credit(refund.credit_note.invoice, now=now)
+        note = locks.lock_credit_note(refund.credit_note)
+        old = CreditRefund.objects.get(pk=refund.pk)
+        if old.source != RefundSource.TRUST or old.status not in RETRYABLE_REFUND_STATUSES:
+            raise E.CreditError(
+                E.REFUND_NOT_RETRYABLE.format(
+                    refund=f"{old.get_source_display().lower()} refund {old.reference}".strip(),
+                    status=old.get_status_display().lower(),
+                ),
+                field="refund",
+            )
+        live = trust_refund_live_cents(note.refunds.all())
+        if live + old.amount_cents > note.refund_cents:
+            raise E.CreditError(
+                E.REFUND_ALREADY_REQUESTED.format(
+                    note=note.number,
+                    live=_fmt(live),
+                    amount=_fmt(old.amount_cents),
+                    limit=_fmt(note.refund_cents),
+                ),
+                field="refund",
+            )
+        return _refund_through_trust(
+            note=note,
+            actor=actor,
+            now=now,
+            refund_date=_local_date(now),
+            amount_cents=old.amount_cents,
+        )
 
 
 def trust_refund_follow_disbursement(change: DisbursementChange) -> None:

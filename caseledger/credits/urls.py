@@ -11,6 +11,11 @@ urlpatterns = [
     path("<int:pk>/approve/", views.credit_note_approve, name="credit_note_approve"),
     path("<int:pk>/reject/", views.credit_note_reject, name="credit_note_reject"),
     path("<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
+    path(
+        "<int:pk>/refunds/<int:refund_pk>/request-again/",
+        views.trust_refund_request_again,
+        name="trust_refund_request_again",
+    ),
     path("write-offs/", views.write_off_list, name="write_off_list"),
     path("write-offs/new/", views.write_off_create, name="write_off_create"),
     path("write-offs/<int:pk>/", views.write_off_detail, name="write_off_detail"),

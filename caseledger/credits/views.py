@@ -24,7 +24,7 @@ from caseledger.credits.forms import (
     WriteOffForm,
     parse_cents,
 )
-from caseledger.credits.models import CreditNote, WriteOff
+from caseledger.credits.models import CreditNote, CreditRefund, WriteOff
 
 
 @capability_required("credits.view")
@@ -140,11 +140,37 @@ def credit_note_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": note.lines.order_by("position", "id"),
             "refunds": refunds,
             "has_trust_refund": any(r.source == RefundSource.TRUST for r in refunds),
+            "retryable": (
+                selectors.trust_refunds_retryable(refund_cents=note.refund_cents, refunds=refunds)
+                if authorize(request.user, "credits.request")
+                else set()
+            ),
             "can_decide": note.status == CreditNoteStatus.PENDING_APPROVAL
             and authorize(request.user, "credits.approve"),
             "decision_form": DecisionForm(),
         },
     )
+
+
+@require_POST
+@capability_required("credits.request")
+def trust_refund_request_again(request: HttpRequest, pk: int, refund_pk: int) -> HttpResponse:
+    refund = get_object_or_404(CreditRefund, pk=refund_pk, credit_note_id=pk)
+    try:
+        again = services.trust_refund_request_again(
+            refund=refund,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Trust refund requested again: disbursement {again.reference} waits for the trust "
+            "approvals.",
+        )
+    return redirect("credits:credit_note_detail", pk=pk)
 
 
 @require_POST

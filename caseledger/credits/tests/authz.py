@@ -44,6 +44,27 @@ def _issued_note(ctx: Any) -> dict[str, Any]:
     return {"pk": note.pk}
 
 
+def _note_refund(ctx: Any) -> dict[str, Any]:
+    """A refund row on an issued note (operating: the allowed roles get the refusal message)."""
+    from caseledger.credits.choices import RefundMethod, RefundSource, RefundStatus
+    from caseledger.credits.models import CreditNote, CreditRefund
+
+    note = CreditNote.objects.get(pk=_issued_note(ctx)["pk"])
+    refund = CreditRefund.objects.create(
+        credit_note=note,
+        client_id=note.client_id,
+        matter_id=note.matter_id,
+        source=RefundSource.OPERATING,
+        method=RefundMethod.CHECK,
+        status=RefundStatus.POSTED,
+        amount_cents=100,
+        refund_date=ctx.now.date(),
+        created_by=ctx.users[Role.BILLING.value],
+        created_at=ctx.now,
+    )
+    return {"pk": note.pk, "refund_pk": refund.pk}
+
+
 def _pending_write_off(ctx: Any) -> dict[str, Any]:
     from caseledger.credits.services import write_off_request
 
@@ -74,6 +95,11 @@ MATRIX: dict[str, dict[str, Any]] = {
     "credits:credit_note_create": {"allow": VIEW},
     "credits:credit_note_detail": {"allow": VIEW, "kwargs": _issued_note},
     "credits:credit_note_pdf": {"allow": VIEW, "kwargs": _issued_note},
+    "credits:trust_refund_request_again": {
+        "allow": VIEW,
+        "method": "POST",
+        "kwargs": _note_refund,
+    },
     "credits:credit_note_approve": {"allow": APPROVE, "method": "POST", "kwargs": _pending_note},
     "credits:credit_note_reject": {
         "allow": APPROVE,

@@ -7,11 +7,13 @@ from datetime import date, timedelta
 import pytest
 from django.db.models import Max
 
+from caseledger.core.exceptions import NotPermitted
 from caseledger.core.models import AuditEvent
 from caseledger.credits.choices import ReasonCode, RefundMethod, RefundStatus
+from caseledger.credits.exceptions import CreditError
 from caseledger.credits.models import CreditRefund
 from caseledger.credits.selectors import credit_report
-from caseledger.credits.services import credit_note_request
+from caseledger.credits.services import credit_note_request, trust_refund_request_again
 from caseledger.credits.tests import factories as F
 from caseledger.trust import hooks
 from caseledger.trust.choices import DisbursementPurpose, DisbursementStatus
@@ -154,3 +156,67 @@ def test_credit_note_page_shows_the_refund_status(refund, users, now, login):
     disbursement_reject(disbursement=d, actor=users["PARTNER"], now=now, note="Wrong payee")
     page = client.get(f"/credits/{refund.credit_note_id}/").content.decode()
     assert '<span class="badge bad">Trust disbursement rejected</span>' in page
+
+
+def test_a_rejected_refund_is_requested_again_once(refund, users, now):
+    disbursement_reject(
+        disbursement=_disbursement(refund), actor=users["PARTNER"], now=now, note="Wrong payee"
+    )
+    events = _last_event_id()
+    again = trust_refund_request_again(refund=refund, actor=users["BILLING"], now=now)
+    assert again.pk != refund.pk
+    assert (again.status, again.amount_cents, again.credit_note_id) == (
+        RefundStatus.AWAITING_DISBURSEMENT,
+        15_000,
+        refund.credit_note_id,
+    )
+    d = _disbursement(again)
+    assert (d.purpose, d.status, d.amount_cents) == (
+        DisbursementPurpose.REFUND,
+        DisbursementStatus.REQUESTED,
+        15_000,
+    )
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DISBURSEMENT_REJECTED  # its history stays
+    assert (
+        AuditEvent.objects.filter(pk__gt=events, action="credits.trust_refund_requested").count()
+        == 1
+    )
+    before = (CreditRefund.objects.count(), Disbursement.objects.count())
+    with pytest.raises(CreditError) as exc:
+        trust_refund_request_again(refund=refund, actor=users["BILLING"], now=now)
+    assert exc.value.field == "refund"
+    assert exc.value.message == (
+        f"refund: credit note {refund.credit_note.number} already has 150.00 refunded or waiting "
+        "through trust; another 150.00 would exceed its refund of 150.00"
+    )
+    assert (CreditRefund.objects.count(), Disbursement.objects.count()) == before
+    # The new request goes through the same approvals and is paid like any trust refund.
+    disbursement_approve(disbursement=d, approver=users["PARTNER"], now=now)
+    disbursement_post(disbursement=_disbursement(again), actor=users["PARTNER"], now=now)
+    again.refresh_from_db()
+    assert again.status == RefundStatus.POSTED
+
+
+def test_only_a_rejected_or_expired_trust_refund_is_requested_again(refund, users, now):
+    with pytest.raises(CreditError) as exc:
+        trust_refund_request_again(refund=refund, actor=users["BILLING"], now=now)
+    assert exc.value.message == (
+        f"refund: trust refund {refund.reference} is waiting for trust disbursement approval; "
+        "only a rejected or expired trust refund is requested again"
+    )
+    assert CreditRefund.objects.count() == 1
+    with pytest.raises(NotPermitted):
+        trust_refund_request_again(refund=refund, actor=users["PARALEGAL"], now=now)
+
+
+def test_request_again_from_the_credit_note_page(refund, users, now, login):
+    disbursements_expire(now=now + timedelta(days=400))
+    url = f"/credits/{refund.credit_note_id}/"
+    page = login(users["BILLING"]).get(url).content.decode()
+    assert "Request again" in page
+    action = f"/credits/{refund.credit_note_id}/refunds/{refund.pk}/request-again/"
+    r = login(users["BILLING"]).post(action, follow=True)
+    assert "Trust refund requested again: disbursement" in r.content.decode()
+    assert "Request again" not in r.content.decode()  # the new request covers the refund
+    assert CreditRefund.objects.filter(status=RefundStatus.AWAITING_DISBURSEMENT).count() == 1
