@@ -289,6 +289,10 @@ def policy_default_ensure(*, now: datetime) -> CollectionPolicy:
                 actor=None,
                 now=now,
             )
-    except IntegrityError:
-        # A concurrent run created it first (unique client type).
-        return CollectionPolicy.objects.get(client_type="")
+    except (IntegrityError, E.CollectionsError):
+        # A concurrent run created it first: the unique client type refused this insert, or
+        # policy_save's own check saw that run's committed policy. Anything else re-raises.
+        existing = CollectionPolicy.objects.filter(client_type="").first()
+        if existing is None:
+            raise
+        return existing

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 from functools import partial
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -304,3 +305,48 @@ def test_escalation_opens_one_task_and_one_hold_per_matter(smtp, users, now, mon
     scheduled = AuditEvent.objects.filter(action="collections.reminders_scheduled").order_by("id")
     assert scheduled[0].after["holds"] == [CollectionHold.objects.get().pk]
     assert (scheduled[1].after["holds"], scheduled[1].after["tasks"]) == ([], [])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_default_policy_created_meanwhile_is_used_not_refused(require_postgres, now):
+    """Two first runs on a new firm: run B finds no default policy, run A creates and commits it,
+    then B tries to create it too. B must use A's policy, not fail (the save's own check refuses
+    a second policy for all clients). The interleaving is forced: B pauses right after its read
+    until A has committed."""
+    import threading
+
+    from django.db import connection
+
+    from caseledger.collections.models import CollectionPolicy, PolicyStage
+    from caseledger.collections.services import policy_default_ensure
+
+    PolicyStage.objects.all().delete()
+    CollectionPolicy.objects.all().delete()
+    b_read, a_committed = threading.Event(), threading.Event()
+
+    def pause_after_first_read(
+        execute: Any, sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        result = execute(sql, params, many, context)
+        if "collections_collectionpolicy" in sql and not b_read.is_set():
+            b_read.set()
+            assert a_committed.wait(timeout=30)
+        return result
+
+    def run_b() -> CollectionPolicy:
+        with connection.execute_wrapper(pause_after_first_read):
+            return policy_default_ensure(now=now)
+
+    def run_a() -> CollectionPolicy:
+        assert b_read.wait(timeout=30)
+        try:
+            return policy_default_ensure(now=now)
+        finally:
+            a_committed.set()
+
+    b, a = run_together([run_b, run_a])
+    assert not isinstance(b, Exception), b
+    assert not isinstance(a, Exception), a
+    assert a.pk == b.pk
+    assert CollectionPolicy.objects.count() == 1
