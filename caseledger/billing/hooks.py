@@ -17,31 +17,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from caseledger.core.hooks import Listeners
+
 InvoiceListener = Callable[[Any], None]
 
-_invoice_issued_listeners: list[InvoiceListener] = []
-_invoice_issue_lock_listeners: list[InvoiceListener] = []
+_issued: Listeners[InvoiceListener] = Listeners()
+_issue_locks: Listeners[InvoiceListener] = Listeners()
 
-
-def register_invoice_issue_lock_listener(fn: InvoiceListener) -> None:
-    """Register ``fn`` once (a second registration of the same function is ignored)."""
-    if fn not in _invoice_issue_lock_listeners:
-        _invoice_issue_lock_listeners.append(fn)
+register_invoice_issued_listener = _issued.register
+register_invoice_issue_lock_listener = _issue_locks.register
 
 
 def invoice_issue_locks(invoice: Any) -> None:
     """Call every lock listener in registration order, before the invoice is locked."""
-    for fn in list(_invoice_issue_lock_listeners):
+    for fn in _issue_locks:
         fn(invoice)
-
-
-def register_invoice_issued_listener(fn: InvoiceListener) -> None:
-    """Register ``fn`` once (a second registration of the same function is ignored)."""
-    if fn not in _invoice_issued_listeners:
-        _invoice_issued_listeners.append(fn)
 
 
 def invoice_issued(invoice: Any) -> None:
     """Call every listener in registration order (INSTALLED_APPS order of their apps)."""
-    for fn in list(_invoice_issued_listeners):
+    for fn in _issued:
         fn(invoice)

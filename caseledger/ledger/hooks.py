@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from caseledger.core.hooks import Listeners
+
 if TYPE_CHECKING:
     from caseledger.ledger.models import JournalEntry
 
@@ -31,21 +33,10 @@ PostingListener = Callable[..., None]  # fn(*, entry: JournalEntry, rows: Sequen
 
 POSTED_ACCOUNT = 0  # index of account_id in a PostedRow
 
-_listeners: list[PostingListener] = []
+_listeners: Listeners[PostingListener] = Listeners()
 
-
-def register_posting_listener(fn: PostingListener) -> PostingListener:
-    """Add ``fn`` (idempotent: registering the same function twice keeps one). Usable as a
-    decorator."""
-    if fn not in _listeners:
-        _listeners.append(fn)
-    return fn
-
-
-def unregister_posting_listener(fn: PostingListener) -> None:
-    """Remove ``fn`` (tests)."""
-    if fn in _listeners:
-        _listeners.remove(fn)
+register_posting_listener = _listeners.register
+unregister_posting_listener = _listeners.unregister  # tests
 
 
 def posting_listeners() -> tuple[PostingListener, ...]:
@@ -54,5 +45,5 @@ def posting_listeners() -> tuple[PostingListener, ...]:
 
 def postings_inserted(*, entry: JournalEntry, rows: Sequence[PostedRow]) -> None:
     """Called by ledger.services only, inside the posting transaction."""
-    for listener in tuple(_listeners):
+    for listener in _listeners:
         listener(entry=entry, rows=rows)

@@ -15,26 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from caseledger.core.hooks import Listeners
+
 if TYPE_CHECKING:
     from caseledger.matters.models import StageEvent
 
 StageListener = Callable[["StageEvent"], None]
 
-_listeners: list[StageListener] = []
+_listeners: Listeners[StageListener] = Listeners()
 
-
-def register_stage_listener(fn: StageListener) -> StageListener:
-    """Add ``fn`` (idempotent: registering the same function twice keeps one). Usable as a
-    decorator."""
-    if fn not in _listeners:
-        _listeners.append(fn)
-    return fn
-
-
-def unregister_stage_listener(fn: StageListener) -> None:
-    """Remove ``fn`` (tests)."""
-    if fn in _listeners:
-        _listeners.remove(fn)
+register_stage_listener = _listeners.register
+unregister_stage_listener = _listeners.unregister  # tests
 
 
 def stage_listeners() -> tuple[StageListener, ...]:
@@ -43,5 +34,5 @@ def stage_listeners() -> tuple[StageListener, ...]:
 
 def notify_stage_reached(event: StageEvent) -> None:
     """Called by matters.services only."""
-    for listener in tuple(_listeners):
+    for listener in _listeners:
         listener(event)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from caseledger.core.hooks import Listeners
+
 if TYPE_CHECKING:
     from caseledger.core.models import User
     from caseledger.trust.models import Disbursement
@@ -30,24 +32,13 @@ class DisbursementChange:
 
 DisbursementListener = Callable[[DisbursementChange], None]
 
-_listeners: list[DisbursementListener] = []
+_listeners: Listeners[DisbursementListener] = Listeners()
 
-
-def register_disbursement_listener(fn: DisbursementListener) -> DisbursementListener:
-    """Add ``fn`` once (registering the same function again is ignored). Usable as a
-    decorator."""
-    if fn not in _listeners:
-        _listeners.append(fn)
-    return fn
-
-
-def unregister_disbursement_listener(fn: DisbursementListener) -> None:
-    """Remove ``fn`` (tests)."""
-    if fn in _listeners:
-        _listeners.remove(fn)
+register_disbursement_listener = _listeners.register
+unregister_disbursement_listener = _listeners.unregister  # tests
 
 
 def disbursement_changed(change: DisbursementChange) -> None:
     """Called by trust.services only, in registration order."""
-    for fn in tuple(_listeners):
+    for fn in _listeners:
         fn(change)
