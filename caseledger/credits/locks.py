@@ -35,10 +35,11 @@ def lock_for_credit(invoice: Any, *, now: Any) -> Any:
 
 
 def lock_payments(payment_ids: Iterable[int]) -> list[Any]:
-    """The payments a credit returns money to, in id order (after the settlement row)."""
+    """The payments a credit returns money to (after the settlement row; payments' own lock takes
+    them in id order)."""
     from caseledger.payments.locks import lock_payments as lock
 
-    return lock(sorted(set(payment_ids)))
+    return lock(payment_ids)
 
 
 def lock_credit_note(credit_note: CreditNote) -> CreditNote:
