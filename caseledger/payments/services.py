@@ -222,23 +222,33 @@ def _check_invoices_payable(invoices: Sequence[Invoice]) -> None:
             )
 
 
-def _oldest_first(
-    *, client: Client, matter: Matter | None, amount_cents: int, exclude: set[int] | None = None
-) -> list[Allocation]:
+def _oldest_first_locked(
+    *, client: Client, matter: Matter | None, amount_cents: int
+) -> tuple[list[Allocation], dict[int, InvoiceSettlement]]:
+    """Oldest-first allocations computed from LOCKED balances.
+
+    The candidate invoices are read first (which invoices may be open), then every candidate's
+    settlement is locked in invoice-id order, and only then are the balances read: a concurrent
+    payment for the same client waits here and sees what the first one left, instead of
+    allocating from a stale balance and being refused at validation. Candidates that a
+    concurrent write paid in full or voided meanwhile are skipped."""
     from caseledger.payments.selectors import open_invoices_for
 
+    candidates = open_invoices_for(client, matter)
+    settlements = locks.lock_invoice_settlements(candidates)
     result: list[Allocation] = []
     remaining = amount_cents
-    for invoice in open_invoices_for(client, matter):
+    for invoice in candidates:
         if remaining <= 0:
             break
-        if exclude and invoice.pk in exclude:
+        invoice.refresh_from_db(fields=["status"])
+        if invoice.status != InvoiceStatus.ISSUED:
             continue
-        take = min(remaining, invoice.settlement.balance_due_cents)
+        take = min(remaining, settlements[invoice.pk].balance_due_cents)
         if take > 0:
             result.append(Allocation(invoice, take))
             remaining -= take
-    return result
+    return result, settlements
 
 
 # --- payments --------------------------------------------------------------------------------
@@ -281,10 +291,14 @@ def payment_record(
         raise PaymentError(MATTER_OTHER_CLIENT.format(matter=matter), field="matter")
     with transaction.atomic():
         if allocations is None:
-            allocations = _oldest_first(client=client, matter=matter, amount_cents=amount_cents)
-        invoices = [a.invoice for a in allocations]
-        _check_invoices_payable(invoices)
-        settlements = locks.lock_invoice_settlements(invoices)
+            # Lock first, then allocate (see _oldest_first_locked).
+            allocations, settlements = _oldest_first_locked(
+                client=client, matter=matter, amount_cents=amount_cents
+            )
+        else:
+            invoices = [a.invoice for a in allocations]
+            _check_invoices_payable(invoices)
+            settlements = locks.lock_invoice_settlements(invoices)
         total = _validate_allocations(
             client=client, allocations=allocations, settlements=settlements
         )
