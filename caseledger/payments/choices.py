@@ -44,3 +44,12 @@ class RefundMethod(models.TextChoices):
     CHECK = "CHECK", "Check"
     TRANSFER = "TRANSFER", "Bank transfer"
     CARD = "CARD", "Card (through the provider)"
+
+
+class DisputeStatus(models.TextChoices):
+    # The provider took the disputed amount: held (PROCESSOR_CLEARING) until the outcome.
+    OPEN = "OPEN", "Open"
+    # Decided for the firm (or an inquiry closed): the held amount is back in operating.
+    WON = "WON", "Won"
+    # Decided for the cardholder: the money is gone and what it paid is due again.
+    LOST = "LOST", "Lost"

@@ -17,3 +17,17 @@ class ProviderError(ApplicationError):
     """The payment provider refused or could not be reached."""
 
     code = "provider_error"
+
+
+class WebhookPayloadError(ApplicationError):
+    """A correctly signed webhook whose body is not an event CaseLedger can read (HTTP 400,
+    nothing recorded)."""
+
+    code = "bad_payload"
+
+
+class WebhookNotReady(ApplicationError):
+    """A verified event about a payment not recorded yet (delivered out of order): HTTP 409 and
+    nothing recorded, so the provider delivers it again later."""
+
+    code = "not_ready"

@@ -16,6 +16,7 @@ from caseledger.matters.models import Matter
 from caseledger.payments.choices import (
     CheckoutPurpose,
     CheckoutStatus,
+    DisputeStatus,
     PaymentMethod,
     PaymentStatus,
     Provider,
@@ -89,6 +90,9 @@ class CheckoutSession(models.Model):
         max_length=12, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN
     )
     checkout_url = models.URLField(max_length=1000, blank=True)
+    # The provider's payment id once paid (Stripe PaymentIntent): how refunds and disputes the
+    # provider reports later find this checkout and its payment.
+    payment_ref = models.CharField(max_length=255, blank=True, default="", db_index=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -239,6 +243,8 @@ class ProcessedWebhookEvent(models.Model):
     event_id = models.CharField(max_length=255)
     event_type = models.CharField(max_length=100)
     outcome = models.CharField(max_length=200)
+    # The verified body as received: every value whole, where columns hold them cut.
+    payload = models.TextField(blank=True, default="")
     processed_at = models.DateTimeField()
 
     class Meta:
@@ -250,6 +256,124 @@ class ProcessedWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_id}"
+
+
+class ProviderRefund(models.Model):
+    """A refund the provider reports for a card payment (made in its dashboard): money back to
+    the payer from operating, recorded once per provider refund id. It takes the payment's
+    unapplied credit first, then reopens the invoices the payment paid (newest allocation
+    first); anything left (already reopened by a credit note) is expensed to REFUNDS."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="provider_refunds")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    provider_refund_id = models.CharField(max_length=255)
+    amount_cents = models.BigIntegerField()  # cents returned to the payer
+    from_unapplied_cents = models.BigIntegerField(default=0)  # cents of unapplied credit
+    reopened_cents = models.BigIntegerField(default=0)  # cents due again on invoices
+    refund_date = models.DateField()
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_refund_id"], name="payments_provider_refund_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0)
+                & Q(from_unapplied_cents__gte=0)
+                & Q(reopened_cents__gte=0)
+                & Q(amount_cents__gte=F("from_unapplied_cents") + F("reopened_cents")),
+                name="payments_provider_refund_parts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.provider_refund_id} of {self.payment}"
+
+
+class PaymentDispute(models.Model):
+    """A card payment the payer disputed at the provider, once per provider dispute id.
+
+    Opened: the disputed amount moves from operating to PROCESSOR_CLEARING (the provider holds
+    it) and billing gets a task. Won: it comes back to operating. Lost: it leaves for good,
+    taking the payment's unapplied credit first, then reopening the invoices it paid."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    provider_dispute_id = models.CharField(max_length=255)
+    amount_cents = models.BigIntegerField()  # cents the provider holds
+    status = models.CharField(
+        max_length=8, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    provider_status = models.CharField(max_length=40, blank=True)  # the provider's own word
+    reason = models.CharField(max_length=120, blank=True)  # the payer's reason, as reported
+    hold_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, related_name="+"
+    )
+    outcome_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    task = models.ForeignKey(
+        "matters.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_dispute_id"], name="payments_dispute_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_dispute_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=DisputeStatus.OPEN, outcome_entry__isnull=True)
+                | (~Q(status=DisputeStatus.OPEN) & Q(outcome_entry__isnull=False)),
+                name="payments_dispute_outcome_posted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.provider_dispute_id} of {self.payment}"
+
+
+class PaymentReopening(models.Model):
+    """Money a payment had paid on an invoice that is due again, because the payer got it back
+    (a provider refund or a lost dispute). What a payment still covers on an invoice is its
+    allocations there less its reopenings there."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="reopenings")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.BigIntegerField()  # cents due again
+    refund = models.ForeignKey(
+        ProviderRefund, null=True, blank=True, on_delete=models.PROTECT, related_name="reopenings"
+    )
+    dispute = models.ForeignKey(
+        PaymentDispute,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reopenings",
+    )
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_reopening_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(refund__isnull=False, dispute__isnull=True)
+                | Q(refund__isnull=True, dispute__isnull=False),
+                name="payments_reopening_one_cause",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment} reopened {self.invoice}"
 
 
 class DocumentCounter(models.Model):

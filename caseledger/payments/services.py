@@ -22,8 +22,10 @@ from caseledger.core import audit
 from caseledger.core.models import User
 from caseledger.core.money import Money
 from caseledger.core.numbering import counter_next
+from caseledger.core.text import fit_to_field
 from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
+from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services import PostingLine, entry_post
 from caseledger.matters.models import Matter
 from caseledger.payments import locks
@@ -289,6 +291,9 @@ def payment_record(
     )
     if matter is not None and matter.client_id != client.pk:
         raise PaymentError(MATTER_OTHER_CLIENT.format(matter=matter), field="matter")
+    payer = fit_to_field(Payment, "payer", payer.strip())
+    reference = fit_to_field(Payment, "reference", reference.strip())
+    memo = fit_to_field(Payment, "memo", memo)
     with transaction.atomic():
         if allocations is None:
             # Lock first, then allocate (see _oldest_first_locked).
@@ -332,7 +337,11 @@ def payment_record(
         entry = entry_post(
             kind=EntryKind.PAYMENT_RECEIVED,
             entry_date=received_date,
-            memo=f"Payment {number} from {payer} ({PaymentMethod(method).label})",
+            memo=fit_to_field(
+                JournalEntry,
+                "memo",
+                f"Payment {number} from {payer} ({PaymentMethod(method).label})",
+            ),
             lines=lines,
             actor=actor,
             now=now,
@@ -799,14 +808,14 @@ def _hold(*, session: CheckoutSession, event: PaymentEvent, now: datetime, reaso
         matter=session.matter,
         method=PaymentMethod.CARD,
         status=PaymentStatus.HELD,
-        payer=event.payer or session.client.name,
-        reference=event.charge_ref,
+        payer=fit_to_field(Payment, "payer", event.payer or session.client.name),
+        reference=fit_to_field(Payment, "reference", event.charge_ref),
         received_date=_local_date(now),
         amount_cents=event.amount_cents,
         fee_cents=min(event.fee_cents, event.amount_cents),
         provider=session.provider,
         checkout=session,
-        held_reason=reason,
+        held_reason=fit_to_field(Payment, "held_reason", reason),
         created_at=now,
     )
     audit.record(
@@ -841,21 +850,32 @@ def checkout_event_process(*, event: PaymentEvent, provider: str, now: datetime)
                 processed = ProcessedWebhookEvent.objects.create(
                     provider=provider,
                     event_id=event.event_id,
-                    event_type=event.event_type,
+                    event_type=fit_to_field(ProcessedWebhookEvent, "event_type", event.event_type),
                     outcome="processing",
+                    payload=event.payload,
                     processed_at=now,
                 )
         except IntegrityError:
             return "duplicate event"
-        outcome = _checkout_event_apply(event=event, now=now)
-        ProcessedWebhookEvent.objects.filter(pk=processed.pk).update(outcome=outcome[:200])
+        outcome = _checkout_event_apply(event=event, provider=provider, now=now)
+        ProcessedWebhookEvent.objects.filter(pk=processed.pk).update(
+            outcome=fit_to_field(ProcessedWebhookEvent, "outcome", outcome)
+        )
     return outcome
 
 
-def _checkout_event_apply(*, event: PaymentEvent, now: datetime) -> str:
+def _checkout_event_apply(*, event: PaymentEvent, provider: str, now: datetime) -> str:
+    from caseledger.payments import provider_events
+
+    if event.kind == "refunded":
+        return provider_events.provider_refund_event_apply(event=event, provider=provider, now=now)
+    if event.kind in {"dispute_created", "dispute_closed"}:
+        return provider_events.provider_dispute_event_apply(event=event, provider=provider, now=now)
     if event.kind == "ignored" or not event.provider_session_id:
         return "ignored"
-    session = locks.lock_checkout(event.provider_session_id)
+    session = locks.lock_checkout(
+        fit_to_field(CheckoutSession, "provider_session_id", event.provider_session_id)
+    )
     if session is None:
         return "unknown checkout session"
     if session.status in {CheckoutStatus.PAID, CheckoutStatus.HELD}:
@@ -889,9 +909,10 @@ def _checkout_event_apply(*, event: PaymentEvent, now: datetime) -> str:
                 outcome = _CHECKOUT_HANDLERS[session.purpose](session=session, event=event, now=now)
             session.status = CheckoutStatus.PAID
         session.completed_at = now
+        session.payment_ref = fit_to_field(CheckoutSession, "payment_ref", event.charge_ref)
     else:
         return "ignored"
-    session.save(update_fields=["status", "completed_at"])
+    session.save(update_fields=["status", "completed_at", "payment_ref"])
     audit.record(
         actor=None,
         action="payments.checkout_event",

@@ -9,7 +9,7 @@ import logging
 from typing import cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,11 @@ from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.payments import links, selectors, services
 from caseledger.payments.choices import CheckoutPurpose, CheckoutStatus, PaymentStatus
-from caseledger.payments.exceptions import WebhookSignatureError
+from caseledger.payments.exceptions import (
+    WebhookNotReady,
+    WebhookPayloadError,
+    WebhookSignatureError,
+)
 from caseledger.payments.forms import NoteForm, PaymentForm, RefundForm
 from caseledger.payments.models import CheckoutSession, Payment
 from caseledger.payments.providers import provider_get
@@ -407,17 +411,36 @@ def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     )
 
 
+def _webhook_refusal(exc: ApplicationError, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"error": exc.code, "field": exc.field, "message": exc.message}, status=status
+    )
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Stripe's signed webhook. Bad signature: 400 and nothing recorded."""
+    """Stripe's signed webhook. A bad or stale signature, or a signed body of an unexpected
+    shape: 400 with a JSON message and nothing recorded. An event about a payment not recorded
+    yet: 409 (Stripe delivers it again). Otherwise 200 with the outcome."""
     provider = provider_get("stripe")
+    now = timezone.now()
     try:
         event = provider.event_parse(
-            payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
+            payload=request.body,
+            signature_header=request.headers.get("Stripe-Signature", ""),
+            now=now,
         )
-    except WebhookSignatureError as exc:
-        return HttpResponseBadRequest(exc.message)
-    outcome = services.checkout_event_process(event=event, provider="stripe", now=timezone.now())
-    log.info("stripe webhook %s %s: %s", event.event_id, event.event_type, outcome)
+    except (WebhookSignatureError, WebhookPayloadError) as exc:
+        log.warning("stripe webhook refused: %s", exc.message)
+        return _webhook_refusal(exc, 400)
+    try:
+        outcome = services.checkout_event_process(event=event, provider="stripe", now=now)
+    except WebhookNotReady as exc:
+        log.info("stripe webhook %s deferred: %s", event.event_id, exc.message)
+        return _webhook_refusal(exc, 409)
+    except ApplicationError as exc:
+        log.error("stripe webhook %s refused: %s", event.event_id, exc.message)
+        return _webhook_refusal(exc, 400)
+    log.info("stripe webhook %s %s: %s", event.event_id, event.event_type[:100], outcome)
     return HttpResponse(outcome, content_type="text/plain")

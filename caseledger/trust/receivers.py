@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from caseledger.core.models import User
+from caseledger.core.text import fit_to_field
 from caseledger.payments.choices import CheckoutPurpose
 from caseledger.payments.models import CheckoutSession, Payment
 from caseledger.payments.providers.base import PaymentEvent
@@ -16,7 +17,7 @@ from caseledger.payments.providers.base import PaymentEvent
 def trust_checkout_paid(*, session: CheckoutSession, event: PaymentEvent, now: datetime) -> str:
     """A trust-request checkout was paid: the money lands in trust, credited in full."""
     from caseledger.trust.choices import DepositMethod, TrustRequestStatus
-    from caseledger.trust.models import TrustRequest
+    from caseledger.trust.models import TrustDeposit, TrustRequest
     from caseledger.trust.services import deposit_record
 
     request: TrustRequest | None = TrustRequest.objects.get(pk=int(session.trust_request_id or 0))
@@ -28,18 +29,19 @@ def trust_checkout_paid(*, session: CheckoutSession, event: PaymentEvent, now: d
         client=session.client,
         matter=session.matter,
         method=DepositMethod.CARD,
-        payer=event.payer or session.client.name,
+        # Text from the provider is cut to its column (the stored webhook event keeps it whole).
+        payer=fit_to_field(TrustDeposit, "payer", event.payer or session.client.name),
         amount_cents=event.amount_cents,
         received_date=timezone.localdate(now),
         actor=None,
         now=now,
-        reference=event.charge_ref,
+        reference=fit_to_field(TrustDeposit, "reference", event.charge_ref),
         trust_request=request,
         fee_cents=event.fee_cents,
         # The sandbox settles at once; a real processor's card funds clear on settlement.
         card_settled=session.provider == "sandbox",
         provider=session.provider,
-        provider_ref=event.charge_ref or None,
+        provider_ref=fit_to_field(TrustDeposit, "provider_ref", event.charge_ref) or None,
     )
     return f"trust deposit {deposit.receipt_number}"
 

@@ -4,12 +4,22 @@ payloads into ``PaymentEvent``s; it never touches the database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from caseledger.payments.models import Payment
 
-EventKind = Literal["paid", "processing", "failed", "expired", "ignored"]
+EventKind = Literal[
+    "paid",
+    "processing",
+    "failed",
+    "expired",
+    "refunded",
+    "dispute_created",
+    "dispute_closed",
+    "ignored",
+]
 
 
 @dataclass(frozen=True)
@@ -29,16 +39,39 @@ class CreatedCheckout:
 
 
 @dataclass(frozen=True)
+class RefundInfo:
+    """One refund of a charge, as the provider reports it."""
+
+    refund_id: str
+    amount_cents: int
+    status: str  # the provider's word: succeeded, pending, failed, canceled...
+
+
+@dataclass(frozen=True)
 class PaymentEvent:
+    """A verified provider event, mapped. Text is as the provider sent it (not yet cut to any
+    column: the services cut it where it lands); ``payload`` is the verified body, kept whole
+    with the processed event."""
+
     event_id: str
     event_type: str
     kind: EventKind
     provider_session_id: str = ""
-    amount_cents: int = 0  # cents the payer paid
+    amount_cents: int = 0  # cents the payer paid (refunded / disputed for those kinds)
     fee_cents: int = 0  # cents the processor keeps
     currency: str = "USD"
-    charge_ref: str = ""  # provider payment id, kept as the payment reference
+    charge_ref: str = ""  # provider payment id (Stripe PaymentIntent), kept as the reference
     payer: str = ""
+    payload: str = ""
+    # charge.refunded: the cumulative refunded amount and the refunds listed on the charge
+    # (Stripe lists them only when the endpoint expands ``refunds``).
+    charge_id: str = ""
+    amount_refunded_cents: int = 0
+    refunds: tuple[RefundInfo, ...] = ()
+    # charge.dispute.*: the dispute and where it stands.
+    dispute_id: str = ""
+    dispute_status: str = ""
+    dispute_reason: str = ""
 
 
 class PaymentProvider(Protocol):
@@ -46,6 +79,8 @@ class PaymentProvider(Protocol):
 
     def checkout_create(self, request: CheckoutRequest) -> CreatedCheckout: ...
 
-    def event_parse(self, *, payload: bytes, signature_header: str) -> PaymentEvent: ...
+    def event_parse(
+        self, *, payload: bytes, signature_header: str, now: datetime
+    ) -> PaymentEvent: ...
 
     def refund_create(self, payment: Payment, amount_cents: int) -> str: ...

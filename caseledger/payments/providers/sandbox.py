@@ -5,6 +5,7 @@ no real money, and its pay page marks a checkout paid for whoever holds the link
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,7 @@ class SandboxProvider:
             url=reverse("payments:sandbox_checkout", args=[session_id]),
         )
 
-    def event_parse(self, *, payload: bytes, signature_header: str) -> PaymentEvent:
+    def event_parse(self, *, payload: bytes, signature_header: str, now: datetime) -> PaymentEvent:
         raise NotImplementedError("the sandbox delivers its events in process (sandbox_event)")
 
     def refund_create(self, payment: Payment, amount_cents: int) -> str:

@@ -5,6 +5,7 @@ only after they are locked)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_twenty_concurrent_payments_for_one_client_are_all_recorded(require_post
             now=now,
         )
 
-    results = run_together([lambda n=n: pay(n) for n in range(20)])
+    results = run_together([partial(pay, n) for n in range(20)])
 
     refused = [r for r in results if isinstance(r, Exception)]
     assert refused == []
@@ -48,9 +49,7 @@ def test_twenty_concurrent_payments_for_one_client_are_all_recorded(require_post
         settlement = InvoiceSettlement.objects.get(invoice=invoice)
         assert settlement.paid_cents == invoice.total_cents  # paid in full, never more
         allocated = sum(
-            PaymentAllocation.objects.filter(invoice=invoice).values_list(
-                "amount_cents", flat=True
-            )
+            PaymentAllocation.objects.filter(invoice=invoice).values_list("amount_cents", flat=True)
         )
         assert allocated == invoice.total_cents
     assert selectors.client_unapplied_cents(client) == 20 * 2_000 - owed

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from caseledger.ledger.models import JournalEntry
 from caseledger.payments import links, selectors, services
@@ -69,7 +70,11 @@ def test_stripe_webhook_bad_signature_400_nothing_recorded(client, now, stripe_s
     payload = S.checkout_completed(session_id="cs_test_1", amount_cents=75_000)
     response = post_webhook(client, payload, S.sign(payload, secret="whsec_wrong"))
     assert response.status_code == 400
-    assert response.content.decode() == "Stripe-Signature: the webhook signature does not verify"
+    assert response.json() == {
+        "error": "bad_signature",
+        "field": "Stripe-Signature",
+        "message": "Stripe-Signature: the webhook signature does not verify",
+    }
     assert not Payment.objects.exists()
     assert not ProcessedWebhookEvent.objects.exists()
     tampered = payload.replace(b"75000", b"75")
@@ -119,7 +124,9 @@ def test_stripe_provider_fee_goes_to_card_fees():
         secret_key="", webhook_secret=S.TEST_WEBHOOK_SECRET, fee_lookup=lambda pi: 2_205
     )
     payload = S.checkout_completed(session_id="cs_x", amount_cents=75_000, payment_intent="pi_1")
-    event = provider.event_parse(payload=payload, signature_header=S.sign(payload))
+    event = provider.event_parse(
+        payload=payload, signature_header=S.sign(payload), now=timezone.now()
+    )
     assert (event.kind, event.amount_cents, event.fee_cents, event.charge_ref) == (
         "paid",
         75_000,
@@ -127,7 +134,7 @@ def test_stripe_provider_fee_goes_to_card_fees():
         "pi_1",
     )
     with pytest.raises(WebhookSignatureError):
-        provider.event_parse(payload=payload, signature_header="t=1,v1=00")
+        provider.event_parse(payload=payload, signature_header="t=1,v1=00", now=timezone.now())
 
 
 def test_pay_page_shows_balance_and_sandbox_success_pays(client, now):
