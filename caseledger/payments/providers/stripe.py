@@ -222,21 +222,22 @@ class StripeProvider:
         body that is not an event of the expected shape); nothing is recorded on either."""
         if not self.webhook_secret:
             raise WebhookSignatureError(SECRET_MISSING, field="Stripe-Signature")
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WebhookPayloadError(PAYLOAD_INVALID, field="body") from exc
+        # Stripe signs UTF-8 text; a body that is not UTF-8 cannot carry its signature (the
+        # replacement characters make sure it does not verify).
+        text = payload.decode("utf-8", errors="replace")
         try:
             stripe.WebhookSignature.verify_header(text, signature_header, self.webhook_secret)
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise WebhookSignatureError(SIGNATURE_INVALID, field="Stripe-Signature") from exc
+        # The SDK refuses only old timestamps; refuse those from the future too, against the
+        # caller's clock.
         timestamp, _ = stripe.WebhookSignature._get_timestamp_and_signatures(
             signature_header, stripe.WebhookSignature.EXPECTED_SCHEME
         )
-        seconds = int(timestamp - now.timestamp())
-        if abs(seconds) > TOLERANCE_SECONDS:
+        offset = timestamp - now.timestamp()
+        if abs(offset) > TOLERANCE_SECONDS:
             raise WebhookSignatureError(
-                TIMESTAMP_OUTSIDE.format(seconds=seconds, tolerance=TOLERANCE_SECONDS),
+                TIMESTAMP_OUTSIDE.format(seconds=round(offset), tolerance=TOLERANCE_SECONDS),
                 field="Stripe-Signature",
             )
         try:
