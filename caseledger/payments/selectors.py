@@ -77,6 +77,8 @@ def payment_list(
 def payment_detail(payment_id: int) -> Payment:
     return (
         Payment.objects.select_related("client", "matter", "checkout", "created_by")
-        .prefetch_related("allocations__invoice", "refunds")
+        .prefetch_related(
+            "allocations__invoice", "refunds", "provider_refunds__reopenings__invoice", "disputes"
+        )
         .get(pk=payment_id)
     )

@@ -449,3 +449,26 @@ def test_dispute_before_its_payment_is_deferred(client, now, stripe_settings):
     assert response.status_code == 409
     assert not PaymentDispute.objects.exists()
     assert not ProcessedWebhookEvent.objects.exists()
+
+
+def test_payment_page_shows_the_dashboard_refund_and_the_dispute(client, paid, login, users):
+    _invoice, payment = paid
+    post(
+        client,
+        S.charge_refunded(
+            payment_intent=PI,
+            amount_cents=75_000,
+            amount_refunded_cents=10_000,
+            refunds=[("re_shown", 10_000)],
+        ),
+    )
+    post(client, dispute("needs_response", "charge.dispute.created"))
+    page = login(users["BILLING"]).get(reverse("payments:detail", args=[payment.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Refunds made at Stripe" in html
+    assert "re_shown" in html
+    assert "due again $100.00" in html
+    assert "Disputes" in html
+    assert "dp_test_1" in html
+    assert "fraudulent" in html
