@@ -12,7 +12,7 @@ Locks in the global order: invoice settlements (id order), then the payment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Sum
 
@@ -23,6 +23,8 @@ from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services import PostingLine, entry_post
+from caseledger.matters.models import Task
+from caseledger.matters.services import task_open_for_system
 from caseledger.payments import locks
 from caseledger.payments.choices import (
     CheckoutPurpose,
@@ -42,6 +44,8 @@ from caseledger.payments.models import (
     ProviderRefund,
 )
 from caseledger.payments.providers.base import PaymentEvent
+from caseledger.payments.services import _fmt
+from caseledger.payments.services import _local_date as _local
 
 PAYMENT_NOT_RECORDED_YET = (
     "payment_intent: no payment recorded for {ref} yet; deliver this event again later"
@@ -116,13 +120,11 @@ def _not_operating(target: _Target) -> str:
 
 
 def _billing_task(*, key: str, target: _Target, title: str, description: str, now: datetime) -> int:
-    from caseledger.matters.services import task_open_for_system
-
     matter = target.session.matter if target.session is not None else None
     if matter is None and target.payment is not None:
         matter = target.payment.matter
     task = task_open_for_system(
-        key=fit_to_field(_task_model(), "system_key", key),
+        key=fit_to_field(Task, "system_key", key),
         matter=matter,
         title=title,
         due_date=_local(now) + timedelta(days=DISPUTE_TASK_DAYS),
@@ -131,24 +133,6 @@ def _billing_task(*, key: str, target: _Target, title: str, description: str, no
         now=now,
     )
     return int(task.pk)
-
-
-def _task_model() -> type:
-    from caseledger.matters.models import Task
-
-    return Task
-
-
-def _local(now: datetime) -> date:
-    from caseledger.payments.services import _local_date
-
-    return _local_date(now)
-
-
-def _fmt(cents: int, currency: str) -> str:
-    from caseledger.payments.services import _fmt as fmt
-
-    return fmt(cents, currency)
 
 
 @dataclass
@@ -323,9 +307,7 @@ def provider_refund_event_apply(*, event: PaymentEvent, provider: str, now: date
         task_id = _billing_task(
             key=f"payments.refund:{provider}:{event.charge_id}",
             target=target,
-            title=fit_to_field(
-                _task_model(), "title", f"Card refund reported by {provider}: {why_not}"
-            ),
+            title=fit_to_field(Task, "title", f"Card refund reported by {provider}: {why_not}"),
             description=(
                 f"{provider} reports {_fmt(event.amount_refunded_cents, event.currency)} "
                 f"refunded on charge {event.charge_id}. {why_not.capitalize()}: nothing was "
@@ -428,9 +410,7 @@ def provider_dispute_event_apply(*, event: PaymentEvent, provider: str, now: dat
         task_id = _billing_task(
             key=f"payments.dispute:{provider}:{key}",
             target=target,
-            title=fit_to_field(
-                _task_model(), "title", f"Card dispute reported by {provider}: {why_not}"
-            ),
+            title=fit_to_field(Task, "title", f"Card dispute reported by {provider}: {why_not}"),
             description=(
                 f"{provider} reports dispute {key} ({event.dispute_status}) for "
                 f"{_fmt(event.amount_cents, event.currency)}. {why_not.capitalize()}: nothing "
@@ -504,7 +484,7 @@ def _dispute_open(
         key=f"payments.dispute:{provider}:{key}",
         target=_Target(session=payment.checkout, payment=payment),
         title=fit_to_field(
-            _task_model(),
+            Task,
             "title",
             f"Card dispute on payment {payment.number}: answer {provider} with evidence",
         ),
