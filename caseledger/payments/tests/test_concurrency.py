@@ -1,6 +1,7 @@
 """Race tests on PostgreSQL with real threads, each on its own connection: concurrent payments
 for one client with the default oldest-first allocation are all recorded (the balances are read
-only after they are locked)."""
+only after they are locked); one refund and one dispute reported by many events at once are
+each recorded once."""
 
 from __future__ import annotations
 
@@ -8,12 +9,22 @@ from datetime import date
 from functools import partial
 
 import pytest
+from django.test import Client as HttpClient
+from django.urls import reverse
 
 from caseledger.ledger.selectors import ledger_verify
 from caseledger.ledger.tests.test_concurrency import run_together
 from caseledger.payments import selectors, services
-from caseledger.payments.choices import PaymentMethod
-from caseledger.payments.models import InvoiceSettlement, Payment, PaymentAllocation
+from caseledger.payments.choices import CheckoutPurpose, PaymentMethod
+from caseledger.payments.models import (
+    CheckoutSession,
+    InvoiceSettlement,
+    Payment,
+    PaymentAllocation,
+    PaymentDispute,
+    ProviderRefund,
+)
+from caseledger.payments.tests import stripe_helpers as S
 from caseledger.payments.tests.factories import MatterFactory, issued_invoice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -54,3 +65,63 @@ def test_twenty_concurrent_payments_for_one_client_are_all_recorded(require_post
         assert allocated == invoice.total_cents
     assert selectors.client_unapplied_cents(client) == 20 * 2_000 - owed
     assert ledger_verify() == []
+
+
+def test_one_dashboard_refund_and_one_dispute_reported_at_once_by_many_events(
+    require_postgres, now, settings
+):
+    """Ten deliveries with distinct event ids reporting the same refund, and ten reporting the
+    same dispute, all at once: each is recorded once, every delivery answers 200."""
+    settings.STRIPE_WEBHOOK_SECRET = S.TEST_WEBHOOK_SECRET
+    settings.STRIPE_SECRET_KEY = ""
+    invoice = issued_invoice(matter=MatterFactory(), cents=60_000, now=now)
+    CheckoutSession.objects.create(
+        provider="stripe",
+        provider_session_id="cs_race_refund",
+        purpose=CheckoutPurpose.INVOICE,
+        client=invoice.client,
+        matter=invoice.matter,
+        invoice=invoice,
+        amount_cents=60_000,
+        created_at=now,
+    )
+    paid = S.checkout_completed(
+        session_id="cs_race_refund", amount_cents=60_000, payment_intent="pi_race"
+    )
+    assert deliver(paid, S.sign(paid)) == 200
+
+    refunds = [
+        S.charge_refunded(
+            payment_intent="pi_race",
+            amount_cents=60_000,
+            amount_refunded_cents=25_000,
+            refunds=[("re_race", 25_000)],
+        )
+        for _ in range(10)
+    ]
+    disputes = [
+        S.dispute(
+            event_type="charge.dispute.created",
+            payment_intent="pi_race",
+            amount_cents=35_000,
+            status="needs_response",
+            dispute_id="dp_race",
+        )
+        for _ in range(10)
+    ]
+    deliveries = [partial(deliver, p, S.sign(p)) for p in refunds + disputes]
+    assert run_together(deliveries) == [200] * 20
+    assert ProviderRefund.objects.count() == 1
+    assert PaymentDispute.objects.count() == 1
+    assert selectors.invoice_balance_due(invoice) == 25_000
+    assert ledger_verify() == []
+
+
+def deliver(payload: bytes, header: str) -> int:
+    response = HttpClient().post(
+        reverse("payments:stripe_webhook"),
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+    return response.status_code
