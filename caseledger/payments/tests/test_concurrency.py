@@ -5,8 +5,10 @@ each recorded once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import partial
+from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
@@ -109,7 +111,9 @@ def test_one_dashboard_refund_and_one_dispute_reported_at_once_by_many_events(
         )
         for _ in range(10)
     ]
-    deliveries = [partial(deliver, p, S.sign(p)) for p in refunds + disputes]
+    deliveries: list[Callable[[], Any]] = [
+        partial(deliver, p, S.sign(p)) for p in refunds + disputes
+    ]
     assert run_together(deliveries) == [200] * 20
     assert ProviderRefund.objects.count() == 1
     assert PaymentDispute.objects.count() == 1
