@@ -216,3 +216,18 @@ def trust_refunds_retryable(*, refund_cents: int, refunds: list[CreditRefund]) -
         and r.status in RETRYABLE_REFUND_STATUSES
         and live + r.amount_cents <= refund_cents
     }
+
+
+def invoice_refunded_cents(invoice_ids: Iterable[int]) -> dict[int, int]:
+    """Cents of credit notes on each invoice already paid back to the client (refunds POSTED:
+    operating refunds at once, trust refunds once their disbursement posted). One query;
+    registered with ``payments.hooks.register_invoice_refunds_provider``."""
+    rows = (
+        CreditRefund.objects.filter(
+            credit_note__invoice_id__in=list(invoice_ids), status=RefundStatus.POSTED
+        )
+        .values("credit_note__invoice_id")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    return {int(r["credit_note__invoice_id"]): int(r["total"]) for r in rows}

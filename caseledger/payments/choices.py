@@ -44,3 +44,17 @@ class RefundMethod(models.TextChoices):
     CHECK = "CHECK", "Check"
     TRANSFER = "TRANSFER", "Bank transfer"
     CARD = "CARD", "Card (through the provider)"
+
+
+class InvoicePaymentState(models.TextChoices):
+    """Where an invoice stands with the money, derived (never stored) by
+    ``payments.selectors.invoice_money``. Lower-case values: the API exposes them as they are."""
+
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    PARTLY_PAID = "partly_paid", "Partly paid"
+    OVERDUE = "overdue", "Overdue"
+    PAID = "paid", "Paid"
+    CREDITED = "credited", "Credited"
+    WRITTEN_OFF = "written_off", "Written off"
+    VOID = "void", "Void"

@@ -1,17 +1,215 @@
-"""Reads for payments: balances due, open invoices, unapplied credit, payment lists."""
+"""Reads for payments: every invoice's payment state and money, balances due, open invoices,
+unapplied credit, payment lists."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
+from caseledger.ledger import accounts
+from caseledger.ledger.choices import EntryKind
+from caseledger.ledger.models import Posting
 from caseledger.matters.models import Matter
-from caseledger.payments.choices import PaymentStatus
+from caseledger.payments import hooks
+from caseledger.payments.choices import InvoicePaymentState, PaymentStatus
 from caseledger.payments.models import InvoiceSettlement, Payment
+
+# --- payment state ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceMoney:
+    """Where one invoice stands with the money (cents, the invoice's currency).
+
+    Always ``total = paid + credited + written_off + balance_due`` for an issued invoice:
+    ``paid`` is what payments and trust applications brought in and the invoice kept (money a
+    later credit note gave back to the client as credit is counted in ``credited``, not twice);
+    ``credited`` is the issued credit notes' full amount; ``refunded`` is the part of the
+    credited money already paid back out to the client (informational, inside ``credited``).
+    Drafts and void invoices owe nothing (``balance_due`` 0). ``settled_on`` is the date of the
+    last ledger movement that brought the balance to zero (None while something is due).
+    """
+
+    state: InvoicePaymentState
+    total_cents: int
+    paid_cents: int
+    credited_cents: int
+    written_off_cents: int
+    refunded_cents: int
+    balance_due_cents: int
+    settled_on: date | None = None
+
+
+def payment_state_for(
+    *,
+    status: str,
+    total_cents: int,
+    paid_cents: int,
+    credited_cents: int,
+    written_off_cents: int,
+    balance_due_cents: int,
+    due_date: date | None,
+    as_of: date,
+) -> InvoicePaymentState:
+    """The one rule (``invoice_money_annotate`` is the same rule in SQL; the tests hold them
+    equal): not issued -> draft / void; a balance due -> overdue when past its due date, partly
+    paid when anything reduced it, else open; nothing due -> named after what settled the largest
+    part (ties: paid, then credited, then written off; a zero invoice is paid)."""
+    if status == InvoiceStatus.VOID:
+        return InvoicePaymentState.VOID
+    if status != InvoiceStatus.ISSUED:
+        return InvoicePaymentState.DRAFT
+    if balance_due_cents > 0:
+        if due_date is not None and due_date < as_of:
+            return InvoicePaymentState.OVERDUE
+        if balance_due_cents < total_cents:
+            return InvoicePaymentState.PARTLY_PAID
+        return InvoicePaymentState.OPEN
+    if paid_cents >= credited_cents and paid_cents >= written_off_cents:
+        return InvoicePaymentState.PAID
+    if credited_cents >= written_off_cents:
+        return InvoicePaymentState.CREDITED
+    return InvoicePaymentState.WRITTEN_OFF
+
+
+def _credit_note_client_credit() -> Any:
+    """Cents of the invoice's credit notes that went to client credit (the part already paid):
+    the CREDIT_NOTE entries' credit to unapplied client credits naming the invoice."""
+    rows = (
+        Posting.objects.filter(
+            invoice_id=OuterRef("pk"),
+            account__code=accounts.UNAPPLIED_CLIENT_CREDITS,
+            entry__kind=EntryKind.CREDIT_NOTE,
+        )
+        .order_by()
+        .values("invoice_id")
+        .annotate(s=Sum("amount_cents"))
+        .values("s")
+    )
+    return -Coalesce(Subquery(rows, output_field=BigIntegerField()), Value(0))
+
+
+def _last_ar_movement() -> Any:
+    rows = (
+        Posting.objects.filter(
+            invoice_id=OuterRef("pk"), account__code=accounts.ACCOUNTS_RECEIVABLE
+        )
+        .exclude(entry__kind=EntryKind.INVOICE_ISSUED)
+        .order_by()
+        .values("invoice_id")
+        .annotate(d=Max("entry_date"))
+        .values("d")
+    )
+    return Subquery(rows)
+
+
+def invoice_money_annotate(invoices: QuerySet[Invoice], *, as_of: date) -> QuerySet[Invoice]:
+    """``invoices`` with the money in SQL, for filtering, sorting and totals: ``payment_state``,
+    ``paid_cents``, ``credited_cents``, ``written_off_cents``, ``balance_due_cents`` and
+    ``settled_on`` (see ``InvoiceMoney``; refunds are not in SQL). Same rule as
+    ``payment_state_for``."""
+    issued = Q(status=InvoiceStatus.ISSUED)
+    zero = Value(0, output_field=BigIntegerField())
+    qs = invoices.alias(_cn_credit=_credit_note_client_credit()).annotate(
+        balance_due_cents=Case(
+            When(issued, then=Coalesce(F("settlement__balance_due_cents"), F("total_cents"))),
+            default=zero,
+            output_field=BigIntegerField(),
+        ),
+        paid_cents=Coalesce(F("settlement__paid_cents"), zero) - F("_cn_credit"),
+        credited_cents=Coalesce(F("settlement__credited_cents"), zero) + F("_cn_credit"),
+        written_off_cents=Coalesce(F("settlement__written_off_cents"), zero),
+    )
+    owing = Q(balance_due_cents__gt=0)
+    return qs.annotate(
+        payment_state=Case(
+            When(status=InvoiceStatus.VOID, then=Value(InvoicePaymentState.VOID.value)),
+            When(~issued, then=Value(InvoicePaymentState.DRAFT.value)),
+            When(owing & Q(due_date__lt=as_of), then=Value(InvoicePaymentState.OVERDUE.value)),
+            When(
+                owing & Q(balance_due_cents__lt=F("total_cents")),
+                then=Value(InvoicePaymentState.PARTLY_PAID.value),
+            ),
+            When(owing, then=Value(InvoicePaymentState.OPEN.value)),
+            When(
+                Q(paid_cents__gte=F("credited_cents")) & Q(paid_cents__gte=F("written_off_cents")),
+                then=Value(InvoicePaymentState.PAID.value),
+            ),
+            When(
+                credited_cents__gte=F("written_off_cents"),
+                then=Value(InvoicePaymentState.CREDITED.value),
+            ),
+            default=Value(InvoicePaymentState.WRITTEN_OFF.value),
+            output_field=CharField(),
+        ),
+        settled_on=Case(
+            When(issued & Q(balance_due_cents__lte=0), then=_last_ar_movement()),
+            default=None,
+        ),
+    )
+
+
+def invoice_money(invoices: Iterable[Invoice], *, as_of: date) -> dict[int, InvoiceMoney]:
+    """The money of each invoice, keyed by id, for lists: one query for all of them plus one per
+    registered refunds provider (credits), whatever their number. ``as_of`` is "today" (the
+    firm's date) for the overdue rule."""
+    ids = sorted({inv.pk for inv in invoices})
+    if not ids:
+        return {}
+    query = invoice_money_annotate(Invoice.objects.filter(pk__in=ids), as_of=as_of).values_list(
+        "pk",
+        "payment_state",
+        "total_cents",
+        "paid_cents",
+        "credited_cents",
+        "written_off_cents",
+        "balance_due_cents",
+        "settled_on",
+    )
+    rows = list(query)
+    issued_ids = [
+        r[0] for r in rows if r[1] not in {InvoicePaymentState.DRAFT, InvoicePaymentState.VOID}
+    ]
+    refunded = hooks.invoice_refunds(issued_ids)
+    return {
+        pk: InvoiceMoney(
+            state=InvoicePaymentState(state),
+            total_cents=int(total),
+            paid_cents=int(paid),
+            credited_cents=int(credited),
+            written_off_cents=int(written_off),
+            refunded_cents=refunded.get(pk, 0),
+            balance_due_cents=int(balance),
+            settled_on=settled_on,
+        )
+        for pk, state, total, paid, credited, written_off, balance, settled_on in rows
+    }
+
+
+def invoice_money_one(invoice: Invoice, *, as_of: date) -> InvoiceMoney:
+    """``invoice_money`` of one invoice."""
+    return invoice_money([invoice], as_of=as_of)[invoice.pk]
 
 
 def invoice_balance_due(invoice: Invoice) -> int:
