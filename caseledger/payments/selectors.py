@@ -278,3 +278,155 @@ def payment_detail(payment_id: int) -> Payment:
         .prefetch_related("allocations__invoice", "refunds")
         .get(pk=payment_id)
     )
+
+
+# --- verification ----------------------------------------------------------------------------
+
+# Which part of an invoice's money an A/R posting moves, by the kind of its entry (a reversal
+# counts as the kind of the entry it reverses, with the opposite sign).
+_AR_PART_BY_KIND = {
+    EntryKind.INVOICE_ISSUED: "issued",
+    EntryKind.PAYMENT_RECEIVED: "paid",
+    EntryKind.PAYMENT_APPLIED: "paid",
+    EntryKind.TRUST_TRANSFER_EARNED: "paid",
+    EntryKind.CREDIT_NOTE: "credited",
+    EntryKind.WRITE_OFF: "written_off",
+    EntryKind.WRITE_OFF_REVERSAL: "written_off",
+}
+
+
+def _ledger_parts(invoice_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per invoice: the A/R postings summed by part (issued as a debit, the rest as credits,
+    so each is positive in normal use), ``ar`` the invoice's A/R balance, ``other`` any A/R
+    posting of a kind no part explains, and ``cn_credit`` the credit notes' client-credit part."""
+    out: dict[int, dict[str, int]] = {}
+    ar_rows = (
+        Posting.objects.filter(
+            invoice_id__in=invoice_ids, account__code=accounts.ACCOUNTS_RECEIVABLE
+        )
+        .values("invoice_id", "entry__kind", "entry__reverses__kind")
+        .annotate(s=Sum("amount_cents"))
+        .order_by()
+    )
+    for row in ar_rows:
+        parts = out.setdefault(row["invoice_id"], {})
+        cents = int(row["s"])
+        kind = row["entry__reverses__kind"] or row["entry__kind"]
+        part = _AR_PART_BY_KIND.get(kind, "other")
+        parts["ar"] = parts.get("ar", 0) + cents
+        parts[part] = parts.get(part, 0) + (cents if part in {"issued", "other"} else -cents)
+    cn_rows = (
+        Posting.objects.filter(
+            invoice_id__in=invoice_ids,
+            account__code=accounts.UNAPPLIED_CLIENT_CREDITS,
+            entry__kind=EntryKind.CREDIT_NOTE,
+        )
+        .values("invoice_id")
+        .annotate(s=Sum("amount_cents"))
+        .order_by()
+    )
+    for row in cn_rows:
+        out.setdefault(row["invoice_id"], {})["cn_credit"] = -int(row["s"])
+    return out
+
+
+def invoices_verify(*, as_of: date, chunk: int = 1000) -> list[str]:
+    """Check every issued or void invoice's settlement row, payment state and balance due
+    against the ledger's A/R postings naming it. Returns one line per difference (empty: all
+    agree). The ledger is the truth: what an invoice received is the A/R credits of payment
+    and trust-transfer entries, its credits those of credit notes, its write-offs those of
+    write-offs and their reversals; its balance due is its A/R balance."""
+
+    def fmt(cents: int) -> str:
+        return f"{cents / 100:,.2f}" if isinstance(cents, int) else str(cents)
+
+    problems: list[str] = []
+    invoices = Invoice.objects.filter(
+        status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID]
+    ).order_by("id")
+    settlements = {
+        s.invoice_id: s
+        for s in InvoiceSettlement.objects.all().only(
+            "invoice_id", "total_cents", "paid_cents", "credited_cents", "written_off_cents"
+        )
+    }
+    seen: set[int] = set()
+    last_id = 0
+    while True:
+        batch = list(invoices.filter(id__gt=last_id)[:chunk])
+        if not batch:
+            break
+        last_id = batch[-1].pk
+        ids = [inv.pk for inv in batch]
+        ledger = _ledger_parts(ids)
+        money = invoice_money(batch, as_of=as_of)
+        for inv in batch:
+            seen.add(inv.pk)
+            name = f"invoice {inv.number or inv.pk} (#{inv.pk})"
+            parts = ledger.get(inv.pk, {})
+            ar = parts.get("ar", 0)
+            m = money[inv.pk]
+            if parts.get("other"):
+                problems.append(
+                    f"{name}: {fmt(parts['other'])} of A/R postings of a kind no invoice part "
+                    "explains"
+                )
+            if inv.status == InvoiceStatus.VOID:
+                if ar != 0:
+                    problems.append(f"{name}: void but its A/R balance in the ledger is {fmt(ar)}")
+                if m.balance_due_cents != 0 or m.state != InvoicePaymentState.VOID:
+                    problems.append(
+                        f"{name}: void but shown as {m.state} with {fmt(m.balance_due_cents)} due"
+                    )
+                continue
+            issued = parts.get("issued", 0)
+            if issued != inv.total_cents:
+                problems.append(
+                    f"{name}: total {fmt(inv.total_cents)}, issued to A/R in the ledger "
+                    f"{fmt(issued)}"
+                )
+            settlement = settlements.get(inv.pk)
+            stored = {
+                "total": inv.total_cents if settlement is None else settlement.total_cents,
+                "paid": 0 if settlement is None else settlement.paid_cents,
+                "credited": 0 if settlement is None else settlement.credited_cents,
+                "written_off": 0 if settlement is None else settlement.written_off_cents,
+            }
+            if stored["total"] != inv.total_cents:
+                problems.append(
+                    f"{name}: settlement total {fmt(stored['total'])}, invoice total "
+                    f"{fmt(inv.total_cents)}"
+                )
+            for part, label in (
+                ("paid", "paid"),
+                ("credited", "credited"),
+                ("written_off", "written off"),
+            ):
+                if stored[part] != parts.get(part, 0):
+                    problems.append(
+                        f"{name}: {label} {fmt(stored[part])} in the settlement, "
+                        f"{fmt(parts.get(part, 0))} in the ledger"
+                    )
+            if m.balance_due_cents != ar:
+                problems.append(
+                    f"{name}: balance due {fmt(m.balance_due_cents)} shown, A/R balance "
+                    f"{fmt(ar)} in the ledger"
+                )
+            cn_credit = parts.get("cn_credit", 0)
+            expected = payment_state_for(
+                status=inv.status,
+                total_cents=issued,
+                paid_cents=parts.get("paid", 0) - cn_credit,
+                credited_cents=parts.get("credited", 0) + cn_credit,
+                written_off_cents=parts.get("written_off", 0),
+                balance_due_cents=ar,
+                due_date=inv.due_date,
+                as_of=as_of,
+            )
+            if m.state != expected:
+                problems.append(f"{name}: shown as {m.state}, the ledger says {expected.value}")
+    for invoice_id in sorted(set(settlements) - seen):
+        problems.append(
+            f"invoice #{invoice_id}: has a settlement row but is neither issued nor void"
+        )
+    return problems
