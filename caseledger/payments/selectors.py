@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.hooks import InvoiceActivity
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.ledger import accounts
@@ -33,7 +34,7 @@ from caseledger.ledger.models import Posting
 from caseledger.matters.models import Matter
 from caseledger.payments import hooks
 from caseledger.payments.choices import InvoicePaymentState, PaymentStatus
-from caseledger.payments.models import InvoiceSettlement, Payment
+from caseledger.payments.models import InvoiceSettlement, Payment, PaymentAllocation
 
 # --- payment state ---------------------------------------------------------------------------
 
@@ -177,7 +178,8 @@ def invoice_money(invoices: Iterable[Invoice], *, as_of: date) -> dict[int, Invo
     ids = sorted({inv.pk for inv in invoices})
     if not ids:
         return {}
-    query = invoice_money_annotate(Invoice.objects.filter(pk__in=ids), as_of=as_of).values_list(
+    annotated: Any = invoice_money_annotate(Invoice.objects.filter(pk__in=ids), as_of=as_of)
+    query = annotated.values_list(
         "pk",
         "payment_state",
         "total_cents",
@@ -284,7 +286,7 @@ def payment_detail(payment_id: int) -> Payment:
 
 # Which part of an invoice's money an A/R posting moves, by the kind of its entry (a reversal
 # counts as the kind of the entry it reverses, with the opposite sign).
-_AR_PART_BY_KIND = {
+_AR_PART_BY_KIND: dict[str, str] = {
     EntryKind.INVOICE_ISSUED: "issued",
     EntryKind.PAYMENT_RECEIVED: "paid",
     EntryKind.PAYMENT_APPLIED: "paid",
@@ -325,8 +327,8 @@ def _ledger_parts(invoice_ids: list[int]) -> dict[int, dict[str, int]]:
         .annotate(s=Sum("amount_cents"))
         .order_by()
     )
-    for row in cn_rows:
-        out.setdefault(row["invoice_id"], {})["cn_credit"] = -int(row["s"])
+    for cn_row in cn_rows:
+        out.setdefault(cn_row["invoice_id"], {})["cn_credit"] = -int(cn_row["s"])
     return out
 
 
@@ -430,3 +432,37 @@ def invoices_verify(*, as_of: date, chunk: int = 1000) -> list[str]:
             f"invoice #{invoice_id}: has a settlement row but is neither issued nor void"
         )
     return problems
+
+
+def invoice_payment_activity(invoice: Invoice, user: Any) -> list[InvoiceActivity]:
+    """The payments applied to ``invoice`` (at receipt or later from unapplied credit), for its
+    page's "Payments and adjustments" (``billing.hooks.register_invoice_activity_listener``)."""
+    from django.urls import reverse
+
+    from caseledger.core.permissions import authorize
+
+    may_open = authorize(user, "payments.view")
+    rows = []
+    for alloc in (
+        PaymentAllocation.objects.filter(invoice_id=invoice.pk)
+        .select_related("payment")
+        .order_by("applied_date", "id")
+    ):
+        payment = alloc.payment
+        detail = payment.get_method_display()
+        if payment.reference:
+            detail += f" {payment.reference}"
+        if alloc.from_credit:
+            detail += " · applied from unapplied credit"
+        rows.append(
+            InvoiceActivity(
+                on=alloc.applied_date,
+                kind="Payment",
+                document=payment.number,
+                detail=detail,
+                amount_cents=alloc.amount_cents,
+                url=reverse("payments:detail", args=[payment.pk]) if may_open else None,
+                at=alloc.created_at,
+            )
+        )
+    return rows

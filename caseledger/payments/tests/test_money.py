@@ -4,13 +4,14 @@ money identity, the SQL rule equal to the Python rule, and a constant number of 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
 from caseledger.credits.choices import CreditNoteStatus, ReasonCode, RefundMethod
 from caseledger.credits.services import credit_note_approve, credit_note_request, write_off_request
 from caseledger.credits.tests import factories as F
-from caseledger.ledger.tests.factories import InvoiceFactory
+from caseledger.ledger.tests.factories import make_invoice
 from caseledger.payments.choices import InvoicePaymentState as S
 from caseledger.payments.selectors import (
     invoice_money,
@@ -155,8 +156,8 @@ def test_written_off(matter, users, now):
 
 
 def test_void_and_draft_owe_nothing(matter):
-    void = InvoiceFactory(matter=matter, client=matter.client, status="VOID", total_cents=5_000)
-    draft = InvoiceFactory(
+    void = make_invoice(matter=matter, client=matter.client, status="VOID", total_cents=5_000)
+    draft = make_invoice(
         matter=matter, client=matter.client, status="DRAFT", number=None, total_cents=7_000
     )
     result = invoice_money([void, draft], as_of=AFTER_DUE)
@@ -189,11 +190,10 @@ def test_identity_and_sql_rule_equal_python_rule(matter, users, now):
                 due_date=inv.due_date,
                 as_of=as_of,
             )
-    states = dict(
-        invoice_money_annotate(
-            type(a).objects.filter(pk__in=[a.pk, b.pk, c.pk, d.pk]), as_of=BEFORE_DUE
-        ).values_list("pk", "payment_state")
+    annotated: Any = invoice_money_annotate(
+        type(a).objects.filter(pk__in=[a.pk, b.pk, c.pk, d.pk]), as_of=BEFORE_DUE
     )
+    states = dict(annotated.values_list("pk", "payment_state"))
     # c kept 40,000 and credited 60,000: named after the larger part.
     assert states == {a.pk: S.OPEN, b.pk: S.PARTLY_PAID, c.pk: S.CREDITED, d.pk: S.PARTLY_PAID}
 

@@ -11,7 +11,7 @@ from django.db import connection
 from caseledger.credits.choices import ReasonCode
 from caseledger.credits.services import credit_note_request, write_off_request
 from caseledger.credits.tests import factories as F
-from caseledger.ledger.tests.factories import InvoiceFactory
+from caseledger.ledger.tests.factories import make_invoice
 from caseledger.payments.models import InvoiceSettlement
 from caseledger.payments.selectors import invoices_verify
 
@@ -38,7 +38,7 @@ def invoices(users, now):
         now=now,
     )
     write_off_request(invoice=written_off, reason="Gone", actor=users["PARTNER"], now=now)
-    InvoiceFactory(matter=m, client=m.client, status="VOID", total_cents=5_000)
+    make_invoice(matter=m, client=m.client, status="VOID", total_cents=5_000)
     return {"paid": paid, "partly": partly, "unpaid": unpaid}
 
 
