@@ -764,8 +764,16 @@ def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "billing/public_invoice.html", {"error": exc.message}, status=404)
     if request.GET.get("pdf") == "1":
         return _pdf_response(invoice, inline=True)
+    money = hooks.invoice_money([invoice], as_of=timezone.localdate()).get(invoice.pk)
     return render(
         request,
         "billing/public_invoice.html",
-        {"invoice": invoice, "token": token},
+        {
+            "invoice": invoice,
+            "token": token,
+            "money": money,
+            "payable": money is not None
+            and invoice.status == InvoiceStatus.ISSUED
+            and money.balance_due_cents > 0,
+        },
     )

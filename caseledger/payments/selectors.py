@@ -111,10 +111,13 @@ def _credit_note_client_credit() -> Any:
     return -Coalesce(Subquery(rows, output_field=BigIntegerField()), Value(0))
 
 
-def _last_ar_movement() -> Any:
+def _last_movement() -> Any:
+    """The date of the invoice's last A/R movement after its issue, or of a credit note's
+    client-credit part (a credit after payment moves no A/R but still settles the invoice)."""
     rows = (
         Posting.objects.filter(
-            invoice_id=OuterRef("pk"), account__code=accounts.ACCOUNTS_RECEIVABLE
+            invoice_id=OuterRef("pk"),
+            account__code__in=[accounts.ACCOUNTS_RECEIVABLE, accounts.UNAPPLIED_CLIENT_CREDITS],
         )
         .exclude(entry__kind=EntryKind.INVOICE_ISSUED)
         .order_by()
@@ -165,7 +168,7 @@ def invoice_money_annotate(invoices: QuerySet[Invoice], *, as_of: date) -> Query
             output_field=CharField(),
         ),
         settled_on=Case(
-            When(issued & Q(balance_due_cents__lte=0), then=_last_ar_movement()),
+            When(issued & Q(balance_due_cents__lte=0), then=_last_movement()),
             default=None,
         ),
     )
