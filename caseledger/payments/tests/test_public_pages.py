@@ -90,8 +90,8 @@ def test_full_payment_then_credit_note_says_credited(client, inv, users, now):
     for html in (public, pay):
         assert "Credited in full on November 2, 2026; there is nothing to pay." in html
         assert "online</" not in html
-    assert "badge ok\">Issued" not in public
-    assert "<span class=\"badge\">Credited</span>" in public
+    assert 'badge ok">Issued' not in public
+    assert '<span class="badge">Credited</span>' in public
 
 
 def test_written_off_says_so(client, inv, users, now):
