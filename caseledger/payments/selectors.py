@@ -128,7 +128,7 @@ def _last_movement() -> Any:
     return Subquery(rows)
 
 
-def invoice_money_annotate(invoices: QuerySet[Invoice], *, as_of: date) -> QuerySet[Invoice]:
+def invoice_money_annotate(invoices: QuerySet[Invoice], *, as_of: date) -> Any:
     """``invoices`` with the money in SQL, for filtering, sorting and totals: ``payment_state``,
     ``paid_cents``, ``credited_cents``, ``written_off_cents``, ``balance_due_cents`` and
     ``settled_on`` (see ``InvoiceMoney``; refunds are not in SQL). Same rule as
