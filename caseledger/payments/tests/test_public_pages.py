@@ -59,7 +59,7 @@ def _credit(invoice, users, now, cents, **kw):
 
 def test_unpaid_offers_to_pay_the_balance(client, inv):
     public, pay = _pages(client, inv)
-    assert "Pay $1,000.00 online" in public
+    assert ">Pay online</a>" in public
     assert "Pay $1,000.00 online" in pay
 
 
@@ -68,7 +68,9 @@ def test_partly_paid_shows_what_is_left(client, inv):
     public, pay = _pages(client, inv)
     for html in (public, pay):
         assert "$1,000.00 invoiced, $300.00 paid: $700.00 left to pay." in html
-        assert "Pay $700.00 online" in html
+        assert '<div class="value" id="balance-due">$700.00</div>' in html
+    assert ">Pay online</a>" in public
+    assert "Pay $700.00 online" in pay
 
 
 def test_paid_in_full_shows_the_date_and_no_pay_button(client, inv):
