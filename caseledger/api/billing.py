@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
+from caseledger.api.pagination import DEFAULT_LIMIT, Page, paginate
 from caseledger.billing import selectors, services
 from caseledger.billing.models import Invoice
 from caseledger.core.permissions import require
+from caseledger.payments.choices import InvoicePaymentState
+from caseledger.payments.selectors import InvoiceMoney, invoice_money, invoice_money_annotate
 
 router = Router(tags=["billing"])
 
@@ -47,6 +51,17 @@ class InvoiceOut(Schema):
     triggered_at: datetime | None
     issued_at: datetime | None
     responsible_partner_id: int | None
+    payment_state: InvoicePaymentState = Field(
+        description="derived from the ledger and the payments app; overdue = past due with a "
+        "balance (as of the firm's today); draft for invoices not issued yet"
+    )
+    paid_cents: int = Field(description="payments and trust applications the invoice kept")
+    credited_cents: int = Field(description="issued credit notes")
+    written_off_cents: int
+    refunded_cents: int = Field(description="credited money paid back to the client")
+    balance_due_cents: int = Field(
+        description="total - paid - credited - written off; 0 unless issued"
+    )
 
 
 class InvoiceDetailOut(InvoiceOut):
@@ -75,7 +90,9 @@ class TimeEntryOut(Schema):
     billable: bool
 
 
-def _invoice_out(invoice: Invoice) -> dict:
+def _invoice_out(invoice: Invoice, money: InvoiceMoney | None = None) -> dict:
+    if money is None:
+        money = invoice_money([invoice], as_of=timezone.localdate())[invoice.pk]
     return {
         "id": invoice.pk,
         "number": invoice.number,
@@ -92,7 +109,19 @@ def _invoice_out(invoice: Invoice) -> dict:
         "triggered_at": invoice.triggered_at,
         "issued_at": invoice.issued_at,
         "responsible_partner_id": invoice.responsible_partner_id,
+        "payment_state": money.state,
+        "paid_cents": money.paid_cents,
+        "credited_cents": money.credited_cents,
+        "written_off_cents": money.written_off_cents,
+        "refunded_cents": money.refunded_cents,
+        "balance_due_cents": money.balance_due_cents,
     }
+
+
+def _invoices_out(invoices: list[Invoice]) -> list[dict]:
+    """Serialize a page of invoices: their money in one batch (constant queries)."""
+    money = invoice_money(invoices, as_of=timezone.localdate())
+    return [_invoice_out(inv, money[inv.pk]) for inv in invoices]
 
 
 def _detail(invoice: Invoice) -> dict:
@@ -124,18 +153,24 @@ def _get(request: HttpRequest, invoice_id: int, capability: str) -> Invoice:
     return invoice
 
 
-@router.get("/invoices", response=list[InvoiceOut], operation_id="billing_invoice_list")
+@router.get("/invoices", response=Page[InvoiceOut], operation_id="billing_invoice_list")
 def invoice_list(
     request: HttpRequest,
     status: str = "",
     client_id: int | None = None,
-    limit: int = 100,
+    payment_state: InvoicePaymentState | None = None,
+    limit: int = DEFAULT_LIMIT,
     offset: int = 0,
-) -> list[dict]:
+) -> dict:
+    """Invoices the user may see, newest first, filtered by workflow ``status``, client and
+    ``payment_state``; ``count`` and ``next`` in the envelope page through them."""
     require(request.user, "billing.view")
-    limit = max(1, min(limit, 500))
-    rows = selectors.invoice_list(user=request.user, status=status, client_id=client_id)
-    return [_invoice_out(inv) for inv in rows[offset : offset + limit]]
+    rows: Any = selectors.invoice_list(user=request.user, status=status, client_id=client_id)
+    if payment_state is not None:
+        rows = invoice_money_annotate(rows, as_of=timezone.localdate()).filter(
+            payment_state=payment_state
+        )
+    return paginate(request, rows, limit=limit, offset=offset, serialize=_invoices_out)
 
 
 @router.get(

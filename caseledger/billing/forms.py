@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
+from caseledger.billing import hooks
 from caseledger.billing.choices import (
     Cadence,
     ExpenseKind,
@@ -65,6 +66,8 @@ class ExpenseForm(forms.Form):
 
 class InvoiceFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *InvoiceStatus.choices], required=False)
+    # Choices from the payments app (billing.hooks.invoice_payment_states), set in __init__.
+    payment_state = forms.ChoiceField(choices=[], required=False, label="Payment")
     client = forms.ModelChoiceField(
         queryset=Client.objects.none(), required=False, empty_label="Any client"
     )
@@ -76,6 +79,10 @@ class InvoiceFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["payment_state"].choices = [  # type: ignore[attr-defined]
+            ("", "Any payment state"),
+            *hooks.invoice_payment_states(),
+        ]
         self.fields["client"].queryset = Client.objects.order_by("name", "id")  # type: ignore[attr-defined]
         self.fields["partner"].queryset = User.objects.filter(role=Role.PARTNER).order_by(  # type: ignore[attr-defined]
             "last_name", "id"

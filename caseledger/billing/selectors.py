@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
+from caseledger.billing import hooks
 from caseledger.billing.calc import hours_label
 from caseledger.billing.choices import (
     PASS_THROUGH_KINDS,
@@ -198,6 +199,81 @@ def invoice_list(
             Q(issue_date__lte=date_to) | Q(issue_date__isnull=True, created_at__date__lte=date_to)
         )
     return qs.order_by("-created_at", "-id")
+
+
+# Sort keys of the invoice list -> columns (each ends in id, so pages never overlap). "balance"
+# is the payments app's SQL annotation (``hooks.invoice_money_annotate``).
+INVOICE_SORTS = {
+    "number": ("number", "id"),
+    "issued": ("issue_date", "id"),
+    "due": ("due_date", "id"),
+    "total": ("total_cents", "id"),
+    "balance": ("balance_due_cents", "id"),
+}
+
+
+@dataclass(frozen=True)
+class InvoiceListTotals:
+    count: int
+    total_cents: int
+    balance_due_cents: int | None  # None when no app provides the money
+
+
+def invoice_list_with_money(
+    invoices: QuerySet[Invoice], *, as_of: date, payment_state: str = "", sort: str = ""
+) -> tuple[QuerySet[Invoice], InvoiceListTotals]:
+    """``invoices`` (from ``invoice_list``) with each invoice's payment state and balance due
+    (``payment_state``, ``balance_due_cents``, from ``hooks.invoice_money_annotate``),
+    filtered by payment state, sorted by ``sort`` (a key of ``INVOICE_SORTS``, ``-`` for
+    descending; anything else keeps newest first), and the filtered set's count, total and
+    balance due summed in SQL (one query)."""
+    annotated = hooks.invoice_money_annotate(invoices, as_of=as_of)
+    has_money = annotated is not None
+    qs: Any = annotated if has_money else invoices
+    if payment_state and has_money:
+        qs = qs.filter(payment_state=payment_state)
+    key = sort.removeprefix("-")
+    columns = INVOICE_SORTS.get(key)
+    if columns is not None and (key != "balance" or has_money):
+        descending = sort.startswith("-")
+        qs = qs.order_by(
+            *(
+                F(c).desc(nulls_last=True) if descending else F(c).asc(nulls_last=True)
+                for c in columns
+            )
+        )
+    sums: dict[str, Any] = {"n": Count("id"), "total": Sum("total_cents")}
+    if has_money:
+        sums["balance"] = Sum("balance_due_cents")
+    row = qs.order_by().aggregate(**sums)
+    totals = InvoiceListTotals(
+        count=int(row["n"] or 0),
+        total_cents=int(row["total"] or 0),
+        balance_due_cents=int(row["balance"] or 0) if has_money else None,
+    )
+    return qs, totals
+
+
+def invoice_has_ar_movement(invoice: Invoice) -> bool:
+    """Whether anything but its issue entry moved ``invoice``'s A/R (a payment, a trust
+    application, a credit note, a write-off): such an invoice can no longer be voided."""
+    from caseledger.ledger import accounts
+    from caseledger.ledger.models import Posting
+
+    return (
+        Posting.objects.filter(invoice=invoice)
+        .exclude(entry_id=invoice.issue_entry_id)
+        .filter(account__code=accounts.ACCOUNTS_RECEIVABLE)
+        .exists()
+    )
+
+
+def invoice_voidable(invoice: Invoice) -> bool:
+    """Whether ``invoice_void`` would accept it (permissions aside): a draft, one in review, or
+    an issued invoice nothing has been paid, credited or written off on yet."""
+    if invoice.status in {InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW}:
+        return True
+    return invoice.status == InvoiceStatus.ISSUED and not invoice_has_ar_movement(invoice)
 
 
 def review_queue(*, partner: Any | None) -> QuerySet[Invoice]:

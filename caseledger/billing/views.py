@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from caseledger.billing import forms, selectors, services
+from caseledger.billing import forms, hooks, selectors, services
 from caseledger.billing.choices import InvoiceStatus, OutboxStatus
 from caseledger.billing.exceptions import BillingError
 from caseledger.billing.models import (
@@ -74,6 +74,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def invoice_list(request: HttpRequest) -> HttpResponse:
     form = forms.InvoiceFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
+    payment_state = ""
     if form.is_valid():
         data = form.cleaned_data
         filters = {
@@ -83,21 +84,56 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "date_from": data["date_from"],
             "date_to": data["date_to"],
         }
-    invoices = selectors.invoice_list(user=request.user, **filters)
+        payment_state = data["payment_state"]
+    sort = request.GET.get("sort", "")
+    if sort.removeprefix("-") not in selectors.INVOICE_SORTS:
+        sort = ""
+    invoices, totals = selectors.invoice_list_with_money(
+        selectors.invoice_list(user=request.user, **filters),
+        as_of=timezone.localdate(),
+        payment_state=payment_state,
+        sort=sort,
+    )
     page = Paginator(invoices, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
     return render(
         request,
         "billing/invoice_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "unsorted": unsorted.urlencode(),
+            "sort": sort,
+            "sort_columns": _sort_columns(sort),
+            "totals": totals,
+            "currency": selectors_currency(),
+        },
     )
+
+
+def _sort_columns(sort: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the ``sort`` value its header link sets (the reverse of the current
+    order when it is the sorted column) and ``aria`` (ascending/descending/none)."""
+    columns = {}
+    for key in selectors.INVOICE_SORTS:
+        if sort == key:
+            columns[key] = {"next": f"-{key}", "aria": "ascending"}
+        elif sort == f"-{key}":
+            columns[key] = {"next": key, "aria": "descending"}
+        else:
+            columns[key] = {"next": key, "aria": "none"}
+    return columns
 
 
 def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
     user = request.user
     # lines are added, edited in place and removed only on a draft (a returned one included)
     can_edit = invoice.status == InvoiceStatus.DRAFT and authorize(user, "billing.edit", invoice)
+    money = hooks.invoice_money([invoice], as_of=timezone.localdate()).get(invoice.pk)
     return {
         "invoice": invoice,
         "lines": list(selectors.invoice_lines(invoice=invoice)),
@@ -111,9 +147,10 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         and authorize(user, "billing.approve", invoice),
         "can_issue": invoice.status == InvoiceStatus.APPROVED
         and authorize(user, "billing.issue", invoice),
-        "can_void": invoice.status
-        in {InvoiceStatus.ISSUED, InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW}
-        and authorize(user, "billing.void", invoice),
+        "can_void": authorize(user, "billing.void", invoice)
+        and selectors.invoice_voidable(invoice),
+        "money": money,
+        "activity": hooks.invoice_activity(invoice, user) if invoice.issue_date else [],
         "can_submit": invoice.status == InvoiceStatus.DRAFT
         and authorize(user, "billing.edit", invoice),
         "can_retry": authorize(user, "billing.issue", invoice),
@@ -727,8 +764,16 @@ def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "billing/public_invoice.html", {"error": exc.message}, status=404)
     if request.GET.get("pdf") == "1":
         return _pdf_response(invoice, inline=True)
+    money = hooks.invoice_money([invoice], as_of=timezone.localdate()).get(invoice.pk)
     return render(
         request,
         "billing/public_invoice.html",
-        {"invoice": invoice, "token": token},
+        {
+            "invoice": invoice,
+            "token": token,
+            "money": money,
+            "payable": money is not None
+            and invoice.status == InvoiceStatus.ISSUED
+            and money.balance_due_cents > 0,
+        },
     )

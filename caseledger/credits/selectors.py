@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
+from caseledger.billing.hooks import InvoiceActivity
 from caseledger.billing.models import Invoice
 from caseledger.core.selectors import firm_get
 from caseledger.credits.choices import (
@@ -216,3 +217,105 @@ def trust_refunds_retryable(*, refund_cents: int, refunds: list[CreditRefund]) -
         and r.status in RETRYABLE_REFUND_STATUSES
         and live + r.amount_cents <= refund_cents
     }
+
+
+def invoice_refunded_cents(invoice_ids: Iterable[int]) -> dict[int, int]:
+    """Cents of credit notes on each invoice already paid back to the client (refunds POSTED:
+    operating refunds at once, trust refunds once their disbursement posted). One query;
+    registered with ``payments.hooks.register_invoice_refunds_provider``."""
+    rows = (
+        CreditRefund.objects.filter(
+            credit_note__invoice_id__in=list(invoice_ids), status=RefundStatus.POSTED
+        )
+        .values("credit_note__invoice_id")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    return {int(r["credit_note__invoice_id"]): int(r["total"]) for r in rows}
+
+
+def invoice_credit_activity(invoice: Invoice, user: Any) -> list[InvoiceActivity]:
+    """Credit notes (issued or waiting), write-offs (posted, waiting, reversed) and refunds of
+    ``invoice``, for its page's "Payments and adjustments"
+    (``billing.hooks.register_invoice_activity_listener``)."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from caseledger.core.permissions import authorize
+
+    may_open = authorize(user, "credits.view")
+    rows: list[InvoiceActivity] = []
+    notes = (
+        CreditNote.objects.filter(invoice_id=invoice.pk)
+        .exclude(status=CreditNoteStatus.REJECTED)
+        .prefetch_related("refunds")
+        .order_by("id")
+    )
+    for note in notes:
+        url = reverse("credits:credit_note_detail", args=[note.pk]) if may_open else None
+        issued = note.status == CreditNoteStatus.ISSUED
+        detail = note.get_reason_code_display()
+        if issued and note.client_credit_cents:
+            detail += f" · {_money_text(note.client_credit_cents, note.currency)} to client credit"
+        if not issued:
+            detail += f" · {note.get_status_display().lower()}"
+        rows.append(
+            InvoiceActivity(
+                on=note.issue_date or timezone.localdate(note.requested_at),
+                kind="Credit note",
+                document=str(note),
+                detail=detail,
+                amount_cents=note.amount_cents,
+                url=url,
+                at=note.issued_at or note.requested_at,
+            )
+        )
+        for refund in sorted(note.refunds.all(), key=lambda r: r.pk):
+            rows.append(
+                InvoiceActivity(
+                    on=refund.refund_date,
+                    kind="Refund",
+                    document=str(note),
+                    detail=f"{refund.get_method_display()} · {refund.get_status_display()}"
+                    + (f" · {refund.reference}" if refund.reference else ""),
+                    amount_cents=refund.amount_cents,
+                    url=url,
+                    at=refund.created_at,
+                )
+            )
+    for wo in (
+        WriteOff.objects.filter(invoice_id=invoice.pk)
+        .exclude(status=WriteOffStatus.REJECTED)
+        .order_by("id")
+    ):
+        url = reverse("credits:write_off_detail", args=[wo.pk]) if may_open else None
+        rows.append(
+            InvoiceActivity(
+                on=wo.posted_date or timezone.localdate(wo.requested_at),
+                kind="Write-off",
+                document=f"Write-off #{wo.pk}",
+                detail=f"{wo.reason} · {wo.get_status_display().lower()}",
+                amount_cents=wo.amount_cents,
+                url=url,
+                at=wo.decided_at or wo.requested_at,
+            )
+        )
+        if wo.status == WriteOffStatus.REVERSED and wo.reversed_at is not None:
+            rows.append(
+                InvoiceActivity(
+                    on=timezone.localdate(wo.reversed_at),
+                    kind="Write-off reversed",
+                    document=f"Write-off #{wo.pk}",
+                    detail=wo.reversal_reason,
+                    amount_cents=-wo.amount_cents,
+                    url=url,
+                    at=wo.reversed_at,
+                )
+            )
+    return rows
+
+
+def _money_text(cents: int, currency: str) -> str:
+    from caseledger.core.money import Money
+
+    return Money(cents, currency).format()

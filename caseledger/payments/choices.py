@@ -53,3 +53,17 @@ class DisputeStatus(models.TextChoices):
     WON = "WON", "Won"
     # Decided for the cardholder: the money is gone and what it paid is due again.
     LOST = "LOST", "Lost"
+
+
+class InvoicePaymentState(models.TextChoices):
+    """Where an invoice stands with the money, derived (never stored) by
+    ``payments.selectors.invoice_money``. Lower-case values: the API exposes them as they are."""
+
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    PARTLY_PAID = "partly_paid", "Partly paid"
+    OVERDUE = "overdue", "Overdue"
+    PAID = "paid", "Paid"
+    CREDITED = "credited", "Credited"
+    WRITTEN_OFF = "written_off", "Written off"
+    VOID = "void", "Void"

@@ -292,7 +292,8 @@ def _invoice_for_token(token: str) -> Invoice:
 
 def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
     invoice = _invoice_for_token(token)
-    balance = selectors.invoice_balance_due(invoice)
+    money = selectors.invoice_money_one(invoice, as_of=timezone.localdate())
+    balance = money.balance_due_cents
     payable = invoice.status == InvoiceStatus.ISSUED and balance > 0
     if request.method == "POST" and payable:
         try:
@@ -318,6 +319,7 @@ def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
             "firm": firm_get(),
             "document": invoice,
             "kind": "Invoice",
+            "money": money,
             "balance": balance,
             "payable": payable,
             "void": invoice.status == InvoiceStatus.VOID,

@@ -77,9 +77,11 @@ def trust_checkout_release(
 def connect() -> None:
     from caseledger.billing import hooks
     from caseledger.payments.services import register_checkout_handler
+    from caseledger.trust.selectors import invoice_trust_activity
     from caseledger.trust.services import auto_apply_lock, auto_apply_on_issue
 
     hooks.register_invoice_issue_lock_listener(auto_apply_lock)
+    hooks.register_invoice_activity_listener(invoice_trust_activity)
     hooks.register_invoice_issued_listener(auto_apply_on_issue)
     register_checkout_handler(
         CheckoutPurpose.TRUST_REQUEST, paid=trust_checkout_paid, release=trust_checkout_release

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 
+from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
 from caseledger.ledger.selectors import client_trust_balance
 from caseledger.matters.models import Matter
@@ -301,3 +303,30 @@ def disbursement_list(status: str | None = None) -> QuerySet[Disbursement]:
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-requested_at", "-id")
+
+
+def invoice_trust_activity(invoice: Any, user: Any) -> list[InvoiceActivity]:
+    """Trust money applied to ``invoice`` (earned fees), for its page's "Payments and
+    adjustments" (``billing.hooks.register_invoice_activity_listener``); each row links to the
+    matter's trust ledger."""
+    from django.urls import reverse
+
+    from caseledger.core.permissions import authorize
+
+    rows = []
+    for transfer in TrustTransfer.objects.filter(invoice_id=invoice.pk).order_by(
+        "transfer_date", "id"
+    ):
+        may_open = authorize(user, "trust.view", invoice.matter)
+        rows.append(
+            InvoiceActivity(
+                on=transfer.transfer_date,
+                kind="Trust application",
+                document=f"Trust {invoice.matter.number}",
+                detail="applied automatically on issue" if transfer.automatic else "from trust",
+                amount_cents=transfer.amount_cents,
+                url=reverse("trust:matter", args=[transfer.matter_id]) if may_open else None,
+                at=transfer.created_at,
+            )
+        )
+    return rows

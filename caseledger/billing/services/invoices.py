@@ -56,6 +56,7 @@ from caseledger.billing.selectors import (
     government_fee_in_force,
     invoice_addressee,
     invoice_document,
+    invoice_has_ar_movement,
     payer_rule_get,
 )
 from caseledger.billing.services.common import (
@@ -845,8 +846,6 @@ def _email_body(invoice: Invoice, link: str) -> str:
 def invoice_void(*, invoice: Invoice, actor: Any, now: datetime, reason: str) -> Invoice:
     """Void an issued invoice before any payment: it keeps its number, its issue entry is
     reversed, and its time and expenses become unbilled again."""
-    from caseledger.ledger import accounts
-    from caseledger.ledger.models import Posting
     from caseledger.ledger.services import entry_reverse
 
     require(actor, "billing.void", invoice)
@@ -861,13 +860,7 @@ def invoice_void(*, invoice: Invoice, actor: Any, now: datetime, reason: str) ->
             return invoice_transition(
                 invoice=invoice, to_status=InvoiceStatus.VOID, actor=actor, now=now
             )
-        other = (
-            Posting.objects.filter(invoice=invoice)
-            .exclude(entry_id=invoice.issue_entry_id)
-            .filter(account__code=accounts.ACCOUNTS_RECEIVABLE)
-            .exists()
-        )
-        if other:
+        if invoice_has_ar_movement(invoice):
             raise BillingError(VOID_AFTER_PAYMENT.format(invoice=invoice), field="void")
         issue_entry = invoice.issue_entry
         assert issue_entry is not None  # every issued invoice has its entry

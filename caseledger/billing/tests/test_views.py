@@ -200,7 +200,9 @@ def test_api_list_read_time_approve_issue(world: Any, login: Any) -> None:
     services.invoice_submit(invoice=draft, actor=world.billing, now=world.now)
     partner = login(world.partner)
     listing = partner.get("/api/v1/billing/invoices").json()
-    assert [row["id"] for row in listing] == [draft.pk]
+    assert [row["id"] for row in listing["results"]] == [draft.pk]
+    assert (listing["count"], listing["next"]) == (1, None)
+    assert listing["results"][0]["payment_state"] == "draft"
     detail = partner.get(f"/api/v1/billing/invoices/{draft.pk}").json()
     assert len(detail["lines"]) == 4
     assert detail["total_cents"] == 628_000

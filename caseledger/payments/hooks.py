@@ -1,0 +1,33 @@
+"""Hooks payments offers to the apps above it.
+
+``register_invoice_refunds_provider(fn)``: ``fn(invoice_ids: list[int]) -> dict[int, int]``
+returns, per invoice id, the cents paid back to the client that came from that invoice (credit
+notes' refunds, owned by the credits app). ``payments.selectors.invoice_money`` adds the
+figures of every provider into ``refunded_cents``; a provider must answer with one query
+whatever the number of ids, so the batch selector's query count stays constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from caseledger.core.hooks import Listeners
+
+RefundsProvider = Callable[[Sequence[int]], dict[int, int]]
+
+_refunds: Listeners[RefundsProvider] = Listeners()
+
+register_invoice_refunds_provider = _refunds.register
+unregister_invoice_refunds_provider = _refunds.unregister
+
+
+def invoice_refunds(invoice_ids: Sequence[int]) -> dict[int, int]:
+    """Cents refunded per invoice id, summed over the registered providers (ids with nothing
+    refunded are absent)."""
+    out: dict[int, int] = {}
+    if not invoice_ids:
+        return out
+    for fn in _refunds:
+        for invoice_id, cents in fn(invoice_ids).items():
+            out[invoice_id] = out.get(invoice_id, 0) + int(cents)
+    return out
