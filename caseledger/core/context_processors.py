@@ -42,15 +42,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if two_factor_owed(request):
         # Mid-login (code not given yet): no menu, only the code page and log out.
         return {"nav_items": [], "two_factor_owed": True}
-    items = [
-        {"label": label, "url": reverse(url_name), "active": False}
+    links = [
+        (label, reverse(url_name))
         for label, url_name, capability in _navigation_items()
         if authorize(user, capability)
     ]
-    current = current_section(request.path, [item["url"] for item in items])
-    for item in items:
-        item["active"] = item["url"] == current
-    return {"nav_items": items}
+    current = current_section(request.path, [url for _, url in links])
+    return {
+        "nav_items": [
+            {"label": label, "url": url, "active": url == current} for label, url in links
+        ]
+    }
 
 
 def current_section(path: str, urls: list[str]) -> str | None:
