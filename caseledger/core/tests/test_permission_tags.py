@@ -117,3 +117,19 @@ def test_one_date_format_for_every_page():
         Context({"day": day, "moment": moment})
     )
     assert out == "Dec 2, 2026 | Dec 2, 2026 | Dec 2, 2026 10:05 AM"
+
+
+def test_every_menu_entry_asks_for_the_capability_its_page_requires():
+    """A menu link shown by its NAVIGATION capability must open: the page's own
+    ``capability_required`` names the same capability."""
+    from django.urls import resolve, reverse
+
+    from caseledger.core.context_processors import _navigation_items
+
+    mismatched = []
+    for label, url_name, capability in _navigation_items():
+        view = resolve(reverse(url_name)).func
+        required = getattr(view, "capability", None)
+        if required != capability:
+            mismatched.append(f"{label}: menu {capability}, page {required}")
+    assert not mismatched, mismatched
