@@ -106,6 +106,8 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         # who may act is the template's {% can %} / |can (core.templatetags.permissions)
         "voidable": invoice.status
         in {InvoiceStatus.ISSUED, InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW},
+        "own_draft": invoice.status == InvoiceStatus.IN_REVIEW
+        and selectors.invoice_self_approval_refused(invoice=invoice, user=request.user),
         "ledes": invoice.status == InvoiceStatus.ISSUED
         and getattr(invoice.client, "ledes_required", False),
         "failed_statuses": {OutboxStatus.FAILED, OutboxStatus.DEAD},

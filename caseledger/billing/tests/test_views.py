@@ -480,3 +480,16 @@ def test_review_controls_only_for_the_roles_that_hold_them(world: Any, login: An
     billing_page = login(world.billing).get(url).content.decode()
     assert approve not in billing_page
     assert reverse("billing:invoice_return", args=[invoice.pk]) not in billing_page
+
+
+def test_no_approve_button_on_ones_own_draft_when_the_firm_forbids_it(
+    world: Any, login: Any
+) -> None:
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.partner, now=world.now, template=world.template
+    )
+    services.invoice_submit(invoice=invoice, actor=world.partner, now=world.now)
+    page = login(world.partner).get(reverse("billing:invoice_detail", args=[invoice.pk]))
+    html = page.content.decode()
+    assert reverse("billing:invoice_approve", args=[invoice.pk]) not in html
+    assert "Your draft: another partner approves it" in html
