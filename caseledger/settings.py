@@ -171,6 +171,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "en-us"
+# One date format on every page: the firm locale's formats (caseledger/formats/<lang>/).
+FORMAT_MODULE_PATH = ["caseledger.formats"]
 TIME_ZONE = ENV.get("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

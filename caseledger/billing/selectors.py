@@ -39,6 +39,12 @@ def billing_settings_get() -> BillingSettings:
     return settings
 
 
+def invoice_self_approval_refused(*, invoice: Invoice, user: Any) -> bool:
+    """True when ``user`` created this draft and the firm forbids approving one's own draft
+    (``invoice_approve`` would refuse it): the page then offers no approve button."""
+    return bool(invoice.created_by_id == user.pk and billing_settings_get().forbid_self_approval)
+
+
 def rate_resolve(*, timekeeper: Any, matter: Matter) -> int | None:
     """Hourly rate in cents: matter override > client override > timekeeper default; None when
     the timekeeper has no rate at all."""

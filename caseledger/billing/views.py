@@ -30,7 +30,7 @@ from caseledger.billing.models import (
 from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.money import Money
-from caseledger.core.permissions import authorize, capability_required, require
+from caseledger.core.permissions import capability_required, require
 
 
 def _invoice_for(request: HttpRequest, pk: int, capability: str = "billing.view") -> Invoice:
@@ -130,9 +130,6 @@ def _sort_columns(sort: str) -> dict[str, dict[str, str]]:
 
 
 def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
-    user = request.user
-    # lines are added, edited in place and removed only on a draft (a returned one included)
-    can_edit = invoice.status == InvoiceStatus.DRAFT and authorize(user, "billing.edit", invoice)
     money = hooks.invoice_money([invoice], as_of=timezone.localdate()).get(invoice.pk)
     return {
         "invoice": invoice,
@@ -142,18 +139,12 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         "line_form": forms.LineForm(),
         "comment_form": forms.CommentForm(),
         "reason_form": forms.ReasonForm(),
-        "can_edit": can_edit,
-        "can_approve": invoice.status == InvoiceStatus.IN_REVIEW
-        and authorize(user, "billing.approve", invoice),
-        "can_issue": invoice.status == InvoiceStatus.APPROVED
-        and authorize(user, "billing.issue", invoice),
-        "can_void": authorize(user, "billing.void", invoice)
-        and selectors.invoice_voidable(invoice),
+        # who may act is the template's {% can %} / |can (core.templatetags.permissions)
+        "voidable": selectors.invoice_voidable(invoice),
+        "own_draft": invoice.status == InvoiceStatus.IN_REVIEW
+        and selectors.invoice_self_approval_refused(invoice=invoice, user=request.user),
         "money": money,
-        "activity": hooks.invoice_activity(invoice, user) if invoice.issue_date else [],
-        "can_submit": invoice.status == InvoiceStatus.DRAFT
-        and authorize(user, "billing.edit", invoice),
-        "can_retry": authorize(user, "billing.issue", invoice),
+        "activity": hooks.invoice_activity(invoice, request.user) if invoice.issue_date else [],
         "ledes": invoice.status == InvoiceStatus.ISSUED
         and getattr(invoice.client, "ledes_required", False),
         "failed_statuses": {OutboxStatus.FAILED, OutboxStatus.DEAD},
@@ -283,7 +274,7 @@ def invoice_line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
     invoice = _invoice_for(request, pk, "billing.edit")
     line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
     context = _detail_context(request, invoice)
-    if not context["can_edit"]:
+    if invoice.status != InvoiceStatus.DRAFT:
         messages.error(
             request,
             LINE_EDIT_NOT_DRAFT.format(

@@ -18,7 +18,7 @@ from caseledger.clients.choices import ClientKind, ClientType
 from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm, apply_error
 from caseledger.clients.models import Beneficiary, Client, Contact
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.permissions import authorize, capability_required, require
+from caseledger.core.permissions import capability_required, require
 from caseledger.matters.choices import MatterStatus
 from caseledger.matters.selectors import matters_visible_to
 
@@ -50,7 +50,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "client_types": ClientType.choices,
             "kinds": ClientKind.choices,
             "query": query.urlencode(),
-            "can_manage": authorize(request.user, "clients.manage"),
         },
     )
 
@@ -75,9 +74,6 @@ def _detail_context(request: HttpRequest, client: Client, **extra: Any) -> dict[
         "matters": matters,
         "billing_email": selectors.client_billing_email(client),
         "contact_form": extra.pop("contact_form", None) or ContactForm(),
-        "can_manage": authorize(request.user, "clients.manage", client),
-        "can_reveal": authorize(request.user, "clients.reveal_pii", client),
-        "can_open_matter": authorize(request.user, "matters.manage"),
         **extra,
     }
 

@@ -131,7 +131,6 @@ def queue(request: HttpRequest) -> HttpResponse:
                 .order_by("id")[:200]
             ),
             "holds": list(selectors.holds_active()),
-            "can_run": authorize(request.user, "collections.run"),
         },
     )
 
@@ -221,7 +220,6 @@ def at_risk(request: HttpRequest) -> HttpResponse:
         {
             "rows": list(selectors.at_risk_list(matters=matters)),
             "holds": list(selectors.holds_active()),
-            "can_lift": authorize(request.user, "collections.hold_lift"),
             "lift_form": HoldLiftForm(),
         },
     )
@@ -271,7 +269,6 @@ def invoice_history(request: HttpRequest, pk: int) -> HttpResponse:
             "active_plan": PaymentPlan.objects.filter(
                 invoice=invoice, cancelled_at__isnull=True
             ).first(),
-            "can_work": authorize(request.user, "collections.work"),
         },
     )
 

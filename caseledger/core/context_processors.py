@@ -1,5 +1,7 @@
 """Navigation by role: each app lists ``NAVIGATION = [(label, url_name, capability), ...]`` in its
-``capabilities`` module; a link shows only when ``authorize`` allows its capability."""
+``capabilities`` module; a link shows only when ``authorize`` allows its capability. Exactly one
+entry is marked current (``aria-current="page"``, styled in app.css): the longest menu URL that
+the page's path starts with."""
 
 from __future__ import annotations
 
@@ -40,10 +42,21 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if two_factor_owed(request):
         # Mid-login (code not given yet): no menu, only the code page and log out.
         return {"nav_items": [], "two_factor_owed": True}
-    path = request.path
-    items = []
-    for label, url_name, capability in _navigation_items():
-        if authorize(user, capability):
-            url = reverse(url_name)
-            items.append({"label": label, "url": url, "active": path.startswith(url)})
-    return {"nav_items": items}
+    links = [
+        (label, reverse(url_name))
+        for label, url_name, capability in _navigation_items()
+        if authorize(user, capability)
+    ]
+    current = current_section(request.path, [url for _, url in links])
+    return {
+        "nav_items": [
+            {"label": label, "url": url, "active": url == current} for label, url in links
+        ]
+    }
+
+
+def current_section(path: str, urls: list[str]) -> str | None:
+    """The one menu URL that holds ``path``: the longest that is a prefix of it ("/trust/requests/"
+    wins over "/trust/" on a request's page). None on pages outside every menu entry."""
+    matches = [url for url in urls if path.startswith(url)]
+    return max(matches, key=len) if matches else None

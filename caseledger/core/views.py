@@ -42,7 +42,7 @@ from caseledger.core.forms import (
 )
 from caseledger.core.middleware import TWO_FACTOR_PENDING
 from caseledger.core.models import ApiToken, User
-from caseledger.core.permissions import authorize, capability_required
+from caseledger.core.permissions import capability_required
 
 AUDIT_PAGE_SIZE = 50
 
@@ -238,7 +238,6 @@ def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "two_factor_on": selectors.totp_device_confirmed(user) is not None,
         "two_factor_required": selectors.two_factor_required(user),
         "code_form": CodeForm(),
-        "can_hold_tokens": authorize(user, "api.tokens"),
     }
     context.update(extra)
     return context

@@ -145,8 +145,6 @@ def credit_note_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if authorize(request.user, "credits.request")
                 else set()
             ),
-            "can_decide": note.status == CreditNoteStatus.PENDING_APPROVAL
-            and authorize(request.user, "credits.approve"),
             "decision_form": DecisionForm(),
         },
     )
@@ -286,10 +284,6 @@ def write_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "credits/write_off_detail.html",
         {
             "write_off": write_off,
-            "can_decide": write_off.status == WriteOffStatus.PENDING_APPROVAL
-            and authorize(request.user, "credits.approve"),
-            "can_reverse": write_off.status == WriteOffStatus.POSTED
-            and authorize(request.user, "credits.write_off"),
             "decision_form": DecisionForm(),
             "reverse_form": ReverseForm(),
         },

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from caseledger.clients.models import Client
 from caseledger.core.money import Money
-from caseledger.core.permissions import authorize, capability_required
+from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import selectors, services
 from caseledger.ledger.exceptions import LedgerError
@@ -85,7 +85,6 @@ def accounts(request: HttpRequest) -> HttpResponse:
         {
             "accounts": rows,
             "form": TrustBankAccountForm(),
-            "perms_manage": authorize(request.user, "ledger.manage"),
         },
     )
 
@@ -115,7 +114,7 @@ def trust_bank_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "ledger/accounts.html",
-        {"accounts": rows, "form": form, "perms_manage": True},
+        {"accounts": rows, "form": form},
         status=422,
     )
 

@@ -72,7 +72,6 @@ def matter_list(request: HttpRequest) -> HttpResponse:
             "today": today,
             "query": query.urlencode(),
             "filtered": bool(request.GET and any(v for k, v in request.GET.items() if k != "page")),
-            "can_create": authorize(request.user, "matters.manage"),
         },
     )
 
@@ -119,12 +118,6 @@ def _detail_context(request: HttpRequest, matter: Matter, **forms: Any) -> dict[
         "receipt_form": forms.get("receipt_form") or ReceiptForm(),
         "deadline_form": forms.get("deadline_form") or DeadlineForm(),
         "task_form": forms.get("task_form") or TaskForm(),
-        "can_manage": authorize(user, "matters.manage", matter),
-        "can_advance": authorize(user, "matters.advance", matter) and not matter.is_closed,
-        "can_hold": authorize(user, "matters.hold", matter),
-        "can_override": can_override,
-        "can_tasks": authorize(user, "tasks.manage"),
-        "can_view_client": authorize(user, "clients.view", matter.client),
     }
 
 

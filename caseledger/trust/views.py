@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
-from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.core.permissions import UNSCOPED_ROLES, capability_required, require
@@ -322,15 +321,21 @@ def threshold_set(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("trust.view")
 def disbursement_list(request: HttpRequest) -> HttpResponse:
     visible = _visible_matters(request.user)
+    queue = list(selectors.disbursement_queue().filter(matter__in=visible))
     return render(
         request,
         "trust/disbursements.html",
         {
-            "queue": selectors.disbursement_queue().filter(matter__in=visible),
+            "queue": queue,
+            # "Approved by you" replaces the button for an approver who already gave theirs.
+            "approved_by_me": {
+                d.pk
+                for d in queue
+                if any(a.approver_id == request.user.pk for a in d.approvals.all())
+            },
             "recent": selectors.disbursement_list()
             .filter(matter__in=visible)
             .exclude(status__in=["REQUESTED", "APPROVED"])[:50],
-            "can_approve": _actor(request).role in {Role.PARTNER, Role.ATTORNEY},
         },
     )
 

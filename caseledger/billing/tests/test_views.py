@@ -458,3 +458,40 @@ def test_line_edit_is_offered_only_on_drafts(world: Any, login: Any) -> None:
     attorney = login(world.attorney)
     page = attorney.get(reverse("billing:invoice_detail", args=[draft.pk])).content.decode()
     assert "/edit/" not in page
+
+
+def test_the_approving_partner_sees_approved_by_you(world: Any, login: Any) -> None:
+    from caseledger.billing.tests.factories import approved_draft
+
+    invoice = approved_draft(world)
+    url = reverse("billing:invoice_detail", args=[invoice.pk])
+    page = login(world.partner).get(url).content.decode()
+    assert "Approved by you" in page
+    assert reverse("billing:invoice_approve", args=[invoice.pk]) not in page
+    assert "Approved by you" not in login(world.billing).get(url).content.decode()
+
+
+def test_review_controls_only_for_the_roles_that_hold_them(world: Any, login: Any) -> None:
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    services.invoice_submit(invoice=invoice, actor=world.billing, now=world.now)
+    url = reverse("billing:invoice_detail", args=[invoice.pk])
+    approve = reverse("billing:invoice_approve", args=[invoice.pk])
+    assert approve in login(world.partner).get(url).content.decode()
+    billing_page = login(world.billing).get(url).content.decode()
+    assert approve not in billing_page
+    assert reverse("billing:invoice_return", args=[invoice.pk]) not in billing_page
+
+
+def test_no_approve_button_on_ones_own_draft_when_the_firm_forbids_it(
+    world: Any, login: Any
+) -> None:
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.partner, now=world.now, template=world.template
+    )
+    services.invoice_submit(invoice=invoice, actor=world.partner, now=world.now)
+    page = login(world.partner).get(reverse("billing:invoice_detail", args=[invoice.pk]))
+    html = page.content.decode()
+    assert reverse("billing:invoice_approve", args=[invoice.pk]) not in html
+    assert "Your draft: another partner approves it" in html

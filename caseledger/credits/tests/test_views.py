@@ -100,3 +100,35 @@ def test_list_pages_do_not_grow_queries_with_rows(login, users, now, django_asse
     client = login(users["BILLING"])
     with django_assert_max_num_queries(12):
         assert client.get("/credits/").status_code == 200
+
+
+def test_the_deciding_partner_sees_approved_by_you(login, users, now):
+    from django.urls import reverse
+
+    from caseledger.credits.choices import ReasonCode
+    from caseledger.credits.services import credit_note_request, write_off_request
+
+    note = credit_note_request(
+        invoice=F.invoice(matter_obj=F.matter(), cents=100_000),
+        reason_code=ReasonCode.FEE_WAIVER,
+        amount_cents=1_000,
+        actor=users["BILLING"],
+        now=now,
+    )
+    write_off = write_off_request(
+        invoice=F.invoice(matter_obj=F.matter(), cents=100_000),
+        reason="Bad debt",
+        actor=users["BILLING"],
+        now=now,
+    )
+    partner = login(users["PARTNER"])
+    for detail, approve, pk in [
+        ("credits:credit_note_detail", "credits:credit_note_approve", note.pk),
+        ("credits:write_off_detail", "credits:write_off_approve", write_off.pk),
+    ]:
+        url = reverse(detail, args=[pk])
+        assert reverse(approve, args=[pk]) in partner.get(url).content.decode()
+        assert partner.post(reverse(approve, args=[pk])).status_code == 302
+        page = partner.get(url).content.decode()
+        assert "Approved by you" in page
+        assert reverse(approve, args=[pk]) not in page

@@ -209,3 +209,53 @@ def test_home_panels_for_lawyer_and_billing(login, users, now):
     text = login(users["BILLING"]).get("/").content.decode()
     assert "Client trust" in text
     assert "$2,500.00" in text
+
+
+def test_an_approver_who_already_approved_sees_approved_by_you(login, users, make_user, now):
+    Firm.objects.update_or_create(id=1, defaults={"disbursement_dual_approval_cents": 50_000})
+    matter = MatterFactory()
+    fund(matter, now, 300_000)
+    login(users["BILLING"]).post(
+        reverse("trust:disbursement_new"),
+        {
+            "matter": matter.pk,
+            "payee": "U.S. Department of Homeland Security",
+            "amount": "1,710.00",
+            "purpose": "FILING_FEE",
+            "method": "CHECK",
+            "reference": "chk 1044",
+        },
+    )
+    d = Disbursement.objects.get()
+    approve_url = reverse("trust:disbursement_approve", args=[d.pk])
+    web = login(users["PARTNER"])
+    before = web.get(reverse("trust:disbursements")).content.decode()
+    assert approve_url in before
+    assert "Approved by you" not in before
+    web.post(approve_url)
+    after = web.get(reverse("trust:disbursements")).content.decode()
+    assert "Approved by you" in after
+    assert approve_url not in after
+    # The second partner still gets the button.
+    other = login(make_user(role="PARTNER", username="second-partner"))
+    page = other.get(reverse("trust:disbursements")).content.decode()
+    assert approve_url in page
+    assert "Approved by you" not in page
+
+
+@pytest.mark.parametrize("role", ["OPERATIONS", "ATTORNEY", "PARALEGAL"])
+def test_trust_pages_hide_what_the_role_may_not_do(login, users, role):
+    matter = MatterFactory(attorney=users["ATTORNEY"], paralegal=users["PARALEGAL"])
+    web = login(users[role])
+    dashboard = web.get(reverse("trust:dashboard")).content.decode()
+    assert reverse("trust:deposit_new") not in dashboard
+    assert reverse("trust:settings") not in dashboard
+    page = web.get(reverse("trust:matter", args=[matter.pk])).content.decode()
+    assert "Record deposit" not in page
+    assert reverse("trust:threshold", args=[matter.pk]) not in page
+
+
+def test_billing_sees_record_deposit_but_not_trust_settings(login, users):
+    page = login(users["BILLING"]).get(reverse("trust:dashboard")).content.decode()
+    assert "Record deposit" in page
+    assert reverse("trust:settings") not in page
