@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.money import parse_cents
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits import selectors, services
 from caseledger.credits.choices import CreditNoteStatus, RefundSource, WriteOffStatus
@@ -22,7 +23,6 @@ from caseledger.credits.forms import (
     ReportForm,
     ReverseForm,
     WriteOffForm,
-    parse_cents,
 )
 from caseledger.credits.models import CreditNote, CreditRefund, WriteOff
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
+from caseledger.core.amounts import firm_decimal, firm_money
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.core.money import Money, MoneyError
@@ -38,10 +39,6 @@ log = logging.getLogger(__name__)
 def _actor(request: HttpRequest) -> User:
     """The signed-in staff member (views are behind capability_required)."""
     return cast(User, request.user)
-
-
-def _fmt(cents: int) -> str:
-    return Money(cents, firm_get().currency).format()
 
 
 @capability_required("payments.view")
@@ -75,9 +72,9 @@ def payment_list(request: HttpRequest) -> HttpResponse:
                     p.method,
                     p.reference,
                     p.status,
-                    f"{p.amount_cents / 100:.2f}",
-                    f"{p.fee_cents / 100:.2f}",
-                    f"{p.unapplied_cents / 100:.2f}",
+                    firm_decimal(p.amount_cents),
+                    firm_decimal(p.fee_cents),
+                    firm_decimal(p.unapplied_cents),
                 ]
             )
         return response
@@ -145,7 +142,8 @@ def payment_record(request: HttpRequest) -> HttpResponse:
                 errors.append(exc.message)
             else:
                 messages.success(
-                    request, f"Payment {payment.number} recorded ({_fmt(payment.amount_cents)})."
+                    request,
+                    f"Payment {payment.number} recorded ({firm_money(payment.amount_cents)}).",
                 )
                 return redirect("payments:detail", payment.pk)
     return render(
@@ -400,7 +398,7 @@ def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
         "payments/sandbox.html",
         {
             "session": session,
-            "amount": _fmt(session.amount_cents),
+            "amount": firm_money(session.amount_cents),
             "back": back,
             "firm": firm_get(),
         },

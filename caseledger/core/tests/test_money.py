@@ -35,7 +35,9 @@ def test_parse_accepts_the_usual_shapes(text, cents):
 def test_parse_refuses_non_numbers_naming_the_field(text):
     with pytest.raises(MoneyError) as exc:
         Money.parse(text, "USD", field="deposit")
-    assert exc.value.message == money.MONEY_NOT_A_NUMBER.format(field="deposit", text=text)
+    assert exc.value.message == money.MONEY_NOT_A_NUMBER.format(
+        field="deposit", example="1,234.56", text=text
+    )
     assert exc.value.field == "deposit"
 
 
