@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from caseledger.billing.exceptions import LedesInvalid
-from caseledger.core.amounts import firm_decimal
+from caseledger.core.money import format_decimal
 
 FIELDS = (
     "INVOICE_DATE",
@@ -163,6 +163,11 @@ _ASCII_FOLD = str.maketrans(
 )
 
 
+def _ledes_amount(cents: int) -> str:
+    """LEDES 1998B amounts are plain decimals with two places (no currency field in the file)."""
+    return format_decimal(cents, "USD")
+
+
 def _clean(text: str) -> str:
     """LEDES 1998B is ASCII: accents are folded, dashes and quotes replaced; no field may hold
     the delimiter, the record terminator or a line break."""
@@ -187,15 +192,15 @@ def ledes_render(invoices: list[LedesInvoice]) -> str:
                 "INVOICE_NUMBER": inv.number,
                 "CLIENT_ID": inv.client_id,
                 "LAW_FIRM_MATTER_ID": inv.matter_id,
-                "INVOICE_TOTAL": firm_decimal(inv.total_cents),
+                "INVOICE_TOTAL": _ledes_amount(inv.total_cents),
                 "BILLING_START_DATE": inv.billing_start.strftime("%Y%m%d"),
                 "BILLING_END_DATE": inv.billing_end.strftime("%Y%m%d"),
                 "INVOICE_DESCRIPTION": inv.description,
                 "LINE_ITEM_NUMBER": line.number,
                 "EXP/FEE/INV_ADJ_TYPE": "E" if line.is_expense else "F",
                 "LINE_ITEM_NUMBER_OF_UNITS": _units(line.units),
-                "LINE_ITEM_ADJUSTMENT_AMOUNT": firm_decimal(adjustment),
-                "LINE_ITEM_TOTAL": firm_decimal(line.total_cents),
+                "LINE_ITEM_ADJUSTMENT_AMOUNT": _ledes_amount(adjustment),
+                "LINE_ITEM_TOTAL": _ledes_amount(line.total_cents),
                 "LINE_ITEM_DATE": line.line_date.strftime("%Y%m%d"),
                 "LINE_ITEM_TASK_CODE": "" if line.is_expense else line.task_code,
                 "LINE_ITEM_EXPENSE_CODE": line.expense_code if line.is_expense else "",
@@ -203,7 +208,7 @@ def ledes_render(invoices: list[LedesInvoice]) -> str:
                 "TIMEKEEPER_ID": line.timekeeper_id,
                 "LINE_ITEM_DESCRIPTION": line.description,
                 "LAW_FIRM_ID": inv.law_firm_id,
-                "LINE_ITEM_UNIT_COST": firm_decimal(line.unit_cost_cents),
+                "LINE_ITEM_UNIT_COST": _ledes_amount(line.unit_cost_cents),
                 "TIMEKEEPER_NAME": line.timekeeper_name,
                 "TIMEKEEPER_CLASSIFICATION": line.timekeeper_classification,
                 "CLIENT_MATTER_ID": inv.client_matter_id,
@@ -285,7 +290,7 @@ def ledes_validate(text: str) -> list[str]:
             if expected != total:
                 errors.append(
                     E_LINE_MATH.format(
-                        n=n, expected=firm_decimal(expected), total=firm_decimal(total)
+                        n=n, expected=_ledes_amount(expected), total=_ledes_amount(total)
                     )
                 )
         invoice_totals.setdefault(number, _cents(row["INVOICE_TOTAL"]))
@@ -294,7 +299,9 @@ def ledes_validate(text: str) -> list[str]:
         if total != line_sums[number]:
             errors.append(
                 E_TOTAL.format(
-                    number=number, total=firm_decimal(total), lines=firm_decimal(line_sums[number])
+                    number=number,
+                    total=_ledes_amount(total),
+                    lines=_ledes_amount(line_sums[number]),
                 )
             )
     return errors

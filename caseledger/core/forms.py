@@ -13,9 +13,11 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 
 from caseledger.core.choices import Role, RoundingRule
+from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import Firm, User
 from caseledger.core.money import MoneyError, currency_choices, format_money, parse_cents
 from caseledger.core.selectors import firm_get
+from caseledger.core.services import firm_ceiling_check
 
 AMOUNT_NEGATIVE = "{field}: must be zero or more (got {value})"
 INVOICE_FORMAT_NEEDS_SEQ = "must contain {seq} (the running number)"
@@ -159,6 +161,17 @@ class FirmSettingsForm(forms.ModelForm):
         self.fields["time_zone"].choices = _time_zone_choices()  # type: ignore[attr-defined]
         self.fields["currency"].choices = currency_choices()  # type: ignore[attr-defined]
         self.fields["invoice_number_width"].widget.attrs.update({"min": 1, "max": 12})
+
+    def clean_amount_ceiling_cents(self) -> int | None:
+        # The service's rule and message, under the field (the model's range constraint would
+        # otherwise answer first, with Django's generic text).
+        value = self.cleaned_data.get("amount_ceiling_cents")
+        if value is not None:
+            try:
+                firm_ceiling_check(value, currency=self.cleaned_data.get("currency") or "USD")
+            except ApplicationError as exc:
+                raise ValidationError(exc.message) from exc
+        return value
 
     def clean_invoice_number_format(self) -> str:
         value = self.cleaned_data.get("invoice_number_format") or ""

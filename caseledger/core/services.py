@@ -80,23 +80,30 @@ def _firm_changes_check(firm: Firm, changes: dict[str, Any]) -> None:
                 CURRENCY_LOCKED.format(old=firm.currency, new=currency), field="currency"
             )
     if "amount_ceiling_cents" in changes:
-        ceiling = changes["amount_ceiling_cents"]
-        currency = changes.get("currency", firm.currency)
-        if (
-            isinstance(ceiling, bool)
-            or not isinstance(ceiling, int)
-            or not 1 <= ceiling <= MAX_CEILING_MINOR_UNITS
-        ):
-            raise ApplicationError(
-                CEILING_OUT_OF_RANGE.format(
-                    low=format_money(1, currency),
-                    high=format_money(MAX_CEILING_MINOR_UNITS, currency),
-                    value=format_money(ceiling, currency)
-                    if isinstance(ceiling, int)
-                    else repr(ceiling),
-                ),
-                field="amount_ceiling_cents",
-            )
+        firm_ceiling_check(
+            changes["amount_ceiling_cents"], currency=changes.get("currency", firm.currency)
+        )
+
+
+def firm_ceiling_check(ceiling: int, *, currency: str) -> None:
+    """The firm's ceiling for a single amount is 1 minor unit up to MAX_CEILING_MINOR_UNITS;
+    ApplicationError (CEILING_OUT_OF_RANGE) otherwise. The settings form asks it too, so its
+    message shows under the field."""
+    if (
+        isinstance(ceiling, bool)
+        or not isinstance(ceiling, int)
+        or not 1 <= ceiling <= MAX_CEILING_MINOR_UNITS
+    ):
+        raise ApplicationError(
+            CEILING_OUT_OF_RANGE.format(
+                low=format_money(1, currency),
+                high=format_money(MAX_CEILING_MINOR_UNITS, currency),
+                value=format_money(ceiling, currency)
+                if isinstance(ceiling, int)
+                else repr(ceiling),
+            ),
+            field="amount_ceiling_cents",
+        )
 
 
 def firm_update(*, actor: User, now: datetime, **changes: Any) -> Firm:
