@@ -32,8 +32,8 @@ from caseledger.collections.models import (
     Reminder,
 )
 from caseledger.collections.services.delivery import reminder_retry
+from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.money import parse_cents
 from caseledger.core.permissions import authorize, capability_required
 
 QUEUE_PLAN_ROWS = 500

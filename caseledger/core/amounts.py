@@ -21,6 +21,7 @@ from caseledger.core.money import (
     MoneyError,
     format_decimal,
     format_money,
+    parse_money,
 )
 from caseledger.core.selectors import firm_get
 
@@ -84,3 +85,13 @@ def firm_money(cents: int, currency: str | None = None, *, symbol: bool = True) 
 def firm_decimal(cents: int, currency: str | None = None) -> str:
     """``format_decimal`` (plain "1234.56" for CSV and LEDES) in the firm's currency."""
     return format_decimal(int(cents), currency or firm_currency())
+
+
+def parse_cents(text: object, *, field: str = "amount", currency: str | None = None) -> int:
+    """What a person typed, in minor units: core.money's one parser in the firm's currency (or
+    ``currency``) with the firm's ceiling, so an amount too large always gets the one message
+    (AmountOverCeiling). Raises MoneyError naming ``field``."""
+    firm = firm_get()
+    return parse_money(
+        text, currency or firm.currency, field=field, ceiling=firm.amount_ceiling_cents
+    ).cents

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from caseledger.core.choices import Role, RoundingRule
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import Firm, User
-from caseledger.core.money import MoneyError, currency_choices, format_money, parse_cents
+from caseledger.core.money import MoneyError, currency_choices, format_money, parse_money
 from caseledger.core.selectors import firm_get
 from caseledger.core.services import firm_ceiling_check
 
@@ -62,12 +62,12 @@ class MoneyField(forms.CharField):
             return None
         firm = firm_get()
         try:
-            cents = parse_cents(
+            cents = parse_money(
                 text,
+                firm.currency,
                 field=self._field(),
-                currency=firm.currency,
                 ceiling=firm.amount_ceiling_cents if self.ceiling else None,
-            )
+            ).cents
         except MoneyError as exc:
             raise ValidationError(exc.message) from exc
         if cents < 0 and not self.negative:

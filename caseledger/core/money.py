@@ -153,7 +153,9 @@ def currency_choices() -> list[tuple[str, str]]:
 
 
 def _format_units(cents: int, currency: str) -> str:
-    places = currency_exponent(currency)
+    # Formatting never refuses: a currency code stored before the supported list existed
+    # shows with two decimals and its code rather than failing the page.
+    places = CURRENCY_EXPONENTS.get(currency, 2)
     magnitude = abs(cents)
     whole, frac = divmod(magnitude, 10**places) if places else (magnitude, 0)
     text = f"{whole:,}"
@@ -167,7 +169,8 @@ def format_money(
 ) -> str:
     """The one money formatter: "$1,234.56", "¥1,234", "KWD 1.234"; negatives "-$1,234.56",
     or "($1,234.56)" with ``accounting``; ``symbol=False`` gives "1,234.56" (what a form field
-    shows and the parser reads back). Any int formats, however large."""
+    shows and the parser reads back). Any int formats, however large, in any currency code (an
+    unsupported one with two decimals), so stored data never makes a page fail."""
     prefix = CURRENCY_SYMBOLS.get(currency, f"{currency} ") if symbol else ""
     body = prefix + _format_units(int(cents), currency)
     if cents < 0:
@@ -177,8 +180,8 @@ def format_money(
 
 def format_decimal(cents: int, currency: str) -> str:
     """A plain decimal for files (CSV, LEDES): "1234.56", "-12.00", "1234" (JPY); no symbol,
-    no separators."""
-    places = currency_exponent(currency)
+    no separators. Like ``format_money`` it never refuses."""
+    places = CURRENCY_EXPONENTS.get(currency, 2)
     whole, frac = divmod(abs(int(cents)), 10**places)
     sign = "-" if cents < 0 else ""
     return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
@@ -245,13 +248,6 @@ def parse_money(
             field,
         )
     return Money(-cents if negative else cents, currency)
-
-
-def parse_cents(
-    text: object, *, field: str = "amount", currency: str, ceiling: int | None = None
-) -> int:
-    """``parse_money(...).cents``: for form fields and views that pass cents to a service."""
-    return parse_money(text, currency, field=field, ceiling=ceiling).cents
 
 
 @dataclass(frozen=True, slots=True)

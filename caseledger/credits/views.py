@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.money import parse_cents
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits import selectors, services
 from caseledger.credits.choices import CreditNoteStatus, RefundSource, WriteOffStatus

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_POST
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
-from caseledger.core.amounts import firm_decimal, firm_money
+from caseledger.core.amounts import firm_decimal, firm_money, parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
-from caseledger.core.money import Money, MoneyError
+from caseledger.core.money import MoneyError
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.payments import links, selectors, services
@@ -117,9 +117,7 @@ def payment_record(request: HttpRequest) -> HttpResponse:
                 if not raw:
                     continue
                 try:
-                    cents = Money.parse(
-                        raw, firm_get().currency, field=f"allocation to {invoice}"
-                    ).cents
+                    cents = parse_cents(raw, field=f"allocation to {invoice}")
                 except MoneyError as exc:
                     errors.append(exc.message)
                     continue
@@ -188,9 +186,7 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
         for invoice in selectors.open_invoices_for(payment.client):
             raw = request.POST.get(f"alloc_{invoice.pk}", "").strip()
             if raw:
-                cents = Money.parse(
-                    raw, firm_get().currency, field=f"allocation to {invoice}"
-                ).cents
+                cents = parse_cents(raw, field=f"allocation to {invoice}")
                 allocations.append(services.Allocation(invoice, cents))
         services.payment_allocate(
             payment=payment,

@@ -283,3 +283,10 @@ def test_currency_choices_are_the_supported_codes():
     with pytest.raises(MoneyError) as exc:
         Money(1, "XYZ")
     assert exc.value.message == "currency: must be a supported ISO 4217 code (got 'XYZ')"
+
+
+def test_formatting_never_refuses_a_stored_code():
+    """A code stored before the supported list (e.g. "XYZ") formats with two decimals instead of
+    failing the page; only new input is refused."""
+    assert money.format_money(-123456, "XYZ", accounting=True) == "(XYZ 1,234.56)"
+    assert money.format_decimal(5, "XYZ") == "0.05"
