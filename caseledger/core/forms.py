@@ -168,7 +168,8 @@ class FirmSettingsForm(forms.ModelForm):
         value = self.cleaned_data.get("amount_ceiling_cents")
         if value is not None:
             try:
-                firm_ceiling_check(value, currency=self.cleaned_data.get("currency") or "USD")
+                # Amounts on this page are typed in the currency in force (MoneyField).
+                firm_ceiling_check(value, currency=firm_get().currency)
             except ApplicationError as exc:
                 raise ValidationError(exc.message) from exc
         return value
