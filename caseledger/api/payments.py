@@ -12,6 +12,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from caseledger.api.idempotency import idempotent
+from caseledger.api.types import Cents
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core.permissions import require
@@ -29,7 +30,7 @@ def _user(request: HttpRequest) -> Any:
 
 class AllocationIn(Schema):
     invoice_id: int
-    amount_cents: int
+    amount_cents: Cents
 
 
 class PaymentIn(Schema):
@@ -39,7 +40,7 @@ class PaymentIn(Schema):
     payer: str
     reference: str = ""
     received_date: date
-    amount_cents: int
+    amount_cents: Cents
     # None: oldest open invoices first; []: keep it all as unapplied credit.
     allocations: list[AllocationIn] | None = None
 

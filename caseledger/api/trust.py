@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from caseledger.api.idempotency import idempotent
+from caseledger.api.types import Cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import UNSCOPED_ROLES, require
 from caseledger.matters.models import Matter
@@ -44,7 +45,7 @@ class BalanceOut(Schema):
 class DisbursementIn(Schema):
     matter_id: int
     payee: str
-    amount_cents: int
+    amount_cents: Cents
     purpose: str
     method: str
     reference: str = ""

@@ -18,6 +18,7 @@ from caseledger.billing.ledes import (
 from caseledger.billing.models import Invoice
 from caseledger.billing.selectors import billing_settings_get, invoice_lines
 from caseledger.core.choices import Role
+from caseledger.core.money import format_money
 
 CLASSIFICATION: dict[str, str] = {Role.PARTNER: "PT", Role.ATTORNEY: "AS", Role.PARALEGAL: "PL"}
 
@@ -41,7 +42,10 @@ def invoice_ledes_text(*, invoice: Invoice) -> str:
     line_tax = sum(line.tax_cents for line in lines)
     if invoice.tax_cents:
         raise LedesInvalid(
-            LEDES_HAS_TAX.format(ref=invoice, tax=f"{invoice.tax_cents / 100:.2f}"), field="ledes"
+            LEDES_HAS_TAX.format(
+                ref=invoice, tax=format_money(invoice.tax_cents, invoice.currency)
+            ),
+            field="ledes",
         )
     assert line_tax == 0  # per-line tax is part of invoice.tax_cents, refused above
     issue_date: date = invoice.issue_date  # type: ignore[assignment]

@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from caseledger.billing.exceptions import LedesInvalid
+from caseledger.core.money import format_decimal
 
 FIELDS = (
     "INVOICE_DATE",
@@ -162,18 +163,17 @@ _ASCII_FOLD = str.maketrans(
 )
 
 
+def _ledes_amount(cents: int) -> str:
+    """LEDES 1998B amounts are plain decimals with two places (no currency field in the file)."""
+    return format_decimal(cents, "USD")
+
+
 def _clean(text: str) -> str:
     """LEDES 1998B is ASCII: accents are folded, dashes and quotes replaced; no field may hold
     the delimiter, the record terminator or a line break."""
     folded = unicodedata.normalize("NFKD", text.translate(_ASCII_FOLD))
     ascii_text = folded.encode("ascii", "ignore").decode("ascii")
     return " ".join(ascii_text.replace("|", "/").replace("[]", "").split())
-
-
-def _amount(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def _units(value: Decimal) -> str:
@@ -192,15 +192,15 @@ def ledes_render(invoices: list[LedesInvoice]) -> str:
                 "INVOICE_NUMBER": inv.number,
                 "CLIENT_ID": inv.client_id,
                 "LAW_FIRM_MATTER_ID": inv.matter_id,
-                "INVOICE_TOTAL": _amount(inv.total_cents),
+                "INVOICE_TOTAL": _ledes_amount(inv.total_cents),
                 "BILLING_START_DATE": inv.billing_start.strftime("%Y%m%d"),
                 "BILLING_END_DATE": inv.billing_end.strftime("%Y%m%d"),
                 "INVOICE_DESCRIPTION": inv.description,
                 "LINE_ITEM_NUMBER": line.number,
                 "EXP/FEE/INV_ADJ_TYPE": "E" if line.is_expense else "F",
                 "LINE_ITEM_NUMBER_OF_UNITS": _units(line.units),
-                "LINE_ITEM_ADJUSTMENT_AMOUNT": _amount(adjustment),
-                "LINE_ITEM_TOTAL": _amount(line.total_cents),
+                "LINE_ITEM_ADJUSTMENT_AMOUNT": _ledes_amount(adjustment),
+                "LINE_ITEM_TOTAL": _ledes_amount(line.total_cents),
                 "LINE_ITEM_DATE": line.line_date.strftime("%Y%m%d"),
                 "LINE_ITEM_TASK_CODE": "" if line.is_expense else line.task_code,
                 "LINE_ITEM_EXPENSE_CODE": line.expense_code if line.is_expense else "",
@@ -208,7 +208,7 @@ def ledes_render(invoices: list[LedesInvoice]) -> str:
                 "TIMEKEEPER_ID": line.timekeeper_id,
                 "LINE_ITEM_DESCRIPTION": line.description,
                 "LAW_FIRM_ID": inv.law_firm_id,
-                "LINE_ITEM_UNIT_COST": _amount(line.unit_cost_cents),
+                "LINE_ITEM_UNIT_COST": _ledes_amount(line.unit_cost_cents),
                 "TIMEKEEPER_NAME": line.timekeeper_name,
                 "TIMEKEEPER_CLASSIFICATION": line.timekeeper_classification,
                 "CLIENT_MATTER_ID": inv.client_matter_id,
@@ -289,7 +289,9 @@ def ledes_validate(text: str) -> list[str]:
             expected = int(product.quantize(Decimal("1"), rounding="ROUND_HALF_UP")) + adjustment
             if expected != total:
                 errors.append(
-                    E_LINE_MATH.format(n=n, expected=_amount(expected), total=_amount(total))
+                    E_LINE_MATH.format(
+                        n=n, expected=_ledes_amount(expected), total=_ledes_amount(total)
+                    )
                 )
         invoice_totals.setdefault(number, _cents(row["INVOICE_TOTAL"]))
         line_sums[number] += total
@@ -297,7 +299,9 @@ def ledes_validate(text: str) -> list[str]:
         if total != line_sums[number]:
             errors.append(
                 E_TOTAL.format(
-                    number=number, total=_amount(total), lines=_amount(line_sums[number])
+                    number=number,
+                    total=_ledes_amount(total),
+                    lines=_ledes_amount(line_sums[number]),
                 )
             )
     return errors

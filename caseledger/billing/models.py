@@ -26,6 +26,7 @@ from caseledger.billing.choices import (
     TriggerKind,
 )
 from caseledger.clients.models import Client
+from caseledger.core.amounts import firm_money
 from caseledger.matters.models import Matter
 
 
@@ -156,7 +157,7 @@ class HourlyRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.timekeeper} {self.rate_cents / 100:.2f}/h"
+        return f"{self.timekeeper} {firm_money(self.rate_cents)}/h"
 
 
 class PayerRule(models.Model):

@@ -53,6 +53,7 @@ from caseledger.collections.models import (
     PaymentPlan,
     Reminder,
 )
+from caseledger.core.amounts import firm_decimal
 
 BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
 BUCKET_LABELS = {
@@ -364,20 +365,18 @@ def aging_facts_verify() -> list[str]:
     return lines
 
 
-def _money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
-
-
 def aging_csv(report: AgingReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([GROUP_LABELS[report.group], *(BUCKET_LABELS[b] for b in BUCKETS), "Total"])
     for row in report.rows:
-        writer.writerow([row.label, *(_money(row.buckets[b]) for b in BUCKETS), _money(row.total)])
+        writer.writerow(
+            [row.label, *(firm_decimal(row.buckets[b]) for b in BUCKETS), firm_decimal(row.total)]
+        )
     totals = report.totals
-    writer.writerow(["Total", *(_money(totals[b]) for b in BUCKETS), _money(report.total)])
+    writer.writerow(
+        ["Total", *(firm_decimal(totals[b]) for b in BUCKETS), firm_decimal(report.total)]
+    )
     return buffer.getvalue()
 
 
@@ -396,7 +395,7 @@ def aging_invoices_csv(rows: list[AgingInvoice]) -> str:
                 r.due_date.isoformat() if r.due_date else "",
                 r.days_past_due,
                 BUCKET_LABELS[r.bucket],
-                _money(r.balance_cents),
+                firm_decimal(r.balance_cents),
             ]
         )
     return buffer.getvalue()
@@ -487,7 +486,7 @@ def invoice_collection_history(invoice: Any) -> list[dict[str, Any]]:
                 "title": "Payment plan" + (" (cancelled)" if p.cancelled_at else ""),
                 "status": "",
                 "detail": (
-                    f"{_money(p.installment_cents)} every {p.interval_days} days from "
+                    f"{firm_decimal(p.installment_cents)} every {p.interval_days} days from "
                     f"{p.first_due_date.isoformat()}"
                 ),
                 "plan": p,

@@ -32,9 +32,9 @@ from caseledger.collections.models import (
     Reminder,
 )
 from caseledger.collections.services.delivery import reminder_retry
+from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import authorize, capability_required
-from caseledger.credits.forms import parse_cents
 
 QUEUE_PLAN_ROWS = 500
 

@@ -1,7 +1,9 @@
-"""Request context (client IP) for the audit log, set by middleware, read by core.audit."""
+"""Request context set by middleware: the client IP (read by core.audit) and the firm's
+currency (read by the money template filters, so a page reads the firm once)."""
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
+current_currency: ContextVar[str | None] = ContextVar("current_currency", default=None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
@@ -14,53 +13,67 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 
 from caseledger.core.choices import Role, RoundingRule
+from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import Firm, User
+from caseledger.core.money import MoneyError, currency_choices, format_money, parse_money
+from caseledger.core.selectors import firm_get
+from caseledger.core.services import firm_ceiling_check
 
-AMOUNT_INVALID = "must be an amount like 5,000.00 (got {value!r})"
-AMOUNT_NEGATIVE = "must be zero or more (got {value})"
+AMOUNT_NEGATIVE = "{field}: must be zero or more (got {value})"
 INVOICE_FORMAT_NEEDS_SEQ = "must contain {seq} (the running number)"
 INVOICE_FORMAT_UNKNOWN = "may only use {{year}} and {{seq}} (found {found})"
-CURRENCY_INVALID = "must be a three-letter ISO 4217 code such as USD (got {value!r})"
 CODE_FORMAT = "enter the 6-digit code from your authenticator app"
 
-_AMOUNT_RE = re.compile(r"^\(?-?\$?\s*[\d,]*(\.\d{1,2})?\)?$")
 
+class MoneyField(forms.CharField):
+    """An amount typed as text in the firm's currency ("1,234.56"; "1,234" for JPY), cleaned to
+    integer minor units by core.money's one parser. Above the firm's ceiling for a single amount
+    it is refused with the same message the services give (``AMOUNT_OVER_CEILING``).
 
-def parse_amount_to_cents(text: str) -> int:
-    """'5,000.00' / '$5000' / '5000.5' -> cents. No floats; at most two decimals."""
-    raw = (text or "").strip()
-    cleaned = raw.replace("$", "").replace(",", "").replace(" ", "")
-    if not cleaned or not _AMOUNT_RE.match(raw.replace(" ", "")):
-        raise ValidationError(AMOUNT_INVALID.format(value=raw))
-    negative = cleaned.startswith("-") or (cleaned.startswith("(") and cleaned.endswith(")"))
-    cleaned = cleaned.strip("()").lstrip("-")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise ValidationError(AMOUNT_INVALID.format(value=raw)) from exc
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationError(AMOUNT_INVALID.format(value=raw))
-    cents = int(amount * 100)
-    if negative and cents:
-        raise ValidationError(AMOUNT_NEGATIVE.format(value=raw))
-    return cents
+    ``name`` is the field named in messages (default: the label, else "amount");
+    ``negative=False`` refuses amounts below zero; ``ceiling=False`` (for the ceiling itself)
+    checks only the absolute limit."""
 
+    def __init__(
+        self,
+        *args: Any,
+        name: str | None = None,
+        negative: bool = True,
+        ceiling: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(*args, **kwargs)
+        self.name = name
+        self.negative = negative
+        self.ceiling = ceiling
 
-def format_cents(cents: int) -> str:
-    return f"{Decimal(cents) / 100:,.2f}"
-
-
-class AmountField(forms.CharField):
-    """A money amount typed as text, cleaned to integer cents."""
+    def _field(self) -> str:
+        return self.name or str(self.label or "amount")
 
     def prepare_value(self, value: Any) -> Any:
-        return format_cents(value) if isinstance(value, int) else value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_money(value, firm_get().currency, symbol=False)
+        return value
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        text = super().to_python(value)
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().clean(value)  # the text's own checks (required, max_length)
         if text in self.empty_values:
             return None
-        return parse_amount_to_cents(str(text))
+        firm = firm_get()
+        try:
+            cents = parse_money(
+                text,
+                firm.currency,
+                field=self._field(),
+                ceiling=firm.amount_ceiling_cents if self.ceiling else None,
+            ).cents
+        except MoneyError as exc:
+            raise ValidationError(exc.message) from exc
+        if cents < 0 and not self.negative:
+            shown = format_money(cents, firm.currency)
+            raise ValidationError(AMOUNT_NEGATIVE.format(field=self._field(), value=shown))
+        return cents
 
 
 @cache
@@ -69,15 +82,33 @@ def _time_zone_choices() -> list[tuple[str, str]]:
 
 
 class FirmSettingsForm(forms.ModelForm):
-    disbursement_dual_approval_cents = AmountField(
+    currency = forms.ChoiceField(
+        choices=(),
+        help_text="ISO 4217. Fixed once money has been recorded.",
+    )
+    amount_ceiling_cents = MoneyField(
+        name="amount_ceiling_cents",
+        negative=False,
+        ceiling=False,
+        label="Largest single amount",
+        help_text="No deposit, payment, expense, rate, invoice line, credit note, write-off or "
+        "refund may exceed it (default 10,000,000.00).",
+    )
+    disbursement_dual_approval_cents = MoneyField(
+        name="disbursement_dual_approval_cents",
+        negative=False,
         label="Trust disbursements needing two approvers, from",
         help_text="Amount in the firm's currency; disbursements at or above it need two approvers.",
     )
-    credit_note_approval_cents = AmountField(
+    credit_note_approval_cents = MoneyField(
+        name="credit_note_approval_cents",
+        negative=False,
         label="Credit notes needing approval, from",
         help_text="Credit notes at or above this amount wait for a partner's approval.",
     )
-    write_off_approval_cents = AmountField(
+    write_off_approval_cents = MoneyField(
+        name="write_off_approval_cents",
+        negative=False,
         label="Write-offs needing approval, from",
         help_text="Write-offs at or above this amount wait for a partner's approval.",
     )
@@ -105,6 +136,7 @@ class FirmSettingsForm(forms.ModelForm):
             "disbursement_dual_approval_cents",
             "credit_note_approval_cents",
             "write_off_approval_cents",
+            "amount_ceiling_cents",
             "two_factor_enforced",
             "two_factor_roles",
             "matters_open_to_all",
@@ -121,19 +153,25 @@ class FirmSettingsForm(forms.ModelForm):
             "authenticator app after their password; those without one set it up at next login.",
             "invoice_number_format": "Use {year} and {seq}, e.g. {year}-{seq} gives 2026-000042.",
             "matters_open_to_all": "Off: they see only matters they are assigned to.",
-            "currency": "ISO 4217 code, e.g. USD.",
         }
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = _time_zone_choices()  # type: ignore[attr-defined]
+        self.fields["currency"].choices = currency_choices()  # type: ignore[attr-defined]
         self.fields["invoice_number_width"].widget.attrs.update({"min": 1, "max": 12})
 
-    def clean_currency(self) -> str:
-        value = (self.cleaned_data.get("currency") or "").strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValidationError(CURRENCY_INVALID.format(value=value))
+    def clean_amount_ceiling_cents(self) -> int | None:
+        # The service's rule and message, under the field (the model's range constraint would
+        # otherwise answer first, with Django's generic text).
+        value = self.cleaned_data.get("amount_ceiling_cents")
+        if value is not None:
+            try:
+                # Amounts on this page are typed in the currency in force (MoneyField).
+                firm_ceiling_check(value, currency=firm_get().currency)
+            except ApplicationError as exc:
+                raise ValidationError(exc.message) from exc
         return value
 
     def clean_invoice_number_format(self) -> str:

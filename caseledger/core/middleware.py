@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
-from caseledger.core.context import current_ip
+from caseledger.core.context import current_currency, current_ip
 
 # Session key set at the password step when this login still owes a TOTP code.
 TWO_FACTOR_PENDING = "caseledger_two_factor_pending"
@@ -31,31 +31,38 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Per request: the client IP for audit events, and the firm's time zone for every date and
-    time the pages and exports show (settings.TIME_ZONE is only the default for a new firm)."""
+    """Per request: the client IP for audit events, the firm's time zone for every date and
+    time the pages and exports show (settings.TIME_ZONE is only the default for a new firm), and
+    the firm's currency for every amount the templates format (one query for both)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_ip.set(client_ip(request))
+        currency_token = None
         if not request.path.startswith("/static/"):
-            timezone.activate(_firm_zone())
+            zone, currency = _firm_zone_and_currency()
+            timezone.activate(zone)
+            currency_token = current_currency.set(currency)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+            if currency_token is not None:
+                current_currency.reset(currency_token)
             current_ip.reset(token)
 
 
-def _firm_zone() -> ZoneInfo:
+def _firm_zone_and_currency() -> tuple[ZoneInfo, str | None]:
     from caseledger.core.models import Firm
 
-    name = Firm.objects.filter(id=1).values_list("time_zone", flat=True).first()
+    row = Firm.objects.filter(id=1).values_list("time_zone", "currency").first()
+    name, currency = row if row else (None, None)
     try:
-        return ZoneInfo(name or settings.TIME_ZONE)
+        return ZoneInfo(name or settings.TIME_ZONE), currency
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
+        return ZoneInfo(settings.TIME_ZONE), currency
 
 
 def two_factor_owed(request: HttpRequest) -> bool:

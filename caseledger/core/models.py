@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from caseledger.core.choices import Role, RoundingRule
+from caseledger.core.money import CURRENCIES, DEFAULT_CEILING_MINOR_UNITS, MAX_CEILING_MINOR_UNITS
 
 
 def default_two_factor_roles() -> list[str]:
@@ -39,7 +40,8 @@ class Firm(models.Model):
     address = models.TextField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    currency = models.CharField(max_length=3, default="USD")  # ISO 4217
+    # ISO 4217, one of core.money.CURRENCIES; fixed once any money is posted.
+    currency = models.CharField(max_length=3, default="USD")
     time_zone = models.CharField(max_length=64, default="America/New_York")
     # Format of invoice numbers: {year} and {seq} (zero-padded to seq_width digits).
     invoice_number_format = models.CharField(max_length=40, default="{year}-{seq}")
@@ -51,6 +53,9 @@ class Firm(models.Model):
     disbursement_dual_approval_cents = models.BigIntegerField(default=500_000)
     credit_note_approval_cents = models.BigIntegerField(default=50_000)
     write_off_approval_cents = models.BigIntegerField(default=50_000)
+    # The largest single amount any form, service or API route accepts, in minor units
+    # (default $10,000,000.00); at most core.money.MAX_CEILING_MINOR_UNITS.
+    amount_ceiling_cents = models.BigIntegerField(default=DEFAULT_CEILING_MINOR_UNITS)
     two_factor_roles = models.JSONField(default=default_two_factor_roles)
     two_factor_enforced = models.BooleanField(
         default=True,
@@ -66,6 +71,15 @@ class Firm(models.Model):
             models.CheckConstraint(
                 condition=models.Q(disbursement_dual_approval_cents__gte=0),
                 name="core_firm_disbursement_threshold_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_ceiling_cents__gte=1)
+                & models.Q(amount_ceiling_cents__lte=MAX_CEILING_MINOR_UNITS),
+                name="core_firm_amount_ceiling_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__in=sorted(CURRENCIES)),
+                name="core_firm_currency_supported",
             ),
         ]
 

@@ -18,9 +18,11 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from caseledger.core import audit
+from caseledger.core.amounts import CURRENCY_LOCKED, money_recorded
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import ApiToken, Firm, User
+from caseledger.core.money import CURRENCIES, MAX_CEILING_MINOR_UNITS, format_money
 from caseledger.core.selectors import firm_get, totp_device_confirmed, two_factor_required
 
 # Fields of the firm that the settings page edits, audited as a before/after diff.
@@ -37,6 +39,7 @@ FIRM_EDITABLE_FIELDS = (
     "disbursement_dual_approval_cents",
     "credit_note_approval_cents",
     "write_off_approval_cents",
+    "amount_ceiling_cents",
     "two_factor_roles",
     "two_factor_enforced",
     "matters_open_to_all",
@@ -55,12 +58,52 @@ TOTP_REQUIRED_BY_FIRM = (
 TOTP_NOT_ENABLED = "two_factor: two-factor is not turned on for your account"
 TOKEN_NAME_REQUIRED = "name: give the token a name so you can recognise it later"
 TOKEN_ALREADY_REVOKED = "token: this token was already revoked"
+CURRENCY_UNSUPPORTED = "currency: must be one of the supported ISO 4217 codes (got {value!r})"
+CEILING_OUT_OF_RANGE = "amount_ceiling_cents: must be between {low} and {high} (got {value})"
 
 API_TOKEN_PREFIX = "cl_"
 
 
 def _firm_snapshot(firm: Firm) -> dict[str, Any]:
     return {f: getattr(firm, f) for f in FIRM_EDITABLE_FIELDS}
+
+
+def _firm_changes_check(firm: Firm, changes: dict[str, Any]) -> None:
+    """Currency: a supported code, fixed once money is recorded. Ceiling: 1 minor unit up to
+    MAX_CEILING_MINOR_UNITS."""
+    if "currency" in changes:
+        currency = changes["currency"]
+        if currency not in CURRENCIES:
+            raise ApplicationError(CURRENCY_UNSUPPORTED.format(value=currency), field="currency")
+        if currency != firm.currency and money_recorded():
+            raise ApplicationError(
+                CURRENCY_LOCKED.format(old=firm.currency, new=currency), field="currency"
+            )
+    if "amount_ceiling_cents" in changes:
+        firm_ceiling_check(
+            changes["amount_ceiling_cents"], currency=changes.get("currency", firm.currency)
+        )
+
+
+def firm_ceiling_check(ceiling: int, *, currency: str) -> None:
+    """The firm's ceiling for a single amount is 1 minor unit up to MAX_CEILING_MINOR_UNITS;
+    ApplicationError (CEILING_OUT_OF_RANGE) otherwise. The settings form asks it too, so its
+    message shows under the field."""
+    if (
+        isinstance(ceiling, bool)
+        or not isinstance(ceiling, int)
+        or not 1 <= ceiling <= MAX_CEILING_MINOR_UNITS
+    ):
+        raise ApplicationError(
+            CEILING_OUT_OF_RANGE.format(
+                low=format_money(1, currency),
+                high=format_money(MAX_CEILING_MINOR_UNITS, currency),
+                value=format_money(ceiling, currency)
+                if isinstance(ceiling, int)
+                else repr(ceiling),
+            ),
+            field="amount_ceiling_cents",
+        )
 
 
 def firm_update(*, actor: User, now: datetime, **changes: Any) -> Firm:
@@ -72,6 +115,7 @@ def firm_update(*, actor: User, now: datetime, **changes: Any) -> Firm:
         raise ApplicationError(f"firm: unknown setting(s) {sorted(unknown)}")
     with transaction.atomic():
         firm = Firm.objects.select_for_update().get(id=firm_get().id)
+        _firm_changes_check(firm, changes)
         before = _firm_snapshot(firm)
         for field, value in changes.items():
             setattr(firm, field, value)

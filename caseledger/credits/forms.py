@@ -14,13 +14,6 @@ INVOICE_NOT_FOUND = "invoice: no issued invoice numbered {number!r}"
 LINE_COUNT = 4
 
 
-def parse_cents(text: str, *, field: str, currency: str = "USD") -> int:
-    """Parse "1,234.56" into cents with core.money (MoneyError names the field)."""
-    from caseledger.core.money import Money
-
-    return Money.parse(text, currency, field=field).cents
-
-
 class InvoiceField(forms.CharField):
     def clean(self, value: Any) -> Invoice:
         number = super().clean(value).strip()

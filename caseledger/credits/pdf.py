@@ -12,8 +12,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from caseledger.billing.pdf import BAND, BOLD, BRAND, FONT, INK, MARGIN, MUTED, RULE
+from caseledger.core.money import format_money
 from caseledger.core.selectors import firm_get
-from caseledger.credits.templatetags.credits_money import format_cents
 
 PAGE_W, PAGE_H = LETTER
 
@@ -91,7 +91,7 @@ def render_credit_note_pdf(note: Any) -> bytes:
             y = PAGE_H - MARGIN
             c.setFont(FONT, 9.5)
         c.drawString(MARGIN + 6, y, _fit(line.description, FONT, 9.5, PAGE_W - 2 * MARGIN - 110))
-        c.drawRightString(PAGE_W - MARGIN - 6, y, format_cents(line.amount_cents, currency))
+        c.drawRightString(PAGE_W - MARGIN - 6, y, format_money(line.amount_cents, currency))
         y -= 15
     c.setStrokeColor(RULE)
     c.line(MARGIN, y + 5, PAGE_W - MARGIN, y + 5)
@@ -106,7 +106,7 @@ def render_credit_note_pdf(note: Any) -> bytes:
     for label, cents, bold in rows:
         c.setFont(BOLD if bold else FONT, 10 if bold else 9.5)
         c.drawRightString(PAGE_W - MARGIN - 120, y, label)
-        c.drawRightString(PAGE_W - MARGIN - 6, y, format_cents(cents, currency))
+        c.drawRightString(PAGE_W - MARGIN - 6, y, format_money(cents, currency))
         y -= 15
     c.setFont(FONT, 7.5)
     c.setFillColor(MUTED)

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from caseledger.billing.hooks import InvoiceActivity
 from caseledger.billing.models import Invoice
+from caseledger.core.amounts import firm_decimal
 from caseledger.core.selectors import firm_get
 from caseledger.credits.choices import (
     RETRYABLE_REFUND_STATUSES,
@@ -182,18 +183,12 @@ def credit_report_csv(rows: list[ReportRow], *, by: str) -> str:
             [
                 r.key,
                 r.credit_notes,
-                _decimal(r.credited_cents),
-                _decimal(r.operating_refunds_cents),
-                _decimal(r.trust_refunds_cents),
+                firm_decimal(r.credited_cents),
+                firm_decimal(r.operating_refunds_cents),
+                firm_decimal(r.trust_refunds_cents),
             ]
         )
     return buffer.getvalue()
-
-
-def _decimal(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def trust_refund_live_cents(refunds: Iterable[CreditRefund]) -> int:

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.core import audit
+from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.models import User
 from caseledger.core.permissions import require
 from caseledger.core.selectors import firm_get
@@ -52,12 +53,6 @@ from caseledger.trust.choices import DisbursementStatus
 from caseledger.trust.hooks import DisbursementChange
 
 NUMBER_FORMAT = "CN-{year}-{seq:06d}"
-
-
-def _fmt(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100:,}.{cents % 100:02d}"
 
 
 @dataclass(frozen=True)
@@ -108,9 +103,10 @@ def _lines_from_input(
     if not lines:
         if amount_cents is None:
             raise E.CreditError(E.LINES_EMPTY, field="lines")
+        amount_check(amount_cents)
         if amount_cents <= 0:
             raise E.CreditError(
-                E.AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount"
+                E.AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
             )
         return [LineInput(description=f"Credit on invoice {invoice}", amount_cents=amount_cents)]
     for index, line in enumerate(lines):
@@ -118,9 +114,10 @@ def _lines_from_input(
             raise E.CreditError(
                 E.LINE_DESCRIPTION_REQUIRED.format(index=index), field=f"lines[{index}]"
             )
+        amount_check(line.amount_cents, field=f"lines[{index}].amount")
         if line.amount_cents <= 0:
             raise E.CreditError(
-                E.AMOUNT_NOT_POSITIVE.format(amount=_fmt(line.amount_cents)),
+                E.AMOUNT_NOT_POSITIVE.format(amount=firm_money(line.amount_cents)),
                 field=f"lines[{index}].amount",
             )
     return lines
@@ -160,7 +157,7 @@ def _check_invoice_lines(*, invoice: Invoice, lines: list[LineInput]) -> None:
         if asked[target.pk] > left:
             raise E.CreditError(
                 E.LINE_OVER_INVOICE_LINE.format(
-                    index=index, amount=_fmt(line.amount_cents), left=_fmt(left)
+                    index=index, amount=firm_money(line.amount_cents), left=firm_money(left)
                 ),
                 field=f"lines[{index}].amount",
             )
@@ -187,16 +184,19 @@ def credit_note_request(
     _validate_reason(reason_code, reason_text)
     lines = _lines_from_input(invoice=invoice, lines=lines, amount_cents=amount_cents)
     total = sum(line.amount_cents for line in lines)
+    amount_check(refund_cents, field="refund")
     if refund_cents < 0:
-        raise E.CreditError(E.REFUND_NEGATIVE.format(refund=_fmt(refund_cents)), field="refund")
+        raise E.CreditError(
+            E.REFUND_NEGATIVE.format(refund=firm_money(refund_cents)), field="refund"
+        )
     if refund_cents > total:
         raise E.CreditError(
-            E.REFUND_OVER_AMOUNT.format(refund=_fmt(refund_cents), amount=_fmt(total)),
+            E.REFUND_OVER_AMOUNT.format(refund=firm_money(refund_cents), amount=firm_money(total)),
             field="refund",
         )
     if refund_cents and not refund_method:
         raise E.CreditError(
-            E.REFUND_METHOD_REQUIRED.format(refund=_fmt(refund_cents)), field="refund_method"
+            E.REFUND_METHOD_REQUIRED.format(refund=firm_money(refund_cents)), field="refund_method"
         )
     if refund_method and refund_method not in RefundMethod.values:
         raise E.CreditError(
@@ -214,12 +214,14 @@ def credit_note_request(
         if total > left:
             raise E.CreditError(
                 E.CREDIT_OVER_CREDITABLE.format(
-                    amount=_fmt(total),
+                    amount=firm_money(total),
                     invoice=invoice,
-                    left=_fmt(left),
-                    total=_fmt(invoice.total_cents),
-                    credited=_fmt(invoice.total_cents - left - int(settlement.written_off_cents)),
-                    written_off=_fmt(int(settlement.written_off_cents)),
+                    left=firm_money(left),
+                    total=firm_money(invoice.total_cents),
+                    credited=firm_money(
+                        invoice.total_cents - left - int(settlement.written_off_cents)
+                    ),
+                    written_off=firm_money(int(settlement.written_off_cents)),
                 ),
                 field="amount",
             )
@@ -228,7 +230,7 @@ def credit_note_request(
             if refund_cents > projected_credit:
                 raise E.CreditError(
                     E.REFUND_OVER_CLIENT_CREDIT.format(
-                        refund=_fmt(refund_cents), credit=_fmt(projected_credit)
+                        refund=firm_money(refund_cents), credit=firm_money(projected_credit)
                     ),
                     field="refund",
                 )
@@ -356,7 +358,7 @@ def _check_refund_route(
             )
         raise E.CreditError(
             E.REFUND_OVER_CLIENT_CREDIT.format(
-                refund=_fmt(refund_cents), credit=_fmt(capacity[RefundSource.OPERATING])
+                refund=firm_money(refund_cents), credit=firm_money(capacity[RefundSource.OPERATING])
             ),
             field="refund",
         )
@@ -378,7 +380,7 @@ def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> 
     if note.refund_cents > to_credit:
         raise E.CreditError(
             E.REFUND_OVER_CLIENT_CREDIT.format(
-                refund=_fmt(note.refund_cents), credit=_fmt(to_credit)
+                refund=firm_money(note.refund_cents), credit=firm_money(to_credit)
             ),
             field="refund",
         )
@@ -663,9 +665,9 @@ def trust_refund_request_again(*, refund: CreditRefund, actor: User, now: dateti
             raise E.CreditError(
                 E.REFUND_ALREADY_REQUESTED.format(
                     note=note.number,
-                    live=_fmt(live),
-                    amount=_fmt(old.amount_cents),
-                    limit=_fmt(note.refund_cents),
+                    live=firm_money(live),
+                    amount=firm_money(old.amount_cents),
+                    limit=firm_money(note.refund_cents),
                 ),
                 field="refund",
             )
@@ -813,8 +815,11 @@ def write_off_request(
     require(actor, "credits.write_off")
     if not reason.strip():
         raise E.CreditError(E.WRITE_OFF_REASON_REQUIRED, field="reason")
+    amount_check_optional(amount_cents)
     if amount_cents is not None and amount_cents <= 0:
-        raise E.CreditError(E.AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+        raise E.CreditError(
+            E.AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
     with transaction.atomic():
         settlement = locks.lock_settlement(invoice)
         invoice.refresh_from_db()
@@ -828,10 +833,10 @@ def write_off_request(
         if amount > available or amount <= 0:
             raise E.CreditError(
                 E.WRITE_OFF_OVER_BALANCE.format(
-                    amount=_fmt(amount),
+                    amount=firm_money(amount),
                     invoice=invoice,
-                    balance=_fmt(balance),
-                    pending=_fmt(pending),
+                    balance=firm_money(balance),
+                    pending=firm_money(pending),
                 ),
                 field="amount",
             )
@@ -868,10 +873,10 @@ def _write_off_post(*, write_off: WriteOff, settlement: Any, actor: User, now: d
     if write_off.amount_cents > balance:
         raise E.CreditError(
             E.WRITE_OFF_OVER_BALANCE.format(
-                amount=_fmt(write_off.amount_cents),
+                amount=firm_money(write_off.amount_cents),
                 invoice=invoice,
-                balance=_fmt(balance),
-                pending=_fmt(0),
+                balance=firm_money(balance),
+                pending=firm_money(0),
             ),
             field="amount",
         )

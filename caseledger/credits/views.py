@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits import selectors, services
@@ -22,7 +23,6 @@ from caseledger.credits.forms import (
     ReportForm,
     ReverseForm,
     WriteOffForm,
-    parse_cents,
 )
 from caseledger.credits.models import CreditNote, CreditRefund, WriteOff
 

@@ -22,4 +22,9 @@ class LedgerConfig(AppConfig):
     verbose_name = "Ledger"
 
     def ready(self) -> None:
+        from caseledger.core.amounts import register_money_recorded_check
+        from caseledger.ledger.selectors import postings_exist
+
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="ledger_chart_ensure")
+        # The firm's currency is fixed once anything is posted (core.amounts).
+        register_money_recorded_check(postings_exist)

@@ -34,6 +34,11 @@ def _sign(normal_balance: str) -> int:
     return 1 if normal_balance == NormalBalance.DEBIT else -1
 
 
+def postings_exist() -> bool:
+    """True once anything has been posted (the firm's currency is then fixed)."""
+    return Posting.objects.exists()
+
+
 def account_get(*, code: str) -> Account:
     return Account.objects.get(code=code)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.clients.models import Client
-from caseledger.core.money import Money
+from caseledger.core.amounts import firm_decimal
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import selectors, services
@@ -47,11 +47,6 @@ def _csv(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Htt
     return cast(HttpResponse, response)
 
 
-def _amount(cents: int, currency: str) -> str:
-    """CSV amount: plain decimal, minus sign, no symbol ("-1234.56")."""
-    return str(Money(cents, currency).to_decimal())
-
-
 def _wants_csv(request: HttpRequest) -> bool:
     return request.GET.get("format") == "csv"
 
@@ -72,7 +67,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
                     "yes" if a.is_trust else "no",
                     "yes" if a.is_active else "no",
                     a.currency,
-                    _amount(a.balance.balance_cents * a.sign, a.currency),
+                    firm_decimal(a.balance.balance_cents * a.sign, a.currency),
                 ]
                 for a in rows
             ),
@@ -169,9 +164,9 @@ def account_ledger(request: HttpRequest, code: str) -> HttpResponse:
                     p.client.name if p.client else "",
                     p.matter.number if p.matter else "",
                     str(p.invoice) if p.invoice else "",
-                    _amount(p.amount_cents, account.currency) if p.amount_cents > 0 else "",
-                    _amount(-p.amount_cents, account.currency) if p.amount_cents < 0 else "",
-                    _amount(balance, account.currency),
+                    firm_decimal(p.amount_cents, account.currency) if p.amount_cents > 0 else "",
+                    firm_decimal(-p.amount_cents, account.currency) if p.amount_cents < 0 else "",
+                    firm_decimal(balance, account.currency),
                 ]
                 for p, balance in selectors.running_rows(
                     opening, postings.iterator(chunk_size=2000), account.sign
@@ -211,8 +206,8 @@ def trial_balance(request: HttpRequest) -> HttpResponse:
             [
                 r.account.code,
                 r.account.name,
-                _amount(r.debit_cents, currency) if r.debit_cents else "",
-                _amount(r.credit_cents, currency) if r.credit_cents else "",
+                firm_decimal(r.debit_cents, currency) if r.debit_cents else "",
+                firm_decimal(r.credit_cents, currency) if r.credit_cents else "",
             ]
             for r in tb.rows
         ]
@@ -220,8 +215,8 @@ def trial_balance(request: HttpRequest) -> HttpResponse:
             [
                 "",
                 "Total",
-                _amount(tb.total_debit_cents, currency),
-                _amount(tb.total_credit_cents, currency),
+                firm_decimal(tb.total_debit_cents, currency),
+                firm_decimal(tb.total_credit_cents, currency),
             ]
         )
         return _csv(f"trial-balance-{label}.csv", ["code", "account", "debit", "credit"], rows)
@@ -250,8 +245,8 @@ def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
                     p.client.name if p.client else "",
                     p.matter.number if p.matter else "",
                     str(p.invoice) if p.invoice else "",
-                    _amount(p.amount_cents, entry.currency) if p.amount_cents > 0 else "",
-                    _amount(-p.amount_cents, entry.currency) if p.amount_cents < 0 else "",
+                    firm_decimal(p.amount_cents, entry.currency) if p.amount_cents > 0 else "",
+                    firm_decimal(-p.amount_cents, entry.currency) if p.amount_cents < 0 else "",
                 ]
                 for p in postings
             ),
@@ -277,7 +272,10 @@ def trust_ledgers(request: HttpRequest) -> HttpResponse:
         return _csv(
             "client-trust-balances.csv",
             ["client", "matter", "held"],
-            ([r.client.name, r.matter.number, _amount(-r.balance_cents, currency)] for r in rows),
+            (
+                [r.client.name, r.matter.number, firm_decimal(-r.balance_cents, currency)]
+                for r in rows
+            ),
         )
     return render(
         request,
@@ -329,9 +327,9 @@ def client_trust_ledger(request: HttpRequest, client_id: int) -> HttpResponse:
                     p.entry.memo,
                     p.matter.number if p.matter else "",
                     str(p.invoice) if p.invoice else "",
-                    _amount(-p.amount_cents, currency) if p.amount_cents < 0 else "",
-                    _amount(p.amount_cents, currency) if p.amount_cents > 0 else "",
-                    _amount(balance, currency),
+                    firm_decimal(-p.amount_cents, currency) if p.amount_cents < 0 else "",
+                    firm_decimal(p.amount_cents, currency) if p.amount_cents > 0 else "",
+                    firm_decimal(balance, currency),
                 ]
                 for p, balance in selectors.running_rows(
                     opening, postings.iterator(chunk_size=2000), sign

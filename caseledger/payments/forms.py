@@ -1,33 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from caseledger.clients.models import Client
-from caseledger.core.money import Money, MoneyError
-from caseledger.core.selectors import firm_get
+from caseledger.core.forms import MoneyField
 from caseledger.matters.models import Matter
 from caseledger.payments.choices import PaymentMethod, RefundMethod
-
-
-class MoneyField(forms.CharField):
-    """An amount typed as text ("1,234.56"), cleaned to integer cents."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 24)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
-        text = super().clean(value)
-        if text in (None, ""):
-            return None
-        try:
-            return Money.parse(
-                str(text), firm_get().currency, field=str(self.label or "amount")
-            ).cents
-        except MoneyError as exc:
-            raise forms.ValidationError(exc.message) from exc
 
 
 class PaymentForm(forms.Form):

@@ -19,8 +19,8 @@ from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core import audit
+from caseledger.core.amounts import amount_check, firm_money
 from caseledger.core.models import User
-from caseledger.core.money import Money
 from caseledger.core.numbering import counter_next
 from caseledger.core.text import fit_to_field
 from caseledger.ledger import accounts
@@ -96,10 +96,6 @@ class Allocation:
     amount_cents: int
 
 
-def _fmt(cents: int, currency: str = "USD") -> str:
-    return Money(cents, currency).format()
-
-
 def _local_date(now: datetime) -> date:
     return timezone.localdate(now)
 
@@ -158,17 +154,25 @@ def _validate_common(
     fee_cents: int,
     received_date: date,
     now: datetime,
+    typed: bool = True,
 ) -> None:
+    if typed:
+        # Money a processor reports as received is recorded whatever its size.
+        amount_check(amount_cents)
+        amount_check(fee_cents, field="fee")
     if method not in PaymentMethod.values:
         raise PaymentError(
             METHOD_INVALID.format(methods=", ".join(PaymentMethod.values), method=method),
             field="method",
         )
     if amount_cents <= 0:
-        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+        raise PaymentError(
+            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
     if fee_cents < 0 or fee_cents > amount_cents:
         raise PaymentError(
-            FEE_INVALID.format(amount=_fmt(amount_cents), fee=_fmt(fee_cents)), field="fee"
+            FEE_INVALID.format(amount=firm_money(amount_cents), fee=firm_money(fee_cents)),
+            field="fee",
         )
     if not payer.strip():
         raise PaymentError(PAYER_REQUIRED, field="payer")
@@ -184,9 +188,14 @@ def _validate_common(
 
 
 def _validate_allocations(
-    *, client: Client, allocations: Sequence[Allocation], settlements: dict[int, InvoiceSettlement]
+    *,
+    client: Client,
+    allocations: Sequence[Allocation],
+    settlements: dict[int, InvoiceSettlement],
+    typed: bool = True,
 ) -> int:
-    """Check each allocation against its LOCKED settlement; returns the total."""
+    """Check each allocation against its LOCKED settlement (and, when someone typed it, the
+    firm's ceiling); returns the total."""
     seen: set[int] = set()
     total = 0
     for alloc in allocations:
@@ -196,16 +205,20 @@ def _validate_allocations(
         seen.add(invoice.pk)
         if invoice.client_id != client.pk:
             raise PaymentError(ALLOC_OTHER_CLIENT.format(invoice=invoice), field="allocations")
+        if typed:
+            amount_check(alloc.amount_cents, field="allocations")
         if alloc.amount_cents <= 0:
             raise PaymentError(
-                ALLOC_NOT_POSITIVE.format(invoice=invoice, amount=_fmt(alloc.amount_cents)),
+                ALLOC_NOT_POSITIVE.format(invoice=invoice, amount=firm_money(alloc.amount_cents)),
                 field="allocations",
             )
         balance = settlements[invoice.pk].balance_due_cents
         if alloc.amount_cents > balance:
             raise PaymentError(
                 ALLOC_OVER_BALANCE.format(
-                    amount=_fmt(alloc.amount_cents), invoice=invoice, balance=_fmt(balance)
+                    amount=firm_money(alloc.amount_cents),
+                    invoice=invoice,
+                    balance=firm_money(balance),
                 ),
                 field="allocations",
             )
@@ -288,6 +301,7 @@ def payment_record(
         fee_cents=fee_cents,
         received_date=received_date,
         now=now,
+        typed=checkout is None,
     )
     if matter is not None and matter.client_id != client.pk:
         raise PaymentError(MATTER_OTHER_CLIENT.format(matter=matter), field="matter")
@@ -305,11 +319,11 @@ def payment_record(
             _check_invoices_payable(invoices)
             settlements = locks.lock_invoice_settlements(invoices)
         total = _validate_allocations(
-            client=client, allocations=allocations, settlements=settlements
+            client=client, allocations=allocations, settlements=settlements, typed=checkout is None
         )
         if total > amount_cents:
             raise PaymentError(
-                ALLOC_OVER_PAYMENT.format(total=_fmt(total), amount=_fmt(amount_cents)),
+                ALLOC_OVER_PAYMENT.format(total=firm_money(total), amount=firm_money(amount_cents)),
                 field="allocations",
             )
         unapplied = amount_cents - total
@@ -420,7 +434,9 @@ def payment_allocate(
         if total > payment.unapplied_cents:
             raise PaymentError(
                 ALLOC_OVER_UNAPPLIED.format(
-                    total=_fmt(total), payment=payment, unapplied=_fmt(payment.unapplied_cents)
+                    total=firm_money(total),
+                    payment=payment,
+                    unapplied=firm_money(payment.unapplied_cents),
                 ),
                 field="allocations",
             )
@@ -502,15 +518,22 @@ def unapplied_credit_apply(
         available = client_unapplied_cents(client)
         if available <= 0:
             raise PaymentError(CREDIT_NONE.format(client=client), field="client")
-        want = settlement.balance_due_cents if amount_cents is None else amount_cents
+        want = (
+            settlement.balance_due_cents
+            if amount_cents is None
+            else amount_check(amount_cents, field="amount")
+        )
         if want <= 0:
             raise PaymentError(
-                ALLOC_NOT_POSITIVE.format(invoice=invoice, amount=_fmt(want)), field="allocations"
+                ALLOC_NOT_POSITIVE.format(invoice=invoice, amount=firm_money(want)),
+                field="allocations",
             )
         if want > settlement.balance_due_cents:
             raise PaymentError(
                 ALLOC_OVER_BALANCE.format(
-                    amount=_fmt(want), invoice=invoice, balance=_fmt(settlement.balance_due_cents)
+                    amount=firm_money(want),
+                    invoice=invoice,
+                    balance=firm_money(settlement.balance_due_cents),
                 ),
                 field="allocations",
             )
@@ -554,9 +577,12 @@ def unapplied_credit_refund(
             field="method",
         )
     if amount_cents <= 0:
-        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+        raise PaymentError(
+            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
     if method == RefundMethod.CARD and payment.provider not in {Provider.SANDBOX, Provider.STRIPE}:
         raise PaymentError(CARD_REFUND_NEEDS_PROVIDER.format(payment=payment), field="method")
+    amount_check(amount_cents)
     with transaction.atomic():
         payment = locks.lock_payment(payment.pk)
         if payment.status != PaymentStatus.RECEIVED:
@@ -569,9 +595,9 @@ def unapplied_credit_refund(
         if amount_cents > payment.unapplied_cents:
             raise PaymentError(
                 REFUND_OVER_UNAPPLIED.format(
-                    amount=_fmt(amount_cents),
+                    amount=firm_money(amount_cents),
                     payment=payment,
-                    unapplied=_fmt(payment.unapplied_cents),
+                    unapplied=firm_money(payment.unapplied_cents),
                 ),
                 field="amount",
             )
@@ -648,7 +674,9 @@ def payment_unapplied_credit_add(
     from caseledger.core.selectors import firm_get
 
     if amount_cents <= 0:
-        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+        raise PaymentError(
+            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError(CREDIT_ADD_REASON_REQUIRED, field="reason")
@@ -678,10 +706,10 @@ def payment_unapplied_credit_add(
         if total > payment.amount_cents:
             raise PaymentError(
                 CREDIT_ADD_OVER_PAYMENT.format(
-                    amount=_fmt(amount_cents, expected),
+                    amount=firm_money(amount_cents, expected),
                     payment=payment,
-                    total=_fmt(total, expected),
-                    paid=_fmt(payment.amount_cents, expected),
+                    total=firm_money(total, expected),
+                    paid=firm_money(payment.amount_cents, expected),
                 ),
                 field="amount",
             )
@@ -735,7 +763,9 @@ def checkout_create(
     from caseledger.payments.providers import CheckoutRequest, provider_get
 
     if amount_cents <= 0:
-        raise PaymentError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+        raise PaymentError(
+            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
     provider = provider_get()
     session = CheckoutSession(
         provider=provider.name,
@@ -896,7 +926,7 @@ def _checkout_event_apply(*, event: PaymentEvent, provider: str, now: datetime) 
             reason = CURRENCY_MISMATCH.format(paid=event.currency.upper(), asked=session.currency)
         elif event.amount_cents != session.amount_cents:
             reason = AMOUNT_MISMATCH.format(
-                paid=_fmt(event.amount_cents), asked=_fmt(session.amount_cents)
+                paid=firm_money(event.amount_cents), asked=firm_money(session.amount_cents)
             )
         if reason:
             payment = _hold(session=session, event=event, now=now, reason=reason)

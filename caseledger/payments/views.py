@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
+from caseledger.core.amounts import firm_decimal, firm_money, parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
-from caseledger.core.money import Money, MoneyError
+from caseledger.core.money import MoneyError
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.payments import links, selectors, services
@@ -42,10 +43,6 @@ log = logging.getLogger(__name__)
 def _actor(request: HttpRequest) -> User:
     """The signed-in staff member (views are behind capability_required)."""
     return cast(User, request.user)
-
-
-def _fmt(cents: int) -> str:
-    return Money(cents, firm_get().currency).format()
 
 
 @capability_required("payments.view")
@@ -79,9 +76,9 @@ def payment_list(request: HttpRequest) -> HttpResponse:
                     p.method,
                     p.reference,
                     p.status,
-                    f"{p.amount_cents / 100:.2f}",
-                    f"{p.fee_cents / 100:.2f}",
-                    f"{p.unapplied_cents / 100:.2f}",
+                    firm_decimal(p.amount_cents),
+                    firm_decimal(p.fee_cents),
+                    firm_decimal(p.unapplied_cents),
                 ]
             )
         return response
@@ -124,9 +121,7 @@ def payment_record(request: HttpRequest) -> HttpResponse:
                 if not raw:
                     continue
                 try:
-                    cents = Money.parse(
-                        raw, firm_get().currency, field=f"allocation to {invoice}"
-                    ).cents
+                    cents = parse_cents(raw, field=f"allocation to {invoice}")
                 except MoneyError as exc:
                     errors.append(exc.message)
                     continue
@@ -149,7 +144,8 @@ def payment_record(request: HttpRequest) -> HttpResponse:
                 errors.append(exc.message)
             else:
                 messages.success(
-                    request, f"Payment {payment.number} recorded ({_fmt(payment.amount_cents)})."
+                    request,
+                    f"Payment {payment.number} recorded ({firm_money(payment.amount_cents)}).",
                 )
                 return redirect("payments:detail", payment.pk)
     return render(
@@ -194,9 +190,7 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
         for invoice in selectors.open_invoices_for(payment.client):
             raw = request.POST.get(f"alloc_{invoice.pk}", "").strip()
             if raw:
-                cents = Money.parse(
-                    raw, firm_get().currency, field=f"allocation to {invoice}"
-                ).cents
+                cents = parse_cents(raw, field=f"allocation to {invoice}")
                 allocations.append(services.Allocation(invoice, cents))
         services.payment_allocate(
             payment=payment,
@@ -406,7 +400,7 @@ def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
         "payments/sandbox.html",
         {
             "session": session,
-            "amount": _fmt(session.amount_cents),
+            "amount": firm_money(session.amount_cents),
             "back": back,
             "firm": firm_get(),
         },

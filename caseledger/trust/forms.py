@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from caseledger.core.forms import MoneyField
 from caseledger.matters.models import Matter
-from caseledger.payments.forms import MoneyField
 from caseledger.trust.choices import (
     DepositMethod,
     DisbursementMethod,

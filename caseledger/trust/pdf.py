@@ -10,14 +10,10 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
 from caseledger.clients.models import Client
-from caseledger.core.money import Money
+from caseledger.core.amounts import firm_money
 from caseledger.core.selectors import firm_get
 from caseledger.trust.models import TrustDeposit
 from caseledger.trust.selectors import StatementLine
-
-
-def _money(cents: int) -> str:
-    return Money(cents, firm_get().currency).format()
 
 
 def _header(pdf: canvas.Canvas, title: str) -> float:
@@ -51,7 +47,7 @@ def receipt_pdf(deposit: TrustDeposit) -> bytes:
             "Method",
             deposit.get_method_display() + (f" {deposit.reference}" if deposit.reference else ""),
         ),
-        ("Amount credited to your trust account", _money(deposit.amount_cents)),
+        ("Amount credited to your trust account", firm_money(deposit.amount_cents)),
         (
             "Funds clear",
             deposit.clears_on.strftime("%B %d, %Y") if deposit.clears_on else "on card settlement",
@@ -103,15 +99,15 @@ def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> by
         pdf.drawString(inch, y, line.day.isoformat())
         pdf.drawString(1.8 * inch, y, line.matter.number[:16])
         pdf.drawString(2.9 * inch, y, f"{line.description} {line.reference}"[:52])
-        pdf.drawRightString(width - 1.9 * inch, y, _money(line.amount_cents))
-        pdf.drawRightString(width - inch, y, _money(line.balance_cents))
+        pdf.drawRightString(width - 1.9 * inch, y, firm_money(line.amount_cents))
+        pdf.drawRightString(width - inch, y, firm_money(line.balance_cents))
         balance = line.balance_cents
         y -= 13
     if not lines:
         pdf.drawString(inch, y, "No trust activity.")
         y -= 13
     pdf.setFont("Helvetica-Bold", 10)
-    pdf.drawRightString(width - inch, y - 10, f"Balance held in trust: {_money(balance)}")
+    pdf.drawRightString(width - inch, y - 10, f"Balance held in trust: {firm_money(balance)}")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

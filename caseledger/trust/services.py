@@ -24,9 +24,9 @@ from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core import audit
+from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.choices import LAWYER_ROLES, Role
 from caseledger.core.models import User
-from caseledger.core.money import Money
 from caseledger.core.numbering import counter_next
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import accounts
@@ -117,10 +117,6 @@ CLEAR_DAYS_INVALID = "{field}: must be between 0 and 30 business days (got {valu
 LOW_BALANCE_TASK_KEY = "trust.low_balance:{matter_id}"
 
 
-def _fmt(cents: int) -> str:
-    return Money(cents, firm_get().currency).format()
-
-
 def _today(now: datetime) -> date:
     return timezone.localdate(now)
 
@@ -134,9 +130,14 @@ def _check_matter(client: Client, matter: Matter) -> None:
         raise TrustError(MATTER_OTHER_CLIENT.format(matter=matter), field="matter")
 
 
-def _check_amount(amount_cents: int) -> None:
+def _check_amount(amount_cents: int, *, ceiling: bool = True) -> None:
+    """Positive and (for an amount someone typed) within the firm's ceiling."""
+    if ceiling:
+        amount_check(amount_cents)
     if amount_cents <= 0:
-        raise TrustError(AMOUNT_NOT_POSITIVE.format(amount=_fmt(amount_cents)), field="amount")
+        raise TrustError(
+            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -155,9 +156,11 @@ def trust_settings_update(
     processor_nets_fee: bool,
     disbursement_expiry_days: int,
 ) -> TrustSettings:
+    amount_check(low_balance_threshold_cents, field="threshold")
     if low_balance_threshold_cents < 0:
         raise TrustError(
-            THRESHOLD_NEGATIVE.format(amount=_fmt(low_balance_threshold_cents)), field="threshold"
+            THRESHOLD_NEGATIVE.format(amount=firm_money(low_balance_threshold_cents)),
+            field="threshold",
         )
     days = {
         "check_clear_days": check_clear_days,
@@ -196,8 +199,11 @@ def matter_threshold_set(
     *, matter: Matter, threshold_cents: int | None, actor: User, now: datetime
 ) -> MatterTrust:
     """Set a matter's low-balance threshold (None: the firm default)."""
+    amount_check_optional(threshold_cents, field="threshold")
     if threshold_cents is not None and threshold_cents < 0:
-        raise TrustError(THRESHOLD_NEGATIVE.format(amount=_fmt(threshold_cents)), field="threshold")
+        raise TrustError(
+            THRESHOLD_NEGATIVE.format(amount=firm_money(threshold_cents)), field="threshold"
+        )
     with transaction.atomic():
         row = locks.lock_matter_trust(matter, now)
         before = row.low_balance_threshold_cents
@@ -319,7 +325,7 @@ def trust_request_create(
                     f"{request.number}"
                 ),
                 body=(
-                    f"Dear {client.name},\n\nPlease deposit {_fmt(amount_cents)} into our "
+                    f"Dear {client.name},\n\nPlease deposit {firm_money(amount_cents)} into our "
                     f"client trust account for {matter} by {due_date:%B %d, %Y}.\n"
                     f"These funds stay yours in trust until fees are earned and invoiced.\n\n"
                     f"Pay online: {trust_request_pay_url(request.pk)}\n"
@@ -382,7 +388,9 @@ def deposit_record(
     equals the client ledgers. A receipt notice is queued (exactly one).
     """
     _check_matter(client, matter)
-    _check_amount(amount_cents)
+    # Money a processor reports as received is recorded whatever its size; a typed amount is
+    # held to the firm's ceiling.
+    _check_amount(amount_cents, ceiling=provider == "manual")
     if method not in DepositMethod.values:
         raise TrustError(
             METHOD_INVALID.format(choices=", ".join(DepositMethod.values), value=method),
@@ -396,7 +404,8 @@ def deposit_record(
         raise TrustError(WIRE_REFERENCE_REQUIRED, field="reference")
     if fee_cents < 0 or fee_cents > amount_cents:
         raise TrustError(
-            f"fee: must be between 0 and {_fmt(amount_cents)} (got {_fmt(fee_cents)})", field="fee"
+            f"fee: must be between 0 and {firm_money(amount_cents)} (got {firm_money(fee_cents)})",
+            field="fee",
         )
     today = _today(now)
     if received_date > today:
@@ -494,7 +503,8 @@ def deposit_record(
             to_email=_client_email(client),
             subject=f"{firm_get().name}: trust receipt {receipt}",
             body=(
-                f"Dear {client.name},\n\nWe received {_fmt(amount_cents)} from {deposit.payer} on "
+                f"Dear {client.name},\n\nWe received {firm_money(amount_cents)} from "
+                f"{deposit.payer} on "
                 f"{received_date:%B %d, %Y} ({deposit.get_method_display()}"
                 f"{', ' + deposit.reference if deposit.reference else ''}) and deposited it in our "
                 f"client trust account for {matter}.\n"
@@ -605,26 +615,30 @@ def trust_apply_to_invoice(
             current = selectors.trust_position(matter, as_of=_today(now))
             if current.available_cents < position.available_cents:
                 position = current
+        typed = amount_cents is not None
         if amount_cents is None:
             if unpaid <= 0:
                 raise TrustError(NOTHING_DUE.format(invoice=invoice), field="invoice")
             if position.available_cents <= 0:
                 raise TrustError(NOTHING_AVAILABLE.format(matter=matter.number), field="amount")
             amount_cents = min(unpaid, position.available_cents)
-        _check_amount(amount_cents)
+        # The whole unpaid amount may exceed the ceiling for a single amount; a typed one may not.
+        _check_amount(amount_cents, ceiling=typed)
         if amount_cents > unpaid:
             raise TrustError(
-                OVER_UNPAID.format(amount=_fmt(amount_cents), invoice=invoice, unpaid=_fmt(unpaid)),
+                OVER_UNPAID.format(
+                    amount=firm_money(amount_cents), invoice=invoice, unpaid=firm_money(unpaid)
+                ),
                 field="amount",
             )
         if amount_cents > position.available_cents:
             raise TrustError(
                 OVER_AVAILABLE.format(
-                    amount=_fmt(amount_cents),
+                    amount=firm_money(amount_cents),
                     matter=matter.number,
-                    available=_fmt(position.available_cents),
-                    uncleared=_fmt(position.uncleared_cents),
-                    disputed=_fmt(position.disputed_cents),
+                    available=firm_money(position.available_cents),
+                    uncleared=firm_money(position.uncleared_cents),
+                    disputed=firm_money(position.disputed_cents),
                 ),
                 field="amount",
             )
@@ -736,7 +750,9 @@ def dispute_hold_create(
         if amount_cents > free:
             raise TrustError(
                 DISPUTE_OVER_BALANCE.format(
-                    amount=_fmt(amount_cents), matter=matter.number, free=_fmt(max(free, 0))
+                    amount=firm_money(amount_cents),
+                    matter=matter.number,
+                    free=firm_money(max(free, 0)),
                 ),
                 field="amount",
             )
@@ -790,11 +806,11 @@ def _over_available(
 ) -> TrustError:
     return TrustError(
         OVER_AVAILABLE.format(
-            amount=_fmt(amount_cents),
+            amount=firm_money(amount_cents),
             matter=matter.number,
-            available=_fmt(position.available_cents),
-            uncleared=_fmt(position.uncleared_cents),
-            disputed=_fmt(position.disputed_cents),
+            available=firm_money(position.available_cents),
+            uncleared=firm_money(position.uncleared_cents),
+            disputed=firm_money(position.disputed_cents),
         ),
         field="amount",
     )
@@ -1101,8 +1117,8 @@ def low_balance_check(*, matter: Matter, now: datetime) -> bool:
         key=LOW_BALANCE_TASK_KEY.format(matter_id=matter.pk),
         matter=matter,
         title=(
-            f"Trust below minimum on {matter.number}: {_fmt(position.balance_cents)} < "
-            f"{_fmt(position.threshold_cents)}"
+            f"Trust below minimum on {matter.number}: {firm_money(position.balance_cents)} < "
+            f"{firm_money(position.threshold_cents)}"
         ),
         due_date=_today(now) + timedelta(days=3),
         now=now,

@@ -486,7 +486,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
     form = TrustSettingsForm(
         request.POST or None,
         initial={
-            "low_balance_threshold": f"{row.low_balance_threshold_cents / 100:.2f}",
+            "low_balance_threshold": row.low_balance_threshold_cents,
             "auto_replenish": row.auto_replenish,
             "check_clear_days": row.check_clear_days,
             "ach_clear_days": row.ach_clear_days,

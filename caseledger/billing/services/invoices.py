@@ -62,6 +62,7 @@ from caseledger.billing.selectors import (
 from caseledger.billing.services.common import (
     firm_currency,
     firm_rounding,
+    line_amount_check,
     local_date,
     parse_amount,
     parse_quantity,
@@ -440,6 +441,7 @@ def invoice_line_add(
         raise BillingError(DESCRIPTION_REQUIRED, field="description")
     price = parse_amount(unit_price, field="unit_price", currency=invoice.currency)
     qty = parse_quantity(quantity)
+    line_amount_check(line_amount_cents(quantity=qty, unit_price_cents=price, rule=firm_rounding()))
     with transaction.atomic():
         invoice = invoice_lock(invoice_id=invoice.pk)
         _refuse_unless_lines_editable(invoice, actor)
@@ -503,8 +505,12 @@ def invoice_line_update(
             line.unit_price_cents = parse_amount(
                 unit_price, field="unit_price", currency=invoice.currency
             )
-        line.amount_cents = line_amount_cents(
-            quantity=line.quantity, unit_price_cents=line.unit_price_cents, rule=firm_rounding()
+        line.amount_cents = line_amount_check(
+            line_amount_cents(
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                rule=firm_rounding(),
+            )
         )
         after = {
             "description": line.description,

@@ -5,16 +5,12 @@ from typing import Any
 
 from django import template
 
-from caseledger.core.money import Money
+from caseledger.core.templatetags import money
 
 register = template.Library()
-
-
-@register.simple_tag
-def money(cents: int | None, currency: str = "USD") -> str:
-    if cents is None:
-        return "—"
-    return Money(int(cents), currency or "USD").format()
+# The money filters and tags ({% money %}, |cents...) are core's, the one money library.
+register.filters.update(money.register.filters)
+register.tags.update(money.register.tags)
 
 
 @register.simple_tag

@@ -19,14 +19,9 @@ from caseledger.collections.models import (
     PaymentPlan,
 )
 from caseledger.core import audit
+from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.models import User
 from caseledger.core.permissions import require
-
-
-def _fmt(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100:,}.{cents % 100:02d}"
 
 
 def _require_open(invoice: Any) -> int:
@@ -56,9 +51,10 @@ def activity_record(
                 E.PROMISE_DATE_PAST.format(today=today.isoformat(), value=promised_date),
                 field="promised_date",
             )
+        amount_check_optional(promised_cents, field="promised_amount")
         if promised_cents is not None and promised_cents <= 0:
             raise E.CollectionsError(
-                E.PROMISE_AMOUNT_INVALID.format(value=_fmt(promised_cents)),
+                E.PROMISE_AMOUNT_INVALID.format(value=firm_money(promised_cents)),
                 field="promised_amount",
             )
     with transaction.atomic():
@@ -145,9 +141,11 @@ def payment_plan_create(
     now: datetime,
 ) -> PaymentPlan:
     require(actor, "collections.work")
+    amount_check(installment_cents, field="installment")
     if installment_cents <= 0:
         raise E.CollectionsError(
-            E.PLAN_INSTALLMENT_INVALID.format(value=_fmt(installment_cents)), field="installment"
+            E.PLAN_INSTALLMENT_INVALID.format(value=firm_money(installment_cents)),
+            field="installment",
         )
     if not 1 <= interval_days <= 366:
         raise E.CollectionsError(

@@ -59,6 +59,7 @@ from caseledger.collections.models import (
 from caseledger.collections.services.delivery import reminders_deliver, reminders_deliver_pending
 from caseledger.collections.services.policies import policy_default_ensure
 from caseledger.core import audit
+from caseledger.core.amounts import firm_money
 from caseledger.core.selectors import firm_get
 
 CHUNK = 500
@@ -86,13 +87,6 @@ class RunResult:
     run_date: date
     steps: list[Step] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
-
-
-def _fmt(cents: int, currency: str = "USD") -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{symbol}{cents // 100:,}.{cents % 100:02d}"
 
 
 class _SafeDict(dict):  # type: ignore[type-arg]
@@ -379,7 +373,7 @@ def _plan_chunk(
         values = {
             "client": row["invoice__client__name"],
             "invoice": row["invoice__number"],
-            "balance": _fmt(int(row["balance"]), row["invoice__currency"]),
+            "balance": firm_money(int(row["balance"]), row["invoice__currency"]),
             "due_date": row["invoice__due_date"].isoformat(),
             "days_past_due": days,
             "matter": row["invoice__matter__number"],
@@ -507,7 +501,7 @@ def _deliver(ids: list[int], now: datetime, stats: dict[str, int]) -> None:
 def _invoice_lines(items: list[tuple[_Taken, Any]]) -> str:
     return "\n".join(
         f"Invoice {invoice} is {reminder.days_past_due} days past due with "
-        f"{_fmt(reminder.balance_cents, invoice.currency)} open."
+        f"{firm_money(reminder.balance_cents, invoice.currency)} open."
         for reminder, invoice in items
     )
 

@@ -35,7 +35,9 @@ def test_parse_accepts_the_usual_shapes(text, cents):
 def test_parse_refuses_non_numbers_naming_the_field(text):
     with pytest.raises(MoneyError) as exc:
         Money.parse(text, "USD", field="deposit")
-    assert exc.value.message == money.MONEY_NOT_A_NUMBER.format(field="deposit", text=text)
+    assert exc.value.message == money.MONEY_NOT_A_NUMBER.format(
+        field="deposit", example="1,234.56", text=text
+    )
     assert exc.value.field == "deposit"
 
 
@@ -204,3 +206,87 @@ def test_round_amount_is_within_one_unit(value, rule):
     assert abs(Decimal(rounded) - value) < 1
     if rule in (RoundingRule.HALF_UP, RoundingRule.HALF_EVEN):
         assert abs(Decimal(rounded) - value) <= Decimal("0.5")
+
+
+# -- one formatter and one parser, every supported currency -------------------------------------
+
+
+@given(cents=amounts, currency=st.sampled_from(sorted(money.CURRENCIES)))
+def test_format_then_parse_round_trips_in_every_currency(cents, currency):
+    m = Money(cents, currency)
+    for text in (m.format(), m.format(accounting=True), m.format(symbol=False)):
+        assert Money.parse(text, currency) == m
+    assert money.format_decimal(cents, currency) == str(m.to_decimal())
+    assert Money.parse(money.format_decimal(cents, currency), currency) == m
+
+
+@given(
+    whole=st.integers(min_value=0, max_value=10**9),
+    currency=st.sampled_from(sorted(money.CURRENCIES)),
+)
+def test_parse_reads_the_currency_exponent(whole, currency):
+    places = money.CURRENCY_EXPONENTS[currency]
+    assert Money.parse(str(whole), currency).cents == whole * 10**places
+    if places:
+        assert Money.parse(f"{whole}.{'1' * places}", currency).cents == whole * 10**places + int(
+            "1" * places
+        )
+        with pytest.raises(MoneyError):
+            Money.parse(f"{whole}.{'1' * (places + 1)}", currency)
+
+
+def test_currency_exponents_jpy_and_kwd():
+    assert Money(1234, "JPY").format() == "¥1,234"
+    assert Money.parse("¥1,234", "JPY").cents == 1234
+    assert Money(1234, "KWD").format() == "KWD 1.234"
+    assert Money.parse("1.234", "KWD").cents == 1234
+    assert money.format_decimal(-5, "KWD") == "-0.005"
+    assert money.format_decimal(1234, "JPY") == "1234"
+    assert money.amount_example("JPY") == "1,234"
+    assert money.amount_example("KWD") == "1,234.567"
+    with pytest.raises(MoneyError) as exc:
+        Money.parse("12.5", "JPY")
+    assert exc.value.message == "amount: JPY has at most 0 decimal places (got '12.5')"
+
+
+@pytest.mark.parametrize("text", ["１２３", "١٢٣", "12３.00", "１,２３４.５６", "1²3", "٣"])
+def test_parse_accepts_ascii_digits_only(text):
+    with pytest.raises(MoneyError) as exc:
+        Money.parse(text, "USD")
+    assert exc.value.message == f"amount: must be an amount like 1,234.56 (got {text!r})"
+
+
+def test_money_has_no_magnitude_limit_so_sums_always_format():
+    """A running balance over any history is a valid Money: only input is limited."""
+    huge = Money(money.MAX_MINOR_UNITS, "USD") + Money(money.MAX_MINOR_UNITS, "USD")
+    assert huge.format() == "$200,000,000,000.00"
+    assert Money(-(10**30), "JPY").format(accounting=True) == "(¥" + f"{10**30:,}" + ")"
+    assert Money(10**30, "USD").to_decimal() == Decimal(10**28)
+
+
+def test_parse_with_a_ceiling_gives_the_one_ceiling_message():
+    with pytest.raises(money.AmountOverCeiling) as exc:
+        Money.parse("10,000,000.01", "USD", ceiling=1_000_000_000)
+    assert exc.value.message == (
+        "amount: must not exceed $10,000,000.00 (the firm's limit for a single amount)"
+    )
+    assert exc.value.code == "amount_over_ceiling"
+    with pytest.raises(money.AmountOverCeiling):
+        Money.parse("9" * 400, "USD", field="fee", ceiling=1_000_000_000)
+    assert Money.parse("(10,000,000.00)", "USD", ceiling=1_000_000_000).cents == -1_000_000_000
+
+
+def test_currency_choices_are_the_supported_codes():
+    codes = [code for code, _ in money.currency_choices()]
+    assert codes == sorted(money.CURRENCIES)
+    assert "XYZ" not in codes
+    with pytest.raises(MoneyError) as exc:
+        Money(1, "XYZ")
+    assert exc.value.message == "currency: must be a supported ISO 4217 code (got 'XYZ')"
+
+
+def test_formatting_never_refuses_a_stored_code():
+    """A code stored before the supported list (e.g. "XYZ") formats with two decimals instead of
+    failing the page; only new input is refused."""
+    assert money.format_money(-123456, "XYZ", accounting=True) == "(XYZ 1,234.56)"
+    assert money.format_decimal(5, "XYZ") == "0.05"

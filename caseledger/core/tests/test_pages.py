@@ -23,7 +23,7 @@ def firm_form(**overrides):
         "address": "1 Main St",
         "email": "office@example.com",
         "phone": "555",
-        "currency": "usd",
+        "currency": "USD",
         "time_zone": "America/Chicago",
         "invoice_number_format": "INV-{year}-{seq}",
         "invoice_number_width": "5",
@@ -31,6 +31,7 @@ def firm_form(**overrides):
         "disbursement_dual_approval_cents": "7,500.00",
         "credit_note_approval_cents": "$250",
         "write_off_approval_cents": "100.5",
+        "amount_ceiling_cents": "10,000,000.00",
         "two_factor_enforced": "on",
         "two_factor_roles": ["ADMIN", "PARTNER"],
         "matters_open_to_all": "",
@@ -67,12 +68,35 @@ def test_firm_settings_saves_cents_and_audits_the_diff(login, users):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("disbursement_dual_approval_cents", "12.345", "must be an amount like 5,000.00"),
-        ("disbursement_dual_approval_cents", "-5", "must be zero or more"),
-        ("credit_note_approval_cents", "abc", "must be an amount like 5,000.00"),
+        (
+            "disbursement_dual_approval_cents",
+            "12.345",
+            "disbursement_dual_approval_cents: USD has at most 2 decimal places "
+            "(got &#x27;12.345&#x27;)",
+        ),
+        (
+            "disbursement_dual_approval_cents",
+            "-5",
+            "disbursement_dual_approval_cents: must be zero or more (got -$5.00)",
+        ),
+        (
+            "credit_note_approval_cents",
+            "abc",
+            "credit_note_approval_cents: must be an amount like 1,234.56 (got &#x27;abc&#x27;)",
+        ),
+        ("credit_note_approval_cents", "１２３", "must be an amount like 1,234.56"),
+        ("amount_ceiling_cents", "0", "amount_ceiling_cents: must be between $0.01 and"),
+        (
+            "amount_ceiling_cents",
+            "1,000,000,000.01",
+            "amount_ceiling_cents: must be between $0.01 and $1,000,000,000.00 (got "
+            "$1,000,000,000.01)",
+        ),
+        ("amount_ceiling_cents", "1e9", "must be an amount like 1,234.56"),
         ("invoice_number_format", "{year}", "must contain {seq}"),
         ("invoice_number_format", "{seq}-{client}", "may only use {year} and {seq}"),
-        ("currency", "U5D", "three-letter ISO 4217 code"),
+        ("currency", "U5D", "Select a valid choice"),
+        ("currency", "XYZ", "Select a valid choice"),
         ("time_zone", "Mars/Olympus", "Select a valid choice"),
     ],
 )

@@ -41,7 +41,7 @@ def test_line_credit_over_what_is_left_on_the_line_refused(users, now, invoice_w
             now=now,
         )
     assert info.value.message == (
-        "lines[0].amount: 1.01 is over what is left to credit on that invoice line (1.00)"
+        "lines[0].amount: $1.01 is over what is left to credit on that invoice line ($1.00)"
     )
 
 

@@ -96,8 +96,8 @@ def test_credit_over_what_is_left_refused_and_nothing_changed(users, now, inv):
             now=now,
         )
     assert info.value.message == (
-        f"amount: 600.01 is over what is left to credit on invoice {inv} (600.00: total "
-        "1,000.00, already credited or waiting for approval 400.00, written off 0.00)"
+        f"amount: $600.01 is over what is left to credit on invoice {inv} ($600.00: total "
+        "$1,000.00, already credited or waiting for approval $400.00, written off $0.00)"
     )
     assert CreditNote.objects.count() == 1
     assert JournalEntry.objects.count() == entries
@@ -245,7 +245,7 @@ def test_refund_over_the_client_credit_refused(users, now, inv):
             now=now,
         )
     assert info.value.message == (
-        "refund: 200.00 is over the unapplied credit this credit note creates (100.00); only the "
+        "refund: $200.00 is over the unapplied credit this credit note creates ($100.00); only the "
         "part of the invoice already paid can be refunded"
     )
     assert not CreditNote.objects.exists()

@@ -187,8 +187,8 @@ def test_a_rejected_refund_is_requested_again_once(refund, users, now):
         trust_refund_request_again(refund=refund, actor=users["BILLING"], now=now)
     assert exc.value.field == "refund"
     assert exc.value.message == (
-        f"refund: credit note {refund.credit_note.number} already has 150.00 refunded or waiting "
-        "through trust; another 150.00 would exceed its refund of 150.00"
+        f"refund: credit note {refund.credit_note.number} already has $150.00 refunded or "
+        "waiting through trust; another $150.00 would exceed its refund of $150.00"
     )
     assert (CreditRefund.objects.count(), Disbursement.objects.count()) == before
     # The new request goes through the same approvals and is paid like any trust refund.

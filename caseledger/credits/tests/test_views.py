@@ -46,7 +46,7 @@ def test_bad_credit_shows_one_message_and_changes_nothing(login, users, inv):
     )
     assert response.status_code == 200
     assert (
-        f"amount: 1,000.01 is over what is left to credit on invoice {inv} (1,000.00"
+        f"amount: $1,000.01 is over what is left to credit on invoice {inv} ($1,000.00"
         in response.content.decode()
     )
     assert not CreditNote.objects.exists()
