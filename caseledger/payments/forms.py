@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from caseledger.clients.models import Client
+from caseledger.core.forms import OneTimeTokenMixin
 from caseledger.core.money import Money, MoneyError
 from caseledger.core.selectors import firm_get
 from caseledger.matters.models import Matter
@@ -30,7 +31,7 @@ class MoneyField(forms.CharField):
             raise forms.ValidationError(exc.message) from exc
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(OneTimeTokenMixin, forms.Form):
     client = forms.ModelChoiceField(queryset=Client.objects.order_by("name", "id"))
     matter = forms.ModelChoiceField(
         queryset=Matter.objects.order_by("number", "id"),
@@ -43,7 +44,7 @@ class PaymentForm(forms.Form):
         max_length=120, required=False, help_text="Check number, wire or ACH reference."
     )
     received_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    amount = MoneyField(label="amount")
+    amount = MoneyField(label="Amount")
     allocation = forms.ChoiceField(
         choices=[
             ("auto", "Oldest invoices first"),
@@ -55,11 +56,30 @@ class PaymentForm(forms.Form):
     )
 
 
-class RefundForm(forms.Form):
-    amount = MoneyField(label="amount")
+class RefundForm(OneTimeTokenMixin, forms.Form):
+    amount = MoneyField(label="Amount")
     method = forms.ChoiceField(choices=RefundMethod.choices)
     reference = forms.CharField(max_length=120, required=False)
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(max_length=300, required=False)
+
+
+class TokenForm(OneTimeTokenMixin, forms.Form):
+    """Only the one-time token, for money forms whose inputs are drawn by hand (allocations)."""
+
+
+class ReversalForm(OneTimeTokenMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        help_text="Why it is reversed, e.g. check returned unpaid, recorded twice.",
+    )
+
+
+class CorrectionSettingsForm(forms.Form):
+    reversal_approval = MoneyField(
+        label="Reversals needing a partner's approval, above",
+        help_text="A payment or trust deposit reversal above this amount waits for a partner "
+        "other than the person who asked for it.",
+    )
