@@ -203,7 +203,8 @@ def test_deposit_reversal_racing_a_disbursement_from_it(require_postgres, now, u
         results = run_together([reverse, post])
         ok = [r for r in results if not isinstance(r, Exception)]
         failed = [r for r in results if isinstance(r, Exception)]
-        assert len(ok) == 1 and len(failed) == 1, results
+        assert len(ok) == 1, results
+        assert len(failed) == 1, results
         assert isinstance(failed[0], TrustError), failed
         balance = client_trust_balance(client=m.client, matter=m)
         if isinstance(results[0], Exception):
