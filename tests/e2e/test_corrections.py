@@ -6,10 +6,10 @@ payment page offers its reversal; the time page offers to edit unbilled work. Sc
 from __future__ import annotations
 
 import os
-from datetime import date
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from caseledger.billing.db import install_sqlite_flush_guard
 
@@ -42,7 +42,6 @@ def test_deposit_error_then_reversal_from_its_page(page, live_server, login_page
     page.goto(f"{live_server.url}/trust/deposits/new/?matter={matter.pk}")
     page.select_option("#id_method", "CHECK")
     page.fill("#id_payer", "Acme Corp")
-    page.fill("#id_received_date", date.today().isoformat())
     page.fill("#id_amount", "12,50x")
     page.click("main button.primary")
     page.wait_for_load_state()
@@ -57,12 +56,22 @@ def test_deposit_error_then_reversal_from_its_page(page, live_server, login_page
     page.click("main button.primary")
     page.wait_for_load_state()
     deposit = TrustDeposit.objects.get()
-    page.click(f"text={deposit.receipt_number}")
+    page.click(f"a:has-text('{deposit.receipt_number}')")
     page.wait_for_load_state()
     page.fill("#id_reason", "Check returned unpaid")
     _shot(page, "deposit-page")
     page.click("text=Reverse deposit")
     page.wait_for_load_state()
+    # $1,250.00 is above the firm's default reversal threshold: a partner approves it.
+    assert "Reversal awaiting approval" in page.locator("h1").inner_text()
+    assert page.locator("text=Approve and reverse").count() == 0  # billing cannot approve
+    _shot(page, "deposit-reversal-waiting")
+    from caseledger.trust.corrections import deposit_reversal_approve
+
+    deposit_reversal_approve(
+        reversal=deposit.reversals.get(), approver=users["PARTNER"], now=timezone.now()
+    )
+    page.reload()
     assert "Reversed" in page.locator("h1").inner_text()
     assert client_trust_balance(client=matter.client, matter=matter) == 0
     _shot(page, "deposit-reversed")
@@ -81,3 +90,31 @@ def test_deposit_error_then_reversal_from_its_page(page, live_server, login_page
     page.goto(f"{live_server.url}/payments/{payment.pk}/")
     assert page.locator("text=Reverse this payment").count() == 1
     _shot(page, "payment-page")
+
+    from caseledger.billing.models import TimeEntry
+
+    entry = TimeEntry.objects.create(
+        timekeeper=users["BILLING"],
+        matter=matter,
+        work_date=invoice.issue_date,
+        minutes=60,
+        activity_code="A103",
+        narrative="Prepared the trust statement",
+        rate_cents=20_000,
+        amount_cents=20_000,
+        created_by=users["BILLING"],
+        created_at=now,
+    )
+    page.goto(f"{live_server.url}/billing/time/")
+    page.click(f"a[href='/billing/time/{entry.pk}/edit/']")
+    page.wait_for_load_state()
+    page.fill("#id_hours", "")
+    page.click("text=Save correction")
+    page.wait_for_load_state()
+    assert page.locator("#id_hours-errors").inner_text() == "This field is required."
+    _shot(page, "time-edit-errors")
+    page.fill("#id_hours", "1.5")
+    page.click("text=Save correction")
+    page.wait_for_load_state()
+    entry.refresh_from_db()
+    assert entry.minutes == 90
