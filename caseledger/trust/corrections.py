@@ -117,7 +117,11 @@ def _check_reversible(deposit: TrustDeposit, now: datetime) -> None:
 
 def _lock(deposit: TrustDeposit, now: datetime) -> TrustDeposit:
     locks.lock_matter_trust(deposit.matter, now)
-    return TrustDeposit.objects.select_for_update().select_related("matter").get(pk=deposit.pk)
+    return (
+        TrustDeposit.objects.select_for_update(of=("self",))
+        .select_related("matter")
+        .get(pk=deposit.pk)
+    )
 
 
 def deposit_reversal_request(

@@ -130,7 +130,11 @@ def _locked_unbilled(model: Any, pk: int, *, what: str) -> Any:
     row; refuse a billed one with a message naming its invoice."""
     matter_id = model.objects.values_list("matter_id", flat=True).get(pk=pk)
     matter_lock(matter_id=matter_id)
-    row = model.objects.select_for_update().select_related("invoice_line__invoice").get(pk=pk)
+    row = (
+        model.objects.select_for_update(of=("self",))
+        .select_related("invoice_line__invoice")
+        .get(pk=pk)
+    )
     if row.invoice_line is not None:
         raise BillingError(
             (ENTRY_BILLED if what == "time entry" else EXPENSE_BILLED).format(
