@@ -290,7 +290,7 @@ class OneTimeTokenMixin(forms.Form):
 
 def error_text(message: str, *names: str) -> str:
     """``message`` without the leading "<field>: " (once or repeated, e.g. "amount: amount: ..."),
-    for any of ``names`` (the field's name and label); the first letter capitalised."""
+    for any of ``names`` (the field's name and label). The rest is the message as written."""
     text = str(message)
     prefixes = {f"{n.strip().lower()}:" for n in names if n and n.strip()}
     changed = True
@@ -300,7 +300,7 @@ def error_text(message: str, *names: str) -> str:
         if sep and f"{head.strip().lower()}:" in prefixes:
             text = rest.strip()
             changed = True
-    return text[:1].upper() + text[1:]
+    return text
 
 
 def _names(form: forms.BaseForm, field: str) -> tuple[str, ...]:

@@ -131,7 +131,7 @@ def test_edit_page_shows_errors_under_fields_and_keeps_input(world: Any, login: 
         {"work_date": "2026-10-30", "hours": "1", "activity_code": "X1", "narrative": "Kept"},
     ).content.decode()
     assert "activity_code:" not in html
-    assert "Must be a UTBMS activity code such as A103" in html
+    assert "<li>must be a UTBMS activity code such as A103" in html
     assert "Kept</textarea>" in html
     response = web.post(reverse("billing:time_entry_delete", args=[entry.pk]))
     assert response.status_code == 302

@@ -108,7 +108,7 @@ def test_bad_input_shows_one_clear_message(world: Any, login: Any) -> None:
     html = response.content.decode()
     # Under the hours field, once, without the "hours:" prefix (core.forms.handle_form).
     assert (
-        '<ul class="errorlist" id="id_hours-errors"><li>Must be a multiple of the firm&#x27;s '
+        '<ul class="errorlist" id="id_hours-errors"><li>must be a multiple of the firm&#x27;s '
         in html
     )
     assert "6-minute increment (0.1 h) (got 1.25)</li>" in html

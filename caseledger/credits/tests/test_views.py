@@ -53,7 +53,7 @@ def test_bad_credit_shows_one_message_and_changes_nothing(login, users, inv):
     response = client.post(
         "/credits/new/", {"invoice": "NOPE-1", "reason_code": "BILLING_ERROR", "amount": "1"}
     )
-    assert "<li>No issued invoice numbered &#x27;NOPE-1&#x27;" in response.content.decode()
+    assert "<li>no issued invoice numbered &#x27;NOPE-1&#x27;" in response.content.decode()
 
 
 def test_partner_approves_from_the_detail_page(login, users, inv, now):
