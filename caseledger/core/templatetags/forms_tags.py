@@ -13,3 +13,9 @@ register = template.Library()
 def fields_with_errors(form: Any) -> list[Any]:
     """The visible bound fields that carry an error, in form order."""
     return [field for field in form.visible_fields() if field.errors]
+
+
+@register.filter
+def hidden_errors(form: Any) -> list[str]:
+    """Errors of hidden fields (a tampered one-time token): shown above the form."""
+    return [str(e) for field in form.hidden_fields() for e in field.errors]
