@@ -22,6 +22,7 @@ from caseledger.billing.choices import (
 from caseledger.billing.models import BillingSettings, InvoiceTemplate, Service
 from caseledger.clients.models import Client
 from caseledger.core.choices import Role
+from caseledger.core.forms import OneTimeTokenMixin
 from caseledger.core.models import User
 from caseledger.matters.models import CaseType, Matter, Stage
 
@@ -32,7 +33,7 @@ def _matters_for(user: Any) -> Any:
     return matters_visible_to(user).select_related("client").order_by("number", "id")
 
 
-class TimeEntryForm(forms.Form):
+class TimeEntryForm(OneTimeTokenMixin, forms.Form):
     matter = forms.ModelChoiceField(queryset=Matter.objects.none())
     work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.CharField(max_length=12, help_text="In the firm's increment, e.g. 1.5")
@@ -50,7 +51,7 @@ class TimeEntryForm(forms.Form):
         self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
 
 
-class ExpenseForm(forms.Form):
+class ExpenseForm(OneTimeTokenMixin, forms.Form):
     matter = forms.ModelChoiceField(queryset=Matter.objects.none())
     kind = forms.ChoiceField(choices=ExpenseKind.choices)
     expense_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -62,6 +63,28 @@ class ExpenseForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
+
+
+class TimeEntryEditForm(forms.Form):
+    """Correct an unbilled time entry (its matter stays: record it anew on another matter)."""
+
+    work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.CharField(max_length=12, help_text="In the firm's increment, e.g. 1.5")
+    activity_code = forms.CharField(max_length=8, help_text="UTBMS activity, e.g. A103")
+    task_code = forms.CharField(max_length=8, required=False, help_text="UTBMS task, optional")
+    narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    billable = forms.BooleanField(required=False)
+
+
+class ExpenseEditForm(forms.Form):
+    """Correct an unbilled expense or cost advance (its matter stays)."""
+
+    kind = forms.ChoiceField(choices=ExpenseKind.choices)
+    expense_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(max_length=300)
+    amount = forms.CharField(max_length=20, help_text="e.g. 780.00")
+    expense_code = forms.CharField(max_length=8)
+    billable = forms.BooleanField(required=False)
 
 
 class InvoiceFilterForm(forms.Form):

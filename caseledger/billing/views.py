@@ -18,6 +18,7 @@ from caseledger.billing.exceptions import BillingError
 from caseledger.billing.models import (
     BillingTrigger,
     EmailOutbox,
+    Expense,
     GovernmentFee,
     HourlyRate,
     Invoice,
@@ -29,6 +30,7 @@ from caseledger.billing.models import (
 )
 from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import handle_form
 from caseledger.core.money import Money
 from caseledger.core.permissions import capability_required, require
 
@@ -416,41 +418,57 @@ def wip(request: HttpRequest) -> HttpResponse:
 @capability_required("billing.time")
 def time_entry_new(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    initial = {"work_date": timezone.localdate(now)}
-    form = forms.TimeEntryForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            entry = services.time_entry_create(
-                timekeeper=request.user,
-                matter=data["matter"],
-                work_date=data["work_date"],
-                hours=data["hours"],
-                activity_code=data["activity_code"],
-                task_code=data["task_code"],
-                narrative=data["narrative"],
-                billable=data["billable"],
-                actor=request.user,
-                now=now,
-            )
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-        else:
-            amount = Money(entry.amount_cents, selectors_currency()).format()
-            messages.success(request, f"Recorded {entry.minutes / 60:.2f} h ({amount}).")
-            return redirect("billing:time_entry_new")
+    form = forms.TimeEntryForm(
+        request.POST or None, user=request.user, initial={"work_date": timezone.localdate(now)}
+    )
+    entry = handle_form(
+        request,
+        form,
+        lambda d: services.time_entry_create(
+            timekeeper=request.user,
+            matter=d["matter"],
+            work_date=d["work_date"],
+            hours=d["hours"],
+            activity_code=d["activity_code"],
+            task_code=d["task_code"],
+            narrative=d["narrative"],
+            billable=d["billable"],
+            actor=request.user,
+            now=now,
+        ),
+    )
+    if entry is not None:
+        amount = Money(entry.amount_cents, selectors_currency()).format()
+        messages.success(request, f"Recorded {entry.minutes / 60:.2f} h ({amount}).")
+        return redirect("billing:time_entry_new")
+    return _time_page(request, form=form)
+
+
+def _time_page(
+    request: HttpRequest,
+    *,
+    form: forms.TimeEntryForm | None = None,
+    expense_form: forms.ExpenseForm | None = None,
+) -> HttpResponse:
+    initial = {"work_date": timezone.localdate(), "expense_date": timezone.localdate()}
     recent = (
         TimeEntry.objects.filter(timekeeper_id=request.user.pk)
         .select_related("matter", "invoice_line__invoice")
         .order_by("-work_date", "-id")[:15]
     )
+    expenses = (
+        Expense.objects.filter(created_by_id=request.user.pk)
+        .select_related("matter", "invoice_line__invoice")
+        .order_by("-expense_date", "-id")[:15]
+    )
     return render(
         request,
         "billing/time_entry_form.html",
         {
-            "form": form,
+            "form": form or forms.TimeEntryForm(user=request.user, initial=initial),
             "recent": recent,
-            "expense_form": forms.ExpenseForm(user=request.user, initial=initial),
+            "expenses": expenses,
+            "expense_form": expense_form or forms.ExpenseForm(user=request.user, initial=initial),
         },
     )
 
@@ -465,27 +483,155 @@ def selectors_currency() -> str:
 @capability_required("billing.time")
 def expense_new(request: HttpRequest) -> HttpResponse:
     form = forms.ExpenseForm(request.POST, user=request.user)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.expense_create(
-                matter=data["matter"],
-                kind=data["kind"],
-                expense_date=data["expense_date"],
-                description=data["description"],
-                amount=data["amount"],
-                expense_code=data["expense_code"],
-                billable=data["billable"],
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "Expense recorded.")
-    else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+    expense = handle_form(
+        request,
+        form,
+        lambda d: services.expense_create(
+            matter=d["matter"],
+            kind=d["kind"],
+            expense_date=d["expense_date"],
+            description=d["description"],
+            amount=d["amount"],
+            expense_code=d["expense_code"],
+            billable=d["billable"],
+            actor=request.user,
+            now=timezone.now(),
+        ),
+    )
+    if expense is None:
+        return _time_page(request, expense_form=form)
+    messages.success(request, "Expense recorded.")
+    return redirect("billing:time_entry_new")
+
+
+def _work_for(request: HttpRequest, model: Any, pk: int) -> Any:
+    """A time entry or expense the user may correct: on a matter they see, and their own unless
+    they edit drafts for the firm (``billing.edit``)."""
+    from caseledger.matters.selectors import matters_visible_to
+
+    row = get_object_or_404(
+        model.objects.select_related("matter", "invoice_line__invoice").filter(
+            matter__in=matters_visible_to(request.user)
+        ),
+        pk=pk,
+    )
+    owner = row.timekeeper_id if model is TimeEntry else row.created_by_id
+    if owner != request.user.pk:
+        require(request.user, "billing.edit")
+    return row
+
+
+@capability_required("billing.time")
+def time_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _work_for(request, TimeEntry, pk)
+    form = forms.TimeEntryEditForm(
+        request.POST or None,
+        initial={
+            "work_date": entry.work_date,
+            "hours": f"{entry.minutes / 60:.2f}",
+            "activity_code": entry.activity_code,
+            "task_code": entry.task_code,
+            "narrative": entry.narrative,
+            "billable": entry.billable,
+        },
+    )
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.time_entry_update(
+            entry=entry,
+            work_date=d["work_date"],
+            hours=d["hours"],
+            activity_code=d["activity_code"],
+            task_code=d["task_code"],
+            narrative=d["narrative"],
+            billable=d["billable"],
+            actor=request.user,
+            now=timezone.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Time entry corrected.")
+        return redirect("billing:time_entry_new")
+    return render(
+        request,
+        "billing/work_edit.html",
+        {
+            "form": form,
+            "row": entry,
+            "title": f"Time entry on {entry.matter.number}",
+            "delete_url": reverse("billing:time_entry_delete", args=[entry.pk]),
+        },
+    )
+
+
+@require_POST
+@capability_required("billing.time")
+def time_entry_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _work_for(request, TimeEntry, pk)
+    try:
+        services.time_entry_delete(entry=entry, actor=request.user, now=timezone.now())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:time_entry_edit", pk)
+    messages.success(request, "Time entry deleted.")
+    return redirect("billing:time_entry_new")
+
+
+@capability_required("billing.time")
+def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    expense = _work_for(request, Expense, pk)
+    form = forms.ExpenseEditForm(
+        request.POST or None,
+        initial={
+            "kind": expense.kind,
+            "expense_date": expense.expense_date,
+            "description": expense.description,
+            "amount": Money(expense.amount_cents, selectors_currency()).format(symbol=False),
+            "expense_code": expense.expense_code,
+            "billable": expense.billable,
+        },
+    )
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.expense_update(
+            expense=expense,
+            kind=d["kind"],
+            expense_date=d["expense_date"],
+            description=d["description"],
+            amount=d["amount"],
+            expense_code=d["expense_code"],
+            billable=d["billable"],
+            actor=request.user,
+            now=timezone.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Expense corrected.")
+        return redirect("billing:time_entry_new")
+    return render(
+        request,
+        "billing/work_edit.html",
+        {
+            "form": form,
+            "row": expense,
+            "title": f"Expense on {expense.matter.number}",
+            "delete_url": reverse("billing:expense_delete", args=[expense.pk]),
+        },
+    )
+
+
+@require_POST
+@capability_required("billing.time")
+def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    expense = _work_for(request, Expense, pk)
+    try:
+        services.expense_delete(expense=expense, actor=request.user, now=timezone.now())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:expense_edit", pk)
+    messages.success(request, "Expense deleted.")
     return redirect("billing:time_entry_new")
 
 

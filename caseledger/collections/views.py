@@ -34,6 +34,7 @@ from caseledger.collections.models import (
 from caseledger.collections.services.delivery import reminder_retry
 from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import handle_form
 from caseledger.core.permissions import authorize, capability_required
 
 QUEUE_PLAN_ROWS = 500
@@ -184,26 +185,25 @@ def policies(request: HttpRequest) -> HttpResponse:
 def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(CollectionPolicy, pk=pk) if pk else None
     form = PolicyForm(request.POST or None, initial=PolicyForm.initial_for(policy))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            saved = services.policy_save(
-                policy=policy,
-                name=data["name"],
-                client_type=data["client_type"],
-                stages=form.stages(),
-                exclude_payment_plan=data["exclude_payment_plan"],
-                exclude_dispute=data["exclude_dispute"],
-                exclude_trust_covered=data["exclude_trust_covered"],
-                at_risk_days=data["at_risk_days"],
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"Policy {saved.name} saved.")
-            return redirect("collections:policies")
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.policy_save(
+            policy=policy,
+            name=d["name"],
+            client_type=d["client_type"],
+            stages=form.stages(),
+            exclude_payment_plan=d["exclude_payment_plan"],
+            exclude_dispute=d["exclude_dispute"],
+            exclude_trust_covered=d["exclude_trust_covered"],
+            at_risk_days=d["at_risk_days"],
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, f"Policy {saved.name} saved.")
+        return redirect("collections:policies")
     return render(request, "collections/policy_form.html", {"form": form, "policy": policy})
 
 
@@ -245,6 +245,11 @@ def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required("collections.view")
 def invoice_history(request: HttpRequest, pk: int) -> HttpResponse:
+    return _history_page(request, pk)
+
+
+def _history_page(request: HttpRequest, pk: int, **bound: Any) -> HttpResponse:
+    """The invoice's collection page; ``bound`` holds a form sent back with its errors."""
     invoice = get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=pk)
     from caseledger.collections import integration
 
@@ -259,10 +264,10 @@ def invoice_history(request: HttpRequest, pk: int) -> HttpResponse:
             "invoice": invoice,
             "balance": balance,
             "items": selectors.invoice_collection_history(invoice),
-            "activity_form": ActivityForm(),
-            "dispute_form": DisputeForm(),
-            "resolve_form": ResolveForm(),
-            "plan_form": PlanForm(),
+            "activity_form": bound.get("activity_form") or ActivityForm(),
+            "dispute_form": bound.get("dispute_form") or DisputeForm(),
+            "resolve_form": bound.get("resolve_form") or ResolveForm(),
+            "plan_form": bound.get("plan_form") or PlanForm(),
             "open_dispute": InvoiceDispute.objects.filter(
                 invoice=invoice, resolved_at__isnull=True
             ).first(),
@@ -282,29 +287,28 @@ def _back(pk: int) -> HttpResponse:
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     form = ActivityForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
-        return _back(pk)
-    data = form.cleaned_data
-    try:
-        promised = (
-            parse_cents(data["promised_amount"], field="promised_amount", currency=invoice.currency)
-            if data["promised_amount"].strip()
-            else None
-        )
-        services.activity_record(
+    done = handle_form(
+        request,
+        form,
+        lambda d: services.activity_record(
             invoice=invoice,
-            kind=data["kind"],
-            note=data["note"],
-            promised_date=data["promised_date"],
-            promised_cents=promised,
+            kind=d["kind"],
+            note=d["note"],
+            promised_date=d["promised_date"],
+            promised_cents=(
+                parse_cents(
+                    d["promised_amount"], field="promised_amount", currency=invoice.currency
+                )
+                if d["promised_amount"].strip()
+                else None
+            ),
             actor=request.user,  # type: ignore[arg-type]
             now=timezone.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{ActivityKind(data['kind']).label} recorded.")
+        ),
+    )
+    if done is None:
+        return _history_page(request, pk, activity_form=form)
+    messages.success(request, f"{ActivityKind(form.cleaned_data['kind']).label} recorded.")
     return _back(pk)
 
 
@@ -349,25 +353,23 @@ def dispute_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_create(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     form = PlanForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
-        return _back(pk)
-    data = form.cleaned_data
-    try:
-        services.payment_plan_create(
+    plan = handle_form(
+        request,
+        form,
+        lambda d: services.payment_plan_create(
             invoice=invoice,
             installment_cents=parse_cents(
-                data["installment"], field="installment", currency=invoice.currency
+                d["installment"], field="installment", currency=invoice.currency
             ),
-            first_due_date=data["first_due_date"],
-            interval_days=data["interval_days"],
+            first_due_date=d["first_due_date"],
+            interval_days=d["interval_days"],
             actor=request.user,  # type: ignore[arg-type]
             now=timezone.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Payment plan recorded.")
+        ),
+    )
+    if plan is None:
+        return _history_page(request, pk, plan_form=form)
+    messages.success(request, "Payment plan recorded.")
     return _back(pk)
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 import zoneinfo
+from collections.abc import Callable
+from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.forms.utils import ErrorList
+from django.http import HttpRequest
+from django.utils import timezone
 
 from caseledger.core.choices import Role, RoundingRule
 from caseledger.core.exceptions import ApplicationError
@@ -284,3 +291,109 @@ class LoginForm(AuthenticationForm):
         "is locked for an hour.",
         "inactive": "This account is deactivated. Ask your firm's administrator.",
     }
+
+
+# --- the form -> service -> message path ------------------------------------------------------
+
+FORM_TOKEN_FIELD = "form_token"
+FORM_ALREADY_SUBMITTED = (
+    "This form was already submitted and recorded once; nothing was recorded again. "
+    "Open the form afresh to enter something new."
+)
+
+# The store that consumes one-time form tokens: ``fn(token, user, path, now) -> bool`` (False when
+# the token was already used), called inside the write's transaction. The payments app provides
+# it (its table lives in payments' migrations); core only knows the interface.
+_token_store: list[Callable[[str, Any, str, datetime], bool]] = []
+
+
+def register_form_token_store(fn: Callable[[str, Any, str, datetime], bool]) -> None:
+    """Install the one store of one-time form tokens (a second call replaces the first)."""
+    _token_store[:] = [fn]
+
+
+class OneTimeTokenMixin(forms.Form):
+    """A hidden one-time token on a money form. ``handle_form`` consumes it in the same
+    transaction as the write, so a double submit records nothing twice. A POST without the
+    field (an old page, a script) is not protected, like before."""
+
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault(FORM_TOKEN_FIELD, secrets.token_urlsafe(24))
+
+
+def error_text(message: str, *names: str) -> str:
+    """``message`` without the leading "<field>: " (once or repeated, e.g. "amount: amount: ..."),
+    for any of ``names`` (the field's name and label). The rest is the message as written."""
+    text = str(message)
+    prefixes = {f"{n.strip().lower()}:" for n in names if n and n.strip()}
+    changed = True
+    while changed:
+        changed = False
+        head, sep, rest = text.partition(":")
+        if sep and f"{head.strip().lower()}:" in prefixes:
+            text = rest.strip()
+            changed = True
+    return text
+
+
+def _names(form: forms.BaseForm, field: str) -> tuple[str, ...]:
+    label = form.fields[field].label if field in form.fields else None
+    return (field, field.replace("_", " "), str(label or ""))
+
+
+def form_errors_tidy(form: forms.BaseForm) -> None:
+    """Rewrite each field error without its internal field prefix (shown under the field)."""
+    for field, errors in list(form.errors.items()):
+        if field == NON_FIELD_ERRORS:
+            continue
+        tidy = ErrorList([error_text(str(e), *_names(form, field)) for e in errors])
+        form.errors[field] = tidy
+
+
+def service_error_add(form: forms.BaseForm, exc: ApplicationError) -> None:
+    """Put a service's refusal under the form field it names (``exc.field``, else the message's
+    own "<field>:" prefix); a refusal naming no field of the form goes above the form as is."""
+    candidates = [exc.field or "", exc.message.partition(":")[0].strip()]
+    for name in candidates:
+        key = name.split(".")[0].split("[")[0]
+        if key and key in form.fields and not form.fields[key].widget.is_hidden:
+            form.add_error(key, error_text(exc.message, *_names(form, key)))
+            return
+    form.add_error(None, exc.message)
+
+
+R = TypeVar("R")
+
+
+def handle_form(
+    request: HttpRequest, form: forms.BaseForm, call: Callable[[dict[str, Any]], R]
+) -> R | None:
+    """The one path from a submitted form to a service.
+
+    On a POST: validate the whole form (every field error at once, each under its field without
+    internal prefixes); when valid, run ``call(cleaned_data)`` in one transaction, consuming the
+    form's one-time token (``OneTimeTokenMixin``) first. A service refusal
+    (``ApplicationError``) lands under the field it names and rolls everything back, the token
+    included, so the corrected form can be sent again. Returns the call's result, or None when
+    the form is to be shown again (the bound form keeps what was typed)."""
+    if request.method != "POST":
+        return None
+    if not form.is_valid():
+        form_errors_tidy(form)
+        return None
+    token = form.cleaned_data.get(FORM_TOKEN_FIELD) or ""
+    try:
+        with transaction.atomic():
+            if token:
+                if not _token_store:
+                    raise RuntimeError("no form token store registered")
+                if not _token_store[0](token, request.user, request.path, timezone.now()):
+                    raise ApplicationError(FORM_ALREADY_SUBMITTED)
+            return call(form.cleaned_data)
+    except ApplicationError as exc:
+        service_error_add(form, exc)
+        return None

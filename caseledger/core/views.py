@@ -39,6 +39,7 @@ from caseledger.core.forms import (
     ResetForm,
     RoleForm,
     TokenCreateForm,
+    handle_form,
 )
 from caseledger.core.middleware import TWO_FACTOR_PENDING
 from caseledger.core.models import ApiToken, User
@@ -314,15 +315,18 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def firm_settings(request: HttpRequest) -> HttpResponse:
     firm = selectors.firm_get()
     form = FirmSettingsForm(request.POST or None, instance=firm)
-    if request.method == "POST" and form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in form.Meta.fields}
-        try:
-            services.firm_update(actor=request.user, now=timezone.now(), **changes)  # type: ignore[arg-type]
-        except ApplicationError as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            messages.success(request, "Firm settings are saved.")
-            return redirect("core:firm_settings")
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.firm_update(
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **{f: d[f] for f in form.Meta.fields},
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Firm settings are saved.")
+        return redirect("core:firm_settings")
     firm = selectors.firm_get()
     return render(request, "core/firm_settings.html", {"form": form, "firm": firm})
 
@@ -374,19 +378,19 @@ def users(request: HttpRequest) -> HttpResponse:
 @capability_required("users.manage")
 def user_invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_invite(
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                site_url=settings.SITE_URL,
-                **form.cleaned_data,
-            )
-        except ApplicationError as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            messages.success(request, f"Invitation sent to {user.email}.")
-            return redirect("core:user_detail", pk=user.pk)
+    user = handle_form(
+        request,
+        form,
+        lambda d: services.user_invite(
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            site_url=settings.SITE_URL,
+            **d,
+        ),
+    )
+    if user is not None:
+        messages.success(request, f"Invitation sent to {user.email}.")
+        return redirect("core:user_detail", pk=user.pk)
     return render(request, "core/user_invite.html", {"form": form})
 
 

@@ -8,6 +8,7 @@ from django import forms
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
+from caseledger.core.forms import OneTimeTokenMixin
 from caseledger.credits.choices import ReasonCode, RefundMethod
 
 INVOICE_NOT_FOUND = "invoice: no issued invoice numbered {number!r}"
@@ -27,7 +28,7 @@ class InvoiceField(forms.CharField):
         return invoice
 
 
-class CreditNoteForm(forms.Form):
+class CreditNoteForm(OneTimeTokenMixin, forms.Form):
     invoice = InvoiceField(label="Invoice number", max_length=32)
     reason_code = forms.ChoiceField(label="Reason", choices=ReasonCode.choices)
     reason_text = forms.CharField(label="Reason details", required=False, max_length=500)
@@ -66,7 +67,7 @@ class DecisionForm(forms.Form):
     note = forms.CharField(label="Note", required=False, max_length=500)
 
 
-class WriteOffForm(forms.Form):
+class WriteOffForm(OneTimeTokenMixin, forms.Form):
     invoice = InvoiceField(label="Invoice number", max_length=32)
     amount = forms.CharField(
         label="Amount", required=False, help_text="Leave blank to write off the whole balance due."

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import handle_form
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits import selectors, services
 from caseledger.credits.choices import CreditNoteStatus, RefundSource, WriteOffStatus
@@ -56,66 +57,63 @@ def credit_note_create(request: HttpRequest) -> HttpResponse:
     form = CreditNoteForm(request.POST or None, initial=initial)
     number = request.POST.get("invoice") or request.GET.get("invoice") or ""
     invoice_lines = _invoice_lines(number) if number else []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def call(data: dict[str, Any]) -> CreditNote:
         invoice = data["invoice"]
-        try:
-            lines = []
-            for index, line in enumerate(invoice_lines):
-                raw = request.POST.get(f"invoice_line_{line.pk}", "").strip()
-                if raw:
-                    lines.append(
-                        services.LineInput(
-                            description=line.description,
-                            amount_cents=parse_cents(
-                                raw, field=f"lines[{index}].amount", currency=invoice.currency
-                            ),
-                            invoice_line_id=line.pk,
-                        )
+        lines = []
+        for index, line in enumerate(invoice_lines):
+            raw = request.POST.get(f"invoice_line_{line.pk}", "").strip()
+            if raw:
+                lines.append(
+                    services.LineInput(
+                        description=line.description,
+                        amount_cents=parse_cents(
+                            raw, field=f"lines[{index}].amount", currency=invoice.currency
+                        ),
+                        invoice_line_id=line.pk,
                     )
-            for i in range(1, 5):
-                desc = data.get(f"line_description_{i}", "").strip()
-                raw = data.get(f"line_amount_{i}", "").strip()
-                if desc or raw:
-                    lines.append(
-                        services.LineInput(
-                            description=desc,
-                            amount_cents=parse_cents(
-                                raw or "0",
-                                field=f"lines[{i - 1}].amount",
-                                currency=invoice.currency,
-                            ),
-                        )
+                )
+        for i in range(1, 5):
+            desc = data.get(f"line_description_{i}", "").strip()
+            raw = data.get(f"line_amount_{i}", "").strip()
+            if desc or raw:
+                lines.append(
+                    services.LineInput(
+                        description=desc,
+                        amount_cents=parse_cents(
+                            raw or "0", field=f"lines[{i - 1}].amount", currency=invoice.currency
+                        ),
                     )
-            amount = (
-                parse_cents(data["amount"], field="amount", currency=invoice.currency)
-                if data["amount"].strip()
-                else None
-            )
-            refund = (
-                parse_cents(data["refund_amount"], field="refund", currency=invoice.currency)
-                if data["refund_amount"].strip()
-                else 0
-            )
-            note = services.credit_note_request(
-                invoice=invoice,
-                reason_code=data["reason_code"],
-                reason_text=data["reason_text"],
-                lines=lines or None,
-                amount_cents=amount,
-                refund_cents=refund,
-                refund_method=data["refund_method"],
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
+                )
+        amount = (
+            parse_cents(data["amount"], field="amount", currency=invoice.currency)
+            if data["amount"].strip()
+            else None
+        )
+        refund = (
+            parse_cents(data["refund_amount"], field="refund_amount", currency=invoice.currency)
+            if data["refund_amount"].strip()
+            else 0
+        )
+        return services.credit_note_request(
+            invoice=invoice,
+            reason_code=data["reason_code"],
+            reason_text=data["reason_text"],
+            lines=lines or None,
+            amount_cents=amount,
+            refund_cents=refund,
+            refund_method=data["refund_method"],
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+
+    note = handle_form(request, form, call)
+    if note is not None:
+        if note.status == CreditNoteStatus.ISSUED:
+            messages.success(request, f"Credit note {note.number} issued.")
         else:
-            if note.status == CreditNoteStatus.ISSUED:
-                messages.success(request, f"Credit note {note.number} issued.")
-            else:
-                messages.success(request, "Credit note waiting for a partner's approval.")
-            return redirect("credits:credit_note_detail", pk=note.pk)
+            messages.success(request, "Credit note waiting for a partner's approval.")
+        return redirect("credits:credit_note_detail", pk=note.pk)
     return render(
         request,
         "credits/credit_note_form.html",
@@ -244,30 +242,27 @@ def write_off_list(request: HttpRequest) -> HttpResponse:
 @capability_required("credits.write_off")
 def write_off_create(request: HttpRequest) -> HttpResponse:
     form = WriteOffForm(request.POST or None, initial={"invoice": request.GET.get("invoice", "")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        invoice = data["invoice"]
-        try:
-            amount = (
-                parse_cents(data["amount"], field="amount", currency=invoice.currency)
-                if data["amount"].strip()
+    write_off = handle_form(
+        request,
+        form,
+        lambda d: services.write_off_request(
+            invoice=d["invoice"],
+            amount_cents=(
+                parse_cents(d["amount"], field="amount", currency=d["invoice"].currency)
+                if d["amount"].strip()
                 else None
-            )
-            write_off = services.write_off_request(
-                invoice=invoice,
-                amount_cents=amount,
-                reason=data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            ),
+            reason=d["reason"],
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        ),
+    )
+    if write_off is not None:
+        if write_off.status == WriteOffStatus.POSTED:
+            messages.success(request, f"Invoice {write_off.invoice} written off.")
         else:
-            if write_off.status == WriteOffStatus.POSTED:
-                messages.success(request, f"Invoice {invoice} written off.")
-            else:
-                messages.success(request, "Write-off waiting for a partner's approval.")
-            return redirect("credits:write_off_detail", pk=write_off.pk)
+            messages.success(request, "Write-off waiting for a partner's approval.")
+        return redirect("credits:write_off_detail", pk=write_off.pk)
     return render(request, "credits/write_off_form.html", {"form": form})
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from caseledger.clients.models import Client
 from caseledger.core.amounts import firm_decimal
+from caseledger.core.forms import handle_form
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import selectors, services
@@ -88,21 +89,21 @@ def accounts(request: HttpRequest) -> HttpResponse:
 @capability_required("ledger.manage")
 def trust_bank_create(request: HttpRequest) -> HttpResponse:
     form = TrustBankAccountForm(request.POST)
-    if form.is_valid():
-        try:
-            account = services.account_trust_bank_create(
-                name=form.cleaned_data["name"],
-                bank_name=form.cleaned_data["bank_name"],
-                account_number_last4=form.cleaned_data["account_number_last4"],
-                code=form.cleaned_data["code"] or None,
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except LedgerError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"Trust bank account {account} added.")
-            return redirect("ledger:accounts")
+    account = handle_form(
+        request,
+        form,
+        lambda d: services.account_trust_bank_create(
+            name=d["name"],
+            bank_name=d["bank_name"],
+            account_number_last4=d["account_number_last4"],
+            code=d["code"] or None,
+            actor=request.user,
+            now=timezone.now(),
+        ),
+    )
+    if account is not None:
+        messages.success(request, f"Trust bank account {account} added.")
+        return redirect("ledger:accounts")
     rows = list(selectors.account_list())
     for a in rows:
         a.display_balance = a.balance.balance_cents * a.sign  # type: ignore[attr-defined]

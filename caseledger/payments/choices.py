@@ -18,6 +18,8 @@ class PaymentStatus(models.TextChoices):
     REJECTED = "REJECTED", "Rejected"
     # A held trust-request payment released into trust (the TrustDeposit carries the money).
     TO_TRUST = "TO_TRUST", "Deposited to trust"
+    # Posted, then corrected by a reversing entry (nothing deleted): it pays nothing any more.
+    REVERSED = "REVERSED", "Reversed"
 
 
 class CheckoutPurpose(models.TextChoices):
@@ -67,3 +69,11 @@ class InvoicePaymentState(models.TextChoices):
     CREDITED = "credited", "Credited"
     WRITTEN_OFF = "written_off", "Written off"
     VOID = "void", "Void"
+
+
+class ReversalStatus(models.TextChoices):
+    """A correction of something posted (a payment, a trust deposit): a reversing entry."""
+
+    REQUESTED = "REQUESTED", "Awaiting a partner's approval"
+    POSTED = "POSTED", "Reversed"
+    REJECTED = "REJECTED", "Rejected"

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django import forms
 
 from caseledger.clients.models import Client
-from caseledger.core.forms import MoneyField
+from caseledger.core.forms import MoneyField, OneTimeTokenMixin
 from caseledger.matters.models import Matter
 from caseledger.payments.choices import PaymentMethod, RefundMethod
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(OneTimeTokenMixin, forms.Form):
     client = forms.ModelChoiceField(queryset=Client.objects.order_by("name", "id"))
     matter = forms.ModelChoiceField(
         queryset=Matter.objects.order_by("number", "id"),
@@ -21,7 +21,7 @@ class PaymentForm(forms.Form):
         max_length=120, required=False, help_text="Check number, wire or ACH reference."
     )
     received_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    amount = MoneyField(label="amount")
+    amount = MoneyField(label="Amount")
     allocation = forms.ChoiceField(
         choices=[
             ("auto", "Oldest invoices first"),
@@ -33,11 +33,30 @@ class PaymentForm(forms.Form):
     )
 
 
-class RefundForm(forms.Form):
-    amount = MoneyField(label="amount")
+class RefundForm(OneTimeTokenMixin, forms.Form):
+    amount = MoneyField(label="Amount")
     method = forms.ChoiceField(choices=RefundMethod.choices)
     reference = forms.CharField(max_length=120, required=False)
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(max_length=300, required=False)
+
+
+class TokenForm(OneTimeTokenMixin, forms.Form):
+    """Only the one-time token, for money forms whose inputs are drawn by hand (allocations)."""
+
+
+class ReversalForm(OneTimeTokenMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        help_text="Why it is reversed, e.g. check returned unpaid, recorded twice.",
+    )
+
+
+class CorrectionSettingsForm(forms.Form):
+    reversal_approval = MoneyField(
+        label="Reversals needing a partner's approval, above",
+        help_text="A payment or trust deposit reversal above this amount waits for a partner "
+        "other than the person who asked for it.",
+    )

@@ -21,6 +21,7 @@ from caseledger.payments.choices import (
     PaymentStatus,
     Provider,
     RefundMethod,
+    ReversalStatus,
 )
 
 
@@ -384,3 +385,82 @@ class DocumentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class CorrectionSettings(models.Model):
+    """The firm's rule for corrections of posted money (row id 1): reversing a payment or a trust
+    deposit above ``reversal_approval_cents`` waits for a partner other than the requester."""
+
+    reversal_approval_cents = models.BigIntegerField(default=100_000)  # cents
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "correction settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="payments_corrections_singleton"),
+            models.CheckConstraint(
+                condition=Q(reversal_approval_cents__gte=0),
+                name="payments_corrections_threshold_nonneg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "correction settings"
+
+
+class PaymentReversal(models.Model):
+    """A request to reverse a posted payment (a bounced check, a payment recorded by mistake),
+    with its reason, its partner approval when above the firm's threshold, and the reversing
+    entry once posted. At most one live (waiting or posted) reversal per payment."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="reversals")
+    amount_cents = models.BigIntegerField()  # cents; the payment's amount
+    reason = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=10, choices=ReversalStatus.choices, default=ReversalStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    # The reversal of the payment's own entry (it names the original through ``reverses``).
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(status__in=[ReversalStatus.REQUESTED, ReversalStatus.POSTED]),
+                name="payments_reversal_one_live",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReversalStatus.POSTED) | Q(entry__isnull=False),
+                name="payments_reversal_posted_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reversal of {self.payment}"
+
+
+class FormSubmission(models.Model):
+    """A one-time form token consumed (core.forms.handle_form): inserted in the transaction of
+    the write the form asked for, so a second submit of the same page fails on the unique key
+    and records nothing. A refused write rolls its row back, so the form can be sent again."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    path = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"form {self.path} at {self.created_at:%Y-%m-%d %H:%M}"

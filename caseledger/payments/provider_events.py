@@ -18,6 +18,7 @@ from django.db.models import Sum
 
 from caseledger.core import audit
 from caseledger.core.choices import Role
+from caseledger.core.money import format_money as money_text
 from caseledger.core.text import fit_to_field
 from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
@@ -44,7 +45,6 @@ from caseledger.payments.models import (
     ProviderRefund,
 )
 from caseledger.payments.providers.base import PaymentEvent
-from caseledger.payments.services import _fmt
 from caseledger.payments.services import _local_date as _local
 
 PAYMENT_NOT_RECORDED_YET = (
@@ -309,7 +309,7 @@ def provider_refund_event_apply(*, event: PaymentEvent, provider: str, now: date
             target=target,
             title=fit_to_field(Task, "title", f"Card refund reported by {provider}: {why_not}"),
             description=(
-                f"{provider} reports {_fmt(event.amount_refunded_cents, event.currency)} "
+                f"{provider} reports {money_text(event.amount_refunded_cents, event.currency)} "
                 f"refunded on charge {event.charge_id}. {why_not.capitalize()}: nothing was "
                 "posted automatically. Record it through the trust workflow or review the "
                 "held payment."
@@ -413,8 +413,8 @@ def provider_dispute_event_apply(*, event: PaymentEvent, provider: str, now: dat
             title=fit_to_field(Task, "title", f"Card dispute reported by {provider}: {why_not}"),
             description=(
                 f"{provider} reports dispute {key} ({event.dispute_status}) for "
-                f"{_fmt(event.amount_cents, event.currency)}. {why_not.capitalize()}: nothing "
-                "was posted automatically. A disputed trust amount stays in trust until the "
+                f"{money_text(event.amount_cents, event.currency)}. {why_not.capitalize()}: "
+                "nothing was posted automatically. A disputed trust amount stays in trust until the "
                 "dispute is resolved."
             ),
             now=now,
@@ -430,7 +430,7 @@ def provider_dispute_event_apply(*, event: PaymentEvent, provider: str, now: dat
     outcome: list[str] = []
     if dispute is None:
         dispute = _dispute_open(payment=payment, event=event, key=key, provider=provider, now=now)
-        held = _fmt(dispute.amount_cents, event.currency)
+        held = money_text(dispute.amount_cents, event.currency)
         outcome.append(f"dispute {key} opened on {payment.number}: {held} held")
     if event.kind == "dispute_closed":
         if dispute.status != DisputeStatus.OPEN:
@@ -489,7 +489,7 @@ def _dispute_open(
             f"Card dispute on payment {payment.number}: answer {provider} with evidence",
         ),
         description=(
-            f"The payer disputed {_fmt(amount, event.currency)} of payment {payment.number} "
+            f"The payer disputed {money_text(amount, event.currency)} of payment {payment.number} "
             f"(reason: {event.dispute_reason[:120] or 'not given'}). {provider} holds the "
             "amount until the dispute is decided; it is posted to the processor clearing "
             "account. Submit evidence in the provider's dashboard."
@@ -534,7 +534,7 @@ def _dispute_close(
         )
         status = DisputeStatus.WON
         plan = None
-        outcome = f"dispute {key} won: {_fmt(dispute.amount_cents, event.currency)} released"
+        outcome = f"dispute {key} won: {money_text(dispute.amount_cents, event.currency)} released"
     else:
         plan = _giveback_plan(
             payment=payment, settlements=settlements, amount_cents=dispute.amount_cents
@@ -549,7 +549,7 @@ def _dispute_close(
         )
         _reopen_rows(payment=payment, plan=plan, entry=entry, now=now, dispute=dispute)
         status = DisputeStatus.LOST
-        outcome = f"dispute {key} lost: {_fmt(dispute.amount_cents, event.currency)} gone"
+        outcome = f"dispute {key} lost: {money_text(dispute.amount_cents, event.currency)} gone"
     PaymentDispute.objects.filter(pk=dispute.pk).update(
         status=status,
         provider_status=fit_to_field(PaymentDispute, "provider_status", event.dispute_status),

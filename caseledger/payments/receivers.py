@@ -29,9 +29,11 @@ class InvoiceMoneyProvider:
 
 def connect() -> None:
     from caseledger.billing import hooks
+    from caseledger.core.forms import register_form_token_store
     from caseledger.payments.selectors import invoice_payment_activity
-    from caseledger.payments.services import invoice_issued_listener
+    from caseledger.payments.services import form_token_consume, invoice_issued_listener
 
     hooks.register_invoice_issued_listener(invoice_issued_listener)
     hooks.register_invoice_money_provider(InvoiceMoneyProvider)
     hooks.register_invoice_activity_listener(invoice_payment_activity)
+    register_form_token_store(form_token_consume)

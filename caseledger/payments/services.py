@@ -42,6 +42,7 @@ from caseledger.payments.models import (
     CheckoutSession,
     CreditRefund,
     DocumentCounter,
+    FormSubmission,
     InvoiceSettlement,
     Payment,
     PaymentAllocation,
@@ -103,6 +104,25 @@ def _local_date(now: datetime) -> date:
 def _next_number(name: str, prefix: str) -> str:
     """Gapless: the counter row is bumped with F()+1 inside the caller's transaction."""
     return f"{prefix}-{counter_next(DocumentCounter, name=name):06d}"
+
+
+# --- one-time form tokens ----------------------------------------------------------------------
+
+
+def form_token_consume(token: str, user: object, path: str, now: datetime) -> bool:
+    """Record a money form's one-time token (``core.forms.handle_form`` calls this inside the
+    write's transaction). False when it was already used: the first submit recorded the money,
+    this one must record nothing. On PostgreSQL a concurrent second insert waits for the first
+    transaction and then fails on the unique key."""
+    user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            FormSubmission.objects.create(
+                token=token[:64], user_id=user_id, path=path[:300], created_at=now
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 # --- settlements -----------------------------------------------------------------------------

@@ -12,6 +12,18 @@ urlpatterns = [
     path("payments/<int:pk>/refund/", views.payment_refund, name="refund"),
     path("payments/<int:pk>/release/", views.payment_release, name="release"),
     path("payments/<int:pk>/reject/", views.payment_reject, name="reject"),
+    path("payments/<int:pk>/reverse/", views.payment_reverse, name="reverse"),
+    path(
+        "payments/reversals/<int:pk>/approve/",
+        views.payment_reversal_approve,
+        name="reversal_approve",
+    ),
+    path(
+        "payments/reversals/<int:pk>/reject/",
+        views.payment_reversal_reject,
+        name="reversal_reject",
+    ),
+    path("payments/settings/", views.correction_settings, name="settings"),
     path("payments/webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
     path("pay/i/<str:token>/", views.pay_invoice, name="pay_invoice"),
     path("pay/t/<str:token>/", views.pay_trust_request, name="pay_trust_request"),

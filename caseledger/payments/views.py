@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import importlib
 import logging
-from typing import cast
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
@@ -21,19 +22,33 @@ from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core.amounts import firm_decimal, firm_money, parse_cents
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import handle_form
 from caseledger.core.models import User
 from caseledger.core.money import MoneyError
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
-from caseledger.payments import links, selectors, services
-from caseledger.payments.choices import CheckoutPurpose, CheckoutStatus, PaymentStatus
+from caseledger.payments import corrections, links, selectors, services
+from caseledger.payments.choices import (
+    CheckoutPurpose,
+    CheckoutStatus,
+    PaymentStatus,
+    ReversalStatus,
+)
 from caseledger.payments.exceptions import (
+    PaymentError,
     WebhookNotReady,
     WebhookPayloadError,
     WebhookSignatureError,
 )
-from caseledger.payments.forms import NoteForm, PaymentForm, RefundForm
-from caseledger.payments.models import CheckoutSession, Payment
+from caseledger.payments.forms import (
+    CorrectionSettingsForm,
+    NoteForm,
+    PaymentForm,
+    RefundForm,
+    ReversalForm,
+    TokenForm,
+)
+from caseledger.payments.models import CheckoutSession, Payment, PaymentReversal
 from caseledger.payments.providers import provider_get
 from caseledger.payments.providers.sandbox import sandbox_event
 
@@ -106,48 +121,35 @@ def payment_record(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={"client": client, "received_date": timezone.localdate(), "allocation": "auto"},
     )
-    errors: list[str] = []
-    entered: dict[int, str] = {}
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    entered = {
+        invoice.pk: request.POST.get(f"alloc_{invoice.pk}", "").strip() for invoice in open_invoices
+    }
+
+    def call(data: dict[str, Any]) -> Payment:
         allocations: list[services.Allocation] | None = None
         if data["allocation"] == "none":
             allocations = []
         elif data["allocation"] == "manual":
-            allocations = []
-            for invoice in open_invoices:
-                raw = request.POST.get(f"alloc_{invoice.pk}", "").strip()
-                entered[invoice.pk] = raw
-                if not raw:
-                    continue
-                try:
-                    cents = parse_cents(raw, field=f"allocation to {invoice}")
-                except MoneyError as exc:
-                    errors.append(exc.message)
-                    continue
-                allocations.append(services.Allocation(invoice, cents))
-        if not errors:
-            try:
-                payment = services.payment_record(
-                    client=data["client"],
-                    matter=data["matter"],
-                    method=data["method"],
-                    payer=data["payer"],
-                    reference=data["reference"],
-                    amount_cents=data["amount"],
-                    received_date=data["received_date"],
-                    allocations=allocations,
-                    actor=_actor(request),
-                    now=timezone.now(),
-                )
-            except ApplicationError as exc:
-                errors.append(exc.message)
-            else:
-                messages.success(
-                    request,
-                    f"Payment {payment.number} recorded ({firm_money(payment.amount_cents)}).",
-                )
-                return redirect("payments:detail", payment.pk)
+            allocations = _allocations_typed(open_invoices, entered)
+        return services.payment_record(
+            client=data["client"],
+            matter=data["matter"],
+            method=data["method"],
+            payer=data["payer"],
+            reference=data["reference"],
+            amount_cents=data["amount"],
+            received_date=data["received_date"],
+            allocations=allocations,
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+
+    payment = handle_form(request, form, call)
+    if payment is not None:
+        messages.success(
+            request, f"Payment {payment.number} recorded ({firm_money(payment.amount_cents)})."
+        )
+        return redirect("payments:detail", payment.pk)
     return render(
         request,
         "payments/record.html",
@@ -155,28 +157,65 @@ def payment_record(request: HttpRequest) -> HttpResponse:
             "form": form,
             "client": client,
             "open_invoices": open_invoices,
-            "errors": errors,
             "entered": entered,
             "clients": Client.objects.order_by("name", "id"),
         },
     )
 
 
+def _allocations_typed(
+    invoices: Iterable[Invoice], entered: dict[int, str]
+) -> list[services.Allocation]:
+    """The amounts typed beside each invoice; every unreadable amount refused at once."""
+    allocations, errors = [], []
+    for invoice in invoices:
+        raw = entered.get(invoice.pk, "")
+        if not raw:
+            continue
+        try:
+            cents = parse_cents(raw, field=f"allocation to {invoice}")
+        except MoneyError as exc:
+            errors.append(exc.message)
+            continue
+        allocations.append(services.Allocation(invoice, cents))
+    if errors:
+        raise PaymentError("; ".join(errors), field="allocations")
+    return allocations
+
+
 @capability_required("payments.view")
 def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, pk)
+
+
+def _detail_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    refund_form: RefundForm | None = None,
+    reversal_form: ReversalForm | None = None,
+    alloc_form: TokenForm | None = None,
+) -> HttpResponse:
     try:
         payment = selectors.payment_detail(pk)
     except Payment.DoesNotExist as exc:
         raise Http404 from exc
     open_invoices = selectors.open_invoices_for(payment.client) if payment.unapplied_cents else []
+    reversals = list(payment.reversals.select_related("requested_by", "decided_by").order_by("id"))
+    live = next((r for r in reversals if r.status != ReversalStatus.REJECTED), None)
     return render(
         request,
         "payments/detail.html",
         {
             "payment": payment,
             "open_invoices": open_invoices,
-            "refund_form": RefundForm(),
+            "refund_form": refund_form or RefundForm(),
+            "reversal_form": reversal_form or ReversalForm(),
+            "alloc_form": alloc_form or TokenForm(),
             "note_form": NoteForm(),
+            "reversals": reversals,
+            "live": live,
+            "threshold": corrections.correction_settings_get().reversal_approval_cents,
         },
     )
 
@@ -185,23 +224,22 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("payments.record")
 def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk)
-    allocations = []
-    try:
-        for invoice in selectors.open_invoices_for(payment.client):
-            raw = request.POST.get(f"alloc_{invoice.pk}", "").strip()
-            if raw:
-                cents = parse_cents(raw, field=f"allocation to {invoice}")
-                allocations.append(services.Allocation(invoice, cents))
-        services.payment_allocate(
+    form = TokenForm(request.POST)
+    invoices = list(selectors.open_invoices_for(payment.client))
+    entered = {i.pk: request.POST.get(f"alloc_{i.pk}", "").strip() for i in invoices}
+    done = handle_form(
+        request,
+        form,
+        lambda _d: services.payment_allocate(
             payment=payment,
-            allocations=allocations,
+            allocations=_allocations_typed(invoices, entered),
             actor=_actor(request),
             now=timezone.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Unapplied credit applied.")
+        ),
+    )
+    if done is None:
+        return _detail_page(request, pk, alloc_form=form)
+    messages.success(request, "Unapplied credit applied.")
     return redirect("payments:detail", pk)
 
 
@@ -210,25 +248,104 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
 def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk)
     form = RefundForm(request.POST)
-    if not form.is_valid():
-        for errs in form.errors.values():
-            for err in errs:
-                messages.error(request, str(err))
-        return redirect("payments:detail", pk)
-    try:
-        services.unapplied_credit_refund(
+    refund = handle_form(
+        request,
+        form,
+        lambda d: services.unapplied_credit_refund(
             payment=payment,
-            amount_cents=form.cleaned_data["amount"],
-            method=form.cleaned_data["method"],
-            reference=form.cleaned_data["reference"],
+            amount_cents=d["amount"],
+            method=d["method"],
+            reference=d["reference"],
             actor=_actor(request),
             now=timezone.now(),
+        ),
+    )
+    if refund is None:
+        return _detail_page(request, pk, refund_form=form)
+    messages.success(request, "Refund recorded.")
+    return redirect("payments:detail", pk)
+
+
+@require_POST
+@capability_required("payments.record")
+def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=pk)
+    form = ReversalForm(request.POST)
+    reversal = handle_form(
+        request,
+        form,
+        lambda d: corrections.payment_reversal_request(
+            payment=payment, reason=d["reason"], actor=_actor(request), now=timezone.now()
+        ),
+    )
+    if reversal is None:
+        return _detail_page(request, pk, reversal_form=form)
+    if reversal.status == ReversalStatus.POSTED:
+        messages.success(request, f"Payment {payment.number} reversed.")
+    else:
+        messages.success(
+            request,
+            f"Reversal of {payment.number} requested; a partner other than you approves it "
+            "(above the firm's threshold).",
+        )
+    return redirect("payments:detail", pk)
+
+
+@require_POST
+@capability_required("payments.reverse.approve")
+def payment_reversal_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    reversal = get_object_or_404(PaymentReversal.objects.select_related("payment"), pk=pk)
+    try:
+        corrections.payment_reversal_approve(
+            reversal=reversal, approver=_actor(request), now=timezone.now()
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Refund recorded.")
-    return redirect("payments:detail", pk)
+        messages.success(request, f"Payment {reversal.payment.number} reversed.")
+    return redirect("payments:detail", reversal.payment_id)
+
+
+@require_POST
+@capability_required("payments.record")
+def payment_reversal_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    reversal = get_object_or_404(PaymentReversal.objects.select_related("payment"), pk=pk)
+    form = NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        corrections.payment_reversal_reject(
+            reversal=reversal, actor=_actor(request), now=timezone.now(), note=note
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Reversal rejected; the payment stands.")
+    return redirect("payments:detail", reversal.payment_id)
+
+
+@capability_required("payments.settings")
+def correction_settings(request: HttpRequest) -> HttpResponse:
+    row = corrections.correction_settings_get()
+    form = CorrectionSettingsForm(
+        request.POST or None, initial={"reversal_approval": row.reversal_approval_cents}
+    )
+    saved = handle_form(
+        request,
+        form,
+        lambda d: corrections.correction_settings_update(
+            reversal_approval_cents=d["reversal_approval"],
+            actor=_actor(request),
+            now=timezone.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Correction settings saved.")
+        return redirect("payments:settings")
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": "Correction settings", "submit": "Save"},
+    )
 
 
 @require_POST

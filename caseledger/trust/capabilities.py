@@ -30,6 +30,8 @@ CAPABILITIES = {
     "trust.disburse.approve": {Role.PARTNER, Role.ATTORNEY},
     "trust.disburse.post": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.BILLING},
     "trust.settings": {Role.ADMIN, Role.PARTNER},
+    # Approve the reversal of a posted deposit above the firm's threshold (never one's own).
+    "trust.reverse.approve": {Role.PARTNER},
     "trust.receipt": {
         Role.ADMIN,
         Role.PARTNER,
@@ -58,6 +60,7 @@ OBJECT_SCOPES = {
     "trust.trustrequest": _via_matter,
     "trust.disbursement": _via_matter,
     "trust.disputehold": _via_matter,
+    "trust.depositreversal": _via_matter,
 }
 
 NAVIGATION = [

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from caseledger.core.forms import MoneyField
+from caseledger.core.forms import MoneyField, OneTimeTokenMixin
 from caseledger.matters.models import Matter
 from caseledger.trust.choices import (
     DepositMethod,
@@ -12,7 +12,7 @@ from caseledger.trust.choices import (
 )
 
 
-class DepositForm(forms.Form):
+class DepositForm(OneTimeTokenMixin, forms.Form):
     matter = forms.ModelChoiceField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
@@ -22,53 +22,53 @@ class DepositForm(forms.Form):
         max_length=120, required=False, help_text="Check number, wire or ACH reference."
     )
     received_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    amount = MoneyField(label="amount")
+    amount = MoneyField(label="Amount")
     card_settled = forms.BooleanField(
         required=False, label="Card payment already settled by the processor"
     )
 
 
-class TrustRequestForm(forms.Form):
+class TrustRequestForm(OneTimeTokenMixin, forms.Form):
     matter = forms.ModelChoiceField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     kind = forms.ChoiceField(choices=TrustRequestKind.choices)
-    amount = MoneyField(label="amount")
+    amount = MoneyField(label="Amount")
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     memo = forms.CharField(max_length=300, required=False)
 
 
-class DisbursementForm(forms.Form):
+class DisbursementForm(OneTimeTokenMixin, forms.Form):
     matter = forms.ModelChoiceField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     payee = forms.CharField(max_length=200)
-    amount = MoneyField(label="amount")
+    amount = MoneyField(label="Amount")
     purpose = forms.ChoiceField(choices=DisbursementPurpose.choices)
     method = forms.ChoiceField(choices=DisbursementMethod.choices)
     reference = forms.CharField(max_length=120, required=False)
     memo = forms.CharField(max_length=300, required=False)
 
 
-class DisputeForm(forms.Form):
-    amount = MoneyField(label="amount")
+class DisputeForm(OneTimeTokenMixin, forms.Form):
+    amount = MoneyField(label="Amount")
     reason = forms.CharField(max_length=300)
 
 
 class ThresholdForm(forms.Form):
-    threshold = MoneyField(label="threshold", required=False, help_text="Empty: the firm default.")
+    threshold = MoneyField(label="Threshold", required=False, help_text="Empty: the firm default.")
 
 
-class ApplyTrustForm(forms.Form):
+class ApplyTrustForm(OneTimeTokenMixin, forms.Form):
     amount = MoneyField(
-        label="amount",
+        label="Amount",
         required=False,
         help_text="Empty: as much as cleared trust and the balance allow.",
     )
 
 
 class TrustSettingsForm(forms.Form):
-    low_balance_threshold = MoneyField(label="low_balance_threshold")
+    low_balance_threshold = MoneyField(label="Low-balance threshold")
     auto_replenish = forms.BooleanField(required=False)
     check_clear_days = forms.IntegerField(min_value=0, max_value=30)
     ach_clear_days = forms.IntegerField(min_value=0, max_value=30)
@@ -76,3 +76,14 @@ class TrustSettingsForm(forms.Form):
     cash_clear_days = forms.IntegerField(min_value=0, max_value=30)
     processor_nets_fee = forms.BooleanField(required=False)
     disbursement_expiry_days = forms.IntegerField(min_value=1, max_value=365)
+
+
+class ReversalForm(OneTimeTokenMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        help_text="Why it is reversed, e.g. check returned unpaid, recorded on the wrong matter.",
+    )
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False)

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.matters.models import Matter
+from caseledger.payments.choices import ReversalStatus
 from caseledger.trust.choices import (
     DepositMethod,
     DisbursementMethod,
@@ -372,3 +373,50 @@ class TrustCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class DepositReversal(models.Model):
+    """A request to reverse a posted trust deposit (a bounced check, money recorded on the wrong
+    matter), with its reason, a partner's approval above the firm's threshold
+    (``payments.CorrectionSettings``) and the reversing entry once posted. At most one live
+    (waiting or posted) reversal per deposit; the deposit row itself never changes."""
+
+    deposit = models.ForeignKey(TrustDeposit, on_delete=models.PROTECT, related_name="reversals")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.BigIntegerField()  # cents; the deposit's amount
+    reason = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=10, choices=ReversalStatus.choices, default=ReversalStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    posted_date = models.DateField(null=True, blank=True)
+    # The mirror of the deposit's entry (it names the original through ``reverses``).
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deposit"],
+                condition=Q(status__in=[ReversalStatus.REQUESTED, ReversalStatus.POSTED]),
+                name="trust_deposit_reversal_one_live",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReversalStatus.POSTED)
+                | (Q(entry__isnull=False) & Q(posted_date__isnull=False)),
+                name="trust_deposit_reversal_posted_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reversal of {self.deposit}"

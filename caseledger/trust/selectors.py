@@ -13,6 +13,7 @@ from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
 from caseledger.ledger.selectors import client_trust_balance
 from caseledger.matters.models import Matter
+from caseledger.payments.choices import ReversalStatus
 from caseledger.trust.choices import (
     DepositMethod,
     DisbursementStatus,
@@ -20,6 +21,7 @@ from caseledger.trust.choices import (
     TrustRequestStatus,
 )
 from caseledger.trust.models import (
+    DepositReversal,
     Disbursement,
     DisputeHold,
     MatterTrust,
@@ -71,11 +73,17 @@ def matter_trust_balance(matter: Matter, as_of: date | None = None) -> int:
 def uncleared_cents(matter: Matter, as_of: date) -> int:
     """Deposits received by ``as_of`` whose funds have not cleared on ``as_of``."""
     total = (
-        TrustDeposit.objects.filter(matter=matter, received_date__lte=as_of)
+        _live_deposits()
+        .filter(matter=matter, received_date__lte=as_of)
         .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=as_of))
         .aggregate(total=Sum("amount_cents"))["total"]
     )
     return int(total or 0)
+
+
+def _live_deposits() -> QuerySet[TrustDeposit]:
+    """Deposits not reversed (a reversed deposit's money is gone: it never clears)."""
+    return TrustDeposit.objects.exclude(reversals__status=ReversalStatus.POSTED)
 
 
 def disputed_cents(matter: Matter) -> int:
@@ -147,7 +155,8 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
     matter_list = list(trust_matters(matters))
     ids = [m.pk for m in matter_list]
     uncleared = dict(
-        TrustDeposit.objects.filter(matter_id__in=ids, received_date__lte=as_of)
+        _live_deposits()
+        .filter(matter_id__in=ids, received_date__lte=as_of)
         .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=as_of))
         .values("matter_id")
         .annotate(total=Sum("amount_cents"))
@@ -199,10 +208,14 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
     disbursements = Disbursement.objects.filter(
         client=client, status=DisbursementStatus.POSTED
     ).select_related("matter")
+    reversals = DepositReversal.objects.filter(
+        client=client, status=ReversalStatus.POSTED
+    ).select_related("matter", "deposit")
     if matter is not None:
         deposits = deposits.filter(matter=matter)
         transfers = transfers.filter(matter=matter)
         disbursements = disbursements.filter(matter=matter)
+        reversals = reversals.filter(matter=matter)
     raw: list[tuple[date, int, int, StatementLine]] = []
     for d in deposits:
         raw.append(
@@ -250,6 +263,23 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
                     x.number,
                     x.matter,
                     -x.amount_cents,
+                ),
+            )
+        )
+    for r in reversals:
+        assert r.posted_date is not None
+        raw.append(
+            (
+                r.posted_date,
+                3,
+                r.pk,
+                StatementLine(
+                    r.posted_date,
+                    "Deposit reversed",
+                    f"Reversal of receipt {r.deposit.receipt_number}: {r.reason}",
+                    r.deposit.receipt_number,
+                    r.matter,
+                    -r.amount_cents,
                 ),
             )
         )

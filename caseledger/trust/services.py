@@ -77,6 +77,7 @@ REQUEST_OTHER_MATTER = "trust_request: {request} is for another matter"
 REQUEST_CANNOT_CANCEL = (
     "trust_request: {request} is {status}; only an unpaid request can be cancelled"
 )
+DEPOSIT_REVERSED_NO_CLEARING = "deposit: {deposit} was reversed; its money never clears"
 DEPOSIT_ALREADY_CLEARED = "deposit: {deposit} already cleared on {day}"
 CLEARED_BEFORE_RECEIVED = "cleared_on: cannot be before the deposit was received ({received})"
 INVOICE_VOID = "invoice: {invoice} is void; trust cannot pay it"
@@ -545,6 +546,8 @@ def deposit_mark_cleared(
     with transaction.atomic():
         locks.lock_matter_trust(deposit.matter, now)
         deposit = TrustDeposit.objects.select_for_update().get(pk=deposit.pk)
+        if deposit.reversals.filter(status="POSTED").exists():
+            raise TrustError(DEPOSIT_REVERSED_NO_CLEARING.format(deposit=deposit), field="deposit")
         if deposit.clears_on is not None and deposit.clears_on <= _today(now):
             raise TrustError(
                 DEPOSIT_ALREADY_CLEARED.format(deposit=deposit, day=deposit.clears_on),

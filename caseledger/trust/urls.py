@@ -14,6 +14,16 @@ urlpatterns = [
     path("clients/<int:pk>/", views.client_ledger, name="client"),
     path("clients/<int:pk>/statement.pdf", views.statement_pdf, name="statement_pdf"),
     path("deposits/new/", views.deposit_new, name="deposit_new"),
+    path("deposits/<int:pk>/", views.deposit_detail, name="deposit_detail"),
+    path("deposits/<int:pk>/reverse/", views.deposit_reverse, name="deposit_reverse"),
+    path(
+        "reversals/<int:pk>/approve/",
+        views.deposit_reversal_approve,
+        name="deposit_reversal_approve",
+    ),
+    path(
+        "reversals/<int:pk>/reject/", views.deposit_reversal_reject, name="deposit_reversal_reject"
+    ),
     path("deposits/<int:pk>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("deposits/<int:pk>/clear/", views.deposit_clear, name="deposit_clear"),
     path("requests/", views.request_list, name="requests"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,22 +15,36 @@ from django.views.decorators.http import require_POST
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import handle_form
 from caseledger.core.models import User
-from caseledger.core.permissions import UNSCOPED_ROLES, capability_required, require
+from caseledger.core.permissions import (
+    UNSCOPED_ROLES,
+    authorize,
+    capability_required,
+    require,
+)
 from caseledger.matters.models import Matter
 from caseledger.payments import links
 from caseledger.payments.selectors import invoice_balance_due
-from caseledger.trust import pdf, selectors, services
+from caseledger.trust import corrections, pdf, selectors, services
 from caseledger.trust.forms import (
     ApplyTrustForm,
+    DecisionForm,
     DepositForm,
     DisbursementForm,
     DisputeForm,
+    ReversalForm,
     ThresholdForm,
     TrustRequestForm,
     TrustSettingsForm,
 )
-from caseledger.trust.models import Disbursement, DisputeHold, TrustDeposit, TrustRequest
+from caseledger.trust.models import (
+    DepositReversal,
+    Disbursement,
+    DisputeHold,
+    TrustDeposit,
+    TrustRequest,
+)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -42,14 +56,6 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
     if user.role in UNSCOPED_ROLES:
         return Matter.objects.all()
     return Matter.objects.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
-
-
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field, errs in form.errors.items():
-        for err in errs:
-            messages.error(
-                request, f"{field}: {err}" if not str(err).startswith(f"{field}:") else err
-            )
 
 
 @capability_required("trust.view")
@@ -72,6 +78,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def matter_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(Matter.objects.select_related("client"), pk=pk)
     require(request.user, "trust.view", matter)
+    return _matter_page(request, matter)
+
+
+def _matter_page(
+    request: HttpRequest,
+    matter: Matter,
+    *,
+    dispute_form: DisputeForm | None = None,
+    threshold_form: ThresholdForm | None = None,
+) -> HttpResponse:
     today = timezone.localdate()
     return render(
         request,
@@ -80,12 +96,17 @@ def matter_ledger(request: HttpRequest, pk: int) -> HttpResponse:
             "matter": matter,
             "position": selectors.trust_position(matter, today),
             "lines": selectors.client_trust_movements(matter.client, matter),
-            "deposits": TrustDeposit.objects.filter(matter=matter).order_by(
-                "-received_date", "-id"
-            ),
+            "deposits": TrustDeposit.objects.filter(matter=matter)
+            .annotate(
+                is_reversed=Exists(
+                    DepositReversal.objects.filter(deposit=OuterRef("pk"), status="POSTED")
+                )
+            )
+            .prefetch_related("reversals")
+            .order_by("-received_date", "-id"),
             "disputes": DisputeHold.objects.filter(matter=matter).order_by("-created_at", "-id"),
-            "dispute_form": DisputeForm(),
-            "threshold_form": ThresholdForm(),
+            "dispute_form": dispute_form or DisputeForm(),
+            "threshold_form": threshold_form or ThresholdForm(),
             "today": today,
         },
     )
@@ -138,34 +159,127 @@ def deposit_new(request: HttpRequest) -> HttpResponse:
     if request.GET.get("matter", "").isdigit():
         initial["matter"] = request.GET["matter"]
     form = DepositForm(request.POST or None, initial=initial)
-    error = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            deposit = services.deposit_record(
-                client=data["matter"].client,
-                matter=data["matter"],
-                method=data["method"],
-                payer=data["payer"],
-                reference=data["reference"],
-                amount_cents=data["amount"],
-                received_date=data["received_date"],
-                card_settled=data["card_settled"],
-                actor=_actor(request),
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            messages.success(
-                request, f"Trust receipt {deposit.receipt_number} recorded; the client is notified."
-            )
-            return redirect("trust:matter", deposit.matter_id)
+    deposit = handle_form(
+        request,
+        form,
+        lambda d: services.deposit_record(
+            client=d["matter"].client,
+            matter=d["matter"],
+            method=d["method"],
+            payer=d["payer"],
+            reference=d["reference"],
+            amount_cents=d["amount"],
+            received_date=d["received_date"],
+            card_settled=d["card_settled"],
+            actor=_actor(request),
+            now=timezone.now(),
+        ),
+    )
+    if deposit is not None:
+        messages.success(
+            request, f"Trust receipt {deposit.receipt_number} recorded; the client is notified."
+        )
+        return redirect("trust:matter", deposit.matter_id)
     return render(
         request,
         "trust/form.html",
-        {"form": form, "error": error, "title": "Record trust deposit", "submit": "Record deposit"},
+        {"form": form, "title": "Record trust deposit", "submit": "Record deposit"},
     )
+
+
+@capability_required("trust.view")
+def deposit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deposit = get_object_or_404(
+        TrustDeposit.objects.select_related("client", "matter", "trust_request", "created_by"),
+        pk=pk,
+    )
+    require(request.user, "trust.view", deposit)
+    return _deposit_page(request, deposit, ReversalForm())
+
+
+def _deposit_page(
+    request: HttpRequest, deposit: TrustDeposit, form: ReversalForm, status: int = 200
+) -> HttpResponse:
+    reversals = deposit.reversals.select_related("requested_by", "decided_by").order_by("id")
+    live = next((r for r in reversals if r.status != "REJECTED"), None)
+    user = _actor(request)
+    return render(
+        request,
+        "trust/deposit.html",
+        {
+            "deposit": deposit,
+            "reversals": reversals,
+            "live": live,
+            "form": form,
+            "decision_form": DecisionForm(),
+            "can_reverse": live is None and authorize(user, "trust.deposit", deposit),
+            "can_decide": authorize(user, "trust.reverse.approve", deposit),
+            "can_ledger": authorize(user, "ledger.view"),
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+@capability_required("trust.deposit")
+def deposit_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    deposit = get_object_or_404(TrustDeposit.objects.select_related("client", "matter"), pk=pk)
+    require(request.user, "trust.deposit", deposit)
+    if request.method != "POST":
+        return redirect("trust:deposit_detail", pk)
+    form = ReversalForm(request.POST)
+    reversal = handle_form(
+        request,
+        form,
+        lambda d: corrections.deposit_reversal_request(
+            deposit=deposit, reason=d["reason"], actor=_actor(request), now=timezone.now()
+        ),
+    )
+    if reversal is None:
+        return _deposit_page(request, deposit, form)
+    if reversal.status == "POSTED":
+        messages.success(request, f"Trust receipt {deposit.receipt_number} reversed.")
+    else:
+        messages.success(
+            request,
+            f"Reversal of {deposit.receipt_number} requested; a partner other than you approves "
+            "it (above the firm's threshold).",
+        )
+    return redirect("trust:deposit_detail", pk)
+
+
+@require_POST
+@capability_required("trust.reverse.approve")
+def deposit_reversal_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    reversal = get_object_or_404(DepositReversal.objects.select_related("deposit"), pk=pk)
+    require(request.user, "trust.reverse.approve", reversal.deposit)
+    try:
+        corrections.deposit_reversal_approve(
+            reversal=reversal, approver=_actor(request), now=timezone.now()
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Trust receipt {reversal.deposit.receipt_number} reversed.")
+    return redirect("trust:deposit_detail", reversal.deposit_id)
+
+
+@require_POST
+@capability_required("trust.deposit")
+def deposit_reversal_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    reversal = get_object_or_404(DepositReversal.objects.select_related("deposit"), pk=pk)
+    require(request.user, "trust.deposit", reversal.deposit)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        corrections.deposit_reversal_reject(
+            reversal=reversal, actor=_actor(request), now=timezone.now(), note=note
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Reversal rejected; the deposit stands.")
+    return redirect("trust:deposit_detail", reversal.deposit_id)
 
 
 @require_POST
@@ -197,29 +311,27 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @capability_required("trust.request")
 def request_new(request: HttpRequest) -> HttpResponse:
     form = TrustRequestForm(request.POST or None)
-    error = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            trust_request = services.trust_request_create(
-                client=data["matter"].client,
-                matter=data["matter"],
-                kind=data["kind"],
-                amount_cents=data["amount"],
-                due_date=data["due_date"],
-                memo=data["memo"],
-                actor=_actor(request),
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            messages.success(request, f"Trust request {trust_request.number} sent to the client.")
-            return redirect("trust:request_detail", trust_request.pk)
+    trust_request = handle_form(
+        request,
+        form,
+        lambda d: services.trust_request_create(
+            client=d["matter"].client,
+            matter=d["matter"],
+            kind=d["kind"],
+            amount_cents=d["amount"],
+            due_date=d["due_date"],
+            memo=d["memo"],
+            actor=_actor(request),
+            now=timezone.now(),
+        ),
+    )
+    if trust_request is not None:
+        messages.success(request, f"Trust request {trust_request.number} sent to the client.")
+        return redirect("trust:request_detail", trust_request.pk)
     return render(
         request,
         "trust/form.html",
-        {"form": form, "error": error, "title": "New trust request", "submit": "Create and send"},
+        {"form": form, "title": "New trust request", "submit": "Create and send"},
     )
 
 
@@ -262,21 +374,20 @@ def dispute_new(request: HttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(Matter, pk=pk)
     require(request.user, "trust.dispute", matter)
     form = DisputeForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("trust:matter", pk)
-    try:
-        services.dispute_hold_create(
+    hold = handle_form(
+        request,
+        form,
+        lambda d: services.dispute_hold_create(
             matter=matter,
-            amount_cents=form.cleaned_data["amount"],
-            reason=form.cleaned_data["reason"],
+            amount_cents=d["amount"],
+            reason=d["reason"],
             actor=_actor(request),
             now=timezone.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Amount marked disputed: it cannot move until released.")
+        ),
+    )
+    if hold is None:
+        return _matter_page(request, matter, dispute_form=form)
+    messages.success(request, "Amount marked disputed: it cannot move until released.")
     return redirect("trust:matter", pk)
 
 
@@ -301,20 +412,16 @@ def dispute_release(request: HttpRequest, pk: int) -> HttpResponse:
 def threshold_set(request: HttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(Matter, pk=pk)
     form = ThresholdForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("trust:matter", pk)
-    try:
-        services.matter_threshold_set(
-            matter=matter,
-            threshold_cents=form.cleaned_data["threshold"],
-            actor=_actor(request),
-            now=timezone.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Low-balance threshold saved.")
+    row = handle_form(
+        request,
+        form,
+        lambda d: services.matter_threshold_set(
+            matter=matter, threshold_cents=d["threshold"], actor=_actor(request), now=timezone.now()
+        ),
+    )
+    if row is None:
+        return _matter_page(request, matter, threshold_form=form)
+    messages.success(request, "Low-balance threshold saved.")
     return redirect("trust:matter", pk)
 
 
@@ -346,40 +453,33 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
     if request.GET.get("matter", "").isdigit():
         initial["matter"] = request.GET["matter"]
     form = DisbursementForm(request.POST or None, initial=initial)
-    error = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            require(request.user, "trust.disburse.request", data["matter"])
-            disbursement = services.disbursement_request(
-                matter=data["matter"],
-                payee=data["payee"],
-                amount_cents=data["amount"],
-                purpose=data["purpose"],
-                method=data["method"],
-                reference=data["reference"],
-                memo=data["memo"],
-                actor=_actor(request),
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            messages.success(
-                request,
-                f"Disbursement {disbursement.number} requested; it needs "
-                f"{disbursement.required_approvals} lawyer approval(s).",
-            )
-            return redirect("trust:disbursements")
+
+    def call(d: dict[str, Any]) -> Disbursement:
+        require(request.user, "trust.disburse.request", d["matter"])
+        return services.disbursement_request(
+            matter=d["matter"],
+            payee=d["payee"],
+            amount_cents=d["amount"],
+            purpose=d["purpose"],
+            method=d["method"],
+            reference=d["reference"],
+            memo=d["memo"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+
+    disbursement = handle_form(request, form, call)
+    if disbursement is not None:
+        messages.success(
+            request,
+            f"Disbursement {disbursement.number} requested; it needs "
+            f"{disbursement.required_approvals} lawyer approval(s).",
+        )
+        return redirect("trust:disbursements")
     return render(
         request,
         "trust/form.html",
-        {
-            "form": form,
-            "error": error,
-            "title": "Request disbursement from trust",
-            "submit": "Request",
-        },
+        {"form": form, "title": "Request disbursement from trust", "submit": "Request"},
     )
 
 
@@ -453,27 +553,22 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("client", "matter"), pk=invoice_id)
     require(request.user, "trust.apply", invoice.matter)
     form = ApplyTrustForm(request.POST or None)
-    error = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            transfer = services.trust_apply_to_invoice(
-                invoice=invoice,
-                amount_cents=form.cleaned_data["amount"],
-                actor=_actor(request),
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            messages.success(request, f"Trust applied to {invoice}.")
-            return redirect("trust:matter", transfer.matter_id)
+    transfer = handle_form(
+        request,
+        form,
+        lambda d: services.trust_apply_to_invoice(
+            invoice=invoice, amount_cents=d["amount"], actor=_actor(request), now=timezone.now()
+        ),
+    )
+    if transfer is not None:
+        messages.success(request, f"Trust applied to {invoice}.")
+        return redirect("trust:matter", transfer.matter_id)
     return render(
         request,
         "trust/apply.html",
         {
             "invoice": invoice,
             "form": form,
-            "error": error,
             "balance_due": invoice_balance_due(invoice),
             "position": selectors.trust_position(invoice.matter, timezone.localdate()),
         },
@@ -496,29 +591,27 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             "disbursement_expiry_days": row.disbursement_expiry_days,
         },
     )
-    error = None
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.trust_settings_update(
-                actor=_actor(request),
-                now=timezone.now(),
-                low_balance_threshold_cents=d["low_balance_threshold"],
-                auto_replenish=d["auto_replenish"],
-                check_clear_days=d["check_clear_days"],
-                ach_clear_days=d["ach_clear_days"],
-                wire_clear_days=d["wire_clear_days"],
-                cash_clear_days=d["cash_clear_days"],
-                processor_nets_fee=d["processor_nets_fee"],
-                disbursement_expiry_days=d["disbursement_expiry_days"],
-            )
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            messages.success(request, "Trust settings saved.")
-            return redirect("trust:settings")
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.trust_settings_update(
+            actor=_actor(request),
+            now=timezone.now(),
+            low_balance_threshold_cents=d["low_balance_threshold"],
+            auto_replenish=d["auto_replenish"],
+            check_clear_days=d["check_clear_days"],
+            ach_clear_days=d["ach_clear_days"],
+            wire_clear_days=d["wire_clear_days"],
+            cash_clear_days=d["cash_clear_days"],
+            processor_nets_fee=d["processor_nets_fee"],
+            disbursement_expiry_days=d["disbursement_expiry_days"],
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Trust settings saved.")
+        return redirect("trust:settings")
     return render(
         request,
         "trust/form.html",
-        {"form": form, "error": error, "title": "Trust settings", "submit": "Save"},
+        {"form": form, "title": "Trust settings", "submit": "Save"},
     )

@@ -36,7 +36,14 @@ from caseledger.billing.services.schedule import (
     trigger_create,
     trigger_deactivate,
 )
-from caseledger.billing.services.time import expense_create, time_entry_create, time_entry_delete
+from caseledger.billing.services.time import (
+    expense_create,
+    expense_delete,
+    expense_update,
+    time_entry_create,
+    time_entry_delete,
+    time_entry_update,
+)
 from caseledger.billing.services.triggers import on_stage_event, trigger_fire
 
 __all__ = [
@@ -45,6 +52,8 @@ __all__ = [
     "billing_run",
     "billing_settings_update",
     "expense_create",
+    "expense_delete",
+    "expense_update",
     "government_fee_add",
     "hourly_rate_set",
     "invoice_approve",
@@ -74,6 +83,7 @@ __all__ = [
     "template_update",
     "time_entry_create",
     "time_entry_delete",
+    "time_entry_update",
     "trigger_create",
     "trigger_deactivate",
     "trigger_fire",

@@ -31,6 +31,7 @@ NARRATIVE_REQUIRED = "narrative: describe the work done"
 DESCRIPTION_REQUIRED = "description: is required"
 RATE_MISSING = "rate: {timekeeper} has no hourly rate; set one under Fee schedule › Rates"
 ENTRY_BILLED = "time entry: already billed on invoice {invoice}; it can no longer change"
+EXPENSE_BILLED = "expense: already billed on invoice {invoice}; it can no longer change"
 EXPENSE_KIND_INVALID = "kind: must be EXPENSE or COST_ADVANCE (got {value!r})"
 
 _ACTIVITY = re.compile(r"^A\d{3}$")
@@ -124,25 +125,106 @@ def time_entry_create(
     return entry
 
 
-def time_entry_delete(*, entry: TimeEntry, actor: Any, now: datetime) -> None:
-    with transaction.atomic():
-        entry = (
-            TimeEntry.objects.select_for_update()
-            .select_related("invoice_line__invoice")
-            .get(pk=entry.pk)
+def _locked_unbilled(model: Any, pk: int, *, what: str) -> Any:
+    """Lock the matter (drafting takes the same lock before it bills unbilled work), then the
+    row; refuse a billed one with a message naming its invoice."""
+    matter_id = model.objects.values_list("matter_id", flat=True).get(pk=pk)
+    matter_lock(matter_id=matter_id)
+    row = (
+        model.objects.select_for_update(of=("self",))
+        .select_related("invoice_line__invoice")
+        .get(pk=pk)
+    )
+    if row.invoice_line is not None:
+        raise BillingError(
+            (ENTRY_BILLED if what == "time entry" else EXPENSE_BILLED).format(
+                invoice=row.invoice_line.invoice
+            ),
+            field=what.replace(" ", "_"),
         )
-        if entry.invoice_line is not None:
+    return row
+
+
+def time_entry_update(
+    *,
+    entry: TimeEntry,
+    work_date: date,
+    hours: Any,
+    activity_code: str,
+    narrative: str,
+    billable: bool,
+    task_code: str = "",
+    actor: Any,
+    now: datetime,
+) -> TimeEntry:
+    """Correct an unbilled time entry: date, hours (in the firm's increment), codes, narrative,
+    billable. The rate stays the one resolved when it was recorded; the amount is rounded once
+    again. Refused once billed (naming the invoice), beyond 24 h a day, or with a bad code.
+    One ``billing.time_updated`` event with the changed fields."""
+    activity_code = activity_code.strip().upper()
+    task_code = task_code.strip().upper()
+    if not _ACTIVITY.match(activity_code):
+        raise BillingError(ACTIVITY_CODE_INVALID.format(value=activity_code), field="activity_code")
+    if task_code and not _TASK.match(task_code):
+        raise BillingError(TASK_CODE_INVALID.format(value=task_code), field="task_code")
+    if not narrative.strip():
+        raise BillingError(NARRATIVE_REQUIRED, field="narrative")
+    settings = billing_settings_get()
+    minutes = minutes_from_hours(
+        value=hours, increment=settings.time_increment_minutes, rounding=settings.time_rounding
+    )
+    with transaction.atomic():
+        row = _locked_unbilled(TimeEntry, entry.pk, what="time entry")
+        day_total = (
+            TimeEntry.objects.filter(timekeeper_id=row.timekeeper_id, work_date=work_date)
+            .exclude(pk=row.pk)
+            .aggregate(total=Sum("minutes"))["total"]
+            or 0
+        )
+        if day_total + minutes > MAX_MINUTES_PER_DAY:
             raise BillingError(
-                ENTRY_BILLED.format(invoice=entry.invoice_line.invoice), field="time_entry"
+                HOURS_OVER_DAY.format(
+                    who=row.timekeeper, total=hours_label(day_total + minutes), day=work_date
+                ),
+                field="hours",
             )
+        fields = ("work_date", "minutes", "activity_code", "task_code", "narrative", "billable")
+        before = {f: getattr(row, f) for f in (*fields, "amount_cents")}
+        row.work_date = work_date
+        row.minutes = minutes
+        row.activity_code = activity_code
+        row.task_code = task_code
+        row.narrative = narrative.strip()
+        row.billable = billable
+        row.amount_cents = time_amount_cents(
+            minutes=minutes, rate_cents=row.rate_cents, rule=firm_rounding()
+        )
+        row.save(update_fields=[*fields, "amount_cents"])
+        b, a = audit.diff(before, {f: getattr(row, f) for f in before})
+        audit.record(actor=actor, action="billing.time_updated", at=now, obj=row, before=b, after=a)
+    return row
+
+
+def time_entry_delete(*, entry: TimeEntry, actor: Any, now: datetime) -> None:
+    """Delete an unbilled time entry (a mistake never billed); refused once billed, naming the
+    invoice. The ``billing.time_deleted`` event keeps what it was."""
+    with transaction.atomic():
+        row = _locked_unbilled(TimeEntry, entry.pk, what="time entry")
         audit.record(
             actor=actor,
             action="billing.time_deleted",
             at=now,
-            obj=entry,
-            before={"minutes": entry.minutes, "amount_cents": entry.amount_cents},
+            obj=row,
+            before={
+                "matter": row.matter_id,
+                "timekeeper": row.timekeeper_id,
+                "work_date": row.work_date,
+                "minutes": row.minutes,
+                "amount_cents": row.amount_cents,
+                "narrative": row.narrative,
+            },
         )
-        entry.delete()
+        row.delete()
 
 
 def expense_create(
@@ -189,3 +271,63 @@ def expense_create(
             after={"matter": locked.pk, "kind": kind, "amount_cents": cents},
         )
     return expense
+
+
+def expense_update(
+    *,
+    expense: Expense,
+    kind: str,
+    expense_date: date,
+    description: str,
+    amount: Any,
+    expense_code: str,
+    billable: bool,
+    actor: Any,
+    now: datetime,
+) -> Expense:
+    """Correct an unbilled expense or cost advance; refused once billed (naming the invoice).
+    One ``billing.expense_updated`` event with the changed fields."""
+    if kind not in ExpenseKind.values:
+        raise BillingError(EXPENSE_KIND_INVALID.format(value=kind), field="kind")
+    expense_code = expense_code.strip().upper()
+    if not _EXPENSE.match(expense_code):
+        raise BillingError(EXPENSE_CODE_INVALID.format(value=expense_code), field="expense_code")
+    if not description.strip():
+        raise BillingError(DESCRIPTION_REQUIRED, field="description")
+    cents = parse_amount(amount, field="amount", currency=firm_currency(), allow_zero=False)
+    with transaction.atomic():
+        row = _locked_unbilled(Expense, expense.pk, what="expense")
+        fields = ("kind", "expense_date", "description", "amount_cents", "expense_code", "billable")
+        before = {f: getattr(row, f) for f in fields}
+        row.kind = kind
+        row.expense_date = expense_date
+        row.description = description.strip()
+        row.amount_cents = cents
+        row.expense_code = expense_code
+        row.billable = billable
+        row.save(update_fields=list(fields))
+        b, a = audit.diff(before, {f: getattr(row, f) for f in fields})
+        audit.record(
+            actor=actor, action="billing.expense_updated", at=now, obj=row, before=b, after=a
+        )
+    return row
+
+
+def expense_delete(*, expense: Expense, actor: Any, now: datetime) -> None:
+    """Delete an unbilled expense; refused once billed, naming the invoice."""
+    with transaction.atomic():
+        row = _locked_unbilled(Expense, expense.pk, what="expense")
+        audit.record(
+            actor=actor,
+            action="billing.expense_deleted",
+            at=now,
+            obj=row,
+            before={
+                "matter": row.matter_id,
+                "kind": row.kind,
+                "expense_date": row.expense_date,
+                "description": row.description,
+                "amount_cents": row.amount_cents,
+            },
+        )
+        row.delete()

@@ -102,6 +102,56 @@ def _trigger(ctx: Any) -> dict[str, Any]:
     return {"pk": trigger.pk}
 
 
+def _team_matter(ctx: Any) -> Any:
+    from caseledger.clients.tests.factories import BeneficiaryFactory, make_company
+    from caseledger.matters.tests.factories import make_matter
+
+    company = make_company()
+    return make_matter(
+        client=company,
+        beneficiary=BeneficiaryFactory(client=company),
+        responsible_partner=ctx.users["PARTNER"],
+        attorney=ctx.users["ATTORNEY"],
+        paralegal=ctx.users["PARALEGAL"],
+    )
+
+
+def _own_time(ctx: Any) -> dict[str, Any]:
+    """An unbilled time entry of the user asking (their own work may be corrected)."""
+    from caseledger.billing.models import TimeEntry
+
+    who = ctx.user or ctx.users["PARTNER"]
+    entry = TimeEntry.objects.create(
+        timekeeper=who,
+        matter=_team_matter(ctx),
+        work_date=ctx.now.date(),
+        minutes=60,
+        activity_code="A103",
+        narrative="Drafted the petition letter",
+        rate_cents=30_000,
+        amount_cents=30_000,
+        created_by=who,
+        created_at=ctx.now,
+    )
+    return {"pk": entry.pk}
+
+
+def _own_expense(ctx: Any) -> dict[str, Any]:
+    from caseledger.billing.models import Expense
+
+    who = ctx.user or ctx.users["PARTNER"]
+    expense = Expense.objects.create(
+        matter=_team_matter(ctx),
+        kind="EXPENSE",
+        expense_date=ctx.now.date(),
+        description="Courier",
+        amount_cents=4_500,
+        created_by=who,
+        created_at=ctx.now,
+    )
+    return {"pk": expense.pk}
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "billing:review_queue": {"allow": APPROVERS},
     "billing:invoice_list": {"allow": VIEWERS},
@@ -143,6 +193,10 @@ MATRIX: dict[str, dict[str, Any]] = {
     "billing:wip": {"allow": WIP},
     "billing:time_entry_new": {"allow": TIME},
     "billing:expense_new": {"allow": TIME, "method": "POST", "data": {}},
+    "billing:time_entry_edit": {"allow": TIME, "kwargs": _own_time},
+    "billing:time_entry_delete": {"allow": TIME, "method": "POST", "kwargs": _own_time},
+    "billing:expense_edit": {"allow": TIME, "kwargs": _own_expense},
+    "billing:expense_delete": {"allow": TIME, "method": "POST", "kwargs": _own_expense},
     "billing:fee_schedule": {"allow": CONFIGURE},
     "billing:templates": {"allow": CONFIGURE},
     "billing:template_new": {

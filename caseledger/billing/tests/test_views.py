@@ -105,10 +105,14 @@ def test_bad_input_shows_one_clear_message(world: Any, login: Any) -> None:
         },
     )
     assert response.status_code == 200
+    html = response.content.decode()
+    # Under the hours field, once, without the "hours:" prefix (core.forms.handle_form).
     assert (
-        "hours: must be a multiple of the firm&#x27;s 6-minute increment (0.1 h) (got 1.25)"
-        in response.content.decode()
+        '<ul class="errorlist" id="id_hours-errors"><li>must be a multiple of the firm&#x27;s '
+        in html
     )
+    assert "6-minute increment (0.1 h) (got 1.25)</li>" in html
+    assert "hours: must" not in html
     assert not TimeEntry.objects.exists()
     ok = client.post(
         reverse("billing:time_entry_new"),

@@ -140,10 +140,39 @@ def payment_json(ctx: Any) -> dict[str, Any]:
     }
 
 
+def reversal_kwargs(ctx: Any) -> dict[str, Any]:
+    """A payment reversal above the firm's threshold ($800 > $500), asked by billing."""
+    from caseledger.payments.corrections import payment_reversal_request
+    from caseledger.payments.models import CorrectionSettings
+
+    CorrectionSettings.objects.update_or_create(id=1, defaults={"reversal_approval_cents": 50_000})
+    reversal = payment_reversal_request(
+        payment=_payment(ctx), reason="check returned", actor=ctx.users["BILLING"], now=ctx.now
+    )
+    return {"pk": reversal.pk}
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "payments:list": {"allow": PAYMENTS_VIEW},
     "payments:record": {"allow": PAYMENTS_WRITE},
     "payments:detail": {"allow": PAYMENTS_VIEW, "kwargs": payment_kwargs},
+    "payments:reverse": {
+        "allow": PAYMENTS_WRITE,
+        "method": "POST",
+        "kwargs": payment_kwargs,
+        "data": {"reason": "check returned unpaid"},
+    },
+    "payments:reversal_approve": {
+        "allow": frozenset({"PARTNER"}),
+        "method": "POST",
+        "kwargs": reversal_kwargs,
+    },
+    "payments:reversal_reject": {
+        "allow": PAYMENTS_WRITE,
+        "method": "POST",
+        "kwargs": reversal_kwargs,
+    },
+    "payments:settings": {"allow": frozenset({"ADMIN", "PARTNER"})},
     "payments:allocate": {"allow": PAYMENTS_WRITE, "method": "POST", "kwargs": payment_kwargs},
     "payments:refund": {
         "allow": PAYMENTS_WRITE,

@@ -133,6 +133,21 @@ def disbursement_json(ctx: Any) -> dict[str, Any]:
     }
 
 
+def reversal_kwargs(ctx: Any) -> dict[str, Any]:
+    """A deposit reversal above the firm's threshold, waiting for a partner; asked by billing."""
+    from caseledger.trust.corrections import deposit_reversal_request
+    from caseledger.trust.models import TrustDeposit
+
+    matter = funded_matter(ctx, cents=500_000)
+    reversal = deposit_reversal_request(
+        deposit=TrustDeposit.objects.get(matter=matter),
+        reason="check returned unpaid",
+        actor=ctx.users["BILLING"],
+        now=ctx.now,
+    )
+    return {"pk": reversal.pk}
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "trust:dashboard": {"allow": VIEW},
     "trust:settings": {"allow": SETTINGS},
@@ -155,6 +170,23 @@ MATRIX: dict[str, dict[str, Any]] = {
     "trust:deposit_new": {"allow": DEPOSIT},
     "trust:receipt_pdf": {"allow": RECEIPT, "kwargs": deposit_kwargs},
     "trust:deposit_clear": {"allow": DEPOSIT, "method": "POST", "kwargs": deposit_kwargs},
+    "trust:deposit_detail": {"allow": VIEW, "kwargs": deposit_kwargs},
+    "trust:deposit_reverse": {
+        "allow": DEPOSIT,
+        "method": "POST",
+        "kwargs": deposit_kwargs,
+        "data": {"reason": "recorded on the wrong matter"},
+    },
+    "trust:deposit_reversal_approve": {
+        "allow": frozenset({"PARTNER"}),
+        "method": "POST",
+        "kwargs": reversal_kwargs,
+    },
+    "trust:deposit_reversal_reject": {
+        "allow": DEPOSIT,
+        "method": "POST",
+        "kwargs": reversal_kwargs,
+    },
     "trust:requests": {"allow": VIEW},
     "trust:request_new": {"allow": REQUEST},
     "trust:request_detail": {"allow": VIEW, "kwargs": request_kwargs},

@@ -1,6 +1,7 @@
 """Race tests on PostgreSQL through the trust and payments services, real threads, each on its
 own connection: two approved disbursements that together exceed the balance (exactly one posts,
-50 rounds), and the same Stripe webhook delivered twice at once (one payment)."""
+50 rounds), the same Stripe webhook delivered twice at once (one payment), and a deposit's
+reversal racing a disbursement of the same money (exactly one succeeds)."""
 
 from __future__ import annotations
 
@@ -149,4 +150,72 @@ def test_issue_with_auto_apply_and_a_trust_transfer_on_one_matter(require_postgr
         assert draft.total_cents == unpaid.total_cents
         assert invoice_balance_due(draft) == 0
         assert client_trust_balance(client=matter.client, matter=matter) == 0
+    assert ledger_verify() == []
+
+
+def test_deposit_reversal_racing_a_disbursement_from_it(require_postgres, now, users):
+    """Reversing a $100 deposit while an approved $80 disbursement of the same money posts:
+    both lock the matter's trust row first and check the balance after it, so exactly one
+    succeeds, every round, and the matter's trust never goes below zero."""
+    from caseledger.trust import corrections
+
+    TrustSettings.objects.update_or_create(id=1, defaults={"low_balance_threshold_cents": 0})
+    outcomes = {"reversed": 0, "disbursed": 0}
+    for _round in range(20):
+        m = MatterFactory()
+        deposit = services.deposit_record(
+            client=m.client,
+            matter=m,
+            method=DepositMethod.WIRE,
+            payer="Acme",
+            reference="W",
+            amount_cents=100_00,
+            received_date=date(2026, 10, 1),
+            actor=None,
+            now=now,
+        )
+        d = services.disbursement_request(
+            matter=m,
+            payee="USCIS",
+            amount_cents=80_00,
+            purpose=DisbursementPurpose.FILING_FEE,
+            method=DisbursementMethod.CHECK,
+            actor=users["PARALEGAL"],
+            now=now,
+        )
+        services.disbursement_approve(disbursement=d, approver=users["ATTORNEY"], now=now)
+
+        def reverse(pk: int = deposit.pk) -> object:
+            from caseledger.trust.models import TrustDeposit
+
+            return corrections.deposit_reversal_request(
+                deposit=TrustDeposit.objects.get(pk=pk),
+                reason="check returned",
+                actor=users["BILLING"],
+                now=now,
+            )
+
+        def post(pk: int = d.pk) -> object:
+            return services.disbursement_post(
+                disbursement=Disbursement.objects.get(pk=pk), actor=users["ATTORNEY"], now=now
+            )
+
+        results = run_together([reverse, post])
+        ok = [r for r in results if not isinstance(r, Exception)]
+        failed = [r for r in results if isinstance(r, Exception)]
+        assert len(ok) == 1, results
+        assert len(failed) == 1, results
+        assert isinstance(failed[0], TrustError), failed
+        balance = client_trust_balance(client=m.client, matter=m)
+        if isinstance(results[0], Exception):
+            outcomes["disbursed"] += 1
+            assert failed[0].message == (
+                f"deposit: cannot be reversed, $80.00 of it was disbursed ({d.number} to USCIS)"
+            )
+            assert balance == 20_00
+        else:
+            outcomes["reversed"] += 1
+            assert failed[0].message.startswith("amount: $80.00 exceeds the cleared trust funds")
+            assert balance == 0
+    assert sum(outcomes.values()) == 20
     assert ledger_verify() == []
