@@ -414,8 +414,8 @@ def provider_dispute_event_apply(*, event: PaymentEvent, provider: str, now: dat
             description=(
                 f"{provider} reports dispute {key} ({event.dispute_status}) for "
                 f"{money_text(event.amount_cents, event.currency)}. {why_not.capitalize()}: "
-                "nothing was posted automatically. A disputed trust amount stays in trust until the "
-                "dispute is resolved."
+                "nothing was posted automatically. A disputed trust amount stays in trust "
+                "until the dispute is resolved."
             ),
             now=now,
         )
