@@ -17,6 +17,8 @@ CAPABILITIES = {
     "matters.skip_stage": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY},
     "matters.hold": {Role.ADMIN, Role.PARTNER, Role.BILLING},  # set / lift a hold on new work
     "matters.override_hold": {Role.PARTNER},
+    # Set or change the agreed fee / estimate of a matter.
+    "matters.budget": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.BILLING},
     "matters.case_types": {Role.ADMIN},  # edit case types, stage templates, deadline lead times
     "tasks.view": STAFF,
     "tasks.manage": STAFF,

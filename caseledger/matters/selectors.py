@@ -11,7 +11,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from caseledger.core.choices import Role
 from caseledger.core.permissions import UNSCOPED_ROLES
 from caseledger.matters.choices import TaskStatus
-from caseledger.matters.models import CaseType, Deadline, Matter, StageEvent, Task
+from caseledger.matters.models import (
+    BudgetChange,
+    CaseType,
+    Deadline,
+    Matter,
+    StageEvent,
+    Task,
+)
 
 
 def matters_visible_to(user: Any) -> QuerySet[Matter]:
@@ -166,3 +173,8 @@ def tasks_visible_to(user: Any) -> QuerySet[Task]:
 
 def case_type_list() -> QuerySet[CaseType]:
     return CaseType.objects.order_by("position", "name", "id")
+
+
+def budget_changes(matter: Matter) -> list[BudgetChange]:
+    """The matter's budget history, newest first."""
+    return list(matter.budget_changes.select_related("actor").order_by("-at", "-id")[:20])
