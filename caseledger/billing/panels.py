@@ -23,15 +23,13 @@ def _unbilled(matter_ids: list[int]) -> dict[int, dict[str, int]]:
     two grouped queries."""
     rows: dict[int, dict[str, int]] = {}
     time = (
-        TimeEntry.objects.filter(
-            matter_id__in=matter_ids, billable=True, invoice_line__isnull=True
-        )
+        TimeEntry.objects.filter(matter_id__in=matter_ids, billable=True, invoice_line__isnull=True)
         .values("matter_id")
         .annotate(n=Count("id"), minutes=Sum("minutes"), cents=Sum("amount_cents"))
     )
-    for r in time:
-        rows.setdefault(r["matter_id"], {}).update(
-            time_count=r["n"], minutes=int(r["minutes"] or 0), time_cents=int(r["cents"] or 0)
+    for t in time:
+        rows.setdefault(t["matter_id"], {}).update(
+            time_count=t["n"], minutes=int(t["minutes"] or 0), time_cents=int(t["cents"] or 0)
         )
     expenses = (
         Expense.objects.filter(matter_id__in=matter_ids, billable=True, invoice_line__isnull=True)
@@ -82,9 +80,7 @@ def unbilled_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
         key: sum(r.get(key, 0) for r in per_matter.values())
         for key in ("time_count", "minutes", "time_cents", "expense_count", "expense_cents")
     }
-    rows = [
-        (m, per_matter[m.pk]) for m in scope.matters if m.pk in per_matter
-    ]
+    rows = [(m, per_matter[m.pk]) for m in scope.matters if m.pk in per_matter]
     return {
         "totals": totals,
         "hours": (Decimal(totals["minutes"]) / 60).quantize(Decimal("0.1")),

@@ -226,6 +226,26 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@capability_required("waiting.view")
+def waiting(request: HttpRequest) -> HttpResponse:
+    """Everything waiting on the signed-in person, oldest first, each linked to where it is
+    resolved (sources: each app's ``waiting.py``)."""
+    from caseledger.core.waiting import waiting_for, waiting_rows
+
+    now = timezone.now()
+    groups = waiting_for(request.user, now)
+    return render(
+        request,
+        "core/waiting.html",
+        {
+            "groups": groups,
+            "rows": waiting_rows(groups),
+            "total": sum(g.batch.count for g in groups),
+            "now": now,
+        },
+    )
+
+
 # Profile -------------------------------------------------------------------------------------
 
 

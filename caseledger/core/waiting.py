@@ -1,4 +1,4 @@
-""""What is waiting on me": items contributed by the apps, one page per person.
+""" "What is waiting on me": items contributed by the apps, one page per person.
 
 Each app lists its sources in ``caseledger/<app>/waiting.py``::
 
@@ -111,3 +111,10 @@ def waiting_rows(groups: list[WaitingGroup]) -> list[WaitingRow]:
     """All items of ``groups``, oldest first (then by source order and title)."""
     rows = [WaitingRow(g.source, item) for g in groups for item in g.batch.items]
     return sorted(rows, key=lambda r: (r.item.since_at, r.source.order, r.item.title))
+
+
+def batch_of(qs: Any, make_item: Callable[[Any], WaitingItem]) -> WaitingBatch:
+    """The first ``LIMIT`` rows of ``qs`` as items, and how many there are in all."""
+    rows = list(qs[:LIMIT])
+    count = len(rows) if len(rows) < LIMIT else qs.count()
+    return WaitingBatch(items=[make_item(r) for r in rows], count=count)

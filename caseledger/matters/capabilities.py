@@ -52,5 +52,6 @@ OBJECT_SCOPES = {"matters.matter": matter_scope, "matters.task": task_scope}
 NAVIGATION = [
     ("Matters", "matters:list", "matters.view"),
     ("My tasks", "matters:my_tasks", "tasks.view"),
+    ("Waiting on me", "core:waiting", "waiting.view"),
     ("Case types", "matters:case_types", "matters.case_types"),
 ]

@@ -8,8 +8,8 @@ from django import forms
 
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.choices import Role
-from caseledger.core.models import User
 from caseledger.core.forms import AmountField
+from caseledger.core.models import User
 from caseledger.matters.choices import (
     BeneficiaryRule,
     BudgetKind,

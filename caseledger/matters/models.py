@@ -94,7 +94,9 @@ class Matter(models.Model):
     hold_set_at = models.DateTimeField(null=True, blank=True)
     # The agreed fee or estimate (empty kind: none agreed). Billed, paid and remaining are shown
     # against it; a scope-reduction credit note lowers it (see BudgetChange).
-    budget_kind = models.CharField(max_length=12, choices=BudgetKind.choices, blank=True, default="")
+    budget_kind = models.CharField(
+        max_length=12, choices=BudgetKind.choices, blank=True, default=""
+    )
     budget_cents = models.BigIntegerField(null=True, blank=True)  # cents; set with budget_kind
     created_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)

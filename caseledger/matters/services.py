@@ -1127,9 +1127,7 @@ def matter_budget_set(
     if kind and amount_cents is None:
         raise MatterError(BUDGET_AMOUNT_REQUIRED, field="budget")
     if amount_cents is not None and amount_cents < 0:
-        raise MatterError(
-            BUDGET_AMOUNT_INVALID.format(value=_money(amount_cents)), field="budget"
-        )
+        raise MatterError(BUDGET_AMOUNT_INVALID.format(value=_money(amount_cents)), field="budget")
     reason = (reason or "").strip()
     if not reason:
         raise MatterError(BUDGET_REASON_REQUIRED, field="reason")
@@ -1160,7 +1158,13 @@ def matter_budget_set(
 
 @transaction.atomic
 def matter_budget_reduce(
-    *, matter: Matter, amount_cents: int, reason: str, source: str, actor: User | None, now: datetime
+    *,
+    matter: Matter,
+    amount_cents: int,
+    reason: str,
+    source: str,
+    actor: User | None,
+    now: datetime,
 ) -> Matter:
     """Lower the matter's budget by ``amount_cents`` (never below zero) for a scope reduction,
     e.g. a credit note; ``source`` names the document. A matter without a budget is left as it

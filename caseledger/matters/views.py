@@ -119,9 +119,7 @@ def _detail_context(request: HttpRequest, matter: Matter, **forms: Any) -> dict[
         "budget_changes": selectors.budget_changes(matter),
         "can_budget": can_budget and not matter.is_closed,
         "budget_form": forms.get("budget_form")
-        or BudgetForm(
-            initial={"budget_kind": matter.budget_kind, "budget": matter.budget_cents}
-        ),
+        or BudgetForm(initial={"budget_kind": matter.budget_kind, "budget": matter.budget_cents}),
         "timeline": selectors.matter_timeline(matter),
         "receipts": matter.receipts.order_by("created_at", "id"),
         "deadlines": deadlines,
@@ -254,7 +252,9 @@ def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
                 if notice.url:
                     messages.info(
                         request,
-                        format_html('{} <a href="{}">{}</a>', notice.text, notice.url, notice.link_text),
+                        format_html(
+                            '{} <a href="{}">{}</a>', notice.text, notice.url, notice.link_text
+                        ),
                     )
                 else:
                     messages.info(request, notice.text)

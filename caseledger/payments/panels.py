@@ -55,7 +55,9 @@ class PanelInvoiceMoney:
         return STATE_BADGES.get(self.state, "")
 
 
-def invoice_money_for_panels(invoices: list[Invoice], *, as_of: date) -> dict[int, PanelInvoiceMoney]:
+def invoice_money_for_panels(
+    invoices: list[Invoice], *, as_of: date
+) -> dict[int, PanelInvoiceMoney]:
     """State and balance of each invoice, from its settlement row (loaded with the invoices).
 
     The one place the panels read invoice money: when ``payments.selectors.invoice_money``
@@ -108,7 +110,9 @@ class _Totals:
 
 
 def _totals(money: dict[int, PanelInvoiceMoney]) -> _Totals:
-    issued = [m for m in money.values() if m.state not in {"draft", "in_review", "approved", "void"}]
+    issued = [
+        m for m in money.values() if m.state not in {"draft", "in_review", "approved", "void"}
+    ]
     return _Totals(
         billed=sum(m.total_cents for m in issued),
         paid=sum(m.paid_cents for m in issued),

@@ -55,7 +55,7 @@ def trust_positions(scope: PanelScope) -> list[TrustPosition]:
                 uncleared_cents=int(uncleared.get(m.pk) or 0),
                 disputed_cents=int(disputed.get(m.pk) or 0),
                 threshold_cents=int(
-                    thresholds[m.pk]
+                    thresholds.get(m.pk) or 0
                     if m.pk in thresholds
                     else settings_row.low_balance_threshold_cents
                 ),

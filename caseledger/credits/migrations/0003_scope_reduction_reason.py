@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('credits', '0002_refund_follows_disbursement'),
+        ("credits", "0002_refund_follows_disbursement"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='creditnote',
-            name='reason_code',
-            field=models.CharField(choices=[('OVERPAYMENT', 'Overpayment'), ('DUPLICATE_PAYMENT', 'Duplicate payment'), ('SCOPE_CHANGE', 'Scope change'), ('SCOPE_REDUCTION', 'Scope reduction (lowers the matter budget)'), ('BILLING_ERROR', 'Billing error'), ('COURTESY_DISCOUNT', 'Courtesy discount'), ('FEE_WAIVER', 'Fee waiver'), ('OTHER', 'Other')], max_length=20),
+            model_name="creditnote",
+            name="reason_code",
+            field=models.CharField(
+                choices=[
+                    ("OVERPAYMENT", "Overpayment"),
+                    ("DUPLICATE_PAYMENT", "Duplicate payment"),
+                    ("SCOPE_CHANGE", "Scope change"),
+                    ("SCOPE_REDUCTION", "Scope reduction (lowers the matter budget)"),
+                    ("BILLING_ERROR", "Billing error"),
+                    ("COURTESY_DISCOUNT", "Courtesy discount"),
+                    ("FEE_WAIVER", "Fee waiver"),
+                    ("OTHER", "Other"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -6,48 +6,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0003_client_details_contacts_beneficiaries'),
-        ('matters', '0004_case_type_required_stage_events_append_only'),
+        ("clients", "0003_client_details_contacts_beneficiaries"),
+        ("matters", "0004_case_type_required_stage_events_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BudgetChange',
+            name="BudgetChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('FLAT_FEE', 'Flat-fee engagement total'), ('ESTIMATE', 'Budget for hourly work')], max_length=12)),
-                ('before_cents', models.BigIntegerField(blank=True, null=True)),
-                ('after_cents', models.BigIntegerField()),
-                ('reason', models.CharField(max_length=300)),
-                ('source', models.CharField(blank=True, default='', max_length=120)),
-                ('at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("FLAT_FEE", "Flat-fee engagement total"),
+                            ("ESTIMATE", "Budget for hourly work"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("before_cents", models.BigIntegerField(blank=True, null=True)),
+                ("after_cents", models.BigIntegerField()),
+                ("reason", models.CharField(max_length=300)),
+                ("source", models.CharField(blank=True, default="", max_length=120)),
+                ("at", models.DateTimeField()),
             ],
         ),
         migrations.AddField(
-            model_name='matter',
-            name='budget_cents',
+            model_name="matter",
+            name="budget_cents",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='matter',
-            name='budget_kind',
-            field=models.CharField(blank=True, choices=[('FLAT_FEE', 'Flat-fee engagement total'), ('ESTIMATE', 'Budget for hourly work')], default='', max_length=12),
+            model_name="matter",
+            name="budget_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("FLAT_FEE", "Flat-fee engagement total"),
+                    ("ESTIMATE", "Budget for hourly work"),
+                ],
+                default="",
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matter',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('budget_cents__isnull', True), ('budget_kind', '')), models.Q(models.Q(('budget_kind', ''), _negated=True), ('budget_cents__gte', 0)), _connector='OR'), name='matters_matter_budget_kind_and_amount'),
+            model_name="matter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("budget_cents__isnull", True), ("budget_kind", "")),
+                    models.Q(
+                        models.Q(("budget_kind", ""), _negated=True), ("budget_cents__gte", 0)
+                    ),
+                    _connector="OR",
+                ),
+                name="matters_matter_budget_kind_and_amount",
+            ),
         ),
         migrations.AddField(
-            model_name='budgetchange',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="budgetchange",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='budgetchange',
-            name='matter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='budget_changes', to='matters.matter'),
+            model_name="budgetchange",
+            name="matter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="budget_changes",
+                to="matters.matter",
+            ),
         ),
     ]
