@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from caseledger.clients.forms import apply_error
 from caseledger.clients.models import Client
-from caseledger.clients.selectors import clients_visible_to
+from caseledger.clients.selectors import client_pick, clients_visible_to
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.panels import PanelScope, panels_for_page, stage_notices
@@ -38,6 +38,8 @@ from caseledger.matters.forms import (
     TaskForm,
 )
 from caseledger.matters.models import CaseType, Deadline, FirmDeadlineRule, Matter, Task
+
+PICK_LIMIT = 30  # clients listed on the "open a matter" client search
 
 
 def _today() -> Any:
@@ -162,8 +164,20 @@ def _detail_with_errors(request: HttpRequest, matter: Matter, **forms: Any) -> H
 def matter_create(request: HttpRequest) -> HttpResponse:
     visible = clients_visible_to(request.user).order_by("name", "id")
     client_id = request.GET.get("client") or request.POST.get("client")
-    if not client_id:
-        return render(request, "matters/matter_pick_client.html", {"clients": visible})
+    if not client_id or not str(client_id).isdigit():
+        query = (request.GET.get("q") or "").strip()[:100]
+        found = client_pick(visible, query=query)
+        shown = list(found[:PICK_LIMIT])
+        return render(
+            request,
+            "matters/matter_pick_client.html",
+            {
+                "clients": shown,
+                "query": query,
+                "count": found.count() if len(shown) == PICK_LIMIT else len(shown),
+                "limit": PICK_LIMIT,
+            },
+        )
     client = get_object_or_404(Client, pk=client_id)
     require(request.user, "clients.view", client)
     # Whoever opens the matter stays on its team unless they choose otherwise.

@@ -5,9 +5,11 @@ from typing import Any
 from django import forms
 
 from caseledger.clients.models import Client
+from caseledger.clients.pickers import ClientPickerField, PickerFormMixin
 from caseledger.core.money import Money, MoneyError
 from caseledger.core.selectors import firm_get
 from caseledger.matters.models import Matter
+from caseledger.matters.pickers import MatterPickerField
 from caseledger.payments.choices import PaymentMethod, RefundMethod
 
 
@@ -30,12 +32,13 @@ class MoneyField(forms.CharField):
             raise forms.ValidationError(exc.message) from exc
 
 
-class PaymentForm(forms.Form):
-    client = forms.ModelChoiceField(queryset=Client.objects.order_by("name", "id"))
-    matter = forms.ModelChoiceField(
+class PaymentForm(PickerFormMixin, forms.Form):
+    client = ClientPickerField(queryset=Client.objects.order_by("name", "id"))
+    matter = MatterPickerField(
         queryset=Matter.objects.order_by("number", "id"),
         required=False,
         help_text="Optional: restrict automatic allocation to this matter.",
+        narrow_field="client",
     )
     method = forms.ChoiceField(choices=PaymentMethod.choices)
     payer = forms.CharField(max_length=200)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django import forms
 
+from caseledger.clients.pickers import PickerFormMixin
 from caseledger.matters.models import Matter
+from caseledger.matters.pickers import MatterPickerField
 from caseledger.payments.forms import MoneyField
 from caseledger.trust.choices import (
     DepositMethod,
@@ -12,8 +14,8 @@ from caseledger.trust.choices import (
 )
 
 
-class DepositForm(forms.Form):
-    matter = forms.ModelChoiceField(
+class DepositForm(PickerFormMixin, forms.Form):
+    matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     method = forms.ChoiceField(choices=DepositMethod.choices)
@@ -28,8 +30,8 @@ class DepositForm(forms.Form):
     )
 
 
-class TrustRequestForm(forms.Form):
-    matter = forms.ModelChoiceField(
+class TrustRequestForm(PickerFormMixin, forms.Form):
+    matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     kind = forms.ChoiceField(choices=TrustRequestKind.choices)
@@ -38,8 +40,8 @@ class TrustRequestForm(forms.Form):
     memo = forms.CharField(max_length=300, required=False)
 
 
-class DisbursementForm(forms.Form):
-    matter = forms.ModelChoiceField(
+class DisbursementForm(PickerFormMixin, forms.Form):
+    matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     payee = forms.CharField(max_length=200)
