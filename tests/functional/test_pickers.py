@@ -87,3 +87,41 @@ def test_open_matter_searches_clients(users, login):
     assert "Borealis Foods" in html
     assert "Acme Robotics" not in html
     assert "1 match for" in html
+
+
+# Countries ------------------------------------------------------------------------------------
+
+
+def test_country_is_chosen_from_iso_codes_and_old_values_do_not_break_pages(users, login):
+    from caseledger.clients.countries import CODES, country_code
+    from caseledger.clients.forms import UNKNOWN_COUNTRY
+    from caseledger.clients.models import Client
+
+    assert len(CODES) == 249
+    assert country_code("uk") == "GB"
+    assert country_code("India") == "IN"
+    assert country_code("ZZ") is None
+    client = make_company(name="Old Data Ltd")
+    Client.objects.filter(pk=client.pk).update(country="ZZ")
+    http = login(users["PARTNER"])
+    detail = http.get(reverse("clients:detail", args=[client.pk]))
+    assert detail.status_code == 200
+    edit = http.get(reverse("clients:edit", args=[client.pk])).content.decode()
+    assert '<option value="IN">India</option>' in edit
+    assert UNKNOWN_COUNTRY.format(value="ZZ") in edit
+
+
+def test_country_migration_maps_known_values(db):
+    from django.apps import apps as global_apps
+
+    from caseledger.clients.models import Client
+
+    client = make_company(name="Lower Case Inc")
+    Client.objects.filter(pk=client.pk).update(country="gb", passport_country="zz")
+    migration = __import__(
+        "caseledger.clients.migrations.0004_countries_iso_3166", fromlist=["to_iso"]
+    )
+    migration.to_iso(global_apps, None)
+    client.refresh_from_db()
+    assert client.country == "GB"
+    assert client.passport_country == "zz"  # unknown: left as stored
