@@ -103,6 +103,10 @@ LEAD_DAYS_INVALID = "lead_days: must be between 0 and 365 (got {value})"
 # Budget.
 BUDGET_KIND_INVALID = "budget_kind: must be one of {allowed} (got {value!r})"
 BUDGET_AMOUNT_INVALID = "budget: must be zero or more (got {value})"
+BUDGET_MAX_CENTS = (
+    100_000_000_000  # $1,000,000,000.00: far above any engagement, far below overflow
+)
+BUDGET_AMOUNT_TOO_LARGE = "budget: at most {limit} (got {value})"
 BUDGET_AMOUNT_REQUIRED = "budget: required with a budget kind"
 BUDGET_REASON_REQUIRED = "reason: required when changing the budget"
 BUDGET_REDUCE_INVALID = "amount: a budget reduction must be positive (got {value})"
@@ -1128,6 +1132,13 @@ def matter_budget_set(
         raise MatterError(BUDGET_AMOUNT_REQUIRED, field="budget")
     if amount_cents is not None and amount_cents < 0:
         raise MatterError(BUDGET_AMOUNT_INVALID.format(value=_money(amount_cents)), field="budget")
+    if amount_cents is not None and amount_cents > BUDGET_MAX_CENTS:
+        raise MatterError(
+            BUDGET_AMOUNT_TOO_LARGE.format(
+                limit=_money(BUDGET_MAX_CENTS), value=_money(amount_cents)
+            ),
+            field="budget",
+        )
     reason = (reason or "").strip()
     if not reason:
         raise MatterError(BUDGET_REASON_REQUIRED, field="reason")

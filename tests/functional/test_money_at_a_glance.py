@@ -121,7 +121,8 @@ def test_stage_that_drafts_an_invoice_says_so_with_a_link(users, login, now):
 
     draft = Invoice.objects.get(matter=matter, status="IN_REVIEW")
     assert "Drafted invoice for" in html
-    assert reverse("billing:invoice_detail", args=[draft.pk]) in html
+    link = reverse("billing:invoice_detail", args=[draft.pk])
+    assert f'<a href="{link}">open the draft</a>' in html
 
 
 # Query counts -------------------------------------------------------------------------------
@@ -335,3 +336,16 @@ def test_open_matter_case_type_starts_blank_and_is_required(users, login):
     assert response.status_code == 200
     assert CASE_TYPE_REQUIRED in response.content.decode()
     assert not client.matters.exists()
+
+
+def test_budget_refuses_an_absurd_amount_without_failing(users, login):
+    matter = make_matter()
+    http = login(users["PARTNER"])
+    response = http.post(
+        reverse("matters:budget", args=[matter.pk]),
+        {"budget_kind": "ESTIMATE", "budget": "99,999,999,999,999,999.00", "reason": "typo"},
+    )
+    assert response.status_code == 422
+    assert "budget: at most 1,000,000,000.00" in response.content.decode()
+    matter.refresh_from_db()
+    assert matter.budget_cents is None
