@@ -148,7 +148,7 @@ class BudgetChange(models.Model):
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="budget_changes")
     kind = models.CharField(max_length=12, choices=BudgetKind.choices)
     before_cents = models.BigIntegerField(null=True, blank=True)  # cents; None: no budget before
-    after_cents = models.BigIntegerField()  # cents
+    after_cents = models.BigIntegerField(null=True, blank=True)  # cents; None: budget removed
     reason = models.CharField(max_length=300)
     source = models.CharField(max_length=120, blank=True, default="")
     actor = models.ForeignKey(

@@ -349,3 +349,28 @@ def test_budget_refuses_an_absurd_amount_without_failing(users, login):
     assert "budget: at most 1,000,000,000.00" in response.content.decode()
     matter.refresh_from_db()
     assert matter.budget_cents is None
+
+
+def test_budget_can_be_removed_with_a_reason(users, now):
+    matter = make_matter()
+    partner = users["PARTNER"]
+    matters.matter_budget_set(
+        matter=matter,
+        kind="ESTIMATE",
+        amount_cents=50_000,
+        reason="Estimate",
+        actor=partner,
+        now=now,
+    )
+    matters.matter_budget_set(
+        matter=matter, kind="", amount_cents=None, reason="Client cancelled", actor=partner, now=now
+    )
+    matter.refresh_from_db()
+    assert (matter.budget_kind, matter.budget_cents) == ("", None)
+    last = BudgetChange.objects.filter(matter=matter).order_by("-id").first()
+    assert (last.before_cents, last.after_cents, last.reason) == (50_000, None, "Client cancelled")
+    # Setting the same budget again changes nothing and records nothing.
+    matters.matter_budget_set(
+        matter=matter, kind="", amount_cents=None, reason="again", actor=partner, now=now
+    )
+    assert BudgetChange.objects.filter(matter=matter).count() == 2
