@@ -22,7 +22,7 @@ from django.forms.utils import ErrorDict
 from caseledger.clients.selectors import client_pick
 
 FIND = "_pick"  # the name of every picker's Find button; its value is the field's name
-PICK_PROMPT = "Choose from the {count} match(es) for “{query}” below, then submit again."
+PICK_PROMPT = "Choose from the {count} match(es) for “{query}”, then submit again."
 PICK_NONE = "Nothing matches “{query}”; try part of the name or number."
 
 
@@ -56,6 +56,8 @@ class PickerSelect(forms.Select):
             self.choices = empty + [
                 (field.prepare_value(o), field.label_from_instance(o)) for o in rows
             ]
+            if self.searching and self.match_count == 1 and rows and selected in (None, ""):
+                value = [str(field.prepare_value(rows[0]))]  # the one match, chosen for you
         context = super().get_context(name, value, attrs)
         context["widget"].update(
             {

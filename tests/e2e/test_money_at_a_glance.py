@@ -90,3 +90,53 @@ def test_matter_and_client_pages_at_desktop_and_phone_width(page, login_page, li
             )
             assert overflow <= 1, f"{name} at {width}px overflows by {overflow}px"
             _shoot(page, f"{name}-{width}")
+
+
+def test_matter_picker_without_javascript(browser, live_server, users):
+    """Type, Find, choose, submit: a trust deposit for one of many matters, JavaScript off."""
+    from caseledger.clients.tests.factories import make_company
+    from caseledger.credits.tests import factories as cf
+    from caseledger.trust.models import TrustDeposit
+
+    seed_case_types()
+    partner = users["PARTNER"]
+    wanted = cf.matter(client_obj=make_company(name="Zephyr Turbines"), partner=partner)
+    for n in range(35):
+        cf.matter(client_obj=make_company(name=f"Filler Client {n}"), partner=partner)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", users["BILLING"].username)
+        page.fill("#id_password", "correct horse battery staple")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        if "two-factor" in page.url:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            from tests.e2e.conftest import totp_code
+
+            device = TOTPDevice.objects.filter(user=users["BILLING"]).order_by("-id").first()
+            page.fill("#id_code", totp_code(device))
+            page.click("main button.primary")
+            page.wait_for_load_state()
+        page.goto(f"{live_server.url}/trust/deposits/new/")
+        page.fill("#id_payer", "Zephyr Turbines")
+        page.fill("input[name=matter_q]", "zephyr")
+        page.click("button[name=_pick][value=matter]")
+        page.wait_for_load_state()
+        options = page.locator("select[name=matter] option:not([value=''])")
+        assert options.count() == 1
+        assert "Zephyr Turbines" in options.first.inner_text()
+        assert page.input_value("#id_payer") == "Zephyr Turbines"
+        _shoot(page, "picker-390")
+        page.select_option("select[name=matter]", str(wanted.pk))
+        page.select_option("#id_method", "WIRE")
+        page.fill("#id_reference", "FW-20261202-7781")
+        page.fill("#id_amount", "1,500.00")
+        page.click("main button[type=submit]:not([name=_pick])")
+        page.wait_for_load_state()
+        _shoot(page, "picker-after-390")
+        assert TrustDeposit.objects.filter(matter=wanted, amount_cents=150_000).count() == 1
+    finally:
+        context.close()

@@ -32,7 +32,7 @@ def test_find_shows_the_matches_with_client_names_and_saves_nothing(users, login
     )
     html = response.content.decode()
     assert _options(html, "matter") == [str(acme.pk)]
-    assert f"{acme.number} · Acme Robotics · " in html
+    assert f'<option value="{acme.pk}" selected>{acme.number} · Acme Robotics · ' in html
     assert PICK_PROMPT.format(count=1, query="acme") in html
     assert "This field is required" not in html  # only the picker speaks while searching
     assert 'value="2"' in html  # what was typed is kept
