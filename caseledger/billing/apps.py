@@ -7,7 +7,14 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from caseledger.billing.hooks import register_invoice_issued_listener
+        from caseledger.billing.services.budget import (
+            budget_on_invoice_issued,
+            matter_billed_cents,
+        )
         from caseledger.billing.services.triggers import on_stage_event
-        from caseledger.matters.hooks import register_stage_listener
+        from caseledger.matters.hooks import register_billed_amount, register_stage_listener
 
         register_stage_listener(on_stage_event)
+        register_billed_amount(matter_billed_cents)
+        register_invoice_issued_listener(budget_on_invoice_issued)

@@ -21,10 +21,12 @@ from caseledger.billing.choices import (
 )
 from caseledger.billing.models import BillingSettings, InvoiceTemplate, Service
 from caseledger.clients.models import Client
+from caseledger.clients.pickers import ClientPickerField, PickerFormMixin
 from caseledger.core.choices import Role
 from caseledger.core.forms import OneTimeTokenMixin
 from caseledger.core.models import User
 from caseledger.matters.models import CaseType, Matter, Stage
+from caseledger.matters.pickers import MatterPickerField
 
 
 def _matters_for(user: Any) -> Any:
@@ -33,8 +35,8 @@ def _matters_for(user: Any) -> Any:
     return matters_visible_to(user).select_related("client").order_by("number", "id")
 
 
-class TimeEntryForm(OneTimeTokenMixin, forms.Form):
-    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
+class TimeEntryForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+    matter = MatterPickerField(queryset=Matter.objects.none())
     work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.CharField(max_length=12, help_text="In the firm's increment, e.g. 1.5")
     activity_code = forms.CharField(
@@ -51,8 +53,8 @@ class TimeEntryForm(OneTimeTokenMixin, forms.Form):
         self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
 
 
-class ExpenseForm(OneTimeTokenMixin, forms.Form):
-    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
+class ExpenseForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+    matter = MatterPickerField(queryset=Matter.objects.none())
     kind = forms.ChoiceField(choices=ExpenseKind.choices)
     expense_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(max_length=300)
@@ -165,8 +167,8 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=300)
 
 
-class DraftForm(forms.Form):
-    matter = forms.ModelChoiceField(queryset=Matter.objects.none())
+class DraftForm(PickerFormMixin, forms.Form):
+    matter = MatterPickerField(queryset=Matter.objects.none())
     bill_to = forms.ChoiceField(choices=Payer.choices)
     template = forms.ModelChoiceField(
         queryset=InvoiceTemplate.objects.filter(active=True).order_by("name", "id"),
@@ -204,14 +206,17 @@ class GovernmentFeeForm(forms.Form):
         self.fields["case_type"].queryset = CaseType.objects.order_by("name", "id")  # type: ignore[attr-defined]
 
 
-class RateForm(forms.Form):
+class RateForm(PickerFormMixin, forms.Form):
     timekeeper = forms.ModelChoiceField(queryset=User.objects.none())
     rate = forms.CharField(max_length=20, help_text="Per hour, e.g. 450.00")
-    client = forms.ModelChoiceField(
+    client = ClientPickerField(
         queryset=Client.objects.none(), required=False, empty_label="(default rate)"
     )
-    matter = forms.ModelChoiceField(
-        queryset=Matter.objects.none(), required=False, empty_label="(no matter override)"
+    matter = MatterPickerField(
+        queryset=Matter.objects.none(),
+        required=False,
+        empty_label="(no matter override)",
+        narrow_field="client",
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Language, Relationship
+from caseledger.clients.countries import CODES, COUNTRY_CHOICES
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
@@ -21,19 +22,49 @@ def apply_error(form: forms.Form, exc: ApplicationError) -> None:
     form.add_error(field, exc.message)
 
 
+UNKNOWN_COUNTRY = "{value} (not an ISO country code: choose the country)"
+
+
+class CountryField(forms.ChoiceField):
+    """An ISO 3166 alpha-2 country, chosen by name."""
+
+    def __init__(self, *, blank_label: str = "— none —", **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(choices=[("", blank_label), *COUNTRY_CHOICES], **kwargs)
+
+
+def keep_unknown_countries(form: forms.Form) -> None:
+    """An old stored value that is not an ISO code stays visible as its own choice (so the
+    page shows it and nothing is lost silently); saving it is refused by the service, with the
+    message under the field, until a country is chosen."""
+    for name, field in form.fields.items():
+        if not isinstance(field, CountryField):
+            continue
+        value = form.data.get(name) if form.is_bound else form.initial.get(name, field.initial)
+        value = (value or "").strip() if isinstance(value, str) else ""
+        if value and value not in CODES:
+            field.choices = [
+                ("", "— none —"),
+                *COUNTRY_CHOICES,
+                (value, UNKNOWN_COUNTRY.format(value=value)),
+            ]
+
+
 class PersonalDataFields(forms.Form):
     a_number = forms.CharField(
         label="A-number", required=False, max_length=20, help_text="A followed by 8 or 9 digits."
     )
     date_of_birth = forms.DateField(required=False, widget=DATE)
     passport_number = forms.CharField(required=False, max_length=30)
-    passport_country = forms.CharField(
-        required=False, max_length=2, help_text="Two-letter country code, e.g. IN."
-    )
-    country_of_citizenship = forms.CharField(required=False, max_length=2)
+    passport_country = CountryField(label="Passport country")
+    country_of_citizenship = CountryField(label="Country of citizenship")
     ssn_itin = forms.CharField(label="SSN / ITIN", required=False, max_length=11)
 
     PII = ("a_number", "date_of_birth", "passport_number", "ssn_itin")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keep_unknown_countries(self)
 
     def make_write_only(self) -> None:
         """On edit the sensitive values are never sent to the browser: blank keeps them."""
@@ -70,7 +101,7 @@ class ClientForm(PersonalDataFields):
     city = forms.CharField(required=False, max_length=100)
     region = forms.CharField(label="State / region", required=False, max_length=100)
     postal_code = forms.CharField(required=False, max_length=20)
-    country = forms.CharField(required=False, max_length=2, initial="US")
+    country = CountryField(initial="US")
     payment_terms_days = forms.IntegerField(
         label="Payment terms (days)", min_value=0, max_value=365, initial=30
     )

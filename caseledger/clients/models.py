@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Language, Relationship
+from caseledger.clients.countries import country_name
 from caseledger.core.crypto import EncryptedDateField, EncryptedTextField, lookup_hash, mask
 
 
@@ -27,7 +28,8 @@ class PersonalData(models.Model):
     a_number = EncryptedTextField(blank=True, default="")
     a_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     passport_number = EncryptedTextField(blank=True, default="")
-    passport_country = models.CharField(max_length=2, blank=True, default="")  # ISO 3166 alpha-2
+    # ISO 3166 alpha-2 (clients.countries); older unknown values are kept and shown as stored.
+    passport_country = models.CharField(max_length=2, blank=True, default="")
     date_of_birth = EncryptedDateField(blank=True, null=True)
     ssn_itin = EncryptedTextField(blank=True, default="")
     country_of_citizenship = models.CharField(max_length=2, blank=True, default="")
@@ -126,7 +128,7 @@ class Client(PersonalData):
         )
         lines = [self.address_line1, self.address_line2, city_line]
         if self.country and self.country != "US":
-            lines.append(self.country)
+            lines.append(country_name(self.country))
         return [line for line in lines if line.strip(", ")]
 
 

@@ -119,3 +119,12 @@ def client_billing_email(client: Client) -> str:
     if billing:
         return billing[0].email
     return client.email
+
+
+def client_pick(queryset: QuerySet[Client], *, query: str) -> QuerySet[Client]:
+    """Clients of ``queryset`` matching ``query`` (name or email, any part, any case), for the
+    client picker; by name."""
+    query = (query or "").strip()
+    if query:
+        queryset = queryset.filter(Q(name__icontains=query) | Q(email__icontains=query))
+    return queryset.order_by("name", "id")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from caseledger.clients.countries import CODES, country_code
 from caseledger.clients.exceptions import ClientError
 
 A_NUMBER_RE = re.compile(r"^A\d{8,9}$")
 SSN_RE = re.compile(r"^(\d{3})-?(\d{2})-?(\d{4})$")
 PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 A_NUMBER_INVALID = (
     "a_number: must be 'A' followed by 8 or 9 digits, e.g. A123456789 (got {value!r})"
@@ -18,7 +18,7 @@ SSN_INVALID = "ssn_itin: must be 9 digits, written 123-45-6789 or 123456789 (got
 PASSPORT_INVALID = "passport_number: must be 5 to 20 letters or digits (got {value!r})"
 PASSPORT_COUNTRY_REQUIRED = "passport_country: required when a passport number is given"
 COUNTRY_INVALID = (
-    "{field}: must be a two-letter ISO 3166 country code such as IN or MX (got {value!r})"
+    "{field}: must be an ISO 3166 alpha-2 country code such as IN or MX (got {value!r})"
 )
 
 
@@ -45,9 +45,9 @@ def normalize_ssn(value: str) -> str:
 
 def normalize_passport(number: str, country: str) -> tuple[str, str]:
     raw = (number or "").strip()
-    country = (country or "").strip().upper()
+    country = _iso_country(country)
     if not raw:
-        if country and not COUNTRY_RE.match(country):
+        if country and country not in CODES:
             raise ClientError(
                 COUNTRY_INVALID.format(field="passport_country", value=country),
                 field="passport_country",
@@ -58,7 +58,7 @@ def normalize_passport(number: str, country: str) -> tuple[str, str]:
         raise ClientError(PASSPORT_INVALID.format(value=raw), field="passport_number")
     if not country:
         raise ClientError(PASSPORT_COUNTRY_REQUIRED, field="passport_country")
-    if not COUNTRY_RE.match(country):
+    if country not in CODES:
         raise ClientError(
             COUNTRY_INVALID.format(field="passport_country", value=country),
             field="passport_country",
@@ -66,8 +66,16 @@ def normalize_passport(number: str, country: str) -> tuple[str, str]:
     return cleaned, country
 
 
+def _iso_country(value: str) -> str:
+    """The ISO code for ``value`` (code, alias or English name), else the value upper-cased
+    (then refused by the caller)."""
+    code = country_code(value)
+    return code if code is not None else (value or "").strip().upper()
+
+
 def normalize_country(value: str, field: str) -> str:
-    country = (value or "").strip().upper()
-    if country and not COUNTRY_RE.match(country):
+    """``value`` as an ISO 3166 alpha-2 code ("" when blank); refuses anything else."""
+    country = _iso_country(value)
+    if country and country not in CODES:
         raise ClientError(COUNTRY_INVALID.format(field=field, value=value), field=field)
     return country

@@ -18,6 +18,7 @@ from caseledger.clients.choices import ClientKind, ClientType
 from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm, apply_error
 from caseledger.clients.models import Beneficiary, Client, Contact
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.panels import PanelScope, panels_for_page
 from caseledger.core.permissions import capability_required, require
 from caseledger.matters.choices import MatterStatus
 from caseledger.matters.selectors import matters_visible_to
@@ -61,14 +62,23 @@ def _client_for(request: HttpRequest, pk: int, capability: str = "clients.view")
 
 
 def _detail_context(request: HttpRequest, client: Client, **extra: Any) -> dict[str, Any]:
-    matters = (
+    matters = list(
         matters_visible_to(request.user)
         .filter(client=client)
         .select_related("case_type", "current_stage", "beneficiary", "attorney")
         .order_by("-opened_date", "-id")
     )
+    scope = PanelScope(
+        page="client",
+        client=client,
+        matter=None,
+        matter_ids=[m.pk for m in matters],
+        today=timezone.localdate(),
+        matters=matters,
+    )
     return {
         "client": client,
+        "panels": panels_for_page(request, scope),
         "contacts": client.contacts.order_by("role", "name", "id"),
         "beneficiaries": client.beneficiaries.order_by("name", "id"),
         "matters": matters,

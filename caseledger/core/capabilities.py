@@ -7,6 +7,8 @@ CAPABILITIES = {
     "audit.view": {Role.ADMIN, Role.PARTNER},
     "profile.edit": set(Role),
     "api.tokens": {r for r in Role if r != Role.CLIENT},
+    # The "waiting on me" page; each item source there has its own capability too.
+    "waiting.view": {r for r in Role if r != Role.CLIENT},
     # Any signed-in, active user may call the API's identity routes (/api/v1/me).
     "api.access": set(Role),
 }

@@ -108,7 +108,22 @@ def _audit_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
     return {"events": audit_recent(limit=8)}
 
 
+def _waiting_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
+    from caseledger.core.waiting import waiting_for
+
+    groups = [g for g in waiting_for(request.user, now) if g.batch.count]
+    return {"groups": groups, "total": sum(g.batch.count for g in groups)}
+
+
 PANELS = [
+    HomePanel(
+        key="core.waiting",
+        title="Waiting on you",
+        template="core/home/waiting.html",
+        capability="waiting.view",
+        context=_waiting_context,
+        order=5,
+    ),
     HomePanel(
         key="core.account",
         title="Your account",

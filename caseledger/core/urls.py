@@ -7,6 +7,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("waiting/", views.waiting, name="waiting"),
     # Login, two-factor, logout, password reset
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/two-factor/", views.two_factor_verify, name="two_factor_verify"),

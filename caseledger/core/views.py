@@ -227,6 +227,30 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@capability_required("waiting.view")
+def waiting(request: HttpRequest) -> HttpResponse:
+    """Everything waiting on the signed-in person, oldest first, each linked to where it is
+    resolved (sources: each app's ``waiting.py``)."""
+    from caseledger.core.waiting import waiting_for, waiting_rows
+
+    now = timezone.now()
+    groups = waiting_for(request.user, now)
+    kind = request.GET.get("kind", "")
+    shown = [g for g in groups if g.source.key == kind] or groups
+    return render(
+        request,
+        "core/waiting.html",
+        {
+            "groups": groups,
+            "rows": waiting_rows(shown),
+            "kind": kind if len(shown) == 1 and shown[0].source.key == kind else "",
+            "cut": [g for g in shown if g.batch.count > len(g.batch.items)],
+            "total": sum(g.batch.count for g in groups),
+            "now": now,
+        },
+    )
+
+
 # Profile -------------------------------------------------------------------------------------
 
 

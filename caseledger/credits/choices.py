@@ -5,6 +5,8 @@ class ReasonCode(models.TextChoices):
     OVERPAYMENT = "OVERPAYMENT", "Overpayment"
     DUPLICATE_PAYMENT = "DUPLICATE_PAYMENT", "Duplicate payment"
     SCOPE_CHANGE = "SCOPE_CHANGE", "Scope change"
+    # Less work than agreed: the credit also lowers the matter's budget by its amount.
+    SCOPE_REDUCTION = "SCOPE_REDUCTION", "Scope reduction (lowers the matter budget)"
     BILLING_ERROR = "BILLING_ERROR", "Billing error"
     COURTESY_DISCOUNT = "COURTESY_DISCOUNT", "Courtesy discount"
     FEE_WAIVER = "FEE_WAIVER", "Fee waiver"

@@ -23,10 +23,15 @@ def invoice_paid_from_trust(invoice: Any) -> bool:
     return TrustTransfer.objects.filter(invoice=invoice).exists()
 
 
-def lock_for_credit(invoice: Any, *, now: Any) -> Any:
-    """Locks for a credit on ``invoice``, in the global order: when trust paid any of it (its
-    credit may go back to the client's trust ledger and be refunded by a disbursement), the
-    matter's trust row and the ledger's trust balance row first; then the settlement row."""
+def lock_for_credit(invoice: Any, *, now: Any, lock_matter: bool = False) -> Any:
+    """Locks for a credit on ``invoice``, in the global order: the matter when the credit
+    changes it (a scope reduction lowers its budget); when trust paid any of it (its credit may
+    go back to the client's trust ledger and be refunded by a disbursement), the matter's trust
+    row and the ledger's trust balance row; then the settlement row."""
+    if lock_matter:
+        from caseledger.matters.locks import matter_lock
+
+        matter_lock(matter_id=invoice.matter_id)
     if invoice_paid_from_trust(invoice):
         from caseledger.trust.locks import lock_matter_trust
 

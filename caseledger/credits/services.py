@@ -206,7 +206,9 @@ def credit_note_request(
             field="refund_method",
         )
     with transaction.atomic():
-        settlement = locks.lock_for_credit(invoice, now=now)
+        settlement = locks.lock_for_credit(
+            invoice, now=now, lock_matter=reason_code == ReasonCode.SCOPE_REDUCTION
+        )
         invoice.refresh_from_db()
         _check_invoice_issued(invoice)
         _check_invoice_lines(invoice=invoice, lines=lines)
@@ -468,6 +470,17 @@ def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> 
         _return_to_sources(note=note, credit_cents=to_credit, actor=actor, now=now)
     if note.refund_cents:
         _refund(note=note, actor=actor, now=now, refund_date=issue_date)
+    if note.reason_code == ReasonCode.SCOPE_REDUCTION:
+        from caseledger.matters.services import matter_budget_reduce
+
+        matter_budget_reduce(
+            matter=matter,
+            amount_cents=note.amount_cents,
+            reason=note.reason_text or note.get_reason_code_display(),
+            source=f"credit note {number}",
+            actor=actor,
+            now=now,
+        )
 
 
 def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now: datetime) -> None:
@@ -721,7 +734,11 @@ def credit_note_approve(
     """A partner approves a waiting credit note; it is issued in the same transaction."""
     require(approver, "credits.approve")
     with transaction.atomic():
-        settlement = locks.lock_for_credit(credit_note.invoice, now=now)
+        settlement = locks.lock_for_credit(
+            credit_note.invoice,
+            now=now,
+            lock_matter=credit_note.reason_code == ReasonCode.SCOPE_REDUCTION,
+        )
         cn = locks.lock_credit_note(credit_note)
         if cn.status != CreditNoteStatus.PENDING_APPROVAL:
             raise E.CreditError(

@@ -17,6 +17,8 @@ CAPABILITIES = {
     "matters.skip_stage": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY},
     "matters.hold": {Role.ADMIN, Role.PARTNER, Role.BILLING},  # set / lift a hold on new work
     "matters.override_hold": {Role.PARTNER},
+    # Set or change the agreed fee / estimate of a matter.
+    "matters.budget": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.BILLING},
     "matters.case_types": {Role.ADMIN},  # edit case types, stage templates, deadline lead times
     "tasks.view": STAFF,
     "tasks.manage": STAFF,
@@ -50,5 +52,6 @@ OBJECT_SCOPES = {"matters.matter": matter_scope, "matters.task": task_scope}
 NAVIGATION = [
     ("Matters", "matters:list", "matters.view"),
     ("My tasks", "matters:my_tasks", "tasks.view"),
+    ("Waiting on me", "core:waiting", "waiting.view"),
     ("Case types", "matters:case_types", "matters.case_types"),
 ]

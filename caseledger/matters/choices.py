@@ -52,3 +52,15 @@ RECEIPT_PREFIXES = (
     "VSC",  # Vermont Service Center (older receipts)
     "CSC",  # California Service Center (older receipts)
 )
+
+
+class BudgetKind(models.TextChoices):
+    """What a matter's agreed amount is: the engagement's flat fee, or an estimate for hourly
+    work. Either way billed, paid and remaining are shown against it."""
+
+    FLAT_FEE = "FLAT_FEE", "Flat-fee engagement total"
+    ESTIMATE = "ESTIMATE", "Budget for hourly work"
+
+
+# Shares of the budget (billed) at which the responsible attorney gets a task, once each.
+BUDGET_THRESHOLDS_PCT = (80, 100)

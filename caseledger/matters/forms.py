@@ -8,9 +8,11 @@ from django import forms
 
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.choices import Role
+from caseledger.core.forms import AmountField
 from caseledger.core.models import User
 from caseledger.matters.choices import (
     BeneficiaryRule,
+    BudgetKind,
     DeadlineKind,
     MatterStatus,
     TeamRole,
@@ -26,8 +28,16 @@ def _people(*roles: str) -> Any:
     )
 
 
+CASE_TYPE_REQUIRED = "Case type: required; choose one (none is chosen for you)."
+
+
 class MatterForm(forms.Form):
-    case_type = forms.ModelChoiceField(queryset=CaseType.objects.none(), empty_label=None)
+    # Starts blank and is required: a forgotten choice must not open a Consultation silently.
+    case_type = forms.ModelChoiceField(
+        queryset=CaseType.objects.none(),
+        empty_label="— choose a case type —",
+        error_messages={"required": CASE_TYPE_REQUIRED},
+    )
     beneficiary = forms.ModelChoiceField(
         queryset=Beneficiary.objects.none(),
         required=False,
@@ -117,6 +127,20 @@ class AdvanceForm(forms.Form):
             self.fields.pop("allow_skip")
         if not (can_override and matter.hold_new_work):
             self.fields.pop("override_reason")
+
+
+class BudgetForm(forms.Form):
+    budget_kind = forms.ChoiceField(
+        label="Agreed",
+        choices=[("", "— no budget —"), *BudgetKind.choices],
+        required=False,
+    )
+    budget = AmountField(
+        label="Amount", required=False, help_text="The engagement's flat fee, or the estimate."
+    )
+    reason = forms.CharField(
+        max_length=300, help_text="Why it is set or changed (kept in the budget history)."
+    )
 
 
 class HoldForm(forms.Form):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from caseledger.core.hooks import Listeners
 
 if TYPE_CHECKING:
-    from caseledger.matters.models import StageEvent
+    from caseledger.matters.models import Matter, StageEvent
 
 StageListener = Callable[["StageEvent"], None]
 
@@ -36,3 +36,18 @@ def notify_stage_reached(event: StageEvent) -> None:
     """Called by matters.services only."""
     for listener in _listeners:
         listener(event)
+
+
+# What has been billed on a matter, for its budget: billing registers one function from its
+# ``AppConfig.ready()`` (matters cannot read invoices). ``fn(matter) -> cents`` billed so far.
+BilledAmount = Callable[["Matter"], int]
+
+_billed: Listeners[BilledAmount] = Listeners()
+
+register_billed_amount = _billed.register
+unregister_billed_amount = _billed.unregister  # tests
+
+
+def billed_cents(matter: Matter) -> int:
+    """Cents billed on ``matter`` as the registered function reports (0 with none)."""
+    return sum(int(fn(matter)) for fn in _billed)

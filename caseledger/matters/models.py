@@ -7,6 +7,7 @@ from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.choices import Role
 from caseledger.matters.choices import (
     BeneficiaryRule,
+    BudgetKind,
     DeadlineKind,
     MatterStatus,
     TaskStatus,
@@ -91,12 +92,23 @@ class Matter(models.Model):
     hold_new_work = models.BooleanField(default=False)
     hold_reason = models.CharField(max_length=300, blank=True, default="")
     hold_set_at = models.DateTimeField(null=True, blank=True)
+    # The agreed fee or estimate (empty kind: none agreed). Billed, paid and remaining are shown
+    # against it; a scope-reduction credit note lowers it (see BudgetChange).
+    budget_kind = models.CharField(
+        max_length=12, choices=BudgetKind.choices, blank=True, default=""
+    )
+    budget_cents = models.BigIntegerField(null=True, blank=True)  # cents; set with budget_kind
     created_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "opened_date"])]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(budget_kind="", budget_cents__isnull=True)
+                | (~models.Q(budget_kind="") & models.Q(budget_cents__gte=0)),
+                name="matters_matter_budget_kind_and_amount",
+            ),
             # ON_HOLD <=> hold flag, for open work; a closed matter may keep a billing hold.
             models.CheckConstraint(
                 condition=models.Q(status=MatterStatus.ON_HOLD, hold_new_work=True)
@@ -126,6 +138,26 @@ class Matter(models.Model):
         if self.case_type.beneficiary_rule == BeneficiaryRule.SELF:
             return self.client.name
         return ""
+
+
+class BudgetChange(models.Model):
+    """One change of a matter's budget, with its reason: set or edited by a person, or lowered
+    by a scope-reduction credit note (``source`` names it, e.g. "credit note CN-2026-0003").
+    Append-only history shown on the matter page; the amount itself lives on the matter."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="budget_changes")
+    kind = models.CharField(max_length=12, choices=BudgetKind.choices)
+    before_cents = models.BigIntegerField(null=True, blank=True)  # cents; None: no budget before
+    after_cents = models.BigIntegerField(null=True, blank=True)  # cents; None: budget removed
+    reason = models.CharField(max_length=300)
+    source = models.CharField(max_length=120, blank=True, default="")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.matter_id}: {self.before_cents} -> {self.after_cents}"
 
 
 class MatterNumberCounter(models.Model):

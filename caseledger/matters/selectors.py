@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from caseledger.core.choices import Role
 from caseledger.core.permissions import UNSCOPED_ROLES
 from caseledger.matters.choices import TaskStatus
-from caseledger.matters.models import CaseType, Deadline, Matter, StageEvent, Task
+from caseledger.matters.models import (
+    BudgetChange,
+    CaseType,
+    Deadline,
+    Matter,
+    StageEvent,
+    Task,
+)
 
 
 def matters_visible_to(user: Any) -> QuerySet[Matter]:
@@ -166,3 +173,29 @@ def tasks_visible_to(user: Any) -> QuerySet[Task]:
 
 def case_type_list() -> QuerySet[CaseType]:
     return CaseType.objects.order_by("position", "name", "id")
+
+
+def budget_changes(matter: Matter) -> list[BudgetChange]:
+    """The matter's budget history, newest first."""
+    return list(matter.budget_changes.select_related("actor").order_by("-at", "-id")[:20])
+
+
+def matter_pick(
+    queryset: QuerySet[Matter], *, query: str, client_id: int | str | None = None
+) -> QuerySet[Matter]:
+    """Matters of ``queryset`` for the matter picker: of ``client_id`` when given, matching
+    ``query`` (matter number or title, client or beneficiary name, any part, any case), open
+    ones first, newest first; the client is loaded for the label."""
+    query = (query or "").strip()
+    if client_id not in (None, "") and str(client_id).isdigit():
+        queryset = queryset.filter(client_id=int(client_id))
+    if query:
+        queryset = queryset.filter(
+            Q(number__icontains=query)
+            | Q(title__icontains=query)
+            | Q(client__name__icontains=query)
+            | Q(beneficiary__name__icontains=query)
+        )
+    return queryset.select_related("client", "case_type").order_by(
+        F("closed_date").asc(nulls_first=True), "-opened_date", "-id"
+    )

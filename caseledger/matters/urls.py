@@ -12,6 +12,7 @@ urlpatterns = [
     path("matters/<int:pk>/advance/", views.matter_advance, name="advance"),
     path("matters/<int:pk>/hold/", views.matter_hold, name="hold"),
     path("matters/<int:pk>/lift/", views.matter_lift, name="lift"),
+    path("matters/<int:pk>/budget/", views.matter_budget, name="budget"),
     path("matters/<int:pk>/receipts/", views.receipt_add, name="receipt_add"),
     path("matters/<int:pk>/deadlines/", views.deadline_add, name="deadline_add"),
     path("matters/<int:pk>/tasks/", views.task_add, name="task_add"),

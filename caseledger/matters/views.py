@@ -10,19 +10,23 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from caseledger.clients.forms import apply_error
 from caseledger.clients.models import Client
-from caseledger.clients.selectors import clients_visible_to
+from caseledger.clients.selectors import client_pick, clients_visible_to
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.panels import PanelScope, panels_for_page, stage_notices
 from caseledger.core.permissions import authorize, capability_required, require
 from caseledger.matters import selectors, services
 from caseledger.matters.choices import DeadlineKind
 from caseledger.matters.forms import (
     AdvanceForm,
+    BudgetForm,
     CaseTypeForm,
     DeadlineForm,
     DeadlineRuleFormSet,
@@ -34,6 +38,8 @@ from caseledger.matters.forms import (
     TaskForm,
 )
 from caseledger.matters.models import CaseType, Deadline, FirmDeadlineRule, Matter, Task
+
+PICK_LIMIT = 30  # clients listed on the "open a matter" client search
 
 
 def _today() -> Any:
@@ -99,8 +105,22 @@ def _detail_context(request: HttpRequest, matter: Matter, **forms: Any) -> dict[
     can_override = authorize(user, "matters.override_hold", matter)
     today = _today()
     deadlines = list(matter.deadlines.select_related("task").order_by("met_at", "due_date", "id"))
+    scope = PanelScope(
+        page="matter",
+        client=matter.client,
+        matter=matter,
+        matter_ids=[matter.pk],
+        today=today,
+        matters=[matter],
+    )
+    can_budget = authorize(user, "matters.budget", matter)
     return {
         "matter": matter,
+        "panels": panels_for_page(request, scope),
+        "budget_changes": selectors.budget_changes(matter),
+        "can_budget": can_budget and not matter.is_closed,
+        "budget_form": forms.get("budget_form")
+        or BudgetForm(initial={"budget_kind": matter.budget_kind, "budget": matter.budget_cents}),
         "timeline": selectors.matter_timeline(matter),
         "receipts": matter.receipts.order_by("created_at", "id"),
         "deadlines": deadlines,
@@ -137,8 +157,20 @@ def _detail_with_errors(request: HttpRequest, matter: Matter, **forms: Any) -> H
 def matter_create(request: HttpRequest) -> HttpResponse:
     visible = clients_visible_to(request.user).order_by("name", "id")
     client_id = request.GET.get("client") or request.POST.get("client")
-    if not client_id:
-        return render(request, "matters/matter_pick_client.html", {"clients": visible})
+    if not client_id or not str(client_id).isdigit():
+        query = (request.GET.get("q") or "").strip()[:100]
+        found = client_pick(visible, query=query)
+        shown = list(found[:PICK_LIMIT])
+        return render(
+            request,
+            "matters/matter_pick_client.html",
+            {
+                "clients": shown,
+                "query": query,
+                "count": found.count() if len(shown) == PICK_LIMIT else len(shown),
+                "limit": PICK_LIMIT,
+            },
+        )
     client = get_object_or_404(Client, pk=client_id)
     require(request.user, "clients.view", client)
     # Whoever opens the matter stays on its team unless they choose otherwise.
@@ -223,8 +255,41 @@ def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
             apply_error(form, exc)
         else:
             messages.success(request, f"{matter.number} moved to {event.stage.name}.")
+            for notice in stage_notices(event):
+                if notice.url:
+                    messages.info(
+                        request,
+                        format_html(
+                            '{} <a href="{}">{}</a>', notice.text, notice.url, notice.link_text
+                        ),
+                    )
+                else:
+                    messages.info(request, notice.text)
             return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, advance_form=form)
+
+
+@require_POST
+@capability_required("matters.budget")
+def matter_budget(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter_for(request, pk, "matters.budget")
+    form = BudgetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.matter_budget_set(
+                matter=matter,
+                kind=form.cleaned_data.get("budget_kind") or "",
+                amount_cents=form.cleaned_data.get("budget"),
+                reason=form.cleaned_data["reason"],
+                actor=request.user,  # type: ignore[arg-type]
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, "Budget saved.")
+            return redirect(reverse("matters:detail", args=[matter.pk]) + "#budget")
+    return _detail_with_errors(request, matter, budget_form=form)
 
 
 @require_POST

@@ -3,17 +3,20 @@ from __future__ import annotations
 from django import forms
 
 from caseledger.clients.models import Client
+from caseledger.clients.pickers import ClientPickerField, PickerFormMixin
 from caseledger.core.forms import MoneyField, OneTimeTokenMixin
 from caseledger.matters.models import Matter
+from caseledger.matters.pickers import MatterPickerField
 from caseledger.payments.choices import PaymentMethod, RefundMethod
 
 
-class PaymentForm(OneTimeTokenMixin, forms.Form):
-    client = forms.ModelChoiceField(queryset=Client.objects.order_by("name", "id"))
-    matter = forms.ModelChoiceField(
+class PaymentForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+    client = ClientPickerField(queryset=Client.objects.order_by("name", "id"))
+    matter = MatterPickerField(
         queryset=Matter.objects.order_by("number", "id"),
         required=False,
         help_text="Optional: restrict automatic allocation to this matter.",
+        narrow_field="client",
     )
     method = forms.ChoiceField(choices=PaymentMethod.choices)
     payer = forms.CharField(max_length=200)

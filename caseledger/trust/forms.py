@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from caseledger.clients.pickers import PickerFormMixin
 from caseledger.core.forms import MoneyField, OneTimeTokenMixin
 from caseledger.matters.models import Matter
+from caseledger.matters.pickers import MatterPickerField
 from caseledger.trust.choices import (
     DepositMethod,
     DisbursementMethod,
@@ -12,8 +14,8 @@ from caseledger.trust.choices import (
 )
 
 
-class DepositForm(OneTimeTokenMixin, forms.Form):
-    matter = forms.ModelChoiceField(
+class DepositForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+    matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     method = forms.ChoiceField(choices=DepositMethod.choices)
@@ -28,8 +30,8 @@ class DepositForm(OneTimeTokenMixin, forms.Form):
     )
 
 
-class TrustRequestForm(OneTimeTokenMixin, forms.Form):
-    matter = forms.ModelChoiceField(
+class TrustRequestForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+    matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     kind = forms.ChoiceField(choices=TrustRequestKind.choices)
@@ -38,8 +40,8 @@ class TrustRequestForm(OneTimeTokenMixin, forms.Form):
     memo = forms.CharField(max_length=300, required=False)
 
 
-class DisbursementForm(OneTimeTokenMixin, forms.Form):
-    matter = forms.ModelChoiceField(
+class DisbursementForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+    matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
     payee = forms.CharField(max_length=200)

@@ -39,7 +39,7 @@ def test_paralegal_runs_an_h1b_matter(page, login_page, live_server, make_user):
     page.select_option("#id_relationship", "EMPLOYEE")
     page.fill("#id_a_number", "A201234567")
     page.fill("#id_passport_number", "Z1234567")
-    page.fill("#id_passport_country", "IN")
+    page.select_option("#id_passport_country", "IN")
     page.click("button:has-text('Add beneficiary')")
     page.wait_for_selector("td:has-text('Rahul Mehta')")
     assert "A201234567" not in page.content()  # masked for a paralegal

@@ -77,8 +77,8 @@ def test_company_cannot_hold_personal_identifiers(now):
         ),
         (
             "country",
-            "USA",
-            "country: must be a two-letter ISO 3166 country code such as IN or MX (got 'USA')",
+            "XQ",
+            "country: must be an ISO 3166 alpha-2 country code such as IN or MX (got 'XQ')",
         ),
     ],
 )

@@ -44,9 +44,17 @@ def test_passport_needs_country_and_shape():
     with pytest.raises(ClientError) as exc:
         validators.normalize_passport("Z1234567", "")
     assert exc.value.message == validators.PASSPORT_COUNTRY_REQUIRED
+    # An English name or a common alias stands for its ISO code; anything else is refused.
+    assert validators.normalize_passport("Z1234567", "India") == ("Z1234567", "IN")
+    assert validators.normalize_country("uk", "country") == "GB"
     with pytest.raises(ClientError) as exc:
-        validators.normalize_passport("Z1234567", "India")
+        validators.normalize_passport("Z1234567", "Narnia")
     assert exc.value.field == "passport_country"
+    with pytest.raises(ClientError) as exc:
+        validators.normalize_country("XQ", "country_of_citizenship")
+    assert exc.value.message == validators.COUNTRY_INVALID.format(
+        field="country_of_citizenship", value="XQ"
+    )
     with pytest.raises(ClientError) as exc:
         validators.normalize_passport("12#4", "IN")
     assert exc.value.message == "passport_number: must be 5 to 20 letters or digits (got '12#4')"

@@ -35,6 +35,7 @@ def _own_token(ctx: Any) -> dict[str, Any]:
 
 MATRIX: dict[str, dict[str, Any]] = {
     "core:home": {"allow": ALL_ROLES},
+    "core:waiting": {"allow": STAFF},
     "core:login": {"allow": PUBLIC},
     "core:logout": {"allow": PUBLIC, "method": "POST"},
     "core:two_factor_verify": {"allow": ALL_ROLES},

@@ -137,6 +137,13 @@ MATRIX: dict[str, dict[str, Any]] = {
         "kwargs": _matter,
         "data": {"reason": "Paid"},
     },
+    "matters:budget": {
+        # Attorney and paralegal are outside the matter's team: only the unscoped holders.
+        "allow": HOLDERS,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": {"budget_kind": "FLAT_FEE", "budget": "5,000.00", "reason": "Engagement letter"},
+    },
     "matters:receipt_add": {
         "allow": ADMIN_PARTNER,
         "method": "POST",
