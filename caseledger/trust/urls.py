@@ -15,6 +15,8 @@ urlpatterns = [
     path("clients/<int:pk>/statement.pdf", views.statement_pdf, name="statement_pdf"),
     path("deposits/new/", views.deposit_new, name="deposit_new"),
     path("deposits/<int:pk>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
+    # The client's signed link from the receipt email (no sign-in; see trust/links.py).
+    path("receipts/<str:token>/receipt.pdf", views.client_receipt, name="client_receipt"),
     path("deposits/<int:pk>/clear/", views.deposit_clear, name="deposit_clear"),
     path("requests/", views.request_list, name="requests"),
     path("requests/new/", views.request_new, name="request_new"),

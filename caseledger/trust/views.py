@@ -18,10 +18,12 @@ from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.core.permissions import UNSCOPED_ROLES, capability_required, require
+from caseledger.core.selectors import firm_get
 from caseledger.matters.models import Matter
-from caseledger.payments import links
+from caseledger.payments import links as pay_links
 from caseledger.payments.selectors import invoice_balance_due
-from caseledger.trust import pdf, selectors, services
+from caseledger.trust import links, pdf, selectors, services
+from caseledger.trust.exceptions import ReceiptLinkError, ReceiptLinkExpired
 from caseledger.trust.forms import (
     ApplyTrustForm,
     DepositForm,
@@ -133,6 +135,25 @@ def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def client_receipt(request: HttpRequest, token: str) -> HttpResponse:
+    """The receipt PDF a client opens from the receipt email: no sign-in, the signed token is
+    the permission, and it opens that one deposit's receipt only. A stale link answers 410, a
+    forged or altered one 404, each with a page that says what to do."""
+    try:
+        deposit = links.receipt_deposit(token=token)
+    except ReceiptLinkError as exc:
+        status = 410 if isinstance(exc, ReceiptLinkExpired) else 404
+        context = {"error": exc.message, "firm": firm_get(), "response_status": status}
+        return render(request, "trust/client_receipt_error.html", context, status=status)
+    response = HttpResponse(pdf.receipt_pdf(deposit), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="trust-receipt-{deposit.receipt_number}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @capability_required("trust.deposit")
 def deposit_new(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {"received_date": timezone.localdate()}
@@ -235,7 +256,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "trust/request_detail.html",
         {
             "req": trust_request,
-            "pay_url": links.trust_request_pay_url(trust_request.pk),
+            "pay_url": pay_links.trust_request_pay_url(trust_request.pk),
             "deposits": trust_request.deposits.order_by("received_date", "id"),
         },
     )

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import stripe
-from django.conf import settings
 
+from caseledger.core.links import absolute_url
 from caseledger.payments.exceptions import ProviderError, WebhookSignatureError
 from caseledger.payments.providers.base import CheckoutRequest, CreatedCheckout, PaymentEvent
 
@@ -30,7 +30,7 @@ _KINDS = {
 
 
 def _absolute(url: str) -> str:
-    return url if url.startswith("http") else f"{settings.SITE_URL}{url}"
+    return absolute_url(url)
 
 
 class StripeProvider:
