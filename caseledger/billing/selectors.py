@@ -304,7 +304,7 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
     )
 
 
-def _address_of(obj: Any) -> str:
+def postal_address(obj: Any) -> str:
     """Postal address lines of a client or beneficiary, whatever fields it has."""
     parts = []
     for attr in ("address_line1", "address_line2", "street", "address"):
@@ -338,6 +338,6 @@ def invoice_addressee(*, invoice: Invoice) -> tuple[str, str, str]:
         if beneficiary is not None:
             name = getattr(beneficiary, "name", None) or str(beneficiary)
             email = getattr(beneficiary, "email", "") or ""
-            return str(name), _address_of(beneficiary), str(email)
+            return str(name), postal_address(beneficiary), str(email)
     client = invoice.client
-    return client.name, _address_of(client), client_billing_email(client)
+    return client.name, postal_address(client), client_billing_email(client)
