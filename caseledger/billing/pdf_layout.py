@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -32,7 +31,18 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from caseledger.billing.pdf import BAND, BOLD, BRAND, FONT, INK, MARGIN, MUTED, RULE
+from caseledger.billing.pdf import (  # noqa: F401 - pdf_date and long_date re-exported
+    BAND,
+    BOLD,
+    BRAND,
+    FONT,
+    INK,
+    MARGIN,
+    MUTED,
+    RULE,
+    long_date,
+    pdf_date,
+)
 
 PAGE_W, PAGE_H = LETTER
 WIDTH = PAGE_W - 2 * MARGIN  # the text column: 504 points
@@ -63,16 +73,6 @@ FACT_LABEL_LEFT = _style("fact-label-left", fontSize=9, leading=11.5, textColor=
 FACT_VALUE = _style("fact-value", fontSize=8.5, leading=11, alignment=TA_RIGHT)
 TOTAL = _style("total", fontName=BOLD, fontSize=10.5, leading=13, textColor=WHITE)
 TOTAL_RIGHT = _style("total-right", parent=TOTAL, alignment=TA_RIGHT)
-
-
-def pdf_date(day: date) -> str:
-    """The date format of every client document: "Jun 2, 2026"."""
-    return f"{day:%b} {day.day}, {day.year}"
-
-
-def long_date(day: date) -> str:
-    """A date in running text: "June 2, 2026"."""
-    return f"{day:%B} {day.day}, {day.year}"
 
 
 def para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -271,4 +271,3 @@ def render(
     )
     document.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()
-

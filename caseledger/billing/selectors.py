@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from caseledger.billing.calc import hours_label
+from caseledger.billing.calc import hours_label, payment_terms_label
 from caseledger.billing.choices import (
     PASS_THROUGH_KINDS,
     InvoiceStatus,
@@ -274,6 +274,7 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         name, address = invoice.bill_to_name, invoice.bill_to_address
     else:
         name, address, _email = invoice_addressee(invoice=invoice)
+    beneficiary = matter.beneficiary_name
     return InvoiceDocument(
         firm_name=firm.name,
         firm_address=firm.address,
@@ -301,6 +302,8 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         payment_link=payment_link,
         watermark="" if invoice.number else "DRAFT",
         extra_facts=[("Matter", matter.number)],
+        payment_terms=payment_terms_label(issue_date=invoice.issue_date, due_date=invoice.due_date),
+        beneficiary=beneficiary if beneficiary != name else "",
     )
 
 
