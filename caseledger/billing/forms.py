@@ -34,9 +34,10 @@ def _matters_for(user: Any) -> Any:
 # The PDF prints the payment terms from the invoice's dates ("Net 30: payment is due by ...");
 # the text here follows them, so it must not state a different timing.
 TERMS_HELP = (
-    "Printed under the payment terms, which come from the due date (e.g. \"Net 30\"); "
+    'Printed under the payment terms, which come from the due date (e.g. "Net 30"); '
     "do not repeat when payment is due here."
 )
+
 
 class TimeEntryForm(forms.Form):
     matter = forms.ModelChoiceField(queryset=Matter.objects.none())

@@ -212,7 +212,7 @@ def lines_table(
 def totals(rows: Sequence[tuple[str, str]], grand: tuple[str, str] | None = None) -> Table:
     """Right-aligned subtotal rows and, if given, the grand total on the brand band."""
     data = [[para(label, FACT_LABEL), para(value, FACT_VALUE)] for label, value in rows]
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LEFTPADDING", (0, 0), (-1, -1), 6),
         ("RIGHTPADDING", (0, 0), (-1, -1), 6),
