@@ -143,7 +143,13 @@ def client_receipt(request: HttpRequest, token: str) -> HttpResponse:
         deposit = links.receipt_deposit(token=token)
     except ReceiptLinkError as exc:
         status = 410 if isinstance(exc, ReceiptLinkExpired) else 404
-        context = {"error": exc.message, "firm": firm_get(), "response_status": status}
+        # A client reads this page: the sentence without the field name it starts with.
+        sentence = exc.message.removeprefix(f"{exc.field}: ")
+        context = {
+            "error": sentence[:1].upper() + sentence[1:] + ".",
+            "firm": firm_get(),
+            "response_status": status,
+        }
         return render(request, "trust/client_receipt_error.html", context, status=status)
     response = HttpResponse(pdf.receipt_pdf(deposit), content_type="application/pdf")
     response["Content-Disposition"] = (
