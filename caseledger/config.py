@@ -41,6 +41,10 @@ SITE_URL_INVALID = (
     "SITE_URL: must be an absolute http:// or https:// address without a query, e.g. "
     "https://billing.example-law.com (got {value!r})"
 )
+SITE_URL_MISSING = (
+    "SITE_URL: required in production; the address clients reach this install at, e.g. "
+    "https://billing.example-law.com (every link in emails and PDFs starts with it)"
+)
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 ALLOWED_HOSTS_MISSING = (
     "ALLOWED_HOSTS: required in production; a comma-separated list of the host names this "
@@ -57,11 +61,14 @@ def redact_url(url: str) -> str:
     return url
 
 
-def site_url(environ: dict[str, str]) -> str:
+def site_url(environ: dict[str, str], production: bool = False) -> str:
     """The absolute base of links in emails and PDFs, without a trailing slash. Unset or empty:
-    the development server's default address (``make run`` sets it from its PORT)."""
+    required in production, else the development server's default address (``make run`` sets
+    it from its PORT)."""
     raw = environ.get("SITE_URL", "").strip()
     if not raw:
+        if production:
+            raise ImproperlyConfigured(SITE_URL_MISSING)
         return DEFAULT_SITE_URL
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:

@@ -32,7 +32,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 # Absolute base of every link in emails and PDFs (caseledger.core.links builds them);
 # `make run PORT=...` exports it for the port it serves on unless it is set.
-SITE_URL = config.site_url(ENV)
+SITE_URL = config.site_url(ENV, PRODUCTION)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -43,6 +43,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "CASELEDGER_SECRET_KEY": "x7#Kq!v2" * 8,
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "billing.example-law.com",
+        "SITE_URL": "https://billing.example-law.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
     }
@@ -62,6 +63,7 @@ def test_production_passes_check_deploy(tmp_path):
         ({"CASELEDGER_SECRET_KEY": ""}, config.SECRET_KEY_MISSING),
         ({"FIELD_ENCRYPTION_KEYS": ""}, config.FIELD_KEYS_MISSING),
         ({"ALLOWED_HOSTS": ""}, config.ALLOWED_HOSTS_MISSING),
+        ({"SITE_URL": ""}, config.SITE_URL_MISSING),
         (
             {"FIELD_ENCRYPTION_KEYS": "not-a-key"},
             "FIELD_ENCRYPTION_KEYS: key 1 is not a valid Fernet key",
@@ -127,6 +129,8 @@ def test_redact_url_hides_only_the_password():
 def test_site_url_parsing():
     assert config.site_url({}) == "http://127.0.0.1:8000"
     assert config.site_url({"SITE_URL": ""}) == "http://127.0.0.1:8000"
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL: required in production"):
+        config.site_url({}, production=True)
     assert config.site_url({"SITE_URL": "http://127.0.0.1:8101/"}) == "http://127.0.0.1:8101"
     assert config.site_url({"SITE_URL": "https://pay.example-law.com/firm"}) == (
         "https://pay.example-law.com/firm"
