@@ -31,8 +31,13 @@ migrate: install ## Apply database migrations
 seed: migrate ## Load the demo firm (idempotent)
 	$(PY) manage.py seed_demo
 
+# Links in emails and PDFs (pay links, receipts) follow the port served on, unless SITE_URL
+# is set (e.g. to the public address of a proxy in front of the demo). Seeding issues invoices
+# whose PDFs carry links, so the seed that `run` does sees the same SITE_URL.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: seed ## Set everything up and serve the demo firm on http://$(HOST):$(PORT)
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
+	@echo "Links in emails and PDFs start with $$SITE_URL"
 	@echo "Background jobs (invoice emails, schedules) run in a huey consumer: var/huey.log"
 	@$(PY) manage.py run_huey > var/huey.log 2>&1 & huey=$$!; \
 	trap 'kill $$huey 2>/dev/null' EXIT INT TERM; \

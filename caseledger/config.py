@@ -37,6 +37,15 @@ EMAIL_URL_INVALID = (
     "locmem:// (got {value!r})"
 )
 BOOL_INVALID = "{name}: must be one of 1/0, true/false, yes/no, on/off (got {value!r})"
+SITE_URL_INVALID = (
+    "SITE_URL: must be an absolute http:// or https:// address without a query, e.g. "
+    "https://billing.example-law.com (got {value!r})"
+)
+SITE_URL_MISSING = (
+    "SITE_URL: required in production; the address clients reach this install at, e.g. "
+    "https://billing.example-law.com (every link in emails and PDFs starts with it)"
+)
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 ALLOWED_HOSTS_MISSING = (
     "ALLOWED_HOSTS: required in production; a comma-separated list of the host names this "
     "install answers to, e.g. billing.example-law.com"
@@ -50,6 +59,25 @@ def redact_url(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
         return parts._replace(netloc=netloc).geturl()
     return url
+
+
+def site_url(environ: dict[str, str], production: bool = False) -> str:
+    """The absolute base of links in emails and PDFs, without a trailing slash. Unset or empty:
+    required in production, else the development server's default address (``make run`` sets
+    it from its PORT)."""
+    raw = environ.get("SITE_URL", "").strip()
+    if not raw:
+        if production:
+            raise ImproperlyConfigured(SITE_URL_MISSING)
+        return DEFAULT_SITE_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(SITE_URL_INVALID.format(value=redact_url(raw)))
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ImproperlyConfigured(SITE_URL_INVALID.format(value=redact_url(raw))) from exc
+    return raw.rstrip("/")
 
 
 def allowed_hosts(environ: dict[str, str], production: bool) -> list[str]:

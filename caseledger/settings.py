@@ -30,8 +30,9 @@ ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in ENV.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
-# Absolute base of links in emails and PDFs (payment links).
-SITE_URL = ENV.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Absolute base of every link in emails and PDFs (caseledger.core.links builds them);
+# `make run PORT=...` exports it for the port it serves on unless it is set.
+SITE_URL = config.site_url(ENV, PRODUCTION)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

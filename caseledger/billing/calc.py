@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from caseledger.billing.choices import TaxMode, TimeRounding
@@ -59,6 +60,16 @@ def minutes_from_hours(*, value: str | Decimal, increment: int, rounding: str) -
 def hours_label(minutes: int) -> str:
     """Minutes as hours with two decimals ("1.50")."""
     return f"{Decimal(minutes) / 60:.2f}"
+
+
+def payment_terms_label(*, issue_date: date | None, due_date: date | None) -> str:
+    """The payment terms printed with an invoice, from its own dates (the one rule, so the
+    terms and the due date can never disagree): "Due on receipt" when the due date is the issue
+    date, "Net N" when it is N days later; "" before issue (no dates yet)."""
+    if issue_date is None or due_date is None:
+        return ""
+    days = (due_date - issue_date).days
+    return "Due on receipt" if days <= 0 else f"Net {days}"
 
 
 def quantity_for_minutes(minutes: int) -> Decimal:

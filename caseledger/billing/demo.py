@@ -120,7 +120,7 @@ TEMPLATES: list[tuple[Any, ...]] = [
         ["I129", "ACWIA", "FRAUD", "ASYLUM_PROGRAM"],
         False,
         1,
-        "Due on receipt. Government fees are paid to USCIS at filing and are not refundable.",
+        "Government fees are paid to USCIS at filing and are not refundable.",
     ),
     (
         "H-4 dependent (employee-paid)",

@@ -35,6 +35,14 @@ def _matters_for(user: Any) -> Any:
     return matters_visible_to(user).select_related("client").order_by("number", "id")
 
 
+# The PDF prints the payment terms from the invoice's dates ("Net 30: payment is due by ...");
+# the text here follows them, so it must not state a different timing.
+TERMS_HELP = (
+    'Printed under the payment terms, which come from the due date (e.g. "Net 30"); '
+    "do not repeat when payment is due here."
+)
+
+
 class TimeEntryForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
     matter = MatterPickerField(queryset=Matter.objects.none())
     work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -245,7 +253,9 @@ class TemplateForm(forms.Form):
         max_length=200, required=False, help_text="Comma-separated, e.g. I129, ACWIA, FRAUD"
     )
     include_unbilled = forms.BooleanField(required=False, label="Add the matter's unbilled work")
-    terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text=TERMS_HELP
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -268,7 +278,9 @@ class TemplateEditForm(forms.Form):
         required=False, label="Payment terms (days)", help_text="Empty: the client's terms"
     )
     include_unbilled = forms.BooleanField(required=False, label="Add the matter's unbilled work")
-    terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text=TERMS_HELP
+    )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     active = forms.BooleanField(
         required=False, label="Active", help_text="Inactive: not offered for new drafts or triggers"

@@ -4,6 +4,9 @@
 and returns the bytes; it reads nothing from the database, so the issued PDF depends only on the
 frozen invoice. Letter size, firm letterhead, bill-to and matter, lines with UTBMS codes, legal
 fees and government fees / costs in separate sections, totals, trust available, terms, pay link.
+Every free text (firm, names, matter title, descriptions, terms, the link) wraps in its column;
+nothing is cut. The payment terms printed are ``calc.payment_terms_label`` of the invoice's own
+issue and due dates, so they cannot disagree with the due date.
 """
 
 from __future__ import annotations
@@ -71,17 +74,37 @@ class InvoiceDocument:
     payment_link: str
     watermark: str = ""
     extra_facts: list[tuple[str, str]] = field(default_factory=list)
+    payment_terms: str = ""  # "Net 30" / "Due on receipt": calc.payment_terms_label
+    beneficiary: str = ""  # who the case is for, when not the addressee
 
 
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+def pdf_date(day: date) -> str:
+    """The date format of every client document: "Jun 2, 2026"."""
+    return f"{day:%b} {day.day}, {day.year}"
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+def long_date(day: date) -> str:
+    """A date in running text: "June 2, 2026"."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
+    """A word wider than the column (a long reference, a URL) in pieces that fit."""
+    pieces: list[str] = []
+    current = ""
+    for char in word:
+        if current and stringWidth(current + char, font, size) > width:
+            pieces.append(current)
+            current = char
+        else:
+            current += char
+    pieces.append(current)
+    return pieces
+
+
+def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` points, broken between words (inside a word
+    only when the word alone is wider); line breaks in ``text`` are kept. Nothing is dropped."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         current = ""
@@ -89,10 +112,11 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             trial = f"{current} {word}".strip()
             if stringWidth(trial, font, size) <= width:
                 current = trial
-            else:
-                if current:
-                    lines.append(current)
-                current = _fit(word, font, size, width)
+                continue
+            if current:
+                lines.append(current)
+            *full, current = _break_word(word, font, size, width)
+            lines.extend(full)
         lines.append(current)
     return lines
 
@@ -200,27 +224,36 @@ COLS = {  # x positions of the line table
 }
 
 
+def _draw_lines(
+    c: _BatchedCanvas, x: float, y: float, lines: list[str], font: str, size: float, leading: float
+) -> float:
+    """Draw ``lines`` downwards from ``y``; returns the baseline after the last one."""
+    c.setFont(font, size)
+    for text in lines:
+        c.drawString(x, y, text)
+        y -= leading
+    return y
+
+
 def _letterhead(w: _Writer) -> None:
     c, doc = w.c, w.doc
     c.setFillColor(BRAND)
     c.rect(0, PAGE_H - 8, PAGE_W, 8, stroke=0, fill=1)
-    c.setFont(BOLD, 16)
-    c.drawString(MARGIN, w.y - 6, _fit(doc.firm_name, BOLD, 16, 300))
-    c.setFont(FONT, 8.5)
+    y = _draw_lines(c, MARGIN, w.y - 6, wrap_text(doc.firm_name, BOLD, 16, 300), BOLD, 16, 18)
     c.setFillColor(MUTED)
-    y = w.y - 22
+    y += 2
     for text in [*doc.firm_address.splitlines(), doc.firm_phone, doc.firm_email]:
         if text:
-            c.drawString(MARGIN, y, text)
-            y -= 11
+            y = _draw_lines(c, MARGIN, y, wrap_text(text, FONT, 8.5, 300), FONT, 8.5, 11)
     c.setFillColor(INK)
     c.setFont(BOLD, 20)
     c.drawRightString(PAGE_W - MARGIN, w.y - 6, "INVOICE" if doc.number else "DRAFT")
     c.setFont(FONT, 9)
     facts = [
         ("Invoice no.", doc.number or "— (draft)"),
-        ("Issue date", doc.issue_date.isoformat() if doc.issue_date else "—"),
-        ("Due date", doc.due_date.isoformat() if doc.due_date else "—"),
+        ("Issue date", pdf_date(doc.issue_date) if doc.issue_date else "—"),
+        ("Due date", pdf_date(doc.due_date) if doc.due_date else "—"),
+        *([("Terms", doc.payment_terms)] if doc.payment_terms else []),
         *doc.extra_facts,
     ]
     fy = w.y - 24
@@ -237,25 +270,39 @@ def _letterhead(w: _Writer) -> None:
 
 
 def _parties(w: _Writer) -> None:
+    """Bill-to and matter side by side; each column wraps in its width and is drawn whole
+    before the other, so the text reads (and extracts) column by column."""
     c, doc = w.c, w.doc
     top = w.y
+    right_x = MARGIN + 270
+    right_w = PAGE_W - MARGIN - right_x
     c.setFont(BOLD, 8)
     c.setFillColor(MUTED)
     c.drawString(MARGIN, top, "BILL TO")
-    c.drawString(MARGIN + 270, top, "MATTER")
     c.setFillColor(INK)
-    c.setFont(BOLD, 10)
-    c.drawString(MARGIN, top - 14, _fit(doc.bill_to_name, BOLD, 10, 250))
-    c.drawString(
-        MARGIN + 270, top - 14, _fit(doc.matter_label, BOLD, 10, PAGE_W - 2 * MARGIN - 270)
+    left_y = _draw_lines(
+        c, MARGIN, top - 14, wrap_text(doc.bill_to_name, BOLD, 10, 250), BOLD, 10, 12.5
     )
-    c.setFont(FONT, 9)
-    y = top - 27
-    for text in doc.bill_to_address.splitlines()[:5]:
-        c.drawString(MARGIN, y, _fit(text, FONT, 9, 250))
-        y -= 11
-    c.drawString(MARGIN + 270, top - 27, _fit(doc.case_type, FONT, 9, 240))
-    w.y = min(y, top - 38) - 16
+    left_y = _draw_lines(
+        c, MARGIN, left_y - 1, wrap_text(doc.bill_to_address, FONT, 9, 250), FONT, 9, 11
+    )
+    c.setFont(BOLD, 8)
+    c.setFillColor(MUTED)
+    c.drawString(right_x, top, "MATTER")
+    c.setFillColor(INK)
+    right_y = _draw_lines(
+        c, right_x, top - 14, wrap_text(doc.matter_label, BOLD, 10, right_w), BOLD, 10, 12.5
+    )
+    right_y -= 1
+    if doc.beneficiary:
+        text = f"Beneficiary: {doc.beneficiary}"
+        right_y = _draw_lines(c, right_x, right_y, wrap_text(text, FONT, 9, right_w), FONT, 9, 11)
+    if doc.case_type:
+        c.setFillColor(MUTED)
+        right_y = _draw_lines(
+            c, right_x, right_y, wrap_text(doc.case_type, FONT, 9, right_w), FONT, 9, 11
+        )
+    w.y = min(left_y, right_y) - 16
 
 
 def _table_head(w: _Writer) -> None:
@@ -285,11 +332,11 @@ def _section(w: _Writer, title: str, lines: list[PdfLine], subtotal: str) -> Non
     _table_head(w)
     desc_width = COLS["codes"] - COLS["desc"] - 8
     for line in lines:
-        wrapped = _wrap(line.description, FONT, 8.5, desc_width)[:4]
+        wrapped = wrap_text(line.description, FONT, 8.5, desc_width)
         w.need(12 * len(wrapped) + 4, on_new_page=lambda: _table_head(w))
         c.setFillColor(INK)
         c.setFont(FONT, 8.5)
-        c.drawString(COLS["date"] + 4, w.y, line.line_date.isoformat() if line.line_date else "")
+        c.drawString(COLS["date"] + 4, w.y, pdf_date(line.line_date) if line.line_date else "")
         for i, text in enumerate(wrapped):
             c.drawString(COLS["desc"], w.y - 11 * i, text)
         c.setFont(FONT, 7.5)
@@ -343,33 +390,45 @@ def _totals(w: _Writer) -> None:
     w.y -= 22
 
 
+def terms_sentence(doc: InvoiceDocument) -> str:
+    """The first line of the terms block, from the same dates as the facts block."""
+    if not doc.payment_terms or doc.due_date is None:
+        return ""
+    if doc.payment_terms == "Due on receipt":
+        return f"Due on receipt ({long_date(doc.due_date)})."
+    return f"{doc.payment_terms}: payment is due by {long_date(doc.due_date)}."
+
+
 def _footer_blocks(w: _Writer) -> None:
     c, doc = w.c, w.doc
-    for title, text in (("Terms", doc.terms), ("Notes", doc.notes)):
+    terms = "\n".join(t for t in (terms_sentence(doc), doc.terms.strip()) if t)
+    for title, text in (("Payment terms", terms), ("Notes", doc.notes)):
         if not text.strip():
             continue
-        wrapped = _wrap(text, FONT, 8.5, PAGE_W - 2 * MARGIN)[:12]
-        w.need(14 + 11 * len(wrapped))
+        wrapped = wrap_text(text, FONT, 8.5, PAGE_W - 2 * MARGIN)
+        w.need(14 + 11 * min(len(wrapped), 3))
         c.setFillColor(INK)
         c.setFont(BOLD, 9)
         c.drawString(MARGIN, w.y, title)
         w.y -= 12
-        c.setFont(FONT, 8.5)
         for text_line in wrapped:
+            w.need(11)
+            c.setFont(FONT, 8.5)
+            c.setFillColor(INK)
             c.drawString(MARGIN, w.y, text_line)
             w.y -= 11
         w.y -= 8
     if doc.payment_link:
-        w.need(40)
+        link_lines = wrap_text(doc.payment_link, FONT, 8, PAGE_W - 2 * MARGIN)
+        w.need(26 + 10 * len(link_lines))
         c.setFillColor(BRAND)
         c.setFont(BOLD, 9.5)
         c.drawString(MARGIN, w.y, "Pay online")
         w.y -= 13
-        c.setFont(FONT, 8)
-        link = _fit(doc.payment_link, FONT, 8, PAGE_W - 2 * MARGIN)
-        c.drawString(MARGIN, w.y, link)
-        c.linkURL(doc.payment_link, (MARGIN, w.y - 2, PAGE_W - MARGIN, w.y + 9), relative=0)
-        w.y -= 14
+        top = w.y + 9
+        w.y = _draw_lines(c, MARGIN, w.y, link_lines, FONT, 8, 10)
+        c.linkURL(doc.payment_link, (MARGIN, w.y + 8, PAGE_W - MARGIN, top), relative=0)
+        w.y -= 4
 
 
 def render_invoice_pdf(doc: InvoiceDocument, record: list[str] | None = None) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from caseledger.billing import hooks
-from caseledger.billing.calc import hours_label
+from caseledger.billing.calc import hours_label, payment_terms_label
 from caseledger.billing.choices import (
     PASS_THROUGH_KINDS,
     InvoiceStatus,
@@ -356,6 +356,7 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         name, address = invoice.bill_to_name, invoice.bill_to_address
     else:
         name, address, _email = invoice_addressee(invoice=invoice)
+    beneficiary = matter.beneficiary_name
     return InvoiceDocument(
         firm_name=firm.name,
         firm_address=firm.address,
@@ -383,10 +384,12 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         payment_link=payment_link,
         watermark="" if invoice.number else "DRAFT",
         extra_facts=[("Matter", matter.number)],
+        payment_terms=payment_terms_label(issue_date=invoice.issue_date, due_date=invoice.due_date),
+        beneficiary=beneficiary if beneficiary != name else "",
     )
 
 
-def _address_of(obj: Any) -> str:
+def postal_address(obj: Any) -> str:
     """Postal address lines of a client or beneficiary, whatever fields it has."""
     parts = []
     for attr in ("address_line1", "address_line2", "street", "address"):
@@ -420,6 +423,6 @@ def invoice_addressee(*, invoice: Invoice) -> tuple[str, str, str]:
         if beneficiary is not None:
             name = getattr(beneficiary, "name", None) or str(beneficiary)
             email = getattr(beneficiary, "email", "") or ""
-            return str(name), _address_of(beneficiary), str(email)
+            return str(name), postal_address(beneficiary), str(email)
     client = invoice.client
-    return client.name, _address_of(client), client_billing_email(client)
+    return client.name, postal_address(client), client_billing_email(client)

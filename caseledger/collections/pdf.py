@@ -1,62 +1,70 @@
-"""Reminder letter PDF: the stage's message on the firm's letterhead (same style as the invoice
-and credit note PDFs)."""
+"""Reminder letter PDF: the stage's message on the firm's letterhead (``billing.pdf_layout``,
+the style of the invoice and credit note), addressed as the invoice was, with the invoice's
+facts (dates, terms, balance) and an absolute link to pay online."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from reportlab.lib.pagesizes import LETTER
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Spacer
 
-from caseledger.billing.pdf import FONT, INK, MARGIN, MUTED
-from caseledger.credits.pdf import render_letter_header
-
-PAGE_W, PAGE_H = LETTER
-
-
-def _wrap(text: str, size: float, width: float) -> list[str]:
-    out: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        current = ""
-        for word in paragraph.split():
-            trial = f"{current} {word}".strip()
-            if stringWidth(trial, FONT, size) <= width:
-                current = trial
-            else:
-                out.append(current)
-                current = word
-        out.append(current)
-    return out
+from caseledger.billing.calc import payment_terms_label
+from caseledger.billing.pdf_layout import (
+    BODY,
+    BODY_LARGE,
+    SMALL,
+    STRONG,
+    Firm,
+    letterhead,
+    long_date,
+    para,
+    pdf_date,
+    render,
+)
+from caseledger.core.money import Money
+from caseledger.payments.links import invoice_pay_url
 
 
 def render_reminder_letter(reminder: Any) -> bytes:
-    buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=LETTER)
-    c.setTitle(reminder.subject or "Payment reminder")
-    y = render_letter_header(
-        c, title=reminder.stage.name, subtitle=f"{reminder.run_date:%B %d, %Y}"
+    """The letter for one reminder step (``reminder`` with its invoice, client and stage)."""
+    firm = Firm.current()
+    invoice = reminder.invoice
+    facts = [("Date", pdf_date(reminder.run_date)), ("Invoice no.", invoice.number or "")]
+    if invoice.issue_date:
+        facts.append(("Invoice date", pdf_date(invoice.issue_date)))
+    if invoice.due_date:
+        facts.append(("Due date", pdf_date(invoice.due_date)))
+    terms = payment_terms_label(issue_date=invoice.issue_date, due_date=invoice.due_date)
+    if terms:
+        facts.append(("Terms", terms))
+    facts.append(("Balance due", Money(reminder.balance_cents, invoice.currency).format()))
+    story: list[Flowable] = [*letterhead(firm, reminder.stage.name.upper(), facts)]
+    story.append(para(invoice.bill_to_name or invoice.client.name, STRONG))
+    if invoice.bill_to_address:
+        story.append(para(invoice.bill_to_address, BODY))
+    story.append(Spacer(1, 22))
+    if reminder.subject:
+        story += [para(f"Re: {reminder.subject}", STRONG), Spacer(1, 10)]
+    for paragraph in reminder.body.split("\n\n"):
+        if paragraph.strip():
+            story += [para(paragraph.strip(), BODY_LARGE), Spacer(1, 8)]
+    story += [
+        Spacer(1, 10),
+        para("Pay online", STRONG),
+        para(invoice_pay_url(invoice.pk), BODY),
+        Spacer(1, 18),
+        para(
+            f"This letter concerns invoice {invoice.number} of {long_date(invoice.issue_date)} "
+            f"for matter {invoice.matter.number}. If you have paid since "
+            f"{long_date(reminder.run_date)}, thank you; please disregard it.",
+            SMALL,
+        )
+        if invoice.issue_date
+        else Spacer(1, 1),
+    ]
+    return render(
+        firm=firm,
+        title=f"{reminder.stage.name} · invoice {invoice.number}",
+        subject=f"Invoice {invoice.number}",
+        story=story,
     )
-    client = reminder.invoice.client
-    c.setFillColor(INK)
-    c.setFont(FONT, 10)
-    c.drawString(MARGIN, y, client.name)
-    y -= 30
-    c.setFont("Helvetica-Bold", 11)
-    c.drawString(MARGIN, y, reminder.subject[:100])
-    y -= 22
-    c.setFont(FONT, 10)
-    for line in _wrap(reminder.body, 10, PAGE_W - 2 * MARGIN):
-        if y < MARGIN + 20:
-            c.showPage()
-            y = PAGE_H - MARGIN
-            c.setFont(FONT, 10)
-        c.drawString(MARGIN, y, line)
-        y -= 14
-    c.setFont(FONT, 7.5)
-    c.setFillColor(MUTED)
-    c.drawString(MARGIN, MARGIN - 10, f"Invoice {reminder.invoice.number}")
-    c.showPage()
-    c.save()
-    return buffer.getvalue()

@@ -41,6 +41,7 @@ from caseledger.core.forms import (
     TokenCreateForm,
     handle_form,
 )
+from caseledger.core.links import site_url
 from caseledger.core.middleware import TWO_FACTOR_PENDING
 from caseledger.core.models import ApiToken, User
 from caseledger.core.permissions import capability_required
@@ -202,6 +203,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "core/email/password_reset.txt"
     subject_template_name = "core/email/password_reset_subject.txt"
     success_url = reverse_lazy("core:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The emailed link starts from SITE_URL, not from the Host header of this request.
+        self.extra_email_context = {"site_url": site_url()}
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -408,7 +414,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
         lambda d: services.user_invite(
             actor=request.user,  # type: ignore[arg-type]
             now=timezone.now(),
-            site_url=settings.SITE_URL,
+            site_url=site_url(),
             **d,
         ),
     )

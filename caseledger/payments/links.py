@@ -3,9 +3,9 @@ SECRET_KEY and a purpose-specific salt, so a link for one invoice never opens an
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+
+from caseledger.core.links import absolute_reverse
 
 INVOICE_SALT = "caseledger.pay.invoice"
 TRUST_REQUEST_SALT = "caseledger.pay.trust-request"
@@ -25,8 +25,7 @@ def invoice_from_token(token: str) -> int | None:
 
 
 def invoice_pay_url(invoice_id: int) -> str:
-    path = reverse("payments:pay_invoice", args=[invoice_pay_token(invoice_id)])
-    return f"{settings.SITE_URL}{path}"
+    return absolute_reverse("payments:pay_invoice", invoice_pay_token(invoice_id))
 
 
 def trust_request_pay_token(request_id: int) -> str:
@@ -43,5 +42,4 @@ def trust_request_from_token(token: str) -> int | None:
 
 
 def trust_request_pay_url(request_id: int) -> str:
-    path = reverse("payments:pay_trust_request", args=[trust_request_pay_token(request_id)])
-    return f"{settings.SITE_URL}{path}"
+    return absolute_reverse("payments:pay_trust_request", trust_request_pay_token(request_id))

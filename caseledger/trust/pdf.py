@@ -1,113 +1,195 @@
-"""Trust documents as PDF (ReportLab): a deposit receipt and a client trust statement."""
+"""Trust documents as PDF: a deposit receipt and a client trust statement, on the firm's
+letterhead (``billing.pdf_layout``). Names, matter titles and descriptions wrap in their
+columns; nothing is cut."""
 
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
 
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.units import inch
-from reportlab.pdfgen import canvas
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
+from caseledger.billing.pdf_layout import (
+    BODY,
+    HEADING,
+    SMALL,
+    STRONG,
+    Firm,
+    blocks,
+    details,
+    letterhead,
+    lines_table,
+    long_date,
+    para,
+    pdf_date,
+    render,
+    section,
+    totals,
+)
+from caseledger.billing.selectors import postal_address
 from caseledger.clients.models import Client
 from caseledger.core.amounts import firm_money
-from caseledger.core.selectors import firm_get
+from caseledger.matters.models import Matter
 from caseledger.trust.models import TrustDeposit
 from caseledger.trust.selectors import StatementLine
 
+IOLTA_NOTE = (
+    "Held in our client trust (IOLTA) account for you, separate from the firm's own money. "
+    "It is used only for your matter: against invoices once the work is done, or to pay costs "
+    "you approve. Card fees are paid by the firm, never from trust."
+)
 
-def _header(pdf: canvas.Canvas, title: str) -> float:
-    firm = firm_get()
-    width, height = LETTER
-    pdf.setFont("Helvetica-Bold", 14)
-    pdf.drawString(inch, height - inch, firm.name)
-    pdf.setFont("Helvetica", 9)
-    y = height - inch - 14
-    for line in (firm.address or "").splitlines()[:4]:
-        pdf.drawString(inch, y, line)
-        y -= 11
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawRightString(width - inch, height - inch, title)
-    return y - 20
+
+def _client_block(client: Client) -> list[Paragraph]:
+    out = [para(client.name, STRONG)]
+    address = postal_address(client)
+    if address:
+        out.append(para(address, BODY))
+    return out
+
+
+def _matter_block(matter: Matter) -> list[Paragraph]:
+    out = [para(f"{matter.number} · {matter.title}", STRONG)]
+    beneficiary = matter.beneficiary_name
+    if beneficiary and beneficiary != matter.client.name:
+        out.append(para(f"Beneficiary: {beneficiary}", BODY))
+    out.append(para(str(matter.case_type), SMALL))
+    return out
 
 
 def receipt_pdf(deposit: TrustDeposit) -> bytes:
-    buffer = BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=LETTER)
-    pdf.setTitle(f"Trust receipt {deposit.receipt_number}")
-    y = _header(pdf, "Trust receipt")
-    pdf.setFont("Helvetica", 11)
+    """The receipt for one deposit: who paid, when, how, for which client and matter, and the
+    amount credited to the client's trust ledger (always the full amount paid)."""
+    firm = Firm.current()
+    title = f"Trust receipt {deposit.receipt_number}"
+    method = deposit.get_method_display() + (f", {deposit.reference}" if deposit.reference else "")
     rows = [
-        ("Receipt", deposit.receipt_number),
-        ("Client", deposit.client.name),
-        ("Matter", str(deposit.matter)),
         ("Received from", deposit.payer),
-        ("Date received", deposit.received_date.strftime("%B %d, %Y")),
-        (
-            "Method",
-            deposit.get_method_display() + (f" {deposit.reference}" if deposit.reference else ""),
-        ),
-        ("Amount credited to your trust account", firm_money(deposit.amount_cents)),
+        ("Date received", long_date(deposit.received_date)),
+        ("Method", method),
         (
             "Funds clear",
-            deposit.clears_on.strftime("%B %d, %Y") if deposit.clears_on else "on card settlement",
+            long_date(deposit.clears_on)
+            if deposit.clears_on
+            else "When the card processor settles the payment",
         ),
     ]
     if deposit.trust_request_id:
-        rows.append(("Trust request", str(deposit.trust_request)))
-    for label, value in rows:
-        pdf.drawString(inch, y, label)
-        pdf.drawString(3.6 * inch, y, value)
-        y -= 18
-    pdf.setFont("Helvetica-Oblique", 9)
-    pdf.drawString(
-        inch,
-        y - 12,
-        "Held in our client trust (IOLTA) account. "
-        "Card fees are paid by the firm, never from trust.",
+        rows.append(("In answer to", f"Trust request {deposit.trust_request}"))
+    story: list[Flowable] = [
+        *letterhead(
+            firm,
+            "TRUST RECEIPT",
+            [
+                ("Receipt no.", deposit.receipt_number),
+                ("Date received", pdf_date(deposit.received_date)),
+            ],
+        ),
+        blocks(
+            [
+                ("Received for", _client_block(deposit.client)),
+                ("Matter", _matter_block(deposit.matter)),
+            ]
+        ),
+        details(rows),
+        Spacer(1, 14),
+        totals([], grand=("Deposited to your trust account", firm_money(deposit.amount_cents))),
+        Spacer(1, 18),
+        para(IOLTA_NOTE, SMALL),
+    ]
+    return render(
+        firm=firm,
+        title=title,
+        subject=f"{deposit.client.name} · {deposit.matter.number}",
+        story=story,
     )
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
 
 
 def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> bytes:
-    buffer = BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=LETTER)
-    pdf.setTitle(f"Trust statement {client.name}")
-    width, height = LETTER
-    y = _header(pdf, "Client trust statement")
-    pdf.setFont("Helvetica", 11)
-    pdf.drawString(inch, y, f"{client.name} — as of {as_of:%B %d, %Y}")
-    y -= 24
-
-    def columns(yy: float) -> float:
-        pdf.setFont("Helvetica-Bold", 9)
-        for x, text in ((inch, "Date"), (1.8 * inch, "Matter"), (2.9 * inch, "Description")):
-            pdf.drawString(x, yy, text)
-        pdf.drawRightString(width - 1.9 * inch, yy, "Amount")
-        pdf.drawRightString(width - inch, yy, "Balance")
-        pdf.setFont("Helvetica", 9)
-        return yy - 14
-
-    y = columns(y)
-    balance = 0
+    """The client's trust statement: every movement in and out with the running balance, and
+    what is held for each matter."""
+    firm = Firm.current()
+    balance = lines[-1].balance_cents if lines else 0
+    by_matter: dict[int, tuple[Matter, int]] = {}
     for line in lines:
-        if y < inch:
-            pdf.showPage()
-            y = columns(height - inch)
-        pdf.drawString(inch, y, line.day.isoformat())
-        pdf.drawString(1.8 * inch, y, line.matter.number[:16])
-        pdf.drawString(2.9 * inch, y, f"{line.description} {line.reference}"[:52])
-        pdf.drawRightString(width - 1.9 * inch, y, firm_money(line.amount_cents))
-        pdf.drawRightString(width - inch, y, firm_money(line.balance_cents))
-        balance = line.balance_cents
-        y -= 13
-    if not lines:
-        pdf.drawString(inch, y, "No trust activity.")
-        y -= 13
-    pdf.setFont("Helvetica-Bold", 10)
-    pdf.drawRightString(width - inch, y - 10, f"Balance held in trust: {firm_money(balance)}")
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+        held = by_matter.get(line.matter.pk, (line.matter, 0))[1]
+        by_matter[line.matter.pk] = (line.matter, held + line.amount_cents)
+    matter_rows = []
+    for matter, held in sorted(by_matter.values(), key=lambda pair: (pair[0].number, pair[0].pk)):
+        beneficiary = matter.beneficiary_name
+        matter_rows.append(
+            [
+                matter.number,
+                matter.title,
+                beneficiary if beneficiary != client.name else "",
+                firm_money(held),
+            ]
+        )
+    story: list[Flowable] = [
+        *letterhead(
+            firm,
+            "TRUST STATEMENT",
+            [("Statement date", pdf_date(as_of)), ("Held in trust", firm_money(balance))],
+        ),
+        blocks(
+            [
+                ("Client", _client_block(client)),
+                (
+                    "Client trust account",
+                    [
+                        para(f"Held for you on {long_date(as_of)}", BODY),
+                        para(firm_money(balance), STRONG),
+                    ],
+                ),
+            ]
+        ),
+    ]
+    if matter_rows:
+        story.append(
+            section(
+                "Held for each matter",
+                lines_table(
+                    ["Matter", "Title", "Beneficiary", "Held in trust"],
+                    matter_rows,
+                    widths=[70, 190, 150, 94],
+                    right=[3],
+                ),
+            )
+        )
+        story.append(Spacer(1, 14))
+    movement_rows = [
+        [
+            pdf_date(line.day),
+            line.matter.number,
+            line.description,
+            line.reference,
+            firm_money(line.amount_cents) if line.amount_cents > 0 else "",
+            firm_money(-line.amount_cents) if line.amount_cents < 0 else "",
+            firm_money(line.balance_cents),
+        ]
+        for line in lines
+    ]
+    story.append(para("Activity", HEADING))
+    story.append(Spacer(1, 4))
+    if movement_rows:
+        story.append(
+            lines_table(
+                ["Date", "Matter", "Description", "Ref.", "In", "Out", "Balance"],
+                movement_rows,
+                widths=[60, 54, 186, 56, 52, 52, 60],
+                right=[4, 5, 6],
+            )
+        )
+    else:
+        story.append(para("No trust activity.", BODY))
+    story += [
+        Spacer(1, 12),
+        totals([], grand=("Balance held in trust", firm_money(balance))),
+        Spacer(1, 18),
+        para(IOLTA_NOTE, SMALL),
+    ]
+    return render(
+        firm=firm,
+        title=f"Trust statement as of {pdf_date(as_of)}",
+        subject=client.name,
+        story=story,
+    )

@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from caseledger.billing.choices import InvoiceStatus
@@ -36,7 +35,7 @@ from caseledger.matters.choices import MatterStatus
 from caseledger.matters.models import Matter
 from caseledger.payments import locks as payment_locks
 from caseledger.payments.services import settlement_apply
-from caseledger.trust import hooks, locks, selectors
+from caseledger.trust import hooks, links, locks, selectors
 from caseledger.trust.choices import (
     DepositMethod,
     DisbursementMethod,
@@ -514,8 +513,9 @@ def deposit_record(
                     if clears_on
                     else "The funds clear when the card processor settles them.\n"
                 )
-                + f"\nReceipt {receipt}: {settings.SITE_URL}"
-                + f"{reverse('trust:receipt_pdf', args=[deposit.pk])}\n"
+                + f"\nYour receipt {receipt} (PDF, no sign-in needed; the link works for "
+                + f"{links.RECEIPT_LINK_DAYS} days):\n"
+                + f"{links.receipt_url(deposit=deposit, at=now)}\n"
             ),
             created_at=now,
         )

@@ -25,6 +25,8 @@ urlpatterns = [
         "reversals/<int:pk>/reject/", views.deposit_reversal_reject, name="deposit_reversal_reject"
     ),
     path("deposits/<int:pk>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
+    # The client's signed link from the receipt email (no sign-in; see trust/links.py).
+    path("receipts/<str:token>/receipt.pdf", views.client_receipt, name="client_receipt"),
     path("deposits/<int:pk>/clear/", views.deposit_clear, name="deposit_clear"),
     path("requests/", views.request_list, name="requests"),
     path("requests/new/", views.request_new, name="request_new"),

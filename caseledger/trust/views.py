@@ -23,10 +23,12 @@ from caseledger.core.permissions import (
     capability_required,
     require,
 )
+from caseledger.core.selectors import firm_get
 from caseledger.matters.models import Matter
-from caseledger.payments import links
+from caseledger.payments import links as pay_links
 from caseledger.payments.selectors import invoice_balance_due
-from caseledger.trust import corrections, pdf, selectors, services
+from caseledger.trust import corrections, links, pdf, selectors, services
+from caseledger.trust.exceptions import ReceiptLinkError, ReceiptLinkExpired
 from caseledger.trust.forms import (
     ApplyTrustForm,
     DecisionForm,
@@ -150,6 +152,31 @@ def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = (
         f'inline; filename="trust-receipt-{deposit.receipt_number}.pdf"'
     )
+    return response
+
+
+def client_receipt(request: HttpRequest, token: str) -> HttpResponse:
+    """The receipt PDF a client opens from the receipt email: no sign-in, the signed token is
+    the permission, and it opens that one deposit's receipt only. A stale link answers 410, a
+    forged or altered one 404, each with a page that says what to do."""
+    try:
+        deposit = links.receipt_deposit(token=token)
+    except ReceiptLinkError as exc:
+        status = 410 if isinstance(exc, ReceiptLinkExpired) else 404
+        # A client reads this page: the sentence without the field name it starts with.
+        sentence = exc.message.removeprefix(f"{exc.field}: ")
+        context = {
+            "error": sentence[:1].upper() + sentence[1:] + ".",
+            "firm": firm_get(),
+            "response_status": status,
+        }
+        return render(request, "trust/client_receipt_error.html", context, status=status)
+    response = HttpResponse(pdf.receipt_pdf(deposit), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="trust-receipt-{deposit.receipt_number}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
     return response
 
 
@@ -346,7 +373,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "trust/request_detail.html",
         {
             "req": trust_request,
-            "pay_url": links.trust_request_pay_url(trust_request.pk),
+            "pay_url": pay_links.trust_request_pay_url(trust_request.pk),
             "deposits": trust_request.deposits.order_by("received_date", "id"),
         },
     )

@@ -17,7 +17,6 @@ from django.conf import settings as django_settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.urls import reverse
 
 from caseledger.billing.choices import OutboxStatus
 from caseledger.billing.exceptions import BillingError
@@ -25,6 +24,7 @@ from caseledger.billing.locks import outbox_lock
 from caseledger.billing.models import EmailOutbox, Invoice
 from caseledger.billing.selectors import billing_settings_get
 from caseledger.core import audit
+from caseledger.core.links import absolute_reverse
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def payment_link_for(*, invoice: Invoice) -> str:
     """The absolute link printed on the PDF and in the email, signed at the issue time."""
     at = invoice.issued_at or invoice.created_at
     token = payment_link_token(invoice=invoice, at=at)
-    return django_settings.SITE_URL + reverse("billing:public_invoice", args=[token])
+    return absolute_reverse("billing:public_invoice", token)
 
 
 def payment_link_resolve(*, token: str) -> Invoice:

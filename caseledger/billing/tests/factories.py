@@ -132,7 +132,7 @@ def build_world(users: dict[str, Any], now: datetime = FACTORY_NOW) -> BillingWo
         name="H-1B filing",
         lines=[{"description": "H-1B petition: preparation and filing", "amount": None}],
         government_fee_codes=["I129", "ACWIA", "FRAUD"],
-        terms="Due on receipt. Government fees are paid to USCIS at filing.",
+        terms="Government fees are paid to USCIS at filing.",
         actor=admin,
         now=now,
     )

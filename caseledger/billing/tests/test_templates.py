@@ -69,7 +69,7 @@ def test_update_changes_the_template_and_audits_only_what_changed(world: Any) ->
     ]
     # untouched: government fees, terms, payer, active
     assert template.government_fee_codes == ["I129", "ACWIA", "FRAUD"]
-    assert template.terms.startswith("Due on receipt.")
+    assert template.terms == "Government fees are paid to USCIS at filing."
     assert template.active
     event = AuditEvent.objects.get(action="billing.template_updated")
     assert event.object_id == str(template.pk)

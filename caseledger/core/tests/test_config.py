@@ -4,6 +4,7 @@ mode that passes Django's deployment checks."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "CASELEDGER_SECRET_KEY": "x7#Kq!v2" * 8,
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "billing.example-law.com",
+        "SITE_URL": "https://billing.example-law.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
     }
@@ -61,6 +63,7 @@ def test_production_passes_check_deploy(tmp_path):
         ({"CASELEDGER_SECRET_KEY": ""}, config.SECRET_KEY_MISSING),
         ({"FIELD_ENCRYPTION_KEYS": ""}, config.FIELD_KEYS_MISSING),
         ({"ALLOWED_HOSTS": ""}, config.ALLOWED_HOSTS_MISSING),
+        ({"SITE_URL": ""}, config.SITE_URL_MISSING),
         (
             {"FIELD_ENCRYPTION_KEYS": "not-a-key"},
             "FIELD_ENCRYPTION_KEYS: key 1 is not a valid Fernet key",
@@ -72,6 +75,10 @@ def test_production_passes_check_deploy(tmp_path):
         ({"DATABASE_URL": "mysql://db/caseledger"}, "DATABASE_URL: must look like"),
         ({"DEBUG": "maybe"}, "DEBUG: must be one of 1/0, true/false, yes/no, on/off (got 'maybe')"),
         ({"EMAIL_URL": "pigeon://coop"}, "EMAIL_URL: must be smtp://"),
+        (
+            {"SITE_URL": "billing.example-law.com"},
+            "SITE_URL: must be an absolute http:// or https:// address",
+        ),
     ],
 )
 def test_bad_configuration_gives_one_clear_message(tmp_path, env, message):
@@ -117,3 +124,61 @@ def test_email_url_parsing():
 def test_redact_url_hides_only_the_password():
     assert config.redact_url("postgres://app:s3cret@db:5432/x") == "postgres://app:***@db:5432/x"
     assert config.redact_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_site_url_parsing():
+    assert config.site_url({}) == "http://127.0.0.1:8000"
+    assert config.site_url({"SITE_URL": ""}) == "http://127.0.0.1:8000"
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL: required in production"):
+        config.site_url({}, production=True)
+    assert config.site_url({"SITE_URL": "http://127.0.0.1:8101/"}) == "http://127.0.0.1:8101"
+    assert config.site_url({"SITE_URL": "https://pay.example-law.com/firm"}) == (
+        "https://pay.example-law.com/firm"
+    )
+    for bad in ("ftp://x.com", "x.com", "https://x.com/?a=1", "http://x.com:port", "https://"):
+        with pytest.raises(ImproperlyConfigured) as caught:
+            config.site_url({"SITE_URL": bad})
+        assert str(caught.value) == config.SITE_URL_INVALID.format(value=bad)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "http://127.0.0.1:8101"),
+        ({"SITE_URL": "https://demo.example-law.com"}, "https://demo.example-law.com"),
+    ],
+)
+def test_make_run_links_on_the_port_it_serves(tmp_path, env, expected):
+    """`make run PORT=8101` seeds and serves with SITE_URL on port 8101 unless SITE_URL is
+    set. The Makefile runs in a scratch directory with a stand-in for Python that logs the
+    SITE_URL each command sees."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "var").mkdir()
+    (tmp_path / "pyproject.toml").write_text("")
+    stamp = tmp_path / "installed"
+    stamp.write_text("")
+    os.utime(tmp_path / "pyproject.toml", (1, 1))  # the install stamp is up to date
+    log = tmp_path / "calls.log"
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\necho "$SITE_URL $*" >> "{log}"\n')
+    fake.chmod(0o755)
+    base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    result = subprocess.run(
+        ["make", "-s", "run", "PORT=8101", f"PY={fake}", f"STAMP={stamp}"],
+        env={**base, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Links in emails and PDFs start with {expected}" in result.stdout
+    calls = log.read_text().splitlines()
+    for command in (
+        "manage.py seed_demo",
+        "manage.py demo_logins --url http://127.0.0.1:8101/",
+        "manage.py runserver 127.0.0.1:8101",
+    ):
+        assert f"{expected} {command}" in calls, calls

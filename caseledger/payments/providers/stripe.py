@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import stripe
-from django.conf import settings
 
+from caseledger.core.links import absolute_url
 from caseledger.payments.exceptions import (
     ProviderError,
     WebhookPayloadError,
@@ -158,7 +158,7 @@ def _currency(parent: dict[str, Any], path: str) -> str:
 
 
 def _absolute(url: str) -> str:
-    return url if url.startswith("http") else f"{settings.SITE_URL}{url}"
+    return absolute_url(url)
 
 
 class StripeProvider:

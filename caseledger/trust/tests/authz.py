@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from caseledger.core.tests.authz import PUBLIC
 from caseledger.payments.tests.authz import issued, team_matter
 
 VIEW = frozenset({"ADMIN", "PARTNER", "ATTORNEY", "PARALEGAL", "BILLING", "OPERATIONS"})
@@ -53,6 +54,17 @@ def deposit_kwargs(ctx: Any) -> dict[str, Any]:
 
     matter = funded_matter(ctx)
     return {"pk": TrustDeposit.objects.get(matter=matter).pk}
+
+
+def receipt_token_kwargs(ctx: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from caseledger.trust.links import receipt_token
+    from caseledger.trust.models import TrustDeposit
+
+    deposit = TrustDeposit.objects.get(matter=funded_matter(ctx))
+    # Signed now: the link's age is checked against the wall clock when it is opened.
+    return {"token": receipt_token(deposit=deposit, at=timezone.now())}
 
 
 def dispute_kwargs(ctx: Any) -> dict[str, Any]:
@@ -169,6 +181,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "trust:statement_pdf": {"allow": VIEW, "kwargs": client_kwargs},
     "trust:deposit_new": {"allow": DEPOSIT},
     "trust:receipt_pdf": {"allow": RECEIPT, "kwargs": deposit_kwargs},
+    # Anyone holding the signed link from the receipt email, signed in or not.
+    "trust:client_receipt": {"allow": PUBLIC, "kwargs": receipt_token_kwargs},
     "trust:deposit_clear": {"allow": DEPOSIT, "method": "POST", "kwargs": deposit_kwargs},
     "trust:deposit_detail": {"allow": VIEW, "kwargs": deposit_kwargs},
     "trust:deposit_reverse": {
