@@ -16,17 +16,20 @@ from caseledger.banking.parsers.base import (
 from caseledger.core.money import Money
 
 STATEMENT_UNBALANCED = (
-    "{label}: does not balance: opening {opening} + credits {credits} - debits {debits} = "
+    "balance: {label} does not balance: opening {opening} + credits {credits} - debits {debits} = "
     "{expected}, but the closing balance is {closing} (difference {difference})"
 )
-CONTROL_MISMATCH = "{label}: control total {what}: the file states {stated}, its entries give {found}"
+CONTROL_MISMATCH = (
+    "control_total: {what}: the file states {stated}, its entries give {found}"
+)
 ACCOUNT_OTHER = (
     "account: the file is for account {found}, not for {expected} ({name}); choose that bank "
     "account or export this one's statement"
 )
-ACCOUNT_NONE_IN_FILE = "account: {label} names no account"
 CURRENCY_OTHER = "currency: {label} is in {found}, the bank account {name} in {expected}"
-FUTURE_DATED = "{label}: dated {day}, after today ({today}); a statement cannot be in the future"
+FUTURE_DATED = (
+    "date: {label} is dated {day}, after today ({today}); a statement cannot be in the future"
+)
 
 
 def _money(cents: int, currency: str) -> str:
@@ -58,7 +61,7 @@ def check_statement(st: ParsedStatement, *, today: date) -> None:
         if control.stated != control.found:
             raise StatementRefused(
                 CONTROL_MISMATCH.format(
-                    label=st.label, what=control.what, stated=control.stated, found=control.found
+                    what=control.what, stated=control.stated, found=control.found
                 )
             )
     if st.opening_cents is not None and st.closing_cents is not None:

@@ -15,7 +15,8 @@ from caseledger.banking.parsers.base import (
 )
 from caseledger.banking.parsers.csvfile import CsvMapping
 
-_XML_ROOT = re.compile(rb"<(?!\?|!)([A-Za-z_][\w.:-]*)[^>]*?(?:xmlns=\"([^\"]*)\")?[^>]*>")
+_XML_ROOT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)([^>]*)>")
+_XMLNS = re.compile(rb"xmlns(?::\w+)?=[\"']([^\"']*)[\"']")
 
 
 def detect(content: bytes) -> str:
@@ -33,7 +34,8 @@ def detect(content: bytes) -> str:
         return "OFX"
     if head.startswith(b"<"):
         m = _XML_ROOT.search(head)
-        namespace = (m.group(2) or b"").decode("ascii", "replace") if m else ""
+        ns = _XMLNS.search(m.group(2)) if m else None
+        namespace = ns.group(1).decode("ascii", "replace") if ns else ""
         root = m.group(1).decode("ascii", "replace") if m else "?"
         found = camt.detect(f"{{{namespace}}}{root.split(':')[-1]}")
         if found is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import bai2
+from bai2.bai2 import parse_from_string
 from bai2.constants import AsOfDateModifier, TypeCodeTransaction
 from bai2.exceptions import IntegrityException
 
@@ -30,7 +30,7 @@ SAME_DAY = {AsOfDateModifier.interim_same_day, AsOfDateModifier.final_same_day}
 def parse(content: bytes) -> list[ParsedStatement]:
     text = content.decode("ascii", errors="replace")
     try:
-        parsed = bai2.parse_from_string(text, check_integrity=True)
+        parsed = parse_from_string(text, check_integrity=True)
     except IntegrityException as exc:
         raise StatementRefused(BAI2_CONTROL_TOTAL.format(detail=exc)) from None
     except Exception as exc:  # the package raises several kinds for bad records

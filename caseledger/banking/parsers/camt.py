@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.ElementTree import fromstring
 
 from caseledger.banking.parsers.base import (
@@ -44,6 +44,10 @@ SUPPORTED_VERSIONS = {"02", "03", "04", "05", "06", "07", "08"}
 CAMT_VERSION_UNSUPPORTED = (
     "file: camt.{message}.001.{version} is not a supported version (camt.053 and camt.054 "
     "versions .02 to .08)"
+)
+CAMT_DTD = (
+    "file: the XML declares a document type or entities, which statement files never need; "
+    "refused for safety"
 )
 CAMT_NO_CURRENCY = "{where}: no currency stated on the account or its balances"
 CAMT_DATE_MISSING = "{where}: entry {n} has no booking date"
@@ -89,6 +93,8 @@ def detect(root_tag: str) -> tuple[str, str] | None:
 def parse(content: bytes) -> list[ParsedStatement]:
     try:
         root = fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DTDForbidden, EntitiesForbidden):
+        raise StatementRefused(CAMT_DTD) from None
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
         raise StatementRefused(FILE_MALFORMED.format(format="camt XML", detail=exc)) from None
     found = detect(root.tag)
