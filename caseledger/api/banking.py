@@ -135,7 +135,10 @@ def statement_upload(
             ],
         }
     result = services.statement_import(
-        bank_account=account, file_name=file.name or "statement", content=content, actor=user,
+        bank_account=account,
+        file_name=file.name or "statement",
+        content=content,
+        actor=user,
         now=now,
     )
     imp = result.statement_import

@@ -19,9 +19,7 @@ STATEMENT_UNBALANCED = (
     "balance: {label} does not balance: opening {opening} + credits {credits} - debits {debits} = "
     "{expected}, but the closing balance is {closing} (difference {difference})"
 )
-CONTROL_MISMATCH = (
-    "control_total: {what}: the file states {stated}, its entries give {found}"
-)
+CONTROL_MISMATCH = "control_total: {what}: the file states {stated}, its entries give {found}"
 ACCOUNT_OTHER = (
     "account: the file is for account {found}, not for {expected} ({name}); choose that bank "
     "account or export this one's statement"

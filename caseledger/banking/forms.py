@@ -81,7 +81,8 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     date = forms.ChoiceField(label="Date column")
     date_format = forms.ChoiceField(
-        label="Date format", choices=[("", "— choose —")] + [(f, DATE_FORMAT_LABELS[f]) for f in DATE_FORMATS]
+        label="Date format",
+        choices=[("", "— choose —")] + [(f, DATE_FORMAT_LABELS[f]) for f in DATE_FORMATS],
     )
     amount = forms.ChoiceField(label="Amount column (signed)", required=False)
     debit = forms.ChoiceField(label="or: debit column (money out)", required=False)

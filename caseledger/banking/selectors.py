@@ -13,7 +13,9 @@ def bank_account_list() -> QuerySet[BankAccount]:
     """Every bank account with its ledger account, line count and latest statement date."""
     return (
         BankAccount.objects.select_related("ledger_account")
-        .annotate(line_count=Count("lines", distinct=True), last_period_end=Max("statements__period_end"))
+        .annotate(
+            line_count=Count("lines", distinct=True), last_period_end=Max("statements__period_end")
+        )
         .order_by("-is_active", "name", "id")
     )
 
@@ -31,9 +33,7 @@ def ledger_bank_accounts_unmapped() -> QuerySet[Account]:
 
 
 def bank_account_statements(bank_account: BankAccount) -> QuerySet[BankStatement]:
-    return BankStatement.objects.filter(bank_account=bank_account).order_by(
-        "-period_end", "-id"
-    )
+    return BankStatement.objects.filter(bank_account=bank_account).order_by("-period_end", "-id")
 
 
 def bank_account_imports(bank_account: BankAccount) -> QuerySet[StatementImport]:
@@ -51,7 +51,7 @@ def statement_lines(statement: BankStatement) -> QuerySet[StatementLine]:
 
 def bank_account_latest_lines(bank_account: BankAccount, limit: int = 50) -> list[StatementLine]:
     return list(
-        StatementLine.objects.filter(bank_account=bank_account).order_by(
-            "-booking_date", "-id"
-        )[:limit]
+        StatementLine.objects.filter(bank_account=bank_account).order_by("-booking_date", "-id")[
+            :limit
+        ]
     )

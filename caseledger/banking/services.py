@@ -25,8 +25,12 @@ from caseledger.banking.choices import ImportPhase, ImportStatus, StatementForma
 from caseledger.banking.exceptions import BankingError, StatementRefused
 from caseledger.banking.models import BankAccount, BankStatement, StatementImport, StatementLine
 from caseledger.banking.parsers import detect, parse_file
-from caseledger.banking.parsers.base import ParsedLine, ParsedStatement, fingerprint
-from caseledger.banking.parsers.base import normalise_account
+from caseledger.banking.parsers.base import (
+    ParsedLine,
+    ParsedStatement,
+    fingerprint,
+    normalise_account,
+)
 from caseledger.banking.parsers.csvfile import CsvMapping, parse_table, read_table
 from caseledger.core import audit
 from caseledger.core.crypto import lookup_hash
@@ -111,9 +115,7 @@ def bank_account_create(
     formats = _check_formats(formats)
     if not (ledger_account.code == ledger_codes.OPERATING_BANK or ledger_account.is_trust_bank):
         raise BankingError(
-            LEDGER_NOT_BANK.format(
-                operating=ledger_codes.OPERATING_BANK, code=ledger_account.code
-            ),
+            LEDGER_NOT_BANK.format(operating=ledger_codes.OPERATING_BANK, code=ledger_account.code),
             "ledger_account",
         )
     if not ledger_account.is_active:
@@ -537,9 +539,7 @@ def statement_import_queue(
     return imp
 
 
-def csv_preview(
-    *, statement_import: StatementImport, mapping: CsvMapping
-) -> ParsedStatement:
+def csv_preview(*, statement_import: StatementImport, mapping: CsvMapping) -> ParsedStatement:
     """The file's CSV read through ``mapping`` (for the mapping page's preview); raises
     StatementRefused naming the first row that does not read."""
     table = read_table(bytes(statement_import.content))
@@ -612,7 +612,11 @@ def statement_import_run(*, import_id: int, now: datetime) -> StatementImport | 
             locked_account = locks.bank_account_lock(account.pk)
             imp = locks.statement_import_lock(import_id)
             return _store(
-                bank_account=locked_account, imp=imp, checked=checked, actor=imp.uploaded_by, now=now
+                bank_account=locked_account,
+                imp=imp,
+                checked=checked,
+                actor=imp.uploaded_by,
+                now=now,
             )
     except StatementRefused as exc:
         with transaction.atomic(durable=True):

@@ -40,8 +40,10 @@ def parse(content: bytes) -> list[ParsedStatement]:
         header = group.header
         if header.as_of_date_modifier in SAME_DAY:
             raise StatementRefused(
-                FILE_INTRADAY.format(found=f"BAI2 group, as-of-date modifier "
-                                     f"{header.as_of_date_modifier.value} (same day)")
+                FILE_INTRADAY.format(
+                    found=f"BAI2 group, as-of-date modifier "
+                    f"{header.as_of_date_modifier.value} (same day)"
+                )
             )
         for account in group.children:
             out.append(_statement(header, account, str(parsed.header.file_id or "")))

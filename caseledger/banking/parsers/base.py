@@ -28,8 +28,7 @@ FILE_INVESTMENT = (
     "credit-card account instead"
 )
 FILE_INTRADAY = (
-    "file: an intraday report ({found}) is not a statement; import the end-of-day statement "
-    "instead"
+    "file: an intraday report ({found}) is not a statement; import the end-of-day statement instead"
 )
 FILE_EMPTY = "file: the file is empty"
 FILE_NO_STATEMENT = "file: the {format} file contains no statement"

@@ -204,7 +204,7 @@ def _entry(r: _Reader, ntry: Any, where: str, currency: str) -> tuple[ParsedLine
     sign = -1 if cents < 0 else 1
     for nd in r.findall(ntry, "NtryDtls"):
         txs = r.findall(nd, "TxDtls")
-        for i, tx in enumerate(txs, start=1):
+        for _i, tx in enumerate(txs, start=1):
             amt_el = r.find(tx, "Amt")
             if amt_el is None:
                 amt_el = r.find(tx, "AmtDtls/TxAmt/Amt")
@@ -215,7 +215,7 @@ def _entry(r: _Reader, ntry: Any, where: str, currency: str) -> tuple[ParsedLine
                 TxDetail(
                     amount_cents=tx_cents,
                     bank_reference=r.text(tx, "Refs/AcctSvcrRef", "Refs/TxId"),
-                    customer_reference=r.text(tx, "Refs/EndToEndId", "Refs/InstrId"),
+                    customer_reference=_reference(r.text(tx, "Refs/EndToEndId", "Refs/InstrId")),
                     counterparty=_party(r, tx, cents),
                     description=" ".join(
                         t.text.strip() for t in r.findall(tx, "RmtInf/Ustrd") if t.text
@@ -267,6 +267,11 @@ def _entry(r: _Reader, ntry: Any, where: str, currency: str) -> tuple[ParsedLine
         details=tuple(details) if len(details) > 1 else (),
     )
     return line, controls
+
+
+def _reference(text: str) -> str:
+    # ISO 20022 writes NOTPROVIDED where the originator gave no end-to-end reference.
+    return "" if text == "NOTPROVIDED" else text
 
 
 def _party(r: _Reader, tx: Any, cents: int) -> str:
@@ -419,6 +424,7 @@ def _write_entry(
         if line.details:
             btch = _sub(nd, "Btch")
             _sub(btch, "NbOfTxs", str(len(txs)))
+            _amt(btch, line.amount_cents, currency, tag="TtlAmt")
         for tx in txs:
             t = _sub(nd, "TxDtls")
             refs = _sub(t, "Refs")
@@ -427,7 +433,12 @@ def _write_entry(
             _sub(refs, "EndToEndId", tx.customer_reference or "NOTPROVIDED")
             if tx.amount_cents is not None:
                 if version == "02":
-                    _sub(_sub(_sub(t, "AmtDtls"), "TxAmt"), "Amt", _money(tx.amount_cents, currency), Ccy=currency)
+                    _sub(
+                        _sub(_sub(t, "AmtDtls"), "TxAmt"),
+                        "Amt",
+                        _money(tx.amount_cents, currency),
+                        Ccy=currency,
+                    )
                 else:
                     _sub(t, "Amt", _money(tx.amount_cents, currency), Ccy=currency)
             if tx.counterparty:

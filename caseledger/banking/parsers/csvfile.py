@@ -46,6 +46,8 @@ DATE_FORMATS = (
     "%b %d, %Y",
 )
 
+DELIMITERS = (",", ";", "\t", "|")
+
 CSV_NO_HEADER = "file: the CSV file has no header row with column names"
 CSV_NO_ROWS = "file: the CSV file has a header but no rows"
 CSV_COLUMN_MISSING = "{field}: column {column!r} is not in the file's header ({header})"
@@ -138,12 +140,13 @@ def read_table(content: bytes) -> CsvTable:
     text, encoding = decode(content)
     if not text.strip():
         raise StatementRefused(FILE_EMPTY)
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)]
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    # The header names the columns and seldom holds a delimiter itself: the most frequent
+    # candidate in it is the delimiter (comma on a tie or when there is none).
+    delimiter = max(DELIMITERS, key=lambda d: (first.count(d), d == ","))
+    rows = [
+        r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)
+    ]
     if not rows:
         raise StatementRefused(FILE_EMPTY)
     header = [h.strip() for h in rows[0]]
@@ -206,7 +209,9 @@ def suggest_mapping(table: CsvTable) -> tuple[CsvMapping, str]:
     else:
         found.pop("debit", None)
         found.pop("credit", None)
-    mapping = CsvMapping(header=list(table.header), **found)
+    mapping = CsvMapping(header=list(table.header))
+    for key, col in found.items():
+        setattr(mapping, key, col)
     if not mapping.date or not (mapping.amount or (mapping.debit and mapping.credit)):
         return mapping, CSV_NO_MAPPING.format(header=", ".join(table.header))
     idx = table.header.index(mapping.date)
@@ -233,7 +238,11 @@ def _decimal_comma(table: CsvTable, columns: list[str]) -> bool:
     for col in columns:
         i = table.header.index(col)
         for r in table.rows[:200]:
-            v = r[i].strip().replace("$", "").replace("€", "").replace("£", "") if i < len(r) else ""
+            v = (
+                r[i].strip().replace("$", "").replace("€", "").replace("£", "")
+                if i < len(r)
+                else ""
+            )
             comma += bool(_COMMA_DECIMAL.match(v))
             point += bool(_POINT_DECIMAL.match(v))
     return comma > point
@@ -292,7 +301,9 @@ def parse_table(table: CsvTable, mapping: CsvMapping, currency: str) -> ParsedSt
         raise StatementRefused(CSV_MAPPING_INCOMPLETE)
     if mapping.date_format not in DATE_FORMATS:
         raise StatementRefused(
-            CSV_DATE_FORMAT_UNKNOWN.format(formats=", ".join(DATE_FORMATS), value=mapping.date_format)
+            CSV_DATE_FORMAT_UNKNOWN.format(
+                formats=", ".join(DATE_FORMATS), value=mapping.date_format
+            )
         )
     cols = {
         name: _index(table, mapping, name)
@@ -305,7 +316,9 @@ def parse_table(table: CsvTable, mapping: CsvMapping, currency: str) -> ParsedSt
 
     def amount(row: list[str], name: str, n: int) -> int | None:
         try:
-            return parse_amount(cell(row, name), decimal_comma=mapping.decimal_comma, currency=currency)
+            return parse_amount(
+                cell(row, name), decimal_comma=mapping.decimal_comma, currency=currency
+            )
         except ValueError:
             raise StatementRefused(
                 CSV_AMOUNT_UNREADABLE.format(field=name, row=n, text=cell(row, name))

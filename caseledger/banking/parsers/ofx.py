@@ -65,9 +65,7 @@ def _statement(s: Any) -> ParsedStatement:
         account=account,
         currency=currency,
         period_start=tranlist.dtstart.date() if tranlist is not None else None,
-        period_end=(
-            tranlist.dtend.date() if tranlist is not None else s.ledgerbal.dtasof.date()
-        ),
+        period_end=(tranlist.dtend.date() if tranlist is not None else s.ledgerbal.dtasof.date()),
         opening_cents=closing - net,
         closing_cents=closing,
         lines=lines,

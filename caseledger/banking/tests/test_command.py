@@ -87,7 +87,8 @@ def test_import_into_account(capsys: Any, now: Any) -> None:
 def test_refusals_exit_1_with_error(capsys: Any, args: list[str], error: str) -> None:
     code, lines = _run(capsys, str(FIXTURES / args[0]), *args[1:])
     assert code == 1
-    assert len(lines) == 1 and list(lines[0]) == ["error"]
+    assert len(lines) == 1
+    assert list(lines[0]) == ["error"]
     assert lines[0]["error"].startswith(error)
 
 

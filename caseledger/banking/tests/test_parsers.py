@@ -193,7 +193,8 @@ def test_refused_files(name: str, message: str) -> None:
         (b'{"transactions": []}', "JSON"),
         (b"<html><body>statement</body></html>", "XML with root element html"),
         (
-            b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>',
+            b'<?xml version="1.0"?>'
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>',
             "XML with root element Document in urn:iso:std:iso:20022:tech:xsd:pain.001.001.03",
         ),
         (b"Dear customer, your statement is attached.", "text that is not a CSV table"),

@@ -57,8 +57,13 @@ def test_bank_account_refusals(users: dict[str, Any]) -> None:
     ar = Account.objects.get(code=codes.ACCOUNTS_RECEIVABLE)
     with pytest.raises(BankingError) as exc:
         services.bank_account_create(
-            name="AR", bank_name="B", number="12345678", ledger_account=ar, formats=[],
-            actor=None, now=APRIL,
+            name="AR",
+            bank_name="B",
+            number="12345678",
+            ledger_account=ar,
+            formats=[],
+            actor=None,
+            now=APRIL,
         )
     assert exc.value.message == (
         "ledger_account: must be the operating bank (1000) or a trust bank account "
@@ -69,16 +74,24 @@ def test_bank_account_refusals(users: dict[str, Any]) -> None:
     assert exc.value.message == "ledger_account: 1010 is already mapped to bank account IOLTA trust"
     with pytest.raises(BankingError) as exc:
         services.bank_account_create(
-            name="Ops", bank_name="B", number="4400-1234 56",
-            ledger_account=Account.objects.get(code=codes.OPERATING_BANK), formats=[],
-            actor=None, now=APRIL,
+            name="Ops",
+            bank_name="B",
+            number="4400-1234 56",
+            ledger_account=Account.objects.get(code=codes.OPERATING_BANK),
+            formats=[],
+            actor=None,
+            now=APRIL,
         )
     assert exc.value.message == "number: another bank account already has this number"
     with pytest.raises(BankingError) as exc:
         services.bank_account_create(
-            name="Ops", bank_name="B", number="12",
-            ledger_account=Account.objects.get(code=codes.OPERATING_BANK), formats=["PDF"],
-            actor=None, now=APRIL,
+            name="Ops",
+            bank_name="B",
+            number="12",
+            ledger_account=Account.objects.get(code=codes.OPERATING_BANK),
+            formats=["PDF"],
+            actor=None,
+            now=APRIL,
         )
     assert exc.value.message == "number: must have at least 4 letters or digits (got 2)"
 
@@ -86,15 +99,27 @@ def test_bank_account_refusals(users: dict[str, Any]) -> None:
 def test_bank_account_update_audits_changes(users: dict[str, Any]) -> None:
     account = trust_bank_account(APRIL)
     services.bank_account_update(
-        bank_account=account, name="IOLTA main", bank_name="Example Bank", formats=["CAMT053"],
-        is_active=True, number="4400 555 777", actor=users["PARTNER"], now=APRIL,
+        bank_account=account,
+        name="IOLTA main",
+        bank_name="Example Bank",
+        formats=["CAMT053"],
+        is_active=True,
+        number="4400 555 777",
+        actor=users["PARTNER"],
+        now=APRIL,
     )
     account.refresh_from_db()
     assert (account.name, account.number, account.number_last4) == (
-        "IOLTA main", "4400 555 777", "5777",
+        "IOLTA main",
+        "4400 555 777",
+        "5777",
     )
     event = AuditEvent.objects.get(action="banking.account_updated")
-    assert event.before == {"name": "IOLTA trust", "formats": ["CAMT053", "OFX"], "number": "••••3456"}
+    assert event.before == {
+        "name": "IOLTA trust",
+        "formats": ["CAMT053", "OFX"],
+        "number": "••••3456",
+    }
     assert event.after == {"name": "IOLTA main", "formats": ["CAMT053"], "number": "••••5777"}
 
 
@@ -104,16 +129,23 @@ def test_bank_account_update_audits_changes(users: dict[str, Any]) -> None:
 def test_camt_import_stores_statements_lines_and_one_event(users: dict[str, Any]) -> None:
     account = trust_bank_account(APRIL)
     result = services.statement_import(
-        bank_account=account, file_name="march.xml",
-        content=fixture_bytes("camt053_v02_two_statements.xml"), actor=users["BILLING"], now=APRIL,
+        bank_account=account,
+        file_name="march.xml",
+        content=fixture_bytes("camt053_v02_two_statements.xml"),
+        actor=users["BILLING"],
+        now=APRIL,
     )
     imp = result.statement_import
     assert (imp.status, imp.format, imp.statements_count, imp.lines_added) == (
-        ImportStatus.DONE, "CAMT053", 2, 5,
+        ImportStatus.DONE,
+        "CAMT053",
+        2,
+        5,
     )
     statements = list(BankStatement.objects.order_by("period_end"))
     assert [(s.opening_cents, s.closing_cents, s.entries) for s in statements] == [
-        (1_000_000, 1_379_000, 3), (1_379_000, 1_259_087, 2),
+        (1_000_000, 1_379_000, 3),
+        (1_379_000, 1_259_087, 2),
     ]
     batch = StatementLine.objects.get(bank_reference="REF-0002")
     assert [d["customer_reference"] for d in batch.details] == ["INV-2026-0041", "INV-2026-0042"]
@@ -145,12 +177,18 @@ def test_same_file_twice_refused_and_adds_nothing() -> None:
 def test_overlapping_statement_adds_only_new_lines() -> None:
     account = trust_bank_account(APRIL)
     services.statement_import(
-        bank_account=account, file_name="march.xml",
-        content=fixture_bytes("camt053_v02_two_statements.xml"), actor=None, now=APRIL,
+        bank_account=account,
+        file_name="march.xml",
+        content=fixture_bytes("camt053_v02_two_statements.xml"),
+        actor=None,
+        now=APRIL,
     )
     imp = services.statement_import(
-        bank_account=account, file_name="april.xml",
-        content=fixture_bytes("camt053_v08_overlap.xml"), actor=None, now=APRIL,
+        bank_account=account,
+        file_name="april.xml",
+        content=fixture_bytes("camt053_v08_overlap.xml"),
+        actor=None,
+        now=APRIL,
     ).statement_import
     assert (imp.lines_added, imp.lines_already_imported, imp.statements_count) == (1, 2, 1)
     assert StatementLine.objects.count() == 6
@@ -163,8 +201,11 @@ def test_overlapping_statement_adds_only_new_lines() -> None:
 def test_same_lines_in_another_export_add_nothing() -> None:
     account = operating_bank_account(APRIL)
     services.statement_import(
-        bank_account=account, file_name="ops.sta", content=fixture_bytes("mt940_two_statements.sta"),
-        actor=None, now=APRIL,
+        bank_account=account,
+        file_name="ops.sta",
+        content=fixture_bytes("mt940_two_statements.sta"),
+        actor=None,
+        now=APRIL,
     )
     # Same statements, different bytes (line endings): no statement, no line added.
     content = fixture_bytes("mt940_two_statements.sta").replace(b"\n", b"\r\n")
@@ -179,20 +220,27 @@ def test_same_lines_in_another_export_add_nothing() -> None:
 def test_multi_account_ofx_imports_only_the_chosen_account() -> None:
     account = operating_bank_account(APRIL)
     result = services.statement_import(
-        bank_account=account, file_name="all.ofx",
-        content=fixture_bytes("ofx1_two_accounts_and_card.ofx"), actor=None, now=APRIL,
+        bank_account=account,
+        file_name="all.ofx",
+        content=fixture_bytes("ofx1_two_accounts_and_card.ofx"),
+        actor=None,
+        now=APRIL,
     )
     assert [s.account for s in result.checked.statements] == ["4400987654"]
     assert sorted(StatementLine.objects.values_list("bank_reference", flat=True)) == [
-        "O-20260320-1", "O-20260331-1",
+        "O-20260320-1",
+        "O-20260331-1",
     ]
 
 
 def test_bai2_import() -> None:
     account = operating_bank_account(APRIL)
     imp = services.statement_import(
-        bank_account=account, file_name="bai.txt", content=fixture_bytes("bai2_continuation.bai"),
-        actor=None, now=APRIL,
+        bank_account=account,
+        file_name="bai.txt",
+        content=fixture_bytes("bai2_continuation.bai"),
+        actor=None,
+        now=APRIL,
     ).statement_import
     assert (imp.format, imp.lines_added) == ("BAI2", 4)
 
@@ -253,8 +301,11 @@ def test_future_dated_refused() -> None:
     early = datetime(2026, 3, 20, 12, tzinfo=UTC)
     with pytest.raises(StatementRefused) as exc:
         services.statement_import(
-            bank_account=account, file_name="x.xml",
-            content=fixture_bytes("camt053_v02_two_statements.xml"), actor=None, now=early,
+            bank_account=account,
+            file_name="x.xml",
+            content=fixture_bytes("camt053_v02_two_statements.xml"),
+            actor=None,
+            now=early,
         )
     assert exc.value.message.startswith("date: statement STMT-2026-03-B is dated 2026-03-31")
     _nothing_stored()
@@ -263,14 +314,22 @@ def test_future_dated_refused() -> None:
 def test_inactive_account_refused() -> None:
     account = trust_bank_account(APRIL)
     services.bank_account_update(
-        bank_account=account, name=account.name, bank_name=account.bank_name, formats=[],
-        is_active=False, actor=None, now=APRIL,
+        bank_account=account,
+        name=account.name,
+        bank_name=account.bank_name,
+        formats=[],
+        is_active=False,
+        actor=None,
+        now=APRIL,
     )
     account.refresh_from_db()
     with pytest.raises(BankingError) as exc:
         services.statement_import(
-            bank_account=account, file_name="x.xml",
-            content=fixture_bytes("camt053_v02_two_statements.xml"), actor=None, now=APRIL,
+            bank_account=account,
+            file_name="x.xml",
+            content=fixture_bytes("camt053_v02_two_statements.xml"),
+            actor=None,
+            now=APRIL,
         )
     assert exc.value.message == "account: bank account IOLTA trust is inactive"
 
@@ -284,14 +343,20 @@ def test_queued_import_runs_as_job_with_progress(
     account = trust_bank_account(APRIL)
     with django_capture_on_commit_callbacks(execute=True):
         imp = services.statement_import_queue(
-            bank_account=account, file_name="march.xml",
-            content=fixture_bytes("camt053_v02_two_statements.xml"), actor=users["BILLING"],
+            bank_account=account,
+            file_name="march.xml",
+            content=fixture_bytes("camt053_v02_two_statements.xml"),
+            actor=users["BILLING"],
             now=APRIL,
         )
         assert imp.status == ImportStatus.QUEUED
     imp.refresh_from_db()
     assert (imp.status, imp.phase, imp.progress_done, imp.progress_total, imp.percent) == (
-        ImportStatus.DONE, "FINISHED", 2, 2, 100,
+        ImportStatus.DONE,
+        "FINISHED",
+        2,
+        2,
+        100,
     )
     assert imp.lines_added == 5
     # A second run of the job (a retry) finds the import taken and does nothing.
@@ -305,8 +370,11 @@ def test_queued_import_refused_by_the_job_keeps_only_the_message(
     account = trust_bank_account(APRIL)
     with django_capture_on_commit_callbacks(execute=True):
         imp = services.statement_import_queue(
-            bank_account=account, file_name="bad.xml",
-            content=fixture_bytes("camt053_unbalanced.xml"), actor=None, now=APRIL,
+            bank_account=account,
+            file_name="bad.xml",
+            content=fixture_bytes("camt053_unbalanced.xml"),
+            actor=None,
+            now=APRIL,
         )
     imp.refresh_from_db()
     assert imp.status == ImportStatus.REFUSED
@@ -344,7 +412,9 @@ def test_csv_first_import_waits_for_mapping_then_imports(
         bank_account=account, file_name="x.csv", content=content, actor=users["BILLING"], now=JULY
     )
     assert imp.status == ImportStatus.NEEDS_MAPPING
-    mapping = CsvMapping(date="Date", date_format="%m/%d/%Y", amount="Amount", description="Description")
+    mapping = CsvMapping(
+        date="Date", date_format="%m/%d/%Y", amount="Amount", description="Description"
+    )
     preview = services.csv_preview(statement_import=imp, mapping=mapping)
     assert [line.amount_cents for line in preview.lines] == [10_000, -4_000, -150]
     _nothing_stored()
@@ -370,8 +440,11 @@ def test_csv_first_import_waits_for_mapping_then_imports(
 def test_mapping_confirm_refuses_a_mapping_that_does_not_read() -> None:
     account = operating_bank_account(APRIL)
     imp = services.statement_import_queue(
-        bank_account=account, file_name="x.csv", content=fixture_bytes("csv_ambiguous_dates.csv"),
-        actor=None, now=APRIL,
+        bank_account=account,
+        file_name="x.csv",
+        content=fixture_bytes("csv_ambiguous_dates.csv"),
+        actor=None,
+        now=APRIL,
     )
     mapping = CsvMapping(date="Date", date_format="%Y-%m-%d", amount="Amount")
     with pytest.raises(StatementRefused) as exc:

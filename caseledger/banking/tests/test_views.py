@@ -35,15 +35,26 @@ def test_create_edit_and_list_accounts(users: dict[str, Any], login: Any) -> Non
     assert response.status_code == 302
     assert response["Location"] == reverse("banking:account", kwargs={"pk": account.pk})
     listing = client.get(reverse("banking:accounts"))
-    assert b"IOLTA trust" in listing.content and "••••3456".encode() in listing.content
-    assert b"4400123456" not in listing.content and b"4400 123 456" not in listing.content
+    assert b"IOLTA trust" in listing.content
+    assert "••••3456".encode() in listing.content
+    assert b"4400123456" not in listing.content
+    assert b"4400 123 456" not in listing.content
     response = client.post(
         reverse("banking:account_edit", kwargs={"pk": account.pk}),
-        {"name": "IOLTA main", "bank_name": "Example Bank", "formats": ["CAMT053"], "is_active": "on"},
+        {
+            "name": "IOLTA main",
+            "bank_name": "Example Bank",
+            "formats": ["CAMT053"],
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     account.refresh_from_db()
-    assert (account.name, account.formats, account.number_last4) == ("IOLTA main", ["CAMT053"], "3456")
+    assert (account.name, account.formats, account.number_last4) == (
+        "IOLTA main",
+        ["CAMT053"],
+        "3456",
+    )
 
 
 def test_create_refusal_shown_under_the_field(users: dict[str, Any], login: Any) -> None:
@@ -70,7 +81,11 @@ def test_upload_camt_imports_and_shows_the_result(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("banking:import_upload", kwargs={"pk": account.pk}),
-            {"file": SimpleUploadedFile("march.xml", fixture_bytes("camt053_v02_two_statements.xml"))},
+            {
+                "file": SimpleUploadedFile(
+                    "march.xml", fixture_bytes("camt053_v02_two_statements.xml")
+                )
+            },
         )
     imp = StatementImport.objects.get()
     assert response["Location"] == reverse("banking:import", kwargs={"pk": imp.pk})
