@@ -53,6 +53,7 @@ FILE_TOO_LARGE = "file: {size:,} bytes is larger than the limit of {limit:,} byt
 FILE_ALREADY_IMPORTED = (
     "file: this file was already imported into {name} on {day} (import {pk}); nothing was added"
 )
+MAPPING_NO_HEADER = "mapping: the header of the CSV layout is missing"
 IMPORT_NOT_WAITING = "import: import {pk} is {status}, not waiting for a column mapping"
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -121,7 +122,7 @@ def bank_account_create(
     if not ledger_account.is_active:
         raise BankingError(LEDGER_INACTIVE.format(code=ledger_account.code), "ledger_account")
     number_hash = lookup_hash(normalise_account(number))
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         existing = BankAccount.objects.filter(ledger_account=ledger_account).first()
         if existing is not None:
             raise BankingError(
@@ -178,7 +179,7 @@ def bank_account_update(
     if not bank_name:
         raise BankingError(BANK_REQUIRED, "bank_name")
     formats = _check_formats(formats)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         account = locks.bank_account_lock(bank_account.pk)
         before = {
             "name": account.name,
@@ -460,7 +461,7 @@ def statement_import(
     checked = statement_file_check(
         content=content, today=_today(now), bank_account=bank_account, csv_mapping=csv_mapping
     )
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         account = locks.bank_account_lock(bank_account.pk)
         imp = StatementImport.objects.create(
             bank_account=account,
@@ -505,7 +506,7 @@ def statement_import_queue(
         if mapping is None or not mapping.fits(read_table(content).header):
             status = ImportStatus.NEEDS_MAPPING
     sha = _sha256(content)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         duplicate = StatementImport.objects.filter(
             bank_account=bank_account, file_sha256=sha, status=ImportStatus.DONE
         ).first()
@@ -546,6 +547,35 @@ def csv_preview(*, statement_import: StatementImport, mapping: CsvMapping) -> Pa
     return parse_table(table, mapping, statement_import.bank_account.currency)
 
 
+def _mapping_save(
+    account_id: int, mapping: CsvMapping, *, actor: Any, now: datetime, import_id: int | None
+) -> BankAccount:
+    locked = locks.bank_account_lock(account_id)
+    before = {"csv_mapping": locked.csv_mapping}
+    locked.csv_mapping = mapping.to_json()
+    locked.updated_at = now
+    locked.save(update_fields=["csv_mapping", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="banking.csv_mapping_saved",
+        at=now,
+        obj=locked,
+        before=before,
+        after={"csv_mapping": locked.csv_mapping, "import": import_id},
+    )
+    return locked
+
+
+def bank_account_csv_mapping_save(
+    *, bank_account: BankAccount, mapping: CsvMapping, actor: Any, now: datetime
+) -> BankAccount:
+    """Save a CSV column mapping for the bank account's files of that layout (its header)."""
+    if not mapping.header:
+        raise BankingError(MAPPING_NO_HEADER, "mapping")
+    with transaction.atomic():
+        return _mapping_save(bank_account.pk, mapping, actor=actor, now=now, import_id=None)
+
+
 def statement_import_mapping_confirm(
     *, statement_import: StatementImport, mapping: CsvMapping, actor: Any, now: datetime
 ) -> StatementImport:
@@ -556,27 +586,15 @@ def statement_import_mapping_confirm(
     account = statement_import.bank_account
     st = parse_table(table, mapping, account.currency)
     checks.check_statement(st, today=_today(now))
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         imp = locks.statement_import_lock(statement_import.pk)
         if imp.status != ImportStatus.NEEDS_MAPPING:
             raise BankingError(
                 IMPORT_NOT_WAITING.format(pk=imp.pk, status=imp.get_status_display()), "import"
             )
-        locked = locks.bank_account_lock(account.pk)
-        before = {"csv_mapping": locked.csv_mapping}
-        locked.csv_mapping = mapping.to_json()
-        locked.updated_at = now
-        locked.save(update_fields=["csv_mapping", "updated_at"])
+        _mapping_save(account.pk, mapping, actor=actor, now=now, import_id=imp.pk)
         imp.status = ImportStatus.QUEUED
         imp.save(update_fields=["status"])
-        audit.record(
-            actor=actor,
-            action="banking.csv_mapping_saved",
-            at=now,
-            obj=locked,
-            before=before,
-            after={"csv_mapping": locked.csv_mapping, "import": imp.pk},
-        )
         transaction.on_commit(lambda: _enqueue(imp.pk))
     return imp
 
@@ -608,7 +626,7 @@ def statement_import_run(*, import_id: int, now: datetime) -> StatementImport | 
             content=bytes(imp.content), today=_today(now), bank_account=account, progress=progress
         )
         _progress(import_id, phase=ImportPhase.STORING)
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             locked_account = locks.bank_account_lock(account.pk)
             imp = locks.statement_import_lock(import_id)
             return _store(
@@ -619,7 +637,7 @@ def statement_import_run(*, import_id: int, now: datetime) -> StatementImport | 
                 now=now,
             )
     except StatementRefused as exc:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             imp = locks.statement_import_lock(import_id)
             imp.status = ImportStatus.REFUSED
             imp.phase = ImportPhase.FINISHED

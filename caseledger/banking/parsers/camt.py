@@ -64,21 +64,37 @@ def _date(text: str | None, where: str) -> date | None:
 
 
 class _Reader:
+    """Namespaced look-ups, one child step at a time: ``Element.find`` with a plain tag is the
+    C fast path, a path with '/' goes through ElementPath (several times slower)."""
+
     def __init__(self, ns: str) -> None:
         self.ns = ns
+        self._steps: dict[str, tuple[str, ...]] = {}
 
-    def path(self, tags: str) -> str:
-        return "/".join(f"{{{self.ns}}}{t}" for t in tags.split("/"))
+    def steps(self, tags: str) -> tuple[str, ...]:
+        found = self._steps.get(tags)
+        if found is None:
+            found = self._steps[tags] = tuple(f"{{{self.ns}}}{t}" for t in tags.split("/"))
+        return found
 
     def find(self, el: Any, tags: str) -> Any:
-        return el.find(self.path(tags))
+        for step in self.steps(tags):
+            el = el.find(step)
+            if el is None:
+                return None
+        return el
 
     def findall(self, el: Any, tags: str) -> list[Any]:
-        return el.findall(self.path(tags))
+        *parents, last = self.steps(tags)
+        for step in parents:
+            el = el.find(step)
+            if el is None:
+                return []
+        return list(el.findall(last))
 
     def text(self, el: Any, *alternatives: str) -> str:
         for tags in alternatives:
-            found = el.find(self.path(tags))
+            found = self.find(el, tags)
             if found is not None and found.text:
                 return str(found.text).strip()
         return ""
