@@ -21,7 +21,7 @@ def test_demo_seeds_two_accounts_and_statements_once(users: dict) -> None:
     statements = BankStatement.objects.order_by("format")
     assert [(s.format, s.period_start, s.period_end) for s in statements] == [
         ("CAMT053", date(2026, 10, 1), date(2026, 10, 31)),
-        ("CSV", date(2026, 10, 1), date(2026, 10, 31)),
+        ("CSV", date(2026, 10, 4), date(2026, 10, 31)),  # a CSV spans its lines
     ]
     assert StatementLine.objects.count() == 10
     assert BankAccount.objects.get(name="Operating").csv_mapping["date"] == "Posting Date"
