@@ -29,8 +29,13 @@ REFRESH_SECONDS = 2
 
 
 def _apply_error(form: Any, exc: ApplicationError) -> None:
+    """The service's message under its field (without the field's name, which the page shows
+    as the label), or above the form."""
     field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+    message = exc.message
+    if field and message.startswith(f"{field}: "):
+        message = message[len(field) + 2 :]
+    form.add_error(field, message)
 
 
 @capability_required("banking.view")
@@ -117,6 +122,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _account_page(
     request: HttpRequest, account: BankAccount, upload_form: UploadForm, status: int = 200
 ) -> HttpResponse:
+    statements = list(selectors.bank_account_statements(account)[:24])
     return render(
         request,
         "banking/account.html",
@@ -124,7 +130,8 @@ def _account_page(
             "account": account,
             "upload_form": upload_form,
             "imports": selectors.bank_account_imports(account)[:20],
-            "statements": selectors.bank_account_statements(account)[:24],
+            "statements": statements,
+            "any_computed": any(not s.opening_stated for s in statements),
             "lines": selectors.bank_account_latest_lines(account),
             "can_import": authorize(request.user, "banking.import"),
             "can_manage": authorize(request.user, "banking.manage"),
@@ -156,7 +163,9 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
             now=timezone.now(),
         )
     except ApplicationError as exc:
-        form.add_error("file", exc.message)
+        if exc.field not in form.fields:
+            exc.field = "file"  # every refusal of an upload is about the file uploaded
+        _apply_error(form, exc)
         return _account_page(request, account, form, status=400)
     if imp.status == ImportStatus.NEEDS_MAPPING:
         return redirect("banking:import_mapping", pk=imp.pk)
