@@ -24,11 +24,35 @@ from caseledger.banking.parsers.base import (
 )
 
 BAI2_CONTROL_TOTAL = "file: BAI2 control totals do not agree ({detail})"
+RECORD_CODES = {"01,", "02,", "03,", "16,", "49,", "88,", "98,", "99,"}
 SAME_DAY = {AsOfDateModifier.interim_same_day, AsOfDateModifier.final_same_day}
+
+
+def _check_structure(lines: list[str]) -> None:
+    """The package loops for ever on a file cut short (it keeps its last record when the lines
+    run out), so a file must be whole before it sees it: known record codes, starting with one
+    01 header and ending with one 99 trailer."""
+    codes = [line[:3] for line in lines]
+    unknown = sorted({c for c in codes if c not in RECORD_CODES})
+    if unknown:
+        raise StatementRefused(
+            FILE_MALFORMED.format(format="BAI2", detail=f"unknown record code {unknown[0]!r}")
+        )
+    if not codes or codes[0] != "01," or codes.count("01,") != 1:
+        raise StatementRefused(
+            FILE_MALFORMED.format(format="BAI2", detail="the file must start with one 01 record")
+        )
+    if codes[-1] != "99," or codes.count("99,") != 1:
+        raise StatementRefused(
+            FILE_MALFORMED.format(
+                format="BAI2", detail="the file must end with one 99 record (is it cut short?)"
+            )
+        )
 
 
 def parse(content: bytes) -> list[ParsedStatement]:
     text = content.decode("ascii", errors="replace")
+    _check_structure([line.strip() for line in text.splitlines() if line.strip()])
     try:
         parsed = parse_from_string(text, check_integrity=True)
     except IntegrityException as exc:

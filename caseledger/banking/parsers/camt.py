@@ -50,7 +50,10 @@ CAMT_DTD = (
     "refused for safety"
 )
 CAMT_NO_CURRENCY = "{where}: no currency stated on the account or its balances"
-CAMT_DATE_MISSING = "{where}: entry {n} has no booking date"
+CAMT_COUNT_INVALID = "{where}: {text!r} is not a number of entries"
+CAMT_DATE_MISSING = "date: {where} has no booking date"
+CAMT_BALANCE_CURRENCY = "currency: {where} balance {code} is in {found}, the account in {currency}"
+CAMT_ENTRY_CURRENCY = "currency: {where} is in {found}, the statement in {currency}"
 CAMT_DATE_INVALID = "{where}: {text!r} is not a date"
 
 
@@ -159,7 +162,7 @@ def _statement(r: _Reader, el: Any, fmt: str, version: str) -> ParsedStatement:
             raise StatementRefused(CAMT_NO_CURRENCY.format(where=where))
         if ccy and ccy != currency:
             raise StatementRefused(
-                f"{where}: balance {code} is in {ccy}, the account in {currency}"
+                CAMT_BALANCE_CURRENCY.format(where=where, code=code, found=ccy, currency=currency)
             )
         cents, _ = _amount(r, bal, f"{where} balance {code}", currency)
         balances.setdefault(code, (cents, _date(r.text(bal, "Dt/Dt", "Dt/DtTm"), where)))
@@ -211,10 +214,12 @@ def _first_entry_currency(r: _Reader, el: Any) -> str:
 def _entry(r: _Reader, ntry: Any, where: str, currency: str) -> tuple[ParsedLine, list[Control]]:
     cents, ccy = _amount(r, ntry, where, currency)
     if ccy != currency:
-        raise StatementRefused(f"{where}: amount in {ccy}, the statement in {currency}")
+        raise StatementRefused(
+            CAMT_ENTRY_CURRENCY.format(where=where, found=ccy, currency=currency)
+        )
     booked = _date(r.text(ntry, "BookgDt/Dt", "BookgDt/DtTm"), where)
     if booked is None:
-        raise StatementRefused(f"{where}: no booking date")
+        raise StatementRefused(CAMT_DATE_MISSING.format(where=where))
     details: list[TxDetail] = []
     controls: list[Control] = []
     sign = -1 if cents < 0 else 1
@@ -243,7 +248,9 @@ def _entry(r: _Reader, ntry: Any, where: str, currency: str) -> tuple[ParsedLine
         if btch is not None:
             stated_n = r.text(btch, "NbOfTxs")
             if stated_n and txs:
-                controls.append(Control(f"{where} batch transactions", int(stated_n), len(txs)))
+                controls.append(
+                    Control(f"{where} batch transactions", _count(stated_n, where), len(txs))
+                )
             total_el = r.find(btch, "TtlAmt")
             if total_el is not None and total_el.text and txs:
                 stated_total = to_cents(total_el.text, total_el.get("Ccy") or currency, where)
@@ -285,6 +292,12 @@ def _entry(r: _Reader, ntry: Any, where: str, currency: str) -> tuple[ParsedLine
     return line, controls
 
 
+def _count(text: str, where: str) -> int:
+    if not text.isdigit():
+        raise StatementRefused(CAMT_COUNT_INVALID.format(where=where, text=text))
+    return int(text)
+
+
 def _reference(text: str) -> str:
     # ISO 20022 writes NOTPROVIDED where the originator gave no end-to-end reference.
     return "" if text == "NOTPROVIDED" else text
@@ -312,7 +325,7 @@ def _summary_controls(
             continue
         count = r.text(block, "NbOfNtries")
         if count:
-            out.append(Control(f"{where} number of {label}", int(count), len(values)))
+            out.append(Control(f"{where} number of {label}", _count(count, where), len(values)))
         total = r.text(block, "Sum")
         if total:
             out.append(

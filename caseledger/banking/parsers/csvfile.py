@@ -23,6 +23,7 @@ from typing import Any
 
 from caseledger.banking.parsers.base import (
     FILE_EMPTY,
+    FILE_MALFORMED,
     Control,
     ParsedLine,
     ParsedStatement,
@@ -144,9 +145,14 @@ def read_table(content: bytes) -> CsvTable:
     # The header names the columns and seldom holds a delimiter itself: the most frequent
     # candidate in it is the delimiter (comma on a tie or when there is none).
     delimiter = max(DELIMITERS, key=lambda d: (first.count(d), d == ","))
-    rows = [
-        r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)
-    ]
+    try:
+        rows = [
+            r
+            for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            if any(c.strip() for c in r)
+        ]
+    except csv.Error as exc:
+        raise StatementRefused(FILE_MALFORMED.format(format="CSV", detail=exc)) from None
     if not rows:
         raise StatementRefused(FILE_EMPTY)
     header = [h.strip() for h in rows[0]]

@@ -21,6 +21,8 @@ from caseledger.banking.parsers.base import (
     to_cents,
 )
 
+MT940_LINE_CURRENCY = "currency: {where} line {n} is in {found}, the statement in {currency}"
+
 _BLOCK4 = re.compile(r"\{4:(.*?)-\}", re.S)
 _MESSAGE_START = re.compile(r"^:20:", re.M)
 
@@ -86,7 +88,11 @@ def _statement(message: str) -> ParsedStatement:
     for n, t in enumerate(tx, start=1):
         d = t.data
         if str(d["amount"].currency) != currency:
-            raise StatementRefused(f"{where} line {n}: amount in {d['amount'].currency}")
+            raise StatementRefused(
+                MT940_LINE_CURRENCY.format(
+                    where=where, n=n, found=d["amount"].currency, currency=currency
+                )
+            )
         customer = str(d.get("customer_reference") or "")
         lines.append(
             ParsedLine(
