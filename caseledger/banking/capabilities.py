@@ -1,5 +1,6 @@
-"""Banking capabilities: the books' people (admin, partner, billing) see bank accounts and
-import statements; admins and partners create and edit bank accounts."""
+"""Banking capabilities: the people who keep the books (admin, partner, billing) see bank
+accounts, import statements and create and edit bank accounts. Bank accounts are firm-wide
+records, so there is no object scope."""
 
 from caseledger.core.choices import Role
 
