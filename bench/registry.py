@@ -21,6 +21,7 @@ BENCH_MODULES: list[str] = [
     "bench.webhook",
     "bench.aging",
     "bench.collections",
+    "bench.bank_import",
 ]
 
 RESULT_KEYS = (

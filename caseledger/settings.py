@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "caseledger.matters",
     "caseledger.billing",
     "caseledger.ledger",
+    "caseledger.banking",
     "caseledger.payments",
     "caseledger.trust",
     "caseledger.api",
@@ -247,5 +248,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # ofxtools logs every element it converts at INFO.
+        "ofxtools": {"level": "WARNING"},
+    },
 }

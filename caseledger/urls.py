@@ -8,6 +8,7 @@ urlpatterns = [
     path("collections/", include("caseledger.collections.urls")),
     path("clients/", include("caseledger.clients.urls")),
     path("trust/", include("caseledger.trust.urls")),
+    path("banking/", include("caseledger.banking.urls")),
     path("", include("caseledger.payments.urls")),
     path("", include("caseledger.matters.urls")),
     path("", include("caseledger.core.urls")),

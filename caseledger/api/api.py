@@ -113,6 +113,7 @@ def me(request: HttpRequest) -> MeOut:
 
 
 def _register_routers() -> None:
+    from caseledger.api.banking import router as banking_router
     from caseledger.api.billing import router as billing_router
     from caseledger.api.clients import router as clients_router
     from caseledger.api.collections import router as collections_router
@@ -128,6 +129,7 @@ def _register_routers() -> None:
     api.add_router("/billing", billing_router)
     api.add_router("/payments", payments_router)
     api.add_router("/trust", trust_router)
+    api.add_router("/banking", banking_router)
 
 
 _register_routers()

@@ -1,0 +1,18 @@
+"""Banking capabilities: the people who keep the books (admin, partner, billing) see bank
+accounts, import statements and create and edit bank accounts. Bank accounts are firm-wide
+records, so there is no object scope."""
+
+from caseledger.core.choices import Role
+
+CAPABILITIES = {
+    # Bank accounts, their statements and imports.
+    "banking.view": {Role.ADMIN, Role.PARTNER, Role.BILLING},
+    # Upload statement files, confirm a CSV column mapping.
+    "banking.import": {Role.ADMIN, Role.PARTNER, Role.BILLING},
+    # Create and edit bank accounts (numbers, mapping to the ledger).
+    "banking.manage": {Role.ADMIN, Role.PARTNER, Role.BILLING},
+}
+
+NAVIGATION = [
+    ("Bank accounts", "banking:accounts", "banking.view"),
+]

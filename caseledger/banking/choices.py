@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class StatementFormat(models.TextChoices):
+    CSV = "CSV", "CSV"
+    OFX = "OFX", "OFX / QFX"
+    CAMT053 = "CAMT053", "ISO 20022 camt.053"
+    CAMT054 = "CAMT054", "ISO 20022 camt.054"
+    BAI2 = "BAI2", "BAI2"
+    MT940 = "MT940", "SWIFT MT940"
+
+
+class ImportStatus(models.TextChoices):
+    NEEDS_MAPPING = "NEEDS_MAPPING", "Waiting for the column mapping"
+    QUEUED = "QUEUED", "Queued"
+    RUNNING = "RUNNING", "Importing"
+    DONE = "DONE", "Imported"
+    REFUSED = "REFUSED", "Refused"
+
+
+class ImportPhase(models.TextChoices):
+    WAITING = "WAITING", "Waiting"
+    PARSING = "PARSING", "Reading the file"
+    CHECKING = "CHECKING", "Checking the statements"
+    STORING = "STORING", "Storing the new lines"
+    FINISHED = "FINISHED", "Finished"

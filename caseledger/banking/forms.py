@@ -1,0 +1,113 @@
+"""Banking forms: they parse input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from caseledger.banking.choices import StatementFormat
+from caseledger.banking.parsers.csvfile import DATE_FORMATS, CsvMapping
+from caseledger.ledger.models import Account
+
+DATE_FORMAT_LABELS = {
+    "%Y-%m-%d": "2026-03-31 (year-month-day)",
+    "%m/%d/%Y": "03/31/2026 (month/day/year)",
+    "%d/%m/%Y": "31/03/2026 (day/month/year)",
+    "%d.%m.%Y": "31.03.2026 (day.month.year)",
+    "%m/%d/%y": "03/31/26 (month/day/yy)",
+    "%d/%m/%y": "31/03/26 (day/month/yy)",
+    "%d.%m.%y": "31.03.26 (day.month.yy)",
+    "%Y%m%d": "20260331",
+    "%d-%m-%Y": "31-03-2026 (day-month-year)",
+    "%m-%d-%Y": "03-31-2026 (month-day-year)",
+    "%Y/%m/%d": "2026/03/31",
+    "%d %b %Y": "31 Mar 2026",
+    "%b %d, %Y": "Mar 31, 2026",
+}
+
+
+class BankAccountForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="How the firm calls it, e.g. IOLTA trust.")
+    bank_name = forms.CharField(max_length=120, label="Bank")
+    number = forms.CharField(
+        max_length=64,
+        label="Account number or IBAN",
+        help_text="As the bank writes it in its statement files. Stored encrypted; shown masked.",
+    )
+    ledger_account = forms.ModelChoiceField(
+        queryset=Account.objects.none(),
+        label="Ledger account",
+        help_text="The chart's bank account this one is booked in.",
+    )
+    formats = forms.MultipleChoiceField(
+        choices=StatementFormat.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Statement formats the bank sends",
+    )
+
+    def __init__(self, *args: Any, ledger_accounts: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if ledger_accounts is not None:
+            self.fields["ledger_account"].queryset = ledger_accounts  # type: ignore[attr-defined]
+
+
+class BankAccountEditForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    bank_name = forms.CharField(max_length=120, label="Bank")
+    number = forms.CharField(
+        max_length=64,
+        required=False,
+        label="New account number or IBAN",
+        help_text="Leave empty to keep the current number.",
+    )
+    formats = forms.MultipleChoiceField(
+        choices=StatementFormat.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Statement formats the bank sends",
+    )
+    is_active = forms.BooleanField(required=False, label="Active")
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Statement file",
+        help_text="CSV, OFX/QFX, camt.053/camt.054, BAI2 or MT940; the format is recognised.",
+    )
+
+
+class MappingForm(forms.Form):
+    date = forms.ChoiceField(label="Date column")
+    date_format = forms.ChoiceField(
+        label="Date format",
+        choices=[("", "— choose —")] + [(f, DATE_FORMAT_LABELS[f]) for f in DATE_FORMATS],
+    )
+    amount = forms.ChoiceField(label="Amount column (signed)", required=False)
+    debit = forms.ChoiceField(label="or: debit column (money out)", required=False)
+    credit = forms.ChoiceField(label="and credit column (money in)", required=False)
+    description = forms.ChoiceField(label="Description column", required=False)
+    reference = forms.ChoiceField(label="Bank reference column", required=False)
+    balance = forms.ChoiceField(label="Running balance column", required=False)
+    decimal_comma = forms.BooleanField(
+        label="Amounts use a decimal comma (1.234,56)", required=False
+    )
+
+    COLUMNS = ("date", "amount", "debit", "credit", "description", "reference", "balance")
+
+    def __init__(self, *args: Any, header: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "— none —")] + [(h, h) for h in header]
+        for name in self.COLUMNS:
+            self.fields[name].choices = choices  # type: ignore[attr-defined]
+        self.header = header
+
+    def mapping(self) -> CsvMapping:
+        data = self.cleaned_data
+        return CsvMapping(
+            header=list(self.header),
+            date_format=data["date_format"],
+            decimal_comma=bool(data["decimal_comma"]),
+            **{name: data.get(name) or "" for name in self.COLUMNS},
+        )

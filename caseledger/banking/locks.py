@@ -1,0 +1,14 @@
+"""Every select_for_update of the banking app. A statement import locks its bank account row
+first, so two imports into one account run one after the other (no duplicate line races)."""
+
+from __future__ import annotations
+
+from caseledger.banking.models import BankAccount, StatementImport
+
+
+def bank_account_lock(pk: int) -> BankAccount:
+    return BankAccount.objects.select_for_update().get(pk=pk)
+
+
+def statement_import_lock(pk: int) -> StatementImport:
+    return StatementImport.objects.select_for_update().get(pk=pk)

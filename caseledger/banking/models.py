@@ -1,0 +1,186 @@
+"""Bank accounts (each mapped to one bank account of the ledger's chart), statement imports,
+the statements they brought and their lines.
+
+Statements and lines are written only by ``services.statement_import`` after every check
+passed; a line is unique per bank account by its ``dedupe_key`` (the bank's reference, else a
+fingerprint), which is what makes importing idempotent.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from caseledger.banking.choices import ImportPhase, ImportStatus, StatementFormat
+from caseledger.core.crypto import EncryptedTextField
+
+
+class BankAccount(models.Model):
+    """A trust (IOLTA) or operating account at a bank, mapped to its ledger bank account."""
+
+    name = models.CharField(max_length=120)
+    bank_name = models.CharField(max_length=120)
+    # The full number as the bank writes it in its files (account number or IBAN), encrypted at
+    # rest (core.crypto, ADR 005); pages show ``number_masked``.
+    number = EncryptedTextField()
+    # HMAC of the normalised number (core.crypto.lookup_hash): one record per bank account.
+    number_hash = models.CharField(max_length=64, unique=True)
+    number_last4 = models.CharField(max_length=4)
+    currency = models.CharField(max_length=3)  # ISO 4217, the ledger account's
+    ledger_account = models.OneToOneField(
+        "ledger.Account", on_delete=models.PROTECT, related_name="bank_account"
+    )
+    is_trust = models.BooleanField()  # copied from the ledger account when created
+    # Statement formats this bank sends (StatementFormat values); informational, shown on the
+    # import page.
+    formats = models.JSONField(default=list, blank=True)
+    # The CSV column mapping confirmed on the import page (parsers.csvfile.CsvMapping).
+    csv_mapping = models.JSONField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.bank_name} {self.number_masked})"
+
+    @property
+    def number_masked(self) -> str:
+        return "••••" + self.number_last4
+
+
+class StatementImport(models.Model):
+    """One uploaded file and what became of it. The file is kept once imported (the bank's own
+    record); a refused import keeps only its message."""
+
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="imports")
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    content = models.BinaryField(blank=True)
+    format = models.CharField(max_length=8, choices=StatementFormat.choices)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices)
+    phase = models.CharField(
+        max_length=10, choices=ImportPhase.choices, default=ImportPhase.WAITING
+    )
+    progress_done = models.PositiveIntegerField(default=0)  # statements checked so far
+    progress_total = models.PositiveIntegerField(default=0)  # statements in the file
+    error = models.TextField(blank=True)
+    statements_count = models.PositiveIntegerField(default=0)
+    lines_in_file = models.PositiveIntegerField(default=0)
+    lines_added = models.PositiveIntegerField(default=0)
+    lines_already_imported = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # The same file is imported into an account once.
+            models.UniqueConstraint(
+                fields=["bank_account", "file_sha256"],
+                condition=models.Q(status="DONE"),
+                name="banking_import_file_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ImportStatus.values),
+                name="banking_import_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress_done__lte=models.F("progress_total")),
+                name="banking_import_progress_le_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} {self.file_name}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        if not self.progress_total:
+            return 0
+        # Checking is the first 90 %; storing (one transaction) the rest.
+        return min(95, round(90 * self.progress_done / self.progress_total))
+
+
+class BankStatement(models.Model):
+    """A statement as the file stated it: its figures are kept even when some of its lines
+    were already on file from an overlapping statement."""
+
+    statement_import = models.ForeignKey(
+        StatementImport, on_delete=models.PROTECT, related_name="statements"
+    )
+    bank_account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, related_name="statements"
+    )
+    format = models.CharField(max_length=8, choices=StatementFormat.choices)
+    statement_id = models.CharField(max_length=140, blank=True)  # the file's own id
+    currency = models.CharField(max_length=3)  # ISO 4217
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    opening_cents = models.BigIntegerField(null=True, blank=True)  # minor units; None: not stated
+    closing_cents = models.BigIntegerField(null=True, blank=True)  # minor units; None: not stated
+    opening_stated = models.BooleanField()  # False: computed as closing - entries (OFX)
+    credits_cents = models.BigIntegerField()  # minor units, >= 0
+    debits_cents = models.BigIntegerField()  # minor units, >= 0
+    entries = models.PositiveIntegerField()  # lines in the statement, new or not
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(opening_cents__isnull=True, closing_cents__isnull=True)
+                    | models.Q(
+                        opening_cents__isnull=False,
+                        closing_cents__isnull=False,
+                        closing_cents=models.F("opening_cents")
+                        + models.F("credits_cents")
+                        - models.F("debits_cents"),
+                    )
+                    | models.Q(opening_cents__isnull=True, closing_cents__isnull=False)
+                ),
+                name="banking_statement_balances",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credits_cents__gte=0, debits_cents__gte=0),
+                name="banking_statement_totals_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.statement_id or self.pk} to {self.period_end}"
+
+
+class StatementLine(models.Model):
+    """One movement on the bank account, once, whichever statements brought it."""
+
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
+    booking_date = models.DateField()
+    value_date = models.DateField(null=True, blank=True)
+    amount_cents = models.BigIntegerField()  # minor units: + into the account, - out
+    description = models.CharField(max_length=500, blank=True)
+    bank_reference = models.CharField(max_length=140, blank=True)
+    customer_reference = models.CharField(max_length=140, blank=True)
+    counterparty = models.CharField(max_length=200, blank=True)
+    code = models.CharField(max_length=40, blank=True)
+    balance_after_cents = models.BigIntegerField(null=True, blank=True)  # minor units
+    # Transactions of a batch entry: [{amount_cents, bank_reference, customer_reference,
+    # counterparty, description}], for matching one line to several postings.
+    details = models.JSONField(default=list, blank=True)
+    # "ref:<bank reference>" or "fp:<sha256 of date, amount, text, occurrence>"
+    dedupe_key = models.CharField(max_length=160)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_account", "dedupe_key"], name="banking_line_once_per_account"
+            ),
+        ]
+        indexes = [models.Index(fields=["bank_account", "booking_date", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.booking_date} {self.amount_cents}"
