@@ -8,7 +8,7 @@ from django import forms
 
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.choices import Role
-from caseledger.core.forms import AmountField
+from caseledger.core.forms import MoneyField
 from caseledger.core.models import User
 from caseledger.matters.choices import (
     BeneficiaryRule,
@@ -135,8 +135,13 @@ class BudgetForm(forms.Form):
         choices=[("", "— no budget —"), *BudgetKind.choices],
         required=False,
     )
-    budget = AmountField(
-        label="Amount", required=False, help_text="The engagement's flat fee, or the estimate."
+    budget = MoneyField(
+        label="Amount",
+        name="budget",
+        negative=False,
+        ceiling=False,
+        required=False,
+        help_text="The engagement's flat fee, or the estimate.",
     )
     reason = forms.CharField(
         max_length=300, help_text="Why it is set or changed (kept in the budget history)."

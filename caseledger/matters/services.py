@@ -16,6 +16,7 @@ from django.utils import timezone
 from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core import audit
+from caseledger.core.amounts import firm_money
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import NotPermitted
 from caseledger.core.models import User
@@ -1068,12 +1069,6 @@ def case_type_stages_save(
 # Budget ---------------------------------------------------------------------------------------
 
 
-def _money(cents: int) -> str:
-    from caseledger.core.forms import format_cents
-
-    return format_cents(cents)
-
-
 def _budget_record(
     *,
     matter: Matter,
@@ -1131,11 +1126,13 @@ def matter_budget_set(
     if kind and amount_cents is None:
         raise MatterError(BUDGET_AMOUNT_REQUIRED, field="budget")
     if amount_cents is not None and amount_cents < 0:
-        raise MatterError(BUDGET_AMOUNT_INVALID.format(value=_money(amount_cents)), field="budget")
+        raise MatterError(
+            BUDGET_AMOUNT_INVALID.format(value=firm_money(amount_cents)), field="budget"
+        )
     if amount_cents is not None and amount_cents > BUDGET_MAX_CENTS:
         raise MatterError(
             BUDGET_AMOUNT_TOO_LARGE.format(
-                limit=_money(BUDGET_MAX_CENTS), value=_money(amount_cents)
+                limit=firm_money(BUDGET_MAX_CENTS), value=firm_money(amount_cents)
             ),
             field="budget",
         )
@@ -1181,7 +1178,9 @@ def matter_budget_reduce(
     e.g. a credit note; ``source`` names the document. A matter without a budget is left as it
     is. The caller holds the matter lock first when it also locks invoices (global order)."""
     if amount_cents <= 0:
-        raise MatterError(BUDGET_REDUCE_INVALID.format(value=_money(amount_cents)), field="amount")
+        raise MatterError(
+            BUDGET_REDUCE_INVALID.format(value=firm_money(amount_cents)), field="amount"
+        )
     locked = locks.matter_lock(matter_id=matter.pk)
     if not locked.budget_kind or locked.budget_cents is None:
         return locked
@@ -1242,7 +1241,7 @@ def matter_budget_check(*, matter: Matter, now: datetime) -> list[Task]:
                     number=matter.number,
                 ),
                 description=BUDGET_TASK_DESCRIPTION.format(
-                    billed=_money(billed), budget=_money(matter.budget_cents), share=share
+                    billed=firm_money(billed), budget=firm_money(matter.budget_cents), share=share
                 ),
                 due_date=_today(now),
                 now=now,

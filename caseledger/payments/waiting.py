@@ -8,7 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from caseledger.core.forms import format_cents
+from caseledger.core.amounts import firm_money
 from caseledger.core.waiting import WaitingBatch, WaitingItem, WaitingSource, batch_of
 from caseledger.payments.choices import PaymentStatus
 from caseledger.payments.models import Payment
@@ -23,7 +23,7 @@ def held_payments(user: Any, now: datetime) -> WaitingBatch:
     return batch_of(
         qs,
         lambda p: WaitingItem(
-            title=f"Held payment {p.number}: {format_cents(p.amount_cents)} from {p.payer}",
+            title=f"Held payment {p.number}: {firm_money(p.amount_cents)} from {p.payer}",
             detail=f"{p.client.name} · {p.held_reason}",
             url=reverse("payments:detail", args=[p.pk]),
             since=p.created_at,

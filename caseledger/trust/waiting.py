@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from caseledger.core.forms import format_cents
+from caseledger.core.amounts import firm_money
 from caseledger.core.waiting import LIMIT, WaitingBatch, WaitingItem, WaitingSource, batch_of
 from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust.choices import DisbursementStatus, DisputeStatus
@@ -20,7 +20,7 @@ from caseledger.trust.selectors import trust_dashboard
 
 def _disbursement_item(d: Disbursement, verb: str) -> WaitingItem:
     return WaitingItem(
-        title=f"{verb} disbursement {d.number}: {format_cents(d.amount_cents)} to {d.payee}",
+        title=f"{verb} disbursement {d.number}: {firm_money(d.amount_cents)} to {d.payee}",
         detail=f"{d.matter.number} · {d.client.name}",
         url=reverse("trust:disbursements") + f"#disbursement-{d.pk}",
         since=d.requested_at,
@@ -64,7 +64,7 @@ def open_disputes(user: Any, now: datetime) -> WaitingBatch:
     return batch_of(
         qs,
         lambda h: WaitingItem(
-            title=f"Disputed trust money: {format_cents(h.amount_cents)} held",
+            title=f"Disputed trust money: {firm_money(h.amount_cents)} held",
             detail=f"{h.matter.number} · {h.client.name} · {h.reason}",
             url=reverse("trust:matter", args=[h.matter_id]),
             since=h.created_at,
@@ -82,8 +82,8 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
         items=[
             WaitingItem(
                 title=(
-                    f"Trust below minimum: {format_cents(p.balance_cents)} of "
-                    f"{format_cents(p.threshold_cents)}"
+                    f"Trust below minimum: {firm_money(p.balance_cents)} of "
+                    f"{firm_money(p.threshold_cents)}"
                 ),
                 detail=f"{p.matter.number} · {p.matter.client.name}",
                 url=reverse("trust:matter", args=[p.matter.pk]),
