@@ -8,7 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from caseledger.core.forms import format_cents
+from caseledger.core.amounts import firm_money
 from caseledger.core.waiting import WaitingBatch, WaitingItem, WaitingSource, batch_of
 from caseledger.credits.choices import CreditNoteStatus, WriteOffStatus
 from caseledger.credits.models import CreditNote, WriteOff
@@ -28,7 +28,7 @@ def credit_notes(user: Any, now: datetime) -> WaitingBatch:
     return batch_of(
         qs,
         lambda n: WaitingItem(
-            title=f"Approve credit note of {format_cents(n.amount_cents)} on {n.invoice.number}",
+            title=f"Approve credit note of {firm_money(n.amount_cents)} on {n.invoice.number}",
             detail=f"{n.client.name} · {n.get_reason_code_display()}",
             url=reverse("credits:credit_note_detail", args=[n.pk]),
             since=n.requested_at,
@@ -49,7 +49,7 @@ def write_offs(user: Any, now: datetime) -> WaitingBatch:
     return batch_of(
         qs,
         lambda w: WaitingItem(
-            title=f"Approve write-off of {format_cents(w.amount_cents)} on {w.invoice.number}",
+            title=f"Approve write-off of {firm_money(w.amount_cents)} on {w.invoice.number}",
             detail=f"{w.client.name} · {w.reason}",
             url=reverse("credits:write_off_detail", args=[w.pk]),
             since=w.requested_at,
