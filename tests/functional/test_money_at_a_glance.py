@@ -346,7 +346,14 @@ def test_budget_refuses_an_absurd_amount_without_failing(users, login):
         {"budget_kind": "ESTIMATE", "budget": "99,999,999,999,999,999.00", "reason": "typo"},
     )
     assert response.status_code == 422
-    assert "budget: at most 1,000,000,000.00" in response.content.decode()
+    # the parser's absolute limit, under the field without its internal prefix
+    assert "must not exceed 100,000,000,000.00 in absolute value" in response.content.decode()
+    response = http.post(
+        reverse("matters:budget", args=[matter.pk]),
+        {"budget_kind": "ESTIMATE", "budget": "2,000,000,000.00", "reason": "typo"},
+    )
+    assert response.status_code == 422
+    assert "at most $1,000,000,000.00 (got $2,000,000,000.00)" in response.content.decode()
     matter.refresh_from_db()
     assert matter.budget_cents is None
 
