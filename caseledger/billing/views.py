@@ -505,19 +505,21 @@ def expense_new(request: HttpRequest) -> HttpResponse:
 
 
 def _work_for(request: HttpRequest, model: Any, pk: int) -> Any:
-    """A time entry or expense the user may correct: on a matter they see, and their own unless
-    they edit drafts for the firm (``billing.edit``)."""
+    """A time entry or expense the user may correct: their own, or, with ``billing.edit`` (they
+    edit drafts for the firm), anyone's on a matter they see."""
     from caseledger.matters.selectors import matters_visible_to
 
     row = get_object_or_404(
-        model.objects.select_related("matter", "invoice_line__invoice").filter(
-            matter__in=matters_visible_to(request.user)
-        ),
-        pk=pk,
+        model.objects.select_related("matter", "invoice_line__invoice"), pk=pk
     )
     owner = row.timekeeper_id if model is TimeEntry else row.created_by_id
-    if owner != request.user.pk:
-        require(request.user, "billing.edit")
+    if owner == request.user.pk:
+        # one's own work stays correctable after leaving the matter's staff (it is listed on
+        # the time page, which shows one's own recent entries)
+        return row
+    if not matters_visible_to(request.user).filter(pk=row.matter_id).exists():
+        raise Http404
+    require(request.user, "billing.edit")
     return row
 
 
