@@ -45,7 +45,12 @@ CONTROLS_JS = """() => ({
 def walk(page: Any, base: str) -> list[str]:
     problems: list[str] = []
     console: list[str] = []
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: (
+            console.append(f"{m.text} [{m.location.get('url', '')}]") if m.type == "error" else None
+        ),
+    )
     frontier = Frontier(per_pattern=1, max_pages=MAX_PAGES)
     posted: set[str] = set()
     queue = [("/", "sign-in")]

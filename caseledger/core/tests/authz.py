@@ -36,6 +36,7 @@ def _own_token(ctx: Any) -> dict[str, Any]:
 MATRIX: dict[str, dict[str, Any]] = {
     "core:home": {"allow": ALL_ROLES},
     "core:waiting": {"allow": STAFF},
+    "core:favicon": {"allow": PUBLIC},
     "core:login": {"allow": PUBLIC},
     "core:logout": {"allow": PUBLIC, "method": "POST"},
     "core:two_factor_verify": {"allow": ALL_ROLES},

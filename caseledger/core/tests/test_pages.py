@@ -344,3 +344,9 @@ def test_pages_show_times_in_the_firms_time_zone(login, users):
     assert "Mar 2, 2026 6:30 PM" in client.get("/audit/", {"action": "test.zone"}).content.decode()
     Firm.objects.filter(id=1).update(time_zone="Asia/Tokyo")
     assert "Mar 3, 2026 8:30 AM" in client.get("/audit/", {"action": "test.zone"}).content.decode()
+
+
+def test_favicon_ico_leads_to_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("caseledger/favicon.svg")
