@@ -340,6 +340,19 @@ def error_text(message: str, *names: str) -> str:
     return text
 
 
+_INTERNAL_PREFIX = re.compile(r"^\s*[a-z][a-z0-9_]*(?:\.[a-z0-9_]+|\[\d+\])*\s*:\s+")
+
+
+def banner_text(message: str) -> str:
+    """A refusal shown in a message banner (an action with no form field to put it under):
+    the message without its internal "<field>:" prefixes ("invoice: status: ..." -> "...").
+    Only lower-case identifiers are prefixes; "Draft #3: ..." or "Email failed: ..." stay."""
+    text = str(message)
+    while match := _INTERNAL_PREFIX.match(text):
+        text = text[match.end() :]
+    return text
+
+
 def _names(form: forms.BaseForm, field: str) -> tuple[str, ...]:
     label = form.fields[field].label if field in form.fields else None
     return (field, field.replace("_", " "), str(label or ""))
