@@ -345,12 +345,15 @@ _INTERNAL_PREFIX = re.compile(r"^\s*[a-z][a-z0-9_]*(?:\.[a-z0-9_]+|\[\d+\])*\s*:
 
 def banner_text(message: str) -> str:
     """A refusal shown in a message banner (an action with no form field to put it under):
-    the message without its internal "<field>:" prefixes ("invoice: status: ..." -> "...").
+    the message without its internal "<field>:" prefixes, its first letter then capitalised
+    ("invoice: select at least one draft" -> "Select at least one draft").
     Only lower-case identifiers are prefixes; "Draft #3: ..." or "Email failed: ..." stay."""
     text = str(message)
+    stripped = False
     while match := _INTERNAL_PREFIX.match(text):
         text = text[match.end() :]
-    return text
+        stripped = True
+    return text[:1].upper() + text[1:] if stripped else text
 
 
 def _names(form: forms.BaseForm, field: str) -> tuple[str, ...]:

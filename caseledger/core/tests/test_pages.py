@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -71,26 +72,24 @@ def test_firm_settings_saves_cents_and_audits_the_diff(login, users):
         (
             "disbursement_dual_approval_cents",
             "12.345",
-            "disbursement_dual_approval_cents: USD has at most 2 decimal places "
-            "(got &#x27;12.345&#x27;)",
+            "USD has at most 2 decimal places (got &#x27;12.345&#x27;)",
         ),
         (
             "disbursement_dual_approval_cents",
             "-5",
-            "disbursement_dual_approval_cents: must be zero or more (got -$5.00)",
+            "must be zero or more (got -$5.00)",
         ),
         (
             "credit_note_approval_cents",
             "abc",
-            "credit_note_approval_cents: must be an amount like 1,234.56 (got &#x27;abc&#x27;)",
+            "must be an amount like 1,234.56 (got &#x27;abc&#x27;)",
         ),
         ("credit_note_approval_cents", "１２３", "must be an amount like 1,234.56"),
-        ("amount_ceiling_cents", "0", "amount_ceiling_cents: must be between $0.01 and"),
+        ("amount_ceiling_cents", "0", "must be between $0.01 and"),
         (
             "amount_ceiling_cents",
             "1,000,000,000.01",
-            "amount_ceiling_cents: must be between $0.01 and $1,000,000,000.00 (got "
-            "$1,000,000,000.01)",
+            "must be between $0.01 and $1,000,000,000.00 (got $1,000,000,000.01)",
         ),
         ("amount_ceiling_cents", "1e9", "must be an amount like 1,234.56"),
         ("invoice_number_format", "{year}", "must contain {seq}"),
@@ -104,7 +103,12 @@ def test_firm_settings_bad_input_names_the_field(login, users, field, value, mes
     client = login(users["ADMIN"])
     r = client.post("/settings/firm/", firm_form(**{field: value}))
     assert r.status_code == 200
-    assert message in r.content.decode()
+    page = r.content.decode()
+    # Under the field (core.forms.handle_form), without the internal "<field>: " prefix.
+    block = re.search(rf'<ul class="errorlist" id="id_{field}-errors">(.*?)</ul>', page, re.S)
+    assert block is not None
+    assert message in block.group(1)
+    assert f"{field}: " not in page
     assert not AuditEvent.objects.filter(action="firm.updated").exists()
 
 
@@ -343,3 +347,17 @@ def test_pages_show_times_in_the_firms_time_zone(login, users):
     assert "Mar 2, 2026 6:30 PM" in client.get("/audit/", {"action": "test.zone"}).content.decode()
     Firm.objects.filter(id=1).update(time_zone="Asia/Tokyo")
     assert "Mar 3, 2026 8:30 AM" in client.get("/audit/", {"action": "test.zone"}).content.decode()
+
+
+def test_changing_your_own_role_is_refused_under_the_field(login, users):
+    admin = users["ADMIN"]
+    client = login(admin)
+    r = client.post(f"/settings/people/{admin.pk}/role/", {"role": "PARTNER"})
+    assert r.status_code == 422
+    page = r.content.decode()
+    block = re.search(r'<ul class="errorlist" id="id_role-errors">(.*?)</ul>', page, re.S)
+    assert block is not None
+    assert "you cannot change your own role (ask another administrator)" in block.group(1)
+    assert "role: you cannot" not in page
+    admin.refresh_from_db()
+    assert admin.role == "ADMIN"
