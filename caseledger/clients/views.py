@@ -18,7 +18,7 @@ from caseledger.clients.choices import ClientKind, ClientType
 from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm
 from caseledger.clients.models import Beneficiary, Client, Contact
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import handle_form
+from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page
 from caseledger.core.permissions import capability_required, require
 from caseledger.matters.choices import MatterStatus
@@ -102,7 +102,7 @@ def client_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         revealed = services.pii_reveal(obj=client, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)
     return render(
         request,
@@ -287,7 +287,7 @@ def beneficiary_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         revealed = services.pii_reveal(obj=beneficiary, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)
     return render(
         request,

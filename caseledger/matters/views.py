@@ -19,7 +19,7 @@ from caseledger.clients.models import Client
 from caseledger.clients.selectors import client_pick, clients_visible_to
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import error_text, form_errors_tidy, handle_form
+from caseledger.core.forms import banner_text, error_text, form_errors_tidy, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page, stage_notices
 from caseledger.core.permissions import authorize, capability_required, require
 from caseledger.matters import selectors, services
@@ -380,7 +380,7 @@ def deadline_met(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.deadline_mark_met(deadline=deadline, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, "Deadline marked met.")
     return redirect("matters:detail", pk=deadline.matter_id)
@@ -429,7 +429,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.task_complete(task=task, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, f"Done: {task.title}")
     target = request.POST.get("next", "")
@@ -467,7 +467,7 @@ def case_types(request: HttpRequest) -> HttpResponse:
                     **form.cleaned_data,
                 )
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, banner_text(exc.message))
         else:
             messages.success(request, "Deadline lead times saved.")
             return redirect("matters:case_types")
