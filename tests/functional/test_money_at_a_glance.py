@@ -3,6 +3,7 @@ budget with its threshold tasks, the "waiting on me" page, and the advance notic
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.urls import reverse
 from caseledger.billing import services as billing
 from caseledger.billing.tests.factories import build_world, issued_invoice
 from caseledger.core.audit import AuditEvent  # type: ignore[attr-defined]
+from caseledger.core.forms import error_text
 from caseledger.core.panels import page_panels
 from caseledger.credits import services as credits
 from caseledger.credits.tests import factories as cf
@@ -208,7 +210,12 @@ def test_budget_needs_a_reason_and_an_amount(users, login):
         reverse("matters:budget", args=[matter.pk]), {"budget_kind": "ESTIMATE", "reason": "x"}
     )
     assert response.status_code == 422
-    assert matters.BUDGET_AMOUNT_REQUIRED in response.content.decode()
+    html = response.content.decode()
+    # Under the budget field (core.forms.handle_form), without the internal "budget:" prefix.
+    block = re.search(r'<ul class="errorlist" id="id_budget-errors">(.*?)</ul>', html, re.S)
+    assert block is not None
+    assert error_text(matters.BUDGET_AMOUNT_REQUIRED, "budget") in block.group(1)
+    assert matters.BUDGET_AMOUNT_REQUIRED not in html
 
 
 def test_budget_thresholds_open_one_task_each(users, now):
