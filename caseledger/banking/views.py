@@ -22,20 +22,11 @@ from caseledger.banking.forms import (
 from caseledger.banking.models import BankAccount, BankStatement, StatementImport
 from caseledger.banking.parsers.csvfile import CsvMapping, read_table, suggest_mapping
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.permissions import authorize, capability_required
+from caseledger.core.forms import handle_form, service_error_add
+from caseledger.core.permissions import capability_required
 
 # Seconds between reloads of an import page while its job runs (no JavaScript needed).
 REFRESH_SECONDS = 2
-
-
-def _apply_error(form: Any, exc: ApplicationError) -> None:
-    """The service's message under its field (without the field's name, which the page shows
-    as the label), or above the form."""
-    field = exc.field if exc.field in form.fields else None
-    message = exc.message
-    if field and message.startswith(f"{field}: "):
-        message = message[len(field) + 2 :]
-    form.add_error(field, message)
 
 
 @capability_required("banking.view")
@@ -45,7 +36,6 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "banking/accounts.html",
         {
             "accounts": selectors.bank_account_list(),
-            "can_manage": authorize(request.user, "banking.manage"),
         },
     )
 
@@ -55,23 +45,22 @@ def account_new(request: HttpRequest) -> HttpResponse:
     form = BankAccountForm(
         request.POST or None, ledger_accounts=selectors.ledger_bank_accounts_unmapped()
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            account = services.bank_account_create(
-                name=data["name"],
-                bank_name=data["bank_name"],
-                number=data["number"],
-                ledger_account=data["ledger_account"],
-                formats=data["formats"],
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(request, f"Bank account {account.name} created.")
-            return redirect("banking:account", pk=account.pk)
+    account = handle_form(
+        request,
+        form,
+        lambda d: services.bank_account_create(
+            name=d["name"],
+            bank_name=d["bank_name"],
+            number=d["number"],
+            ledger_account=d["ledger_account"],
+            formats=d["formats"],
+            actor=request.user,
+            now=timezone.now(),
+        ),
+    )
+    if account is not None:
+        messages.success(request, f"Bank account {account.name} created.")
+        return redirect("banking:account", pk=account.pk)
     return render(
         request,
         "banking/account_form.html",
@@ -89,24 +78,23 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "is_active": account.is_active,
     }
     form = BankAccountEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.bank_account_update(
-                bank_account=account,
-                name=data["name"],
-                bank_name=data["bank_name"],
-                number=data["number"] or None,
-                formats=data["formats"],
-                is_active=data["is_active"],
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(request, "Bank account saved.")
-            return redirect("banking:account", pk=account.pk)
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.bank_account_update(
+            bank_account=account,
+            name=d["name"],
+            bank_name=d["bank_name"],
+            number=d["number"] or None,
+            formats=d["formats"],
+            is_active=d["is_active"],
+            actor=request.user,
+            now=timezone.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Bank account saved.")
+        return redirect("banking:account", pk=account.pk)
     return render(
         request,
         "banking/account_form.html",
@@ -133,8 +121,6 @@ def _account_page(
             "statements": statements,
             "any_computed": any(not s.opening_stated for s in statements),
             "lines": selectors.bank_account_latest_lines(account),
-            "can_import": authorize(request.user, "banking.import"),
-            "can_manage": authorize(request.user, "banking.manage"),
         },
         status=status,
     )
@@ -151,21 +137,24 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=pk)
     form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _account_page(request, account, form, status=400)
-    upload = form.cleaned_data["file"]
-    try:
-        imp = services.statement_import_queue(
-            bank_account=account,
-            file_name=upload.name,
-            content=upload.read(),
-            actor=request.user,
-            now=timezone.now(),
-        )
-    except ApplicationError as exc:
-        if exc.field not in form.fields:
-            exc.field = "file"  # every refusal of an upload is about the file uploaded
-        _apply_error(form, exc)
+
+    def queue(data: dict[str, Any]) -> StatementImport:
+        upload = data["file"]
+        try:
+            return services.statement_import_queue(
+                bank_account=account,
+                file_name=upload.name,
+                content=upload.read(),
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            if exc.field not in form.fields:
+                exc.field = "file"  # every refusal of an upload is about the file uploaded
+            raise
+
+    imp = handle_form(request, form, queue)
+    if imp is None:
         return _account_page(request, account, form, status=400)
     if imp.status == ImportStatus.NEEDS_MAPPING:
         return redirect("banking:import_mapping", pk=imp.pk)
@@ -219,7 +208,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("banking:import", pk=imp.pk)
             preview = services.csv_preview(statement_import=imp, mapping=mapping)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            service_error_add(form, exc)
     return render(
         request,
         "banking/mapping.html",

@@ -30,9 +30,17 @@ from caseledger.billing.models import (
 )
 from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import handle_form
+from caseledger.core.forms import (
+    banner_text,
+    error_text,
+    form_errors_tidy,
+    handle_form,
+    service_error_add,
+)
 from caseledger.core.money import Money
 from caseledger.core.permissions import capability_required, require
+
+SELECT_A_DRAFT = "Select at least one draft to approve."
 
 
 def _invoice_for(request: HttpRequest, pk: int, capability: str = "billing.view") -> Invoice:
@@ -43,18 +51,13 @@ def _invoice_for(request: HttpRequest, pk: int, capability: str = "billing.view"
     return invoice
 
 
-def _apply_errors(form: Any, exc: ApplicationError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 @capability_required("billing.approve")
 def review_queue(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("all") == "1"
     if request.method == "POST":
         ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
         if not ids:
-            messages.error(request, "invoice: select at least one draft to approve")
+            messages.error(request, SELECT_A_DRAFT)
         else:
             approved, refused = services.invoice_bulk_approve(
                 invoice_ids=ids, actor=request.user, now=timezone.now()
@@ -62,7 +65,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             if approved:
                 messages.success(request, f"Approved {len(approved)} invoice(s).")
             for pk, message in refused.items():
-                messages.error(request, f"Draft #{pk}: {message}")
+                messages.error(request, f"Draft #{pk}: {banner_text(message)}")
         return redirect(request.get_full_path())
     queue = selectors.review_queue(partner=None if show_all else request.user)
     return render(
@@ -167,7 +170,7 @@ def _action(request: HttpRequest, pk: int, capability: str, call: Any, done: str
     try:
         call(invoice)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, done)
     return redirect("billing:invoice_detail", pk=invoice.pk)
@@ -244,30 +247,34 @@ def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_for(request, pk, "billing.edit")
     form = forms.LineForm(request.POST)
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
-        return redirect("billing:invoice_detail", pk=pk)
-    data = form.cleaned_data
-    try:
-        services.invoice_line_add(
+    line = handle_form(
+        request,
+        form,
+        lambda d: services.invoice_line_add(
             invoice=invoice,
             actor=request.user,
             now=timezone.now(),
-            description=data["description"],
-            kind=data["kind"],
-            category=data["category"],
-            quantity=data["quantity"],
-            unit_price=data["unit_price"],
-            task_code=data["task_code"].upper(),
-            activity_code=data["activity_code"].upper(),
-            expense_code=data["expense_code"].upper(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+            description=d["description"],
+            kind=d["kind"],
+            category=d["category"],
+            quantity=d["quantity"],
+            unit_price=d["unit_price"],
+            task_code=d["task_code"].upper(),
+            activity_code=d["activity_code"].upper(),
+            expense_code=d["expense_code"].upper(),
+        ),
+    )
+    if line is not None:
         messages.success(request, "Line added.")
-    return redirect("billing:invoice_detail", pk=pk)
+        return redirect("billing:invoice_detail", pk=pk)
+    invoice.refresh_from_db()
+    if invoice.status != InvoiceStatus.DRAFT:
+        # No line form on the page any more (the invoice moved on): say why in the banner.
+        for error in form.non_field_errors():
+            messages.error(request, banner_text(str(error)))
+        return redirect("billing:invoice_detail", pk=pk)
+    context = {**_detail_context(request, invoice), "line_form": form}
+    return render(request, "billing/invoice_detail.html", context, status=422)
 
 
 @capability_required("billing.edit")
@@ -279,8 +286,10 @@ def invoice_line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
     if invoice.status != InvoiceStatus.DRAFT:
         messages.error(
             request,
-            LINE_EDIT_NOT_DRAFT.format(
-                invoice=invoice, status=invoice.get_status_display().lower()
+            banner_text(
+                LINE_EDIT_NOT_DRAFT.format(
+                    invoice=invoice, status=invoice.get_status_display().lower()
+                )
             ),
         )
         return redirect("billing:invoice_detail", pk=pk)
@@ -290,25 +299,23 @@ def invoice_line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
         "unit_price": Money(line.unit_price_cents, invoice.currency).format(symbol=False),
     }
     form = forms.LineEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.invoice_line_update(
-                line=line,
-                actor=request.user,
-                now=timezone.now(),
-                description=data["description"],
-                quantity=data["quantity"],
-                unit_price=data["unit_price"],
-            )
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-            invoice.refresh_from_db()
-        else:
-            invoice.refresh_from_db()
-            total = Money(invoice.total_cents, invoice.currency).format()
-            messages.success(request, f"Line updated. The total is now {total}.")
-            return redirect(reverse("billing:invoice_detail", args=[pk]) + f"#line-{line.pk}")
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.invoice_line_update(
+            line=line,
+            actor=request.user,
+            now=timezone.now(),
+            description=d["description"],
+            quantity=d["quantity"],
+            unit_price=d["unit_price"],
+        ),
+    )
+    invoice.refresh_from_db()
+    if saved is not None:
+        total = Money(invoice.total_cents, invoice.currency).format()
+        messages.success(request, f"Line updated. The total is now {total}.")
+        return redirect(reverse("billing:invoice_detail", args=[pk]) + f"#line-{line.pk}")
     context.update({"edit_line": line, "edit_form": form})
     return render(request, "billing/invoice_detail.html", context)
 
@@ -321,7 +328,7 @@ def invoice_line_remove(request: HttpRequest, pk: int, line_pk: int) -> HttpResp
     try:
         services.invoice_line_remove(line=line, actor=request.user, now=timezone.now())
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, "Line removed.")
     return redirect("billing:invoice_detail", pk=pk)
@@ -357,7 +364,7 @@ def invoice_ledes(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         text = invoice_ledes_text(invoice=invoice)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
         return redirect("billing:invoice_detail", pk=pk)
     response = HttpResponse(text, content_type="text/plain; charset=us-ascii")
     response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.ledes.txt"'
@@ -372,7 +379,7 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         row = services.outbox_retry_now(outbox=row, actor=request.user, now=timezone.now())
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         if row.status == OutboxStatus.SENT:
             messages.success(request, "Email sent.")
@@ -384,22 +391,21 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("billing.edit")
 def invoice_draft_new(request: HttpRequest) -> HttpResponse:
     form = forms.DraftForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            invoice = services.invoice_draft_create(
-                matter=data["matter"],
-                actor=request.user,
-                now=timezone.now(),
-                bill_to=data["bill_to"],
-                template=data["template"],
-                include_unbilled=data["include_unbilled"],
-            )
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, "Draft created.")
-            return redirect("billing:invoice_detail", pk=invoice.pk)
+    invoice = handle_form(
+        request,
+        form,
+        lambda d: services.invoice_draft_create(
+            matter=d["matter"],
+            actor=request.user,
+            now=timezone.now(),
+            bill_to=d["bill_to"],
+            template=d["template"],
+            include_unbilled=d["include_unbilled"],
+        ),
+    )
+    if invoice is not None:
+        messages.success(request, "Draft created.")
+        return redirect("billing:invoice_detail", pk=invoice.pk)
     return render(request, "billing/draft_form.html", {"form": form})
 
 
@@ -509,9 +515,7 @@ def _work_for(request: HttpRequest, model: Any, pk: int) -> Any:
     edit drafts for the firm), anyone's on a matter they see."""
     from caseledger.matters.selectors import matters_visible_to
 
-    row = get_object_or_404(
-        model.objects.select_related("matter", "invoice_line__invoice"), pk=pk
-    )
+    row = get_object_or_404(model.objects.select_related("matter", "invoice_line__invoice"), pk=pk)
     owner = row.timekeeper_id if model is TimeEntry else row.created_by_id
     if owner == request.user.pk:
         # one's own work stays correctable after leaving the matter's staff (it is listed on
@@ -574,7 +578,7 @@ def time_entry_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.time_entry_delete(entry=entry, actor=request.user, now=timezone.now())
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
         return redirect("billing:time_entry_edit", pk)
     messages.success(request, "Time entry deleted.")
     return redirect("billing:time_entry_new")
@@ -631,7 +635,7 @@ def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.expense_delete(expense=expense, actor=request.user, now=timezone.now())
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
         return redirect("billing:expense_edit", pk)
     messages.success(request, "Expense deleted.")
     return redirect("billing:time_entry_new")
@@ -645,34 +649,35 @@ def fee_schedule(request: HttpRequest) -> HttpResponse:
     rate_form = forms.RateForm(prefix="rate", user=request.user)
     if request.method == "POST":
         which = request.POST.get("form")
-        try:
-            if which == "service":
-                service_form = forms.ServiceForm(request.POST, prefix="svc")
-                if service_form.is_valid():
-                    services.service_create(
-                        actor=request.user, now=now, **service_form.cleaned_data
-                    )
-                    messages.success(request, "Service added.")
-                    return redirect("billing:fee_schedule")
-            elif which == "fee":
-                fee_form = forms.GovernmentFeeForm(request.POST, prefix="fee")
-                if fee_form.is_valid():
-                    services.government_fee_add(
-                        actor=request.user, now=now, **fee_form.cleaned_data
-                    )
-                    messages.success(request, "Government fee saved.")
-                    return redirect("billing:fee_schedule")
-            elif which == "rate":
-                rate_form = forms.RateForm(request.POST, prefix="rate", user=request.user)
-                if rate_form.is_valid():
-                    services.hourly_rate_set(actor=request.user, now=now, **rate_form.cleaned_data)
-                    messages.success(request, "Rate saved.")
-                    return redirect("billing:fee_schedule")
-            else:
-                raise Http404("unknown form")
-        except ApplicationError as exc:
-            target = {"service": service_form, "fee": fee_form, "rate": rate_form}[which or ""]
-            _apply_errors(target, exc)
+        if which == "service":
+            service_form = forms.ServiceForm(request.POST, prefix="svc")
+            if handle_form(
+                request,
+                service_form,
+                lambda d: services.service_create(actor=request.user, now=now, **d),
+            ):
+                messages.success(request, "Service added.")
+                return redirect("billing:fee_schedule")
+        elif which == "fee":
+            fee_form = forms.GovernmentFeeForm(request.POST, prefix="fee")
+            if handle_form(
+                request,
+                fee_form,
+                lambda d: services.government_fee_add(actor=request.user, now=now, **d),
+            ):
+                messages.success(request, "Government fee saved.")
+                return redirect("billing:fee_schedule")
+        elif which == "rate":
+            rate_form = forms.RateForm(request.POST, prefix="rate", user=request.user)
+            if handle_form(
+                request,
+                rate_form,
+                lambda d: services.hourly_rate_set(actor=request.user, now=now, **d),
+            ):
+                messages.success(request, "Rate saved.")
+                return redirect("billing:fee_schedule")
+        else:
+            raise Http404("unknown form")
     return render(
         request,
         "billing/fee_schedule.html",
@@ -698,24 +703,34 @@ def fee_schedule(request: HttpRequest) -> HttpResponse:
 @capability_required("billing.configure")
 def templates(request: HttpRequest) -> HttpResponse:
     form = forms.TriggerForm(request.POST or None)
-    settings_form = forms.SettingsForm(instance=selectors.billing_settings_get(), prefix="set")
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.trigger_create(
-                case_type=data["case_type"],
-                template=data["template"],
-                kind=data["kind"],
-                stage=data["stage"],
-                cadence=data["cadence"],
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, "Trigger added.")
-            return redirect("billing:templates")
+    trigger = handle_form(
+        request,
+        form,
+        lambda d: services.trigger_create(
+            case_type=d["case_type"],
+            template=d["template"],
+            kind=d["kind"],
+            stage=d["stage"],
+            cadence=d["cadence"],
+            actor=request.user,
+            now=timezone.now(),
+        ),
+    )
+    if trigger is not None:
+        messages.success(request, "Trigger added.")
+        return redirect("billing:templates")
+    return _templates_page(request, form=form)
+
+
+def _templates_page(
+    request: HttpRequest,
+    *,
+    form: Any = None,
+    template_form: Any = None,
+    settings_form: Any = None,
+) -> HttpResponse:
+    """The templates page; a form sent from it and refused comes back bound, its errors under
+    its fields (the other forms fresh)."""
     return render(
         request,
         "billing/templates.html",
@@ -726,9 +741,10 @@ def templates(request: HttpRequest) -> HttpResponse:
             "triggers": BillingTrigger.objects.select_related("case_type", "stage", "template")
             .filter(active=True)
             .order_by("case_type__name", "stage__position", "id"),
-            "form": form,
-            "template_form": forms.TemplateForm(),
-            "settings_form": settings_form,
+            "form": form or forms.TriggerForm(),
+            "template_form": template_form or forms.TemplateForm(),
+            "settings_form": settings_form
+            or forms.SettingsForm(instance=selectors.billing_settings_get(), prefix="set"),
         },
     )
 
@@ -737,38 +753,45 @@ def templates(request: HttpRequest) -> HttpResponse:
 @capability_required("billing.configure")
 def template_new(request: HttpRequest) -> HttpResponse:
     form = forms.TemplateForm(request.POST)
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+
+    def create(data: dict[str, Any]) -> InvoiceTemplate:
+        lines = []
+        if data["line_description"].strip():
+            lines.append(
+                {
+                    "description": data["line_description"],
+                    "category": data["line_category"],
+                    "amount": data["line_amount"] or None,
+                }
+            )
+        codes = [c.strip() for c in data["government_fee_codes"].split(",") if c.strip()]
+        try:
+            return services.template_create(
+                service=data["service"],
+                name=data["name"],
+                bill_to=data["bill_to"],
+                lines=lines,
+                government_fee_codes=codes,
+                include_unbilled=data["include_unbilled"],
+                terms=data["terms"],
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            # This form has one line, its fields named "line_<name>"; the service names
+            # them "lines.0.<name>".
+            parts = (exc.field or "").split(".")
+            if len(parts) == 3 and parts[0] == "lines" and f"line_{parts[2]}" in form.fields:
+                row = f"line {int(parts[1]) + 1} {parts[2]}" if parts[1].isdigit() else ""
+                message = error_text(exc.message, parts[2], row)
+                raise ApplicationError(message, field=f"line_{parts[2]}") from exc
+            raise
+
+    template = handle_form(request, form, create)
+    if template is not None:
+        messages.success(request, f"Template {template.name} added.")
         return redirect("billing:templates")
-    data = form.cleaned_data
-    lines = []
-    if data["line_description"].strip():
-        lines.append(
-            {
-                "description": data["line_description"],
-                "category": data["line_category"],
-                "amount": data["line_amount"] or None,
-            }
-        )
-    codes = [c.strip() for c in data["government_fee_codes"].split(",") if c.strip()]
-    try:
-        services.template_create(
-            service=data["service"],
-            name=data["name"],
-            bill_to=data["bill_to"],
-            lines=lines,
-            government_fee_codes=codes,
-            include_unbilled=data["include_unbilled"],
-            terms=data["terms"],
-            actor=request.user,
-            now=timezone.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Template {data['name']} added.")
-    return redirect("billing:templates")
+    return _templates_page(request, template_form=form)
 
 
 def _template_line_rows(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
@@ -822,7 +845,12 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     form = forms.TemplateEditForm(request.POST or None, initial=initial, template=template)
     formset = forms.TemplateLineFormSet(request.POST or None, initial=line_initial, prefix="lines")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    # Both checked, so every error shows at once, each under its field without its prefix.
+    valid = [form.is_valid(), formset.is_valid()] if request.method == "POST" else [False]
+    form_errors_tidy(form)
+    for line_form in formset.forms:
+        form_errors_tidy(line_form)
+    if all(valid):
         data = form.cleaned_data
         rows, index = _template_line_rows(formset)
         codes = [c.strip() for c in data["government_fee_codes"].split(",") if c.strip()]
@@ -846,9 +874,12 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             parts = (exc.field or "").split(".")
             if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
-                formset.forms[index[int(parts[1])]].add_error(parts[2], exc.message)
+                line_form = formset.forms[index[int(parts[1])]]
+                row = f"line {int(parts[1]) + 1} {parts[2]}"
+                message = error_text(exc.message, parts[2], parts[2].replace("_", " "), row)
+                line_form.add_error(parts[2], message)
             else:
-                _apply_errors(form, exc)
+                service_error_add(form, exc)
         else:
             messages.success(request, f"Template {data['name']} saved.")
             return redirect("billing:templates")
@@ -870,19 +901,15 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("billing.configure")
 def billing_settings(request: HttpRequest) -> HttpResponse:
     form = forms.SettingsForm(request.POST, instance=selectors.billing_settings_get(), prefix="set")
-    if form.is_valid():
-        try:
-            services.billing_settings_update(
-                actor=request.user, now=timezone.now(), **form.cleaned_data
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "Billing settings saved.")
-    else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
-    return redirect("billing:templates")
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.billing_settings_update(actor=request.user, now=timezone.now(), **d),
+    )
+    if saved is not None:
+        messages.success(request, "Billing settings saved.")
+        return redirect("billing:templates")
+    return _templates_page(request, settings_form=form)
 
 
 @require_POST

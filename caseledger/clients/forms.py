@@ -9,17 +9,10 @@ from django import forms
 from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Language, Relationship
 from caseledger.clients.countries import CODES, COUNTRY_CHOICES
 from caseledger.core.choices import Role
-from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 
 DATE = forms.DateInput(attrs={"type": "date"})
 PII_HELP_EDIT = "Stored encrypted. Leave blank to keep the value on file."
-
-
-def apply_error(form: forms.Form, exc: ApplicationError) -> None:
-    """Show a service error next to its field (or above the form)."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 UNKNOWN_COUNTRY = "{value} (not an ISO country code: choose the country)"

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 
 from caseledger.clients import selectors, services
 from caseledger.clients.choices import ClientKind, ClientType
-from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm, apply_error
+from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm
 from caseledger.clients.models import Beneficiary, Client, Contact
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page
 from caseledger.core.permissions import capability_required, require
 from caseledger.matters.choices import MatterStatus
@@ -101,7 +102,7 @@ def client_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         revealed = services.pii_reveal(obj=client, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)
     return render(
         request,
@@ -136,17 +137,18 @@ def client_create(request: HttpRequest) -> HttpResponse:
                     "creating": True,
                 },
             )
-        try:
-            client = services.client_create(
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.service_values(),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"Client {client.name} created.")
-            return redirect("clients:detail", pk=client.pk)
+    client = handle_form(
+        request,
+        form,
+        lambda d: services.client_create(
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **form.service_values(),
+        ),
+    )
+    if client is not None:
+        messages.success(request, f"Client {client.name} created.")
+        return redirect("clients:detail", pk=client.pk)
     return render(
         request, "clients/client_form.html", {"form": form, "duplicates": [], "creating": True}
     )
@@ -163,19 +165,19 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ClientForm(request.POST or None, initial=initial)
     form.make_write_only()
     form.fields.pop("confirm_duplicate")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.client_update(
-                client=client,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.service_values(editing=True),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, "Client saved.")
-            return redirect("clients:detail", pk=client.pk)
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.client_update(
+            client=client,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **form.service_values(editing=True),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Client saved.")
+        return redirect("clients:detail", pk=client.pk)
     return render(
         request, "clients/client_form.html", {"form": form, "client": client, "creating": False}
     )
@@ -186,19 +188,19 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client_for(request, pk, "clients.manage")
     form = ContactForm(request.POST)
-    if form.is_valid():
-        try:
-            services.contact_add(
-                client=client,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.cleaned_data,
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, "Contact added.")
-            return redirect("clients:detail", pk=client.pk)
+    contact = handle_form(
+        request,
+        form,
+        lambda d: services.contact_add(
+            client=client,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **d,
+        ),
+    )
+    if contact is not None:
+        messages.success(request, "Contact added.")
+        return redirect("clients:detail", pk=client.pk)
     return render(
         request,
         "clients/client_detail.html",
@@ -221,19 +223,19 @@ def contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespon
 def beneficiary_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client_for(request, pk, "clients.manage")
     form = BeneficiaryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            beneficiary = services.beneficiary_create(
-                client=client,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.service_values(),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"Beneficiary {beneficiary.name} added.")
-            return redirect("clients:detail", pk=client.pk)
+    beneficiary = handle_form(
+        request,
+        form,
+        lambda d: services.beneficiary_create(
+            client=client,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **form.service_values(),
+        ),
+    )
+    if beneficiary is not None:
+        messages.success(request, f"Beneficiary {beneficiary.name} added.")
+        return redirect("clients:detail", pk=client.pk)
     return render(
         request, "clients/beneficiary_form.html", {"form": form, "client": client, "creating": True}
     )
@@ -257,19 +259,19 @@ def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     form = BeneficiaryForm(request.POST or None, initial=initial)
     form.make_write_only()
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.beneficiary_update(
-                beneficiary=beneficiary,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.service_values(editing=True),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, "Beneficiary saved.")
-            return redirect("clients:detail", pk=beneficiary.client_id)
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.beneficiary_update(
+            beneficiary=beneficiary,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **form.service_values(editing=True),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Beneficiary saved.")
+        return redirect("clients:detail", pk=beneficiary.client_id)
     return render(
         request,
         "clients/beneficiary_form.html",
@@ -285,7 +287,7 @@ def beneficiary_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         revealed = services.pii_reveal(obj=beneficiary, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)
     return render(
         request,

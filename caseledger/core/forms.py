@@ -340,6 +340,22 @@ def error_text(message: str, *names: str) -> str:
     return text
 
 
+_INTERNAL_PREFIX = re.compile(r"^\s*[a-z][a-z0-9_]*(?:\.[a-z0-9_]+|\[\d+\])*\s*:\s+")
+
+
+def banner_text(message: str) -> str:
+    """A refusal shown in a message banner (an action with no form field to put it under):
+    the message without its internal "<field>:" prefixes, its first letter then capitalised
+    ("invoice: select at least one draft" -> "Select at least one draft").
+    Only lower-case identifiers are prefixes; "Draft #3: ..." or "Email failed: ..." stay."""
+    text = str(message)
+    stripped = False
+    while match := _INTERNAL_PREFIX.match(text):
+        text = text[match.end() :]
+        stripped = True
+    return text[:1].upper() + text[1:] if stripped else text
+
+
 def _names(form: forms.BaseForm, field: str) -> tuple[str, ...]:
     label = form.fields[field].label if field in form.fields else None
     return (field, field.replace("_", " "), str(label or ""))

@@ -40,6 +40,7 @@ from caseledger.core.forms import (
     ResetForm,
     RoleForm,
     TokenCreateForm,
+    banner_text,
     handle_form,
 )
 from caseledger.core.links import site_url
@@ -192,7 +193,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
             code=request.POST.get("code", ""),
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, "Two-factor is off for your account.")
     return redirect("core:profile")
@@ -313,13 +314,18 @@ password_change = capability_required("profile.edit")(PasswordChangeView.as_view
 @capability_required("api.tokens")
 def api_token_create(request: HttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST)
-    if not form.is_valid():
-        return render(request, "core/profile.html", _profile_context(request, token_form=form))
-    token, secret = services.api_token_create(
-        user=request.user,  # type: ignore[arg-type]
-        now=timezone.now(),
-        name=form.cleaned_data["name"],
+    created = handle_form(
+        request,
+        form,
+        lambda d: services.api_token_create(
+            user=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            name=d["name"],
+        ),
     )
+    if created is None:
+        return render(request, "core/profile.html", _profile_context(request, token_form=form))
+    token, secret = created
     # Rendered, not redirected: the secret exists only in this response.
     return render(
         request, "core/profile.html", _profile_context(request, new_token=token, secret=secret)
@@ -333,7 +339,7 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.api_token_revoke(actor=request.user, now=timezone.now(), token=token)  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, f"Token “{token.name}” is revoked.")
     return redirect("core:profile")
@@ -427,9 +433,15 @@ def user_invite(request: HttpRequest) -> HttpResponse:
 
 @capability_required("users.manage")
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=pk)
+    return _user_page(request, person, RoleForm(initial={"role": person.role}))
+
+
+def _user_page(
+    request: HttpRequest, person: User, role_form: RoleForm, status: int = 200
+) -> HttpResponse:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    person = get_object_or_404(User, pk=pk)
     events = selectors.audit_event_list(
         filters=selectors.AuditFilters(object_type="core.user", object_id=str(person.pk))
     )[:20]
@@ -438,11 +450,12 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "core/user_detail.html",
         {
             "person": person,
-            "role_form": RoleForm(initial={"role": person.role}),
+            "role_form": role_form,
             "two_factor": TOTPDevice.objects.filter(user=person, confirmed=True).exists(),
             "locked": person.username in _locked_usernames(),
             "events": events,
         },
+        status=status,
     )
 
 
@@ -451,20 +464,19 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def user_role(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
     form = RoleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.user_role_set(
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                user=person,
-                role=form.cleaned_data["role"],
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"{person} is now {form.cleaned_data['role'].lower()}.")
-    else:
-        messages.error(request, "role: choose one of the listed roles")
+    changed = handle_form(
+        request,
+        form,
+        lambda d: services.user_role_set(
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            user=person,
+            role=d["role"],
+        ),
+    )
+    if changed is None:
+        return _user_page(request, person, form, status=422)
+    messages.success(request, f"{person} is now {form.cleaned_data['role'].lower()}.")
     return redirect("core:user_detail", pk=person.pk)
 
 
@@ -476,7 +488,7 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.user_active_set(actor=request.user, now=timezone.now(), user=person, active=active)  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, f"{person} is {'reactivated' if active else 'deactivated'}.")
     return redirect("core:user_detail", pk=person.pk)

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from caseledger.clients.forms import apply_error
 from caseledger.clients.models import Client
 from caseledger.clients.selectors import client_pick, clients_visible_to
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import banner_text, error_text, form_errors_tidy, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page, stage_notices
 from caseledger.core.permissions import authorize, capability_required, require
 from caseledger.matters import selectors, services
@@ -180,19 +180,19 @@ def matter_create(request: HttpRequest) -> HttpResponse:
     elif request.user.role == Role.ATTORNEY:  # type: ignore[union-attr]
         initial["attorney"] = request.user
     form = MatterForm(request.POST or None, client=client, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            matter = services.matter_create(
-                client=client,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.cleaned_data,
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"Matter {matter.number} opened at {matter.current_stage}.")
-            return redirect("matters:detail", pk=matter.pk)
+    matter = handle_form(
+        request,
+        form,
+        lambda d: services.matter_create(
+            client=client,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **d,
+        ),
+    )
+    if matter is not None:
+        messages.success(request, f"Matter {matter.number} opened at {matter.current_stage}.")
+        return redirect("matters:detail", pk=matter.pk)
     return render(request, "matters/matter_form.html", {"form": form, "client": client})
 
 
@@ -209,19 +209,19 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "notes": matter.notes,
     }
     form = MatterForm(request.POST or None, client=matter.client, editing=True, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.matter_update(
-                matter=matter,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.cleaned_data,
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, "Matter saved.")
-            return redirect("matters:detail", pk=matter.pk)
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.matter_update(
+            matter=matter,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **d,
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Matter saved.")
+        return redirect("matters:detail", pk=matter.pk)
     return render(
         request,
         "matters/matter_form.html",
@@ -239,33 +239,32 @@ def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
         can_skip=authorize(request.user, "matters.skip_stage", matter),
         can_override=authorize(request.user, "matters.override_hold", matter),
     )
-    if form.is_valid():
-        override = form.cleaned_data.get("override_reason") or None
-        try:
-            event = services.matter_stage_advance(
-                matter=matter,
-                stage=form.cleaned_data["stage"],
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                allow_skip=bool(form.cleaned_data.get("allow_skip")),
-                override_reason=override,
-                note=form.cleaned_data.get("note") or "",
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"{matter.number} moved to {event.stage.name}.")
-            for notice in stage_notices(event):
-                if notice.url:
-                    messages.info(
-                        request,
-                        format_html(
-                            '{} <a href="{}">{}</a>', notice.text, notice.url, notice.link_text
-                        ),
-                    )
-                else:
-                    messages.info(request, notice.text)
-            return redirect("matters:detail", pk=matter.pk)
+    event = handle_form(
+        request,
+        form,
+        lambda d: services.matter_stage_advance(
+            matter=matter,
+            stage=d["stage"],
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            allow_skip=bool(d.get("allow_skip")),
+            override_reason=d.get("override_reason") or None,
+            note=d.get("note") or "",
+        ),
+    )
+    if event is not None:
+        messages.success(request, f"{matter.number} moved to {event.stage.name}.")
+        for notice in stage_notices(event):
+            if notice.url:
+                messages.info(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>', notice.text, notice.url, notice.link_text
+                    ),
+                )
+            else:
+                messages.info(request, notice.text)
+        return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, advance_form=form)
 
 
@@ -274,21 +273,21 @@ def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
 def matter_budget(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter_for(request, pk, "matters.budget")
     form = BudgetForm(request.POST)
-    if form.is_valid():
-        try:
-            services.matter_budget_set(
-                matter=matter,
-                kind=form.cleaned_data.get("budget_kind") or "",
-                amount_cents=form.cleaned_data.get("budget"),
-                reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, "Budget saved.")
-            return redirect(reverse("matters:detail", args=[matter.pk]) + "#budget")
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.matter_budget_set(
+            matter=matter,
+            kind=d.get("budget_kind") or "",
+            amount_cents=d.get("budget"),
+            reason=d["reason"],
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Budget saved.")
+        return redirect(reverse("matters:detail", args=[matter.pk]) + "#budget")
     return _detail_with_errors(request, matter, budget_form=form)
 
 
@@ -310,19 +309,16 @@ def _hold_change(
     """Set or lift the hold on new work (both need a reason): the service, then the message."""
     matter = _matter_for(request, pk, "matters.hold")
     form = HoldForm(request.POST)
-    if form.is_valid():
-        try:
-            service(
-                matter=matter,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                now=timezone.now(),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, done.format(number=matter.number))
-            return redirect("matters:detail", pk=matter.pk)
+    changed = handle_form(
+        request,
+        form,
+        lambda d: service(
+            matter=matter, actor=request.user, reason=d["reason"], now=timezone.now()
+        ),
+    )
+    if changed is not None:
+        messages.success(request, done.format(number=matter.number))
+        return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, hold_form=form)
 
 
@@ -331,21 +327,26 @@ def _hold_change(
 def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter_for(request, pk, "matters.manage")
     form = ReceiptForm(request.POST)
-    if form.is_valid():
+
+    def add(data: dict[str, Any]) -> Any:
         try:
-            services.receipt_add(
+            return services.receipt_add(
                 matter=matter,
-                number=form.cleaned_data["number"],
-                form=form.cleaned_data.get("form") or "",
-                received_date=form.cleaned_data.get("received_date"),
+                number=data["number"],
+                form=data.get("form") or "",
+                received_date=data.get("received_date"),
                 actor=request.user,  # type: ignore[arg-type]
                 now=timezone.now(),
             )
         except ApplicationError as exc:
-            form.add_error("number", exc.message)
-        else:
-            messages.success(request, "Receipt number recorded.")
-            return redirect("matters:detail", pk=matter.pk)
+            # The service names the matter's "receipt_number"; on this form it is "number".
+            message = error_text(exc.message, "receipt_number")
+            raise ApplicationError(message, field="number") from exc
+
+    receipt = handle_form(request, form, add)
+    if receipt is not None:
+        messages.success(request, "Receipt number recorded.")
+        return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, receipt_form=form)
 
 
@@ -354,20 +355,20 @@ def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
 def deadline_add(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter_for(request, pk, "matters.manage")
     form = DeadlineForm(request.POST)
-    if form.is_valid():
-        try:
-            deadline = services.deadline_create(
-                matter=matter,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                **form.cleaned_data,
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            note = " A reminder task is open." if deadline.task_id else ""
-            messages.success(request, f"Deadline recorded.{note}")
-            return redirect("matters:detail", pk=matter.pk)
+    deadline = handle_form(
+        request,
+        form,
+        lambda d: services.deadline_create(
+            matter=matter,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **d,
+        ),
+    )
+    if deadline is not None:
+        note = " A reminder task is open." if deadline.task_id else ""
+        messages.success(request, f"Deadline recorded.{note}")
+        return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, deadline_form=form)
 
 
@@ -379,7 +380,7 @@ def deadline_met(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.deadline_mark_met(deadline=deadline, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, "Deadline marked met.")
     return redirect("matters:detail", pk=deadline.matter_id)
@@ -390,22 +391,22 @@ def deadline_met(request: HttpRequest, pk: int) -> HttpResponse:
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter_for(request, pk, "matters.view")
     form = TaskForm(request.POST)
-    if form.is_valid():
-        try:
-            services.task_create(
-                matter=matter,
-                actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
-                title=form.cleaned_data["title"],
-                assignee=form.cleaned_data.get("assignee"),
-                assignee_role=form.cleaned_data.get("assignee_role") or "",
-                due_date=form.cleaned_data.get("due_date"),
-            )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, "Task added.")
-            return redirect("matters:detail", pk=matter.pk)
+    task = handle_form(
+        request,
+        form,
+        lambda d: services.task_create(
+            matter=matter,
+            actor=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            title=d["title"],
+            assignee=d.get("assignee"),
+            assignee_role=d.get("assignee_role") or "",
+            due_date=d.get("due_date"),
+        ),
+    )
+    if task is not None:
+        messages.success(request, "Task added.")
+        return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, task_form=form)
 
 
@@ -428,7 +429,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.task_complete(task=task, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, banner_text(exc.message))
     else:
         messages.success(request, f"Done: {task.title}")
     target = request.POST.get("next", "")
@@ -466,7 +467,7 @@ def case_types(request: HttpRequest) -> HttpResponse:
                     **form.cleaned_data,
                 )
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, banner_text(exc.message))
         else:
             messages.success(request, "Deadline lead times saved.")
             return redirect("matters:case_types")
@@ -523,29 +524,34 @@ def case_type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         ]
     form = CaseTypeForm(request.POST or None, initial=initial)
     formset = StageFormSet(request.POST or None, initial=stage_initial, prefix="stages")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        from django.db import transaction
 
-        try:
-            with transaction.atomic():
-                now = timezone.now()
-                saved = services.case_type_save(
-                    actor=request.user,  # type: ignore[arg-type]
-                    now=now,
-                    case_type=case_type,
-                    **form.cleaned_data,
-                )
-                services.case_type_stages_save(
-                    case_type=saved,
-                    stages=_stage_rows(formset),
-                    actor=request.user,  # type: ignore[arg-type]
-                    now=now,
-                )
-        except ApplicationError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"Case type {saved.name} saved.")
-            return redirect("matters:case_type_edit", pk=saved.pk)
+    def save(data: dict[str, Any]) -> CaseType:
+        # handle_form runs this in one transaction: the case type and its stages together.
+        now = timezone.now()
+        saved = services.case_type_save(
+            actor=request.user,  # type: ignore[arg-type]
+            now=now,
+            case_type=case_type,
+            **data,
+        )
+        services.case_type_stages_save(
+            case_type=saved,
+            stages=_stage_rows(formset),
+            actor=request.user,  # type: ignore[arg-type]
+            now=now,
+        )
+        return saved
+
+    if request.method == "POST" and not formset.is_valid():
+        # Every error at once: the case type's fields are checked too, shown without prefixes.
+        if not form.is_valid():
+            form_errors_tidy(form)
+        saved = None
+    else:
+        saved = handle_form(request, form, save)
+    if saved is not None:
+        messages.success(request, f"Case type {saved.name} saved.")
+        return redirect("matters:case_type_edit", pk=saved.pk)
     return render(
         request,
         "matters/case_type_form.html",

@@ -19,7 +19,6 @@ from caseledger.core.forms import handle_form
 from caseledger.core.models import User
 from caseledger.core.permissions import (
     UNSCOPED_ROLES,
-    authorize,
     capability_required,
     require,
 )
@@ -229,7 +228,6 @@ def _deposit_page(
 ) -> HttpResponse:
     reversals = deposit.reversals.select_related("requested_by", "decided_by").order_by("id")
     live = next((r for r in reversals if r.status != "REJECTED"), None)
-    user = _actor(request)
     return render(
         request,
         "trust/deposit.html",
@@ -239,9 +237,6 @@ def _deposit_page(
             "live": live,
             "form": form,
             "decision_form": DecisionForm(),
-            "can_reverse": live is None and authorize(user, "trust.deposit", deposit),
-            "can_decide": authorize(user, "trust.reverse.approve", deposit),
-            "can_ledger": authorize(user, "ledger.view"),
             "today": timezone.localdate(),
         },
         status=status,

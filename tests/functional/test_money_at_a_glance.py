@@ -3,6 +3,7 @@ budget with its threshold tasks, the "waiting on me" page, and the advance notic
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.urls import reverse
 from caseledger.billing import services as billing
 from caseledger.billing.tests.factories import build_world, issued_invoice
 from caseledger.core.audit import AuditEvent  # type: ignore[attr-defined]
+from caseledger.core.forms import error_text
 from caseledger.core.panels import page_panels
 from caseledger.credits import services as credits
 from caseledger.credits.tests import factories as cf
@@ -208,7 +210,12 @@ def test_budget_needs_a_reason_and_an_amount(users, login):
         reverse("matters:budget", args=[matter.pk]), {"budget_kind": "ESTIMATE", "reason": "x"}
     )
     assert response.status_code == 422
-    assert matters.BUDGET_AMOUNT_REQUIRED in response.content.decode()
+    html = response.content.decode()
+    # Under the budget field (core.forms.handle_form), without the internal "budget:" prefix.
+    block = re.search(r'<ul class="errorlist" id="id_budget-errors">(.*?)</ul>', html, re.S)
+    assert block is not None
+    assert error_text(matters.BUDGET_AMOUNT_REQUIRED, "budget") in block.group(1)
+    assert matters.BUDGET_AMOUNT_REQUIRED not in html
 
 
 def test_budget_thresholds_open_one_task_each(users, now):
@@ -334,7 +341,11 @@ def test_open_matter_case_type_starts_blank_and_is_required(users, login):
     assert '<option value="" selected>— choose a case type —</option>' in html
     response = http.post(url, {"title": "x"})
     assert response.status_code == 200
-    assert CASE_TYPE_REQUIRED in response.content.decode()
+    html = response.content.decode()
+    # Under the field, without its "Case type:" prefix (the label says it).
+    block = re.search(r'<ul class="errorlist" id="id_case_type-errors">(.*?)</ul>', html, re.S)
+    assert block is not None
+    assert error_text(CASE_TYPE_REQUIRED, "case_type", "Case type") in block.group(1)
     assert not client.matters.exists()
 
 
@@ -346,14 +357,23 @@ def test_budget_refuses_an_absurd_amount_without_failing(users, login):
         {"budget_kind": "ESTIMATE", "budget": "99,999,999,999,999,999.00", "reason": "typo"},
     )
     assert response.status_code == 422
+    html = response.content.decode()
+    block = re.search(r'<ul class="errorlist" id="id_budget-errors">(.*?)</ul>', html, re.S)
+    assert block is not None
     # the parser's absolute limit, under the field without its internal prefix
-    assert "must not exceed 100,000,000,000.00 in absolute value" in response.content.decode()
+    assert "must not exceed 100,000,000,000.00 in absolute value" in block.group(1)
+    assert "budget: " not in block.group(1)
     response = http.post(
         reverse("matters:budget", args=[matter.pk]),
         {"budget_kind": "ESTIMATE", "budget": "2,000,000,000.00", "reason": "typo"},
     )
     assert response.status_code == 422
-    assert "at most $1,000,000,000.00 (got $2,000,000,000.00)" in response.content.decode()
+    html = response.content.decode()
+    block = re.search(r'<ul class="errorlist" id="id_budget-errors">(.*?)</ul>', html, re.S)
+    assert block is not None
+    # the service's own limit for a budget, under the field
+    assert "at most $1,000,000,000.00 (got $2,000,000,000.00)" in block.group(1)
+    assert "budget: at most" not in html
     matter.refresh_from_db()
     assert matter.budget_cents is None
 

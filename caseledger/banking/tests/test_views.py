@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -69,7 +70,12 @@ def test_create_refusal_shown_under_the_field(users: dict[str, Any], login: Any)
         },
     )
     assert response.status_code == 200
-    assert b"must have at least 4 letters or digits (got 2)" in response.content
+    html = response.content.decode()
+    block = re.search(r'<ul class="errorlist" id="id_number-errors">(.*?)</ul>', html, re.S)
+    assert block is not None
+    assert "must have at least 4 letters or digits (got 2)" in block.group(1)
+    assert "number: must" not in html
+    assert 'value="X"' in html  # the input is kept
     assert not BankAccount.objects.exists()
 
 

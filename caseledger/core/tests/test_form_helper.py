@@ -99,3 +99,15 @@ def test_refused_submit_keeps_the_token_usable(login, users):
     data["reference"] = "1044"
     assert web.post(reverse("trust:deposit_new"), data).status_code == 302
     assert TrustDeposit.objects.count() == 1
+
+
+def test_banner_text_drops_internal_prefixes_only():
+    from caseledger.core.forms import banner_text
+
+    assert banner_text("invoice: select at least one draft") == "Select at least one draft"
+    assert banner_text("invoice: status: already issued") == "Already issued"
+    assert banner_text("lines[0].amount: required") == "Required"
+    assert banner_text("lines.0.amount: 2026-000001 is void") == "2026-000001 is void"
+    assert banner_text("Draft #3: already issued") == "Draft #3: already issued"
+    assert banner_text("Email failed again: timeout") == "Email failed again: timeout"
+    assert banner_text("no prefix here") == "no prefix here"

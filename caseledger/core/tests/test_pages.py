@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -102,10 +103,12 @@ def test_firm_settings_bad_input_names_the_field(login, users, field, value, mes
     client = login(users["ADMIN"])
     r = client.post("/settings/firm/", firm_form(**{field: value}))
     assert r.status_code == 200
-    html = r.content.decode()
-    assert message in html
-    # under its field, without the internal field-name prefix (core.forms.handle_form)
-    assert f"{field}: " not in html
+    page = r.content.decode()
+    # Under the field (core.forms.handle_form), without the internal "<field>: " prefix.
+    block = re.search(rf'<ul class="errorlist" id="id_{field}-errors">(.*?)</ul>', page, re.S)
+    assert block is not None
+    assert message in block.group(1)
+    assert f"{field}: " not in page
     assert not AuditEvent.objects.filter(action="firm.updated").exists()
 
 
@@ -350,3 +353,17 @@ def test_favicon_ico_leads_to_the_site_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("caseledger/favicon.svg")
+
+
+def test_changing_your_own_role_is_refused_under_the_field(login, users):
+    admin = users["ADMIN"]
+    client = login(admin)
+    r = client.post(f"/settings/people/{admin.pk}/role/", {"role": "PARTNER"})
+    assert r.status_code == 422
+    page = r.content.decode()
+    block = re.search(r'<ul class="errorlist" id="id_role-errors">(.*?)</ul>', page, re.S)
+    assert block is not None
+    assert "you cannot change your own role (ask another administrator)" in block.group(1)
+    assert "role: you cannot" not in page
+    admin.refresh_from_db()
+    assert admin.role == "ADMIN"

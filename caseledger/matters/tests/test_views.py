@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -13,6 +14,12 @@ from caseledger.core.models import AuditEvent
 from caseledger.matters import services
 from caseledger.matters.models import Matter
 from caseledger.matters.tests.factories import case_type, make_matter
+
+
+def errors_under(html: str, field: str) -> list[str]:
+    """The error messages shown under one form field (core's and clients' field templates)."""
+    block = re.search(rf'<ul class="errorlist" id="id_{field}-errors">(.*?)</ul>', html, re.S)
+    return re.findall(r"<li>(.*?)</li>", block.group(1)) if block else []
 
 
 @pytest.fixture
@@ -123,7 +130,12 @@ def test_bad_receipt_number_message(team_matter, users, login):
     http = login(users["PARALEGAL"])
     response = http.post(reverse("matters:receipt_add", args=[team_matter.pk]), {"number": "XYZ12"})
     assert response.status_code == 422
-    assert "receipt_number: must be 3 letters and 10 digits" in response.content.decode()
+    html = response.content.decode()
+    # The service's refusal, under the form's "number" field, without its internal prefix.
+    [error] = errors_under(html, "number")
+    assert error.startswith("must be 3 letters and 10 digits")
+    assert "receipt_number:" not in html
+    assert 'value="XYZ12"' in html  # the input is kept
     assert team_matter.receipts.count() == 1
 
 
