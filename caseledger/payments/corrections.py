@@ -9,6 +9,7 @@ Lock order (the global one): invoice settlements in id order -> the payment -> (
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -16,6 +17,7 @@ from django.db.models import F, Sum
 from caseledger.core import audit
 from caseledger.core.amounts import firm_money
 from caseledger.core.choices import Role
+from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.ledger.services import entry_reverse
 from caseledger.payments import locks
@@ -181,32 +183,42 @@ def payment_reversal_approve(
     with transaction.atomic():
         payment, settlements = _locked(reversal.payment)
         reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
-        if reversal.status != ReversalStatus.REQUESTED:
-            raise PaymentError(
-                REVERSAL_NOT_PENDING.format(
-                    status=reversal.get_status_display().lower(), action="approved"
-                ),
-                field="reversal",
-            )
+        reversal_pending_check(reversal, action="approved", error=PaymentError)
         _check_reversible(payment)
         _post(reversal=reversal, payment=payment, settlements=settlements, actor=approver, now=now)
     return reversal
 
 
-def payment_reversal_reject(
-    *, reversal: PaymentReversal, actor: User, now: datetime, note: str = ""
-) -> PaymentReversal:
+def reversal_pending_check(reversal: Any, *, action: str, error: type[ApplicationError]) -> None:
+    """Refuse to decide a reversal (a payment's or a trust deposit's) that is no longer waiting
+    for approval; ``error`` is the calling app's own error class."""
+    if reversal.status != ReversalStatus.REQUESTED:
+        raise error(
+            REVERSAL_NOT_PENDING.format(
+                status=reversal.get_status_display().lower(), action=action
+            ),
+            field="reversal",
+        )
+
+
+def reversal_reject(
+    *,
+    reversal: Any,
+    actor: User,
+    now: datetime,
+    note: str,
+    error: type[ApplicationError],
+    audit_action: str,
+    subject: str,
+) -> Any:
+    """Reject a requested reversal (``PaymentReversal`` or trust's ``DepositReversal``): only a
+    partner or the requester may; the row is locked and must still be waiting; the decision and
+    its note are audited against the reversed object (``subject``: "payment" or "deposit")."""
     if actor.role != Role.PARTNER and actor.pk != reversal.requested_by_id:
-        raise PaymentError(REJECTER_NOT_ALLOWED, field="actor")
+        raise error(REJECTER_NOT_ALLOWED, field="actor")
     with transaction.atomic():
-        reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
-        if reversal.status != ReversalStatus.REQUESTED:
-            raise PaymentError(
-                REVERSAL_NOT_PENDING.format(
-                    status=reversal.get_status_display().lower(), action="rejected"
-                ),
-                field="reversal",
-            )
+        reversal = type(reversal).objects.select_for_update().get(pk=reversal.pk)
+        reversal_pending_check(reversal, action="rejected", error=error)
         reversal.status = ReversalStatus.REJECTED
         reversal.decided_by = actor
         reversal.decided_at = now
@@ -214,13 +226,27 @@ def payment_reversal_reject(
         reversal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         audit.record(
             actor=actor,
-            action="payments.reversal_rejected",
+            action=audit_action,
             at=now,
-            obj=reversal.payment,
+            obj=getattr(reversal, subject),
             before={"status": ReversalStatus.REQUESTED},
             after={"status": reversal.status, "note": reversal.decision_note},
         )
     return reversal
+
+
+def payment_reversal_reject(
+    *, reversal: PaymentReversal, actor: User, now: datetime, note: str = ""
+) -> PaymentReversal:
+    return reversal_reject(
+        reversal=reversal,
+        actor=actor,
+        now=now,
+        note=note,
+        error=PaymentError,
+        audit_action="payments.reversal_rejected",
+        subject="payment",
+    )
 
 
 def _post(

@@ -18,13 +18,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from caseledger.core import audit
-from caseledger.core.choices import Role
 from caseledger.core.models import User
 from caseledger.core.money import Money
 from caseledger.core.selectors import firm_get
 from caseledger.ledger.services import entry_reverse
 from caseledger.payments.choices import ReversalStatus
-from caseledger.payments.corrections import approver_refusal, needs_approval
+from caseledger.payments.corrections import (
+    approver_refusal,
+    needs_approval,
+    reversal_pending_check,
+    reversal_reject,
+)
 from caseledger.trust import locks, selectors, services
 from caseledger.trust.choices import DisbursementStatus, TrustRequestStatus
 from caseledger.trust.exceptions import TrustError
@@ -44,8 +48,6 @@ USE_PAID_INVOICE = "{amount} of it paid invoice {invoice}"
 USE_DISBURSED = "{amount} of it was disbursed ({number} to {payee})"
 USE_DISPUTED = "{amount} of it is held in dispute"
 USE_UNCLEARED = "{amount} of it stands in for deposits not yet cleared"
-REVERSAL_NOT_PENDING = "reversal: it is {status}; it can no longer be {action}"
-REJECTER_NOT_ALLOWED = "actor: only a partner or the requester may reject a reversal"
 
 
 def _fmt(cents: int) -> str:
@@ -177,13 +179,7 @@ def deposit_reversal_approve(
     with transaction.atomic():
         deposit = _lock(reversal.deposit, now)
         reversal = DepositReversal.objects.select_for_update().get(pk=reversal.pk)
-        if reversal.status != ReversalStatus.REQUESTED:
-            raise TrustError(
-                REVERSAL_NOT_PENDING.format(
-                    status=reversal.get_status_display().lower(), action="approved"
-                ),
-                field="reversal",
-            )
+        reversal_pending_check(reversal, action="approved", error=TrustError)
         _check_reversible(deposit, now)
         _post(reversal=reversal, deposit=deposit, actor=approver, now=now)
     return reversal
@@ -192,31 +188,15 @@ def deposit_reversal_approve(
 def deposit_reversal_reject(
     *, reversal: DepositReversal, actor: User, now: datetime, note: str = ""
 ) -> DepositReversal:
-    if actor.role != Role.PARTNER and actor.pk != reversal.requested_by_id:
-        raise TrustError(REJECTER_NOT_ALLOWED, field="actor")
-    with transaction.atomic():
-        reversal = DepositReversal.objects.select_for_update().get(pk=reversal.pk)
-        if reversal.status != ReversalStatus.REQUESTED:
-            raise TrustError(
-                REVERSAL_NOT_PENDING.format(
-                    status=reversal.get_status_display().lower(), action="rejected"
-                ),
-                field="reversal",
-            )
-        reversal.status = ReversalStatus.REJECTED
-        reversal.decided_by = actor
-        reversal.decided_at = now
-        reversal.decision_note = note.strip()[:300]
-        reversal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit.record(
-            actor=actor,
-            action="trust.deposit_reversal_rejected",
-            at=now,
-            obj=reversal.deposit,
-            before={"status": ReversalStatus.REQUESTED},
-            after={"status": reversal.status, "note": reversal.decision_note},
-        )
-    return reversal
+    return reversal_reject(
+        reversal=reversal,
+        actor=actor,
+        now=now,
+        note=note,
+        error=TrustError,
+        audit_action="trust.deposit_reversal_rejected",
+        subject="deposit",
+    )
 
 
 def _post(*, reversal: DepositReversal, deposit: TrustDeposit, actor: User, now: datetime) -> None:
