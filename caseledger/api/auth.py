@@ -7,17 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 
+from caseledger.core import clock
 from caseledger.core.middleware import two_factor_owed
 from caseledger.core.services import api_token_authenticate
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
-        user = api_token_authenticate(secret=token, now=timezone.now())
+        user = api_token_authenticate(secret=token, now=clock.now())
         if user is not None:
             # Routes and services read request.user, as they do for pages.
             request.user = user

@@ -9,13 +9,13 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
 from caseledger.banking import selectors, services
 from caseledger.banking.exceptions import StatementRefused
 from caseledger.banking.models import BankAccount, StatementImport
+from caseledger.core import clock
 from caseledger.core.permissions import require
 
 router = Router(tags=["banking"])
@@ -119,10 +119,10 @@ def statement_upload(
     if file is None:
         raise StatementRefused(FILE_REQUIRED)
     content = file.read()
-    now = timezone.now()
+    now = clock.now()
     if dry_run:
         checked = services.statement_file_check(
-            content=content, today=timezone.localdate(now), bank_account=account
+            content=content, today=clock.firm_date(now), bank_account=account
         )
         return 200, {
             "import_id": None,

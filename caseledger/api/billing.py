@@ -7,12 +7,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from caseledger.api.pagination import DEFAULT_LIMIT, Page, paginate
 from caseledger.billing import selectors, services
 from caseledger.billing.models import Invoice
+from caseledger.core import clock
 from caseledger.core.permissions import require
 from caseledger.payments.choices import InvoicePaymentState
 from caseledger.payments.selectors import InvoiceMoney, invoice_money, invoice_money_annotate
@@ -92,7 +92,7 @@ class TimeEntryOut(Schema):
 
 def _invoice_out(invoice: Invoice, money: InvoiceMoney | None = None) -> dict:
     if money is None:
-        money = invoice_money([invoice], as_of=timezone.localdate())[invoice.pk]
+        money = invoice_money([invoice], as_of=clock.firm_today())[invoice.pk]
     return {
         "id": invoice.pk,
         "number": invoice.number,
@@ -120,7 +120,7 @@ def _invoice_out(invoice: Invoice, money: InvoiceMoney | None = None) -> dict:
 
 def _invoices_out(invoices: list[Invoice]) -> list[dict]:
     """Serialize a page of invoices: their money in one batch (constant queries)."""
-    money = invoice_money(invoices, as_of=timezone.localdate())
+    money = invoice_money(invoices, as_of=clock.firm_today())
     return [_invoice_out(inv, money[inv.pk]) for inv in invoices]
 
 
@@ -167,7 +167,7 @@ def invoice_list(
     require(request.user, "billing.view")
     rows: Any = selectors.invoice_list(user=request.user, status=status, client_id=client_id)
     if payment_state is not None:
-        rows = invoice_money_annotate(rows, as_of=timezone.localdate()).filter(
+        rows = invoice_money_annotate(rows, as_of=clock.firm_today()).filter(
             payment_state=payment_state
         )
     return paginate(request, rows, limit=limit, offset=offset, serialize=_invoices_out)
@@ -186,7 +186,7 @@ def invoice_read(request: HttpRequest, invoice_id: int) -> dict:
 def invoice_approve(request: HttpRequest, invoice_id: int) -> dict:
     invoice = _get(request, invoice_id, "billing.approve")
     return _invoice_out(
-        services.invoice_approve(invoice=invoice, actor=request.user, now=timezone.now())
+        services.invoice_approve(invoice=invoice, actor=request.user, now=clock.now())
     )
 
 
@@ -196,7 +196,7 @@ def invoice_approve(request: HttpRequest, invoice_id: int) -> dict:
 def invoice_issue(request: HttpRequest, invoice_id: int) -> dict:
     invoice = _get(request, invoice_id, "billing.issue")
     return _invoice_out(
-        services.invoice_issue(invoice=invoice, actor=request.user, now=timezone.now())
+        services.invoice_issue(invoice=invoice, actor=request.user, now=clock.now())
     )
 
 
@@ -219,7 +219,7 @@ def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> tuple[int, 
         task_code=payload.task_code,
         billable=payload.billable,
         actor=request.user,
-        now=timezone.now(),
+        now=clock.now(),
     )
     return 201, {
         "id": entry.pk,

@@ -7,12 +7,12 @@ from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from caseledger.clients import selectors, services
 from caseledger.clients.models import Client
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import require
 
@@ -153,7 +153,7 @@ def clients_create(request: HttpRequest, payload: ClientIn) -> Status[Client]:
             raise HttpError(
                 409, DUPLICATE_WARNING.format(ids=", ".join(str(d.pk) for d in duplicates))
             )
-    client = services.client_create(actor=request.user, now=timezone.now(), **data)  # type: ignore[arg-type]
+    client = services.client_create(actor=request.user, now=clock.now(), **data)  # type: ignore[arg-type]
     return Status(201, client)
 
 
@@ -165,4 +165,4 @@ def clients_update(request: HttpRequest, client_id: int, payload: ClientPatch) -
     data = payload.dict(exclude_unset=True)
     if "responsible_partner_id" in data:
         data["responsible_partner"] = _partner(data.pop("responsible_partner_id"))
-    return services.client_update(client=client, actor=request.user, now=timezone.now(), **data)  # type: ignore[arg-type]
+    return services.client_update(client=client, actor=request.user, now=clock.now(), **data)  # type: ignore[arg-type]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Schema
 
 from caseledger.collections.selectors import BUCKETS, aging_report
+from caseledger.core import clock
 from caseledger.core.permissions import require
 
 router = Router(tags=["collections"])
@@ -50,7 +50,7 @@ def aging(request: HttpRequest, as_of: date | None = None, group: str = "client"
     """Open receivables by client, matter, partner or case type in the buckets current, 1-30,
     31-60, 61-90 and 90+ days past due; the totals equal the ledger's A/R balance that day."""
     require(request.user, "collections.view")
-    report = aging_report(as_of=as_of or timezone.localdate(), group=group)
+    report = aging_report(as_of=as_of or clock.firm_today(), group=group)
     return AgingOut(
         as_of=report.as_of,
         group=report.group,

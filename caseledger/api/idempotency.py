@@ -18,9 +18,9 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from caseledger.api.models import IdempotentRequest
+from caseledger.core import clock
 
 HEADER = "Idempotency-Key"
 KEY_TOO_LONG = "Idempotency-Key: at most 200 characters"
@@ -82,7 +82,7 @@ def idempotent(
                 method=request.method or "",
                 path=request.path[:300],
                 body_hash=digest,
-                created_at=timezone.now(),
+                created_at=clock.now(),
             )
             status, data = perform()
             body = json.dumps(data, cls=DjangoJSONEncoder)

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from caseledger.clients.models import Beneficiary, Client
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.core.permissions import require
@@ -162,7 +162,7 @@ def matters_list(
     if case_type and ct is None:
         return []
     limit = max(1, min(limit, 500))
-    qs = selectors.matter_list(user=request.user, filters=filters, today=timezone.localdate())
+    qs = selectors.matter_list(user=request.user, filters=filters, today=clock.firm_today())
     return list(qs.prefetch_related("receipts")[offset : offset + limit])
 
 
@@ -209,7 +209,7 @@ def matters_create(request: HttpRequest, payload: MatterIn) -> Status[Matter]:
         case_type=case_type,
         beneficiary=beneficiary,
         actor=request.user,  # type: ignore[arg-type]
-        now=timezone.now(),
+        now=clock.now(),
         **data,  # type: ignore[arg-type]
     )
     return Status(201, get_object_or_404(_matters(), pk=matter.pk))
@@ -224,7 +224,7 @@ def matters_update(request: HttpRequest, matter_id: int, payload: MatterPatch) -
         data["beneficiary"] = (
             Beneficiary.objects.filter(pk=pk).first() if isinstance(pk, int) else None
         )
-    services.matter_update(matter=matter, actor=request.user, now=timezone.now(), **data)  # type: ignore[arg-type]
+    services.matter_update(matter=matter, actor=request.user, now=clock.now(), **data)  # type: ignore[arg-type]
     return get_object_or_404(_matters(), pk=matter.pk)
 
 
@@ -237,7 +237,7 @@ def matters_advance(request: HttpRequest, matter_id: int, payload: AdvanceIn) ->
         matter=matter,
         stage=payload.stage,
         actor=request.user,  # type: ignore[arg-type]
-        now=timezone.now(),
+        now=clock.now(),
         allow_skip=payload.allow_skip,
         override_reason=payload.override_reason,
         note=payload.note,

@@ -8,13 +8,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Router, Schema
 
 from caseledger.api.idempotency import idempotent
 from caseledger.api.types import Cents
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
+from caseledger.core import clock
 from caseledger.core.permissions import require
 from caseledger.matters.models import Matter
 from caseledger.payments import selectors, services
@@ -112,7 +112,7 @@ def payment_create(request: HttpRequest, payload: PaymentIn) -> HttpResponse:
             amount_cents=payload.amount_cents,
             allocations=allocations,
             actor=user,
-            now=timezone.now(),
+            now=clock.now(),
         )
         return 201, payment_out(selectors.payment_detail(payment.pk))
 

@@ -9,11 +9,11 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Router, Schema
 
 from caseledger.api.idempotency import idempotent
 from caseledger.api.types import Cents
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import UNSCOPED_ROLES, require
 from caseledger.matters.models import Matter
@@ -106,7 +106,7 @@ def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
             "threshold_cents": p.threshold_cents,
             "low": p.is_low,
         }
-        for p in selectors.trust_dashboard(timezone.localdate(), matters)
+        for p in selectors.trust_dashboard(clock.firm_today(), matters)
     ]
 
 
@@ -129,7 +129,7 @@ def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpRe
             reference=payload.reference,
             memo=payload.memo,
             actor=user,
-            now=timezone.now(),
+            now=clock.now(),
         )
         return 201, disbursement_out(d)
 
@@ -148,7 +148,7 @@ def disbursement_approve(request: HttpRequest, disbursement_id: int) -> HttpResp
     def perform() -> tuple[int, Any]:
         d = get_object_or_404(Disbursement, pk=disbursement_id)
         require(user, "trust.disburse.approve", d)
-        now = timezone.now()
+        now = clock.now()
         d = services.disbursement_approve(disbursement=d, approver=user, now=now)
         note = ""
         if d.status == DisbursementStatus.APPROVED:

@@ -184,3 +184,34 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_date} {self.amount_cents}"
+
+
+class LineMatch(models.Model):
+    """One ledger posting on a bank account's ledger account, matched to the statement line
+    that shows it at the bank. A line may carry several postings (a deposit slip of several
+    receipts, a card payout of several charges) and a posting is matched at most once, so
+    "one line to many" and "many lines to one" are both rows of this table; a line is fully
+    matched when its matches' amounts sum to its own.
+
+    A posting without a match on or before a statement date is in transit (a deposit) or
+    outstanding (a disbursement or check) in that date's reconciliation. Unmatching deletes
+    the row; the audit event records who matched and who unmatched."""
+
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
+    posting = models.OneToOneField(
+        "ledger.Posting", on_delete=models.PROTECT, related_name="bank_match"
+    )
+    # The posting's amount as it moves the bank account (+ in, - out), in minor units, copied
+    # so a line's matched total is one SUM.
+    amount_cents = models.BigIntegerField()
+    # MatchMethod: "auto" (accepted suggestion) or "manual".
+    method = models.CharField(max_length=8)
+    # Why it matched, as shown on the suggestion ("reference TR-000123, amount, 2 days apart").
+    reason = models.CharField(max_length=200, blank=True)
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    matched_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Line {self.line_id} ~ posting {self.posting_id}"

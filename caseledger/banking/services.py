@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from caseledger.banking import checks, locks
 from caseledger.banking.choices import ImportPhase, ImportStatus, StatementFormat
@@ -32,7 +31,7 @@ from caseledger.banking.parsers.base import (
     normalise_account,
 )
 from caseledger.banking.parsers.csvfile import CsvMapping, parse_table, read_table
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.crypto import lookup_hash
 from caseledger.ledger import accounts as ledger_codes
 from caseledger.ledger.models import Account
@@ -58,10 +57,6 @@ IMPORT_NOT_WAITING = "import: import {pk} is {status}, not waiting for a column 
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 INSERT_BATCH = 2000
-
-
-def _today(now: datetime) -> date:
-    return timezone.localdate(now)
 
 
 def _sha256(content: bytes) -> str:
@@ -367,7 +362,7 @@ def _store(
         raise StatementRefused(
             FILE_ALREADY_IMPORTED.format(
                 name=bank_account.name,
-                day=timezone.localdate(duplicate.created_at).isoformat(),
+                day=clock.firm_date(duplicate.created_at).isoformat(),
                 pk=duplicate.pk,
             )
         )
@@ -459,7 +454,10 @@ def statement_import(
     if not bank_account.is_active:
         raise BankingError(ACCOUNT_INACTIVE.format(name=bank_account.name), "account")
     checked = statement_file_check(
-        content=content, today=_today(now), bank_account=bank_account, csv_mapping=csv_mapping
+        content=content,
+        today=clock.firm_date(now),
+        bank_account=bank_account,
+        csv_mapping=csv_mapping,
     )
     with transaction.atomic():
         account = locks.bank_account_lock(bank_account.pk)
@@ -514,7 +512,7 @@ def statement_import_queue(
             raise StatementRefused(
                 FILE_ALREADY_IMPORTED.format(
                     name=bank_account.name,
-                    day=timezone.localdate(duplicate.created_at).isoformat(),
+                    day=clock.firm_date(duplicate.created_at).isoformat(),
                     pk=duplicate.pk,
                 )
             )
@@ -585,7 +583,7 @@ def statement_import_mapping_confirm(
     mapping.header = list(table.header)
     account = statement_import.bank_account
     st = parse_table(table, mapping, account.currency)
-    checks.check_statement(st, today=_today(now))
+    checks.check_statement(st, today=clock.firm_date(now))
     with transaction.atomic():
         imp = locks.statement_import_lock(statement_import.pk)
         if imp.status != ImportStatus.NEEDS_MAPPING:
@@ -623,7 +621,10 @@ def statement_import_run(*, import_id: int, now: datetime) -> StatementImport | 
 
     try:
         checked = statement_file_check(
-            content=bytes(imp.content), today=_today(now), bank_account=account, progress=progress
+            content=bytes(imp.content),
+            today=clock.firm_date(now),
+            bank_account=account,
+            progress=progress,
         )
         _progress(import_id, phase=ImportPhase.STORING)
         with transaction.atomic():

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.banking import selectors, services
@@ -21,6 +20,7 @@ from caseledger.banking.forms import (
 )
 from caseledger.banking.models import BankAccount, BankStatement, StatementImport
 from caseledger.banking.parsers.csvfile import CsvMapping, read_table, suggest_mapping
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form, service_error_add
 from caseledger.core.permissions import capability_required
@@ -55,7 +55,7 @@ def account_new(request: HttpRequest) -> HttpResponse:
             ledger_account=d["ledger_account"],
             formats=d["formats"],
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if account is not None:
@@ -89,7 +89,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             formats=d["formats"],
             is_active=d["is_active"],
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if saved is not None:
@@ -146,7 +146,7 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 file_name=upload.name,
                 content=upload.read(),
                 actor=request.user,
-                now=timezone.now(),
+                now=clock.now(),
             )
         except ApplicationError as exc:
             if exc.field not in form.fields:
@@ -203,7 +203,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if "confirm" in request.POST:
                 services.statement_import_mapping_confirm(
-                    statement_import=imp, mapping=mapping, actor=request.user, now=timezone.now()
+                    statement_import=imp, mapping=mapping, actor=request.user, now=clock.now()
                 )
                 return redirect("banking:import", pk=imp.pk)
             preview = services.csv_preview(statement_import=imp, mapping=mapping)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from caseledger.billing.services.common import local_date
+from caseledger.core import clock
 
 
 @db_task(retries=3, retry_delay=60)
 def outbox_send_task(outbox_id: int) -> None:
     from caseledger.billing.services import outbox_send
 
-    outbox_send(outbox_id=outbox_id, now=timezone.now())
+    outbox_send(outbox_id=outbox_id, now=clock.now())
 
 
 @db_periodic_task(crontab(minute="*/5"))
 def outbox_retry_task() -> None:
     from caseledger.billing.services import outbox_retry_due
 
-    outbox_retry_due(now=timezone.now())
+    outbox_retry_due(now=clock.now())
 
 
 @db_periodic_task(crontab(hour="2", minute="15"))
@@ -28,5 +27,5 @@ def recurring_billing_task() -> None:
     """Daily: draft the recurring invoices due today (a rerun creates nothing)."""
     from caseledger.billing.services import billing_run
 
-    now = timezone.now()
-    billing_run(run_date=local_date(now), now=now)
+    now = clock.now()
+    billing_run(run_date=clock.firm_date(now), now=now)

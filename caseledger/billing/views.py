@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.billing import forms, hooks, selectors, services
@@ -29,6 +28,7 @@ from caseledger.billing.models import (
     TimeEntry,
 )
 from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import (
     banner_text,
@@ -60,7 +60,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             messages.error(request, SELECT_A_DRAFT)
         else:
             approved, refused = services.invoice_bulk_approve(
-                invoice_ids=ids, actor=request.user, now=timezone.now()
+                invoice_ids=ids, actor=request.user, now=clock.now()
             )
             if approved:
                 messages.success(request, f"Approved {len(approved)} invoice(s).")
@@ -95,7 +95,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         sort = ""
     invoices, totals = selectors.invoice_list_with_money(
         selectors.invoice_list(user=request.user, **filters),
-        as_of=timezone.localdate(),
+        as_of=clock.firm_today(),
         payment_state=payment_state,
         sort=sort,
     )
@@ -135,7 +135,7 @@ def _sort_columns(sort: str) -> dict[str, dict[str, str]]:
 
 
 def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
-    money = hooks.invoice_money([invoice], as_of=timezone.localdate()).get(invoice.pk)
+    money = hooks.invoice_money([invoice], as_of=clock.firm_today()).get(invoice.pk)
     return {
         "invoice": invoice,
         "lines": list(selectors.invoice_lines(invoice=invoice)),
@@ -183,7 +183,7 @@ def invoice_submit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         "billing.edit",
-        lambda inv: services.invoice_submit(invoice=inv, actor=request.user, now=timezone.now()),
+        lambda inv: services.invoice_submit(invoice=inv, actor=request.user, now=clock.now()),
         "Sent to the partner's review queue.",
     )
 
@@ -195,7 +195,7 @@ def invoice_approve(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         "billing.approve",
-        lambda inv: services.invoice_approve(invoice=inv, actor=request.user, now=timezone.now()),
+        lambda inv: services.invoice_approve(invoice=inv, actor=request.user, now=clock.now()),
         "Approved.",
     )
 
@@ -209,7 +209,7 @@ def invoice_return(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         "billing.approve",
         lambda inv: services.invoice_return(
-            invoice=inv, actor=request.user, now=timezone.now(), comment=comment
+            invoice=inv, actor=request.user, now=clock.now(), comment=comment
         ),
         "Returned to billing with your comment.",
     )
@@ -222,7 +222,7 @@ def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         "billing.issue",
-        lambda inv: services.invoice_issue(invoice=inv, actor=request.user, now=timezone.now()),
+        lambda inv: services.invoice_issue(invoice=inv, actor=request.user, now=clock.now()),
         "Issued. The PDF is stored and the email is on its way.",
     )
 
@@ -236,7 +236,7 @@ def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         "billing.void",
         lambda inv: services.invoice_void(
-            invoice=inv, actor=request.user, now=timezone.now(), reason=reason
+            invoice=inv, actor=request.user, now=clock.now(), reason=reason
         ),
         "Void.",
     )
@@ -253,7 +253,7 @@ def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.invoice_line_add(
             invoice=invoice,
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
             description=d["description"],
             kind=d["kind"],
             category=d["category"],
@@ -305,7 +305,7 @@ def invoice_line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
         lambda d: services.invoice_line_update(
             line=line,
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
             description=d["description"],
             quantity=d["quantity"],
             unit_price=d["unit_price"],
@@ -326,7 +326,7 @@ def invoice_line_remove(request: HttpRequest, pk: int, line_pk: int) -> HttpResp
     invoice = _invoice_for(request, pk, "billing.edit")
     line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
     try:
-        services.invoice_line_remove(line=line, actor=request.user, now=timezone.now())
+        services.invoice_line_remove(line=line, actor=request.user, now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -377,7 +377,7 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(EmailOutbox.objects.select_related("invoice"), pk=pk)
     require(request.user, "billing.issue", row.invoice)
     try:
-        row = services.outbox_retry_now(outbox=row, actor=request.user, now=timezone.now())
+        row = services.outbox_retry_now(outbox=row, actor=request.user, now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -397,7 +397,7 @@ def invoice_draft_new(request: HttpRequest) -> HttpResponse:
         lambda d: services.invoice_draft_create(
             matter=d["matter"],
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
             bill_to=d["bill_to"],
             template=d["template"],
             include_unbilled=d["include_unbilled"],
@@ -423,9 +423,9 @@ def wip(request: HttpRequest) -> HttpResponse:
 
 @capability_required("billing.time")
 def time_entry_new(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     form = forms.TimeEntryForm(
-        request.POST or None, user=request.user, initial={"work_date": timezone.localdate(now)}
+        request.POST or None, user=request.user, initial={"work_date": clock.firm_date(now)}
     )
     entry = handle_form(
         request,
@@ -456,7 +456,7 @@ def _time_page(
     form: forms.TimeEntryForm | None = None,
     expense_form: forms.ExpenseForm | None = None,
 ) -> HttpResponse:
-    initial = {"work_date": timezone.localdate(), "expense_date": timezone.localdate()}
+    initial = {"work_date": clock.firm_today(), "expense_date": clock.firm_today()}
     recent = (
         TimeEntry.objects.filter(timekeeper_id=request.user.pk)
         .select_related("matter", "invoice_line__invoice")
@@ -501,7 +501,7 @@ def expense_new(request: HttpRequest) -> HttpResponse:
             expense_code=d["expense_code"],
             billable=d["billable"],
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if expense is None:
@@ -553,7 +553,7 @@ def time_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
             narrative=d["narrative"],
             billable=d["billable"],
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if saved is not None:
@@ -576,7 +576,7 @@ def time_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def time_entry_delete(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _work_for(request, TimeEntry, pk)
     try:
-        services.time_entry_delete(entry=entry, actor=request.user, now=timezone.now())
+        services.time_entry_delete(entry=entry, actor=request.user, now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
         return redirect("billing:time_entry_edit", pk)
@@ -610,7 +610,7 @@ def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
             expense_code=d["expense_code"],
             billable=d["billable"],
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if saved is not None:
@@ -633,7 +633,7 @@ def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
     expense = _work_for(request, Expense, pk)
     try:
-        services.expense_delete(expense=expense, actor=request.user, now=timezone.now())
+        services.expense_delete(expense=expense, actor=request.user, now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
         return redirect("billing:expense_edit", pk)
@@ -643,7 +643,7 @@ def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required("billing.configure")
 def fee_schedule(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     service_form = forms.ServiceForm(prefix="svc")
     fee_form = forms.GovernmentFeeForm(prefix="fee")
     rate_form = forms.RateForm(prefix="rate", user=request.user)
@@ -695,7 +695,7 @@ def fee_schedule(request: HttpRequest) -> HttpResponse:
             "service_form": service_form,
             "fee_form": fee_form,
             "rate_form": rate_form,
-            "today": timezone.localdate(now),
+            "today": clock.firm_date(now),
         },
     )
 
@@ -713,7 +713,7 @@ def templates(request: HttpRequest) -> HttpResponse:
             stage=d["stage"],
             cadence=d["cadence"],
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if trigger is not None:
@@ -775,7 +775,7 @@ def template_new(request: HttpRequest) -> HttpResponse:
                 include_unbilled=data["include_unbilled"],
                 terms=data["terms"],
                 actor=request.user,
-                now=timezone.now(),
+                now=clock.now(),
             )
         except ApplicationError as exc:
             # This form has one line, its fields named "line_<name>"; the service names
@@ -858,7 +858,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.template_update(
                 template=template,
                 actor=request.user,
-                now=timezone.now(),
+                now=clock.now(),
                 service=data["service"],
                 name=data["name"],
                 lines=rows,
@@ -904,7 +904,7 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
     saved = handle_form(
         request,
         form,
-        lambda d: services.billing_settings_update(actor=request.user, now=timezone.now(), **d),
+        lambda d: services.billing_settings_update(actor=request.user, now=clock.now(), **d),
     )
     if saved is not None:
         messages.success(request, "Billing settings saved.")
@@ -916,7 +916,7 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
 @capability_required("billing.configure")
 def trigger_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     trigger = get_object_or_404(BillingTrigger, pk=pk)
-    services.trigger_deactivate(trigger=trigger, actor=request.user, now=timezone.now())
+    services.trigger_deactivate(trigger=trigger, actor=request.user, now=clock.now())
     messages.success(request, "Trigger removed.")
     return redirect("billing:templates")
 
@@ -930,7 +930,7 @@ def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "billing/public_invoice.html", {"error": exc.message}, status=404)
     if request.GET.get("pdf") == "1":
         return _pdf_response(invoice, inline=True)
-    money = hooks.invoice_money([invoice], as_of=timezone.localdate()).get(invoice.pk)
+    money = hooks.invoice_money([invoice], as_of=clock.firm_today()).get(invoice.pk)
     return render(
         request,
         "billing/public_invoice.html",

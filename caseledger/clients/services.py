@@ -8,13 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from caseledger.clients import validators
 from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Language, Relationship
 from caseledger.clients.exceptions import ClientError
 from caseledger.clients.models import Beneficiary, Client, Contact, PersonalData
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.choices import Role
 from caseledger.core.models import User
 from caseledger.core.permissions import require
@@ -166,7 +165,7 @@ def client_create(
     """Create a client. Raises ClientError naming the field for any invalid input. Does not
     refuse look-alikes: the caller shows ``clients.selectors.client_possible_duplicates`` first."""
     data.update(name=name, kind=kind, client_type=client_type)
-    values = _clean_client(data, kind=kind, today=timezone.localdate(now))
+    values = _clean_client(data, kind=kind, today=clock.firm_date(now))
     client = Client(created_at=now, created_by=actor)
     _, after = _apply(client, values)
     client.save()
@@ -179,7 +178,7 @@ def client_update(*, client: Client, actor: User | None, now: datetime, **data: 
     """Change the given fields (absent keys stay as they are)."""
     client = Client.objects.select_for_update().get(pk=client.pk)
     kind = data.get("kind", client.kind)
-    values = _clean_client(data, kind=kind, today=timezone.localdate(now))
+    values = _clean_client(data, kind=kind, today=clock.firm_date(now))
     if kind == ClientKind.COMPANY and client.has_pii:
         for key in PII_FIELDS:
             if getattr(client, key) and key not in values:
@@ -275,7 +274,7 @@ def beneficiary_create(
 ) -> Beneficiary:
     """A beneficiary of petitions filed by ``client`` (the petitioner)."""
     data.update(name=name, relationship=relationship)
-    values = _clean_beneficiary(data, today=timezone.localdate(now))
+    values = _clean_beneficiary(data, today=clock.firm_date(now))
     beneficiary = Beneficiary(client=client, created_at=now)
     _, after = _apply(beneficiary, values)
     beneficiary.save()
@@ -294,7 +293,7 @@ def beneficiary_update(
     *, beneficiary: Beneficiary, actor: User | None, now: datetime, **data: Any
 ) -> Beneficiary:
     beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
-    values = _clean_beneficiary(data, today=timezone.localdate(now))
+    values = _clean_beneficiary(data, today=clock.firm_date(now))
     before, after = _apply(beneficiary, values)
     if after:
         beneficiary.updated_at = now

@@ -10,13 +10,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.clients import selectors, services
 from caseledger.clients.choices import ClientKind, ClientType
 from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm
 from caseledger.clients.models import Beneficiary, Client, Contact
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page
@@ -74,7 +74,7 @@ def _detail_context(request: HttpRequest, client: Client, **extra: Any) -> dict[
         client=client,
         matter=None,
         matter_ids=[m.pk for m in matters],
-        today=timezone.localdate(),
+        today=clock.firm_today(),
         matters=matters,
     )
     return {
@@ -100,7 +100,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def client_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client_for(request, pk, "clients.reveal_pii")
     try:
-        revealed = services.pii_reveal(obj=client, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+        revealed = services.pii_reveal(obj=client, actor=request.user, now=clock.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)
@@ -142,7 +142,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
         form,
         lambda d: services.client_create(
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **form.service_values(),
         ),
     )
@@ -171,7 +171,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.client_update(
             client=client,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **form.service_values(editing=True),
         ),
     )
@@ -194,7 +194,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.contact_add(
             client=client,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **d,
         ),
     )
@@ -214,7 +214,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     client = _client_for(request, pk, "clients.manage")
     contact = get_object_or_404(Contact, pk=contact_pk, client=client)
-    services.contact_remove(contact=contact, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+    services.contact_remove(contact=contact, actor=request.user, now=clock.now())  # type: ignore[arg-type]
     messages.success(request, f"Contact {contact.name} removed.")
     return redirect("clients:detail", pk=client.pk)
 
@@ -229,7 +229,7 @@ def beneficiary_create(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.beneficiary_create(
             client=client,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **form.service_values(),
         ),
     )
@@ -265,7 +265,7 @@ def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.beneficiary_update(
             beneficiary=beneficiary,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **form.service_values(editing=True),
         ),
     )
@@ -285,7 +285,7 @@ def beneficiary_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     beneficiary = _beneficiary_for(request, pk, "clients.reveal_pii")
     client = beneficiary.client
     try:
-        revealed = services.pii_reveal(obj=beneficiary, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+        revealed = services.pii_reveal(obj=beneficiary, actor=request.user, now=clock.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from caseledger.collections.services import collections_run
+from caseledger.core import clock
 
 
 @db_periodic_task(crontab(hour="6", minute="15"))
 def collections_daily() -> None:
     """Every morning at 06:15 (server time): the run for today. Reruns change nothing."""
-    collections_run(run_date=timezone.localdate(), now=timezone.now())
+    collections_run(run_date=clock.firm_today(), now=clock.now())

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.billing.models import Invoice
@@ -32,6 +31,7 @@ from caseledger.collections.models import (
     Reminder,
 )
 from caseledger.collections.services.delivery import reminder_retry
+from caseledger.core import clock
 from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
@@ -48,7 +48,7 @@ def _csv(body: str, filename: str) -> HttpResponse:
 
 def _aging_params(request: HttpRequest) -> tuple[date, str]:
     form = AgingForm(request.GET or None)
-    as_of, group = timezone.localdate(), "client"
+    as_of, group = clock.firm_today(), "client"
     if form.is_valid():
         as_of = form.cleaned_data["as_of"] or as_of
         group = form.cleaned_data["group"] or group
@@ -105,11 +105,11 @@ def aging_invoices(request: HttpRequest) -> HttpResponse:
 
 @capability_required("collections.view")
 def queue(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.firm_today()
     latest = selectors.run_latest()
     did = list(selectors.reminders_for_run(latest)[:500]) if latest else []
     plan = services.collections_run(
-        run_date=today, now=timezone.now(), dry_run=True, max_steps=QUEUE_PLAN_ROWS
+        run_date=today, now=clock.now(), dry_run=True, max_steps=QUEUE_PLAN_ROWS
     )
     return render(
         request,
@@ -139,7 +139,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required("collections.run")
 def run_now(request: HttpRequest) -> HttpResponse:
-    result = services.collections_run(run_date=timezone.localdate(), now=timezone.now())
+    result = services.collections_run(run_date=clock.firm_today(), now=clock.now())
     stats = result.stats
     messages.success(
         request,
@@ -153,7 +153,7 @@ def run_now(request: HttpRequest) -> HttpResponse:
 @capability_required("collections.work")
 def reminder_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder, pk=pk)
-    if reminder_retry(reminder_id=reminder.pk, actor=request.user, now=timezone.now()):
+    if reminder_retry(reminder_id=reminder.pk, actor=request.user, now=clock.now()):
         messages.success(request, "Reminder sent.")
     else:
         messages.error(request, "reminder: could not be sent; see the error on the queue")
@@ -198,7 +198,7 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             exclude_trust_covered=d["exclude_trust_covered"],
             at_risk_days=d["at_risk_days"],
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if saved is not None:
@@ -234,7 +234,7 @@ def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
             hold=hold,
             actor=request.user,  # type: ignore[arg-type]
             reason=request.POST.get("reason", ""),
-            now=timezone.now(),
+            now=clock.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -303,7 +303,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
                 else None
             ),
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if done is None:
@@ -321,7 +321,7 @@ def dispute_open_view(request: HttpRequest, pk: int) -> HttpResponse:
             invoice=invoice,
             reason=request.POST.get("reason", ""),
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -339,7 +339,7 @@ def dispute_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
             dispute=dispute,
             resolution=request.POST.get("resolution", ""),
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -364,7 +364,7 @@ def plan_create(request: HttpRequest, pk: int) -> HttpResponse:
             first_due_date=d["first_due_date"],
             interval_days=d["interval_days"],
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if plan is None:
@@ -377,6 +377,6 @@ def plan_create(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("collections.work")
 def plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(PaymentPlan, pk=pk)
-    services.payment_plan_cancel(plan=plan, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+    services.payment_plan_cancel(plan=plan, actor=request.user, now=clock.now())  # type: ignore[arg-type]
     messages.success(request, "Payment plan cancelled.")
     return _back(plan.invoice_id)

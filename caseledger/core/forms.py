@@ -17,8 +17,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.forms.utils import ErrorList
 from django.http import HttpRequest
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.choices import Role, RoundingRule
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import Firm, User
@@ -407,7 +407,7 @@ def handle_form(
             if token:
                 if not _token_store:
                     raise RuntimeError("no form token store registered")
-                if not _token_store[0](token, request.user, request.path, timezone.now()):
+                if not _token_store[0](token, request.user, request.path, clock.now()):
                     raise ApplicationError(FORM_ALREADY_SUBMITTED)
             return call(form.cleaned_data)
     except ApplicationError as exc:

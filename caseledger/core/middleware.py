@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
+from caseledger.core.clock import current_zone, zone_named
 from caseledger.core.context import current_currency, current_ip
 
 # Session key set at the password step when this login still owes a TOTP code.
@@ -44,6 +44,7 @@ class RequestContextMiddleware:
         if not request.path.startswith("/static/"):
             zone, currency = _firm_zone_and_currency()
             timezone.activate(zone)
+            zone_token = current_zone.set(zone)
             currency_token = current_currency.set(currency)
         try:
             return self.get_response(request)
@@ -51,6 +52,7 @@ class RequestContextMiddleware:
             timezone.deactivate()
             if currency_token is not None:
                 current_currency.reset(currency_token)
+                current_zone.reset(zone_token)
             current_ip.reset(token)
 
 
@@ -59,10 +61,7 @@ def _firm_zone_and_currency() -> tuple[ZoneInfo, str | None]:
 
     row = Firm.objects.filter(id=1).values_list("time_zone", "currency").first()
     name, currency = row if row else (None, None)
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE), currency
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE), currency
+    return zone_named(name), currency
 
 
 def two_factor_owed(request: HttpRequest) -> bool:

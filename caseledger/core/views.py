@@ -21,14 +21,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
+from caseledger.core import clock, selectors, services
 from caseledger.core import home as home_registry
-from caseledger.core import selectors, services
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import (
     AuditFilterForm,
@@ -82,7 +81,7 @@ class LoginView(auth_views.LoginView):
             nxt = self.get_redirect_url()
             url = reverse(target) + (f"?{urlencode({'next': nxt})}" if nxt else "")
             return HttpResponseRedirect(url)
-        services.auth_login_recorded(user=user, now=timezone.now(), two_factor=False)
+        services.auth_login_recorded(user=user, now=clock.now(), two_factor=False)
         return response
 
 
@@ -110,11 +109,11 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             _finish_two_factor(request, device)
             services.auth_login_recorded(
                 user=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
+                now=clock.now(),
                 two_factor=True,
             )
             return redirect(_safe_next(request, default))
-        services.totp_failure_recorded(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+        services.totp_failure_recorded(user=request.user, now=clock.now())  # type: ignore[arg-type]
         error = services.TOTP_CODE_WRONG
     elif request.method == "POST":
         error = services.TOTP_CODE_WRONG
@@ -151,7 +150,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
         return redirect(default)
     if selectors.totp_device_confirmed(user) is not None:
         return redirect(reverse("core:two_factor_verify"))
-    now = timezone.now()
+    now = clock.now()
     device = services.totp_enrolment_start(user=user, now=now)
     form = CodeForm(request.POST or None)
     error = None
@@ -189,7 +188,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     try:
         services.totp_disable(
             user=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             code=request.POST.get("code", ""),
         )
     except ApplicationError as exc:
@@ -218,7 +217,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         # The emailed link proves the address: a lockout from failed logins ends here too.
-        services.user_password_reset(user=form.user, now=timezone.now())
+        services.user_password_reset(user=form.user, now=clock.now())
         return response
 
 
@@ -227,7 +226,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @capability_required("profile.edit")
 def home(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     return render(
         request,
         "core/home.html",
@@ -241,7 +240,7 @@ def waiting(request: HttpRequest) -> HttpResponse:
     resolved (sources: each app's ``waiting.py``)."""
     from caseledger.core.waiting import waiting_for, waiting_rows
 
-    now = timezone.now()
+    now = clock.now()
     groups = waiting_for(request.user, now)
     kind = request.GET.get("kind", "")
     shown = [g for g in groups if g.source.key == kind] or groups
@@ -284,7 +283,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             services.user_profile_update(
                 user=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
+                now=clock.now(),
                 **form.cleaned_data,
             )
             messages.success(request, "Your details are saved.")
@@ -301,7 +300,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         update_session_auth_hash(self.request, form.user)
-        services.user_password_changed(user=form.user, now=timezone.now())
+        services.user_password_changed(user=form.user, now=clock.now())
         messages.success(self.request, "Your password is changed.")
         return response
 
@@ -319,7 +318,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
         form,
         lambda d: services.api_token_create(
             user=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             name=d["name"],
         ),
     )
@@ -337,7 +336,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     try:
-        services.api_token_revoke(actor=request.user, now=timezone.now(), token=token)  # type: ignore[arg-type]
+        services.api_token_revoke(actor=request.user, now=clock.now(), token=token)  # type: ignore[arg-type]
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -357,7 +356,7 @@ def firm_settings(request: HttpRequest) -> HttpResponse:
         form,
         lambda d: services.firm_update(
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **{f: d[f] for f in form.Meta.fields},
         ),
     )
@@ -374,7 +373,7 @@ def firm_two_factor_toggle(request: HttpRequest) -> HttpResponse:
     """The one-click switch: turn two-factor enforcement on or off."""
     firm = selectors.firm_get()
     enforced = not firm.two_factor_enforced
-    services.firm_update(actor=request.user, now=timezone.now(), two_factor_enforced=enforced)  # type: ignore[arg-type]
+    services.firm_update(actor=request.user, now=clock.now(), two_factor_enforced=enforced)  # type: ignore[arg-type]
     messages.success(
         request,
         "Two-factor is now required for: " + ", ".join(firm.two_factor_roles).lower() + "."
@@ -391,7 +390,7 @@ def _locked_usernames() -> set[str]:
     from axes.models import AccessAttempt
 
     limit = settings.AXES_FAILURE_LIMIT
-    cutoff = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+    cutoff = clock.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
     return set(
         AccessAttempt.objects.filter(failures_since_start__gte=limit, attempt_time__gte=cutoff)
         .exclude(username=None)
@@ -420,7 +419,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
         form,
         lambda d: services.user_invite(
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             site_url=site_url(),
             **d,
         ),
@@ -469,7 +468,7 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.user_role_set(
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             user=person,
             role=d["role"],
         ),
@@ -486,7 +485,7 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
     active = request.POST.get("active") == "1"
     try:
-        services.user_active_set(actor=request.user, now=timezone.now(), user=person, active=active)  # type: ignore[arg-type]
+        services.user_active_set(actor=request.user, now=clock.now(), user=person, active=active)  # type: ignore[arg-type]
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -498,7 +497,7 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("users.manage")
 def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
-    services.user_unlock(actor=request.user, now=timezone.now(), user=person)  # type: ignore[arg-type]
+    services.user_unlock(actor=request.user, now=clock.now(), user=person)  # type: ignore[arg-type]
     messages.success(request, f"{person} can log in again.")
     return redirect("core:user_detail", pk=person.pk)
 

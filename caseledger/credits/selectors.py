@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from caseledger.billing.hooks import InvoiceActivity
 from caseledger.billing.models import Invoice
+from caseledger.core import clock
 from caseledger.core.amounts import firm_decimal
 from caseledger.core.selectors import firm_get
 from caseledger.credits.choices import (
@@ -234,7 +235,6 @@ def invoice_credit_activity(invoice: Invoice, user: Any) -> list[InvoiceActivity
     ``invoice``, for its page's "Payments and adjustments"
     (``billing.hooks.register_invoice_activity_listener``)."""
     from django.urls import reverse
-    from django.utils import timezone
 
     from caseledger.core.permissions import authorize
 
@@ -256,7 +256,7 @@ def invoice_credit_activity(invoice: Invoice, user: Any) -> list[InvoiceActivity
             detail += f" · {note.get_status_display().lower()}"
         rows.append(
             InvoiceActivity(
-                on=note.issue_date or timezone.localdate(note.requested_at),
+                on=note.issue_date or clock.firm_date(note.requested_at),
                 kind="Credit note",
                 document=str(note),
                 detail=detail,
@@ -286,7 +286,7 @@ def invoice_credit_activity(invoice: Invoice, user: Any) -> list[InvoiceActivity
         url = reverse("credits:write_off_detail", args=[wo.pk]) if may_open else None
         rows.append(
             InvoiceActivity(
-                on=wo.posted_date or timezone.localdate(wo.requested_at),
+                on=wo.posted_date or clock.firm_date(wo.requested_at),
                 kind="Write-off",
                 document=f"Write-off #{wo.pk}",
                 detail=f"{wo.reason} · {wo.get_status_display().lower()}",
@@ -298,7 +298,7 @@ def invoice_credit_activity(invoice: Invoice, user: Any) -> list[InvoiceActivity
         if wo.status == WriteOffStatus.REVERSED and wo.reversed_at is not None:
             rows.append(
                 InvoiceActivity(
-                    on=timezone.localdate(wo.reversed_at),
+                    on=clock.firm_date(wo.reversed_at),
                     kind="Write-off reversed",
                     document=f"Write-off #{wo.pk}",
                     detail=wo.reversal_reason,

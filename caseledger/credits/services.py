@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.models import User
 from caseledger.core.permissions import require
@@ -60,12 +60,6 @@ class LineInput:
     description: str
     amount_cents: int
     invoice_line_id: int | None = None
-
-
-def _local_date(now: datetime) -> date:
-    from django.utils import timezone
-
-    return timezone.localdate(now)
 
 
 def _settlement_balance(settlement: Any) -> int:
@@ -399,7 +393,7 @@ def _issue(*, note: CreditNote, settlement: Any, actor: User, now: datetime) -> 
         locks.lock_payments(
             s.payment_id for s in invoice_credit_sources(invoice) if s.payment_id is not None
         )
-    issue_date = _local_date(now)
+    issue_date = clock.firm_date(now)
     seq = locks.credit_note_next_sequence(issue_date.year)
     number = NUMBER_FORMAT.format(year=issue_date.year, seq=seq)
     client, matter = invoice.client, invoice.matter
@@ -519,7 +513,7 @@ def _return_to_sources(*, note: CreditNote, credit_cents: int, actor: User, now:
         else:
             entry_post(
                 kind=EntryKind.REFUND,
-                entry_date=_local_date(now),
+                entry_date=clock.firm_date(now),
                 memo=f"Credit note {note.number}: trust-paid amount returned to the client's trust",
                 lines=[
                     PostingLine(
@@ -688,7 +682,7 @@ def trust_refund_request_again(*, refund: CreditRefund, actor: User, now: dateti
             note=note,
             actor=actor,
             now=now,
-            refund_date=_local_date(now),
+            refund_date=clock.firm_date(now),
             amount_cents=old.amount_cents,
         )
 
@@ -897,7 +891,7 @@ def _write_off_post(*, write_off: WriteOff, settlement: Any, actor: User, now: d
             ),
             field="amount",
         )
-    posted = _local_date(now)
+    posted = clock.firm_date(now)
     client, matter = invoice.client, invoice.matter
     entry = entry_post(
         kind=EntryKind.WRITE_OFF,
@@ -1020,7 +1014,7 @@ def write_off_reverse(*, write_off: WriteOff, reason: str, actor: User, now: dat
         client, matter = invoice.client, invoice.matter
         entry = entry_post(
             kind=EntryKind.WRITE_OFF_REVERSAL,
-            entry_date=_local_date(now),
+            entry_date=clock.firm_date(now),
             memo=f"Reversal of write-off #{wo.pk} on invoice {invoice}: {reason.strip()}"[:200],
             lines=[
                 PostingLine(

@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from caseledger.core import clock
 from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
@@ -104,7 +104,7 @@ def credit_note_create(request: HttpRequest) -> HttpResponse:
             refund_cents=refund,
             refund_method=data["refund_method"],
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         )
 
     note = handle_form(request, form, call)
@@ -156,7 +156,7 @@ def trust_refund_request_again(request: HttpRequest, pk: int, refund_pk: int) ->
         again = services.trust_refund_request_again(
             refund=refund,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -179,7 +179,7 @@ def credit_note_approve(request: HttpRequest, pk: int) -> HttpResponse:
         services.credit_note_approve(
             credit_note=note,
             approver=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             note=form.cleaned_data.get("note", ""),
         )
     except ApplicationError as exc:
@@ -199,7 +199,7 @@ def credit_note_reject(request: HttpRequest, pk: int) -> HttpResponse:
         services.credit_note_reject(
             credit_note=note,
             approver=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             note=form.cleaned_data.get("note", ""),
         )
     except ApplicationError as exc:
@@ -254,7 +254,7 @@ def write_off_create(request: HttpRequest) -> HttpResponse:
             ),
             reason=d["reason"],
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if write_off is not None:
@@ -295,14 +295,14 @@ def _write_off_decide(request: HttpRequest, pk: int, approve: bool) -> HttpRespo
             services.write_off_approve(
                 write_off=write_off,
                 approver=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
+                now=clock.now(),
                 note=note,
             )
         else:
             services.write_off_reject(
                 write_off=write_off,
                 approver=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
+                now=clock.now(),
                 note=note,
             )
     except ApplicationError as exc:
@@ -335,7 +335,7 @@ def write_off_reverse(request: HttpRequest, pk: int) -> HttpResponse:
             write_off=write_off,
             reason=reason,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -348,7 +348,7 @@ def write_off_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("credits.reports")
 def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
-    today = timezone.localdate()
+    today = clock.firm_today()
     by, date_from, date_to = "reason", date(today.year, 1, 1), today
     if form.is_valid():
         by = form.cleaned_data["by"] or by
@@ -399,7 +399,7 @@ def credit_settings(request: HttpRequest) -> HttpResponse:
             services.credit_settings_update(
                 approval_reason_codes=form.cleaned_data["approval_reason_codes"],
                 actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
+                now=clock.now(),
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)

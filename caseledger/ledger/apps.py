@@ -3,17 +3,18 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from caseledger.core import clock
+
 
 def _after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     """After migrate or a test flush: forget cached account ids and make sure the chart exists
     (a flush empties it; the data migration only runs once)."""
-    from django.utils import timezone
 
     from caseledger.ledger.services import accounts_cache_clear, chart_ensure
 
     accounts_cache_clear()
     if using == "default":
-        chart_ensure(now=timezone.now())
+        chart_ensure(now=clock.now())
 
 
 class LedgerConfig(AppConfig):

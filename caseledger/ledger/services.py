@@ -16,9 +16,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.money import MAX_MINOR_UNITS, Money
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import accounts as codes
@@ -693,7 +692,7 @@ def entry_reverse(
     if by is not None:
         raise LedgerError(ENTRY_ALREADY_REVERSED.format(entry_id=entry.pk, by_id=by.pk), "entry")
     if entry_date is None:
-        entry_date = max(timezone.localdate(now), entry.entry_date)
+        entry_date = max(clock.firm_date(now), entry.entry_date)
     if entry_date < entry.entry_date:
         raise LedgerError(
             REVERSAL_BEFORE_ORIGINAL.format(original_date=entry.entry_date.isoformat()),

@@ -10,10 +10,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.clients.models import Client
+from caseledger.core import clock
 from caseledger.core.amounts import firm_decimal
 from caseledger.core.forms import handle_form
 from caseledger.core.permissions import capability_required
@@ -98,7 +98,7 @@ def trust_bank_create(request: HttpRequest) -> HttpResponse:
             account_number_last4=d["account_number_last4"],
             code=d["code"] or None,
             actor=request.user,
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if account is not None:
@@ -121,10 +121,10 @@ def account_toggle(request: HttpRequest, code: str) -> HttpResponse:
     account = get_object_or_404(Account, code=code)
     try:
         if account.is_active:
-            services.account_deactivate(account=account, actor=request.user, now=timezone.now())
+            services.account_deactivate(account=account, actor=request.user, now=clock.now())
             messages.success(request, f"{account} deactivated.")
         else:
-            services.account_reactivate(account=account, actor=request.user, now=timezone.now())
+            services.account_reactivate(account=account, actor=request.user, now=clock.now())
             messages.success(request, f"{account} reactivated.")
     except LedgerError as exc:
         messages.error(request, exc.message)

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.home import HomePanel
 from caseledger.matters.models import Deadline
 from caseledger.matters.selectors import matters_visible_to, tasks_for_user
@@ -19,7 +19,7 @@ UPCOMING_DAYS = 14
 
 
 def my_tasks_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    today = timezone.localdate(now)
+    today = clock.firm_date(now)
     tasks = tasks_for_user(user=request.user)
     return {
         "tasks": list(tasks[:6]),
@@ -30,7 +30,7 @@ def my_tasks_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
 
 
 def deadlines_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    today = timezone.localdate(now)
+    today = clock.firm_date(now)
     deadlines = (
         Deadline.objects.filter(
             matter__in=matters_visible_to(request.user).values("pk"),

@@ -11,11 +11,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
-from django.utils import timezone
 
 from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Beneficiary, Client
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.amounts import firm_money
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import NotPermitted
@@ -124,10 +123,6 @@ STAGE_IN_USE = "stage: {stage} is used by matters or stage events and cannot be 
 NAME_REQUIRED = "name: required"
 
 
-def _today(now: datetime) -> date:
-    return timezone.localdate(now)
-
-
 def _check_team(
     *, responsible_partner: User | None, attorney: User | None, paralegal: User | None
 ) -> None:
@@ -223,7 +218,7 @@ def matter_create(
     first = case_type.stages.order_by("position", "id").first()
     if first is None:
         raise MatterError(CASE_TYPE_NO_STAGES.format(case_type=case_type.name), field="case_type")
-    today = _today(now)
+    today = clock.firm_date(now)
     if priority_date and priority_date > today:
         raise MatterError(PRIORITY_DATE_FUTURE.format(value=priority_date), field="priority_date")
     title = (title or "").strip() or (
@@ -291,7 +286,7 @@ def matter_update(*, matter: Matter, actor: User | None, now: datetime, **change
         attorney=matter.attorney,
         paralegal=matter.paralegal,
     )
-    if matter.priority_date and matter.priority_date > _today(now):
+    if matter.priority_date and matter.priority_date > clock.firm_date(now):
         raise MatterError(
             PRIORITY_DATE_FUTURE.format(value=matter.priority_date), field="priority_date"
         )
@@ -441,7 +436,7 @@ def matter_stage_advance(
     matter.current_stage = target
     if target.closes_matter:
         matter.status = MatterStatus.CLOSED
-        matter.closed_date = max(_today(now), matter.opened_date)
+        matter.closed_date = max(clock.firm_date(now), matter.opened_date)
     matter.updated_at = now
     matter.save()
     b, a = audit.diff(before, _snapshot(matter))
@@ -857,9 +852,9 @@ def deadline_create(
         after={"deadline": deadline.pk, "kind": kind, "due_date": due_date},
     )
     rule = deadline_rule_for(kind)
-    if matter.status != MatterStatus.CLOSED and due_date - timedelta(days=rule.lead_days) <= _today(
-        now
-    ):
+    if matter.status != MatterStatus.CLOSED and due_date - timedelta(
+        days=rule.lead_days
+    ) <= clock.firm_date(now):
         _deadline_open_task(deadline=deadline, rule=rule, now=now)
     return deadline
 
@@ -1243,7 +1238,7 @@ def matter_budget_check(*, matter: Matter, now: datetime) -> list[Task]:
                 description=BUDGET_TASK_DESCRIPTION.format(
                     billed=firm_money(billed), budget=firm_money(matter.budget_cents), share=share
                 ),
-                due_date=_today(now),
+                due_date=clock.firm_date(now),
                 now=now,
                 assignee=assignee,
                 assignee_role=role,

@@ -11,12 +11,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from caseledger.clients.models import Client
 from caseledger.clients.selectors import client_pick, clients_visible_to
+from caseledger.core import clock
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, error_text, form_errors_tidy, handle_form
@@ -42,10 +42,6 @@ from caseledger.matters.models import CaseType, Deadline, FirmDeadlineRule, Matt
 PICK_LIMIT = 30  # clients listed on the "open a matter" client search
 
 
-def _today() -> Any:
-    return timezone.localdate()
-
-
 @capability_required("matters.view")
 def matter_list(request: HttpRequest) -> HttpResponse:
     form = MatterFilterForm(request.GET or None)
@@ -61,7 +57,7 @@ def matter_list(request: HttpRequest) -> HttpResponse:
             status=data.get("status") or "",
             deadline_within_days=data.get("deadline_within"),
         )
-    today = _today()
+    today = clock.firm_today()
     qs = selectors.matter_list(user=request.user, filters=filters, today=today)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -103,7 +99,7 @@ def _detail_context(request: HttpRequest, matter: Matter, **forms: Any) -> dict[
     user = request.user
     can_skip = authorize(user, "matters.skip_stage", matter)
     can_override = authorize(user, "matters.override_hold", matter)
-    today = _today()
+    today = clock.firm_today()
     deadlines = list(matter.deadlines.select_related("task").order_by("met_at", "due_date", "id"))
     scope = PanelScope(
         page="matter",
@@ -186,7 +182,7 @@ def matter_create(request: HttpRequest) -> HttpResponse:
         lambda d: services.matter_create(
             client=client,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **d,
         ),
     )
@@ -215,7 +211,7 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.matter_update(
             matter=matter,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **d,
         ),
     )
@@ -246,7 +242,7 @@ def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
             matter=matter,
             stage=d["stage"],
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             allow_skip=bool(d.get("allow_skip")),
             override_reason=d.get("override_reason") or None,
             note=d.get("note") or "",
@@ -282,7 +278,7 @@ def matter_budget(request: HttpRequest, pk: int) -> HttpResponse:
             amount_cents=d.get("budget"),
             reason=d["reason"],
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if saved is not None:
@@ -312,9 +308,7 @@ def _hold_change(
     changed = handle_form(
         request,
         form,
-        lambda d: service(
-            matter=matter, actor=request.user, reason=d["reason"], now=timezone.now()
-        ),
+        lambda d: service(matter=matter, actor=request.user, reason=d["reason"], now=clock.now()),
     )
     if changed is not None:
         messages.success(request, done.format(number=matter.number))
@@ -336,7 +330,7 @@ def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
                 form=data.get("form") or "",
                 received_date=data.get("received_date"),
                 actor=request.user,  # type: ignore[arg-type]
-                now=timezone.now(),
+                now=clock.now(),
             )
         except ApplicationError as exc:
             # The service names the matter's "receipt_number"; on this form it is "number".
@@ -361,7 +355,7 @@ def deadline_add(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.deadline_create(
             matter=matter,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             **d,
         ),
     )
@@ -378,7 +372,7 @@ def deadline_met(request: HttpRequest, pk: int) -> HttpResponse:
     deadline = get_object_or_404(Deadline.objects.select_related("matter"), pk=pk)
     require(request.user, "matters.manage", deadline.matter)
     try:
-        services.deadline_mark_met(deadline=deadline, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+        services.deadline_mark_met(deadline=deadline, actor=request.user, now=clock.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -397,7 +391,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.task_create(
             matter=matter,
             actor=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            now=clock.now(),
             title=d["title"],
             assignee=d.get("assignee"),
             assignee_role=d.get("assignee_role") or "",
@@ -417,7 +411,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "matters/my_tasks.html",
-        {"tasks": tasks, "today": _today(), "show_done": show_done},
+        {"tasks": tasks, "today": clock.firm_today(), "show_done": show_done},
     )
 
 
@@ -427,7 +421,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task.objects.select_related("matter"), pk=pk)
     require(request.user, "tasks.manage", task)
     try:
-        services.task_complete(task=task, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
+        services.task_complete(task=task, actor=request.user, now=clock.now())  # type: ignore[arg-type]
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -463,7 +457,7 @@ def case_types(request: HttpRequest) -> HttpResponse:
             for form in formset:
                 services.deadline_rule_update(
                     actor=request.user,  # type: ignore[arg-type]
-                    now=timezone.now(),
+                    now=clock.now(),
                     **form.cleaned_data,
                 )
         except ApplicationError as exc:
@@ -527,7 +521,7 @@ def case_type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> CaseType:
         # handle_form runs this in one transaction: the case type and its stages together.
-        now = timezone.now()
+        now = clock.now()
         saved = services.case_type_save(
             actor=request.user,  # type: ignore[arg-type]
             now=now,

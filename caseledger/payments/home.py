@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Sum
 from django.http import HttpRequest
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.home import HomePanel
 
 
@@ -16,7 +16,7 @@ def _payments_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
     from caseledger.payments.choices import PaymentStatus
     from caseledger.payments.models import Payment
 
-    today = timezone.localdate(now)
+    today = clock.firm_date(now)
     month = Payment.objects.filter(
         status=PaymentStatus.RECEIVED, received_date__gte=today.replace(day=1)
     ).aggregate(total=Sum("amount_cents"))["total"]

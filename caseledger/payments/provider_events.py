@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Sum
 
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.choices import Role
 from caseledger.core.money import format_money as money_text
 from caseledger.core.text import fit_to_field
@@ -45,7 +45,6 @@ from caseledger.payments.models import (
     ProviderRefund,
 )
 from caseledger.payments.providers.base import PaymentEvent
-from caseledger.payments.services import _local_date as _local
 
 PAYMENT_NOT_RECORDED_YET = (
     "payment_intent: no payment recorded for {ref} yet; deliver this event again later"
@@ -127,7 +126,7 @@ def _billing_task(*, key: str, target: _Target, title: str, description: str, no
         key=fit_to_field(Task, "system_key", key),
         matter=matter,
         title=title,
-        due_date=_local(now) + timedelta(days=DISPUTE_TASK_DAYS),
+        due_date=clock.firm_date(now) + timedelta(days=DISPUTE_TASK_DAYS),
         assignee_role=Role.BILLING,
         description=description,
         now=now,
@@ -231,7 +230,7 @@ def _giveback_post(
         lines.append(PostingLine(accounts.REFUNDS, plan.unmatched))
     entry = entry_post(
         kind=EntryKind.REFUND,
-        entry_date=_local(now),
+        entry_date=clock.firm_date(now),
         memo=fit_to_field(JournalEntry, "memo", memo),
         lines=lines,
         actor=None,
@@ -359,7 +358,7 @@ def provider_refund_event_apply(*, event: PaymentEvent, provider: str, now: date
             amount_cents=cents,
             from_unapplied_cents=plan.from_unapplied,
             reopened_cents=sum(c for _, c in plan.reopen),
-            refund_date=_local(now),
+            refund_date=clock.firm_date(now),
             entry=entry,
             created_at=now,
         )
@@ -459,7 +458,7 @@ def _dispute_open(
     amount = min(event.amount_cents, payment.amount_cents)
     entry = entry_post(
         kind=EntryKind.PROCESSOR_SETTLEMENT,
-        entry_date=_local(now),
+        entry_date=clock.firm_date(now),
         memo=fit_to_field(
             JournalEntry, "memo", f"Dispute {key} on payment {payment.number}: held by {provider}"
         ),
@@ -521,7 +520,7 @@ def _dispute_close(
     if event.dispute_status in DISPUTE_WON:
         entry = entry_post(
             kind=EntryKind.PROCESSOR_SETTLEMENT,
-            entry_date=_local(now),
+            entry_date=clock.firm_date(now),
             memo=fit_to_field(
                 JournalEntry, "memo", f"Dispute {key} on payment {payment.number} won: released"
             ),

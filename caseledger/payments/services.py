@@ -13,12 +13,11 @@ from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.amounts import amount_check, firm_money
 from caseledger.core.models import User
 from caseledger.core.numbering import counter_next
@@ -97,10 +96,6 @@ class Allocation:
     amount_cents: int
 
 
-def _local_date(now: datetime) -> date:
-    return timezone.localdate(now)
-
-
 def _next_number(name: str, prefix: str) -> str:
     """Gapless: the counter row is bumped with F()+1 inside the caller's transaction."""
     return f"{prefix}-{counter_next(DocumentCounter, name=name):06d}"
@@ -143,7 +138,7 @@ def settlement_for(invoice: Invoice) -> InvoiceSettlement:
     try:
         with transaction.atomic():
             return InvoiceSettlement.objects.create(
-                invoice=invoice, total_cents=invoice.total_cents, updated_at=timezone.now()
+                invoice=invoice, total_cents=invoice.total_cents, updated_at=clock.now()
             )
     except IntegrityError:
         return InvoiceSettlement.objects.get(invoice_id=invoice.pk)
@@ -200,7 +195,7 @@ def _validate_common(
         raise PaymentError(CHECK_NUMBER_REQUIRED, field="reference")
     if method == PaymentMethod.WIRE and not reference.strip():
         raise PaymentError(WIRE_REFERENCE_REQUIRED, field="reference")
-    today = _local_date(now)
+    today = clock.firm_date(now)
     if received_date > today:
         raise PaymentError(
             DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date"
@@ -460,7 +455,7 @@ def payment_allocate(
                 ),
                 field="allocations",
             )
-        applied_date = _local_date(now)
+        applied_date = clock.firm_date(now)
         lines = [
             PostingLine(
                 accounts.UNAPPLIED_CLIENT_CREDITS,
@@ -626,7 +621,7 @@ def unapplied_credit_refund(
 
             refund = provider_refund or provider_get(payment.provider).refund_create
             reference = refund(payment, amount_cents)
-        refund_date = _local_date(now)
+        refund_date = clock.firm_date(now)
         entry = entry_post(
             kind=EntryKind.REFUND,
             entry_date=refund_date,
@@ -840,7 +835,7 @@ def _record_invoice_checkout(
         reference=event.charge_ref,
         amount_cents=event.amount_cents,
         fee_cents=event.fee_cents,
-        received_date=_local_date(now),
+        received_date=clock.firm_date(now),
         allocations=allocations,
         provider=session.provider,
         checkout=session,
@@ -860,7 +855,7 @@ def _hold(*, session: CheckoutSession, event: PaymentEvent, now: datetime, reaso
         status=PaymentStatus.HELD,
         payer=fit_to_field(Payment, "payer", event.payer or session.client.name),
         reference=fit_to_field(Payment, "reference", event.charge_ref),
-        received_date=_local_date(now),
+        received_date=clock.firm_date(now),
         amount_cents=event.amount_cents,
         fee_cents=min(event.fee_cents, event.amount_cents),
         provider=session.provider,

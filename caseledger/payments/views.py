@@ -13,13 +13,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
+from caseledger.core import clock
 from caseledger.core.amounts import firm_decimal, firm_money, parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
@@ -119,7 +119,7 @@ def payment_record(request: HttpRequest) -> HttpResponse:
     open_invoices = selectors.open_invoices_for(client) if client else []
     form = PaymentForm(
         request.POST or None,
-        initial={"client": client, "received_date": timezone.localdate(), "allocation": "auto"},
+        initial={"client": client, "received_date": clock.firm_today(), "allocation": "auto"},
     )
     entered = {
         invoice.pk: request.POST.get(f"alloc_{invoice.pk}", "").strip() for invoice in open_invoices
@@ -141,7 +141,7 @@ def payment_record(request: HttpRequest) -> HttpResponse:
             received_date=data["received_date"],
             allocations=allocations,
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         )
 
     payment = handle_form(request, form, call)
@@ -234,7 +234,7 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
             payment=payment,
             allocations=_allocations_typed(invoices, entered),
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if done is None:
@@ -257,7 +257,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
             method=d["method"],
             reference=d["reference"],
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if refund is None:
@@ -275,7 +275,7 @@ def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda d: corrections.payment_reversal_request(
-            payment=payment, reason=d["reason"], actor=_actor(request), now=timezone.now()
+            payment=payment, reason=d["reason"], actor=_actor(request), now=clock.now()
         ),
     )
     if reversal is None:
@@ -297,7 +297,7 @@ def payment_reversal_approve(request: HttpRequest, pk: int) -> HttpResponse:
     reversal = get_object_or_404(PaymentReversal.objects.select_related("payment"), pk=pk)
     try:
         corrections.payment_reversal_approve(
-            reversal=reversal, approver=_actor(request), now=timezone.now()
+            reversal=reversal, approver=_actor(request), now=clock.now()
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -314,7 +314,7 @@ def payment_reversal_reject(request: HttpRequest, pk: int) -> HttpResponse:
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
         corrections.payment_reversal_reject(
-            reversal=reversal, actor=_actor(request), now=timezone.now(), note=note
+            reversal=reversal, actor=_actor(request), now=clock.now(), note=note
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -335,7 +335,7 @@ def correction_settings(request: HttpRequest) -> HttpResponse:
         lambda d: corrections.correction_settings_update(
             reversal_approval_cents=d["reversal_approval"],
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if saved is not None:
@@ -353,7 +353,7 @@ def correction_settings(request: HttpRequest) -> HttpResponse:
 def payment_release(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk)
     try:
-        services.held_payment_release(payment=payment, actor=_actor(request), now=timezone.now())
+        services.held_payment_release(payment=payment, actor=_actor(request), now=clock.now())
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -369,7 +369,7 @@ def payment_reject(request: HttpRequest, pk: int) -> HttpResponse:
         services.held_payment_reject(
             payment=payment,
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
             note=request.POST.get("note", ""),
         )
     except ApplicationError as exc:
@@ -403,7 +403,7 @@ def _invoice_for_token(token: str) -> Invoice:
 
 def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
     invoice = _invoice_for_token(token)
-    money = selectors.invoice_money_one(invoice, as_of=timezone.localdate())
+    money = selectors.invoice_money_one(invoice, as_of=clock.firm_today())
     balance = money.balance_due_cents
     payable = invoice.status == InvoiceStatus.ISSUED and balance > 0
     if request.method == "POST" and payable:
@@ -414,7 +414,7 @@ def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
                 matter=invoice.matter,
                 invoice=invoice,
                 amount_cents=balance,
-                now=timezone.now(),
+                now=clock.now(),
                 description=f"Invoice {invoice} — {firm_get().name}",
                 customer_email=invoice.client.email,
                 return_url=reverse("payments:pay_invoice", args=[token]),
@@ -462,7 +462,7 @@ def pay_trust_request(request: HttpRequest, token: str) -> HttpResponse:
                 matter=trust_request.matter,
                 trust_request_id=trust_request.pk,
                 amount_cents=balance,
-                now=timezone.now(),
+                now=clock.now(),
                 description=f"Trust deposit {trust_request.number} — {firm_get().name}",
                 customer_email=trust_request.client.email,
                 return_url=reverse("payments:pay_trust_request", args=[token]),
@@ -500,7 +500,7 @@ def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
         if outcome not in allowed:
             return HttpResponseBadRequest("outcome: not possible for this checkout now")
         event = sandbox_event(session=session, outcome=outcome, payer=request.POST.get("payer", ""))
-        services.checkout_event_process(event=event, provider="sandbox", now=timezone.now())
+        services.checkout_event_process(event=event, provider="sandbox", now=clock.now())
         return redirect("payments:sandbox_checkout", session_id)
     session.refresh_from_db()
     if session.purpose == CheckoutPurpose.INVOICE:
@@ -537,7 +537,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     shape: 400 with a JSON message and nothing recorded. An event about a payment not recorded
     yet: 409 (Stripe delivers it again). Otherwise 200 with the outcome."""
     provider = provider_get("stripe")
-    now = timezone.now()
+    now = clock.now()
     try:
         event = provider.event_parse(
             payload=request.body,

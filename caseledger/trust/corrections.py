@@ -15,9 +15,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.models import User
 from caseledger.core.money import Money
 from caseledger.core.selectors import firm_get
@@ -101,7 +100,7 @@ def _check_reversible(deposit: TrustDeposit, now: datetime) -> None:
         raise TrustError(
             DEPOSIT_REVERSED.format(deposit=deposit, day=done.posted_date), field="deposit"
         )
-    today = timezone.localdate(now)
+    today = clock.firm_date(now)
     position = selectors.trust_position(deposit.matter, as_of=today)
     own_uncleared = (
         deposit.amount_cents

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.home import HomePanel
 from caseledger.core.permissions import UNSCOPED_ROLES
 
@@ -25,7 +25,7 @@ def _visible(user: Any) -> Any:
 def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
     from caseledger.trust.selectors import trust_dashboard
 
-    positions = trust_dashboard(timezone.localdate(now), _visible(request.user))
+    positions = trust_dashboard(clock.firm_date(now), _visible(request.user))
     return {
         "balance": sum(p.balance_cents for p in positions),
         "uncleared": sum(p.uncleared_cents for p in positions),

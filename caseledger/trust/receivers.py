@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
-
+from caseledger.core import clock
 from caseledger.core.models import User
 from caseledger.core.text import fit_to_field
 from caseledger.payments.choices import CheckoutPurpose
@@ -32,7 +31,7 @@ def trust_checkout_paid(*, session: CheckoutSession, event: PaymentEvent, now: d
         # Text from the provider is cut to its column (the stored webhook event keeps it whole).
         payer=fit_to_field(TrustDeposit, "payer", event.payer or session.client.name),
         amount_cents=event.amount_cents,
-        received_date=timezone.localdate(now),
+        received_date=clock.firm_date(now),
         actor=None,
         now=now,
         reference=fit_to_field(TrustDeposit, "reference", event.charge_ref),

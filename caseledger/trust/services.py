@@ -17,12 +17,11 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.choices import LAWYER_ROLES, Role
 from caseledger.core.models import User
@@ -115,10 +114,6 @@ THRESHOLD_NEGATIVE = "threshold: must be zero or more (got {amount})"
 CLEAR_DAYS_INVALID = "{field}: must be between 0 and 30 business days (got {value})"
 
 LOW_BALANCE_TASK_KEY = "trust.low_balance:{matter_id}"
-
-
-def _today(now: datetime) -> date:
-    return timezone.localdate(now)
 
 
 def _next_number(name: str, prefix: str) -> str:
@@ -290,7 +285,7 @@ def trust_request_create(
             KIND_INVALID.format(choices=", ".join(TrustRequestKind.values), value=kind),
             field="kind",
         )
-    issue = _today(now)
+    issue = clock.firm_date(now)
     if due_date < issue:
         raise TrustError(DUE_BEFORE_ISSUE.format(issue=issue, due=due_date), field="due_date")
     with transaction.atomic():
@@ -407,7 +402,7 @@ def deposit_record(
             f"fee: must be between 0 and {firm_money(amount_cents)} (got {firm_money(fee_cents)})",
             field="fee",
         )
-    today = _today(now)
+    today = clock.firm_date(now)
     if received_date > today:
         raise TrustError(
             DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date"
@@ -548,7 +543,7 @@ def deposit_mark_cleared(
         deposit = TrustDeposit.objects.select_for_update().get(pk=deposit.pk)
         if deposit.reversals.filter(status="POSTED").exists():
             raise TrustError(DEPOSIT_REVERSED_NO_CLEARING.format(deposit=deposit), field="deposit")
-        if deposit.clears_on is not None and deposit.clears_on <= _today(now):
+        if deposit.clears_on is not None and deposit.clears_on <= clock.firm_date(now):
             raise TrustError(
                 DEPOSIT_ALREADY_CLEARED.format(deposit=deposit, day=deposit.clears_on),
                 field="deposit",
@@ -593,7 +588,7 @@ def trust_apply_to_invoice(
     """
     matter = invoice.matter
     client = invoice.client
-    day = transfer_date or _today(now)
+    day = transfer_date or clock.firm_date(now)
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         invoice.refresh_from_db(fields=["status"])
@@ -606,16 +601,17 @@ def trust_apply_to_invoice(
                 TRANSFER_BEFORE_INVOICE.format(issue=invoice.issue_date, date=day),
                 field="transfer_date",
             )
-        if day > _today(now):
+        if day > clock.firm_date(now):
             raise TrustError(
-                TRANSFER_IN_FUTURE.format(today=_today(now), date=day), field="transfer_date"
+                TRANSFER_IN_FUTURE.format(today=clock.firm_date(now), date=day),
+                field="transfer_date",
             )
         settlement = payment_locks.lock_invoice_settlement(invoice)
         unpaid = settlement.balance_due_cents
         position = selectors.trust_position(matter, as_of=day)
-        if day != _today(now):
+        if day != clock.firm_date(now):
             # A back-dated transfer must fit both on its date and today (later outflows).
-            current = selectors.trust_position(matter, as_of=_today(now))
+            current = selectors.trust_position(matter, as_of=clock.firm_date(now))
             if current.available_cents < position.available_cents:
                 position = current
         typed = amount_cents is not None
@@ -718,7 +714,7 @@ def auto_apply_lock(invoice: Invoice) -> None:
     balance before billing locks the invoice (the global lock order), as ``auto_apply_on_issue``
     will move trust money later in the same transaction."""
     if getattr(invoice.client, "auto_apply_trust", False):
-        locks.lock_matter_trust(invoice.matter, timezone.now())
+        locks.lock_matter_trust(invoice.matter, clock.now())
 
 
 def auto_apply_on_issue(invoice: Invoice) -> None:
@@ -727,9 +723,9 @@ def auto_apply_on_issue(invoice: Invoice) -> None:
     the invoice's issue date (the hook carries no clock; the issue date is the issuing day)."""
     if not getattr(invoice.client, "auto_apply_trust", False) or invoice.issue_date is None:
         return
-    now = timezone.now()
+    now = clock.now()
     day = invoice.issue_date
-    if day > _today(now):
+    if day > clock.firm_date(now):
         return
     position = selectors.trust_position(invoice.matter, as_of=day)
     if position.available_cents <= 0:
@@ -748,7 +744,7 @@ def dispute_hold_create(
         raise TrustError(DISPUTE_REASON_REQUIRED, field="reason")
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
-        position = selectors.trust_position(matter, as_of=_today(now))
+        position = selectors.trust_position(matter, as_of=clock.firm_date(now))
         free = position.balance_cents - position.disputed_cents
         if amount_cents > free:
             raise TrustError(
@@ -856,7 +852,7 @@ def disbursement_request(
         )
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
-        position = selectors.trust_position(matter, as_of=_today(now))
+        position = selectors.trust_position(matter, as_of=clock.firm_date(now))
         if amount_cents > position.available_cents:
             raise _over_available(amount_cents, matter, position)
         threshold = firm_get().disbursement_dual_approval_cents
@@ -875,7 +871,7 @@ def disbursement_request(
             required_approvals=2 if amount_cents > threshold else 1,
             requested_by=actor,
             requested_at=now,
-            expires_on=_today(now) + timedelta(days=settings_row.disbursement_expiry_days),
+            expires_on=clock.firm_date(now) + timedelta(days=settings_row.disbursement_expiry_days),
         )
         audit.record(
             actor=actor,
@@ -913,7 +909,7 @@ def disbursement_approve(
                 ),
                 field="disbursement",
             )
-        if disbursement.expires_on < _today(now):
+        if disbursement.expires_on < clock.firm_date(now):
             raise TrustError(
                 DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on),
                 field="disbursement",
@@ -984,7 +980,7 @@ def disbursement_reject(
 
 def disbursements_expire(*, now: datetime) -> int:
     """Expire pending requests past their date (nothing moves). Returns how many."""
-    today = _today(now)
+    today = clock.firm_date(now)
     count = 0
     ids = list(
         Disbursement.objects.filter(
@@ -1042,7 +1038,7 @@ def disbursement_post(
                 ),
                 field="disbursement",
             )
-        today = _today(now)
+        today = clock.firm_date(now)
         if disbursement.expires_on < today:
             raise TrustError(
                 DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on),
@@ -1111,7 +1107,7 @@ def low_balance_check(*, matter: Matter, now: datetime) -> bool:
     the firm chose it, one open replenishment request up to the threshold. Returns True if low."""
     if matter.status == MatterStatus.CLOSED:
         return False
-    position = selectors.trust_position(matter, as_of=_today(now))
+    position = selectors.trust_position(matter, as_of=clock.firm_date(now))
     if not position.is_low:
         return False
     from caseledger.matters.services import task_open_for_system
@@ -1123,7 +1119,7 @@ def low_balance_check(*, matter: Matter, now: datetime) -> bool:
             f"Trust below minimum on {matter.number}: {firm_money(position.balance_cents)} < "
             f"{firm_money(position.threshold_cents)}"
         ),
-        due_date=_today(now) + timedelta(days=3),
+        due_date=clock.firm_date(now) + timedelta(days=3),
         now=now,
         assignee=matter.attorney or matter.responsible_partner,
         assignee_role=Role.BILLING,
@@ -1145,7 +1141,7 @@ def low_balance_check(*, matter: Matter, now: datetime) -> bool:
                 matter=matter,
                 kind=TrustRequestKind.REPLENISHMENT,
                 amount_cents=position.threshold_cents - position.balance_cents,
-                due_date=_today(now) + timedelta(days=14),
+                due_date=clock.firm_date(now) + timedelta(days=14),
                 actor=None,
                 now=now,
                 memo="Automatic replenishment: trust fell below the agreed minimum",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from caseledger.core import clock
 from caseledger.trust import services
 
 
@@ -13,16 +13,16 @@ from caseledger.trust import services
 def low_trust_sweep() -> int:
     """Daily: one open task (and, if chosen, a replenishment request) per matter below its
     trust minimum."""
-    return services.low_balance_sweep(now=timezone.now())
+    return services.low_balance_sweep(now=clock.now())
 
 
 @db_periodic_task(crontab(hour="0", minute="15"))
 def expire_disbursements() -> int:
     """Nightly: pending disbursement requests past their date expire (nothing moves)."""
-    return services.disbursements_expire(now=timezone.now())
+    return services.disbursements_expire(now=clock.now())
 
 
 @db_periodic_task(crontab(minute="*/10"))
 def resend_trust_notices() -> int:
     """Every 10 minutes: send receipt and request emails whose first send failed."""
-    return services.notices_send_pending(now=timezone.now())
+    return services.notices_send_pending(now=clock.now())

@@ -9,11 +9,11 @@ from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.models import User
@@ -61,7 +61,7 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
 
 @capability_required("trust.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.firm_today()
     positions = selectors.trust_dashboard(today, _visible_matters(request.user))
     totals = {
         "balance": sum(p.balance_cents for p in positions),
@@ -89,7 +89,7 @@ def _matter_page(
     dispute_form: DisputeForm | None = None,
     threshold_form: ThresholdForm | None = None,
 ) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.firm_today()
     return render(
         request,
         "trust/matter.html",
@@ -135,7 +135,7 @@ def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if _actor(request).role not in UNSCOPED_ROLES:
         if not _visible_matters(request.user).filter(client=client).exists():
             require(request.user, "trust.view", client.matters.first())
-    body = pdf.statement_pdf(client, selectors.client_trust_movements(client), timezone.localdate())
+    body = pdf.statement_pdf(client, selectors.client_trust_movements(client), clock.firm_today())
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="trust-statement-{client.pk}.pdf"'
     return response
@@ -181,7 +181,7 @@ def client_receipt(request: HttpRequest, token: str) -> HttpResponse:
 
 @capability_required("trust.deposit")
 def deposit_new(request: HttpRequest) -> HttpResponse:
-    initial: dict[str, Any] = {"received_date": timezone.localdate()}
+    initial: dict[str, Any] = {"received_date": clock.firm_today()}
     if request.GET.get("matter", "").isdigit():
         initial["matter"] = request.GET["matter"]
     form = DepositForm(request.POST or None, initial=initial)
@@ -198,7 +198,7 @@ def deposit_new(request: HttpRequest) -> HttpResponse:
             received_date=d["received_date"],
             card_settled=d["card_settled"],
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if deposit is not None:
@@ -237,7 +237,7 @@ def _deposit_page(
             "live": live,
             "form": form,
             "decision_form": DecisionForm(),
-            "today": timezone.localdate(),
+            "today": clock.firm_today(),
         },
         status=status,
     )
@@ -254,7 +254,7 @@ def deposit_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda d: corrections.deposit_reversal_request(
-            deposit=deposit, reason=d["reason"], actor=_actor(request), now=timezone.now()
+            deposit=deposit, reason=d["reason"], actor=_actor(request), now=clock.now()
         ),
     )
     if reversal is None:
@@ -277,7 +277,7 @@ def deposit_reversal_approve(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "trust.reverse.approve", reversal.deposit)
     try:
         corrections.deposit_reversal_approve(
-            reversal=reversal, approver=_actor(request), now=timezone.now()
+            reversal=reversal, approver=_actor(request), now=clock.now()
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -295,7 +295,7 @@ def deposit_reversal_reject(request: HttpRequest, pk: int) -> HttpResponse:
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
         corrections.deposit_reversal_reject(
-            reversal=reversal, actor=_actor(request), now=timezone.now(), note=note
+            reversal=reversal, actor=_actor(request), now=clock.now(), note=note
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -311,9 +311,9 @@ def deposit_clear(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.deposit_mark_cleared(
             deposit=deposit,
-            cleared_on=timezone.localdate(),
+            cleared_on=clock.firm_today(),
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -344,7 +344,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             due_date=d["due_date"],
             memo=d["memo"],
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if trust_request is not None:
@@ -380,9 +380,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     trust_request = get_object_or_404(TrustRequest, pk=pk)
     require(request.user, "trust.request", trust_request)
     try:
-        services.trust_request_cancel(
-            request=trust_request, actor=_actor(request), now=timezone.now()
-        )
+        services.trust_request_cancel(request=trust_request, actor=_actor(request), now=clock.now())
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -404,7 +402,7 @@ def dispute_new(request: HttpRequest, pk: int) -> HttpResponse:
             amount_cents=d["amount"],
             reason=d["reason"],
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         ),
     )
     if hold is None:
@@ -420,7 +418,7 @@ def dispute_release(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "trust.dispute", hold)
     try:
         services.dispute_hold_release(
-            hold=hold, actor=_actor(request), now=timezone.now(), note=request.POST.get("note", "")
+            hold=hold, actor=_actor(request), now=clock.now(), note=request.POST.get("note", "")
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -438,7 +436,7 @@ def threshold_set(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda d: services.matter_threshold_set(
-            matter=matter, threshold_cents=d["threshold"], actor=_actor(request), now=timezone.now()
+            matter=matter, threshold_cents=d["threshold"], actor=_actor(request), now=clock.now()
         ),
     )
     if row is None:
@@ -487,7 +485,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
             reference=d["reference"],
             memo=d["memo"],
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
         )
 
     disbursement = handle_form(request, form, call)
@@ -510,7 +508,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
 def disbursement_approve(request: HttpRequest, pk: int) -> HttpResponse:
     disbursement = get_object_or_404(Disbursement, pk=pk)
     require(request.user, "trust.disburse.approve", disbursement)
-    now = timezone.now()
+    now = clock.now()
     try:
         disbursement = services.disbursement_approve(
             disbursement=disbursement, approver=_actor(request), now=now
@@ -541,7 +539,7 @@ def disbursement_post(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "trust.disburse.post", disbursement)
     try:
         services.disbursement_post(
-            disbursement=disbursement, actor=_actor(request), now=timezone.now()
+            disbursement=disbursement, actor=_actor(request), now=clock.now()
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -559,7 +557,7 @@ def disbursement_reject(request: HttpRequest, pk: int) -> HttpResponse:
         services.disbursement_reject(
             disbursement=disbursement,
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
             note=request.POST.get("note", ""),
         )
     except ApplicationError as exc:
@@ -579,7 +577,7 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
         request,
         form,
         lambda d: services.trust_apply_to_invoice(
-            invoice=invoice, amount_cents=d["amount"], actor=_actor(request), now=timezone.now()
+            invoice=invoice, amount_cents=d["amount"], actor=_actor(request), now=clock.now()
         ),
     )
     if transfer is not None:
@@ -592,7 +590,7 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
             "invoice": invoice,
             "form": form,
             "balance_due": invoice_balance_due(invoice),
-            "position": selectors.trust_position(invoice.matter, timezone.localdate()),
+            "position": selectors.trust_position(invoice.matter, clock.firm_today()),
         },
     )
 
@@ -618,7 +616,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
         form,
         lambda d: services.trust_settings_update(
             actor=_actor(request),
-            now=timezone.now(),
+            now=clock.now(),
             low_balance_threshold_cents=d["low_balance_threshold"],
             auto_replenish=d["auto_replenish"],
             check_clear_days=d["check_clear_days"],

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.amounts import firm_money
 from caseledger.core.waiting import LIMIT, WaitingBatch, WaitingItem, WaitingSource, batch_of
 from caseledger.matters.selectors import matters_visible_to
@@ -75,7 +75,7 @@ def open_disputes(user: Any, now: datetime) -> WaitingBatch:
 def below_minimum(user: Any, now: datetime) -> WaitingBatch:
     low = [
         p
-        for p in trust_dashboard(timezone.localdate(now), matters_visible_to(user))
+        for p in trust_dashboard(clock.firm_date(now), matters_visible_to(user))
         if p.is_low and not p.matter.is_closed
     ]
     return WaitingBatch(

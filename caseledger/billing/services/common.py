@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from caseledger.billing.exceptions import BillingError
 from caseledger.core.amounts import amount_ceiling, amount_check
@@ -26,11 +24,6 @@ def firm_currency() -> str:
 
 def firm_rounding() -> str:
     return str(firm_get().rounding_rule)
-
-
-def local_date(now: datetime) -> date:
-    """The firm's calendar date at ``now``."""
-    return now.astimezone(ZoneInfo(firm_get().time_zone)).date()
 
 
 def parse_amount(value: Any, *, field: str, currency: str, allow_zero: bool = True) -> int:

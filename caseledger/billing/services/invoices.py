@@ -63,11 +63,10 @@ from caseledger.billing.services.common import (
     firm_currency,
     firm_rounding,
     line_amount_check,
-    local_date,
     parse_amount,
     parse_quantity,
 )
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.money import Money
 from caseledger.core.numbering import counter_next
 from caseledger.core.permissions import require
@@ -308,7 +307,7 @@ def invoice_draft_create(
     if bill_to == Payer.BENEFICIARY and getattr(matter, "beneficiary_id", None) is None:
         raise BillingError(BENEFICIARY_MISSING.format(matter=matter.number), field="bill_to")
     settings = billing_settings_get()
-    today = local_date(now)
+    today = clock.firm_date(now)
     with transaction.atomic():
         matter = matter_lock(matter_id=matter.pk)
         client = matter.client
@@ -454,7 +453,7 @@ def invoice_line_add(
             unit_price_cents=price,
             position=_next_position(invoice),
             service=service,
-            line_date=local_date(now),
+            line_date=clock.firm_date(now),
             task_code=task_code or (service.utbms_task_code if service else ""),
             activity_code=activity_code or (service.utbms_activity_code if service else ""),
             expense_code=expense_code,
@@ -757,7 +756,7 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
                 category=line.category,
                 description=line.description,
             )
-        issue_date = local_date(now)
+        issue_date = clock.firm_date(now)
         terms_days = (
             invoice.template.payment_terms_days
             if invoice.template and invoice.template.payment_terms_days is not None
@@ -874,7 +873,7 @@ def invoice_void(*, invoice: Invoice, actor: Any, now: datetime, reason: str) ->
             entry=issue_entry,
             actor=actor,
             now=now,
-            entry_date=local_date(now),
+            entry_date=clock.firm_date(now),
             memo=f"Void of invoice {invoice.number}: {reason.strip()}",
         )
         TimeEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from caseledger.collections import exceptions as E
 from caseledger.collections import integration
@@ -18,7 +17,7 @@ from caseledger.collections.models import (
     InvoiceDispute,
     PaymentPlan,
 )
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.models import User
 from caseledger.core.permissions import require
@@ -44,7 +43,7 @@ def activity_record(
     """Record a manual reminder, a promise to pay or a note (the run takes the first two into
     account: see ``collections_run``)."""
     require(actor, "collections.work")
-    today = timezone.localdate(now)
+    today = clock.firm_date(now)
     if kind == ActivityKind.PROMISE_TO_PAY:
         if promised_date is None or promised_date < today:
             raise E.CollectionsError(

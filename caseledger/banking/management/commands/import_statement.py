@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
 from caseledger.banking import services
 from caseledger.banking.models import BankAccount
+from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.selectors import firm_get
 
@@ -50,12 +50,12 @@ class Command(BaseCommand):
                 self._fail(ACCOUNT_UNKNOWN.format(value=options["account"]))
         elif not options["dry_run"]:
             self._fail(ACCOUNT_REQUIRED)
-        now = timezone.now()
+        now = clock.now()
         try:
             if options["dry_run"] or account is None:
                 checked = services.statement_file_check(
                     content=content,
-                    today=timezone.localdate(now),
+                    today=clock.firm_date(now),
                     bank_account=account,
                     currency=firm_get().currency,
                 )

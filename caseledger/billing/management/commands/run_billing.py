@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+
+from caseledger.core import clock
 
 DATE_INVALID = "--date: must be a date YYYY-MM-DD (got {value!r})"
 
@@ -20,9 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from caseledger.billing.services import billing_run
-        from caseledger.billing.services.common import local_date
 
-        now = timezone.now()
+        now = clock.now()
         raw = options.get("run_date")
         if raw:
             try:
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(DATE_INVALID.format(value=raw)) from exc
         else:
-            run_date = local_date(now)
+            run_date = clock.firm_date(now)
         result = billing_run(run_date=run_date, now=now)
         self.stdout.write(
             json.dumps(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.crypto import rotate_all
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        counts = rotate_all(now=timezone.now(), batch_size=options["batch_size"])
+        counts = rotate_all(now=clock.now(), batch_size=options["batch_size"])
         for label, count in counts.items():
             self.stdout.write(f"{label}: {count} row(s) re-encrypted")
         self.stdout.write(self.style.SUCCESS("rotate_field_keys: done"))

@@ -6,10 +6,10 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from caseledger.collections.exceptions import RUN_DATE_INVALID
 from caseledger.collections.services import collections_run
+from caseledger.core import clock
 
 
 class Command(BaseCommand):
@@ -24,10 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         raw = options.get("date")
         try:
-            run_date = date.fromisoformat(raw) if raw else timezone.localdate()
+            run_date = date.fromisoformat(raw) if raw else clock.firm_today()
         except ValueError as exc:
             raise CommandError(RUN_DATE_INVALID.format(value=raw)) from exc
-        result = collections_run(run_date=run_date, now=timezone.now(), dry_run=options["dry_run"])
+        result = collections_run(run_date=run_date, now=clock.now(), dry_run=options["dry_run"])
         if options["dry_run"]:
             for s in result.steps:
                 channels = ",".join(s.channels)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.models import User
 from caseledger.core.permissions import authorize
 from caseledger.core.services import api_token_create
@@ -29,5 +29,5 @@ class Command(BaseCommand):
             raise CommandError(NO_SUCH_USER.format(username=username))
         if not authorize(user, "api.tokens"):
             raise CommandError(NOT_ALLOWED.format(username=username, role=user.role))
-        _, secret = api_token_create(user=user, now=timezone.now(), name=options["name"])
+        _, secret = api_token_create(user=user, now=clock.now(), name=options["name"])
         self.stdout.write(secret)

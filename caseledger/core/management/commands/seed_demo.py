@@ -14,8 +14,8 @@ from django.core import mail
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.core.demo_context import DemoContext
 
 
@@ -23,8 +23,8 @@ class Command(BaseCommand):
     help = "Load the demo firm (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        now = timezone.now()
-        ctx = DemoContext(now=now, today=timezone.localdate(now))
+        now = clock.now()
+        ctx = DemoContext(now=now, today=clock.firm_date(now))
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             mail.outbox = []
             self._seed(ctx)

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.matters.services import deadlines_open_due_tasks
 
 DATE_INVALID = "--date: must be YYYY-MM-DD (got {value!r})"
@@ -21,8 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="Run as of this day (default: today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        now = timezone.now()
-        today = timezone.localdate(now)
+        now = clock.now()
+        today = clock.firm_date(now)
         if options.get("date"):
             try:
                 today = date.fromisoformat(options["date"])

@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
+from caseledger.core import clock
 from caseledger.payments.selectors import invoices_verify
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        as_of = options["as_of"] or timezone.localdate()
+        as_of = options["as_of"] or clock.firm_today()
         problems = invoices_verify(as_of=as_of)
         for line in problems:
             self.stdout.write(line)
