@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "caseledger.api",
     "caseledger.credits",
     "caseledger.collections",
+    "caseledger.reports",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ urlpatterns = [
     path("billing/", include("caseledger.billing.urls")),
     path("credits/", include("caseledger.credits.urls")),
     path("collections/", include("caseledger.collections.urls")),
+    path("reports/", include("caseledger.reports.urls")),
     path("clients/", include("caseledger.clients.urls")),
     path("trust/", include("caseledger.trust.urls")),
     path("banking/", include("caseledger.banking.urls")),

@@ -120,6 +120,7 @@ def _register_routers() -> None:
     from caseledger.api.ledger import router as ledger_router
     from caseledger.api.matters import router as matters_router
     from caseledger.api.payments import router as payments_router
+    from caseledger.api.reports import router as reports_router
     from caseledger.api.trust import router as trust_router
 
     api.add_router("", clients_router)
@@ -130,6 +131,7 @@ def _register_routers() -> None:
     api.add_router("/payments", payments_router)
     api.add_router("/trust", trust_router)
     api.add_router("/banking", banking_router)
+    api.add_router("/reports", reports_router)
 
 
 _register_routers()

@@ -1,0 +1,12 @@
+"""Who may read the firm's KPIs and set the baseline."""
+
+from caseledger.core.choices import Role
+
+CAPABILITIES = {
+    "reports.view": {Role.ADMIN, Role.PARTNER, Role.BILLING},
+    "reports.settings": {Role.ADMIN, Role.PARTNER},
+}
+
+NAVIGATION = [
+    ("Reports", "reports:dashboard", "reports.view"),
+]

@@ -1,0 +1,97 @@
+"""Charts drawn on the server as SVG: no script, printable, each with a title and a
+description for screen readers (the page puts the figures' table beside it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import count
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH = 320
+HEIGHT = 120
+PAD_X = 8
+PAD_TOP = 10
+PAD_BOTTOM = 18
+
+_ids = count(1)
+
+
+def _frame(title: str, description: str, body: str) -> SafeString:
+    n = next(_ids)
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-t{n} '
+        'chart-d{n}" preserveAspectRatio="none"><title id="chart-t{n}">{title}</title>'
+        '<desc id="chart-d{n}">{desc}</desc>{body}</svg>',
+        w=WIDTH,
+        h=HEIGHT,
+        n=n,
+        title=title,
+        desc=description,
+        body=mark_safe(body),  # built below from numbers and escaped labels only
+    )
+
+
+def line_chart(
+    points: Sequence[tuple[str, float | None]], *, title: str, description: str
+) -> SafeString:
+    """A trend line over labelled points; a missing value breaks the line."""
+    values = [v for _, v in points if v is not None]
+    if not values:
+        return _frame(title, description + " No data in these months.", "")
+    low, high = min(values), max(values)
+    span = (high - low) or abs(high) or 1.0
+    low -= span * 0.1
+    high += span * 0.1
+    step = (WIDTH - 2 * PAD_X) / max(len(points) - 1, 1)
+    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+
+    def y(v: float) -> float:
+        return PAD_TOP + plot_h * (1 - (v - low) / (high - low))
+
+    segments: list[list[str]] = [[]]
+    dots = []
+    for i, (label, v) in enumerate(points):
+        x = PAD_X + i * step
+        if v is None:
+            segments.append([])
+            continue
+        segments[-1].append(f"{x:.1f},{y(v):.1f}")
+        dots.append(
+            f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="2.5"><title>{escape(label)}: {v:g}'
+            "</title></circle>"
+        )
+    lines = "".join(
+        f'<polyline fill="none" stroke="currentColor" stroke-width="2" points="{" ".join(s)}"/>'
+        for s in segments
+        if len(s) > 1
+    )
+    axis = (
+        f'<line class="axis" x1="{PAD_X}" y1="{HEIGHT - PAD_BOTTOM}" x2="{WIDTH - PAD_X}" '
+        f'y2="{HEIGHT - PAD_BOTTOM}"/>'
+        f'<text x="{PAD_X}" y="{HEIGHT - 4}">{escape(points[0][0])}</text>'
+        f'<text x="{WIDTH - PAD_X}" y="{HEIGHT - 4}" text-anchor="end">'
+        f"{escape(points[-1][0])}</text>"
+    )
+    return _frame(title, description, axis + lines + "".join(dots))
+
+
+def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, description: str) -> SafeString:
+    """Vertical bars, one per label (aging buckets, cohorts)."""
+    if not bars or max(v for _, v in bars) <= 0:
+        return _frame(title, description + " Nothing to show.", "")
+    high = max(v for _, v in bars)
+    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+    slot = (WIDTH - 2 * PAD_X) / len(bars)
+    parts = []
+    for i, (label, v) in enumerate(bars):
+        h = plot_h * max(v, 0) / high
+        x = PAD_X + i * slot + slot * 0.15
+        parts.append(
+            f'<rect x="{x:.1f}" y="{PAD_TOP + plot_h - h:.1f}" width="{slot * 0.7:.1f}" '
+            f'height="{h:.1f}"><title>{escape(label)}: {v:g}</title></rect>'
+            f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - 4}" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
+    return _frame(title, description, "".join(parts))

@@ -1,0 +1,530 @@
+"""Every KPI, defined once, with its formula beside it.
+
+Pages, exports, the API and scheduled reports all read these functions; none computes a KPI
+of its own. Money figures come from the ledger's accounts-receivable postings, so a KPI's
+billed, collected, credited and written-off totals tie to the books by construction: each A/R
+posting is classified by its journal entry's kind (a reversal takes the kind of the entry it
+reverses, and its opposite sign undoes it). Every aggregate runs in the database; Python only
+walks the handful of monthly totals the count-back needs.
+
+Filters narrow by the matter's responsible partner, the client's type (private or corporate)
+and the matter's case type, as the aging report groups them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+
+from caseledger.billing.choices import InvoiceStatus, LineKind
+from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
+from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
+from caseledger.ledger.choices import EntryKind
+from caseledger.ledger.models import Posting
+
+BILLED = "billed"
+COLLECTED = "collected"
+CREDITED = "credited"
+WRITTEN_OFF = "written_off"
+OTHER = "other"
+
+# The entry kinds behind each A/R movement. A void takes an issued invoice back off billing;
+# a refund that reopens what a payment paid (kind REFUND) is a negative collection.
+KINDS: dict[str, frozenset[str]] = {
+    BILLED: frozenset({EntryKind.INVOICE_ISSUED, EntryKind.INVOICE_VOID}),
+    COLLECTED: frozenset(
+        {
+            EntryKind.PAYMENT_RECEIVED,
+            EntryKind.PAYMENT_APPLIED,
+            EntryKind.TRUST_TRANSFER_EARNED,
+            EntryKind.PROCESSOR_SETTLEMENT,
+            EntryKind.REFUND,
+        }
+    ),
+    CREDITED: frozenset({EntryKind.CREDIT_NOTE}),
+    WRITTEN_OFF: frozenset({EntryKind.WRITE_OFF, EntryKind.WRITE_OFF_REVERSAL}),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    partner_id: int | None = None
+    client_type: str = ""
+    case_type_id: int | None = None
+
+    def posting_q(self) -> Q:
+        q = Q()
+        if self.partner_id:
+            q &= Q(matter__responsible_partner_id=self.partner_id)
+        if self.client_type:
+            q &= Q(client__client_type=self.client_type)
+        if self.case_type_id:
+            q &= Q(matter__case_type_id=self.case_type_id)
+        return q
+
+    def invoice_q(self) -> Q:
+        q = Q()
+        if self.partner_id:
+            q &= Q(matter__responsible_partner_id=self.partner_id)
+        if self.client_type:
+            q &= Q(client__client_type=self.client_type)
+        if self.case_type_id:
+            q &= Q(matter__case_type_id=self.case_type_id)
+        return q
+
+
+# No filter: the whole firm.
+ALL = Filters()
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+# -- database expressions ------------------------------------------------------------------
+
+
+class DaysBetween(Func):
+    """Whole days from ``start`` to ``end`` (dates), on both databases: ``DaysBetween(end,
+    start)``."""
+
+    output_field = IntegerField()
+    template = "(%(expressions)s)"  # PostgreSQL: date - date is a number of days
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+class HoursBetween(Func):
+    """Hours (fractional) from ``start`` to ``end`` (timestamps), on both databases:
+    ``HoursBetween(end, start)``."""
+
+    output_field = FloatField()
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 24.0)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def _category() -> Case:
+    whens = []
+    for name, kinds in KINDS.items():
+        whens.append(When(entry__kind__in=kinds, then=Value(name)))
+        whens.append(
+            When(entry__kind=EntryKind.REVERSAL, entry__reverses__kind__in=kinds, then=Value(name))
+        )
+    return Case(*whens, default=Value(OTHER), output_field=CharField())
+
+
+def ar_postings(filters: Filters = ALL) -> QuerySet[Any]:
+    """The ledger's A/R postings, each with its ``category`` (billed, collected, ...)."""
+    return (
+        Posting.objects.filter(account__code=ACCOUNTS_RECEIVABLE)
+        .filter(filters.posting_q())
+        .annotate(category=_category())
+    )
+
+
+def _signed(category: str) -> int:
+    """Billed is a debit of A/R; the others are credits, reported as positive amounts."""
+    return 1 if category == BILLED else -1
+
+
+# -- money moved in a period ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Movements:
+    billed_cents: int = 0
+    collected_cents: int = 0
+    credited_cents: int = 0
+    written_off_cents: int = 0
+
+
+def movements(period: Period, filters: Filters = ALL) -> Movements:
+    """A/R movements dated in ``period``, by category, in cents."""
+    rows = (
+        ar_postings(filters)
+        .filter(entry_date__gte=period.start, entry_date__lte=period.end)
+        .values("category")
+        .annotate(total=Sum("amount_cents"))
+    )
+    got = {r["category"]: _signed(r["category"]) * int(r["total"] or 0) for r in rows}
+    return Movements(
+        billed_cents=got.get(BILLED, 0),
+        collected_cents=got.get(COLLECTED, 0),
+        credited_cents=got.get(CREDITED, 0),
+        written_off_cents=got.get(WRITTEN_OFF, 0),
+    )
+
+
+def ar_balance(as_of: dt.date, filters: Filters = ALL) -> int:
+    """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered)."""
+    total = ar_postings(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
+    return int(total["t"] or 0)
+
+
+def billed_by_month(until: dt.date, months: int, filters: Filters = ALL) -> list[int]:
+    """Billed cents for each calendar month, newest first: the month of ``until`` (up to that
+    day) and the ``months - 1`` before it."""
+    first = _month_start(until, back=months - 1)
+    rows = (
+        ar_postings(filters)
+        .filter(category=BILLED, entry_date__gte=first, entry_date__lte=until)
+        .annotate(month=TruncMonth("entry_date"))
+        .values("month")
+        .annotate(total=Sum("amount_cents"))
+    )
+    by_month = {_as_date(r["month"]): int(r["total"] or 0) for r in rows}
+    return [by_month.get(_month_start(until, back=k), 0) for k in range(months)]
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _month_start(day: dt.date, *, back: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+# -- the KPIs ------------------------------------------------------------------------------
+
+# Formulas as shown on the pages (DOMAIN.md "Collections and reporting").
+FORMULAS = {
+    "dso_countback_days": (
+        "Count-back DSO: start from A/R at period end and subtract each month's billing, newest "
+        "first; the days of every month fully used, plus the used share of the last one."
+    ),
+    "dso_simple_days": "A/R at period end / amount billed in the period x days in the period.",
+    "dso_paid_days": (
+        "Average days to pay: the amount-weighted mean of (date collected - invoice issue "
+        "date) over collections dated in the period."
+    ),
+    "turnaround_median_hours": (
+        "Invoice turnaround: hours from the billing trigger (stage completed, period end) to "
+        "issue, median over invoices issued in the period."
+    ),
+    "turnaround_p90_hours": "The 90th percentile of the same turnaround.",
+    "review_wait_median_hours": "Median hours from trigger to partner approval.",
+    "issue_wait_median_hours": "Median hours from approval to issue.",
+    "collection_rate_30d": (
+        "Of the amount billed in the period, the share collected within 30 days of each "
+        "invoice's issue date."
+    ),
+    "collection_rate_target": ("The same within the firm's target days (report settings)."),
+    "write_off_rate": "Amount written off in the period / amount billed in the period.",
+    "credit_rate": "Amount credited (credit notes) in the period / amount billed in the period.",
+    "realization": (
+        "Legal fees billed on invoices issued in the period / their standard value (time at "
+        "each timekeeper's standard rate, fees at the catalogue price); government fees and "
+        "expenses are left out."
+    ),
+}
+
+
+def dso_countback_days(
+    period: Period, filters: Filters = ALL, *, history: int = 24
+) -> float | None:
+    """See FORMULAS. None when nothing is owed and nothing was billed."""
+    remaining = ar_balance(period.end, filters)
+    if remaining <= 0:
+        return 0.0
+    months = billed_by_month(period.end, history, filters)
+    days = 0.0
+    for k, billed in enumerate(months):
+        start = _month_start(period.end, back=k)
+        end = period.end if k == 0 else _month_start(period.end, back=k - 1) - dt.timedelta(1)
+        window = (end - start).days + 1
+        if billed >= remaining:
+            return round(days + window * remaining / billed, 1)
+        remaining -= max(billed, 0)
+        days += window
+    return round(days, 1)  # A/R older than the history counted: at least this many days
+
+
+def dso_simple_days(period: Period, filters: Filters = ALL) -> float | None:
+    billed = movements(period, filters).billed_cents
+    if billed <= 0:
+        return None
+    return round(ar_balance(period.end, filters) / billed * period.days, 1)
+
+
+def dso_paid_days(period: Period, filters: Filters = ALL) -> float | None:
+    """See FORMULAS. None when nothing was collected."""
+    rows = (
+        ar_postings(filters)
+        .filter(
+            category=COLLECTED,
+            entry_date__gte=period.start,
+            entry_date__lte=period.end,
+            invoice__issue_date__isnull=False,
+        )
+        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
+        .aggregate(
+            weight=Sum(-F("amount_cents")),
+            weighted=Sum(-F("amount_cents") * F("days"), output_field=IntegerField()),
+        )
+    )
+    weight = int(rows["weight"] or 0)
+    if weight <= 0:
+        return None
+    return round(int(rows["weighted"] or 0) / weight, 1)
+
+
+def issued_in(period: Period, filters: Filters = ALL) -> QuerySet[Invoice]:
+    """Invoices issued in ``period`` and not voided (the population of turnaround,
+    collection rate and realization)."""
+    return Invoice.objects.filter(
+        filters.invoice_q(), issue_date__gte=period.start, issue_date__lte=period.end
+    ).exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+
+
+def _percentiles(
+    values_qs: QuerySet[Any], column: str, fractions: Iterable[float]
+) -> list[float | None]:
+    fractions = list(fractions)
+    if connection.vendor == "postgresql":
+        sql, params = values_qs.values(column).query.sql_with_params()
+        cols = ", ".join(
+            f"percentile_cont({f}) WITHIN GROUP (ORDER BY q.{column})" for f in fractions
+        )
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {cols} FROM ({sql}) q", params)
+            row = cur.fetchone()
+        return [None if v is None else round(float(v), 1) for v in row]
+    # SQLite has no percentile aggregate: sorted in the database, the rank read here.
+    ordered = list(values_qs.order_by(column).values_list(column, flat=True))
+    out: list[float | None] = []
+    for f in fractions:
+        if not ordered:
+            out.append(None)
+            continue
+        pos = f * (len(ordered) - 1)
+        low = int(pos)
+        high = min(low + 1, len(ordered) - 1)
+        out.append(round(ordered[low] + (ordered[high] - ordered[low]) * (pos - low), 1))
+    return out
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    median_hours: float | None
+    p90_hours: float | None
+    review_median_hours: float | None
+    issue_median_hours: float | None
+    invoices: int
+
+
+def turnaround(period: Period, filters: Filters = ALL) -> Turnaround:
+    """See FORMULAS."""
+    base = issued_in(period, filters).filter(triggered_at__isnull=False, issued_at__isnull=False)
+    total = base.annotate(h=HoursBetween(F("issued_at"), F("triggered_at")))
+    median, p90 = _percentiles(total, "h", [0.5, 0.9])
+    approved = base.filter(approved_at__isnull=False)
+    (review,) = _percentiles(
+        approved.annotate(h=HoursBetween(F("approved_at"), F("triggered_at"))), "h", [0.5]
+    )
+    (issue,) = _percentiles(
+        approved.annotate(h=HoursBetween(F("issued_at"), F("approved_at"))), "h", [0.5]
+    )
+    return Turnaround(median, p90, review, issue, base.count())
+
+
+def collection_rate(
+    period: Period, filters: Filters = ALL, *, within_days: int = 30
+) -> float | None:
+    """See FORMULAS: a share between 0 and 1, None when nothing was billed."""
+    billed = (
+        ar_postings(filters)
+        .filter(
+            category=BILLED,
+            entry__kind=EntryKind.INVOICE_ISSUED,
+            invoice__issue_date__gte=period.start,
+            invoice__issue_date__lte=period.end,
+        )
+        .aggregate(t=Sum("amount_cents"))["t"]
+        or 0
+    )
+    if billed <= 0:
+        return None
+    collected = (
+        ar_postings(filters)
+        .filter(
+            category=COLLECTED,
+            invoice__issue_date__gte=period.start,
+            invoice__issue_date__lte=period.end,
+        )
+        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
+        .filter(days__lte=within_days)
+        .aggregate(t=Sum("amount_cents"))["t"]
+        or 0
+    )
+    return round(-collected / billed, 4)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if whole <= 0 else round(part / whole, 4)
+
+
+def realization(period: Period, filters: Filters = ALL) -> float | None:
+    """See FORMULAS."""
+    from django.db.models import OuterRef, Subquery
+
+    standard_rate = Subquery(
+        HourlyRate.objects.filter(
+            timekeeper_id=OuterRef("timekeeper_id"), client__isnull=True, matter__isnull=True
+        ).values("rate_cents")[:1]
+    )
+    lines = (
+        InvoiceLine.objects.filter(
+            invoice__in=issued_in(period, filters),
+            kind__in=[LineKind.FEE, LineKind.TIME, LineKind.INSTALLMENT],
+        )
+        .annotate(
+            standard_value=Case(
+                When(
+                    kind=LineKind.TIME,
+                    then=Coalesce(
+                        standard_rate * F("quantity"), F("amount_cents"), output_field=FloatField()
+                    ),
+                ),
+                When(
+                    kind=LineKind.FEE,
+                    service__isnull=False,
+                    service__default_price_cents__gt=0,
+                    then=F("service__default_price_cents") * F("quantity"),
+                ),
+                default=F("amount_cents"),
+                output_field=FloatField(),
+            )
+        )
+        .aggregate(billed=Sum("amount_cents"), standard=Sum("standard_value"))
+    )
+    standard = Decimal(str(lines["standard"] or 0))
+    if standard <= 0:
+        return None
+    return round(float(Decimal(lines["billed"] or 0) / standard), 4)
+
+
+# -- the dashboard's figures ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kpis:
+    period: Period
+    dso_countback_days: float | None
+    dso_simple_days: float | None
+    dso_paid_days: float | None
+    turnaround_median_hours: float | None
+    turnaround_p90_hours: float | None
+    review_wait_median_hours: float | None
+    issue_wait_median_hours: float | None
+    collection_rate_30d: float | None
+    collection_rate_target: float | None
+    write_off_rate: float | None
+    credit_rate: float | None
+    realization: float | None
+    billed_cents: int
+    collected_cents: int
+    credited_cents: int
+    written_off_cents: int
+    ar_cents: int
+    invoices_issued: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in KPI_KEYS + MONEY_KEYS}
+
+
+KPI_KEYS = [
+    "dso_countback_days",
+    "dso_simple_days",
+    "dso_paid_days",
+    "turnaround_median_hours",
+    "turnaround_p90_hours",
+    "review_wait_median_hours",
+    "issue_wait_median_hours",
+    "collection_rate_30d",
+    "collection_rate_target",
+    "write_off_rate",
+    "credit_rate",
+    "realization",
+]
+MONEY_KEYS = [
+    "billed_cents",
+    "collected_cents",
+    "credited_cents",
+    "written_off_cents",
+    "ar_cents",
+    "invoices_issued",
+]
+
+
+def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kpis:
+    """Every KPI for ``period``."""
+    moved = movements(period, filters)
+    speed = turnaround(period, filters)
+    return Kpis(
+        period=period,
+        dso_countback_days=dso_countback_days(period, filters),
+        dso_simple_days=dso_simple_days(period, filters),
+        dso_paid_days=dso_paid_days(period, filters),
+        turnaround_median_hours=speed.median_hours,
+        turnaround_p90_hours=speed.p90_hours,
+        review_wait_median_hours=speed.review_median_hours,
+        issue_wait_median_hours=speed.issue_median_hours,
+        collection_rate_30d=collection_rate(period, filters, within_days=30),
+        collection_rate_target=collection_rate(period, filters, within_days=target_days),
+        write_off_rate=_rate(moved.written_off_cents, moved.billed_cents),
+        credit_rate=_rate(moved.credited_cents, moved.billed_cents),
+        realization=realization(period, filters),
+        billed_cents=moved.billed_cents,
+        collected_cents=moved.collected_cents,
+        credited_cents=moved.credited_cents,
+        written_off_cents=moved.written_off_cents,
+        ar_cents=ar_balance(period.end, filters),
+        invoices_issued=issued_in(period, filters).count(),
+    )

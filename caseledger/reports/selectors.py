@@ -1,0 +1,236 @@
+"""What the report pages, exports and the API read: KPIs for a period and its baseline, their
+monthly trend, the ROI of the change, and the rows behind each figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from caseledger.core import clock
+from caseledger.reports import metrics
+from caseledger.reports.metrics import ALL, Filters, Kpis, Period
+from caseledger.reports.models import ReportSettings
+
+# (key, title, unit, lower is better) of the KPIs the dashboard shows, in order.
+HEADLINE: list[tuple[str, str, str, bool]] = [
+    ("dso_countback_days", "DSO (count-back)", "days", True),
+    ("dso_paid_days", "Average days to pay", "days", True),
+    ("turnaround_median_hours", "Invoice turnaround, median", "hours", True),
+    ("turnaround_p90_hours", "Invoice turnaround, 90th percentile", "hours", True),
+    ("collection_rate_30d", "Collected within 30 days", "share", False),
+    ("write_off_rate", "Write-off rate", "share", True),
+    ("credit_rate", "Credit rate", "share", True),
+    ("realization", "Realization", "share", False),
+]
+TITLES = {key: title for key, title, _, _ in HEADLINE}
+UNITS = {key: unit for key, _, unit, _ in HEADLINE}
+TREND_MONTHS = 12
+
+
+def settings_get() -> ReportSettings:
+    row, _ = ReportSettings.objects.get_or_create(id=1, defaults={"updated_at": clock.now()})
+    return row
+
+
+def default_period(today: dt.date | None = None) -> Period:
+    """The three months up to today."""
+    today = today or clock.firm_today()
+    start = metrics._month_start(today, back=2)
+    return Period(start, today)
+
+
+def baseline_period(settings: ReportSettings) -> Period | None:
+    if settings.baseline_start and settings.baseline_end:
+        return Period(settings.baseline_start, settings.baseline_end)
+    return None
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    title: str
+    unit: str
+    lower_is_better: bool
+    formula: str
+    current: float | None
+    baseline: float | None
+    trend: list[tuple[dt.date, float | None]]
+
+    @property
+    def change(self) -> float | None:
+        if self.current is None or self.baseline is None:
+            return None
+        return self.current - self.baseline
+
+    @property
+    def improved(self) -> bool | None:
+        change = self.change
+        if change is None or change == 0:
+            return None
+        return (change < 0) == self.lower_is_better
+
+
+@dataclass(frozen=True)
+class RoiLine:
+    label: str
+    formula: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period: Period
+    baseline_period: Period | None
+    filters: Filters
+    current: Kpis
+    baseline: Kpis | None
+    figures: list[Figure]
+    roi: list[RoiLine]
+
+    @property
+    def roi_total_cents(self) -> int:
+        return sum(line.cents for line in self.roi)
+
+
+def month_periods(until: dt.date, months: int) -> list[Period]:
+    """The ``months`` calendar months up to the one holding ``until``, oldest first (the last
+    one ends at ``until``)."""
+    out = []
+    for back in range(months - 1, -1, -1):
+        start = metrics._month_start(until, back=back)
+        end = until if back == 0 else metrics._month_start(until, back=back - 1) - dt.timedelta(1)
+        out.append(Period(start, end))
+    return out
+
+
+def dashboard(period: Period, filters: Filters = ALL) -> Dashboard:
+    settings = settings_get()
+    base_period = baseline_period(settings)
+    current = metrics.kpis(period, filters, target_days=settings.target_days)
+    baseline = (
+        metrics.kpis(base_period, filters, target_days=settings.target_days)
+        if base_period
+        else None
+    )
+    months = month_periods(period.end, TREND_MONTHS)
+    monthly = [metrics.kpis(m, filters, target_days=settings.target_days) for m in months]
+    figures = [
+        Figure(
+            key=key,
+            title=title,
+            unit=unit,
+            lower_is_better=lower,
+            formula=metrics.FORMULAS[key],
+            current=getattr(current, key),
+            baseline=getattr(baseline, key) if baseline else None,
+            trend=[(m.start, getattr(k, key)) for m, k in zip(months, monthly, strict=True)],
+        )
+        for key, title, unit, lower in HEADLINE
+    ]
+    return Dashboard(
+        period=period,
+        baseline_period=base_period,
+        filters=filters,
+        current=current,
+        baseline=baseline,
+        figures=figures,
+        roi=roi(current, baseline, settings),
+    )
+
+
+def roi(current: Kpis, baseline: Kpis | None, settings: ReportSettings) -> list[RoiLine]:
+    """The change against the baseline in money, each line with its formula."""
+    if baseline is None:
+        return []
+    lines = []
+    daily_billing = current.billed_cents / current.period.days if current.period.days else 0
+    if current.dso_countback_days is not None and baseline.dso_countback_days is not None:
+        saved = baseline.dso_countback_days - current.dso_countback_days
+        lines.append(
+            RoiLine(
+                "Cash released by a shorter DSO",
+                f"{saved:.1f} days of DSO saved x average daily billing {daily_billing / 100:,.2f}",
+                round(saved * daily_billing),
+            )
+        )
+    if current.write_off_rate is not None and baseline.write_off_rate is not None:
+        points = baseline.write_off_rate - current.write_off_rate
+        lines.append(
+            RoiLine(
+                "Write-offs avoided",
+                f"{points * 100:.2f} write-off points x billed revenue "
+                f"{current.billed_cents / 100:,.2f}",
+                round(points * current.billed_cents),
+            )
+        )
+    if current.turnaround_median_hours is not None and baseline.turnaround_median_hours is not None:
+        # Staff hours: each invoice's review and issue handling, the median's change per invoice.
+        hours = (
+            ((baseline.review_wait_median_hours or 0) - (current.review_wait_median_hours or 0))
+            / 24
+            * current.invoices_issued
+        )
+        lines.append(
+            RoiLine(
+                "Billing time saved",
+                f"{hours:.1f} staff hours (change in median review days x invoices issued) x "
+                f"cost rate {settings.staff_cost_cents_per_hour / 100:,.2f}/h",
+                round(hours * settings.staff_cost_cents_per_hour),
+            )
+        )
+    return lines
+
+
+# -- drill-down: the rows behind a figure ----------------------------------------------------
+
+DRILLS = {
+    "billed": "Invoices issued in the period",
+    "collected": "Collections dated in the period",
+    "credited": "Credit notes dated in the period",
+    "written_off": "Write-offs dated in the period",
+    "ar": "Invoices with a balance at period end",
+}
+# Which rows each KPI drills to.
+KPI_DRILL = {
+    "dso_countback_days": "ar",
+    "dso_simple_days": "ar",
+    "dso_paid_days": "collected",
+    "turnaround_median_hours": "billed",
+    "turnaround_p90_hours": "billed",
+    "review_wait_median_hours": "billed",
+    "issue_wait_median_hours": "billed",
+    "collection_rate_30d": "billed",
+    "collection_rate_target": "billed",
+    "write_off_rate": "written_off",
+    "credit_rate": "credited",
+    "realization": "billed",
+}
+
+
+def drill_rows(kind: str, period: Period, filters: Filters = ALL) -> QuerySet[Any]:
+    """The A/R postings behind a figure, one row per invoice: its number, client, matter, and
+    the amount of that kind in the period (for ``ar``: the balance at period end)."""
+    postings = metrics.ar_postings(filters)
+    if kind == "ar":
+        rows = postings.filter(entry_date__lte=period.end)
+    else:
+        rows = postings.filter(
+            category=kind, entry_date__gte=period.start, entry_date__lte=period.end
+        )
+    sign = 1 if kind in {"billed", "ar"} else -1
+    grouped = (
+        rows.values(
+            "invoice_id",
+            "invoice__number",
+            "invoice__issue_date",
+            "client__name",
+            "matter__number",
+            "matter__title",
+        )
+        .annotate(total=Sum("amount_cents") * sign)
+        .order_by("-invoice__issue_date", "invoice_id")
+    )
+    return grouped.exclude(total=0) if kind == "ar" else grouped

@@ -1,0 +1,73 @@
+"""Changing the report settings (audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from caseledger.core import audit, clock
+from caseledger.reports.exceptions import ReportsError
+from caseledger.reports.locks import settings_lock
+from caseledger.reports.models import ReportSettings
+
+BASELINE_ORDER = "baseline_end: must not be before baseline_start ({start})."
+BASELINE_HALF = "baseline_end: give both ends of the baseline period, or neither."
+TARGET_RANGE = "target_days: must be between 1 and 365 days."
+COST_RANGE = "staff_cost_cents_per_hour: must be between 0 and 100,000.00 per hour."
+MAX_COST_CENTS = 10_000_000
+
+
+def _snapshot(row: ReportSettings) -> dict[str, Any]:
+    return {
+        "baseline_start": row.baseline_start,
+        "baseline_end": row.baseline_end,
+        "target_days": row.target_days,
+        "staff_cost_cents_per_hour": row.staff_cost_cents_per_hour,
+    }
+
+
+def report_settings_update(
+    *,
+    actor: Any,
+    baseline_start: dt.date | None,
+    baseline_end: dt.date | None,
+    target_days: int,
+    staff_cost_cents_per_hour: int,
+    now: dt.datetime,
+) -> ReportSettings:
+    """Set the baseline period and the ROI figures; one audit event with what changed."""
+    if (baseline_start is None) != (baseline_end is None):
+        raise ReportsError(BASELINE_HALF, field="baseline_end")
+    if baseline_start and baseline_end:
+        clock.date_check(baseline_start, field="baseline_start")
+        clock.date_check(baseline_end, field="baseline_end")
+        if baseline_end < baseline_start:
+            raise ReportsError(
+                BASELINE_ORDER.format(start=baseline_start.isoformat()), field="baseline_end"
+            )
+    if not 1 <= target_days <= 365:
+        raise ReportsError(TARGET_RANGE, field="target_days")
+    if not 0 <= staff_cost_cents_per_hour <= MAX_COST_CENTS:
+        raise ReportsError(COST_RANGE, field="staff_cost_cents_per_hour")
+    with transaction.atomic():
+        row = settings_lock()
+        before = _snapshot(row)
+        row.baseline_start = baseline_start
+        row.baseline_end = baseline_end
+        row.target_days = target_days
+        row.staff_cost_cents_per_hour = staff_cost_cents_per_hour
+        row.updated_at = now
+        row.save()
+        after = _snapshot(row)
+        changed = [k for k in after if after[k] != before[k]]
+        audit.record(
+            actor=actor,
+            action="reports.settings_saved",
+            at=now,
+            obj=row,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
+    return row

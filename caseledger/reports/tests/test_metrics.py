@@ -1,0 +1,161 @@
+"""Each KPI against the hand-computed book in fixtures.py, empty periods and filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
+from caseledger.ledger.models import Posting
+from caseledger.reports import metrics
+from caseledger.reports.metrics import Filters, Period
+from caseledger.reports.tests.fixtures import PERIOD, book, timed_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mine(users: dict[str, Any]) -> Filters:
+    book(users)
+    return Filters(partner_id=users["PARTNER"].pk)
+
+
+def test_movements_tie_to_the_ledger(users: dict[str, Any]) -> None:
+    """Billed A + B + D = $1,800; collected $600 + $400 + $500; written off $100."""
+    book(users)
+    moved = metrics.movements(PERIOD)
+    assert moved.billed_cents == 180_000
+    assert moved.collected_cents == 150_000
+    assert moved.written_off_cents == 10_000
+    assert moved.credited_cents == 0
+    ledger_ar = sum(
+        Posting.objects.filter(
+            account__code=ACCOUNTS_RECEIVABLE, entry_date__lte=PERIOD.end
+        ).values_list("amount_cents", flat=True)
+    )
+    assert metrics.ar_balance(PERIOD.end) == ledger_ar == 40_000 + 30_000
+
+
+def test_dso_paid_days_is_amount_weighted(mine: Filters) -> None:
+    """(600 x 20 + 400 x 50 + 500 x 40) / 1,500 = 34.67 days."""
+    assert metrics.dso_paid_days(PERIOD, mine) == 34.7
+
+
+def test_dso_countback_walks_back_through_monthly_billing(mine: Filters) -> None:
+    """A/R $400 at Nov 30; November billed nothing (30 days); October billed $1,500, of which
+    $400 is 8.27 of its 31 days: 38.3 days."""
+    assert metrics.ar_balance(PERIOD.end, mine) == 40_000
+    assert metrics.dso_countback_days(PERIOD, mine) == 38.3
+
+
+def test_dso_simple(mine: Filters) -> None:
+    """$400 / $1,500 x 61 days = 16.3."""
+    assert metrics.dso_simple_days(PERIOD, mine) == 16.3
+
+
+def test_collection_rate_counts_only_what_came_in_within_the_window(mine: Filters) -> None:
+    """Billed in the period (A, B) $1,500; within 30 days of issue only A's $600: 40%.
+    Within 60 days A's $1,000: 66.67%."""
+    assert metrics.collection_rate(PERIOD, mine, within_days=30) == 0.4
+    assert metrics.collection_rate(PERIOD, mine, within_days=60) == 0.6667
+
+
+def test_write_off_and_credit_rates(mine: Filters) -> None:
+    k = metrics.kpis(PERIOD, mine)
+    assert k.write_off_rate == round(10_000 / 150_000, 4)
+    assert k.credit_rate == 0.0
+    assert k.billed_cents == 150_000
+    assert k.invoices_issued == 2
+
+
+def test_turnaround_median_and_p90_from_trigger_to_issue(users: dict[str, Any]) -> None:
+    """Three invoices taking 10, 20 and 60 hours from trigger to issue (half of it waiting
+    for review): median 20 h, 90th percentile 52 h (interpolated), review median 10 h."""
+    from caseledger.credits.tests import factories as F
+
+    m = F.matter(partner=users["PARTNER"])
+    base = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    for hours in (10, 20, 60):
+        timed_invoice(
+            matter=m,
+            cents=10_000,
+            issued=date(2026, 10, 8),
+            triggered_at=base,
+            approved_at=base + timedelta(hours=hours / 2),
+            issued_at=base + timedelta(hours=hours),
+        )
+    t = metrics.turnaround(PERIOD)
+    assert t.invoices == 3
+    assert t.median_hours == 20.0
+    assert t.p90_hours == 52.0
+    assert t.review_median_hours == 10.0
+    assert t.issue_median_hours == 10.0
+
+
+def test_realization_against_the_catalogue_price(users: dict[str, Any]) -> None:
+    """$1,000 billed for a $1,250 catalogue service and $500 without one (its own price):
+    $1,500 / $1,750 = 85.71%."""
+    from caseledger.billing.models import Service
+    from caseledger.credits.tests import factories as F
+
+    service = Service.objects.create(
+        code="TESTFLAT", name="Test flat fee", fee_type="FLAT", default_price_cents=125_000
+    )
+    m = F.matter(partner=users["PARTNER"])
+    timed_invoice(matter=m, cents=100_000, issued=date(2026, 10, 2), service=service)
+    timed_invoice(matter=m, cents=50_000, issued=date(2026, 10, 3))
+    assert metrics.realization(PERIOD) == round(150_000 / 175_000, 4)
+
+
+def test_an_empty_period_has_no_rates() -> None:
+    empty = Period(date(2001, 1, 1), date(2001, 1, 31))
+    k = metrics.kpis(empty)
+    assert k.billed_cents == k.collected_cents == k.ar_cents == 0
+    assert k.dso_paid_days is None
+    assert k.dso_simple_days is None
+    assert k.collection_rate_30d is None
+    assert k.write_off_rate is None
+    assert k.realization is None
+    assert k.turnaround_median_hours is None
+    assert k.dso_countback_days == 0.0
+
+
+def test_filters_narrow_to_the_partner_and_cohort(users: dict[str, Any]) -> None:
+    b = book(users)
+    everyone = metrics.movements(PERIOD)
+    other = metrics.movements(
+        PERIOD, Filters(partner_id=b.other_partner.matter.responsible_partner_id)
+    )
+    assert other.billed_cents == 30_000
+    assert everyone.billed_cents == 180_000
+    assert metrics.movements(PERIOD, Filters(client_type="PRIVATE")).billed_cents == 0
+
+
+def test_a_reversed_issue_takes_billing_back() -> None:
+    """An issue entry of Oct 3 reversed on Nov 2 bills nothing over the period: the reversal
+    counts as billing (its own kind is REVERSAL), with the opposite sign, in November."""
+    from caseledger.credits.tests import factories as F
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.models import JournalEntry
+    from caseledger.ledger.services import entry_reverse
+
+    inv = F.invoice(matter_obj=F.matter(), cents=70_000, issued=date(2026, 10, 3))
+    issue = (
+        JournalEntry.objects.filter(kind=EntryKind.INVOICE_ISSUED, postings__invoice=inv)
+        .distinct()
+        .get()
+    )
+    entry_reverse(
+        entry=issue,
+        actor=None,
+        now=datetime(2026, 11, 2, 15, 0, tzinfo=UTC),
+        entry_date=date(2026, 11, 2),
+        memo="issued in error",
+    )
+    assert metrics.movements(PERIOD).billed_cents == 0
+    october = Period(date(2026, 10, 1), date(2026, 10, 31))
+    november = Period(date(2026, 11, 1), date(2026, 11, 30))
+    assert metrics.movements(october).billed_cents == 70_000
+    assert metrics.movements(november).billed_cents == -70_000

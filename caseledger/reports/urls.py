@@ -1,0 +1,11 @@
+from django.urls import path
+
+from caseledger.reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("rows/<slug:kind>/", views.drill, name="drill"),
+    path("settings/", views.settings_edit, name="settings"),
+]

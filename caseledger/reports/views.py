@@ -1,0 +1,142 @@
+"""Report pages: the dashboard (KPIs against the baseline, trends, ROI), the rows behind each
+figure, exports and the report settings."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from caseledger.billing.services.common import firm_currency
+from caseledger.core import clock
+from caseledger.core.forms import handle_form
+from caseledger.core.permissions import capability_required
+from caseledger.reports import charts, exports, metrics, selectors, services
+from caseledger.reports.forms import FilterForm, SettingsForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _file(content: bytes, name: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _display(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{value * 100:.1f}%"
+    return f"{value:,.1f} {unit}"
+
+
+@capability_required("reports.view")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form = FilterForm(request.GET or None)
+    period, filters = form.period(), form.filters()
+    board = selectors.dashboard(period, filters)
+    fmt = request.GET.get("format")
+    stem = f"kpis-{period.start}-{period.end}"
+    if fmt == "csv":
+        return _file(
+            exports.as_csv(exports.KPI_HEADER, exports.kpi_rows(board)), f"{stem}.csv", "text/csv"
+        )
+    if fmt == "xlsx":
+        return _file(
+            exports.as_xlsx("KPIs", exports.KPI_HEADER, exports.kpi_rows(board)),
+            f"{stem}.xlsx",
+            XLSX,
+        )
+    cards = [
+        {
+            "figure": f,
+            "current": _display(f.current, f.unit),
+            "baseline": _display(f.baseline, f.unit),
+            "chart": charts.line_chart(
+                [(m.strftime("%b %Y"), v) for m, v in f.trend],
+                title=f"{f.title}, last {len(f.trend)} months",
+                description=(
+                    f"{f.title} month by month; the table below the chart gives each value."
+                ),
+            ),
+            "rows": [(m, _display(v, f.unit)) for m, v in f.trend],
+            "drill": selectors.KPI_DRILL[f.key],
+        }
+        for f in board.figures
+    ]
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "form": form,
+            "board": board,
+            "cards": cards,
+            "query": request.GET.urlencode(),
+            "currency": firm_currency(),
+        },
+    )
+
+
+@capability_required("reports.view")
+def drill(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in selectors.DRILLS:
+        return redirect("reports:dashboard")
+    form = FilterForm(request.GET or None)
+    period, filters = form.period(), form.filters()
+    rows = list(selectors.drill_rows(kind, period, filters))
+    currency = firm_currency()
+    fmt = request.GET.get("format")
+    stem = f"{kind}-{period.start}-{period.end}"
+    if fmt == "csv":
+        table = exports.drill_table(rows, currency)
+        return _file(exports.as_csv(exports.DRILL_HEADER, table), f"{stem}.csv", "text/csv")
+    if fmt == "xlsx":
+        table = exports.drill_table(rows, currency)
+        return _file(exports.as_xlsx(kind, exports.DRILL_HEADER, table), f"{stem}.xlsx", XLSX)
+    return render(
+        request,
+        "reports/drill.html",
+        {
+            "form": form,
+            "kind": kind,
+            "title": selectors.DRILLS[kind],
+            "period": period,
+            "rows": rows,
+            "total": sum(int(r["total"] or 0) for r in rows),
+            "query": request.GET.urlencode(),
+            "formulas": metrics.FORMULAS,
+        },
+    )
+
+
+@capability_required("reports.settings")
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    current = selectors.settings_get()
+    form = SettingsForm(
+        request.POST or None,
+        initial={
+            "baseline_start": current.baseline_start,
+            "baseline_end": current.baseline_end,
+            "target_days": current.target_days,
+            "staff_cost": f"{current.staff_cost_cents_per_hour / 100:.2f}",
+        },
+    )
+    saved = handle_form(
+        request,
+        form,
+        lambda data: services.report_settings_update(
+            actor=request.user,
+            baseline_start=data.get("baseline_start"),
+            baseline_end=data.get("baseline_end"),
+            target_days=data["target_days"],
+            staff_cost_cents_per_hour=data["staff_cost"],
+            now=clock.now(),
+        ),
+    )
+    if saved is not None:
+        from django.contrib import messages
+
+        messages.success(request, "Report settings saved.")
+        return redirect(reverse("reports:dashboard"))
+    return render(request, "reports/settings.html", {"form": form})
