@@ -1,0 +1,18 @@
+"""Authorization matrix entries for the report pages and API (format:
+core/tests/test_authz_matrix.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseledger.core.choices import Role
+
+VIEW = frozenset({Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value})
+SETTINGS = frozenset({Role.ADMIN.value, Role.PARTNER.value})
+
+MATRIX: dict[str, dict[str, Any]] = {
+    "reports:dashboard": {"allow": VIEW},
+    "reports:drill": {"allow": VIEW, "kwargs": {"kind": "billed"}},
+    "reports:settings": {"allow": SETTINGS},
+    "GET /api/v1/reports/kpis": {"allow": VIEW},
+}
