@@ -3,7 +3,7 @@ description for screen readers (the page puts the figures' table beside it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import count
 
 from django.utils.html import escape, format_html
@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 WIDTH = 320
 HEIGHT = 120
 PAD_X = 8
-PAD_TOP = 10
+PAD_TOP = 16
 PAD_BOTTOM = 18
 
 _ids = count(1)
@@ -22,7 +22,7 @@ def _frame(title: str, description: str, body: str) -> SafeString:
     n = next(_ids)
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-t{n} '
-        'chart-d{n}" preserveAspectRatio="none"><title id="chart-t{n}">{title}</title>'
+        'chart-d{n}"><title id="chart-t{n}">{title}</title>'
         '<desc id="chart-d{n}">{desc}</desc>{body}</svg>',
         w=WIDTH,
         h=HEIGHT,
@@ -34,13 +34,19 @@ def _frame(title: str, description: str, body: str) -> SafeString:
 
 
 def line_chart(
-    points: Sequence[tuple[str, float | None]], *, title: str, description: str
+    points: Sequence[tuple[str, float | None]],
+    *,
+    title: str,
+    description: str,
+    fmt: Callable[[float], str] = lambda v: f"{v:g}",
 ) -> SafeString:
-    """A trend line over labelled points; a missing value breaks the line."""
+    """A trend line over labelled points; a missing value breaks the line. The highest and
+    lowest values label the vertical scale (``fmt`` writes them)."""
     values = [v for _, v in points if v is not None]
     if not values:
         return _frame(title, description + " No data in these months.", "")
-    low, high = min(values), max(values)
+    top, bottom = max(values), min(values)
+    low, high = bottom, top
     span = (high - low) or abs(high) or 1.0
     low -= span * 0.1
     high += span * 0.1
@@ -59,8 +65,8 @@ def line_chart(
             continue
         segments[-1].append(f"{x:.1f},{y(v):.1f}")
         dots.append(
-            f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="2.5"><title>{escape(label)}: {v:g}'
-            "</title></circle>"
+            f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="2.5"><title>{escape(label)}: '
+            f"{escape(fmt(v))}</title></circle>"
         )
     lines = "".join(
         f'<polyline fill="none" stroke="currentColor" stroke-width="2" points="{" ".join(s)}"/>'
@@ -73,7 +79,12 @@ def line_chart(
         f'<text x="{PAD_X}" y="{HEIGHT - 4}">{escape(points[0][0])}</text>'
         f'<text x="{WIDTH - PAD_X}" y="{HEIGHT - 4}" text-anchor="end">'
         f"{escape(points[-1][0])}</text>"
+        f'<text class="scale" x="{PAD_X}" y="{y(top) - 3:.1f}">{escape(fmt(top))}</text>'
     )
+    if bottom != top:
+        axis += (
+            f'<text class="scale" x="{PAD_X}" y="{y(bottom) + 10:.1f}">{escape(fmt(bottom))}</text>'
+        )
     return _frame(title, description, axis + lines + "".join(dots))
 
 

@@ -3,6 +3,8 @@ figure, exports and the report settings."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -59,6 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 description=(
                     f"{f.title} month by month; the table below the chart gives each value."
                 ),
+                fmt=partial(_display, unit=f.unit),
             ),
             "rows": [(m, _display(v, f.unit)) for m, v in f.trend],
             "drill": selectors.KPI_DRILL[f.key],
