@@ -18,14 +18,17 @@ PAD_BOTTOM = 18
 _ids = count(1)
 
 
-def _frame(title: str, description: str, body: str) -> SafeString:
+def _frame(
+    title: str, description: str, body: str, *, kind: str = "line", w: int = WIDTH, h: int = HEIGHT
+) -> SafeString:
     n = next(_ids)
     return format_html(
-        '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-t{n} '
+        '<svg class="chart {kind}" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-t{n} '
         'chart-d{n}"><title id="chart-t{n}">{title}</title>'
         '<desc id="chart-d{n}">{desc}</desc>{body}</svg>',
-        w=WIDTH,
-        h=HEIGHT,
+        kind=kind,
+        w=w,
+        h=h,
         n=n,
         title=title,
         desc=description,
@@ -88,21 +91,27 @@ def line_chart(
     return _frame(title, description, axis + lines + "".join(dots))
 
 
+BAR_WIDTH = 640
+BAR_HEIGHT = 180
+
+
 def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, description: str) -> SafeString:
-    """Vertical bars, one per label (aging buckets, cohorts)."""
+    """Vertical bars, one per label (aging buckets, cohorts), each label under its bar."""
     if not bars or max(v for _, v in bars) <= 0:
-        return _frame(title, description + " Nothing to show.", "")
+        return _frame(title, description + " Nothing to show.", "", kind="bars")
     high = max(v for _, v in bars)
-    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
-    slot = (WIDTH - 2 * PAD_X) / len(bars)
-    parts = []
-    for i, (label, v) in enumerate(bars):
+    plot_h = BAR_HEIGHT - PAD_TOP - PAD_BOTTOM
+    slot = (BAR_WIDTH - 2 * PAD_X) / len(bars)
+    parts: list[str] = []
+    for label, v in bars:
+        i = len(parts)
         h = plot_h * max(v, 0) / high
         x = PAD_X + i * slot + slot * 0.15
+        short = label if len(label) <= 16 else label[:15] + "…"
         parts.append(
             f'<rect x="{x:.1f}" y="{PAD_TOP + plot_h - h:.1f}" width="{slot * 0.7:.1f}" '
-            f'height="{h:.1f}"><title>{escape(label)}: {v:g}</title></rect>'
-            f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - 4}" text-anchor="middle">'
-            f"{escape(label)}</text>"
+            f'height="{h:.1f}"><title>{escape(label)}: {v:,.2f}</title></rect>'
+            f'<text x="{x + slot * 0.35:.1f}" y="{BAR_HEIGHT - 4}" text-anchor="middle">'
+            f"{escape(short)}</text>"
         )
-    return _frame(title, description, "".join(parts))
+    return _frame(title, description, "".join(parts), kind="bars", w=BAR_WIDTH, h=BAR_HEIGHT)

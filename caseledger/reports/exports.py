@@ -13,10 +13,20 @@ from typing import Any
 from openpyxl import Workbook
 
 from caseledger.core.money import currency_exponent
+from caseledger.reports.metrics import CohortRow
 from caseledger.reports.selectors import Dashboard
 
 KPI_HEADER = ["KPI", "Unit", "Current", "Baseline", "Change", "Formula"]
 DRILL_HEADER = ["Invoice", "Issued", "Client", "Matter", "Amount"]
+COHORT_HEADER = [
+    "Cohort",
+    "Billed",
+    "Collected",
+    "Credited",
+    "Written off",
+    "Write-off rate",
+    "Average days to pay",
+]
 
 
 def _units(cents: int, currency: str) -> Decimal:
@@ -68,3 +78,18 @@ def as_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) ->
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def cohort_table(rows: Iterable[CohortRow], currency: str) -> list[list[Any]]:
+    return [
+        [
+            r.label,
+            _units(r.billed_cents, currency),
+            _units(r.collected_cents, currency),
+            _units(r.credited_cents, currency),
+            _units(r.written_off_cents, currency),
+            r.write_off_rate,
+            r.dso_paid_days,
+        ]
+        for r in rows
+    ]

@@ -37,6 +37,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from caseledger.billing.choices import InvoiceStatus, LineKind
 from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
+from caseledger.clients.choices import ClientType
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Posting
@@ -209,7 +210,7 @@ def ar_balance(as_of: dt.date, filters: Filters = ALL) -> int:
 def billed_by_month(until: dt.date, months: int, filters: Filters = ALL) -> list[int]:
     """Billed cents for each calendar month, newest first: the month of ``until`` (up to that
     day) and the ``months - 1`` before it."""
-    first = _month_start(until, back=months - 1)
+    first = month_start(until, back=months - 1)
     rows = (
         ar_postings(filters)
         .filter(category=BILLED, entry_date__gte=first, entry_date__lte=until)
@@ -218,14 +219,14 @@ def billed_by_month(until: dt.date, months: int, filters: Filters = ALL) -> list
         .annotate(total=Sum("amount_cents"))
     )
     by_month = {_as_date(r["month"]): int(r["total"] or 0) for r in rows}
-    return [by_month.get(_month_start(until, back=k), 0) for k in range(months)]
+    return [by_month.get(month_start(until, back=k), 0) for k in range(months)]
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _month_start(day: dt.date, *, back: int = 0) -> dt.date:
+def month_start(day: dt.date, *, back: int = 0) -> dt.date:
     index = day.year * 12 + day.month - 1 - back
     return dt.date(index // 12, index % 12 + 1, 1)
 
@@ -275,8 +276,8 @@ def dso_countback_days(
     months = billed_by_month(period.end, history, filters)
     days = 0.0
     for k, billed in enumerate(months):
-        start = _month_start(period.end, back=k)
-        end = period.end if k == 0 else _month_start(period.end, back=k - 1) - dt.timedelta(1)
+        start = month_start(period.end, back=k)
+        end = period.end if k == 0 else month_start(period.end, back=k - 1) - dt.timedelta(1)
         window = (end - start).days + 1
         if billed >= remaining:
             return round(days + window * remaining / billed, 1)
@@ -528,3 +529,131 @@ def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kp
         ar_cents=ar_balance(period.end, filters),
         invoices_issued=issued_in(period, filters).count(),
     )
+
+
+# -- cohorts -------------------------------------------------------------------------------
+
+# Cohort dimensions: (label, the posting's path to the group key, the path to its label).
+DIMENSIONS: dict[str, tuple[str, str, str]] = {
+    "client_type": ("Client type", "client__client_type", "client__client_type"),
+    "case_type": ("Case type", "matter__case_type_id", "matter__case_type__name"),
+    "partner": (
+        "Responsible partner",
+        "matter__responsible_partner_id",
+        "matter__responsible_partner__last_name",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    key: Any
+    label: str
+    billed_cents: int
+    collected_cents: int
+    written_off_cents: int
+    credited_cents: int
+    dso_paid_days: float | None
+
+    @property
+    def write_off_rate(self) -> float | None:
+        return _rate(self.written_off_cents, self.billed_cents)
+
+
+def cohorts(dimension: str, period: Period, filters: Filters = ALL) -> list[CohortRow]:
+    """The period's A/R movements and average days to pay per group of ``dimension``: two
+    grouped queries, whatever the number of groups."""
+    _, key_path, label_path = DIMENSIONS[dimension]
+    in_period = ar_postings(filters).filter(
+        entry_date__gte=period.start, entry_date__lte=period.end
+    )
+    sums = in_period.values(key_path, label_path, "category").annotate(total=Sum("amount_cents"))
+    paid = (
+        in_period.filter(category=COLLECTED, invoice__issue_date__isnull=False)
+        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
+        .values(key_path)
+        .annotate(
+            weight=Sum(-F("amount_cents")),
+            weighted=Sum(-F("amount_cents") * F("days"), output_field=IntegerField()),
+        )
+    )
+    days = {
+        r[key_path]: round(int(r["weighted"] or 0) / int(r["weight"]), 1)
+        for r in paid
+        if r["weight"]
+    }
+    groups: dict[Any, dict[str, Any]] = {}
+    for r in sums:
+        g = groups.setdefault(r[key_path], {"label": r[label_path]})
+        g[r["category"]] = _signed(r["category"]) * int(r["total"] or 0)
+    choices = dict(ClientType.choices) if dimension == "client_type" else {}
+    rows = [
+        CohortRow(
+            key=key,
+            label=str(choices.get(g["label"], g["label"]) or "(none)"),
+            billed_cents=g.get(BILLED, 0),
+            collected_cents=g.get(COLLECTED, 0),
+            written_off_cents=g.get(WRITTEN_OFF, 0),
+            credited_cents=g.get(CREDITED, 0),
+            dso_paid_days=days.get(key),
+        )
+        for key, g in groups.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.billed_cents, row.label))
+
+
+@dataclass(frozen=True)
+class CollectionCohort:
+    month: dt.date
+    billed_cents: int
+    # Cumulative share collected by the end of month 0, 1, 2 ... after the issue month
+    # (None for months that have not ended yet).
+    collected: list[float | None]
+    # Later months not reached yet (blank cells of the triangle).
+    pending: int = 0
+
+    @property
+    def blanks(self) -> range:
+        return range(self.pending)
+
+
+def collection_cohorts(
+    until: dt.date, months: int = 12, filters: Filters = ALL
+) -> list[CollectionCohort]:
+    """How each month's billing was collected over the months after it: one row per issue
+    month (oldest first), the cumulative share collected by each later month's end."""
+    first = month_start(until, back=months - 1)
+    base = ar_postings(filters).filter(
+        invoice__issue_date__gte=first, invoice__issue_date__lte=until
+    )
+    billed = {
+        _as_date(r["month"]): int(r["total"] or 0)
+        for r in base.filter(category=BILLED)
+        .annotate(month=TruncMonth("invoice__issue_date"))
+        .values("month")
+        .annotate(total=Sum("amount_cents"))
+    }
+    paid: dict[tuple[dt.date, dt.date], int] = {}
+    for r in (
+        base.filter(category=COLLECTED, entry_date__lte=until)
+        .annotate(month=TruncMonth("invoice__issue_date"), paid_month=TruncMonth("entry_date"))
+        .values("month", "paid_month")
+        .annotate(total=Sum("amount_cents"))
+    ):
+        paid[(_as_date(r["month"]), _as_date(r["paid_month"]))] = -int(r["total"] or 0)
+    rows = []
+    for back in range(months - 1, -1, -1):
+        month = month_start(until, back=back)
+        total = billed.get(month, 0)
+        shares: list[float | None] = []
+        running = 0
+        for offset in range(back + 1):
+            paid_month = month_start(until, back=back - offset)
+            running += paid.get((month, paid_month), 0)
+            shares.append(round(running / total, 4) if total > 0 else None)
+        rows.append(
+            CollectionCohort(
+                month=month, billed_cents=total, collected=shares, pending=months - 1 - back
+            )
+        )
+    return rows

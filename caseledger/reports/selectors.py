@@ -38,7 +38,7 @@ def settings_get() -> ReportSettings:
 def default_period(today: dt.date | None = None) -> Period:
     """The three months up to today."""
     today = today or clock.firm_today()
-    start = metrics._month_start(today, back=2)
+    start = metrics.month_start(today, back=2)
     return Period(start, today)
 
 
@@ -100,8 +100,8 @@ def month_periods(until: dt.date, months: int) -> list[Period]:
     one ends at ``until``)."""
     out = []
     for back in range(months - 1, -1, -1):
-        start = metrics._month_start(until, back=back)
-        end = until if back == 0 else metrics._month_start(until, back=back - 1) - dt.timedelta(1)
+        start = metrics.month_start(until, back=back)
+        end = until if back == 0 else metrics.month_start(until, back=back - 1) - dt.timedelta(1)
         out.append(Period(start, end))
     return out
 
@@ -151,7 +151,7 @@ def roi(current: Kpis, baseline: Kpis | None, settings: ReportSettings) -> list[
         saved = baseline.dso_countback_days - current.dso_countback_days
         lines.append(
             RoiLine(
-                "Cash released by a shorter DSO",
+                "Cash from the change in DSO",
                 f"{saved:.1f} days of DSO saved x average daily billing {daily_billing / 100:,.2f}",
                 round(saved * daily_billing),
             )
@@ -160,7 +160,7 @@ def roi(current: Kpis, baseline: Kpis | None, settings: ReportSettings) -> list[
         points = baseline.write_off_rate - current.write_off_rate
         lines.append(
             RoiLine(
-                "Write-offs avoided",
+                "Write-offs avoided (negative: added)",
                 f"{points * 100:.2f} write-off points x billed revenue "
                 f"{current.billed_cents / 100:,.2f}",
                 round(points * current.billed_cents),
@@ -175,7 +175,7 @@ def roi(current: Kpis, baseline: Kpis | None, settings: ReportSettings) -> list[
         )
         lines.append(
             RoiLine(
-                "Billing time saved",
+                "Billing time saved (negative: added)",
                 f"{hours:.1f} staff hours (change in median review days x invoices issued) x "
                 f"cost rate {settings.staff_cost_cents_per_hour / 100:,.2f}/h",
                 round(hours * settings.staff_cost_cents_per_hour),

@@ -7,5 +7,6 @@ app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("rows/<slug:kind>/", views.drill, name="drill"),
+    path("cohorts/", views.cohorts, name="cohorts"),
     path("settings/", views.settings_edit, name="settings"),
 ]

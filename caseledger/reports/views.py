@@ -113,6 +113,47 @@ def drill(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
+@capability_required("reports.view")
+def cohorts(request: HttpRequest) -> HttpResponse:
+    form = FilterForm(request.GET or None)
+    period, filters = form.period(), form.filters()
+    dimension = request.GET.get("by", "client_type")
+    if dimension not in metrics.DIMENSIONS:
+        dimension = "client_type"
+    rows = metrics.cohorts(dimension, period, filters)
+    fmt = request.GET.get("format")
+    currency = firm_currency()
+    if fmt in {"csv", "xlsx"}:
+        table = exports.cohort_table(rows, currency)
+        stem = f"cohorts-by-{dimension}-{period.start}-{period.end}"
+        if fmt == "csv":
+            return _file(exports.as_csv(exports.COHORT_HEADER, table), f"{stem}.csv", "text/csv")
+        return _file(exports.as_xlsx("Cohorts", exports.COHORT_HEADER, table), f"{stem}.xlsx", XLSX)
+    label = metrics.DIMENSIONS[dimension][0]
+    collection = metrics.collection_cohorts(period.end, 12, filters)
+    return render(
+        request,
+        "reports/cohorts.html",
+        {
+            "form": form,
+            "period": period,
+            "dimension": dimension,
+            "dimensions": [(key, spec[0]) for key, spec in metrics.DIMENSIONS.items()],
+            "label": label,
+            "rows": rows,
+            "chart": charts.bar_chart(
+                [(r.label, r.billed_cents / 100) for r in rows[:8]],
+                title=f"Billed by {label.lower()}",
+                description=f"Amount billed in the period by {label.lower()}; the table below "
+                "gives every figure.",
+            ),
+            "collection": collection,
+            "offsets": list(range(len(collection))),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
 @capability_required("reports.settings")
 def settings_edit(request: HttpRequest) -> HttpResponse:
     current = selectors.settings_get()

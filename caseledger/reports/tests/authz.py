@@ -13,6 +13,7 @@ SETTINGS = frozenset({Role.ADMIN.value, Role.PARTNER.value})
 MATRIX: dict[str, dict[str, Any]] = {
     "reports:dashboard": {"allow": VIEW},
     "reports:drill": {"allow": VIEW, "kwargs": {"kind": "billed"}},
+    "reports:cohorts": {"allow": VIEW},
     "reports:settings": {"allow": SETTINGS},
     "GET /api/v1/reports/kpis": {"allow": VIEW},
 }

@@ -159,3 +159,35 @@ def test_a_reversed_issue_takes_billing_back() -> None:
     november = Period(date(2026, 11, 1), date(2026, 11, 30))
     assert metrics.movements(october).billed_cents == 70_000
     assert metrics.movements(november).billed_cents == -70_000
+
+
+def test_cohorts_by_partner_and_client_type(users: dict[str, Any]) -> None:
+    """The book's partner billed $1,500 (A, B), collected $1,500 (incl. C's $500), wrote off
+    $100; the second partner billed D's $300 and collected nothing."""
+    book(users)
+    rows = {r.key: r for r in metrics.cohorts("partner", PERIOD)}
+    mine = rows[users["PARTNER"].pk]
+    assert (mine.billed_cents, mine.collected_cents, mine.written_off_cents) == (
+        150_000,
+        150_000,
+        10_000,
+    )
+    assert mine.dso_paid_days == 34.7
+    other = next(r for key, r in rows.items() if key != users["PARTNER"].pk)
+    assert (other.billed_cents, other.collected_cents, other.dso_paid_days) == (30_000, 0, None)
+    by_type = metrics.cohorts("client_type", PERIOD)
+    assert [(r.label, r.billed_cents) for r in by_type] == [("Corporate", 180_000)]
+
+
+def test_collection_cohorts_accumulate_by_issue_month(users: dict[str, Any]) -> None:
+    """September's $500 (C) was collected in October (+1); October's $1,800 (A, B, D): $600 in
+    October, $1,000 by the end of November."""
+    book(users)
+    rows = {r.month: r for r in metrics.collection_cohorts(date(2026, 11, 30), 3)}
+    september = rows[date(2026, 9, 1)]
+    assert september.billed_cents == 50_000
+    assert september.collected == [0.0, 1.0, 1.0]
+    october = rows[date(2026, 10, 1)]
+    assert october.collected == [round(60_000 / 180_000, 4), round(100_000 / 180_000, 4)]
+    assert october.pending == 1
+    assert rows[date(2026, 11, 1)].collected == [None]

@@ -142,3 +142,15 @@ def test_api_refuses_a_bad_period_naming_the_field(partner: Any, query: str, fie
     response = partner.get(f"/api/v1/reports/kpis?{query}")
     assert response.status_code in {400, 422}
     assert field in response.content.decode()
+
+
+def test_cohort_page_and_export(partner: Any) -> None:
+    page = partner.get("/reports/cohorts/" + QUERY + "&by=partner").content.decode()
+    assert "By responsible partner" in page
+    assert "How each month's billing was collected" in page
+    assert 'class="chart bars"' in page
+    xlsx = partner.get("/reports/cohorts/" + QUERY + "&by=client_type&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "Cohort"
+    assert rows[1][0] == "Corporate"
+    assert float(rows[1][1]) == 1800.0
