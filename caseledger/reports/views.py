@@ -13,7 +13,7 @@ from caseledger.billing.services.common import firm_currency
 from caseledger.core import clock
 from caseledger.core.forms import handle_form
 from caseledger.core.permissions import capability_required
-from caseledger.reports import charts, exports, metrics, selectors, services
+from caseledger.reports import charts, exports, metrics, narrative, pdf, selectors, services
 from caseledger.reports.forms import FilterForm, SettingsForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -38,6 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
     period, filters = form.period(), form.filters()
     board = selectors.dashboard(period, filters)
+    currency = firm_currency()
     fmt = request.GET.get("format")
     stem = f"kpis-{period.start}-{period.end}"
     if fmt == "csv":
@@ -49,6 +50,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             exports.as_xlsx("KPIs", exports.KPI_HEADER, exports.kpi_rows(board)),
             f"{stem}.xlsx",
             XLSX,
+        )
+    if fmt == "pdf":
+        story = narrative.narrative(
+            current=board.current, baseline=board.baseline, filters=filters, currency=currency
+        )
+        return _file(
+            pdf.report_pdf(board, story, currency=currency, title="KPI report"),
+            f"{stem}.pdf",
+            "application/pdf",
         )
     cards = [
         {
@@ -76,7 +86,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "board": board,
             "cards": cards,
             "query": request.GET.urlencode(),
-            "currency": firm_currency(),
+            "currency": currency,
         },
     )
 
