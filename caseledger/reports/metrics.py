@@ -14,6 +14,7 @@ and the matter's case type, as the aging report groups them.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,7 +41,7 @@ from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
 from caseledger.clients.choices import ClientType
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
-from caseledger.ledger.models import Posting
+from caseledger.ledger.models import Account, Posting
 
 BILLED = "billed"
 COLLECTED = "collected"
@@ -159,13 +160,32 @@ def _category() -> Case:
     return Case(*whens, default=Value(OTHER), output_field=CharField())
 
 
+def _ar_account_id() -> int:
+    # By id, not a join on the code: the (account, entry_date) index then serves every range.
+    return int(Account.objects.values_list("id", flat=True).get(code=ACCOUNTS_RECEIVABLE))
+
+
 def ar_postings(filters: Filters = ALL) -> QuerySet[Any]:
     """The ledger's A/R postings, each with its ``category`` (billed, collected, ...)."""
     return (
-        Posting.objects.filter(account__code=ACCOUNTS_RECEIVABLE)
+        Posting.objects.filter(account_id=_ar_account_id())
         .filter(filters.posting_q())
         .annotate(category=_category())
     )
+
+
+def in_category(name: str) -> Q:
+    """The A/R postings of one category, as a WHERE on the entry kinds (no CASE to evaluate
+    per row): the entry's own kind, or for a reversal the kind of the entry it reverses."""
+    kinds = KINDS[name]
+    return Q(entry__kind__in=kinds) | Q(
+        entry__kind=EntryKind.REVERSAL, entry__reverses__kind__in=kinds
+    )
+
+
+def ar_of(filters: Filters = ALL) -> QuerySet[Posting]:
+    """The ledger's A/R postings, filtered, without the category annotation."""
+    return Posting.objects.filter(account_id=_ar_account_id()).filter(filters.posting_q())
 
 
 def _signed(category: str) -> int:
@@ -184,15 +204,31 @@ class Movements:
     written_off_cents: int = 0
 
 
+def category_of(kind: str, reversed_kind: str | None) -> str:
+    """The category of an A/R posting from its entry's kind (and, for a reversal, the kind of
+    the entry it reverses): the Python twin of ``_category`` for grouped rows."""
+    if kind == EntryKind.REVERSAL and reversed_kind is not None:
+        kind = reversed_kind
+    for name, kinds in KINDS.items():
+        if kind in kinds:
+            return name
+    return OTHER
+
+
 def movements(period: Period, filters: Filters = ALL) -> Movements:
-    """A/R movements dated in ``period``, by category, in cents."""
+    """A/R movements dated in ``period``, by category, in cents: grouped by entry kind in the
+    database (a handful of groups), classified here."""
     rows = (
-        ar_postings(filters)
+        ar_of(filters)
         .filter(entry_date__gte=period.start, entry_date__lte=period.end)
-        .values("category")
+        .values("entry__kind", "entry__reverses__kind")
         .annotate(total=Sum("amount_cents"))
+        .order_by()
     )
-    got = {r["category"]: _signed(r["category"]) * int(r["total"] or 0) for r in rows}
+    got: dict[str, int] = defaultdict(int)
+    for r in rows:
+        category = category_of(r["entry__kind"], r["entry__reverses__kind"])
+        got[category] += _signed(category) * int(r["total"] or 0)
     return Movements(
         billed_cents=got.get(BILLED, 0),
         collected_cents=got.get(COLLECTED, 0),
@@ -203,23 +239,37 @@ def movements(period: Period, filters: Filters = ALL) -> Movements:
 
 def ar_balance(as_of: dt.date, filters: Filters = ALL) -> int:
     """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered)."""
-    total = ar_postings(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
+    total = ar_of(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
     return int(total["t"] or 0)
+
+
+class MonthKey(Func):
+    """ "YYYY-MM" of a date, with each database's own native function (no per-row Python
+    function, which is what TruncMonth costs on SQLite)."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s, 'YYYY-MM')"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="strftime('%%%%Y-%%%%m', %(expressions)s)", **extra_context
+        )
 
 
 def billed_by_month(until: dt.date, months: int, filters: Filters = ALL) -> list[int]:
     """Billed cents for each calendar month, newest first: the month of ``until`` (up to that
-    day) and the ``months - 1`` before it."""
+    day) and the ``months - 1`` before it; one grouped query."""
     first = month_start(until, back=months - 1)
     rows = (
-        ar_postings(filters)
-        .filter(category=BILLED, entry_date__gte=first, entry_date__lte=until)
-        .annotate(month=TruncMonth("entry_date"))
+        ar_of(filters)
+        .filter(in_category(BILLED), entry_date__gte=first, entry_date__lte=until)
+        .annotate(month=MonthKey("entry_date"))
         .values("month")
         .annotate(total=Sum("amount_cents"))
+        .order_by()
     )
-    by_month = {_as_date(r["month"]): int(r["total"] or 0) for r in rows}
-    return [by_month.get(month_start(until, back=k), 0) for k in range(months)]
+    by_month = {r["month"]: int(r["total"] or 0) for r in rows}
+    return [by_month.get(month_start(until, back=k).strftime("%Y-%m"), 0) for k in range(months)]
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
@@ -267,10 +317,10 @@ FORMULAS = {
 
 
 def dso_countback_days(
-    period: Period, filters: Filters = ALL, *, history: int = 24
+    period: Period, filters: Filters = ALL, *, history: int = 24, ar_cents: int | None = None
 ) -> float | None:
-    """See FORMULAS. None when nothing is owed and nothing was billed."""
-    remaining = ar_balance(period.end, filters)
+    """See FORMULAS (``ar_cents``: A/R at the period's end, when the caller has it)."""
+    remaining = ar_balance(period.end, filters) if ar_cents is None else ar_cents
     if remaining <= 0:
         return 0.0
     months = billed_by_month(period.end, history, filters)
@@ -296,9 +346,9 @@ def dso_simple_days(period: Period, filters: Filters = ALL) -> float | None:
 def dso_paid_days(period: Period, filters: Filters = ALL) -> float | None:
     """See FORMULAS. None when nothing was collected."""
     rows = (
-        ar_postings(filters)
+        ar_of(filters)
         .filter(
-            category=COLLECTED,
+            in_category(COLLECTED),
             entry_date__gte=period.start,
             entry_date__lte=period.end,
             invoice__issue_date__isnull=False,
@@ -374,36 +424,33 @@ def turnaround(period: Period, filters: Filters = ALL) -> Turnaround:
     return Turnaround(median, p90, review, issue, base.count())
 
 
-def collection_rate(
-    period: Period, filters: Filters = ALL, *, within_days: int = 30
-) -> float | None:
-    """See FORMULAS: a share between 0 and 1, None when nothing was billed."""
+def collection_rates(
+    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
+) -> dict[int, float | None]:
+    """See FORMULAS: for each window in days, a share between 0 and 1 (None when nothing was
+    billed); every window from one aggregate."""
+    issued = Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
     billed = (
-        ar_postings(filters)
-        .filter(
-            category=BILLED,
-            entry__kind=EntryKind.INVOICE_ISSUED,
-            invoice__issue_date__gte=period.start,
-            invoice__issue_date__lte=period.end,
-        )
+        ar_of(filters)
+        .filter(issued, entry__kind=EntryKind.INVOICE_ISSUED)
         .aggregate(t=Sum("amount_cents"))["t"]
         or 0
     )
     if billed <= 0:
-        return None
-    collected = (
-        ar_postings(filters)
-        .filter(
-            category=COLLECTED,
-            invoice__issue_date__gte=period.start,
-            invoice__issue_date__lte=period.end,
-        )
+        return dict.fromkeys(windows)
+    sums = (
+        ar_of(filters)
+        .filter(issued, in_category(COLLECTED))
         .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .filter(days__lte=within_days)
-        .aggregate(t=Sum("amount_cents"))["t"]
-        or 0
+        .aggregate(**{f"w{w}": Sum("amount_cents", filter=Q(days__lte=w)) for w in windows})
     )
-    return round(-collected / billed, 4)
+    return {w: round(-(sums[f"w{w}"] or 0) / billed, 4) for w in windows}
+
+
+def collection_rate(
+    period: Period, filters: Filters = ALL, *, within_days: int = 30
+) -> float | None:
+    return collection_rates(period, filters, windows=(within_days,))[within_days]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -504,21 +551,80 @@ MONEY_KEYS = [
 ]
 
 
+@dataclass(frozen=True)
+class PeriodFigures:
+    moved: Movements
+    dso_paid_days: float | None
+    collection_rates: dict[int, float | None]
+
+
+def period_figures(
+    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
+) -> PeriodFigures:
+    """The period's movements, average days to pay and collection rates from ONE aggregate
+    over the A/R postings dated from the period's start to its end plus the longest window
+    (the same definitions as ``movements``, ``dso_paid_days`` and ``collection_rates``)."""
+    reach = period.end + dt.timedelta(days=max(windows))
+    in_period = Q(entry_date__lte=period.end)
+    issued = Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
+    collected = in_category(COLLECTED)
+    paid = in_period & collected & Q(invoice__issue_date__isnull=False)
+    aggregates: dict[str, Any] = {
+        name: Sum("amount_cents", filter=in_period & in_category(name)) for name in KINDS
+    }
+    aggregates["paid_weight"] = Sum("amount_cents", filter=paid)
+    aggregates["paid_weighted"] = Sum(
+        F("amount_cents") * F("days"), filter=paid, output_field=IntegerField()
+    )
+    aggregates["issued_billed"] = Sum(
+        "amount_cents", filter=issued & Q(entry__kind=EntryKind.INVOICE_ISSUED)
+    )
+    for w in windows:
+        aggregates[f"w{w}"] = Sum("amount_cents", filter=issued & collected & Q(days__lte=w))
+    sums = (
+        ar_of(filters)
+        .filter(entry_date__gte=period.start, entry_date__lte=reach)
+        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
+        .aggregate(**aggregates)
+    )
+    got = {name: _signed(name) * int(sums[name] or 0) for name in KINDS}
+    weight = -int(sums["paid_weight"] or 0)
+    billed_issued = int(sums["issued_billed"] or 0)
+    return PeriodFigures(
+        moved=Movements(
+            billed_cents=got[BILLED],
+            collected_cents=got[COLLECTED],
+            credited_cents=got[CREDITED],
+            written_off_cents=got[WRITTEN_OFF],
+        ),
+        dso_paid_days=(round(-int(sums["paid_weighted"] or 0) / weight, 1) if weight > 0 else None),
+        collection_rates={
+            w: (round(-int(sums[f"w{w}"] or 0) / billed_issued, 4) if billed_issued > 0 else None)
+            for w in windows
+        },
+    )
+
+
 def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kpis:
     """Every KPI for ``period``."""
-    moved = movements(period, filters)
+    figures = period_figures(period, filters, windows=(30, target_days))
+    moved = figures.moved
+    rates = figures.collection_rates
     speed = turnaround(period, filters)
+    ar = ar_balance(period.end, filters)
     return Kpis(
         period=period,
-        dso_countback_days=dso_countback_days(period, filters),
-        dso_simple_days=dso_simple_days(period, filters),
-        dso_paid_days=dso_paid_days(period, filters),
+        dso_countback_days=dso_countback_days(period, filters, ar_cents=ar),
+        dso_simple_days=(
+            round(ar / moved.billed_cents * period.days, 1) if moved.billed_cents > 0 else None
+        ),
+        dso_paid_days=figures.dso_paid_days,
         turnaround_median_hours=speed.median_hours,
         turnaround_p90_hours=speed.p90_hours,
         review_wait_median_hours=speed.review_median_hours,
         issue_wait_median_hours=speed.issue_median_hours,
-        collection_rate_30d=collection_rate(period, filters, within_days=30),
-        collection_rate_target=collection_rate(period, filters, within_days=target_days),
+        collection_rate_30d=rates[30],
+        collection_rate_target=rates[target_days],
         write_off_rate=_rate(moved.written_off_cents, moved.billed_cents),
         credit_rate=_rate(moved.credited_cents, moved.billed_cents),
         realization=realization(period, filters),
@@ -526,7 +632,7 @@ def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kp
         collected_cents=moved.collected_cents,
         credited_cents=moved.credited_cents,
         written_off_cents=moved.written_off_cents,
-        ar_cents=ar_balance(period.end, filters),
+        ar_cents=ar,
         invoices_issued=issued_in(period, filters).count(),
     )
 
@@ -569,7 +675,7 @@ def cohorts(dimension: str, period: Period, filters: Filters = ALL) -> list[Coho
     )
     sums = in_period.values(key_path, label_path, "category").annotate(total=Sum("amount_cents"))
     paid = (
-        in_period.filter(category=COLLECTED, invoice__issue_date__isnull=False)
+        in_period.filter(in_category(COLLECTED), invoice__issue_date__isnull=False)
         .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
         .values(key_path)
         .annotate(
@@ -628,14 +734,14 @@ def collection_cohorts(
     )
     billed = {
         _as_date(r["month"]): int(r["total"] or 0)
-        for r in base.filter(category=BILLED)
+        for r in base.filter(in_category(BILLED))
         .annotate(month=TruncMonth("invoice__issue_date"))
         .values("month")
         .annotate(total=Sum("amount_cents"))
     }
     paid: dict[tuple[dt.date, dt.date], int] = {}
     for r in (
-        base.filter(category=COLLECTED, entry_date__lte=until)
+        base.filter(in_category(COLLECTED), entry_date__lte=until)
         .annotate(month=TruncMonth("invoice__issue_date"), paid_month=TruncMonth("entry_date"))
         .values("month", "paid_month")
         .annotate(total=Sum("amount_cents"))

@@ -218,7 +218,7 @@ def drill_rows(kind: str, period: Period, filters: Filters = ALL) -> QuerySet[An
         rows = postings.filter(entry_date__lte=period.end)
     else:
         rows = postings.filter(
-            category=kind, entry_date__gte=period.start, entry_date__lte=period.end
+            metrics.in_category(kind), entry_date__gte=period.start, entry_date__lte=period.end
         )
     sign = 1 if kind in {"billed", "ar"} else -1
     grouped = (
