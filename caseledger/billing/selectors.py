@@ -16,10 +16,10 @@ from caseledger.billing.choices import (
     Payer,
     TaxMode,
 )
+from caseledger.core.models import OutboxMessage
 from caseledger.billing.models import (
     BillingSettings,
     BillingTrigger,
-    EmailOutbox,
     Expense,
     GovernmentFee,
     HourlyRate,
@@ -300,8 +300,11 @@ def invoice_history(*, invoice: Invoice) -> QuerySet[AuditEvent]:
     ).order_by("at", "id")
 
 
-def invoice_emails(*, invoice: Invoice) -> QuerySet[EmailOutbox]:
-    return EmailOutbox.objects.filter(invoice=invoice).order_by("created_at", "id")
+def invoice_emails(*, invoice: Invoice) -> QuerySet[OutboxMessage]:
+    """The invoice's emails in the outbox (core.outbox), oldest first."""
+    from caseledger.core.selectors import outbox_messages_for
+
+    return outbox_messages_for(obj=invoice)
 
 
 def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
