@@ -79,5 +79,3 @@ class Cadence(models.TextChoices):
     MONTHLY = "MONTHLY", "Monthly"
     QUARTERLY = "QUARTERLY", "Quarterly"
     PAYMENT_PLAN = "PAYMENT_PLAN", "Payment plan (N monthly installments)"
-
-

@@ -26,7 +26,6 @@ def billing_run_lock() -> BillingSettings:
     return BillingSettings.objects.select_for_update().get(id=1)
 
 
-
 def template_lock(*, template_id: int) -> InvoiceTemplate:
     """A template (configuration, outside the money lock order): its edits and the triggers
     added to it take this lock, so a trigger cannot be added to a template being deactivated."""

@@ -16,7 +16,6 @@ from caseledger.billing.choices import (
     Payer,
     TaxMode,
 )
-from caseledger.core.models import OutboxMessage
 from caseledger.billing.models import (
     BillingSettings,
     BillingTrigger,
@@ -28,7 +27,7 @@ from caseledger.billing.models import (
     PayerRule,
     TimeEntry,
 )
-from caseledger.core.models import AuditEvent
+from caseledger.core.models import AuditEvent, OutboxMessage
 from caseledger.core.money import Money
 from caseledger.core.permissions import UNSCOPED_ROLES
 from caseledger.matters.models import Matter

@@ -26,12 +26,10 @@ from caseledger.billing.models import (
     Service,
     TimeEntry,
 )
-from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
 from caseledger.billing.services.emails import INVOICE_ISSUED_KIND
+from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
 from caseledger.core import clock
 from caseledger.core.choices import OutboxStatus
-from caseledger.core.models import OutboxMessage
-from caseledger.core.outbox import FAILED_STATUSES
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import (
     banner_text,
@@ -40,7 +38,9 @@ from caseledger.core.forms import (
     handle_form,
     service_error_add,
 )
+from caseledger.core.models import OutboxMessage
 from caseledger.core.money import Money
+from caseledger.core.outbox import FAILED_STATUSES
 from caseledger.core.permissions import capability_required, require
 
 SELECT_A_DRAFT = "Select at least one draft to approve."

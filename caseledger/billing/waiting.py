@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
+from caseledger.billing.selectors import review_queue
 from caseledger.billing.services.emails import INVOICE_ISSUED_KIND
 from caseledger.core.choices import OutboxStatus
 from caseledger.core.models import OutboxMessage
-from caseledger.billing.selectors import review_queue
 from caseledger.core.waiting import WaitingBatch, WaitingItem, WaitingSource, batch_of
 from caseledger.matters.selectors import matters_visible_to
 

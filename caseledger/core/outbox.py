@@ -308,9 +308,7 @@ def _ids_by_key(keys: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for start in range(0, len(keys), 500):
         out.update(
-            OutboxMessage.objects.filter(key__in=keys[start : start + 500]).values_list(
-                "key", "id"
-            )
+            OutboxMessage.objects.filter(key__in=keys[start : start + 500]).values_list("key", "id")
         )
     return out
 
@@ -510,7 +508,9 @@ def recover_stale(*, now: datetime, kind: str | None = None) -> int:
         with transaction.atomic():
             updated = OutboxMessage.objects.filter(
                 pk=row.pk, status=OutboxStatus.SENDING, claim_token=row.claim_token
-            ).update(status=OutboxStatus.FAILED, next_attempt_at=now, claim_token="", last_error=note)
+            ).update(
+                status=OutboxStatus.FAILED, next_attempt_at=now, claim_token="", last_error=note
+            )
             if not updated:
                 continue
             recovered += 1

@@ -30,12 +30,12 @@ from caseledger.core import clock, selectors, services
 from caseledger.core import home as home_registry
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import (
-    OutboxFilterForm,
     AuditFilterForm,
     CodeForm,
     FirmSettingsForm,
     InviteForm,
     LoginForm,
+    OutboxFilterForm,
     ProfileForm,
     ResetForm,
     RoleForm,
@@ -595,7 +595,8 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"“{message.subject}” was sent.")
         else:
             messages.warning(
-                request, f"“{message.subject}” is queued to be sent again ({message.status.lower()})."
+                request,
+                f"“{message.subject}” is queued to be sent again ({message.status.lower()}).",
             )
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

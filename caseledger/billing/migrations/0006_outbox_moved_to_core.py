@@ -36,7 +36,9 @@ def copy_to_core(apps, schema_editor):
                 to=[e.to_email] if e.to_email else [],
                 subject=e.subject,
                 body=e.body,
-                attachments=[{"renderer": "billing.invoice_pdf", "args": {"invoice_id": e.invoice_id}}],
+                attachments=[
+                    {"renderer": "billing.invoice_pdf", "args": {"invoice_id": e.invoice_id}}
+                ],
                 message_id=_message_id(key),
                 related_type="billing.invoice",
                 related_id=e.invoice_id,

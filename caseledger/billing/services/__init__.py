@@ -1,5 +1,6 @@
 """Billing's write services (one function per business action); import them from here."""
 
+from caseledger.billing.services.emails import invoice_email_retry
 from caseledger.billing.services.invoices import (
     TRANSITIONS,
     invoice_approve,
@@ -16,7 +17,6 @@ from caseledger.billing.services.invoices import (
     invoice_void,
     payer_check,
 )
-from caseledger.billing.services.emails import invoice_email_retry
 from caseledger.billing.services.payment_links import payment_link_for, payment_link_resolve
 from caseledger.billing.services.recurring import RunResult, billing_run, schedule_create
 from caseledger.billing.services.schedule import (

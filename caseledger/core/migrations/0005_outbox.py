@@ -4,39 +4,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_amount_ceiling_and_currency'),
+        ("core", "0004_amount_ceiling_and_currency"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('kind', models.CharField(max_length=40)),
-                ('to', models.JSONField(default=list)),
-                ('from_email', models.CharField(blank=True, max_length=254)),
-                ('subject', models.CharField(max_length=250)),
-                ('body', models.TextField()),
-                ('html', models.TextField(blank=True)),
-                ('attachments', models.JSONField(default=list)),
-                ('message_id', models.CharField(max_length=300)),
-                ('related_type', models.CharField(blank=True, max_length=80)),
-                ('related_id', models.BigIntegerField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('SENDING', 'Sending'), ('SENT', 'Sent'), ('FAILED', 'Failed (will retry)'), ('DEAD', 'Failed (gave up)')], default='PENDING', max_length=8)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('claim_token', models.CharField(blank=True, max_length=32)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, unique=True)),
+                ("kind", models.CharField(max_length=40)),
+                ("to", models.JSONField(default=list)),
+                ("from_email", models.CharField(blank=True, max_length=254)),
+                ("subject", models.CharField(max_length=250)),
+                ("body", models.TextField()),
+                ("html", models.TextField(blank=True)),
+                ("attachments", models.JSONField(default=list)),
+                ("message_id", models.CharField(max_length=300)),
+                ("related_type", models.CharField(blank=True, max_length=80)),
+                ("related_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("SENDING", "Sending"),
+                            ("SENT", "Sent"),
+                            ("FAILED", "Failed (will retry)"),
+                            ("DEAD", "Failed (gave up)"),
+                        ],
+                        default="PENDING",
+                        max_length=8,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("claim_token", models.CharField(blank=True, max_length=32)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='core_outbox_status_88bc63_idx'), models.Index(fields=['related_type', 'related_id'], name='core_outbox_related_1bcdba_idx'), models.Index(fields=['kind', 'status'], name='core_outbox_kind_9da5d3_idx'), models.Index(fields=['created_at'], name='core_outbox_created_15ee16_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['PENDING', 'SENDING', 'SENT', 'FAILED', 'DEAD'])), name='core_outbox_status_valid')],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "next_attempt_at"], name="core_outbox_status_88bc63_idx"
+                    ),
+                    models.Index(
+                        fields=["related_type", "related_id"], name="core_outbox_related_1bcdba_idx"
+                    ),
+                    models.Index(fields=["kind", "status"], name="core_outbox_kind_9da5d3_idx"),
+                    models.Index(fields=["created_at"], name="core_outbox_created_15ee16_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["PENDING", "SENDING", "SENT", "FAILED", "DEAD"])
+                        ),
+                        name="core_outbox_status_valid",
+                    )
+                ],
             },
         ),
     ]

@@ -52,7 +52,9 @@ def _failed_message(ctx: Any) -> dict[str, Any]:
     return {"pk": row.pk}
 
 
-OUTBOX_VIEW = frozenset({Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value, Role.OPERATIONS.value})
+OUTBOX_VIEW = frozenset(
+    {Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value, Role.OPERATIONS.value}
+)
 OUTBOX_RETRY = frozenset({Role.ADMIN.value, Role.BILLING.value, Role.OPERATIONS.value})
 
 MATRIX: dict[str, dict[str, Any]] = {
