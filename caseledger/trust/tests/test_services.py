@@ -7,7 +7,8 @@ import pytest
 from django.core import mail
 
 from caseledger.billing.models import Invoice
-from caseledger.core.models import Firm
+from caseledger.core import outbox
+from caseledger.core.models import Firm, OutboxMessage
 from caseledger.ledger import accounts as A
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.selectors import account_balance, client_trust_balance
@@ -25,8 +26,6 @@ from caseledger.trust.choices import (
     TrustRequestStatus,
 )
 from caseledger.trust.exceptions import TrustError
-from caseledger.core import outbox
-from caseledger.core.models import OutboxMessage
 from caseledger.trust.models import TrustDeposit, TrustRequest, TrustSettings
 
 pytestmark = pytest.mark.django_db
