@@ -51,7 +51,7 @@ def invoice_email_queue(
 def invoice_email_retry(*, message: OutboxMessage, actor: Any, now: datetime) -> OutboxMessage:
     """From the invoice page: send a failed invoice email again (who may issue the invoice may
     resend its email). Raises NotPermitted, or OutboxError unless the message failed."""
-    invoice = Invoice.objects.get(pk=message.related_id)
+    invoice = Invoice.objects.get(pk=message.related_id or 0)
     return outbox.message_retry(
         message=message, actor=actor, now=now, capability="billing.issue", obj=invoice
     )

@@ -47,13 +47,13 @@ def reminder_messages(reminders: list[Reminder]) -> list[outbox.NewMessage]:
 
 
 def reminder_on_sent(message: OutboxMessage, now: datetime) -> None:
-    Reminder.objects.filter(pk=message.related_id).exclude(status=ReminderStatus.SENT).update(
+    Reminder.objects.filter(pk=message.related_id or 0).exclude(status=ReminderStatus.SENT).update(
         status=ReminderStatus.SENT, sent_at=now
     )
 
 
 def reminder_on_dead(message: OutboxMessage, now: datetime) -> None:
-    Reminder.objects.filter(pk=message.related_id, status=ReminderStatus.QUEUED).update(
+    Reminder.objects.filter(pk=message.related_id or 0, status=ReminderStatus.QUEUED).update(
         status=ReminderStatus.FAILED
     )
 

@@ -499,11 +499,11 @@ def _commit_chunk(
         if emails:
             # The run sends these itself after the commit (dispatch=False: no huey task too).
             by_key = {(r.invoice_id, r.stage_id, r.channel): r for r in rows}
-            saved = []
+            saved: list[Reminder] = []
             for taken in emails:
-                reminder = by_key[(taken.invoice_id, taken.stage.pk, taken.channel)]
-                reminder.pk = taken.pk
-                saved.append(reminder)
+                row = by_key[(taken.invoice_id, taken.stage.pk, taken.channel)]
+                row.pk = taken.pk
+                saved.append(row)
             ids = outbox.enqueue_many(reminder_messages(saved), now=now, dispatch=False)
             if deliver:
                 message_ids = list(ids.values())

@@ -5,6 +5,7 @@ count what lands at a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -179,11 +180,10 @@ def test_concurrent_senders_claiming_the_same_rows_send_each_message_once(
     with smtp_server(settings) as (inbox, _):
         rows = _enqueue(40, now)
         ids = [r.pk for r in rows]
-        results = run_together(
-            [partial(outbox.messages_send, ids=ids, now=now)] * 3
-            + [partial(outbox.messages_send, ids=ids[::-1], now=now)]
-            + [partial(outbox.send_due, now=now)]
-        )
+        senders: list[Callable[[], Any]] = [partial(outbox.messages_send, ids=ids, now=now)] * 3
+        senders.append(partial(outbox.messages_send, ids=ids[::-1], now=now))
+        senders.append(partial(outbox.send_due, now=now))
+        results = run_together(senders)
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert sum(results) == 40
     counts = inbox.counts([r.message_id for r in rows])
