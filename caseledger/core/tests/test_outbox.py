@@ -219,6 +219,9 @@ def test_the_outbox_page_lists_messages_and_a_failed_one_can_be_sent_again(
     assert "secret link" not in page  # bodies (reset links) are not shown
     assert page.count("Send again") == 1
     assert "Bounced twice" not in client.get("/outbox/?status=SENT").content.decode()
+    found = client.get("/outbox/?search=b%40example.com").content.decode()
+    assert "Bounced twice" in found
+    assert "All good" not in found
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(f"/outbox/{dead.pk}/retry/", {"next": "/outbox/?status=DEAD"})
     assert r.status_code == 302
