@@ -208,6 +208,10 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", "billing@caseledger.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The outbox (core.outbox): a claim older than this is a dead sender's and is sent again; every
+# message's Message-ID is <readable-key.hash@OUTBOX_MESSAGE_ID_DOMAIN> (default: SITE_URL's host).
+OUTBOX_STALE_MINUTES = int(ENV.get("OUTBOX_STALE_MINUTES", "15"))
+OUTBOX_MESSAGE_ID_DOMAIN = ENV.get("OUTBOX_MESSAGE_ID_DOMAIN", "")
 
 # Online payments: "sandbox" (built in, simulates a processor; demo and tests) or "stripe".
 PAYMENT_PROVIDER = ENV.get("PAYMENT_PROVIDER", "sandbox").strip().lower()

@@ -7,6 +7,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        # Registers the invoice PDF attachment renderer with core.outbox.
+        import caseledger.billing.services.emails  # noqa: F401
         from caseledger.billing.hooks import register_invoice_issued_listener
         from caseledger.billing.services.budget import (
             budget_on_invoice_issued,

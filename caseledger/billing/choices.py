@@ -79,15 +79,3 @@ class Cadence(models.TextChoices):
     MONTHLY = "MONTHLY", "Monthly"
     QUARTERLY = "QUARTERLY", "Quarterly"
     PAYMENT_PLAN = "PAYMENT_PLAN", "Payment plan (N monthly installments)"
-
-
-class OutboxKind(models.TextChoices):
-    INVOICE_ISSUED = "INVOICE_ISSUED", "Invoice issued"
-
-
-class OutboxStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    SENDING = "SENDING", "Sending"
-    SENT = "SENT", "Sent"
-    FAILED = "FAILED", "Failed (will retry)"
-    DEAD = "DEAD", "Failed (gave up)"

@@ -21,18 +21,18 @@ from caseledger.billing.choices import (
     FeeType,
     InvoiceStatus,
     LineKind,
-    OutboxStatus,
     Payer,
     TriggerKind,
 )
 from caseledger.billing.models import (
     BillingTrigger,
-    EmailOutbox,
     Invoice,
     InvoiceTemplate,
     RecurringSchedule,
     Service,
 )
+from caseledger.billing.services.emails import INVOICE_ISSUED_KIND
+from caseledger.core import outbox
 from caseledger.core.demo_context import DemoContext
 
 # code, name, fee type, price, UTBMS task, UTBMS activity
@@ -482,10 +482,7 @@ def _history(ctx: DemoContext) -> None:
         )
     services.billing_run(run_date=ctx.today, now=ctx.now)
     # Deliver the queued invoice emails now (the demo's addresses are fictitious).
-    for row_id in EmailOutbox.objects.filter(status=OutboxStatus.PENDING).values_list(
-        "id", flat=True
-    ):
-        services.outbox_send(outbox_id=row_id, now=ctx.now)
+    outbox.send_due(now=ctx.now, kind=INVOICE_ISSUED_KIND, limit=None)
 
 
 def seed(ctx: DemoContext) -> None:

@@ -1,9 +1,9 @@
 """Every row lock billing takes, in the project's global order:
-matter -> trust balance -> invoice -> payment. Counter and outbox rows come after the invoice."""
+matter -> trust balance -> invoice -> payment. Counter rows come after the invoice."""
 
 from __future__ import annotations
 
-from caseledger.billing.models import BillingSettings, EmailOutbox, Invoice, InvoiceTemplate
+from caseledger.billing.models import BillingSettings, Invoice, InvoiceTemplate
 from caseledger.matters.models import Matter
 
 
@@ -24,10 +24,6 @@ def billing_run_lock() -> BillingSettings:
     """Serializes recurring billing runs (the settings singleton is the run's mutex)."""
     BillingSettings.objects.get_or_create(id=1)
     return BillingSettings.objects.select_for_update().get(id=1)
-
-
-def outbox_lock(*, outbox_id: int) -> EmailOutbox:
-    return EmailOutbox.objects.select_for_update().get(pk=outbox_id)
 
 
 def template_lock(*, template_id: int) -> InvoiceTemplate:

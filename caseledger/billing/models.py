@@ -18,8 +18,6 @@ from caseledger.billing.choices import (
     FeeType,
     InvoiceStatus,
     LineKind,
-    OutboxKind,
-    OutboxStatus,
     Payer,
     TaxMode,
     TimeRounding,
@@ -528,31 +526,3 @@ class InvoicePdf(models.Model):
 
     def __str__(self) -> str:
         return f"PDF of {self.invoice_id}"
-
-
-class EmailOutbox(models.Model):
-    """An email to send, written in the transaction that decided to send it; one per
-    (invoice, kind), so a retry can never send a second copy."""
-
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="emails")
-    kind = models.CharField(max_length=20, choices=OutboxKind.choices)
-    to_email = models.CharField(max_length=254)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    status = models.CharField(
-        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["invoice", "kind"], name="billing_outbox_once")
-        ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.to_email}"

@@ -19,7 +19,6 @@ from caseledger.billing.choices import (
 from caseledger.billing.models import (
     BillingSettings,
     BillingTrigger,
-    EmailOutbox,
     Expense,
     GovernmentFee,
     HourlyRate,
@@ -28,7 +27,7 @@ from caseledger.billing.models import (
     PayerRule,
     TimeEntry,
 )
-from caseledger.core.models import AuditEvent
+from caseledger.core.models import AuditEvent, OutboxMessage
 from caseledger.core.money import Money
 from caseledger.core.permissions import UNSCOPED_ROLES
 from caseledger.matters.models import Matter
@@ -300,8 +299,11 @@ def invoice_history(*, invoice: Invoice) -> QuerySet[AuditEvent]:
     ).order_by("at", "id")
 
 
-def invoice_emails(*, invoice: Invoice) -> QuerySet[EmailOutbox]:
-    return EmailOutbox.objects.filter(invoice=invoice).order_by("created_at", "id")
+def invoice_emails(*, invoice: Invoice) -> QuerySet[OutboxMessage]:
+    """The invoice's emails in the outbox (core.outbox), oldest first."""
+    from caseledger.core.selectors import outbox_messages_for
+
+    return outbox_messages_for(obj=invoice)
 
 
 def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:

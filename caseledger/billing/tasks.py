@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
 from caseledger.core import clock
-
-
-@db_task(retries=3, retry_delay=60)
-def outbox_send_task(outbox_id: int) -> None:
-    from caseledger.billing.services import outbox_send
-
-    outbox_send(outbox_id=outbox_id, now=clock.now())
-
-
-@db_periodic_task(crontab(minute="*/5"))
-def outbox_retry_task() -> None:
-    from caseledger.billing.services import outbox_retry_due
-
-    outbox_retry_due(now=clock.now())
 
 
 @db_periodic_task(crontab(hour="2", minute="15"))

@@ -12,11 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caseledger.billing import forms, hooks, selectors, services
-from caseledger.billing.choices import InvoiceStatus, OutboxStatus
+from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.exceptions import BillingError
 from caseledger.billing.models import (
     BillingTrigger,
-    EmailOutbox,
     Expense,
     GovernmentFee,
     HourlyRate,
@@ -27,8 +26,10 @@ from caseledger.billing.models import (
     Service,
     TimeEntry,
 )
+from caseledger.billing.services.emails import INVOICE_ISSUED_KIND
 from caseledger.billing.services.invoices import LINE_EDIT_NOT_DRAFT
 from caseledger.core import clock
+from caseledger.core.choices import OutboxStatus
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import (
     banner_text,
@@ -37,7 +38,9 @@ from caseledger.core.forms import (
     handle_form,
     service_error_add,
 )
+from caseledger.core.models import OutboxMessage
 from caseledger.core.money import Money
+from caseledger.core.outbox import FAILED_STATUSES
 from caseledger.core.permissions import capability_required, require
 
 SELECT_A_DRAFT = "Select at least one draft to approve."
@@ -152,7 +155,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         "activity": hooks.invoice_activity(invoice, request.user) if invoice.issue_date else [],
         "ledes": invoice.status == InvoiceStatus.ISSUED
         and getattr(invoice.client, "ledes_required", False),
-        "failed_statuses": {OutboxStatus.FAILED, OutboxStatus.DEAD},
+        "failed_statuses": FAILED_STATUSES,
         "turnaround": (invoice.issued_at - invoice.triggered_at)
         if invoice.issued_at and invoice.triggered_at
         else None,
@@ -374,18 +377,20 @@ def invoice_ledes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @capability_required("billing.issue")
 def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    row = get_object_or_404(EmailOutbox.objects.select_related("invoice"), pk=pk)
-    require(request.user, "billing.issue", row.invoice)
+    row = get_object_or_404(
+        OutboxMessage, pk=pk, kind=INVOICE_ISSUED_KIND, related_type="billing.invoice"
+    )
     try:
-        row = services.outbox_retry_now(outbox=row, actor=request.user, now=clock.now())
+        services.invoice_email_retry(message=row, actor=request.user, now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
+        row.refresh_from_db()
         if row.status == OutboxStatus.SENT:
             messages.success(request, "Email sent.")
         else:
             messages.error(request, f"Email failed again: {row.last_error}")
-    return redirect("billing:invoice_detail", pk=row.invoice_id)
+    return redirect("billing:invoice_detail", pk=row.related_id)
 
 
 @capability_required("billing.edit")

@@ -8,9 +8,12 @@ from typing import Any
 
 from django.urls import reverse
 
-from caseledger.billing.choices import InvoiceStatus, OutboxStatus
-from caseledger.billing.models import EmailOutbox, Invoice
+from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.models import Invoice
 from caseledger.billing.selectors import review_queue
+from caseledger.billing.services.emails import INVOICE_ISSUED_KIND
+from caseledger.core.choices import OutboxStatus
+from caseledger.core.models import OutboxMessage
 from caseledger.core.waiting import WaitingBatch, WaitingItem, WaitingSource, batch_of
 from caseledger.matters.selectors import matters_visible_to
 
@@ -53,19 +56,23 @@ def to_issue(user: Any, now: datetime) -> WaitingBatch:
 
 def failed_emails(user: Any, now: datetime) -> WaitingBatch:
     qs = (
-        EmailOutbox.objects.filter(
+        OutboxMessage.objects.filter(
+            kind=INVOICE_ISSUED_KIND,
             status__in=[OutboxStatus.FAILED, OutboxStatus.DEAD],
-            invoice__matter__in=matters_visible_to(user).values("pk"),
+            related_type="billing.invoice",
+            related_id__in=Invoice.objects.filter(
+                matter__in=matters_visible_to(user).values("pk")
+            ).values("pk"),
         )
-        .select_related("invoice")
+        .defer("body", "html", "attachments")
         .order_by("created_at", "id")
     )
     return batch_of(
         qs,
         lambda e: WaitingItem(
             title=f"Email failed: {e.subject}",
-            detail=f"to {e.to_email} · {e.attempts} attempt(s) · {e.get_status_display()}",
-            url=_invoice_url(e.invoice_id),
+            detail=f"to {', '.join(e.to)} · {e.attempts} attempt(s) · {e.get_status_display()}",
+            url=_invoice_url(e.related_id),
             since=e.created_at,
         ),
     )

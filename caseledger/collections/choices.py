@@ -10,9 +10,8 @@ class Channel(models.TextChoices):
 
 class ReminderStatus(models.TextChoices):
     QUEUED = "QUEUED", "Queued"
-    SENDING = "SENDING", "Sending"
     SENT = "SENT", "Sent"
-    FAILED = "FAILED", "Failed (will retry)"
+    FAILED = "FAILED", "Failed (gave up; see the outbox)"
     LETTER_READY = "LETTER_READY", "Letter ready to print"
     DONE = "DONE", "Done"
     SUPPRESSED = "SUPPRESSED", "Suppressed"

@@ -120,9 +120,10 @@ class Reminder(models.Model):
     """One step of one stage for one invoice: an email, a letter, or the stage's actions.
 
     Unique per (invoice, stage, channel): this row is written in the transaction that schedules
-    the message, so nothing is ever sent twice; the email is delivered from this row (status
-    QUEUED -> SENT) after the transaction commits, and a later run delivers any row a crash left
-    QUEUED, so nothing is missed."""
+    the step, so a step is never taken twice. An email's message is written to the outbox
+    (core.OutboxMessage, key ``collections.reminder:<id>``) in the same transaction and delivered
+    from there; this row's status follows it (QUEUED -> SENT, or FAILED when the outbox gives
+    up), and its attempts and errors are the outbox message's."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
     stage = models.ForeignKey(PolicyStage, on_delete=models.PROTECT, related_name="reminders")
@@ -140,10 +141,6 @@ class Reminder(models.Model):
     note = models.CharField(max_length=300, blank=True)  # why suppressed, what was done
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    # The token of the deliverer that claimed the row (QUEUED/FAILED -> SENDING).
-    claim = models.CharField(max_length=32, blank=True)
 
     class Meta:
         constraints = [
@@ -158,11 +155,6 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} {self.get_channel_display()} for {self.invoice}"
-
-    @property
-    def message_id(self) -> str:
-        """Stable Message-ID: a transport retry of the same row is recognisable as a duplicate."""
-        return f"<reminder-{self.pk}-{self.invoice_id}-{self.stage_id}@caseledger>"
 
 
 class CollectionActivity(models.Model):

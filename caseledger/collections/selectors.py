@@ -440,6 +440,26 @@ def reminders_failed() -> QuerySet[Reminder]:
     )
 
 
+def reminder_emails_failed(limit: int = 200) -> list[tuple[Reminder, Any]]:
+    """Failed reminder emails (the outbox gave up) with their outbox message, for its error."""
+    from caseledger.collections.choices import Channel, ReminderStatus
+    from caseledger.collections.services.delivery import reminder_key
+    from caseledger.core.models import OutboxMessage
+
+    rows = list(
+        Reminder.objects.filter(channel=Channel.EMAIL, status=ReminderStatus.FAILED)
+        .select_related("invoice", "stage")
+        .order_by("id")[:limit]
+    )
+    messages = {
+        m.related_id: m
+        for m in OutboxMessage.objects.filter(key__in=[reminder_key(r.pk) for r in rows]).defer(
+            "body", "html", "attachments"
+        )
+    }
+    return [(r, messages.get(r.pk)) for r in rows]
+
+
 def invoice_collection_history(invoice: Any) -> list[dict[str, Any]]:
     """Reminders, activities, disputes and plans on one invoice, newest first."""
     items: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from caseledger.billing.models import Invoice
 from caseledger.collections import selectors, services
-from caseledger.collections.choices import ActivityKind, Channel, ReminderStatus
+from caseledger.collections.choices import ActivityKind, Channel
 from caseledger.collections.forms import (
     ActivityForm,
     AgingForm,
@@ -33,8 +33,9 @@ from caseledger.collections.models import (
 from caseledger.collections.services.delivery import reminder_retry
 from caseledger.core import clock
 from caseledger.core.amounts import parse_cents
+from caseledger.core.choices import OutboxStatus
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import handle_form
+from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.permissions import authorize, capability_required
 
 QUEUE_PLAN_ROWS = 500
@@ -123,14 +124,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "plan_count": len(plan.steps),
             "plan_truncated": len(plan.steps) >= QUEUE_PLAN_ROWS,
             "letters": list(selectors.reminders_letters_ready()[:200]),
-            "failed": list(
-                Reminder.objects.filter(
-                    channel=Channel.EMAIL,
-                    status__in=[ReminderStatus.FAILED, ReminderStatus.SENDING],
-                )
-                .select_related("invoice", "stage")
-                .order_by("id")[:200]
-            ),
+            "failed": selectors.reminder_emails_failed(),
             "holds": list(selectors.holds_active()),
         },
     )
@@ -153,10 +147,17 @@ def run_now(request: HttpRequest) -> HttpResponse:
 @capability_required("collections.work")
 def reminder_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder, pk=pk)
-    if reminder_retry(reminder_id=reminder.pk, actor=request.user, now=clock.now()):
-        messages.success(request, "Reminder sent.")
+    try:
+        message = reminder_retry(reminder_id=reminder.pk, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, banner_text(exc.message))
     else:
-        messages.error(request, "reminder: could not be sent; see the error on the queue")
+        if message.status == OutboxStatus.SENT:
+            messages.success(request, "Reminder sent.")
+        elif message.status in {OutboxStatus.FAILED, OutboxStatus.DEAD}:
+            messages.error(request, f"Reminder failed again: {message.last_error}")
+        else:
+            messages.success(request, "Reminder queued to be sent again.")
     return redirect("collections:queue")
 
 

@@ -35,7 +35,7 @@ def failed_reminders(user: Any, now: datetime) -> WaitingBatch:
         reminders_failed(),
         lambda r: WaitingItem(
             title=f"Reminder email failed for invoice {r.invoice.number}",
-            detail=f"{r.invoice.client.name} · {r.attempts} attempt(s) · {r.last_error[:80]}",
+            detail=f"{r.invoice.client.name} · to {r.to_email} · the outbox gave up",
             url=reverse("collections:invoice_history", args=[r.invoice_id]),
             since=r.created_at,
         ),

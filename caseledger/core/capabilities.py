@@ -11,11 +11,16 @@ CAPABILITIES = {
     "waiting.view": {r for r in Role if r != Role.CLIENT},
     # Any signed-in, active user may call the API's identity routes (/api/v1/me).
     "api.access": set(Role),
+    # The outbox page: every message that left or is waiting to leave, with its attempts.
+    "outbox.view": {Role.ADMIN, Role.PARTNER, Role.BILLING, Role.OPERATIONS},
+    # Send a failed message again (after checking the address or the mail server).
+    "outbox.retry": {Role.ADMIN, Role.BILLING, Role.OPERATIONS},
 }
 
 # (label, url name, capability): the menu, shown per role by core.context_processors.
 NAVIGATION = [
     ("Audit log", "core:audit", "audit.view"),
+    ("Outbox", "core:outbox", "outbox.view"),
     ("People", "core:users", "users.manage"),
     ("Firm settings", "core:firm_settings", "firm.manage"),
     ("Profile", "core:profile", "profile.edit"),

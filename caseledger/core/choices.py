@@ -20,3 +20,11 @@ class RoundingRule(models.TextChoices):
     HALF_EVEN = "HALF_EVEN", "Half even (banker's)"
     UP = "UP", "Always up"
     DOWN = "DOWN", "Always down"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SENDING = "SENDING", "Sending"
+    SENT = "SENT", "Sent"
+    FAILED = "FAILED", "Failed (will retry)"
+    DEAD = "DEAD", "Failed (gave up)"

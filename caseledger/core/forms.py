@@ -264,9 +264,48 @@ class AuditFilterForm(forms.Form):
         self.fields["object_type"].choices = choices  # type: ignore[attr-defined]
 
 
+class OutboxFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False)
+    kind = forms.ChoiceField(required=False)
+    search = forms.CharField(required=False, help_text="Key, address or subject")
+
+    def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
+        from caseledger.core.choices import OutboxStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any"), *OutboxStatus.choices]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [("", "Any"), *[(k, k) for k in kinds]]  # type: ignore[attr-defined]
+
+
 class ResetForm(PasswordResetForm):
     """Django's form skips accounts without a usable password; ours includes invited people
-    who never set one (their invitation link may have expired)."""
+    who never set one (their invitation link may have expired). The email goes through the
+    outbox like every other message."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from django.template import loader
+
+        from caseledger.core import clock
+        from caseledger.core.services import user_password_reset_email_queue
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        user_password_reset_email_queue(
+            user=context["user"],
+            to_email=to_email,
+            subject=subject,
+            body=body,
+            token=str(context.get("token", "")),
+            now=clock.now(),
+        )
 
     def get_users(self, email: str) -> Any:
         email_field = User.get_email_field_name()

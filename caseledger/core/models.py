@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from caseledger.core.choices import Role, RoundingRule
+from caseledger.core.choices import OutboxStatus, Role, RoundingRule
 from caseledger.core.money import CURRENCIES, DEFAULT_CEILING_MINOR_UNITS, MAX_CEILING_MINOR_UNITS
 
 
@@ -149,3 +149,56 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class OutboxMessage(models.Model):
+    """One message that leaves the firm (an email), written in the transaction that decided to
+    send it and delivered after commit by ``core.outbox``.
+
+    ``key`` is unique: enqueueing the same key twice keeps the first row, so a message is sent at
+    most once per key. ``status`` moves PENDING -> SENDING (claimed by one sender, ``claim_token``)
+    -> SENT, or -> FAILED (retried at ``next_attempt_at``) -> DEAD after the last attempt. A claim
+    left SENDING by a dead process is recovered by the periodic job and resent with the same
+    ``message_id``, so a copy that did leave before the crash is recognisable by the recipient.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)  # "billing.invoice_issued", "collections.reminder"...
+    to = models.JSONField(default=list)  # list of addresses
+    from_email = models.CharField(max_length=254, blank=True)  # blank: DEFAULT_FROM_EMAIL
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    # [{"renderer": name, "args": {...}}] rendered at send time from the business record, or
+    # [{"filename": ..., "mimetype": ..., "content_b64": ...}] stored bytes.
+    attachments = models.JSONField(default=list)
+    message_id = models.CharField(max_length=300)  # the Message-ID header, derived from key
+    related_type = models.CharField(max_length=80, blank=True)  # "billing.invoice"
+    related_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=OutboxStatus.values),
+                name="core_outbox_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["related_type", "related_id"]),
+            models.Index(fields=["kind", "status"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

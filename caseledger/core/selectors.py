@@ -1,4 +1,5 @@
-"""Reads for the core app: the firm, users, two-factor state, API tokens and the audit log."""
+"""Reads for the core app: the firm, users, two-factor state, API tokens, the audit log and the
+outbox."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from caseledger.core.choices import Role
-from caseledger.core.models import ApiToken, AuditEvent, Firm, User
+from caseledger.core.choices import OutboxStatus, Role
+from caseledger.core.models import ApiToken, AuditEvent, Firm, OutboxMessage, User
 
 
 def firm_get() -> Firm:
@@ -111,3 +112,46 @@ def audit_object_types() -> list[str]:
 
 def audit_recent(*, limit: int = 8) -> list[AuditEvent]:
     return list(AuditEvent.objects.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxFilters:
+    status: str = ""
+    kind: str = ""
+    search: str = ""  # part of the key, an address or the subject
+
+
+def outbox_message_list(*, filters: OutboxFilters) -> QuerySet[OutboxMessage]:
+    """Messages, newest first, without their bodies (a reset link is no one's business)."""
+    rows = OutboxMessage.objects.defer("body", "html", "attachments")
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.kind:
+        rows = rows.filter(kind=filters.kind)
+    if filters.search:
+        term = filters.search
+        rows = rows.filter(
+            Q(key__icontains=term) | Q(subject__icontains=term) | Q(to__icontains=term)
+        )
+    return rows.order_by("-created_at", "-id")
+
+
+def outbox_kinds() -> list[str]:
+    return sorted(OutboxMessage.objects.values_list("kind", flat=True).distinct().order_by())
+
+
+def outbox_status_counts() -> dict[str, int]:
+    counts = dict(
+        OutboxMessage.objects.values_list("status").annotate(n=Count("id")).order_by("status")
+    )
+    return {status: counts.get(status, 0) for status in OutboxStatus.values}
+
+
+def outbox_messages_for(*, obj: Any) -> QuerySet[OutboxMessage]:
+    """The messages enqueued about one business record (``related=obj``), oldest first."""
+    return OutboxMessage.objects.filter(
+        related_type=obj._meta.label_lower, related_id=obj.pk
+    ).order_by("created_at", "id")

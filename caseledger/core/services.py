@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -141,12 +140,45 @@ def _user_snapshot(user: User) -> dict[str, Any]:
     }
 
 
-def _send_set_password_email(*, user: User, site_url: str, template: str, subject: str) -> None:
+def _set_password_email_queue(
+    *, user: User, site_url: str, template: str, subject: str, key: str, now: datetime
+) -> None:
+    """The invitation (or set-password) email, through the outbox in the caller's transaction."""
+    from caseledger.core import outbox
+
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = site_url + reverse("core:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
     body = render_to_string(template, {"user": user, "link": link, "firm": firm_get()})
-    send_mail(subject, body, None, [user.email])
+    outbox.enqueue(
+        key=key,
+        kind="core.invitation",
+        to=[user.email],
+        subject=subject,
+        body=body,
+        related=user,
+        now=now,
+    )
+
+
+def user_password_reset_email_queue(
+    *, user: User, to_email: str, subject: str, body: str, token: str, now: datetime
+) -> None:
+    """A password-reset email (Django's reset form renders it) through the outbox. Keyed by the
+    user and a hash of the reset token, so a double submit within the token's second sends one
+    email; the token itself never appears in the key the outbox page shows."""
+    from caseledger.core import outbox
+
+    digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+    outbox.enqueue(
+        key=f"core.password_reset:{user.pk}:{digest}",
+        kind="core.password_reset",
+        to=[to_email],
+        subject=subject,
+        body=body,
+        related=user,
+        now=now,
+    )
 
 
 def user_invite(
@@ -162,7 +194,8 @@ def user_invite(
 ) -> User:
     """Create the user without a usable password and email them a link to set one.
 
-    The email leaves only after the transaction commits, so a rolled-back invite sends nothing."""
+    The email is written to the outbox in this transaction and leaves after it commits, so a
+    rolled-back invite sends nothing."""
     if not email:
         raise ApplicationError(EMAIL_REQUIRED, field="email")
     with transaction.atomic():
@@ -183,13 +216,13 @@ def user_invite(
         audit.record(
             actor=actor, action="user.invited", at=now, obj=user, after=_user_snapshot(user)
         )
-        transaction.on_commit(
-            lambda: _send_set_password_email(
-                user=user,
-                site_url=site_url,
-                template="core/email/invite.txt",
-                subject="You are invited to CaseLedger",
-            )
+        _set_password_email_queue(
+            user=user,
+            site_url=site_url,
+            template="core/email/invite.txt",
+            subject="You are invited to CaseLedger",
+            key=f"core.invitation:{user.pk}",
+            now=now,
         )
     return user
 

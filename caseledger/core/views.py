@@ -35,6 +35,7 @@ from caseledger.core.forms import (
     FirmSettingsForm,
     InviteForm,
     LoginForm,
+    OutboxFilterForm,
     ProfileForm,
     ResetForm,
     RoleForm,
@@ -540,6 +541,67 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "core/audit.html",
         {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
+
+
+# Outbox --------------------------------------------------------------------------------------
+
+OUTBOX_PAGE_SIZE = 50
+
+
+@capability_required("outbox.view")
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    from caseledger.core.outbox import FAILED_STATUSES, MAX_ATTEMPTS, stale_after
+
+    form = OutboxFilterForm(request.GET or None, kinds=selectors.outbox_kinds())
+    filters = selectors.OutboxFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.OutboxFilters(
+            status=data["status"], kind=data["kind"], search=data["search"].strip()
+        )
+    paginator = Paginator(selectors.outbox_message_list(filters=filters), OUTBOX_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "core/outbox.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "counts": selectors.outbox_status_counts(),
+            "failed_statuses": FAILED_STATUSES,
+            "max_attempts": MAX_ATTEMPTS,
+            "stale_minutes": int(stale_after().total_seconds() // 60),
+        },
+    )
+
+
+@require_POST
+@capability_required("outbox.retry")
+def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    from caseledger.core import outbox
+    from caseledger.core.models import OutboxMessage
+
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    try:
+        outbox.message_retry(message=message, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, banner_text(exc.message))
+    else:
+        message.refresh_from_db()
+        if message.status == "SENT":
+            messages.success(request, f"“{message.subject}” was sent.")
+        else:
+            messages.warning(
+                request,
+                f"“{message.subject}” is queued to be sent again ({message.status.lower()}).",
+            )
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(back)
+    return redirect("core:outbox")
 
 
 # Errors --------------------------------------------------------------------------------------

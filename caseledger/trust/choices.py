@@ -45,8 +45,3 @@ class DisbursementStatus(models.TextChoices):
     POSTED = "POSTED", "Posted"
     REJECTED = "REJECTED", "Rejected"
     EXPIRED = "EXPIRED", "Expired"
-
-
-class NoticeKind(models.TextChoices):
-    RECEIPT = "RECEIPT", "Trust receipt"
-    REQUEST = "REQUEST", "Trust request"

@@ -20,7 +20,6 @@ from caseledger.trust.choices import (
     DisbursementPurpose,
     DisbursementStatus,
     DisputeStatus,
-    NoticeKind,
     TrustRequestKind,
     TrustRequestStatus,
 )
@@ -183,44 +182,6 @@ class TrustDeposit(models.Model):
 
     def __str__(self) -> str:
         return self.receipt_number
-
-
-class TrustNotice(models.Model):
-    """Outbox row for a trust email to the client: a deposit receipt (exactly one per deposit,
-    written in the deposit's transaction) or a trust request. Marked sent after the mail leaves."""
-
-    kind = models.CharField(max_length=10, choices=NoticeKind.choices)
-    deposit = models.OneToOneField(
-        TrustDeposit, null=True, blank=True, on_delete=models.PROTECT, related_name="notice"
-    )
-    trust_request = models.ForeignKey(
-        TrustRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
-    )
-    to_email = models.EmailField(blank=True)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(kind=NoticeKind.RECEIPT, deposit__isnull=False, trust_request__isnull=True)
-                    | Q(kind=NoticeKind.REQUEST, deposit__isnull=True, trust_request__isnull=False)
-                ),
-                name="trust_notice_target_matches_kind",
-            ),
-            models.UniqueConstraint(
-                fields=["trust_request"],
-                condition=Q(kind=NoticeKind.REQUEST),
-                name="trust_notice_request_once",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.to_email}"
 
 
 class TrustTransfer(models.Model):

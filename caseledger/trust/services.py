@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
-from caseledger.core import audit, clock
+from caseledger.core import audit, clock, outbox
 from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.choices import LAWYER_ROLES, Role
 from caseledger.core.models import User
@@ -41,7 +39,6 @@ from caseledger.trust.choices import (
     DisbursementPurpose,
     DisbursementStatus,
     DisputeStatus,
-    NoticeKind,
     TrustRequestKind,
     TrustRequestStatus,
 )
@@ -53,7 +50,6 @@ from caseledger.trust.models import (
     MatterTrust,
     TrustCounter,
     TrustDeposit,
-    TrustNotice,
     TrustRequest,
     TrustSettings,
     TrustTransfer,
@@ -229,34 +225,26 @@ def _client_email(client: Client) -> str:
         return client.email
 
 
-def notice_send(*, notice_id: int, now: datetime) -> bool:
-    """Send one outbox notice if nobody has: claim it (sent_at) first, so it leaves at most once;
-    a failed send releases the claim for the retry job."""
-    claimed = TrustNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
-    if not claimed:
-        return False
-    notice = TrustNotice.objects.get(pk=notice_id)
-    if not notice.to_email:
-        TrustNotice.objects.filter(pk=notice_id).update(error="client has no email address")
-        return False
-    try:
-        send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
-    except Exception as exc:  # noqa: BLE001 - any mail failure is retried later
-        TrustNotice.objects.filter(pk=notice_id).update(sent_at=None, error=str(exc)[:300])
-        return False
-    TrustNotice.objects.filter(pk=notice_id).update(error="")
-    return True
+NOTICE_RECEIPT_KIND = "trust.receipt"
+NOTICE_REQUEST_KIND = "trust.request"
 
 
-def notices_send_pending(*, now: datetime) -> int:
-    sent = 0
-    for notice_id in TrustNotice.objects.filter(sent_at__isnull=True).values_list("id", flat=True):
-        sent += int(notice_send(notice_id=notice_id, now=now))
-    return sent
-
-
-def _notice_queue(notice: TrustNotice, now: datetime) -> None:
-    transaction.on_commit(lambda: notice_send(notice_id=notice.pk, now=now))
+def _notice_queue(
+    *,
+    key: str,
+    kind: str,
+    to_email: str,
+    subject: str,
+    body: str,
+    related: models.Model,
+    now: datetime,
+) -> None:
+    """A trust email to the client through the one outbox, in the caller's transaction: keyed
+    per deposit (receipt) or request, so it leaves at most once, and it is retried until it does
+    (a crash after the claim is recovered and resent with the same Message-ID)."""
+    outbox.enqueue(
+        key=key, kind=kind, to=[to_email], subject=subject, body=body, related=related, now=now
+    )
 
 
 # --- trust requests --------------------------------------------------------------------------
@@ -311,9 +299,10 @@ def trust_request_create(
             actor_label=None if actor else "system:low-trust",
         )
         if send:
-            notice = TrustNotice.objects.create(
-                kind=NoticeKind.REQUEST,
-                trust_request=request,
+            _notice_queue(
+                key=f"trust.request:{request.pk}",
+                kind=NOTICE_REQUEST_KIND,
+                related=request,
                 to_email=_client_email(client),
                 subject=(
                     f"{firm_get().name}: {request.get_kind_display().lower()} request "
@@ -325,9 +314,8 @@ def trust_request_create(
                     f"These funds stay yours in trust until fees are earned and invoiced.\n\n"
                     f"Pay online: {trust_request_pay_url(request.pk)}\n"
                 ),
-                created_at=now,
+                now=now,
             )
-            _notice_queue(notice, now)
     return request
 
 
@@ -492,9 +480,10 @@ def deposit_record(
                 else TrustRequestStatus.PARTIALLY_PAID
             )
             trust_request.save(update_fields=["received_cents", "status"])
-        notice = TrustNotice.objects.create(
-            kind=NoticeKind.RECEIPT,
-            deposit=deposit,
+        _notice_queue(
+            key=f"trust.receipt:{deposit.pk}",
+            kind=NOTICE_RECEIPT_KIND,
+            related=deposit,
             to_email=_client_email(client),
             subject=f"{firm_get().name}: trust receipt {receipt}",
             body=(
@@ -512,9 +501,8 @@ def deposit_record(
                 + f"{links.RECEIPT_LINK_DAYS} days):\n"
                 + f"{links.receipt_url(deposit=deposit, at=now)}\n"
             ),
-            created_at=now,
+            now=now,
         )
-        _notice_queue(notice, now)
         audit.record(
             actor=actor,
             action="trust.deposit_recorded",

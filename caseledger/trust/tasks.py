@@ -20,9 +20,3 @@ def low_trust_sweep() -> int:
 def expire_disbursements() -> int:
     """Nightly: pending disbursement requests past their date expire (nothing moves)."""
     return services.disbursements_expire(now=clock.now())
-
-
-@db_periodic_task(crontab(minute="*/10"))
-def resend_trust_notices() -> int:
-    """Every 10 minutes: send receipt and request emails whose first send failed."""
-    return services.notices_send_pending(now=clock.now())

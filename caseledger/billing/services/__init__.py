@@ -1,5 +1,6 @@
 """Billing's write services (one function per business action); import them from here."""
 
+from caseledger.billing.services.emails import invoice_email_retry
 from caseledger.billing.services.invoices import (
     TRANSITIONS,
     invoice_approve,
@@ -16,13 +17,7 @@ from caseledger.billing.services.invoices import (
     invoice_void,
     payer_check,
 )
-from caseledger.billing.services.outbox import (
-    outbox_retry_due,
-    outbox_retry_now,
-    outbox_send,
-    payment_link_for,
-    payment_link_resolve,
-)
+from caseledger.billing.services.payment_links import payment_link_for, payment_link_resolve
 from caseledger.billing.services.recurring import RunResult, billing_run, schedule_create
 from caseledger.billing.services.schedule import (
     billing_settings_update,
@@ -60,6 +55,7 @@ __all__ = [
     "invoice_bulk_approve",
     "invoice_discard",
     "invoice_draft_create",
+    "invoice_email_retry",
     "invoice_issue",
     "invoice_line_add",
     "invoice_line_remove",
@@ -69,9 +65,6 @@ __all__ = [
     "invoice_transition",
     "invoice_void",
     "on_stage_event",
-    "outbox_retry_due",
-    "outbox_retry_now",
-    "outbox_send",
     "payer_check",
     "payer_rule_set",
     "payment_link_for",

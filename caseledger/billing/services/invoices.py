@@ -29,8 +29,6 @@ from caseledger.billing.choices import (
     FeeCategory,
     InvoiceStatus,
     LineKind,
-    OutboxKind,
-    OutboxStatus,
     Payer,
 )
 from caseledger.billing.exceptions import (
@@ -41,7 +39,6 @@ from caseledger.billing.exceptions import (
 )
 from caseledger.billing.locks import invoice_lock, matter_lock
 from caseledger.billing.models import (
-    EmailOutbox,
     Expense,
     Invoice,
     InvoiceCounter,
@@ -731,7 +728,8 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
     addressee and totals, journal entry (kind INVOICE_ISSUED), stored PDF and a queued email —
     one transaction; after commit the email is sent. Raises InvalidTransition unless approved,
     PayerRuleViolation if a line now breaks a payer rule."""
-    from caseledger.billing.services.outbox import outbox_schedule_send, payment_link_for
+    from caseledger.billing.services.emails import invoice_email_queue
+    from caseledger.billing.services.payment_links import payment_link_for
     from caseledger.ledger.choices import EntryKind
     from caseledger.ledger.services import entry_post
 
@@ -814,17 +812,13 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
             created_at=now,
         )
         if email:
-            outbox = EmailOutbox.objects.create(
+            invoice_email_queue(
                 invoice=invoice,
-                kind=OutboxKind.INVOICE_ISSUED,
                 to_email=email,
                 subject=f"Invoice {number} from {firm_get().name}",
                 body=_email_body(invoice, link),
-                status=OutboxStatus.PENDING,
-                next_attempt_at=now,
-                created_at=now,
+                now=now,
             )
-            outbox_schedule_send(outbox_id=outbox.pk)
     return invoice
 
 

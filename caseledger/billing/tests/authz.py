@@ -54,15 +54,20 @@ def _line(ctx: Any) -> dict[str, Any]:
 
 
 def _email(ctx: Any) -> dict[str, Any]:
-    from caseledger.billing.models import EmailOutbox
+    from caseledger.billing.models import Invoice
+    from caseledger.billing.services.emails import INVOICE_ISSUED_KIND
+    from caseledger.core.models import OutboxMessage
 
     pk = _invoice(ctx)["pk"]
-    row = EmailOutbox.objects.create(
-        invoice_id=pk,
-        kind="INVOICE_ISSUED",
-        to_email="ap@example.com",
+    row = OutboxMessage.objects.create(
+        key=f"billing.invoice:{pk}:issued",
+        kind=INVOICE_ISSUED_KIND,
+        to=["ap@example.com"],
         subject="s",
         body="b",
+        message_id="<authz@caseledger.host>",
+        related_type=Invoice._meta.label_lower,
+        related_id=pk,
         status="SENT",
         next_attempt_at=ctx.now,
         created_at=ctx.now,

@@ -10,12 +10,11 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, InternalError, connection, transaction
 
-from caseledger.billing import services
+from caseledger.billing import selectors, services
 from caseledger.billing.choices import (
     FeeCategory,
     InvoiceStatus,
     LineKind,
-    OutboxStatus,
     Payer,
 )
 from caseledger.billing.exceptions import (
@@ -24,7 +23,7 @@ from caseledger.billing.exceptions import (
     InvoiceTransitionError,
     PayerRuleViolation,
 )
-from caseledger.billing.models import EmailOutbox, Invoice, InvoiceLine, InvoicePdf
+from caseledger.billing.models import Invoice, InvoiceLine, InvoicePdf
 from caseledger.billing.tests.factories import (
     H1B_ATTORNEY_RULE,
     H1B_GOV_RULE,
@@ -306,8 +305,8 @@ def test_issue_numbers_posts_freezes_stores_pdf_and_emails(
     assert content.startswith(b"%PDF")
     assert pdf.sha256 == hashlib.sha256(content).hexdigest()
     # email with the PDF attached and the signed link, sent after commit
-    row = EmailOutbox.objects.get(invoice=issued)
-    assert row.status == OutboxStatus.SENT
+    (row,) = selectors.invoice_emails(invoice=issued)
+    assert row.status == "SENT"
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ap@northwind.example"]

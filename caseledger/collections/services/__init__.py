@@ -1,7 +1,7 @@
 """Writes of the collections app (see the submodules)."""
 
 from caseledger.collections.services.aging_facts import aging_facts_rebuild
-from caseledger.collections.services.delivery import reminder_deliver, reminders_deliver_pending
+from caseledger.collections.services.delivery import reminder_retry, reminders_deliver_pending
 from caseledger.collections.services.policies import (
     DEFAULT_STAGES,
     StageInput,
@@ -37,7 +37,7 @@ __all__ = [
     "payment_plan_create",
     "policy_default_ensure",
     "policy_save",
-    "reminder_deliver",
+    "reminder_retry",
     "reminders_deliver_pending",
     "stages_validate",
 ]

@@ -21,10 +21,12 @@ Algorithm (per run date D):
    matter's open task is never doubled) and one audit event listing the reminders, holds and
    tasks (the matters service adds one event per batch of holds and one per batch of tasks).
    Every read the decisions need is one query per chunk (reminders taken, disputes, plans,
-   promises, manual reminders, payments, trust balances). Emails are delivered from the rows
-   after the commit.
+   promises, manual reminders, payments, trust balances). Each email reminder's message is
+   written to the outbox (core.outbox) in the same transaction, keyed by the reminder; after the
+   commit the run sends the chunk's messages, each claimed on its own.
 6. Holds whose matter has no overdue balance left are lifted; at-risk tags are refreshed; any
-   email left QUEUED or FAILED (a crash between commit and delivery) is delivered.
+   reminder message still due (a crash between commit and delivery, or mid-send; a failure past
+   its backoff) is sent, after recovering claims a dead sender left (collections.delivery).
 """
 
 from __future__ import annotations
@@ -56,9 +58,13 @@ from caseledger.collections.models import (
     PolicyStage,
     Reminder,
 )
-from caseledger.collections.services.delivery import reminders_deliver, reminders_deliver_pending
+from caseledger.collections.services.delivery import (
+    reminder_messages,
+    reminders_deliver,
+    reminders_deliver_pending,
+)
 from caseledger.collections.services.policies import policy_default_ensure
-from caseledger.core import audit
+from caseledger.core import audit, outbox
 from caseledger.core.amounts import firm_money
 from caseledger.core.selectors import firm_get
 
@@ -471,7 +477,7 @@ def _commit_chunk(
                 continue
             stats["scheduled"] += 1
             if reminder.channel == Channel.EMAIL:
-                emails.append(reminder.pk)
+                emails.append(reminder)
             elif reminder.channel == Channel.LETTER:
                 stats["letters"] += 1
             else:
@@ -490,12 +496,22 @@ def _commit_chunk(
                 **done,
             },
         )
-        if deliver and emails:
-            transaction.on_commit(lambda: _deliver(emails, now, stats))
+        if emails:
+            # The run sends these itself after the commit (dispatch=False: no huey task too).
+            by_key = {(r.invoice_id, r.stage_id, r.channel): r for r in rows}
+            saved: list[Reminder] = []
+            for taken in emails:
+                row = by_key[(taken.invoice_id, taken.stage.pk, taken.channel)]
+                row.pk = taken.pk
+                saved.append(row)
+            ids = outbox.enqueue_many(reminder_messages(saved), now=now, dispatch=False)
+            if deliver:
+                message_ids = list(ids.values())
+                transaction.on_commit(lambda: _deliver(message_ids, now, stats))
 
 
 def _deliver(ids: list[int], now: datetime, stats: dict[str, int]) -> None:
-    stats["emails_sent"] += reminders_deliver(reminder_ids=ids, now=now)
+    stats["emails_sent"] += reminders_deliver(message_ids=ids, now=now)
 
 
 def _invoice_lines(items: list[tuple[_Taken, Any]]) -> str:

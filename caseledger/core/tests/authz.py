@@ -33,6 +33,30 @@ def _own_token(ctx: Any) -> dict[str, Any]:
     return {"pk": token.pk}
 
 
+def _failed_message(ctx: Any) -> dict[str, Any]:
+    from caseledger.core.choices import OutboxStatus
+    from caseledger.core.models import OutboxMessage
+
+    row = OutboxMessage.objects.create(
+        key=f"authz.test:{OutboxMessage.objects.count()}",
+        kind="authz.test",
+        to=["client@example.com"],
+        subject="Authz",
+        body="",
+        message_id="<authz@caseledger.host>",
+        status=OutboxStatus.DEAD,
+        attempts=6,
+        next_attempt_at=ctx.now,
+        created_at=ctx.now,
+    )
+    return {"pk": row.pk}
+
+
+OUTBOX_VIEW = frozenset(
+    {Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value, Role.OPERATIONS.value}
+)
+OUTBOX_RETRY = frozenset({Role.ADMIN.value, Role.BILLING.value, Role.OPERATIONS.value})
+
 MATRIX: dict[str, dict[str, Any]] = {
     "core:home": {"allow": ALL_ROLES},
     "core:waiting": {"allow": STAFF},
@@ -72,6 +96,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "core:user_unlock": {"allow": ADMIN, "method": "POST", "kwargs": _target_user},
     "core:audit": {"allow": ADMIN_PARTNER},
+    "core:outbox": {"allow": OUTBOX_VIEW},
+    "core:outbox_retry": {"allow": OUTBOX_RETRY, "method": "POST", "kwargs": _failed_message},
     # The API's schema and docs carry no data: open, so API clients can generate code.
     "api:openapi-json": {"allow": PUBLIC},
     "api:openapi-view": {"allow": PUBLIC},

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from caseledger.core import services
 from caseledger.core.forms import banner_text
-from caseledger.core.models import AuditEvent, Firm
+from caseledger.core.models import AuditEvent, Firm, OutboxMessage
 from caseledger.core.selectors import firm_get
 from caseledger.core.services import TOTP_CODE_WRONG
 
@@ -158,20 +158,27 @@ def test_five_failures_lock_the_account_and_admin_unlocks(client, make_user, use
     assert r.status_code == 302
 
 
-def test_password_reset_by_email(client, make_user, settings):
+def test_password_reset_by_email(client, make_user, settings, django_capture_on_commit_callbacks):
     settings.SITE_URL = "http://127.0.0.1:8101"
     set_enforcement(False)
     make_user(role="PARALEGAL", username="lee")
     for _ in range(5):
         client.post("/login/", {"username": "lee", "password": "wrong"})
     assert client.post("/login/", {"username": "lee", "password": PASSWORD}).status_code == 429
-    r = client.post("/password-reset/", {"email": "lee@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/password-reset/", {"email": "lee@example.com"})
     assert r.status_code == 302
     assert len(mail.outbox) == 1
+    # Through the outbox, under a key that does not reveal the reset token.
+    (row,) = OutboxMessage.objects.filter(kind="core.password_reset")
+    assert row.status == "SENT"
+    assert mail.outbox[0].extra_headers["Message-ID"] == row.message_id
+    assert row.key.startswith(f"core.password_reset:{row.related_id}:")
     link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line)
     # Absolute from SITE_URL, not from the Host header of the request that asked for it.
     assert link.startswith("http://127.0.0.1:8101/password-reset/")
     path = link.removeprefix("http://127.0.0.1:8101")
+    assert path.rstrip("/").rsplit("/", 1)[1] not in row.key  # the token stays in the body
     r = client.get(path, follow=True)
     assert b"Set a new password" in r.content
     r = client.post(
@@ -189,13 +196,16 @@ def test_password_reset_by_email(client, make_user, settings):
     assert AuditEvent.objects.filter(action="user.password_reset").count() == 1
 
 
-def test_invited_user_who_lost_the_link_can_ask_for_a_new_one(client, users, now):
+def test_invited_user_who_lost_the_link_can_ask_for_a_new_one(
+    client, users, now, django_capture_on_commit_callbacks
+):
     services.user_invite(
         actor=users["ADMIN"], now=now, username="inv", email="inv@example.com",
         first_name="In", last_name="Vited", role="ATTORNEY", site_url="http://x",
     )  # fmt: skip
     mail.outbox.clear()
-    client.post("/password-reset/", {"email": "inv@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/password-reset/", {"email": "inv@example.com"})
     assert len(mail.outbox) == 1
 
 

@@ -219,7 +219,9 @@ def test_trust_request_link_pays_into_trust_only(client, now, django_capture_on_
     assert not Payment.objects.exists()
     req.refresh_from_db()
     assert req.status == "PAID"
-    assert req.deposits.get().notice is not None
+    from caseledger.core.models import OutboxMessage
+
+    assert OutboxMessage.objects.filter(key=f"trust.receipt:{req.deposits.get().pk}").exists()
 
 
 def test_held_trust_request_payment_released_into_trust(now, users):

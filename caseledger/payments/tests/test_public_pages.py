@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from caseledger.billing.models import Invoice
-from caseledger.billing.services.outbox import payment_link_token
+from caseledger.billing.services.payment_links import payment_link_token
 from caseledger.credits.choices import CreditNoteStatus, ReasonCode, RefundMethod, WriteOffStatus
 from caseledger.credits.services import (
     credit_note_approve,

@@ -7,7 +7,8 @@ import pytest
 from django.core import mail
 
 from caseledger.billing.models import Invoice
-from caseledger.core.models import Firm
+from caseledger.core import outbox
+from caseledger.core.models import Firm, OutboxMessage
 from caseledger.ledger import accounts as A
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.selectors import account_balance, client_trust_balance
@@ -25,7 +26,7 @@ from caseledger.trust.choices import (
     TrustRequestStatus,
 )
 from caseledger.trust.exceptions import TrustError
-from caseledger.trust.models import TrustDeposit, TrustNotice, TrustRequest, TrustSettings
+from caseledger.trust.models import TrustDeposit, TrustRequest, TrustSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +76,14 @@ def test_deposit_clears_by_method_and_notifies_once(
         check = deposit(matter, now, 50_000, day=today, method=DepositMethod.CHECK, ref="1234")
     assert check.clears_on == date(2026, 11, 11)  # 7 business days
     assert check.receipt_number.startswith("R-")
-    assert TrustNotice.objects.filter(deposit=check).count() == 1
+    (notice,) = OutboxMessage.objects.filter(key=f"trust.receipt:{check.pk}")
+    assert notice.status == "SENT"
     assert len(mail.outbox) == 1
     assert "received $500.00" in mail.outbox[0].body
+    assert mail.outbox[0].extra_headers["Message-ID"] == notice.message_id
     # A second send of the same notice is refused: the receipt leaves exactly once.
-    assert services.notice_send(notice_id=check.notice.pk, now=now) is False
+    assert outbox.message_send(message_id=notice.pk, now=now) is False
+    assert outbox.send_due(now=now) == 0
     assert len(mail.outbox) == 1
     pos = selectors.trust_position(matter, today)
     assert (pos.balance_cents, pos.uncleared_cents, pos.available_cents) == (50_000, 50_000, 0)
@@ -361,9 +365,11 @@ def test_low_balance_sweep_and_failed_notice_retry(matter, now, settings):
     assert services.low_balance_sweep(now=now) == 1
     assert services.low_balance_sweep(now=now) == 1
     assert Task.objects.filter(system_key=f"trust.low_balance:{matter.pk}").count() == 1
-    # The deposit's notice was never sent (no on-commit in this test): the retry job sends it.
-    assert d.notice.sent_at is None
-    assert services.notices_send_pending(now=now) >= 1
-    d.notice.refresh_from_db()
-    assert d.notice.sent_at is not None
-    assert services.notices_send_pending(now=now) == 0
+    # The deposit's notice was never sent (no on-commit in this test): the outbox's periodic
+    # job sends it, once.
+    notice = OutboxMessage.objects.get(key=f"trust.receipt:{d.pk}")
+    assert notice.status == "PENDING"
+    assert outbox.outbox_tick(now=now)["sent"] >= 1
+    notice.refresh_from_db()
+    assert notice.status == "SENT"
+    assert outbox.outbox_tick(now=now)["sent"] == 0

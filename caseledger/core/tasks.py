@@ -1,0 +1,22 @@
+"""huey tasks of the outbox: thin wrappers that pass the clock to ``core.outbox``."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from caseledger.core import clock, outbox
+
+
+@db_task(retries=3, retry_delay=30)
+def outbox_send_task(message_ids: list[int]) -> int:
+    """Send messages just enqueued (handed over by ``transaction.on_commit``). A retry of this
+    task sends only what is still due: each message is claimed before it is sent."""
+    return outbox.messages_send(ids=message_ids, now=clock.now(), clock=clock.now)
+
+
+@db_periodic_task(crontab(minute="*"))
+def outbox_tick_task() -> dict[str, int]:
+    """Every minute: recover claims a dead sender left SENDING, then send what is due (new
+    messages the queue missed, failed ones past their backoff)."""
+    return outbox.outbox_tick(now=clock.now(), clock=clock.now)
