@@ -13,6 +13,7 @@ from caseledger.core.choices import Role
 from caseledger.core.forms import MoneyField
 from caseledger.matters.models import CaseType
 from caseledger.reports.metrics import Filters, Period
+from caseledger.reports.models import Cadence
 from caseledger.reports.selectors import default_period
 
 PERIOD_ORDER = "to: must not be before from."
@@ -89,4 +90,13 @@ class SettingsForm(forms.Form):
     target_days = forms.IntegerField(label="Collection target (days)", min_value=1, max_value=365)
     staff_cost = MoneyField(
         label="Staff cost per hour", name="staff_cost_cents_per_hour", negative=False
+    )
+
+
+class SubscriptionForm(forms.Form):
+    cadence = forms.ChoiceField(choices=Cadence.choices, widget=forms.HiddenInput)
+    active = forms.TypedChoiceField(
+        choices=[("1", "Subscribe"), ("0", "Stop")],
+        coerce=lambda v: v == "1",
+        widget=forms.HiddenInput,
     )

@@ -252,7 +252,10 @@ class MonthKey(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return self.as_sql(
-            compiler, connection, template="strftime('%%%%Y-%%%%m', %(expressions)s)", **extra_context
+            compiler,
+            connection,
+            template="strftime('%%%%Y-%%%%m', %(expressions)s)",
+            **extra_context,
         )
 
 

@@ -3,6 +3,7 @@ figures the ROI panel turns changes into money with."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -38,3 +39,55 @@ class ReportSettings(models.Model):
 
     def __str__(self) -> str:
         return "Report settings"
+
+
+class Cadence(models.TextChoices):
+    WEEKLY = "WEEKLY", "Weekly (Monday, for the week before)"
+    MONTHLY = "MONTHLY", "Monthly (the 1st, for the month before)"
+
+
+class ReportSubscription(models.Model):
+    """A partner or manager who receives the KPI report by email on a cadence."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="report_subscriptions"
+    )
+    cadence = models.CharField(max_length=8, choices=Cadence.choices)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cadence"], name="reports_subscription_once"),
+            models.CheckConstraint(
+                condition=Q(cadence__in=["WEEKLY", "MONTHLY"]), name="reports_cadence_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_cadence_display()}"
+
+
+class ReportDelivery(models.Model):
+    """One report sent to one subscriber for one period: unique, so a rerun of the job sends
+    nothing twice. The message itself is the outbox row named by ``message_id``."""
+
+    subscription = models.ForeignKey(
+        ReportSubscription, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    message_id = models.BigIntegerField()  # core.OutboxMessage (core sits below reports)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_start", "period_end"],
+                name="reports_delivery_once_per_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} {self.period_start}..{self.period_end}"

@@ -12,7 +12,7 @@ from django.db.models import QuerySet, Sum
 from caseledger.core import clock
 from caseledger.reports import metrics
 from caseledger.reports.metrics import ALL, Filters, Kpis, Period
-from caseledger.reports.models import ReportSettings
+from caseledger.reports.models import ReportDelivery, ReportSettings, ReportSubscription
 
 # (key, title, unit, lower is better) of the KPIs the dashboard shows, in order.
 HEADLINE: list[tuple[str, str, str, bool]] = [
@@ -234,3 +234,13 @@ def drill_rows(kind: str, period: Period, filters: Filters = ALL) -> QuerySet[An
         .order_by("-invoice__issue_date", "invoice_id")
     )
     return grouped.exclude(total=0) if kind == "ar" else grouped
+
+
+def subscriptions_of(user: Any) -> QuerySet[ReportSubscription]:
+    return ReportSubscription.objects.filter(user=user)
+
+
+def last_delivery(subscription: ReportSubscription | None) -> ReportDelivery | None:
+    if subscription is None:
+        return None
+    return subscription.deliveries.order_by("-period_end").first()

@@ -8,15 +8,18 @@ from typing import Any
 from django.db import transaction
 
 from caseledger.core import audit, clock
+from caseledger.core.permissions import require
 from caseledger.reports.exceptions import ReportsError
 from caseledger.reports.locks import settings_lock
-from caseledger.reports.models import ReportSettings
+from caseledger.reports.models import Cadence, ReportSettings, ReportSubscription
 
 BASELINE_ORDER = "baseline_end: must not be before baseline_start ({start})."
 BASELINE_HALF = "baseline_end: give both ends of the baseline period, or neither."
 TARGET_RANGE = "target_days: must be between 1 and 365 days."
 COST_RANGE = "staff_cost_cents_per_hour: must be between 0 and 100,000.00 per hour."
 MAX_COST_CENTS = 10_000_000
+CADENCE_INVALID = "cadence: must be one of {choices} (got {value!r})"
+EMAIL_REQUIRED = "cadence: your profile has no email address to send the report to"
 
 
 def _snapshot(row: ReportSettings) -> dict[str, Any]:
@@ -69,5 +72,39 @@ def report_settings_update(
             obj=row,
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
+        )
+    return row
+
+
+def subscription_set(
+    *, actor: Any, cadence: str, active: bool, now: dt.datetime
+) -> ReportSubscription:
+    """Subscribe ``actor`` to (or stop) the scheduled report of ``cadence``; audited."""
+    require(actor, "reports.view")
+    if cadence not in Cadence.values:
+        raise ReportsError(
+            CADENCE_INVALID.format(choices=", ".join(Cadence.values), value=cadence),
+            field="cadence",
+        )
+    if active and not actor.email:
+        raise ReportsError(EMAIL_REQUIRED, field="cadence")
+    with transaction.atomic():
+        row, created = ReportSubscription.objects.get_or_create(
+            user=actor,
+            cadence=cadence,
+            defaults={"active": active, "created_at": now, "updated_at": now},
+        )
+        if not created and row.active == active:
+            return row
+        if not created:
+            row.active = active
+            row.updated_at = now
+            row.save(update_fields=["active", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="reports.subscribed" if active else "reports.unsubscribed",
+            at=now,
+            obj=row,
+            after={"cadence": cadence, "active": active},
         )
     return row

@@ -9,4 +9,5 @@ urlpatterns = [
     path("rows/<slug:kind>/", views.drill, name="drill"),
     path("cohorts/", views.cohorts, name="cohorts"),
     path("settings/", views.settings_edit, name="settings"),
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
 ]

@@ -14,7 +14,8 @@ from caseledger.core import clock
 from caseledger.core.forms import handle_form
 from caseledger.core.permissions import capability_required
 from caseledger.reports import charts, exports, metrics, narrative, pdf, selectors, services
-from caseledger.reports.forms import FilterForm, SettingsForm
+from caseledger.reports.forms import FilterForm, SettingsForm, SubscriptionForm
+from caseledger.reports.models import Cadence
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -194,3 +195,37 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Report settings saved.")
         return redirect(reverse("reports:dashboard"))
     return render(request, "reports/settings.html", {"form": form})
+
+
+@capability_required("reports.view")
+def subscriptions(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own scheduled reports: subscribe or stop, per cadence."""
+    form = SubscriptionForm(request.POST or None)
+    done = handle_form(
+        request,
+        form,
+        lambda data: services.subscription_set(
+            actor=request.user, cadence=data["cadence"], active=data["active"], now=clock.now()
+        ),
+    )
+    if done is not None:
+        from django.contrib import messages
+
+        state = "on" if done.active else "off"
+        messages.success(request, f"{done.get_cadence_display().split(' ')[0]} report: {state}.")
+        return redirect(reverse("reports:subscriptions"))
+    mine = {s.cadence: s for s in selectors.subscriptions_of(request.user)}
+    rows = [
+        {
+            "cadence": value,
+            "label": label,
+            "active": bool(mine.get(value) and mine[value].active),
+            "last": selectors.last_delivery(mine.get(value)),
+        }
+        for value, label in Cadence.choices
+    ]
+    return render(
+        request,
+        "reports/subscriptions.html",
+        {"rows": rows, "form": form, "email": request.user.email},  # type: ignore[union-attr]
+    )

@@ -15,5 +15,6 @@ MATRIX: dict[str, dict[str, Any]] = {
     "reports:drill": {"allow": VIEW, "kwargs": {"kind": "billed"}},
     "reports:cohorts": {"allow": VIEW},
     "reports:settings": {"allow": SETTINGS},
+    "reports:subscriptions": {"allow": VIEW},
     "GET /api/v1/reports/kpis": {"allow": VIEW},
 }
