@@ -9,6 +9,7 @@
   target_id, actor, now, note)`` runs inside the resolution transaction with the line locked;
   it calls its own app's service and returns the ids of the postings on the bank account's
   ledger account that the line is to be matched to (their sum must equal the line).
+  ``target_id`` is what the person picked from ``choices`` (None when the resolver needs none).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ _guards: Listeners[MatchGuard] = Listeners()
 register_match_guard = _guards.register
 unregister_match_guard = _guards.unregister
 
+ResolverChoices = Callable[..., list[tuple[int, str]]]
+
 _resolvers: dict[str, LineResolver] = {}
+_choices: dict[str, ResolverChoices] = {}
 
 
 def match_guards_run(*, lines: Sequence[Any], action: str) -> None:
@@ -33,13 +37,29 @@ def match_guards_run(*, lines: Sequence[Any], action: str) -> None:
         guard(lines=lines, action=action)
 
 
-def register_line_resolver(kind: str, fn: LineResolver) -> LineResolver:
+def register_line_resolver(
+    kind: str, fn: LineResolver, *, choices: ResolverChoices | None = None
+) -> LineResolver:
+    """``choices(*, line)`` lists (target id, label) a person may pick for ``line`` (the trust
+    deposits a returned item may be); None: the resolver finds its targets itself."""
     _resolvers[kind] = fn
+    if choices is not None:
+        _choices[kind] = choices
     return fn
 
 
 def unregister_line_resolver(kind: str) -> None:
     _resolvers.pop(kind, None)
+    _choices.pop(kind, None)
+
+
+def line_resolver_choices(kind: str, *, line: Any) -> list[tuple[int, str]] | None:
+    fn = _choices.get(kind)
+    return None if fn is None else fn(line=line)
+
+
+def line_resolver_kinds() -> tuple[str, ...]:
+    return tuple(_resolvers)
 
 
 def line_resolver(kind: str) -> LineResolver | None:

@@ -154,7 +154,7 @@ def line_resolve(
             if not account.is_trust:
                 raise BankingError(NEEDS_TRUST.format(label=label), "kind")
             _check_direction(locked, label, money_in=kind == Resolution.CARD_PAYOUT)
-            if target_id is None:
+            if target_id is None and kind == Resolution.RETURNED_DEPOSIT:
                 raise BankingError(TARGET_REQUIRED, "target")
             posting_ids = list(
                 resolver(line=locked, target_id=target_id, actor=actor, now=now, note=note)
