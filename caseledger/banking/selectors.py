@@ -193,3 +193,40 @@ def match_counts(bank_account: BankAccount) -> MatchCounts:
         lines_open=lines_open(bank_account).count(),
         postings_open=postings_open(bank_account).count(),
     )
+
+
+MANUAL_CANDIDATE_DAYS = 31
+
+
+def line_candidates(line: StatementLine, limit: int = 100) -> list[Posting]:
+    """Open postings a person may match ``line`` to by hand: same direction, within a month."""
+    qs = postings_open(line.bank_account).filter(
+        entry_date__gte=line.booking_date - timedelta(days=MANUAL_CANDIDATE_DAYS),
+        entry_date__lte=line.booking_date + timedelta(days=MANUAL_CANDIDATE_DAYS),
+    )
+    qs = qs.filter(amount_cents__gt=0) if line.amount_cents > 0 else qs.filter(amount_cents__lt=0)
+    return list(qs[:limit])
+
+
+def line_resolutions(line: StatementLine) -> list[tuple[str, str]]:
+    """The resolutions that fit ``line`` (its account kind and direction; the ones of apps
+    above banking only when registered)."""
+    from caseledger.banking import hooks
+    from caseledger.banking.choices import Resolution
+
+    money_in = line.amount_cents > 0
+    trust = line.bank_account.is_trust
+    fits = {
+        Resolution.INTEREST: trust and money_in,
+        Resolution.BANK_FEE: trust and not money_in,
+        Resolution.OPERATING_FEE: not trust and not money_in,
+        Resolution.RETURNED_DEPOSIT: trust and not money_in,
+        Resolution.CARD_PAYOUT: trust and money_in,
+    }
+    registered = set(hooks.line_resolver_kinds())
+    own = {Resolution.INTEREST, Resolution.BANK_FEE, Resolution.OPERATING_FEE}
+    return [
+        (kind.value, kind.label)
+        for kind, ok in fits.items()
+        if ok and (kind in own or kind in registered)
+    ]
