@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from caseledger.banking import match_services, selectors, services
@@ -263,15 +263,15 @@ def suggestions(request: HttpRequest, account_id: int) -> list[dict[str, Any]]:
 )
 def match_create(
     request: HttpRequest, account_id: int, payload: MatchIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status:
     user = _user(request)
     require(user, "banking.match")
     account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=account_id)
     now = clock.now()
     if payload.accept_all:
-        return 201, _match_out(
+        return Status(201, _match_out(
             match_services.bank_account_auto_match(bank_account=account, actor=user, now=now)
-        )
+        ))
     if payload.line_id is None:
         raise BankingError(LINE_REQUIRED, "line_id")
     line = get_object_or_404(StatementLine, pk=payload.line_id, bank_account=account)
@@ -284,14 +284,14 @@ def match_create(
             now=now,
             note=payload.note,
         )
-        return 201, _match_out(match_services.AcceptResult(accepted=1, skipped=[], matches=rows))
+        return Status(201, _match_out(match_services.AcceptResult(accepted=1, skipped=[], matches=rows)))
     found = [
         s for s in selectors.match_suggestions(account, line_ids=[line.pk]) if s.confident
     ]
     if not found:
         raise BankingError(NO_SUGGESTION.format(id=line.pk), "line_id")
     s = found[0]
-    return 201, _match_out(
+    return Status(201, _match_out(
         match_services.matches_accept(
             bank_account=account,
             proposals=[match_services.Proposal(s.line_id, s.posting_ids, s.reason)],
@@ -299,7 +299,7 @@ def match_create(
             actor=user,
             now=now,
         )
-    )
+    ))
 
 
 @router.delete(
