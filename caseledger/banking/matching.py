@@ -13,7 +13,7 @@ Rules, strongest first; a posting is offered to one line at most:
    window, all different, summing to the line.
 3. **Amount and date**: exactly one unmatched posting of the line's amount within the window,
    and that posting is within the window of no other line of the same amount.
-4. **Sum of postings**: no batch details, and exactly one set of 2 to ``SUBSET_MAX_SIZE``
+4. **Sum of postings**: exactly one set of 2 to ``SUBSET_MAX_SIZE``
    postings of the line's sign within the window (the ``SUBSET_MAX_CANDIDATES`` nearest in date)
    sums to the line.
 
@@ -134,15 +134,22 @@ class _Book:
         return [pid for _, pid in rows[lo:hi] if pid not in self.claimed]
 
     def by_reference(self, tokens: dict[str, str], amount: int, day: date) -> list[tuple[int, str]]:
-        found: dict[int, str] = {}
+        """Postings of ``amount`` sharing a token; when several, those sharing the longest
+        token (``INV1000A`` beats the bare digits ``1000`` both halves of a batch carry)."""
+        found: dict[int, tuple[str, int]] = {}
         for token, word in tokens.items():
             for pid in self.by_token.get(token, ()):
-                if pid in self.claimed or pid in found:
+                if pid in self.claimed:
                     continue
                 p = self.by_id[pid]
-                if p.amount_cents == amount and _days(p.entry_date, day) <= REFERENCE_WINDOW_DAYS:
-                    found[pid] = word
-        return sorted(found.items())
+                if p.amount_cents != amount or _days(p.entry_date, day) > REFERENCE_WINDOW_DAYS:
+                    continue
+                if pid not in found or found[pid][1] < len(token):
+                    found[pid] = (word, len(token))
+        if not found:
+            return []
+        best = max(n for _, n in found.values())
+        return sorted((pid, word) for pid, (word, n) in found.items() if n == best)
 
 
 def suggest(
@@ -249,7 +256,7 @@ def suggest(
 
     # 4. Sum of a few postings, bounded.
     for line in open_lines:
-        if line.id in out or line.details:
+        if line.id in out:
             continue
         found_sets = _subsets(book, line, window_days)
         if len(found_sets) == 1:
