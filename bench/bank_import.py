@@ -107,7 +107,9 @@ def _postings(files: list[bytes], ledger_account: Any) -> int:
             for line in st.lines:
                 if line.details:
                     for d in line.details:
-                        wanted.append((line.booking_date, d.amount_cents, d.customer_reference))
+                        wanted.append(
+                            (line.booking_date, d.amount_cents or 0, d.customer_reference)
+                        )
                 else:
                     wanted.append((line.booking_date, line.amount_cents, line.customer_reference))
     with transaction.atomic():
@@ -138,7 +140,10 @@ def _postings(files: list[bytes], ledger_account: Any) -> int:
                 )
                 rows.append(
                     Posting(
-                        entry=entry, account=equity, amount_cents=-amount, entry_date=entry.entry_date
+                        entry=entry,
+                        account=equity,
+                        amount_cents=-amount,
+                        entry_date=entry.entry_date,
                     )
                 )
             Posting.objects.bulk_create(rows, batch_size=5000)

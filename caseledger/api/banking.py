@@ -1,5 +1,6 @@
 """Banking API: bank accounts, statement upload (checked and imported at once, or only checked
-with ``dry_run``), import status; matching suggestions, accepting or making matches and unmatching. The upload needs no Idempotency-Key: sending the same file
+with ``dry_run``), import status; matching suggestions, accepting or making matches and
+unmatching. The upload needs no Idempotency-Key: sending the same file
 again is refused as already imported, and overlapping files add only new lines."""
 
 from __future__ import annotations
@@ -261,17 +262,18 @@ def suggestions(request: HttpRequest, account_id: int) -> list[dict[str, Any]]:
 @router.post(
     "/accounts/{account_id}/matches", response={201: MatchOut}, url_name="banking_match_create"
 )
-def match_create(
-    request: HttpRequest, account_id: int, payload: MatchIn
-) -> Status:
+def match_create(request: HttpRequest, account_id: int, payload: MatchIn) -> Status:
     user = _user(request)
     require(user, "banking.match")
     account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=account_id)
     now = clock.now()
     if payload.accept_all:
-        return Status(201, _match_out(
-            match_services.bank_account_auto_match(bank_account=account, actor=user, now=now)
-        ))
+        return Status(
+            201,
+            _match_out(
+                match_services.bank_account_auto_match(bank_account=account, actor=user, now=now)
+            ),
+        )
     if payload.line_id is None:
         raise BankingError(LINE_REQUIRED, "line_id")
     line = get_object_or_404(StatementLine, pk=payload.line_id, bank_account=account)
@@ -284,22 +286,25 @@ def match_create(
             now=now,
             note=payload.note,
         )
-        return Status(201, _match_out(match_services.AcceptResult(accepted=1, skipped=[], matches=rows)))
-    found = [
-        s for s in selectors.match_suggestions(account, line_ids=[line.pk]) if s.confident
-    ]
+        return Status(
+            201, _match_out(match_services.AcceptResult(accepted=1, skipped=[], matches=rows))
+        )
+    found = [s for s in selectors.match_suggestions(account, line_ids=[line.pk]) if s.confident]
     if not found:
         raise BankingError(NO_SUGGESTION.format(id=line.pk), "line_id")
     s = found[0]
-    return Status(201, _match_out(
-        match_services.matches_accept(
-            bank_account=account,
-            proposals=[match_services.Proposal(s.line_id, s.posting_ids, s.reason)],
-            method=MatchMethod.AUTO,
-            actor=user,
-            now=now,
-        )
-    ))
+    return Status(
+        201,
+        _match_out(
+            match_services.matches_accept(
+                bank_account=account,
+                proposals=[match_services.Proposal(s.line_id, s.posting_ids, s.reason)],
+                method=MatchMethod.AUTO,
+                actor=user,
+                now=now,
+            )
+        ),
+    )
 
 
 @router.delete(

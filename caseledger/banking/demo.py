@@ -199,9 +199,9 @@ def _journal_statement(trust: BankAccount, today: date) -> ParsedStatement | Non
     start = postings[0].entry_date
     end = today - timedelta(days=1)
     opening = (
-        Posting.objects.filter(
-            account_id=trust.ledger_account_id, entry_date__lt=start
-        ).aggregate(s=Sum("amount_cents"))["s"]
+        Posting.objects.filter(account_id=trust.ledger_account_id, entry_date__lt=start).aggregate(
+            s=Sum("amount_cents")
+        )["s"]
         or 0
     )
     lines: list[ParsedLine] = []

@@ -185,9 +185,7 @@ def matches_accept(
         done: set[int] = set()
         for p in proposals:
             if p.line_id in done:
-                error: BankingError | None = BankingError(
-                    LINE_MATCHED.format(id=p.line_id), "line"
-                )
+                error: BankingError | None = BankingError(LINE_MATCHED.format(id=p.line_id), "line")
                 pairs: list[tuple[int, int]] = []
             else:
                 error, pairs = _check(
@@ -253,7 +251,9 @@ def matches_accept(
                         "matches": [[lid, pids] for lid, pids in by_line.items()],
                     },
                 )
-    return AcceptResult(accepted=len({r.line_id for r in created}), skipped=skipped, matches=created)
+    return AcceptResult(
+        accepted=len({r.line_id for r in created}), skipped=skipped, matches=created
+    )
 
 
 def match_manual(
@@ -277,7 +277,9 @@ def match_manual(
     ).matches
 
 
-def bank_account_auto_match(*, bank_account: BankAccount, actor: Any, now: datetime) -> AcceptResult:
+def bank_account_auto_match(
+    *, bank_account: BankAccount, actor: Any, now: datetime
+) -> AcceptResult:
     """Accept every confident suggestion of the account (ambiguous ones stay for a person)."""
     from caseledger.banking.selectors import match_suggestions
 

@@ -53,7 +53,13 @@ def _check_direction(line: StatementLine, label: str, *, money_in: bool) -> None
 
 
 def _post(
-    *, line: StatementLine, kind: str, memo: str, lines: list[PostingLine], actor: Any, now: datetime
+    *,
+    line: StatementLine,
+    kind: str,
+    memo: str,
+    lines: list[PostingLine],
+    actor: Any,
+    now: datetime,
 ) -> list[int]:
     entry = entry_post(
         kind=kind, entry_date=line.booking_date, memo=memo[:500], lines=lines, actor=actor, now=now

@@ -126,7 +126,7 @@ def match_suggestions(
         lines_qs = lines_qs.filter(pk__in=list(line_ids))
     lines = [
         _line_in(row)
-        for row in lines_qs.values(
+        for row in lines_qs.values(  # type: ignore[misc]
             "id",
             "booking_date",
             "amount_cents",

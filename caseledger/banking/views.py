@@ -28,8 +28,8 @@ from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form, service_error_add
 from caseledger.core.money import format_money
-from caseledger.ledger.models import Posting
 from caseledger.core.permissions import capability_required
+from caseledger.ledger.models import Posting
 
 # Seconds between reloads of an import page while its job runs (no JavaScript needed).
 REFRESH_SECONDS = 2
@@ -249,9 +249,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _shown(suggestions: list[Any]) -> str:
-    return ";".join(
-        f"{s.line_id}:{'-'.join(str(p) for p in s.posting_ids)}" for s in suggestions
-    )
+    return ";".join(f"{s.line_id}:{'-'.join(str(p) for p in s.posting_ids)}" for s in suggestions)
 
 
 @capability_required("banking.view")
@@ -261,16 +259,14 @@ def matching_workbench(request: HttpRequest, pk: int) -> HttpResponse:
     suggestions = {s.line_id: s for s in selectors.match_suggestions(account)}
     suggested = {p for s in suggestions.values() for p in s.posting_ids}
     suggested |= {p for s in suggestions.values() for c in s.candidates for p in c}
-    postings = {
-        p.pk: p for p in Posting.objects.filter(pk__in=suggested).select_related("entry")
-    }
+    postings = {p.pk: p for p in Posting.objects.filter(pk__in=suggested).select_related("entry")}
     rows = []
     for line in lines:
         s = suggestions.get(line.pk)
         rows.append(
             {
                 "line": line,
-                "left": line.amount_cents - line.matched,
+                "left": line.amount_cents - line.matched,  # type: ignore[attr-defined]
                 "suggestion": s,
                 "postings": [postings[p] for p in s.posting_ids if p in postings] if s else [],
                 "shown": _shown([s]) if s and s.confident else "",
@@ -313,7 +309,9 @@ def matching_accept(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         return match_services.matches_accept(
             bank_account=account,
-            proposals=[match_services.Proposal(s.line_id, s.posting_ids, s.reason) for s in current],
+            proposals=[
+                match_services.Proposal(s.line_id, s.posting_ids, s.reason) for s in current
+            ],
             method=MatchMethod.AUTO,
             actor=request.user,
             now=clock.now(),
@@ -327,7 +325,8 @@ def matching_accept(request: HttpRequest, pk: int) -> HttpResponse:
         gone = len(form.proposals()) - result.accepted
         text = f"{result.accepted} line{'s' if result.accepted != 1 else ''} matched."
         if gone:
-            text += f" {gone} suggestion{'s' if gone != 1 else ''} no longer applied (matched meanwhile)."
+            plural = "s" if gone != 1 else ""
+            text += f" {gone} suggestion{plural} no longer applied (matched meanwhile)."
         messages.success(request, text)
     return redirect("banking:matching", pk=account.pk)
 
@@ -416,7 +415,9 @@ def line_match(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if done is None:
         return _line_page(request, line, match_form=form, status=400)
-    messages.success(request, f"Line matched to {len(done)} posting{'s' if len(done) != 1 else ''}.")
+    messages.success(
+        request, f"Line matched to {len(done)} posting{'s' if len(done) != 1 else ''}."
+    )
     return redirect("banking:matching", pk=line.bank_account_id)
 
 

@@ -282,7 +282,9 @@ def _validate_lines(lines: Sequence[PostingLine]) -> list[tuple[AccountInfo, Pos
     # Trust bank postings need a client only when client trust liability moves with them
     # (a bank item such as IOLTA interest moves trust bank against a non-client liability).
     client_trust = any(
-        info.is_trust and not info.is_trust_bank and info.code not in codes.TRUST_NON_CLIENT_LIABILITIES
+        info.is_trust
+        and not info.is_trust_bank
+        and info.code not in codes.TRUST_NON_CLIENT_LIABILITIES
         for info, _ in resolved
     )
     for index, (info, line) in enumerate(resolved):

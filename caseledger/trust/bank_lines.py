@@ -31,9 +31,7 @@ RETURNED_NEEDS_APPROVAL = (
     "target: reversing {deposit} needs a partner's approval; request the reversal on the deposit "
     "page, then match this line to it"
 )
-PAYOUT_NO_SET = (
-    "target: no set of uncleared card deposits of the last {days} days sums to {amount}"
-)
+PAYOUT_NO_SET = "target: no set of uncleared card deposits of the last {days} days sums to {amount}"
 PAYOUT_AMBIGUOUS = "target: {count} different sets of uncleared card deposits sum to {amount}"
 PAYOUT_DAYS = 14
 
@@ -112,15 +110,18 @@ def card_payout_resolve(
             ),
             account_id,
         )
-    ) - set(LineMatch.objects.values_list("posting_id", flat=True).filter(line__bank_account=line.bank_account))
-    deposits = [
-        d
-        for d in TrustDeposit.objects.filter(
+    ) - set(
+        LineMatch.objects.values_list("posting_id", flat=True).filter(
+            line__bank_account=line.bank_account
+        )
+    )
+    deposits = list(
+        TrustDeposit.objects.filter(
             method=DepositMethod.CARD, clears_on__isnull=True, entry__postings__in=open_ids
         )
         .distinct()
         .order_by("-received_date", "-id")
-    ]
+    )
     target = line.amount_cents
     sets: list[tuple[TrustDeposit, ...]] = []
     if sum(d.amount_cents for d in deposits) == target:

@@ -5,30 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('banking', '0002_line_match'),
-        ('ledger', '0002_chart_and_guards'),
+        ("banking", "0002_line_match"),
+        ("ledger", "0002_chart_and_guards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bankaccount',
-            name='match_window_days',
+            model_name="bankaccount",
+            name="match_window_days",
             field=models.PositiveSmallIntegerField(default=5),
         ),
         migrations.AddField(
-            model_name='bankaccount',
-            name='stale_days',
+            model_name="bankaccount",
+            name="stale_days",
             field=models.PositiveSmallIntegerField(default=60),
         ),
         migrations.AddConstraint(
-            model_name='linematch',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents', 0), _negated=True), name='banking_match_amount_nonzero'),
+            model_name="linematch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents", 0), _negated=True),
+                name="banking_match_amount_nonzero",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='linematch',
-            constraint=models.CheckConstraint(condition=models.Q(('method__in', ['auto', 'manual', 'resolved'])), name='banking_match_method_valid'),
+            model_name="linematch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("method__in", ["auto", "manual", "resolved"])),
+                name="banking_match_method_valid",
+            ),
         ),
     ]

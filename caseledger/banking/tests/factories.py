@@ -65,7 +65,9 @@ def import_lines(
         closing_cents=100_000_000 + sum(line.amount_cents for line in lines),
         lines=lines,
     )
-    before = set(StatementLine.objects.filter(bank_account=bank_account).values_list("id", flat=True))
+    before = set(
+        StatementLine.objects.filter(bank_account=bank_account).values_list("id", flat=True)
+    )
     services.statement_import(
         bank_account=bank_account,
         file_name=f"{statement_id}.xml",

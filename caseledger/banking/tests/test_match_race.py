@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = date(2026, 10, 10)
 
 
-def test_same_suggestion_accepted_twice_at_once(require_postgres: Any, now: Any, users: Any) -> None:
+def test_same_suggestion_accepted_twice_at_once(
+    require_postgres: Any, now: Any, users: Any
+) -> None:
     account = operating_bank_account(now)
     lines = import_lines(account, [ParsedLine(D, 1_000 + i, f"Wire {i}") for i in range(10)], now)
     postings = [operating_posting(1_000 + i, D, f"Receipt {i}", now) for i in range(10)]
@@ -66,16 +68,12 @@ def test_two_lines_claim_one_posting_at_once(require_postgres: Any, now: Any) ->
         )
         p = operating_posting(500, D, f"Receipt {round_no}", now)
 
-        def claim(line_id: int, posting_id: int) -> Any:
+        def claim(line: Any, posting_id: int) -> Any:
             return match_services.match_manual(
-                bank_account=account,
-                line=a if line_id == a.pk else b,
-                posting_ids=[posting_id],
-                actor=None,
-                now=now,
+                bank_account=account, line=line, posting_ids=[posting_id], actor=None, now=now
             )
 
-        results = run_together([partial(claim, a.pk, p.pk), partial(claim, b.pk, p.pk)])
+        results = run_together([partial(claim, a, p.pk), partial(claim, b, p.pk)])
         failed = [r for r in results if isinstance(r, Exception)]
         assert len(failed) == 1, results
         assert isinstance(failed[0], BankingError), failed

@@ -130,7 +130,9 @@ def test_api_suggestions_accept_manual_and_unmatch(client: Any, users: Any, now:
         content_type="application/json",
         **h,
     )
-    assert manual.status_code == 201 and manual.json()["matches"][0]["method"] == "manual"
+    assert manual.status_code == 201
+    assert manual.json()["matches"][0]["method"] == "manual"
     gone = client.delete(base + f"/matches/{lines[1].pk}", **h)
-    assert gone.status_code == 200 and gone.json() == {"line_id": lines[1].pk, "removed": 1}
+    assert gone.status_code == 200
+    assert gone.json() == {"line_id": lines[1].pk, "removed": 1}
     assert LineMatch.objects.count() == 1

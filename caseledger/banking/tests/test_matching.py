@@ -50,7 +50,8 @@ def test_reference_and_amount_beats_a_nearer_posting_of_the_same_amount() -> Non
     operating_posting(50_000, D, "Payment PAY-000111 from Chen", NOW)
     target = operating_posting(50_000, D - timedelta(days=2), "Payment PAY-000777 from Lopez", NOW)
     s = _by_line(account)[line.pk]
-    assert s.confident and s.rule == "reference"
+    assert s.confident
+    assert s.rule == "reference"
     assert s.posting_ids == (target.pk,)
     assert s.reason == "reference PAY-000777 · amount · 2 days apart"
 
@@ -67,10 +68,12 @@ def test_amount_within_window_only_when_unique_both_ways() -> None:
     operating_posting(-9_900, D, "Check", NOW)
     operating_posting(-9_900, D + timedelta(days=1), "Check", NOW)
     got = _by_line(account)
-    assert got[one.pk].confident and got[one.pk].posting_ids == (p.pk,)
+    assert got[one.pk].confident
+    assert got[one.pk].posting_ids == (p.pk,)
     assert got[one.pk].reason == "amount · 3 days apart · only candidate"
     # Two lines, two postings of one amount: which is which is a person's call.
-    assert not got[two.pk].confident and not got[three.pk].confident
+    assert not got[two.pk].confident
+    assert not got[three.pk].confident
     assert len(got[two.pk].candidates) == 2
 
 
@@ -100,7 +103,8 @@ def test_batch_details_match_one_posting_each() -> None:
     a = operating_posting(25_000, D - timedelta(days=1), "Receipt for CHK 3301", NOW)
     b = operating_posting(20_000, D - timedelta(days=2), "Receipt Chen", NOW)
     s = _by_line(account)[line.pk]
-    assert s.confident and s.rule == "details"
+    assert s.confident
+    assert s.rule == "details"
     assert set(s.posting_ids) == {a.pk, b.pk}
     assert s.reason == "batch of 2 transactions · references 3301 · within 5 days"
 
@@ -116,7 +120,8 @@ def test_subset_sum_when_no_details_and_ambiguous_when_two_sets() -> None:
     for amount in (-20_000, -30_000, -25_000, -25_000):
         operating_posting(amount, D, "Check", NOW)
     got = _by_line(account)
-    assert got[payout.pk].confident and got[payout.pk].rule == "subset"
+    assert got[payout.pk].confident
+    assert got[payout.pk].rule == "subset"
     assert set(got[payout.pk].posting_ids) == {a.pk, b.pk}
     assert got[payout.pk].reason == "sum of 2 postings · within 5 days"
     assert not got[other.pk].confident  # 20,000 + 30,000 and 25,000 + 25,000

@@ -41,14 +41,16 @@ def test_iolta_interest_goes_to_the_bar_foundation_liability(users: dict[str, An
     (m,) = resolutions.line_resolve(
         line=line, kind=Resolution.INTEREST, actor=users["BILLING"], now=NOW
     )
-    assert m.method == "resolved" and m.amount_cents == 112
+    assert m.method == "resolved"
+    assert m.amount_cents == 112
     assert m.posting.account.code == codes.TRUST_BANK
     assert account_balance(code=codes.IOLTA_INTEREST_PAYABLE) == 112
     assert account_balance(code=codes.CLIENT_TRUST_LIABILITY) == 0
     assert account_balance(code=codes.FEE_REVENUE) == 0
     assert ledger_verify() == []
     event = AuditEvent.objects.get(action="banking.line_resolved")
-    assert event.after["kind"] == "INTEREST" and event.after["postings"] == [m.posting_id]
+    assert event.after["kind"] == "INTEREST"
+    assert event.after["postings"] == [m.posting_id]
     with pytest.raises(BankingError, match=f"line: line {line.pk} already has matches"):
         resolutions.line_resolve(
             line=line, kind=Resolution.INTEREST, actor=users["BILLING"], now=NOW
@@ -64,7 +66,8 @@ def test_trust_bank_fee_is_borne_by_the_firm_and_replaced_from_operating(
     (m,) = resolutions.line_resolve(
         line=line, kind=Resolution.BANK_FEE, actor=users["BILLING"], now=NOW
     )
-    assert m.posting.amount_cents == -2_500 and m.posting.account.code == codes.TRUST_BANK
+    assert m.posting.amount_cents == -2_500
+    assert m.posting.account.code == codes.TRUST_BANK
     entry = m.posting.entry
     got = sorted(entry.postings.values_list("account__code", "amount_cents"))
     assert got == [
@@ -77,7 +80,9 @@ def test_trust_bank_fee_is_borne_by_the_firm_and_replaced_from_operating(
     assert account_balance(code=codes.TRUST_BANK) == 0
     assert account_balance(code=codes.BANK_SERVICE_CHARGES) == 2_500
     assert ledger_verify() == []
-    replacement = Posting.objects.get(entry=entry, account__code=codes.TRUST_BANK, amount_cents=2_500)
+    replacement = Posting.objects.get(
+        entry=entry, account__code=codes.TRUST_BANK, amount_cents=2_500
+    )
     assert not LineMatch.objects.filter(posting=replacement).exists()
     event = AuditEvent.objects.get(action="banking.line_resolved")
     assert event.after["flag"] == "replace_from_operating"

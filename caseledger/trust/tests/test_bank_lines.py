@@ -83,7 +83,8 @@ def test_card_payout_clears_the_card_deposits(users, now) -> None:
     m = MatterFactory()
     a = _deposit(m, now, 30_000, method="CARD")
     b = _deposit(m, now, 20_000, method="CARD")
-    assert a.clears_on is None and b.clears_on is None
+    assert a.clears_on is None
+    assert b.clears_on is None
     account = trust_bank_account(now)
     payout_day = DAY + timedelta(days=2)
     (line,) = import_lines(account, [ParsedLine(payout_day, 50_000, "CARD PAYOUT")], now)
@@ -93,5 +94,6 @@ def test_card_payout_clears_the_card_deposits(users, now) -> None:
     assert sum(x.amount_cents for x in matches) == 50_000
     a.refresh_from_db()
     b.refresh_from_db()
-    assert a.clears_on == payout_day and b.clears_on == payout_day
+    assert a.clears_on == payout_day
+    assert b.clears_on == payout_day
     assert JournalEntry.objects.count() == 2  # clearing posts nothing
