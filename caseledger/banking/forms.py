@@ -69,6 +69,18 @@ class BankAccountEditForm(forms.Form):
         label="Statement formats the bank sends",
     )
     is_active = forms.BooleanField(required=False, label="Active")
+    match_window_days = forms.IntegerField(
+        required=False,
+        label="Matching window (days)",
+        help_text="A line and a ledger posting of the same amount are suggested when at most "
+        "this many days apart.",
+    )
+    stale_days = forms.IntegerField(
+        required=False,
+        label="Stale after (days)",
+        help_text="Checks and disbursements not shown by the bank after this many days are "
+        "listed as stale.",
+    )
 
 
 class UploadForm(forms.Form):

@@ -84,6 +84,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "bank_name": account.bank_name,
         "formats": account.formats,
         "is_active": account.is_active,
+        "match_window_days": account.match_window_days,
+        "stale_days": account.stale_days,
     }
     form = BankAccountEditForm(request.POST or None, initial=initial)
     saved = handle_form(
@@ -96,6 +98,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             number=d["number"] or None,
             formats=d["formats"],
             is_active=d["is_active"],
+            match_window_days=d["match_window_days"],
+            stale_days=d["stale_days"],
             actor=request.user,
             now=clock.now(),
         ),
