@@ -19,7 +19,9 @@ def statement_import_lock(pk: int) -> StatementImport:
     return StatementImport.objects.select_for_update().get(pk=pk)
 
 
-def statement_lines_lock(pks: Iterable[int]) -> dict[int, StatementLine]:
+def statement_lines_lock(
+    pks: Iterable[int], *, only: tuple[str, ...] | None = None
+) -> dict[int, StatementLine]:
     """Lock statement lines in ascending id order (after the bank account, when a service takes
     both). Matching a line, unmatching it and resolving it all hold its row, so two people
     accepting the same suggestion run one after the other and the second finds it matched."""
@@ -27,6 +29,9 @@ def statement_lines_lock(pks: Iterable[int]) -> dict[int, StatementLine]:
     out: dict[int, StatementLine] = {}
     for i in range(0, len(ids), 5000):
         chunk = ids[i : i + 5000]
-        for line in StatementLine.objects.select_for_update().filter(pk__in=chunk).order_by("id"):
+        qs = StatementLine.objects.select_for_update().filter(pk__in=chunk).order_by("id")
+        if only:
+            qs = qs.only(*only)
+        for line in qs:
             out[line.pk] = line
     return out

@@ -175,7 +175,9 @@ def matches_accept(
     if method not in MatchMethod.values:
         raise BankingError(f"method: unknown match method {method!r}", "method")
     with transaction.atomic():
-        lines = locks.statement_lines_lock(p.line_id for p in proposals)
+        lines = locks.statement_lines_lock(
+            (p.line_id for p in proposals), only=("id", "bank_account_id", "amount_cents")
+        )
         hooks.match_guards_run(lines=list(lines.values()), action="match")
         matched = _matched_sums(list(lines))
         postings = _postings(bank_account, [pid for p in proposals for pid in p.posting_ids])
