@@ -1,5 +1,6 @@
 """Banking API: bank accounts, statement upload (checked and imported at once, or only checked
-with ``dry_run``), import status. The upload needs no Idempotency-Key: sending the same file
+with ``dry_run``), import status; matching suggestions, accepting or making matches and
+unmatching. The upload needs no Idempotency-Key: sending the same file
 again is refused as already imported, and overlapping files add only new lines."""
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from caseledger.banking import selectors, services
-from caseledger.banking.exceptions import StatementRefused
-from caseledger.banking.models import BankAccount, StatementImport
+from caseledger.banking import match_services, selectors, services
+from caseledger.banking.choices import MatchMethod
+from caseledger.banking.exceptions import BankingError, StatementRefused
+from caseledger.banking.models import BankAccount, StatementImport, StatementLine
 from caseledger.core import clock
 from caseledger.core.permissions import require
 
@@ -175,3 +177,145 @@ def import_status(request: HttpRequest, import_id: int) -> dict[str, Any]:
         "created_at": imp.created_at,
         "finished_at": imp.finished_at,
     }
+
+
+# -- matching -----------------------------------------------------------------------------
+
+LINE_REQUIRED = "line_id: required (or accept_all: true)"
+NO_SUGGESTION = "line_id: line {id} has no suggestion that can be accepted (none, or ambiguous)"
+
+
+class SuggestionOut(Schema):
+    line_id: int
+    posting_ids: list[int]
+    reason: str
+    rule: str
+    confident: bool
+    candidates: list[list[int]]
+
+
+class MatchIn(Schema):
+    """``line_id`` with ``posting_ids``: a manual match (they must sum to what the line has
+    left); ``line_id`` alone: accept the line's current suggestion; ``accept_all``: accept
+    every confident suggestion. No Idempotency-Key: a retry is refused as already matched."""
+
+    line_id: int | None = None
+    posting_ids: list[int] | None = None
+    note: str = ""
+    accept_all: bool = False
+
+
+class MatchRowOut(Schema):
+    line_id: int
+    posting_id: int
+    amount_cents: int
+    method: str
+    reason: str
+
+
+class MatchOut(Schema):
+    accepted: int
+    skipped: list[str]
+    matches: list[MatchRowOut]
+
+
+def _match_out(result: Any) -> dict[str, Any]:
+    return {
+        "accepted": result.accepted,
+        "skipped": result.skipped,
+        "matches": [
+            {
+                "line_id": m.line_id,
+                "posting_id": m.posting_id,
+                "amount_cents": m.amount_cents,
+                "method": m.method,
+                "reason": m.reason,
+            }
+            for m in result.matches
+        ],
+    }
+
+
+@router.get(
+    "/accounts/{account_id}/suggestions",
+    response=list[SuggestionOut],
+    url_name="banking_suggestions",
+)
+def suggestions(request: HttpRequest, account_id: int) -> list[dict[str, Any]]:
+    """Suggested matches for the account's open lines, each with why it matched; ambiguous
+    ones (``confident`` false) list their ``candidates``."""
+    require(_user(request), "banking.view")
+    account = get_object_or_404(BankAccount, pk=account_id)
+    return [
+        {
+            "line_id": s.line_id,
+            "posting_ids": list(s.posting_ids),
+            "reason": s.reason,
+            "rule": s.rule,
+            "confident": s.confident,
+            "candidates": [list(c) for c in s.candidates],
+        }
+        for s in selectors.match_suggestions(account)
+    ]
+
+
+@router.post(
+    "/accounts/{account_id}/matches", response={201: MatchOut}, url_name="banking_match_create"
+)
+def match_create(request: HttpRequest, account_id: int, payload: MatchIn) -> Status:
+    user = _user(request)
+    require(user, "banking.match")
+    account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=account_id)
+    now = clock.now()
+    if payload.accept_all:
+        return Status(
+            201,
+            _match_out(
+                match_services.bank_account_auto_match(bank_account=account, actor=user, now=now)
+            ),
+        )
+    if payload.line_id is None:
+        raise BankingError(LINE_REQUIRED, "line_id")
+    line = get_object_or_404(StatementLine, pk=payload.line_id, bank_account=account)
+    if payload.posting_ids is not None:
+        rows = match_services.match_manual(
+            bank_account=account,
+            line=line,
+            posting_ids=payload.posting_ids,
+            actor=user,
+            now=now,
+            note=payload.note,
+        )
+        return Status(
+            201, _match_out(match_services.AcceptResult(accepted=1, skipped=[], matches=rows))
+        )
+    found = [s for s in selectors.match_suggestions(account, line_ids=[line.pk]) if s.confident]
+    if not found:
+        raise BankingError(NO_SUGGESTION.format(id=line.pk), "line_id")
+    s = found[0]
+    return Status(
+        201,
+        _match_out(
+            match_services.matches_accept(
+                bank_account=account,
+                proposals=[match_services.Proposal(s.line_id, s.posting_ids, s.reason)],
+                method=MatchMethod.AUTO,
+                actor=user,
+                now=now,
+            )
+        ),
+    )
+
+
+@router.delete(
+    "/accounts/{account_id}/matches/{line_id}",
+    response={200: dict[str, int]},
+    url_name="banking_match_delete",
+)
+def match_delete(request: HttpRequest, account_id: int, line_id: int) -> dict[str, int]:
+    """Unmatch a line: every posting matched to it becomes open again."""
+    user = _user(request)
+    require(user, "banking.match")
+    line = get_object_or_404(StatementLine, pk=line_id, bank_account_id=account_id)
+    removed = match_services.match_remove(line=line, actor=user, now=clock.now())
+    return {"line_id": line.pk, "removed": removed}

@@ -9,6 +9,9 @@ CAPABILITIES = {
     "banking.view": {Role.ADMIN, Role.PARTNER, Role.BILLING},
     # Upload statement files, confirm a CSV column mapping.
     "banking.import": {Role.ADMIN, Role.PARTNER, Role.BILLING},
+    # Match statement lines to ledger postings (accept suggestions, match by hand, unmatch)
+    # and resolve lines with nothing behind them (interest, bank fees, returned deposits).
+    "banking.match": {Role.ADMIN, Role.PARTNER, Role.BILLING},
     # Create and edit bank accounts (numbers, mapping to the ledger).
     "banking.manage": {Role.ADMIN, Role.PARTNER, Role.BILLING},
 }

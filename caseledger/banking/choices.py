@@ -24,3 +24,17 @@ class ImportPhase(models.TextChoices):
     CHECKING = "CHECKING", "Checking the statements"
     STORING = "STORING", "Storing the new lines"
     FINISHED = "FINISHED", "Finished"
+
+
+class MatchMethod(models.TextChoices):
+    AUTO = "auto", "Accepted suggestion"
+    MANUAL = "manual", "Matched by hand"
+    RESOLVED = "resolved", "Resolved (posting made for the line)"
+
+
+class Resolution(models.TextChoices):
+    INTEREST = "INTEREST", "Bank interest (IOLTA: owed to the bar foundation)"
+    BANK_FEE = "BANK_FEE", "Bank fee charged to trust (replaced from operating)"
+    OPERATING_FEE = "OPERATING_FEE", "Bank fee on the operating account"
+    RETURNED_DEPOSIT = "RETURNED_DEPOSIT", "Returned deposit (reverse the trust receipt)"
+    CARD_PAYOUT = "CARD_PAYOUT", "Card payout (clears the card trust deposits)"

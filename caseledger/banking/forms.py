@@ -69,6 +69,18 @@ class BankAccountEditForm(forms.Form):
         label="Statement formats the bank sends",
     )
     is_active = forms.BooleanField(required=False, label="Active")
+    match_window_days = forms.IntegerField(
+        required=False,
+        label="Matching window (days)",
+        help_text="A line and a ledger posting of the same amount are suggested when at most "
+        "this many days apart.",
+    )
+    stale_days = forms.IntegerField(
+        required=False,
+        label="Stale after (days)",
+        help_text="Checks and disbursements not shown by the bank after this many days are "
+        "listed as stale.",
+    )
 
 
 class UploadForm(forms.Form):
@@ -111,3 +123,55 @@ class MappingForm(forms.Form):
             decimal_comma=bool(data["decimal_comma"]),
             **{name: data.get(name) or "" for name in self.COLUMNS},
         )
+
+
+class AcceptForm(forms.Form):
+    """Suggestions shown on the workbench, as ``line:posting-posting`` joined by ``;``. The
+    server computes them again and accepts those still suggested (reasons are its own)."""
+
+    shown = forms.CharField(widget=forms.HiddenInput, max_length=200_000)
+
+    def proposals(self) -> list[tuple[int, tuple[int, ...]]]:
+        out = []
+        for part in self.cleaned_data["shown"].split(";"):
+            line, _, postings = part.partition(":")
+            try:
+                out.append((int(line), tuple(int(p) for p in postings.split("-") if p)))
+            except ValueError:
+                continue
+        return out
+
+
+class ManualMatchForm(forms.Form):
+    postings = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        label="Postings shown by this line",
+        help_text="Their amounts must add up to what the line has left to match.",
+    )
+    note = forms.CharField(max_length=120, required=False, label="Note (optional)")
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["postings"].choices = choices  # type: ignore[attr-defined]
+
+
+class ResolveForm(forms.Form):
+    kind = forms.ChoiceField(label="What is this line?")
+    target = forms.TypedChoiceField(
+        label="Trust deposit returned", required=False, coerce=int, empty_value=None
+    )
+    note = forms.CharField(max_length=120, required=False, label="Note (optional)")
+
+    def __init__(
+        self,
+        *args: Any,
+        kinds: list[tuple[str, str]],
+        targets: list[tuple[int, str]] | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+        if targets is None:
+            del self.fields["target"]
+        else:
+            self.fields["target"].choices = [("", "— choose —"), *targets]  # type: ignore[attr-defined]

@@ -37,6 +37,11 @@ class BankAccount(models.Model):
     # The CSV column mapping confirmed on the import page (parsers.csvfile.CsvMapping).
     csv_mapping = models.JSONField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # Matching (banking.matching): a line and a posting of the same amount are suggested when
+    # at most this many days apart; a check or disbursement posting still unmatched this many
+    # days after its date is listed as stale on the matching workbench.
+    match_window_days = models.PositiveSmallIntegerField(default=5)
+    stale_days = models.PositiveSmallIntegerField(default=60)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -212,6 +217,17 @@ class LineMatch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     matched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount_cents=0), name="banking_match_amount_nonzero"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=["auto", "manual", "resolved"]),
+                name="banking_match_method_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Line {self.line_id} ~ posting {self.posting_id}"

@@ -55,6 +55,11 @@ FILE_ALREADY_IMPORTED = (
 MAPPING_NO_HEADER = "mapping: the header of the CSV layout is missing"
 IMPORT_NOT_WAITING = "import: import {pk} is {status}, not waiting for a column mapping"
 
+WINDOW_INVALID = "match_window_days: must be 0 to {limit} days (got {value})"
+STALE_INVALID = "stale_days: must be 1 to {limit} days (got {value})"
+MAX_WINDOW_DAYS = 30
+MAX_STALE_DAYS = 365
+
 MAX_FILE_BYTES = 100 * 1024 * 1024
 INSERT_BATCH = 2000
 
@@ -165,9 +170,21 @@ def bank_account_update(
     actor: Any,
     now: datetime,
     number: str | None = None,
+    match_window_days: int | None = None,
+    stale_days: int | None = None,
 ) -> BankAccount:
-    """Change the name, bank, expected formats, active flag and (when given) the number. The
-    ledger account and currency never change: statements already imported belong to them."""
+    """Change the name, bank, expected formats, active flag and (when given) the number and the
+    matching settings. The ledger account and currency never change: statements already
+    imported belong to them."""
+    if match_window_days is not None and not 0 <= match_window_days <= MAX_WINDOW_DAYS:
+        raise BankingError(
+            WINDOW_INVALID.format(limit=MAX_WINDOW_DAYS, value=match_window_days),
+            "match_window_days",
+        )
+    if stale_days is not None and not 1 <= stale_days <= MAX_STALE_DAYS:
+        raise BankingError(
+            STALE_INVALID.format(limit=MAX_STALE_DAYS, value=stale_days), "stale_days"
+        )
     name, bank_name = (name or "").strip(), (bank_name or "").strip()
     if not name:
         raise BankingError(NAME_REQUIRED, "name")
@@ -182,8 +199,14 @@ def bank_account_update(
             "formats": account.formats,
             "is_active": account.is_active,
             "number": account.number_masked,
+            "match_window_days": account.match_window_days,
+            "stale_days": account.stale_days,
         }
         account.name, account.bank_name = name, bank_name
+        if match_window_days is not None:
+            account.match_window_days = match_window_days
+        if stale_days is not None:
+            account.stale_days = stale_days
         account.formats, account.is_active = formats, is_active
         if number:
             number = _clean_number(number)
@@ -199,6 +222,8 @@ def bank_account_update(
             "formats": account.formats,
             "is_active": account.is_active,
             "number": account.number_masked,
+            "match_window_days": account.match_window_days,
+            "stale_days": account.stale_days,
         }
         changed_before, changed_after = audit.diff(before, after)
         audit.record(

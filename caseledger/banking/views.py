@@ -1,5 +1,6 @@
 """Banking pages: bank accounts (list, create, edit, detail), statement upload, the CSV
-mapping step with its preview, import progress and statements."""
+mapping step with its preview, import progress and statements; the matching workbench and a
+statement line's page (match by hand, unmatch, resolve)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,30 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from caseledger.banking import selectors, services
-from caseledger.banking.choices import ImportStatus
+from caseledger.banking import match_services, resolutions, selectors, services
+from caseledger.banking.choices import ImportStatus, MatchMethod, Resolution
 from caseledger.banking.forms import (
+    AcceptForm,
     BankAccountEditForm,
     BankAccountForm,
+    ManualMatchForm,
     MappingForm,
+    ResolveForm,
     UploadForm,
 )
-from caseledger.banking.models import BankAccount, BankStatement, StatementImport
+from caseledger.banking.models import BankAccount, BankStatement, StatementImport, StatementLine
 from caseledger.banking.parsers.csvfile import CsvMapping, read_table, suggest_mapping
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form, service_error_add
+from caseledger.core.money import format_money
 from caseledger.core.permissions import capability_required
+from caseledger.ledger.models import Posting
 
 # Seconds between reloads of an import page while its job runs (no JavaScript needed).
 REFRESH_SECONDS = 2
+# Rows per table on the matching workbench (the counts above them say how many there are).
+WORKBENCH_ROWS = 200
 
 
 @capability_required("banking.view")
@@ -76,6 +84,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "bank_name": account.bank_name,
         "formats": account.formats,
         "is_active": account.is_active,
+        "match_window_days": account.match_window_days,
+        "stale_days": account.stale_days,
     }
     form = BankAccountEditForm(request.POST or None, initial=initial)
     saved = handle_form(
@@ -88,6 +98,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             number=d["number"] or None,
             formats=d["formats"],
             is_active=d["is_active"],
+            match_window_days=d["match_window_days"],
+            stale_days=d["stale_days"],
             actor=request.user,
             now=clock.now(),
         ),
@@ -235,3 +247,226 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "banking/statement.html",
         {"statement": statement, "lines": selectors.statement_lines(statement)},
     )
+
+
+# -- matching -----------------------------------------------------------------------------
+
+
+def _shown(suggestions: list[Any]) -> str:
+    return ";".join(f"{s.line_id}:{'-'.join(str(p) for p in s.posting_ids)}" for s in suggestions)
+
+
+@capability_required("banking.view")
+def matching_workbench(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=pk)
+    lines = list(selectors.lines_open(account)[:WORKBENCH_ROWS])
+    suggestions = {s.line_id: s for s in selectors.match_suggestions(account)}
+    suggested = {p for s in suggestions.values() for p in s.posting_ids}
+    suggested |= {p for s in suggestions.values() for c in s.candidates for p in c}
+    postings = {p.pk: p for p in Posting.objects.filter(pk__in=suggested).select_related("entry")}
+    rows = []
+    for line in lines:
+        s = suggestions.get(line.pk)
+        rows.append(
+            {
+                "line": line,
+                "left": line.amount_cents - line.matched,  # type: ignore[attr-defined]
+                "suggestion": s,
+                "postings": [postings[p] for p in s.posting_ids if p in postings] if s else [],
+                "shown": _shown([s]) if s and s.confident else "",
+            }
+        )
+    confident = [r["suggestion"] for r in rows if r["shown"]]
+    suggested_ids = {p for s in confident for p in s.posting_ids}
+    today = clock.firm_date(clock.now())
+    return render(
+        request,
+        "banking/matching.html",
+        {
+            "account": account,
+            "rows": rows,
+            "counts": selectors.match_counts(account),
+            "accept_all": _shown(confident),
+            "confident_count": len(confident),
+            "open_postings": list(
+                selectors.postings_open(account).exclude(pk__in=suggested_ids)[:WORKBENCH_ROWS]
+            ),
+            "stale": list(selectors.postings_stale(account, today=today)[:WORKBENCH_ROWS]),
+            "matched": selectors.lines_matched_recent(account),
+            "rows_limit": WORKBENCH_ROWS,
+        },
+    )
+
+
+@require_POST
+@capability_required("banking.match")
+def matching_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=pk)
+    form = AcceptForm(request.POST)
+
+    def accept(_: dict[str, Any]) -> match_services.AcceptResult:
+        wanted = set(form.proposals())
+        current = [
+            s
+            for s in selectors.match_suggestions(account, line_ids={w[0] for w in wanted})
+            if s.confident and (s.line_id, s.posting_ids) in wanted
+        ]
+        return match_services.matches_accept(
+            bank_account=account,
+            proposals=[
+                match_services.Proposal(s.line_id, s.posting_ids, s.reason) for s in current
+            ],
+            method=MatchMethod.AUTO,
+            actor=request.user,
+            now=clock.now(),
+            strict=False,
+        )
+
+    result = handle_form(request, form, accept)
+    if result is None:
+        messages.error(request, "Nothing was matched: the suggestions were not received.")
+    else:
+        gone = len(form.proposals()) - result.accepted
+        text = f"{result.accepted} line{'s' if result.accepted != 1 else ''} matched."
+        if gone:
+            plural = "s" if gone != 1 else ""
+            text += f" {gone} suggestion{plural} no longer applied (matched meanwhile)."
+        messages.success(request, text)
+    return redirect("banking:matching", pk=account.pk)
+
+
+def _line_page(
+    request: HttpRequest,
+    line: StatementLine,
+    match_form: ManualMatchForm | None = None,
+    resolve_form: ResolveForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    candidates = selectors.line_candidates(line)
+    kinds = selectors.line_resolutions(line)
+    matches = list(selectors.line_matches(line))
+    left = line.amount_cents - sum(m.amount_cents for m in matches)
+    if match_form is None:
+        match_form = ManualMatchForm(choices=_posting_choices(line, candidates))
+    if resolve_form is None:
+        resolve_form = ResolveForm(kinds=kinds, targets=_targets(line, kinds))
+    return render(
+        request,
+        "banking/line.html",
+        {
+            "line": line,
+            "account": line.bank_account,
+            "matches": matches,
+            "left": left,
+            "candidates": candidates,
+            "match_form": match_form,
+            "resolve_form": resolve_form,
+            "kinds": kinds,
+        },
+        status=status,
+    )
+
+
+def _posting_choices(line: StatementLine, candidates: list[Any]) -> list[tuple[int, str]]:
+    cur = line.bank_account.currency
+    return [
+        (
+            p.pk,
+            f"{p.entry_date} · {format_money(p.amount_cents, cur)} · JE-{p.entry_id} "
+            f"{p.entry.memo[:80]}",
+        )
+        for p in candidates
+    ]
+
+
+def _targets(line: StatementLine, kinds: list[tuple[str, str]]) -> list[tuple[int, str]] | None:
+    from caseledger.banking import hooks
+
+    if Resolution.RETURNED_DEPOSIT not in {k for k, _ in kinds}:
+        return None
+    return hooks.line_resolver_choices(Resolution.RETURNED_DEPOSIT, line=line)
+
+
+def _line(pk: int) -> StatementLine:
+    return get_object_or_404(
+        StatementLine.objects.select_related("bank_account__ledger_account", "statement"), pk=pk
+    )
+
+
+@capability_required("banking.view")
+def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _line_page(request, _line(pk))
+
+
+@require_POST
+@capability_required("banking.match")
+def line_match(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _line(pk)
+    form = ManualMatchForm(
+        request.POST, choices=_posting_choices(line, selectors.line_candidates(line))
+    )
+    done = handle_form(
+        request,
+        form,
+        lambda d: match_services.match_manual(
+            bank_account=line.bank_account,
+            line=line,
+            posting_ids=[int(p) for p in d["postings"]],
+            actor=request.user,
+            now=clock.now(),
+            note=d["note"],
+        ),
+    )
+    if done is None:
+        return _line_page(request, line, match_form=form, status=400)
+    messages.success(
+        request, f"Line matched to {len(done)} posting{'s' if len(done) != 1 else ''}."
+    )
+    return redirect("banking:matching", pk=line.bank_account_id)
+
+
+@require_POST
+@capability_required("banking.match")
+def line_unmatch(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _line(pk)
+    try:
+        removed = match_services.match_remove(line=line, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("banking:line", pk=line.pk)
+    messages.success(
+        request, f"Unmatched: {removed} posting{'s' if removed != 1 else ''} open again."
+    )
+    return redirect("banking:line", pk=line.pk)
+
+
+@require_POST
+@capability_required("banking.match")
+def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _line(pk)
+    kinds = selectors.line_resolutions(line)
+    form = ResolveForm(request.POST, kinds=kinds, targets=_targets(line, kinds))
+    done = handle_form(
+        request,
+        form,
+        lambda d: resolutions.line_resolve(
+            line=line,
+            kind=d["kind"],
+            target_id=d.get("target"),
+            actor=request.user,
+            now=clock.now(),
+            note=d["note"],
+        ),
+    )
+    if done is None:
+        return _line_page(request, line, resolve_form=form, status=400)
+    kind = Resolution(form.cleaned_data["kind"])
+    text = f"Resolved as {kind.label.split(' (')[0].lower()}."
+    if kind == Resolution.BANK_FEE:
+        text += (
+            f" Now transfer {format_money(-line.amount_cents, line.bank_account.currency)} "
+            "from the operating account to this trust account today: it is booked, and stays "
+            "open on both accounts until their statements show it."
+        )
+    messages.success(request, text)
+    return redirect("banking:matching", pk=line.bank_account_id)

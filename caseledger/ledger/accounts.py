@@ -17,11 +17,20 @@ CLIENT_COST_ADVANCES = "1300"
 PROCESSOR_CLEARING = "1400"
 CLIENT_TRUST_LIABILITY = "2100"
 UNAPPLIED_CLIENT_CREDITS = "2200"
+# Interest the bank credited to an IOLTA account: owed to the state bar foundation, neither the
+# clients' nor the firm's. A trust liability with no client (banking resolutions).
+IOLTA_INTEREST_PAYABLE = "2400"
 EQUITY = "3000"
 FEE_REVENUE = "4000"
 WRITE_OFFS = "5100"
 CARD_PROCESSING_FEES = "5200"
 REFUNDS = "5300"
+BANK_SERVICE_CHARGES = "5400"
+
+# Trust liabilities held for someone other than a client: their postings carry no client or
+# matter, and an entry that moves trust bank only against them (and firm accounts) needs none on
+# its trust bank postings either. Trust bank = client trust liability + these, always.
+TRUST_NON_CLIENT_LIABILITIES = frozenset({IOLTA_INTEREST_PAYABLE})
 
 # Range reserved for trust bank accounts the firm adds.
 TRUST_BANK_CODE_MIN = 1010
@@ -95,6 +104,15 @@ CHART: tuple[AccountSpec, ...] = (
         "Client payments and credits not yet applied to an invoice.",
     ),
     AccountSpec(
+        IOLTA_INTEREST_PAYABLE,
+        "IOLTA interest payable (bar foundation)",
+        AccountType.LIABILITY,
+        NormalBalance.CREDIT,
+        True,
+        "Interest the bank credited to an IOLTA account, owed to the state bar foundation; "
+        "never client or firm money.",
+    ),
+    AccountSpec(
         EQUITY,
         "Owners' equity",
         AccountType.EQUITY,
@@ -133,6 +151,15 @@ CHART: tuple[AccountSpec, ...] = (
         NormalBalance.DEBIT,
         False,
         "Fees refunded to clients from operating.",
+    ),
+    AccountSpec(
+        BANK_SERVICE_CHARGES,
+        "Bank service charges",
+        AccountType.EXPENSE,
+        NormalBalance.DEBIT,
+        False,
+        "Bank fees; always borne by the firm (a fee charged to trust is replaced from operating "
+        "the same day).",
     ),
 )
 

@@ -316,10 +316,16 @@ def ledger_verify() -> list[str]:
         bank = sum(int(computed.get(a.pk) or 0) for a in accounts.values() if a.is_trust_bank)
         owed = -int(computed.get(liability.pk) or 0)
         client_sum = -sum(raw for (a, _c, _m), raw in sub_computed.items() if a == liability.pk)
-        if bank != owed:
+        held_for_others = -sum(
+            int(computed.get(a.pk) or 0)
+            for a in accounts.values()
+            if a.code in codes.TRUST_NON_CLIENT_LIABILITIES
+        )
+        if bank != owed + held_for_others:
             problems.append(
                 f"trust: trust bank {bank} != client trust liability {owed} "
-                f"(difference {bank - owed})"
+                f"+ non-client trust liabilities {held_for_others} "
+                f"(difference {bank - owed - held_for_others})"
             )
         if owed != client_sum:
             problems.append(

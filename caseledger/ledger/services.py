@@ -279,8 +279,19 @@ def _validate_lines(lines: Sequence[PostingLine]) -> list[tuple[AccountInfo, Pos
     currencies = sorted({info.currency for info, _ in resolved})
     if len(currencies) > 1:
         raise LedgerError(ENTRY_MIXED_CURRENCY.format(currencies=", ".join(currencies)), "lines")
+    # Trust bank postings need a client only when client trust liability moves with them
+    # (a bank item such as IOLTA interest moves trust bank against a non-client liability).
+    client_trust = any(
+        info.is_trust
+        and not info.is_trust_bank
+        and info.code not in codes.TRUST_NON_CLIENT_LIABILITIES
+        for info, _ in resolved
+    )
     for index, (info, line) in enumerate(resolved):
-        if info.is_trust and (line.client is None or line.matter is None):
+        needs_client = info.is_trust and info.code not in codes.TRUST_NON_CLIENT_LIABILITIES
+        if info.is_trust_bank and not client_trust:
+            needs_client = False
+        if needs_client and (line.client is None or line.matter is None):
             raise TrustViolation(
                 TRUST_POSTING_NEEDS_CLIENT_MATTER.format(index=index, code=info.code),
                 f"lines[{index}]",

@@ -7,6 +7,7 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust (IOLTA)"
 
     def ready(self) -> None:
-        from caseledger.trust import receivers
+        from caseledger.trust import bank_lines, receivers
 
         receivers.connect()
+        bank_lines.connect()

@@ -83,6 +83,18 @@ def new_account_data(ctx: Any) -> dict[str, Any]:
     }
 
 
+def _line(ctx: Any) -> Any:
+    return _imported(ctx).statements.first().lines.order_by("id").first()
+
+
+def line_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"pk": _line(ctx).pk}
+
+
+def api_line_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"account_id": _account(ctx).pk, "line_id": _line(ctx).pk}
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "banking:accounts": {"allow": BOOKS},
     "banking:account_new": {"allow": BOOKS},
@@ -97,7 +109,53 @@ MATRIX: dict[str, dict[str, Any]] = {
     "banking:import": {"allow": BOOKS, "kwargs": import_kwargs},
     "banking:import_mapping": {"allow": BOOKS, "kwargs": mapping_kwargs},
     "banking:statement": {"allow": BOOKS, "kwargs": statement_kwargs},
+    "banking:matching": {"allow": BOOKS, "kwargs": account_kwargs},
+    # An empty accept (nothing shown) redirects back to the workbench.
+    "banking:matching_accept": {
+        "allow": BOOKS,
+        "method": "POST",
+        "kwargs": account_kwargs,
+        "data": lambda ctx: {"shown": "0:0"},
+        "status": {"ADMIN": 302, "PARTNER": 302, "BILLING": 302},
+    },
+    "banking:line": {"allow": BOOKS, "kwargs": line_kwargs},
+    # Nothing chosen: the line page again with the field's error.
+    "banking:line_match": {
+        "allow": BOOKS,
+        "method": "POST",
+        "kwargs": line_kwargs,
+        "status": {"ADMIN": 400, "PARTNER": 400, "BILLING": 400},
+    },
+    # Not matched: back to the line page with the refusal.
+    "banking:line_unmatch": {
+        "allow": BOOKS,
+        "method": "POST",
+        "kwargs": line_kwargs,
+        "status": {"ADMIN": 302, "PARTNER": 302, "BILLING": 302},
+    },
+    "banking:line_resolve": {
+        "allow": BOOKS,
+        "method": "POST",
+        "kwargs": line_kwargs,
+        "status": {"ADMIN": 400, "PARTNER": 400, "BILLING": 400},
+    },
     "GET /api/v1/banking/accounts": {"allow": BOOKS},
+    "GET /api/v1/banking/accounts/{account_id}/suggestions": {
+        "allow": BOOKS,
+        "kwargs": api_account_kwargs,
+    },
+    # Empty body: roles past authorization get 422 (line_id: required).
+    "POST /api/v1/banking/accounts/{account_id}/matches": {
+        "allow": BOOKS,
+        "kwargs": api_account_kwargs,
+        "status": {"ADMIN": 422, "PARTNER": 422, "BILLING": 422},
+    },
+    # The line has no match: 422.
+    "DELETE /api/v1/banking/accounts/{account_id}/matches/{line_id}": {
+        "allow": BOOKS,
+        "kwargs": api_line_kwargs,
+        "status": {"ADMIN": 422, "PARTNER": 422, "BILLING": 422},
+    },
     # The matrix sends JSON, not a file: roles past authorization get 422 (file: required).
     "POST /api/v1/banking/accounts/{account_id}/statements": {
         "allow": BOOKS,

@@ -47,6 +47,8 @@ def test_create_edit_and_list_accounts(users: dict[str, Any], login: Any) -> Non
             "bank_name": "Example Bank",
             "formats": ["CAMT053"],
             "is_active": "on",
+            "match_window_days": "3",
+            "stale_days": "45",
         },
     )
     assert response.status_code == 302
@@ -56,6 +58,13 @@ def test_create_edit_and_list_accounts(users: dict[str, Any], login: Any) -> Non
         ["CAMT053"],
         "3456",
     )
+    assert (account.match_window_days, account.stale_days) == (3, 45)
+    refused = client.post(
+        reverse("banking:account_edit", kwargs={"pk": account.pk}),
+        {"name": "IOLTA main", "bank_name": "Example Bank", "match_window_days": "90"},
+    )
+    assert refused.status_code == 200
+    assert "must be 0 to 30 days (got 90)" in refused.content.decode()
 
 
 def test_create_refusal_shown_under_the_field(users: dict[str, Any], login: Any) -> None:

@@ -23,6 +23,7 @@ def test_seed_demo_is_idempotent_and_verifies():
     assert first["core.User"] == 10
     assert first["matters.Matter"] > 100
     assert Firm.objects.get(id=1).name == "Raman & Okafor Immigration LLP"
+    _banking_demo_matched()
 
     # The administrator turns two-factor enforcement on; a rerun must not undo it.
     Firm.objects.filter(id=1).update(two_factor_enforced=True, phone="+1 415 555 0199")
@@ -38,3 +39,19 @@ def test_seed_demo_is_idempotent_and_verifies():
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "chain intact" in out.getvalue()
+
+
+def _banking_demo_matched() -> None:
+    """Banking's late seed: the trust statement drawn from the trust journal is auto-matched
+    (a deposit slip to its two receipts among them) except the interest and the wire fee."""
+    from caseledger.banking import selectors
+    from caseledger.banking.models import BankAccount, LineMatch
+
+    trust = BankAccount.objects.get(name="IOLTA trust")
+    assert LineMatch.objects.filter(line__bank_account=trust).count() >= 5
+    left = sorted(line.description for line in selectors.lines_open(trust))
+    assert left == ["Incoming wire fee", "Interest IOLTA (remitted to the bar foundation)"]
+    assert any(
+        len(m.line.details) == 2
+        for m in LineMatch.objects.filter(line__bank_account=trust).select_related("line")
+    )

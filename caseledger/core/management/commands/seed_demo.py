@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: load the demo firm. Each app with a ``demo`` module seeds its part, in
+"""`manage.py seed_demo`: load the demo firm. Each app with a ``demo`` module seeds its part (and
+its optional ``seed_late``, after every app's ``seed``), in
 INSTALLED_APPS order (dependencies first). Rerunning changes nothing and duplicates nothing.
 
 The demo's history goes through the real services, which notify clients by email; those emails
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             self.stdout.write(f"demo: {kept} client emails of the demo history kept, not sent")
 
     def _seed(self, ctx: DemoContext) -> None:
+        late = []
         for config in django_apps.get_app_configs():
             if not config.name.startswith("caseledger."):
                 continue
@@ -45,3 +47,11 @@ class Command(BaseCommand):
             with transaction.atomic():
                 module.seed(ctx)
             self.stdout.write(f"demo: {config.label} ready")
+            if hasattr(module, "seed_late"):
+                late.append((config.label, module.seed_late))
+        # Data that joins apps seeded after this one (banking matches the bank statements to the
+        # ledger postings the trust and payments demos wrote): after every app's seed.
+        for label, seed_late in late:
+            with transaction.atomic():
+                seed_late(ctx)
+            self.stdout.write(f"demo: {label} (late part) ready")
