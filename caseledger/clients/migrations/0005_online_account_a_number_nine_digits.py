@@ -6,7 +6,6 @@ import re
 
 from django.db import migrations, models
 
-
 # Copied from clients.validators at the time of writing (migrations do not import live rules):
 # USCIS writes A-numbers with 7, 8 or 9 digits; one person has one stored value, "A" plus nine
 # digits, zero-padded, and one lookup hash of that value.

@@ -19,7 +19,10 @@ MIGRATION = "caseledger.clients.migrations.0005_online_account_a_number_nine_dig
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("typed", "stored"), [("A1234567", "A001234567"), ("A12345678", "A012345678"), ("A123456789", "A123456789")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("A1234567", "A001234567"), ("A12345678", "A012345678"), ("A123456789", "A123456789")],
+)
 def test_seven_eight_and_nine_digits_are_stored_as_nine(typed, stored):
     client = make_person(a_number=typed)
     fresh = Client.objects.get(pk=client.pk)
