@@ -26,9 +26,11 @@ from caseledger.billing.ledes import (
     LEDES_NOT_ISSUED,
     LEDES_NOT_REQUIRED,
     LEDES_PERIOD,
+    LedesImport,
     LedesInvoice,
     LedesLine,
     ledes_checked,
+    ledes_parse,
     ledes_render,
     ledes_validate,
 )
@@ -230,3 +232,23 @@ def invoice_ledes_problems(*, invoice: Invoice, today: date) -> list[str]:
             message = f"line {line.number} ({line.description[:60]}): " + message[match.end() :]
         problems.append("ledes: " + message)
     return problems
+
+
+LEDES_IMPORT_EMPTY = "file: choose a LEDES 1998B file or paste its text"
+
+
+def ledes_import_preview(*, data: bytes | str) -> LedesImport:
+    """Read a 1998B file from another system into a preview (invoices, lines, every rule it
+    breaks); nothing is written. Read leniently (``strict=False``): legacy timekeeper
+    classifications and other UTBMS code sets are accepted, the format is checked in full.
+    Raises LedesInvalid when there is nothing to read."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")  # the validator then names the non-ASCII character
+    else:
+        text = data
+    if not text.strip():
+        raise LedesInvalid(LEDES_IMPORT_EMPTY, field="file")
+    return ledes_parse(text, strict=False)

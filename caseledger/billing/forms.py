@@ -399,3 +399,30 @@ __all__ = [
     "TimeRounding",
     "TriggerForm",
 ]
+
+
+class LedesExportForm(forms.Form):
+    """A client billed in LEDES and a period: one 1998B file with its issued invoices."""
+
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), empty_label="— choose —")
+    start = forms.DateField(label="Issued from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="Issued to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from caseledger.clients.selectors import clients_visible_to
+
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = (  # type: ignore[attr-defined]
+            clients_visible_to(user).filter(ledes_required=True).order_by("name", "id")
+        )
+
+
+class LedesImportForm(forms.Form):
+    """A LEDES 1998B file to read (a preview: nothing is written)."""
+
+    file = forms.FileField(label="LEDES 1998B file", required=False)
+    text = forms.CharField(
+        label="…or paste its text",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
+    )
