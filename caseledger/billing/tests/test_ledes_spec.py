@@ -72,7 +72,8 @@ def test_the_sample_reads_into_its_invoices_and_figures():
         125_000,
     )
     assert second.total_cents == 125_000
-    assert read.total_cents == 293_445 and read.line_count == 6
+    assert read.total_cents == 293_445
+    assert read.line_count == 6
 
 
 def test_strict_mode_holds_the_sample_to_the_2014_classifications():
@@ -134,7 +135,8 @@ def test_one_invoice_date_per_invoice():
     text = _replace_field(SAMPLE, 3, 0, "19990226")
     # the specification: only the first INVOICE_DATE of an invoice counts
     read = ledes_parse(text, strict=False)
-    assert read.valid and read.invoices[0].invoice_date == date(1999, 2, 25)
+    assert read.valid
+    assert read.invoices[0].invoice_date == date(1999, 2, 25)
     # the product's own files carry one date per invoice
     modern = text.replace("|PARTNR|", "|PT|").replace("|ASSOC|", "|AS|")
     assert ledes_validate(modern, strict=True) == [
