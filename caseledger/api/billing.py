@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
@@ -231,4 +231,94 @@ def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> tuple[int, 
         "activity_code": entry.activity_code,
         "task_code": entry.task_code,
         "billable": entry.billable,
+    }
+
+
+class LedesExportIn(Schema):
+    client_id: int
+    start: date
+    end: date
+
+
+class LedesImportIn(Schema):
+    text: str
+
+
+class LedesLineOut(Schema):
+    number: str
+    line_type: str
+    units: str
+    unit_cost_cents: int
+    adjustment_cents: int | None
+    total_cents: int
+    line_date: date
+    task_code: str
+    activity_code: str
+    expense_code: str
+    timekeeper_id: str
+    timekeeper_name: str
+    timekeeper_classification: str
+    description: str
+
+
+class LedesInvoiceOut(Schema):
+    number: str
+    invoice_date: date
+    client_id: str
+    matter_id: str
+    client_matter_id: str
+    law_firm_id: str
+    description: str
+    billing_start: date
+    billing_end: date
+    total_cents: int
+    lines: list[LedesLineOut]
+
+
+class LedesImportOut(Schema):
+    valid: bool
+    errors: list[str]
+    invoices: list[LedesInvoiceOut]
+
+
+@router.post("/ledes/export", operation_id="billing_ledes_export")
+def ledes_export(request: HttpRequest, payload: LedesExportIn) -> HttpResponse:
+    """One LEDES 1998B file (text/plain, ASCII) with every issued invoice of a client billed in
+    LEDES whose issue date is from ``start`` to ``end``. 422 ``ledes_invalid`` names the rule
+    broken (client not on LEDES, no invoice in the period, taxpayer ID missing...)."""
+    from caseledger.billing.exports import client_ledes_text
+    from caseledger.clients.selectors import clients_visible_to
+
+    require(request.user, "billing.view")
+    client = get_object_or_404(clients_visible_to(request.user), pk=payload.client_id)
+    result = client_ledes_text(client=client, start=payload.start, end=payload.end)
+    response = HttpResponse(result.text, content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    return response
+
+
+@router.post("/ledes/import", response=LedesImportOut, operation_id="billing_ledes_import")
+def ledes_import(request: HttpRequest, payload: LedesImportIn) -> dict:
+    """Read a LEDES 1998B file into a preview (its invoices and lines, every rule it breaks);
+    nothing is written."""
+    from caseledger.billing.exports import ledes_import_preview
+
+    require(request.user, "billing.edit")
+    preview = ledes_import_preview(data=payload.text)
+    return {
+        "valid": preview.valid,
+        "errors": preview.errors,
+        "invoices": [
+            {
+                **{k: getattr(inv, k) for k in LedesInvoiceOut.model_fields if k != "lines"},
+                "lines": [
+                    {
+                        **{k: getattr(line, k) for k in LedesLineOut.model_fields if k != "units"},
+                        "units": str(line.units),
+                    }
+                    for line in inv.lines
+                ],
+            }
+            for inv in preview.invoices
+        ],
     }

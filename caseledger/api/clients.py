@@ -43,6 +43,7 @@ class ClientOut(Schema):
     postal_code: str
     country: str
     a_number_masked: str
+    uscis_online_account_number: str
     passport_masked: str
     passport_country: str
     ssn_masked: str
@@ -77,6 +78,7 @@ class ClientIn(Schema):
     postal_code: str = ""
     country: str = "US"
     a_number: str = ""
+    uscis_online_account_number: str = ""
     passport_number: str = ""
     passport_country: str = ""
     date_of_birth: date | None = None
@@ -102,6 +104,7 @@ class ClientPatch(Schema):
     postal_code: str | None = None
     country: str | None = None
     a_number: str | None = None
+    uscis_online_account_number: str | None = None
     passport_number: str | None = None
     passport_country: str | None = None
     date_of_birth: date | None = None
@@ -147,7 +150,10 @@ def clients_create(request: HttpRequest, payload: ClientIn) -> Status[Client]:
     data["responsible_partner"] = _partner(data.pop("responsible_partner_id"))
     if not confirm:
         duplicates = selectors.client_possible_duplicates(
-            name=data["name"], email=data["email"], date_of_birth=data["date_of_birth"]
+            name=data["name"],
+            email=data["email"],
+            date_of_birth=data["date_of_birth"],
+            a_number=data.get("a_number") or "",
         )
         if duplicates:
             raise HttpError(

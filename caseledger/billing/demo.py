@@ -293,7 +293,6 @@ def _catalog(ctx: DemoContext) -> None:
     from caseledger.matters.models import CaseType
 
     admin, now = ctx.users["admin"], ctx.now
-    services.billing_settings_update(actor=admin, now=now, ledes_law_firm_id="94-3170425")
     by_code: dict[str, Service] = {}
     for code, name, fee_type, price, task, activity in SERVICES:
         by_code[code] = services.service_create(

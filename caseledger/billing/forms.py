@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from caseledger.billing import hooks
+from caseledger.billing import hooks, utbms
 from caseledger.billing.choices import (
     Cadence,
     ExpenseKind,
@@ -29,6 +29,39 @@ from caseledger.matters.models import CaseType, Matter, Stage
 from caseledger.matters.pickers import MatterPickerField
 
 
+class CodeSelect(forms.ChoiceField):
+    """A select of UTBMS codes. Membership is the service's rule (billing.utbms), so a value
+    outside the list reaches the service and is refused there, with its message."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+def _task_field(**kwargs: Any) -> CodeSelect:
+    return CodeSelect(
+        label="Task code",
+        choices=[("", "— none —"), *utbms.task_choices()],
+        required=False,
+        help_text="UTBMS task (the phase is implied). Required for clients billed in LEDES.",
+        **kwargs,
+    )
+
+
+def _activity_field(**kwargs: Any) -> CodeSelect:
+    return CodeSelect(
+        label="Activity code",
+        choices=utbms.activity_choices(),
+        help_text="UTBMS activity",
+        **kwargs,
+    )
+
+
+def _expense_field(**kwargs: Any) -> CodeSelect:
+    return CodeSelect(
+        label="Expense code", choices=utbms.expense_choices(), help_text="UTBMS expense", **kwargs
+    )
+
+
 def _matters_for(user: Any) -> Any:
     from caseledger.matters.selectors import matters_visible_to
 
@@ -47,12 +80,8 @@ class TimeEntryForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
     matter = MatterPickerField(queryset=Matter.objects.none())
     work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.CharField(max_length=12, help_text="In the firm's increment, e.g. 1.5")
-    activity_code = forms.CharField(
-        max_length=8, initial="A103", help_text="UTBMS activity, e.g. A103 Draft/revise"
-    )
-    task_code = forms.CharField(
-        max_length=8, required=False, help_text="UTBMS task, optional, e.g. L120"
-    )
+    activity_code = _activity_field(initial="A103")
+    task_code = _task_field()
     narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     billable = forms.BooleanField(required=False, initial=True)
 
@@ -67,7 +96,7 @@ class ExpenseForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
     expense_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(max_length=300)
     amount = forms.CharField(max_length=20, help_text="e.g. 780.00")
-    expense_code = forms.CharField(max_length=8, initial="E101")
+    expense_code = _expense_field(initial="E101")
     billable = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -80,8 +109,8 @@ class TimeEntryEditForm(forms.Form):
 
     work_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.CharField(max_length=12, help_text="In the firm's increment, e.g. 1.5")
-    activity_code = forms.CharField(max_length=8, help_text="UTBMS activity, e.g. A103")
-    task_code = forms.CharField(max_length=8, required=False, help_text="UTBMS task, optional")
+    activity_code = _activity_field()
+    task_code = _task_field()
     narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     billable = forms.BooleanField(required=False)
 
@@ -93,7 +122,7 @@ class ExpenseEditForm(forms.Form):
     expense_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(max_length=300)
     amount = forms.CharField(max_length=20, help_text="e.g. 780.00")
-    expense_code = forms.CharField(max_length=8)
+    expense_code = _expense_field()
     billable = forms.BooleanField(required=False)
 
 
@@ -346,7 +375,6 @@ class SettingsForm(forms.ModelForm):
             "tax_rate_bp",
             "forbid_self_approval",
             "default_terms",
-            "ledes_law_firm_id",
         ]
         widgets = {"default_terms": forms.Textarea(attrs={"rows": 3})}
 
@@ -371,3 +399,30 @@ __all__ = [
     "TimeRounding",
     "TriggerForm",
 ]
+
+
+class LedesExportForm(forms.Form):
+    """A client billed in LEDES and a period: one 1998B file with its issued invoices."""
+
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), empty_label="— choose —")
+    start = forms.DateField(label="Issued from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="Issued to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from caseledger.clients.selectors import clients_visible_to
+
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = (  # type: ignore[attr-defined]
+            clients_visible_to(user).filter(ledes_required=True).order_by("name", "id")
+        )
+
+
+class LedesImportForm(forms.Form):
+    """A LEDES 1998B file to read (a preview: nothing is written)."""
+
+    file = forms.FileField(label="LEDES 1998B file", required=False)
+    text = forms.CharField(
+        label="…or paste its text",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
+    )

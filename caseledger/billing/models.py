@@ -45,7 +45,6 @@ class BillingSettings(models.Model):
         default="Payment is due within the number of days shown. Thank you for your business."
     )
     payment_link_days = models.PositiveSmallIntegerField(default=60)
-    ledes_law_firm_id = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -102,7 +101,8 @@ class GovernmentFee(models.Model):
         choices=FeeCategory.choices,
         default=FeeCategory.REQUIRED_GOVERNMENT_FEE,
     )
-    expense_code = models.CharField(max_length=8, default="E123")  # UTBMS "other professionals"
+    # UTBMS E112 "Court fees": the code for fees paid to an agency to file (billing.utbms).
+    expense_code = models.CharField(max_length=8, default="E112")
 
     class Meta:
         constraints = [

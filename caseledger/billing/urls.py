@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/ledes/", views.invoice_ledes, name="invoice_ledes"),
+    path("ledes/export/", views.ledes_export, name="ledes_export"),
+    path("ledes/import/", views.ledes_import, name="ledes_import"),
     path("emails/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
     path("wip/", views.wip, name="wip"),
     path("time/", views.time_entry_new, name="time_entry_new"),

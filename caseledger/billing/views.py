@@ -137,6 +137,16 @@ def _sort_columns(sort: str) -> dict[str, dict[str, str]]:
     return columns
 
 
+def _ledes_problems(invoice: Invoice) -> list[str] | None:
+    from caseledger.billing.exports import invoice_ledes_problems
+
+    if not getattr(invoice.client, "ledes_required", False) or invoice.status == InvoiceStatus.VOID:
+        return None
+    return [
+        banner_text(p) for p in invoice_ledes_problems(invoice=invoice, today=clock.firm_today())
+    ]
+
+
 def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
     money = hooks.invoice_money([invoice], as_of=clock.firm_today()).get(invoice.pk)
     return {
@@ -155,6 +165,8 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         "activity": hooks.invoice_activity(invoice, request.user) if invoice.issue_date else [],
         "ledes": invoice.status == InvoiceStatus.ISSUED
         and getattr(invoice.client, "ledes_required", False),
+        # None: not a LEDES client (no panel); [] the file validates; else what breaks it
+        "ledes_problems": _ledes_problems(invoice),
         "failed_statuses": FAILED_STATUSES,
         "turnaround": (invoice.issued_at - invoice.triggered_at)
         if invoice.issued_at and invoice.triggered_at
@@ -372,6 +384,38 @@ def invoice_ledes(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(text, content_type="text/plain; charset=us-ascii")
     response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.ledes.txt"'
     return response
+
+
+@capability_required("billing.view")
+def ledes_export(request: HttpRequest) -> HttpResponse:
+    """One LEDES 1998B file with every issued invoice of a client in a period."""
+    from caseledger.billing.exports import client_ledes_text
+
+    form = forms.LedesExportForm(request.POST or None, user=request.user)
+    result = handle_form(
+        request,
+        form,
+        lambda d: client_ledes_text(client=d["client"], start=d["start"], end=d["end"]),
+    )
+    if result is not None:
+        response = HttpResponse(result.text, content_type="text/plain; charset=us-ascii")
+        response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+        return response
+    return render(request, "billing/ledes_export.html", {"form": form})
+
+
+@capability_required("billing.edit")
+def ledes_import(request: HttpRequest) -> HttpResponse:
+    """Read a LEDES 1998B file into a preview: its invoices, lines and problems; no writes."""
+    from caseledger.billing.exports import ledes_import_preview
+
+    form = forms.LedesImportForm(request.POST or None, request.FILES or None)
+    preview = handle_form(
+        request,
+        form,
+        lambda d: ledes_import_preview(data=d["file"].read() if d["file"] else d["text"]),
+    )
+    return render(request, "billing/ledes_import.html", {"form": form, "preview": preview})
 
 
 @require_POST

@@ -45,7 +45,16 @@ def keep_unknown_countries(form: forms.Form) -> None:
 
 class PersonalDataFields(forms.Form):
     a_number = forms.CharField(
-        label="A-number", required=False, max_length=20, help_text="A followed by 8 or 9 digits."
+        label="A-number",
+        required=False,
+        max_length=20,
+        help_text="A and 7, 8 or 9 digits as USCIS prints it; stored as A plus nine digits.",
+    )
+    uscis_online_account_number = forms.CharField(
+        label="USCIS online account number",
+        required=False,
+        max_length=20,
+        help_text="12 digits, from a notice of an online filing (not the A-number).",
     )
     date_of_birth = forms.DateField(required=False, widget=DATE)
     passport_number = forms.CharField(required=False, max_length=30)
@@ -114,8 +123,8 @@ class ClientForm(PersonalDataFields):
         "name", "kind", "client_type", "email", "phone", "responsible_partner",
         "address_line1", "address_line2", "city", "region", "postal_code", "country",
         "payment_terms_days", "auto_apply_trust", "ledes_required", "preferred_language",
-        "a_number", "date_of_birth", "passport_number", "passport_country",
-        "country_of_citizenship", "ssn_itin", "notes", "confirm_duplicate",
+        "a_number", "uscis_online_account_number", "date_of_birth", "passport_number",
+        "passport_country", "country_of_citizenship", "ssn_itin", "notes", "confirm_duplicate",
     ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -131,8 +140,9 @@ class ClientForm(PersonalDataFields):
                             "country"]),
         ("Billing preferences", ["payment_terms_days", "preferred_language", "auto_apply_trust",
                                  "ledes_required"]),
-        ("Identifiers (people only; stored encrypted)", ["a_number", "date_of_birth",
-         "passport_number", "passport_country", "country_of_citizenship", "ssn_itin"]),
+        ("Identifiers (people only; stored encrypted)", ["a_number",
+         "uscis_online_account_number", "date_of_birth", "passport_number", "passport_country",
+         "country_of_citizenship", "ssn_itin"]),
         ("Notes", ["notes"]),
     ]  # fmt: skip
 
@@ -171,8 +181,9 @@ class BeneficiaryForm(PersonalDataFields):
     email = forms.EmailField(required=False)
 
     field_order = [
-        "name", "relationship", "email", "a_number", "date_of_birth", "passport_number",
-        "passport_country", "country_of_citizenship", "ssn_itin",
+        "name", "relationship", "email", "a_number", "uscis_online_account_number",
+        "date_of_birth", "passport_number", "passport_country", "country_of_citizenship",
+        "ssn_itin",
     ]  # fmt: skip
 
     def service_values(self, *, editing: bool = False) -> dict[str, Any]:
@@ -180,6 +191,8 @@ class BeneficiaryForm(PersonalDataFields):
             "name": self.cleaned_data["name"],
             "relationship": self.cleaned_data["relationship"],
             "email": self.cleaned_data.get("email") or "",
+            "uscis_online_account_number": self.cleaned_data.get("uscis_online_account_number")
+            or "",
         }
         data.update(self.pii_values(editing=editing))
         return data

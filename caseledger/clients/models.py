@@ -34,6 +34,9 @@ class PersonalData(models.Model):
     ssn_itin = EncryptedTextField(blank=True, default="")
     country_of_citizenship = models.CharField(max_length=2, blank=True, default="")
     identity_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # The USCIS online account number (12 digits, on notices of online filings); its own
+    # identifier, never an A-number. Digits only (clients.validators.normalize_online_account).
+    uscis_online_account_number = models.CharField(max_length=12, blank=True, default="")
 
     class Meta:
         abstract = True

@@ -91,19 +91,29 @@ def a_number_hash_for_search(term: str) -> str:
 
 
 def client_possible_duplicates(
-    *, name: str, email: str = "", date_of_birth: date | None = None, exclude_id: int | None = None
+    *,
+    name: str,
+    email: str = "",
+    date_of_birth: date | None = None,
+    a_number: str = "",
+    exclude_id: int | None = None,
 ) -> list[Client]:
-    """Existing clients that look like the one being entered: same name and date of birth, or the
-    same email. Searched across all clients (a duplicate the user cannot see is still one)."""
+    """Existing clients that look like the one being entered: same name and date of birth, the
+    same email, or the same A-number (however it is written: A12345678, A012345678 and
+    A-012-345-678 are one person) on the client or on one of its beneficiaries. Searched across
+    all clients (a duplicate the user cannot see is still one)."""
     q = Q()
     digest = identity_hash(name, date_of_birth)
     if digest:
         q |= Q(identity_hash=digest)
     if email and email.strip():
         q |= Q(email__iexact=email.strip())
+    a_hash = _a_number_hash(a_number) if a_number else ""
+    if a_hash:
+        q |= Q(a_number_hash=a_hash) | Q(beneficiaries__a_number_hash=a_hash)
     if not q:
         return []
-    qs = Client.objects.filter(q)
+    qs = Client.objects.filter(q).distinct()
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     return list(qs.order_by("id")[:5])

@@ -54,6 +54,7 @@ CLIENT_PLAIN_FIELDS = (
     "notes",
     "passport_country",
     "country_of_citizenship",
+    "uscis_online_account_number",
 )
 BENEFICIARY_PLAIN_FIELDS = (
     "name",
@@ -61,6 +62,7 @@ BENEFICIARY_PLAIN_FIELDS = (
     "email",
     "passport_country",
     "country_of_citizenship",
+    "uscis_online_account_number",
 )
 
 
@@ -71,6 +73,10 @@ def _clean_pii(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         out["a_number"] = validators.normalize_a_number(data["a_number"] or "")
     if "ssn_itin" in data:
         out["ssn_itin"] = validators.normalize_ssn(data["ssn_itin"] or "")
+    if "uscis_online_account_number" in data:
+        out["uscis_online_account_number"] = validators.normalize_online_account(
+            data["uscis_online_account_number"] or ""
+        )
     if "passport_number" in data or "passport_country" in data:
         number, country = validators.normalize_passport(
             data.get("passport_number") or "", data.get("passport_country") or ""
@@ -149,7 +155,12 @@ def _clean_client(data: dict[str, Any], *, kind: str, today: date) -> dict[str, 
         values["country"] = validators.normalize_country(values["country"] or "", "country")
     pii = _clean_pii(data, today=today)
     if kind == ClientKind.COMPANY:
-        for key in (*PII_FIELDS, "passport_country", "country_of_citizenship"):
+        for key in (
+            *PII_FIELDS,
+            "passport_country",
+            "country_of_citizenship",
+            "uscis_online_account_number",
+        ):
             if pii.get(key):
                 raise ClientError(
                     COMPANY_NO_PII.format(field=key, name=values.get("name") or ""), field=key

@@ -7,12 +7,19 @@ import re
 from caseledger.clients.countries import CODES, country_code
 from caseledger.clients.exceptions import ClientError
 
-A_NUMBER_RE = re.compile(r"^A\d{8,9}$")
+# USCIS prints A-numbers of 7, 8 or 9 digits ("A12345678", "A-012-345-678"); all are stored as
+# "A" plus nine digits, zero-padded, so one person has one value (and one lookup hash).
+A_NUMBER_RE = re.compile(r"^A?(\d{7,9})$")
+# The USCIS online account number: 12 digits, printed on notices from online filings.
+ONLINE_ACCOUNT_RE = re.compile(r"^\d{12}$")
 SSN_RE = re.compile(r"^(\d{3})-?(\d{2})-?(\d{4})$")
 PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
 
 A_NUMBER_INVALID = (
-    "a_number: must be 'A' followed by 8 or 9 digits, e.g. A123456789 (got {value!r})"
+    "a_number: must be 'A' followed by 7, 8 or 9 digits, e.g. A012345678 (got {value!r})"
+)
+ONLINE_ACCOUNT_INVALID = (
+    "uscis_online_account_number: must be 12 digits, e.g. 0123-4567-8901 (got {value!r})"
 )
 SSN_INVALID = "ssn_itin: must be 9 digits, written 123-45-6789 or 123456789 (got {value!r})"
 PASSPORT_INVALID = "passport_number: must be 5 to 20 letters or digits (got {value!r})"
@@ -23,13 +30,28 @@ COUNTRY_INVALID = (
 
 
 def normalize_a_number(value: str) -> str:
-    """'a-123 456 789' -> 'A123456789'; raises ClientError unless A + 8 or 9 digits."""
+    """'a-12 345 678' -> 'A012345678': 'A' and nine digits, zero-padded (USCIS writes 7, 8 or 9
+    digits; spaces, hyphens and dots are separators). Raises ClientError for anything else."""
     raw = (value or "").strip()
     if not raw:
         return ""
     cleaned = re.sub(r"[\s\-.]", "", raw).upper()
-    if not A_NUMBER_RE.match(cleaned):
+    match = A_NUMBER_RE.match(cleaned)
+    if not match:
         raise ClientError(A_NUMBER_INVALID.format(value=raw), field="a_number")
+    return "A" + match.group(1).zfill(9)
+
+
+def normalize_online_account(value: str) -> str:
+    """'0123-4567-8901' -> '012345678901'; '' stays ''; anything but 12 digits is refused."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    cleaned = re.sub(r"[\s\-.]", "", raw)
+    if not ONLINE_ACCOUNT_RE.match(cleaned):
+        raise ClientError(
+            ONLINE_ACCOUNT_INVALID.format(value=raw), field="uscis_online_account_number"
+        )
     return cleaned
 
 

@@ -116,6 +116,7 @@ def _duplicates_for(form: ClientForm, exclude_id: int | None = None) -> list[Cli
         name=form.cleaned_data["name"],
         email=form.cleaned_data.get("email") or "",
         date_of_birth=form.cleaned_data.get("date_of_birth"),
+        a_number=form.cleaned_data.get("a_number") or "",
         exclude_id=exclude_id,
     )
 

@@ -28,6 +28,7 @@ DEMO_FIRM = {
     "address": "1200 Market Street, Suite 800\nSan Francisco, CA 94102",
     "email": "billing@ramanokafor.example",
     "phone": "+1 415 555 0142",
+    "taxpayer_id": "94-3170425",  # LAW_FIRM_ID of the demo's LEDES e-bills
     # The demo stays easy to try: password alone; the enforcement switch is on the firm
     # settings page.
     "two_factor_enforced": False,

@@ -24,7 +24,7 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import Firm, User
 from caseledger.core.money import MoneyError, currency_choices, format_money, parse_money
 from caseledger.core.selectors import firm_get
-from caseledger.core.services import firm_ceiling_check
+from caseledger.core.services import firm_ceiling_check, taxpayer_id_normalize
 
 AMOUNT_NEGATIVE = "{field}: must be zero or more (got {value})"
 INVOICE_FORMAT_NEEDS_SEQ = "must contain {seq} (the running number)"
@@ -135,6 +135,7 @@ class FirmSettingsForm(forms.ModelForm):
             "address",
             "email",
             "phone",
+            "taxpayer_id",
             "currency",
             "time_zone",
             "invoice_number_format",
@@ -150,6 +151,7 @@ class FirmSettingsForm(forms.ModelForm):
         ]
         labels = {
             "name": "Firm name",
+            "taxpayer_id": "Taxpayer ID (EIN)",
             "invoice_number_format": "Invoice number format",
             "invoice_number_width": "Digits in the running number",
             "two_factor_enforced": "Enforce two-factor login for the roles below",
@@ -160,6 +162,8 @@ class FirmSettingsForm(forms.ModelForm):
             "authenticator app after their password; those without one set it up at next login.",
             "invoice_number_format": "Use {year} and {seq}, e.g. {year}-{seq} gives 2026-000042.",
             "matters_open_to_all": "Off: they see only matters they are assigned to.",
+            "taxpayer_id": "Nine digits, e.g. 12-3456789. Sent as LAW_FIRM_ID in LEDES e-bills; "
+            "LEDES export is refused until it is set.",
         }
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
@@ -180,6 +184,13 @@ class FirmSettingsForm(forms.ModelForm):
             except ApplicationError as exc:
                 raise ValidationError(exc.message) from exc
         return value
+
+    def clean_taxpayer_id(self) -> str:
+        # The service's rule and message, under the field.
+        try:
+            return taxpayer_id_normalize(self.cleaned_data.get("taxpayer_id") or "")
+        except ApplicationError as exc:
+            raise ValidationError(exc.message) from exc
 
     def clean_invoice_number_format(self) -> str:
         value = self.cleaned_data.get("invoice_number_format") or ""

@@ -40,6 +40,9 @@ class Firm(models.Model):
     address = models.TextField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # The firm's U.S. taxpayer ID (EIN, written 12-3456789): LAW_FIRM_ID of LEDES e-bills.
+    # Blank until set; LEDES export is refused without it (billing.exports).
+    taxpayer_id = models.CharField(max_length=20, blank=True, default="")
     # ISO 4217, one of core.money.CURRENCIES; fixed once any money is posted.
     currency = models.CharField(max_length=3, default="USD")
     time_zone = models.CharField(max_length=64, default="America/New_York")

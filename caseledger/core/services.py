@@ -4,6 +4,7 @@ clock passed in as ``now``, one transaction, one audit event through ``core.audi
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ FIRM_EDITABLE_FIELDS = (
     "address",
     "email",
     "phone",
+    "taxpayer_id",
     "currency",
     "time_zone",
     "invoice_number_format",
@@ -44,6 +46,9 @@ FIRM_EDITABLE_FIELDS = (
     "matters_open_to_all",
 )
 
+TAXPAYER_ID_INVALID = (
+    "taxpayer_id: must be the firm's 9-digit taxpayer ID (EIN), e.g. 12-3456789 (got {value!r})"
+)
 USERNAME_TAKEN = "username: {username!r} is already taken"
 EMAIL_REQUIRED = "email: required to send the invitation"
 SELF_DEACTIVATE = "user: you cannot deactivate your own account"
@@ -67,9 +72,23 @@ def _firm_snapshot(firm: Firm) -> dict[str, Any]:
     return {f: getattr(firm, f) for f in FIRM_EDITABLE_FIELDS}
 
 
+def taxpayer_id_normalize(value: str) -> str:
+    """'123456789', '12 3456789', '12-3456789' -> '12-3456789' (an EIN); '' stays ''. Raises
+    ApplicationError (TAXPAYER_ID_INVALID) for anything but nine digits."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    digits = re.sub(r"[\s\-.]", "", raw)
+    if not re.fullmatch(r"\d{9}", digits):
+        raise ApplicationError(TAXPAYER_ID_INVALID.format(value=raw), field="taxpayer_id")
+    return f"{digits[:2]}-{digits[2:]}"
+
+
 def _firm_changes_check(firm: Firm, changes: dict[str, Any]) -> None:
     """Currency: a supported code, fixed once money is recorded. Ceiling: 1 minor unit up to
-    MAX_CEILING_MINOR_UNITS."""
+    MAX_CEILING_MINOR_UNITS. Taxpayer ID: nine digits, stored as an EIN 12-3456789."""
+    if "taxpayer_id" in changes:
+        changes["taxpayer_id"] = taxpayer_id_normalize(changes["taxpayer_id"])
     if "currency" in changes:
         currency = changes["currency"]
         if currency not in CURRENCIES:

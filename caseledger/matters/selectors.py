@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -66,7 +67,7 @@ def matter_list(*, user: Any, filters: MatterFilters, today: date) -> QuerySet[M
     )
     if filters.search:
         term = filters.search.strip()
-        compact = term.replace("-", "").replace(" ", "").upper()
+        compact = re.sub(r"[\s\-.]", "", term).upper()
         q = (
             Q(client__name__icontains=term)
             | Q(beneficiary__name__icontains=term)

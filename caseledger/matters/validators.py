@@ -23,9 +23,10 @@ STAGE_CODE_INVALID = (
 
 
 def normalize_receipt_number(value: str) -> str:
-    """'eac-24-900-12345' -> 'EAC2490012345'; raises MatterError unless prefix + 10 digits."""
+    """'eac-24-900-12345', 'EAC 24 900 12345', 'EAC.2490.012345' -> 'EAC2490012345': spaces,
+    hyphens and dots are separators; raises MatterError unless prefix + 10 digits."""
     raw = (value or "").strip()
-    cleaned = re.sub(r"[\s\-]", "", raw).upper()
+    cleaned = re.sub(r"[\s\-.]", "", raw).upper()
     match = RECEIPT_RE.match(cleaned)
     if not match:
         raise MatterError(RECEIPT_INVALID.format(value=raw), field="receipt_number")

@@ -35,6 +35,7 @@ from caseledger.billing.exceptions import (
     BillingError,
     InvoiceImmutable,
     InvoiceTransitionError,
+    LedesInvalid,
     PayerRuleViolation,
 )
 from caseledger.billing.locks import invoice_lock, matter_lock
@@ -62,6 +63,11 @@ from caseledger.billing.services.common import (
     line_amount_check,
     parse_amount,
     parse_quantity,
+)
+from caseledger.billing.services.time import (
+    activity_code_check,
+    expense_code_check,
+    task_code_check,
 )
 from caseledger.core import audit, clock
 from caseledger.core.money import Money
@@ -101,6 +107,10 @@ SELF_APPROVAL = (
 VOID_REASON_REQUIRED = "reason: say why the invoice is void"
 VOID_AFTER_PAYMENT = (
     "void: invoice {invoice} has payments or credits applied; issue a credit note instead"
+)
+LEDES_BLOCKS_APPROVAL = (
+    "ledes: {invoice} is billed in LEDES and cannot be approved until its LEDES file validates "
+    "({count} problem{s}; first: {first})"
 )
 GOVERNMENT_FEE_MISSING = "template: case type {case_type} has no {code} fee in force on {day}"
 LINE_NOT_ON_INVOICE = "line: does not belong to invoice {invoice}"
@@ -254,7 +264,8 @@ def _attach_unbilled(invoice: Invoice, position: int) -> int:
             position=position,
             line_date=entry.work_date,
             timekeeper=entry.timekeeper,
-            task_code=entry.task_code or "L100",
+            # never a phase code in place of a missing task: LEDES validation flags the line
+            task_code=entry.task_code,
             activity_code=entry.activity_code,
         )
         # The line's amount is the entry's amount, rounded once when the time was recorded.
@@ -433,6 +444,10 @@ def invoice_line_add(
             CATEGORY_INVALID.format(choices=", ".join(FeeCategory.values), value=category),
             field="category",
         )
+    # UTBMS codes are members of the shipped sets (billing.utbms), or blank
+    task_code = task_code_check(task_code)
+    activity_code = activity_code_check(activity_code) if activity_code.strip() else ""
+    expense_code = expense_code_check(expense_code) if expense_code.strip() else ""
     if not description.strip():
         raise BillingError(DESCRIPTION_REQUIRED, field="description")
     price = parse_amount(unit_price, field="unit_price", currency=invoice.currency)
@@ -606,9 +621,28 @@ def invoice_submit(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
         )
 
 
+def _refuse_unless_ledes_valid(invoice: Invoice, now: datetime) -> None:
+    """A client billed in LEDES gets only invoices whose LEDES file validates (the review page
+    lists the problems, billing.exports.invoice_ledes_problems)."""
+    from caseledger.billing.exports import invoice_ledes_problems
+
+    problems = invoice_ledes_problems(invoice=invoice, today=clock.firm_date(now))
+    if problems:
+        raise LedesInvalid(
+            LEDES_BLOCKS_APPROVAL.format(
+                invoice=invoice,
+                count=len(problems),
+                s="" if len(problems) == 1 else "s",
+                first=problems[0].removeprefix("ledes: "),
+            ),
+            field="ledes",
+        )
+
+
 def invoice_approve(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
     """Approve a draft in review. Needs ``billing.approve``; refused for one's own draft when
-    the firm forbids it."""
+    the firm forbids it, and, for a client billed in LEDES, while its LEDES file does not
+    validate (LedesInvalid naming the first problem)."""
     require(actor, "billing.approve", invoice)
     with transaction.atomic():
         invoice = invoice_lock(invoice_id=invoice.pk)
@@ -620,6 +654,7 @@ def invoice_approve(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
                 NEGATIVE_TOTAL.format(total=Money(invoice.total_cents, invoice.currency).format()),
                 field="invoice",
             )
+        _refuse_unless_ledes_valid(invoice, now)
         return invoice_transition(
             invoice=invoice,
             to_status=InvoiceStatus.APPROVED,

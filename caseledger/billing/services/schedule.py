@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 
+from caseledger.billing import utbms
 from caseledger.billing.choices import (
     Cadence,
     FeeCategory,
@@ -38,9 +39,13 @@ from caseledger.core.permissions import require
 CODE_INVALID = "code: use capital letters, digits, '-' or '_' (got {value!r})"
 CODE_TAKEN = "code: a service with code {value} already exists"
 NAME_REQUIRED = "name: is required"
-UTBMS_TASK_INVALID = "utbms_task_code: must look like L120 or B110 (got {value!r})"
-UTBMS_ACTIVITY_INVALID = "utbms_activity_code: must look like A103 (got {value!r})"
-EXPENSE_CODE_INVALID = "expense_code: must look like E123 (got {value!r})"
+UTBMS_TASK_INVALID = (
+    "utbms_task_code: must be a UTBMS task code such as L120, not a phase (got {value!r})"
+)
+UTBMS_ACTIVITY_INVALID = (
+    "utbms_activity_code: must be a UTBMS activity code such as A103 (got {value!r})"
+)
+EXPENSE_CODE_INVALID = "expense_code: must be a UTBMS expense code such as E112 (got {value!r})"
 FEE_TYPE_INVALID = "fee_type: must be one of {choices} (got {value!r})"
 STAGE_NOT_IN_CASE_TYPE = "stage: {stage} is not a stage of case type {case_type}"
 TRIGGER_STAGE_REQUIRED = "stage: a stage trigger needs a stage"
@@ -74,15 +79,13 @@ TEMPLATE_IN_USE = (
 TEMPLATE_INACTIVE = "template: {template} is inactive; reactivate it before adding a trigger"
 
 _CODE = re.compile(r"^[A-Z0-9_-]{2,32}$")
-_TASK = re.compile(r"^[A-Z]\d{3}$")
-_ACTIVITY = re.compile(r"^A\d{3}$")
-_EXPENSE = re.compile(r"^E\d{3}$")
 
 
 def _check_codes(*, task: str, activity: str) -> None:
-    if task and not _TASK.match(task):
+    """Members of the shipped UTBMS sets (billing.utbms), not look-alikes; a phase is no task."""
+    if task and not utbms.is_task(task):
         raise BillingError(UTBMS_TASK_INVALID.format(value=task), field="utbms_task_code")
-    if activity and not _ACTIVITY.match(activity):
+    if activity and not utbms.is_activity(activity):
         raise BillingError(
             UTBMS_ACTIVITY_INVALID.format(value=activity), field="utbms_activity_code"
         )
@@ -201,7 +204,7 @@ def government_fee_add(
     amount: Any,
     effective_date: date,
     category: str = FeeCategory.REQUIRED_GOVERNMENT_FEE,
-    expense_code: str = "E123",
+    expense_code: str = utbms.FILING_FEE_EXPENSE_CODE,
     actor: Any,
     now: datetime,
 ) -> GovernmentFee:
@@ -209,7 +212,7 @@ def government_fee_add(
     code = code.strip().upper()
     if not _CODE.match(code):
         raise BillingError(CODE_INVALID.format(value=code), field="code")
-    if not _EXPENSE.match(expense_code):
+    if not utbms.is_expense(expense_code):
         raise BillingError(EXPENSE_CODE_INVALID.format(value=expense_code), field="expense_code")
     cents = parse_amount(amount, field="amount", currency=firm_currency())
     with transaction.atomic():
@@ -695,7 +698,6 @@ def billing_settings_update(
     tax_rate_bp: int | None = None,
     forbid_self_approval: bool | None = None,
     default_terms: str | None = None,
-    ledes_law_firm_id: str | None = None,
 ) -> BillingSettings:
     changes: dict[str, Any] = {}
     if time_increment_minutes is not None:
@@ -717,8 +719,6 @@ def billing_settings_update(
         changes["forbid_self_approval"] = forbid_self_approval
     if default_terms is not None:
         changes["default_terms"] = default_terms
-    if ledes_law_firm_id is not None:
-        changes["ledes_law_firm_id"] = ledes_law_firm_id.strip()
     with transaction.atomic():
         settings, _ = BillingSettings.objects.get_or_create(id=1)
         settings = BillingSettings.objects.select_for_update().get(id=1)

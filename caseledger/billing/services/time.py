@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
 
+from caseledger.billing import utbms
 from caseledger.billing.calc import (
     HOURS_OVER_DAY,
     MAX_MINUTES_PER_DAY,
@@ -26,6 +26,12 @@ from caseledger.core import audit
 
 ACTIVITY_CODE_INVALID = "activity_code: must be a UTBMS activity code such as A103 (got {value!r})"
 TASK_CODE_INVALID = "task_code: must be a UTBMS task code such as L120 (got {value!r})"
+TASK_CODE_IS_PHASE = (
+    "task_code: {value} is a UTBMS phase, not a task; choose one of its tasks, e.g. {example}"
+)
+TASK_CODE_REQUIRED = (
+    "task_code: {client} is billed in LEDES; choose the UTBMS task code of this work"
+)
 EXPENSE_CODE_INVALID = "expense_code: must be a UTBMS expense code such as E101 (got {value!r})"
 NARRATIVE_REQUIRED = "narrative: describe the work done"
 DESCRIPTION_REQUIRED = "description: is required"
@@ -34,9 +40,41 @@ ENTRY_BILLED = "time entry: already billed on invoice {invoice}; it can no longe
 EXPENSE_BILLED = "expense: already billed on invoice {invoice}; it can no longer change"
 EXPENSE_KIND_INVALID = "kind: must be EXPENSE or COST_ADVANCE (got {value!r})"
 
-_ACTIVITY = re.compile(r"^A\d{3}$")
-_TASK = re.compile(r"^[A-Z]\d{3}$")
-_EXPENSE = re.compile(r"^E\d{3}$")
+
+def activity_code_check(value: str) -> str:
+    code = value.strip().upper()
+    if not utbms.is_activity(code):
+        raise BillingError(ACTIVITY_CODE_INVALID.format(value=code), field="activity_code")
+    return code
+
+
+def task_code_check(value: str) -> str:
+    """A task of the shipped code set, or '' (a phase such as L100 is refused, not exported)."""
+    code = value.strip().upper()
+    if not code:
+        return ""
+    if utbms.is_phase(code):
+        example = next(c for c in utbms.LITIGATION_TASKS if c[:2] == code[:2])
+        raise BillingError(
+            TASK_CODE_IS_PHASE.format(value=code, example=example), field="task_code"
+        )
+    if not utbms.is_task(code):
+        raise BillingError(TASK_CODE_INVALID.format(value=code), field="task_code")
+    return code
+
+
+def expense_code_check(value: str) -> str:
+    """``value`` upper-cased when it is a UTBMS expense code (E101-E124); raises otherwise."""
+    code = value.strip().upper()
+    if not utbms.is_expense(code):
+        raise BillingError(EXPENSE_CODE_INVALID.format(value=code), field="expense_code")
+    return code
+
+
+def _require_task_for_ledes(matter: Any, task_code: str) -> None:
+    client = matter.client
+    if not task_code and getattr(client, "ledes_required", False):
+        raise BillingError(TASK_CODE_REQUIRED.format(client=client.name), field="task_code")
 
 
 def _assert_open_for_work(matter: Any, *, actor: Any, now: datetime) -> None:
@@ -61,13 +99,11 @@ def time_entry_create(
     """Record time in the firm's increment at the resolved rate (matter > client > default).
 
     Refused when the matter is on hold or closed, when the hours are off the increment (rule
-    REFUSE) or make the timekeeper's day longer than 24 hours, or a code is malformed."""
-    activity_code = activity_code.strip().upper()
-    task_code = task_code.strip().upper()
-    if not _ACTIVITY.match(activity_code):
-        raise BillingError(ACTIVITY_CODE_INVALID.format(value=activity_code), field="activity_code")
-    if task_code and not _TASK.match(task_code):
-        raise BillingError(TASK_CODE_INVALID.format(value=task_code), field="task_code")
+    REFUSE) or make the timekeeper's day longer than 24 hours, when a code is not in the shipped
+    UTBMS sets (a phase is not a task), or when the client is billed in LEDES and no task code
+    is given."""
+    activity_code = activity_code_check(activity_code)
+    task_code = task_code_check(task_code)
     if not narrative.strip():
         raise BillingError(NARRATIVE_REQUIRED, field="narrative")
     settings = billing_settings_get()
@@ -77,6 +113,7 @@ def time_entry_create(
     with transaction.atomic():
         locked = matter_lock(matter_id=matter.pk)
         _assert_open_for_work(locked, actor=actor, now=now)
+        _require_task_for_ledes(locked, task_code)
         day_total = (
             TimeEntry.objects.filter(timekeeper=timekeeper, work_date=work_date).aggregate(
                 total=Sum("minutes")
@@ -161,12 +198,8 @@ def time_entry_update(
     billable. The rate stays the one resolved when it was recorded; the amount is rounded once
     again. Refused once billed (naming the invoice), beyond 24 h a day, or with a bad code.
     One ``billing.time_updated`` event with the changed fields."""
-    activity_code = activity_code.strip().upper()
-    task_code = task_code.strip().upper()
-    if not _ACTIVITY.match(activity_code):
-        raise BillingError(ACTIVITY_CODE_INVALID.format(value=activity_code), field="activity_code")
-    if task_code and not _TASK.match(task_code):
-        raise BillingError(TASK_CODE_INVALID.format(value=task_code), field="task_code")
+    activity_code = activity_code_check(activity_code)
+    task_code = task_code_check(task_code)
     if not narrative.strip():
         raise BillingError(NARRATIVE_REQUIRED, field="narrative")
     settings = billing_settings_get()
@@ -175,6 +208,7 @@ def time_entry_update(
     )
     with transaction.atomic():
         row = _locked_unbilled(TimeEntry, entry.pk, what="time entry")
+        _require_task_for_ledes(row.matter, task_code)
         day_total = (
             TimeEntry.objects.filter(timekeeper_id=row.timekeeper_id, work_date=work_date)
             .exclude(pk=row.pk)
@@ -243,9 +277,7 @@ def expense_create(
     against the cost-advance account)."""
     if kind not in ExpenseKind.values:
         raise BillingError(EXPENSE_KIND_INVALID.format(value=kind), field="kind")
-    expense_code = expense_code.strip().upper()
-    if not _EXPENSE.match(expense_code):
-        raise BillingError(EXPENSE_CODE_INVALID.format(value=expense_code), field="expense_code")
+    expense_code = expense_code_check(expense_code)
     if not description.strip():
         raise BillingError(DESCRIPTION_REQUIRED, field="description")
     cents = parse_amount(amount, field="amount", currency=firm_currency(), allow_zero=False)
@@ -289,9 +321,7 @@ def expense_update(
     One ``billing.expense_updated`` event with the changed fields."""
     if kind not in ExpenseKind.values:
         raise BillingError(EXPENSE_KIND_INVALID.format(value=kind), field="kind")
-    expense_code = expense_code.strip().upper()
-    if not _EXPENSE.match(expense_code):
-        raise BillingError(EXPENSE_CODE_INVALID.format(value=expense_code), field="expense_code")
+    expense_code = expense_code_check(expense_code)
     if not description.strip():
         raise BillingError(DESCRIPTION_REQUIRED, field="description")
     cents = parse_amount(amount, field="amount", currency=firm_currency(), allow_zero=False)

@@ -194,6 +194,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "billing:invoice_line_edit": {"allow": EDITORS, "kwargs": _line},
     "billing:invoice_pdf": {"allow": VIEWERS, "kwargs": _invoice},
     "billing:invoice_ledes": {"allow": VIEWERS, "kwargs": _invoice},
+    "billing:ledes_export": {"allow": VIEWERS},
+    "billing:ledes_import": {"allow": EDITORS},
     "billing:outbox_retry": {"allow": ISSUERS, "method": "POST", "kwargs": _email},
     "billing:wip": {"allow": WIP},
     "billing:time_entry_new": {"allow": TIME},
@@ -226,6 +228,12 @@ MATRIX: dict[str, dict[str, Any]] = {
         "kwargs": _invoice_id,
         "status": {"PARTNER": 422, "BILLING": 422},
     },
+    "POST /api/v1/billing/ledes/export": {
+        "allow": VIEWERS,
+        "json": {"client_id": 0, "start": "2026-10-01", "end": "2026-10-31"},
+        "status": dict.fromkeys(VIEWERS, 404),
+    },
+    "POST /api/v1/billing/ledes/import": {"allow": EDITORS, "json": {"text": "LEDES1998B[]"}},
     "POST /api/v1/billing/time-entries": {
         "allow": TIME,
         "json": {

@@ -77,6 +77,12 @@ def test_pages_render_for_the_partner(
 
 
 def test_review_flow_through_the_forms(world: Any, login: Any) -> None:
+    # a client billed in LEDES: approval checks the file, the issued invoice downloads as LEDES
+    from caseledger.clients.models import Client
+    from caseledger.core.models import Firm
+
+    Client.objects.filter(pk=world.matter.client_id).update(ledes_required=True)
+    Firm.objects.filter(id=1).update(taxpayer_id="94-3170425")
     draft = services.invoice_draft_create(
         matter=world.matter, actor=world.billing, now=world.now, template=world.template
     )

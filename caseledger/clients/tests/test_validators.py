@@ -9,10 +9,16 @@ from caseledger.clients.exceptions import ClientError
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("A12345678", "A12345678"),
+        # USCIS writes 7, 8 or 9 digits; stored as A plus nine digits, zero-padded.
+        ("A1234567", "A001234567"),
+        ("A12345678", "A012345678"),
+        ("A012345678", "A012345678"),
+        ("A-012-345-678", "A012345678"),
         ("A123456789", "A123456789"),
         ("a-123-456-789", "A123456789"),
-        (" A 123 456 78 ", "A12345678"),
+        (" A 123 456 78 ", "A012345678"),
+        ("A.012.345.678", "A012345678"),
+        ("012345678", "A012345678"),
         ("", ""),
     ],
 )
@@ -20,7 +26,9 @@ def test_a_number_normalized(raw, expected):
     assert validators.normalize_a_number(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["A1234567", "A1234567890", "B12345678", "123456789", "AX2345678"])
+@pytest.mark.parametrize(
+    "raw", ["A123456", "A1234567890", "B12345678", "AX2345678", "A12_345_678", "AA12345678"]
+)
 def test_a_number_refused_with_message(raw):
     with pytest.raises(ClientError) as exc:
         validators.normalize_a_number(raw)
@@ -58,3 +66,24 @@ def test_passport_needs_country_and_shape():
     with pytest.raises(ClientError) as exc:
         validators.normalize_passport("12#4", "IN")
     assert exc.value.message == "passport_number: must be 5 to 20 letters or digits (got '12#4')"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("012345678901", "012345678901"),
+        ("0123-4567-8901", "012345678901"),
+        (" 0123 4567 8901 ", "012345678901"),
+        ("", ""),
+    ],
+)
+def test_online_account_number_normalized(raw, expected):
+    assert validators.normalize_online_account(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["01234567890", "0123456789012", "A12345678901"])
+def test_online_account_number_refused(raw):
+    with pytest.raises(ClientError) as exc:
+        validators.normalize_online_account(raw)
+    assert exc.value.message == validators.ONLINE_ACCOUNT_INVALID.format(value=raw)
+    assert exc.value.field == "uscis_online_account_number"

@@ -17,6 +17,12 @@ from caseledger.matters.validators import (
         ("wac-24-900-12345", "WAC2490012345"),
         ("IOE 0912345678", "IOE0912345678"),
         ("MSC2191012345", "MSC2191012345"),
+        # USCIS notices and clients write separators: spaces, hyphens and dots are all accepted
+        ("EAC 21 900 12345", "EAC2190012345"),
+        ("EAC-219-001-2345", "EAC2190012345"),
+        ("eac.2190.012345", "EAC2190012345"),
+        ("IOE-09.12 345678", "IOE0912345678"),
+        ("\tLIN2190012345 ", "LIN2190012345"),
     ],
 )
 def test_receipt_numbers_accepted(raw, expected):
@@ -24,7 +30,8 @@ def test_receipt_numbers_accepted(raw, expected):
 
 
 @pytest.mark.parametrize(
-    "raw", ["EAC249001234", "EAC24900123456", "EA2490012345", "", "EAC24900A2345"]
+    "raw",
+    ["EAC249001234", "EAC24900123456", "EA2490012345", "", "EAC24900A2345", "EAC_2490012345"],
 )
 def test_receipt_number_shape_refused(raw):
     with pytest.raises(MatterError) as exc:

@@ -293,7 +293,7 @@ def test_api_bad_input_messages(users, login):
     assert response.status_code == 422
     assert response.json()["error"] == {
         "code": "client_invalid",
-        "message": "a_number: must be 'A' followed by 8 or 9 digits, e.g. A123456789 (got 'A1')",
+        "message": "a_number: must be 'A' followed by 7, 8 or 9 digits, e.g. A012345678 (got 'A1')",
         "field": "a_number",
     }
     person = make_person()
