@@ -247,6 +247,18 @@ def test_refund_before_its_payment_is_deferred_then_recorded(client, now, stripe
     assert ledger_verify() == []
 
 
+class _FixedRefund:
+    """A processor that answers every refund with the same id."""
+
+    name = "stripe"
+
+    def __init__(self, refund_id: str) -> None:
+        self.refund_id = refund_id
+
+    def refund_create(self, payment: object, amount_cents: int, *, idempotency_key: str) -> str:
+        return self.refund_id
+
+
 def test_card_refund_caseledger_asked_for_is_not_recorded_twice(client, now, stripe_settings):
     matter = MatterFactory()
     invoice = issued_invoice(matter=matter, cents=30_000, now=now)
@@ -261,14 +273,12 @@ def test_card_refund_caseledger_asked_for_is_not_recorded_twice(client, now, str
         actor=None,
         now=now,
     )
-    services.unapplied_credit_refund(
-        payment=payment,
-        amount_cents=20_000,
-        method=RefundMethod.CARD,
-        actor=None,
-        now=now,
-        provider_refund=lambda p, cents: "re_ours",
+    from caseledger.payments.refunds import card_refund_process
+
+    requested = services.unapplied_credit_refund(
+        payment=payment, amount_cents=20_000, method=RefundMethod.CARD, actor=None, now=now
     )
+    card_refund_process(refund_id=requested.pk, now=now, provider=_FixedRefund("re_ours"))
     payload = S.charge_refunded(
         payment_intent=PI,
         amount_cents=50_000,
