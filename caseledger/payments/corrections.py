@@ -109,9 +109,7 @@ def _money_used(payment: Payment) -> list[str]:
         PaymentAllocation.objects.filter(payment=payment).aggregate(t=Sum("amount_cents"))["t"] or 0
     )
     refunded = int(
-        payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(t=Sum("amount_cents"))[
-            "t"
-        ]
+        payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(t=Sum("amount_cents"))["t"]
         or 0
     )
     extra = payment.unapplied_cents + allocated + refunded - payment.amount_cents

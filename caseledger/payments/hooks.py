@@ -14,7 +14,6 @@ transaction of every card refund status change (requested, succeeded, failed, re
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-
 from typing import Any
 
 from caseledger.core.hooks import Listeners

@@ -1,5 +1,6 @@
 """Every select_for_update of the payments app. Global order: matter -> trust balance ->
-invoice (settlement) -> payment -> refund. Callers holding earlier locks may call these; never the reverse."""
+invoice (settlement) -> payment -> refund. Callers holding earlier locks may call these; never
+the reverse."""
 
 from __future__ import annotations
 

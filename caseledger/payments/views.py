@@ -281,9 +281,7 @@ def _refund_message(request: HttpRequest, refund: CreditRefund) -> None:
         suffix = f" (processor reference {refund.reference})" if card else ""
         messages.success(request, f"Refund recorded{suffix}.")
     elif refund.status == RefundStatus.FAILED:
-        messages.error(
-            request, f"The card processor refused the refund: {refund.failure_reason}"
-        )
+        messages.error(request, f"The card processor refused the refund: {refund.failure_reason}")
     else:
         messages.warning(
             request,
@@ -303,12 +301,9 @@ def card_refund_retry(request: HttpRequest, pk: int) -> HttpResponse:
         lambda _d: refunds.card_refund_retry(refund=refund, actor=_actor(request), now=clock.now()),
     )
     if again is None:
-        for error in form.non_field_errors():
-            messages.error(request, error)
-        for name, errors in form.errors.items():
-            if name != "__all__":
-                for error in errors:
-                    messages.error(request, error)
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
         return redirect("payments:detail", refund.payment_id)
     _refund_message(request, again)
     return redirect("payments:detail", refund.payment_id)

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('credits', '0003_scope_reduction_reason'),
+        ("credits", "0003_scope_reduction_reason"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='creditrefund',
-            name='status',
-            field=models.CharField(choices=[('POSTED', 'Refunded'), ('CARD_REQUESTED', 'Sent to the card processor'), ('CARD_FAILED', 'Card processor refused the refund'), ('AWAITING_DISBURSEMENT', 'Waiting for trust disbursement approval'), ('DISBURSEMENT_APPROVED', 'Trust disbursement approved, not yet paid'), ('DISBURSEMENT_REJECTED', 'Trust disbursement rejected'), ('DISBURSEMENT_EXPIRED', 'Trust disbursement expired')], max_length=24),
+            model_name="creditrefund",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("POSTED", "Refunded"),
+                    ("CARD_REQUESTED", "Sent to the card processor"),
+                    ("CARD_FAILED", "Card processor refused the refund"),
+                    ("AWAITING_DISBURSEMENT", "Waiting for trust disbursement approval"),
+                    ("DISBURSEMENT_APPROVED", "Trust disbursement approved, not yet paid"),
+                    ("DISBURSEMENT_REJECTED", "Trust disbursement rejected"),
+                    ("DISBURSEMENT_EXPIRED", "Trust disbursement expired"),
+                ],
+                max_length=24,
+            ),
         ),
     ]

@@ -6,70 +6,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0004_countries_iso_3166'),
-        ('ledger', '0002_chart_and_guards'),
-        ('matters', '0005_matter_budget'),
-        ('payments', '0003_corrections_and_form_tokens'),
+        ("clients", "0004_countries_iso_3166"),
+        ("ledger", "0002_chart_and_guards"),
+        ("matters", "0005_matter_budget"),
+        ("payments", "0003_corrections_and_form_tokens"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='creditrefund',
-            name='attempt',
+            model_name="creditrefund",
+            name="attempt",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='creditrefund',
-            name='completed_at',
+            model_name="creditrefund",
+            name="completed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='creditrefund',
-            name='failure_reason',
+            model_name="creditrefund",
+            name="failure_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='creditrefund',
-            name='memo',
+            model_name="creditrefund",
+            name="memo",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='creditrefund',
-            name='requested_at',
+            model_name="creditrefund",
+            name="requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='creditrefund',
-            name='status',
-            field=models.CharField(choices=[('REQUESTED', 'Sent to the card processor'), ('SUCCEEDED', 'Refunded'), ('FAILED', 'Failed at the card processor')], default='SUCCEEDED', max_length=10),
+            model_name="creditrefund",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("REQUESTED", "Sent to the card processor"),
+                    ("SUCCEEDED", "Refunded"),
+                    ("FAILED", "Failed at the card processor"),
+                ],
+                default="SUCCEEDED",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='refund_pending_cents',
+            model_name="payment",
+            name="refund_pending_cents",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='creditrefund',
-            name='entry',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.journalentry'),
+            model_name="creditrefund",
+            name="entry",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="ledger.journalentry",
+            ),
         ),
         migrations.AddIndex(
-            model_name='creditrefund',
-            index=models.Index(fields=['status', 'requested_at'], name='payments_cr_status_21ae06_idx'),
+            model_name="creditrefund",
+            index=models.Index(
+                fields=["status", "requested_at"], name="payments_cr_status_21ae06_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditrefund',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'SUCCEEDED'), ('entry__isnull', False)), models.Q(models.Q(('status', 'SUCCEEDED'), _negated=True), ('entry__isnull', True)), _connector='OR'), name='payments_refund_entry_iff_succeeded'),
+            model_name="creditrefund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "SUCCEEDED"), ("entry__isnull", False)),
+                    models.Q(
+                        models.Q(("status", "SUCCEEDED"), _negated=True), ("entry__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="payments_refund_entry_iff_succeeded",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditrefund',
-            constraint=models.CheckConstraint(condition=models.Q(('method', 'CARD'), ('status', 'SUCCEEDED'), _connector='OR'), name='payments_refund_only_card_is_two_phase'),
+            model_name="creditrefund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("method", "CARD"), ("status", "SUCCEEDED"), _connector="OR"),
+                name="payments_refund_only_card_is_two_phase",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('refund_pending_cents__gte', 0), ('refund_pending_cents__lte', models.F('unapplied_cents'))), name='payments_payment_refund_pending_within_unapplied'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("refund_pending_cents__gte", 0),
+                    ("refund_pending_cents__lte", models.F("unapplied_cents")),
+                ),
+                name="payments_payment_refund_pending_within_unapplied",
+            ),
         ),
     ]

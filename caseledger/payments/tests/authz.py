@@ -62,10 +62,9 @@ def failed_refund_kwargs(ctx: Any) -> dict[str, Any]:
     """A card refund the processor refused (FAILED), on a sandbox card payment."""
     from caseledger.payments import refunds
     from caseledger.payments.exceptions import ProviderError
+    from caseledger.payments.providers.sandbox import SandboxProvider
 
-    class Refusing:
-        name = "sandbox"
-
+    class Refusing(SandboxProvider):
         def refund_create(self, payment: Any, amount_cents: int, *, idempotency_key: str) -> str:
             raise ProviderError("provider: card expired")
 

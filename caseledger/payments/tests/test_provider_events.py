@@ -6,6 +6,7 @@ invoices they paid due again, one balanced entry and an audit event each."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -30,6 +31,7 @@ from caseledger.payments.models import (
     ProcessedWebhookEvent,
     ProviderRefund,
 )
+from caseledger.payments.providers.sandbox import SandboxProvider
 from caseledger.payments.tests import stripe_helpers as S
 from caseledger.payments.tests.factories import MatterFactory, issued_invoice
 
@@ -247,15 +249,13 @@ def test_refund_before_its_payment_is_deferred_then_recorded(client, now, stripe
     assert ledger_verify() == []
 
 
-class _FixedRefund:
+class _FixedRefund(SandboxProvider):
     """A processor that answers every refund with the same id."""
-
-    name = "stripe"
 
     def __init__(self, refund_id: str) -> None:
         self.refund_id = refund_id
 
-    def refund_create(self, payment: object, amount_cents: int, *, idempotency_key: str) -> str:
+    def refund_create(self, payment: Any, amount_cents: int, *, idempotency_key: str) -> str:
         return self.refund_id
 
 
