@@ -110,6 +110,62 @@ def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
+class DepositIn(Schema):
+    matter_id: int
+    method: str
+    payer: str
+    amount_cents: Cents
+    received_date: date
+    reference: str = ""
+
+
+class DepositOut(Schema):
+    id: int
+    receipt_number: str
+    matter_id: int
+    client_id: int
+    method: str
+    payer: str
+    amount_cents: int
+    received_date: date
+    reference: str
+
+
+@router.post("/deposits", response={201: DepositOut}, url_name="trust_deposit_create")
+def deposit_create(request: HttpRequest, payload: DepositIn) -> HttpResponse:
+    """Record money received into trust for a matter's client (a receipt notice is queued)."""
+    user = _user(request)
+    require(user, "trust.deposit")
+
+    def perform() -> tuple[int, Any]:
+        matter = get_object_or_404(Matter, pk=payload.matter_id)
+        require(user, "trust.deposit", matter)
+        d = services.deposit_record(
+            client=matter.client,
+            matter=matter,
+            method=payload.method,
+            payer=payload.payer,
+            reference=payload.reference,
+            amount_cents=payload.amount_cents,
+            received_date=payload.received_date,
+            actor=user,
+            now=clock.now(),
+        )
+        return 201, {
+            "id": d.pk,
+            "receipt_number": d.receipt_number,
+            "matter_id": d.matter_id,
+            "client_id": d.client_id,
+            "method": d.method,
+            "payer": d.payer,
+            "amount_cents": d.amount_cents,
+            "received_date": d.received_date,
+            "reference": d.reference,
+        }
+
+    return idempotent(request, user=user, perform=perform)
+
+
 @router.post(
     "/disbursements", response={201: DisbursementOut}, url_name="trust_disbursement_create"
 )

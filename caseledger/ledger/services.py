@@ -230,6 +230,8 @@ def entry_post(
     """
     if kind == EntryKind.REVERSAL:
         raise LedgerError(ENTRY_KIND_REVERSAL_RESERVED, "kind")
+    # The services name their own date field first; this is the floor under all of them.
+    clock.date_check(entry_date, field="entry_date")
     return _post(
         kind=kind,
         entry_date=entry_date,

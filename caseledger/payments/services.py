@@ -193,6 +193,7 @@ def _validate_common(
         raise PaymentError(CHECK_NUMBER_REQUIRED, field="reference")
     if method == PaymentMethod.WIRE and not reference.strip():
         raise PaymentError(WIRE_REFERENCE_REQUIRED, field="reference")
+    clock.date_check(received_date, field="received_date")
     today = clock.firm_date(now)
     if received_date > today:
         raise PaymentError(

@@ -285,6 +285,7 @@ def trust_request_create(
             KIND_INVALID.format(choices=", ".join(TrustRequestKind.values), value=kind),
             field="kind",
         )
+    clock.date_check(due_date, field="due_date")
     issue = clock.firm_date(now)
     if due_date < issue:
         raise TrustError(DUE_BEFORE_ISSUE.format(issue=issue, due=due_date), field="due_date")
@@ -402,6 +403,7 @@ def deposit_record(
             f"fee: must be between 0 and {firm_money(amount_cents)} (got {firm_money(fee_cents)})",
             field="fee",
         )
+    clock.date_check(received_date, field="received_date")
     today = clock.firm_date(now)
     if received_date > today:
         raise TrustError(
@@ -538,6 +540,7 @@ def deposit_mark_cleared(
     *, deposit: TrustDeposit, cleared_on: date, actor: User | None, now: datetime
 ) -> TrustDeposit:
     """Record that a deposit's funds have cleared (card settlement, or a bank confirming early)."""
+    clock.date_check(cleared_on, field="cleared_on")
     with transaction.atomic():
         locks.lock_matter_trust(deposit.matter, now)
         deposit = TrustDeposit.objects.select_for_update().get(pk=deposit.pk)
@@ -588,7 +591,7 @@ def trust_apply_to_invoice(
     """
     matter = invoice.matter
     client = invoice.client
-    day = transfer_date or clock.firm_date(now)
+    day = clock.date_check(transfer_date or clock.firm_date(now), field="transfer_date")
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         invoice.refresh_from_db(fields=["status"])
