@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
@@ -15,8 +14,9 @@ from caseledger.api.idempotency import idempotent
 from caseledger.api.types import Cents
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.permissions import UNSCOPED_ROLES, require
+from caseledger.core.permissions import require
 from caseledger.matters.models import Matter
+from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust import selectors, services
 from caseledger.trust.choices import DisbursementStatus
 from caseledger.trust.models import Disbursement
@@ -90,9 +90,8 @@ def disbursement_out(d: Disbursement, note: str = "") -> dict[str, Any]:
 def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
     user = _user(request)
     require(user, "trust.view")
-    matters = Matter.objects.all()
-    if user.role not in UNSCOPED_ROLES:
-        matters = matters.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
+    # The one rule of who sees which matters, as on /matters/ and /trust/.
+    matters = matters_visible_to(user)
     return [
         {
             "matter_id": p.matter.pk,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -18,12 +18,12 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.models import User
 from caseledger.core.permissions import (
-    UNSCOPED_ROLES,
     capability_required,
     require,
 )
 from caseledger.core.selectors import firm_get
 from caseledger.matters.models import Matter
+from caseledger.matters.selectors import matters_visible_to
 from caseledger.payments import links as pay_links
 from caseledger.payments.selectors import invoice_balance_due
 from caseledger.trust import corrections, links, pdf, selectors, services
@@ -54,9 +54,9 @@ def _actor(request: HttpRequest) -> User:
 
 
 def _visible_matters(user: Any) -> QuerySet[Matter]:
-    if user.role in UNSCOPED_ROLES:
-        return Matter.objects.all()
-    return Matter.objects.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
+    """The one rule of who sees which matters (``matters.selectors.matters_visible_to``: team
+    roles see their own matters, or all when the firm opens all matters to them)."""
+    return matters_visible_to(user)
 
 
 @capability_required("trust.view")
@@ -116,9 +116,8 @@ def _matter_page(
 @capability_required("trust.view")
 def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    if _actor(request).role not in UNSCOPED_ROLES:
-        if not _visible_matters(request.user).filter(client=client).exists():
-            require(request.user, "trust.view", client.matters.first())
+    if not _visible_matters(request.user).filter(client=client).exists():
+        require(request.user, "trust.view", client.matters.first())
     return render(
         request,
         "trust/client.html",
@@ -132,9 +131,8 @@ def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("trust.view")
 def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    if _actor(request).role not in UNSCOPED_ROLES:
-        if not _visible_matters(request.user).filter(client=client).exists():
-            require(request.user, "trust.view", client.matters.first())
+    if not _visible_matters(request.user).filter(client=client).exists():
+        require(request.user, "trust.view", client.matters.first())
     body = pdf.statement_pdf(client, selectors.client_trust_movements(client), clock.firm_today())
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="trust-statement-{client.pk}.pdf"'

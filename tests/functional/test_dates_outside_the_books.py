@@ -77,7 +77,7 @@ def test_payment_form_and_api_refuse_a_date_outside_the_books(login, users, valu
         },
     )
     assert api.status_code == 422, api.content
-    assert api.json()["error"]["message"] == _api_message(value)
+    assert api.json()["error"]["message"] == _api_message("received_date", value)
     assert api.json()["error"]["field"] == "received_date"
     assert not Payment.objects.exists()
     assert not JournalEntry.objects.exists()
@@ -115,7 +115,7 @@ def test_trust_deposit_form_and_api_refuse_a_date_outside_the_books(login, users
         },
     )
     assert api.status_code == 422, api.content
-    assert api.json()["error"]["message"] == _api_message(value)
+    assert api.json()["error"]["message"] == _api_message("received_date", value)
     assert not TrustDeposit.objects.exists()
     ok = _post_json(
         web,
@@ -164,7 +164,7 @@ def test_time_entry_form_and_api_refuse_a_date_outside_the_books(users, login, v
         },
     )
     assert api.status_code == 422, api.content
-    assert api.json()["error"]["message"] == _api_message(value)
+    assert api.json()["error"]["message"] == _api_message("work_date", value)
     assert not TimeEntry.objects.exists()
 
 
