@@ -230,8 +230,6 @@ def entry_post(
     """
     if kind == EntryKind.REVERSAL:
         raise LedgerError(ENTRY_KIND_REVERSAL_RESERVED, "kind")
-    # The services name their own date field first; this is the floor under all of them.
-    clock.date_check(entry_date, field="entry_date")
     return _post(
         kind=kind,
         entry_date=entry_date,
@@ -391,6 +389,8 @@ def _post(
         raise LedgerError(ENTRY_KIND_UNKNOWN.format(kind=kind), "kind")
     if isinstance(entry_date, datetime) or not isinstance(entry_date, date):
         raise LedgerError(ENTRY_DATE_INVALID.format(value=entry_date), "entry_date")
+    # The services name their own date field first; this is the floor under all of them.
+    clock.date_check(entry_date, field="entry_date")
     memo = memo or ""
     if len(memo) > 500:
         raise LedgerError(ENTRY_MEMO_TOO_LONG.format(length=len(memo)), "memo")

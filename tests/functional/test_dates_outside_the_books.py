@@ -28,9 +28,7 @@ OUTSIDE = ["0001-01-01", "1989-12-31", "2101-01-01"]
 
 def _message(value: str) -> str:
     """As the form shows it: under the field, without the field's prefix."""
-    return (
-        f"{value} is outside the dates this firm&#x27;s books accept (1990-01-01 to 2100-12-31)."
-    )
+    return f"{value} is outside the dates this firm&#x27;s books accept (1990-01-01 to 2100-12-31)."
 
 
 def _api_message(field: str, value: str) -> str:
