@@ -24,7 +24,7 @@ def sandbox_in_production(app_configs: Any = None, **kwargs: Any) -> list[Error]
     return [
         Error(
             problem,
-            hint="Set PAYMENT_PROVIDER=stripe, or CASELEDGER_DEMO_SANDBOX_PAYMENTS=true for a demo.",
+            hint="PAYMENT_PROVIDER=stripe, or CASELEDGER_DEMO_SANDBOX_PAYMENTS=true for a demo.",
             id="payments.E001",
         )
     ]
