@@ -8,13 +8,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from caseledger.api.idempotency import idempotent
 from caseledger.api.types import Cents
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import require
+from caseledger.ledger import accounts
 from caseledger.matters.models import Matter
 from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust import selectors, services
@@ -50,6 +51,9 @@ class DisbursementIn(Schema):
     method: str
     reference: str = ""
     memo: str = ""
+    trust_account: str = Field(
+        default="", description="code of the trust bank account; empty: the primary (1010)"
+    )
 
 
 class DisbursementOut(Schema):
@@ -116,6 +120,9 @@ class DepositIn(Schema):
     amount_cents: Cents
     received_date: date
     reference: str = ""
+    trust_account: str = Field(
+        default="", description="code of the trust bank account; empty: the primary (1010)"
+    )
 
 
 class DepositOut(Schema):
@@ -128,6 +135,7 @@ class DepositOut(Schema):
     amount_cents: int
     received_date: date
     reference: str
+    trust_account: str
 
 
 @router.post("/deposits", response={201: DepositOut}, url_name="trust_deposit_create")
@@ -147,6 +155,7 @@ def deposit_create(request: HttpRequest, payload: DepositIn) -> HttpResponse:
             reference=payload.reference,
             amount_cents=payload.amount_cents,
             received_date=payload.received_date,
+            trust_account=payload.trust_account,
             actor=user,
             now=clock.now(),
         )
@@ -160,6 +169,7 @@ def deposit_create(request: HttpRequest, payload: DepositIn) -> HttpResponse:
             "amount_cents": d.amount_cents,
             "received_date": d.received_date,
             "reference": d.reference,
+            "trust_account": d.trust_account.code if d.trust_account else accounts.TRUST_BANK,
         }
 
     return idempotent(request, user=user, perform=perform)
@@ -183,6 +193,7 @@ def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpRe
             method=payload.method,
             reference=payload.reference,
             memo=payload.memo,
+            trust_account=payload.trust_account,
             actor=user,
             now=clock.now(),
         )

@@ -63,6 +63,16 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     positions = selectors.trust_dashboard(today, _visible_matters(request.user))
+    accounts_ = selectors.trust_bank_accounts()
+    by_matter = (
+        selectors.matter_balances_by_account([p.matter for p in positions])
+        if len(accounts_) > 1
+        else {}
+    )
+    by_account = [
+        (a, sum(c for rows in by_matter.values() for acc, c in rows if acc.pk == a.pk))
+        for a in accounts_
+    ]
     totals = {
         "balance": sum(p.balance_cents for p in positions),
         "uncleared": sum(p.uncleared_cents for p in positions),
@@ -71,7 +81,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "low": sum(1 for p in positions if p.is_low),
     }
     return render(
-        request, "trust/dashboard.html", {"positions": positions, "totals": totals, "today": today}
+        request,
+        "trust/dashboard.html",
+        {
+            "positions": [(p, by_matter.get(p.matter.pk, [])) for p in positions],
+            "totals": totals,
+            "today": today,
+            "split_accounts": len(accounts_) > 1,
+            "by_account": by_account,
+        },
     )
 
 
@@ -80,6 +98,16 @@ def matter_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(Matter.objects.select_related("client"), pk=pk)
     require(request.user, "trust.view", matter)
     return _matter_page(request, matter)
+
+
+def _movements_context(lines: list[selectors.StatementLine]) -> dict[str, Any]:
+    """Movements, split by trust bank account once the firm has more than one."""
+    split = len(selectors.trust_bank_accounts()) > 1
+    return {
+        "lines": lines,
+        "split_accounts": split,
+        "account_totals": selectors.account_totals(lines) if split else [],
+    }
 
 
 def _matter_page(
@@ -96,7 +124,7 @@ def _matter_page(
         {
             "matter": matter,
             "position": selectors.trust_position(matter, today),
-            "lines": selectors.client_trust_movements(matter.client, matter),
+            **_movements_context(selectors.client_trust_movements(matter.client, matter)),
             "deposits": TrustDeposit.objects.filter(matter=matter)
             .annotate(
                 is_reversed=Exists(
@@ -121,10 +149,7 @@ def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "trust/client.html",
-        {
-            "client": client,
-            "lines": selectors.client_trust_movements(client),
-        },
+        {"client": client, **_movements_context(selectors.client_trust_movements(client))},
     )
 
 
@@ -195,6 +220,7 @@ def deposit_new(request: HttpRequest) -> HttpResponse:
             amount_cents=d["amount"],
             received_date=d["received_date"],
             card_settled=d["card_settled"],
+            trust_account=d["trust_account"],
             actor=_actor(request),
             now=clock.now(),
         ),
@@ -482,6 +508,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
             method=d["method"],
             reference=d["reference"],
             memo=d["memo"],
+            trust_account=d["trust_account"],
             actor=_actor(request),
             now=clock.now(),
         )
@@ -575,7 +602,11 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
         request,
         form,
         lambda d: services.trust_apply_to_invoice(
-            invoice=invoice, amount_cents=d["amount"], actor=_actor(request), now=clock.now()
+            invoice=invoice,
+            amount_cents=d["amount"],
+            trust_account=d["trust_account"],
+            actor=_actor(request),
+            now=clock.now(),
         ),
     )
     if transfer is not None:
