@@ -745,6 +745,10 @@ def auto_apply_on_issue(invoice: Invoice) -> None:
     position = selectors.trust_position(invoice.matter, as_of=day)
     if position.available_cents <= 0:
         return
+    # Auto-apply draws from the primary trust account only (a person chooses any other).
+    primary = selectors.primary_trust_account()
+    if selectors.account_available_cents(invoice.matter, primary, clock.firm_date(now)) <= 0:
+        return
     trust_apply_to_invoice(invoice=invoice, actor=None, now=now, transfer_date=day, automatic=True)
 
 
