@@ -205,3 +205,27 @@ def email_config(url: str | None) -> dict[str, Any]:
         "EMAIL_USE_TLS": parts.scheme == "smtp+tls" or query.get("tls", ["0"])[0] == "1",
         "EMAIL_TIMEOUT": 20,
     }
+
+
+SANDBOX_IN_PRODUCTION = (
+    "PAYMENT_PROVIDER: the sandbox provider is refused in production (CASELEDGER_ENV=production): "
+    "its pay page marks any checkout paid for whoever holds the link. Use PAYMENT_PROVIDER=stripe, "
+    "or, for a demonstration install only, set CASELEDGER_DEMO_SANDBOX_PAYMENTS=true (every page "
+    "then says that card payments are simulated)."
+)
+
+
+def sandbox_problem(*, provider: str, production: bool, demo_sandbox: bool) -> str:
+    """The refusal message when the sandbox payment provider would run in production without
+    the demo setting; "" when the combination is allowed."""
+    if provider == "sandbox" and production and not demo_sandbox:
+        return SANDBOX_IN_PRODUCTION
+    return ""
+
+
+def payment_provider_check(*, provider: str, production: bool, demo_sandbox: bool) -> None:
+    """At start-up: raise ImproperlyConfigured for the sandbox provider in production (see
+    ``sandbox_problem``)."""
+    problem = sandbox_problem(provider=provider, production=production, demo_sandbox=demo_sandbox)
+    if problem:
+        raise ImproperlyConfigured(problem)

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "caseledger.core.context_processors.navigation",
+                "caseledger.payments.context_processors.demo_banner",
             ],
         },
     },
@@ -219,6 +220,12 @@ if PAYMENT_PROVIDER not in {"sandbox", "stripe"}:
     raise ImproperlyConfigured(
         f"PAYMENT_PROVIDER: must be sandbox or stripe (got {PAYMENT_PROVIDER!r})"
     )
+# A demonstration install may run the sandbox in production; every page then carries a banner
+# "Demo: card payments are simulated". Without it, sandbox + production refuses to start.
+DEMO_SANDBOX_PAYMENTS = config.env_bool(ENV, "CASELEDGER_DEMO_SANDBOX_PAYMENTS", default=False)
+config.payment_provider_check(
+    provider=PAYMENT_PROVIDER, production=PRODUCTION, demo_sandbox=DEMO_SANDBOX_PAYMENTS
+)
 STRIPE_SECRET_KEY = ENV.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = ENV.get("STRIPE_WEBHOOK_SECRET", "")
 if (

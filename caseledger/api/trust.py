@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from caseledger.api.idempotency import idempotent
 from caseledger.api.types import Cents
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.permissions import UNSCOPED_ROLES, require
+from caseledger.core.permissions import require
+from caseledger.ledger import accounts
 from caseledger.matters.models import Matter
+from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust import selectors, services
 from caseledger.trust.choices import DisbursementStatus
 from caseledger.trust.models import Disbursement
@@ -50,6 +51,9 @@ class DisbursementIn(Schema):
     method: str
     reference: str = ""
     memo: str = ""
+    trust_account: str = Field(
+        default="", description="code of the trust bank account; empty: the primary (1010)"
+    )
 
 
 class DisbursementOut(Schema):
@@ -90,9 +94,8 @@ def disbursement_out(d: Disbursement, note: str = "") -> dict[str, Any]:
 def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
     user = _user(request)
     require(user, "trust.view")
-    matters = Matter.objects.all()
-    if user.role not in UNSCOPED_ROLES:
-        matters = matters.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
+    # The one rule of who sees which matters, as on /matters/ and /trust/.
+    matters = matters_visible_to(user)
     return [
         {
             "matter_id": p.matter.pk,
@@ -108,6 +111,68 @@ def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for p in selectors.trust_dashboard(clock.firm_today(), matters)
     ]
+
+
+class DepositIn(Schema):
+    matter_id: int
+    method: str
+    payer: str
+    amount_cents: Cents
+    received_date: date
+    reference: str = ""
+    trust_account: str = Field(
+        default="", description="code of the trust bank account; empty: the primary (1010)"
+    )
+
+
+class DepositOut(Schema):
+    id: int
+    receipt_number: str
+    matter_id: int
+    client_id: int
+    method: str
+    payer: str
+    amount_cents: int
+    received_date: date
+    reference: str
+    trust_account: str
+
+
+@router.post("/deposits", response={201: DepositOut}, url_name="trust_deposit_create")
+def deposit_create(request: HttpRequest, payload: DepositIn) -> HttpResponse:
+    """Record money received into trust for a matter's client (a receipt notice is queued)."""
+    user = _user(request)
+    require(user, "trust.deposit")
+
+    def perform() -> tuple[int, Any]:
+        matter = get_object_or_404(Matter, pk=payload.matter_id)
+        require(user, "trust.deposit", matter)
+        d = services.deposit_record(
+            client=matter.client,
+            matter=matter,
+            method=payload.method,
+            payer=payload.payer,
+            reference=payload.reference,
+            amount_cents=payload.amount_cents,
+            received_date=payload.received_date,
+            trust_account=payload.trust_account,
+            actor=user,
+            now=clock.now(),
+        )
+        return 201, {
+            "id": d.pk,
+            "receipt_number": d.receipt_number,
+            "matter_id": d.matter_id,
+            "client_id": d.client_id,
+            "method": d.method,
+            "payer": d.payer,
+            "amount_cents": d.amount_cents,
+            "received_date": d.received_date,
+            "reference": d.reference,
+            "trust_account": d.trust_account.code if d.trust_account else accounts.TRUST_BANK,
+        }
+
+    return idempotent(request, user=user, perform=perform)
 
 
 @router.post(
@@ -128,6 +193,7 @@ def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpRe
             method=payload.method,
             reference=payload.reference,
             memo=payload.memo,
+            trust_account=payload.trust_account,
             actor=user,
             now=clock.now(),
         )

@@ -31,6 +31,9 @@ PARTNER_ROLE = "responsible_partner: {user} is not a partner"
 CONTACT_ROLE_INVALID = "role: must be one of {allowed} (got {value!r})"
 RELATIONSHIP_INVALID = "relationship: must be one of {allowed} (got {value!r})"
 DATE_OF_BIRTH_FUTURE = "date_of_birth: cannot be in the future (got {value})"
+# Birth dates go back further than the books' 1990-2100 (clock.date_check), but not to year 1.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+DATE_OF_BIRTH_TOO_EARLY = "date_of_birth: cannot be before {earliest} (got {value})"
 REVEAL_NOTHING = "fields: nothing to reveal"
 
 PII_FIELDS = ("a_number", "passport_number", "date_of_birth", "ssn_itin")
@@ -91,6 +94,11 @@ def _clean_pii(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         dob = data["date_of_birth"]
         if dob and dob > today:
             raise ClientError(DATE_OF_BIRTH_FUTURE.format(value=dob), field="date_of_birth")
+        if dob and dob < EARLIEST_BIRTH_DATE:
+            raise ClientError(
+                DATE_OF_BIRTH_TOO_EARLY.format(earliest=EARLIEST_BIRTH_DATE, value=dob),
+                field="date_of_birth",
+            )
         out["date_of_birth"] = dob or None
     return out
 

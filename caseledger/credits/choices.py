@@ -39,6 +39,10 @@ class RefundSource(models.TextChoices):
 
 class RefundStatus(models.TextChoices):
     POSTED = "POSTED", "Refunded"
+    # A card refund follows the payments app's two-phase refund (payments.refunds): sent to
+    # the card processor, then refunded (POSTED) or failed (nothing left operating).
+    CARD_REQUESTED = "CARD_REQUESTED", "Sent to the card processor"
+    CARD_FAILED = "CARD_FAILED", "Card processor refused the refund"
     # A trust refund follows its disbursement request (trust.hooks): requested -> approved ->
     # paid (POSTED), or rejected / expired (nothing left trust; the money stays in the client's
     # trust ledger).

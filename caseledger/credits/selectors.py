@@ -136,7 +136,13 @@ def credit_report(*, by: str, date_from: date, date_to: date) -> list[ReportRow]
         credit_note__status=CreditNoteStatus.ISSUED,
         credit_note__issue_date__gte=date_from,
         credit_note__issue_date__lte=date_to,
-    ).exclude(status__in=[RefundStatus.DISBURSEMENT_REJECTED, RefundStatus.DISBURSEMENT_EXPIRED])
+    ).exclude(
+        status__in=[
+            RefundStatus.DISBURSEMENT_REJECTED,
+            RefundStatus.DISBURSEMENT_EXPIRED,
+            RefundStatus.CARD_FAILED,
+        ]
+    )
     if by == "month":
         notes = notes.annotate(month=TruncMonth("issue_date"))
         refunds = refunds.annotate(month=TruncMonth("credit_note__issue_date"))

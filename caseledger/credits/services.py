@@ -556,13 +556,16 @@ def _refund(*, note: CreditNote, actor: User, now: datetime, refund_date: date) 
             now=now,
             reference=f"Credit note {note.number}",
         )
+        # A card refund is only sent to the processor after this transaction commits
+        # (payments.refunds); it follows the payments refund (card_refund_follow).
+        card = note.refund_method == RefundMethod.CARD
         refund = CreditRefund.objects.create(
             credit_note=note,
             client_id=invoice.client_id,
             matter_id=invoice.matter_id,
             source=RefundSource.OPERATING,
             method=note.refund_method,
-            status=RefundStatus.POSTED,
+            status=RefundStatus.CARD_REQUESTED if card else RefundStatus.POSTED,
             amount_cents=take,
             refund_date=refund_date,
             reference=str(getattr(result, "reference", "") or "")[:120],
@@ -572,7 +575,7 @@ def _refund(*, note: CreditNote, actor: User, now: datetime, refund_date: date) 
         )
         audit.record(
             actor=actor,
-            action="credits.refund_posted",
+            action="credits.refund_requested" if card else "credits.refund_posted",
             at=now,
             obj=refund,
             after={
@@ -581,6 +584,46 @@ def _refund(*, note: CreditNote, actor: User, now: datetime, refund_date: date) 
                 "method": note.refund_method,
                 "payment": payment.pk,
             },
+        )
+
+
+# A credit note's card refund's status for each status of the payments refund it sent.
+_REFUND_STATUS_FOR_CARD_REFUND: dict[str, str] = {
+    "REQUESTED": RefundStatus.CARD_REQUESTED,
+    "SUCCEEDED": RefundStatus.POSTED,
+    "FAILED": RefundStatus.CARD_FAILED,
+}
+
+
+def card_refund_follow(*, refund: Any, actor: User | None, now: datetime) -> None:
+    """Payments hook (``payments.hooks.register_card_refund_listener``, registered in
+    ``CreditsConfig.ready``): a credit note's card refund takes the status of the payments
+    refund it sent, in that refund's transaction, with an audit event per row changed.
+    Refunded: the processor's refund id becomes the reference, dated the day it left."""
+    status = _REFUND_STATUS_FOR_CARD_REFUND.get(str(refund.status))
+    if status is None:
+        return
+    rows = list(
+        CreditRefund.objects.select_for_update()
+        .filter(source=RefundSource.OPERATING, method=RefundMethod.CARD, external_id=refund.pk)
+        .order_by("id")
+    )
+    for row in rows:
+        if row.status == status:
+            continue
+        fields: dict[str, Any] = {"status": status}
+        if status == RefundStatus.POSTED:
+            fields["reference"] = str(refund.reference)[:120]
+            fields["refund_date"] = refund.refund_date
+        CreditRefund.objects.filter(pk=row.pk).update(**fields)
+        audit.record(
+            actor=actor,
+            action="credits.card_refund_status",
+            at=now,
+            obj=row,
+            before={"status": row.status},
+            after={**{k: str(v) for k, v in fields.items()}, "payment_refund": refund.pk},
+            actor_label=None if actor else "card refund",
         )
 
 

@@ -75,6 +75,11 @@ TRUST_BALANCE_NEGATIVE = (
     "lines[{index}].amount_cents: client trust balance for matter {matter} would be {balance} "
     "(available {available}); a client's trust balance is never negative"
 )
+TRUST_ACCOUNT_NEGATIVE = (
+    "lines[{index}].amount_cents: trust account {account} holds {available} for matter "
+    "{matter}; this would leave {balance} (money leaves a trust bank account only from what the "
+    "matter holds in that account)"
+)
 IDEMPOTENCY_KEY_REUSED = (
     "idempotency_key: {key!r} was already used for a different entry (JE-{entry_id})"
 )
@@ -400,6 +405,8 @@ def _post(
         raise LedgerError(ENTRY_KIND_UNKNOWN.format(kind=kind), "kind")
     if isinstance(entry_date, datetime) or not isinstance(entry_date, date):
         raise LedgerError(ENTRY_DATE_INVALID.format(value=entry_date), "entry_date")
+    # The services name their own date field first; this is the floor under all of them.
+    clock.date_check(entry_date, field="entry_date")
     memo = memo or ""
     if len(memo) > 500:
         raise LedgerError(ENTRY_MEMO_TOO_LONG.format(length=len(memo)), "memo")
@@ -456,6 +463,29 @@ def _post(
                         ),
                         balance=Money(after, currency).format(),
                         available=Money(available, currency).format(),
+                    ),
+                    f"lines[{index}].amount_cents",
+                )
+
+        # Then per trust bank account: a matter spends only what it holds in THAT account
+        # (the client's total across the firm's trust accounts is checked above).
+        bank_ids = {info.id for info, _line in resolved if info.is_trust_bank}
+        for key, delta in sorted(sub_delta.items()):
+            if key[0] not in bank_ids or delta >= 0:
+                continue
+            _, held = sub_rows[key]
+            if held + delta < 0:
+                index = first_line[key]
+                info = resolved[index][0]
+                raise TrustViolation(
+                    TRUST_ACCOUNT_NEGATIVE.format(
+                        index=index,
+                        account=info.code,
+                        matter=getattr(
+                            resolved[index][1].matter, "number", resolved[index][1].matter
+                        ),
+                        available=Money(held, info.currency).format(),
+                        balance=Money(held + delta, info.currency).format(),
                     ),
                     f"lines[{index}].amount_cents",
                 )

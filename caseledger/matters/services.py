@@ -219,6 +219,10 @@ def matter_create(
     if first is None:
         raise MatterError(CASE_TYPE_NO_STAGES.format(case_type=case_type.name), field="case_type")
     today = clock.firm_date(now)
+    if priority_date:
+        clock.date_check(priority_date, field="priority_date")
+    if opened_date:
+        clock.date_check(opened_date, field="opened_date")
     if priority_date and priority_date > today:
         raise MatterError(PRIORITY_DATE_FUTURE.format(value=priority_date), field="priority_date")
     title = (title or "").strip() or (
@@ -286,6 +290,8 @@ def matter_update(*, matter: Matter, actor: User | None, now: datetime, **change
         attorney=matter.attorney,
         paralegal=matter.paralegal,
     )
+    if matter.priority_date:
+        clock.date_check(matter.priority_date, field="priority_date")
     if matter.priority_date and matter.priority_date > clock.firm_date(now):
         raise MatterError(
             PRIORITY_DATE_FUTURE.format(value=matter.priority_date), field="priority_date"
@@ -557,6 +563,8 @@ def receipt_add(
     received_date: date | None = None,
 ) -> ReceiptNumber:
     cleaned = normalize_receipt_number(number)
+    if received_date:
+        clock.date_check(received_date, field="received_date")
     existing = ReceiptNumber.objects.filter(number=cleaned).select_related("matter").first()
     if existing is not None:
         raise MatterError(
@@ -599,6 +607,8 @@ def task_create(
     title = (title or "").strip()
     if not title:
         raise TaskError(TASK_TITLE_REQUIRED, field="title")
+    if due_date:
+        clock.date_check(due_date, field="due_date")
     if assignee is None and not assignee_role:
         raise TaskError(TASK_ASSIGNEE_REQUIRED, field="assignee")
     if assignee_role and assignee_role not in Role.values:
@@ -837,6 +847,7 @@ def deadline_create(
         )
     if due_date is None:
         raise MatterError("due_date: required", field="due_date")
+    clock.date_check(due_date, field="due_date")
     deadline = Deadline.objects.create(
         matter=matter,
         kind=kind,

@@ -7,6 +7,8 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from caseledger.payments import receivers
+        from caseledger.payments import checks, receivers
+
+        del checks  # registered on import
 
         receivers.connect()

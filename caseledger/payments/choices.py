@@ -48,6 +48,16 @@ class RefundMethod(models.TextChoices):
     CARD = "CARD", "Card (through the provider)"
 
 
+class RefundStatus(models.TextChoices):
+    """A refund of unapplied credit. Check and transfer refunds are SUCCEEDED at once; a card
+    refund is REQUESTED (committed before the processor is called), then SUCCEEDED (its ledger
+    entry posted) or FAILED (the processor refused; nothing posted). See ``payments.refunds``."""
+
+    REQUESTED = "REQUESTED", "Sent to the card processor"
+    SUCCEEDED = "SUCCEEDED", "Refunded"
+    FAILED = "FAILED", "Failed at the card processor"
+
+
 class DisputeStatus(models.TextChoices):
     # The provider took the disputed amount: held (PROCESSOR_CLEARING) until the outcome.
     OPEN = "OPEN", "Open"

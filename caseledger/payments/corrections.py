@@ -21,7 +21,7 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.ledger.services import entry_reverse
 from caseledger.payments import locks
-from caseledger.payments.choices import PaymentStatus, ReversalStatus
+from caseledger.payments.choices import PaymentStatus, RefundStatus, ReversalStatus
 from caseledger.payments.exceptions import PaymentError
 from caseledger.payments.models import (
     CorrectionSettings,
@@ -103,12 +103,15 @@ def _money_used(payment: Payment) -> list[str]:
         USE_REFUNDED.format(
             amount=firm_money(r.amount_cents), day=r.refund_date, method=r.get_method_display()
         )
-        for r in payment.refunds.order_by("refund_date", "id")
+        for r in payment.refunds.exclude(status=RefundStatus.FAILED).order_by("refund_date", "id")
     ]
     allocated = int(
         PaymentAllocation.objects.filter(payment=payment).aggregate(t=Sum("amount_cents"))["t"] or 0
     )
-    refunded = int(payment.refunds.aggregate(t=Sum("amount_cents"))["t"] or 0)
+    refunded = int(
+        payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(t=Sum("amount_cents"))["t"]
+        or 0
+    )
     extra = payment.unapplied_cents + allocated + refunded - payment.amount_cents
     if extra > 0:
         uses.append(USE_CREDITED_BACK.format(amount=firm_money(extra)))

@@ -14,9 +14,17 @@ class WebhookSignatureError(ApplicationError):
 
 
 class ProviderError(ApplicationError):
-    """The payment provider refused or could not be reached."""
+    """The payment provider refused or could not be reached.
+
+    ``retryable`` is True when the outcome is unknown (no answer, a timeout, the provider's own
+    error): the request may have been carried out, so it is sent again with the same
+    idempotency key rather than taken as refused."""
 
     code = "provider_error"
+
+    def __init__(self, message: str, field: str | None = None, *, retryable: bool = False):
+        super().__init__(message, field=field)
+        self.retryable = retryable
 
 
 class WebhookPayloadError(ApplicationError):

@@ -5,11 +5,16 @@ returns, per invoice id, the cents paid back to the client that came from that i
 notes' refunds, owned by the credits app). ``payments.selectors.invoice_money`` adds the
 figures of every provider into ``refunded_cents``; a provider must answer with one query
 whatever the number of ids, so the batch selector's query count stays constant.
+
+``register_card_refund_listener(fn)``: ``fn(*, refund, actor, now)`` is called inside the
+transaction of every card refund status change (requested, succeeded, failed, requested again:
+``payments.refunds``), e.g. so a credit note's card refund follows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from caseledger.core.hooks import Listeners
 
@@ -31,3 +36,16 @@ def invoice_refunds(invoice_ids: Sequence[int]) -> dict[int, int]:
         for invoice_id, cents in fn(invoice_ids).items():
             out[invoice_id] = out.get(invoice_id, 0) + int(cents)
     return out
+
+
+CardRefundListener = Callable[..., None]
+
+_card_refund: Listeners[CardRefundListener] = Listeners()
+
+register_card_refund_listener = _card_refund.register
+unregister_card_refund_listener = _card_refund.unregister
+
+
+def card_refund_changed(*, refund: Any, actor: Any, now: Any) -> None:
+    for fn in _card_refund:
+        fn(refund=refund, actor=actor, now=now)

@@ -1,12 +1,13 @@
 """Every select_for_update of the payments app. Global order: matter -> trust balance ->
-invoice (settlement) -> payment. Callers holding earlier locks may call these; never the reverse."""
+invoice (settlement) -> payment -> refund. Callers holding earlier locks may call these; never
+the reverse."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from caseledger.billing.models import Invoice
-from caseledger.payments.models import CheckoutSession, InvoiceSettlement, Payment
+from caseledger.payments.models import CheckoutSession, CreditRefund, InvoiceSettlement, Payment
 
 
 def lock_invoice_settlement(invoice: Invoice) -> InvoiceSettlement:
@@ -31,6 +32,11 @@ def lock_payment(payment_id: int) -> Payment:
 
 def lock_payments(payment_ids: Iterable[int]) -> list[Payment]:
     return list(Payment.objects.select_for_update().filter(pk__in=list(payment_ids)).order_by("id"))
+
+
+def lock_refund(refund_id: int) -> CreditRefund:
+    """A refund row; after its payment (a refund follows the payment it refunds)."""
+    return CreditRefund.objects.select_for_update().get(pk=refund_id)
 
 
 def lock_checkout(provider_session_id: str) -> CheckoutSession | None:

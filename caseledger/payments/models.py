@@ -21,6 +21,7 @@ from caseledger.payments.choices import (
     PaymentStatus,
     Provider,
     RefundMethod,
+    RefundStatus,
     ReversalStatus,
 )
 
@@ -148,6 +149,9 @@ class Payment(models.Model):
         default=0
     )  # cents the processor kept (to CARD_PROCESSING_FEES)
     unapplied_cents = models.BigIntegerField(default=0)  # cents still unapplied credit
+    # cents of the unapplied credit held for card refunds sent to the processor and not yet
+    # settled (CreditRefund REQUESTED): nothing else may spend them.
+    refund_pending_cents = models.BigIntegerField(default=0)
     provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.MANUAL)
     checkout = models.ForeignKey(
         CheckoutSession, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
@@ -174,6 +178,11 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(unapplied_cents__gte=0) & Q(unapplied_cents__lte=F("amount_cents")),
                 name="payments_payment_unapplied_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_pending_cents__gte=0)
+                & Q(refund_pending_cents__lte=F("unapplied_cents")),
+                name="payments_payment_refund_pending_within_unapplied",
             ),
             models.CheckConstraint(
                 condition=~Q(status=PaymentStatus.RECEIVED) | Q(entry__isnull=False),
@@ -212,28 +221,59 @@ class PaymentAllocation(models.Model):
 
 
 class CreditRefund(models.Model):
-    """Unapplied credit paid back to the client from the operating account."""
+    """Unapplied credit paid back to the client from the operating account.
+
+    A card refund is two-phase (``payments.refunds``): the row is committed REQUESTED before
+    the processor is called with ``idempotency_key``, then SUCCEEDED (``entry`` posted,
+    ``reference`` = the processor's refund id) or FAILED in a second transaction."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount_cents = models.BigIntegerField()  # cents
     method = models.CharField(max_length=10, choices=RefundMethod.choices)
+    status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.SUCCEEDED
+    )
+    # Each user retry of a failed card refund is a new attempt, so a new key at the processor
+    # (a processor replays a refused key's refusal); the retry job keeps the attempt's key.
+    attempt = models.PositiveIntegerField(default=1)
     reference = models.CharField(max_length=120, blank=True)
+    memo = models.CharField(max_length=200, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
     refund_date = models.DateField()
-    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField()
+    requested_at = models.DateTimeField(null=True, blank=True)  # the current attempt's phase 1
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_cents__gt=0), name="payments_refund_amount_positive"
             ),
+            models.CheckConstraint(
+                condition=(Q(status=RefundStatus.SUCCEEDED) & Q(entry__isnull=False))
+                | (~Q(status=RefundStatus.SUCCEEDED) & Q(entry__isnull=True)),
+                name="payments_refund_entry_iff_succeeded",
+            ),
+            models.CheckConstraint(
+                condition=Q(method=RefundMethod.CARD) | Q(status=RefundStatus.SUCCEEDED),
+                name="payments_refund_only_card_is_two_phase",
+            ),
         ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
 
     def __str__(self) -> str:
         return f"refund of {self.payment}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key the processor sees for this attempt: the same on every retry of it."""
+        return f"caseledger-refund-{self.pk}-{self.attempt}"
 
 
 class ProcessedWebhookEvent(models.Model):

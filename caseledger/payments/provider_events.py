@@ -32,6 +32,7 @@ from caseledger.payments.choices import (
     DisputeStatus,
     PaymentStatus,
     RefundMethod,
+    RefundStatus,
 )
 from caseledger.payments.exceptions import PaymentError, WebhookNotReady
 from caseledger.payments.models import (
@@ -160,7 +161,8 @@ def _giveback_plan(
     """Unapplied credit first (an overpayment is what is most likely returned), then the
     invoices the payment paid, newest allocation first, each at most what the payment still
     covers there and what the invoice has received."""
-    from_unapplied = min(amount_cents, payment.unapplied_cents)
+    # Credit held for a card refund CaseLedger sent is not this refund's to take.
+    from_unapplied = min(amount_cents, payment.unapplied_cents - payment.refund_pending_cents)
     rest = amount_cents - from_unapplied
     covered: dict[int, int] = {}
     for alloc in PaymentAllocation.objects.filter(payment=payment).order_by("id"):
@@ -280,7 +282,7 @@ def _refunded_so_far(payment: Payment) -> tuple[set[str], int]:
         ids.add(ref)
         total += cents
     for ref, cents in CreditRefund.objects.filter(
-        payment=payment, method=RefundMethod.CARD
+        payment=payment, method=RefundMethod.CARD, status=RefundStatus.SUCCEEDED
     ).values_list("reference", "amount_cents"):
         ids.add(ref)
         total += cents
@@ -324,7 +326,24 @@ def provider_refund_event_apply(*, event: PaymentEvent, provider: str, now: date
             REFUND_CURRENCY.format(got=event.currency, payment=payment, expected=session.currency),
             field="currency",
         )
+    from caseledger.payments.refunds import confirm_from_webhook, requested_refund_for_key
+
+    # Card refunds CaseLedger asked for and has not recorded yet (its phase 2 has not run):
+    # a listed refund carrying one's key confirms it, through the same books as phase 2.
+    confirmed: list[str] = []
+    for refund in reversed(event.refunds):
+        if not refund.idempotency_key or refund.status not in REFUND_STATUSES_RECORDED:
+            continue
+        ours = requested_refund_for_key(payment=payment, key=refund.idempotency_key)
+        if ours is not None and ours.amount_cents == refund.amount_cents:
+            confirm_from_webhook(
+                refund=ours, payment=payment, reference=refund.refund_id, now=now, provider=provider
+            )
+            payment.refresh_from_db()
+            confirmed.append(refund.refund_id)
     known, total = _refunded_so_far(payment)
+    # Still in flight (sent, not yet confirmed): not a dashboard refund to record again.
+    in_flight = payment.refund_pending_cents
     ceiling = min(event.amount_refunded_cents, payment.amount_cents)
     wanted: list[tuple[str, int]] = []
     if event.refunds:
@@ -332,11 +351,14 @@ def provider_refund_event_apply(*, event: PaymentEvent, provider: str, now: date
             key = fit_to_field(ProviderRefund, "provider_refund_id", refund.refund_id)
             if refund.status not in REFUND_STATUSES_RECORDED or key in known:
                 continue
+            if refund.idempotency_key and refund.idempotency_key.startswith("caseledger-refund-"):
+                # Ours, but not REQUESTED at that key (an old attempt): recorded by its row.
+                continue
             if total + sum(c for _, c in wanted) + refund.amount_cents > ceiling:
                 continue
             wanted.append((key, refund.amount_cents))
     else:
-        missing = ceiling - total
+        missing = ceiling - total - in_flight
         if missing > 0:
             key = f"{event.charge_id}/{event.amount_refunded_cents}"
             wanted.append((fit_to_field(ProviderRefund, "provider_refund_id", key), missing))
@@ -383,6 +405,7 @@ def provider_refund_event_apply(*, event: PaymentEvent, provider: str, now: date
         for settlement in settlements.values():
             settlement.refresh_from_db()
         recorded.append(key)
+    recorded = confirmed + recorded
     if not recorded:
         return f"refunds of {payment.number} already recorded"
     return f"refund recorded on {payment.number}: {', '.join(recorded)}"[:200]

@@ -249,8 +249,10 @@ def open_invoices_for(client: Client, matter: Matter | None = None) -> list[Invo
 
 
 def client_unapplied_cents(client: Client) -> int:
+    """The client's unapplied credit that may be spent: less what is held for card refunds
+    at the processor."""
     total = Payment.objects.filter(client=client, status=PaymentStatus.RECEIVED).aggregate(
-        total=Sum("unapplied_cents")
+        total=Sum(F("unapplied_cents") - F("refund_pending_cents"))
     )["total"]
     return int(total or 0)
 

@@ -35,6 +35,7 @@ from caseledger.payments.choices import (
     PaymentStatus,
     Provider,
     RefundMethod,
+    RefundStatus,
 )
 from caseledger.payments.exceptions import PaymentError
 from caseledger.payments.models import (
@@ -76,9 +77,6 @@ REFUND_OVER_UNAPPLIED = (
     "amount: refund {amount} exceeds the unapplied credit of payment {payment} ({unapplied})"
 )
 REFUND_METHOD_INVALID = "method: must be one of {methods} (got {method!r})"
-CARD_REFUND_NEEDS_PROVIDER = (
-    "method: payment {payment} was not taken online; refund by check or transfer"
-)
 CREDIT_ADD_CURRENCY = "currency: payment {payment} is in {expected}; the credit is in {got}"
 CREDIT_ADD_OTHER_CLIENT = "client: payment {payment} belongs to {owner}, not {client}"
 CREDIT_ADD_OVER_PAYMENT = (
@@ -195,6 +193,7 @@ def _validate_common(
         raise PaymentError(CHECK_NUMBER_REQUIRED, field="reference")
     if method == PaymentMethod.WIRE and not reference.strip():
         raise PaymentError(WIRE_REFERENCE_REQUIRED, field="reference")
+    clock.date_check(received_date, field="received_date")
     today = clock.firm_date(now)
     if received_date > today:
         raise PaymentError(
@@ -446,12 +445,14 @@ def payment_allocate(
         total = _validate_allocations(
             client=payment.client, allocations=allocations, settlements=settlements
         )
-        if total > payment.unapplied_cents:
+        # Credit held for a card refund at the processor is not there to spend.
+        spendable = payment.unapplied_cents - payment.refund_pending_cents
+        if total > spendable:
             raise PaymentError(
                 ALLOC_OVER_UNAPPLIED.format(
                     total=firm_money(total),
                     payment=payment,
-                    unapplied=firm_money(payment.unapplied_cents),
+                    unapplied=firm_money(spendable),
                 ),
                 field="allocations",
             )
@@ -556,7 +557,9 @@ def unapplied_credit_apply(
         remaining = min(want, available)
         payment_ids = list(
             Payment.objects.filter(
-                client=client, status=PaymentStatus.RECEIVED, unapplied_cents__gt=0
+                client=client,
+                status=PaymentStatus.RECEIVED,
+                unapplied_cents__gt=F("refund_pending_cents"),
             )
             .order_by("received_date", "id")
             .values_list("id", flat=True)
@@ -564,7 +567,9 @@ def unapplied_credit_apply(
         for payment in locks.lock_payments(payment_ids):
             if remaining <= 0:
                 break
-            take = min(remaining, payment.unapplied_cents)
+            take = min(remaining, payment.unapplied_cents - payment.refund_pending_cents)
+            if take <= 0:
+                continue
             created.extend(
                 payment_allocate(
                     payment=payment, allocations=[Allocation(invoice, take)], actor=actor, now=now
@@ -582,10 +587,11 @@ def unapplied_credit_refund(
     actor: User | None,
     now: datetime,
     reference: str = "",
-    provider_refund: Callable[[Payment, int], str] | None = None,
 ) -> CreditRefund:
     """Pay unapplied credit back to the client from operating (Dr unapplied credits, Cr operating
-    bank). ``method`` CARD refunds through the provider the payment came from."""
+    bank). Check and transfer refunds are recorded at once (SUCCEEDED). ``method`` CARD refunds
+    through the provider the payment came from in two phases (``payments.refunds``): this
+    returns the REQUESTED row; the processor is called after the commit."""
     if method not in RefundMethod.values:
         raise PaymentError(
             REFUND_METHOD_INVALID.format(methods=", ".join(RefundMethod.values), method=method),
@@ -595,8 +601,12 @@ def unapplied_credit_refund(
         raise PaymentError(
             AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
         )
-    if method == RefundMethod.CARD and payment.provider not in {Provider.SANDBOX, Provider.STRIPE}:
-        raise PaymentError(CARD_REFUND_NEEDS_PROVIDER.format(payment=payment), field="method")
+    if method == RefundMethod.CARD:
+        from caseledger.payments.refunds import card_refund_request
+
+        return card_refund_request(
+            payment=payment, amount_cents=amount_cents, actor=actor, now=now, memo=reference
+        )
     amount_check(amount_cents)
     with transaction.atomic():
         payment = locks.lock_payment(payment.pk)
@@ -607,20 +617,16 @@ def unapplied_credit_refund(
                 ),
                 field="payment",
             )
-        if amount_cents > payment.unapplied_cents:
+        available = payment.unapplied_cents - payment.refund_pending_cents
+        if amount_cents > available:
             raise PaymentError(
                 REFUND_OVER_UNAPPLIED.format(
                     amount=firm_money(amount_cents),
                     payment=payment,
-                    unapplied=firm_money(payment.unapplied_cents),
+                    unapplied=firm_money(available),
                 ),
                 field="amount",
             )
-        if method == RefundMethod.CARD:
-            from caseledger.payments.providers import provider_get
-
-            refund = provider_refund or provider_get(payment.provider).refund_create
-            reference = refund(payment, amount_cents)
         refund_date = clock.firm_date(now)
         entry = entry_post(
             kind=EntryKind.REFUND,
@@ -645,11 +651,13 @@ def unapplied_credit_refund(
             payment=payment,
             amount_cents=amount_cents,
             method=method,
+            status=RefundStatus.SUCCEEDED,
             reference=reference,
             refund_date=refund_date,
             entry=entry,
             created_by=actor,
             created_at=now,
+            completed_at=now,
         )
         audit.record(
             actor=actor,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("payments/<int:pk>/", views.payment_detail, name="detail"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="allocate"),
     path("payments/<int:pk>/refund/", views.payment_refund, name="refund"),
+    path("payments/refunds/<int:pk>/retry/", views.card_refund_retry, name="refund_retry"),
     path("payments/<int:pk>/release/", views.payment_release, name="release"),
     path("payments/<int:pk>/reject/", views.payment_reject, name="reject"),
     path("payments/<int:pk>/reverse/", views.payment_reverse, name="reverse"),

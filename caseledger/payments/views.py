@@ -27,11 +27,13 @@ from caseledger.core.models import User
 from caseledger.core.money import MoneyError
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
-from caseledger.payments import corrections, links, selectors, services
+from caseledger.payments import corrections, links, refunds, selectors, services
 from caseledger.payments.choices import (
     CheckoutPurpose,
     CheckoutStatus,
     PaymentStatus,
+    RefundMethod,
+    RefundStatus,
     ReversalStatus,
 )
 from caseledger.payments.exceptions import (
@@ -48,7 +50,7 @@ from caseledger.payments.forms import (
     ReversalForm,
     TokenForm,
 )
-from caseledger.payments.models import CheckoutSession, Payment, PaymentReversal
+from caseledger.payments.models import CheckoutSession, CreditRefund, Payment, PaymentReversal
 from caseledger.payments.providers import provider_get
 from caseledger.payments.providers.sandbox import sandbox_event
 
@@ -212,6 +214,7 @@ def _detail_page(
             "refund_form": refund_form or RefundForm(),
             "reversal_form": reversal_form or ReversalForm(),
             "alloc_form": alloc_form or TokenForm(),
+            "retry_form": TokenForm(),
             "note_form": NoteForm(),
             "reversals": reversals,
             "live": live,
@@ -262,8 +265,48 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if refund is None:
         return _detail_page(request, pk, refund_form=form)
-    messages.success(request, "Refund recorded.")
+    _refund_message(request, refund)
     return redirect("payments:detail", pk)
+
+
+def _refund_message(request: HttpRequest, refund: CreditRefund) -> None:
+    """A card refund goes to the processor once the form's transaction committed (on commit;
+    run here too, outside any transaction, in case it did not: a settled refund is left as it
+    is): say what the processor answered."""
+    if refund.status == RefundStatus.REQUESTED:
+        refund = refunds.card_refund_process(refund_id=refund.pk, now=clock.now())
+    refund.refresh_from_db()
+    if refund.status == RefundStatus.SUCCEEDED:
+        card = refund.method == RefundMethod.CARD
+        suffix = f" (processor reference {refund.reference})" if card else ""
+        messages.success(request, f"Refund recorded{suffix}.")
+    elif refund.status == RefundStatus.FAILED:
+        messages.error(request, f"The card processor refused the refund: {refund.failure_reason}")
+    else:
+        messages.warning(
+            request,
+            "The refund was sent to the card processor and is waiting for its answer; "
+            "it is recorded as soon as the processor confirms (CaseLedger retries every minute).",
+        )
+
+
+@require_POST
+@capability_required("payments.refund")
+def card_refund_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    refund = get_object_or_404(CreditRefund, pk=pk, method=RefundMethod.CARD)
+    form = TokenForm(request.POST)
+    again = handle_form(
+        request,
+        form,
+        lambda _d: refunds.card_refund_retry(refund=refund, actor=_actor(request), now=clock.now()),
+    )
+    if again is None:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("payments:detail", refund.payment_id)
+    _refund_message(request, again)
+    return redirect("payments:detail", refund.payment_id)
 
 
 @require_POST

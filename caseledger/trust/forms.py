@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from caseledger.clients.pickers import PickerFormMixin
@@ -14,7 +16,26 @@ from caseledger.trust.choices import (
 )
 
 
-class DepositForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+class TrustAccountMixin(forms.Form):
+    """A select of the firm's trust bank accounts (the primary first and chosen by default)."""
+
+    trust_account = forms.ChoiceField(
+        choices=(),
+        required=False,
+        help_text="The trust bank account the money is in.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from caseledger.trust.selectors import trust_bank_accounts
+
+        field = self.fields["trust_account"]
+        field.choices = [(a.code, f"{a.code} {a.name}") for a in trust_bank_accounts()]  # type: ignore[attr-defined]
+        if field.choices and not self.initial.get("trust_account"):  # type: ignore[attr-defined]
+            field.initial = field.choices[0][0]  # type: ignore[attr-defined]
+
+
+class DepositForm(OneTimeTokenMixin, PickerFormMixin, TrustAccountMixin, forms.Form):
     matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
@@ -40,7 +61,7 @@ class TrustRequestForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
     memo = forms.CharField(max_length=300, required=False)
 
 
-class DisbursementForm(OneTimeTokenMixin, PickerFormMixin, forms.Form):
+class DisbursementForm(OneTimeTokenMixin, PickerFormMixin, TrustAccountMixin, forms.Form):
     matter = MatterPickerField(
         queryset=Matter.objects.select_related("client").order_by("number", "id")
     )
@@ -61,7 +82,7 @@ class ThresholdForm(forms.Form):
     threshold = MoneyField(label="Threshold", required=False, help_text="Empty: the firm default.")
 
 
-class ApplyTrustForm(OneTimeTokenMixin, forms.Form):
+class ApplyTrustForm(OneTimeTokenMixin, TrustAccountMixin, forms.Form):
     amount = MoneyField(
         label="Amount",
         required=False,

@@ -6,20 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 
 from caseledger.core import clock
 from caseledger.core.home import HomePanel
-from caseledger.core.permissions import UNSCOPED_ROLES
 
 
 def _visible(user: Any) -> Any:
-    from caseledger.matters.models import Matter
+    """The one rule of who sees which matters (``matters.selectors.matters_visible_to``)."""
+    from caseledger.matters.selectors import matters_visible_to
 
-    if user.role in UNSCOPED_ROLES:
-        return Matter.objects.all()
-    return Matter.objects.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
+    return matters_visible_to(user)
 
 
 def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:

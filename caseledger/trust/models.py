@@ -140,6 +140,11 @@ class TrustDeposit(models.Model):
 
     receipt_number = models.CharField(max_length=20, unique=True)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="trust_deposits")
+    # The trust bank account (ledger account 1010-1099) the money is in; None on rows from
+    # before the firm could hold more than one: the primary account (1010).
+    trust_account = models.ForeignKey(
+        "ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="trust_deposits")
     trust_request = models.ForeignKey(
         TrustRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits"
@@ -188,6 +193,11 @@ class TrustTransfer(models.Model):
     """Earned fees moved from trust to operating against one issued invoice."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="trust_transfers")
+    # The trust bank account (ledger account 1010-1099) the money is in; None on rows from
+    # before the firm could hold more than one: the primary account (1010).
+    trust_account = models.ForeignKey(
+        "ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="trust_transfers")
     amount_cents = models.BigIntegerField()  # cents
@@ -252,6 +262,11 @@ class Disbursement(models.Model):
     number = models.CharField(max_length=20, unique=True)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="disbursements")
+    # The trust bank account (ledger account 1010-1099) the money is in; None on rows from
+    # before the firm could hold more than one: the primary account (1010).
+    trust_account = models.ForeignKey(
+        "ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     payee = models.CharField(max_length=200)
     amount_cents = models.BigIntegerField()  # cents
     purpose = models.CharField(max_length=12, choices=DisbursementPurpose.choices)

@@ -156,6 +156,23 @@ def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> by
             )
         )
         story.append(Spacer(1, 14))
+    by_account: dict[str, int] = {}
+    for line in lines:
+        by_account[line.account] = by_account.get(line.account, 0) + line.amount_cents
+    if len(by_account) > 1:
+        # The firm keeps this client's money in more than one trust bank account: say where.
+        story.append(
+            section(
+                "Held in each trust account",
+                lines_table(
+                    ["Trust account", "Held in trust"],
+                    [[name, firm_money(cents)] for name, cents in sorted(by_account.items())],
+                    widths=[410, 94],
+                    right=[1],
+                ),
+            )
+        )
+        story.append(Spacer(1, 14))
     movement_rows = [
         [
             pdf_date(line.day),

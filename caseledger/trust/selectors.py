@@ -81,6 +81,78 @@ def uncleared_cents(matter: Matter, as_of: date) -> int:
     return int(total or 0)
 
 
+def trust_bank_accounts() -> list[Any]:
+    """The firm's active trust bank accounts (ledger 1010-1099), the primary (1010) first."""
+    from caseledger.ledger.models import Account
+
+    return [
+        a
+        for a in Account.objects.filter(is_trust=True, is_active=True).order_by("code", "id")
+        if a.is_trust_bank
+    ]
+
+
+def primary_trust_account() -> Any:
+    from caseledger.ledger import accounts
+    from caseledger.ledger.models import Account
+
+    return Account.objects.get(code=accounts.TRUST_BANK)
+
+
+def _in_account(qs: QuerySet[Any], account: Any) -> QuerySet[Any]:
+    """Rows of ``qs`` in trust account ``account`` (rows without one are in the primary)."""
+    from caseledger.ledger import accounts
+
+    if account.code == accounts.TRUST_BANK:
+        return qs.filter(Q(trust_account=account) | Q(trust_account__isnull=True))
+    return qs.filter(trust_account=account)
+
+
+def account_held_cents(matter: Matter, account: Any) -> int:
+    """What ``matter`` holds in trust bank account ``account`` (the ledger's balance row for
+    account, client and matter; cents, >= 0)."""
+    from caseledger.ledger.models import SubledgerBalance
+
+    row = (
+        SubledgerBalance.objects.filter(account=account, client_id=matter.client_id, matter=matter)
+        .values_list("balance_cents", flat=True)
+        .first()
+    )
+    return int(row or 0)
+
+
+def account_available_cents(matter: Matter, account: Any, as_of: date) -> int:
+    """What ``matter`` may spend from ``account`` on ``as_of``: held there, less deposits into
+    that account not yet cleared."""
+    uncleared = (
+        _in_account(_live_deposits(), account)
+        .filter(matter=matter, received_date__lte=as_of)
+        .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=as_of))
+        .aggregate(total=Sum("amount_cents"))["total"]
+    )
+    return account_held_cents(matter, account) - int(uncleared or 0)
+
+
+def matter_balances_by_account(matters: list[Matter]) -> dict[int, list[tuple[Any, int]]]:
+    """Per matter id: [(trust account, cents held)] for each account holding anything (one
+    query for the accounts, one for the balances)."""
+    from caseledger.ledger.models import SubledgerBalance
+
+    by_id = {a.pk: a for a in trust_bank_accounts()}
+    out: dict[int, list[tuple[Any, int]]] = {}
+    rows = (
+        SubledgerBalance.objects.filter(
+            account_id__in=list(by_id), matter_id__in=[m.pk for m in matters]
+        )
+        .exclude(balance_cents=0)
+        .order_by("matter_id", "account_id", "id")
+        .values_list("matter_id", "account_id", "balance_cents")
+    )
+    for matter_id, account_id, cents in rows:
+        out.setdefault(matter_id, []).append((by_id[account_id], int(cents)))
+    return out
+
+
 def _live_deposits() -> QuerySet[TrustDeposit]:
     """Deposits not reversed (a reversed deposit's money is gone: it never clears)."""
     return TrustDeposit.objects.exclude(reversals__status=ReversalStatus.POSTED)
@@ -198,19 +270,28 @@ class StatementLine:
     matter: Matter
     amount_cents: int  # + into trust, - out of trust
     balance_cents: int = 0
+    account: str = ""  # the trust bank account, "1010 Trust bank (IOLTA)"
 
 
 def client_trust_movements(client: Client, matter: Matter | None = None) -> list[StatementLine]:
     """Every movement of the client's trust money (deposits in; earned transfers and posted
     disbursements out), oldest first, with a running balance per statement."""
-    deposits = TrustDeposit.objects.filter(client=client).select_related("matter")
-    transfers = TrustTransfer.objects.filter(client=client).select_related("matter", "invoice")
+    deposits = TrustDeposit.objects.filter(client=client).select_related("matter", "trust_account")
+    transfers = TrustTransfer.objects.filter(client=client).select_related(
+        "matter", "invoice", "trust_account"
+    )
     disbursements = Disbursement.objects.filter(
         client=client, status=DisbursementStatus.POSTED
-    ).select_related("matter")
+    ).select_related("matter", "trust_account")
     reversals = DepositReversal.objects.filter(
         client=client, status=ReversalStatus.POSTED
-    ).select_related("matter", "deposit")
+    ).select_related("matter", "deposit", "deposit__trust_account")
+    primary = primary_trust_account()
+
+    def label(account: Any) -> str:
+        account = account or primary
+        return f"{account.code} {account.name}"
+
     if matter is not None:
         deposits = deposits.filter(matter=matter)
         transfers = transfers.filter(matter=matter)
@@ -230,6 +311,7 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
                     d.receipt_number,
                     d.matter,
                     d.amount_cents,
+                    account=label(d.trust_account),
                 ),
             )
         )
@@ -246,6 +328,7 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
                     str(t.invoice),
                     t.matter,
                     -t.amount_cents,
+                    account=label(t.trust_account),
                 ),
             )
         )
@@ -263,6 +346,7 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
                     x.number,
                     x.matter,
                     -x.amount_cents,
+                    account=label(x.trust_account),
                 ),
             )
         )
@@ -280,6 +364,7 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
                     r.deposit.receipt_number,
                     r.matter,
                     -r.amount_cents,
+                    account=label(r.deposit.trust_account),
                 ),
             )
         )
@@ -297,9 +382,18 @@ def client_trust_movements(client: Client, matter: Matter | None = None) -> list
                 line.matter,
                 line.amount_cents,
                 running,
+                line.account,
             )
         )
     return lines
+
+
+def account_totals(lines: list[StatementLine]) -> list[tuple[str, int]]:
+    """What the movements leave in each trust bank account, in account order."""
+    totals: dict[str, int] = {}
+    for line in lines:
+        totals[line.account] = totals.get(line.account, 0) + line.amount_cents
+    return sorted(totals.items())
 
 
 def open_trust_requests() -> QuerySet[TrustRequest]:

@@ -13,6 +13,7 @@ Rules enforced here (and by the ledger's own checks behind them), with no overri
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import models, transaction
 
@@ -273,6 +274,7 @@ def trust_request_create(
             KIND_INVALID.format(choices=", ".join(TrustRequestKind.values), value=kind),
             field="kind",
         )
+    clock.date_check(due_date, field="due_date")
     issue = clock.firm_date(now)
     if due_date < issue:
         raise TrustError(DUE_BEFORE_ISSUE.format(issue=issue, due=due_date), field="due_date")
@@ -361,6 +363,7 @@ def deposit_record(
     card_settled: bool = False,
     provider: str = "manual",
     provider_ref: str | None = None,
+    trust_account: Any = None,
 ) -> TrustDeposit:
     """Money received into trust for one client and matter, credited to the client IN FULL.
 
@@ -385,11 +388,13 @@ def deposit_record(
         raise TrustError(CHECK_NUMBER_REQUIRED, field="reference")
     if method == DepositMethod.WIRE and not reference.strip():
         raise TrustError(WIRE_REFERENCE_REQUIRED, field="reference")
+    bank = trust_account_resolve(trust_account)
     if fee_cents < 0 or fee_cents > amount_cents:
         raise TrustError(
             f"fee: must be between 0 and {firm_money(amount_cents)} (got {firm_money(fee_cents)})",
             field="fee",
         )
+    clock.date_check(received_date, field="received_date")
     today = clock.firm_date(now)
     if received_date > today:
         raise TrustError(
@@ -417,7 +422,7 @@ def deposit_record(
         )
         receipt = _next_number("trust_receipt", "R")
         lines = [
-            PostingLine(accounts.TRUST_BANK, amount_cents, client=client, matter=matter),
+            PostingLine(bank.code, amount_cents, client=client, matter=matter),
             PostingLine(
                 accounts.CLIENT_TRUST_LIABILITY, -amount_cents, client=client, matter=matter
             ),
@@ -466,6 +471,7 @@ def deposit_record(
             fee_netted=fee_netted,
             provider=provider,
             provider_ref=provider_ref,
+            trust_account=bank,
             entry=entry,
             fee_entry=fee_entry,
             created_by=actor,
@@ -515,6 +521,7 @@ def deposit_record(
                 "matter": matter.number,
                 "clears_on": clears_on,
                 "entry": entry.pk,
+                "trust_account": bank.code,
                 "trust_request": trust_request.number if trust_request else None,
             },
             actor_label=None if actor else f"payer via {provider}",
@@ -526,6 +533,7 @@ def deposit_mark_cleared(
     *, deposit: TrustDeposit, cleared_on: date, actor: User | None, now: datetime
 ) -> TrustDeposit:
     """Record that a deposit's funds have cleared (card settlement, or a bank confirming early)."""
+    clock.date_check(cleared_on, field="cleared_on")
     with transaction.atomic():
         locks.lock_matter_trust(deposit.matter, now)
         deposit = TrustDeposit.objects.select_for_update().get(pk=deposit.pk)
@@ -565,6 +573,7 @@ def trust_apply_to_invoice(
     amount_cents: int | None = None,
     transfer_date: date | None = None,
     automatic: bool = False,
+    trust_account: Any = None,
 ) -> TrustTransfer:
     """Move earned fees from the matter's trust to operating against an issued invoice.
 
@@ -576,7 +585,8 @@ def trust_apply_to_invoice(
     """
     matter = invoice.matter
     client = invoice.client
-    day = transfer_date or clock.firm_date(now)
+    day = clock.date_check(transfer_date or clock.firm_date(now), field="transfer_date")
+    bank = trust_account_resolve(trust_account)
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         invoice.refresh_from_db(fields=["status"])
@@ -606,9 +616,10 @@ def trust_apply_to_invoice(
         if amount_cents is None:
             if unpaid <= 0:
                 raise TrustError(NOTHING_DUE.format(invoice=invoice), field="invoice")
-            if position.available_cents <= 0:
+            in_account = selectors.account_available_cents(matter, bank, clock.firm_date(now))
+            if min(position.available_cents, in_account) <= 0:
                 raise TrustError(NOTHING_AVAILABLE.format(matter=matter.number), field="amount")
-            amount_cents = min(unpaid, position.available_cents)
+            amount_cents = min(unpaid, position.available_cents, in_account)
         # The whole unpaid amount may exceed the ceiling for a single amount; a typed one may not.
         _check_amount(amount_cents, ceiling=typed)
         if amount_cents > unpaid:
@@ -629,6 +640,9 @@ def trust_apply_to_invoice(
                 ),
                 field="amount",
             )
+        _check_account_available(
+            amount_cents=amount_cents, matter=matter, account=bank, as_of=clock.firm_date(now)
+        )
         entry = entry_post(
             kind=EntryKind.TRUST_TRANSFER_EARNED,
             entry_date=day,
@@ -643,7 +657,7 @@ def trust_apply_to_invoice(
                     invoice=invoice,
                 ),
                 PostingLine(
-                    accounts.TRUST_BANK,
+                    bank.code,
                     -amount_cents,
                     client=client,
                     matter=matter,
@@ -674,6 +688,7 @@ def trust_apply_to_invoice(
             amount_cents=amount_cents,
             transfer_date=day,
             automatic=automatic,
+            trust_account=bank,
             entry=entry,
             created_by=actor,
             created_at=now,
@@ -717,6 +732,10 @@ def auto_apply_on_issue(invoice: Invoice) -> None:
         return
     position = selectors.trust_position(invoice.matter, as_of=day)
     if position.available_cents <= 0:
+        return
+    # Auto-apply draws from the primary trust account only (a person chooses any other).
+    primary = selectors.primary_trust_account()
+    if selectors.account_available_cents(invoice.matter, primary, clock.firm_date(now)) <= 0:
         return
     trust_apply_to_invoice(invoice=invoice, actor=None, now=now, transfer_date=day, automatic=True)
 
@@ -788,6 +807,53 @@ def dispute_hold_release(
 # --- disbursements ---------------------------------------------------------------------------
 
 
+TRUST_ACCOUNT_INVALID = (
+    "trust_account: {code} is not one of the firm's active trust bank accounts ({choices})"
+)
+OVER_ACCOUNT_AVAILABLE = (
+    "amount: {amount} exceeds what matter {matter} has cleared in trust account {account} "
+    "({available}); money leaves a trust account only from what the matter holds in it"
+)
+
+
+def trust_account_resolve(trust_account: Any = None) -> Any:
+    """The trust bank account a movement uses: ``trust_account`` (a ledger Account or its
+    code), or the firm's primary trust account (1010) when None or "". Raises TrustError
+    naming ``trust_account`` unless it is an active trust bank account."""
+    accounts_ = selectors.trust_bank_accounts()
+    if trust_account is None or trust_account == "":
+        code = accounts.TRUST_BANK
+    else:
+        code = str(getattr(trust_account, "code", trust_account)).strip()
+    for account in accounts_:
+        if account.code == code:
+            return account
+    raise TrustError(
+        TRUST_ACCOUNT_INVALID.format(
+            code=code, choices=", ".join(f"{a.code} {a.name}" for a in accounts_)
+        ),
+        field="trust_account",
+    )
+
+
+def _check_account_available(
+    *, amount_cents: int, matter: Matter, account: Any, as_of: date
+) -> None:
+    """Refuse (TrustError on ``amount``) spending more from ``account`` than the matter has
+    cleared there; the caller holds the matter's trust lock."""
+    available = selectors.account_available_cents(matter, account, as_of)
+    if amount_cents > available:
+        raise TrustError(
+            OVER_ACCOUNT_AVAILABLE.format(
+                amount=firm_money(amount_cents),
+                matter=matter.number,
+                account=f"{account.code} {account.name}",
+                available=firm_money(max(available, 0)),
+            ),
+            field="amount",
+        )
+
+
 def _over_available(
     amount_cents: int, matter: Matter, position: selectors.TrustPosition
 ) -> TrustError:
@@ -822,6 +888,7 @@ def disbursement_request(
     reference: str = "",
     memo: str = "",
     credit_note_ref: str = "",
+    trust_account: Any = None,
 ) -> Disbursement:
     """Ask to pay ``amount_cents`` out of the matter's trust. Refused at once when the cleared,
     undisputed funds do not cover it (and checked again, under lock, when it posts)."""
@@ -838,11 +905,15 @@ def disbursement_request(
             METHOD_INVALID.format(choices=", ".join(DisbursementMethod.values), value=method),
             field="method",
         )
+    bank = trust_account_resolve(trust_account)
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         position = selectors.trust_position(matter, as_of=clock.firm_date(now))
         if amount_cents > position.available_cents:
             raise _over_available(amount_cents, matter, position)
+        _check_account_available(
+            amount_cents=amount_cents, matter=matter, account=bank, as_of=clock.firm_date(now)
+        )
         threshold = firm_get().disbursement_dual_approval_cents
         settings_row = selectors.trust_settings_get()
         disbursement = Disbursement.objects.create(
@@ -856,6 +927,7 @@ def disbursement_request(
             reference=reference.strip(),
             memo=memo.strip(),
             credit_note_ref=credit_note_ref,
+            trust_account=bank,
             required_approvals=2 if amount_cents > threshold else 1,
             requested_by=actor,
             requested_at=now,
@@ -872,6 +944,7 @@ def disbursement_request(
                 "purpose": purpose,
                 "method": method,
                 "required_approvals": disbursement.required_approvals,
+                "trust_account": bank.code,
             },
         )
     return disbursement
@@ -1035,6 +1108,10 @@ def disbursement_post(
         position = selectors.trust_position(matter, as_of=today)
         if disbursement.amount_cents > position.available_cents:
             raise _over_available(disbursement.amount_cents, matter, position)
+        bank = disbursement.trust_account or selectors.primary_trust_account()
+        _check_account_available(
+            amount_cents=disbursement.amount_cents, matter=matter, account=bank, as_of=today
+        )
         kind = (
             EntryKind.TRUST_REFUND
             if disbursement.purpose == DisbursementPurpose.REFUND
@@ -1055,7 +1132,7 @@ def disbursement_post(
                     matter=matter,
                 ),
                 PostingLine(
-                    accounts.TRUST_BANK,
+                    bank.code,
                     -disbursement.amount_cents,
                     client=disbursement.client,
                     matter=matter,

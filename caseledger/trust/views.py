@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -18,12 +18,12 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.models import User
 from caseledger.core.permissions import (
-    UNSCOPED_ROLES,
     capability_required,
     require,
 )
 from caseledger.core.selectors import firm_get
 from caseledger.matters.models import Matter
+from caseledger.matters.selectors import matters_visible_to
 from caseledger.payments import links as pay_links
 from caseledger.payments.selectors import invoice_balance_due
 from caseledger.trust import corrections, links, pdf, selectors, services
@@ -54,15 +54,25 @@ def _actor(request: HttpRequest) -> User:
 
 
 def _visible_matters(user: Any) -> QuerySet[Matter]:
-    if user.role in UNSCOPED_ROLES:
-        return Matter.objects.all()
-    return Matter.objects.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
+    """The one rule of who sees which matters (``matters.selectors.matters_visible_to``: team
+    roles see their own matters, or all when the firm opens all matters to them)."""
+    return matters_visible_to(user)
 
 
 @capability_required("trust.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     positions = selectors.trust_dashboard(today, _visible_matters(request.user))
+    accounts_ = selectors.trust_bank_accounts()
+    by_matter = (
+        selectors.matter_balances_by_account([p.matter for p in positions])
+        if len(accounts_) > 1
+        else {}
+    )
+    by_account = [
+        (a, sum(c for rows in by_matter.values() for acc, c in rows if acc.pk == a.pk))
+        for a in accounts_
+    ]
     totals = {
         "balance": sum(p.balance_cents for p in positions),
         "uncleared": sum(p.uncleared_cents for p in positions),
@@ -71,7 +81,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "low": sum(1 for p in positions if p.is_low),
     }
     return render(
-        request, "trust/dashboard.html", {"positions": positions, "totals": totals, "today": today}
+        request,
+        "trust/dashboard.html",
+        {
+            "positions": [(p, by_matter.get(p.matter.pk, [])) for p in positions],
+            "totals": totals,
+            "today": today,
+            "split_accounts": len(accounts_) > 1,
+            "by_account": by_account,
+        },
     )
 
 
@@ -80,6 +98,16 @@ def matter_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(Matter.objects.select_related("client"), pk=pk)
     require(request.user, "trust.view", matter)
     return _matter_page(request, matter)
+
+
+def _movements_context(lines: list[selectors.StatementLine]) -> dict[str, Any]:
+    """Movements, split by trust bank account once the firm has more than one."""
+    split = len(selectors.trust_bank_accounts()) > 1
+    return {
+        "lines": lines,
+        "split_accounts": split,
+        "account_totals": selectors.account_totals(lines) if split else [],
+    }
 
 
 def _matter_page(
@@ -96,7 +124,7 @@ def _matter_page(
         {
             "matter": matter,
             "position": selectors.trust_position(matter, today),
-            "lines": selectors.client_trust_movements(matter.client, matter),
+            **_movements_context(selectors.client_trust_movements(matter.client, matter)),
             "deposits": TrustDeposit.objects.filter(matter=matter)
             .annotate(
                 is_reversed=Exists(
@@ -116,25 +144,20 @@ def _matter_page(
 @capability_required("trust.view")
 def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    if _actor(request).role not in UNSCOPED_ROLES:
-        if not _visible_matters(request.user).filter(client=client).exists():
-            require(request.user, "trust.view", client.matters.first())
+    if not _visible_matters(request.user).filter(client=client).exists():
+        require(request.user, "trust.view", client.matters.first())
     return render(
         request,
         "trust/client.html",
-        {
-            "client": client,
-            "lines": selectors.client_trust_movements(client),
-        },
+        {"client": client, **_movements_context(selectors.client_trust_movements(client))},
     )
 
 
 @capability_required("trust.view")
 def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
-    if _actor(request).role not in UNSCOPED_ROLES:
-        if not _visible_matters(request.user).filter(client=client).exists():
-            require(request.user, "trust.view", client.matters.first())
+    if not _visible_matters(request.user).filter(client=client).exists():
+        require(request.user, "trust.view", client.matters.first())
     body = pdf.statement_pdf(client, selectors.client_trust_movements(client), clock.firm_today())
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="trust-statement-{client.pk}.pdf"'
@@ -197,6 +220,7 @@ def deposit_new(request: HttpRequest) -> HttpResponse:
             amount_cents=d["amount"],
             received_date=d["received_date"],
             card_settled=d["card_settled"],
+            trust_account=d["trust_account"],
             actor=_actor(request),
             now=clock.now(),
         ),
@@ -484,6 +508,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
             method=d["method"],
             reference=d["reference"],
             memo=d["memo"],
+            trust_account=d["trust_account"],
             actor=_actor(request),
             now=clock.now(),
         )
@@ -577,7 +602,11 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
         request,
         form,
         lambda d: services.trust_apply_to_invoice(
-            invoice=invoice, amount_cents=d["amount"], actor=_actor(request), now=clock.now()
+            invoice=invoice,
+            amount_cents=d["amount"],
+            trust_account=d["trust_account"],
+            actor=_actor(request),
+            now=clock.now(),
         ),
     )
     if transfer is not None:

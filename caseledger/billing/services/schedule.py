@@ -33,7 +33,7 @@ from caseledger.billing.models import (
     TemplateLine,
 )
 from caseledger.billing.services.common import firm_currency, parse_amount
-from caseledger.core import audit
+from caseledger.core import audit, clock
 from caseledger.core.permissions import require
 
 CODE_INVALID = "code: use capital letters, digits, '-' or '_' (got {value!r})"
@@ -214,6 +214,7 @@ def government_fee_add(
         raise BillingError(CODE_INVALID.format(value=code), field="code")
     if not utbms.is_expense(expense_code):
         raise BillingError(EXPENSE_CODE_INVALID.format(value=expense_code), field="expense_code")
+    clock.date_check(effective_date, field="effective_date")
     cents = parse_amount(amount, field="amount", currency=firm_currency())
     with transaction.atomic():
         fee, created = GovernmentFee.objects.update_or_create(

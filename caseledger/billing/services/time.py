@@ -22,7 +22,7 @@ from caseledger.billing.locks import matter_lock
 from caseledger.billing.models import Expense, TimeEntry
 from caseledger.billing.selectors import billing_settings_get, rate_resolve
 from caseledger.billing.services.common import firm_currency, firm_rounding, parse_amount
-from caseledger.core import audit
+from caseledger.core import audit, clock
 
 ACTIVITY_CODE_INVALID = "activity_code: must be a UTBMS activity code such as A103 (got {value!r})"
 TASK_CODE_INVALID = "task_code: must be a UTBMS task code such as L120 (got {value!r})"
@@ -106,6 +106,7 @@ def time_entry_create(
     task_code = task_code_check(task_code)
     if not narrative.strip():
         raise BillingError(NARRATIVE_REQUIRED, field="narrative")
+    clock.date_check(work_date, field="work_date")
     settings = billing_settings_get()
     minutes = minutes_from_hours(
         value=hours, increment=settings.time_increment_minutes, rounding=settings.time_rounding
@@ -202,6 +203,7 @@ def time_entry_update(
     task_code = task_code_check(task_code)
     if not narrative.strip():
         raise BillingError(NARRATIVE_REQUIRED, field="narrative")
+    clock.date_check(work_date, field="work_date")
     settings = billing_settings_get()
     minutes = minutes_from_hours(
         value=hours, increment=settings.time_increment_minutes, rounding=settings.time_rounding
@@ -280,6 +282,7 @@ def expense_create(
     expense_code = expense_code_check(expense_code)
     if not description.strip():
         raise BillingError(DESCRIPTION_REQUIRED, field="description")
+    clock.date_check(expense_date, field="expense_date")
     cents = parse_amount(amount, field="amount", currency=firm_currency(), allow_zero=False)
     with transaction.atomic():
         locked = matter_lock(matter_id=matter.pk)
@@ -324,6 +327,7 @@ def expense_update(
     expense_code = expense_code_check(expense_code)
     if not description.strip():
         raise BillingError(DESCRIPTION_REQUIRED, field="description")
+    clock.date_check(expense_date, field="expense_date")
     cents = parse_amount(amount, field="amount", currency=firm_currency(), allow_zero=False)
     with transaction.atomic():
         row = _locked_unbilled(Expense, expense.pk, what="expense")

@@ -44,6 +44,8 @@ def activity_record(
     account: see ``collections_run``)."""
     require(actor, "collections.work")
     today = clock.firm_date(now)
+    if promised_date is not None:
+        clock.date_check(promised_date, field="promised_date")
     if kind == ActivityKind.PROMISE_TO_PAY:
         if promised_date is None or promised_date < today:
             raise E.CollectionsError(
@@ -140,6 +142,7 @@ def payment_plan_create(
     now: datetime,
 ) -> PaymentPlan:
     require(actor, "collections.work")
+    clock.date_check(first_due_date, field="first_due_date")
     amount_check(installment_cents, field="installment")
     if installment_cents <= 0:
         raise E.CollectionsError(

@@ -46,6 +46,10 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "SITE_URL": "https://billing.example-law.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+        # The sandbox card processor is refused in production (payments.E001).
+        "PAYMENT_PROVIDER": "stripe",
+        "STRIPE_SECRET_KEY": "sk_test_config",
+        "STRIPE_WEBHOOK_SECRET": "whsec_config",
     }
 
 

@@ -216,20 +216,31 @@ def test_split_on_partly_paid_invoice(users, now, inv):
     assert _settlement(inv).balance_due_cents == 0
 
 
-def test_card_refund_goes_back_through_the_provider(users, now, inv):
+def test_card_refund_goes_back_through_the_provider(
+    users, now, inv, django_capture_on_commit_callbacks
+):
+    """The card is refunded after the credit note's transaction commits; the note's refund
+    follows the processor's answer (sent, then refunded with the processor's refund id)."""
     F.pay(invoice_obj=inv, cents=100_000, day=date(2026, 10, 5), method="CARD", provider="sandbox")
-    note = credit_note_request(
-        invoice=inv,
-        reason_code=ReasonCode.DUPLICATE_PAYMENT,
-        amount_cents=10_000,
-        refund_cents=10_000,
-        refund_method=RefundMethod.CARD,
-        actor=users["BILLING"],
-        now=now,
-    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        note = credit_note_request(
+            invoice=inv,
+            reason_code=ReasonCode.DUPLICATE_PAYMENT,
+            amount_cents=10_000,
+            refund_cents=10_000,
+            refund_method=RefundMethod.CARD,
+            actor=users["BILLING"],
+            now=now,
+        )
     refund = CreditRefund.objects.get(credit_note=note)
     assert refund.method == RefundMethod.CARD
+    assert (refund.status, refund.reference) == (RefundStatus.CARD_REQUESTED, "")
+    for callback in callbacks:
+        callback()
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.POSTED
     assert refund.reference.startswith("sbx_re_")
+    assert ledger_verify() == []
 
 
 def test_refund_over_the_client_credit_refused(users, now, inv):

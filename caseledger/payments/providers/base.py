@@ -45,6 +45,8 @@ class RefundInfo:
     refund_id: str
     amount_cents: int
     status: str  # the provider's word: succeeded, pending, failed, canceled...
+    # CaseLedger's idempotency key when CaseLedger asked for the refund (Stripe metadata).
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,4 +85,8 @@ class PaymentProvider(Protocol):
         self, *, payload: bytes, signature_header: str, now: datetime
     ) -> PaymentEvent: ...
 
-    def refund_create(self, payment: Payment, amount_cents: int) -> str: ...
+    def refund_create(self, payment: Payment, amount_cents: int, *, idempotency_key: str) -> str:
+        """Refund ``amount_cents`` of ``payment`` at the provider; returns the provider's refund
+        id. The same ``idempotency_key`` sent again returns the first refund, never a second.
+        Raises ProviderError (``retryable`` when the outcome is unknown)."""
+        ...

@@ -4,7 +4,9 @@ no real money, and its pay page marks a checkout paid for whoever holds the link
 
 from __future__ import annotations
 
+import threading
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
@@ -41,8 +43,46 @@ class SandboxProvider:
     def event_parse(self, *, payload: bytes, signature_header: str, now: datetime) -> PaymentEvent:
         raise NotImplementedError("the sandbox delivers its events in process (sandbox_event)")
 
-    def refund_create(self, payment: Payment, amount_cents: int) -> str:
-        return f"sbx_re_{uuid.uuid4().hex[:16]}"
+    def refund_create(self, payment: Payment, amount_cents: int, *, idempotency_key: str) -> str:
+        """Like a real processor: a key seen before returns its first refund, so a retry after
+        a crash never refunds twice. Every refund is counted (``sandbox_refunds``)."""
+        with _refunds_lock:
+            known = _refunds.get(idempotency_key)
+            if known is not None:
+                return known.refund_id
+            refund = SandboxRefund(
+                refund_id=f"sbx_re_{uuid.uuid4().hex[:16]}",
+                payment_id=payment.pk,
+                amount_cents=amount_cents,
+            )
+            _refunds[idempotency_key] = refund
+            return refund.refund_id
+
+
+@dataclass(frozen=True)
+class SandboxRefund:
+    refund_id: str
+    payment_id: int
+    amount_cents: int
+
+
+# The sandbox processor's own books, in memory: one refund per idempotency key. (It lives in
+# the process, as a real processor lives outside CaseLedger's database: a rolled-back
+# transaction does not undo a refund it made.)
+_refunds: dict[str, SandboxRefund] = {}
+_refunds_lock = threading.Lock()
+
+
+def sandbox_refunds() -> dict[str, SandboxRefund]:
+    """Every refund the sandbox made, by idempotency key (a copy)."""
+    with _refunds_lock:
+        return dict(_refunds)
+
+
+def sandbox_refunds_clear() -> None:
+    """Forget the sandbox's refunds (tests)."""
+    with _refunds_lock:
+        _refunds.clear()
 
 
 def sandbox_event(*, session: CheckoutSession, outcome: str, payer: str = "") -> PaymentEvent:

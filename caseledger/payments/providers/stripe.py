@@ -41,6 +41,9 @@ FIELD_NOT_STORABLE = "{path}: contains a NUL character or a lone surrogate"
 FIELD_NOT_CENTS = "{path}: must be a whole number of cents between {low} and {high} (got {value})"
 CURRENCY_INVALID = "{path}: must be a three-letter ISO 4217 code (got {value})"
 SECRET_MISSING = "STRIPE_WEBHOOK_SECRET: not configured; webhooks cannot be verified"
+# The refund's metadata carries CaseLedger's idempotency key, so charge.refunded can tell a
+# refund CaseLedger asked for from one made in the Stripe dashboard.
+REFUND_METADATA_KEY = "caseledger_refund"
 KEY_MISSING = "STRIPE_SECRET_KEY: not configured; cannot open a Stripe checkout"
 STRIPE_FAILED = "provider: Stripe refused the request ({detail})"
 
@@ -319,11 +322,17 @@ class StripeProvider:
                 path = f"data.object.refunds.data[{i}]"
                 if not isinstance(item, dict):
                     raise _refuse(FIELD_NOT_OBJECT, path=path)
+                metadata = item.get("metadata")
                 refunds.append(
                     RefundInfo(
                         refund_id=_text(item, "id", f"{path}.id", required=True),
                         amount_cents=_cents(item, "amount", f"{path}.amount"),
                         status=_text(item, "status", f"{path}.status"),
+                        idempotency_key=_text(
+                            metadata, REFUND_METADATA_KEY, f"{path}.metadata.{REFUND_METADATA_KEY}"
+                        )
+                        if isinstance(metadata, dict)
+                        else "",
                     )
                 )
         elif listed is not None and not isinstance(listed, dict):
@@ -341,13 +350,22 @@ class StripeProvider:
             **base,
         )
 
-    def refund_create(self, payment: Payment, amount_cents: int) -> str:
+    def refund_create(self, payment: Payment, amount_cents: int, *, idempotency_key: str) -> str:
         if not self.secret_key:
             raise ProviderError(KEY_MISSING)
         try:
             refund = stripe.Refund.create(
-                api_key=self.secret_key, payment_intent=payment.reference, amount=amount_cents
+                api_key=self.secret_key,
+                payment_intent=payment.reference,
+                amount=amount_cents,
+                idempotency_key=idempotency_key,
+                metadata={REFUND_METADATA_KEY: idempotency_key},
             )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            # No answer or Stripe's own failure: the refund may exist. Same key next time.
+            raise ProviderError(
+                STRIPE_FAILED.format(detail=exc.user_message or exc), retryable=True
+            ) from exc
         except stripe.StripeError as exc:
             raise ProviderError(STRIPE_FAILED.format(detail=exc.user_message or exc)) from exc
         return str(refund.id)

@@ -58,6 +58,24 @@ def payment_kwargs(ctx: Any) -> dict[str, Any]:
     return {"pk": _payment(ctx).pk}
 
 
+def failed_refund_kwargs(ctx: Any) -> dict[str, Any]:
+    """A card refund the processor refused (FAILED), on a sandbox card payment."""
+    from caseledger.payments import refunds
+    from caseledger.payments.exceptions import ProviderError
+    from caseledger.payments.providers.sandbox import SandboxProvider
+
+    class Refusing(SandboxProvider):
+        def refund_create(self, payment: Any, amount_cents: int, *, idempotency_key: str) -> str:
+            raise ProviderError("provider: card expired")
+
+    payment = _payment(ctx, provider="sandbox")
+    refund = refunds.card_refund_request(
+        payment=payment, amount_cents=1_000, actor=None, now=ctx.now
+    )
+    refunds.card_refund_process(refund_id=refund.pk, now=ctx.now, provider=Refusing())
+    return {"pk": refund.pk}
+
+
 def held_kwargs(ctx: Any) -> dict[str, Any]:
     from caseledger.payments import services
     from caseledger.payments.providers.base import PaymentEvent
@@ -179,6 +197,11 @@ MATRIX: dict[str, dict[str, Any]] = {
         "method": "POST",
         "kwargs": payment_kwargs,
         "data": {"amount": "10.00", "method": "CHECK", "reference": "R1"},
+    },
+    "payments:refund_retry": {
+        "allow": PAYMENTS_WRITE,
+        "method": "POST",
+        "kwargs": failed_refund_kwargs,
     },
     "payments:release": {"allow": PAYMENTS_WRITE, "method": "POST", "kwargs": held_kwargs},
     "payments:reject": {"allow": PAYMENTS_WRITE, "method": "POST", "kwargs": held_kwargs},

@@ -55,6 +55,7 @@ def charge_refunded(
     charge_id: str = "ch_test_1",
     currency: str = "usd",
     event_id: str | None = None,
+    metadata: dict[str, dict[str, str]] | None = None,
 ) -> bytes:
     """A ``charge.refunded`` event: the Charge with its cumulative ``amount_refunded``; with
     ``refunds`` (id, cents) oldest first, the expanded ``refunds`` list (Stripe: newest first)."""
@@ -79,6 +80,7 @@ def charge_refunded(
                     "currency": currency,
                     "payment_intent": payment_intent,
                     "status": refund_status,
+                    "metadata": (metadata or {}).get(rid, {}),
                 }
                 for rid, cents in reversed(refunds)
             ],

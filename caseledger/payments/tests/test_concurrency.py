@@ -129,3 +129,51 @@ def deliver(payload: bytes, header: str) -> int:
         HTTP_STRIPE_SIGNATURE=header,
     )
     return response.status_code
+
+
+def test_card_refunds_retried_by_many_workers_at_once_refund_and_record_once(
+    require_postgres, now, monkeypatch
+):
+    """Two card refunds committed REQUESTED by a process that then died; eight retry jobs and
+    two direct phase-2 runs race on them: the processor is asked with one key per refund, so
+    it refunds each once; the books record each once."""
+    from datetime import timedelta
+
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.models import JournalEntry
+    from caseledger.payments import refunds
+    from caseledger.payments.choices import Provider, RefundStatus
+    from caseledger.payments.providers.sandbox import sandbox_refunds, sandbox_refunds_clear
+
+    sandbox_refunds_clear()
+    matter = MatterFactory()
+    payment = services.payment_record(
+        client=matter.client,
+        method=PaymentMethod.CARD,
+        payer="Maria Garcia",
+        reference="sbx_ch_race",
+        amount_cents=50_000,
+        received_date=date(2026, 10, 20),
+        provider=Provider.SANDBOX,
+        actor=None,
+        now=now,
+    )
+    monkeypatch.setattr(refunds, "_process_after_commit", lambda refund_id: None)  # killed
+    first = refunds.card_refund_request(payment=payment, amount_cents=20_000, actor=None, now=now)
+    second = refunds.card_refund_request(payment=payment, amount_cents=10_000, actor=None, now=now)
+    later = now + timedelta(minutes=5)
+    runs: list[Callable[[], Any]] = [partial(refunds.card_refunds_retry, now=later)] * 8
+    runs += [
+        partial(refunds.card_refund_process, refund_id=r.pk, now=later) for r in (first, second)
+    ]
+    results = run_together(runs)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (RefundStatus.SUCCEEDED, RefundStatus.SUCCEEDED)
+    assert sorted(sandbox_refunds()) == sorted([first.idempotency_key, second.idempotency_key])
+    assert JournalEntry.objects.filter(kind=EntryKind.REFUND).count() == 2
+    payment.refresh_from_db()
+    assert (payment.unapplied_cents, payment.refund_pending_cents) == (20_000, 0)
+    assert ledger_verify() == []
+    sandbox_refunds_clear()

@@ -6,6 +6,7 @@ invoices they paid due again, one balanced entry and an audit event each."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -30,6 +31,7 @@ from caseledger.payments.models import (
     ProcessedWebhookEvent,
     ProviderRefund,
 )
+from caseledger.payments.providers.sandbox import SandboxProvider
 from caseledger.payments.tests import stripe_helpers as S
 from caseledger.payments.tests.factories import MatterFactory, issued_invoice
 
@@ -247,6 +249,16 @@ def test_refund_before_its_payment_is_deferred_then_recorded(client, now, stripe
     assert ledger_verify() == []
 
 
+class _FixedRefund(SandboxProvider):
+    """A processor that answers every refund with the same id."""
+
+    def __init__(self, refund_id: str) -> None:
+        self.refund_id = refund_id
+
+    def refund_create(self, payment: Any, amount_cents: int, *, idempotency_key: str) -> str:
+        return self.refund_id
+
+
 def test_card_refund_caseledger_asked_for_is_not_recorded_twice(client, now, stripe_settings):
     matter = MatterFactory()
     invoice = issued_invoice(matter=matter, cents=30_000, now=now)
@@ -261,14 +273,12 @@ def test_card_refund_caseledger_asked_for_is_not_recorded_twice(client, now, str
         actor=None,
         now=now,
     )
-    services.unapplied_credit_refund(
-        payment=payment,
-        amount_cents=20_000,
-        method=RefundMethod.CARD,
-        actor=None,
-        now=now,
-        provider_refund=lambda p, cents: "re_ours",
+    from caseledger.payments.refunds import card_refund_process
+
+    requested = services.unapplied_credit_refund(
+        payment=payment, amount_cents=20_000, method=RefundMethod.CARD, actor=None, now=now
     )
+    card_refund_process(refund_id=requested.pk, now=now, provider=_FixedRefund("re_ours"))
     payload = S.charge_refunded(
         payment_intent=PI,
         amount_cents=50_000,
@@ -472,3 +482,57 @@ def test_payment_page_shows_the_dashboard_refund_and_the_dispute(client, paid, l
     assert "Disputes" in html
     assert "dp_test_1" in html
     assert "fraudulent" in html
+
+
+def test_the_webhook_confirms_a_requested_card_refund_once(
+    client, now, stripe_settings, django_capture_on_commit_callbacks
+):
+    """Stripe refunded, the process died before phase 2: charge.refunded names the refund by
+    CaseLedger's key and records it as phase 2 would; the retry job then records nothing more.
+    While it is in flight, an event without the list records nothing either."""
+    from datetime import timedelta
+
+    from caseledger.payments.choices import RefundStatus
+    from caseledger.payments.refunds import card_refunds_retry
+
+    matter = MatterFactory()
+    payment = services.payment_record(
+        client=matter.client,
+        method=PaymentMethod.CARD,
+        payer="Maria Garcia",
+        amount_cents=50_000,
+        received_date=date(2026, 10, 2),
+        reference=PI,
+        provider=Provider.STRIPE,
+        actor=None,
+        now=now,
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        requested = services.unapplied_credit_refund(
+            payment=payment, amount_cents=20_000, method=RefundMethod.CARD, actor=None, now=now
+        )
+    without_list = S.charge_refunded(
+        payment_intent=PI, amount_cents=50_000, amount_refunded_cents=20_000, event_id="evt_a"
+    )
+    assert post(client, without_list).content.decode() == (
+        f"refunds of {payment.number} already recorded"
+    )
+    payload = S.charge_refunded(
+        payment_intent=PI,
+        amount_cents=50_000,
+        amount_refunded_cents=20_000,
+        refunds=[("re_ours", 20_000)],
+        metadata={"re_ours": {"caseledger_refund": requested.idempotency_key}},
+        event_id="evt_b",
+    )
+    assert post(client, payload).content.decode() == (
+        f"refund recorded on {payment.number}: re_ours"
+    )
+    requested.refresh_from_db()
+    assert (requested.status, requested.reference) == (RefundStatus.SUCCEEDED, "re_ours")
+    assert card_refunds_retry(now=now + timedelta(minutes=5), provider=_FixedRefund("re_ours")) == 0
+    assert not ProviderRefund.objects.exists()
+    payment.refresh_from_db()
+    assert (payment.unapplied_cents, payment.refund_pending_cents) == (30_000, 0)
+    assert account_balance(code=A.UNAPPLIED_CLIENT_CREDITS) == 30_000
+    assert ledger_verify() == []

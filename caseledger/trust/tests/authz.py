@@ -134,6 +134,17 @@ def invoice_kwargs(ctx: Any) -> dict[str, Any]:
     return {"invoice_id": issued(ctx).pk}
 
 
+def deposit_json(ctx: Any) -> dict[str, Any]:
+    return {
+        "matter_id": team_matter(ctx).pk,
+        "method": "WIRE",
+        "payer": "Acme",
+        "amount_cents": 50_000,
+        "received_date": "2026-10-01",
+        "reference": "W9",
+    }
+
+
 def disbursement_json(ctx: Any) -> dict[str, Any]:
     return {
         "matter_id": funded_matter(ctx).pk,
@@ -216,6 +227,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "trust:apply_to_invoice": {"allow": APPLY, "kwargs": invoice_kwargs},
     "GET /api/v1/trust/balances": {"allow": VIEW},
+    "POST /api/v1/trust/deposits": {"allow": DEPOSIT, "json": deposit_json},
     "POST /api/v1/trust/disbursements": {"allow": DISBURSE_REQUEST, "json": disbursement_json},
     "POST /api/v1/trust/disbursements/{disbursement_id}/approve": {
         "allow": APPROVE,
