@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0002_chart_and_guards"),
-        ("trust", "0002_deposit_reversal"),
+        ("trust", "0003_notices_moved_to_core"),
     ]
 
     operations = [
