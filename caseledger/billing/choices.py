@@ -91,3 +91,36 @@ class OutboxStatus(models.TextChoices):
     SENT = "SENT", "Sent"
     FAILED = "FAILED", "Failed (will retry)"
     DEAD = "DEAD", "Failed (gave up)"
+
+
+class FeePath(models.TextChoices):
+    """How a government fee on an invoice line is paid (ADR 011)."""
+
+    FIRM_ADVANCE = "FIRM_ADVANCE", "Advanced by the firm, billed to the client"
+    FROM_TRUST = "FROM_TRUST", "Paid from the client's trust (nothing due)"
+    CLIENT_DIRECT = "CLIENT_DIRECT", "Paid by the client directly to USCIS (for information)"
+
+
+# Government-fee lines that carry no amount: the fee is shown, nothing is due.
+INFORMATION_ONLY_PATHS = frozenset({FeePath.FROM_TRUST, FeePath.CLIENT_DIRECT})
+
+
+class FeeVariant(models.TextChoices):
+    """Which employers a fee row applies to (USCIS sets reduced fees for some)."""
+
+    STANDARD = "STANDARD", "Standard"
+    SMALL_EMPLOYER = "SMALL_EMPLOYER", "Small employer (25 or fewer full-time employees)"
+    NONPROFIT = "NONPROFIT", "Nonprofit (IRC 501(c)(3))"
+    CONCURRENT_I485 = "CONCURRENT_I485", "Filed with or after a pending I-485"
+
+
+class FilingMethod(models.TextChoices):
+    ANY = "ANY", "Paper or online"
+    PAPER = "PAPER", "Paper"
+    ONLINE = "ONLINE", "Online"
+
+
+class FeeAdvanceMethod(models.TextChoices):
+    CHECK = "CHECK", "Firm check"
+    CARD = "CARD", "Firm card (G-1450)"
+    ACH = "ACH", "ACH / pay.gov"

@@ -43,6 +43,8 @@ INVOICE_FROZEN_COLUMNS = (
     "issued_at",
     "issued_by_id",
     "issue_entry_id",
+    "filing_date",
+    "filing_method",
 )
 
 INVOICE_IMMUTABLE_MESSAGE = "billing_invoice: an issued invoice is immutable"
