@@ -111,7 +111,6 @@ class FeeVariant(models.TextChoices):
     STANDARD = "STANDARD", "Standard"
     SMALL_EMPLOYER = "SMALL_EMPLOYER", "Small employer (25 or fewer full-time employees)"
     NONPROFIT = "NONPROFIT", "Nonprofit (IRC 501(c)(3))"
-    CONCURRENT_I485 = "CONCURRENT_I485", "Filed with or after a pending I-485"
 
 
 class FilingMethod(models.TextChoices):

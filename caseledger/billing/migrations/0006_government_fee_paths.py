@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='governmentfee',
             name='variant',
-            field=models.CharField(choices=[('STANDARD', 'Standard'), ('SMALL_EMPLOYER', 'Small employer (25 or fewer full-time employees)'), ('NONPROFIT', 'Nonprofit (IRC 501(c)(3))'), ('CONCURRENT_I485', 'Filed with or after a pending I-485')], default='STANDARD', max_length=16),
+            field=models.CharField(choices=[('STANDARD', 'Standard'), ('SMALL_EMPLOYER', 'Small employer (25 or fewer full-time employees)'), ('NONPROFIT', 'Nonprofit (IRC 501(c)(3))')], default='STANDARD', max_length=16),
         ),
         migrations.AddField(
             model_name='invoice',
