@@ -88,7 +88,7 @@ FEE_PAYER_RULES: list[tuple[str, str, list[str]]] = [
         "H1B_PROCLAMATION",
         "Proclamation of Sept. 19, 2025, sec. 1: the payment accompanies the employer's "
         "petition; 20 CFR 655.731(c)(9) (employer's business expense)",
-        ["proclamation", "100,000", "100000"],
+        ["H-1B proclamation", "proclamation payment"],
     ),
 ]
 
@@ -182,6 +182,14 @@ FEE_SCHEDULE: list[FeeRow] = [
         "FRAUD",
         "Fraud prevention and detection fee",
         50_000,
+        date(2005, 3, 8),
+        FRAUD_CITE,
+    ),
+    FeeRow(
+        ("h1b_extension",),
+        "FRAUD",
+        "Fraud prevention and detection fee (not due on an extension with the same employer)",
+        0,
         date(2005, 3, 8),
         FRAUD_CITE,
     ),

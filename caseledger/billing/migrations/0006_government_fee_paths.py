@@ -4,7 +4,14 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from caseledger.billing.db import InvoiceGuards
+from caseledger.billing.db import INVOICE_FROZEN_COLUMNS, InvoiceGuards, guard_drop_sql
+
+
+def drop_guards(apps, schema_editor):
+    """SQLite rebuilds billing_invoice and billing_invoiceline below; triggers naming them would
+    break the rebuild. They are installed again at the end (InvoiceGuards)."""
+    for sql in guard_drop_sql(schema_editor.connection.vendor):
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):
@@ -18,6 +25,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_guards, migrations.RunPython.noop),
         migrations.CreateModel(
             name='FeeAdvance',
             fields=[
@@ -150,5 +158,5 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(condition=models.Q(('service__isnull', False)), fields=('service',), name='billing_fee_payer_rule_service'),
         ),
         # filing_date and filing_method are frozen at issue; SQLite rebuilt the tables.
-        InvoiceGuards(),
+        InvoiceGuards(columns=(*INVOICE_FROZEN_COLUMNS, "filing_date", "filing_method")),
     ]

@@ -1,5 +1,10 @@
 """Billing's write services (one function per business action); import them from here."""
 
+from caseledger.billing.services.fees import (
+    fee_advance_record,
+    invoice_filing_date_set,
+    invoice_line_fee_path_set,
+)
 from caseledger.billing.services.invoices import (
     TRANSITIONS,
     invoice_approve,
@@ -54,14 +59,17 @@ __all__ = [
     "expense_create",
     "expense_delete",
     "expense_update",
+    "fee_advance_record",
     "government_fee_add",
     "hourly_rate_set",
     "invoice_approve",
     "invoice_bulk_approve",
     "invoice_discard",
     "invoice_draft_create",
+    "invoice_filing_date_set",
     "invoice_issue",
     "invoice_line_add",
+    "invoice_line_fee_path_set",
     "invoice_line_remove",
     "invoice_line_update",
     "invoice_return",

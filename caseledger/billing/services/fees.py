@@ -43,10 +43,6 @@ FEE_ALREADY_FROM_TRUST = (
     "fee_code: the {code} fee of matter {matter} was paid from trust ({disbursement}); it is "
     "not billed or advanced again"
 )
-FEE_ALREADY_ADVANCED = (
-    "fee_code: the {code} fee of matter {matter} was already advanced ({advance}, "
-    "{amount} on {day})"
-)
 LINE_NOT_GOVERNMENT_FEE = "line: {line!r} is not a government fee line with a fee code"
 LINE_NOT_ADVANCED = (
     "invoice: line {line!r} bills a {amount} {code} fee the firm has not advanced; record the "
@@ -118,18 +114,6 @@ def fee_advance_record(
         if paid:
             raise BillingError(
                 FEE_ALREADY_FROM_TRUST.format(code=fee_code, matter=matter.number, disbursement=paid),
-                field="fee_code",
-            )
-        earlier = FeeAdvance.objects.filter(matter=matter, fee_code=fee_code).order_by("id").first()
-        if earlier is not None:
-            raise BillingError(
-                FEE_ALREADY_ADVANCED.format(
-                    code=fee_code,
-                    matter=matter.number,
-                    advance=earlier,
-                    amount=firm_money(earlier.amount_cents),
-                    day=earlier.paid_date,
-                ),
                 field="fee_code",
             )
         fee = (

@@ -188,10 +188,6 @@ def payer_check(
             ),
             field="bill_to",
         )
-    if kind == LineKind.GOVERNMENT_FEE and not fee_code and service_id is None:
-        raise PayerRuleViolation(
-            GOVERNMENT_FEE_LINE_UNCODED.format(description=description), field="bill_to"
-        )
     rule = payer_rule_get(case_type_id=getattr(matter, "case_type_id", None), category=category)
     if rule is not None and not rule.beneficiary_may_pay:
         raise PayerRuleViolation(
@@ -202,6 +198,10 @@ def payer_check(
                 description=description,
             ),
             field="bill_to",
+        )
+    if kind == LineKind.GOVERNMENT_FEE and not fee_code and service_id is None:
+        raise PayerRuleViolation(
+            GOVERNMENT_FEE_LINE_UNCODED.format(description=description), field="bill_to"
         )
 
 
