@@ -114,7 +114,7 @@ class GovernmentFee(models.Model):
     filing_method = models.CharField(
         max_length=8, choices=FilingMethod.choices, default=FilingMethod.ANY
     )
-    citation = models.CharField(max_length=300, blank=True, default="")  # the rule that sets it
+    citation = models.CharField(max_length=600, blank=True, default="")  # the rule that sets it
 
     class Meta:
         constraints = [

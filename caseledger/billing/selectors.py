@@ -305,7 +305,9 @@ def invoice_emails(*, invoice: Invoice) -> QuerySet[EmailOutbox]:
 
 
 def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
-    return invoice.lines.select_related("timekeeper", "service").order_by("position", "id")
+    return invoice.lines.select_related("timekeeper", "service", "fee_advance").order_by(
+        "position", "id"
+    )
 
 
 def matter_trust_available_cents(*, invoice: Invoice) -> int:
@@ -334,8 +336,13 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
     legal, costs = [], []
     legal_cents = cost_cents = 0
     for line in invoice_lines(invoice=invoice):
+        description = line.description
+        if line.fee_path == "FROM_TRUST":
+            description = f"{description} (paid from your trust account: {fmt(line.fee_amount_cents)}; nothing due)"
+        elif line.fee_path == "CLIENT_DIRECT":
+            description = f"{description} (paid by you directly to USCIS: {fmt(line.fee_amount_cents)}; for information)"
         pdf_line = PdfLine(
-            description=line.description,
+            description=description,
             line_date=line.line_date,
             codes=line_codes(line),
             quantity=f"{line.quantity.normalize():f}",

@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='governmentfee',
             name='citation',
-            field=models.CharField(blank=True, default='', max_length=300),
+            field=models.CharField(blank=True, default='', max_length=600),
         ),
         migrations.AddField(
             model_name='governmentfee',
