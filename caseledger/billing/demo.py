@@ -366,9 +366,9 @@ def _fee_paths(ctx: DemoContext, invoice: Invoice, at: datetime) -> None:
     path = fee_path_for(invoice.matter)
     lines = invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE).exclude(fee_code="").order_by("id")
     for line in lines:
-        if path != FeePath.FIRM_ADVANCE:
-            services.invoice_line_fee_path_set(line=line, fee_path=path, actor=billing, now=at)
-        elif not FeeAdvance.objects.filter(
+        if path != FeePath.FIRM_ADVANCE or line.fee_path != FeePath.FIRM_ADVANCE:
+            continue  # drafted with the matter's path: nothing to advance
+        if not FeeAdvance.objects.filter(
             matter_id=invoice.matter_id, fee_code=line.fee_code
         ).exists():
             services.fee_advance_record(
@@ -397,6 +397,12 @@ def _history(ctx: DemoContext) -> None:
             "template"
         )
     }
+    for matter in Matter.objects.select_related("client").order_by("id"):
+        path = fee_path_for(matter)
+        if path != FeePath.FIRM_ADVANCE:
+            services.matter_fee_path_set(
+                matter=matter, fee_path=path, actor=ctx.users["billing"], now=start
+            )
     events = (
         StageEvent.objects.filter(at__gte=start, at__lte=ctx.now)
         .select_related("matter", "matter__case_type", "matter__client")
@@ -414,10 +420,10 @@ def _history(ctx: DemoContext) -> None:
         if invoice is None or event.at > recent:
             continue
         pending.append((event.at, invoice))
-    # Government fees: each matter's fees follow one of the three paths (ADR 011) before the
-    # invoice is approved: the firm advances them from operating and bills them, or they are to
-    # be paid from the client's trust (trust.demo posts the disbursements), or the client pays
-    # USCIS directly (shown for information).
+    # Government fees: each matter's fees follow one of the three paths (ADR 011): the firm
+    # advances them from operating before the invoice is approved and bills them, or they are
+    # paid from the client's trust (trust.demo posts the disbursements), or the client pays
+    # USCIS directly (shown for information). The matter's path was set before drafting.
     for at, invoice in pending:
         _fee_paths(ctx, invoice, at)
     # Recent drafts: one matter in three has its fees advanced already (advanced, not yet

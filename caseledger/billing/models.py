@@ -507,6 +507,18 @@ class InvoiceLine(models.Model):
         return self.description
 
 
+class MatterFeePath(models.Model):
+    """How a matter's government fees are paid by default (ADR 011); each draft's fee lines
+    start with it and may be changed line by line. No row: the firm advances them."""
+
+    matter = models.OneToOneField(Matter, on_delete=models.PROTECT, related_name="fee_path")
+    fee_path = models.CharField(max_length=16, choices=FeePath.choices)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.matter_id}: {self.get_fee_path_display()}"
+
+
 class FeeAdvance(models.Model):
     """A government fee the firm paid to USCIS from operating for a client's matter (Dr 1300
     client cost advances, Cr 1000 operating bank), to be billed once: ``invoice_line`` is the

@@ -451,6 +451,14 @@ def matter_filing_date(*, matter_id: int) -> date | None:
     return clock.firm_date(event.at) if event else None
 
 
+def matter_fee_path_default(*, matter_id: int) -> str | None:
+    from caseledger.billing.models import MatterFeePath
+
+    return (
+        MatterFeePath.objects.filter(matter_id=matter_id).values_list("fee_path", flat=True).first()
+    )
+
+
 def fee_advances_unbilled() -> QuerySet[Any]:
     """Fees the firm advanced to USCIS that no issued invoice has billed yet (1300 holds them)."""
     from caseledger.billing.models import FeeAdvance

@@ -4,6 +4,7 @@ from caseledger.billing.services.fees import (
     fee_advance_record,
     invoice_filing_date_set,
     invoice_line_fee_path_set,
+    matter_fee_path_set,
 )
 from caseledger.billing.services.invoices import (
     TRANSITIONS,
@@ -76,6 +77,7 @@ __all__ = [
     "invoice_submit",
     "invoice_transition",
     "invoice_void",
+    "matter_fee_path_set",
     "on_stage_event",
     "outbox_retry_due",
     "outbox_retry_now",

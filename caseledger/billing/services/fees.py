@@ -76,6 +76,29 @@ def _check_fee_path(fee_path: str) -> None:
         )
 
 
+def matter_fee_path_set(*, matter: Any, fee_path: str, actor: Any, now: datetime) -> Any:
+    """Set how the matter's government fees are paid by default on its next drafts."""
+    from caseledger.billing.models import MatterFeePath
+
+    require(actor, "billing.edit")
+    _check_fee_path(fee_path)
+    with transaction.atomic():
+        row = MatterFeePath.objects.filter(matter=matter).first()
+        before = row.fee_path if row else None
+        row, _ = MatterFeePath.objects.update_or_create(
+            matter=matter, defaults={"fee_path": fee_path, "updated_at": now}
+        )
+        audit.record(
+            actor=actor,
+            action="billing.matter_fee_path_set",
+            at=now,
+            obj=matter,
+            before={"fee_path": before},
+            after={"fee_path": fee_path},
+        )
+    return row
+
+
 def fee_advance_record(
     *,
     matter: Any,

@@ -60,6 +60,7 @@ from caseledger.billing.selectors import (
     invoice_addressee,
     invoice_document,
     invoice_has_ar_movement,
+    matter_fee_path_default,
     matter_filing_date,
     payer_rule_get,
 )
@@ -361,8 +362,9 @@ def invoice_draft_create(
     lines, the case type's government fees in force on the filing date for the client, and
     unbilled work when the template says so). The filing date is ``filing_date``, else the
     matter's "filed" stage event, else the draft date; ``fee_path`` is how its government fees
-    are paid (default: advanced by the firm; a fee already paid from trust stays so). ``installment`` = (k, n, amount_cents) bills part k of an n-part plan instead of
-    the template's fee lines. Raises PayerRuleViolation naming the rule when a line may not be
+    are paid (default: the matter's fee path, else advanced by the firm; a fee already paid
+    from trust stays so). ``installment`` = (k, n, amount_cents) bills part k of an n-part plan
+    instead of the template's fee lines. Raises PayerRuleViolation naming the rule when a line may not be
     billed to that payer; nothing is written then."""
     if bill_to == Payer.BENEFICIARY and getattr(matter, "beneficiary_id", None) is None:
         raise BillingError(BENEFICIARY_MISSING.format(matter=matter.number), field="bill_to")
@@ -372,6 +374,8 @@ def invoice_draft_create(
         matter = matter_lock(matter_id=matter.pk)
         client = matter.client
         filing_on = filing_date or matter_filing_date(matter_id=matter.pk) or today
+        if fee_path is None:
+            fee_path = matter_fee_path_default(matter_id=matter.pk)
         invoice = Invoice.objects.create(
             client=client,
             matter=matter,
