@@ -9,13 +9,12 @@ history by "no invoice exists yet". Takes a few seconds.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.test import override_settings
 
 from caseledger.billing import services
-from caseledger.billing.fees import fee_schedule_load
 from caseledger.billing.choices import (
     Cadence,
     FeeCategory,
@@ -27,6 +26,7 @@ from caseledger.billing.choices import (
     Payer,
     TriggerKind,
 )
+from caseledger.billing.fees import fee_schedule_load
 from caseledger.billing.models import (
     BillingTrigger,
     EmailOutbox,

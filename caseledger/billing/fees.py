@@ -28,8 +28,7 @@ from caseledger.billing.models import FeePayerRule, GovernmentFee
 # -- sources ------------------------------------------------------------------------------------
 
 RULE_2024 = (
-    "USCIS Fee Schedule final rule, 89 FR 6194 (Jan. 31, 2024), 8 CFR 106.2; "
-    "effective Apr. 1, 2024"
+    "USCIS Fee Schedule final rule, 89 FR 6194 (Jan. 31, 2024), 8 CFR 106.2; effective Apr. 1, 2024"
 )
 RULE_2016 = (
     "USCIS Fee Schedule final rule, 81 FR 73292 (Oct. 24, 2016), 8 CFR 103.7; "
@@ -137,7 +136,16 @@ def _form(
     ]
     if online is not None:
         rows.append(
-            FeeRow(case_types, code, f"{name} (online)", online * 100, D2024, RULE_2024, "STANDARD", ONLINE)
+            FeeRow(
+                case_types,
+                code,
+                f"{name} (online)",
+                online * 100,
+                D2024,
+                RULE_2024,
+                "STANDARD",
+                ONLINE,
+            )
         )
     if small is not None:
         for variant in (SMALL, NONPROFIT):
@@ -148,7 +156,9 @@ def _form(
 def _premium(case_types: tuple[str, ...]) -> list[FeeRow]:
     name = "Premium processing (I-907)"
     return [
-        FeeRow(case_types, "PREMIUM", name, 250_000, date(2020, 10, 19), PREMIUM_2020, category=OPT),
+        FeeRow(
+            case_types, "PREMIUM", name, 250_000, date(2020, 10, 19), PREMIUM_2020, category=OPT
+        ),
         FeeRow(case_types, "PREMIUM", name, 280_500, date(2024, 2, 26), PREMIUM_2024, category=OPT),
         FeeRow(case_types, "PREMIUM", name, 296_500, date(2026, 3, 1), PREMIUM_2026, category=OPT),
     ]
@@ -220,8 +230,22 @@ FEE_SCHEDULE: list[FeeRow] = [
     *_form(("n400",), "N400", "USCIS N-400 filing fee", 640, 760, online=710),
     *_form(("i751",), "I751", "USCIS I-751 filing fee", 595, 750),
     *_form(("i90",), "I90", "USCIS I-90 filing fee", 455, 465, online=415),
-    FeeRow(("consular_processing",), "IMMIGRANT_FEE", "USCIS immigrant fee", 22_000, D2016, IMMIGRANT_FEE_CITE_2016),
-    FeeRow(("consular_processing",), "IMMIGRANT_FEE", "USCIS immigrant fee", 23_500, D2024, IMMIGRANT_FEE_CITE_2024),
+    FeeRow(
+        ("consular_processing",),
+        "IMMIGRANT_FEE",
+        "USCIS immigrant fee",
+        22_000,
+        D2016,
+        IMMIGRANT_FEE_CITE_2016,
+    ),
+    FeeRow(
+        ("consular_processing",),
+        "IMMIGRANT_FEE",
+        "USCIS immigrant fee",
+        23_500,
+        D2024,
+        IMMIGRANT_FEE_CITE_2024,
+    ),
 ]
 
 
@@ -289,14 +313,16 @@ def government_fee_resolve(
 ) -> FeeResolution:
     """The row of (case type, code) in force on ``on`` that fits the employer and the filing
     method (see the module docstring)."""
-    if code == "ACWIA" and getattr(client, "acwia_exemption", ""):
+    if code == "ACWIA" and client is not None and client.acwia_exemption:
         return FeeResolution(
             None,
             ACWIA_EXEMPT.format(
                 client=client, exemption=client.get_acwia_exemption_display().lower()
             ),
         )
-    rows = GovernmentFee.objects.filter(case_type_id=case_type_id, code=code, effective_date__lte=on)
+    rows = GovernmentFee.objects.filter(
+        case_type_id=case_type_id, code=code, effective_date__lte=on
+    )
     latest = rows.order_by("-effective_date").values_list("effective_date", flat=True).first()
     if latest is None:
         return FeeResolution(None, "")
@@ -311,7 +337,9 @@ def government_fee_resolve(
         m = methods.index(fee.filing_method) if fee.filing_method in methods else 99
         return (v, m)
 
-    fitting = [fee for fee in candidates if fee.variant in variants and fee.filing_method in methods]
+    fitting = [
+        fee for fee in candidates if fee.variant in variants and fee.filing_method in methods
+    ]
     if not fitting:
         fitting = [fee for fee in candidates if fee.variant == FeeVariant.STANDARD] or candidates
     return FeeResolution(min(fitting, key=lambda fee: (*rank(fee), fee.pk)))
@@ -320,7 +348,9 @@ def government_fee_resolve(
 # -- payer rules per fee code ------------------------------------------------------------------
 
 
-def fee_payer_rule_for(*, fee_code: str = "", service_id: int | None = None, description: str = "") -> FeePayerRule | None:
+def fee_payer_rule_for(
+    *, fee_code: str = "", service_id: int | None = None, description: str = ""
+) -> FeePayerRule | None:
     """The rule that forbids the beneficiary a line's fee: by its fee code, its service, or, for
     a manual line without a code, by the words of its description ("ACWIA fee")."""
     rules = list(FeePayerRule.objects.filter(beneficiary_may_pay=False).order_by("id"))
@@ -332,6 +362,8 @@ def fee_payer_rule_for(*, fee_code: str = "", service_id: int | None = None, des
     if description:
         for rule in rules:
             for word in rule.keywords or []:
-                if re.search(rf"(?<![A-Za-z0-9]){re.escape(str(word))}(?![A-Za-z0-9])", description, re.I):
+                if re.search(
+                    rf"(?<![A-Za-z0-9]){re.escape(str(word))}(?![A-Za-z0-9])", description, re.I
+                ):
                     return rule
     return None

@@ -110,7 +110,9 @@ class GovernmentFee(models.Model):
     )
     expense_code = models.CharField(max_length=8, default="E123")  # UTBMS "other professionals"
     # Which employers and filings the row is for (billing.fees picks the row that fits).
-    variant = models.CharField(max_length=16, choices=FeeVariant.choices, default=FeeVariant.STANDARD)
+    variant = models.CharField(
+        max_length=16, choices=FeeVariant.choices, default=FeeVariant.STANDARD
+    )
     filing_method = models.CharField(
         max_length=8, choices=FilingMethod.choices, default=FilingMethod.ANY
     )

@@ -338,9 +338,11 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
     for line in invoice_lines(invoice=invoice):
         description = line.description
         if line.fee_path == "FROM_TRUST":
-            description = f"{description} (paid from your trust account: {fmt(line.fee_amount_cents)}; nothing due)"
+            paid = fmt(line.fee_amount_cents)
+            description = f"{description} (paid from your trust account: {paid}; nothing due)"
         elif line.fee_path == "CLIENT_DIRECT":
-            description = f"{description} (paid by you directly to USCIS: {fmt(line.fee_amount_cents)}; for information)"
+            paid = fmt(line.fee_amount_cents)
+            description = f"{description} (paid by you directly to USCIS: {paid}; for information)"
         pdf_line = PdfLine(
             description=description,
             line_date=line.line_date,
@@ -522,7 +524,8 @@ def fee_charged_elsewhere(*, matter_id: int, fee_code: str) -> str | None:
     """For the trust app: the issued invoice or the fee advance that already charges the
     client ``fee_code`` on the matter (for people), or None."""
     line = (
-        _models().InvoiceLine.objects.filter(
+        _models()
+        .InvoiceLine.objects.filter(
             invoice__matter_id=matter_id,
             invoice__status="ISSUED",
             kind="GOVERNMENT_FEE",
@@ -535,23 +538,32 @@ def fee_charged_elsewhere(*, matter_id: int, fee_code: str) -> str | None:
     )
     if line is not None:
         return f"billed on invoice {line.invoice.number}"
-    advance = _models().FeeAdvance.objects.filter(matter_id=matter_id, fee_code=fee_code).order_by("id").first()
+    advance = (
+        _models()
+        .FeeAdvance.objects.filter(matter_id=matter_id, fee_code=fee_code)
+        .order_by("id")
+        .first()
+    )
     if advance is not None:
-        return f"advanced by the firm ({advance}, {_money(advance.amount_cents)} on {advance.paid_date})"
+        amount = _money(advance.amount_cents)
+        return f"advanced by the firm ({advance}, {amount} on {advance.paid_date})"
     return None
-
 
 
 def matter_fee_codes_charged(*, matter_id: int) -> list[str]:
     """The fee codes billed (issued, amount due) or advanced by the firm on the matter."""
-    billed = _models().InvoiceLine.objects.filter(
-        invoice__matter_id=matter_id,
-        invoice__status="ISSUED",
-        kind="GOVERNMENT_FEE",
-        amount_cents__gt=0,
-    ).values_list("fee_code", flat=True)
-    advanced = _models().FeeAdvance.objects.filter(matter_id=matter_id).values_list(
-        "fee_code", flat=True
+    billed = (
+        _models()
+        .InvoiceLine.objects.filter(
+            invoice__matter_id=matter_id,
+            invoice__status="ISSUED",
+            kind="GOVERNMENT_FEE",
+            amount_cents__gt=0,
+        )
+        .values_list("fee_code", flat=True)
+    )
+    advanced = (
+        _models().FeeAdvance.objects.filter(matter_id=matter_id).values_list("fee_code", flat=True)
     )
     return sorted({code or "uncoded" for code in [*billed, *advanced]})
 

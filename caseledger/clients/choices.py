@@ -59,6 +59,9 @@ class AcwiaExemption(models.TextChoices):
     """Employers exempt from the ACWIA fee (INA 214(c)(9)(A); 8 CFR 214.2(h)(19)(iii))."""
 
     NONE = "", "Not exempt"
-    HIGHER_EDUCATION = "HIGHER_EDUCATION", "Institution of higher education (or affiliated nonprofit)"
+    HIGHER_EDUCATION = (
+        "HIGHER_EDUCATION",
+        "Institution of higher education (or affiliated nonprofit)",
+    )
     NONPROFIT_RESEARCH = "NONPROFIT_RESEARCH", "Nonprofit research organization"
     GOVERNMENT_RESEARCH = "GOVERNMENT_RESEARCH", "Governmental research organization"

@@ -136,7 +136,8 @@ class ClientForm(PersonalDataFields):
         "name", "kind", "client_type", "email", "phone", "responsible_partner",
         "address_line1", "address_line2", "city", "region", "postal_code", "country",
         "payment_terms_days", "auto_apply_trust", "ledes_required", "preferred_language",
-        "employee_band", "nonprofit", "acwia_exemption", "a_number", "date_of_birth", "passport_number", "passport_country",
+        "employee_band", "nonprofit", "acwia_exemption", "a_number", "date_of_birth",
+        "passport_number", "passport_country",
         "country_of_citizenship", "ssn_itin", "notes", "confirm_duplicate",
     ]  # fmt: skip
 

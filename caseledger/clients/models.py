@@ -100,7 +100,8 @@ class Client(PersonalData):
         max_length=12, choices=EmployeeBand.choices, blank=True, default=""
     )
     nonprofit = models.BooleanField(
-        default=False, help_text="IRC 501(c)(3) nonprofit: reduced I-129 fee, no Asylum Program Fee."
+        default=False,
+        help_text="IRC 501(c)(3) nonprofit: reduced I-129 fee, no Asylum Program Fee.",
     )
     acwia_exemption = models.CharField(
         max_length=20, choices=AcwiaExemption.choices, blank=True, default=""

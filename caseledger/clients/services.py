@@ -158,7 +158,8 @@ def _clean_client(data: dict[str, Any], *, kind: str, today: date) -> dict[str, 
     if "employee_band" in values and (values["employee_band"] or "") not in EmployeeBand.values:
         raise ClientError(
             EMPLOYEE_BAND_INVALID.format(
-                allowed=", ".join(v for v in EmployeeBand.values if v), value=values["employee_band"]
+                allowed=", ".join(v for v in EmployeeBand.values if v),
+                value=values["employee_band"],
             ),
             field="employee_band",
         )

@@ -243,7 +243,10 @@ def test_property_1300_never_credit_and_trust_never_pays_a_billed_fee(
                 )
                 if action == "client":
                     billing.invoice_line_fee_path_set(
-                        line=line, fee_path=FeePath.CLIENT_DIRECT, actor=world.billing, now=world.now
+                        line=line,
+                        fee_path=FeePath.CLIENT_DIRECT,
+                        actor=world.billing,
+                        now=world.now,
                     )
                 try:
                     _approve_issue(world, invoice)

@@ -15,147 +15,254 @@ def drop_guards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0005_template_active'),
-        ('clients', '0005_employer_fee_attributes'),
-        ('ledger', '0002_chart_and_guards'),
-        ('matters', '0005_matter_budget'),
+        ("billing", "0005_template_active"),
+        ("clients", "0005_employer_fee_attributes"),
+        ("ledger", "0002_chart_and_guards"),
+        ("matters", "0005_matter_budget"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(drop_guards, migrations.RunPython.noop),
         migrations.CreateModel(
-            name='FeeAdvance',
+            name="FeeAdvance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee_code', models.CharField(max_length=32)),
-                ('description', models.CharField(max_length=300)),
-                ('amount_cents', models.BigIntegerField()),
-                ('paid_date', models.DateField()),
-                ('method', models.CharField(choices=[('CHECK', 'Firm check'), ('CARD', 'Firm card (G-1450)'), ('ACH', 'ACH / pay.gov')], max_length=8)),
-                ('payee', models.CharField(default='U.S. Department of Homeland Security', max_length=200)),
-                ('reference', models.CharField(blank=True, default='', max_length=120)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fee_code", models.CharField(max_length=32)),
+                ("description", models.CharField(max_length=300)),
+                ("amount_cents", models.BigIntegerField()),
+                ("paid_date", models.DateField()),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("CHECK", "Firm check"),
+                            ("CARD", "Firm card (G-1450)"),
+                            ("ACH", "ACH / pay.gov"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "payee",
+                    models.CharField(
+                        default="U.S. Department of Homeland Security", max_length=200
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, default="", max_length=120)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='FeePayerRule',
+            name="FeePayerRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee_code', models.CharField(blank=True, default='', max_length=32)),
-                ('beneficiary_may_pay', models.BooleanField(default=False)),
-                ('citation', models.CharField(max_length=300)),
-                ('keywords', models.JSONField(blank=True, default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fee_code", models.CharField(blank=True, default="", max_length=32)),
+                ("beneficiary_may_pay", models.BooleanField(default=False)),
+                ("citation", models.CharField(max_length=300)),
+                ("keywords", models.JSONField(blank=True, default=list)),
             ],
         ),
         migrations.RemoveConstraint(
-            model_name='governmentfee',
-            name='billing_govfee_unique_per_date',
+            model_name="governmentfee",
+            name="billing_govfee_unique_per_date",
         ),
         migrations.AddField(
-            model_name='governmentfee',
-            name='citation',
-            field=models.CharField(blank=True, default='', max_length=600),
+            model_name="governmentfee",
+            name="citation",
+            field=models.CharField(blank=True, default="", max_length=600),
         ),
         migrations.AddField(
-            model_name='governmentfee',
-            name='filing_method',
-            field=models.CharField(choices=[('ANY', 'Paper or online'), ('PAPER', 'Paper'), ('ONLINE', 'Online')], default='ANY', max_length=8),
+            model_name="governmentfee",
+            name="filing_method",
+            field=models.CharField(
+                choices=[("ANY", "Paper or online"), ("PAPER", "Paper"), ("ONLINE", "Online")],
+                default="ANY",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='governmentfee',
-            name='variant',
-            field=models.CharField(choices=[('STANDARD', 'Standard'), ('SMALL_EMPLOYER', 'Small employer (25 or fewer full-time employees)'), ('NONPROFIT', 'Nonprofit (IRC 501(c)(3))')], default='STANDARD', max_length=16),
+            model_name="governmentfee",
+            name="variant",
+            field=models.CharField(
+                choices=[
+                    ("STANDARD", "Standard"),
+                    ("SMALL_EMPLOYER", "Small employer (25 or fewer full-time employees)"),
+                    ("NONPROFIT", "Nonprofit (IRC 501(c)(3))"),
+                ],
+                default="STANDARD",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='filing_date',
+            model_name="invoice",
+            name="filing_date",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='filing_method',
-            field=models.CharField(choices=[('ANY', 'Paper or online'), ('PAPER', 'Paper'), ('ONLINE', 'Online')], default='PAPER', max_length=8),
+            model_name="invoice",
+            name="filing_method",
+            field=models.CharField(
+                choices=[("ANY", "Paper or online"), ("PAPER", "Paper"), ("ONLINE", "Online")],
+                default="PAPER",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='fee_amount_cents',
+            model_name="invoiceline",
+            name="fee_amount_cents",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='fee_code',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="invoiceline",
+            name="fee_code",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='fee_note',
-            field=models.CharField(blank=True, default='', max_length=300),
+            model_name="invoiceline",
+            name="fee_note",
+            field=models.CharField(blank=True, default="", max_length=300),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='fee_path',
-            field=models.CharField(blank=True, choices=[('FIRM_ADVANCE', 'Advanced by the firm, billed to the client'), ('FROM_TRUST', "Paid from the client's trust (nothing due)"), ('CLIENT_DIRECT', 'Paid by the client directly to USCIS (for information)')], default='', max_length=16),
+            model_name="invoiceline",
+            name="fee_path",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("FIRM_ADVANCE", "Advanced by the firm, billed to the client"),
+                    ("FROM_TRUST", "Paid from the client's trust (nothing due)"),
+                    ("CLIENT_DIRECT", "Paid by the client directly to USCIS (for information)"),
+                ],
+                default="",
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='governmentfee',
-            constraint=models.UniqueConstraint(fields=('case_type', 'code', 'effective_date', 'variant', 'filing_method'), name='billing_govfee_unique_per_date_variant'),
+            model_name="governmentfee",
+            constraint=models.UniqueConstraint(
+                fields=("case_type", "code", "effective_date", "variant", "filing_method"),
+                name="billing_govfee_unique_per_date_variant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fee_path__in', ['FROM_TRUST', 'CLIENT_DIRECT']), _negated=True), ('amount_cents', 0), _connector='OR'), name='billing_line_info_fee_has_no_amount'),
+            model_name="invoiceline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("fee_path__in", ["FROM_TRUST", "CLIENT_DIRECT"]), _negated=True),
+                    ("amount_cents", 0),
+                    _connector="OR",
+                ),
+                name="billing_line_info_fee_has_no_amount",
+            ),
         ),
         migrations.AddField(
-            model_name='feeadvance',
-            name='client',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client'),
+            model_name="feeadvance",
+            name="client",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
+            ),
         ),
         migrations.AddField(
-            model_name='feeadvance',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="feeadvance",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='feeadvance',
-            name='entry',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.journalentry'),
+            model_name="feeadvance",
+            name="entry",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="ledger.journalentry",
+            ),
         ),
         migrations.AddField(
-            model_name='feeadvance',
-            name='invoice_line',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='fee_advance', to='billing.invoiceline'),
+            model_name="feeadvance",
+            name="invoice_line",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="fee_advance",
+                to="billing.invoiceline",
+            ),
         ),
         migrations.AddField(
-            model_name='feeadvance',
-            name='matter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='fee_advances', to='matters.matter'),
+            model_name="feeadvance",
+            name="matter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="fee_advances",
+                to="matters.matter",
+            ),
         ),
         migrations.AddField(
-            model_name='feepayerrule',
-            name='service',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payer_rules', to='billing.service'),
+            model_name="feepayerrule",
+            name="service",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payer_rules",
+                to="billing.service",
+            ),
         ),
         migrations.AddIndex(
-            model_name='feeadvance',
-            index=models.Index(fields=['matter', 'fee_code'], name='billing_fee_matter__965eaf_idx'),
+            model_name="feeadvance",
+            index=models.Index(
+                fields=["matter", "fee_code"], name="billing_fee_matter__965eaf_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feeadvance',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='billing_fee_advance_amount_positive'),
+            model_name="feeadvance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)),
+                name="billing_fee_advance_amount_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feepayerrule',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fee_code', ''), ('service__isnull', False)), models.Q(models.Q(('fee_code', ''), _negated=True), ('service__isnull', True)), _connector='OR'), name='billing_fee_payer_rule_code_or_service'),
+            model_name="feepayerrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("fee_code", ""), ("service__isnull", False)),
+                    models.Q(models.Q(("fee_code", ""), _negated=True), ("service__isnull", True)),
+                    _connector="OR",
+                ),
+                name="billing_fee_payer_rule_code_or_service",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feepayerrule',
-            constraint=models.UniqueConstraint(condition=models.Q(('fee_code', ''), _negated=True), fields=('fee_code',), name='billing_fee_payer_rule_code'),
+            model_name="feepayerrule",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("fee_code", ""), _negated=True),
+                fields=("fee_code",),
+                name="billing_fee_payer_rule_code",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feepayerrule',
-            constraint=models.UniqueConstraint(condition=models.Q(('service__isnull', False)), fields=('service',), name='billing_fee_payer_rule_service'),
+            model_name="feepayerrule",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("service__isnull", False)),
+                fields=("service",),
+                name="billing_fee_payer_rule_service",
+            ),
         ),
         # filing_date and filing_method are frozen at issue; SQLite rebuilt the tables.
         InvoiceGuards(columns=(*INVOICE_FROZEN_COLUMNS, "filing_date", "filing_method")),

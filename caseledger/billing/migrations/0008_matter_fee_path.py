@@ -5,20 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0007_fee_payer_rules'),
-        ('matters', '0006_more_case_types'),
+        ("billing", "0007_fee_payer_rules"),
+        ("matters", "0006_more_case_types"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatterFeePath',
+            name="MatterFeePath",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee_path', models.CharField(choices=[('FIRM_ADVANCE', 'Advanced by the firm, billed to the client'), ('FROM_TRUST', "Paid from the client's trust (nothing due)"), ('CLIENT_DIRECT', 'Paid by the client directly to USCIS (for information)')], max_length=16)),
-                ('updated_at', models.DateTimeField()),
-                ('matter', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='fee_path', to='matters.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fee_path",
+                    models.CharField(
+                        choices=[
+                            ("FIRM_ADVANCE", "Advanced by the firm, billed to the client"),
+                            ("FROM_TRUST", "Paid from the client's trust (nothing due)"),
+                            (
+                                "CLIENT_DIRECT",
+                                "Paid by the client directly to USCIS (for information)",
+                            ),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "matter",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fee_path",
+                        to="matters.matter",
+                    ),
+                ),
             ],
         ),
     ]

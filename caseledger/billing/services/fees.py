@@ -61,7 +61,9 @@ FILING_DATE_NOT_DRAFT = (
     "filing_date: invoice {invoice} is {status}; the filing date changes only on a draft "
     "(return it to draft first)"
 )
-GOVERNMENT_FEE_NOT_IN_FORCE = "filing_date: case type {case_type} has no {code} fee in force on {day}"
+GOVERNMENT_FEE_NOT_IN_FORCE = (
+    "filing_date: case type {case_type} has no {code} fee in force on {day}"
+)
 FEE_CHANGED_NOTE = (
     "Fee in force on the filing date {filing}: {new} (the fee on the draft date {drafted} "
     "was {old}; {citation})"
@@ -136,7 +138,9 @@ def fee_advance_record(
         paid = hooks.fee_paid_from_trust(matter_id=matter.pk, fee_code=fee_code)
         if paid:
             raise BillingError(
-                FEE_ALREADY_FROM_TRUST.format(code=fee_code, matter=matter.number, disbursement=paid),
+                FEE_ALREADY_FROM_TRUST.format(
+                    code=fee_code, matter=matter.number, disbursement=paid
+                ),
                 field="fee_code",
             )
         fee = (
@@ -150,7 +154,9 @@ def fee_advance_record(
             entry_date=paid_date,
             memo=f"Fee advance {fee_code} to {payee} · {matter.number}",
             lines=[
-                PostingLine(accounts.CLIENT_COST_ADVANCES, cents, client=matter.client, matter=matter),
+                PostingLine(
+                    accounts.CLIENT_COST_ADVANCES, cents, client=matter.client, matter=matter
+                ),
                 PostingLine(accounts.OPERATING_BANK, -cents),
             ],
             actor=actor,
@@ -258,7 +264,10 @@ def invoice_filing_date_set(
     """Set the date the filing is sent (and the filing method) on a draft and re-price its
     government-fee lines at the fees in force on that date for the client; a line whose fee
     differs from the draft date's says so. Refused unless the invoice is a draft."""
-    from caseledger.billing.services.invoices import _recompute_totals, _refuse_unless_lines_editable
+    from caseledger.billing.services.invoices import (
+        _recompute_totals,
+        _refuse_unless_lines_editable,
+    )
 
     clock.date_check(filing_date, field="filing_date")
     if filing_method is not None and filing_method not in (FilingMethod.PAPER, FilingMethod.ONLINE):
@@ -280,7 +289,11 @@ def invoice_filing_date_set(
         before = {"filing_date": invoice.filing_date, "filing_method": invoice.filing_method}
         draft_date = clock.firm_date(invoice.created_at)
         matter = invoice.matter
-        for line in invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE).exclude(fee_code="").order_by("position", "id"):
+        for line in (
+            invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE)
+            .exclude(fee_code="")
+            .order_by("position", "id")
+        ):
             values = fee_line_values(
                 matter=matter,
                 code=line.fee_code,
@@ -329,7 +342,10 @@ def invoice_line_fee_path_set(
 ) -> InvoiceLine:
     """Choose how a draft's government fee is paid: billed after the firm advances it, paid from
     the client's trust, or paid by the client directly (the last two carry no amount)."""
-    from caseledger.billing.services.invoices import _recompute_totals, _refuse_unless_lines_editable
+    from caseledger.billing.services.invoices import (
+        _recompute_totals,
+        _refuse_unless_lines_editable,
+    )
 
     _check_fee_path(fee_path)
     with transaction.atomic():
@@ -370,7 +386,9 @@ def invoice_line_fee_path_set(
     return line
 
 
-def issue_fee_advances(invoice: Invoice, lines: list[InvoiceLine]) -> list[tuple[FeeAdvance, InvoiceLine]]:
+def issue_fee_advances(
+    invoice: Invoice, lines: list[InvoiceLine]
+) -> list[tuple[FeeAdvance, InvoiceLine]]:
     """Inside the issuing transaction: pair every billed government-fee line (FIRM_ADVANCE, or a
     legacy line without a path) with an unbilled advance of the same matter, fee code and
     amount, under lock. Raises BillingError naming the line when one is missing, differs, or

@@ -64,7 +64,6 @@ from caseledger.billing.selectors import (
     matter_filing_date,
     payer_rule_get,
 )
-from caseledger.billing.services.fees import fee_line_values, issue_fee_advances
 from caseledger.billing.services.common import (
     firm_currency,
     firm_rounding,
@@ -72,6 +71,7 @@ from caseledger.billing.services.common import (
     parse_amount,
     parse_quantity,
 )
+from caseledger.billing.services.fees import fee_line_values, issue_fee_advances
 from caseledger.core import audit, clock
 from caseledger.core.money import Money
 from caseledger.core.numbering import counter_next
@@ -177,9 +177,7 @@ def payer_check(
     The petitioner may always be billed."""
     if bill_to != Payer.BENEFICIARY:
         return
-    fee_rule = fee_payer_rule_for(
-        fee_code=fee_code, service_id=service_id, description=description
-    )
+    fee_rule = fee_payer_rule_for(fee_code=fee_code, service_id=service_id, description=description)
     if fee_rule is not None:
         raise PayerRuleViolation(
             FEE_PAYER_RULE_BROKEN.format(
@@ -364,8 +362,8 @@ def invoice_draft_create(
     matter's "filed" stage event, else the draft date; ``fee_path`` is how its government fees
     are paid (default: the matter's fee path, else advanced by the firm; a fee already paid
     from trust stays so). ``installment`` = (k, n, amount_cents) bills part k of an n-part plan
-    instead of the template's fee lines. Raises PayerRuleViolation naming the rule when a line may not be
-    billed to that payer; nothing is written then."""
+    instead of the template's fee lines. Raises PayerRuleViolation naming the rule when a line
+    may not be billed to that payer; nothing is written then."""
     if bill_to == Payer.BENEFICIARY and getattr(matter, "beneficiary_id", None) is None:
         raise BillingError(BENEFICIARY_MISSING.format(matter=matter.number), field="bill_to")
     settings = billing_settings_get()

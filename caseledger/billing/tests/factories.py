@@ -10,10 +10,10 @@ from datetime import date, datetime
 from typing import Any
 
 from caseledger.billing import services
-from caseledger.core import clock
 from caseledger.billing.choices import FeeCategory, FeeType, LineKind, Payer, TriggerKind
 from caseledger.billing.models import BillingTrigger, InvoiceTemplate, Service
 from caseledger.clients.tests.factories import FACTORY_NOW, BeneficiaryFactory, make_company
+from caseledger.core import clock
 from caseledger.matters.models import CaseType, Matter, Stage
 from caseledger.matters.tests.factories import case_type, make_matter
 

@@ -28,7 +28,9 @@ def schedule(world: Any) -> Any:
     return world
 
 
-def _amount(code: str, on: date, *, ct: str = "h1b_cap", client: Any = None, method: str = "PAPER") -> int | None:
+def _amount(
+    code: str, on: date, *, ct: str = "h1b_cap", client: Any = None, method: str = "PAPER"
+) -> int | None:
     case_type = CaseType.objects.get(code=ct)
     fee = government_fee_resolve(
         case_type_id=case_type.pk, code=code, on=on, client=client, filing_method=method
@@ -143,7 +145,11 @@ def test_a_draft_before_a_fee_change_for_a_filing_after_it_gets_the_new_fee(
         matter=schedule.matter, actor=schedule.billing, now=drafted, template=template
     )
     line = invoice.lines.get(fee_code="PREMIUM")
-    assert (invoice.filing_date, line.amount_cents, line.fee_note) == (date(2026, 2, 20), 280_500, "")
+    assert (invoice.filing_date, line.amount_cents, line.fee_note) == (
+        date(2026, 2, 20),
+        280_500,
+        "",
+    )
     services.invoice_filing_date_set(
         invoice=invoice, filing_date=date(2026, 3, 2), actor=schedule.billing, now=drafted
     )
@@ -177,14 +183,18 @@ RESTRICTED = ["ACWIA", "FRAUD", "H1B_PROCLAMATION"]
 
 
 @pytest.mark.parametrize("code", RESTRICTED)
-def test_beneficiary_never_pays_a_restricted_fee_whatever_its_category(world: Any, code: str) -> None:
+def test_beneficiary_never_pays_a_restricted_fee_whatever_its_category(
+    world: Any, code: str
+) -> None:
     rule = FeePayerRule.objects.get(fee_code=code)
     assert "655.731" in rule.citation or "Proclamation" in rule.citation
     invoice = services.invoice_draft_create(
         matter=world.matter, actor=world.billing, now=world.now, bill_to=Payer.BENEFICIARY
     )
     for category in (FeeCategory.OPTIONAL_GOVERNMENT_FEE, FeeCategory.DEPENDENT_FEE):
-        with pytest.raises(PayerRuleViolation, match=rf"^bill_to: the {code} fee may never be billed"):
+        with pytest.raises(
+            PayerRuleViolation, match=rf"^bill_to: the {code} fee may never be billed"
+        ):
             services.invoice_line_add(
                 invoice=invoice,
                 description="Government fee",
@@ -298,7 +308,8 @@ def test_government_fees_page_lists_advances_and_drafts_waiting(
     client = login(world.billing)
     with django_assert_max_num_queries(20):
         page = client.get(reverse("billing:government_fees")).content.decode()
-    assert "FA-" in page and "1051" in page
+    assert "FA-" in page
+    assert "1051" in page
     assert f"Draft #{waiting.pk}" in page
     assert "$2,780.00" in page  # I-129 + ACWIA + fraud fee waiting for their advances
     response = client.post(

@@ -13,7 +13,7 @@ from caseledger.billing import services
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice, TimeEntry
 from caseledger.billing.tests.authz import MATRIX
-from caseledger.billing.tests.factories import issued_invoice, advance_fees
+from caseledger.billing.tests.factories import advance_fees, issued_invoice
 from caseledger.billing.urls import urlpatterns
 
 

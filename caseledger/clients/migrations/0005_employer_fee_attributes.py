@@ -4,25 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0004_countries_iso_3166'),
+        ("clients", "0004_countries_iso_3166"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='client',
-            name='acwia_exemption',
-            field=models.CharField(blank=True, choices=[('', 'Not exempt'), ('HIGHER_EDUCATION', 'Institution of higher education (or affiliated nonprofit)'), ('NONPROFIT_RESEARCH', 'Nonprofit research organization'), ('GOVERNMENT_RESEARCH', 'Governmental research organization')], default='', max_length=20),
+            model_name="client",
+            name="acwia_exemption",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not exempt"),
+                    (
+                        "HIGHER_EDUCATION",
+                        "Institution of higher education (or affiliated nonprofit)",
+                    ),
+                    ("NONPROFIT_RESEARCH", "Nonprofit research organization"),
+                    ("GOVERNMENT_RESEARCH", "Governmental research organization"),
+                ],
+                default="",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='employee_band',
-            field=models.CharField(blank=True, choices=[('', 'Not recorded'), ('UP_TO_25', '1 to 25 full-time employees'), ('OVER_25', '26 or more full-time employees')], default='', max_length=12),
+            model_name="client",
+            name="employee_band",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not recorded"),
+                    ("UP_TO_25", "1 to 25 full-time employees"),
+                    ("OVER_25", "26 or more full-time employees"),
+                ],
+                default="",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='nonprofit',
-            field=models.BooleanField(default=False, help_text='IRC 501(c)(3) nonprofit: reduced I-129 fee, no Asylum Program Fee.'),
+            model_name="client",
+            name="nonprofit",
+            field=models.BooleanField(
+                default=False,
+                help_text="IRC 501(c)(3) nonprofit: reduced I-129 fee, no Asylum Program Fee.",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trust', '0002_deposit_reversal'),
+        ("trust", "0002_deposit_reversal"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='disbursement',
-            name='fee_code',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="disbursement",
+            name="fee_code",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
     ]
