@@ -18,6 +18,7 @@ from caseledger.billing.models import (
     BillingTrigger,
     EmailOutbox,
     Expense,
+    FeePayerRule,
     GovernmentFee,
     HourlyRate,
     Invoice,
@@ -692,6 +693,9 @@ def fee_schedule(request: HttpRequest) -> HttpResponse:
             ),
             "payer_rules": PayerRule.objects.select_related("case_type").order_by(
                 "case_type__name", "category", "id"
+            ),
+            "fee_payer_rules": FeePayerRule.objects.select_related("service").order_by(
+                "fee_code", "id"
             ),
             "service_form": service_form,
             "fee_form": fee_form,
