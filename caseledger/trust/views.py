@@ -484,6 +484,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
             method=d["method"],
             reference=d["reference"],
             memo=d["memo"],
+            fee_code=d.get("fee_code") or "",
             actor=_actor(request),
             now=clock.now(),
         )
