@@ -21,7 +21,7 @@ NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 def bench_pdf(ctx: BenchContext) -> dict[str, Any]:
     from caseledger.billing import selectors, services
     from caseledger.billing.choices import FeeCategory, FeeType, LineKind
-    from caseledger.billing.models import Invoice
+    from caseledger.billing.models import Invoice, InvoiceLine
     from caseledger.billing.pdf import render_bare_page, render_invoice_pdf
     from caseledger.core.models import User
     from caseledger.matters.models import Matter
@@ -87,6 +87,21 @@ def bench_pdf(ctx: BenchContext) -> dict[str, Any]:
                 kind=kind,
                 category=category,
                 service=service,
+                actor=partner,
+                now=NOW,
+            )
+        # The firm advanced the government fees to USCIS (ADR 011): record each advance so the
+        # issue can bill it.
+        codes = iter(["I129", "ACWIA", "FRAUD", "ASYLUM_PROGRAM"])
+        for line in invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE).order_by("position"):
+            code = next(codes)
+            InvoiceLine.objects.filter(pk=line.pk).update(fee_code=code)
+            services.fee_advance_record(
+                matter=matter,
+                fee_code=code,
+                amount=f"{line.amount_cents // 100}.{line.amount_cents % 100:02d}",
+                paid_date=NOW.date(),
+                method="CHECK",
                 actor=partner,
                 now=NOW,
             )

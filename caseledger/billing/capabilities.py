@@ -35,5 +35,6 @@ NAVIGATION = [
     ("Work in progress", "billing:wip", "billing.wip"),
     ("Time entry", "billing:time_entry_new", "billing.time"),
     ("Fee schedule", "billing:fee_schedule", "billing.configure"),
+    ("Government fees", "billing:government_fees", "billing.edit"),
     ("Templates & triggers", "billing:templates", "billing.configure"),
 ]

@@ -79,3 +79,35 @@ class Cadence(models.TextChoices):
     MONTHLY = "MONTHLY", "Monthly"
     QUARTERLY = "QUARTERLY", "Quarterly"
     PAYMENT_PLAN = "PAYMENT_PLAN", "Payment plan (N monthly installments)"
+
+
+class FeePath(models.TextChoices):
+    """How a government fee on an invoice line is paid (ADR 011)."""
+
+    FIRM_ADVANCE = "FIRM_ADVANCE", "Advanced by the firm, billed to the client"
+    FROM_TRUST = "FROM_TRUST", "Paid from the client's trust (nothing due)"
+    CLIENT_DIRECT = "CLIENT_DIRECT", "Paid by the client directly to USCIS (for information)"
+
+
+# Government-fee lines that carry no amount: the fee is shown, nothing is due.
+INFORMATION_ONLY_PATHS = frozenset({FeePath.FROM_TRUST, FeePath.CLIENT_DIRECT})
+
+
+class FeeVariant(models.TextChoices):
+    """Which employers a fee row applies to (USCIS sets reduced fees for some)."""
+
+    STANDARD = "STANDARD", "Standard"
+    SMALL_EMPLOYER = "SMALL_EMPLOYER", "Small employer (25 or fewer full-time employees)"
+    NONPROFIT = "NONPROFIT", "Nonprofit (IRC 501(c)(3))"
+
+
+class FilingMethod(models.TextChoices):
+    ANY = "ANY", "Paper or online"
+    PAPER = "PAPER", "Paper"
+    ONLINE = "ONLINE", "Online"
+
+
+class FeeAdvanceMethod(models.TextChoices):
+    CHECK = "CHECK", "Firm check"
+    CARD = "CARD", "Firm card (G-1450)"
+    ACH = "ACH", "ACH / pay.gov"

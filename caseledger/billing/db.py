@@ -44,6 +44,10 @@ INVOICE_FROZEN_COLUMNS = (
     "issued_by_id",
     "issue_entry_id",
 )
+# Frozen columns added later; migration 0006 reinstalls the guards with them (0003 must keep
+# installing the guards its own schema has).
+INVOICE_FROZEN_COLUMNS_0006 = ("filing_date", "filing_method")
+ALL_FROZEN_COLUMNS = (*INVOICE_FROZEN_COLUMNS, *INVOICE_FROZEN_COLUMNS_0006)
 
 INVOICE_IMMUTABLE_MESSAGE = "billing_invoice: an issued invoice is immutable"
 LINE_IMMUTABLE_MESSAGE = "billing_invoiceline: lines of an issued invoice are immutable"
@@ -51,8 +55,8 @@ LINE_IMMUTABLE_MESSAGE = "billing_invoiceline: lines of an issued invoice are im
 _EDITABLE_SQL = ", ".join(f"'{s}'" for s in EDITABLE)
 
 
-def _sqlite_create() -> list[str]:
-    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in INVOICE_FROZEN_COLUMNS)
+def _sqlite_create(columns: tuple[str, ...] = ALL_FROZEN_COLUMNS) -> list[str]:
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
     line_of = "(SELECT status FROM billing_invoice WHERE id = {ref}.invoice_id)"
     return [
         "CREATE TRIGGER IF NOT EXISTS billing_invoice_frozen BEFORE UPDATE ON billing_invoice "
@@ -88,8 +92,8 @@ def _sqlite_drop() -> list[str]:
     ]
 
 
-def _postgres_create() -> list[str]:
-    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in INVOICE_FROZEN_COLUMNS)
+def _postgres_create(columns: tuple[str, ...] = ALL_FROZEN_COLUMNS) -> list[str]:
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
     return [
         "CREATE OR REPLACE FUNCTION billing_invoice_guard() RETURNS trigger AS $$ BEGIN "
         f"IF OLD.status IN ({_EDITABLE_SQL}) THEN "
@@ -128,11 +132,11 @@ def _postgres_drop() -> list[str]:
     ]
 
 
-def guard_create_sql(vendor: str) -> list[str]:
+def guard_create_sql(vendor: str, columns: tuple[str, ...] = ALL_FROZEN_COLUMNS) -> list[str]:
     if vendor == "sqlite":
-        return _sqlite_create()
+        return _sqlite_create(columns)
     if vendor == "postgresql":
-        return _postgres_create()
+        return _postgres_create(columns)
     raise NotImplementedError(f"invoice guards for database vendor {vendor!r}")
 
 
@@ -147,10 +151,10 @@ def guard_drop_sql(vendor: str) -> list[str]:
 class InvoiceGuards(migrations.RunPython):
     """Migration operation (re)installing the guards; rerun it after adding a frozen column."""
 
-    def __init__(self) -> None:
+    def __init__(self, columns: tuple[str, ...] = INVOICE_FROZEN_COLUMNS) -> None:
         def forwards(apps: Any, schema_editor: Any) -> None:
             vendor = schema_editor.connection.vendor
-            for sql in guard_drop_sql(vendor) + guard_create_sql(vendor):
+            for sql in guard_drop_sql(vendor) + guard_create_sql(vendor, columns):
                 schema_editor.execute(sql, params=None)
 
         def backwards(apps: Any, schema_editor: Any) -> None:

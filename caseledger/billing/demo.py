@@ -9,7 +9,7 @@ history by "no invoice exists yet". Takes a few seconds.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.test import override_settings
@@ -18,21 +18,24 @@ from caseledger.billing import services
 from caseledger.billing.choices import (
     Cadence,
     FeeCategory,
+    FeePath,
     FeeType,
     InvoiceStatus,
     LineKind,
     Payer,
     TriggerKind,
 )
+from caseledger.billing.fees import fee_schedule_load
 from caseledger.billing.models import (
     BillingTrigger,
+    FeeAdvance,
     Invoice,
     InvoiceTemplate,
     RecurringSchedule,
     Service,
 )
 from caseledger.billing.services.emails import INVOICE_ISSUED_KIND
-from caseledger.core import outbox
+from caseledger.core import clock, outbox
 from caseledger.core.demo_context import DemoContext
 
 # code, name, fee type, price, UTBMS task, UTBMS activity
@@ -63,28 +66,8 @@ SERVICES = [
 H1B_TYPES = ("h1b_cap", "h1b_extension", "h1b_transfer")
 REQUIRED = FeeCategory.REQUIRED_GOVERNMENT_FEE
 OPTIONAL = FeeCategory.OPTIONAL_GOVERNMENT_FEE
-# case types, code, name, amount, effective date, category
-GOVERNMENT_FEES = [
-    (H1B_TYPES, "I129", "USCIS I-129 filing fee (H-1B)", "780.00", date(2024, 4, 1), REQUIRED),
-    (H1B_TYPES, "ACWIA", "ACWIA training fee", "1,500.00", date(2024, 4, 1), REQUIRED),
-    (
-        H1B_TYPES,
-        "FRAUD",
-        "Fraud prevention and detection fee",
-        "500.00",
-        date(2024, 4, 1),
-        REQUIRED,
-    ),
-    (H1B_TYPES, "ASYLUM_PROGRAM", "Asylum program fee", "600.00", date(2024, 4, 1), REQUIRED),
-    (H1B_TYPES, "PREMIUM", "Premium processing (I-907)", "2,805.00", date(2024, 2, 26), OPTIONAL),
-    (H1B_TYPES, "PREMIUM", "Premium processing (I-907)", "2,965.00", date(2026, 3, 1), OPTIONAL),
-    (("i140",), "I140", "USCIS I-140 filing fee", "715.00", date(2024, 4, 1), REQUIRED),
-    (("i140",), "ASYLUM_PROGRAM", "Asylum program fee", "600.00", date(2024, 4, 1), REQUIRED),
-    (("i130",), "I130", "USCIS I-130 filing fee", "675.00", date(2024, 4, 1), REQUIRED),
-    (("i485",), "I485", "USCIS I-485 filing fee", "1,440.00", date(2024, 4, 1), REQUIRED),
-    (("n400",), "N400", "USCIS N-400 filing fee", "760.00", date(2024, 4, 1), REQUIRED),
-    (("k1",), "I129F", "USCIS I-129F filing fee", "675.00", date(2024, 4, 1), REQUIRED),
-]
+# The government fee schedule itself ships with billing (billing.fees.FEE_SCHEDULE, each row
+# citing its rule); the demo loads it.
 
 H1B_RULE = (
     "20 CFR 655.731(c)(9): H-1B attorney fees and petition costs are the employer's "
@@ -117,7 +100,7 @@ TEMPLATES: list[tuple[Any, ...]] = [
         "H1B",
         Payer.PETITIONER,
         [("H-1B petition: LCA, petition and support letter", None, FeeCategory.ATTORNEY_FEE)],
-        ["I129", "ACWIA", "FRAUD", "ASYLUM_PROGRAM"],
+        ["I129", "ACWIA", "FRAUD", "ASYLUM_PROGRAM"],  # FRAUD: not on extensions
         False,
         1,
         "Government fees are paid to USCIS at filing and are not refundable.",
@@ -167,7 +150,7 @@ TEMPLATES: list[tuple[Any, ...]] = [
         "I485",
         Payer.PETITIONER,
         [("I-485 adjustment of status", None, FeeCategory.ATTORNEY_FEE)],
-        ["I485"],
+        ["I485", "I765", "I131"],
         False,
         1,
         "",
@@ -306,19 +289,7 @@ def _catalog(ctx: DemoContext) -> None:
             now=now,
         )
     case_types = {ct.code: ct for ct in CaseType.objects.all()}
-    for codes, code, name, amount, effective, category in GOVERNMENT_FEES:
-        for ct in codes:
-            if ct in case_types:
-                services.government_fee_add(
-                    case_type=case_types[ct],
-                    code=code,
-                    name=name,
-                    amount=amount,
-                    effective_date=effective,
-                    category=category,
-                    actor=admin,
-                    now=now,
-                )
+    fee_schedule_load(now=now)
     for ct, rule_category, may, citation in PAYER_RULES:
         if ct in case_types:
             services.payer_rule_set(
@@ -377,6 +348,39 @@ def _approver(ctx: DemoContext, invoice: Invoice) -> Any:
     return invoice.responsible_partner or ctx.users["partner"]
 
 
+def fee_path_for(matter: Any) -> str:
+    """The demo's path for a matter's government fees: trust for some open matters (their
+    clients deposit the filing fees into trust), the client directly for some private clients,
+    else a firm advance re-billed."""
+    if matter.status == "OPEN" and matter.pk % 3 == 1:
+        return FeePath.FROM_TRUST
+    if matter.pk % 3 == 2 and matter.client.kind == "PERSON":
+        return FeePath.CLIENT_DIRECT
+    return FeePath.FIRM_ADVANCE
+
+
+def _fee_paths(ctx: DemoContext, invoice: Invoice, at: datetime) -> None:
+    billing = ctx.users["billing"]
+    path = fee_path_for(invoice.matter)
+    lines = invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE).exclude(fee_code="").order_by("id")
+    for line in lines:
+        if path != FeePath.FIRM_ADVANCE or line.fee_path != FeePath.FIRM_ADVANCE:
+            continue  # drafted with the matter's path: nothing to advance
+        if not FeeAdvance.objects.filter(
+            matter_id=invoice.matter_id, fee_code=line.fee_code
+        ).exists():
+            services.fee_advance_record(
+                matter=invoice.matter,
+                fee_code=line.fee_code,
+                amount=f"{line.amount_cents // 100}.{line.amount_cents % 100:02d}",
+                paid_date=clock.firm_date(at),
+                method="CHECK" if line.amount_cents < 100_000 else "CARD",
+                reference=f"Firm check for {invoice.matter.number}",
+                actor=billing,
+                now=at,
+            )
+
+
 def _history(ctx: DemoContext) -> None:
     """Replay the trigger engine over the year's stage events, then review and issue the
     invoices a few days after their milestone (older than ten days) as the firm would have."""
@@ -391,6 +395,12 @@ def _history(ctx: DemoContext) -> None:
             "template"
         )
     }
+    for matter in Matter.objects.select_related("client").order_by("id"):
+        path = fee_path_for(matter)
+        if path != FeePath.FIRM_ADVANCE:
+            services.matter_fee_path_set(
+                matter=matter, fee_path=path, actor=ctx.users["billing"], now=start
+            )
     events = (
         StageEvent.objects.filter(at__gte=start, at__lte=ctx.now)
         .select_related("matter", "matter__case_type", "matter__client")
@@ -408,6 +418,19 @@ def _history(ctx: DemoContext) -> None:
         if invoice is None or event.at > recent:
             continue
         pending.append((event.at, invoice))
+    # Government fees: each matter's fees follow one of the three paths (ADR 011): the firm
+    # advances them from operating before the invoice is approved and bills them, or they are
+    # paid from the client's trust (trust.demo posts the disbursements), or the client pays
+    # USCIS directly (shown for information). The matter's path was set before drafting.
+    for at, invoice in pending:
+        _fee_paths(ctx, invoice, at)
+    # Recent drafts: one matter in three has its fees advanced already (advanced, not yet
+    # billed); the others wait for the advance (billed fees not yet advanced).
+    issuing = {invoice.pk for _at, invoice in pending}
+    drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT).exclude(pk__in=issuing)
+    for draft in drafts.select_related("matter").order_by("id"):
+        if draft.matter_id % 3 == 0 and draft.matter.status == "OPEN":
+            _fee_paths(ctx, draft, ctx.now)
     # Issue in time order so numbers follow issue dates.
     schedule = []
     for at, invoice in pending:

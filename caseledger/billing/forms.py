@@ -11,8 +11,11 @@ from caseledger.billing import hooks, utbms
 from caseledger.billing.choices import (
     Cadence,
     ExpenseKind,
+    FeeAdvanceMethod,
     FeeCategory,
+    FeePath,
     FeeType,
+    FilingMethod,
     InvoiceStatus,
     LineKind,
     Payer,
@@ -426,3 +429,31 @@ class LedesImportForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
     )
+
+
+class FeeAdvanceForm(PickerFormMixin, forms.Form):
+    """A government fee the firm paid to USCIS from operating (path a, ADR 011)."""
+
+    matter = MatterPickerField(queryset=Matter.objects.none())
+    fee_code = forms.CharField(max_length=32, help_text="e.g. I129, ACWIA, FRAUD, I485")
+    amount = forms.CharField(max_length=20, help_text="e.g. 780.00")
+    paid_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    method = forms.ChoiceField(choices=FeeAdvanceMethod.choices)
+    reference = forms.CharField(max_length=120, required=False, help_text="Check number")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["matter"].queryset = _matters_for(user)  # type: ignore[attr-defined]
+
+
+class FilingDateForm(forms.Form):
+    filing_date = forms.DateField(
+        label="Filing date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    filing_method = forms.ChoiceField(
+        label="Filed", choices=[(FilingMethod.PAPER, "On paper"), (FilingMethod.ONLINE, "Online")]
+    )
+
+
+class FeePathForm(forms.Form):
+    fee_path = forms.ChoiceField(label="Paid", choices=FeePath.choices)

@@ -102,3 +102,19 @@ def invoice_activity(invoice: Any, user: Any) -> list[InvoiceActivity]:
     """Every listener's rows for ``invoice``, oldest first."""
     rows = [row for fn in _activity for row in fn(invoice, user)]
     return sorted(rows, key=lambda r: (r.on, r.at.timestamp() if r.at else 0.0))
+
+
+# -- government fees paid from trust (ADR 011) ---------------------------------------------------
+# The trust app registers ``fn(matter_id, fee_code) -> str | None``: the disbursement (number and
+# date, for people) that paid that government fee of the matter out of trust, or None. Billing
+# then never bills or advances that fee again.
+_fee_paid_from_trust: Listeners[Callable[[int, str], str | None]] = Listeners()
+register_fee_paid_from_trust_provider = _fee_paid_from_trust.register
+
+
+def fee_paid_from_trust(*, matter_id: int, fee_code: str) -> str | None:
+    for fn in _fee_paid_from_trust:
+        found = fn(matter_id, fee_code)
+        if found:
+            return found
+    return None

@@ -3,6 +3,8 @@ matter -> trust balance -> invoice -> payment. Counter rows come after the invoi
 
 from __future__ import annotations
 
+from typing import Any
+
 from caseledger.billing.models import BillingSettings, Invoice, InvoiceTemplate
 from caseledger.matters.models import Matter
 
@@ -30,3 +32,11 @@ def template_lock(*, template_id: int) -> InvoiceTemplate:
     """A template (configuration, outside the money lock order): its edits and the triggers
     added to it take this lock, so a trigger cannot be added to a template being deactivated."""
     return InvoiceTemplate.objects.select_for_update().get(pk=template_id)
+
+
+def fee_advances_lock(*, matter_id: int) -> list[Any]:
+    """The matter's fee advances (after the matter and before the invoice in the global order;
+    issue takes them after the invoice lock, which nothing else holds while taking these)."""
+    from caseledger.billing.models import FeeAdvance
+
+    return list(FeeAdvance.objects.select_for_update().filter(matter_id=matter_id).order_by("id"))

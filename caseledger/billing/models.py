@@ -14,8 +14,12 @@ from django.db.models import Q
 from caseledger.billing.choices import (
     Cadence,
     ExpenseKind,
+    FeeAdvanceMethod,
     FeeCategory,
+    FeePath,
     FeeType,
+    FeeVariant,
+    FilingMethod,
     InvoiceStatus,
     LineKind,
     Payer,
@@ -103,12 +107,20 @@ class GovernmentFee(models.Model):
     )
     # UTBMS E112 "Court fees": the code for fees paid to an agency to file (billing.utbms).
     expense_code = models.CharField(max_length=8, default="E112")
+    # Which employers and filings the row is for (billing.fees picks the row that fits).
+    variant = models.CharField(
+        max_length=16, choices=FeeVariant.choices, default=FeeVariant.STANDARD
+    )
+    filing_method = models.CharField(
+        max_length=8, choices=FilingMethod.choices, default=FilingMethod.ANY
+    )
+    citation = models.CharField(max_length=600, blank=True, default="")  # the rule that sets it
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["case_type", "code", "effective_date"],
-                name="billing_govfee_unique_per_date",
+                fields=["case_type", "code", "effective_date", "variant", "filing_method"],
+                name="billing_govfee_unique_per_date_variant",
             ),
             models.CheckConstraint(
                 condition=Q(amount_cents__gte=0), name="billing_govfee_amount_nonnegative"
@@ -181,6 +193,42 @@ class PayerRule(models.Model):
     def __str__(self) -> str:
         who = "may" if self.beneficiary_may_pay else "may not"
         return f"{self.case_type}: beneficiary {who} pay {self.get_category_display()}"
+
+
+class FeePayerRule(models.Model):
+    """A payer rule attached to a fee code or a service, whatever category a line is given:
+    "the beneficiary may never pay the ACWIA fee" (20 CFR 655.731(c)(10)(ii)). Exactly one of
+    ``fee_code`` and ``service`` is set."""
+
+    fee_code = models.CharField(max_length=32, blank=True, default="")
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="payer_rules"
+    )
+    beneficiary_may_pay = models.BooleanField(default=False)
+    citation = models.CharField(max_length=300)
+    # Words that make a manual line this fee even without its code ("ACWIA", "fraud prevention").
+    keywords = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(fee_code="") & Q(service__isnull=False))
+                | (~Q(fee_code="") & Q(service__isnull=True)),
+                name="billing_fee_payer_rule_code_or_service",
+            ),
+            models.UniqueConstraint(
+                fields=["fee_code"], condition=~Q(fee_code=""), name="billing_fee_payer_rule_code"
+            ),
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=Q(service__isnull=False),
+                name="billing_fee_payer_rule_service",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = "may" if self.beneficiary_may_pay else "may not"
+        return f"{self.fee_code or self.service}: beneficiary {who} pay"
 
 
 class InvoiceTemplate(models.Model):
@@ -374,6 +422,12 @@ class Invoice(models.Model):
     issue_entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The date the filing is sent to USCIS: the government fees in force on it are billed
+    # (billing.fees); defaults to the draft date, changeable until issue.
+    filing_date = models.DateField(null=True, blank=True)
+    filing_method = models.CharField(
+        max_length=8, choices=FilingMethod.choices, default=FilingMethod.PAPER
+    )
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
     void_entry = models.ForeignKey(
@@ -433,9 +487,71 @@ class InvoiceLine(models.Model):
     utbms_task_code = models.CharField(max_length=8, blank=True)
     utbms_activity_code = models.CharField(max_length=8, blank=True)
     utbms_expense_code = models.CharField(max_length=8, blank=True)
+    # Government-fee lines: the fee code, how it is paid, and the fee's amount (cents). A line
+    # paid from trust or by the client directly shows ``fee_amount_cents`` with amount 0.
+    fee_code = models.CharField(max_length=32, blank=True, default="")
+    fee_path = models.CharField(max_length=16, choices=FeePath.choices, blank=True, default="")
+    fee_amount_cents = models.BigIntegerField(default=0)  # cents
+    fee_note = models.CharField(max_length=300, blank=True, default="")  # e.g. a fee change
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(fee_path__in=[FeePath.FROM_TRUST, FeePath.CLIENT_DIRECT])
+                | Q(amount_cents=0),
+                name="billing_line_info_fee_has_no_amount",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description
+
+
+class MatterFeePath(models.Model):
+    """How a matter's government fees are paid by default (ADR 011); each draft's fee lines
+    start with it and may be changed line by line. No row: the firm advances them."""
+
+    matter = models.OneToOneField(Matter, on_delete=models.PROTECT, related_name="fee_path")
+    fee_path = models.CharField(max_length=16, choices=FeePath.choices)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.matter_id}: {self.get_fee_path_display()}"
+
+
+class FeeAdvance(models.Model):
+    """A government fee the firm paid to USCIS from operating for a client's matter (Dr 1300
+    client cost advances, Cr 1000 operating bank), to be billed once: ``invoice_line`` is the
+    issued line that billed it (Dr A/R, Cr 1300). Voiding that invoice frees the advance."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="fee_advances")
+    fee_code = models.CharField(max_length=32)
+    description = models.CharField(max_length=300)
+    amount_cents = models.BigIntegerField()  # cents
+    paid_date = models.DateField()
+    method = models.CharField(max_length=8, choices=FeeAdvanceMethod.choices)
+    payee = models.CharField(max_length=200, default="U.S. Department of Homeland Security")
+    reference = models.CharField(max_length=120, blank=True, default="")
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    invoice_line = models.OneToOneField(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="fee_advance"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="billing_fee_advance_amount_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["matter", "fee_code"])]
+
+    def __str__(self) -> str:
+        return f"FA-{self.pk:05d}" if self.pk else "fee advance"
 
 
 class TimeEntry(models.Model):

@@ -307,7 +307,9 @@ def invoice_emails(*, invoice: Invoice) -> QuerySet[OutboxMessage]:
 
 
 def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
-    return invoice.lines.select_related("timekeeper", "service").order_by("position", "id")
+    return invoice.lines.select_related("timekeeper", "service", "fee_advance").order_by(
+        "position", "id"
+    )
 
 
 def matter_trust_available_cents(*, invoice: Invoice) -> int:
@@ -336,8 +338,15 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
     legal, costs = [], []
     legal_cents = cost_cents = 0
     for line in invoice_lines(invoice=invoice):
+        description = line.description
+        if line.fee_path == "FROM_TRUST":
+            paid = fmt(line.fee_amount_cents)
+            description = f"{description} (paid from your trust account: {paid}; nothing due)"
+        elif line.fee_path == "CLIENT_DIRECT":
+            paid = fmt(line.fee_amount_cents)
+            description = f"{description} (paid by you directly to USCIS: {paid}; for information)"
         pdf_line = PdfLine(
-            description=line.description,
+            description=description,
             line_date=line.line_date,
             codes=line_codes(line),
             quantity=f"{line.quantity.normalize():f}",
@@ -428,3 +437,140 @@ def invoice_addressee(*, invoice: Invoice) -> tuple[str, str, str]:
             return str(name), postal_address(beneficiary), str(email)
     client = invoice.client
     return client.name, postal_address(client), client_billing_email(client)
+
+
+# -- government fees (ADR 011) -------------------------------------------------------------------
+
+
+def matter_filing_date(*, matter_id: int) -> date | None:
+    """The firm date of the matter's latest "filed" stage event, or None (not filed yet)."""
+    from caseledger.core import clock
+    from caseledger.matters.models import StageEvent
+
+    event = (
+        StageEvent.objects.filter(matter_id=matter_id, stage__code="filed")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return clock.firm_date(event.at) if event else None
+
+
+def matter_fee_path_default(*, matter_id: int) -> str | None:
+    from caseledger.billing.models import MatterFeePath
+
+    return (
+        MatterFeePath.objects.filter(matter_id=matter_id).values_list("fee_path", flat=True).first()
+    )
+
+
+def fee_advances_unbilled() -> QuerySet[Any]:
+    """Fees the firm advanced to USCIS that no issued invoice has billed yet (1300 holds them)."""
+    from caseledger.billing.models import FeeAdvance
+
+    return (
+        FeeAdvance.objects.filter(invoice_line__isnull=True)
+        .select_related("matter", "client")
+        .order_by("paid_date", "id")
+    )
+
+
+def fee_lines_unadvanced() -> QuerySet[Any]:
+    """Government fees on invoices not yet issued that are to be billed as firm advances but
+    have no unbilled advance of their matter and code: issue refuses them until it is recorded."""
+    from django.db.models import Exists, OuterRef
+
+    from caseledger.billing.choices import EDITABLE_STATUSES, FeePath, LineKind
+    from caseledger.billing.models import FeeAdvance, InvoiceLine
+
+    advanced = FeeAdvance.objects.filter(
+        matter_id=OuterRef("invoice__matter_id"),
+        fee_code=OuterRef("fee_code"),
+        invoice_line__isnull=True,
+    )
+    return (
+        InvoiceLine.objects.filter(
+            kind=LineKind.GOVERNMENT_FEE,
+            invoice__status__in=EDITABLE_STATUSES,
+            fee_path__in=[FeePath.FIRM_ADVANCE, ""],
+            amount_cents__gt=0,
+        )
+        .annotate(advanced=Exists(advanced))
+        .filter(advanced=False)
+        .select_related("invoice", "invoice__matter", "invoice__client")
+        .order_by("invoice__created_at", "invoice_id", "position", "id")
+    )
+
+
+def fee_lines_from_trust_or_client() -> QuerySet[Any]:
+    """Government-fee lines shown for information (paid from trust or by the client)."""
+    from caseledger.billing.choices import INFORMATION_ONLY_PATHS, LineKind
+    from caseledger.billing.models import InvoiceLine
+
+    return (
+        InvoiceLine.objects.filter(
+            kind=LineKind.GOVERNMENT_FEE, fee_path__in=list(INFORMATION_ONLY_PATHS)
+        )
+        .exclude(invoice__status="VOID")
+        .select_related("invoice", "invoice__matter")
+        .order_by("-invoice__created_at", "id")
+    )
+
+
+def _models() -> Any:
+    from caseledger.billing import models
+
+    return models
+
+
+def fee_charged_elsewhere(*, matter_id: int, fee_code: str) -> str | None:
+    """For the trust app: the issued invoice or the fee advance that already charges the
+    client ``fee_code`` on the matter (for people), or None."""
+    line = (
+        _models()
+        .InvoiceLine.objects.filter(
+            invoice__matter_id=matter_id,
+            invoice__status="ISSUED",
+            kind="GOVERNMENT_FEE",
+            fee_code=fee_code,
+            amount_cents__gt=0,
+        )
+        .select_related("invoice")
+        .order_by("id")
+        .first()
+    )
+    if line is not None:
+        return f"billed on invoice {line.invoice.number}"
+    advance = (
+        _models()
+        .FeeAdvance.objects.filter(matter_id=matter_id, fee_code=fee_code)
+        .order_by("id")
+        .first()
+    )
+    if advance is not None:
+        amount = _money(advance.amount_cents)
+        return f"advanced by the firm ({advance}, {amount} on {advance.paid_date})"
+    return None
+
+
+def matter_fee_codes_charged(*, matter_id: int) -> list[str]:
+    """The fee codes billed (issued, amount due) or advanced by the firm on the matter."""
+    billed = (
+        _models()
+        .InvoiceLine.objects.filter(
+            invoice__matter_id=matter_id,
+            invoice__status="ISSUED",
+            kind="GOVERNMENT_FEE",
+            amount_cents__gt=0,
+        )
+        .values_list("fee_code", flat=True)
+    )
+    advanced = (
+        _models().FeeAdvance.objects.filter(matter_id=matter_id).values_list("fee_code", flat=True)
+    )
+    return sorted({code or "uncoded" for code in [*billed, *advanced]})
+
+
+def _money(cents: int) -> str:
+    from caseledger.core.amounts import firm_money
+
+    return firm_money(cents)

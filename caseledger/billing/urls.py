@@ -38,6 +38,13 @@ urlpatterns = [
     path("expenses/<int:pk>/edit/", views.expense_edit, name="expense_edit"),
     path("expenses/<int:pk>/delete/", views.expense_delete, name="expense_delete"),
     path("fee-schedule/", views.fee_schedule, name="fee_schedule"),
+    path("government-fees/", views.government_fees, name="government_fees"),
+    path("invoices/<int:pk>/filing-date/", views.invoice_filing_date, name="invoice_filing_date"),
+    path(
+        "invoices/<int:pk>/lines/<int:line_pk>/fee-path/",
+        views.invoice_line_fee_path,
+        name="invoice_line_fee_path",
+    ),
     path("templates/", views.templates, name="templates"),
     path("templates/new/", views.template_new, name="template_new"),
     path("templates/<int:pk>/edit/", views.template_edit, name="template_edit"),

@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caseledger.billing import forms, hooks, selectors, services
-from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.choices import FeePath, InvoiceStatus
 from caseledger.billing.exceptions import BillingError
 from caseledger.billing.models import (
     BillingTrigger,
     Expense,
+    FeePayerRule,
     GovernmentFee,
     HourlyRate,
     Invoice,
@@ -152,6 +153,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
     return {
         "invoice": invoice,
         "lines": list(selectors.invoice_lines(invoice=invoice)),
+        "fee_paths": FeePath.choices,
         "history": selectors.invoice_history(invoice=invoice).select_related("actor"),
         "emails": selectors.invoice_emails(invoice=invoice),
         "line_form": forms.LineForm(),
@@ -741,6 +743,9 @@ def fee_schedule(request: HttpRequest) -> HttpResponse:
             "payer_rules": PayerRule.objects.select_related("case_type").order_by(
                 "case_type__name", "category", "id"
             ),
+            "fee_payer_rules": FeePayerRule.objects.select_related("service").order_by(
+                "fee_code", "id"
+            ),
             "service_form": service_form,
             "fee_form": fee_form,
             "rate_form": rate_form,
@@ -992,3 +997,82 @@ def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
             and money.balance_due_cents > 0,
         },
     )
+
+
+@capability_required("billing.edit")
+def government_fees(request: HttpRequest) -> HttpResponse:
+    """Government fees by how they are paid (ADR 011): advances not yet billed (1300), fees on
+    drafts waiting for an advance (issue refuses them), and fees shown for information."""
+    form = forms.FeeAdvanceForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        advance = handle_form(
+            request,
+            form,
+            lambda d: services.fee_advance_record(
+                matter=d["matter"],
+                fee_code=d["fee_code"],
+                amount=d["amount"],
+                paid_date=d["paid_date"],
+                method=d["method"],
+                reference=d["reference"],
+                actor=request.user,
+                now=clock.now(),
+            ),
+        )
+        if advance is not None:
+            messages.success(request, f"Fee advance {advance} recorded.")
+            return redirect("billing:government_fees")
+    unbilled = list(selectors.fee_advances_unbilled())
+    waiting = list(selectors.fee_lines_unadvanced())
+    information = list(selectors.fee_lines_from_trust_or_client()[:50])
+    return render(
+        request,
+        "billing/government_fees.html",
+        {
+            "form": form,
+            "unbilled": unbilled,
+            "unbilled_cents": sum(a.amount_cents for a in unbilled),
+            "waiting": waiting,
+            "waiting_cents": sum(line.amount_cents for line in waiting),
+            "information": information,
+        },
+    )
+
+
+@require_POST
+@capability_required("billing.edit")
+def invoice_filing_date(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_for(request, pk, "billing.edit")
+    form = forms.FilingDateForm(request.POST)
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.invoice_filing_date_set(
+            invoice=invoice,
+            filing_date=d["filing_date"],
+            filing_method=d["filing_method"],
+            actor=request.user,
+            now=clock.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Filing date set; government fees re-priced for it.")
+    return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+@require_POST
+@capability_required("billing.edit")
+def invoice_line_fee_path(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    invoice = _invoice_for(request, pk, "billing.edit")
+    line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
+    form = forms.FeePathForm(request.POST)
+    saved = handle_form(
+        request,
+        form,
+        lambda d: services.invoice_line_fee_path_set(
+            line=line, fee_path=d["fee_path"], actor=request.user, now=clock.now()
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "How the fee is paid: saved.")
+    return redirect("billing:invoice_detail", pk=invoice.pk)

@@ -44,3 +44,24 @@ class Language(models.TextChoices):
     RUSSIAN = "ru", "Russian"
     VIETNAMESE = "vi", "Vietnamese"
     KOREAN = "ko", "Korean"
+
+
+class EmployeeBand(models.TextChoices):
+    """Full-time-equivalent employees in the U.S. (incl. affiliates), as the I-129 asks: the
+    ACWIA fee, the I-129 base fee and the Asylum Program Fee depend on it."""
+
+    UNKNOWN = "", "Not recorded"
+    UP_TO_25 = "UP_TO_25", "1 to 25 full-time employees"
+    OVER_25 = "OVER_25", "26 or more full-time employees"
+
+
+class AcwiaExemption(models.TextChoices):
+    """Employers exempt from the ACWIA fee (INA 214(c)(9)(A); 8 CFR 214.2(h)(19)(iii))."""
+
+    NONE = "", "Not exempt"
+    HIGHER_EDUCATION = (
+        "HIGHER_EDUCATION",
+        "Institution of higher education (or affiliated nonprofit)",
+    )
+    NONPROFIT_RESEARCH = "NONPROFIT_RESEARCH", "Nonprofit research organization"
+    GOVERNMENT_RESEARCH = "GOVERNMENT_RESEARCH", "Governmental research organization"

@@ -33,6 +33,16 @@ COMPANIES = [
     ("Magnolia University Hospital", "Atlanta", "GA", "30303", 30, False, False),
 ]
 
+# Employer attributes the government fees depend on (employee band, 501(c)(3), ACWIA
+# exemption); companies not listed have 26 or more full-time employees.
+EMPLOYERS = {
+    "Bayside Robotics LLC": ("UP_TO_25", False, ""),
+    "Keystone Structural Engineering": ("UP_TO_25", False, ""),
+    "Blue Ridge Software Partners": ("UP_TO_25", False, ""),
+    "Harborview Medical Group": ("OVER_25", True, ""),
+    "Magnolia University Hospital": ("OVER_25", True, "HIGHER_EDUCATION"),
+}
+
 EMPLOYEES = [
     ("Rahul Mehta", "IN"), ("Priya Natarajan", "IN"), ("Wei Zhang", "CN"), ("Li Na Chen", "CN"),
     ("Arjun Reddy", "IN"), ("Ananya Iyer", "IN"), ("Minh Nguyen", "VN"), ("Joon-ho Park", "KR"),
@@ -126,6 +136,9 @@ def seed(ctx: DemoContext) -> None:
             payment_terms_days=terms,
             ledes_required=ledes,
             auto_apply_trust=auto,
+            employee_band=EMPLOYERS.get(name, ("OVER_25", False, ""))[0],
+            nonprofit=EMPLOYERS.get(name, ("OVER_25", False, ""))[1],
+            acwia_exemption=EMPLOYERS.get(name, ("OVER_25", False, ""))[2],
         )
         services.contact_add(
             client=client, actor=actor, now=since, name="Accounts Payable",

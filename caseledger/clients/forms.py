@@ -6,7 +6,15 @@ from typing import Any
 
 from django import forms
 
-from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Language, Relationship
+from caseledger.clients.choices import (
+    AcwiaExemption,
+    ClientKind,
+    ClientType,
+    ContactRole,
+    EmployeeBand,
+    Language,
+    Relationship,
+)
 from caseledger.clients.countries import CODES, COUNTRY_CHOICES
 from caseledger.core.choices import Role
 from caseledger.core.models import User
@@ -111,6 +119,20 @@ class ClientForm(PersonalDataFields):
         label="Pay issued invoices from trust automatically", required=False
     )
     ledes_required = forms.BooleanField(label="LEDES e-billing required", required=False)
+    employee_band = forms.ChoiceField(
+        label="Full-time employees (U.S.)",
+        choices=EmployeeBand.choices,
+        required=False,
+        help_text="Sets the ACWIA fee ($750 / $1,500), the I-129 fee and the Asylum Program Fee.",
+    )
+    nonprofit = forms.BooleanField(
+        label="Nonprofit (501(c)(3))",
+        required=False,
+        help_text="Reduced I-129 fee; no Asylum Program Fee.",
+    )
+    acwia_exemption = forms.ChoiceField(
+        label="ACWIA fee exemption", choices=AcwiaExemption.choices, required=False
+    )
     preferred_language = forms.ChoiceField(
         label="Language for documents", choices=Language.choices, initial=Language.ENGLISH
     )
@@ -123,7 +145,8 @@ class ClientForm(PersonalDataFields):
         "name", "kind", "client_type", "email", "phone", "responsible_partner",
         "address_line1", "address_line2", "city", "region", "postal_code", "country",
         "payment_terms_days", "auto_apply_trust", "ledes_required", "preferred_language",
-        "a_number", "uscis_online_account_number", "date_of_birth", "passport_number",
+        "employee_band", "nonprofit", "acwia_exemption", "a_number",
+        "uscis_online_account_number", "date_of_birth", "passport_number",
         "passport_country", "country_of_citizenship", "ssn_itin", "notes", "confirm_duplicate",
     ]  # fmt: skip
 
@@ -140,6 +163,7 @@ class ClientForm(PersonalDataFields):
                             "country"]),
         ("Billing preferences", ["payment_terms_days", "preferred_language", "auto_apply_trust",
                                  "ledes_required"]),
+        ("Employer (government fees)", ["employee_band", "nonprofit", "acwia_exemption"]),
         ("Identifiers (people only; stored encrypted)", ["a_number",
          "uscis_online_account_number", "date_of_birth", "passport_number", "passport_country",
          "country_of_citizenship", "ssn_itin"]),

@@ -5,7 +5,15 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 
-from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Language, Relationship
+from caseledger.clients.choices import (
+    AcwiaExemption,
+    ClientKind,
+    ClientType,
+    ContactRole,
+    EmployeeBand,
+    Language,
+    Relationship,
+)
 from caseledger.clients.countries import country_name
 from caseledger.core.crypto import EncryptedDateField, EncryptedTextField, lookup_hash, mask
 
@@ -89,6 +97,18 @@ class Client(PersonalData):
         default=False, help_text="Pay issued invoices from this client's trust funds."
     )
     ledes_required = models.BooleanField(default=False, help_text="Send LEDES 1998B e-bills.")
+    # Employer attributes the government fee rules read (billing.fees): the employee band
+    # decides the ACWIA fee ($750 / $1,500), the I-129 base fee and the Asylum Program Fee.
+    employee_band = models.CharField(
+        max_length=12, choices=EmployeeBand.choices, blank=True, default=""
+    )
+    nonprofit = models.BooleanField(
+        default=False,
+        help_text="IRC 501(c)(3) nonprofit: reduced I-129 fee, no Asylum Program Fee.",
+    )
+    acwia_exemption = models.CharField(
+        max_length=20, choices=AcwiaExemption.choices, blank=True, default=""
+    )
     preferred_language = models.CharField(
         max_length=8, choices=Language.choices, default=Language.ENGLISH
     )

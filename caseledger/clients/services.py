@@ -10,7 +10,15 @@ from typing import Any
 from django.db import transaction
 
 from caseledger.clients import validators
-from caseledger.clients.choices import ClientKind, ClientType, ContactRole, Language, Relationship
+from caseledger.clients.choices import (
+    AcwiaExemption,
+    ClientKind,
+    ClientType,
+    ContactRole,
+    EmployeeBand,
+    Language,
+    Relationship,
+)
 from caseledger.clients.exceptions import ClientError
 from caseledger.clients.models import Beneficiary, Client, Contact, PersonalData
 from caseledger.core import audit, clock
@@ -37,6 +45,8 @@ DATE_OF_BIRTH_TOO_EARLY = "date_of_birth: cannot be before {earliest} (got {valu
 REVEAL_NOTHING = "fields: nothing to reveal"
 
 PII_FIELDS = ("a_number", "passport_number", "date_of_birth", "ssn_itin")
+EMPLOYEE_BAND_INVALID = "employee_band: must be one of {allowed} or empty (got {value!r})"
+ACWIA_EXEMPTION_INVALID = "acwia_exemption: must be one of {allowed} or empty (got {value!r})"
 CLIENT_PLAIN_FIELDS = (
     "name",
     "kind",
@@ -48,6 +58,9 @@ CLIENT_PLAIN_FIELDS = (
     "auto_apply_trust",
     "ledes_required",
     "preferred_language",
+    "employee_band",
+    "nonprofit",
+    "acwia_exemption",
     "address_line1",
     "address_line2",
     "city",
@@ -155,6 +168,24 @@ def _clean_client(data: dict[str, Any], *, kind: str, today: date) -> dict[str, 
                 allowed=", ".join(Language.values), value=values["preferred_language"]
             ),
             field="preferred_language",
+        )
+    if "employee_band" in values and (values["employee_band"] or "") not in EmployeeBand.values:
+        raise ClientError(
+            EMPLOYEE_BAND_INVALID.format(
+                allowed=", ".join(v for v in EmployeeBand.values if v),
+                value=values["employee_band"],
+            ),
+            field="employee_band",
+        )
+    if "acwia_exemption" in values and (values["acwia_exemption"] or "") not in (
+        AcwiaExemption.values
+    ):
+        raise ClientError(
+            ACWIA_EXEMPTION_INVALID.format(
+                allowed=", ".join(v for v in AcwiaExemption.values if v),
+                value=values["acwia_exemption"],
+            ),
+            field="acwia_exemption",
         )
     partner = values.get("responsible_partner")
     if partner is not None and partner.role != Role.PARTNER:

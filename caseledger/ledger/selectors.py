@@ -332,4 +332,20 @@ def ledger_verify() -> list[str]:
                 f"trust: client trust liability {owed} != sum of client trust ledgers "
                 f"{client_sum} (difference {owed - client_sum})"
             )
+    # Client cost advances (1300) are what clients owe the firm for fees it paid for them:
+    # never a credit balance, in total or for any matter (billing ADR 011).
+    advances = next((a for a in accounts.values() if a.code == codes.CLIENT_COST_ADVANCES), None)
+    if advances is not None:
+        total = int(computed.get(advances.pk) or 0)
+        if total < 0:
+            problems.append(
+                f"account {advances.code}: client cost advances hold a credit balance ({-total}); "
+                "fees were billed that the firm never advanced"
+            )
+        for (a, c, m), raw in sorted(sub_computed.items()):
+            if a == advances.pk and raw < 0:
+                problems.append(
+                    f"account {advances.code} client {c} matter {m}: cost advances hold a credit "
+                    f"balance ({-raw})"
+                )
     return problems

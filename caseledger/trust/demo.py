@@ -114,29 +114,20 @@ def seed(ctx: DemoContext) -> None:
         actor=users["partner"],
         now=now,
     )
+    # Government fees paid from trust (billing ADR 011): the client deposits the filing fees,
+    # a disbursement to DHS names each fee, and the invoice shows it "paid from trust".
+    _filing_fees_from_trust(ctx)
     # Disbursements in every state.
-    d1 = services.disbursement_request(
-        matter=matters[5],
-        payee="U.S. Department of Homeland Security",
-        amount_cents=46_000,
-        purpose="FILING_FEE",
-        method="CHECK",
-        reference="I-129 base filing fee",
-        actor=users["paralegal"],
-        now=now,
-    )
-    services.disbursement_approve(disbursement=d1, approver=users["attorney"], now=now)
-    services.disbursement_post(disbursement=d1, actor=users["attorney"], now=now)
     # Above the firm's dual-approval threshold: one partner has approved, a second must.
     big = threshold + 50_000
     if services.selectors.trust_position(matters[3], today).available_cents >= big:
         d2 = services.disbursement_request(
             matter=matters[3],
-            payee="U.S. Department of Homeland Security",
+            payee="Global Credential Evaluators LLC",
             amount_cents=big,
-            purpose="FILING_FEE",
-            method="ONLINE",
-            reference="I-140 premium processing",
+            purpose="THIRD_PARTY",
+            method="WIRE",
+            reference="Expert opinion letters and credential evaluations",
             actor=users["paralegal"],
             now=now,
         )
@@ -177,3 +168,59 @@ def seed(ctx: DemoContext) -> None:
             services.trust_apply_to_invoice(invoice=invoice, actor=billing, now=now)
         except TrustError:
             continue
+
+
+def _filing_fees_from_trust(ctx: DemoContext) -> None:
+    """For every government-fee line marked "paid from trust" on an open matter: a deposit of
+    the matter's filing fees (cleared), then one approved and posted disbursement to DHS per fee,
+    carrying the fee code."""
+    from collections import defaultdict
+
+    from caseledger.billing.choices import FeePath
+    from caseledger.billing.models import InvoiceLine
+
+    users, now, today = ctx.users, ctx.now, ctx.today
+    threshold = Firm.objects.get(id=1).disbursement_dual_approval_cents
+    lines = (
+        InvoiceLine.objects.filter(fee_path=FeePath.FROM_TRUST, invoice__matter__status="OPEN")
+        .exclude(invoice__status="VOID")
+        .select_related("invoice__matter__client")
+        .order_by("invoice__matter_id", "id")
+    )
+    by_matter: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for line in lines:
+        by_matter[line.invoice.matter_id].append(line)
+    for matter_lines in by_matter.values():
+        matter = matter_lines[0].invoice.matter
+        total = sum(line.fee_amount_cents for line in matter_lines)
+        services.deposit_record(
+            client=matter.client,
+            matter=matter,
+            method="WIRE",
+            payer=matter.client.name,
+            reference=f"WIRE-FEES-{matter.pk}",
+            amount_cents=total,
+            received_date=today - timedelta(days=20),
+            actor=users["billing"],
+            now=now,
+        )
+        for line in matter_lines:
+            disbursement = services.disbursement_request(
+                matter=matter,
+                payee="U.S. Department of Homeland Security",
+                amount_cents=line.fee_amount_cents,
+                purpose="FILING_FEE",
+                method="CHECK",
+                reference=line.description[:120],
+                fee_code=line.fee_code,
+                actor=users["paralegal"],
+                now=now,
+            )
+            services.disbursement_approve(
+                disbursement=disbursement, approver=users["attorney"], now=now
+            )
+            if line.fee_amount_cents > threshold:
+                services.disbursement_approve(
+                    disbursement=disbursement, approver=users["partner"], now=now
+                )
+            services.disbursement_post(disbursement=disbursement, actor=users["attorney"], now=now)

@@ -69,6 +69,13 @@ class DisbursementForm(OneTimeTokenMixin, PickerFormMixin, TrustAccountMixin, fo
     amount = MoneyField(label="Amount")
     purpose = forms.ChoiceField(choices=DisbursementPurpose.choices)
     method = forms.ChoiceField(choices=DisbursementMethod.choices)
+    fee_code = forms.CharField(
+        label="Government fee code",
+        max_length=32,
+        required=False,
+        help_text="For a filing fee to DHS/USCIS: the fee it pays (e.g. I129, I485). That fee is "
+        "then never billed or advanced for the matter.",
+    )
     reference = forms.CharField(max_length=120, required=False)
     memo = forms.CharField(max_length=300, required=False)
 

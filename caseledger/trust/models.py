@@ -275,6 +275,9 @@ class Disbursement(models.Model):
     memo = models.CharField(max_length=300, blank=True)
     # Reference to the credit note a refund settles (credits app), when there is one.
     credit_note_ref = models.CharField(max_length=40, blank=True)
+    # The government fee (billing fee code, e.g. I129, ACWIA) a filing-fee disbursement pays for
+    # the matter: that fee is then never billed or advanced again (billing ADR 011).
+    fee_code = models.CharField(max_length=32, blank=True, default="")
     status = models.CharField(
         max_length=10, choices=DisbursementStatus.choices, default=DisbursementStatus.REQUESTED
     )

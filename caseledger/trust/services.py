@@ -12,13 +12,16 @@ Rules enforced here (and by the ledger's own checks behind them), with no overri
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
 
 from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.locks import matter_lock as billing_matter_lock
 from caseledger.billing.models import Invoice
+from caseledger.billing.selectors import fee_charged_elsewhere, matter_fee_codes_charged
 from caseledger.clients.models import Client
 from caseledger.core import audit, clock, outbox
 from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
@@ -876,6 +879,65 @@ def _changed(disbursement: Disbursement, previous: str, actor: User | None, now:
     )
 
 
+GOVERNMENT_PAYEE = re.compile(
+    r"\b(DHS|USCIS|homeland security|citizenship and immigration)\b", re.IGNORECASE
+)
+FEE_ALREADY_CHARGED = (
+    "fee_code: the {code} fee of matter {matter} was already {where}; paying it from trust too "
+    "would charge the client twice"
+)
+FEE_CODE_NEEDED = (
+    "fee_code: say which government fee this filing fee to {payee} pays: matter {matter} "
+    "already has government fees billed or advanced ({codes})"
+)
+
+
+def _government_fee_check(*, matter: Matter, payee: str, purpose: str, fee_code: str) -> None:
+    """Refuse a filing fee to DHS/USCIS for a fee the firm already billed or advanced on the
+    matter (billing ADR 011), naming the invoice or the advance. Without a fee code it is
+    refused only when the matter has any billed or advanced government fee."""
+    if purpose != DisbursementPurpose.FILING_FEE:
+        return
+    if fee_code:
+        where = fee_charged_elsewhere(matter_id=matter.pk, fee_code=fee_code)
+        if where:
+            raise TrustError(
+                FEE_ALREADY_CHARGED.format(code=fee_code, matter=matter.number, where=where),
+                field="fee_code",
+            )
+        return
+    if GOVERNMENT_PAYEE.search(payee):
+        codes = matter_fee_codes_charged(matter_id=matter.pk)
+        if codes:
+            raise TrustError(
+                FEE_CODE_NEEDED.format(
+                    payee=payee.strip(), matter=matter.number, codes=", ".join(codes)
+                ),
+                field="fee_code",
+            )
+
+
+def fee_paid_from_trust(matter_id: int, fee_code: str) -> str | None:
+    """For billing: the posted or pending disbursement paying ``fee_code`` of the matter."""
+    row = (
+        Disbursement.objects.filter(
+            matter_id=matter_id,
+            fee_code=fee_code,
+            status__in=[
+                DisbursementStatus.REQUESTED,
+                DisbursementStatus.APPROVED,
+                DisbursementStatus.POSTED,
+            ],
+        )
+        .order_by("id")
+        .first()
+    )
+    if row is None:
+        return None
+    state = f"posted {row.posted_date}" if row.posted_date else row.get_status_display().lower()
+    return f"disbursement {row.number}, {state}"
+
+
 def disbursement_request(
     *,
     matter: Matter,
@@ -889,9 +951,13 @@ def disbursement_request(
     memo: str = "",
     credit_note_ref: str = "",
     trust_account: Any = None,
+    fee_code: str = "",
 ) -> Disbursement:
     """Ask to pay ``amount_cents`` out of the matter's trust. Refused at once when the cleared,
-    undisputed funds do not cover it (and checked again, under lock, when it posts)."""
+    undisputed funds do not cover it (and checked again, under lock, when it posts). A filing
+    fee to DHS/USCIS names the government fee it pays (``fee_code``) and is refused when that
+    fee was already billed or advanced by the firm (checked again when it posts)."""
+    fee_code = fee_code.strip().upper()
     _check_amount(amount_cents)
     if not payee.strip():
         raise TrustError(PAYEE_REQUIRED, field="payee")
@@ -907,7 +973,9 @@ def disbursement_request(
         )
     bank = trust_account_resolve(trust_account)
     with transaction.atomic():
+        billing_matter_lock(matter_id=matter.pk)
         locks.lock_matter_trust(matter, now)
+        _government_fee_check(matter=matter, payee=payee, purpose=purpose, fee_code=fee_code)
         position = selectors.trust_position(matter, as_of=clock.firm_date(now))
         if amount_cents > position.available_cents:
             raise _over_available(amount_cents, matter, position)
@@ -928,6 +996,7 @@ def disbursement_request(
             memo=memo.strip(),
             credit_note_ref=credit_note_ref,
             trust_account=bank,
+            fee_code=fee_code,
             required_approvals=2 if amount_cents > threshold else 1,
             requested_by=actor,
             requested_at=now,
@@ -943,6 +1012,7 @@ def disbursement_request(
                 "payee": disbursement.payee,
                 "purpose": purpose,
                 "method": method,
+                "fee_code": fee_code,
                 "required_approvals": disbursement.required_approvals,
                 "trust_account": bank.code,
             },
@@ -1080,8 +1150,15 @@ def disbursement_post(
     together exceed it cannot both post."""
     matter = disbursement.matter
     with transaction.atomic():
+        billing_matter_lock(matter_id=matter.pk)
         locks.lock_matter_trust(matter, now)
         disbursement = locks.lock_disbursement(disbursement.pk)
+        _government_fee_check(
+            matter=matter,
+            payee=disbursement.payee,
+            purpose=disbursement.purpose,
+            fee_code=disbursement.fee_code,
+        )
         if disbursement.status != DisbursementStatus.APPROVED:
             raise TrustError(
                 DISBURSEMENT_NOT_PENDING.format(

@@ -509,6 +509,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
             reference=d["reference"],
             memo=d["memo"],
             trust_account=d["trust_account"],
+            fee_code=d.get("fee_code") or "",
             actor=_actor(request),
             now=clock.now(),
         )

@@ -18,7 +18,7 @@ from django.urls import reverse
 from caseledger.billing import services as billing
 from caseledger.billing.choices import ExpenseKind
 from caseledger.billing.db import install_sqlite_flush_guard
-from caseledger.billing.tests.factories import build_world
+from caseledger.billing.tests.factories import advance_fees, build_world
 from caseledger.core.choices import Role
 from caseledger.core.models import Firm
 from caseledger.core.money import DEFAULT_CEILING_MINOR_UNITS
@@ -82,6 +82,7 @@ def _fill(world: Any) -> dict[str, Any]:
             actor=world.billing,
             now=now,
         )
+    advance_fees(invoice, actor=world.billing, now=now)  # the firm paid USCIS (ADR 011)
     billing.invoice_submit(invoice=invoice, actor=world.billing, now=now)
     billing.invoice_approve(invoice=invoice, actor=world.partner, now=now)
     invoice = billing.invoice_issue(invoice=invoice, actor=world.billing, now=now)
@@ -124,6 +125,7 @@ def _fill(world: Any) -> dict[str, Any]:
         amount_cents=CEILING,
         purpose=DisbursementPurpose.FILING_FEE,
         method=DisbursementMethod.CHECK,
+        fee_code="PREMIUM",  # not billed or advanced on this matter
         actor=world.attorney,
         now=now,
     )

@@ -1,6 +1,12 @@
 """Billing's write services (one function per business action); import them from here."""
 
 from caseledger.billing.services.emails import invoice_email_retry
+from caseledger.billing.services.fees import (
+    fee_advance_record,
+    invoice_filing_date_set,
+    invoice_line_fee_path_set,
+    matter_fee_path_set,
+)
 from caseledger.billing.services.invoices import (
     TRANSITIONS,
     invoice_approve,
@@ -49,6 +55,7 @@ __all__ = [
     "expense_create",
     "expense_delete",
     "expense_update",
+    "fee_advance_record",
     "government_fee_add",
     "hourly_rate_set",
     "invoice_approve",
@@ -56,14 +63,17 @@ __all__ = [
     "invoice_discard",
     "invoice_draft_create",
     "invoice_email_retry",
+    "invoice_filing_date_set",
     "invoice_issue",
     "invoice_line_add",
+    "invoice_line_fee_path_set",
     "invoice_line_remove",
     "invoice_line_update",
     "invoice_return",
     "invoice_submit",
     "invoice_transition",
     "invoice_void",
+    "matter_fee_path_set",
     "on_stage_event",
     "payer_check",
     "payer_rule_set",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ from caseledger.billing.choices import (
     PASS_THROUGH_KINDS,
     ExpenseKind,
     FeeCategory,
+    FeePath,
+    FilingMethod,
     InvoiceStatus,
     LineKind,
     Payer,
@@ -38,9 +40,11 @@ from caseledger.billing.exceptions import (
     LedesInvalid,
     PayerRuleViolation,
 )
+from caseledger.billing.fees import fee_payer_rule_for
 from caseledger.billing.locks import invoice_lock, matter_lock
 from caseledger.billing.models import (
     Expense,
+    FeeAdvance,
     Invoice,
     InvoiceCounter,
     InvoiceLine,
@@ -51,10 +55,11 @@ from caseledger.billing.models import (
 )
 from caseledger.billing.selectors import (
     billing_settings_get,
-    government_fee_in_force,
     invoice_addressee,
     invoice_document,
     invoice_has_ar_movement,
+    matter_fee_path_default,
+    matter_filing_date,
     payer_rule_get,
 )
 from caseledger.billing.services.common import (
@@ -64,6 +69,7 @@ from caseledger.billing.services.common import (
     parse_amount,
     parse_quantity,
 )
+from caseledger.billing.services.fees import fee_line_values, issue_fee_advances
 from caseledger.billing.services.time import (
     activity_code_check,
     expense_code_check,
@@ -93,6 +99,14 @@ INVOICE_NOT_EDITABLE = (
 PAYER_RULE_BROKEN = (
     "bill_to: {category} may not be billed to the beneficiary on {case_type} matters "
     "({citation}) — line {description!r}"
+)
+FEE_PAYER_RULE_BROKEN = (
+    "bill_to: the {fee} fee may never be billed to the beneficiary ({citation}) — line "
+    "{description!r}"
+)
+GOVERNMENT_FEE_LINE_UNCODED = (
+    "bill_to: a government-fee line billed to the beneficiary must name its fee code or "
+    "service (or bill the petitioner) — line {description!r}"
 )
 BENEFICIARY_MISSING = "bill_to: matter {matter} has no beneficiary to bill"
 DESCRIPTION_REQUIRED = "description: is required"
@@ -153,11 +167,33 @@ def _refuse_unless_editable(invoice: Invoice) -> None:
         )
 
 
-def payer_check(*, matter: Any, bill_to: str, category: str, description: str) -> None:
-    """Raise PayerRuleViolation when the case type forbids billing ``category`` to the
-    beneficiary. The petitioner may always be billed."""
+def payer_check(
+    *,
+    matter: Any,
+    bill_to: str,
+    category: str,
+    description: str,
+    fee_code: str = "",
+    service_id: int | None = None,
+    kind: str = "",
+) -> None:
+    """Raise PayerRuleViolation when the beneficiary may not pay the line: first the rules
+    attached to its fee code or service (or, for a line without a code, named in its
+    description: "ACWIA"), whatever its category; then the case type's category rule. A
+    government-fee line without a fee code or service may only be billed to the petitioner.
+    The petitioner may always be billed."""
     if bill_to != Payer.BENEFICIARY:
         return
+    fee_rule = fee_payer_rule_for(fee_code=fee_code, service_id=service_id, description=description)
+    if fee_rule is not None:
+        raise PayerRuleViolation(
+            FEE_PAYER_RULE_BROKEN.format(
+                fee=fee_rule.fee_code or fee_rule.service,
+                citation=fee_rule.citation,
+                description=description,
+            ),
+            field="bill_to",
+        )
     rule = payer_rule_get(case_type_id=getattr(matter, "case_type_id", None), category=category)
     if rule is not None and not rule.beneficiary_may_pay:
         raise PayerRuleViolation(
@@ -168,6 +204,10 @@ def payer_check(*, matter: Any, bill_to: str, category: str, description: str) -
                 description=description,
             ),
             field="bill_to",
+        )
+    if kind == LineKind.GOVERNMENT_FEE and not fee_code and service_id is None:
+        raise PayerRuleViolation(
+            GOVERNMENT_FEE_LINE_UNCODED.format(description=description), field="bill_to"
         )
 
 
@@ -218,11 +258,25 @@ def _add_line(
     task_code: str = "",
     activity_code: str = "",
     expense_code: str = "",
+    fee_code: str = "",
+    fee_path: str = "",
+    fee_amount_cents: int = 0,
+    fee_note: str = "",
 ) -> InvoiceLine:
     payer_check(
-        matter=invoice.matter, bill_to=invoice.bill_to, category=category, description=description
+        matter=invoice.matter,
+        bill_to=invoice.bill_to,
+        category=category,
+        description=description,
+        fee_code=fee_code,
+        service_id=service.pk if service is not None else None,
+        kind=kind,
     )
     return InvoiceLine.objects.create(
+        fee_code=fee_code,
+        fee_path=fee_path,
+        fee_amount_cents=fee_amount_cents,
+        fee_note=fee_note[:300],
         invoice=invoice,
         position=position,
         kind=kind,
@@ -306,12 +360,18 @@ def invoice_draft_create(
     include_unbilled: bool | None = None,
     triggered_at: datetime | None = None,
     installment: tuple[int, int, int] | None = None,
+    fee_path: str | None = None,
+    filing_date: date | None = None,
+    filing_method: str = FilingMethod.PAPER,
 ) -> Invoice:
     """A draft for ``matter`` addressed to ``bill_to``, from ``template`` when given (its fee
-    lines, the case type's government fees in force today, and unbilled work when the template
-    says so). ``installment`` = (k, n, amount_cents) bills part k of an n-part plan instead of
-    the template's fee lines. Raises PayerRuleViolation naming the rule when a line may not be
-    billed to that payer; nothing is written then."""
+    lines, the case type's government fees in force on the filing date for the client, and
+    unbilled work when the template says so). The filing date is ``filing_date``, else the
+    matter's "filed" stage event, else the draft date; ``fee_path`` is how its government fees
+    are paid (default: the matter's fee path, else advanced by the firm; a fee already paid
+    from trust stays so). ``installment`` = (k, n, amount_cents) bills part k of an n-part plan
+    instead of the template's fee lines. Raises PayerRuleViolation naming the rule when a line
+    may not be billed to that payer; nothing is written then."""
     if bill_to == Payer.BENEFICIARY and getattr(matter, "beneficiary_id", None) is None:
         raise BillingError(BENEFICIARY_MISSING.format(matter=matter.number), field="bill_to")
     settings = billing_settings_get()
@@ -319,6 +379,9 @@ def invoice_draft_create(
     with transaction.atomic():
         matter = matter_lock(matter_id=matter.pk)
         client = matter.client
+        filing_on = filing_date or matter_filing_date(matter_id=matter.pk) or today
+        if fee_path is None:
+            fee_path = matter_fee_path_default(matter_id=matter.pk)
         invoice = Invoice.objects.create(
             client=client,
             matter=matter,
@@ -332,6 +395,8 @@ def invoice_draft_create(
             terms=(template.terms if template and template.terms else settings.default_terms),
             notes=template.notes if template else "",
             triggered_at=triggered_at,
+            filing_date=filing_on,
+            filing_method=filing_method,
         )
         position = 1
         if template is not None:
@@ -375,27 +440,39 @@ def invoice_draft_create(
                     )
                     position += 1
                 for code in template.government_fee_codes:
-                    fee = government_fee_in_force(
-                        case_type_id=matter.case_type_id, code=code, on=today
+                    values = fee_line_values(
+                        matter=matter,
+                        code=code,
+                        filing_date=filing_on,
+                        draft_date=today,
+                        filing_method=filing_method,
+                        fee_path=fee_path,
                     )
-                    if fee is None:
+                    if values is None:
                         raise BillingError(
                             GOVERNMENT_FEE_MISSING.format(
-                                case_type=matter.case_type.name, code=code, day=today
+                                case_type=matter.case_type.name, code=code, day=filing_on
                             ),
                             field="template",
                         )
+                    if isinstance(values, str):  # not due (exempt employer, $0 variant)
+                        continue
+                    fee = values.fee
                     _add_line(
                         invoice,
                         kind=LineKind.GOVERNMENT_FEE,
                         category=fee.category,
                         description=fee.name,
                         quantity=Decimal(1),
-                        unit_price_cents=fee.amount_cents,
+                        unit_price_cents=values.amount_cents,
                         position=position,
                         government_fee=fee,
                         line_date=today,
                         expense_code=fee.expense_code,
+                        fee_code=code,
+                        fee_path=values.fee_path,
+                        fee_amount_cents=fee.amount_cents,
+                        fee_note=values.note,
                     )
                     position += 1
         if include_unbilled is None:
@@ -434,7 +511,12 @@ def invoice_line_add(
     task_code: str = "",
     activity_code: str = "",
     expense_code: str = "",
+    fee_code: str = "",
 ) -> InvoiceLine:
+    """Add a line to a draft. A government-fee line names its ``fee_code`` (or a service);
+    without one it may only be billed to the petitioner. Payer rules of the fee code, the
+    service and the case type apply (PayerRuleViolation)."""
+    fee_code = fee_code.strip().upper()
     if kind not in LineKind.values:
         raise BillingError(
             LINE_KIND_INVALID.format(choices=", ".join(LineKind.values), value=kind), field="kind"
@@ -469,6 +551,9 @@ def invoice_line_add(
             task_code=task_code or (service.utbms_task_code if service else ""),
             activity_code=activity_code or (service.utbms_activity_code if service else ""),
             expense_code=expense_code,
+            fee_code=fee_code if kind == LineKind.GOVERNMENT_FEE else "",
+            fee_path=FeePath.FIRM_ADVANCE if kind == LineKind.GOVERNMENT_FEE else "",
+            fee_amount_cents=price if kind == LineKind.GOVERNMENT_FEE else 0,
         )
         _recompute_totals(invoice)
         audit.record(
@@ -770,6 +855,9 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
 
     require(actor, "billing.issue", invoice)
     with transaction.atomic():
+        # The matter first (global order): a trust disbursement paying one of its government
+        # fees cannot pass its check while this issue bills the same fee (ADR 011).
+        matter_lock(matter_id=invoice.matter_id)
         hooks.invoice_issue_locks(invoice)  # locks the global order puts before the invoice
         invoice = invoice_lock(invoice_id=invoice.pk)
         if InvoiceStatus.ISSUED not in TRANSITIONS[invoice.status]:
@@ -788,7 +876,11 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
                 bill_to=invoice.bill_to,
                 category=line.category,
                 description=line.description,
+                fee_code=line.fee_code,
+                service_id=line.service_id,
+                kind=line.kind,
             )
+        advances = issue_fee_advances(invoice, lines)
         issue_date = clock.firm_date(now)
         terms_days = (
             invoice.template.payment_terms_days
@@ -837,6 +929,8 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
         )
         # The apps above billing, inside this transaction (payments: the settlement row;
         # trust: auto-apply of cleared trust for clients who chose it).
+        for advance, line in advances:
+            FeeAdvance.objects.filter(pk=advance.pk).update(invoice_line=line)
         hooks.invoice_issued(invoice)
         link = payment_link_for(invoice=invoice)
         pdf_bytes = _render_pdf(invoice, link)
@@ -907,6 +1001,8 @@ def invoice_void(*, invoice: Invoice, actor: Any, now: datetime, reason: str) ->
         )
         TimeEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
         Expense.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
+        # The reversal debits 1300 again: the advances it billed wait to be billed again.
+        FeeAdvance.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
         return invoice_transition(
             invoice=invoice,
             to_status=InvoiceStatus.VOID,

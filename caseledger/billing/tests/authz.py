@@ -205,6 +205,19 @@ MATRIX: dict[str, dict[str, Any]] = {
     "billing:expense_edit": {"allow": TIME, "kwargs": _own_expense},
     "billing:expense_delete": {"allow": TIME, "method": "POST", "kwargs": _own_expense},
     "billing:fee_schedule": {"allow": CONFIGURE},
+    "billing:government_fees": {"allow": EDITORS},
+    "billing:invoice_filing_date": {
+        "allow": EDITORS,
+        "method": "POST",
+        "kwargs": _invoice,
+        "data": {"filing_date": "2026-06-01", "filing_method": "PAPER"},
+    },
+    "billing:invoice_line_fee_path": {
+        "allow": EDITORS,
+        "method": "POST",
+        "kwargs": _line,
+        "data": {"fee_path": "CLIENT_DIRECT"},
+    },
     "billing:templates": {"allow": CONFIGURE},
     "billing:template_new": {
         "allow": CONFIGURE,

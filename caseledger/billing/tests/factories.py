@@ -13,6 +13,7 @@ from caseledger.billing import services
 from caseledger.billing.choices import FeeCategory, FeeType, LineKind, Payer, TriggerKind
 from caseledger.billing.models import BillingTrigger, InvoiceTemplate, Service
 from caseledger.clients.tests.factories import FACTORY_NOW, BeneficiaryFactory, make_company
+from caseledger.core import clock
 from caseledger.matters.models import CaseType, Matter, Stage
 from caseledger.matters.tests.factories import case_type, make_matter
 
@@ -194,6 +195,40 @@ def build_world(users: dict[str, Any], now: datetime = FACTORY_NOW) -> BillingWo
     )
 
 
+def advance_fees(invoice: Any, *, actor: Any, now: datetime) -> list[Any]:
+    """Record a firm advance (path a, ADR 011) for every government fee the draft bills that
+    has no unbilled advance yet, so the invoice can be issued."""
+    from caseledger.billing.models import FeeAdvance
+
+    advances = []
+    for line in invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE, amount_cents__gt=0).order_by(
+        "id"
+    ):
+        free = FeeAdvance.objects.filter(
+            matter_id=invoice.matter_id,
+            fee_code=line.fee_code,
+            amount_cents=line.amount_cents,
+            invoice_line__isnull=True,
+        ).count()
+        wanted = invoice.lines.filter(
+            kind=LineKind.GOVERNMENT_FEE, fee_code=line.fee_code, amount_cents=line.amount_cents
+        ).count()
+        if free >= wanted:
+            continue
+        advances.append(
+            services.fee_advance_record(
+                matter=invoice.matter,
+                fee_code=line.fee_code or "MANUAL",
+                amount=f"{line.amount_cents // 100}.{line.amount_cents % 100:02d}",
+                paid_date=clock.firm_date(now),
+                method="CHECK",
+                actor=actor,
+                now=now,
+            )
+        )
+    return advances
+
+
 def approved_draft(
     world: BillingWorld, *, matter: Matter | None = None, now: datetime | None = None
 ) -> Any:
@@ -202,6 +237,7 @@ def approved_draft(
     invoice = services.invoice_draft_create(
         matter=matter or world.matter, actor=world.billing, now=now, template=world.template
     )
+    advance_fees(invoice, actor=world.billing, now=now)
     services.invoice_submit(invoice=invoice, actor=world.billing, now=now)
     return services.invoice_approve(invoice=invoice, actor=world.partner, now=now)
 

@@ -28,6 +28,7 @@ from caseledger.billing.tests.factories import (
     H1B_ATTORNEY_RULE,
     H1B_GOV_RULE,
     PERM_RULE,
+    advance_fees,
     approved_draft,
     issued_invoice,
 )
@@ -117,10 +118,11 @@ def test_payer_rule_refuses_required_government_fee_line_added_later(world: Any)
     with pytest.raises(PayerRuleViolation) as exc:
         services.invoice_line_add(
             invoice=invoice,
-            description="ACWIA fee",
-            unit_price="1500",
+            description="USCIS I-129 filing fee",
+            unit_price="780",
             kind=LineKind.GOVERNMENT_FEE,
             category=FeeCategory.REQUIRED_GOVERNMENT_FEE,
+            fee_code="I129",
             actor=world.billing,
             now=world.now,
         )
@@ -166,6 +168,7 @@ def test_one_matter_bills_employer_and_beneficiary_on_separate_invoices(world: A
         unit_price="2,805.00",
         kind=LineKind.GOVERNMENT_FEE,
         category=FeeCategory.OPTIONAL_GOVERNMENT_FEE,
+        fee_code="PREMIUM",
         actor=world.billing,
         now=world.now,
     )
@@ -174,6 +177,7 @@ def test_one_matter_bills_employer_and_beneficiary_on_separate_invoices(world: A
     assert employee.bill_to == Payer.BENEFICIARY
     assert employee.total_cents == 75_000 + 280_500
     for inv, who in ((employer, world.billing), (employee, world.billing)):
+        advance_fees(inv, actor=who, now=world.now)  # the firm paid USCIS (ADR 011)
         services.invoice_submit(invoice=inv, actor=who, now=world.now)
         services.invoice_approve(invoice=inv, actor=world.partner, now=world.now)
         services.invoice_issue(invoice=inv, actor=world.billing, now=world.now)

@@ -13,7 +13,7 @@ from caseledger.billing import services
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice, TimeEntry
 from caseledger.billing.tests.authz import MATRIX
-from caseledger.billing.tests.factories import issued_invoice
+from caseledger.billing.tests.factories import advance_fees, issued_invoice
 from caseledger.billing.urls import urlpatterns
 
 
@@ -86,6 +86,7 @@ def test_review_flow_through_the_forms(world: Any, login: Any) -> None:
     draft = services.invoice_draft_create(
         matter=world.matter, actor=world.billing, now=world.now, template=world.template
     )
+    advance_fees(draft, actor=world.billing, now=world.now)
     billing = login(world.billing)
     billing.post(reverse("billing:invoice_submit", args=[draft.pk]))
     partner = login(world.partner)
@@ -217,6 +218,7 @@ def test_api_list_read_time_approve_issue(world: Any, login: Any) -> None:
     draft = services.invoice_draft_create(
         matter=world.matter, actor=world.billing, now=world.now, template=world.template
     )
+    advance_fees(draft, actor=world.billing, now=world.now)
     services.invoice_submit(invoice=draft, actor=world.billing, now=world.now)
     partner = login(world.partner)
     listing = partner.get("/api/v1/billing/invoices").json()

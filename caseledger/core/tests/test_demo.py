@@ -36,6 +36,7 @@ def test_seed_demo_is_idempotent_and_verifies():
     out = StringIO()
     call_command("verify_ledger", stdout=out)
     assert "every balance matches its postings" in out.getvalue()
+    _assert_trial_balance_reads_as_an_accountant_expects()
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "chain intact" in out.getvalue()
@@ -55,3 +56,26 @@ def _banking_demo_matched() -> None:
         len(m.line.details) == 2
         for m in LineMatch.objects.filter(line__bank_account=trust).select_related("line")
     )
+
+
+def _assert_trial_balance_reads_as_an_accountant_expects() -> None:
+    """No account on its wrong side (1300 client cost advances above all: ADR 011), and the
+    demo's government fees follow the three paths."""
+    from caseledger.billing.choices import FeePath
+    from caseledger.billing.models import FeeAdvance, InvoiceLine
+    from caseledger.ledger.selectors import trial_balance
+
+    tb = trial_balance()
+    assert tb.balanced
+    wrong_side = [(r.account.code, r.balance_cents) for r in tb.rows if r.balance_cents < 0]
+    assert wrong_side == []
+    paths = set(
+        InvoiceLine.objects.filter(invoice__status="ISSUED", kind="GOVERNMENT_FEE").values_list(
+            "fee_path", flat=True
+        )
+    )
+    assert paths == {FeePath.FIRM_ADVANCE, FeePath.FROM_TRUST, FeePath.CLIENT_DIRECT}
+    billed = InvoiceLine.objects.filter(
+        invoice__status="ISSUED", fee_path=FeePath.FIRM_ADVANCE, amount_cents__gt=0
+    )
+    assert billed.count() == FeeAdvance.objects.filter(invoice_line__in=billed).count()
