@@ -24,3 +24,10 @@ class ImportPhase(models.TextChoices):
     CHECKING = "CHECKING", "Checking the statements"
     STORING = "STORING", "Storing the new lines"
     FINISHED = "FINISHED", "Finished"
+
+
+class ReconciliationStatus(models.TextChoices):
+    PREPARED = "PREPARED", "Prepared, waiting for review"
+    SIGNED = "SIGNED", "Signed"
+    REOPENED = "REOPENED", "Reopened (superseded)"
+    DISCARDED = "DISCARDED", "Discarded (prepared again)"
