@@ -295,3 +295,25 @@ class Reconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"Reconciliation {self.bank_account_id} {self.period_end} ({self.status})"
+
+
+class ReconciliationSettings(models.Model):
+    """The firm's reconciliation settings (one row, id 1)."""
+
+    # A month not signed this many days after it ended opens a task for the partners.
+    signoff_due_days = models.PositiveSmallIntegerField(default=10)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="banking_recon_settings_singleton"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(signoff_due_days__lte=365),
+                name="banking_recon_settings_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sign-off due {self.signoff_due_days} days after month end"
