@@ -13,7 +13,9 @@ from caseledger.core import clock
 
 
 class Command(BaseCommand):
-    help = "Compare bank balances with the journal and open tasks for variances and unsigned months."
+    help = (
+        "Compare bank balances with the journal and open tasks for variances and unsigned months."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for result in reconciliation_daily(now=clock.now()):

@@ -52,7 +52,8 @@ def test_sign_stores_figures_hash_pdf_and_closes_the_month(users: dict[str, Any]
     assert (rec.statement_balance_cents, rec.adjusted_bank_cents) == (457_500, 711_500)
     assert (rec.journal_cents, rec.client_total_cents) == (714_000, 714_000)
     assert rec.report["unrecorded"] == [[jan.lines["L-FEE"].pk, "2026-01-31", -2_500]]
-    assert rec.previous is None and rec.prev_chain_hash == ""
+    assert rec.previous is None
+    assert rec.prev_chain_hash == ""
     assert len(rec.chain_hash) == 64
     # Re-running the signed month later reproduces the same figures and hash.
     assert reconciliation_compute(bank_account=jan.bank, as_of=JAN_END).sha256 == (
@@ -142,7 +143,9 @@ def test_reopen_by_partner_only_and_the_next_signature_supersedes(
             reconciliation=first, actor=users["ATTORNEY"], reason="fee", now=NOW
         )
     with pytest.raises(BankingError, match=r"^reason: say why"):
-        recon.reconciliation_reopen(reconciliation=first, actor=users["PARTNER"], reason=" ", now=NOW)
+        recon.reconciliation_reopen(
+            reconciliation=first, actor=users["PARTNER"], reason=" ", now=NOW
+        )
     recon.reconciliation_reopen(
         reconciliation=first, actor=users["PARTNER"], reason="Record the January fee", now=NOW
     )
@@ -158,7 +161,8 @@ def test_reopen_by_partner_only_and_the_next_signature_supersedes(
     first.refresh_from_db()
     assert first.status == ReconciliationStatus.REOPENED
     assert first.reopen_reason == "Record the January fee"
-    assert second.previous == first and second.prev_chain_hash == first.chain_hash
+    assert second.previous == first
+    assert second.prev_chain_hash == first.chain_hash
     assert second.is_balanced is True
     assert ClosedPeriod.objects.count() == 4  # both kept; the first two inactive
     assert ClosedPeriod.objects.filter(is_active=True).count() == 2
@@ -181,7 +185,8 @@ def test_chain_over_months_and_verify_detects_tampering(users: dict[str, Any]) -
         bank_account=jan.bank, period_end=FEB_END, actor=users["BILLING"], now=MARCH
     )
     feb = recon.reconciliation_sign(reconciliation=feb, actor=users["PARTNER"], now=MARCH)
-    assert feb.previous == first and feb.prev_chain_hash == first.chain_hash
+    assert feb.previous == first
+    assert feb.prev_chain_hash == first.chain_hash
 
     out = StringIO()
     call_command("verify_reconciliations", stdout=out)
@@ -198,7 +203,8 @@ def test_chain_over_months_and_verify_detects_tampering(users: dict[str, Any]) -
     assert exit_info.value.code == 1
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     bad = rows[0]
-    assert bad["reconciliation"] == first.pk and bad["ok"] is False
+    assert bad["reconciliation"] == first.pk
+    assert bad["ok"] is False
     assert "report: the stored report does not hash to report_sha256" in bad["problems"]
     assert rows[-1]["failed"] == 1
 
@@ -228,7 +234,8 @@ def test_daily_job_opens_one_task_per_variance_and_unsigned_month(users: dict[st
     again = recon.reconciliation_daily(now=later)
     assert first == again
     (result,) = first
-    assert result.variance_cents == -2_500 and result.as_of == "2026-01-31"
+    assert result.variance_cents == -2_500
+    assert result.as_of == "2026-01-31"
     assert result.unsigned_months == ["2026-01"]
     tasks = Task.objects.filter(system_key__startswith="banking.recon_")
     assert sorted(tasks.values_list("system_key", flat=True)) == [
