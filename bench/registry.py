@@ -22,6 +22,7 @@ BENCH_MODULES: list[str] = [
     "bench.aging",
     "bench.collections",
     "bench.bank_import",
+    "bench.reconcile",
 ]
 
 RESULT_KEYS = (
