@@ -366,7 +366,9 @@ def reconciliations_verify() -> list[VerifyResult]:
         if rec.chain_hash != _chain_hash(rec.prev_chain_hash, rec.report_sha256):
             problems.append("chain: chain_hash is not sha256(prev_chain_hash:report_sha256)")
         if rec.status == Status.SIGNED:
-            again = reconciliation_compute(bank_account=rec.bank_account, as_of=rec.period_end)
+            again = reconciliation_compute(
+                bank_account=rec.bank_account, as_of=rec.period_end, use_checkpoint=False
+            )
             if again.sha256 != rec.report_sha256:
                 problems.append(
                     f"figures: the month computes to {again.sha256[:12]} now, signed as "
@@ -531,3 +533,12 @@ def reconciliation_daily(*, now: datetime) -> list[DailyResult]:
             )
         )
     return results
+
+
+def match_closed(*, line: Any, posting: Any) -> bool:
+    """True when a match of ``line`` and ``posting`` would change a signed month: both are
+    dated in its closed period. Such a match may be neither made nor undone (the database
+    refuses it too; on SQLite only the making, see banking migration 0003)."""
+    account = BankAccount.objects.only("ledger_account_id").get(pk=line.bank_account_id)
+    through = ledger_services.period_closed_through(account=account.ledger_account_id)
+    return through is not None and line.booking_date <= through and posting.entry_date <= through

@@ -87,9 +87,7 @@ def _example(world: dict[str, Any], ops: list[Any], fee: int) -> None:
             held = client_trust_balance(client=matter.client, matter=matter)
             if held < cents:
                 continue
-            entry = disburse(
-                matter=matter, cents=cents, now=NOW, day=day, disbursement=approved()
-            )
+            entry = disburse(matter=matter, cents=cents, now=NOW, day=day, disbursement=approved())
         posted.append((bank_posting(entry, bank), day, cleared))
     months: dict[date, list[tuple[date, int, str, str]]] = {JAN_END: [], FEB_END: []}
     wanted = []

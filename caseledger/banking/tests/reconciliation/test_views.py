@@ -72,9 +72,7 @@ def test_sign_refusal_is_shown_to_the_reviewer(users: dict[str, Any], login: Any
     assert rec.status == "PREPARED"
 
 
-def test_client_listing_page_puts_negative_ledgers_first(
-    users: dict[str, Any], login: Any
-) -> None:
+def test_client_listing_page_puts_negative_ledgers_first(users: dict[str, Any], login: Any) -> None:
     jan = january()
     page = login(users["ATTORNEY"]).get(
         reverse("banking:reconciliation_clients", args=[jan.bank.pk]) + "?date=2026-01-31"
