@@ -3,18 +3,23 @@ ledger bank account, with last month's statements imported: a camt.053 for trust
 batch deposit slip, filing-fee checks, an earned-fee transfer, interest) and a CSV export for
 operating, whose column mapping is saved as a person would on the mapping page.
 
-Idempotent: does nothing once any bank account exists. The statements are generated, not
-drawn from the demo's trust journal (banking is seeded before trust); the demo data that
-reconciles with the journal comes with matching."""
+Idempotent: does nothing once any bank account exists. The operating statement is generated,
+not drawn from the journal. The trust account's statements are made after every app has seeded
+(``seed_after_all``): one per month of the demo trust journal, each bank posting cleared two
+days later, last month with a bank fee and interest the journal has not recorded; the lines are
+matched to their postings by reference and amount (``demo_match``, a stand-in for the matching
+workbench), every month before last is prepared by billing and signed by a partner, and last
+month is prepared and waits for review."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from caseledger.banking import services
 from caseledger.banking.models import BankAccount
 from caseledger.banking.parsers import camt, csvfile
-from caseledger.banking.parsers.base import ParsedLine, ParsedStatement, TxDetail
+from caseledger.banking.parsers.base import ParsedLine, ParsedStatement
 from caseledger.core.demo_context import DemoContext
 from caseledger.ledger import accounts as codes
 from caseledger.ledger.models import Account
@@ -35,66 +40,6 @@ OPERATING_MAPPING = csvfile.CsvMapping(
 def _last_month(today: date) -> tuple[date, date]:
     end = today.replace(day=1) - timedelta(days=1)
     return end.replace(day=1), end
-
-
-def _trust_statement(start: date, end: date) -> ParsedStatement:
-    day = start
-    lines = [
-        ParsedLine(
-            booking_date=day + timedelta(days=2),
-            amount_cents=500_000,
-            description="Retainer wire",
-            bank_reference="IOLTA-0001",
-            customer_reference="TR-000001",
-            counterparty="Northwind Traders Inc.",
-            code="PMNT/RCDT/DMCT",
-        ),
-        ParsedLine(
-            booking_date=day + timedelta(days=6),
-            amount_cents=450_000,
-            description="Deposit slip 0007",
-            bank_reference="IOLTA-0002",
-            code="PMNT/RCDT/BOOK",
-            details=(
-                TxDetail(250_000, "IOLTA-0002-1", "CHK 3301", "Maria Lopez", "Retainer"),
-                TxDetail(200_000, "IOLTA-0002-2", "CHK 8812", "Chen Wei", "Retainer"),
-            ),
-        ),
-        ParsedLine(
-            booking_date=day + timedelta(days=9),
-            amount_cents=-46_000,
-            description="Check 1042 I-129 filing fee",
-            bank_reference="IOLTA-0003",
-            customer_reference="CHK-1042",
-            counterparty="U.S. Citizenship and Immigration Services",
-            code="PMNT/ICHQ/CCHQ",
-        ),
-        ParsedLine(
-            booking_date=day + timedelta(days=15),
-            amount_cents=-180_000,
-            description="Transfer to operating: earned fees",
-            bank_reference="IOLTA-0004",
-            code="PMNT/ICDT/BOOK",
-        ),
-        ParsedLine(
-            booking_date=end,
-            amount_cents=112,
-            description="Interest IOLTA (remitted to the bar foundation)",
-            code="ACMT/MDOP/INTR",
-        ),
-    ]
-    opening = 1_250_000
-    return ParsedStatement(
-        format="CAMT053",
-        statement_id=f"IOLTA-{end:%Y-%m}",
-        account=TRUST_NUMBER,
-        currency="USD",
-        period_start=start,
-        period_end=end,
-        opening_cents=opening,
-        closing_cents=opening + sum(x.amount_cents for x in lines),
-        lines=lines,
-    )
 
 
 def _operating_statement(start: date, end: date) -> ParsedStatement:
@@ -155,14 +100,8 @@ def seed(ctx: DemoContext) -> None:
         actor=admin,
         now=ctx.now,
     )
+    del trust  # its statements come from the trust journal, after every app (seed_after_all)
     start, end = _last_month(ctx.today)
-    services.statement_import(
-        bank_account=trust,
-        file_name=f"iolta-{end:%Y-%m}.xml",
-        content=camt.write([_trust_statement(start, end)], message_id=f"DEMO-{end:%Y%m}"),
-        actor=billing,
-        now=ctx.now,
-    )
     services.statement_import(
         bank_account=operating,
         file_name=f"operating-{end:%Y-%m}.csv",
@@ -174,3 +113,130 @@ def seed(ctx: DemoContext) -> None:
     services.bank_account_csv_mapping_save(
         bank_account=operating, mapping=OPERATING_MAPPING, actor=billing, now=ctx.now
     )
+
+
+def demo_match(bank_account: BankAccount, now: Any) -> int:
+    """Match each unmatched line to the posting its customer reference names (``JE-<entry>``)
+    when the amounts agree; returns how many were matched. The demo's stand-in for matching."""
+    from caseledger.banking.models import LineMatch, StatementLine
+    from caseledger.ledger.models import Posting
+
+    made = 0
+    lines = StatementLine.objects.filter(
+        bank_account=bank_account, matches__isnull=True, customer_reference__startswith="JE-"
+    ).order_by("booking_date", "id")
+    for line in lines:
+        entry_id = line.customer_reference.removeprefix("JE-")
+        if not entry_id.isdigit():
+            continue
+        posting = Posting.objects.filter(
+            entry_id=int(entry_id),
+            account_id=bank_account.ledger_account_id,
+            amount_cents=line.amount_cents,
+            bank_match__isnull=True,
+        ).first()
+        if posting is None:
+            continue
+        LineMatch.objects.create(
+            line=line,
+            posting=posting,
+            amount_cents=posting.amount_cents,
+            method="manual",
+            reason=f"demo: reference {line.customer_reference}, amount",
+            matched_at=now,
+        )
+        made += 1
+    return made
+
+
+def seed_after_all(ctx: DemoContext) -> None:
+    from caseledger.banking.models import Reconciliation
+    from caseledger.banking.reconciliation import services as recon
+    from caseledger.banking.reconciliation.services import month_bounds
+    from caseledger.ledger.models import Posting
+
+    trust = BankAccount.objects.filter(ledger_account__code=codes.TRUST_BANK).first()
+    if trust is None or Reconciliation.objects.filter(bank_account=trust).exists():
+        return
+    if trust.statements.exists():
+        return
+    postings = list(
+        Posting.objects.filter(account=trust.ledger_account)
+        .select_related("entry")
+        .order_by("entry_date", "id")
+    )
+    last_start, last_end = _last_month(ctx.today)
+    if not postings or postings[0].entry_date > last_end:
+        return
+    months: dict[date, list[ParsedLine]] = {}
+    end = month_bounds(postings[0].entry_date)[1]
+    while end <= last_end:
+        months[end] = []
+        end = month_bounds(end + timedelta(days=1))[1]
+    for posting in postings:
+        booked = posting.entry_date + timedelta(days=2)
+        if booked > last_end:
+            continue  # not at the bank yet on last month's statement: in transit
+        months[month_bounds(booked)[1]].append(
+            ParsedLine(
+                booking_date=booked,
+                amount_cents=posting.amount_cents,
+                description=(posting.entry.memo or posting.entry.get_kind_display())[:140],
+                bank_reference=f"IOLTA-{posting.pk:06d}",
+                customer_reference=f"JE-{posting.entry_id}",
+                code="PMNT/RCDT/DMCT" if posting.amount_cents > 0 else "PMNT/ICDT/DMCT",
+            )
+        )
+    months[last_end] += [
+        ParsedLine(
+            booking_date=last_end,
+            amount_cents=-1_500,
+            description="Monthly account service fee",
+            bank_reference=f"IOLTA-FEE-{last_end:%Y%m}",
+            code="ACMT/MDOP/CHRG",
+        ),
+        ParsedLine(
+            booking_date=last_end,
+            amount_cents=112,
+            description="Interest IOLTA (remitted to the bar foundation)",
+            bank_reference=f"IOLTA-INT-{last_end:%Y%m}",
+            code="ACMT/MDOP/INTR",
+        ),
+    ]
+    billing = ctx.users.get("billing")
+    partner = ctx.users.get("partner")
+    opening = 0
+    for end, lines in months.items():
+        if not lines:
+            continue
+        closing = opening + sum(x.amount_cents for x in lines)
+        statement = ParsedStatement(
+            format="CAMT053",
+            statement_id=f"IOLTA-{end:%Y-%m}",
+            account=TRUST_NUMBER,
+            currency=trust.currency,
+            period_start=end.replace(day=1),
+            period_end=end,
+            opening_cents=opening,
+            closing_cents=closing,
+            lines=lines,
+        )
+        services.statement_import(
+            bank_account=trust,
+            file_name=f"iolta-{end:%Y-%m}.xml",
+            content=camt.write([statement], message_id=f"DEMO-{end:%Y%m}"),
+            actor=billing,
+            now=ctx.now,
+        )
+        opening = closing
+    demo_match(trust, ctx.now)
+    if billing is None or partner is None:
+        return
+    for end in months:
+        if not trust.statements.filter(period_end__lte=end).exists():
+            continue
+        rec = recon.reconciliation_prepare(
+            bank_account=trust, period_end=end, actor=billing, now=ctx.now
+        )
+        if end < last_start:
+            recon.reconciliation_sign(reconciliation=rec, actor=partner, now=ctx.now)

@@ -33,6 +33,9 @@ class Command(BaseCommand):
             self.stdout.write(f"demo: {kept} client emails of the demo history kept, not sent")
 
     def _seed(self, ctx: DemoContext) -> None:
+        # A demo module may also define ``seed_after_all(ctx)``: run once every app has seeded
+        # (banking signs reconciliations of the trust journal the apps above it wrote).
+        late = []
         for config in django_apps.get_app_configs():
             if not config.name.startswith("caseledger."):
                 continue
@@ -45,3 +48,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 module.seed(ctx)
             self.stdout.write(f"demo: {config.label} ready")
+            if hasattr(module, "seed_after_all"):
+                late.append((config.label, module.seed_after_all))
+        for label, seed_after_all in late:
+            with transaction.atomic():
+                seed_after_all(ctx)
+            self.stdout.write(f"demo: {label} (after all) ready")
