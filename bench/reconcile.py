@@ -309,7 +309,7 @@ def _python_loop(bank: Any, as_of: date) -> dict[str, int]:
         .order_by("-period_end", "-id")
         .first()
     )
-    bank_balance = int(statement.closing_cents) if statement else 0
+    bank_balance = int(statement.closing_cents or 0) if statement else 0
     return {
         "bank_balance_cents": bank_balance,
         "deposits_in_transit_cents": deposits,

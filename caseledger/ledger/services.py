@@ -974,8 +974,9 @@ def period_reopen(*, closed_period: ClosedPeriod, actor: Any, reason: str, now: 
 
 def period_closed_through(*, account: Account | int) -> date | None:
     """The latest date ``account`` is closed through, or None when no period is closed."""
+    account_id = account.pk if isinstance(account, Account) else int(account)
     return (
-        ClosedPeriod.objects.filter(account_id=_pk(account), is_active=True)
+        ClosedPeriod.objects.filter(account_id=account_id, is_active=True)
         .order_by("-closed_through", "-id")
         .values_list("closed_through", flat=True)
         .first()

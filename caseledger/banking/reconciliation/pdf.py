@@ -53,7 +53,11 @@ def reconciliation_pdf(rec: Reconciliation, report: Report) -> bytes:
     summary = [
         (
             "Bank statement balance"
-            + (f" (statement to {pdf_date(statement.period_end)})" if statement else ""),
+            + (
+                f" (statement to {pdf_date(statement.period_end)})"
+                if statement and statement.period_end
+                else ""
+            ),
             _m(report.bank_balance_cents, cur),
         ),
         ("+ Deposits in transit", _m(report.deposits_in_transit_cents, cur)),

@@ -152,11 +152,11 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if signed is None:
         for error in form.non_field_errors() or []:
-            messages.error(request, error)
+            messages.error(request, str(error))
         for name, errors in form.errors.items():
             if name != "__all__":
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, str(error))
     else:
         messages.success(
             request,
