@@ -287,8 +287,10 @@ def reconciliation_compute(
         "unexplained_cents": adjusted_cents - journal_cents - unrecorded_cents,
     }
     client_rows: list[tuple[int, int, int, int]] = []
+    liability_ids: list[int] = []
     if is_trust:
         liability = Account.objects.only("id").get(code=codes.CLIENT_TRUST_LIABILITY)
+        liability_ids.append(liability.pk)
         trust_banks = Account.objects.filter(is_trust=True, account_type=AccountType.ASSET).count()
         if trust_banks > 1:
             held = _liability_for_bank_as_of(liability.pk, account_id, day)
@@ -316,7 +318,7 @@ def reconciliation_compute(
         canonical=canonical,
         statement=statement,
     )
-    _describe(report, in_transit, unrecorded, client_rows)
+    _describe(report, in_transit, unrecorded, client_rows, [account_id, *liability_ids])
     return report
 
 
@@ -325,8 +327,10 @@ def _describe(
     in_transit: list[tuple[Any, ...]],
     unrecorded: list[tuple[Any, ...]],
     client_rows: list[tuple[int, int, int, int]],
+    ledger_accounts: list[int],
 ) -> None:
-    """Names, memos and descriptions for the listed items (one query per kind of row)."""
+    """Names, memos and descriptions for the listed items (one query per kind of row; the
+    client listing's names by a sub-select of the ledger rows, not a list of ids)."""
     from caseledger.banking.models import StatementLine
     from caseledger.clients.models import Client
     from caseledger.ledger.models import JournalEntry
@@ -334,10 +338,25 @@ def _describe(
 
     entry_ids = {r[1] for r in in_transit}
     memos = dict(JournalEntry.objects.filter(pk__in=entry_ids).values_list("pk", "memo"))
-    client_ids = {r[4] for r in in_transit if r[4]} | {r[0] for r in client_rows}
-    matter_ids = {r[5] for r in in_transit if r[5]} | {r[1] for r in client_rows}
-    clients = dict(Client.objects.filter(pk__in=client_ids).values_list("pk", "name"))
-    matters = dict(Matter.objects.filter(pk__in=matter_ids).values_list("pk", "number"))
+    from caseledger.ledger.models import SubledgerBalance
+
+    clients: dict[int, str] = {}
+    matters: dict[int, str] = {}
+    if client_rows:
+        rows = Matter.objects.filter(
+            pk__in=SubledgerBalance.objects.filter(account_id__in=ledger_accounts).values(
+                "matter_id"
+            )
+        ).values_list("pk", "number", "client_id", "client__name")
+        for matter_id, number, client_id, name in rows:
+            matters[matter_id] = number
+            clients[client_id] = name
+    client_ids = {r[4] for r in in_transit if r[4] and r[4] not in clients}
+    matter_ids = {r[5] for r in in_transit if r[5] and r[5] not in matters}
+    if client_ids:
+        clients.update(Client.objects.filter(pk__in=client_ids).values_list("pk", "name"))
+    if matter_ids:
+        matters.update(Matter.objects.filter(pk__in=matter_ids).values_list("pk", "number"))
     for r in in_transit:
         item = {
             "posting": r[0],
