@@ -67,3 +67,53 @@ def test_recording_the_fee_balances_all_three() -> None:
     assert report.journal_cents == 711_500
     assert report.balanced is True
     assert report.unrecorded == []
+
+
+def test_operating_account_two_way(users: dict) -> None:
+    from datetime import date
+
+    from caseledger.banking.reconciliation import services as recon
+    from caseledger.banking.tests.factories import OPERATING_NUMBER, operating_bank_account
+    from caseledger.banking.tests.reconciliation.helpers import (
+        NOW,
+        bank_posting,
+        import_statement,
+        match,
+    )
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.models import ClosedPeriod
+    from caseledger.ledger.services import PostingLine, entry_post
+
+    bank = operating_bank_account(NOW)
+
+    def capital(cents: int, day: date) -> object:
+        return entry_post(
+            kind=EntryKind.OPENING_BALANCE,
+            entry_date=day,
+            memo="Owners' capital",
+            lines=[PostingLine("1000", cents), PostingLine("3000", -cents)],
+            actor=None,
+            now=NOW,
+        )
+
+    first = capital(1_000_000, date(2026, 1, 3))
+    capital(250_000, date(2026, 1, 30))  # in transit on Jan 31
+    lines = import_statement(
+        bank,
+        date(2026, 1, 1),
+        JAN_END,
+        [(date(2026, 1, 4), 1_000_000, "Capital", "O-1")],
+        number=OPERATING_NUMBER,
+    )
+    match(lines["O-1"], bank_posting(first, bank))
+    report = reconciliation_compute(bank_account=bank, as_of=JAN_END)
+    assert report.canonical["kind"] == "two_way"
+    assert (report.bank_balance_cents, report.deposits_in_transit_cents) == (1_000_000, 250_000)
+    assert report.adjusted_bank_cents == report.journal_cents == 1_250_000
+    assert report.balanced is True
+    assert "clients" not in report.canonical
+    rec = recon.reconciliation_prepare(
+        bank_account=bank, period_end=JAN_END, actor=users["BILLING"], now=NOW
+    )
+    recon.reconciliation_sign(reconciliation=rec, actor=users["ATTORNEY"], now=NOW)
+    assert list(ClosedPeriod.objects.values_list("account__code", flat=True)) == ["1000"]
