@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from caseledger.banking.reconciliation.compute import reconciliation_compute
@@ -86,7 +88,7 @@ def test_operating_account_two_way(users: dict) -> None:
 
     bank = operating_bank_account(NOW)
 
-    def capital(cents: int, day: date) -> object:
+    def capital(cents: int, day: date) -> Any:
         return entry_post(
             kind=EntryKind.OPENING_BALANCE,
             entry_date=day,
