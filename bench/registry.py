@@ -23,6 +23,7 @@ BENCH_MODULES: list[str] = [
     "bench.collections",
     "bench.bank_import",
     "bench.kpis",
+    "bench.reconcile",
 ]
 
 RESULT_KEYS = (

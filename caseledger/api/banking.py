@@ -5,7 +5,7 @@ again is refused as already imported, and overlapping files add only new lines."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -319,3 +319,57 @@ def match_delete(request: HttpRequest, account_id: int, line_id: int) -> dict[st
     line = get_object_or_404(StatementLine, pk=line_id, bank_account_id=account_id)
     removed = match_services.match_remove(line=line, actor=user, now=clock.now())
     return {"line_id": line.pk, "removed": removed}
+
+
+class MonthStatusOut(Schema):
+    period_end: date
+    status: str  # SIGNED | PREPARED | OPEN
+    reconciliation_id: int | None
+    is_balanced: bool | None
+
+
+class ReconciliationOut(Schema):
+    bank_account_id: int
+    date: date
+    kind: str  # three_way | two_way
+    report: dict[str, Any]  # the canonical report: figures (cents) and items by id
+    report_sha256: str
+    balanced: bool
+    record_status: str | None  # the month's PREPARED or SIGNED record, if any
+    record_id: int | None
+    chain_hash: str | None
+    months: list[MonthStatusOut]
+
+
+@router.get(
+    "/accounts/{account_id}/reconciliation",
+    response=ReconciliationOut,
+    url_name="banking_reconciliation",
+)
+def reconciliation(
+    request: HttpRequest, account_id: int, date: date | None = None
+) -> dict[str, Any]:
+    """The reconciliation of the account at the end of ``date`` (default: last month's end):
+    the figures and adjusting items as JSON, the month's record and the status of its months."""
+    from caseledger.banking.reconciliation import selectors as recon_selectors
+    from caseledger.banking.reconciliation.compute import reconciliation_compute
+
+    require(_user(request), "banking.reconcile_view")
+    account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=account_id)
+    today = clock.firm_date(clock.now())
+    as_of = date or recon_selectors.default_period_end(today)
+    clock.date_check(as_of, field="date")
+    report = reconciliation_compute(bank_account=account, as_of=as_of)
+    record = recon_selectors.reconciliation_live(account, as_of)
+    return {
+        "bank_account_id": account.pk,
+        "date": as_of,
+        "kind": report.canonical["kind"],
+        "report": report.canonical,
+        "report_sha256": report.sha256,
+        "balanced": report.balanced,
+        "record_status": record.status if record else None,
+        "record_id": record.pk if record else None,
+        "chain_hash": (record.chain_hash or None) if record else None,
+        "months": [m.__dict__ for m in recon_selectors.month_statuses(account, today)],
+    }

@@ -38,3 +38,10 @@ class Resolution(models.TextChoices):
     OPERATING_FEE = "OPERATING_FEE", "Bank fee on the operating account"
     RETURNED_DEPOSIT = "RETURNED_DEPOSIT", "Returned deposit (reverse the trust receipt)"
     CARD_PAYOUT = "CARD_PAYOUT", "Card payout (clears the card trust deposits)"
+
+
+class ReconciliationStatus(models.TextChoices):
+    PREPARED = "PREPARED", "Prepared, waiting for review"
+    SIGNED = "SIGNED", "Signed"
+    REOPENED = "REOPENED", "Reopened (superseded)"
+    DISCARDED = "DISCARDED", "Discarded (prepared again)"

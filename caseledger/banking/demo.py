@@ -1,23 +1,24 @@
 """Demo banking: the firm's IOLTA trust account and its operating account, each mapped to its
-ledger bank account, with last month's CSV statement for operating (its column mapping saved as
-a person would on the mapping page) imported by ``seed``.
+ledger bank account, with last month's statements imported: a camt.053 for trust (deposits, a
+batch deposit slip, filing-fee checks, an earned-fee transfer, interest) and a CSV export for
+operating, whose column mapping is saved as a person would on the mapping page.
 
-``seed_late`` (after the trust and payments demos) imports the trust account's camt.053 drawn
-from the trust journal: a line per trust bank posting a day after it (two receipts as one
-deposit slip with its transactions), the last days' postings left in transit, plus the month's
-IOLTA interest and a wire fee the bank charged to trust; it then runs the auto-match, so the
-demo firm has matched lines and a few left to resolve (interest, the fee). Without trust
-postings (banking seeded alone) it imports a generated trust statement instead.
-
-Idempotent: ``seed`` does nothing once any bank account exists, ``seed_late`` once the trust
-account has a statement."""
+Idempotent: does nothing once any bank account exists. The operating statement is generated,
+not drawn from the journal. The trust account's statements are made after every app has seeded
+(``seed_late``): one per month of the demo trust journal, each bank posting cleared two
+days later (the first two receipts of the first month on one deposit slip listing both), last
+month with a bank fee and interest the journal has not recorded; the lines are matched to their
+postings by the matching engine's auto-match (the fee and the interest are left to resolve on
+the workbench), every month before last is prepared by billing and signed by a partner, and last
+month is prepared and waits for review."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from caseledger.banking import match_services, matching, services
-from caseledger.banking.models import BankAccount, StatementLine
+from caseledger.banking.models import BankAccount
 from caseledger.banking.parsers import camt, csvfile
 from caseledger.banking.parsers.base import ParsedLine, ParsedStatement, TxDetail
 from caseledger.core.demo_context import DemoContext
@@ -40,66 +41,6 @@ OPERATING_MAPPING = csvfile.CsvMapping(
 def _last_month(today: date) -> tuple[date, date]:
     end = today.replace(day=1) - timedelta(days=1)
     return end.replace(day=1), end
-
-
-def _trust_statement(start: date, end: date) -> ParsedStatement:
-    day = start
-    lines = [
-        ParsedLine(
-            booking_date=day + timedelta(days=2),
-            amount_cents=500_000,
-            description="Retainer wire",
-            bank_reference="IOLTA-0001",
-            customer_reference="TR-000001",
-            counterparty="Northwind Traders Inc.",
-            code="PMNT/RCDT/DMCT",
-        ),
-        ParsedLine(
-            booking_date=day + timedelta(days=6),
-            amount_cents=450_000,
-            description="Deposit slip 0007",
-            bank_reference="IOLTA-0002",
-            code="PMNT/RCDT/BOOK",
-            details=(
-                TxDetail(250_000, "IOLTA-0002-1", "CHK 3301", "Maria Lopez", "Retainer"),
-                TxDetail(200_000, "IOLTA-0002-2", "CHK 8812", "Chen Wei", "Retainer"),
-            ),
-        ),
-        ParsedLine(
-            booking_date=day + timedelta(days=9),
-            amount_cents=-46_000,
-            description="Check 1042 I-129 filing fee",
-            bank_reference="IOLTA-0003",
-            customer_reference="CHK-1042",
-            counterparty="U.S. Citizenship and Immigration Services",
-            code="PMNT/ICHQ/CCHQ",
-        ),
-        ParsedLine(
-            booking_date=day + timedelta(days=15),
-            amount_cents=-180_000,
-            description="Transfer to operating: earned fees",
-            bank_reference="IOLTA-0004",
-            code="PMNT/ICDT/BOOK",
-        ),
-        ParsedLine(
-            booking_date=end,
-            amount_cents=112,
-            description="Interest IOLTA (remitted to the bar foundation)",
-            code="ACMT/MDOP/INTR",
-        ),
-    ]
-    opening = 1_250_000
-    return ParsedStatement(
-        format="CAMT053",
-        statement_id=f"IOLTA-{end:%Y-%m}",
-        account=TRUST_NUMBER,
-        currency="USD",
-        period_start=start,
-        period_end=end,
-        opening_cents=opening,
-        closing_cents=opening + sum(x.amount_cents for x in lines),
-        lines=lines,
-    )
 
 
 def _operating_statement(start: date, end: date) -> ParsedStatement:
@@ -142,7 +83,7 @@ def seed(ctx: DemoContext) -> None:
         return
     admin = ctx.users.get("admin")
     billing = ctx.users.get("billing")
-    services.bank_account_create(
+    trust = services.bank_account_create(
         name="IOLTA trust",
         bank_name="Pacific Coast Bank",
         number=TRUST_NUMBER,
@@ -160,6 +101,7 @@ def seed(ctx: DemoContext) -> None:
         actor=admin,
         now=ctx.now,
     )
+    del trust  # its statements come from the trust journal, after every app (seed_late)
     start, end = _last_month(ctx.today)
     services.statement_import(
         bank_account=operating,
@@ -174,117 +116,125 @@ def seed(ctx: DemoContext) -> None:
     )
 
 
-IN_TRANSIT_DAYS = 3  # trust postings of the last days are not on the statement yet
-
-
 def _reference(memo: str) -> str:
+    """The receipt, check or transfer number in an entry's memo, as a bank would print it."""
     tokens = matching.reference_tokens(memo)
     return next(iter(tokens.values()), "")
 
 
-def _journal_statement(trust: BankAccount, today: date) -> ParsedStatement | None:
-    """The trust bank's statement as the bank would send it, from the ledger's postings."""
-    from django.db.models import Sum
-
-    from caseledger.ledger.models import Posting
-
-    cutoff = today - timedelta(days=IN_TRANSIT_DAYS)
-    postings = list(
-        Posting.objects.filter(account_id=trust.ledger_account_id, entry_date__lte=cutoff)
-        .select_related("entry")
-        .order_by("entry_date", "id")
-    )
-    if not postings:
-        return None
-    start = postings[0].entry_date
-    end = today - timedelta(days=1)
-    opening = (
-        Posting.objects.filter(account_id=trust.ledger_account_id, entry_date__lt=start).aggregate(
-            s=Sum("amount_cents")
-        )["s"]
-        or 0
-    )
-    lines: list[ParsedLine] = []
-    deposits = [p for p in postings if p.amount_cents > 0]
-    slip = deposits[:2] if len(deposits) >= 3 else []
-    if slip:
-        lines.append(
-            ParsedLine(
-                booking_date=min(slip[-1].entry_date + timedelta(days=1), end),
-                amount_cents=sum(p.amount_cents for p in slip),
-                description="Deposit slip 0007",
-                bank_reference="IOLTA-SLIP-0007",
-                code="PMNT/RCDT/BOOK",
-                details=tuple(
-                    TxDetail(
-                        p.amount_cents,
-                        f"IOLTA-SLIP-0007-{i}",
-                        _reference(p.entry.memo),
-                        "",
-                        "Deposit",
-                    )
-                    for i, p in enumerate(slip, start=1)
-                ),
+def _slip(postings: list[Any], booked: date) -> ParsedLine:
+    """One deposit slip for several receipts, listing each (matched one line to many)."""
+    return ParsedLine(
+        booking_date=booked,
+        amount_cents=sum(p.amount_cents for p in postings),
+        description="Deposit slip 0007",
+        bank_reference="IOLTA-SLIP-0007",
+        code="PMNT/RCDT/BOOK",
+        details=tuple(
+            TxDetail(
+                p.amount_cents, f"IOLTA-SLIP-0007-{i}", _reference(p.entry.memo), "", "Deposit"
             )
-        )
-    for n, p in enumerate(x for x in postings if x not in slip):
-        lines.append(
-            ParsedLine(
-                booking_date=min(p.entry_date + timedelta(days=1), end),
-                amount_cents=p.amount_cents,
-                description=("Deposit" if p.amount_cents > 0 else "Check paid")
-                + f" {_reference(p.entry.memo)}",
-                bank_reference=f"IOLTA-{n + 1:04d}",
-                customer_reference=_reference(p.entry.memo),
-                code="PMNT/RCDT/DMCT" if p.amount_cents > 0 else "PMNT/ICHQ/CCHQ",
-            )
-        )
-    lines.append(
-        ParsedLine(
-            booking_date=end,
-            amount_cents=-2_500,
-            description="Incoming wire fee",
-            bank_reference="IOLTA-FEE-01",
-            code="ACMT/MDOP/CHRG",
-        )
-    )
-    lines.append(
-        ParsedLine(
-            booking_date=end,
-            amount_cents=112,
-            description="Interest IOLTA (remitted to the bar foundation)",
-            bank_reference="IOLTA-INT-01",
-            code="ACMT/MDOP/INTR",
-        )
-    )
-    lines.sort(key=lambda x: (x.booking_date, x.bank_reference))
-    return ParsedStatement(
-        format="CAMT053",
-        statement_id=f"IOLTA-{end:%Y-%m-%d}",
-        account=TRUST_NUMBER,
-        currency=trust.currency,
-        period_start=start,
-        period_end=end,
-        opening_cents=opening,
-        closing_cents=opening + sum(x.amount_cents for x in lines),
-        lines=lines,
+            for i, p in enumerate(postings, start=1)
+        ),
     )
 
 
 def seed_late(ctx: DemoContext) -> None:
-    trust = BankAccount.objects.filter(is_trust=True, name="IOLTA trust").first()
-    if trust is None or StatementLine.objects.filter(bank_account=trust).exists():
+    from caseledger.banking.models import Reconciliation
+    from caseledger.banking.reconciliation import services as recon
+    from caseledger.banking.reconciliation.services import month_bounds
+    from caseledger.ledger.models import Posting
+
+    trust = BankAccount.objects.filter(ledger_account__code=codes.TRUST_BANK).first()
+    if trust is None or Reconciliation.objects.filter(bank_account=trust).exists():
         return
-    billing = ctx.users.get("billing")
-    statement = _journal_statement(trust, ctx.today)
-    if statement is None:
-        start, end = _last_month(ctx.today)
-        statement = _trust_statement(start, end)
-    services.statement_import(
-        bank_account=trust,
-        file_name=f"iolta-{statement.period_end:%Y-%m-%d}.xml",
-        content=camt.write([statement], message_id=f"DEMO-{statement.period_end:%Y%m%d}"),
-        actor=billing,
-        now=ctx.now,
+    if trust.statements.exists():
+        return
+    postings = list(
+        Posting.objects.filter(account=trust.ledger_account)
+        .select_related("entry")
+        .order_by("entry_date", "id")
     )
+    last_start, last_end = _last_month(ctx.today)
+    if not postings or postings[0].entry_date > last_end:
+        return
+    months: dict[date, list[ParsedLine]] = {}
+    end = month_bounds(postings[0].entry_date)[1]
+    while end <= last_end:
+        months[end] = []
+        end = month_bounds(end + timedelta(days=1))[1]
+    receipts = [p for p in postings if p.amount_cents > 0]
+    slip = receipts[:2] if len(receipts) >= 3 else []
+    if slip and month_bounds(slip[0].entry_date) == month_bounds(slip[1].entry_date + timedelta(2)):
+        booked = slip[1].entry_date + timedelta(days=2)
+        if booked <= last_end:
+            months[month_bounds(booked)[1]].append(_slip(slip, booked))
+    else:
+        slip = []
+    for posting in postings:
+        booked = posting.entry_date + timedelta(days=2)
+        if posting in slip or booked > last_end:
+            continue  # on the slip, or not at the bank yet on last month's statement: in transit
+        months[month_bounds(booked)[1]].append(
+            ParsedLine(
+                booking_date=booked,
+                amount_cents=posting.amount_cents,
+                description=(posting.entry.memo or posting.entry.get_kind_display())[:140],
+                bank_reference=f"IOLTA-{posting.pk:06d}",
+                customer_reference=_reference(posting.entry.memo),
+                code="PMNT/RCDT/DMCT" if posting.amount_cents > 0 else "PMNT/ICDT/DMCT",
+            )
+        )
+    months[last_end] += [
+        ParsedLine(
+            booking_date=last_end,
+            amount_cents=-1_500,
+            description="Monthly account service fee",
+            bank_reference=f"IOLTA-FEE-{last_end:%Y%m}",
+            code="ACMT/MDOP/CHRG",
+        ),
+        ParsedLine(
+            booking_date=last_end,
+            amount_cents=112,
+            description="Interest IOLTA (remitted to the bar foundation)",
+            bank_reference=f"IOLTA-INT-{last_end:%Y%m}",
+            code="ACMT/MDOP/INTR",
+        ),
+    ]
+    billing = ctx.users.get("billing")
+    partner = ctx.users.get("partner")
+    opening = 0
+    for end, lines in months.items():
+        if not lines:
+            continue
+        closing = opening + sum(x.amount_cents for x in lines)
+        statement = ParsedStatement(
+            format="CAMT053",
+            statement_id=f"IOLTA-{end:%Y-%m}",
+            account=TRUST_NUMBER,
+            currency=trust.currency,
+            period_start=end.replace(day=1),
+            period_end=end,
+            opening_cents=opening,
+            closing_cents=closing,
+            lines=lines,
+        )
+        services.statement_import(
+            bank_account=trust,
+            file_name=f"iolta-{end:%Y-%m}.xml",
+            content=camt.write([statement], message_id=f"DEMO-{end:%Y%m}"),
+            actor=billing,
+            now=ctx.now,
+        )
+        opening = closing
     match_services.bank_account_auto_match(bank_account=trust, actor=billing, now=ctx.now)
+    if billing is None or partner is None:
+        return
+    for end in months:
+        if not trust.statements.filter(period_end__lte=end).exists():
+            continue
+        rec = recon.reconciliation_prepare(
+            bank_account=trust, period_end=end, actor=billing, now=ctx.now
+        )
+        if end < last_start:
+            recon.reconciliation_sign(reconciliation=rec, actor=partner, now=ctx.now)

@@ -175,3 +175,33 @@ class ResolveForm(forms.Form):
             del self.fields["target"]
         else:
             self.fields["target"].choices = [("", "— choose —"), *targets]  # type: ignore[attr-defined]
+
+
+class ReconcilePrepareForm(forms.Form):
+    period_end = forms.DateField(
+        label="Statement date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Usually the last day of the month being reconciled.",
+    )
+
+
+class ReconcileSignForm(forms.Form):
+    """Signing takes no input: the reviewer confirms what the page shows."""
+
+
+class ReconcileReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for reopening",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded in the audit log and on the reopened record.",
+    )
+
+
+class ReconcileSettingsForm(forms.Form):
+    signoff_due_days = forms.IntegerField(
+        label="Sign-off due (days after month end)",
+        min_value=0,
+        max_value=365,
+        help_text="A month not signed by then opens a task for the partners.",
+    )

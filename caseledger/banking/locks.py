@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from caseledger.banking.models import BankAccount, StatementImport, StatementLine
+from caseledger.banking.models import (
+    BankAccount,
+    Reconciliation,
+    StatementImport,
+    StatementLine,
+)
 
 
 def bank_account_lock(pk: int) -> BankAccount:
@@ -35,3 +40,12 @@ def statement_lines_lock(
         for line in qs:
             out[line.pk] = line
     return out
+
+
+def reconciliation_lock(pk: int) -> Reconciliation:
+    """After the bank account row (bank account -> reconciliation -> ledger balance rows)."""
+    return (
+        Reconciliation.objects.select_related("prepared_by")
+        .select_for_update(of=("self",))
+        .get(pk=pk)
+    )

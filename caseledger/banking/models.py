@@ -11,7 +11,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from caseledger.banking.choices import ImportPhase, ImportStatus, StatementFormat
+from caseledger.banking.choices import (
+    ImportPhase,
+    ImportStatus,
+    ReconciliationStatus,
+    StatementFormat,
+)
 from caseledger.core.crypto import EncryptedTextField
 
 
@@ -231,3 +236,100 @@ class LineMatch(models.Model):
 
     def __str__(self) -> str:
         return f"Line {self.line_id} ~ posting {self.posting_id}"
+
+
+class Reconciliation(models.Model):
+    """One month's reconciliation of a bank account: three-way for trust (adjusted bank =
+    journal = sum of client ledgers), two-way for operating. A preparer prepares it, a
+    different lawyer signs it; signing stores the canonical report, its SHA-256 chained to the
+    account's previous signed record, an archived PDF, and closes the ledger account through
+    ``period_end`` (ledger.ClosedPeriod). Reopening marks the record REOPENED and keeps it; the
+    next signature of the month is a new record in the chain. Rows are never deleted."""
+
+    bank_account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, related_name="reconciliations"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()  # the statement date reconciled
+    status = models.CharField(max_length=10, choices=ReconciliationStatus.choices)
+    # The canonical report (reconciliation.report_canonical): figures and every adjusting
+    # item, ids and cents only, so re-running the month reproduces it byte for byte.
+    report = models.JSONField()
+    report_sha256 = models.CharField(max_length=64)
+    # Chain: the previous signed record of this account (any status since), its chain hash,
+    # and this one's = sha256(prev_chain_hash + report_sha256). Set when signed.
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next"
+    )
+    prev_chain_hash = models.CharField(max_length=64, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
+    # Headline figures (minor units) copied from the report for lists.
+    statement_balance_cents = models.BigIntegerField()
+    adjusted_bank_cents = models.BigIntegerField()
+    journal_cents = models.BigIntegerField()
+    client_total_cents = models.BigIntegerField(null=True, blank=True)  # None: operating
+    is_balanced = models.BooleanField()
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.BinaryField(blank=True)  # the archived report, rendered when signed
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReconciliationStatus.values),
+                name="banking_recon_status_valid",
+            ),
+            # One live (prepared or signed) record per account and month.
+            models.UniqueConstraint(
+                fields=["bank_account", "period_end"],
+                condition=models.Q(status__in=["PREPARED", "SIGNED"]),
+                name="banking_recon_one_live_per_month",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["SIGNED", "REOPENED"])
+                | models.Q(signed_at__isnull=False, signed_by__isnull=False)
+                & ~models.Q(chain_hash=""),
+                name="banking_recon_signed_complete",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(signed_by=models.F("prepared_by")),
+                name="banking_recon_signer_not_preparer",
+            ),
+        ]
+        indexes = [models.Index(fields=["bank_account", "period_end", "id"])]
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.bank_account_id} {self.period_end} ({self.status})"
+
+
+class ReconciliationSettings(models.Model):
+    """The firm's reconciliation settings (one row, id 1)."""
+
+    # A month not signed this many days after it ended opens a task for the partners.
+    signoff_due_days = models.PositiveSmallIntegerField(default=10)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="banking_recon_settings_singleton"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(signoff_due_days__lte=365),
+                name="banking_recon_settings_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sign-off due {self.signoff_due_days} days after month end"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from caseledger.banking import views
+from caseledger.banking.reconciliation import views as recon_views
 
 app_name = "banking"
 
@@ -19,4 +20,21 @@ urlpatterns = [
     path("lines/<int:pk>/match/", views.line_match, name="line_match"),
     path("lines/<int:pk>/unmatch/", views.line_unmatch, name="line_unmatch"),
     path("lines/<int:pk>/resolve/", views.line_resolve, name="line_resolve"),
+    path("reconciliation/", recon_views.home, name="reconciliation_home"),
+    path("reconciliation/settings/", recon_views.settings_edit, name="reconciliation_settings"),
+    path("accounts/<int:pk>/reconciliation/", recon_views.report, name="reconciliation"),
+    path(
+        "accounts/<int:pk>/reconciliation/clients/",
+        recon_views.client_listing,
+        name="reconciliation_clients",
+    ),
+    path(
+        "accounts/<int:pk>/reconciliation/prepare/",
+        recon_views.prepare,
+        name="reconciliation_prepare",
+    ),
+    path("accounts/<int:pk>/reconciliations/", recon_views.archive, name="reconciliation_archive"),
+    path("reconciliations/<int:pk>/sign/", recon_views.sign, name="reconciliation_sign"),
+    path("reconciliations/<int:pk>/reopen/", recon_views.reopen, name="reconciliation_reopen"),
+    path("reconciliations/<int:pk>/pdf/", recon_views.pdf, name="reconciliation_pdf"),
 ]

@@ -172,3 +172,45 @@ class SubledgerBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}/{self.client_id}/{self.matter_id}: {self.balance_cents}"
+
+
+class ClosedPeriod(models.Model):
+    """A bank (or client trust) account closed through a date by a signed reconciliation: no
+    posting dated on or before ``closed_through`` may be added to ``account`` while the row is
+    active. A database trigger on ``ledger_posting`` enforces it (migration 0003), behind
+    ``entry_post``'s translation of the refusal. Reopening keeps the row (inactive, with who,
+    when and why); rows are never deleted (trigger)."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    closed_through = models.DateField()
+    # What closed it, e.g. "banking.reconciliation:12" (no FK: banking sits above the ledger).
+    reference = models.CharField(max_length=80)
+    is_active = models.BooleanField(default=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField()
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_active=True, reopened_at__isnull=True)
+                | models.Q(is_active=False, reopened_at__isnull=False),
+                name="ledger_closedperiod_reopen_recorded",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "closed_through"],
+                condition=models.Q(is_active=True),
+                name="ledger_closed_active_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} closed through {self.closed_through}"

@@ -29,7 +29,7 @@ from caseledger.ledger.exceptions import (
     LedgerIntegrityError,
     TrustViolation,
 )
-from caseledger.ledger.models import Account, AccountBalance, JournalEntry
+from caseledger.ledger.models import Account, AccountBalance, ClosedPeriod, JournalEntry
 
 # -- refusal messages (tests assert these exact texts) ---------------------------------------
 ENTRY_KIND_UNKNOWN = "kind: must be one of the entry kinds (got {kind!r})"
@@ -96,6 +96,15 @@ ACCOUNT_LAST4_INVALID = "account_number_last4: must be exactly four digits (got 
 ACCOUNT_HAS_BALANCE = "account: {code} still has a balance of {balance}; move it first"
 ACCOUNT_ALREADY_INACTIVE = "account: {code} is already inactive"
 ACCOUNT_ALREADY_ACTIVE = "account: {code} is already active"
+PERIOD_CLOSED = (
+    "entry_date: {account} is closed through {through} (signed reconciliation); post the "
+    "correction in an open month"
+)
+PERIOD_CLOSE_NOT_LATER = (
+    "closed_through: {account} is already closed through {through}; close a later date"
+)
+PERIOD_REOPEN_REASON_REQUIRED = "reason: say why the closed period is reopened"
+PERIOD_NOT_ACTIVE = "closed_period: {account} through {through} is not closed any more"
 LEDGER_TRUST_OUT_OF_BALANCE = (
     "ledger: after JE-{entry_id} trust bank is {bank} cents but client trust liability is "
     "{liability} cents"
@@ -546,10 +555,15 @@ def _post(
             try:
                 with transaction.atomic():
                     _write_entry(entry, posting_rows, balance_updates)
-            except IntegrityError:
+            except IntegrityError as exc:
+                _raise_if_closed(exc, resolved, entry_date)
                 return _lost_race(entry, idempotency_key, payload_hash, reverses)
         else:
-            _write_entry(entry, posting_rows, balance_updates)
+            try:
+                _write_entry(entry, posting_rows, balance_updates)
+            except IntegrityError as exc:
+                _raise_if_closed(exc, resolved, entry_date)
+                raise
 
         # 4b. Listeners of the apps above (ledger.hooks; collections: aging facts), same
         #     transaction, after the postings.
@@ -682,6 +696,36 @@ def _write_entry(
                 cur.execute(sql, update_params)
     entry._state.adding = False
     entry._state.db = connection.alias
+
+
+def _raise_if_closed(
+    exc: IntegrityError, resolved: list[tuple[AccountInfo, PostingLine]], entry_date: date
+) -> None:
+    """Translate the closed-period trigger's refusal (migration 0003) into a LedgerError."""
+    text = str(exc)
+    if "ledger_closed_period:" not in text:
+        return
+    marker = text.split("ledger_closed_period:", 1)[1].strip().splitlines()[0]
+    if " is closed through " in marker:  # PostgreSQL names the account and the date
+        label, through = marker.split(" is closed through ", 1)
+    else:  # SQLite's message is constant: the statement was undone, the transaction lives
+        row = (
+            ClosedPeriod.objects.filter(
+                account_id__in=[info.id for info, _ in resolved],
+                is_active=True,
+                closed_through__gte=entry_date,
+            )
+            .select_related("account")
+            .order_by("-closed_through", "id")
+            .first()
+        )
+        if row is None:  # pragma: no cover - the trigger saw a row this read does not
+            label, through = "the account", "a signed date"
+        else:
+            label, through = f"{row.account.code} {row.account.name}", str(row.closed_through)
+    raise LedgerError(
+        PERIOD_CLOSED.format(account=label.strip(), through=through.strip()[:10]), "entry_date"
+    ) from exc
 
 
 def _idempotent_result(existing: JournalEntry, key: str, payload_hash: str) -> JournalEntry:
@@ -904,3 +948,77 @@ def account_reactivate(*, account: Account, actor: Any, now: datetime) -> Accoun
         )
     account.is_active = True
     return account
+
+
+# -- closed periods --------------------------------------------------------------------------
+
+
+def period_close(
+    *, account: Account, closed_through: date, reference: str, actor: Any, now: datetime
+) -> ClosedPeriod:
+    """Close ``account`` through ``closed_through``: from the commit on, the database refuses
+    every posting on it dated on or before that date. Callers lock the account's balance row
+    first (``locks.account_balances_lock``) so no entry slips in between their figures and
+    this row. Refused when the account is already closed through that date or later."""
+    current = period_closed_through(account=account)
+    if current is not None and current >= closed_through:
+        raise LedgerError(
+            PERIOD_CLOSE_NOT_LATER.format(account=account, through=current.isoformat()),
+            "closed_through",
+        )
+    row = ClosedPeriod.objects.create(
+        account=account,
+        closed_through=closed_through,
+        reference=reference[:80],
+        closed_by=actor if getattr(actor, "pk", None) else None,
+        closed_at=now,
+    )
+    audit.record(
+        actor=actor,
+        action="ledger.period_closed",
+        at=now,
+        obj=row,
+        after={
+            "account": account.code,
+            "closed_through": closed_through.isoformat(),
+            "reference": reference,
+        },
+    )
+    return row
+
+
+def period_reopen(*, closed_period: ClosedPeriod, actor: Any, reason: str, now: datetime) -> None:
+    """Reopen a closed period (the row stays, inactive, with who, when and why). Who may
+    reopen is the caller's rule (banking: a partner)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(PERIOD_REOPEN_REASON_REQUIRED, "reason")
+    updated = ClosedPeriod.objects.filter(pk=closed_period.pk, is_active=True).update(
+        is_active=False, reopened_by=actor, reopened_at=now, reopen_reason=reason[:500]
+    )
+    if not updated:
+        raise LedgerError(
+            PERIOD_NOT_ACTIVE.format(
+                account=closed_period.account, through=closed_period.closed_through
+            ),
+            "closed_period",
+        )
+    audit.record(
+        actor=actor,
+        action="ledger.period_reopened",
+        at=now,
+        obj=closed_period,
+        before={"is_active": True},
+        after={"is_active": False, "reason": reason},
+    )
+
+
+def period_closed_through(*, account: Account | int) -> date | None:
+    """The latest date ``account`` is closed through, or None when no period is closed."""
+    account_id = account.pk if isinstance(account, Account) else int(account)
+    return (
+        ClosedPeriod.objects.filter(account_id=account_id, is_active=True)
+        .order_by("-closed_through", "-id")
+        .values_list("closed_through", flat=True)
+        .first()
+    )

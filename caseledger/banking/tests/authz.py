@@ -8,6 +8,8 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 BOOKS = frozenset({"ADMIN", "PARTNER", "BILLING"})
+RECON_VIEW = frozenset({"ADMIN", "PARTNER", "ATTORNEY", "BILLING"})
+LAWYERS = frozenset({"PARTNER", "ATTORNEY"})
 
 
 def _account(ctx: Any) -> Any:
@@ -95,6 +97,46 @@ def api_line_kwargs(ctx: Any) -> dict[str, Any]:
     return {"account_id": _account(ctx).pk, "line_id": _line(ctx).pk}
 
 
+def _record(ctx: Any, status: str) -> Any:
+    """A reconciliation row of March 2026 prepared by a billing user of its own."""
+    from datetime import date
+
+    from caseledger.banking.models import Reconciliation
+
+    signed = status == "SIGNED"
+    return Reconciliation.objects.create(
+        bank_account=_account(ctx),
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 3, 31),
+        status=status,
+        report={},
+        report_sha256="0" * 64,
+        chain_hash="1" * 64 if signed else "",
+        statement_balance_cents=0,
+        adjusted_bank_cents=0,
+        journal_cents=0,
+        is_balanced=True,
+        prepared_by=ctx.make_user(role="BILLING"),
+        prepared_at=ctx.now,
+        signed_by=ctx.make_user(role="PARTNER") if signed else None,
+        signed_at=ctx.now if signed else None,
+        pdf=b"%PDF-1.4 archived" if signed else b"",
+    )
+
+
+def prepared_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"pk": _record(ctx, "PREPARED").pk}
+
+
+def signed_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"pk": _record(ctx, "SIGNED").pk}
+
+
+def prepare_kwargs(ctx: Any) -> dict[str, Any]:
+    _imported(ctx)
+    return account_kwargs(ctx)
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "banking:accounts": {"allow": BOOKS},
     "banking:account_new": {"allow": BOOKS},
@@ -163,4 +205,29 @@ MATRIX: dict[str, dict[str, Any]] = {
         "status": {"ADMIN": 422, "PARTNER": 422, "BILLING": 422},
     },
     "GET /api/v1/banking/imports/{import_id}": {"allow": BOOKS, "kwargs": api_import_kwargs},
+    "banking:reconciliation_home": {"allow": RECON_VIEW},
+    "banking:reconciliation_settings": {"allow": frozenset({"ADMIN", "PARTNER"})},
+    "banking:reconciliation": {"allow": RECON_VIEW, "kwargs": account_kwargs},
+    "banking:reconciliation_clients": {"allow": RECON_VIEW, "kwargs": account_kwargs},
+    "banking:reconciliation_archive": {"allow": RECON_VIEW, "kwargs": account_kwargs},
+    "banking:reconciliation_prepare": {
+        "allow": BOOKS,
+        "method": "POST",
+        "kwargs": prepare_kwargs,
+        "data": {"period_end": "2026-03-31"},
+    },
+    # Signing a row whose figures are not the live ones is refused by the service: the
+    # reviewer is sent back to the report with the message (a redirect, past authorization).
+    "banking:reconciliation_sign": {"allow": LAWYERS, "method": "POST", "kwargs": prepared_kwargs},
+    "banking:reconciliation_reopen": {
+        "allow": frozenset({"PARTNER"}),
+        "method": "POST",
+        "kwargs": signed_kwargs,
+        "data": {"reason": "Bank fee recorded late"},
+    },
+    "banking:reconciliation_pdf": {"allow": RECON_VIEW, "kwargs": signed_kwargs},
+    "GET /api/v1/banking/accounts/{account_id}/reconciliation": {
+        "allow": RECON_VIEW,
+        "kwargs": api_account_kwargs,
+    },
 }

@@ -43,19 +43,24 @@ def test_seed_demo_is_idempotent_and_verifies():
 
 
 def _banking_demo_matched() -> None:
-    """Banking's late seed: the trust statement drawn from the trust journal is auto-matched
-    (a deposit slip to its two receipts among them) except the interest and the wire fee."""
+    """Banking's late seed: the trust statements drawn from the trust journal are auto-matched
+    (a deposit slip to its two receipts among them) except last month's interest and bank fee,
+    and every month before last is signed."""
     from caseledger.banking import selectors
     from caseledger.banking.models import BankAccount, LineMatch
 
     trust = BankAccount.objects.get(name="IOLTA trust")
     assert LineMatch.objects.filter(line__bank_account=trust).count() >= 5
     left = sorted(line.description for line in selectors.lines_open(trust))
-    assert left == ["Incoming wire fee", "Interest IOLTA (remitted to the bar foundation)"]
+    assert left == [
+        "Interest IOLTA (remitted to the bar foundation)",
+        "Monthly account service fee",
+    ]
     assert any(
         len(m.line.details) == 2
         for m in LineMatch.objects.filter(line__bank_account=trust).select_related("line")
     )
+    assert trust.reconciliations.filter(status="SIGNED").exists()
 
 
 def _assert_trial_balance_reads_as_an_accountant_expects() -> None:
