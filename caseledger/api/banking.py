@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
+from caseledger.api.pagination import Page, paginate
+from caseledger.api.types import DEFAULT_LIMIT, Id, Limit, Offset
 from caseledger.banking import selectors, services
-from caseledger.banking.exceptions import StatementRefused
 from caseledger.banking.models import BankAccount, StatementImport
 from caseledger.core import clock
 from caseledger.core.permissions import require
@@ -93,10 +94,14 @@ def _account_out(a: BankAccount) -> dict[str, Any]:
     }
 
 
-@router.get("/accounts", response=list[BankAccountOut], url_name="banking_accounts")
-def bank_accounts(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get("/accounts", response=Page[BankAccountOut], url_name="banking_accounts")
+def bank_accounts(
+    request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    """The firm's bank accounts; ``count`` and ``next`` page through them."""
     require(_user(request), "banking.view")
-    return [_account_out(a) for a in selectors.bank_account_list()]
+    rows = [_account_out(a) for a in selectors.bank_account_list()]
+    return paginate(request, rows, limit=limit, offset=offset, serialize=list)
 
 
 @router.post(
@@ -106,8 +111,8 @@ def bank_accounts(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def statement_upload(
     request: HttpRequest,
-    account_id: int,
-    file: UploadedFile | None = File(None),  # noqa: B008 (ninja's parameter declaration)
+    account_id: Id,
+    file: UploadedFile = File(...),  # noqa: B008 (ninja's parameter declaration)
     dry_run: bool = False,
 ) -> tuple[int, dict[str, Any]]:
     """Check the file (multipart field ``file``) and import it into the bank account (201), or
@@ -116,8 +121,6 @@ def statement_upload(
     user = _user(request)
     require(user, "banking.import")
     account = get_object_or_404(BankAccount, pk=account_id)
-    if file is None:
-        raise StatementRefused(FILE_REQUIRED)
     content = file.read()
     now = clock.now()
     if dry_run:
@@ -156,7 +159,7 @@ def statement_upload(
 
 
 @router.get("/imports/{import_id}", response=ImportStatusOut, url_name="banking_import")
-def import_status(request: HttpRequest, import_id: int) -> dict[str, Any]:
+def import_status(request: HttpRequest, import_id: Id) -> dict[str, Any]:
     require(_user(request), "banking.view")
     imp = get_object_or_404(StatementImport.objects.defer("content"), pk=import_id)
     return {

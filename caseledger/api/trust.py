@@ -1,5 +1,6 @@
 """Trust API: balances per matter, create a disbursement request, approve it (posting it when
-the last approval is in). POSTs honour ``Idempotency-Key``."""
+the last approval is in). POSTs honour ``Idempotency-Key`` (applied to every POST in
+``api.api``)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,18 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
-from caseledger.api.idempotency import idempotent
-from caseledger.api.types import Cents
+from caseledger.api.pagination import Page, paginate
+from caseledger.api.types import DEFAULT_LIMIT, Cents, Id, Limit, Offset, choice, column
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import UNSCOPED_ROLES, require
 from caseledger.matters.models import Matter
 from caseledger.trust import selectors, services
-from caseledger.trust.choices import DisbursementStatus
+from caseledger.trust.choices import DisbursementMethod, DisbursementPurpose, DisbursementStatus
 from caseledger.trust.models import Disbursement
 
 router = Router(tags=["trust"])
@@ -43,13 +44,13 @@ class BalanceOut(Schema):
 
 
 class DisbursementIn(Schema):
-    matter_id: int
-    payee: str
+    matter_id: Id
+    payee: column(Disbursement, "payee", min_length=1)  # type: ignore[valid-type]
     amount_cents: Cents
-    purpose: str
-    method: str
-    reference: str = ""
-    memo: str = ""
+    purpose: choice(DisbursementPurpose)  # type: ignore[valid-type]
+    method: choice(DisbursementMethod)  # type: ignore[valid-type]
+    reference: column(Disbursement, "reference") = ""  # type: ignore[valid-type]
+    memo: column(Disbursement, "memo") = ""  # type: ignore[valid-type]
 
 
 class DisbursementOut(Schema):
@@ -86,14 +87,17 @@ def disbursement_out(d: Disbursement, note: str = "") -> dict[str, Any]:
     }
 
 
-@router.get("/balances", response=list[BalanceOut], url_name="trust_balances")
-def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get("/balances", response=Page[BalanceOut], url_name="trust_balances")
+def trust_balances(
+    request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    """Trust balance per matter the user may see; ``count`` and ``next`` page through them."""
     user = _user(request)
     require(user, "trust.view")
     matters = Matter.objects.all()
     if user.role not in UNSCOPED_ROLES:
         matters = matters.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
-    return [
+    rows = [
         {
             "matter_id": p.matter.pk,
             "matter": p.matter.number,
@@ -108,32 +112,29 @@ def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for p in selectors.trust_dashboard(clock.firm_today(), matters)
     ]
+    return paginate(request, rows, limit=limit, offset=offset, serialize=list)
 
 
 @router.post(
     "/disbursements", response={201: DisbursementOut}, url_name="trust_disbursement_create"
 )
-def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpResponse:
+def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> Status[dict[str, Any]]:
     user = _user(request)
     require(user, "trust.disburse.request")
-
-    def perform() -> tuple[int, Any]:
-        matter = get_object_or_404(Matter, pk=payload.matter_id)
-        require(user, "trust.disburse.request", matter)
-        d = services.disbursement_request(
-            matter=matter,
-            payee=payload.payee,
-            amount_cents=payload.amount_cents,
-            purpose=payload.purpose,
-            method=payload.method,
-            reference=payload.reference,
-            memo=payload.memo,
-            actor=user,
-            now=clock.now(),
-        )
-        return 201, disbursement_out(d)
-
-    return idempotent(request, user=user, perform=perform)
+    matter = get_object_or_404(Matter, pk=payload.matter_id)
+    require(user, "trust.disburse.request", matter)
+    d = services.disbursement_request(
+        matter=matter,
+        payee=payload.payee,
+        amount_cents=payload.amount_cents,
+        purpose=payload.purpose,
+        method=payload.method,
+        reference=payload.reference,
+        memo=payload.memo,
+        actor=user,
+        now=clock.now(),
+    )
+    return Status(201, disbursement_out(d))
 
 
 @router.post(
@@ -141,21 +142,17 @@ def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpRe
     response={200: DisbursementOut},
     url_name="trust_disbursement_approve",
 )
-def disbursement_approve(request: HttpRequest, disbursement_id: int) -> HttpResponse:
+def disbursement_approve(request: HttpRequest, disbursement_id: Id) -> dict[str, Any]:
     user = _user(request)
     require(user, "trust.disburse.approve")
-
-    def perform() -> tuple[int, Any]:
-        d = get_object_or_404(Disbursement, pk=disbursement_id)
-        require(user, "trust.disburse.approve", d)
-        now = clock.now()
-        d = services.disbursement_approve(disbursement=d, approver=user, now=now)
-        note = ""
-        if d.status == DisbursementStatus.APPROVED:
-            try:
-                d = services.disbursement_post(disbursement=d, actor=user, now=now)
-            except ApplicationError as exc:
-                note = f"approved, not posted: {exc.message}"
-        return 200, disbursement_out(d, note)
-
-    return idempotent(request, user=user, perform=perform)
+    d = get_object_or_404(Disbursement, pk=disbursement_id)
+    require(user, "trust.disburse.approve", d)
+    now = clock.now()
+    d = services.disbursement_approve(disbursement=d, approver=user, now=now)
+    note = ""
+    if d.status == DisbursementStatus.APPROVED:
+        try:
+            d = services.disbursement_post(disbursement=d, actor=user, now=now)
+        except ApplicationError as exc:
+            note = f"approved, not posted: {exc.message}"
+    return disbursement_out(d, note)
