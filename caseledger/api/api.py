@@ -21,14 +21,15 @@ bound POST operation (``_make_posts_idempotent``)."""
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import Operation
+from ninja.parser import Parser
 
 from caseledger.api import idempotency
 from caseledger.api.auth import TokenAuth, VerifiedSessionAuth
@@ -69,7 +70,8 @@ IDEMPOTENCY_PARAMETER = {
     "name": idempotency.HEADER,
     "required": False,
     "description": (
-        "Any string (printable ASCII, at most 200 characters) unique to this write. A retry with "
+        "Any string (visible ASCII, no spaces, at most 200 characters) unique to this write. "
+        "A retry with "
         "the same key and body gets the first answer again (header Idempotent-Replayed: true); "
         "the same key with another body is refused (409)."
     ),
@@ -77,9 +79,23 @@ IDEMPOTENCY_PARAMETER = {
         "type": "string",
         "minLength": 1,
         "maxLength": idempotency.MAX_KEY_LENGTH,
-        "pattern": "^[!-~][ -~]*$",
+        "pattern": idempotency.KEY_PATTERN,
     },
 }
+
+
+BODY_NOT_OBJECT = "the body must be a JSON object"
+
+
+class ObjectParser(Parser):
+    """JSON bodies are objects: every route's body schema is one (a list or a bare value is a
+    400, not fields left at their defaults)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError(BODY_NOT_OBJECT)
+        return data
 
 
 class CaseLedgerAPI(NinjaAPI):
@@ -117,6 +133,7 @@ api = CaseLedgerAPI(
         "with a personal API token from your profile page: `Authorization: Bearer <token>`."
     ),
     auth=[TokenAuth(), VerifiedSessionAuth()],
+    parser=ObjectParser(),
 )
 
 UNAUTHENTICATED = "Authentication required: send Authorization: Bearer <token>."
@@ -165,6 +182,11 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     text = _validation_message(first)
     message = f"{field}: {text}" if field else text
     return _error(request, 422, "invalid", message, field)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return _error(request, 400, "bad_request", f"Cannot parse the multipart body: {exc}", None)
 
 
 @api.exception_handler(AuthenticationError)

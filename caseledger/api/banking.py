@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from caseledger.api.pagination import Page, paginate
@@ -114,7 +114,7 @@ def statement_upload(
     account_id: Id,
     file: UploadedFile = File(...),  # noqa: B008 (ninja's parameter declaration)
     dry_run: bool = False,
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Check the file (multipart field ``file``) and import it into the bank account (201), or
     with ``dry_run`` only check it (200). A refusal is a 422 whose message names the figures;
     nothing is stored."""
@@ -127,16 +127,20 @@ def statement_upload(
         checked = services.statement_file_check(
             content=content, today=clock.firm_date(now), bank_account=account
         )
-        return 200, {
-            "import_id": None,
-            "status": "CHECKED",
-            "format": checked.format,
-            "lines_added": 0,
-            "lines_already_imported": 0,
-            "statements": [
-                services.statement_summary(st, account.number_masked) for st in checked.statements
-            ],
-        }
+        return Status(
+            200,
+            {
+                "import_id": None,
+                "status": "CHECKED",
+                "format": checked.format,
+                "lines_added": 0,
+                "lines_already_imported": 0,
+                "statements": [
+                    services.statement_summary(st, account.number_masked)
+                    for st in checked.statements
+                ],
+            },
+        )
     result = services.statement_import(
         bank_account=account,
         file_name=file.name or "statement",
@@ -145,17 +149,20 @@ def statement_upload(
         now=now,
     )
     imp = result.statement_import
-    return 201, {
-        "import_id": imp.pk,
-        "status": imp.status,
-        "format": imp.format,
-        "lines_added": imp.lines_added,
-        "lines_already_imported": imp.lines_already_imported,
-        "statements": [
-            services.statement_summary(st, account.number_masked)
-            for st in result.checked.statements
-        ],
-    }
+    return Status(
+        201,
+        {
+            "import_id": imp.pk,
+            "status": imp.status,
+            "format": imp.format,
+            "lines_added": imp.lines_added,
+            "lines_already_imported": imp.lines_already_imported,
+            "statements": [
+                services.statement_summary(st, account.number_masked)
+                for st in result.checked.statements
+            ],
+        },
+    )
 
 
 @router.get("/imports/{import_id}", response=ImportStatusOut, url_name="banking_import")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from caseledger.api.pagination import DEFAULT_LIMIT, Page, paginate
 from caseledger.api.types import Day, Id, Limit, Offset, Text, choice, column
@@ -169,9 +169,7 @@ def invoice_list(
     """Invoices the user may see, newest first, filtered by workflow ``status``, client and
     ``payment_state``; ``count`` and ``next`` in the envelope page through them."""
     require(request.user, "billing.view")
-    rows: Any = selectors.invoice_list(
-        user=request.user, status=status or "", client_id=client_id
-    )
+    rows: Any = selectors.invoice_list(user=request.user, status=status or "", client_id=client_id)
     if payment_state is not None:
         rows = invoice_money_annotate(rows, as_of=clock.firm_today()).filter(
             payment_state=payment_state
@@ -209,7 +207,7 @@ def invoice_issue(request: HttpRequest, invoice_id: Id) -> dict:
 @router.post(
     "/time-entries", response={201: TimeEntryOut}, operation_id="billing_time_entry_create"
 )
-def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> tuple[int, dict]:
+def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> Status[dict]:
     from caseledger.matters.models import Matter
 
     require(request.user, "billing.time")
@@ -227,14 +225,17 @@ def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> tuple[int, 
         actor=request.user,
         now=clock.now(),
     )
-    return 201, {
-        "id": entry.pk,
-        "matter_id": entry.matter_id,
-        "work_date": entry.work_date,
-        "minutes": entry.minutes,
-        "rate_cents": entry.rate_cents,
-        "amount_cents": entry.amount_cents,
-        "activity_code": entry.activity_code,
-        "task_code": entry.task_code,
-        "billable": entry.billable,
-    }
+    return Status(
+        201,
+        {
+            "id": entry.pk,
+            "matter_id": entry.matter_id,
+            "work_date": entry.work_date,
+            "minutes": entry.minutes,
+            "rate_cents": entry.rate_cents,
+            "amount_cents": entry.amount_cents,
+            "activity_code": entry.activity_code,
+            "task_code": entry.task_code,
+            "billable": entry.billable,
+        },
+    )

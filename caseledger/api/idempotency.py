@@ -17,11 +17,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, RawPostDataException
 from django.http.response import HttpResponseBase
 
 from caseledger.api.models import IdempotentRequest
@@ -30,7 +31,8 @@ from caseledger.core import clock
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 KEY_TOO_LONG = f"Idempotency-Key: at most {MAX_KEY_LENGTH} characters"
-KEY_NOT_PRINTABLE = "Idempotency-Key: printable ASCII characters only"
+KEY_NOT_PRINTABLE = "Idempotency-Key: visible ASCII characters only (no spaces)"
+KEY_PATTERN = "^[!-~]+$"
 KEY_REUSED = "Idempotency-Key: already used with a different request (method, path or body)"
 KEY_IN_FLIGHT = "Idempotency-Key: the first request with this key is still running"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -55,7 +57,11 @@ def _canonical_query(request: HttpRequest) -> bytes:
 def _canonical_body(request: HttpRequest) -> bytes:
     """The JSON body with sorted keys; for a multipart upload (read already by the parser), the
     form fields and each file's name and SHA-256 (the boundary differs on every send)."""
-    if request.content_type and request.content_type.startswith("multipart/"):
+    try:
+        raw = request.body or b""
+    except RawPostDataException:
+        raw = None
+    if raw is None:
         files = []
         for name, uploads in sorted(request.FILES.lists()):
             for upload in uploads:
@@ -67,7 +73,6 @@ def _canonical_body(request: HttpRequest) -> bytes:
                 files.append([name, upload.name, digest.hexdigest()])
         form = sorted(request.POST.lists())
         return json.dumps([form, files], separators=(",", ":")).encode()
-    raw = request.body or b""
     try:
         return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
@@ -103,12 +108,12 @@ def idempotent(
     request: HttpRequest, *, user: Any, perform: Callable[[], HttpResponseBase]
 ) -> HttpResponseBase:
     """Run ``perform`` (returning the final response) at most once per user and key."""
-    key = request.headers.get(HEADER, "").strip()
-    if not key:
+    if HEADER not in request.headers:
         return perform()
+    key = request.headers[HEADER]
     if len(key) > MAX_KEY_LENGTH:
         return _error(422, "invalid", KEY_TOO_LONG)
-    if not key.isascii() or not key.isprintable():
+    if not key or not re.fullmatch(KEY_PATTERN, key):
         return _error(422, "invalid", KEY_NOT_PRINTABLE)
     digest = body_hash(request)
     existing = IdempotentRequest.objects.filter(user=user, key=key).first()
@@ -150,7 +155,7 @@ def idempotent_view(
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not request.headers.get(HEADER, "").strip():
+        if HEADER not in request.headers:
             return view(request, *args, **kwargs)
         return idempotent(
             request,

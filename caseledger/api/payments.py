@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from caseledger.api.pagination import Page, paginate
-from caseledger.api.types import DEFAULT_LIMIT, Cents, Day, Id, Limit, Offset, Text, choice, column
+from caseledger.api.types import DEFAULT_LIMIT, Cents, Day, Id, Limit, Offset, choice, column
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core import clock

@@ -3,8 +3,10 @@ OpenAPI schema states it (a client or a fuzzer reads the limits there) and pydan
 value outside it with a 422 naming the field, before any service or database sees it.
 
 ``Cents``: an amount in minor units is a JSON integer and nothing else. Pydantic's lax mode
-would take ``true`` as 1, ``"100"`` as 100 and ``100.0`` as 100; StrictInt refuses them. It must
-be more than 0 and at most the money type's absolute limit; the firm's own ceiling for a single
+would take ``true`` as 1 and ``"100"`` as 100; ``whole_number`` refuses them, and ``1.5``. A
+number with a zero fraction (``100.0``) is an integer to JSON Schema, so it is taken as 100 (a
+client's JSON library may write integers so). It must be more than 0 and at most the money
+type's absolute limit; the firm's own ceiling for a single
 amount (a setting, lower) is checked by the services (core.amounts.amount_check), with the same
 message as the pages.
 
@@ -24,7 +26,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.db import models
-from pydantic import Field, StrictInt, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from caseledger.core.clock import EARLIEST_DATE, LATEST_DATE
 from caseledger.core.money import MAX_MINOR_UNITS
@@ -41,14 +43,28 @@ MAX_INT32 = 2**31 - 1
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 
+NOT_A_WHOLE_NUMBER = "must be a JSON integer (not a string, boolean or fraction)"
+
+
+def whole_number(value: Any) -> Any:
+    """A JSON integer, or a JSON number with a zero fraction, as an int; anything else is
+    refused (``true``, ``"100"``, ``1.5``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(NOT_A_WHOLE_NUMBER)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(NOT_A_WHOLE_NUMBER)
+        return int(value)
+    return value
+
+
 Cents = Annotated[
-    StrictInt,
+    int,
     Field(gt=0, le=MAX_MINOR_UNITS, description="amount in minor units (cents), more than 0"),
+    BeforeValidator(whole_number),
 ]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Limit = Annotated[
-    int, Field(ge=1, le=MAX_LIMIT, description=f"rows per page, 1 to {MAX_LIMIT}")
-]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"rows per page, 1 to {MAX_LIMIT}")]
 Offset = Annotated[int, Field(ge=0, le=MAX_INT32, description="rows to skip, 0 or more")]
 Count = Annotated[int, Field(ge=0, le=MAX_INT32)]
 
