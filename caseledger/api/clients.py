@@ -123,9 +123,9 @@ class ClientPatch(Schema):
     email: Email = Field(default=None)  # type: ignore[valid-type]
     phone: Phone = Field(default=None)  # type: ignore[valid-type]
     responsible_partner_id: Id | None = None
-    payment_terms_days: Terms = Field(default=None)
-    auto_apply_trust: bool = Field(default=None)
-    ledes_required: bool = Field(default=None)
+    payment_terms_days: Terms = Field(default=None)  # type: ignore[assignment]
+    auto_apply_trust: bool = Field(default=None)  # type: ignore[assignment]
+    ledes_required: bool = Field(default=None)  # type: ignore[assignment]
     preferred_language: LanguageIn = Field(default=None)  # type: ignore[valid-type]
     address_line1: Line = Field(default=None)  # type: ignore[valid-type]
     address_line2: Line = Field(default=None)  # type: ignore[valid-type]
