@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from caseledger.api.pagination import DEFAULT_LIMIT, Page, paginate
-from caseledger.api.types import Day, Id, Limit, Offset, Text, choice, column
+from caseledger.api.types import Day, Flag, Id, Limit, Offset, Text, choice, column
 from caseledger.billing import selectors, services
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice, TimeEntry
@@ -79,7 +79,7 @@ class TimeEntryIn(Schema):
     activity_code: Text(4, pattern=r"^A\d{3}$")  # type: ignore[valid-type]
     narrative: column(TimeEntry, "narrative", min_length=1)  # type: ignore[valid-type]
     task_code: Text(4, pattern=r"^([A-Z]\d{3})?$") = ""  # type: ignore[valid-type]
-    billable: bool = True
+    billable: Flag = True
 
 
 class TimeEntryOut(Schema):

@@ -15,6 +15,7 @@ from caseledger.api.pagination import Page, paginate
 from caseledger.api.types import (
     DEFAULT_LIMIT,
     Day,
+    Flag,
     Id,
     Limit,
     Offset,
@@ -96,8 +97,8 @@ class ClientIn(Schema):
     phone: Phone = ""  # type: ignore[valid-type]
     responsible_partner_id: Id | None = None
     payment_terms_days: Terms = 30
-    auto_apply_trust: bool = False
-    ledes_required: bool = False
+    auto_apply_trust: Flag = False
+    ledes_required: Flag = False
     preferred_language: LanguageIn = "en"  # type: ignore[valid-type]
     address_line1: Line = ""  # type: ignore[valid-type]
     address_line2: Line = ""  # type: ignore[valid-type]
@@ -111,7 +112,7 @@ class ClientIn(Schema):
     date_of_birth: Day | None = None
     ssn_itin: Identifier = ""  # type: ignore[valid-type]
     country_of_citizenship: Country = ""  # type: ignore[valid-type]
-    confirm_duplicate: bool = False
+    confirm_duplicate: Flag = False
 
 
 # A PATCH changes only the fields it sends. A field may be left out but not sent as null
@@ -124,8 +125,8 @@ class ClientPatch(Schema):
     phone: Phone = Field(default=None)  # type: ignore[valid-type]
     responsible_partner_id: Id | None = None
     payment_terms_days: Terms = Field(default=None)  # type: ignore[assignment]
-    auto_apply_trust: bool = Field(default=None)  # type: ignore[assignment]
-    ledes_required: bool = Field(default=None)  # type: ignore[assignment]
+    auto_apply_trust: Flag = Field(default=None)  # type: ignore[assignment]
+    ledes_required: Flag = Field(default=None)  # type: ignore[assignment]
     preferred_language: LanguageIn = Field(default=None)  # type: ignore[valid-type]
     address_line1: Line = Field(default=None)  # type: ignore[valid-type]
     address_line2: Line = Field(default=None)  # type: ignore[valid-type]

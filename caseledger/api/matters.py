@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from caseledger.api.pagination import Page, paginate
-from caseledger.api.types import DEFAULT_LIMIT, Day, Id, Limit, Offset, Text, choice, column
+from caseledger.api.types import DEFAULT_LIMIT, Day, Flag, Id, Limit, Offset, Text, choice, column
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
@@ -97,7 +97,7 @@ class MatterPatch(Schema):
 
 class AdvanceIn(Schema):
     stage: Code  # type: ignore[valid-type]
-    allow_skip: bool = False
+    allow_skip: Flag = False
     override_reason: Text(300) | None = None  # type: ignore[valid-type]
     note: Note = ""  # type: ignore[valid-type]
 

@@ -26,7 +26,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.db import models
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StrictBool, StringConstraints
 
 from caseledger.core.clock import EARLIEST_DATE, LATEST_DATE
 from caseledger.core.money import MAX_MINOR_UNITS
@@ -64,6 +64,9 @@ Cents = Annotated[
     BeforeValidator(whole_number),
 ]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A JSON body's true/false and nothing else (lax mode would take 0, 1, "yes"...); query
+# parameters stay plain bool (they arrive as text).
+Flag = StrictBool
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"rows per page, 1 to {MAX_LIMIT}")]
 Offset = Annotated[int, Field(ge=0, le=MAX_INT32, description="rows to skip, 0 or more")]
 Count = Annotated[int, Field(ge=0, le=MAX_INT32)]

@@ -101,6 +101,10 @@ def test_null_for_a_required_field_in_a_patch_is_422(login, users):
     response = _post(http, f"/api/v1/clients/{person.pk}", {"name": None}, "patch")
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "name"
+    # true/false only: 0, 1 or "yes" are not booleans in JSON.
+    response = _post(http, f"/api/v1/clients/{person.pk}", {"ledes_required": 0}, "patch")
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "ledes_required"
     # A nullable column takes null.
     response = _post(
         http, f"/api/v1/clients/{person.pk}", {"responsible_partner_id": None}, "patch"
