@@ -141,7 +141,7 @@ def test_no_entry_without_a_route() -> None:
 
 
 def test_entries_are_well_formed() -> None:
-    allowed_keys = {"allow", "method", "kwargs", "data", "json", "status"}
+    allowed_keys = {"allow", "method", "kwargs", "data", "json", "multipart", "status"}
     for key, entry in MATRIX.items():
         assert "allow" in entry, f"{key}: 'allow' is required"
         unknown = set(entry) - allowed_keys
