@@ -12,7 +12,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/caseledger
 PYTEST_FLAGS ?=
 
-.PHONY: help install run migrate seed test test-sqlite test-postgres test-e2e lint fmt bench bench-full clean
+.PHONY: help install run migrate seed test test-sqlite test-contract test-postgres test-e2e lint fmt bench bench-full clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
@@ -49,8 +49,13 @@ test: install ## Run every test: SQLite, PostgreSQL, browser journeys, then lint
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory lint
 
-test-sqlite: install ## Unit and integration tests on SQLite
+# Includes the API contract run (schemathesis as partner, billing and client against a live
+# server, fixed seed, bounded examples: caseledger/api/tests/test_contract.py, marker contract).
+test-sqlite: install ## Unit and integration tests on SQLite, with the API contract (schemathesis)
 	$(PY) -m pytest -m "not postgres and not e2e" -n 2 $(PYTEST_FLAGS)
+
+test-contract: install ## The API contract alone: schemathesis against a live server
+	$(PY) -m pytest -m contract -p no:xdist $(PYTEST_FLAGS)
 
 test-postgres: install ## The suite again on PostgreSQL, with the concurrency tests (CI: mandatory)
 	@url="$${DATABASE_URL:-$(PG_TEST_URL)}"; \
@@ -58,7 +63,7 @@ test-postgres: install ## The suite again on PostgreSQL, with the concurrency te
 	  if [ "$$CI" = "true" ]; then echo "CI=true: PostgreSQL is mandatory and did not answer at $$url" >&2; exit 1; fi; \
 	  echo "PostgreSQL not reachable at $$url: skipping the PostgreSQL pass"; exit 0; \
 	fi; \
-	DATABASE_URL="$$url" $(PY) -m pytest -m "not e2e" -n 2 $(PYTEST_FLAGS)
+	DATABASE_URL="$$url" $(PY) -m pytest -m "not e2e and not contract" -n 2 $(PYTEST_FLAGS)
 
 test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: mandatory)
 	$(PY) -m pytest -m e2e -p no:xdist $(PYTEST_FLAGS)

@@ -103,15 +103,61 @@ def env_bool(environ: dict[str, str], name: str, default: bool) -> bool:
     raise ImproperlyConfigured(BOOL_INVALID.format(name=name, value=raw))
 
 
-def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
-    """Return Django's DATABASES["default"] for ``url`` (None: the embedded SQLite file)."""
+DB_POOL_INVALID = "{name}: must be a whole number of at least {minimum} (got {value!r})"
+DEFAULT_WORKERS = 4  # README: gunicorn caseledger.wsgi --workers 4
+DEFAULT_DB_CONNECTIONS = 20
+
+
+def _env_int(environ: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ImproperlyConfigured(DB_POOL_INVALID.format(name=name, minimum=minimum, value=raw))
+    return int(raw)
+
+
+def db_pool(environ: dict[str, str], production: bool) -> dict[str, Any] | None:
+    """psycopg pool options for a production web process, None elsewhere.
+
+    ``CASELEDGER_DB_CONNECTIONS`` (default 20) is what all web processes together may hold;
+    each process (``WEB_CONCURRENCY`` or ``CASELEDGER_WORKERS``, default 4: gunicorn's worker
+    count) gets its share, at least 2. A request thread waits up to
+    ``CASELEDGER_DB_POOL_TIMEOUT`` seconds (default 10) for a free connection. Off in
+    development and tests (connections are closed after each request there) and with
+    ``CASELEDGER_DB_POOL=0`` (e.g. behind PgBouncer)."""
+    if not env_bool(environ, "CASELEDGER_DB_POOL", default=production):
+        return None
+    workers = _env_int(
+        environ,
+        "WEB_CONCURRENCY",
+        _env_int(environ, "CASELEDGER_WORKERS", DEFAULT_WORKERS),
+    )
+    budget = _env_int(environ, "CASELEDGER_DB_CONNECTIONS", DEFAULT_DB_CONNECTIONS, minimum=2)
+    max_size = max(2, budget // workers)
+    return {
+        "min_size": 1,
+        "max_size": max_size,
+        "timeout": _env_int(environ, "CASELEDGER_DB_POOL_TIMEOUT", 10),
+    }
+
+
+def database_config(
+    url: str | None, var_dir: Path, *, pool: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return Django's DATABASES["default"] for ``url`` (None: the embedded SQLite file).
+
+    Connections are never kept past their request (``CONN_MAX_AGE`` 0): the development
+    server runs a thread per connection, and connections kept per thread piled up until
+    PostgreSQL refused new ones. On PostgreSQL in production ``pool`` (``db_pool``) lends them
+    from a bounded psycopg pool per process instead."""
     if not url:
         url = f"sqlite:///{var_dir / 'caseledger.sqlite3'}"
     scheme = urlsplit(url).scheme
     if scheme not in _SUPPORTED_DB_SCHEMES:
         raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
     try:
-        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url))) from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
@@ -131,7 +177,12 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
     else:
         if not config.get("NAME"):
             raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
-        config["CONN_HEALTH_CHECKS"] = True
+        config["CONN_MAX_AGE"] = 0
+        if pool:
+            # Django's psycopg pool (psycopg[pool]); Django requires CONN_MAX_AGE 0 with it.
+            config.setdefault("OPTIONS", {})["pool"] = dict(pool)
+        else:
+            config["CONN_HEALTH_CHECKS"] = True
     return config
 
 

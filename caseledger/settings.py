@@ -98,7 +98,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": config.database_config(ENV.get("DATABASE_URL"), VAR_DIR)}
+# Connections live for one request (the development server's thread per connection kept them
+# otherwise); production web processes borrow from a bounded pool (see docs/architecture.md,
+# Connections).
+DATABASES = {
+    "default": config.database_config(
+        ENV.get("DATABASE_URL"), VAR_DIR, pool=config.db_pool(ENV, PRODUCTION)
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -1,7 +1,10 @@
 from django.urls import include, path
 
+from caseledger.api.urls import fallback_urlpatterns as api_fallback
+
 urlpatterns = [
     path("api/v1/", include("caseledger.api.urls")),
+    *api_fallback,
     path("ledger/", include("caseledger.ledger.urls")),
     path("billing/", include("caseledger.billing.urls")),
     path("credits/", include("caseledger.credits.urls")),

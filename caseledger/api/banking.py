@@ -13,9 +13,11 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from caseledger.api.pagination import Page, paginate
+from caseledger.api.types import DEFAULT_LIMIT, Id, Limit, Offset
 from caseledger.banking import match_services, selectors, services
 from caseledger.banking.choices import MatchMethod
-from caseledger.banking.exceptions import BankingError, StatementRefused
+from caseledger.banking.exceptions import BankingError
 from caseledger.banking.models import BankAccount, StatementImport, StatementLine
 from caseledger.core import clock
 from caseledger.core.permissions import require
@@ -95,10 +97,14 @@ def _account_out(a: BankAccount) -> dict[str, Any]:
     }
 
 
-@router.get("/accounts", response=list[BankAccountOut], url_name="banking_accounts")
-def bank_accounts(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get("/accounts", response=Page[BankAccountOut], url_name="banking_accounts")
+def bank_accounts(
+    request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    """The firm's bank accounts; ``count`` and ``next`` page through them."""
     require(_user(request), "banking.view")
-    return [_account_out(a) for a in selectors.bank_account_list()]
+    rows = [_account_out(a) for a in selectors.bank_account_list()]
+    return paginate(request, rows, limit=limit, offset=offset, serialize=list)
 
 
 @router.post(
@@ -108,34 +114,36 @@ def bank_accounts(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def statement_upload(
     request: HttpRequest,
-    account_id: int,
-    file: UploadedFile | None = File(None),  # noqa: B008 (ninja's parameter declaration)
+    account_id: Id,
+    file: UploadedFile = File(...),  # noqa: B008 (ninja's parameter declaration)
     dry_run: bool = False,
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Check the file (multipart field ``file``) and import it into the bank account (201), or
     with ``dry_run`` only check it (200). A refusal is a 422 whose message names the figures;
     nothing is stored."""
     user = _user(request)
     require(user, "banking.import")
     account = get_object_or_404(BankAccount, pk=account_id)
-    if file is None:
-        raise StatementRefused(FILE_REQUIRED)
     content = file.read()
     now = clock.now()
     if dry_run:
         checked = services.statement_file_check(
             content=content, today=clock.firm_date(now), bank_account=account
         )
-        return 200, {
-            "import_id": None,
-            "status": "CHECKED",
-            "format": checked.format,
-            "lines_added": 0,
-            "lines_already_imported": 0,
-            "statements": [
-                services.statement_summary(st, account.number_masked) for st in checked.statements
-            ],
-        }
+        return Status(
+            200,
+            {
+                "import_id": None,
+                "status": "CHECKED",
+                "format": checked.format,
+                "lines_added": 0,
+                "lines_already_imported": 0,
+                "statements": [
+                    services.statement_summary(st, account.number_masked)
+                    for st in checked.statements
+                ],
+            },
+        )
     result = services.statement_import(
         bank_account=account,
         file_name=file.name or "statement",
@@ -144,21 +152,24 @@ def statement_upload(
         now=now,
     )
     imp = result.statement_import
-    return 201, {
-        "import_id": imp.pk,
-        "status": imp.status,
-        "format": imp.format,
-        "lines_added": imp.lines_added,
-        "lines_already_imported": imp.lines_already_imported,
-        "statements": [
-            services.statement_summary(st, account.number_masked)
-            for st in result.checked.statements
-        ],
-    }
+    return Status(
+        201,
+        {
+            "import_id": imp.pk,
+            "status": imp.status,
+            "format": imp.format,
+            "lines_added": imp.lines_added,
+            "lines_already_imported": imp.lines_already_imported,
+            "statements": [
+                services.statement_summary(st, account.number_masked)
+                for st in result.checked.statements
+            ],
+        },
+    )
 
 
 @router.get("/imports/{import_id}", response=ImportStatusOut, url_name="banking_import")
-def import_status(request: HttpRequest, import_id: int) -> dict[str, Any]:
+def import_status(request: HttpRequest, import_id: Id) -> dict[str, Any]:
     require(_user(request), "banking.view")
     imp = get_object_or_404(StatementImport.objects.defer("content"), pk=import_id)
     return {

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from caseledger.api.pagination import DEFAULT_LIMIT, Page, paginate
+from caseledger.api.types import Day, Flag, Id, Limit, Offset, Text, choice, column
 from caseledger.billing import selectors, services
-from caseledger.billing.models import Invoice
+from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.models import Invoice, TimeEntry
 from caseledger.core import clock
 from caseledger.core.permissions import require
 from caseledger.payments.choices import InvoicePaymentState
@@ -69,13 +71,15 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 class TimeEntryIn(Schema):
-    matter_id: int
-    work_date: date
-    hours: str
-    activity_code: str
-    narrative: str
-    task_code: str = ""
-    billable: bool = True
+    matter_id: Id
+    work_date: Day
+    hours: Text(5, pattern=r"^\d{1,2}(\.\d{1,2})?$") = Field(  # type: ignore[valid-type]
+        description="decimal hours, e.g. 1.5 (in the firm's increment)"
+    )
+    activity_code: Text(4, pattern=r"^A\d{3}$")  # type: ignore[valid-type]
+    narrative: column(TimeEntry, "narrative", min_length=1)  # type: ignore[valid-type]
+    task_code: Text(4, pattern=r"^([A-Z]\d{3})?$") = ""  # type: ignore[valid-type]
+    billable: Flag = True
 
 
 class TimeEntryOut(Schema):
@@ -156,16 +160,16 @@ def _get(request: HttpRequest, invoice_id: int, capability: str) -> Invoice:
 @router.get("/invoices", response=Page[InvoiceOut], operation_id="billing_invoice_list")
 def invoice_list(
     request: HttpRequest,
-    status: str = "",
-    client_id: int | None = None,
+    status: choice(InvoiceStatus) | None = None,  # type: ignore[valid-type]
+    client_id: Id | None = None,
     payment_state: InvoicePaymentState | None = None,
-    limit: int = DEFAULT_LIMIT,
-    offset: int = 0,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> dict:
     """Invoices the user may see, newest first, filtered by workflow ``status``, client and
     ``payment_state``; ``count`` and ``next`` in the envelope page through them."""
     require(request.user, "billing.view")
-    rows: Any = selectors.invoice_list(user=request.user, status=status, client_id=client_id)
+    rows: Any = selectors.invoice_list(user=request.user, status=status or "", client_id=client_id)
     if payment_state is not None:
         rows = invoice_money_annotate(rows, as_of=clock.firm_today()).filter(
             payment_state=payment_state
@@ -176,14 +180,14 @@ def invoice_list(
 @router.get(
     "/invoices/{invoice_id}", response=InvoiceDetailOut, operation_id="billing_invoice_read"
 )
-def invoice_read(request: HttpRequest, invoice_id: int) -> dict:
+def invoice_read(request: HttpRequest, invoice_id: Id) -> dict:
     return _detail(_get(request, invoice_id, "billing.view"))
 
 
 @router.post(
     "/invoices/{invoice_id}/approve", response=InvoiceOut, operation_id="billing_invoice_approve"
 )
-def invoice_approve(request: HttpRequest, invoice_id: int) -> dict:
+def invoice_approve(request: HttpRequest, invoice_id: Id) -> dict:
     invoice = _get(request, invoice_id, "billing.approve")
     return _invoice_out(
         services.invoice_approve(invoice=invoice, actor=request.user, now=clock.now())
@@ -193,7 +197,7 @@ def invoice_approve(request: HttpRequest, invoice_id: int) -> dict:
 @router.post(
     "/invoices/{invoice_id}/issue", response=InvoiceOut, operation_id="billing_invoice_issue"
 )
-def invoice_issue(request: HttpRequest, invoice_id: int) -> dict:
+def invoice_issue(request: HttpRequest, invoice_id: Id) -> dict:
     invoice = _get(request, invoice_id, "billing.issue")
     return _invoice_out(
         services.invoice_issue(invoice=invoice, actor=request.user, now=clock.now())
@@ -203,7 +207,7 @@ def invoice_issue(request: HttpRequest, invoice_id: int) -> dict:
 @router.post(
     "/time-entries", response={201: TimeEntryOut}, operation_id="billing_time_entry_create"
 )
-def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> tuple[int, dict]:
+def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> Status[dict]:
     from caseledger.matters.models import Matter
 
     require(request.user, "billing.time")
@@ -221,17 +225,20 @@ def time_entry_create(request: HttpRequest, payload: TimeEntryIn) -> tuple[int, 
         actor=request.user,
         now=clock.now(),
     )
-    return 201, {
-        "id": entry.pk,
-        "matter_id": entry.matter_id,
-        "work_date": entry.work_date,
-        "minutes": entry.minutes,
-        "rate_cents": entry.rate_cents,
-        "amount_cents": entry.amount_cents,
-        "activity_code": entry.activity_code,
-        "task_code": entry.task_code,
-        "billable": entry.billable,
-    }
+    return Status(
+        201,
+        {
+            "id": entry.pk,
+            "matter_id": entry.matter_id,
+            "work_date": entry.work_date,
+            "minutes": entry.minutes,
+            "rate_cents": entry.rate_cents,
+            "amount_cents": entry.amount_cents,
+            "activity_code": entry.activity_code,
+            "task_code": entry.task_code,
+            "billable": entry.billable,
+        },
+    )
 
 
 class LedesExportIn(Schema):

@@ -3,14 +3,28 @@ carry them masked (revealing is a page action with an audit event)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from caseledger.api.pagination import Page, paginate
+from caseledger.api.types import (
+    DEFAULT_LIMIT,
+    Day,
+    Flag,
+    Id,
+    Limit,
+    Offset,
+    Text,
+    choice,
+    column,
+)
 from caseledger.clients import selectors, services
+from caseledger.clients.choices import ClientKind, ClientType, Language
 from caseledger.clients.models import Client
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
@@ -60,55 +74,74 @@ class ClientOut(Schema):
         return selectors.client_billing_email(obj)
 
 
+Name = column(Client, "name", min_length=1)
+Phone = column(Client, "phone")
+Email = column(Client, "email")
+Line = column(Client, "address_line1")
+City = column(Client, "city")
+Region = column(Client, "region")
+PostalCode = column(Client, "postal_code")
+# Countries are normalized to ISO 3166 alpha-2 by the service (names and lower case too).
+Country = Text(60)
+Identifier = Text(40)  # A-number, passport number, SSN/ITIN before normalization
+Terms = Annotated[int, Field(ge=0, le=365)]
+KindIn = choice(ClientKind)
+TypeIn = choice(ClientType)
+LanguageIn = choice(Language)
+
+
 class ClientIn(Schema):
-    name: str
-    kind: str
-    client_type: str
-    email: str = ""
-    phone: str = ""
-    responsible_partner_id: int | None = None
-    payment_terms_days: int = 30
-    auto_apply_trust: bool = False
-    ledes_required: bool = False
-    preferred_language: str = "en"
-    address_line1: str = ""
-    address_line2: str = ""
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
-    country: str = "US"
-    a_number: str = ""
-    uscis_online_account_number: str = ""
-    passport_number: str = ""
-    passport_country: str = ""
-    date_of_birth: date | None = None
-    ssn_itin: str = ""
-    country_of_citizenship: str = ""
-    confirm_duplicate: bool = False
+    name: Name  # type: ignore[valid-type]
+    kind: KindIn  # type: ignore[valid-type]
+    client_type: TypeIn  # type: ignore[valid-type]
+    email: Email = ""  # type: ignore[valid-type]
+    phone: Phone = ""  # type: ignore[valid-type]
+    responsible_partner_id: Id | None = None
+    payment_terms_days: Terms = 30
+    auto_apply_trust: Flag = False
+    ledes_required: Flag = False
+    preferred_language: LanguageIn = "en"  # type: ignore[valid-type]
+    address_line1: Line = ""  # type: ignore[valid-type]
+    address_line2: Line = ""  # type: ignore[valid-type]
+    city: City = ""  # type: ignore[valid-type]
+    region: Region = ""  # type: ignore[valid-type]
+    postal_code: PostalCode = ""  # type: ignore[valid-type]
+    country: Country = "US"  # type: ignore[valid-type]
+    a_number: Identifier = ""  # type: ignore[valid-type]
+    uscis_online_account_number: Identifier = ""  # type: ignore[valid-type]
+    passport_number: Identifier = ""  # type: ignore[valid-type]
+    passport_country: Country = ""  # type: ignore[valid-type]
+    date_of_birth: Day | None = None
+    ssn_itin: Identifier = ""  # type: ignore[valid-type]
+    country_of_citizenship: Country = ""  # type: ignore[valid-type]
+    confirm_duplicate: Flag = False
 
 
+# A PATCH changes only the fields it sends. A field may be left out but not sent as null
+# unless its column takes null (responsible partner, date of birth): the defaults below are
+# never validated, so an explicit null is a 422 naming the field.
 class ClientPatch(Schema):
-    name: str | None = None
-    client_type: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    responsible_partner_id: int | None = None
-    payment_terms_days: int | None = None
-    auto_apply_trust: bool | None = None
-    ledes_required: bool | None = None
-    preferred_language: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
-    a_number: str | None = None
-    uscis_online_account_number: str | None = None
-    passport_number: str | None = None
-    passport_country: str | None = None
-    date_of_birth: date | None = None
-    ssn_itin: str | None = None
+    name: Name = Field(default=None)  # type: ignore[valid-type]
+    client_type: TypeIn = Field(default=None)  # type: ignore[valid-type]
+    email: Email = Field(default=None)  # type: ignore[valid-type]
+    phone: Phone = Field(default=None)  # type: ignore[valid-type]
+    responsible_partner_id: Id | None = None
+    payment_terms_days: Terms = Field(default=None)  # type: ignore[assignment]
+    auto_apply_trust: Flag = Field(default=None)  # type: ignore[assignment]
+    ledes_required: Flag = Field(default=None)  # type: ignore[assignment]
+    preferred_language: LanguageIn = Field(default=None)  # type: ignore[valid-type]
+    address_line1: Line = Field(default=None)  # type: ignore[valid-type]
+    address_line2: Line = Field(default=None)  # type: ignore[valid-type]
+    city: City = Field(default=None)  # type: ignore[valid-type]
+    region: Region = Field(default=None)  # type: ignore[valid-type]
+    postal_code: PostalCode = Field(default=None)  # type: ignore[valid-type]
+    country: Country = Field(default=None)  # type: ignore[valid-type]
+    a_number: Identifier = Field(default=None)  # type: ignore[valid-type]
+    uscis_online_account_number: Identifier = Field(default=None)  # type: ignore[valid-type]
+    passport_number: Identifier = Field(default=None)  # type: ignore[valid-type]
+    passport_country: Country = Field(default=None)  # type: ignore[valid-type]
+    date_of_birth: Day | None = None
+    ssn_itin: Identifier = Field(default=None)  # type: ignore[valid-type]
 
 
 def _partner(pk: int | None) -> object:
@@ -124,18 +157,21 @@ def _partner(pk: int | None) -> object:
     return user
 
 
-@router.get("/clients", response=list[ClientOut], operation_id="clients_list")
+@router.get("/clients", response=Page[ClientOut], operation_id="clients_list")
 def clients_list(
-    request: HttpRequest, q: str = "", limit: int = 100, offset: int = 0
-) -> list[Client]:
+    request: HttpRequest,
+    q: Text(200) = "",  # type: ignore[valid-type]
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict:
+    """Clients the user may see, searched by ``q``; ``count`` and ``next`` page through."""
     require(request.user, "clients.view")
-    limit = max(1, min(limit, 500))
     qs = selectors.client_list(user=request.user, search=q).prefetch_related("contacts")
-    return list(qs[offset : offset + limit])
+    return paginate(request, qs, limit=limit, offset=offset, serialize=list)
 
 
 @router.get("/clients/{client_id}", response=ClientOut, operation_id="clients_read")
-def clients_read(request: HttpRequest, client_id: int) -> Client:
+def clients_read(request: HttpRequest, client_id: Id) -> Client:
     require(request.user, "clients.view")
     client = get_object_or_404(Client, pk=client_id)
     require(request.user, "clients.view", client)
@@ -164,7 +200,7 @@ def clients_create(request: HttpRequest, payload: ClientIn) -> Status[Client]:
 
 
 @router.patch("/clients/{client_id}", response=ClientOut, operation_id="clients_update")
-def clients_update(request: HttpRequest, client_id: int, payload: ClientPatch) -> Client:
+def clients_update(request: HttpRequest, client_id: Id, payload: ClientPatch) -> Client:
     require(request.user, "clients.manage")
     client = get_object_or_404(Client, pk=client_id)
     require(request.user, "clients.manage", client)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from caseledger.collections.selectors import BUCKETS, aging_report
+from caseledger.api.types import Day
+from caseledger.collections.selectors import BUCKETS, GROUPS, aging_report
 from caseledger.core import clock
 from caseledger.core.permissions import require
 
@@ -46,7 +48,11 @@ def _row(key: int | None, label: str, buckets: dict[str, int]) -> AgingRowOut:
 
 
 @router.get("/aging", response=AgingOut, summary="A/R aging as of a date, in cents")
-def aging(request: HttpRequest, as_of: date | None = None, group: str = "client") -> AgingOut:
+def aging(
+    request: HttpRequest,
+    as_of: Day | None = None,
+    group: Literal[tuple(GROUPS)] = "client",  # type: ignore[valid-type]
+) -> AgingOut:
     """Open receivables by client, matter, partner or case type in the buckets current, 1-30,
     31-60, 61-90 and 90+ days past due; the totals equal the ledger's A/R balance that day."""
     require(request.user, "collections.view")

@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from caseledger.api.pagination import Page, paginate
+from caseledger.api.types import DEFAULT_LIMIT, Day, Id, Limit, Offset
 from caseledger.core.permissions import require
 from caseledger.ledger import selectors
 from caseledger.ledger.models import JournalEntry
@@ -66,10 +68,11 @@ class ErrorOut(Schema):
     error: dict
 
 
-@router.get("/accounts", response=list[AccountOut], url_name="ledger_accounts")
-def accounts(request: HttpRequest) -> list[AccountOut]:
+@router.get("/accounts", response=Page[AccountOut], url_name="ledger_accounts")
+def accounts(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> dict:
+    """The chart of accounts with balances; ``count`` and ``next`` page through it."""
     require(request.user, "ledger.view")
-    return [
+    rows = [
         AccountOut(
             code=a.code,
             name=a.name,
@@ -82,10 +85,11 @@ def accounts(request: HttpRequest) -> list[AccountOut]:
         )
         for a in selectors.account_list()
     ]
+    return paginate(request, rows, limit=limit, offset=offset, serialize=list)
 
 
 @router.get("/trial-balance", response=TrialBalanceOut, url_name="ledger_trial_balance")
-def trial_balance(request: HttpRequest, as_of: date | None = None) -> TrialBalanceOut:
+def trial_balance(request: HttpRequest, as_of: Day | None = None) -> TrialBalanceOut:
     require(request.user, "ledger.view")
     tb = selectors.trial_balance(as_of=as_of)
     return TrialBalanceOut(
@@ -110,7 +114,7 @@ def trial_balance(request: HttpRequest, as_of: date | None = None) -> TrialBalan
     response={200: EntryOut, 404: ErrorOut},
     url_name="ledger_entry_detail",
 )
-def entry_detail(request: HttpRequest, entry_id: int) -> Status:
+def entry_detail(request: HttpRequest, entry_id: Id) -> Status:
     require(request.user, "ledger.view")
     try:
         entry = selectors.entry_get(entry_id=entry_id)

@@ -8,15 +8,18 @@ from datetime import date, datetime
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
+from caseledger.api.pagination import Page, paginate
+from caseledger.api.types import DEFAULT_LIMIT, Day, Flag, Id, Limit, Offset, Text, choice, column
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.core.permissions import require
 from caseledger.matters import selectors, services
-from caseledger.matters.models import CaseType, Matter, StageEvent, Task
+from caseledger.matters.choices import MatterStatus
+from caseledger.matters.models import CaseType, Matter, StageEvent
 
 router = Router(tags=["matters"])
 
@@ -62,33 +65,41 @@ class MatterOut(Schema):
         return [r.number for r in obj.receipts.all()]
 
 
+Code = column(CaseType, "code", min_length=1)
+Title = column(Matter, "title")
+Notes = column(Matter, "notes")
+Note = column(StageEvent, "note")
+
+
 class MatterIn(Schema):
-    client_id: int
-    case_type: str
-    beneficiary_id: int | None = None
-    title: str = ""
-    responsible_partner_id: int | None = None
-    attorney_id: int | None = None
-    paralegal_id: int | None = None
-    priority_date: date | None = None
-    notes: str = ""
+    client_id: Id
+    case_type: Code  # type: ignore[valid-type]
+    beneficiary_id: Id | None = None
+    title: Title = ""  # type: ignore[valid-type]
+    responsible_partner_id: Id | None = None
+    attorney_id: Id | None = None
+    paralegal_id: Id | None = None
+    priority_date: Day | None = None
+    notes: Notes = ""  # type: ignore[valid-type]
 
 
+# A PATCH changes only the fields it sends; title and notes may be left out, not sent as null
+# (the defaults are never validated, so an explicit null is a 422 naming the field).
 class MatterPatch(Schema):
-    title: str | None = None
-    beneficiary_id: int | None = None
-    responsible_partner_id: int | None = None
-    attorney_id: int | None = None
-    paralegal_id: int | None = None
-    priority_date: date | None = None
-    notes: str | None = None
+    title: Title = Field(default=None)  # type: ignore[valid-type]
+    beneficiary_id: Id | None = None
+    responsible_partner_id: Id | None = None
+    attorney_id: Id | None = None
+    paralegal_id: Id | None = None
+    priority_date: Day | None = None
+    notes: Notes = Field(default=None)  # type: ignore[valid-type]
 
 
 class AdvanceIn(Schema):
-    stage: str
-    allow_skip: bool = False
-    override_reason: str | None = None
-    note: str = ""
+    stage: Code  # type: ignore[valid-type]
+    allow_skip: Flag = False
+    override_reason: Text(300) | None = None  # type: ignore[valid-type]
+    note: Note = ""  # type: ignore[valid-type]
 
 
 class StageEventOut(Schema):
@@ -144,26 +155,28 @@ def _matters() -> QuerySet[Matter]:
     ).prefetch_related("receipts")
 
 
-@router.get("/matters", response=list[MatterOut], operation_id="matters_list")
+@router.get("/matters", response=Page[MatterOut], operation_id="matters_list")
 def matters_list(
     request: HttpRequest,
-    q: str = "",
-    status: str = "",
-    case_type: str = "",
-    stage: str = "",
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Matter]:
+    q: Text(200) = "",  # type: ignore[valid-type]
+    status: choice(MatterStatus) | None = None,  # type: ignore[valid-type]
+    case_type: Text(40) = "",  # type: ignore[valid-type]
+    stage: Text(40) = "",  # type: ignore[valid-type]
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict:
+    """Matters the user may see, filtered; ``count`` and ``next`` page through them."""
     require(request.user, "matters.view")
     ct = CaseType.objects.filter(code=case_type).first() if case_type else None
     filters = selectors.MatterFilters(
-        search=q, status=status, stage_code=stage, case_type_id=ct.pk if ct else None
+        search=q, status=status or "", stage_code=stage, case_type_id=ct.pk if ct else None
     )
-    if case_type and ct is None:
-        return []
-    limit = max(1, min(limit, 500))
     qs = selectors.matter_list(user=request.user, filters=filters, today=clock.firm_today())
-    return list(qs.prefetch_related("receipts")[offset : offset + limit])
+    if case_type and ct is None:
+        qs = qs.none()
+    return paginate(
+        request, qs.prefetch_related("receipts"), limit=limit, offset=offset, serialize=list
+    )
 
 
 def _matter(request: HttpRequest, matter_id: int, capability: str) -> Matter:
@@ -174,7 +187,7 @@ def _matter(request: HttpRequest, matter_id: int, capability: str) -> Matter:
 
 
 @router.get("/matters/{matter_id}", response=MatterOut, operation_id="matters_read")
-def matters_read(request: HttpRequest, matter_id: int) -> Matter:
+def matters_read(request: HttpRequest, matter_id: Id) -> Matter:
     return _matter(request, matter_id, "matters.view")
 
 
@@ -216,7 +229,7 @@ def matters_create(request: HttpRequest, payload: MatterIn) -> Status[Matter]:
 
 
 @router.patch("/matters/{matter_id}", response=MatterOut, operation_id="matters_update")
-def matters_update(request: HttpRequest, matter_id: int, payload: MatterPatch) -> Matter:
+def matters_update(request: HttpRequest, matter_id: Id, payload: MatterPatch) -> Matter:
     matter = _matter(request, matter_id, "matters.manage")
     data = _team(payload.dict(exclude_unset=True))
     if "beneficiary_id" in data:
@@ -231,7 +244,7 @@ def matters_update(request: HttpRequest, matter_id: int, payload: MatterPatch) -
 @router.post(
     "/matters/{matter_id}/advance", response={201: StageEventOut}, operation_id="matters_advance"
 )
-def matters_advance(request: HttpRequest, matter_id: int, payload: AdvanceIn) -> Status[StageEvent]:
+def matters_advance(request: HttpRequest, matter_id: Id, payload: AdvanceIn) -> Status[StageEvent]:
     matter = _matter(request, matter_id, "matters.advance")
     event = services.matter_stage_advance(
         matter=matter,
@@ -245,10 +258,14 @@ def matters_advance(request: HttpRequest, matter_id: int, payload: AdvanceIn) ->
     return Status(201, event)
 
 
-@router.get("/tasks", response=list[TaskOut], operation_id="tasks_list")
+@router.get("/tasks", response=Page[TaskOut], operation_id="tasks_list")
 def tasks_list(
-    request: HttpRequest, include_done: bool = False, matter_id: int | None = None
-) -> list[Task]:
+    request: HttpRequest,
+    include_done: bool = False,
+    matter_id: Id | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict:
     """My tasks (assigned to me or to my role); with ``matter_id``, that matter's tasks."""
     require(request.user, "tasks.view")
     if matter_id is not None:
@@ -256,5 +273,7 @@ def tasks_list(
         qs = matter.tasks.all()
         if not include_done:
             qs = qs.filter(status="OPEN")
-        return list(qs.order_by("status", "due_date", "id"))
-    return list(selectors.tasks_for_user(user=request.user, include_done=include_done)[:500])
+        qs = qs.order_by("status", "due_date", "id")
+    else:
+        qs = selectors.tasks_for_user(user=request.user, include_done=include_done)
+    return paginate(request, qs, limit=limit, offset=offset, serialize=list)

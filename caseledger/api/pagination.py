@@ -2,7 +2,9 @@
 
 ``count`` is the number of rows matching the filters (all pages); ``next`` the absolute URL of
 the following page (the same query with ``offset`` moved on by ``limit``), null on the last
-page. A route declares ``response=Page[ItemOut]`` and returns ``paginate(...)``."""
+page. A route declares ``response=Page[ItemOut]``, takes ``limit: Limit = DEFAULT_LIMIT`` and
+``offset: Offset = 0`` (so a limit outside 1..500 or a negative offset is a 422 naming it) and
+returns ``paginate(...)``."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from django.http import HttpRequest
 from ninja import Schema
 from pydantic import Field
 
-T = TypeVar("T")
+from caseledger.api.types import DEFAULT_LIMIT, MAX_LIMIT, Limit, Offset
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 500
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Limit", "Offset", "Page", "paginate"]
+
+T = TypeVar("T")
 
 
 class Page(Schema, Generic[T]):

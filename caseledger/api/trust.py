@@ -1,17 +1,18 @@
 """Trust API: balances per matter, create a disbursement request, approve it (posting it when
-the last approval is in). POSTs honour ``Idempotency-Key``."""
+the last approval is in). POSTs honour ``Idempotency-Key`` (applied to every POST in
+``api.api``)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
-from caseledger.api.idempotency import idempotent
-from caseledger.api.types import Cents
+from caseledger.api.pagination import Page, paginate
+from caseledger.api.types import DEFAULT_LIMIT, Cents, Day, Id, Limit, Offset, choice, column
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import require
@@ -19,8 +20,13 @@ from caseledger.ledger import accounts
 from caseledger.matters.models import Matter
 from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust import selectors, services
-from caseledger.trust.choices import DisbursementStatus
-from caseledger.trust.models import Disbursement
+from caseledger.trust.choices import (
+    DepositMethod,
+    DisbursementMethod,
+    DisbursementPurpose,
+    DisbursementStatus,
+)
+from caseledger.trust.models import Disbursement, TrustDeposit
 
 router = Router(tags=["trust"])
 
@@ -44,15 +50,17 @@ class BalanceOut(Schema):
 
 
 class DisbursementIn(Schema):
-    matter_id: int
-    payee: str
+    matter_id: Id
+    payee: column(Disbursement, "payee", min_length=1)  # type: ignore[valid-type]
     amount_cents: Cents
-    purpose: str
-    method: str
-    reference: str = ""
-    memo: str = ""
+    purpose: choice(DisbursementPurpose)  # type: ignore[valid-type]
+    method: choice(DisbursementMethod)  # type: ignore[valid-type]
+    reference: column(Disbursement, "reference") = ""  # type: ignore[valid-type]
+    memo: column(Disbursement, "memo") = ""  # type: ignore[valid-type]
     trust_account: str = Field(
-        default="", description="code of the trust bank account; empty: the primary (1010)"
+        default="",
+        max_length=4,
+        description="code of the trust bank account; empty: the primary (1010)",
     )
 
 
@@ -90,13 +98,16 @@ def disbursement_out(d: Disbursement, note: str = "") -> dict[str, Any]:
     }
 
 
-@router.get("/balances", response=list[BalanceOut], url_name="trust_balances")
-def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get("/balances", response=Page[BalanceOut], url_name="trust_balances")
+def trust_balances(
+    request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    """Trust balance per matter the user may see; ``count`` and ``next`` page through them."""
     user = _user(request)
     require(user, "trust.view")
     # The one rule of who sees which matters, as on /matters/ and /trust/.
     matters = matters_visible_to(user)
-    return [
+    rows = [
         {
             "matter_id": p.matter.pk,
             "matter": p.matter.number,
@@ -111,17 +122,20 @@ def trust_balances(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for p in selectors.trust_dashboard(clock.firm_today(), matters)
     ]
+    return paginate(request, rows, limit=limit, offset=offset, serialize=list)
 
 
 class DepositIn(Schema):
-    matter_id: int
-    method: str
-    payer: str
+    matter_id: Id
+    method: choice(DepositMethod)  # type: ignore[valid-type]
+    payer: column(TrustDeposit, "payer")  # type: ignore[valid-type]
     amount_cents: Cents
-    received_date: date
-    reference: str = ""
+    received_date: Day
+    reference: column(TrustDeposit, "reference") = ""  # type: ignore[valid-type]
     trust_account: str = Field(
-        default="", description="code of the trust bank account; empty: the primary (1010)"
+        default="",
+        max_length=4,
+        description="code of the trust bank account; empty: the primary (1010)",
     )
 
 
@@ -139,27 +153,28 @@ class DepositOut(Schema):
 
 
 @router.post("/deposits", response={201: DepositOut}, url_name="trust_deposit_create")
-def deposit_create(request: HttpRequest, payload: DepositIn) -> HttpResponse:
+def deposit_create(request: HttpRequest, payload: DepositIn) -> Status[dict[str, object]]:
     """Record money received into trust for a matter's client (a receipt notice is queued)."""
     user = _user(request)
     require(user, "trust.deposit")
 
-    def perform() -> tuple[int, Any]:
-        matter = get_object_or_404(Matter, pk=payload.matter_id)
-        require(user, "trust.deposit", matter)
-        d = services.deposit_record(
-            client=matter.client,
-            matter=matter,
-            method=payload.method,
-            payer=payload.payer,
-            reference=payload.reference,
-            amount_cents=payload.amount_cents,
-            received_date=payload.received_date,
-            trust_account=payload.trust_account,
-            actor=user,
-            now=clock.now(),
-        )
-        return 201, {
+    matter = get_object_or_404(Matter, pk=payload.matter_id)
+    require(user, "trust.deposit", matter)
+    d = services.deposit_record(
+        client=matter.client,
+        matter=matter,
+        method=payload.method,
+        payer=payload.payer,
+        reference=payload.reference,
+        amount_cents=payload.amount_cents,
+        received_date=payload.received_date,
+        trust_account=payload.trust_account,
+        actor=user,
+        now=clock.now(),
+    )
+    return Status(
+        201,
+        {
             "id": d.pk,
             "receipt_number": d.receipt_number,
             "matter_id": d.matter_id,
@@ -170,36 +185,31 @@ def deposit_create(request: HttpRequest, payload: DepositIn) -> HttpResponse:
             "received_date": d.received_date,
             "reference": d.reference,
             "trust_account": d.trust_account.code if d.trust_account else accounts.TRUST_BANK,
-        }
-
-    return idempotent(request, user=user, perform=perform)
+        },
+    )
 
 
 @router.post(
     "/disbursements", response={201: DisbursementOut}, url_name="trust_disbursement_create"
 )
-def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpResponse:
+def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> Status[dict[str, Any]]:
     user = _user(request)
     require(user, "trust.disburse.request")
-
-    def perform() -> tuple[int, Any]:
-        matter = get_object_or_404(Matter, pk=payload.matter_id)
-        require(user, "trust.disburse.request", matter)
-        d = services.disbursement_request(
-            matter=matter,
-            payee=payload.payee,
-            amount_cents=payload.amount_cents,
-            purpose=payload.purpose,
-            method=payload.method,
-            reference=payload.reference,
-            memo=payload.memo,
-            trust_account=payload.trust_account,
-            actor=user,
-            now=clock.now(),
-        )
-        return 201, disbursement_out(d)
-
-    return idempotent(request, user=user, perform=perform)
+    matter = get_object_or_404(Matter, pk=payload.matter_id)
+    require(user, "trust.disburse.request", matter)
+    d = services.disbursement_request(
+        matter=matter,
+        payee=payload.payee,
+        amount_cents=payload.amount_cents,
+        purpose=payload.purpose,
+        method=payload.method,
+        reference=payload.reference,
+        memo=payload.memo,
+        trust_account=payload.trust_account,
+        actor=user,
+        now=clock.now(),
+    )
+    return Status(201, disbursement_out(d))
 
 
 @router.post(
@@ -207,21 +217,17 @@ def disbursement_create(request: HttpRequest, payload: DisbursementIn) -> HttpRe
     response={200: DisbursementOut},
     url_name="trust_disbursement_approve",
 )
-def disbursement_approve(request: HttpRequest, disbursement_id: int) -> HttpResponse:
+def disbursement_approve(request: HttpRequest, disbursement_id: Id) -> dict[str, Any]:
     user = _user(request)
     require(user, "trust.disburse.approve")
-
-    def perform() -> tuple[int, Any]:
-        d = get_object_or_404(Disbursement, pk=disbursement_id)
-        require(user, "trust.disburse.approve", d)
-        now = clock.now()
-        d = services.disbursement_approve(disbursement=d, approver=user, now=now)
-        note = ""
-        if d.status == DisbursementStatus.APPROVED:
-            try:
-                d = services.disbursement_post(disbursement=d, actor=user, now=now)
-            except ApplicationError as exc:
-                note = f"approved, not posted: {exc.message}"
-        return 200, disbursement_out(d, note)
-
-    return idempotent(request, user=user, perform=perform)
+    d = get_object_or_404(Disbursement, pk=disbursement_id)
+    require(user, "trust.disburse.approve", d)
+    now = clock.now()
+    d = services.disbursement_approve(disbursement=d, approver=user, now=now)
+    note = ""
+    if d.status == DisbursementStatus.APPROVED:
+        try:
+            d = services.disbursement_post(disbursement=d, actor=user, now=now)
+        except ApplicationError as exc:
+            note = f"approved, not posted: {exc.message}"
+    return disbursement_out(d, note)

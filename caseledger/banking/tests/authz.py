@@ -186,23 +186,23 @@ MATRIX: dict[str, dict[str, Any]] = {
         "allow": BOOKS,
         "kwargs": api_account_kwargs,
     },
-    # Empty body: roles past authorization get 422 (line_id: required).
+    # Empty body: roles past authorization get 409 (line_id: required, a service refusal).
     "POST /api/v1/banking/accounts/{account_id}/matches": {
         "allow": BOOKS,
         "kwargs": api_account_kwargs,
-        "status": {"ADMIN": 422, "PARTNER": 422, "BILLING": 422},
+        "status": {"ADMIN": 409, "PARTNER": 409, "BILLING": 409},
     },
-    # The line has no match: 422.
+    # The line has no match: 409 (a service refusal).
     "DELETE /api/v1/banking/accounts/{account_id}/matches/{line_id}": {
         "allow": BOOKS,
         "kwargs": api_line_kwargs,
-        "status": {"ADMIN": 422, "PARTNER": 422, "BILLING": 422},
+        "status": {"ADMIN": 409, "PARTNER": 409, "BILLING": 409},
     },
-    # The matrix sends JSON, not a file: roles past authorization get 422 (file: required).
+    # A multipart upload (the schema requires the file, so a JSON body is a 422 for everyone).
     "POST /api/v1/banking/accounts/{account_id}/statements": {
         "allow": BOOKS,
         "kwargs": api_account_kwargs,
-        "status": {"ADMIN": 422, "PARTNER": 422, "BILLING": 422},
+        "multipart": upload_data,
     },
     "GET /api/v1/banking/imports/{import_id}": {"allow": BOOKS, "kwargs": api_import_kwargs},
     "banking:reconciliation_home": {"allow": RECON_VIEW},

@@ -49,15 +49,15 @@ def test_upload_dry_run_then_import(client: Any, users: dict[str, Any], now: Any
     assert status.json()["status"] == "DONE"
     assert status.json()["percent"] == 100
     again = client.post(url, {"file": SimpleUploadedFile("m.xml", content)}, **headers)
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert again.json()["error"]["field"] == "file"
     assert "already imported" in again.json()["error"]["message"]
-    accounts = client.get("/api/v1/banking/accounts", **headers).json()
+    accounts = client.get("/api/v1/banking/accounts", **headers).json()["results"]
     assert accounts[0]["number_masked"] == "••••3456"
     assert "4400123456" not in str(accounts)
 
 
-def test_upload_refusal_is_422_with_the_figures(
+def test_upload_refusal_is_409_with_the_figures(
     client: Any, users: dict[str, Any], now: Any
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -68,7 +68,7 @@ def test_upload_refusal_is_422_with_the_figures(
         {"file": SimpleUploadedFile("bad.xml", fixture_bytes("camt053_unbalanced.xml"))},
         **_auth(users["PARTNER"], now),
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "statement_refused",
         "message": "balance: statement STMT-BAD does not balance: opening 1,000.00 + credits "

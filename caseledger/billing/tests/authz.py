@@ -234,12 +234,12 @@ MATRIX: dict[str, dict[str, Any]] = {
     "POST /api/v1/billing/invoices/{invoice_id}/approve": {
         "allow": APPROVERS,
         "kwargs": _invoice_id,
-        "status": {"PARTNER": 422},
+        "status": {"PARTNER": 409},
     },
     "POST /api/v1/billing/invoices/{invoice_id}/issue": {
         "allow": ISSUERS,
         "kwargs": _invoice_id,
-        "status": {"PARTNER": 422, "BILLING": 422},
+        "status": {"PARTNER": 409, "BILLING": 409},
     },
     "POST /api/v1/billing/ledes/export": {
         "allow": VIEWERS,
@@ -250,7 +250,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "POST /api/v1/billing/time-entries": {
         "allow": TIME,
         "json": {
-            "matter_id": 0,
+            "matter_id": 999_999,
             "work_date": "2026-11-02",
             "hours": "1",
             "activity_code": "A103",

@@ -235,7 +235,7 @@ def test_api_list_read_time_approve_issue(world: Any, login: Any) -> None:
     assert issued.status_code == 200
     assert issued.json()["number"] == "2026-000001"
     again = partner.post(f"/api/v1/billing/invoices/{draft.pk}/issue")
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert again.json()["error"]["message"] == "status: an invoice cannot go from issued to issued"
     attorney = login(world.attorney)
     created = attorney.post(
@@ -262,7 +262,7 @@ def test_api_list_read_time_approve_issue(world: Any, login: Any) -> None:
         },
         content_type="application/json",
     )
-    assert bad.status_code == 422
+    assert bad.status_code == 409
     assert bad.json()["error"]["message"].startswith("hours: a day has 24 hours")
     denied = attorney.post(f"/api/v1/billing/invoices/{draft.pk}/approve")
     assert denied.status_code == 403

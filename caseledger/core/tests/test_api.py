@@ -59,13 +59,14 @@ def test_unhandled_error_is_json_without_a_traceback(debug, login, users, monkey
     assert b"Traceback" not in r.content
 
 
-def test_application_error_is_422_with_field(rf):
+def test_application_error_is_409_with_field(rf):
+    # A service's refusal of a request that passed the schema: the firm's records refuse it.
     from caseledger.api.api import _application_error
     from caseledger.core.exceptions import ApplicationError
 
     error = ApplicationError("amount: must be positive", field="amount")
     response = _application_error(rf.get("/api/v1/me"), error)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert b'"field": "amount"' in response.content
 
 

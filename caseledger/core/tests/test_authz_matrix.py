@@ -21,8 +21,9 @@ Each value is a dict:
     keyed by role value), ``user`` (the user making this request, None for anonymous),
     ``make_user``, ``now`` and ``firm``. Build objects the allowed roles may reach (e.g. a
     matter assigned to ``ctx.users["ATTORNEY"]`` when attorneys are allowed).
-``data`` / ``json``
-    Form data (pages) or a JSON body (API) for non-GET methods: a dict or ``fn(ctx) -> dict``.
+``data`` / ``json`` / ``multipart``
+    Form data (pages) or a JSON body (API) for non-GET methods: a dict or ``fn(ctx) -> dict``;
+    ``multipart`` sends an API route a multipart form (files).
 ``status``
     ``{role: exact HTTP status}`` for roles whose answer must be one exact code (e.g. a route
     that answers 404 by design); it replaces the allow/deny rule for those roles.
@@ -52,6 +53,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from caseledger.core.tests.authz import ALL_ROLES, ANONYMOUS
@@ -139,7 +141,7 @@ def test_no_entry_without_a_route() -> None:
 
 
 def test_entries_are_well_formed() -> None:
-    allowed_keys = {"allow", "method", "kwargs", "data", "json", "status"}
+    allowed_keys = {"allow", "method", "kwargs", "data", "json", "multipart", "status"}
     for key, entry in MATRIX.items():
         assert "allow" in entry, f"{key}: 'allow' is required"
         unknown = set(entry) - allowed_keys
@@ -166,6 +168,13 @@ def _request(client: Client, key: str, entry: dict[str, Any], ctx: AuthzContext)
     if " " in key and key.split(" ", 1)[0].isupper():
         method, path = key.split(" ", 1)
         url = re.sub(r"\{(\w+)\}", lambda m: str(kwargs[m.group(1)]), path)
+        if "multipart" in entry:
+            return client.generic(
+                method,
+                url,
+                data=encode_multipart(BOUNDARY, _resolve(entry["multipart"], ctx)),
+                content_type=MULTIPART_CONTENT,
+            )
         body = _resolve(entry.get("json"), ctx)
         return client.generic(method, url, data=json.dumps(body), content_type="application/json")
     url = reverse(key, kwargs=kwargs or None)

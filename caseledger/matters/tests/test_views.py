@@ -46,7 +46,7 @@ def test_paralegal_sees_only_team_matters(team_matter, make_user, users, login):
     assert http.get(reverse("matters:detail", args=[other.pk])).status_code == 403
     assert http.get(f"/api/v1/matters/{other.pk}").status_code == 403
     assert http.get(f"/api/v1/clients/{other.client_id}").status_code == 403
-    ids = [m["id"] for m in http.get("/api/v1/matters").json()]
+    ids = [m["id"] for m in http.get("/api/v1/matters").json()["results"]]
     assert ids == [team_matter.pk]
 
 
@@ -274,7 +274,7 @@ def test_api_create_client_beneficiary_matter_and_advance(users, login):
     assert response.status_code == 201
     assert response.json()["from_stage"] == "intake"
     response = _post(http, f"/matters/{matter['id']}/advance", {"stage": "closed"})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["error"]["field"] == "stage"
     response = _post(http, f"/matters/{matter['id']}/advance", {"stage": "oath_ceremony"})
     assert response.json()["error"]["message"].startswith(
@@ -290,7 +290,7 @@ def test_api_bad_input_messages(users, login):
         "/clients",
         {"name": "Jo Doe", "kind": "PERSON", "client_type": "PRIVATE", "a_number": "A1"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "client_invalid",
         "message": "a_number: must be 'A' followed by 7, 8 or 9 digits, e.g. A012345678 (got 'A1')",
@@ -298,7 +298,7 @@ def test_api_bad_input_messages(users, login):
     }
     person = make_person()
     response = _post(http, "/matters", {"client_id": person.pk, "case_type": "perm"})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["error"]["field"] == "case_type"
     make_company(email="legal@acme.example")
     response = _post(

@@ -46,7 +46,9 @@ def test_create_payment_allocates_and_lists(login, users, invoice):
         {"invoice": str(invoice), "invoice_id": invoice.pk, "amount_cents": 10_000}
     ]
     listed = api.get("/api/v1/payments").json()
-    assert [p["number"] for p in listed] == [data["number"]]
+    assert listed["count"] == 1
+    assert listed["next"] is None
+    assert [p["number"] for p in listed["results"]] == [data["number"]]
 
 
 def test_idempotency_key_replays_first_response_and_refuses_other_body(login, users, invoice):
@@ -61,7 +63,7 @@ def test_idempotency_key_replays_first_response_and_refuses_other_body(login, us
     assert other.status_code == 409
     assert (
         other.json()["error"]["message"]
-        == "Idempotency-Key: already used with a different request body"
+        == "Idempotency-Key: already used with a different request (method, path or body)"
     )
     assert Payment.objects.count() == 1
     # Keys are per user: another user's identical key is a different request.
@@ -75,7 +77,7 @@ def test_refused_request_is_not_remembered(login, users, invoice):
     bad = body(invoice)
     bad["reference"] = ""
     response = post(api, "/api/v1/payments", bad, key="k-2")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert (
         response.json()["error"]["message"] == "reference: a check payment needs the check number"
     )
@@ -83,12 +85,12 @@ def test_refused_request_is_not_remembered(login, users, invoice):
     assert post(api, "/api/v1/payments", body(invoice), key="k-2").status_code == 201
 
 
-def test_api_allocation_over_balance_422(login, users, invoice):
+def test_api_allocation_over_balance_409(login, users, invoice):
     api = login(users["BILLING"])
     data = body(invoice, amount=40_000)
     data["allocations"] = [{"invoice_id": invoice.pk, "amount_cents": 35_000}]
     response = post(api, "/api/v1/payments", data)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["error"]["message"] == (
         f"allocations: $350.00 exceeds the balance due on invoice {invoice} ($300.00)"
     )
@@ -125,7 +127,7 @@ def test_trust_balances_and_disbursement_flow(login, users, make_user, now):
     approved = post(approver, f"/api/v1/trust/disbursements/{d_id}/approve", {})
     assert approved.status_code == 200
     assert approved.json()["status"] == "POSTED"
-    balances = approver.get("/api/v1/trust/balances").json()
+    balances = approver.get("/api/v1/trust/balances").json()["results"]
     assert balances[0]["balance_cents"] == 600_000 - 46_000
 
 
@@ -152,7 +154,7 @@ def test_api_approval_by_requester_refused(login, users, now):
     }
     d_id = post(api, "/api/v1/trust/disbursements", req).json()["id"]
     response = post(api, f"/api/v1/trust/disbursements/{d_id}/approve", {})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert (
         response.json()["error"]["message"]
         == "approver: the requester cannot approve their own disbursement"
