@@ -10,15 +10,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from caseledger.api.pagination import Page, paginate
-from caseledger.api.types import DEFAULT_LIMIT, Id, Limit, Offset
+from caseledger.api.types import DEFAULT_LIMIT, Day, Flag, Id, Limit, Offset, column
 from caseledger.banking import match_services, selectors, services
 from caseledger.banking.choices import MatchMethod
 from caseledger.banking.exceptions import BankingError
-from caseledger.banking.models import BankAccount, StatementImport, StatementLine
+from caseledger.banking.models import BankAccount, LineMatch, StatementImport, StatementLine
 from caseledger.core import clock
 from caseledger.core.permissions import require
 
@@ -208,12 +208,12 @@ class SuggestionOut(Schema):
 class MatchIn(Schema):
     """``line_id`` with ``posting_ids``: a manual match (they must sum to what the line has
     left); ``line_id`` alone: accept the line's current suggestion; ``accept_all``: accept
-    every confident suggestion. No Idempotency-Key: a retry is refused as already matched."""
+    every confident suggestion. An ``Idempotency-Key`` replays the first answer."""
 
-    line_id: int | None = None
-    posting_ids: list[int] | None = None
-    note: str = ""
-    accept_all: bool = False
+    line_id: Id | None = None
+    posting_ids: list[Id] | None = Field(default=None, max_length=500)
+    note: column(LineMatch, "reason") = ""  # type: ignore[valid-type]
+    accept_all: Flag = False
 
 
 class MatchRowOut(Schema):
@@ -252,7 +252,7 @@ def _match_out(result: Any) -> dict[str, Any]:
     response=list[SuggestionOut],
     url_name="banking_suggestions",
 )
-def suggestions(request: HttpRequest, account_id: int) -> list[dict[str, Any]]:
+def suggestions(request: HttpRequest, account_id: Id) -> list[dict[str, Any]]:
     """Suggested matches for the account's open lines, each with why it matched; ambiguous
     ones (``confident`` false) list their ``candidates``."""
     require(_user(request), "banking.view")
@@ -273,7 +273,7 @@ def suggestions(request: HttpRequest, account_id: int) -> list[dict[str, Any]]:
 @router.post(
     "/accounts/{account_id}/matches", response={201: MatchOut}, url_name="banking_match_create"
 )
-def match_create(request: HttpRequest, account_id: int, payload: MatchIn) -> Status:
+def match_create(request: HttpRequest, account_id: Id, payload: MatchIn) -> Status:
     user = _user(request)
     require(user, "banking.match")
     account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=account_id)
@@ -323,7 +323,7 @@ def match_create(request: HttpRequest, account_id: int, payload: MatchIn) -> Sta
     response={200: dict[str, int]},
     url_name="banking_match_delete",
 )
-def match_delete(request: HttpRequest, account_id: int, line_id: int) -> dict[str, int]:
+def match_delete(request: HttpRequest, account_id: Id, line_id: Id) -> dict[str, int]:
     """Unmatch a line: every posting matched to it becomes open again."""
     user = _user(request)
     require(user, "banking.match")
@@ -357,9 +357,7 @@ class ReconciliationOut(Schema):
     response=ReconciliationOut,
     url_name="banking_reconciliation",
 )
-def reconciliation(
-    request: HttpRequest, account_id: int, date: date | None = None
-) -> dict[str, Any]:
+def reconciliation(request: HttpRequest, account_id: Id, date: Day | None = None) -> dict[str, Any]:
     """The reconciliation of the account at the end of ``date`` (default: last month's end):
     the figures and adjusting items as JSON, the month's record and the status of its months."""
     from caseledger.banking.reconciliation import selectors as recon_selectors

@@ -7,12 +7,16 @@ from datetime import date
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
+from caseledger.api.types import Day, Id, choice
+from caseledger.clients.choices import ClientType
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.permissions import require
 from caseledger.reports import metrics, selectors
 from caseledger.reports.metrics import Filters, Period
 
 router = Router(tags=["reports"])
+
+ClientTypeIn = choice(ClientType)
 
 
 class KpiOut(Schema):
@@ -65,11 +69,11 @@ def _period(start: date | None, end: date | None) -> Period:
 @router.get("/kpis", response=KpisOut, summary="Every KPI for a period, with its baseline")
 def kpis(
     request: HttpRequest,
-    start: date | None = Query(None, alias="from"),  # noqa: B008
-    end: date | None = Query(None, alias="to"),  # noqa: B008
-    partner: int | None = None,
-    client_type: str = "",
-    case_type: int | None = None,
+    start: Day | None = Query(None, alias="from"),  # noqa: B008
+    end: Day | None = Query(None, alias="to"),  # noqa: B008
+    partner: Id | None = None,
+    client_type: ClientTypeIn | None = None,  # type: ignore[valid-type]
+    case_type: Id | None = None,
 ) -> dict[str, object]:
     """DSO (count-back, simple and average days to pay), invoice turnaround, collection rate,
     write-off and credit rates and realization for the period (default: the three months up to
@@ -77,7 +81,7 @@ def kpis(
     cents; rates as shares between 0 and 1; each KPI carries its formula."""
     require(request.user, "reports.view")
     period = _period(start, end)
-    filters = Filters(partner_id=partner, client_type=client_type, case_type_id=case_type)
+    filters = Filters(partner_id=partner, client_type=client_type or "", case_type_id=case_type)
     settings = selectors.settings_get()
     current = metrics.kpis(period, filters, target_days=settings.target_days)
     base_period = selectors.baseline_period(settings)

@@ -31,11 +31,11 @@ def _message(value: str) -> str:
     return f"{value} is outside the dates this firm&#x27;s books accept (1990-01-01 to 2100-12-31)."
 
 
-def _api_message(field: str, value: str) -> str:
-    return (
-        f"{field}: {value} is outside the dates this firm's books accept "
-        "(1990-01-01 to 2100-12-31)."
-    )
+def _api_refusal_ok(message: str, field: str, value: str) -> bool:
+    """The API names the field and the bound it broke: the schema's own rule (422 before any
+    service runs) or, where a route takes the date as free text, the books' rule."""
+    bound = "1990-01-01" if value < "1990" else "2100-12-31"
+    return message.startswith(f"{field}: ") and bound in message
 
 
 def _post_json(client: Any, url: str, body: dict[str, Any]) -> Any:
@@ -75,7 +75,7 @@ def test_payment_form_and_api_refuse_a_date_outside_the_books(login, users, valu
         },
     )
     assert api.status_code == 422, api.content
-    assert api.json()["error"]["message"] == _api_message("received_date", value)
+    assert _api_refusal_ok(api.json()["error"]["message"], "received_date", value), api.content
     assert api.json()["error"]["field"] == "received_date"
     assert not Payment.objects.exists()
     assert not JournalEntry.objects.exists()
@@ -113,7 +113,7 @@ def test_trust_deposit_form_and_api_refuse_a_date_outside_the_books(login, users
         },
     )
     assert api.status_code == 422, api.content
-    assert api.json()["error"]["message"] == _api_message("received_date", value)
+    assert _api_refusal_ok(api.json()["error"]["message"], "received_date", value), api.content
     assert not TrustDeposit.objects.exists()
     ok = _post_json(
         web,
@@ -162,7 +162,7 @@ def test_time_entry_form_and_api_refuse_a_date_outside_the_books(users, login, v
         },
     )
     assert api.status_code == 422, api.content
-    assert api.json()["error"]["message"] == _api_message("work_date", value)
+    assert _api_refusal_ok(api.json()["error"]["message"], "work_date", value), api.content
     assert not TimeEntry.objects.exists()
 
 

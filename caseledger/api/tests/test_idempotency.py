@@ -181,6 +181,62 @@ def _statements(users: Any, now: Any) -> Case:
     )
 
 
+def _deposits(users: Any, now: Any) -> Case:
+    from caseledger.payments.tests.factories import MatterFactory
+
+    matter = MatterFactory()
+    body = {
+        "matter_id": matter.pk,
+        "method": "WIRE",
+        "payer": "Acme Corp",
+        "reference": "W-77",
+        "amount_cents": 250_000,
+        "received_date": "2026-10-01",
+    }
+    return Case("BILLING", "/api/v1/trust/deposits", body, {**body, "amount_cents": 1_000})
+
+
+def _matches(users: Any, now: Any) -> Case:
+    from caseledger.banking.tests.factories import trust_bank_account
+
+    account = trust_bank_account(now)
+    return Case(
+        "BILLING",
+        f"/api/v1/banking/accounts/{account.pk}/matches",
+        {"accept_all": True},
+        {"accept_all": True, "note": "again"},
+    )
+
+
+def _ledes_import(users: Any, now: Any) -> Case:
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "billing/tests/fixtures/ledes98b_spec_sample.txt"
+    text = sample.read_text(encoding="ascii")
+    return Case("BILLING", "/api/v1/billing/ledes/import", {"text": text}, {"text": text + "\n"})
+
+
+def _ledes_export(users: Any, now: Any) -> Case:
+    from caseledger.billing import services
+    from caseledger.billing.tests.factories import advance_fees
+    from caseledger.clients.models import Client
+    from caseledger.core.models import Firm
+
+    world = _world(users)
+    Client.objects.filter(pk=world.matter.client_id).update(ledes_required=True)
+    Firm.objects.filter(id=1).update(taxpayer_id="94-3170425")
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    services.invoice_submit(invoice=invoice, actor=world.billing, now=world.now)
+    services.invoice_approve(invoice=invoice, actor=world.partner, now=world.now)
+    advance_fees(invoice, actor=world.billing, now=world.now)
+    invoice = services.invoice_issue(invoice=invoice, actor=world.billing, now=world.now)
+    day = str(invoice.issue_date)
+    body = {"client_id": world.matter.client_id, "start": day, "end": day}
+    return Case("BILLING", "/api/v1/billing/ledes/export", body, {**body, "start": "2026-01-01"})
+
+
 CASES: dict[str, Callable[[Any, Any], Case]] = {
     "/api/v1/clients": _clients,
     "/api/v1/matters": _matters,
@@ -192,6 +248,10 @@ CASES: dict[str, Callable[[Any, Any], Case]] = {
     "/api/v1/trust/disbursements": _disbursements,
     "/api/v1/trust/disbursements/{disbursement_id}/approve": _disbursement_approve,
     "/api/v1/banking/accounts/{account_id}/statements": _statements,
+    "/api/v1/banking/accounts/{account_id}/matches": _matches,
+    "/api/v1/trust/deposits": _deposits,
+    "/api/v1/billing/ledes/import": _ledes_import,
+    "/api/v1/billing/ledes/export": _ledes_export,
 }
 
 

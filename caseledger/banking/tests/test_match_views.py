@@ -122,7 +122,7 @@ def test_api_suggestions_accept_manual_and_unmatch(client: Any, users: Any, now:
     again = client.post(
         base + "/matches", {"line_id": lines[1].pk}, content_type="application/json", **h
     )
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert "has no suggestion that can be accepted" in again.content.decode()
     manual = client.post(
         base + "/matches",

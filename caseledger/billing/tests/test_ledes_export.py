@@ -21,7 +21,7 @@ from caseledger.billing.exports import (
 from caseledger.billing.ledes import LEDES_NO_TAXPAYER_ID, ledes_parse, ledes_validate
 from caseledger.billing.models import Invoice
 from caseledger.billing.services.time import TASK_CODE_REQUIRED
-from caseledger.billing.tests.factories import issued_invoice
+from caseledger.billing.tests.factories import advance_fees, issued_invoice
 from caseledger.clients.models import Client
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
@@ -71,6 +71,7 @@ def test_export_then_import_gives_the_same_invoice_figures(world):
     _time(world, world.partner, task_code="L120", hours="0.5")
     invoice = _draft_with_work(world)
     services.invoice_approve(invoice=invoice, actor=world.partner, now=world.now)
+    advance_fees(invoice, actor=world.billing, now=world.now)
     invoice = services.invoice_issue(invoice=invoice, actor=world.billing, now=world.now)
     text = invoice_ledes_text(invoice=invoice)
     assert ledes_validate(text) == []
@@ -242,7 +243,7 @@ def test_many_invoices_of_a_client_in_one_file_page_and_api(world, login):
         {"client_id": world.matter.client_id, "start": "2020-01-01", "end": "2020-01-31"},
         content_type="application/json",
     )
-    assert empty.status_code == 422
+    assert empty.status_code == 409
     assert empty.json()["error"]["code"] == "ledes_invalid"
     assert (
         "has no issued invoices dated 2020-01-01 to 2020-01-31" in empty.json()["error"]["message"]

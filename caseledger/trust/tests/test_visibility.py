@@ -50,7 +50,7 @@ def _seen(web: Any, numbers: set[str]) -> dict[str, set[str]]:
     return {
         "/matters/": {n for n in numbers if n in matters_page},
         "/trust/": {n for n in numbers if n in trust_page},
-        "api": {row["matter"] for row in api.json()},
+        "api": {row["matter"] for row in api.json()["results"]},
     }
 
 
