@@ -25,6 +25,10 @@ FIELD_ENCRYPTION_KEYS = config.field_encryption_keys(ENV, PRODUCTION, VAR_DIR)
 # Key of the A-number lookup hash; empty = derived from the oldest FIELD_ENCRYPTION_KEYS entry
 # (see caseledger/core/crypto.py and docs/adr/005-field-encryption.md).
 FIELD_HASH_KEY = config.field_hash_key(ENV)
+# HMAC keys of the audit chain, id -> key, newest first (CASELEDGER_AUDIT_KEY; dev: var/audit_key)
+# and the file the daily signed chain head is appended to (core.anchors, docs/adr/002).
+AUDIT_KEYS = config.audit_keys(ENV, PRODUCTION, VAR_DIR)
+AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")
 
 ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
@@ -97,6 +101,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": config.database_config(ENV.get("DATABASE_URL"), VAR_DIR)}
+# Migrations (and manage.py db_roles) connect as the owner of the tables when
+# DATABASE_OWNER_URL is set; the application then uses DATABASE_URL, a role that may only
+# SELECT and INSERT on the append-only tables (core.roles, docs/adr/002).
+DATABASE_OWNER_URL = ENV.get("DATABASE_OWNER_URL", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
