@@ -28,6 +28,17 @@ FIELD_HASH_KEY = config.field_hash_key(ENV)
 # HMAC keys of the audit chain, id -> key, newest first (CASELEDGER_AUDIT_KEY; dev: var/audit_key)
 # and the file the daily signed chain head is appended to (core.anchors, docs/adr/002).
 AUDIT_KEYS = config.audit_keys(ENV, PRODUCTION, VAR_DIR)
+# Every cross-check `manage.py verify` runs: name -> function returning one line per difference.
+VERIFY_CHECKS = {
+    "ledger": "caseledger.ledger.selectors.ledger_verify",
+    "audit": "caseledger.core.anchors.audit_problems",
+    "entries_vs_audit": "caseledger.ledger.selectors.entries_audit_verify",
+    "invoices": "caseledger.payments.selectors.invoices_verify_today",
+    "invoice_lines": "caseledger.billing.selectors.invoices_lines_verify",
+    "payments": "caseledger.payments.selectors.payments_ledger_verify",
+    "deposits": "caseledger.trust.selectors.deposits_ledger_verify",
+    "aging": "caseledger.collections.selectors.aging_facts_verify",
+}
 AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")
 
 ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)

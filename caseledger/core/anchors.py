@@ -185,3 +185,8 @@ def audit_verify() -> tuple[list[str], str]:
             problems.append(f"audit event {problem.event_id}: {problem.reason}")
         note = f"matches the anchor of {anchor['at']} (event {anchor['event_id']})"
     return problems, f"{count} audit event{'s' if count != 1 else ''}, chain intact, {note}"
+
+
+def audit_problems() -> list[str]:
+    """``audit_verify``'s problems only (for ``manage.py verify``)."""
+    return audit_verify()[0]
