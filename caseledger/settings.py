@@ -111,11 +111,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": config.database_config(ENV.get("DATABASE_URL"), VAR_DIR)}
-# Migrations (and manage.py db_roles) connect as the owner of the tables when
-# DATABASE_OWNER_URL is set; the application then uses DATABASE_URL, a role that may only
-# SELECT and INSERT on the append-only tables (core.roles, docs/adr/002).
+# The application connects with DATABASE_URL: on PostgreSQL a role that may only SELECT and
+# INSERT on the append-only tables (``manage.py db_roles`` creates and grants it). When
+# DATABASE_OWNER_URL is set, the commands that change the schema or the grants (migrate,
+# db_roles) connect as that owner role instead (docs/adr/002-hash-chained-audit-log.md).
+DATABASE_APP_URL = ENV.get("DATABASE_URL", "")
 DATABASE_OWNER_URL = ENV.get("DATABASE_OWNER_URL", "")
+OWNER_COMMANDS = {"migrate", "db_roles"}
+_command = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
+DATABASES = {
+    "default": config.database_config(
+        DATABASE_OWNER_URL
+        if DATABASE_OWNER_URL and _command in OWNER_COMMANDS
+        else ENV.get("DATABASE_URL"),
+        VAR_DIR,
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
