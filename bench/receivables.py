@@ -94,7 +94,7 @@ def derive_ledger_rows(
     from caseledger.ledger.models import Account, AccountBalance, Posting, SubledgerBalance
 
     liability = Account.objects.get(code=A.CLIENT_TRUST_LIABILITY).pk
-    acct = defaultdict(lambda: [0, 0])
+    acct: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
     for a, t, n in (
         Posting.objects.values("account_id")
         .annotate(t=models_sum("amount_cents"), n=models_count("id"))
@@ -115,10 +115,10 @@ def derive_ledger_rows(
     }
     existing = {(r.account_id, r.client_id, r.matter_id): r for r in SubledgerBalance.objects.all()}
     new_rows, changed = [], []
-    for key, total in subs.items():
-        row = existing.get(key)
+    for sub_key, total in subs.items():
+        row = existing.get(sub_key)
         if row is None:
-            a, c, m = key
+            a, c, m = sub_key
             new_rows.append(
                 SubledgerBalance(
                     account_id=a, client_id=c, matter_id=m, balance_cents=total,

@@ -17,7 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def test_a_generated_firm_passes_verify():
     from caseledger.ledger.services import chart_ensure
-
     from conftest import NOW
 
     chart_ensure(now=NOW)

@@ -135,7 +135,8 @@ def test_a_balanced_pair_cannot_enter_a_committed_entry(require_postgres, now):
     entry = H.deposit(matter=matter, cents=10_000, now=now, day=date(2026, 10, 1))
     bank = Account.objects.get(code=A.OPERATING_BANK).pk
     revenue = Account.objects.get(code=A.FEE_REVENUE).pk
-    with pytest.raises(DatabaseError, match="created by another transaction"):
+
+    def insert_pair() -> None:
         with transaction.atomic(), connection.cursor() as cur:
             for account, cents in ((bank, 500), (revenue, -500)):
                 cur.execute(
@@ -143,4 +144,7 @@ def test_a_balanced_pair_cannot_enter_a_committed_entry(require_postgres, now):
                     "VALUES (%s, %s, %s, '2026-10-01')",
                     [entry.pk, account, cents],
                 )
+
+    with pytest.raises(DatabaseError, match="created by another transaction"):
+        insert_pair()
     assert entry.postings.count() == 2

@@ -529,14 +529,14 @@ def payments_ledger_verify() -> list[str]:
         invoice_id__isnull=False,
     ).values_list("entry_id", "invoice_id", "amount_cents"):
         issued[(entry_id, invoice_id)] = issued.get((entry_id, invoice_id), 0) + cents
-    for iid, number, total, entry_id in (
+    for iid, inv_number, total, entry_id in (
         Invoice.objects.filter(issue_entry__isnull=False)
         .order_by("id")
         .values_list("id", "number", "total_cents", "issue_entry_id")
     ):
         if issued.get((entry_id, iid), 0) != total:
             problems.append(
-                f"invoice {number or iid} (#{iid}): total {total}, its issue entry "
+                f"invoice {inv_number or iid} (#{iid}): total {total}, its issue entry "
                 f"JE-{entry_id} debited A/R {issued.get((entry_id, iid), 0)}"
             )
     return problems
