@@ -96,6 +96,26 @@ def rekey(apps, schema_editor):
         schema_editor.execute(sql, params=None)
 
 
+def truncate_guard_existing(apps, schema_editor):
+    """PostgreSQL: a no-truncate trigger on every table that already carries an append-only
+    trigger (aging facts, stage events... installed before AppendOnly refused TRUNCATE too;
+    fresh databases get it from AppendOnly itself)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    from caseledger.core.db import no_truncate_create_sql
+
+    with schema_editor.connection.cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname LIKE %s ORDER BY c.relname",
+            ["%\\_append\\_only"],
+        )
+        tables = [row[0] for row in cur.fetchall()]
+    for table in tables:
+        for sql in no_truncate_create_sql("postgresql", table):
+            schema_editor.execute(sql, params=None)
+
+
 class Migration(migrations.Migration):
     dependencies = [("core", "0004_amount_ceiling_and_currency")]
 
@@ -118,4 +138,5 @@ class Migration(migrations.Migration):
         NoTruncate("core_auditchainhead"),
         NoDelete("core_auditchainhead"),
         migrations.RunPython(rekey, migrations.RunPython.noop),
+        migrations.RunPython(truncate_guard_existing, migrations.RunPython.noop),
     ]
