@@ -25,8 +25,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create or update .venv (nothing else)
 
-migrate: install ## Apply database migrations
+# On PostgreSQL set DATABASE_OWNER_URL (the tables' owner: migrations) and DATABASE_URL (the
+# application's role, SELECT/INSERT only on append-only tables); migrate then (re)grants it.
+migrate: install ## Apply database migrations (PostgreSQL: then grant the app role, db_roles)
 	$(PY) manage.py migrate --no-input
+	@if [ -n "$$DATABASE_OWNER_URL" ]; then $(PY) manage.py db_roles; fi
 
 seed: migrate ## Load the demo firm (idempotent)
 	$(PY) manage.py seed_demo

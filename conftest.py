@@ -50,12 +50,32 @@ def _sqlite_flush_with_guards() -> None:
 
     SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]
 
+    # PostgreSQL flushes with TRUNCATE, which the no-truncate statement triggers refuse: the
+    # flush (one transaction) runs with triggers off (the test role is a superuser).
+    from django.db.backends.postgresql.operations import DatabaseOperations as PGOperations
+
+    pg_original = PGOperations.sql_flush
+
+    def pg_sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = pg_original(self, style, tables, **kwargs)
+        if not statements:
+            return statements
+        return ["SET LOCAL session_replication_role = replica", *statements]
+
+    PGOperations.sql_flush = pg_sql_flush  # type: ignore[method-assign]
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: Any) -> None:
     # After pytest-django has set Django up: importing the SQLite backend earlier, while the
     # PostgreSQL backend is loading, is a circular import.
     _sqlite_flush_with_guards()
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_file(tmp_path: Any, settings: Any) -> None:
+    """Each test anchors the audit chain in a file of its own (never the install's var/)."""
+    settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchors.jsonl"
 
 
 @pytest.fixture

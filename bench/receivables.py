@@ -78,6 +78,120 @@ def _reset_sequences(models: Iterable[Any]) -> None:
             cur.execute(statement)
 
 
+def derive_ledger_rows(
+    entry_rows: Sequence[dict[str, Any]], posting_rows: Sequence[dict[str, Any]]
+) -> None:
+    """What ``entry_post`` writes beside the entries and postings, for bulk-loaded ones: the
+    balance rows (recomputed from all postings) and one keyed audit event per entry listing its
+    lines, chained after the current head. ``manage.py verify`` then passes on the data."""
+    from collections import defaultdict
+
+    from django.db import connection
+
+    from caseledger.core import audit
+    from caseledger.core.models import AuditChainHead, AuditEvent
+    from caseledger.ledger import accounts as A
+    from caseledger.ledger.models import Account, AccountBalance, Posting, SubledgerBalance
+
+    liability = Account.objects.get(code=A.CLIENT_TRUST_LIABILITY).pk
+    acct: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for a, t, n in (
+        Posting.objects.values("account_id")
+        .annotate(t=models_sum("amount_cents"), n=models_count("id"))
+        .values_list("account_id", "t", "n")
+    ):
+        acct[a] = [int(t), int(n)]
+    for account_id in Account.objects.values_list("id", flat=True):
+        t, n = acct[account_id]
+        AccountBalance.objects.update_or_create(
+            account_id=account_id, defaults={"balance_cents": t, "entry_count": n}
+        )
+    subs = {
+        (a, c, m): int(t)
+        for a, c, m, t in Posting.objects.filter(client__isnull=False, matter__isnull=False)
+        .values("account_id", "client_id", "matter_id")
+        .annotate(t=models_sum("amount_cents"))
+        .values_list("account_id", "client_id", "matter_id", "t")
+    }
+    existing = {(r.account_id, r.client_id, r.matter_id): r for r in SubledgerBalance.objects.all()}
+    new_rows, changed = [], []
+    for sub_key, total in subs.items():
+        row = existing.get(sub_key)
+        if row is None:
+            a, c, m = sub_key
+            new_rows.append(
+                SubledgerBalance(
+                    account_id=a, client_id=c, matter_id=m, balance_cents=total,
+                    is_trust_liability=a == liability,
+                )
+            )  # fmt: skip
+        elif row.balance_cents != total:
+            row.balance_cents = total
+            changed.append(row)
+    SubledgerBalance.objects.bulk_create(new_rows, batch_size=2000)
+    SubledgerBalance.objects.bulk_update(changed, ["balance_cents"], batch_size=2000)
+
+    codes = dict(Account.objects.values_list("id", "code"))
+    lines: dict[int, list[list[Any]]] = defaultdict(list)
+    for p in posting_rows:
+        lines[p["entry_id"]].append(
+            [codes[p["account_id"]], p["amount_cents"], p.get("client_id"), p.get("matter_id"),
+             p.get("invoice_id")]
+        )  # fmt: skip
+    key_id, key = audit.signing_key()
+    head = AuditChainHead.objects.filter(id=1).first()
+    prev = head.last_hash if head is not None else audit.GENESIS_HASH
+    events = []
+    for entry in entry_rows:
+        after = {
+            "kind": entry["kind"],
+            "entry_date": entry["entry_date"].isoformat(),
+            "memo": entry["memo"],
+            "reverses": None,
+            "disbursement": None,
+            "lines": lines[entry["id"]],
+        }
+        fields = {
+            "at": entry["created_at"],
+            "actor_id": None,
+            "actor_label": "bench.generate",
+            "action": "ledger.entry_posted",
+            "object_type": "ledger.journalentry",
+            "object_id": str(entry["id"]),
+            "object_repr": f"JE-{entry['id']}",
+            "before": None,
+            "after": after,
+            "ip": None,
+        }
+        digest = audit.event_hash(
+            key=key, key_id=key_id, prev_hash=prev,
+            at=fields["at"], actor_id=None, actor_label=fields["actor_label"],
+            action=fields["action"], object_type=fields["object_type"],
+            object_id=fields["object_id"], object_repr=fields["object_repr"],
+            before=None, after=after, ip=None,
+        )  # fmt: skip
+        events.append({**fields, "prev_hash": prev, "hash": digest, "key_id": key_id})
+        prev = digest
+    AuditEvent.objects.bulk_create([AuditEvent(**e) for e in events], batch_size=2000)
+    if head is None:
+        AuditChainHead.objects.create(id=1, last_hash=prev)
+    else:
+        with connection.cursor() as cur:
+            cur.execute("UPDATE core_auditchainhead SET last_hash = %s WHERE id = 1", [prev])
+
+
+def models_sum(field: str) -> Any:
+    from django.db.models import Sum
+
+    return Sum(field)
+
+
+def models_count(field: str) -> Any:
+    from django.db.models import Count
+
+    return Count(field)
+
+
 def generate_receivables(
     *,
     invoices: int,
@@ -225,22 +339,53 @@ def generate_receivables(
             posting_id += 2
             entry_id += 1
             n_payments += 1
-        if settlements:
-            settlement_rows.append(
-                {"invoice_id": inv_id, "total_cents": cents, "paid_cents": paid, "updated_at": NOW}
-            )
+        settlement_rows.append(
+            {"invoice_id": inv_id, "total_cents": cents, "paid_cents": paid, "updated_at": NOW}
+        )
+    from caseledger.billing.models import InvoiceLine
+    from caseledger.payments.models import InvoiceSettlement
+
+    line_rows = [
+        {
+            "invoice_id": row["id"],
+            "position": 1,
+            "kind": "FEE",
+            "category": "ATTORNEY_FEE",
+            "description": "Legal services",
+            "quantity": 1,
+            "unit_price_cents": row["total_cents"],
+            "amount_cents": row["total_cents"],
+        }
+        for row in invoice_rows
+    ]
+    lifted: list[tuple[str, str]] = []
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
                 cur.execute("SET LOCAL session_replication_role = replica")
+            else:
+                # Lines of issued invoices, and postings after all their entries: lift the
+                # SQLite INSERT guards of these two tables for this load only.
+                cur.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name "
+                    "IN ('billing_invoiceline', 'ledger_posting') AND sql LIKE '%%INSERT%%'"
+                )
+                lifted = cur.fetchall()
+                for name, _sql in lifted:
+                    cur.execute(f"DROP TRIGGER {name}")
         copy_rows(Invoice, invoice_rows, with_id=True)
+        copy_rows(InvoiceLine, line_rows)
         copy_rows(JournalEntry, entry_rows, with_id=True)
         copy_rows(Posting, posting_rows, with_id=True)
         copy_rows(ARAgingFact, fact_rows, with_id=True)
-        if settlements:
-            from caseledger.payments.models import InvoiceSettlement
-
-            copy_rows(InvoiceSettlement, settlement_rows)
+        # The settlement rows always (``manage.py verify`` compares them with the ledger);
+        # ``settlements`` is kept for callers that asked for them explicitly.
+        copy_rows(InvoiceSettlement, settlement_rows)
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cur:
+                for _name, sql in lifted:
+                    cur.execute(sql)
+        derive_ledger_rows(entry_rows, posting_rows)
     _reset_sequences([Invoice, JournalEntry, Posting])
     with connection.cursor() as cur:
         cur.execute(

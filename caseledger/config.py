@@ -6,6 +6,7 @@ so a bad deployment fails at start-up with a sentence a person can act on.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,41 @@ def field_hash_key(environ: dict[str, str]) -> str:
     if key and len(key) < 32:
         raise ImproperlyConfigured(FIELD_HASH_KEY_INVALID)
     return key
+
+
+AUDIT_KEY_MISSING = (
+    "CASELEDGER_AUDIT_KEY: required in production; a comma-separated list of secrets of at "
+    "least 32 characters, newest first (the HMAC keys of the audit chain)"
+)
+AUDIT_KEY_INVALID = "CASELEDGER_AUDIT_KEY: key {index} is shorter than 32 characters"
+
+
+def audit_key_id(key: str) -> str:
+    """The id stored with each audit event: the first 12 hex digits of the key's SHA-256 (the
+    key itself never reaches the database)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def audit_keys(environ: dict[str, str], production: bool, var_dir: Path) -> dict[str, str]:
+    """The audit chain's HMAC keys, id -> key, newest first (new events use the first; any
+    listed key verifies the events it signed, so rotation is: put the new key in front)."""
+    raw = environ.get("CASELEDGER_AUDIT_KEY", "")
+    if not raw:
+        if production:
+            raise ImproperlyConfigured(AUDIT_KEY_MISSING)
+        path = var_dir / "audit_key"
+        if not path.exists():
+            var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        raw = path.read_text().strip()
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if not keys:
+        raise ImproperlyConfigured(AUDIT_KEY_MISSING)
+    for index, key in enumerate(keys, start=1):
+        if len(key) < 32:
+            raise ImproperlyConfigured(AUDIT_KEY_INVALID.format(index=index))
+    return {audit_key_id(k): k for k in keys}
 
 
 def email_config(url: str | None) -> dict[str, Any]:

@@ -25,6 +25,21 @@ FIELD_ENCRYPTION_KEYS = config.field_encryption_keys(ENV, PRODUCTION, VAR_DIR)
 # Key of the A-number lookup hash; empty = derived from the oldest FIELD_ENCRYPTION_KEYS entry
 # (see caseledger/core/crypto.py and docs/adr/005-field-encryption.md).
 FIELD_HASH_KEY = config.field_hash_key(ENV)
+# HMAC keys of the audit chain, id -> key, newest first (CASELEDGER_AUDIT_KEY; dev: var/audit_key)
+# and the file the daily signed chain head is appended to (core.anchors, docs/adr/002).
+AUDIT_KEYS = config.audit_keys(ENV, PRODUCTION, VAR_DIR)
+# Every cross-check `manage.py verify` runs: name -> function returning one line per difference.
+VERIFY_CHECKS = {
+    "ledger": "caseledger.ledger.selectors.ledger_verify",
+    "audit": "caseledger.core.anchors.audit_problems",
+    "entries_vs_audit": "caseledger.ledger.selectors.entries_audit_verify",
+    "invoices": "caseledger.payments.selectors.invoices_verify_today",
+    "invoice_lines": "caseledger.billing.selectors.invoices_lines_verify",
+    "payments": "caseledger.payments.selectors.payments_ledger_verify",
+    "deposits": "caseledger.trust.selectors.deposits_ledger_verify",
+    "aging": "caseledger.collections.selectors.aging_facts_verify",
+}
+AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")
 
 ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
@@ -98,12 +113,24 @@ TEMPLATES = [
     },
 ]
 
+# The application connects with DATABASE_URL: on PostgreSQL a role that may only SELECT and
+# INSERT on the append-only tables (``manage.py db_roles`` creates and grants it). When
+# DATABASE_OWNER_URL is set, the commands that change the schema or the grants (migrate,
+# db_roles) connect as that owner role instead (docs/adr/002-hash-chained-audit-log.md).
 # Connections live for one request (the development server's thread per connection kept them
 # otherwise); production web processes borrow from a bounded pool (see docs/architecture.md,
 # Connections).
+DATABASE_APP_URL = ENV.get("DATABASE_URL", "")
+DATABASE_OWNER_URL = ENV.get("DATABASE_OWNER_URL", "")
+OWNER_COMMANDS = {"migrate", "db_roles"}
+_command = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
 DATABASES = {
     "default": config.database_config(
-        ENV.get("DATABASE_URL"), VAR_DIR, pool=config.db_pool(ENV, PRODUCTION)
+        DATABASE_OWNER_URL
+        if DATABASE_OWNER_URL and _command in OWNER_COMMANDS
+        else ENV.get("DATABASE_URL"),
+        VAR_DIR,
+        pool=config.db_pool(ENV, PRODUCTION),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -439,6 +439,34 @@ def invoice_addressee(*, invoice: Invoice) -> tuple[str, str, str]:
     return client.name, postal_address(client), client_billing_email(client)
 
 
+def invoices_lines_verify() -> list[str]:
+    """Each issued or void invoice's subtotal against the sum of its lines and its total against
+    subtotal plus tax. One line per difference, naming the invoice."""
+    sums = dict(
+        InvoiceLine.objects.filter(invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID])
+        .values("invoice_id")
+        .annotate(t=Sum("amount_cents"))
+        .values_list("invoice_id", "t")
+    )
+    problems: list[str] = []
+    for iid, number, subtotal, tax, total in (
+        Invoice.objects.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID])
+        .order_by("id")
+        .values_list("id", "number", "subtotal_cents", "tax_cents", "total_cents")
+    ):
+        lines = int(sums.get(iid) or 0)
+        if lines != subtotal:
+            problems.append(
+                f"invoice {number or iid} (#{iid}): subtotal {subtotal}, its lines sum to {lines}"
+            )
+        if subtotal + tax != total:
+            problems.append(
+                f"invoice {number or iid} (#{iid}): total {total} != subtotal {subtotal} "
+                f"+ tax {tax}"
+            )
+    return problems
+
+
 # -- government fees (ADR 011) -------------------------------------------------------------------
 
 

@@ -1,18 +1,26 @@
 """The one call every write uses to record its audit event: ``audit.record(...)``.
 
-Events form a hash chain: each stores the previous event's hash and a SHA-256 over its own
-canonical content plus that previous hash. Appending locks the chain head row, so events chain
-in commit order on PostgreSQL; on SQLite the IMMEDIATE transaction already serializes writers.
+Events form a keyed hash chain: each stores the previous event's hash and an HMAC-SHA256 over
+its own canonical content plus that previous hash, with the newest key of
+``settings.AUDIT_KEYS`` (CASELEDGER_AUDIT_KEY); the key's id is stored with the event so events
+signed before a rotation verify with the older key. Without the key nobody can append or
+recompute an event that verifies. Appending locks the chain head row, so events chain in commit
+order on PostgreSQL; on SQLite the IMMEDIATE transaction already serializes writers. The head is
+anchored outside the database every day (``core.anchors``), so dropping or rewriting the tail
+with the key is found as well (docs/adr/002-hash-chained-audit-log.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
@@ -29,8 +37,26 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True))
 
 
+def signing_key() -> tuple[str, bytes]:
+    """(key id, key) of the newest audit key: the one new events are signed with."""
+    keys: dict[str, str] = getattr(settings, "AUDIT_KEYS", {}) or {}
+    if not keys:
+        raise ImproperlyConfigured("CASELEDGER_AUDIT_KEY: no audit key configured")
+    key_id, key = next(iter(keys.items()))
+    return key_id, key.encode()
+
+
+def key_for(key_id: str) -> bytes | None:
+    """The configured key with id ``key_id`` (None: not configured, or the legacy '')."""
+    keys: dict[str, str] = getattr(settings, "AUDIT_KEYS", {}) or {}
+    key = keys.get(key_id) if key_id else None
+    return key.encode() if key is not None else None
+
+
 def event_hash(
     *,
+    key: bytes,
+    key_id: str,
     prev_hash: str,
     at: datetime,
     actor_id: int | None,
@@ -44,6 +70,7 @@ def event_hash(
     ip: str | None,
 ) -> str:
     payload = {
+        "kid": key_id,
         "prev": prev_hash,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": actor_id,
@@ -57,7 +84,7 @@ def event_hash(
         "ip": ip,
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _describe(obj: models.Model | None) -> tuple[str, str, str]:
@@ -93,9 +120,12 @@ def record(
     at = at.astimezone(UTC)
     # Inside a caller's transaction no savepoint is needed: a failure here must roll the whole
     # write back anyway (two round trips saved on every audited write).
+    key_id, key = signing_key()
     with transaction.atomic(savepoint=False):
         prev_hash = _head_lock()
         digest = event_hash(
+            key=key,
+            key_id=key_id,
             prev_hash=prev_hash,
             at=at,
             actor_id=actor.pk if actor is not None else None,
@@ -121,6 +151,7 @@ def record(
             ip=ip,
             prev_hash=prev_hash,
             hash=digest,
+            key_id=key_id,
         )
         _append(event)
     return event
@@ -190,7 +221,18 @@ def verify_chain(batch_size: int = 2000) -> ChainBreak | None:
         for event in batch:
             if event.prev_hash != prev:
                 return ChainBreak(event.id, "prev_hash does not match the previous event's hash")
+            key = key_for(event.key_id)
+            if key is None:
+                return ChainBreak(
+                    event.id,
+                    f"signed with audit key id {event.key_id!r}, which is not in "
+                    "CASELEDGER_AUDIT_KEY (unkeyed, forged, or its key was removed)"
+                    if event.key_id
+                    else "unkeyed (no audit key id): forged, or the re-key migration never ran",
+                )
             expected = event_hash(
+                key=key,
+                key_id=event.key_id,
                 prev_hash=event.prev_hash,
                 at=event.at,
                 actor_id=event.actor_id,

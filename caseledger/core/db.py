@@ -30,6 +30,7 @@ def append_only_create_sql(vendor: str, table: str) -> list[str]:
             f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION caseledger_refuse_change();",
+            *no_truncate_create_sql(vendor, table),
         ]
     raise NotImplementedError(f"append-only triggers for database vendor {vendor!r}")
 
@@ -41,7 +42,10 @@ def append_only_drop_sql(vendor: str, table: str) -> list[str]:
             f"DROP TRIGGER IF EXISTS {table}_no_delete;",
         ]
     if vendor == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"]
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
+            *no_truncate_drop_sql(vendor, table),
+        ]
     raise NotImplementedError(f"append-only triggers for database vendor {vendor!r}")
 
 
@@ -66,6 +70,58 @@ class AppendOnly(migrations.RunPython):
 
     def describe(self) -> str:
         return f"Append-only triggers on {self.table}"
+
+
+# Tables TRUNCATE is refused on (PostgreSQL): every append-only table and the money tables.
+NO_TRUNCATE_TABLES: set[str] = set()
+
+
+def no_truncate_create_sql(vendor: str, table: str) -> list[str]:
+    """A BEFORE TRUNCATE statement trigger (PostgreSQL). Row triggers do not see TRUNCATE, so
+    without it ``TRUNCATE core_auditevent`` empties an append-only table. SQLite has no
+    TRUNCATE (its "truncate optimisation" of ``DELETE FROM t`` is disabled by any DELETE
+    trigger, and every append-only table has one): nothing to install there."""
+    if vendor == "sqlite":
+        return []
+    if vendor == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION caseledger_refuse_truncate() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% is append-only: TRUNCATE refused', TG_TABLE_NAME "
+            "USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql;",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION caseledger_refuse_truncate();",
+        ]
+    raise NotImplementedError(f"no-truncate triggers for database vendor {vendor!r}")
+
+
+def no_truncate_drop_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return []
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};"]
+    raise NotImplementedError(f"no-truncate triggers for database vendor {vendor!r}")
+
+
+class NoTruncate(migrations.RunPython):
+    """Migration operation refusing TRUNCATE on ``table`` (PostgreSQL; a no-op on SQLite)."""
+
+    def __init__(self, table: str) -> None:
+        NO_TRUNCATE_TABLES.add(table)
+        self.table = table
+
+        def forwards(apps: Any, schema_editor: Any) -> None:
+            for sql in no_truncate_create_sql(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql, params=None)
+
+        def backwards(apps: Any, schema_editor: Any) -> None:
+            for sql in no_truncate_drop_sql(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql, params=None)
+
+        super().__init__(forwards, backwards)
+
+    def describe(self) -> str:
+        return f"No-truncate trigger on {self.table}"
 
 
 # Tables whose rows may change but are never deleted (e.g. the chart of accounts).

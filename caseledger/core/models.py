@@ -66,6 +66,12 @@ class Firm(models.Model):
     )
     # False: attorneys and paralegals see only matters they are assigned to.
     matters_open_to_all = models.BooleanField(default=False)
+    # Mail each daily audit anchor (core.anchors) to the partners, as a copy outside the
+    # database and the server's files.
+    audit_anchor_email = models.BooleanField(
+        default=False,
+        help_text="Email the daily signed head of the audit log to every partner.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -93,8 +99,10 @@ class Firm(models.Model):
 class AuditEvent(models.Model):
     """Append-only, hash-chained record of every write (see core.audit).
 
-    UPDATE and DELETE are refused by database triggers; ``hash`` covers this row's content and
-    ``prev_hash``, so an edit made with the triggers dropped is found by ``verify_audit``.
+    UPDATE, DELETE and TRUNCATE are refused by database triggers; ``hash`` is an HMAC-SHA256
+    (key ``key_id`` of ``settings.AUDIT_KEYS``) over this row's content and ``prev_hash``, so an
+    edit made with the triggers dropped is found by ``verify_audit``, and an event forged
+    without the key does not verify.
     """
 
     at = models.DateTimeField()
@@ -111,6 +119,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Id of the AUDIT_KEYS entry whose HMAC ``hash`` is ('' only before the re-key migration).
+    key_id = models.CharField(max_length=16, default="")
 
     class Meta:
         indexes = [

@@ -1,4 +1,5 @@
-"""huey tasks of the outbox: thin wrappers that pass the clock to ``core.outbox``."""
+"""Scheduled core jobs: thin wrappers that pass the clock to a service (the outbox, the
+audit chain's daily anchor)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from caseledger.core import clock, outbox
+from caseledger.core.anchors import audit_anchor
 
 
 @db_task(retries=3, retry_delay=30)
@@ -20,3 +22,9 @@ def outbox_tick_task() -> dict[str, int]:
     """Every minute: recover claims a dead sender left SENDING, then send what is due (new
     messages the queue missed, failed ones past their backoff)."""
     return outbox.outbox_tick(now=clock.now(), clock=clock.now)
+
+
+@db_periodic_task(crontab(hour="0", minute="5"))
+def audit_anchor_daily() -> str:
+    """Daily: sign the audit chain's head and keep it outside the database (core.anchors)."""
+    return str(audit_anchor(now=clock.now())["hash"])

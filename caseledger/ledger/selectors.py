@@ -349,3 +349,62 @@ def ledger_verify() -> list[str]:
                     f"balance ({-raw})"
                 )
     return problems
+
+
+_ENTRY_ACTIONS = ("ledger.entry_posted", "ledger.entry_reversed")
+
+
+def entries_audit_verify(*, chunk: int = 2000) -> list[str]:
+    """Each journal entry's postings against the lines its audit event recorded when it was
+    posted (account code, amount, client, matter, invoice; as multisets). Finds postings added
+    to, or changed in, a committed entry even when the balance rows were adjusted to match, and
+    entries written without an audit event. One line per difference."""
+    from collections import Counter
+
+    from caseledger.core.models import AuditEvent
+
+    codes_by_id = dict(Account.objects.values_list("id", "code"))
+    problems: list[str] = []
+    last_id = 0
+    while True:
+        ids = list(
+            JournalEntry.objects.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", flat=True)[:chunk]
+        )
+        if not ids:
+            break
+        last_id = ids[-1]
+        actual: dict[int, Counter[tuple[Any, ...]]] = {i: Counter() for i in ids}
+        for entry_id, account_id, cents, client_id, matter_id, invoice_id in (
+            Posting.objects.filter(entry_id__in=ids)
+            .order_by("id")
+            .values_list(
+                "entry_id", "account_id", "amount_cents", "client_id", "matter_id", "invoice_id"
+            )
+        ):
+            actual[entry_id][
+                (codes_by_id.get(account_id), cents, client_id, matter_id, invoice_id)
+            ] += 1
+        recorded: dict[int, Counter[tuple[Any, ...]]] = {}
+        for object_id, after in AuditEvent.objects.filter(
+            object_type="ledger.journalentry",
+            action__in=_ENTRY_ACTIONS,
+            object_id__in=[str(i) for i in ids],
+        ).values_list("object_id", "after"):
+            lines = (after or {}).get("lines") or []
+            recorded[int(object_id)] = Counter(tuple(line) for line in lines)
+        for entry_id in ids:
+            want = recorded.get(entry_id)
+            if want is None:
+                problems.append(f"entry JE-{entry_id}: no audit event records its postings")
+                continue
+            have = actual[entry_id]
+            if have != want:
+                extra = sorted((have - want).elements(), key=str)
+                missing = sorted((want - have).elements(), key=str)
+                problems.append(
+                    f"entry JE-{entry_id}: postings differ from its audit event "
+                    f"(not in the event: {extra}; missing from the ledger: {missing})"
+                )
+    return problems

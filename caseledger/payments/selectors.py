@@ -473,3 +473,79 @@ def invoice_payment_activity(invoice: Invoice, user: Any) -> list[InvoiceActivit
             )
         )
     return rows
+
+
+def payments_ledger_verify() -> list[str]:
+    """Each payment's amount against its receipt entry (the debits: operating bank plus card
+    fee), its fee against the card-fee posting, and each allocation against the A/R credit its
+    entry posted for that invoice. One line per difference, naming the record."""
+    problems: list[str] = []
+    fee_code = accounts.CARD_PROCESSING_FEES
+    debits: dict[int, int] = {}
+    fees: dict[int, int] = {}
+    for entry_id, code, cents in Posting.objects.filter(
+        entry_id__in=Payment.objects.values("entry_id"), amount_cents__gt=0
+    ).values_list("entry_id", "account__code", "amount_cents"):
+        debits[entry_id] = debits.get(entry_id, 0) + cents
+        if code == fee_code:
+            fees[entry_id] = fees.get(entry_id, 0) + cents
+    for pid, number, amount, fee, entry_id in Payment.objects.order_by("id").values_list(
+        "id", "number", "amount_cents", "fee_cents", "entry_id"
+    ):
+        if entry_id is None:
+            continue
+        if debits.get(entry_id, 0) != amount:
+            problems.append(
+                f"payment {number} (#{pid}): amount {amount}, its entry JE-{entry_id} "
+                f"received {debits.get(entry_id, 0)}"
+            )
+        if fees.get(entry_id, 0) != fee:
+            problems.append(
+                f"payment {number} (#{pid}): fee {fee}, its entry JE-{entry_id} posted "
+                f"{fees.get(entry_id, 0)} of card fees"
+            )
+    allocated: dict[tuple[int, int], int] = {}
+    for entry_id, invoice_id, cents in PaymentAllocation.objects.values_list(
+        "entry_id", "invoice_id", "amount_cents"
+    ):
+        key = (entry_id, invoice_id)
+        allocated[key] = allocated.get(key, 0) + cents
+    credited: dict[tuple[int, int], int] = {}
+    for entry_id, invoice_id, cents in Posting.objects.filter(
+        entry_id__in=PaymentAllocation.objects.values("entry_id"),
+        account__code=accounts.ACCOUNTS_RECEIVABLE,
+        invoice_id__isnull=False,
+    ).values_list("entry_id", "invoice_id", "amount_cents"):
+        key = (entry_id, invoice_id)
+        credited[key] = credited.get(key, 0) - cents
+    for (entry_id, invoice_id), cents in sorted(allocated.items()):
+        if credited.get((entry_id, invoice_id), 0) != cents:
+            problems.append(
+                f"invoice #{invoice_id}: allocations of {cents} in entry JE-{entry_id}, "
+                f"the ledger credits A/R {credited.get((entry_id, invoice_id), 0)}"
+            )
+    issued: dict[tuple[int, int], int] = {}
+    for entry_id, invoice_id, cents in Posting.objects.filter(
+        entry_id__in=Invoice.objects.filter(issue_entry__isnull=False).values("issue_entry_id"),
+        account__code=accounts.ACCOUNTS_RECEIVABLE,
+        invoice_id__isnull=False,
+    ).values_list("entry_id", "invoice_id", "amount_cents"):
+        issued[(entry_id, invoice_id)] = issued.get((entry_id, invoice_id), 0) + cents
+    for iid, inv_number, total, entry_id in (
+        Invoice.objects.filter(issue_entry__isnull=False)
+        .order_by("id")
+        .values_list("id", "number", "total_cents", "issue_entry_id")
+    ):
+        if issued.get((entry_id, iid), 0) != total:
+            problems.append(
+                f"invoice {inv_number or iid} (#{iid}): total {total}, its issue entry "
+                f"JE-{entry_id} debited A/R {issued.get((entry_id, iid), 0)}"
+            )
+    return problems
+
+
+def invoices_verify_today() -> list[str]:
+    """``invoices_verify`` as of the firm's today (for ``manage.py verify``)."""
+    from caseledger.core import clock
+
+    return invoices_verify(as_of=clock.firm_today())

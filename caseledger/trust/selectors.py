@@ -454,3 +454,29 @@ def invoice_trust_activity(invoice: Any, user: Any) -> list[InvoiceActivity]:
             )
         )
     return rows
+
+
+def deposits_ledger_verify() -> list[str]:
+    """Each trust deposit's amount against what its entry credited the client's trust ledger
+    (client, matter and amount). One line per difference, naming the receipt."""
+    from caseledger.ledger import accounts
+    from caseledger.ledger.models import Posting
+
+    credited: dict[tuple[int, int | None, int | None], int] = {}
+    for entry_id, client_id, matter_id, cents in Posting.objects.filter(
+        entry_id__in=TrustDeposit.objects.values("entry_id"),
+        account__code=accounts.CLIENT_TRUST_LIABILITY,
+    ).values_list("entry_id", "client_id", "matter_id", "amount_cents"):
+        key = (entry_id, client_id, matter_id)
+        credited[key] = credited.get(key, 0) - cents
+    problems: list[str] = []
+    for did, receipt, entry_id, client_id, matter_id, amount in TrustDeposit.objects.order_by(
+        "id"
+    ).values_list("id", "receipt_number", "entry_id", "client_id", "matter_id", "amount_cents"):
+        got = credited.get((entry_id, client_id, matter_id), 0)
+        if got != amount:
+            problems.append(
+                f"trust deposit {receipt} (#{did}): amount {amount}, its entry JE-{entry_id} "
+                f"credited the client's trust ledger {got}"
+            )
+    return problems

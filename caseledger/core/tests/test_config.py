@@ -42,6 +42,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "CASELEDGER_ENV": "production",
         "CASELEDGER_SECRET_KEY": "x7#Kq!v2" * 8,
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "CASELEDGER_AUDIT_KEY": "audit-key-" + "k" * 40,
         "ALLOWED_HOSTS": "billing.example-law.com",
         "SITE_URL": "https://billing.example-law.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
@@ -186,3 +187,17 @@ def test_make_run_links_on_the_port_it_serves(tmp_path, env, expected):
         "manage.py runserver 127.0.0.1:8101",
     ):
         assert f"{expected} {command}" in calls, calls
+
+
+def test_audit_keys_are_required_in_production_and_at_least_32_characters(tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from caseledger import config
+
+    with pytest.raises(ImproperlyConfigured, match="CASELEDGER_AUDIT_KEY: required in production"):
+        config.audit_keys({}, True, tmp_path)
+    with pytest.raises(ImproperlyConfigured, match="key 2 is shorter than 32"):
+        config.audit_keys({"CASELEDGER_AUDIT_KEY": "a" * 32 + ",short"}, True, tmp_path)
+    keys = config.audit_keys({"CASELEDGER_AUDIT_KEY": "n" * 40 + "," + "o" * 40}, True, tmp_path)
+    assert list(keys.values()) == ["n" * 40, "o" * 40]
+    assert list(keys) == [config.audit_key_id("n" * 40), config.audit_key_id("o" * 40)]

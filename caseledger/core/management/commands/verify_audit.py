@@ -1,4 +1,5 @@
-"""`manage.py verify_audit`: walk the audit hash chain; exit 1 at the first broken event."""
+"""`manage.py verify_audit`: walk the keyed audit chain and compare it with the last anchor
+(core.anchors); prints each problem and exits 1 when there is any."""
 
 from __future__ import annotations
 
@@ -6,18 +7,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from caseledger.core.audit import verify_chain
-from caseledger.core.models import AuditEvent
+from caseledger.core.anchors import audit_verify
 
 
 class Command(BaseCommand):
-    help = "Verify the audit log's hash chain; report the first altered or missing event."
+    help = "Verify the audit log's keyed hash chain against its last anchor."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        broken = verify_chain()
-        if broken is None:
-            count = AuditEvent.objects.count()
-            self.stdout.write(f"OK: {count} audit event{'s' if count != 1 else ''}, chain intact")
+        problems, summary = audit_verify()
+        if not problems:
+            self.stdout.write(f"OK: {summary}")
             return
-        self.stderr.write(f"BROKEN at audit event {broken.event_id}: {broken.reason}")
+        for line in problems:
+            self.stderr.write(f"BROKEN at {line}")
         raise SystemExit(1)
