@@ -112,7 +112,9 @@ def _postings(files: list[bytes], ledger_account: Any) -> int:
                         )
                 else:
                     wanted.append((line.booking_date, line.amount_cents, line.customer_reference))
-    with transaction.atomic():
+    from bench.receivables import bulk_load_guards_lifted
+
+    with transaction.atomic(), bulk_load_guards_lifted():
         for i in range(0, len(wanted), 5000):
             chunk = wanted[i : i + 5000]
             entries = JournalEntry.objects.bulk_create(

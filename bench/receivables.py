@@ -10,7 +10,8 @@ entry is checked afterwards with one query."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -60,6 +61,32 @@ def copy_rows(model: Any, rows: Sequence[dict[str, Any]], *, with_id: bool = Fal
         values = {c: (row[c] if c in row else defaults.get(c)) for c in names}
         objs.append(model(**values))
     model.objects.bulk_create(objs, batch_size=2000)
+
+
+@contextmanager
+def bulk_load_guards_lifted() -> Iterator[None]:
+    """Inside the caller's transaction, for a bulk load into the throwaway bench database:
+    PostgreSQL skips the per-row triggers (``session_replication_role = replica``); SQLite
+    drops the INSERT guards of invoice lines and postings (lines of issued invoices, postings
+    after all their entries) and puts them back before the transaction ends."""
+    from django.db import connection
+
+    lifted: list[tuple[str, str]] = []
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL session_replication_role = replica")
+        else:
+            cur.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name "
+                "IN ('billing_invoiceline', 'ledger_posting') AND sql LIKE '%%INSERT%%'"
+            )
+            lifted = cur.fetchall()
+            for name, _sql in lifted:
+                cur.execute(f"DROP TRIGGER {name}")
+    yield
+    with connection.cursor() as cur:
+        for _name, sql in lifted:
+            cur.execute(sql)
 
 
 def _next_id(model: Any) -> int:
@@ -358,21 +385,7 @@ def generate_receivables(
         }
         for row in invoice_rows
     ]
-    lifted: list[tuple[str, str]] = []
-    with transaction.atomic():
-        with connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                cur.execute("SET LOCAL session_replication_role = replica")
-            else:
-                # Lines of issued invoices, and postings after all their entries: lift the
-                # SQLite INSERT guards of these two tables for this load only.
-                cur.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name "
-                    "IN ('billing_invoiceline', 'ledger_posting') AND sql LIKE '%%INSERT%%'"
-                )
-                lifted = cur.fetchall()
-                for name, _sql in lifted:
-                    cur.execute(f"DROP TRIGGER {name}")
+    with transaction.atomic(), bulk_load_guards_lifted():
         copy_rows(Invoice, invoice_rows, with_id=True)
         copy_rows(InvoiceLine, line_rows)
         copy_rows(JournalEntry, entry_rows, with_id=True)
@@ -381,10 +394,6 @@ def generate_receivables(
         # The settlement rows always (``manage.py verify`` compares them with the ledger);
         # ``settlements`` is kept for callers that asked for them explicitly.
         copy_rows(InvoiceSettlement, settlement_rows)
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cur:
-                for _name, sql in lifted:
-                    cur.execute(sql)
         derive_ledger_rows(entry_rows, posting_rows)
     _reset_sequences([Invoice, JournalEntry, Posting])
     with connection.cursor() as cur:

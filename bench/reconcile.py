@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.generate import generate_firm
-from bench.receivables import _next_id, _reset_sequences, copy_rows
+from bench.receivables import _next_id, _reset_sequences, bulk_load_guards_lifted, copy_rows
 from bench.registry import BenchContext, register, result
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
@@ -191,10 +191,7 @@ def _generate(*, ledgers: int, postings: int) -> Any:
         )
         count(booked, -1_500)
         line_id += 1
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SET LOCAL session_replication_role = replica")
+    with transaction.atomic(), bulk_load_guards_lifted():
         copy_rows(JournalEntry, entries, with_id=True)
         copy_rows(Posting, rows, with_id=True)
         copy_rows(StatementLine, lines, with_id=True)

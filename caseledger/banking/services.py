@@ -366,6 +366,34 @@ def _line_row(
     )
 
 
+LINE_IN_CLOSED_MONTH = (
+    "file: a line dated {day} ({amount} cents, {text!r}) falls in a month of {name} whose "
+    "reconciliation is signed (closed through {through}); a partner reopens that month before "
+    "lines dated in it are imported"
+)
+
+
+def _closed_check(bank_account: BankAccount, lines: list[Any]) -> None:
+    """New lines may not land in a signed month (the database refuses them too; this says
+    which line and why, instead of an error from the trigger)."""
+    from caseledger.ledger.services import period_closed_through
+
+    through = period_closed_through(account=bank_account.ledger_account_id)
+    if through is None:
+        return
+    for line in lines:
+        if line.booking_date <= through:
+            raise StatementRefused(
+                LINE_IN_CLOSED_MONTH.format(
+                    day=line.booking_date.isoformat(),
+                    amount=line.amount_cents,
+                    text=(line.description or "")[:60],
+                    name=bank_account.name,
+                    through=through.isoformat(),
+                )
+            )
+
+
 def _store(
     *,
     bank_account: BankAccount,
@@ -400,6 +428,7 @@ def _store(
         already += len(keys) - len(new)
         if not new and _statement_on_file(bank_account, st):
             continue
+        _closed_check(bank_account, [line for line, _ in new])
         statement = BankStatement.objects.create(
             statement_import=imp,
             bank_account=bank_account,

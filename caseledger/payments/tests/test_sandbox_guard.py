@@ -51,6 +51,7 @@ def _start(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
         CASELEDGER_ENV="production",
         CASELEDGER_VAR_DIR=str(tmp_path),
         CASELEDGER_SECRET_KEY="x" * 50,
+        CASELEDGER_AUDIT_KEY="audit-key-" + "k" * 40,
         FIELD_ENCRYPTION_KEYS="ZmFrZWtleWZha2VrZXlmYWtla2V5ZmFrZWtleWZha2U=",
         SITE_URL="https://ledger.example.com",
         ALLOWED_HOSTS="ledger.example.com",

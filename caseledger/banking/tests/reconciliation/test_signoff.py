@@ -277,3 +277,28 @@ def test_a_signed_months_match_cannot_be_undone(users: dict[str, Any]) -> None:
     with pytest.raises(BankingError, match=r"^line: \d+ is part of a signed reconciliation"):
         match_remove(line=line, actor=users["BILLING"], now=MARCH)
     assert LineMatch.objects.filter(line=line).count() == 1
+
+
+def test_a_statement_line_in_a_signed_month_is_refused_with_a_message(
+    users: dict[str, Any],
+) -> None:
+    """Importing a late line dated in a signed month: one message naming the line and the
+    closed month, nothing stored (not the database trigger's error)."""
+    from caseledger.banking.exceptions import StatementRefused
+    from caseledger.banking.models import StatementLine
+
+    jan, _rec = _signed_january(users)
+    before = StatementLine.objects.count()
+    with pytest.raises(
+        StatementRefused,
+        match=r"^file: a line dated 2026-01-30 \(-700 cents, 'Late fee'\) falls in a month of "
+        r".*\(closed through 2026-01-31\)",
+    ):
+        import_statement(
+            jan.bank,
+            date(2026, 1, 1),
+            date(2026, 2, 10),
+            [(date(2026, 1, 30), -700, "Late fee", "L-LATE"), (date(2026, 2, 3), 100, "x", "L-X")],
+            opening=0,
+        )
+    assert StatementLine.objects.count() == before
