@@ -358,3 +358,15 @@ def test_sqlite_refuses_a_posting_into_an_older_entry(firm):
                 "VALUES (%s, %s, 5, '2026-09-05')",
                 [entry.pk, bank],
             )
+
+
+def test_the_anchor_email_is_a_firm_setting_changed_with_an_audit_event(firm, now):
+    from caseledger.core import services
+    from caseledger.core.models import Firm, User
+
+    admin = User.objects.create(username="anchor-admin", role="ADMIN")
+    services.firm_update(actor=admin, now=now, audit_anchor_email=True)
+    assert Firm.objects.get(id=1).audit_anchor_email is True
+    event = AuditEvent.objects.filter(action="firm.updated").order_by("-id").first()
+    assert event is not None
+    assert event.after == {"audit_anchor_email": True}

@@ -148,6 +148,7 @@ class FirmSettingsForm(forms.ModelForm):
             "two_factor_enforced",
             "two_factor_roles",
             "matters_open_to_all",
+            "audit_anchor_email",
         ]
         labels = {
             "name": "Firm name",
@@ -156,12 +157,16 @@ class FirmSettingsForm(forms.ModelForm):
             "invoice_number_width": "Digits in the running number",
             "two_factor_enforced": "Enforce two-factor login for the roles below",
             "matters_open_to_all": "Attorneys and paralegals see every matter",
+            "audit_anchor_email": "Email the audit log's daily anchor to the partners",
         }
         help_texts = {
             "two_factor_enforced": "Users in these roles must enter a code from an "
             "authenticator app after their password; those without one set it up at next login.",
             "invoice_number_format": "Use {year} and {seq}, e.g. {year}-{seq} gives 2026-000042.",
             "matters_open_to_all": "Off: they see only matters they are assigned to.",
+            "audit_anchor_email": "Each night the signed head of the audit log is written to the "
+            "server's anchor file; with this on, each partner also gets it by email, a copy "
+            "kept outside the server.",
             "taxpayer_id": "Nine digits, e.g. 12-3456789. Sent as LAW_FIRM_ID in LEDES e-bills; "
             "LEDES export is refused until it is set.",
         }

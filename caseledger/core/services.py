@@ -44,6 +44,7 @@ FIRM_EDITABLE_FIELDS = (
     "two_factor_roles",
     "two_factor_enforced",
     "matters_open_to_all",
+    "audit_anchor_email",
 )
 
 TAXPAYER_ID_INVALID = (
