@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from caseledger.ledger.locks import trust_balances_lock
+from caseledger.matters import locks as matters_locks
 from caseledger.matters.models import Matter
 from caseledger.trust.models import Disbursement, MatterTrust
 
@@ -27,7 +28,12 @@ def matter_trust_get(matter: Matter, now: datetime) -> MatterTrust:
 
 def lock_matter_trust(matter: Matter, now: datetime) -> MatterTrust:
     """Lock the matter's trust balance row (created on first use). Every check of a matter's
-    trust balance happens after this lock and in the same transaction as the entry it guards."""
+    trust balance happens after this lock and in the same transaction as the entry it guards.
+
+    The matter row first, as the global lock order says (matter -> trust balance rows ->
+    invoice): invoice issue (billing) and fee disbursements lock the matter before its trust
+    row, so a trust path that took the trust row first deadlocked against them."""
+    matters_locks.matter_lock(matter_id=matter.pk)
     matter_trust_get(matter, now)
     row = MatterTrust.objects.select_for_update().get(matter_id=matter.pk)
     # Then the ledger's own client trust row, so a later invoice lock never precedes it.

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 
 from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.billing.models import Invoice
-from caseledger.billing.tests.factories import build_world
+from caseledger.billing.tests.factories import advance_fees, build_world
 from caseledger.matters.services import matter_stage_advance
 
 install_sqlite_flush_guard()
@@ -82,6 +82,9 @@ def test_stage_to_issued_invoice_with_pdf_and_email(
     assert page.locator("text=USCIS I-129 filing fee").is_visible()
     page.click("button:has-text('Approve')")
     page.wait_for_selector("text=Approved.")
+    # The firm paid the USCIS fees from operating (a fee advance, ADR 011: recorded on the
+    # Government fees page, covered by the fee-path tests), so the invoice can bill them.
+    advance_fees(draft, actor=world.billing, now=world.now)
     page.click("button:has-text('Issue invoice')")
     page.wait_for_selector("text=Issued. The PDF is stored")
     assert page.locator("h1").inner_text().startswith("Invoice 2026-")

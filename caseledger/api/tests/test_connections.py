@@ -81,6 +81,9 @@ def production_server(transactional_db: Any, users: dict[str, Any]) -> Iterator[
         "CASELEDGER_ENV": "production",
         "CASELEDGER_TESTING": "0",
         "CASELEDGER_SECRET_KEY": "load-test-" + "x" * 50,
+        "CASELEDGER_AUDIT_KEY": "load-test-audit-" + "k" * 40,
+        # The API under load, not the payment provider: the sandbox, allowed as a demo.
+        "CASELEDGER_DEMO_SANDBOX_PAYMENTS": "true",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": "https://caseledger.example",

@@ -197,8 +197,9 @@ def build_world(users: dict[str, Any], now: datetime = FACTORY_NOW) -> BillingWo
 
 def advance_fees(invoice: Any, *, actor: Any, now: datetime) -> list[Any]:
     """Record a firm advance (path a, ADR 011) for every government fee the draft bills that
-    has no unbilled advance yet, so the invoice can be issued."""
-    from caseledger.billing.models import FeeAdvance
+    has no unbilled advance yet, so the invoice can be issued. Counted over every draft of the
+    matter not yet issued, so several drafts issued at once each find their own advances."""
+    from caseledger.billing.models import FeeAdvance, InvoiceLine
 
     advances = []
     for line in invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE, amount_cents__gt=0).order_by(
@@ -210,9 +211,16 @@ def advance_fees(invoice: Any, *, actor: Any, now: datetime) -> list[Any]:
             amount_cents=line.amount_cents,
             invoice_line__isnull=True,
         ).count()
-        wanted = invoice.lines.filter(
-            kind=LineKind.GOVERNMENT_FEE, fee_code=line.fee_code, amount_cents=line.amount_cents
-        ).count()
+        wanted = (
+            InvoiceLine.objects.filter(
+                invoice__matter_id=invoice.matter_id,
+                kind=LineKind.GOVERNMENT_FEE,
+                fee_code=line.fee_code,
+                amount_cents=line.amount_cents,
+            )
+            .exclude(invoice__status__in=["ISSUED", "VOID"])
+            .count()
+        )
         if free >= wanted:
             continue
         advances.append(

@@ -109,9 +109,18 @@ def test_closed_month_lines_and_matches_are_refused_by_the_database(
             jan.lines["L-A"].matches.all().delete()
     with pytest.raises(IntegrityError, match="banking_closed_period"), transaction.atomic():
         match(jan.lines["L-FEE"], bank_posting(jan.entries["b_dep"], jan.bank))
+    # A line written past the import service (which refuses it first, with a message: see
+    # test_a_statement_line_in_a_signed_month_is_refused_with_a_message).
+    from caseledger.banking.models import StatementLine
+
     with pytest.raises(IntegrityError, match="banking_closed_period"), transaction.atomic():
-        import_statement(
-            jan.bank, date(2026, 1, 1), JAN_END, [(date(2026, 1, 30), -100, "Late", "L-LATE")]
+        StatementLine.objects.create(
+            bank_account=jan.bank,
+            statement=jan.lines["L-FEE"].statement,
+            booking_date=date(2026, 1, 30),
+            amount_cents=-100,
+            description="Late",
+            dedupe_key="ref:L-LATE",
         )
     assert recon.match_closed(
         line=jan.lines["L-FEE"], posting=bank_posting(jan.entries["b_dep"], jan.bank)
