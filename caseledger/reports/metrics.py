@@ -73,17 +73,8 @@ class Filters:
     client_type: str = ""
     case_type_id: int | None = None
 
-    def posting_q(self) -> Q:
-        q = Q()
-        if self.partner_id:
-            q &= Q(matter__responsible_partner_id=self.partner_id)
-        if self.client_type:
-            q &= Q(client__client_type=self.client_type)
-        if self.case_type_id:
-            q &= Q(matter__case_type_id=self.case_type_id)
-        return q
-
-    def invoice_q(self) -> Q:
+    def q(self) -> Q:
+        """The filter on any row with ``matter`` and ``client`` (A/R postings, invoices)."""
         q = Q()
         if self.partner_id:
             q &= Q(matter__responsible_partner_id=self.partner_id)
@@ -109,6 +100,16 @@ class Period:
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def kpi_display(value: float | None, unit: str) -> str:
+    """A KPI as pages, PDFs and the narrative write it: shares as percentages, days and hours
+    with one decimal and their unit, a dash when there is no figure."""
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{value * 100:.1f}%"
+    return f"{value:,.1f} {unit}"
 
 
 # -- database expressions ------------------------------------------------------------------
@@ -169,7 +170,7 @@ def ar_postings(filters: Filters = ALL) -> QuerySet[Any]:
     """The ledger's A/R postings, each with its ``category`` (billed, collected, ...)."""
     return (
         Posting.objects.filter(account_id=_ar_account_id())
-        .filter(filters.posting_q())
+        .filter(filters.q())
         .annotate(category=_category())
     )
 
@@ -185,7 +186,7 @@ def in_category(name: str) -> Q:
 
 def ar_of(filters: Filters = ALL) -> QuerySet[Posting]:
     """The ledger's A/R postings, filtered, without the category annotation."""
-    return Posting.objects.filter(account_id=_ar_account_id()).filter(filters.posting_q())
+    return Posting.objects.filter(account_id=_ar_account_id()).filter(filters.q())
 
 
 def _signed(category: str) -> int:
@@ -372,7 +373,7 @@ def issued_in(period: Period, filters: Filters = ALL) -> QuerySet[Invoice]:
     """Invoices issued in ``period`` and not voided (the population of turnaround,
     collection rate and realization)."""
     return Invoice.objects.filter(
-        filters.invoice_q(), issue_date__gte=period.start, issue_date__lte=period.end
+        filters.q(), issue_date__gte=period.start, issue_date__lte=period.end
     ).exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
 
 

@@ -31,12 +31,6 @@ class Narrative:
     actions: list[str]
 
 
-def _value(value: float, unit: str) -> str:
-    if unit == "share":
-        return f"{value * 100:.1f}%"
-    return f"{value:,.1f} {unit}"
-
-
 def _change(delta: float, unit: str) -> str:
     if unit == "share":
         return f"{abs(delta) * 100:.1f} points"
@@ -55,12 +49,13 @@ def moves(current: Kpis, baseline: Kpis | None) -> tuple[list[str], list[str]]:
             continue
         delta = now - then
         if abs(delta) < THRESHOLDS[unit]:
-            steady.append(f"{title} held at {_value(now, unit)}")
+            steady.append(f"{title} held at {metrics.kpi_display(now, unit)}")
             continue
         verb = "rose" if delta > 0 else "fell"
         better = (delta < 0) == lower_is_better
         moved.append(
-            f"{title} {verb} from {_value(then, unit)} to {_value(now, unit)} "
+            f"{title} {verb} from {metrics.kpi_display(then, unit)} to "
+            f"{metrics.kpi_display(now, unit)} "
             f"({_change(delta, unit)}, {'better' if better else 'worse'} than the baseline)."
         )
     return moved, steady

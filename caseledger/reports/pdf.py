@@ -23,19 +23,12 @@ from caseledger.billing.pdf_layout import (
     section,
 )
 from caseledger.core.money import format_money
+from caseledger.reports.metrics import kpi_display
 from caseledger.reports.narrative import Narrative
 from caseledger.reports.selectors import Dashboard, Figure
 
 CHART_W = WIDTH / 2 - 10
 CHART_H = 110
-
-
-def _display(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "share":
-        return f"{value * 100:.1f}%"
-    return f"{value:,.1f} {unit}"
 
 
 def _trend(figure: Figure) -> Drawing:
@@ -97,7 +90,7 @@ def report_pdf(board: Dashboard, story_of: Narrative, *, currency: str, title: s
         facts.append(("Baseline", f"{long_date(base.start)} – {long_date(base.end)}"))
     money = board.current
     kpi_rows = [
-        [f.title, _display(f.current, f.unit), _display(f.baseline, f.unit), f.formula]
+        [f.title, kpi_display(f.current, f.unit), kpi_display(f.baseline, f.unit), f.formula]
         for f in board.figures
     ]
     totals_rows = [

@@ -26,14 +26,6 @@ def _file(content: bytes, name: str, content_type: str) -> HttpResponse:
     return response
 
 
-def _display(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "share":
-        return f"{value * 100:.1f}%"
-    return f"{value:,.1f} {unit}"
-
-
 @capability_required("reports.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
@@ -64,17 +56,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     cards = [
         {
             "figure": f,
-            "current": _display(f.current, f.unit),
-            "baseline": _display(f.baseline, f.unit),
+            "current": metrics.kpi_display(f.current, f.unit),
+            "baseline": metrics.kpi_display(f.baseline, f.unit),
             "chart": charts.line_chart(
                 [(m.strftime("%b %Y"), v) for m, v in f.trend],
                 title=f"{f.title}, last {len(f.trend)} months",
                 description=(
                     f"{f.title} month by month; the table below the chart gives each value."
                 ),
-                fmt=partial(_display, unit=f.unit),
+                fmt=partial(metrics.kpi_display, unit=f.unit),
             ),
-            "rows": [(m, _display(v, f.unit)) for m, v in f.trend],
+            "rows": [(m, metrics.kpi_display(v, f.unit)) for m, v in f.trend],
             "drill": selectors.KPI_DRILL[f.key],
         }
         for f in board.figures
