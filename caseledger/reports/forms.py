@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 
 from caseledger.clients.choices import ClientType
+from caseledger.core import clock
 from caseledger.core.choices import Role
 from caseledger.core.forms import MoneyField
 from caseledger.matters.models import CaseType
@@ -58,7 +58,7 @@ class FilterForm(forms.Form):
                 self.add_error("end", PERIOD_LENGTH)
         for name in ("start", "end"):
             value = data.get(name)
-            if value and not dt.date(1990, 1, 1) <= value <= dt.date(2100, 12, 31):
+            if value and not clock.EARLIEST_DATE <= value <= clock.LATEST_DATE:
                 self.add_error(name, f"{name}: must be between 1990-01-01 and 2100-12-31.")
         return data
 

@@ -19,7 +19,6 @@ from typing import Any
 from django.db import models, transaction
 
 from caseledger.billing.choices import InvoiceStatus
-from caseledger.billing.locks import matter_lock as billing_matter_lock
 from caseledger.billing.models import Invoice
 from caseledger.billing.selectors import fee_charged_elsewhere, matter_fee_codes_charged
 from caseledger.clients.models import Client
@@ -973,8 +972,7 @@ def disbursement_request(
         )
     bank = trust_account_resolve(trust_account)
     with transaction.atomic():
-        billing_matter_lock(matter_id=matter.pk)
-        locks.lock_matter_trust(matter, now)
+        locks.lock_matter_trust(matter, now)  # the matter first, then its trust row
         _government_fee_check(matter=matter, payee=payee, purpose=purpose, fee_code=fee_code)
         position = selectors.trust_position(matter, as_of=clock.firm_date(now))
         if amount_cents > position.available_cents:
@@ -1150,8 +1148,7 @@ def disbursement_post(
     together exceed it cannot both post."""
     matter = disbursement.matter
     with transaction.atomic():
-        billing_matter_lock(matter_id=matter.pk)
-        locks.lock_matter_trust(matter, now)
+        locks.lock_matter_trust(matter, now)  # the matter first, then its trust row
         disbursement = locks.lock_disbursement(disbursement.pk)
         _government_fee_check(
             matter=matter,
