@@ -606,6 +606,11 @@ class Expense(models.Model):
     invoice_line = models.ForeignKey(
         InvoiceLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="expenses"
     )
+    # A cost advance's payment: Dr 1300 client cost advances, Cr 1000 operating bank (billing it
+    # credits 1300). Reversed when the advance is corrected or deleted; None for an expense.
+    entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -263,6 +263,43 @@ def time_entry_delete(*, entry: TimeEntry, actor: Any, now: datetime) -> None:
         row.delete()
 
 
+def _cost_advance_post(
+    *, matter: Any, expense_date: date, description: str, cents: int, actor: Any, now: datetime
+) -> Any:
+    """The firm paid a cost for the client from operating: Dr 1300 client cost advances
+    (client, matter), Cr 1000 operating bank. Billing the advance credits 1300 (invoice_issue)."""
+    from caseledger.ledger import accounts
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.services import PostingLine, entry_post
+
+    return entry_post(
+        kind=EntryKind.COST_ADVANCE,
+        entry_date=expense_date,
+        memo=f"Cost advance: {description[:120]} · {matter.number}",
+        lines=[
+            PostingLine(accounts.CLIENT_COST_ADVANCES, cents, client=matter.client, matter=matter),
+            PostingLine(accounts.OPERATING_BANK, -cents),
+        ],
+        actor=actor,
+        now=now,
+    )
+
+
+def _cost_advance_reverse(row: Expense, *, actor: Any, now: datetime, why: str) -> None:
+    """Undo an unbilled cost advance's payment entry (the advance changed or was deleted)."""
+    from caseledger.ledger.services import entry_reverse
+
+    if row.entry_id is None:
+        return
+    entry_reverse(
+        entry=row.entry,
+        actor=actor,
+        now=now,
+        entry_date=max(clock.firm_date(now), row.entry.entry_date),
+        memo=f"Cost advance {why}: {row.description[:120]}",
+    )
+
+
 def expense_create(
     *,
     matter: Any,
@@ -275,8 +312,9 @@ def expense_create(
     actor: Any,
     now: datetime,
 ) -> Expense:
-    """An expense, or a client cost advance (a fee the firm paid for the client, re-billed
-    against the cost-advance account)."""
+    """An expense, or a client cost advance (a fee the firm paid for the client from operating:
+    posted at once, Dr 1300 client cost advances / Cr 1000 operating bank, and billed later
+    against 1300). One transaction with its audit event."""
     if kind not in ExpenseKind.values:
         raise BillingError(EXPENSE_KIND_INVALID.format(value=kind), field="kind")
     expense_code = expense_code_check(expense_code)
@@ -287,6 +325,16 @@ def expense_create(
     with transaction.atomic():
         locked = matter_lock(matter_id=matter.pk)
         _assert_open_for_work(locked, actor=actor, now=now)
+        entry = None
+        if kind == ExpenseKind.COST_ADVANCE:
+            entry = _cost_advance_post(
+                matter=locked,
+                expense_date=expense_date,
+                description=description.strip(),
+                cents=cents,
+                actor=actor,
+                now=now,
+            )
         expense = Expense.objects.create(
             matter=locked,
             kind=kind,
@@ -295,15 +343,15 @@ def expense_create(
             amount_cents=cents,
             expense_code=expense_code,
             billable=billable,
+            entry=entry,
             created_by=actor,
             created_at=now,
         )
+        after: dict[str, Any] = {"matter": locked.pk, "kind": kind, "amount_cents": cents}
+        if entry is not None:
+            after["entry"] = entry.pk
         audit.record(
-            actor=actor,
-            action="billing.expense_recorded",
-            at=now,
-            obj=expense,
-            after={"matter": locked.pk, "kind": kind, "amount_cents": cents},
+            actor=actor, action="billing.expense_recorded", at=now, obj=expense, after=after
         )
     return expense
 
@@ -321,7 +369,9 @@ def expense_update(
     now: datetime,
 ) -> Expense:
     """Correct an unbilled expense or cost advance; refused once billed (naming the invoice).
-    One ``billing.expense_updated`` event with the changed fields."""
+    When a cost advance's kind, date, amount or description changes, its payment entry is
+    reversed and the corrected advance posted again (Dr 1300 / Cr 1000), in the same
+    transaction. One ``billing.expense_updated`` event with the changed fields."""
     if kind not in ExpenseKind.values:
         raise BillingError(EXPENSE_KIND_INVALID.format(value=kind), field="kind")
     expense_code = expense_code_check(expense_code)
@@ -339,7 +389,23 @@ def expense_update(
         row.amount_cents = cents
         row.expense_code = expense_code
         row.billable = billable
-        row.save(update_fields=list(fields))
+        posted = (row.kind, row.expense_date, row.amount_cents, row.description)
+        was = (before["kind"], before["expense_date"], before["amount_cents"], before["description"])
+        save = list(fields)
+        if posted != was and (row.entry_id is not None or kind == ExpenseKind.COST_ADVANCE):
+            _cost_advance_reverse(row, actor=actor, now=now, why="corrected")
+            row.entry = None
+            if kind == ExpenseKind.COST_ADVANCE:
+                row.entry = _cost_advance_post(
+                    matter=row.matter,
+                    expense_date=expense_date,
+                    description=row.description,
+                    cents=cents,
+                    actor=actor,
+                    now=now,
+                )
+            save.append("entry")
+        row.save(update_fields=save)
         b, a = audit.diff(before, {f: getattr(row, f) for f in fields})
         audit.record(
             actor=actor, action="billing.expense_updated", at=now, obj=row, before=b, after=a
@@ -348,9 +414,11 @@ def expense_update(
 
 
 def expense_delete(*, expense: Expense, actor: Any, now: datetime) -> None:
-    """Delete an unbilled expense; refused once billed, naming the invoice."""
+    """Delete an unbilled expense; refused once billed, naming the invoice. A cost advance's
+    payment entry is reversed (the payment was a mistake, or came back)."""
     with transaction.atomic():
         row = _locked_unbilled(Expense, expense.pk, what="expense")
+        _cost_advance_reverse(row, actor=actor, now=now, why="deleted")
         audit.record(
             actor=actor,
             action="billing.expense_deleted",
