@@ -9,7 +9,12 @@ Which row applies (``government_fee_resolve``):
   fewer full-time employees, then standard), and the filing method (online or paper) before
   "either";
 - the ACWIA fee is not due from employers exempt under INA 214(c)(9)(A) (higher education,
-  nonprofit or governmental research): the resolution then carries no fee and says why.
+  nonprofit or governmental research), nor on an extension of stay by an employer that already
+  obtained one for the beneficiary (``Matter.employer_prior_extensions``; INA
+  214(c)(9)(A)(ii), 8 CFR 214.2(h)(19)(v)): the resolution then carries no fee and says why;
+- the H-1B proclamation payment (Proclamation 10973) is added to a filing invoice when the
+  matter's beneficiary is outside the U.S. without a valid H-1B visa or notification is
+  requested (``Matter.beneficiary_location``; ``auto_fee_codes``).
 
 The schedule (``FEE_SCHEDULE``) is loaded by ``fee_schedule_load`` (demo and new firms);
 amounts are cents.
@@ -56,11 +61,18 @@ FRAUD_CITE = (
     "8 CFR 214.2(h)(19); new H-1B and L petitions and changes of employer"
 )
 PROCLAMATION_CITE = (
-    "Presidential Proclamation 'Restriction on Entry of Certain Nonimmigrant Workers' "
-    "(Sept. 19, 2025), effective 12:01 a.m. EDT Sept. 21, 2025; USCIS guidance of Oct. 20, "
-    "2025: new H-1B petitions for beneficiaries outside the U.S. without a valid H-1B visa "
-    "(and petitions requesting consular or port-of-entry notification); not changes of status "
-    "or extensions approved in the U.S.; national-interest exceptions by the Secretary of DHS"
+    "Presidential Proclamation 10973 'Restriction on Entry of Certain Nonimmigrant Workers' "
+    "(Sept. 19, 2025), 90 FR 46027, sec. 1, effective 12:01 a.m. EDT Sept. 21, 2025; USCIS "
+    "guidance of Oct. 20, 2025: new H-1B petitions for beneficiaries outside the U.S. without a "
+    "valid H-1B visa, and petitions requesting consular or port-of-entry notification or "
+    "pre-flight inspection; not changes of status, amendments or extensions granted in the "
+    "U.S.; national-interest exceptions by the Secretary of DHS; paid on pay.gov before filing"
+)
+ACWIA_SECOND_EXTENSION_CITE = (
+    "INA 214(c)(9)(A)(ii): the fee is due on a petition to extend the stay of an H-1B worker "
+    "'unless the employer previously has obtained an extension for such alien'; 8 CFR "
+    "214.2(h)(19)(v): not required for the second or subsequent extension of stay filed by the "
+    "employer"
 )
 IMMIGRANT_FEE_CITE_2024 = "USCIS Immigrant Fee, 8 CFR 106.2(a)(1); 89 FR 6194 (from Apr. 1, 2024)"
 IMMIGRANT_FEE_CITE_2016 = "USCIS Immigrant Fee, 81 FR 73292 (from Dec. 23, 2016)"
@@ -295,6 +307,27 @@ class FeeResolution:
 
 
 ACWIA_EXEMPT = "ACWIA fee not due: {client} is exempt ({exemption}; INA 214(c)(9)(A))"
+ACWIA_SECOND_EXTENSION = (
+    "ACWIA fee not due: {client} already obtained {count} extension{s} of stay for this "
+    "beneficiary; this is a second or later extension by the same employer "
+    f"({ACWIA_SECOND_EXTENSION_CITE})"
+)
+# Case types that extend the stay of an H-1B worker with the same employer.
+EXTENSION_CASE_TYPES = frozenset({"h1b_extension"})
+# Where the beneficiary is at filing when Proclamation 10973 requires its payment.
+PROCLAMATION_LOCATIONS = frozenset({"OUTSIDE_US", "NOTIFICATION"})
+PROCLAMATION_CODE = "H1B_PROCLAMATION"
+
+
+def auto_fee_codes(matter: Any, codes: list[str]) -> list[str]:
+    """The fee codes a filing invoice of ``matter`` needs beyond its template's ``codes``: the
+    H-1B proclamation payment when the beneficiary is outside the U.S. without a valid H-1B visa
+    or consular / port-of-entry notification is requested (``Matter.beneficiary_location``).
+    Whether the case type has such a fee on the filing date is the schedule's to say."""
+    location = getattr(matter, "beneficiary_location", "")
+    if location in PROCLAMATION_LOCATIONS and PROCLAMATION_CODE not in codes:
+        return [PROCLAMATION_CODE]
+    return []
 
 
 def employer_variants(client: Any) -> list[str]:
@@ -309,15 +342,35 @@ def employer_variants(client: Any) -> list[str]:
 
 
 def government_fee_resolve(
-    *, case_type_id: int, code: str, on: date, client: Any = None, filing_method: str = PAPER
+    *,
+    case_type_id: int,
+    code: str,
+    on: date,
+    client: Any = None,
+    filing_method: str = PAPER,
+    matter: Any = None,
 ) -> FeeResolution:
     """The row of (case type, code) in force on ``on`` that fits the employer and the filing
-    method (see the module docstring)."""
+    method (see the module docstring). With ``matter``, an extension by an employer that
+    already obtained one for the beneficiary owes no ACWIA fee."""
     if code == "ACWIA" and client is not None and client.acwia_exemption:
         return FeeResolution(
             None,
             ACWIA_EXEMPT.format(
                 client=client, exemption=client.get_acwia_exemption_display().lower()
+            ),
+        )
+    if (
+        code == "ACWIA"
+        and matter is not None
+        and matter.employer_prior_extensions >= 1
+        and matter.case_type.code in EXTENSION_CASE_TYPES
+    ):
+        count = matter.employer_prior_extensions
+        return FeeResolution(
+            None,
+            ACWIA_SECOND_EXTENSION.format(
+                client=matter.client, count=count, s="" if count == 1 else "s"
             ),
         )
     rows = GovernmentFee.objects.filter(

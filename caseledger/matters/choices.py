@@ -64,3 +64,15 @@ class BudgetKind(models.TextChoices):
 
 # Shares of the budget (billed) at which the responsible attorney gets a task, once each.
 BUDGET_THRESHOLDS_PCT = (80, 100)
+
+
+class BeneficiaryLocation(models.TextChoices):
+    """Where the beneficiary of an H-1B petition is when it is filed: decides the payment of
+    Proclamation 10973 (Sept. 19, 2025; USCIS guidance of Oct. 20, 2025), billing.fees."""
+
+    IN_US = "IN_US", "In the U.S. (change of status, amendment or extension of stay)"
+    OUTSIDE_US = "OUTSIDE_US", "Outside the U.S. without a valid H-1B visa"
+    NOTIFICATION = (
+        "NOTIFICATION",
+        "In the U.S., consular or port-of-entry notification or pre-flight inspection requested",
+    )

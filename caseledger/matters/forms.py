@@ -11,6 +11,7 @@ from caseledger.core.choices import Role
 from caseledger.core.forms import MoneyField
 from caseledger.core.models import User
 from caseledger.matters.choices import (
+    BeneficiaryLocation,
     BeneficiaryRule,
     BudgetKind,
     DeadlineKind,
@@ -58,6 +59,21 @@ class MatterForm(forms.Form):
     )
     priority_date = forms.DateField(required=False, widget=DATE)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    beneficiary_location = forms.ChoiceField(
+        required=False,
+        label="Beneficiary at filing (H-1B)",
+        choices=[("", "— not an H-1B petition / not known —"), *BeneficiaryLocation.choices],
+        help_text="Outside the U.S. without a valid H-1B visa, or with consular or "
+        "port-of-entry notification: the $100,000 proclamation payment is added to drafts.",
+    )
+    employer_prior_extensions = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=20,
+        label="Extensions this employer already obtained for the beneficiary",
+        help_text="From the second extension with the same employer no ACWIA fee is due "
+        "(INA 214(c)(9)(A)(ii)).",
+    )
 
     def __init__(self, *args: Any, client: Client, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from django.db import models
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.choices import Role
 from caseledger.matters.choices import (
+    BeneficiaryLocation,
     BeneficiaryRule,
     BudgetKind,
     DeadlineKind,
@@ -98,6 +99,13 @@ class Matter(models.Model):
         max_length=12, choices=BudgetKind.choices, blank=True, default=""
     )
     budget_cents = models.BigIntegerField(null=True, blank=True)  # cents; set with budget_kind
+    # Facts the government fees depend on (billing.fees): where the beneficiary is when the
+    # petition is filed (the H-1B proclamation payment), and how many extensions of stay this
+    # employer already obtained for the beneficiary (ACWIA: none due from the second on).
+    beneficiary_location = models.CharField(
+        max_length=16, choices=BeneficiaryLocation.choices, blank=True, default=""
+    )
+    employer_prior_extensions = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
 

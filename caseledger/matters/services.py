@@ -24,6 +24,7 @@ from caseledger.core.permissions import authorize
 from caseledger.matters import hooks, locks
 from caseledger.matters.choices import (
     BUDGET_THRESHOLDS_PCT,
+    BeneficiaryLocation,
     BeneficiaryRule,
     BudgetKind,
     DeadlineKind,
@@ -173,6 +174,35 @@ def _check_parties(*, client: Client, case_type: CaseType, beneficiary: Benefici
         )
 
 
+BENEFICIARY_LOCATION_INVALID = (
+    "beneficiary_location: must be one of {allowed} or empty (got {value!r})"
+)
+PRIOR_EXTENSIONS_INVALID = (
+    "employer_prior_extensions: the number of extensions of stay this employer already "
+    "obtained for the beneficiary, 0 to 20 (got {value!r})"
+)
+
+
+def _check_fee_facts(*, beneficiary_location: Any, employer_prior_extensions: Any) -> None:
+    """The facts the government fees read (billing.fees): a known location, a small count."""
+    if (beneficiary_location or "") not in ("", *BeneficiaryLocation.values):
+        raise MatterError(
+            BENEFICIARY_LOCATION_INVALID.format(
+                allowed=", ".join(BeneficiaryLocation.values), value=beneficiary_location
+            ),
+            field="beneficiary_location",
+        )
+    if (
+        not isinstance(employer_prior_extensions, int)
+        or isinstance(employer_prior_extensions, bool)
+        or not 0 <= employer_prior_extensions <= 20
+    ):
+        raise MatterError(
+            PRIOR_EXTENSIONS_INVALID.format(value=employer_prior_extensions),
+            field="employer_prior_extensions",
+        )
+
+
 def _matter_number(*, year: int) -> str:
     return f"{year}-{counter_next(MatterNumberCounter, field='last', year=year):04d}"
 
@@ -190,6 +220,8 @@ def _snapshot(matter: Matter) -> dict[str, Any]:
         "stage": matter.current_stage.code if matter.current_stage_id else None,  # type: ignore[union-attr]
         "hold_new_work": matter.hold_new_work,
         "hold_reason": matter.hold_reason,
+        "beneficiary_location": matter.beneficiary_location,
+        "employer_prior_extensions": matter.employer_prior_extensions,
     }
 
 
@@ -208,9 +240,18 @@ def matter_create(
     priority_date: date | None = None,
     notes: str = "",
     opened_date: date | None = None,
+    beneficiary_location: str = "",
+    employer_prior_extensions: int | None = 0,
 ) -> Matter:
     """Open a matter at the first stage of its case type. The first stage is reached like any
-    other: a StageEvent is written and the stage listeners run (inside this transaction)."""
+    other: a StageEvent is written and the stage listeners run (inside this transaction).
+    ``beneficiary_location`` and ``employer_prior_extensions`` are the facts the government
+    fees read (the H-1B proclamation payment, the ACWIA second-extension exemption)."""
+    employer_prior_extensions = employer_prior_extensions or 0
+    _check_fee_facts(
+        beneficiary_location=beneficiary_location,
+        employer_prior_extensions=employer_prior_extensions,
+    )
     if not case_type.is_active:
         raise MatterError(CASE_TYPE_INACTIVE.format(case_type=case_type.name), field="case_type")
     _check_parties(client=client, case_type=case_type, beneficiary=beneficiary)
@@ -245,6 +286,8 @@ def matter_create(
         opened_date=opened,
         priority_date=priority_date,
         notes=notes or "",
+        beneficiary_location=beneficiary_location or "",
+        employer_prior_extensions=employer_prior_extensions,
         created_at=now,
         updated_at=now,
     )
@@ -262,8 +305,9 @@ def matter_create(
 
 @transaction.atomic
 def matter_update(*, matter: Matter, actor: User | None, now: datetime, **changes: Any) -> Matter:
-    """Change title, beneficiary, team, priority date or notes (case type and stage change only
-    through their own services)."""
+    """Change title, beneficiary, team, priority date, notes or the fee facts (beneficiary
+    location, employer's prior extensions); case type and stage change only through their own
+    services."""
     allowed = {
         "title",
         "beneficiary",
@@ -272,7 +316,11 @@ def matter_update(*, matter: Matter, actor: User | None, now: datetime, **change
         "paralegal",
         "priority_date",
         "notes",
+        "beneficiary_location",
+        "employer_prior_extensions",
     }
+    if "employer_prior_extensions" in changes and changes["employer_prior_extensions"] is None:
+        changes["employer_prior_extensions"] = 0
     unknown = set(changes) - allowed
     if unknown:
         raise MatterError(f"{sorted(unknown)[0]}: cannot be changed here", field=sorted(unknown)[0])
@@ -282,6 +330,10 @@ def matter_update(*, matter: Matter, actor: User | None, now: datetime, **change
         setattr(matter, key, value.strip() if isinstance(value, str) else value)
     if "title" in changes and not matter.title:
         raise MatterError("title: required", field="title")
+    _check_fee_facts(
+        beneficiary_location=matter.beneficiary_location,
+        employer_prior_extensions=matter.employer_prior_extensions,
+    )
     if len(matter.title) > 200:
         raise MatterError(TITLE_TOO_LONG, field="title")
     _check_parties(client=matter.client, case_type=matter.case_type, beneficiary=matter.beneficiary)

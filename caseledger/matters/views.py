@@ -203,6 +203,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "paralegal": matter.paralegal,
         "priority_date": matter.priority_date,
         "notes": matter.notes,
+        "beneficiary_location": matter.beneficiary_location,
+        "employer_prior_extensions": matter.employer_prior_extensions,
     }
     form = MatterForm(request.POST or None, client=matter.client, editing=True, initial=initial)
     saved = handle_form(

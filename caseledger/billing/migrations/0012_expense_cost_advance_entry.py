@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0011_no_truncate_guards'),
-        ('ledger', '0004_posting_same_transaction_no_truncate'),
+        ("billing", "0011_no_truncate_guards"),
+        ("ledger", "0004_posting_same_transaction_no_truncate"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='expense',
-            name='entry',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.journalentry'),
+            model_name="expense",
+            name="entry",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="ledger.journalentry",
+            ),
         ),
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -27,7 +28,7 @@ from caseledger.billing.choices import (
     LineKind,
 )
 from caseledger.billing.exceptions import BillingError
-from caseledger.billing.fees import government_fee_resolve
+from caseledger.billing.fees import PROCLAMATION_CODE, auto_fee_codes, government_fee_resolve
 from caseledger.billing.locks import fee_advances_lock, invoice_lock, matter_lock
 from caseledger.billing.models import FeeAdvance, GovernmentFee, Invoice, InvoiceLine
 from caseledger.billing.services.common import firm_currency, parse_amount
@@ -222,6 +223,7 @@ def fee_line_values(
         on=filing_date,
         client=client,
         filing_method=filing_method,
+        matter=matter,
     )
     if resolution.fee is None:
         return resolution.reason or None
@@ -238,6 +240,7 @@ def fee_line_values(
             on=draft_date,
             client=client,
             filing_method=filing_method,
+            matter=matter,
         ).fee
         if earlier is not None and earlier.amount_cents != fee.amount_cents:
             note = FEE_CHANGED_NOTE.format(
@@ -303,7 +306,7 @@ def invoice_filing_date_set(
                 fee_path=line.fee_path or FeePath.FIRM_ADVANCE,
             )
             if values is None or isinstance(values, str):
-                if values is None:
+                if values is None and line.fee_code != PROCLAMATION_CODE:
                     raise BillingError(
                         GOVERNMENT_FEE_NOT_IN_FORCE.format(
                             case_type=matter.case_type.name, code=line.fee_code, day=filing_date
@@ -321,6 +324,7 @@ def invoice_filing_date_set(
                 fee_path=values.fee_path,
                 fee_note=values.note,
             )
+        _add_auto_fee_lines(invoice, filing_date=filing_date, filing_method=method)
         _recompute_totals(invoice, filing_date=filing_date, filing_method=method)
         audit.record(
             actor=actor,
@@ -335,6 +339,48 @@ def invoice_filing_date_set(
             },
         )
     return invoice
+
+
+def _add_auto_fee_lines(invoice: Invoice, *, filing_date: date, filing_method: str) -> None:
+    """On a draft that bills government fees, the fees the matter's facts require and the draft
+    lacks (the H-1B proclamation payment, ``fees.auto_fee_codes``) when in force on the date."""
+    from caseledger.billing.services.invoices import _add_line
+
+    fee_lines = invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE).exclude(fee_code="")
+    codes = list(fee_lines.values_list("fee_code", flat=True))
+    if not codes:
+        return
+    matter = invoice.matter
+    position = max(invoice.lines.values_list("position", flat=True), default=0) + 1
+    path = fee_lines.order_by("position", "id").values_list("fee_path", flat=True).first()
+    for code in auto_fee_codes(matter, codes):
+        values = fee_line_values(
+            matter=matter,
+            code=code,
+            filing_date=filing_date,
+            draft_date=clock.firm_date(invoice.created_at),
+            filing_method=filing_method,
+            fee_path=path or FeePath.FIRM_ADVANCE,
+        )
+        if not isinstance(values, FeeLine):
+            continue
+        _add_line(
+            invoice,
+            kind=LineKind.GOVERNMENT_FEE,
+            category=values.fee.category,
+            description=values.fee.name,
+            quantity=Decimal(1),
+            unit_price_cents=values.amount_cents,
+            position=position,
+            government_fee=values.fee,
+            line_date=clock.firm_date(invoice.created_at),
+            expense_code=values.fee.expense_code,
+            fee_code=code,
+            fee_path=values.fee_path,
+            fee_amount_cents=values.fee.amount_cents,
+            fee_note=values.note,
+        )
+        position += 1
 
 
 def invoice_line_fee_path_set(

@@ -69,6 +69,7 @@ from caseledger.billing.services.common import (
     parse_amount,
     parse_quantity,
 )
+from caseledger.billing.fees import auto_fee_codes
 from caseledger.billing.services.fees import fee_line_values, issue_fee_advances
 from caseledger.billing.services.time import (
     activity_code_check,
@@ -439,7 +440,9 @@ def invoice_draft_create(
                         activity_code=service.utbms_activity_code,
                     )
                     position += 1
-                for code in template.government_fee_codes:
+                codes = list(template.government_fee_codes)
+                auto = auto_fee_codes(matter, codes) if codes else []
+                for code in [*codes, *auto]:
                     values = fee_line_values(
                         matter=matter,
                         code=code,
@@ -448,6 +451,8 @@ def invoice_draft_create(
                         filing_method=filing_method,
                         fee_path=fee_path,
                     )
+                    if values is None and code in auto:
+                        continue  # the case type has no such fee on the filing date
                     if values is None:
                         raise BillingError(
                             GOVERNMENT_FEE_MISSING.format(

@@ -390,7 +390,12 @@ def expense_update(
         row.expense_code = expense_code
         row.billable = billable
         posted = (row.kind, row.expense_date, row.amount_cents, row.description)
-        was = (before["kind"], before["expense_date"], before["amount_cents"], before["description"])
+        was = (
+            before["kind"],
+            before["expense_date"],
+            before["amount_cents"],
+            before["description"],
+        )
         save = list(fields)
         if posted != was and (row.entry_id is not None or kind == ExpenseKind.COST_ADVANCE):
             _cost_advance_reverse(row, actor=actor, now=now, why="corrected")
