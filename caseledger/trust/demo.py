@@ -224,3 +224,16 @@ def _filing_fees_from_trust(ctx: DemoContext) -> None:
                     disbursement=disbursement, approver=users["partner"], now=now
                 )
             services.disbursement_post(disbursement=disbursement, actor=users["attorney"], now=now)
+    # The invoices showing those fees "paid from trust" are issued once trust has paid them
+    # (billing.demo leaves them approved): an invoice never promises trust money it lacks.
+    from caseledger.billing.services import invoice_issue
+
+    approved = (
+        Invoice.objects.filter(
+            status="APPROVED", lines__fee_path=FeePath.FROM_TRUST, matter__status="OPEN"
+        )
+        .distinct()
+        .order_by("id")
+    )
+    for invoice in approved:
+        invoice_issue(invoice=invoice, actor=users["billing"], now=now)

@@ -77,10 +77,19 @@ def connect() -> None:
     from caseledger.billing import hooks
     from caseledger.payments.services import register_checkout_handler
     from caseledger.trust.selectors import invoice_trust_activity
-    from caseledger.trust.services import auto_apply_lock, auto_apply_on_issue, fee_paid_from_trust
+    from caseledger.trust.services import (
+        auto_apply_lock,
+        auto_apply_on_issue,
+        fee_paid_from_trust,
+        fee_promise_check,
+        fee_promise_lock,
+    )
 
+    hooks.register_invoice_issue_lock_listener(fee_promise_lock)
     hooks.register_invoice_issue_lock_listener(auto_apply_lock)
     hooks.register_invoice_activity_listener(invoice_trust_activity)
+    # The fee-promise check first: auto-apply then spends only trust not promised to USCIS.
+    hooks.register_invoice_issued_listener(fee_promise_check)
     hooks.register_invoice_issued_listener(auto_apply_on_issue)
     hooks.register_fee_paid_from_trust_provider(fee_paid_from_trust)
     register_checkout_handler(

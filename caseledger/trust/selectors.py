@@ -207,6 +207,56 @@ def trust_position(matter: Matter, as_of: date) -> TrustPosition:
     )
 
 
+@dataclass(frozen=True)
+class FeePromise:
+    """A government fee an issued invoice shows as paid from trust (billing ADR 011) that no
+    disbursement pays yet: that much of the matter's trust is promised to USCIS."""
+
+    invoice_id: int
+    invoice: str
+    fee_code: str
+    amount_cents: int
+
+
+def trust_fee_promises(matter: Matter, *, exclude_fee_code: str = "") -> list[FeePromise]:
+    """The matter's fee promises, one per fee code (the first issued invoice's), without the fee
+    ``exclude_fee_code`` (the disbursement being checked pays it)."""
+    from caseledger.billing.choices import FeePath, InvoiceStatus, LineKind
+    from caseledger.billing.models import InvoiceLine
+
+    paying = set(
+        Disbursement.objects.filter(
+            matter_id=matter.pk,
+            status__in=[
+                DisbursementStatus.REQUESTED,
+                DisbursementStatus.APPROVED,
+                DisbursementStatus.POSTED,
+            ],
+        )
+        .exclude(fee_code="")
+        .values_list("fee_code", flat=True)
+    )
+    lines = (
+        InvoiceLine.objects.filter(
+            invoice__matter_id=matter.pk,
+            invoice__status=InvoiceStatus.ISSUED,
+            kind=LineKind.GOVERNMENT_FEE,
+            fee_path=FeePath.FROM_TRUST,
+            fee_amount_cents__gt=0,
+        )
+        .exclude(fee_code="")
+        .select_related("invoice")
+        .order_by("invoice_id", "position", "id")
+    )
+    promises: dict[str, FeePromise] = {}
+    for line in lines:
+        code = line.fee_code
+        if code in paying or code == exclude_fee_code or code in promises:
+            continue
+        promises[code] = FeePromise(line.invoice_id, str(line.invoice), code, line.fee_amount_cents)
+    return list(promises.values())
+
+
 def trust_matters(matters: QuerySet[Matter] | None = None) -> QuerySet[Matter]:
     """Matters that have ever had trust money or a trust setting, for the dashboard."""
     qs = matters if matters is not None else Matter.objects.all()

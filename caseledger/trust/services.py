@@ -87,6 +87,17 @@ OVER_AVAILABLE = (
     "uncleared {uncleared}, disputed {disputed})"
 )
 NOTHING_AVAILABLE = "amount: matter {matter} has no cleared, undisputed trust funds available"
+OVER_PROMISED = (
+    "amount: {amount} exceeds the trust funds of matter {matter} not promised to USCIS: "
+    "{available} cleared, {promised} of it for government fees that issued invoices show as "
+    "paid from trust ({fees}); pay those fees first"
+)
+FEE_PROMISE_UNCOVERED = (
+    "invoice: approved invoice #{invoice} shows {fees} as paid from trust, but matter {matter} "
+    "has {available} of "
+    "cleared trust funds for {promised} of fees paid from trust; deposit the fee first, or mark "
+    "the line advanced by the firm or paid by the client directly"
+)
 NOTHING_DUE = "invoice: {invoice} has nothing left to pay"
 TRANSFER_BEFORE_INVOICE = (
     "transfer_date: cannot be before the invoice's issue date {issue} (got {date})"
@@ -619,9 +630,10 @@ def trust_apply_to_invoice(
             if unpaid <= 0:
                 raise TrustError(NOTHING_DUE.format(invoice=invoice), field="invoice")
             in_account = selectors.account_available_cents(matter, bank, clock.firm_date(now))
-            if min(position.available_cents, in_account) <= 0:
+            free = position.available_cents - _promised_cents(matter)[0]
+            if min(free, in_account) <= 0:
                 raise TrustError(NOTHING_AVAILABLE.format(matter=matter.number), field="amount")
-            amount_cents = min(unpaid, position.available_cents, in_account)
+            amount_cents = min(unpaid, free, in_account)
         # The whole unpaid amount may exceed the ceiling for a single amount; a typed one may not.
         _check_amount(amount_cents, ceiling=typed)
         if amount_cents > unpaid:
@@ -642,6 +654,7 @@ def trust_apply_to_invoice(
                 ),
                 field="amount",
             )
+        _check_promises(amount_cents=amount_cents, matter=matter, position=position)
         _check_account_available(
             amount_cents=amount_cents, matter=matter, account=bank, as_of=clock.firm_date(now)
         )
@@ -733,8 +746,8 @@ def auto_apply_on_issue(invoice: Invoice) -> None:
     if day > clock.firm_date(now):
         return
     position = selectors.trust_position(invoice.matter, as_of=day)
-    if position.available_cents <= 0:
-        return
+    if position.available_cents - _promised_cents(invoice.matter)[0] <= 0:
+        return  # nothing cleared that is not promised to USCIS
     # Auto-apply draws from the primary trust account only (a person chooses any other).
     primary = selectors.primary_trust_account()
     if selectors.account_available_cents(invoice.matter, primary, clock.firm_date(now)) <= 0:
@@ -853,6 +866,70 @@ def _check_account_available(
                 available=firm_money(max(available, 0)),
             ),
             field="amount",
+        )
+
+
+def _promised_cents(matter: Matter, *, fee_code: str = "") -> tuple[int, str]:
+    """What the matter's trust owes USCIS for fees issued invoices show as paid from trust and
+    no disbursement pays yet (except ``fee_code``), and the fees for the message."""
+    promises = selectors.trust_fee_promises(matter, exclude_fee_code=fee_code)
+    fees = ", ".join(f"{p.fee_code} {firm_money(p.amount_cents)} on {p.invoice}" for p in promises)
+    return sum(p.amount_cents for p in promises), fees
+
+
+def _check_promises(
+    *, amount_cents: int, matter: Matter, position: selectors.TrustPosition, fee_code: str = ""
+) -> None:
+    """Refuse spending trust money promised to USCIS (``selectors.trust_fee_promises``); the
+    caller holds the matter's trust lock. A filing-fee disbursement for a promised fee spends
+    its own promise (``fee_code``)."""
+    promised, fees = _promised_cents(matter, fee_code=fee_code)
+    if promised and amount_cents > position.available_cents - promised:
+        raise TrustError(
+            OVER_PROMISED.format(
+                amount=firm_money(amount_cents),
+                matter=matter.number,
+                available=firm_money(position.available_cents),
+                promised=firm_money(promised),
+                fees=fees,
+            ),
+            field="amount",
+        )
+
+
+def fee_promise_lock(invoice: Invoice) -> None:
+    """Billing issue-lock hook: an invoice showing government fees paid from trust locks the
+    matter's trust balance before billing locks the invoice (the global lock order), as
+    ``fee_promise_check`` reads it later in the same transaction."""
+    from caseledger.billing.choices import FeePath
+
+    if invoice.lines.filter(fee_path=FeePath.FROM_TRUST).exists():
+        locks.lock_matter_trust(invoice.matter, clock.now())
+
+
+def fee_promise_check(invoice: Invoice) -> None:
+    """Billing issue hook (inside the issuing transaction, before auto-apply): an invoice may
+    show a government fee as paid from trust only when the matter's cleared trust covers every
+    fee so promised and not yet disbursed; otherwise the issue is refused (rolled back)."""
+    matter = invoice.matter
+    promises = selectors.trust_fee_promises(matter)
+    mine = [p for p in promises if p.invoice_id == invoice.pk]
+    if not mine:
+        return
+    promised = sum(p.amount_cents for p in promises)
+    position = selectors.trust_position(matter, as_of=clock.firm_date(clock.now()))
+    if promised > position.available_cents:
+        raise TrustError(
+            FEE_PROMISE_UNCOVERED.format(
+                invoice=invoice.pk,  # its number is rolled back with the issue
+                fees=", ".join(
+                    f"the {p.fee_code} fee ({firm_money(p.amount_cents)})" for p in mine
+                ),
+                matter=matter.number,
+                available=firm_money(position.available_cents),
+                promised=firm_money(promised),
+            ),
+            field="invoice",
         )
 
 
@@ -977,6 +1054,12 @@ def disbursement_request(
         position = selectors.trust_position(matter, as_of=clock.firm_date(now))
         if amount_cents > position.available_cents:
             raise _over_available(amount_cents, matter, position)
+        _check_promises(
+            amount_cents=amount_cents,
+            matter=matter,
+            position=position,
+            fee_code=fee_code if purpose == DisbursementPurpose.FILING_FEE else "",
+        )
         _check_account_available(
             amount_cents=amount_cents, matter=matter, account=bank, as_of=clock.firm_date(now)
         )
@@ -1182,6 +1265,16 @@ def disbursement_post(
         position = selectors.trust_position(matter, as_of=today)
         if disbursement.amount_cents > position.available_cents:
             raise _over_available(disbursement.amount_cents, matter, position)
+        _check_promises(
+            amount_cents=disbursement.amount_cents,
+            matter=matter,
+            position=position,
+            fee_code=(
+                disbursement.fee_code
+                if disbursement.purpose == DisbursementPurpose.FILING_FEE
+                else ""
+            ),
+        )
         bank = disbursement.trust_account or selectors.primary_trust_account()
         _check_account_available(
             amount_cents=disbursement.amount_cents, matter=matter, account=bank, as_of=today

@@ -40,7 +40,7 @@ from caseledger.billing.exceptions import (
     LedesInvalid,
     PayerRuleViolation,
 )
-from caseledger.billing.fees import fee_payer_rule_for
+from caseledger.billing.fees import auto_fee_codes, fee_payer_rule_for
 from caseledger.billing.locks import invoice_lock, matter_lock
 from caseledger.billing.models import (
     Expense,
@@ -69,7 +69,6 @@ from caseledger.billing.services.common import (
     parse_amount,
     parse_quantity,
 )
-from caseledger.billing.fees import auto_fee_codes
 from caseledger.billing.services.fees import fee_line_values, issue_fee_advances
 from caseledger.billing.services.time import (
     activity_code_check,

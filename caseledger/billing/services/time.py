@@ -289,13 +289,14 @@ def _cost_advance_reverse(row: Expense, *, actor: Any, now: datetime, why: str) 
     """Undo an unbilled cost advance's payment entry (the advance changed or was deleted)."""
     from caseledger.ledger.services import entry_reverse
 
-    if row.entry_id is None:
+    entry = row.entry
+    if entry is None:
         return
     entry_reverse(
-        entry=row.entry,
+        entry=entry,
         actor=actor,
         now=now,
-        entry_date=max(clock.firm_date(now), row.entry.entry_date),
+        entry_date=max(clock.firm_date(now), entry.entry_date),
         memo=f"Cost advance {why}: {row.description[:120]}",
     )
 

@@ -107,6 +107,7 @@ def test_an_expense_posts_nothing_and_correcting_an_advance_reposts_it(world: An
 
     expense = _advance(world)
     first = expense.entry
+    assert first is not None
     changed = services.expense_update(
         expense=expense,
         kind="COST_ADVANCE",
@@ -163,7 +164,9 @@ def test_a_billed_advance_cannot_change_and_its_payment_stays(world: Any) -> Non
     with pytest.raises(ApplicationError) as exc:
         services.expense_delete(expense=expense, actor=world.billing, now=world.now)
     assert exc.value.message.startswith("expense: already billed on invoice 2026-")
-    assert ledger.entry_reversed_by(entry=Expense.objects.get(pk=expense.pk).entry) is None
+    entry = Expense.objects.get(pk=expense.pk).entry
+    assert entry is not None
+    assert ledger.entry_reversed_by(entry=entry) is None
     assert _advances_1300(world) == 0
 
 

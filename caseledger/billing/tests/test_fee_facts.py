@@ -104,7 +104,8 @@ def test_prior_extensions_do_not_exempt_a_new_petition_or_transfer(schedule: Any
             client=schedule.client,
             matter=matter,
         )
-        assert resolution.fee is not None and resolution.fee.amount_cents == 150_000
+        assert resolution.fee is not None
+        assert resolution.fee.amount_cents == 150_000
 
 
 def test_proclamation_payment_joins_the_draft_when_the_beneficiary_is_outside(
