@@ -71,7 +71,17 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             for pk, message in refused.items():
                 messages.error(request, f"Draft #{pk}: {banner_text(message)}")
         return redirect(request.get_full_path())
-    queue = selectors.review_queue(partner=None if show_all else request.user)
+    from caseledger.billing.exports import invoice_ledes_problems
+
+    queue = list(selectors.review_queue(partner=None if show_all else request.user))
+    today = clock.firm_date(clock.now())
+    for invoice in queue:
+        # Clients billed in LEDES: the badge says so, and how many problems block approval.
+        invoice.ledes_problems = (  # type: ignore[attr-defined]
+            invoice_ledes_problems(invoice=invoice, today=today)
+            if invoice.client.ledes_required
+            else None
+        )
     return render(
         request,
         "billing/review_queue.html",
