@@ -41,27 +41,36 @@ class CodeSelect(forms.ChoiceField):
 
 
 def _task_field(**kwargs: Any) -> CodeSelect:
+    kwargs.setdefault(
+        "help_text", "UTBMS task (the phase is implied). Required for clients billed in LEDES."
+    )
     return CodeSelect(
         label="Task code",
         choices=[("", "— none —"), *utbms.task_choices()],
         required=False,
-        help_text="UTBMS task (the phase is implied). Required for clients billed in LEDES.",
         **kwargs,
     )
 
 
-def _activity_field(**kwargs: Any) -> CodeSelect:
+def _activity_field(*, optional: bool = False, **kwargs: Any) -> CodeSelect:
+    none = [("", "— none —")] if optional else []
+    kwargs.setdefault("help_text", "UTBMS activity")
     return CodeSelect(
         label="Activity code",
-        choices=utbms.activity_choices(),
-        help_text="UTBMS activity",
+        choices=[*none, *utbms.activity_choices()],
+        required=not optional,
         **kwargs,
     )
 
 
-def _expense_field(**kwargs: Any) -> CodeSelect:
+def _expense_field(*, optional: bool = False, **kwargs: Any) -> CodeSelect:
+    none = [("", "— none —")] if optional else []
+    kwargs.setdefault("help_text", "UTBMS expense")
     return CodeSelect(
-        label="Expense code", choices=utbms.expense_choices(), help_text="UTBMS expense", **kwargs
+        label="Expense code",
+        choices=[*none, *utbms.expense_choices()],
+        required=not optional,
+        **kwargs,
     )
 
 
@@ -160,9 +169,11 @@ class LineForm(forms.Form):
     category = forms.ChoiceField(choices=FeeCategory.choices, initial=FeeCategory.ATTORNEY_FEE)
     quantity = forms.CharField(max_length=12, initial="1")
     unit_price = forms.CharField(max_length=20)
-    task_code = forms.CharField(max_length=8, required=False)
-    activity_code = forms.CharField(max_length=8, required=False)
-    expense_code = forms.CharField(max_length=8, required=False)
+    # Codes from the shipped UTBMS sets (billing.utbms); the service refuses any other value
+    # with a message naming the field.
+    task_code = _task_field()
+    activity_code = _activity_field(optional=True, help_text="UTBMS activity (time and fees)")
+    expense_code = _expense_field(optional=True, help_text="UTBMS expense (costs and fees)")
 
 
 class LineEditForm(forms.Form):
@@ -227,8 +238,10 @@ class ServiceForm(forms.Form):
     name = forms.CharField(max_length=120)
     fee_type = forms.ChoiceField(choices=FeeType.choices)
     default_price = forms.CharField(max_length=20)
-    utbms_task_code = forms.CharField(max_length=8, required=False)
-    utbms_activity_code = forms.CharField(max_length=8, required=False)
+    utbms_task_code = _task_field(
+        help_text="UTBMS task its lines carry (the phase is implied); needed for LEDES clients."
+    )
+    utbms_activity_code = _activity_field(optional=True)
 
 
 class GovernmentFeeForm(forms.Form):
@@ -239,6 +252,10 @@ class GovernmentFeeForm(forms.Form):
     effective_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     category = forms.ChoiceField(
         choices=FeeCategory.choices, initial=FeeCategory.REQUIRED_GOVERNMENT_FEE
+    )
+    expense_code = _expense_field(
+        initial=utbms.FILING_FEE_EXPENSE_CODE,
+        help_text=f"UTBMS expense; filing fees are {utbms.FILING_FEE_EXPENSE_CODE}",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
