@@ -93,7 +93,7 @@ def test_ledes_invoice_reviewed_issued_and_downloaded(
         assert fields[1] == issued.number
         assert fields[4] == f"{issued.total_cents / 100:.2f}"
         assert fields[19] == "94-3170425"  # LAW_FIRM_ID: the firm's taxpayer ID
-    time_row = next(f for f in rows if f[14] == "L210")
-    assert (time_row[9], time_row[10], time_row[16]) == ("F", "1.5", "A103")
+    time_row = next(f for f in rows if f[18] == "Draft the employer support letter")
+    assert (time_row[9], time_row[10], time_row[14], time_row[16]) == ("F", "1.5", "L210", "A103")
     assert time_row[22] == "LA"  # a paralegal is a legal assistant in the 2014 classifications
     assert sum(round(float(f[12]) * 100) for f in rows) == issued.total_cents
