@@ -71,8 +71,8 @@ class MatterForm(forms.Form):
         min_value=0,
         max_value=20,
         label="Extensions this employer already obtained for the beneficiary",
-        help_text="From the second extension with the same employer no ACWIA fee is due "
-        "(INA 214(c)(9)(A)(ii)).",
+        help_text="1 or more: this petition is a second or later extension by the same "
+        "employer, and no ACWIA fee is due (INA 214(c)(9)(A)(ii)).",
     )
 
     def __init__(self, *args: Any, client: Client, editing: bool = False, **kwargs: Any) -> None:
