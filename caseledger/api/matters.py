@@ -4,6 +4,7 @@ checks ``core.permissions.require`` (capability, then the matter's object scope)
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -18,7 +19,7 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.core.permissions import require
 from caseledger.matters import selectors, services
-from caseledger.matters.choices import MatterStatus
+from caseledger.matters.choices import BeneficiaryLocation, MatterStatus
 from caseledger.matters.models import CaseType, Matter, StageEvent
 
 router = Router(tags=["matters"])
@@ -47,6 +48,9 @@ class MatterOut(Schema):
     priority_date: date | None
     receipt_numbers: list[str]
     notes: str
+    # Facts the government fees read (billing.fees): the H-1B proclamation payment, ACWIA.
+    beneficiary_location: str
+    employer_prior_extensions: int
 
     @staticmethod
     def resolve_client_name(obj: Matter) -> str:
@@ -69,6 +73,9 @@ Code = column(CaseType, "code", min_length=1)
 Title = column(Matter, "title")
 Notes = column(Matter, "notes")
 Note = column(StageEvent, "note")
+# "" (not an H-1B petition / not known) or where the beneficiary is when the petition is filed.
+Location = Literal[("", *BeneficiaryLocation.values)]  # type: ignore[misc,valid-type]
+PriorExtensions = Annotated[int, Field(ge=0, le=20)]
 
 
 class MatterIn(Schema):
@@ -81,6 +88,8 @@ class MatterIn(Schema):
     paralegal_id: Id | None = None
     priority_date: Day | None = None
     notes: Notes = ""  # type: ignore[valid-type]
+    beneficiary_location: Location = ""  # type: ignore[valid-type]
+    employer_prior_extensions: PriorExtensions = 0
 
 
 # A PATCH changes only the fields it sends; title and notes may be left out, not sent as null
@@ -93,6 +102,8 @@ class MatterPatch(Schema):
     paralegal_id: Id | None = None
     priority_date: Day | None = None
     notes: Notes = Field(default=None)  # type: ignore[valid-type]
+    beneficiary_location: Location = Field(default=None)  # type: ignore[valid-type]
+    employer_prior_extensions: PriorExtensions = Field(default=None)  # type: ignore[assignment]
 
 
 class AdvanceIn(Schema):
