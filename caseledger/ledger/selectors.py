@@ -90,6 +90,16 @@ def account_balance(
     return raw * _sign(account.normal_balance)
 
 
+def receivable_moved_by_other_entries(*, invoice: Any, except_entry_id: int | None) -> bool:
+    """Whether any entry but ``except_entry_id`` (an invoice's issue entry) posted to accounts
+    receivable for ``invoice``: a payment, a trust application, a credit note, a write-off."""
+    return (
+        Posting.objects.filter(invoice_id=_pk(invoice), account__code=codes.ACCOUNTS_RECEIVABLE)
+        .exclude(entry_id=except_entry_id)
+        .exists()
+    )
+
+
 def client_trust_balance(*, client: Any, matter: Any, as_of: date | None = None) -> int:
     """What the firm holds in trust for this client and matter (cents, never negative)."""
     return account_balance(

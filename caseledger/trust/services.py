@@ -57,6 +57,7 @@ from caseledger.trust.models import (
     TrustSettings,
     TrustTransfer,
 )
+from caseledger.trust.transitions import DISBURSEMENT_TRANSITIONS
 
 AMOUNT_NOT_POSITIVE = "amount: must be positive (got {amount})"
 MATTER_OTHER_CLIENT = "matter: {matter} belongs to another client"
@@ -103,7 +104,6 @@ APPROVER_TWICE = (
     "approver: {name} has already approved {disbursement}; "
     "the second approval must come from another lawyer"
 )
-DISBURSEMENT_NOT_PENDING = "disbursement: {disbursement} is {status}; it can no longer be {action}"
 DISBURSEMENT_NOT_APPROVED = (
     "disbursement: {disbursement} needs {required} approval(s) and has {count}"
 )
@@ -1029,15 +1029,12 @@ def disbursement_approve(
         )
     with transaction.atomic():
         disbursement = locks.lock_disbursement(disbursement.pk)
-        if disbursement.status != DisbursementStatus.REQUESTED:
-            raise TrustError(
-                DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement,
-                    status=disbursement.get_status_display().lower(),
-                    action="approved",
-                ),
-                field="disbursement",
-            )
+        # An approval moves the request toward approved: only a requested one takes it.
+        DISBURSEMENT_TRANSITIONS.check(
+            document=disbursement,
+            from_status=disbursement.status,
+            to_status=DisbursementStatus.APPROVED,
+        )
         if disbursement.expires_on < clock.firm_date(now):
             raise TrustError(
                 DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on),
@@ -1080,15 +1077,11 @@ def disbursement_reject(
         raise TrustError(REJECTER_NOT_LAWYER.format(role=Role(actor.role).label), field="actor")
     with transaction.atomic():
         disbursement = locks.lock_disbursement(disbursement.pk)
-        if disbursement.status not in {DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED}:
-            raise TrustError(
-                DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement,
-                    status=disbursement.get_status_display().lower(),
-                    action="rejected",
-                ),
-                field="disbursement",
-            )
+        DISBURSEMENT_TRANSITIONS.check(
+            document=disbursement,
+            from_status=disbursement.status,
+            to_status=DisbursementStatus.REJECTED,
+        )
         before = disbursement.status
         disbursement.status = DisbursementStatus.REJECTED
         disbursement.decided_by = actor
@@ -1120,7 +1113,7 @@ def disbursements_expire(*, now: datetime) -> int:
     for pk in ids:
         with transaction.atomic():
             d = locks.lock_disbursement(pk)
-            if d.status not in {DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED}:
+            if not DISBURSEMENT_TRANSITIONS.can(d.status, DisbursementStatus.EXPIRED):
                 continue
             before = d.status
             d.status = DisbursementStatus.EXPIRED
@@ -1156,15 +1149,11 @@ def disbursement_post(
             purpose=disbursement.purpose,
             fee_code=disbursement.fee_code,
         )
-        if disbursement.status != DisbursementStatus.APPROVED:
-            raise TrustError(
-                DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement,
-                    status=disbursement.get_status_display().lower(),
-                    action="posted",
-                ),
-                field="disbursement",
-            )
+        DISBURSEMENT_TRANSITIONS.check(
+            document=disbursement,
+            from_status=disbursement.status,
+            to_status=DisbursementStatus.POSTED,
+        )
         count = disbursement.approvals.count()
         if count < disbursement.required_approvals:
             raise TrustError(
