@@ -107,6 +107,19 @@ def client_trust_balance(*, client: Any, matter: Any, as_of: date | None = None)
     )
 
 
+def matter_trust_balances(*, matter_ids: list[int], as_of: date | None = None) -> dict[int, int]:
+    """Per matter id, what the firm holds in trust for it (cents), in two queries whatever the
+    number of matters (a matter's postings all name its one client)."""
+    account = Account.objects.only("id", "normal_balance").get(code=codes.CLIENT_TRUST_LIABILITY)
+    qs = Posting.objects.filter(account_id=account.pk, matter_id__in=matter_ids)
+    if as_of is not None:
+        qs = qs.filter(entry_date__lte=as_of)
+    rows = qs.values("matter_id").annotate(total=Sum("amount_cents")).order_by()
+    sign = _sign(account.normal_balance)
+    totals = {int(r["matter_id"]): int(r["total"] or 0) * sign for r in rows}
+    return {mid: totals.get(mid, 0) for mid in matter_ids}
+
+
 def trust_bank_total(*, as_of: date | None = None) -> int:
     """Sum of every trust bank account (cents)."""
     ids = Account.objects.filter(is_trust=True, account_type="ASSET").values_list("id", flat=True)
