@@ -25,7 +25,7 @@ from caseledger.trust.models import TrustSettings
 
 pytestmark = pytest.mark.django_db
 
-LISTS = [
+LISTS: list[tuple[str, dict[str, object]]] = [
     ("billing:invoice_list", {}),
     ("billing:review_queue", {}),
     ("billing:wip", {}),
