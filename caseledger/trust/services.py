@@ -325,7 +325,7 @@ def trust_request_create(
 
 def trust_request_cancel(*, request: TrustRequest, actor: User, now: datetime) -> TrustRequest:
     with transaction.atomic():
-        request = TrustRequest.objects.select_for_update().get(pk=request.pk)
+        request = locks.lock_trust_request(request.pk)
         if request.status != TrustRequestStatus.OPEN:
             raise TrustError(
                 REQUEST_CANNOT_CANCEL.format(
@@ -405,7 +405,7 @@ def deposit_record(
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         if trust_request is not None:
-            trust_request = TrustRequest.objects.select_for_update().get(pk=trust_request.pk)
+            trust_request = locks.lock_trust_request(trust_request.pk)
             if trust_request.matter_id != matter.pk:
                 raise TrustError(
                     REQUEST_OTHER_MATTER.format(request=trust_request), field="trust_request"
@@ -538,7 +538,7 @@ def deposit_mark_cleared(
     clock.date_check(cleared_on, field="cleared_on")
     with transaction.atomic():
         locks.lock_matter_trust(deposit.matter, now)
-        deposit = TrustDeposit.objects.select_for_update().get(pk=deposit.pk)
+        deposit = locks.lock_deposit(deposit.pk)
         if deposit.reversals.filter(status="POSTED").exists():
             raise TrustError(DEPOSIT_REVERSED_NO_CLEARING.format(deposit=deposit), field="deposit")
         if deposit.clears_on is not None and deposit.clears_on <= clock.firm_date(now):
@@ -787,7 +787,7 @@ def dispute_hold_release(
 ) -> DisputeHold:
     with transaction.atomic():
         locks.lock_matter_trust(hold.matter, now)
-        hold = DisputeHold.objects.select_for_update().get(pk=hold.pk)
+        hold = locks.lock_dispute_hold(hold.pk)
         if hold.status != DisputeStatus.OPEN:
             raise TrustError(DISPUTE_NOT_OPEN, field="dispute")
         hold.status = DisputeStatus.RELEASED
