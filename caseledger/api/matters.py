@@ -47,6 +47,9 @@ class MatterOut(Schema):
     priority_date: date | None
     receipt_numbers: list[str]
     notes: str
+    # The agreed fee or estimate ("" and null: none agreed); set on the matter page with a reason.
+    budget_kind: str
+    budget_cents: int | None
 
     @staticmethod
     def resolve_client_name(obj: Matter) -> str:
