@@ -71,10 +71,11 @@ test-postgres: install ## The suite again on PostgreSQL, with the concurrency te
 test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: mandatory)
 	$(PY) -m pytest -m e2e -p no:xdist $(PYTEST_FLAGS)
 
-lint: install ## ruff (lint + format check), mypy, missing migrations
+lint: install ## ruff (lint + format check), mypy, import-linter layers, missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy caseledger $$(test -d bench && echo bench)
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 fmt: install ## Format and autofix

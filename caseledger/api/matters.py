@@ -51,6 +51,9 @@ class MatterOut(Schema):
     # Facts the government fees read (billing.fees): the H-1B proclamation payment, ACWIA.
     beneficiary_location: str
     employer_prior_extensions: int
+    # The agreed fee or estimate ("" and null: none agreed); set on the matter page with a reason.
+    budget_kind: str
+    budget_cents: int | None
 
     @staticmethod
     def resolve_client_name(obj: Matter) -> str:

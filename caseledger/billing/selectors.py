@@ -262,14 +262,10 @@ def invoice_list_with_money(
 def invoice_has_ar_movement(invoice: Invoice) -> bool:
     """Whether anything but its issue entry moved ``invoice``'s A/R (a payment, a trust
     application, a credit note, a write-off): such an invoice can no longer be voided."""
-    from caseledger.ledger import accounts
-    from caseledger.ledger.models import Posting
+    from caseledger.ledger.selectors import receivable_moved_by_other_entries
 
-    return (
-        Posting.objects.filter(invoice=invoice)
-        .exclude(entry_id=invoice.issue_entry_id)
-        .filter(account__code=accounts.ACCOUNTS_RECEIVABLE)
-        .exists()
+    return receivable_moved_by_other_entries(
+        invoice=invoice, except_entry_id=invoice.issue_entry_id
     )
 
 

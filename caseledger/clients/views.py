@@ -7,12 +7,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from caseledger.clients import selectors, services
+from caseledger.clients import hooks, selectors, services
 from caseledger.clients.choices import ClientKind, ClientType
 from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm
 from caseledger.clients.models import Beneficiary, Client, Contact
@@ -21,8 +20,6 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page
 from caseledger.core.permissions import capability_required, require
-from caseledger.matters.choices import MatterStatus
-from caseledger.matters.selectors import matters_visible_to
 
 
 @capability_required("clients.view")
@@ -30,13 +27,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     client_type = request.GET.get("client_type", "")
     kind = request.GET.get("kind", "")
-    qs = selectors.client_list(
-        user=request.user,
-        search=search,
-        client_type=client_type if client_type in ClientType.values else "",
-        kind=kind if kind in ClientKind.values else "",
-    ).annotate(
-        open_matters=Count("matters", filter=~Q(matters__status=MatterStatus.CLOSED), distinct=True)
+    qs = hooks.clients_annotate_open_matters(
+        selectors.client_list(
+            user=request.user,
+            search=search,
+            client_type=client_type if client_type in ClientType.values else "",
+            kind=kind if kind in ClientKind.values else "",
+        )
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -63,12 +60,7 @@ def _client_for(request: HttpRequest, pk: int, capability: str = "clients.view")
 
 
 def _detail_context(request: HttpRequest, client: Client, **extra: Any) -> dict[str, Any]:
-    matters = list(
-        matters_visible_to(request.user)
-        .filter(client=client)
-        .select_related("case_type", "current_stage", "beneficiary", "attorney")
-        .order_by("-opened_date", "-id")
-    )
+    matters = hooks.client_matters(user=request.user, client=client)
     scope = PanelScope(
         page="client",
         client=client,

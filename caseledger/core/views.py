@@ -115,9 +115,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             )
             return redirect(_safe_next(request, default))
         services.totp_failure_recorded(user=request.user, now=clock.now())  # type: ignore[arg-type]
-        error = services.TOTP_CODE_WRONG
+        error = banner_text(services.TOTP_CODE_WRONG)
     elif request.method == "POST":
-        error = services.TOTP_CODE_WRONG
+        error = banner_text(services.TOTP_CODE_WRONG)
     return render(
         request,
         "registration/two_factor_verify.html",
@@ -161,13 +161,13 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
                 user=user, now=now, code=form.cleaned_data["code"]
             )
         except ApplicationError as exc:
-            error = exc.message
+            error = banner_text(exc.message)
         else:
             _finish_two_factor(request, device)
             messages.success(request, "Two-factor is on. You will be asked for a code at login.")
             return redirect(_safe_next(request, reverse("core:home")))
     elif request.method == "POST":
-        error = services.TOTP_CODE_WRONG
+        error = banner_text(services.TOTP_CODE_WRONG)
     return render(
         request,
         "registration/two_factor_enrol.html",

@@ -41,7 +41,6 @@ REFUND_TRUST_BYPASS = (
 REFUND_TRUST_NOT_FROM_TRUST = (
     "refund_method: invoice {invoice} was not paid from trust; refund by check, transfer or card"
 )
-NOT_PENDING = "status: {document} is {status}, not waiting for approval"
 SELF_APPROVAL = "approver: the person who requested {document} cannot approve it"
 REFUND_NOT_RETRYABLE = (
     "refund: {refund} is {status}; only a rejected or expired trust refund is requested again"
@@ -57,8 +56,5 @@ WRITE_OFF_OVER_BALANCE = (
     "{pending} is already waiting in other write-off requests)"
 )
 WRITE_OFF_REASON_REQUIRED = "reason: say why the balance is written off"
-WRITE_OFF_NOT_POSTED = (
-    "status: write-off #{pk} is {status}; only a posted write-off can be reversed"
-)
 REVERSAL_REASON_REQUIRED = "reason: say why the write-off is reversed"
 APPROVAL_REASONS_INVALID = "approval_reason_codes: unknown reason code {value!r}"

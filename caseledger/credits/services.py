@@ -49,6 +49,11 @@ from caseledger.credits.selectors import (
     trust_refund_live_cents,
     write_off_needs_approval,
 )
+from caseledger.credits.transitions import (
+    CREDIT_NOTE_TRANSITIONS,
+    REFUND_TRANSITIONS,
+    WRITE_OFF_TRANSITIONS,
+)
 from caseledger.trust.choices import DisbursementStatus
 from caseledger.trust.hooks import DisbursementChange
 
@@ -611,6 +616,7 @@ def card_refund_follow(*, refund: Any, actor: User | None, now: datetime) -> Non
     for row in rows:
         if row.status == status:
             continue
+        REFUND_TRANSITIONS.check(document=f"#{row.pk}", from_status=row.status, to_status=status)
         fields: dict[str, Any] = {"status": status}
         if status == RefundStatus.POSTED:
             fields["reference"] = str(refund.reference)[:120]
@@ -751,6 +757,9 @@ def trust_refund_follow_disbursement(change: DisbursementChange) -> None:
     for refund in refunds:
         if refund.status == status:
             continue
+        REFUND_TRANSITIONS.check(
+            document=f"#{refund.pk}", from_status=refund.status, to_status=status
+        )
         fields: dict[str, Any] = {"status": status}
         if status == RefundStatus.POSTED and disbursement.posted_date is not None:
             fields["refund_date"] = disbursement.posted_date
@@ -765,6 +774,10 @@ def trust_refund_follow_disbursement(change: DisbursementChange) -> None:
         )
 
 
+def _note_label(note: CreditNote) -> str:
+    return note.number or f"request #{note.pk}"
+
+
 def credit_note_approve(
     *, credit_note: CreditNote, approver: User, now: datetime, note: str = ""
 ) -> CreditNote:
@@ -777,11 +790,9 @@ def credit_note_approve(
             lock_matter=credit_note.reason_code == ReasonCode.SCOPE_REDUCTION,
         )
         cn = locks.lock_credit_note(credit_note)
-        if cn.status != CreditNoteStatus.PENDING_APPROVAL:
-            raise E.CreditError(
-                E.NOT_PENDING.format(document=cn, status=cn.get_status_display().lower()),
-                field="status",
-            )
+        CREDIT_NOTE_TRANSITIONS.check(
+            document=_note_label(cn), from_status=cn.status, to_status=CreditNoteStatus.ISSUED
+        )
         if cn.requested_by_id == approver.pk:
             raise E.CreditError(E.SELF_APPROVAL.format(document=cn), field="approver")
         CreditNote.objects.filter(pk=cn.pk).update(
@@ -808,11 +819,9 @@ def credit_note_reject(
         raise E.CreditError(E.DECISION_NOTE_REQUIRED, field="note")
     with transaction.atomic():
         cn = locks.lock_credit_note(credit_note)
-        if cn.status != CreditNoteStatus.PENDING_APPROVAL:
-            raise E.CreditError(
-                E.NOT_PENDING.format(document=cn, status=cn.get_status_display().lower()),
-                field="status",
-            )
+        CREDIT_NOTE_TRANSITIONS.check(
+            document=_note_label(cn), from_status=cn.status, to_status=CreditNoteStatus.REJECTED
+        )
         CreditNote.objects.filter(pk=cn.pk).update(
             status=CreditNoteStatus.REJECTED,
             decided_by=approver,
@@ -984,13 +993,9 @@ def write_off_approve(
     with transaction.atomic():
         settlement = locks.lock_settlement(write_off.invoice)
         wo = locks.lock_write_off(write_off)
-        if wo.status != WriteOffStatus.PENDING_APPROVAL:
-            raise E.CreditError(
-                E.NOT_PENDING.format(
-                    document=f"write-off #{wo.pk}", status=wo.get_status_display().lower()
-                ),
-                field="status",
-            )
+        WRITE_OFF_TRANSITIONS.check(
+            document=f"#{wo.pk}", from_status=wo.status, to_status=WriteOffStatus.POSTED
+        )
         if wo.requested_by_id == approver.pk:
             raise E.CreditError(
                 E.SELF_APPROVAL.format(document=f"write-off #{wo.pk}"), field="approver"
@@ -1010,13 +1015,9 @@ def write_off_reject(*, write_off: WriteOff, approver: User, now: datetime, note
         raise E.CreditError(E.DECISION_NOTE_REQUIRED, field="note")
     with transaction.atomic():
         wo = locks.lock_write_off(write_off)
-        if wo.status != WriteOffStatus.PENDING_APPROVAL:
-            raise E.CreditError(
-                E.NOT_PENDING.format(
-                    document=f"write-off #{wo.pk}", status=wo.get_status_display().lower()
-                ),
-                field="status",
-            )
+        WRITE_OFF_TRANSITIONS.check(
+            document=f"#{wo.pk}", from_status=wo.status, to_status=WriteOffStatus.REJECTED
+        )
         WriteOff.objects.filter(pk=wo.pk).update(
             status=WriteOffStatus.REJECTED,
             decided_by=approver,
@@ -1048,11 +1049,9 @@ def write_off_reverse(*, write_off: WriteOff, reason: str, actor: User, now: dat
     with transaction.atomic():
         settlement = locks.lock_settlement(write_off.invoice)
         wo = locks.lock_write_off(write_off)
-        if wo.status != WriteOffStatus.POSTED:
-            raise E.CreditError(
-                E.WRITE_OFF_NOT_POSTED.format(pk=wo.pk, status=wo.get_status_display().lower()),
-                field="status",
-            )
+        WRITE_OFF_TRANSITIONS.check(
+            document=f"#{wo.pk}", from_status=wo.status, to_status=WriteOffStatus.REVERSED
+        )
         invoice = wo.invoice
         client, matter = invoice.client, invoice.matter
         entry = entry_post(

@@ -47,3 +47,24 @@ def postings_inserted(*, entry: JournalEntry, rows: Sequence[PostedRow]) -> None
     """Called by ledger.services only, inside the posting transaction."""
     for listener in _listeners:
         listener(entry=entry, rows=rows)
+
+
+# -- earned-fee transfers out of trust -----------------------------------------------------------
+# Money leaves trust as earned fees (kind TRUST_TRANSFER_EARNED) only against issued invoices of the
+# same client and matter, issued on or before the entry date. The ledger knows no invoices (it sits
+# below billing), so the app that moves earned fees (trust) registers the check:
+# ``fn(*, entry_date: date, lines: Sequence[EarnedLine])`` raising ``TrustViolation`` naming the
+# line. ``entry_post`` calls every registered check; with none registered it refuses the entry.
+# EarnedLine: (index in the entry, whether the account is a trust account, the PostingLine; its
+# ``invoice`` is set).
+EarnedLine = tuple[int, bool, Any]
+EarnedTransferCheck = Callable[..., None]
+
+_earned_checks: Listeners[EarnedTransferCheck] = Listeners()
+
+register_earned_transfer_check = _earned_checks.register
+unregister_earned_transfer_check = _earned_checks.unregister  # tests
+
+
+def earned_transfer_checks() -> tuple[EarnedTransferCheck, ...]:
+    return tuple(_earned_checks)

@@ -90,11 +90,34 @@ def account_balance(
     return raw * _sign(account.normal_balance)
 
 
+def receivable_moved_by_other_entries(*, invoice: Any, except_entry_id: int | None) -> bool:
+    """Whether any entry but ``except_entry_id`` (an invoice's issue entry) posted to accounts
+    receivable for ``invoice``: a payment, a trust application, a credit note, a write-off."""
+    return (
+        Posting.objects.filter(invoice_id=_pk(invoice), account__code=codes.ACCOUNTS_RECEIVABLE)
+        .exclude(entry_id=except_entry_id)
+        .exists()
+    )
+
+
 def client_trust_balance(*, client: Any, matter: Any, as_of: date | None = None) -> int:
     """What the firm holds in trust for this client and matter (cents, never negative)."""
     return account_balance(
         code=codes.CLIENT_TRUST_LIABILITY, as_of=as_of, client=client, matter=matter
     )
+
+
+def matter_trust_balances(*, matter_ids: list[int], as_of: date | None = None) -> dict[int, int]:
+    """Per matter id, what the firm holds in trust for it (cents), in two queries whatever the
+    number of matters (a matter's postings all name its one client)."""
+    account = Account.objects.only("id", "normal_balance").get(code=codes.CLIENT_TRUST_LIABILITY)
+    qs = Posting.objects.filter(account_id=account.pk, matter_id__in=matter_ids)
+    if as_of is not None:
+        qs = qs.filter(entry_date__lte=as_of)
+    rows = qs.values("matter_id").annotate(total=Sum("amount_cents")).order_by()
+    sign = _sign(account.normal_balance)
+    totals = {int(r["matter_id"]): int(r["total"] or 0) * sign for r in rows}
+    return {mid: totals.get(mid, 0) for mid in matter_ids}
 
 
 def trust_bank_total(*, as_of: date | None = None) -> int:

@@ -68,6 +68,9 @@ TRUST_TRANSFER_INVOICE_NOT_ISSUED = (
 TRUST_TRANSFER_BEFORE_INVOICE = (
     "entry_date: {entry_date} is before invoice {invoice} was issued ({issue_date})"
 )
+TRUST_TRANSFER_UNCHECKED = (
+    "kind: no app checks earned-fee transfers against their invoices here, so none is allowed"
+)
 TRUST_TRANSFER_OTHER_CLIENT = (
     "lines[{index}].invoice: invoice {invoice} belongs to another client or matter"
 )
@@ -360,42 +363,19 @@ def _check_trust_rules(
 def _check_earned_transfer(
     *, entry_date: date, resolved: list[tuple[AccountInfo, PostingLine]]
 ) -> None:
-    from caseledger.billing.models import Invoice
-
+    """Every line names an invoice; the registered checks (trust's: issued, same client and
+    matter, issued by the entry date) judge the invoices. None registered: refused."""
     for index, (_, line) in enumerate(resolved):
         if line.invoice is None:
             raise TrustViolation(
                 TRUST_TRANSFER_NEEDS_INVOICE.format(index=index), f"lines[{index}].invoice"
             )
-    # Read status and dates fresh from the database: a caller's instance may be stale.
-    ids = {int(_pk(line.invoice) or 0) for _, line in resolved}
-    invoices = {inv.pk: inv for inv in Invoice.objects.filter(pk__in=ids)}
-    for index, (info, line) in enumerate(resolved):
-        invoice = invoices.get(int(_pk(line.invoice) or 0))
-        label = str(invoice) if invoice is not None else str(_pk(line.invoice))
-        if invoice is None or invoice.status != "ISSUED":
-            raise TrustViolation(
-                TRUST_TRANSFER_INVOICE_NOT_ISSUED.format(
-                    index=index, invoice=label, status=getattr(invoice, "status", "MISSING")
-                ),
-                f"lines[{index}].invoice",
-            )
-        if invoice.issue_date is None or entry_date < invoice.issue_date:
-            raise TrustViolation(
-                TRUST_TRANSFER_BEFORE_INVOICE.format(
-                    entry_date=entry_date.isoformat(),
-                    invoice=label,
-                    issue_date=invoice.issue_date.isoformat() if invoice.issue_date else "never",
-                ),
-                "entry_date",
-            )
-        if info.is_trust and (
-            _pk(line.client) != invoice.client_id or _pk(line.matter) != invoice.matter_id
-        ):
-            raise TrustViolation(
-                TRUST_TRANSFER_OTHER_CLIENT.format(index=index, invoice=label),
-                f"lines[{index}].invoice",
-            )
+    checks = hooks.earned_transfer_checks()
+    if not checks:
+        raise TrustViolation(TRUST_TRANSFER_UNCHECKED, "kind")
+    lines = [(index, info.is_trust, line) for index, (info, line) in enumerate(resolved)]
+    for check in checks:
+        check(entry_date=entry_date, lines=lines)
 
 
 def _post(

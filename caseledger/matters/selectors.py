@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from caseledger.core.choices import Role
 from caseledger.core.permissions import UNSCOPED_ROLES
-from caseledger.matters.choices import TaskStatus
+from caseledger.matters.choices import MatterStatus, TaskStatus
 from caseledger.matters.models import (
     BudgetChange,
     CaseType,
@@ -38,6 +38,27 @@ def matters_visible_to(user: Any) -> QuerySet[Matter]:
             return qs
         return qs.filter(Q(attorney=user) | Q(paralegal=user) | Q(responsible_partner=user))
     return qs.none()
+
+
+class ClientMatters:
+    """The client pages' matters, registered with ``clients.hooks`` (clients sit below matters)."""
+
+    @staticmethod
+    def visible(user: Any, client: Any) -> list[Matter]:
+        return list(
+            matters_visible_to(user)
+            .filter(client=client)
+            .select_related("case_type", "current_stage", "beneficiary", "attorney")
+            .order_by("-opened_date", "-id")
+        )
+
+    @staticmethod
+    def annotate_open(clients: QuerySet[Any]) -> QuerySet[Any]:
+        return clients.annotate(
+            open_matters=Count(
+                "matters", filter=~Q(matters__status=MatterStatus.CLOSED), distinct=True
+            )
+        )
 
 
 @dataclass(frozen=True)

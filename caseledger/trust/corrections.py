@@ -35,7 +35,6 @@ from caseledger.trust.models import (
     DepositReversal,
     Disbursement,
     TrustDeposit,
-    TrustRequest,
     TrustTransfer,
 )
 
@@ -118,11 +117,7 @@ def _check_reversible(deposit: TrustDeposit, now: datetime) -> None:
 
 def _lock(deposit: TrustDeposit, now: datetime) -> TrustDeposit:
     locks.lock_matter_trust(deposit.matter, now)
-    return (
-        TrustDeposit.objects.select_for_update(of=("self",))
-        .select_related("matter")
-        .get(pk=deposit.pk)
-    )
+    return locks.lock_deposit(deposit.pk)
 
 
 def deposit_reversal_request(
@@ -177,7 +172,7 @@ def deposit_reversal_approve(
         raise TrustError(refusal, field="approver")
     with transaction.atomic():
         deposit = _lock(reversal.deposit, now)
-        reversal = DepositReversal.objects.select_for_update().get(pk=reversal.pk)
+        reversal = locks.lock_reversal(reversal.pk)
         reversal_pending_check(reversal, action="approved", error=TrustError)
         _check_reversible(deposit, now)
         _post(reversal=reversal, deposit=deposit, actor=approver, now=now)
@@ -210,7 +205,7 @@ def _post(*, reversal: DepositReversal, deposit: TrustDeposit, actor: User, now:
     )
     request_after = None
     if deposit.trust_request_id is not None:
-        request = TrustRequest.objects.select_for_update().get(pk=deposit.trust_request_id)
+        request = locks.lock_trust_request(deposit.trust_request_id)
         request.received_cents = max(request.received_cents - deposit.amount_cents, 0)
         if request.status != TrustRequestStatus.CANCELLED:
             request.status = (

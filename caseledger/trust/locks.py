@@ -1,5 +1,6 @@
 """Every select_for_update of the trust app. Global order: matter -> trust balance (MatterTrust)
--> invoice (payments.locks) -> payment; disbursement rows after the trust balance."""
+-> invoice (payments.locks) -> payment; the trust app's own rows (deposit, its reversal, its
+trust request, a dispute hold, a disbursement) after the trust balance."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from django.db import IntegrityError, transaction
 from caseledger.ledger.locks import trust_balances_lock
 from caseledger.matters import locks as matters_locks
 from caseledger.matters.models import Matter
-from caseledger.trust.models import Disbursement, MatterTrust
+from caseledger.trust.models import (
+    DepositReversal,
+    Disbursement,
+    DisputeHold,
+    MatterTrust,
+    TrustDeposit,
+    TrustRequest,
+)
 
 
 def matter_trust_get(matter: Matter, now: datetime) -> MatterTrust:
@@ -43,3 +51,24 @@ def lock_matter_trust(matter: Matter, now: datetime) -> MatterTrust:
 
 def lock_disbursement(disbursement_id: int) -> Disbursement:
     return Disbursement.objects.select_for_update().get(pk=disbursement_id)
+
+
+def lock_deposit(deposit_id: int) -> TrustDeposit:
+    """The deposit row only (not its matter, already locked first), with its matter loaded."""
+    return (
+        TrustDeposit.objects.select_for_update(of=("self",))
+        .select_related("matter")
+        .get(pk=deposit_id)
+    )
+
+
+def lock_reversal(reversal_id: int) -> DepositReversal:
+    return DepositReversal.objects.select_for_update().get(pk=reversal_id)
+
+
+def lock_trust_request(request_id: int) -> TrustRequest:
+    return TrustRequest.objects.select_for_update().get(pk=request_id)
+
+
+def lock_dispute_hold(hold_id: int) -> DisputeHold:
+    return DisputeHold.objects.select_for_update().get(pk=hold_id)

@@ -75,7 +75,9 @@ def trust_checkout_release(
 
 def connect() -> None:
     from caseledger.billing import hooks
+    from caseledger.ledger.hooks import register_earned_transfer_check
     from caseledger.payments.services import register_checkout_handler
+    from caseledger.trust.earned import earned_transfer_check
     from caseledger.trust.selectors import invoice_trust_activity
     from caseledger.trust.services import (
         auto_apply_lock,
@@ -92,6 +94,7 @@ def connect() -> None:
     hooks.register_invoice_issued_listener(fee_promise_check)
     hooks.register_invoice_issued_listener(auto_apply_on_issue)
     hooks.register_fee_paid_from_trust_provider(fee_paid_from_trust)
+    register_earned_transfer_check(earned_transfer_check)
     register_checkout_handler(
         CheckoutPurpose.TRUST_REQUEST, paid=trust_checkout_paid, release=trust_checkout_release
     )

@@ -295,10 +295,13 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
             matter_id__in=ids, low_balance_threshold_cents__isnull=False
         ).values_list("matter_id", "low_balance_threshold_cents")
     )
+    from caseledger.ledger.selectors import matter_trust_balances
+
+    balances = matter_trust_balances(matter_ids=ids, as_of=as_of)
     return [
         TrustPosition(
             matter=m,
-            balance_cents=matter_trust_balance(m, as_of=as_of),
+            balance_cents=balances[m.pk],
             uncleared_cents=int(uncleared.get(m.pk) or 0),
             disputed_cents=int(disputed.get(m.pk) or 0),
             threshold_cents=(

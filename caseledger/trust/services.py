@@ -57,6 +57,7 @@ from caseledger.trust.models import (
     TrustSettings,
     TrustTransfer,
 )
+from caseledger.trust.transitions import DISBURSEMENT_TRANSITIONS
 
 AMOUNT_NOT_POSITIVE = "amount: must be positive (got {amount})"
 MATTER_OTHER_CLIENT = "matter: {matter} belongs to another client"
@@ -114,7 +115,6 @@ APPROVER_TWICE = (
     "approver: {name} has already approved {disbursement}; "
     "the second approval must come from another lawyer"
 )
-DISBURSEMENT_NOT_PENDING = "disbursement: {disbursement} is {status}; it can no longer be {action}"
 DISBURSEMENT_NOT_APPROVED = (
     "disbursement: {disbursement} needs {required} approval(s) and has {count}"
 )
@@ -336,7 +336,7 @@ def trust_request_create(
 
 def trust_request_cancel(*, request: TrustRequest, actor: User, now: datetime) -> TrustRequest:
     with transaction.atomic():
-        request = TrustRequest.objects.select_for_update().get(pk=request.pk)
+        request = locks.lock_trust_request(request.pk)
         if request.status != TrustRequestStatus.OPEN:
             raise TrustError(
                 REQUEST_CANNOT_CANCEL.format(
@@ -416,7 +416,7 @@ def deposit_record(
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         if trust_request is not None:
-            trust_request = TrustRequest.objects.select_for_update().get(pk=trust_request.pk)
+            trust_request = locks.lock_trust_request(trust_request.pk)
             if trust_request.matter_id != matter.pk:
                 raise TrustError(
                     REQUEST_OTHER_MATTER.format(request=trust_request), field="trust_request"
@@ -549,7 +549,7 @@ def deposit_mark_cleared(
     clock.date_check(cleared_on, field="cleared_on")
     with transaction.atomic():
         locks.lock_matter_trust(deposit.matter, now)
-        deposit = TrustDeposit.objects.select_for_update().get(pk=deposit.pk)
+        deposit = locks.lock_deposit(deposit.pk)
         if deposit.reversals.filter(status="POSTED").exists():
             raise TrustError(DEPOSIT_REVERSED_NO_CLEARING.format(deposit=deposit), field="deposit")
         if deposit.clears_on is not None and deposit.clears_on <= clock.firm_date(now):
@@ -800,7 +800,7 @@ def dispute_hold_release(
 ) -> DisputeHold:
     with transaction.atomic():
         locks.lock_matter_trust(hold.matter, now)
-        hold = DisputeHold.objects.select_for_update().get(pk=hold.pk)
+        hold = locks.lock_dispute_hold(hold.pk)
         if hold.status != DisputeStatus.OPEN:
             raise TrustError(DISPUTE_NOT_OPEN, field="dispute")
         hold.status = DisputeStatus.RELEASED
@@ -1112,15 +1112,12 @@ def disbursement_approve(
         )
     with transaction.atomic():
         disbursement = locks.lock_disbursement(disbursement.pk)
-        if disbursement.status != DisbursementStatus.REQUESTED:
-            raise TrustError(
-                DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement,
-                    status=disbursement.get_status_display().lower(),
-                    action="approved",
-                ),
-                field="disbursement",
-            )
+        # An approval moves the request toward approved: only a requested one takes it.
+        DISBURSEMENT_TRANSITIONS.check(
+            document=disbursement,
+            from_status=disbursement.status,
+            to_status=DisbursementStatus.APPROVED,
+        )
         if disbursement.expires_on < clock.firm_date(now):
             raise TrustError(
                 DISBURSEMENT_EXPIRED.format(disbursement=disbursement, day=disbursement.expires_on),
@@ -1163,15 +1160,11 @@ def disbursement_reject(
         raise TrustError(REJECTER_NOT_LAWYER.format(role=Role(actor.role).label), field="actor")
     with transaction.atomic():
         disbursement = locks.lock_disbursement(disbursement.pk)
-        if disbursement.status not in {DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED}:
-            raise TrustError(
-                DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement,
-                    status=disbursement.get_status_display().lower(),
-                    action="rejected",
-                ),
-                field="disbursement",
-            )
+        DISBURSEMENT_TRANSITIONS.check(
+            document=disbursement,
+            from_status=disbursement.status,
+            to_status=DisbursementStatus.REJECTED,
+        )
         before = disbursement.status
         disbursement.status = DisbursementStatus.REJECTED
         disbursement.decided_by = actor
@@ -1203,7 +1196,7 @@ def disbursements_expire(*, now: datetime) -> int:
     for pk in ids:
         with transaction.atomic():
             d = locks.lock_disbursement(pk)
-            if d.status not in {DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED}:
+            if not DISBURSEMENT_TRANSITIONS.can(d.status, DisbursementStatus.EXPIRED):
                 continue
             before = d.status
             d.status = DisbursementStatus.EXPIRED
@@ -1239,15 +1232,11 @@ def disbursement_post(
             purpose=disbursement.purpose,
             fee_code=disbursement.fee_code,
         )
-        if disbursement.status != DisbursementStatus.APPROVED:
-            raise TrustError(
-                DISBURSEMENT_NOT_PENDING.format(
-                    disbursement=disbursement,
-                    status=disbursement.get_status_display().lower(),
-                    action="posted",
-                ),
-                field="disbursement",
-            )
+        DISBURSEMENT_TRANSITIONS.check(
+            document=disbursement,
+            from_status=disbursement.status,
+            to_status=DisbursementStatus.POSTED,
+        )
         count = disbursement.approvals.count()
         if count < disbursement.required_approvals:
             raise TrustError(

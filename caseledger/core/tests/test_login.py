@@ -65,7 +65,9 @@ def test_wrong_code_gives_one_clear_message(client, make_user):
     r = client.post("/login/two-factor/", {"code": wrong})
     assert r.status_code == 200
     body = r.content.decode()
-    assert body.count(TOTP_CODE_WRONG) == 1
+    # Shown without the internal "code:" prefix.
+    assert body.count(banner_text(TOTP_CODE_WRONG)) == 1
+    assert TOTP_CODE_WRONG not in body
     assert client.get("/").status_code == 302  # still not in
     assert AuditEvent.objects.filter(action="auth.two_factor_failed").count() == 1
 
@@ -76,7 +78,8 @@ def test_malformed_code_gives_the_same_message(client, make_user):
     TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     client.post("/login/", {"username": "ann", "password": PASSWORD})
     r = client.post("/login/two-factor/", {"code": "12ab"})
-    assert r.content.decode().count(TOTP_CODE_WRONG) == 1
+    assert r.content.decode().count(banner_text(TOTP_CODE_WRONG)) == 1
+    assert TOTP_CODE_WRONG not in r.content.decode()
 
 
 def test_required_role_without_device_is_sent_to_enrol(client, make_user):
@@ -95,6 +98,20 @@ def test_required_role_without_device_is_sent_to_enrol(client, make_user):
     assert device.confirmed
     assert client.get("/").status_code == 200
     assert AuditEvent.objects.filter(action="user.two_factor_enabled").count() == 1
+
+
+def test_enrolment_with_a_wrong_code_says_so_without_the_field_prefix(client, make_user):
+    set_enforcement(True, ["PARTNER"])
+    make_user(role="PARTNER", username="pat")
+    client.post("/login/", {"username": "pat", "password": PASSWORD})
+    client.get("/profile/two-factor/")
+    device = TOTPDevice.objects.get(user__username="pat", confirmed=False)
+    wrong = f"{(int(totp_now(device)) + 1) % 1_000_000:06d}"
+    body = client.post("/profile/two-factor/", {"code": wrong}).content.decode()
+    assert body.count(banner_text(TOTP_CODE_WRONG)) == 1
+    assert TOTP_CODE_WRONG not in body
+    device.refresh_from_db()
+    assert not device.confirmed
 
 
 def test_enforcement_reaches_sessions_already_open(client, make_user):
