@@ -110,7 +110,7 @@ def lines_open(bank_account: BankAccount) -> QuerySet[StatementLine]:
 def postings_open(bank_account: BankAccount) -> QuerySet[Posting]:
     """Postings on the bank account's ledger account with no statement line yet."""
     return (
-        Posting.objects.filter(account_id=bank_account.ledger_account_id, bank_match__isnull=True)
+        Posting.objects.filter(account_id=bank_account.ledger_account_id, bank_matches__isnull=True)
         .select_related("entry")
         .order_by("entry_date", "id")
     )
@@ -142,7 +142,7 @@ def match_suggestions(
     postings = (
         matching.PostingIn(pid, day, amount, matching.reference_tokens(memo))
         for pid, day, amount, memo in Posting.objects.filter(
-            account_id=bank_account.ledger_account_id, bank_match__isnull=True
+            account_id=bank_account.ledger_account_id, bank_matches__isnull=True
         )
         .values_list("id", "entry_date", "amount_cents", "entry__memo")
         .iterator(chunk_size=5000)

@@ -144,6 +144,21 @@ _IN_TRANSIT = (
     "  SELECT 1 FROM banking_linematch m JOIN banking_statementline l ON l.id = m.line_id"
     "  WHERE m.posting_id = p.id AND l.booking_date <= %s)"
 )
+# Postings split over several lines (``LineMatch.part`` > 0, few: the partial index) that some
+# line booked on or before the date shows and some later one does not yet: in transit for the
+# part not yet shown (the query above leaves out every posting a line has shown). Params:
+# date, account, date.
+_SPLIT_IN_TRANSIT = (
+    "SELECT s.id, s.entry_id, s.entry_date, s.open_cents, s.client_id, s.matter_id FROM ("
+    "  SELECT p.id, p.entry_id, p.entry_date, p.amount_cents, p.client_id, p.matter_id,"
+    "  p.amount_cents - COALESCE((SELECT SUM(m.amount_cents) FROM banking_linematch m"
+    "    JOIN banking_statementline l ON l.id = m.line_id"
+    "    WHERE m.posting_id = p.id AND l.booking_date <= %s), 0) AS open_cents"
+    "  FROM ledger_posting p"
+    "  WHERE p.id IN (SELECT posting_id FROM banking_linematch WHERE part > 0)"
+    "  AND p.account_id = %s AND p.entry_date <= %s) s"
+    " WHERE s.open_cents <> 0 AND s.open_cents <> s.amount_cents"
+)
 # Lines booked on or before the date and what of them no posting dated on or before it
 # explains. Params: date, bank account, date.
 _UNRECORDED = (
@@ -250,6 +265,9 @@ def reconciliation_compute(
                 + unrecorded
             )
             unrecorded.sort(key=lambda r: (_day(r[1]), r[0]))
+    split = _rows(_SPLIT_IN_TRANSIT, [day, account_id, day])
+    if split:
+        in_transit = sorted([*in_transit, *split], key=lambda r: (_day(r[2]), r[0]))
     journal_cents = _balance_as_of(account_id, day)
 
     deposits = [r for r in in_transit if r[3] > 0]

@@ -110,7 +110,13 @@ def test_api_suggestions_accept_manual_and_unmatch(client: Any, users: Any, now:
     h = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     base = f"/api/v1/banking/accounts/{account.pk}"
     got = client.get(base + "/suggestions", **h).json()
-    by_line = {s["line_id"]: s for s in got}
+    assert set(got) == {"count", "next", "results"}
+    assert got["count"] == 3 and got["next"] is None
+    by_line = {s["line_id"]: s for s in got["results"]}
+    first = client.get(base + "/suggestions?limit=1", **h).json()
+    assert first["count"] == 3 and len(first["results"]) == 1
+    assert "offset=1" in first["next"]
+    assert client.get(base + "/suggestions?limit=0", **h).status_code == 422
     assert by_line[lines[0].pk]["confident"] is True
     assert by_line[lines[0].pk]["reason"] == "reference INV-2042 · amount · same day"
     assert by_line[lines[1].pk]["confident"] is False
@@ -136,3 +142,36 @@ def test_api_suggestions_accept_manual_and_unmatch(client: Any, users: Any, now:
     assert gone.status_code == 200
     assert gone.json() == {"line_id": lines[1].pk, "removed": 1}
     assert LineMatch.objects.count() == 1
+
+
+def test_api_several_lines_to_one_posting(client: Any, users: Any, now: Any) -> None:
+    account, _lines, _postings = _setup(now)
+    day = D
+    a, b = import_lines(
+        account,
+        [ParsedLine(booking_date=day, amount_cents=c) for c in (7_000, 3_000)],
+        now,
+        statement_id="S-split",
+    )
+    posting = operating_posting(10_000, day, "Deposit split by the bank", now)
+    _, secret = api_token_create(user=users["BILLING"], name="t", now=now)
+    h = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    base = f"/api/v1/banking/accounts/{account.pk}"
+    short = client.post(
+        base + "/matches",
+        {"line_ids": [a.pk], "posting_id": posting.pk},
+        content_type="application/json",
+        **h,
+    )
+    assert short.status_code == 409
+    assert "at least two statement lines" in short.content.decode()
+    r = client.post(
+        base + "/matches",
+        {"line_ids": [a.pk, b.pk], "posting_id": posting.pk},
+        content_type="application/json",
+        **h,
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["accepted"] == 2
+    assert sorted(m["line_id"] for m in r.json()["matches"]) == [a.pk, b.pk]
+    assert LineMatch.objects.filter(posting=posting).count() == 2
