@@ -160,6 +160,14 @@ class ResolveForm(forms.Form):
     target = forms.TypedChoiceField(
         label="Trust deposit returned", required=False, coerce=int, empty_value=None
     )
+    payments = forms.TypedMultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        label="Card payments this payout pays out",
+        help_text="For a card payout net of fees: the processor's fee is the payments less the "
+        "payout, posted as an operating expense.",
+        required=False,
+        coerce=int,
+    )
     note = forms.CharField(max_length=120, required=False, label="Note (optional)")
 
     def __init__(
@@ -167,10 +175,15 @@ class ResolveForm(forms.Form):
         *args: Any,
         kinds: list[tuple[str, str]],
         targets: list[tuple[int, str]] | None,
+        payments: list[tuple[int, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+        if payments is None:
+            del self.fields["payments"]
+        else:
+            self.fields["payments"].choices = payments  # type: ignore[attr-defined]
         if targets is None:
             del self.fields["target"]
         else:

@@ -222,11 +222,34 @@ def line_resolutions(line: StatementLine) -> list[tuple[str, str]]:
         Resolution.OPERATING_FEE: not trust and not money_in,
         Resolution.RETURNED_DEPOSIT: trust and not money_in,
         Resolution.CARD_PAYOUT: trust and money_in,
+        Resolution.CARD_PAYOUT_NET: not trust and money_in,
+        Resolution.INTEREST_REMITTANCE: trust and not money_in,
     }
     registered = set(hooks.line_resolver_kinds())
-    own = {Resolution.INTEREST, Resolution.BANK_FEE, Resolution.OPERATING_FEE}
+    own = {
+        Resolution.INTEREST,
+        Resolution.BANK_FEE,
+        Resolution.OPERATING_FEE,
+        Resolution.CARD_PAYOUT_NET,
+        Resolution.INTEREST_REMITTANCE,
+    }
     return [
         (kind.value, kind.label)
         for kind, ok in fits.items()
         if ok and (kind in own or kind in registered)
     ]
+
+
+def card_payments_open(line: StatementLine, limit: int = 100) -> list[Posting]:
+    """Open payments received into the line's (operating) account in the month before it: what
+    a net card payout may pay out."""
+    from caseledger.ledger.choices import EntryKind
+
+    return list(
+        postings_open(line.bank_account).filter(
+            amount_cents__gt=0,
+            entry__kind=EntryKind.PAYMENT_RECEIVED,
+            entry_date__gte=line.booking_date - timedelta(days=MANUAL_CANDIDATE_DAYS),
+            entry_date__lte=line.booking_date,
+        )[:limit]
+    )

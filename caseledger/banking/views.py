@@ -349,7 +349,9 @@ def _line_page(
     if match_form is None:
         match_form = ManualMatchForm(choices=_posting_choices(line, candidates))
     if resolve_form is None:
-        resolve_form = ResolveForm(kinds=kinds, targets=_targets(line, kinds))
+        resolve_form = ResolveForm(
+            kinds=kinds, targets=_targets(line, kinds), payments=_payments(line, kinds)
+        )
     return render(
         request,
         "banking/line.html",
@@ -385,6 +387,12 @@ def _targets(line: StatementLine, kinds: list[tuple[str, str]]) -> list[tuple[in
     if Resolution.RETURNED_DEPOSIT not in {k for k, _ in kinds}:
         return None
     return hooks.line_resolver_choices(Resolution.RETURNED_DEPOSIT, line=line)
+
+
+def _payments(line: StatementLine, kinds: list[tuple[str, str]]) -> list[tuple[int, str]] | None:
+    if Resolution.CARD_PAYOUT_NET not in {k for k, _ in kinds}:
+        return None
+    return _posting_choices(line, selectors.card_payments_open(line))
 
 
 def _line(pk: int) -> StatementLine:
@@ -445,7 +453,9 @@ def line_unmatch(request: HttpRequest, pk: int) -> HttpResponse:
 def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     line = _line(pk)
     kinds = selectors.line_resolutions(line)
-    form = ResolveForm(request.POST, kinds=kinds, targets=_targets(line, kinds))
+    form = ResolveForm(
+        request.POST, kinds=kinds, targets=_targets(line, kinds), payments=_payments(line, kinds)
+    )
     done = handle_form(
         request,
         form,
@@ -453,6 +463,7 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             line=line,
             kind=d["kind"],
             target_id=d.get("target"),
+            payment_ids=d.get("payments") or (),
             actor=request.user,
             now=clock.now(),
             note=d["note"],

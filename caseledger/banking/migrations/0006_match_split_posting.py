@@ -9,7 +9,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 _guards = importlib.import_module("caseledger.banking.migrations.0004_reconciliation")
 
 

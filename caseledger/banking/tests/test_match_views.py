@@ -111,10 +111,12 @@ def test_api_suggestions_accept_manual_and_unmatch(client: Any, users: Any, now:
     base = f"/api/v1/banking/accounts/{account.pk}"
     got = client.get(base + "/suggestions", **h).json()
     assert set(got) == {"count", "next", "results"}
-    assert got["count"] == 3 and got["next"] is None
+    assert got["count"] == 3
+    assert got["next"] is None
     by_line = {s["line_id"]: s for s in got["results"]}
     first = client.get(base + "/suggestions?limit=1", **h).json()
-    assert first["count"] == 3 and len(first["results"]) == 1
+    assert first["count"] == 3
+    assert len(first["results"]) == 1
     assert "offset=1" in first["next"]
     assert client.get(base + "/suggestions?limit=0", **h).status_code == 422
     assert by_line[lines[0].pk]["confident"] is True
