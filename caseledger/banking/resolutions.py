@@ -16,7 +16,9 @@ transaction with the line locked, so a line is never resolved twice and nothing 
   bank (its own entry) and the line is matched to the payments and the fee posting. Never on
   trust: card and processor fees never come out of trust (trust rule 5).
 - ``RETURNED_DEPOSIT``, ``CARD_PAYOUT``: the posting belongs to an app above banking (trust);
-  its resolver is registered through ``banking.hooks.register_line_resolver``.
+  its resolver is registered through ``banking.hooks.register_line_resolver``. A returned
+  deposit whose reversal needs a partner's approval returns no posting: the line stays open
+  (``banking.line_resolution_pending``) until the approval posts the reversal and matches it.
 """
 
 from __future__ import annotations
@@ -277,6 +279,24 @@ def line_resolve(
             posting_ids = list(
                 resolver(line=locked, target_id=target_id, actor=actor, now=now, note=note)
             )
+            if not posting_ids and kind == Resolution.RETURNED_DEPOSIT:
+                # Waiting for approval (a partner other than the requester): the owning app
+                # matches the line when it posts. Nothing is matched now.
+                audit.record(
+                    actor=actor,
+                    action="banking.line_resolution_pending",
+                    at=now,
+                    obj=locked,
+                    after={
+                        "bank_account": account.pk,
+                        "line": locked.pk,
+                        "kind": kind,
+                        "amount_cents": locked.amount_cents,
+                        "target": target_id,
+                        "note": note.strip(),
+                    },
+                )
+                return []
         amounts = dict(
             Posting.objects.filter(
                 pk__in=posting_ids, account_id=account.ledger_account_id

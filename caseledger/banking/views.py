@@ -472,6 +472,14 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     if done is None:
         return _line_page(request, line, resolve_form=form, status=400)
     kind = Resolution(form.cleaned_data["kind"])
+    if kind == Resolution.RETURNED_DEPOSIT and not done:
+        messages.success(
+            request,
+            "Reversal requested: above the firm's threshold it needs the approval of a partner "
+            "other than you (on the deposit's page). Approving it posts the reversal and "
+            "matches this line.",
+        )
+        return redirect("banking:line", pk=line.pk)
     text = f"Resolved as {kind.label.split(' (')[0].lower()}."
     if kind == Resolution.BANK_FEE:
         text += (
