@@ -213,9 +213,10 @@ def _match_bank_line(reversal: DepositReversal, *, actor: User, now: datetime) -
     from caseledger.banking.models import StatementLine
     from caseledger.ledger.models import Posting
 
-    line = StatementLine.objects.select_related("bank_account__ledger_account").get(
-        pk=reversal.bank_line_id
-    )
+    line_id = reversal.bank_line_id
+    if line_id is None:
+        return
+    line = StatementLine.objects.select_related("bank_account__ledger_account").get(pk=line_id)
     bank = line.bank_account
     posting_ids = tuple(
         Posting.objects.filter(entry_id=reversal.entry_id, account_id=bank.ledger_account_id)
