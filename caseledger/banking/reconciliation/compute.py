@@ -60,6 +60,11 @@ class Report:
         raise AttributeError(name)
 
     @property
+    def foundation_cents(self) -> int:
+        """IOLTA interest the account holds for the bar foundation (0 when none)."""
+        return int(self.canonical.get("foundation_cents", 0))
+
+    @property
     def sha256(self) -> str:
         return report_hash(self.canonical)
 
@@ -107,21 +112,6 @@ def _subledger_as_of(account_id: int, day: Any) -> dict[tuple[int, int], int]:
         ") a ON a.client_id = s.client_id AND a.matter_id = s.matter_id "
         "WHERE s.account_id = %s AND s.balance_cents - COALESCE(a.later, 0) <> 0",
         [account_id, day, account_id],
-    )
-    return {(c, m): int(b) for c, m, b in rows}
-
-
-def _liability_for_bank_as_of(
-    liability_id: int, bank_id: int, day: Any
-) -> dict[tuple[int, int], int]:
-    """With several trust bank accounts: the client trust liability postings of the entries
-    that move this bank account, per (client, matter), as of ``day``."""
-    rows = _rows(
-        "SELECT p.client_id, p.matter_id, SUM(p.amount_cents) FROM ledger_posting p "
-        "WHERE p.account_id = %s AND p.entry_date <= %s AND EXISTS ("
-        "  SELECT 1 FROM ledger_posting b WHERE b.entry_id = p.entry_id AND b.account_id = %s) "
-        "GROUP BY p.client_id, p.matter_id HAVING SUM(p.amount_cents) <> 0",
-        [liability_id, day, bank_id],
     )
     return {(c, m): int(b) for c, m, b in rows}
 
@@ -309,23 +299,55 @@ def reconciliation_compute(
     if is_trust:
         liability = Account.objects.only("id").get(code=codes.CLIENT_TRUST_LIABILITY)
         liability_ids.append(liability.pk)
-        trust_banks = Account.objects.filter(is_trust=True, account_type=AccountType.ASSET).count()
-        if trust_banks > 1:
-            held = _liability_for_bank_as_of(liability.pk, account_id, day)
+        trust_banks = list(
+            Account.objects.filter(is_trust=True, account_type=AccountType.ASSET).values_list(
+                "id", flat=True
+            )
+        )
+        bank_side = _subledger_as_of(account_id, day)
+        if len(trust_banks) > 1:
+            # Several trust banks: a client's ledger in this account is the client's side of
+            # this bank (every trust bank posting that moves client money names the client and
+            # matter), so the listing sums to the journal but for non-client money; a client
+            # differs when its liability is not what all the trust banks hold for it (a
+            # liability-only transfer between clients, a posting without its client).
+            held = {k: -v for k, v in bank_side.items()}
+            everywhere: dict[tuple[int, int], int] = {}
+            for bank_id in trust_banks:
+                for k, v in _subledger_as_of(bank_id, day).items():
+                    everywhere[k] = everywhere.get(k, 0) + v
+            owed = _subledger_as_of(liability.pk, day)
+            client_rows = [
+                (c, m, -held.get((c, m), 0), -owed.get((c, m), 0) - everywhere.get((c, m), 0)
+                 + bank_side.get((c, m), 0))
+                for c, m in sorted(set(held))
+            ]
         else:
             held = _subledger_as_of(liability.pk, day)
-        bank_side = _subledger_as_of(account_id, day)
-        keys = sorted(set(held) | set(bank_side))
-        # (client, matter, held for the client (liability, credit-positive), trust bank side)
-        client_rows = [(c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys]
+            keys = sorted(set(held) | set(bank_side))
+            # (client, matter, held for the client (liability, credit-positive), bank side)
+            client_rows = [
+                (c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys
+            ]
         client_rows.sort(key=lambda r: (r[2] >= 0, r[0], r[1]))
         client_total = sum(r[2] for r in client_rows)
         canonical["clients"] = [[c, m, h] for c, m, h, _b in client_rows if h != 0]
         canonical["client_total_cents"] = client_total
         canonical["client_differences"] = [[c, m, h, b] for c, m, h, b in client_rows if h != b]
-        canonical["journal_minus_clients_cents"] = journal_cents - client_total
+        # IOLTA interest this account holds for the bar foundation (no client's money): the
+        # journal side counts it until it is remitted. Stated only when there is some, so the
+        # reports signed before it existed hash the same.
+        foundation = -_scalar(
+            "SELECT SUM(p.amount_cents) FROM ledger_posting p JOIN ledger_account a"
+            " ON a.id = p.account_id WHERE a.code = %s AND p.entry_date <= %s AND EXISTS ("
+            "  SELECT 1 FROM ledger_posting b WHERE b.entry_id = p.entry_id AND b.account_id = %s)",
+            [codes.IOLTA_INTEREST_PAYABLE, day, account_id],
+        )
+        if foundation:
+            canonical["foundation_cents"] = foundation
+        canonical["journal_minus_clients_cents"] = journal_cents - client_total - foundation
         canonical["negative_clients"] = sum(1 for r in client_rows if r[2] < 0)
-        balanced = adjusted_cents == journal_cents == client_total
+        balanced = adjusted_cents == journal_cents == client_total + foundation
     else:
         balanced = adjusted_cents == journal_cents
     canonical["balanced"] = balanced
