@@ -318,17 +318,19 @@ def reconciliation_compute(
                     everywhere[k] = everywhere.get(k, 0) + v
             owed = _subledger_as_of(liability.pk, day)
             client_rows = [
-                (c, m, -held.get((c, m), 0), -owed.get((c, m), 0) - everywhere.get((c, m), 0)
-                 + bank_side.get((c, m), 0))
+                (
+                    c,
+                    m,
+                    -held.get((c, m), 0),
+                    -owed.get((c, m), 0) - everywhere.get((c, m), 0) + bank_side.get((c, m), 0),
+                )
                 for c, m in sorted(set(held))
             ]
         else:
             held = _subledger_as_of(liability.pk, day)
             keys = sorted(set(held) | set(bank_side))
             # (client, matter, held for the client (liability, credit-positive), bank side)
-            client_rows = [
-                (c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys
-            ]
+            client_rows = [(c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys]
         client_rows.sort(key=lambda r: (r[2] >= 0, r[0], r[1]))
         client_total = sum(r[2] for r in client_rows)
         canonical["clients"] = [[c, m, h] for c, m, h, _b in client_rows if h != 0]
