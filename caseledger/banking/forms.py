@@ -155,6 +155,28 @@ class ManualMatchForm(forms.Form):
         self.fields["postings"].choices = choices  # type: ignore[attr-defined]
 
 
+class SplitForm(forms.Form):
+    posting = forms.TypedChoiceField(label="The one posting", coerce=int)
+    lines = forms.TypedMultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        label="The other lines that show it",
+        help_text="This line and the ones ticked must add up to the posting exactly.",
+        coerce=int,
+    )
+    note = forms.CharField(max_length=120, required=False, label="Note (optional)")
+
+    def __init__(
+        self,
+        *args: Any,
+        postings: list[tuple[int, str]],
+        lines: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["posting"].choices = [("", "— choose —"), *postings]  # type: ignore[attr-defined]
+        self.fields["lines"].choices = lines  # type: ignore[attr-defined]
+
+
 class ResolveForm(forms.Form):
     kind = forms.ChoiceField(label="What is this line?")
     target = forms.TypedChoiceField(

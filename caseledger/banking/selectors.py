@@ -253,3 +253,30 @@ def card_payments_open(line: StatementLine, limit: int = 100) -> list[Posting]:
             entry_date__lte=line.booking_date,
         )[:limit]
     )
+
+
+def split_candidates(
+    line: StatementLine, limit: int = 100
+) -> tuple[list[Posting], list[StatementLine]]:
+    """For a line that shows part of one posting (the bank split it): the open postings of its
+    direction within a month that are larger than it, and the other unmatched lines of its
+    direction within a month."""
+    near = (
+        line.booking_date - timedelta(days=MANUAL_CANDIDATE_DAYS),
+        line.booking_date + timedelta(days=MANUAL_CANDIDATE_DAYS),
+    )
+    postings = postings_open(line.bank_account).filter(entry_date__range=near)
+    others = (
+        StatementLine.objects.filter(
+            bank_account=line.bank_account, booking_date__range=near, matches__isnull=True
+        )
+        .exclude(pk=line.pk)
+        .order_by("booking_date", "id")
+    )
+    if line.amount_cents > 0:
+        postings = postings.filter(amount_cents__gt=line.amount_cents)
+        others = others.filter(amount_cents__gt=0)
+    else:
+        postings = postings.filter(amount_cents__lt=line.amount_cents)
+        others = others.filter(amount_cents__lt=0)
+    return list(postings[:limit]), list(others[:limit])

@@ -20,6 +20,7 @@ from caseledger.banking.forms import (
     ManualMatchForm,
     MappingForm,
     ResolveForm,
+    SplitForm,
     UploadForm,
 )
 from caseledger.banking.models import BankAccount, BankStatement, StatementImport, StatementLine
@@ -340,9 +341,11 @@ def _line_page(
     line: StatementLine,
     match_form: ManualMatchForm | None = None,
     resolve_form: ResolveForm | None = None,
+    split_form: SplitForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     candidates = selectors.line_candidates(line)
+    split_postings, split_lines = selectors.split_candidates(line)
     kinds = selectors.line_resolutions(line)
     matches = list(selectors.line_matches(line))
     left = line.amount_cents - sum(m.amount_cents for m in matches)
@@ -352,10 +355,14 @@ def _line_page(
         resolve_form = ResolveForm(
             kinds=kinds, targets=_targets(line, kinds), payments=_payments(line, kinds)
         )
+    if split_form is None:
+        split_form = _split_form(line, None, split_postings, split_lines)
     return render(
         request,
         "banking/line.html",
         {
+            "split_form": split_form,
+            "can_split": bool(split_postings and split_lines),
             "line": line,
             "account": line.bank_account,
             "matches": matches,
@@ -393,6 +400,24 @@ def _payments(line: StatementLine, kinds: list[tuple[str, str]]) -> list[tuple[i
     if Resolution.CARD_PAYOUT_NET not in {k for k, _ in kinds}:
         return None
     return _posting_choices(line, selectors.card_payments_open(line))
+
+
+def _split_form(
+    line: StatementLine, data: Any, postings: list[Any], lines: list[StatementLine]
+) -> SplitForm:
+    cur = line.bank_account.currency
+    return SplitForm(
+        data,
+        postings=_posting_choices(line, postings),
+        lines=[
+            (
+                other.pk,
+                f"{other.booking_date} · {format_money(other.amount_cents, cur)} · "
+                f"{(other.description or other.bank_reference)[:80]}",
+            )
+            for other in lines
+        ],
+    )
 
 
 def _line(pk: int) -> StatementLine:
@@ -488,4 +513,29 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             "open on both accounts until their statements show it."
         )
     messages.success(request, text)
+    return redirect("banking:matching", pk=line.bank_account_id)
+
+
+@require_POST
+@capability_required("banking.match")
+def line_split(request: HttpRequest, pk: int) -> HttpResponse:
+    """This line and the others ticked show one posting the bank split: matched together."""
+    line = _line(pk)
+    postings, lines = selectors.split_candidates(line)
+    form = _split_form(line, request.POST, postings, lines)
+    done = handle_form(
+        request,
+        form,
+        lambda d: match_services.match_split(
+            bank_account=line.bank_account,
+            line_ids=[line.pk, *d["lines"]],
+            posting_id=d["posting"],
+            actor=request.user,
+            now=clock.now(),
+            note=d["note"],
+        ),
+    )
+    if done is None:
+        return _line_page(request, line, split_form=form, status=400)
+    messages.success(request, f"{len(done)} lines matched to one posting.")
     return redirect("banking:matching", pk=line.bank_account_id)

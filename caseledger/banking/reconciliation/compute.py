@@ -27,11 +27,12 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 
 from caseledger.banking.models import BankAccount, BankStatement
 from caseledger.ledger import accounts as codes
 from caseledger.ledger.choices import AccountType
-from caseledger.ledger.models import Account
+from caseledger.ledger.models import Account, Posting
 
 REPORT_VERSION = 1
 
@@ -117,10 +118,26 @@ def _subledger_as_of(account_id: int, day: Any) -> dict[tuple[int, int], int]:
 
 
 def latest_statement(bank_account: BankAccount, as_of: date) -> BankStatement | None:
+    """The latest statement with a closing balance on or before ``as_of``, annotated with
+    ``after_cents``: the lines booked after it up to ``as_of`` (one query)."""
+    from caseledger.banking.models import StatementLine
+
+    after = (
+        StatementLine.objects.filter(
+            bank_account=bank_account,
+            booking_date__gt=OuterRef("period_end"),
+            booking_date__lte=as_of,
+        )
+        .order_by()
+        .values("bank_account")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
     return (
         BankStatement.objects.filter(
             bank_account=bank_account, period_end__lte=as_of, closing_cents__isnull=False
         )
+        .annotate(after_cents=Subquery(after))
         .order_by("-period_end", "-id")
         .first()
     )
@@ -177,18 +194,20 @@ def _checkpoint(bank_account: BankAccount, as_of: date) -> tuple[date, list[int]
         Reconciliation.objects.filter(
             bank_account=bank_account, status="SIGNED", period_end__lt=as_of
         )
+        .annotate(
+            still_closed=Exists(
+                ClosedPeriod.objects.filter(
+                    account_id=bank_account.ledger_account_id,
+                    is_active=True,
+                    closed_through__gte=OuterRef("period_end"),
+                )
+            )
+        )
         .order_by("-period_end", "-id")
         .only("id", "period_end", "report")
         .first()
     )
-    if (
-        rec is None
-        or not ClosedPeriod.objects.filter(
-            account_id=bank_account.ledger_account_id,
-            is_active=True,
-            closed_through__gte=rec.period_end,
-        ).exists()
-    ):
+    if rec is None or not getattr(rec, "still_closed", False):
         return None
     report = rec.report or {}
     if report.get("version") != REPORT_VERSION:
@@ -214,11 +233,7 @@ def reconciliation_compute(
 
     statement = latest_statement(bank_account, as_of)
     if statement is not None:
-        after = _scalar(
-            "SELECT SUM(amount_cents) FROM banking_statementline WHERE bank_account_id = %s "
-            "AND booking_date > %s AND booking_date <= %s",
-            [bank_account.pk, connection.ops.adapt_datefield_value(statement.period_end), day],
-        )
+        after = int(getattr(statement, "after_cents", 0) or 0)
         bank_cents = int(statement.closing_cents or 0) + after
     else:
         bank_cents = 0
@@ -230,31 +245,27 @@ def reconciliation_compute(
     else:
         since, transit_ids, unrecorded_ids = checkpoint
         since_day = connection.ops.adapt_datefield_value(since)
+        # What is dated after the signed month, and that month's open items (one query each).
+        marks = ", ".join(["%s"] * len(transit_ids))
         in_transit = _rows(
-            _IN_TRANSIT + " AND p.entry_date > %s ORDER BY p.entry_date, p.id",
-            [account_id, day, day, since_day],
-        )
-        if transit_ids:
-            marks = ", ".join(["%s"] * len(transit_ids))
-            in_transit = (
-                _rows(_IN_TRANSIT + f" AND p.id IN ({marks})", [account_id, day, day, *transit_ids])
-                + in_transit
+            _IN_TRANSIT
+            + (
+                f" AND (p.entry_date > %s OR p.id IN ({marks}))"
+                if transit_ids
+                else " AND p.entry_date > %s"
             )
-            in_transit.sort(key=lambda r: (_day(r[2]), r[0]))
+            + " ORDER BY p.entry_date, p.id",
+            [account_id, day, day, since_day, *transit_ids],
+        )
+        marks = ", ".join(["%s"] * len(unrecorded_ids))
         unrecorded = _rows(
-            _UNRECORDED.format(extra=" AND l.booking_date > %s"),
-            [day, bank_account.pk, day, since_day],
+            _UNRECORDED.format(
+                extra=f" AND (l.booking_date > %s OR l.id IN ({marks}))"
+                if unrecorded_ids
+                else " AND l.booking_date > %s"
+            ),
+            [day, bank_account.pk, day, since_day, *unrecorded_ids],
         )
-        if unrecorded_ids:
-            marks = ", ".join(["%s"] * len(unrecorded_ids))
-            unrecorded = (
-                _rows(
-                    _UNRECORDED.format(extra=f" AND l.id IN ({marks})"),
-                    [day, bank_account.pk, day, *unrecorded_ids],
-                )
-                + unrecorded
-            )
-            unrecorded.sort(key=lambda r: (_day(r[1]), r[0]))
     split = _rows(_SPLIT_IN_TRANSIT, [day, account_id, day])
     if split:
         in_transit = sorted([*in_transit, *split], key=lambda r: (_day(r[2]), r[0]))
@@ -297,13 +308,23 @@ def reconciliation_compute(
     client_rows: list[tuple[int, int, int, int]] = []
     liability_ids: list[int] = []
     if is_trust:
-        liability = Account.objects.only("id").get(code=codes.CLIENT_TRUST_LIABILITY)
-        liability_ids.append(liability.pk)
-        trust_banks = list(
-            Account.objects.filter(is_trust=True, account_type=AccountType.ASSET).values_list(
-                "id", flat=True
+        # The client trust liability, the IOLTA interest payable and every trust bank: one
+        # query.
+        chart = list(
+            Account.objects.filter(
+                Q(code__in=[codes.CLIENT_TRUST_LIABILITY, codes.IOLTA_INTEREST_PAYABLE])
+                | Q(is_trust=True, account_type=AccountType.ASSET)
             )
+            .annotate(used=Exists(Posting.objects.filter(account_id=OuterRef("pk"))))
+            .values_list("id", "code", "account_type", "is_trust", "used")
         )
+        liability_id = next(r[0] for r in chart if r[1] == codes.CLIENT_TRUST_LIABILITY)
+        # Only when the bar foundation's liability was ever used.
+        interest_id = next(
+            (r[0] for r in chart if r[1] == codes.IOLTA_INTEREST_PAYABLE and r[4]), None
+        )
+        trust_banks = [r[0] for r in chart if r[3] and r[2] == AccountType.ASSET]
+        liability_ids.append(liability_id)
         bank_side = _subledger_as_of(account_id, day)
         if len(trust_banks) > 1:
             # Several trust banks: a client's ledger in this account is the client's side of
@@ -316,7 +337,7 @@ def reconciliation_compute(
             for bank_id in trust_banks:
                 for k, v in _subledger_as_of(bank_id, day).items():
                     everywhere[k] = everywhere.get(k, 0) + v
-            owed = _subledger_as_of(liability.pk, day)
+            owed = _subledger_as_of(liability_id, day)
             client_rows = [
                 (
                     c,
@@ -327,7 +348,7 @@ def reconciliation_compute(
                 for c, m in sorted(set(held))
             ]
         else:
-            held = _subledger_as_of(liability.pk, day)
+            held = _subledger_as_of(liability_id, day)
             keys = sorted(set(held) | set(bank_side))
             # (client, matter, held for the client (liability, credit-positive), bank side)
             client_rows = [(c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys]
@@ -339,11 +360,15 @@ def reconciliation_compute(
         # IOLTA interest this account holds for the bar foundation (no client's money): the
         # journal side counts it until it is remitted. Stated only when there is some, so the
         # reports signed before it existed hash the same.
-        foundation = -_scalar(
-            "SELECT SUM(p.amount_cents) FROM ledger_posting p JOIN ledger_account a"
-            " ON a.id = p.account_id WHERE a.code = %s AND p.entry_date <= %s AND EXISTS ("
-            "  SELECT 1 FROM ledger_posting b WHERE b.entry_id = p.entry_id AND b.account_id = %s)",
-            [codes.IOLTA_INTEREST_PAYABLE, day, account_id],
+        foundation = (
+            -_scalar(
+                "SELECT SUM(p.amount_cents) FROM ledger_posting p WHERE p.account_id = %s"
+                " AND p.entry_date <= %s AND EXISTS (SELECT 1 FROM ledger_posting b"
+                " WHERE b.entry_id = p.entry_id AND b.account_id = %s)",
+                [interest_id, day, account_id],
+            )
+            if interest_id is not None
+            else 0
         )
         if foundation:
             canonical["foundation_cents"] = foundation

@@ -177,3 +177,30 @@ def test_api_several_lines_to_one_posting(client: Any, users: Any, now: Any) -> 
     assert r.json()["accepted"] == 2
     assert sorted(m["line_id"] for m in r.json()["matches"]) == [a.pk, b.pk]
     assert LineMatch.objects.filter(posting=posting).count() == 2
+
+
+def test_line_page_matches_a_split_deposit(login: Any, users: Any, now: Any) -> None:
+    account, _lines, _postings = _setup(now)
+    a, b = import_lines(
+        account,
+        [ParsedLine(D, 6_000, "Deposit part 1"), ParsedLine(D, 4_000, "Deposit part 2")],
+        now,
+        statement_id="S-split",
+    )
+    posting = operating_posting(10_000, D, "Deposit of two checks", now)
+    client = login(users["BILLING"])
+    page = client.get(f"/banking/lines/{a.pk}/").content.decode()
+    assert 'id="split"' in page
+    assert "Deposit of two checks" in page
+    assert "Deposit part 2" in page
+    bad = client.post(
+        f"/banking/lines/{a.pk}/split/", {"posting": posting.pk, "lines": [_lines[0].pk]}
+    )
+    assert bad.status_code == 400  # a line of the other sum is not offered
+    assert not LineMatch.objects.filter(posting=posting).exists()
+    r = client.post(f"/banking/lines/{a.pk}/split/", {"posting": posting.pk, "lines": [b.pk]})
+    assert r.status_code == 302
+    assert sorted(LineMatch.objects.filter(posting=posting).values_list("line_id", flat=True)) == [
+        a.pk,
+        b.pk,
+    ]
