@@ -146,7 +146,8 @@ def latest_statement(bank_account: BankAccount, as_of: date) -> BankStatement | 
 # Postings of the account dated on or before the date with no match to a line booked on or
 # before it. Params: account, date, date.
 _IN_TRANSIT = (
-    "SELECT p.id, p.entry_id, p.entry_date, p.amount_cents, p.client_id, p.matter_id "
+    "SELECT p.id, p.entry_id, p.entry_date, p.amount_cents, p.client_id, p.matter_id,"
+    " (SELECT e.memo FROM ledger_journalentry e WHERE e.id = p.entry_id) "
     "FROM ledger_posting p WHERE p.account_id = %s AND p.entry_date <= %s AND NOT EXISTS ("
     "  SELECT 1 FROM banking_linematch m JOIN banking_statementline l ON l.id = m.line_id"
     "  WHERE m.posting_id = p.id AND l.booking_date <= %s)"
@@ -156,7 +157,8 @@ _IN_TRANSIT = (
 # part not yet shown (the query above leaves out every posting a line has shown). Params:
 # date, account, date.
 _SPLIT_IN_TRANSIT = (
-    "SELECT s.id, s.entry_id, s.entry_date, s.open_cents, s.client_id, s.matter_id FROM ("
+    "SELECT s.id, s.entry_id, s.entry_date, s.open_cents, s.client_id, s.matter_id,"
+    " (SELECT e.memo FROM ledger_journalentry e WHERE e.id = s.entry_id) FROM ("
     "  SELECT p.id, p.entry_id, p.entry_date, p.amount_cents, p.client_id, p.matter_id,"
     "  p.amount_cents - COALESCE((SELECT SUM(m.amount_cents) FROM banking_linematch m"
     "    JOIN banking_statementline l ON l.id = m.line_id"
@@ -172,7 +174,8 @@ _UNRECORDED = (
     "SELECT * FROM (SELECT l.id, l.booking_date, l.amount_cents - COALESCE(("
     "  SELECT SUM(m.amount_cents) FROM banking_linematch m"
     "  JOIN ledger_posting p ON p.id = m.posting_id"
-    "  WHERE m.line_id = l.id AND p.entry_date <= %s), 0) AS open_cents "
+    "  WHERE m.line_id = l.id AND p.entry_date <= %s), 0) AS open_cents,"
+    " l.amount_cents AS line_cents, l.description, l.bank_reference "
     "FROM banking_statementline l WHERE l.bank_account_id = %s AND l.booking_date <= %s{extra}) u "
     "WHERE u.open_cents <> 0 ORDER BY u.booking_date, u.id"
 )
@@ -396,16 +399,12 @@ def _describe(
     client_rows: list[tuple[int, int, int, int]],
     ledger_accounts: list[int],
 ) -> None:
-    """Names, memos and descriptions for the listed items (one query per kind of row; the
-    client listing's names by a sub-select of the ledger rows, not a list of ids)."""
-    from caseledger.banking.models import StatementLine
+    """Names for the listed items (memos and line descriptions come with the items' own rows):
+    the client listing's names by a sub-select of the ledger rows, not a list of ids, and
+    any other client or matter of an item in transit."""
     from caseledger.clients.models import Client
-    from caseledger.ledger.models import JournalEntry
-    from caseledger.matters.models import Matter
-
-    entry_ids = {r[1] for r in in_transit}
-    memos = dict(JournalEntry.objects.filter(pk__in=entry_ids).values_list("pk", "memo"))
     from caseledger.ledger.models import SubledgerBalance
+    from caseledger.matters.models import Matter
 
     clients: dict[int, str] = {}
     matters: dict[int, str] = {}
@@ -430,26 +429,19 @@ def _describe(
             "entry": r[1],
             "date": r[2],
             "amount_cents": abs(int(r[3])),
-            "memo": memos.get(r[1], ""),
+            "memo": r[6] or "",
             "client": clients.get(r[4], ""),
             "matter": matters.get(r[5], ""),
         }
         (report.deposits if r[3] > 0 else report.outstanding).append(item)
-    lines = {
-        line.pk: line
-        for line in StatementLine.objects.filter(pk__in=[r[0] for r in unrecorded]).only(
-            "id", "description", "bank_reference", "amount_cents"
-        )
-    }
     for r in unrecorded:
-        line = lines.get(r[0])
         report.unrecorded.append(
             {
                 "line": r[0],
                 "date": r[1],
                 "amount_cents": int(r[2]),
-                "line_amount_cents": line.amount_cents if line else int(r[2]),
-                "description": (line.description or line.bank_reference) if line else "",
+                "line_amount_cents": int(r[3]),
+                "description": r[4] or r[5] or "",
             }
         )
     for c, m, held, bank in client_rows:
