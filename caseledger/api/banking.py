@@ -192,7 +192,8 @@ def import_status(request: HttpRequest, import_id: Id) -> dict[str, Any]:
 
 # -- matching -----------------------------------------------------------------------------
 
-LINE_REQUIRED = "line_id: required (or accept_all: true)"
+LINE_REQUIRED = "line_id: required (or line_ids with posting_id, or accept_all: true)"
+SPLIT_POSTING_REQUIRED = "posting_id: required with line_ids (the one posting the lines show)"
 NO_SUGGESTION = "line_id: line {id} has no suggestion that can be accepted (none, or ambiguous)"
 
 
@@ -207,11 +208,15 @@ class SuggestionOut(Schema):
 
 class MatchIn(Schema):
     """``line_id`` with ``posting_ids``: a manual match (they must sum to what the line has
-    left); ``line_id`` alone: accept the line's current suggestion; ``accept_all``: accept
+    left); ``line_ids`` with ``posting_id``: several lines to one posting (they must sum to it
+    exactly); ``line_id`` alone: accept the line's current suggestion; ``accept_all``: accept
     every confident suggestion. An ``Idempotency-Key`` replays the first answer."""
 
     line_id: Id | None = None
     posting_ids: list[Id] | None = Field(default=None, max_length=500)
+    # Several lines to one posting (a deposit the bank split): they must sum to it exactly.
+    line_ids: list[Id] | None = Field(default=None, max_length=500)
+    posting_id: Id | None = None
     note: column(LineMatch, "reason") = ""  # type: ignore[valid-type]
     accept_all: Flag = False
 
@@ -249,25 +254,37 @@ def _match_out(result: Any) -> dict[str, Any]:
 
 @router.get(
     "/accounts/{account_id}/suggestions",
-    response=list[SuggestionOut],
+    response=Page[SuggestionOut],
     url_name="banking_suggestions",
 )
-def suggestions(request: HttpRequest, account_id: Id) -> list[dict[str, Any]]:
-    """Suggested matches for the account's open lines, each with why it matched; ambiguous
-    ones (``confident`` false) list their ``candidates``."""
+def suggestions(
+    request: HttpRequest, account_id: Id, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    """Suggested matches for the account's open lines (by line date, as the workbench), each
+    with why it matched; ambiguous ones (``confident`` false) list their ``candidates``."""
     require(_user(request), "banking.view")
     account = get_object_or_404(BankAccount, pk=account_id)
-    return [
-        {
-            "line_id": s.line_id,
-            "posting_ids": list(s.posting_ids),
-            "reason": s.reason,
-            "rule": s.rule,
-            "confident": s.confident,
-            "candidates": [list(c) for c in s.candidates],
-        }
-        for s in selectors.match_suggestions(account)
-    ]
+
+    def serialize(rows: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "line_id": s.line_id,
+                "posting_ids": list(s.posting_ids),
+                "reason": s.reason,
+                "rule": s.rule,
+                "confident": s.confident,
+                "candidates": [list(c) for c in s.candidates],
+            }
+            for s in rows
+        ]
+
+    return paginate(
+        request,
+        selectors.match_suggestions(account),
+        limit=limit,
+        offset=offset,
+        serialize=serialize,
+    )
 
 
 @router.post(
@@ -284,6 +301,21 @@ def match_create(request: HttpRequest, account_id: Id, payload: MatchIn) -> Stat
             _match_out(
                 match_services.bank_account_auto_match(bank_account=account, actor=user, now=now)
             ),
+        )
+    if payload.line_ids is not None:
+        if payload.posting_id is None:
+            raise BankingError(SPLIT_POSTING_REQUIRED, "posting_id")
+        rows = match_services.match_split(
+            bank_account=account,
+            line_ids=payload.line_ids,
+            posting_id=payload.posting_id,
+            actor=user,
+            now=now,
+            note=payload.note,
+        )
+        return Status(
+            201,
+            _match_out(match_services.AcceptResult(accepted=len(rows), skipped=[], matches=rows)),
         )
     if payload.line_id is None:
         raise BankingError(LINE_REQUIRED, "line_id")

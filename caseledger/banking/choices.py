@@ -38,6 +38,14 @@ class Resolution(models.TextChoices):
     OPERATING_FEE = "OPERATING_FEE", "Bank fee on the operating account"
     RETURNED_DEPOSIT = "RETURNED_DEPOSIT", "Returned deposit (reverse the trust receipt)"
     CARD_PAYOUT = "CARD_PAYOUT", "Card payout (clears the card trust deposits)"
+    CARD_PAYOUT_NET = (
+        "CARD_PAYOUT_NET",
+        "Card payout net of the processor's fee (operating: the payments it pays out)",
+    )
+    INTEREST_REMITTANCE = (
+        "INTEREST_REMITTANCE",
+        "IOLTA interest remitted to the bar foundation",
+    )
 
 
 class ReconciliationStatus(models.TextChoices):

@@ -155,10 +155,40 @@ class ManualMatchForm(forms.Form):
         self.fields["postings"].choices = choices  # type: ignore[attr-defined]
 
 
+class SplitForm(forms.Form):
+    posting = forms.TypedChoiceField(label="The one posting", coerce=int)
+    lines = forms.TypedMultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        label="The other lines that show it",
+        help_text="This line and the ones ticked must add up to the posting exactly.",
+        coerce=int,
+    )
+    note = forms.CharField(max_length=120, required=False, label="Note (optional)")
+
+    def __init__(
+        self,
+        *args: Any,
+        postings: list[tuple[int, str]],
+        lines: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["posting"].choices = [("", "— choose —"), *postings]  # type: ignore[attr-defined]
+        self.fields["lines"].choices = lines  # type: ignore[attr-defined]
+
+
 class ResolveForm(forms.Form):
     kind = forms.ChoiceField(label="What is this line?")
     target = forms.TypedChoiceField(
         label="Trust deposit returned", required=False, coerce=int, empty_value=None
+    )
+    payments = forms.TypedMultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        label="Card payments this payout pays out",
+        help_text="For a card payout net of fees: the processor's fee is the payments less the "
+        "payout, posted as an operating expense.",
+        required=False,
+        coerce=int,
     )
     note = forms.CharField(max_length=120, required=False, label="Note (optional)")
 
@@ -167,10 +197,15 @@ class ResolveForm(forms.Form):
         *args: Any,
         kinds: list[tuple[str, str]],
         targets: list[tuple[int, str]] | None,
+        payments: list[tuple[int, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+        if payments is None:
+            del self.fields["payments"]
+        else:
+            self.fields["payments"].choices = payments  # type: ignore[attr-defined]
         if targets is None:
             del self.fields["target"]
         else:

@@ -8,7 +8,9 @@
   banking (a returned trust deposit, a card payout clearing trust deposits). ``fn(*, line,
   target_id, actor, now, note)`` runs inside the resolution transaction with the line locked;
   it calls its own app's service and returns the ids of the postings on the bank account's
-  ledger account that the line is to be matched to (their sum must equal the line).
+  ledger account that the line is to be matched to (their sum must equal the line); a
+  returned deposit's resolver returns none while the reversal waits for a partner's approval
+  (the approval matches the line).
   ``target_id`` is what the person picked from ``choices`` (None when the resolver needs none).
 """
 

@@ -6,6 +6,11 @@ Invariants (database and code): a posting is matched at most once (``LineMatch.p
 one-to-one; a concurrent claim loses on the unique index and is refused with a message); every
 posting matched to a line moves the bank the same way as the line, and what a match adds is
 exactly what the line had left, so a line's matched sum never passes its amount.
+
+Many lines to one posting (``match_split``: a deposit the bank showed as several lines): every
+line unmatched, all moving the bank the posting's way, their amounts summing to the posting
+exactly; the rows are the posting's parts 0..k-1 (unique with the posting), made in one go and
+unmatched together.
 """
 
 from __future__ import annotations
@@ -40,6 +45,22 @@ SUM_MISMATCH = (
 LINE_MATCHED = "line: line {id} is already fully matched"
 LINE_OTHER_ACCOUNT = "line: line {id} is not on bank account {name}"
 LINE_NOT_MATCHED = "line: line {id} has no match to remove"
+SPLIT_LINES_REQUIRED = (
+    "lines: choose at least two statement lines to match to one posting (one line: match it "
+    "to the posting directly)"
+)
+SPLIT_LINE_DUPLICATE = "lines: line {id} is chosen twice"
+SPLIT_LINE_HAS_MATCHES = (
+    "lines: line {id} already has matches; a posting split over several lines takes whole "
+    "unmatched lines"
+)
+SPLIT_LINE_OTHER_SIGN = (
+    "lines: line {id} ({line}) moves the bank the other way from posting {posting} ({amount})"
+)
+SPLIT_SUM_MISMATCH = (
+    "lines: the lines sum to {total}; posting {posting} is {amount} — lines matched to one "
+    "posting must sum to it exactly"
+)
 REASON_MANUAL = "matched by hand"
 
 
@@ -302,13 +323,129 @@ def bank_account_auto_match(
     )
 
 
-def match_remove(*, line: StatementLine, actor: Any, now: datetime) -> int:
-    """Remove every match of ``line`` (its postings become open again); returns how many. The
-    audit event keeps who matched what, when, and why. Raises BankingError when there is none."""
+def match_split(
+    *,
+    bank_account: BankAccount,
+    line_ids: Sequence[int],
+    posting_id: int,
+    actor: Any,
+    now: datetime,
+    note: str = "",
+) -> list[LineMatch]:
+    """Match several statement lines to one posting (the bank split a deposit or a payment).
+    Every line must be on ``bank_account``, have no match yet and move the bank the posting's
+    way; the posting must be on the account's ledger account and unmatched; the lines' amounts
+    must sum to the posting exactly. Raises BankingError naming the field and the rule; nothing
+    is written then. Audit: ``banking.posting_split_matched``."""
+    currency = bank_account.currency
+    ids = list(line_ids)
+    for i, lid in enumerate(ids):
+        if lid in ids[:i]:
+            raise BankingError(SPLIT_LINE_DUPLICATE.format(id=lid), "lines")
+    if len(ids) < 2:
+        raise BankingError(SPLIT_LINES_REQUIRED, "lines")
     with transaction.atomic():
-        locked = locks.statement_lines_lock([line.pk])[line.pk]
-        hooks.match_guards_run(lines=[locked], action="unmatch")
-        rows = list(LineMatch.objects.filter(line_id=locked.pk).order_by("id"))
+        lines = locks.statement_lines_lock(
+            ids, only=("id", "bank_account_id", "amount_cents", "booking_date")
+        )
+        hooks.match_guards_run(lines=list(lines.values()), action="match")
+        posting = _postings(bank_account, [posting_id]).get(posting_id)
+        if posting is None or posting[0] != bank_account.ledger_account_id:
+            code = bank_account.ledger_account.code
+            raise BankingError(POSTING_UNKNOWN.format(id=posting_id, code=code), "postings")
+        if posting[2]:
+            raise BankingError(POSTING_TAKEN.format(id=posting_id), "postings")
+        amount = posting[1]
+        matched = _matched_sums(ids)
+        for lid in ids:
+            line = lines.get(lid)
+            if line is None or line.bank_account_id != bank_account.pk:
+                raise BankingError(
+                    LINE_OTHER_ACCOUNT.format(id=lid, name=bank_account.name), "lines"
+                )
+            if matched.get(lid):
+                raise BankingError(SPLIT_LINE_HAS_MATCHES.format(id=lid), "lines")
+            if (line.amount_cents > 0) != (amount > 0):
+                raise BankingError(
+                    SPLIT_LINE_OTHER_SIGN.format(
+                        id=lid,
+                        line=format_money(line.amount_cents, currency),
+                        posting=posting_id,
+                        amount=format_money(amount, currency),
+                    ),
+                    "lines",
+                )
+        total = sum(lines[lid].amount_cents for lid in ids)
+        if total != amount:
+            raise BankingError(
+                SPLIT_SUM_MISMATCH.format(
+                    total=format_money(total, currency),
+                    posting=posting_id,
+                    amount=format_money(amount, currency),
+                ),
+                "lines",
+            )
+        reason = f"{REASON_MANUAL}: split over {len(ids)} lines"
+        if note.strip():
+            reason += f": {note.strip()}"
+        ordered = sorted(ids, key=lambda lid: (lines[lid].booking_date, lid))
+        created = _write(
+            [
+                LineMatch(
+                    line_id=lid,
+                    posting_id=posting_id,
+                    part=part,
+                    amount_cents=lines[lid].amount_cents,
+                    method=MatchMethod.MANUAL,
+                    reason=reason[:200],
+                    matched_by=actor if getattr(actor, "pk", None) else None,
+                    matched_at=now,
+                )
+                for part, lid in enumerate(ordered)
+            ]
+        )
+        audit.record(
+            actor=actor,
+            action="banking.posting_split_matched",
+            at=now,
+            obj=bank_account,
+            after={
+                "bank_account": bank_account.pk,
+                "posting": posting_id,
+                "amount_cents": amount,
+                "lines": [[lid, lines[lid].amount_cents] for lid in ordered],
+                "reason": reason[:200],
+            },
+        )
+    return created
+
+
+def _split_group(line_id: int) -> set[int]:
+    """The lines that share a split posting with ``line_id`` (itself included): unmatching one
+    line of a split unmatches all of them, so no posting is left partly matched."""
+    split = LineMatch.objects.filter(
+        posting_id__in=LineMatch.objects.filter(line_id=line_id).values("posting_id"),
+        part__gt=0,
+    ).values("posting_id")
+    return {line_id} | set(
+        LineMatch.objects.filter(posting_id__in=split).values_list("line_id", flat=True)
+    )
+
+
+def match_remove(*, line: StatementLine, actor: Any, now: datetime) -> int:
+    """Remove every match of ``line`` (its postings become open again); returns how many. A
+    posting split over several lines is unmatched from all of them. The audit event keeps who
+    matched what, when, and why. Raises BankingError when there is none."""
+    with transaction.atomic():
+        group = _split_group(line.pk)
+        locked_all = locks.statement_lines_lock(group)
+        # Read again under the locks (a split made or undone meanwhile).
+        group = _split_group(line.pk)
+        if not group <= set(locked_all):
+            locked_all.update(locks.statement_lines_lock(group - set(locked_all)))
+        locked = locked_all[line.pk]
+        hooks.match_guards_run(lines=[locked_all[i] for i in sorted(group)], action="unmatch")
+        rows = list(LineMatch.objects.filter(line_id__in=group).order_by("id"))
         if not rows:
             raise BankingError(LINE_NOT_MATCHED.format(id=locked.pk), "line")
         LineMatch.objects.filter(pk__in=[r.pk for r in rows]).delete()
@@ -320,7 +457,9 @@ def match_remove(*, line: StatementLine, actor: Any, now: datetime) -> int:
             before={
                 "matches": [
                     {
+                        "line": r.line_id,
                         "posting": r.posting_id,
+                        "part": r.part,
                         "amount_cents": r.amount_cents,
                         "method": r.method,
                         "reason": r.reason,

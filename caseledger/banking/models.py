@@ -199,18 +199,23 @@ class StatementLine(models.Model):
 class LineMatch(models.Model):
     """One ledger posting on a bank account's ledger account, matched to the statement line
     that shows it at the bank. A line may carry several postings (a deposit slip of several
-    receipts, a card payout of several charges) and a posting is matched at most once, so
-    "one line to many" and "many lines to one" are both rows of this table; a line is fully
-    matched when its matches' amounts sum to its own.
+    receipts, a card payout of several charges); a posting is matched whole to one line, or
+    split over several lines whose amounts sum to it exactly (``part`` 0..k-1, made in one
+    go). A line is fully matched when its matches' amounts sum to its own. ``amount_cents`` is
+    the part of the posting the line shows.
 
     A posting without a match on or before a statement date is in transit (a deposit) or
     outstanding (a disbursement or check) in that date's reconciliation. Unmatching deletes
     the row; the audit event records who matched and who unmatched."""
 
     line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
-    posting = models.OneToOneField(
-        "ledger.Posting", on_delete=models.PROTECT, related_name="bank_match"
+    posting = models.ForeignKey(
+        "ledger.Posting", on_delete=models.PROTECT, related_name="bank_matches"
     )
+    # 0 for a posting matched whole to one line; 0..k-1 for a posting the bank showed as k
+    # lines (a deposit it split), made in one go. Unique with the posting, so a posting is
+    # claimed once: a concurrent claim loses on (posting, 0).
+    part = models.PositiveSmallIntegerField(default=0)
     # The posting's amount as it moves the bank account (+ in, - out), in minor units, copied
     # so a line's matched total is one SUM.
     amount_cents = models.BigIntegerField()
@@ -231,6 +236,15 @@ class LineMatch(models.Model):
             models.CheckConstraint(
                 condition=models.Q(method__in=["auto", "manual", "resolved"]),
                 name="banking_match_method_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["posting", "part"], name="banking_match_posting_part_once"
+            ),
+        ]
+        indexes = [
+            # The few postings split over several lines (reconciliation reads them apart).
+            models.Index(
+                fields=["posting"], name="banking_match_split", condition=models.Q(part__gt=0)
             ),
         ]
 

@@ -110,7 +110,7 @@ def lines_open(bank_account: BankAccount) -> QuerySet[StatementLine]:
 def postings_open(bank_account: BankAccount) -> QuerySet[Posting]:
     """Postings on the bank account's ledger account with no statement line yet."""
     return (
-        Posting.objects.filter(account_id=bank_account.ledger_account_id, bank_match__isnull=True)
+        Posting.objects.filter(account_id=bank_account.ledger_account_id, bank_matches__isnull=True)
         .select_related("entry")
         .order_by("entry_date", "id")
     )
@@ -142,7 +142,7 @@ def match_suggestions(
     postings = (
         matching.PostingIn(pid, day, amount, matching.reference_tokens(memo))
         for pid, day, amount, memo in Posting.objects.filter(
-            account_id=bank_account.ledger_account_id, bank_match__isnull=True
+            account_id=bank_account.ledger_account_id, bank_matches__isnull=True
         )
         .values_list("id", "entry_date", "amount_cents", "entry__memo")
         .iterator(chunk_size=5000)
@@ -222,11 +222,61 @@ def line_resolutions(line: StatementLine) -> list[tuple[str, str]]:
         Resolution.OPERATING_FEE: not trust and not money_in,
         Resolution.RETURNED_DEPOSIT: trust and not money_in,
         Resolution.CARD_PAYOUT: trust and money_in,
+        Resolution.CARD_PAYOUT_NET: not trust and money_in,
+        Resolution.INTEREST_REMITTANCE: trust and not money_in,
     }
     registered = set(hooks.line_resolver_kinds())
-    own = {Resolution.INTEREST, Resolution.BANK_FEE, Resolution.OPERATING_FEE}
+    own = {
+        Resolution.INTEREST,
+        Resolution.BANK_FEE,
+        Resolution.OPERATING_FEE,
+        Resolution.CARD_PAYOUT_NET,
+        Resolution.INTEREST_REMITTANCE,
+    }
     return [
         (kind.value, kind.label)
         for kind, ok in fits.items()
         if ok and (kind in own or kind in registered)
     ]
+
+
+def card_payments_open(line: StatementLine, limit: int = 100) -> list[Posting]:
+    """Open payments received into the line's (operating) account in the month before it: what
+    a net card payout may pay out."""
+    from caseledger.ledger.choices import EntryKind
+
+    return list(
+        postings_open(line.bank_account).filter(
+            amount_cents__gt=0,
+            entry__kind=EntryKind.PAYMENT_RECEIVED,
+            entry_date__gte=line.booking_date - timedelta(days=MANUAL_CANDIDATE_DAYS),
+            entry_date__lte=line.booking_date,
+        )[:limit]
+    )
+
+
+def split_candidates(
+    line: StatementLine, limit: int = 100
+) -> tuple[list[Posting], list[StatementLine]]:
+    """For a line that shows part of one posting (the bank split it): the open postings of its
+    direction within a month that are larger than it, and the other unmatched lines of its
+    direction within a month."""
+    near = (
+        line.booking_date - timedelta(days=MANUAL_CANDIDATE_DAYS),
+        line.booking_date + timedelta(days=MANUAL_CANDIDATE_DAYS),
+    )
+    postings = postings_open(line.bank_account).filter(entry_date__range=near)
+    others = (
+        StatementLine.objects.filter(
+            bank_account=line.bank_account, booking_date__range=near, matches__isnull=True
+        )
+        .exclude(pk=line.pk)
+        .order_by("booking_date", "id")
+    )
+    if line.amount_cents > 0:
+        postings = postings.filter(amount_cents__gt=line.amount_cents)
+        others = others.filter(amount_cents__gt=0)
+    else:
+        postings = postings.filter(amount_cents__lt=line.amount_cents)
+        others = others.filter(amount_cents__lt=0)
+    return list(postings[:limit]), list(others[:limit])

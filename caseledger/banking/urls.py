@@ -20,6 +20,7 @@ urlpatterns = [
     path("lines/<int:pk>/match/", views.line_match, name="line_match"),
     path("lines/<int:pk>/unmatch/", views.line_unmatch, name="line_unmatch"),
     path("lines/<int:pk>/resolve/", views.line_resolve, name="line_resolve"),
+    path("lines/<int:pk>/split/", views.line_split, name="line_split"),
     path("reconciliation/", recon_views.home, name="reconciliation_home"),
     path("reconciliation/settings/", recon_views.settings_edit, name="reconciliation_settings"),
     path("accounts/<int:pk>/reconciliation/", recon_views.report, name="reconciliation"),

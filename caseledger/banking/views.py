@@ -20,6 +20,7 @@ from caseledger.banking.forms import (
     ManualMatchForm,
     MappingForm,
     ResolveForm,
+    SplitForm,
     UploadForm,
 )
 from caseledger.banking.models import BankAccount, BankStatement, StatementImport, StatementLine
@@ -340,20 +341,28 @@ def _line_page(
     line: StatementLine,
     match_form: ManualMatchForm | None = None,
     resolve_form: ResolveForm | None = None,
+    split_form: SplitForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     candidates = selectors.line_candidates(line)
+    split_postings, split_lines = selectors.split_candidates(line)
     kinds = selectors.line_resolutions(line)
     matches = list(selectors.line_matches(line))
     left = line.amount_cents - sum(m.amount_cents for m in matches)
     if match_form is None:
         match_form = ManualMatchForm(choices=_posting_choices(line, candidates))
     if resolve_form is None:
-        resolve_form = ResolveForm(kinds=kinds, targets=_targets(line, kinds))
+        resolve_form = ResolveForm(
+            kinds=kinds, targets=_targets(line, kinds), payments=_payments(line, kinds)
+        )
+    if split_form is None:
+        split_form = _split_form(line, None, split_postings, split_lines)
     return render(
         request,
         "banking/line.html",
         {
+            "split_form": split_form,
+            "can_split": bool(split_postings and split_lines),
             "line": line,
             "account": line.bank_account,
             "matches": matches,
@@ -385,6 +394,30 @@ def _targets(line: StatementLine, kinds: list[tuple[str, str]]) -> list[tuple[in
     if Resolution.RETURNED_DEPOSIT not in {k for k, _ in kinds}:
         return None
     return hooks.line_resolver_choices(Resolution.RETURNED_DEPOSIT, line=line)
+
+
+def _payments(line: StatementLine, kinds: list[tuple[str, str]]) -> list[tuple[int, str]] | None:
+    if Resolution.CARD_PAYOUT_NET not in {k for k, _ in kinds}:
+        return None
+    return _posting_choices(line, selectors.card_payments_open(line))
+
+
+def _split_form(
+    line: StatementLine, data: Any, postings: list[Any], lines: list[StatementLine]
+) -> SplitForm:
+    cur = line.bank_account.currency
+    return SplitForm(
+        data,
+        postings=_posting_choices(line, postings),
+        lines=[
+            (
+                other.pk,
+                f"{other.booking_date} · {format_money(other.amount_cents, cur)} · "
+                f"{(other.description or other.bank_reference)[:80]}",
+            )
+            for other in lines
+        ],
+    )
 
 
 def _line(pk: int) -> StatementLine:
@@ -445,7 +478,9 @@ def line_unmatch(request: HttpRequest, pk: int) -> HttpResponse:
 def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     line = _line(pk)
     kinds = selectors.line_resolutions(line)
-    form = ResolveForm(request.POST, kinds=kinds, targets=_targets(line, kinds))
+    form = ResolveForm(
+        request.POST, kinds=kinds, targets=_targets(line, kinds), payments=_payments(line, kinds)
+    )
     done = handle_form(
         request,
         form,
@@ -453,6 +488,7 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             line=line,
             kind=d["kind"],
             target_id=d.get("target"),
+            payment_ids=d.get("payments") or (),
             actor=request.user,
             now=clock.now(),
             note=d["note"],
@@ -461,6 +497,14 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     if done is None:
         return _line_page(request, line, resolve_form=form, status=400)
     kind = Resolution(form.cleaned_data["kind"])
+    if kind == Resolution.RETURNED_DEPOSIT and not done:
+        messages.success(
+            request,
+            "Reversal requested: above the firm's threshold it needs the approval of a partner "
+            "other than you (on the deposit's page). Approving it posts the reversal and "
+            "matches this line.",
+        )
+        return redirect("banking:line", pk=line.pk)
     text = f"Resolved as {kind.label.split(' (')[0].lower()}."
     if kind == Resolution.BANK_FEE:
         text += (
@@ -469,4 +513,29 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             "open on both accounts until their statements show it."
         )
     messages.success(request, text)
+    return redirect("banking:matching", pk=line.bank_account_id)
+
+
+@require_POST
+@capability_required("banking.match")
+def line_split(request: HttpRequest, pk: int) -> HttpResponse:
+    """This line and the others ticked show one posting the bank split: matched together."""
+    line = _line(pk)
+    postings, lines = selectors.split_candidates(line)
+    form = _split_form(line, request.POST, postings, lines)
+    done = handle_form(
+        request,
+        form,
+        lambda d: match_services.match_split(
+            bank_account=line.bank_account,
+            line_ids=[line.pk, *d["lines"]],
+            posting_id=d["posting"],
+            actor=request.user,
+            now=clock.now(),
+            note=d["note"],
+        ),
+    )
+    if done is None:
+        return _line_page(request, line, split_form=form, status=400)
+    messages.success(request, f"{len(done)} lines matched to one posting.")
     return redirect("banking:matching", pk=line.bank_account_id)

@@ -351,6 +351,15 @@ def _check_trust_rules(
     if kind == EntryKind.TRUST_TRANSFER_EARNED:
         _check_earned_transfer(entry_date=entry_date, resolved=resolved)
         return True
+    if not any(
+        info.is_trust
+        and not info.is_trust_bank
+        and info.code not in codes.TRUST_NON_CLIENT_LIABILITIES
+        for info, _ in resolved
+    ):
+        # No client's money moves: trust money owed to someone who is not a client (IOLTA
+        # interest remitted to the bar foundation) leaves against that liability alone.
+        return True
     if disbursement is None:
         raise TrustViolation(TRUST_OUTFLOW_UNAUTHORIZED, "lines")
     if getattr(disbursement, "is_approved", False) is not True:

@@ -1,11 +1,13 @@
 """Bank statement lines the trust app resolves (registered with ``banking.hooks`` at start-up;
 banking sits below trust and cannot call it directly):
 
-- a **returned deposit** (money out of trust: the bank sent back a check or ACH): the trust
-  receipt is reversed through ``trust.corrections.deposit_reversal_request`` — refused when its
-  money has been used, and when the amount needs a partner's approval (then the reversal is
-  requested from the deposit page and the line matched to it once approved) — and the line is
-  matched to the reversal's trust bank posting;
+- a **returned deposit** (money out of trust: the bank sent back a check or ACH, NSF, a
+  chargeback): the trust receipt is reversed through
+  ``trust.corrections.deposit_reversal_request`` (refused when its money has been used) and the
+  line is matched to the reversal's trust bank posting; above the firm's approval threshold the
+  reversal is requested with the line attached and waits for a partner other than the
+  requester, whose approval posts it and matches the line (the resolver returns no posting:
+  pending);
 - a **card payout** (money into trust from the card processor): the uncleared card deposits it
   pays out (their sum, or the one set of up to four of them that sums to the line) are marked
   cleared on the payout date through ``services.deposit_mark_cleared`` and the line is matched
@@ -27,10 +29,7 @@ from caseledger.trust.exceptions import TrustError
 from caseledger.trust.models import TrustDeposit
 
 RETURNED_AMOUNT = "target: {deposit} is {amount}; the returned item is {line}"
-RETURNED_NEEDS_APPROVAL = (
-    "target: reversing {deposit} needs a partner's approval; request the reversal on the deposit "
-    "page, then match this line to it"
-)
+RETURNED_NEEDS_APPROVAL = "target: the reversal of {deposit} was not posted"
 PAYOUT_NO_SET = "target: no set of uncleared card deposits of the last {days} days sums to {amount}"
 PAYOUT_AMBIGUOUS = "target: {count} different sets of uncleared card deposits sum to {amount}"
 PAYOUT_DAYS = 14
@@ -84,8 +83,12 @@ def returned_deposit_resolve(
     if note.strip():
         reason += f": {note.strip()}"
     reversal = corrections.deposit_reversal_request(
-        deposit=deposit, reason=reason, actor=actor, now=now
+        deposit=deposit, reason=reason, actor=actor, now=now, bank_line=line
     )
+    if reversal.status == ReversalStatus.REQUESTED:
+        # Above the firm's threshold: waits for a partner other than the requester; the
+        # approval posts the reversal and matches this line to it.
+        return []
     if reversal.status != ReversalStatus.POSTED or reversal.entry_id is None:
         raise TrustError(RETURNED_NEEDS_APPROVAL.format(deposit=deposit), field="target")
     return _bank_posting_ids([reversal.entry_id], line.bank_account.ledger_account_id)[:1]

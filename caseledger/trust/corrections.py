@@ -13,6 +13,7 @@ both succeed.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -121,12 +122,19 @@ def _lock(deposit: TrustDeposit, now: datetime) -> TrustDeposit:
 
 
 def deposit_reversal_request(
-    *, deposit: TrustDeposit, reason: str, actor: User, now: datetime
+    *,
+    deposit: TrustDeposit,
+    reason: str,
+    actor: User,
+    now: datetime,
+    bank_line: Any = None,
 ) -> DepositReversal:
     """Ask to reverse a posted deposit. At or below the firm's threshold it is reversed at once;
     above it, it waits for a partner other than the requester. Refused (TrustError, nothing
     changed) without a reason, for a deposit already reversed or waiting, or when its money has
-    been used (the message says what uses it)."""
+    been used (the message says what uses it). ``bank_line``: the statement line that showed
+    the deposit returned (asked from the matching workbench, which holds its lock); once an
+    approved reversal posts, the line is matched to it."""
     reason = (reason or "").strip()
     if not reason:
         raise TrustError(REASON_REQUIRED, field="reason")
@@ -145,6 +153,7 @@ def deposit_reversal_request(
                     reason=reason[:300],
                     requested_by=actor,
                     requested_at=now,
+                    bank_line=bank_line,
                 )
         except IntegrityError:
             raise TrustError(
@@ -155,7 +164,11 @@ def deposit_reversal_request(
             action="trust.deposit_reversal_requested",
             at=now,
             obj=deposit,
-            after={"amount_cents": deposit.amount_cents, "reason": reversal.reason},
+            after={
+                "amount_cents": deposit.amount_cents,
+                "reason": reversal.reason,
+                "bank_line": getattr(bank_line, "pk", None),
+            },
         )
         if not needs_approval(deposit.amount_cents):
             _post(reversal=reversal, deposit=deposit, actor=actor, now=now)
@@ -171,12 +184,52 @@ def deposit_reversal_approve(
     if refusal:
         raise TrustError(refusal, field="approver")
     with transaction.atomic():
+        if reversal.bank_line_id is not None:
+            # The line first: the matching workbench's order (line, then the matter's trust).
+            from caseledger.banking import locks as banking_locks
+
+            banking_locks.statement_lines_lock([reversal.bank_line_id])
         deposit = _lock(reversal.deposit, now)
         reversal = locks.lock_reversal(reversal.pk)
         reversal_pending_check(reversal, action="approved", error=TrustError)
         _check_reversible(deposit, now)
         _post(reversal=reversal, deposit=deposit, actor=approver, now=now)
+        if reversal.bank_line_id is not None:
+            _match_bank_line(reversal, actor=approver, now=now)
     return reversal
+
+
+def _match_bank_line(reversal: DepositReversal, *, actor: User, now: datetime) -> None:
+    """Match the returned item's statement line to the posted reversal's trust bank posting
+    (skipped, not refused, when the line was matched otherwise meanwhile: the reversal stands
+    and its posting stays open on the workbench)."""
+    from caseledger.banking import match_services
+    from caseledger.banking.choices import MatchMethod
+    from caseledger.banking.models import StatementLine
+    from caseledger.ledger.models import Posting
+
+    line_id = reversal.bank_line_id
+    if line_id is None:
+        return
+    line = StatementLine.objects.select_related("bank_account__ledger_account").get(pk=line_id)
+    bank = line.bank_account
+    posting_ids = tuple(
+        Posting.objects.filter(entry_id=reversal.entry_id, account_id=bank.ledger_account_id)
+        .order_by("id")
+        .values_list("id", flat=True)[:1]
+    )
+    match_services.matches_accept(
+        bank_account=bank,
+        proposals=[
+            match_services.Proposal(
+                line.pk, posting_ids, f"resolved: returned deposit, approved reversal {reversal.pk}"
+            )
+        ],
+        method=MatchMethod.RESOLVED,
+        actor=actor,
+        now=now,
+        strict=False,
+    )
 
 
 def deposit_reversal_reject(

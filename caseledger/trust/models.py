@@ -382,6 +382,15 @@ class DepositReversal(models.Model):
     entry = models.ForeignKey(
         "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The bank statement line that showed the deposit returned (NSF, chargeback), when the
+    # reversal was asked from the matching workbench: matched to the reversal once posted.
+    bank_line = models.ForeignKey(
+        "banking.StatementLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         constraints = [

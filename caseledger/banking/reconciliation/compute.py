@@ -27,11 +27,12 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 
 from caseledger.banking.models import BankAccount, BankStatement
 from caseledger.ledger import accounts as codes
 from caseledger.ledger.choices import AccountType
-from caseledger.ledger.models import Account
+from caseledger.ledger.models import Account, Posting
 
 REPORT_VERSION = 1
 
@@ -58,6 +59,11 @@ class Report:
         if canonical is not None and name in canonical:
             return canonical[name]
         raise AttributeError(name)
+
+    @property
+    def foundation_cents(self) -> int:
+        """IOLTA interest the account holds for the bar foundation (0 when none)."""
+        return int(self.canonical.get("foundation_cents", 0))
 
     @property
     def sha256(self) -> str:
@@ -111,26 +117,27 @@ def _subledger_as_of(account_id: int, day: Any) -> dict[tuple[int, int], int]:
     return {(c, m): int(b) for c, m, b in rows}
 
 
-def _liability_for_bank_as_of(
-    liability_id: int, bank_id: int, day: Any
-) -> dict[tuple[int, int], int]:
-    """With several trust bank accounts: the client trust liability postings of the entries
-    that move this bank account, per (client, matter), as of ``day``."""
-    rows = _rows(
-        "SELECT p.client_id, p.matter_id, SUM(p.amount_cents) FROM ledger_posting p "
-        "WHERE p.account_id = %s AND p.entry_date <= %s AND EXISTS ("
-        "  SELECT 1 FROM ledger_posting b WHERE b.entry_id = p.entry_id AND b.account_id = %s) "
-        "GROUP BY p.client_id, p.matter_id HAVING SUM(p.amount_cents) <> 0",
-        [liability_id, day, bank_id],
-    )
-    return {(c, m): int(b) for c, m, b in rows}
-
-
 def latest_statement(bank_account: BankAccount, as_of: date) -> BankStatement | None:
+    """The latest statement with a closing balance on or before ``as_of``, annotated with
+    ``after_cents``: the lines booked after it up to ``as_of`` (one query)."""
+    from caseledger.banking.models import StatementLine
+
+    after = (
+        StatementLine.objects.filter(
+            bank_account=bank_account,
+            booking_date__gt=OuterRef("period_end"),
+            booking_date__lte=as_of,
+        )
+        .order_by()
+        .values("bank_account")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
     return (
         BankStatement.objects.filter(
             bank_account=bank_account, period_end__lte=as_of, closing_cents__isnull=False
         )
+        .annotate(after_cents=Subquery(after))
         .order_by("-period_end", "-id")
         .first()
     )
@@ -139,10 +146,27 @@ def latest_statement(bank_account: BankAccount, as_of: date) -> BankStatement | 
 # Postings of the account dated on or before the date with no match to a line booked on or
 # before it. Params: account, date, date.
 _IN_TRANSIT = (
-    "SELECT p.id, p.entry_id, p.entry_date, p.amount_cents, p.client_id, p.matter_id "
+    "SELECT p.id, p.entry_id, p.entry_date, p.amount_cents, p.client_id, p.matter_id,"
+    " (SELECT e.memo FROM ledger_journalentry e WHERE e.id = p.entry_id) "
     "FROM ledger_posting p WHERE p.account_id = %s AND p.entry_date <= %s AND NOT EXISTS ("
     "  SELECT 1 FROM banking_linematch m JOIN banking_statementline l ON l.id = m.line_id"
     "  WHERE m.posting_id = p.id AND l.booking_date <= %s)"
+)
+# Postings split over several lines (``LineMatch.part`` > 0, few: the partial index) that some
+# line booked on or before the date shows and some later one does not yet: in transit for the
+# part not yet shown (the query above leaves out every posting a line has shown). Params:
+# date, account, date.
+_SPLIT_IN_TRANSIT = (
+    "SELECT s.id, s.entry_id, s.entry_date, s.open_cents, s.client_id, s.matter_id,"
+    " (SELECT e.memo FROM ledger_journalentry e WHERE e.id = s.entry_id) FROM ("
+    "  SELECT p.id, p.entry_id, p.entry_date, p.amount_cents, p.client_id, p.matter_id,"
+    "  p.amount_cents - COALESCE((SELECT SUM(m.amount_cents) FROM banking_linematch m"
+    "    JOIN banking_statementline l ON l.id = m.line_id"
+    "    WHERE m.posting_id = p.id AND l.booking_date <= %s), 0) AS open_cents"
+    "  FROM ledger_posting p"
+    "  WHERE p.id IN (SELECT posting_id FROM banking_linematch WHERE part > 0)"
+    "  AND p.account_id = %s AND p.entry_date <= %s) s"
+    " WHERE s.open_cents <> 0 AND s.open_cents <> s.amount_cents"
 )
 # Lines booked on or before the date and what of them no posting dated on or before it
 # explains. Params: date, bank account, date.
@@ -150,7 +174,8 @@ _UNRECORDED = (
     "SELECT * FROM (SELECT l.id, l.booking_date, l.amount_cents - COALESCE(("
     "  SELECT SUM(m.amount_cents) FROM banking_linematch m"
     "  JOIN ledger_posting p ON p.id = m.posting_id"
-    "  WHERE m.line_id = l.id AND p.entry_date <= %s), 0) AS open_cents "
+    "  WHERE m.line_id = l.id AND p.entry_date <= %s), 0) AS open_cents,"
+    " l.amount_cents AS line_cents, l.description, l.bank_reference "
     "FROM banking_statementline l WHERE l.bank_account_id = %s AND l.booking_date <= %s{extra}) u "
     "WHERE u.open_cents <> 0 ORDER BY u.booking_date, u.id"
 )
@@ -172,18 +197,20 @@ def _checkpoint(bank_account: BankAccount, as_of: date) -> tuple[date, list[int]
         Reconciliation.objects.filter(
             bank_account=bank_account, status="SIGNED", period_end__lt=as_of
         )
+        .annotate(
+            still_closed=Exists(
+                ClosedPeriod.objects.filter(
+                    account_id=bank_account.ledger_account_id,
+                    is_active=True,
+                    closed_through__gte=OuterRef("period_end"),
+                )
+            )
+        )
         .order_by("-period_end", "-id")
         .only("id", "period_end", "report")
         .first()
     )
-    if (
-        rec is None
-        or not ClosedPeriod.objects.filter(
-            account_id=bank_account.ledger_account_id,
-            is_active=True,
-            closed_through__gte=rec.period_end,
-        ).exists()
-    ):
+    if rec is None or not getattr(rec, "still_closed", False):
         return None
     report = rec.report or {}
     if report.get("version") != REPORT_VERSION:
@@ -209,11 +236,7 @@ def reconciliation_compute(
 
     statement = latest_statement(bank_account, as_of)
     if statement is not None:
-        after = _scalar(
-            "SELECT SUM(amount_cents) FROM banking_statementline WHERE bank_account_id = %s "
-            "AND booking_date > %s AND booking_date <= %s",
-            [bank_account.pk, connection.ops.adapt_datefield_value(statement.period_end), day],
-        )
+        after = int(getattr(statement, "after_cents", 0) or 0)
         bank_cents = int(statement.closing_cents or 0) + after
     else:
         bank_cents = 0
@@ -225,31 +248,30 @@ def reconciliation_compute(
     else:
         since, transit_ids, unrecorded_ids = checkpoint
         since_day = connection.ops.adapt_datefield_value(since)
+        # What is dated after the signed month, and that month's open items (one query each).
+        marks = ", ".join(["%s"] * len(transit_ids))
         in_transit = _rows(
-            _IN_TRANSIT + " AND p.entry_date > %s ORDER BY p.entry_date, p.id",
-            [account_id, day, day, since_day],
-        )
-        if transit_ids:
-            marks = ", ".join(["%s"] * len(transit_ids))
-            in_transit = (
-                _rows(_IN_TRANSIT + f" AND p.id IN ({marks})", [account_id, day, day, *transit_ids])
-                + in_transit
+            _IN_TRANSIT
+            + (
+                f" AND (p.entry_date > %s OR p.id IN ({marks}))"
+                if transit_ids
+                else " AND p.entry_date > %s"
             )
-            in_transit.sort(key=lambda r: (_day(r[2]), r[0]))
+            + " ORDER BY p.entry_date, p.id",
+            [account_id, day, day, since_day, *transit_ids],
+        )
+        marks = ", ".join(["%s"] * len(unrecorded_ids))
         unrecorded = _rows(
-            _UNRECORDED.format(extra=" AND l.booking_date > %s"),
-            [day, bank_account.pk, day, since_day],
+            _UNRECORDED.format(
+                extra=f" AND (l.booking_date > %s OR l.id IN ({marks}))"
+                if unrecorded_ids
+                else " AND l.booking_date > %s"
+            ),
+            [day, bank_account.pk, day, since_day, *unrecorded_ids],
         )
-        if unrecorded_ids:
-            marks = ", ".join(["%s"] * len(unrecorded_ids))
-            unrecorded = (
-                _rows(
-                    _UNRECORDED.format(extra=f" AND l.id IN ({marks})"),
-                    [day, bank_account.pk, day, *unrecorded_ids],
-                )
-                + unrecorded
-            )
-            unrecorded.sort(key=lambda r: (_day(r[1]), r[0]))
+    split = _rows(_SPLIT_IN_TRANSIT, [day, account_id, day])
+    if split:
+        in_transit = sorted([*in_transit, *split], key=lambda r: (_day(r[2]), r[0]))
     journal_cents = _balance_as_of(account_id, day)
 
     deposits = [r for r in in_transit if r[3] > 0]
@@ -289,25 +311,73 @@ def reconciliation_compute(
     client_rows: list[tuple[int, int, int, int]] = []
     liability_ids: list[int] = []
     if is_trust:
-        liability = Account.objects.only("id").get(code=codes.CLIENT_TRUST_LIABILITY)
-        liability_ids.append(liability.pk)
-        trust_banks = Account.objects.filter(is_trust=True, account_type=AccountType.ASSET).count()
-        if trust_banks > 1:
-            held = _liability_for_bank_as_of(liability.pk, account_id, day)
-        else:
-            held = _subledger_as_of(liability.pk, day)
+        # The client trust liability, the IOLTA interest payable and every trust bank: one
+        # query.
+        chart = list(
+            Account.objects.filter(
+                Q(code__in=[codes.CLIENT_TRUST_LIABILITY, codes.IOLTA_INTEREST_PAYABLE])
+                | Q(is_trust=True, account_type=AccountType.ASSET)
+            )
+            .annotate(used=Exists(Posting.objects.filter(account_id=OuterRef("pk"))))
+            .values_list("id", "code", "account_type", "is_trust", "used")
+        )
+        liability_id = next(r[0] for r in chart if r[1] == codes.CLIENT_TRUST_LIABILITY)
+        # Only when the bar foundation's liability was ever used.
+        interest_id = next(
+            (r[0] for r in chart if r[1] == codes.IOLTA_INTEREST_PAYABLE and r[4]), None
+        )
+        trust_banks = [r[0] for r in chart if r[3] and r[2] == AccountType.ASSET]
+        liability_ids.append(liability_id)
         bank_side = _subledger_as_of(account_id, day)
-        keys = sorted(set(held) | set(bank_side))
-        # (client, matter, held for the client (liability, credit-positive), trust bank side)
-        client_rows = [(c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys]
+        if len(trust_banks) > 1:
+            # Several trust banks: a client's ledger in this account is the client's side of
+            # this bank (every trust bank posting that moves client money names the client and
+            # matter), so the listing sums to the journal but for non-client money; a client
+            # differs when its liability is not what all the trust banks hold for it (a
+            # liability-only transfer between clients, a posting without its client).
+            held = {k: -v for k, v in bank_side.items()}
+            everywhere: dict[tuple[int, int], int] = {}
+            for bank_id in trust_banks:
+                for k, v in _subledger_as_of(bank_id, day).items():
+                    everywhere[k] = everywhere.get(k, 0) + v
+            owed = _subledger_as_of(liability_id, day)
+            client_rows = [
+                (
+                    c,
+                    m,
+                    -held.get((c, m), 0),
+                    -owed.get((c, m), 0) - everywhere.get((c, m), 0) + bank_side.get((c, m), 0),
+                )
+                for c, m in sorted(set(held))
+            ]
+        else:
+            held = _subledger_as_of(liability_id, day)
+            keys = sorted(set(held) | set(bank_side))
+            # (client, matter, held for the client (liability, credit-positive), bank side)
+            client_rows = [(c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys]
         client_rows.sort(key=lambda r: (r[2] >= 0, r[0], r[1]))
         client_total = sum(r[2] for r in client_rows)
         canonical["clients"] = [[c, m, h] for c, m, h, _b in client_rows if h != 0]
         canonical["client_total_cents"] = client_total
         canonical["client_differences"] = [[c, m, h, b] for c, m, h, b in client_rows if h != b]
-        canonical["journal_minus_clients_cents"] = journal_cents - client_total
+        # IOLTA interest this account holds for the bar foundation (no client's money): the
+        # journal side counts it until it is remitted. Stated only when there is some, so the
+        # reports signed before it existed hash the same.
+        foundation = (
+            -_scalar(
+                "SELECT SUM(p.amount_cents) FROM ledger_posting p WHERE p.account_id = %s"
+                " AND p.entry_date <= %s AND EXISTS (SELECT 1 FROM ledger_posting b"
+                " WHERE b.entry_id = p.entry_id AND b.account_id = %s)",
+                [interest_id, day, account_id],
+            )
+            if interest_id is not None
+            else 0
+        )
+        if foundation:
+            canonical["foundation_cents"] = foundation
+        canonical["journal_minus_clients_cents"] = journal_cents - client_total - foundation
         canonical["negative_clients"] = sum(1 for r in client_rows if r[2] < 0)
-        balanced = adjusted_cents == journal_cents == client_total
+        balanced = adjusted_cents == journal_cents == client_total + foundation
     else:
         balanced = adjusted_cents == journal_cents
     canonical["balanced"] = balanced
@@ -329,16 +399,12 @@ def _describe(
     client_rows: list[tuple[int, int, int, int]],
     ledger_accounts: list[int],
 ) -> None:
-    """Names, memos and descriptions for the listed items (one query per kind of row; the
-    client listing's names by a sub-select of the ledger rows, not a list of ids)."""
-    from caseledger.banking.models import StatementLine
+    """Names for the listed items (memos and line descriptions come with the items' own rows):
+    the client listing's names by a sub-select of the ledger rows, not a list of ids, and
+    any other client or matter of an item in transit."""
     from caseledger.clients.models import Client
-    from caseledger.ledger.models import JournalEntry
-    from caseledger.matters.models import Matter
-
-    entry_ids = {r[1] for r in in_transit}
-    memos = dict(JournalEntry.objects.filter(pk__in=entry_ids).values_list("pk", "memo"))
     from caseledger.ledger.models import SubledgerBalance
+    from caseledger.matters.models import Matter
 
     clients: dict[int, str] = {}
     matters: dict[int, str] = {}
@@ -363,26 +429,19 @@ def _describe(
             "entry": r[1],
             "date": r[2],
             "amount_cents": abs(int(r[3])),
-            "memo": memos.get(r[1], ""),
+            "memo": r[6] or "",
             "client": clients.get(r[4], ""),
             "matter": matters.get(r[5], ""),
         }
         (report.deposits if r[3] > 0 else report.outstanding).append(item)
-    lines = {
-        line.pk: line
-        for line in StatementLine.objects.filter(pk__in=[r[0] for r in unrecorded]).only(
-            "id", "description", "bank_reference", "amount_cents"
-        )
-    }
     for r in unrecorded:
-        line = lines.get(r[0])
         report.unrecorded.append(
             {
                 "line": r[0],
                 "date": r[1],
                 "amount_cents": int(r[2]),
-                "line_amount_cents": line.amount_cents if line else int(r[2]),
-                "description": (line.description or line.bank_reference) if line else "",
+                "line_amount_cents": int(r[3]),
+                "description": r[4] or r[5] or "",
             }
         )
     for c, m, held, bank in client_rows:

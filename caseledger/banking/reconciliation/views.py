@@ -67,6 +67,24 @@ def _report_page(
 ) -> HttpResponse:
     record = selectors.reconciliation_live(account, as_of)
     report = reconciliation_compute(bank_account=account, as_of=as_of)
+    trust_accounts = []
+    if account.is_trust:
+        others = list(
+            BankAccount.objects.filter(is_trust=True, is_active=True)
+            .select_related("ledger_account")
+            .order_by("ledger_account__code", "id")
+        )
+        if len(others) > 1:
+            # Several trust accounts: each closes on its own (its clients' money in it).
+            trust_accounts = [
+                (
+                    other,
+                    report
+                    if other.pk == account.pk
+                    else reconciliation_compute(bank_account=other, as_of=as_of),
+                )
+                for other in others
+            ]
     return render(
         request,
         "banking/reconciliation.html",
@@ -81,6 +99,7 @@ def _report_page(
             "reopen_form": reopen_form or ReconcileReopenForm(),
             "months": selectors.month_statuses(account, clock.firm_today()),
             "currency": account.currency,
+            "trust_accounts": trust_accounts,
         },
         status=status,
     )

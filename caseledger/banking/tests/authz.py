@@ -168,6 +168,13 @@ MATRIX: dict[str, dict[str, Any]] = {
         "kwargs": line_kwargs,
         "status": {"ADMIN": 400, "PARTNER": 400, "BILLING": 400},
     },
+    # Nothing chosen: the line page again with the fields' errors.
+    "banking:line_split": {
+        "allow": BOOKS,
+        "method": "POST",
+        "kwargs": line_kwargs,
+        "status": {"ADMIN": 400, "PARTNER": 400, "BILLING": 400},
+    },
     # Not matched: back to the line page with the refusal.
     "banking:line_unmatch": {
         "allow": BOOKS,

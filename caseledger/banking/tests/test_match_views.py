@@ -110,7 +110,15 @@ def test_api_suggestions_accept_manual_and_unmatch(client: Any, users: Any, now:
     h = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     base = f"/api/v1/banking/accounts/{account.pk}"
     got = client.get(base + "/suggestions", **h).json()
-    by_line = {s["line_id"]: s for s in got}
+    assert set(got) == {"count", "next", "results"}
+    assert got["count"] == 3
+    assert got["next"] is None
+    by_line = {s["line_id"]: s for s in got["results"]}
+    first = client.get(base + "/suggestions?limit=1", **h).json()
+    assert first["count"] == 3
+    assert len(first["results"]) == 1
+    assert "offset=1" in first["next"]
+    assert client.get(base + "/suggestions?limit=0", **h).status_code == 422
     assert by_line[lines[0].pk]["confident"] is True
     assert by_line[lines[0].pk]["reason"] == "reference INV-2042 · amount · same day"
     assert by_line[lines[1].pk]["confident"] is False
@@ -136,3 +144,63 @@ def test_api_suggestions_accept_manual_and_unmatch(client: Any, users: Any, now:
     assert gone.status_code == 200
     assert gone.json() == {"line_id": lines[1].pk, "removed": 1}
     assert LineMatch.objects.count() == 1
+
+
+def test_api_several_lines_to_one_posting(client: Any, users: Any, now: Any) -> None:
+    account, _lines, _postings = _setup(now)
+    day = D
+    a, b = import_lines(
+        account,
+        [ParsedLine(booking_date=day, amount_cents=c) for c in (7_000, 3_000)],
+        now,
+        statement_id="S-split",
+    )
+    posting = operating_posting(10_000, day, "Deposit split by the bank", now)
+    _, secret = api_token_create(user=users["BILLING"], name="t", now=now)
+    h = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    base = f"/api/v1/banking/accounts/{account.pk}"
+    short = client.post(
+        base + "/matches",
+        {"line_ids": [a.pk], "posting_id": posting.pk},
+        content_type="application/json",
+        **h,
+    )
+    assert short.status_code == 409
+    assert "at least two statement lines" in short.content.decode()
+    r = client.post(
+        base + "/matches",
+        {"line_ids": [a.pk, b.pk], "posting_id": posting.pk},
+        content_type="application/json",
+        **h,
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["accepted"] == 2
+    assert sorted(m["line_id"] for m in r.json()["matches"]) == [a.pk, b.pk]
+    assert LineMatch.objects.filter(posting=posting).count() == 2
+
+
+def test_line_page_matches_a_split_deposit(login: Any, users: Any, now: Any) -> None:
+    account, _lines, _postings = _setup(now)
+    a, b = import_lines(
+        account,
+        [ParsedLine(D, 6_000, "Deposit part 1"), ParsedLine(D, 4_000, "Deposit part 2")],
+        now,
+        statement_id="S-split",
+    )
+    posting = operating_posting(10_000, D, "Deposit of two checks", now)
+    client = login(users["BILLING"])
+    page = client.get(f"/banking/lines/{a.pk}/").content.decode()
+    assert 'id="split"' in page
+    assert "Deposit of two checks" in page
+    assert "Deposit part 2" in page
+    bad = client.post(
+        f"/banking/lines/{a.pk}/split/", {"posting": posting.pk, "lines": [_lines[0].pk]}
+    )
+    assert bad.status_code == 400  # a line of the other sum is not offered
+    assert not LineMatch.objects.filter(posting=posting).exists()
+    r = client.post(f"/banking/lines/{a.pk}/split/", {"posting": posting.pk, "lines": [b.pk]})
+    assert r.status_code == 302
+    assert sorted(LineMatch.objects.filter(posting=posting).values_list("line_id", flat=True)) == [
+        a.pk,
+        b.pk,
+    ]

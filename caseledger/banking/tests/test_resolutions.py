@@ -112,3 +112,113 @@ def test_refusals_write_nothing(users: dict[str, Any]) -> None:
     with pytest.raises(BankingError, match=r"kind: unknown resolution 'GIFT'"):
         resolutions.line_resolve(line=out, kind="GIFT", actor=None, now=NOW)
     _nothing_written()
+
+
+def _card_payment(amount: int, day: date, matter: Any) -> Posting:
+    """A card payment received into operating (gross), as payments records it."""
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.services import PostingLine, entry_post
+
+    entry = entry_post(
+        kind=EntryKind.PAYMENT_RECEIVED,
+        entry_date=day,
+        memo="Card payment",
+        lines=[
+            PostingLine(codes.OPERATING_BANK, amount),
+            PostingLine(
+                codes.UNAPPLIED_CLIENT_CREDITS, -amount, client=matter.client, matter=matter
+            ),
+        ],
+        actor=None,
+        now=NOW,
+    )
+    return entry.postings.get(account__code=codes.OPERATING_BANK)
+
+
+def test_card_payout_net_of_fee_posts_the_fee_on_operating(users: dict[str, Any]) -> None:
+    from caseledger.ledger.tests.factories import make_matter
+
+    matter = make_matter()
+    account = operating_bank_account(NOW)
+    p1 = _card_payment(10_000, date(2026, 10, 28), matter)
+    p2 = _card_payment(5_000, date(2026, 10, 29), matter)
+    (line,) = import_lines(account, [ParsedLine(D, 14_520, "STRIPE PAYOUT")], NOW)
+    rows = resolutions.line_resolve(
+        line=line,
+        kind=Resolution.CARD_PAYOUT_NET,
+        payment_ids=[p1.pk, p2.pk],
+        actor=users["BILLING"],
+        now=NOW,
+    )
+    assert sum(r.amount_cents for r in rows) == 14_520
+    assert {r.posting_id for r in rows} >= {p1.pk, p2.pk}
+    assert account_balance(code=codes.CARD_PROCESSING_FEES) == 480
+    assert account_balance(code=codes.OPERATING_BANK) == 14_520
+    fee_entry = JournalEntry.objects.get(kind="CARD_FEE")
+    assert sum(p.amount_cents for p in fee_entry.postings.all()) == 0
+    assert AuditEvent.objects.filter(action="ledger.entry_posted", object_id=str(fee_entry.pk))
+    event = AuditEvent.objects.get(action="banking.line_resolved")
+    assert event.after["flag"] == "processor_fee:480"
+    assert event.after["payments"] == [p1.pk, p2.pk]
+    assert ledger_verify() == []
+
+
+def test_card_payout_net_refusals(users: dict[str, Any]) -> None:
+    from caseledger.ledger.tests.factories import make_matter
+
+    matter = make_matter()
+    trust = trust_bank_account(NOW)
+    account = operating_bank_account(NOW)
+    p1 = _card_payment(10_000, date(2026, 10, 28), matter)
+    (t_in,) = import_lines(trust, [ParsedLine(D, 9_700, "STRIPE PAYOUT")], NOW)
+    (line,) = import_lines(account, [ParsedLine(D, 10_500, "STRIPE")], NOW, statement_id="S2")
+    with pytest.raises(BankingError, match=r"never come out of trust \(trust rule 5\)"):
+        resolutions.line_resolve(
+            line=t_in, kind=Resolution.CARD_PAYOUT_NET, payment_ids=[p1.pk], actor=None, now=NOW
+        )
+    with pytest.raises(BankingError, match="must be more than zero and less than the payments"):
+        resolutions.line_resolve(
+            line=line, kind=Resolution.CARD_PAYOUT_NET, payment_ids=[p1.pk], actor=None, now=NOW
+        )
+    with pytest.raises(BankingError, match="choose the card payments"):
+        resolutions.line_resolve(line=line, kind=Resolution.CARD_PAYOUT_NET, actor=None, now=NOW)
+    other = Posting.objects.exclude(account__code=codes.OPERATING_BANK).first()
+    assert other is not None
+    with pytest.raises(BankingError, match=f"posting {other.pk} is not an open card payment"):
+        resolutions.line_resolve(
+            line=line,
+            kind=Resolution.CARD_PAYOUT_NET,
+            payment_ids=[other.pk],
+            actor=None,
+            now=NOW,
+        )
+    assert not JournalEntry.objects.filter(kind="CARD_FEE").exists()
+    assert not LineMatch.objects.exists()
+
+
+def test_interest_remitted_to_the_bar_foundation(users: dict[str, Any]) -> None:
+    account = trust_bank_account(NOW)
+    interest, remit, too_much = import_lines(
+        account,
+        [
+            ParsedLine(date(2026, 10, 30), 1_200, "Interest"),
+            ParsedLine(D, -1_000, "Wire to the bar foundation"),
+            ParsedLine(D, -300, "Wire to the bar foundation"),
+        ],
+        NOW,
+    )
+    resolutions.line_resolve(line=interest, kind=Resolution.INTEREST, actor=None, now=NOW)
+    resolutions.line_resolve(
+        line=remit, kind=Resolution.INTEREST_REMITTANCE, actor=users["BILLING"], now=NOW
+    )
+    assert account_balance(code=codes.IOLTA_INTEREST_PAYABLE) == 200
+    assert account_balance(code=codes.TRUST_BANK) == 200
+    # No client ledger moved: no trust posting names a client.
+    assert not Posting.objects.filter(account__is_trust=True, client__isnull=False).exists()
+    with pytest.raises(BankingError, match=r"more than the IOLTA interest owed .* \(\$2\.00\)"):
+        resolutions.line_resolve(
+            line=too_much, kind=Resolution.INTEREST_REMITTANCE, actor=None, now=NOW
+        )
+    assert account_balance(code=codes.IOLTA_INTEREST_PAYABLE) == 200
+    assert not LineMatch.objects.filter(line=too_much).exists()
+    assert ledger_verify() == []

@@ -97,3 +97,43 @@ def test_card_payout_clears_the_card_deposits(users, now) -> None:
     assert a.clears_on == payout_day
     assert b.clears_on == payout_day
     assert JournalEntry.objects.count() == 2  # clearing posts nothing
+
+
+def test_returned_deposit_above_the_threshold_waits_for_another_partner(
+    users, now, make_user
+) -> None:
+    from caseledger.payments.models import CorrectionSettings
+    from caseledger.trust import corrections
+    from caseledger.trust.models import DepositReversal
+
+    CorrectionSettings.objects.update_or_create(id=1, defaults={"reversal_approval_cents": 10_000})
+    m = MatterFactory()
+    d = _deposit(m, now, 50_000)
+    account = trust_bank_account(now)
+    (line,) = import_lines(account, [ParsedLine(DAY + timedelta(days=3), -50_000, "NSF")], now)
+    partner = users["PARTNER"]
+    pending = resolutions.line_resolve(
+        line=line, kind=Resolution.RETURNED_DEPOSIT, target_id=d.pk, actor=partner, now=now
+    )
+    assert pending == []
+    reversal = DepositReversal.objects.get(deposit=d)
+    assert reversal.status == "REQUESTED"
+    assert reversal.bank_line_id == line.pk
+    assert not LineMatch.objects.exists()
+    assert client_trust_balance(client=m.client, matter=m) == 50_000
+    assert AuditEvent.objects.filter(action="banking.line_resolution_pending").count() == 1
+    # The requester may not approve; a billing user is no partner.
+    with pytest.raises(TrustError, match="approver"):
+        corrections.deposit_reversal_approve(reversal=reversal, approver=partner, now=now)
+    with pytest.raises(TrustError, match="approver"):
+        corrections.deposit_reversal_approve(reversal=reversal, approver=users["BILLING"], now=now)
+    other = make_user("PARTNER")
+    corrections.deposit_reversal_approve(reversal=reversal, approver=other, now=now)
+    reversal.refresh_from_db()
+    assert reversal.status == "POSTED"
+    (match,) = LineMatch.objects.filter(line=line)
+    assert match.posting.entry_id == reversal.entry_id
+    assert match.method == "resolved"
+    assert match.matched_by == other
+    assert client_trust_balance(client=m.client, matter=m) == 0
+    assert ledger_verify() == []
