@@ -180,15 +180,20 @@ def _translated_refusal(exc: ApplicationError) -> str:
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, pk)
     stored = getattr(invoice, "pdf", None)
-    if stored is None:
-        raise Http404("No PDF for this invoice.")
+    if stored is not None:
+        content = bytes(stored.content)
+    else:  # issued before PDFs were stored: drawn now from the frozen invoice
+        from caseledger.billing.pdf import render_invoice_pdf
+        from caseledger.billing.selectors import invoice_document
+
+        content = render_invoice_pdf(invoice_document(invoice=invoice, payment_link=""))
     services.portal_download_recorded(
         user=request.user,  # type: ignore[arg-type]
         obj=invoice,
         what="invoice_pdf",
         now=clock.now(),
     )
-    response = HttpResponse(bytes(stored.content), content_type="application/pdf")
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.pdf"'
     return response
 
