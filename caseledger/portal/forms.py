@@ -24,8 +24,11 @@ class StaffMessageForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"),
-        choices=[(code, name) for code, name in (("en", "English"), ("es", "Español"))
-                 if code in PORTAL_LANGUAGES],
+        choices=[
+            (code, name)
+            for code, name in (("en", "English"), ("es", "Español"))
+            if code in PORTAL_LANGUAGES
+        ],
     )
 
 

@@ -120,9 +120,9 @@ def case_view(matter: Matter) -> CaseView:
         ).order_by("due_date", "id")
     )
     tasks = list(
-        Task.objects.filter(
-            matter=matter, assignee_role="CLIENT", status=TaskStatus.OPEN
-        ).order_by("due_date", "id")
+        Task.objects.filter(matter=matter, assignee_role="CLIENT", status=TaskStatus.OPEN).order_by(
+            "due_date", "id"
+        )
     )
     return CaseView(
         matter=matter,

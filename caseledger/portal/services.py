@@ -264,4 +264,3 @@ def portal_download_recorded(*, user: User, obj: object, what: str, now: datetim
             at=now,
             obj=obj if isinstance(obj, models.Model) else None,
         )
-

@@ -51,9 +51,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
         "firm": firm_get(),
         "portal_clients": clients,
         "portal_client": clients[0] if clients else None,
-        "language_form": LanguageForm(
-            initial={"language": translation.get_language() or "en"}
-        ),
+        "language_form": LanguageForm(initial={"language": translation.get_language() or "en"}),
     }
     return render(request, template, {**base, **context})
 

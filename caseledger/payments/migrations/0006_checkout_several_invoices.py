@@ -5,23 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0011_no_truncate_guards'),
-        ('payments', '0005_no_truncate_guards'),
+        ("billing", "0011_no_truncate_guards"),
+        ("payments", "0005_no_truncate_guards"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckoutInvoice',
+            name="CheckoutInvoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.BigIntegerField()),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.invoice')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoice_lines', to='payments.checkoutsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoice_lines",
+                        to="payments.checkoutsession",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('session', 'invoice'), name='payments_checkout_invoice_once'), models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='payments_checkout_invoice_amount_positive')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "invoice"), name="payments_checkout_invoice_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_cents__gt", 0)),
+                        name="payments_checkout_invoice_amount_positive",
+                    ),
+                ],
             },
         ),
     ]

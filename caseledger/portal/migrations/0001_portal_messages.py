@@ -8,27 +8,49 @@ from caseledger.core.db import AppendOnly, NoTruncate
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('matters', '0006_more_case_types'),
+        ("matters", "0006_more_case_types"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PortalMessage',
+            name="PortalMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_client', models.BooleanField()),
-                ('body', models.TextField(max_length=4000)),
-                ('created_at', models.DateTimeField()),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='portal_messages', to='matters.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_client", models.BooleanField()),
+                ("body", models.TextField(max_length=4000)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="portal_messages",
+                        to="matters.matter",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['matter', 'created_at'], name='portal_port_matter__51a816_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["matter", "created_at"], name="portal_port_matter__51a816_idx"
+                    )
+                ],
             },
         ),
         AppendOnly("portal_portalmessage"),

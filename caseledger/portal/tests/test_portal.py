@@ -55,7 +55,8 @@ def test_another_clients_objects_are_not_found(client, login, make_user, now):
     assert paid.status_code == 404
     assert not CheckoutSession.objects.exists()
     page = client.get(reverse("portal:invoices")).content.decode()
-    assert mine.number in page and theirs.number not in page
+    assert mine.number in page
+    assert theirs.number not in page
 
 
 def test_two_invoices_paid_at_once_through_the_sandbox(client, login, make_user, now):
@@ -77,7 +78,9 @@ def test_two_invoices_paid_at_once_through_the_sandbox(client, login, make_user,
     payment = Payment.objects.get()
     assert payment.unapplied_cents == 0
     assert {a.invoice_id for a in payment.allocations.all()} == {first.pk, second.pk}
-    back = client.get(client.get(done["Location"]).content.decode().split('href="')[-1].split('"')[0])
+    back = client.get(
+        client.get(done["Location"]).content.decode().split('href="')[-1].split('"')[0]
+    )
     assert back.status_code == 200
 
 
@@ -101,18 +104,18 @@ def test_messages_both_ways_with_email_notices(client, login, make_user, users):
     to_firm = OutboxMessage.objects.get(kind="portal.message")
     assert to_firm.to == [attorney.email]
     login(attorney)
-    reply = client.post(
-        reverse("portal:staff_reply", args=[matter.pk]), {"body": "El 5 de enero."}
-    )
+    reply = client.post(reverse("portal:staff_reply", args=[matter.pk]), {"body": "El 5 de enero."})
     assert reply.status_code == 302
     to_client = OutboxMessage.objects.filter(kind="portal.message").order_by("-id").first()
-    assert to_client is not None and to_client.to == [user.email]
+    assert to_client is not None
+    assert to_client.to == [user.email]
     assert "Nuevo mensaje sobre su caso" in to_client.subject
     staff_page = client.get(reverse("matters:detail", args=[matter.pk])).content.decode()
     assert "¿Cuándo es mi cita?" in staff_page
     login(user)
     page = client.get(reverse("portal:case_detail", args=[matter.pk])).content.decode()
-    assert "El 5 de enero." in page and "Mensajes con la firma" in page
+    assert "El 5 de enero." in page
+    assert "Mensajes con la firma" in page
     assert PortalMessage.objects.filter(from_client=True).count() == 1
     assert AuditEvent.objects.filter(action="portal.message_posted").count() == 2
 
@@ -126,7 +129,8 @@ def test_language_chosen_in_the_portal(client, login, make_user):
     assert owner.preferred_language == "es"
     page = client.get(reverse("portal:home"))
     assert page["Content-Language"] == "es"
-    assert "Mis casos" in page.content.decode() and '<html lang="es">' in page.content.decode()
+    assert "Mis casos" in page.content.decode()
+    assert '<html lang="es">' in page.content.decode()
 
 
 def test_invite_a_person_client_in_their_language(client, login, users):
@@ -135,7 +139,8 @@ def test_invite_a_person_client_in_their_language(client, login, users):
     answer = client.post(reverse("portal:invite", args=[person.pk]))
     assert answer.status_code == 302
     invited = User.objects.get(username="maria@mail.example")
-    assert invited.role == Role.CLIENT and not invited.has_usable_password()
+    assert invited.role == Role.CLIENT
+    assert not invited.has_usable_password()
     assert list(person.portal_users.all()) == [invited]
     mail = OutboxMessage.objects.get(kind="core.invitation")
     assert mail.subject.startswith("Su portal de cliente en")
@@ -178,4 +183,5 @@ def test_trust_statement_for_a_period(client, login, make_user):
     bad = client.get(
         reverse("portal:trust_statement"), {"date_from": "2026-12-31", "date_to": "2026-01-01"}
     )
-    assert bad.status_code == 200 and "must be on or after" in bad.content.decode()
+    assert bad.status_code == 200
+    assert "must be on or after" in bad.content.decode()
