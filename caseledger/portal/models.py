@@ -24,3 +24,21 @@ class PortalMessage(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk} on {self.matter_id}"
+
+
+class RefundAuthorization(models.Model):
+    """The client's authorization of a credit note that returns money to them (its refund),
+    given in the portal: who, when and from which IP address. The firm's approval of such a
+    credit note waits for it (portal.policy). Append-only."""
+
+    credit_note = models.OneToOneField(
+        "credits.CreditNote", on_delete=models.PROTECT, related_name="client_authorization"
+    )
+    authorized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    authorized_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"authorization of credit note {self.credit_note_id}"

@@ -24,6 +24,7 @@ def _access_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
         else []
     )
     return {
+        "authorizations": selectors.authorizations_for_client(client),
         "client": client,
         "portal_users": users,
         "invitable_contacts": [c for c in contacts if c.email.lower() not in taken],

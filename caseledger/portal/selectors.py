@@ -187,6 +187,39 @@ def credit_notes_of(user: Any) -> QuerySet[CreditNote]:
     )
 
 
+def credit_notes_to_authorize(user: Any) -> list[CreditNote]:
+    """Credit notes of the user's clients that refund them and wait for their authorization."""
+    from caseledger.portal.models import RefundAuthorization
+
+    waiting = (
+        CreditNote.objects.filter(
+            client__in=clients_of(user),
+            status=CreditNoteStatus.PENDING_APPROVAL,
+            refund_cents__gt=0,
+        )
+        .exclude(pk__in=RefundAuthorization.objects.values("credit_note_id"))
+        .select_related("invoice", "matter")
+        .order_by("requested_at", "id")
+    )
+    return list(waiting)
+
+
+def credit_note_to_authorize(user: Any, pk: int) -> CreditNote:
+    return get_object_or_404(
+        CreditNote.objects.filter(client__in=clients_of(user)).select_related("client"), pk=pk
+    )
+
+
+def authorizations_for_client(client: Client) -> list[Any]:
+    from caseledger.portal.models import RefundAuthorization
+
+    return list(
+        RefundAuthorization.objects.filter(credit_note__client=client)
+        .select_related("credit_note", "authorized_by")
+        .order_by("-authorized_at", "-id")
+    )
+
+
 def refunds_of(user: Any) -> QuerySet[CreditRefund]:
     return (
         CreditRefund.objects.filter(client__in=clients_of(user))

@@ -29,7 +29,7 @@ from caseledger.payments import selectors as payment_selectors
 from caseledger.payments import services as payment_services
 from caseledger.payments.choices import CheckoutPurpose
 from caseledger.payments.models import CheckoutSession
-from caseledger.portal.models import PortalMessage
+from caseledger.portal.models import PortalMessage, RefundAuthorization
 
 PORTAL_LANGUAGES = ("en", "es")
 
@@ -251,6 +251,42 @@ def portal_trust_request_checkout(
         return_url=return_url,
         actor=user,
     )
+
+
+AUTHORIZE_NOT_NEEDED = "credit_note: {document} does not wait for your authorization"
+
+
+def portal_refund_authorize(
+    *, user: User, credit_note: object, now: datetime, ip: str | None
+) -> RefundAuthorization:
+    """The client authorizes a credit note's refund (the firm may then approve it): recorded
+    once, with the time and the IP address, and audited. Raises PortalError when the credit
+    note does not wait for it (already authorized, decided, or no refund)."""
+    from caseledger.credits.locks import lock_credit_note
+    from caseledger.credits.models import CreditNote
+    from caseledger.portal.policy import needs_client_authorization
+
+    assert isinstance(credit_note, CreditNote)
+    with transaction.atomic():
+        note = lock_credit_note(credit_note)
+        done = RefundAuthorization.objects.filter(credit_note_id=note.pk).exists()
+        if done or not needs_client_authorization(note):
+            raise PortalError(
+                AUTHORIZE_NOT_NEEDED.format(document=note.number or f"#{note.pk}"),
+                field="credit_note",
+            )
+        authorization = RefundAuthorization.objects.create(
+            credit_note=note, authorized_by=user, authorized_at=now, ip=ip
+        )
+        audit.record(
+            actor=user,
+            action="portal.refund_authorized",
+            at=now,
+            obj=note,
+            after={"refund_cents": note.refund_cents, "ip": ip or ""},
+            ip=ip,
+        )
+    return authorization
 
 
 def portal_download_recorded(*, user: User, obj: object, what: str, now: datetime) -> None:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("trust/requests/<int:pk>/pay/", views.trust_request_pay, name="trust_request_pay"),
     path("trust/statement.pdf", views.trust_statement, name="trust_statement"),
     path("credits/", views.credits, name="credits"),
+    path("credits/<int:pk>/authorize/", views.refund_authorize, name="refund_authorize"),
     path("language/", views.language_set, name="language"),
     path("staff/clients/<int:pk>/invite/", views.invite, name="invite"),
     path("staff/matters/<int:pk>/reply/", views.staff_reply, name="staff_reply"),

@@ -274,10 +274,31 @@ def credits(request: HttpRequest) -> HttpResponse:
         "portal/credits.html",
         {
             "notes": list(selectors.credit_notes_of(request.user)),
+            "to_authorize": selectors.credit_notes_to_authorize(request.user),
             "refunds": list(selectors.refunds_of(request.user)),
             "section": "credits",
         },
     )
+
+
+@portal_page
+@require_POST
+def refund_authorize(request: HttpRequest, pk: int) -> HttpResponse:
+    from caseledger.core.middleware import client_ip
+
+    note = selectors.credit_note_to_authorize(request.user, pk)
+    try:
+        services.portal_refund_authorize(
+            user=request.user,  # type: ignore[arg-type]
+            credit_note=note,
+            now=clock.now(),
+            ip=client_ip(request),
+        )
+    except ApplicationError:
+        messages.error(request, _("This refund does not need your authorization."))
+    else:
+        messages.success(request, _("Thank you. The firm can now complete your refund."))
+    return redirect("portal:credits")
 
 
 @portal_page

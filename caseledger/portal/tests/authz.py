@@ -32,6 +32,36 @@ def request_kwargs(ctx: Any) -> dict[str, Any]:
     return {"pk": _request(ctx, team_matter(ctx)).pk}
 
 
+def refund_note(ctx: Any) -> Any:
+    """A credit note waiting for approval that refunds the client by check."""
+    from caseledger.credits.services import credit_note_request
+    from caseledger.payments.services import Allocation, payment_record
+    from caseledger.payments.tests.authz import NOW_DATE
+
+    invoice = issued(ctx, cents=80_000)
+
+    payment_record(
+        client=invoice.client,
+        method="CHECK",
+        payer="Acme",
+        reference="CHK-1001",
+        amount_cents=80_000,
+        received_date=NOW_DATE,
+        allocations=[Allocation(invoice, 80_000)],
+        actor=None,
+        now=ctx.now,
+    )
+    return credit_note_request(
+        invoice=invoice,
+        reason_code="OVERPAYMENT",
+        amount_cents=60_000,  # above the firm's approval threshold: waits for a partner
+        refund_cents=60_000,
+        refund_method="CHECK",
+        actor=ctx.users["BILLING"],
+        now=ctx.now,
+    )
+
+
 def client_kwargs(ctx: Any) -> dict[str, Any]:
     return {"pk": team_matter(ctx).client_id}
 
@@ -52,6 +82,11 @@ MATRIX: dict[str, dict[str, Any]] = {
     "portal:trust_request_pay": {"allow": CLIENT_ONLY, "method": "POST", "kwargs": request_kwargs},
     "portal:trust_statement": {"allow": CLIENT_ONLY},
     "portal:credits": {"allow": CLIENT_ONLY},
+    "portal:refund_authorize": {
+        "allow": CLIENT_ONLY,
+        "method": "POST",
+        "kwargs": lambda ctx: {"pk": refund_note(ctx).pk},
+    },
     "portal:language": {"allow": CLIENT_ONLY, "method": "POST", "data": {"language": "es"}},
     "portal:invite": {"allow": INVITE, "method": "POST", "kwargs": client_kwargs},
     "portal:staff_reply": {

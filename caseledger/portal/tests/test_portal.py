@@ -185,3 +185,44 @@ def test_trust_statement_for_a_period(client, login, make_user):
     )
     assert bad.status_code == 200
     assert "must be on or after" in bad.content.decode()
+
+
+def test_a_refund_waits_for_the_clients_authorization(client, login, make_user, users, now):
+    from caseledger.credits.exceptions import CreditError
+    from caseledger.credits.models import CreditNote
+    from caseledger.credits.services import credit_note_approve
+    from caseledger.payments.tests.authz import team_matter
+    from caseledger.portal.tests.authz import refund_note
+
+    class Ctx:
+        pass
+
+    ctx = Ctx()
+    ctx.users = users  # type: ignore[attr-defined]
+    ctx.now = now  # type: ignore[attr-defined]
+    assert team_matter  # the helper the matrix uses builds the same client
+    note = refund_note(ctx)
+    assert note.status == "PENDING_APPROVAL"
+    with pytest.raises(CreditError, match="has not authorized it yet"):
+        credit_note_approve(credit_note=note, approver=users["PARTNER"], now=now)
+
+    login(users["CLIENT"])
+    page = client.get(reverse("portal:credits")).content.decode()
+    assert "I authorize this refund" in page
+    done = client.post(
+        reverse("portal:refund_authorize", args=[note.pk]), REMOTE_ADDR="203.0.113.7"
+    )
+    assert done.status_code == 302
+    event = AuditEvent.objects.get(action="portal.refund_authorized")
+    assert event.actor_id == users["CLIENT"].pk
+    assert note.client_authorization.ip == "203.0.113.7"
+    again = client.post(reverse("portal:refund_authorize", args=[note.pk]))
+    assert again.status_code == 302
+    assert AuditEvent.objects.filter(action="portal.refund_authorized").count() == 1
+
+    login(users["BILLING"])
+    staff = client.get(reverse("clients:detail", args=[note.client_id])).content.decode()
+    assert "Refunds the client authorized" in staff
+    assert "203.0.113.7" in staff
+    credit_note_approve(credit_note=note, approver=users["PARTNER"], now=now)
+    assert CreditNote.objects.get(pk=note.pk).status == "ISSUED"

@@ -6,7 +6,6 @@ import importlib
 from typing import Any
 
 from django.apps import apps as django_apps
-
 from django.core.management.base import BaseCommand
 
 from caseledger.core.choices import Role
