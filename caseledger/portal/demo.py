@@ -140,11 +140,39 @@ def _thread(ctx: DemoContext, matter: Matter, client_user: User, texts: list[str
         )
 
 
+def _refund_to_authorize(ctx: DemoContext, client: Client) -> None:
+    """A refund on a paid invoice, above the approval threshold: it waits for a partner and, as
+    the client has a portal login, for the client's authorization in the portal."""
+    from caseledger.billing.models import Invoice
+    from caseledger.credits.models import CreditNote
+    from caseledger.credits.services import credit_note_request
+    from caseledger.payments.selectors import invoice_money
+
+    if CreditNote.objects.filter(client=client, refund_cents__gt=0).exists():
+        return
+    issued = list(Invoice.objects.filter(client=client, status="ISSUED").order_by("id"))
+    money = invoice_money(issued, as_of=ctx.today)
+    paid = [inv for inv in issued if money[inv.pk].paid_cents >= 60_000]
+    if not paid:
+        return
+    credit_note_request(
+        invoice=paid[0],
+        reason_code="BILLING_ERROR",
+        reason_text="Honorarios cobrados dos veces / fee billed twice",
+        amount_cents=60_000,
+        refund_cents=60_000,
+        refund_method="CHECK",
+        actor=ctx.users["billing"],
+        now=ctx.now - timedelta(days=1),
+    )
+
+
 def seed_late(ctx: DemoContext) -> None:
     person = Client.objects.filter(name=PERSON_LOGIN[3], kind="PERSON").first()
     if person is not None:
         user = _person_user(ctx, person)
         matters = list(person.matters.filter(status="OPEN").order_by("id"))
+        _refund_to_authorize(ctx, person)
         if matters:
             _extra_invoice(ctx, matters[0])
             _trust(ctx, matters[0])

@@ -28,9 +28,8 @@ def _access_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
         "client": client,
         "portal_users": users,
         "invitable_contacts": [c for c in contacts if c.email.lower() not in taken],
-        "person_invitable": client.kind == ClientKind.PERSON
-        and bool(client.email)
-        and client.email.lower() not in taken,
+        # A person client is one person: once they have a login, nobody else is invited.
+        "person_invitable": client.kind == ClientKind.PERSON and bool(client.email) and not users,
     }
 
 
