@@ -191,7 +191,6 @@ def test_a_refund_waits_for_the_clients_authorization(client, login, make_user, 
     from caseledger.credits.exceptions import CreditError
     from caseledger.credits.models import CreditNote
     from caseledger.credits.services import credit_note_approve
-    from caseledger.payments.tests.authz import team_matter
     from caseledger.portal.tests.authz import refund_note
 
     class Ctx:
@@ -200,7 +199,6 @@ def test_a_refund_waits_for_the_clients_authorization(client, login, make_user, 
     ctx = Ctx()
     ctx.users = users  # type: ignore[attr-defined]
     ctx.now = now  # type: ignore[attr-defined]
-    assert team_matter  # the helper the matrix uses builds the same client
     note = refund_note(ctx)
     assert note.status == "PENDING_APPROVAL"
     with pytest.raises(CreditError, match="has not authorized it yet"):
@@ -226,3 +224,43 @@ def test_a_refund_waits_for_the_clients_authorization(client, login, make_user, 
     assert "203.0.113.7" in staff
     credit_note_approve(credit_note=note, approver=users["PARTNER"], now=now)
     assert CreditNote.objects.get(pk=note.pk).status == "ISSUED"
+
+
+def test_pages_cost_the_same_for_one_case_or_four(client, login, make_user, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseledger.trust.services import deposit_record
+
+    owner, user, matter = _client_with_login(make_user)
+    login(user)
+
+    def deposit(m: Any) -> None:
+        deposit_record(
+            client=owner,
+            matter=m,
+            method="WIRE",
+            payer="Ana",
+            reference="W",
+            amount_cents=10_000,
+            received_date=now.date(),
+            actor=None,
+            now=now,
+        )
+        issued_invoice(matter=m, cents=5_000, now=now)
+
+    deposit(matter)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as one:
+            for name in ("portal:home", "portal:trust", "portal:invoices"):
+                assert client.get(reverse(name)).status_code == 200
+        counts.append(len(one.captured_queries))
+        for _ in range(3):
+            extra = make_matter(
+                client=owner,
+                beneficiary=make_beneficiary(client=owner, relationship="SPOUSE"),
+                case_type_code="i130",
+            )
+            deposit(extra)
+    assert counts[0] == counts[1]
