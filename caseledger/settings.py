@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "caseledger.credits",
     "caseledger.collections",
     "caseledger.reports",
+    "caseledger.portal",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "en-us"
+# The languages a client reads the portal in (Client.preferred_language; staff pages stay in the
+# firm's language). Catalogs: caseledger/<app>/locale/.
+LANGUAGES = [("en", "English"), ("es", "Español")]
 # One date format on every page: the firm locale's formats (caseledger/formats/<lang>/).
 FORMAT_MODULE_PATH = ["caseledger.formats"]
 TIME_ZONE = ENV.get("TIME_ZONE", "America/New_York")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("clients/", include("caseledger.clients.urls")),
     path("trust/", include("caseledger.trust.urls")),
     path("banking/", include("caseledger.banking.urls")),
+    path("portal/", include("caseledger.portal.urls")),
     path("", include("caseledger.payments.urls")),
     path("", include("caseledger.matters.urls")),
     path("", include("caseledger.core.urls")),

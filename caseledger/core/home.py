@@ -33,6 +33,19 @@ from caseledger.core.permissions import authorize
 
 PanelContext = Callable[[HttpRequest, datetime], dict[str, Any]]
 
+# Role -> URL name of the page that role lands on instead of the home page (an app above core
+# registers it in its AppConfig.ready: the portal for clients).
+_LANDINGS: dict[str, str] = {}
+
+
+def register_landing(role: str, url_name: str) -> None:
+    _LANDINGS[str(role)] = url_name
+
+
+def landing_for(user: Any) -> str | None:
+    """The URL name ``user`` lands on instead of the home page, or None."""
+    return _LANDINGS.get(str(getattr(user, "role", "")))
+
 
 @dataclass(frozen=True)
 class HomePanel:

@@ -211,11 +211,14 @@ def user_invite(
     last_name: str,
     role: str,
     site_url: str,
+    template: str = "core/email/invite.txt",
+    subject: str = "You are invited to CaseLedger",
 ) -> User:
     """Create the user without a usable password and email them a link to set one.
 
     The email is written to the outbox in this transaction and leaves after it commits, so a
-    rolled-back invite sends nothing."""
+    rolled-back invite sends nothing. ``template`` and ``subject``: the portal's invitation
+    for client users (in the client's language)."""
     if not email:
         raise ApplicationError(EMAIL_REQUIRED, field="email")
     with transaction.atomic():
@@ -239,8 +242,8 @@ def user_invite(
         _set_password_email_queue(
             user=user,
             site_url=site_url,
-            template="core/email/invite.txt",
-            subject="You are invited to CaseLedger",
+            template=template,
+            subject=subject,
             key=f"core.invitation:{user.pk}",
             now=now,
         )

@@ -227,6 +227,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @capability_required("profile.edit")
 def home(request: HttpRequest) -> HttpResponse:
+    landing = home_registry.landing_for(request.user)
+    if landing:
+        return redirect(landing)
     now = clock.now()
     return render(
         request,

@@ -24,6 +24,7 @@ from caseledger.core.models import User
 from caseledger.core.permissions import require
 from caseledger.core.selectors import firm_get
 from caseledger.credits import exceptions as E
+from caseledger.credits import hooks as credit_hooks
 from caseledger.credits import locks
 from caseledger.credits.choices import (
     RETRYABLE_REFUND_STATUSES,
@@ -795,6 +796,9 @@ def credit_note_approve(
         )
         if cn.requested_by_id == approver.pk:
             raise E.CreditError(E.SELF_APPROVAL.format(document=cn), field="approver")
+        gate = credit_hooks.approval_refusal(cn)
+        if gate:
+            raise E.CreditError(gate, field="client_authorization")
         CreditNote.objects.filter(pk=cn.pk).update(
             decided_by=approver, decided_at=now, decision_note=note.strip()
         )

@@ -124,6 +124,31 @@ class CheckoutSession(models.Model):
         return f"checkout {self.token} ({self.get_status_display()})"
 
 
+class CheckoutInvoice(models.Model):
+    """One of several invoices a single checkout pays (the client portal's "pay these"): the
+    session's ``invoice`` is the first of them; these rows list every one with the amount asked
+    for it (its balance due when the checkout opened). A one-invoice checkout has none."""
+
+    session = models.ForeignKey(
+        CheckoutSession, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.BigIntegerField()  # cents asked for this invoice, > 0
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "invoice"], name="payments_checkout_invoice_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_checkout_invoice_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} in {self.session}"
+
+
 class Payment(models.Model):
     """Money received into the operating account from a client (or held for review).
 

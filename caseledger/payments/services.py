@@ -39,6 +39,7 @@ from caseledger.payments.choices import (
 )
 from caseledger.payments.exceptions import PaymentError
 from caseledger.payments.models import (
+    CheckoutInvoice,
     CheckoutSession,
     CreditRefund,
     DocumentCounter,
@@ -51,6 +52,9 @@ from caseledger.payments.models import (
 from caseledger.payments.providers.base import PaymentEvent
 
 AMOUNT_NOT_POSITIVE = "amount: must be positive (got {amount})"
+CHECKOUT_LINES_MISMATCH = (
+    "invoices: the checkout's invoice must be the first of its invoices and its amount their sum"
+)
 FEE_INVALID = "fee: must be between 0 and the payment amount {amount} (got {fee})"
 PAYER_REQUIRED = "payer: who paid is required"
 CHECK_NUMBER_REQUIRED = "reference: a check payment needs the check number"
@@ -779,12 +783,22 @@ def checkout_create(
     description: str,
     customer_email: str = "",
     return_url: str,
+    invoice_amounts: Sequence[tuple[Invoice, int]] = (),
+    actor: User | None = None,
 ) -> CheckoutSession:
     """Open a checkout with the configured provider and return it (``checkout_url`` to redirect to).
 
+    ``invoice_amounts`` (several invoices paid at once, purpose INVOICE): each invoice with the
+    amount asked for it; ``invoice`` is then the first and ``amount_cents`` their sum, and the
+    payment is allocated to each up to its balance when it arrives.
     The provider is called outside any transaction; the session row is written after."""
     from caseledger.payments.providers import CheckoutRequest, provider_get
 
+    if invoice_amounts and (
+        invoice is not invoice_amounts[0][0]
+        or amount_cents != sum(cents for _, cents in invoice_amounts)
+    ):
+        raise PaymentError(CHECKOUT_LINES_MISMATCH, field="invoices")
     if amount_cents <= 0:
         raise PaymentError(
             AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
@@ -815,15 +829,54 @@ def checkout_create(
     session.checkout_url = created.url
     with transaction.atomic():
         session.save()
+        if len(invoice_amounts) > 1:
+            CheckoutInvoice.objects.bulk_create(
+                CheckoutInvoice(session=session, invoice=inv, amount_cents=cents)
+                for inv, cents in invoice_amounts
+            )
+        after: dict[str, object] = {
+            "purpose": purpose,
+            "amount_cents": amount_cents,
+            "provider": provider.name,
+        }
+        if len(invoice_amounts) > 1:
+            after["invoices"] = {str(inv): cents for inv, cents in invoice_amounts}
         audit.record(
-            actor=None,
+            actor=actor,
             action="payments.checkout_created",
             at=now,
             obj=session,
-            after={"purpose": purpose, "amount_cents": amount_cents, "provider": provider.name},
-            actor_label=f"payer via {provider.name}",
+            after=after,
+            actor_label="" if actor is not None else f"payer via {provider.name}",
         )
     return session
+
+
+def _checkout_allocations(
+    session: CheckoutSession, amount_cents: int
+) -> tuple[list[Allocation], list[Invoice]]:
+    """What a paid invoice checkout goes to: each of its invoices (the one, or every line of a
+    several-invoice checkout, in order) up to the smaller of its balance due now and what was
+    asked for it, while the money lasts. Locks the settlements (payment_record locks them again
+    in the same transaction)."""
+    lines = list(session.invoice_lines.select_related("invoice").order_by("id"))
+    if lines:
+        asked = [(line.invoice, line.amount_cents) for line in lines]
+    else:
+        assert session.invoice is not None
+        asked = [(session.invoice, amount_cents)]
+    invoices = [inv for inv, _ in asked]
+    settlements = locks.lock_invoice_settlements(invoices)
+    left = amount_cents
+    allocations: list[Allocation] = []
+    for inv, cents in asked:
+        if inv.status != InvoiceStatus.ISSUED:
+            continue
+        take = min(left, cents, settlements[inv.pk].balance_due_cents)
+        if take > 0:
+            allocations.append(Allocation(inv, take))
+            left -= take
+    return allocations, invoices
 
 
 def _record_invoice_checkout(
@@ -831,13 +884,11 @@ def _record_invoice_checkout(
 ) -> str:
     invoice = session.invoice
     assert invoice is not None
-    settlement = locks.lock_invoice_settlement(invoice)
-    payable = invoice.status == InvoiceStatus.ISSUED
-    take = min(event.amount_cents, settlement.balance_due_cents) if payable else 0
-    allocations = [Allocation(invoice, take)] if take > 0 else []
+    allocations, invoices = _checkout_allocations(session, event.amount_cents)
+    several = len(invoices) > 1
     payment = payment_record(
         client=session.client,
-        matter=session.matter,
+        matter=None if several else session.matter,
         method=PaymentMethod.CARD,
         payer=event.payer or session.client.name,
         reference=event.charge_ref,
@@ -849,7 +900,7 @@ def _record_invoice_checkout(
         checkout=session,
         actor=None,
         now=now,
-        memo=f"Online payment of {invoice}",
+        memo=f"Online payment of {', '.join(str(inv) for inv in invoices)}",
     )
     return f"recorded {payment.number}"
 
@@ -988,16 +1039,8 @@ def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Pay
         session = payment.checkout
         assert session is not None
         if session.purpose == CheckoutPurpose.INVOICE:
-            invoice = session.invoice
-            assert invoice is not None
-            payable = invoice.status == InvoiceStatus.ISSUED
-            allocations: list[Allocation] = []
-            settlements: dict[int, InvoiceSettlement] = {}
-            if payable:
-                settlements = locks.lock_invoice_settlements([invoice])
-                take = min(payment.amount_cents, settlements[invoice.pk].balance_due_cents)
-                if take > 0:
-                    allocations = [Allocation(invoice, take)]
+            allocations, invoices = _checkout_allocations(session, payment.amount_cents)
+            settlements: dict[int, InvoiceSettlement] = locks.lock_invoice_settlements(invoices)
             total = sum(a.amount_cents for a in allocations)
             unapplied = payment.amount_cents - total
             lines = [PostingLine(accounts.OPERATING_BANK, payment.amount_cents - payment.fee_cents)]
@@ -1009,8 +1052,8 @@ def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Pay
                         accounts.ACCOUNTS_RECEIVABLE,
                         -alloc.amount_cents,
                         client=payment.client,
-                        matter=invoice.matter,
-                        invoice=invoice,
+                        matter=alloc.invoice.matter,
+                        invoice=alloc.invoice,
                     )
                 )
             if unapplied:

@@ -8,11 +8,13 @@ import importlib
 import logging
 from collections.abc import Iterable
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -533,6 +535,9 @@ def pay_trust_request(request: HttpRequest, token: str) -> HttpResponse:
 def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     """The sandbox processor's hosted page: pay, decline, or pay with delayed settlement."""
     session = get_object_or_404(CheckoutSession, provider_session_id=session_id, provider="sandbox")
+    back_to = request.GET.get("return", "")
+    if not (back_to.startswith("/") and url_has_allowed_host_and_scheme(back_to, None)):
+        back_to = ""
     if request.method == "POST":
         outcome = request.POST.get("outcome", "")
         allowed = (
@@ -544,9 +549,12 @@ def sandbox_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
             return HttpResponseBadRequest("outcome: not possible for this checkout now")
         event = sandbox_event(session=session, outcome=outcome, payer=request.POST.get("payer", ""))
         services.checkout_event_process(event=event, provider="sandbox", now=clock.now())
-        return redirect("payments:sandbox_checkout", session_id)
+        again = reverse("payments:sandbox_checkout", args=[session_id])
+        return redirect(again + (f"?{urlencode({'return': back_to})}" if back_to else ""))
     session.refresh_from_db()
-    if session.purpose == CheckoutPurpose.INVOICE:
+    if back_to:
+        back = back_to
+    elif session.purpose == CheckoutPurpose.INVOICE:
         assert session.invoice_id is not None
         back = reverse("payments:pay_invoice", args=[links.invoice_pay_token(session.invoice_id)])
     else:

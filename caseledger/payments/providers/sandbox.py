@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -35,10 +36,12 @@ class SandboxProvider:
 
     def checkout_create(self, request: CheckoutRequest) -> CreatedCheckout:
         session_id = f"sbx_cs_{uuid.UUID(request.token).hex}"
-        return CreatedCheckout(
-            provider_session_id=session_id,
-            url=reverse("payments:sandbox_checkout", args=[session_id]),
-        )
+        url = reverse("payments:sandbox_checkout", args=[session_id])
+        if request.return_url.startswith("/") and not request.return_url.startswith("//"):
+            # A page of this site to come back to (the portal's invoices): the hosted page's
+            # "Return" link goes there, as a real processor's success URL does.
+            url += "?" + urlencode({"return": request.return_url})
+        return CreatedCheckout(provider_session_id=session_id, url=url)
 
     def event_parse(self, *, payload: bytes, signature_header: str, now: datetime) -> PaymentEvent:
         raise NotImplementedError("the sandbox delivers its events in process (sandbox_event)")

@@ -4,6 +4,8 @@ amount mismatches held for review."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -146,11 +148,13 @@ def test_pay_page_shows_balance_and_sandbox_success_pays(client, now):
     start = client.post(url)
     assert start.status_code == 302
     session = CheckoutSession.objects.get()
+    # The hosted page comes back to the page that opened it (the "return" the provider keeps).
     assert start["Location"] == reverse(
         "payments:sandbox_checkout", args=[session.provider_session_id]
-    )
+    ) + "?" + urlencode({"return": url})
     done = client.post(start["Location"], {"outcome": "success", "payer": "Maria"})
     assert done.status_code == 302
+    assert f'href="{url}?checkout=done"' in client.get(done["Location"]).content.decode()
     payment = Payment.objects.get()
     assert payment.fee_cents == 1_248  # 2.9% + 30c
     assert selectors.invoice_balance_due(invoice) == 0

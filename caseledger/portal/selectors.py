@@ -1,0 +1,248 @@
+"""Portal reads. Every query starts from the signed-in client user's own clients
+(``Client.portal_users``), so another client's matter, invoice or request is simply not found
+(404), whatever id is typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from caseledger.billing.choices import InvoiceStatus
+from caseledger.billing.models import Invoice
+from caseledger.clients.models import Client
+from caseledger.credits.choices import CreditNoteStatus
+from caseledger.credits.models import CreditNote, CreditRefund
+from caseledger.matters.choices import DeadlineKind, TaskStatus
+from caseledger.matters.models import Deadline, Matter, Task
+from caseledger.matters.selectors import matter_timeline
+from caseledger.payments import selectors as payment_selectors
+from caseledger.payments.choices import PaymentStatus
+from caseledger.payments.models import Payment
+from caseledger.portal.models import PortalMessage
+from caseledger.trust import selectors as trust_selectors
+from caseledger.trust.choices import TrustRequestStatus
+from caseledger.trust.models import TrustRequest
+
+# The deadlines a client is shown: the ones they act on or live by. Internal filing windows stay
+# with the firm.
+CLIENT_DEADLINE_KINDS = (
+    DeadlineKind.RFE_RESPONSE,
+    DeadlineKind.STATUS_EXPIRY,
+    DeadlineKind.HEARING,
+)
+
+
+def clients_of(user: Any) -> QuerySet[Client]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Client.objects.none()
+    return Client.objects.filter(portal_users=user).order_by("name", "id")
+
+
+def matters_of(user: Any) -> QuerySet[Matter]:
+    return (
+        Matter.objects.filter(client__in=clients_of(user))
+        .select_related("client", "case_type", "current_stage", "beneficiary")
+        .order_by("-opened_date", "id")
+    )
+
+
+def matter_of(user: Any, pk: int) -> Matter:
+    return get_object_or_404(matters_of(user), pk=pk)
+
+
+def invoices_of(user: Any) -> QuerySet[Invoice]:
+    """The client's issued invoices (drafts never show; void ones do, marked)."""
+    return (
+        Invoice.objects.filter(client__in=clients_of(user))
+        .filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID])
+        .select_related("matter", "client")
+        .order_by("-issue_date", "-id")
+    )
+
+
+def invoice_of(user: Any, pk: int) -> Invoice:
+    return get_object_or_404(invoices_of(user), pk=pk)
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    invoice: Invoice
+    money: payment_selectors.InvoiceMoney
+
+    @property
+    def payable(self) -> bool:
+        return self.invoice.status == InvoiceStatus.ISSUED and self.money.balance_due_cents > 0
+
+
+def invoice_rows(user: Any, today: date) -> list[InvoiceRow]:
+    invoices = list(invoices_of(user))
+    money = payment_selectors.invoice_money(invoices, as_of=today)
+    return [InvoiceRow(inv, money[inv.pk]) for inv in invoices]
+
+
+def payments_of(user: Any) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(client__in=clients_of(user))
+        .exclude(status__in=[PaymentStatus.HELD, PaymentStatus.REJECTED])
+        .prefetch_related("allocations__invoice")
+        .order_by("-received_date", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class CaseView:
+    matter: Matter
+    timeline: list[dict[str, Any]]
+    next_stage: Any
+    receipts: list[Any]
+    deadlines: list[Deadline]
+    tasks: list[Task]
+
+
+def case_view(matter: Matter) -> CaseView:
+    """A matter as the client sees it: the stages done, current and next; receipt numbers; the
+    deadlines that concern them; what the firm needs from them (tasks for the client)."""
+    timeline = matter_timeline(matter)
+    current_seen = False
+    next_stage = None
+    for row in timeline:
+        if row["state"] == "current":
+            current_seen = True
+        elif current_seen and row["state"] == "todo" and next_stage is None:
+            next_stage = row["stage"]
+    deadlines = list(
+        Deadline.objects.filter(
+            matter=matter, kind__in=CLIENT_DEADLINE_KINDS, met_at__isnull=True
+        ).order_by("due_date", "id")
+    )
+    tasks = list(
+        Task.objects.filter(matter=matter, assignee_role="CLIENT", status=TaskStatus.OPEN).order_by(
+            "due_date", "id"
+        )
+    )
+    return CaseView(
+        matter=matter,
+        timeline=timeline,
+        next_stage=next_stage,
+        receipts=list(matter.receipts.order_by("received_date", "id")),
+        deadlines=deadlines,
+        tasks=tasks,
+    )
+
+
+def client_tasks_open(user: Any) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(
+            matter__in=matters_of(user), assignee_role="CLIENT", status=TaskStatus.OPEN
+        )
+        .select_related("matter")
+        .order_by("due_date", "id")
+    )
+
+
+def trust_positions(user: Any, today: date) -> list[trust_selectors.TrustPosition]:
+    """Trust per matter (balance, of which uncleared, disputed, available) for every matter of
+    the user's clients that holds or held trust money, in a fixed number of queries per client
+    (trust's own grouped reads, as on the staff client page)."""
+    from caseledger.core.panels import PanelScope
+    from caseledger.trust.panels import trust_positions as grouped_positions
+
+    matters = list(matters_of(user))
+    positions: list[trust_selectors.TrustPosition] = []
+    for client in clients_of(user):
+        mine = [m for m in matters if m.client_id == client.pk]
+        scope = PanelScope(
+            page="client",
+            client=client,
+            matter=None,
+            matter_ids=[m.pk for m in mine],
+            today=today,
+            matters=mine,
+        )
+        positions.extend(grouped_positions(scope))
+    return positions
+
+
+def trust_requests_open(user: Any) -> QuerySet[TrustRequest]:
+    return (
+        TrustRequest.objects.filter(
+            client__in=clients_of(user),
+            status__in=[TrustRequestStatus.OPEN, TrustRequestStatus.PARTIALLY_PAID],
+        )
+        .select_related("matter")
+        .order_by("due_date", "id")
+    )
+
+
+def trust_request_of(user: Any, pk: int) -> TrustRequest:
+    return get_object_or_404(TrustRequest.objects.filter(client__in=clients_of(user)), pk=pk)
+
+
+def statement_lines(
+    client: Client, date_from: date, date_to: date
+) -> tuple[int, list[trust_selectors.StatementLine]]:
+    """The client's trust movements in the period and the balance held before it."""
+    lines = trust_selectors.client_trust_movements(client)
+    opening = sum(line.amount_cents for line in lines if line.day < date_from)
+    return opening, [line for line in lines if date_from <= line.day <= date_to]
+
+
+def credit_notes_of(user: Any) -> QuerySet[CreditNote]:
+    return (
+        CreditNote.objects.filter(client__in=clients_of(user), status=CreditNoteStatus.ISSUED)
+        .select_related("invoice", "matter")
+        .order_by("-issue_date", "-id")
+    )
+
+
+def credit_notes_to_authorize(user: Any) -> list[CreditNote]:
+    """Credit notes of the user's clients that refund them and wait for their authorization."""
+    from caseledger.portal.models import RefundAuthorization
+
+    waiting = (
+        CreditNote.objects.filter(
+            client__in=clients_of(user),
+            status=CreditNoteStatus.PENDING_APPROVAL,
+            refund_cents__gt=0,
+        )
+        .exclude(pk__in=RefundAuthorization.objects.values("credit_note_id"))
+        .select_related("invoice", "matter")
+        .order_by("requested_at", "id")
+    )
+    return list(waiting)
+
+
+def credit_note_to_authorize(user: Any, pk: int) -> CreditNote:
+    return get_object_or_404(
+        CreditNote.objects.filter(client__in=clients_of(user)).select_related("client"), pk=pk
+    )
+
+
+def authorizations_for_client(client: Client) -> list[Any]:
+    from caseledger.portal.models import RefundAuthorization
+
+    return list(
+        RefundAuthorization.objects.filter(credit_note__client=client)
+        .select_related("credit_note", "authorized_by")
+        .order_by("-authorized_at", "-id")
+    )
+
+
+def refunds_of(user: Any) -> QuerySet[CreditRefund]:
+    return (
+        CreditRefund.objects.filter(client__in=clients_of(user))
+        .select_related("credit_note", "matter")
+        .order_by("-refund_date", "-id")
+    )
+
+
+def thread(matter: Matter) -> QuerySet[PortalMessage]:
+    return (
+        PortalMessage.objects.filter(matter=matter)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )

@@ -1,0 +1,98 @@
+"""Authorization matrix for the portal (format: caseledger/core/tests/test_authz_matrix.py).
+Client pages are for client users only, on objects of their own client (``ctx.users["CLIENT"]``
+is a portal user of the matter's client); staff get 403. Another client's object is a 404
+(portal/tests/test_portal.py). The staff routes (invite, reply) follow the client and matter
+scopes: the matter is staffed by the attorney and paralegal of ``ctx.users``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseledger.payments.tests.authz import issued, team_matter
+from caseledger.trust.tests.authz import _request
+
+CLIENT_ONLY = frozenset({"CLIENT"})
+INVITE = frozenset({"ADMIN", "PARTNER", "ATTORNEY", "BILLING"})
+REPLY = frozenset({"ADMIN", "PARTNER", "ATTORNEY", "PARALEGAL", "BILLING"})
+
+
+def matter_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"pk": team_matter(ctx).pk}
+
+
+def invoice_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"pk": issued(ctx).pk}
+
+
+def pay_data(ctx: Any) -> dict[str, Any]:
+    return {"invoice": [issued(ctx).pk]}
+
+
+def request_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"pk": _request(ctx, team_matter(ctx)).pk}
+
+
+def refund_note(ctx: Any) -> Any:
+    """A credit note waiting for approval that refunds the client by check."""
+    from caseledger.credits.services import credit_note_request
+    from caseledger.payments.services import Allocation, payment_record
+    from caseledger.payments.tests.authz import NOW_DATE
+
+    invoice = issued(ctx, cents=80_000)
+
+    payment_record(
+        client=invoice.client,
+        method="CHECK",
+        payer="Acme",
+        reference="CHK-1001",
+        amount_cents=80_000,
+        received_date=NOW_DATE,
+        allocations=[Allocation(invoice, 80_000)],
+        actor=None,
+        now=ctx.now,
+    )
+    return credit_note_request(
+        invoice=invoice,
+        reason_code="OVERPAYMENT",
+        amount_cents=60_000,  # above the firm's approval threshold: waits for a partner
+        refund_cents=60_000,
+        refund_method="CHECK",
+        actor=ctx.users["BILLING"],
+        now=ctx.now,
+    )
+
+
+def client_kwargs(ctx: Any) -> dict[str, Any]:
+    return {"pk": team_matter(ctx).client_id}
+
+
+MATRIX: dict[str, dict[str, Any]] = {
+    "portal:home": {"allow": CLIENT_ONLY},
+    "portal:case_detail": {"allow": CLIENT_ONLY, "kwargs": matter_kwargs},
+    "portal:message_post": {
+        "allow": CLIENT_ONLY,
+        "method": "POST",
+        "kwargs": matter_kwargs,
+        "data": {"body": "When is my interview?"},
+    },
+    "portal:invoices": {"allow": CLIENT_ONLY},
+    "portal:invoices_pay": {"allow": CLIENT_ONLY, "method": "POST", "data": pay_data},
+    "portal:invoice_pdf": {"allow": CLIENT_ONLY, "kwargs": invoice_kwargs},
+    "portal:trust": {"allow": CLIENT_ONLY},
+    "portal:trust_request_pay": {"allow": CLIENT_ONLY, "method": "POST", "kwargs": request_kwargs},
+    "portal:trust_statement": {"allow": CLIENT_ONLY},
+    "portal:credits": {"allow": CLIENT_ONLY},
+    "portal:refund_authorize": {
+        "allow": CLIENT_ONLY,
+        "method": "POST",
+        "kwargs": lambda ctx: {"pk": refund_note(ctx).pk},
+    },
+    "portal:language": {"allow": CLIENT_ONLY, "method": "POST", "data": {"language": "es"}},
+    "portal:invite": {"allow": INVITE, "method": "POST", "kwargs": client_kwargs},
+    "portal:staff_reply": {
+        "allow": REPLY,
+        "method": "POST",
+        "kwargs": matter_kwargs,
+        "data": {"body": "Your interview is on the 5th."},
+    },
+}

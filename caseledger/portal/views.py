@@ -1,0 +1,369 @@
+"""Portal pages. Each client page is behind ``portal.view`` (client users only) and reads through
+``portal.selectors``, which start from the user's own clients: another client's id is a 404.
+Pages render in the client's language (``Client.preferred_language``: English or Spanish)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from caseledger.clients.models import Client, Contact
+from caseledger.core import clock
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import banner_text, handle_form
+from caseledger.core.permissions import capability_required, require
+from caseledger.core.selectors import firm_get
+from caseledger.matters.models import Matter
+from caseledger.portal import selectors, services
+from caseledger.portal.forms import LanguageForm, MessageForm, StaffMessageForm, StatementForm
+
+View = Callable[..., HttpResponse]
+
+
+def portal_page(view: View) -> View:
+    """Client users only; the page (and its messages) in the client's language."""
+
+    @capability_required("portal.view")
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        client = selectors.clients_of(request.user).first()
+        language = services.client_language(client) if client is not None else "en"
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+    return wrapper
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    clients = list(selectors.clients_of(request.user))
+    base = {
+        "firm": firm_get(),
+        "portal_clients": clients,
+        "portal_client": clients[0] if clients else None,
+        "language_form": LanguageForm(initial={"language": translation.get_language() or "en"}),
+    }
+    return render(request, template, {**base, **context})
+
+
+@portal_page
+def home(request: HttpRequest) -> HttpResponse:
+    today = clock.firm_today()
+    rows = selectors.invoice_rows(request.user, today)
+    due = sum(r.money.balance_due_cents for r in rows if r.payable)
+    positions = selectors.trust_positions(request.user, today)
+    return _page(
+        request,
+        "portal/home.html",
+        {
+            "matters": list(selectors.matters_of(request.user)),
+            "balance_due_cents": due,
+            "open_invoices": sum(1 for r in rows if r.payable),
+            "trust_cents": sum(p.balance_cents for p in positions),
+            "tasks": list(selectors.client_tasks_open(request.user)[:10]),
+            "section": "cases",
+        },
+    )
+
+
+@portal_page
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = selectors.matter_of(request.user, pk)
+    form = MessageForm()
+    return _page(
+        request,
+        "portal/case_detail.html",
+        {
+            "case": selectors.case_view(matter),
+            "matter": matter,
+            "thread": list(selectors.thread(matter)),
+            "form": form,
+            "section": "cases",
+        },
+    )
+
+
+@portal_page
+@require_POST
+def message_post(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = selectors.matter_of(request.user, pk)
+    form = MessageForm(request.POST)
+    done = handle_form(
+        request,
+        form,
+        lambda data: services.portal_message_post(
+            matter=matter,
+            author=request.user,  # type: ignore[arg-type]
+            body=data["body"],
+            now=clock.now(),
+        ),
+    )
+    if done is not None:
+        messages.success(request, _("Message sent. The firm has been notified."))
+        return redirect(reverse("portal:case_detail", args=[matter.pk]) + "#messages")
+    return _page(
+        request,
+        "portal/case_detail.html",
+        {
+            "case": selectors.case_view(matter),
+            "matter": matter,
+            "thread": list(selectors.thread(matter)),
+            "form": form,
+            "section": "cases",
+        },
+    )
+
+
+@portal_page
+def invoices(request: HttpRequest) -> HttpResponse:
+    today = clock.firm_today()
+    rows = selectors.invoice_rows(request.user, today)
+    return _page(
+        request,
+        "portal/invoices.html",
+        {
+            "rows": rows,
+            "any_payable": any(r.payable for r in rows),
+            "payments": list(selectors.payments_of(request.user)[:50]),
+            "returned": request.GET.get("checkout", ""),
+            "section": "invoices",
+        },
+    )
+
+
+@portal_page
+@require_POST
+def invoices_pay(request: HttpRequest) -> HttpResponse:
+    ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
+    chosen = list(selectors.invoices_of(request.user).filter(pk__in=ids))
+    if len(chosen) != len(set(ids)):
+        raise Http404("No such invoice.")
+    try:
+        session = services.portal_invoices_checkout(
+            user=request.user,  # type: ignore[arg-type]
+            invoices=chosen,
+            now=clock.now(),
+            return_url=reverse("portal:invoices"),
+        )
+    except ApplicationError as exc:
+        messages.error(request, _translated_refusal(exc))
+        return redirect("portal:invoices")
+    return redirect(session.checkout_url)
+
+
+def _translated_refusal(exc: ApplicationError) -> str:
+    """The refusals a client can meet, in their language (the service's text names the rule in
+    English for staff and logs)."""
+    text = exc.message
+    if text == services.PAY_NONE:
+        return _("Choose at least one invoice to pay.")
+    if text.startswith("invoices: too many"):
+        return _("Too many payment attempts. Please try again in a few minutes.")
+    if text.endswith("has nothing to pay"):
+        return _("That invoice has nothing left to pay.")
+    return banner_text(text)
+
+
+@portal_page
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = selectors.invoice_of(request.user, pk)
+    stored = getattr(invoice, "pdf", None)
+    if stored is not None:
+        content = bytes(stored.content)
+    else:  # issued before PDFs were stored: drawn now from the frozen invoice
+        from caseledger.billing.pdf import render_invoice_pdf
+        from caseledger.billing.selectors import invoice_document
+
+        content = render_invoice_pdf(invoice_document(invoice=invoice, payment_link=""))
+    services.portal_download_recorded(
+        user=request.user,  # type: ignore[arg-type]
+        obj=invoice,
+        what="invoice_pdf",
+        now=clock.now(),
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.pdf"'
+    return response
+
+
+@portal_page
+def trust(request: HttpRequest) -> HttpResponse:
+    today = clock.firm_today()
+    positions = selectors.trust_positions(request.user, today)
+    start = today.replace(day=1)
+    form = StatementForm(initial={"date_from": start.isoformat(), "date_to": today.isoformat()})
+    return _page(
+        request,
+        "portal/trust.html",
+        {
+            "positions": positions,
+            "total_cents": sum(p.balance_cents for p in positions),
+            "requests": list(selectors.trust_requests_open(request.user)),
+            "form": form,
+            "returned": request.GET.get("checkout", ""),
+            "section": "trust",
+        },
+    )
+
+
+@portal_page
+@require_POST
+def trust_request_pay(request: HttpRequest, pk: int) -> HttpResponse:
+    trust_request = selectors.trust_request_of(request.user, pk)
+    try:
+        session = services.portal_trust_request_checkout(
+            user=request.user,  # type: ignore[arg-type]
+            trust_request=trust_request,
+            now=clock.now(),
+            return_url=reverse("portal:trust"),
+        )
+    except ApplicationError as exc:
+        messages.error(request, _translated_refusal(exc))
+        return redirect("portal:trust")
+    return redirect(session.checkout_url)
+
+
+@portal_page
+def trust_statement(request: HttpRequest) -> HttpResponse:
+    from caseledger.trust.pdf import statement_pdf
+
+    client = selectors.clients_of(request.user).first()
+    form = StatementForm(request.GET)
+    if client is None or not form.is_valid():
+        today = clock.firm_today()
+        return _page(
+            request,
+            "portal/trust.html",
+            {
+                "positions": selectors.trust_positions(request.user, today),
+                "requests": list(selectors.trust_requests_open(request.user)),
+                "form": form,
+                "section": "trust",
+            },
+        )
+    start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    _opening, lines = selectors.statement_lines(client, start, end)
+    body = statement_pdf(client, lines, end)
+    services.portal_download_recorded(
+        user=request.user,  # type: ignore[arg-type]
+        obj=client,
+        what="trust_statement",
+        now=clock.now(),
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="trust-statement-{start.isoformat()}-{end.isoformat()}.pdf"'
+    )
+    return response
+
+
+@portal_page
+def credits(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "portal/credits.html",
+        {
+            "notes": list(selectors.credit_notes_of(request.user)),
+            "to_authorize": selectors.credit_notes_to_authorize(request.user),
+            "refunds": list(selectors.refunds_of(request.user)),
+            "section": "credits",
+        },
+    )
+
+
+@portal_page
+@require_POST
+def refund_authorize(request: HttpRequest, pk: int) -> HttpResponse:
+    from caseledger.core.middleware import client_ip
+
+    note = selectors.credit_note_to_authorize(request.user, pk)
+    try:
+        services.portal_refund_authorize(
+            user=request.user,  # type: ignore[arg-type]
+            credit_note=note,
+            now=clock.now(),
+            ip=client_ip(request),
+        )
+    except ApplicationError:
+        messages.error(request, _("This refund does not need your authorization."))
+    else:
+        messages.success(request, _("Thank you. The firm can now complete your refund."))
+    return redirect("portal:credits")
+
+
+@portal_page
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    form = LanguageForm(request.POST)
+    clients = list(selectors.clients_of(request.user))
+    if form.is_valid():
+        for client in clients:
+            services.portal_language_set(
+                user=request.user,  # type: ignore[arg-type]
+                client=client,
+                language=form.cleaned_data["language"],
+                now=clock.now(),
+            )
+    nxt = request.POST.get("next", "")
+    return redirect(nxt if nxt.startswith("/portal/") else "portal:home")
+
+
+# Staff side ----------------------------------------------------------------------------------
+
+
+@capability_required("portal.invite")
+@require_POST
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invite a person client, or one contact of a company client, to the portal (from the
+    client page's "Client portal" panel)."""
+    client = get_object_or_404(Client, pk=pk)
+    require(request.user, "clients.view", client)
+    contact = None
+    contact_id = request.POST.get("contact", "")
+    if contact_id.isdigit():
+        contact = get_object_or_404(Contact, pk=int(contact_id))
+    try:
+        user = services.portal_user_invite(
+            client=client,
+            contact=contact,
+            actor=request.user,  # type: ignore[arg-type]
+            now=clock.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, banner_text(exc.message))
+    else:
+        messages.success(request, f"Invitation sent to {user.email}.")
+    return redirect("clients:detail", pk=client.pk)
+
+
+@capability_required("portal.reply")
+@require_POST
+def staff_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = get_object_or_404(Matter.objects.select_related("client"), pk=pk)
+    require(request.user, "matters.view", matter)
+    form = StaffMessageForm(request.POST)
+    done = handle_form(
+        request,
+        form,
+        lambda data: services.portal_message_post(
+            matter=matter,
+            author=request.user,  # type: ignore[arg-type]
+            body=data["body"],
+            now=clock.now(),
+        ),
+    )
+    if done is not None:
+        messages.success(request, "Reply sent to the client.")
+    else:
+        messages.error(request, "Write a message before sending.")
+    return redirect(reverse("matters:detail", args=[matter.pk]) + "#panel-portal-messages")
