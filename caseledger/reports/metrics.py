@@ -14,7 +14,6 @@ and the matter's case type, as the aging report groups them.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -205,39 +204,6 @@ class Movements:
     written_off_cents: int = 0
 
 
-def category_of(kind: str, reversed_kind: str | None) -> str:
-    """The category of an A/R posting from its entry's kind (and, for a reversal, the kind of
-    the entry it reverses): the Python twin of ``_category`` for grouped rows."""
-    if kind == EntryKind.REVERSAL and reversed_kind is not None:
-        kind = reversed_kind
-    for name, kinds in KINDS.items():
-        if kind in kinds:
-            return name
-    return OTHER
-
-
-def movements(period: Period, filters: Filters = ALL) -> Movements:
-    """A/R movements dated in ``period``, by category, in cents: grouped by entry kind in the
-    database (a handful of groups), classified here."""
-    rows = (
-        ar_of(filters)
-        .filter(entry_date__gte=period.start, entry_date__lte=period.end)
-        .values("entry__kind", "entry__reverses__kind")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
-    got: dict[str, int] = defaultdict(int)
-    for r in rows:
-        category = category_of(r["entry__kind"], r["entry__reverses__kind"])
-        got[category] += _signed(category) * int(r["total"] or 0)
-    return Movements(
-        billed_cents=got.get(BILLED, 0),
-        collected_cents=got.get(COLLECTED, 0),
-        credited_cents=got.get(CREDITED, 0),
-        written_off_cents=got.get(WRITTEN_OFF, 0),
-    )
-
-
 def ar_balance(as_of: dt.date, filters: Filters = ALL) -> int:
     """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered)."""
     total = ar_of(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
@@ -340,35 +306,6 @@ def dso_countback_days(
     return round(days, 1)  # A/R older than the history counted: at least this many days
 
 
-def dso_simple_days(period: Period, filters: Filters = ALL) -> float | None:
-    billed = movements(period, filters).billed_cents
-    if billed <= 0:
-        return None
-    return round(ar_balance(period.end, filters) / billed * period.days, 1)
-
-
-def dso_paid_days(period: Period, filters: Filters = ALL) -> float | None:
-    """See FORMULAS. None when nothing was collected."""
-    rows = (
-        ar_of(filters)
-        .filter(
-            in_category(COLLECTED),
-            entry_date__gte=period.start,
-            entry_date__lte=period.end,
-            invoice__issue_date__isnull=False,
-        )
-        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .aggregate(
-            weight=Sum(-F("amount_cents")),
-            weighted=Sum(-F("amount_cents") * F("days"), output_field=IntegerField()),
-        )
-    )
-    weight = int(rows["weight"] or 0)
-    if weight <= 0:
-        return None
-    return round(int(rows["weighted"] or 0) / weight, 1)
-
-
 def issued_in(period: Period, filters: Filters = ALL) -> QuerySet[Invoice]:
     """Invoices issued in ``period`` and not voided (the population of turnaround,
     collection rate and realization)."""
@@ -426,35 +363,6 @@ def turnaround(period: Period, filters: Filters = ALL) -> Turnaround:
         approved.annotate(h=HoursBetween(F("issued_at"), F("approved_at"))), "h", [0.5]
     )
     return Turnaround(median, p90, review, issue, base.count())
-
-
-def collection_rates(
-    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
-) -> dict[int, float | None]:
-    """See FORMULAS: for each window in days, a share between 0 and 1 (None when nothing was
-    billed); every window from one aggregate."""
-    issued = Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
-    billed = (
-        ar_of(filters)
-        .filter(issued, entry__kind=EntryKind.INVOICE_ISSUED)
-        .aggregate(t=Sum("amount_cents"))["t"]
-        or 0
-    )
-    if billed <= 0:
-        return dict.fromkeys(windows)
-    sums = (
-        ar_of(filters)
-        .filter(issued, in_category(COLLECTED))
-        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .aggregate(**{f"w{w}": Sum("amount_cents", filter=Q(days__lte=w)) for w in windows})
-    )
-    return {w: round(-(sums[f"w{w}"] or 0) / billed, 4) for w in windows}
-
-
-def collection_rate(
-    period: Period, filters: Filters = ALL, *, within_days: int = 30
-) -> float | None:
-    return collection_rates(period, filters, windows=(within_days,))[within_days]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -562,13 +470,11 @@ class PeriodFigures:
     collection_rates: dict[int, float | None]
 
 
-def period_figures(
-    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
-) -> PeriodFigures:
-    """The period's movements, average days to pay and collection rates from ONE aggregate
-    over the A/R postings dated from the period's start to its end plus the longest window
-    (the same definitions as ``movements``, ``dso_paid_days`` and ``collection_rates``)."""
-    reach = period.end + dt.timedelta(days=max(windows))
+def _figure_aggregates(period: Period, windows: tuple[int, ...]) -> dict[str, Any]:
+    """The aggregates behind every money figure of a period, over the A/R postings that
+    ``_figure_rows`` selects: each category's movement dated in the period, the weight and
+    weighted days of the collections dated in it (average days to pay), and what was billed in
+    the period and collected within each window of its issue (collection rates)."""
     in_period = Q(entry_date__lte=period.end)
     issued = Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
     collected = in_category(COLLECTED)
@@ -585,12 +491,22 @@ def period_figures(
     )
     for w in windows:
         aggregates[f"w{w}"] = Sum("amount_cents", filter=issued & collected & Q(days__lte=w))
-    sums = (
+    return aggregates
+
+
+def _figure_rows(period: Period, filters: Filters, windows: tuple[int, ...]) -> QuerySet[Any]:
+    """The A/R postings dated from the period's start to its end plus the longest window (a
+    collection within the window of an invoice issued on the period's last day is dated no
+    later), each with its days since the invoice's issue."""
+    reach = period.end + dt.timedelta(days=max(windows))
+    return (
         ar_of(filters)
         .filter(entry_date__gte=period.start, entry_date__lte=reach)
         .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .aggregate(**aggregates)
     )
+
+
+def _figures_of(sums: dict[str, Any], windows: tuple[int, ...]) -> PeriodFigures:
     got = {name: _signed(name) * int(sums[name] or 0) for name in KINDS}
     weight = -int(sums["paid_weight"] or 0)
     billed_issued = int(sums["issued_billed"] or 0)
@@ -607,6 +523,16 @@ def period_figures(
             for w in windows
         },
     )
+
+
+def period_figures(
+    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
+) -> PeriodFigures:
+    """The period's money movements (billed, collected, credited, written off), average days to
+    pay and collection rates: ONE aggregate, the only place these figures are computed (the
+    KPIs, the cohorts, the pages, the PDF, the narrative and the API all read it)."""
+    sums = _figure_rows(period, filters, windows).aggregate(**_figure_aggregates(period, windows))
+    return _figures_of(sums, windows)
 
 
 def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kpis:
@@ -653,6 +579,8 @@ DIMENSIONS: dict[str, tuple[str, str, str]] = {
         "matter__responsible_partner__last_name",
     ),
 }
+# Stored values shown by their label.
+CHOICES: dict[str, dict[Any, str]] = {"client_type": dict(ClientType.choices)}
 
 
 @dataclass(frozen=True)
@@ -664,6 +592,7 @@ class CohortRow:
     written_off_cents: int
     credited_cents: int
     dso_paid_days: float | None
+    collection_rate_30d: float | None
 
     @property
     def write_off_rate(self) -> float | None:
@@ -671,44 +600,37 @@ class CohortRow:
 
 
 def cohorts(dimension: str, period: Period, filters: Filters = ALL) -> list[CohortRow]:
-    """The period's A/R movements and average days to pay per group of ``dimension``: two
-    grouped queries, whatever the number of groups."""
+    """``period_figures`` per group of ``dimension``: the same aggregate, grouped (one query
+    whatever the number of groups), so the groups add up to the firm's figures."""
     _, key_path, label_path = DIMENSIONS[dimension]
-    in_period = ar_postings(filters).filter(
-        entry_date__gte=period.start, entry_date__lte=period.end
+    windows = (30,)
+    grouped = (
+        _figure_rows(period, filters, windows)
+        .values(key_path, label_path)
+        .annotate(**_figure_aggregates(period, windows))
+        .order_by()
     )
-    sums = in_period.values(key_path, label_path, "category").annotate(total=Sum("amount_cents"))
-    paid = (
-        in_period.filter(in_category(COLLECTED), invoice__issue_date__isnull=False)
-        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .values(key_path)
-        .annotate(
-            weight=Sum(-F("amount_cents")),
-            weighted=Sum(-F("amount_cents") * F("days"), output_field=IntegerField()),
+    choices = CHOICES.get(dimension, {})
+    rows = []
+    for r in grouped:
+        figures = _figures_of(r, windows)
+        moved = figures.moved
+        amounts = (moved.billed_cents, moved.collected_cents, moved.credited_cents)
+        if not any(amounts) and not moved.written_off_cents:
+            continue  # only collections of later months' postings reached: nothing in the period
+        label = r[label_path]
+        rows.append(
+            CohortRow(
+                key=r[key_path],
+                label=str(choices.get(label, label) or "(none)"),
+                billed_cents=moved.billed_cents,
+                collected_cents=moved.collected_cents,
+                written_off_cents=moved.written_off_cents,
+                credited_cents=moved.credited_cents,
+                dso_paid_days=figures.dso_paid_days,
+                collection_rate_30d=figures.collection_rates[30],
+            )
         )
-    )
-    days = {
-        r[key_path]: round(int(r["weighted"] or 0) / int(r["weight"]), 1)
-        for r in paid
-        if r["weight"]
-    }
-    groups: dict[Any, dict[str, Any]] = {}
-    for r in sums:
-        g = groups.setdefault(r[key_path], {"label": r[label_path]})
-        g[r["category"]] = _signed(r["category"]) * int(r["total"] or 0)
-    choices = dict(ClientType.choices) if dimension == "client_type" else {}
-    rows = [
-        CohortRow(
-            key=key,
-            label=str(choices.get(g["label"], g["label"]) or "(none)"),
-            billed_cents=g.get(BILLED, 0),
-            collected_cents=g.get(COLLECTED, 0),
-            written_off_cents=g.get(WRITTEN_OFF, 0),
-            credited_cents=g.get(CREDITED, 0),
-            dso_paid_days=days.get(key),
-        )
-        for key, g in groups.items()
-    ]
     return sorted(rows, key=lambda row: (-row.billed_cents, row.label))
 
 
