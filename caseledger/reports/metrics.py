@@ -71,6 +71,7 @@ class Filters:
     partner_id: int | None = None
     client_type: str = ""
     case_type_id: int | None = None
+    attorney_id: int | None = None  # the matter's attorney (the attorney dashboard)
 
     def q(self) -> Q:
         """The filter on any row with ``matter`` and ``client`` (A/R postings, invoices)."""
@@ -81,6 +82,22 @@ class Filters:
             q &= Q(client__client_type=self.client_type)
         if self.case_type_id:
             q &= Q(matter__case_type_id=self.case_type_id)
+        if self.attorney_id:
+            q &= Q(matter__attorney_id=self.attorney_id)
+        return q
+
+    def matter_q(self, path: str = "matter") -> Q:
+        """The same filter on rows that reach the client through their matter (time entries,
+        collection activities: ``path`` is the way to the matter)."""
+        q = Q()
+        if self.partner_id:
+            q &= Q(**{f"{path}__responsible_partner_id": self.partner_id})
+        if self.client_type:
+            q &= Q(**{f"{path}__client__client_type": self.client_type})
+        if self.case_type_id:
+            q &= Q(**{f"{path}__case_type_id": self.case_type_id})
+        if self.attorney_id:
+            q &= Q(**{f"{path}__attorney_id": self.attorney_id})
         return q
 
 
@@ -108,6 +125,8 @@ def kpi_display(value: float | None, unit: str) -> str:
         return "—"
     if unit == "share":
         return f"{value * 100:.1f}%"
+    if unit == "tasks":
+        return f"{value:,.0f} {unit}"
     return f"{value:,.1f} {unit}"
 
 
@@ -253,6 +272,11 @@ def month_start(day: dt.date, *, back: int = 0) -> dt.date:
 
 # -- the KPIs ------------------------------------------------------------------------------
 
+# The time entries that count as staff time on billing (DOMAIN.md "Time spent on billing"):
+# non-billable time with this activity code. UTBMS has no billing-administration activity, so
+# the firm records it as A111 "Other", non-billable (billing's own work on the matter).
+BILLING_ACTIVITY_CODE = "A111"
+
 # Formulas as shown on the pages (DOMAIN.md "Collections and reporting").
 FORMULAS = {
     "dso_countback_days": (
@@ -282,6 +306,22 @@ FORMULAS = {
         "Legal fees billed on invoices issued in the period / their standard value (time at "
         "each timekeeper's standard rate, fees at the catalogue price); government fees and "
         "expenses are left out."
+    ),
+    "billing_hours": (
+        "Staff time on billing: hours of the time entries coded as billing administration "
+        f"(activity {BILLING_ACTIVITY_CODE}, non-billable) with a work date in the period."
+    ),
+    "billing_minutes_per_invoice": (
+        "Staff time on billing per invoice: the minutes of staff time on billing in the period "
+        "/ invoices issued in the period."
+    ),
+    "reconciliation_median_hours": (
+        "Reconciliation, prepare to sign: median hours from a bank reconciliation's "
+        "preparation to its signature, over those signed in the period (every bank account)."
+    ),
+    "collection_tasks": (
+        "Collections tasks: manual reminders, promises to pay and notes staff recorded in the "
+        "period (automatic reminders are not counted)."
     ),
 }
 
@@ -409,6 +449,70 @@ def realization(period: Period, filters: Filters = ALL) -> float | None:
     return round(float(Decimal(lines["billed"] or 0) / standard), 4)
 
 
+# -- time spent on billing and reconciliation ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillingTime:
+    """See FORMULAS: staff time entries on billing, and what the system's own records measure
+    of billing and reconciliation work (the turnaround's review and issue waits sit in
+    ``Turnaround``)."""
+
+    billing_minutes: int
+    reconciliations_signed: int
+    reconciliation_median_hours: float | None
+    collection_tasks: int
+
+    @property
+    def billing_hours(self) -> float:
+        return round(self.billing_minutes / 60, 1)
+
+
+def billing_time(period: Period, filters: Filters = ALL) -> BillingTime:
+    """See FORMULAS: three aggregates and a percentile."""
+    from caseledger.banking.choices import ReconciliationStatus
+    from caseledger.banking.models import Reconciliation
+    from caseledger.billing.models import TimeEntry
+    from caseledger.collections.models import CollectionActivity
+
+    minutes = TimeEntry.objects.filter(
+        filters.matter_q(),
+        activity_code=BILLING_ACTIVITY_CODE,
+        billable=False,
+        work_date__gte=period.start,
+        work_date__lte=period.end,
+    ).aggregate(m=Sum("minutes"))["m"]
+    start, end = _day_bounds(period)
+    signed = Reconciliation.objects.filter(
+        status__in=[ReconciliationStatus.SIGNED, ReconciliationStatus.REOPENED],
+        signed_at__gte=start,
+        signed_at__lt=end,
+    ).annotate(h=HoursBetween(F("signed_at"), F("prepared_at")))
+    (median,) = _percentiles(signed, "h", [0.5])
+    tasks = CollectionActivity.objects.filter(
+        filters.matter_q("invoice__matter"),
+        activity_date__gte=period.start,
+        activity_date__lte=period.end,
+    ).count()
+    return BillingTime(
+        billing_minutes=int(minutes or 0),
+        reconciliations_signed=signed.count(),
+        reconciliation_median_hours=median,
+        collection_tasks=tasks,
+    )
+
+
+def _day_bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
+    """The period as instants: from the firm's midnight of its first day to the midnight after
+    its last."""
+    from caseledger.core import clock
+
+    zone = clock.firm_zone()
+    first = dt.datetime.combine(period.start, dt.time(0), tzinfo=zone)
+    after = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return first, after
+
+
 # -- the dashboard's figures ---------------------------------------------------------------
 
 
@@ -427,6 +531,10 @@ class Kpis:
     write_off_rate: float | None
     credit_rate: float | None
     realization: float | None
+    billing_hours: float
+    billing_minutes_per_invoice: float | None
+    reconciliation_median_hours: float | None
+    collection_tasks: int
     billed_cents: int
     collected_cents: int
     credited_cents: int
@@ -452,6 +560,10 @@ KPI_KEYS = [
     "write_off_rate",
     "credit_rate",
     "realization",
+    "billing_hours",
+    "billing_minutes_per_invoice",
+    "reconciliation_median_hours",
+    "collection_tasks",
 ]
 MONEY_KEYS = [
     "billed_cents",
@@ -542,6 +654,8 @@ def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kp
     rates = figures.collection_rates
     speed = turnaround(period, filters)
     ar = ar_balance(period.end, filters)
+    spent = billing_time(period, filters)
+    issued = issued_in(period, filters).count()
     return Kpis(
         period=period,
         dso_countback_days=dso_countback_days(period, filters, ar_cents=ar),
@@ -558,12 +672,16 @@ def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kp
         write_off_rate=_rate(moved.written_off_cents, moved.billed_cents),
         credit_rate=_rate(moved.credited_cents, moved.billed_cents),
         realization=realization(period, filters),
+        billing_hours=spent.billing_hours,
+        billing_minutes_per_invoice=(round(spent.billing_minutes / issued, 1) if issued else None),
+        reconciliation_median_hours=spent.reconciliation_median_hours,
+        collection_tasks=spent.collection_tasks,
         billed_cents=moved.billed_cents,
         collected_cents=moved.collected_cents,
         credited_cents=moved.credited_cents,
         written_off_cents=moved.written_off_cents,
         ar_cents=ar,
-        invoices_issued=issued_in(period, filters).count(),
+        invoices_issued=issued,
     )
 
 
@@ -689,3 +807,154 @@ def collection_cohorts(
             )
         )
     return rows
+
+
+# -- cash --------------------------------------------------------------------------------------
+
+# How money came off A/R, by the entry that took it (a payment by its own method).
+TRUST = "TRUST"
+CREDIT_APPLIED = "CREDIT"
+SETTLEMENT = "SETTLED"
+REFUNDED = "REFUND"
+REVERSED = "REVERSED"
+CASH_METHOD_LABELS = {
+    "CARD": "Card",
+    "ACH": "ACH",
+    "CHECK": "Check",
+    "WIRE": "Wire",
+    "CASH": "Cash",
+    TRUST: "From trust",
+    CREDIT_APPLIED: "Credit applied",
+    SETTLEMENT: "Card settlement",
+    REFUNDED: "Refunds",
+    REVERSED: "Reversed",
+}
+FORMULAS["collections_by_method"] = (
+    "Collected (the A/R postings of collections) by month of the collection and by how it was "
+    "paid: a payment by its method, a transfer of earned funds from trust, unapplied credit "
+    "applied, a card processor's settlement; refunds that reopen invoices count negative."
+)
+FORMULAS["cash_position"] = (
+    "Trust held for clients (the client trust liability), unapplied client credit (the "
+    "unapplied-credits liability), both from the ledger at period end; unbilled WIP (billable "
+    "time and expenses not yet on an invoice, as recorded today) by the age of the work at "
+    "period end."
+)
+WIP_BUCKETS = ((0, 30, "0-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"))
+WIP_OLDEST = "over 90 days"
+
+
+def _collection_method() -> Case:
+    from django.db.models import OuterRef, Subquery
+
+    from caseledger.payments.models import Payment
+
+    paid_by = Subquery(Payment.objects.filter(entry_id=OuterRef("entry_id")).values("method")[:1])
+    return Case(
+        When(entry__kind=EntryKind.PAYMENT_RECEIVED, then=paid_by),
+        When(entry__kind=EntryKind.TRUST_TRANSFER_EARNED, then=Value(TRUST)),
+        When(entry__kind=EntryKind.PAYMENT_APPLIED, then=Value(CREDIT_APPLIED)),
+        When(entry__kind=EntryKind.PROCESSOR_SETTLEMENT, then=Value(SETTLEMENT)),
+        When(entry__kind=EntryKind.REFUND, then=Value(REFUNDED)),
+        default=Value(REVERSED),
+        output_field=CharField(),
+    )
+
+
+@dataclass(frozen=True)
+class MonthCollections:
+    month: dt.date
+    by_method: dict[str, int]  # cents collected, by CASH_METHOD_LABELS key
+
+    @property
+    def total_cents(self) -> int:
+        return sum(self.by_method.values())
+
+
+def collections_by_month(
+    until: dt.date, months: int = 12, filters: Filters = ALL
+) -> list[MonthCollections]:
+    """See FORMULAS: one grouped query; each month's total is that month's collected figure."""
+    first = month_start(until, back=months - 1)
+    rows = (
+        ar_of(filters)
+        .filter(in_category(COLLECTED), entry_date__gte=first, entry_date__lte=until)
+        .annotate(month=MonthKey("entry_date"), method=_collection_method())
+        .values("month", "method")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    got: dict[str, dict[str, int]] = {}
+    for r in rows:
+        by = got.setdefault(r["month"], {})
+        method = r["method"] or REVERSED
+        by[method] = by.get(method, 0) - int(r["total"] or 0)
+    out = []
+    for back in range(months - 1, -1, -1):
+        month = month_start(until, back=back)
+        out.append(MonthCollections(month, got.get(month.strftime("%Y-%m"), {})))
+    return out
+
+
+@dataclass(frozen=True)
+class CashPosition:
+    as_of: dt.date
+    trust_cents: int
+    unapplied_cents: int
+    wip: list[tuple[str, int]]  # (age bucket, cents), youngest first
+
+    @property
+    def wip_cents(self) -> int:
+        return sum(cents for _, cents in self.wip)
+
+
+def cash_position(as_of: dt.date, filters: Filters = ALL) -> CashPosition:
+    """See FORMULAS: two ledger balances and two grouped sums of unbilled work."""
+    from caseledger.billing.models import Expense, TimeEntry
+    from caseledger.ledger.accounts import CLIENT_TRUST_LIABILITY, UNAPPLIED_CLIENT_CREDITS
+
+    held = (
+        Posting.objects.filter(filters.q(), entry_date__lte=as_of)
+        .values("account__code")
+        .filter(account__code__in=[CLIENT_TRUST_LIABILITY, UNAPPLIED_CLIENT_CREDITS])
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    balances = {r["account__code"]: -int(r["total"] or 0) for r in held}  # credit-normal
+
+    def bucket(date_field: str) -> Case:
+        whens = [
+            When(
+                **{
+                    f"{date_field}__gte": as_of - dt.timedelta(days=high),
+                    f"{date_field}__lte": as_of - dt.timedelta(days=low),
+                },
+                then=Value(label),
+            )
+            for low, high, label in WIP_BUCKETS
+        ]
+        return Case(*whens, default=Value(WIP_OLDEST), output_field=CharField())
+
+    wip: dict[str, int] = {}
+    for model, date_field in ((TimeEntry, "work_date"), (Expense, "expense_date")):
+        rows = (
+            model.objects.filter(  # type: ignore[attr-defined]
+                filters.matter_q(),
+                billable=True,
+                invoice_line__isnull=True,
+                **{f"{date_field}__lte": as_of},
+            )
+            .annotate(age=bucket(date_field))
+            .values("age")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        )
+        for r in rows:
+            wip[r["age"]] = wip.get(r["age"], 0) + int(r["total"] or 0)
+    labels = [label for _, _, label in WIP_BUCKETS] + [WIP_OLDEST]
+    return CashPosition(
+        as_of=as_of,
+        trust_cents=balances.get(CLIENT_TRUST_LIABILITY, 0),
+        unapplied_cents=balances.get(UNAPPLIED_CLIENT_CREDITS, 0),
+        wip=[(label, wip.get(label, 0)) for label in labels],
+    )

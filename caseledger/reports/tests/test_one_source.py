@@ -96,5 +96,5 @@ def test_cohorts_and_drill_down_add_up_to_the_period_figures(partner: Any) -> No
         ("written_off", figures.moved.written_off_cents),
         ("ar", metrics.ar_balance(PERIOD.end)),
     ):
-        rows = selectors.drill_rows(kind, PERIOD)
-        assert sum(int(r["total"]) for r in rows) == cents, kind
+        drilled = selectors.drill_rows(kind, PERIOD)
+        assert sum(int(r["total"]) for r in drilled) == cents, kind
