@@ -202,6 +202,7 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "attorney": matter.attorney,
         "paralegal": matter.paralegal,
         "priority_date": matter.priority_date,
+        "office": matter.office,
         "notes": matter.notes,
     }
     form = MatterForm(request.POST or None, client=matter.client, editing=True, initial=initial)

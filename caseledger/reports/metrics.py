@@ -7,8 +7,8 @@ posting is classified by its journal entry's kind (a reversal takes the kind of 
 reverses, and its opposite sign undoes it). Every aggregate runs in the database; Python only
 walks the handful of monthly totals the count-back needs.
 
-Filters narrow by the matter's responsible partner, the client's type (private or corporate)
-and the matter's case type, as the aging report groups them.
+Filters narrow by the matter's responsible partner, the client's type (private or corporate),
+the matter's case type and office (and, on the attorney dashboard, the matter's attorney).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from caseledger.billing.choices import InvoiceStatus, LineKind
 from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
-from caseledger.clients.choices import ClientType
+from caseledger.clients.choices import ClientType, IntakeSource
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Account, Posting
@@ -72,6 +72,7 @@ class Filters:
     client_type: str = ""
     case_type_id: int | None = None
     attorney_id: int | None = None  # the matter's attorney (the attorney dashboard)
+    office: str = ""  # the matter's office
 
     def q(self) -> Q:
         """The filter on any row with ``matter`` and ``client`` (A/R postings, invoices)."""
@@ -84,6 +85,8 @@ class Filters:
             q &= Q(matter__case_type_id=self.case_type_id)
         if self.attorney_id:
             q &= Q(matter__attorney_id=self.attorney_id)
+        if self.office:
+            q &= Q(matter__office=self.office)
         return q
 
     def matter_q(self, path: str = "matter") -> Q:
@@ -98,6 +101,8 @@ class Filters:
             q &= Q(**{f"{path}__case_type_id": self.case_type_id})
         if self.attorney_id:
             q &= Q(**{f"{path}__attorney_id": self.attorney_id})
+        if self.office:
+            q &= Q(**{f"{path}__office": self.office})
         return q
 
 
@@ -696,9 +701,15 @@ DIMENSIONS: dict[str, tuple[str, str, str]] = {
         "matter__responsible_partner_id",
         "matter__responsible_partner__last_name",
     ),
+    "intake_source": ("Intake source", "client__intake_source", "client__intake_source"),
+    "office": ("Office", "matter__office", "matter__office"),
 }
 # Stored values shown by their label.
-CHOICES: dict[str, dict[Any, str]] = {"client_type": dict(ClientType.choices)}
+CHOICES: dict[str, dict[Any, str]] = {
+    "client_type": dict(ClientType.choices),
+    "intake_source": {"": "(not known)", **dict(IntakeSource.choices)},
+    "office": {"": "(main office)"},
+}
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,38 @@ def test_each_role_opens_its_dashboard(
         assert "/reports/rows/" not in page  # no firm-wide drill-down
     home = client.get("/").content.decode()
     assert f'href="{path}"' in home
+
+
+def test_office_filter_and_intake_source_cohort(users: dict[str, Any]) -> None:
+    """The partner's matter (A, B, C) runs in Boston and its client came by referral; the other
+    partner's (D) has neither set: Boston billed A + B = $1,500, the referral cohort the same,
+    the rest $300 under "(not known)"."""
+    from caseledger.clients.services import client_update
+    from caseledger.matters.services import matter_update
+
+    b = book(users)
+    matter_update(matter=b.a.matter, actor=users["PARTNER"], now=LATER, office="Boston")
+    client_update(
+        client=b.a.matter.client, actor=users["PARTNER"], now=LATER, intake_source="REFERRAL"
+    )
+    assert metrics.period_figures(PERIOD, Filters(office="Boston")).moved.billed_cents == 150_000
+    assert metrics.kpis(PERIOD, Filters(office="Lyon")).billed_cents == 0
+    rows = {r.label: r.billed_cents for r in metrics.cohorts("intake_source", PERIOD)}
+    assert rows == {"Referral": 150_000, "(not known)": 30_000}
+    offices = {r.label: r.billed_cents for r in metrics.cohorts("office", PERIOD)}
+    assert offices == {"Boston": 150_000, "(main office)": 30_000}
+
+
+def test_the_office_filter_reaches_the_pages_and_the_api(
+    users: dict[str, Any], login: Callable[..., Any]
+) -> None:
+    from caseledger.matters.services import matter_update
+
+    b = book(users)
+    matter_update(matter=b.a.matter, actor=users["PARTNER"], now=LATER, office="Boston")
+    client = login(users["PARTNER"])
+    query = f"?start={PERIOD.start}&end={PERIOD.end}&office=Boston"
+    assert '<option value="Boston">Boston</option>' in client.get("/reports/").content.decode()
+    assert "$1,500.00" in client.get("/reports/" + query).content.decode()
+    body = client.get(f"/api/v1/reports/kpis?from={PERIOD.start}&to={PERIOD.end}&office=Boston")
+    assert body.json()["billed_cents"] == 150_000
