@@ -16,7 +16,7 @@ from caseledger.core.home import HomePanel
 GLANCE = {
     "partner": ("dso_countback_days", "collection_rate_30d", "write_off_rate"),
     "billing": ("turnaround_median_hours", "billing_minutes_per_invoice", "credit_rate"),
-    "operations": ("dso_countback_days", "collection_rate_30d", "reconciliation_median_hours"),
+    "operations": ("dso_countback_days", "collection_rate_30d", "billing_hours"),
     "attorney": ("dso_paid_days", "collection_rate_30d", "realization"),
 }
 
@@ -50,7 +50,7 @@ def _glance(key: str) -> Any:
             now_value = getattr(current, kpi)
             then = getattr(baseline, kpi) if baseline else None
             better = None
-            if now_value is not None and then is not None and now_value != then:
+            if None not in (now_value, then, lower) and now_value != then:
                 better = (now_value < then) == lower
             rows.append(
                 {

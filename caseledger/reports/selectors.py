@@ -26,14 +26,14 @@ HEADLINE: list[tuple[str, str, str, bool]] = [
     ("realization", "Realization", "share", False),
     ("billing_minutes_per_invoice", "Staff time on billing per invoice", "minutes", True),
 ]
-# The other KPIs the role dashboards show.
-MORE: list[tuple[str, str, str, bool]] = [
+# The other KPIs the role dashboards show (None: neither direction is better).
+MORE: list[tuple[str, str, str, bool | None]] = [
     ("review_wait_median_hours", "Waiting for review, median", "hours", True),
     ("issue_wait_median_hours", "Approved to issued, median", "hours", True),
     ("collection_rate_target", "Collected within the firm's target days", "share", False),
     ("billing_hours", "Staff time on billing", "hours", True),
     ("reconciliation_median_hours", "Reconciliation, prepare to sign, median", "hours", True),
-    ("collection_tasks", "Collections tasks recorded", "tasks", True),
+    ("collection_tasks", "Collections tasks recorded", "tasks", None),
 ]
 SPECS = {key: (key, title, unit, lower) for key, title, unit, lower in HEADLINE + MORE}
 TITLES = {key: spec[1] for key, spec in SPECS.items()}
@@ -133,7 +133,7 @@ class Figure:
     key: str
     title: str
     unit: str
-    lower_is_better: bool
+    lower_is_better: bool | None
     formula: str
     current: float | None
     baseline: float | None
@@ -148,7 +148,7 @@ class Figure:
     @property
     def improved(self) -> bool | None:
         change = self.change
-        if change is None or change == 0:
+        if change is None or change == 0 or self.lower_is_better is None:
             return None
         return (change < 0) == self.lower_is_better
 
