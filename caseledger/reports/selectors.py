@@ -272,6 +272,7 @@ DRILLS = {
     "credited": "Credit notes dated in the period",
     "written_off": "Write-offs dated in the period",
     "ar": "Invoices with a balance at period end",
+    "billing_time": "Staff time on billing in the period",
 }
 # Which rows each KPI drills to.
 KPI_DRILL = {
@@ -287,8 +288,8 @@ KPI_DRILL = {
     "write_off_rate": "written_off",
     "credit_rate": "credited",
     "realization": "billed",
-    "billing_minutes_per_invoice": "billed",
-    "billing_hours": "billed",
+    "billing_minutes_per_invoice": "billing_time",
+    "billing_hours": "billing_time",
     "reconciliation_median_hours": "billed",
     "collection_tasks": "ar",
 }
@@ -318,6 +319,32 @@ def drill_rows(kind: str, period: Period, filters: Filters = ALL) -> QuerySet[An
         .order_by("-invoice__issue_date", "invoice_id")
     )
     return grouped.exclude(total=0) if kind == "ar" else grouped
+
+
+def billing_time_rows(period: Period, filters: Filters = ALL) -> QuerySet[Any]:
+    """The time entries behind ``billing_hours`` (metrics.billing_time's population)."""
+    from caseledger.billing.models import TimeEntry
+
+    return (
+        TimeEntry.objects.filter(
+            filters.matter_q(),
+            activity_code=metrics.BILLING_ACTIVITY_CODE,
+            billable=False,
+            work_date__gte=period.start,
+            work_date__lte=period.end,
+        )
+        .values(
+            "id",
+            "work_date",
+            "minutes",
+            "narrative",
+            "timekeeper__first_name",
+            "timekeeper__last_name",
+            "matter__number",
+            "matter__title",
+        )
+        .order_by("-work_date", "id")
+    )
 
 
 def subscriptions_of(user: Any) -> QuerySet[ReportSubscription]:

@@ -150,10 +150,32 @@ def drill(request: HttpRequest, kind: str) -> HttpResponse:
         return redirect("reports:dashboard")
     form = FilterForm(request.GET or None)
     period, filters = form.period(), form.filters()
-    rows = list(selectors.drill_rows(kind, period, filters))
-    currency = firm_currency()
     fmt = request.GET.get("format")
     stem = f"{kind}-{period.start}-{period.end}"
+    if kind == "billing_time":
+        entries = list(selectors.billing_time_rows(period, filters))
+        if fmt == "csv":
+            table = exports.time_table(entries)
+            return _file(exports.as_csv(exports.TIME_HEADER, table), f"{stem}.csv", "text/csv")
+        if fmt == "xlsx":
+            table = exports.time_table(entries)
+            return _file(exports.as_xlsx(kind, exports.TIME_HEADER, table), f"{stem}.xlsx", XLSX)
+        minutes = sum(int(r["minutes"]) for r in entries)
+        return render(
+            request,
+            "reports/drill_time.html",
+            {
+                "form": form,
+                "title": selectors.DRILLS[kind],
+                "period": period,
+                "rows": [{**r, "hours": f"{r['minutes'] / 60:.1f}"} for r in entries],
+                "hours": f"{minutes / 60:.1f}",
+                "query": request.GET.urlencode(),
+                "formula": metrics.FORMULAS["billing_hours"],
+            },
+        )
+    rows = list(selectors.drill_rows(kind, period, filters))
+    currency = firm_currency()
     if fmt == "csv":
         table = exports.drill_table(rows, currency)
         return _file(exports.as_csv(exports.DRILL_HEADER, table), f"{stem}.csv", "text/csv")

@@ -155,3 +155,25 @@ def test_the_office_filter_reaches_the_pages_and_the_api(
     assert "$1,500.00" in client.get("/reports/" + query).content.decode()
     body = client.get(f"/api/v1/reports/kpis?from={PERIOD.start}&to={PERIOD.end}&office=Boston")
     assert body.json()["billed_cents"] == 150_000
+
+
+def test_billing_time_drills_to_its_time_entries(
+    users: dict[str, Any], login: Callable[..., Any]
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    b = book(users)
+    _time(users, b.a.matter, date(2026, 10, 10), "1.5", "A111", False)
+    _time(users, b.a.matter, date(2026, 10, 12), "2.0", "A103", False)
+    client = login(users["PARTNER"])
+    query = f"?start={PERIOD.start}&end={PERIOD.end}"
+    board = client.get("/reports/billing/" + query).content.decode()
+    assert 'href="/reports/rows/billing_time/' in board
+    page = client.get("/reports/rows/billing_time/" + query).content.decode()
+    assert "1 time entry, 1.5 hours in total" in page
+    xlsx = client.get("/reports/rows/billing_time/" + query + "&format=xlsx").content
+    rows = list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
+    assert rows[0] == ("Date", "Staff", "Matter", "Work", "Hours")
+    assert [r[4] for r in rows[1:]] == [1.5]
