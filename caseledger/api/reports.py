@@ -45,6 +45,10 @@ class KpisOut(Schema):
     write_off_rate: KpiOut
     credit_rate: KpiOut
     realization: KpiOut
+    billing_hours: KpiOut
+    billing_minutes_per_invoice: KpiOut
+    reconciliation_median_hours: KpiOut
+    collection_tasks: KpiOut
     billed_cents: int
     collected_cents: int
     credited_cents: int
@@ -74,14 +78,22 @@ def kpis(
     partner: Id | None = None,
     client_type: ClientTypeIn | None = None,  # type: ignore[valid-type]
     case_type: Id | None = None,
+    office: str | None = Query(None, max_length=60),  # noqa: B008
 ) -> dict[str, object]:
     """DSO (count-back, simple and average days to pay), invoice turnaround, collection rate,
-    write-off and credit rates and realization for the period (default: the three months up to
+    write-off and credit rates, realization and the time spent on billing (staff hours coded as
+    billing administration, minutes per invoice, reconciliation prepare-to-sign hours, collections
+    tasks) for the period (default: the three months up to
     today), each beside the firm's baseline period (null until the firm sets one). Amounts in
     cents; rates as shares between 0 and 1; each KPI carries its formula."""
     require(request.user, "reports.view")
     period = _period(start, end)
-    filters = Filters(partner_id=partner, client_type=client_type or "", case_type_id=case_type)
+    filters = Filters(
+        partner_id=partner,
+        client_type=client_type or "",
+        case_type_id=case_type,
+        office=office or "",
+    )
     settings = selectors.settings_get()
     current = metrics.kpis(period, filters, target_days=settings.target_days)
     base_period = selectors.baseline_period(settings)

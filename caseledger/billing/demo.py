@@ -1,5 +1,5 @@
 """Demo billing: the fee schedule, payer rules, templates and triggers for the seeded case types,
-rates, a year of invoices drafted by the trigger engine at each matter's real milestone time and
+rates, 18 months of invoices drafted by the trigger engine at each matter's real milestone time and
 then approved and issued (so the ledger, the audit log and the turnaround KPI have history),
 drafts waiting in the review queue, unbilled time (WIP), and recurring schedules.
 
@@ -387,7 +387,7 @@ def _history(ctx: DemoContext) -> None:
     from caseledger.matters.models import Matter, StageEvent
 
     rng = ctx.rng
-    start = ctx.now - timedelta(days=365)
+    start = datetime.combine(ctx.history_start, datetime.min.time(), tzinfo=ctx.now.tzinfo)
     recent = ctx.now - timedelta(days=10)
     triggers = {
         (t.case_type_id, t.stage_id): t
@@ -434,8 +434,12 @@ def _history(ctx: DemoContext) -> None:
     # Issue in time order so numbers follow issue dates.
     schedule = []
     for at, invoice in pending:
-        approve_at = at + timedelta(days=rng.randint(1, 4), hours=rng.randint(1, 6))
-        issue_at = approve_at + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 4))
+        # Before go-live drafts waited longer for review and issue (paper review, batch issue).
+        slow = ctx.before_go_live(clock.firm_date(at))
+        review_days = rng.randint(4, 12) if slow else rng.randint(1, 4)
+        issue_days = rng.randint(2, 6) if slow else rng.randint(0, 3)
+        approve_at = at + timedelta(days=review_days, hours=rng.randint(1, 6))
+        issue_at = approve_at + timedelta(days=issue_days, hours=rng.randint(1, 4))
         schedule.append((min(issue_at, ctx.now), min(approve_at, ctx.now), invoice))
     for issue_at, approve_at, invoice in sorted(schedule, key=lambda row: (row[0], row[2].pk)):
         services.invoice_approve(invoice=invoice, actor=_approver(ctx, invoice), now=approve_at)

@@ -13,6 +13,17 @@ class ClientType(models.TextChoices):
     CORPORATE = "CORPORATE", "Corporate"
 
 
+class IntakeSource(models.TextChoices):
+    """How the client came to the firm (reporting cohort); empty when not known."""
+
+    REFERRAL = "REFERRAL", "Referral"
+    WEBSITE = "WEBSITE", "Website or search"
+    EMPLOYER = "EMPLOYER", "Employer program"
+    REPEAT = "REPEAT", "Returning client"
+    EVENT = "EVENT", "Event or seminar"
+    OTHER = "OTHER", "Other"
+
+
 class ContactRole(models.TextChoices):
     BILLING = "BILLING", "Billing contact"
     HR = "HR", "HR contact"

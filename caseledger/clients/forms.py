@@ -12,6 +12,7 @@ from caseledger.clients.choices import (
     ClientType,
     ContactRole,
     EmployeeBand,
+    IntakeSource,
     Language,
     Relationship,
 )
@@ -101,6 +102,12 @@ class ClientForm(PersonalDataFields):
     client_type = forms.ChoiceField(
         label="Client type", choices=ClientType.choices, help_text="Reporting cohort."
     )
+    intake_source = forms.ChoiceField(
+        label="Came to us through",
+        choices=[("", "— not known —"), *IntakeSource.choices],
+        required=False,
+        help_text="Reporting cohort.",
+    )
     email = forms.EmailField(required=False)
     phone = forms.CharField(required=False, max_length=40)
     responsible_partner = forms.ModelChoiceField(
@@ -142,7 +149,7 @@ class ClientForm(PersonalDataFields):
     )
 
     field_order = [
-        "name", "kind", "client_type", "email", "phone", "responsible_partner",
+        "name", "kind", "client_type", "intake_source", "email", "phone", "responsible_partner",
         "address_line1", "address_line2", "city", "region", "postal_code", "country",
         "payment_terms_days", "auto_apply_trust", "ledes_required", "preferred_language",
         "employee_band", "nonprofit", "acwia_exemption", "a_number",
@@ -158,7 +165,8 @@ class ClientForm(PersonalDataFields):
         )
 
     GROUPS = [
-        ("Client", ["name", "kind", "client_type", "email", "phone", "responsible_partner"]),
+        ("Client", ["name", "kind", "client_type", "intake_source", "email", "phone",
+                    "responsible_partner"]),
         ("Postal address", ["address_line1", "address_line2", "city", "region", "postal_code",
                             "country"]),
         ("Billing preferences", ["payment_terms_days", "preferred_language", "auto_apply_trust",

@@ -11,6 +11,7 @@ from caseledger.clients.choices import (
     ClientType,
     ContactRole,
     EmployeeBand,
+    IntakeSource,
     Language,
     Relationship,
 )
@@ -82,6 +83,10 @@ class Client(PersonalData):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=ClientKind.choices)
     client_type = models.CharField(max_length=12, choices=ClientType.choices)
+    # How the client came to the firm (reports' intake-source cohort); empty: not known.
+    intake_source = models.CharField(
+        max_length=12, choices=IntakeSource.choices, blank=True, default=""
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True, default="")
     responsible_partner = models.ForeignKey(

@@ -16,6 +16,7 @@ from caseledger.clients.choices import (
     ClientType,
     ContactRole,
     EmployeeBand,
+    IntakeSource,
     Language,
     Relationship,
 )
@@ -42,6 +43,7 @@ DATE_OF_BIRTH_FUTURE = "date_of_birth: cannot be in the future (got {value})"
 # Birth dates go back further than the books' 1990-2100 (clock.date_check), but not to year 1.
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 DATE_OF_BIRTH_TOO_EARLY = "date_of_birth: cannot be before {earliest} (got {value})"
+INTAKE_SOURCE_INVALID = "intake_source: must be one of {allowed} or empty (got {value!r})"
 REVEAL_NOTHING = "fields: nothing to reveal"
 
 PII_FIELDS = ("a_number", "passport_number", "date_of_birth", "ssn_itin")
@@ -51,6 +53,7 @@ CLIENT_PLAIN_FIELDS = (
     "name",
     "kind",
     "client_type",
+    "intake_source",
     "email",
     "phone",
     "responsible_partner",
@@ -156,6 +159,15 @@ def _clean_client(data: dict[str, Any], *, kind: str, today: date) -> dict[str, 
         raise ClientError(
             CLIENT_TYPE_INVALID.format(value=values["client_type"]), field="client_type"
         )
+    if "intake_source" in values:
+        values["intake_source"] = values["intake_source"] or ""
+        if values["intake_source"] and values["intake_source"] not in IntakeSource.values:
+            raise ClientError(
+                INTAKE_SOURCE_INVALID.format(
+                    allowed=", ".join(IntakeSource.values), value=values["intake_source"]
+                ),
+                field="intake_source",
+            )
     if "email" in values:
         values["email"] = (values["email"] or "").lower()
     if "payment_terms_days" in values:

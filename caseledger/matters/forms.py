@@ -58,6 +58,9 @@ class MatterForm(forms.Form):
         queryset=User.objects.none(), required=False, empty_label="— none —"
     )
     priority_date = forms.DateField(required=False, widget=DATE)
+    office = forms.CharField(
+        required=False, max_length=60, help_text="The firm office that runs the matter."
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     beneficiary_location = forms.ChoiceField(
         required=False,

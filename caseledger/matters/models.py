@@ -86,6 +86,8 @@ class Matter(models.Model):
         max_length=12, choices=MatterStatus.choices, default=MatterStatus.OPEN
     )
     opened_date = models.DateField()
+    # The firm office that runs the matter (reports filter by it); empty: the main office.
+    office = models.CharField(max_length=60, blank=True, default="")
     closed_date = models.DateField(null=True, blank=True)
     priority_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True, default="")

@@ -207,6 +207,16 @@ def _matter_number(*, year: int) -> str:
     return f"{year}-{counter_next(MatterNumberCounter, field='last', year=year):04d}"
 
 
+OFFICE_TOO_LONG = "office: at most 60 characters"
+
+
+def _office_check(office: str | None) -> str:
+    office = (office or "").strip()
+    if len(office) > 60:
+        raise MatterError(OFFICE_TOO_LONG, field="office")
+    return office
+
+
 def _snapshot(matter: Matter) -> dict[str, Any]:
     return {
         "title": matter.title,
@@ -216,6 +226,7 @@ def _snapshot(matter: Matter) -> dict[str, Any]:
         "paralegal": matter.paralegal_id,
         "priority_date": matter.priority_date,
         "notes": matter.notes,
+        "office": matter.office,
         "status": matter.status,
         "stage": matter.current_stage.code if matter.current_stage_id else None,  # type: ignore[union-attr]
         "hold_new_work": matter.hold_new_work,
@@ -242,6 +253,7 @@ def matter_create(
     opened_date: date | None = None,
     beneficiary_location: str = "",
     employer_prior_extensions: int | None = 0,
+    office: str = "",
 ) -> Matter:
     """Open a matter at the first stage of its case type. The first stage is reached like any
     other: a StageEvent is written and the stage listeners run (inside this transaction).
@@ -271,6 +283,7 @@ def matter_create(
     )
     if len(title) > 200:
         raise MatterError(TITLE_TOO_LONG, field="title")
+    office = _office_check(office)
     opened = opened_date or today
     matter = Matter.objects.create(
         number=_matter_number(year=opened.year),
@@ -284,6 +297,7 @@ def matter_create(
         paralegal=paralegal,
         status=MatterStatus.OPEN,
         opened_date=opened,
+        office=office,
         priority_date=priority_date,
         notes=notes or "",
         beneficiary_location=beneficiary_location or "",
@@ -318,6 +332,7 @@ def matter_update(*, matter: Matter, actor: User | None, now: datetime, **change
         "notes",
         "beneficiary_location",
         "employer_prior_extensions",
+        "office",
     }
     if "employer_prior_extensions" in changes and changes["employer_prior_extensions"] is None:
         changes["employer_prior_extensions"] = 0
@@ -328,6 +343,8 @@ def matter_update(*, matter: Matter, actor: User | None, now: datetime, **change
     before = _snapshot(matter)
     for key, value in changes.items():
         setattr(matter, key, value.strip() if isinstance(value, str) else value)
+    if "office" in changes:
+        matter.office = _office_check(changes["office"])
     if "title" in changes and not matter.title:
         raise MatterError("title: required", field="title")
     _check_fee_facts(

@@ -202,6 +202,7 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "attorney": matter.attorney,
         "paralegal": matter.paralegal,
         "priority_date": matter.priority_date,
+        "office": matter.office,
         "notes": matter.notes,
         "beneficiary_location": matter.beneficiary_location,
         "employer_prior_extensions": matter.employer_prior_extensions,

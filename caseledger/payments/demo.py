@@ -27,18 +27,26 @@ def seed(ctx: DemoContext) -> None:
         .select_related("client", "matter")
         .order_by("issue_date", "id")
     )
-    # Leave the newest invoices open (collections has something to chase).
-    payable = [i for i in invoices if invoice_balance_due(i) > 0][: max(0, len(invoices) * 2 // 3)]
+    # Each invoice is paid some days after issue (weeks before go-live); those whose day has not
+    # come yet stay open, and so do a few others (collections has something to chase).
+    payable = [i for i in invoices if invoice_balance_due(i) > 0]
     methods = [("CHECK", "CHK-{n}"), ("ACH", "ACH-{n}"), ("WIRE", "FW-{n}"), ("CARD", "")]
     for n, invoice in enumerate(payable):
         due = invoice_balance_due(invoice)
         assert invoice.issue_date is not None
-        day = min(invoice.issue_date + timedelta(days=7 + n % 20), ctx.today)
+        # Before go-live clients paid weeks later (paper invoices, no pay link, no reminders).
+        if ctx.before_go_live(invoice.issue_date):
+            lag = 28 + (n * 7) % 50
+        else:
+            lag = 5 + n % 20
+        day = invoice.issue_date + timedelta(days=lag)
+        if day > ctx.today:
+            continue  # not paid yet
         method, ref = methods[n % 4]
         share = [1.0, 1.0, 0.5, 1.0, 1.2][n % 5]  # mostly in full, some partial, some over
         amount = max(100, int(due * share))
-        if n % 9 == 8:
-            continue  # a few stay unpaid
+        if n % 9 == 8 or (ctx.before_go_live(invoice.issue_date) and n % 7 == 3):
+            continue  # a few stay unpaid (more of the old ones: the reports demo writes off some)
         services.payment_record(
             client=invoice.client,
             matter=invoice.matter,

@@ -18,6 +18,7 @@ from caseledger.reports.selectors import Dashboard
 
 KPI_HEADER = ["KPI", "Unit", "Current", "Baseline", "Change", "Formula"]
 DRILL_HEADER = ["Invoice", "Issued", "Client", "Matter", "Amount"]
+TIME_HEADER = ["Date", "Staff", "Matter", "Work", "Hours"]
 COHORT_HEADER = [
     "Cohort",
     "Billed",
@@ -48,6 +49,19 @@ def drill_table(rows: Iterable[dict[str, Any]], currency: str) -> list[list[Any]
             r["client__name"] or "",
             " ".join(x for x in (r["matter__number"], r["matter__title"]) if x),
             _units(int(r["total"] or 0), currency),
+        ]
+        for r in rows
+    ]
+
+
+def time_table(rows: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    return [
+        [
+            r["work_date"],
+            " ".join(x for x in (r["timekeeper__first_name"], r["timekeeper__last_name"]) if x),
+            " ".join(x for x in (r["matter__number"], r["matter__title"]) if x),
+            r["narrative"],
+            Decimal(r["minutes"]) / 60,
         ]
         for r in rows
     ]

@@ -11,7 +11,7 @@ from caseledger.clients.choices import ClientType
 from caseledger.core import clock
 from caseledger.core.choices import Role
 from caseledger.core.forms import MoneyField
-from caseledger.matters.models import CaseType
+from caseledger.matters.models import CaseType, Matter
 from caseledger.reports.metrics import Filters, Period
 from caseledger.reports.models import Cadence
 from caseledger.reports.selectors import default_period
@@ -33,6 +33,7 @@ class FilterForm(forms.Form):
     case_type = forms.TypedChoiceField(
         label="Case type", required=False, coerce=int, empty_value=None
     )
+    office = forms.ChoiceField(label="Office", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,6 +47,12 @@ class FilterForm(forms.Form):
         ]
         case_type_field.choices = [("", "All")] + [
             (c.pk, c.name) for c in CaseType.objects.order_by("name")
+        ]
+        offices = Matter.objects.exclude(office="").values_list("office", flat=True)
+        office_field = self.fields["office"]
+        assert isinstance(office_field, forms.ChoiceField)
+        office_field.choices = [("", "All")] + [
+            (o, o) for o in offices.distinct().order_by("office")
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -77,6 +84,7 @@ class FilterForm(forms.Form):
             partner_id=self.cleaned_data.get("partner"),
             client_type=self.cleaned_data.get("client_type") or "",
             case_type_id=self.cleaned_data.get("case_type"),
+            office=self.cleaned_data.get("office") or "",
         )
 
 

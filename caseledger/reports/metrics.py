@@ -7,14 +7,13 @@ posting is classified by its journal entry's kind (a reversal takes the kind of 
 reverses, and its opposite sign undoes it). Every aggregate runs in the database; Python only
 walks the handful of monthly totals the count-back needs.
 
-Filters narrow by the matter's responsible partner, the client's type (private or corporate)
-and the matter's case type, as the aging report groups them.
+Filters narrow by the matter's responsible partner, the client's type (private or corporate),
+the matter's case type and office (and, on the attorney dashboard, the matter's attorney).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,7 +37,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from caseledger.billing.choices import InvoiceStatus, LineKind
 from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
-from caseledger.clients.choices import ClientType
+from caseledger.clients.choices import ClientType, IntakeSource
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Account, Posting
@@ -72,6 +71,8 @@ class Filters:
     partner_id: int | None = None
     client_type: str = ""
     case_type_id: int | None = None
+    attorney_id: int | None = None  # the matter's attorney (the attorney dashboard)
+    office: str = ""  # the matter's office
 
     def q(self) -> Q:
         """The filter on any row with ``matter`` and ``client`` (A/R postings, invoices)."""
@@ -82,6 +83,26 @@ class Filters:
             q &= Q(client__client_type=self.client_type)
         if self.case_type_id:
             q &= Q(matter__case_type_id=self.case_type_id)
+        if self.attorney_id:
+            q &= Q(matter__attorney_id=self.attorney_id)
+        if self.office:
+            q &= Q(matter__office=self.office)
+        return q
+
+    def matter_q(self, path: str = "matter") -> Q:
+        """The same filter on rows that reach the client through their matter (time entries,
+        collection activities: ``path`` is the way to the matter)."""
+        q = Q()
+        if self.partner_id:
+            q &= Q(**{f"{path}__responsible_partner_id": self.partner_id})
+        if self.client_type:
+            q &= Q(**{f"{path}__client__client_type": self.client_type})
+        if self.case_type_id:
+            q &= Q(**{f"{path}__case_type_id": self.case_type_id})
+        if self.attorney_id:
+            q &= Q(**{f"{path}__attorney_id": self.attorney_id})
+        if self.office:
+            q &= Q(**{f"{path}__office": self.office})
         return q
 
 
@@ -109,6 +130,8 @@ def kpi_display(value: float | None, unit: str) -> str:
         return "—"
     if unit == "share":
         return f"{value * 100:.1f}%"
+    if unit == "tasks":
+        return f"{value:,.0f} {unit}"
     return f"{value:,.1f} {unit}"
 
 
@@ -205,39 +228,6 @@ class Movements:
     written_off_cents: int = 0
 
 
-def category_of(kind: str, reversed_kind: str | None) -> str:
-    """The category of an A/R posting from its entry's kind (and, for a reversal, the kind of
-    the entry it reverses): the Python twin of ``_category`` for grouped rows."""
-    if kind == EntryKind.REVERSAL and reversed_kind is not None:
-        kind = reversed_kind
-    for name, kinds in KINDS.items():
-        if kind in kinds:
-            return name
-    return OTHER
-
-
-def movements(period: Period, filters: Filters = ALL) -> Movements:
-    """A/R movements dated in ``period``, by category, in cents: grouped by entry kind in the
-    database (a handful of groups), classified here."""
-    rows = (
-        ar_of(filters)
-        .filter(entry_date__gte=period.start, entry_date__lte=period.end)
-        .values("entry__kind", "entry__reverses__kind")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
-    got: dict[str, int] = defaultdict(int)
-    for r in rows:
-        category = category_of(r["entry__kind"], r["entry__reverses__kind"])
-        got[category] += _signed(category) * int(r["total"] or 0)
-    return Movements(
-        billed_cents=got.get(BILLED, 0),
-        collected_cents=got.get(COLLECTED, 0),
-        credited_cents=got.get(CREDITED, 0),
-        written_off_cents=got.get(WRITTEN_OFF, 0),
-    )
-
-
 def ar_balance(as_of: dt.date, filters: Filters = ALL) -> int:
     """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered)."""
     total = ar_of(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
@@ -287,6 +277,11 @@ def month_start(day: dt.date, *, back: int = 0) -> dt.date:
 
 # -- the KPIs ------------------------------------------------------------------------------
 
+# The time entries that count as staff time on billing (DOMAIN.md "Time spent on billing"):
+# non-billable time with this activity code. UTBMS has no billing-administration activity, so
+# the firm records it as A111 "Other", non-billable (billing's own work on the matter).
+BILLING_ACTIVITY_CODE = "A111"
+
 # Formulas as shown on the pages (DOMAIN.md "Collections and reporting").
 FORMULAS = {
     "dso_countback_days": (
@@ -317,6 +312,22 @@ FORMULAS = {
         "each timekeeper's standard rate, fees at the catalogue price); government fees and "
         "expenses are left out."
     ),
+    "billing_hours": (
+        "Staff time on billing: hours of the time entries coded as billing administration "
+        f"(activity {BILLING_ACTIVITY_CODE}, non-billable) with a work date in the period."
+    ),
+    "billing_minutes_per_invoice": (
+        "Staff time on billing per invoice: the minutes of staff time on billing in the period "
+        "/ invoices issued in the period."
+    ),
+    "reconciliation_median_hours": (
+        "Reconciliation, prepare to sign: median hours from a bank reconciliation's "
+        "preparation to its signature, over those signed in the period (every bank account)."
+    ),
+    "collection_tasks": (
+        "Collections tasks: manual reminders, promises to pay and notes staff recorded in the "
+        "period (automatic reminders are not counted)."
+    ),
 }
 
 
@@ -338,35 +349,6 @@ def dso_countback_days(
         remaining -= max(billed, 0)
         days += window
     return round(days, 1)  # A/R older than the history counted: at least this many days
-
-
-def dso_simple_days(period: Period, filters: Filters = ALL) -> float | None:
-    billed = movements(period, filters).billed_cents
-    if billed <= 0:
-        return None
-    return round(ar_balance(period.end, filters) / billed * period.days, 1)
-
-
-def dso_paid_days(period: Period, filters: Filters = ALL) -> float | None:
-    """See FORMULAS. None when nothing was collected."""
-    rows = (
-        ar_of(filters)
-        .filter(
-            in_category(COLLECTED),
-            entry_date__gte=period.start,
-            entry_date__lte=period.end,
-            invoice__issue_date__isnull=False,
-        )
-        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .aggregate(
-            weight=Sum(-F("amount_cents")),
-            weighted=Sum(-F("amount_cents") * F("days"), output_field=IntegerField()),
-        )
-    )
-    weight = int(rows["weight"] or 0)
-    if weight <= 0:
-        return None
-    return round(int(rows["weighted"] or 0) / weight, 1)
 
 
 def issued_in(period: Period, filters: Filters = ALL) -> QuerySet[Invoice]:
@@ -428,35 +410,6 @@ def turnaround(period: Period, filters: Filters = ALL) -> Turnaround:
     return Turnaround(median, p90, review, issue, base.count())
 
 
-def collection_rates(
-    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
-) -> dict[int, float | None]:
-    """See FORMULAS: for each window in days, a share between 0 and 1 (None when nothing was
-    billed); every window from one aggregate."""
-    issued = Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
-    billed = (
-        ar_of(filters)
-        .filter(issued, entry__kind=EntryKind.INVOICE_ISSUED)
-        .aggregate(t=Sum("amount_cents"))["t"]
-        or 0
-    )
-    if billed <= 0:
-        return dict.fromkeys(windows)
-    sums = (
-        ar_of(filters)
-        .filter(issued, in_category(COLLECTED))
-        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .aggregate(**{f"w{w}": Sum("amount_cents", filter=Q(days__lte=w)) for w in windows})
-    )
-    return {w: round(-(sums[f"w{w}"] or 0) / billed, 4) for w in windows}
-
-
-def collection_rate(
-    period: Period, filters: Filters = ALL, *, within_days: int = 30
-) -> float | None:
-    return collection_rates(period, filters, windows=(within_days,))[within_days]
-
-
 def _rate(part: int, whole: int) -> float | None:
     return None if whole <= 0 else round(part / whole, 4)
 
@@ -501,6 +454,70 @@ def realization(period: Period, filters: Filters = ALL) -> float | None:
     return round(float(Decimal(lines["billed"] or 0) / standard), 4)
 
 
+# -- time spent on billing and reconciliation ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillingTime:
+    """See FORMULAS: staff time entries on billing, and what the system's own records measure
+    of billing and reconciliation work (the turnaround's review and issue waits sit in
+    ``Turnaround``)."""
+
+    billing_minutes: int
+    reconciliations_signed: int
+    reconciliation_median_hours: float | None
+    collection_tasks: int
+
+    @property
+    def billing_hours(self) -> float:
+        return round(self.billing_minutes / 60, 1)
+
+
+def billing_time(period: Period, filters: Filters = ALL) -> BillingTime:
+    """See FORMULAS: three aggregates and a percentile."""
+    from caseledger.banking.choices import ReconciliationStatus
+    from caseledger.banking.models import Reconciliation
+    from caseledger.billing.models import TimeEntry
+    from caseledger.collections.models import CollectionActivity
+
+    minutes = TimeEntry.objects.filter(
+        filters.matter_q(),
+        activity_code=BILLING_ACTIVITY_CODE,
+        billable=False,
+        work_date__gte=period.start,
+        work_date__lte=period.end,
+    ).aggregate(m=Sum("minutes"))["m"]
+    start, end = _day_bounds(period)
+    signed = Reconciliation.objects.filter(
+        status__in=[ReconciliationStatus.SIGNED, ReconciliationStatus.REOPENED],
+        signed_at__gte=start,
+        signed_at__lt=end,
+    ).annotate(h=HoursBetween(F("signed_at"), F("prepared_at")))
+    (median,) = _percentiles(signed, "h", [0.5])
+    tasks = CollectionActivity.objects.filter(
+        filters.matter_q("invoice__matter"),
+        activity_date__gte=period.start,
+        activity_date__lte=period.end,
+    ).count()
+    return BillingTime(
+        billing_minutes=int(minutes or 0),
+        reconciliations_signed=signed.count(),
+        reconciliation_median_hours=median,
+        collection_tasks=tasks,
+    )
+
+
+def _day_bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
+    """The period as instants: from the firm's midnight of its first day to the midnight after
+    its last."""
+    from caseledger.core import clock
+
+    zone = clock.firm_zone()
+    first = dt.datetime.combine(period.start, dt.time(0), tzinfo=zone)
+    after = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return first, after
+
+
 # -- the dashboard's figures ---------------------------------------------------------------
 
 
@@ -519,6 +536,10 @@ class Kpis:
     write_off_rate: float | None
     credit_rate: float | None
     realization: float | None
+    billing_hours: float
+    billing_minutes_per_invoice: float | None
+    reconciliation_median_hours: float | None
+    collection_tasks: int
     billed_cents: int
     collected_cents: int
     credited_cents: int
@@ -544,6 +565,10 @@ KPI_KEYS = [
     "write_off_rate",
     "credit_rate",
     "realization",
+    "billing_hours",
+    "billing_minutes_per_invoice",
+    "reconciliation_median_hours",
+    "collection_tasks",
 ]
 MONEY_KEYS = [
     "billed_cents",
@@ -562,13 +587,11 @@ class PeriodFigures:
     collection_rates: dict[int, float | None]
 
 
-def period_figures(
-    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
-) -> PeriodFigures:
-    """The period's movements, average days to pay and collection rates from ONE aggregate
-    over the A/R postings dated from the period's start to its end plus the longest window
-    (the same definitions as ``movements``, ``dso_paid_days`` and ``collection_rates``)."""
-    reach = period.end + dt.timedelta(days=max(windows))
+def _figure_aggregates(period: Period, windows: tuple[int, ...]) -> dict[str, Any]:
+    """The aggregates behind every money figure of a period, over the A/R postings that
+    ``_figure_rows`` selects: each category's movement dated in the period, the weight and
+    weighted days of the collections dated in it (average days to pay), and what was billed in
+    the period and collected within each window of its issue (collection rates)."""
     in_period = Q(entry_date__lte=period.end)
     issued = Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
     collected = in_category(COLLECTED)
@@ -585,12 +608,22 @@ def period_figures(
     )
     for w in windows:
         aggregates[f"w{w}"] = Sum("amount_cents", filter=issued & collected & Q(days__lte=w))
-    sums = (
+    return aggregates
+
+
+def _figure_rows(period: Period, filters: Filters, windows: tuple[int, ...]) -> QuerySet[Any]:
+    """The A/R postings dated from the period's start to its end plus the longest window (a
+    collection within the window of an invoice issued on the period's last day is dated no
+    later), each with its days since the invoice's issue."""
+    reach = period.end + dt.timedelta(days=max(windows))
+    return (
         ar_of(filters)
         .filter(entry_date__gte=period.start, entry_date__lte=reach)
         .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .aggregate(**aggregates)
     )
+
+
+def _figures_of(sums: dict[str, Any], windows: tuple[int, ...]) -> PeriodFigures:
     got = {name: _signed(name) * int(sums[name] or 0) for name in KINDS}
     weight = -int(sums["paid_weight"] or 0)
     billed_issued = int(sums["issued_billed"] or 0)
@@ -609,6 +642,16 @@ def period_figures(
     )
 
 
+def period_figures(
+    period: Period, filters: Filters = ALL, *, windows: tuple[int, ...] = (30,)
+) -> PeriodFigures:
+    """The period's money movements (billed, collected, credited, written off), average days to
+    pay and collection rates: ONE aggregate, the only place these figures are computed (the
+    KPIs, the cohorts, the pages, the PDF, the narrative and the API all read it)."""
+    sums = _figure_rows(period, filters, windows).aggregate(**_figure_aggregates(period, windows))
+    return _figures_of(sums, windows)
+
+
 def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kpis:
     """Every KPI for ``period``."""
     figures = period_figures(period, filters, windows=(30, target_days))
@@ -616,6 +659,8 @@ def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kp
     rates = figures.collection_rates
     speed = turnaround(period, filters)
     ar = ar_balance(period.end, filters)
+    spent = billing_time(period, filters)
+    issued = issued_in(period, filters).count()
     return Kpis(
         period=period,
         dso_countback_days=dso_countback_days(period, filters, ar_cents=ar),
@@ -632,12 +677,16 @@ def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kp
         write_off_rate=_rate(moved.written_off_cents, moved.billed_cents),
         credit_rate=_rate(moved.credited_cents, moved.billed_cents),
         realization=realization(period, filters),
+        billing_hours=spent.billing_hours,
+        billing_minutes_per_invoice=(round(spent.billing_minutes / issued, 1) if issued else None),
+        reconciliation_median_hours=spent.reconciliation_median_hours,
+        collection_tasks=spent.collection_tasks,
         billed_cents=moved.billed_cents,
         collected_cents=moved.collected_cents,
         credited_cents=moved.credited_cents,
         written_off_cents=moved.written_off_cents,
         ar_cents=ar,
-        invoices_issued=issued_in(period, filters).count(),
+        invoices_issued=issued,
     )
 
 
@@ -652,6 +701,14 @@ DIMENSIONS: dict[str, tuple[str, str, str]] = {
         "matter__responsible_partner_id",
         "matter__responsible_partner__last_name",
     ),
+    "intake_source": ("Intake source", "client__intake_source", "client__intake_source"),
+    "office": ("Office", "matter__office", "matter__office"),
+}
+# Stored values shown by their label.
+CHOICES: dict[str, dict[Any, str]] = {
+    "client_type": dict(ClientType.choices),
+    "intake_source": {"": "(not known)", **dict(IntakeSource.choices)},
+    "office": {"": "(main office)"},
 }
 
 
@@ -664,6 +721,7 @@ class CohortRow:
     written_off_cents: int
     credited_cents: int
     dso_paid_days: float | None
+    collection_rate_30d: float | None
 
     @property
     def write_off_rate(self) -> float | None:
@@ -671,44 +729,37 @@ class CohortRow:
 
 
 def cohorts(dimension: str, period: Period, filters: Filters = ALL) -> list[CohortRow]:
-    """The period's A/R movements and average days to pay per group of ``dimension``: two
-    grouped queries, whatever the number of groups."""
+    """``period_figures`` per group of ``dimension``: the same aggregate, grouped (one query
+    whatever the number of groups), so the groups add up to the firm's figures."""
     _, key_path, label_path = DIMENSIONS[dimension]
-    in_period = ar_postings(filters).filter(
-        entry_date__gte=period.start, entry_date__lte=period.end
+    windows = (30,)
+    grouped = (
+        _figure_rows(period, filters, windows)
+        .values(key_path, label_path)
+        .annotate(**_figure_aggregates(period, windows))
+        .order_by()
     )
-    sums = in_period.values(key_path, label_path, "category").annotate(total=Sum("amount_cents"))
-    paid = (
-        in_period.filter(in_category(COLLECTED), invoice__issue_date__isnull=False)
-        .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
-        .values(key_path)
-        .annotate(
-            weight=Sum(-F("amount_cents")),
-            weighted=Sum(-F("amount_cents") * F("days"), output_field=IntegerField()),
+    choices = CHOICES.get(dimension, {})
+    rows = []
+    for r in grouped:
+        figures = _figures_of(r, windows)
+        moved = figures.moved
+        amounts = (moved.billed_cents, moved.collected_cents, moved.credited_cents)
+        if not any(amounts) and not moved.written_off_cents:
+            continue  # only collections of later months' postings reached: nothing in the period
+        label = r[label_path]
+        rows.append(
+            CohortRow(
+                key=r[key_path],
+                label=str(choices.get(label, label) or "(none)"),
+                billed_cents=moved.billed_cents,
+                collected_cents=moved.collected_cents,
+                written_off_cents=moved.written_off_cents,
+                credited_cents=moved.credited_cents,
+                dso_paid_days=figures.dso_paid_days,
+                collection_rate_30d=figures.collection_rates[30],
+            )
         )
-    )
-    days = {
-        r[key_path]: round(int(r["weighted"] or 0) / int(r["weight"]), 1)
-        for r in paid
-        if r["weight"]
-    }
-    groups: dict[Any, dict[str, Any]] = {}
-    for r in sums:
-        g = groups.setdefault(r[key_path], {"label": r[label_path]})
-        g[r["category"]] = _signed(r["category"]) * int(r["total"] or 0)
-    choices = dict(ClientType.choices) if dimension == "client_type" else {}
-    rows = [
-        CohortRow(
-            key=key,
-            label=str(choices.get(g["label"], g["label"]) or "(none)"),
-            billed_cents=g.get(BILLED, 0),
-            collected_cents=g.get(COLLECTED, 0),
-            written_off_cents=g.get(WRITTEN_OFF, 0),
-            credited_cents=g.get(CREDITED, 0),
-            dso_paid_days=days.get(key),
-        )
-        for key, g in groups.items()
-    ]
     return sorted(rows, key=lambda row: (-row.billed_cents, row.label))
 
 
@@ -767,3 +818,154 @@ def collection_cohorts(
             )
         )
     return rows
+
+
+# -- cash --------------------------------------------------------------------------------------
+
+# How money came off A/R, by the entry that took it (a payment by its own method).
+TRUST = "TRUST"
+CREDIT_APPLIED = "CREDIT"
+SETTLEMENT = "SETTLED"
+REFUNDED = "REFUND"
+REVERSED = "REVERSED"
+CASH_METHOD_LABELS = {
+    "CARD": "Card",
+    "ACH": "ACH",
+    "CHECK": "Check",
+    "WIRE": "Wire",
+    "CASH": "Cash",
+    TRUST: "From trust",
+    CREDIT_APPLIED: "Credit applied",
+    SETTLEMENT: "Card settlement",
+    REFUNDED: "Refunds",
+    REVERSED: "Reversed",
+}
+FORMULAS["collections_by_method"] = (
+    "Collected (the A/R postings of collections) by month of the collection and by how it was "
+    "paid: a payment by its method, a transfer of earned funds from trust, unapplied credit "
+    "applied, a card processor's settlement; refunds that reopen invoices count negative."
+)
+FORMULAS["cash_position"] = (
+    "Trust held for clients (the client trust liability), unapplied client credit (the "
+    "unapplied-credits liability), both from the ledger at period end; unbilled WIP (billable "
+    "time and expenses not yet on an invoice, as recorded today) by the age of the work at "
+    "period end."
+)
+WIP_BUCKETS = ((0, 30, "0-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"))
+WIP_OLDEST = "over 90 days"
+
+
+def _collection_method() -> Case:
+    from django.db.models import OuterRef, Subquery
+
+    from caseledger.payments.models import Payment
+
+    paid_by = Subquery(Payment.objects.filter(entry_id=OuterRef("entry_id")).values("method")[:1])
+    return Case(
+        When(entry__kind=EntryKind.PAYMENT_RECEIVED, then=paid_by),
+        When(entry__kind=EntryKind.TRUST_TRANSFER_EARNED, then=Value(TRUST)),
+        When(entry__kind=EntryKind.PAYMENT_APPLIED, then=Value(CREDIT_APPLIED)),
+        When(entry__kind=EntryKind.PROCESSOR_SETTLEMENT, then=Value(SETTLEMENT)),
+        When(entry__kind=EntryKind.REFUND, then=Value(REFUNDED)),
+        default=Value(REVERSED),
+        output_field=CharField(),
+    )
+
+
+@dataclass(frozen=True)
+class MonthCollections:
+    month: dt.date
+    by_method: dict[str, int]  # cents collected, by CASH_METHOD_LABELS key
+
+    @property
+    def total_cents(self) -> int:
+        return sum(self.by_method.values())
+
+
+def collections_by_month(
+    until: dt.date, months: int = 12, filters: Filters = ALL
+) -> list[MonthCollections]:
+    """See FORMULAS: one grouped query; each month's total is that month's collected figure."""
+    first = month_start(until, back=months - 1)
+    rows = (
+        ar_of(filters)
+        .filter(in_category(COLLECTED), entry_date__gte=first, entry_date__lte=until)
+        .annotate(month=MonthKey("entry_date"), method=_collection_method())
+        .values("month", "method")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    got: dict[str, dict[str, int]] = {}
+    for r in rows:
+        by = got.setdefault(r["month"], {})
+        method = r["method"] or REVERSED
+        by[method] = by.get(method, 0) - int(r["total"] or 0)
+    out = []
+    for back in range(months - 1, -1, -1):
+        month = month_start(until, back=back)
+        out.append(MonthCollections(month, got.get(month.strftime("%Y-%m"), {})))
+    return out
+
+
+@dataclass(frozen=True)
+class CashPosition:
+    as_of: dt.date
+    trust_cents: int
+    unapplied_cents: int
+    wip: list[tuple[str, int]]  # (age bucket, cents), youngest first
+
+    @property
+    def wip_cents(self) -> int:
+        return sum(cents for _, cents in self.wip)
+
+
+def cash_position(as_of: dt.date, filters: Filters = ALL) -> CashPosition:
+    """See FORMULAS: two ledger balances and two grouped sums of unbilled work."""
+    from caseledger.billing.models import Expense, TimeEntry
+    from caseledger.ledger.accounts import CLIENT_TRUST_LIABILITY, UNAPPLIED_CLIENT_CREDITS
+
+    held = (
+        Posting.objects.filter(filters.q(), entry_date__lte=as_of)
+        .values("account__code")
+        .filter(account__code__in=[CLIENT_TRUST_LIABILITY, UNAPPLIED_CLIENT_CREDITS])
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    balances = {r["account__code"]: -int(r["total"] or 0) for r in held}  # credit-normal
+
+    def bucket(date_field: str) -> Case:
+        whens = [
+            When(
+                **{
+                    f"{date_field}__gte": as_of - dt.timedelta(days=high),
+                    f"{date_field}__lte": as_of - dt.timedelta(days=low),
+                },
+                then=Value(label),
+            )
+            for low, high, label in WIP_BUCKETS
+        ]
+        return Case(*whens, default=Value(WIP_OLDEST), output_field=CharField())
+
+    wip: dict[str, int] = {}
+    for model, date_field in ((TimeEntry, "work_date"), (Expense, "expense_date")):
+        rows = (
+            model.objects.filter(  # type: ignore[attr-defined]
+                filters.matter_q(),
+                billable=True,
+                invoice_line__isnull=True,
+                **{f"{date_field}__lte": as_of},
+            )
+            .annotate(age=bucket(date_field))
+            .values("age")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        )
+        for r in rows:
+            wip[r["age"]] = wip.get(r["age"], 0) + int(r["total"] or 0)
+    labels = [label for _, _, label in WIP_BUCKETS] + [WIP_OLDEST]
+    return CashPosition(
+        as_of=as_of,
+        trust_cents=balances.get(CLIENT_TRUST_LIABILITY, 0),
+        unapplied_cents=balances.get(UNAPPLIED_CLIENT_CREDITS, 0),
+        wip=[(label, wip.get(label, 0)) for label in labels],
+    )

@@ -3,7 +3,8 @@ model): what moved against the baseline and by how much, which cohort drove it, 
 matters to call this week.
 
 A change is worth a sentence when it passes the KPI's threshold (DSO moves by 3 days or more,
-a rate by a point or more, turnaround by 4 hours or more); smaller moves are reported as steady.
+a rate by a point or more, turnaround by 4 hours or more, billing time per invoice by 5
+minutes or more); smaller moves are reported as steady.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from caseledger.reports.metrics import Filters, Kpis, Period
 from caseledger.reports.selectors import HEADLINE
 
 # The smallest change each unit reports as a move.
-THRESHOLDS = {"days": 3.0, "hours": 4.0, "share": 0.01}
+THRESHOLDS = {"days": 3.0, "hours": 4.0, "minutes": 5.0, "share": 0.01}
 CALLS = 5  # matters to call this week
 CALL_AFTER_DAYS = 30  # past due
 

@@ -24,9 +24,89 @@ HEADLINE: list[tuple[str, str, str, bool]] = [
     ("write_off_rate", "Write-off rate", "share", True),
     ("credit_rate", "Credit rate", "share", True),
     ("realization", "Realization", "share", False),
+    ("billing_minutes_per_invoice", "Staff time on billing per invoice", "minutes", True),
 ]
-TITLES = {key: title for key, title, _, _ in HEADLINE}
-UNITS = {key: unit for key, _, unit, _ in HEADLINE}
+# The other KPIs the role dashboards show (None: neither direction is better).
+MORE: list[tuple[str, str, str, bool | None]] = [
+    ("review_wait_median_hours", "Waiting for review, median", "hours", True),
+    ("issue_wait_median_hours", "Approved to issued, median", "hours", True),
+    ("collection_rate_target", "Collected within the firm's target days", "share", False),
+    ("billing_hours", "Staff time on billing", "hours", True),
+    ("reconciliation_median_hours", "Reconciliation, prepare to sign, median", "hours", True),
+    ("collection_tasks", "Collections tasks recorded", "tasks", None),
+]
+SPECS = {key: (key, title, unit, lower) for key, title, unit, lower in HEADLINE + MORE}
+TITLES = {key: spec[1] for key, spec in SPECS.items()}
+UNITS = {key: spec[2] for key, spec in SPECS.items()}
+
+
+@dataclass(frozen=True)
+class Board:
+    """A role's dashboard: its title, who it is for, the KPIs it shows (in order) and its extra
+    panels (``cash``: collections by month and method, trust, unapplied credit, WIP by age)."""
+
+    key: str
+    title: str
+    audience: str
+    capability: str
+    kpis: tuple[str, ...]
+    cash: bool = False
+    own_matters: bool = False  # narrowed to the matters the user works on as attorney
+
+    @property
+    def url_name(self) -> str:
+        return "reports:dashboard" if self.key == "partner" else f"reports:{self.key}"
+
+
+BOARDS: dict[str, Board] = {
+    "partner": Board(
+        "partner",
+        "Partner dashboard",
+        "DSO, collection, write-offs and realization against the baseline",
+        "reports.view",
+        tuple(key for key, *_ in HEADLINE),
+    ),
+    "billing": Board(
+        "billing",
+        "Billing dashboard",
+        "How fast invoices go out, what billing costs in staff time, credits and write-offs",
+        "reports.billing",
+        (
+            "turnaround_median_hours",
+            "turnaround_p90_hours",
+            "review_wait_median_hours",
+            "issue_wait_median_hours",
+            "billing_minutes_per_invoice",
+            "billing_hours",
+            "credit_rate",
+            "write_off_rate",
+        ),
+    ),
+    "operations": Board(
+        "operations",
+        "Operations dashboard",
+        "Cash in by month and method, trust and unapplied credit, WIP by age, reconciliation",
+        "reports.operations",
+        (
+            "dso_countback_days",
+            "collection_rate_30d",
+            "collection_rate_target",
+            "reconciliation_median_hours",
+            "collection_tasks",
+            "billing_hours",
+        ),
+        cash=True,
+    ),
+    "attorney": Board(
+        "attorney",
+        "Attorney dashboard",
+        "Your matters: how their invoices are paid, realization, and the work not billed yet",
+        "reports.attorney",
+        ("dso_paid_days", "collection_rate_30d", "realization", "write_off_rate"),
+        cash=True,
+        own_matters=True,
+    ),
+}
 TREND_MONTHS = 12
 
 
@@ -53,7 +133,7 @@ class Figure:
     key: str
     title: str
     unit: str
-    lower_is_better: bool
+    lower_is_better: bool | None
     formula: str
     current: float | None
     baseline: float | None
@@ -68,7 +148,7 @@ class Figure:
     @property
     def improved(self) -> bool | None:
         change = self.change
-        if change is None or change == 0:
+        if change is None or change == 0 or self.lower_is_better is None:
             return None
         return (change < 0) == self.lower_is_better
 
@@ -106,7 +186,9 @@ def month_periods(until: dt.date, months: int) -> list[Period]:
     return out
 
 
-def dashboard(period: Period, filters: Filters = ALL) -> Dashboard:
+def dashboard(
+    period: Period, filters: Filters = ALL, keys: tuple[str, ...] | None = None
+) -> Dashboard:
     settings = settings_get()
     base_period = baseline_period(settings)
     current = metrics.kpis(period, filters, target_days=settings.target_days)
@@ -128,7 +210,7 @@ def dashboard(period: Period, filters: Filters = ALL) -> Dashboard:
             baseline=getattr(baseline, key) if baseline else None,
             trend=[(m.start, getattr(k, key)) for m, k in zip(months, monthly, strict=True)],
         )
-        for key, title, unit, lower in HEADLINE
+        for key, title, unit, lower in ([SPECS[k] for k in keys] if keys is not None else HEADLINE)
     ]
     return Dashboard(
         period=period,
@@ -166,18 +248,16 @@ def roi(current: Kpis, baseline: Kpis | None, settings: ReportSettings) -> list[
                 round(points * current.billed_cents),
             )
         )
-    if current.turnaround_median_hours is not None and baseline.turnaround_median_hours is not None:
-        # Staff hours: each invoice's review and issue handling, the median's change per invoice.
-        hours = (
-            ((baseline.review_wait_median_hours or 0) - (current.review_wait_median_hours or 0))
-            / 24
-            * current.invoices_issued
-        )
+    now_minutes = current.billing_minutes_per_invoice
+    then_minutes = baseline.billing_minutes_per_invoice
+    if now_minutes is not None and then_minutes is not None:
+        hours = (then_minutes - now_minutes) * current.invoices_issued / 60
         lines.append(
             RoiLine(
                 "Billing time saved (negative: added)",
-                f"{hours:.1f} staff hours (change in median review days x invoices issued) x "
-                f"cost rate {settings.staff_cost_cents_per_hour / 100:,.2f}/h",
+                f"({then_minutes:.1f} - {now_minutes:.1f}) staff minutes on billing per invoice "
+                f"x {current.invoices_issued} invoices issued = {hours:.1f} hours x cost rate "
+                f"{settings.staff_cost_cents_per_hour / 100:,.2f}/h",
                 round(hours * settings.staff_cost_cents_per_hour),
             )
         )
@@ -192,6 +272,7 @@ DRILLS = {
     "credited": "Credit notes dated in the period",
     "written_off": "Write-offs dated in the period",
     "ar": "Invoices with a balance at period end",
+    "billing_time": "Staff time on billing in the period",
 }
 # Which rows each KPI drills to.
 KPI_DRILL = {
@@ -207,6 +288,10 @@ KPI_DRILL = {
     "write_off_rate": "written_off",
     "credit_rate": "credited",
     "realization": "billed",
+    "billing_minutes_per_invoice": "billing_time",
+    "billing_hours": "billing_time",
+    "reconciliation_median_hours": "billed",
+    "collection_tasks": "ar",
 }
 
 
@@ -234,6 +319,32 @@ def drill_rows(kind: str, period: Period, filters: Filters = ALL) -> QuerySet[An
         .order_by("-invoice__issue_date", "invoice_id")
     )
     return grouped.exclude(total=0) if kind == "ar" else grouped
+
+
+def billing_time_rows(period: Period, filters: Filters = ALL) -> QuerySet[Any]:
+    """The time entries behind ``billing_hours`` (metrics.billing_time's population)."""
+    from caseledger.billing.models import TimeEntry
+
+    return (
+        TimeEntry.objects.filter(
+            filters.matter_q(),
+            activity_code=metrics.BILLING_ACTIVITY_CODE,
+            billable=False,
+            work_date__gte=period.start,
+            work_date__lte=period.end,
+        )
+        .values(
+            "id",
+            "work_date",
+            "minutes",
+            "narrative",
+            "timekeeper__first_name",
+            "timekeeper__last_name",
+            "matter__number",
+            "matter__title",
+        )
+        .order_by("-work_date", "id")
+    )
 
 
 def subscriptions_of(user: Any) -> QuerySet[ReportSubscription]:

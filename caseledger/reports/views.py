@@ -3,7 +3,9 @@ figure, exports and the report settings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +14,7 @@ from django.urls import reverse
 from caseledger.billing.services.common import firm_currency
 from caseledger.core import clock
 from caseledger.core.forms import handle_form
-from caseledger.core.permissions import capability_required
+from caseledger.core.permissions import authorize, capability_required
 from caseledger.reports import charts, exports, metrics, narrative, pdf, selectors, services
 from caseledger.reports.forms import FilterForm, SettingsForm, SubscriptionForm
 from caseledger.reports.models import Cadence
@@ -26,14 +28,41 @@ def _file(content: bytes, name: str, content_type: str) -> HttpResponse:
     return response
 
 
-@capability_required("reports.view")
-def dashboard(request: HttpRequest) -> HttpResponse:
+def _cash_panel(period: metrics.Period, filters: metrics.Filters) -> dict[str, Any]:
+    months = metrics.collections_by_month(period.end, selectors.TREND_MONTHS, filters)
+    methods = [key for key in metrics.CASH_METHOD_LABELS if any(key in m.by_method for m in months)]
+    position = metrics.cash_position(period.end, filters)
+    return {
+        "months": months,
+        "methods": [(key, metrics.CASH_METHOD_LABELS[key]) for key in methods],
+        "rows": [(m, [m.by_method.get(key, 0) for key in methods]) for m in months],
+        "chart": charts.bar_chart(
+            [(m.month.strftime("%b %y"), m.total_cents / 100) for m in months],
+            title="Collected by month",
+            description="Amount collected each month; the table beside the chart splits each "
+            "month by how it was paid.",
+        ),
+        "position": position,
+        "wip_chart": charts.bar_chart(
+            [(label, cents / 100) for label, cents in position.wip],
+            title="Unbilled work by age",
+            description="Unbilled billable time and expenses by the age of the work; the table "
+            "beside the chart gives each amount.",
+        ),
+        "formulas": [metrics.FORMULAS["collections_by_method"], metrics.FORMULAS["cash_position"]],
+    }
+
+
+def _board(request: HttpRequest, key: str) -> HttpResponse:
+    board_spec = selectors.BOARDS[key]
     form = FilterForm(request.GET or None)
     period, filters = form.period(), form.filters()
-    board = selectors.dashboard(period, filters)
+    if board_spec.own_matters:
+        filters = replace(filters, attorney_id=request.user.pk)
+    board = selectors.dashboard(period, filters, board_spec.kpis)
     currency = firm_currency()
     fmt = request.GET.get("format")
-    stem = f"kpis-{period.start}-{period.end}"
+    stem = f"kpis-{key}-{period.start}-{period.end}"
     if fmt == "csv":
         return _file(
             exports.as_csv(exports.KPI_HEADER, exports.kpi_rows(board)), f"{stem}.csv", "text/csv"
@@ -49,7 +78,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             current=board.current, baseline=board.baseline, filters=filters, currency=currency
         )
         return _file(
-            pdf.report_pdf(board, story, currency=currency, title="KPI report"),
+            pdf.report_pdf(
+                board,
+                story,
+                currency=currency,
+                title="KPI report" if key == "partner" else f"KPI report: {board_spec.title}",
+            ),
             f"{stem}.pdf",
             "application/pdf",
         )
@@ -77,11 +111,37 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "board": board,
+            "spec": board_spec,
+            "boards": [
+                b for b in selectors.BOARDS.values() if authorize(request.user, b.capability)
+            ],
             "cards": cards,
+            "cash": _cash_panel(period, filters) if board_spec.cash else None,
+            "drills": not board_spec.own_matters and authorize(request.user, "reports.view"),
             "query": request.GET.urlencode(),
             "currency": currency,
         },
     )
+
+
+@capability_required("reports.view")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return _board(request, "partner")
+
+
+@capability_required("reports.billing")
+def billing_board(request: HttpRequest) -> HttpResponse:
+    return _board(request, "billing")
+
+
+@capability_required("reports.operations")
+def operations_board(request: HttpRequest) -> HttpResponse:
+    return _board(request, "operations")
+
+
+@capability_required("reports.attorney")
+def attorney_board(request: HttpRequest) -> HttpResponse:
+    return _board(request, "attorney")
 
 
 @capability_required("reports.view")
@@ -90,10 +150,32 @@ def drill(request: HttpRequest, kind: str) -> HttpResponse:
         return redirect("reports:dashboard")
     form = FilterForm(request.GET or None)
     period, filters = form.period(), form.filters()
-    rows = list(selectors.drill_rows(kind, period, filters))
-    currency = firm_currency()
     fmt = request.GET.get("format")
     stem = f"{kind}-{period.start}-{period.end}"
+    if kind == "billing_time":
+        entries = list(selectors.billing_time_rows(period, filters))
+        if fmt == "csv":
+            table = exports.time_table(entries)
+            return _file(exports.as_csv(exports.TIME_HEADER, table), f"{stem}.csv", "text/csv")
+        if fmt == "xlsx":
+            table = exports.time_table(entries)
+            return _file(exports.as_xlsx(kind, exports.TIME_HEADER, table), f"{stem}.xlsx", XLSX)
+        minutes = sum(int(r["minutes"]) for r in entries)
+        return render(
+            request,
+            "reports/drill_time.html",
+            {
+                "form": form,
+                "title": selectors.DRILLS[kind],
+                "period": period,
+                "rows": [{**r, "hours": f"{r['minutes'] / 60:.1f}"} for r in entries],
+                "hours": f"{minutes / 60:.1f}",
+                "query": request.GET.urlencode(),
+                "formula": metrics.FORMULAS["billing_hours"],
+            },
+        )
+    rows = list(selectors.drill_rows(kind, period, filters))
+    currency = firm_currency()
     if fmt == "csv":
         table = exports.drill_table(rows, currency)
         return _file(exports.as_csv(exports.DRILL_HEADER, table), f"{stem}.csv", "text/csv")

@@ -7,11 +7,16 @@ from typing import Any
 
 from caseledger.core.choices import Role
 
-VIEW = frozenset({Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value})
+VIEW = frozenset({Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value, Role.OPERATIONS.value})
+BILLING = frozenset({Role.ADMIN.value, Role.PARTNER.value, Role.BILLING.value})
+ATTORNEY = frozenset({Role.PARTNER.value, Role.ATTORNEY.value})
 SETTINGS = frozenset({Role.ADMIN.value, Role.PARTNER.value})
 
 MATRIX: dict[str, dict[str, Any]] = {
     "reports:dashboard": {"allow": VIEW},
+    "reports:billing": {"allow": BILLING},
+    "reports:operations": {"allow": VIEW},
+    "reports:attorney": {"allow": ATTORNEY},
     "reports:drill": {"allow": VIEW, "kwargs": {"kind": "billed"}},
     "reports:cohorts": {"allow": VIEW},
     "reports:settings": {"allow": SETTINGS},

@@ -25,7 +25,7 @@ def mine(users: dict[str, Any]) -> Filters:
 def test_movements_tie_to_the_ledger(users: dict[str, Any]) -> None:
     """Billed A + B + D = $1,800; collected $600 + $400 + $500; written off $100."""
     book(users)
-    moved = metrics.movements(PERIOD)
+    moved = metrics.period_figures(PERIOD).moved
     assert moved.billed_cents == 180_000
     assert moved.collected_cents == 150_000
     assert moved.written_off_cents == 10_000
@@ -40,7 +40,7 @@ def test_movements_tie_to_the_ledger(users: dict[str, Any]) -> None:
 
 def test_dso_paid_days_is_amount_weighted(mine: Filters) -> None:
     """(600 x 20 + 400 x 50 + 500 x 40) / 1,500 = 34.67 days."""
-    assert metrics.dso_paid_days(PERIOD, mine) == 34.7
+    assert metrics.period_figures(PERIOD, mine).dso_paid_days == 34.7
 
 
 def test_dso_countback_walks_back_through_monthly_billing(mine: Filters) -> None:
@@ -52,14 +52,14 @@ def test_dso_countback_walks_back_through_monthly_billing(mine: Filters) -> None
 
 def test_dso_simple(mine: Filters) -> None:
     """$400 / $1,500 x 61 days = 16.3."""
-    assert metrics.dso_simple_days(PERIOD, mine) == 16.3
+    assert metrics.kpis(PERIOD, mine).dso_simple_days == 16.3
 
 
 def test_collection_rate_counts_only_what_came_in_within_the_window(mine: Filters) -> None:
     """Billed in the period (A, B) $1,500; within 30 days of issue only A's $600: 40%.
     Within 60 days A's $1,000: 66.67%."""
-    assert metrics.collection_rate(PERIOD, mine, within_days=30) == 0.4
-    assert metrics.collection_rate(PERIOD, mine, within_days=60) == 0.6667
+    rates = metrics.period_figures(PERIOD, mine, windows=(30, 60)).collection_rates
+    assert rates == {30: 0.4, 60: 0.6667}
 
 
 def test_write_off_and_credit_rates(mine: Filters) -> None:
@@ -124,13 +124,13 @@ def test_an_empty_period_has_no_rates() -> None:
 
 def test_filters_narrow_to_the_partner_and_cohort(users: dict[str, Any]) -> None:
     b = book(users)
-    everyone = metrics.movements(PERIOD)
-    other = metrics.movements(
+    everyone = metrics.period_figures(PERIOD).moved
+    other = metrics.period_figures(
         PERIOD, Filters(partner_id=b.other_partner.matter.responsible_partner_id)
-    )
+    ).moved
     assert other.billed_cents == 30_000
     assert everyone.billed_cents == 180_000
-    assert metrics.movements(PERIOD, Filters(client_type="PRIVATE")).billed_cents == 0
+    assert metrics.period_figures(PERIOD, Filters(client_type="PRIVATE")).moved.billed_cents == 0
 
 
 def test_a_reversed_issue_takes_billing_back() -> None:
@@ -154,11 +154,11 @@ def test_a_reversed_issue_takes_billing_back() -> None:
         entry_date=date(2026, 11, 2),
         memo="issued in error",
     )
-    assert metrics.movements(PERIOD).billed_cents == 0
+    assert metrics.period_figures(PERIOD).moved.billed_cents == 0
     october = Period(date(2026, 10, 1), date(2026, 10, 31))
     november = Period(date(2026, 11, 1), date(2026, 11, 30))
-    assert metrics.movements(october).billed_cents == 70_000
-    assert metrics.movements(november).billed_cents == -70_000
+    assert metrics.period_figures(october).moved.billed_cents == 70_000
+    assert metrics.period_figures(november).moved.billed_cents == -70_000
 
 
 def test_cohorts_by_partner_and_client_type(users: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ def test_dashboard_shows_each_kpi_with_its_formula_and_an_accessible_chart(partn
         assert title in page
     assert "A/R at period end / amount billed" not in page  # simple DSO is API-only
     assert "amount-weighted mean" in page
-    assert page.count('role="img"') == 8
+    assert page.count('role="img"') == 9
     assert "<title id=" in page
     assert "<desc id=" in page
     assert "$1,800.00" in page  # billed in the period, every partner
