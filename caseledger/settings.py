@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "caseledger.credits",
     "caseledger.collections",
     "caseledger.reports",
+    "caseledger.imports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,12 @@
+"""Who may bring the firm's old records in and post the opening balances."""
+
+from caseledger.core.choices import Role
+
+CAPABILITIES = {
+    "imports.run": {Role.ADMIN, Role.PARTNER, Role.BILLING},
+    "imports.cutover": {Role.ADMIN, Role.PARTNER},
+}
+
+NAVIGATION = [
+    ("Imports", "imports:home", "imports.run"),
+]

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from caseledger.imports import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sample/<slug:name>.csv", views.sample, name="sample"),
+    path("jobs/<int:job_id>/map/", views.job_map, name="job_map"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/dry-run/", views.job_dry_run, name="job_dry_run"),
+    path("jobs/<int:job_id>/commit/", views.job_commit, name="job_commit"),
+    path("cutover/", views.cutover, name="cutover"),
+    path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
+]
