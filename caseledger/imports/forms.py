@@ -38,7 +38,9 @@ class MapForm(forms.Form):
         help_text="Without this, changed rows are only shown, never written.",
     )
     save_as = forms.CharField(
-        required=False, max_length=80, label="Save this mapping as",
+        required=False,
+        max_length=80,
+        label="Save this mapping as",
         help_text="Optional: a name to reuse it for the next file.",
     )
 
@@ -48,7 +50,8 @@ class MapForm(forms.Form):
         choices = [("", "(not in the file)")] + [(h, h) for h in headers if h]
         for f in source.fields:
             self.fields[f"col_{f.name}"] = forms.ChoiceField(
-                choices=choices, required=False,
+                choices=choices,
+                required=False,
                 label=f"{f.label}{' *' if f.required else ''}",
             )
             self.fields[f"def_{f.name}"] = forms.CharField(
@@ -65,10 +68,12 @@ class MapForm(forms.Form):
 class CutoverForm(forms.Form):
     as_of = forms.DateField(label="Cutover date", widget=forms.DateInput(attrs={"type": "date"}))
     trust_bank = MoneyField(
-        label="Trust bank balance on the cutover date", negative=False,
+        label="Trust bank balance on the cutover date",
+        negative=False,
         help_text="From the bank statement: the imported trust balances must sum to it.",
     )
     aging_total = MoneyField(
-        label="Old system's A/R aging total", negative=False,
+        label="Old system's A/R aging total",
+        negative=False,
         help_text="The open legacy invoices must sum to it.",
     )

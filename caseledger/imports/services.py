@@ -329,7 +329,9 @@ def _clean_client(c: _Clean, v: dict[str, str], source: Source) -> Unit | None:
         ClientKind.COMPANY if v.get("company") and not person else ClientKind.PERSON
     )
     if kind not in ClientKind.values:
-        c.fail(BAD_VALUE, MSG_BAD_CHOICE.format(field="kind", allowed="PERSON, COMPANY", value=kind))
+        c.fail(
+            BAD_VALUE, MSG_BAD_CHOICE.format(field="kind", allowed="PERSON, COMPANY", value=kind)
+        )
     client_type = c.choice(v, "client_type", ClientType.values) or ClientType.PRIVATE
     if kind == ClientKind.COMPANY and not v.get("client_type"):
         client_type = ClientType.CORPORATE
@@ -751,7 +753,10 @@ def _write_invoice(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
         invoice = LegacyInvoice.objects.create(number=d["number"], created_at=now, **values)
         action = "imports.invoice_imported"
     LegacyInvoiceLine.objects.bulk_create(
-        [LegacyInvoiceLine(invoice=invoice, position=i, **line) for i, line in enumerate(d["lines"])]
+        [
+            LegacyInvoiceLine(invoice=invoice, position=i, **line)
+            for i, line in enumerate(d["lines"])
+        ]
     )
     audit.record(actor=actor, action=action, at=now, obj=invoice, after=d)
     return int(invoice.pk)
@@ -768,9 +773,15 @@ def _write_opening(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
         balance.save(update_fields=["amount_cents"])
     else:
         balance = OpeningBalance.objects.create(
-            kind=unit.kind, client=client, matter=matter, amount_cents=d["amount_cents"], created_at=now
+            kind=unit.kind,
+            client=client,
+            matter=matter,
+            amount_cents=d["amount_cents"],
+            created_at=now,
         )
-    audit.record(actor=actor, action="imports.opening_balance_imported", at=now, obj=balance, after=d)
+    audit.record(
+        actor=actor, action="imports.opening_balance_imported", at=now, obj=balance, after=d
+    )
     return int(balance.pk)
 
 
@@ -785,7 +796,13 @@ _WRITERS = {
 
 
 def _write_unit(
-    unit: Unit, *, source: str, job: ImportJob, consent: bool, actor: Any, now: datetime,
+    unit: Unit,
+    *,
+    source: str,
+    job: ImportJob,
+    consent: bool,
+    actor: Any,
+    now: datetime,
     report: Report,
 ) -> None:
     """Write one unit (inside the caller's transaction) and its import record. A rerun with
@@ -823,14 +840,26 @@ def _write_unit(
 
 
 def _run_units(
-    units: list[Unit], *, source: str, job: ImportJob, consent: bool, actor: Any, now: datetime,
-    report: Report, stop_on_problem: bool,
+    units: list[Unit],
+    *,
+    source: str,
+    job: ImportJob,
+    consent: bool,
+    actor: Any,
+    now: datetime,
+    report: Report,
+    stop_on_problem: bool,
 ) -> None:
     for unit in units:
         try:
             with transaction.atomic():
                 _write_unit(
-                    unit, source=source, job=job, consent=consent, actor=actor, now=now,
+                    unit,
+                    source=source,
+                    job=job,
+                    consent=consent,
+                    actor=actor,
+                    now=now,
                     report=report,
                 )
         except _UnitProblem as exc:
@@ -864,7 +893,12 @@ def mapping_for(source: Source, *, now: datetime) -> ImportMapping:
 
 @transaction.atomic
 def mapping_save(
-    *, name: str, source: str, columns: dict[str, str], defaults: dict[str, str], actor: Any,
+    *,
+    name: str,
+    source: str,
+    columns: dict[str, str],
+    defaults: dict[str, str],
+    actor: Any,
     now: datetime,
 ) -> ImportMapping:
     """Save (create or replace) the firm's own mapping ``name``; shipped ones stay as shipped."""
@@ -910,7 +944,12 @@ def mapping_save(
 
 @transaction.atomic
 def job_create(
-    *, source: str, filename: str, data: bytes, mapping: ImportMapping | None, actor: Any,
+    *,
+    source: str,
+    filename: str,
+    data: bytes,
+    mapping: ImportMapping | None,
+    actor: Any,
     now: datetime,
 ) -> ImportJob:
     """Store an uploaded file as a job with the suggested mapping (the saved one named, else
@@ -943,8 +982,13 @@ def job_create(
 
 @transaction.atomic
 def job_map(
-    *, job: ImportJob, columns: dict[str, str], defaults: dict[str, str], consent_updates: bool,
-    actor: Any, now: datetime,
+    *,
+    job: ImportJob,
+    columns: dict[str, str],
+    defaults: dict[str, str],
+    consent_updates: bool,
+    actor: Any,
+    now: datetime,
 ) -> ImportJob:
     """Set the job's mapping and defaults (refused when they name a field or header that does
     not exist). Sends the job back to dry run."""
@@ -965,8 +1009,15 @@ def job_map(
 
 
 def dry_run(
-    *, source: str, content: str, columns: dict[str, str], defaults: dict[str, str],
-    consent: bool, actor: Any, now: datetime, job: ImportJob | None = None,
+    *,
+    source: str,
+    content: str,
+    columns: dict[str, str],
+    defaults: dict[str, str],
+    consent: bool,
+    actor: Any,
+    now: datetime,
+    job: ImportJob | None = None,
 ) -> Report:
     """Validate every row and run every write inside a transaction that is always rolled back:
     the report says what a commit would create, update and refuse; nothing is written."""
@@ -981,8 +1032,14 @@ def dry_run(
                 source=src.code, filename="dry run", content="", created_at=now
             )
             _run_units(
-                units, source=src.code, job=holder, consent=consent, actor=actor, now=now,
-                report=report, stop_on_problem=False,
+                units,
+                source=src.code,
+                job=holder,
+                consent=consent,
+                actor=actor,
+                now=now,
+                report=report,
+                stop_on_problem=False,
             )
             raise _Rollback
     except _Rollback:
@@ -1063,8 +1120,14 @@ def job_run(
                 if locked.processed_units != index:
                     continue  # another runner took this batch
                 _run_units(
-                    batch, source=src.code, job=locked, consent=locked.consent_updates,
-                    actor=actor, now=now, report=report, stop_on_problem=True,
+                    batch,
+                    source=src.code,
+                    job=locked,
+                    consent=locked.consent_updates,
+                    actor=actor,
+                    now=now,
+                    report=report,
+                    stop_on_problem=True,
                 )
                 locked.processed_units = index + len(batch)
                 locked.created += report.created
@@ -1103,8 +1166,15 @@ def _job_fail(job: ImportJob, message: str, now: datetime) -> None:
 
 
 def import_file(
-    *, source: str, data: bytes, filename: str, mapping: ImportMapping | None, dry: bool,
-    actor: Any, now: datetime, consent_updates: bool = False,
+    *,
+    source: str,
+    data: bytes,
+    filename: str,
+    mapping: ImportMapping | None,
+    dry: bool,
+    actor: Any,
+    now: datetime,
+    consent_updates: bool = False,
 ) -> dict[str, Any]:
     """The shell's path (``manage.py import_data``): the dry run's report, or the job run's
     counts. Returns ``{rows, valid, errors, created, updated}``."""
@@ -1113,8 +1183,12 @@ def import_file(
     )
     if consent_updates:
         job = job_map(
-            job=job, columns=job.columns, defaults=job.defaults, consent_updates=True,
-            actor=actor, now=now,
+            job=job,
+            columns=job.columns,
+            defaults=job.defaults,
+            consent_updates=True,
+            actor=actor,
+            now=now,
         )
     report = job_dry_run(job=job, actor=actor, now=now)
     result = report.as_dict()
@@ -1259,7 +1333,9 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
     if open_invoices:
         lines = [
             PostingLine(
-                accounts.ACCOUNTS_RECEIVABLE, inv.balance_cents, client=inv.client_id,
+                accounts.ACCOUNTS_RECEIVABLE,
+                inv.balance_cents,
+                client=inv.client_id,
                 matter=inv.matter,
             )
             for inv in open_invoices
@@ -1267,8 +1343,12 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
         lines.append(PostingLine(accounts.EQUITY, -proof.ar_total))
         entries.append(
             entry_post(
-                kind=EntryKind.OPENING_BALANCE, entry_date=cutover.as_of,
-                memo=f"{memo}: accounts receivable", lines=lines, actor=actor, now=now,
+                kind=EntryKind.OPENING_BALANCE,
+                entry_date=cutover.as_of,
+                memo=f"{memo}: accounts receivable",
+                lines=lines,
+                actor=actor,
+                now=now,
                 idempotency_key=f"cutover-{cutover.pk}-ar",
             ).pk
         )
@@ -1283,8 +1363,12 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
         lines.append(PostingLine(accounts.EQUITY, sum(c.amount_cents for c in credits)))
         entries.append(
             entry_post(
-                kind=EntryKind.OPENING_BALANCE, entry_date=cutover.as_of,
-                memo=f"{memo}: unapplied client credit", lines=lines, actor=actor, now=now,
+                kind=EntryKind.OPENING_BALANCE,
+                entry_date=cutover.as_of,
+                memo=f"{memo}: unapplied client credit",
+                lines=lines,
+                actor=actor,
+                now=now,
                 idempotency_key=f"cutover-{cutover.pk}-credit",
             ).pk
         )
@@ -1297,18 +1381,26 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
         lines = []
         for t in trust:
             lines.append(
-                PostingLine(accounts.TRUST_BANK, t.amount_cents, client=t.client_id, matter=t.matter)
+                PostingLine(
+                    accounts.TRUST_BANK, t.amount_cents, client=t.client_id, matter=t.matter
+                )
             )
             lines.append(
                 PostingLine(
-                    accounts.CLIENT_TRUST_LIABILITY, -t.amount_cents, client=t.client_id,
+                    accounts.CLIENT_TRUST_LIABILITY,
+                    -t.amount_cents,
+                    client=t.client_id,
                     matter=t.matter,
                 )
             )
         entries.append(
             entry_post(
-                kind=EntryKind.OPENING_BALANCE, entry_date=cutover.as_of,
-                memo=f"{memo}: client trust", lines=lines, actor=actor, now=now,
+                kind=EntryKind.OPENING_BALANCE,
+                entry_date=cutover.as_of,
+                memo=f"{memo}: client trust",
+                lines=lines,
+                actor=actor,
+                now=now,
                 idempotency_key=f"cutover-{cutover.pk}-trust",
             ).pk
         )

@@ -67,13 +67,21 @@ def job_map(request: HttpRequest, job_id: int) -> HttpResponse:
     def save(data: dict[str, object]) -> ImportJob:
         now = clock.now()
         saved = services.job_map(
-            job=job, columns=form.columns(), defaults=form.defaults(),
-            consent_updates=bool(data.get("consent_updates")), actor=request.user, now=now,
+            job=job,
+            columns=form.columns(),
+            defaults=form.defaults(),
+            consent_updates=bool(data.get("consent_updates")),
+            actor=request.user,
+            now=now,
         )
         if data.get("save_as"):
             services.mapping_save(
-                name=str(data["save_as"]), source=job.source, columns=form.columns(),
-                defaults=form.defaults(), actor=request.user, now=now,
+                name=str(data["save_as"]),
+                source=job.source,
+                columns=form.columns(),
+                defaults=form.defaults(),
+                actor=request.user,
+                now=now,
             )
         return saved
 
@@ -145,8 +153,11 @@ def cutover(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda data: services.cutover_save(
-            as_of=data["as_of"], trust_bank_cents=data["trust_bank"],
-            aging_total_cents=data["aging_total"], actor=request.user, now=clock.now(),
+            as_of=data["as_of"],
+            trust_bank_cents=data["trust_bank"],
+            aging_total_cents=data["aging_total"],
+            actor=request.user,
+            now=clock.now(),
         ),
     )
     if saved is not None:

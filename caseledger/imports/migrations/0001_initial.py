@@ -6,152 +6,344 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0006_employer_fee_attributes'),
-        ('matters', '0006_more_case_types'),
+        ("clients", "0006_employer_fee_attributes"),
+        ("matters", "0006_more_case_types"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportMapping',
+            name="ImportMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('source', models.CharField(max_length=32)),
-                ('columns', models.JSONField(default=dict)),
-                ('defaults', models.JSONField(default=dict)),
-                ('shipped', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("source", models.CharField(max_length=32)),
+                ("columns", models.JSONField(default=dict)),
+                ("defaults", models.JSONField(default=dict)),
+                ("shipped", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Cutover',
+            name="Cutover",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('trust_bank_cents', models.BigIntegerField()),
-                ('aging_total_cents', models.BigIntegerField()),
-                ('status', models.CharField(choices=[('DRAFT', 'Draft'), ('FINALIZED', 'Finalized')], default='DRAFT', max_length=12)),
-                ('entries', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField()),
-                ('finalized_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('finalized_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("trust_bank_cents", models.BigIntegerField()),
+                ("aging_total_cents", models.BigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("DRAFT", "Draft"), ("FINALIZED", "Finalized")],
+                        default="DRAFT",
+                        max_length=12,
+                    ),
+                ),
+                ("entries", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField()),
+                ("finalized_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "finalized_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=32)),
-                ('filename', models.CharField(max_length=200)),
-                ('content', models.TextField()),
-                ('columns', models.JSONField(default=dict)),
-                ('defaults', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('UPLOADED', 'Uploaded'), ('VALIDATED', 'Dry run done'), ('RUNNING', 'Importing'), ('FAILED', 'Stopped (resume to finish)'), ('DONE', 'Imported')], default='UPLOADED', max_length=12)),
-                ('consent_updates', models.BooleanField(default=False)),
-                ('rows', models.PositiveIntegerField(default=0)),
-                ('total_units', models.PositiveIntegerField(default=0)),
-                ('processed_units', models.PositiveIntegerField(default=0)),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('report', models.JSONField(blank=True, default=dict)),
-                ('failure', models.CharField(blank=True, default='', max_length=500)),
-                ('created_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('mapping', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='imports.importmapping')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=32)),
+                ("filename", models.CharField(max_length=200)),
+                ("content", models.TextField()),
+                ("columns", models.JSONField(default=dict)),
+                ("defaults", models.JSONField(default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("UPLOADED", "Uploaded"),
+                            ("VALIDATED", "Dry run done"),
+                            ("RUNNING", "Importing"),
+                            ("FAILED", "Stopped (resume to finish)"),
+                            ("DONE", "Imported"),
+                        ],
+                        default="UPLOADED",
+                        max_length=12,
+                    ),
+                ),
+                ("consent_updates", models.BooleanField(default=False)),
+                ("rows", models.PositiveIntegerField(default=0)),
+                ("total_units", models.PositiveIntegerField(default=0)),
+                ("processed_units", models.PositiveIntegerField(default=0)),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("report", models.JSONField(blank=True, default=dict)),
+                ("failure", models.CharField(blank=True, default="", max_length=500)),
+                ("created_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "mapping",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="imports.importmapping",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ImportRecord',
+            name="ImportRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('CLIENT', 'Client'), ('MATTER', 'Matter'), ('ACTIVITY', 'Activity (time or expense)'), ('INVOICE', 'Invoice (history)'), ('TRUST', 'Opening trust balance'), ('CREDIT', 'Opening unapplied credit')], max_length=12)),
-                ('source', models.CharField(max_length=32)),
-                ('key', models.CharField(max_length=200)),
-                ('object_id', models.BigIntegerField()),
-                ('data', models.JSONField(default=dict)),
-                ('data_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='imports.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("CLIENT", "Client"),
+                            ("MATTER", "Matter"),
+                            ("ACTIVITY", "Activity (time or expense)"),
+                            ("INVOICE", "Invoice (history)"),
+                            ("TRUST", "Opening trust balance"),
+                            ("CREDIT", "Opening unapplied credit"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("source", models.CharField(max_length=32)),
+                ("key", models.CharField(max_length=200)),
+                ("object_id", models.BigIntegerField()),
+                ("data", models.JSONField(default=dict)),
+                ("data_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="imports.importjob",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LegacyActivity',
+            name="LegacyActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=12)),
-                ('activity_date', models.DateField()),
-                ('user_name', models.CharField(blank=True, default='', max_length=120)),
-                ('description', models.CharField(blank=True, default='', max_length=300)),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('rate_cents', models.BigIntegerField()),
-                ('amount_cents', models.BigIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='matters.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=12)),
+                ("activity_date", models.DateField()),
+                ("user_name", models.CharField(blank=True, default="", max_length=120)),
+                ("description", models.CharField(blank=True, default="", max_length=300)),
+                ("quantity", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("rate_cents", models.BigIntegerField()),
+                ("amount_cents", models.BigIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="matters.matter",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LegacyInvoice',
+            name="LegacyInvoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=60, unique=True)),
-                ('issue_date', models.DateField()),
-                ('due_date', models.DateField(blank=True, null=True)),
-                ('total_cents', models.BigIntegerField()),
-                ('balance_cents', models.BigIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='matters.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=60, unique=True)),
+                ("issue_date", models.DateField()),
+                ("due_date", models.DateField(blank=True, null=True)),
+                ("total_cents", models.BigIntegerField()),
+                ("balance_cents", models.BigIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="matters.matter",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LegacyInvoiceLine',
+            name="LegacyInvoiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('category', models.CharField(max_length=20)),
-                ('description', models.CharField(blank=True, default='', max_length=300)),
-                ('amount_cents', models.BigIntegerField()),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='imports.legacyinvoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("category", models.CharField(max_length=20)),
+                ("description", models.CharField(blank=True, default="", max_length=300)),
+                ("amount_cents", models.BigIntegerField()),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="imports.legacyinvoice",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OpeningBalance',
+            name="OpeningBalance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('CLIENT', 'Client'), ('MATTER', 'Matter'), ('ACTIVITY', 'Activity (time or expense)'), ('INVOICE', 'Invoice (history)'), ('TRUST', 'Opening trust balance'), ('CREDIT', 'Opening unapplied credit')], max_length=12)),
-                ('amount_cents', models.BigIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
-                ('matter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='matters.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("CLIENT", "Client"),
+                            ("MATTER", "Matter"),
+                            ("ACTIVITY", "Activity (time or expense)"),
+                            ("INVOICE", "Invoice (history)"),
+                            ("TRUST", "Opening trust balance"),
+                            ("CREDIT", "Opening unapplied credit"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="matters.matter",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='importjob',
-            constraint=models.CheckConstraint(condition=models.Q(('processed_units__lte', models.F('total_units'))), name='imports_job_processed_within_total'),
+            model_name="importjob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("processed_units__lte", models.F("total_units"))),
+                name="imports_job_processed_within_total",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='importrecord',
-            constraint=models.UniqueConstraint(fields=('kind', 'source', 'key'), name='imports_record_one_per_key'),
+            model_name="importrecord",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "source", "key"), name="imports_record_one_per_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='legacyinvoice',
-            constraint=models.CheckConstraint(condition=models.Q(('balance_cents__gte', 0), ('balance_cents__lte', models.F('total_cents'))), name='imports_legacyinvoice_balance_within_total'),
+            model_name="legacyinvoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("balance_cents__gte", 0), ("balance_cents__lte", models.F("total_cents"))
+                ),
+                name="imports_legacyinvoice_balance_within_total",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openingbalance',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['TRUST', 'CREDIT'])), name='imports_openingbalance_kind'),
+            model_name="openingbalance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["TRUST", "CREDIT"])),
+                name="imports_openingbalance_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openingbalance',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'TRUST'), _negated=True), ('matter__isnull', False), _connector='OR'), name='imports_openingbalance_trust_has_matter'),
+            model_name="openingbalance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "TRUST"), _negated=True),
+                    ("matter__isnull", False),
+                    _connector="OR",
+                ),
+                name="imports_openingbalance_trust_has_matter",
+            ),
         ),
     ]

@@ -51,6 +51,7 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         out = {k: result[k] for k in ("rows", "valid", "errors", "created", "updated")}
-        out["errors"] = [{"line": e["line"], "rule": e["rule"], "message": e["message"]}
-                         for e in out["errors"]]
+        out["errors"] = [
+            {"line": e["line"], "rule": e["rule"], "message": e["message"]} for e in out["errors"]
+        ]
         self.stdout.write(json.dumps(out))
