@@ -7,6 +7,7 @@ from django import forms
 from caseledger.core.forms import MoneyField
 from caseledger.imports.models import ImportMapping
 from caseledger.imports.sources import SOURCES, Source
+from caseledger.payments.choices import PaymentMethod
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -77,3 +78,15 @@ class CutoverForm(forms.Form):
         negative=False,
         help_text="The open legacy invoices must sum to it.",
     )
+
+
+class LegacyPaymentForm(forms.Form):
+    received_date = forms.DateField(
+        label="Received on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    method = forms.ChoiceField(choices=PaymentMethod.choices, label="Method")
+    payer = forms.CharField(max_length=200, label="Payer")
+    reference = forms.CharField(
+        max_length=100, required=False, label="Reference", help_text="Check number or wire id."
+    )
+    amount = MoneyField(label="Amount", negative=False)

@@ -114,6 +114,8 @@ class LegacyInvoice(models.Model):
     due_date = models.DateField(null=True, blank=True)
     total_cents = models.BigIntegerField()  # cents; the sum of the lines
     balance_cents = models.BigIntegerField()  # cents; still open at the export
+    # cents received in CaseLedger after the cutover (services.legacy_invoice_pay)
+    paid_cents = models.BigIntegerField(default=0)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -123,10 +125,43 @@ class LegacyInvoice(models.Model):
                 & models.Q(balance_cents__lte=models.F("total_cents")),
                 name="imports_legacyinvoice_balance_within_total",
             ),
+            models.CheckConstraint(
+                condition=models.Q(paid_cents__gte=0)
+                & models.Q(paid_cents__lte=models.F("balance_cents")),
+                name="imports_legacyinvoice_paid_within_balance",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{LEGACY_PREFIX}{self.number}"
+
+    @property
+    def open_cents(self) -> int:
+        return self.balance_cents - self.paid_cents
+
+
+class LegacyPayment(models.Model):
+    """Money received in CaseLedger after the cutover for an imported open invoice: the payment
+    (recorded by payments, its credit applied here) and the A/R entry that settled it."""
+
+    invoice = models.ForeignKey(LegacyInvoice, on_delete=models.PROTECT, related_name="payments")
+    payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.BigIntegerField()  # cents
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="imports_legacypayment_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} -> {self.invoice}"
 
 
 class LegacyInvoiceLine(models.Model):

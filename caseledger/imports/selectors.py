@@ -57,3 +57,14 @@ def opening_summary() -> dict[str, Any]:
         "credit_lines": credit["n"],
         "credit_total": credit["total"] or 0,
     }
+
+
+def legacy_invoice_list(limit: int = 500) -> list[LegacyInvoice]:
+    """Imported invoices, still-open first (oldest due first), with client and matter."""
+    from django.db.models import F
+
+    return list(
+        LegacyInvoice.objects.select_related("client", "matter")
+        .annotate(open=F("balance_cents") - F("paid_cents"))
+        .order_by(F("open").desc(nulls_last=True), "due_date", "id")[:limit]
+    )

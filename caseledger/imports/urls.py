@@ -11,6 +11,8 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/dry-run/", views.job_dry_run, name="job_dry_run"),
     path("jobs/<int:job_id>/commit/", views.job_commit, name="job_commit"),
+    path("legacy-invoices/", views.legacy_invoices, name="legacy_invoices"),
+    path("legacy-invoices/<int:invoice_id>/pay/", views.legacy_invoice_pay, name="legacy_invoice_pay"),
     path("cutover/", views.cutover, name="cutover"),
     path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
 ]

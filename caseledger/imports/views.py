@@ -14,8 +14,8 @@ from caseledger.core.forms import handle_form
 from caseledger.core.permissions import capability_required
 from caseledger.imports import selectors, services, tasks
 from caseledger.imports.choices import JobStatus
-from caseledger.imports.forms import CutoverForm, MapForm, UploadForm
-from caseledger.imports.models import ImportJob
+from caseledger.imports.forms import CutoverForm, LegacyPaymentForm, MapForm, UploadForm
+from caseledger.imports.models import ImportJob, LegacyInvoice
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -185,3 +185,41 @@ def cutover_finalize(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "Opening balances posted to the ledger.")
     return redirect(reverse("imports:cutover"))
+
+
+@capability_required("imports.run")
+def legacy_invoices(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "imports/legacy_invoices.html",
+        {"invoices": selectors.legacy_invoice_list(), "cutover": selectors.cutover_current()},
+    )
+
+
+@capability_required("imports.collect")
+def legacy_invoice_pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(LegacyInvoice.objects.select_related("client", "matter"), pk=invoice_id)
+    form = LegacyPaymentForm(
+        request.POST or None,
+        initial={"received_date": clock.firm_today(), "payer": invoice.client.name},
+    )
+    paid = handle_form(
+        request,
+        form,
+        lambda data: services.legacy_invoice_pay(
+            invoice=invoice,
+            method=data["method"],
+            payer=data["payer"],
+            amount_cents=data["amount"],
+            received_date=data["received_date"],
+            reference=data.get("reference") or "",
+            actor=request.user,
+            now=clock.now(),
+        ),
+    )
+    if paid is not None:
+        messages.success(request, f"Payment {paid.payment.number} applied to {invoice}.")
+        return redirect(reverse("imports:legacy_invoices"))
+    return render(
+        request, "imports/legacy_pay.html", {"form": form, "invoice": invoice}
+    )

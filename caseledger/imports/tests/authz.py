@@ -26,6 +26,26 @@ def _job(ctx: Any) -> dict[str, Any]:
     return {"job_id": job.pk}
 
 
+def _legacy(ctx: Any) -> dict[str, Any]:
+    from datetime import date
+
+    from caseledger.credits.tests import factories
+    from caseledger.imports.models import LegacyInvoice
+
+    matter = factories.matter(partner=ctx.users["PARTNER"])
+    invoice = LegacyInvoice.objects.create(
+        number=f"A{matter.pk}",
+        client=matter.client,
+        matter=matter,
+        issue_date=date(2025, 4, 1),
+        due_date=date(2025, 5, 1),
+        total_cents=10000,
+        balance_cents=10000,
+        created_at=ctx.now,
+    )
+    return {"invoice_id": invoice.pk}
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "imports:home": {"allow": RUN},
     "imports:sample": {"allow": RUN, "kwargs": {"name": "clio-contacts"}},
@@ -34,5 +54,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "imports:job_dry_run": {"allow": RUN, "method": "POST", "kwargs": _job},
     "imports:job_commit": {"allow": RUN, "method": "POST", "kwargs": _job},
     "imports:cutover": {"allow": CUTOVER},
+    "imports:legacy_invoices": {"allow": RUN},
+    "imports:legacy_invoice_pay": {"allow": RUN, "kwargs": _legacy},
     "imports:cutover_finalize": {"allow": CUTOVER, "method": "POST"},
 }
