@@ -1460,8 +1460,10 @@ def legacy_invoice_pay(
     from caseledger.core.amounts import firm_money
     from caseledger.payments.services import payment_credit_apply_to_receivable, payment_record
 
-    invoice = LegacyInvoice.objects.select_for_update().select_related("client", "matter").get(
-        pk=invoice.pk
+    invoice = (
+        LegacyInvoice.objects.select_for_update()
+        .select_related("client", "matter")
+        .get(pk=invoice.pk)
     )
     cutover = Cutover.objects.filter(status=CutoverStatus.FINALIZED).order_by("-as_of").first()
     if cutover is None:
@@ -1474,7 +1476,9 @@ def legacy_invoice_pay(
     if amount_cents > invoice.open_cents:
         raise ImportRefused(
             LEGACY_OVER_OPEN.format(
-                amount=firm_money(amount_cents), open=firm_money(invoice.open_cents), invoice=invoice
+                amount=firm_money(amount_cents),
+                open=firm_money(invoice.open_cents),
+                invoice=invoice,
             ),
             field="amount",
         )

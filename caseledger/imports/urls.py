@@ -12,7 +12,11 @@ urlpatterns = [
     path("jobs/<int:job_id>/dry-run/", views.job_dry_run, name="job_dry_run"),
     path("jobs/<int:job_id>/commit/", views.job_commit, name="job_commit"),
     path("legacy-invoices/", views.legacy_invoices, name="legacy_invoices"),
-    path("legacy-invoices/<int:invoice_id>/pay/", views.legacy_invoice_pay, name="legacy_invoice_pay"),
+    path(
+        "legacy-invoices/<int:invoice_id>/pay/", views.legacy_invoice_pay, name="legacy_invoice_pay"
+    ),
+    path("export/", views.export_page, name="export"),
+    path("export/firm.zip", views.export_download, name="export_download"),
     path("cutover/", views.cutover, name="cutover"),
     path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
 ]

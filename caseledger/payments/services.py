@@ -518,7 +518,9 @@ def payment_allocate(
     return created
 
 
-ALLOC_RECEIVABLE_OTHER_CLIENT = "matter: {matter} does not belong to {client}, payment {payment}'s client"
+ALLOC_RECEIVABLE_OTHER_CLIENT = (
+    "matter: {matter} does not belong to {client}, payment {payment}'s client"
+)
 
 
 def payment_credit_apply_to_receivable(
@@ -583,7 +585,9 @@ def payment_credit_apply_to_receivable(
                 kind=EntryKind.PAYMENT_APPLIED,
                 entry_date=applied_date,
                 memo=fit_to_field(
-                    JournalEntry, "memo", f"Unapplied credit of {payment.number} applied to {reference}"
+                    JournalEntry,
+                    "memo",
+                    f"Unapplied credit of {payment.number} applied to {reference}",
                 ),
                 lines=lines,
                 actor=actor,

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collections', '0004_reminder_delivery_moved_to_core'),
+        ("collections", "0004_reminder_delivery_moved_to_core"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='aragingfact',
-            name='reference',
+            model_name="aragingfact",
+            name="reference",
             field=models.CharField(blank=True, max_length=80, null=True),
         ),
     ]

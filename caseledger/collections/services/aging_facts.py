@@ -100,7 +100,8 @@ def on_postings(*, entry: Any, rows: Any) -> None:
             )
         cur.executemany(
             f"INSERT INTO {FACT_TABLE} (posting_id, entry_date, due_date, amount_cents, "
-            "client_id, matter_id, invoice_id, reference) VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)",
+            "client_id, matter_id, invoice_id, reference) "
+            "VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)",
             [
                 (pid, day, due, amount, client, matter, ref)
                 for (pid, day, amount, client, matter), (due, ref) in zip(loose, refs, strict=True)

@@ -6,56 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0006_employer_fee_attributes'),
-        ('imports', '0001_initial'),
-        ('ledger', '0004_posting_same_transaction_no_truncate'),
-        ('matters', '0006_more_case_types'),
-        ('payments', '0005_no_truncate_guards'),
+        ("clients", "0006_employer_fee_attributes"),
+        ("imports", "0001_initial"),
+        ("ledger", "0004_posting_same_transaction_no_truncate"),
+        ("matters", "0006_more_case_types"),
+        ("payments", "0005_no_truncate_guards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LegacyPayment',
+            name="LegacyPayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.BigIntegerField()),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.AddField(
-            model_name='legacyinvoice',
-            name='paid_cents',
+            model_name="legacyinvoice",
+            name="paid_cents",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddConstraint(
-            model_name='legacyinvoice',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_cents__gte', 0), ('paid_cents__lte', models.F('balance_cents'))), name='imports_legacyinvoice_paid_within_balance'),
+            model_name="legacyinvoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("paid_cents__gte", 0), ("paid_cents__lte", models.F("balance_cents"))
+                ),
+                name="imports_legacyinvoice_paid_within_balance",
+            ),
         ),
         migrations.AddField(
-            model_name='legacypayment',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="legacypayment",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='legacypayment',
-            name='entry',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.journalentry'),
+            model_name="legacypayment",
+            name="entry",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="ledger.journalentry",
+            ),
         ),
         migrations.AddField(
-            model_name='legacypayment',
-            name='invoice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='imports.legacyinvoice'),
+            model_name="legacypayment",
+            name="invoice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payments",
+                to="imports.legacyinvoice",
+            ),
         ),
         migrations.AddField(
-            model_name='legacypayment',
-            name='payment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.payment'),
+            model_name="legacypayment",
+            name="payment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="payments.payment"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='legacypayment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='imports_legacypayment_positive'),
+            model_name="legacypayment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="imports_legacypayment_positive"
+            ),
         ),
     ]

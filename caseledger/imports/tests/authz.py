@@ -54,6 +54,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "imports:job_dry_run": {"allow": RUN, "method": "POST", "kwargs": _job},
     "imports:job_commit": {"allow": RUN, "method": "POST", "kwargs": _job},
     "imports:cutover": {"allow": CUTOVER},
+    "imports:export": {"allow": CUTOVER},
+    "imports:export_download": {"allow": CUTOVER, "method": "POST"},
     "imports:legacy_invoices": {"allow": RUN},
     "imports:legacy_invoice_pay": {"allow": RUN, "kwargs": _legacy},
     "imports:cutover_finalize": {"allow": CUTOVER, "method": "POST"},

@@ -49,9 +49,7 @@ def test_payment_on_imported_open_invoice_and_aging_shows_the_rest(
     )
     services.cutover_finalize(cutover=cutover, actor=partner, now=now)
     before = aging_invoices(as_of=date(2025, 7, 20))
-    assert [(r.number, r.bucket, r.balance_cents) for r in before] == [
-        ("L-1042", "d61_90", 76000)
-    ]
+    assert [(r.number, r.bucket, r.balance_cents) for r in before] == [("L-1042", "d61_90", 76000)]
     with pytest.raises(ImportRefused, match="amount: .* is more than the .* still open"):
         services.legacy_invoice_pay(**{**kwargs, "amount_cents": 76001})
 
