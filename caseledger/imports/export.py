@@ -64,12 +64,19 @@ class _Sink(io.RawIOBase):
         return out
 
 
+def zip_info(name: str) -> zipfile.ZipInfo:
+    """A deflated member with a fixed timestamp (the same records give the same bytes)."""
+    info = zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 class _Member:
     """A zip member being written, hashing what goes in."""
 
     def __init__(self, zf: zipfile.ZipFile, name: str) -> None:
         self.name = name
-        self._fh: IO[bytes] = zf.open(zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0)), "w")
+        self._fh: IO[bytes] = zf.open(zip_info(name), "w", force_zip64=True)
         self._sha = hashlib.sha256()
         self.bytes = 0
         self.rows = 0
@@ -206,7 +213,7 @@ def export_chunks(*, now: datetime) -> Iterator[bytes]:
         "tables": tables,
         "files": manifest,
     }
-    with zf.open(zipfile.ZipInfo(MANIFEST, (2026, 1, 1, 0, 0, 0)), "w") as fh:
+    with zf.open(zip_info(MANIFEST), "w") as fh:
         fh.write(json.dumps(body, indent=1, sort_keys=True).encode())
     zf.close()
     yield sink.drain()

@@ -90,3 +90,17 @@ class LegacyPaymentForm(forms.Form):
         max_length=100, required=False, label="Reference", help_text="Check number or wire id."
     )
     amount = MoneyField(label="Amount", negative=False)
+
+
+class AuditPackForm(forms.Form):
+    account = forms.ChoiceField(label="Trust bank account")
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from caseledger.trust.selectors import trust_bank_accounts
+
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [
+            (a.pk, f"{a.code} {a.name}") for a in trust_bank_accounts()
+        ]

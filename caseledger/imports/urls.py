@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("export/", views.export_page, name="export"),
     path("export/firm.zip", views.export_download, name="export_download"),
+    path("audit-pack/", views.audit_pack, name="audit_pack"),
     path("cutover/", views.cutover, name="cutover"),
     path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
 ]

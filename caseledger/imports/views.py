@@ -15,7 +15,13 @@ from caseledger.core.forms import handle_form
 from caseledger.core.permissions import capability_required
 from caseledger.imports import selectors, services, tasks
 from caseledger.imports.choices import JobStatus
-from caseledger.imports.forms import CutoverForm, LegacyPaymentForm, MapForm, UploadForm
+from caseledger.imports.forms import (
+    AuditPackForm,
+    CutoverForm,
+    LegacyPaymentForm,
+    MapForm,
+    UploadForm,
+)
 from caseledger.imports.models import ImportJob, LegacyInvoice
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -245,3 +251,32 @@ def export_download(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="caseledger-export-{stamp}.zip"'
     # Served like any HttpResponse; declared as one for the capability decorator.
     return cast(HttpResponse, response)
+
+
+@capability_required("imports.export")
+def audit_pack(request: HttpRequest) -> HttpResponse:
+    """Form (GET); the pack's zip (POST), or the form again with the refusal."""
+    from caseledger.imports.auditpack import audit_pack, audit_pack_recorded
+    from caseledger.ledger.models import Account
+
+    today = clock.firm_today()
+    form = AuditPackForm(
+        request.POST or None, initial={"start": today.replace(month=1, day=1), "end": today}
+    )
+
+    def build(data: dict) -> bytes:
+        account = Account.objects.get(pk=data["account"])
+        now = clock.now()
+        zipped = audit_pack(account=account, start=data["start"], end=data["end"], now=now)
+        audit_pack_recorded(
+            actor=request.user, account=account, start=data["start"], end=data["end"], now=now
+        )
+        return zipped
+
+    zipped = handle_form(request, form, build)
+    if zipped is not None:
+        name = f"audit-pack-{form.cleaned_data['start']}-{form.cleaned_data['end']}.zip"
+        response = HttpResponse(zipped, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return render(request, "imports/audit_pack.html", {"form": form})

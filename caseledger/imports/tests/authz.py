@@ -55,6 +55,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "imports:job_commit": {"allow": RUN, "method": "POST", "kwargs": _job},
     "imports:cutover": {"allow": CUTOVER},
     "imports:export": {"allow": CUTOVER},
+    "imports:audit_pack": {"allow": CUTOVER},
     "imports:export_download": {"allow": CUTOVER, "method": "POST"},
     "imports:legacy_invoices": {"allow": RUN},
     "imports:legacy_invoice_pay": {"allow": RUN, "kwargs": _legacy},
