@@ -114,7 +114,7 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
     )
 
     # Client ledgers: per client and matter, opening from the postings before the period.
-    openings = {
+    openings: dict[tuple[int | None, int | None], int] = {
         (r["client_id"], r["matter_id"]): int(r["t"])
         for r in before.values("client_id", "matter_id").annotate(t=Sum("amount_cents"))
     }

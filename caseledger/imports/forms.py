@@ -101,6 +101,6 @@ class AuditPackForm(forms.Form):
         from caseledger.trust.selectors import trust_bank_accounts
 
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [
-            (a.pk, f"{a.code} {a.name}") for a in trust_bank_accounts()
-        ]
+        account = self.fields["account"]
+        assert isinstance(account, forms.ChoiceField)
+        account.choices = [(a.pk, f"{a.code} {a.name}") for a in trust_bank_accounts()]
