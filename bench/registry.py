@@ -24,6 +24,7 @@ BENCH_MODULES: list[str] = [
     "bench.bank_import",
     "bench.kpis",
     "bench.reconcile",
+    "bench.imports",
 ]
 
 RESULT_KEYS = (

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "caseledger.collections",
     "caseledger.reports",
     "caseledger.portal",
+    "caseledger.imports",
 ]
 
 MIDDLEWARE = [

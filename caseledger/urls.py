@@ -10,6 +10,7 @@ urlpatterns = [
     path("credits/", include("caseledger.credits.urls")),
     path("collections/", include("caseledger.collections.urls")),
     path("reports/", include("caseledger.reports.urls")),
+    path("imports/", include("caseledger.imports.urls")),
     path("clients/", include("caseledger.clients.urls")),
     path("trust/", include("caseledger.trust.urls")),
     path("banking/", include("caseledger.banking.urls")),

@@ -319,6 +319,11 @@ class ARAgingFact(models.Model):
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A receivable that is not a billing invoice (an imported legacy invoice, "L-1001"): named
+    # by the app that posted it, inside ``services.aging_facts.receivables``, with its due date.
+    # Nullable (NULL: an invoice's or an unnamed posting's fact) so SQLite adds the column in
+    # place instead of rebuilding the table, which would drop its append-only triggers.
+    reference = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
 
     def __str__(self) -> str:
         return f"A/R {self.amount_cents:+d} on {self.entry_date} (posting {self.posting_id})"

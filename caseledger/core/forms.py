@@ -27,6 +27,10 @@ from caseledger.core.selectors import firm_get
 from caseledger.core.services import firm_ceiling_check, taxpayer_id_normalize
 
 AMOUNT_NEGATIVE = "{field}: must be zero or more (got {value})"
+# Invoices imported from the firm's old system are numbered "L-<old number>" (imports app);
+# a format starting with it could one day print the same number.
+LEGACY_INVOICE_PREFIX = "L-"
+INVOICE_FORMAT_LEGACY = 'may not start with "L-" (the numbers of imported invoices)'
 INVOICE_FORMAT_NEEDS_SEQ = "must contain {seq} (the running number)"
 INVOICE_FORMAT_UNKNOWN = "may only use {{year}} and {{seq}} (found {found})"
 CODE_FORMAT = "enter the 6-digit code from your authenticator app"
@@ -209,6 +213,8 @@ class FirmSettingsForm(forms.ModelForm):
             )
         if "seq" not in found:
             raise ValidationError(INVOICE_FORMAT_NEEDS_SEQ)
+        if value.upper().startswith(LEGACY_INVOICE_PREFIX):
+            raise ValidationError(INVOICE_FORMAT_LEGACY)
         return value
 
     def clean_invoice_number_width(self) -> int:

@@ -317,6 +317,66 @@ def matter_create(
     return matter
 
 
+MATTER_NUMBER_TAKEN = "number: matter {number} already exists"
+CLOSED_BEFORE_OPENED = "closed_date: {closed} is before opened_date {opened}"
+
+
+@transaction.atomic
+def matter_import_history(
+    *,
+    client: Client,
+    case_type: CaseType,
+    number: str,
+    title: str,
+    opened_date: date,
+    closed_date: date | None,
+    actor: User | None,
+    now: datetime,
+) -> Matter:
+    """Record a matter from the firm's old system as history: it keeps its old ``number`` and
+    dates, sits at its case type's first stage (or the closing stage when closed) and, unlike
+    ``matter_create``, writes no StageEvent and calls no stage listener, so billing drafts
+    nothing and no reminder or email follows. Raises MatterError naming the field."""
+    clock.date_check(opened_date, field="opened_date")
+    if closed_date is not None:
+        clock.date_check(closed_date, field="closed_date")
+        if closed_date < opened_date:
+            raise MatterError(
+                CLOSED_BEFORE_OPENED.format(closed=closed_date, opened=opened_date),
+                field="closed_date",
+            )
+    stages = list(case_type.stages.order_by("position", "id"))
+    if not stages:
+        raise MatterError(CASE_TYPE_NO_STAGES.format(case_type=case_type.name), field="case_type")
+    closing = next((s for s in stages if s.closes_matter), stages[-1])
+    title = (title or "").strip() or f"{case_type.name} — {client.name}"
+    if len(title) > 200:
+        raise MatterError(TITLE_TOO_LONG, field="title")
+    if Matter.objects.filter(number=number).exists():
+        raise MatterError(MATTER_NUMBER_TAKEN.format(number=number), field="number")
+    matter = Matter.objects.create(
+        number=number,
+        title=title,
+        client=client,
+        case_type=case_type,
+        current_stage=closing if closed_date else stages[0],
+        responsible_partner=client.responsible_partner,
+        status=MatterStatus.CLOSED if closed_date else MatterStatus.OPEN,
+        opened_date=opened_date,
+        closed_date=closed_date,
+        created_at=now,
+        updated_at=now,
+    )
+    audit.record(
+        actor=actor,
+        action="matters.matter_imported",
+        at=now,
+        obj=matter,
+        after={**_snapshot(matter), "client": client.pk, "case_type": case_type.code},
+    )
+    return matter
+
+
 @transaction.atomic
 def matter_update(*, matter: Matter, actor: User | None, now: datetime, **changes: Any) -> Matter:
     """Change title, beneficiary, team, priority date, notes or the fee facts (beneficiary

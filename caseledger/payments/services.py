@@ -8,8 +8,10 @@ through ``ledger.services.entry_post`` and records one audit event.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -518,6 +520,99 @@ def payment_allocate(
             },
         )
     return created
+
+
+ALLOC_RECEIVABLE_OTHER_CLIENT = (
+    "matter: {matter} does not belong to {client}, payment {payment}'s client"
+)
+
+
+def payment_credit_apply_to_receivable(
+    *,
+    payment: Payment,
+    amount_cents: int,
+    matter: Matter,
+    reference: str,
+    applied_date: date,
+    actor: User | None,
+    now: datetime,
+    posting_scope: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> JournalEntry:
+    """Apply part of a payment's unapplied credit to a receivable that is NOT a billing invoice
+    (an apps-above receivable, e.g. an imported legacy invoice ``reference``): one entry, Dr
+    unapplied client credits, Cr accounts receivable of the payment's client and ``matter``
+    with no invoice. The caller owns the receivable's balance and must hold its lock;
+    ``posting_scope`` wraps the posting (so the caller can name the A/R posting for aging
+    without payments knowing the caller). Returns the entry."""
+    if amount_cents <= 0:
+        raise PaymentError(
+            ALLOC_NOT_POSITIVE.format(invoice=reference, amount=firm_money(amount_cents)),
+            field="amount",
+        )
+    with transaction.atomic():
+        payment = locks.lock_payment(payment.pk)
+        if payment.status != PaymentStatus.RECEIVED:
+            raise PaymentError(
+                PAYMENT_NOT_RECEIVED.format(
+                    payment=payment, status=payment.get_status_display().lower()
+                ),
+                field="payment",
+            )
+        if matter.client_id != payment.client_id:
+            raise PaymentError(
+                ALLOC_RECEIVABLE_OTHER_CLIENT.format(
+                    matter=matter, client=payment.client, payment=payment
+                ),
+                field="matter",
+            )
+        spendable = payment.unapplied_cents - payment.refund_pending_cents
+        if amount_cents > spendable:
+            raise PaymentError(
+                ALLOC_OVER_UNAPPLIED.format(
+                    total=firm_money(amount_cents), payment=payment, unapplied=firm_money(spendable)
+                ),
+                field="amount",
+            )
+        lines = [
+            PostingLine(
+                accounts.UNAPPLIED_CLIENT_CREDITS,
+                amount_cents,
+                client=payment.client,
+                matter=payment.matter,
+            ),
+            PostingLine(
+                accounts.ACCOUNTS_RECEIVABLE, -amount_cents, client=payment.client, matter=matter
+            ),
+        ]
+        with posting_scope() if posting_scope is not None else nullcontext():
+            entry = entry_post(
+                kind=EntryKind.PAYMENT_APPLIED,
+                entry_date=applied_date,
+                memo=fit_to_field(
+                    JournalEntry,
+                    "memo",
+                    f"Unapplied credit of {payment.number} applied to {reference}",
+                ),
+                lines=lines,
+                actor=actor,
+                now=now,
+            )
+        Payment.objects.filter(pk=payment.pk).update(
+            unapplied_cents=F("unapplied_cents") - amount_cents
+        )
+        audit.record(
+            actor=actor,
+            action="payments.credit_applied",
+            at=now,
+            obj=payment,
+            before={"unapplied_cents": payment.unapplied_cents},
+            after={
+                "unapplied_cents": payment.unapplied_cents - amount_cents,
+                "allocations": {reference: amount_cents},
+                "entry": entry.pk,
+            },
+        )
+    return entry
 
 
 def unapplied_credit_apply(

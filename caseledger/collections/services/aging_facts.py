@@ -16,6 +16,10 @@ checks facts against postings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -28,6 +32,32 @@ _INSERT_SELECT = (
     "(posting_id, entry_date, due_date, amount_cents, client_id, matter_id, invoice_id) "
     "SELECT p.id, p.entry_date, i.due_date, p.amount_cents, p.client_id, p.matter_id, "
     "p.invoice_id FROM ledger_posting p LEFT JOIN billing_invoice i ON i.id = p.invoice_id "
+)
+
+
+# (due date, reference) per A/R posting WITHOUT a billing invoice, in line order, for the entries
+# posted inside ``receivables``; None outside it.
+_receivables: ContextVar[list[tuple[date | None, str]] | None] = ContextVar(
+    "aging_receivables", default=None
+)
+
+
+@contextmanager
+def receivables(refs: Sequence[tuple[date | None, str]]) -> Iterator[None]:
+    """Post A/R that is not a billing invoice with its own due date and reference: inside this
+    block, the A/R postings without an invoice of the entry posted get, in line order, the
+    (due date, reference) of ``refs`` (an imported legacy invoice, for instance: the apps above
+    name their receivables without collections knowing them). The count must match."""
+    token = _receivables.set(list(refs))
+    try:
+        yield
+    finally:
+        _receivables.reset(token)
+
+
+RECEIVABLES_COUNT = (
+    "receivables: entry {entry} has {postings} A/R posting(s) without an invoice, {refs} "
+    "reference(s) were given"
 )
 
 
@@ -46,8 +76,37 @@ def on_postings(*, entry: Any, rows: Any) -> None:
     ar = _ar_account_id()
     if not any(row[POSTED_ACCOUNT] == ar for row in rows):
         return
+    refs = _receivables.get()
     with connection.cursor() as cur:
-        cur.execute(_INSERT_SELECT + "WHERE p.entry_id = %s AND p.account_id = %s", [entry.pk, ar])
+        if refs is None:
+            cur.execute(
+                _INSERT_SELECT + "WHERE p.entry_id = %s AND p.account_id = %s", [entry.pk, ar]
+            )
+            return
+        cur.execute(
+            _INSERT_SELECT + "WHERE p.entry_id = %s AND p.account_id = %s "
+            "AND p.invoice_id IS NOT NULL",
+            [entry.pk, ar],
+        )
+        cur.execute(
+            "SELECT id, entry_date, amount_cents, client_id, matter_id FROM ledger_posting "
+            "WHERE entry_id = %s AND account_id = %s AND invoice_id IS NULL ORDER BY id",
+            [entry.pk, ar],
+        )
+        loose = cur.fetchall()
+        if len(loose) != len(refs):
+            raise ValueError(
+                RECEIVABLES_COUNT.format(entry=entry.pk, postings=len(loose), refs=len(refs))
+            )
+        cur.executemany(
+            f"INSERT INTO {FACT_TABLE} (posting_id, entry_date, due_date, amount_cents, "
+            "client_id, matter_id, invoice_id, reference) "
+            "VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)",
+            [
+                (pid, day, due, amount, client, matter, ref)
+                for (pid, day, amount, client, matter), (due, ref) in zip(loose, refs, strict=True)
+            ],
+        )
 
 
 def aging_facts_rebuild() -> int:

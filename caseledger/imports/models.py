@@ -1,0 +1,244 @@
+"""Imports from the firm's old system: saved column mappings, import jobs, one key per imported
+source record (so a rerun changes nothing), the history the old system had (invoices with their
+own numbers, activities) and the cutover with its opening balances."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from caseledger.imports.choices import CutoverStatus, JobStatus, RecordKind
+
+# Imported invoices are shown and referred to as LEGACY_PREFIX + their old number. They live in
+# their own table (never in billing_invoice), so their numbers cannot collide with the numbers
+# billing issues; the firm's own number format may not start with this prefix either
+# (core.forms refuses a format starting with it).
+LEGACY_PREFIX = "L-"
+
+
+class ImportMapping(models.Model):
+    """Which column of a source file feeds which field, and the defaults for what it lacks.
+    One shipped per source (``shipped``), editable; the firm saves its own under a name."""
+
+    name = models.CharField(max_length=80, unique=True)
+    source = models.CharField(max_length=32)
+    columns = models.JSONField(default=dict)  # {target field: source header}
+    defaults = models.JSONField(default=dict)  # {target field: value when the file has none}
+    shipped = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way in: mapped, dry-run, then committed batch by batch.
+    ``processed_units`` is the resume point; every committed batch moves it in the same
+    transaction as its rows, so a crash loses at most the batch in flight."""
+
+    source = models.CharField(max_length=32)
+    filename = models.CharField(max_length=200)
+    content = models.TextField()  # the uploaded CSV, decoded
+    mapping = models.ForeignKey(
+        ImportMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    columns = models.JSONField(default=dict)
+    defaults = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.UPLOADED)
+    consent_updates = models.BooleanField(default=False)  # apply changed rows on commit
+    rows = models.PositiveIntegerField(default=0)
+    total_units = models.PositiveIntegerField(default=0)
+    processed_units = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)  # the last dry run's summary
+    failure = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(processed_units__lte=models.F("total_units")),
+                name="imports_job_processed_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} {self.source} {self.filename}"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_units:
+            return 0
+        return int(100 * self.processed_units / self.total_units)
+
+
+class ImportRecord(models.Model):
+    """The import key of one source record: what it became and the hash of what was read."""
+
+    kind = models.CharField(max_length=12, choices=RecordKind.choices)
+    source = models.CharField(max_length=32)
+    key = models.CharField(max_length=200)
+    object_id = models.BigIntegerField()
+    data = models.JSONField(default=dict)  # the mapped values as last imported
+    data_hash = models.CharField(max_length=64)
+    job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="records")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "source", "key"], name="imports_record_one_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.key}"
+
+
+class LegacyInvoice(models.Model):
+    """An invoice the old system issued, kept as history with its own number and dates. Never
+    a billing invoice: it drafts, reminds and emails nothing. Its open balance is posted to A/R
+    when the cutover is finalized."""
+
+    number = models.CharField(max_length=60, unique=True)  # as the old system printed it
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    matter = models.ForeignKey("matters.Matter", on_delete=models.PROTECT, related_name="+")
+    issue_date = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    total_cents = models.BigIntegerField()  # cents; the sum of the lines
+    balance_cents = models.BigIntegerField()  # cents; still open at the export
+    # cents received in CaseLedger after the cutover (services.legacy_invoice_pay)
+    paid_cents = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance_cents__gte=0)
+                & models.Q(balance_cents__lte=models.F("total_cents")),
+                name="imports_legacyinvoice_balance_within_total",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(paid_cents__gte=0)
+                & models.Q(paid_cents__lte=models.F("balance_cents")),
+                name="imports_legacyinvoice_paid_within_balance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{LEGACY_PREFIX}{self.number}"
+
+    @property
+    def open_cents(self) -> int:
+        return self.balance_cents - self.paid_cents
+
+
+class LegacyPayment(models.Model):
+    """Money received in CaseLedger after the cutover for an imported open invoice: the payment
+    (recorded by payments, its credit applied here) and the A/R entry that settled it."""
+
+    invoice = models.ForeignKey(LegacyInvoice, on_delete=models.PROTECT, related_name="payments")
+    payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.BigIntegerField()  # cents
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="imports_legacypayment_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} -> {self.invoice}"
+
+
+class LegacyInvoiceLine(models.Model):
+    invoice = models.ForeignKey(LegacyInvoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    category = models.CharField(max_length=20)  # fees, government_fees, expenses, tax
+    description = models.CharField(max_length=300, blank=True, default="")
+    amount_cents = models.BigIntegerField()  # cents
+
+    def __str__(self) -> str:
+        return f"{self.invoice} line {self.position}"
+
+
+class LegacyActivity(models.Model):
+    """A time or expense entry of the old system, kept as history (not billed again)."""
+
+    matter = models.ForeignKey("matters.Matter", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12)  # TIME or EXPENSE
+    activity_date = models.DateField()
+    user_name = models.CharField(max_length=120, blank=True, default="")
+    description = models.CharField(max_length=300, blank=True, default="")
+    quantity = models.DecimalField(max_digits=10, decimal_places=2)
+    rate_cents = models.BigIntegerField()  # cents per unit
+    amount_cents = models.BigIntegerField()  # cents; quantity x rate, rounded once
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.activity_date} {self.matter_id}"
+
+
+class Cutover(models.Model):
+    """The day the firm moves over, with the old system's figures the opening balances must tie
+    to. Finalized once, through the ledger (imports.services.cutover_finalize)."""
+
+    as_of = models.DateField()
+    trust_bank_cents = models.BigIntegerField()  # cents; trust bank balance on as_of (entered)
+    aging_total_cents = models.BigIntegerField()  # cents; the old system's A/R aging total
+    status = models.CharField(
+        max_length=12, choices=CutoverStatus.choices, default=CutoverStatus.DRAFT
+    )
+    entries = models.JSONField(default=list, blank=True)  # journal entry ids posted
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Cutover {self.as_of}"
+
+
+class OpeningBalance(models.Model):
+    """An imported trust balance (per client and matter) or unapplied credit (per client) as of
+    the cutover. A/R comes from the legacy invoices' open balances."""
+
+    kind = models.CharField(max_length=12, choices=RecordKind.choices)  # TRUST or CREDIT
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    matter = models.ForeignKey(
+        "matters.Matter", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount_cents = models.BigIntegerField()  # cents
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[RecordKind.TRUST, RecordKind.CREDIT]),
+                name="imports_openingbalance_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=RecordKind.TRUST) | models.Q(matter__isnull=False),
+                name="imports_openingbalance_trust_has_matter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.client_id} {self.amount_cents}"

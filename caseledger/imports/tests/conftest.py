@@ -1,0 +1,3 @@
+from caseledger.billing.db import install_sqlite_flush_guard
+
+install_sqlite_flush_guard()

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from caseledger.imports import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sample/<slug:name>.csv", views.sample, name="sample"),
+    path("jobs/<int:job_id>/map/", views.job_map, name="job_map"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/dry-run/", views.job_dry_run, name="job_dry_run"),
+    path("jobs/<int:job_id>/commit/", views.job_commit, name="job_commit"),
+    path("legacy-invoices/", views.legacy_invoices, name="legacy_invoices"),
+    path(
+        "legacy-invoices/<int:invoice_id>/pay/", views.legacy_invoice_pay, name="legacy_invoice_pay"
+    ),
+    path("export/", views.export_page, name="export"),
+    path("export/firm.zip", views.export_download, name="export_download"),
+    path("audit-pack/", views.audit_pack, name="audit_pack"),
+    path("cutover/", views.cutover, name="cutover"),
+    path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
+]

@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from caseledger.core import clock
+from caseledger.core.exceptions import ApplicationError
+from caseledger.core.forms import handle_form
+from caseledger.core.permissions import capability_required
+from caseledger.imports import selectors, services, tasks
+from caseledger.imports.choices import JobStatus
+from caseledger.imports.forms import (
+    AuditPackForm,
+    CutoverForm,
+    LegacyPaymentForm,
+    MapForm,
+    UploadForm,
+)
+from caseledger.imports.models import ImportJob, LegacyInvoice
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@capability_required("imports.run")
+def home(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    job = handle_form(
+        request,
+        form,
+        lambda data: services.job_create(
+            source=data["source"],
+            filename=data["file"].name,
+            data=data["file"].read(),
+            mapping=data.get("mapping"),
+            actor=request.user,
+            now=clock.now(),
+        ),
+    )
+    if job is not None:
+        return redirect(reverse("imports:job_map", args=[job.pk]))
+    return render(
+        request,
+        "imports/home.html",
+        {"form": form, "jobs": selectors.job_list(), "samples": selectors.sample_names()},
+    )
+
+
+@capability_required("imports.run")
+def sample(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in selectors.sample_names():
+        raise Http404
+    response = HttpResponse((SAMPLES / f"{name}.csv").read_bytes(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@capability_required("imports.run")
+def job_map(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=job_id)
+    source = services.source_get(job.source)
+    headers, _ = services.read_csv(job.content)
+    initial: dict[str, object] = {"consent_updates": job.consent_updates}
+    for f in source.fields:
+        initial[f"col_{f.name}"] = job.columns.get(f.name, "")
+        initial[f"def_{f.name}"] = job.defaults.get(f.name, "")
+    form = MapForm(request.POST or None, source=source, headers=headers, initial=initial)
+
+    def save(data: dict[str, object]) -> ImportJob:
+        now = clock.now()
+        saved = services.job_map(
+            job=job,
+            columns=form.columns(),
+            defaults=form.defaults(),
+            consent_updates=bool(data.get("consent_updates")),
+            actor=request.user,
+            now=now,
+        )
+        if data.get("save_as"):
+            services.mapping_save(
+                name=str(data["save_as"]),
+                source=job.source,
+                columns=form.columns(),
+                defaults=form.defaults(),
+                actor=request.user,
+                now=now,
+            )
+        return saved
+
+    if handle_form(request, form, save) is not None:
+        return redirect(reverse("imports:job_detail", args=[job.pk]))
+    return render(
+        request,
+        "imports/map.html",
+        {"job": job, "form": form, "source": source, "mapping": job.mapping},
+    )
+
+
+@capability_required("imports.run")
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=job_id)
+    return render(
+        request,
+        "imports/job.html",
+        {
+            "job": job,
+            "source": services.source_get(job.source),
+            "preview": selectors.job_preview(job),
+            "running": job.status == JobStatus.RUNNING,
+        },
+    )
+
+
+@require_POST
+@capability_required("imports.run")
+def job_dry_run(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=job_id)
+    try:
+        report = services.job_dry_run(job=job, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(
+            request, f"Dry run: {report.valid} of {report.rows} rows valid, nothing written."
+        )
+    return redirect(reverse("imports:job_detail", args=[job.pk]))
+
+
+@require_POST
+@capability_required("imports.run")
+def job_commit(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=job_id)
+    try:
+        services.job_commit_start(job=job, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+        return redirect(reverse("imports:job_detail", args=[job.pk]))
+    tasks.import_job_run_task(job.pk, request.user.pk)
+    messages.info(request, "Import started; this page shows its progress.")
+    return redirect(reverse("imports:job_detail", args=[job.pk]))
+
+
+@capability_required("imports.cutover")
+def cutover(request: HttpRequest) -> HttpResponse:
+    current = selectors.cutover_current()
+    initial = {}
+    if current is not None:
+        initial = {
+            "as_of": current.as_of,
+            "trust_bank": f"{current.trust_bank_cents / 100:.2f}",
+            "aging_total": f"{current.aging_total_cents / 100:.2f}",
+        }
+    form = CutoverForm(request.POST or None, initial=initial)
+    saved = handle_form(
+        request,
+        form,
+        lambda data: services.cutover_save(
+            as_of=data["as_of"],
+            trust_bank_cents=data["trust_bank"],
+            aging_total_cents=data["aging_total"],
+            actor=request.user,
+            now=clock.now(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Cutover figures saved.")
+        return redirect(reverse("imports:cutover"))
+    proof = services.cutover_proof(current) if current is not None else None
+    return render(
+        request,
+        "imports/cutover.html",
+        {"form": form, "cutover": current, "proof": proof, **selectors.opening_summary()},
+    )
+
+
+@require_POST
+@capability_required("imports.cutover")
+def cutover_finalize(request: HttpRequest) -> HttpResponse:
+    current = selectors.cutover_current()
+    if current is None:
+        messages.error(request, "cutover: enter the cutover figures first")
+        return redirect(reverse("imports:cutover"))
+    try:
+        services.cutover_finalize(cutover=current, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Opening balances posted to the ledger.")
+    return redirect(reverse("imports:cutover"))
+
+
+@capability_required("imports.run")
+def legacy_invoices(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "imports/legacy_invoices.html",
+        {"invoices": selectors.legacy_invoice_list(), "cutover": selectors.cutover_current()},
+    )
+
+
+@capability_required("imports.collect")
+def legacy_invoice_pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(
+        LegacyInvoice.objects.select_related("client", "matter"), pk=invoice_id
+    )
+    form = LegacyPaymentForm(
+        request.POST or None,
+        initial={"received_date": clock.firm_today(), "payer": invoice.client.name},
+    )
+    paid = handle_form(
+        request,
+        form,
+        lambda data: services.legacy_invoice_pay(
+            invoice=invoice,
+            method=data["method"],
+            payer=data["payer"],
+            amount_cents=data["amount"],
+            received_date=data["received_date"],
+            reference=data.get("reference") or "",
+            actor=request.user,
+            now=clock.now(),
+        ),
+    )
+    if paid is not None:
+        messages.success(request, f"Payment {paid.payment.number} applied to {invoice}.")
+        return redirect(reverse("imports:legacy_invoices"))
+    return render(request, "imports/legacy_pay.html", {"form": form, "invoice": invoice})
+
+
+@capability_required("imports.export")
+def export_page(request: HttpRequest) -> HttpResponse:
+    from caseledger.imports.export import exported_models
+
+    return render(request, "imports/export.html", {"tables": len(exported_models())})
+
+
+@require_POST
+@capability_required("imports.export")
+def export_download(request: HttpRequest) -> HttpResponse:
+    from caseledger.imports.export import export_chunks, export_recorded
+
+    now = clock.now()
+    export_recorded(actor=request.user, now=now, target="download")
+    response = StreamingHttpResponse(export_chunks(now=now), content_type="application/zip")
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="caseledger-export-{stamp}.zip"'
+    # Served like any HttpResponse; declared as one for the capability decorator.
+    return cast(HttpResponse, response)
+
+
+@capability_required("imports.export")
+def audit_pack(request: HttpRequest) -> HttpResponse:
+    """Form (GET); the pack's zip (POST), or the form again with the refusal."""
+    from caseledger.imports.auditpack import audit_pack, audit_pack_recorded
+    from caseledger.ledger.models import Account
+
+    today = clock.firm_today()
+    form = AuditPackForm(
+        request.POST or None, initial={"start": today.replace(month=1, day=1), "end": today}
+    )
+
+    def build(data: dict) -> bytes:
+        account = Account.objects.get(pk=data["account"])
+        now = clock.now()
+        zipped = audit_pack(account=account, start=data["start"], end=data["end"], now=now)
+        audit_pack_recorded(
+            actor=request.user, account=account, start=data["start"], end=data["end"], now=now
+        )
+        return zipped
+
+    zipped = handle_form(request, form, build)
+    if zipped is not None:
+        name = f"audit-pack-{form.cleaned_data['start']}-{form.cleaned_data['end']}.zip"
+        response = HttpResponse(zipped, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return render(request, "imports/audit_pack.html", {"form": form})
