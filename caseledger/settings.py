@@ -77,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics answer before the host check, the HTTPS redirect
+    # and sessions; every other request gets its request id and access log line here.
+    "caseledger.core.observability.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -289,14 +292,46 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
+# Log lines: JSON objects with the request id (core.logs) by default in production, text
+# otherwise; LOG_FORMAT=json|text chooses.
+LOG_FORMAT = ENV.get("LOG_FORMAT", "json" if PRODUCTION else "text").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT: must be json or text (got {LOG_FORMAT!r})")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "caseledger.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "caseledger.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # ofxtools logs every element it converts at INFO.
         "ofxtools": {"level": "WARNING"},
+        # One line per request from core.observability (runserver prints its own in text).
+        "caseledger.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
+}
+
+# Operations (core.observability): /metrics answers only with this bearer token (unset: off).
+METRICS_TOKEN = ENV.get("CASELEDGER_METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("CASELEDGER_METRICS_TOKEN: must be at least 24 characters")
+# Gauges read at scrape time from apps above core: name -> (help, dotted path of a function
+# returning [(labels, value)]).
+METRICS_GAUGES = {
+    "caseledger_reconciliation_age_seconds": (
+        "Seconds since each active bank account's newest signed reconciliation (never "
+        "reconciled: since the account was created).",
+        "caseledger.banking.metrics.reconciliation_age_seconds",
+    ),
 }
