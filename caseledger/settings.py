@@ -188,8 +188,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # SECURE_COOKIES=false only for `make serve` on plain-HTTP loopback (caseledger/serve_env.py).
+    SESSION_COOKIE_SECURE = config.env_bool(ENV, "SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = config.env_bool(ENV, "SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
@@ -319,6 +320,8 @@ LOGGING = {
         "ofxtools": {"level": "WARNING"},
         # One line per request from core.observability (runserver prints its own in text).
         "caseledger.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+        # The consumer adds its own handler to a "huey" logger that has none (lines twice).
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
