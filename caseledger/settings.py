@@ -41,6 +41,11 @@ VERIFY_CHECKS = {
 }
 AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")
 
+# `manage.py backup` / `restore` (core.backups): the AES-256-GCM key (32 bytes, URL-safe base64)
+# and where backups go by default.
+BACKUP_KEY = ENV.get("CASELEDGER_BACKUP_KEY", "")
+BACKUP_DIR = Path(ENV.get("CASELEDGER_BACKUP_DIR") or VAR_DIR / "backups")
+
 ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in ENV.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -81,6 +86,8 @@ MIDDLEWARE = [
     # and sessions; every other request gets its request id and access log line here.
     "caseledger.core.observability.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Per API token: API_TOKEN_RATE_LIMIT requests a minute (core.security).
+    "caseledger.core.security.ApiTokenRateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a signed-in session idle past its role's limit (core.security).
+    "caseledger.core.security.IdleTimeoutMiddleware",
     "caseledger.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -157,6 +166,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Common passwords and the trade's and the firm's words with decorations taken off.
+    {"NAME": "caseledger.core.security.ContextualPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "core:login"
@@ -180,6 +191,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 10
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Idle timeout (core.security.IdleTimeoutMiddleware): minutes without a request after which a
+# signed-in session ends; SESSION_COOKIE_AGE stays the absolute limit.
+SESSION_IDLE_MINUTES_STAFF = config.env_int(ENV, "SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES_CLIENT = config.env_int(ENV, "SESSION_IDLE_MINUTES_CLIENT", 15)
+# Requests per minute per API token (0: no limit); counted in CACHES["default"].
+API_TOKEN_RATE_LIMIT = config.env_int(ENV, "API_TOKEN_RATE_LIMIT", 600, minimum=0)
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -276,6 +293,15 @@ if (
     )
 
 REDIS_URL = ENV.get("REDIS_URL", "")
+# The cache holds the API rate-limit counters: shared by every process through Redis when
+# REDIS_URL is set; otherwise per process (docs/security.md lists it).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
