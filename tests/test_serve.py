@@ -113,7 +113,7 @@ def test_make_serve_answers_health_ready_pages_static_and_metrics(require_postgr
         status, body, headers = _get(f"{base}/login/")
         assert status == 200
         assert len(headers["X-Request-ID"]) == 32
-        assert b'<form' in body
+        assert b"<form" in body
         # Whitenoise serves the collected, hashed static files (production storage).
         css = next((tmp_path / "static" / "caseledger").glob("app.*.css"))
         status, _, headers = _get(f"{base}/static/caseledger/{css.name}")

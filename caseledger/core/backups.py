@@ -121,7 +121,9 @@ def decrypt_stream(key: bytes, src: IO[bytes], dst: IO[bytes]) -> str:
         if len(sealed) != length:
             raise BackupError("backup file: cut short inside a chunk")
         try:
-            chunk = aes.decrypt(prefix + index.to_bytes(4, "big"), sealed, _aad(prefix, index, final))
+            chunk = aes.decrypt(
+                prefix + index.to_bytes(4, "big"), sealed, _aad(prefix, index, final)
+            )
         except InvalidTag as exc:
             raise BackupError(
                 f"backup file: chunk {index} does not decrypt: CASELEDGER_BACKUP_KEY is not the "
@@ -231,10 +233,9 @@ def _pg_dump_into(dst: IO[bytes], key: bytes) -> tuple[str, str]:
     s = connection.settings_dict
     args, env = _pg_args(s)
     command = ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", *args, s["NAME"]]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    ) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
         plain_sha = encrypt_stream(key, proc.stdout, dst)
         err = proc.stderr.read().decode(errors="replace")
         code = proc.wait()
@@ -244,6 +245,9 @@ def _pg_dump_into(dst: IO[bytes], key: bytes) -> tuple[str, str]:
 
 
 def _sqlite_copy_into(dst: IO[bytes], key: bytes, work_dir: Path) -> tuple[str, str]:
+    if connection.in_atomic_block:
+        # The copy would wait for this very transaction's locks forever.
+        raise BackupError("backup: SQLite is copied outside a transaction; run it on its own")
     connection.ensure_connection()
     source = connection.connection
     with tempfile.TemporaryDirectory(dir=work_dir, prefix=".backup-") as tmp:
@@ -338,7 +342,8 @@ def restore(
     vendor = "postgresql" if "postgresql" in target["ENGINE"] else "sqlite"
     if vendor != manifest["vendor"]:
         raise BackupError(
-            f"DATABASE_URL: the backup is of a {manifest['vendor']} database, the target is {vendor}"
+            f"DATABASE_URL: the backup is of a {manifest['vendor']} database, "
+            f"the target is {vendor}"
         )
     tables = _target_tables(vendor, target)
     if tables:
@@ -361,7 +366,8 @@ def restore(
     chain = _target_chain(vendor, target)
     if chain != manifest["audit"]:
         raise BackupError(
-            f"restored database: audit chain {chain} differs from the manifest's {manifest['audit']}"
+            f"restored database: audit chain {chain} differs from the manifest's "
+            f"{manifest['audit']}"
         )
     return chain
 

@@ -129,7 +129,9 @@ class ApiTokenRateLimitMiddleware:
 
 
 DATA = Path(__file__).resolve().parent / "data"
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
 
 
 @lru_cache(maxsize=1)
@@ -151,8 +153,8 @@ def password_cores(password: str) -> set[str]:
         stripped = re.sub(r"[\W\d_]+$", "", form)  # Password2024! -> password
         stripped = re.sub(r"^[\W\d_]+", "", stripped)
         forms.add(stripped)
-        letters = re.sub(r"[\W_]+", "", form)
-        forms.add(letters)
+        forms.add(re.sub(r"[\W_]+", "", form))  # p.a.s.s -> pass
+        forms.add(re.sub(r"[\W\d_]+", "", form))  # Attorney#1Attorney#1 -> attorneyattorney
     for form in list(forms):
         half = len(form) // 2
         if form and len(form) % 2 == 0 and form[:half] == form[half:]:

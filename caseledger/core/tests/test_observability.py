@@ -172,7 +172,9 @@ def test_request_id_is_signed_with_the_event(make_user, now):
 
 
 def test_json_log_line_has_the_request_id_and_extra_fields():
-    record = logging.LogRecord("caseledger.access", logging.INFO, __file__, 1, "GET %s", ("/",), None)
+    record = logging.LogRecord(
+        "caseledger.access", logging.INFO, __file__, 1, "GET %s", ("/",), None
+    )
     record.route = "/clients/"
     token = current_request_id.set("req-log-00000001")
     try:
