@@ -98,5 +98,12 @@ bench: install ## All benchmarks, small sizes (seconds)
 bench-full: install ## All benchmarks at full size
 	$(PY) -m bench all --full
 
+# Loopback only, bounded: LOADTEST_USERS user counts, LOADTEST_SECONDS per run (PostgreSQL from
+# DATABASE_URL; the demo firm is loaded into it).
+LOADTEST_USERS ?= 8,32
+LOADTEST_SECONDS ?= 15
+loadtest: install ## Load test make serve (locust headless) vs a minimal view: one JSON line per user count
+	$(PY) -m bench.loadtest --users $(LOADTEST_USERS) --seconds $(LOADTEST_SECONDS)
+
 clean: ## Remove the local database, generated files and the virtualenv
 	rm -rf var/*.sqlite3* var/huey* var/static $(VENV)

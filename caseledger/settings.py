@@ -197,9 +197,7 @@ SESSION_IDLE_MINUTES_STAFF = config.env_int(ENV, "SESSION_IDLE_MINUTES_STAFF", 3
 SESSION_IDLE_MINUTES_CLIENT = config.env_int(ENV, "SESSION_IDLE_MINUTES_CLIENT", 15)
 # Requests per minute per API token (0: no limit); counted in CACHES["default"].
 # Off by default under tests (the API contract run fuzzes faster than a person); tests set it.
-API_TOKEN_RATE_LIMIT = config.env_int(
-    ENV, "API_TOKEN_RATE_LIMIT", 0 if TESTING else 600, minimum=0
-)
+API_TOKEN_RATE_LIMIT = config.env_int(ENV, "API_TOKEN_RATE_LIMIT", 0 if TESTING else 600, minimum=0)
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
