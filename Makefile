@@ -12,7 +12,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/caseledger
 PYTEST_FLAGS ?=
 
-.PHONY: help install run migrate seed test test-sqlite test-contract test-postgres test-e2e lint fmt bench bench-full clean
+.PHONY: help install run serve backup migrate seed test test-sqlite test-contract test-postgres test-e2e lint fmt bench bench-full loadtest clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
@@ -46,6 +46,15 @@ run: seed ## Set everything up and serve the demo firm on http://$(HOST):$(PORT)
 	trap 'kill $$huey 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production mode on one machine (README, Deployment): checks, migrations, collected static
+# files behind whitenoise, gunicorn (2 x cores + 1 workers), the huey consumer (Redis when
+# REDIS_URL is set). Secrets not in the environment are generated once into var/serve.env.
+serve: install ## Serve in production mode: gunicorn + whitenoise + huey consumer (bin/serve)
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) bin/serve
+
+backup: install ## Encrypted backup of the database into var/backups (CASELEDGER_BACKUP_KEY)
+	$(PY) manage.py backup
+
 test: install ## Run every test: SQLite, PostgreSQL, browser journeys, then lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
@@ -71,12 +80,14 @@ test-postgres: install ## The suite again on PostgreSQL, with the concurrency te
 test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: mandatory)
 	$(PY) -m pytest -m e2e -p no:xdist $(PYTEST_FLAGS)
 
-lint: install ## ruff (lint + format check), mypy, import-linter layers, missing migrations
+lint: install ## ruff, mypy, import-linter layers, missing migrations, secret scan, dependency audit (offline-tolerant)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy caseledger $$(test -d bench && echo bench)
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) scripts/secret_scan.py
+	$(PY) scripts/dep_audit.py
 
 fmt: install ## Format and autofix
 	$(VENV)/bin/ruff format .
@@ -87,6 +98,13 @@ bench: install ## All benchmarks, small sizes (seconds)
 
 bench-full: install ## All benchmarks at full size
 	$(PY) -m bench all --full
+
+# Loopback only, bounded: LOADTEST_USERS user counts, LOADTEST_SECONDS per run (PostgreSQL from
+# DATABASE_URL; the demo firm is loaded into it).
+LOADTEST_USERS ?= 8,32
+LOADTEST_SECONDS ?= 15
+loadtest: install ## Load test make serve (locust headless) vs a minimal view: one JSON line per user count
+	$(PY) -m bench.loadtest --users $(LOADTEST_USERS) --seconds $(LOADTEST_SECONDS)
 
 clean: ## Remove the local database, generated files and the virtualenv
 	rm -rf var/*.sqlite3* var/huey* var/static $(VENV)

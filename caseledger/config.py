@@ -109,6 +109,11 @@ DEFAULT_WORKERS = 4  # README: gunicorn caseledger.wsgi --workers 4
 DEFAULT_DB_CONNECTIONS = 20
 
 
+def env_int(environ: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at least ``minimum`` from the environment (unset: ``default``)."""
+    return _env_int(environ, name, default, minimum)
+
+
 def _env_int(environ: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = environ.get(name, "").strip()
     if not raw:

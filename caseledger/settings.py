@@ -41,6 +41,11 @@ VERIFY_CHECKS = {
 }
 AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")
 
+# `manage.py backup` / `restore` (core.backups): the AES-256-GCM key (32 bytes, URL-safe base64)
+# and where backups go by default.
+BACKUP_KEY = ENV.get("CASELEDGER_BACKUP_KEY", "")
+BACKUP_DIR = Path(ENV.get("CASELEDGER_BACKUP_DIR") or VAR_DIR / "backups")
+
 ALLOWED_HOSTS = config.allowed_hosts(ENV, PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in ENV.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -79,7 +84,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics answer before the host check, the HTTPS redirect
+    # and sessions; every other request gets its request id and access log line here.
+    "caseledger.core.observability.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Per API token: API_TOKEN_RATE_LIMIT requests a minute (core.security).
+    "caseledger.core.security.ApiTokenRateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a signed-in session idle past its role's limit (core.security).
+    "caseledger.core.security.IdleTimeoutMiddleware",
     "caseledger.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -156,6 +168,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Common passwords and the trade's and the firm's words with decorations taken off.
+    {"NAME": "caseledger.core.security.ContextualPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "core:login"
@@ -179,6 +193,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 10
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Idle timeout (core.security.IdleTimeoutMiddleware): minutes without a request after which a
+# signed-in session ends; SESSION_COOKIE_AGE stays the absolute limit.
+SESSION_IDLE_MINUTES_STAFF = config.env_int(ENV, "SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES_CLIENT = config.env_int(ENV, "SESSION_IDLE_MINUTES_CLIENT", 15)
+# Requests per minute per API token (0: no limit); counted in CACHES["default"].
+# Off by default under tests (the API contract run fuzzes faster than a person); tests set it.
+API_TOKEN_RATE_LIMIT = config.env_int(ENV, "API_TOKEN_RATE_LIMIT", 0 if TESTING else 600, minimum=0)
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -187,8 +208,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # SECURE_COOKIES=false only for `make serve` on plain-HTTP loopback (caseledger/serve_env.py).
+    SESSION_COOKIE_SECURE = config.env_bool(ENV, "SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = config.env_bool(ENV, "SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
@@ -277,6 +299,15 @@ if (
     )
 
 REDIS_URL = ENV.get("REDIS_URL", "")
+# The cache holds the API rate-limit counters: shared by every process through Redis when
+# REDIS_URL is set; otherwise per process (docs/security.md lists it).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
@@ -294,14 +325,48 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
+# Log lines: JSON objects with the request id (core.logs) by default in production, text
+# otherwise; LOG_FORMAT=json|text chooses.
+LOG_FORMAT = ENV.get("LOG_FORMAT", "json" if PRODUCTION else "text").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT: must be json or text (got {LOG_FORMAT!r})")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "caseledger.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "caseledger.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # ofxtools logs every element it converts at INFO.
         "ofxtools": {"level": "WARNING"},
+        # One line per request from core.observability (runserver prints its own in text).
+        "caseledger.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+        # The consumer adds its own handler to a "huey" logger that has none (lines twice).
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
+}
+
+# Operations (core.observability): /metrics answers only with this bearer token (unset: off).
+METRICS_TOKEN = ENV.get("CASELEDGER_METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("CASELEDGER_METRICS_TOKEN: must be at least 24 characters")
+# Gauges read at scrape time from apps above core: name -> (help, dotted path of a function
+# returning [(labels, value)]).
+METRICS_GAUGES = {
+    "caseledger_reconciliation_age_seconds": (
+        "Seconds since each active bank account's newest signed reconciliation (never "
+        "reconciled: since the account was created).",
+        "caseledger.banking.metrics.reconciliation_age_seconds",
+    ),
 }

@@ -10,3 +10,7 @@ class CoreConfig(AppConfig):
         from caseledger.core import permissions
 
         permissions.load_app_capabilities()
+
+        from caseledger.core.observability import connect_job_signals
+
+        connect_job_signals()

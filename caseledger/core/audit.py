@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
-from caseledger.core.context import current_ip
+from caseledger.core.context import current_ip, current_request_id
 from caseledger.core.models import AuditChainHead, AuditEvent, User
 
 GENESIS_HASH = "0" * 64
@@ -68,8 +68,9 @@ def event_hash(
     before: Any,
     after: Any,
     ip: str | None,
+    request_id: str = "",
 ) -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "kid": key_id,
         "prev": prev_hash,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -83,6 +84,9 @@ def event_hash(
         "after": after,
         "ip": ip,
     }
+    if request_id:
+        # Only when present: events signed before the field existed keep their exact payload.
+        payload["rid"] = request_id
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
@@ -116,6 +120,7 @@ def record(
     before_json = _jsonable(before)
     after_json = _jsonable(after)
     ip = ip if ip is not None else current_ip.get()
+    request_id = current_request_id.get()
     # Store at microsecond precision in UTC: what the database returns is what was hashed.
     at = at.astimezone(UTC)
     # Inside a caller's transaction no savepoint is needed: a failure here must roll the whole
@@ -137,6 +142,7 @@ def record(
             before=before_json,
             after=after_json,
             ip=ip,
+            request_id=request_id,
         )
         event = AuditEvent(
             at=at,
@@ -152,6 +158,7 @@ def record(
             prev_hash=prev_hash,
             hash=digest,
             key_id=key_id,
+            request_id=request_id,
         )
         _append(event)
     return event
@@ -244,6 +251,7 @@ def verify_chain(batch_size: int = 2000) -> ChainBreak | None:
                 before=event.before,
                 after=event.after,
                 ip=event.ip,
+                request_id=event.request_id,
             )
             if expected != event.hash:
                 return ChainBreak(event.id, "content was altered after it was recorded")

@@ -121,6 +121,10 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64, unique=True)
     # Id of the AUDIT_KEYS entry whose HMAC ``hash`` is ('' only before the re-key migration).
     key_id = models.CharField(max_length=16, default="")
+    # The id of the web request (X-Request-ID, also in every JSON log line of that request) or
+    # of the job run that wrote the event; '' for events recorded before it was kept. Part of
+    # the signed content when not empty.
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [

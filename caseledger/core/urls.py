@@ -8,6 +8,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("_baseline/", views.baseline, name="baseline"),
     path("waiting/", views.waiting, name="waiting"),
     # Login, two-factor, logout, password reset
     path("login/", views.LoginView.as_view(), name="login"),

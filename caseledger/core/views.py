@@ -645,6 +645,13 @@ def error_500(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def baseline(request: HttpRequest) -> HttpResponse:
+    """The load test's baseline (bench/loadtest.py): the smallest page through the whole
+    middleware stack (sessions, firm lookup, security headers), no query of its own. Its
+    throughput on the same server is what the measured mix is compared with."""
+    return HttpResponse(b"ok\n", content_type="text/plain")
+
+
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page's icon link says (PDF viewers, bookmarks);
     send them to the site's icon instead of a 404."""

@@ -61,6 +61,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "core:home": {"allow": ALL_ROLES},
     "core:waiting": {"allow": STAFF},
     "core:favicon": {"allow": PUBLIC},
+    "core:baseline": {"allow": PUBLIC},
     "core:login": {"allow": PUBLIC},
     "core:logout": {"allow": PUBLIC, "method": "POST"},
     "core:two_factor_verify": {"allow": ALL_ROLES},

@@ -74,7 +74,7 @@ def test_production_passes_check_deploy(tmp_path):
             "FIELD_ENCRYPTION_KEYS: key 1 is not a valid Fernet key",
         ),
         (
-            {"DATABASE_URL": "postgres://app:s3cret@db:notaport/caseledger"},
+            {"DATABASE_URL": "postgres://app:s3cret@db:notaport/caseledger"},  # secret-scan: allow
             "DATABASE_URL: must look like postgres://user:password@host:5432/name",
         ),
         ({"DATABASE_URL": "mysql://db/caseledger"}, "DATABASE_URL: must look like"),
@@ -127,7 +127,8 @@ def test_email_url_parsing():
 
 
 def test_redact_url_hides_only_the_password():
-    assert config.redact_url("postgres://app:s3cret@db:5432/x") == "postgres://app:***@db:5432/x"
+    url = "postgres://app:s3cret@db:5432/x"  # secret-scan: allow
+    assert config.redact_url(url) == "postgres://app:***@db:5432/x"
     assert config.redact_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
 

@@ -1,0 +1,41 @@
+"""gunicorn settings for ``make serve`` and the systemd unit in the README.
+
+Workers: ``WEB_CONCURRENCY`` or 2 x cores + 1, each with ``GUNICORN_THREADS`` threads (default
+4). The database pool (``config.db_pool``) divides ``CASELEDGER_DB_CONNECTIONS`` among the
+same ``WEB_CONCURRENCY`` workers, so ``make serve`` exports it for both. The access log is the
+application's own JSON line (core.observability), so gunicorn's is off.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+
+def default_workers(cores: int | None = None) -> int:
+    return 2 * (cores or multiprocessing.cpu_count()) + 1
+
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers())
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 60
+graceful_timeout = 30
+# Recycle workers now and then (a slow leak in any library stays bounded).
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = None
+errorlog = "-"
+# X-Forwarded-Proto is believed from these addresses only (the reverse proxy on the machine).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proc_name = "caseledger"
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A dead worker's gauges leave the Prometheus multiprocess files (counters stay summed)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
