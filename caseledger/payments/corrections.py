@@ -8,6 +8,7 @@ Lock order (the global one): invoice settlements in id order -> the payment -> (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -185,7 +186,7 @@ def payment_reversal_approve(
     _check_approver(approver, reversal.requested_by_id)
     with transaction.atomic():
         payment, settlements = _locked(reversal.payment)
-        reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
+        reversal = locks.lock_reversal(reversal.pk)
         reversal_pending_check(reversal, action="approved", error=PaymentError)
         _check_reversible(payment)
         _post(reversal=reversal, payment=payment, settlements=settlements, actor=approver, now=now)
@@ -213,14 +214,16 @@ def reversal_reject(
     error: type[ApplicationError],
     audit_action: str,
     subject: str,
+    lock: Callable[[int], Any],
 ) -> Any:
     """Reject a requested reversal (``PaymentReversal`` or trust's ``DepositReversal``): only a
     partner or the requester may; the row is locked and must still be waiting; the decision and
-    its note are audited against the reversed object (``subject``: "payment" or "deposit")."""
+    its note are audited against the reversed object (``subject``: "payment" or "deposit").
+    ``lock`` is the owning app's lock helper for the reversal row (its ``locks.lock_reversal``)."""
     if actor.role != Role.PARTNER and actor.pk != reversal.requested_by_id:
         raise error(REJECTER_NOT_ALLOWED, field="actor")
     with transaction.atomic():
-        reversal = type(reversal).objects.select_for_update().get(pk=reversal.pk)
+        reversal = lock(reversal.pk)
         reversal_pending_check(reversal, action="rejected", error=error)
         reversal.status = ReversalStatus.REJECTED
         reversal.decided_by = actor
@@ -249,6 +252,7 @@ def payment_reversal_reject(
         error=PaymentError,
         audit_action="payments.reversal_rejected",
         subject="payment",
+        lock=locks.lock_reversal,
     )
 
 

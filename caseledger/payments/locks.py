@@ -7,7 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from caseledger.billing.models import Invoice
-from caseledger.payments.models import CheckoutSession, CreditRefund, InvoiceSettlement, Payment
+from caseledger.payments.models import (
+    CheckoutSession,
+    CreditRefund,
+    InvoiceSettlement,
+    Payment,
+    PaymentReversal,
+)
 
 
 def lock_invoice_settlement(invoice: Invoice) -> InvoiceSettlement:
@@ -32,6 +38,11 @@ def lock_payment(payment_id: int) -> Payment:
 
 def lock_payments(payment_ids: Iterable[int]) -> list[Payment]:
     return list(Payment.objects.select_for_update().filter(pk__in=list(payment_ids)).order_by("id"))
+
+
+def lock_reversal(reversal_id: int) -> PaymentReversal:
+    """A payment's reversal request; after its payment and settlements."""
+    return PaymentReversal.objects.select_for_update().get(pk=reversal_id)
 
 
 def lock_refund(refund_id: int) -> CreditRefund:

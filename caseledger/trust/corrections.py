@@ -243,6 +243,7 @@ def deposit_reversal_reject(
         error=TrustError,
         audit_action="trust.deposit_reversal_rejected",
         subject="deposit",
+        lock=locks.lock_reversal,
     )
 
 

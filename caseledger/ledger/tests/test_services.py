@@ -500,3 +500,24 @@ def test_query_count_of_a_trust_entry(now, django_assert_max_num_queries):
     # subledger lock, account lock, entry, postings, 2 balance updates, audit (3) + savepoints
     with django_assert_max_num_queries(13):
         H.deposit(matter=m, cents=100, now=now, day=D)
+
+
+def test_earned_transfer_refused_when_no_app_checks_its_invoices(now):
+    """The ledger knows no invoices: trust registers the check; without one, nothing passes."""
+    from caseledger.ledger import hooks
+    from caseledger.ledger.services import TRUST_TRANSFER_UNCHECKED
+    from caseledger.trust.earned import earned_transfer_check
+
+    invoice = make_invoice()
+    H.deposit(matter=invoice.matter, cents=50_000, now=now, day=D)
+    assert hooks.earned_transfer_checks() == (earned_transfer_check,)
+    hooks.unregister_earned_transfer_check(earned_transfer_check)
+    try:
+        with pytest.raises(TrustViolation) as exc:
+            H.transfer_earned(invoice=invoice, cents=100, now=now, day=D)
+    finally:
+        hooks.register_earned_transfer_check(earned_transfer_check)
+    assert (exc.value.message, exc.value.field) == (TRUST_TRANSFER_UNCHECKED, "kind")
+    assert selectors.client_trust_balance(client=invoice.client, matter=invoice.matter) == 50_000
+    H.transfer_earned(invoice=invoice, cents=100, now=now, day=D)  # registered again: allowed
+    assert selectors.client_trust_balance(client=invoice.client, matter=invoice.matter) == 49_900
