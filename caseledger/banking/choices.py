@@ -40,7 +40,7 @@ class Resolution(models.TextChoices):
     CARD_PAYOUT = "CARD_PAYOUT", "Card payout (clears the card trust deposits)"
     CARD_PAYOUT_NET = (
         "CARD_PAYOUT_NET",
-        "Card payout net of the processor's fee (operating: the payments it pays out)",
+        "Card payout net of the processor's fee (operating)",
     )
     INTEREST_REMITTANCE = (
         "INTEREST_REMITTANCE",

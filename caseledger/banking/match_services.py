@@ -2,8 +2,9 @@
 unmatch. Each runs in one transaction holding the statement lines' rows
 (``locks.statement_lines_lock``) and writes its audit event there.
 
-Invariants (database and code): a posting is matched at most once (``LineMatch.posting`` is
-one-to-one; a concurrent claim loses on the unique index and is refused with a message); every
+Invariants (database and code): a posting is claimed at most once (``LineMatch`` is unique on
+(posting, part) and a whole match is part 0; a concurrent claim loses on that index and is
+refused with a message); every
 posting matched to a line moves the bank the same way as the line, and what a match adds is
 exactly what the line had left, so a line's matched sum never passes its amount.
 

@@ -30,6 +30,7 @@ def list_routes() -> list[str]:
 
 LIST_ROUTES = [
     "/api/v1/banking/accounts",
+    "/api/v1/banking/accounts/{account_id}/suggestions",
     "/api/v1/billing/invoices",
     "/api/v1/clients",
     "/api/v1/ledger/accounts",
@@ -45,8 +46,12 @@ def test_every_list_route_pages_with_limit_and_offset():
 
 
 @pytest.mark.parametrize("route", LIST_ROUTES)
-def test_list_bounds_are_422_naming_the_parameter(route, login, users):
+def test_list_bounds_are_422_naming_the_parameter(route, login, users, now):
     http = login(users["ADMIN"])
+    if "{account_id}" in route:
+        from caseledger.banking.tests.factories import operating_bank_account
+
+        route = route.format(account_id=operating_bank_account(now).pk)
     for query, name in (
         ({"offset": -1}, "offset"),
         ({"offset": 2**64}, "offset"),

@@ -27,7 +27,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q
 
 from caseledger.banking.models import BankAccount, BankStatement
 from caseledger.ledger import accounts as codes
@@ -118,26 +118,10 @@ def _subledger_as_of(account_id: int, day: Any) -> dict[tuple[int, int], int]:
 
 
 def latest_statement(bank_account: BankAccount, as_of: date) -> BankStatement | None:
-    """The latest statement with a closing balance on or before ``as_of``, annotated with
-    ``after_cents``: the lines booked after it up to ``as_of`` (one query)."""
-    from caseledger.banking.models import StatementLine
-
-    after = (
-        StatementLine.objects.filter(
-            bank_account=bank_account,
-            booking_date__gt=OuterRef("period_end"),
-            booking_date__lte=as_of,
-        )
-        .order_by()
-        .values("bank_account")
-        .annotate(total=Sum("amount_cents"))
-        .values("total")
-    )
     return (
         BankStatement.objects.filter(
             bank_account=bank_account, period_end__lte=as_of, closing_cents__isnull=False
         )
-        .annotate(after_cents=Subquery(after))
         .order_by("-period_end", "-id")
         .first()
     )
@@ -163,8 +147,11 @@ _SPLIT_IN_TRANSIT = (
     "  p.amount_cents - COALESCE((SELECT SUM(m.amount_cents) FROM banking_linematch m"
     "    JOIN banking_statementline l ON l.id = m.line_id"
     "    WHERE m.posting_id = p.id AND l.booking_date <= %s), 0) AS open_cents"
-    "  FROM ledger_posting p"
-    "  WHERE p.id IN (SELECT posting_id FROM banking_linematch WHERE part > 0)"
+    # One part-1 row per split posting, found through the partial index (part > 0); CROSS
+    # JOIN keeps SQLite from scanning the account's postings instead (PostgreSQL plans it as
+    # the inner join it is).
+    "  FROM banking_linematch sm CROSS JOIN ledger_posting p"
+    "  WHERE p.id = sm.posting_id AND sm.part > 0 AND sm.part = 1"
     "  AND p.account_id = %s AND p.entry_date <= %s) s"
     " WHERE s.open_cents <> 0 AND s.open_cents <> s.amount_cents"
 )
@@ -235,9 +222,17 @@ def reconciliation_compute(
     is_trust = bool(ledger_account.is_trust)
 
     statement = latest_statement(bank_account, as_of)
-    if statement is not None:
-        after = int(getattr(statement, "after_cents", 0) or 0)
+    if statement is not None and statement.period_end and statement.period_end < as_of:
+        # A sub-select per statement would sum the lines after each one (SQLite runs it for
+        # every statement before the LIMIT): a second query for the latest one only.
+        after = _scalar(
+            "SELECT SUM(amount_cents) FROM banking_statementline WHERE bank_account_id = %s "
+            "AND booking_date > %s AND booking_date <= %s",
+            [bank_account.pk, connection.ops.adapt_datefield_value(statement.period_end), day],
+        )
         bank_cents = int(statement.closing_cents or 0) + after
+    elif statement is not None:
+        bank_cents = int(statement.closing_cents or 0)
     else:
         bank_cents = 0
 
