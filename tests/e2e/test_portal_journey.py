@@ -110,3 +110,25 @@ def test_company_contact_cannot_open_another_clients_invoice(
     assert refused.status == 404
     page.goto(f"{live_server.url}/portal/invoices/")
     assert theirs.number not in page.content()
+
+
+def test_portal_pages_have_no_serious_accessibility_violation(make_user, page, login_page):
+    """axe-core on every portal page at phone and desktop widths: no serious or critical
+    violation (colour contrast included)."""
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    _, matter, first, _ = _spanish_client(make_user)
+    login_page("maria")
+    axe = axe_module.Axe()
+    found = []
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/portal/", f"/portal/cases/{matter.pk}/", "/portal/invoices/",
+                     "/portal/trust/", "/portal/credits/"):  # fmt: skip
+            page.goto(page.url.split("/portal/")[0] + path)
+            results = axe.run(page)
+            found += [
+                (width, path, v["id"], v["impact"])
+                for v in results.response["violations"]
+                if v["impact"] in {"serious", "critical"}
+            ]
+    assert found == []

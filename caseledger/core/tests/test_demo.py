@@ -20,7 +20,7 @@ def _row_counts() -> dict[str, int]:
 def test_seed_demo_is_idempotent_and_verifies():
     call_command("seed_demo", stdout=StringIO())
     first = _row_counts()
-    assert first["core.User"] == 10
+    assert first["core.User"] == 11  # one login per role, and the portal's Spanish client
     assert first["matters.Matter"] > 100
     assert Firm.objects.get(id=1).name == "Raman & Okafor Immigration LLP"
     _banking_demo_matched()

@@ -264,3 +264,34 @@ def test_pages_cost_the_same_for_one_case_or_four(client, login, make_user, now)
             )
             deposit(extra)
     assert counts[0] == counts[1]
+
+
+def test_an_invoice_paid_meanwhile_leaves_the_rest_as_credit(make_user, now):
+    from caseledger.payments import services as payment_services
+    from caseledger.payments.providers.sandbox import sandbox_event
+    from caseledger.payments.services import Allocation
+
+    owner, user, matter = _client_with_login(make_user)
+    first = issued_invoice(matter=matter, cents=30_000, now=now)
+    second = issued_invoice(matter=matter, cents=45_000, now=now)
+    session = services.portal_invoices_checkout(
+        user=user, invoices=[first, second], now=now, return_url="/portal/invoices/"
+    )
+    # The first invoice is paid by check before the card payment arrives.
+    payment_services.payment_record(
+        client=owner,
+        method="CHECK",
+        payer="Ana",
+        reference="CHK-9",
+        amount_cents=30_000,
+        received_date=now.date(),
+        allocations=[Allocation(first, 30_000)],
+        actor=None,
+        now=now,
+    )
+    event = sandbox_event(session=session, outcome="success", payer="Ana")
+    payment_services.checkout_event_process(event=event, provider="sandbox", now=now)
+    card = Payment.objects.get(checkout=session)
+    assert [(a.invoice_id, a.amount_cents) for a in card.allocations.all()] == [(second.pk, 45_000)]
+    assert card.unapplied_cents == 30_000
+    assert payment_selectors.invoice_balance_due(second) == 0
