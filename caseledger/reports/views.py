@@ -192,6 +192,8 @@ def drill(request: HttpRequest, kind: str) -> HttpResponse:
             "period": period,
             "rows": rows,
             "total": sum(int(r["total"] or 0) for r in rows),
+            # Operations staff read the figures but do not open invoices.
+            "open_invoices": authorize(request.user, "billing.view"),
             "query": request.GET.urlencode(),
             "formulas": metrics.FORMULAS,
         },
