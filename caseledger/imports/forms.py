@@ -104,3 +104,32 @@ class AuditPackForm(forms.Form):
         account = self.fields["account"]
         assert isinstance(account, forms.ChoiceField)
         account.choices = [(a.pk, f"{a.code} {a.name}") for a in trust_bank_accounts()]
+
+
+class RetentionForm(forms.Form):
+    state = forms.ChoiceField(label="Firm's state (trust record minimum)")
+    trust_years = forms.IntegerField(min_value=1, max_value=50, label="Trust records, years")
+    billing_years = forms.IntegerField(min_value=1, max_value=50, label="Invoices and A/R, years")
+    matter_years = forms.IntegerField(
+        min_value=1, max_value=50, label="Matter file and personal data, years"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from caseledger.imports.retention import STATE_TRUST_MINIMUMS
+
+        super().__init__(*args, **kwargs)
+        state = self.fields["state"]
+        assert isinstance(state, forms.ChoiceField)
+        state.choices = [(k, k) for k in STATE_TRUST_MINIMUMS]
+
+
+class PurgeForm(forms.Form):
+    number = forms.CharField(max_length=32, label="Matter number")
+
+
+class HoldForm(forms.Form):
+    number = forms.CharField(
+        max_length=32, label="Matter number", required=False, help_text="Or a client name below."
+    )
+    client = forms.CharField(max_length=200, label="Client name", required=False)
+    reason = forms.CharField(max_length=300, label="Reason")

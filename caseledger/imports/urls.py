@@ -18,6 +18,9 @@ urlpatterns = [
     path("export/", views.export_page, name="export"),
     path("export/firm.zip", views.export_download, name="export_download"),
     path("audit-pack/", views.audit_pack, name="audit_pack"),
+    path("retention/", views.retention_page, name="retention"),
+    path("retention/purge/", views.retention_purge, name="retention_purge"),
+    path("retention/holds/<int:hold_id>/release/", views.hold_release, name="hold_release"),
     path("cutover/", views.cutover, name="cutover"),
     path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
 ]

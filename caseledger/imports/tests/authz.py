@@ -46,6 +46,15 @@ def _legacy(ctx: Any) -> dict[str, Any]:
     return {"invoice_id": invoice.pk}
 
 
+def _hold(ctx: Any) -> dict[str, Any]:
+    from caseledger.credits.tests import factories
+    from caseledger.imports.retention import legal_hold_place
+
+    matter = factories.matter(partner=ctx.users["PARTNER"])
+    hold = legal_hold_place(matter=matter, reason="Audit", actor=None, now=ctx.now)
+    return {"hold_id": hold.pk}
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "imports:home": {"allow": RUN},
     "imports:sample": {"allow": RUN, "kwargs": {"name": "clio-contacts"}},
@@ -55,6 +64,9 @@ MATRIX: dict[str, dict[str, Any]] = {
     "imports:job_commit": {"allow": RUN, "method": "POST", "kwargs": _job},
     "imports:cutover": {"allow": CUTOVER},
     "imports:export": {"allow": CUTOVER},
+    "imports:retention": {"allow": CUTOVER},
+    "imports:retention_purge": {"allow": CUTOVER},
+    "imports:hold_release": {"allow": CUTOVER, "method": "POST", "kwargs": _hold},
     "imports:audit_pack": {"allow": CUTOVER},
     "imports:export_download": {"allow": CUTOVER, "method": "POST"},
     "imports:legacy_invoices": {"allow": RUN},
