@@ -305,3 +305,27 @@ class PurgeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Purge of {self.pseudonym}"
+
+
+class ParallelRun(models.Model):
+    """One billing cycle run in parallel: the old system's invoices for the cycle (imported
+    lines) compared per matter and line category with CaseLedger's invoices of the cycle; the
+    partner signs the comparison off."""
+
+    cycle_start = models.DateField()
+    cycle_end = models.DateField()
+    filename = models.CharField(max_length=200)
+    old_lines = models.JSONField(default=list)  # [{"matter", "number", "category", "cents"}]
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_result = models.JSONField(default=dict, blank=True)  # the comparison as signed
+    note = models.CharField(max_length=300, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Parallel run {self.cycle_start} to {self.cycle_end}"
