@@ -133,3 +133,19 @@ class HoldForm(forms.Form):
     )
     client = forms.CharField(max_length=200, label="Client name", required=False)
     reason = forms.CharField(max_length=300, label="Reason")
+
+
+class ParallelRunForm(forms.Form):
+    cycle_start = forms.DateField(
+        label="Cycle from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    cycle_end = forms.DateField(label="Cycle to", widget=forms.DateInput(attrs={"type": "date"}))
+    file = forms.FileField(
+        label="Old system's invoices of the cycle (CSV)",
+        help_text="Columns number, matter, line_type (fees, government_fees, expenses, tax), "
+        "line_total: the clio-bills layout.",
+    )
+
+
+class SignForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False, label="Note with the sign-off")

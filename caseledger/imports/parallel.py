@@ -119,6 +119,11 @@ class MatterComparison:
         return self.new.get(category, 0) - self.old.get(category, 0)
 
     @property
+    def cells(self) -> list[tuple[int, int, int]]:
+        """(old, CaseLedger, difference) per category, in CATEGORIES order (for the page)."""
+        return [(self.old.get(c, 0), self.new.get(c, 0), self.difference(c)) for c in CATEGORIES]
+
+    @property
     def differences(self) -> dict[str, int]:
         return {c: self.difference(c) for c in CATEGORIES}
 

@@ -18,6 +18,8 @@ from caseledger.imports.choices import JobStatus
 from caseledger.imports.forms import (
     AuditPackForm,
     CutoverForm,
+    ParallelRunForm,
+    SignForm,
     HoldForm,
     LegacyPaymentForm,
     MapForm,
@@ -404,3 +406,85 @@ def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
     else:
         messages.success(request, "Legal hold released.")
     return redirect(reverse("imports:retention"))
+
+
+@capability_required("imports.run")
+def parallel_runs(request: HttpRequest) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    today = clock.firm_today()
+    form = ParallelRunForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"cycle_start": today.replace(day=1), "cycle_end": today},
+    )
+    run = handle_form(
+        request,
+        form,
+        lambda d: parallel.parallel_run_create(
+            cycle_start=d["cycle_start"],
+            cycle_end=d["cycle_end"],
+            filename=d["file"].name,
+            data=d["file"].read(),
+            actor=request.user,
+            now=clock.now(),
+        ),
+    )
+    if run is not None:
+        return redirect(reverse("imports:parallel_run", args=[run.pk]))
+    runs = ParallelRun.objects.select_related("signed_by").order_by("-created_at")[:50]
+    return render(request, "imports/parallel_runs.html", {"form": form, "runs": runs})
+
+
+@capability_required("imports.run")
+def parallel_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    run = get_object_or_404(ParallelRun.objects.select_related("signed_by"), pk=run_id)
+    rows = parallel.parallel_compare(run)
+    counts: dict[str, int] = {}
+    for m in rows:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    return render(
+        request,
+        "imports/parallel_run.html",
+        {
+            "run": run,
+            "rows": rows,
+            "counts": counts,
+            "categories": parallel.CATEGORIES,
+            "sign_form": SignForm(),
+        },
+    )
+
+
+@capability_required("imports.run")
+def parallel_run_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    run = get_object_or_404(ParallelRun, pk=run_id)
+    body = run.signed_result.get("csv") or parallel.parallel_csv(parallel.parallel_compare(run))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="parallel-run-{run.pk}.csv"'
+    return response
+
+
+@require_POST
+@capability_required("imports.parallel_sign")
+def parallel_run_sign(request: HttpRequest, run_id: int) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    run = get_object_or_404(ParallelRun, pk=run_id)
+    form = SignForm(request.POST)
+    note = form.cleaned_data.get("note", "") if form.is_valid() else ""
+    try:
+        parallel.parallel_run_sign(run=run, actor=request.user, note=note, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Parallel run signed off.")
+    return redirect(reverse("imports:parallel_run", args=[run.pk]))
