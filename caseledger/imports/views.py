@@ -18,13 +18,13 @@ from caseledger.imports.choices import JobStatus
 from caseledger.imports.forms import (
     AuditPackForm,
     CutoverForm,
-    ParallelRunForm,
-    SignForm,
     HoldForm,
     LegacyPaymentForm,
     MapForm,
+    ParallelRunForm,
     PurgeForm,
     RetentionForm,
+    SignForm,
     UploadForm,
 )
 from caseledger.imports.models import ImportJob, LegacyInvoice

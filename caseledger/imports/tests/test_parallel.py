@@ -26,7 +26,8 @@ def test_parallel_run_reports_missing_extra_and_differences(
     lines = list(draft.lines.values_list("kind", "amount_cents"))
     fees = sum(c for k, c in lines if parallel.KIND_CATEGORY[k] == "fees")
     gov = sum(c for k, c in lines if parallel.KIND_CATEGORY[k] == "government_fees")
-    assert fees and gov
+    assert fees
+    assert gov
     number = draft.matter.number
     # The old system billed the same matter with fees 50.00 higher (the seeded difference),
     # and billed a matter CaseLedger did not.
