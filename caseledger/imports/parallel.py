@@ -22,6 +22,12 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.imports.models import ParallelRun
 
 CATEGORIES = ("fees", "government_fees", "expenses", "tax")
+CATEGORY_LABELS = {
+    "fees": "Fees",
+    "government_fees": "Government fees",
+    "expenses": "Expenses",
+    "tax": "Tax",
+}
 REQUIRED = ("number", "matter", "line_type", "line_total")
 # CaseLedger line kinds -> the comparison's category
 KIND_CATEGORY = {

@@ -454,7 +454,7 @@ def parallel_run(request: HttpRequest, run_id: int) -> HttpResponse:
             "run": run,
             "rows": rows,
             "counts": counts,
-            "categories": parallel.CATEGORIES,
+            "categories": [parallel.CATEGORY_LABELS[c] for c in parallel.CATEGORIES],
             "sign_form": SignForm(),
         },
     )
