@@ -25,6 +25,7 @@ BENCH_MODULES: list[str] = [
     "bench.kpis",
     "bench.reconcile",
     "bench.imports",
+    "bench.export",
 ]
 
 RESULT_KEYS = (

@@ -104,3 +104,48 @@ class AuditPackForm(forms.Form):
         account = self.fields["account"]
         assert isinstance(account, forms.ChoiceField)
         account.choices = [(a.pk, f"{a.code} {a.name}") for a in trust_bank_accounts()]
+
+
+class RetentionForm(forms.Form):
+    state = forms.ChoiceField(label="Firm's state (trust record minimum)")
+    trust_years = forms.IntegerField(min_value=1, max_value=50, label="Trust records, years")
+    billing_years = forms.IntegerField(min_value=1, max_value=50, label="Invoices and A/R, years")
+    matter_years = forms.IntegerField(
+        min_value=1, max_value=50, label="Matter file and personal data, years"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from caseledger.imports.retention import STATE_TRUST_MINIMUMS
+
+        super().__init__(*args, **kwargs)
+        state = self.fields["state"]
+        assert isinstance(state, forms.ChoiceField)
+        state.choices = [(k, k) for k in STATE_TRUST_MINIMUMS]
+
+
+class PurgeForm(forms.Form):
+    number = forms.CharField(max_length=32, label="Matter number")
+
+
+class HoldForm(forms.Form):
+    number = forms.CharField(
+        max_length=32, label="Matter number", required=False, help_text="Or a client name below."
+    )
+    client = forms.CharField(max_length=200, label="Client name", required=False)
+    reason = forms.CharField(max_length=300, label="Reason")
+
+
+class ParallelRunForm(forms.Form):
+    cycle_start = forms.DateField(
+        label="Cycle from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    cycle_end = forms.DateField(label="Cycle to", widget=forms.DateInput(attrs={"type": "date"}))
+    file = forms.FileField(
+        label="Old system's invoices of the cycle (CSV)",
+        help_text="Columns number, matter, line_type (fees, government_fees, expenses, tax), "
+        "line_total: the clio-bills layout.",
+    )
+
+
+class SignForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False, label="Note with the sign-off")

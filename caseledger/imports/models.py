@@ -242,3 +242,90 @@ class OpeningBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.client_id} {self.amount_cents}"
+
+
+class RetentionSettings(models.Model):
+    """How long the firm keeps each kind of record after a matter closes (one row). Trust
+    records may not be kept shorter than the minimum of the firm's state
+    (``retention.STATE_TRUST_MINIMUMS``); services.retention_settings_save refuses it."""
+
+    state = models.CharField(max_length=8, default="ABA")  # a key of STATE_TRUST_MINIMUMS
+    trust_years = models.PositiveSmallIntegerField(default=5)
+    billing_years = models.PositiveSmallIntegerField(default=7)
+    matter_years = models.PositiveSmallIntegerField(default=7)  # files and personal data
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Retention ({self.state})"
+
+
+class LegalHold(models.Model):
+    """A hold on a client or a matter: nothing of it may be purged while it is active."""
+
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    matter = models.ForeignKey(
+        "matters.Matter", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField()
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(client__isnull=False) | models.Q(matter__isnull=False),
+                name="imports_legalhold_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold on {self.matter or self.client}"
+
+
+class PurgeRecord(models.Model):
+    """A matter whose personal data was purged after its retention: when, by whom, what kinds
+    of fields went (counts only, no personal data), and the pseudonym left in place."""
+
+    matter = models.OneToOneField("matters.Matter", on_delete=models.PROTECT, related_name="+")
+    pseudonym = models.CharField(max_length=40)
+    retention_until = models.DateField()
+    removed = models.JSONField(default=dict)  # {"clients.client.name": 1, ...}
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    purged_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Purge of {self.pseudonym}"
+
+
+class ParallelRun(models.Model):
+    """One billing cycle run in parallel: the old system's invoices for the cycle (imported
+    lines) compared per matter and line category with CaseLedger's invoices of the cycle; the
+    partner signs the comparison off."""
+
+    cycle_start = models.DateField()
+    cycle_end = models.DateField()
+    filename = models.CharField(max_length=200)
+    old_lines = models.JSONField(default=list)  # [{"matter", "number", "category", "cents"}]
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_result = models.JSONField(default=dict, blank=True)  # the comparison as signed
+    note = models.CharField(max_length=300, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Parallel run {self.cycle_start} to {self.cycle_end}"

@@ -18,6 +18,13 @@ urlpatterns = [
     path("export/", views.export_page, name="export"),
     path("export/firm.zip", views.export_download, name="export_download"),
     path("audit-pack/", views.audit_pack, name="audit_pack"),
+    path("retention/", views.retention_page, name="retention"),
+    path("retention/purge/", views.retention_purge, name="retention_purge"),
+    path("retention/holds/<int:hold_id>/release/", views.hold_release, name="hold_release"),
+    path("parallel/", views.parallel_runs, name="parallel_runs"),
+    path("parallel/<int:run_id>/", views.parallel_run, name="parallel_run"),
+    path("parallel/<int:run_id>/comparison.csv", views.parallel_run_csv, name="parallel_run_csv"),
+    path("parallel/<int:run_id>/sign/", views.parallel_run_sign, name="parallel_run_sign"),
     path("cutover/", views.cutover, name="cutover"),
     path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
 ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -18,8 +18,13 @@ from caseledger.imports.choices import JobStatus
 from caseledger.imports.forms import (
     AuditPackForm,
     CutoverForm,
+    HoldForm,
     LegacyPaymentForm,
     MapForm,
+    ParallelRunForm,
+    PurgeForm,
+    RetentionForm,
+    SignForm,
     UploadForm,
 )
 from caseledger.imports.models import ImportJob, LegacyInvoice
@@ -280,3 +285,206 @@ def audit_pack(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     return render(request, "imports/audit_pack.html", {"form": form})
+
+
+@capability_required("imports.retention")
+def retention_page(request: HttpRequest) -> HttpResponse:
+    """Retention settings, the state minimums, legal holds (place one here)."""
+    from caseledger.clients.models import Client
+    from caseledger.imports import retention
+    from caseledger.imports.models import LegalHold, PurgeRecord
+    from caseledger.matters.models import Matter
+
+    policy = retention.retention_settings()
+    initial = {
+        "state": policy.state,
+        "trust_years": policy.trust_years,
+        "billing_years": policy.billing_years,
+        "matter_years": policy.matter_years,
+    }
+    which = request.POST.get("form") if request.method == "POST" else None
+    settings_form = RetentionForm(request.POST if which == "settings" else None, initial=initial)
+    hold_form = HoldForm(request.POST if which == "hold" else None)
+    if which == "settings":
+        saved = handle_form(
+            request,
+            settings_form,
+            lambda d: retention.retention_settings_save(
+                state=d["state"],
+                trust_years=d["trust_years"],
+                billing_years=d["billing_years"],
+                matter_years=d["matter_years"],
+                actor=request.user,
+                now=clock.now(),
+            ),
+        )
+        if saved is not None:
+            messages.success(request, "Retention saved.")
+            return redirect(reverse("imports:retention"))
+    if which == "hold":
+
+        def place(d: dict[str, Any]) -> Any:
+            matter = Matter.objects.filter(number=d.get("number") or "").first()
+            client = Client.objects.filter(name=d.get("client") or "").first()
+            if d.get("number") and matter is None:
+                raise retention.RetentionRefused(f"number: no matter {d['number']}", field="number")
+            if d.get("client") and client is None:
+                raise retention.RetentionRefused(
+                    f"client: no client named {d['client']}", field="client"
+                )
+            return retention.legal_hold_place(
+                client=None if matter else client,
+                matter=matter,
+                reason=d["reason"],
+                actor=request.user,
+                now=clock.now(),
+            )
+
+        if handle_form(request, hold_form, place) is not None:
+            messages.success(request, "Legal hold placed.")
+            return redirect(reverse("imports:retention"))
+    holds = (
+        LegalHold.objects.filter(released_at__isnull=True)
+        .select_related("client", "matter", "placed_by")
+        .order_by("-placed_at")
+    )
+    purges = PurgeRecord.objects.select_related("matter", "purged_by").order_by("-purged_at")
+    return render(
+        request,
+        "imports/retention.html",
+        {
+            "settings_form": settings_form,
+            "hold_form": hold_form,
+            "purge_form": PurgeForm(),
+            "states": [(k, y, rule) for k, (y, rule) in retention.STATE_TRUST_MINIMUMS.items()],
+            "holds": holds,
+            "purges": purges[:50],
+        },
+    )
+
+
+@capability_required("imports.retention")
+def retention_purge(request: HttpRequest) -> HttpResponse:
+    """Dry run (the list of what goes) then, on confirm, the purge of one matter."""
+    from caseledger.imports import retention
+    from caseledger.matters.models import Matter
+
+    form = PurgeForm(request.POST or request.GET or None)
+    plan = None
+    error = ""
+    if form.is_bound and form.is_valid():
+        matter = Matter.objects.filter(number=form.cleaned_data["number"]).first()
+        if matter is None:
+            error = f"number: no matter {form.cleaned_data['number']}"
+        else:
+            try:
+                if request.method == "POST" and request.POST.get("confirm") == "purge":
+                    record = retention.matter_purge(
+                        matter=matter, actor=request.user, now=clock.now()
+                    )
+                    messages.success(request, f"{matter.number} purged ({record.pseudonym}).")
+                    return redirect(reverse("imports:retention"))
+                plan = retention.purge_plan(matter=matter, today=clock.firm_today())
+            except ApplicationError as exc:
+                error = str(exc)
+    return render(
+        request, "imports/retention_purge.html", {"form": form, "plan": plan, "error": error}
+    )
+
+
+@require_POST
+@capability_required("imports.retention")
+def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
+    from caseledger.imports import retention
+    from caseledger.imports.models import LegalHold
+
+    hold = get_object_or_404(LegalHold, pk=hold_id)
+    try:
+        retention.legal_hold_release(hold=hold, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Legal hold released.")
+    return redirect(reverse("imports:retention"))
+
+
+@capability_required("imports.run")
+def parallel_runs(request: HttpRequest) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    today = clock.firm_today()
+    form = ParallelRunForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"cycle_start": today.replace(day=1), "cycle_end": today},
+    )
+    run = handle_form(
+        request,
+        form,
+        lambda d: parallel.parallel_run_create(
+            cycle_start=d["cycle_start"],
+            cycle_end=d["cycle_end"],
+            filename=d["file"].name,
+            data=d["file"].read(),
+            actor=request.user,
+            now=clock.now(),
+        ),
+    )
+    if run is not None:
+        return redirect(reverse("imports:parallel_run", args=[run.pk]))
+    runs = ParallelRun.objects.select_related("signed_by").order_by("-created_at")[:50]
+    return render(request, "imports/parallel_runs.html", {"form": form, "runs": runs})
+
+
+@capability_required("imports.run")
+def parallel_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    run = get_object_or_404(ParallelRun.objects.select_related("signed_by"), pk=run_id)
+    rows = parallel.parallel_compare(run)
+    counts: dict[str, int] = {}
+    for m in rows:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    return render(
+        request,
+        "imports/parallel_run.html",
+        {
+            "run": run,
+            "rows": rows,
+            "counts": counts,
+            "categories": [parallel.CATEGORY_LABELS[c] for c in parallel.CATEGORIES],
+            "sign_form": SignForm(),
+        },
+    )
+
+
+@capability_required("imports.run")
+def parallel_run_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    run = get_object_or_404(ParallelRun, pk=run_id)
+    body = run.signed_result.get("csv") or parallel.parallel_csv(parallel.parallel_compare(run))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="parallel-run-{run.pk}.csv"'
+    return response
+
+
+@require_POST
+@capability_required("imports.parallel_sign")
+def parallel_run_sign(request: HttpRequest, run_id: int) -> HttpResponse:
+    from caseledger.imports import parallel
+    from caseledger.imports.models import ParallelRun
+
+    run = get_object_or_404(ParallelRun, pk=run_id)
+    form = SignForm(request.POST)
+    note = form.cleaned_data.get("note", "") if form.is_valid() else ""
+    try:
+        parallel.parallel_run_sign(run=run, actor=request.user, note=note, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Parallel run signed off.")
+    return redirect(reverse("imports:parallel_run", args=[run.pk]))

@@ -46,6 +46,31 @@ def _legacy(ctx: Any) -> dict[str, Any]:
     return {"invoice_id": invoice.pk}
 
 
+def _hold(ctx: Any) -> dict[str, Any]:
+    from caseledger.credits.tests import factories
+    from caseledger.imports.retention import legal_hold_place
+
+    matter = factories.matter(partner=ctx.users["PARTNER"])
+    hold = legal_hold_place(matter=matter, reason="Audit", actor=None, now=ctx.now)
+    return {"hold_id": hold.pk}
+
+
+def _run(ctx: Any) -> dict[str, Any]:
+    from datetime import date
+
+    from caseledger.imports.parallel import parallel_run_create
+
+    run = parallel_run_create(
+        cycle_start=date(2026, 11, 1),
+        cycle_end=date(2026, 11, 30),
+        filename="old.csv",
+        data=b"number,matter,line_type,line_total\n9002,OLD-77,expenses,25.00\n",
+        actor=None,
+        now=ctx.now,
+    )
+    return {"run_id": run.pk}
+
+
 MATRIX: dict[str, dict[str, Any]] = {
     "imports:home": {"allow": RUN},
     "imports:sample": {"allow": RUN, "kwargs": {"name": "clio-contacts"}},
@@ -55,6 +80,17 @@ MATRIX: dict[str, dict[str, Any]] = {
     "imports:job_commit": {"allow": RUN, "method": "POST", "kwargs": _job},
     "imports:cutover": {"allow": CUTOVER},
     "imports:export": {"allow": CUTOVER},
+    "imports:parallel_runs": {"allow": RUN},
+    "imports:parallel_run": {"allow": RUN, "kwargs": _run},
+    "imports:parallel_run_csv": {"allow": RUN, "kwargs": _run},
+    "imports:parallel_run_sign": {
+        "allow": frozenset({Role.PARTNER.value}),
+        "method": "POST",
+        "kwargs": _run,
+    },
+    "imports:retention": {"allow": CUTOVER},
+    "imports:retention_purge": {"allow": CUTOVER},
+    "imports:hold_release": {"allow": CUTOVER, "method": "POST", "kwargs": _hold},
     "imports:audit_pack": {"allow": CUTOVER},
     "imports:export_download": {"allow": CUTOVER, "method": "POST"},
     "imports:legacy_invoices": {"allow": RUN},

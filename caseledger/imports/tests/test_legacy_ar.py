@@ -72,3 +72,31 @@ def test_payment_on_imported_open_invoice_and_aging_shows_the_rest(
     assert AuditEvent.objects.filter(action="imports.legacy_invoice_paid").count() == 1
     with pytest.raises(ImportRefused, match="amount"):
         services.legacy_invoice_pay(**{**kwargs, "amount_cents": 46001})
+
+
+def test_receivables_scope_must_name_every_loose_ar_posting(users: dict[str, Any]) -> None:
+    from caseledger.collections.services.aging_facts import receivables
+    from caseledger.credits.tests import factories
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.models import JournalEntry
+    from caseledger.ledger.services import PostingLine, entry_post
+
+    matter = factories.matter(partner=users["PARTNER"])
+    lines = [
+        PostingLine(accounts.ACCOUNTS_RECEIVABLE, 100, client=matter.client, matter=matter),
+        PostingLine(accounts.ACCOUNTS_RECEIVABLE, 200, client=matter.client, matter=matter),
+        PostingLine(accounts.EQUITY, -300),
+    ]
+    with (
+        pytest.raises(ValueError, match="2 A/R posting\\(s\\) without an invoice, 1 reference"),
+        receivables([(date(2025, 5, 1), "L-1")]),
+    ):
+        entry_post(
+            kind=EntryKind.OPENING_BALANCE,
+            entry_date=date(2025, 6, 30),
+            memo="x",
+            lines=lines,
+            actor=None,
+            now=factories.NOW,
+        )
+    assert not JournalEntry.objects.exists()  # the listener's refusal rolled the entry back

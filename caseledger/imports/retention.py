@@ -1,0 +1,355 @@
+"""Retention, legal holds and the purge of a closed matter's personal data.
+
+A closed matter may be purged once the longest retention of the kinds of record it has has run
+from its close date (trust records: ``trust_years``; invoices and A/R: ``billing_years``; the
+matter file and its personal data: ``matter_years``), and never while a legal hold on it or its
+client is active. The purge anonymises (the rows stay, so every foreign key, ledger posting and
+audit event still points at the same ids): the matter's title and notes, its deadlines' and
+tasks' text, its beneficiary (name, email, A-number, passport, date of birth, SSN/ITIN, online
+account number and their lookup hashes), and, when every matter of the client is purged, the
+client (name, email, phone, address, notes, the same identifiers) and its contacts. The name
+left in place is a pseudonym (``Purged client C-<id>``). Nothing in the ledger or the audit
+chain is changed; the purge appends one audit event with counts, never the data itself.
+
+The trust minimums below are each state's rule on how long trust account records must be kept;
+the firm's trust retention may be longer, never shorter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from caseledger.core import audit
+from caseledger.core.exceptions import ApplicationError
+from caseledger.imports.models import LegalHold, PurgeRecord, RetentionSettings
+
+# state -> (minimum years after the representation ends / the records' events, rule cited)
+STATE_TRUST_MINIMUMS: dict[str, tuple[int, str]] = {
+    "ABA": (5, "ABA Model Rule 1.15(a): five years after termination of the representation"),
+    "AZ": (5, "Ariz. R. Sup. Ct. 42, ER 1.15(a): five years after termination"),
+    "CA": (5, "Cal. Rules of Prof. Conduct 1.15(d)(3): five years after final distribution"),
+    "FL": (6, "R. Regulating Fla. Bar 5-1.2(b): six years"),
+    "IL": (7, "Ill. R. Prof. Conduct 1.15(a): seven years after termination"),
+    "MA": (6, "Mass. R. Prof. C. 1.15(f)(1): six years after termination"),
+    "NJ": (7, "N.J. Court Rule 1:21-6(c)(1): seven years"),
+    "NY": (7, "N.Y. Rules of Prof. Conduct 1.15(d)(1) (22 NYCRR 1200.0): seven years"),
+    "OH": (7, "Ohio Prof. Cond. R. 1.15(a): seven years after termination"),
+    "PA": (5, "Pa. R.P.C. 1.15(c): five years after termination"),
+    "TX": (5, "Tex. Disciplinary R. Prof. Conduct 1.14(a): five years after termination"),
+}
+
+STATE_UNKNOWN = "state: {state} is not in the table of trust minimums ({states})"
+TRUST_TOO_SHORT = "trust_years: {state} requires at least {minimum} years ({rule}); got {years}"
+YEARS_RANGE = "{field}: between 1 and 50 years (got {years})"
+NOT_CLOSED = "matter: {matter} is not closed; only a closed matter can be purged"
+TOO_EARLY = "matter: {matter} is kept until {until} ({reason}); purge refused on {today}"
+HELD = "matter: a legal hold ({reason}) is active on {target}; purge refused"
+PURGED = "matter: {matter} was already purged on {on}"
+HOLD_TARGET = "matter: choose a client or a matter to hold"
+HOLD_REASON = "reason: say why the records are held"
+HOLD_RELEASED = "hold: already released on {on}"
+
+
+class RetentionRefused(ApplicationError):
+    """A purge or retention change that the rules refuse."""
+
+
+def retention_settings() -> RetentionSettings:
+    row = RetentionSettings.objects.order_by("id").first()
+    return row or RetentionSettings(state="ABA")
+
+
+@transaction.atomic
+def retention_settings_save(
+    *,
+    state: str,
+    trust_years: int,
+    billing_years: int,
+    matter_years: int,
+    actor: Any,
+    now: datetime,
+) -> RetentionSettings:
+    state = state.strip().upper()
+    if state not in STATE_TRUST_MINIMUMS:
+        raise RetentionRefused(
+            STATE_UNKNOWN.format(state=state, states=", ".join(STATE_TRUST_MINIMUMS)),
+            field="state",
+        )
+    for name, years in (
+        ("trust_years", trust_years),
+        ("billing_years", billing_years),
+        ("matter_years", matter_years),
+    ):
+        if not 1 <= years <= 50:
+            raise RetentionRefused(YEARS_RANGE.format(field=name, years=years), field=name)
+    minimum, rule = STATE_TRUST_MINIMUMS[state]
+    if trust_years < minimum:
+        raise RetentionRefused(
+            TRUST_TOO_SHORT.format(state=state, minimum=minimum, rule=rule, years=trust_years),
+            field="trust_years",
+        )
+    row = RetentionSettings.objects.select_for_update().order_by("id").first()
+    before = None
+    if row is None:
+        row = RetentionSettings()
+    else:
+        before = {
+            "state": row.state,
+            "trust_years": row.trust_years,
+            "billing_years": row.billing_years,
+            "matter_years": row.matter_years,
+        }
+    row.state, row.trust_years = state, trust_years
+    row.billing_years, row.matter_years = billing_years, matter_years
+    row.updated_at = now
+    row.save()
+    audit.record(
+        actor=actor,
+        action="imports.retention_changed",
+        at=now,
+        obj=row,
+        before=before,
+        after={
+            "state": state,
+            "trust_years": trust_years,
+            "billing_years": billing_years,
+            "matter_years": matter_years,
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def legal_hold_place(
+    *, client: Any = None, matter: Any = None, reason: str, actor: Any, now: datetime
+) -> LegalHold:
+    if client is None and matter is None:
+        raise RetentionRefused(HOLD_TARGET, field="matter")
+    if not reason.strip():
+        raise RetentionRefused(HOLD_REASON, field="reason")
+    hold = LegalHold.objects.create(
+        client=client, matter=matter, reason=reason.strip()[:300], placed_by=actor, placed_at=now
+    )
+    audit.record(
+        actor=actor,
+        action="imports.legal_hold_placed",
+        at=now,
+        obj=hold,
+        after={"client": getattr(client, "pk", None), "matter": getattr(matter, "pk", None)},
+    )
+    return hold
+
+
+@transaction.atomic
+def legal_hold_release(*, hold: LegalHold, actor: Any, now: datetime) -> LegalHold:
+    hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.released_at is not None:
+        raise RetentionRefused(
+            HOLD_RELEASED.format(on=hold.released_at.date().isoformat()), field="hold"
+        )
+    hold.released_at, hold.released_by = now, actor
+    hold.save(update_fields=["released_at", "released_by"])
+    audit.record(actor=actor, action="imports.legal_hold_released", at=now, obj=hold)
+    return hold
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # February 29 into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+def retention_until(matter: Any) -> tuple[date | None, str]:
+    """The first day ``matter`` may be purged and which kind of record sets it (None: open)."""
+    from caseledger.billing.models import Invoice
+    from caseledger.ledger import accounts
+    from caseledger.ledger.models import Posting
+
+    if matter.closed_date is None:
+        return None, "open"
+    policy = retention_settings()
+    kinds = [(policy.matter_years, "matter file")]
+    if Posting.objects.filter(
+        matter=matter, account__code=accounts.CLIENT_TRUST_LIABILITY
+    ).exists():
+        kinds.append((policy.trust_years, f"trust records, {policy.state}"))
+    if (
+        Invoice.objects.filter(matter=matter).exists()
+        or Posting.objects.filter(
+            matter=matter, account__code=accounts.ACCOUNTS_RECEIVABLE
+        ).exists()
+    ):
+        kinds.append((policy.billing_years, "billing records"))
+    years, reason = max(kinds, key=lambda k: k[0])
+    return _add_years(matter.closed_date, years), f"{reason}: {years} years after closing"
+
+
+def active_holds(matter: Any) -> list[LegalHold]:
+    return list(
+        LegalHold.objects.filter(released_at__isnull=True).filter(
+            Q(matter=matter) | Q(client_id=matter.client_id)
+        )
+    )
+
+
+PERSON_FIELDS = (
+    "a_number",
+    "a_number_hash",
+    "passport_number",
+    "passport_country",
+    "ssn_itin",
+    "country_of_citizenship",
+    "identity_hash",
+    "uscis_online_account_number",
+)
+CLIENT_FIELDS = (
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "notes",
+)
+
+
+@dataclass
+class PurgePlan:
+    matter: Any
+    until: date
+    reason: str
+    items: list[tuple[str, int, str]] = field(default_factory=list)  # (what, id, fields)
+    client_too: bool = False
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for what, _, _ in self.items:
+            out[what] = out.get(what, 0) + 1
+        return out
+
+
+def purge_plan(*, matter: Any, today: date) -> PurgePlan:
+    """What a purge of ``matter`` would anonymise (the dry run); refused (RetentionRefused)
+    when it may not be purged today."""
+    from caseledger.clients.models import Beneficiary, Contact
+    from caseledger.matters.models import Deadline, Matter, Task
+
+    purged = PurgeRecord.objects.filter(matter=matter).first()
+    if purged is not None:
+        raise RetentionRefused(
+            PURGED.format(matter=matter.number, on=purged.purged_at.date()), field="matter"
+        )
+    if not matter.is_closed or matter.closed_date is None:
+        raise RetentionRefused(NOT_CLOSED.format(matter=matter.number), field="matter")
+    holds = active_holds(matter)
+    if holds:
+        target = f"matter {matter.number}" if holds[0].matter_id else f"client {matter.client}"
+        raise RetentionRefused(HELD.format(reason=holds[0].reason, target=target), field="matter")
+    until, reason = retention_until(matter)
+    assert until is not None
+    if today < until:
+        raise RetentionRefused(
+            TOO_EARLY.format(matter=matter.number, until=until, reason=reason, today=today),
+            field="matter",
+        )
+    plan = PurgePlan(matter=matter, until=until, reason=reason)
+    plan.items.append(("matter", matter.pk, "title, notes, hold reason"))
+    for d in Deadline.objects.filter(matter=matter).only("id"):
+        plan.items.append(("deadline", d.pk, "description"))
+    for t in Task.objects.filter(matter=matter).only("id"):
+        plan.items.append(("task", t.pk, "title, description"))
+    if matter.beneficiary_id:
+        others = Matter.objects.filter(beneficiary_id=matter.beneficiary_id).exclude(pk=matter.pk)
+        unpurged = others.exclude(pk__in=PurgeRecord.objects.values("matter_id"))
+        if not unpurged.exists():
+            plan.items.append(
+                ("beneficiary", matter.beneficiary_id, "name, email, A-number, passport, DOB, SSN")
+            )
+    siblings = (
+        Matter.objects.filter(client_id=matter.client_id)
+        .exclude(pk=matter.pk)
+        .exclude(pk__in=PurgeRecord.objects.values("matter_id"))
+    )
+    if not siblings.exists():
+        plan.client_too = True
+        plan.items.append(
+            ("client", matter.client_id, "name, email, phone, address, notes, A-number, passport")
+        )
+        for c in Contact.objects.filter(client_id=matter.client_id).only("id"):
+            plan.items.append(("contact", c.pk, "name, email, phone"))
+        for b in Beneficiary.objects.filter(client_id=matter.client_id).only("id"):
+            if not any(i[0] == "beneficiary" and i[1] == b.pk for i in plan.items):
+                plan.items.append(("beneficiary", b.pk, "name, email, A-number, passport, DOB"))
+    return plan
+
+
+def _blank_person(model: Any, pk: int, name: str, extra: dict[str, Any]) -> None:
+    """Overwrite one person's fields through the model (the encrypted fields encrypt '')."""
+    row = model.objects.get(pk=pk)
+    row.name = name
+    for f in PERSON_FIELDS:
+        setattr(row, f, "")
+    row.date_of_birth = None
+    for k, v in extra.items():
+        setattr(row, k, v)
+    row.save()
+
+
+@transaction.atomic
+def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
+    """Anonymise what ``purge_plan`` lists, record the purge and append its audit event."""
+    from caseledger.clients.models import Beneficiary, Client, Contact
+    from caseledger.core import clock
+    from caseledger.matters.models import Deadline, Matter, Task
+
+    matter = Matter.objects.select_for_update().get(pk=matter.pk)
+    plan = purge_plan(matter=matter, today=clock.firm_date(now))
+    pseudonym = f"C-{matter.client_id}"
+    for what, pk, _ in plan.items:
+        if what == "matter":
+            Matter.objects.filter(pk=pk).update(
+                title=f"Purged matter {matter.number}", notes="", hold_reason=""
+            )
+        elif what == "deadline":
+            Deadline.objects.filter(pk=pk).update(description="")
+        elif what == "task":
+            Task.objects.filter(pk=pk).update(title="(purged)", description="")
+        elif what == "beneficiary":
+            _blank_person(Beneficiary, pk, f"Purged beneficiary B-{pk}", {"email": ""})
+        elif what == "client":
+            _blank_person(
+                Client,
+                pk,
+                f"Purged client {pseudonym}",
+                dict.fromkeys(CLIENT_FIELDS, ""),
+            )
+        elif what == "contact":
+            Contact.objects.filter(pk=pk).update(name=f"Purged contact {pk}", email="", phone="")
+    record = PurgeRecord.objects.create(
+        matter=matter,
+        pseudonym=pseudonym,
+        retention_until=plan.until,
+        removed=plan.counts(),
+        purged_by=actor,
+        purged_at=now,
+    )
+    audit.record(
+        actor=actor,
+        action="imports.matter_purged",
+        at=now,
+        obj=record,
+        after={
+            "matter": matter.pk,
+            "pseudonym": pseudonym,
+            "retention_until": plan.until,
+            "removed": plan.counts(),
+        },
+    )
+    return record

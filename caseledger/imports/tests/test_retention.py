@@ -1,0 +1,111 @@
+"""Retention and legal hold: purge refused before the retention date and under a hold; after
+it, no personal data is left and the ledger and audit chain still verify."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from caseledger.clients.models import Beneficiary, Client, Contact
+from caseledger.core.models import AuditEvent
+from caseledger.credits.tests import factories
+from caseledger.imports import retention
+from caseledger.imports.retention import RetentionRefused
+from caseledger.matters.models import Matter
+from caseledger.trust import services as trust
+
+pytestmark = pytest.mark.django_db
+
+
+def test_retention_settings_refuse_less_than_the_state_minimum(
+    users: dict[str, Any], now: Any
+) -> None:
+    with pytest.raises(RetentionRefused, match=r"trust_years: NY requires at least 7 years"):
+        retention.retention_settings_save(
+            state="NY", trust_years=5, billing_years=7, matter_years=7, actor=None, now=now
+        )
+    with pytest.raises(RetentionRefused, match="state: ZZ is not in the table"):
+        retention.retention_settings_save(
+            state="ZZ", trust_years=5, billing_years=7, matter_years=7, actor=None, now=now
+        )
+    row = retention.retention_settings_save(
+        state="NY", trust_years=7, billing_years=7, matter_years=6, actor=None, now=now
+    )
+    assert retention.retention_settings().pk == row.pk
+    assert all(rule for _, rule in retention.STATE_TRUST_MINIMUMS.values())
+    assert retention.STATE_TRUST_MINIMUMS["ABA"][0] == 5
+
+
+def test_purge_of_a_closed_matter(users: dict[str, Any], now: Any) -> None:
+    retention.retention_settings_save(
+        state="NJ", trust_years=7, billing_years=6, matter_years=5, actor=None, now=now
+    )
+    matter = factories.matter(partner=users["PARTNER"])
+    client = matter.client
+    client.a_number = "A123456789"
+    client.passport_number = "X1234567"
+    client.email = "hr@acme.example"
+    client.phone = "+1 212 555 0100"
+    client.save()
+    beneficiary = Beneficiary.objects.get(pk=matter.beneficiary_id)
+    beneficiary.passport_number = "P7654321"
+    beneficiary.a_number = "A987654321"
+    beneficiary.save()
+    Contact.objects.create(client=client, name="Pat Doe", email="pat@acme.example", created_at=now)
+    trust.deposit_record(
+        client=client,
+        matter=matter,
+        method="WIRE",
+        payer="Acme",
+        amount_cents=100_000,
+        received_date=date(2026, 10, 5),
+        reference="W-9",
+        actor=users["BILLING"],
+        now=now,
+    )
+    with pytest.raises(RetentionRefused, match="is not closed"):
+        retention.purge_plan(matter=matter, today=date(2040, 1, 1))
+    closed = max(matter.opened_date, date(2026, 11, 2))
+    Matter.objects.filter(pk=matter.pk).update(status="CLOSED", closed_date=closed)
+    matter.refresh_from_db()
+    until, reason = retention.retention_until(matter)
+    assert until == closed.replace(year=closed.year + 7)  # trust, New Jersey: 7 years
+    assert reason.startswith("trust records, NJ")
+    eve = datetime.combine(until - timedelta(days=1), time(15), tzinfo=UTC)
+    with pytest.raises(RetentionRefused, match=rf"kept until {until} .* refused on {eve.date()}"):
+        retention.matter_purge(matter=matter, actor=users["ADMIN"], now=eve)
+    hold = retention.legal_hold_place(
+        client=client, reason="Subpoena 2033-17", actor=users["PARTNER"], now=now
+    )
+    later = datetime.combine(until + timedelta(days=1), time(15), tzinfo=UTC)
+    with pytest.raises(RetentionRefused, match=r"legal hold \(Subpoena 2033-17\) is active"):
+        retention.matter_purge(matter=matter, actor=users["ADMIN"], now=later)
+    retention.legal_hold_release(hold=hold, actor=users["PARTNER"], now=now)
+
+    plan = retention.purge_plan(matter=matter, today=later.date())
+    assert plan.counts() == {"matter": 1, "beneficiary": 1, "client": 1, "contact": 1}
+    assert Client.objects.get(pk=client.pk).name == client.name  # the dry run wrote nothing
+
+    record = retention.matter_purge(matter=matter, actor=users["ADMIN"], now=later)
+
+    client = Client.objects.get(pk=client.pk)
+    assert client.name == f"Purged client C-{client.pk}"
+    assert (client.a_number, client.passport_number, client.email, client.phone) == ("", "", "", "")
+    assert client.a_number_hash == ""
+    beneficiary = Beneficiary.objects.get(pk=beneficiary.pk)
+    assert (beneficiary.a_number, beneficiary.passport_number) == ("", "")
+    assert beneficiary.name.startswith("Purged beneficiary")
+    assert Contact.objects.get(client=client).email == ""
+    assert Matter.objects.get(pk=matter.pk).title == f"Purged matter {matter.number}"
+    event = AuditEvent.objects.get(action="imports.matter_purged")
+    assert "A123456789" not in str(event.after)
+    assert record.removed["client"] == 1
+    with pytest.raises(RetentionRefused, match="already purged"):
+        retention.purge_plan(matter=matter, today=later.date())
+    out = StringIO()
+    call_command("verify", stdout=out)
+    assert '"verify": "ok"' in out.getvalue()
