@@ -88,9 +88,9 @@ def request_id_from(header: str | None) -> str:
 def route_of(request: HttpRequest) -> str:
     """The URL pattern that answered (``billing/invoices/<int:pk>/``), or ``unmatched``."""
     match = getattr(request, "resolver_match", None)
-    if match is None:
+    if match is None or match.route is None:
         return "unmatched"
-    return "/" + (match.route or match.view_name or "unmatched")
+    return "/" + match.route
 
 
 class ObservabilityMiddleware:

@@ -83,6 +83,15 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
 
+def mark_activity_at_login(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    """``user_logged_in`` receiver: the session starts with its activity mark, so the first
+    page after signing in does not write the session again (connected in CoreConfig.ready)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_ACTIVITY] = int(clock.now().timestamp())
+
+
 def _token_key(header: str) -> str | None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():

@@ -85,6 +85,7 @@ def test_metrics_report_latency_by_route_outbox_backlog_and_jobs(
         else 0.0
     )
     assert client.get("/clients/").status_code == 200
+    assert client.get("/").status_code == 200
     for status in (OutboxStatus.PENDING, OutboxStatus.DEAD, OutboxStatus.DEAD):
         OutboxMessage.objects.create(
             key=f"metrics.test:{OutboxMessage.objects.count()}",
@@ -106,6 +107,7 @@ def test_metrics_report_latency_by_route_outbox_backlog_and_jobs(
         count_before + 1
     )
     assert 'caseledger_requests_total{method="GET",route="/clients/",status="2xx"}' in text
+    assert 'caseledger_requests_total{method="GET",route="/",status="2xx"}' in text
     assert _metric(text, 'caseledger_outbox_backlog{status="PENDING"}') == 1
     assert _metric(text, 'caseledger_outbox_backlog{status="DEAD"}') == 2
     assert _metric(text, 'caseledger_job_queue_depth{queue="pending"}') >= 0
