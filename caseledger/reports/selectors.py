@@ -111,8 +111,10 @@ TREND_MONTHS = 12
 
 
 def settings_get() -> ReportSettings:
-    row, _ = ReportSettings.objects.get_or_create(id=1, defaults={"updated_at": clock.now()})
-    return row
+    """The report settings; the defaults (unsaved) until someone saves them, so reading a page
+    never writes."""
+    row = ReportSettings.objects.filter(id=1).first()
+    return row or ReportSettings(id=1, updated_at=clock.now())
 
 
 def default_period(today: dt.date | None = None) -> Period:
