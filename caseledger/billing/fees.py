@@ -14,7 +14,12 @@ Which row applies (``government_fee_resolve``):
   214(c)(9)(A)(ii), 8 CFR 214.2(h)(19)(v)): the resolution then carries no fee and says why;
 - the H-1B proclamation payment (Proclamation 10973) is added to a filing invoice when the
   matter's beneficiary is outside the U.S. without a valid H-1B visa or notification is
-  requested (``Matter.beneficiary_location``; ``auto_fee_codes``).
+  requested (``Matter.beneficiary_location``; ``auto_fee_codes``);
+- a row with a stated expiry (``GovernmentFee.expires_on``: the proclamation "expire[s] 12
+  months after the effective date ... absent extension", so Sept. 21, 2026) is not in force on
+  or after that date: no fee, and the resolution says why. An extension is a later row a partner
+  adds to the fee schedule citing the extending instrument (``government_fee_add``, audited);
+  until one is recorded, drafts near or after the expiry carry a notice (``expiry_notice``).
 
 The schedule (``FEE_SCHEDULE``) is loaded by ``fee_schedule_load`` (demo and new firms);
 amounts are cents.
@@ -27,8 +32,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from caseledger.billing.choices import FeeCategory, FeeVariant, FilingMethod
+from caseledger.billing.choices import (
+    EDITABLE_STATUSES,
+    FeeCategory,
+    FeeVariant,
+    FilingMethod,
+    LineKind,
+)
 from caseledger.billing.models import FeePayerRule, GovernmentFee
+from caseledger.core import clock
 
 # -- sources ------------------------------------------------------------------------------------
 
@@ -67,6 +79,16 @@ PROCLAMATION_CITE = (
     "valid H-1B visa, and petitions requesting consular or port-of-entry notification or "
     "pre-flight inspection; not changes of status, amendments or extensions granted in the "
     "U.S.; national-interest exceptions by the Secretary of DHS; paid on pay.gov before filing"
+)
+# The proclamation's own term (checked against its text as summarised by practitioners citing its
+# sections; the extension recommendation is due within 30 days after the next H-1B lottery).
+PROCLAMATION_EXPIRES = date(2026, 9, 21)
+PROCLAMATION_EXPIRY_CITE = (
+    "Proclamation 10973 sec. 1(a)-(b): the restriction on entry, and on decisions on petitions "
+    "for beneficiaries outside the U.S. not accompanied by the $100,000 payment, run for 12 "
+    "months after the effective date (12:01 a.m. EDT Sept. 21, 2025) and expire absent "
+    "extension; the Secretaries of State, Labor and Homeland Security and the Attorney General "
+    "recommend on extension or renewal within 30 days after the next H-1B lottery"
 )
 ACWIA_SECOND_EXTENSION_CITE = (
     "INA 214(c)(9)(A)(ii): the fee is due on a petition to extend the stay of an H-1B worker "
@@ -127,6 +149,8 @@ class FeeRow:
     filing_method: str = ANY
     category: str = REQ
     expense_code: str = "E123"
+    expires_on: date | None = None
+    expiry_citation: str = ""
 
 
 def _form(
@@ -222,6 +246,8 @@ FEE_SCHEDULE: list[FeeRow] = [
         10_000_000,
         date(2025, 9, 21),
         PROCLAMATION_CITE,
+        expires_on=PROCLAMATION_EXPIRES,
+        expiry_citation=PROCLAMATION_EXPIRY_CITE,
     ),
     *_apf((*I129_ALL, "i140")),
     *_premium((*I129_ALL, "i140")),
@@ -286,6 +312,8 @@ def fee_schedule_load(*, now: datetime) -> int:
                     "category": row.category,
                     "expense_code": row.expense_code,
                     "citation": row.citation,
+                    "expires_on": row.expires_on,
+                    "expiry_citation": row.expiry_citation,
                 },
             )
             count += 1
@@ -395,7 +423,84 @@ def government_fee_resolve(
     ]
     if not fitting:
         fitting = [fee for fee in candidates if fee.variant == FeeVariant.STANDARD] or candidates
-    return FeeResolution(min(fitting, key=lambda fee: (*rank(fee), fee.pk)))
+    fee = min(fitting, key=lambda fee: (*rank(fee), fee.pk))
+    if fee.expires_on is not None and on >= fee.expires_on:
+        return FeeResolution(
+            None,
+            FEE_LAPSED.format(
+                name=fee.name,
+                label=fee_label(fee),
+                expiry=us_date(fee.expires_on),
+                on=us_date(on),
+                citation=fee.expiry_citation or fee.citation,
+            ),
+        )
+    return FeeResolution(fee)
+
+
+# -- stated expiry -------------------------------------------------------------------------------
+
+FEE_LABELS = {PROCLAMATION_CODE: "Proclamation 10973"}
+FEE_LAPSED = (
+    "{name}: not added: {label} stated expiry {expiry} and no extension is recorded in the fee "
+    "schedule for a filing on {on} ({citation})"
+)
+EXPIRY_NOTICE = "{label} stated expiry {expiry} — confirm whether it was extended before issuing"
+EXPIRY_NOTICE_LAPSED = (
+    " (no payment is billed for a filing on or after it until a partner records the extension, "
+    "citing its instrument, in the fee schedule)"
+)
+# How many days before a stated expiry drafts start to carry the notice.
+EXPIRY_NOTICE_DAYS = 30
+_AP_MONTHS = (
+    "Jan.", "Feb.", "March", "April", "May", "June",
+    "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.",
+)  # fmt: skip
+
+
+def us_date(day: date) -> str:
+    """A date as the Federal Register and practitioners write it: ``Sept. 21, 2026``."""
+    return f"{_AP_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def fee_label(fee: GovernmentFee) -> str:
+    return FEE_LABELS.get(fee.code, fee.name)
+
+
+def expiry_notice(*, case_type_id: int, code: str, on: date) -> str:
+    """The notice a filing draft dated ``on`` carries when the (case type, code) row in force
+    (or last in force) has a stated expiry within ``EXPIRY_NOTICE_DAYS`` of ``on`` or before it
+    and no later row (an extension) is recorded; "" otherwise."""
+    rows = GovernmentFee.objects.filter(case_type_id=case_type_id, code=code)
+    fee = rows.filter(effective_date__lte=on).order_by("-effective_date", "id").first()
+    if fee is None or fee.expires_on is None:
+        return ""
+    if (fee.expires_on - on).days > EXPIRY_NOTICE_DAYS:
+        return ""
+    if rows.filter(effective_date__gte=fee.expires_on).exists():
+        return ""  # an extension is recorded: its own row, with its own citation
+    notice = EXPIRY_NOTICE.format(label=fee_label(fee), expiry=us_date(fee.expires_on))
+    return notice + (EXPIRY_NOTICE_LAPSED if on >= fee.expires_on else "")
+
+
+def invoice_expiry_notices(invoice: Any) -> list[str]:
+    """Notices for a draft not yet issued: each fee it bills, or the matter's facts would add
+    (``auto_fee_codes``), whose stated expiry is near or past on the filing date."""
+    if invoice.status not in EDITABLE_STATUSES:
+        return []
+    on = invoice.filing_date or clock.firm_date(invoice.created_at)
+    codes = list(
+        invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE)
+        .exclude(fee_code="")
+        .values_list("fee_code", flat=True)
+    )
+    codes += auto_fee_codes(invoice.matter, codes)
+    notices: list[str] = []
+    for code in dict.fromkeys(codes):
+        notice = expiry_notice(case_type_id=invoice.matter.case_type_id, code=code, on=on)
+        if notice and notice not in notices:
+            notices.append(notice)
+    return notices
 
 
 # -- payer rules per fee code ------------------------------------------------------------------

@@ -257,6 +257,18 @@ class GovernmentFeeForm(forms.Form):
         initial=utbms.FILING_FEE_EXPENSE_CODE,
         help_text=f"UTBMS expense; filing fees are {utbms.FILING_FEE_EXPENSE_CODE}",
     )
+    citation = forms.CharField(
+        max_length=600,
+        required=False,
+        help_text="The rule that sets the fee; required to extend a fee past its stated expiry "
+        "(the extending proclamation or rule)",
+    )
+    expires_on = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only when the instrument states an end (no fee from this date)",
+    )
+    expiry_citation = forms.CharField(max_length=600, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from caseledger.billing.choices import (
     Cadence,
@@ -115,9 +115,18 @@ class GovernmentFee(models.Model):
         max_length=8, choices=FilingMethod.choices, default=FilingMethod.ANY
     )
     citation = models.CharField(max_length=600, blank=True, default="")  # the rule that sets it
+    # The date the instrument setting the fee says it lapses (a proclamation's "expire 12 months
+    # after the effective date, absent extension"): from that date the row is no longer in force
+    # and no later row (an extension a partner records, citing its instrument) means no fee.
+    expires_on = models.DateField(null=True, blank=True)
+    expiry_citation = models.CharField(max_length=600, blank=True, default="")
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("effective_date")),
+                name="billing_govfee_expiry_after_effective",
+            ),
             models.UniqueConstraint(
                 fields=["case_type", "code", "effective_date", "variant", "filing_method"],
                 name="billing_govfee_unique_per_date_variant",

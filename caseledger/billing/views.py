@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from caseledger.billing import forms, hooks, selectors, services
 from caseledger.billing.choices import FeePath, InvoiceStatus
 from caseledger.billing.exceptions import BillingError
+from caseledger.billing.fees import invoice_expiry_notices
 from caseledger.billing.models import (
     BillingTrigger,
     Expense,
@@ -82,6 +83,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             if invoice.client.ledes_required
             else None
         )
+        # A fee with a stated expiry near or past (Proclamation 10973): confirm before issuing.
+        invoice.fee_notices = invoice_expiry_notices(invoice)  # type: ignore[attr-defined]
     return render(
         request,
         "billing/review_queue.html",
@@ -179,6 +182,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         and getattr(invoice.client, "ledes_required", False),
         # None: not a LEDES client (no panel); [] the file validates; else what breaks it
         "ledes_problems": _ledes_problems(invoice),
+        "fee_notices": invoice_expiry_notices(invoice),
         "failed_statuses": FAILED_STATUSES,
         "turnaround": (invoice.issued_at - invoice.triggered_at)
         if invoice.issued_at and invoice.triggered_at

@@ -45,6 +45,11 @@ UTBMS_TASK_INVALID = (
 UTBMS_ACTIVITY_INVALID = (
     "utbms_activity_code: must be a UTBMS activity code such as A103 (got {value!r})"
 )
+EXTENSION_CITATION_REQUIRED = (
+    "citation: {code} lapsed on its stated expiry {expiry}; a row from that date is an extension "
+    "and must cite the instrument that extends it"
+)
+EXPIRY_NOT_AFTER = "expires_on: must be after the effective date {day} (got {value})"
 EXPENSE_CODE_INVALID = "expense_code: must be a UTBMS expense code such as E112 (got {value!r})"
 FEE_TYPE_INVALID = "fee_type: must be one of {choices} (got {value!r})"
 STAGE_NOT_IN_CASE_TYPE = "stage: {stage} is not a stage of case type {case_type}"
@@ -205,11 +210,22 @@ def government_fee_add(
     effective_date: date,
     category: str = FeeCategory.REQUIRED_GOVERNMENT_FEE,
     expense_code: str = utbms.FILING_FEE_EXPENSE_CODE,
+    citation: str = "",
+    expires_on: date | None = None,
+    expiry_citation: str = "",
     actor: Any,
     now: datetime,
 ) -> GovernmentFee:
-    """A government fee amount from ``effective_date``; earlier rows stay for earlier dates."""
+    """A government fee amount from ``effective_date``; earlier rows stay for earlier dates.
+    A row on or after the stated expiry of an earlier row of the same fee (``expires_on``,
+    e.g. Proclamation 10973) records an extension: it must cite the extending instrument, and
+    may carry its own stated expiry."""
     code = code.strip().upper()
+    citation = citation.strip()
+    if expires_on is not None and expires_on <= effective_date:
+        raise BillingError(
+            EXPIRY_NOT_AFTER.format(day=effective_date, value=expires_on), field="expires_on"
+        )
     if not _CODE.match(code):
         raise BillingError(CODE_INVALID.format(value=code), field="code")
     if not utbms.is_expense(expense_code):
@@ -217,6 +233,21 @@ def government_fee_add(
     clock.date_check(effective_date, field="effective_date")
     cents = parse_amount(amount, field="amount", currency=firm_currency())
     with transaction.atomic():
+        lapsed = (
+            GovernmentFee.objects.filter(
+                case_type=case_type,
+                code=code,
+                effective_date__lt=effective_date,
+                expires_on__lte=effective_date,
+            )
+            .order_by("-effective_date", "id")
+            .first()
+        )
+        if lapsed is not None and not citation:
+            raise BillingError(
+                EXTENSION_CITATION_REQUIRED.format(code=code, expiry=lapsed.expires_on),
+                field="citation",
+            )
         fee, created = GovernmentFee.objects.update_or_create(
             case_type=case_type,
             code=code,
@@ -226,6 +257,13 @@ def government_fee_add(
                 "amount_cents": cents,
                 "category": category,
                 "expense_code": expense_code,
+                # a row re-saved without them keeps its source and its stated expiry
+                **({"citation": citation[:600]} if citation else {}),
+                **(
+                    {"expires_on": expires_on, "expiry_citation": expiry_citation.strip()[:600]}
+                    if expires_on is not None
+                    else {}
+                ),
             },
         )
         audit.record(
@@ -238,6 +276,9 @@ def government_fee_add(
                 "code": code,
                 "amount_cents": cents,
                 "effective_date": effective_date,
+                "citation": citation,
+                "expires_on": expires_on,
+                "extends": lapsed.pk if lapsed is not None else None,
                 "created": created,
             },
         )
