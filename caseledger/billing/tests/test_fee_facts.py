@@ -19,6 +19,8 @@ from caseledger.matters.tests.factories import case_type
 pytestmark = pytest.mark.django_db
 
 DRAFTED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+# Before Proclamation 10973's stated expiry (Sept. 21, 2026; test_fee_expiry covers after it).
+DRAFTED_IN_TERM = datetime(2026, 8, 3, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ def test_proclamation_payment_joins_the_draft_when_the_beneficiary_is_outside(
 ) -> None:
     template = _template(schedule, ["I129", "ACWIA", "FRAUD"])
     inside = services.invoice_draft_create(
-        matter=schedule.matter, actor=schedule.billing, now=DRAFTED, template=template
+        matter=schedule.matter, actor=schedule.billing, now=DRAFTED_IN_TERM, template=template
     )
     assert "H1B_PROCLAMATION" not in _codes(inside)
 
@@ -125,7 +127,7 @@ def test_proclamation_payment_joins_the_draft_when_the_beneficiary_is_outside(
             beneficiary_location=location,
         )
         invoice = services.invoice_draft_create(
-            matter=matter, actor=schedule.billing, now=DRAFTED, template=template
+            matter=matter, actor=schedule.billing, now=DRAFTED_IN_TERM, template=template
         )
         line = invoice.lines.get(fee_code="H1B_PROCLAMATION")
         assert (line.amount_cents, line.category) == (10_000_000, "REQUIRED_GOVERNMENT_FEE")
@@ -135,11 +137,11 @@ def test_proclamation_payment_joins_the_draft_when_the_beneficiary_is_outside(
     # A filing sent before 12:01 a.m. EDT Sept. 21, 2025 owes no payment: re-dating drops it,
     # re-dating after the proclamation brings it back.
     services.invoice_filing_date_set(
-        invoice=invoice, filing_date=date(2025, 9, 20), actor=schedule.billing, now=DRAFTED
+        invoice=invoice, filing_date=date(2025, 9, 20), actor=schedule.billing, now=DRAFTED_IN_TERM
     )
     assert "H1B_PROCLAMATION" not in _codes(invoice)
     services.invoice_filing_date_set(
-        invoice=invoice, filing_date=date(2025, 9, 21), actor=schedule.billing, now=DRAFTED
+        invoice=invoice, filing_date=date(2025, 9, 21), actor=schedule.billing, now=DRAFTED_IN_TERM
     )
     assert _codes(invoice)["H1B_PROCLAMATION"] == 10_000_000
 
