@@ -67,7 +67,9 @@ class MatterForm(forms.Form):
         label="Beneficiary at filing (H-1B)",
         choices=[("", "— not an H-1B petition / not known —"), *BeneficiaryLocation.choices],
         help_text="Outside the U.S. without a valid H-1B visa, or with consular or "
-        "port-of-entry notification: the $100,000 proclamation payment is added to drafts.",
+        "port-of-entry notification: the $100,000 proclamation payment is added to drafts "
+        "filed before its stated expiry (Sept. 21, 2026) or an extension recorded in the fee "
+        "schedule.",
     )
     employer_prior_extensions = forms.IntegerField(
         required=False,
