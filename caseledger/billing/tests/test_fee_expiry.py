@@ -6,6 +6,7 @@ recorded, show a notice on the draft and in the partner's review queue."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -176,3 +177,40 @@ def test_after_the_expiry_with_a_recorded_extension_the_payment_cites_it(outside
     assert line.government_fee_id == extension.pk
     assert line.government_fee.citation == EXTENSION_CITE
     assert invoice_expiry_notices(invoice) == []  # the extension is recorded
+
+
+def test_the_migration_gives_rows_loaded_earlier_the_stated_expiry(outside: Any) -> None:
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "caseledger.billing.migrations.0013_government_fee_stated_expiry"
+    )
+    GovernmentFee.objects.filter(code=PROCLAMATION_CODE).update(expires_on=None, expiry_citation="")
+    assert _codes(_draft(outside, AFTER))[PROCLAMATION_CODE] == 10_000_000  # the old behaviour
+    migration.stated_expiry(apps, None)
+    assert set(
+        GovernmentFee.objects.filter(code=PROCLAMATION_CODE).values_list("expires_on", flat=True)
+    ) == {date(2026, 9, 21)}
+    assert PROCLAMATION_CODE not in _codes(_draft(outside, AFTER))
+
+
+def test_a_partner_records_the_extension_on_the_fee_schedule_page(outside: Any, login: Any) -> None:
+    http = login(outside.partner)
+    url = reverse("billing:fee_schedule")
+    form = {
+        "form": "fee",
+        "fee-case_type": case_type("h1b_cap").pk,
+        "fee-code": PROCLAMATION_CODE,
+        "fee-name": "H-1B proclamation payment (beneficiary outside the U.S.)",
+        "fee-amount": "100000",
+        "fee-effective_date": "2026-09-21",
+        "fee-category": "REQUIRED_GOVERNMENT_FEE",
+        "fee-expense_code": "E123",
+    }
+    refused = http.post(url, form)
+    assert refused.status_code == 200
+    assert "must cite the instrument that extends it" in refused.content.decode()
+    saved = http.post(url, {**form, "fee-citation": EXTENSION_CITE})
+    assert saved.status_code == 302
+    row = GovernmentFee.objects.get(code=PROCLAMATION_CODE, effective_date=date(2026, 9, 21))
+    assert row.citation == EXTENSION_CITE
