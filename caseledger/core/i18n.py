@@ -1,0 +1,69 @@
+"""The language a client reads: documents and emails for a client render under
+``client_language(client)`` (``Client.preferred_language``: English or Spanish; anything else,
+English). Staff pages stay English. Dates a client reads come from ``short_date`` and
+``long_date`` ("Dec 2, 2026" / "December 2, 2026"; "2 dic. 2026" / "2 de diciembre de 2026"),
+through the gettext catalogs, so they follow the active language. Money keeps the US form
+("$1,234.56") in both languages: the firm bills in dollars, and US Spanish (es-US, CLDR) writes
+dollar amounts with the comma for thousands and the point for cents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
+
+CLIENT_LANGUAGES = ("en", "es")
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def language_of(client: Any) -> str:
+    """The client's language code among those clients read ("en" when unset or unknown)."""
+    language = getattr(client, "preferred_language", "") or ""
+    return language if language in CLIENT_LANGUAGES else "en"
+
+
+@contextmanager
+def client_language(client: Any) -> Iterator[str]:
+    """Everything translated inside the block is in ``client``'s language."""
+    language = language_of(client)
+    with translation.override(language):
+        yield language
+
+
+def long_date(day: date) -> str:
+    """A date in running text: "December 2, 2026" / "2 de diciembre de 2026"."""
+    month = pgettext("month name", _MONTHS[day.month - 1])
+    return gettext("%(month)s %(day)s, %(year)s") % {
+        "month": month,
+        "day": day.day,
+        "year": day.year,
+    }
+
+
+def short_date(day: date) -> str:
+    """A date in a table or a facts block: "Dec 2, 2026" / "2 dic. 2026"."""
+    month = pgettext("abbreviated month", _MONTHS_SHORT[day.month - 1])
+    return pgettext("short date", "%(month)s %(day)s, %(year)s") % {
+        "month": month,
+        "day": day.day,
+        "year": day.year,
+    }
