@@ -35,10 +35,14 @@ _MONTHS = (
 _MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def known_language(code: str | None) -> str:
+    """``code`` if clients read it, else "en"."""
+    return code if code in CLIENT_LANGUAGES else "en"
+
+
 def language_of(client: Any) -> str:
     """The client's language code among those clients read ("en" when unset or unknown)."""
-    language = getattr(client, "preferred_language", "") or ""
-    return language if language in CLIENT_LANGUAGES else "en"
+    return known_language(getattr(client, "preferred_language", None))
 
 
 @contextmanager
