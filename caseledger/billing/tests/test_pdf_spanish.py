@@ -56,7 +56,8 @@ def test_a_spanish_clients_invoice_pdf_is_in_spanish_with_spanish_dates(
     assert "Fecha de emisión 2 nov. 2026 Fecha de vencimiento 2 dic. 2026" in text
     assert "Condiciones A 30 días" in text
     assert "A 30 días: el pago vence el 2 de diciembre de 2026." in text
-    assert "FACTURAR A" in text and "CASO" in text
+    assert "FACTURAR A" in text
+    assert "CASO" in text
     assert "Beneficiario: María Fernanda Rodríguez Gutiérrez" in text
     assert "Subtotal de honorarios legales $3,500.00" in text
     assert "Subtotal de tarifas gubernamentales y gastos $2,780.00" in text
