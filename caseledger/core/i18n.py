@@ -14,25 +14,39 @@ from datetime import date
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 CLIENT_LANGUAGES = ("en", "es")
 
+# Literal pgettext_lazy calls, so makemessages extracts them.
 _MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+    pgettext_lazy("month name", "January"),
+    pgettext_lazy("month name", "February"),
+    pgettext_lazy("month name", "March"),
+    pgettext_lazy("month name", "April"),
+    pgettext_lazy("month name", "May"),
+    pgettext_lazy("month name", "June"),
+    pgettext_lazy("month name", "July"),
+    pgettext_lazy("month name", "August"),
+    pgettext_lazy("month name", "September"),
+    pgettext_lazy("month name", "October"),
+    pgettext_lazy("month name", "November"),
+    pgettext_lazy("month name", "December"),
 )
-_MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS_SHORT = (
+    pgettext_lazy("abbreviated month", "Jan"),
+    pgettext_lazy("abbreviated month", "Feb"),
+    pgettext_lazy("abbreviated month", "Mar"),
+    pgettext_lazy("abbreviated month", "Apr"),
+    pgettext_lazy("abbreviated month", "May"),
+    pgettext_lazy("abbreviated month", "Jun"),
+    pgettext_lazy("abbreviated month", "Jul"),
+    pgettext_lazy("abbreviated month", "Aug"),
+    pgettext_lazy("abbreviated month", "Sep"),
+    pgettext_lazy("abbreviated month", "Oct"),
+    pgettext_lazy("abbreviated month", "Nov"),
+    pgettext_lazy("abbreviated month", "Dec"),
+)
 
 
 def known_language(code: str | None) -> str:
@@ -55,7 +69,7 @@ def client_language(client: Any) -> Iterator[str]:
 
 def long_date(day: date) -> str:
     """A date in running text: "December 2, 2026" / "2 de diciembre de 2026"."""
-    month = pgettext("month name", _MONTHS[day.month - 1])
+    month = str(_MONTHS[day.month - 1])
     return gettext("%(month)s %(day)s, %(year)s") % {
         "month": month,
         "day": day.day,
@@ -65,7 +79,7 @@ def long_date(day: date) -> str:
 
 def short_date(day: date) -> str:
     """A date in a table or a facts block: "Dec 2, 2026" / "2 dic. 2026"."""
-    month = pgettext("abbreviated month", _MONTHS_SHORT[day.month - 1])
+    month = str(_MONTHS_SHORT[day.month - 1])
     return pgettext("short date", "%(month)s %(day)s, %(year)s") % {
         "month": month,
         "day": day.day,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from caseledger.clients.choices import ClientType
 from caseledger.collections import exceptions as E
@@ -18,8 +18,8 @@ from caseledger.core.models import User
 from caseledger.core.permissions import require
 
 # Placeholders a stage's subject and body may use. The default stages' texts are in the
-# collections catalog (N_ marks them): a client reading Spanish gets them in Spanish; a text
-# the firm rewrites is sent as written.
+# collections catalog (gettext_noop marks them): a client reading Spanish gets them in
+# Spanish; a text the firm rewrites is sent as written.
 PLACEHOLDERS = (
     "client",
     "invoice",
@@ -53,8 +53,8 @@ DEFAULT_STAGES = [
         name="Friendly reminder",
         days_from=7,
         days_to=29,
-        subject=N_("Reminder: invoice {invoice} is past due"),
-        body=N_(
+        subject=gettext_noop("Reminder: invoice {invoice} is past due"),
+        body=gettext_noop(
             "Dear {client},\n\nThis is a friendly reminder that invoice {invoice} for matter "
             "{matter} was due on {due_date}. The balance due is {balance}.\n\nIf you have "
             "already paid, thank you, and please disregard this message.\n\n{firm}"
@@ -65,8 +65,8 @@ DEFAULT_STAGES = [
         name="Formal notice",
         days_from=30,
         days_to=59,
-        subject=N_("Formal notice: invoice {invoice} is {days_past_due} days past due"),
-        body=N_(
+        subject=gettext_noop("Formal notice: invoice {invoice} is {days_past_due} days past due"),
+        body=gettext_noop(
             "Dear {client},\n\nInvoice {invoice} for matter {matter} is {days_past_due} days "
             "past due. The balance due is {balance}. Please pay it or contact us to agree a "
             "payment plan.\n\n{firm}"
@@ -79,8 +79,8 @@ DEFAULT_STAGES = [
         name="Partner escalation",
         days_from=60,
         days_to=None,
-        subject=N_("Final notice: invoice {invoice} is {days_past_due} days past due"),
-        body=N_(
+        subject=gettext_noop("Final notice: invoice {invoice} is {days_past_due} days past due"),
+        body=gettext_noop(
             "Dear {client},\n\nInvoice {invoice} for matter {matter} is {days_past_due} days "
             "past due (balance {balance}). Your responsible partner has been asked to review "
             "the matter, and new work on it is paused until the balance is settled.\n\n{firm}"

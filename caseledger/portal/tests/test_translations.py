@@ -19,7 +19,7 @@ PO = PORTAL / "locale" / "es" / "LC_MESSAGES" / "django.po"
 APPS = PORTAL.parent
 # The apps whose client documents and emails are translated, each with its own catalog.
 CLIENT_CATALOGS = ("core", "billing", "collections", "credits", "trust")
-CALLS = {"_", "gettext", "gettext_lazy", "gettext_noop", "N_", "pgettext", "pgettext_lazy"}
+CALLS = {"_", "gettext", "gettext_lazy", "gettext_noop", "pgettext", "pgettext_lazy"}
 BRACES = re.compile(r"{(\w+)}")
 TRANSLATE = re.compile(r"""{%\s*translate\s+(["'])(.*?)\1""")
 BLOCK = re.compile(r"{%\s*blocktranslate\b[^%]*%}(.*?){%\s*(?:plural|endblocktranslate)\s*%}", re.S)
@@ -134,13 +134,7 @@ def _app_calls(app: str) -> set[str]:
 
 
 def _client_catalog_strings() -> dict[str, set[str]]:
-    from caseledger.core import i18n
-
-    strings = {app: _app_calls(app) for app in CLIENT_CATALOGS}
-    # Month names go through pgettext with a variable: list them from the module.
-    strings["core"] |= {f"month name\x04{m}" for m in i18n._MONTHS}
-    strings["core"] |= {f"abbreviated month\x04{m}" for m in i18n._MONTHS_SHORT}
-    return strings
+    return {app: _app_calls(app) for app in CLIENT_CATALOGS}
 
 
 def _catalog(app: str) -> Path:
