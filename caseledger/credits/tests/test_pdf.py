@@ -57,7 +57,11 @@ def test_credit_note_pdf_prints_names_lines_and_amounts_whole(users, now):
 
 def test_a_spanish_clients_credit_note_is_in_spanish(users, now):
     client = make_company(name="Constructora Villaseñor, S.A.", preferred_language="es")
-    matter = make_matter(client=client, title="Petición H-1B")
+    matter = make_matter(
+        client=client,
+        beneficiary=make_beneficiary(client=client, name="María Fernanda Rodríguez"),
+        title="Petición H-1B",
+    )
     inv = F.invoice(matter_obj=matter, cents=100_000, issued=date(2026, 9, 1))
     note = credit_note_request(
         invoice=inv,

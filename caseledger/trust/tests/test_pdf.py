@@ -80,7 +80,11 @@ def test_a_spanish_clients_receipt_statement_and_notice_are_in_spanish(now):
     from caseledger.core.models import OutboxMessage
 
     client = make_company(name="Constructora Villaseñor, S.A.", preferred_language="es")
-    matter = make_matter(client=client, title="Petición H-1B")
+    matter = make_matter(
+        client=client,
+        beneficiary=make_beneficiary(client=client, name="María Fernanda Rodríguez"),
+        title="Petición H-1B",
+    )
     row = deposit(matter, now, 250_000)
     text = pdf_text(pdf.receipt_pdf(row))
     assert "RECIBO DE FIDEICOMISO" in text
