@@ -218,7 +218,7 @@ def _statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> b
                     _("Balance"),
                 ],
                 movement_rows,
-                widths=[60, 54, 186, 56, 52, 52, 60],
+                widths=[58, 52, 178, 54, 60, 58, 60],  # In and Out fit "ENTRADAS" / "SALIDAS"
                 right=[4, 5, 6],
             )
         )

@@ -90,16 +90,17 @@ def test_a_spanish_clients_receipt_statement_and_notice_are_in_spanish(now):
     assert "RECIBO DE FIDEICOMISO" in text
     assert "Fecha de recepción 1 de octubre de 2026" in text
     assert "Forma de pago Transferencia electrónica (wire), FEDWIRE 20261001-000123" in text
-    assert "Depositado en sus fondos en fideicomiso $2,500.00" in text
+    assert "Depositado en fideicomiso $2,500.00" in text
     assert "cuenta fiduciaria para clientes (IOLTA)" in text
     assert "Página 1" in text
     assert "TRUST RECEIPT" not in text
     lines = selectors.client_trust_movements(client)
     text = pdf_text(pdf.statement_pdf(client, lines, date(2026, 11, 2)))
     assert "ESTADO DE CUENTA DE FIDEICOMISO" in text
-    assert "Fecha del estado de cuenta 2 nov. 2026" in text
+    assert "Fecha de corte 2 nov. 2026" in text
     assert "A su nombre al 2 de noviembre de 2026" in text
     assert "Saldo en fideicomiso $2,500.00" in text
+    assert "FECHA CASO DESCRIPCIÓN REF. ENTRADAS SALIDAS SALDO" in text  # no header wraps
     assert "Balance held in trust" not in text
     notice = OutboxMessage.objects.get(kind="trust.receipt", related_id=row.pk)
     assert f": recibo de fideicomiso {row.receipt_number}" in notice.subject
