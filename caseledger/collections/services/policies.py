@@ -50,7 +50,7 @@ class StageInput:
 DEFAULT_STAGES = [
     StageInput(
         code="friendly",
-        name="Friendly reminder",
+        name=gettext_noop("Friendly reminder"),
         days_from=7,
         days_to=29,
         subject=gettext_noop("Reminder: invoice {invoice} is past due"),
@@ -62,7 +62,7 @@ DEFAULT_STAGES = [
     ),
     StageInput(
         code="formal",
-        name="Formal notice",
+        name=gettext_noop("Formal notice"),
         days_from=30,
         days_to=59,
         subject=gettext_noop("Formal notice: invoice {invoice} is {days_past_due} days past due"),
@@ -76,7 +76,7 @@ DEFAULT_STAGES = [
     ),
     StageInput(
         code="escalation",
-        name="Partner escalation",
+        name=gettext_noop("Partner escalation"),
         days_from=60,
         days_to=None,
         subject=gettext_noop("Final notice: invoice {invoice} is {days_past_due} days past due"),

@@ -66,3 +66,25 @@ def test_a_stage_the_firm_rewrote_is_sent_as_written(smtp, now):
     assert _subject(message).startswith("Aviso de ")
     assert _subject(message).endswith(f": factura {spanish.number}")
     assert _body(message).strip() == f"Hola {spanish.client.name}, vence 1 de agosto de 2026."
+
+
+@pytest.mark.django_db
+def test_a_spanish_clients_formal_notice_letter_is_in_spanish(smtp, now):
+    from caseledger.collections.choices import Channel
+    from caseledger.collections.models import Reminder
+    from caseledger.collections.pdf import render_reminder_letter
+    from caseledger.core.tests.pdf_text import pdf_text
+
+    spanish = _overdue("es")
+    collections_run(run_date=DUE + timedelta(days=31), now=now)
+    (message,) = smtp.messages
+    assert _subject(message) == f"Aviso formal: la factura {spanish.number} tiene 31 días de atraso"
+    letter = Reminder.objects.get(invoice=spanish, channel=Channel.LETTER)
+    text = pdf_text(render_reminder_letter(letter))
+    assert "AVISO FORMAL" in text
+    assert f"Factura n.º {spanish.number}" in text
+    assert "Fecha de vencimiento 1 ago. 2026" in text
+    assert "Saldo pendiente $500.00" in text
+    assert f"Asunto: Aviso formal: la factura {spanish.number}" in text
+    assert "Pague en línea" in text
+    assert "Balance due" not in text
