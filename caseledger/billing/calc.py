@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 from caseledger.billing.choices import TaxMode, TimeRounding
 from caseledger.billing.exceptions import BillingError
 from caseledger.core.money import round_amount
@@ -65,11 +67,14 @@ def hours_label(minutes: int) -> str:
 def payment_terms_label(*, issue_date: date | None, due_date: date | None) -> str:
     """The payment terms printed with an invoice, from its own dates (the one rule, so the
     terms and the due date can never disagree): "Due on receipt" when the due date is the issue
-    date, "Net N" when it is N days later; "" before issue (no dates yet)."""
+    date, "Net N" when it is N days later; "" before issue (no dates yet). In the active
+    language (a client's document renders under its client's)."""
     if issue_date is None or due_date is None:
         return ""
     days = (due_date - issue_date).days
-    return "Due on receipt" if days <= 0 else f"Net {days}"
+    if days <= 0:
+        return gettext("Due on receipt")
+    return gettext("Net %(days)s") % {"days": days}
 
 
 def quantity_for_minutes(minutes: int) -> Decimal:

@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext as _
 from reportlab import rl_config
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+
+from caseledger.core import i18n
 
 # Compressed page streams stay binary (no ASCII85 wrapping: a third smaller and faster).
 rl_config.useA85 = 0
@@ -79,13 +82,13 @@ class InvoiceDocument:
 
 
 def pdf_date(day: date) -> str:
-    """The date format of every client document: "Jun 2, 2026"."""
-    return f"{day:%b} {day.day}, {day.year}"
+    """The date format of every client document: "Jun 2, 2026" ("2 jun. 2026" in Spanish)."""
+    return i18n.short_date(day)
 
 
 def long_date(day: date) -> str:
-    """A date in running text: "June 2, 2026"."""
-    return f"{day:%B} {day.day}, {day.year}"
+    """A date in running text: "June 2, 2026" ("2 de junio de 2026" in Spanish)."""
+    return i18n.long_date(day)
 
 
 def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
@@ -197,7 +200,8 @@ class _Writer:
             self.y = PAGE_H - MARGIN
             self.c.setFont(BOLD, 9)
             self.c.setFillColor(MUTED)
-            self.c.drawString(MARGIN, self.y, f"{self.doc.title} — continued")
+            continued = _("%(title)s — continued") % {"title": self.doc.title}
+            self.c.drawString(MARGIN, self.y, continued)
             self.y -= 20
             if on_new_page:
                 on_new_page()
@@ -207,7 +211,7 @@ class _Writer:
         c.setFont(FONT, 7.5)
         c.setFillColor(MUTED)
         c.drawString(MARGIN, MARGIN - 18, f"{self.doc.firm_name} · {self.doc.title}")
-        c.drawRightString(PAGE_W - MARGIN, MARGIN - 18, f"Page {self.page}")
+        c.drawRightString(PAGE_W - MARGIN, MARGIN - 18, _("Page %(page)s") % {"page": self.page})
 
     def finish(self) -> None:
         self._footer()
@@ -247,13 +251,13 @@ def _letterhead(w: _Writer) -> None:
             y = _draw_lines(c, MARGIN, y, wrap_text(text, FONT, 8.5, 300), FONT, 8.5, 11)
     c.setFillColor(INK)
     c.setFont(BOLD, 20)
-    c.drawRightString(PAGE_W - MARGIN, w.y - 6, "INVOICE" if doc.number else "DRAFT")
+    c.drawRightString(PAGE_W - MARGIN, w.y - 6, _("INVOICE") if doc.number else _("DRAFT"))
     c.setFont(FONT, 9)
     facts = [
-        ("Invoice no.", doc.number or "— (draft)"),
-        ("Issue date", pdf_date(doc.issue_date) if doc.issue_date else "—"),
-        ("Due date", pdf_date(doc.due_date) if doc.due_date else "—"),
-        *([("Terms", doc.payment_terms)] if doc.payment_terms else []),
+        (_("Invoice no."), doc.number or _("— (draft)")),
+        (_("Issue date"), pdf_date(doc.issue_date) if doc.issue_date else "—"),
+        (_("Due date"), pdf_date(doc.due_date) if doc.due_date else "—"),
+        *([(_("Terms"), doc.payment_terms)] if doc.payment_terms else []),
         *doc.extra_facts,
     ]
     fy = w.y - 24
@@ -278,7 +282,7 @@ def _parties(w: _Writer) -> None:
     right_w = PAGE_W - MARGIN - right_x
     c.setFont(BOLD, 8)
     c.setFillColor(MUTED)
-    c.drawString(MARGIN, top, "BILL TO")
+    c.drawString(MARGIN, top, _("BILL TO"))
     c.setFillColor(INK)
     left_y = _draw_lines(
         c, MARGIN, top - 14, wrap_text(doc.bill_to_name, BOLD, 10, 250), BOLD, 10, 12.5
@@ -288,14 +292,14 @@ def _parties(w: _Writer) -> None:
     )
     c.setFont(BOLD, 8)
     c.setFillColor(MUTED)
-    c.drawString(right_x, top, "MATTER")
+    c.drawString(right_x, top, _("MATTER"))
     c.setFillColor(INK)
     right_y = _draw_lines(
         c, right_x, top - 14, wrap_text(doc.matter_label, BOLD, 10, right_w), BOLD, 10, 12.5
     )
     right_y -= 1
     if doc.beneficiary:
-        text = f"Beneficiary: {doc.beneficiary}"
+        text = _("Beneficiary: %(name)s") % {"name": doc.beneficiary}
         right_y = _draw_lines(c, right_x, right_y, wrap_text(text, FONT, 9, right_w), FONT, 9, 11)
     if doc.case_type:
         c.setFillColor(MUTED)
@@ -311,16 +315,18 @@ def _table_head(w: _Writer) -> None:
     c.rect(MARGIN, w.y - 5, PAGE_W - 2 * MARGIN, 16, stroke=0, fill=1)
     c.setFillColor(MUTED)
     c.setFont(BOLD, 7.5)
-    c.drawString(COLS["date"] + 4, w.y, "DATE")
-    c.drawString(COLS["desc"], w.y, "DESCRIPTION")
-    c.drawString(COLS["codes"], w.y, "CODES")
-    c.drawRightString(COLS["qty"], w.y, "QTY")
-    c.drawRightString(COLS["rate"], w.y, "RATE")
-    c.drawRightString(COLS["amount"] - 4, w.y, "AMOUNT")
+    c.drawString(COLS["date"] + 4, w.y, _("DATE"))
+    c.drawString(COLS["desc"], w.y, _("DESCRIPTION"))
+    c.drawString(COLS["codes"], w.y, _("CODES"))
+    c.drawRightString(COLS["qty"], w.y, _("QTY"))
+    c.drawRightString(COLS["rate"], w.y, _("RATE"))
+    c.drawRightString(COLS["amount"] - 4, w.y, _("AMOUNT"))
     w.y -= 18
 
 
-def _section(w: _Writer, title: str, lines: list[PdfLine], subtotal: str) -> None:
+def _section(
+    w: _Writer, title: str, subtotal_label: str, lines: list[PdfLine], subtotal: str
+) -> None:
     if not lines:
         return
     c = w.c
@@ -352,19 +358,26 @@ def _section(w: _Writer, title: str, lines: list[PdfLine], subtotal: str) -> Non
         c.line(MARGIN, w.y + 6, PAGE_W - MARGIN, w.y + 6)
     w.need(20)
     c.setFont(BOLD, 9)
-    c.drawRightString(COLS["rate"], w.y - 2, f"{title} subtotal")
+    c.drawRightString(COLS["rate"], w.y - 2, subtotal_label)
     c.drawRightString(COLS["amount"] - 4, w.y - 2, subtotal)
     w.y -= 24
 
 
 def _totals(w: _Writer) -> None:
     c, doc = w.c, w.doc
-    rows = [("Legal fees", doc.legal_subtotal), ("Government fees and costs", doc.cost_subtotal)]
+    rows = [
+        (_("Legal fees"), doc.legal_subtotal),
+        (_("Government fees and costs"), doc.cost_subtotal),
+    ]
     if doc.tax is not None:
-        rows.append(("Tax", doc.tax))
+        rows.append((_("Tax"), doc.tax))
     w.need(18 * len(rows) + 60)
     w.y -= 4
-    x_label = PAGE_W - MARGIN - 200
+    # The box is 200 points, wider when a label and its amount need more (Spanish labels
+    # run longer): a label never runs into its amount.
+    widest = max(stringWidth(label, FONT, 9) + stringWidth(value, FONT, 9) for label, value in rows)
+    total_width = stringWidth(_("Total due"), BOLD, 11) + stringWidth(doc.total, BOLD, 11)
+    x_label = PAGE_W - MARGIN - max(200.0, widest + 24, total_width + 24)
     c.setStrokeColor(RULE)
     c.line(x_label, w.y + 8, PAGE_W - MARGIN, w.y + 8)
     c.setFont(FONT, 9)
@@ -379,14 +392,15 @@ def _totals(w: _Writer) -> None:
     c.rect(x_label - 6, w.y - 12, PAGE_W - MARGIN - x_label + 6, 22, stroke=0, fill=1)
     c.setFillColor(HexColor("#ffffff"))
     c.setFont(BOLD, 11)
-    c.drawString(x_label, w.y - 4, "Total due")
+    c.drawString(x_label, w.y - 4, _("Total due"))
     c.drawRightString(PAGE_W - MARGIN - 4, w.y - 4, doc.total)
     w.y -= 30
     c.setFillColor(MUTED)
     c.setFont(FONT, 8.5)
-    c.drawRightString(
-        PAGE_W - MARGIN - 4, w.y, f"Trust funds available on this matter: {doc.trust_available}"
-    )
+    available = _("Trust funds available on this matter: %(amount)s") % {
+        "amount": doc.trust_available
+    }
+    c.drawRightString(PAGE_W - MARGIN - 4, w.y, available)
     w.y -= 22
 
 
@@ -394,15 +408,18 @@ def terms_sentence(doc: InvoiceDocument) -> str:
     """The first line of the terms block, from the same dates as the facts block."""
     if not doc.payment_terms or doc.due_date is None:
         return ""
-    if doc.payment_terms == "Due on receipt":
-        return f"Due on receipt ({long_date(doc.due_date)})."
-    return f"{doc.payment_terms}: payment is due by {long_date(doc.due_date)}."
+    if doc.payment_terms == _("Due on receipt"):
+        return _("Due on receipt (%(date)s).") % {"date": long_date(doc.due_date)}
+    return _("%(terms)s: payment is due by %(date)s.") % {
+        "terms": doc.payment_terms,
+        "date": long_date(doc.due_date),
+    }
 
 
 def _footer_blocks(w: _Writer) -> None:
     c, doc = w.c, w.doc
     terms = "\n".join(t for t in (terms_sentence(doc), doc.terms.strip()) if t)
-    for title, text in (("Payment terms", terms), ("Notes", doc.notes)):
+    for title, text in ((_("Payment terms"), terms), (_("Notes"), doc.notes)):
         if not text.strip():
             continue
         wrapped = wrap_text(text, FONT, 8.5, PAGE_W - 2 * MARGIN)
@@ -423,7 +440,7 @@ def _footer_blocks(w: _Writer) -> None:
         w.need(26 + 10 * len(link_lines))
         c.setFillColor(BRAND)
         c.setFont(BOLD, 9.5)
-        c.drawString(MARGIN, w.y, "Pay online")
+        c.drawString(MARGIN, w.y, _("Pay online"))
         w.y -= 13
         top = w.y + 9
         w.y = _draw_lines(c, MARGIN, w.y, link_lines, FONT, 8, 10)
@@ -450,8 +467,14 @@ def render_invoice_pdf(doc: InvoiceDocument, record: list[str] | None = None) ->
         canvas.restoreState()
     _letterhead(w)
     _parties(w)
-    _section(w, "Legal fees", doc.legal_lines, doc.legal_subtotal)
-    _section(w, "Government fees and costs", doc.cost_lines, doc.cost_subtotal)
+    _section(w, _("Legal fees"), _("Legal fees subtotal"), doc.legal_lines, doc.legal_subtotal)
+    _section(
+        w,
+        _("Government fees and costs"),
+        _("Government fees and costs subtotal"),
+        doc.cost_lines,
+        doc.cost_subtotal,
+    )
     _totals(w)
     _footer_blocks(w)
     w.finish()

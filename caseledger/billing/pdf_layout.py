@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from django.utils.translation import gettext as _
 from reportlab.lib.colors import HexColor
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import LETTER
@@ -250,7 +251,9 @@ def render(
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, MARGIN - 22, f"{firm.name} · {title}"[:120])
-        canvas.drawRightString(PAGE_W - MARGIN, MARGIN - 22, f"Page {doc.page}")
+        canvas.drawRightString(
+            PAGE_W - MARGIN, MARGIN - 22, _("Page %(page)s") % {"page": doc.page}
+        )
         if footer:
             canvas.drawString(MARGIN, MARGIN - 12, footer[:150])
         canvas.restoreState()

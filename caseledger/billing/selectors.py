@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from caseledger.billing import hooks
 from caseledger.billing.calc import hours_label, payment_terms_label
@@ -320,8 +321,18 @@ def line_codes(line: InvoiceLine) -> str:
     return " / ".join(c for c in (line.utbms_task_code, line.utbms_activity_code) if c)
 
 
+def invoice_pdf_bytes(*, invoice: Invoice, payment_link: str) -> bytes:
+    """The invoice's PDF in its client's language (``Client.preferred_language``)."""
+    from caseledger.billing.pdf import render_invoice_pdf
+    from caseledger.core.i18n import client_language
+
+    with client_language(invoice.client):
+        return render_invoice_pdf(invoice_document(invoice=invoice, payment_link=payment_link))
+
+
 def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | None = None) -> Any:
-    """The PDF's input for ``invoice``: everything printed, nothing else."""
+    """The PDF's input for ``invoice``: everything printed, nothing else, in the active
+    language (``invoice_pdf_bytes`` renders under the client's)."""
     from caseledger.billing.pdf import InvoiceDocument, PdfLine
     from caseledger.core.selectors import firm_get
 
@@ -337,10 +348,15 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         description = line.description
         if line.fee_path == "FROM_TRUST":
             paid = fmt(line.fee_amount_cents)
-            description = f"{description} (paid from your trust account: {paid}; nothing due)"
+            description = _("%(line)s (paid from your trust account: %(amount)s; nothing due)") % {
+                "line": description,
+                "amount": paid,
+            }
         elif line.fee_path == "CLIENT_DIRECT":
             paid = fmt(line.fee_amount_cents)
-            description = f"{description} (paid by you directly to USCIS: {paid}; for information)"
+            description = _(
+                "%(line)s (paid by you directly to USCIS: %(amount)s; for information)"
+            ) % {"line": description, "amount": paid}
         pdf_line = PdfLine(
             description=description,
             line_date=line.line_date,
@@ -369,7 +385,9 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         firm_address=firm.address,
         firm_email=firm.email,
         firm_phone=firm.phone,
-        title=f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}",
+        title=_("Invoice %(number)s") % {"number": invoice.number}
+        if invoice.number
+        else _("Draft invoice #%(id)s") % {"id": invoice.pk},
         number=invoice.number or "",
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
@@ -389,8 +407,8 @@ def invoice_document(*, invoice: Invoice, payment_link: str, trust_cents: int | 
         terms=invoice.terms,
         notes=invoice.notes,
         payment_link=payment_link,
-        watermark="" if invoice.number else "DRAFT",
-        extra_facts=[("Matter", matter.number)],
+        watermark="" if invoice.number else _("DRAFT"),
+        extra_facts=[(_("Matter"), matter.number)],
         payment_terms=payment_terms_label(issue_date=invoice.issue_date, due_date=invoice.due_date),
         beneficiary=beneficiary if beneficiary != name else "",
     )

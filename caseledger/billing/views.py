@@ -370,9 +370,7 @@ def _pdf_response(invoice: Invoice, inline: bool = False) -> HttpResponse:
     if stored is not None:
         content = bytes(stored.content)
     else:
-        from caseledger.billing.pdf import render_invoice_pdf
-
-        content = render_invoice_pdf(selectors.invoice_document(invoice=invoice, payment_link=""))
+        content = selectors.invoice_pdf_bytes(invoice=invoice, payment_link="")
     name = f"invoice-{invoice.number}.pdf" if invoice.number else f"draft-{invoice.pk}.pdf"
     response = HttpResponse(content, content_type="application/pdf")
     disposition = "inline" if inline else "attachment"

@@ -181,10 +181,9 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if stored is not None:
         content = bytes(stored.content)
     else:  # issued before PDFs were stored: drawn now from the frozen invoice
-        from caseledger.billing.pdf import render_invoice_pdf
-        from caseledger.billing.selectors import invoice_document
+        from caseledger.billing.selectors import invoice_pdf_bytes
 
-        content = render_invoice_pdf(invoice_document(invoice=invoice, payment_link=""))
+        content = invoice_pdf_bytes(invoice=invoice, payment_link="")
     services.portal_download_recorded(
         user=request.user,  # type: ignore[arg-type]
         obj=invoice,

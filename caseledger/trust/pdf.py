@@ -1,11 +1,13 @@
 """Trust documents as PDF: a deposit receipt and a client trust statement, on the firm's
 letterhead (``billing.pdf_layout``). Names, matter titles and descriptions wrap in their
-columns; nothing is cut."""
+columns; nothing is cut. Both in the client's language (``Client.preferred_language``)."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from caseledger.billing.pdf_layout import (
@@ -28,11 +30,13 @@ from caseledger.billing.pdf_layout import (
 from caseledger.billing.selectors import postal_address
 from caseledger.clients.models import Client
 from caseledger.core.amounts import firm_money
+from caseledger.core.i18n import client_language
 from caseledger.matters.models import Matter
+from caseledger.trust.labels import METHODS
 from caseledger.trust.models import TrustDeposit
 from caseledger.trust.selectors import StatementLine
 
-IOLTA_NOTE = (
+IOLTA_NOTE = gettext_lazy(
     "Held in our client trust (IOLTA) account for you, separate from the firm's own money. "
     "It is used only for your matter: against invoices once the work is done, or to pay costs "
     "you approve. Card fees are paid by the firm, never from trust."
@@ -51,7 +55,7 @@ def _matter_block(matter: Matter) -> list[Paragraph]:
     out = [para(f"{matter.number} · {matter.title}", STRONG)]
     beneficiary = matter.beneficiary_name
     if beneficiary and beneficiary != matter.client.name:
-        out.append(para(f"Beneficiary: {beneficiary}", BODY))
+        out.append(para(_("Beneficiary: %(name)s") % {"name": beneficiary}, BODY))
     out.append(para(str(matter.case_type), SMALL))
     return out
 
@@ -59,42 +63,51 @@ def _matter_block(matter: Matter) -> list[Paragraph]:
 def receipt_pdf(deposit: TrustDeposit) -> bytes:
     """The receipt for one deposit: who paid, when, how, for which client and matter, and the
     amount credited to the client's trust ledger (always the full amount paid)."""
+    with client_language(deposit.client):
+        return _receipt_pdf(deposit)
+
+
+def _receipt_pdf(deposit: TrustDeposit) -> bytes:
     firm = Firm.current()
-    title = f"Trust receipt {deposit.receipt_number}"
-    method = deposit.get_method_display() + (f", {deposit.reference}" if deposit.reference else "")
+    title = _("Trust receipt %(number)s") % {"number": deposit.receipt_number}
+    method = str(METHODS.get(deposit.method, deposit.get_method_display()))
+    if deposit.reference:
+        method = f"{method}, {deposit.reference}"
     rows = [
-        ("Received from", deposit.payer),
-        ("Date received", long_date(deposit.received_date)),
-        ("Method", method),
+        (_("Received from"), deposit.payer),
+        (_("Date received"), long_date(deposit.received_date)),
+        (_("Method"), method),
         (
-            "Funds clear",
+            _("Funds clear"),
             long_date(deposit.clears_on)
             if deposit.clears_on
-            else "When the card processor settles the payment",
+            else _("When the card processor settles the payment"),
         ),
     ]
     if deposit.trust_request_id:
-        rows.append(("In answer to", f"Trust request {deposit.trust_request}"))
+        rows.append(
+            (_("In answer to"), _("Trust request %(request)s") % {"request": deposit.trust_request})
+        )
     story: list[Flowable] = [
         *letterhead(
             firm,
-            "TRUST RECEIPT",
+            _("TRUST RECEIPT"),
             [
-                ("Receipt no.", deposit.receipt_number),
-                ("Date received", pdf_date(deposit.received_date)),
+                (_("Receipt no."), deposit.receipt_number),
+                (_("Date received"), pdf_date(deposit.received_date)),
             ],
         ),
         blocks(
             [
-                ("Received for", _client_block(deposit.client)),
-                ("Matter", _matter_block(deposit.matter)),
+                (_("Received for"), _client_block(deposit.client)),
+                (_("Matter"), _matter_block(deposit.matter)),
             ]
         ),
         details(rows),
         Spacer(1, 14),
-        totals([], grand=("Deposited to your trust account", firm_money(deposit.amount_cents))),
+        totals([], grand=(_("Deposited to your trust account"), firm_money(deposit.amount_cents))),
         Spacer(1, 18),
-        para(IOLTA_NOTE, SMALL),
+        para(str(IOLTA_NOTE), SMALL),
     ]
     return render(
         firm=firm,
@@ -107,6 +120,11 @@ def receipt_pdf(deposit: TrustDeposit) -> bytes:
 def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> bytes:
     """The client's trust statement: every movement in and out with the running balance, and
     what is held for each matter."""
+    with client_language(client):
+        return _statement_pdf(client, lines, as_of)
+
+
+def _statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> bytes:
     firm = Firm.current()
     balance = lines[-1].balance_cents if lines else 0
     by_matter: dict[int, tuple[Matter, int]] = {}
@@ -127,16 +145,16 @@ def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> by
     story: list[Flowable] = [
         *letterhead(
             firm,
-            "TRUST STATEMENT",
-            [("Statement date", pdf_date(as_of)), ("Held in trust", firm_money(balance))],
+            _("TRUST STATEMENT"),
+            [(_("Statement date"), pdf_date(as_of)), (_("Held in trust"), firm_money(balance))],
         ),
         blocks(
             [
-                ("Client", _client_block(client)),
+                (_("Client"), _client_block(client)),
                 (
-                    "Client trust account",
+                    _("Client trust account"),
                     [
-                        para(f"Held for you on {long_date(as_of)}", BODY),
+                        para(_("Held for you on %(date)s") % {"date": long_date(as_of)}, BODY),
                         para(firm_money(balance), STRONG),
                     ],
                 ),
@@ -146,9 +164,9 @@ def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> by
     if matter_rows:
         story.append(
             section(
-                "Held for each matter",
+                _("Held for each matter"),
                 lines_table(
-                    ["Matter", "Title", "Beneficiary", "Held in trust"],
+                    [_("Matter"), _("Title"), _("Beneficiary"), _("Held in trust")],
                     matter_rows,
                     widths=[70, 190, 150, 94],
                     right=[3],
@@ -163,9 +181,9 @@ def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> by
         # The firm keeps this client's money in more than one trust bank account: say where.
         story.append(
             section(
-                "Held in each trust account",
+                _("Held in each trust account"),
                 lines_table(
-                    ["Trust account", "Held in trust"],
+                    [_("Trust account"), _("Held in trust")],
                     [[name, firm_money(cents)] for name, cents in sorted(by_account.items())],
                     widths=[410, 94],
                     right=[1],
@@ -185,28 +203,36 @@ def statement_pdf(client: Client, lines: list[StatementLine], as_of: date) -> by
         ]
         for line in lines
     ]
-    story.append(para("Activity", HEADING))
+    story.append(para(_("Activity"), HEADING))
     story.append(Spacer(1, 4))
     if movement_rows:
         story.append(
             lines_table(
-                ["Date", "Matter", "Description", "Ref.", "In", "Out", "Balance"],
+                [
+                    _("Date"),
+                    _("Matter"),
+                    _("Description"),
+                    _("Ref."),
+                    _("In"),
+                    _("Out"),
+                    _("Balance"),
+                ],
                 movement_rows,
-                widths=[60, 54, 186, 56, 52, 52, 60],
+                widths=[58, 52, 178, 54, 60, 58, 60],  # In and Out fit "ENTRADAS" / "SALIDAS"
                 right=[4, 5, 6],
             )
         )
     else:
-        story.append(para("No trust activity.", BODY))
+        story.append(para(_("No trust activity."), BODY))
     story += [
         Spacer(1, 12),
-        totals([], grand=("Balance held in trust", firm_money(balance))),
+        totals([], grand=(_("Balance held in trust"), firm_money(balance))),
         Spacer(1, 18),
-        para(IOLTA_NOTE, SMALL),
+        para(str(IOLTA_NOTE), SMALL),
     ]
     return render(
         firm=firm,
-        title=f"Trust statement as of {pdf_date(as_of)}",
+        title=_("Trust statement as of %(date)s") % {"date": pdf_date(as_of)},
         subject=client.name,
         story=story,
     )

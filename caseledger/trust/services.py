@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
@@ -25,6 +26,7 @@ from caseledger.clients.models import Client
 from caseledger.core import audit, clock, outbox
 from caseledger.core.amounts import amount_check, amount_check_optional, firm_money
 from caseledger.core.choices import LAWYER_ROLES, Role
+from caseledger.core.i18n import client_language, long_date
 from caseledger.core.models import User
 from caseledger.core.numbering import counter_next
 from caseledger.core.selectors import firm_get
@@ -46,6 +48,7 @@ from caseledger.trust.choices import (
     TrustRequestStatus,
 )
 from caseledger.trust.exceptions import TrustError
+from caseledger.trust.labels import METHODS, REQUEST_KINDS
 from caseledger.trust.models import (
     Disbursement,
     DisbursementApproval,
@@ -261,6 +264,75 @@ def _notice_queue(
     )
 
 
+def _request_notice(request: TrustRequest, *, pay_url: str) -> dict[str, str]:
+    """A trust request's email, in the client's language."""
+    client = request.client
+    with client_language(client):
+        kind = REQUEST_KINDS.get(request.kind, request.get_kind_display().lower())
+        return {
+            "subject": gettext("%(firm)s: %(kind)s %(number)s")
+            % {"firm": firm_get().name, "kind": kind, "number": request.number},
+            "body": gettext(
+                "Dear %(client)s,\n\nPlease deposit %(amount)s into our client trust account "
+                "for %(matter)s by %(date)s.\nThese funds stay yours in trust until fees are "
+                "earned and invoiced.\n\nPay online: %(url)s\n"
+            )
+            % {
+                "client": client.name,
+                "amount": firm_money(request.amount_cents),
+                "matter": request.matter,
+                "date": long_date(request.due_date),
+                "url": pay_url,
+            },
+        }
+
+
+def _receipt_notice(deposit: TrustDeposit, *, url: str) -> dict[str, str]:
+    """The notice of a receipt into trust, in the client's language, with the receipt's link."""
+    client = deposit.client
+    with client_language(client):
+        method = str(METHODS.get(deposit.method, deposit.get_method_display()))
+        if deposit.reference:
+            method = f"{method}, {deposit.reference}"
+        values = {
+            "client": client.name,
+            "amount": firm_money(deposit.amount_cents),
+            "payer": deposit.payer,
+            "date": long_date(deposit.received_date),
+            "method": method,
+            "matter": deposit.matter,
+            "receipt": deposit.receipt_number,
+            "days": links.RECEIPT_LINK_DAYS,
+            "url": url,
+        }
+        clears = (
+            gettext("The funds clear on %(date)s.") % {"date": long_date(deposit.clears_on)}
+            if deposit.clears_on
+            else gettext("The funds clear when the card processor settles them.")
+        )
+        body = (
+            gettext(
+                "Dear %(client)s,\n\nWe received %(amount)s from %(payer)s on %(date)s "
+                "(%(method)s) and deposited it in our client trust account for %(matter)s."
+            )
+            % values
+            + "\n"
+            + clears
+            + "\n\n"
+            + gettext(
+                "Your receipt %(receipt)s (PDF, no sign-in needed; the link works for %(days)s "
+                "days):"
+            )
+            % values
+            + f"\n{url}\n"
+        )
+        return {
+            "subject": gettext("%(firm)s: trust receipt %(receipt)s")
+            % {"firm": firm_get().name, "receipt": deposit.receipt_number},
+            "body": body,
+        }
+
+
 # --- trust requests --------------------------------------------------------------------------
 
 
@@ -319,16 +391,7 @@ def trust_request_create(
                 kind=NOTICE_REQUEST_KIND,
                 related=request,
                 to_email=_client_email(client),
-                subject=(
-                    f"{firm_get().name}: {request.get_kind_display().lower()} request "
-                    f"{request.number}"
-                ),
-                body=(
-                    f"Dear {client.name},\n\nPlease deposit {firm_money(amount_cents)} into our "
-                    f"client trust account for {matter} by {due_date:%B %d, %Y}.\n"
-                    f"These funds stay yours in trust until fees are earned and invoiced.\n\n"
-                    f"Pay online: {trust_request_pay_url(request.pk)}\n"
-                ),
+                **_request_notice(request, pay_url=trust_request_pay_url(request.pk)),
                 now=now,
             )
     return request
@@ -504,22 +567,7 @@ def deposit_record(
             kind=NOTICE_RECEIPT_KIND,
             related=deposit,
             to_email=_client_email(client),
-            subject=f"{firm_get().name}: trust receipt {receipt}",
-            body=(
-                f"Dear {client.name},\n\nWe received {firm_money(amount_cents)} from "
-                f"{deposit.payer} on "
-                f"{received_date:%B %d, %Y} ({deposit.get_method_display()}"
-                f"{', ' + deposit.reference if deposit.reference else ''}) and deposited it in our "
-                f"client trust account for {matter}.\n"
-                + (
-                    f"The funds clear on {clears_on:%B %d, %Y}.\n"
-                    if clears_on
-                    else "The funds clear when the card processor settles them.\n"
-                )
-                + f"\nYour receipt {receipt} (PDF, no sign-in needed; the link works for "
-                + f"{links.RECEIPT_LINK_DAYS} days):\n"
-                + f"{links.receipt_url(deposit=deposit, at=now)}\n"
-            ),
+            **_receipt_notice(deposit, url=links.receipt_url(deposit=deposit, at=now)),
             now=now,
         )
         audit.record(

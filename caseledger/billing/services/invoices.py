@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from caseledger.billing import hooks
 from caseledger.billing.calc import (
@@ -56,8 +57,8 @@ from caseledger.billing.models import (
 from caseledger.billing.selectors import (
     billing_settings_get,
     invoice_addressee,
-    invoice_document,
     invoice_has_ar_movement,
+    invoice_pdf_bytes,
     matter_fee_path_default,
     matter_filing_date,
     payer_rule_get,
@@ -76,6 +77,7 @@ from caseledger.billing.services.time import (
     task_code_check,
 )
 from caseledger.core import audit, clock
+from caseledger.core.i18n import client_language, long_date
 from caseledger.core.money import Money
 from caseledger.core.numbering import counter_next
 from caseledger.core.permissions import require
@@ -945,33 +947,46 @@ def invoice_issue(*, invoice: Invoice, actor: Any, now: datetime) -> Invoice:
             created_at=now,
         )
         if email:
+            with client_language(invoice.client):
+                subject = gettext("Invoice %(number)s from %(firm)s") % {
+                    "number": number,
+                    "firm": firm_get().name,
+                }
+                body = _email_body(invoice, link)
             invoice_email_queue(
-                invoice=invoice,
-                to_email=email,
-                subject=f"Invoice {number} from {firm_get().name}",
-                body=_email_body(invoice, link),
-                now=now,
+                invoice=invoice, to_email=email, subject=subject, body=body, now=now
             )
     return invoice
 
 
 def _render_pdf(invoice: Invoice, link: str) -> bytes:
-    from caseledger.billing.pdf import render_invoice_pdf
-
-    return render_invoice_pdf(invoice_document(invoice=invoice, payment_link=link))
+    return invoice_pdf_bytes(invoice=invoice, payment_link=link)
 
 
 def _email_body(invoice: Invoice, link: str) -> str:
+    """The invoice email's text in the active language (the caller sets the client's)."""
     firm = firm_get()
-    total = Money(invoice.total_cents, invoice.currency).format()
+    values = {
+        "name": invoice.bill_to_name,
+        "number": invoice.number,
+        "total": Money(invoice.total_cents, invoice.currency).format(),
+        "matter": invoice.matter.number,
+        "title": invoice.matter.title,
+        "due": long_date(invoice.due_date) if invoice.due_date else "",
+        "link": link,
+        "phone": firm.phone,
+        "firm": firm.name,
+    }
     return (
-        f"Dear {invoice.bill_to_name},\n\n"
-        f"Please find attached invoice {invoice.number} for {total} for matter "
-        f"{invoice.matter.number} ({invoice.matter.title}), "
-        f"due on {invoice.due_date:%B %d, %Y}.\n\n"
-        f"You can view and pay it online:\n{link}\n\n"
-        f"Questions? Reply to this email or call {firm.phone}.\n\n"
-        f"{firm.name}\n"
+        gettext(
+            "Dear %(name)s,\n\n"
+            "Please find attached invoice %(number)s for %(total)s for matter "
+            "%(matter)s (%(title)s), due on %(due)s.\n\n"
+            "You can view and pay it online:\n%(link)s\n\n"
+            "Questions? Reply to this email or call %(phone)s.\n\n"
+            "%(firm)s\n"
+        )
+        % values
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from caseledger.clients.choices import ClientType
 from caseledger.collections import exceptions as E
@@ -16,7 +17,9 @@ from caseledger.core import audit
 from caseledger.core.models import User
 from caseledger.core.permissions import require
 
-# Placeholders a stage's subject and body may use.
+# Placeholders a stage's subject and body may use. The default stages' texts are in the
+# collections catalog (gettext_noop marks them): a client reading Spanish gets them in
+# Spanish; a text the firm rewrites is sent as written.
 PLACEHOLDERS = (
     "client",
     "invoice",
@@ -47,11 +50,11 @@ class StageInput:
 DEFAULT_STAGES = [
     StageInput(
         code="friendly",
-        name="Friendly reminder",
+        name=gettext_noop("Friendly reminder"),
         days_from=7,
         days_to=29,
-        subject="Reminder: invoice {invoice} is past due",
-        body=(
+        subject=gettext_noop("Reminder: invoice {invoice} is past due"),
+        body=gettext_noop(
             "Dear {client},\n\nThis is a friendly reminder that invoice {invoice} for matter "
             "{matter} was due on {due_date}. The balance due is {balance}.\n\nIf you have "
             "already paid, thank you, and please disregard this message.\n\n{firm}"
@@ -59,11 +62,11 @@ DEFAULT_STAGES = [
     ),
     StageInput(
         code="formal",
-        name="Formal notice",
+        name=gettext_noop("Formal notice"),
         days_from=30,
         days_to=59,
-        subject="Formal notice: invoice {invoice} is {days_past_due} days past due",
-        body=(
+        subject=gettext_noop("Formal notice: invoice {invoice} is {days_past_due} days past due"),
+        body=gettext_noop(
             "Dear {client},\n\nInvoice {invoice} for matter {matter} is {days_past_due} days "
             "past due. The balance due is {balance}. Please pay it or contact us to agree a "
             "payment plan.\n\n{firm}"
@@ -73,11 +76,11 @@ DEFAULT_STAGES = [
     ),
     StageInput(
         code="escalation",
-        name="Partner escalation",
+        name=gettext_noop("Partner escalation"),
         days_from=60,
         days_to=None,
-        subject="Final notice: invoice {invoice} is {days_past_due} days past due",
-        body=(
+        subject=gettext_noop("Final notice: invoice {invoice} is {days_past_due} days past due"),
+        body=gettext_noop(
             "Dear {client},\n\nInvoice {invoice} for matter {matter} is {days_past_due} days "
             "past due (balance {balance}). Your responsible partner has been asked to review "
             "the matter, and new work on it is paused until the balance is settled.\n\n{firm}"

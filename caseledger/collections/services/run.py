@@ -38,6 +38,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Sum
+from django.utils import translation
+from django.utils.translation import gettext
 
 from caseledger.collections import integration
 from caseledger.collections.choices import (
@@ -66,6 +68,7 @@ from caseledger.collections.services.delivery import (
 from caseledger.collections.services.policies import policy_default_ensure
 from caseledger.core import audit, outbox
 from caseledger.core.amounts import firm_money
+from caseledger.core.i18n import known_language, long_date
 from caseledger.core.selectors import firm_get
 
 CHUNK = 500
@@ -102,6 +105,19 @@ class _SafeDict(dict):  # type: ignore[type-arg]
 
 def render_stage_text(text: str, values: dict[str, Any]) -> str:
     return text.format_map(_SafeDict(values))
+
+
+def reminder_text(stage: PolicyStage, *, language: str, values: dict[str, Any]) -> tuple[str, str]:
+    """A stage's subject and body for a client reading ``language``. A stage whose text is the
+    firm default's reads in the client's language (the collections catalog has its Spanish); a
+    text the firm rewrote has no translation and is sent as written. ``values["due_date"]`` is
+    a date, written out in the client's language ("2 de diciembre de 2026")."""
+    with translation.override(known_language(language)):
+        values = {**values, "due_date": long_date(values["due_date"])}
+        return (
+            render_stage_text(gettext(stage.subject) if stage.subject else "", values),
+            render_stage_text(gettext(stage.body) if stage.body else "", values),
+        )
 
 
 def _policies() -> tuple[dict[str, CollectionPolicy], dict[int, list[PolicyStage]]]:
@@ -212,6 +228,7 @@ def collections_run(
                     "invoice__client__client_type",
                     "invoice__client__name",
                     "invoice__client__email",
+                    "invoice__client__preferred_language",
                     "invoice__matter__number",
                     "invoice__matter__responsible_partner_id",
                 )
@@ -376,15 +393,19 @@ def _plan_chunk(
             stats["excluded" if step.outcome == "EXCLUDED" else "deferred"] += 1
             out.append((step, []))
             continue
-        values = {
-            "client": row["invoice__client__name"],
-            "invoice": row["invoice__number"],
-            "balance": firm_money(int(row["balance"]), row["invoice__currency"]),
-            "due_date": row["invoice__due_date"].isoformat(),
-            "days_past_due": days,
-            "matter": row["invoice__matter__number"],
-            "firm": firm_name,
-        }
+        subject, body = reminder_text(
+            stage,
+            language=row["invoice__client__preferred_language"],
+            values={
+                "client": row["invoice__client__name"],
+                "invoice": row["invoice__number"],
+                "balance": firm_money(int(row["balance"]), row["invoice__currency"]),
+                "due_date": row["invoice__due_date"],
+                "days_past_due": days,
+                "matter": row["invoice__matter__number"],
+                "firm": firm_name,
+            },
+        )
         to_email = row["invoice__client__email"] or ""
         reminders = []
         for channel in channels:
@@ -406,8 +427,8 @@ def _plan_chunk(
                     days_past_due=days,
                     balance_cents=int(row["balance"]),
                     to_email=to_email if channel == Channel.EMAIL else "",
-                    subject=render_stage_text(stage.subject, values),
-                    body=render_stage_text(stage.body, values),
+                    subject=subject,
+                    body=body,
                     note=step.note,
                 )
             )

@@ -53,3 +53,30 @@ def test_credit_note_pdf_prints_names_lines_and_amounts_whole(users, now):
     assert "Total credited $330.50" in text
     assert "Taken off the invoice balance $330.50" in text
     assert "Added to your account credit $0.00" in text
+
+
+def test_a_spanish_clients_credit_note_is_in_spanish(users, now):
+    client = make_company(name="Constructora Villaseñor, S.A.", preferred_language="es")
+    matter = make_matter(
+        client=client,
+        beneficiary=make_beneficiary(client=client, name="María Fernanda Rodríguez"),
+        title="Petición H-1B",
+    )
+    inv = F.invoice(matter_obj=matter, cents=100_000, issued=date(2026, 9, 1))
+    note = credit_note_request(
+        invoice=inv,
+        reason_code=ReasonCode.SCOPE_CHANGE,
+        reason_text="",
+        lines=[LineInput("Preparación de respuesta a RFE no necesaria", 5_000)],
+        actor=users["BILLING"],
+        now=now,
+    )
+    text = pdf_text(render_credit_note_pdf(note))
+    assert "NOTA DE CRÉDITO" in text
+    assert f"Nota de crédito n.º {note.number}" in text
+    assert f"Corrige Factura {inv.number} del 1 sept. 2026" in text
+    assert "Motivo Cambio en el alcance del trabajo" in text
+    assert "Total acreditado $50.00" in text
+    assert "Descontado del saldo de la factura $50.00" in text
+    assert "Credit note" not in text
+    assert "Total credited" not in text

@@ -49,7 +49,7 @@ def test_receipt_prints_long_names_whole_and_the_amount(now):
     assert "TRUST RECEIPT" in text
     assert "Deposited to your trust account $12,345.67" in text
     assert "Received from Northwind Analytics Treasury Operations Department" in text
-    assert "Method Wire, FEDWIRE 20261001-000123" in text
+    assert "Method Wire transfer, FEDWIRE 20261001-000123" in text
     assert "Date received October 1, 2026" in text
 
 
@@ -74,3 +74,37 @@ def test_statement_without_activity(now):
     text = pdf_text(pdf.statement_pdf(client, [], date(2026, 11, 2)))
     assert "No trust activity." in text
     assert "Balance held in trust $0.00" in text
+
+
+def test_a_spanish_clients_receipt_statement_and_notice_are_in_spanish(now):
+    from caseledger.core.models import OutboxMessage
+
+    client = make_company(name="Constructora Villaseñor, S.A.", preferred_language="es")
+    matter = make_matter(
+        client=client,
+        beneficiary=make_beneficiary(client=client, name="María Fernanda Rodríguez"),
+        title="Petición H-1B",
+    )
+    row = deposit(matter, now, 250_000)
+    text = pdf_text(pdf.receipt_pdf(row))
+    assert "RECIBO DE FIDEICOMISO" in text
+    assert "Fecha de recepción 1 de octubre de 2026" in text
+    assert "Forma de pago Transferencia electrónica (wire), FEDWIRE 20261001-000123" in text
+    assert "Depositado en fideicomiso $2,500.00" in text
+    assert "cuenta fiduciaria para clientes (IOLTA)" in text
+    assert "Página 1" in text
+    assert "TRUST RECEIPT" not in text
+    lines = selectors.client_trust_movements(client)
+    text = pdf_text(pdf.statement_pdf(client, lines, date(2026, 11, 2)))
+    assert "ESTADO DE CUENTA DE FIDEICOMISO" in text
+    assert "Fecha de corte 2 nov. 2026" in text
+    assert "A su nombre al 2 de noviembre de 2026" in text
+    assert "Saldo en fideicomiso $2,500.00" in text
+    assert "FECHA CASO DESCRIPCIÓN REF. ENTRADAS SALIDAS SALDO" in text  # no header wraps
+    assert "Balance held in trust" not in text
+    notice = OutboxMessage.objects.get(kind="trust.receipt", related_id=row.pk)
+    assert f": recibo de fideicomiso {row.receipt_number}" in notice.subject
+    assert notice.body.startswith("Estimado(a) Constructora Villaseñor, S.A.:")
+    assert "Recibimos $2,500.00 de Northwind Analytics" in notice.body
+    assert "el 1 de octubre de 2026 (Transferencia electrónica (wire), FEDWIRE" in notice.body
+    assert "We received" not in notice.body
