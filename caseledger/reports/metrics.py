@@ -14,7 +14,7 @@ the matter's case type and office (and, on the attorney dashboard, the matter's 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -282,20 +282,25 @@ class MonthKey(Func):
         )
 
 
-def billed_by_month(until: dt.date, months: int, filters: Filters = ALL) -> list[int]:
+def billed_by_month(
+    until: dt.date, months: int, filters: Filters = ALL, *, skip: int = 0
+) -> list[int]:
     """Billed cents for each calendar month, newest first: the month of ``until`` (up to that
-    day) and the ``months - 1`` before it; one grouped query."""
+    day) and the ``months - 1`` before it, less the ``skip`` newest; one grouped query."""
     first = month_start(until, back=months - 1)
+    last = until if skip == 0 else month_start(until, back=skip - 1) - dt.timedelta(days=1)
     rows = (
         ar_of(filters)
-        .filter(in_category(BILLED), entry_date__gte=first, entry_date__lte=until)
+        .filter(in_category(BILLED), entry_date__gte=first, entry_date__lte=last)
         .annotate(month=MonthKey("entry_date"))
         .values("month")
         .annotate(total=Sum("amount_cents"))
         .order_by()
     )
     by_month = {r["month"]: int(r["total"] or 0) for r in rows}
-    return [by_month.get(month_start(until, back=k).strftime("%Y-%m"), 0) for k in range(months)]
+    return [
+        by_month.get(month_start(until, back=k).strftime("%Y-%m"), 0) for k in range(skip, months)
+    ]
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
@@ -370,9 +375,8 @@ def dso_countback_days(
     remaining = ar_balance(period.end, filters) if ar_cents is None else ar_cents
     if remaining <= 0:
         return 0.0
-    months = billed_by_month(period.end, history, filters)
     days = 0.0
-    for k, billed in enumerate(months):
+    for k, billed in enumerate(_billed_newest_first(period.end, history, filters)):
         start = month_start(period.end, back=k)
         end = period.end if k == 0 else month_start(period.end, back=k - 1) - dt.timedelta(1)
         window = (end - start).days + 1
@@ -381,6 +385,23 @@ def dso_countback_days(
         remaining -= max(billed, 0)
         days += window
     return round(days, 1)  # A/R older than the history counted: at least this many days
+
+
+# The count-back reads the monthly billing in chunks of this many months, newest first, and
+# stops at the chunk that uses up the A/R: the months it never reaches are never scanned.
+COUNTBACK_CHUNK = 6
+
+
+def _billed_newest_first(until: dt.date, history: int, filters: Filters) -> Iterator[int]:
+    """``billed_by_month(until, history, filters)``, read a chunk at a time; months before the
+    first A/R posting are known to be 0 without a query."""
+    earliest = ar_of().aggregate(first=Min("entry_date"))["first"]
+    for skip in range(0, history, COUNTBACK_CHUNK):
+        newest = month_start(until, back=skip)
+        if earliest is None or newest < month_start(earliest):
+            yield from [0] * (history - skip)
+            return
+        yield from billed_by_month(until, min(skip + COUNTBACK_CHUNK, history), filters, skip=skip)
 
 
 def issued_in(period: Period, filters: Filters = ALL) -> QuerySet[Invoice]:

@@ -70,6 +70,17 @@ def test_dso_countback_walks_back_through_monthly_billing(mine: Filters) -> None
     assert metrics.dso_countback_days(PERIOD, mine) == 38.3
 
 
+def test_dso_countback_reads_the_months_a_chunk_at_a_time(
+    mine: Filters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One month per query: the same 38.3 days, and the months before the first A/R posting
+    count 0 (a count-back of more A/R than was ever billed stops at the history's length)."""
+    monkeypatch.setattr(metrics, "COUNTBACK_CHUNK", 1)
+    assert metrics.dso_countback_days(PERIOD, mine) == 38.3
+    whole = metrics.dso_countback_days(PERIOD, mine, history=24, ar_cents=10**12)
+    assert whole == (PERIOD.end - metrics.month_start(PERIOD.end, back=23)).days + 1
+
+
 def test_dso_simple(mine: Filters) -> None:
     """$400 / $1,500 x 61 days = 16.3."""
     assert metrics.kpis(PERIOD, mine).dso_simple_days == 16.3
