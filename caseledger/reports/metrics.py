@@ -14,21 +14,25 @@ the matter's case type and office (and, on the attorney dashboard, the matter's 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
     F,
     FloatField,
     Func,
     IntegerField,
+    Max,
+    Min,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -40,7 +44,7 @@ from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
 from caseledger.clients.choices import ClientType, IntakeSource
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
-from caseledger.ledger.models import Account, Posting
+from caseledger.ledger.models import Account, AccountBalance, Posting
 
 BILLED = "billed"
 COLLECTED = "collected"
@@ -229,7 +233,35 @@ class Movements:
 
 
 def ar_balance(as_of: dt.date, filters: Filters = ALL) -> int:
-    """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered)."""
+    """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered).
+
+    Unfiltered, when fewer days of postings lie after ``as_of`` than before it, it is read
+    backwards: the stored A/R balance (``AccountBalance``, written by ``entry_post`` with every
+    posting and checked against the postings by ``manage.py verify``) less the postings dated
+    after ``as_of``, in ONE statement (one snapshot); otherwise the postings up to ``as_of``
+    are summed. Both read the (account, entry_date) index range; the figure is the same."""
+    account_id = _ar_account_id()
+    if filters == ALL:
+        span = ar_of().aggregate(first=Min("entry_date"), last=Max("entry_date"))
+        first, last = span["first"], span["last"]
+        if first is None:
+            return 0
+        if (last - as_of) < (as_of - first):
+            later = (
+                Posting.objects.filter(account_id=account_id, entry_date__gt=as_of)
+                .order_by()
+                .values("account_id")
+                .annotate(t=Sum("amount_cents"))
+                .values("t")
+            )
+            stored = (
+                AccountBalance.objects.filter(account_id=account_id)
+                .annotate(later=Coalesce(Subquery(later), Value(0), output_field=BigIntegerField()))
+                .values_list("balance_cents", "later")
+                .first()
+            )
+            if stored is not None:
+                return int(stored[0]) - int(stored[1])
     total = ar_of(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
     return int(total["t"] or 0)
 
@@ -250,20 +282,25 @@ class MonthKey(Func):
         )
 
 
-def billed_by_month(until: dt.date, months: int, filters: Filters = ALL) -> list[int]:
+def billed_by_month(
+    until: dt.date, months: int, filters: Filters = ALL, *, skip: int = 0
+) -> list[int]:
     """Billed cents for each calendar month, newest first: the month of ``until`` (up to that
-    day) and the ``months - 1`` before it; one grouped query."""
+    day) and the ``months - 1`` before it, less the ``skip`` newest; one grouped query."""
     first = month_start(until, back=months - 1)
+    last = until if skip == 0 else month_start(until, back=skip - 1) - dt.timedelta(days=1)
     rows = (
         ar_of(filters)
-        .filter(in_category(BILLED), entry_date__gte=first, entry_date__lte=until)
+        .filter(in_category(BILLED), entry_date__gte=first, entry_date__lte=last)
         .annotate(month=MonthKey("entry_date"))
         .values("month")
         .annotate(total=Sum("amount_cents"))
         .order_by()
     )
     by_month = {r["month"]: int(r["total"] or 0) for r in rows}
-    return [by_month.get(month_start(until, back=k).strftime("%Y-%m"), 0) for k in range(months)]
+    return [
+        by_month.get(month_start(until, back=k).strftime("%Y-%m"), 0) for k in range(skip, months)
+    ]
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
@@ -338,9 +375,8 @@ def dso_countback_days(
     remaining = ar_balance(period.end, filters) if ar_cents is None else ar_cents
     if remaining <= 0:
         return 0.0
-    months = billed_by_month(period.end, history, filters)
     days = 0.0
-    for k, billed in enumerate(months):
+    for k, billed in enumerate(_billed_newest_first(period.end, history, filters)):
         start = month_start(period.end, back=k)
         end = period.end if k == 0 else month_start(period.end, back=k - 1) - dt.timedelta(1)
         window = (end - start).days + 1
@@ -349,6 +385,23 @@ def dso_countback_days(
         remaining -= max(billed, 0)
         days += window
     return round(days, 1)  # A/R older than the history counted: at least this many days
+
+
+# The count-back reads the monthly billing in chunks of this many months, newest first, and
+# stops at the chunk that uses up the A/R: the months it never reaches are never scanned.
+COUNTBACK_CHUNK = 6
+
+
+def _billed_newest_first(until: dt.date, history: int, filters: Filters) -> Iterator[int]:
+    """``billed_by_month(until, history, filters)``, read a chunk at a time; months before the
+    first A/R posting are known to be 0 without a query."""
+    earliest = ar_of().aggregate(first=Min("entry_date"))["first"]
+    for skip in range(0, history, COUNTBACK_CHUNK):
+        newest = month_start(until, back=skip)
+        if earliest is None or newest < month_start(earliest):
+            yield from [0] * (history - skip)
+            return
+        yield from billed_by_month(until, min(skip + COUNTBACK_CHUNK, history), filters, skip=skip)
 
 
 def issued_in(period: Period, filters: Filters = ALL) -> QuerySet[Invoice]:
@@ -396,8 +449,11 @@ class Turnaround:
 
 
 def turnaround(period: Period, filters: Filters = ALL) -> Turnaround:
-    """See FORMULAS."""
+    """See FORMULAS. On PostgreSQL one scan of the period's invoices computes every
+    percentile and the count (ordered-set aggregates with FILTER)."""
     base = issued_in(period, filters).filter(triggered_at__isnull=False, issued_at__isnull=False)
+    if connection.vendor == "postgresql":
+        return _turnaround_pg(base)
     total = base.annotate(h=HoursBetween(F("issued_at"), F("triggered_at")))
     median, p90 = _percentiles(total, "h", [0.5, 0.9])
     approved = base.filter(approved_at__isnull=False)
@@ -408,6 +464,31 @@ def turnaround(period: Period, filters: Filters = ALL) -> Turnaround:
         approved.annotate(h=HoursBetween(F("issued_at"), F("approved_at"))), "h", [0.5]
     )
     return Turnaround(median, p90, review, issue, base.count())
+
+
+def _turnaround_pg(base: QuerySet[Invoice]) -> Turnaround:
+    sql, params = (
+        base.annotate(
+            total_h=HoursBetween(F("issued_at"), F("triggered_at")),
+            review_h=HoursBetween(F("approved_at"), F("triggered_at")),
+            issue_h=HoursBetween(F("issued_at"), F("approved_at")),
+        )
+        .values("total_h", "review_h", "issue_h", "approved_at")
+        .query.sql_with_params()
+    )
+    approved = "FILTER (WHERE q.approved_at IS NOT NULL)"
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY q.total_h), "
+            "percentile_cont(0.9) WITHIN GROUP (ORDER BY q.total_h), "
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY q.review_h) {approved}, "
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY q.issue_h) {approved}, "
+            f"count(*) FROM ({sql}) q",
+            params,
+        )
+        *hours, count = cur.fetchone()
+    median, p90, review, issue = (None if v is None else round(float(v), 1) for v in hours)
+    return Turnaround(median, p90, review, issue, int(count))
 
 
 def _rate(part: int, whole: int) -> float | None:

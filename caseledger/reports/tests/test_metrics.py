@@ -38,6 +38,26 @@ def test_movements_tie_to_the_ledger(users: dict[str, Any]) -> None:
     assert metrics.ar_balance(PERIOD.end) == ledger_ar == 40_000 + 30_000
 
 
+def test_ar_balance_read_backwards_from_the_stored_balance_equals_the_sum(
+    users: dict[str, Any],
+) -> None:
+    """Unfiltered, A/R on a late date is read as the stored balance less the later postings;
+    on every date from before the first posting to after the last it equals the sum of the
+    postings up to that day."""
+    book(users)
+    ar = Posting.objects.filter(account__code=ACCOUNTS_RECEIVABLE)
+    dates = sorted(set(ar.values_list("entry_date", flat=True)))
+    assert len(dates) > 2
+    day = dates[0] - timedelta(days=1)
+    while day <= dates[-1] + timedelta(days=1):
+        want = sum(ar.filter(entry_date__lte=day).values_list("amount_cents", flat=True))
+        assert metrics.ar_balance(day) == want, day
+        day += timedelta(days=7)
+    assert metrics.ar_balance(dates[-2]) == sum(
+        ar.filter(entry_date__lte=dates[-2]).values_list("amount_cents", flat=True)
+    )
+
+
 def test_dso_paid_days_is_amount_weighted(mine: Filters) -> None:
     """(600 x 20 + 400 x 50 + 500 x 40) / 1,500 = 34.67 days."""
     assert metrics.period_figures(PERIOD, mine).dso_paid_days == 34.7
@@ -48,6 +68,17 @@ def test_dso_countback_walks_back_through_monthly_billing(mine: Filters) -> None
     $400 is 8.27 of its 31 days: 38.3 days."""
     assert metrics.ar_balance(PERIOD.end, mine) == 40_000
     assert metrics.dso_countback_days(PERIOD, mine) == 38.3
+
+
+def test_dso_countback_reads_the_months_a_chunk_at_a_time(
+    mine: Filters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One month per query: the same 38.3 days, and the months before the first A/R posting
+    count 0 (a count-back of more A/R than was ever billed stops at the history's length)."""
+    monkeypatch.setattr(metrics, "COUNTBACK_CHUNK", 1)
+    assert metrics.dso_countback_days(PERIOD, mine) == 38.3
+    whole = metrics.dso_countback_days(PERIOD, mine, history=24, ar_cents=10**12)
+    assert whole == (PERIOD.end - metrics.month_start(PERIOD.end, back=23)).days + 1
 
 
 def test_dso_simple(mine: Filters) -> None:
