@@ -5,6 +5,7 @@ lists every client."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -15,7 +16,7 @@ from caseledger.credits.tests import factories as F
 pytestmark = pytest.mark.django_db
 
 
-def _plan(sql: str, params: tuple[object, ...]) -> str:
+def _plan(sql: str, params: Any) -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL enable_seqscan = off")
