@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 def _plan(sql: str, params: Any) -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # tiny test tables: forbid the scans and sorts a handful of rows would make
+            # cheapest, so the plan shows whether an index CAN serve the list's order
             cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
             cursor.execute(f"EXPLAIN {sql}", params)
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
@@ -41,7 +44,7 @@ def test_the_list_order_reads_an_index(users, filters, index):
     if filters.get("client"):
         filters = {"client_id": matter.client_id}
     qs = selectors.invoice_list(user=users["BILLING"], **filters)  # type: ignore[arg-type]
-    sql, params = qs.query.sql_with_params()
+    sql, params = qs[:50].query.sql_with_params()  # the page the list reads
     plan = _plan(sql, params)
     assert index in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan  # SQLite: no sort of every row
