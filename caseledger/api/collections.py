@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from caseledger.api.pagination import DEFAULT_LIMIT, Limit, Offset, Page, paginate
 from caseledger.api.types import Day
-from caseledger.collections.selectors import BUCKETS, GROUPS, aging_report
+from caseledger.collections.selectors import BUCKETS, GROUPS, aging_rows, aging_totals
 from caseledger.core import clock
 from caseledger.core.permissions import require
 
@@ -27,10 +28,12 @@ class AgingRowOut(Schema):
     total_cents: int
 
 
-class AgingOut(Schema):
+class AgingOut(Page[AgingRowOut]):
+    """The list envelope (``count`` rows over all pages, ``next``, ``results``: this page's rows,
+    largest total first) with the report's date, grouping and totals over ALL rows."""
+
     as_of: date
     group: str
-    rows: list[AgingRowOut]
     totals: AgingRowOut
 
 
@@ -52,14 +55,25 @@ def aging(
     request: HttpRequest,
     as_of: Day | None = None,
     group: Literal[tuple(GROUPS)] = "client",  # type: ignore[valid-type]
-) -> AgingOut:
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     """Open receivables by client, matter, partner or case type in the buckets current, 1-30,
-    31-60, 61-90 and 90+ days past due; the totals equal the ledger's A/R balance that day."""
+    31-60, 61-90 and 90+ days past due, a page of rows at a time (``limit``/``offset``); the
+    totals (over every row) equal the ledger's A/R balance that day."""
     require(request.user, "collections.view")
-    report = aging_report(as_of=as_of or clock.firm_today(), group=group)
-    return AgingOut(
-        as_of=report.as_of,
-        group=report.group,
-        rows=[_row(r.key, r.label, r.buckets) for r in report.rows],
-        totals=_row(None, "Total", report.totals),
+    day = as_of or clock.firm_today()
+    rows = aging_rows(as_of=day, group=group)
+    page = paginate(
+        request,
+        rows,
+        limit=limit,
+        offset=offset,
+        serialize=lambda window: [_row(r.key, r.label, r.buckets) for r in window],
     )
+    return {
+        **page,
+        "as_of": day,
+        "group": group,
+        "totals": _row(None, "Total", aging_totals(as_of=day)),
+    }

@@ -138,11 +138,12 @@ class ExpenseEditForm(forms.Form):
     billable = forms.BooleanField(required=False)
 
 
-class InvoiceFilterForm(forms.Form):
+class InvoiceFilterForm(PickerFormMixin, forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *InvoiceStatus.choices], required=False)
     # Choices from the payments app (billing.hooks.invoice_payment_states), set in __init__.
     payment_state = forms.ChoiceField(choices=[], required=False, label="Payment")
-    client = forms.ModelChoiceField(
+    # A server-side search (type, Find, choose): the drop-down never lists every client.
+    client = ClientPickerField(
         queryset=Client.objects.none(), required=False, empty_label="Any client"
     )
     partner = forms.ModelChoiceField(

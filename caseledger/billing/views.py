@@ -97,16 +97,19 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     form = forms.InvoiceFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
     payment_state = ""
-    if form.is_valid():
+    if form.is_bound:
+        # The fields that cleaned filter even when a client search (Find) is under way.
+        form.is_valid()
         data = form.cleaned_data
+        client, partner = data.get("client"), data.get("partner")
         filters = {
-            "status": data["status"],
-            "client_id": data["client"].pk if data["client"] else None,
-            "partner_id": data["partner"].pk if data["partner"] else None,
-            "date_from": data["date_from"],
-            "date_to": data["date_to"],
+            "status": data.get("status") or "",
+            "client_id": client.pk if client else None,
+            "partner_id": partner.pk if partner else None,
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
         }
-        payment_state = data["payment_state"]
+        payment_state = data.get("payment_state") or ""
     sort = request.GET.get("sort", "")
     if sort.removeprefix("-") not in selectors.INVOICE_SORTS:
         sort = ""

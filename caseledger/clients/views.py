@@ -21,21 +21,22 @@ from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page
 from caseledger.core.permissions import capability_required, require
 
+PAGE_ROWS = 50
+
 
 @capability_required("clients.view")
 def client_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     client_type = request.GET.get("client_type", "")
     kind = request.GET.get("kind", "")
-    qs = hooks.clients_annotate_open_matters(
-        selectors.client_list(
-            user=request.user,
-            search=search,
-            client_type=client_type if client_type in ClientType.values else "",
-            kind=kind if kind in ClientKind.values else "",
-        )
+    qs = selectors.client_list(
+        user=request.user,
+        search=search,
+        client_type=client_type if client_type in ClientType.values else "",
+        kind=kind if kind in ClientKind.values else "",
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_ROWS).get_page(request.GET.get("page"))
+    page.object_list = hooks.clients_set_open_matters(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Q, QuerySet, Sum
 
@@ -167,11 +168,10 @@ def _label(group: str, a: Any, b: Any, c: Any) -> str:
     return label or ("Unassigned" if group in {"client", "matter"} else "(none)")
 
 
-def _aging_rows(*, as_of: date, group: str) -> list[AgingRow]:
-    """The grouped aggregate over the fact table with each row's label, in portable SQL (SQLite
-    and PostgreSQL): one statement. Rows whose buckets are all zero are left out."""
-    from django.db import connection
-
+def _aging_sql(*, as_of: date, group: str) -> tuple[str, str, str, list[Any]]:
+    """(aggregate subquery ``a`` with HAVING, label table, label columns, params) of the grouped
+    aggregate over the fact table, in portable SQL (SQLite and PostgreSQL). Rows whose buckets
+    are all zero are left out by the HAVING clause."""
     from caseledger.matters.models import Matter
 
     facts, matter = ARAgingFact._meta.db_table, Matter._meta.db_table
@@ -190,43 +190,143 @@ def _aging_rows(*, as_of: date, group: str) -> list[AgingRow]:
     # d30, d60 and d90; a bucket is the difference of two neighbours (current = total - due
     # before as_of; a NULL due date compares false, so it stays current). Cheaper than five
     # range conditions. CAST ... AS BIGINT: PostgreSQL sums bigint as numeric, and the driver
-    # would build a Decimal per cell.
-    sql = (
-        f"SELECT a.k, a.t, a.c0, a.c30, a.c60, a.c90, {label_columns} FROM (SELECT {key_sql} AS k, "
-        "CAST(SUM(f.amount_cents) AS BIGINT) AS t, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c0, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c30, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c60, "
-        "CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT) AS c90 "
+    # would build a Decimal per cell. A row is kept when any bucket is non-zero, i.e. when any
+    # of the cumulative sums is.
+    sums = [
+        "CAST(SUM(f.amount_cents) AS BIGINT)",
+        *["CAST(SUM(f.amount_cents) FILTER (WHERE f.due_date < %s) AS BIGINT)"] * 4,
+    ]
+    having = " OR ".join(f"COALESCE({s_}, 0) <> 0" for s_ in sums)
+    aggregate = (
+        f"SELECT {key_sql} AS k, {sums[0]} AS t, {sums[1]} AS c0, {sums[2]} AS c30, "
+        f"{sums[3]} AS c60, {sums[4]} AS c90 "
         f"FROM {facts} f{matter_join} "
         "WHERE f.entry_date <= %s "
-        f"GROUP BY 1) a LEFT JOIN {label_table} l ON l.id = a.k"
+        f"GROUP BY 1 HAVING {having}"
     )
-    params: list[Any] = [as_of, d30, d60, d90, as_of]
-    out: list[AgingRow] = []
+    params: list[Any] = [as_of, d30, d60, d90, as_of, as_of, d30, d60, d90]
+    return aggregate, label_table, label_columns, params
+
+
+def _bucket_sums(t: Any, c0: Any, c30: Any, c60: Any, c90: Any) -> dict[str, int]:
+    c0, c30, c60, c90 = c0 or 0, c30 or 0, c60 or 0, c90 or 0
+    sums = ((t or 0) - c0, c0 - c30, c30 - c60, c60 - c90, c90)
+    return dict(zip(BUCKETS, sums, strict=True))
+
+
+class AgingRows(Sequence[AgingRow]):
+    """The report's rows as a lazy sequence read page by page in SQL: ``len()`` is one
+    COUNT over the grouped aggregate, a slice one grouped query with ORDER BY (largest
+    total first, then the label) and LIMIT/OFFSET; iterating reads every row (the CSV export).
+    Django's ``Paginator`` and ``api.pagination.paginate`` take it as they take a QuerySet."""
+
+    def __init__(self, *, as_of: date, group: str) -> None:
+        self.as_of, self.group = as_of, group
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        from django.db import connection
+
+        if self._count is None:
+            aggregate, _, _, params = _aging_sql(as_of=self.as_of, group=self.group)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM ({aggregate}) a", params)
+                self._count = int(cursor.fetchone()[0])
+        return self._count
+
+    def _fetch(self, limit: int | None, offset: int) -> list[AgingRow]:
+        from django.db import connection
+
+        aggregate, label_table, label_columns, params = _aging_sql(
+            as_of=self.as_of, group=self.group
+        )
+        sql = (
+            f"SELECT a.k, a.t, a.c0, a.c30, a.c60, a.c90, {label_columns} FROM ({aggregate}) a "
+            f"LEFT JOIN {label_table} l ON l.id = a.k ORDER BY a.t DESC, 7, 8, 9, a.k"
+        )
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params = [*params, limit, offset]
+        out: list[AgingRow] = []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for k, t, c0, c30, c60, c90, l1, l2, l3 in cursor.fetchall():
+                out.append(
+                    AgingRow(
+                        key=k,
+                        label=_label(self.group, l1, l2, l3),
+                        buckets=_bucket_sums(t, c0, c30, c60, c90),
+                    )
+                )
+        return out
+
+    @overload
+    def __getitem__(self, index: int) -> AgingRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AgingRow]: ...
+
+    def __getitem__(self, index: int | slice) -> AgingRow | list[AgingRow]:
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError("AgingRows takes no negative index")
+            rows = self._fetch(1, index)
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        if index.step not in (None, 1):
+            raise TypeError("AgingRows takes a slice [start:stop]")
+        start = max(index.start or 0, 0)
+        if index.stop is None:
+            return self._fetch(None, start)
+        return self._fetch(max(index.stop - start, 0), start)
+
+    def __iter__(self) -> Iterator[AgingRow]:
+        return iter(self._fetch(None, 0))
+
+
+def aging_totals(*, as_of: date) -> dict[str, int]:
+    """The five bucket totals over every open row as of ``as_of``: one ungrouped aggregate (the
+    same sums as the report's rows added up; rows left out of the report are all zero)."""
+    from django.db import connection
+
+    d30, d60, d90 = (as_of - timedelta(days=n) for n in (30, 60, 90))
+    sql = (
+        "SELECT CAST(SUM(amount_cents) AS BIGINT), "
+        + ", ".join(["CAST(SUM(amount_cents) FILTER (WHERE due_date < %s) AS BIGINT)"] * 4)
+        + f" FROM {ARAgingFact._meta.db_table} WHERE entry_date <= %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for k, t, c0, c30, c60, c90, l1, l2, l3 in cursor.fetchall():
-            c0, c30, c60, c90 = c0 or 0, c30 or 0, c60 or 0, c90 or 0
-            sums = ((t or 0) - c0, c0 - c30, c30 - c60, c60 - c90, c90)
-            if any(sums):  # rows with nothing open are left out
-                buckets = dict(zip(BUCKETS, sums, strict=True))
-                out.append(AgingRow(key=k, label=_label(group, l1, l2, l3), buckets=buckets))
-    return out
+        cursor.execute(sql, [as_of, d30, d60, d90, as_of])
+        return _bucket_sums(*cursor.fetchone())
 
 
-def aging_report(*, as_of: date, group: str = "client") -> AgingReport:
-    """Open A/R as of ``as_of`` by ``group`` in the five buckets, with the row labels: ONE
-    grouped SQL query over the aging facts."""
+def _aging_rows(*, as_of: date, group: str) -> list[AgingRow]:
+    """Every row of the report (the CSV export and callers wanting them all): one statement."""
+    return AgingRows(as_of=as_of, group=group)._fetch(None, 0)  # not list(): len() would COUNT
+
+
+def _check_group(group: str) -> None:
     from caseledger.collections.exceptions import AGING_GROUP_INVALID, CollectionsError
 
     if group not in GROUPS:
         raise CollectionsError(
             AGING_GROUP_INVALID.format(choices=", ".join(GROUPS), value=group), field="group"
         )
-    report = AgingReport(as_of=as_of, group=group, rows=_aging_rows(as_of=as_of, group=group))
-    report.rows.sort(key=lambda r: (-r.total, r.label))
-    return report
+
+
+def aging_rows(*, as_of: date, group: str = "client") -> AgingRows:
+    """The report's rows, to be read a page at a time (pages and the API); the totals over all
+    of them come from ``aging_totals``."""
+    _check_group(group)
+    return AgingRows(as_of=as_of, group=group)
+
+
+def aging_report(*, as_of: date, group: str = "client") -> AgingReport:
+    """Open A/R as of ``as_of`` by ``group`` in the five buckets, with the row labels, every row
+    (largest total first): ONE grouped SQL query over the aging facts."""
+    _check_group(group)
+    return AgingReport(as_of=as_of, group=group, rows=_aging_rows(as_of=as_of, group=group))
 
 
 @dataclass
@@ -241,22 +341,17 @@ class AgingInvoice:
     balance_cents: int
 
 
-def aging_invoices(
+def aging_invoices_query(
     *,
     as_of: date,
     group: str | None = None,
     key: Any = None,
     bucket: str | None = None,
-) -> list[AgingInvoice]:
-    """Drill-down: each invoice's A/R balance as of ``as_of`` (the aging facts grouped per
-    invoice in the database), optionally within one group row and one bucket."""
-    qs = aging_facts(as_of)
-    if group:
-        lookup = GROUPS[group]
-        qs = qs.filter(**({f"{lookup}__isnull": True} if key is None else {lookup: key}))
-    if bucket:
-        qs = qs.filter(bucket_conditions(as_of)[bucket])
-    rows = (
+) -> QuerySet[Any]:
+    """The drill-down's rows as a values queryset (one per invoice with an open balance, earliest
+    due first), to be sliced a page at a time; ``aging_invoice_rows`` turns a page into rows."""
+    qs = _aging_invoice_facts(as_of=as_of, group=group, key=key, bucket=bucket)
+    return (
         qs.values(
             "invoice_id",
             "invoice__number",
@@ -269,6 +364,30 @@ def aging_invoices(
         .exclude(balance=0)
         .order_by("due_date", "invoice_id")
     )
+
+
+def _aging_invoice_facts(
+    *, as_of: date, group: str | None, key: Any, bucket: str | None
+) -> QuerySet[ARAgingFact]:
+    qs = aging_facts(as_of)
+    if group:
+        lookup = GROUPS[group]
+        qs = qs.filter(**({f"{lookup}__isnull": True} if key is None else {lookup: key}))
+    if bucket:
+        qs = qs.filter(bucket_conditions(as_of)[bucket])
+    return qs
+
+
+def aging_invoices_total(
+    *, as_of: date, group: str | None = None, key: Any = None, bucket: str | None = None
+) -> int:
+    """The drill-down's total balance over all its rows: one SUM over the same facts (invoices
+    left out with a zero balance add nothing)."""
+    facts = _aging_invoice_facts(as_of=as_of, group=group, key=key, bucket=bucket)
+    return int(facts.aggregate(t=Sum("amount_cents"))["t"] or 0)
+
+
+def aging_invoice_rows(rows: Any, *, as_of: date) -> list[AgingInvoice]:
     out = []
     for r in rows:
         due = r["due_date"]
@@ -285,6 +404,19 @@ def aging_invoices(
             )
         )
     return out
+
+
+def aging_invoices(
+    *,
+    as_of: date,
+    group: str | None = None,
+    key: Any = None,
+    bucket: str | None = None,
+) -> list[AgingInvoice]:
+    """Drill-down: each invoice's A/R balance as of ``as_of`` (the aging facts grouped per
+    invoice in the database), optionally within one group row and one bucket. Every row."""
+    query = aging_invoices_query(as_of=as_of, group=group, key=key, bucket=bucket)
+    return aging_invoice_rows(query, as_of=as_of)
 
 
 AGING_FACTS_DIFFER = (

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -39,6 +40,13 @@ from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.permissions import authorize, capability_required
 
 QUEUE_PLAN_ROWS = 500
+PAGE_ROWS = 50  # rows per page of the aging report and its drill-down
+
+
+def _page_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _csv(body: str, filename: str) -> HttpResponse:
@@ -59,14 +67,21 @@ def _aging_params(request: HttpRequest) -> tuple[date, str]:
 @capability_required("collections.view")
 def aging(request: HttpRequest) -> HttpResponse:
     as_of, group = _aging_params(request)
-    report = selectors.aging_report(as_of=as_of, group=group)
     if request.GET.get("format") == "csv":
+        report = selectors.aging_report(as_of=as_of, group=group)
         return _csv(selectors.aging_csv(report), f"aging-by-{group}-{as_of}.csv")
+    page: Page[Any] = Paginator(selectors.aging_rows(as_of=as_of, group=group), PAGE_ROWS).get_page(
+        request.GET.get("page")
+    )
+    totals = selectors.aging_totals(as_of=as_of)
     return render(
         request,
         "collections/aging.html",
         {
-            "report": report,
+            "page": page,
+            "query": _page_query(request),
+            "totals": totals,
+            "total": sum(totals.values()),
             "as_of": as_of,
             "group": group,
             "groups": list(selectors.GROUP_LABELS.items()),
@@ -87,19 +102,28 @@ def aging_invoices(request: HttpRequest) -> HttpResponse:
     if bucket not in selectors.BUCKETS:
         bucket = None
     use_group = group if "key" in request.GET else None
-    rows = selectors.aging_invoices(as_of=as_of, group=use_group, key=key, bucket=bucket)
     if request.GET.get("format") == "csv":
+        rows = selectors.aging_invoices(as_of=as_of, group=use_group, key=key, bucket=bucket)
         return _csv(selectors.aging_invoices_csv(rows), f"aging-invoices-{as_of}.csv")
+    query = selectors.aging_invoices_query(as_of=as_of, group=use_group, key=key, bucket=bucket)
+    page = Paginator(query, PAGE_ROWS).get_page(request.GET.get("page"))
+    csv_query = request.GET.copy()
+    csv_query.pop("page", None)
+    csv_query["format"] = "csv"
     return render(
         request,
         "collections/aging_invoices.html",
         {
-            "rows": rows,
+            "page": page,
+            "rows": selectors.aging_invoice_rows(page.object_list, as_of=as_of),
             "as_of": as_of,
             "bucket_label": selectors.BUCKET_LABELS.get(bucket or "", "All buckets"),
-            "total": sum(r.balance_cents for r in rows),
+            "total": selectors.aging_invoices_total(
+                as_of=as_of, group=use_group, key=key, bucket=bucket
+            ),
             "labels": selectors.BUCKET_LABELS,
-            "query": request.GET.urlencode(),
+            "query": _page_query(request),
+            "csv_query": csv_query.urlencode(),
         },
     )
 

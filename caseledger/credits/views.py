@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -27,17 +29,38 @@ from caseledger.credits.forms import (
 )
 from caseledger.credits.models import CreditNote, CreditRefund, WriteOff
 
+PAGE_ROWS = 50
+
+
+def _page_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _sum_cents(rows: Any) -> int:
+    """``amount_cents`` over every filtered row, in SQL (not the rows shown)."""
+    return int(rows.order_by().aggregate(t=Sum("amount_cents"))["t"] or 0)
+
 
 @capability_required("credits.view")
 def credit_note_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status and status not in CreditNoteStatus.values:
         status = None
-    notes = list(selectors.credit_note_list(status=status)[:200])
+    notes = selectors.credit_note_list(status=status)
+    page = Paginator(notes, PAGE_ROWS).get_page(request.GET.get("page"))
     return render(
         request,
         "credits/credit_note_list.html",
-        {"notes": notes, "status": status, "statuses": CreditNoteStatus.choices},
+        {
+            "page": page,
+            "notes": page.object_list,
+            "query": _page_query(request),
+            "total_cents": _sum_cents(notes),
+            "status": status,
+            "statuses": CreditNoteStatus.choices,
+        },
     )
 
 
@@ -228,11 +251,16 @@ def write_off_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status and status not in WriteOffStatus.values:
         status = None
+    write_offs = selectors.write_off_list(status=status)
+    page = Paginator(write_offs, PAGE_ROWS).get_page(request.GET.get("page"))
     return render(
         request,
         "credits/write_off_list.html",
         {
-            "write_offs": list(selectors.write_off_list(status=status)[:200]),
+            "page": page,
+            "write_offs": page.object_list,
+            "query": _page_query(request),
+            "total_cents": _sum_cents(write_offs),
             "status": status,
             "statuses": WriteOffStatus.choices,
         },

@@ -112,7 +112,19 @@ class Matter(models.Model):
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "opened_date"])]
+        indexes = [
+            models.Index(fields=["status", "opened_date"]),
+            # The matter list and API: newest opened first, over all or within the attorney,
+            # responsible partner or case type they filter by (issue #20).
+            models.Index(fields=["opened_date", "id"], name="matters_opened_idx"),
+            models.Index(fields=["attorney", "opened_date", "id"], name="matters_attorney_opn_idx"),
+            models.Index(
+                fields=["responsible_partner", "opened_date", "id"], name="matters_partner_opn_idx"
+            ),
+            models.Index(
+                fields=["case_type", "opened_date", "id"], name="matters_casetype_opn_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(budget_kind="", budget_cents__isnull=True)

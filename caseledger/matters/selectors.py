@@ -53,12 +53,16 @@ class ClientMatters:
         )
 
     @staticmethod
-    def annotate_open(clients: QuerySet[Any]) -> QuerySet[Any]:
-        return clients.annotate(
-            open_matters=Count(
-                "matters", filter=~Q(matters__status=MatterStatus.CLOSED), distinct=True
-            )
+    def open_counts(client_ids: list[int]) -> dict[int, int]:
+        """Matters not closed per client, for these clients only (one grouped query)."""
+        rows = (
+            Matter.objects.filter(client_id__in=client_ids)
+            .exclude(status=MatterStatus.CLOSED)
+            .values("client_id")
+            .annotate(n=Count("id"))
+            .order_by()
         )
+        return {r["client_id"]: r["n"] for r in rows}
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ from caseledger.matters.forms import (
 )
 from caseledger.matters.models import CaseType, Deadline, FirmDeadlineRule, Matter, Task
 
-PICK_LIMIT = 30  # clients listed on the "open a matter" client search
+PICK_LIMIT = 30
+TASK_PAGE_ROWS = 50  # clients listed on the "open a matter" client search
 
 
 @capability_required("matters.view")
@@ -410,11 +411,20 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("tasks.view")
 def my_tasks(request: HttpRequest) -> HttpResponse:
     show_done = request.GET.get("show") == "all"
-    tasks = list(selectors.tasks_for_user(user=request.user, include_done=show_done)[:500])
+    tasks = selectors.tasks_for_user(user=request.user, include_done=show_done)
+    page = Paginator(tasks, TASK_PAGE_ROWS).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "matters/my_tasks.html",
-        {"tasks": tasks, "today": clock.firm_today(), "show_done": show_done},
+        {
+            "page": page,
+            "tasks": page.object_list,
+            "query": query.urlencode(),
+            "today": clock.firm_today(),
+            "show_done": show_done,
+        },
     )
 
 

@@ -138,3 +138,56 @@ def test_detail_pages_do_not_grow_with_their_rows(users, login, now):
     many["payment"] = _count(http, reverse("payments:detail", args=[payment_over(others).pk]))
     grew = {name: (few[name], many[name]) for name in few if many[name] != few[name]}
     assert grew == {}
+
+
+def test_long_lists_page_with_totals_over_every_row(users, login, now, monkeypatch):
+    """Payments, credit notes, write-offs and tasks page their rows (next page, no fixed cap)
+    with the total over every filtered row computed in SQL; the query count does not grow."""
+    from caseledger.credits import views as credit_views
+    from caseledger.credits.models import CreditNote, WriteOff
+    from caseledger.matters import services as matter_services
+    from caseledger.matters import views as matter_views
+    from caseledger.payments import views as payment_views
+    from caseledger.payments.models import Payment
+
+    for module, name in (
+        (payment_views, "PAGE_ROWS"),
+        (credit_views, "PAGE_ROWS"),
+        (matter_views, "TASK_PAGE_ROWS"),
+    ):
+        monkeypatch.setattr(module, name, 2)
+    TrustSettings.objects.update_or_create(id=1, defaults={"low_balance_threshold_cents": 0})
+    partner = users["PARTNER"]
+    http = login(partner)
+
+    def grow(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            _unit(users, now, i)
+            matter_services.task_create(
+                title=f"task {i}", matter=None, assignee=partner, actor=None, now=now
+            )
+
+    pages = {
+        "payments": (reverse("payments:list"), Payment, "amount_cents"),
+        "credit notes": (reverse("credits:credit_note_list"), CreditNote, "amount_cents"),
+        "write-offs": (reverse("credits:write_off_list"), WriteOff, "amount_cents"),
+        "tasks": (reverse("matters:my_tasks"), None, ""),
+    }
+    grow(0, 3)
+    few = {name: _count(http, url) for name, (url, _, _) in pages.items()}
+    grow(3, 7)
+    many = {name: _count(http, url) for name, (url, _, _) in pages.items()}
+    assert {n: (few[n], many[n]) for n in few if few[n] != many[n]} == {}
+    for name, (url, model, column) in pages.items():
+        first = http.get(url)
+        page = first.context["page"]
+        assert len(page.object_list) == 2, name
+        assert page.paginator.count >= 7, name
+        assert "page=2" in first.content.decode(), name
+        last = http.get(url, {"page": page.paginator.num_pages}).context["page"]
+        assert not last.has_next(), name
+        if model is not None:
+            every = sum(getattr(r, column) for r in model.objects.all())
+            context = first.context
+            total = context["totals"]["amount"] if name == "payments" else context["total_cents"]
+            assert total == every, name

@@ -159,6 +159,37 @@ def test_api_returns_aging_json(book, login, users):
     body = response.json()
     assert body["totals"]["total_cents"] == 145_000
     assert body["totals"]["d90_plus_cents"] == 50_000
-    assert {r["label"] for r in body["rows"]} == {"Acme Corp", "Ana Lima"}
+    assert {r["label"] for r in body["results"]} == {"Acme Corp", "Ana Lima"}
+    assert body["count"] == 2
+    assert body["next"] is None
     denied = login(users["PARALEGAL"]).get("/api/v1/collections/aging")
     assert denied.status_code == 403
+
+
+def test_api_pages_the_rows_with_totals_over_all_of_them(book, login, users):
+    client = login(users["BILLING"])
+    url = "/api/v1/collections/aging"
+    first = client.get(url, {"as_of": "2026-10-31", "limit": 1}).json()
+    assert first["count"] == 2
+    assert len(first["results"]) == 1
+    assert "offset=1" in first["next"]
+    second = client.get(first["next"]).json()
+    assert second["next"] is None
+    assert len(second["results"]) == 1
+    # largest total first; the totals are the whole report's on every page
+    assert first["results"][0]["total_cents"] >= second["results"][0]["total_cents"]
+    assert first["totals"] == second["totals"]
+    assert first["totals"]["total_cents"] == 145_000
+    assert client.get(url, {"limit": 0}).status_code == 422
+
+
+def test_paged_rows_are_the_report_in_order(book):
+    from caseledger.collections.selectors import aging_rows, aging_totals
+
+    for group in ("client", "matter", "partner", "case_type"):
+        every = aging_report(as_of=AS_OF, group=group)
+        rows = aging_rows(as_of=AS_OF, group=group)
+        assert len(rows) == len(every.rows)
+        paged = [r for i in range(len(every.rows)) for r in rows[i : i + 1]]
+        assert paged == every.rows
+        assert aging_totals(as_of=AS_OF) == every.totals

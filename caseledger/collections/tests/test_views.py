@@ -26,6 +26,41 @@ def test_aging_page_csv_and_drill_down(login, users):
     assert inv.number in drill
 
 
+def test_aging_pages_show_a_page_of_rows_and_totals_over_all(login, users, monkeypatch):
+    from caseledger.collections import views
+
+    monkeypatch.setattr(views, "PAGE_ROWS", 2)
+    invoices = [
+        F.invoice(
+            matter_obj=F.matter(),
+            cents=1_000 * (i + 1),
+            issued=date(2026, 7, 15),
+            due=date(2026, 8, 15),
+        )
+        for i in range(5)
+    ]
+    client = login(users["BILLING"])
+    params = {"as_of": "2026-10-31"}
+    first = client.get("/collections/aging/", params)
+    assert [r.total for r in first.context["page"].object_list] == [5_000, 4_000]
+    assert first.context["total"] == 15_000
+    assert first.context["page"].paginator.count == 5
+    html = first.content.decode()
+    assert "Page 1 of 3" in html
+    assert "page=2" in html
+    assert "$150.00" in html
+    last = client.get("/collections/aging/", {**params, "page": 3})
+    assert [r.total for r in last.context["page"].object_list] == [1_000]
+    assert last.context["total"] == 15_000
+    drill = client.get("/collections/aging/invoices/", {**params, "page": 2})
+    assert [r.balance_cents for r in drill.context["rows"]] == [3_000, 4_000]
+    assert drill.context["total"] == 15_000
+    assert "Page 2 of 3" in drill.content.decode()
+    assert invoices[4].number not in drill.content.decode()  # earliest due first, by id
+    csv = client.get("/collections/aging/invoices/", {**params, "page": 2, "format": "csv"})
+    assert len(csv.content.decode().splitlines()) == 6  # the export has every row
+
+
 def test_policy_form_refuses_overlapping_stages(login, users):
     client = login(users["PARTNER"])
     policy = CollectionPolicy.objects.get(client_type="")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -47,3 +50,79 @@ def test_lists_do_not_grow_with_rows(url, users, login, now):
     few = _count(http, url)
     add(5)
     assert _count(http, url) == few
+
+
+def _plan(sql: str, params: Any) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # tiny test tables: forbid the scans and sorts a handful of rows would make
+            # cheapest, so the plan shows whether an index CAN serve the list's order
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(" ".join(str(c) for c in row) for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "index"),
+    [
+        (None, "matters_opened_idx"),
+        ("attorney_id", "matters_attorney_opn_idx"),
+        ("partner_id", "matters_partner_opn_idx"),
+        ("case_type_id", "matters_casetype_opn_idx"),
+    ],
+)
+def test_matter_list_order_reads_an_index(users, field, index):
+    from caseledger.core import clock
+    from caseledger.matters.selectors import MatterFilters, matter_list
+
+    partner = users["PARTNER"]
+    matter = make_matter(attorney=partner, responsible_partner=partner)
+    values = {
+        "attorney_id": partner.pk,
+        "partner_id": partner.pk,
+        "case_type_id": matter.case_type_id,
+    }
+    filters = MatterFilters(**({field: values[field]} if field else {}))
+    qs = matter_list(user=partner, filters=filters, today=clock.firm_today())
+    sql, params = qs[:50].query.sql_with_params()  # the page the list reads
+    plan = _plan(sql, params)
+    assert index in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan, plan  # SQLite: no sort of every matter
+    assert not re.search(r"^\s*Sort ", plan, re.MULTILINE), plan  # PostgreSQL: no Sort node
+
+
+@pytest.mark.django_db
+def test_client_list_counts_open_matters_for_the_page_rows_only(users, login, monkeypatch):
+    from caseledger.clients import views
+    from caseledger.matters.choices import MatterStatus
+    from caseledger.matters.models import Matter
+
+    monkeypatch.setattr(views, "PAGE_ROWS", 2)
+    matters = [make_matter() for _ in range(4)]
+    first = matters[0]
+    make_matter(client=first.client, beneficiary=first.beneficiary)
+    closed = make_matter(client=first.client, beneficiary=first.beneficiary)
+    Matter.objects.filter(pk=closed.pk).update(status=MatterStatus.CLOSED)
+    http = login(users["PARTNER"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = http.get(reverse("clients:list"))
+    rows = list(response.context["page"].object_list)
+    assert len(rows) == 2
+    shown = {c.pk for c in rows}
+    counted = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "matters_matter" in q["sql"] and "COUNT" in q["sql"].upper()
+    ]
+    assert len(counted) == 1, counted
+    # the count names the page's clients, never a scan of every client's matters
+    assert re.search(r"client_id\"? IN \(", counted[0]), counted[0]
+    hidden = {m.client_id for m in matters} - shown
+    for pk in hidden:
+        assert not re.search(rf"\b{pk}\b", counted[0].split(" IN ")[1].split(")")[0])
+    expected = {c.pk: (2 if c.pk == first.client_id else 1) for c in rows}
+    assert {c.pk: c.open_matters for c in rows} == expected
