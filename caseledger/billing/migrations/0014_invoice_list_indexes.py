@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0012_expense_cost_advance_entry"),
+        ("billing", "0013_government_fee_stated_expiry"),
         ("clients", "0007_client_intake_source"),
         ("ledger", "0004_posting_same_transaction_no_truncate"),
         ("matters", "0008_matter_office"),
