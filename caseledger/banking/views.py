@@ -308,15 +308,16 @@ def matching_workbench(request: HttpRequest, pk: int) -> HttpResponse:
 def matching_accept(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=pk)
     form = AcceptForm(request.POST)
+    current: list[Any] = []
 
     def accept(_: dict[str, Any]) -> match_services.AcceptResult:
         wanted = set(form.proposals())
         # Every open line: a split suggestion needs its other lines too.
-        current = [
+        current.extend(
             s
             for s in selectors.match_suggestions(account)
             if s.confident and (s.line_id, s.posting_ids) in wanted
-        ]
+        )
         return match_services.suggestions_accept(
             bank_account=account, suggestions=current, actor=request.user, now=clock.now()
         )
@@ -325,7 +326,9 @@ def matching_accept(request: HttpRequest, pk: int) -> HttpResponse:
     if result is None:
         messages.error(request, "Nothing was matched: the suggestions were not received.")
     else:
-        gone = len(form.proposals()) - result.accepted
+        # Suggestions sent but no longer current, or refused on accepting (a split matches
+        # several lines, so this counts suggestions, not lines).
+        gone = len(set(form.proposals())) - len(current) + len(result.skipped)
         text = f"{result.accepted} line{'s' if result.accepted != 1 else ''} matched."
         if gone:
             plural = "s" if gone != 1 else ""

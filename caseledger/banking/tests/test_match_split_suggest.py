@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 
 from caseledger.banking import match_services, matching, selectors
 from caseledger.banking.choices import MatchMethod
@@ -145,6 +146,7 @@ def test_accepting_a_split_from_the_workbench(users: dict[str, Any], login: Any)
         f"/banking/accounts/{account.pk}/matching/accept/", {"shown": f"{a.pk}:{posting.pk}"}
     )
     assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["2 lines matched."]
     assert sorted(LineMatch.objects.values_list("line_id", "posting_id")) == [
         (a.pk, posting.pk),
         (b.pk, posting.pk),
