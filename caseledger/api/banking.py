@@ -16,7 +16,6 @@ from ninja.files import UploadedFile
 from caseledger.api.pagination import Page, paginate
 from caseledger.api.types import DEFAULT_LIMIT, Day, Flag, Id, Limit, Offset, column
 from caseledger.banking import match_services, selectors, services
-from caseledger.banking.choices import MatchMethod
 from caseledger.banking.exceptions import BankingError
 from caseledger.banking.models import BankAccount, LineMatch, StatementImport, StatementLine
 from caseledger.core import clock
@@ -204,6 +203,8 @@ class SuggestionOut(Schema):
     rule: str
     confident: bool
     candidates: list[list[int]]
+    # Rule "split": every statement line of a posting split over several lines (line_id first).
+    line_ids: list[int]
 
 
 class MatchIn(Schema):
@@ -274,6 +275,7 @@ def suggestions(
                 "rule": s.rule,
                 "confident": s.confident,
                 "candidates": [list(c) for c in s.candidates],
+                "line_ids": list(s.line_ids),
             }
             for s in rows
         ]
@@ -332,19 +334,19 @@ def match_create(request: HttpRequest, account_id: Id, payload: MatchIn) -> Stat
         return Status(
             201, _match_out(match_services.AcceptResult(accepted=1, skipped=[], matches=rows))
         )
-    found = [s for s in selectors.match_suggestions(account, line_ids=[line.pk]) if s.confident]
+    # Every open line: a split suggestion (rule "split") holding this line needs its others.
+    found = [
+        s
+        for s in selectors.match_suggestions(account)
+        if s.confident and (s.line_id == line.pk or line.pk in s.line_ids)
+    ]
     if not found:
         raise BankingError(NO_SUGGESTION.format(id=line.pk), "line_id")
-    s = found[0]
     return Status(
         201,
         _match_out(
-            match_services.matches_accept(
-                bank_account=account,
-                proposals=[match_services.Proposal(s.line_id, s.posting_ids, s.reason)],
-                method=MatchMethod.AUTO,
-                actor=user,
-                now=now,
+            match_services.suggestions_accept(
+                bank_account=account, suggestions=found[:1], actor=user, now=now, strict=True
             )
         ),
     )

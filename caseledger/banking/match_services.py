@@ -8,7 +8,8 @@ refused with a message); every
 posting matched to a line moves the bank the same way as the line, and what a match adds is
 exactly what the line had left, so a line's matched sum never passes its amount.
 
-Many lines to one posting (``match_split``: a deposit the bank showed as several lines): every
+Many lines to one posting (``match_split`` by hand, ``suggestions_accept`` for a confident
+suggestion of rule ``split``: a deposit the bank showed as several lines): every
 line unmatched, all moving the bank the posting's way, their amounts summing to the posting
 exactly; the rows are the posting's parts 0..k-1 (unique with the posting), made in one go and
 unmatched together.
@@ -28,6 +29,7 @@ from django.db.models import Sum
 from caseledger.banking import hooks, locks
 from caseledger.banking.choices import MatchMethod
 from caseledger.banking.exceptions import BankingError
+from caseledger.banking.matching import Suggestion
 from caseledger.banking.models import BankAccount, LineMatch, StatementLine
 from caseledger.core import audit
 from caseledger.core.money import format_money
@@ -304,23 +306,15 @@ def match_manual(
 def bank_account_auto_match(
     *, bank_account: BankAccount, actor: Any, now: datetime
 ) -> AcceptResult:
-    """Accept every confident suggestion of the account (ambiguous ones stay for a person)."""
+    """Accept every confident suggestion of the account, splits included (ambiguous ones stay
+    for a person)."""
     from caseledger.banking.selectors import match_suggestions
 
-    proposals = [
-        Proposal(s.line_id, s.posting_ids, s.reason)
-        for s in match_suggestions(bank_account)
-        if s.confident
-    ]
-    if not proposals:
+    confident = [s for s in match_suggestions(bank_account) if s.confident]
+    if not confident:
         return AcceptResult(accepted=0, skipped=[], matches=[])
-    return matches_accept(
-        bank_account=bank_account,
-        proposals=proposals,
-        method=MatchMethod.AUTO,
-        actor=actor,
-        now=now,
-        strict=False,
+    return suggestions_accept(
+        bank_account=bank_account, suggestions=confident, actor=actor, now=now, strict=False
     )
 
 
@@ -338,6 +332,32 @@ def match_split(
     way; the posting must be on the account's ledger account and unmatched; the lines' amounts
     must sum to the posting exactly. Raises BankingError naming the field and the rule; nothing
     is written then. Audit: ``banking.posting_split_matched``."""
+    reason = f"{REASON_MANUAL}: split over {len(line_ids)} lines"
+    if note.strip():
+        reason += f": {note.strip()}"
+    with transaction.atomic():
+        return _split_write(
+            bank_account=bank_account,
+            line_ids=line_ids,
+            posting_id=posting_id,
+            method=MatchMethod.MANUAL,
+            reason=reason,
+            actor=actor,
+            now=now,
+        )
+
+
+def _split_write(
+    *,
+    bank_account: BankAccount,
+    line_ids: Sequence[int],
+    posting_id: int,
+    method: str,
+    reason: str,
+    actor: Any,
+    now: datetime,
+) -> list[LineMatch]:
+    """``match_split``'s checks and rows, in the caller's transaction."""
     currency = bank_account.currency
     ids = list(line_ids)
     for i, lid in enumerate(ids):
@@ -345,80 +365,127 @@ def match_split(
             raise BankingError(SPLIT_LINE_DUPLICATE.format(id=lid), "lines")
     if len(ids) < 2:
         raise BankingError(SPLIT_LINES_REQUIRED, "lines")
-    with transaction.atomic():
-        lines = locks.statement_lines_lock(
-            ids, only=("id", "bank_account_id", "amount_cents", "booking_date")
-        )
-        hooks.match_guards_run(lines=list(lines.values()), action="match")
-        posting = _postings(bank_account, [posting_id]).get(posting_id)
-        if posting is None or posting[0] != bank_account.ledger_account_id:
-            code = bank_account.ledger_account.code
-            raise BankingError(POSTING_UNKNOWN.format(id=posting_id, code=code), "postings")
-        if posting[2]:
-            raise BankingError(POSTING_TAKEN.format(id=posting_id), "postings")
-        amount = posting[1]
-        matched = _matched_sums(ids)
-        for lid in ids:
-            line = lines.get(lid)
-            if line is None or line.bank_account_id != bank_account.pk:
-                raise BankingError(
-                    LINE_OTHER_ACCOUNT.format(id=lid, name=bank_account.name), "lines"
-                )
-            if matched.get(lid):
-                raise BankingError(SPLIT_LINE_HAS_MATCHES.format(id=lid), "lines")
-            if (line.amount_cents > 0) != (amount > 0):
-                raise BankingError(
-                    SPLIT_LINE_OTHER_SIGN.format(
-                        id=lid,
-                        line=format_money(line.amount_cents, currency),
-                        posting=posting_id,
-                        amount=format_money(amount, currency),
-                    ),
-                    "lines",
-                )
-        total = sum(lines[lid].amount_cents for lid in ids)
-        if total != amount:
+    lines = locks.statement_lines_lock(
+        ids, only=("id", "bank_account_id", "amount_cents", "booking_date")
+    )
+    hooks.match_guards_run(lines=list(lines.values()), action="match")
+    posting = _postings(bank_account, [posting_id]).get(posting_id)
+    if posting is None or posting[0] != bank_account.ledger_account_id:
+        code = bank_account.ledger_account.code
+        raise BankingError(POSTING_UNKNOWN.format(id=posting_id, code=code), "postings")
+    if posting[2]:
+        raise BankingError(POSTING_TAKEN.format(id=posting_id), "postings")
+    amount = posting[1]
+    matched = _matched_sums(ids)
+    for lid in ids:
+        line = lines.get(lid)
+        if line is None or line.bank_account_id != bank_account.pk:
+            raise BankingError(LINE_OTHER_ACCOUNT.format(id=lid, name=bank_account.name), "lines")
+        if matched.get(lid):
+            raise BankingError(SPLIT_LINE_HAS_MATCHES.format(id=lid), "lines")
+        if (line.amount_cents > 0) != (amount > 0):
             raise BankingError(
-                SPLIT_SUM_MISMATCH.format(
-                    total=format_money(total, currency),
+                SPLIT_LINE_OTHER_SIGN.format(
+                    id=lid,
+                    line=format_money(line.amount_cents, currency),
                     posting=posting_id,
                     amount=format_money(amount, currency),
                 ),
                 "lines",
             )
-        reason = f"{REASON_MANUAL}: split over {len(ids)} lines"
-        if note.strip():
-            reason += f": {note.strip()}"
-        ordered = sorted(ids, key=lambda lid: (lines[lid].booking_date, lid))
-        created = _write(
-            [
-                LineMatch(
-                    line_id=lid,
-                    posting_id=posting_id,
-                    part=part,
-                    amount_cents=lines[lid].amount_cents,
-                    method=MatchMethod.MANUAL,
-                    reason=reason[:200],
-                    matched_by=actor if getattr(actor, "pk", None) else None,
-                    matched_at=now,
-                )
-                for part, lid in enumerate(ordered)
-            ]
+    total = sum(lines[lid].amount_cents for lid in ids)
+    if total != amount:
+        raise BankingError(
+            SPLIT_SUM_MISMATCH.format(
+                total=format_money(total, currency),
+                posting=posting_id,
+                amount=format_money(amount, currency),
+            ),
+            "lines",
         )
-        audit.record(
-            actor=actor,
-            action="banking.posting_split_matched",
-            at=now,
-            obj=bank_account,
-            after={
-                "bank_account": bank_account.pk,
-                "posting": posting_id,
-                "amount_cents": amount,
-                "lines": [[lid, lines[lid].amount_cents] for lid in ordered],
-                "reason": reason[:200],
-            },
-        )
+    ordered = sorted(ids, key=lambda lid: (lines[lid].booking_date, lid))
+    created = _write(
+        [
+            LineMatch(
+                line_id=lid,
+                posting_id=posting_id,
+                part=part,
+                amount_cents=lines[lid].amount_cents,
+                method=method,
+                reason=reason[:200],
+                matched_by=actor if getattr(actor, "pk", None) else None,
+                matched_at=now,
+            )
+            for part, lid in enumerate(ordered)
+        ]
+    )
+    audit.record(
+        actor=actor,
+        action="banking.posting_split_matched",
+        at=now,
+        obj=bank_account,
+        after={
+            "bank_account": bank_account.pk,
+            "posting": posting_id,
+            "amount_cents": amount,
+            "lines": [[lid, lines[lid].amount_cents] for lid in ordered],
+            "method": method,
+            "reason": reason[:200],
+        },
+    )
     return created
+
+
+def suggestions_accept(
+    *,
+    bank_account: BankAccount,
+    suggestions: Sequence[Suggestion],
+    actor: Any,
+    now: datetime,
+    strict: bool = False,
+) -> AcceptResult:
+    """Accept confident suggestions (ambiguous ones are ignored) in one transaction: line to
+    posting(s) through ``matches_accept``, a posting split over several lines (rule ``split``)
+    through the checks of ``match_split``, method ``auto``. Without ``strict`` a split refused
+    (a line matched meanwhile) is skipped and listed; ``accepted`` counts lines."""
+    whole = [
+        Proposal(s.line_id, s.posting_ids, s.reason)
+        for s in suggestions
+        if s.confident and not s.line_ids
+    ]
+    splits = [s for s in suggestions if s.confident and s.line_ids]
+    with transaction.atomic():
+        if whole:
+            result = matches_accept(
+                bank_account=bank_account,
+                proposals=whole,
+                method=MatchMethod.AUTO,
+                actor=actor,
+                now=now,
+                strict=strict,
+            )
+        else:
+            result = AcceptResult(accepted=0, skipped=[], matches=[])
+        for s in splits:
+            try:
+                with transaction.atomic():
+                    rows = _split_write(
+                        bank_account=bank_account,
+                        line_ids=s.line_ids,
+                        posting_id=s.posting_ids[0],
+                        method=MatchMethod.AUTO,
+                        reason=s.reason,
+                        actor=actor,
+                        now=now,
+                    )
+            except BankingError as error:
+                if strict:
+                    raise
+                result.skipped.append(f"lines {', '.join(map(str, s.line_ids))}: {error.message}")
+                continue
+            result.accepted += len(rows)
+            result.matches.extend(rows)
+    return result
 
 
 def _split_group(line_id: int) -> set[int]:

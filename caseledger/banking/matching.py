@@ -16,10 +16,19 @@ Rules, strongest first; a posting is offered to one line at most:
 4. **Sum of postings**: exactly one set of 2 to ``SUBSET_MAX_SIZE``
    postings of the line's sign within the window (the ``SUBSET_MAX_CANDIDATES`` nearest in date)
    sums to the line.
+5. **Split posting** (many lines to one posting: a disbursement paid in two debits, a deposit
+   the bank credited in parts): among the lines no rule above suggested anything for, untouched
+   (no match yet), of the posting's sign, smaller than it and within the window, the
+   ``SPLIT_MAX_CANDIDATES`` nearest in date (reading ``SPLIT_MAX_SCAN`` lines at most); a set
+   of 2 to ``SPLIT_MAX_SIZE`` of them summing exactly to the posting. Confident only when it
+   is the posting's one set and no line of it is in a set of another posting; the suggestion
+   is keyed by the set's earliest line and lists every line in ``line_ids``.
 
 A rule that finds more than one answer yields an *ambiguous* suggestion: shown with its
 candidates, never accepted by "accept all". Cost: O((L + P) log P) for rules 1 to 3 (sorted
-lists and dicts), rule 4 bounded per line.
+lists and dicts), rule 4 bounded per line, rule 5 bounded per posting (``SPLIT_MAX_SCAN`` lines
+read, pairs by a dict look-up, triples by one loop over pairs: about ``SPLIT_MAX_CANDIDATES``
+squared) and run only over the lines left without a suggestion.
 """
 
 from __future__ import annotations
@@ -35,6 +44,10 @@ from itertools import combinations
 REFERENCE_WINDOW_DAYS = 45
 SUBSET_MAX_CANDIDATES = 12
 SUBSET_MAX_SIZE = 4
+SPLIT_MAX_CANDIDATES = 10
+SPLIT_MAX_SIZE = 3
+SPLIT_MAX_SCAN = 200  # lines read per posting at most, to find the candidates
+SPLIT_MAX_SETS = 5  # sets kept per posting (more: still ambiguous, only 5 shown)
 MIN_TOKEN = 4
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -73,6 +86,7 @@ class LineIn:
     amount_cents: int  # what is left to match: the line's amount less its matches
     tokens: dict[str, str]
     details: tuple[DetailIn, ...] = ()
+    untouched: bool = True  # no match yet (a split takes whole lines only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +102,13 @@ class Suggestion:
     line_id: int
     posting_ids: tuple[int, ...]
     reason: str
-    rule: str  # reference | details | amount | subset
+    rule: str  # reference | details | amount | subset | split
     confident: bool = True  # False: ambiguous, one of several answers; never auto-accepted
+    # Ambiguous: the posting sets (rules 1-4) or, for a split, the line sets.
     candidates: tuple[tuple[int, ...], ...] = field(default=())
+    # Rule 5 (split): every line of the set, ``line_id`` (the earliest) first; the one posting
+    # is ``posting_ids``.
+    line_ids: tuple[int, ...] = field(default=())
 
 
 def _days(a: date, b: date) -> int:
@@ -277,7 +295,137 @@ def suggest(
                 confident=False,
                 candidates=tuple(found_sets[:5]),
             )
+
+    # 5. Several lines to one posting, bounded.
+    _splits(book, [ln for ln in open_lines if ln.id not in out and ln.untouched], out, window_days)
     return [out[line.id] for line in open_lines if line.id in out]
+
+
+def _span(days: Sequence[date]) -> str:
+    """``Mar 2``, ``Mar 2-4`` or ``Mar 30-Apr 1``."""
+    first, last = min(days), max(days)
+    a = f"{first:%b} {first.day}"
+    if first == last:
+        return a
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{a}-{last.day}"
+    return f"{a}-{last:%b} {last.day}"
+
+
+def _splits(
+    book: _Book, free: Sequence[LineIn], out: dict[int, Suggestion], window_days: int
+) -> None:
+    """Rule 5: for each unclaimed posting, the sets of 2 to ``SPLIT_MAX_SIZE`` of its
+    ``SPLIT_MAX_CANDIDATES`` nearest ``free`` lines (its sign, smaller, within the window)
+    summing to it. Per posting at most ``SPLIT_MAX_SCAN`` lines read and, pairs by a dict
+    look-up and triples by pair + look-up, about SPLIT_MAX_CANDIDATES squared steps."""
+    if len(free) < 2:
+        return
+    by_sign: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
+    by_id = {ln.id: ln for ln in free}
+    for ln in free:
+        by_sign[ln.amount_cents > 0].append((ln.booking_date.toordinal(), ln.id))
+    for v in by_sign.values():
+        v.sort()
+    found: dict[int, list[tuple[int, ...]]] = {}
+    wanted: dict[int, int] = defaultdict(int)  # line id -> postings with a set holding it
+    for pid, p in book.by_id.items():
+        if pid in book.claimed:
+            continue
+        rows = by_sign[p.amount_cents > 0]
+        if len(rows) < 2:
+            continue
+        near = _nearest(rows, by_id, p, window_days)
+        if len(near) < 2:
+            continue
+        sets = _line_sets(near, p.amount_cents)
+        if sets:
+            found[pid] = sets
+            for lid in {lid for s in sets for lid in s}:
+                wanted[lid] += 1
+    for pid, sets in sorted(found.items(), key=lambda kv: (book.by_id[kv[0]].entry_date, kv[0])):
+        p = book.by_id[pid]
+        if len(sets) == 1 and all(wanted[lid] == 1 for lid in sets[0]):
+            ordered = tuple(sorted(sets[0], key=lambda lid: (by_id[lid].booking_date, lid)))
+            span = _span([by_id[lid].booking_date for lid in ordered])
+            out[ordered[0]] = Suggestion(
+                ordered[0],
+                (pid,),
+                f"{len(ordered)} lines on {span} sum to the posting · within {window_days} days",
+                "split",
+                line_ids=ordered,
+            )
+            book.claimed.add(pid)
+            continue
+        # Ambiguous: shown on the earliest line of the first set, unless a line has one already.
+        first = min(sets[0], key=lambda lid: (by_id[lid].booking_date, lid))
+        if first in out:
+            continue
+        if len(sets) > 1:
+            reason = f"{len(sets)} different sets of lines sum to posting {pid}"
+        else:
+            reason = f"these lines sum to posting {pid}, and some of them to another posting too"
+        out[first] = Suggestion(
+            first,
+            (pid,),
+            reason,
+            "split",
+            confident=False,
+            candidates=tuple(sets[:SPLIT_MAX_SETS]),
+        )
+
+
+def _nearest(
+    rows: Sequence[tuple[int, int]], by_id: dict[int, LineIn], p: PostingIn, window_days: int
+) -> list[LineIn]:
+    """The ``SPLIT_MAX_CANDIDATES`` lines of ``rows`` (one sign, by date) nearest in date to
+    ``p`` within the window and smaller than it, walking out from its date both ways (the
+    earlier side first on a tie) and reading at most ``SPLIT_MAX_SCAN`` lines."""
+    o = p.entry_date.toordinal()
+    limit = abs(p.amount_cents)
+    right = bisect_left(rows, (o, -1))
+    left = right - 1
+    near: list[LineIn] = []
+    for _ in range(SPLIT_MAX_SCAN):
+        left_gap = o - rows[left][0] if left >= 0 else window_days + 1
+        right_gap = rows[right][0] - o if right < len(rows) else window_days + 1
+        if min(left_gap, right_gap) > window_days:
+            break
+        if left_gap <= right_gap:
+            ln = by_id[rows[left][1]]
+            left -= 1
+        else:
+            ln = by_id[rows[right][1]]
+            right += 1
+        if abs(ln.amount_cents) < limit:
+            near.append(ln)
+            if len(near) == SPLIT_MAX_CANDIDATES:
+                break
+    return near
+
+
+def _line_sets(near: Sequence[LineIn], target: int) -> list[tuple[int, ...]]:
+    """Sets (sorted ids) of 2 to ``SPLIT_MAX_SIZE`` lines of ``near`` summing to ``target``;
+    at most ``SPLIT_MAX_SETS`` + 1 (enough to know there are several)."""
+    found: set[tuple[int, ...]] = set()
+    index: dict[int, list[int]] = defaultdict(list)  # amount -> positions in near
+    for i, ln in enumerate(near):
+        index[ln.amount_cents].append(i)
+    n = len(near)
+    for i in range(n):
+        a = near[i].amount_cents
+        # Pairs i < j.
+        for j in index.get(target - a, ()):
+            if j > i:
+                found.add(tuple(sorted((near[i].id, near[j].id))))
+        if SPLIT_MAX_SIZE >= 3:
+            for j in range(i + 1, n):
+                for k in index.get(target - a - near[j].amount_cents, ()):
+                    if k > j:
+                        found.add(tuple(sorted((near[i].id, near[j].id, near[k].id))))
+        if len(found) > SPLIT_MAX_SETS:
+            break
+    return sorted(found, key=lambda s: (len(s), s))
 
 
 def _subsets(book: _Book, line: LineIn, window_days: int) -> list[tuple[int, ...]]:

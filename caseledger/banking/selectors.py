@@ -94,6 +94,7 @@ def _line_in(row: dict[str, Any]) -> matching.LineIn:
             row["bank_reference"], row["customer_reference"], row["description"]
         ),
         details=details if row["matched"] == 0 else (),
+        untouched=row["matched"] == 0,
     )
 
 

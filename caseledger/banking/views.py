@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from caseledger.banking import match_services, resolutions, selectors, services
-from caseledger.banking.choices import ImportStatus, MatchMethod, Resolution
+from caseledger.banking.choices import ImportStatus, Resolution
 from caseledger.banking.forms import (
     AcceptForm,
     BankAccountEditForm,
@@ -265,6 +265,8 @@ def matching_workbench(request: HttpRequest, pk: int) -> HttpResponse:
     suggested = {p for s in suggestions.values() for p in s.posting_ids}
     suggested |= {p for s in suggestions.values() for c in s.candidates for p in c}
     postings = {p.pk: p for p in Posting.objects.filter(pk__in=suggested).select_related("entry")}
+    # The other lines of a split suggestion point at the line that carries it.
+    part_of = {lid: s.line_id for s in suggestions.values() for lid in s.line_ids[1:]}
     rows = []
     for line in lines:
         s = suggestions.get(line.pk)
@@ -275,6 +277,8 @@ def matching_workbench(request: HttpRequest, pk: int) -> HttpResponse:
                 "suggestion": s,
                 "postings": [postings[p] for p in s.posting_ids if p in postings] if s else [],
                 "shown": _shown([s]) if s and s.confident else "",
+                "split_with": [lid for lid in s.line_ids if lid != line.pk] if s else [],
+                "part_of": part_of.get(line.pk),
             }
         )
     confident = [r["suggestion"] for r in rows if r["shown"]]
@@ -304,30 +308,27 @@ def matching_workbench(request: HttpRequest, pk: int) -> HttpResponse:
 def matching_accept(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(BankAccount.objects.select_related("ledger_account"), pk=pk)
     form = AcceptForm(request.POST)
+    current: list[Any] = []
 
     def accept(_: dict[str, Any]) -> match_services.AcceptResult:
         wanted = set(form.proposals())
-        current = [
+        # Every open line: a split suggestion needs its other lines too.
+        current.extend(
             s
-            for s in selectors.match_suggestions(account, line_ids={w[0] for w in wanted})
+            for s in selectors.match_suggestions(account)
             if s.confident and (s.line_id, s.posting_ids) in wanted
-        ]
-        return match_services.matches_accept(
-            bank_account=account,
-            proposals=[
-                match_services.Proposal(s.line_id, s.posting_ids, s.reason) for s in current
-            ],
-            method=MatchMethod.AUTO,
-            actor=request.user,
-            now=clock.now(),
-            strict=False,
+        )
+        return match_services.suggestions_accept(
+            bank_account=account, suggestions=current, actor=request.user, now=clock.now()
         )
 
     result = handle_form(request, form, accept)
     if result is None:
         messages.error(request, "Nothing was matched: the suggestions were not received.")
     else:
-        gone = len(form.proposals()) - result.accepted
+        # Suggestions sent but no longer current, or refused on accepting (a split matches
+        # several lines, so this counts suggestions, not lines).
+        gone = len(set(form.proposals())) - len(current) + len(result.skipped)
         text = f"{result.accepted} line{'s' if result.accepted != 1 else ''} matched."
         if gone:
             plural = "s" if gone != 1 else ""

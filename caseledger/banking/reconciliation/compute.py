@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from caseledger.banking.models import BankAccount, BankStatement
 from caseledger.ledger import accounts as codes
@@ -215,7 +215,21 @@ def reconciliation_compute(
 ) -> Report:
     """The report of ``bank_account`` at the end of ``as_of`` (see the module docstring).
     ``use_checkpoint=False`` scans the whole history instead of starting from the latest
-    signed month (same result; verify_reconciliations uses it)."""
+    signed month (same result; verify_reconciliations uses it).
+
+    On PostgreSQL the queries run with ``jit`` off (``SET LOCAL``, this transaction only): at a
+    million postings the planner's cost estimates switch JIT compilation on, which took 0.5 s
+    of the report's 1.2 s (EXPLAIN ANALYZE: 377 ms of JIT for a 150 ms query) and saves nothing
+    on these index look-ups."""
+    if connection.vendor != "postgresql":
+        return _compute(bank_account=bank_account, as_of=as_of, use_checkpoint=use_checkpoint)
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
+        return _compute(bank_account=bank_account, as_of=as_of, use_checkpoint=use_checkpoint)
+
+
+def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) -> Report:
     ledger_account = bank_account.ledger_account
     account_id = ledger_account.pk
     day = connection.ops.adapt_datefield_value(as_of)
@@ -313,13 +327,23 @@ def reconciliation_compute(
                 Q(code__in=[codes.CLIENT_TRUST_LIABILITY, codes.IOLTA_INTEREST_PAYABLE])
                 | Q(is_trust=True, account_type=AccountType.ASSET)
             )
-            .annotate(used=Exists(Posting.objects.filter(account_id=OuterRef("pk"))))
+            # "Ever used" as the account's first posting by date: an index look-up on
+            # (account, date); an EXISTS lets PostgreSQL pick a sequential scan of every
+            # posting (0.2 s at a million postings when the account has none).
+            .annotate(
+                used=Subquery(
+                    Posting.objects.filter(account_id=OuterRef("pk"))
+                    .order_by("entry_date")
+                    .values("pk")[:1]
+                )
+            )
             .values_list("id", "code", "account_type", "is_trust", "used")
         )
         liability_id = next(r[0] for r in chart if r[1] == codes.CLIENT_TRUST_LIABILITY)
         # Only when the bar foundation's liability was ever used.
         interest_id = next(
-            (r[0] for r in chart if r[1] == codes.IOLTA_INTEREST_PAYABLE and r[4]), None
+            (r[0] for r in chart if r[1] == codes.IOLTA_INTEREST_PAYABLE and r[4] is not None),
+            None,
         )
         trust_banks = [r[0] for r in chart if r[3] and r[2] == AccountType.ASSET]
         liability_ids.append(liability_id)
