@@ -120,14 +120,25 @@ Convert = Callable[[Any], Any]
 
 
 def _sqlite_datetime(fallback: Convert) -> Convert:
-    """SQLite keeps an aware datetime as its UTC text ``YYYY-MM-DD HH:MM:SS[.ffffff]``: the ISO
-    form is that text with a ``T`` and ``+00:00`` (what ``isoformat()`` of the parsed value
-    gives), without parsing it. Anything else goes through Django's converters."""
+    """SQLite keeps an aware datetime as its naive UTC value (Python's sqlite3 parses it back
+    naive): its ISO form is the naive ``isoformat()`` plus ``+00:00``, what ``isoformat()`` of
+    the aware value gives. Anything else goes through Django's converters."""
 
     def convert(value: Any) -> Any:
-        if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
-            return f"{value[:10]}T{value[11:]}+00:00"
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.isoformat() + "+00:00"
         return fallback(value)
+
+    return convert
+
+
+def _sqlite_decimal(field: models.Field[Any, Any], connection: Any) -> Convert:
+    """Django's SQLite decimal converter (a float or int quantized to the field's places)."""
+    col = field.get_col(field.model._meta.db_table)
+    converter = connection.ops.get_decimalfield_converter(col)
+
+    def convert(value: Any) -> Any:
+        return str(converter(value, col, connection))
 
     return convert
 
@@ -157,11 +168,11 @@ def _converter(field: models.Field[Any, Any], connection: Any) -> Convert | None
     if internal == "DateTimeField":
         return _sqlite_datetime(_django(field, connection)) if vendor == "sqlite" else _isoformat
     if internal == "DateField":
-        return None if vendor == "sqlite" else _isoformat
+        return _isoformat
     if internal == "BooleanField":
         return bool
-    if internal == "DecimalField" and vendor == "postgresql":
-        return str
+    if internal == "DecimalField":
+        return str if vendor == "postgresql" else _sqlite_decimal(field, connection)
     if internal in _AS_IS:
         return None
     return _django(field, connection)
