@@ -163,6 +163,8 @@ def _django(field: models.Field[Any, Any], connection: Any) -> Convert:
 def _converter(field: models.Field[Any, Any], connection: Any) -> Convert | None:
     """How one raw column value becomes its exported value (None: as it is). Applied only to
     values that are not NULL."""
+    while field.is_relation and field.target_field is not None:  # a key holds its target's type
+        field = field.target_field
     internal = field.get_internal_type()
     vendor = connection.vendor
     if internal == "DateTimeField":
