@@ -46,6 +46,7 @@ from django.db import models
 CHUNK = 2000
 EXCLUDED_FIELDS = {("core", "user"): {"password"}}
 MANIFEST = "manifest.json"
+AUDIT_LOG = "audit/audit-log.jsonl"
 SPOOL = 32 * 1024 * 1024  # JSON Lines of one table kept in memory before spilling to disk
 LEVEL = 1  # deflate level: CSV and JSON compress well even at the fastest level
 
@@ -334,14 +335,20 @@ def export_chunks(*, now: datetime) -> Iterator[bytes]:
             tables[table.label] = member.rows
             yield sink.drain()
             rows = member.rows
-            member = _Member(zf, f"data/{table.label}.jsonl")
-            spool.seek(0)
-            for block in iter(lambda: spool.read(1 << 20), b""):
-                member.write(block)
+            # The audit log is the audit events' JSON Lines again, in chain order (the same
+            # columns, primary-key order): written from the same spool, not read twice.
+            names = [f"data/{table.label}.jsonl"]
+            if model is AuditEvent:
+                names.append(AUDIT_LOG)
+            for name in names:
+                member = _Member(zf, name)
+                spool.seek(0)
+                for block in iter(lambda: spool.read(1 << 20), b""):
+                    member.write(block)
+                    yield sink.drain()
+                member.rows = rows
+                manifest[member.name] = member.close()
                 yield sink.drain()
-            member.rows = rows
-            manifest[member.name] = member.close()
-            yield sink.drain()
         for name in table.binary:
             blobs = model._default_manager.order_by(table.pk).values_list(table.pk, name)
             for key, content in blobs.iterator(100):
@@ -359,21 +366,6 @@ def export_chunks(*, now: datetime) -> Iterator[bytes]:
         member.rows = 1
         manifest[name] = member.close()
         yield sink.drain()
-    # The audit log, in chain order.
-    audit = _Member(zf, "audit/audit-log.jsonl")
-    connection = connections[router.db_for_read(AuditEvent)]
-    events = _Table(AuditEvent, connection)
-    for raw in _raw_batches(connection, events.sql):
-        _, json_rows = events.rows(raw)
-        columns = events.columns
-        audit.write(
-            "".join(
-                [_ENCODE(dict(zip(columns, row, strict=True))) + "\n" for row in json_rows]
-            ).encode()
-        )
-        audit.rows += len(raw)
-        yield sink.drain()
-    manifest[audit.name] = audit.close()
     body = {
         "format": "caseledger-export/1",
         "created_at": now.isoformat(),
