@@ -2,12 +2,17 @@
 every other stored file), the audit log, and a manifest with the SHA-256 of each file, as one
 zip written as a stream.
 
-Nothing is held in memory beyond one chunk of rows: each table is read with ``.iterator()``
-(server-side cursor on PostgreSQL), each row is written into the zip member as it is read, and
-the zip itself goes to an unseekable sink that the caller drains after every chunk
-(``export_chunks`` is a generator of bytes: the command writes them to a file, the page streams
-them). Zip members written to an unseekable stream carry data descriptors, which every unzip
-reads.
+Nothing is held in memory beyond one chunk of rows: each table is read ONCE, as raw rows in
+primary-key order from Django's chunked cursor (server-side on PostgreSQL), with a conversion per
+column decided up front (dates to ISO text, decimals to strings, JSON text to objects; keys,
+integers and text as they are) instead of model instances or Django's per-value converters. The
+CSV goes into its zip member as it is read; the JSON Lines of the same rows go to a spooled
+temporary file (memory up to ``SPOOL``, then disk) that becomes the next member, since a zip
+takes one member at a time. The zip itself goes to an unseekable sink that the caller drains
+after every chunk (``export_chunks`` is a generator of bytes: the command writes them to a file,
+the page streams them); members are deflated at level 1 (``LEVEL``: several times faster than
+the default 6, about a fifth larger on CSV/JSON). Zip members written to an unseekable stream
+carry data descriptors, which every unzip reads.
 
 Layout::
 
@@ -28,8 +33,9 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -40,6 +46,9 @@ from django.db import models
 CHUNK = 2000
 EXCLUDED_FIELDS = {("core", "user"): {"password"}}
 MANIFEST = "manifest.json"
+AUDIT_LOG = "audit/audit-log.jsonl"
+SPOOL = 32 * 1024 * 1024  # JSON Lines of one table kept in memory before spilling to disk
+LEVEL = 1  # deflate level: CSV and JSON compress well even at the fastest level
 
 
 class _Sink(io.RawIOBase):
@@ -68,6 +77,7 @@ def zip_info(name: str) -> zipfile.ZipInfo:
     """A deflated member with a fixed timestamp (the same records give the same bytes)."""
     info = zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = LEVEL  # type: ignore[attr-defined]  # zipfile's per-member level
     return info
 
 
@@ -112,17 +122,182 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
-    value = _cell(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, default=str)
-    if value is None:
-        return ""
-    return value
+Convert = Callable[[Any], Any]
+
+
+def _sqlite_datetime(fallback: Convert) -> Convert:
+    """SQLite keeps an aware datetime as its naive UTC value (Python's sqlite3 parses it back
+    naive): its ISO form is the naive ``isoformat()`` plus ``+00:00``, what ``isoformat()`` of
+    the aware value gives. Anything else goes through Django's converters."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.isoformat() + "+00:00"
+        return fallback(value)
+
+    return convert
+
+
+def _sqlite_decimal(field: models.Field[Any, Any], connection: Any) -> Convert:
+    """Django's SQLite decimal converter (a float or int quantized to the field's places)."""
+    col = field.get_col(field.model._meta.db_table)
+    converter = connection.ops.get_decimalfield_converter(col)
+
+    def convert(value: Any) -> Any:
+        return str(converter(value, col, connection))
+
+    return convert
+
+
+def _django(field: models.Field[Any, Any], connection: Any) -> Convert:
+    """Django's own conversion of a raw column value (what ``values_list`` would give), then
+    ``_cell``."""
+    col = field.get_col(field.model._meta.db_table)
+    converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+
+    def convert(value: Any) -> Any:
+        for converter in converters:
+            value = converter(value, col, connection)
+        value = _cell(value)
+        if value is None or isinstance(value, str | int | float | dict | list):
+            return value
+        return str(value)
+
+    return convert
+
+
+def _converter(field: models.Field[Any, Any], connection: Any) -> Convert | None:
+    """How one raw column value becomes its exported value (None: as it is). Applied only to
+    values that are not NULL."""
+    while isinstance(field, models.ForeignKey):  # a key holds its target's type
+        field = field.target_field
+    internal = field.get_internal_type()
+    vendor = connection.vendor
+    if internal == "DateTimeField":
+        return _sqlite_datetime(_django(field, connection)) if vendor == "sqlite" else _isoformat
+    if internal == "DateField":
+        return _isoformat
+    if internal == "BooleanField":
+        return bool
+    if internal == "DecimalField":
+        return str if vendor == "postgresql" else _sqlite_decimal(field, connection)
+    if internal in _AS_IS:
+        return None
+    return _django(field, connection)
+
+
+def _isoformat(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else _cell(value)
+
+
+_AS_IS = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "CharField",
+    "TextField",
+    "SlugField",
+    "EmailField",
+    "URLField",
+}
+
+
+class _Table:
+    """One table's columns and how its raw rows become CSV and JSON rows."""
+
+    def __init__(self, model: type[models.Model], connection: Any) -> None:
+        meta = model._meta
+        self.label = f"{meta.app_label}.{meta.model_name}"
+        skip = EXCLUDED_FIELDS.get((meta.app_label, str(meta.model_name)), set())
+        fields = [f for f in meta.concrete_fields if f.name not in skip]
+        self.columns = [f.attname for f in fields]
+        self.binary = [f.attname for f in fields if isinstance(f, models.BinaryField)]
+        pk = meta.pk
+        self.pk = pk.attname if pk is not None else "id"
+        selected = [f for f in fields if not isinstance(f, models.BinaryField)]
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+        names = ", ".join(f"{table}.{quote(f.column)}" for f in selected)
+        pk_column = pk.column if pk is not None else "id"
+        key = f"{table}.{quote(pk_column)}"
+        self.sql = f"SELECT {names}, {key} FROM {table} ORDER BY {key}"
+        # Position of each exported column in the raw row (binary columns: None, the cell names
+        # the file), the conversions, and the JSON columns (a JSON object in JSON Lines, its
+        # text in the CSV).
+        position = {f.attname: i for i, f in enumerate(selected)}
+        self.key = len(selected)
+        self.positions = [position.get(c) for c in self.columns]
+        self.converts = [
+            (i, fn) for i, f in enumerate(selected) if (fn := _converter(f, connection)) is not None
+        ]
+        self.json = [i for i, f in enumerate(selected) if isinstance(f, models.JSONField)]
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> tuple[list[list[Any]], list[list[Any]]]:
+        """The CSV rows and the JSON rows (the same list when the table has no JSON column)
+        of a batch of raw rows."""
+        converts = self.converts
+        out = []
+        for values in raw:
+            row = list(values)
+            for i, fn in converts:
+                value = row[i]
+                if value is not None:
+                    row[i] = fn(value)
+            out.append(row)
+        if self.json:
+            for row in out:
+                for i in self.json:
+                    value = row[i]
+                    if isinstance(value, str):
+                        row[i] = json.loads(value)
+        if self.binary or self.positions != list(range(len(self.columns))):
+            label = self.label
+            key = self.key
+            positions = self.positions
+            columns = self.columns
+            out = [
+                [
+                    row[p] if p is not None else f"files/{label}/{row[key]}.{columns[n]}.bin"
+                    for n, p in enumerate(positions)
+                ]
+                for row in out
+            ]
+        else:
+            out = [row[: self.key] for row in out]
+        if not self.json:
+            return out, out
+        json_at = [self.positions.index(i) for i in self.json]
+        csv_rows = []
+        for row in out:
+            cells = list(row)
+            for n in json_at:
+                if cells[n] is not None:
+                    cells[n] = json.dumps(cells[n], sort_keys=True, default=str)
+            csv_rows.append(cells)
+        return csv_rows, out
+
+
+def _raw_batches(connection: Any, sql: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``sql`` in batches of CHUNK, from a server-side cursor on PostgreSQL."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(CHUNK):
+            yield batch
+
+
+_ENCODE = json.JSONEncoder(default=str).encode
 
 
 def export_chunks(*, now: datetime) -> Iterator[bytes]:
     """The export zip, chunk by chunk (see the module docstring)."""
+    from django.db import connections, router
+
     from caseledger.billing.models import InvoicePdf
     from caseledger.core.models import AuditEvent
 
@@ -131,82 +306,66 @@ def export_chunks(*, now: datetime) -> Iterator[bytes]:
     zf = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True)
     tables: dict[str, int] = {}
     for model in exported_models():
-        meta = model._meta
-        label = f"{meta.app_label}.{meta.model_name}"
-        skip = EXCLUDED_FIELDS.get((meta.app_label, str(meta.model_name)), set())
-        fields = [f for f in meta.concrete_fields if f.name not in skip]
-        columns = [f.attname for f in fields]
-        binary = [f.attname for f in fields if isinstance(f, models.BinaryField)]
-        pk = meta.pk.attname if meta.pk is not None else "id"
-        # A zip takes one member at a time: the CSV, then the JSON Lines, then the files, each
-        # its own pass over the table (a read per pass, never the table in memory).
-        for fmt in ("csv", "jsonl"):
-            member = _Member(zf, f"data/{label}.{fmt}")
-            text = io.StringIO()
-            writer = csv.writer(text, lineterminator="\n")
-            if fmt == "csv":
-                writer.writerow(columns)
-            qs = model._default_manager.order_by(pk)
-            # Binary columns are exported as files; the cell names the file.
-            rows = qs.values_list(*[c for c in columns if c not in binary], pk).iterator(CHUNK)
-            for values in rows:
-                key = values[-1]
-                plain = dict(zip([c for c in columns if c not in binary], values[:-1], strict=True))
-                record = {
-                    c: (f"files/{label}/{key}.{c}.bin" if c in binary else plain[c])
-                    for c in columns
-                }
-                if fmt == "csv":
-                    writer.writerow([_csv_cell(record[c]) for c in columns])
-                else:
-                    text.write(json.dumps({k: _cell(v) for k, v in record.items()}, default=str))
-                    text.write("\n")
-                member.rows += 1
-                if member.rows % CHUNK == 0:
-                    member.write(text.getvalue().encode())
-                    text.seek(0)
-                    text.truncate()
-                    yield sink.drain()
+        connection = connections[router.db_for_read(model)]
+        table = _Table(model, connection)
+        # One read of the table: the CSV goes into the zip as it is read, the JSON Lines into a
+        # spooled temporary file (memory up to SPOOL bytes, then disk) that follows it (a zip
+        # takes one member at a time).
+        member = _Member(zf, f"data/{table.label}.csv")
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(table.columns)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL) as spool:
+            columns = table.columns
+            for raw in _raw_batches(connection, table.sql):
+                csv_rows, json_rows = table.rows(raw)
+                writer.writerows(csv_rows)
+                member.write(text.getvalue().encode())
+                text.seek(0)
+                text.truncate()
+                spool.write(
+                    "".join(
+                        [_ENCODE(dict(zip(columns, row, strict=True))) + "\n" for row in json_rows]
+                    ).encode()
+                )
+                member.rows += len(raw)
+                yield sink.drain()
             member.write(text.getvalue().encode())
             manifest[member.name] = member.close()
-            tables[label] = member.rows
+            tables[table.label] = member.rows
             yield sink.drain()
-        for name in binary:
-            blobs = model._default_manager.order_by(pk).values_list(pk, name).iterator(100)
-            for key, content in blobs:
-                blob = _Member(zf, f"files/{label}/{key}.{name}.bin")
+            rows = member.rows
+            # The audit log is the audit events' JSON Lines again, in chain order (the same
+            # columns, primary-key order): written from the same spool, not read twice.
+            names = [f"data/{table.label}.jsonl"]
+            if model is AuditEvent:
+                names.append(AUDIT_LOG)
+            for name in names:
+                member = _Member(zf, name)
+                spool.seek(0)
+                for block in iter(lambda: spool.read(1 << 20), b""):
+                    member.write(block)
+                    yield sink.drain()
+                member.rows = rows
+                manifest[member.name] = member.close()
+                yield sink.drain()
+        for name in table.binary:
+            blobs = model._default_manager.order_by(table.pk).values_list(table.pk, name)
+            for key, content in blobs.iterator(100):
+                blob = _Member(zf, f"files/{table.label}/{key}.{name}.bin")
                 blob.write(bytes(content or b""))
                 blob.rows = 1
                 manifest[blob.name] = blob.close()
                 yield sink.drain()
     # The issued PDFs under their invoice numbers.
-    pdfs = (
-        InvoicePdf.objects.select_related("invoice")
-        .only("content", "invoice__number")
-        .order_by("id")
-        .iterator(chunk_size=200)
-    )
-    for pdf in pdfs:
-        name = f"pdfs/{pdf.invoice.number or pdf.invoice_id}.pdf"
+    pdfs = InvoicePdf.objects.order_by("id").values_list("invoice__number", "invoice_id", "content")
+    for number, invoice_id, content in pdfs.iterator(chunk_size=200):
+        name = f"pdfs/{number or invoice_id}.pdf"
         member = _Member(zf, name)
-        member.write(bytes(pdf.content))
+        member.write(bytes(content))
         member.rows = 1
         manifest[name] = member.close()
         yield sink.drain()
-    # The audit log, in chain order.
-    audit = _Member(zf, "audit/audit-log.jsonl")
-    columns = [f.attname for f in AuditEvent._meta.concrete_fields]
-    for values in AuditEvent.objects.order_by("id").values_list(*columns).iterator(CHUNK):
-        audit.write(
-            (
-                json.dumps({c: _cell(v) for c, v in zip(columns, values, strict=True)}, default=str)
-                + "\n"
-            ).encode()
-        )
-        audit.rows += 1
-        if audit.rows % CHUNK == 0:
-            yield sink.drain()
-    manifest[audit.name] = audit.close()
     body = {
         "format": "caseledger-export/1",
         "created_at": now.isoformat(),

@@ -7,17 +7,26 @@ import csv
 import io
 import json
 import zipfile
+from datetime import date, datetime
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from django.core.management import call_command
+from django.db.models import BinaryField
 
 from caseledger.billing.models import Invoice, InvoicePdf
 from caseledger.billing.tests.factories import build_world, issued_invoice
 from caseledger.core.models import AuditEvent
-from caseledger.imports.export import export_chunks, exported_models, manifest_check
+from caseledger.imports.export import (
+    EXCLUDED_FIELDS,
+    export_chunks,
+    exported_models,
+    manifest_check,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +60,8 @@ def test_export_firm_manifest_checks_out(users: dict[str, Any], now: Any, tmp_pa
         assert len(audit) == AuditEvent.objects.count()
         assert json.loads(audit[-1])["action"] == "imports.firm_exported"
         assert Invoice.objects.count() == manifest["tables"]["billing.invoice"]
+        for model in exported_models():
+            _assert_rows_as_the_orm_reads_them(zf, model)
 
     # A changed byte in any file is caught by the manifest.
     tampered = tmp_path / "tampered.zip"
@@ -71,3 +82,52 @@ def test_export_is_streamed_in_chunks(users: dict[str, Any], now: Any) -> None:
     assert len(chunks) > len(exported_models())  # at least one chunk per table, then the rest
     assert max(len(c) for c in chunks) < sum(len(c) for c in chunks)
     assert manifest_check(io.BytesIO(b"".join(chunks))) == []
+
+
+def _orm_cell(value: Any) -> Any:
+    """What the ORM's value becomes in the export: ISO dates, decimals as text, the rest as is."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+def _assert_rows_as_the_orm_reads_them(zf: zipfile.ZipFile, model: Any) -> None:
+    """The export reads raw rows with its own conversion per column; every cell of both files
+    must equal the value Django's ORM reads, formatted (CSV: JSON as sorted text, NULL empty)."""
+    meta = model._meta
+    label = f"{meta.app_label}.{meta.model_name}"
+    skip = EXCLUDED_FIELDS.get((meta.app_label, meta.model_name), set())
+    fields = [f for f in meta.concrete_fields if f.name not in skip]
+    plain = [f.attname for f in fields if not isinstance(f, BinaryField)]
+    expected = []
+    for values in model._default_manager.order_by("pk").values_list(*plain, "pk"):
+        record = dict(zip(plain, values[:-1], strict=True))
+        expected.append(
+            {
+                f.attname: (
+                    f"files/{label}/{values[-1]}.{f.attname}.bin"
+                    if isinstance(f, BinaryField)
+                    else _orm_cell(record[f.attname])
+                )
+                for f in fields
+            }
+        )
+    lines = zf.read(f"data/{label}.jsonl").decode().splitlines()
+    assert [json.loads(line) for line in lines] == expected, label
+    text = io.StringIO(zf.read(f"data/{label}.csv").decode(), newline="")
+    rows = list(csv.reader(text))
+    assert rows[0] == [f.attname for f in fields], label
+    want = [
+        [
+            ""
+            if v is None
+            else json.dumps(v, sort_keys=True, default=str)
+            if isinstance(v, dict | list)
+            else str(v)
+            for v in row.values()
+        ]
+        for row in expected
+    ]
+    assert rows[1:] == want, label
