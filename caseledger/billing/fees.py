@@ -35,6 +35,7 @@ from typing import Any
 from caseledger.billing.choices import (
     EDITABLE_STATUSES,
     FeeCategory,
+    FeePath,
     FeeVariant,
     FilingMethod,
     LineKind,
@@ -345,6 +346,14 @@ EXTENSION_CASE_TYPES = frozenset({"h1b_extension"})
 # Where the beneficiary is at filing when Proclamation 10973 requires its payment.
 PROCLAMATION_LOCATIONS = frozenset({"OUTSIDE_US", "NOTIFICATION"})
 PROCLAMATION_CODE = "H1B_PROCLAMATION"
+
+
+def auto_fee_path(code: str, path: str | None) -> str | None:
+    """How an automatically added fee is paid: the proclamation payment is made by the employer
+    on pay.gov before the petition is filed (USCIS guidance of Oct. 20, 2025), so it is shown for
+    information (CLIENT_DIRECT), never advanced by the firm or taken from trust unless someone
+    changes that line's path on the draft; other fees follow the draft's path."""
+    return FeePath.CLIENT_DIRECT if code == PROCLAMATION_CODE else path
 
 
 def auto_fee_codes(matter: Any, codes: list[str]) -> list[str]:

@@ -28,7 +28,12 @@ from caseledger.billing.choices import (
     LineKind,
 )
 from caseledger.billing.exceptions import BillingError
-from caseledger.billing.fees import PROCLAMATION_CODE, auto_fee_codes, government_fee_resolve
+from caseledger.billing.fees import (
+    PROCLAMATION_CODE,
+    auto_fee_codes,
+    auto_fee_path,
+    government_fee_resolve,
+)
 from caseledger.billing.locks import fee_advances_lock, invoice_lock, matter_lock
 from caseledger.billing.models import FeeAdvance, GovernmentFee, Invoice, InvoiceLine
 from caseledger.billing.services.common import firm_currency, parse_amount
@@ -354,13 +359,14 @@ def _add_auto_fee_lines(invoice: Invoice, *, filing_date: date, filing_method: s
     position = max(invoice.lines.values_list("position", flat=True), default=0) + 1
     path = fee_lines.order_by("position", "id").values_list("fee_path", flat=True).first()
     for code in auto_fee_codes(matter, codes):
+        line_path = auto_fee_path(code, path or FeePath.FIRM_ADVANCE)
         values = fee_line_values(
             matter=matter,
             code=code,
             filing_date=filing_date,
             draft_date=clock.firm_date(invoice.created_at),
             filing_method=filing_method,
-            fee_path=path or FeePath.FIRM_ADVANCE,
+            fee_path=line_path or FeePath.FIRM_ADVANCE,
         )
         if not isinstance(values, FeeLine):
             continue

@@ -41,7 +41,7 @@ from caseledger.billing.exceptions import (
     LedesInvalid,
     PayerRuleViolation,
 )
-from caseledger.billing.fees import auto_fee_codes, fee_payer_rule_for
+from caseledger.billing.fees import auto_fee_codes, auto_fee_path, fee_payer_rule_for
 from caseledger.billing.locks import invoice_lock, matter_lock
 from caseledger.billing.models import (
     Expense,
@@ -450,7 +450,7 @@ def invoice_draft_create(
                         filing_date=filing_on,
                         draft_date=today,
                         filing_method=filing_method,
-                        fee_path=fee_path,
+                        fee_path=auto_fee_path(code, fee_path) if code in auto else fee_path,
                     )
                     if values is None and code in auto:
                         continue  # the case type has no such fee on the filing date

@@ -73,6 +73,14 @@ def _codes(invoice: Any) -> dict[str, int]:
     return dict(invoice.lines.exclude(fee_code="").values_list("fee_code", "amount_cents"))
 
 
+def _shown(invoice: Any) -> int:
+    """The proclamation payment's amount as the draft shows it; the employer pays it on pay.gov,
+    so the line is for information (CLIENT_DIRECT) and nothing of it is due to the firm."""
+    line = invoice.lines.get(fee_code=PROCLAMATION_CODE)
+    assert (line.fee_path, line.amount_cents) == ("CLIENT_DIRECT", 0)
+    return int(line.fee_amount_cents)
+
+
 def test_the_schedule_row_carries_the_stated_expiry_with_its_citation(outside: Any) -> None:
     rows = GovernmentFee.objects.filter(code=PROCLAMATION_CODE)
     assert rows.count() == 2  # h1b_cap and h1b_transfer
@@ -85,11 +93,11 @@ def test_the_schedule_row_carries_the_stated_expiry_with_its_citation(outside: A
 
 def test_before_the_expiry_the_payment_is_added(outside: Any) -> None:
     invoice = _draft(outside, IN_TERM)
-    assert _codes(invoice)[PROCLAMATION_CODE] == 10_000_000
+    assert _shown(invoice) == 10_000_000
     assert invoice_expiry_notices(invoice) == []
 
     near = _draft(outside, NEAR)  # still in force, but the draft may be filed after it
-    assert _codes(near)[PROCLAMATION_CODE] == 10_000_000
+    assert _shown(near) == 10_000_000
     assert invoice_expiry_notices(near) == [NOTICE]
     last_day = government_fee_resolve(
         case_type_id=case_type("h1b_cap").pk, code=PROCLAMATION_CODE, on=date(2026, 9, 20)
@@ -135,7 +143,7 @@ def test_re_dating_a_draft_past_the_expiry_drops_the_payment(outside: Any) -> No
     services.invoice_filing_date_set(
         invoice=invoice, filing_date=date(2026, 9, 18), actor=outside.billing, now=NEAR
     )
-    assert _codes(invoice)[PROCLAMATION_CODE] == 10_000_000
+    assert _shown(invoice) == 10_000_000
 
 
 def test_an_extension_needs_the_extending_instrument(outside: Any) -> None:
@@ -173,7 +181,7 @@ def test_after_the_expiry_with_a_recorded_extension_the_payment_cites_it(outside
 
     invoice = _draft(outside, AFTER)
     line = invoice.lines.get(fee_code=PROCLAMATION_CODE)
-    assert line.amount_cents == 10_000_000
+    assert (line.fee_amount_cents, line.amount_cents) == (10_000_000, 0)
     assert line.government_fee_id == extension.pk
     assert line.government_fee.citation == EXTENSION_CITE
     assert invoice_expiry_notices(invoice) == []  # the extension is recorded
@@ -186,7 +194,7 @@ def test_the_migration_gives_rows_loaded_earlier_the_stated_expiry(outside: Any)
         "caseledger.billing.migrations.0013_government_fee_stated_expiry"
     )
     GovernmentFee.objects.filter(code=PROCLAMATION_CODE).update(expires_on=None, expiry_citation="")
-    assert _codes(_draft(outside, AFTER))[PROCLAMATION_CODE] == 10_000_000  # the old behaviour
+    assert _shown(_draft(outside, AFTER)) == 10_000_000  # the old behaviour
     migration.stated_expiry(apps, None)
     assert set(
         GovernmentFee.objects.filter(code=PROCLAMATION_CODE).values_list("expires_on", flat=True)

@@ -130,9 +130,15 @@ def test_proclamation_payment_joins_the_draft_when_the_beneficiary_is_outside(
             matter=matter, actor=schedule.billing, now=DRAFTED_IN_TERM, template=template
         )
         line = invoice.lines.get(fee_code="H1B_PROCLAMATION")
-        assert (line.amount_cents, line.category) == (10_000_000, "REQUIRED_GOVERNMENT_FEE")
+        # Shown at its amount for information: the employer pays it on pay.gov, nothing is due.
+        assert (line.fee_amount_cents, line.amount_cents, line.fee_path, line.category) == (
+            10_000_000,
+            0,
+            "CLIENT_DIRECT",
+            "REQUIRED_GOVERNMENT_FEE",
+        )
         assert "Proclamation 10973" in line.government_fee.citation
-        assert invoice.total_cents == 10_000 + 78_000 + 150_000 + 50_000 + 10_000_000
+        assert invoice.total_cents == 10_000 + 78_000 + 150_000 + 50_000
 
     # A filing sent before 12:01 a.m. EDT Sept. 21, 2025 owes no payment: re-dating drops it,
     # re-dating after the proclamation brings it back.
@@ -143,7 +149,7 @@ def test_proclamation_payment_joins_the_draft_when_the_beneficiary_is_outside(
     services.invoice_filing_date_set(
         invoice=invoice, filing_date=date(2025, 9, 21), actor=schedule.billing, now=DRAFTED_IN_TERM
     )
-    assert _codes(invoice)["H1B_PROCLAMATION"] == 10_000_000
+    assert _codes(invoice)["H1B_PROCLAMATION"] == 0  # shown, paid by the employer on pay.gov
 
 
 def test_no_proclamation_payment_on_an_extension_or_a_bill_without_government_fees(
