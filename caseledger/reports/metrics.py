@@ -135,7 +135,7 @@ def kpi_display(value: float | None, unit: str) -> str:
     if unit == "share":
         return f"{value * 100:.1f}%"
     if unit == "tasks":
-        return f"{value:,.0f} {unit}"
+        return f"{value:,.0f} {'task' if round(value) == 1 else unit}"
     return f"{value:,.1f} {unit}"
 
 
