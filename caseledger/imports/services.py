@@ -1329,6 +1329,21 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
         )
     entries: list[int] = []
     memo = f"Opening balances as of {cutover.as_of.isoformat()} (cutover #{cutover.pk})"
+
+    def post(what: str, key: str, lines: list[PostingLine]) -> None:
+        """One opening-balance entry of the cutover (its idempotency key names the part)."""
+        entries.append(
+            entry_post(
+                kind=EntryKind.OPENING_BALANCE,
+                entry_date=cutover.as_of,
+                memo=f"{memo}: {what}",
+                lines=lines,
+                actor=actor,
+                now=now,
+                idempotency_key=f"cutover-{cutover.pk}-{key}",
+            ).pk
+        )
+
     open_invoices = list(
         LegacyInvoice.objects.filter(balance_cents__gt=0).select_related("matter").order_by("id")
     )
@@ -1347,17 +1362,7 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
         lines.append(PostingLine(accounts.EQUITY, -proof.ar_total))
         # Each invoice's A/R ages from its own due date and is listed by its number.
         with receivables([(inv.due_date, str(inv)) for inv in open_invoices]):
-            entries.append(
-                entry_post(
-                    kind=EntryKind.OPENING_BALANCE,
-                    entry_date=cutover.as_of,
-                    memo=f"{memo}: accounts receivable",
-                    lines=lines,
-                    actor=actor,
-                    now=now,
-                    idempotency_key=f"cutover-{cutover.pk}-ar",
-                ).pk
-            )
+            post("accounts receivable", "ar", lines)
     credits = list(
         OpeningBalance.objects.filter(kind=RecordKind.CREDIT, amount_cents__gt=0).order_by("id")
     )
@@ -1367,17 +1372,7 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
             for c in credits
         ]
         lines.append(PostingLine(accounts.EQUITY, sum(c.amount_cents for c in credits)))
-        entries.append(
-            entry_post(
-                kind=EntryKind.OPENING_BALANCE,
-                entry_date=cutover.as_of,
-                memo=f"{memo}: unapplied client credit",
-                lines=lines,
-                actor=actor,
-                now=now,
-                idempotency_key=f"cutover-{cutover.pk}-credit",
-            ).pk
-        )
+        post("unapplied client credit", "credit", lines)
     trust = list(
         OpeningBalance.objects.filter(kind=RecordKind.TRUST, amount_cents__gt=0)
         .select_related("matter")
@@ -1399,17 +1394,7 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
                     matter=t.matter,
                 )
             )
-        entries.append(
-            entry_post(
-                kind=EntryKind.OPENING_BALANCE,
-                entry_date=cutover.as_of,
-                memo=f"{memo}: client trust",
-                lines=lines,
-                actor=actor,
-                now=now,
-                idempotency_key=f"cutover-{cutover.pk}-trust",
-            ).pk
-        )
+        post("client trust", "trust", lines)
     cutover.status = CutoverStatus.FINALIZED
     cutover.entries = entries
     cutover.finalized_at = now
