@@ -64,6 +64,8 @@ SERVICES = [
 ]
 
 H1B_TYPES = ("h1b_cap", "h1b_extension", "h1b_transfer")
+# Days since the demo clients of trust-paid fee matters began depositing their filing fees.
+TRUST_FEES_SINCE_DAYS = 30
 REQUIRED = FeeCategory.REQUIRED_GOVERNMENT_FEE
 OPTIONAL = FeeCategory.OPTIONAL_GOVERNMENT_FEE
 # The government fee schedule itself ships with billing (billing.fees.FEE_SCHEDULE, each row
@@ -361,11 +363,10 @@ def fee_path_for(matter: Any) -> str:
 
 def _fee_paths(ctx: DemoContext, invoice: Invoice, at: datetime) -> None:
     billing = ctx.users["billing"]
-    path = fee_path_for(invoice.matter)
     lines = invoice.lines.filter(kind=LineKind.GOVERNMENT_FEE).exclude(fee_code="").order_by("id")
     for line in lines:
-        if path != FeePath.FIRM_ADVANCE or line.fee_path != FeePath.FIRM_ADVANCE:
-            continue  # drafted with the matter's path: nothing to advance
+        if line.fee_path != FeePath.FIRM_ADVANCE:
+            continue  # drafted with the matter's path then: nothing to advance
         if not FeeAdvance.objects.filter(
             matter_id=invoice.matter_id, fee_code=line.fee_code
         ).exists():
@@ -395,12 +396,20 @@ def _history(ctx: DemoContext) -> None:
             "template"
         )
     }
+    # Clients of some open matters began depositing filing fees into trust a month ago (before
+    # that the firm advanced them): their invoices wait for trust to pay USCIS and trust.demo
+    # issues them today, so issue numbers follow issue dates and the month-old wait is the only
+    # one the turnaround figures carry.
+    to_trust_at = max(start, ctx.now - timedelta(days=TRUST_FEES_SINCE_DAYS))
+    to_trust: dict[int, Any] = {}
     for matter in Matter.objects.select_related("client").order_by("id"):
         path = fee_path_for(matter)
-        if path != FeePath.FIRM_ADVANCE:
+        if path == FeePath.CLIENT_DIRECT:
             services.matter_fee_path_set(
                 matter=matter, fee_path=path, actor=ctx.users["billing"], now=start
             )
+        elif path == FeePath.FROM_TRUST:
+            to_trust[matter.pk] = matter
     events = (
         StageEvent.objects.filter(at__gte=start, at__lte=ctx.now)
         .select_related("matter", "matter__case_type", "matter__client")
@@ -408,16 +417,28 @@ def _history(ctx: DemoContext) -> None:
     )
     billing = ctx.users["billing"]
     pending: list[tuple[datetime, Invoice]] = []
+
+    def switch_to_trust(matter_id: int, at: datetime) -> None:
+        matter = to_trust.pop(matter_id, None)
+        if matter is not None:
+            services.matter_fee_path_set(
+                matter=matter, fee_path=FeePath.FROM_TRUST, actor=billing, now=at
+            )
+
     for event in events:
         trigger = triggers.get((event.matter.case_type_id, event.stage_id))
         if trigger is None:
             continue
+        if event.at >= to_trust_at:
+            switch_to_trust(event.matter_id, to_trust_at)
         invoice = services.trigger_fire(
             trigger=trigger, matter=event.matter, at=event.at, actor=None, now=event.at
         )
         if invoice is None or event.at > recent:
             continue
         pending.append((event.at, invoice))
+    for matter_id in list(to_trust):
+        switch_to_trust(matter_id, to_trust_at)
     # Government fees: each matter's fees follow one of the three paths (ADR 011): the firm
     # advances them from operating before the invoice is approved and bills them, or they are
     # paid from the client's trust (trust.demo posts the disbursements), or the client pays

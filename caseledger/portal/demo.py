@@ -152,7 +152,12 @@ def _refund_to_authorize(ctx: DemoContext, client: Client) -> None:
         return
     issued = list(Invoice.objects.filter(client=client, status="ISSUED").order_by("id"))
     money = invoice_money(issued, as_of=ctx.today)
-    paid = [inv for inv in issued if money[inv.pk].paid_cents >= 60_000]
+    # Paid in full: all of the credit becomes the client's to refund.
+    paid = [
+        inv
+        for inv in issued
+        if money[inv.pk].paid_cents >= 60_000 and money[inv.pk].balance_due_cents == 0
+    ]
     if not paid:
         return
     credit_note_request(
