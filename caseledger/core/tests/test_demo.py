@@ -24,6 +24,7 @@ def test_seed_demo_is_idempotent_and_verifies():
     assert first["matters.Matter"] > 100
     assert Firm.objects.get(id=1).name == "Raman & Okafor Immigration LLP"
     _banking_demo_matched()
+    _issue_numbers_follow_issue_dates()
 
     # The administrator turns two-factor enforcement on; a rerun must not undo it.
     Firm.objects.filter(id=1).update(two_factor_enforced=True, phone="+1 415 555 0199")
@@ -40,6 +41,26 @@ def test_seed_demo_is_idempotent_and_verifies():
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "chain intact" in out.getvalue()
+
+
+def _issue_numbers_follow_issue_dates() -> None:
+    """The history is issued in time order: no invoice number is dated before the one it follows,
+    and no invoice waited months between approval and issue (trust-paid fees are a month old)."""
+    from datetime import timedelta
+
+    from caseledger.billing.models import Invoice
+
+    issued = list(
+        Invoice.objects.exclude(issue_date=None)
+        .exclude(number__startswith="L-")  # imported history keeps its own numbers
+        .order_by("number")
+        .values_list("number", "issue_date", "approved_at", "issued_at")
+    )
+    assert len(issued) > 50
+    dates = [row[1] for row in issued]
+    assert dates == sorted(dates)
+    waits = [row[3] - row[2] for row in issued if row[2] is not None]
+    assert max(waits) < timedelta(days=31)
 
 
 def _banking_demo_matched() -> None:
