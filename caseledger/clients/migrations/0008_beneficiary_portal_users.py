@@ -5,21 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0007_client_intake_source'),
+        ("clients", "0007_client_intake_source"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='beneficiary',
-            name='portal_users',
-            field=models.ManyToManyField(blank=True, related_name='portal_beneficiaries', to=settings.AUTH_USER_MODEL),
+            model_name="beneficiary",
+            name="portal_users",
+            field=models.ManyToManyField(
+                blank=True, related_name="portal_beneficiaries", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='beneficiary',
-            name='preferred_language',
-            field=models.CharField(choices=[('en', 'English'), ('es', 'Spanish'), ('zh', 'Chinese'), ('hi', 'Hindi'), ('pt', 'Portuguese'), ('fr', 'French'), ('ar', 'Arabic'), ('ru', 'Russian'), ('vi', 'Vietnamese'), ('ko', 'Korean')], default='en', max_length=8),
+            model_name="beneficiary",
+            name="preferred_language",
+            field=models.CharField(
+                choices=[
+                    ("en", "English"),
+                    ("es", "Spanish"),
+                    ("zh", "Chinese"),
+                    ("hi", "Hindi"),
+                    ("pt", "Portuguese"),
+                    ("fr", "French"),
+                    ("ar", "Arabic"),
+                    ("ru", "Russian"),
+                    ("vi", "Vietnamese"),
+                    ("ko", "Korean"),
+                ],
+                default="en",
+                max_length=8,
+            ),
         ),
     ]
