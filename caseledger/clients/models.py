@@ -183,6 +183,16 @@ class Beneficiary(PersonalData):
     name = models.CharField(max_length=200)
     relationship = models.CharField(max_length=12, choices=Relationship.choices)
     email = models.EmailField(blank=True)
+    # Portal logins of the beneficiary themselves (role CLIENT, invited from a company client's
+    # matter): they see their own cases only, never the employer's invoices, trust or other
+    # matters (portal.selectors). Not among the client's ``portal_users``.
+    portal_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="portal_beneficiaries"
+    )
+    # The language of the beneficiary's portal pages and emails (chosen in the portal).
+    preferred_language = models.CharField(
+        max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(null=True, blank=True)
 

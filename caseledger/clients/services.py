@@ -82,6 +82,7 @@ BENEFICIARY_PLAIN_FIELDS = (
     "passport_country",
     "country_of_citizenship",
     "uscis_online_account_number",
+    "preferred_language",
 )
 
 
@@ -326,6 +327,13 @@ def _clean_beneficiary(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         )
     if "email" in values:
         values["email"] = (values["email"] or "").lower()
+    if "preferred_language" in values and values["preferred_language"] not in Language.values:
+        raise ClientError(
+            LANGUAGE_INVALID.format(
+                allowed=", ".join(Language.values), value=values["preferred_language"]
+            ),
+            field="preferred_language",
+        )
     values.update(_clean_pii(data, today=today))
     return values
 

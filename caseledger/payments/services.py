@@ -52,6 +52,7 @@ from caseledger.payments.models import (
     ProcessedWebhookEvent,
 )
 from caseledger.payments.providers.base import PaymentEvent
+from caseledger.payments.receipts import payment_receipt_queue
 
 AMOUNT_NOT_POSITIVE = "amount: must be positive (got {amount})"
 CHECKOUT_LINES_MISMATCH = (
@@ -997,6 +998,7 @@ def _record_invoice_checkout(
         now=now,
         memo=f"Online payment of {', '.join(str(inv) for inv in invoices)}",
     )
+    payment_receipt_queue(payment=payment, invoices=invoices, now=now)
     return f"recorded {payment.number}"
 
 
@@ -1184,6 +1186,8 @@ def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Pay
             Payment.objects.filter(pk=payment.pk).update(
                 status=PaymentStatus.RECEIVED, entry=entry, unapplied_cents=unapplied
             )
+            payment.refresh_from_db()
+            payment_receipt_queue(payment=payment, invoices=invoices, now=now)
         else:
             _HOLD_RELEASE_HANDLERS[session.purpose](
                 payment=payment, session=session, actor=actor, now=now

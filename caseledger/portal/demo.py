@@ -20,7 +20,9 @@ PERSON_LOGIN = ("maria", "María Elena", "Torres", "María Elena Torres")
 PORTAL_LOGINS = [
     ("maria", "María Elena Torres", "person client, Spanish"),
     ("client", "Hannah Weiss", "contact of a company client"),
+    ("beneficiary", "the beneficiary of that company's petition", "their own case only"),
 ]
+BENEFICIARY_LOGIN = "beneficiary"
 
 
 def seed(ctx: DemoContext) -> None:
@@ -44,6 +46,29 @@ def _person_user(ctx: DemoContext, client: Client) -> User:
         user.save(update_fields=["password"])
     client.portal_users.add(user)
     return user
+
+
+def _beneficiary_user(ctx: DemoContext, matter: Matter) -> None:
+    """The foreign national of the company's petition, with a login of their own that shows
+    their case only (Beneficiary.portal_users, never the company's portal_users)."""
+    beneficiary = matter.beneficiary
+    if beneficiary is None or beneficiary.portal_users.exists():
+        return
+    first, _, last = beneficiary.name.partition(" ")
+    user, created = User.objects.get_or_create(
+        username=BENEFICIARY_LOGIN,
+        defaults={
+            "first_name": first[:150],
+            "last_name": last[:150],
+            "role": Role.CLIENT,
+            "initials": (first[:1] + last[:1]).upper(),
+            "email": beneficiary.email or "beneficiary@mail.example",
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    beneficiary.portal_users.add(user)
 
 
 def _extra_invoice(ctx: DemoContext, matter: Matter) -> None:
@@ -210,6 +235,11 @@ def seed_late(ctx: DemoContext) -> None:
             role="HR",
             email=company_user.email,
         )
+    petition = (
+        company.matters.filter(status="OPEN", beneficiary__isnull=False).order_by("id").first()
+    )
+    if petition is not None:
+        _beneficiary_user(ctx, petition)
     matter = company.matters.filter(status="OPEN").order_by("id").first()
     if matter is not None:
         _thread(

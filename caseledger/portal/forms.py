@@ -32,6 +32,19 @@ class LanguageForm(forms.Form):
     )
 
 
+class BeneficiaryInviteForm(forms.Form):
+    """Staff invite the beneficiary of a company's matter to the portal (matter page)."""
+
+    email = forms.EmailField(
+        label="Beneficiary's email",
+        help_text="Their own address: they sign in with it and see this case only.",
+    )
+    language = forms.ChoiceField(
+        label="Language of their portal and emails",
+        choices=[("en", "English"), ("es", "Spanish (Español)")],
+    )
+
+
 class StatementForm(forms.Form):
     date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))

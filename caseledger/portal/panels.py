@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from caseledger.clients.choices import ClientKind
 from caseledger.core.panels import PagePanel, PanelScope
 from caseledger.portal import selectors
-from caseledger.portal.forms import StaffMessageForm
+from caseledger.portal.forms import BeneficiaryInviteForm, StaffMessageForm
 
 
 def _access_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
@@ -42,6 +42,30 @@ def _messages_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]
     }
 
 
+def _beneficiary_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
+    """The beneficiary's own portal login on a company client's matter: who has one, or the
+    form to invite them (their cases only; never the employer's invoices or trust)."""
+    matter = scope.matter
+    assert matter is not None
+    beneficiary = matter.beneficiary
+    corporate = matter.client.kind == ClientKind.COMPANY and beneficiary is not None
+    users = list(beneficiary.portal_users.order_by("username", "id")) if corporate else []
+    form = None
+    if corporate and not users:
+        assert beneficiary is not None
+        form = BeneficiaryInviteForm(
+            initial={"email": beneficiary.email, "language": beneficiary.preferred_language},
+            auto_id="beneficiary-invite-%s",
+        )
+    return {
+        "matter": matter,
+        "beneficiary": beneficiary,
+        "corporate": corporate,
+        "portal_users": users,
+        "invite_form": form,
+    }
+
+
 PANELS = [
     PagePanel(
         key="portal.access",
@@ -61,5 +85,14 @@ PANELS = [
         pages=("matter",),
         order=95,
         wide=True,
+    ),
+    PagePanel(
+        key="portal.beneficiary",
+        title="Beneficiary's portal login",
+        template="portal/panels/beneficiary.html",
+        capability="matters.view",
+        context=_beneficiary_context,
+        pages=("matter",),
+        order=96,
     ),
 ]

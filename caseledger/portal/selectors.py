@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
-from caseledger.clients.models import Client
+from caseledger.clients.choices import ClientKind
+from caseledger.clients.models import Beneficiary, Client
 from caseledger.credits.choices import CreditNoteStatus
 from caseledger.credits.models import CreditNote, CreditRefund
 from caseledger.matters.choices import DeadlineKind, TaskStatus
@@ -37,17 +38,42 @@ CLIENT_DEADLINE_KINDS = (
 
 
 def clients_of(user: Any) -> QuerySet[Client]:
+    """The clients the user acts for (a person client, or a contact of a company client). A
+    beneficiary's login acts for none: every invoice, payment, trust and credit read below
+    starts here, so a beneficiary reaches none of them."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Client.objects.none()
     return Client.objects.filter(portal_users=user).order_by("name", "id")
 
 
+def beneficiaries_of(user: Any) -> QuerySet[Beneficiary]:
+    """The beneficiaries the user signs in as (the foreign national of a company's petition)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Beneficiary.objects.none()
+    return Beneficiary.objects.filter(portal_users=user).order_by("name", "id")
+
+
+def is_beneficiary_only(user: Any) -> bool:
+    """True for a beneficiary's login that acts for no client: it sees its own cases (status,
+    dates, what the firm needs from them) and nothing of the employer's money or other matters."""
+    return not clients_of(user).exists() and beneficiaries_of(user).exists()
+
+
 def matters_of(user: Any) -> QuerySet[Matter]:
+    """The user's clients' matters, and the company-paid matters whose beneficiary the user is
+    (that beneficiary's own cases only, not the employer's other matters)."""
+    own_case = Q(beneficiary__in=beneficiaries_of(user), client__kind=ClientKind.COMPANY)
     return (
-        Matter.objects.filter(client__in=clients_of(user))
+        Matter.objects.filter(Q(client__in=clients_of(user)) | own_case)
         .select_related("client", "case_type", "current_stage", "beneficiary")
         .order_by("-opened_date", "id")
     )
+
+
+def thread_visible(user: Any, matter: Matter) -> bool:
+    """The message thread of a matter is between the firm and the client that pays for it: a
+    beneficiary who is not that client's portal user does not read it (it is the employer's)."""
+    return clients_of(user).filter(pk=matter.client_id).exists()
 
 
 def matter_of(user: Any, pk: int) -> Matter:

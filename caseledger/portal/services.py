@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -16,7 +17,7 @@ from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients import services as client_services
 from caseledger.clients.choices import ClientKind
-from caseledger.clients.models import Client, Contact
+from caseledger.clients.models import Beneficiary, Client, Contact
 from caseledger.core import audit, clock, outbox
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
@@ -38,6 +39,12 @@ INVITE_CONTACT_OTHER_CLIENT = "contact: {contact} is not a contact of {client}"
 INVITE_PERSON_CONTACT = "contact: a person client is invited themselves, not through a contact"
 INVITE_COMPANY_NEEDS_CONTACT = "contact: choose the contact of {client} to invite"
 INVITE_ALREADY = "email: {email} already has a portal login for {client}"
+INVITE_BENEFICIARY_NOT_CORPORATE = (
+    "matter: {matter} is not paid by a company; its client is invited from the client page"
+)
+INVITE_NO_BENEFICIARY = "matter: {matter} has no beneficiary to invite"
+INVITE_BENEFICIARY_ALREADY = "beneficiary: {name} already has a portal login"
+INVITE_EMAIL_TAKEN = "email: {email} already signs in to CaseLedger; use another address"
 MESSAGE_EMPTY = "body: write a message"
 MESSAGE_TOO_LONG = "body: at most 4000 characters (got {n})"
 LANGUAGE_UNKNOWN = "language: must be one of en, es (got {value!r})"
@@ -57,10 +64,20 @@ class PortalError(ApplicationError):
     code = "portal_refused"
 
 
-def client_language(client: Client) -> str:
-    """The language the portal, its emails and notices use for ``client``: Spanish for a client
-    whose preferred language is Spanish, English otherwise."""
+def client_language(client: Client | Beneficiary) -> str:
+    """The language the portal, its emails and notices use for ``client`` (or a beneficiary with
+    a login of their own): Spanish for one whose preferred language is Spanish, English
+    otherwise."""
     return client.preferred_language if client.preferred_language in PORTAL_LANGUAGES else "en"
+
+
+def portal_user_language(user: object) -> str:
+    """The language of a portal user's pages: their client's, or (a beneficiary's login) their
+    own as the beneficiary."""
+    from caseledger.portal.selectors import beneficiaries_of, clients_of
+
+    person: Client | Beneficiary | None = clients_of(user).first() or beneficiaries_of(user).first()
+    return client_language(person) if person is not None else "en"
 
 
 def portal_user_invite(
@@ -108,6 +125,63 @@ def portal_user_invite(
             at=now,
             obj=client,
             after={"user": user.username, "contact": contact.name if contact else ""},
+        )
+    return user
+
+
+def portal_beneficiary_invite(
+    *, matter: Matter, actor: User, now: datetime, email: str, language: str
+) -> User:
+    """Give the beneficiary of a company client's matter their own portal login: a client user
+    linked to the beneficiary (never to the company), who sees that beneficiary's cases only —
+    status, dates and what the firm needs from them, no invoices, trust or amounts. Emailed a
+    set-password link in ``language``, which becomes the beneficiary's language. Raises
+    PortalError (nothing written) for a matter of a person client, a matter without a
+    beneficiary, a beneficiary who already has a login, or an email already in use."""
+    beneficiary = matter.beneficiary
+    if matter.client.kind != ClientKind.COMPANY:
+        raise PortalError(
+            INVITE_BENEFICIARY_NOT_CORPORATE.format(matter=matter.number), field="matter"
+        )
+    if beneficiary is None:
+        raise PortalError(INVITE_NO_BENEFICIARY.format(matter=matter.number), field="matter")
+    if language not in PORTAL_LANGUAGES:
+        raise PortalError(LANGUAGE_UNKNOWN.format(value=language), field="language")
+    address = email.strip().lower()
+    if not address:
+        raise PortalError(INVITE_NO_EMAIL.format(name=beneficiary.name), field="email")
+    if beneficiary.portal_users.exists():
+        raise PortalError(
+            INVITE_BENEFICIARY_ALREADY.format(name=beneficiary.name), field="beneficiary"
+        )
+    if User.objects.filter(Q(username__iexact=address) | Q(email__iexact=address)).exists():
+        raise PortalError(INVITE_EMAIL_TAKEN.format(email=address), field="email")
+    first, _, last = beneficiary.name.partition(" ")
+    with transaction.atomic(), translation.override(language):
+        user = user_invite(
+            actor=actor,
+            now=now,
+            username=address,
+            email=address,
+            first_name=first[:150],
+            last_name=last[:150],
+            role=Role.CLIENT,
+            site_url=absolute_url(""),
+            template="portal/email/invite.txt",
+            subject=translation.gettext("Your client portal at %(firm)s")
+            % {"firm": firm_get().name},
+        )
+        beneficiary.portal_users.add(user)
+        if beneficiary.preferred_language != language:
+            client_services.beneficiary_update(
+                beneficiary=beneficiary, actor=actor, now=now, preferred_language=language
+            )
+        audit.record(
+            actor=actor,
+            action="portal.beneficiary_invited",
+            at=now,
+            obj=matter,
+            after={"user": user.username, "beneficiary": beneficiary.pk, "language": language},
         )
     return user
 
@@ -178,6 +252,18 @@ def portal_language_set(*, user: User, client: Client, language: str, now: datet
     with transaction.atomic():
         return client_services.client_update(
             client=client, actor=user, now=now, preferred_language=language
+        )
+
+
+def portal_beneficiary_language_set(
+    *, user: User, beneficiary: Beneficiary, language: str, now: datetime
+) -> Beneficiary:
+    """A beneficiary with a login chooses the language of their portal pages and emails."""
+    if language not in PORTAL_LANGUAGES:
+        raise PortalError(LANGUAGE_UNKNOWN.format(value=language), field="language")
+    with transaction.atomic():
+        return client_services.beneficiary_update(
+            beneficiary=beneficiary, actor=user, now=now, preferred_language=language
         )
 
 

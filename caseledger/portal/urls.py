@@ -19,4 +19,9 @@ urlpatterns = [
     path("language/", views.language_set, name="language"),
     path("staff/clients/<int:pk>/invite/", views.invite, name="invite"),
     path("staff/matters/<int:pk>/reply/", views.staff_reply, name="staff_reply"),
+    path(
+        "staff/matters/<int:pk>/invite-beneficiary/",
+        views.invite_beneficiary,
+        name="invite_beneficiary",
+    ),
 ]

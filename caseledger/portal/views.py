@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +25,13 @@ from caseledger.core.permissions import capability_required, require
 from caseledger.core.selectors import firm_get
 from caseledger.matters.models import Matter
 from caseledger.portal import selectors, services
-from caseledger.portal.forms import LanguageForm, MessageForm, StaffMessageForm, StatementForm
+from caseledger.portal.forms import (
+    BeneficiaryInviteForm,
+    LanguageForm,
+    MessageForm,
+    StaffMessageForm,
+    StatementForm,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -35,8 +42,7 @@ def portal_page(view: View) -> View:
     @capability_required("portal.view")
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        client = selectors.clients_of(request.user).first()
-        language = services.client_language(client) if client is not None else "en"
+        language = services.portal_user_language(request.user)
         with translation.override(language):
             response = view(request, *args, **kwargs)
         response.headers.setdefault("Content-Language", language)
@@ -45,12 +51,31 @@ def portal_page(view: View) -> View:
     return wrapper
 
 
+def account_page(view: View) -> View:
+    """A page of the client's account (invoices, payments, trust, credits): a portal page that
+    a beneficiary's login (which acts for no client) is refused with 403."""
+
+    @portal_page
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if selectors.is_beneficiary_only(request.user):
+            raise PermissionDenied(BENEFICIARY_REFUSED)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+BENEFICIARY_REFUSED = "portal: a beneficiary's login sees their own case, not the client's account"
+
+
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     clients = list(selectors.clients_of(request.user))
     base = {
         "firm": firm_get(),
         "portal_clients": clients,
         "portal_client": clients[0] if clients else None,
+        # A beneficiary's login: the case pages only (no invoices, trust or credits).
+        "portal_beneficiary_only": not clients and selectors.is_beneficiary_only(request.user),
         "language_form": LanguageForm(initial={"language": translation.get_language() or "en"}),
     }
     return render(request, template, {**base, **context})
@@ -58,6 +83,16 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
 
 @portal_page
 def home(request: HttpRequest) -> HttpResponse:
+    if selectors.is_beneficiary_only(request.user):
+        return _page(
+            request,
+            "portal/home.html",
+            {
+                "matters": list(selectors.matters_of(request.user)),
+                "tasks": list(selectors.client_tasks_open(request.user)[:10]),
+                "section": "cases",
+            },
+        )
     today = clock.firm_today()
     rows = selectors.invoice_rows(request.user, today)
     due = sum(r.money.balance_due_cents for r in rows if r.payable)
@@ -79,24 +114,28 @@ def home(request: HttpRequest) -> HttpResponse:
 @portal_page
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     matter = selectors.matter_of(request.user, pk)
-    form = MessageForm()
-    return _page(
-        request,
-        "portal/case_detail.html",
-        {
-            "case": selectors.case_view(matter),
-            "matter": matter,
-            "thread": list(selectors.thread(matter)),
-            "form": form,
-            "section": "cases",
-        },
-    )
+    return _page(request, "portal/case_detail.html", _case_context(request, matter, MessageForm()))
+
+
+def _case_context(request: HttpRequest, matter: Matter, form: MessageForm) -> dict[str, Any]:
+    """The case page: the message thread only for the client's own users (not a beneficiary)."""
+    with_thread = selectors.thread_visible(request.user, matter)
+    return {
+        "case": selectors.case_view(matter),
+        "matter": matter,
+        "with_thread": with_thread,
+        "thread": list(selectors.thread(matter)) if with_thread else [],
+        "form": form,
+        "section": "cases",
+    }
 
 
 @portal_page
 @require_POST
 def message_post(request: HttpRequest, pk: int) -> HttpResponse:
     matter = selectors.matter_of(request.user, pk)
+    if not selectors.thread_visible(request.user, matter):
+        raise PermissionDenied(BENEFICIARY_REFUSED)
     form = MessageForm(request.POST)
     done = handle_form(
         request,
@@ -111,20 +150,10 @@ def message_post(request: HttpRequest, pk: int) -> HttpResponse:
     if done is not None:
         messages.success(request, _("Message sent. The firm has been notified."))
         return redirect(reverse("portal:case_detail", args=[matter.pk]) + "#messages")
-    return _page(
-        request,
-        "portal/case_detail.html",
-        {
-            "case": selectors.case_view(matter),
-            "matter": matter,
-            "thread": list(selectors.thread(matter)),
-            "form": form,
-            "section": "cases",
-        },
-    )
+    return _page(request, "portal/case_detail.html", _case_context(request, matter, form))
 
 
-@portal_page
+@account_page
 def invoices(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     rows = selectors.invoice_rows(request.user, today)
@@ -141,7 +170,7 @@ def invoices(request: HttpRequest) -> HttpResponse:
     )
 
 
-@portal_page
+@account_page
 @require_POST
 def invoices_pay(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
@@ -174,7 +203,7 @@ def _translated_refusal(exc: ApplicationError) -> str:
     return banner_text(text)
 
 
-@portal_page
+@account_page
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, pk)
     stored = getattr(invoice, "pdf", None)
@@ -195,7 +224,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@portal_page
+@account_page
 def trust(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     positions = selectors.trust_positions(request.user, today)
@@ -215,7 +244,7 @@ def trust(request: HttpRequest) -> HttpResponse:
     )
 
 
-@portal_page
+@account_page
 @require_POST
 def trust_request_pay(request: HttpRequest, pk: int) -> HttpResponse:
     trust_request = selectors.trust_request_of(request.user, pk)
@@ -232,7 +261,7 @@ def trust_request_pay(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(session.checkout_url)
 
 
-@portal_page
+@account_page
 def trust_statement(request: HttpRequest) -> HttpResponse:
     from caseledger.trust.pdf import statement_pdf
 
@@ -266,7 +295,7 @@ def trust_statement(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@portal_page
+@account_page
 def credits(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
@@ -280,7 +309,7 @@ def credits(request: HttpRequest) -> HttpResponse:
     )
 
 
-@portal_page
+@account_page
 @require_POST
 def refund_authorize(request: HttpRequest, pk: int) -> HttpResponse:
     from caseledger.core.middleware import client_ip
@@ -310,6 +339,13 @@ def language_set(request: HttpRequest) -> HttpResponse:
             services.portal_language_set(
                 user=request.user,  # type: ignore[arg-type]
                 client=client,
+                language=form.cleaned_data["language"],
+                now=clock.now(),
+            )
+        for beneficiary in selectors.beneficiaries_of(request.user):
+            services.portal_beneficiary_language_set(
+                user=request.user,  # type: ignore[arg-type]
+                beneficiary=beneficiary,
                 language=form.cleaned_data["language"],
                 now=clock.now(),
             )
@@ -343,6 +379,33 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Invitation sent to {user.email}.")
     return redirect("clients:detail", pk=client.pk)
+
+
+@capability_required("portal.invite")
+@require_POST
+def invite_beneficiary(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invite the beneficiary of a company client's matter to the portal, to follow their own
+    case (from the matter page's "Beneficiary's portal login" panel)."""
+    matter = get_object_or_404(Matter.objects.select_related("client", "beneficiary"), pk=pk)
+    require(request.user, "matters.view", matter)
+    form = BeneficiaryInviteForm(request.POST)
+    done = handle_form(
+        request,
+        form,
+        lambda data: services.portal_beneficiary_invite(
+            matter=matter,
+            actor=request.user,  # type: ignore[arg-type]
+            now=clock.now(),
+            email=data["email"],
+            language=data["language"],
+        ),
+    )
+    if done is not None:
+        messages.success(request, f"Invitation sent to {done.email}.")
+    else:
+        errors = [f"{e}" for errs in form.errors.values() for e in errs]
+        messages.error(request, "Not invited: " + " ".join(errors))
+    return redirect(reverse("matters:detail", args=[matter.pk]) + "#panel-portal-beneficiary")
 
 
 @capability_required("portal.reply")

@@ -132,3 +132,43 @@ def test_portal_pages_have_no_serious_accessibility_violation(make_user, page, l
                 if v["impact"] in {"serious", "critical"}
             ]
     assert found == []
+
+
+def test_a_beneficiary_sees_their_case_accessibly_and_not_the_employers_account(
+    make_user, page, login_page, live_server
+):
+    """The beneficiary of a company's petition signs in, sees their case (axe: no serious or
+    critical violation at phone and desktop widths) and is refused the employer's invoices."""
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    from caseledger.clients.tests.factories import make_beneficiary, make_company
+    from caseledger.core.choices import Role
+    from caseledger.matters.tests.factories import make_matter
+    from caseledger.payments.tests.factories import issued_invoice
+
+    company = make_company(name="Acme Robotics Inc.")
+    beneficiary = make_beneficiary(client=company, relationship="EMPLOYEE", name="Ravi Kumar")
+    matter = make_matter(client=company, beneficiary=beneficiary)
+    invoice = issued_invoice(matter=matter, cents=460_000, now=timezone.now())
+    user = make_user(role=Role.CLIENT, username="ravi", first_name="Ravi")
+    beneficiary.portal_users.add(user)
+    login_page("ravi")
+    assert page.url == f"{live_server.url}/portal/"
+    assert "/portal/invoices/" not in page.content()
+    refused = page.request.get(f"{live_server.url}/portal/invoices/{invoice.pk}/pdf/")
+    assert refused.status == 403
+    axe = axe_module.Axe()
+    found = []
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, path in (("home", "/portal/"), ("case", f"/portal/cases/{matter.pk}/")):
+            page.goto(f"{live_server.url}{path}")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            shot = SHOTS / f"portal-beneficiary-{name}-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            results = axe.run(page)
+            found += [
+                (width, path, v["id"], v["impact"])
+                for v in results.response["violations"]
+                if v["impact"] in {"serious", "critical"}
+            ]
+    assert found == []

@@ -20,7 +20,9 @@ def _row_counts() -> dict[str, int]:
 def test_seed_demo_is_idempotent_and_verifies():
     call_command("seed_demo", stdout=StringIO())
     first = _row_counts()
-    assert first["core.User"] == 11  # one login per role, and the portal's Spanish client
+    # One login per role, the portal's Spanish client and a company petition's beneficiary.
+    assert first["core.User"] == 12
+    _beneficiary_login_sees_one_case()
     assert first["matters.Matter"] > 100
     assert Firm.objects.get(id=1).name == "Raman & Okafor Immigration LLP"
     _banking_demo_matched()
@@ -61,6 +63,24 @@ def _issue_numbers_follow_issue_dates() -> None:
     assert dates == sorted(dates)
     waits = [row[3] - row[2] for row in issued if row[2] is not None]
     assert max(waits) < timedelta(days=31)
+
+
+def _beneficiary_login_sees_one_case() -> None:
+    """The demo's ``beneficiary`` login is a beneficiary of a company client's petition, not a
+    portal user of the company (portal.demo)."""
+    from caseledger.clients.models import Beneficiary, Client
+    from caseledger.core.models import User
+    from caseledger.portal import selectors
+
+    user = User.objects.get(username="beneficiary")
+    assert user.check_password("caseledger-demo")
+    (beneficiary,) = Beneficiary.objects.filter(portal_users=user)
+    assert beneficiary.client.kind == "COMPANY"
+    assert not Client.objects.filter(portal_users=user).exists()
+    assert selectors.is_beneficiary_only(user)
+    matters = list(selectors.matters_of(user))
+    assert matters
+    assert {m.beneficiary_id for m in matters} == {beneficiary.pk}
 
 
 def _banking_demo_matched() -> None:

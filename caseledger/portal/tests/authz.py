@@ -89,6 +89,12 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "portal:language": {"allow": CLIENT_ONLY, "method": "POST", "data": {"language": "es"}},
     "portal:invite": {"allow": INVITE, "method": "POST", "kwargs": client_kwargs},
+    "portal:invite_beneficiary": {
+        "allow": INVITE,
+        "method": "POST",
+        "kwargs": matter_kwargs,
+        "data": {"email": "beneficiary@mail.example", "language": "en"},
+    },
     "portal:staff_reply": {
         "allow": REPLY,
         "method": "POST",

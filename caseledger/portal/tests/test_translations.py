@@ -18,7 +18,7 @@ PORTAL = Path(__file__).resolve().parents[1]
 PO = PORTAL / "locale" / "es" / "LC_MESSAGES" / "django.po"
 APPS = PORTAL.parent
 # The apps whose client documents and emails are translated, each with its own catalog.
-CLIENT_CATALOGS = ("core", "billing", "collections", "credits", "trust")
+CLIENT_CATALOGS = ("core", "billing", "collections", "credits", "payments", "trust")
 CALLS = {"_", "gettext", "gettext_lazy", "gettext_noop", "pgettext", "pgettext_lazy"}
 BRACES = re.compile(r"{(\w+)}")
 TRANSLATE = re.compile(r"""{%\s*translate\s+(["'])(.*?)\1""")
