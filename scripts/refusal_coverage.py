@@ -3,10 +3,11 @@
 Lists every ``raise SomeError("...")`` in ``caseledger/*/services*`` (a module or a package) whose
 class is ``ApplicationError``, one of its subclasses in an app's ``exceptions.py``, or Django's
 ``ValidationError``, with the message resolved when it is a literal, an f-string, a module
-constant (``E.NAME``, ``NAME``) or ``CONSTANT.format(...)``. A refusal is covered when a test under
-``caseledger/`` checks that text: a ``match=`` argument or an ``assert`` holds 20 characters in a
-row of its fixed text (between placeholders; a message whose fixed runs are all shorter: its
-longest run, at least 8 characters), or names its constant there.
+constant (``E.NAME``, ``NAME``) or ``CONSTANT.format(...)``. A refusal is covered when a test of
+its own app (``caseledger/<app>/tests/``) checks that text: a ``match=`` argument or an
+``assert`` holds 20 characters in a row of its fixed text (between placeholders; a message
+whose fixed runs are all shorter: its longest run, at least 8 characters), or names its
+constant there.
 
     python scripts/refusal_coverage.py            # {"apps": {app: {covered, total}}, ...}
     python scripts/refusal_coverage.py --list     # also every refusal, covered or not
@@ -158,8 +159,10 @@ def _unregex(text: str) -> str:
     return _REGEX_ESCAPE.sub(r"\1", text)
 
 
-def test_evidence() -> tuple[list[str], set[str]]:
-    """Strings a test checks a message against (``match=``, ``assert``) and names used there."""
+def test_evidence(app: str) -> tuple[list[str], set[str]]:
+    """Strings the app's tests check a message against (``match=``, ``assert``) and the names
+    used there. Another app's tests do not count: the same wording ("method: must be one of")
+    recurs across apps, and a test of one says nothing of the other."""
     texts: list[str] = []
     names: set[str] = set()
 
@@ -172,7 +175,7 @@ def test_evidence() -> tuple[list[str], set[str]]:
             elif isinstance(sub, ast.Attribute) and sub.attr.isupper():
                 names.add(sub.attr)
 
-    for path in ROOT.glob("**/tests/**/*.py"):
+    for path in (ROOT / app).glob("**/tests/**/*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Assert):
                 collect(node.test)
@@ -185,9 +188,10 @@ def test_evidence() -> tuple[list[str], set[str]]:
 
 def measure() -> tuple[dict[str, dict[str, int]], list[Refusal]]:
     found = refusals()
-    texts, names = test_evidence()
-    corpus = "\n".join(texts)
+    evidence = {app: test_evidence(app) for app in {r.app for r in found}}
     for refusal in found:
+        texts, names = evidence[refusal.app]
+        corpus = "\n".join(texts)
         refusal.covered = (refusal.constant != "" and refusal.constant in names) or any(
             fragment in corpus for fragment in refusal.fragments()
         )
