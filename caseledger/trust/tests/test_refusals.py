@@ -347,3 +347,37 @@ def test_trust_does_not_pay_an_invoice_twice(now, refused):
         actor=None,
         now=now,
     )
+
+
+def test_an_expired_disbursement_is_neither_approved_nor_posted(users, now, refused):
+    """A request unapproved past its expiry date is refused at approval; one approved in time but
+    posted after it is refused at posting."""
+    m = MatterFactory()
+    deposit(m, now)
+    args = {
+        "matter": m,
+        "payee": "Courier Co",
+        "amount_cents": 5_000,
+        "purpose": "THIRD_PARTY",
+        "method": "CHECK",
+        "actor": users["BILLING"],
+        "now": now,
+    }
+    late = now + timedelta(days=400)
+    waiting = services.disbursement_request(**args)
+    refused(
+        services.disbursement_approve,
+        match=rf"^disbursement: {waiting.number} expired on {waiting.expires_on}$",
+        disbursement=waiting,
+        approver=users["PARTNER"],
+        now=late,
+    )
+    approved = services.disbursement_request(**args)
+    services.disbursement_approve(disbursement=approved, approver=users["PARTNER"], now=now)
+    refused(
+        services.disbursement_post,
+        match=rf"^disbursement: {approved.number} expired on {approved.expires_on}$",
+        disbursement=approved,
+        actor=users["BILLING"],
+        now=late,
+    )
