@@ -19,19 +19,12 @@ NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
 def _sqlite_flush_with_guards() -> None:
     """Transactional tests empty every table between tests with DELETE; on SQLite that fires the
-    append-only triggers. Drop them around the flush and put them back (PostgreSQL flushes with
-    TRUNCATE, which row triggers do not see). Test plumbing only: production has no such path."""
+    guard triggers (append-only tables, no-delete tables, issued invoices). Drop the triggers of
+    the flushed tables around the flush and put the same ones back, read from the schema itself
+    (PostgreSQL flushes with TRUNCATE, which row triggers do not see). Test plumbing only:
+    production has no such path."""
     # The backend's base module first: importing operations on its own is circular in Django.
     from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
-
-    from caseledger.core.db import (
-        APPEND_ONLY_TABLES,
-        NO_DELETE_TABLES,
-        append_only_create_sql,
-        append_only_drop_sql,
-        no_delete_create_sql,
-        no_delete_drop_sql,
-    )
 
     SQLiteOperations = SQLiteWrapper.ops_class
     original = SQLiteOperations.sql_flush
@@ -40,12 +33,11 @@ def _sqlite_flush_with_guards() -> None:
         statements = original(self, style, tables, **kwargs)
         if not statements:
             return statements
-        guarded = sorted(t for t in APPEND_ONLY_TABLES if t in tables)
-        drops = [sql for t in guarded for sql in append_only_drop_sql("sqlite", t)]
-        creates = [sql for t in guarded for sql in append_only_create_sql("sqlite", t)]
-        kept = sorted(t for t in NO_DELETE_TABLES if t in tables)
-        drops += [sql for t in kept for sql in no_delete_drop_sql("sqlite", t)]
-        creates += [sql for t in kept for sql in no_delete_create_sql("sqlite", t)]
+        with self.connection.cursor() as cur:
+            cur.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = sorted((name, sql) for name, table, sql in cur.fetchall() if table in tables)
+        drops = [f"DROP TRIGGER IF EXISTS {name};" for name, _ in triggers]
+        creates = [f"{sql};" for _, sql in triggers]
         return [*drops, *statements, *creates]
 
     SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseledger.billing.models import BillingSettings, Invoice, InvoiceTemplate
+from caseledger.billing.models import BillingSettings, Expense, Invoice, InvoiceTemplate, TimeEntry
 from caseledger.matters.models import Matter
 
 
@@ -23,9 +23,40 @@ def invoices_lock(*, invoice_ids: list[int]) -> list[Invoice]:
 
 
 def billing_run_lock() -> BillingSettings:
-    """Serializes recurring billing runs (the settings singleton is the run's mutex)."""
+    """The settings singleton, locked (created with its defaults first if nobody saved it yet).
+    Serializes recurring billing runs (the row is the run's mutex) and settings updates."""
     BillingSettings.objects.get_or_create(id=1)
     return BillingSettings.objects.select_for_update().get(id=1)
+
+
+def unbilled_lock(*, model: Any, pk: int) -> Any:
+    """A time entry or expense (``model``), after its matter's lock; its invoice line and invoice
+    come along unlocked (to name the invoice when it is billed already)."""
+    return (
+        model.objects.select_for_update(of=("self",))
+        .select_related("invoice_line__invoice")
+        .get(pk=pk)
+    )
+
+
+def unbilled_time_lock(*, matter_id: int) -> list[TimeEntry]:
+    """The matter's billable time not yet on an invoice, in work order (after the matter's and
+    the draft's locks), so two drafts cannot take the same entry."""
+    return list(
+        TimeEntry.objects.select_for_update()
+        .filter(matter_id=matter_id, billable=True, invoice_line__isnull=True)
+        .select_related("timekeeper")
+        .order_by("work_date", "id")
+    )
+
+
+def unbilled_expenses_lock(*, matter_id: int) -> list[Expense]:
+    """The matter's billable expenses not yet on an invoice, in date order."""
+    return list(
+        Expense.objects.select_for_update()
+        .filter(matter_id=matter_id, billable=True, invoice_line__isnull=True)
+        .order_by("expense_date", "id")
+    )
 
 
 def template_lock(*, template_id: int) -> InvoiceTemplate:

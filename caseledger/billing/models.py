@@ -2,7 +2,7 @@
 
 Amounts are integer cents (``*_cents``, BigIntegerField) in the firm's currency. Money-bearing
 foreign keys are PROTECT. Issued invoices and their lines are frozen by database triggers
-(migration 0003, SQL in ``billing/db.py``), not only by the services.
+(migration 0003, SQL in ``billing/migration_ops.py``), not only by the services.
 """
 
 from __future__ import annotations

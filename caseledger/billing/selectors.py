@@ -35,8 +35,9 @@ from caseledger.matters.models import Matter
 
 
 def billing_settings_get() -> BillingSettings:
-    settings, _ = BillingSettings.objects.get_or_create(id=1)
-    return settings
+    """The billing settings; the defaults (unsaved) until someone saves them, so reading a page
+    or pricing a line never writes (``billing_settings_update`` creates the row)."""
+    return BillingSettings.objects.filter(id=1).first() or BillingSettings(id=1)
 
 
 def invoice_self_approval_refused(*, invoice: Invoice, user: Any) -> bool:

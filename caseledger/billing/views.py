@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -593,6 +594,50 @@ def _work_for(request: HttpRequest, model: Any, pk: int) -> Any:
     return row
 
 
+def _work_edit(
+    request: HttpRequest,
+    row: TimeEntry | Expense,
+    form: Any,
+    update: Callable[[dict[str, Any]], object],
+    *,
+    what: str,
+    delete_url: str,
+) -> HttpResponse:
+    """The correction page of an unbilled time entry or expense (``what``): the form through
+    ``update``, then back to the time page; shown again with its errors otherwise."""
+    if handle_form(request, form, update) is not None:
+        messages.success(request, f"{what} corrected.")
+        return redirect("billing:time_entry_new")
+    return render(
+        request,
+        "billing/work_edit.html",
+        {
+            "form": form,
+            "row": row,
+            "title": f"{what} on {row.matter.number}",
+            "delete_url": reverse(delete_url, args=[row.pk]),
+        },
+    )
+
+
+def _work_delete(
+    request: HttpRequest,
+    row: TimeEntry | Expense,
+    delete: Callable[[], object],
+    *,
+    what: str,
+    edit_url: str,
+) -> HttpResponse:
+    """Delete an unbilled time entry or expense; a refusal goes back to its correction page."""
+    try:
+        delete()
+    except ApplicationError as exc:
+        messages.error(request, banner_text(exc.message))
+        return redirect(edit_url, row.pk)
+    messages.success(request, f"{what} deleted.")
+    return redirect("billing:time_entry_new")
+
+
 @capability_required("billing.time")
 def time_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _work_for(request, TimeEntry, pk)
@@ -607,8 +652,9 @@ def time_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "billable": entry.billable,
         },
     )
-    saved = handle_form(
+    return _work_edit(
         request,
+        entry,
         form,
         lambda d: services.time_entry_update(
             entry=entry,
@@ -621,19 +667,8 @@ def time_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             now=clock.now(),
         ),
-    )
-    if saved is not None:
-        messages.success(request, "Time entry corrected.")
-        return redirect("billing:time_entry_new")
-    return render(
-        request,
-        "billing/work_edit.html",
-        {
-            "form": form,
-            "row": entry,
-            "title": f"Time entry on {entry.matter.number}",
-            "delete_url": reverse("billing:time_entry_delete", args=[entry.pk]),
-        },
+        what="Time entry",
+        delete_url="billing:time_entry_delete",
     )
 
 
@@ -641,13 +676,13 @@ def time_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("billing.time")
 def time_entry_delete(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _work_for(request, TimeEntry, pk)
-    try:
-        services.time_entry_delete(entry=entry, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-        return redirect("billing:time_entry_edit", pk)
-    messages.success(request, "Time entry deleted.")
-    return redirect("billing:time_entry_new")
+    return _work_delete(
+        request,
+        entry,
+        lambda: services.time_entry_delete(entry=entry, actor=request.user, now=clock.now()),
+        what="Time entry",
+        edit_url="billing:time_entry_edit",
+    )
 
 
 @capability_required("billing.time")
@@ -664,8 +699,9 @@ def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "billable": expense.billable,
         },
     )
-    saved = handle_form(
+    return _work_edit(
         request,
+        expense,
         form,
         lambda d: services.expense_update(
             expense=expense,
@@ -678,19 +714,8 @@ def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             now=clock.now(),
         ),
-    )
-    if saved is not None:
-        messages.success(request, "Expense corrected.")
-        return redirect("billing:time_entry_new")
-    return render(
-        request,
-        "billing/work_edit.html",
-        {
-            "form": form,
-            "row": expense,
-            "title": f"Expense on {expense.matter.number}",
-            "delete_url": reverse("billing:expense_delete", args=[expense.pk]),
-        },
+        what="Expense",
+        delete_url="billing:expense_delete",
     )
 
 
@@ -698,13 +723,13 @@ def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("billing.time")
 def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
     expense = _work_for(request, Expense, pk)
-    try:
-        services.expense_delete(expense=expense, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-        return redirect("billing:expense_edit", pk)
-    messages.success(request, "Expense deleted.")
-    return redirect("billing:time_entry_new")
+    return _work_delete(
+        request,
+        expense,
+        lambda: services.expense_delete(expense=expense, actor=request.user, now=clock.now()),
+        what="Expense",
+        edit_url="billing:expense_edit",
+    )
 
 
 @capability_required("billing.configure")

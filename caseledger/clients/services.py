@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from caseledger.clients import validators
+from caseledger.clients import locks, validators
 from caseledger.clients.choices import (
     AcwiaExemption,
     ClientKind,
@@ -239,7 +239,7 @@ def client_create(
 @transaction.atomic
 def client_update(*, client: Client, actor: User | None, now: datetime, **data: Any) -> Client:
     """Change the given fields (absent keys stay as they are)."""
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = locks.client_lock(client_id=client.pk)
     kind = data.get("kind", client.kind)
     values = _clean_client(data, kind=kind, today=clock.firm_date(now))
     if kind == ClientKind.COMPANY and client.has_pii:
@@ -362,7 +362,7 @@ def beneficiary_create(
 def beneficiary_update(
     *, beneficiary: Beneficiary, actor: User | None, now: datetime, **data: Any
 ) -> Beneficiary:
-    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    beneficiary = locks.beneficiary_lock(beneficiary_id=beneficiary.pk)
     values = _clean_beneficiary(data, today=clock.firm_date(now))
     before, after = _apply(beneficiary, values)
     if after:

@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
+from caseledger.core import locks
 from caseledger.core.context import current_ip, current_request_id
 from caseledger.core.models import AuditChainHead, AuditEvent, User
 
@@ -127,7 +128,7 @@ def record(
     # write back anyway (two round trips saved on every audited write).
     key_id, key = signing_key()
     with transaction.atomic(savepoint=False):
-        prev_hash = _head_lock()
+        prev_hash = locks.audit_chain_head_lock(genesis=GENESIS_HASH)
         digest = event_hash(
             key=key,
             key_id=key_id,
@@ -171,24 +172,6 @@ _EVENT_INSERT = "INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id".
     marks=", ".join(["%s"] * len(_EVENT_FIELDS)),
 )
 _HEAD_UPDATE = f"UPDATE {AuditChainHead._meta.db_table} SET last_hash = %s WHERE id = 1"
-
-
-def _head_lock() -> str:
-    """Lock the chain head row (creating it on first use) and return the last event's hash.
-
-    Raw SQL, like the two writes in ``_append``: every audited write in the system runs these,
-    and the ORM's query building cost more than the queries themselves.
-    """
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT last_hash FROM {AuditChainHead._meta.db_table} WHERE id = 1{lock}")
-        row = cur.fetchone()
-        if row is not None:
-            return str(row[0])
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        id=1, defaults={"last_hash": GENESIS_HASH}
-    )
-    return head.last_hash
 
 
 def _append(event: AuditEvent) -> None:

@@ -185,7 +185,7 @@ def rotate_all(*, now: Any, batch_size: int = 500) -> dict[str, int]:
     its rows locked; one audit event per model records the count (never a value)."""
     from django.db import transaction
 
-    from caseledger.core import audit
+    from caseledger.core import audit, locks
 
     counts: dict[str, int] = {}
     for model, names in encrypted_fields():
@@ -194,11 +194,7 @@ def rotate_all(*, now: Any, batch_size: int = 500) -> dict[str, int]:
         last_pk: Any = 0
         while True:
             with transaction.atomic():
-                batch = list(
-                    model._default_manager.select_for_update()
-                    .filter(pk__gt=last_pk)
-                    .order_by("pk")[:batch_size]
-                )
+                batch = locks.rows_after_lock(model=model, after_pk=last_pk, size=batch_size)
                 if not batch:
                     break
                 for obj in batch:

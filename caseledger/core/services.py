@@ -17,7 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from caseledger.core import audit
+from caseledger.core import audit, locks
 from caseledger.core.amounts import CURRENCY_LOCKED, money_recorded
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
@@ -133,7 +133,7 @@ def firm_update(*, actor: User, now: datetime, **changes: Any) -> Firm:
     if unknown:
         raise ApplicationError(f"firm: unknown setting(s) {sorted(unknown)}")
     with transaction.atomic():
-        firm = Firm.objects.select_for_update().get(id=firm_get().id)
+        firm = locks.firm_lock(firm_id=firm_get().id)
         _firm_changes_check(firm, changes)
         before = _firm_snapshot(firm)
         for field, value in changes.items():
@@ -258,7 +258,7 @@ def user_role_set(*, actor: User, now: datetime, user: User, role: str) -> User:
     if user.pk == actor.pk:
         raise ApplicationError(SELF_ROLE_CHANGE, field="role")
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = locks.user_lock(user_id=user.pk)
         if user.role == role:
             return user
         if user.role == Role.ADMIN and user.is_active and _active_admins_other_than(user) == 0:
@@ -279,7 +279,7 @@ def user_active_set(*, actor: User, now: datetime, user: User, active: bool) -> 
     if user.pk == actor.pk and not active:
         raise ApplicationError(SELF_DEACTIVATE, field="user")
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = locks.user_lock(user_id=user.pk)
         if user.is_active == active:
             return user
         if not active and user.role == Role.ADMIN and _active_admins_other_than(user) == 0:
@@ -317,7 +317,7 @@ def user_profile_update(
     *, user: User, now: datetime, first_name: str, last_name: str, email: str
 ) -> User:
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = locks.user_lock(user_id=user.pk)
         before = _user_snapshot(user)
         user.first_name, user.last_name, user.email = first_name, last_name, email
         user.full_clean()
@@ -437,7 +437,7 @@ def api_token_create(*, user: User, now: datetime, name: str) -> tuple[ApiToken,
 
 def api_token_revoke(*, actor: User, now: datetime, token: ApiToken) -> ApiToken:
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        token = locks.api_token_lock(token_id=token.pk)
         if token.revoked_at is not None:
             raise ApplicationError(TOKEN_ALREADY_REVOKED, field="token")
         token.revoked_at = now

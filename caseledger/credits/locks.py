@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from caseledger.core.numbering import counter_next
-from caseledger.credits.models import CreditNote, CreditNoteCounter, WriteOff
+from caseledger.credits.choices import RefundMethod, RefundSource
+from caseledger.credits.models import CreditNote, CreditNoteCounter, CreditRefund, WriteOff
 
 
 def lock_settlement(invoice: Any) -> Any:
@@ -53,6 +54,25 @@ def lock_credit_note(credit_note: CreditNote) -> CreditNote:
 
 def lock_write_off(write_off: WriteOff) -> WriteOff:
     return WriteOff.objects.select_for_update().get(pk=write_off.pk)
+
+
+def lock_card_refunds(card_refund_id: int) -> list[CreditRefund]:
+    """The credit-note refunds sent as the payments app's card refund ``card_refund_id``, in id
+    order (taken inside that refund's transaction, after its own row)."""
+    return list(
+        CreditRefund.objects.select_for_update()
+        .filter(source=RefundSource.OPERATING, method=RefundMethod.CARD, external_id=card_refund_id)
+        .order_by("id")
+    )
+
+
+def lock_trust_refunds(disbursement_id: int) -> list[CreditRefund]:
+    """The credit-note refunds paid by trust disbursement ``disbursement_id``, in id order."""
+    return list(
+        CreditRefund.objects.select_for_update()
+        .filter(source=RefundSource.TRUST, external_id=disbursement_id)
+        .order_by("id")
+    )
 
 
 def credit_note_next_sequence(year: int) -> int:

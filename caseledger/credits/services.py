@@ -609,12 +609,7 @@ def card_refund_follow(*, refund: Any, actor: User | None, now: datetime) -> Non
     status = _REFUND_STATUS_FOR_CARD_REFUND.get(str(refund.status))
     if status is None:
         return
-    rows = list(
-        CreditRefund.objects.select_for_update()
-        .filter(source=RefundSource.OPERATING, method=RefundMethod.CARD, external_id=refund.pk)
-        .order_by("id")
-    )
-    for row in rows:
+    for row in locks.lock_card_refunds(refund.pk):
         if row.status == status:
             continue
         REFUND_TRANSITIONS.check(document=f"#{row.pk}", from_status=row.status, to_status=status)
@@ -750,12 +745,7 @@ def trust_refund_follow_disbursement(change: DisbursementChange) -> None:
     status = _REFUND_STATUS_FOR_DISBURSEMENT.get(disbursement.status)
     if status is None:
         return
-    refunds = list(
-        CreditRefund.objects.select_for_update()
-        .filter(source=RefundSource.TRUST, external_id=disbursement.pk)
-        .order_by("id")
-    )
-    for refund in refunds:
+    for refund in locks.lock_trust_refunds(disbursement.pk):
         if refund.status == status:
             continue
         REFUND_TRANSITIONS.check(

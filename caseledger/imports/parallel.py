@@ -19,6 +19,7 @@ from django.db import transaction
 from caseledger.core import audit
 from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
+from caseledger.imports import locks
 from caseledger.imports.models import ParallelRun
 
 CATEGORIES = ("fees", "government_fees", "expenses", "tax")
@@ -242,7 +243,7 @@ def parallel_csv(rows: list[MatterComparison]) -> str:
 def parallel_run_sign(*, run: ParallelRun, actor: Any, note: str, now: datetime) -> ParallelRun:
     from caseledger.core.choices import Role
 
-    run = ParallelRun.objects.select_for_update().get(pk=run.pk)
+    run = locks.parallel_run_lock(run_id=run.pk)
     if run.signed_at is not None:
         raise ParallelRunRefused(
             RUN_SIGNED.format(on=run.signed_at.date(), by=run.signed_by), field="run"

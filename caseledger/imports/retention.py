@@ -26,6 +26,7 @@ from django.db.models import Q
 
 from caseledger.core import audit
 from caseledger.core.exceptions import ApplicationError
+from caseledger.imports import locks
 from caseledger.imports.models import LegalHold, PurgeRecord, RetentionSettings
 
 # state -> (minimum years after the representation ends / the records' events, rule cited)
@@ -93,7 +94,7 @@ def retention_settings_save(
             TRUST_TOO_SHORT.format(state=state, minimum=minimum, rule=rule, years=trust_years),
             field="trust_years",
         )
-    row = RetentionSettings.objects.select_for_update().order_by("id").first()
+    row = locks.retention_settings_lock()
     before = None
     if row is None:
         row = RetentionSettings()
@@ -147,7 +148,7 @@ def legal_hold_place(
 
 @transaction.atomic
 def legal_hold_release(*, hold: LegalHold, actor: Any, now: datetime) -> LegalHold:
-    hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+    hold = locks.legal_hold_lock(hold_id=hold.pk)
     if hold.released_at is not None:
         raise RetentionRefused(
             HOLD_RELEASED.format(on=hold.released_at.date().isoformat()), field="hold"
@@ -307,9 +308,10 @@ def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
     """Anonymise what ``purge_plan`` lists, record the purge and append its audit event."""
     from caseledger.clients.models import Beneficiary, Client, Contact
     from caseledger.core import clock
+    from caseledger.matters.locks import matter_lock
     from caseledger.matters.models import Deadline, Matter, Task
 
-    matter = Matter.objects.select_for_update().get(pk=matter.pk)
+    matter = matter_lock(matter_id=matter.pk)
     plan = purge_plan(matter=matter, today=clock.firm_date(now))
     pseudonym = f"C-{matter.client_id}"
     for what, pk, _ in plan.items:

@@ -33,6 +33,7 @@ from caseledger.core import audit, clock
 from caseledger.core.amounts import parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.money import MoneyError
+from caseledger.imports import locks
 from caseledger.imports.choices import CutoverStatus, JobStatus, RecordKind
 from caseledger.imports.exceptions import CutoverRefused, ImportRefused
 from caseledger.imports.models import (
@@ -741,7 +742,7 @@ def _write_invoice(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
         "balance_cents": d["balance_cents"],
     }
     if existing is not None:
-        invoice = LegacyInvoice.objects.select_for_update().get(pk=existing.object_id)
+        invoice = locks.legacy_invoice_lock(invoice_id=existing.object_id)
         for name, value in values.items():
             setattr(invoice, name, value)
         invoice.save()
@@ -770,7 +771,7 @@ def _write_opening(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
     client = _find_client(unit, "", d["client_key"])
     matter = _find_matter(d["matter_key"]) if unit.kind == RecordKind.TRUST else None
     if existing is not None:
-        balance = OpeningBalance.objects.select_for_update().get(pk=existing.object_id)
+        balance = locks.opening_balance_lock(balance_id=existing.object_id)
         balance.amount_cents = d["amount_cents"]
         balance.save(update_fields=["amount_cents"])
     else:
@@ -994,7 +995,7 @@ def job_map(
 ) -> ImportJob:
     """Set the job's mapping and defaults (refused when they name a field or header that does
     not exist). Sends the job back to dry run."""
-    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    job = locks.job_lock(job_id=job.pk)
     if job.status in {JobStatus.RUNNING, JobStatus.DONE, JobStatus.FAILED}:
         raise ImportRefused(JOB_DONE, field="job")
     src = source_get(job.source)
@@ -1062,7 +1063,7 @@ def job_dry_run(*, job: ImportJob, actor: Any, now: datetime) -> Report:
         job=job,
     )
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = locks.job_lock(job_id=job.pk)
         if locked.status in {JobStatus.UPLOADED, JobStatus.VALIDATED}:
             locked.status = JobStatus.VALIDATED
             locked.report = report.as_dict()
@@ -1105,7 +1106,7 @@ def job_run(
             JOB_FILE_CHANGED.format(expected=job.total_units, found=len(units)), field="job"
         )
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = locks.job_lock(job_id=job.pk)
         locked.status = JobStatus.RUNNING
         locked.total_units = len(units)
         locked.failure = ""
@@ -1118,7 +1119,7 @@ def job_run(
         report = Report()
         try:
             with transaction.atomic():
-                locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+                locked = locks.job_lock(job_id=job.pk)
                 if locked.processed_units != index:
                     continue  # another runner took this batch
                 _run_units(
@@ -1144,7 +1145,7 @@ def job_run(
             _job_fail(job, f"stopped at record {index + 1}: {type(exc).__name__}: {exc}", now)
             raise
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = locks.job_lock(job_id=job.pk)
         locked.status = JobStatus.DONE
         locked.finished_at = now
         locked.save(update_fields=["status", "finished_at"])
@@ -1161,7 +1162,7 @@ def job_run(
 
 def _job_fail(job: ImportJob, message: str, now: datetime) -> None:
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = locks.job_lock(job_id=job.pk)
         locked.status = JobStatus.FAILED
         locked.failure = message[:500]
         locked.save(update_fields=["status", "failure"])
@@ -1215,7 +1216,7 @@ def cutover_save(
     done = Cutover.objects.filter(status=CutoverStatus.FINALIZED).order_by("id").first()
     if done is not None:
         raise CutoverRefused(CUTOVER_FINALIZED.format(date=done.as_of.isoformat()), field="as_of")
-    cutover = Cutover.objects.select_for_update().filter(status=CutoverStatus.DRAFT).first()
+    cutover = locks.draft_cutover_lock()
     before = None
     if cutover is None:
         cutover = Cutover(created_by=actor, created_at=now)
@@ -1299,7 +1300,7 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
     from caseledger.ledger.choices import EntryKind
     from caseledger.ledger.services import PostingLine, entry_post
 
-    cutover = Cutover.objects.select_for_update().get(pk=cutover.pk)
+    cutover = locks.cutover_lock(cutover_id=cutover.pk)
     if cutover.status == CutoverStatus.FINALIZED:
         raise CutoverRefused(
             CUTOVER_FINALIZED.format(date=cutover.as_of.isoformat()), field="cutover"
@@ -1445,11 +1446,7 @@ def legacy_invoice_pay(
     from caseledger.core.amounts import firm_money
     from caseledger.payments.services import payment_credit_apply_to_receivable, payment_record
 
-    invoice = (
-        LegacyInvoice.objects.select_for_update()
-        .select_related("client", "matter")
-        .get(pk=invoice.pk)
-    )
+    invoice = locks.legacy_invoice_lock(invoice_id=invoice.pk)
     cutover = Cutover.objects.filter(status=CutoverStatus.FINALIZED).order_by("-as_of").first()
     if cutover is None:
         raise ImportRefused(LEGACY_NOT_CUT_OVER.format(invoice=invoice), field="invoice")

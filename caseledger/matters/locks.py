@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from caseledger.matters.models import Matter, Task
+from caseledger.matters.models import Deadline, Matter, Task
 
 
 def matter_lock(*, matter_id: int) -> Matter:
@@ -22,3 +22,7 @@ def matters_lock(*, matter_ids: Iterable[int]) -> list[Matter]:
 
 def task_lock(*, task_id: int) -> Task:
     return Task.objects.select_for_update().get(pk=task_id)
+
+
+def deadline_lock(*, deadline_id: int) -> Deadline:
+    return Deadline.objects.select_for_update().get(pk=deadline_id)

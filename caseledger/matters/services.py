@@ -1002,7 +1002,7 @@ def deadline_create(
 @transaction.atomic
 def deadline_mark_met(*, deadline: Deadline, actor: User | None, now: datetime) -> Deadline:
     """The deadline was met (response filed, hearing attended); its open reminder task closes."""
-    deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    deadline = locks.deadline_lock(deadline_id=deadline.pk)
     if deadline.met_at is not None:
         raise MatterError(DEADLINE_ALREADY_MET, field="deadline")
     deadline.met_at = now

@@ -12,6 +12,7 @@ from caseledger.payments.models import (
     CreditRefund,
     InvoiceSettlement,
     Payment,
+    PaymentDispute,
     PaymentReversal,
 )
 
@@ -48,6 +49,15 @@ def lock_reversal(reversal_id: int) -> PaymentReversal:
 def lock_refund(refund_id: int) -> CreditRefund:
     """A refund row; after its payment (a refund follows the payment it refunds)."""
     return CreditRefund.objects.select_for_update().get(pk=refund_id)
+
+
+def lock_dispute(provider: str, provider_dispute_id: str) -> PaymentDispute | None:
+    """A card dispute the provider reported (after the payment it disputes), or None."""
+    return (
+        PaymentDispute.objects.select_for_update()
+        .filter(provider=provider, provider_dispute_id=provider_dispute_id)
+        .first()
+    )
 
 
 def lock_checkout(provider_session_id: str) -> CheckoutSession | None:

@@ -444,11 +444,7 @@ def provider_dispute_event_apply(*, event: PaymentEvent, provider: str, now: dat
         return f"not posted ({why_not}); task {task_id} for billing"
     assert target.payment is not None
     payment, settlements = _lock_for_giveback(target.payment)
-    dispute = (
-        PaymentDispute.objects.select_for_update()
-        .filter(provider=provider, provider_dispute_id=key)
-        .first()
-    )
+    dispute = locks.lock_dispute(provider, key)
     outcome: list[str] = []
     if dispute is None:
         dispute = _dispute_open(payment=payment, event=event, key=key, provider=provider, now=now)

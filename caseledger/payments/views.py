@@ -24,13 +24,13 @@ from django.views.decorators.http import require_POST
 from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
-from caseledger.core import clock
+from caseledger.core import clock, reversals
 from caseledger.core.amounts import firm_decimal, firm_money, parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.models import User
 from caseledger.core.money import MoneyError
-from caseledger.core.permissions import capability_required
+from caseledger.core.permissions import authorize, capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.payments import corrections, links, refunds, selectors, services
 from caseledger.payments.choices import (
@@ -39,7 +39,6 @@ from caseledger.payments.choices import (
     PaymentStatus,
     RefundMethod,
     RefundStatus,
-    ReversalStatus,
 )
 from caseledger.payments.exceptions import (
     PaymentError,
@@ -221,8 +220,13 @@ def _detail_page(
     except Payment.DoesNotExist as exc:
         raise Http404 from exc
     open_invoices = selectors.open_invoices_for(payment.client) if payment.unapplied_cents else []
-    reversals = list(payment.reversals.select_related("requested_by", "decided_by").order_by("id"))
-    live = next((r for r in reversals if r.status != ReversalStatus.REJECTED), None)
+    panel = reversals.panel_context(
+        payment.reversals.select_related("requested_by", "decided_by").order_by("id"),
+        may_decide=authorize(request.user, "payments.reverse.approve"),
+        may_request=payment.status == PaymentStatus.RECEIVED
+        and authorize(request.user, "payments.record"),
+        reverse_url=reverse("payments:reverse", args=[payment.pk]),
+    )
     return render(
         request,
         "payments/detail.html",
@@ -234,9 +238,8 @@ def _detail_page(
             "alloc_form": alloc_form or TokenForm(),
             "retry_form": TokenForm(),
             "note_form": NoteForm(),
-            "reversals": reversals,
-            "live": live,
             "threshold": corrections.correction_settings_get().reversal_approval_cents,
+            **panel,
         },
     )
 
@@ -341,14 +344,7 @@ def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if reversal is None:
         return _detail_page(request, pk, reversal_form=form)
-    if reversal.status == ReversalStatus.POSTED:
-        messages.success(request, f"Payment {payment.number} reversed.")
-    else:
-        messages.success(
-            request,
-            f"Reversal of {payment.number} requested; a partner other than you approves it "
-            "(above the firm's threshold).",
-        )
+    reversals.request_message(request, reversal, label=f"payment {payment.number}")
     return redirect("payments:detail", pk)
 
 

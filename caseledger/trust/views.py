@@ -9,15 +9,17 @@ from django.contrib import messages
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
-from caseledger.core import clock
+from caseledger.core import clock, reversals
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.models import User
 from caseledger.core.permissions import (
+    authorize,
     capability_required,
     require,
 )
@@ -250,15 +252,18 @@ def deposit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _deposit_page(
     request: HttpRequest, deposit: TrustDeposit, form: ReversalForm, status: int = 200
 ) -> HttpResponse:
-    reversals = deposit.reversals.select_related("requested_by", "decided_by").order_by("id")
-    live = next((r for r in reversals if r.status != "REJECTED"), None)
+    panel = reversals.panel_context(
+        deposit.reversals.select_related("requested_by", "decided_by").order_by("id"),
+        may_decide=authorize(request.user, "trust.reverse.approve", deposit),
+        may_request=authorize(request.user, "trust.deposit", deposit),
+        reverse_url=reverse("trust:deposit_reverse", args=[deposit.pk]),
+    )
     return render(
         request,
         "trust/deposit.html",
         {
             "deposit": deposit,
-            "reversals": reversals,
-            "live": live,
+            **panel,
             "form": form,
             "decision_form": DecisionForm(),
             "today": clock.firm_today(),
@@ -283,14 +288,7 @@ def deposit_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if reversal is None:
         return _deposit_page(request, deposit, form)
-    if reversal.status == "POSTED":
-        messages.success(request, f"Trust receipt {deposit.receipt_number} reversed.")
-    else:
-        messages.success(
-            request,
-            f"Reversal of {deposit.receipt_number} requested; a partner other than you approves "
-            "it (above the firm's threshold).",
-        )
+    reversals.request_message(request, reversal, label=f"trust receipt {deposit.receipt_number}")
     return redirect("trust:deposit_detail", pk)
 
 

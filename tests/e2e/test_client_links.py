@@ -12,10 +12,6 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from caseledger.billing.db import install_sqlite_flush_guard
-
-install_sqlite_flush_guard()
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"

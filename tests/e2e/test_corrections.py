@@ -11,10 +11,6 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from caseledger.billing.db import install_sqlite_flush_guard
-
-install_sqlite_flush_guard()
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 

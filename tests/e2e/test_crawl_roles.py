@@ -18,12 +18,8 @@ from django.apps import apps as django_apps
 from django.core.management import call_command
 from playwright.sync_api import Error as PlaywrightError
 
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.core.demo import DEMO_PASSWORD
 from caseledger.core.tests.crawl import Frontier, pattern_of, same_site_path
-
-# Issued invoices' guard triggers refuse the flush's DELETE on SQLite; drop them around it.
-install_sqlite_flush_guard()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -9,13 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.core.choices import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-# Transactional tests empty the tables with DELETE on SQLite: lift billing's guards for that.
-install_sqlite_flush_guard()
 
 
 def test_billing_credits_part_of_a_paid_invoice_and_refunds_to_the_card(

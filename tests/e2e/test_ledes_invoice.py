@@ -9,14 +9,11 @@ from typing import Any
 import pytest
 
 from caseledger.billing import services
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.billing.models import Invoice
 from caseledger.billing.tests.factories import advance_fees, build_world
 from caseledger.clients.models import Client
 from caseledger.core import clock
 from caseledger.core.models import Firm
-
-install_sqlite_flush_guard()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,11 +11,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.matters.tests.factories import seed_case_types
-
-# Issued invoices' guard triggers refuse the flush's DELETE on SQLite; drop them around it.
-install_sqlite_flush_guard()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -15,11 +15,6 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from caseledger.billing.db import install_sqlite_flush_guard
-
-# Issued invoices' guard triggers refuse the flush's DELETE on SQLite; drop them around it.
-install_sqlite_flush_guard()
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 

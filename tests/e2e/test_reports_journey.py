@@ -9,13 +9,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.core import clock
 from caseledger.core.choices import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-install_sqlite_flush_guard()
 
 
 def test_partner_drills_from_dso_to_the_invoices_and_exports_them(

@@ -13,12 +13,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.billing.models import Invoice
 from caseledger.billing.tests.factories import advance_fees, build_world
 from caseledger.matters.services import matter_stage_advance
-
-install_sqlite_flush_guard()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

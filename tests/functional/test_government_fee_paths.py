@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from caseledger.billing import services as billing
 from caseledger.billing.choices import FeePath, InvoiceStatus, LineKind
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.billing.exceptions import BillingError
 from caseledger.billing.models import FeeAdvance, Invoice, InvoiceLine
 from caseledger.billing.tests.factories import build_world
@@ -26,8 +25,6 @@ from caseledger.trust import services as trust
 from caseledger.trust.choices import DepositMethod, DisbursementStatus
 from caseledger.trust.exceptions import TrustError
 from caseledger.trust.models import Disbursement
-
-install_sqlite_flush_guard()
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,6 @@ from django.urls import reverse
 
 from caseledger.billing import services as billing
 from caseledger.billing.choices import ExpenseKind
-from caseledger.billing.db import install_sqlite_flush_guard
 from caseledger.billing.tests.factories import advance_fees, build_world
 from caseledger.core.choices import Role
 from caseledger.core.models import Firm
@@ -28,8 +27,6 @@ from caseledger.payments import services as payments
 from caseledger.payments.choices import PaymentMethod
 from caseledger.trust import services as trust
 from caseledger.trust.choices import DepositMethod, DisbursementMethod, DisbursementPurpose
-
-install_sqlite_flush_guard()
 
 pytestmark = pytest.mark.django_db
 

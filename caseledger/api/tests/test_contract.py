@@ -25,10 +25,6 @@ from typing import Any
 
 import pytest
 
-from caseledger.billing.db import install_sqlite_flush_guard
-
-install_sqlite_flush_guard()
-
 pytestmark = [pytest.mark.contract, pytest.mark.django_db(transaction=True)]
 
 SEED = 20261202

@@ -20,9 +20,6 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from caseledger.api.api import bound_operations
 from caseledger.api.idempotency import HEADER, KEY_REUSED, MARK, REPLAYED_HEADER
 from caseledger.api.models import IdempotentRequest
-from caseledger.billing.db import install_sqlite_flush_guard
-
-install_sqlite_flush_guard()
 
 pytestmark = pytest.mark.django_db
 

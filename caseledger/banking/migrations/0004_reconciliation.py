@@ -7,7 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from caseledger.core.db import NoDelete
+from caseledger.core.migration_ops import NoDelete
 
 _CLOSED = (
     "SELECT 1 FROM banking_bankaccount b JOIN ledger_closedperiod c "

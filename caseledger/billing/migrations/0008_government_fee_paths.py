@@ -4,7 +4,38 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from caseledger.billing.db import INVOICE_FROZEN_COLUMNS, InvoiceGuards, guard_drop_sql
+from caseledger.billing.migration_ops import InvoiceGuards, guard_drop_sql
+
+# 0003's frozen columns and the two this migration adds (copied here: the list in force then).
+FROZEN_COLUMNS = (
+    "client_id",
+    "matter_id",
+    "number",
+    "currency",
+    "issue_date",
+    "due_date",
+    "subtotal_cents",
+    "tax_cents",
+    "total_cents",
+    "created_at",
+    "bill_to",
+    "bill_to_name",
+    "bill_to_address",
+    "bill_to_email",
+    "responsible_partner_id",
+    "created_by_id",
+    "template_id",
+    "terms",
+    "notes",
+    "triggered_at",
+    "approved_at",
+    "approved_by_id",
+    "issued_at",
+    "issued_by_id",
+    "issue_entry_id",
+    "filing_date",
+    "filing_method",
+)
 
 
 def drop_guards(apps, schema_editor):
@@ -265,5 +296,5 @@ class Migration(migrations.Migration):
             ),
         ),
         # filing_date and filing_method are frozen at issue; SQLite rebuilt the tables.
-        InvoiceGuards(columns=(*INVOICE_FROZEN_COLUMNS, "filing_date", "filing_method")),
+        InvoiceGuards(FROZEN_COLUMNS),
     ]

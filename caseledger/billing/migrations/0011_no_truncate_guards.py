@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from caseledger.core.db import NoTruncate
+from caseledger.core.migration_ops import NoTruncate
 
 
 class Migration(migrations.Migration):

@@ -42,7 +42,12 @@ from caseledger.billing.exceptions import (
     PayerRuleViolation,
 )
 from caseledger.billing.fees import auto_fee_codes, auto_fee_path, fee_payer_rule_for
-from caseledger.billing.locks import invoice_lock, matter_lock
+from caseledger.billing.locks import (
+    invoice_lock,
+    matter_lock,
+    unbilled_expenses_lock,
+    unbilled_time_lock,
+)
 from caseledger.billing.models import (
     Expense,
     FeeAdvance,
@@ -303,13 +308,7 @@ def _add_line(
 def _attach_unbilled(invoice: Invoice, position: int) -> int:
     """Bill the matter's unbilled time and expenses on ``invoice``; rows are locked so two
     drafts cannot take the same entry."""
-    entries = (
-        TimeEntry.objects.select_for_update()
-        .filter(matter=invoice.matter, billable=True, invoice_line__isnull=True)
-        .select_related("timekeeper")
-        .order_by("work_date", "id")
-    )
-    for entry in entries:
+    for entry in unbilled_time_lock(matter_id=invoice.matter_id):
         line = _add_line(
             invoice,
             kind=LineKind.TIME,
@@ -329,12 +328,7 @@ def _attach_unbilled(invoice: Invoice, position: int) -> int:
             InvoiceLine.objects.filter(pk=line.pk).update(amount_cents=entry.amount_cents)
         TimeEntry.objects.filter(pk=entry.pk).update(invoice_line=line)
         position += 1
-    expenses = (
-        Expense.objects.select_for_update()
-        .filter(matter=invoice.matter, billable=True, invoice_line__isnull=True)
-        .order_by("expense_date", "id")
-    )
-    for expense in expenses:
+    for expense in unbilled_expenses_lock(matter_id=invoice.matter_id):
         advance = expense.kind == ExpenseKind.COST_ADVANCE
         line = _add_line(
             invoice,

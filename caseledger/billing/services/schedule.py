@@ -20,7 +20,7 @@ from caseledger.billing.choices import (
     TriggerKind,
 )
 from caseledger.billing.exceptions import BillingError
-from caseledger.billing.locks import template_lock
+from caseledger.billing.locks import billing_run_lock, template_lock
 from caseledger.billing.models import (
     BillingSettings,
     BillingTrigger,
@@ -762,8 +762,7 @@ def billing_settings_update(
     if default_terms is not None:
         changes["default_terms"] = default_terms
     with transaction.atomic():
-        settings, _ = BillingSettings.objects.get_or_create(id=1)
-        settings = BillingSettings.objects.select_for_update().get(id=1)
+        settings = billing_run_lock()
         before = {k: getattr(settings, k) for k in changes}
         for key, value in changes.items():
             setattr(settings, key, value)

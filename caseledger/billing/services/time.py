@@ -18,7 +18,7 @@ from caseledger.billing.calc import (
 )
 from caseledger.billing.choices import ExpenseKind
 from caseledger.billing.exceptions import BillingError
-from caseledger.billing.locks import matter_lock
+from caseledger.billing.locks import matter_lock, unbilled_lock
 from caseledger.billing.models import Expense, TimeEntry
 from caseledger.billing.selectors import billing_settings_get, rate_resolve
 from caseledger.billing.services.common import firm_currency, firm_rounding, parse_amount
@@ -168,11 +168,7 @@ def _locked_unbilled(model: Any, pk: int, *, what: str) -> Any:
     row; refuse a billed one with a message naming its invoice."""
     matter_id = model.objects.values_list("matter_id", flat=True).get(pk=pk)
     matter_lock(matter_id=matter_id)
-    row = (
-        model.objects.select_for_update(of=("self",))
-        .select_related("invoice_line__invoice")
-        .get(pk=pk)
-    )
+    row = unbilled_lock(model=model, pk=pk)
     if row.invoice_line is not None:
         raise BillingError(
             (ENTRY_BILLED if what == "time entry" else EXPENSE_BILLED).format(

@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-from caseledger.billing.db import install_sqlite_flush_guard
+from typing import Any
 
-install_sqlite_flush_guard()
-
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@ import hashlib
 import hmac
 import re
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import migrations, models
 
 # Copied from clients.validators at the time of writing (migrations do not import live rules):
@@ -18,24 +22,40 @@ def _normalize(value: str) -> str | None:
     return "A" + match.group(1).zfill(9) if match else None
 
 
-def _lookup_hash(value: str) -> str:
-    # core.crypto.lookup_hash: HMAC-SHA256 under the firm's field hash key.
-    from caseledger.core.crypto import hash_key
+def _hash_key() -> bytes:
+    # core.crypto.hash_key when this was written: FIELD_HASH_KEY, else HKDF of the oldest
+    # encryption key (the last of FIELD_ENCRYPTION_KEYS).
+    explicit = getattr(settings, "FIELD_HASH_KEY", "") or ""
+    if explicit:
+        if len(explicit) < 32:
+            raise ImproperlyConfigured("FIELD_HASH_KEY: must be at least 32 characters")
+        return explicit.encode()
+    keys = tuple(getattr(settings, "FIELD_ENCRYPTION_KEYS", ()) or ())
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS: no key configured")
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"caseledger-field-lookup-v1"
+    ).derive(keys[-1].encode())
 
-    return hmac.new(hash_key(), value.encode(), hashlib.sha256).hexdigest() if value else ""
+
+def _lookup_hash(value: str, key: bytes) -> str:
+    # core.crypto.lookup_hash: HMAC-SHA256 under the firm's field hash key.
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest() if value else ""
 
 
 def renormalize_a_numbers(apps, schema_editor):
     """Re-normalise stored A-numbers (A12345678 -> A012345678) and re-hash them, so search and
     duplicate checks find one person however the number was typed. Values that do not parse
     are left as they are (they were refused on entry; nothing is guessed)."""
+    key = None
     for model_name in ("Client", "Beneficiary"):
         model = apps.get_model("clients", model_name)
         for row in model.objects.exclude(a_number="").only("id", "a_number", "a_number_hash"):
             normalized = _normalize(row.a_number)
             if normalized is None:
                 continue
-            digest = _lookup_hash(normalized)
+            key = key or _hash_key()
+            digest = _lookup_hash(normalized, key)
             if normalized != row.a_number or digest != row.a_number_hash:
                 model.objects.filter(pk=row.pk).update(a_number=normalized, a_number_hash=digest)
 

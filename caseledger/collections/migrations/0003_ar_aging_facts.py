@@ -4,7 +4,7 @@ postings, then made append-only (see collections.services.aging_facts)."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from caseledger.core.db import AppendOnly
+from caseledger.core.migration_ops import AppendOnly
 
 # Frozen copy of aging_facts_rebuild's statement (the A/R account found by its chart code).
 BACKFILL_SQL = (

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from caseledger.collections import exceptions as E
-from caseledger.collections import integration
+from caseledger.collections import integration, locks
 from caseledger.collections.choices import ActivityKind, HoldStatus
 from caseledger.collections.models import (
     CollectionActivity,
@@ -115,7 +115,7 @@ def dispute_resolve(
     if not resolution.strip():
         raise E.CollectionsError(E.RESOLUTION_REQUIRED, field="resolution")
     with transaction.atomic():
-        locked = InvoiceDispute.objects.select_for_update().get(pk=dispute.pk)
+        locked = locks.dispute_lock(dispute_id=dispute.pk)
         if locked.resolved_at is not None:
             raise E.CollectionsError(E.DISPUTE_NOT_OPEN, field="dispute")
         InvoiceDispute.objects.filter(pk=dispute.pk).update(
@@ -206,7 +206,7 @@ def collection_hold_lift(
     if require_reason and not reason.strip():
         raise E.CollectionsError(E.HOLD_LIFT_REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        locked = CollectionHold.objects.select_for_update().get(pk=hold.pk)
+        locked = locks.hold_lock(hold_id=hold.pk)
         if locked.status != HoldStatus.ACTIVE:
             raise E.CollectionsError(E.HOLD_NOT_ACTIVE.format(matter=locked.matter), field="matter")
         CollectionHold.objects.filter(pk=hold.pk).update(

@@ -9,12 +9,6 @@ from typing import Any
 
 import pytest
 
-from caseledger.billing.db import install_sqlite_flush_guard
-
-# The crash test is transactional: SQLite's flush deletes issued invoices, which billing's
-# guards refuse; lift them around the flush (test plumbing only).
-install_sqlite_flush_guard()
-
 
 class _Inbox:
     def __init__(self) -> None:

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from caseledger.core.db import AppendOnly
+from caseledger.core.migration_ops import AppendOnly
 
 
 def create_firm(apps, schema_editor):

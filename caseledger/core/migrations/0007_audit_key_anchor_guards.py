@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import migrations, models
 
-from caseledger.core.db import AppendOnly, NoDelete, NoTruncate
+from caseledger.core.migration_ops import AppendOnly, NoDelete, NoTruncate
 
 GENESIS = "0" * 64
 
@@ -102,7 +102,7 @@ def truncate_guard_existing(apps, schema_editor):
     fresh databases get it from AppendOnly itself)."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    from caseledger.core.db import no_truncate_create_sql
+    from caseledger.core.migration_ops import no_truncate_create_sql
 
     with schema_editor.connection.cursor() as cur:
         cur.execute(

@@ -4,7 +4,7 @@ empty, so events recorded before keep verifying as they are."""
 
 from django.db import migrations, models
 
-from caseledger.core.db import AppendOnly
+from caseledger.core.migration_ops import AppendOnly
 
 
 class Migration(migrations.Migration):

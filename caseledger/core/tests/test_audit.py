@@ -32,7 +32,7 @@ def test_update_and_delete_are_refused_by_the_database(users, now):
 def _tamper(sql: str, params: list) -> None:
     """Alter the audit table the way an attacker with database access would: drop the
     append-only trigger, change the row, put the trigger back."""
-    from caseledger.core.db import append_only_create_sql, append_only_drop_sql
+    from caseledger.core.migration_ops import append_only_create_sql, append_only_drop_sql
 
     vendor = connection.vendor
     with connection.cursor() as cur:

@@ -10,7 +10,7 @@ The chart is copied here as it was at this migration (later additions get their 
 
 from django.db import migrations
 
-from caseledger.core.db import AppendOnly, NoDelete
+from caseledger.core.migration_ops import AppendOnly, NoDelete
 
 # (code, name, type, normal balance, is_trust, description)
 CHART = (

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from caseledger.core.db import NoDelete
+from caseledger.core.migration_ops import NoDelete
 
 # The refusal names the account and the date on PostgreSQL; SQLite's RAISE takes a constant
 # message, so entry_post looks the date up there. Both start with "ledger_closed_period:".

@@ -16,7 +16,7 @@
 
 from django.db import migrations
 
-from caseledger.core.db import NoTruncate
+from caseledger.core.migration_ops import NoTruncate
 
 PG_SAME_TXN = [
     "ALTER TABLE ledger_journalentry ADD COLUMN IF NOT EXISTS created_txid bigint "

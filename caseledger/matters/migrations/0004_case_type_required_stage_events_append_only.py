@@ -1,7 +1,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from caseledger.core.db import AppendOnly
+from caseledger.core.migration_ops import AppendOnly
 
 
 class Migration(migrations.Migration):

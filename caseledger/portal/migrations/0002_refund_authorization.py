@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from caseledger.core.db import AppendOnly, NoTruncate
+from caseledger.core.migration_ops import AppendOnly, NoTruncate
 
 
 class Migration(migrations.Migration):

@@ -203,3 +203,32 @@ def test_uncleared_check_reversed_leaves_nothing_uncleared(users, now):
     with pytest.raises(TrustError) as exc:
         services.deposit_mark_cleared(deposit=d, cleared_on=today, actor=None, now=now)
     assert exc.value.message == f"deposit: {d.receipt_number} was reversed; its money never clears"
+
+
+def test_deposit_page_shows_the_shared_reversal_panel_to_each_partner(login, users, make_user, now):
+    """The panel (core/_reversals.html, shared with the payment page): the requester waits and
+    may withdraw; another partner may approve or reject; no second request is offered."""
+    from django.urls import reverse
+
+    CorrectionSettings.objects.create(id=1, reversal_approval_cents=50_000)
+    m = MatterFactory()
+    d = deposit(m, now)
+    page = reverse("trust:deposit_detail", args=[d.pk])
+    requester = users["PARTNER"]
+    html = login(requester).get(page).content.decode()
+    assert "Reverse this deposit" in html
+    assert "Above the firm's threshold a partner other than you approves it first." in html
+    response = login(requester).post(
+        reverse("trust:deposit_reverse", args=[d.pk]), {"reason": "check returned"}
+    )
+    assert response.status_code == 302
+    reversal = d.reversals.get()
+    html = login(requester).get(page).content.decode()
+    assert "Waiting for another partner" in html
+    assert "Approve and reverse" not in html
+    assert reverse("trust:deposit_reversal_reject", args=[reversal.pk]) in html
+    assert "Reverse this deposit" not in html
+    html = login(make_user(role="PARTNER")).get(page).content.decode()
+    assert reverse("trust:deposit_reversal_approve", args=[reversal.pk]) in html
+    assert reverse("trust:deposit_reversal_reject", args=[reversal.pk]) in html
+    assert "Waiting for another partner" not in html

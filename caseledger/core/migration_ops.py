@@ -1,7 +1,16 @@
-"""Database-level guards shared by the apps: append-only tables enforced by triggers.
+"""Migration operations installing the database guards (triggers), for SQLite and PostgreSQL.
 
-Each app lists its append-only tables in a migration with ``AppendOnly(table)``; the SQL lives
-here once, for SQLite and PostgreSQL.
+FROZEN API: migrations import this module, so what it emits is part of every past migration.
+Never change the SQL an existing operation or function produces, nor remove one; a guard that
+must change gets a new operation (``AppendOnlyV2``...) used by a new migration, which may drop
+and reinstall the old triggers. Live code may read these functions (the test plumbing does) but
+no migration imports anything else of ``caseledger`` (``core/tests/test_migrations_frozen.py``;
+docs/adr/019-frozen-migrations.md).
+
+Operations:
+* ``AppendOnly(table)``: UPDATE and DELETE refused (and TRUNCATE on PostgreSQL);
+* ``NoTruncate(table)``: TRUNCATE refused (PostgreSQL; nothing on SQLite, which has none);
+* ``NoDelete(table)``: DELETE refused (rows may change).
 """
 
 from __future__ import annotations
@@ -9,9 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import migrations
-
-# Every table guarded by AppendOnly, so tooling (e.g. the test suite's flush) can find them.
-APPEND_ONLY_TABLES: set[str] = set()
 
 
 def append_only_create_sql(vendor: str, table: str) -> list[str]:
@@ -53,7 +59,6 @@ class AppendOnly(migrations.RunPython):
     """Migration operation installing the append-only triggers on ``table``."""
 
     def __init__(self, table: str) -> None:
-        APPEND_ONLY_TABLES.add(table)
         self.table = table
 
         # params=None: the PL/pgSQL body uses % placeholders of its own, which the driver
@@ -70,10 +75,6 @@ class AppendOnly(migrations.RunPython):
 
     def describe(self) -> str:
         return f"Append-only triggers on {self.table}"
-
-
-# Tables TRUNCATE is refused on (PostgreSQL): every append-only table and the money tables.
-NO_TRUNCATE_TABLES: set[str] = set()
 
 
 def no_truncate_create_sql(vendor: str, table: str) -> list[str]:
@@ -107,7 +108,6 @@ class NoTruncate(migrations.RunPython):
     """Migration operation refusing TRUNCATE on ``table`` (PostgreSQL; a no-op on SQLite)."""
 
     def __init__(self, table: str) -> None:
-        NO_TRUNCATE_TABLES.add(table)
         self.table = table
 
         def forwards(apps: Any, schema_editor: Any) -> None:
@@ -122,10 +122,6 @@ class NoTruncate(migrations.RunPython):
 
     def describe(self) -> str:
         return f"No-truncate trigger on {self.table}"
-
-
-# Tables whose rows may change but are never deleted (e.g. the chart of accounts).
-NO_DELETE_TABLES: set[str] = set()
 
 
 def no_delete_create_sql(vendor: str, table: str) -> list[str]:
@@ -158,7 +154,6 @@ class NoDelete(migrations.RunPython):
     """Migration operation installing a trigger that refuses DELETE on ``table``."""
 
     def __init__(self, table: str) -> None:
-        NO_DELETE_TABLES.add(table)
         self.table = table
 
         def forwards(apps: Any, schema_editor: Any) -> None:

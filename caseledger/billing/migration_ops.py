@@ -1,4 +1,9 @@
-"""Immutability of issued invoices, enforced by the database (SQLite and PostgreSQL).
+"""Immutability of issued invoices, enforced by the database (SQLite and PostgreSQL): the
+migration operation ``InvoiceGuards(columns)`` (billing migrations 0003 and 0008).
+
+FROZEN API, like ``core.migration_ops``: migrations import it, so never change the SQL it emits
+for given columns, nor remove it; a changed guard is a new operation used by a new migration.
+Each migration passes the frozen column list of its own schema.
 
 Once an invoice has left the editable statuses (DRAFT, IN_REVIEW, APPROVED), an UPDATE may only
 change ``status`` (never back to an editable status, never out of VOID) and the void columns; every
@@ -6,7 +11,8 @@ frozen column below is compared OLD/NEW and a change is refused. Its lines can b
 updated nor deleted, and the invoice cannot be deleted. The same guard catches a raw SQL UPDATE, an
 admin action or a bug in a service.
 
-Columns added later by other apps (payments, credits) are not frozen unless listed here.
+Columns added later by other apps (payments, credits) are not frozen unless a migration lists
+them.
 """
 
 from __future__ import annotations
@@ -17,45 +23,13 @@ from django.db import migrations
 
 EDITABLE = ("DRAFT", "IN_REVIEW", "APPROVED")
 
-INVOICE_FROZEN_COLUMNS = (
-    "client_id",
-    "matter_id",
-    "number",
-    "currency",
-    "issue_date",
-    "due_date",
-    "subtotal_cents",
-    "tax_cents",
-    "total_cents",
-    "created_at",
-    "bill_to",
-    "bill_to_name",
-    "bill_to_address",
-    "bill_to_email",
-    "responsible_partner_id",
-    "created_by_id",
-    "template_id",
-    "terms",
-    "notes",
-    "triggered_at",
-    "approved_at",
-    "approved_by_id",
-    "issued_at",
-    "issued_by_id",
-    "issue_entry_id",
-)
-# Frozen columns added later; migration 0006 reinstalls the guards with them (0003 must keep
-# installing the guards its own schema has).
-INVOICE_FROZEN_COLUMNS_0006 = ("filing_date", "filing_method")
-ALL_FROZEN_COLUMNS = (*INVOICE_FROZEN_COLUMNS, *INVOICE_FROZEN_COLUMNS_0006)
-
 INVOICE_IMMUTABLE_MESSAGE = "billing_invoice: an issued invoice is immutable"
 LINE_IMMUTABLE_MESSAGE = "billing_invoiceline: lines of an issued invoice are immutable"
 
 _EDITABLE_SQL = ", ".join(f"'{s}'" for s in EDITABLE)
 
 
-def _sqlite_create(columns: tuple[str, ...] = ALL_FROZEN_COLUMNS) -> list[str]:
+def _sqlite_create(columns: tuple[str, ...]) -> list[str]:
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
     line_of = "(SELECT status FROM billing_invoice WHERE id = {ref}.invoice_id)"
     return [
@@ -92,7 +66,7 @@ def _sqlite_drop() -> list[str]:
     ]
 
 
-def _postgres_create(columns: tuple[str, ...] = ALL_FROZEN_COLUMNS) -> list[str]:
+def _postgres_create(columns: tuple[str, ...]) -> list[str]:
     changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
     return [
         "CREATE OR REPLACE FUNCTION billing_invoice_guard() RETURNS trigger AS $$ BEGIN "
@@ -132,7 +106,7 @@ def _postgres_drop() -> list[str]:
     ]
 
 
-def guard_create_sql(vendor: str, columns: tuple[str, ...] = ALL_FROZEN_COLUMNS) -> list[str]:
+def guard_create_sql(vendor: str, columns: tuple[str, ...]) -> list[str]:
     if vendor == "sqlite":
         return _sqlite_create(columns)
     if vendor == "postgresql":
@@ -149,9 +123,10 @@ def guard_drop_sql(vendor: str) -> list[str]:
 
 
 class InvoiceGuards(migrations.RunPython):
-    """Migration operation (re)installing the guards; rerun it after adding a frozen column."""
+    """Migration operation (re)installing the guards over the frozen ``columns``; a migration
+    adding a frozen column runs it again with the longer list."""
 
-    def __init__(self, columns: tuple[str, ...] = INVOICE_FROZEN_COLUMNS) -> None:
+    def __init__(self, columns: tuple[str, ...]) -> None:
         def forwards(apps: Any, schema_editor: Any) -> None:
             vendor = schema_editor.connection.vendor
             for sql in guard_drop_sql(vendor) + guard_create_sql(vendor, columns):
@@ -165,25 +140,3 @@ class InvoiceGuards(migrations.RunPython):
 
     def describe(self) -> str:
         return "Immutability triggers on billing_invoice and billing_invoiceline"
-
-
-def install_sqlite_flush_guard() -> None:
-    """Test plumbing: transactional tests on SQLite empty tables with DELETE, which the guards
-    refuse for issued invoices; drop them around the flush and put them back (PostgreSQL flushes
-    with TRUNCATE, which row triggers do not see). Idempotent."""
-    from django.db.backends.sqlite3.base import DatabaseWrapper
-
-    DatabaseOperations = DatabaseWrapper.ops_class
-
-    if getattr(DatabaseOperations.sql_flush, "_billing_guarded", False):
-        return
-    original = DatabaseOperations.sql_flush
-
-    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
-        statements = original(self, style, tables, **kwargs)
-        if not statements or "billing_invoice" not in tables:
-            return statements
-        return [*_sqlite_drop(), *statements, *_sqlite_create()]
-
-    sql_flush._billing_guarded = True  # type: ignore[attr-defined]
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
