@@ -158,6 +158,8 @@ def check_export(path: Path | str | Any) -> dict[str, Any]:
         if problems:
             raise ImportRefused(HASHES_DIFFER.format(count=len(problems), first=problems[0]))
         ours = schema_migrations(connection)
+        if not ours:
+            raise ImportRefused(NOT_MIGRATED.format(error="no migration applied"))
         theirs = manifest.get("migrations", {})
         for app in sorted(set(ours) | set(theirs)):
             if ours.get(app) != theirs.get(app):
@@ -245,16 +247,16 @@ class _Writer:
         ]
         quote = connection.ops.quote_name
         self.db_table = quote(meta.db_table)
-        columns = [quote(f.column) for f in fields]
+        columns = [quote(str(f.column)) for f in fields]
         marks = ", ".join(["%s"] * len(columns))
         self.insert = f"INSERT INTO {self.db_table} ({', '.join(columns)}) VALUES ({marks})"
         self.pk_at = fields.index(self.pk)
-        others = [quote(f.column) for f in fields if f is not self.pk]
+        others = [quote(str(f.column)) for f in fields if f is not self.pk]
         self.update = (
             f"UPDATE {self.db_table} SET {', '.join(f'{c} = %s' for c in others)} "
-            f"WHERE {quote(self.pk.column)} = %s"
+            f"WHERE {quote(str(self.pk.column))} = %s"
         )
-        self.delete = f"DELETE FROM {self.db_table} WHERE {quote(self.pk.column)} = %s"
+        self.delete = f"DELETE FROM {self.db_table} WHERE {quote(str(self.pk.column))} = %s"
         self.encrypted = [f for f in fields if isinstance(f, ENCRYPTED_FIELD_TYPES)]
         self.unusable_password = (
             make_password(None) if any(k == "missing" for _, k, _ in self.columns) else None
