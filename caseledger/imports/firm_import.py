@@ -396,11 +396,11 @@ def import_firm(path: Path | str, *, now: Any) -> ImportResult:
     with everything rolled back."""
     started = time.perf_counter()
     manifest = check_export(path)
-    check_empty()
     result = ImportResult()
     by_label = {_label(m): m for m in exported_models()}
     order = [label for label in by_label if label not in LAST] + list(LAST)
     with zipfile.ZipFile(path) as zf, transaction.atomic():
+        check_empty()
         with connection.cursor() as cursor:
             trigger = _lift_newest_entry_trigger(cursor)
             for label in order:
