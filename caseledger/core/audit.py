@@ -164,6 +164,87 @@ def record(
     return event
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One event for ``record_many``: what ``record`` takes besides actor, time and ip."""
+
+    action: str
+    obj: models.Model | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_many(
+    *,
+    actor: User | None,
+    at: datetime,
+    events: list[Pending],
+    ip: str | None = None,
+    actor_label: str | None = None,
+) -> list[AuditEvent]:
+    """Append ``events`` to the chain, in order, inside the caller's transaction: the same
+    events ``record`` would append one by one (each signed over its own content and the
+    previous event's hash), but the head is locked and moved once and the rows go in with one
+    multi-row INSERT per 500. For bulk writers (imports), whose rows are inserted the same way.
+    """
+    if not events:
+        return []
+    label = actor_label or (actor.get_username() if actor is not None else "system")
+    ip = ip if ip is not None else current_ip.get()
+    request_id = current_request_id.get()
+    at = at.astimezone(UTC)
+    actor_id = actor.pk if actor is not None else None
+    key_id, key = signing_key()
+    out: list[AuditEvent] = []
+    with transaction.atomic(savepoint=False):
+        prev_hash = _head_lock()
+        for pending in events:
+            object_type, object_id, object_repr = _describe(pending.obj)
+            before_json = _jsonable(pending.before)
+            after_json = _jsonable(pending.after)
+            digest = event_hash(
+                key=key,
+                key_id=key_id,
+                prev_hash=prev_hash,
+                at=at,
+                actor_id=actor_id,
+                actor_label=label,
+                action=pending.action,
+                object_type=object_type,
+                object_id=object_id,
+                object_repr=object_repr,
+                before=before_json,
+                after=after_json,
+                ip=ip,
+                request_id=request_id,
+            )
+            out.append(
+                AuditEvent(
+                    at=at,
+                    actor=actor,
+                    actor_label=label,
+                    action=pending.action,
+                    object_type=object_type,
+                    object_id=object_id,
+                    object_repr=object_repr,
+                    before=before_json,
+                    after=after_json,
+                    ip=ip,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                    key_id=key_id,
+                    request_id=request_id,
+                )
+            )
+            prev_hash = digest
+        # One INSERT per 500 rows: ids follow list order (the chain order verify walks), and
+        # no other writer can append in between while the head row is locked.
+        AuditEvent.objects.bulk_create(out, batch_size=500)
+        with connection.cursor() as cur:
+            cur.execute(_HEAD_UPDATE, [prev_hash])
+    return out
+
+
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 _EVENT_INSERT = "INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id".format(
     table=AuditEvent._meta.db_table,
