@@ -93,6 +93,14 @@ def _who(user: Any) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def _same(key: tuple[int | None, int | None]) -> Q:
+    """The postings of one client ledger: client and matter (either may be none)."""
+    client, matter = key
+    return (Q(client_id=client) if client else Q(client_id__isnull=True)) & (
+        Q(matter_id=matter) if matter else Q(matter_id__isnull=True)
+    )
+
+
 def _in_account(account: Any) -> Q:
     """Trust rows in ``account`` (rows without one are in the primary trust account)."""
     from caseledger.ledger import accounts
@@ -186,7 +194,7 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[b
             ]
             inflow = outflow = 0
             postings = (
-                in_period.filter(client_id=key[0], matter_id=key[1])
+                in_period.filter(_same(key))
                 .select_related("entry")
                 .order_by("entry_date", "id")
                 .iterator(chunk_size=2000)

@@ -1090,8 +1090,8 @@ def _run_units(
     existing: dict[tuple[str, str], ImportRecord] = {}
     for kind in {u.kind for u in units}:
         keys = [u.key for u in units if u.kind == kind]
-        for record in ImportRecord.objects.filter(kind=kind, source=source, key__in=keys):
-            existing[(record.kind, record.key)] = record
+        for row in ImportRecord.objects.filter(kind=kind, source=source, key__in=keys):
+            existing[(row.kind, row.key)] = row
     for kind in _KIND_ORDER:
         fresh: list[Unit] = []
         for unit in (u for u in units if u.kind == kind):
