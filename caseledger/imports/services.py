@@ -1409,12 +1409,13 @@ def job_run(
                 locked.created += report.created
                 locked.updated += report.updated
                 locked.save(update_fields=["processed_units", "created", "updated"])
-        except (_UnitProblem, ApplicationError):
-            where = f"record {index + 1}"
+        except (_UnitProblem, ApplicationError) as refused:
             if report.problems:
                 problem = report.problems[-1]
-                where, exc = f"line {problem.line}: {problem.rule}", problem.message  # type: ignore[assignment]
-            _job_fail(job, f"{where}: {exc}", now)
+                message = f"line {problem.line}: {problem.rule}: {problem.message}"
+            else:  # refused by a bulk insert's own check (a number taken meanwhile)
+                message = f"stopped at record {index + 1}: {refused}"
+            _job_fail(job, message, now)
             job.refresh_from_db()
             return job
         except Exception as exc:
