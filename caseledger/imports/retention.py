@@ -8,8 +8,12 @@ audit event still points at the same ids): the matter's title and notes, its dea
 tasks' text, its beneficiary (name, email, A-number, passport, date of birth, SSN/ITIN, online
 account number and their lookup hashes), and, when every matter of the client is purged, the
 client (name, email, phone, address, notes, the same identifiers) and its contacts. The name
-left in place is a pseudonym (``Purged client C-<id>``). Nothing in the ledger or the audit
-chain is changed; the purge appends one audit event with counts, never the data itself.
+left in place is a pseudonym (``Purged client C-<id>``). What the books keep is redacted, not
+deleted: the matter's invoices (bill-to snapshot to the pseudonym, stored PDFs deleted: the
+PDF is rendered again from the redacted invoice), the import records of what went, and the audit
+events about it or quoting its personal strings (``[redacted]``, through ``core.audit.redact``,
+so the chain still verifies). Amounts, numbers, dates, ids and the ledger stay; the purge
+appends one audit event with counts, never the data itself.
 
 The trust minimums below are each state's rule on how long trust account records must be kept;
 the firm's trust retention may be longer, never shorter.
@@ -17,6 +21,7 @@ the firm's trust retention may be longer, never shorter.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -358,10 +363,12 @@ def _scrubbed(value: Any, texts: list[str], by_key: bool) -> Any:
 
 
 def _personal_texts(plan: PurgePlan) -> list[str]:
-    """The personal strings the purge removes, read before it does (longest first)."""
+    """The personal strings the purge removes, read before it does (longest first). Not the
+    matter's title (often generic, shared by other clients' matters): it is redacted in the
+    events about the matter only."""
     from caseledger.clients.models import Beneficiary, Client, Contact
 
-    texts: list[str] = [plan.matter.title]
+    texts: list[str] = []
     for what, pk, _ in plan.items:
         if what == "client":
             c = Client.objects.get(pk=pk)
@@ -417,7 +424,9 @@ def _redact_history(
     if texts:
         quotes = Q()
         for text in texts:
-            quotes |= Q(before_text__contains=text) | Q(after_text__contains=text)
+            # As stored: JSON text may escape non-ASCII characters (SQLite), or not.
+            for form in {text, json.dumps(text)[1:-1]}:
+                quotes |= Q(before_text__contains=form) | Q(after_text__contains=form)
             quotes |= Q(object_repr__contains=text)
         quoting = set(
             AuditEvent.objects.annotate(
