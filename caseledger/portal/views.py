@@ -79,18 +79,56 @@ def home(request: HttpRequest) -> HttpResponse:
 @portal_page
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     matter = selectors.matter_of(request.user, pk)
-    form = MessageForm()
-    return _page(
-        request,
-        "portal/case_detail.html",
-        {
-            "case": selectors.case_view(matter),
-            "matter": matter,
-            "thread": list(selectors.thread(matter)),
-            "form": form,
-            "section": "cases",
-        },
+    return _page(request, "portal/case_detail.html", _case_context(request, matter, MessageForm()))
+
+
+def _case_context(request: HttpRequest, matter: Matter, form: MessageForm) -> dict[str, Any]:
+    from caseledger.matters.documents import DOCUMENT_LINK_MINUTES
+
+    return {
+        "case": selectors.case_view(matter),
+        "matter": matter,
+        "thread": list(selectors.thread(matter)),
+        "documents": selectors.shared_documents(request.user, matter, clock.now()),
+        "link_minutes": DOCUMENT_LINK_MINUTES,
+        "form": form,
+        "section": "cases",
+    }
+
+
+@portal_page
+def document_download(request: HttpRequest, token: str) -> HttpResponse:
+    """A document the firm shared on one of the client's matters, through the signed link on the
+    case page: made for this user, valid for a few minutes, and the document must still be
+    shared on a matter of theirs (404 otherwise). An altered or another user's link answers 403,
+    a stale one 410, each with a page that says what to do."""
+    from caseledger.matters import documents
+
+    try:
+        pk = documents.document_id_from_token(token=token, user=request.user)
+    except documents.DocumentLinkError as exc:
+        expired = isinstance(exc, documents.DocumentLinkExpired)
+        status = 410 if expired else 403
+        response = _page(
+            request,
+            "portal/document_link_error.html",
+            {
+                "expired": expired,
+                "link_minutes": documents.DOCUMENT_LINK_MINUTES,
+                "section": "cases",
+            },
+        )
+        response.status_code = status
+        return response
+    document = selectors.shared_document_of(request.user, pk)
+    response = documents.document_response(document)
+    services.portal_download_recorded(
+        user=request.user,  # type: ignore[arg-type]
+        obj=document,
+        what="document",
+        now=clock.now(),
     )
+    return response
 
 
 @portal_page
@@ -111,17 +149,7 @@ def message_post(request: HttpRequest, pk: int) -> HttpResponse:
     if done is not None:
         messages.success(request, _("Message sent. The firm has been notified."))
         return redirect(reverse("portal:case_detail", args=[matter.pk]) + "#messages")
-    return _page(
-        request,
-        "portal/case_detail.html",
-        {
-            "case": selectors.case_view(matter),
-            "matter": matter,
-            "thread": list(selectors.thread(matter)),
-            "form": form,
-            "section": "cases",
-        },
-    )
+    return _page(request, "portal/case_detail.html", _case_context(request, matter, form))
 
 
 @portal_page
