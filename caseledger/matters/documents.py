@@ -24,7 +24,8 @@ from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
 
 from caseledger.core import audit
 from caseledger.core.exceptions import ApplicationError
@@ -265,17 +266,18 @@ def shared_documents(matters: Any) -> QuerySet[MatterDocument]:
     )
 
 
-def document_response(document: MatterDocument) -> FileResponse:
-    """The stored file as an attachment under its sanitised name (RFC 5987 ``filename*`` for
-    other scripts), never cached or sniffed. A file missing from the storage (a database
-    restored without its media folder) is a 404, not a 500."""
+def document_response(document: MatterDocument) -> HttpResponse:
+    """The stored file (at most MAX_DOCUMENT_BYTES, read whole) as an attachment under its
+    sanitised name (RFC 5987 ``filename*`` for other scripts), never cached or sniffed. A file
+    missing from the storage (a database restored without its media folder) is a 404, not a
+    500."""
     try:
-        handle = document.file.open("rb")
+        with document.file.open("rb") as handle:
+            content = handle.read()
     except FileNotFoundError as exc:
         raise Http404(DOCUMENT_FILE_MISSING) from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=document.filename, content_type=document.content_type
-    )
+    response = HttpResponse(content, content_type=document.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, document.filename) or ""
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

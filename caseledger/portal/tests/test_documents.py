@@ -5,6 +5,7 @@ a 403, a stale one a 410; every step is an audit event."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from caseledger.clients.tests.factories import make_person
+from caseledger.clients.tests.factories import make_beneficiary, make_person
 from caseledger.core.choices import Role
 from caseledger.core.models import AuditEvent
 from caseledger.matters import documents
@@ -32,7 +33,11 @@ def _client_with_login(make_user: Any) -> tuple[Any, Any]:
     client = make_person()
     user = make_user(role=Role.CLIENT)
     client.portal_users.add(user)
-    return user, make_matter(client=client, case_type_code="i130")
+    return user, make_matter(
+        client=client,
+        beneficiary=make_beneficiary(client=client, relationship="SPOUSE"),
+        case_type_code="i130",
+    )
 
 
 def _upload(matter: Any, actor: Any, now: Any, **kw: Any) -> MatterDocument:
@@ -106,8 +111,9 @@ def test_the_filename_is_sanitised(given, content, expected, users, now):
     assert document.filename == expected
     assert len(document.filename) <= documents.MAX_FILENAME
     # The stored name is random, never the uploaded one.
-    assert given not in document.file.name
-    assert document.file.name.startswith("matters/documents/")
+    stored = str(document.file.name)
+    assert given not in stored
+    assert re.fullmatch(r"matters/documents/\d{4}/\d{2}/[0-9a-f]{32}\.(pdf|png|jpg)", stored)
 
 
 def test_upload_form_shows_the_rule_under_the_field(client, login, users):
@@ -155,7 +161,7 @@ def test_staff_upload_share_and_the_client_downloads_through_a_signed_link(
     assert "I-797 approval notice" in page
     assert "Not shared" in page
     staff_copy = client.get(reverse("matters:document_download", args=[document.pk]))
-    assert b"".join(staff_copy.streaming_content) == PDF
+    assert staff_copy.content == PDF
 
     # Not shared yet: the client sees nothing.
     login(user)
@@ -179,7 +185,7 @@ def test_staff_upload_share_and_the_client_downloads_through_a_signed_link(
     assert download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"] == 'attachment; filename="approval.pdf"'
     assert download["Cache-Control"] == "private, no-store"
-    assert b"".join(download.streaming_content) == PDF
+    assert download.content == PDF
 
     actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_id"))
     assert ("matters.document_uploaded", users["ATTORNEY"].pk) in actions
