@@ -46,7 +46,7 @@ DOCUMENT_TYPES = (
 
 DOCUMENT_EMPTY = "file: the file is empty"
 DOCUMENT_TOO_LARGE = "file: at most {limit} MB (this file is {size} MB)"
-DOCUMENT_TYPE = "file: only PDF, PNG or JPEG files can be shared (this file is none of them)"
+DOCUMENT_TYPE = "file: PDF, PNG or JPEG files only (this file is none of them)"
 DOCUMENT_TITLE_EMPTY = "title: give the document a title"
 DOCUMENT_TITLE_LONG = f"title: at most {MAX_TITLE} characters (got {{n}})"
 DOCUMENT_KIND = "kind: must be one of {kinds} (got {value!r})"

@@ -193,7 +193,12 @@ def _shared_notice(ctx: DemoContext, matter: Matter) -> None:
     document_upload(
         matter=matter,
         upload=SimpleUploadedFile("I-797C receipt notice.pdf", buffer.getvalue()),
-        title="USCIS receipt notice (I-797C)",
+        # Titles are the firm's words, written in the client's language.
+        title=(
+            "Aviso de recibo de USCIS (I-797C)"
+            if matter.client.preferred_language == "es"
+            else "USCIS receipt notice (I-797C)"
+        ),
         kind="RECEIPT_NOTICE",
         actor=matter.paralegal or ctx.users["paralegal"],
         now=ctx.now - timedelta(days=2),

@@ -24,6 +24,8 @@ from caseledger.matters.tests.factories import make_matter
 
 pytestmark = pytest.mark.django_db
 
+ONLY_TYPES = r"^file: PDF, PNG or JPEG files only \(this file is none of them\)$"
+
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
@@ -61,9 +63,9 @@ def _upload(matter: Any, actor: Any, now: Any, **kw: Any) -> MatterDocument:
 
 def test_refuses_a_file_that_is_not_pdf_png_or_jpeg_whatever_its_name(users, now):
     matter = make_matter()
-    with pytest.raises(documents.DocumentError, match=r"^file: only PDF, PNG or JPEG"):
+    with pytest.raises(documents.DocumentError, match=ONLY_TYPES):
         _upload(matter, users["PARALEGAL"], now, content=b"MZ\x90\x00 not a pdf", name="x.pdf")
-    with pytest.raises(documents.DocumentError, match=r"^file: only PDF, PNG or JPEG"):
+    with pytest.raises(documents.DocumentError, match=ONLY_TYPES):
         _upload(matter, users["PARALEGAL"], now, content=b"<html><script>", name="a.png")
     assert not MatterDocument.objects.exists()
 
@@ -129,7 +131,7 @@ def test_upload_form_shows_the_rule_under_the_field(client, login, users):
     )
     assert response.status_code == 422
     (error,) = response.context["document_form"].errors["file"]
-    assert "PDF, PNG or JPEG files can be shared (this file is none of them)" in error
+    assert error == "PDF, PNG or JPEG files only (this file is none of them)"
     assert 'id="id_file-errors"' in response.content.decode()
     assert not MatterDocument.objects.exists()
 
