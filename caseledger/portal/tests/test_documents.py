@@ -288,3 +288,16 @@ def test_share_twice_is_refused(users, now):
     document = _upload(make_matter(), users["PARALEGAL"], now, share=True)
     with pytest.raises(documents.DocumentError, match=r"^document: Approval notice is already"):
         documents.document_share(document=document, actor=users["PARALEGAL"], now=now)
+
+
+def test_a_file_missing_from_storage_is_a_404_not_a_500(client, login, make_user, users, now):
+    user, matter = _client_with_login(make_user)
+    document = _upload(matter, users["PARALEGAL"], now, share=True)
+    document.file.storage.delete(document.file.name)
+    login(users["ADMIN"])
+    response = client.get(reverse("matters:document_download", args=[document.pk]))
+    assert response.status_code == 404
+    login(user)
+    token = documents.document_token(document=document, user=user, at=timezone.now())
+    assert client.get(reverse("portal:document_download", args=[token])).status_code == 404
+    assert not AuditEvent.objects.filter(action="portal.document_downloaded").exists()
