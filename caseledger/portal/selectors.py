@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -17,8 +17,8 @@ from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.credits.choices import CreditNoteStatus
 from caseledger.credits.models import CreditNote, CreditRefund
-from caseledger.matters.choices import DeadlineKind, TaskStatus
-from caseledger.matters.models import Deadline, Matter, Task
+from caseledger.matters.choices import CLIENT_DEADLINE_KINDS, TaskStatus
+from caseledger.matters.models import Deadline, Matter, MatterDocument, Task
 from caseledger.matters.selectors import matter_timeline
 from caseledger.payments import selectors as payment_selectors
 from caseledger.payments.choices import PaymentStatus
@@ -27,14 +27,6 @@ from caseledger.portal.models import PortalMessage
 from caseledger.trust import selectors as trust_selectors
 from caseledger.trust.choices import TrustRequestStatus
 from caseledger.trust.models import TrustRequest
-
-# The deadlines a client is shown: the ones they act on or live by. Internal filing windows stay
-# with the firm.
-CLIENT_DEADLINE_KINDS = (
-    DeadlineKind.RFE_RESPONSE,
-    DeadlineKind.STATUS_EXPIRY,
-    DeadlineKind.HEARING,
-)
 
 
 def clients_of(user: Any) -> QuerySet[Client]:
@@ -272,3 +264,37 @@ def thread(matter: Matter) -> QuerySet[PortalMessage]:
         .select_related("author")
         .order_by("created_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class SharedDocument:
+    """A document shared on one of the user's matters, with its signed download link (made for
+    this user, valid for ``matters.documents.DOCUMENT_LINK_MINUTES``)."""
+
+    document: MatterDocument
+    url: str
+
+
+def shared_documents(user: Any, matter: Matter, now: datetime) -> list[SharedDocument]:
+    from django.urls import reverse
+
+    from caseledger.matters import documents
+
+    return [
+        SharedDocument(
+            document=doc,
+            url=reverse(
+                "portal:document_download",
+                args=[documents.document_token(document=doc, user=user, at=now)],
+            ),
+        )
+        for doc in documents.shared_documents([matter.pk])
+    ]
+
+
+def shared_document_of(user: Any, pk: int) -> MatterDocument:
+    """A document shared on one of the user's matters (404 otherwise: another client's, or no
+    longer shared)."""
+    from caseledger.matters import documents
+
+    return get_object_or_404(documents.shared_documents(matters_of(user)), pk=pk)

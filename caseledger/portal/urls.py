@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/messages/", views.message_post, name="message_post"),
+    path("documents/<str:token>/", views.document_download, name="document_download"),
     path("invoices/", views.invoices, name="invoices"),
     path("invoices/pay/", views.invoices_pay, name="invoices_pay"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),

@@ -119,15 +119,54 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _case_context(request: HttpRequest, matter: Matter, form: MessageForm) -> dict[str, Any]:
     """The case page: the message thread only for the client's own users (not a beneficiary)."""
+    from caseledger.matters.documents import DOCUMENT_LINK_MINUTES
+
     with_thread = selectors.thread_visible(request.user, matter)
     return {
         "case": selectors.case_view(matter),
         "matter": matter,
         "with_thread": with_thread,
         "thread": list(selectors.thread(matter)) if with_thread else [],
+        "documents": selectors.shared_documents(request.user, matter, clock.now()),
+        "link_minutes": DOCUMENT_LINK_MINUTES,
         "form": form,
         "section": "cases",
     }
+
+
+@portal_page
+def document_download(request: HttpRequest, token: str) -> HttpResponse:
+    """A document the firm shared on one of the client's matters, through the signed link on the
+    case page: made for this user, valid for a few minutes, and the document must still be
+    shared on a matter of theirs (404 otherwise). An altered or another user's link answers 403,
+    a stale one 410, each with a page that says what to do."""
+    from caseledger.matters import documents
+
+    try:
+        pk = documents.document_id_from_token(token=token, user=request.user)
+    except documents.DocumentLinkError as exc:
+        expired = isinstance(exc, documents.DocumentLinkExpired)
+        status = 410 if expired else 403
+        response = _page(
+            request,
+            "portal/document_link_error.html",
+            {
+                "expired": expired,
+                "link_minutes": documents.DOCUMENT_LINK_MINUTES,
+                "section": "cases",
+            },
+        )
+        response.status_code = status
+        return response
+    document = selectors.shared_document_of(request.user, pk)
+    response = documents.document_response(document)
+    services.portal_download_recorded(
+        user=request.user,  # type: ignore[arg-type]
+        obj=document,
+        what="document",
+        now=clock.now(),
+    )
+    return response
 
 
 @portal_page
