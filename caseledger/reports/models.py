@@ -91,3 +91,47 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription} {self.period_start}..{self.period_end}"
+
+
+class KpiDay(models.Model):
+    """The firm's accounts-receivable postings of one day, summed by KPI category (ADR 019): what
+    the firm-wide KPIs read instead of scanning every A/R posting. Amounts are signed posting
+    sums (billed is a debit, the others credits), exactly what ``metrics`` sums over postings.
+
+    Written in the posting's own transaction by ``summary.on_postings`` (a ledger posting
+    listener); ``summary.verify`` (``manage.py verify``) recomputes it from the postings."""
+
+    day = models.DateField(primary_key=True)
+    billed_cents = models.BigIntegerField(default=0)
+    collected_cents = models.BigIntegerField(default=0)
+    credited_cents = models.BigIntegerField(default=0)
+    written_off_cents = models.BigIntegerField(default=0)
+    net_cents = models.BigIntegerField(default=0)  # every A/R posting: the day's A/R change
+    # Collections of invoices with an issue date: their sum and the sum of amount x days since
+    # issue (average days to pay).
+    paid_cents = models.BigIntegerField(default=0)
+    paid_day_cents = models.BigIntegerField(default=0)
+    postings = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"KPI day {self.day}"
+
+
+class KpiIssueDay(models.Model):
+    """The A/R postings of invoices issued on ``issue_date`` that are dated ``day``, summed: the
+    collection rates (collected within N days of issue) and the collection cohorts read it."""
+
+    issue_date = models.DateField()
+    day = models.DateField()
+    billed_cents = models.BigIntegerField(default=0)
+    issued_cents = models.BigIntegerField(default=0)  # INVOICE_ISSUED postings only
+    collected_cents = models.BigIntegerField(default=0)
+    postings = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue_date", "day"], name="reports_kpiissueday_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI issue {self.issue_date} on {self.day}"
