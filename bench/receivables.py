@@ -2,11 +2,11 @@
 (one INVOICE_ISSUED entry per invoice: Dr A/R, Cr fee revenue; some partly paid by a
 PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R), the aging fact of every A/R posting
 (collections' ``ARAgingFact``, as the ledger's posting listener writes it) and the KPI summary
-rows (reports' ``KpiDay``/``KpiIssueDay``, recomputed set-based after the load), written with COPY on
-PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL the per-row
-triggers (append-only guards, the deferred balance check) are switched off for the load only
-(``session_replication_role = replica``, throwaway bench database) and the balance of every
-entry is checked afterwards with one query."""
+rows (reports' ``KpiDay``/``KpiIssueDay``, recomputed set-based after the load), written with
+COPY on PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL
+the per-row triggers (append-only guards, the deferred balance check) are switched off for the
+load only (``session_replication_role = replica``, throwaway bench database) and the balance of
+every entry is checked afterwards with one query."""
 
 from __future__ import annotations
 
