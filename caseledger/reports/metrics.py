@@ -306,9 +306,20 @@ def month_start(day: dt.date, *, back: int = 0) -> dt.date:
 # -- the KPIs ------------------------------------------------------------------------------
 
 # The time entries that count as staff time on billing (DOMAIN.md "Time spent on billing"):
-# non-billable time with this activity code. UTBMS has no billing-administration activity, so
-# the firm records it as A111 "Other", non-billable (billing's own work on the matter).
+# non-billable time with the firm's billing activity code (report settings). UTBMS has no
+# billing-administration activity, so by default the firm records it as A111 "Other",
+# non-billable (billing's own work on the matter).
 BILLING_ACTIVITY_CODE = "A111"
+
+
+def billing_activity_code() -> str:
+    """The firm's activity code of staff time on billing (report settings; the default until
+    they are saved)."""
+    from caseledger.reports.models import ReportSettings
+
+    code = ReportSettings.objects.filter(id=1).values_list("billing_activity_code", flat=True)
+    return code.first() or BILLING_ACTIVITY_CODE
+
 
 # Formulas as shown on the pages (DOMAIN.md "Collections and reporting").
 FORMULAS = {
@@ -342,7 +353,8 @@ FORMULAS = {
     ),
     "billing_hours": (
         "Staff time on billing: hours of the time entries coded as billing administration "
-        f"(activity {BILLING_ACTIVITY_CODE}, non-billable) with a work date in the period."
+        "(non-billable, with the activity code set in the report settings: "
+        f"{BILLING_ACTIVITY_CODE} unless the firm chose another) with a work date in the period."
     ),
     "billing_minutes_per_invoice": (
         "Staff time on billing per invoice: the minutes of staff time on billing in the period "
@@ -554,7 +566,7 @@ def billing_time(period: Period, filters: Filters = ALL) -> BillingTime:
 
     minutes = TimeEntry.objects.filter(
         filters.matter_q(),
-        activity_code=BILLING_ACTIVITY_CODE,
+        activity_code=billing_activity_code(),
         billable=False,
         work_date__gte=period.start,
         work_date__lte=period.end,

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from caseledger.billing.utbms import ACTIVITIES
+
 
 class ReportSettings(models.Model):
     """One row (id 1). No baseline until the firm sets one: the pages then say so."""
@@ -17,6 +19,9 @@ class ReportSettings(models.Model):
     target_days = models.PositiveSmallIntegerField(default=45)
     # What an hour of staff time costs the firm, in cents (ROI of hours saved).
     staff_cost_cents_per_hour = models.BigIntegerField(default=6500)
+    # The activity code of staff time on billing (non-billable time entries with it count as
+    # "time spent on billing"): a UTBMS activity code (billing.utbms), A111 "Other" by default.
+    billing_activity_code = models.CharField(max_length=4, default="A111")
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -34,6 +39,10 @@ class ReportSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(staff_cost_cents_per_hour__gte=0),
                 name="reports_staff_cost_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_activity_code__in=sorted(ACTIVITIES)),
+                name="reports_billing_activity_code_utbms",
             ),
         ]
 
