@@ -167,3 +167,24 @@ def test_an_entry_without_accounts_receivable_writes_no_summary_row(
     F.trust_deposit(matter_obj=matter, cents=50_000, day=FIRST)
     assert not KpiDay.objects.exists()
     assert not KpiIssueDay.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_migrations_backfill_writes_the_rows_verify_expects(users: dict[str, Any]) -> None:
+    """The data migration's frozen statements fill the summary of postings written before it."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    matter = F.matter()
+    invoice = F.invoice(matter_obj=matter, cents=100_000, issued=FIRST)
+    payment = F.pay(invoice_obj=invoice, cents=30_000, day=FIRST + timedelta(days=12), now=NOW)
+    entry_reverse(entry=payment.entry, actor=None, now=NOW, entry_date=FIRST + timedelta(days=14))
+    KpiDay.objects.all().delete()
+    KpiIssueDay.objects.all().delete()
+    assert summary.verify() != []
+    migration = importlib.import_module("caseledger.reports.migrations.0004_kpi_summary_backfill")
+    migration.backfill(None, SimpleNamespace(connection=connection))
+    assert summary.verify() == []
+    assert KpiDay.objects.get(day=FIRST + timedelta(days=14)).collected_cents == 30_000
