@@ -163,8 +163,13 @@ def test_verify_names_a_tampered_or_missing_row(users: dict[str, Any]) -> None:
 def test_an_entry_without_accounts_receivable_writes_no_summary_row(
     users: dict[str, Any],
 ) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     matter = F.matter()
-    F.trust_deposit(matter_obj=matter, cents=50_000, day=FIRST)
+    with CaptureQueriesContext(connection) as ctx:
+        F.trust_deposit(matter_obj=matter, cents=50_000, day=FIRST)
+    assert not [q for q in ctx.captured_queries if "reports_kpi" in q["sql"]]
     assert not KpiDay.objects.exists()
     assert not KpiIssueDay.objects.exists()
 
