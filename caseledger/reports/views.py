@@ -259,6 +259,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             "baseline_end": current.baseline_end,
             "target_days": current.target_days,
             "staff_cost": f"{current.staff_cost_cents_per_hour / 100:.2f}",
+            "billing_activity_code": current.billing_activity_code,
         },
     )
     saved = handle_form(
@@ -270,6 +271,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             baseline_end=data.get("baseline_end"),
             target_days=data["target_days"],
             staff_cost_cents_per_hour=data["staff_cost"],
+            billing_activity_code=data["billing_activity_code"],
             now=clock.now(),
         ),
     )
