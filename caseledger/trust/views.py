@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,6 +48,8 @@ from caseledger.trust.models import (
     TrustRequest,
 )
 
+PAGE_ROWS = 50  # trust matters per page of the dashboard
+
 
 def _actor(request: HttpRequest) -> User:
     """The signed-in staff member (views are behind capability_required)."""
@@ -61,33 +64,32 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
 
 @capability_required("trust.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """A page of trust matters (50 rows) with their positions; the totals cover every trust
+    matter the user may see, summed from grouped queries."""
     today = clock.firm_today()
-    positions = selectors.trust_dashboard(today, _visible_matters(request.user))
+    visible = _visible_matters(request.user)
+    page = Paginator(selectors.trust_matters(visible), PAGE_ROWS).get_page(request.GET.get("page"))
+    positions = selectors.trust_positions(list(page.object_list), today)
+    totals = selectors.trust_totals(today, visible)
     accounts_ = selectors.trust_bank_accounts()
-    by_matter = (
-        selectors.matter_balances_by_account([p.matter for p in positions])
-        if len(accounts_) > 1
-        else {}
+    split = len(accounts_) > 1
+    by_matter = selectors.matter_balances_by_account([p.matter for p in positions]) if split else {}
+    by_account = (
+        selectors.held_by_account(
+            list(selectors.trust_matters(visible).order_by().values_list("pk", flat=True))
+        )
+        if split
+        else []
     )
-    by_account = [
-        (a, sum(c for rows in by_matter.values() for acc, c in rows if acc.pk == a.pk))
-        for a in accounts_
-    ]
-    totals = {
-        "balance": sum(p.balance_cents for p in positions),
-        "uncleared": sum(p.uncleared_cents for p in positions),
-        "disputed": sum(p.disputed_cents for p in positions),
-        "available": sum(p.available_cents for p in positions),
-        "low": sum(1 for p in positions if p.is_low),
-    }
     return render(
         request,
         "trust/dashboard.html",
         {
+            "page": page,
             "positions": [(p, by_matter.get(p.matter.pk, [])) for p in positions],
             "totals": totals,
             "today": today,
-            "split_accounts": len(accounts_) > 1,
+            "split_accounts": split,
             "by_account": by_account,
         },
     )
