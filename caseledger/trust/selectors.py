@@ -379,6 +379,7 @@ class TrustTotals:
     disputed_cents: int
     available_cents: int
     low_matter_ids: list[int]  # below their minimum, in the dashboard's order
+    matter_ids: list[int]  # every trust matter summed, in the dashboard's order
 
     @property
     def low(self) -> int:
@@ -396,6 +397,7 @@ def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustT
         disputed_cents=sum(f.disputed_cents for f in figures),
         available_cents=sum(f.available_cents for f in figures),
         low_matter_ids=[f.matter_id for f in figures if f.is_low],
+        matter_ids=ids,
     )
 
 

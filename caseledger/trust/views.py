@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.models import User
+from caseledger.core.paging import CountedPaginator
 from caseledger.core.permissions import (
     capability_required,
     require,
@@ -68,19 +68,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     matter the user may see, summed from grouped queries."""
     today = clock.firm_today()
     visible = _visible_matters(request.user)
-    page = Paginator(selectors.trust_matters(visible), PAGE_ROWS).get_page(request.GET.get("page"))
-    positions = selectors.trust_positions(list(page.object_list), today)
     totals = selectors.trust_totals(today, visible)
+    page = CountedPaginator(
+        selectors.trust_matters(visible), PAGE_ROWS, count=len(totals.matter_ids)
+    ).get_page(request.GET.get("page"))
+    positions = selectors.trust_positions(list(page.object_list), today)
     accounts_ = selectors.trust_bank_accounts()
     split = len(accounts_) > 1
     by_matter = selectors.matter_balances_by_account([p.matter for p in positions]) if split else {}
-    by_account = (
-        selectors.held_by_account(
-            list(selectors.trust_matters(visible).order_by().values_list("pk", flat=True))
-        )
-        if split
-        else []
-    )
+    by_account = selectors.held_by_account(totals.matter_ids) if split else []
     return render(
         request,
         "trust/dashboard.html",
