@@ -30,7 +30,7 @@ def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
         "balance": totals.balance_cents,
         "uncleared": totals.uncleared_cents,
         "disputed": totals.disputed_cents,
-        "low": trust_positions(list(first_low), as_of),
+        "low": trust_positions(list(first_low), as_of, totals=totals),
     }
 
 

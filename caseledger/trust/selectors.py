@@ -348,10 +348,16 @@ def trust_figures(matter_ids: Sequence[int], as_of: date) -> list[TrustFigures]:
     ]
 
 
-def trust_positions(matters: Sequence[Matter], as_of: date) -> list[TrustPosition]:
+def trust_positions(
+    matters: Sequence[Matter], as_of: date, *, totals: TrustTotals | None = None
+) -> list[TrustPosition]:
     """The trust position of each of ``matters`` (in their order), in the queries of
-    ``trust_figures``: pass a page of matters to read only that page's money."""
-    figures = trust_figures([m.pk for m in matters], as_of)
+    ``trust_figures``: pass a page of matters to read only that page's money. With ``totals``
+    (``trust_totals`` of a scope holding them), no query: their figures are already read."""
+    if totals is not None:
+        figures = [totals.figures[m.pk] for m in matters]
+    else:
+        figures = trust_figures([m.pk for m in matters], as_of)
     return [
         TrustPosition(
             matter=m,
@@ -380,6 +386,7 @@ class TrustTotals:
     available_cents: int
     low_matter_ids: list[int]  # below their minimum, in the dashboard's order
     matter_ids: list[int]  # every trust matter summed, in the dashboard's order
+    figures: dict[int, TrustFigures]  # by matter id
 
     @property
     def low(self) -> int:
@@ -398,6 +405,7 @@ def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustT
         available_cents=sum(f.available_cents for f in figures),
         low_matter_ids=[f.matter_id for f in figures if f.is_low],
         matter_ids=ids,
+        figures={f.matter_id: f for f in figures},
     )
 
 

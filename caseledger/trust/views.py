@@ -72,7 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     page = CountedPaginator(
         selectors.trust_matters(visible), PAGE_ROWS, count=len(totals.matter_ids)
     ).get_page(request.GET.get("page"))
-    positions = selectors.trust_positions(list(page.object_list), today)
+    positions = selectors.trust_positions(list(page.object_list), today, totals=totals)
     accounts_ = selectors.trust_bank_accounts()
     split = len(accounts_) > 1
     by_matter = selectors.matter_balances_by_account([p.matter for p in positions]) if split else {}

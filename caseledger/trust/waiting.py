@@ -76,10 +76,12 @@ def open_disputes(user: Any, now: datetime) -> WaitingBatch:
 def below_minimum(user: Any, now: datetime) -> WaitingBatch:
     as_of = clock.firm_date(now)
     visible = matters_visible_to(user)
-    low_ids = trust_totals(as_of, visible).low_matter_ids
-    open_low = trust_matters(visible.filter(pk__in=low_ids)).exclude(status=MatterStatus.CLOSED)
+    totals = trust_totals(as_of, visible)
+    open_low = trust_matters(visible.filter(pk__in=totals.low_matter_ids)).exclude(
+        status=MatterStatus.CLOSED
+    )
     first = list(open_low[:LIMIT])
-    low = trust_positions(first, as_of)
+    low = trust_positions(first, as_of, totals=totals)
     return WaitingBatch(
         items=[
             WaitingItem(
