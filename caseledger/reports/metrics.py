@@ -9,7 +9,7 @@ walks the handful of monthly totals the count-back needs.
 
 The firm-wide figures (no filter) read the KPI summary instead (``KpiDay``, ``KpiIssueDay``:
 the same A/R postings summed per day and per issue date by the same categories, kept in the
-posting's transaction; ADR 019), a few thousand rows whatever the number of postings. Filtered
+posting's transaction; ADR 020), a few thousand rows whatever the number of postings. Filtered
 figures read the postings joined to the matter and client, whose partner, type, case type and
 office are current attributes the summary does not copy.
 

@@ -103,7 +103,7 @@ class ReportDelivery(models.Model):
 
 
 class KpiDay(models.Model):
-    """The firm's accounts-receivable postings of one day, summed by KPI category (ADR 019): what
+    """The firm's accounts-receivable postings of one day, summed by KPI category (ADR 020): what
     the firm-wide KPIs read instead of scanning every A/R posting. Amounts are signed posting
     sums (billed is a debit, the others credits), exactly what ``metrics`` sums over postings.
 

@@ -1,4 +1,4 @@
-"""The KPI summary (ADR 019): the firm's accounts-receivable postings summed per day
+"""The KPI summary (ADR 020): the firm's accounts-receivable postings summed per day
 (``KpiDay``) and per (invoice issue date, day) (``KpiIssueDay``), by the KPI categories of
 ``metrics.KINDS``. The firm-wide KPIs read these few thousand rows instead of every A/R posting
 joined to its entry and invoice.

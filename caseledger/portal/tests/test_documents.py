@@ -293,7 +293,7 @@ def test_share_twice_is_refused(users, now):
 def test_a_file_missing_from_storage_is_a_404_not_a_500(client, login, make_user, users, now):
     user, matter = _client_with_login(make_user)
     document = _upload(matter, users["PARALEGAL"], now, share=True)
-    document.file.storage.delete(document.file.name)
+    document.file.storage.delete(str(document.file.name))
     login(users["ADMIN"])
     response = client.get(reverse("matters:document_download", args=[document.pk]))
     assert response.status_code == 404

@@ -1,4 +1,4 @@
-"""Back-fill the KPI summary (ADR 019) from the A/R postings already in the ledger: a frozen copy
+"""Back-fill the KPI summary (ADR 020) from the A/R postings already in the ledger: a frozen copy
 of ``reports.summary.rebuild``'s statements (the A/R account found by its chart code)."""
 
 from django.db import migrations

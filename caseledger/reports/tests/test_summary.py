@@ -1,4 +1,4 @@
-"""The KPI summary (ADR 019): after any sequence of A/R entries and reversals its rows equal the
+"""The KPI summary (ADR 020): after any sequence of A/R entries and reversals its rows equal the
 recomputation from the postings, the firm-wide figures read from it equal the same figures
 computed over the postings, and ``manage.py verify`` names a tampered row."""
 
