@@ -17,8 +17,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from caseledger.clients.choices import ClientKind
 from caseledger.clients import services as client_services
+from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Client, Contact
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError

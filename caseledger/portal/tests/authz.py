@@ -88,6 +88,19 @@ MATRIX: dict[str, dict[str, Any]] = {
         "kwargs": lambda ctx: {"pk": refund_note(ctx).pk},
     },
     "portal:language": {"allow": CLIENT_ONLY, "method": "POST", "data": {"language": "es"}},
+    "portal:beneficiaries": {"allow": CLIENT_ONLY},
+    "portal:beneficiary_access": {
+        "allow": CLIENT_ONLY,
+        "method": "POST",
+        "kwargs": lambda ctx: {"pk": team_matter(ctx).beneficiary_id},
+        "data": {"granted": "1"},
+    },
+    "portal:staff_beneficiary_access": {
+        "allow": INVITE,
+        "method": "POST",
+        "kwargs": matter_kwargs,
+        "data": {"granted": "1"},
+    },
     "portal:invite": {"allow": INVITE, "method": "POST", "kwargs": client_kwargs},
     "portal:invite_beneficiary": {
         "allow": INVITE,
