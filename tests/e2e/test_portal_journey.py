@@ -213,9 +213,9 @@ def test_a_company_grants_its_beneficiary_their_own_invoices(
             if v["impact"] in {"serious", "critical"}
         ]
     assert found == []
-    page.click("button:has-text('Show them to Ravi Kumar')")
+    page.click("button:has-text('Show invoices and trust to Ravi Kumar')")
     page.wait_for_load_state()
-    assert "Stop showing them to Ravi Kumar" in page.content()
+    assert "Stop showing invoices and trust to Ravi Kumar" in page.content()
     page.click("button:has-text('Log out')")
     page.wait_for_load_state()
     login_page("ravi")

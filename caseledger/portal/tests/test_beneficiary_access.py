@@ -65,14 +65,14 @@ def test_the_company_contact_grants_and_revokes_from_its_beneficiaries_page(
     assert "Ravi Kumar" in page
     assert "Li Wei" in page
     assert employer.matter.number in page
-    assert "Show them to Ravi Kumar" in page
+    assert "Show invoices and trust to Ravi Kumar" in page
     answer = _grant(client, login, employer, True)
     assert answer.status_code == 302
     employer.beneficiary.refresh_from_db()
     assert employer.beneficiary.account_access_granted
     after = client.get(reverse("portal:beneficiaries")).content.decode()
-    assert "Stop showing them to Ravi Kumar" in after
-    assert "Show them to Li Wei" in after
+    assert "Stop showing invoices and trust to Ravi Kumar" in after
+    assert "Show invoices and trust to Li Wei" in after
     _grant(client, login, employer, True)  # granted twice: one event
     _grant(client, login, employer, False)
     employer.beneficiary.refresh_from_db()
@@ -92,7 +92,7 @@ def test_the_company_page_in_spanish(client, login, employer):
     login(employer.contact)
     page = client.get(reverse("portal:beneficiaries")).content.decode()
     assert "Sus beneficiarios" in page
-    assert "Mostrárselas a Ravi Kumar" in page
+    assert "Mostrar facturas y fideicomiso a Ravi Kumar" in page
     answer = client.post(
         reverse("portal:beneficiary_access", args=[employer.beneficiary.pk]),
         {"granted": "1"},
