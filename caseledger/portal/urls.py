@@ -18,11 +18,18 @@ urlpatterns = [
     path("credits/", views.credits, name="credits"),
     path("credits/<int:pk>/authorize/", views.refund_authorize, name="refund_authorize"),
     path("language/", views.language_set, name="language"),
+    path("beneficiaries/", views.beneficiaries, name="beneficiaries"),
+    path("beneficiaries/<int:pk>/access/", views.beneficiary_access, name="beneficiary_access"),
     path("staff/clients/<int:pk>/invite/", views.invite, name="invite"),
     path("staff/matters/<int:pk>/reply/", views.staff_reply, name="staff_reply"),
     path(
         "staff/matters/<int:pk>/invite-beneficiary/",
         views.invite_beneficiary,
         name="invite_beneficiary",
+    ),
+    path(
+        "staff/matters/<int:pk>/beneficiary-access/",
+        views.staff_beneficiary_access,
+        name="staff_beneficiary_access",
     ),
 ]

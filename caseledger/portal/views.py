@@ -17,6 +17,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from caseledger.clients import services as client_services
+from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Client, Contact
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
@@ -68,6 +70,22 @@ def account_page(view: View) -> View:
 BENEFICIARY_REFUSED = "portal: a beneficiary's login sees their own case, not the client's account"
 
 
+def granted_page(view: View) -> View:
+    """An account page (invoices, their PDFs and payment, the trust balance) that a
+    beneficiary's login opens once the company granted it (``Beneficiary.account_access_granted``),
+    showing their own matters' objects only; refused with 403 otherwise, as ``account_page``."""
+
+    @portal_page
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if selectors.is_beneficiary_only(user) and not selectors.account_granted(user):
+            raise PermissionDenied(BENEFICIARY_REFUSED)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     clients = list(selectors.clients_of(request.user))
     base = {
@@ -76,6 +94,9 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
         "portal_client": clients[0] if clients else None,
         # A beneficiary's login: the case pages only (no invoices, trust or credits).
         "portal_beneficiary_only": not clients and selectors.is_beneficiary_only(request.user),
+        # ... whose company granted them their own matters' invoices and trust balance.
+        "portal_account_granted": not clients and selectors.account_granted(request.user),
+        "portal_company": any(c.kind == ClientKind.COMPANY for c in clients),
         "language_form": LanguageForm(initial={"language": translation.get_language() or "en"}),
     }
     return render(request, template, {**base, **context})
@@ -192,7 +213,7 @@ def message_post(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, "portal/case_detail.html", _case_context(request, matter, form))
 
 
-@account_page
+@granted_page
 def invoices(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     rows = selectors.invoice_rows(request.user, today)
@@ -209,7 +230,7 @@ def invoices(request: HttpRequest) -> HttpResponse:
     )
 
 
-@account_page
+@granted_page
 @require_POST
 def invoices_pay(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
@@ -242,7 +263,7 @@ def _translated_refusal(exc: ApplicationError) -> str:
     return banner_text(text)
 
 
-@account_page
+@granted_page
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, pk)
     stored = getattr(invoice, "pdf", None)
@@ -263,7 +284,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@account_page
+@granted_page
 def trust(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     positions = selectors.trust_positions(request.user, today)
@@ -368,6 +389,39 @@ def refund_authorize(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("portal:credits")
 
 
+@account_page
+def beneficiaries(request: HttpRequest) -> HttpResponse:
+    """A company contact's page of its beneficiaries: who has a portal login, and whether the
+    company lets each see the invoices and trust balance of their own cases (a form each)."""
+    return _page(
+        request,
+        "portal/beneficiaries.html",
+        {
+            "beneficiaries": list(selectors.company_beneficiaries_of(request.user)),
+            "section": "beneficiaries",
+        },
+    )
+
+
+@account_page
+@require_POST
+def beneficiary_access(request: HttpRequest, pk: int) -> HttpResponse:
+    beneficiary = selectors.company_beneficiary_of(request.user, pk)
+    granted = request.POST.get("granted") == "1"
+    client_services.beneficiary_account_access_set(
+        beneficiary=beneficiary,
+        granted=granted,
+        actor=request.user,  # type: ignore[arg-type]
+        now=clock.now(),
+    )
+    if granted:
+        text = _("%(name)s now sees the invoices and trust balance of their own cases.")
+    else:
+        text = _("%(name)s no longer sees invoices or trust; they still follow their cases.")
+    messages.success(request, text % {"name": beneficiary.name})
+    return redirect("portal:beneficiaries")
+
+
 @portal_page
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:
@@ -444,6 +498,36 @@ def invite_beneficiary(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         errors = [f"{e}" for errs in form.errors.values() for e in errs]
         messages.error(request, "Not invited: " + " ".join(errors))
+    return redirect(reverse("matters:detail", args=[matter.pk]) + "#panel-portal-beneficiary")
+
+
+@capability_required("portal.invite")
+@require_POST
+def staff_beneficiary_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """Firm staff grant or revoke the beneficiary of a company's matter the view of their own
+    matters' invoices and trust (matter page, "Beneficiary's portal login" panel)."""
+    matter = get_object_or_404(Matter.objects.select_related("client", "beneficiary"), pk=pk)
+    require(request.user, "matters.view", matter)
+    if matter.beneficiary is None:
+        raise Http404("No beneficiary on this matter.")
+    granted = request.POST.get("granted") == "1"
+    try:
+        client_services.beneficiary_account_access_set(
+            beneficiary=matter.beneficiary,
+            granted=granted,
+            actor=request.user,  # type: ignore[arg-type]
+            now=clock.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, banner_text(exc.message))
+    else:
+        name = matter.beneficiary.name
+        messages.success(
+            request,
+            f"{name} now sees the invoices and trust of their own matters."
+            if granted
+            else f"{name} no longer sees invoices or trust.",
+        )
     return redirect(reverse("matters:detail", args=[matter.pk]) + "#panel-portal-beneficiary")
 
 

@@ -129,6 +129,21 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "GET /api/v1/portal/trust": {"allow": CLIENT_ONLY},
     "GET /api/v1/portal/documents": {"allow": CLIENT_ONLY},
+
+
+    "portal:beneficiaries": {"allow": CLIENT_ONLY},
+    "portal:beneficiary_access": {
+        "allow": CLIENT_ONLY,
+        "method": "POST",
+        "kwargs": lambda ctx: {"pk": team_matter(ctx).beneficiary_id},
+        "data": {"granted": "1"},
+    },
+    "portal:staff_beneficiary_access": {
+        "allow": INVITE,
+        "method": "POST",
+        "kwargs": matter_kwargs,
+        "data": {"granted": "1"},
+    },
     "portal:invite": {"allow": INVITE, "method": "POST", "kwargs": client_kwargs},
     "portal:invite_beneficiary": {
         "allow": INVITE,
