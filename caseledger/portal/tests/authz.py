@@ -129,8 +129,6 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "GET /api/v1/portal/trust": {"allow": CLIENT_ONLY},
     "GET /api/v1/portal/documents": {"allow": CLIENT_ONLY},
-
-
     "portal:beneficiaries": {"allow": CLIENT_ONLY},
     "portal:beneficiary_access": {
         "allow": CLIENT_ONLY,
