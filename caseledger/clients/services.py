@@ -436,9 +436,7 @@ def beneficiary_account_access_set(
     nothing. Raises ClientError for a person client's beneficiary and NotPermitted for a client
     user who is not the company's contact (the beneficiary's own login among them)."""
     with transaction.atomic():
-        row = (
-            Beneficiary.objects.select_for_update().select_related("client").get(pk=beneficiary.pk)
-        )
+        row = locks.beneficiary_lock(beneficiary_id=beneficiary.pk)
         client = row.client
         if actor.role == Role.CLIENT and not client.portal_users.filter(pk=actor.pk).exists():
             raise NotPermitted(

@@ -8,7 +8,7 @@ ALL of these hold, and ``default`` (the primary) otherwise:
   read-only report, dashboard and export code is marked, so everything else reads the primary
   by default, money decisions included;
 - the primary connection is not inside a transaction: a balance read before a disbursement, a
-  ``select_for_update`` lock, anything a write depends on, runs inside ``transaction.atomic``
+  row lock, anything a write depends on, runs inside ``transaction.atomic``
   and so reads the primary even if such code ever ran inside a marked scope;
 - the request is not pinned to the primary (``ReplicaPinMiddleware``): a request that is not
   GET/HEAD/OPTIONS, and every request of the same session for ``REPLICA_PIN_SECONDS`` after one,

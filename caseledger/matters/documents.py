@@ -30,6 +30,7 @@ from django.utils.http import content_disposition_header
 from caseledger.core import audit
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
+from caseledger.matters import locks
 from caseledger.matters.choices import DocumentKind
 from caseledger.matters.exceptions import MatterError
 from caseledger.matters.models import Matter, MatterDocument
@@ -211,9 +212,7 @@ def _share(document: MatterDocument, actor: User, now: datetime) -> None:
 def document_share(*, document: MatterDocument, actor: User, now: datetime) -> MatterDocument:
     """Show ``document`` to the client in the portal."""
     with transaction.atomic():
-        locked = (
-            MatterDocument.objects.select_for_update().select_related("matter").get(pk=document.pk)
-        )
+        locked = locks.document_lock(document_id=document.pk)
         if locked.shared_at is not None:
             raise DocumentError(
                 DOCUMENT_ALREADY_SHARED.format(title=locked.title), field="document"
@@ -226,9 +225,7 @@ def document_unshare(*, document: MatterDocument, actor: User, now: datetime) ->
     """Stop showing ``document`` to the client (a link already handed out stops opening too:
     the portal looks the document up among the shared ones)."""
     with transaction.atomic():
-        locked = (
-            MatterDocument.objects.select_for_update().select_related("matter").get(pk=document.pk)
-        )
+        locked = locks.document_lock(document_id=document.pk)
         if locked.shared_at is None:
             raise DocumentError(DOCUMENT_NOT_SHARED.format(title=locked.title), field="document")
         before = {"shared_at": locked.shared_at}
