@@ -295,3 +295,25 @@ def test_an_invoice_paid_meanwhile_leaves_the_rest_as_credit(make_user, now):
     assert [(a.invoice_id, a.amount_cents) for a in card.allocations.all()] == [(second.pk, 45_000)]
     assert card.unapplied_cents == 30_000
     assert payment_selectors.invoice_balance_due(second) == 0
+
+
+def test_case_type_and_stages_read_in_spanish_unless_the_firm_renamed_them(
+    client, login, make_user
+):
+    """The default case type and stage names are in the portal's catalog; a name the firm wrote
+    itself is shown as written."""
+    _, user, matter = _client_with_login(make_user, language="es")
+    login(user)
+    page = client.get(reverse("portal:case_detail", args=[matter.pk])).content.decode()
+    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "I-130, petición familiar" in heading  # (the matter's title is the firm's own text)
+    stage_names = list(matter.case_type.stages.values_list("name", flat=True))
+    assert stage_names, "the I-130 case type has its stages"
+    assert "Apertura del caso" in page or "Petición presentada" in page
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "I-130, petición familiar" in home
+
+    matter.case_type.name = "Petición familiar — paquete completo"
+    matter.case_type.save(update_fields=["name"])
+    page = client.get(reverse("portal:case_detail", args=[matter.pk])).content.decode()
+    assert "Petición familiar — paquete completo" in page
