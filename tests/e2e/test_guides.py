@@ -201,7 +201,10 @@ def billing(w: Walk) -> None:
     number = re.search(r"Invoice (\S+)", page.locator("h1").inner_text())
     assert number, page.locator("h1").inner_text()
     # Processing a retainer: record the client's wire into trust.
-    w.open("/trust/deposits/new/", "Record trust deposit")
+    w.open("/trust/", "Client trust")
+    w.button("Record deposit").click()
+    page.wait_for_load_state()
+    w.expect(page.locator("h1")).to_have_text("Record trust deposit")
     w.guide_link("processing-a-retainer")
     matter = page.locator("#id_matter option").nth(1)
     client = matter.inner_text().split(" · ")[1]
@@ -275,7 +278,10 @@ def intake(w: Walk) -> None:
 
 
 def operations(w: Walk) -> None:
-    w.open("/reports/operations/", "Operations dashboard")
+    w.open("/reports/", "")
+    w.page.locator("nav.tabs").get_by_role("link", name="Operations dashboard").click()
+    w.page.wait_for_load_state()
+    w.expect(w.page.locator("h1")).to_contain_text("Operations dashboard")
     w.expect(w.page.locator("main")).to_contain_text("Reconciliation, prepare to sign")
     w.shot("board")
     w.open("/trust/", "Client trust")
