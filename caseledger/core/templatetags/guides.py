@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from caseledger.core import guides
 
@@ -24,6 +25,10 @@ def guide_link(context: Any, topic: str) -> str:
         return ""
     guide, anchor = found
     url = reverse("core:help", args=[guide.slug]) + (f"#{anchor}" if anchor else "")
+    # The portal shows it too: "Guide" has its Spanish in core's catalog.
     return format_html(
-        '<a class="button guide-link" href="{}" title="How to: {}">Guide</a>', url, guide.title
+        '<a class="button guide-link" href="{}" title="{}">{}</a>',
+        url,
+        guide.title,
+        gettext("Guide"),
     )
