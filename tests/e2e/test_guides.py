@@ -103,6 +103,13 @@ class Walk:
         assert response.status == 200, f"{path}: {response.status}"
         self.expect(self.page.locator("h1").first).to_contain_text(heading)
 
+    def menu(self, label: str, heading: str) -> None:
+        """Open ``label`` in the menu (the guides say "Open X in the menu")."""
+        nav = self.page.locator("nav[aria-label=Main], nav[aria-label=Portal]")
+        nav.get_by_role("link", name=label, exact=True).click()
+        self.page.wait_for_load_state()
+        self.expect(self.page.locator("h1").first).to_contain_text(heading)
+
     def button(self, name: str) -> Any:
         """The one control (button or button-styled link) named ``name`` in the main column."""
         control = self.page.locator("main").get_by_role("button", name=name, exact=True)
@@ -147,7 +154,9 @@ class Walk:
 def partner(w: Walk) -> None:
     page = w.page
     # The first invoices: approve a draft from the review queue.
-    w.open("/billing/review/?all=1", "Review queue")
+    w.menu("Review queue", "Review queue")
+    w.button("All partners").click()
+    page.wait_for_load_state()
     w.guide_link("first-invoices")
     w.button("Approve selected")
     w.shot("review-queue")
@@ -158,7 +167,7 @@ def partner(w: Walk) -> None:
     page.wait_for_load_state()
     w.expect(page.locator("h1")).to_contain_text("Approved")
     # Issuing a credit note: approve the one billing requested.
-    w.open("/credits/", "Credit notes")
+    w.menu("Credit notes", "Credit notes")
     w.guide_link("issuing-a-credit-note")
     # One without a refund: a refund waits for the client's authorization in the portal first.
     waiting = page.locator("main table tbody tr", has_text="Waiting for partner approval")
@@ -174,7 +183,7 @@ def partner(w: Walk) -> None:
     page.wait_for_load_state()
     w.expect(page.locator("h1")).to_contain_text("Credit note CN-")
     # Closing a month: review and sign the trust account's prepared month.
-    w.open("/banking/reconciliation/", "Reconciliations")
+    w.menu("Reconciliations", "Reconciliations")
     w.guide_link("closing-a-month")
     w.shot("reconciliations")
     page.locator("main table a", has_text="Prepared").first.click()
@@ -187,7 +196,7 @@ def partner(w: Walk) -> None:
 def billing(w: Walk) -> None:
     page = w.page
     # The first invoices: issue what the partner approved.
-    w.open("/billing/invoices/", "Invoices")
+    w.menu("Invoices", "Invoices")
     page.select_option("#id_status", label="Approved")
     w.button("Filter").click()
     page.wait_for_load_state()
@@ -201,7 +210,7 @@ def billing(w: Walk) -> None:
     number = re.search(r"Invoice (\S+)", page.locator("h1").inner_text())
     assert number, page.locator("h1").inner_text()
     # Processing a retainer: record the client's wire into trust.
-    w.open("/trust/", "Client trust")
+    w.menu("Trust", "Client trust")
     w.button("Record deposit").click()
     page.wait_for_load_state()
     w.expect(page.locator("h1")).to_have_text("Record trust deposit")
@@ -219,7 +228,9 @@ def billing(w: Walk) -> None:
     w.expect(page.locator("#trust-balance")).to_be_visible()
     w.shot("retainer-recorded")
     # Issuing a credit note on the invoice just issued.
-    w.open("/credits/new/", "New credit note")
+    w.menu("Credit notes", "Credit notes")
+    w.button("New credit note").click()
+    page.wait_for_load_state()
     w.guide_link("issuing-a-credit-note")
     page.fill("#id_invoice", number.group(1))
     page.select_option("#id_reason_code", label="Courtesy discount")
@@ -231,7 +242,7 @@ def billing(w: Walk) -> None:
     w.expect(page.locator("h1")).to_contain_text(re.compile(r"Credit note (CN-|request #)"))
     w.shot("credit-note-requested")
     # Reconciling a bank deposit: the trust account's matching workbench.
-    w.open("/banking/", "Bank accounts")
+    w.menu("Bank accounts", "Bank accounts")
     page.locator("main table a", has_text="IOLTA").first.click()
     page.wait_for_load_state()
     w.button("Matching").click()
@@ -245,7 +256,7 @@ def billing(w: Walk) -> None:
     w.button("Resolve")
     w.shot("match-or-resolve")
     # Closing a month: prepare the operating account's month for a partner's signature.
-    w.open("/banking/reconciliation/", "Reconciliations")
+    w.menu("Reconciliations", "Reconciliations")
     w.guide_link("closing-a-month")
     row = page.locator("main table tr", has_text="Operating")
     row.get_by_role("link", name="Reconcile", exact=True).click()
@@ -260,10 +271,10 @@ def billing(w: Walk) -> None:
 
 def intake(w: Walk) -> None:
     page = w.page
-    w.open("/matters/", "Matters")
+    w.menu("Matters", "Matters")
     w.shot("matters")
     # The first invoices are built from the time recorded on the matter.
-    w.open("/billing/time/", "Time and expenses")
+    w.menu("Time entry", "Time and expenses")
     form = page.locator("form", has=page.get_by_role("button", name="Record time"))
     form.locator("#id_matter").select_option(index=1)
     form.locator("#id_hours").fill("1.5")
@@ -273,37 +284,44 @@ def intake(w: Walk) -> None:
     page.wait_for_load_state()
     w.expect(page.locator("main")).to_contain_text("Prepared the I-130 evidence checklist")
     # Processing a retainer: see it arrive on the matter's trust ledger before filing.
-    w.open("/trust/", "Client trust")
+    w.menu("Trust", "Client trust")
+    w.button("Disbursements")
     w.shot("matter-trust")
 
 
 def operations(w: Walk) -> None:
-    w.open("/reports/", "")
+    w.menu("Reports", "")
     w.page.locator("nav.tabs").get_by_role("link", name="Operations dashboard").click()
     w.page.wait_for_load_state()
     w.expect(w.page.locator("h1")).to_contain_text("Operations dashboard")
     w.expect(w.page.locator("main")).to_contain_text("Reconciliation, prepare to sign")
     w.shot("board")
-    w.open("/trust/", "Client trust")
+    w.menu("Trust", "Client trust")
     w.shot("trust")
-    w.open("/payments/", "Payments")
+    w.menu("Payments", "Payments")
     w.button("Export CSV")
     w.shot("payments")
 
 
 def admin(w: Walk) -> None:
-    w.open("/settings/people/", "People")
+    w.menu("People", "People")
     w.button("Invite a person")
     w.shot("people")
-    w.open("/settings/firm/", "Firm settings")
+    w.menu("Firm settings", "Firm settings")
     w.expect(w.page.locator("#id_invoice_number_format")).to_be_visible()
     w.shot("firm-settings")
-    w.open("/trust/settings/", "Trust settings")
+    w.menu("Trust", "Client trust")
+    w.page.get_by_role("link", name="Trust settings").click()
+    w.expect(w.page.locator("h1")).to_have_text("Trust settings")
     w.expect(w.page.locator("#id_low_balance_threshold")).to_be_visible()
     w.shot("trust-settings")
-    w.open("/credits/settings/", "Credit note approval rules")
+    w.menu("Credit notes", "Credit notes")
+    w.button("Approval rules").click()
+    w.expect(w.page.locator("h1")).to_have_text("Credit note approval rules")
     w.shot("credit-approval-rules")
-    w.open("/banking/reconciliation/settings/", "Reconciliation settings")
+    w.menu("Reconciliations", "Reconciliations")
+    w.button("Settings").click()
+    w.expect(w.page.locator("h1")).to_have_text("Reconciliation settings")
     w.expect(w.page.locator("#id_signoff_due_days")).to_be_visible()
     w.shot("reconciliation-settings")
 
@@ -312,12 +330,12 @@ def client(w: Walk) -> None:
     w.open("/portal/", "My cases")
     w.guide_link("first-invoices")
     w.shot("home")
-    w.open("/portal/invoices/", "Invoices and payments")
+    w.menu("Invoices and payments", "Invoices and payments")
     w.button("Pay selected invoices online")
     w.shot("invoices")
-    w.open("/portal/trust/", "Trust account")
+    w.menu("Trust account", "Trust account")
     w.shot("trust")
-    w.open("/portal/credits/", "")
+    w.menu("Credits and refunds", "Credits and refunds")
     w.shot("credits")
 
 
