@@ -89,14 +89,17 @@ test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: manda
 guides: install ## Regenerate the training guides' screenshots (docs/guides/img) with the browser
 	$(PY) -m pytest -m e2e -p no:xdist tests/e2e/test_guides.py $(PYTEST_FLAGS)
 
-lint: install ## ruff, mypy, import-linter layers, missing migrations, secret scan, dependency audit (offline-tolerant)
+lint: install ## ruff, mypy, import-linter layers, missing migrations, secret scan, dependency audit (says what it could not audit)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy caseledger $$(test -d bench && echo bench)
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) scripts/secret_scan.py
-	$(PY) scripts/dep_audit.py
+	@$(PY) scripts/dep_audit.py; rc=$$?; \
+	if [ $$rc -eq 3 ] && [ "$$DEP_AUDIT_REQUIRED" != "1" ]; then \
+	  echo "make lint: dependency audit incomplete (see NOT AUDITED above); DEP_AUDIT_REQUIRED=1 makes that fail"; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
 fmt: install ## Format and autofix
 	$(VENV)/bin/ruff format .

@@ -66,8 +66,10 @@ def pytest_configure(config: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _audit_anchor_file(tmp_path: Any, settings: Any) -> None:
-    """Each test anchors the audit chain in a file of its own (never the install's var/)."""
+    """Each test anchors the audit chain in a file of its own, and stores uploaded files (matter
+    documents) in a folder of its own (never the install's var/)."""
     settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchors.jsonl"
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Throwaway benchmark databases. Call ``prepare(name)`` BEFORE Django is set up: it points
-DATABASE_URL at a fresh database (``bench_<name>`` on the PostgreSQL server DATABASE_URL names,
-or a temp SQLite file), sets Django up and migrates. ``cleanup()`` drops it."""
+DATABASE_URL at a fresh database (``<db>_bench_<name>`` on the PostgreSQL server DATABASE_URL
+names, ``<db>`` being the database DATABASE_URL names, so checkouts sharing one server never drop
+each other's throwaway; or a temp SQLite file), sets Django up and migrates. ``cleanup()``
+drops it."""
 
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ def prepare(name: str) -> Throwaway:
     if scheme.startswith("postgres") or scheme == "pgsql":
         import psycopg
 
-        dbname = f"bench_{name}"
+        source_db = urlsplit(source).path.lstrip("/") or "caseledger"
+        dbname = f"{source_db}_bench_{name}"
         admin = _pg_admin_params(source)
         with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')

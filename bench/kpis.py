@@ -1,6 +1,7 @@
 """``kpis``: the partner dashboard's figures (every KPI of ``reports.metrics.kpis`` for the current
-period and the baseline period) computed in the database, against the same figures computed by
-a Python loop over the A/R posting rows they read, in the same run.
+period and the baseline period) computed in the database (the money figures from the KPI
+summary the loader fills, ADR 019), against the same figures computed by a Python loop over the
+A/R posting rows, in the same run.
 
 Full: 1,000,000 invoices (about 1,400,000 payments and 4.8 million postings with the filler
 operating-bank postings below); quick: 10,000 invoices. Goal on PostgreSQL: the dashboard under

@@ -5,6 +5,11 @@ rows, trust checks, audit event) vs the same entry and posting rows inserted wit
 (INSERT entry + executemany postings), also one transaction per entry. Goal: ratio >= 0.3 on
 PostgreSQL, p99 < 50 ms.
 
+``ledger_batch``: the same trust deposits posted through ``entries_post`` (the batch path for
+imports and generators: same checks, triggers, hooks and audit events; 500 entries a call) vs a
+raw COPY of the same entry and posting rows on PostgreSQL (SQLite: raw INSERTs, entry by entry).
+Goal: ratio >= 0.3 on PostgreSQL.
+
 ``ledger_hot``: 8 writer threads on ONE matter's trust balance vs 8 writers on 8 distinct
 matters (same operations). Goal: ratio >= 0.3, no deadlock, exact final balance, never
 negative. The audit chain head row serializes every audited write, so the distinct-matter
@@ -152,6 +157,114 @@ def bench_ledger(ctx: BenchContext) -> dict[str, Any]:
         n=n,
         seconds=seconds,
         baseline="raw_sql_insert",
+        baseline_n=n,
+        baseline_seconds=base_seconds,
+        latencies_s=latencies,
+    )
+
+
+BATCH = 500
+
+
+def _copy_baseline(rows: list[tuple[int, int, int]], bank: int, liability: int) -> float:
+    """Seconds to write the entries and postings of ``rows`` (matter, client, cents) raw: COPY on
+    PostgreSQL (entry ids reserved from the sequence first), plain INSERTs on SQLite."""
+    from django.db import connection, transaction
+
+    created = connection.ops.adapt_datetimefield_value(NOW)
+    day = connection.ops.adapt_datefield_value(DAY)
+    entry_cols = "id, entry_date, kind, memo, currency, created_at, payload_hash"
+    posting_cols = "entry_id, account_id, amount_cents, entry_date, client_id, matter_id"
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id')) "
+                "FROM generate_series(1, %s)",
+                [len(rows)],
+            )
+            ids = [r[0] for r in cur.fetchall()]
+            raw = cur.cursor
+            with raw.copy(f"COPY ledger_journalentry ({entry_cols}) FROM STDIN") as copy:
+                for entry_id, _row in zip(ids, rows, strict=True):
+                    copy.write_row(
+                        (entry_id, day, "TRUST_DEPOSIT", "Retainer deposit", "USD", created, "x")
+                    )
+            with raw.copy(f"COPY ledger_posting ({posting_cols}) FROM STDIN") as copy:
+                for entry_id, (m, c, cents) in zip(ids, rows, strict=True):
+                    copy.write_row((entry_id, bank, cents, day, c, m))
+                    copy.write_row((entry_id, liability, -cents, day, c, m))
+        else:  # each entry, then its postings (SQLite's newest-entry guard trigger)
+            for m, c, cents in rows:
+                cur.execute(
+                    f"INSERT INTO ledger_journalentry ({entry_cols[4:]}) "
+                    "VALUES (%s, 'TRUST_DEPOSIT', 'Retainer deposit', 'USD', %s, 'x') "
+                    "RETURNING id",
+                    [day, created],
+                )
+                entry_id = cur.fetchone()[0]
+                cur.executemany(
+                    f"INSERT INTO ledger_posting ({posting_cols}) VALUES (%s, %s, %s, %s, %s, %s)",
+                    [
+                        (entry_id, bank, cents, day, c, m),
+                        (entry_id, liability, -cents, day, c, m),
+                    ],
+                )
+    return time.perf_counter() - start
+
+
+@register("ledger_batch")
+def bench_ledger_batch(ctx: BenchContext) -> dict[str, Any]:
+    from caseledger.ledger import accounts as A
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.models import SubledgerBalance
+    from caseledger.ledger.services import EntryRequest, PostingLine, account_info, entries_post
+
+    n = 20_000 if ctx.full else 2_000
+    firm = generate_firm(matters=max(50, n // 20))
+    matters = firm.matter_ids
+    _deposit(matters[0], firm.matter_client[matters[0]], 100)  # warm up outside the timing
+    rows = [
+        (matters[i % len(matters)], firm.matter_client[matters[i % len(matters)]], 10_000 + i)
+        for i in range(n)
+    ]
+    latencies: list[float] = []
+    start = time.perf_counter()
+    for first in range(0, n, BATCH):
+        t0 = time.perf_counter()
+        entries_post(
+            entries=[
+                EntryRequest(
+                    kind=EntryKind.TRUST_DEPOSIT,
+                    entry_date=DAY,
+                    memo="Retainer deposit",
+                    lines=[
+                        PostingLine(A.TRUST_BANK, cents, client=c, matter=m),
+                        PostingLine(A.CLIENT_TRUST_LIABILITY, -cents, client=c, matter=m),
+                    ],
+                )
+                for m, c, cents in rows[first : first + BATCH]
+            ],
+            actor=None,
+            now=NOW,
+        )
+        latencies.append(time.perf_counter() - t0)
+    seconds = time.perf_counter() - start
+    expected: dict[int, int] = {matters[0]: 100}
+    for m, _c, cents in rows:
+        expected[m] = expected.get(m, 0) + cents
+    liability = account_info(A.CLIENT_TRUST_LIABILITY).id
+    _verify(expected)  # ledger_verify and every matter's trust balance, before the raw rows
+    for m, cents in expected.items():
+        row = SubledgerBalance.objects.get(account_id=liability, matter_id=m)
+        if -row.balance_cents != cents:
+            raise BenchFailure(f"matter {m}: balance row {-row.balance_cents} != {cents}")
+    base_seconds = _copy_baseline(rows, account_info(A.TRUST_BANK).id, liability)
+    return result(
+        ctx=ctx,
+        n=n,
+        seconds=seconds,
+        baseline="raw_copy" if ctx.vendor == "postgresql" else "raw_insert",
         baseline_n=n,
         baseline_seconds=base_seconds,
         latencies_s=latencies,

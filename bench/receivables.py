@@ -1,11 +1,12 @@
 """Synthetic receivables for the collections benches: issued invoices with their ledger postings
 (one INVOICE_ISSUED entry per invoice: Dr A/R, Cr fee revenue; some partly paid by a
-PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R) and the aging fact of every A/R posting
-(collections' ``ARAgingFact``, as the ledger's posting listener writes it), written with COPY on
-PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL the per-row
-triggers (append-only guards, the deferred balance check) are switched off for the load only
-(``session_replication_role = replica``, throwaway bench database) and the balance of every
-entry is checked afterwards with one query."""
+PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R), the aging fact of every A/R posting
+(collections' ``ARAgingFact``, as the ledger's posting listener writes it) and the KPI summary
+rows (reports' ``KpiDay``/``KpiIssueDay``, recomputed set-based after the load), written with
+COPY on PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL
+the per-row triggers (append-only guards, the deferred balance check) are switched off for the
+load only (``session_replication_role = replica``, throwaway bench database) and the balance of
+every entry is checked afterwards with one query."""
 
 from __future__ import annotations
 
@@ -238,6 +239,7 @@ def generate_receivables(
     from caseledger.collections.models import ARAgingFact
     from caseledger.ledger import accounts as A
     from caseledger.ledger.models import Account, JournalEntry, Posting
+    from caseledger.reports.summary import rebuild as kpi_summary_rebuild
 
     rng = random.Random(seed)
     ar = Account.objects.get(code=A.ACCOUNTS_RECEIVABLE).pk
@@ -391,6 +393,9 @@ def generate_receivables(
         copy_rows(JournalEntry, entry_rows, with_id=True)
         copy_rows(Posting, posting_rows, with_id=True)
         copy_rows(ARAgingFact, fact_rows, with_id=True)
+        # The KPI summary (reports' posting listener's rows), recomputed from all the postings
+        # with the same set-based statements ``summary.verify`` checks it with.
+        kpi_summary_rebuild()
         # The settlement rows always (``manage.py verify`` compares them with the ledger);
         # ``settlements`` is kept for callers that asked for them explicitly.
         copy_rows(InvoiceSettlement, settlement_rows)

@@ -192,6 +192,38 @@ def database_config(
     return config
 
 
+DATABASE_REPLICA_URL_INVALID = (
+    "DATABASE_REPLICA_URL: must be a postgres://user:password@host:5432/name address of a "
+    "replica streaming from the PostgreSQL primary that DATABASE_URL names (got {value!r})"
+)
+
+
+def replica_config(
+    url: str, primary: dict[str, Any], var_dir: Path, *, pool: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Django's DATABASES["replica"] for ``DATABASE_REPLICA_URL`` (core.replica routes report
+    reads to it). Both it and the primary must be PostgreSQL. In tests the alias is a second
+    connection to the test database (``TEST: {"MIRROR": "default"}``)."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite" or primary["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured(DATABASE_REPLICA_URL_INVALID.format(value=redact_url(url)))
+    try:
+        config = database_config(url, var_dir, pool=pool)
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(
+            DATABASE_REPLICA_URL_INVALID.format(value=redact_url(url))
+        ) from exc
+    config["TEST"] = {"MIRROR": "default"}
+    return config
+
+
+def mirror_replica_config(primary: dict[str, Any]) -> dict[str, Any]:
+    """The ``replica`` alias of a test run without DATABASE_REPLICA_URL: the primary's settings
+    as a second connection mirroring the test database; the router uses it only where a test
+    turns ``REPLICA_READS`` on."""
+    return {**primary, "OPTIONS": dict(primary.get("OPTIONS", {})), "TEST": {"MIRROR": "default"}}
+
+
 def secret_key(environ: dict[str, str], production: bool, var_dir: Path) -> str:
     key = environ.get("CASELEDGER_SECRET_KEY", "")
     if key:

@@ -38,6 +38,7 @@ VERIFY_CHECKS = {
     "payments": "caseledger.payments.selectors.payments_ledger_verify",
     "deposits": "caseledger.trust.selectors.deposits_ledger_verify",
     "aging": "caseledger.collections.selectors.aging_facts_verify",
+    "kpi_summary": "caseledger.reports.summary.verify",
 }
 AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")
 
@@ -99,6 +100,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends a signed-in session idle past its role's limit (core.security).
     "caseledger.core.security.IdleTimeoutMiddleware",
+    # Read-your-writes with a replica: writing requests and their session's next ones read the
+    # primary (core.replica).
+    "caseledger.core.replica.ReplicaPinMiddleware",
     "caseledger.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -147,6 +151,21 @@ DATABASES = {
         pool=config.db_pool(ENV, PRODUCTION),
     )
 }
+# Reports, dashboards and exports read from a PostgreSQL replica when DATABASE_REPLICA_URL is
+# set; writes, transactions and read-your-writes stay on the primary (core.replica; README,
+# Deployment). Tests get the alias as a mirror of the test database, off unless a test turns
+# REPLICA_READS on.
+DATABASE_REPLICA_URL = ENV.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = config.replica_config(
+        DATABASE_REPLICA_URL, DATABASES["default"], VAR_DIR, pool=config.db_pool(ENV, PRODUCTION)
+    )
+elif TESTING:
+    DATABASES["replica"] = config.mirror_replica_config(DATABASES["default"])
+REPLICA_READS = bool(DATABASE_REPLICA_URL)
+# Seconds a session reads from the primary after a request that may have written.
+REPLICA_PIN_SECONDS = config.env_int(ENV, "REPLICA_PIN_SECONDS", 15)
+DATABASE_ROUTERS = ["caseledger.core.replica.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -1,12 +1,17 @@
-"""Dependency audit for `make lint`: pip-audit over the virtualenv, offline-tolerant.
+"""Dependency audit for `make lint`: pip-audit over the virtualenv, honest about what it checked.
 
-Online, pip-audit asks PyPI's advisory data about every installed package; the answers are
-saved in ``security/pip-audit-cache.json`` (package -> version -> advisory ids, and when), and
-any known vulnerability fails the run (exit 1) unless its id is listed, with a reason, in
-``security/pip-audit-ignore.txt``. Without the network (pip-audit fails, or reports packages
-it could not look up) the packages it could not audit are judged from that cached list: a
-cached advisory for the installed version still fails; a package the cache does not know is
-reported as not audited, and does not fail lint.
+pip-audit asks PyPI's JSON API (``/pypi/NAME/VERSION/json``, its ``vulnerabilities`` field: the
+OSV advisories of that release) about every installed package; the answers are saved in
+``security/pip-audit-cache.json`` (package -> version -> advisory ids, and when). A package is
+judged from that answer, else from the cache (an answer of an earlier run for the same
+version), else it is NOT AUDITED. Where only PyPI's package downloads are reachable (the JSON
+API answers 404, as on the build machines), pip-audit skips every package and, with an empty
+cache, nothing at all is audited: the script says so instead of reporting 0 vulnerabilities.
+
+Exit codes: 1 a known vulnerability not listed, with a reason, in
+``security/pip-audit-ignore.txt`` (also when some packages were not audited); 3 no finding, but
+some or all packages not audited (``make lint`` reports it and passes, unless
+``DEP_AUDIT_REQUIRED=1``); 0 every package audited, none vulnerable.
 
     python scripts/dep_audit.py [--cache PATH] [--ignore PATH] [--pip-audit PATH]
 """
@@ -96,6 +101,9 @@ def audit(
     return findings, unaudited, cache
 
 
+NOT_AUDITED = 3
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=ROOT / "security" / "pip-audit-cache.json")
@@ -110,15 +118,34 @@ def main(argv: list[str] | None = None) -> int:
     findings, unaudited, cache = audit(report, cache, versions, ignored(args.ignore))
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     args.cache.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    audited = len(versions) - len(unaudited)
     for line in findings:
         print(f"dep-audit: VULNERABLE {line}")
-    if unaudited:
+    if report is None:
+        source = "pip-audit did not run or gave no report"
+    else:
+        answered = sum(1 for d in report.get("dependencies", []) if "skip_reason" not in d)
+        source = f"PyPI's vulnerability data answered for {answered} packages"
+    if audited == 0:
         print(
-            f"dep-audit: {len(unaudited)} of {len(versions)} packages not audited (advisory "
-            f"service unreachable and not in the cache of {cache.get('checked_at') or 'never'})"
+            f"dep-audit: NOT AUDITED: no advisory data for any of the {len(versions)} installed "
+            f"packages ({source}; the cache {args.cache.name} has none of these versions). "
+            "Nothing was checked: this is not a clean result."
         )
-    print(f"dep-audit: {len(findings)} known vulnerabilities")
-    return 1 if findings else 0
+    else:
+        print(
+            f"dep-audit: {audited} of {len(versions)} packages audited ({source}; cache of "
+            f"{cache.get('checked_at') or 'never'}): {len(findings)} known vulnerabilities"
+        )
+        if unaudited:
+            print(
+                f"dep-audit: NOT AUDITED: {len(unaudited)} packages without advisory data: "
+                + ", ".join(unaudited[:10])
+                + (" ..." if len(unaudited) > 10 else "")
+            )
+    if findings:
+        return 1
+    return NOT_AUDITED if unaudited else 0
 
 
 if __name__ == "__main__":

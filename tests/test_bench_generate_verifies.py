@@ -33,4 +33,4 @@ def test_a_generated_firm_passes_verify():
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r for r in rows if "problem" in r] == []
     assert code == 0
-    assert rows[-1] == {"verify": "ok", "checks": 8, "problems": 0}
+    assert rows[-1] == {"verify": "ok", "checks": 9, "problems": 0}

@@ -41,13 +41,22 @@ def test_the_repository_has_no_secrets():
     assert secret_scan.main([]) == 0
 
 
-def test_dep_audit_offline_passes_without_a_cache_and_fails_on_a_cached_advisory(tmp_path, capsys):
+def test_dep_audit_without_advisory_data_says_nothing_was_audited(tmp_path, capsys):
     cache = tmp_path / "cache.json"
     ignore = tmp_path / "ignore.txt"
     args = ["--cache", str(cache), "--ignore", str(ignore), "--pip-audit", str(tmp_path / "none")]
-    # No network, no tool, nothing cached: reported as not audited, lint does not fail.
-    assert dep_audit.main(args) == 0
-    assert "not audited" in capsys.readouterr().out
+    # No tool (or no advisory API), nothing cached: no "0 known vulnerabilities", exit 3.
+    assert dep_audit.main(args) == dep_audit.NOT_AUDITED == 3
+    out = capsys.readouterr().out
+    assert "dep-audit: NOT AUDITED: no advisory data for any of the" in out
+    assert "this is not a clean result" in out
+    assert "known vulnerabilities" not in out
+
+
+def test_dep_audit_judges_from_the_cache_and_fails_on_a_cached_advisory(tmp_path, capsys):
+    cache = tmp_path / "cache.json"
+    ignore = tmp_path / "ignore.txt"
+    args = ["--cache", str(cache), "--ignore", str(ignore), "--pip-audit", str(tmp_path / "none")]
     # The cached advisory list knows the installed Django version is vulnerable: fails offline.
     django_version = metadata.version("django")
     cache.write_text(
@@ -59,10 +68,38 @@ def test_dep_audit_offline_passes_without_a_cache_and_fails_on_a_cached_advisory
         )
     )
     assert dep_audit.main(args) == 1
-    assert f"VULNERABLE django {django_version}: PYSEC-2099-1" in capsys.readouterr().out
-    # Listed, with a reason, in the ignore file: passes again.
+    out = capsys.readouterr().out
+    assert f"VULNERABLE django {django_version}: PYSEC-2099-1" in out
+    assert "1 known vulnerabilities" in out
+    # Listed, with a reason, in the ignore file: no finding, but the other packages were not
+    # audited, so still not a clean pass.
     ignore.write_text("PYSEC-2099-1 not reachable: we never call the affected API\n")
+    assert dep_audit.main(args) == 3
+    out = capsys.readouterr().out
+    assert "0 known vulnerabilities" in out
+    assert "NOT AUDITED: " in out
+
+
+def test_dep_audit_passes_only_when_every_package_was_audited(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(dep_audit, "installed", lambda: {"django": "5.2.1", "stripe": "12.0.0"})
+    report = {
+        "dependencies": [
+            {"name": "Django", "version": "5.2.1", "vulns": []},
+            {"name": "stripe", "version": "12.0.0", "vulns": []},
+        ]
+    }
+    monkeypatch.setattr(dep_audit, "run_pip_audit", lambda tool, timeout: report)
+    cache = tmp_path / "cache.json"
+    args = ["--cache", str(cache), "--ignore", str(tmp_path / "ignore.txt")]
     assert dep_audit.main(args) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 packages audited (PyPI's vulnerability data answered for 2 packages" in out
+    assert "NOT AUDITED" not in out
+    # Offline next time (every package skipped): judged from the cache the first run saved.
+    skipped = {"dependencies": [{"name": "django", "skip_reason": "not found on PyPI"}]}
+    monkeypatch.setattr(dep_audit, "run_pip_audit", lambda tool, timeout: skipped)
+    assert dep_audit.main(args) == 0
+    assert "answered for 0 packages" in capsys.readouterr().out
 
 
 def test_dep_audit_records_an_online_report_in_the_cache():

@@ -249,6 +249,7 @@ def _register_routers() -> None:
     from caseledger.api.ledger import router as ledger_router
     from caseledger.api.matters import router as matters_router
     from caseledger.api.payments import router as payments_router
+    from caseledger.api.portal import router as portal_router
     from caseledger.api.reports import router as reports_router
     from caseledger.api.trust import router as trust_router
 
@@ -261,6 +262,7 @@ def _register_routers() -> None:
     api.add_router("/trust", trust_router)
     api.add_router("/banking", banking_router)
     api.add_router("/reports", reports_router)
+    api.add_router("/portal", portal_router)
 
 
 def bound_operations() -> list[tuple[str, Operation]]:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from caseledger.api.pagination import DEFAULT_LIMIT, Limit, Offset, Page, paginate
+from caseledger.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Limit, Offset, Page, paginate
 from caseledger.api.types import Day
 from caseledger.collections.selectors import BUCKETS, GROUPS, aging_rows, aging_totals
 from caseledger.core import clock
@@ -64,6 +64,8 @@ def aging(
     require(request.user, "collections.view")
     day = as_of or clock.firm_today()
     rows = aging_rows(as_of=day, group=group)
+    # the window, the row count and the totals in one grouped query (see ``read_window``)
+    rows.read_window(max(offset, 0), max(1, min(limit, MAX_LIMIT)))
     page = paginate(
         request,
         rows,
@@ -75,5 +77,7 @@ def aging(
         **page,
         "as_of": day,
         "group": group,
-        "totals": _row(None, "Total", aging_totals(as_of=day)),
+        "totals": _row(
+            None, "Total", rows.totals if rows.totals is not None else aging_totals(as_of=day)
+        ),
     }

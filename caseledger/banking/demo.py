@@ -14,13 +14,14 @@ month is prepared and waits for review."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from caseledger.banking import match_services, matching, services
 from caseledger.banking.models import BankAccount
 from caseledger.banking.parsers import camt, csvfile
 from caseledger.banking.parsers.base import ParsedLine, ParsedStatement, TxDetail
+from caseledger.core import clock
 from caseledger.core.demo_context import DemoContext
 from caseledger.ledger import accounts as codes
 from caseledger.ledger.models import Account
@@ -139,6 +140,16 @@ def _slip(postings: list[Any], booked: date) -> ParsedLine:
     )
 
 
+# The trust reconciliations' history: prepared this many days after the month's end, signed
+# this many days after preparing (before go-live, after it).
+PREPARE_AFTER_DAYS = 3
+SIGN_AFTER_DAYS = {True: 4, False: 1}
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=clock.firm_zone())
+
+
 def seed_late(ctx: DemoContext) -> None:
     from caseledger.banking.models import Reconciliation
     from caseledger.banking.reconciliation import services as recon
@@ -233,8 +244,13 @@ def seed_late(ctx: DemoContext) -> None:
     for end in months:
         if not trust.statements.filter(period_end__lte=end).exists():
             continue
+        # Prepared when the statement is in, a few days after the month; signed by the partner
+        # days later before go-live, the next day after it (the dashboards' prepare-to-sign).
+        prepared = min(_at(end + timedelta(days=PREPARE_AFTER_DAYS), 10), ctx.now)
         rec = recon.reconciliation_prepare(
-            bank_account=trust, period_end=end, actor=billing, now=ctx.now
+            bank_account=trust, period_end=end, actor=billing, now=prepared
         )
         if end < last_start:
-            recon.reconciliation_sign(reconciliation=rec, actor=partner, now=ctx.now)
+            days = SIGN_AFTER_DAYS[ctx.before_go_live(end)]
+            signed = min(_at(prepared.date() + timedelta(days=days), 15), ctx.now)
+            recon.reconciliation_sign(reconciliation=rec, actor=partner, now=signed)

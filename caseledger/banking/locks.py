@@ -11,9 +11,16 @@ from collections.abc import Iterable
 from caseledger.banking.models import (
     BankAccount,
     Reconciliation,
+    ReconciliationSettings,
     StatementImport,
     StatementLine,
 )
+
+
+def reconciliation_settings_lock() -> ReconciliationSettings:
+    """The settings singleton, locked (created with its defaults first if nobody saved it yet)."""
+    ReconciliationSettings.objects.get_or_create(id=1)
+    return ReconciliationSettings.objects.select_for_update().get(id=1)
 
 
 def bank_account_lock(pk: int) -> BankAccount:

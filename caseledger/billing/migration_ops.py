@@ -28,9 +28,28 @@ LINE_IMMUTABLE_MESSAGE = "billing_invoiceline: lines of an issued invoice are im
 
 _EDITABLE_SQL = ", ".join(f"'{s}'" for s in EDITABLE)
 
+# The bill-to snapshot of an issued invoice may change once, and only to the retention purge's
+# redaction: the client's pseudonym as the name, no address, no email (imports.retention).
+BILL_TO_COLUMNS = ("bill_to_name", "bill_to_address", "bill_to_email")
+BILL_TO_REDACTED = (
+    "NEW.bill_to_name LIKE 'Purged client %' AND NEW.bill_to_address = '' "
+    "AND NEW.bill_to_email = ''"
+)
 
-def _sqlite_create(columns: tuple[str, ...]) -> list[str]:
-    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+
+def _changed(columns: tuple[str, ...], differs: str, redactable: bool) -> str:
+    """SQL true when a frozen column changes (the bill-to redaction excepted if
+    ``redactable``; without it the condition is the one the older migrations installed)."""
+    kept = [c for c in columns if not (redactable and c in BILL_TO_COLUMNS)]
+    parts = [f"OLD.{c} {differs} NEW.{c}" for c in kept]
+    if redactable:
+        moved = " OR ".join(f"OLD.{c} {differs} NEW.{c}" for c in BILL_TO_COLUMNS)
+        parts.append(f"(({moved}) AND NOT ({BILL_TO_REDACTED}))")
+    return " OR ".join(parts)
+
+
+def _sqlite_create(columns: tuple[str, ...], redactable: bool = False) -> list[str]:
+    changed = _changed(columns, "IS NOT", redactable)
     line_of = "(SELECT status FROM billing_invoice WHERE id = {ref}.invoice_id)"
     return [
         "CREATE TRIGGER IF NOT EXISTS billing_invoice_frozen BEFORE UPDATE ON billing_invoice "
@@ -66,8 +85,8 @@ def _sqlite_drop() -> list[str]:
     ]
 
 
-def _postgres_create(columns: tuple[str, ...]) -> list[str]:
-    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+def _postgres_create(columns: tuple[str, ...], redactable: bool = False) -> list[str]:
+    changed = _changed(columns, "IS DISTINCT FROM", redactable)
     return [
         "CREATE OR REPLACE FUNCTION billing_invoice_guard() RETURNS trigger AS $$ BEGIN "
         f"IF OLD.status IN ({_EDITABLE_SQL}) THEN "
@@ -106,11 +125,11 @@ def _postgres_drop() -> list[str]:
     ]
 
 
-def guard_create_sql(vendor: str, columns: tuple[str, ...]) -> list[str]:
+def guard_create_sql(vendor: str, columns: tuple[str, ...], redactable: bool = False) -> list[str]:
     if vendor == "sqlite":
-        return _sqlite_create(columns)
+        return _sqlite_create(columns, redactable)
     if vendor == "postgresql":
-        return _postgres_create(columns)
+        return _postgres_create(columns, redactable)
     raise NotImplementedError(f"invoice guards for database vendor {vendor!r}")
 
 
@@ -126,10 +145,10 @@ class InvoiceGuards(migrations.RunPython):
     """Migration operation (re)installing the guards over the frozen ``columns``; a migration
     adding a frozen column runs it again with the longer list."""
 
-    def __init__(self, columns: tuple[str, ...]) -> None:
+    def __init__(self, columns: tuple[str, ...], redactable: bool = False) -> None:
         def forwards(apps: Any, schema_editor: Any) -> None:
             vendor = schema_editor.connection.vendor
-            for sql in guard_drop_sql(vendor) + guard_create_sql(vendor, columns):
+            for sql in guard_drop_sql(vendor) + guard_create_sql(vendor, columns, redactable):
                 schema_editor.execute(sql, params=None)
 
         def backwards(apps: Any, schema_editor: Any) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -44,6 +43,7 @@ from caseledger.core.forms import (
 from caseledger.core.models import OutboxMessage
 from caseledger.core.money import Money
 from caseledger.core.outbox import FAILED_STATUSES
+from caseledger.core.paging import CountedPaginator
 from caseledger.core.permissions import capability_required, require
 
 SELECT_A_DRAFT = "Select at least one draft to approve."
@@ -120,7 +120,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         payment_state=payment_state,
         sort=sort,
     )
-    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    # totals.count is the filtered rows' count (the totals query): no second COUNT
+    page = CountedPaginator(invoices, 50, count=totals.count).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     unsorted = query.copy()

@@ -193,6 +193,10 @@ class Beneficiary(PersonalData):
     preferred_language = models.CharField(
         max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
+    # The company's grant: the beneficiary's login also sees the invoices (PDF, pay online) and
+    # the trust balance of their own matters, never of the employer's other matters. Set by the
+    # company's portal contact or by firm staff (clients.services.beneficiary_account_access_set).
+    account_access_granted = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(null=True, blank=True)
 

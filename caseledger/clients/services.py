@@ -24,6 +24,7 @@ from caseledger.clients.exceptions import ClientError
 from caseledger.clients.models import Beneficiary, Client, Contact, PersonalData
 from caseledger.core import audit, clock
 from caseledger.core.choices import Role
+from caseledger.core.exceptions import NotPermitted
 from caseledger.core.models import User
 from caseledger.core.permissions import require
 
@@ -45,6 +46,14 @@ EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 DATE_OF_BIRTH_TOO_EARLY = "date_of_birth: cannot be before {earliest} (got {value})"
 INTAKE_SOURCE_INVALID = "intake_source: must be one of {allowed} or empty (got {value!r})"
 REVEAL_NOTHING = "fields: nothing to reveal"
+ACCESS_NOT_COMPANY = (
+    "beneficiary: {name} is a beneficiary of {client}, a person client; only a company client "
+    "grants a beneficiary its invoices and trust"
+)
+ACCESS_NOT_CONTACT = (
+    "beneficiary: only a portal contact of {client} or the firm grants or revokes {name}'s "
+    "access to its invoices and trust"
+)
 
 PII_FIELDS = ("a_number", "passport_number", "date_of_birth", "ssn_itin")
 EMPLOYEE_BAND_INVALID = "employee_band: must be one of {allowed} or empty (got {value!r})"
@@ -227,13 +236,50 @@ def client_create(
 ) -> Client:
     """Create a client. Raises ClientError naming the field for any invalid input. Does not
     refuse look-alikes: the caller shows ``clients.selectors.client_possible_duplicates`` first."""
-    data.update(name=name, kind=kind, client_type=client_type)
-    values = _clean_client(data, kind=kind, today=clock.firm_date(now))
-    client = Client(created_at=now, created_by=actor)
-    _, after = _apply(client, values)
+    client, after = client_build(
+        actor=actor, now=now, name=name, kind=kind, client_type=client_type, **data
+    )
     client.save()
     audit.record(actor=actor, action="clients.client_created", at=now, obj=client, after=after)
     return client
+
+
+def client_build(
+    *,
+    actor: User | None,
+    now: datetime,
+    name: str,
+    kind: str,
+    client_type: str,
+    today: date | None = None,
+    **data: Any,
+) -> tuple[Client, dict[str, Any]]:
+    """A new client checked by the rules of ``client_create``, not saved: the client and its
+    audit ``after``. Raises ClientError naming the field. For ``client_create_many``, whose
+    caller passes ``today`` (the firm's date at ``now``, read once for a whole batch)."""
+    data.update(name=name, kind=kind, client_type=client_type)
+    values = _clean_client(data, kind=kind, today=today or clock.firm_date(now))
+    client = Client(created_at=now, created_by=actor)
+    _, after = _apply(client, values)
+    return client, after
+
+
+@transaction.atomic
+def client_create_many(
+    *, actor: User | None, now: datetime, built: list[tuple[Client, dict[str, Any]]]
+) -> list[Client]:
+    """Insert clients made by ``client_build`` with one bulk INSERT, and their
+    ``clients.client_created`` events (one each, as ``client_create`` writes) with one more."""
+    clients = Client.objects.bulk_create([client for client, _ in built], batch_size=500)
+    audit.record_many(
+        actor=actor,
+        at=now,
+        events=[
+            audit.Pending("clients.client_created", obj=client, after=after)
+            for client, (_, after) in zip(clients, built, strict=True)
+        ],
+    )
+    return clients
 
 
 @transaction.atomic
@@ -377,6 +423,51 @@ def beneficiary_update(
             after=after,
         )
     return beneficiary
+
+
+def beneficiary_account_access_set(
+    *, beneficiary: Beneficiary, granted: bool, actor: User, now: datetime
+) -> Beneficiary:
+    """The company grants (or revokes) its beneficiary's portal login a view of the invoices
+    (PDF, pay online) and the trust balance of the beneficiary's own matters; the employer's
+    other matters stay out of it. Decided by a portal contact of the company (a client user in
+    its ``portal_users``) or by firm staff (whose right the calling page checks). Audited as
+    ``clients.beneficiary_account_granted`` / ``_revoked``; setting it to what it is writes
+    nothing. Raises ClientError for a person client's beneficiary and NotPermitted for a client
+    user who is not the company's contact (the beneficiary's own login among them)."""
+    with transaction.atomic():
+        row = locks.beneficiary_lock(beneficiary_id=beneficiary.pk)
+        client = row.client
+        if actor.role == Role.CLIENT and not client.portal_users.filter(pk=actor.pk).exists():
+            raise NotPermitted(
+                ACCESS_NOT_CONTACT.format(client=client.name, name=row.name), field="beneficiary"
+            )
+        if client.kind != ClientKind.COMPANY:
+            raise ClientError(
+                ACCESS_NOT_COMPANY.format(client=client.name, name=row.name), field="beneficiary"
+            )
+        if row.account_access_granted == granted:
+            return row
+        row.account_access_granted = granted
+        row.updated_at = now
+        row.save(update_fields=["account_access_granted", "updated_at"])
+        audit.record(
+            actor=actor,
+            action=(
+                "clients.beneficiary_account_granted"
+                if granted
+                else "clients.beneficiary_account_revoked"
+            ),
+            at=now,
+            obj=row,
+            before={"account_access_granted": not granted},
+            after={
+                "account_access_granted": granted,
+                "client": client.pk,
+                "by": "client" if actor.role == Role.CLIENT else "firm",
+            },
+        )
+    return row
 
 
 def pii_reveal(*, obj: Client | Beneficiary, actor: User, now: datetime) -> dict[str, str]:

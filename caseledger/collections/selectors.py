@@ -223,6 +223,8 @@ class AgingRows(Sequence[AgingRow]):
     def __init__(self, *, as_of: date, group: str) -> None:
         self.as_of, self.group = as_of, group
         self._count: int | None = None
+        self._window: tuple[int, int, list[AgingRow]] | None = None  # (offset, limit, rows)
+        self.totals: dict[str, int] | None = None  # the bucket totals, once a window read them
 
     def __len__(self) -> int:
         from django.db import connection
@@ -234,23 +236,47 @@ class AgingRows(Sequence[AgingRow]):
                 self._count = int(cursor.fetchone()[0])
         return self._count
 
-    def _fetch(self, limit: int | None, offset: int) -> list[AgingRow]:
+    def read_window(self, offset: int, limit: int) -> None:
+        """Read the rows ``[offset:offset + limit]`` together with the number of rows and the
+        bucket totals over all of them, in ONE grouped query (window functions over the grouped
+        aggregate: it is computed once, not three times). ``len()``, that slice and ``totals``
+        then read no more. A window past the last row reads nothing it can keep."""
+        rows, extra = self._query(limit, max(offset, 0), with_totals=True)
+        if not rows:
+            return
+        count, t, c0, c30, c60, c90 = extra
+        self._count = int(count)
+        self.totals = _bucket_sums(t, c0, c30, c60, c90)
+        self._window = (max(offset, 0), limit, rows)
+
+    def _query(
+        self, limit: int | None, offset: int, *, with_totals: bool = False
+    ) -> tuple[list[AgingRow], tuple[Any, ...]]:
         from django.db import connection
 
         aggregate, label_table, label_columns, params = _aging_sql(
             as_of=self.as_of, group=self.group
         )
+        overall = ""
+        if with_totals:
+            # Every row's count and sums over all rows (before LIMIT): the report's totals, as
+            # rows left out by the HAVING clause are all zero.
+            overall = ", COUNT(*) OVER ()" + "".join(
+                f", CAST(SUM(a.{c}) OVER () AS BIGINT)" for c in ("t", "c0", "c30", "c60", "c90")
+            )
         sql = (
-            f"SELECT a.k, a.t, a.c0, a.c30, a.c60, a.c90, {label_columns} FROM ({aggregate}) a "
+            f"SELECT a.k, a.t, a.c0, a.c30, a.c60, a.c90, {label_columns}{overall} "
+            f"FROM ({aggregate}) a "
             f"LEFT JOIN {label_table} l ON l.id = a.k ORDER BY a.t DESC, 7, 8, 9, a.k"
         )
         if limit is not None:
             sql += " LIMIT %s OFFSET %s"
             params = [*params, limit, offset]
         out: list[AgingRow] = []
+        extra: tuple[Any, ...] = ()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for k, t, c0, c30, c60, c90, l1, l2, l3 in cursor.fetchall():
+            for k, t, c0, c30, c60, c90, l1, l2, l3, *rest in cursor.fetchall():
                 out.append(
                     AgingRow(
                         key=k,
@@ -258,7 +284,15 @@ class AgingRows(Sequence[AgingRow]):
                         buckets=_bucket_sums(t, c0, c30, c60, c90),
                     )
                 )
-        return out
+                extra = tuple(rest)
+        return out, extra
+
+    def _fetch(self, limit: int | None, offset: int) -> list[AgingRow]:
+        if self._window is not None and limit is not None:
+            start, size, rows = self._window
+            if offset == start and limit <= size:
+                return rows[:limit]
+        return self._query(limit, offset)[0]
 
     @overload
     def __getitem__(self, index: int) -> AgingRow: ...

@@ -70,10 +70,14 @@ def aging(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         report = selectors.aging_report(as_of=as_of, group=group)
         return _csv(selectors.aging_csv(report), f"aging-by-{group}-{as_of}.csv")
-    page: Page[Any] = Paginator(selectors.aging_rows(as_of=as_of, group=group), PAGE_ROWS).get_page(
-        request.GET.get("page")
-    )
-    totals = selectors.aging_totals(as_of=as_of)
+    rows = selectors.aging_rows(as_of=as_of, group=group)
+    # The asked-for page, the row count and the totals in one grouped query (``read_window``);
+    # a page number out of range falls back to the Paginator's own reads.
+    number = request.GET.get("page") or "1"
+    if number.isdigit() and int(number) >= 1:
+        rows.read_window((int(number) - 1) * PAGE_ROWS, PAGE_ROWS)
+    page: Page[Any] = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
+    totals = rows.totals if rows.totals is not None else selectors.aging_totals(as_of=as_of)
     return render(
         request,
         "collections/aging.html",

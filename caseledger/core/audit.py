@@ -8,6 +8,10 @@ recompute an event that verifies. Appending locks the chain head row, so events 
 order on PostgreSQL; on SQLite the IMMEDIATE transaction already serializes writers. The head is
 anchored outside the database every day (``core.anchors``), so dropping or rewriting the tail
 with the key is found as well (docs/adr/002-hash-chained-audit-log.md).
+
+The retention purge may redact personal data in old events' payloads (``redact``): a signed
+``core.audit_redacted`` event records each changed event's original hash and the HMAC of its
+redacted content, and ``verify_chain`` accepts exactly that content.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -165,6 +170,87 @@ def record(
     return event
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One event for ``record_many``: what ``record`` takes besides actor, time and ip."""
+
+    action: str
+    obj: models.Model | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_many(
+    *,
+    actor: User | None,
+    at: datetime,
+    events: list[Pending],
+    ip: str | None = None,
+    actor_label: str | None = None,
+) -> list[AuditEvent]:
+    """Append ``events`` to the chain, in order, inside the caller's transaction: the same
+    events ``record`` would append one by one (each signed over its own content and the
+    previous event's hash), but the head is locked and moved once and the rows go in with one
+    multi-row INSERT per 500. For bulk writers (imports), whose rows are inserted the same way.
+    """
+    if not events:
+        return []
+    label = actor_label or (actor.get_username() if actor is not None else "system")
+    ip = ip if ip is not None else current_ip.get()
+    request_id = current_request_id.get()
+    at = at.astimezone(UTC)
+    actor_id = actor.pk if actor is not None else None
+    key_id, key = signing_key()
+    out: list[AuditEvent] = []
+    with transaction.atomic(savepoint=False):
+        prev_hash = locks.audit_chain_head_lock(genesis=GENESIS_HASH)
+        for pending in events:
+            object_type, object_id, object_repr = _describe(pending.obj)
+            before_json = _jsonable(pending.before)
+            after_json = _jsonable(pending.after)
+            digest = event_hash(
+                key=key,
+                key_id=key_id,
+                prev_hash=prev_hash,
+                at=at,
+                actor_id=actor_id,
+                actor_label=label,
+                action=pending.action,
+                object_type=object_type,
+                object_id=object_id,
+                object_repr=object_repr,
+                before=before_json,
+                after=after_json,
+                ip=ip,
+                request_id=request_id,
+            )
+            out.append(
+                AuditEvent(
+                    at=at,
+                    actor=actor,
+                    actor_label=label,
+                    action=pending.action,
+                    object_type=object_type,
+                    object_id=object_id,
+                    object_repr=object_repr,
+                    before=before_json,
+                    after=after_json,
+                    ip=ip,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                    key_id=key_id,
+                    request_id=request_id,
+                )
+            )
+            prev_hash = digest
+        # One INSERT per 500 rows: ids follow list order (the chain order verify walks), and
+        # no other writer can append in between while the head row is locked.
+        AuditEvent.objects.bulk_create(out, batch_size=500)
+        with connection.cursor() as cur:
+            cur.execute(_HEAD_UPDATE, [prev_hash])
+    return out
+
+
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 _EVENT_INSERT = "INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id".format(
     table=AuditEvent._meta.db_table,
@@ -194,6 +280,90 @@ def _append(event: AuditEvent) -> None:
     event._state.db = connection.alias
 
 
+REDACTED = "[redacted]"
+REDACTION_ACTION = "core.audit_redacted"
+
+
+def _redacted_hash(event: AuditEvent, key_id: str, key: bytes) -> str:
+    """The HMAC of ``event``'s current (redacted) content, linked as the event is."""
+    return event_hash(
+        key=key,
+        key_id=key_id,
+        prev_hash=event.prev_hash,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        object_repr=event.object_repr,
+        before=event.before,
+        after=event.after,
+        ip=event.ip,
+        request_id=event.request_id,
+    )
+
+
+def redact(
+    *,
+    events: list[AuditEvent],
+    scrub: Callable[[AuditEvent, Any], Any],
+    actor: User | None,
+    at: datetime,
+    reason: str,
+) -> AuditEvent | None:
+    """Replace personal data in the payload (``before``, ``after``, ``object_repr``) of
+    ``events`` with ``scrub(event, value) -> value`` (the caller's redaction, e.g. names to
+    ``REDACTED``), inside the caller's transaction, keeping the chain verifiable: the hash and
+    links of each event stay as signed, and one ``core.audit_redacted`` event, appended first and
+    signed like any other, names each changed event by id and original hash with the HMAC of its
+    redacted content. ``verify_chain`` accepts a redacted event against that HMAC; the database
+    refuses the UPDATE of an event no later redaction event names (core migration 0009).
+    Returns the redaction event (None: nothing to change). ``reason`` must hold no personal
+    data."""
+    key_id, key = signing_key()
+    changed: list[AuditEvent] = []
+    for event in events:
+        before, after = scrub(event, event.before), scrub(event, event.after)
+        object_repr = scrub(event, event.object_repr)
+        if (before, after, object_repr) == (event.before, event.after, event.object_repr):
+            continue
+        event.before, event.after = _jsonable(before), _jsonable(after)
+        event.object_repr = str(object_repr)[:200]
+        changed.append(event)
+    if not changed:
+        return None
+    with transaction.atomic(savepoint=False):
+        marker = record(
+            actor=actor,
+            action=REDACTION_ACTION,
+            at=at,
+            after={
+                "reason": reason,
+                "kid": key_id,
+                "events": [[e.pk, e.hash, _redacted_hash(e, key_id, key)] for e in changed],
+            },
+        )
+        for event in changed:
+            AuditEvent.objects.filter(pk=event.pk).update(
+                before=event.before, after=event.after, object_repr=event.object_repr
+            )
+    return marker
+
+
+def _redactions() -> dict[int, tuple[int, str, str, str]]:
+    """{event id: (redaction event id, original hash, redacted HMAC, key id)}, the latest
+    redaction of each event winning."""
+    out: dict[int, tuple[int, str, str, str]] = {}
+    for rid, after in (
+        AuditEvent.objects.filter(action=REDACTION_ACTION).order_by("id").values_list("id", "after")
+    ):
+        after = after or {}
+        for event_id, original, redacted in after.get("events") or []:
+            out[int(event_id)] = (rid, str(original), str(redacted), str(after.get("kid") or ""))
+    return out
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     event_id: int
@@ -204,6 +374,7 @@ def verify_chain(batch_size: int = 2000) -> ChainBreak | None:
     """Walk the chain in id order; return the first event whose links or content do not match."""
     prev = GENESIS_HASH
     last_id = 0
+    redactions = _redactions()
     while True:
         batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:
@@ -236,7 +407,7 @@ def verify_chain(batch_size: int = 2000) -> ChainBreak | None:
                 ip=event.ip,
                 request_id=event.request_id,
             )
-            if expected != event.hash:
+            if expected != event.hash and not _redaction_holds(event, redactions.get(event.id)):
                 return ChainBreak(event.id, "content was altered after it was recorded")
             prev = event.hash
             last_id = event.id
@@ -244,6 +415,18 @@ def verify_chain(batch_size: int = 2000) -> ChainBreak | None:
     if head is not None and head.last_hash != prev:
         return ChainBreak(last_id, "chain head does not match the last event (events removed)")
     return None
+
+
+def _redaction_holds(event: AuditEvent, redaction: tuple[int, str, str, str] | None) -> bool:
+    """Whether ``event``'s content is the redaction a later, signed redaction event recorded
+    (that event itself is checked when the walk reaches it)."""
+    if redaction is None:
+        return False
+    rid, original, redacted, key_id = redaction
+    key = key_for(key_id)
+    if rid <= event.id or original != event.hash or key is None:
+        return False
+    return hmac.compare_digest(_redacted_hash(event, key_id, key), redacted)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

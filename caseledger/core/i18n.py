@@ -8,7 +8,7 @@ dollar amounts with the comma for thousands and the point for cents."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -47,6 +47,26 @@ _MONTHS_SHORT = (
     pgettext_lazy("abbreviated month", "Nov"),
     pgettext_lazy("abbreviated month", "Dec"),
 )
+
+
+# Role -> fn(user) -> the language of that user's pages (an app above core registers it in its
+# AppConfig.ready: the portal for client users, from their client's language). Staff read
+# English.
+_USER_LANGUAGES: dict[str, Callable[[Any], str]] = {}
+
+
+def register_user_language(role: str, language_of_user: Callable[[Any], str]) -> None:
+    _USER_LANGUAGES[str(role)] = language_of_user
+
+
+def user_language(user: Any) -> str:
+    """The language core's pages that a signed-in user of any role reaches (the two-factor
+    enrolment and code pages) render in: the registered one for the user's role, else
+    English."""
+    if not getattr(user, "is_authenticated", False):
+        return "en"
+    language_of_user = _USER_LANGUAGES.get(str(getattr(user, "role", "")))
+    return known_language(language_of_user(user)) if language_of_user else "en"
 
 
 def known_language(code: str | None) -> str:

@@ -20,7 +20,45 @@ from typing import Any
 from django.db import migrations
 
 
-def append_only_create_sql(vendor: str, table: str) -> list[str]:
+def append_only_create_sql(
+    vendor: str, table: str, allow: dict[str, dict[str, str]] | None = None
+) -> list[str]:
+    """The triggers of ``table``; ``allow`` ({"UPDATE"|"DELETE": {vendor: SQL condition over
+    OLD/NEW}}) lets the changes its conditions describe through (``AppendOnlyExcept``: the
+    retention purge's redaction of personal data). Without it, the plain triggers the older
+    migrations installed."""
+    if allow and vendor == "sqlite":
+        unless = {
+            op: f"WHEN NOT ({cond[vendor]}) " if op in allow else ""
+            for op, cond in (
+                ("UPDATE", allow.get("UPDATE", {})),
+                ("DELETE", allow.get("DELETE", {})),
+            )
+        }
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+            f"{unless['UPDATE']}"
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+            f"{unless['DELETE']}"
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END;",
+        ]
+    if allow and vendor == "postgresql":
+        checks = "".join(
+            f"IF TG_OP = '{op}' AND ({allow[op][vendor]}) THEN RETURN {ret}; END IF; "
+            for op, ret in (("UPDATE", "NEW"), ("DELETE", "OLD"))
+            if op in allow
+        )
+        return [
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ BEGIN "
+            f"{checks}"
+            "RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+            "USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql;",
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only();",
+            *no_truncate_create_sql(vendor, table),
+        ]
     if vendor == "sqlite":
         return [
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
@@ -64,7 +102,7 @@ class AppendOnly(migrations.RunPython):
         # params=None: the PL/pgSQL body uses % placeholders of its own, which the driver
         # must not try to fill.
         def forwards(apps: Any, schema_editor: Any) -> None:
-            for sql in append_only_create_sql(schema_editor.connection.vendor, table):
+            for sql in append_only_create_sql(schema_editor.connection.vendor, table, {}):
                 schema_editor.execute(sql, params=None)
 
         def backwards(apps: Any, schema_editor: Any) -> None:
@@ -75,6 +113,40 @@ class AppendOnly(migrations.RunPython):
 
     def describe(self) -> str:
         return f"Append-only triggers on {self.table}"
+
+
+class AppendOnlyExcept(migrations.RunPython):
+    """Migration operation reinstalling the append-only triggers of ``table`` with the
+    exceptions given: ``update``/``delete`` map a vendor to the SQL condition (over OLD/NEW)
+    under which that change is let through. Backwards: the plain triggers again."""
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        update: dict[str, str] | None = None,
+        delete: dict[str, str] | None = None,
+    ) -> None:
+        allow = {op: cond for op, cond in (("UPDATE", update), ("DELETE", delete)) if cond}
+        self.table = table
+
+        def install(schema_editor: Any, exceptions: dict[str, dict[str, str]]) -> None:
+            vendor = schema_editor.connection.vendor
+            for sql in append_only_drop_sql(vendor, table):
+                schema_editor.execute(sql, params=None)
+            for sql in append_only_create_sql(vendor, table, exceptions):
+                schema_editor.execute(sql, params=None)
+
+        def forwards(apps: Any, schema_editor: Any) -> None:
+            install(schema_editor, allow)
+
+        def backwards(apps: Any, schema_editor: Any) -> None:
+            install(schema_editor, {})
+
+        super().__init__(forwards, backwards)
+
+    def describe(self) -> str:
+        return f"Append-only triggers on {self.table}, with their redaction exceptions"
 
 
 def no_truncate_create_sql(vendor: str, table: str) -> list[str]:

@@ -4,7 +4,8 @@ The tables belong to the owner role migrations run as (DATABASE_OWNER_URL). The 
 connects as another role (DATABASE_URL) with ordinary rights on every table except:
 
 * append-only tables (those carrying an ``*_append_only`` trigger: audit events, journal
-  entries and postings, stored PDFs, aging facts, stage events): SELECT and INSERT only;
+  entries and postings, stored PDFs, aging facts, stage events): SELECT and INSERT only, but
+  for the retention purge's redaction (``REDACTION_GRANTS``, which the triggers narrow);
 * tables whose rows are never deleted (``*_no_delete`` trigger: accounts, the audit chain head):
   no DELETE;
 * no TRUNCATE anywhere, and it owns nothing, so it cannot drop or disable a trigger.
@@ -20,6 +21,12 @@ from dataclasses import dataclass
 from django.db import connection
 
 APPEND_ONLY_TRIGGER = "%\\_append\\_only"
+# Append-only tables the retention purge redacts: the payload columns of audit events, and the
+# stored PDF of an invoice whose bill-to was redacted.
+REDACTION_GRANTS = {
+    "core_auditevent": "UPDATE (before, after, object_repr)",
+    "billing_invoicepdf": "DELETE",
+}
 NO_DELETE_TRIGGER = "%\\_no\\_delete"
 
 
@@ -79,6 +86,11 @@ def roles_apply(*, app_role: str, password: str | None) -> RoleReport:
             cur.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {qn(table)} FROM {role}")
         for table in no_delete:
             cur.execute(f"REVOKE DELETE, TRUNCATE ON {qn(table)} FROM {role}")
+        # The redaction the retention purge makes (core 0009 and billing 0015, AppendOnlyExcept; the
+        # triggers still refuse any other change).
+        for table, privilege in REDACTION_GRANTS.items():
+            if table in append_only:
+                cur.execute(f"GRANT {privilege} ON {qn(table)} TO {role}")
         cur.execute("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()")
         tables = int(cur.fetchone()[0])
     return RoleReport(app_role, tables, append_only, no_delete)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,8 +24,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
@@ -45,6 +49,7 @@ from caseledger.core.forms import (
     banner_text,
     handle_form,
 )
+from caseledger.core.i18n import user_language
 from caseledger.core.links import site_url
 from caseledger.core.middleware import TWO_FACTOR_PENDING
 from caseledger.core.models import ApiToken, User
@@ -88,12 +93,36 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+def in_user_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The page (and the messages it leaves) in the signed-in user's language: a client
+    portal user's own (``core.i18n.user_language``), English for staff."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = user_language(request.user)
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+    return wrapper
+
+
+def _code_refusal(message: str) -> str:
+    """A refusal on the code pages in the page's language (the service's text names the rule
+    in English for logs and the API)."""
+    if message == services.TOTP_NOT_STARTED:
+        return gettext("Start setting up two-factor again; no pending setup was found.")
+    return gettext("That code is wrong or has expired; enter the current 6-digit code.")
+
+
 def _finish_two_factor(request: HttpRequest, device: Any) -> None:
     otp_login(request, device)
     request.session.pop(TWO_FACTOR_PENDING, None)
 
 
 @never_cache
+@in_user_language
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """Step two: the 6-digit code from the user's authenticator app."""
     if not request.user.is_authenticated:
@@ -117,9 +146,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             )
             return redirect(_safe_next(request, default))
         services.totp_failure_recorded(user=request.user, now=clock.now())  # type: ignore[arg-type]
-        error = banner_text(services.TOTP_CODE_WRONG)
+        error = _code_refusal(services.TOTP_CODE_WRONG)
     elif request.method == "POST":
-        error = banner_text(services.TOTP_CODE_WRONG)
+        error = _code_refusal(services.TOTP_CODE_WRONG)
     return render(
         request,
         "registration/two_factor_verify.html",
@@ -139,6 +168,7 @@ def _grouped_key(device: Any) -> str:
 
 
 @never_cache
+@in_user_language
 def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     """Turn two-factor on: scan the QR code (or type the key), then confirm with a code.
 
@@ -149,7 +179,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     default = reverse("core:profile")
     if selectors.totp_device_confirmed(user) is not None and user.is_verified():  # type: ignore[attr-defined]
-        messages.info(request, "Two-factor is already on for your account.")
+        messages.info(request, gettext("Two-factor is already on for your account."))
         return redirect(default)
     if selectors.totp_device_confirmed(user) is not None:
         return redirect(reverse("core:two_factor_verify"))
@@ -163,13 +193,15 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
                 user=user, now=now, code=form.cleaned_data["code"]
             )
         except ApplicationError as exc:
-            error = banner_text(exc.message)
+            error = _code_refusal(exc.message)
         else:
             _finish_two_factor(request, device)
-            messages.success(request, "Two-factor is on. You will be asked for a code at login.")
+            messages.success(
+                request, gettext("Two-factor is on. You will be asked for a code at login.")
+            )
             return redirect(_safe_next(request, reverse("core:home")))
     elif request.method == "POST":
-        error = banner_text(services.TOTP_CODE_WRONG)
+        error = _code_refusal(services.TOTP_CODE_WRONG)
     return render(
         request,
         "registration/two_factor_enrol.html",

@@ -9,7 +9,19 @@ from typing import Any
 
 from caseledger.core.numbering import counter_next
 from caseledger.credits.choices import RefundMethod, RefundSource
-from caseledger.credits.models import CreditNote, CreditNoteCounter, CreditRefund, WriteOff
+from caseledger.credits.models import (
+    CreditNote,
+    CreditNoteCounter,
+    CreditRefund,
+    CreditSettings,
+    WriteOff,
+)
+
+
+def credit_settings_lock() -> CreditSettings:
+    """The settings singleton, locked (created with its defaults first if nobody saved it yet)."""
+    CreditSettings.objects.get_or_create(id=1)
+    return CreditSettings.objects.select_for_update().get(id=1)
 
 
 def lock_settlement(invoice: Any) -> Any:

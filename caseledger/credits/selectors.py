@@ -29,8 +29,9 @@ from caseledger.credits.models import CreditNote, CreditRefund, CreditSettings, 
 
 
 def credit_settings_get() -> CreditSettings:
-    settings, _ = CreditSettings.objects.get_or_create(id=1)
-    return settings
+    """The firm's credit rules; their defaults, unsaved, until someone saves them (a read never
+    writes: ``credit_settings_update`` creates the row under its lock)."""
+    return CreditSettings.objects.filter(id=1).first() or CreditSettings(id=1)
 
 
 def credit_note_needs_approval(*, amount_cents: int, reason_code: str) -> bool:

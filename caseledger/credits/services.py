@@ -44,7 +44,6 @@ from caseledger.credits.models import (
 )
 from caseledger.credits.selectors import (
     credit_note_needs_approval,
-    credit_settings_get,
     invoice_creditable_cents,
     invoice_pending_write_off_cents,
     trust_refund_live_cents,
@@ -842,7 +841,7 @@ def credit_settings_update(*, approval_reason_codes: list[str], actor: User, now
                 E.APPROVAL_REASONS_INVALID.format(value=code), field="approval_reason_codes"
             )
     with transaction.atomic():
-        settings = credit_settings_get()
+        settings = locks.credit_settings_lock()
         before = {"approval_reason_codes": settings.approval_reason_codes}
         settings.approval_reason_codes = sorted(set(approval_reason_codes))
         settings.save()

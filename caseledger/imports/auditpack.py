@@ -25,9 +25,9 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import Q, Sum
 
@@ -42,13 +42,45 @@ class AuditPackRefused(ApplicationError):
     """The pack cannot be built for these arguments."""
 
 
-def _csv(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return buffer.getvalue().encode()
+class _Pack:
+    """The zip being written to a binary file: each member streamed in as it is made (CSV row
+    by row, one PDF at a time), hashed on the way for the manifest."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.zf = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)
+        self.files: dict[str, dict[str, Any]] = {}
+
+    def blob(self, name: str, data: bytes) -> None:
+        self.zf.writestr(zip_info(name), data)
+        self.files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+    def csv(self, name: str, header: list[str], rows: Iterable[Iterable[Any]]) -> None:
+        sha, size = hashlib.sha256(), 0
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        with self.zf.open(zip_info(name), "w", force_zip64=True) as fh:
+
+            def flush() -> None:
+                nonlocal size
+                data = buffer.getvalue().encode()
+                fh.write(data)
+                sha.update(data)
+                size += len(data)
+                buffer.seek(0)
+                buffer.truncate()
+
+            writer.writerow(header)
+            for i, row in enumerate(rows, start=1):
+                writer.writerow(["" if v is None else v for v in row])
+                if i % 500 == 0:
+                    flush()
+            flush()
+        self.files[name] = {"sha256": sha.hexdigest(), "bytes": size}
+
+    def close(self, manifest: dict[str, Any]) -> None:
+        manifest["files"] = dict(sorted(self.files.items()))
+        self.zf.writestr(zip_info("manifest.json"), json.dumps(manifest, indent=1, sort_keys=True))
+        self.zf.close()
 
 
 def _cents(value: int | None) -> str:
@@ -61,6 +93,14 @@ def _who(user: Any) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def _same(key: tuple[int | None, int | None]) -> Q:
+    """The postings of one client ledger: client and matter (either may be none)."""
+    client, matter = key
+    return (Q(client_id=client) if client else Q(client_id__isnull=True)) & (
+        Q(matter_id=matter) if matter else Q(matter_id__isnull=True)
+    )
+
+
 def _in_account(account: Any) -> Q:
     """Trust rows in ``account`` (rows without one are in the primary trust account)."""
     from caseledger.ledger import accounts
@@ -70,11 +110,16 @@ def _in_account(account: Any) -> Q:
     return Q(trust_account=account)
 
 
-def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
-    """The pack's zip bytes for trust bank ``account`` (a ledger Account) from ``start`` to
-    ``end`` inclusive. A period's records fit in memory (one account, typically a year)."""
+def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[bytes]) -> None:
+    """Write the pack's zip for trust bank ``account`` (a ledger Account) from ``start`` to
+    ``end`` inclusive into the binary file ``out`` (a file, a temporary file the view serves).
+    Streamed: postings, deposits and disbursements are read in chunks and each member goes into
+    the zip as it is made, so memory stays flat however long the period. Refused
+    (AuditPackRefused) before anything is written."""
     from caseledger.banking.models import Reconciliation
+    from caseledger.clients.models import Client
     from caseledger.ledger.models import Posting
+    from caseledger.matters.models import Matter
     from caseledger.trust.models import DisbursementApproval, TrustDeposit
     from caseledger.trust.pdf import receipt_pdf
     from caseledger.trust.selectors import disbursement_list
@@ -83,22 +128,23 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
         raise AuditPackRefused(PACK_PERIOD.format(end=end, start=start), field="end")
     if not getattr(account, "is_trust_bank", False):
         raise AuditPackRefused(PACK_NOT_TRUST.format(account=account), field="account")
-    files: dict[str, bytes] = {}
+    pack = _Pack(out)
 
     before = Posting.objects.filter(account=account, entry_date__lt=start)
     opening = int(before.aggregate(t=Sum("amount_cents"))["t"] or 0)
-    postings = list(
-        Posting.objects.filter(account=account, entry_date__gte=start, entry_date__lte=end)
-        .select_related("entry", "client", "matter")
-        .order_by("entry_date", "id")
-    )
-    running = opening
-    journal: list[list[Any]] = [[start - timedelta(days=1), "", "", "Opening balance", "", "", ""]]
-    journal[0].append(_cents(opening))
-    for p in postings:
-        running += p.amount_cents
-        journal.append(
-            [
+    in_period = Posting.objects.filter(account=account, entry_date__gte=start, entry_date__lte=end)
+
+    def journal() -> Iterator[list[Any]]:
+        running = opening
+        yield [start - timedelta(days=1), "", "", "Opening balance", "", "", "", _cents(opening)]
+        postings = (
+            in_period.select_related("entry", "client", "matter")
+            .order_by("entry_date", "id")
+            .iterator(chunk_size=2000)
+        )
+        for p in postings:
+            running += p.amount_cents
+            yield [
                 p.entry_date,
                 p.entry_id,
                 p.entry.kind,
@@ -108,9 +154,11 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
                 _cents(p.amount_cents),
                 _cents(running),
             ]
-        )
-    files["trust-journal.csv"] = _csv(
-        ["date", "entry", "kind", "memo", "client", "matter", "amount", "balance"], journal
+
+    pack.csv(
+        "trust-journal.csv",
+        ["date", "entry", "kind", "memo", "client", "matter", "amount", "balance"],
+        journal(),
     )
 
     # Client ledgers: per client and matter, opening from the postings before the period.
@@ -118,37 +166,46 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
         (r["client_id"], r["matter_id"]): int(r["t"])
         for r in before.values("client_id", "matter_id").annotate(t=Sum("amount_cents"))
     }
-    keys = set(openings) | {(p.client_id, p.matter_id) for p in postings}
-    from caseledger.clients.models import Client
-    from caseledger.matters.models import Matter
-
-    clients = Client.objects.in_bulk([k[0] for k in keys if k[0]])
-    matters = Matter.objects.in_bulk([k[1] for k in keys if k[1]])
+    keys = set(openings) | {
+        (r["client_id"], r["matter_id"]) for r in in_period.values("client_id", "matter_id")
+    }
+    clients = Client.objects.only("name").in_bulk([k[0] for k in keys if k[0]])
+    matters = Matter.objects.only("number").in_bulk([k[1] for k in keys if k[1]])
 
     def names(key: tuple[Any, Any]) -> tuple[str, str]:
         c, m = clients.get(key[0]), matters.get(key[1])
         return (c.name if c else "(none)", m.number if m else "")
 
     ordered = sorted(keys, key=lambda k: names(k))
-    ledger_rows: list[list[Any]] = []
-    balance_rows: list[list[Any]] = []
-    for key in ordered:
-        client_name, matter_number = names(key)
-        bal = openings.get(key, 0)
-        ledger_rows.append(
-            [client_name, matter_number, start - timedelta(days=1), "", "Opening", "", _cents(bal)]
-        )
-        inflow = outflow = 0
-        for p in postings:
-            if (p.client_id, p.matter_id) != key:
-                continue
-            bal += p.amount_cents
-            if p.amount_cents > 0:
-                inflow += p.amount_cents
-            else:
-                outflow -= p.amount_cents
-            ledger_rows.append(
-                [
+    balance_rows: list[list[Any]] = []  # one per ledger (client and matter)
+
+    def ledgers() -> Iterator[list[Any]]:
+        for key in ordered:
+            client_name, matter_number = names(key)
+            bal = openings.get(key, 0)
+            yield [
+                client_name,
+                matter_number,
+                start - timedelta(days=1),
+                "",
+                "Opening",
+                "",
+                _cents(bal),
+            ]
+            inflow = outflow = 0
+            postings = (
+                in_period.filter(_same(key))
+                .select_related("entry")
+                .order_by("entry_date", "id")
+                .iterator(chunk_size=2000)
+            )
+            for p in postings:
+                bal += p.amount_cents
+                if p.amount_cents > 0:
+                    inflow += p.amount_cents
+                else:
+                    outflow -= p.amount_cents
+                yield [
                     client_name,
                     matter_number,
                     p.entry_date,
@@ -157,23 +214,25 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
                     _cents(p.amount_cents),
                     _cents(bal),
                 ]
+            yield [client_name, matter_number, end, "", "Closing", "", _cents(bal)]
+            balance_rows.append(
+                [
+                    client_name,
+                    matter_number,
+                    _cents(openings.get(key, 0)),
+                    _cents(inflow),
+                    _cents(outflow),
+                    _cents(bal),
+                ]
             )
-        ledger_rows.append([client_name, matter_number, end, "", "Closing", "", _cents(bal)])
-        balance_rows.append(
-            [
-                client_name,
-                matter_number,
-                _cents(openings.get(key, 0)),
-                _cents(inflow),
-                _cents(outflow),
-                _cents(bal),
-            ]
-        )
-    files["client-ledgers.csv"] = _csv(
-        ["client", "matter", "date", "entry", "memo", "amount", "balance"], ledger_rows
+
+    pack.csv(
+        "client-ledgers.csv",
+        ["client", "matter", "date", "entry", "memo", "amount", "balance"],
+        ledgers(),
     )
-    files["client-balances.csv"] = _csv(
-        ["client", "matter", "opening", "in", "out", "closing"], balance_rows
+    pack.csv(
+        "client-balances.csv", ["client", "matter", "opening", "in", "out", "closing"], balance_rows
     )
 
     recs = list(
@@ -181,9 +240,16 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
             bank_account__ledger_account=account, period_end__gte=start, period_end__lte=end
         )
         .select_related("prepared_by", "signed_by", "reopened_by")
+        .defer("pdf", "report")
         .order_by("period_end", "id")
     )
-    files["reconciliations.csv"] = _csv(
+    with_pdf = set(
+        Reconciliation.objects.filter(pk__in=[r.pk for r in recs])
+        .exclude(pdf=b"")
+        .values_list("pk", flat=True)
+    )
+    pack.csv(
+        "reconciliations.csv",
         [
             "id",
             "period_start",
@@ -223,26 +289,28 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
                 r.reopened_at.isoformat() if r.reopened_at else "",
                 r.report_sha256,
                 r.chain_hash,
-                f"reconciliations/{r.period_end:%Y-%m}-{r.pk}.pdf" if r.pdf else "",
+                f"reconciliations/{r.period_end:%Y-%m}-{r.pk}.pdf" if r.pk in with_pdf else "",
             ]
             for r in recs
         ),
     )
     for r in recs:
-        if r.pdf:
-            files[f"reconciliations/{r.period_end:%Y-%m}-{r.pk}.pdf"] = bytes(r.pdf)
+        if r.pk in with_pdf:  # one archived PDF in memory at a time
+            pdf = Reconciliation.objects.values_list("pdf", flat=True).get(pk=r.pk)
+            pack.blob(f"reconciliations/{r.period_end:%Y-%m}-{r.pk}.pdf", bytes(pdf))
 
-    in_period = Q(requested_at__date__gte=start, requested_at__date__lte=end) | Q(
+    requested = Q(requested_at__date__gte=start, requested_at__date__lte=end) | Q(
         posted_date__gte=start, posted_date__lte=end
     )
-    disbursements = list(
+    disbursements = (
         disbursement_list()
         .filter(_in_account(account))
-        .filter(in_period)
+        .filter(requested)
         .select_related("client", "matter", "requested_by", "decided_by")
         .order_by("requested_at", "id")
     )
-    files["disbursements.csv"] = _csv(
+    pack.csv(
+        "disbursements.csv",
         [
             "number",
             "client",
@@ -282,26 +350,31 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
                 d.posted_date or "",
                 d.entry_id or "",
             ]
-            for d in disbursements
+            for d in disbursements.iterator(chunk_size=2000)
         ),
     )
     approvals = (
-        DisbursementApproval.objects.filter(disbursement__in=[d.pk for d in disbursements])
+        DisbursementApproval.objects.filter(disbursement__in=disbursements.values("pk"))
         .select_related("disbursement", "approver")
         .order_by("disbursement__requested_at", "approved_at", "id")
     )
-    files["disbursement-approvals.csv"] = _csv(
+    pack.csv(
+        "disbursement-approvals.csv",
         ["disbursement", "approver", "approved_at"],
-        ([a.disbursement.number, _who(a.approver), a.approved_at.isoformat()] for a in approvals),
+        (
+            [a.disbursement.number, _who(a.approver), a.approved_at.isoformat()]
+            for a in approvals.iterator(chunk_size=2000)
+        ),
     )
 
-    deposits = list(
+    deposits = (
         TrustDeposit.objects.filter(_in_account(account))
         .filter(received_date__gte=start, received_date__lte=end)
         .select_related("client", "matter", "created_by")
         .order_by("received_date", "id")
     )
-    files["deposits.csv"] = _csv(
+    pack.csv(
+        "deposits.csv",
         [
             "receipt",
             "client",
@@ -333,28 +406,20 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime) -> bytes:
                 _who(d.created_by),
                 f"receipts/{d.receipt_number}.pdf",
             ]
-            for d in deposits
+            for d in deposits.iterator(chunk_size=2000)
         ),
     )
-    for d in deposits:
-        files[f"receipts/{d.receipt_number}.pdf"] = receipt_pdf(d)
+    for d in deposits.iterator(chunk_size=200):  # one receipt PDF in memory at a time
+        pack.blob(f"receipts/{d.receipt_number}.pdf", receipt_pdf(d))
 
-    manifest = {
-        "format": "caseledger-audit-pack/1",
-        "account": f"{account.code} {account.name}",
-        "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "created_at": now.isoformat(),
-        "files": {
-            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            for name, data in sorted(files.items())
-        },
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(files.items()):
-            zf.writestr(zip_info(name), data)
-        zf.writestr(zip_info("manifest.json"), json.dumps(manifest, indent=1, sort_keys=True))
-    return out.getvalue()
+    pack.close(
+        {
+            "format": "caseledger-audit-pack/1",
+            "account": f"{account.code} {account.name}",
+            "period": {"start": start.isoformat(), "end": end.isoformat()},
+            "created_at": now.isoformat(),
+        }
+    )
 
 
 def audit_pack_recorded(*, actor: Any, account: Any, start: date, end: date, now: datetime) -> None:

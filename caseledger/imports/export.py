@@ -23,8 +23,19 @@ Layout::
     pdfs/<invoice number>.pdf            the issued invoices' PDFs (also under files/)
     audit/audit-log.jsonl                the audit chain in order (core.AuditEvent)
 
-Left out: Django's sessions, login throttling (axes) and one-time-password devices, and the
-users' password hashes (a re-imported firm sets new passwords).
+``manifest.json`` also carries ``format`` (``FORMAT``: what ``manage.py import_firm`` accepts),
+``tables`` (rows per table) and ``migrations`` (the newest applied migration of each CaseLedger
+app: a re-import needs the same schema). Many-to-many link tables between CaseLedger models
+(a client's portal users) are tables of their own (``data/clients.client_portal_users.csv``).
+On PostgreSQL every table is read in one REPEATABLE READ, read-only transaction, so the files
+are one consistent snapshot even while the firm keeps working (the audit chain head matches
+the last event exported).
+
+Left out: Django's sessions, login throttling (axes) and one-time-password devices, Django's
+groups and permissions (unused: a user's access is their ``role``), and the users' password
+hashes (a re-imported firm sets new passwords). Encrypted columns (A-numbers, passports, dates
+of birth, bank account numbers) are exported as stored: Fernet tokens under the firm's
+FIELD_ENCRYPTION_KEYS.
 """
 
 from __future__ import annotations
@@ -36,14 +47,17 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
 from django.apps import apps
-from django.db import models
+from django.db import connection as default_connection
+from django.db import models, transaction
 
 CHUNK = 2000
+FORMAT = "caseledger-export/2"  # /1 lacked the link tables and the schema (migrations)
 EXCLUDED_FIELDS = {("core", "user"): {"password"}}
 MANIFEST = "manifest.json"
 AUDIT_LOG = "audit/audit-log.jsonl"
@@ -102,15 +116,55 @@ class _Member:
 
 
 def exported_models() -> list[type[models.Model]]:
-    """Every concrete model of the CaseLedger apps, in app then model order."""
+    """Every concrete model of the CaseLedger apps, in app then model order, with the link
+    tables of many-to-many fields between CaseLedger models (not those to Django's groups and
+    permissions)."""
     out = []
     for config in apps.get_app_configs():
         if not config.name.startswith("caseledger."):
             continue
-        for model in config.get_models():
-            if not model._meta.abstract and not model._meta.proxy and model._meta.managed:
+        for model in config.get_models(include_auto_created=True):
+            meta = model._meta
+            if meta.abstract or meta.proxy:
+                continue
+            if meta.auto_created:
+                targets = [
+                    f.related_model._meta.app_config.name
+                    for f in meta.concrete_fields
+                    if f.is_relation and f.related_model is not None
+                ]
+                if all(t.startswith("caseledger.") for t in targets):
+                    out.append(model)
+            elif meta.managed:
                 out.append(model)
     return out
+
+
+def schema_migrations(connection: Any) -> dict[str, str]:
+    """The newest applied migration of each CaseLedger app (an export and the database it is
+    imported into must agree)."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    labels = {c.label for c in apps.get_app_configs() if c.name.startswith("caseledger.")}
+    newest: dict[str, str] = {}
+    for app, name in MigrationRecorder(connection).applied_migrations():
+        if app in labels and name > newest.get(app, ""):
+            newest[app] = name
+    return dict(sorted(newest.items()))
+
+
+@contextmanager
+def _snapshot(connection: Any) -> Iterator[None]:
+    """PostgreSQL: every read in one REPEATABLE READ, read-only transaction (one snapshot).
+    Inside a caller's transaction, or on SQLite (whose transactions here take the write lock
+    at BEGIN), the reads run as they are."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def _cell(value: Any) -> Any:
@@ -296,6 +350,11 @@ _ENCODE = json.JSONEncoder(default=str).encode
 
 def export_chunks(*, now: datetime) -> Iterator[bytes]:
     """The export zip, chunk by chunk (see the module docstring)."""
+    with _snapshot(default_connection):
+        yield from _export(now)
+
+
+def _export(now: datetime) -> Iterator[bytes]:
     from django.db import connections, router
 
     from caseledger.billing.models import InvoicePdf
@@ -367,8 +426,9 @@ def export_chunks(*, now: datetime) -> Iterator[bytes]:
         manifest[name] = member.close()
         yield sink.drain()
     body = {
-        "format": "caseledger-export/1",
+        "format": FORMAT,
         "created_at": now.isoformat(),
+        "migrations": schema_migrations(default_connection),
         "tables": tables,
         "files": manifest,
     }
@@ -419,5 +479,5 @@ def export_recorded(*, actor: Any, now: datetime, target: str) -> None:
             actor=actor,
             action="imports.firm_exported",
             at=now,
-            after={"target": target, "format": "caseledger-export/1"},
+            after={"target": target, "format": FORMAT},
         )

@@ -8,8 +8,12 @@ audit event still points at the same ids): the matter's title and notes, its dea
 tasks' text, its beneficiary (name, email, A-number, passport, date of birth, SSN/ITIN, online
 account number and their lookup hashes), and, when every matter of the client is purged, the
 client (name, email, phone, address, notes, the same identifiers) and its contacts. The name
-left in place is a pseudonym (``Purged client C-<id>``). Nothing in the ledger or the audit
-chain is changed; the purge appends one audit event with counts, never the data itself.
+left in place is a pseudonym (``Purged client C-<id>``). What the books keep is redacted, not
+deleted: the matter's invoices (bill-to snapshot to the pseudonym, stored PDFs deleted: the
+PDF is rendered again from the redacted invoice), the import records of what went, and the audit
+events about it or quoting its personal strings (``[redacted]``, through ``core.audit.redact``,
+so the chain still verifies). Amounts, numbers, dates, ids and the ledger stay; the purge
+appends one audit event with counts, never the data itself.
 
 The trust minimums below are each state's rule on how long trust account records must be kept;
 the firm's trust retention may be longer, never shorter.
@@ -17,6 +21,7 @@ the firm's trust retention may be longer, never shorter.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -273,6 +278,10 @@ def purge_plan(*, matter: Any, today: date) -> PurgePlan:
             plan.items.append(
                 ("beneficiary", matter.beneficiary_id, "name, email, A-number, passport, DOB, SSN")
             )
+    from caseledger.billing.models import Invoice
+
+    for inv in Invoice.objects.filter(matter=matter).only("id"):
+        plan.items.append(("invoice", inv.pk, "bill-to name, address, email; stored PDF"))
     siblings = (
         Matter.objects.filter(client_id=matter.client_id)
         .exclude(pk=matter.pk)
@@ -303,6 +312,156 @@ def _blank_person(model: Any, pk: int, name: str, extra: dict[str, Any]) -> None
     row.save()
 
 
+# Keys whose string values in an audit payload or an import record are personal data.
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "city",
+        "region",
+        "postal_code",
+        "notes",
+        "title",
+        "description",
+        "bill_to_name",
+        "bill_to_address",
+        "bill_to_email",
+        "contact",
+        "client",
+        "payer",
+        "a_number",
+        "passport_number",
+        "ssn_itin",
+        "date_of_birth",
+        "uscis_online_account_number",
+    }
+)
+# Shorter texts are not searched for (they would match inside unrelated words and codes).
+MIN_SEARCHED = 4
+
+
+def _scrubbed(value: Any, texts: list[str], by_key: bool) -> Any:
+    """``value`` (JSON) with every occurrence of ``texts`` in its strings replaced by the
+    redaction marker, and (``by_key``) every non-empty string under a ``PERSONAL_KEYS`` key."""
+    if isinstance(value, str):
+        for text in texts:
+            if text in value:
+                value = value.replace(text, audit.REDACTED)
+        return value
+    if isinstance(value, list):
+        return [_scrubbed(v, texts, by_key) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: audit.REDACTED
+            if by_key and k in PERSONAL_KEYS and isinstance(v, str) and v
+            else _scrubbed(v, texts, by_key)
+            for k, v in value.items()
+        }
+    return value
+
+
+def _personal_texts(plan: PurgePlan) -> list[str]:
+    """The personal strings the purge removes, read before it does (longest first). Not the
+    matter's title (often generic, shared by other clients' matters): it is redacted in the
+    events about the matter only."""
+    from caseledger.clients.models import Beneficiary, Client, Contact
+
+    texts: list[str] = []
+    for what, pk, _ in plan.items:
+        if what == "client":
+            c = Client.objects.get(pk=pk)
+            texts += [c.name, c.email, c.phone, c.address_line1, c.address_line2]
+            texts += [c.a_number, c.passport_number, c.ssn_itin]
+        elif what == "beneficiary":
+            b = Beneficiary.objects.get(pk=pk)
+            texts += [b.name, b.email, b.a_number, b.passport_number, b.ssn_itin]
+        elif what == "contact":
+            ct = Contact.objects.get(pk=pk)
+            texts += [ct.name, ct.email, ct.phone]
+    wanted = {t.strip() for t in texts if t and len(t.strip()) >= MIN_SEARCHED}
+    return sorted(wanted, key=len, reverse=True)
+
+
+def _redact_history(
+    *, plan: PurgePlan, texts: list[str], actor: Any, now: datetime
+) -> dict[str, int]:
+    """Personal data in the records kept for accounting: the matter's invoices (bill-to
+    snapshot, stored PDFs: billing.invoices_redact_bill_to), the import records of what is
+    purged, and the audit events about it or quoting it (core.audit.redact: the chain stays
+    verifiable). Amounts, numbers, dates and ids stay."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    from caseledger.billing.services import invoices_redact_bill_to
+    from caseledger.core.models import AuditEvent
+    from caseledger.imports.choices import RecordKind
+    from caseledger.imports.models import ImportRecord, LegacyInvoice
+
+    matter = plan.matter
+    counts = invoices_redact_bill_to(
+        matter=matter, pseudonym=f"C-{matter.client_id}", actor=actor, now=now
+    )
+    legacy = [
+        str(pk) for pk in LegacyInvoice.objects.filter(matter=matter).values_list("pk", flat=True)
+    ]
+    targets = Q(object_type="matters.matter", object_id=str(matter.pk))
+    targets |= Q(object_type="imports.legacyinvoice", object_id__in=legacy)
+    targets |= Q(
+        object_type="billing.invoice",
+        object_id__in=[str(pk) for what, pk, _ in plan.items if what == "invoice"],
+    )
+    records = Q(kind=RecordKind.MATTER, object_id=matter.pk)
+    records |= Q(kind=RecordKind.INVOICE, object_id__in=[int(pk) for pk in legacy])
+    for what, pk, _ in plan.items:
+        if what in {"client", "beneficiary", "contact"}:
+            targets |= Q(object_type=f"clients.{what}", object_id=str(pk))
+        if what == "client":
+            records |= Q(kind=RecordKind.CLIENT, object_id=pk)
+    targeted = set(AuditEvent.objects.filter(targets).values_list("pk", flat=True))
+    quoting: set[int] = set()
+    if texts:
+        quotes = Q()
+        for text in texts:
+            # As stored: JSON text may escape non-ASCII characters (SQLite), or not.
+            for form in {text, json.dumps(text)[1:-1]}:
+                quotes |= Q(before_text__contains=form) | Q(after_text__contains=form)
+            quotes |= Q(object_repr__contains=text)
+        quoting = set(
+            AuditEvent.objects.annotate(
+                before_text=Cast("before", TextField()), after_text=Cast("after", TextField())
+            )
+            .filter(quotes)
+            .exclude(action=audit.REDACTION_ACTION)
+            .values_list("pk", flat=True)
+        )
+    events = list(AuditEvent.objects.filter(pk__in=targeted | quoting).order_by("id"))
+
+    def scrub(event: AuditEvent, value: Any) -> Any:
+        if event.pk in targeted and isinstance(value, str):  # the object_repr of a target
+            return audit.REDACTED if value else value
+        return _scrubbed(value, texts, by_key=event.pk in targeted)
+
+    marker = audit.redact(
+        events=events,
+        scrub=scrub,
+        actor=actor,
+        at=now,
+        reason=f"retention purge of matter #{matter.pk}",
+    )
+    counts["core.auditevent"] = len((marker.after or {})["events"]) if marker else 0
+    imported = 0
+    for record in ImportRecord.objects.filter(records):
+        # The hash of what was read stays: a rerun of the old file changes nothing.
+        record.data = _scrubbed(record.data, texts, by_key=True)
+        record.save(update_fields=["data"])
+        imported += 1
+    counts["imports.importrecord"] = imported
+    return counts
+
+
 @transaction.atomic
 def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
     """Anonymise what ``purge_plan`` lists, record the purge and append its audit event."""
@@ -314,6 +473,7 @@ def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
     matter = matter_lock(matter_id=matter.pk)
     plan = purge_plan(matter=matter, today=clock.firm_date(now))
     pseudonym = f"C-{matter.client_id}"
+    texts = _personal_texts(plan)
     for what, pk, _ in plan.items:
         if what == "matter":
             Matter.objects.filter(pk=pk).update(
@@ -334,11 +494,13 @@ def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
             )
         elif what == "contact":
             Contact.objects.filter(pk=pk).update(name=f"Purged contact {pk}", email="", phone="")
+    removed = {k: v for k, v in plan.counts().items() if k != "invoice"}
+    removed.update(_redact_history(plan=plan, texts=texts, actor=actor, now=now))
     record = PurgeRecord.objects.create(
         matter=matter,
         pseudonym=pseudonym,
         retention_until=plan.until,
-        removed=plan.counts(),
+        removed=removed,
         purged_by=actor,
         purged_at=now,
     )
@@ -351,7 +513,7 @@ def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
             "matter": matter.pk,
             "pseudonym": pseudonym,
             "retention_until": plan.until,
-            "removed": plan.counts(),
+            "removed": removed,
         },
     )
     return record

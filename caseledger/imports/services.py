@@ -1,11 +1,16 @@
 """Import services: read a source file through a mapping, validate every row, dry-run, commit
 batch by batch, and finalize the cutover's opening balances through the ledger.
 
-One path does the work for the dry run and the commit: ``_run_units`` writes every unit (a
-source record: a client, a matter, an activity, an invoice with its lines, an opening balance)
-through the owning app's services, each in its own savepoint, and records its import key. The
-dry run runs it inside a transaction it always rolls back (so it writes nothing and still sees
-every rule the services enforce); the commit runs it one batch per transaction.
+One path does the work for the dry run and the commit: ``_run_units`` writes a batch of units
+(a source record: a client, a matter, an activity, an invoice with its lines, an opening
+balance) and records their import keys. New clients, matters, activities and invoices go in
+set-based: every unit is checked in Python by the owning app's rules (``client_build``,
+``matter_import_build``, the legacy-number checks) with one query per lookup, then one bulk
+INSERT per table, one for the import records and one for their audit events (one event per
+record, chained in order: ``audit.record_many``). Changed units the user consented to update
+and opening balances go record by record through the services. The dry run runs it inside a
+transaction it always rolls back (so it writes nothing and still sees every rule); the commit
+runs it one batch per transaction, all or nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -24,7 +29,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch, Q
 
 from caseledger.clients import services as client_services
 from caseledger.clients.choices import ClientKind, ClientType
@@ -50,7 +55,7 @@ from caseledger.imports.models import (
 )
 from caseledger.imports.sources import LINE_CATEGORIES, SOURCES, Source
 from caseledger.matters import services as matter_services
-from caseledger.matters.models import CaseType, Matter
+from caseledger.matters.models import CaseType, Matter, Stage
 
 BATCH_SIZE = 200
 
@@ -660,20 +665,15 @@ def _history_open() -> None:
         )
 
 
-def _write_client(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
+# Record by record: a changed unit the user consented to update (clients, matters, invoices),
+# and the opening balances. New clients, matters, activities and invoices go in set-based
+# (``_BULK_WRITERS``); an activity's key is the hash of its data, so it never changes.
+
+
+def _write_client(unit: Unit, existing: ImportRecord, actor: Any, now: datetime) -> int:
     d = unit.data
     fields = {k: d[k] for k in ("email", "phone", "address_line1", "city", "region", "postal_code")}
     fields["country"] = d["country"]
-    if existing is None:
-        client = client_services.client_create(
-            actor=actor,
-            now=now,
-            name=d["name"],
-            kind=d["kind"],
-            client_type=d["client_type"],
-            **fields,
-        )
-        return int(client.pk)
     client = Client.objects.get(pk=existing.object_id)
     client_services.client_update(
         client=client, actor=actor, now=now, name=d["name"], client_type=d["client_type"], **fields
@@ -681,48 +681,13 @@ def _write_client(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
     return int(client.pk)
 
 
-def _write_matter(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
-    d = unit.data
-    if existing is not None:
-        matter = Matter.objects.get(pk=existing.object_id)
-        matter_services.matter_update(matter=matter, actor=actor, now=now, title=d["title"])
-        return int(matter.pk)
-    client = _find_client(unit, d["client"], d.get("client_key") or "")
-    case_type = CaseType.objects.filter(code=d["case_type"]).first()
-    if case_type is None:
-        raise _UnitProblem(BAD_VALUE, MSG_CASE_TYPE.format(value=d["case_type"]), "case_type")
-    matter = matter_services.matter_import_history(
-        client=client,
-        case_type=case_type,
-        number=d["number"],
-        title=d["title"],
-        opened_date=date.fromisoformat(d["opened_date"]),
-        closed_date=date.fromisoformat(d["closed_date"]) if d["closed_date"] else None,
-        actor=actor,
-        now=now,
-    )
+def _write_matter(unit: Unit, existing: ImportRecord, actor: Any, now: datetime) -> int:
+    matter = Matter.objects.get(pk=existing.object_id)
+    matter_services.matter_update(matter=matter, actor=actor, now=now, title=unit.data["title"])
     return int(matter.pk)
 
 
-def _write_activity(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
-    d = unit.data
-    matter = _find_matter(d["matter"])
-    activity = LegacyActivity.objects.create(
-        matter=matter,
-        kind=d["kind"],
-        activity_date=date.fromisoformat(d["date"]),
-        user_name=d["user"][:120],
-        description=d["description"],
-        quantity=Decimal(d["quantity"]),
-        rate_cents=d["rate_cents"],
-        amount_cents=d["amount_cents"],
-        created_at=now,
-    )
-    audit.record(actor=actor, action="imports.activity_imported", at=now, obj=activity, after=d)
-    return int(activity.pk)
-
-
-def _write_invoice(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
+def _write_invoice(unit: Unit, existing: ImportRecord, actor: Any, now: datetime) -> int:
     _history_open()
     d = unit.data
     matter = _find_matter(d["matter"])
@@ -733,35 +698,20 @@ def _write_invoice(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
             f"matter: {d['matter']} belongs to another client than {d['client']!r}",
             "matter",
         )
-    values = {
-        "client": client,
-        "matter": matter,
-        "issue_date": date.fromisoformat(d["issue_date"]),
-        "due_date": date.fromisoformat(d["due_date"]) if d["due_date"] else None,
-        "total_cents": d["total_cents"],
-        "balance_cents": d["balance_cents"],
-    }
-    if existing is not None:
-        invoice = locks.legacy_invoice_lock(invoice_id=existing.object_id)
-        for name, value in values.items():
-            setattr(invoice, name, value)
-        invoice.save()
-        invoice.lines.all().delete()
-        action = "imports.invoice_reimported"
-    else:
-        if LegacyInvoice.objects.filter(number=d["number"]).exists():
-            raise _UnitProblem(
-                DUPLICATE, f"number: legacy invoice {d['number']} already imported", "number"
-            )
-        invoice = LegacyInvoice.objects.create(number=d["number"], created_at=now, **values)
-        action = "imports.invoice_imported"
+    invoice = locks.legacy_invoice_lock(invoice_id=existing.object_id)
+    invoice.client, invoice.matter = client, matter
+    invoice.issue_date = date.fromisoformat(d["issue_date"])
+    invoice.due_date = date.fromisoformat(d["due_date"]) if d["due_date"] else None
+    invoice.total_cents, invoice.balance_cents = d["total_cents"], d["balance_cents"]
+    invoice.save()
+    invoice.lines.all().delete()
     LegacyInvoiceLine.objects.bulk_create(
         [
             LegacyInvoiceLine(invoice=invoice, position=i, **line)
             for i, line in enumerate(d["lines"])
         ]
     )
-    audit.record(actor=actor, action=action, at=now, obj=invoice, after=d)
+    audit.record(actor=actor, action="imports.invoice_reimported", at=now, obj=invoice, after=d)
     return int(invoice.pk)
 
 
@@ -791,7 +741,6 @@ def _write_opening(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
 _WRITERS = {
     RecordKind.CLIENT: _write_client,
     RecordKind.MATTER: _write_matter,
-    RecordKind.ACTIVITY: _write_activity,
     RecordKind.INVOICE: _write_invoice,
     RecordKind.TRUST: _write_opening,
     RecordKind.CREDIT: _write_opening,
@@ -802,26 +751,15 @@ def _write_unit(
     unit: Unit,
     *,
     source: str,
+    existing: ImportRecord | None,
     job: ImportJob,
-    consent: bool,
     actor: Any,
     now: datetime,
     report: Report,
 ) -> None:
-    """Write one unit (inside the caller's transaction) and its import record. A rerun with
-    the same data is counted unchanged; changed data updates only with ``consent``."""
-    existing = ImportRecord.objects.filter(kind=unit.kind, source=source, key=unit.key).first()
+    """Write one unit the record-by-record way (inside the caller's transaction) and its import
+    record: a changed unit updated with consent, and the kinds with no bulk writer."""
     digest = _data_hash(unit.data)
-    if existing is not None and existing.data_hash == digest:
-        report.unchanged += 1
-        return
-    if existing is not None:
-        diff = {
-            k: [existing.data.get(k), v] for k, v in unit.data.items() if existing.data.get(k) != v
-        }
-        report.changes.append(Change(unit.line, unit.kind, unit.key, diff, consent))
-        if not consent:
-            return
     object_id = _WRITERS[unit.kind](unit, existing, actor, now)  # type: ignore[index]
     if existing is None:
         ImportRecord.objects.create(
@@ -842,6 +780,287 @@ def _write_unit(
         report.updated += 1
 
 
+# -- writing a batch's new units set-based: check every unit in Python (with one query per kind
+# of lookup), then one bulk INSERT per table and one for their audit events ----------------------
+
+Fail = Callable[[Unit, Exception], None]
+
+
+def _clients_by_name(names: Iterable[str]) -> dict[str, list[Client]]:
+    """The clients named (case-insensitively) any of ``names``, by lower-cased name."""
+    wanted = {n for n in names if n}
+    out: dict[str, list[Client]] = defaultdict(list)
+    if not wanted:
+        return out
+    query = Q()
+    for name in wanted:
+        query |= Q(name__iexact=name)
+    for client in Client.objects.filter(query).order_by("id"):
+        out[client.name.lower()].append(client)
+    return out
+
+
+def _client_named(by_name: dict[str, list[Client]], name: str) -> Client:
+    matches = by_name.get(name.lower(), [])
+    if not matches:
+        raise _UnitProblem(MISSING_CLIENT, MSG_CLIENT_MISSING.format(name=name), "client")
+    if len(matches) > 1:
+        raise _UnitProblem(
+            MISSING_CLIENT,
+            MSG_CLIENT_AMBIGUOUS.format(count=min(len(matches), 3), name=name),
+            "client",
+        )
+    return matches[0]
+
+
+def _records_by_key(kind: str, keys: Iterable[str]) -> dict[str, ImportRecord]:
+    """The first import record of ``kind`` per key (any source), as ``_record_for`` finds it."""
+    out: dict[str, ImportRecord] = {}
+    for record in ImportRecord.objects.filter(kind=kind, key__in=set(keys)).order_by("-id"):
+        out[record.key] = record
+    return out
+
+
+def _matters_by_ref(refs: Iterable[str]) -> dict[str, Matter]:
+    """``_find_matter`` for many references: by import key, else by number or L-number."""
+    refs = set(refs)
+    records = _records_by_key(RecordKind.MATTER, refs)
+    by_id = Matter.objects.in_bulk([r.object_id for r in records.values()])
+    out = {ref: by_id[r.object_id] for ref, r in records.items() if r.object_id in by_id}
+    rest = refs - set(out)
+    if rest:
+        numbers = {n: ref for ref in rest for n in (f"{LEGACY_PREFIX}{ref}"[:32], ref)}
+        for matter in Matter.objects.filter(number__in=numbers).order_by("-id"):
+            out[numbers[matter.number]] = matter
+    return out
+
+
+def _matter_ref(by_ref: dict[str, Matter], ref: str) -> Matter:
+    matter = by_ref.get(ref)
+    if matter is None:
+        raise _UnitProblem(UNKNOWN_MATTER, MSG_MATTER_UNKNOWN.format(ref=ref), "matter")
+    return matter
+
+
+def _bulk_clients(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> list[int | None]:
+    built: list[tuple[Client, dict[str, Any]]] = []
+    placed: list[int | None] = []
+    today = clock.firm_date(now)
+    for unit in units:
+        d = unit.data
+        fields = {k: d[k] for k in ("email", "phone", "address_line1", "city", "region")}
+        fields.update(postal_code=d["postal_code"], country=d["country"])
+        try:
+            built.append(
+                client_services.client_build(
+                    actor=actor,
+                    now=now,
+                    name=d["name"],
+                    kind=d["kind"],
+                    client_type=d["client_type"],
+                    today=today,
+                    **fields,
+                )
+            )
+            placed.append(len(built) - 1)
+        except ApplicationError as exc:
+            fail(unit, exc)
+            placed.append(None)
+    clients = client_services.client_create_many(actor=actor, now=now, built=built)
+    return [None if i is None else int(clients[i].pk) for i in placed]
+
+
+def _bulk_matters(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> list[int | None]:
+    keyed = _records_by_key(RecordKind.CLIENT, [u.data["client_key"] for u in units])
+    keyed_clients = Client.objects.in_bulk([r.object_id for r in keyed.values()])
+    by_name = _clients_by_name(u.data["client"] for u in units if not u.data.get("client_key"))
+    case_types = {
+        ct.code: ct
+        for ct in CaseType.objects.filter(
+            code__in={u.data["case_type"] for u in units}
+        ).prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position", "id")))
+    }
+    taken = set(
+        Matter.objects.filter(number__in=[u.data["number"] for u in units]).values_list(
+            "number", flat=True
+        )
+    )
+    built: list[Matter] = []
+    placed: list[int | None] = []
+    for unit in units:
+        d = unit.data
+        try:
+            if d.get("client_key"):
+                record = keyed.get(d["client_key"])
+                client = keyed_clients.get(record.object_id) if record else None
+                if client is None:
+                    raise _UnitProblem(
+                        MISSING_CLIENT, MSG_CLIENT_MISSING.format(name=d["client_key"]), "client"
+                    )
+            else:
+                client = _client_named(by_name, d["client"])
+            case_type = case_types.get(d["case_type"])
+            if case_type is None:
+                raise _UnitProblem(
+                    BAD_VALUE, MSG_CASE_TYPE.format(value=d["case_type"]), "case_type"
+                )
+            matter = matter_services.matter_import_build(
+                client=client,
+                case_type=case_type,
+                number=d["number"],
+                title=d["title"],
+                opened_date=date.fromisoformat(d["opened_date"]),
+                closed_date=date.fromisoformat(d["closed_date"]) if d["closed_date"] else None,
+                now=now,
+                stages=list(case_type.stages.all()),
+            )
+            if matter.number in taken:
+                raise matter_services.MatterError(
+                    matter_services.MATTER_NUMBER_TAKEN.format(number=matter.number),
+                    field="number",
+                )
+            taken.add(matter.number)
+            built.append(matter)
+            placed.append(len(built) - 1)
+        except (_UnitProblem, ApplicationError) as exc:
+            fail(unit, exc)
+            placed.append(None)
+    matters = matter_services.matter_import_many(matters=built, actor=actor, now=now)
+    return [None if i is None else int(matters[i].pk) for i in placed]
+
+
+def _bulk_activities(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> list[int | None]:
+    by_ref = _matters_by_ref(u.data["matter"] for u in units)
+    built: list[LegacyActivity] = []
+    placed: list[int | None] = []
+    for unit in units:
+        d = unit.data
+        try:
+            matter = _matter_ref(by_ref, d["matter"])
+        except _UnitProblem as exc:
+            fail(unit, exc)
+            placed.append(None)
+            continue
+        built.append(
+            LegacyActivity(
+                matter=matter,
+                kind=d["kind"],
+                activity_date=date.fromisoformat(d["date"]),
+                user_name=d["user"][:120],
+                description=d["description"],
+                quantity=Decimal(d["quantity"]),
+                rate_cents=d["rate_cents"],
+                amount_cents=d["amount_cents"],
+                created_at=now,
+            )
+        )
+        placed.append(len(built) - 1)
+    activities = LegacyActivity.objects.bulk_create(built, batch_size=500)
+    kept = [u for u, i in zip(units, placed, strict=True) if i is not None]
+    audit.record_many(
+        actor=actor,
+        at=now,
+        events=[
+            audit.Pending("imports.activity_imported", obj=a, after=u.data)
+            for a, u in zip(activities, kept, strict=True)
+        ],
+    )
+    return [None if i is None else int(activities[i].pk) for i in placed]
+
+
+def _bulk_invoices(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> list[int | None]:
+    """New legacy invoices: their numbers stay in the L- range, each once (the unique number
+    and the check against the ones already imported), only while the cutover is open."""
+    try:
+        _history_open()
+    except _UnitProblem as exc:
+        for unit in units:
+            fail(unit, exc)
+        return [None] * len(units)
+    by_ref = _matters_by_ref(u.data["matter"] for u in units)
+    by_name = _clients_by_name(u.data["client"] for u in units)
+    taken = set(
+        LegacyInvoice.objects.filter(number__in=[u.data["number"] for u in units]).values_list(
+            "number", flat=True
+        )
+    )
+    built: list[tuple[Unit, LegacyInvoice]] = []
+    placed: list[int | None] = []
+    for unit in units:
+        d = unit.data
+        try:
+            matter = _matter_ref(by_ref, d["matter"])
+            client = _client_named(by_name, d["client"])
+            if matter.client_id != client.pk:
+                raise _UnitProblem(
+                    UNKNOWN_MATTER,
+                    f"matter: {d['matter']} belongs to another client than {d['client']!r}",
+                    "matter",
+                )
+            if d["number"] in taken:
+                raise _UnitProblem(
+                    DUPLICATE, f"number: legacy invoice {d['number']} already imported", "number"
+                )
+        except _UnitProblem as exc:
+            fail(unit, exc)
+            placed.append(None)
+            continue
+        taken.add(d["number"])
+        built.append(
+            (
+                unit,
+                LegacyInvoice(
+                    number=d["number"],
+                    client=client,
+                    matter=matter,
+                    issue_date=date.fromisoformat(d["issue_date"]),
+                    due_date=date.fromisoformat(d["due_date"]) if d["due_date"] else None,
+                    total_cents=d["total_cents"],
+                    balance_cents=d["balance_cents"],
+                    created_at=now,
+                ),
+            )
+        )
+        placed.append(len(built) - 1)
+    invoices = LegacyInvoice.objects.bulk_create([inv for _, inv in built], batch_size=500)
+    LegacyInvoiceLine.objects.bulk_create(
+        [
+            LegacyInvoiceLine(invoice=inv, position=i, **line)
+            for (unit, _), inv in zip(built, invoices, strict=True)
+            for i, line in enumerate(unit.data["lines"])
+        ],
+        batch_size=500,
+    )
+    audit.record_many(
+        actor=actor,
+        at=now,
+        events=[
+            audit.Pending("imports.invoice_imported", obj=inv, after=unit.data)
+            for (unit, _), inv in zip(built, invoices, strict=True)
+        ],
+    )
+    return [None if i is None else int(invoices[i].pk) for i in placed]
+
+
+# A batch's new units of these kinds go in set-based; the others (and every changed unit
+# updated with consent) record by record. Kinds are written in this order, so a matter finds a
+# client of its own batch, and an invoice or activity a matter of it.
+_BULK_WRITERS: dict[str, Callable[[list[Unit], Any, datetime, Fail], list[int | None]]] = {
+    RecordKind.CLIENT: _bulk_clients,
+    RecordKind.MATTER: _bulk_matters,
+    RecordKind.ACTIVITY: _bulk_activities,
+    RecordKind.INVOICE: _bulk_invoices,
+}
+_KIND_ORDER = (
+    RecordKind.CLIENT,
+    RecordKind.MATTER,
+    RecordKind.ACTIVITY,
+    RecordKind.INVOICE,
+    RecordKind.TRUST,
+    RecordKind.CREDIT,
+)
+
+
 def _run_units(
     units: list[Unit],
     *,
@@ -853,26 +1072,81 @@ def _run_units(
     report: Report,
     stop_on_problem: bool,
 ) -> None:
-    for unit in units:
-        try:
-            with transaction.atomic():
-                _write_unit(
-                    unit,
-                    source=source,
-                    job=job,
-                    consent=consent,
-                    actor=actor,
-                    now=now,
-                    report=report,
-                )
-        except _UnitProblem as exc:
+    """Write ``units`` inside the caller's transaction. A unit whose import key holds the same
+    data is counted unchanged; changed data is shown and updated only with ``consent``; new
+    units of a kind with a bulk writer are checked in Python and inserted set-based with their
+    import records. ``stop_on_problem`` (the commit): the first problem raises and the caller
+    rolls the batch back; otherwise (the dry run) each problem is reported and the rest goes
+    on (the record-by-record writes then run in a savepoint each, so a refused one leaves
+    nothing behind)."""
+
+    def fail(unit: Unit, exc: Exception) -> None:
+        if isinstance(exc, _UnitProblem):
             report.problems.append(Problem(unit.line, exc.rule, exc.message, exc.field))
-            if stop_on_problem:
-                raise
-        except ApplicationError as exc:
+        elif isinstance(exc, ApplicationError):
             report.problems.append(Problem(unit.line, REFUSED, str(exc), exc.field or ""))
-            if stop_on_problem:
-                raise
+        if stop_on_problem:
+            raise exc
+
+    existing: dict[tuple[str, str], ImportRecord] = {}
+    for kind in {u.kind for u in units}:
+        keys = [u.key for u in units if u.kind == kind]
+        for row in ImportRecord.objects.filter(kind=kind, source=source, key__in=keys):
+            existing[(row.kind, row.key)] = row
+    for kind in _KIND_ORDER:
+        fresh: list[Unit] = []
+        for unit in (u for u in units if u.kind == kind):
+            record = existing.get((unit.kind, unit.key))
+            if record is None and kind in _BULK_WRITERS:
+                fresh.append(unit)
+                continue
+            if record is not None:
+                if record.data_hash == _data_hash(unit.data):
+                    report.unchanged += 1
+                    continue
+                diff = {
+                    k: [record.data.get(k), v]
+                    for k, v in unit.data.items()
+                    if record.data.get(k) != v
+                }
+                report.changes.append(Change(unit.line, unit.kind, unit.key, diff, consent))
+                if not consent:
+                    continue
+            try:
+                with transaction.atomic(savepoint=not stop_on_problem):
+                    _write_unit(
+                        unit,
+                        source=source,
+                        existing=record,
+                        job=job,
+                        actor=actor,
+                        now=now,
+                        report=report,
+                    )
+            except (_UnitProblem, ApplicationError) as exc:
+                fail(unit, exc)
+        if not fresh:
+            continue
+        ids = _BULK_WRITERS[kind](fresh, actor, now, fail)
+        written = [(u, i) for u, i in zip(fresh, ids, strict=True) if i is not None]
+        ImportRecord.objects.bulk_create(
+            [
+                ImportRecord(
+                    kind=unit.kind,
+                    source=source,
+                    key=unit.key,
+                    object_id=object_id,
+                    data=unit.data,
+                    data_hash=_data_hash(unit.data),
+                    job=job,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for unit, object_id in written
+            ],
+            batch_size=500,
+        )
+        report.created += len(written)
 
 
 # -- jobs ---------------------------------------------------------------------------------------
@@ -1136,9 +1410,13 @@ def job_run(
                 locked.created += report.created
                 locked.updated += report.updated
                 locked.save(update_fields=["processed_units", "created", "updated"])
-        except (_UnitProblem, ApplicationError):
-            problem = report.problems[-1]
-            _job_fail(job, f"line {problem.line}: {problem.rule}: {problem.message}", now)
+        except (_UnitProblem, ApplicationError) as refused:
+            if report.problems:
+                problem = report.problems[-1]
+                message = f"line {problem.line}: {problem.rule}: {problem.message}"
+            else:  # refused by a bulk insert's own check (a number taken meanwhile)
+                message = f"stopped at record {index + 1}: {refused}"
+            _job_fail(job, message, now)
             job.refresh_from_db()
             return job
         except Exception as exc:

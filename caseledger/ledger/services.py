@@ -595,6 +595,296 @@ def _post(
     return entry
 
 
+@dataclass(frozen=True, slots=True)
+class EntryRequest:
+    """One entry of ``entries_post``: the arguments ``entry_post`` takes for it."""
+
+    kind: str
+    entry_date: date
+    memo: str
+    lines: Sequence[PostingLine]
+    disbursement: Any = None
+
+
+BATCH_EMPTY = "entries: a batch needs at least one entry (got none)"
+BATCH_TOO_LARGE = "entries: at most {limit} entries in one batch (got {count})"
+BATCH_LIMIT = 5000
+
+
+def _in_entry(exc: LedgerError, index: int) -> LedgerError:
+    """``exc`` with its message and field prefixed by the entry's place in the batch."""
+    field = f"entries[{index}].{exc.field}" if exc.field else f"entries[{index}]"
+    return type(exc)(f"entries[{index}].{exc.message}", field)
+
+
+def entries_post(*, entries: Sequence[EntryRequest], actor: Any, now: datetime) -> list[int]:
+    """Post many entries in ONE transaction for imports and generators: the same checks as
+    ``entry_post`` for each entry (in order, each seeing the balances the entries before it
+    leave), the same database triggers, hooks and one audit event per entry, but the balance
+    rows are locked once, the entries go in with one INSERT, their postings with one more and
+    the balance rows change with one UPDATE each. All or nothing: a refused entry raises its
+    error with the message and field prefixed ``entries[i].``. No idempotency keys or
+    reversals here (``entry_post`` does those). Returns the new entries' ids, in order."""
+    if not entries:
+        raise LedgerError(BATCH_EMPTY, "entries")
+    if len(entries) > BATCH_LIMIT:
+        raise LedgerError(BATCH_TOO_LARGE.format(limit=BATCH_LIMIT, count=len(entries)), "entries")
+    checked: list[tuple[EntryRequest, list[tuple[AccountInfo, PostingLine]], bool, str]] = []
+    for index, req in enumerate(entries):
+        try:
+            if req.kind not in EntryKind.values or req.kind == EntryKind.REVERSAL:
+                raise LedgerError(ENTRY_KIND_UNKNOWN.format(kind=req.kind), "kind")
+            if isinstance(req.entry_date, datetime) or not isinstance(req.entry_date, date):
+                raise LedgerError(ENTRY_DATE_INVALID.format(value=req.entry_date), "entry_date")
+            clock.date_check(req.entry_date, field="entry_date")
+            if len(req.memo or "") > 500:
+                raise LedgerError(ENTRY_MEMO_TOO_LONG.format(length=len(req.memo)), "memo")
+            resolved = _validate_lines(req.lines)
+            trust = _check_trust_rules(
+                kind=req.kind,
+                entry_date=req.entry_date,
+                resolved=resolved,
+                disbursement=req.disbursement,
+                reverses=None,
+            )
+        except LedgerError as exc:
+            raise _in_entry(exc, index) from exc
+        payload_hash = _payload_hash(
+            kind=req.kind,
+            entry_date=req.entry_date,
+            memo=req.memo or "",
+            resolved=resolved,
+            disbursement_id=_pk(req.disbursement),
+            reverses_id=None,
+        )
+        checked.append((req, resolved, trust, payload_hash))
+
+    liability = account_info(codes.CLIENT_TRUST_LIABILITY)
+    with transaction.atomic():
+        # Locks as entry_post takes them: every trust balance row (sorted), then every account
+        # balance row (sorted), once for the whole batch.
+        keys: set[locks.SubKey] = set()
+        acct_ids: set[int] = set()
+        any_trust = False
+        for _req, resolved, trust, _hash in checked:
+            any_trust |= trust
+            for info, line in resolved:
+                acct_ids.add(info.id)
+                if line.client is not None and line.matter is not None:
+                    keys.add((info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0)))
+        sub_rows = locks.subledger_balances_lock(keys, trust_liability_account_id=liability.id)
+        if any_trust:
+            acct_ids.update(_trust_account_ids())
+        acct_rows = locks.account_balances_lock(acct_ids)
+        running = {key: balance for key, (_row, balance) in sub_rows.items()}
+        sub_delta: dict[int, int] = defaultdict(int)
+        acct_delta: dict[int, int] = defaultdict(int)
+        acct_count: dict[int, int] = defaultdict(int)
+        for index, (_req, resolved, _trust, _hash) in enumerate(checked):
+            try:
+                _check_batch_entry(resolved, running, acct_rows, liability.id)
+            except LedgerError as exc:
+                raise _in_entry(exc, index) from exc
+            for info, line in resolved:
+                acct_delta[info.id] += line.amount_cents
+                acct_count[info.id] += 1
+                if line.client is not None and line.matter is not None:
+                    key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
+                    running[key] += line.amount_cents
+                    sub_delta[sub_rows[key][0]] += line.amount_cents
+
+        adapt_day = connection.ops.adapt_datefield_value
+        created = connection.ops.adapt_datetimefield_value(now)
+        entry_rows = [
+            [
+                adapt_day(req.entry_date),
+                req.kind,
+                req.memo or "",
+                resolved[0][0].currency,
+                _pk(actor),
+                created,
+                None,
+                payload_hash,
+                None,
+                _pk(req.disbursement),
+            ]
+            for req, resolved, _trust, payload_hash in checked
+        ]
+        posting_rows = [
+            [
+                (
+                    info.id,
+                    line.amount_cents,
+                    adapt_day(req.entry_date),
+                    _pk(line.client),
+                    _pk(line.matter),
+                    _pk(line.invoice),
+                )
+                for info, line in resolved
+            ]
+            for req, resolved, _trust, _hash in checked
+        ]
+        try:
+            ids = _write_entries(entry_rows, posting_rows)
+            with connection.cursor() as cur:
+                for sql, params in _balance_updates(dict(sub_delta), acct_delta, acct_count):
+                    cur.execute(sql, params)
+        except IntegrityError as exc:
+            for req, resolved, _trust, _hash in checked:
+                _raise_if_closed(exc, resolved, req.entry_date)
+            raise
+
+        for entry_id, (req, resolved, _trust, payload_hash), rows in zip(
+            ids, checked, posting_rows, strict=True
+        ):
+            entry = JournalEntry(
+                pk=entry_id,
+                entry_date=req.entry_date,
+                kind=req.kind,
+                memo=req.memo or "",
+                currency=resolved[0][0].currency,
+                actor=actor,
+                created_at=now,
+                payload_hash=payload_hash,
+                disbursement_id=_pk(req.disbursement),
+            )
+            entry._state.adding = False
+            entry._state.db = connection.alias
+            hooks.postings_inserted(entry=entry, rows=rows)
+            audit.record(
+                actor=actor,
+                action="ledger.entry_posted",
+                at=now,
+                obj=entry,
+                after={
+                    "kind": req.kind,
+                    "entry_date": req.entry_date.isoformat(),
+                    "memo": req.memo or "",
+                    "reverses": None,
+                    "disbursement": _pk(req.disbursement),
+                    "lines": [
+                        [info.code, row[1], row[3], row[4], row[5]]
+                        for (info, _), row in zip(resolved, rows, strict=True)
+                    ],
+                },
+            )
+
+        if any_trust:
+            bank_total = liability_total = 0
+            for account_id, (balance, code, _active) in acct_rows.items():
+                info = _by_id.get(account_id) or account_info(code)
+                after = balance + acct_delta.get(account_id, 0)
+                if info.is_trust_bank:
+                    bank_total += after
+                elif info.is_trust:
+                    liability_total += -after
+            if bank_total != liability_total:
+                raise LedgerIntegrityError(
+                    LEDGER_TRUST_OUT_OF_BALANCE.format(
+                        entry_id=ids[-1], bank=bank_total, liability=liability_total
+                    )
+                )
+    return ids
+
+
+def _check_batch_entry(
+    resolved: list[tuple[AccountInfo, PostingLine]],
+    running: dict[locks.SubKey, int],
+    acct_rows: dict[int, tuple[int, str, bool]],
+    liability_id: int,
+) -> None:
+    """entry_post's locked checks for one entry of a batch, against the running balances."""
+    delta: dict[locks.SubKey, int] = defaultdict(int)
+    first: dict[locks.SubKey, int] = {}
+    for index, (info, line) in enumerate(resolved):
+        row = acct_rows.get(info.id)
+        if row is None or row[1] != info.code:
+            raise LedgerIntegrityError(
+                ACCOUNT_UNKNOWN.format(index=index, code=info.code), f"lines[{index}].account"
+            )
+        if not row[2]:
+            raise LedgerError(
+                ACCOUNT_INACTIVE.format(index=index, code=info.code), f"lines[{index}].account"
+            )
+        if line.client is not None and line.matter is not None:
+            key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
+            delta[key] += line.amount_cents
+            first.setdefault(key, index)
+    # As entry_post: every client's total first, then each trust bank account's share.
+    ordered = sorted(delta.items())
+    for key, change in ordered:
+        index = first[key]
+        info, line = resolved[index]
+        balance = running[key]
+        if key[0] == liability_id and change > 0 and balance + change > 0:
+            raise TrustViolation(
+                TRUST_BALANCE_NEGATIVE.format(
+                    index=index,
+                    matter=getattr(line.matter, "number", line.matter),
+                    balance=Money(-(balance + change), info.currency).format(),
+                    available=Money(-balance, info.currency).format(),
+                ),
+                f"lines[{index}].amount_cents",
+            )
+    for key, change in ordered:
+        index = first[key]
+        info, line = resolved[index]
+        balance = running[key]
+        if info.is_trust_bank and change < 0 and balance + change < 0:
+            raise TrustViolation(
+                TRUST_ACCOUNT_NEGATIVE.format(
+                    index=index,
+                    account=info.code,
+                    matter=getattr(line.matter, "number", line.matter),
+                    available=Money(balance, info.currency).format(),
+                    balance=Money(balance + change, info.currency).format(),
+                ),
+                f"lines[{index}].amount_cents",
+            )
+
+
+def _write_entries(
+    entry_rows: list[list[Any]], posting_rows: list[list[tuple[Any, ...]]]
+) -> list[int]:
+    """PostgreSQL: one INSERT of up to 1,000 entries (RETURNING ids in VALUES order, as Django's
+    bulk_create relies on), then one INSERT of up to 1,000 postings. SQLite: each entry, then
+    its postings (its guard trigger takes postings for the newest entry only, migration 0004)."""
+    marks = "(" + ", ".join(["%s"] * 10) + ")"
+    posting_marks = "(%s, %s, %s, %s, %s, %s, %s)"
+    ids: list[int] = []
+    with connection.cursor() as cur:
+        if connection.vendor != "postgresql":
+            for row, postings in zip(entry_rows, posting_rows, strict=True):
+                cur.execute(_ENTRY_INSERT, row)
+                entry_id = cur.fetchone()[0]
+                ids.append(entry_id)
+                cur.execute(
+                    _POSTING_INSERT + ", ".join([posting_marks] * len(postings)),
+                    [v for p in postings for v in (entry_id, *p)],
+                )
+            return ids
+        for start in range(0, len(entry_rows), 1000):  # under the parameter limit
+            chunk = entry_rows[start : start + 1000]
+            cur.execute(
+                _ENTRY_INSERT.replace(
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    "VALUES " + ", ".join([marks] * len(chunk)),
+                ),
+                [v for row in chunk for v in row],
+            )
+            ids += [row[0] for row in cur.fetchall()]
+        flat = [
+            (entry_id, *p) for entry_id, rows in zip(ids, posting_rows, strict=True) for p in rows
+        ]
+        for start in range(0, len(flat), 1000):
+            postings = flat[start : start + 1000]
+            cur.execute(
+                _POSTING_INSERT + ", ".join([posting_marks] * len(postings)),
+                [v for row in postings for v in row],
+            )
+    return ids
+
+
 _ENTRY_INSERT = (
     "INSERT INTO ledger_journalentry (entry_date, kind, memo, currency, actor_id, created_at, "
     "idempotency_key, payload_hash, reverses_id, disbursement_id) "

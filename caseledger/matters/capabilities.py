@@ -19,6 +19,8 @@ CAPABILITIES = {
     "matters.override_hold": {Role.PARTNER},
     # Set or change the agreed fee / estimate of a matter.
     "matters.budget": {Role.ADMIN, Role.PARTNER, Role.ATTORNEY, Role.BILLING},
+    # Upload a document to a matter's file and share it with the client (or withdraw it).
+    "matters.documents": CASE_TEAM,
     "matters.case_types": {Role.ADMIN},  # edit case types, stage templates, deadline lead times
     "tasks.view": STAFF,
     "tasks.manage": STAFF,

@@ -76,3 +76,25 @@ class BeneficiaryLocation(models.TextChoices):
         "NOTIFICATION",
         "In the U.S., consular or port-of-entry notification or pre-flight inspection requested",
     )
+
+
+class DocumentKind(models.TextChoices):
+    """What a document the firm keeps on a matter is (shown to the client in the portal when
+    shared)."""
+
+    RECEIPT_NOTICE = "RECEIPT_NOTICE", "Receipt notice (I-797C)"
+    APPROVAL_NOTICE = "APPROVAL_NOTICE", "Approval notice (I-797)"
+    RFE = "RFE", "Request for evidence"
+    RFE_RESPONSE = "RFE_RESPONSE", "Response to a request for evidence"
+    INTERVIEW_NOTICE = "INTERVIEW_NOTICE", "Interview notice"
+    DECISION = "DECISION", "Decision or denial"
+    OTHER = "OTHER", "Other document"
+
+
+# The deadlines a client is shown (portal pages and the portal API): the ones they act on or live
+# by. Internal filing windows stay with the firm.
+CLIENT_DEADLINE_KINDS = (
+    DeadlineKind.RFE_RESPONSE,
+    DeadlineKind.STATUS_EXPIRY,
+    DeadlineKind.HEARING,
+)

@@ -15,9 +15,11 @@ from caseledger.matters.choices import (
     BeneficiaryRule,
     BudgetKind,
     DeadlineKind,
+    DocumentKind,
     MatterStatus,
     TeamRole,
 )
+from caseledger.matters.documents import MAX_DOCUMENT_BYTES
 from caseledger.matters.models import CaseType, Matter, Stage
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -177,6 +179,20 @@ class ReceiptForm(forms.Form):
     number = forms.CharField(label="Receipt number", max_length=20)
     form = forms.CharField(label="Form", required=False, max_length=20)
     received_date = forms.DateField(required=False, widget=DATE)
+
+
+class DocumentForm(forms.Form):
+    """A document for the matter's file; the service checks the file (type, size, name)."""
+
+    title = forms.CharField(
+        max_length=200, help_text="What the client will see, e.g. I-797 approval notice."
+    )
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    file = forms.FileField(
+        help_text=f"PDF, PNG or JPEG, at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+    share = forms.BooleanField(required=False, label="Share with the client now")
 
 
 class DeadlineForm(forms.Form):

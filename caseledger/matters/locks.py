@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from caseledger.matters.models import Deadline, Matter, Task
+from caseledger.matters.models import Deadline, Matter, MatterDocument, Task
 
 
 def matter_lock(*, matter_id: int) -> Matter:
@@ -26,3 +26,8 @@ def task_lock(*, task_id: int) -> Task:
 
 def deadline_lock(*, deadline_id: int) -> Deadline:
     return Deadline.objects.select_for_update().get(pk=deadline_id)
+
+
+def document_lock(*, document_id: int) -> MatterDocument:
+    """A matter document (sharing it or withdrawing it), with its matter."""
+    return MatterDocument.objects.select_for_update().select_related("matter").get(pk=document_id)

@@ -10,6 +10,7 @@ from caseledger.matters.choices import (
     BeneficiaryRule,
     BudgetKind,
     DeadlineKind,
+    DocumentKind,
     MatterStatus,
     TaskStatus,
     TeamRole,
@@ -312,3 +313,37 @@ class Task(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == TaskStatus.OPEN
+
+
+class MatterDocument(models.Model):
+    """A file the firm keeps on a matter (an approval notice, a copy of an RFE, a receipt
+    notice), stored under MEDIA_ROOT with a random name; ``filename`` is the sanitised name the
+    file was uploaded with, used for the download. ``shared_at`` set means the client sees it in
+    the portal (matters/documents.py writes it, with an audit event)."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="matters/documents/%Y/%m/", max_length=200)
+    filename = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=40)
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    shared_at = models.DateTimeField(null=True, blank=True)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["matter", "uploaded_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_shared(self) -> bool:
+        return self.shared_at is not None

@@ -321,6 +321,60 @@ MATTER_NUMBER_TAKEN = "number: matter {number} already exists"
 CLOSED_BEFORE_OPENED = "closed_date: {closed} is before opened_date {opened}"
 
 
+def matter_import_build(
+    *,
+    client: Client,
+    case_type: CaseType,
+    number: str,
+    title: str,
+    opened_date: date,
+    closed_date: date | None,
+    now: datetime,
+    stages: list[Any] | None = None,
+) -> Matter:
+    """A historical matter checked by the rules of ``matter_import_history``, not saved (its
+    number is checked against the saved matters only; ``matter_import_many`` checks the batch).
+    ``stages``: the case type's stages in order, when the caller has them. Raises MatterError
+    naming the field."""
+    clock.date_check(opened_date, field="opened_date")
+    if closed_date is not None:
+        clock.date_check(closed_date, field="closed_date")
+        if closed_date < opened_date:
+            raise MatterError(
+                CLOSED_BEFORE_OPENED.format(closed=closed_date, opened=opened_date),
+                field="closed_date",
+            )
+    if stages is None:
+        stages = list(case_type.stages.order_by("position", "id"))
+    if not stages:
+        raise MatterError(CASE_TYPE_NO_STAGES.format(case_type=case_type.name), field="case_type")
+    closing = next((s for s in stages if s.closes_matter), stages[-1])
+    title = (title or "").strip() or f"{case_type.name} — {client.name}"
+    if len(title) > 200:
+        raise MatterError(TITLE_TOO_LONG, field="title")
+    return Matter(
+        number=number,
+        title=title,
+        client=client,
+        case_type=case_type,
+        current_stage=closing if closed_date else stages[0],
+        responsible_partner_id=client.responsible_partner_id,
+        status=MatterStatus.CLOSED if closed_date else MatterStatus.OPEN,
+        opened_date=opened_date,
+        closed_date=closed_date,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _imported_event(matter: Matter) -> audit.Pending:
+    return audit.Pending(
+        "matters.matter_imported",
+        obj=matter,
+        after={**_snapshot(matter), "client": matter.client_id, "case_type": matter.case_type.code},
+    )
+
+
 @transaction.atomic
 def matter_import_history(
     *,
@@ -337,44 +391,40 @@ def matter_import_history(
     dates, sits at its case type's first stage (or the closing stage when closed) and, unlike
     ``matter_create``, writes no StageEvent and calls no stage listener, so billing drafts
     nothing and no reminder or email follows. Raises MatterError naming the field."""
-    clock.date_check(opened_date, field="opened_date")
-    if closed_date is not None:
-        clock.date_check(closed_date, field="closed_date")
-        if closed_date < opened_date:
-            raise MatterError(
-                CLOSED_BEFORE_OPENED.format(closed=closed_date, opened=opened_date),
-                field="closed_date",
-            )
-    stages = list(case_type.stages.order_by("position", "id"))
-    if not stages:
-        raise MatterError(CASE_TYPE_NO_STAGES.format(case_type=case_type.name), field="case_type")
-    closing = next((s for s in stages if s.closes_matter), stages[-1])
-    title = (title or "").strip() or f"{case_type.name} — {client.name}"
-    if len(title) > 200:
-        raise MatterError(TITLE_TOO_LONG, field="title")
-    if Matter.objects.filter(number=number).exists():
-        raise MatterError(MATTER_NUMBER_TAKEN.format(number=number), field="number")
-    matter = Matter.objects.create(
-        number=number,
-        title=title,
+    matter = matter_import_build(
         client=client,
         case_type=case_type,
-        current_stage=closing if closed_date else stages[0],
-        responsible_partner=client.responsible_partner,
-        status=MatterStatus.CLOSED if closed_date else MatterStatus.OPEN,
+        number=number,
+        title=title,
         opened_date=opened_date,
         closed_date=closed_date,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    audit.record(
-        actor=actor,
-        action="matters.matter_imported",
-        at=now,
-        obj=matter,
-        after={**_snapshot(matter), "client": client.pk, "case_type": case_type.code},
-    )
+    if Matter.objects.filter(number=number).exists():
+        raise MatterError(MATTER_NUMBER_TAKEN.format(number=number), field="number")
+    matter.save()
+    pending = _imported_event(matter)
+    audit.record(actor=actor, action=pending.action, at=now, obj=matter, after=pending.after)
     return matter
+
+
+@transaction.atomic
+def matter_import_many(*, matters: list[Matter], actor: User | None, now: datetime) -> list[Matter]:
+    """Insert historical matters made by ``matter_import_build`` with one bulk INSERT and their
+    ``matters.matter_imported`` events (one each) with one more. Refused (MatterError, nothing
+    written) when a number is taken or given twice."""
+    numbers = [m.number for m in matters]
+    seen: set[str] = set()
+    for number in numbers:
+        if number in seen:
+            raise MatterError(MATTER_NUMBER_TAKEN.format(number=number), field="number")
+        seen.add(number)
+    taken = Matter.objects.filter(number__in=numbers).values_list("number", flat=True).first()
+    if taken is not None:
+        raise MatterError(MATTER_NUMBER_TAKEN.format(number=taken), field="number")
+    created = Matter.objects.bulk_create(matters, batch_size=500)
+    audit.record_many(actor=actor, at=now, events=[_imported_event(m) for m in created])
+    return created
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, error_text, form_errors_tidy, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page, stage_notices
 from caseledger.core.permissions import authorize, capability_required, require
-from caseledger.matters import selectors, services
+from caseledger.matters import documents, selectors, services
 from caseledger.matters.choices import DeadlineKind
 from caseledger.matters.forms import (
     AdvanceForm,
@@ -30,6 +30,7 @@ from caseledger.matters.forms import (
     CaseTypeForm,
     DeadlineForm,
     DeadlineRuleFormSet,
+    DocumentForm,
     HoldForm,
     MatterFilterForm,
     MatterForm,
@@ -37,7 +38,14 @@ from caseledger.matters.forms import (
     StageFormSet,
     TaskForm,
 )
-from caseledger.matters.models import CaseType, Deadline, FirmDeadlineRule, Matter, Task
+from caseledger.matters.models import (
+    CaseType,
+    Deadline,
+    FirmDeadlineRule,
+    Matter,
+    MatterDocument,
+    Task,
+)
 
 PICK_LIMIT = 30
 TASK_PAGE_ROWS = 50  # clients listed on the "open a matter" client search
@@ -135,6 +143,8 @@ def _detail_context(request: HttpRequest, matter: Matter, **forms: Any) -> dict[
         "receipt_form": forms.get("receipt_form") or ReceiptForm(),
         "deadline_form": forms.get("deadline_form") or DeadlineForm(),
         "task_form": forms.get("task_form") or TaskForm(),
+        "documents": list(documents.matter_documents(matter)),
+        "document_form": forms.get("document_form") or DocumentForm(),
     }
 
 
@@ -346,6 +356,73 @@ def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Receipt number recorded.")
         return redirect("matters:detail", pk=matter.pk)
     return _detail_with_errors(request, matter, receipt_form=form)
+
+
+@require_POST
+@capability_required("matters.documents")
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep a document on the matter's file (PDF, PNG or JPEG), shared with the client at once
+    when asked; a refused file is shown under the field with the rule it broke."""
+    matter = _matter_for(request, pk, "matters.documents")
+    form = DocumentForm(request.POST, request.FILES)
+    document = handle_form(
+        request,
+        form,
+        lambda data: documents.document_upload(
+            matter=matter,
+            upload=data["file"],
+            title=data["title"],
+            kind=data["kind"],
+            share=bool(data.get("share")),
+            actor=request.user,  # type: ignore[arg-type]
+            now=clock.now(),
+        ),
+    )
+    if document is None:
+        return _detail_with_errors(request, matter, document_form=form)
+    shared = " and shared it with the client" if document.is_shared else ""
+    messages.success(request, f"Kept {document.filename} on the matter's file{shared}.")
+    return redirect(reverse("matters:detail", args=[matter.pk]) + "#documents")
+
+
+def _document_for(request: HttpRequest, pk: int, capability: str) -> MatterDocument:
+    document = get_object_or_404(MatterDocument.objects.select_related("matter__client"), pk=pk)
+    require(request.user, capability, document.matter)
+    return document
+
+
+@capability_required("matters.view")
+def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored file, for the matter's team (clients download through the portal's signed
+    links)."""
+    return documents.document_response(_document_for(request, pk, "matters.view"))
+
+
+def _document_change(request: HttpRequest, pk: int, change: Callable[..., Any], done: str) -> Any:
+    document = _document_for(request, pk, "matters.documents")
+    try:
+        change(document=document, actor=request.user, now=clock.now())
+    except ApplicationError as exc:
+        messages.error(request, banner_text(exc.message))
+    else:
+        messages.success(request, done.format(title=document.title))
+    return redirect(reverse("matters:detail", args=[document.matter_id]) + "#documents")
+
+
+@require_POST
+@capability_required("matters.documents")
+def document_share(request: HttpRequest, pk: int) -> HttpResponse:
+    return _document_change(
+        request, pk, documents.document_share, "{title} is now shared with the client."
+    )
+
+
+@require_POST
+@capability_required("matters.documents")
+def document_unshare(request: HttpRequest, pk: int) -> HttpResponse:
+    return _document_change(
+        request, pk, documents.document_unshare, "{title} is no longer shared with the client."
+    )
 
 
 @require_POST

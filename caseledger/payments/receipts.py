@@ -18,6 +18,7 @@ from caseledger.billing.models import Invoice
 from caseledger.core import outbox
 from caseledger.core.amounts import firm_money
 from caseledger.core.i18n import client_language, long_date
+from caseledger.core.links import absolute_reverse
 from caseledger.core.models import OutboxMessage
 from caseledger.core.selectors import firm_get
 from caseledger.payments.models import Payment
@@ -38,7 +39,8 @@ def _recipient(payment: Payment) -> str:
 def receipt_text(payment: Payment, invoices: Sequence[Invoice]) -> dict[str, str]:
     """The receipt's subject and body, in the client's language: the amount and date, each
     invoice it was applied to, the balance left on each (or that they are paid in full), and
-    any part kept as a credit on the client's account."""
+    any part kept as a credit on the client's account, and the link to the client portal's
+    invoices page (by URL name, on ``SITE_URL``: payments does not import the portal)."""
     from caseledger.payments.selectors import invoice_money
 
     client = payment.client
@@ -90,6 +92,8 @@ def receipt_text(payment: Payment, invoices: Sequence[Invoice]) -> dict[str, str
         lines += [
             "",
             gettext("Please keep this email as your receipt."),
+            gettext("Your invoices and payment history are in your client portal: %(link)s")
+            % {"link": absolute_reverse("portal:invoices")},
             "",
             firm_get().name,
             "",

@@ -13,6 +13,12 @@ class PortalConfig(AppConfig):
         # A client who signs in (or opens "/") lands on the portal, not the staff home page.
         register_landing(Role.CLIENT, "portal:home")
 
+        from caseledger.core.i18n import register_user_language
+        from caseledger.portal.services import portal_user_language
+
+        # Core's two-factor enrolment and code pages read in the client's language.
+        register_user_language(Role.CLIENT, portal_user_language)
+
         from caseledger.credits.hooks import register_approval_gate
         from caseledger.portal.policy import approval_gate
 

@@ -198,6 +198,45 @@ def _refund_to_authorize(ctx: DemoContext, client: Client) -> None:
     )
 
 
+def _shared_notice(ctx: DemoContext, matter: Matter) -> None:
+    """A receipt notice the firm kept on the matter and shared with the client (a one-page PDF
+    drawn here, marked as a demo copy), so the case page lists a document to download."""
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.pdfgen.canvas import Canvas
+
+    from caseledger.matters.documents import document_upload
+    from caseledger.matters.models import MatterDocument
+
+    if MatterDocument.objects.filter(matter=matter).exists():
+        return
+    buffer = BytesIO()
+    page = Canvas(buffer, pagesize=LETTER)
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(72, 700, "I-797C, Notice of Action: receipt notice")
+    page.setFont("Helvetica", 11)
+    page.drawString(72, 676, f"Case {matter.number}: {matter.title}"[:90])
+    page.drawString(72, 658, "Demo copy made by CaseLedger's demo data; not a USCIS document.")
+    page.showPage()
+    page.save()
+    document_upload(
+        matter=matter,
+        upload=SimpleUploadedFile("I-797C receipt notice.pdf", buffer.getvalue()),
+        # Titles are the firm's words, written in the client's language.
+        title=(
+            "Aviso de recibo de USCIS (I-797C)"
+            if matter.client.preferred_language == "es"
+            else "USCIS receipt notice (I-797C)"
+        ),
+        kind="RECEIPT_NOTICE",
+        actor=matter.paralegal or ctx.users["paralegal"],
+        now=ctx.now - timedelta(days=2),
+        share=True,
+    )
+
+
 def seed_late(ctx: DemoContext) -> None:
     person = Client.objects.filter(name=PERSON_LOGIN[3], kind="PERSON").first()
     if person is not None:
@@ -205,6 +244,7 @@ def seed_late(ctx: DemoContext) -> None:
         matters = list(person.matters.filter(status="OPEN").order_by("id"))
         _refund_to_authorize(ctx, person)
         if matters:
+            _shared_notice(ctx, matters[0])
             _extra_invoice(ctx, matters[0])
             _trust(ctx, matters[0])
             _thread(
@@ -242,6 +282,7 @@ def seed_late(ctx: DemoContext) -> None:
         _beneficiary_user(ctx, petition)
     matter = company.matters.filter(status="OPEN").order_by("id").first()
     if matter is not None:
+        _shared_notice(ctx, matter)
         _thread(
             ctx,
             matter,

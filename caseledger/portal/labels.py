@@ -1,5 +1,6 @@
 """What a client reads for the codes the apps below store (invoice payment state, deadline kind,
-credit reason, refund method and status, payment method, trust request kind), in the portal's
+credit reason, refund method and status, payment method, document kind, trust request
+kind), in the portal's
 catalog so each has its Spanish. The staff pages keep the apps' own English labels."""
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ LABELS = {
         "CHECK": _("Check"),
         "WIRE": _("Wire transfer"),
         "CASH": _("Cash"),
+    },
+    "document": {
+        "RECEIPT_NOTICE": _("Receipt notice (I-797C)"),
+        "APPROVAL_NOTICE": _("Approval notice (I-797)"),
+        "RFE": _("Request for evidence (RFE)"),
+        "RFE_RESPONSE": _("Our response to the request for evidence"),
+        "INTERVIEW_NOTICE": _("Interview notice"),
+        "DECISION": _("Decision"),
+        "OTHER": _("Document"),
     },
     "trust_kind": {
         "RETAINER": _("Retainer"),

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from caseledger.billing.choices import InvoiceStatus
@@ -17,8 +17,8 @@ from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.credits.choices import CreditNoteStatus
 from caseledger.credits.models import CreditNote, CreditRefund
-from caseledger.matters.choices import DeadlineKind, TaskStatus
-from caseledger.matters.models import Deadline, Matter, Task
+from caseledger.matters.choices import CLIENT_DEADLINE_KINDS, TaskStatus
+from caseledger.matters.models import Deadline, Matter, MatterDocument, Task
 from caseledger.matters.selectors import matter_timeline
 from caseledger.payments import selectors as payment_selectors
 from caseledger.payments.choices import PaymentStatus
@@ -27,14 +27,6 @@ from caseledger.portal.models import PortalMessage
 from caseledger.trust import selectors as trust_selectors
 from caseledger.trust.choices import TrustRequestStatus
 from caseledger.trust.models import TrustRequest
-
-# The deadlines a client is shown: the ones they act on or live by. Internal filing windows stay
-# with the firm.
-CLIENT_DEADLINE_KINDS = (
-    DeadlineKind.RFE_RESPONSE,
-    DeadlineKind.STATUS_EXPIRY,
-    DeadlineKind.HEARING,
-)
 
 
 def clients_of(user: Any) -> QuerySet[Client]:
@@ -59,6 +51,37 @@ def is_beneficiary_only(user: Any) -> bool:
     return not clients_of(user).exists() and beneficiaries_of(user).exists()
 
 
+def granted_matters_of(user: Any) -> QuerySet[Matter]:
+    """The company matters of a beneficiary's login whose company granted that beneficiary its
+    account (``Beneficiary.account_access_granted``): their invoices and trust are shown to the
+    beneficiary, never those of the employer's other matters."""
+    granted = beneficiaries_of(user).filter(account_access_granted=True)
+    return Matter.objects.filter(
+        beneficiary__in=granted,
+        client__kind=ClientKind.COMPANY,
+        client_id=F("beneficiary__client_id"),
+    )
+
+
+def account_granted(user: Any) -> bool:
+    """True when a company granted this beneficiary's login the account of its own matters."""
+    return beneficiaries_of(user).filter(account_access_granted=True).exists()
+
+
+def company_beneficiaries_of(user: Any) -> QuerySet[Beneficiary]:
+    """The beneficiaries of the user's company clients (a contact decides what each sees)."""
+    return (
+        Beneficiary.objects.filter(client__in=clients_of(user), client__kind=ClientKind.COMPANY)
+        .select_related("client")
+        .prefetch_related("portal_users", "matters")
+        .order_by("name", "id")
+    )
+
+
+def company_beneficiary_of(user: Any, pk: int) -> Beneficiary:
+    return get_object_or_404(company_beneficiaries_of(user), pk=pk)
+
+
 def matters_of(user: Any) -> QuerySet[Matter]:
     """The user's clients' matters, and the company-paid matters whose beneficiary the user is
     (that beneficiary's own cases only, not the employer's other matters)."""
@@ -81,9 +104,12 @@ def matter_of(user: Any, pk: int) -> Matter:
 
 
 def invoices_of(user: Any) -> QuerySet[Invoice]:
-    """The client's issued invoices (drafts never show; void ones do, marked)."""
+    """The client's issued invoices (drafts never show; void ones do, marked), and for a
+    beneficiary with the company's grant those of their own matters."""
     return (
-        Invoice.objects.filter(client__in=clients_of(user))
+        Invoice.objects.filter(
+            Q(client__in=clients_of(user)) | Q(matter__in=granted_matters_of(user))
+        )
         .filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID])
         .select_related("matter", "client")
         .order_by("-issue_date", "-id")
@@ -111,8 +137,17 @@ def invoice_rows(user: Any, today: date) -> list[InvoiceRow]:
 
 
 def payments_of(user: Any) -> QuerySet[Payment]:
+    """The client's payments; for a granted beneficiary, the payments applied only to invoices
+    of their own matters (one that also paid another matter's invoice names it, so it stays
+    the company's)."""
+    granted = granted_matters_of(user)
+    own = (
+        Payment.objects.filter(allocations__invoice__matter__in=granted)
+        .exclude(allocations__invoice__in=Invoice.objects.exclude(matter__in=granted))
+        .values("pk")
+    )
     return (
-        Payment.objects.filter(client__in=clients_of(user))
+        Payment.objects.filter(Q(client__in=clients_of(user)) | Q(pk__in=own))
         .exclude(status__in=[PaymentStatus.HELD, PaymentStatus.REJECTED])
         .prefetch_related("allocations__invoice")
         .order_by("-received_date", "-id")
@@ -178,8 +213,14 @@ def trust_positions(user: Any, today: date) -> list[trust_selectors.TrustPositio
     from caseledger.trust.panels import trust_positions as grouped_positions
 
     matters = list(matters_of(user))
+    clients = list(clients_of(user))
+    # A granted beneficiary: their own matters' positions at their company (not the others').
+    granted = set(granted_matters_of(user).values_list("pk", flat=True))
+    matters = [m for m in matters if m.client_id in {c.pk for c in clients} or m.pk in granted]
+    companies = {m.client_id: m.client for m in matters if m.pk in granted}
+    clients += [c for pk, c in companies.items() if pk not in {c.pk for c in clients}]
     positions: list[trust_selectors.TrustPosition] = []
-    for client in clients_of(user):
+    for client in clients:
         mine = [m for m in matters if m.client_id == client.pk]
         scope = PanelScope(
             page="client",
@@ -272,3 +313,37 @@ def thread(matter: Matter) -> QuerySet[PortalMessage]:
         .select_related("author")
         .order_by("created_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class SharedDocument:
+    """A document shared on one of the user's matters, with its signed download link (made for
+    this user, valid for ``matters.documents.DOCUMENT_LINK_MINUTES``)."""
+
+    document: MatterDocument
+    url: str
+
+
+def shared_documents(user: Any, matter: Matter, now: datetime) -> list[SharedDocument]:
+    from django.urls import reverse
+
+    from caseledger.matters import documents
+
+    return [
+        SharedDocument(
+            document=doc,
+            url=reverse(
+                "portal:document_download",
+                args=[documents.document_token(document=doc, user=user, at=now)],
+            ),
+        )
+        for doc in documents.shared_documents([matter.pk])
+    ]
+
+
+def shared_document_of(user: Any, pk: int) -> MatterDocument:
+    """A document shared on one of the user's matters (404 otherwise: another client's, or no
+    longer shared)."""
+    from caseledger.matters import documents
+
+    return get_object_or_404(documents.shared_documents(matters_of(user)), pk=pk)

@@ -17,6 +17,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from caseledger.clients import services as client_services
+from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Client, Contact
 from caseledger.core import clock
 from caseledger.core.exceptions import ApplicationError
@@ -68,6 +70,22 @@ def account_page(view: View) -> View:
 BENEFICIARY_REFUSED = "portal: a beneficiary's login sees their own case, not the client's account"
 
 
+def granted_page(view: View) -> View:
+    """An account page (invoices, their PDFs and payment, the trust balance) that a
+    beneficiary's login opens once the company granted it (``Beneficiary.account_access_granted``),
+    showing their own matters' objects only; refused with 403 otherwise, as ``account_page``."""
+
+    @portal_page
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if selectors.is_beneficiary_only(user) and not selectors.account_granted(user):
+            raise PermissionDenied(BENEFICIARY_REFUSED)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     clients = list(selectors.clients_of(request.user))
     base = {
@@ -76,6 +94,9 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
         "portal_client": clients[0] if clients else None,
         # A beneficiary's login: the case pages only (no invoices, trust or credits).
         "portal_beneficiary_only": not clients and selectors.is_beneficiary_only(request.user),
+        # ... whose company granted them their own matters' invoices and trust balance.
+        "portal_account_granted": not clients and selectors.account_granted(request.user),
+        "portal_company": any(c.kind == ClientKind.COMPANY for c in clients),
         "language_form": LanguageForm(initial={"language": translation.get_language() or "en"}),
     }
     return render(request, template, {**base, **context})
@@ -119,15 +140,54 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _case_context(request: HttpRequest, matter: Matter, form: MessageForm) -> dict[str, Any]:
     """The case page: the message thread only for the client's own users (not a beneficiary)."""
+    from caseledger.matters.documents import DOCUMENT_LINK_MINUTES
+
     with_thread = selectors.thread_visible(request.user, matter)
     return {
         "case": selectors.case_view(matter),
         "matter": matter,
         "with_thread": with_thread,
         "thread": list(selectors.thread(matter)) if with_thread else [],
+        "documents": selectors.shared_documents(request.user, matter, clock.now()),
+        "link_minutes": DOCUMENT_LINK_MINUTES,
         "form": form,
         "section": "cases",
     }
+
+
+@portal_page
+def document_download(request: HttpRequest, token: str) -> HttpResponse:
+    """A document the firm shared on one of the client's matters, through the signed link on the
+    case page: made for this user, valid for a few minutes, and the document must still be
+    shared on a matter of theirs (404 otherwise). An altered or another user's link answers 403,
+    a stale one 410, each with a page that says what to do."""
+    from caseledger.matters import documents
+
+    try:
+        pk = documents.document_id_from_token(token=token, user=request.user)
+    except documents.DocumentLinkError as exc:
+        expired = isinstance(exc, documents.DocumentLinkExpired)
+        status = 410 if expired else 403
+        response = _page(
+            request,
+            "portal/document_link_error.html",
+            {
+                "expired": expired,
+                "link_minutes": documents.DOCUMENT_LINK_MINUTES,
+                "section": "cases",
+            },
+        )
+        response.status_code = status
+        return response
+    document = selectors.shared_document_of(request.user, pk)
+    response = documents.document_response(document)
+    services.portal_download_recorded(
+        user=request.user,  # type: ignore[arg-type]
+        obj=document,
+        what="document",
+        now=clock.now(),
+    )
+    return response
 
 
 @portal_page
@@ -153,7 +213,7 @@ def message_post(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, "portal/case_detail.html", _case_context(request, matter, form))
 
 
-@account_page
+@granted_page
 def invoices(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     rows = selectors.invoice_rows(request.user, today)
@@ -170,7 +230,7 @@ def invoices(request: HttpRequest) -> HttpResponse:
     )
 
 
-@account_page
+@granted_page
 @require_POST
 def invoices_pay(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
@@ -203,7 +263,7 @@ def _translated_refusal(exc: ApplicationError) -> str:
     return banner_text(text)
 
 
-@account_page
+@granted_page
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, pk)
     stored = getattr(invoice, "pdf", None)
@@ -224,7 +284,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@account_page
+@granted_page
 def trust(request: HttpRequest) -> HttpResponse:
     today = clock.firm_today()
     positions = selectors.trust_positions(request.user, today)
@@ -329,6 +389,39 @@ def refund_authorize(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("portal:credits")
 
 
+@account_page
+def beneficiaries(request: HttpRequest) -> HttpResponse:
+    """A company contact's page of its beneficiaries: who has a portal login, and whether the
+    company lets each see the invoices and trust balance of their own cases (a form each)."""
+    return _page(
+        request,
+        "portal/beneficiaries.html",
+        {
+            "beneficiaries": list(selectors.company_beneficiaries_of(request.user)),
+            "section": "beneficiaries",
+        },
+    )
+
+
+@account_page
+@require_POST
+def beneficiary_access(request: HttpRequest, pk: int) -> HttpResponse:
+    beneficiary = selectors.company_beneficiary_of(request.user, pk)
+    granted = request.POST.get("granted") == "1"
+    client_services.beneficiary_account_access_set(
+        beneficiary=beneficiary,
+        granted=granted,
+        actor=request.user,  # type: ignore[arg-type]
+        now=clock.now(),
+    )
+    if granted:
+        text = _("%(name)s now sees the invoices and trust balance of their own cases.")
+    else:
+        text = _("%(name)s no longer sees invoices or trust; they still follow their cases.")
+    messages.success(request, text % {"name": beneficiary.name})
+    return redirect("portal:beneficiaries")
+
+
 @portal_page
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:
@@ -405,6 +498,36 @@ def invite_beneficiary(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         errors = [f"{e}" for errs in form.errors.values() for e in errs]
         messages.error(request, "Not invited: " + " ".join(errors))
+    return redirect(reverse("matters:detail", args=[matter.pk]) + "#panel-portal-beneficiary")
+
+
+@capability_required("portal.invite")
+@require_POST
+def staff_beneficiary_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """Firm staff grant or revoke the beneficiary of a company's matter the view of their own
+    matters' invoices and trust (matter page, "Beneficiary's portal login" panel)."""
+    matter = get_object_or_404(Matter.objects.select_related("client", "beneficiary"), pk=pk)
+    require(request.user, "matters.view", matter)
+    if matter.beneficiary is None:
+        raise Http404("No beneficiary on this matter.")
+    granted = request.POST.get("granted") == "1"
+    try:
+        client_services.beneficiary_account_access_set(
+            beneficiary=matter.beneficiary,
+            granted=granted,
+            actor=request.user,  # type: ignore[arg-type]
+            now=clock.now(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, banner_text(exc.message))
+    else:
+        name = matter.beneficiary.name
+        messages.success(
+            request,
+            f"{name} now sees the invoices and trust of their own matters."
+            if granted
+            else f"{name} no longer sees invoices or trust.",
+        )
     return redirect(reverse("matters:detail", args=[matter.pk]) + "#panel-portal-beneficiary")
 
 

@@ -5,3 +5,9 @@ class ReportsConfig(AppConfig):
     name = "caseledger.reports"
     label = "reports"
     verbose_name = "Reports"
+
+    def ready(self) -> None:
+        from caseledger.ledger import hooks
+        from caseledger.reports.summary import on_postings
+
+        hooks.register_posting_listener(on_postings)

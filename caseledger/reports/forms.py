@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from caseledger.billing import utbms
 from caseledger.clients.choices import ClientType
 from caseledger.core import clock
 from caseledger.core.choices import Role
@@ -98,6 +99,12 @@ class SettingsForm(forms.Form):
     target_days = forms.IntegerField(label="Collection target (days)", min_value=1, max_value=365)
     staff_cost = MoneyField(
         label="Staff cost per hour", name="staff_cost_cents_per_hour", negative=False
+    )
+    billing_activity_code = forms.ChoiceField(
+        label="Activity code of staff time on billing",
+        choices=utbms.activity_choices,
+        help_text="Non-billable time entries with this UTBMS activity code count as time spent "
+        "on billing.",
     )
 
 

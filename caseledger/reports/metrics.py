@@ -7,6 +7,12 @@ posting is classified by its journal entry's kind (a reversal takes the kind of 
 reverses, and its opposite sign undoes it). Every aggregate runs in the database; Python only
 walks the handful of monthly totals the count-back needs.
 
+The firm-wide figures (no filter) read the KPI summary instead (``KpiDay``, ``KpiIssueDay``:
+the same A/R postings summed per day and per issue date by the same categories, kept in the
+posting's transaction; ADR 020), a few thousand rows whatever the number of postings. Filtered
+figures read the postings joined to the matter and client, whose partner, type, case type and
+office are current attributes the summary does not copy.
+
 Filters narrow by the matter's responsible partner, the client's type (private or corporate),
 the matter's case type and office (and, on the attorney dashboard, the matter's attorney).
 """
@@ -21,14 +27,12 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     Case,
     CharField,
     F,
     FloatField,
     Func,
     IntegerField,
-    Max,
     Min,
     Q,
     QuerySet,
@@ -44,7 +48,8 @@ from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
 from caseledger.clients.choices import ClientType, IntakeSource
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
-from caseledger.ledger.models import Account, AccountBalance, Posting
+from caseledger.ledger.models import Account, Posting
+from caseledger.reports.models import KpiDay, KpiIssueDay
 
 BILLED = "billed"
 COLLECTED = "collected"
@@ -233,36 +238,12 @@ class Movements:
 
 
 def ar_balance(as_of: dt.date, filters: Filters = ALL) -> int:
-    """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered).
-
-    Unfiltered, when fewer days of postings lie after ``as_of`` than before it, it is read
-    backwards: the stored A/R balance (``AccountBalance``, written by ``entry_post`` with every
-    posting and checked against the postings by ``manage.py verify``) less the postings dated
-    after ``as_of``, in ONE statement (one snapshot); otherwise the postings up to ``as_of``
-    are summed. Both read the (account, entry_date) index range; the figure is the same."""
-    account_id = _ar_account_id()
+    """A/R at the end of ``as_of``, in cents (the ledger's balance, filtered): unfiltered, the
+    summary's daily A/R changes up to ``as_of``; filtered, the matching postings."""
     if filters == ALL:
-        span = ar_of().aggregate(first=Min("entry_date"), last=Max("entry_date"))
-        first, last = span["first"], span["last"]
-        if first is None:
-            return 0
-        if (last - as_of) < (as_of - first):
-            later = (
-                Posting.objects.filter(account_id=account_id, entry_date__gt=as_of)
-                .order_by()
-                .values("account_id")
-                .annotate(t=Sum("amount_cents"))
-                .values("t")
-            )
-            stored = (
-                AccountBalance.objects.filter(account_id=account_id)
-                .annotate(later=Coalesce(Subquery(later), Value(0), output_field=BigIntegerField()))
-                .values_list("balance_cents", "later")
-                .first()
-            )
-            if stored is not None:
-                return int(stored[0]) - int(stored[1])
-    total = ar_of(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
+        total = KpiDay.objects.filter(day__lte=as_of).aggregate(t=Sum("net_cents"))
+    else:
+        total = ar_of(filters).filter(entry_date__lte=as_of).aggregate(t=Sum("amount_cents"))
     return int(total["t"] or 0)
 
 
@@ -289,14 +270,24 @@ def billed_by_month(
     day) and the ``months - 1`` before it, less the ``skip`` newest; one grouped query."""
     first = month_start(until, back=months - 1)
     last = until if skip == 0 else month_start(until, back=skip - 1) - dt.timedelta(days=1)
-    rows = (
-        ar_of(filters)
-        .filter(in_category(BILLED), entry_date__gte=first, entry_date__lte=last)
-        .annotate(month=MonthKey("entry_date"))
-        .values("month")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    rows: QuerySet[Any]
+    if filters == ALL:
+        rows = (
+            KpiDay.objects.filter(day__gte=first, day__lte=last)
+            .annotate(month=MonthKey("day"))
+            .values("month")
+            .annotate(total=Sum("billed_cents"))
+            .order_by()
+        )
+    else:
+        rows = (
+            ar_of(filters)
+            .filter(in_category(BILLED), entry_date__gte=first, entry_date__lte=last)
+            .annotate(month=MonthKey("entry_date"))
+            .values("month")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        )
     by_month = {r["month"]: int(r["total"] or 0) for r in rows}
     return [
         by_month.get(month_start(until, back=k).strftime("%Y-%m"), 0) for k in range(skip, months)
@@ -315,9 +306,20 @@ def month_start(day: dt.date, *, back: int = 0) -> dt.date:
 # -- the KPIs ------------------------------------------------------------------------------
 
 # The time entries that count as staff time on billing (DOMAIN.md "Time spent on billing"):
-# non-billable time with this activity code. UTBMS has no billing-administration activity, so
-# the firm records it as A111 "Other", non-billable (billing's own work on the matter).
+# non-billable time with the firm's billing activity code (report settings). UTBMS has no
+# billing-administration activity, so by default the firm records it as A111 "Other",
+# non-billable (billing's own work on the matter).
 BILLING_ACTIVITY_CODE = "A111"
+
+
+def billing_activity_code() -> str:
+    """The firm's activity code of staff time on billing (report settings; the default until
+    they are saved)."""
+    from caseledger.reports.models import ReportSettings
+
+    code = ReportSettings.objects.filter(id=1).values_list("billing_activity_code", flat=True)
+    return code.first() or BILLING_ACTIVITY_CODE
+
 
 # Formulas as shown on the pages (DOMAIN.md "Collections and reporting").
 FORMULAS = {
@@ -351,7 +353,8 @@ FORMULAS = {
     ),
     "billing_hours": (
         "Staff time on billing: hours of the time entries coded as billing administration "
-        f"(activity {BILLING_ACTIVITY_CODE}, non-billable) with a work date in the period."
+        "(non-billable, with the activity code set in the report settings: "
+        f"{BILLING_ACTIVITY_CODE} unless the firm chose another) with a work date in the period."
     ),
     "billing_minutes_per_invoice": (
         "Staff time on billing per invoice: the minutes of staff time on billing in the period "
@@ -395,7 +398,7 @@ COUNTBACK_CHUNK = 6
 def _billed_newest_first(until: dt.date, history: int, filters: Filters) -> Iterator[int]:
     """``billed_by_month(until, history, filters)``, read a chunk at a time; months before the
     first A/R posting are known to be 0 without a query."""
-    earliest = ar_of().aggregate(first=Min("entry_date"))["first"]
+    earliest = KpiDay.objects.aggregate(first=Min("day"))["first"]
     for skip in range(0, history, COUNTBACK_CHUNK):
         newest = month_start(until, back=skip)
         if earliest is None or newest < month_start(earliest):
@@ -497,7 +500,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def realization(period: Period, filters: Filters = ALL) -> float | None:
     """See FORMULAS."""
-    from django.db.models import OuterRef, Subquery
+    from django.db.models import OuterRef
 
     standard_rate = Subquery(
         HourlyRate.objects.filter(
@@ -563,7 +566,7 @@ def billing_time(period: Period, filters: Filters = ALL) -> BillingTime:
 
     minutes = TimeEntry.objects.filter(
         filters.matter_q(),
-        activity_code=BILLING_ACTIVITY_CODE,
+        activity_code=billing_activity_code(),
         billable=False,
         work_date__gte=period.start,
         work_date__lte=period.end,
@@ -729,8 +732,38 @@ def period_figures(
     """The period's money movements (billed, collected, credited, written off), average days to
     pay and collection rates: ONE aggregate, the only place these figures are computed (the
     KPIs, the cohorts, the pages, the PDF, the narrative and the API all read it)."""
+    if filters == ALL:
+        return _figures_of(_summary_sums(period, windows), windows)
     sums = _figure_rows(period, filters, windows).aggregate(**_figure_aggregates(period, windows))
     return _figures_of(sums, windows)
+
+
+def _summary_sums(period: Period, windows: tuple[int, ...]) -> dict[str, Any]:
+    """``_figure_aggregates`` over the whole firm, read from the KPI summary: the same sums of
+    the same postings (``summary.verify`` checks the rows against them), in two aggregates over
+    the period's days and issue dates."""
+    sums: dict[str, Any] = KpiDay.objects.filter(
+        day__gte=period.start, day__lte=period.end
+    ).aggregate(
+        **{name: Sum(f"{name}_cents") for name in KINDS},
+        paid_weight=Sum("paid_cents"),
+        paid_weighted=Sum("paid_day_cents"),
+    )
+    reach = period.end + dt.timedelta(days=max(windows))
+    sums |= (
+        KpiIssueDay.objects.filter(
+            issue_date__gte=period.start,
+            issue_date__lte=period.end,
+            day__gte=period.start,
+            day__lte=reach,
+        )
+        .annotate(days=DaysBetween(F("day"), F("issue_date")))
+        .aggregate(
+            issued_billed=Sum("issued_cents"),
+            **{f"w{w}": Sum("collected_cents", filter=Q(days__lte=w)) for w in windows},
+        )
+    )
+    return sums
 
 
 def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kpis:
@@ -865,23 +898,37 @@ def collection_cohorts(
     """How each month's billing was collected over the months after it: one row per issue
     month (oldest first), the cumulative share collected by each later month's end."""
     first = month_start(until, back=months - 1)
-    base = ar_postings(filters).filter(
-        invoice__issue_date__gte=first, invoice__issue_date__lte=until
-    )
-    billed = {
-        _as_date(r["month"]): int(r["total"] or 0)
-        for r in base.filter(in_category(BILLED))
-        .annotate(month=TruncMonth("invoice__issue_date"))
-        .values("month")
-        .annotate(total=Sum("amount_cents"))
-    }
+    billed_rows: QuerySet[Any]
+    paid_rows: QuerySet[Any]
+    if filters == ALL:  # the KPI summary's rows per (issue date, day)
+        base = KpiIssueDay.objects.filter(issue_date__gte=first, issue_date__lte=until)
+        billed_rows = base.annotate(month=TruncMonth("issue_date")).values("month")
+        billed_rows = billed_rows.annotate(total=Sum("billed_cents"))
+        paid_rows = (
+            base.filter(day__lte=until)
+            .annotate(month=TruncMonth("issue_date"), paid_month=TruncMonth("day"))
+            .values("month", "paid_month")
+            .annotate(total=Sum("collected_cents"))
+        )
+    else:
+        postings = ar_postings(filters).filter(
+            invoice__issue_date__gte=first, invoice__issue_date__lte=until
+        )
+        billed_rows = (
+            postings.filter(in_category(BILLED))
+            .annotate(month=TruncMonth("invoice__issue_date"))
+            .values("month")
+            .annotate(total=Sum("amount_cents"))
+        )
+        paid_rows = (
+            postings.filter(in_category(COLLECTED), entry_date__lte=until)
+            .annotate(month=TruncMonth("invoice__issue_date"), paid_month=TruncMonth("entry_date"))
+            .values("month", "paid_month")
+            .annotate(total=Sum("amount_cents"))
+        )
+    billed = {_as_date(r["month"]): int(r["total"] or 0) for r in billed_rows}
     paid: dict[tuple[dt.date, dt.date], int] = {}
-    for r in (
-        base.filter(in_category(COLLECTED), entry_date__lte=until)
-        .annotate(month=TruncMonth("invoice__issue_date"), paid_month=TruncMonth("entry_date"))
-        .values("month", "paid_month")
-        .annotate(total=Sum("amount_cents"))
-    ):
+    for r in paid_rows:
         paid[(_as_date(r["month"]), _as_date(r["paid_month"]))] = -int(r["total"] or 0)
     rows = []
     for back in range(months - 1, -1, -1):
@@ -937,7 +984,7 @@ WIP_OLDEST = "over 90 days"
 
 
 def _collection_method() -> Case:
-    from django.db.models import OuterRef, Subquery
+    from django.db.models import OuterRef
 
     from caseledger.payments.models import Payment
 

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from caseledger.billing.utbms import ACTIVITIES
+
 
 class ReportSettings(models.Model):
     """One row (id 1). No baseline until the firm sets one: the pages then say so."""
@@ -17,6 +19,9 @@ class ReportSettings(models.Model):
     target_days = models.PositiveSmallIntegerField(default=45)
     # What an hour of staff time costs the firm, in cents (ROI of hours saved).
     staff_cost_cents_per_hour = models.BigIntegerField(default=6500)
+    # The activity code of staff time on billing (non-billable time entries with it count as
+    # "time spent on billing"): a UTBMS activity code (billing.utbms), A111 "Other" by default.
+    billing_activity_code = models.CharField(max_length=4, default="A111")
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -34,6 +39,10 @@ class ReportSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(staff_cost_cents_per_hour__gte=0),
                 name="reports_staff_cost_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_activity_code__in=sorted(ACTIVITIES)),
+                name="reports_billing_activity_code_utbms",
             ),
         ]
 
@@ -91,3 +100,47 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription} {self.period_start}..{self.period_end}"
+
+
+class KpiDay(models.Model):
+    """The firm's accounts-receivable postings of one day, summed by KPI category (ADR 020): what
+    the firm-wide KPIs read instead of scanning every A/R posting. Amounts are signed posting
+    sums (billed is a debit, the others credits), exactly what ``metrics`` sums over postings.
+
+    Written in the posting's own transaction by ``summary.on_postings`` (a ledger posting
+    listener); ``summary.verify`` (``manage.py verify``) recomputes it from the postings."""
+
+    day = models.DateField(primary_key=True)
+    billed_cents = models.BigIntegerField(default=0)
+    collected_cents = models.BigIntegerField(default=0)
+    credited_cents = models.BigIntegerField(default=0)
+    written_off_cents = models.BigIntegerField(default=0)
+    net_cents = models.BigIntegerField(default=0)  # every A/R posting: the day's A/R change
+    # Collections of invoices with an issue date: their sum and the sum of amount x days since
+    # issue (average days to pay).
+    paid_cents = models.BigIntegerField(default=0)
+    paid_day_cents = models.BigIntegerField(default=0)
+    postings = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"KPI day {self.day}"
+
+
+class KpiIssueDay(models.Model):
+    """The A/R postings of invoices issued on ``issue_date`` that are dated ``day``, summed: the
+    collection rates (collected within N days of issue) and the collection cohorts read it."""
+
+    issue_date = models.DateField()
+    day = models.DateField()
+    billed_cents = models.BigIntegerField(default=0)
+    issued_cents = models.BigIntegerField(default=0)  # INVOICE_ISSUED postings only
+    collected_cents = models.BigIntegerField(default=0)
+    postings = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue_date", "day"], name="reports_kpiissueday_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI issue {self.issue_date} on {self.day}"

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from caseledger.core import outbox
+from caseledger.core.replica import replica_reads
 from caseledger.core.selectors import firm_get
 from caseledger.reports import narrative, pdf, selectors
 from caseledger.reports.metrics import ALL, Period, month_start
@@ -79,7 +80,8 @@ def reports_send(*, today: dt.date, now: dt.datetime) -> SendResult:
         if not sub.user.email or not sub.user.is_active:
             skipped += 1
             continue
-        board = selectors.dashboard(period, ALL)
+        with replica_reads():  # the figures only; delivery checks and writes: the primary
+            board = selectors.dashboard(period, ALL)
         story = narrative.narrative(
             current=board.current, baseline=board.baseline, filters=ALL, currency=currency
         )

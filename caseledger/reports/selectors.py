@@ -330,7 +330,7 @@ def billing_time_rows(period: Period, filters: Filters = ALL) -> QuerySet[Any]:
     return (
         TimeEntry.objects.filter(
             filters.matter_q(),
-            activity_code=metrics.BILLING_ACTIVITY_CODE,
+            activity_code=metrics.billing_activity_code(),
             billable=False,
             work_date__gte=period.start,
             work_date__lte=period.end,

@@ -7,8 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
+from caseledger.billing import utbms
 from caseledger.core import audit, clock
 from caseledger.core.permissions import require
+from caseledger.reports import metrics
 from caseledger.reports.exceptions import ReportsError
 from caseledger.reports.locks import settings_lock
 from caseledger.reports.models import Cadence, ReportSettings, ReportSubscription
@@ -16,6 +18,9 @@ from caseledger.reports.models import Cadence, ReportSettings, ReportSubscriptio
 BASELINE_ORDER = "baseline_end: must not be before baseline_start ({start})."
 BASELINE_HALF = "baseline_end: give both ends of the baseline period, or neither."
 TARGET_RANGE = "target_days: must be between 1 and 365 days."
+ACTIVITY_CODE_UNKNOWN = (
+    "billing_activity_code: must be a UTBMS activity code (A101 to A111), got {code!r}."
+)
 COST_RANGE = "staff_cost_cents_per_hour: must be between 0 and 100,000.00 per hour."
 MAX_COST_CENTS = 10_000_000
 CADENCE_INVALID = "cadence: must be one of {choices} (got {value!r})"
@@ -28,6 +33,7 @@ def _snapshot(row: ReportSettings) -> dict[str, Any]:
         "baseline_end": row.baseline_end,
         "target_days": row.target_days,
         "staff_cost_cents_per_hour": row.staff_cost_cents_per_hour,
+        "billing_activity_code": row.billing_activity_code,
     }
 
 
@@ -39,8 +45,10 @@ def report_settings_update(
     target_days: int,
     staff_cost_cents_per_hour: int,
     now: dt.datetime,
+    billing_activity_code: str = metrics.BILLING_ACTIVITY_CODE,
 ) -> ReportSettings:
-    """Set the baseline period and the ROI figures; one audit event with what changed."""
+    """Set the baseline period, the ROI figures and the activity code of staff time on
+    billing; one audit event with what changed."""
     if (baseline_start is None) != (baseline_end is None):
         raise ReportsError(BASELINE_HALF, field="baseline_end")
     if baseline_start and baseline_end:
@@ -54,6 +62,10 @@ def report_settings_update(
         raise ReportsError(TARGET_RANGE, field="target_days")
     if not 0 <= staff_cost_cents_per_hour <= MAX_COST_CENTS:
         raise ReportsError(COST_RANGE, field="staff_cost_cents_per_hour")
+    if not utbms.is_activity(billing_activity_code):
+        raise ReportsError(
+            ACTIVITY_CODE_UNKNOWN.format(code=billing_activity_code), field="billing_activity_code"
+        )
     with transaction.atomic():
         row = settings_lock()
         before = _snapshot(row)
@@ -61,6 +73,7 @@ def report_settings_update(
         row.baseline_end = baseline_end
         row.target_days = target_days
         row.staff_cost_cents_per_hour = staff_cost_cents_per_hour
+        row.billing_activity_code = billing_activity_code
         row.updated_at = now
         row.save()
         after = _snapshot(row)

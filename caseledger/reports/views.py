@@ -1,5 +1,6 @@
 """Report pages: the dashboard (KPIs against the baseline, trends, ROI), the rows behind each
-figure, exports and the report settings."""
+figure, exports and the report settings. The read-only pages and their exports read from the
+replica when one is configured (``@reads_from_replica``, core.replica)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from caseledger.billing.services.common import firm_currency
 from caseledger.core import clock
 from caseledger.core.forms import handle_form
 from caseledger.core.permissions import authorize, capability_required
+from caseledger.core.replica import reads_from_replica
 from caseledger.reports import charts, exports, metrics, narrative, pdf, selectors, services
 from caseledger.reports.forms import FilterForm, SettingsForm, SubscriptionForm
 from caseledger.reports.models import Cadence
@@ -125,26 +127,31 @@ def _board(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @capability_required("reports.view")
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     return _board(request, "partner")
 
 
 @capability_required("reports.billing")
+@reads_from_replica
 def billing_board(request: HttpRequest) -> HttpResponse:
     return _board(request, "billing")
 
 
 @capability_required("reports.operations")
+@reads_from_replica
 def operations_board(request: HttpRequest) -> HttpResponse:
     return _board(request, "operations")
 
 
 @capability_required("reports.attorney")
+@reads_from_replica
 def attorney_board(request: HttpRequest) -> HttpResponse:
     return _board(request, "attorney")
 
 
 @capability_required("reports.view")
+@reads_from_replica
 def drill(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in selectors.DRILLS:
         return redirect("reports:dashboard")
@@ -201,6 +208,7 @@ def drill(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @capability_required("reports.view")
+@reads_from_replica
 def cohorts(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
     period, filters = form.period(), form.filters()
@@ -251,6 +259,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             "baseline_end": current.baseline_end,
             "target_days": current.target_days,
             "staff_cost": f"{current.staff_cost_cents_per_hour / 100:.2f}",
+            "billing_activity_code": current.billing_activity_code,
         },
     )
     saved = handle_form(
@@ -262,6 +271,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             baseline_end=data.get("baseline_end"),
             target_days=data["target_days"],
             staff_cost_cents_per_hour=data["staff_cost"],
+            billing_activity_code=data["billing_activity_code"],
             now=clock.now(),
         ),
     )

@@ -20,14 +20,17 @@ def _visible(user: Any) -> Any:
 
 
 def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    from caseledger.trust.selectors import trust_dashboard
+    from caseledger.trust.selectors import trust_matters, trust_positions, trust_totals
 
-    positions = trust_dashboard(clock.firm_date(now), _visible(request.user))
+    as_of = clock.firm_date(now)
+    visible = _visible(request.user)
+    totals = trust_totals(as_of, visible)
+    first_low = trust_matters(visible.filter(pk__in=totals.low_matter_ids))[:5]
     return {
-        "balance": sum(p.balance_cents for p in positions),
-        "uncleared": sum(p.uncleared_cents for p in positions),
-        "disputed": sum(p.disputed_cents for p in positions),
-        "low": [p for p in positions if p.is_low][:5],
+        "balance": totals.balance_cents,
+        "uncleared": totals.uncleared_cents,
+        "disputed": totals.disputed_cents,
+        "low": trust_positions(list(first_low), as_of, totals=totals),
     }
 
 

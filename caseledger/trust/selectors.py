@@ -3,6 +3,7 @@ dashboards, statements."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -153,6 +154,24 @@ def matter_balances_by_account(matters: list[Matter]) -> dict[int, list[tuple[An
     return out
 
 
+def held_by_account(matter_ids: Sequence[int]) -> list[tuple[Any, int]]:
+    """[(trust account, cents held for ``matter_ids`` together)] for every trust bank account
+    (one query for the accounts, one grouped sum)."""
+    from caseledger.ledger.models import SubledgerBalance
+
+    accounts_ = trust_bank_accounts()
+    held = dict(
+        SubledgerBalance.objects.filter(
+            account_id__in=[a.pk for a in accounts_], matter_id__in=list(matter_ids)
+        )
+        .values("account_id")
+        .annotate(total=Sum("balance_cents"))
+        .order_by()
+        .values_list("account_id", "total")
+    )
+    return [(a, int(held.get(a.pk) or 0)) for a in accounts_]
+
+
 def _live_deposits() -> QuerySet[TrustDeposit]:
     """Deposits not reversed (a reversed deposit's money is gone: it never clears)."""
     return TrustDeposit.objects.exclude(reversals__status=ReversalStatus.POSTED)
@@ -166,8 +185,8 @@ def disputed_cents(matter: Matter) -> int:
 
 
 @dataclass(frozen=True)
-class TrustPosition:
-    """One matter's trust money on a date, in cents.
+class TrustFigures:
+    """One matter's trust money on a date, in cents (by matter id: no Matter row needed).
 
     available = balance - uncleared - disputed (never below 0). Every outflow (earned transfer,
     disbursement) already reduced ``balance``; uncleared deposits are inside ``balance`` but
@@ -175,7 +194,7 @@ class TrustPosition:
     cleared, undisputed money only.
     """
 
-    matter: Matter
+    matter_id: int
     balance_cents: int
     uncleared_cents: int
     disputed_cents: int
@@ -188,6 +207,17 @@ class TrustPosition:
     @property
     def is_low(self) -> bool:
         return self.threshold_cents > 0 and self.balance_cents < self.threshold_cents
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrustPosition(TrustFigures):
+    """``TrustFigures`` with the matter itself, for the pages that show it."""
+
+    matter: Matter
+    matter_id: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matter_id", self.matter.pk)
 
 
 def matter_threshold_cents(matter: Matter, settings_row: TrustSettings | None = None) -> int:
@@ -258,24 +288,28 @@ def trust_fee_promises(matter: Matter, *, exclude_fee_code: str = "") -> list[Fe
 
 
 def trust_matters(matters: QuerySet[Matter] | None = None) -> QuerySet[Matter]:
-    """Matters that have ever had trust money or a trust setting, for the dashboard."""
+    """Matters that have ever had trust money or a trust setting, for the dashboard: one IN over
+    the UNION of the (small) trust tables' matter ids. Not joins with DISTINCT, nor three OR'd
+    EXISTS tests: PostgreSQL guesses those match most matters and walks every client by name
+    (150 ms at 20,000 matters, against under 1 ms for the IN)."""
     qs = matters if matters is not None else Matter.objects.all()
+    ids = TrustDeposit.objects.values("matter_id").union(
+        MatterTrust.objects.values("matter_id"), TrustRequest.objects.values("matter_id")
+    )
     return (
-        qs.filter(
-            Q(trust_deposits__isnull=False)
-            | Q(trust__isnull=False)
-            | Q(trust_requests__isnull=False)
-        )
-        .distinct()
+        qs.filter(pk__in=ids)
         .select_related("client", "attorney", "responsible_partner")
         .order_by("client__name", "number", "id")
     )
 
 
-def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> list[TrustPosition]:
+def trust_figures(matter_ids: Sequence[int], as_of: date) -> list[TrustFigures]:
+    """The trust money of each of ``matter_ids`` (in their order) in four grouped queries,
+    whatever their number."""
+    ids = list(matter_ids)
+    if not ids:
+        return []
     settings_row = trust_settings_get()
-    matter_list = list(trust_matters(matters))
-    ids = [m.pk for m in matter_list]
     uncleared = dict(
         _live_deposits()
         .filter(matter_id__in=ids, received_date__lte=as_of)
@@ -299,19 +333,80 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
 
     balances = matter_trust_balances(matter_ids=ids, as_of=as_of)
     return [
-        TrustPosition(
-            matter=m,
-            balance_cents=balances[m.pk],
-            uncleared_cents=int(uncleared.get(m.pk) or 0),
-            disputed_cents=int(disputed.get(m.pk) or 0),
+        TrustFigures(
+            matter_id=pk,
+            balance_cents=balances[pk],
+            uncleared_cents=int(uncleared.get(pk) or 0),
+            disputed_cents=int(disputed.get(pk) or 0),
             threshold_cents=(
-                int(thresholds[m.pk] or 0)
-                if m.pk in thresholds
+                int(thresholds[pk] or 0)
+                if pk in thresholds
                 else settings_row.low_balance_threshold_cents
             ),
         )
-        for m in matter_list
+        for pk in ids
     ]
+
+
+def trust_positions(
+    matters: Sequence[Matter], as_of: date, *, totals: TrustTotals | None = None
+) -> list[TrustPosition]:
+    """The trust position of each of ``matters`` (in their order), in the queries of
+    ``trust_figures``: pass a page of matters to read only that page's money. With ``totals``
+    (``trust_totals`` of a scope holding them), no query: their figures are already read."""
+    if totals is not None:
+        figures = [totals.figures[m.pk] for m in matters]
+    else:
+        figures = trust_figures([m.pk for m in matters], as_of)
+    return [
+        TrustPosition(
+            matter=m,
+            balance_cents=f.balance_cents,
+            uncleared_cents=f.uncleared_cents,
+            disputed_cents=f.disputed_cents,
+            threshold_cents=f.threshold_cents,
+        )
+        for m, f in zip(matters, figures, strict=True)
+    ]
+
+
+def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> list[TrustPosition]:
+    """Every trust matter's position (``trust_matters`` of ``matters``)."""
+    return trust_positions(list(trust_matters(matters)), as_of)
+
+
+@dataclass(frozen=True)
+class TrustTotals:
+    """The trust money of every trust matter in a scope, summed exactly (each matter's available
+    amount is floored at 0 before summing, as on its own row)."""
+
+    balance_cents: int
+    uncleared_cents: int
+    disputed_cents: int
+    available_cents: int
+    low_matter_ids: list[int]  # below their minimum, in the dashboard's order
+    matter_ids: list[int]  # every trust matter summed, in the dashboard's order
+    figures: dict[int, TrustFigures]  # by matter id
+
+    @property
+    def low(self) -> int:
+        return len(self.low_matter_ids)
+
+
+def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustTotals:
+    """Totals over ``trust_matters(matters)`` from their ids and grouped sums (no Matter rows
+    built, nothing rendered): the pages show a page of rows, these totals cover them all."""
+    ids = list(trust_matters(matters).values_list("pk", flat=True))
+    figures = trust_figures(ids, as_of)
+    return TrustTotals(
+        balance_cents=sum(f.balance_cents for f in figures),
+        uncleared_cents=sum(f.uncleared_cents for f in figures),
+        disputed_cents=sum(f.disputed_cents for f in figures),
+        available_cents=sum(f.available_cents for f in figures),
+        low_matter_ids=[f.matter_id for f in figures if f.is_low],
+        matter_ids=ids,
+        figures={f.matter_id: f for f in figures},
+    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from caseledger.core import clock, reversals
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.models import User
+from caseledger.core.paging import CountedPaginator
 from caseledger.core.permissions import (
     authorize,
     capability_required,
@@ -49,6 +50,8 @@ from caseledger.trust.models import (
     TrustRequest,
 )
 
+PAGE_ROWS = 50  # trust matters per page of the dashboard
+
 
 def _actor(request: HttpRequest) -> User:
     """The signed-in staff member (views are behind capability_required)."""
@@ -63,33 +66,28 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
 
 @capability_required("trust.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """A page of trust matters (50 rows) with their positions; the totals cover every trust
+    matter the user may see, summed from grouped queries."""
     today = clock.firm_today()
-    positions = selectors.trust_dashboard(today, _visible_matters(request.user))
+    visible = _visible_matters(request.user)
+    totals = selectors.trust_totals(today, visible)
+    page = CountedPaginator(
+        selectors.trust_matters(visible), PAGE_ROWS, count=len(totals.matter_ids)
+    ).get_page(request.GET.get("page"))
+    positions = selectors.trust_positions(list(page.object_list), today, totals=totals)
     accounts_ = selectors.trust_bank_accounts()
-    by_matter = (
-        selectors.matter_balances_by_account([p.matter for p in positions])
-        if len(accounts_) > 1
-        else {}
-    )
-    by_account = [
-        (a, sum(c for rows in by_matter.values() for acc, c in rows if acc.pk == a.pk))
-        for a in accounts_
-    ]
-    totals = {
-        "balance": sum(p.balance_cents for p in positions),
-        "uncleared": sum(p.uncleared_cents for p in positions),
-        "disputed": sum(p.disputed_cents for p in positions),
-        "available": sum(p.available_cents for p in positions),
-        "low": sum(1 for p in positions if p.is_low),
-    }
+    split = len(accounts_) > 1
+    by_matter = selectors.matter_balances_by_account([p.matter for p in positions]) if split else {}
+    by_account = selectors.held_by_account(totals.matter_ids) if split else []
     return render(
         request,
         "trust/dashboard.html",
         {
+            "page": page,
             "positions": [(p, by_matter.get(p.matter.pk, [])) for p in positions],
             "totals": totals,
             "today": today,
-            "split_accounts": len(accounts_) > 1,
+            "split_accounts": split,
             "by_account": by_account,
         },
     )

@@ -12,10 +12,11 @@ from django.urls import reverse
 from caseledger.core import clock
 from caseledger.core.amounts import firm_money
 from caseledger.core.waiting import LIMIT, WaitingBatch, WaitingItem, WaitingSource, batch_of
+from caseledger.matters.choices import MatterStatus
 from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust.choices import DisbursementStatus, DisputeStatus
 from caseledger.trust.models import Disbursement, DisbursementApproval, DisputeHold
-from caseledger.trust.selectors import trust_dashboard
+from caseledger.trust.selectors import trust_matters, trust_positions, trust_totals
 
 
 def _disbursement_item(d: Disbursement, verb: str) -> WaitingItem:
@@ -73,11 +74,14 @@ def open_disputes(user: Any, now: datetime) -> WaitingBatch:
 
 
 def below_minimum(user: Any, now: datetime) -> WaitingBatch:
-    low = [
-        p
-        for p in trust_dashboard(clock.firm_date(now), matters_visible_to(user))
-        if p.is_low and not p.matter.is_closed
-    ]
+    as_of = clock.firm_date(now)
+    visible = matters_visible_to(user)
+    totals = trust_totals(as_of, visible)
+    open_low = trust_matters(visible.filter(pk__in=totals.low_matter_ids)).exclude(
+        status=MatterStatus.CLOSED
+    )
+    first = list(open_low[:LIMIT])
+    low = trust_positions(first, as_of, totals=totals)
     return WaitingBatch(
         items=[
             WaitingItem(
@@ -89,9 +93,9 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
                 url=reverse("trust:matter", args=[p.matter.pk]),
                 since=p.matter.opened_date,
             )
-            for p in low[:LIMIT]
+            for p in low
         ],
-        count=len(low),
+        count=len(first) if len(first) < LIMIT else open_low.count(),
     )
 
 

@@ -168,3 +168,55 @@ def test_a_beneficiary_sees_their_case_accessibly_and_not_the_employers_account(
                 if v["impact"] in {"serious", "critical"}
             ]
     assert found == []
+
+
+def test_a_company_grants_its_beneficiary_their_own_invoices(
+    make_user, page, login_page, live_server
+):
+    """The company's contact opens the Beneficiaries page (axe: no serious or critical
+    violation at phone and desktop widths) and shows Ravi his own case's invoices; Ravi then
+    opens his invoice's PDF, and another matter of the company stays a 404."""
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    from caseledger.clients.tests.factories import make_beneficiary, make_company
+    from caseledger.core.choices import Role
+    from caseledger.matters.tests.factories import make_matter
+    from caseledger.payments.tests.factories import issued_invoice
+
+    company = make_company(name="Acme Robotics Inc.")
+    contact = make_user(role=Role.CLIENT, username="hannah", first_name="Hannah")
+    company.portal_users.add(contact)
+    ravi = make_beneficiary(client=company, relationship="EMPLOYEE", name="Ravi Kumar")
+    li = make_beneficiary(client=company, relationship="EMPLOYEE", name="Li Wei")
+    own = issued_invoice(
+        matter=make_matter(client=company, beneficiary=ravi), cents=460_000, now=timezone.now()
+    )
+    other = issued_invoice(
+        matter=make_matter(client=company, beneficiary=li), cents=120_000, now=timezone.now()
+    )
+    ravi.portal_users.add(make_user(role=Role.CLIENT, username="ravi", first_name="Ravi"))
+    login_page("hannah")
+    axe = axe_module.Axe()
+    found = []
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/portal/beneficiaries/")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"portal-beneficiaries-{width}.png"), full_page=True)
+        results = axe.run(page)
+        found += [
+            (width, v["id"], v["impact"])
+            for v in results.response["violations"]
+            if v["impact"] in {"serious", "critical"}
+        ]
+    assert found == []
+    page.click("button:has-text('Show invoices and trust to Ravi Kumar')")
+    page.wait_for_load_state()
+    assert "Stop showing invoices and trust to Ravi Kumar" in page.content()
+    page.click("button:has-text('Log out')")
+    page.wait_for_load_state()
+    login_page("ravi")
+    page.goto(f"{live_server.url}/portal/invoices/")
+    assert own.number in page.content()
+    assert other.number not in page.content()
+    assert page.request.get(f"{live_server.url}/portal/invoices/{own.pk}/pdf/").status == 200
+    assert page.request.get(f"{live_server.url}/portal/invoices/{other.pk}/pdf/").status == 404

@@ -20,6 +20,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from caseledger.api.api import bound_operations
 from caseledger.api.idempotency import HEADER, KEY_REUSED, MARK, REPLAYED_HEADER
 from caseledger.api.models import IdempotentRequest
+from caseledger.core import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +165,8 @@ def _disbursement_approve(users: Any, now: Any) -> Case:
         reference="",
         memo="",
         actor=users["PARALEGAL"],
-        now=now,
+        # Requested today: the API approves on the real clock, and a request expires (30 days).
+        now=clock.now(),
     )
     return Case("ATTORNEY", f"/api/v1/trust/disbursements/{d.pk}/approve")
 

@@ -37,6 +37,10 @@ LIST_ROUTES = [
     "/api/v1/ledger/accounts",
     "/api/v1/matters",
     "/api/v1/payments",
+    "/api/v1/portal/cases",
+    "/api/v1/portal/documents",
+    "/api/v1/portal/invoices",
+    "/api/v1/portal/trust",
     "/api/v1/tasks",
     "/api/v1/trust/balances",
 ]
@@ -48,7 +52,8 @@ def test_every_list_route_pages_with_limit_and_offset():
 
 @pytest.mark.parametrize("route", LIST_ROUTES)
 def test_list_bounds_are_422_naming_the_parameter(route, login, users, now):
-    http = login(users["ADMIN"])
+    # The portal routes are a client user's (``users["CLIENT"]``); the others the firm's.
+    http = login(users["CLIENT" if route.startswith("/api/v1/portal/") else "ADMIN"])
     if "{account_id}" in route:
         from caseledger.banking.tests.factories import operating_bank_account
 

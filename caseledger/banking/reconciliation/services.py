@@ -392,8 +392,9 @@ def reconciliations_verify() -> list[VerifyResult]:
 
 
 def reconciliation_settings_get() -> ReconciliationSettings:
-    row, _ = ReconciliationSettings.objects.get_or_create(id=1)
-    return row
+    """The reconciliation settings; their defaults, unsaved, until someone saves them (a read
+    never writes: ``reconciliation_settings_update`` creates the row under its lock)."""
+    return ReconciliationSettings.objects.filter(id=1).first() or ReconciliationSettings(id=1)
 
 
 def reconciliation_settings_update(
@@ -402,7 +403,7 @@ def reconciliation_settings_update(
     if not 0 <= int(signoff_due_days) <= 365:
         raise BankingError(SETTINGS_DAYS.format(value=signoff_due_days), "signoff_due_days")
     with transaction.atomic():
-        row = reconciliation_settings_get()
+        row = locks.reconciliation_settings_lock()
         before = row.signoff_due_days
         row.signoff_due_days = int(signoff_due_days)
         row.updated_at = now

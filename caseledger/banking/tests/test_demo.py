@@ -65,3 +65,12 @@ def test_demo_trust_statements_matched_and_months_signed(users: dict) -> None:
     assert october.report["unrecorded_cents"] == -1_500 + 112
     assert october.report["unexplained_cents"] == 0
     assert all(r.ok for r in reconciliations_verify())
+    # Prepared three days after the month, signed the next afternoon (after go-live); the
+    # month still open is prepared no later than now.
+    from caseledger.core import clock
+
+    zone = clock.firm_zone()
+    august = records.get(period_end=date(2026, 8, 31))
+    assert august.prepared_at == datetime(2026, 9, 3, 10, tzinfo=zone)
+    assert august.signed_at == datetime(2026, 9, 4, 15, tzinfo=zone)
+    assert october.prepared_at == now

@@ -21,6 +21,7 @@ from caseledger.billing.services.invoices import (
     invoice_submit,
     invoice_transition,
     invoice_void,
+    invoices_redact_bill_to,
     payer_check,
 )
 from caseledger.billing.services.payment_links import payment_link_for, payment_link_resolve
@@ -73,6 +74,7 @@ __all__ = [
     "invoice_submit",
     "invoice_transition",
     "invoice_void",
+    "invoices_redact_bill_to",
     "matter_fee_path_set",
     "on_stage_event",
     "payer_check",

@@ -1024,3 +1024,24 @@ def invoice_void(*, invoice: Invoice, actor: Any, now: datetime, reason: str) ->
             comment=reason.strip(),
             extra={"voided_at": now, "void_reason": reason.strip(), "void_entry": reversal},
         )
+
+
+PURGED_BILL_TO = "Purged client {pseudonym}"
+
+
+@transaction.atomic
+def invoices_redact_bill_to(
+    *, matter: Any, pseudonym: str, actor: Any, now: datetime
+) -> dict[str, int]:
+    """The retention purge's redaction of ``matter``'s invoices: the bill-to snapshot becomes
+    ``Purged client <pseudonym>`` with no address and no email (the one change the database
+    lets through on an issued invoice), and the stored PDFs of issued ones are deleted (the
+    invoice's PDF is then rendered from the redacted invoice: number, dates, lines and amounts
+    as issued). Returns the counts; no audit event of its own (the purge records one)."""
+    name = PURGED_BILL_TO.format(pseudonym=pseudonym)
+    invoices = Invoice.objects.filter(matter=matter)
+    redacted = invoices.exclude(bill_to_name=name, bill_to_address="", bill_to_email="").update(
+        bill_to_name=name, bill_to_address="", bill_to_email=""
+    )
+    pdfs, _ = InvoicePdf.objects.filter(invoice__in=invoices).delete()
+    return {"billing.invoice.bill_to": redacted, "billing.invoicepdf": pdfs}

@@ -74,3 +74,29 @@ def test_client_filter_is_a_search_not_every_client(users, login):
     numbers = [inv.pk for inv in page.context["page"].object_list]
     assert numbers == [wanted.pk]
     assert other.pk not in numbers
+
+
+def test_the_list_does_not_grow_with_invoices_and_counts_once(users, login):
+    from django.test.utils import CaptureQueriesContext
+
+    http = login(users["BILLING"])
+
+    def read():
+        with CaptureQueriesContext(connection) as ctx:
+            response = http.get("/billing/invoices/")
+        assert response.status_code == 200
+        return ctx.captured_queries, response
+
+    for i in range(2):
+        F.invoice(matter_obj=F.matter(), cents=1_000 * (i + 1))
+    few, _ = read()
+    for _ in range(6):
+        F.invoice(matter_obj=F.matter(), cents=1_000)
+    many, response = read()
+    assert len(many) == len(few)
+    # the totals query counts the filtered invoices; the paginator takes that count
+    counts = [
+        q["sql"] for q in many if re.search(r"COUNT\(", q["sql"]) and "billing_invoice" in q["sql"]
+    ]
+    assert len(counts) == 1, counts
+    assert response.context["page"].paginator.count == response.context["totals"].count == 8

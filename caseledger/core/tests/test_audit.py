@@ -142,3 +142,52 @@ def test_concurrent_writers_keep_one_unbroken_chain(require_postgres, make_user,
     assert audit.verify_chain() is None
     prevs = list(AuditEvent.objects.values_list("prev_hash", flat=True))
     assert len(prevs) == len(set(prevs))  # no fork: no two events share a predecessor
+
+
+@pytest.mark.django_db
+def test_record_many_appends_the_same_chain_in_one_insert(users, now):
+    admin = users["ADMIN"]
+    first = audit.record(actor=admin, action="x.first", at=now)
+    events = audit.record_many(
+        actor=admin,
+        at=now,
+        events=[audit.Pending("x.many", obj=admin, after={"i": i}) for i in range(3)],
+    )
+    assert [e.prev_hash for e in events] == [first.hash, events[0].hash, events[1].hash]
+    stored = list(AuditEvent.objects.filter(action="x.many").order_by("id"))
+    assert [e.hash for e in stored] == [e.hash for e in events]
+    assert [e.after for e in stored] == [{"i": 0}, {"i": 1}, {"i": 2}]
+    last = audit.record(actor=None, action="x.last", at=now)
+    assert last.prev_hash == events[-1].hash
+    assert audit.record_many(actor=admin, at=now, events=[]) == []
+    assert audit.verify_chain() is None
+
+
+@pytest.mark.django_db
+def test_redaction_keeps_the_chain_verifiable_and_nothing_else_may_change(users, now):
+    admin = users["ADMIN"]
+    kept = audit.record(actor=admin, action="x.kept", at=now, after={"name": "Jane Roe"})
+    event = audit.record(actor=admin, action="x.personal", at=now, after={"name": "Jane Roe"})
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(after={"name": "[redacted]"})
+
+    def scrub(e, value):
+        return {"name": audit.REDACTED} if isinstance(value, dict) else value
+
+    marker = audit.redact(events=[event], scrub=scrub, actor=admin, at=now, reason="test")
+    assert marker is not None
+    assert marker.after["events"][0][:2] == [event.pk, event.hash]
+    assert AuditEvent.objects.get(pk=event.pk).after == {"name": "[redacted]"}
+    assert AuditEvent.objects.get(pk=kept.pk).after == {"name": "Jane Roe"}
+    assert audit.verify_chain() is None
+    # Named by a redaction event, the row still refuses any other change.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="forged")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=kept.pk).update(after={})
+    # Changed again after its redaction: the content no longer verifies.
+    AuditEvent.objects.filter(pk=event.pk).update(after={"name": "Someone else"})
+    broken = audit.verify_chain()
+    assert broken is not None
+    assert broken.event_id == event.pk
+    assert audit.redact(events=[], scrub=scrub, actor=admin, at=now, reason="none") is None

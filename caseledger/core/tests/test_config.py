@@ -202,3 +202,36 @@ def test_audit_keys_are_required_in_production_and_at_least_32_characters(tmp_pa
     keys = config.audit_keys({"CASELEDGER_AUDIT_KEY": "n" * 40 + "," + "o" * 40}, True, tmp_path)
     assert list(keys.values()) == ["n" * 40, "o" * 40]
     assert list(keys) == [config.audit_key_id("n" * 40), config.audit_key_id("o" * 40)]
+
+
+def test_replica_url_makes_a_postgres_replica_alias_that_tests_mirror(tmp_path):
+    primary = config.database_config("postgres://app@primary:5432/firm", tmp_path)
+    replica = config.replica_config(
+        "postgres://reader:secret@replica:5432/firm", primary, tmp_path, pool={"max_size": 4}
+    )
+    assert (replica["HOST"], replica["USER"], replica["NAME"]) == ("replica", "reader", "firm")
+    assert replica["OPTIONS"]["pool"] == {"max_size": 4}
+    assert replica["TEST"] == {"MIRROR": "default"}
+    mirror = config.mirror_replica_config(primary)
+    assert mirror["HOST"] == "primary"
+    assert mirror["TEST"] == {"MIRROR": "default"}
+
+
+@pytest.mark.parametrize(
+    ("primary_url", "replica_url"),
+    [
+        ("postgres://app@primary:5432/firm", "sqlite:////tmp/replica.db"),
+        ("sqlite:////tmp/primary.db", "postgres://reader@replica:5432/firm"),
+        ("postgres://app@primary:5432/firm", "mysql://reader:secret@replica/firm"),
+        ("postgres://app@primary:5432/firm", "postgres://reader@replica:5432/"),
+    ],
+)
+def test_a_replica_url_that_is_not_a_postgres_replica_is_refused(
+    tmp_path, primary_url, replica_url
+):
+    primary = config.database_config(primary_url, tmp_path)
+    with pytest.raises(ImproperlyConfigured, match=r"^DATABASE_REPLICA_URL: must be a postgres://"):
+        config.replica_config(replica_url, primary, tmp_path)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        config.replica_config("mysql://reader:secret@replica/firm", primary, tmp_path)
+    assert ":secret@" not in str(refused.value)

@@ -90,7 +90,13 @@ def test_audit_pack_for_a_trust_account_and_period(
     )
     account = Account.objects.get(code="1010")
     with pytest.raises(AuditPackRefused, match="end: the period ends"):
-        audit_pack(account=account, start=date(2026, 10, 31), end=date(2026, 10, 1), now=now)
+        audit_pack(
+            account=account,
+            start=date(2026, 10, 31),
+            end=date(2026, 10, 1),
+            now=now,
+            out=io.BytesIO(),
+        )
 
     out = tmp_path / "pack.zip"
     stdout = StringIO()

@@ -109,3 +109,113 @@ def test_purge_of_a_closed_matter(users: dict[str, Any], now: Any) -> None:
     out = StringIO()
     call_command("verify", stdout=out)
     assert '"verify": "ok"' in out.getvalue()
+
+
+def _issued_invoice(matter: Any, now: Any) -> Any:
+    """An issued invoice addressed to ``matter``'s client (bill-to snapshot as printed), with
+    its issue entry, its settlement row and a stored PDF naming the client."""
+    import hashlib
+
+    from caseledger.billing.models import Invoice, InvoiceLine, InvoicePdf
+    from caseledger.ledger.tests import helpers as H
+    from caseledger.payments.services import settlement_for
+
+    client = matter.client
+    inv = Invoice.objects.create(
+        client=client,
+        matter=matter,
+        status="DRAFT",
+        currency="USD",
+        issue_date=date(2026, 9, 1),
+        due_date=date(2026, 9, 1),
+        subtotal_cents=50_000,
+        total_cents=50_000,
+        responsible_partner=matter.responsible_partner,
+        bill_to_name=client.name,
+        bill_to_address="1 Main St\nNewark NJ",
+        bill_to_email=client.email,
+        created_at=now,
+    )
+    InvoiceLine.objects.create(
+        invoice=inv,
+        position=1,
+        kind="FEE",
+        category="ATTORNEY_FEE",
+        description="Legal services",
+        quantity=1,
+        unit_price_cents=50_000,
+        amount_cents=50_000,
+    )
+    Invoice.objects.filter(pk=inv.pk).update(status="ISSUED", number="2026-R0001", issued_at=now)
+    inv.refresh_from_db()
+    H.issue_invoice(invoice=inv, cents=50_000, now=now, day=date(2026, 9, 1))
+    settlement_for(inv)
+    content = f"%PDF-1.4 Bill to {client.name}".encode()
+    InvoicePdf.objects.create(
+        invoice=inv, content=content, sha256=hashlib.sha256(content).hexdigest(), created_at=now
+    )
+    return inv
+
+
+def test_purge_redacts_invoices_pdfs_and_audit_events(users: dict[str, Any], now: Any) -> None:
+    from django.db import DatabaseError, transaction
+
+    from caseledger.billing.models import Invoice, InvoicePdf
+    from caseledger.core import audit
+
+    matter = factories.matter(partner=users["PARTNER"])
+    client = matter.client
+    client.email = "hr@acme.example"
+    client.save()
+    name = client.name
+    audit.record(
+        actor=users["BILLING"],
+        action="clients.client_updated",
+        at=now,
+        obj=client,
+        after={"email": client.email, "name": name},
+    )
+    invoice = _issued_invoice(matter, now)
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+        Invoice.objects.filter(pk=invoice.pk).update(bill_to_name="Someone else")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(object_type="clients.client").update(after={})
+    Matter.objects.filter(pk=matter.pk).update(status="CLOSED", closed_date=date(2026, 11, 2))
+    matter.refresh_from_db()
+    until, _ = retention.retention_until(matter)
+    assert until is not None
+    later = datetime.combine(until + timedelta(days=1), time(15), tzinfo=UTC)
+    plan = retention.purge_plan(matter=matter, today=later.date())
+    assert ("invoice", invoice.pk, "bill-to name, address, email; stored PDF") in plan.items
+    quoting = AuditEvent.objects.filter(object_repr__contains=name).count()
+    assert quoting
+
+    record = retention.matter_purge(matter=matter, actor=users["ADMIN"], now=later)
+
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    assert (invoice.bill_to_name, invoice.bill_to_address, invoice.bill_to_email) == (
+        f"Purged client C-{client.pk}",
+        "",
+        "",
+    )
+    assert (invoice.number, invoice.total_cents, invoice.status) == ("2026-R0001", 50_000, "ISSUED")
+    assert not InvoicePdf.objects.filter(invoice=invoice).exists()
+    for event in AuditEvent.objects.all():
+        text = f"{event.object_repr} {event.before} {event.after}"
+        assert name not in text, event.action
+        assert "hr@acme.example" not in text, event.action
+    assert record.removed["billing.invoicepdf"] == 1
+    assert record.removed["core.auditevent"] >= quoting
+    redaction = AuditEvent.objects.get(action=audit.REDACTION_ACTION)
+    assert name not in str(redaction.after)
+    assert audit.verify_chain() is None
+    out = StringIO()
+    call_command("verify", stdout=out)
+    assert '"verify": "ok"' in out.getvalue()
+
+    # A redacted event changed again after its redaction no longer verifies.
+    event_id = redaction.after["events"][0][0]
+    AuditEvent.objects.filter(pk=event_id).update(object_repr="forged")
+    broken = audit.verify_chain()
+    assert broken is not None
+    assert broken.event_id == event_id

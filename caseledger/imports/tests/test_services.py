@@ -212,23 +212,24 @@ def test_crash_mid_import_then_resume(now: Any, monkeypatch: pytest.MonkeyPatch)
         source="qbd-customers", filename="big.csv", data=data, mapping=None, actor=None, now=now
     )
     services.job_dry_run(job=job, actor=None, now=now)
-    real = services._write_client
+    real = services._bulk_clients
     calls = {"n": 0}
 
-    def crashing(*args: Any, **kwargs: Any) -> int:
+    def crashing(*args: Any, **kwargs: Any) -> list[int | None]:
         calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("power cut")
-        return real(*args, **kwargs)
+        written = real(*args, **kwargs)
+        if calls["n"] == 2:
+            raise RuntimeError("power cut")  # after the second batch's clients went in
+        return written
 
-    monkeypatch.setitem(services._WRITERS, RecordKind.CLIENT, crashing)
+    monkeypatch.setitem(services._BULK_WRITERS, RecordKind.CLIENT, crashing)
     with pytest.raises(RuntimeError, match="power cut"):
         services.job_run(job=job, actor=None, now=now, batch_size=3)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.processed_units == 3
     assert Client.objects.count() == 3  # the first batch; the second rolled back whole
-    monkeypatch.setitem(services._WRITERS, RecordKind.CLIENT, real)
+    monkeypatch.setitem(services._BULK_WRITERS, RecordKind.CLIENT, real)
     job = services.job_run(job=job, actor=None, now=now, batch_size=3)
     assert job.status == JobStatus.DONE
     assert (job.processed_units, job.created) == (7, 7)

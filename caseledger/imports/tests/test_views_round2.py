@@ -85,7 +85,11 @@ def test_export_audit_pack_retention_and_parallel_pages(
         {"account": account.pk, "start": "2026-01-01", "end": "2026-11-30"},
     )
     assert pack["Content-Type"] == "application/zip"
-    assert "trust-journal.csv" in zipfile.ZipFile(io.BytesIO(pack.content)).namelist()
+    assert pack.streaming  # served from the temporary file it was written to, not from memory
+    assert 'filename="audit-pack-2026-01-01-2026-11-30.zip"' in pack["Content-Disposition"]
+    packed = io.BytesIO(b"".join(pack.streaming_content))
+    assert "trust-journal.csv" in zipfile.ZipFile(packed).namelist()
+    assert manifest_check(packed) == []
 
     page = client.get(reverse("imports:retention"))
     assert b"ABA Model Rule 1.15(a)" in page.content

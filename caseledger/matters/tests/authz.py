@@ -97,6 +97,33 @@ def _advance_data(ctx: Any) -> dict[str, Any]:
     return {"stage": matter.case_type.stages.get(code=NEXT_STAGE).pk, "note": "LCA certified"}
 
 
+def _document(ctx: Any, *, share: bool = False) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from caseledger.matters.documents import document_upload
+
+    document = document_upload(
+        matter=outside_team_world(ctx)["matter"],
+        upload=SimpleUploadedFile("approval.pdf", b"%PDF-1.7\n%%EOF\n"),
+        title="Approval notice",
+        kind="APPROVAL_NOTICE",
+        actor=ctx.users["PARTNER"],
+        now=ctx.now,
+        share=share,
+    )
+    return {"pk": document.pk}
+
+
+def _document_upload_data(ctx: Any) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        "title": "RFE",
+        "kind": "RFE",
+        "file": SimpleUploadedFile("rfe.pdf", b"%PDF-1.7\n%%EOF\n"),
+    }
+
+
 def _exact(code: int, roles: frozenset[str]) -> dict[str, int]:
     return dict.fromkeys(roles, code)
 
@@ -149,6 +176,19 @@ MATRIX: dict[str, dict[str, Any]] = {
         "method": "POST",
         "kwargs": _matter,
         "data": {"number": "EAC2490012345", "form": "I-129"},
+    },
+    "matters:document_upload": {
+        "allow": ADMIN_PARTNER,
+        "method": "POST",
+        "kwargs": _matter,
+        "data": _document_upload_data,
+    },
+    "matters:document_download": {"allow": UNSCOPED_STAFF, "kwargs": _document},
+    "matters:document_share": {"allow": ADMIN_PARTNER, "method": "POST", "kwargs": _document},
+    "matters:document_unshare": {
+        "allow": ADMIN_PARTNER,
+        "method": "POST",
+        "kwargs": lambda ctx: _document(ctx, share=True),
     },
     "matters:deadline_add": {
         "allow": ADMIN_PARTNER,

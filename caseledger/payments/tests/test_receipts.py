@@ -82,6 +82,7 @@ def _body(message: Message) -> str:
 def test_the_client_gets_one_receipt_in_spanish_however_often_the_event_comes(
     client, settings, stripe_settings, now, django_capture_on_commit_callbacks
 ):
+    settings.SITE_URL = "https://firm.example/"
     first, second = _two_invoices_checkout(now, language="es")
     payload = S.checkout_completed(
         session_id="cs_test_receipt", amount_cents=50_000, event_id="evt_receipt_1"
@@ -110,6 +111,8 @@ def test_the_client_gets_one_receipt_in_spanish_however_often_the_event_comes(
     assert f"Aplicado a la factura {second.number}: $200.00" in body
     assert f"Saldo pendiente de la factura {second.number}: $250.00" in body
     assert first.number not in body.split("Saldo pendiente")[1]
+    portal = "https://firm.example/portal/invoices/"
+    assert f"historial de sus pagos en su portal de cliente: {portal}" in body
     row = OutboxMessage.objects.get(kind=RECEIPT_KIND)
     assert row.key == f"payments.receipt:{payment.pk}"
     assert row.related_id == payment.pk
@@ -132,6 +135,8 @@ def test_in_english_a_receipt_that_pays_everything_says_so(
     assert "We received your card payment of $750.00" in body
     assert "Nothing is left to pay on these invoices." in body
     assert "Still due" not in body
+    link = settings.SITE_URL.rstrip("/") + reverse("portal:invoices")
+    assert f"payment history are in your client portal: {link}\r\n" in body
 
 
 def test_no_receipt_leaves_when_the_payment_is_not_recorded(

@@ -62,6 +62,32 @@ def refund_note(ctx: Any) -> Any:
     )
 
 
+def shared_document(ctx: Any) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from caseledger.matters.documents import document_upload
+
+    return document_upload(
+        matter=team_matter(ctx),
+        upload=SimpleUploadedFile("approval.pdf", b"%PDF-1.7\n%%EOF\n"),
+        title="Approval notice",
+        kind="APPROVAL_NOTICE",
+        actor=ctx.users["PARALEGAL"],
+        now=ctx.now,
+        share=True,
+    )
+
+
+def document_link_kwargs(ctx: Any) -> dict[str, Any]:
+    """A fresh link made for the user asking (the client user's for anonymous)."""
+    from django.utils import timezone
+
+    from caseledger.matters.documents import document_token
+
+    user = ctx.user or ctx.users["CLIENT"]
+    return {"token": document_token(document=shared_document(ctx), user=user, at=timezone.now())}
+
+
 def client_kwargs(ctx: Any) -> dict[str, Any]:
     return {"pk": team_matter(ctx).client_id}
 
@@ -75,6 +101,7 @@ MATRIX: dict[str, dict[str, Any]] = {
         "kwargs": matter_kwargs,
         "data": {"body": "When is my interview?"},
     },
+    "portal:document_download": {"allow": CLIENT_ONLY, "kwargs": document_link_kwargs},
     "portal:invoices": {"allow": CLIENT_ONLY},
     "portal:invoices_pay": {"allow": CLIENT_ONLY, "method": "POST", "data": pay_data},
     "portal:invoice_pdf": {"allow": CLIENT_ONLY, "kwargs": invoice_kwargs},
@@ -88,6 +115,33 @@ MATRIX: dict[str, dict[str, Any]] = {
         "kwargs": lambda ctx: {"pk": refund_note(ctx).pk},
     },
     "portal:language": {"allow": CLIENT_ONLY, "method": "POST", "data": {"language": "es"}},
+    # The portal API: the client user's own records only (another client's are 404,
+    # api/tests/test_portal_api.py); staff are refused and use the firm's routes.
+    "GET /api/v1/portal/cases": {"allow": CLIENT_ONLY},
+    "GET /api/v1/portal/cases/{case_id}": {
+        "allow": CLIENT_ONLY,
+        "kwargs": lambda ctx: {"case_id": team_matter(ctx).pk},
+    },
+    "GET /api/v1/portal/invoices": {"allow": CLIENT_ONLY},
+    "GET /api/v1/portal/invoices/{invoice_id}": {
+        "allow": CLIENT_ONLY,
+        "kwargs": lambda ctx: {"invoice_id": issued(ctx).pk},
+    },
+    "GET /api/v1/portal/trust": {"allow": CLIENT_ONLY},
+    "GET /api/v1/portal/documents": {"allow": CLIENT_ONLY},
+    "portal:beneficiaries": {"allow": CLIENT_ONLY},
+    "portal:beneficiary_access": {
+        "allow": CLIENT_ONLY,
+        "method": "POST",
+        "kwargs": lambda ctx: {"pk": team_matter(ctx).beneficiary_id},
+        "data": {"granted": "1"},
+    },
+    "portal:staff_beneficiary_access": {
+        "allow": INVITE,
+        "method": "POST",
+        "kwargs": matter_kwargs,
+        "data": {"granted": "1"},
+    },
     "portal:invite": {"allow": INVITE, "method": "POST", "kwargs": client_kwargs},
     "portal:invite_beneficiary": {
         "allow": INVITE,

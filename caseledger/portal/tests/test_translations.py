@@ -53,9 +53,19 @@ def _unescape(value: str) -> str:
     return value.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
 
 
-def _template_strings() -> set[str]:
+# Core's pages a client portal user reaches (two-factor enrolment and code, in the client's
+# language through core.i18n.user_language) and the layout they extend: their Spanish is in
+# core's catalog.
+CORE_CLIENT_TEMPLATES = (
+    APPS / "core" / "templates" / "registration" / "two_factor_enrol.html",
+    APPS / "core" / "templates" / "registration" / "two_factor_verify.html",
+    APPS / "templates" / "base.html",
+)
+
+
+def _template_strings(paths: tuple[Path, ...] = ()) -> set[str]:
     found: set[str] = set()
-    for path in (PORTAL / "templates").rglob("*"):
+    for path in paths or tuple((PORTAL / "templates").rglob("*")):
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
@@ -147,7 +157,7 @@ def test_every_client_document_and_email_string_has_its_spanish() -> None:
     translated, with the same placeholders (%(name)s and {name} alike)."""
     strings = _client_catalog_strings()
     assert len(strings["billing"]) > 30
-    assert len(strings["core"]) == 27  # + the "Guide" link (core/templatetags/guides.py)
+    assert len(strings["core"]) == 31  # with the "Guide" link (core/templatetags/guides.py)
     assert len(strings["collections"]) > 15
     assert len(strings["credits"]) > 20
     assert len(strings["trust"]) > 30
@@ -195,3 +205,16 @@ def test_the_client_catalogs_are_compiled() -> None:
     with translation.override("es"):
         assert translation.gettext("Total due") == "Total a pagar"
         assert translation.gettext("Due on receipt") == "Vence al recibirse"
+
+
+def test_cores_pages_a_client_reaches_have_their_spanish() -> None:
+    """Each string of the two-factor enrolment and code pages (and of their layout) has its
+    Spanish in core's catalog, with the same placeholders, and the compiled .mo answers it."""
+    found = _template_strings(CORE_CLIENT_TEMPLATES)
+    assert len(found) > 15
+    entries = _po_entries(_catalog("core"))
+    missing = sorted(s for s in found if not entries.get(s))
+    assert missing == [], f"core: no Spanish for {missing}"
+    with translation.override("es"):
+        stale = [s for s in found if translation.gettext(s) != entries[s]]
+    assert stale == [], f"compile the catalogs (manage.py compilemessages): {stale}"

@@ -97,3 +97,46 @@ def test_the_firm_settings_page_offers_it_for_client_portal_users(client, login,
     page = client.get(reverse("core:firm_settings")).content.decode()
     assert 'value="CLIENT"' in page
     assert "Client (portal)" in page
+
+
+def test_a_spanish_client_enrols_and_gives_the_code_in_spanish(client, make_user):
+    """Core's enrolment and code pages read in the client's language (core.i18n.user_language,
+    registered by the portal); staff keep English."""
+    _firm_requires_client_two_factor(True)
+    user = _portal_client(make_user)
+    user.portal_clients.update(preferred_language="es")
+    client.post("/login/", {"username": user.username, "password": PASSWORD})
+    enrol = client.get(reverse("core:two_factor_enrol") + "?next=/portal/")
+    assert enrol["Content-Language"] == "es"
+    page = enrol.content.decode()
+    assert '<html lang="es">' in page
+    assert "Active la verificación en dos pasos" in page
+    assert "La firma exige un segundo paso para iniciar sesión" in page
+    assert "Escanee el código QR" in page
+    assert "Cancelar y cerrar sesión" in page
+    assert "Portal del cliente" in page
+    assert "Set up two-factor" not in page
+    wrong = client.post(reverse("core:two_factor_enrol"), {"code": "000000", "next": "/portal/"})
+    assert "Ese código no es correcto o ya venció" in wrong.content.decode()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    done = client.post(
+        reverse("core:two_factor_enrol"), {"code": totp_now(device), "next": "/portal/"}
+    )
+    assert done["Location"] == "/portal/"
+    home = client.get("/portal/").content.decode()
+    assert "La verificación en dos pasos está activada" in home
+    client.post(reverse("core:logout"))
+    client.post("/login/", {"username": user.username, "password": PASSWORD})
+    verify = client.get(reverse("core:two_factor_verify"))
+    assert verify["Content-Language"] == "es"
+    assert "Escriba su código" in verify.content.decode()
+
+
+def test_staff_read_the_two_factor_pages_in_english(client, users):
+    _firm_requires_client_two_factor(True)
+    client.post("/login/", {"username": users["ADMIN"].username, "password": PASSWORD})
+    enrol = client.get(reverse("core:two_factor_enrol"))
+    assert enrol["Content-Language"] == "en"
+    page = enrol.content.decode()
+    assert '<html lang="en">' in page
+    assert "Set up two-factor login" in page

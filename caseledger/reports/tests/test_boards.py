@@ -63,6 +63,37 @@ def test_billing_time_counts_only_non_billable_billing_administration(
     assert k.reconciliation_median_hours is None  # none signed
     other = Filters(partner_id=b.other_partner.matter.responsible_partner_id)
     assert metrics.kpis(PERIOD, other).billing_hours == 0.0
+    # The firm codes its billing time A103 instead (report settings): those 2.0 h count.
+    from caseledger.reports.services import report_settings_update
+
+    report_settings_update(
+        actor=users["PARTNER"],
+        baseline_start=None,
+        baseline_end=None,
+        target_days=45,
+        staff_cost_cents_per_hour=6_500,
+        billing_activity_code="A103",
+        now=LATER,
+    )
+    assert metrics.kpis(PERIOD).billing_hours == 2.0
+
+
+def test_billing_activity_code_must_be_a_utbms_activity(users: dict[str, Any]) -> None:
+    from caseledger.reports.exceptions import ReportsError
+    from caseledger.reports.models import ReportSettings
+    from caseledger.reports.services import report_settings_update
+
+    with pytest.raises(ReportsError, match=r"billing_activity_code: must be a UTBMS activity"):
+        report_settings_update(
+            actor=users["PARTNER"],
+            baseline_start=None,
+            baseline_end=None,
+            target_days=45,
+            staff_cost_cents_per_hour=6_500,
+            billing_activity_code="L110",
+            now=LATER,
+        )
+    assert not ReportSettings.objects.exists()
 
 
 def test_collections_by_month_and_method_tie_to_the_collected_figure(

@@ -68,6 +68,7 @@ def test_settings_refuse_a_backwards_baseline_under_its_field(partner: Any) -> N
             "baseline_end": "2026-01-01",
             "target_days": "45",
             "staff_cost": "65.00",
+            "billing_activity_code": "A111",
         },
     )
     page = response.content.decode()
@@ -85,19 +86,34 @@ def test_settings_saved_and_audited_then_the_baseline_shows(partner: Any) -> Non
             "baseline_end": "2026-06-30",
             "target_days": "30",
             "staff_cost": "80.00",
+            "billing_activity_code": "A106",
         },
     )
     assert response.status_code == 302
     row = ReportSettings.objects.get(id=1)
-    assert (row.baseline_start, row.target_days, row.staff_cost_cents_per_hour) == (
-        date(2026, 1, 1),
-        30,
-        8_000,
-    )
+    assert (
+        row.baseline_start,
+        row.target_days,
+        row.staff_cost_cents_per_hour,
+        row.billing_activity_code,
+    ) == (date(2026, 1, 1), 30, 8_000, "A106")
     event = AuditEvent.objects.get(action="reports.settings_saved")
     assert event.after["target_days"] == 30
+    assert event.after["billing_activity_code"] == "A106"
     page = partner.get("/reports/" + QUERY).content.decode()
     assert "Baseline <strong>Jan 1, 2026 to Jun 30, 2026</strong>" in page
+
+
+def test_settings_refuse_an_activity_code_that_is_not_utbms(partner: Any) -> None:
+    response = partner.post(
+        "/reports/settings/",
+        {"target_days": "45", "staff_cost": "65.00", "billing_activity_code": "A999"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_billing_activity_code-errors"' in page
+    assert "Select a valid choice. A999 is not one of the available choices." in page
+    assert not ReportSettings.objects.exists()
 
 
 def test_filters_refuse_a_backwards_period_and_fall_back(partner: Any) -> None:

@@ -101,9 +101,12 @@ def _request(ctx: Any, matter: Any) -> Any:
 
 
 def disbursement(ctx: Any, approved: bool = False) -> Any:
+    from caseledger.core import clock
     from caseledger.trust.services import disbursement_approve, disbursement_request
 
     matter = funded_matter(ctx)
+    # Requested today: the pages act on the real clock, and a request expires (30 days).
+    today = clock.now()
     d = disbursement_request(
         matter=matter,
         payee="USCIS",
@@ -111,10 +114,10 @@ def disbursement(ctx: Any, approved: bool = False) -> Any:
         purpose="FILING_FEE",
         method="CHECK",
         actor=ctx.users["PARALEGAL"],
-        now=ctx.now,
+        now=today,
     )
     if approved:
-        d = disbursement_approve(disbursement=d, approver=ctx.users["PARTNER"], now=ctx.now)
+        d = disbursement_approve(disbursement=d, approver=ctx.users["PARTNER"], now=today)
     return d
 
 

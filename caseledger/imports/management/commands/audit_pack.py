@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -30,13 +31,16 @@ class Command(BaseCommand):
         if account is None:
             raise CommandError(f"account: no ledger account {options['account']}")
         now = clock.now()
+        output = Path(options["output"])
         try:
-            data = audit_pack(account=account, start=options["start"], end=options["end"], now=now)
+            with output.open("wb") as fh:  # streamed into the file, member by member
+                audit_pack(
+                    account=account, start=options["start"], end=options["end"], now=now, out=fh
+                )
         except ApplicationError as exc:
+            output.unlink(missing_ok=True)
             raise CommandError(str(exc)) from exc
         audit_pack_recorded(
             actor=None, account=account, start=options["start"], end=options["end"], now=now
         )
-        with open(options["output"], "wb") as fh:
-            fh.write(data)
-        self.stdout.write(json.dumps({"file": options["output"], "bytes": len(data)}))
+        self.stdout.write(json.dumps({"file": str(output), "bytes": output.stat().st_size}))

@@ -1,0 +1,195 @@
+"""The KPI summary (ADR 020): after any sequence of A/R entries and reversals its rows equal the
+recomputation from the postings, the firm-wide figures read from it equal the same figures
+computed over the postings, and ``manage.py verify`` names a tampered row."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from caseledger.credits.tests import factories as F
+from caseledger.ledger import accounts as A
+from caseledger.ledger.choices import EntryKind
+from caseledger.ledger.models import JournalEntry, Posting
+from caseledger.ledger.services import PostingLine, entry_post, entry_reverse
+from caseledger.reports import metrics, summary
+from caseledger.reports.metrics import ALL, Period
+from caseledger.reports.models import KpiDay, KpiIssueDay
+
+NOW = datetime(2027, 1, 15, 12, tzinfo=UTC)
+FIRST = date(2026, 9, 1)
+KINDS = [
+    EntryKind.INVOICE_ISSUED,
+    EntryKind.INVOICE_VOID,
+    EntryKind.PAYMENT_RECEIVED,
+    EntryKind.PAYMENT_APPLIED,
+    EntryKind.REFUND,
+    EntryKind.CREDIT_NOTE,
+    EntryKind.WRITE_OFF,
+    EntryKind.WRITE_OFF_REVERSAL,
+    EntryKind.ADJUSTMENT,
+]
+PERIODS = [
+    Period(date(2026, 9, 1), date(2026, 9, 30)),
+    Period(date(2026, 9, 15), date(2026, 11, 14)),
+    Period(date(2026, 10, 1), date(2026, 12, 31)),
+]
+
+post = st.tuples(
+    st.just("post"),
+    st.sampled_from(KINDS),
+    st.integers(min_value=-50_000, max_value=90_000).filter(bool),
+    st.integers(min_value=0, max_value=100),  # days after FIRST
+    st.integers(min_value=0, max_value=2),  # invoice 0, 1 or none
+)
+reverse = st.tuples(
+    st.just("reverse"),
+    st.integers(min_value=0, max_value=20),  # which earlier entry
+    st.integers(min_value=0, max_value=30),  # days after it
+    st.just(0),
+    st.just(0),
+)
+
+
+def _posted_figures(period: Period, windows: tuple[int, ...]) -> metrics.PeriodFigures:
+    """The firm's figures over the postings themselves (the filtered path, unfiltered)."""
+    rows = metrics._figure_rows(period, ALL, windows)
+    return metrics._figures_of(
+        rows.aggregate(**metrics._figure_aggregates(period, windows)), windows
+    )
+
+
+def _check() -> None:
+    assert summary.verify() == []
+    ar = Posting.objects.filter(account__code=A.ACCOUNTS_RECEIVABLE)
+    for period in PERIODS:
+        assert metrics.period_figures(period, windows=(30, 45)) == _posted_figures(period, (30, 45))
+        want = ar.filter(entry_date__lte=period.end).aggregate(t=Sum("amount_cents"))["t"] or 0
+        assert metrics.ar_balance(period.end) == want
+    until = date(2026, 12, 31)
+    # A filter that matches every posting takes the postings path: the same cohorts.
+    everyone = metrics.Filters(client_type="CORPORATE")
+    assert metrics.collection_cohorts(until, 6) == metrics.collection_cohorts(until, 6, everyone)
+    assert metrics.billed_by_month(until, 6) == metrics.billed_by_month(until, 6, everyone)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(st.one_of(post, reverse), min_size=1, max_size=8))
+def test_summary_equals_the_postings_after_any_entries_and_reversals(
+    users: dict[str, Any], ops: list[tuple[Any, ...]]
+) -> None:
+    matter = F.matter(client_obj=F.client(corporate=True))
+    invoices = [
+        F.invoice(matter_obj=matter, cents=100_000, issued=FIRST),
+        F.invoice(matter_obj=matter, cents=40_000, issued=FIRST + timedelta(days=20)),
+    ]
+    entries: list[JournalEntry] = list(JournalEntry.objects.order_by("id"))
+    for step in ops:
+        if step[0] == "post":
+            _, kind, cents, offset, which = step
+            invoice = invoices[which] if which < len(invoices) else None
+            entry = entry_post(
+                kind=kind,
+                entry_date=FIRST + timedelta(days=offset),
+                memo="property",
+                lines=[
+                    PostingLine(
+                        A.ACCOUNTS_RECEIVABLE,
+                        cents,
+                        client=matter.client,
+                        matter=matter,
+                        invoice=invoice,
+                    ),
+                    PostingLine(A.FEE_REVENUE, -cents, client=matter.client, matter=matter),
+                ],
+                actor=None,
+                now=NOW,
+            )
+        else:
+            _, which, later, _, _ = step
+            original = entries[which % len(entries)]
+            if (
+                original.kind == EntryKind.REVERSAL
+                or JournalEntry.objects.filter(reverses=original).exists()
+            ):
+                continue  # a reversal is not reversed, an entry at most once (ledger's rules)
+            entry = entry_reverse(
+                entry=original,
+                actor=None,
+                now=NOW,
+                entry_date=original.entry_date + timedelta(days=later),
+            )
+        entries.append(entry)
+    _check()
+
+
+@pytest.mark.django_db
+def test_verify_names_a_tampered_or_missing_row(users: dict[str, Any]) -> None:
+    matter = F.matter()
+    invoice = F.invoice(matter_obj=matter, cents=100_000, issued=FIRST)
+    F.pay(invoice_obj=invoice, cents=30_000, day=FIRST + timedelta(days=12), now=NOW)
+    assert summary.verify() == []
+    KpiDay.objects.filter(day=FIRST).update(billed_cents=99_999)
+    KpiIssueDay.objects.filter(day=FIRST + timedelta(days=12)).delete()
+    problems = summary.verify()
+    assert problems == [
+        "KPI summary reports_kpiday 2026-09-01: billed_cents is 99999, the postings give 100000",
+        "KPI summary reports_kpiissueday 2026-09-01 2026-09-13: row is missing, the postings "
+        "give [0, 0, -30000, 1]",
+    ]
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("verify", stdout=out, stderr=StringIO())
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {"check": "kpi_summary", "problem": problems[0]} in lines
+    summary.rebuild()
+    assert summary.verify() == []
+
+
+@pytest.mark.django_db
+def test_an_entry_without_accounts_receivable_writes_no_summary_row(
+    users: dict[str, Any],
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    matter = F.matter()
+    with CaptureQueriesContext(connection) as ctx:
+        F.trust_deposit(matter_obj=matter, cents=50_000, day=FIRST)
+    assert not [q for q in ctx.captured_queries if "reports_kpi" in q["sql"]]
+    assert not KpiDay.objects.exists()
+    assert not KpiIssueDay.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_migrations_backfill_writes_the_rows_verify_expects(users: dict[str, Any]) -> None:
+    """The data migration's frozen statements fill the summary of postings written before it."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    matter = F.matter()
+    invoice = F.invoice(matter_obj=matter, cents=100_000, issued=FIRST)
+    payment = F.pay(invoice_obj=invoice, cents=30_000, day=FIRST + timedelta(days=12), now=NOW)
+    entry_reverse(entry=payment.entry, actor=None, now=NOW, entry_date=FIRST + timedelta(days=14))
+    KpiDay.objects.all().delete()
+    KpiIssueDay.objects.all().delete()
+    assert summary.verify() != []
+    migration = importlib.import_module("caseledger.reports.migrations.0004_kpi_summary_backfill")
+    migration.backfill(None, SimpleNamespace(connection=connection))
+    assert summary.verify() == []
+    assert KpiDay.objects.get(day=FIRST + timedelta(days=14)).collected_cents == 30_000
