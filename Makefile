@@ -16,7 +16,7 @@ PYTEST_FLAGS ?=
 # (PYTEST_FLAGS="-k ...") passes COV_FLAGS= to drop it.
 COV_FLAGS ?= --cov --cov-report= --cov-fail-under=89.6
 
-.PHONY: help install run serve backup migrate seed test test-sqlite test-contract test-postgres test-e2e lint fmt bench bench-full loadtest clean
+.PHONY: help install run serve backup migrate seed test test-sqlite test-contract test-postgres test-e2e guides lint fmt bench bench-full loadtest clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
@@ -83,6 +83,11 @@ test-postgres: install ## The suite again on PostgreSQL, with the concurrency te
 
 test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: mandatory)
 	$(PY) -m pytest -m e2e -p no:xdist $(PYTEST_FLAGS)
+
+# The training guides' screenshots (docs/guides/img): the browser test walks each role's guide in
+# the demo firm and saves them; commit the changed images with the guide text.
+guides: install ## Regenerate the training guides' screenshots (docs/guides/img) with the browser
+	$(PY) -m pytest -m e2e -p no:xdist tests/e2e/test_guides.py $(PYTEST_FLAGS)
 
 lint: install ## ruff, mypy, import-linter layers, missing migrations, secret scan, dependency audit (says what it could not audit)
 	$(VENV)/bin/ruff check .

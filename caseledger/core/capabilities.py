@@ -6,6 +6,8 @@ CAPABILITIES = {
     "users.manage": {Role.ADMIN},
     "audit.view": {Role.ADMIN, Role.PARTNER},
     "profile.edit": set(Role),
+    # The training guides (/help/<guide>/): clients only their own (core.guides.may_read).
+    "help.view": set(Role),
     "api.tokens": {r for r in Role if r != Role.CLIENT},
     # The "waiting on me" page; each item source there has its own capability too.
     "waiting.view": {r for r in Role if r != Role.CLIENT},

@@ -47,6 +47,8 @@ urlpatterns = [
     path("settings/people/<int:pk>/active/", views.user_active, name="user_active"),
     path("settings/people/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("audit/", views.audit_log, name="audit"),
+    path("help/img/<str:name>", views.help_image, name="help_image"),
+    path("help/<slug:guide>/", views.help_guide, name="help"),
     path("outbox/", views.outbox_list, name="outbox"),
     path("outbox/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
 ]

@@ -5,6 +5,7 @@ Views parse input, call one service or selector and render; rules live in servic
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -19,20 +20,21 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
-from caseledger.core import clock, selectors, services
+from caseledger.core import clock, guides, selectors, services
 from caseledger.core import home as home_registry
-from caseledger.core.exceptions import ApplicationError
+from caseledger.core.exceptions import ApplicationError, NotPermitted
 from caseledger.core.forms import (
     AuditFilterForm,
     CodeForm,
@@ -688,3 +690,44 @@ def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page's icon link says (PDF viewers, bookmarks);
     send them to the site's icon instead of a 404."""
     return redirect(static("caseledger/favicon.svg"), permanent=True)
+
+
+@capability_required("help.view")
+def help_guide(request: HttpRequest, guide: str) -> HttpResponse:
+    """A training guide (docs/guides/<guide>.md) rendered, its screenshots served below."""
+    import markdown
+
+    found = guides.GUIDES.get(guide)
+    if found is None:
+        raise Http404("No such guide.")
+    if not guides.may_read(request.user.role, found):  # type: ignore[union-attr]
+        raise NotPermitted("help.view: clients read the client guide only.")
+    html = markdown.markdown(
+        guides.path_of(found).read_text(encoding="utf-8"), extensions=["toc", "tables"]
+    )
+    # Relative links of the Markdown (as GitHub shows it) to the served screenshots and guides.
+    img_prefix = reverse("core:help_image", args=["x.png"])[: -len("x.png")]
+    html = html.replace('src="img/', f'src="{img_prefix}')
+    html = re.sub(r'href="([a-z]+)\.md', r'href="../\1/', html)
+    return render(
+        request,
+        "core/help.html",
+        {
+            "guide": found,
+            "body": mark_safe(html),  # noqa: S308 - the repository's own docs, not user input
+            "guides": [g for g in guides.GUIDES.values() if guides.may_read(request.user.role, g)],  # type: ignore[union-attr]
+        },
+    )
+
+
+@capability_required("help.view")
+def help_image(request: HttpRequest, name: str) -> HttpResponse:
+    """A guide's screenshot from docs/guides/img: a plain file name, nothing outside it."""
+    if not guides.IMAGE_NAME.match(name):
+        raise Http404("No such screenshot.")
+    path = (guides.IMAGES_DIR / name).resolve()
+    if path.parent != guides.IMAGES_DIR.resolve() or not path.is_file():
+        raise Http404("No such screenshot.")
+    if not guides.may_see_image(request.user.role, name):  # type: ignore[union-attr]
+        raise NotPermitted("help.view: clients see the client guide's screenshots only.")
+    return HttpResponse(path.read_bytes(), content_type="image/png")  # tens of kB each

@@ -233,7 +233,12 @@ def deposit_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "trust/form.html",
-        {"form": form, "title": "Record trust deposit", "submit": "Record deposit"},
+        {
+            "form": form,
+            "title": "Record trust deposit",
+            "submit": "Record deposit",
+            "guide_topic": "processing-a-retainer",
+        },
     )
 
 

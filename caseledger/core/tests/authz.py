@@ -97,6 +97,10 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "core:user_unlock": {"allow": ADMIN, "method": "POST", "kwargs": _target_user},
     "core:audit": {"allow": ADMIN_PARTNER},
+    # A staff guide and one of its screenshots; clients read the client guide only
+    # (caseledger/core/tests/test_guides.py checks theirs).
+    "core:help": {"allow": STAFF, "kwargs": {"guide": "billing"}},
+    "core:help_image": {"allow": STAFF, "kwargs": {"name": "billing-issue-invoice.png"}},
     "core:outbox": {"allow": OUTBOX_VIEW},
     "core:outbox_retry": {"allow": OUTBOX_RETRY, "method": "POST", "kwargs": _failed_message},
     # The API's schema and docs carry no data: open, so API clients can generate code.
