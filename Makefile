@@ -87,7 +87,7 @@ test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: manda
 # The training guides' screenshots (docs/guides/img): the browser test walks each role's guide in
 # the demo firm and saves them; commit the changed images with the guide text.
 guides: install ## Regenerate the training guides' screenshots (docs/guides/img) with the browser
-	$(PY) -m pytest -m e2e -p no:xdist tests/e2e/test_guides.py $(PYTEST_FLAGS)
+	CASELEDGER_GUIDES_WRITE=1 $(PY) -m pytest -m e2e -p no:xdist tests/e2e/test_guides.py $(PYTEST_FLAGS)
 
 lint: install ## ruff, mypy, import-linter layers, missing migrations, secret scan, dependency audit (says what it could not audit)
 	$(VENV)/bin/ruff check .

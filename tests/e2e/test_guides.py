@@ -14,6 +14,7 @@ note billing requests is on the invoice billing just issued.
 from __future__ import annotations
 
 import io
+import os
 import re
 from io import StringIO
 from pathlib import Path
@@ -74,12 +75,13 @@ DEMO_LOGIN = {
 class Walk:
     """One role's walk: its page, the live server, and the screenshots taken."""
 
-    def __init__(self, browser: Any, base: str, guide: str) -> None:
+    def __init__(self, browser: Any, base: str, guide: str, out: Path) -> None:
         from playwright.sync_api import expect
 
         self.expect = expect
         self.base = base
         self.guide = guide
+        self.out = out
         self.taken: list[str] = []
         self.context = browser.new_context(viewport=VIEWPORT)
         self.page = self.context.new_page()
@@ -143,7 +145,7 @@ class Walk:
         }
         png = self.page.screenshot(clip=clip, full_page=True, animations="disabled")
         image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=COLOURS)
-        image.save(IMG_DIR / f"{self.guide}-{step}.png", optimize=True)
+        image.save(self.out / f"{self.guide}-{step}.png", optimize=True)
         self.taken.append(step)
 
     def close(self) -> None:
@@ -358,15 +360,20 @@ def _shipped_case_types() -> None:
     import_module("caseledger.matters.migrations.0003_seed_case_types").seed(django_apps, None)
 
 
-def test_each_role_walks_its_guide_and_the_screenshots_are_saved(browser, live_server):
+def test_each_role_walks_its_guide_and_the_screenshots_are_saved(browser, live_server, tmp_path):
+    """``make guides`` (CASELEDGER_GUIDES_WRITE=1) saves the screenshots into docs/guides/img;
+    ``make test`` walks the same steps into a scratch folder, so a run leaves the tree clean (the
+    demo's dates differ each run) and still fails when a page, menu item or button has gone."""
     from caseledger.core import guides
+
+    out = IMG_DIR if os.environ.get("CASELEDGER_GUIDES_WRITE") == "1" else tmp_path
 
     assert list(WALKS) == list(SCREENSHOTS) == list(guides.GUIDES)
     _shipped_case_types()
     call_command("seed_demo", stdout=StringIO())
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     for name, walk in WALKS.items():
-        w = Walk(browser, live_server.url, name)
+        w = Walk(browser, live_server.url, name, out)
         walk(w)
         # The guide itself, served in the app with its screenshots.
         w.open(f"/help/{name}/", "")
@@ -375,5 +382,8 @@ def test_each_role_walks_its_guide_and_the_screenshots_are_saved(browser, live_s
         for i in range(images.count()):
             assert w.page.evaluate("img => img.naturalWidth", images.nth(i).element_handle()) > 0
         w.close()
-    total = sum(p.stat().st_size for p in IMG_DIR.glob("*.png"))
+    assert sorted(p.name for p in out.glob("*.png")) == sorted(
+        f"{name}-{step}.png" for name, steps in SCREENSHOTS.items() for step in steps
+    )
+    total = sum(p.stat().st_size for p in out.glob("*.png"))
     assert total < 3_000_000, f"screenshots take {total} bytes"
