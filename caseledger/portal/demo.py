@@ -1,6 +1,6 @@
 """Demo portal logins: a Spanish-speaking person client (María Elena Torres, ``maria``) and a
 company contact (Hannah Weiss, ``client``, HR at the first corporate client), both with cases,
-invoices to pay, trust money and a message thread. Runs late (after every app's demo), through
+invoices to pay, trust money and a message thread. Runs after the other apps' demos (before banking's late part), through
 the real services; idempotent (keyed by the user and by what already exists)."""
 
 from __future__ import annotations
@@ -23,10 +23,6 @@ PORTAL_LOGINS = [
     ("beneficiary", "the beneficiary of that company's petition", "their own case only"),
 ]
 BENEFICIARY_LOGIN = "beneficiary"
-
-
-def seed(ctx: DemoContext) -> None:
-    """Nothing before the other apps have seeded (see seed_late)."""
 
 
 def _person_user(ctx: DemoContext, client: Client) -> User:
@@ -237,7 +233,10 @@ def _shared_notice(ctx: DemoContext, matter: Matter) -> None:
     )
 
 
-def seed_late(ctx: DemoContext) -> None:
+def seed(ctx: DemoContext) -> None:
+    """After every other app's seed (the portal is the last app with money in its demo) and before
+    banking's late part, which draws the trust bank statements from the trust journal: María's
+    deposits are on the statements and in the reconciliations like every other receipt."""
     person = Client.objects.filter(name=PERSON_LOGIN[3], kind="PERSON").first()
     if person is not None:
         user = _person_user(ctx, person)
