@@ -265,15 +265,14 @@ def test_a_matter_spends_only_what_it_holds_in_that_trust_bank_account(now, user
         PostingLine(A.CLIENT_TRUST_LIABILITY, 500, client=c, matter=m),
         PostingLine(second.code, -500, client=c, matter=m),
     ]
-    message = (
-        f"lines[1].amount_cents: trust account {second.code} holds $0.00 for matter {m.number}; "
-        "this would leave -$5.00 (money leaves a trust bank account only from what the matter "
-        "holds in that account)"
-    )
     refused(
         TrustViolation,
         post,
-        match=message,
+        match=(
+            f"lines[1].amount_cents: trust account {second.code} holds $0.00 for matter "
+            f"{m.number}; this would leave -$5.00 (money leaves a trust bank account only from "
+            "what the matter holds in that account)"
+        ),
         kind=EntryKind.TRUST_DISBURSEMENT,
         lines=out_of_second,
         disbursement=Disbursement(1, True),
@@ -282,7 +281,12 @@ def test_a_matter_spends_only_what_it_holds_in_that_trust_bank_account(now, user
     refused(
         TrustViolation,
         entries_post,
-        match=f"entries[0].{message}",
+        match=(
+            "entries[0]."
+            f"lines[1].amount_cents: trust account {second.code} holds $0.00 for matter "
+            f"{m.number}; this would leave -$5.00 (money leaves a trust bank account only from "
+            "what the matter holds in that account)"
+        ),
         entries=[
             EntryRequest(EntryKind.TRUST_DISBURSEMENT, D, "t", out_of_second, Disbursement(1, True))
         ],
@@ -368,7 +372,9 @@ def test_closed_periods_refuse_postings_and_bad_closes_and_reopens(now, users, r
     refused(
         LedgerError,
         S.period_close,
-        match=f"closed_through: {operating} is already closed through 2026-02-28; close a later date",
+        match=(
+            f"closed_through: {operating} is already closed through 2026-02-28; close a later date"
+        ),
         account=operating,
         closed_through=date(2026, 1, 31),
         reference="REC-0",
