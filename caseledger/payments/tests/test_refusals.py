@@ -119,8 +119,9 @@ def test_payment_record_refuses_each_bad_input_naming_its_field(matter, now, ref
 
 
 def test_settlement_for_refuses_an_invoice_that_is_not_issued(matter, refused):
-    draft = InvoiceFactory(matter=matter, client=matter.client, status="DRAFT", number=None)
-    draft.issue_date = None
+    draft = InvoiceFactory(
+        matter=matter, client=matter.client, status="DRAFT", number=None, issue_date=None
+    )
     refused(
         services.settlement_for,
         match=f"invoice: {draft} is not issued; it has no settlement",
@@ -163,10 +164,9 @@ def test_a_reversed_payment_is_not_applied_refunded_or_credited(matter, now, use
     corrections.payment_reversal_request(
         payment=payment, reason="check returned unpaid", actor=users["BILLING"], now=now
     )
-    message = f"payment: {payment.number} is reversed; only received payments can be applied"
     refused(
         services.payment_allocate,
-        match=message,
+        match=f"payment: {payment} is reversed; only received payments can be applied",
         payment=payment,
         allocations=[Allocation(invoice, 500)],
         actor=None,
@@ -174,7 +174,7 @@ def test_a_reversed_payment_is_not_applied_refunded_or_credited(matter, now, use
     )
     refused(
         services.payment_credit_apply_to_receivable,
-        match=message,
+        match=f"payment: {payment} is reversed; only received payments can be applied",
         payment=payment,
         amount_cents=500,
         matter=matter,
@@ -185,7 +185,7 @@ def test_a_reversed_payment_is_not_applied_refunded_or_credited(matter, now, use
     )
     refused(
         services.unapplied_credit_refund,
-        match=message,
+        match=f"payment: {payment} is reversed; only received payments can be applied",
         payment=payment,
         amount_cents=500,
         method=RefundMethod.CHECK,
@@ -194,7 +194,7 @@ def test_a_reversed_payment_is_not_applied_refunded_or_credited(matter, now, use
     )
     refused(
         services.payment_unapplied_credit_add,
-        match=message,
+        match=f"payment: {payment} is reversed; only received payments can be applied",
         payment=payment,
         amount_cents=500,
         currency="USD",
@@ -319,17 +319,16 @@ def test_checkout_create_refuses_mismatched_invoices_and_a_non_positive_amount(
 
 def test_a_payment_not_held_is_neither_released_nor_rejected(matter, now, users, refused):
     payment = credit_payment(matter, now)
-    message = f"payment: {payment} is not held for review"
     refused(
         services.held_payment_release,
-        match=message,
+        match=f"payment: {payment} is not held for review",
         payment=payment,
         actor=users["PARTNER"],
         now=now,
     )
     refused(
         services.held_payment_reject,
-        match=message,
+        match=f"payment: {payment} is not held for review",
         payment=payment,
         actor=users["PARTNER"],
         now=now,
