@@ -406,3 +406,189 @@ def test_an_expired_payment_link_is_refused(world, refused):
         match="link: this payment link has expired; ask the firm for a new one",
         token=token,
     )
+
+
+# --- government fees (ADR 011) ---------------------------------------------------------------
+
+
+def _advance_args(world: Any, **kw: Any) -> dict[str, Any]:
+    args = {
+        "matter": world.matter,
+        "fee_code": "I129",
+        "amount": "780.00",
+        "paid_date": DAY,
+        "method": "CHECK",
+        "actor": world.billing,
+        "now": world.now,
+    }
+    return {**args, **kw}
+
+
+def _approved_draft(world: Any) -> Invoice:
+    """A draft from the H-1B template (I-129, ACWIA and fraud fees, advanced by the firm),
+    submitted and approved, with no fee advance recorded."""
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    services.invoice_submit(invoice=invoice, actor=world.billing, now=world.now)
+    return services.invoice_approve(invoice=invoice, actor=world.partner, now=world.now)
+
+
+def _i129_paid_from_trust(world: Any) -> Any:
+    """A filing-fee disbursement from the matter's trust paying its I-129 fee (requested)."""
+    from caseledger.trust import services as trust
+
+    matter = world.matter
+    trust.deposit_record(
+        client=matter.client,
+        matter=matter,
+        method="WIRE",
+        payer="Acme",
+        reference="W1",
+        amount_cents=100_000,
+        received_date=DAY,
+        actor=None,
+        now=world.now,
+    )
+    return trust.disbursement_request(
+        matter=matter,
+        payee="U.S. Department of Homeland Security",
+        amount_cents=78_000,
+        purpose="FILING_FEE",
+        method="CHECK",
+        fee_code="I129",
+        actor=world.billing,
+        now=world.now,
+    )
+
+
+def test_fee_path_and_advance_inputs_are_checked(world, refused):
+    from caseledger.billing.choices import FeeAdvanceMethod, FeePath
+
+    refused(
+        services.matter_fee_path_set,
+        match=f"fee_path: must be one of {_choices(FeePath.values)} (got 'BARTER')",
+        matter=world.matter,
+        fee_path="BARTER",
+        actor=world.billing,
+        now=world.now,
+    )
+    refused(
+        services.fee_advance_record,
+        match="fee_code: choose the government fee (e.g. I129, ACWIA)",
+        **_advance_args(world, fee_code="  "),
+    )
+    refused(
+        services.fee_advance_record,
+        match=f"method: must be one of {_choices(FeeAdvanceMethod.values)} (got 'CASH')",
+        **_advance_args(world, method="CASH"),
+    )
+
+
+def test_a_fee_paid_from_trust_is_neither_advanced_nor_billed_again(world, refused):
+    disbursement = _i129_paid_from_trust(world)
+    paid = f"disbursement {disbursement.number}, awaiting approval"
+    refused(
+        services.fee_advance_record,
+        match=(
+            f"fee_code: the I129 fee of matter {world.matter.number} was paid from trust "
+            f"({paid}); it is not billed or advanced again"
+        ),
+        **_advance_args(world),
+    )
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    line = invoice.lines.get(fee_code="I129")
+    refused(
+        services.invoice_line_fee_path_set,
+        match=(
+            f"fee_code: the I129 fee of matter {world.matter.number} was paid from trust "
+            f"({paid}); it is not billed or advanced again"
+        ),
+        line=line,
+        fee_path="FIRM_ADVANCE",
+        actor=world.billing,
+        now=world.now,
+    )
+
+
+def test_only_a_government_fee_line_has_a_fee_path(world, refused):
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    line = invoice.lines.get(kind=LineKind.FEE)
+    refused(
+        services.invoice_line_fee_path_set,
+        match=f"line: {line.description!r} is not a government fee line with a fee code",
+        line=line,
+        fee_path="CLIENT_DIRECT",
+        actor=world.billing,
+        now=world.now,
+    )
+
+
+def test_invoice_filing_date_set_refuses_a_bad_method_or_a_date_with_no_fee(world, refused):
+    invoice = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    args = {"invoice": invoice, "actor": world.billing, "now": world.now}
+    refused(
+        services.invoice_filing_date_set,
+        match="filing_method: must be one of PAPER, ONLINE (got 'ANY')",
+        filing_date=DAY,
+        filing_method="ANY",
+        **args,
+    )
+    refused(
+        services.invoice_filing_date_set,
+        match=f"filing_date: case type {world.h1b.name} has no I129 fee in force on 2024-01-01",
+        filing_date=date(2024, 1, 1),
+        **args,
+    )
+
+
+def test_issue_refuses_a_fee_line_the_firm_has_not_advanced(world, refused):
+    invoice = _approved_draft(world)
+    refused(
+        services.invoice_issue,
+        match=(
+            "invoice: line 'USCIS I-129 filing fee' bills a $780.00 I129 fee the firm has not "
+            "advanced; record the fee advance (Government fees page) before issuing, or mark "
+            "the line paid from trust or paid by the client directly"
+        ),
+        invoice=invoice,
+        actor=world.billing,
+        now=world.now,
+    )
+
+
+def test_issue_refuses_a_fee_line_whose_advance_differs(world, refused):
+    invoice = _approved_draft(world)
+    advance = services.fee_advance_record(**_advance_args(world, amount="700.00"))
+    refused(
+        services.invoice_issue,
+        match=(
+            f"invoice: line 'USCIS I-129 filing fee' bills $780.00 but the unbilled I129 advance "
+            f"{advance} is $700.00; correct the line or the advance"
+        ),
+        invoice=invoice,
+        actor=world.billing,
+        now=world.now,
+    )
+
+
+def test_issue_refuses_a_fee_line_paid_from_trust_since_the_draft(world, refused):
+    invoice = _approved_draft(world)
+    disbursement = _i129_paid_from_trust(world)
+    refused(
+        services.invoice_issue,
+        match=(
+            "invoice: line 'USCIS I-129 filing fee' bills the I129 fee, which was paid from "
+            f"trust (disbursement {disbursement.number}, awaiting approval); mark the line "
+            "paid from trust"
+        ),
+        invoice=invoice,
+        actor=world.billing,
+        now=world.now,
+    )
