@@ -108,6 +108,10 @@ PERIOD_CLOSE_NOT_LATER = (
 )
 PERIOD_REOPEN_REASON_REQUIRED = "reason: say why the closed period is reopened"
 PERIOD_NOT_ACTIVE = "closed_period: {account} through {through} is not closed any more"
+ENTRY_NOT_SAVED = (
+    "entry: the database refused the entry ({detail}); neither a concurrent retry with the same "
+    "idempotency key nor a concurrent reversal explains it"
+)
 LEDGER_TRUST_OUT_OF_BALANCE = (
     "ledger: after JE-{entry_id} trust bank is {bank} cents but client trust liability is "
     "{liability} cents"
@@ -546,7 +550,7 @@ def _post(
                     _write_entry(entry, posting_rows, balance_updates)
             except IntegrityError as exc:
                 _raise_if_closed(exc, resolved, entry_date)
-                return _lost_race(entry, idempotency_key, payload_hash, reverses)
+                return _lost_race(entry, idempotency_key, payload_hash, reverses, exc)
         else:
             try:
                 _write_entry(entry, posting_rows, balance_updates)
@@ -1020,8 +1024,10 @@ def _lost_race(
     key: str | None,
     payload_hash: str,
     reverses: JournalEntry | None,
+    exc: IntegrityError,
 ) -> JournalEntry:
-    """A concurrent writer committed the same idempotency key or reversal first."""
+    """A concurrent writer committed the same idempotency key or reversal first; any other
+    integrity error is a bug, raised naming the database's refusal."""
     if key is not None:
         existing = JournalEntry.objects.filter(idempotency_key=key).first()
         if existing is not None:
@@ -1032,7 +1038,8 @@ def _lost_race(
             raise LedgerError(
                 ENTRY_ALREADY_REVERSED.format(entry_id=reverses.pk, by_id=by.pk), "entry"
             )
-    raise LedgerIntegrityError("entry: could not be saved (integrity error)")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    raise LedgerIntegrityError(ENTRY_NOT_SAVED.format(detail=detail), "entry") from exc
 
 
 def entry_reverse(
