@@ -131,7 +131,11 @@ def firm_update(*, actor: User, now: datetime, **changes: Any) -> Firm:
     Recording nothing when nothing changed keeps the audit log about real changes."""
     unknown = set(changes) - set(FIRM_EDITABLE_FIELDS)
     if unknown:
-        raise ApplicationError(f"firm: unknown setting(s) {sorted(unknown)}")
+        raise ApplicationError(
+            f"firm: unknown setting(s) {', '.join(sorted(unknown))}; the settings are "
+            f"{', '.join(FIRM_EDITABLE_FIELDS)}",
+            field="firm",
+        )
     with transaction.atomic():
         firm = locks.firm_lock(firm_id=firm_get().id)
         _firm_changes_check(firm, changes)

@@ -97,7 +97,7 @@ MAPPING_UNKNOWN_FIELD = "columns: {field!r} is not a field of {source}"
 MAPPING_UNKNOWN_HEADER = "columns.{field}: the file has no column {header!r}"
 MAPPING_NAME_REQUIRED = "name: give the mapping a name"
 MAPPING_SHIPPED = "name: {name!r} is a shipped mapping; save yours under another name"
-JOB_NOT_READY = "job: run the dry run before committing (status {status})"
+JOB_NOT_READY = "job: run the dry run before committing (the job is {status})"
 JOB_HAS_ERRORS = "job: the dry run found {count} problems; fix the file and upload it again"
 JOB_DONE = "job: already imported"
 JOB_FILE_CHANGED = "job: the file no longer gives {expected} records ({found}); start a new import"
@@ -1354,7 +1354,7 @@ def job_commit_start(*, job: ImportJob, actor: Any, now: datetime) -> ImportJob:
     if job.status == JobStatus.DONE:
         raise ImportRefused(JOB_DONE, field="job")
     if job.status not in {JobStatus.VALIDATED, JobStatus.RUNNING, JobStatus.FAILED}:
-        raise ImportRefused(JOB_NOT_READY.format(status=job.status), field="job")
+        raise ImportRefused(JOB_NOT_READY.format(status=job.get_status_display()), field="job")
     errors = job.report.get("errors") or []
     if errors:
         raise ImportRefused(JOB_HAS_ERRORS.format(count=len(errors)), field="job")

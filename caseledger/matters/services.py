@@ -1103,7 +1103,8 @@ def deadline_rule_update(
         raise MatterError(LEAD_DAYS_INVALID.format(value=lead_days), field="lead_days")
     if assign_to not in TeamRole.values:
         raise MatterError(
-            f"assign_to: must be one of {', '.join(TeamRole.values)}", field="assign_to"
+            f"assign_to: must be one of {', '.join(TeamRole.values)} (got {assign_to!r})",
+            field="assign_to",
         )
     rule, _ = FirmDeadlineRule.objects.get_or_create(
         kind=kind, defaults={"lead_days": lead_days, "assign_to": assign_to}
@@ -1143,7 +1144,8 @@ def case_type_save(
         raise MatterError(NAME_REQUIRED, field="name")
     if beneficiary_rule not in BeneficiaryRule.values:
         raise MatterError(
-            f"beneficiary_rule: must be one of {', '.join(BeneficiaryRule.values)}",
+            f"beneficiary_rule: must be one of {', '.join(BeneficiaryRule.values)} "
+            f"(got {beneficiary_rule!r})",
             field="beneficiary_rule",
         )
     clash = CaseType.objects.filter(code=code)

@@ -17,11 +17,13 @@ from caseledger.reports.models import Cadence, ReportSettings, ReportSubscriptio
 
 BASELINE_ORDER = "baseline_end: must not be before baseline_start ({start})."
 BASELINE_HALF = "baseline_end: give both ends of the baseline period, or neither."
-TARGET_RANGE = "target_days: must be between 1 and 365 days."
+TARGET_RANGE = "target_days: must be between 1 and 365 days (got {value})."
 ACTIVITY_CODE_UNKNOWN = (
     "billing_activity_code: must be a UTBMS activity code (A101 to A111), got {code!r}."
 )
-COST_RANGE = "staff_cost_cents_per_hour: must be between 0 and 100,000.00 per hour."
+COST_RANGE = (
+    "staff_cost_cents_per_hour: must be between 0.00 and 100,000.00 per hour (got {value})."
+)
 MAX_COST_CENTS = 10_000_000
 CADENCE_INVALID = "cadence: must be one of {choices} (got {value!r})"
 EMAIL_REQUIRED = "cadence: your profile has no email address to send the report to"
@@ -59,9 +61,12 @@ def report_settings_update(
                 BASELINE_ORDER.format(start=baseline_start.isoformat()), field="baseline_end"
             )
     if not 1 <= target_days <= 365:
-        raise ReportsError(TARGET_RANGE, field="target_days")
+        raise ReportsError(TARGET_RANGE.format(value=target_days), field="target_days")
     if not 0 <= staff_cost_cents_per_hour <= MAX_COST_CENTS:
-        raise ReportsError(COST_RANGE, field="staff_cost_cents_per_hour")
+        raise ReportsError(
+            COST_RANGE.format(value=f"{staff_cost_cents_per_hour / 100:,.2f}"),
+            field="staff_cost_cents_per_hour",
+        )
     if not utbms.is_activity(billing_activity_code):
         raise ReportsError(
             ACTIVITY_CODE_UNKNOWN.format(code=billing_activity_code), field="billing_activity_code"

@@ -60,7 +60,7 @@ REOPEN_NOT_PARTNER = "reopened_by: only a partner reopens a signed month (you ar
 REOPEN_NOT_SIGNED = "reconciliation: it is {status}; only a signed month is reopened"
 REOPEN_NOT_LATEST = "reconciliation: {month} is signed after it; reopen the latest month first"
 REOPEN_REASON = "reason: say why the signed month is reopened"
-SETTINGS_DAYS = "signoff_due_days: between 0 and 365 (got {value})"
+SETTINGS_DAYS = "signoff_due_days: must be between 0 and 365 (got {value})"
 
 VARIANCE_TASK_KEY = "banking.recon_variance:{account}:{day}"
 UNSIGNED_TASK_KEY = "banking.recon_unsigned:{account}:{month}"
