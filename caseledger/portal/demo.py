@@ -1,7 +1,8 @@
 """Demo portal logins: a Spanish-speaking person client (María Elena Torres, ``maria``) and a
 company contact (Hannah Weiss, ``client``, HR at the first corporate client), both with cases,
-invoices to pay, trust money and a message thread. Runs after the other apps' demos (before banking's late part), through
-the real services; idempotent (keyed by the user and by what already exists)."""
+invoices to pay, trust money and a message thread. Runs after the other apps' demos (before
+banking's late part), through the real services; idempotent (keyed by the user and by what
+already exists)."""
 
 from __future__ import annotations
 
