@@ -6,9 +6,10 @@ already exists)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from caseledger.clients.models import Client, Contact
+from caseledger.core import clock
 from caseledger.core.choices import Role
 from caseledger.core.demo import DEMO_PASSWORD
 from caseledger.core.demo_context import DemoContext
@@ -159,7 +160,12 @@ def _thread(ctx: DemoContext, matter: Matter, client_user: User, texts: list[str
             matter=matter,
             author=author,
             body=text,
-            now=ctx.now - timedelta(days=len(texts) - i, hours=3),
+            # In office hours, a day apart: the client in the morning, the firm after lunch.
+            now=datetime.combine(
+                ctx.today - timedelta(days=len(texts) - i),
+                time(10 if i % 2 == 0 else 14, 5 + 7 * i),
+                tzinfo=clock.firm_zone(),
+            ),
         )
 
 

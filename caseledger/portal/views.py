@@ -392,7 +392,10 @@ def refund_authorize(request: HttpRequest, pk: int) -> HttpResponse:
 @account_page
 def beneficiaries(request: HttpRequest) -> HttpResponse:
     """A company contact's page of its beneficiaries: who has a portal login, and whether the
-    company lets each see the invoices and trust balance of their own cases (a form each)."""
+    company lets each see the invoices and trust balance of their own cases (a form each). A
+    person client has no such page (their case's beneficiary is family, not an employee)."""
+    if not any(c.kind == ClientKind.COMPANY for c in selectors.clients_of(request.user)):
+        raise Http404("No beneficiaries page for a person client.")
     return _page(
         request,
         "portal/beneficiaries.html",

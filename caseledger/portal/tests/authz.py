@@ -20,6 +20,12 @@ def matter_kwargs(ctx: Any) -> dict[str, Any]:
     return {"pk": team_matter(ctx).pk}
 
 
+def company_contact(ctx: Any) -> dict[str, Any]:
+    """No URL arguments; makes ``ctx.users["CLIENT"]`` a portal user of a company client."""
+    team_matter(ctx)
+    return {}
+
+
 def invoice_kwargs(ctx: Any) -> dict[str, Any]:
     return {"pk": issued(ctx).pk}
 
@@ -129,7 +135,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "GET /api/v1/portal/trust": {"allow": CLIENT_ONLY},
     "GET /api/v1/portal/documents": {"allow": CLIENT_ONLY},
-    "portal:beneficiaries": {"allow": CLIENT_ONLY},
+    # The company's page: the client user is a contact of team_matter's company client.
+    "portal:beneficiaries": {"allow": CLIENT_ONLY, "kwargs": company_contact},
     "portal:beneficiary_access": {
         "allow": CLIENT_ONLY,
         "method": "POST",

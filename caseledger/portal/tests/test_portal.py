@@ -317,3 +317,13 @@ def test_case_type_and_stages_read_in_spanish_unless_the_firm_renamed_them(
     matter.case_type.save(update_fields=["name"])
     page = client.get(reverse("portal:case_detail", args=[matter.pk])).content.decode()
     assert "Petición familiar — paquete completo" in page
+
+
+def test_a_person_client_has_no_beneficiaries_page(client, login, make_user):
+    """The Beneficiaries page is the company's (its employees' petitions); a person client's
+    beneficiary is family and gets no page to be granted from."""
+    _, user, _ = _client_with_login(make_user, language="es")
+    login(user)
+    assert client.get(reverse("portal:beneficiaries")).status_code == 404
+    home = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:beneficiaries") not in home
