@@ -469,6 +469,16 @@ class Invoice(models.Model):
             models.Index(fields=["client", "created_at", "id"], name="billing_inv_client_crt_idx"),
             models.Index(fields=["issue_date", "id"], name="billing_inv_issued_idx"),
             models.Index(fields=["due_date", "id"], name="billing_inv_due_idx"),
+            # The invoice-level KPIs (reports.metrics: issued_in, turnaround, realization) over
+            # the invoices issued in a period and not voided: an index-only scan of the
+            # period's entries instead of the wide invoice rows (PostgreSQL; SQLite keeps the
+            # key and the condition, without the included columns).
+            models.Index(
+                fields=["issue_date"],
+                include=["id", "triggered_at", "approved_at", "issued_at"],
+                condition=~Q(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID]),
+                name="billing_inv_kpi_issued_idx",
+            ),
         ]
 
     def __str__(self) -> str:

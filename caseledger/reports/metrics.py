@@ -41,10 +41,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 
 from caseledger.billing.choices import InvoiceStatus, LineKind
-from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine
+from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine, Service
 from caseledger.clients.choices import ClientType, IntakeSource
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
@@ -498,44 +498,49 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole <= 0 else round(part / whole, 4)
 
 
-def realization(period: Period, filters: Filters = ALL) -> float | None:
-    """See FORMULAS."""
-    from django.db.models import OuterRef
+# The lines realization counts: legal fees (government fees and expenses are left out).
+LEGAL_FEE_LINES = (LineKind.FEE, LineKind.TIME, LineKind.INSTALLMENT)
 
-    standard_rate = Subquery(
+
+def realization(period: Period, filters: Filters = ALL) -> float | None:
+    """See FORMULAS. The period's legal-fee lines are summed in the database per (kind,
+    timekeeper, catalogue item), one grouped query over the lines, and each group is valued
+    here at today's standard rate or catalogue price (a few dozen groups, whatever the number
+    of lines): the same sum as valuing line by line, since rate x hours and price x units are
+    linear in the quantity."""
+    groups = list(
+        InvoiceLine.objects.filter(invoice__in=issued_in(period, filters), kind__in=LEGAL_FEE_LINES)
+        .values("kind", "timekeeper_id", "service_id")
+        .annotate(quantity=Sum("quantity"), billed=Sum("amount_cents"))
+        .order_by()
+    )
+    timekeepers = {g["timekeeper_id"] for g in groups if g["kind"] == LineKind.TIME}
+    services = {g["service_id"] for g in groups if g["kind"] == LineKind.FEE}
+    rates = dict(
         HourlyRate.objects.filter(
-            timekeeper_id=OuterRef("timekeeper_id"), client__isnull=True, matter__isnull=True
-        ).values("rate_cents")[:1]
+            timekeeper_id__in=timekeepers - {None}, client__isnull=True, matter__isnull=True
+        ).values_list("timekeeper_id", "rate_cents")
     )
-    lines = (
-        InvoiceLine.objects.filter(
-            invoice__in=issued_in(period, filters),
-            kind__in=[LineKind.FEE, LineKind.TIME, LineKind.INSTALLMENT],
-        )
-        .annotate(
-            standard_value=Case(
-                When(
-                    kind=LineKind.TIME,
-                    then=Coalesce(
-                        standard_rate * F("quantity"), F("amount_cents"), output_field=FloatField()
-                    ),
-                ),
-                When(
-                    kind=LineKind.FEE,
-                    service__isnull=False,
-                    service__default_price_cents__gt=0,
-                    then=F("service__default_price_cents") * F("quantity"),
-                ),
-                default=F("amount_cents"),
-                output_field=FloatField(),
-            )
-        )
-        .aggregate(billed=Sum("amount_cents"), standard=Sum("standard_value"))
+    prices = dict(
+        Service.objects.filter(id__in=services - {None}).values_list("id", "default_price_cents")
     )
-    standard = Decimal(str(lines["standard"] or 0))
+    billed = 0
+    standard = Decimal(0)
+    for g in groups:
+        cents = int(g["billed"] or 0)
+        quantity = Decimal(str(g["quantity"] or 0))
+        billed += cents
+        rate = rates.get(g["timekeeper_id"]) if g["kind"] == LineKind.TIME else None
+        price = prices.get(g["service_id"], 0) if g["kind"] == LineKind.FEE else 0
+        if rate is not None:  # time at the timekeeper's standard rate (none: as billed)
+            standard += rate * quantity
+        elif price > 0:  # a fee at its catalogue price (none, or free: as billed)
+            standard += price * quantity
+        else:
+            standard += cents
     if standard <= 0:
         return None
-    return round(float(Decimal(lines["billed"] or 0) / standard), 4)
+    return round(float(Decimal(billed) / standard), 4)
 
 
 # -- time spent on billing and reconciliation ----------------------------------------------

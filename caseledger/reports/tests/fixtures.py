@@ -60,9 +60,11 @@ def timed_invoice(
     approved_at: datetime | None = None,
     issued_at: datetime | None = None,
     service: Any = None,
+    lines: list[dict[str, Any]] | None = None,
 ) -> Any:
-    """An invoice of one fee line, with its trigger, approval and issue times and catalogue
-    service set while it is a draft, then issued the way the credits factory issues one."""
+    """An invoice of one fee line (or of ``lines``, InvoiceLine fields adding up to ``cents``),
+    with its trigger, approval and issue times and catalogue service set while it is a draft,
+    then issued the way the credits factory issues one."""
     from caseledger.billing.models import Invoice, InvoiceLine
     from caseledger.ledger.tests import helpers as H
     from caseledger.payments.services import settlement_for
@@ -82,17 +84,21 @@ def timed_invoice(
         triggered_at=triggered_at,
         approved_at=approved_at,
     )
-    InvoiceLine.objects.create(
-        invoice=inv,
-        position=1,
-        kind="FEE",
-        category="ATTORNEY_FEE",
-        service=service,
-        description="Legal services",
-        quantity=1,
-        unit_price_cents=cents,
-        amount_cents=cents,
-    )
+    for position, fields in enumerate(lines or [{}], start=1):
+        InvoiceLine.objects.create(
+            **{
+                "invoice": inv,
+                "position": position,
+                "kind": "FEE",
+                "category": "ATTORNEY_FEE",
+                "service": service,
+                "description": "Legal services",
+                "quantity": 1,
+                "unit_price_cents": cents,
+                "amount_cents": cents,
+                **fields,
+            }
+        )
     number = f"T-{inv.pk:06d}"
     Invoice.objects.filter(pk=inv.pk).update(status="ISSUED", number=number, issued_at=now)
     inv.refresh_from_db()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -138,6 +139,49 @@ def test_realization_against_the_catalogue_price(users: dict[str, Any]) -> None:
     timed_invoice(matter=m, cents=100_000, issued=date(2026, 10, 2), service=service)
     timed_invoice(matter=m, cents=50_000, issued=date(2026, 10, 3))
     assert metrics.realization(PERIOD) == round(150_000 / 175_000, 4)
+
+
+def test_realization_values_time_at_each_timekeepers_standard_rate(
+    users: dict[str, Any],
+) -> None:
+    """Time at the timekeeper's default rate ($300/h): 2.5 h billed at $250 ($625, standard
+    $750) and 1 h at $300; time of a timekeeper without a default rate counts as billed ($200);
+    a $500 fee without a catalogue service at its own price; the government fee is left out:
+    $1,625 / $1,750 = 92.86%. A client's own rate is not the standard."""
+    from caseledger.billing.models import HourlyRate
+    from caseledger.credits.tests import factories as F
+
+    m = F.matter(partner=users["PARTNER"])
+    rated, unrated = users["ATTORNEY"], users["PARALEGAL"]
+    HourlyRate.objects.create(timekeeper=rated, rate_cents=30_000)
+    HourlyRate.objects.create(timekeeper=rated, client=m.client, rate_cents=10_000)
+
+    def time(who: Any, hours: str, rate: int) -> dict[str, Any]:
+        cents = int(Decimal(hours) * rate)
+        return {
+            "kind": "TIME",
+            "timekeeper": who,
+            "quantity": Decimal(hours),
+            "unit_price_cents": rate,
+            "amount_cents": cents,
+        }
+
+    timed_invoice(
+        matter=m,
+        cents=62_500 + 30_000 + 20_000,
+        issued=date(2026, 10, 2),
+        lines=[time(rated, "2.5", 25_000), time(rated, "1", 30_000), time(unrated, "1", 20_000)],
+    )
+    fee = {"quantity": 1, "unit_price_cents": 50_000, "amount_cents": 50_000}
+    government = {
+        "kind": "GOVERNMENT_FEE",
+        "category": "REQUIRED_GOVERNMENT_FEE",
+        "quantity": 1,
+        "unit_price_cents": 46_000,
+        "amount_cents": 46_000,
+    }
+    timed_invoice(matter=m, cents=96_000, issued=date(2026, 10, 3), lines=[fee, government])
+    assert metrics.realization(PERIOD) == round(162_500 / 175_000, 4)
 
 
 def test_an_empty_period_has_no_rates() -> None:

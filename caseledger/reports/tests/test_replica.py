@@ -75,7 +75,13 @@ def test_after_a_post_the_session_reads_its_writes_from_the_primary(
 ) -> None:
     response = partner.post(
         "/reports/settings/",
-        {"target_days": "45", "staff_cost": "60.00", "baseline_start": "", "baseline_end": ""},
+        {
+            "target_days": "45",
+            "staff_cost": "60.00",
+            "billing_activity_code": "A111",
+            "baseline_start": "",
+            "baseline_end": "",
+        },
     )
     assert response.status_code == 302
     assert partner.session[PIN_SESSION_KEY] > 0
