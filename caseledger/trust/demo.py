@@ -14,7 +14,7 @@ from caseledger.core.demo_context import DemoContext
 from caseledger.core.models import Firm
 from caseledger.matters.models import Matter
 from caseledger.payments.selectors import invoice_balance_due
-from caseledger.trust import services
+from caseledger.trust import selectors, services
 from caseledger.trust.exceptions import TrustError
 from caseledger.trust.models import TrustDeposit
 
@@ -120,7 +120,7 @@ def seed(ctx: DemoContext) -> None:
     # Disbursements in every state.
     # Above the firm's dual-approval threshold: one partner has approved, a second must.
     big = threshold + 50_000
-    if services.selectors.trust_position(matters[3], today).available_cents >= big:
+    if selectors.trust_position(matters[3], today).available_cents >= big:
         d2 = services.disbursement_request(
             matter=matters[3],
             payee="Global Credential Evaluators LLC",

@@ -27,6 +27,7 @@ from caseledger.payments import services as payments
 from caseledger.payments.choices import PaymentMethod
 from caseledger.trust import services as trust
 from caseledger.trust.choices import DepositMethod, DisbursementMethod, DisbursementPurpose
+from caseledger.trust.services import common as trust_common
 
 pytestmark = pytest.mark.django_db
 
@@ -213,7 +214,7 @@ def test_amounts_stored_before_the_ceiling_never_break_a_page(
     existed: their sum is beyond the parser's absolute limit, and every page still works."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     world = build_world(users)
-    monkeypatch.setattr(trust, "amount_check", lambda cents, **_: cents)
+    monkeypatch.setattr(trust_common, "amount_check", lambda cents, **_: cents)
     for n in range(2):
         _deposit(world.matter, 9_999_999_999_900, world.now, n)
     _deposit(world.matter, 99_999_999_999, world.now, 3)
