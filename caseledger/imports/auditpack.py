@@ -110,56 +110,108 @@ def _in_account(account: Any) -> Q:
     return Q(trust_account=account)
 
 
-def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[bytes]) -> None:
-    """Write the pack's zip for trust bank ``account`` (a ledger Account) from ``start`` to
-    ``end`` inclusive into the binary file ``out`` (a file, a temporary file the view serves).
-    Streamed: postings, deposits and disbursements are read in chunks and each member goes into
-    the zip as it is made, so memory stays flat however long the period. Refused
-    (AuditPackRefused) before anything is written."""
-    from caseledger.banking.models import Reconciliation
-    from caseledger.clients.models import Client
-    from caseledger.ledger.models import Posting
-    from caseledger.matters.models import Matter
-    from caseledger.trust.models import DisbursementApproval, TrustDeposit
-    from caseledger.trust.pdf import receipt_pdf
-    from caseledger.trust.selectors import disbursement_list
+def _journal_rows(in_period: Any, opening: int, start: date) -> Iterator[list[Any]]:
+    """Yield the trust journal: the opening balance, then each posting with its running balance."""
+    running = opening
+    yield [start - timedelta(days=1), "", "", "Opening balance", "", "", "", _cents(opening)]
+    postings = (
+        in_period.select_related("entry", "client", "matter")
+        .order_by("entry_date", "id")
+        .iterator(chunk_size=2000)
+    )
+    for p in postings:
+        running += p.amount_cents
+        yield [
+            p.entry_date,
+            p.entry_id,
+            p.entry.kind,
+            p.entry.memo,
+            p.client.name if p.client else "",
+            p.matter.number if p.matter else "",
+            _cents(p.amount_cents),
+            _cents(running),
+        ]
 
-    if end < start:
-        raise AuditPackRefused(PACK_PERIOD.format(end=end, start=start), field="end")
-    if not getattr(account, "is_trust_bank", False):
-        raise AuditPackRefused(PACK_NOT_TRUST.format(account=account), field="account")
-    pack = _Pack(out)
+
+def _write_journal(pack: _Pack, *, account: Any, start: date, end: date) -> tuple[Any, Any]:
+    """Write trust-journal.csv; return the postings before and in the period for the ledgers."""
+    from caseledger.ledger.models import Posting
 
     before = Posting.objects.filter(account=account, entry_date__lt=start)
     opening = int(before.aggregate(t=Sum("amount_cents"))["t"] or 0)
     in_period = Posting.objects.filter(account=account, entry_date__gte=start, entry_date__lte=end)
+    pack.csv(
+        "trust-journal.csv",
+        ["date", "entry", "kind", "memo", "client", "matter", "amount", "balance"],
+        _journal_rows(in_period, opening, start),
+    )
+    return before, in_period
 
-    def journal() -> Iterator[list[Any]]:
-        running = opening
-        yield [start - timedelta(days=1), "", "", "Opening balance", "", "", "", _cents(opening)]
+
+def _ledger_rows(
+    *,
+    ordered: list[tuple[int | None, int | None]],
+    names: Any,
+    openings: dict[tuple[int | None, int | None], int],
+    in_period: Any,
+    start: date,
+    end: date,
+    balance_rows: list[list[Any]],
+) -> Iterator[list[Any]]:
+    """Yield each client ledger's opening, postings and closing; append its balance row."""
+    for key in ordered:
+        client_name, matter_number = names(key)
+        bal = openings.get(key, 0)
+        yield [
+            client_name,
+            matter_number,
+            start - timedelta(days=1),
+            "",
+            "Opening",
+            "",
+            _cents(bal),
+        ]
+        inflow = outflow = 0
         postings = (
-            in_period.select_related("entry", "client", "matter")
+            in_period.filter(_same(key))
+            .select_related("entry")
             .order_by("entry_date", "id")
             .iterator(chunk_size=2000)
         )
         for p in postings:
-            running += p.amount_cents
+            bal += p.amount_cents
+            if p.amount_cents > 0:
+                inflow += p.amount_cents
+            else:
+                outflow -= p.amount_cents
             yield [
+                client_name,
+                matter_number,
                 p.entry_date,
                 p.entry_id,
-                p.entry.kind,
                 p.entry.memo,
-                p.client.name if p.client else "",
-                p.matter.number if p.matter else "",
                 _cents(p.amount_cents),
-                _cents(running),
+                _cents(bal),
             ]
+        yield [client_name, matter_number, end, "", "Closing", "", _cents(bal)]
+        balance_rows.append(
+            [
+                client_name,
+                matter_number,
+                _cents(openings.get(key, 0)),
+                _cents(inflow),
+                _cents(outflow),
+                _cents(bal),
+            ]
+        )
 
-    pack.csv(
-        "trust-journal.csv",
-        ["date", "entry", "kind", "memo", "client", "matter", "amount", "balance"],
-        journal(),
-    )
+
+def _write_client_ledgers(
+    pack: _Pack, *, before: Any, in_period: Any, start: date, end: date
+) -> None:
+    """Write client-ledgers.csv and client-balances.csv, per client and matter."""
+    from caseledger.clients.models import Client
+    from caseledger.matters.models import Matter
 
     # Client ledgers: per client and matter, opening from the postings before the period.
     openings: dict[tuple[int | None, int | None], int] = {
@@ -178,62 +230,27 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[b
 
     ordered = sorted(keys, key=lambda k: names(k))
     balance_rows: list[list[Any]] = []  # one per ledger (client and matter)
-
-    def ledgers() -> Iterator[list[Any]]:
-        for key in ordered:
-            client_name, matter_number = names(key)
-            bal = openings.get(key, 0)
-            yield [
-                client_name,
-                matter_number,
-                start - timedelta(days=1),
-                "",
-                "Opening",
-                "",
-                _cents(bal),
-            ]
-            inflow = outflow = 0
-            postings = (
-                in_period.filter(_same(key))
-                .select_related("entry")
-                .order_by("entry_date", "id")
-                .iterator(chunk_size=2000)
-            )
-            for p in postings:
-                bal += p.amount_cents
-                if p.amount_cents > 0:
-                    inflow += p.amount_cents
-                else:
-                    outflow -= p.amount_cents
-                yield [
-                    client_name,
-                    matter_number,
-                    p.entry_date,
-                    p.entry_id,
-                    p.entry.memo,
-                    _cents(p.amount_cents),
-                    _cents(bal),
-                ]
-            yield [client_name, matter_number, end, "", "Closing", "", _cents(bal)]
-            balance_rows.append(
-                [
-                    client_name,
-                    matter_number,
-                    _cents(openings.get(key, 0)),
-                    _cents(inflow),
-                    _cents(outflow),
-                    _cents(bal),
-                ]
-            )
-
     pack.csv(
         "client-ledgers.csv",
         ["client", "matter", "date", "entry", "memo", "amount", "balance"],
-        ledgers(),
+        _ledger_rows(
+            ordered=ordered,
+            names=names,
+            openings=openings,
+            in_period=in_period,
+            start=start,
+            end=end,
+            balance_rows=balance_rows,
+        ),
     )
     pack.csv(
         "client-balances.csv", ["client", "matter", "opening", "in", "out", "closing"], balance_rows
     )
+
+
+def _write_reconciliations(pack: _Pack, *, account: Any, start: date, end: date) -> None:
+    """Write reconciliations.csv and the archived PDF of each reconciliation that has one."""
+    from caseledger.banking.models import Reconciliation
 
     recs = list(
         Reconciliation.objects.filter(
@@ -298,6 +315,12 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[b
         if r.pk in with_pdf:  # one archived PDF in memory at a time
             pdf = Reconciliation.objects.values_list("pdf", flat=True).get(pk=r.pk)
             pack.blob(f"reconciliations/{r.period_end:%Y-%m}-{r.pk}.pdf", bytes(pdf))
+
+
+def _write_disbursements(pack: _Pack, *, account: Any, start: date, end: date) -> None:
+    """Write disbursements.csv and disbursement-approvals.csv for the account in the period."""
+    from caseledger.trust.models import DisbursementApproval
+    from caseledger.trust.selectors import disbursement_list
 
     requested = Q(requested_at__date__gte=start, requested_at__date__lte=end) | Q(
         posted_date__gte=start, posted_date__lte=end
@@ -367,6 +390,12 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[b
         ),
     )
 
+
+def _write_deposits(pack: _Pack, *, account: Any, start: date, end: date) -> None:
+    """Write deposits.csv and the receipt PDF of each deposit into the account in the period."""
+    from caseledger.trust.models import TrustDeposit
+    from caseledger.trust.pdf import receipt_pdf
+
     deposits = (
         TrustDeposit.objects.filter(_in_account(account))
         .filter(received_date__gte=start, received_date__lte=end)
@@ -412,6 +441,23 @@ def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[b
     for d in deposits.iterator(chunk_size=200):  # one receipt PDF in memory at a time
         pack.blob(f"receipts/{d.receipt_number}.pdf", receipt_pdf(d))
 
+
+def audit_pack(*, account: Any, start: date, end: date, now: datetime, out: IO[bytes]) -> None:
+    """Write the pack's zip for trust bank ``account`` (a ledger Account) from ``start`` to
+    ``end`` inclusive into the binary file ``out`` (a file, a temporary file the view serves).
+    Streamed: postings, deposits and disbursements are read in chunks and each member goes into
+    the zip as it is made, so memory stays flat however long the period. Refused
+    (AuditPackRefused) before anything is written."""
+    if end < start:
+        raise AuditPackRefused(PACK_PERIOD.format(end=end, start=start), field="end")
+    if not getattr(account, "is_trust_bank", False):
+        raise AuditPackRefused(PACK_NOT_TRUST.format(account=account), field="account")
+    pack = _Pack(out)
+    before, in_period = _write_journal(pack, account=account, start=start, end=end)
+    _write_client_ledgers(pack, before=before, in_period=in_period, start=start, end=end)
+    _write_reconciliations(pack, account=account, start=start, end=end)
+    _write_disbursements(pack, account=account, start=start, end=end)
+    _write_deposits(pack, account=account, start=start, end=end)
     pack.close(
         {
             "format": "caseledger-audit-pack/1",

@@ -391,18 +391,13 @@ def _check_earned_transfer(
         check(entry_date=entry_date, lines=lines)
 
 
-def _post(
-    *,
-    kind: str,
-    entry_date: date,
-    memo: str,
-    lines: Sequence[PostingLine],
-    actor: Any,
-    now: datetime,
-    idempotency_key: str | None,
-    disbursement: Any,
-    reverses: JournalEntry | None,
-) -> JournalEntry:
+_Resolved = list[tuple[AccountInfo, PostingLine]]
+
+
+def _check_entry_args(
+    *, kind: str, entry_date: date, memo: str, idempotency_key: str | None
+) -> str:
+    """Refuse an unknown kind, a bad date, a long memo or key; return the memo ("" for none)."""
     if kind not in EntryKind.values:
         raise LedgerError(ENTRY_KIND_UNKNOWN.format(kind=kind), "kind")
     if isinstance(entry_date, datetime) or not isinstance(entry_date, date):
@@ -416,6 +411,160 @@ def _post(
         raise LedgerError(
             IDEMPOTENCY_KEY_TOO_LONG.format(length=len(idempotency_key)), "idempotency_key"
         )
+    return memo
+
+
+def _lock_subledgers(
+    resolved: _Resolved, liability_id: int
+) -> tuple[dict[locks.SubKey, int], dict[locks.SubKey, int], dict[locks.SubKey, tuple[int, int]]]:
+    """Lock the client/matter balance rows the lines touch; return deltas, first lines, rows."""
+    sub_delta: dict[locks.SubKey, int] = defaultdict(int)
+    first_line: dict[locks.SubKey, int] = {}
+    for index, (info, line) in enumerate(resolved):
+        if line.client is not None and line.matter is not None:
+            key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
+            sub_delta[key] += line.amount_cents
+            first_line.setdefault(key, index)
+    sub_rows = locks.subledger_balances_lock(sub_delta, trust_liability_account_id=liability_id)
+    return sub_delta, first_line, sub_rows
+
+
+def _check_client_trust(
+    resolved: _Resolved,
+    liability_id: int,
+    sub_delta: dict[locks.SubKey, int],
+    first_line: dict[locks.SubKey, int],
+    sub_rows: dict[locks.SubKey, tuple[int, int]],
+) -> None:
+    """Refuse a line that takes a matter's trust liability (all trust accounts) below zero."""
+    for key, delta in sorted(sub_delta.items()):
+        if key[0] != liability_id or delta <= 0:
+            continue
+        _, balance = sub_rows[key]
+        available, after = -balance, -(balance + delta)
+        if after < 0:
+            index = first_line[key]
+            currency = resolved[index][0].currency
+            raise TrustViolation(
+                TRUST_BALANCE_NEGATIVE.format(
+                    index=index,
+                    matter=getattr(resolved[index][1].matter, "number", resolved[index][1].matter),
+                    balance=Money(after, currency).format(),
+                    available=Money(available, currency).format(),
+                ),
+                f"lines[{index}].amount_cents",
+            )
+
+
+def _check_bank_holdings(
+    resolved: _Resolved,
+    sub_delta: dict[locks.SubKey, int],
+    first_line: dict[locks.SubKey, int],
+    sub_rows: dict[locks.SubKey, tuple[int, int]],
+) -> None:
+    """Refuse a line that spends more than the matter holds in that trust bank account."""
+    # The client's total across the firm's trust accounts is checked by _check_client_trust.
+    bank_ids = {info.id for info, _line in resolved if info.is_trust_bank}
+    for key, delta in sorted(sub_delta.items()):
+        if key[0] not in bank_ids or delta >= 0:
+            continue
+        _, held = sub_rows[key]
+        if held + delta < 0:
+            index = first_line[key]
+            info = resolved[index][0]
+            raise TrustViolation(
+                TRUST_ACCOUNT_NEGATIVE.format(
+                    index=index,
+                    account=info.code,
+                    matter=getattr(resolved[index][1].matter, "number", resolved[index][1].matter),
+                    available=Money(held, info.currency).format(),
+                    balance=Money(held + delta, info.currency).format(),
+                ),
+                f"lines[{index}].amount_cents",
+            )
+
+
+def _lock_accounts(
+    resolved: _Resolved, touches_trust: bool
+) -> tuple[dict[int, int], dict[int, int], dict[int, tuple[int, str, bool]]]:
+    """Lock the account balance rows in id order, refusing unknown or inactive accounts."""
+    # All trust accounts for a trust entry, so the trust-bank-equals-liability assertion sees
+    # every trust bank.
+    acct_delta: dict[int, int] = defaultdict(int)
+    acct_count: dict[int, int] = defaultdict(int)
+    for info, line in resolved:
+        acct_delta[info.id] += line.amount_cents
+        acct_count[info.id] += 1
+    lock_ids = set(acct_delta)
+    if touches_trust:
+        lock_ids.update(_trust_account_ids())
+    acct_rows = locks.account_balances_lock(lock_ids)
+    for index, (info, _line) in enumerate(resolved):
+        row = acct_rows.get(info.id)
+        if row is None or row[1] != info.code:
+            raise LedgerIntegrityError(
+                ACCOUNT_UNKNOWN.format(index=index, code=info.code), f"lines[{index}].account"
+            )
+        if not row[2]:
+            raise LedgerError(
+                ACCOUNT_INACTIVE.format(index=index, code=info.code),
+                f"lines[{index}].account",
+            )
+    return acct_delta, acct_count, acct_rows
+
+
+def _posting_rows(resolved: _Resolved, entry_date: date) -> list[tuple[Any, ...]]:
+    """The posting rows to insert: account, amount, day, client, matter, invoice per line."""
+    day = connection.ops.adapt_datefield_value(entry_date)
+    return [
+        (
+            info.id,
+            line.amount_cents,
+            day,
+            _pk(line.client),
+            _pk(line.matter),
+            _pk(line.invoice),
+        )
+        for info, line in resolved
+    ]
+
+
+def _check_trust_equal(
+    entry: JournalEntry, acct_rows: dict[int, tuple[int, str, bool]], acct_delta: dict[int, int]
+) -> None:
+    """Refuse (integrity error) when trust bank no longer equals the client trust ledgers."""
+    bank_total = liability_total = 0
+    for account_id, (balance, _code, _active) in acct_rows.items():
+        info = _by_id.get(account_id) or account_info(_code)
+        after = balance + acct_delta.get(account_id, 0)
+        if info.is_trust_bank:
+            bank_total += after
+        elif info.is_trust:
+            liability_total += -after
+    if bank_total != liability_total:
+        raise LedgerIntegrityError(
+            LEDGER_TRUST_OUT_OF_BALANCE.format(
+                entry_id=entry.pk, bank=bank_total, liability=liability_total
+            )
+        )
+
+
+def _post(
+    *,
+    kind: str,
+    entry_date: date,
+    memo: str,
+    lines: Sequence[PostingLine],
+    actor: Any,
+    now: datetime,
+    idempotency_key: str | None,
+    disbursement: Any,
+    reverses: JournalEntry | None,
+) -> JournalEntry:
+    """Check and post one entry: locks sub-ledger then account rows, inserts, audits."""
+    memo = _check_entry_args(
+        kind=kind, entry_date=entry_date, memo=memo, idempotency_key=idempotency_key
+    )
     resolved = _validate_lines(lines)
     touches_trust = _check_trust_rules(
         kind=kind,
@@ -439,81 +588,15 @@ def _post(
             if existing is not None:
                 return _idempotent_result(existing, idempotency_key, payload_hash)
 
-        # 1. Trust balances (sub-ledger rows), locked in sorted key order, then checked.
+        # 1. Trust balances (sub-ledger rows), locked in sorted key order, then checked:
+        #    per client across trust accounts, then per trust bank account.
         liability = account_info(codes.CLIENT_TRUST_LIABILITY)
-        sub_delta: dict[locks.SubKey, int] = defaultdict(int)
-        first_line: dict[locks.SubKey, int] = {}
-        for index, (info, line) in enumerate(resolved):
-            if line.client is not None and line.matter is not None:
-                key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
-                sub_delta[key] += line.amount_cents
-                first_line.setdefault(key, index)
-        sub_rows = locks.subledger_balances_lock(sub_delta, trust_liability_account_id=liability.id)
-        for key, delta in sorted(sub_delta.items()):
-            if key[0] != liability.id or delta <= 0:
-                continue
-            _, balance = sub_rows[key]
-            available, after = -balance, -(balance + delta)
-            if after < 0:
-                index = first_line[key]
-                currency = resolved[index][0].currency
-                raise TrustViolation(
-                    TRUST_BALANCE_NEGATIVE.format(
-                        index=index,
-                        matter=getattr(
-                            resolved[index][1].matter, "number", resolved[index][1].matter
-                        ),
-                        balance=Money(after, currency).format(),
-                        available=Money(available, currency).format(),
-                    ),
-                    f"lines[{index}].amount_cents",
-                )
+        sub_delta, first_line, sub_rows = _lock_subledgers(resolved, liability.id)
+        _check_client_trust(resolved, liability.id, sub_delta, first_line, sub_rows)
+        _check_bank_holdings(resolved, sub_delta, first_line, sub_rows)
 
-        # Then per trust bank account: a matter spends only what it holds in THAT account
-        # (the client's total across the firm's trust accounts is checked above).
-        bank_ids = {info.id for info, _line in resolved if info.is_trust_bank}
-        for key, delta in sorted(sub_delta.items()):
-            if key[0] not in bank_ids or delta >= 0:
-                continue
-            _, held = sub_rows[key]
-            if held + delta < 0:
-                index = first_line[key]
-                info = resolved[index][0]
-                raise TrustViolation(
-                    TRUST_ACCOUNT_NEGATIVE.format(
-                        index=index,
-                        account=info.code,
-                        matter=getattr(
-                            resolved[index][1].matter, "number", resolved[index][1].matter
-                        ),
-                        available=Money(held, info.currency).format(),
-                        balance=Money(held + delta, info.currency).format(),
-                    ),
-                    f"lines[{index}].amount_cents",
-                )
-
-        # 2. Account balances, locked in account id order (all trust accounts for a trust
-        #    entry, so the trust-bank-equals-liability assertion sees every trust bank).
-        acct_delta: dict[int, int] = defaultdict(int)
-        acct_count: dict[int, int] = defaultdict(int)
-        for info, line in resolved:
-            acct_delta[info.id] += line.amount_cents
-            acct_count[info.id] += 1
-        lock_ids = set(acct_delta)
-        if touches_trust:
-            lock_ids.update(_trust_account_ids())
-        acct_rows = locks.account_balances_lock(lock_ids)
-        for index, (info, _line) in enumerate(resolved):
-            row = acct_rows.get(info.id)
-            if row is None or row[1] != info.code:
-                raise LedgerIntegrityError(
-                    ACCOUNT_UNKNOWN.format(index=index, code=info.code), f"lines[{index}].account"
-                )
-            if not row[2]:
-                raise LedgerError(
-                    ACCOUNT_INACTIVE.format(index=index, code=info.code),
-                    f"lines[{index}].account",
-                )
+        # 2. Account balances, locked in account id order.
+        acct_delta, acct_count, acct_rows = _lock_accounts(resolved, touches_trust)
 
         # 3. The entry, its postings and the balance rows (already locked): raw SQL, one
         #    statement on PostgreSQL (see ``_write_entry``); this is the hot path.
@@ -529,18 +612,7 @@ def _post(
             reverses=reverses,
             disbursement_id=disbursement_id,
         )
-        day = connection.ops.adapt_datefield_value(entry_date)
-        posting_rows = [
-            (
-                info.id,
-                line.amount_cents,
-                day,
-                _pk(line.client),
-                _pk(line.matter),
-                _pk(line.invoice),
-            )
-            for info, line in resolved
-        ]
+        posting_rows = _posting_rows(resolved, entry_date)
         balance_updates = _balance_updates(
             {sub_rows[k][0]: d for k, d in sub_delta.items()}, acct_delta, acct_count
         )
@@ -564,20 +636,7 @@ def _post(
 
         # 5. Trust bank must equal the sum of client trust ledgers after every trust entry.
         if touches_trust:
-            bank_total = liability_total = 0
-            for account_id, (balance, _code, _active) in acct_rows.items():
-                info = _by_id.get(account_id) or account_info(_code)
-                after = balance + acct_delta.get(account_id, 0)
-                if info.is_trust_bank:
-                    bank_total += after
-                elif info.is_trust:
-                    liability_total += -after
-            if bank_total != liability_total:
-                raise LedgerIntegrityError(
-                    LEDGER_TRUST_OUT_OF_BALANCE.format(
-                        entry_id=entry.pk, bank=bank_total, liability=liability_total
-                    )
-                )
+            _check_trust_equal(entry, acct_rows, acct_delta)
 
         audit.record(
             actor=actor,
