@@ -83,6 +83,15 @@ def _day_select(where: str = "") -> str:
     return f"SELECT p.entry_date, {', '.join(sums)}{_FROM}{where} GROUP BY p.entry_date"
 
 
+# The invoice's issue date; for the issue entry itself, its own date: billing posts the issue
+# entry on the issue date before it stores that date on the invoice (same transaction), so the
+# posting listener sees the invoice without it.
+_ISSUE_DATE = (
+    "COALESCE(i.issue_date, CASE WHEN e.kind = 'INVOICE_ISSUED' AND i.id IS NOT NULL "
+    "THEN p.entry_date END)"
+)
+
+
 def _issue_select(where: str = "") -> str:
     sums = [
         _sum_if(_in(BILLED)),
@@ -91,8 +100,8 @@ def _issue_select(where: str = "") -> str:
         "COUNT(*)",
     ]
     return (
-        f"SELECT i.issue_date, p.entry_date, {', '.join(sums)}{_FROM}"
-        f" AND i.issue_date IS NOT NULL{where} GROUP BY i.issue_date, p.entry_date"
+        f"SELECT {_ISSUE_DATE}, p.entry_date, {', '.join(sums)}{_FROM}"
+        f" AND {_ISSUE_DATE} IS NOT NULL{where} GROUP BY {_ISSUE_DATE}, p.entry_date"
     )
 
 
@@ -157,12 +166,13 @@ def _differences(
 ) -> list[str]:
     with connection.cursor() as cur:
         cur.execute(select, [ar])
-        posted = {tuple(row[: len(key)]): row[len(key) :] for row in cur.fetchall()}
+        # Keys as text: SQLite returns a computed date (the issue date's COALESCE) as a string.
+        posted = {tuple(str(v) for v in row[: len(key)]): row[len(key) :] for row in cur.fetchall()}
         cur.execute(f"SELECT {', '.join(key + columns)} FROM {table}")
-        stored = {tuple(row[: len(key)]): row[len(key) :] for row in cur.fetchall()}
+        stored = {tuple(str(v) for v in row[: len(key)]): row[len(key) :] for row in cur.fetchall()}
     zero = (0,) * len(columns)
     lines = []
-    for k in sorted(posted.keys() | stored.keys(), key=lambda k: tuple(str(v) for v in k)):
+    for k in sorted(posted.keys() | stored.keys()):
         have = [int(v) for v in stored.get(k, zero)]
         want = [int(v) for v in posted.get(k, zero)]
         label = " ".join(str(v) for v in k)

@@ -157,7 +157,10 @@ def test_export_reimports_into_an_empty_database_identically(
     Firm.objects.filter(id=1).update(name="A fresh install")
 
     out = StringIO()
-    call_command("import_firm", str(path), stdout=out)
+    try:
+        call_command("import_firm", str(path), stdout=out)
+    except SystemExit:
+        raise AssertionError(out.getvalue()) from None
     line = json.loads(out.getvalue().splitlines()[-1])
     assert line["verify"] == "ok", out.getvalue()
     assert line["problems"] == 0

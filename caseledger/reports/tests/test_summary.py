@@ -193,3 +193,27 @@ def test_the_migrations_backfill_writes_the_rows_verify_expects(users: dict[str,
     migration.backfill(None, SimpleNamespace(connection=connection))
     assert summary.verify() == []
     assert KpiDay.objects.get(day=FIRST + timedelta(days=14)).collected_cents == 30_000
+
+
+def test_an_invoice_issued_through_billing_is_in_its_issue_day(users: dict[str, Any]) -> None:
+    """Billing posts the issue entry before it stores the issue date on the invoice (one
+    transaction): the listener files the billed amount under the entry's own date, as verify's
+    recomputation from the committed rows does."""
+    from caseledger.billing import services as billing
+
+    matter = F.matter()
+    at = datetime(2026, 10, 5, 15, 0, tzinfo=UTC)
+    invoice = billing.invoice_draft_create(matter=matter, actor=users["BILLING"], now=at)
+    billing.invoice_line_add(
+        invoice=invoice,
+        description="Case document review",
+        unit_price="350.00",
+        actor=users["BILLING"],
+        now=at,
+    )
+    billing.invoice_submit(invoice=invoice, actor=users["BILLING"], now=at)
+    billing.invoice_approve(invoice=invoice, actor=users["PARTNER"], now=at)
+    billing.invoice_issue(invoice=invoice, actor=users["BILLING"], now=at)
+    row = KpiIssueDay.objects.get(issue_date=date(2026, 10, 5), day=date(2026, 10, 5))
+    assert (row.billed_cents, row.issued_cents, row.postings) == (35_000, 35_000, 1)
+    assert summary.verify() == []
