@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from caseledger.core.forms import banner_text
 from caseledger.core.models import Firm
 from caseledger.core.selectors import firm_get
-from caseledger.core.services import TOTP_CODE_WRONG
 from tests.e2e.conftest import totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,7 +30,9 @@ def test_partner_logs_in_with_password_and_totp(make_user, page, live_server):
     wrong = f"{(int(totp_code(device)) + 500_000) % 1_000_000:06d}"
     page.fill("#id_code", wrong)
     page.click("main button.primary")
-    assert page.locator(".error-summary").inner_text().strip() == banner_text(TOTP_CODE_WRONG)
+    assert page.locator(".error-summary").inner_text().strip() == (
+        "That code is wrong or has expired; enter the current 6-digit code."
+    )
     assert "/login/two-factor/" in page.url
 
     device.refresh_from_db()
