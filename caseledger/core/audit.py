@@ -121,50 +121,24 @@ def record(
     which. ``before``/``after`` are the changed fields only. Raises nothing of its own; a failure
     to write rolls back the caller's whole transaction, so no write goes unrecorded.
     """
-    object_type, object_id, object_repr = _describe(obj)
     label = actor_label or (actor.get_username() if actor is not None else "system")
-    before_json = _jsonable(before)
-    after_json = _jsonable(after)
     ip = ip if ip is not None else current_ip.get()
-    request_id = current_request_id.get()
     # Store at microsecond precision in UTC: what the database returns is what was hashed.
     at = at.astimezone(UTC)
     # Inside a caller's transaction no savepoint is needed: a failure here must roll the whole
     # write back anyway (two round trips saved on every audited write).
     key_id, key = signing_key()
     with transaction.atomic(savepoint=False):
-        prev_hash = locks.audit_chain_head_lock(genesis=GENESIS_HASH)
-        digest = event_hash(
-            key=key,
+        event = _signed(
+            Pending(action, obj, before, after),
             key_id=key_id,
-            prev_hash=prev_hash,
-            at=at,
-            actor_id=actor.pk if actor is not None else None,
-            actor_label=label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            object_repr=object_repr,
-            before=before_json,
-            after=after_json,
-            ip=ip,
-            request_id=request_id,
-        )
-        event = AuditEvent(
+            key=key,
+            prev_hash=locks.audit_chain_head_lock(genesis=GENESIS_HASH),
             at=at,
             actor=actor,
-            actor_label=label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            object_repr=object_repr,
-            before=before_json,
-            after=after_json,
+            label=label,
             ip=ip,
-            prev_hash=prev_hash,
-            hash=digest,
-            key_id=key_id,
-            request_id=request_id,
+            request_id=current_request_id.get(),
         )
         _append(event)
     return event
@@ -178,6 +152,41 @@ class Pending:
     obj: models.Model | None = None
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+
+
+def _signed(
+    pending: Pending,
+    *,
+    key_id: str,
+    key: bytes,
+    prev_hash: str,
+    at: datetime,
+    actor: User | None,
+    label: str,
+    ip: str | None,
+    request_id: str,
+) -> AuditEvent:
+    """The unsaved event for ``pending``, linked to ``prev_hash`` and signed over its content."""
+    object_type, object_id, object_repr = _describe(pending.obj)
+    before_json = _jsonable(pending.before)
+    after_json = _jsonable(pending.after)
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        actor_label=label,
+        action=pending.action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        before=before_json,
+        after=after_json,
+        ip=ip,
+        prev_hash=prev_hash,
+        key_id=key_id,
+        request_id=request_id,
+    )
+    event.hash = _stored_hash(event, key_id, key)
+    return event
 
 
 def record_many(
@@ -199,50 +208,25 @@ def record_many(
     ip = ip if ip is not None else current_ip.get()
     request_id = current_request_id.get()
     at = at.astimezone(UTC)
-    actor_id = actor.pk if actor is not None else None
     key_id, key = signing_key()
     out: list[AuditEvent] = []
     with transaction.atomic(savepoint=False):
         prev_hash = locks.audit_chain_head_lock(genesis=GENESIS_HASH)
         for pending in events:
-            object_type, object_id, object_repr = _describe(pending.obj)
-            before_json = _jsonable(pending.before)
-            after_json = _jsonable(pending.after)
-            digest = event_hash(
-                key=key,
-                key_id=key_id,
-                prev_hash=prev_hash,
-                at=at,
-                actor_id=actor_id,
-                actor_label=label,
-                action=pending.action,
-                object_type=object_type,
-                object_id=object_id,
-                object_repr=object_repr,
-                before=before_json,
-                after=after_json,
-                ip=ip,
-                request_id=request_id,
-            )
             out.append(
-                AuditEvent(
+                _signed(
+                    pending,
+                    key_id=key_id,
+                    key=key,
+                    prev_hash=prev_hash,
                     at=at,
                     actor=actor,
-                    actor_label=label,
-                    action=pending.action,
-                    object_type=object_type,
-                    object_id=object_id,
-                    object_repr=object_repr,
-                    before=before_json,
-                    after=after_json,
+                    label=label,
                     ip=ip,
-                    prev_hash=prev_hash,
-                    hash=digest,
-                    key_id=key_id,
                     request_id=request_id,
                 )
             )
-            prev_hash = digest
+            prev_hash = out[-1].hash
         # One INSERT per 500 rows: ids follow list order (the chain order verify walks), and
         # no other writer can append in between while the head row is locked.
         AuditEvent.objects.bulk_create(out, batch_size=500)
@@ -284,8 +268,9 @@ REDACTED = "[redacted]"
 REDACTION_ACTION = "core.audit_redacted"
 
 
-def _redacted_hash(event: AuditEvent, key_id: str, key: bytes) -> str:
-    """The HMAC of ``event``'s current (redacted) content, linked as the event is."""
+def _stored_hash(event: AuditEvent, key_id: str, key: bytes) -> str:
+    """The HMAC under ``key`` of ``event``'s content as it stands (as written, or redacted),
+    linked as the event is."""
     return event_hash(
         key=key,
         key_id=key_id,
@@ -341,7 +326,7 @@ def redact(
             after={
                 "reason": reason,
                 "kid": key_id,
-                "events": [[e.pk, e.hash, _redacted_hash(e, key_id, key)] for e in changed],
+                "events": [[e.pk, e.hash, _stored_hash(e, key_id, key)] for e in changed],
             },
         )
         for event in changed:
@@ -391,22 +376,7 @@ def verify_chain(batch_size: int = 2000) -> ChainBreak | None:
                     if event.key_id
                     else "unkeyed (no audit key id): forged, or the re-key migration never ran",
                 )
-            expected = event_hash(
-                key=key,
-                key_id=event.key_id,
-                prev_hash=event.prev_hash,
-                at=event.at,
-                actor_id=event.actor_id,
-                actor_label=event.actor_label,
-                action=event.action,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                object_repr=event.object_repr,
-                before=event.before,
-                after=event.after,
-                ip=event.ip,
-                request_id=event.request_id,
-            )
+            expected = _stored_hash(event, event.key_id, key)
             if expected != event.hash and not _redaction_holds(event, redactions.get(event.id)):
                 return ChainBreak(event.id, "content was altered after it was recorded")
             prev = event.hash
@@ -426,7 +396,7 @@ def _redaction_holds(event: AuditEvent, redaction: tuple[int, str, str, str] | N
     key = key_for(key_id)
     if rid <= event.id or original != event.hash or key is None:
         return False
-    return hmac.compare_digest(_redacted_hash(event, key_id, key), redacted)
+    return hmac.compare_digest(_stored_hash(event, key_id, key), redacted)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
