@@ -350,13 +350,15 @@ def _approver(ctx: DemoContext, invoice: Invoice) -> Any:
     return invoice.responsible_partner or ctx.users["partner"]
 
 
-def fee_path_for(matter: Any) -> str:
-    """The demo's path for a matter's government fees: trust for some open matters (their
-    clients deposit the filing fees into trust), the client directly for some private clients,
-    else a firm advance re-billed."""
-    if matter.status == "OPEN" and matter.pk % 3 == 1:
+def fee_path_for(matter: Any, position: int) -> str:
+    """The demo's path for a matter's government fees, by the matter's position in the firm
+    (1 for the first matter opened; never its primary key, which a database that held rows
+    before does not start at 1): trust for some open matters (their clients deposit the filing
+    fees into trust), the client directly for some private clients, else a firm advance
+    re-billed."""
+    if matter.status == "OPEN" and position % 3 == 1:
         return FeePath.FROM_TRUST
-    if matter.pk % 3 == 2 and matter.client.kind == "PERSON":
+    if position % 3 == 2 and matter.client.kind == "PERSON":
         return FeePath.CLIENT_DIRECT
     return FeePath.FIRM_ADVANCE
 
@@ -402,8 +404,12 @@ def _history(ctx: DemoContext) -> None:
     # one the turnaround figures carry.
     to_trust_at = max(start, ctx.now - timedelta(days=TRUST_FEES_SINCE_DAYS))
     to_trust: dict[int, Any] = {}
-    for matter in Matter.objects.select_related("client").order_by("id"):
-        path = fee_path_for(matter)
+    positions: dict[int, int] = {}
+    for position, matter in enumerate(
+        Matter.objects.select_related("client").order_by("id"), start=1
+    ):
+        positions[matter.pk] = position
+        path = fee_path_for(matter, position)
         if path == FeePath.CLIENT_DIRECT:
             services.matter_fee_path_set(
                 matter=matter, fee_path=path, actor=ctx.users["billing"], now=start
@@ -450,7 +456,7 @@ def _history(ctx: DemoContext) -> None:
     issuing = {invoice.pk for _at, invoice in pending}
     drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT).exclude(pk__in=issuing)
     for draft in drafts.select_related("matter").order_by("id"):
-        if draft.matter_id % 3 == 0 and draft.matter.status == "OPEN":
+        if positions[draft.matter_id] % 3 == 0 and draft.matter.status == "OPEN":
             _fee_paths(ctx, draft, ctx.now)
     # Issue in time order so numbers follow issue dates.
     schedule = []

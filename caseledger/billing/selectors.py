@@ -517,9 +517,10 @@ def fee_advances_unbilled() -> QuerySet[Any]:
     )
 
 
-def fee_lines_unadvanced() -> QuerySet[Any]:
-    """Government fees on invoices not yet issued that are to be billed as firm advances but
-    have no unbilled advance of their matter and code: issue refuses them until it is recorded."""
+def fee_lines_unadvanced(invoice_ids: list[int] | None = None) -> QuerySet[Any]:
+    """Government fees on invoices not yet issued (of ``invoice_ids`` when given) that are to be
+    billed as firm advances but have no unbilled advance of their matter and code: issue refuses
+    them until it is recorded."""
     from django.db.models import Exists, OuterRef
 
     from caseledger.billing.choices import EDITABLE_STATUSES, FeePath, LineKind
@@ -530,14 +531,16 @@ def fee_lines_unadvanced() -> QuerySet[Any]:
         fee_code=OuterRef("fee_code"),
         invoice_line__isnull=True,
     )
+    lines = InvoiceLine.objects.filter(
+        kind=LineKind.GOVERNMENT_FEE,
+        invoice__status__in=EDITABLE_STATUSES,
+        fee_path__in=[FeePath.FIRM_ADVANCE, ""],
+        amount_cents__gt=0,
+    )
+    if invoice_ids is not None:
+        lines = lines.filter(invoice_id__in=invoice_ids)
     return (
-        InvoiceLine.objects.filter(
-            kind=LineKind.GOVERNMENT_FEE,
-            invoice__status__in=EDITABLE_STATUSES,
-            fee_path__in=[FeePath.FIRM_ADVANCE, ""],
-            amount_cents__gt=0,
-        )
-        .annotate(advanced=Exists(advanced))
+        lines.annotate(advanced=Exists(advanced))
         .filter(advanced=False)
         .select_related("invoice", "invoice__matter", "invoice__client")
         .order_by("invoice__created_at", "invoice_id", "position", "id")

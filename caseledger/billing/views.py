@@ -77,6 +77,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
     queue = list(selectors.review_queue(partner=None if show_all else request.user))
     today = clock.firm_date(clock.now())
+    unadvanced = _unadvanced_by_invoice([invoice.pk for invoice in queue])
     for invoice in queue:
         # Clients billed in LEDES: the badge says so, and how many problems block approval.
         invoice.ledes_problems = (  # type: ignore[attr-defined]
@@ -86,6 +87,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         )
         # A fee with a stated expiry near or past (Proclamation 10973): confirm before issuing.
         invoice.fee_notices = invoice_expiry_notices(invoice)  # type: ignore[attr-defined]
+        # Government fees billed as firm advances not yet recorded: issue waits for them.
+        invoice.unadvanced = unadvanced.get(invoice.pk, [])  # type: ignore[attr-defined]
     return render(
         request,
         "billing/review_queue.html",
@@ -156,6 +159,15 @@ def _sort_columns(sort: str) -> dict[str, dict[str, str]]:
     return columns
 
 
+def _unadvanced_by_invoice(invoice_ids: list[int]) -> dict[int, list[Any]]:
+    """The government-fee lines of these invoices that issue refuses until the firm's advance
+    of the fee is recorded (one query), by invoice."""
+    by_invoice: dict[int, list[Any]] = {}
+    for line in selectors.fee_lines_unadvanced(invoice_ids):
+        by_invoice.setdefault(line.invoice_id, []).append(line)
+    return by_invoice
+
+
 def _ledes_problems(invoice: Invoice) -> list[str] | None:
     from caseledger.billing.exports import invoice_ledes_problems
 
@@ -188,6 +200,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
         # None: not a LEDES client (no panel); [] the file validates; else what breaks it
         "ledes_problems": _ledes_problems(invoice),
         "fee_notices": invoice_expiry_notices(invoice),
+        "unadvanced": _unadvanced_by_invoice([invoice.pk]).get(invoice.pk, []),
         "failed_statuses": FAILED_STATUSES,
         "turnaround": (invoice.issued_at - invoice.triggered_at)
         if invoice.issued_at and invoice.triggered_at

@@ -328,3 +328,24 @@ def test_government_fees_page_lists_advances_and_drafts_waiting(
     advance_fees(waiting, actor=world.billing, now=world.now)
     page = client.get(reverse("billing:government_fees")).content.decode()
     assert "No draft waits for a fee advance." in page
+
+
+def test_draft_and_review_queue_say_issue_waits_for_the_fee_advance(world: Any, login: Any) -> None:
+    draft = services.invoice_draft_create(
+        matter=world.matter, actor=world.billing, now=world.now, template=world.template
+    )
+    services.invoice_submit(invoice=draft, actor=world.billing, now=world.now)
+    client = login(world.partner)
+    queue = client.get(reverse("billing:review_queue") + "?all=1").content.decode()
+    row = queue[queue.index(f"Draft #{draft.pk}") :].split("</tr>")[0]
+    assert "Fee advance needed" in row
+    page = client.get(reverse("billing:invoice_detail", args=[draft.pk])).content.decode()
+    assert 'id="fee-advance-needed"' in page
+    assert "Issuing waits for the firm's advance of these government fees" in page
+    assert "ACWIA" in page
+    advance_fees(draft, actor=world.billing, now=world.now)
+    queue = client.get(reverse("billing:review_queue") + "?all=1").content.decode()
+    row = queue[queue.index(f"Draft #{draft.pk}") :].split("</tr>")[0]
+    assert "Fee advance needed" not in row
+    page = client.get(reverse("billing:invoice_detail", args=[draft.pk])).content.decode()
+    assert 'id="fee-advance-needed"' not in page

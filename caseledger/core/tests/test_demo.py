@@ -18,6 +18,7 @@ def _row_counts() -> dict[str, int]:
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_verifies():
+    _matter_ids_start_after(2)
     call_command("seed_demo", stdout=StringIO())
     first = _row_counts()
     # One login per role, the portal's Spanish client and a company petition's beneficiary.
@@ -27,6 +28,7 @@ def test_seed_demo_is_idempotent_and_verifies():
     assert Firm.objects.get(id=1).name == "Raman & Okafor Immigration LLP"
     _banking_demo_matched()
     _issue_numbers_follow_issue_dates()
+    _approved_invoices_issue()
 
     # The administrator turns two-factor enforcement on; a rerun must not undo it.
     Firm.objects.filter(id=1).update(two_factor_enforced=True, phone="+1 415 555 0199")
@@ -43,6 +45,22 @@ def test_seed_demo_is_idempotent_and_verifies():
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "chain intact" in out.getvalue()
+
+
+def _matter_ids_start_after(last: int) -> None:
+    """Start the matters' primary keys after ``last``, as on a database that held rows before
+    (a test run's earlier tests): the demo firm must not depend on them starting at 1."""
+    from django.db import connection
+
+    from caseledger.matters.models import Matter
+
+    table = Matter._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, last])
+        else:
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last])
 
 
 def _issue_numbers_follow_issue_dates() -> None:
@@ -63,6 +81,32 @@ def _issue_numbers_follow_issue_dates() -> None:
     assert dates == sorted(dates)
     waits = [row[3] - row[2] for row in issued if row[2] is not None and row[3] is not None]
     assert max(waits) < timedelta(days=31)
+
+
+def _approved_invoices_issue() -> None:
+    """The partner's guide approves a draft from the review queue and billing's issues it: the
+    queue holds drafts whose government fees need no advance, and every invoice the demo leaves
+    approved issues as it stands. Each issue is rolled back."""
+    from django.db import transaction
+
+    from caseledger.billing import selectors, services
+    from caseledger.billing.choices import InvoiceStatus
+    from caseledger.billing.models import Invoice
+    from caseledger.core import clock
+    from caseledger.core.models import User
+
+    in_review = set(
+        Invoice.objects.filter(status=InvoiceStatus.IN_REVIEW).values_list("pk", flat=True)
+    )
+    waiting = set(
+        selectors.fee_lines_unadvanced(list(in_review)).values_list("invoice_id", flat=True)
+    )
+    assert in_review - waiting, "no draft in the review queue is ready to issue once approved"
+    billing = User.objects.get(username="billing")
+    for invoice in Invoice.objects.filter(status=InvoiceStatus.APPROVED).order_by("id"):
+        with transaction.atomic():
+            services.invoice_issue(invoice=invoice, actor=billing, now=clock.now())
+            transaction.set_rollback(True)
 
 
 def _beneficiary_login_sees_one_case() -> None:
