@@ -111,3 +111,50 @@ def test_banner_text_drops_internal_prefixes_only():
     assert banner_text("Draft #3: already issued") == "Draft #3: already issued"
     assert banner_text("Email failed again: timeout") == "Email failed again: timeout"
     assert banner_text("no prefix here") == "no prefix here"
+
+
+def _request_with_messages(rf, user):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    request = rf.post("/")
+    request.user = user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def test_service_action_shows_done_and_returns_the_result(rf, users):
+    from django.contrib.messages import get_messages
+
+    from caseledger.core.actions import service_action, staff
+    from caseledger.core.models import Firm
+
+    request = _request_with_messages(rf, users["BILLING"])
+    assert staff(request) is users["BILLING"]
+    result = service_action(
+        request,
+        lambda: Firm.objects.filter(id=1).update(phone="+1 212 555 0100"),
+        lambda rows: f"{rows} firm updated.",
+    )
+    assert result == 1
+    assert [str(m) for m in get_messages(request)] == ["1 firm updated."]
+
+
+def test_service_action_refusal_rolls_back_and_shows_one_banner(rf, users):
+    from django.contrib.messages import get_messages
+
+    from caseledger.core.actions import service_action
+    from caseledger.core.exceptions import ApplicationError
+    from caseledger.core.models import Firm
+
+    before = Firm.objects.get(id=1).phone
+
+    def refused() -> None:
+        Firm.objects.filter(id=1).update(phone="+1 212 555 0199")
+        raise ApplicationError("invoice: select at least one draft", field="invoice")
+
+    request = _request_with_messages(rf, users["BILLING"])
+    assert service_action(request, refused, "never shown") is None
+    assert Firm.objects.get(id=1).phone == before  # the write inside the call is undone
+    messages = [(m.level_tag, str(m)) for m in get_messages(request)]
+    assert messages == [("error", "Select at least one draft")]
