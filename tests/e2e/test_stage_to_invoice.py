@@ -76,7 +76,9 @@ def test_stage_to_issued_invoice_with_pdf_and_email(
     assert "$6,280.00" in row.inner_text()
     row.locator("a").first.click()
     page.wait_for_selector("h1:has-text('Draft #')")
-    assert page.locator("text=USCIS I-129 filing fee").is_visible()
+    assert page.get_by_role("cell", name="USCIS I-129 filing fee").is_visible()
+    # Not advanced yet: the draft says issuing waits for the firm's payment to USCIS.
+    assert "USCIS I-129 filing fee" in page.locator("#fee-advance-needed").inner_text()
     page.click("button:has-text('Approve')")
     page.wait_for_selector("text=Approved.")
     # The firm paid the USCIS fees from operating (a fee advance, ADR 011: recorded on the
