@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from datetime import date
 from io import StringIO
@@ -86,26 +87,45 @@ def _verify(database_url: str, tmp_path: Path) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
+@pytest.fixture
+def documents(settings: Any, tmp_path: Path) -> dict[str, bytes]:
+    """Uploaded files under a MEDIA_ROOT of this test (the matters' documents live there)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    files = {
+        "matters/documents/2026/09/approval-notice.pdf": b"%PDF-1.7 I-797 approval " * 400,
+        "matters/documents/2026/10/rfe-copy.pdf": os.urandom(70_000),
+    }
+    for name, content in files.items():
+        path = tmp_path / "media" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return files
+
+
 def _backup(tmp_path: Path) -> dict[str, Any]:
     out = StringIO()
     call_command("backup", output=str(tmp_path / "backups"), stdout=out)
     return json.loads(out.getvalue())
 
 
-def _restore(manifest: str, url: str) -> dict[str, Any]:
+def _restore(manifest: str, url: str, media_root: Path | None = None) -> dict[str, Any]:
     out = StringIO()
-    call_command("restore", manifest, database_url=url, stdout=out)
+    media = {"media_root": str(media_root)} if media_root else {}
+    call_command("restore", manifest, database_url=url, stdout=out, **media)
     return json.loads(out.getvalue())
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sqlite_restore_drill(users, now, tmp_path, backup_key):
+def test_sqlite_restore_drill(users, now, tmp_path, backup_key, documents):
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite drill (the PostgreSQL one is marked postgres)")
     _firm(users, now, invoices=False)
     events = AuditEvent.objects.count()
     made = _backup(tmp_path)
     assert made["audit_events"] == events > 0
+    assert made["media_files"] == 2
+    # The files are encrypted too: no document's bytes in the media file.
+    assert b"I-797 approval" not in Path(made["media"]).read_bytes()
     manifest = json.loads(Path(made["manifest"]).read_text())
     assert manifest["vendor"] == "sqlite"
     assert manifest["key_id"] == backups.key_id(base64.urlsafe_b64decode(KEY))
@@ -117,8 +137,12 @@ def test_sqlite_restore_drill(users, now, tmp_path, backup_key):
     assert b"SQLite format 3" not in Path(made["backup"]).read_bytes()
 
     target = tmp_path / "restored" / "caseledger.sqlite3"
-    restored = _restore(made["manifest"], f"sqlite:///{target}")
+    media_root = tmp_path / "var" / "media"
+    restored = _restore(made["manifest"], f"sqlite:///{target}", media_root)
     assert restored["audit_events"] == events
+    assert restored["media_files"] == 2
+    for name, content in documents.items():
+        assert (media_root / name).read_bytes() == content
     code, out = _verify(f"sqlite:///{target}", tmp_path)
     assert code == 0, out
     assert '"verify": "ok"' in out
@@ -149,15 +173,20 @@ def empty_pg_database(require_postgres: Any) -> Iterator[str]:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_postgres_restore_drill(users, now, tmp_path, backup_key, empty_pg_database):
+def test_postgres_restore_drill(users, now, tmp_path, backup_key, empty_pg_database, documents):
     _firm(users, now)
     events = AuditEvent.objects.count()
     made = _backup(tmp_path)
     manifest = json.loads(Path(made["manifest"]).read_text())
     assert manifest["vendor"] == "postgresql"
     assert manifest["tool"].startswith("pg_dump")
-    restored = _restore(made["manifest"], empty_pg_database)
+    assert manifest["media"]["files"] == 2
+    media_root = tmp_path / "var" / "media"
+    restored = _restore(made["manifest"], empty_pg_database, media_root)
     assert restored["audit_events"] == events
+    assert restored["media_files"] == 2
+    for name, content in documents.items():
+        assert (media_root / name).read_bytes() == content
     code, out = _verify(empty_pg_database, tmp_path)
     assert code == 0, out
     # The append-only guards came back with the schema.
@@ -183,6 +212,48 @@ def test_restore_refuses_another_key_and_an_altered_file(users, now, tmp_path, b
     path.write_bytes(bytes(data))
     with pytest.raises(BackupError, match="SHA-256 differs from the manifest"):
         backups.restore(manifest_path=manifest, target=target)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_media_restore_refuses_a_different_file_an_altered_tar_and_a_path_out(
+    users, now, tmp_path, backup_key, documents
+):
+    _firm(users, now, invoices=False)
+    made = _backup(tmp_path)
+    manifest_path = Path(made["manifest"])
+    media = json.loads(manifest_path.read_text())["media"]
+    key = backups.backup_key()
+    root = tmp_path / "restored-media"
+    # A file of the same name with other content is never overwritten.
+    clash = root / "matters/documents/2026/10/rfe-copy.pdf"
+    clash.parent.mkdir(parents=True)
+    clash.write_bytes(b"another firm's file")
+    with pytest.raises(BackupError, match="rfe-copy.pdf exists with other content"):
+        backups._media_restore(manifest_path, media, key, root)
+    assert clash.read_bytes() == b"another firm's file"
+    # The same content already there is left as is; the rest is put back.
+    clash.write_bytes(documents["matters/documents/2026/10/rfe-copy.pdf"])
+    assert backups._media_restore(manifest_path, media, key, root) == 2
+    # A tar whose member climbs out of the folder is refused, even correctly encrypted.
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w") as tar:
+        info = tarfile.TarInfo("../outside.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"bad"))
+    sealed = tmp_path / "backups" / "evil.media"
+    with sealed.open("wb") as dst:
+        plain_sha = backups.encrypt_stream(key, io.BytesIO(evil.getvalue()), dst)
+    forged = {"file": sealed.name, "sha256": backups.sha256_file(sealed), "plain_sha256": plain_sha}
+    with pytest.raises(BackupError, match="refused member"):
+        backups._media_restore(manifest_path, forged, key, tmp_path / "other-media")
+    assert not (tmp_path / "outside.txt").exists()
+    # An altered media file fails its checksum before anything is written.
+    path = manifest_path.with_name(media["file"])
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(BackupError, match="media file .* SHA-256 differs"):
+        backups._media_restore(manifest_path, media, key, tmp_path / "third-media")
 
 
 def test_backup_key_is_required_and_checked(settings):

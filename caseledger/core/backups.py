@@ -1,9 +1,13 @@
 """Encrypted backups and their restore (``manage.py backup`` / ``manage.py restore``).
 
-A backup is two files: ``caseledger-<vendor>-<UTC time>.clbk`` (the database dump, encrypted)
-and ``...clbk.manifest.json`` (what it holds, the checksums, the key's id). The dump is
-PostgreSQL's ``pg_dump --format=custom`` or, on SQLite, a consistent copy made with SQLite's
-online backup API while the application keeps running.
+A backup is three files: ``caseledger-<vendor>-<UTC time>.clbk`` (the database dump,
+encrypted), ``...clbk.media`` (the uploaded files under MEDIA_ROOT, the matters' documents, as
+one tar, encrypted the same way) and ``...clbk.manifest.json`` (what they hold, the checksums,
+the key's id). The dump is PostgreSQL's ``pg_dump --format=custom`` or, on SQLite, a consistent
+copy made with SQLite's online backup API while the application keeps running. The files are
+read after the dump, so a document uploaded in between may be in the tar without its row (it is
+harmless); a row is never without its file unless the file was already missing (``manage.py
+verify``'s ``documents`` check says so).
 
 Encryption: AES-256-GCM over 1 MiB chunks, streamed (a dump never sits unencrypted on disk on
 the way out). Each chunk's nonce is a random 8-byte file prefix plus the chunk's index, and its
@@ -14,7 +18,9 @@ import Fernet; print(Fernet.generate_key().decode())"``); the manifest stores on
 
 Restore refuses a database that has any table (it restores into an empty one only), checks the
 file's SHA-256 against the manifest, the key id, the decrypted dump's SHA-256, then the audit
-chain's event count and head in the restored database; ``manage.py verify`` is the last step.
+chain's event count and head in the restored database; then it puts the files back under the
+media folder (never over a different file of the same name, never outside the folder);
+``manage.py verify`` is the last step.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -223,10 +231,95 @@ def backup(*, out_dir: Path, now: datetime, key: bytes | None = None) -> BackupR
         "key_id": key_id(key),
         "audit": chain,
         "migrations": migrations_state,
+        "media": _media_backup(path.with_suffix(".media"), key),
     }
     manifest_path = path.with_name(path.name + ".manifest.json")
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return BackupResult(path=path, manifest_path=manifest_path, manifest=manifest)
+
+
+def _media_into(dst: IO[bytes], key: bytes, root: Path) -> tuple[str, int]:
+    """Stream a tar of every file under ``root`` (sorted, relative names) through the cipher into
+    ``dst``: a thread writes the tar into a pipe that the cipher reads, so no plain copy touches
+    the disk. Returns the tar's SHA-256 and the number of files."""
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    read_fd, write_fd = os.pipe()
+    failure: list[BaseException] = []
+
+    def write_tar() -> None:
+        try:
+            with os.fdopen(write_fd, "wb") as pipe, tarfile.open(fileobj=pipe, mode="w|") as tar:
+                for path in files:
+                    tar.add(path, arcname=path.relative_to(root).as_posix(), recursive=False)
+        except BaseException as exc:  # noqa: BLE001 - reported by the reading side below
+            failure.append(exc)
+
+    writer = threading.Thread(target=write_tar, name="backup-media")
+    writer.start()
+    with os.fdopen(read_fd, "rb") as pipe:
+        plain_sha = encrypt_stream(key, pipe, dst)
+    writer.join()
+    if failure:
+        raise BackupError(f"media folder {root}: could not be read ({failure[0]})")
+    return plain_sha, len(files)
+
+
+def _media_backup(path: Path, key: bytes) -> dict[str, Any]:
+    """The media folder's encrypted tar beside the dump, and its manifest entry."""
+    root = Path(settings.MEDIA_ROOT)
+    partial = path.with_suffix(".media.partial")
+    try:
+        with partial.open("wb") as dst:
+            plain_sha, count = _media_into(dst, key, root)
+            dst.flush()
+            os.fsync(dst.fileno())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {
+        "file": path.name,
+        "size": path.stat().st_size,
+        "sha256": sha256_file(path),
+        "plain_sha256": plain_sha,
+        "files": count,
+    }
+
+
+def _media_restore(manifest_path: Path, media: dict[str, Any], key: bytes, root: Path) -> int:
+    """Put the backup's files back under ``root``: the tar is checked (SHA-256 before and after
+    decryption), then each member extracted with tarfile's ``data`` filter (no absolute paths,
+    no ``..``, no links out, no devices). A file already there with other content is refused;
+    the same content is left as is. Returns the number of files restored."""
+    path = manifest_path.with_name(media["file"])
+    if not path.exists():
+        raise BackupError(f"media file {path}: missing (the manifest names it)")
+    if sha256_file(path) != media["sha256"]:
+        raise BackupError(f"media file {path}: SHA-256 differs from the manifest (altered or cut)")
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root.parent, prefix=".restore-media-") as tmp:
+        plain = Path(tmp) / "media.tar"
+        with path.open("rb") as src, plain.open("wb") as dst:
+            if decrypt_stream(key, src, dst) != media["plain_sha256"]:
+                raise BackupError("media file: decrypted tar's SHA-256 differs from the manifest")
+        staged = Path(tmp) / "files"
+        with tarfile.open(plain) as tar:
+            members = [m for m in tar.getmembers() if m.isfile()]
+            try:
+                tar.extractall(staged, members=members, filter="data")
+            except tarfile.FilterError as exc:
+                raise BackupError(f"media file: refused member ({exc})") from exc
+        for member in members:
+            source, target = staged / member.name, root / member.name
+            if target.exists():
+                if sha256_file(target) != sha256_file(source):
+                    raise BackupError(
+                        f"media folder: {member.name} exists with other content; restore into "
+                        "an empty media folder"
+                    )
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(source, target)
+    return len(members)
 
 
 def _pg_dump_into(dst: IO[bytes], key: bytes) -> tuple[str, str]:
@@ -323,10 +416,15 @@ def read_manifest(manifest_path: Path) -> dict[str, Any]:
 
 
 def restore(
-    *, manifest_path: Path, target: dict[str, Any], key: bytes | None = None
+    *,
+    manifest_path: Path,
+    target: dict[str, Any],
+    key: bytes | None = None,
+    media_root: Path | None = None,
 ) -> dict[str, Any]:
     """Restore the backup ``manifest_path`` describes into the empty database ``target`` (a
-    Django DATABASES entry). Returns the restored audit chain state."""
+    Django DATABASES entry), and its files under ``media_root`` (default MEDIA_ROOT). Returns
+    the restored audit chain state and ``media_files``, the number of files put back."""
     key = key if key is not None else backup_key()
     manifest = read_manifest(manifest_path)
     path = manifest_path.with_name(manifest["file"])
@@ -369,7 +467,13 @@ def restore(
             f"restored database: audit chain {chain} differs from the manifest's "
             f"{manifest['audit']}"
         )
-    return chain
+    media = manifest.get("media")  # a backup made before files were kept has none
+    restored = (
+        _media_restore(manifest_path, media, key, media_root or Path(settings.MEDIA_ROOT))
+        if media
+        else 0
+    )
+    return {**chain, "media_files": restored}
 
 
 def _pg_restore(dump: Path, target: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""`manage.py backup`: an encrypted dump of the database with its manifest (core.backups).
+"""`manage.py backup`: an encrypted dump of the database and of the uploaded files, with their
+manifest (core.backups).
 
 Prints one JSON line: the backup file, the manifest and the checksums. Exits 1 with a message
 naming the setting when it cannot (no CASELEDGER_BACKUP_KEY, pg_dump failing)."""
@@ -42,6 +43,8 @@ class Command(BaseCommand):
                     "size": m["size"],
                     "sha256": m["sha256"],
                     "audit_events": m["audit"]["events"],
+                    "media": str(result.path.with_suffix(".media")),
+                    "media_files": m["media"]["files"],
                 }
             )
         )
