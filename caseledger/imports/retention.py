@@ -5,7 +5,9 @@ from its close date (trust records: ``trust_years``; invoices and A/R: ``billing
 matter file and its personal data: ``matter_years``), and never while a legal hold on it or its
 client is active. The purge anonymises (the rows stay, so every foreign key, ledger posting and
 audit event still points at the same ids): the matter's title and notes, its deadlines' and
-tasks' text, its beneficiary (name, email, A-number, passport, date of birth, SSN/ITIN, online
+tasks' text, its documents (title and file name blanked, unshared, the stored file deleted once
+the purge commits; size and SHA-256 stay), its beneficiary (name, email, A-number, passport, date
+of birth, SSN/ITIN, online
 account number and their lookup hashes), and, when every matter of the client is purged, the
 client (name, email, phone, address, notes, the same identifiers) and its contacts. The name
 left in place is a pseudonym (``Purged client C-<id>``). What the books keep is redacted, not
@@ -245,7 +247,7 @@ def purge_plan(*, matter: Any, today: date) -> PurgePlan:
     """What a purge of ``matter`` would anonymise (the dry run); refused (RetentionRefused)
     when it may not be purged today."""
     from caseledger.clients.models import Beneficiary, Contact
-    from caseledger.matters.models import Deadline, Matter, Task
+    from caseledger.matters.models import Deadline, Matter, MatterDocument, Task
 
     purged = PurgeRecord.objects.filter(matter=matter).first()
     if purged is not None:
@@ -271,6 +273,8 @@ def purge_plan(*, matter: Any, today: date) -> PurgePlan:
         plan.items.append(("deadline", d.pk, "description"))
     for t in Task.objects.filter(matter=matter).only("id"):
         plan.items.append(("task", t.pk, "title, description"))
+    for doc in MatterDocument.objects.filter(matter=matter).only("id"):
+        plan.items.append(("document", doc.pk, "title, file name, stored file"))
     if matter.beneficiary_id:
         others = Matter.objects.filter(beneficiary_id=matter.beneficiary_id).exclude(pk=matter.pk)
         unpurged = others.exclude(pk__in=PurgeRecord.objects.values("matter_id"))
@@ -300,6 +304,22 @@ def purge_plan(*, matter: Any, today: date) -> PurgePlan:
     return plan
 
 
+def _purge_document(document: Any) -> None:
+    """Blank a document's title and file name, withdraw it from the portal and delete its
+    stored file once the purge commits (a purge rolled back keeps the file)."""
+    stored = document.file.name
+    type(document).objects.filter(pk=document.pk).update(
+        title="Purged document",
+        filename=f"document-{document.pk}",
+        file="",
+        shared_at=None,
+        shared_by=None,
+    )
+    if stored:
+        storage = document.file.storage
+        transaction.on_commit(lambda: storage.delete(stored))
+
+
 def _blank_person(model: Any, pk: int, name: str, extra: dict[str, Any]) -> None:
     """Overwrite one person's fields through the model (the encrypted fields encrypt '')."""
     row = model.objects.get(pk=pk)
@@ -325,6 +345,7 @@ PERSONAL_KEYS = frozenset(
         "postal_code",
         "notes",
         "title",
+        "filename",
         "description",
         "bill_to_name",
         "bill_to_address",
@@ -413,6 +434,10 @@ def _redact_history(
         object_type="billing.invoice",
         object_id__in=[str(pk) for what, pk, _ in plan.items if what == "invoice"],
     )
+    targets |= Q(
+        object_type="matters.matterdocument",
+        object_id__in=[str(pk) for what, pk, _ in plan.items if what == "document"],
+    )
     records = Q(kind=RecordKind.MATTER, object_id=matter.pk)
     records |= Q(kind=RecordKind.INVOICE, object_id__in=[int(pk) for pk in legacy])
     for what, pk, _ in plan.items:
@@ -468,7 +493,7 @@ def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
     from caseledger.clients.models import Beneficiary, Client, Contact
     from caseledger.core import clock
     from caseledger.matters.locks import matter_lock
-    from caseledger.matters.models import Deadline, Matter, Task
+    from caseledger.matters.models import Deadline, Matter, MatterDocument, Task
 
     matter = matter_lock(matter_id=matter.pk)
     plan = purge_plan(matter=matter, today=clock.firm_date(now))
@@ -483,6 +508,8 @@ def matter_purge(*, matter: Any, actor: Any, now: datetime) -> PurgeRecord:
             Deadline.objects.filter(pk=pk).update(description="")
         elif what == "task":
             Task.objects.filter(pk=pk).update(title="(purged)", description="")
+        elif what == "document":
+            _purge_document(MatterDocument.objects.get(pk=pk))
         elif what == "beneficiary":
             _blank_person(Beneficiary, pk, f"Purged beneficiary B-{pk}", {"email": ""})
         elif what == "client":

@@ -266,8 +266,10 @@ def shared_documents(matters: Any) -> QuerySet[MatterDocument]:
 def document_response(document: MatterDocument) -> HttpResponse:
     """The stored file (at most MAX_DOCUMENT_BYTES, read whole) as an attachment under its
     sanitised name (RFC 5987 ``filename*`` for other scripts), never cached or sniffed. A file
-    missing from the storage (a database restored without its media folder) is a 404, not a
-    500."""
+    missing from the storage (a database restored without its media folder, or a purged
+    document's) is a 404, not a 500."""
+    if not document.file:
+        raise Http404(DOCUMENT_FILE_MISSING)
     try:
         with document.file.open("rb") as handle:
             content = handle.read()

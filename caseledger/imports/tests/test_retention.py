@@ -219,3 +219,60 @@ def test_purge_redacts_invoices_pdfs_and_audit_events(users: dict[str, Any], now
     broken = audit.verify_chain()
     assert broken is not None
     assert broken.event_id == event_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_deletes_the_matters_documents_after_commit(
+    users: dict[str, Any], now: Any, settings: Any, tmp_path: Any, login: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from caseledger.matters import documents
+    from caseledger.matters.models import MatterDocument
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    matter = factories.matter(partner=users["PARTNER"])
+    document = documents.document_upload(
+        matter=matter,
+        upload=SimpleUploadedFile(
+            "Ana Lima passport.pdf", b"%PDF-1.7 passport scan", content_type="application/pdf"
+        ),
+        title="Passport of Ana Lima",
+        kind="APPROVAL_NOTICE",
+        actor=users["PARTNER"],
+        now=now,
+        share=True,
+    )
+    stored = tmp_path / "media" / document.file.name
+    assert stored.exists()
+    Matter.objects.filter(pk=matter.pk).update(status="CLOSED", closed_date=date(2026, 11, 2))
+    matter.refresh_from_db()
+    until, _ = retention.retention_until(matter)
+    later = datetime.combine(until + timedelta(days=1), time(15), tzinfo=UTC)
+    plan = retention.purge_plan(matter=matter, today=later.date())
+    assert ("document", document.pk, "title, file name, stored file") in plan.items
+
+    record = retention.matter_purge(matter=matter, actor=users["ADMIN"], now=later)
+
+    assert record.removed["document"] == 1
+    purged = MatterDocument.objects.get(pk=document.pk)
+    assert (purged.title, purged.filename, purged.file.name) == (
+        "Purged document",
+        f"document-{document.pk}",
+        "",
+    )
+    assert purged.shared_at is None
+    assert purged.sha256 == document.sha256  # what was kept stays provable
+    assert not stored.exists()
+    web = login(users["PARTNER"])
+    response = web.get(reverse("matters:document_download", args=[document.pk]))
+    assert response.status_code == 404  # the matter page's link answers, without the file
+    uploaded = AuditEvent.objects.get(
+        action="matters.document_uploaded", object_id=str(document.pk)
+    )
+    assert "Ana Lima" not in str(uploaded.after)
+    assert "passport" not in uploaded.object_repr.lower()
+    out = StringIO()
+    call_command("verify", stdout=out)
+    assert '"verify": "ok"' in out.getvalue()
