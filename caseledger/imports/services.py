@@ -324,8 +324,10 @@ class _Clean:
 
 
 def _client_name(v: dict[str, str]) -> str:
+    """The name column, else the person's name, else the company's: a person row naming an
+    employer in its company column (MyCase, Clio) is the person, as its kind already says."""
     person = " ".join(p for p in (v.get("first_name", ""), v.get("last_name", "")) if p)
-    return v.get("name") or v.get("company") or person
+    return v.get("name") or person or v.get("company", "")
 
 
 def _clean_client(c: _Clean, v: dict[str, str], source: Source) -> Unit | None:
@@ -375,10 +377,14 @@ def _clean_matter(
     opened = c.required(v, "opened_date", columns) and c.date(v, "opened_date")
     closed = c.date(v, "closed_date")
     status = v.get("status", "").strip().lower()
+    if status == "archived":  # PracticePanther's fourth matter status: closed and filed away
+        status = "closed"
     if status and status not in {"open", "pending", "closed"}:
         c.fail(
             BAD_VALUE,
-            MSG_BAD_CHOICE.format(field="status", allowed="Open, Pending, Closed", value=status),
+            MSG_BAD_CHOICE.format(
+                field="status", allowed="Open, Pending, Closed, Archived", value=status
+            ),
             "status",
         )
     case_type = v.get("case_type") or "consultation"

@@ -13,6 +13,11 @@ Where the headers come from (docs/imports.md lists them in full):
   ``COMPANYNAME``, ``BADDR1``, ``PHONE1``, ``EMAIL``).
 * ``qbo-customers``: QuickBooks Online's customer import fields (``Full Name``, ``Company``,
   ``Email``, ``Phone``, ``Street``, ``City``, ``State``, ``ZIP code``, ``Country``).
+* ``mycase-contacts``, ``mycase-cases``, ``docketwise-contacts``, ``docketwise-matters``,
+  ``practicepanther-contacts``, ``practicepanther-matters``: none of the three vendors publishes
+  the column headers of its CSV export in documentation we could find, so each layout follows the
+  closest documented field names and says so next to its entry below (docs/imports.md lists the
+  pages). The wizard's "Map columns" step renames any header that differs in a firm's file.
 * ``caseledger``: the CaseLedger template (docs/imports.md): a client per row, optionally one
   of its matters, the matter's trust balance and the client's unapplied credit at cutover.
 """
@@ -214,6 +219,175 @@ _add(
             "line_amount": "line_total",
         },
         {"line_category": "fees"},
+    )
+)
+# -- MyCase ---------------------------------------------------------------------------------------
+# Documented: MyCase's contact name fields First Name / Middle Name / Last Name and, for a company,
+# its name (Universal Migrator, "MyCase Field Mappings", help.universalmigrator.com), and the
+# case fields Case Name, Case Number, Case Description, Date Opened / Closed, Practice Area and
+# the case's Billing Contact (MyCase support center, "Case Details Page", article 9369884).
+# NOT confirmed as export headers: "Company", "Email", "Cell Phone", "Work Phone", "Address",
+# "City", "State", "Zip Code", "Country" (the labels of MyCase's contact form; no page we found
+# lists the CSV export's header row) and "Billing Contact" as a column of the cases export.
+_add(
+    Source(
+        "mycase-contacts",
+        "MyCase: contacts",
+        RecordKind.CLIENT,
+        _CLIENT_FIELDS,
+        {
+            "first_name": "First Name",
+            "last_name": "Last Name",
+            "company": "Company",
+            "email": "Email",
+            "phone": "Cell Phone",
+            "address_line1": "Address",
+            "city": "City",
+            "region": "State",
+            "postal_code": "Zip Code",
+            "country": "Country",
+        },
+        dict(CLIENT_DEFAULTS),
+    )
+)
+_add(
+    Source(
+        "mycase-cases",
+        "MyCase: cases",
+        RecordKind.MATTER,
+        (
+            Field("key", "Case number", required=True),
+            Field("title", "Case name", required=True),
+            Field("status", "Status (Open, Pending, Closed)"),
+            Field("opened_date", "Date opened", required=True),
+            Field("closed_date", "Date closed"),
+            Field("client_company", "Billing contact (the client's full name)"),
+            Field("case_type", "Case type code"),
+        ),
+        {
+            "key": "Case Number",
+            "title": "Case Name",
+            "opened_date": "Date Opened",
+            "closed_date": "Date Closed",
+            "client_company": "Billing Contact",
+        },
+        dict(MATTER_DEFAULTS),
+    )
+)
+
+# -- Docketwise -----------------------------------------------------------------------------------
+# Documented: the fields of a Docketwise contact as its Zapier "Create Contact" action lists them
+# (zapier.com, "Create Docketwise contacts from updated 17hats contacts": Is Company?, First Name,
+# Last Name, Company Name, Primary E-mail Address, Primary Phone Number, Address Line 1, City,
+# State, ZIP Code, Country), and a matter's fields as Case Status's Docketwise integration reads
+# them (intercom.help/case-status-support, "Docketwise Field Mapping": Matter ID, Matter Title,
+# Matter Description, Date (opened), Client First Name, Client Last Name, Client Email Address,
+# Client Phone Number; "Company Name" when the client is a company). These are Docketwise's field
+# labels; no page we found shows the header row of Docketwise's own CSV export, so the headers
+# are those labels, not confirmed ones. Docketwise documents no matter status or close date.
+_add(
+    Source(
+        "docketwise-contacts",
+        "Docketwise: contacts",
+        RecordKind.CLIENT,
+        _CLIENT_FIELDS,
+        {
+            "first_name": "First Name",
+            "last_name": "Last Name",
+            "company": "Company Name",
+            "email": "Primary E-mail Address",
+            "phone": "Primary Phone Number",
+            "address_line1": "Address Line 1",
+            "city": "City",
+            "region": "State",
+            "postal_code": "ZIP Code",
+            "country": "Country",
+        },
+        dict(CLIENT_DEFAULTS),
+    )
+)
+_add(
+    Source(
+        "docketwise-matters",
+        "Docketwise: matters",
+        RecordKind.MATTER,
+        (
+            Field("key", "Matter ID", required=True),
+            Field("title", "Matter title", required=True),
+            Field("status", "Status (Open, Pending, Closed)"),
+            Field("opened_date", "Date opened", required=True),
+            Field("closed_date", "Date closed"),
+            Field("client_first_name", "Client first name"),
+            Field("client_last_name", "Client last name"),
+            Field("client_company", "Client company name"),
+            Field("case_type", "Case type code"),
+        ),
+        {
+            "key": "Matter ID",
+            "title": "Matter Title",
+            "opened_date": "Date",
+            "client_first_name": "Client First Name",
+            "client_last_name": "Client Last Name",
+            "client_company": "Company Name",
+        },
+        dict(MATTER_DEFAULTS),
+    )
+)
+
+# -- PracticePanther ------------------------------------------------------------------------------
+# Documented: PracticePanther's v1 API export objects (app.practicepanther.com, OpenAPI
+# "Legacy API (v1)": AccountDTO_Export and ProjectDTO, the records its exports list). A client is
+# an account: number (unique), name, primaryContact (firstName, lastName, email, mobile, home,
+# office), billingAddress (address1, city, state, postalCode, country), status, trustBalance. A
+# matter is a project: number (unique), name, account, openDate, closeDate, status (Open, Pending,
+# Closed, Archived; Archived is read as Closed). The headers below are those fields in words
+# ("Account Number" for account.number, "Postal Code" for billingAddress.postalCode); no page we
+# found shows the header row of PracticePanther's CSV export, so they are not confirmed headers.
+# The client's name is the account's name: a company account imports as a PERSON client unless
+# the mapping's client type default says CORPORATE.
+_add(
+    Source(
+        "practicepanther-contacts",
+        "PracticePanther: contacts (accounts)",
+        RecordKind.CLIENT,
+        _CLIENT_FIELDS,
+        {
+            "key": "Account Number",
+            "name": "Account Name",
+            "email": "Email",
+            "phone": "Mobile",
+            "address_line1": "Address 1",
+            "city": "City",
+            "region": "State",
+            "postal_code": "Postal Code",
+            "country": "Country",
+        },
+        dict(CLIENT_DEFAULTS),
+    )
+)
+_add(
+    Source(
+        "practicepanther-matters",
+        "PracticePanther: matters",
+        RecordKind.MATTER,
+        (
+            Field("key", "Matter number", required=True),
+            Field("title", "Matter name", required=True),
+            Field("status", "Status (Open, Pending, Closed, Archived)"),
+            Field("opened_date", "Open date", required=True),
+            Field("closed_date", "Close date"),
+            Field("client_company", "Account name (the client)"),
+            Field("case_type", "Case type code"),
+        ),
+        {
+            "key": "Matter Number",
+            "title": "Matter Name",
+            "status": "Status",
+            "opened_date": "Open Date",
+            "closed_date": "Close Date",
+            "client_company": "Account Name",
+        },
+        dict(MATTER_DEFAULTS),
     )
 )
 _add(
