@@ -249,6 +249,7 @@ def test_purge_deletes_the_matters_documents_after_commit(
     Matter.objects.filter(pk=matter.pk).update(status="CLOSED", closed_date=date(2026, 11, 2))
     matter.refresh_from_db()
     until, _ = retention.retention_until(matter)
+    assert until is not None
     later = datetime.combine(until + timedelta(days=1), time(15), tzinfo=UTC)
     plan = retention.purge_plan(matter=matter, today=later.date())
     assert ("document", document.pk, "title, file name, stored file") in plan.items
