@@ -49,7 +49,9 @@ class Source:
         return [f.name for f in self.fields]
 
 
-CLIENT_DEFAULTS = {"client_type": "PRIVATE", "country": "US"}
+# No client type by default: a company row is CORPORATE and a person PRIVATE unless the file or
+# the user's chosen default says otherwise (a default would make every company PRIVATE).
+CLIENT_DEFAULTS = {"country": "US"}
 MATTER_DEFAULTS = {"case_type": "consultation"}
 
 _CLIENT_FIELDS = (

@@ -104,8 +104,11 @@ def test_mycase_layout_person_with_employer_and_closed_case(now: Any) -> None:
     load_contacts("mycase-contacts", now)
     menon = Client.objects.get(email="rahul.menon@example.com")
     assert (menon.name, menon.kind) == ("Rahul Menon", "PERSON")  # not named after his employer
+    assert menon.client_type == "PRIVATE"
     company = Client.objects.get(name="Gulf Coast Biotech LLC")
     assert (company.kind, company.postal_code) == ("COMPANY", "77002")
+    # A company is a corporate client (the cohorts split private from corporate on it).
+    assert company.client_type == "CORPORATE"
     run("mycase-cases", good("mycase-cases", MATTERS[0][2]), now)
     ead = Matter.objects.get(number="L-MC-2240")
     assert ead.title == "Menon - EAD renewal"
