@@ -3,7 +3,7 @@ two phases)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -13,10 +13,10 @@ from caseledger.core.amounts import amount_check, firm_money
 from caseledger.core.models import User
 from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
+from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services import PostingLine, entry_post
 from caseledger.payments import locks
 from caseledger.payments.choices import (
-    PaymentStatus,
     RefundMethod,
     RefundStatus,
 )
@@ -27,13 +27,51 @@ from caseledger.payments.models import (
 )
 from caseledger.payments.services.common import (
     AMOUNT_NOT_POSITIVE,
-    PAYMENT_NOT_RECEIVED,
+    _refuse_unless_received,
+    _spendable_cents,
 )
 
 REFUND_OVER_UNAPPLIED = (
     "amount: refund {amount} exceeds the unapplied credit of payment {payment} ({unapplied})"
 )
 REFUND_METHOD_INVALID = "method: must be one of {methods} (got {method!r})"
+
+
+def _refund_request_check(*, method: str, amount_cents: int) -> None:
+    """Raise PaymentError unless ``method`` is a refund method and the amount is positive
+    (checked before anything is locked, whichever way the refund goes)."""
+    if method not in RefundMethod.values:
+        raise PaymentError(
+            REFUND_METHOD_INVALID.format(methods=", ".join(RefundMethod.values), method=method),
+            field="method",
+        )
+    if amount_cents <= 0:
+        raise PaymentError(
+            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
+
+
+def _credit_refund_post(
+    *, payment: Payment, amount_cents: int, refund_date: date, actor: User | None, now: datetime
+) -> JournalEntry:
+    """Post a refund of the LOCKED payment's unapplied credit from operating: Dr unapplied
+    client credits, Cr operating bank."""
+    return entry_post(
+        kind=EntryKind.REFUND,
+        entry_date=refund_date,
+        memo=f"Refund of unapplied credit from {payment.number}",
+        lines=[
+            PostingLine(
+                accounts.UNAPPLIED_CLIENT_CREDITS,
+                amount_cents,
+                client=payment.client,
+                matter=payment.matter,
+            ),
+            PostingLine(accounts.OPERATING_BANK, -amount_cents),
+        ],
+        actor=actor,
+        now=now,
+    )
 
 
 def unapplied_credit_refund(
@@ -49,15 +87,7 @@ def unapplied_credit_refund(
     bank). Check and transfer refunds are recorded at once (SUCCEEDED). ``method`` CARD refunds
     through the provider the payment came from in two phases (``payments.refunds``): this
     returns the REQUESTED row; the processor is called after the commit."""
-    if method not in RefundMethod.values:
-        raise PaymentError(
-            REFUND_METHOD_INVALID.format(methods=", ".join(RefundMethod.values), method=method),
-            field="method",
-        )
-    if amount_cents <= 0:
-        raise PaymentError(
-            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
-        )
+    _refund_request_check(method=method, amount_cents=amount_cents)
     if method == RefundMethod.CARD:
         from caseledger.payments.refunds import card_refund_request
 
@@ -67,14 +97,8 @@ def unapplied_credit_refund(
     amount_check(amount_cents)
     with transaction.atomic():
         payment = locks.lock_payment(payment.pk)
-        if payment.status != PaymentStatus.RECEIVED:
-            raise PaymentError(
-                PAYMENT_NOT_RECEIVED.format(
-                    payment=payment, status=payment.get_status_display().lower()
-                ),
-                field="payment",
-            )
-        available = payment.unapplied_cents - payment.refund_pending_cents
+        _refuse_unless_received(payment)
+        available = _spendable_cents(payment)
         if amount_cents > available:
             raise PaymentError(
                 REFUND_OVER_UNAPPLIED.format(
@@ -85,19 +109,10 @@ def unapplied_credit_refund(
                 field="amount",
             )
         refund_date = clock.firm_date(now)
-        entry = entry_post(
-            kind=EntryKind.REFUND,
-            entry_date=refund_date,
-            memo=f"Refund of unapplied credit from {payment.number}",
-            lines=[
-                PostingLine(
-                    accounts.UNAPPLIED_CLIENT_CREDITS,
-                    amount_cents,
-                    client=payment.client,
-                    matter=payment.matter,
-                ),
-                PostingLine(accounts.OPERATING_BANK, -amount_cents),
-            ],
+        entry = _credit_refund_post(
+            payment=payment,
+            amount_cents=amount_cents,
+            refund_date=refund_date,
             actor=actor,
             now=now,
         )

@@ -9,9 +9,8 @@ from django.db import transaction
 
 from caseledger.core import audit
 from caseledger.core.models import User
-from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
-from caseledger.ledger.services import PostingLine, entry_post
+from caseledger.ledger.services import entry_post
 from caseledger.payments import locks
 from caseledger.payments.choices import (
     CheckoutPurpose,
@@ -23,16 +22,13 @@ from caseledger.payments.models import (
     CheckoutSession,
     InvoiceSettlement,
     Payment,
-    PaymentAllocation,
 )
 from caseledger.payments.receipts import payment_receipt_queue
 from caseledger.payments.services.checkout import (
     _HOLD_RELEASE_HANDLERS,
     _checkout_allocations,
 )
-from caseledger.payments.services.settlements import (
-    settlement_apply,
-)
+from caseledger.payments.services.common import _allocations_record, _receipt_lines
 
 HOLD_NOT_HELD = "payment: {payment} is not held for review"
 
@@ -51,49 +47,30 @@ def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Pay
             settlements: dict[int, InvoiceSettlement] = locks.lock_invoice_settlements(invoices)
             total = sum(a.amount_cents for a in allocations)
             unapplied = payment.amount_cents - total
-            lines = [PostingLine(accounts.OPERATING_BANK, payment.amount_cents - payment.fee_cents)]
-            if payment.fee_cents:
-                lines.append(PostingLine(accounts.CARD_PROCESSING_FEES, payment.fee_cents))
-            for alloc in allocations:
-                lines.append(
-                    PostingLine(
-                        accounts.ACCOUNTS_RECEIVABLE,
-                        -alloc.amount_cents,
-                        client=payment.client,
-                        matter=alloc.invoice.matter,
-                        invoice=alloc.invoice,
-                    )
-                )
-            if unapplied:
-                lines.append(
-                    PostingLine(
-                        accounts.UNAPPLIED_CLIENT_CREDITS,
-                        -unapplied,
-                        client=payment.client,
-                        matter=payment.matter,
-                    )
-                )
             entry = entry_post(
                 kind=EntryKind.PAYMENT_RECEIVED,
                 entry_date=payment.received_date,
                 memo=f"Held payment {payment.number} released",
-                lines=[ln for ln in lines if ln.amount_cents],
+                lines=_receipt_lines(
+                    client=payment.client,
+                    matter=payment.matter,
+                    amount_cents=payment.amount_cents,
+                    fee_cents=payment.fee_cents,
+                    allocations=allocations,
+                    unapplied_cents=unapplied,
+                ),
                 actor=actor,
                 now=now,
             )
-            for alloc in allocations:
-                PaymentAllocation.objects.create(
-                    payment=payment,
-                    invoice=alloc.invoice,
-                    amount_cents=alloc.amount_cents,
-                    applied_date=payment.received_date,
-                    entry=entry,
-                    created_by=actor,
-                    created_at=now,
-                )
-                settlement_apply(
-                    settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
-                )
+            _allocations_record(
+                payment=payment,
+                allocations=allocations,
+                settlements=settlements,
+                applied_date=payment.received_date,
+                entry=entry,
+                actor=actor,
+                now=now,
+            )
             Payment.objects.filter(pk=payment.pk).update(
                 status=PaymentStatus.RECEIVED, entry=entry, unapplied_cents=unapplied
             )

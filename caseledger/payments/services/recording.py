@@ -14,7 +14,6 @@ from caseledger.core import audit, clock
 from caseledger.core.amounts import amount_check, firm_money
 from caseledger.core.models import User
 from caseledger.core.text import fit_to_field
-from caseledger.ledger import accounts
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services import PostingLine, entry_post
@@ -30,17 +29,15 @@ from caseledger.payments.models import (
     CheckoutSession,
     InvoiceSettlement,
     Payment,
-    PaymentAllocation,
 )
 from caseledger.payments.services.common import (
     AMOUNT_NOT_POSITIVE,
     Allocation,
+    _allocations_record,
     _check_invoices_payable,
     _next_number,
+    _receipt_lines,
     _validate_allocations,
-)
-from caseledger.payments.services.settlements import (
-    settlement_apply,
 )
 
 FEE_INVALID = "fee: must be between 0 and the payment amount {amount} (got {fee})"
@@ -125,6 +122,69 @@ def _oldest_first_locked(
     return result, settlements
 
 
+def _allocations_locked(
+    *,
+    client: Client,
+    matter: Matter | None,
+    amount_cents: int,
+    allocations: Sequence[Allocation] | None,
+) -> tuple[Sequence[Allocation], dict[int, InvoiceSettlement]]:
+    """The allocations of a payment being recorded with their invoices' LOCKED settlements:
+    the given ones (their invoices checked payable first), or, when None, oldest open invoices
+    first computed after the lock (see ``_oldest_first_locked``)."""
+    if allocations is None:
+        return _oldest_first_locked(client=client, matter=matter, amount_cents=amount_cents)
+    invoices = [a.invoice for a in allocations]
+    _check_invoices_payable(invoices)
+    return allocations, locks.lock_invoice_settlements(invoices)
+
+
+def _receipt_post(
+    *,
+    number: str,
+    payer: str,
+    method: str,
+    received_date: date,
+    lines: list[PostingLine],
+    actor: User | None,
+    now: datetime,
+) -> JournalEntry:
+    """Post payment ``number``'s receipt entry (PAYMENT_RECEIVED, dated when it was received)."""
+    return entry_post(
+        kind=EntryKind.PAYMENT_RECEIVED,
+        entry_date=received_date,
+        memo=fit_to_field(
+            JournalEntry,
+            "memo",
+            f"Payment {number} from {payer} ({PaymentMethod(method).label})",
+        ),
+        lines=lines,
+        actor=actor,
+        now=now,
+    )
+
+
+def _payment_recorded_audit(
+    *, payment: Payment, allocations: Sequence[Allocation], actor: User | None, now: datetime
+) -> None:
+    """The audit event of a recorded payment: amount, fee, method, allocations, the rest left
+    unapplied and its entry."""
+    audit.record(
+        actor=actor,
+        action="payments.payment_recorded",
+        at=now,
+        obj=payment,
+        after={
+            "amount_cents": payment.amount_cents,
+            "fee_cents": payment.fee_cents,
+            "method": payment.method,
+            "allocations": {str(a.invoice): a.amount_cents for a in allocations},
+            "unapplied_cents": payment.unapplied_cents,
+            "entry": payment.entry_id,
+        },
+    )
+
+
 def payment_record(
     *,
     client: Client,
@@ -165,15 +225,9 @@ def payment_record(
     reference = fit_to_field(Payment, "reference", reference.strip())
     memo = fit_to_field(Payment, "memo", memo)
     with transaction.atomic():
-        if allocations is None:
-            # Lock first, then allocate (see _oldest_first_locked).
-            allocations, settlements = _oldest_first_locked(
-                client=client, matter=matter, amount_cents=amount_cents
-            )
-        else:
-            invoices = [a.invoice for a in allocations]
-            _check_invoices_payable(invoices)
-            settlements = locks.lock_invoice_settlements(invoices)
+        allocations, settlements = _allocations_locked(
+            client=client, matter=matter, amount_cents=amount_cents, allocations=allocations
+        )
         total = _validate_allocations(
             client=client, allocations=allocations, settlements=settlements, typed=checkout is None
         )
@@ -184,35 +238,19 @@ def payment_record(
             )
         unapplied = amount_cents - total
         number = _next_number("payment", "P")
-        lines = [PostingLine(accounts.OPERATING_BANK, amount_cents - fee_cents)]
-        if fee_cents:
-            lines.append(PostingLine(accounts.CARD_PROCESSING_FEES, fee_cents))
-        for alloc in allocations:
-            lines.append(
-                PostingLine(
-                    accounts.ACCOUNTS_RECEIVABLE,
-                    -alloc.amount_cents,
-                    client=client,
-                    matter=alloc.invoice.matter,
-                    invoice=alloc.invoice,
-                )
-            )
-        if unapplied:
-            lines.append(
-                PostingLine(
-                    accounts.UNAPPLIED_CLIENT_CREDITS, -unapplied, client=client, matter=matter
-                )
-            )
-        lines = [line for line in lines if line.amount_cents != 0]
-        entry = entry_post(
-            kind=EntryKind.PAYMENT_RECEIVED,
-            entry_date=received_date,
-            memo=fit_to_field(
-                JournalEntry,
-                "memo",
-                f"Payment {number} from {payer} ({PaymentMethod(method).label})",
+        entry = _receipt_post(
+            number=number,
+            payer=payer,
+            method=method,
+            received_date=received_date,
+            lines=_receipt_lines(
+                client=client,
+                matter=matter,
+                amount_cents=amount_cents,
+                fee_cents=fee_cents,
+                allocations=allocations,
+                unapplied_cents=unapplied,
             ),
-            lines=lines,
             actor=actor,
             now=now,
         )
@@ -235,31 +273,14 @@ def payment_record(
             created_by=actor,
             created_at=now,
         )
-        for alloc in allocations:
-            PaymentAllocation.objects.create(
-                payment=payment,
-                invoice=alloc.invoice,
-                amount_cents=alloc.amount_cents,
-                applied_date=received_date,
-                entry=entry,
-                created_by=actor,
-                created_at=now,
-            )
-            settlement_apply(
-                settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
-            )
-        audit.record(
+        _allocations_record(
+            payment=payment,
+            allocations=allocations,
+            settlements=settlements,
+            applied_date=received_date,
+            entry=entry,
             actor=actor,
-            action="payments.payment_recorded",
-            at=now,
-            obj=payment,
-            after={
-                "amount_cents": amount_cents,
-                "fee_cents": fee_cents,
-                "method": method,
-                "allocations": {str(a.invoice): a.amount_cents for a in allocations},
-                "unapplied_cents": unapplied,
-                "entry": entry.pk,
-            },
+            now=now,
         )
+        _payment_recorded_audit(payment=payment, allocations=allocations, actor=actor, now=now)
     return payment

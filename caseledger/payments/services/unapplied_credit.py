@@ -34,15 +34,13 @@ from caseledger.payments.models import (
 from caseledger.payments.services.common import (
     ALLOC_NOT_POSITIVE,
     ALLOC_OVER_BALANCE,
-    ALLOC_OVER_UNAPPLIED,
     AMOUNT_NOT_POSITIVE,
-    PAYMENT_NOT_RECEIVED,
     Allocation,
+    _allocations_record,
     _check_invoices_payable,
+    _refuse_over_spendable,
+    _refuse_unless_received,
     _validate_allocations,
-)
-from caseledger.payments.services.settlements import (
-    settlement_apply,
 )
 
 ALLOC_EMPTY = "allocations: choose at least one invoice and amount"
@@ -59,6 +57,32 @@ ALLOC_RECEIVABLE_OTHER_CLIENT = (
 )
 
 
+def _credit_applied_lines(
+    *, payment: Payment, total_cents: int, allocations: Sequence[Allocation]
+) -> list[PostingLine]:
+    """Credit applied to invoices: Dr the payment's unapplied client credit by the total, Cr each
+    invoice's receivable by its allocation."""
+    lines = [
+        PostingLine(
+            accounts.UNAPPLIED_CLIENT_CREDITS,
+            total_cents,
+            client=payment.client,
+            matter=payment.matter,
+        )
+    ]
+    for alloc in allocations:
+        lines.append(
+            PostingLine(
+                accounts.ACCOUNTS_RECEIVABLE,
+                -alloc.amount_cents,
+                client=payment.client,
+                matter=alloc.invoice.matter,
+                invoice=alloc.invoice,
+            )
+        )
+    return lines
+
+
 def payment_allocate(
     *, payment: Payment, allocations: Sequence[Allocation], actor: User | None, now: datetime
 ) -> list[PaymentAllocation]:
@@ -71,72 +95,33 @@ def payment_allocate(
         _check_invoices_payable(invoices)
         settlements = locks.lock_invoice_settlements(invoices)
         payment = locks.lock_payment(payment.pk)
-        if payment.status != PaymentStatus.RECEIVED:
-            raise PaymentError(
-                PAYMENT_NOT_RECEIVED.format(
-                    payment=payment, status=payment.get_status_display().lower()
-                ),
-                field="payment",
-            )
+        _refuse_unless_received(payment)
         total = _validate_allocations(
             client=payment.client, allocations=allocations, settlements=settlements
         )
-        # Credit held for a card refund at the processor is not there to spend.
-        spendable = payment.unapplied_cents - payment.refund_pending_cents
-        if total > spendable:
-            raise PaymentError(
-                ALLOC_OVER_UNAPPLIED.format(
-                    total=firm_money(total),
-                    payment=payment,
-                    unapplied=firm_money(spendable),
-                ),
-                field="allocations",
-            )
+        _refuse_over_spendable(payment, total, field="allocations")
         applied_date = clock.firm_date(now)
-        lines = [
-            PostingLine(
-                accounts.UNAPPLIED_CLIENT_CREDITS,
-                total,
-                client=payment.client,
-                matter=payment.matter,
-            )
-        ]
-        for alloc in allocations:
-            lines.append(
-                PostingLine(
-                    accounts.ACCOUNTS_RECEIVABLE,
-                    -alloc.amount_cents,
-                    client=payment.client,
-                    matter=alloc.invoice.matter,
-                    invoice=alloc.invoice,
-                )
-            )
         entry = entry_post(
             kind=EntryKind.PAYMENT_APPLIED,
             entry_date=applied_date,
             memo=f"Unapplied credit of {payment.number} applied",
-            lines=lines,
+            lines=_credit_applied_lines(
+                payment=payment, total_cents=total, allocations=allocations
+            ),
             actor=actor,
             now=now,
         )
         Payment.objects.filter(pk=payment.pk).update(unapplied_cents=F("unapplied_cents") - total)
-        created = []
-        for alloc in allocations:
-            created.append(
-                PaymentAllocation.objects.create(
-                    payment=payment,
-                    invoice=alloc.invoice,
-                    amount_cents=alloc.amount_cents,
-                    applied_date=applied_date,
-                    from_credit=True,
-                    entry=entry,
-                    created_by=actor,
-                    created_at=now,
-                )
-            )
-            settlement_apply(
-                settlement=settlements[alloc.invoice.pk], paid_cents=alloc.amount_cents, now=now
-            )
+        created = _allocations_record(
+            payment=payment,
+            allocations=allocations,
+            settlements=settlements,
+            applied_date=applied_date,
+            entry=entry,
+            actor=actor,
+            now=now,
+            from_credit=True,
+        )
         audit.record(
             actor=actor,
             action="payments.credit_applied",
@@ -176,13 +161,7 @@ def payment_credit_apply_to_receivable(
         )
     with transaction.atomic():
         payment = locks.lock_payment(payment.pk)
-        if payment.status != PaymentStatus.RECEIVED:
-            raise PaymentError(
-                PAYMENT_NOT_RECEIVED.format(
-                    payment=payment, status=payment.get_status_display().lower()
-                ),
-                field="payment",
-            )
+        _refuse_unless_received(payment)
         if matter.client_id != payment.client_id:
             raise PaymentError(
                 ALLOC_RECEIVABLE_OTHER_CLIENT.format(
@@ -190,14 +169,7 @@ def payment_credit_apply_to_receivable(
                 ),
                 field="matter",
             )
-        spendable = payment.unapplied_cents - payment.refund_pending_cents
-        if amount_cents > spendable:
-            raise PaymentError(
-                ALLOC_OVER_UNAPPLIED.format(
-                    total=firm_money(amount_cents), payment=payment, unapplied=firm_money(spendable)
-                ),
-                field="amount",
-            )
+        _refuse_over_spendable(payment, amount_cents, field="amount")
         lines = [
             PostingLine(
                 accounts.UNAPPLIED_CLIENT_CREDITS,
@@ -347,13 +319,7 @@ def payment_unapplied_credit_add(
                 ),
                 field="client",
             )
-        if payment.status != PaymentStatus.RECEIVED:
-            raise PaymentError(
-                PAYMENT_NOT_RECEIVED.format(
-                    payment=payment, status=payment.get_status_display().lower()
-                ),
-                field="payment",
-            )
+        _refuse_unless_received(payment)
         total = payment.unapplied_cents + amount_cents
         if total > payment.amount_cents:
             raise PaymentError(
