@@ -29,6 +29,7 @@ from caseledger.payments.services.checkout import (
     _checkout_allocations,
 )
 from caseledger.payments.services.common import _allocations_record, _receipt_lines
+from caseledger.payments.transitions import PAYMENT_TRANSITIONS
 
 HOLD_NOT_HELD = "payment: {payment} is not held for review"
 
@@ -38,9 +39,15 @@ def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Pay
     to the balance due (the rest unapplied credit); a trust-request payment goes to trust."""
     with transaction.atomic():
         payment = locks.lock_payment(payment.pk)
-        if payment.status != PaymentStatus.HELD:
-            raise PaymentError(HOLD_NOT_HELD.format(payment=payment), field="payment")
         session = payment.checkout
+        # An invoice payment is received; a trust-request payment goes to trust.
+        released = (
+            PaymentStatus.TO_TRUST
+            if session is not None and session.purpose != CheckoutPurpose.INVOICE
+            else PaymentStatus.RECEIVED
+        )
+        if not PAYMENT_TRANSITIONS.can(payment.status, released):
+            raise PaymentError(HOLD_NOT_HELD.format(payment=payment), field="payment")
         assert session is not None
         if session.purpose == CheckoutPurpose.INVOICE:
             allocations, invoices = _checkout_allocations(session, payment.amount_cents)
@@ -98,7 +105,7 @@ def held_payment_reject(*, payment: Payment, actor: User, now: datetime, note: s
     """Refuse a held payment (returned to the payer at the provider): nothing is posted."""
     with transaction.atomic():
         payment = locks.lock_payment(payment.pk)
-        if payment.status != PaymentStatus.HELD:
+        if not PAYMENT_TRANSITIONS.can(payment.status, PaymentStatus.REJECTED):
             raise PaymentError(HOLD_NOT_HELD.format(payment=payment), field="payment")
         Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REJECTED, memo=note[:300])
         payment.refresh_from_db()
