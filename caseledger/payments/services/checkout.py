@@ -12,7 +12,6 @@ from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core import audit
-from caseledger.core.amounts import firm_money
 from caseledger.core.models import User
 from caseledger.matters.models import Matter
 from caseledger.payments import locks
@@ -22,8 +21,8 @@ from caseledger.payments.models import (
     CheckoutSession,
 )
 from caseledger.payments.services.common import (
-    AMOUNT_NOT_POSITIVE,
     Allocation,
+    _refuse_unless_positive,
 )
 
 CHECKOUT_LINES_MISMATCH = (
@@ -72,10 +71,7 @@ def checkout_create(
         or amount_cents != sum(cents for _, cents in invoice_amounts)
     ):
         raise PaymentError(CHECKOUT_LINES_MISMATCH, field="invoices")
-    if amount_cents <= 0:
-        raise PaymentError(
-            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
-        )
+    _refuse_unless_positive(amount_cents)
     provider = provider_get()
     session = CheckoutSession(
         provider=provider.name,

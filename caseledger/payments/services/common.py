@@ -105,6 +105,14 @@ def _check_invoices_payable(invoices: Sequence[Invoice]) -> None:
             )
 
 
+def _refuse_unless_positive(amount_cents: int) -> None:
+    """Raise PaymentError (field ``amount``) unless ``amount_cents`` is more than zero."""
+    if amount_cents <= 0:
+        raise PaymentError(
+            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
+        )
+
+
 def _refuse_unless_received(payment: Payment) -> None:
     """Raise PaymentError (field ``payment``) unless the LOCKED payment is RECEIVED: only money
     posted as received has credit to apply, refund or get back."""

@@ -26,7 +26,7 @@ from caseledger.payments.models import (
     Payment,
 )
 from caseledger.payments.services.common import (
-    AMOUNT_NOT_POSITIVE,
+    _refuse_unless_positive,
     _refuse_unless_received,
     _spendable_cents,
 )
@@ -45,10 +45,7 @@ def _refund_request_check(*, method: str, amount_cents: int) -> None:
             REFUND_METHOD_INVALID.format(methods=", ".join(RefundMethod.values), method=method),
             field="method",
         )
-    if amount_cents <= 0:
-        raise PaymentError(
-            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
-        )
+    _refuse_unless_positive(amount_cents)
 
 
 def _credit_refund_post(

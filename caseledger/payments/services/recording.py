@@ -31,12 +31,12 @@ from caseledger.payments.models import (
     Payment,
 )
 from caseledger.payments.services.common import (
-    AMOUNT_NOT_POSITIVE,
     Allocation,
     _allocations_record,
     _check_invoices_payable,
     _next_number,
     _receipt_lines,
+    _refuse_unless_positive,
     _validate_allocations,
 )
 
@@ -70,10 +70,7 @@ def _validate_common(
             METHOD_INVALID.format(methods=", ".join(PaymentMethod.values), method=method),
             field="method",
         )
-    if amount_cents <= 0:
-        raise PaymentError(
-            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
-        )
+    _refuse_unless_positive(amount_cents)
     if fee_cents < 0 or fee_cents > amount_cents:
         raise PaymentError(
             FEE_INVALID.format(amount=firm_money(amount_cents), fee=firm_money(fee_cents)),

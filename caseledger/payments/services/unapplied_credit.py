@@ -34,11 +34,11 @@ from caseledger.payments.models import (
 from caseledger.payments.services.common import (
     ALLOC_NOT_POSITIVE,
     ALLOC_OVER_BALANCE,
-    AMOUNT_NOT_POSITIVE,
     Allocation,
     _allocations_record,
     _check_invoices_payable,
     _refuse_over_spendable,
+    _refuse_unless_positive,
     _refuse_unless_received,
     _validate_allocations,
 )
@@ -297,10 +297,7 @@ def payment_unapplied_credit_add(
     balance that would exceed what the payment brought in, a blank reason."""
     from caseledger.core.selectors import firm_get
 
-    if amount_cents <= 0:
-        raise PaymentError(
-            AMOUNT_NOT_POSITIVE.format(amount=firm_money(amount_cents)), field="amount"
-        )
+    _refuse_unless_positive(amount_cents)
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError(CREDIT_ADD_REASON_REQUIRED, field="reason")
