@@ -31,6 +31,7 @@ from caseledger.payments.models import (
     PaymentAllocation,
     PaymentReversal,
 )
+from caseledger.payments.transitions import PAYMENT_TRANSITIONS
 
 REASON_REQUIRED = "reason: say why it is reversed"
 THRESHOLD_NEGATIVE = "reversal_approval: must be zero or more (got {amount})"
@@ -126,7 +127,7 @@ def _locked(payment: Payment) -> tuple[Payment, dict[int, InvoiceSettlement]]:
 
 
 def _check_reversible(payment: Payment) -> None:
-    if payment.status != PaymentStatus.RECEIVED:
+    if not PAYMENT_TRANSITIONS.can(payment.status, PaymentStatus.REVERSED):
         raise PaymentError(
             PAYMENT_NOT_REVERSIBLE.format(
                 payment=payment, status=payment.get_status_display().lower()

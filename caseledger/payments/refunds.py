@@ -44,15 +44,12 @@ from caseledger.payments.choices import PaymentStatus, Provider, RefundMethod, R
 from caseledger.payments.exceptions import PaymentError, ProviderError
 from caseledger.payments.models import CreditRefund, Payment
 from caseledger.payments.providers.base import PaymentProvider
+from caseledger.payments.transitions import CREDIT_REFUND_TRANSITIONS
 
 log = logging.getLogger(__name__)
 
-# The whole workflow of a refund: from -> allowed targets.
-REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
-    RefundStatus.REQUESTED: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
-    RefundStatus.FAILED: frozenset({RefundStatus.REQUESTED}),
-    RefundStatus.SUCCEEDED: frozenset(),
-}
+# The whole workflow of a refund (``payments.transitions``).
+REFUND_TRANSITIONS = CREDIT_REFUND_TRANSITIONS
 
 # A REQUESTED refund younger than this is still in its first attempt's hands.
 RETRY_AFTER = timedelta(minutes=1)
@@ -69,7 +66,7 @@ TRANSITION_REFUSED = "status: a refund cannot go from {from_status} to {to_statu
 
 
 def _transition_check(refund: CreditRefund, to_status: str) -> None:
-    if to_status not in REFUND_TRANSITIONS[refund.status]:
+    if not REFUND_TRANSITIONS.can(refund.status, to_status):
         raise InvalidTransition(
             TRANSITION_REFUSED.format(
                 from_status=refund.get_status_display().lower(),
