@@ -3,7 +3,8 @@
 Lists every ``raise SomeError("...")`` in ``caseledger/*/services*`` (a module or a package) whose
 class is ``ApplicationError``, one of its subclasses in an app's ``exceptions.py``, or Django's
 ``ValidationError``, with the message resolved when it is a literal, an f-string, a module
-constant (``E.NAME``, ``NAME``) or ``CONSTANT.format(...)``. A refusal is covered when a test of
+constant (``E.NAME``, ``NAME``, also one imported by name from another CaseLedger module, as a
+services package's modules do) or ``CONSTANT.format(...)``. A refusal is covered when a test of
 its own app (``caseledger/<app>/tests/``) checks that text: a ``match=`` argument or an
 ``assert`` holds 20 characters in a row of its fixed text (between placeholders; a message
 whose fixed runs are all shorter: its longest run, at least 8 characters), or names its
@@ -80,6 +81,25 @@ def _string_constants(path: Path) -> dict[str, str]:
     return found
 
 
+def _imported_constants(tree: ast.Module) -> dict[str, str]:
+    """The string constants a service module imports by name from another CaseLedger module
+    (``from caseledger.payments.services.common import AMOUNT_NOT_POSITIVE``): a package's
+    modules share refusals through such imports."""
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("caseledger.")):
+            continue
+        base = ROOT.parent.joinpath(*str(node.module).split("."))
+        source = (
+            base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+        )
+        constants = _string_constants(source)
+        for alias in node.names:
+            if alias.name in constants:
+                found[alias.asname or alias.name] = constants[alias.name]
+    return found
+
+
 def _text(node: ast.AST, constants: dict[str, str]) -> str | None:
     """The fixed text of a message expression (placeholders as \\0), or None when unknown."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -128,11 +148,12 @@ def refusals() -> list[Refusal]:
     classes = _error_classes()
     found: list[Refusal] = []
     for app, path in _service_files():
+        tree = ast.parse(path.read_text())
         constants = {
             **_string_constants(ROOT / app / "exceptions.py"),
+            **_imported_constants(tree),
             **_string_constants(path),
         }
-        tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
                 continue
