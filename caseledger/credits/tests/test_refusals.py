@@ -221,3 +221,30 @@ def test_write_off_refuses_no_reason_a_bad_amount_and_a_reversal_without_reason(
         actor=users["BILLING"],
         now=now,
     )
+
+
+def test_only_an_issued_invoice_is_credited_or_written_off(users, now, inv, refused):
+    """A voided invoice (or any not issued) takes no credit note and no write-off."""
+    from caseledger.billing.models import Invoice
+
+    Invoice.objects.filter(pk=inv.pk).update(status="VOID")
+    inv.refresh_from_db()
+    match = r"^invoice: only an issued invoice can be credited or written off \(it is void\)$"
+    refused(
+        credit_note_request,
+        match=match,
+        invoice=inv,
+        reason_code=ReasonCode.BILLING_ERROR,
+        amount_cents=1_000,
+        actor=users["BILLING"],
+        now=now,
+    )
+    refused(
+        write_off_request,
+        match=match,
+        invoice=inv,
+        reason="Client unreachable for a year",
+        amount_cents=1_000,
+        actor=users["BILLING"],
+        now=now,
+    )

@@ -381,3 +381,47 @@ def test_an_expired_disbursement_is_neither_approved_nor_posted(users, now, refu
         actor=users["BILLING"],
         now=late,
     )
+
+
+def test_trust_moves_to_operating_only_against_an_issued_invoice(now, refused):
+    from caseledger.ledger.tests.factories import InvoiceFactory
+
+    m = MatterFactory()
+    deposit(m, now)
+    invoice = InvoiceFactory(
+        matter=m, client=m.client, total_cents=30_000, subtotal_cents=30_000, status="APPROVED"
+    )
+    refused(
+        services.trust_apply_to_invoice,
+        match=rf"^invoice: {invoice} is not issued; trust moves to operating only against an "
+        "issued invoice$",
+        invoice=invoice,
+        actor=None,
+        now=now,
+    )
+
+
+def test_a_disbursement_is_not_posted_with_fewer_approvals_than_it_requires(users, now, refused):
+    """Approved under one approval, then the request is found to need two (the dual-approval
+    threshold applies to it): posting waits for the second partner."""
+    m = MatterFactory()
+    deposit(m, now)
+    request = services.disbursement_request(
+        matter=m,
+        payee="Courier Co",
+        amount_cents=5_000,
+        purpose="THIRD_PARTY",
+        method="CHECK",
+        actor=users["BILLING"],
+        now=now,
+    )
+    services.disbursement_approve(disbursement=request, approver=users["PARTNER"], now=now)
+    Disbursement.objects.filter(pk=request.pk).update(required_approvals=2)
+    request.refresh_from_db()
+    refused(
+        services.disbursement_post,
+        match=rf"^disbursement: {request.number} needs 2 approval\(s\) and has 1$",
+        disbursement=request,
+        actor=users["BILLING"],
+        now=now,
+    )
