@@ -27,8 +27,8 @@ def seed(ctx: DemoContext) -> None:
         policy_default_ensure,
         policy_save,
     )
+    from caseledger.collections.services.plan import matters_with_overdue_balance
     from caseledger.collections.services.policies import DEFAULT_STAGES
-    from caseledger.collections.services.run import matters_with_overdue_balance
 
     if CollectionRun.objects.exists():
         return

@@ -130,6 +130,12 @@ def _template_lines(template: InvoiceTemplate) -> list[tuple[Any, int]]:
     ]
 
 
+# One line to draft: (template line or None for an installment, amount, description, kind).
+LineSpec = tuple[Any, int, str, str]
+# One invoice to draft: the schedule, its period start and sequence, its lines.
+Pending = tuple[RecurringSchedule, date, int, list[LineSpec]]
+
+
 def billing_run(*, run_date: date, now: datetime, actor: Any = None) -> RunResult:
     """Draft the invoices of every active schedule due on ``run_date``. Idempotent."""
     rule = firm_rounding()
@@ -137,141 +143,23 @@ def billing_run(*, run_date: date, now: datetime, actor: Any = None) -> RunResul
     settings = billing_settings_get()
     with transaction.atomic():
         billing_run_lock()
-        schedules = (
-            RecurringSchedule.objects.filter(active=True, start_date__lte=run_date)
-            .select_related("matter", "matter__client", "template", "template__service")
-            .order_by("id")
-        )
-        due: list[tuple[RecurringSchedule, date, int]] = []
-        for schedule in schedules.iterator(chunk_size=BATCH):
-            found = period_for(
-                cadence=schedule.cadence, start=schedule.start_date, run_date=run_date
-            )
-            if found is not None:
-                due.append((schedule, found[0], found[1]))
+        due = _due(run_date)
         periods = {p for _, p, _ in due}
         billed = set(
             ScheduleRun.objects.filter(
                 schedule_id__in=[s.pk for s, _, _ in due], period_start__in=periods
             ).values_list("schedule_id", "period_start")
         )
-        template_cache: dict[int, list[tuple[Any, int]]] = {}
-        allowed_cache: dict[tuple[int | None, str], bool] = {}
-        skipped: dict[int, str] = {}
-        pending: list[tuple[RecurringSchedule, date, int, list[tuple[Any, int, str, str]]]] = []
-        specs: list[tuple[Any, int, str, str]]
-        for schedule, period, sequence in due:
-            if (schedule.pk, period) in billed:
-                continue
-            template = schedule.template
-            if schedule.cadence == Cadence.PAYMENT_PLAN:
-                if sequence > schedule.installments:
-                    skipped[schedule.pk] = "plan finished"
-                    continue
-                part = split(schedule.total_cents, schedule.installments)[sequence - 1]
-                specs = [
-                    (
-                        None,
-                        part,
-                        f"{template.name}: installment {sequence} of {schedule.installments}",
-                        LineKind.INSTALLMENT,
-                    )
-                ]
-                categories = ["ATTORNEY_FEE"]
-            else:
-                if template.pk not in template_cache:
-                    template_cache[template.pk] = _template_lines(template)
-                label = (
-                    period.strftime("%B %Y")
-                    if schedule.cadence == Cadence.MONTHLY
-                    else (f"Q{(period.month - 1) // 3 + 1} {period.year}")
-                )
-                specs = [
-                    (line, amount, f"{line.description} — {label}", line.kind)
-                    for line, amount in template_cache[template.pk]
-                ]
-                categories = [line.category for line, _, _, _ in specs]
-            if template.bill_to == Payer.BENEFICIARY:
-                refused = False
-                for category in categories:
-                    key = (schedule.matter.case_type_id, category)
-                    if key not in allowed_cache:
-                        found_rule = payer_rule_get(case_type_id=key[0], category=category)
-                        allowed_cache[key] = found_rule is None or found_rule.beneficiary_may_pay
-                    refused = refused or not allowed_cache[key]
-                if refused:
-                    skipped[schedule.pk] = "payer rule forbids billing the beneficiary"
-                    continue
-            pending.append((schedule, period, sequence, specs))
+        pending, skipped = _pending(due=due, billed=billed)
         created = 0
         for start in range(0, len(pending), BATCH):
-            chunk = pending[start : start + BATCH]
-            invoices = []
-            for schedule, _period, _seq, specs in chunk:
-                matter = schedule.matter
-                amounts = [
-                    line_amount_cents(quantity=Decimal(1), unit_price_cents=a, rule=rule)
-                    for _, a, _, _ in specs
-                ]
-                subtotal = sum(amounts)
-                invoices.append(
-                    Invoice(
-                        client_id=matter.client_id,
-                        matter_id=matter.pk,
-                        status=InvoiceStatus.IN_REVIEW,
-                        currency=currency,
-                        created_at=now,
-                        bill_to=schedule.template.bill_to,
-                        responsible_partner_id=matter.responsible_partner_id
-                        or matter.client.responsible_partner_id,
-                        template_id=schedule.template_id,
-                        subtotal_cents=subtotal,
-                        tax_cents=0,
-                        total_cents=subtotal,
-                        terms=schedule.template.terms or settings.default_terms,
-                        notes=schedule.template.notes,
-                        triggered_at=now,
-                    )
-                )
-            Invoice.objects.bulk_create(invoices, batch_size=BATCH)
-            lines = []
-            runs = []
-            for invoice, (schedule, period, sequence, specs) in zip(invoices, chunk, strict=True):
-                service = schedule.template.service
-                for position, (spec, amount, description, kind) in enumerate(specs, start=1):
-                    lines.append(
-                        InvoiceLine(
-                            invoice_id=invoice.pk,
-                            position=position,
-                            kind=kind,
-                            category=spec.category if spec is not None else "ATTORNEY_FEE",
-                            service_id=(
-                                spec.service_id
-                                if spec is not None and spec.service_id
-                                else service.pk
-                            ),
-                            description=description[:300],
-                            line_date=period,
-                            quantity=Decimal(1),
-                            unit_price_cents=amount,
-                            amount_cents=amount,
-                            taxable=False,
-                            utbms_task_code=service.utbms_task_code,
-                            utbms_activity_code=service.utbms_activity_code,
-                        )
-                    )
-                runs.append(
-                    ScheduleRun(
-                        schedule_id=schedule.pk,
-                        period_start=period,
-                        sequence=sequence,
-                        invoice_id=invoice.pk,
-                        run_at=now,
-                    )
-                )
-            InvoiceLine.objects.bulk_create(lines, batch_size=BATCH)
-            ScheduleRun.objects.bulk_create(runs, batch_size=BATCH)
-            created += len(invoices)
+            created += _drafts_write(
+                chunk=pending[start : start + BATCH],
+                now=now,
+                rule=rule,
+                currency=currency,
+                default_terms=settings.default_terms,
+            )
         audit.record(
             actor=actor,
             action="billing.recurring_run",
@@ -287,3 +175,174 @@ def billing_run(*, run_date: date, now: datetime, actor: Any = None) -> RunResul
     return RunResult(
         run_date=run_date, created=created, already_billed=len(billed), skipped=skipped
     )
+
+
+def _due(run_date: date) -> list[tuple[RecurringSchedule, date, int]]:
+    """Every active schedule started by ``run_date``, with the period containing it (start,
+    sequence)."""
+    schedules = (
+        RecurringSchedule.objects.filter(active=True, start_date__lte=run_date)
+        .select_related("matter", "matter__client", "template", "template__service")
+        .order_by("id")
+    )
+    due: list[tuple[RecurringSchedule, date, int]] = []
+    for schedule in schedules.iterator(chunk_size=BATCH):
+        found = period_for(cadence=schedule.cadence, start=schedule.start_date, run_date=run_date)
+        if found is not None:
+            due.append((schedule, found[0], found[1]))
+    return due
+
+
+def _pending(
+    *, due: list[tuple[RecurringSchedule, date, int]], billed: set[tuple[int, date]]
+) -> tuple[list[Pending], dict[int, str]]:
+    """The invoices to draft (periods not billed yet), and the schedules skipped with why (a
+    payment plan's installments all billed, a payer rule forbidding the beneficiary)."""
+    template_cache: dict[int, list[tuple[Any, int]]] = {}
+    allowed_cache: dict[tuple[int | None, str], bool] = {}
+    skipped: dict[int, str] = {}
+    pending: list[Pending] = []
+    for schedule, period, sequence in due:
+        if (schedule.pk, period) in billed:
+            continue
+        if schedule.cadence == Cadence.PAYMENT_PLAN and sequence > schedule.installments:
+            skipped[schedule.pk] = "plan finished"
+            continue
+        specs, categories = _line_specs(
+            schedule=schedule, period=period, sequence=sequence, template_cache=template_cache
+        )
+        if schedule.template.bill_to == Payer.BENEFICIARY and _beneficiary_refused(
+            schedule=schedule, categories=categories, allowed_cache=allowed_cache
+        ):
+            skipped[schedule.pk] = "payer rule forbids billing the beneficiary"
+            continue
+        pending.append((schedule, period, sequence, specs))
+    return pending, skipped
+
+
+def _line_specs(
+    *,
+    schedule: RecurringSchedule,
+    period: date,
+    sequence: int,
+    template_cache: dict[int, list[tuple[Any, int]]],
+) -> tuple[list[LineSpec], list[str]]:
+    """A period's lines and their categories: a payment plan's one installment, else the
+    template's lines labelled with the month or quarter."""
+    template = schedule.template
+    if schedule.cadence == Cadence.PAYMENT_PLAN:
+        part = split(schedule.total_cents, schedule.installments)[sequence - 1]
+        specs: list[LineSpec] = [
+            (
+                None,
+                part,
+                f"{template.name}: installment {sequence} of {schedule.installments}",
+                LineKind.INSTALLMENT,
+            )
+        ]
+        return specs, ["ATTORNEY_FEE"]
+    if template.pk not in template_cache:
+        template_cache[template.pk] = _template_lines(template)
+    label = (
+        period.strftime("%B %Y")
+        if schedule.cadence == Cadence.MONTHLY
+        else (f"Q{(period.month - 1) // 3 + 1} {period.year}")
+    )
+    specs = [
+        (line, amount, f"{line.description} — {label}", line.kind)
+        for line, amount in template_cache[template.pk]
+    ]
+    return specs, [line.category for line, _, _, _ in specs]
+
+
+def _beneficiary_refused(
+    *,
+    schedule: RecurringSchedule,
+    categories: list[str],
+    allowed_cache: dict[tuple[int | None, str], bool],
+) -> bool:
+    """Whether a payer rule of the matter's case type forbids billing the beneficiary for one
+    of these categories (each rule read once per run)."""
+    refused = False
+    for category in categories:
+        key = (schedule.matter.case_type_id, category)
+        if key not in allowed_cache:
+            found_rule = payer_rule_get(case_type_id=key[0], category=category)
+            allowed_cache[key] = found_rule is None or found_rule.beneficiary_may_pay
+        refused = refused or not allowed_cache[key]
+    return refused
+
+
+def _drafts_write(
+    *, chunk: list[Pending], now: datetime, rule: str, currency: str, default_terms: str
+) -> int:
+    """One batch of drafts in three INSERT statements: the invoices (in review), their lines,
+    and the ScheduleRun rows that make the run idempotent. Returns how many were drafted."""
+    invoices = []
+    for schedule, _period, _seq, specs in chunk:
+        matter = schedule.matter
+        amounts = [
+            line_amount_cents(quantity=Decimal(1), unit_price_cents=a, rule=rule)
+            for _, a, _, _ in specs
+        ]
+        subtotal = sum(amounts)
+        invoices.append(
+            Invoice(
+                client_id=matter.client_id,
+                matter_id=matter.pk,
+                status=InvoiceStatus.IN_REVIEW,
+                currency=currency,
+                created_at=now,
+                bill_to=schedule.template.bill_to,
+                responsible_partner_id=matter.responsible_partner_id
+                or matter.client.responsible_partner_id,
+                template_id=schedule.template_id,
+                subtotal_cents=subtotal,
+                tax_cents=0,
+                total_cents=subtotal,
+                terms=schedule.template.terms or default_terms,
+                notes=schedule.template.notes,
+                triggered_at=now,
+            )
+        )
+    Invoice.objects.bulk_create(invoices, batch_size=BATCH)
+    lines = []
+    runs = []
+    for invoice, (schedule, period, sequence, specs) in zip(invoices, chunk, strict=True):
+        lines.extend(_draft_lines(invoice=invoice, schedule=schedule, period=period, specs=specs))
+        runs.append(
+            ScheduleRun(
+                schedule_id=schedule.pk,
+                period_start=period,
+                sequence=sequence,
+                invoice_id=invoice.pk,
+                run_at=now,
+            )
+        )
+    InvoiceLine.objects.bulk_create(lines, batch_size=BATCH)
+    ScheduleRun.objects.bulk_create(runs, batch_size=BATCH)
+    return len(invoices)
+
+
+def _draft_lines(
+    *, invoice: Invoice, schedule: RecurringSchedule, period: date, specs: list[LineSpec]
+) -> list[InvoiceLine]:
+    service = schedule.template.service
+    return [
+        InvoiceLine(
+            invoice_id=invoice.pk,
+            position=position,
+            kind=kind,
+            category=spec.category if spec is not None else "ATTORNEY_FEE",
+            service_id=(spec.service_id if spec is not None and spec.service_id else service.pk),
+            description=description[:300],
+            line_date=period,
+            quantity=Decimal(1),
+            unit_price_cents=amount,
+            amount_cents=amount,
+            taxable=False,
+            utbms_task_code=service.utbms_task_code,
+            utbms_activity_code=service.utbms_activity_code,
+        )
+        for position, (spec, amount, description, kind) in enumerate(specs, start=1)
+    ]

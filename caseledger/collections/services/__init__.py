@@ -1,7 +1,9 @@
 """Writes of the collections app (see the submodules)."""
 
+from caseledger.collections.services.aftercare import at_risk_refresh
 from caseledger.collections.services.aging_facts import aging_facts_rebuild
 from caseledger.collections.services.delivery import reminder_retry, reminders_deliver_pending
+from caseledger.collections.services.plan import Step
 from caseledger.collections.services.policies import (
     DEFAULT_STAGES,
     StageInput,
@@ -18,7 +20,7 @@ from caseledger.collections.services.records import (
     payment_plan_cancel,
     payment_plan_create,
 )
-from caseledger.collections.services.run import RunResult, Step, at_risk_refresh, collections_run
+from caseledger.collections.services.run import RunResult, collections_run
 
 __all__ = [
     "DEFAULT_STAGES",
