@@ -76,45 +76,21 @@ def deposit_record(
     equals the client ledgers. A receipt notice is queued (exactly one).
     """
     _check_matter(client, matter)
-    # Money a processor reports as received is recorded whatever its size; a typed amount is
-    # held to the firm's ceiling.
-    _check_amount(amount_cents, ceiling=provider == "manual")
-    if method not in DepositMethod.values:
-        raise TrustError(
-            METHOD_INVALID.format(choices=", ".join(DepositMethod.values), value=method),
-            field="method",
-        )
-    if not payer.strip():
-        raise TrustError(PAYER_REQUIRED, field="payer")
-    if method == DepositMethod.CHECK and not reference.strip():
-        raise TrustError(CHECK_NUMBER_REQUIRED, field="reference")
-    if method == DepositMethod.WIRE and not reference.strip():
-        raise TrustError(WIRE_REFERENCE_REQUIRED, field="reference")
+    _check_deposit_input(
+        method=method,
+        payer=payer,
+        reference=reference,
+        amount_cents=amount_cents,
+        fee_cents=fee_cents,
+        received_date=received_date,
+        typed=provider == "manual",
+        today=clock.firm_date(now),
+    )
     bank = trust_account_resolve(trust_account)
-    if fee_cents < 0 or fee_cents > amount_cents:
-        raise TrustError(
-            f"fee: must be between 0 and {firm_money(amount_cents)} (got {firm_money(fee_cents)})",
-            field="fee",
-        )
-    clock.date_check(received_date, field="received_date")
-    today = clock.firm_date(now)
-    if received_date > today:
-        raise TrustError(
-            DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date"
-        )
     with transaction.atomic():
         locks.lock_matter_trust(matter, now)
         if trust_request is not None:
-            trust_request = locks.lock_trust_request(trust_request.pk)
-            if trust_request.matter_id != matter.pk:
-                raise TrustError(
-                    REQUEST_OTHER_MATTER.format(request=trust_request), field="trust_request"
-                )
-            if trust_request.status == TrustRequestStatus.CANCELLED:
-                raise TrustError(
-                    REQUEST_NOT_OPEN.format(request=trust_request, status="cancelled"),
-                    field="trust_request",
-                )
+            trust_request = _lock_open_request(trust_request, matter)
         settings_row = selectors.trust_settings_get()
         clears_on = selectors.clearing_date(
             method=method,
@@ -123,41 +99,21 @@ def deposit_record(
             card_settled=card_settled,
         )
         receipt = _next_number("trust_receipt", "R")
-        lines = [
-            PostingLine(bank.code, amount_cents, client=client, matter=matter),
-            PostingLine(
-                accounts.CLIENT_TRUST_LIABILITY, -amount_cents, client=client, matter=matter
-            ),
-        ]
         fee_netted = bool(fee_cents) and settings_row.processor_nets_fee
-        memo = f"Trust receipt {receipt} from {payer.strip()} ({DepositMethod(method).label})"
-        entry = entry_post(
-            kind=EntryKind.TRUST_DEPOSIT,
-            entry_date=received_date,
-            memo=memo[:500],
-            lines=lines,
+        entry, fee_entry = _post_deposit_entries(
+            receipt=receipt,
+            bank=bank,
+            client=client,
+            matter=matter,
+            payer=payer.strip(),
+            method=method,
+            amount_cents=amount_cents,
+            fee_cents=fee_cents,
+            fee_netted=fee_netted,
+            received_date=received_date,
             actor=actor,
             now=now,
         )
-        fee_entry = None
-        if fee_cents:
-            # The ledger keeps card-fee postings out of any entry that touches trust, so the
-            # fee is its own entry in the SAME transaction: operating bears it (and, when the
-            # processor netted it out of the trust payout, this is operating's top-up of trust).
-            fee_entry = entry_post(
-                kind=EntryKind.CARD_FEE,
-                entry_date=received_date,
-                memo=(
-                    f"Card fee on trust receipt {receipt}"
-                    + ("; netted by the processor, operating tops up trust" if fee_netted else "")
-                )[:500],
-                lines=[
-                    PostingLine(accounts.CARD_PROCESSING_FEES, fee_cents),
-                    PostingLine(accounts.OPERATING_BANK, -fee_cents),
-                ],
-                actor=actor,
-                now=now,
-            )
         deposit = TrustDeposit.objects.create(
             receipt_number=receipt,
             client=client,
@@ -180,14 +136,7 @@ def deposit_record(
             created_at=now,
         )
         if trust_request is not None:
-            received = trust_request.received_cents + amount_cents
-            trust_request.received_cents = received
-            trust_request.status = (
-                TrustRequestStatus.PAID
-                if received >= trust_request.amount_cents
-                else TrustRequestStatus.PARTIALLY_PAID
-            )
-            trust_request.save(update_fields=["received_cents", "status"])
+            _request_receive(trust_request, amount_cents)
         _notice_queue(
             key=f"trust.receipt:{deposit.pk}",
             kind=NOTICE_RECEIPT_KIND,
@@ -214,6 +163,123 @@ def deposit_record(
             actor_label=None if actor else f"payer via {provider}",
         )
     return deposit
+
+
+def _check_deposit_input(
+    *,
+    method: str,
+    payer: str,
+    reference: str,
+    amount_cents: int,
+    fee_cents: int,
+    received_date: date,
+    typed: bool,
+    today: date,
+) -> None:
+    """Refuse a deposit's bad input before anything is locked, naming the field: the amount
+    (a typed one is held to the firm's ceiling; money a processor reports as received is
+    recorded whatever its size), the method, the payer, the check number or wire reference, the
+    card fee and the date."""
+    _check_amount(amount_cents, ceiling=typed)
+    if method not in DepositMethod.values:
+        raise TrustError(
+            METHOD_INVALID.format(choices=", ".join(DepositMethod.values), value=method),
+            field="method",
+        )
+    if not payer.strip():
+        raise TrustError(PAYER_REQUIRED, field="payer")
+    if method == DepositMethod.CHECK and not reference.strip():
+        raise TrustError(CHECK_NUMBER_REQUIRED, field="reference")
+    if method == DepositMethod.WIRE and not reference.strip():
+        raise TrustError(WIRE_REFERENCE_REQUIRED, field="reference")
+    if fee_cents < 0 or fee_cents > amount_cents:
+        raise TrustError(
+            f"fee: must be between 0 and {firm_money(amount_cents)} (got {firm_money(fee_cents)})",
+            field="fee",
+        )
+    clock.date_check(received_date, field="received_date")
+    if received_date > today:
+        raise TrustError(
+            DATE_IN_FUTURE.format(today=today, date=received_date), field="received_date"
+        )
+
+
+def _lock_open_request(trust_request: TrustRequest, matter: Matter) -> TrustRequest:
+    """The trust request the deposit answers, locked: refused when it is another matter's or
+    cancelled."""
+    trust_request = locks.lock_trust_request(trust_request.pk)
+    if trust_request.matter_id != matter.pk:
+        raise TrustError(REQUEST_OTHER_MATTER.format(request=trust_request), field="trust_request")
+    if trust_request.status == TrustRequestStatus.CANCELLED:
+        raise TrustError(
+            REQUEST_NOT_OPEN.format(request=trust_request, status="cancelled"),
+            field="trust_request",
+        )
+    return trust_request
+
+
+def _post_deposit_entries(
+    *,
+    receipt: str,
+    bank: Any,
+    client: Client,
+    matter: Matter,
+    payer: str,
+    method: str,
+    amount_cents: int,
+    fee_cents: int,
+    fee_netted: bool,
+    received_date: date,
+    actor: User | None,
+    now: datetime,
+) -> tuple[Any, Any]:
+    """The deposit's entry (Dr trust bank, Cr client trust liability, the full amount) and, with
+    a card fee, the fee's own entry in the same transaction: the ledger keeps card-fee postings
+    out of any entry that touches trust, so operating bears the fee (and, when the processor
+    netted it out of the trust payout, this is operating's top-up of trust)."""
+    memo = f"Trust receipt {receipt} from {payer} ({DepositMethod(method).label})"
+    entry = entry_post(
+        kind=EntryKind.TRUST_DEPOSIT,
+        entry_date=received_date,
+        memo=memo[:500],
+        lines=[
+            PostingLine(bank.code, amount_cents, client=client, matter=matter),
+            PostingLine(
+                accounts.CLIENT_TRUST_LIABILITY, -amount_cents, client=client, matter=matter
+            ),
+        ],
+        actor=actor,
+        now=now,
+    )
+    if not fee_cents:
+        return entry, None
+    fee_entry = entry_post(
+        kind=EntryKind.CARD_FEE,
+        entry_date=received_date,
+        memo=(
+            f"Card fee on trust receipt {receipt}"
+            + ("; netted by the processor, operating tops up trust" if fee_netted else "")
+        )[:500],
+        lines=[
+            PostingLine(accounts.CARD_PROCESSING_FEES, fee_cents),
+            PostingLine(accounts.OPERATING_BANK, -fee_cents),
+        ],
+        actor=actor,
+        now=now,
+    )
+    return entry, fee_entry
+
+
+def _request_receive(trust_request: TrustRequest, amount_cents: int) -> None:
+    """Count the deposit toward the request it answers: paid once it is covered."""
+    received = trust_request.received_cents + amount_cents
+    trust_request.received_cents = received
+    trust_request.status = (
+        TrustRequestStatus.PAID
+        if received >= trust_request.amount_cents
+        else TrustRequestStatus.PARTIALLY_PAID
+    )
+    trust_request.save(update_fields=["received_cents", "status"])
 
 
 def deposit_mark_cleared(
