@@ -103,6 +103,40 @@ def _posting_rows(resolved: _Resolved, entry_date: date) -> list[tuple[Any, ...]
     ]
 
 
+def _check_entry(
+    *,
+    kind: str,
+    entry_date: date,
+    memo: str,
+    lines: Sequence[PostingLine],
+    idempotency_key: str | None,
+    disbursement: Any,
+    reverses: JournalEntry | None,
+) -> tuple[str, _Resolved, bool, str]:
+    """Every check before a lock: returns the memo ("" for none), the lines with their
+    accounts, whether the entry touches trust, and the payload hash idempotency compares."""
+    memo = _check_entry_args(
+        kind=kind, entry_date=entry_date, memo=memo, idempotency_key=idempotency_key
+    )
+    resolved = _validate_lines(lines)
+    touches_trust = _check_trust_rules(
+        kind=kind,
+        entry_date=entry_date,
+        resolved=resolved,
+        disbursement=disbursement,
+        reverses=reverses,
+    )
+    payload_hash = _payload_hash(
+        kind=kind,
+        entry_date=entry_date,
+        memo=memo,
+        resolved=resolved,
+        disbursement_id=_pk(disbursement),
+        reverses_id=reverses.pk if reverses is not None else None,
+    )
+    return memo, resolved, touches_trust, payload_hash
+
+
 def _post(
     *,
     kind: str,
@@ -116,26 +150,16 @@ def _post(
     reverses: JournalEntry | None,
 ) -> JournalEntry:
     """Check and post one entry: locks sub-ledger then account rows, inserts, audits."""
-    memo = _check_entry_args(
-        kind=kind, entry_date=entry_date, memo=memo, idempotency_key=idempotency_key
-    )
-    resolved = _validate_lines(lines)
-    touches_trust = _check_trust_rules(
+    memo, resolved, touches_trust, payload_hash = _check_entry(
         kind=kind,
         entry_date=entry_date,
-        resolved=resolved,
+        memo=memo,
+        lines=lines,
+        idempotency_key=idempotency_key,
         disbursement=disbursement,
         reverses=reverses,
     )
     disbursement_id = _pk(disbursement)
-    payload_hash = _payload_hash(
-        kind=kind,
-        entry_date=entry_date,
-        memo=memo,
-        resolved=resolved,
-        disbursement_id=disbursement_id,
-        reverses_id=reverses.pk if reverses is not None else None,
-    )
     with transaction.atomic():
         if idempotency_key is not None:
             existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
