@@ -82,15 +82,9 @@ from caseledger.ledger.services.periods import (
     period_closed_through,
     period_reopen,
 )
-from caseledger.ledger.services.posting import (
-    entry_post,
-)
-from caseledger.ledger.services.reversal import (
-    entry_reverse,
-)
-from caseledger.ledger.services.sql import (
-    Statement,
-)
+from caseledger.ledger.services.posting import entry_post
+from caseledger.ledger.services.reversal import entry_reverse
+from caseledger.ledger.services.sql import Statement
 
 __all__ = [
     "ACCOUNT_ALREADY_ACTIVE",

@@ -14,9 +14,7 @@ from caseledger.ledger import accounts as codes
 from caseledger.ledger import locks
 from caseledger.ledger.account_cache import accounts_cache_clear
 from caseledger.ledger.choices import AccountType, NormalBalance
-from caseledger.ledger.exceptions import (
-    LedgerError,
-)
+from caseledger.ledger.exceptions import LedgerError
 from caseledger.ledger.models import Account, AccountBalance
 from caseledger.ledger.services.common import (
     ACCOUNT_ALREADY_ACTIVE,

@@ -7,9 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from caseledger.core import audit
-from caseledger.ledger.exceptions import (
-    LedgerError,
-)
+from caseledger.ledger.exceptions import LedgerError
 from caseledger.ledger.models import Account, ClosedPeriod
 from caseledger.ledger.services.common import (
     PERIOD_CLOSE_NOT_LATER,

@@ -7,9 +7,7 @@ from typing import Any
 
 from caseledger.core import clock
 from caseledger.ledger.choices import EntryKind
-from caseledger.ledger.exceptions import (
-    LedgerError,
-)
+from caseledger.ledger.exceptions import LedgerError
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services.common import (
     ENTRY_ALREADY_REVERSED,
@@ -17,9 +15,7 @@ from caseledger.ledger.services.common import (
     REVERSAL_BEFORE_ORIGINAL,
     PostingLine,
 )
-from caseledger.ledger.services.posting import (
-    _post,
-)
+from caseledger.ledger.services.posting import _post
 
 
 def entry_reverse(

@@ -9,9 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection
 
 from caseledger.ledger.account_cache import AccountInfo
-from caseledger.ledger.exceptions import (
-    LedgerError,
-)
+from caseledger.ledger.exceptions import LedgerError
 from caseledger.ledger.models import ClosedPeriod, JournalEntry
 from caseledger.ledger.services.common import (
     PERIOD_CLOSED,
