@@ -20,6 +20,8 @@ from typing import Any
 
 from django.db import connection
 
+from caseledger.ledger.account_cache import account_info
+from caseledger.ledger.accounts import CLIENT_TRUST_LIABILITY
 from caseledger.ledger.models import SubledgerBalance
 
 SubKey = tuple[int, int, int]  # (account_id, client_id, matter_id)
@@ -100,9 +102,6 @@ def trust_balances_lock(*, pairs: Iterable[tuple[Any, Any]]) -> None:
 
     For services that must hold the trust balance before locking an invoice or payment.
     """
-    from caseledger.ledger.accounts import CLIENT_TRUST_LIABILITY
-    from caseledger.ledger.services import account_info
-
     liability = account_info(CLIENT_TRUST_LIABILITY)
     keys = [(liability.id, _pk(client), _pk(matter)) for client, matter in pairs]
     subledger_balances_lock(keys, trust_liability_account_id=liability.id)
