@@ -20,6 +20,7 @@ the matter's case type and office (and, on the attorney dashboard, the matter's 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -49,7 +50,7 @@ from caseledger.clients.choices import ClientType, IntakeSource
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Account, Posting
-from caseledger.reports.models import KpiDay, KpiIssueDay
+from caseledger.reports.models import KpiDay, KpiInvoiceDay, KpiIssueDay, KpiLineDay
 
 BILLED = "billed"
 COLLECTED = "collected"
@@ -452,8 +453,11 @@ class Turnaround:
 
 
 def turnaround(period: Period, filters: Filters = ALL) -> Turnaround:
-    """See FORMULAS. On PostgreSQL one scan of the period's invoices computes every
-    percentile and the count (ordered-set aggregates with FILTER)."""
+    """See FORMULAS. The whole firm: from the invoice summary's histogram (``KpiInvoiceDay``,
+    ADR 021), the same percentiles. Filtered, on PostgreSQL one scan of the period's invoices
+    computes every percentile and the count (ordered-set aggregates with FILTER)."""
+    if filters == ALL:
+        return _turnaround_summary(period)
     base = issued_in(period, filters).filter(triggered_at__isnull=False, issued_at__isnull=False)
     if connection.vendor == "postgresql":
         return _turnaround_pg(base)
@@ -494,6 +498,81 @@ def _turnaround_pg(base: QuerySet[Invoice]) -> Turnaround:
     return Turnaround(median, p90, review, issue, int(count))
 
 
+# The measures of the invoice summary (``summary``'s ISSUED, TOTAL, REVIEW, ISSUE).
+_MICROS_PER_HOUR = 3_600_000_000
+
+
+def _invoice_counts(period: Period) -> dict[str, list[tuple[int, int]]]:
+    """The invoice summary of the period's issue dates: per measure, (value, invoices) in
+    ascending value order, values counted at least once."""
+    rows = (
+        KpiInvoiceDay.objects.filter(issue_date__gte=period.start, issue_date__lte=period.end)
+        .values("measure", "micros")
+        .annotate(n=Sum("invoices"))
+        .filter(n__gt=0)
+        .order_by("measure", "micros")
+        .values_list("measure", "micros", "n")
+    )
+    out: dict[str, list[tuple[int, int]]] = {}
+    for measure, micros, n in rows:
+        out.setdefault(measure, []).append((int(micros), int(n)))
+    return out
+
+
+def percentiles_of_counts(
+    counts: list[tuple[int, int]], fractions: Iterable[float]
+) -> list[float | None]:
+    """``percentile_cont`` of each fraction over the values ``counts`` lists (value in
+    microseconds, how many times, ascending), in hours rounded to 0.1: the value at rank
+    ``f x (n - 1)`` (0-based), interpolated between its two neighbours as PostgreSQL does."""
+    total = sum(n for _, n in counts)
+
+    def at(rank: int) -> float:
+        seen = 0
+        for value, n in counts:
+            seen += n
+            if rank < seen:
+                return value / _MICROS_PER_HOUR
+        raise IndexError(rank)
+
+    out: list[float | None] = []
+    for f in fractions:
+        if total == 0:
+            out.append(None)
+            continue
+        pos = f * (total - 1)
+        low = math.floor(pos)
+        high = math.ceil(pos)
+        lo = at(low)
+        value = lo if high == low else lo + (at(high) - lo) * (pos - low)
+        out.append(round(value, 1))
+    return out
+
+
+def _turnaround_summary(period: Period) -> Turnaround:
+    from caseledger.reports import summary
+
+    counts = _invoice_counts(period)
+    total = counts.get(summary.TOTAL, [])
+    median, p90 = percentiles_of_counts(total, [0.5, 0.9])
+    (review,) = percentiles_of_counts(counts.get(summary.REVIEW, []), [0.5])
+    (issue,) = percentiles_of_counts(counts.get(summary.ISSUE, []), [0.5])
+    return Turnaround(median, p90, review, issue, sum(n for _, n in total))
+
+
+def invoices_issued(period: Period, filters: Filters = ALL) -> int:
+    """How many invoices were issued in ``period`` and not voided: the whole firm from the
+    invoice summary, filtered by counting them."""
+    if filters == ALL:
+        from caseledger.reports import summary
+
+        got = KpiInvoiceDay.objects.filter(
+            issue_date__gte=period.start, issue_date__lte=period.end, measure=summary.ISSUED
+        ).aggregate(n=Sum("invoices"))
+        return int(got["n"] or 0)
+    return issued_in(period, filters).count()
+
+
 def _rate(part: int, whole: int) -> float | None:
     return None if whole <= 0 else round(part / whole, 4)
 
@@ -507,13 +586,35 @@ def realization(period: Period, filters: Filters = ALL) -> float | None:
     timekeeper, catalogue item), one grouped query over the lines, and each group is valued
     here at today's standard rate or catalogue price (a few dozen groups, whatever the number
     of lines): the same sum as valuing line by line, since rate x hours and price x units are
-    linear in the quantity."""
-    groups = list(
-        InvoiceLine.objects.filter(invoice__in=issued_in(period, filters), kind__in=LEGAL_FEE_LINES)
-        .values("kind", "timekeeper_id", "service_id")
-        .annotate(quantity=Sum("quantity"), billed=Sum("amount_cents"))
-        .order_by()
-    )
+    linear in the quantity. The whole firm reads the same groups per issue date from the line
+    summary (``KpiLineDay``, ADR 021) instead of the lines."""
+    groups: list[dict[str, Any]]
+    if filters == ALL:
+        groups = [
+            {
+                "kind": g["kind"],
+                "timekeeper_id": g["timekeeper_id"] or None,
+                "service_id": g["service_id"] or None,
+                "quantity": Decimal(int(g["hundredths"] or 0)) / 100,
+                "billed": g["billed"],
+            }
+            for g in KpiLineDay.objects.filter(
+                issue_date__gte=period.start, issue_date__lte=period.end
+            )
+            .values("kind", "timekeeper_id", "service_id")
+            .annotate(hundredths=Sum("quantity_hundredths"), billed=Sum("amount_cents"))
+            .order_by()
+        ]
+    else:
+        groups = [
+            dict(g)
+            for g in InvoiceLine.objects.filter(
+                invoice__in=issued_in(period, filters), kind__in=LEGAL_FEE_LINES
+            )
+            .values("kind", "timekeeper_id", "service_id")
+            .annotate(quantity=Sum("quantity"), billed=Sum("amount_cents"))
+            .order_by()
+        ]
     timekeepers = {g["timekeeper_id"] for g in groups if g["kind"] == LineKind.TIME}
     services = {g["service_id"] for g in groups if g["kind"] == LineKind.FEE}
     rates = dict(
@@ -779,7 +880,7 @@ def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kp
     speed = turnaround(period, filters)
     ar = ar_balance(period.end, filters)
     spent = billing_time(period, filters)
-    issued = issued_in(period, filters).count()
+    issued = invoices_issued(period, filters)
     return Kpis(
         period=period,
         dso_countback_days=dso_countback_days(period, filters, ar_cents=ar),

@@ -144,3 +144,57 @@ class KpiIssueDay(models.Model):
 
     def __str__(self) -> str:
         return f"KPI issue {self.issue_date} on {self.day}"
+
+
+class KpiInvoiceDay(models.Model):
+    """The invoices issued on ``issue_date`` and not voided, counted per ``measure`` and value
+    (ADR 021): ``ISSUED`` (value 0) counts them all; ``TOTAL``, ``REVIEW`` and ``ISSUE`` count
+    them by their exact turnaround in microseconds (trigger to issue; trigger to approval and
+    approval to issue, for the approved ones). The firm-wide turnaround percentiles and the
+    count of invoices issued read this histogram instead of sorting every invoice of the period;
+    the figures are the same, not approximations (every distinct value has its own row).
+
+    Kept by ``summary.on_postings`` in the issue's transaction (the issue entry adds the
+    invoice, the reversal of a void takes it off again, leaving rows of count 0)."""
+
+    issue_date = models.DateField()
+    measure = models.CharField(max_length=6)
+    micros = models.BigIntegerField()
+    invoices = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue_date", "measure", "micros"], name="reports_kpiinvoiceday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI invoices {self.issue_date} {self.measure} {self.micros}"
+
+
+class KpiLineDay(models.Model):
+    """The legal-fee lines (fee, time, instalment) of the invoices issued on ``issue_date`` and not
+    voided, summed per (kind, timekeeper, catalogue item) (ADR 021): what realization values at
+    today's standard rates instead of reading every invoice line. ``timekeeper_id`` and
+    ``service_id`` are 0 when the line has none; the quantity is in hundredths (the line's two
+    decimal places, summed as an integer). Kept like ``KpiInvoiceDay``."""
+
+    issue_date = models.DateField()
+    kind = models.CharField(max_length=16)
+    timekeeper_id = models.BigIntegerField(default=0)  # billing.Timekeeper, 0: none
+    service_id = models.BigIntegerField(default=0)  # billing.Service, 0: none
+    quantity_hundredths = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+    lines = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue_date", "kind", "timekeeper_id", "service_id"],
+                name="reports_kpilineday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI lines {self.issue_date} {self.kind}"

@@ -18,6 +18,16 @@ invoice's issue date never changes (billing's immutability trigger). So a row, o
 right. What is NOT summarised: the matter's partner, case type, office and attorney and the
 client's type are current attributes that change (a matter is reassigned), so filtered KPIs and
 cohorts keep reading the postings joined to the matter and client.
+
+The invoice-level summary (ADR 021) follows the same pattern for what the invoices and their
+lines give: ``KpiInvoiceDay`` (per issue date, the count of invoices issued and a histogram of
+their exact turnarounds) and ``KpiLineDay`` (per issue date, the legal-fee lines summed per kind,
+timekeeper and catalogue item: realization). One SELECT each (``_invoice_select``,
+``_line_select``) over a source of invoices: every invoice, counted once per INVOICE_ISSUED
+entry naming it less once per reversal of one (``rebuild``, ``verify``), or the invoices of one
+such entry's postings (``on_postings``: the issue entry adds its invoice, the reversal of the
+issue entry, which is how billing voids an invoice, takes it off). An issued invoice's times
+and lines never change (billing's immutability triggers).
 """
 
 from __future__ import annotations
@@ -26,7 +36,14 @@ from typing import Any
 
 from django.db import connection
 
-from caseledger.reports.metrics import BILLED, COLLECTED, CREDITED, KINDS, WRITTEN_OFF
+from caseledger.reports.metrics import (
+    BILLED,
+    COLLECTED,
+    CREDITED,
+    KINDS,
+    LEGAL_FEE_LINES,
+    WRITTEN_OFF,
+)
 
 DAY_TABLE = "reports_kpiday"
 ISSUE_TABLE = "reports_kpiissueday"
@@ -41,6 +58,17 @@ DAY_COLUMNS = (
     "postings",
 )
 ISSUE_COLUMNS = ("billed_cents", "issued_cents", "collected_cents", "postings")
+INVOICE_TABLE = "reports_kpiinvoiceday"
+INVOICE_KEY = ("issue_date", "measure", "micros")
+INVOICE_COLUMNS = ("invoices",)
+LINE_TABLE = "reports_kpilineday"
+LINE_KEY = ("issue_date", "kind", "timekeeper_id", "service_id")
+LINE_COLUMNS = ("quantity_hundredths", "amount_cents", "lines")
+# The measures of ``KpiInvoiceDay``: every invoice issued (value 0), and the turnarounds.
+ISSUED = "ISSUED"
+TOTAL = "TOTAL"
+REVIEW = "REVIEW"
+ISSUE = "ISSUE"
 
 
 def _in(name: str) -> str:
@@ -105,6 +133,124 @@ def _issue_select(where: str = "") -> str:
     )
 
 
+# -- the invoice-level summary (ADR 021) ---------------------------------------------------------
+
+
+def _micros(end: str, start: str) -> str:
+    """Exact microseconds from ``start`` to ``end`` (timestamps). SQLite keeps timestamps to the
+    millisecond in its date arithmetic, so there the value is whole milliseconds."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000 AS BIGINT)"
+    return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400000.0) AS INTEGER) * 1000"
+
+
+# The invoices the invoice-level KPIs count (``metrics.issued_in``: issued, not voided), told by
+# the ledger as the posting listener sees them: an invoice counts once for each INVOICE_ISSUED
+# entry naming it and minus once for each reversal of one (billing issues an invoice with one
+# such entry and voids it by reversing that entry, so an issued invoice counts once and a voided
+# one not at all). A source is (FROM, WHERE, how many times a row counts):
+# - ``_ALL_INVOICES``: every invoice (``rebuild``, ``verify``);
+# - ``_ENTRY_INVOICES``: the invoices named by one entry's postings (``on_postings``), their issue
+#   date and time taken from the issue entry while the invoice does not carry them yet (billing
+#   posts the issue entry before it stores them, in the same transaction, with the same ``now``).
+_ALL_INVOICES = (
+    " FROM billing_invoice i JOIN (SELECT x.invoice_id,"
+    " SUM(CASE WHEN e.kind = 'INVOICE_ISSUED' THEN 1 ELSE -1 END) AS times"
+    " FROM (SELECT DISTINCT p.invoice_id, p.entry_id FROM ledger_posting p"
+    " WHERE p.invoice_id IS NOT NULL) x"
+    " JOIN ledger_journalentry e ON e.id = x.entry_id"
+    " LEFT JOIN ledger_journalentry r ON r.id = e.reverses_id"
+    " WHERE e.kind = 'INVOICE_ISSUED' OR (e.kind = 'REVERSAL' AND r.kind = 'INVOICE_ISSUED')"
+    " GROUP BY x.invoice_id) t ON t.invoice_id = i.id",
+    " WHERE i.issue_date IS NOT NULL",
+    "t.times",
+)
+_ENTRY_INVOICES = (
+    " FROM billing_invoice i JOIN ledger_journalentry e ON e.id = %s",
+    " WHERE i.id IN (SELECT p.invoice_id FROM ledger_posting p WHERE p.entry_id = e.id)",
+)
+
+
+def _invoice_select(source: tuple[str, ...], issue_date: str, issued_at: str) -> str:
+    """The ``KpiInvoiceDay`` rows of the invoices of ``source``: ``ISSUED`` all of them, the
+    turnarounds those with a trigger and issue time (``REVIEW`` and ``ISSUE`` those approved
+    too), as ``metrics.turnaround`` selects them."""
+    from_, where, times = source
+    timed = f"i.triggered_at IS NOT NULL AND {issued_at} IS NOT NULL"
+    approved = f"{timed} AND i.approved_at IS NOT NULL"
+    measures = (
+        (TOTAL, _micros(issued_at, "i.triggered_at"), timed),
+        (REVIEW, _micros("i.approved_at", "i.triggered_at"), approved),
+        (ISSUE, _micros(issued_at, "i.approved_at"), approved),
+    )
+    parts = [
+        f"SELECT {issue_date} AS d, '{ISSUED}' AS m, 0 AS v, SUM({times}) AS n"
+        f"{from_}{where} GROUP BY {issue_date}"
+    ] + [
+        f"SELECT {issue_date} AS d, '{measure}' AS m, {value} AS v, SUM({times}) AS n"
+        f"{from_}{where} AND {condition} GROUP BY {issue_date}, {value}"
+        for measure, value, condition in measures
+    ]
+    # (WHERE: SQLite reads an ON after a bare FROM as a join constraint, not the upsert.)
+    return "SELECT d, m, v, n FROM (" + " UNION ALL ".join(parts) + ") q WHERE 1 = 1"
+
+
+def _line_select(source: tuple[str, ...], issue_date: str) -> str:
+    """The ``KpiLineDay`` rows of the legal-fee lines of the invoices of ``source``."""
+    from_, where, times = source
+    kinds = ", ".join(f"'{str(k)}'" for k in LEGAL_FEE_LINES)
+    keys = f"{issue_date}, l.kind, COALESCE(l.timekeeper_id, 0), COALESCE(l.service_id, 0)"
+    return (
+        f"SELECT {keys}, SUM({times} * CAST(ROUND(l.quantity * 100) AS BIGINT)), "
+        f"SUM({times} * l.amount_cents), SUM({times})"
+        f"{from_} JOIN billing_invoiceline l ON l.invoice_id = i.id{where}"
+        f" AND l.kind IN ({kinds}) GROUP BY {keys}"
+    )
+
+
+def _all_invoice_select() -> str:
+    return _invoice_select(_ALL_INVOICES, "i.issue_date", "i.issued_at")
+
+
+def _all_line_select() -> str:
+    return _line_select(_ALL_INVOICES, "i.issue_date")
+
+
+def _entry_invoice_rows(entry: Any) -> None:
+    """An INVOICE_ISSUED entry adds the invoices its postings name to ``KpiInvoiceDay`` and
+    ``KpiLineDay``; the reversal of one (a void) takes them off again."""
+    from caseledger.ledger.choices import EntryKind
+
+    if entry.kind == EntryKind.INVOICE_ISSUED:
+        sign = 1
+    elif entry.kind == EntryKind.REVERSAL and entry.reverses_id is not None:
+        reversed_kind = (
+            type(entry).objects.filter(pk=entry.reverses_id).values_list("kind", flat=True)
+        )
+        if reversed_kind.first() != EntryKind.INVOICE_ISSUED:
+            return
+        sign = -1
+    else:
+        return
+    source = (*_ENTRY_INVOICES, str(sign))
+    issue_date = "COALESCE(i.issue_date, e.entry_date)"
+    issued_at = "COALESCE(i.issued_at, e.created_at)"
+    with connection.cursor() as cur:
+        cur.execute(
+            _upsert(
+                INVOICE_TABLE,
+                INVOICE_KEY,
+                INVOICE_COLUMNS,
+                _invoice_select(source, issue_date, issued_at),
+            ),
+            [entry.pk] * 4,
+        )
+        cur.execute(
+            _upsert(LINE_TABLE, LINE_KEY, LINE_COLUMNS, _line_select(source, issue_date)),
+            [entry.pk],
+        )
+
+
 def _upsert(table: str, key: tuple[str, ...], columns: tuple[str, ...], select: str) -> str:
     added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
     return (
@@ -122,10 +268,12 @@ def _ar_account_id() -> int:
 
 def on_postings(*, entry: Any, rows: Any) -> None:
     """Ledger posting listener: add ``entry``'s A/R postings to the summary rows of their day
-    (and issue date). No A/R line: no query. Runs inside the posting transaction; an error
-    rolls the entry back."""
+    (and issue date), and an invoice's issue (or its void's reversal) to the invoice-level rows.
+    No A/R line and no invoice issue or void: no query. Runs inside the posting transaction; an
+    error rolls the entry back."""
     from caseledger.ledger.hooks import POSTED_ACCOUNT
 
+    _entry_invoice_rows(entry)
     ar = _ar_account_id()
     if not any(row[POSTED_ACCOUNT] == ar for row in rows):
         return
@@ -139,7 +287,7 @@ def on_postings(*, entry: Any, rows: Any) -> None:
 
 
 def rebuild() -> int:
-    """Recompute both tables from every A/R posting (set-based, two statements each); returns
+    """Recompute the tables from every A/R posting (set-based, two statements each); returns
     the number of day rows. For bulk loads that bypass ``entry_post`` (the benches) and repair
     after ``verify`` reports a difference; call it inside a transaction."""
     ar = _ar_account_id()
@@ -155,17 +303,33 @@ def rebuild() -> int:
             f"{_issue_select()}",
             [ar],
         )
+    rebuild_invoices()
     return days
+
+
+def rebuild_invoices() -> None:
+    """Recompute the invoice-level tables (``KpiInvoiceDay``, ``KpiLineDay``) from every issued
+    invoice not voided and its lines; part of ``rebuild``. Call it inside a transaction."""
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {INVOICE_TABLE}")
+        cur.execute(f"DELETE FROM {LINE_TABLE}")
+        cur.execute(
+            f"INSERT INTO {INVOICE_TABLE} ({', '.join(INVOICE_KEY + INVOICE_COLUMNS)}) "
+            f"{_all_invoice_select()}"
+        )
+        cur.execute(
+            f"INSERT INTO {LINE_TABLE} ({', '.join(LINE_KEY + LINE_COLUMNS)}) {_all_line_select()}"
+        )
 
 
 SUMMARY_DIFFERS = "KPI summary {table} {key}: {column} is {stored}, the postings give {posted}"
 
 
 def _differences(
-    table: str, key: tuple[str, ...], columns: tuple[str, ...], select: str, ar: int
+    table: str, key: tuple[str, ...], columns: tuple[str, ...], select: str, params: list[Any]
 ) -> list[str]:
     with connection.cursor() as cur:
-        cur.execute(select, [ar])
+        cur.execute(select, params)
         # Keys as text: SQLite returns a computed date (the issue date's COALESCE) as a string.
         posted = {tuple(str(v) for v in row[: len(key)]): row[len(key) :] for row in cur.fetchall()}
         cur.execute(f"SELECT {', '.join(key + columns)} FROM {table}")
@@ -194,10 +358,14 @@ def _differences(
 
 
 def verify() -> list[str]:
-    """``manage.py verify`` check ``kpi_summary``: recompute both tables from the postings and
-    return one line per differing value (or missing row), naming the table, the day (and issue
-    date) and the column; empty when they agree."""
+    """``manage.py verify`` check ``kpi_summary``: recompute the tables from the postings (and
+    the invoice-level ones from the issued invoices and their lines) and return one line per
+    differing value (or missing row), naming the table, the key and the column; empty when they
+    agree."""
     ar = _ar_account_id()
-    return _differences(DAY_TABLE, ("day",), DAY_COLUMNS, _day_select(), ar) + _differences(
-        ISSUE_TABLE, ("issue_date", "day"), ISSUE_COLUMNS, _issue_select(), ar
+    return (
+        _differences(DAY_TABLE, ("day",), DAY_COLUMNS, _day_select(), [ar])
+        + _differences(ISSUE_TABLE, ("issue_date", "day"), ISSUE_COLUMNS, _issue_select(), [ar])
+        + _differences(INVOICE_TABLE, INVOICE_KEY, INVOICE_COLUMNS, _all_invoice_select(), [])
+        + _differences(LINE_TABLE, LINE_KEY, LINE_COLUMNS, _all_line_select(), [])
     )

@@ -217,3 +217,70 @@ def test_an_invoice_issued_through_billing_is_in_its_issue_day(users: dict[str, 
     row = KpiIssueDay.objects.get(issue_date=date(2026, 10, 5), day=date(2026, 10, 5))
     assert (row.billed_cents, row.issued_cents, row.postings) == (35_000, 35_000, 1)
     assert summary.verify() == []
+
+
+def test_the_invoice_summary_follows_issue_and_void_and_the_backfill(
+    users: dict[str, Any],
+) -> None:
+    """The invoice-level summary (ADR 021): billing's issue adds the invoice (its turnaround to
+    the microsecond and its fee line), the void takes it off; the firm-wide turnaround,
+    realization and count read from it equal the filtered (invoice-scanning) path; the
+    migration's frozen back-fill writes the rows verify expects."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from caseledger.billing import services as billing
+    from caseledger.reports.models import KpiInvoiceDay, KpiLineDay
+
+    matter = F.matter()
+    at = datetime(2026, 10, 5, 15, 0, tzinfo=UTC)
+    issued = []
+    for minutes in (90, 150, 61):
+        invoice = billing.invoice_draft_create(matter=matter, actor=users["BILLING"], now=at)
+        billing.invoice_line_add(
+            invoice=invoice,
+            description="Case document review",
+            unit_price="350.00",
+            actor=users["BILLING"],
+            now=at,
+        )
+        billing.invoice_submit(invoice=invoice, actor=users["BILLING"], now=at)
+        billing.invoice_approve(invoice=invoice, actor=users["PARTNER"], now=at)
+        issued.append(
+            billing.invoice_issue(
+                invoice=invoice, actor=users["BILLING"], now=at + timedelta(minutes=minutes)
+            )
+        )
+    assert summary.verify() == []
+    period = Period(date(2026, 10, 1), date(2026, 10, 31))
+    everyone = metrics.Filters(client_type=matter.client.client_type)
+    assert metrics.invoices_issued(period) == 3
+    assert metrics.realization(period) == metrics.realization(period, everyone)
+    assert KpiLineDay.objects.get().amount_cents == 3 * 35_000
+    billing.invoice_void(
+        invoice=issued[1], actor=users["PARTNER"], now=at + timedelta(hours=5), reason="Wrong"
+    )
+    assert summary.verify() == []
+    assert metrics.invoices_issued(period) == 2
+    assert metrics.turnaround(period) == metrics.turnaround(period, everyone)
+    assert metrics.realization(period) == metrics.realization(period, everyone)
+    assert KpiLineDay.objects.get().amount_cents == 2 * 35_000
+    KpiInvoiceDay.objects.all().delete()
+    KpiLineDay.objects.all().delete()
+    assert summary.verify() != []
+    migration = importlib.import_module(
+        "caseledger.reports.migrations.0007_kpi_invoice_summary_backfill"
+    )
+    migration.backfill(None, SimpleNamespace(connection=connection))
+    assert summary.verify() == []
+
+
+def test_percentiles_of_counts_interpolate_as_percentile_cont() -> None:
+    hour = 3_600_000_000
+    # 1, 2, 2, 4 hours: median between ranks 1 and 2 -> 2.0; p90 at rank 2.7 -> 2 + 0.7 x 2
+    counts = [(1 * hour, 1), (2 * hour, 2), (4 * hour, 1)]
+    assert metrics.percentiles_of_counts(counts, [0.5, 0.9]) == [2.0, 3.4]
+    assert metrics.percentiles_of_counts([], [0.5]) == [None]
+    assert metrics.percentiles_of_counts([(hour // 2, 1)], [0.5, 0.9]) == [0.5, 0.5]
