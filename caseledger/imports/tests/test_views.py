@@ -79,4 +79,4 @@ def test_cutover_page_shows_proof(client: Any, login: Any, users: dict[str, Any]
     page = client.get(reverse("imports:cutover"))
     assert b"does not tie" in page.content
     response = client.post(reverse("imports:cutover_finalize"), follow=True)
-    assert b"trust_bank: imported trust balances sum to" in response.content
+    assert b"Imported trust balances sum to" in response.content
