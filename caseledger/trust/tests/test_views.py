@@ -267,6 +267,7 @@ def test_an_approval_whose_posting_is_refused_stands_with_a_warning(login, users
     with a warning, not an error."""
     from django.contrib.messages import constants, get_messages
 
+    from caseledger.core import clock
     from caseledger.trust.services import disbursement_request, dispute_hold_create
 
     matter = MatterFactory()
@@ -279,14 +280,14 @@ def test_an_approval_whose_posting_is_refused_stands_with_a_warning(login, users
         method="CHECK",
         reference="chk 7",
         actor=users["BILLING"],
-        now=now,
+        now=clock.now(),  # the view approves at the clock's time (a request expires)
     )
     dispute_hold_create(
         matter=matter,
         amount_cents=100_000,
         reason="client disputes",
         actor=users["BILLING"],
-        now=now,
+        now=clock.now(),
     )
     web = login(users["PARTNER"])
     response = web.post(reverse("trust:disbursement_approve", args=[d.pk]))
