@@ -24,10 +24,12 @@ from caseledger.banking.forms import (
     UploadForm,
 )
 from caseledger.banking.models import BankAccount, BankStatement, StatementImport, StatementLine
+from caseledger.banking.parsers.base import ParsedStatement
 from caseledger.banking.parsers.csvfile import CsvMapping, read_table, suggest_mapping
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import handle_form, service_error_add
+from caseledger.core.forms import handle_form
 from caseledger.core.money import format_money
 from caseledger.core.permissions import capability_required
 from caseledger.ledger.models import Posting
@@ -63,7 +65,7 @@ def account_new(request: HttpRequest) -> HttpResponse:
             number=d["number"],
             ledger_account=d["ledger_account"],
             formats=d["formats"],
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -101,7 +103,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             is_active=d["is_active"],
             match_window_days=d["match_window_days"],
             stale_days=d["stale_days"],
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -158,10 +160,10 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 bank_account=account,
                 file_name=upload.name,
                 content=upload.read(),
-                actor=request.user,
+                actor=staff(request),
                 now=clock.now(),
             )
-        except ApplicationError as exc:
+        except ApplicationError as exc:  # not shown here: handle_form puts it under "file"
             if exc.field not in form.fields:
                 exc.field = "file"  # every refusal of an upload is about the file uploaded
             raise
@@ -210,18 +212,24 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     if problem and start is suggestion and "more than one way" in problem:
         initial["date_format"] = ""  # ambiguous: a person chooses
     form = MappingForm(request.POST or None, header=table.header, initial=initial)
-    preview = None
-    if request.method == "POST" and form.is_valid():
+
+    def call(_d: dict[str, Any]) -> tuple[bool, ParsedStatement | None]:
+        """(confirmed, preview): "confirm" saves the mapping and queues the import; otherwise
+        the file read through the mapping is previewed (nothing written)."""
         mapping = form.mapping()
-        try:
-            if "confirm" in request.POST:
-                services.statement_import_mapping_confirm(
-                    statement_import=imp, mapping=mapping, actor=request.user, now=clock.now()
-                )
-                return redirect("banking:import", pk=imp.pk)
-            preview = services.csv_preview(statement_import=imp, mapping=mapping)
-        except ApplicationError as exc:
-            service_error_add(form, exc)
+        if "confirm" in request.POST:
+            services.statement_import_mapping_confirm(
+                statement_import=imp, mapping=mapping, actor=staff(request), now=clock.now()
+            )
+            return True, None
+        return False, services.csv_preview(statement_import=imp, mapping=mapping)
+
+    preview = None
+    result = handle_form(request, form, call)
+    if result is not None:
+        confirmed, preview = result
+        if confirmed:
+            return redirect("banking:import", pk=imp.pk)
     return render(
         request,
         "banking/mapping.html",
@@ -319,7 +327,7 @@ def matching_accept(request: HttpRequest, pk: int) -> HttpResponse:
             if s.confident and (s.line_id, s.posting_ids) in wanted
         )
         return match_services.suggestions_accept(
-            bank_account=account, suggestions=current, actor=request.user, now=clock.now()
+            bank_account=account, suggestions=current, actor=staff(request), now=clock.now()
         )
 
     result = handle_form(request, form, accept)
@@ -446,7 +454,7 @@ def line_match(request: HttpRequest, pk: int) -> HttpResponse:
             bank_account=line.bank_account,
             line=line,
             posting_ids=[int(p) for p in d["postings"]],
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
             note=d["note"],
         ),
@@ -463,13 +471,10 @@ def line_match(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("banking.match")
 def line_unmatch(request: HttpRequest, pk: int) -> HttpResponse:
     line = _line(pk)
-    try:
-        removed = match_services.match_remove(line=line, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("banking:line", pk=line.pk)
-    messages.success(
-        request, f"Unmatched: {removed} posting{'s' if removed != 1 else ''} open again."
+    service_action(
+        request,
+        lambda: match_services.match_remove(line=line, actor=staff(request), now=clock.now()),
+        lambda removed: f"Unmatched: {removed} posting{'s' if removed != 1 else ''} open again.",
     )
     return redirect("banking:line", pk=line.pk)
 
@@ -490,7 +495,7 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             kind=d["kind"],
             target_id=d.get("target"),
             payment_ids=d.get("payments") or (),
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
             note=d["note"],
         ),
@@ -531,7 +536,7 @@ def line_split(request: HttpRequest, pk: int) -> HttpResponse:
             bank_account=line.bank_account,
             line_ids=[line.pk, *d["lines"]],
             posting_id=d["posting"],
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
             note=d["note"],
         ),

@@ -16,6 +16,7 @@ from caseledger.clients.choices import ClientKind, ClientType
 from caseledger.clients.forms import BeneficiaryForm, ClientForm, ContactForm
 from caseledger.clients.models import Beneficiary, Client, Contact
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page
@@ -92,8 +93,9 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("clients.reveal_pii")
 def client_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client_for(request, pk, "clients.reveal_pii")
+    # Not service_action: a reveal shows the page with the values (no message, no redirect).
     try:
-        revealed = services.pii_reveal(obj=client, actor=request.user, now=clock.now())  # type: ignore[arg-type]
+        revealed = services.pii_reveal(obj=client, actor=staff(request), now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)
@@ -135,7 +137,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda d: services.client_create(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **form.service_values(),
         ),
@@ -164,7 +166,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.client_update(
             client=client,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **form.service_values(editing=True),
         ),
@@ -187,7 +189,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.contact_add(
             client=client,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **d,
         ),
@@ -208,8 +210,11 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     client = _client_for(request, pk, "clients.manage")
     contact = get_object_or_404(Contact, pk=contact_pk, client=client)
-    services.contact_remove(contact=contact, actor=request.user, now=clock.now())  # type: ignore[arg-type]
-    messages.success(request, f"Contact {contact.name} removed.")
+    service_action(
+        request,
+        lambda: services.contact_remove(contact=contact, actor=staff(request), now=clock.now()),
+        f"Contact {contact.name} removed.",
+    )
     return redirect("clients:detail", pk=client.pk)
 
 
@@ -222,7 +227,7 @@ def beneficiary_create(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.beneficiary_create(
             client=client,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **form.service_values(),
         ),
@@ -258,7 +263,7 @@ def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.beneficiary_update(
             beneficiary=beneficiary,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **form.service_values(editing=True),
         ),
@@ -278,8 +283,9 @@ def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def beneficiary_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     beneficiary = _beneficiary_for(request, pk, "clients.reveal_pii")
     client = beneficiary.client
+    # Not service_action: as in client_reveal (the page with the values, no redirect).
     try:
-        revealed = services.pii_reveal(obj=beneficiary, actor=request.user, now=clock.now())  # type: ignore[arg-type]
+        revealed = services.pii_reveal(obj=beneficiary, actor=staff(request), now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
         return redirect("clients:detail", pk=client.pk)

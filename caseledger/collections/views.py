@@ -33,6 +33,7 @@ from caseledger.collections.models import (
 )
 from caseledger.collections.services.delivery import reminder_retry
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.amounts import parse_cents
 from caseledger.core.choices import OutboxStatus
 from caseledger.core.exceptions import ApplicationError
@@ -175,8 +176,10 @@ def run_now(request: HttpRequest) -> HttpResponse:
 @capability_required("collections.work")
 def reminder_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder, pk=pk)
+    # Not service_action: the retry sends the email now (outside a transaction of the view's),
+    # and its outcome has three levels: sent, failed again (an error), queued.
     try:
-        message = reminder_retry(reminder_id=reminder.pk, actor=request.user, now=clock.now())
+        message = reminder_retry(reminder_id=reminder.pk, actor=staff(request), now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -226,7 +229,7 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             exclude_dispute=d["exclude_dispute"],
             exclude_trust_covered=d["exclude_trust_covered"],
             at_risk_days=d["at_risk_days"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -258,17 +261,16 @@ def at_risk(request: HttpRequest) -> HttpResponse:
 @capability_required("collections.hold_lift")
 def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     hold = get_object_or_404(CollectionHold, pk=pk)
-    try:
-        services.collection_hold_lift(
+    service_action(
+        request,
+        lambda: services.collection_hold_lift(
             hold=hold,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             reason=request.POST.get("reason", ""),
             now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Hold on {hold.matter} lifted.")
+        ),
+        f"Hold on {hold.matter} lifted.",
+    )
     return redirect(request.POST.get("next") or "collections:at_risk")
 
 
@@ -331,7 +333,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
                 if d["promised_amount"].strip()
                 else None
             ),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -345,17 +347,16 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("collections.work")
 def dispute_open_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
-    try:
-        services.dispute_open(
+    service_action(
+        request,
+        lambda: services.dispute_open(
             invoice=invoice,
             reason=request.POST.get("reason", ""),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Dispute opened: reminders pause while it is open.")
+        ),
+        "Dispute opened: reminders pause while it is open.",
+    )
     return _back(pk)
 
 
@@ -363,17 +364,16 @@ def dispute_open_view(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("collections.work")
 def dispute_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
     dispute = get_object_or_404(InvoiceDispute, pk=pk)
-    try:
-        services.dispute_resolve(
+    service_action(
+        request,
+        lambda: services.dispute_resolve(
             dispute=dispute,
             resolution=request.POST.get("resolution", ""),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Dispute resolved.")
+        ),
+        "Dispute resolved.",
+    )
     return _back(dispute.invoice_id)
 
 
@@ -392,7 +392,7 @@ def plan_create(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             first_due_date=d["first_due_date"],
             interval_days=d["interval_days"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -406,6 +406,9 @@ def plan_create(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("collections.work")
 def plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(PaymentPlan, pk=pk)
-    services.payment_plan_cancel(plan=plan, actor=request.user, now=clock.now())  # type: ignore[arg-type]
-    messages.success(request, "Payment plan cancelled.")
+    service_action(
+        request,
+        lambda: services.payment_plan_cancel(plan=plan, actor=staff(request), now=clock.now()),
+        "Payment plan cancelled.",
+    )
     return _back(plan.invoice_id)

@@ -34,6 +34,7 @@ from django_otp import login as otp_login
 
 from caseledger.core import clock, guides, selectors, services
 from caseledger.core import home as home_registry
+from caseledger.core.actions import service_action, staff
 from caseledger.core.exceptions import ApplicationError, NotPermitted
 from caseledger.core.forms import (
     AuditFilterForm,
@@ -116,6 +117,12 @@ def _code_refusal(message: str) -> str:
     return gettext("That code is wrong or has expired; enter the current 6-digit code.")
 
 
+def _verified(user: Any) -> bool:
+    """Whether this session passed two-factor (django_otp's middleware adds ``is_verified`` to
+    ``request.user``; the User model does not declare it)."""
+    return bool(user.is_verified())
+
+
 def _finish_two_factor(request: HttpRequest, device: Any) -> None:
     otp_login(request, device)
     request.session.pop(TWO_FACTOR_PENDING, None)
@@ -128,7 +135,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("core:login")
     default = reverse("core:home")
-    if request.user.is_verified():  # type: ignore[union-attr,attr-defined]
+    if _verified(request.user):
         return redirect(_safe_next(request, default))
     device = selectors.totp_device_confirmed(request.user)
     if device is None:
@@ -140,12 +147,12 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if services.totp_code_check(device=device, code=form.cleaned_data["code"]):
             _finish_two_factor(request, device)
             services.auth_login_recorded(
-                user=request.user,  # type: ignore[arg-type]
+                user=staff(request),
                 now=clock.now(),
                 two_factor=True,
             )
             return redirect(_safe_next(request, default))
-        services.totp_failure_recorded(user=request.user, now=clock.now())  # type: ignore[arg-type]
+        services.totp_failure_recorded(user=staff(request), now=clock.now())
         error = _code_refusal(services.TOTP_CODE_WRONG)
     elif request.method == "POST":
         error = _code_refusal(services.TOTP_CODE_WRONG)
@@ -176,9 +183,9 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     user's role and they have no device yet."""
     if not request.user.is_authenticated:
         return redirect("core:login")
-    user: User = request.user  # type: ignore[assignment]
+    user = staff(request)
     default = reverse("core:profile")
-    if selectors.totp_device_confirmed(user) is not None and user.is_verified():  # type: ignore[attr-defined]
+    if selectors.totp_device_confirmed(user) is not None and _verified(user):
         messages.info(request, gettext("Two-factor is already on for your account."))
         return redirect(default)
     if selectors.totp_device_confirmed(user) is not None:
@@ -188,6 +195,8 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
+        # Not handle_form/service_action: the refusal is shown on this page in the user's
+        # language (_code_refusal), not as the service's English text.
         try:
             device = services.totp_enrolment_confirm(
                 user=user, now=now, code=form.cleaned_data["code"]
@@ -211,7 +220,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
             "qr": _qr_data_uri(device.config_url),
             "secret": _grouped_key(device),
             "required": selectors.two_factor_required(user),
-            "during_login": bool(request.session.get(TWO_FACTOR_PENDING)) or not user.is_verified(),  # type: ignore[attr-defined]
+            "during_login": bool(request.session.get(TWO_FACTOR_PENDING)) or not _verified(user),
             "next": _safe_next(request, ""),
         },
     )
@@ -220,16 +229,13 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required("profile.edit")
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
-    try:
-        services.totp_disable(
-            user=request.user,  # type: ignore[arg-type]
-            now=clock.now(),
-            code=request.POST.get("code", ""),
-        )
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        messages.success(request, "Two-factor is off for your account.")
+    service_action(
+        request,
+        lambda: services.totp_disable(
+            user=staff(request), now=clock.now(), code=request.POST.get("code", "")
+        ),
+        "Two-factor is off for your account.",
+    )
     return redirect("core:profile")
 
 
@@ -320,7 +326,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk or 0))
         if form.is_valid():
             services.user_profile_update(
-                user=request.user,  # type: ignore[arg-type]
+                user=staff(request),
                 now=clock.now(),
                 **form.cleaned_data,
             )
@@ -355,7 +361,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda d: services.api_token_create(
-            user=request.user,  # type: ignore[arg-type]
+            user=staff(request),
             now=clock.now(),
             name=d["name"],
         ),
@@ -373,12 +379,11 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 @capability_required("api.tokens")
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
-    try:
-        services.api_token_revoke(actor=request.user, now=clock.now(), token=token)  # type: ignore[arg-type]
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        messages.success(request, f"Token “{token.name}” is revoked.")
+    service_action(
+        request,
+        lambda: services.api_token_revoke(actor=staff(request), now=clock.now(), token=token),
+        f"Token “{token.name}” is revoked.",
+    )
     return redirect("core:profile")
 
 
@@ -393,7 +398,7 @@ def firm_settings(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda d: services.firm_update(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **{f: d[f] for f in form.Meta.fields},
         ),
@@ -411,9 +416,11 @@ def firm_two_factor_toggle(request: HttpRequest) -> HttpResponse:
     """The one-click switch: turn two-factor enforcement on or off."""
     firm = selectors.firm_get()
     enforced = not firm.two_factor_enforced
-    services.firm_update(actor=request.user, now=clock.now(), two_factor_enforced=enforced)  # type: ignore[arg-type]
-    messages.success(
+    service_action(
         request,
+        lambda: services.firm_update(
+            actor=staff(request), now=clock.now(), two_factor_enforced=enforced
+        ),
         "Two-factor is now required for: " + ", ".join(firm.two_factor_roles).lower() + "."
         if enforced
         else "Two-factor is no longer required (users who turned it on still use it).",
@@ -456,7 +463,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda d: services.user_invite(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             site_url=site_url(),
             **d,
@@ -505,7 +512,7 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda d: services.user_role_set(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             user=person,
             role=d["role"],
@@ -522,12 +529,13 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
 def user_active(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
     active = request.POST.get("active") == "1"
-    try:
-        services.user_active_set(actor=request.user, now=clock.now(), user=person, active=active)  # type: ignore[arg-type]
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        messages.success(request, f"{person} is {'reactivated' if active else 'deactivated'}.")
+    service_action(
+        request,
+        lambda: services.user_active_set(
+            actor=staff(request), now=clock.now(), user=person, active=active
+        ),
+        f"{person} is {'reactivated' if active else 'deactivated'}.",
+    )
     return redirect("core:user_detail", pk=person.pk)
 
 
@@ -535,8 +543,11 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("users.manage")
 def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
-    services.user_unlock(actor=request.user, now=clock.now(), user=person)  # type: ignore[arg-type]
-    messages.success(request, f"{person} can log in again.")
+    service_action(
+        request,
+        lambda: services.user_unlock(actor=staff(request), now=clock.now(), user=person),
+        f"{person} can log in again.",
+    )
     return redirect("core:user_detail", pk=person.pk)
 
 
@@ -622,8 +633,10 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
     from caseledger.core.models import OutboxMessage
 
     message = get_object_or_404(OutboxMessage, pk=pk)
+    # Not service_action: the retry sends now, and its outcome has two levels (sent, or queued
+    # again: a warning).
     try:
-        outbox.message_retry(message=message, actor=request.user, now=clock.now())
+        outbox.message_retry(message=message, actor=staff(request), now=clock.now())
     except ApplicationError as exc:
         messages.error(request, banner_text(exc.message))
     else:
@@ -700,7 +713,8 @@ def help_guide(request: HttpRequest, guide: str) -> HttpResponse:
     found = guides.GUIDES.get(guide)
     if found is None:
         raise Http404("No such guide.")
-    if not guides.may_read(request.user.role, found):  # type: ignore[union-attr]
+    role = staff(request).role
+    if not guides.may_read(role, found):
         raise NotPermitted("help.view: clients read the client guide only.")
     html = markdown.markdown(
         guides.path_of(found).read_text(encoding="utf-8"), extensions=["toc", "tables"]
@@ -715,7 +729,9 @@ def help_guide(request: HttpRequest, guide: str) -> HttpResponse:
         {
             "guide": found,
             "body": mark_safe(html),  # noqa: S308 - the repository's own docs, not user input
-            "guides": [g for g in guides.GUIDES.values() if guides.may_read(request.user.role, g)],  # type: ignore[union-attr]
+            "guides": [
+                g for g in guides.GUIDES.values() if guides.may_read(staff(request).role, g)
+            ],
         },
     )
 
@@ -728,6 +744,6 @@ def help_image(request: HttpRequest, name: str) -> HttpResponse:
     path = (guides.IMAGES_DIR / name).resolve()
     if path.parent != guides.IMAGES_DIR.resolve() or not path.is_file():
         raise Http404("No such screenshot.")
-    if not guides.may_see_image(request.user.role, name):  # type: ignore[union-attr]
+    if not guides.may_see_image(staff(request).role, name):
         raise NotPermitted("help.view: clients see the client guide's screenshots only.")
     return HttpResponse(path.read_bytes(), content_type="image/png")  # tens of kB each

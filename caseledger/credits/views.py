@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.amounts import parse_cents
-from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import handle_form
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.credits import selectors, services
@@ -126,7 +126,7 @@ def credit_note_create(request: HttpRequest) -> HttpResponse:
             amount_cents=amount,
             refund_cents=refund,
             refund_method=data["refund_method"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
         )
 
@@ -175,20 +175,16 @@ def credit_note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("credits.request")
 def trust_refund_request_again(request: HttpRequest, pk: int, refund_pk: int) -> HttpResponse:
     refund = get_object_or_404(CreditRefund, pk=refund_pk, credit_note_id=pk)
-    try:
-        again = services.trust_refund_request_again(
-            refund=refund,
-            actor=request.user,  # type: ignore[arg-type]
-            now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            f"Trust refund requested again: disbursement {again.reference} waits for the trust "
-            "approvals.",
-        )
+    service_action(
+        request,
+        lambda: services.trust_refund_request_again(
+            refund=refund, actor=staff(request), now=clock.now()
+        ),
+        lambda again: (
+            f"Trust refund requested again: disbursement {again.reference} waits "
+            "for the trust approvals."
+        ),
+    )
     return redirect("credits:credit_note_detail", pk=pk)
 
 
@@ -198,17 +194,16 @@ def credit_note_approve(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(CreditNote, pk=pk)
     form = DecisionForm(request.POST)
     form.is_valid()
-    try:
-        services.credit_note_approve(
+    service_action(
+        request,
+        lambda: services.credit_note_approve(
             credit_note=note,
-            approver=request.user,  # type: ignore[arg-type]
+            approver=staff(request),
             now=clock.now(),
             note=form.cleaned_data.get("note", ""),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Credit note {note.number} approved and issued.")
+        ),
+        f"Credit note {note.number} approved and issued.",
+    )
     return redirect("credits:credit_note_detail", pk=pk)
 
 
@@ -218,17 +213,16 @@ def credit_note_reject(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(CreditNote, pk=pk)
     form = DecisionForm(request.POST)
     form.is_valid()
-    try:
-        services.credit_note_reject(
+    service_action(
+        request,
+        lambda: services.credit_note_reject(
             credit_note=note,
-            approver=request.user,  # type: ignore[arg-type]
+            approver=staff(request),
             now=clock.now(),
             note=form.cleaned_data.get("note", ""),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Credit note rejected.")
+        ),
+        "Credit note rejected.",
+    )
     return redirect("credits:credit_note_detail", pk=pk)
 
 
@@ -281,7 +275,7 @@ def write_off_create(request: HttpRequest) -> HttpResponse:
                 else None
             ),
             reason=d["reason"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -318,25 +312,12 @@ def _write_off_decide(request: HttpRequest, pk: int, approve: bool) -> HttpRespo
     form = DecisionForm(request.POST)
     form.is_valid()
     note = form.cleaned_data.get("note", "")
-    try:
-        if approve:
-            services.write_off_approve(
-                write_off=write_off,
-                approver=request.user,  # type: ignore[arg-type]
-                now=clock.now(),
-                note=note,
-            )
-        else:
-            services.write_off_reject(
-                write_off=write_off,
-                approver=request.user,  # type: ignore[arg-type]
-                now=clock.now(),
-                note=note,
-            )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Write-off approved." if approve else "Write-off rejected.")
+    decide = services.write_off_approve if approve else services.write_off_reject
+    service_action(
+        request,
+        lambda: decide(write_off=write_off, approver=staff(request), now=clock.now(), note=note),
+        "Write-off approved." if approve else "Write-off rejected.",
+    )
     return redirect("credits:write_off_detail", pk=pk)
 
 
@@ -356,20 +337,14 @@ def write_off_reject(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("credits.write_off")
 def write_off_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     write_off = get_object_or_404(WriteOff, pk=pk)
-    form = ReverseForm(request.POST)
     reason = request.POST.get("reason", "")
-    try:
-        services.write_off_reverse(
-            write_off=write_off,
-            reason=reason,
-            actor=request.user,  # type: ignore[arg-type]
-            now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Write-off reversed: the balance is due again.")
-    del form
+    service_action(
+        request,
+        lambda: services.write_off_reverse(
+            write_off=write_off, reason=reason, actor=staff(request), now=clock.now()
+        ),
+        "Write-off reversed: the balance is due again.",
+    )
     return redirect("credits:write_off_detail", pk=pk)
 
 
@@ -422,18 +397,16 @@ def credit_settings(request: HttpRequest) -> HttpResponse:
     form = CreditSettingsForm(
         request.POST or None, initial={"approval_reason_codes": current.approval_reason_codes}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.credit_settings_update(
-                approval_reason_codes=form.cleaned_data["approval_reason_codes"],
-                actor=request.user,  # type: ignore[arg-type]
-                now=clock.now(),
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Credit note settings saved.")
-            return redirect("credits:settings")
+
+    def call(d: dict[str, Any]) -> bool:
+        services.credit_settings_update(
+            approval_reason_codes=d["approval_reason_codes"], actor=staff(request), now=clock.now()
+        )
+        return True
+
+    if handle_form(request, form, call):
+        messages.success(request, "Credit note settings saved.")
+        return redirect("credits:settings")
     credit_cents, write_off_cents = services.firm_thresholds()
     return render(
         request,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -1365,6 +1366,21 @@ def job_commit_start(*, job: ImportJob, actor: Any, now: datetime) -> ImportJob:
     if errors:
         raise ImportRefused(JOB_HAS_ERRORS.format(count=len(errors)), field="job")
     return job
+
+
+def job_commit_queue(*, job: ImportJob, actor: Any, now: datetime) -> ImportJob:
+    """Check the job may be committed (``job_commit_start``) and start its run as a background
+    job once this transaction commits (the run commits batch by batch on its own)."""
+    job = job_commit_start(job=job, actor=actor, now=now)
+    actor_id = getattr(actor, "pk", None)
+    transaction.on_commit(partial(_run_enqueue, job.pk, actor_id))
+    return job
+
+
+def _run_enqueue(job_id: int, actor_id: int | None) -> None:
+    from caseledger.imports.tasks import import_job_run_task
+
+    import_job_run_task(job_id, actor_id)
 
 
 def job_run(

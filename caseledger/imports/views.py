@@ -17,10 +17,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import handle_form
+from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.permissions import capability_required
-from caseledger.imports import selectors, services, tasks
+from caseledger.imports import selectors, services
 from caseledger.imports.choices import JobStatus
 from caseledger.imports.forms import (
     AuditPackForm,
@@ -50,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
             filename=data["file"].name,
             data=data["file"].read(),
             mapping=data.get("mapping"),
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -90,7 +91,7 @@ def job_map(request: HttpRequest, job_id: int) -> HttpResponse:
             columns=form.columns(),
             defaults=form.defaults(),
             consent_updates=bool(data.get("consent_updates")),
-            actor=request.user,
+            actor=staff(request),
             now=now,
         )
         if data.get("save_as"):
@@ -99,7 +100,7 @@ def job_map(request: HttpRequest, job_id: int) -> HttpResponse:
                 source=job.source,
                 columns=form.columns(),
                 defaults=form.defaults(),
-                actor=request.user,
+                actor=staff(request),
                 now=now,
             )
         return saved
@@ -132,14 +133,11 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @capability_required("imports.run")
 def job_dry_run(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=job_id)
-    try:
-        report = services.job_dry_run(job=job, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.info(
-            request, f"Dry run: {report.valid} of {report.rows} rows valid, nothing written."
-        )
+    service_action(
+        request,
+        lambda: services.job_dry_run(job=job, actor=staff(request), now=clock.now()),
+        lambda report: f"Dry run: {report.valid} of {report.rows} rows valid, nothing written.",
+    )
     return redirect(reverse("imports:job_detail", args=[job.pk]))
 
 
@@ -147,13 +145,11 @@ def job_dry_run(request: HttpRequest, job_id: int) -> HttpResponse:
 @capability_required("imports.run")
 def job_commit(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=job_id)
-    try:
-        services.job_commit_start(job=job, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-        return redirect(reverse("imports:job_detail", args=[job.pk]))
-    tasks.import_job_run_task(job.pk, request.user.pk)
-    messages.info(request, "Import started; this page shows its progress.")
+    service_action(
+        request,
+        lambda: services.job_commit_queue(job=job, actor=staff(request), now=clock.now()),
+        "Import started; this page shows its progress.",
+    )
     return redirect(reverse("imports:job_detail", args=[job.pk]))
 
 
@@ -175,7 +171,7 @@ def cutover(request: HttpRequest) -> HttpResponse:
             as_of=data["as_of"],
             trust_bank_cents=data["trust_bank"],
             aging_total_cents=data["aging_total"],
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -197,12 +193,11 @@ def cutover_finalize(request: HttpRequest) -> HttpResponse:
     if current is None:
         messages.error(request, "cutover: enter the cutover figures first")
         return redirect(reverse("imports:cutover"))
-    try:
-        services.cutover_finalize(cutover=current, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Opening balances posted to the ledger.")
+    service_action(
+        request,
+        lambda: services.cutover_finalize(cutover=current, actor=staff(request), now=clock.now()),
+        "Opening balances posted to the ledger.",
+    )
     return redirect(reverse("imports:cutover"))
 
 
@@ -234,7 +229,7 @@ def legacy_invoice_pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
             amount_cents=data["amount"],
             received_date=data["received_date"],
             reference=data.get("reference") or "",
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -257,7 +252,7 @@ def export_download(request: HttpRequest) -> HttpResponse:
     from caseledger.imports.export import export_chunks, export_recorded
 
     now = clock.now()
-    export_recorded(actor=request.user, now=now, target="download")
+    export_recorded(actor=staff(request), now=now, target="download")
     response = StreamingHttpResponse(export_chunks(now=now), content_type="application/zip")
     stamp = now.strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="caseledger-export-{stamp}.zip"'
@@ -284,7 +279,7 @@ def audit_pack(request: HttpRequest) -> HttpResponse:
         try:
             audit_pack(account=account, start=data["start"], end=data["end"], now=now, out=spool)
             audit_pack_recorded(
-                actor=request.user, account=account, start=data["start"], end=data["end"], now=now
+                actor=staff(request), account=account, start=data["start"], end=data["end"], now=now
             )
         except BaseException:
             spool.close()
@@ -330,7 +325,7 @@ def retention_page(request: HttpRequest) -> HttpResponse:
                 trust_years=d["trust_years"],
                 billing_years=d["billing_years"],
                 matter_years=d["matter_years"],
-                actor=request.user,
+                actor=staff(request),
                 now=clock.now(),
             ),
         )
@@ -352,7 +347,7 @@ def retention_page(request: HttpRequest) -> HttpResponse:
                 client=None if matter else client,
                 matter=matter,
                 reason=d["reason"],
-                actor=request.user,
+                actor=staff(request),
                 now=clock.now(),
             )
 
@@ -396,13 +391,15 @@ def retention_purge(request: HttpRequest) -> HttpResponse:
             try:
                 if request.method == "POST" and request.POST.get("confirm") == "purge":
                     record = retention.matter_purge(
-                        matter=matter, actor=request.user, now=clock.now()
+                        matter=matter, actor=staff(request), now=clock.now()
                     )
                     messages.success(request, f"{matter.number} purged ({record.pseudonym}).")
                     return redirect(reverse("imports:retention"))
                 plan = retention.purge_plan(matter=matter, today=clock.firm_today())
+            # Not service_action: the refusal is shown on the purge page, shown again with the
+            # matter's number still typed (no redirect).
             except ApplicationError as exc:
-                error = str(exc)
+                error = banner_text(exc.message)
     return render(
         request, "imports/retention_purge.html", {"form": form, "plan": plan, "error": error}
     )
@@ -415,12 +412,11 @@ def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
     from caseledger.imports.models import LegalHold
 
     hold = get_object_or_404(LegalHold, pk=hold_id)
-    try:
-        retention.legal_hold_release(hold=hold, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Legal hold released.")
+    service_action(
+        request,
+        lambda: retention.legal_hold_release(hold=hold, actor=staff(request), now=clock.now()),
+        "Legal hold released.",
+    )
     return redirect(reverse("imports:retention"))
 
 
@@ -443,7 +439,7 @@ def parallel_runs(request: HttpRequest) -> HttpResponse:
             cycle_end=d["cycle_end"],
             filename=d["file"].name,
             data=d["file"].read(),
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -497,10 +493,11 @@ def parallel_run_sign(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(ParallelRun, pk=run_id)
     form = SignForm(request.POST)
     note = form.cleaned_data.get("note", "") if form.is_valid() else ""
-    try:
-        parallel.parallel_run_sign(run=run, actor=request.user, note=note, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Parallel run signed off.")
+    service_action(
+        request,
+        lambda: parallel.parallel_run_sign(
+            run=run, actor=staff(request), note=note, now=clock.now()
+        ),
+        "Parallel run signed off.",
+    )
     return redirect(reverse("imports:parallel_run", args=[run.pk]))

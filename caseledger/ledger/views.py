@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 
 from caseledger.clients.models import Client
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.amounts import firm_decimal
 from caseledger.core.forms import handle_form
 from caseledger.core.permissions import capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import selectors, services
-from caseledger.ledger.exceptions import LedgerError
 from caseledger.ledger.forms import AsOfForm, DateRangeForm, TrustBankAccountForm
 from caseledger.ledger.models import Account, JournalEntry
 from caseledger.matters.models import Matter
@@ -97,7 +97,7 @@ def trust_bank_create(request: HttpRequest) -> HttpResponse:
             bank_name=d["bank_name"],
             account_number_last4=d["account_number_last4"],
             code=d["code"] or None,
-            actor=request.user,
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -119,15 +119,13 @@ def trust_bank_create(request: HttpRequest) -> HttpResponse:
 @capability_required("ledger.manage")
 def account_toggle(request: HttpRequest, code: str) -> HttpResponse:
     account = get_object_or_404(Account, code=code)
-    try:
-        if account.is_active:
-            services.account_deactivate(account=account, actor=request.user, now=clock.now())
-            messages.success(request, f"{account} deactivated.")
-        else:
-            services.account_reactivate(account=account, actor=request.user, now=clock.now())
-            messages.success(request, f"{account} reactivated.")
-    except LedgerError as exc:
-        messages.error(request, exc.message)
+    if account.is_active:
+        change, done = services.account_deactivate, f"{account} deactivated."
+    else:
+        change, done = services.account_reactivate, f"{account} reactivated."
+    service_action(
+        request, lambda: change(account=account, actor=staff(request), now=clock.now()), done
+    )
     return redirect("ledger:accounts")
 
 

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from caseledger.clients.models import Client
 from caseledger.clients.selectors import client_pick, clients_visible_to
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import banner_text, error_text, form_errors_tidy, handle_form
+from caseledger.core.forms import error_text, form_errors_tidy, handle_form
 from caseledger.core.panels import PanelScope, panels_for_page, stage_notices
 from caseledger.core.permissions import authorize, capability_required, require
 from caseledger.matters import documents, selectors, services
@@ -182,17 +183,18 @@ def matter_create(request: HttpRequest) -> HttpResponse:
     require(request.user, "clients.view", client)
     # Whoever opens the matter stays on its team unless they choose otherwise.
     initial = {}
-    if request.user.role == Role.PARALEGAL:  # type: ignore[union-attr]
-        initial["paralegal"] = request.user
-    elif request.user.role == Role.ATTORNEY:  # type: ignore[union-attr]
-        initial["attorney"] = request.user
+    user = staff(request)
+    if user.role == Role.PARALEGAL:
+        initial["paralegal"] = user
+    elif user.role == Role.ATTORNEY:
+        initial["attorney"] = user
     form = MatterForm(request.POST or None, client=client, initial=initial)
     matter = handle_form(
         request,
         form,
         lambda d: services.matter_create(
             client=client,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **d,
         ),
@@ -224,7 +226,7 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.matter_update(
             matter=matter,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **d,
         ),
@@ -255,7 +257,7 @@ def matter_advance(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.matter_stage_advance(
             matter=matter,
             stage=d["stage"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             allow_skip=bool(d.get("allow_skip")),
             override_reason=d.get("override_reason") or None,
@@ -291,7 +293,7 @@ def matter_budget(request: HttpRequest, pk: int) -> HttpResponse:
             kind=d.get("budget_kind") or "",
             amount_cents=d.get("budget"),
             reason=d["reason"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -322,7 +324,7 @@ def _hold_change(
     changed = handle_form(
         request,
         form,
-        lambda d: service(matter=matter, actor=request.user, reason=d["reason"], now=clock.now()),
+        lambda d: service(matter=matter, actor=staff(request), reason=d["reason"], now=clock.now()),
     )
     if changed is not None:
         messages.success(request, done.format(number=matter.number))
@@ -343,10 +345,10 @@ def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
                 number=data["number"],
                 form=data.get("form") or "",
                 received_date=data.get("received_date"),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff(request),
                 now=clock.now(),
             )
-        except ApplicationError as exc:
+        except ApplicationError as exc:  # not shown here: handle_form puts it under "number"
             # The service names the matter's "receipt_number"; on this form it is "number".
             message = error_text(exc.message, "receipt_number")
             raise ApplicationError(message, field="number") from exc
@@ -374,7 +376,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
             title=data["title"],
             kind=data["kind"],
             share=bool(data.get("share")),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -400,12 +402,11 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _document_change(request: HttpRequest, pk: int, change: Callable[..., Any], done: str) -> Any:
     document = _document_for(request, pk, "matters.documents")
-    try:
-        change(document=document, actor=request.user, now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        messages.success(request, done.format(title=document.title))
+    service_action(
+        request,
+        lambda: change(document=document, actor=staff(request), now=clock.now()),
+        done.format(title=document.title),
+    )
     return redirect(reverse("matters:detail", args=[document.matter_id]) + "#documents")
 
 
@@ -435,7 +436,7 @@ def deadline_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.deadline_create(
             matter=matter,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             **d,
         ),
@@ -452,12 +453,13 @@ def deadline_add(request: HttpRequest, pk: int) -> HttpResponse:
 def deadline_met(request: HttpRequest, pk: int) -> HttpResponse:
     deadline = get_object_or_404(Deadline.objects.select_related("matter"), pk=pk)
     require(request.user, "matters.manage", deadline.matter)
-    try:
-        services.deadline_mark_met(deadline=deadline, actor=request.user, now=clock.now())  # type: ignore[arg-type]
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        messages.success(request, "Deadline marked met.")
+    service_action(
+        request,
+        lambda: services.deadline_mark_met(
+            deadline=deadline, actor=staff(request), now=clock.now()
+        ),
+        "Deadline marked met.",
+    )
     return redirect("matters:detail", pk=deadline.matter_id)
 
 
@@ -471,7 +473,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.task_create(
             matter=matter,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             title=d["title"],
             assignee=d.get("assignee"),
@@ -510,12 +512,11 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task.objects.select_related("matter"), pk=pk)
     require(request.user, "tasks.manage", task)
-    try:
-        services.task_complete(task=task, actor=request.user, now=clock.now())  # type: ignore[arg-type]
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        messages.success(request, f"Done: {task.title}")
+    service_action(
+        request,
+        lambda: services.task_complete(task=task, actor=staff(request), now=clock.now()),
+        f"Done: {task.title}",
+    )
     target = request.POST.get("next", "")
     if target == "matter" and task.matter_id:
         return redirect("matters:detail", pk=task.matter_id)
@@ -543,17 +544,18 @@ def case_types(request: HttpRequest) -> HttpResponse:
     ]
     formset = DeadlineRuleFormSet(request.POST or None, initial=initial, prefix="rules")
     if request.method == "POST" and formset.is_valid():
-        try:
-            for form in formset:
+        # Every rule in one transaction; a refusal is the banner above the page shown again.
+        saved = service_action(
+            request,
+            lambda: [
                 services.deadline_rule_update(
-                    actor=request.user,  # type: ignore[arg-type]
-                    now=clock.now(),
-                    **form.cleaned_data,
+                    actor=staff(request), now=clock.now(), **f.cleaned_data
                 )
-        except ApplicationError as exc:
-            messages.error(request, banner_text(exc.message))
-        else:
-            messages.success(request, "Deadline lead times saved.")
+                for f in formset
+            ],
+            "Deadline lead times saved.",
+        )
+        if saved is not None:
             return redirect("matters:case_types")
     labels = dict(DeadlineKind.choices)
     return render(
@@ -613,7 +615,7 @@ def case_type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         # handle_form runs this in one transaction: the case type and its stages together.
         now = clock.now()
         saved = services.case_type_save(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=now,
             case_type=case_type,
             **data,
@@ -621,7 +623,7 @@ def case_type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         services.case_type_stages_save(
             case_type=saved,
             stages=_stage_rows(formset),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=now,
         )
         return saved

@@ -25,10 +25,10 @@ from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core import clock, reversals
+from caseledger.core.actions import service_action, staff
 from caseledger.core.amounts import firm_decimal, firm_money, parse_cents
 from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import handle_form
-from caseledger.core.models import User
+from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.money import MoneyError
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.core.selectors import firm_get
@@ -59,11 +59,6 @@ from caseledger.payments.providers import provider_get
 from caseledger.payments.providers.sandbox import sandbox_event
 
 log = logging.getLogger(__name__)
-
-
-def _actor(request: HttpRequest) -> User:
-    """The signed-in staff member (views are behind capability_required)."""
-    return cast(User, request.user)
 
 
 PAGE_ROWS = 50
@@ -159,7 +154,7 @@ def payment_record(request: HttpRequest) -> HttpResponse:
             amount_cents=data["amount"],
             received_date=data["received_date"],
             allocations=allocations,
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         )
 
@@ -257,7 +252,7 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
         lambda _d: services.payment_allocate(
             payment=payment,
             allocations=_allocations_typed(invoices, entered),
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -280,7 +275,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
             amount_cents=d["amount"],
             method=d["method"],
             reference=d["reference"],
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -319,7 +314,7 @@ def card_refund_retry(request: HttpRequest, pk: int) -> HttpResponse:
     again = handle_form(
         request,
         form,
-        lambda _d: refunds.card_refund_retry(refund=refund, actor=_actor(request), now=clock.now()),
+        lambda _d: refunds.card_refund_retry(refund=refund, actor=staff(request), now=clock.now()),
     )
     if again is None:
         for errors in form.errors.values():
@@ -339,7 +334,7 @@ def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda d: corrections.payment_reversal_request(
-            payment=payment, reason=d["reason"], actor=_actor(request), now=clock.now()
+            payment=payment, reason=d["reason"], actor=staff(request), now=clock.now()
         ),
     )
     if reversal is None:
@@ -352,14 +347,13 @@ def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("payments.reverse.approve")
 def payment_reversal_approve(request: HttpRequest, pk: int) -> HttpResponse:
     reversal = get_object_or_404(PaymentReversal.objects.select_related("payment"), pk=pk)
-    try:
-        corrections.payment_reversal_approve(
-            reversal=reversal, approver=_actor(request), now=clock.now()
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Payment {reversal.payment.number} reversed.")
+    service_action(
+        request,
+        lambda: corrections.payment_reversal_approve(
+            reversal=reversal, approver=staff(request), now=clock.now()
+        ),
+        f"Payment {reversal.payment.number} reversed.",
+    )
     return redirect("payments:detail", reversal.payment_id)
 
 
@@ -369,14 +363,13 @@ def payment_reversal_reject(request: HttpRequest, pk: int) -> HttpResponse:
     reversal = get_object_or_404(PaymentReversal.objects.select_related("payment"), pk=pk)
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
-        corrections.payment_reversal_reject(
-            reversal=reversal, actor=_actor(request), now=clock.now(), note=note
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Reversal rejected; the payment stands.")
+    service_action(
+        request,
+        lambda: corrections.payment_reversal_reject(
+            reversal=reversal, actor=staff(request), now=clock.now(), note=note
+        ),
+        "Reversal rejected; the payment stands.",
+    )
     return redirect("payments:detail", reversal.payment_id)
 
 
@@ -391,7 +384,7 @@ def correction_settings(request: HttpRequest) -> HttpResponse:
         form,
         lambda d: corrections.correction_settings_update(
             reversal_approval_cents=d["reversal_approval"],
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -409,12 +402,13 @@ def correction_settings(request: HttpRequest) -> HttpResponse:
 @capability_required("payments.review")
 def payment_release(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk)
-    try:
-        services.held_payment_release(payment=payment, actor=_actor(request), now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Held payment {payment.number} accepted and posted.")
+    service_action(
+        request,
+        lambda: services.held_payment_release(
+            payment=payment, actor=staff(request), now=clock.now()
+        ),
+        f"Held payment {payment.number} accepted and posted.",
+    )
     return redirect("payments:detail", pk)
 
 
@@ -422,17 +416,16 @@ def payment_release(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("payments.review")
 def payment_reject(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk)
-    try:
-        services.held_payment_reject(
+    service_action(
+        request,
+        lambda: services.held_payment_reject(
             payment=payment,
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
             note=request.POST.get("note", ""),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Held payment {payment.number} rejected; nothing was posted.")
+        ),
+        f"Held payment {payment.number} rejected; nothing was posted.",
+    )
     return redirect("payments:detail", pk)
 
 
@@ -450,7 +443,7 @@ def _invoice_for_token(token: str) -> Invoice:
     if resolve is not None:
         try:
             return cast(Invoice, resolve(token=token))
-        except ApplicationError:
+        except ApplicationError:  # not billing's token: try this app's below
             pass
     invoice_id = links.invoice_from_token(token)
     if invoice_id is None:
@@ -476,8 +469,10 @@ def pay_invoice(request: HttpRequest, token: str) -> HttpResponse:
                 customer_email=invoice.client.email,
                 return_url=reverse("payments:pay_invoice", args=[token]),
             )
+        # Not service_action: on success the client leaves for the processor's page (no message
+        # to show); a refusal is shown on this page, shown again.
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, banner_text(exc.message))
         else:
             return redirect(session.checkout_url)
     return render(
@@ -524,8 +519,9 @@ def pay_trust_request(request: HttpRequest, token: str) -> HttpResponse:
                 customer_email=trust_request.client.email,
                 return_url=reverse("payments:pay_trust_request", args=[token]),
             )
+        # Not service_action: as in pay_invoice (the processor's page next, or this page again).
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, banner_text(exc.message))
         else:
             return redirect(session.checkout_url)
     return render(
@@ -615,7 +611,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except WebhookNotReady as exc:
         log.info("stripe webhook %s deferred: %s", event.event_id, exc.message)
         return _webhook_refusal(exc, 409)
-    except ApplicationError as exc:
+    except ApplicationError as exc:  # a webhook answers the processor in JSON, not a banner
         log.error("stripe webhook %s refused: %s", event.event_id, exc.message)
         return _webhook_refusal(exc, 400)
     log.info("stripe webhook %s %s: %s", event.event_id, event.event_type[:100], outcome)

@@ -267,6 +267,20 @@ def portal_beneficiary_language_set(
         )
 
 
+def portal_languages_set(*, user: User, language: str, now: datetime) -> None:
+    """The language chosen by a portal user, for every client they act for and every
+    beneficiary they sign in as, in one transaction."""
+    from caseledger.portal import selectors
+
+    with transaction.atomic():
+        for client in selectors.clients_of(user):
+            portal_language_set(user=user, client=client, language=language, now=now)
+        for beneficiary in selectors.beneficiaries_of(user):
+            portal_beneficiary_language_set(
+                user=user, beneficiary=beneficiary, language=language, now=now
+            )
+
+
 def _rate_check(client: Client, now: datetime) -> None:
     recent = CheckoutSession.objects.filter(client=client, created_at__gte=now - PAY_WINDOW).count()
     if recent >= PAY_LIMIT:

@@ -21,6 +21,7 @@ from caseledger.clients import services as client_services
 from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Client, Contact
 from caseledger.core import clock
+from caseledger.core.actions import service_action, staff
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.permissions import capability_required, require
@@ -182,7 +183,7 @@ def document_download(request: HttpRequest, token: str) -> HttpResponse:
     document = selectors.shared_document_of(request.user, pk)
     response = documents.document_response(document)
     services.portal_download_recorded(
-        user=request.user,  # type: ignore[arg-type]
+        user=staff(request),
         obj=document,
         what="document",
         now=clock.now(),
@@ -202,7 +203,7 @@ def message_post(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda data: services.portal_message_post(
             matter=matter,
-            author=request.user,  # type: ignore[arg-type]
+            author=staff(request),
             body=data["body"],
             now=clock.now(),
         ),
@@ -237,9 +238,11 @@ def invoices_pay(request: HttpRequest) -> HttpResponse:
     chosen = list(selectors.invoices_of(request.user).filter(pk__in=ids))
     if len(chosen) != len(set(ids)):
         raise Http404("No such invoice.")
+    # Not service_action: the client leaves for the processor's page (no message), and a refusal
+    # is shown in the client's language (_translated_refusal).
     try:
         session = services.portal_invoices_checkout(
-            user=request.user,  # type: ignore[arg-type]
+            user=staff(request),
             invoices=chosen,
             now=clock.now(),
             return_url=reverse("portal:invoices"),
@@ -274,7 +277,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
         content = invoice_pdf_bytes(invoice=invoice, payment_link="")
     services.portal_download_recorded(
-        user=request.user,  # type: ignore[arg-type]
+        user=staff(request),
         obj=invoice,
         what="invoice_pdf",
         now=clock.now(),
@@ -308,9 +311,10 @@ def trust(request: HttpRequest) -> HttpResponse:
 @require_POST
 def trust_request_pay(request: HttpRequest, pk: int) -> HttpResponse:
     trust_request = selectors.trust_request_of(request.user, pk)
+    # Not service_action: as in invoices_pay (the processor's page, or a translated refusal).
     try:
         session = services.portal_trust_request_checkout(
-            user=request.user,  # type: ignore[arg-type]
+            user=staff(request),
             trust_request=trust_request,
             now=clock.now(),
             return_url=reverse("portal:trust"),
@@ -343,7 +347,7 @@ def trust_statement(request: HttpRequest) -> HttpResponse:
     _opening, lines = selectors.statement_lines(client, start, end)
     body = statement_pdf(client, lines, end)
     services.portal_download_recorded(
-        user=request.user,  # type: ignore[arg-type]
+        user=staff(request),
         obj=client,
         what="trust_statement",
         now=clock.now(),
@@ -375,9 +379,10 @@ def refund_authorize(request: HttpRequest, pk: int) -> HttpResponse:
     from caseledger.core.middleware import client_ip
 
     note = selectors.credit_note_to_authorize(request.user, pk)
+    # Not service_action: any refusal is shown as one sentence in the client's language.
     try:
         services.portal_refund_authorize(
-            user=request.user,  # type: ignore[arg-type]
+            user=staff(request),
             credit_note=note,
             now=clock.now(),
             ip=client_ip(request),
@@ -411,17 +416,17 @@ def beneficiaries(request: HttpRequest) -> HttpResponse:
 def beneficiary_access(request: HttpRequest, pk: int) -> HttpResponse:
     beneficiary = selectors.company_beneficiary_of(request.user, pk)
     granted = request.POST.get("granted") == "1"
-    client_services.beneficiary_account_access_set(
-        beneficiary=beneficiary,
-        granted=granted,
-        actor=request.user,  # type: ignore[arg-type]
-        now=clock.now(),
-    )
     if granted:
         text = _("%(name)s now sees the invoices and trust balance of their own cases.")
     else:
         text = _("%(name)s no longer sees invoices or trust; they still follow their cases.")
-    messages.success(request, text % {"name": beneficiary.name})
+    service_action(
+        request,
+        lambda: client_services.beneficiary_account_access_set(
+            beneficiary=beneficiary, granted=granted, actor=staff(request), now=clock.now()
+        ),
+        text % {"name": beneficiary.name},
+    )
     return redirect("portal:beneficiaries")
 
 
@@ -429,22 +434,10 @@ def beneficiary_access(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:
     form = LanguageForm(request.POST)
-    clients = list(selectors.clients_of(request.user))
     if form.is_valid():
-        for client in clients:
-            services.portal_language_set(
-                user=request.user,  # type: ignore[arg-type]
-                client=client,
-                language=form.cleaned_data["language"],
-                now=clock.now(),
-            )
-        for beneficiary in selectors.beneficiaries_of(request.user):
-            services.portal_beneficiary_language_set(
-                user=request.user,  # type: ignore[arg-type]
-                beneficiary=beneficiary,
-                language=form.cleaned_data["language"],
-                now=clock.now(),
-            )
+        services.portal_languages_set(
+            user=staff(request), language=form.cleaned_data["language"], now=clock.now()
+        )
     nxt = request.POST.get("next", "")
     return redirect(nxt if nxt.startswith("/portal/") else "portal:home")
 
@@ -463,17 +456,13 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     contact_id = request.POST.get("contact", "")
     if contact_id.isdigit():
         contact = get_object_or_404(Contact, pk=int(contact_id))
-    try:
-        user = services.portal_user_invite(
-            client=client,
-            contact=contact,
-            actor=request.user,  # type: ignore[arg-type]
-            now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        messages.success(request, f"Invitation sent to {user.email}.")
+    service_action(
+        request,
+        lambda: services.portal_user_invite(
+            client=client, contact=contact, actor=staff(request), now=clock.now()
+        ),
+        lambda user: f"Invitation sent to {user.email}.",
+    )
     return redirect("clients:detail", pk=client.pk)
 
 
@@ -490,7 +479,7 @@ def invite_beneficiary(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda data: services.portal_beneficiary_invite(
             matter=matter,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff(request),
             now=clock.now(),
             email=data["email"],
             language=data["language"],
@@ -514,23 +503,16 @@ def staff_beneficiary_access(request: HttpRequest, pk: int) -> HttpResponse:
     if matter.beneficiary is None:
         raise Http404("No beneficiary on this matter.")
     granted = request.POST.get("granted") == "1"
-    try:
-        client_services.beneficiary_account_access_set(
-            beneficiary=matter.beneficiary,
-            granted=granted,
-            actor=request.user,  # type: ignore[arg-type]
-            now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, banner_text(exc.message))
-    else:
-        name = matter.beneficiary.name
-        messages.success(
-            request,
-            f"{name} now sees the invoices and trust of their own matters."
-            if granted
-            else f"{name} no longer sees invoices or trust.",
-        )
+    beneficiary = matter.beneficiary
+    service_action(
+        request,
+        lambda: client_services.beneficiary_account_access_set(
+            beneficiary=beneficiary, granted=granted, actor=staff(request), now=clock.now()
+        ),
+        f"{beneficiary.name} now sees the invoices and trust of their own matters."
+        if granted
+        else f"{beneficiary.name} no longer sees invoices or trust.",
+    )
     return redirect(reverse("matters:detail", args=[matter.pk]) + "#panel-portal-beneficiary")
 
 
@@ -545,7 +527,7 @@ def staff_reply(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda data: services.portal_message_post(
             matter=matter,
-            author=request.user,  # type: ignore[arg-type]
+            author=staff(request),
             body=data["body"],
             now=clock.now(),
         ),

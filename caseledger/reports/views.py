@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from caseledger.billing.services.common import firm_currency
 from caseledger.core import clock
+from caseledger.core.actions import staff
 from caseledger.core.forms import handle_form
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.core.replica import reads_from_replica
@@ -266,7 +267,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda data: services.report_settings_update(
-            actor=request.user,
+            actor=staff(request),
             baseline_start=data.get("baseline_start"),
             baseline_end=data.get("baseline_end"),
             target_days=data["target_days"],
@@ -291,7 +292,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda data: services.subscription_set(
-            actor=request.user, cadence=data["cadence"], active=data["active"], now=clock.now()
+            actor=staff(request), cadence=data["cadence"], active=data["active"], now=clock.now()
         ),
     )
     if done is not None:
@@ -313,5 +314,5 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/subscriptions.html",
-        {"rows": rows, "form": form, "email": request.user.email},  # type: ignore[union-attr]
+        {"rows": rows, "form": form, "email": staff(request).email},
     )

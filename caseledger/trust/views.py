@@ -3,7 +3,7 @@ receipts, trust requests, disputes, disbursement queue, apply trust to an invoic
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Exists, OuterRef, QuerySet
@@ -15,9 +15,8 @@ from django.views.decorators.http import require_POST
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core import clock, reversals
-from caseledger.core.exceptions import ApplicationError
-from caseledger.core.forms import handle_form
-from caseledger.core.models import User
+from caseledger.core.actions import service_action, staff
+from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.paging import CountedPaginator
 from caseledger.core.permissions import (
     authorize,
@@ -51,11 +50,6 @@ from caseledger.trust.models import (
 )
 
 PAGE_ROWS = 50  # trust matters per page of the dashboard
-
-
-def _actor(request: HttpRequest) -> User:
-    """The signed-in staff member (views are behind capability_required)."""
-    return cast(User, request.user)
 
 
 def _visible_matters(user: Any) -> QuerySet[Matter]:
@@ -221,7 +215,7 @@ def deposit_new(request: HttpRequest) -> HttpResponse:
             received_date=d["received_date"],
             card_settled=d["card_settled"],
             trust_account=d["trust_account"],
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -286,7 +280,7 @@ def deposit_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda d: corrections.deposit_reversal_request(
-            deposit=deposit, reason=d["reason"], actor=_actor(request), now=clock.now()
+            deposit=deposit, reason=d["reason"], actor=staff(request), now=clock.now()
         ),
     )
     if reversal is None:
@@ -300,14 +294,13 @@ def deposit_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 def deposit_reversal_approve(request: HttpRequest, pk: int) -> HttpResponse:
     reversal = get_object_or_404(DepositReversal.objects.select_related("deposit"), pk=pk)
     require(request.user, "trust.reverse.approve", reversal.deposit)
-    try:
-        corrections.deposit_reversal_approve(
-            reversal=reversal, approver=_actor(request), now=clock.now()
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Trust receipt {reversal.deposit.receipt_number} reversed.")
+    service_action(
+        request,
+        lambda: corrections.deposit_reversal_approve(
+            reversal=reversal, approver=staff(request), now=clock.now()
+        ),
+        f"Trust receipt {reversal.deposit.receipt_number} reversed.",
+    )
     return redirect("trust:deposit_detail", reversal.deposit_id)
 
 
@@ -318,14 +311,13 @@ def deposit_reversal_reject(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "trust.deposit", reversal.deposit)
     form = DecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
-        corrections.deposit_reversal_reject(
-            reversal=reversal, actor=_actor(request), now=clock.now(), note=note
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Reversal rejected; the deposit stands.")
+    service_action(
+        request,
+        lambda: corrections.deposit_reversal_reject(
+            reversal=reversal, actor=staff(request), now=clock.now(), note=note
+        ),
+        "Reversal rejected; the deposit stands.",
+    )
     return redirect("trust:deposit_detail", reversal.deposit_id)
 
 
@@ -333,17 +325,16 @@ def deposit_reversal_reject(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required("trust.deposit")
 def deposit_clear(request: HttpRequest, pk: int) -> HttpResponse:
     deposit = get_object_or_404(TrustDeposit, pk=pk)
-    try:
-        services.deposit_mark_cleared(
+    service_action(
+        request,
+        lambda: services.deposit_mark_cleared(
             deposit=deposit,
             cleared_on=clock.firm_today(),
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{deposit.receipt_number} marked cleared.")
+        ),
+        f"{deposit.receipt_number} marked cleared.",
+    )
     return redirect("trust:matter", deposit.matter_id)
 
 
@@ -368,7 +359,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             amount_cents=d["amount"],
             due_date=d["due_date"],
             memo=d["memo"],
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -404,12 +395,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     trust_request = get_object_or_404(TrustRequest, pk=pk)
     require(request.user, "trust.request", trust_request)
-    try:
-        services.trust_request_cancel(request=trust_request, actor=_actor(request), now=clock.now())
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{trust_request.number} cancelled.")
+    service_action(
+        request,
+        lambda: services.trust_request_cancel(
+            request=trust_request, actor=staff(request), now=clock.now()
+        ),
+        f"{trust_request.number} cancelled.",
+    )
     return redirect("trust:request_detail", pk)
 
 
@@ -426,7 +418,7 @@ def dispute_new(request: HttpRequest, pk: int) -> HttpResponse:
             matter=matter,
             amount_cents=d["amount"],
             reason=d["reason"],
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -441,14 +433,13 @@ def dispute_new(request: HttpRequest, pk: int) -> HttpResponse:
 def dispute_release(request: HttpRequest, pk: int) -> HttpResponse:
     hold = get_object_or_404(DisputeHold, pk=pk)
     require(request.user, "trust.dispute", hold)
-    try:
-        services.dispute_hold_release(
-            hold=hold, actor=_actor(request), now=clock.now(), note=request.POST.get("note", "")
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Dispute released.")
+    service_action(
+        request,
+        lambda: services.dispute_hold_release(
+            hold=hold, actor=staff(request), now=clock.now(), note=request.POST.get("note", "")
+        ),
+        "Dispute released.",
+    )
     return redirect("trust:matter", hold.matter_id)
 
 
@@ -461,7 +452,7 @@ def threshold_set(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda d: services.matter_threshold_set(
-            matter=matter, threshold_cents=d["threshold"], actor=_actor(request), now=clock.now()
+            matter=matter, threshold_cents=d["threshold"], actor=staff(request), now=clock.now()
         ),
     )
     if row is None:
@@ -511,7 +502,7 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
             memo=d["memo"],
             trust_account=d["trust_account"],
             fee_code=d.get("fee_code") or "",
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         )
 
@@ -535,28 +526,30 @@ def disbursement_new(request: HttpRequest) -> HttpResponse:
 def disbursement_approve(request: HttpRequest, pk: int) -> HttpResponse:
     disbursement = get_object_or_404(Disbursement, pk=pk)
     require(request.user, "trust.disburse.approve", disbursement)
-    now = clock.now()
-    try:
-        disbursement = services.disbursement_approve(
-            disbursement=disbursement, approver=_actor(request), now=now
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("trust:disbursements")
-    if disbursement.status == "APPROVED":
-        try:
-            services.disbursement_post(disbursement=disbursement, actor=_actor(request), now=now)
-        except ApplicationError as exc:
-            messages.warning(
-                request, f"{disbursement.number} approved but not posted: {exc.message}"
-            )
-        else:
-            messages.success(request, f"{disbursement.number} approved and paid out of trust.")
-    else:
-        messages.success(
-            request, f"Approval recorded; {disbursement.number} needs another lawyer's approval."
+    # Approve, then pay out when this approval completes them (one service). A refusal to
+    # approve is the error banner; a refusal to post keeps the approval and is a warning.
+    outcome = service_action(
+        request,
+        lambda: services.disbursement_approve_and_post(
+            disbursement=disbursement, approver=staff(request), now=clock.now()
+        ),
+        _approval_text,
+    )
+    if outcome is not None and outcome.post_refused:
+        messages.warning(
+            request,
+            f"{disbursement.number} not paid out of trust yet: {banner_text(outcome.post_refused)}",
         )
     return redirect("trust:disbursements")
+
+
+def _approval_text(outcome: services.ApprovalOutcome) -> str:
+    number = outcome.disbursement.number
+    if outcome.posted:
+        return f"{number} approved and paid out of trust."
+    if outcome.post_refused:
+        return f"{number} approved."
+    return f"Approval recorded; {number} needs another lawyer's approval."
 
 
 @require_POST
@@ -564,14 +557,13 @@ def disbursement_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def disbursement_post(request: HttpRequest, pk: int) -> HttpResponse:
     disbursement = get_object_or_404(Disbursement, pk=pk)
     require(request.user, "trust.disburse.post", disbursement)
-    try:
-        services.disbursement_post(
-            disbursement=disbursement, actor=_actor(request), now=clock.now()
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{disbursement.number} paid out of trust.")
+    service_action(
+        request,
+        lambda: services.disbursement_post(
+            disbursement=disbursement, actor=staff(request), now=clock.now()
+        ),
+        f"{disbursement.number} paid out of trust.",
+    )
     return redirect("trust:disbursements")
 
 
@@ -580,17 +572,16 @@ def disbursement_post(request: HttpRequest, pk: int) -> HttpResponse:
 def disbursement_reject(request: HttpRequest, pk: int) -> HttpResponse:
     disbursement = get_object_or_404(Disbursement, pk=pk)
     require(request.user, "trust.disburse.request", disbursement)
-    try:
-        services.disbursement_reject(
+    service_action(
+        request,
+        lambda: services.disbursement_reject(
             disbursement=disbursement,
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
             note=request.POST.get("note", ""),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{disbursement.number} rejected; nothing moved.")
+        ),
+        f"{disbursement.number} rejected; nothing moved.",
+    )
     return redirect("trust:disbursements")
 
 
@@ -607,7 +598,7 @@ def apply_to_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
             invoice=invoice,
             amount_cents=d["amount"],
             trust_account=d["trust_account"],
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
         ),
     )
@@ -646,7 +637,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda d: services.trust_settings_update(
-            actor=_actor(request),
+            actor=staff(request),
             now=clock.now(),
             low_balance_threshold_cents=d["low_balance_threshold"],
             auto_replenish=d["auto_replenish"],

@@ -13,7 +13,9 @@ from caseledger.imports.selectors import SAMPLES
 pytestmark = pytest.mark.django_db
 
 
-def test_wizard_upload_map_dry_run_commit(client: Any, login: Any, users: dict[str, Any]) -> None:
+def test_wizard_upload_map_dry_run_commit(
+    client: Any, login: Any, users: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     login(users["BILLING"])
     page = client.get(reverse("imports:home"))
     assert b"clio-contacts.csv" in page.content
@@ -39,7 +41,8 @@ def test_wizard_upload_map_dry_run_commit(client: Any, login: Any, users: dict[s
     page = client.get(reverse("imports:job_detail", args=[job.pk]))
     assert b"Dry run report" in page.content
     assert b"Halvorsen" in page.content
-    client.post(reverse("imports:job_commit", args=[job.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # the run starts after commit
+        client.post(reverse("imports:job_commit", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "DONE"
     assert job.created == 3
@@ -62,7 +65,7 @@ def test_dry_run_errors_shown_and_commit_refused(
     page = client.get(reverse("imports:job_detail", args=[job.pk]))
     assert b"missing_required" in page.content
     response = client.post(reverse("imports:job_commit", args=[job.pk]), follow=True)
-    assert b"the dry run found 1 problems" in response.content
+    assert b"The dry run found 1 problems" in response.content
     assert Client.objects.count() == 0
 
 
@@ -76,4 +79,4 @@ def test_cutover_page_shows_proof(client: Any, login: Any, users: dict[str, Any]
     page = client.get(reverse("imports:cutover"))
     assert b"does not tie" in page.content
     response = client.post(reverse("imports:cutover_finalize"), follow=True)
-    assert b"trust_bank: imported trust balances sum to" in response.content
+    assert b"Imported trust balances sum to" in response.content

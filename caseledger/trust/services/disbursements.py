@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from caseledger.billing.selectors import fee_charged_elsewhere, matter_fee_codes
 from caseledger.core import audit, clock
 from caseledger.core.amounts import firm_money
 from caseledger.core.choices import LAWYER_ROLES, Role
+from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import User
 from caseledger.core.selectors import firm_get
 from caseledger.ledger import accounts
@@ -378,6 +380,34 @@ def disbursement_approve(
             },
         )
     return disbursement
+
+
+@dataclass(frozen=True)
+class ApprovalOutcome:
+    """What one approval did: ``posted`` when it completed the approvals and the money left
+    trust; ``post_refused`` the refusal when it completed them but posting was refused (the
+    approval stands; the disbursement stays APPROVED for a later post)."""
+
+    disbursement: Disbursement
+    posted: bool = False
+    post_refused: str = ""
+
+
+def disbursement_approve_and_post(
+    *, disbursement: Disbursement, approver: User, now: datetime
+) -> ApprovalOutcome:
+    """Record one approval (``disbursement_approve``; its refusal is raised) and, when that
+    completes the approvals, pay it out (``disbursement_post``). A refusal to post does not undo
+    the approval: it is returned as ``post_refused``."""
+    disbursement = disbursement_approve(disbursement=disbursement, approver=approver, now=now)
+    if disbursement.status != DisbursementStatus.APPROVED:
+        return ApprovalOutcome(disbursement)
+    try:
+        with transaction.atomic():  # a savepoint: a refused post leaves the approval in place
+            disbursement = disbursement_post(disbursement=disbursement, actor=approver, now=now)
+    except ApplicationError as exc:
+        return ApprovalOutcome(disbursement, post_refused=exc.message)
+    return ApprovalOutcome(disbursement, posted=True)
 
 
 def disbursement_reject(

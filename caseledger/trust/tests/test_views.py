@@ -259,3 +259,43 @@ def test_billing_sees_record_deposit_but_not_trust_settings(login, users):
     page = login(users["BILLING"]).get(reverse("trust:dashboard")).content.decode()
     assert "Record deposit" in page
     assert reverse("trust:settings") not in page
+
+
+def test_an_approval_whose_posting_is_refused_stands_with_a_warning(login, users, now):
+    """One approval completes a disbursement, but posting is refused (the money became
+    disputed meanwhile): the approval is kept (APPROVED, nothing moved) and the page says so
+    with a warning, not an error."""
+    from django.contrib.messages import constants, get_messages
+
+    from caseledger.core import clock
+    from caseledger.trust.services import disbursement_request, dispute_hold_create
+
+    matter = MatterFactory()
+    fund(matter, now, 100_000)
+    d = disbursement_request(
+        matter=matter,
+        payee="Courier Co",
+        amount_cents=40_000,
+        purpose="THIRD_PARTY",
+        method="CHECK",
+        reference="chk 7",
+        actor=users["BILLING"],
+        now=clock.now(),  # the view approves at the clock's time (a request expires)
+    )
+    dispute_hold_create(
+        matter=matter,
+        amount_cents=100_000,
+        reason="client disputes",
+        actor=users["BILLING"],
+        now=clock.now(),
+    )
+    web = login(users["PARTNER"])
+    response = web.post(reverse("trust:disbursement_approve", args=[d.pk]))
+    d.refresh_from_db()
+    assert d.status == "APPROVED"
+    assert d.approvals.count() == 1
+    assert client_trust_balance(client=matter.client, matter=matter) == 100_000
+    shown = [(m.level, str(m)) for m in get_messages(response.wsgi_request)]
+    assert shown[0] == (constants.SUCCESS, f"{d.number} approved.")
+    assert shown[1][0] == constants.WARNING
+    assert shown[1][1].startswith(f"{d.number} not paid out of trust yet: ")
