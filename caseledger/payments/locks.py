@@ -15,12 +15,11 @@ from caseledger.payments.models import (
     PaymentDispute,
     PaymentReversal,
 )
+from caseledger.payments.settlements import settlement_for
 
 
 def lock_invoice_settlement(invoice: Invoice) -> InvoiceSettlement:
     """Lock (creating first if missing) the settlement row of ``invoice``."""
-    from caseledger.payments.services import settlement_for
-
     settlement_for(invoice)
     return InvoiceSettlement.objects.select_for_update().get(invoice_id=invoice.pk)
 

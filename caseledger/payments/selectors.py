@@ -226,21 +226,12 @@ def invoice_balance_due(invoice: Invoice) -> int:
     return invoice.total_cents if settlement is None else settlement.balance_due_cents
 
 
-def ensure_settlements(invoices: QuerySet[Invoice]) -> None:
-    """Create missing settlement rows for issued invoices (issued before the hook existed)."""
-    from caseledger.payments.services import settlement_for
-
-    for invoice in invoices.filter(status=InvoiceStatus.ISSUED, settlement__isnull=True):
-        settlement_for(invoice)
-
-
 def open_invoices_for(client: Client, matter: Matter | None = None) -> list[Invoice]:
     """Issued invoices of ``client`` (and ``matter``) with a balance due, oldest first (due
-    date, issue date, id), each with ``settlement`` loaded."""
+    date, issue date, id), each with ``settlement`` loaded (billing's issue hook made it)."""
     invoices = Invoice.objects.filter(client=client, status=InvoiceStatus.ISSUED)
     if matter is not None:
         invoices = invoices.filter(matter=matter)
-    ensure_settlements(invoices)
     return list(
         invoices.filter(settlement__balance_due_cents__gt=0)
         .select_related("settlement", "matter")

@@ -1,42 +1,26 @@
-"""Invoice settlements: the paid/credited running totals of an issued invoice."""
+"""Invoice settlements: the paid/credited running totals of an issued invoice (the row itself is
+made by ``payments.settlements.settlement_for``, below the services, so the locks and selectors
+use it without importing the services)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
-from caseledger.core import clock
-from caseledger.payments.exceptions import PaymentError
-from caseledger.payments.models import (
-    InvoiceSettlement,
+from caseledger.payments.models import InvoiceSettlement
+from caseledger.payments.settlements import (
+    INVOICE_NOT_ISSUED_FOR_SETTLEMENT,
+    settlement_for,
 )
 
-INVOICE_NOT_ISSUED_FOR_SETTLEMENT = "invoice: {invoice} is not issued; it has no settlement"
-
-
-def settlement_for(invoice: Invoice) -> InvoiceSettlement:
-    """The settlement row of an issued (or since voided) invoice, created on first use."""
-    if (
-        invoice.status not in {InvoiceStatus.ISSUED, InvoiceStatus.VOID}
-        or invoice.issue_date is None
-    ):
-        raise PaymentError(
-            INVOICE_NOT_ISSUED_FOR_SETTLEMENT.format(invoice=invoice), field="invoice"
-        )
-    settlement = InvoiceSettlement.objects.filter(invoice_id=invoice.pk).first()
-    if settlement is not None:
-        return settlement
-    try:
-        with transaction.atomic():
-            return InvoiceSettlement.objects.create(
-                invoice=invoice, total_cents=invoice.total_cents, updated_at=clock.now()
-            )
-    except IntegrityError:
-        return InvoiceSettlement.objects.get(invoice_id=invoice.pk)
+__all__ = [
+    "INVOICE_NOT_ISSUED_FOR_SETTLEMENT",
+    "invoice_issued_listener",
+    "settlement_apply",
+    "settlement_for",
+]
 
 
 def settlement_apply(*, settlement: InvoiceSettlement, paid_cents: int, now: datetime) -> None:
