@@ -173,8 +173,6 @@ def hold_lift(*, matter: Any, actor: Any, reason: str, now: datetime) -> None:
 
 
 def client_billing_email(client: Any) -> str:
-    try:
-        from caseledger.clients.selectors import client_billing_email as billing_email
-    except ImportError:
-        return str(client.email or "")
-    return str(billing_email(client) or "")
+    from caseledger.clients.selectors import client_billing_email as billing_email
+
+    return str(billing_email(client) or client.email or "")

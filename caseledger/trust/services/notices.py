@@ -21,12 +21,9 @@ from caseledger.trust.models import (
 
 
 def _client_email(client: Client) -> str:
-    try:
-        from caseledger.clients.selectors import client_billing_email
+    from caseledger.clients.selectors import client_billing_email
 
-        return client_billing_email(client) or client.email
-    except ImportError:
-        return client.email
+    return client_billing_email(client) or client.email
 
 
 NOTICE_RECEIPT_KIND = "trust.receipt"
