@@ -12,9 +12,10 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/caseledger
 PYTEST_FLAGS ?=
 # Branch coverage of caseledger/ in the SQLite pass ([tool.coverage.run] in pyproject.toml) and
-# its floor: 91.6% measured when it was set (December 2026), minus 2 points. A filtered run
-# (PYTEST_FLAGS="-k ...") passes COV_FLAGS= to drop it.
-COV_FLAGS ?= --cov --cov-report= --cov-fail-under=89.6
+# its floor: the measured figure (93.26% on Dec 3, 2026), rounded down to 93.0 so the race tests'
+# timing-dependent branches cannot fail a run. A filtered run (PYTEST_FLAGS="-k ...") passes
+# COV_FLAGS= to drop it.
+COV_FLAGS ?= --cov --cov-report= --cov-fail-under=93.0
 
 .PHONY: help install run serve backup migrate seed test test-sqlite test-contract test-postgres test-e2e guides lint fmt bench bench-full loadtest clean
 
