@@ -23,7 +23,8 @@ transaction with the line locked, so a line is never resolved twice and nothing 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -156,6 +157,227 @@ def _card_payout_net(
     return [*payment_ids, fee_posting.pk], fee
 
 
+@dataclass(frozen=True)
+class _Resolving:
+    """What every resolution step reads: the locked line, its account and the request."""
+
+    line: StatementLine
+    account: Any
+    kind: str
+    label: str
+    bank_code: str
+    amount: int
+    day: str
+    actor: Any
+    now: datetime
+    target_id: int | None
+    payment_ids: Sequence[int]
+    note: str
+
+    def memo_note(self) -> str:
+        """The ``: note`` suffix of a memo, empty when there is no note."""
+        return f": {self.note.strip()}" if self.note.strip() else ""
+
+    def post(self, memo: str, lines: list[PostingLine]) -> list[int]:
+        """Post one adjustment entry for the line and return the posting that shows the line."""
+        return _post(
+            line=self.line,
+            kind=EntryKind.ADJUSTMENT,
+            memo=memo,
+            lines=lines,
+            actor=self.actor,
+            now=self.now,
+        )
+
+
+# A step returns the postings to match the line to and the audit flag, or None when the line
+# waits (a returned deposit pending a partner's approval) and nothing is matched now.
+_Step = Callable[[_Resolving], "tuple[list[int], str] | None"]
+
+
+def _require_trust(r: _Resolving) -> None:
+    """Refuse a trust-only resolution on an operating account."""
+    if not r.account.is_trust:
+        raise BankingError(NEEDS_TRUST.format(label=r.label), "kind")
+
+
+def _resolve_interest(r: _Resolving) -> tuple[list[int], str]:
+    """IOLTA interest in: Dr trust bank / Cr 2400 interest payable."""
+    _require_trust(r)
+    _check_direction(r.line, r.label, money_in=True)
+    posting_ids = r.post(
+        f"IOLTA interest of {r.day} owed to the bar foundation (statement line "
+        f"{r.line.pk}){r.memo_note()}",
+        [
+            PostingLine(r.bank_code, r.amount),
+            PostingLine(codes.IOLTA_INTEREST_PAYABLE, -r.amount),
+        ],
+    )
+    return posting_ids, ""
+
+
+def _resolve_bank_fee(r: _Resolving) -> tuple[list[int], str]:
+    """Trust bank fee: Dr 5400 / Cr trust bank, replaced from operating in the same entry."""
+    _require_trust(r)
+    _check_direction(r.line, r.label, money_in=False)
+    posting_ids = r.post(
+        f"Bank fee charged to trust on {r.day} (statement line {r.line.pk}): borne "
+        f"by the firm, replaced from operating the same day"
+        f"{r.memo_note()}",
+        [
+            PostingLine(codes.BANK_SERVICE_CHARGES, r.amount),
+            PostingLine(r.bank_code, -r.amount),
+            PostingLine(r.bank_code, r.amount),
+            PostingLine(codes.OPERATING_BANK, -r.amount),
+        ],
+    )
+    return posting_ids, "replace_from_operating"
+
+
+def _resolve_operating_fee(r: _Resolving) -> tuple[list[int], str]:
+    """Operating bank fee: Dr 5400 / Cr operating bank."""
+    if r.account.is_trust:
+        raise BankingError(NEEDS_OPERATING.format(label=r.label), "kind")
+    _check_direction(r.line, r.label, money_in=False)
+    posting_ids = r.post(
+        f"Bank fee of {r.day} (statement line {r.line.pk}){r.memo_note()}",
+        [
+            PostingLine(codes.BANK_SERVICE_CHARGES, r.amount),
+            PostingLine(r.bank_code, -r.amount),
+        ],
+    )
+    return posting_ids, ""
+
+
+def _resolve_interest_remittance(r: _Resolving) -> tuple[list[int], str]:
+    """Interest paid to the bar foundation: Dr 2400 / Cr trust bank, never more than 2400 holds."""
+    _require_trust(r)
+    _check_direction(r.line, r.label, money_in=False)
+    posting_ids = r.post(
+        f"IOLTA interest remitted to the bar foundation on {r.day} (statement line "
+        f"{r.line.pk}){r.memo_note()}",
+        [
+            PostingLine(codes.IOLTA_INTEREST_PAYABLE, r.amount),
+            PostingLine(r.bank_code, -r.amount),
+        ],
+    )
+    # Read after posting: entry_post holds the 2400 balance row until commit, so two
+    # remittances at once cannot both pass.
+    left = account_balance(code=codes.IOLTA_INTEREST_PAYABLE)
+    if left < 0:
+        raise BankingError(
+            REMITTANCE_OVER.format(
+                amount=format_money(r.amount, r.account.currency),
+                owed=format_money(left + r.amount, r.account.currency),
+            ),
+            "kind",
+        )
+    return posting_ids, ""
+
+
+def _resolve_card_payout_net(r: _Resolving) -> tuple[list[int], str]:
+    """Net card payout on operating: post the processor's fee, match payments plus fee."""
+    if r.account.is_trust:
+        raise BankingError(NEEDS_OPERATING_CARD.format(label=r.label), "kind")
+    _check_direction(r.line, r.label, money_in=True)
+    posting_ids, fee = _card_payout_net(r.line, list(r.payment_ids), r.day, r.note, r.actor, r.now)
+    return posting_ids, f"processor_fee:{fee}"
+
+
+def _resolve_through_hook(r: _Resolving) -> tuple[list[int], str] | None:
+    """A kind owned by an app above banking: run its registered resolver (None when pending)."""
+    resolver = hooks.line_resolver(r.kind)
+    if resolver is None:
+        raise BankingError(NOT_AVAILABLE.format(label=r.label), "kind")
+    _require_trust(r)
+    _check_direction(r.line, r.label, money_in=r.kind == Resolution.CARD_PAYOUT)
+    if r.target_id is None and r.kind == Resolution.RETURNED_DEPOSIT:
+        raise BankingError(TARGET_REQUIRED, "target")
+    posting_ids = list(
+        resolver(line=r.line, target_id=r.target_id, actor=r.actor, now=r.now, note=r.note)
+    )
+    if not posting_ids and r.kind == Resolution.RETURNED_DEPOSIT:
+        # Waiting for approval (a partner other than the requester): the owning app
+        # matches the line when it posts. Nothing is matched now.
+        audit.record(
+            actor=r.actor,
+            action="banking.line_resolution_pending",
+            at=r.now,
+            obj=r.line,
+            after={
+                "bank_account": r.account.pk,
+                "line": r.line.pk,
+                "kind": r.kind,
+                "amount_cents": r.line.amount_cents,
+                "target": r.target_id,
+                "note": r.note.strip(),
+            },
+        )
+        return None
+    return posting_ids, ""
+
+
+# The kinds banking posts itself; any other kind goes to its owning app's registered resolver.
+_STEPS: dict[str, _Step] = {
+    Resolution.INTEREST: _resolve_interest,
+    Resolution.BANK_FEE: _resolve_bank_fee,
+    Resolution.OPERATING_FEE: _resolve_operating_fee,
+    Resolution.INTEREST_REMITTANCE: _resolve_interest_remittance,
+    Resolution.CARD_PAYOUT_NET: _resolve_card_payout_net,
+}
+
+
+def _match_resolved(r: _Resolving, posting_ids: list[int], flag: str) -> list[LineMatch]:
+    """Check the postings sum to the line, match the line to them and audit the resolution."""
+    locked, account = r.line, r.account
+    amounts = dict(
+        Posting.objects.filter(
+            pk__in=posting_ids, account_id=account.ledger_account_id
+        ).values_list("id", "amount_cents")
+    )
+    total = sum(amounts.values())
+    if total != locked.amount_cents or len(amounts) != len(posting_ids):
+        raise BankingError(
+            RESOLVER_SUM.format(
+                total=format_money(total, account.currency),
+                amount=format_money(locked.amount_cents, account.currency),
+            ),
+            "target",
+        )
+    rows = LineMatch.objects.bulk_create(
+        [
+            LineMatch(
+                line_id=locked.pk,
+                posting_id=pid,
+                amount_cents=amounts[pid],
+                method=MatchMethod.RESOLVED,
+                reason=f"resolved: {r.label}"[:200],
+                matched_by=r.actor if getattr(r.actor, "pk", None) else None,
+                matched_at=r.now,
+            )
+            for pid in posting_ids
+        ]
+    )
+    audit.record(
+        actor=r.actor,
+        action="banking.line_resolved",
+        at=r.now,
+        obj=locked,
+        after={
+            "bank_account": account.pk,
+            "line": locked.pk,
+            "kind": r.kind,
+            "amount_cents": locked.amount_cents,
+            "postings": posting_ids,
+            "target": r.target_id,
+            "payments": list(r.payment_ids),
+            "note": r.note.strip(),
+            "flag": flag,
+        },
+    )
+    return rows
+
+
 def line_resolve(
     *,
     line: StatementLine,
@@ -178,168 +400,22 @@ def line_resolve(
         hooks.match_guards_run(lines=[locked], action="resolve")
         if LineMatch.objects.filter(line_id=locked.pk).exists():
             raise BankingError(LINE_HAS_MATCHES.format(id=locked.pk), "line")
-        bank_code = account.ledger_account.code
-        amount = abs(locked.amount_cents)
-        day = locked.booking_date.isoformat()
-        flag = ""
-        if kind == Resolution.INTEREST:
-            if not account.is_trust:
-                raise BankingError(NEEDS_TRUST.format(label=label), "kind")
-            _check_direction(locked, label, money_in=True)
-            posting_ids = _post(
-                line=locked,
-                kind=EntryKind.ADJUSTMENT,
-                memo=f"IOLTA interest of {day} owed to the bar foundation (statement line "
-                f"{locked.pk}){': ' + note.strip() if note.strip() else ''}",
-                lines=[
-                    PostingLine(bank_code, amount),
-                    PostingLine(codes.IOLTA_INTEREST_PAYABLE, -amount),
-                ],
-                actor=actor,
-                now=now,
-            )
-        elif kind == Resolution.BANK_FEE:
-            if not account.is_trust:
-                raise BankingError(NEEDS_TRUST.format(label=label), "kind")
-            _check_direction(locked, label, money_in=False)
-            posting_ids = _post(
-                line=locked,
-                kind=EntryKind.ADJUSTMENT,
-                memo=f"Bank fee charged to trust on {day} (statement line {locked.pk}): borne "
-                f"by the firm, replaced from operating the same day"
-                f"{': ' + note.strip() if note.strip() else ''}",
-                lines=[
-                    PostingLine(codes.BANK_SERVICE_CHARGES, amount),
-                    PostingLine(bank_code, -amount),
-                    PostingLine(bank_code, amount),
-                    PostingLine(codes.OPERATING_BANK, -amount),
-                ],
-                actor=actor,
-                now=now,
-            )
-            flag = "replace_from_operating"
-        elif kind == Resolution.OPERATING_FEE:
-            if account.is_trust:
-                raise BankingError(NEEDS_OPERATING.format(label=label), "kind")
-            _check_direction(locked, label, money_in=False)
-            posting_ids = _post(
-                line=locked,
-                kind=EntryKind.ADJUSTMENT,
-                memo=f"Bank fee of {day} (statement line {locked.pk})"
-                f"{': ' + note.strip() if note.strip() else ''}",
-                lines=[
-                    PostingLine(codes.BANK_SERVICE_CHARGES, amount),
-                    PostingLine(bank_code, -amount),
-                ],
-                actor=actor,
-                now=now,
-            )
-        elif kind == Resolution.INTEREST_REMITTANCE:
-            if not account.is_trust:
-                raise BankingError(NEEDS_TRUST.format(label=label), "kind")
-            _check_direction(locked, label, money_in=False)
-            posting_ids = _post(
-                line=locked,
-                kind=EntryKind.ADJUSTMENT,
-                memo=f"IOLTA interest remitted to the bar foundation on {day} (statement line "
-                f"{locked.pk}){': ' + note.strip() if note.strip() else ''}",
-                lines=[
-                    PostingLine(codes.IOLTA_INTEREST_PAYABLE, amount),
-                    PostingLine(bank_code, -amount),
-                ],
-                actor=actor,
-                now=now,
-            )
-            # Read after posting: entry_post holds the 2400 balance row until commit, so two
-            # remittances at once cannot both pass.
-            left = account_balance(code=codes.IOLTA_INTEREST_PAYABLE)
-            if left < 0:
-                raise BankingError(
-                    REMITTANCE_OVER.format(
-                        amount=format_money(amount, account.currency),
-                        owed=format_money(left + amount, account.currency),
-                    ),
-                    "kind",
-                )
-        elif kind == Resolution.CARD_PAYOUT_NET:
-            if account.is_trust:
-                raise BankingError(NEEDS_OPERATING_CARD.format(label=label), "kind")
-            _check_direction(locked, label, money_in=True)
-            posting_ids, fee = _card_payout_net(locked, list(payment_ids), day, note, actor, now)
-            flag = f"processor_fee:{fee}"
-        else:
-            resolver = hooks.line_resolver(kind)
-            if resolver is None:
-                raise BankingError(NOT_AVAILABLE.format(label=label), "kind")
-            if not account.is_trust:
-                raise BankingError(NEEDS_TRUST.format(label=label), "kind")
-            _check_direction(locked, label, money_in=kind == Resolution.CARD_PAYOUT)
-            if target_id is None and kind == Resolution.RETURNED_DEPOSIT:
-                raise BankingError(TARGET_REQUIRED, "target")
-            posting_ids = list(
-                resolver(line=locked, target_id=target_id, actor=actor, now=now, note=note)
-            )
-            if not posting_ids and kind == Resolution.RETURNED_DEPOSIT:
-                # Waiting for approval (a partner other than the requester): the owning app
-                # matches the line when it posts. Nothing is matched now.
-                audit.record(
-                    actor=actor,
-                    action="banking.line_resolution_pending",
-                    at=now,
-                    obj=locked,
-                    after={
-                        "bank_account": account.pk,
-                        "line": locked.pk,
-                        "kind": kind,
-                        "amount_cents": locked.amount_cents,
-                        "target": target_id,
-                        "note": note.strip(),
-                    },
-                )
-                return []
-        amounts = dict(
-            Posting.objects.filter(
-                pk__in=posting_ids, account_id=account.ledger_account_id
-            ).values_list("id", "amount_cents")
-        )
-        total = sum(amounts.values())
-        if total != locked.amount_cents or len(amounts) != len(posting_ids):
-            raise BankingError(
-                RESOLVER_SUM.format(
-                    total=format_money(total, account.currency),
-                    amount=format_money(locked.amount_cents, account.currency),
-                ),
-                "target",
-            )
-        rows = LineMatch.objects.bulk_create(
-            [
-                LineMatch(
-                    line_id=locked.pk,
-                    posting_id=pid,
-                    amount_cents=amounts[pid],
-                    method=MatchMethod.RESOLVED,
-                    reason=f"resolved: {label}"[:200],
-                    matched_by=actor if getattr(actor, "pk", None) else None,
-                    matched_at=now,
-                )
-                for pid in posting_ids
-            ]
-        )
-        audit.record(
+        resolving = _Resolving(
+            line=locked,
+            account=account,
+            kind=kind,
+            label=label,
+            bank_code=account.ledger_account.code,
+            amount=abs(locked.amount_cents),
+            day=locked.booking_date.isoformat(),
             actor=actor,
-            action="banking.line_resolved",
-            at=now,
-            obj=locked,
-            after={
-                "bank_account": account.pk,
-                "line": locked.pk,
-                "kind": kind,
-                "amount_cents": locked.amount_cents,
-                "postings": posting_ids,
-                "target": target_id,
-                "payments": list(payment_ids),
-                "note": note.strip(),
-                "flag": flag,
-            },
+            now=now,
+            target_id=target_id,
+            payment_ids=payment_ids,
+            note=note,
         )
-    return rows
+        made = _STEPS.get(kind, _resolve_through_hook)(resolving)
+        if made is None:
+            return []
+        posting_ids, flag = made
+        return _match_resolved(resolving, posting_ids, flag)
