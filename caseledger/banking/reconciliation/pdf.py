@@ -34,11 +34,10 @@ def _person(user: object) -> str:
     return str(full or user)
 
 
-def reconciliation_pdf(rec: Reconciliation, report: Report) -> bytes:
+def _header(rec: Reconciliation, title: str) -> list[Flowable]:
+    """The letterhead: firm, title, account, statement date and status."""
     account = rec.bank_account
-    cur = account.currency
-    title = "THREE-WAY RECONCILIATION" if report.is_trust else "BANK RECONCILIATION"
-    story: list[Flowable] = [
+    return [
         *letterhead(
             Firm.current(),
             title,
@@ -49,6 +48,12 @@ def reconciliation_pdf(rec: Reconciliation, report: Report) -> bytes:
             ],
         )
     ]
+
+
+def _summary(rec: Reconciliation, report: Report) -> list[Flowable]:
+    """The summary: the balances side by side and whether they agree to the cent."""
+    account = rec.bank_account
+    cur = account.currency
     statement = report.statement
     summary = [
         (
@@ -71,7 +76,7 @@ def reconciliation_pdf(rec: Reconciliation, report: Report) -> bytes:
         ("Unrecorded bank items", _m(report.unrecorded_cents, cur)),
         ("Unexplained difference", _m(report.unexplained_cents, cur)),
     ]
-    story.append(
+    return [
         section(
             "Summary",
             details(summary, label_width=300),
@@ -81,115 +86,119 @@ def reconciliation_pdf(rec: Reconciliation, report: Report) -> bytes:
                 if report.balanced
                 else "Not balanced: every difference is listed below with its items.",
             ),
-        )
-    )
-    story.append(Spacer(1, 12))
+        ),
+        Spacer(1, 12),
+    ]
 
-    def items(title_text: str, rows: list[dict], total_label: str, total: int) -> None:
-        if not rows:
-            story.append(section(title_text, para("None.", SMALL)))
-            story.append(Spacer(1, 8))
-            return
-        story.append(
-            section(
-                title_text,
-                lines_table(
-                    ["Date", "Entry", "Client / matter", "Memo", "Amount"],
-                    [
-                        [
-                            str(r["date"]),
-                            f"JE-{r['entry']}",
-                            " ".join(x for x in (r["client"], r["matter"]) if x),
-                            r["memo"],
-                            _m(r["amount_cents"], cur),
-                        ]
-                        for r in rows
-                    ],
-                    widths=[60, 50, 150, 160, 84],
-                    right=[4],
-                ),
-                totals([(total_label, _m(total, cur))]),
-            )
-        )
-        story.append(Spacer(1, 8))
 
-    items(
-        "Deposits in transit",
-        report.deposits,
-        "Deposits in transit",
-        report.deposits_in_transit_cents,
-    )
-    items(
-        "Outstanding disbursements",
-        report.outstanding,
-        "Outstanding disbursements",
-        report.outstanding_cents,
-    )
-    if report.unrecorded:
+def _items(
+    title_text: str, rows: list[dict], total_label: str, total: int, cur: str
+) -> list[Flowable]:
+    """One list of open journal items (deposits in transit or outstanding) with its total."""
+    if not rows:
+        return [section(title_text, para("None.", SMALL)), Spacer(1, 8)]
+    return [
+        section(
+            title_text,
+            lines_table(
+                ["Date", "Entry", "Client / matter", "Memo", "Amount"],
+                [
+                    [
+                        str(r["date"]),
+                        f"JE-{r['entry']}",
+                        " ".join(x for x in (r["client"], r["matter"]) if x),
+                        r["memo"],
+                        _m(r["amount_cents"], cur),
+                    ]
+                    for r in rows
+                ],
+                widths=[60, 50, 150, 160, 84],
+                right=[4],
+            ),
+            totals([(total_label, _m(total, cur))]),
+        ),
+        Spacer(1, 8),
+    ]
+
+
+def _unrecorded(report: Report, cur: str) -> list[Flowable]:
+    """The bank lines not in the journal, if any."""
+    if not report.unrecorded:
+        return []
+    return [
+        section(
+            "Unrecorded bank items",
+            lines_table(
+                ["Date", "Line", "Description", "Not in the journal"],
+                [
+                    [
+                        str(r["date"]),
+                        str(r["line"]),
+                        r["description"],
+                        _m(r["amount_cents"], cur),
+                    ]
+                    for r in report.unrecorded
+                ],
+                widths=[60, 50, 290, 104],
+                right=[3],
+            ),
+            totals([("Unrecorded bank items", _m(report.unrecorded_cents, cur))]),
+        ),
+        Spacer(1, 8),
+    ]
+
+
+def _client_ledgers(report: Report, cur: str) -> list[Flowable]:
+    """Trust only: the client ledger listing and the ledgers that differ from the trust bank."""
+    if not report.is_trust:
+        return []
+    story: list[Flowable] = [
+        section(
+            "Client trust ledgers",
+            lines_table(
+                ["Client", "Matter", "Held in trust"],
+                [
+                    [
+                        r["client"] + (" (NEGATIVE)" if r["balance_cents"] < 0 else ""),
+                        r["matter"],
+                        _m(r["balance_cents"], cur),
+                    ]
+                    for r in report.clients
+                ]
+                or [["None", "", _m(0, cur)]],
+                widths=[250, 130, 124],
+                right=[2],
+            ),
+            totals([("Sum of client trust ledgers", _m(report.client_total_cents, cur))]),
+        ),
+        Spacer(1, 8),
+    ]
+    if report.client_differences:
         story.append(
             section(
-                "Unrecorded bank items",
+                "Client ledgers that differ from the trust bank",
                 lines_table(
-                    ["Date", "Line", "Description", "Not in the journal"],
+                    ["Client", "Matter", "Client ledger", "Trust bank"],
                     [
                         [
-                            str(r["date"]),
-                            str(r["line"]),
-                            r["description"],
-                            _m(r["amount_cents"], cur),
-                        ]
-                        for r in report.unrecorded
-                    ],
-                    widths=[60, 50, 290, 104],
-                    right=[3],
-                ),
-                totals([("Unrecorded bank items", _m(report.unrecorded_cents, cur))]),
-            )
-        )
-        story.append(Spacer(1, 8))
-    if report.is_trust:
-        story.append(
-            section(
-                "Client trust ledgers",
-                lines_table(
-                    ["Client", "Matter", "Held in trust"],
-                    [
-                        [
-                            r["client"] + (" (NEGATIVE)" if r["balance_cents"] < 0 else ""),
+                            r["client"],
                             r["matter"],
                             _m(r["balance_cents"], cur),
+                            _m(r["bank_cents"], cur),
                         ]
-                        for r in report.clients
-                    ]
-                    or [["None", "", _m(0, cur)]],
-                    widths=[250, 130, 124],
-                    right=[2],
+                        for r in report.client_differences
+                    ],
+                    widths=[200, 110, 97, 97],
+                    right=[2, 3],
                 ),
-                totals([("Sum of client trust ledgers", _m(report.client_total_cents, cur))]),
             )
         )
-        story.append(Spacer(1, 8))
-        if report.client_differences:
-            story.append(
-                section(
-                    "Client ledgers that differ from the trust bank",
-                    lines_table(
-                        ["Client", "Matter", "Client ledger", "Trust bank"],
-                        [
-                            [
-                                r["client"],
-                                r["matter"],
-                                _m(r["balance_cents"], cur),
-                                _m(r["bank_cents"], cur),
-                            ]
-                            for r in report.client_differences
-                        ],
-                        widths=[200, 110, 97, 97],
-                        right=[2, 3],
-                    ),
-                )
-            )
-    story.append(
+    return story
+
+
+def _sign_off(rec: Reconciliation) -> list[Flowable]:
+    """Who prepared and who signed, with the report's SHA-256 and chain hash."""
+    return [
         section(
             "Sign-off",
             details(
@@ -210,7 +219,35 @@ def reconciliation_pdf(rec: Reconciliation, report: Report) -> bytes:
                 label_width=150,
             ),
         )
-    )
+    ]
+
+
+def reconciliation_pdf(rec: Reconciliation, report: Report) -> bytes:
+    """Render the archived reconciliation report of ``rec`` from its computed ``report``."""
+    account = rec.bank_account
+    cur = account.currency
+    title = "THREE-WAY RECONCILIATION" if report.is_trust else "BANK RECONCILIATION"
+    story: list[Flowable] = [
+        *_header(rec, title),
+        *_summary(rec, report),
+        *_items(
+            "Deposits in transit",
+            report.deposits,
+            "Deposits in transit",
+            report.deposits_in_transit_cents,
+            cur,
+        ),
+        *_items(
+            "Outstanding disbursements",
+            report.outstanding,
+            "Outstanding disbursements",
+            report.outstanding_cents,
+            cur,
+        ),
+        *_unrecorded(report, cur),
+        *_client_ledgers(report, cur),
+        *_sign_off(rec),
+    ]
     return render(
         firm=Firm.current(),
         title=title.title(),
