@@ -229,12 +229,10 @@ def reconciliation_compute(
         return _compute(bank_account=bank_account, as_of=as_of, use_checkpoint=use_checkpoint)
 
 
-def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) -> Report:
-    ledger_account = bank_account.ledger_account
-    account_id = ledger_account.pk
-    day = connection.ops.adapt_datefield_value(as_of)
-    is_trust = bool(ledger_account.is_trust)
-
+def _bank_balance(
+    bank_account: BankAccount, as_of: date, day: Any
+) -> tuple[BankStatement | None, int]:
+    """The latest statement on or before ``as_of`` and the bank balance at the end of it."""
     statement = latest_statement(bank_account, as_of)
     if statement is not None and statement.period_end and statement.period_end < as_of:
         # A sub-select per statement would sum the lines after each one (SQLite runs it for
@@ -249,7 +247,13 @@ def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) ->
         bank_cents = int(statement.closing_cents or 0)
     else:
         bank_cents = 0
+    return statement, bank_cents
 
+
+def _open_items(
+    bank_account: BankAccount, account_id: int, as_of: date, day: Any, use_checkpoint: bool
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The postings in transit and the unrecorded statement lines as of the date."""
     checkpoint = _checkpoint(bank_account, as_of) if use_checkpoint else None
     if checkpoint is None:
         in_transit = _rows(_IN_TRANSIT + " ORDER BY p.entry_date, p.id", [account_id, day, day])
@@ -281,20 +285,32 @@ def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) ->
     split = _rows(_SPLIT_IN_TRANSIT, [day, account_id, day])
     if split:
         in_transit = sorted([*in_transit, *split], key=lambda r: (_day(r[2]), r[0]))
-    journal_cents = _balance_as_of(account_id, day)
+    return in_transit, unrecorded
 
+
+def _canonical(
+    *,
+    bank_account: BankAccount,
+    as_of: date,
+    is_trust: bool,
+    statement: BankStatement | None,
+    bank_cents: int,
+    in_transit: list[tuple[Any, ...]],
+    unrecorded: list[tuple[Any, ...]],
+    journal_cents: int,
+) -> dict[str, Any]:
+    """The bank and journal figures of the report, ids, dates and cents only."""
     deposits = [r for r in in_transit if r[3] > 0]
     outstanding = [r for r in in_transit if r[3] < 0]
     deposits_cents = sum(int(r[3]) for r in deposits)
     outstanding_cents = -sum(int(r[3]) for r in outstanding)
     adjusted_cents = bank_cents + deposits_cents - outstanding_cents
     unrecorded_cents = sum(int(r[2]) for r in unrecorded)
-
-    canonical: dict[str, Any] = {
+    return {
         "version": REPORT_VERSION,
         "kind": "three_way" if is_trust else "two_way",
         "bank_account": bank_account.pk,
-        "ledger_account": ledger_account.code,
+        "ledger_account": bank_account.ledger_account.code,
         "as_of": as_of.isoformat(),
         "statement": (
             {
@@ -317,88 +333,133 @@ def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) ->
         # Adjusted bank - journal = unrecorded bank items + this.
         "unexplained_cents": adjusted_cents - journal_cents - unrecorded_cents,
     }
+
+
+def _trust_chart() -> tuple[int, int | None, list[int]]:
+    """The client trust liability, the IOLTA interest payable (if ever used) and every trust
+    bank: one query."""
+    chart = list(
+        Account.objects.filter(
+            Q(code__in=[codes.CLIENT_TRUST_LIABILITY, codes.IOLTA_INTEREST_PAYABLE])
+            | Q(is_trust=True, account_type=AccountType.ASSET)
+        )
+        # "Ever used" as the account's first posting by date: an index look-up on
+        # (account, date); an EXISTS lets PostgreSQL pick a sequential scan of every
+        # posting (0.2 s at a million postings when the account has none).
+        .annotate(
+            used=Subquery(
+                Posting.objects.filter(account_id=OuterRef("pk"))
+                .order_by("entry_date")
+                .values("pk")[:1]
+            )
+        )
+        .values_list("id", "code", "account_type", "is_trust", "used")
+    )
+    liability_id = next(r[0] for r in chart if r[1] == codes.CLIENT_TRUST_LIABILITY)
+    # Only when the bar foundation's liability was ever used.
+    interest_id = next(
+        (r[0] for r in chart if r[1] == codes.IOLTA_INTEREST_PAYABLE and r[4] is not None),
+        None,
+    )
+    trust_banks = [r[0] for r in chart if r[3] and r[2] == AccountType.ASSET]
+    return liability_id, interest_id, trust_banks
+
+
+def _client_rows(
+    account_id: int, liability_id: int, trust_banks: list[int], day: Any
+) -> list[tuple[int, int, int, int]]:
+    """Every client/matter: (client, matter, held for it, this trust bank's side), sorted."""
+    bank_side = _subledger_as_of(account_id, day)
+    if len(trust_banks) > 1:
+        # Several trust banks: a client's ledger in this account is the client's side of
+        # this bank (every trust bank posting that moves client money names the client and
+        # matter), so the listing sums to the journal but for non-client money; a client
+        # differs when its liability is not what all the trust banks hold for it (a
+        # liability-only transfer between clients, a posting without its client).
+        held = {k: -v for k, v in bank_side.items()}
+        everywhere: dict[tuple[int, int], int] = {}
+        for bank_id in trust_banks:
+            for k, v in _subledger_as_of(bank_id, day).items():
+                everywhere[k] = everywhere.get(k, 0) + v
+        owed = _subledger_as_of(liability_id, day)
+        client_rows = [
+            (
+                c,
+                m,
+                -held.get((c, m), 0),
+                -owed.get((c, m), 0) - everywhere.get((c, m), 0) + bank_side.get((c, m), 0),
+            )
+            for c, m in sorted(set(held))
+        ]
+    else:
+        held = _subledger_as_of(liability_id, day)
+        keys = sorted(set(held) | set(bank_side))
+        # (client, matter, held for the client (liability, credit-positive), bank side)
+        client_rows = [(c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys]
+    client_rows.sort(key=lambda r: (r[2] >= 0, r[0], r[1]))
+    return client_rows
+
+
+def _trust_side(
+    canonical: dict[str, Any], account_id: int, day: Any
+) -> tuple[list[tuple[int, int, int, int]], int, bool]:
+    """Add the client ledgers and the bar foundation's interest to ``canonical``; return the
+    client rows, the client trust liability's id and whether all three agree."""
+    liability_id, interest_id, trust_banks = _trust_chart()
+    client_rows = _client_rows(account_id, liability_id, trust_banks, day)
+    journal_cents = canonical["journal_cents"]
+    client_total = sum(r[2] for r in client_rows)
+    canonical["clients"] = [[c, m, h] for c, m, h, _b in client_rows if h != 0]
+    canonical["client_total_cents"] = client_total
+    canonical["client_differences"] = [[c, m, h, b] for c, m, h, b in client_rows if h != b]
+    # IOLTA interest this account holds for the bar foundation (no client's money): the
+    # journal side counts it until it is remitted. Stated only when there is some, so the
+    # reports signed before it existed hash the same.
+    foundation = (
+        -_scalar(
+            "SELECT SUM(p.amount_cents) FROM ledger_posting p WHERE p.account_id = %s"
+            " AND p.entry_date <= %s AND EXISTS (SELECT 1 FROM ledger_posting b"
+            " WHERE b.entry_id = p.entry_id AND b.account_id = %s)",
+            [interest_id, day, account_id],
+        )
+        if interest_id is not None
+        else 0
+    )
+    if foundation:
+        canonical["foundation_cents"] = foundation
+    canonical["journal_minus_clients_cents"] = journal_cents - client_total - foundation
+    canonical["negative_clients"] = sum(1 for r in client_rows if r[2] < 0)
+    balanced = canonical["adjusted_bank_cents"] == journal_cents == client_total + foundation
+    return client_rows, liability_id, balanced
+
+
+def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) -> Report:
+    """The report: bank side, open items, journal balance, and for trust the client side."""
+    ledger_account = bank_account.ledger_account
+    account_id = ledger_account.pk
+    day = connection.ops.adapt_datefield_value(as_of)
+    is_trust = bool(ledger_account.is_trust)
+
+    statement, bank_cents = _bank_balance(bank_account, as_of, day)
+    in_transit, unrecorded = _open_items(bank_account, account_id, as_of, day, use_checkpoint)
+    journal_cents = _balance_as_of(account_id, day)
+    canonical = _canonical(
+        bank_account=bank_account,
+        as_of=as_of,
+        is_trust=is_trust,
+        statement=statement,
+        bank_cents=bank_cents,
+        in_transit=in_transit,
+        unrecorded=unrecorded,
+        journal_cents=journal_cents,
+    )
     client_rows: list[tuple[int, int, int, int]] = []
     liability_ids: list[int] = []
     if is_trust:
-        # The client trust liability, the IOLTA interest payable and every trust bank: one
-        # query.
-        chart = list(
-            Account.objects.filter(
-                Q(code__in=[codes.CLIENT_TRUST_LIABILITY, codes.IOLTA_INTEREST_PAYABLE])
-                | Q(is_trust=True, account_type=AccountType.ASSET)
-            )
-            # "Ever used" as the account's first posting by date: an index look-up on
-            # (account, date); an EXISTS lets PostgreSQL pick a sequential scan of every
-            # posting (0.2 s at a million postings when the account has none).
-            .annotate(
-                used=Subquery(
-                    Posting.objects.filter(account_id=OuterRef("pk"))
-                    .order_by("entry_date")
-                    .values("pk")[:1]
-                )
-            )
-            .values_list("id", "code", "account_type", "is_trust", "used")
-        )
-        liability_id = next(r[0] for r in chart if r[1] == codes.CLIENT_TRUST_LIABILITY)
-        # Only when the bar foundation's liability was ever used.
-        interest_id = next(
-            (r[0] for r in chart if r[1] == codes.IOLTA_INTEREST_PAYABLE and r[4] is not None),
-            None,
-        )
-        trust_banks = [r[0] for r in chart if r[3] and r[2] == AccountType.ASSET]
+        client_rows, liability_id, balanced = _trust_side(canonical, account_id, day)
         liability_ids.append(liability_id)
-        bank_side = _subledger_as_of(account_id, day)
-        if len(trust_banks) > 1:
-            # Several trust banks: a client's ledger in this account is the client's side of
-            # this bank (every trust bank posting that moves client money names the client and
-            # matter), so the listing sums to the journal but for non-client money; a client
-            # differs when its liability is not what all the trust banks hold for it (a
-            # liability-only transfer between clients, a posting without its client).
-            held = {k: -v for k, v in bank_side.items()}
-            everywhere: dict[tuple[int, int], int] = {}
-            for bank_id in trust_banks:
-                for k, v in _subledger_as_of(bank_id, day).items():
-                    everywhere[k] = everywhere.get(k, 0) + v
-            owed = _subledger_as_of(liability_id, day)
-            client_rows = [
-                (
-                    c,
-                    m,
-                    -held.get((c, m), 0),
-                    -owed.get((c, m), 0) - everywhere.get((c, m), 0) + bank_side.get((c, m), 0),
-                )
-                for c, m in sorted(set(held))
-            ]
-        else:
-            held = _subledger_as_of(liability_id, day)
-            keys = sorted(set(held) | set(bank_side))
-            # (client, matter, held for the client (liability, credit-positive), bank side)
-            client_rows = [(c, m, -held.get((c, m), 0), bank_side.get((c, m), 0)) for c, m in keys]
-        client_rows.sort(key=lambda r: (r[2] >= 0, r[0], r[1]))
-        client_total = sum(r[2] for r in client_rows)
-        canonical["clients"] = [[c, m, h] for c, m, h, _b in client_rows if h != 0]
-        canonical["client_total_cents"] = client_total
-        canonical["client_differences"] = [[c, m, h, b] for c, m, h, b in client_rows if h != b]
-        # IOLTA interest this account holds for the bar foundation (no client's money): the
-        # journal side counts it until it is remitted. Stated only when there is some, so the
-        # reports signed before it existed hash the same.
-        foundation = (
-            -_scalar(
-                "SELECT SUM(p.amount_cents) FROM ledger_posting p WHERE p.account_id = %s"
-                " AND p.entry_date <= %s AND EXISTS (SELECT 1 FROM ledger_posting b"
-                " WHERE b.entry_id = p.entry_id AND b.account_id = %s)",
-                [interest_id, day, account_id],
-            )
-            if interest_id is not None
-            else 0
-        )
-        if foundation:
-            canonical["foundation_cents"] = foundation
-        canonical["journal_minus_clients_cents"] = journal_cents - client_total - foundation
-        canonical["negative_clients"] = sum(1 for r in client_rows if r[2] < 0)
-        balanced = adjusted_cents == journal_cents == client_total + foundation
     else:
-        balanced = adjusted_cents == journal_cents
+        balanced = canonical["adjusted_bank_cents"] == journal_cents
     canonical["balanced"] = balanced
     report = Report(
         bank_account=bank_account,
