@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -19,6 +19,9 @@ from caseledger.imports.models import (
     LegacyInvoice,
     OpeningBalance,
 )
+
+if TYPE_CHECKING:
+    from caseledger.ledger.services import PostingLine
 
 CUTOVER_FINALIZED = "cutover: already finalized on {date}"
 CUTOVER_TRUST = (
@@ -114,24 +117,11 @@ def cutover_proof(cutover: Cutover) -> CutoverProof:
     )
 
 
-@transaction.atomic
-def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
-    """Post the opening balances as of the cutover date through the ledger, balanced against
-    owners' equity (3000): A/R per open legacy invoice, unapplied credit per client, trust per
-    client and matter (trust bank against client trust liability). Refused (CutoverRefused,
-    nothing posted) unless the trust balances sum to the entered trust bank balance, no client
-    ledger is negative, and A/R equals the old system's aging total."""
+def _finalize_check(cutover: Cutover, proof: CutoverProof) -> None:
+    """Refuse finalizing (CutoverRefused) when a client ledger is negative, the trust balances
+    do not sum to the trust bank balance, or A/R does not equal the aging total."""
     from caseledger.core.amounts import firm_money
-    from caseledger.ledger import accounts
-    from caseledger.ledger.choices import EntryKind
-    from caseledger.ledger.services import PostingLine, entry_post
 
-    cutover = locks.cutover_lock(cutover_id=cutover.pk)
-    if cutover.status == CutoverStatus.FINALIZED:
-        raise CutoverRefused(
-            CUTOVER_FINALIZED.format(date=cutover.as_of.isoformat()), field="cutover"
-        )
-    proof = cutover_proof(cutover)
     if proof.negatives:
         client, matter, amount = proof.negatives[0]
         raise CutoverRefused(
@@ -154,74 +144,105 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
             ),
             field="aging_total_cents",
         )
-    entries: list[int] = []
-    memo = f"Opening balances as of {cutover.as_of.isoformat()} (cutover #{cutover.pk})"
 
-    def post(what: str, key: str, lines: list[PostingLine]) -> None:
-        """One opening-balance entry of the cutover (its idempotency key names the part)."""
-        entries.append(
-            entry_post(
-                kind=EntryKind.OPENING_BALANCE,
-                entry_date=cutover.as_of,
-                memo=f"{memo}: {what}",
-                lines=lines,
-                actor=actor,
-                now=now,
-                idempotency_key=f"cutover-{cutover.pk}-{key}",
-            ).pk
-        )
+
+def _opening_post(
+    cutover: Cutover, what: str, key: str, lines: list[PostingLine], actor: Any, now: datetime
+) -> int:
+    """One opening-balance entry of the cutover (its idempotency key names the part)."""
+    from caseledger.ledger.choices import EntryKind
+    from caseledger.ledger.services import entry_post
+
+    memo = f"Opening balances as of {cutover.as_of.isoformat()} (cutover #{cutover.pk})"
+    return entry_post(
+        kind=EntryKind.OPENING_BALANCE,
+        entry_date=cutover.as_of,
+        memo=f"{memo}: {what}",
+        lines=lines,
+        actor=actor,
+        now=now,
+        idempotency_key=f"cutover-{cutover.pk}-{key}",
+    ).pk
+
+
+def _opening_ar_post(cutover: Cutover, ar_total: int, actor: Any, now: datetime) -> list[int]:
+    """A/R per open legacy invoice against equity; each invoice's A/R ages from its own due
+    date and is listed by its number. No entry when no legacy invoice is open."""
+    from caseledger.ledger import accounts
+    from caseledger.ledger.services import PostingLine
 
     open_invoices = list(
         LegacyInvoice.objects.filter(balance_cents__gt=0).select_related("matter").order_by("id")
     )
-    if open_invoices:
-        from caseledger.collections.services.aging_facts import receivables
+    if not open_invoices:
+        return []
+    from caseledger.collections.services.aging_facts import receivables
 
-        lines = [
-            PostingLine(
-                accounts.ACCOUNTS_RECEIVABLE,
-                inv.balance_cents,
-                client=inv.client_id,
-                matter=inv.matter,
-            )
-            for inv in open_invoices
-        ]
-        lines.append(PostingLine(accounts.EQUITY, -proof.ar_total))
-        # Each invoice's A/R ages from its own due date and is listed by its number.
-        with receivables([(inv.due_date, str(inv)) for inv in open_invoices]):
-            post("accounts receivable", "ar", lines)
+    lines = [
+        PostingLine(
+            accounts.ACCOUNTS_RECEIVABLE,
+            inv.balance_cents,
+            client=inv.client_id,
+            matter=inv.matter,
+        )
+        for inv in open_invoices
+    ]
+    lines.append(PostingLine(accounts.EQUITY, -ar_total))
+    with receivables([(inv.due_date, str(inv)) for inv in open_invoices]):
+        return [_opening_post(cutover, "accounts receivable", "ar", lines, actor, now)]
+
+
+def _opening_credit_post(cutover: Cutover, actor: Any, now: datetime) -> list[int]:
+    """Unapplied credit per client against equity; no entry when there is none."""
+    from caseledger.ledger import accounts
+    from caseledger.ledger.services import PostingLine
+
     credits = list(
         OpeningBalance.objects.filter(kind=RecordKind.CREDIT, amount_cents__gt=0).order_by("id")
     )
-    if credits:
-        lines = [
-            PostingLine(accounts.UNAPPLIED_CLIENT_CREDITS, -c.amount_cents, client=c.client_id)
-            for c in credits
-        ]
-        lines.append(PostingLine(accounts.EQUITY, sum(c.amount_cents for c in credits)))
-        post("unapplied client credit", "credit", lines)
+    if not credits:
+        return []
+    lines = [
+        PostingLine(accounts.UNAPPLIED_CLIENT_CREDITS, -c.amount_cents, client=c.client_id)
+        for c in credits
+    ]
+    lines.append(PostingLine(accounts.EQUITY, sum(c.amount_cents for c in credits)))
+    return [_opening_post(cutover, "unapplied client credit", "credit", lines, actor, now)]
+
+
+def _opening_trust_post(cutover: Cutover, actor: Any, now: datetime) -> list[int]:
+    """Trust per client and matter: trust bank against client trust liability; no entry when
+    there is none."""
+    from caseledger.ledger import accounts
+    from caseledger.ledger.services import PostingLine
+
     trust = list(
         OpeningBalance.objects.filter(kind=RecordKind.TRUST, amount_cents__gt=0)
         .select_related("matter")
         .order_by("id")
     )
-    if trust:
-        lines = []
-        for t in trust:
-            lines.append(
-                PostingLine(
-                    accounts.TRUST_BANK, t.amount_cents, client=t.client_id, matter=t.matter
-                )
+    if not trust:
+        return []
+    lines = []
+    for t in trust:
+        lines.append(
+            PostingLine(accounts.TRUST_BANK, t.amount_cents, client=t.client_id, matter=t.matter)
+        )
+        lines.append(
+            PostingLine(
+                accounts.CLIENT_TRUST_LIABILITY,
+                -t.amount_cents,
+                client=t.client_id,
+                matter=t.matter,
             )
-            lines.append(
-                PostingLine(
-                    accounts.CLIENT_TRUST_LIABILITY,
-                    -t.amount_cents,
-                    client=t.client_id,
-                    matter=t.matter,
-                )
-            )
-        post("client trust", "trust", lines)
+        )
+    return [_opening_post(cutover, "client trust", "trust", lines, actor, now)]
+
+
+def _finalize_record(
+    cutover: Cutover, entries: list[int], proof: CutoverProof, actor: Any, now: datetime
+) -> None:
+    """Mark the cutover finalized with its entries, and record the audit event."""
     cutover.status = CutoverStatus.FINALIZED
     cutover.entries = entries
     cutover.finalized_at = now
@@ -240,4 +261,24 @@ def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
             "credit_cents": proof.credit_total,
         },
     )
+
+
+@transaction.atomic
+def cutover_finalize(*, cutover: Cutover, actor: Any, now: datetime) -> Cutover:
+    """Post the opening balances as of the cutover date through the ledger, balanced against
+    owners' equity (3000): A/R per open legacy invoice, unapplied credit per client, trust per
+    client and matter (trust bank against client trust liability). Refused (CutoverRefused,
+    nothing posted) unless the trust balances sum to the entered trust bank balance, no client
+    ledger is negative, and A/R equals the old system's aging total."""
+    cutover = locks.cutover_lock(cutover_id=cutover.pk)
+    if cutover.status == CutoverStatus.FINALIZED:
+        raise CutoverRefused(
+            CUTOVER_FINALIZED.format(date=cutover.as_of.isoformat()), field="cutover"
+        )
+    proof = cutover_proof(cutover)
+    _finalize_check(cutover, proof)
+    entries = _opening_ar_post(cutover, proof.ar_total, actor, now)
+    entries += _opening_credit_post(cutover, actor, now)
+    entries += _opening_trust_post(cutover, actor, now)
+    _finalize_record(cutover, entries, proof, actor, now)
     return cutover
