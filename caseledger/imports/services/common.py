@@ -35,7 +35,6 @@ MSG_NEGATIVE = "{field}: must not be negative (got {text!r})"
 MSG_BAD_CHOICE = "{field}: must be one of {allowed} (got {value!r})"
 MSG_BAD_EMAIL = "email: {value!r} is not an email address"
 MSG_CASE_TYPE = "case_type: no case type with code {value!r}"
-MSG_CLIENT_KEY = "client_key: required when the row has a matter, trust or credit"
 MSG_MATTER_KEY = "matter_key: required for a trust balance"
 
 
