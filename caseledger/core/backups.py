@@ -35,10 +35,11 @@ import subprocess
 import tarfile
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import psycopg
 from cryptography.exceptions import InvalidTag
@@ -48,6 +49,8 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
 from caseledger.core.exceptions import ApplicationError
+
+R = TypeVar("R")
 
 MAGIC = b"CLBK1\n"
 CHUNK = 1 << 20
@@ -203,20 +206,16 @@ def backup(*, out_dir: Path, now: datetime, key: bytes | None = None) -> BackupR
         raise BackupError(f"DATABASE_URL: backups support PostgreSQL and SQLite, not {vendor}")
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     path = out_dir / f"caseledger-{vendor}-{stamp}.clbk"
-    partial = path.with_suffix(".clbk.partial")
     chain = _chain_state_django()
     migrations_state = _migrations_state()
-    try:
-        with partial.open("wb") as dst:
-            if vendor == "postgresql":
-                plain_sha, tool = _pg_dump_into(dst, key)
-            else:
-                plain_sha, tool = _sqlite_copy_into(dst, key, out_dir)
-            dst.flush()
-            os.fsync(dst.fileno())
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    plain_sha, tool = _write_whole(
+        path,
+        lambda dst: (
+            _pg_dump_into(dst, key)
+            if vendor == "postgresql"
+            else _sqlite_copy_into(dst, key, out_dir)
+        ),
+    )
     manifest = {
         "format": FORMAT,
         "created_at": now.isoformat(),
@@ -236,6 +235,31 @@ def backup(*, out_dir: Path, now: datetime, key: bytes | None = None) -> BackupR
     manifest_path = path.with_name(path.name + ".manifest.json")
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return BackupResult(path=path, manifest_path=manifest_path, manifest=manifest)
+
+
+def _write_whole(path: Path, fill: Callable[[IO[bytes]], R]) -> R:
+    """Write ``path`` through ``fill(dst)`` into a ``.partial`` beside it, synced to disk, then
+    renamed into place: a backup file is whole or absent, never cut short. Returns ``fill``'s
+    result."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("wb") as dst:
+            result = fill(dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return result
+
+
+def _checked_file(path: Path, sha256: str, what: str) -> Path:
+    """``path``, refused unless it exists and has the SHA-256 the manifest gives it."""
+    if not path.exists():
+        raise BackupError(f"{what} {path}: missing (the manifest names it)")
+    if sha256_file(path) != sha256:
+        raise BackupError(f"{what} {path}: SHA-256 differs from the manifest (altered or cut)")
+    return path
 
 
 def _media_into(dst: IO[bytes], key: bytes, root: Path) -> tuple[str, int]:
@@ -267,15 +291,7 @@ def _media_into(dst: IO[bytes], key: bytes, root: Path) -> tuple[str, int]:
 def _media_backup(path: Path, key: bytes) -> dict[str, Any]:
     """The media folder's encrypted tar beside the dump, and its manifest entry."""
     root = Path(settings.MEDIA_ROOT)
-    partial = path.with_suffix(".media.partial")
-    try:
-        with partial.open("wb") as dst:
-            plain_sha, count = _media_into(dst, key, root)
-            dst.flush()
-            os.fsync(dst.fileno())
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    plain_sha, count = _write_whole(path, lambda dst: _media_into(dst, key, root))
     return {
         "file": path.name,
         "size": path.stat().st_size,
@@ -290,11 +306,7 @@ def _media_restore(manifest_path: Path, media: dict[str, Any], key: bytes, root:
     decryption), then each member extracted with tarfile's ``data`` filter (no absolute paths,
     no ``..``, no links out, no devices). A file already there with other content is refused;
     the same content is left as is. Returns the number of files restored."""
-    path = manifest_path.with_name(media["file"])
-    if not path.exists():
-        raise BackupError(f"media file {path}: missing (the manifest names it)")
-    if sha256_file(path) != media["sha256"]:
-        raise BackupError(f"media file {path}: SHA-256 differs from the manifest (altered or cut)")
+    path = _checked_file(manifest_path.with_name(media["file"]), media["sha256"], "media file")
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root.parent, prefix=".restore-media-") as tmp:
         plain = Path(tmp) / "media.tar"
@@ -427,11 +439,9 @@ def restore(
     the restored audit chain state and ``media_files``, the number of files put back."""
     key = key if key is not None else backup_key()
     manifest = read_manifest(manifest_path)
-    path = manifest_path.with_name(manifest["file"])
-    if not path.exists():
-        raise BackupError(f"backup file {path}: missing (the manifest names it)")
-    if sha256_file(path) != manifest["sha256"]:
-        raise BackupError(f"backup file {path}: SHA-256 differs from the manifest (altered or cut)")
+    path = _checked_file(
+        manifest_path.with_name(manifest["file"]), manifest["sha256"], "backup file"
+    )
     if key_id(key) != manifest["key_id"]:
         raise BackupError(
             f"CASELEDGER_BACKUP_KEY: id {key_id(key)} is not the key the backup was made with "
