@@ -342,9 +342,13 @@ FORMULAS = {
     "issue_wait_median_hours": "Median hours from approval to issue.",
     "collection_rate_30d": (
         "Of the amount billed in the period, the share collected within 30 days of each "
-        "invoice's issue date."
+        "invoice's issue date. On the trend, a month whose last invoices are not yet 30 days "
+        "old is left blank."
     ),
-    "collection_rate_target": ("The same within the firm's target days (report settings)."),
+    "collection_rate_target": (
+        "The same within the firm's target days (report settings); on the trend, a month "
+        "still inside its target days is left blank."
+    ),
     "write_off_rate": "Amount written off in the period / amount billed in the period.",
     "credit_rate": "Amount credited (credit notes) in the period / amount billed in the period.",
     "realization": (

@@ -188,6 +188,16 @@ def month_periods(until: dt.date, months: int) -> list[Period]:
     return out
 
 
+def _trend_value(key: str, month: Period, k: Kpis, as_of: dt.date, target_days: int) -> Any:
+    """A month's point on a trend line. A collection rate within N days is left blank (no
+    point) for a month whose last invoices have not yet had their N days by ``as_of``: the
+    month is still being collected, and its partial rate would read as a collapse."""
+    window = {"collection_rate_30d": 30, "collection_rate_target": target_days}.get(key)
+    if window is not None and month.end + dt.timedelta(days=window) > as_of:
+        return None
+    return getattr(k, key)
+
+
 def dashboard(
     period: Period, filters: Filters = ALL, keys: tuple[str, ...] | None = None
 ) -> Dashboard:
@@ -210,7 +220,10 @@ def dashboard(
             formula=metrics.FORMULAS[key],
             current=getattr(current, key),
             baseline=getattr(baseline, key) if baseline else None,
-            trend=[(m.start, getattr(k, key)) for m, k in zip(months, monthly, strict=True)],
+            trend=[
+                (m.start, _trend_value(key, m, k, period.end, settings.target_days))
+                for m, k in zip(months, monthly, strict=True)
+            ],
         )
         for key, title, unit, lower in ([SPECS[k] for k in keys] if keys is not None else HEADLINE)
     ]

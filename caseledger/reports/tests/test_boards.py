@@ -208,3 +208,24 @@ def test_billing_time_drills_to_its_time_entries(
     rows = list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
     assert rows[0] == ("Date", "Staff", "Matter", "Work", "Hours")
     assert [r[4] for r in rows[1:]] == [1.5]
+
+
+def test_collection_trend_leaves_a_month_still_being_collected_blank(users: dict[str, Any]) -> None:
+    """October's invoices (A Oct 1, D Oct 5, B Oct 15) had their 30 days by Nov 30 but not by
+    Nov 15: the 30-day collection trend shows October as of Nov 30 ($600 of $1,800 within 30
+    days) and leaves it blank as of Nov 15, while the other trends keep their October point."""
+    from caseledger.reports.selectors import dashboard
+
+    book(users)
+    october = metrics.kpis(Period(date(2026, 10, 1), date(2026, 10, 31)))
+    assert october.collection_rate_30d == round(60_000 / 180_000, 4)
+
+    def points(end: date) -> dict[str, dict[date, Any]]:
+        board = dashboard(Period(date(2026, 10, 1), end))
+        return {f.key: dict(f.trend) for f in board.figures}
+
+    closed = points(date(2026, 11, 30))
+    assert closed["collection_rate_30d"][date(2026, 10, 1)] == october.collection_rate_30d
+    still_open = points(date(2026, 11, 15))
+    assert still_open["collection_rate_30d"][date(2026, 10, 1)] is None
+    assert still_open["dso_paid_days"][date(2026, 10, 1)] == october.dso_paid_days
