@@ -276,3 +276,21 @@ def test_imported_invoices_page_shows_payment_history(
     assert "CHK-1001" in detail
     assert "EC-2002" in detail
     assert "$400.00" in detail  # open at cutover
+
+
+def test_purge_scrubs_the_trust_and_payment_import_records(users: dict[str, Any], now: Any) -> None:
+    from caseledger.imports import retention
+    from caseledger.matters.models import Matter
+
+    load_bills(now)
+    run("clio-payments", good("clio-payments", PAYMENTS_BAD), now)
+    run("clio-trust", good("clio-trust", TRUST_BAD), now)
+    matter = Matter.objects.get(number="L-M-1")
+    Matter.objects.filter(pk=matter.pk).update(status="CLOSED", closed_date=date(2025, 6, 1))
+    matter.refresh_from_db()
+    retention.matter_purge(matter=matter, actor=users["ADMIN"], now=now.replace(year=2040))
+    trust = ImportRecord.objects.get(kind="TRUST", key="M-1")
+    assert trust.data["client"] != "Ingrid Halvorsen"
+    paid = ImportRecord.objects.get(kind="PAYMENT", key="5001")
+    assert paid.data["description"] != "Retainer applied"
+    assert paid.data["amount_cents"] == 40000  # amounts stay
