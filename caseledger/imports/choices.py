@@ -8,6 +8,7 @@ class RecordKind(models.TextChoices):
     INVOICE = "INVOICE", "Invoice (history)"
     TRUST = "TRUST", "Opening trust balance"
     CREDIT = "CREDIT", "Opening unapplied credit"
+    PAYMENT = "PAYMENT", "Payment before the cutover (history)"
 
 
 class JobStatus(models.TextChoices):

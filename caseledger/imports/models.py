@@ -164,6 +164,39 @@ class LegacyPayment(models.Model):
         return f"{self.payment_id} -> {self.invoice}"
 
 
+class LegacyHistoryPayment(models.Model):
+    """A payment the old system recorded on an imported invoice before the cutover: history
+    only. Never posted to the ledger and never a payments.Payment, so it sends no receipt,
+    email or reminder; the invoice's ``balance_cents`` already reflects it (the import checks,
+    per invoice, that these payments and the balance add up to the total)."""
+
+    invoice = models.ForeignKey(
+        LegacyInvoice, on_delete=models.PROTECT, related_name="history_payments"
+    )
+    received_date = models.DateField()
+    amount_cents = models.BigIntegerField()  # cents
+    method = models.CharField(max_length=40, blank=True, default="")
+    reference = models.CharField(max_length=120, blank=True, default="")
+    description = models.CharField(max_length=300, blank=True, default="")
+    source = models.CharField(max_length=32)  # the import source it came from
+    key = models.CharField(max_length=200)  # its import key in that source
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0),
+                name="imports_legacyhistorypayment_positive",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "key"], name="imports_legacyhistorypayment_one_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.received_date} {self.amount_cents} -> {self.invoice}"
+
+
 class LegacyInvoiceLine(models.Model):
     invoice = models.ForeignKey(LegacyInvoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField()

@@ -419,7 +419,12 @@ def _redact_history(
     from caseledger.billing.services import invoices_redact_bill_to
     from caseledger.core.models import AuditEvent
     from caseledger.imports.choices import RecordKind
-    from caseledger.imports.models import ImportRecord, LegacyInvoice
+    from caseledger.imports.models import (
+        ImportRecord,
+        LegacyHistoryPayment,
+        LegacyInvoice,
+        OpeningBalance,
+    )
 
     matter = plan.matter
     counts = invoices_redact_bill_to(
@@ -440,6 +445,17 @@ def _redact_history(
     )
     records = Q(kind=RecordKind.MATTER, object_id=matter.pk)
     records |= Q(kind=RecordKind.INVOICE, object_id__in=[int(pk) for pk in legacy])
+    # A vendor's trust row names the client; a history payment may describe the client.
+    records |= Q(
+        kind=RecordKind.TRUST,
+        object_id__in=OpeningBalance.objects.filter(matter=matter).values_list("pk", flat=True),
+    )
+    records |= Q(
+        kind=RecordKind.PAYMENT,
+        object_id__in=LegacyHistoryPayment.objects.filter(invoice__matter=matter).values_list(
+            "pk", flat=True
+        ),
+    )
     for what, pk, _ in plan.items:
         if what in {"client", "beneficiary", "contact"}:
             targets |= Q(object_type=f"clients.{what}", object_id=str(pk))

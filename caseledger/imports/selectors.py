@@ -60,11 +60,39 @@ def opening_summary() -> dict[str, Any]:
 
 
 def legacy_invoice_list(limit: int = 500) -> list[LegacyInvoice]:
-    """Imported invoices, still-open first (oldest due first), with client and matter."""
-    from django.db.models import F
+    """Imported invoices, still-open first (oldest due first), with client and matter and
+    ``paid_before`` (cents paid in the old system before the cutover, as imported)."""
+    from django.db.models import F, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
 
+    from caseledger.imports.models import LegacyHistoryPayment
+
+    paid_before = (
+        LegacyHistoryPayment.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
     return list(
         LegacyInvoice.objects.select_related("client", "matter")
-        .annotate(open=F("balance_cents") - F("paid_cents"))
+        .annotate(
+            open=F("balance_cents") - F("paid_cents"),
+            paid_before=Coalesce(Subquery(paid_before), 0),
+        )
         .order_by(F("open").desc(nulls_last=True), "due_date", "id")[:limit]
     )
+
+
+def legacy_invoice_detail(invoice: LegacyInvoice) -> dict[str, Any]:
+    """One imported invoice: its lines, the payments before the cutover (history, as
+    imported) and those recorded here since, with their totals."""
+    history = list(invoice.history_payments.order_by("received_date", "id"))
+    since = list(invoice.payments.select_related("payment").order_by("created_at", "id"))
+    return {
+        "invoice": invoice,
+        "lines": list(invoice.lines.order_by("position")),
+        "history": history,
+        "paid_before_cents": sum(p.amount_cents for p in history),
+        "since": since,
+    }

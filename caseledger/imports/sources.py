@@ -18,8 +18,18 @@ Where the headers come from (docs/imports.md lists them in full):
   the column headers of its CSV export in documentation we could find, so each layout follows the
   closest documented field names and says so next to its entry below (docs/imports.md lists the
   pages). The wizard's "Map columns" step renames any header that differs in a firm's file.
+* ``clio-payments``: Clio's API v4 Allocation (a bill payment applied to one bill: ``id``,
+  ``date``, ``amount``, ``bill`` with its ``number``, ``description``, ``payment_type``,
+  ``voided_at``) and the ``confirmation`` (reference code) of the BankTransaction it came from.
+  The field names are documented; the CSV headers (one column per field, ``bill_number`` for
+  ``bill.number``) are not a documented export and are not confirmed.
+* ``clio-trust``: Clio Manage's Trust Management report (CSV output): client, matter, amount in
+  trust (unbilled amount, minimum threshold and amount below minimum ignored). The report's
+  columns are documented in words; the header spelling is not confirmed.
 * ``caseledger``: the CaseLedger template (docs/imports.md): a client per row, optionally one
   of its matters, the matter's trust balance and the client's unapplied credit at cutover.
+* ``caseledger-payments``: the CaseLedger payments template (docs/imports.md): one payment
+  received before the cutover per row, against an imported bill.
 """
 
 from __future__ import annotations
@@ -342,7 +352,9 @@ _add(
 # an account: number (unique), name, primaryContact (firstName, lastName, email, mobile, home,
 # office), billingAddress (address1, city, state, postalCode, country), status, trustBalance. A
 # matter is a project: number (unique), name, account, openDate, closeDate, status (Open, Pending,
-# Closed, Archived; Archived is read as Closed). The headers below are those fields in words
+# Closed, Archived; Archived is read as Closed), trustBalance (the matter's trust balance: a row
+# with one imports it as the matter's opening trust balance, as the CaseLedger template's
+# trust_balance does; export on the cutover date). The headers below are those fields in words
 # ("Account Number" for account.number, "Postal Code" for billingAddress.postalCode); no page we
 # found shows the header row of PracticePanther's CSV export, so they are not confirmed headers.
 # The client's name is the account's name: a company account imports as a PERSON client unless
@@ -380,6 +392,7 @@ _add(
             Field("closed_date", "Close date"),
             Field("client_company", "Account name (the client)"),
             Field("case_type", "Case type code"),
+            Field("trust_balance", "Trust balance (on the cutover date)"),
         ),
         {
             "key": "Matter Number",
@@ -388,8 +401,70 @@ _add(
             "opened_date": "Open Date",
             "closed_date": "Close Date",
             "client_company": "Account Name",
+            "trust_balance": "Trust Balance",
         },
         dict(MATTER_DEFAULTS),
+    )
+)
+
+# -- Clio: payments and trust ---------------------------------------------------------------------
+# Payments: Clio's API v4 documents a bill payment as an Allocation (the money of a bank
+# transaction or credit memo applied to one bill): id, date (the date it was applied), amount,
+# bill (id, number), matter, contact, description, payment_type (card or eCheck), interest,
+# voided_at; its parent BankTransaction carries confirmation ("the reference code for the
+# transaction") and source. The headers below are those field names, one column each
+# (bill_number for bill.number); no page we found shows a CSV export of payments with its
+# header row, so they are not confirmed headers. A voided allocation (voided_at set) is not a
+# payment and is skipped.
+PAYMENT_FIELDS = (
+    Field("key", "Payment id (import key)"),
+    Field("bill", "Bill number", required=True),
+    Field("date", "Payment date", required=True),
+    Field("amount", "Amount", required=True),
+    Field("method", "Method"),
+    Field("reference", "Reference"),
+    Field("description", "Description"),
+    Field("voided", "Voided at (a voided payment is skipped)"),
+)
+_add(
+    Source(
+        "clio-payments",
+        "Clio: bill payments before the cutover (history)",
+        RecordKind.PAYMENT,
+        PAYMENT_FIELDS,
+        {
+            "key": "id",
+            "bill": "bill_number",
+            "date": "date",
+            "amount": "amount",
+            "method": "payment_type",
+            "reference": "confirmation",
+            "description": "description",
+            "voided": "voided_at",
+        },
+        {},
+    )
+)
+# Trust: Clio Manage's Trust Management report (Reports > Client > Trust management, output
+# .CSV) is documented as "categorized by client, matter, unbilled amount, amount in trust,
+# minimum threshold, and amount below minimum" (support.clio.com, article 360002936834). The
+# headers below are those categories in words and are not confirmed. Generate it for the
+# cutover date, all trust accounts. Clio can hold trust funds at the client level (no matter);
+# CaseLedger keeps trust per client and matter, so such a row is refused until the funds are
+# moved to a matter in Clio. (The same figure is Clio's API v4 Matter.account_balances entry of
+# type Trust.)
+_add(
+    Source(
+        "clio-trust",
+        "Clio: trust balances per client and matter (Trust Management report)",
+        RecordKind.TRUST,
+        (
+            Field("client", "Client name"),
+            Field("matter", "Matter number", required=True),
+            Field("trust_balance", "Amount in trust (on the cutover date)", required=True),
+        ),
+        {"client": "Client", "matter": "Matter", "trust_balance": "Amount in Trust"},
+        {},
     )
 )
 _add(
@@ -428,6 +503,24 @@ _add(
             "unapplied_credit": "unapplied_credit",
         },
         {**CLIENT_DEFAULTS, **MATTER_DEFAULTS, "kind": "PERSON"},
+    )
+)
+
+_add(
+    Source(
+        "caseledger-payments",
+        "CaseLedger template: payments before the cutover (history)",
+        RecordKind.PAYMENT,
+        PAYMENT_FIELDS,
+        {
+            "key": "payment_key",
+            "bill": "bill_number",
+            "date": "payment_date",
+            "amount": "amount",
+            "method": "method",
+            "reference": "reference",
+        },
+        {},
     )
 )
 

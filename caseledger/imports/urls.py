@@ -12,6 +12,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/dry-run/", views.job_dry_run, name="job_dry_run"),
     path("jobs/<int:job_id>/commit/", views.job_commit, name="job_commit"),
     path("legacy-invoices/", views.legacy_invoices, name="legacy_invoices"),
+    path("legacy-invoices/<int:invoice_id>/", views.legacy_invoice, name="legacy_invoice"),
     path(
         "legacy-invoices/<int:invoice_id>/pay/", views.legacy_invoice_pay, name="legacy_invoice_pay"
     ),

@@ -210,6 +210,16 @@ def legacy_invoices(request: HttpRequest) -> HttpResponse:
     )
 
 
+@capability_required("imports.run")
+def legacy_invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(
+        LegacyInvoice.objects.select_related("client", "matter"), pk=invoice_id
+    )
+    context = selectors.legacy_invoice_detail(invoice)
+    context["cutover"] = selectors.cutover_current()
+    return render(request, "imports/legacy_invoice.html", context)
+
+
 @capability_required("imports.collect")
 def legacy_invoice_pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = get_object_or_404(

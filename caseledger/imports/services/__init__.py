@@ -45,7 +45,9 @@ from caseledger.imports.services.common import (
     MSG_NEGATIVE,
     MSG_NO_NAME,
     MSG_REQUIRED,
+    PAYMENTS_NOT_SUM,
     REFUSED,
+    UNKNOWN_INVOICE,
     UNKNOWN_MATTER,
     Change,
     Problem,
@@ -112,6 +114,8 @@ from caseledger.imports.services.writing import (
 )
 
 __all__ = [
+    "PAYMENTS_NOT_SUM",
+    "UNKNOWN_INVOICE",
     "BAD_AMOUNT",
     "BAD_DATE",
     "BAD_VALUE",

@@ -41,6 +41,7 @@ from caseledger.imports.services.common import (
     MSG_MATTER_KEY,
     MSG_NEGATIVE,
     MSG_NO_NAME,
+    MSG_NOT_POSITIVE,
     MSG_REQUIRED,
     Problem,
     Unit,
@@ -351,6 +352,77 @@ def _clean_caseledger(
     return units if c.ok else []
 
 
+def _clean_trust_row(c: _Clean, v: dict[str, str], columns: dict[str, str]) -> Unit | None:
+    """A vendor's trust balance per client and matter (``clio-trust``): an opening trust
+    balance, as the CaseLedger template's ``trust_balance`` gives one. A zero balance is no
+    record."""
+    matter = c.required(v, "matter", columns)
+    c.required(v, "trust_balance", columns)
+    trust = c.amount(v, "trust_balance")
+    if not c.ok or not trust:
+        return None
+    return _trust_unit(c.line, client=v.get("client", ""), matter_key=matter, cents=trust)
+
+
+def _trust_unit(line: int, *, client: str, matter_key: str, cents: int) -> Unit:
+    """An opening trust balance named by its matter (and its client's name, checked against
+    the matter's client); the template's own rows name the client by key instead."""
+    data = {"client": client, "matter_key": matter_key, "amount_cents": cents}
+    return Unit(RecordKind.TRUST, matter_key, line, data, dict(data), [line])
+
+
+def _clean_payment(
+    c: _Clean, v: dict[str, str], columns: dict[str, str], source: Source
+) -> Unit | None:
+    """A payment received before the cutover on an imported bill (history). A voided one
+    (Clio's ``voided_at``) is no payment: skipped without a problem."""
+    if v.get("voided"):
+        return None
+    bill = c.required(v, "bill", columns)
+    when = c.required(v, "date", columns) and c.date(v, "date")
+    c.required(v, "amount", columns)
+    amount = c.amount(v, "amount")
+    if amount is not None and amount <= 0:
+        text = v.get("amount", "")
+        c.fail(BAD_AMOUNT, MSG_NOT_POSITIVE.format(field="amount", text=text), "amount")
+    if not c.ok or not when or amount is None:
+        return None
+    data = {
+        "bill": bill,
+        "date": when.isoformat(),
+        "amount_cents": amount,
+        "method": v.get("method", "")[:40],
+        "reference": v.get("reference", "")[:120],
+        "description": v.get("description", "")[:300],
+    }
+    key = v.get("key") or f"{bill}|{when.isoformat()}|{amount}|{data['reference']}"
+    return Unit(
+        RecordKind.PAYMENT, key[:200], c.line, data, {**data, "source": source.code}, [c.line]
+    )
+
+
+def _payments_per_bill(
+    units: list[Unit], rows: list[tuple[int, dict[str, str]]], bad: set[int]
+) -> None:
+    """Give each payment unit what the file holds for its bill (the writer checks, per bill,
+    that these payments, any imported before from other rows, and the balance add up to the
+    total): the sum, the lines and the keys. A bill with a refused row is not summed (the file
+    cannot be committed anyway, and its sum would be short)."""
+    refused = {v.get("bill", "") for line, v in rows if line in bad}
+    per_bill: dict[str, list[Unit]] = {}
+    for unit in units:
+        per_bill.setdefault(unit.data["bill"], []).append(unit)
+    for bill, group in per_bill.items():
+        summary = {
+            "bill_cents": sum(int(u.data["amount_cents"]) for u in group),
+            "bill_lines": [u.line for u in group],
+            "bill_keys": [u.key for u in group],
+            "bill_complete": bill not in refused,
+        }
+        for unit in group:
+            unit.values.update(summary)
+
+
 def plan_units(
     *, source: Source, content: str, columns: dict[str, str], defaults: dict[str, str]
 ) -> tuple[int, list[Unit], list[Problem]]:
@@ -373,6 +445,17 @@ def plan_units(
                 units.extend([unit] if unit else [])
             elif source.kind == RecordKind.MATTER:
                 unit = _clean_matter(c, v, columns)
+                units.extend([unit] if unit else [])
+                # PracticePanther's project carries its trust balance (trustBalance).
+                trust = c.amount(v, "trust_balance") if "trust_balance" in v else None
+                if unit is not None and trust and c.ok:
+                    client = unit.data["client"]
+                    units.append(_trust_unit(line, client=client, matter_key=unit.key, cents=trust))
+            elif source.kind == RecordKind.TRUST:
+                unit = _clean_trust_row(c, v, columns)
+                units.extend([unit] if unit else [])
+            elif source.kind == RecordKind.PAYMENT:
+                unit = _clean_payment(c, v, columns, source)
                 units.extend([unit] if unit else [])
             else:
                 unit = _clean_activity(c, v, columns)
@@ -401,4 +484,6 @@ def plan_units(
         )
     bad = {p.line for p in problems}
     kept = [u for u in kept if not bad.intersection(u.lines)]
+    if source.kind == RecordKind.PAYMENT:
+        _payments_per_bill(kept, rows, bad)
     return len(rows), kept, problems

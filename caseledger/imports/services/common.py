@@ -17,6 +17,8 @@ BAD_AMOUNT = "bad_amount"
 LINES_NOT_SUM = "lines_not_sum"
 BAD_VALUE = "bad_value"
 REFUSED = "refused"
+UNKNOWN_INVOICE = "unknown_invoice"
+PAYMENTS_NOT_SUM = "payments_not_sum"
 
 MSG_REQUIRED = "{field}: required (column {header!r} is empty)"
 MSG_NO_NAME = "name: a client needs a name, a company or a first and last name"
@@ -36,6 +38,21 @@ MSG_BAD_CHOICE = "{field}: must be one of {allowed} (got {value!r})"
 MSG_BAD_EMAIL = "email: {value!r} is not an email address"
 MSG_CASE_TYPE = "case_type: no case type with code {value!r}"
 MSG_MATTER_KEY = "matter_key: required for a trust balance"
+MSG_NOT_POSITIVE = "{field}: must be more than zero (got {text!r})"
+MSG_INVOICE_UNKNOWN = "bill: no imported invoice numbered {number!r} (import the bills first)"
+MSG_PAID_AFTER_CUTOVER = (
+    "date: {date} is on or after the cutover date {as_of}; a payment received since the cutover "
+    "is recorded on the imported invoice (Imports > Imported invoices), not imported"
+)
+MSG_PAYMENTS_NOT_SUM = (
+    "amount: bill {number}'s payments before the cutover sum to {paid} (lines {where}{more}) and "
+    "its balance at cutover is {balance}: together {together}, but its total is {total}"
+)
+MSG_TRUST_TWICE = (
+    "trust_balance: matter {matter} already has an opening trust balance (imported from another "
+    "file); import each matter's trust balance once"
+)
+MSG_MATTER_OTHER_CLIENT = "matter: {matter} belongs to another client than {client!r}"
 
 
 @dataclass

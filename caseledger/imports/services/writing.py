@@ -27,19 +27,28 @@ from caseledger.imports.models import (
     ImportJob,
     ImportRecord,
     LegacyActivity,
+    LegacyHistoryPayment,
     LegacyInvoice,
     LegacyInvoiceLine,
     OpeningBalance,
 )
 from caseledger.imports.services.common import (
+    BAD_DATE,
     BAD_VALUE,
     DUPLICATE,
     MISSING_CLIENT,
     MSG_CASE_TYPE,
     MSG_CLIENT_AMBIGUOUS,
     MSG_CLIENT_MISSING,
+    MSG_INVOICE_UNKNOWN,
+    MSG_MATTER_OTHER_CLIENT,
     MSG_MATTER_UNKNOWN,
+    MSG_PAID_AFTER_CUTOVER,
+    MSG_PAYMENTS_NOT_SUM,
+    MSG_TRUST_TWICE,
+    PAYMENTS_NOT_SUM,
     REFUSED,
+    UNKNOWN_INVOICE,
     UNKNOWN_MATTER,
     Change,
     Problem,
@@ -157,8 +166,22 @@ def _write_invoice(unit: Unit, existing: ImportRecord, actor: Any, now: datetime
 def _write_opening(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
     _history_open()
     d = unit.data
-    client = _find_client(unit, "", d["client_key"])
     matter = _find_matter(d["matter_key"]) if unit.kind == RecordKind.TRUST else None
+    if d.get("client_key") or matter is None:
+        client = _find_client(unit, "", d["client_key"])
+    else:  # a vendor's trust row names the matter (and the client by name, checked here)
+        client = matter.client
+        if d.get("client") and d["client"].lower() != client.name.lower():
+            raise _UnitProblem(
+                UNKNOWN_MATTER,
+                MSG_MATTER_OTHER_CLIENT.format(matter=d["matter_key"], client=d["client"]),
+                "matter",
+            )
+    if existing is None and matter is not None:
+        if OpeningBalance.objects.filter(kind=RecordKind.TRUST, matter=matter).exists():
+            raise _UnitProblem(
+                DUPLICATE, MSG_TRUST_TWICE.format(matter=matter.number), "trust_balance"
+            )
     if existing is not None:
         balance = locks.opening_balance_lock(balance_id=existing.object_id)
         balance.amount_cents = d["amount_cents"]
@@ -177,12 +200,140 @@ def _write_opening(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
     return int(balance.pk)
 
 
+# -- payments received before the cutover (history) ----------------------------------------------
+
+
+class _PaymentContext:
+    """What checking a batch of history payments needs, read once: the imported invoices by
+    number, the draft cutover's date, and per invoice the history payments already imported
+    (source, key, cents)."""
+
+    def __init__(self, units: list[Unit]) -> None:
+        numbers = {u.data["bill"] for u in units}
+        self.invoices = LegacyInvoice.objects.in_bulk(numbers, field_name="number")
+        cutover = Cutover.objects.filter(status=CutoverStatus.DRAFT).order_by("-id").first()
+        self.as_of = cutover.as_of if cutover is not None else None
+        self.imported: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+        for row in LegacyHistoryPayment.objects.filter(
+            invoice__in=[i.pk for i in self.invoices.values()]
+        ).values_list("invoice_id", "source", "key", "amount_cents"):
+            self.imported[row[0]].append((row[1], row[2], row[3]))
+
+    def check(self, unit: Unit) -> LegacyInvoice:
+        """The unit's invoice, or the problem: no such invoice, dated on or after the cutover,
+        or the bill's payments (the file's, and those imported before from rows not in the
+        file) and its balance not adding up to its total."""
+        from caseledger.core.amounts import firm_money
+
+        d, v = unit.data, unit.values
+        invoice = self.invoices.get(d["bill"])
+        if invoice is None:
+            raise _UnitProblem(
+                UNKNOWN_INVOICE, MSG_INVOICE_UNKNOWN.format(number=d["bill"]), "bill"
+            )
+        received = date.fromisoformat(d["date"])
+        if self.as_of is not None and received >= self.as_of:
+            raise _UnitProblem(
+                BAD_DATE,
+                MSG_PAID_AFTER_CUTOVER.format(date=d["date"], as_of=self.as_of.isoformat()),
+                "date",
+            )
+        if v.get("bill_complete", True):
+            keys = set(v.get("bill_keys", [unit.key]))
+            source = v.get("source", "")
+            others = [c for s, k, c in self.imported[invoice.pk] if not (s == source and k in keys)]
+            paid = int(v.get("bill_cents", d["amount_cents"])) + sum(others)
+            if paid + invoice.balance_cents != invoice.total_cents:
+                lines = v.get("bill_lines", [unit.line])
+                raise _UnitProblem(
+                    PAYMENTS_NOT_SUM,
+                    MSG_PAYMENTS_NOT_SUM.format(
+                        number=invoice.number,
+                        paid=firm_money(paid),
+                        where=", ".join(str(x) for x in lines),
+                        more=f", and {len(others)} imported before" if others else "",
+                        balance=firm_money(invoice.balance_cents),
+                        together=firm_money(paid + invoice.balance_cents),
+                        total=firm_money(invoice.total_cents),
+                    ),
+                    "amount",
+                )
+        return invoice
+
+
+def _history_payment_fields(unit: Unit) -> dict[str, Any]:
+    d = unit.data
+    return {
+        "received_date": date.fromisoformat(d["date"]),
+        "amount_cents": d["amount_cents"],
+        "method": d["method"],
+        "reference": d["reference"],
+        "description": d["description"],
+    }
+
+
+def _write_payment(unit: Unit, existing: ImportRecord, actor: Any, now: datetime) -> int:
+    """A history payment whose row changed (the user consented): the same record, updated."""
+    _history_open()
+    invoice = _PaymentContext([unit]).check(unit)
+    row = LegacyHistoryPayment.objects.select_for_update().get(pk=existing.object_id)
+    for name, value in {"invoice": invoice, **_history_payment_fields(unit)}.items():
+        setattr(row, name, value)
+    row.save()
+    audit.record(
+        actor=actor, action="imports.payment_reimported", at=now, obj=invoice, after=unit.data
+    )
+    return int(row.pk)
+
+
+def _bulk_payments(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> list[int | None]:
+    """New history payments: each against its imported invoice, before the cutover date, and
+    adding up per bill; never posted, never a payments.Payment (nothing is sent or reminded).
+    Their audit events are about the invoice (so a purge of its matter finds them)."""
+    try:
+        _history_open()
+    except _UnitProblem as exc:
+        for unit in units:
+            fail(unit, exc)
+        return [None] * len(units)
+    context = _PaymentContext(units)
+    built: list[tuple[Unit, LegacyHistoryPayment]] = []
+    placed: list[int | None] = []
+    for unit in units:
+        try:
+            invoice = context.check(unit)
+        except _UnitProblem as exc:
+            fail(unit, exc)
+            placed.append(None)
+            continue
+        row = LegacyHistoryPayment(
+            invoice=invoice,
+            source=unit.values.get("source", ""),
+            key=unit.key,
+            created_at=now,
+            **_history_payment_fields(unit),
+        )
+        built.append((unit, row))
+        placed.append(len(built) - 1)
+    rows = LegacyHistoryPayment.objects.bulk_create([r for _, r in built], batch_size=500)
+    audit.record_many(
+        actor=actor,
+        at=now,
+        events=[
+            audit.Pending("imports.payment_imported", obj=row.invoice, after=unit.data)
+            for (unit, _), row in zip(built, rows, strict=True)
+        ],
+    )
+    return [None if i is None else int(rows[i].pk) for i in placed]
+
+
 _WRITERS = {
     RecordKind.CLIENT: _write_client,
     RecordKind.MATTER: _write_matter,
     RecordKind.INVOICE: _write_invoice,
     RecordKind.TRUST: _write_opening,
     RecordKind.CREDIT: _write_opening,
+    RecordKind.PAYMENT: _write_payment,
 }
 
 
@@ -489,12 +640,14 @@ _BULK_WRITERS: dict[str, Callable[[list[Unit], Any, datetime, Fail], list[int | 
     RecordKind.MATTER: _bulk_matters,
     RecordKind.ACTIVITY: _bulk_activities,
     RecordKind.INVOICE: _bulk_invoices,
+    RecordKind.PAYMENT: _bulk_payments,
 }
 _KIND_ORDER = (
     RecordKind.CLIENT,
     RecordKind.MATTER,
     RecordKind.ACTIVITY,
     RecordKind.INVOICE,
+    RecordKind.PAYMENT,
     RecordKind.TRUST,
     RecordKind.CREDIT,
 )

@@ -94,6 +94,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "imports:audit_pack": {"allow": CUTOVER},
     "imports:export_download": {"allow": CUTOVER, "method": "POST"},
     "imports:legacy_invoices": {"allow": RUN},
+    "imports:legacy_invoice": {"allow": RUN, "kwargs": _legacy},
     "imports:legacy_invoice_pay": {"allow": RUN, "kwargs": _legacy},
     "imports:cutover_finalize": {"allow": CUTOVER, "method": "POST"},
 }

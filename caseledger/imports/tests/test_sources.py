@@ -15,7 +15,7 @@ from django.core.management import call_command
 
 from caseledger.clients.models import Client
 from caseledger.imports.forms import UploadForm
-from caseledger.imports.models import ImportRecord
+from caseledger.imports.models import ImportRecord, OpeningBalance
 from caseledger.imports.sources import SOURCES
 from caseledger.imports.tests.test_services import fixture, rules, run
 from caseledger.matters.models import Matter
@@ -32,7 +32,8 @@ NEW_SOURCES = (
     "practicepanther-matters",
 )
 
-# (source, the bad rows as (line, rule), the good rows' count)
+# (source, the bad rows as (line, rule), the good rows' count); matters: (contacts source,
+# source, bad rows, good rows' count, opening trust balances among them)
 CONTACTS = [
     ("mycase-contacts", [(5, "missing_required"), (6, "duplicate"), (7, "bad_value")], 3),
     ("docketwise-contacts", [(4, "missing_required"), (5, "bad_value"), (6, "duplicate")], 2),
@@ -44,18 +45,21 @@ MATTERS = [
         "mycase-cases",
         [(5, "bad_date"), (6, "missing_client"), (7, "missing_required")],
         3,
+        0,
     ),
     (
         "docketwise-contacts",
         "docketwise-matters",
         [(4, "bad_date"), (5, "missing_client"), (6, "missing_required")],
         2,
+        0,
     ),
     (
         "practicepanther-contacts",
         "practicepanther-matters",
         [(4, "bad_value"), (5, "bad_date"), (6, "duplicate")],
         2,
+        1,  # PracticePanther's project trustBalance: 3001 holds 2500.00
     ),
 ]
 
@@ -85,19 +89,20 @@ def test_contacts_bad_rows_then_import_then_rerun_adds_nothing(
     assert ImportRecord.objects.filter(source=source).count() == count
 
 
-@pytest.mark.parametrize(("contacts", "source", "bad", "count"), MATTERS)
+@pytest.mark.parametrize(("contacts", "source", "bad", "count", "trust"), MATTERS)
 def test_matters_bad_rows_then_import_then_rerun_adds_nothing(
-    contacts: str, source: str, bad: list[tuple[int, str]], count: int, now: Any
+    contacts: str, source: str, bad: list[tuple[int, str]], count: int, trust: int, now: Any
 ) -> None:
     load_contacts(contacts, now)
     result = run(source, fixture(source), now, dry=True)
     assert rules(result) == bad
     assert Matter.objects.count() == 0
     first = run(source, good(source, bad), now)
-    assert (first["errors"], first["created"]) == ([], count)
+    assert (first["errors"], first["created"]) == ([], count + trust)
     again = run(source, good(source, bad), now)
-    assert (again["created"], again["unchanged"]) == (0, count)
+    assert (again["created"], again["unchanged"]) == (0, count + trust)
     assert Matter.objects.count() == count
+    assert OpeningBalance.objects.filter(kind="TRUST").count() == trust
 
 
 def test_mycase_layout_person_with_employer_and_closed_case(now: Any) -> None:
@@ -133,6 +138,11 @@ def test_practicepanther_layout_account_number_key_and_archived_is_closed(now: A
     archived = Matter.objects.get(number="L-3003")
     assert archived.closed_date == date(2024, 9, 30)
     assert Matter.objects.get(number="L-3001").closed_date is None
+    # The project's Trust Balance is its opening trust balance (a TRUST record, as the
+    # CaseLedger template's trust_balance makes), for the cutover proof; 0.00 makes none.
+    trust = OpeningBalance.objects.get(kind="TRUST")
+    assert (trust.matter.number, trust.client.name) == ("L-3001", "Oksana Kovalenko")
+    assert trust.amount_cents == 250000
 
 
 @pytest.mark.parametrize(
@@ -147,7 +157,8 @@ def test_shipped_samples_import_cleanly(contacts: str, matters: str, now: Any) -
     for source in (contacts, matters):
         result = run(source, (SAMPLES / f"{source}.csv").read_bytes(), now)
         assert result["errors"] == []
-        assert result["created"] == 3
+        # PracticePanther's sample project 3001 holds trust: its opening trust balance too.
+        assert result["created"] == (4 if source == "practicepanther-matters" else 3)
 
 
 def test_wizard_and_command_list_the_new_sources(now: Any, tmp_path: Path) -> None:
