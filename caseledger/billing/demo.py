@@ -9,6 +9,7 @@ history by "no invoice exists yet". Takes a few seconds.
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -346,6 +347,44 @@ def _catalog(ctx: DemoContext) -> None:
             )
 
 
+def _courtesy_discount(ctx: DemoContext, invoice: Invoice, approve_at: datetime) -> None:
+    """Before go-live partners cut the fee at review on about two invoices in five (10-15%
+    courtesy discounts for late or disputed bills); after it, one in twelve by 5%: the partner
+    returns the draft with the discount, billing edits the fee line and submits it again. This is
+    realization's story (billed against the catalogue price). The draw is the invoice's own
+    (``Random(pk)``), so the demo's other random choices do not shift."""
+    draw = random.Random(invoice.pk)
+    slow = ctx.before_go_live(clock.firm_date(approve_at))
+    if draw.random() >= (0.4 if slow else 1 / 12):
+        return
+    invoice.refresh_from_db(fields=["status"])
+    if invoice.status != InvoiceStatus.IN_REVIEW:
+        return
+    line = (
+        invoice.lines.filter(kind=LineKind.FEE, service__isnull=False, unit_price_cents__gt=0)
+        .order_by("position", "id")
+        .first()
+    )
+    if line is None:
+        return
+    percent = draw.choice([10, 12, 15]) if slow else 5
+    cents = line.unit_price_cents * (100 - percent) // 100
+    billing = ctx.users["billing"]
+    services.invoice_return(
+        invoice=invoice,
+        actor=_approver(ctx, invoice),
+        now=approve_at - timedelta(hours=3),
+        comment=f"Courtesy discount: take {percent}% off the fee.",
+    )
+    services.invoice_line_update(
+        line=line,
+        unit_price=f"{cents // 100}.{cents % 100:02d}",
+        actor=billing,
+        now=approve_at - timedelta(hours=2),
+    )
+    services.invoice_submit(invoice=invoice, actor=billing, now=approve_at - timedelta(hours=1))
+
+
 def _approver(ctx: DemoContext, invoice: Invoice) -> Any:
     return invoice.responsible_partner or ctx.users["partner"]
 
@@ -469,6 +508,7 @@ def _history(ctx: DemoContext) -> None:
         issue_at = approve_at + timedelta(days=issue_days, hours=rng.randint(1, 4))
         schedule.append((min(issue_at, ctx.now), min(approve_at, ctx.now), invoice))
     for issue_at, approve_at, invoice in sorted(schedule, key=lambda row: (row[0], row[2].pk)):
+        _courtesy_discount(ctx, invoice, approve_at)
         services.invoice_approve(invoice=invoice, actor=_approver(ctx, invoice), now=approve_at)
         if invoice.lines.filter(fee_path=FeePath.FROM_TRUST).exists():
             # "Paid from trust" is shown once trust pays USCIS: trust.demo deposits the fees,

@@ -7,9 +7,11 @@ Idempotent: does nothing once any trust deposit exists."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import date, datetime, time, timedelta
 
 from caseledger.billing.models import Invoice
+from caseledger.core import clock
 from caseledger.core.demo_context import DemoContext
 from caseledger.core.models import Firm
 from caseledger.matters.models import Matter
@@ -114,6 +116,7 @@ def seed(ctx: DemoContext) -> None:
         actor=users["partner"],
         now=now,
     )
+    _costs_history(ctx)
     # Government fees paid from trust (billing ADR 011): the client deposits the filing fees,
     # a disbursement to DHS names each fee, and the invoice shows it "paid from trust".
     _filing_fees_from_trust(ctx)
@@ -237,3 +240,77 @@ def _filing_fees_from_trust(ctx: DemoContext) -> None:
     )
     for invoice in approved:
         invoice_issue(invoice=invoice, actor=users["billing"], now=now)
+
+
+# Third-party costs a corporate client's cost deposit pays, one vendor a month in turn.
+COST_VENDORS = [
+    ("Translation Partners LLC", "Certified translations of degree and employment records"),
+    ("Global Credential Evaluators LLC", "Foreign degree equivalency evaluation"),
+    ("FedEx", "Overnight courier of the filing packages to the USCIS lockbox"),
+    ("Records Retrieval Services", "Certified copies of prior filings"),
+]
+
+
+def _costs_history(ctx: DemoContext) -> None:
+    """A corporate client keeps its costs in trust: since the demo's history began, on the 3rd
+    of every month it wires the month's third-party costs and a week later the firm pays the
+    vendor from trust (requested by a paralegal, approved by an attorney, posted). The trust
+    account so has activity in every month, hence a bank statement and a three-way
+    reconciliation for every month (banking.demo.seed_late): the reconciliation figures have a
+    baseline. Each month's deposit is spent, so the history leaves no balance behind. The
+    amounts are the month's own draw (``Random(month)``), so the demo's other random choices
+    do not shift."""
+    matter = (
+        Matter.objects.filter(
+            status="OPEN", client__client_type="CORPORATE", opened_date__lt=ctx.history_start
+        )
+        .select_related("client")
+        .order_by("opened_date", "id")
+        .first()
+    )
+    if matter is None:
+        return
+    users = ctx.users
+    month = ctx.history_start
+    this_month = ctx.today.replace(day=1)
+    index = 0
+    while month < this_month:
+        draw = random.Random(month.toordinal())
+        amount = draw.randrange(45_000, 125_000, 500)
+        received = month + timedelta(days=2)
+        at = datetime.combine(received, time(10), tzinfo=clock.firm_zone())
+        services.deposit_record(
+            client=matter.client,
+            matter=matter,
+            method="WIRE",
+            payer=matter.client.name,
+            reference=f"WIRE-COSTS-{month:%Y%m}",
+            amount_cents=amount,
+            received_date=received,
+            actor=users["billing"],
+            now=at,
+        )
+        payee, reference = COST_VENDORS[index % len(COST_VENDORS)]
+        paid_at = at + timedelta(days=7)
+        disbursement = services.disbursement_request(
+            matter=matter,
+            payee=payee,
+            amount_cents=amount,
+            purpose="THIRD_PARTY",
+            method="ACH",
+            reference=reference,
+            actor=users["paralegal"],
+            now=paid_at,
+        )
+        services.disbursement_approve(
+            disbursement=disbursement, approver=users["attorney"], now=paid_at
+        )
+        services.disbursement_post(
+            disbursement=disbursement, actor=users["attorney"], now=paid_at + timedelta(hours=2)
+        )
+        month = _next_month(month)
+        index += 1
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
