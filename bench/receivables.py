@@ -229,10 +229,14 @@ def generate_receivables(
     paid_share: float = 0.4,
     settlements: bool = False,
     as_of: date = AS_OF,
+    postings_at_least: int = 0,
 ) -> Receivables:
     """Issued invoices due over the 180 days before ``as_of`` (and 30 after), each posted to A/R;
     ``paid_share`` of them partly or wholly paid. With ``settlements`` also the payments app's
-    settlement rows (paid amounts matching the postings)."""
+    settlement rows (paid amounts matching the postings). ``postings_at_least``: when the
+    invoices and payments make fewer postings, operating entries that never touch A/R fill the
+    ledger up to that many (bank service charges: Dr 5400, Cr 1000 operating bank, dated over
+    the same 210 days), as a firm's books hold more than its receivables."""
     from django.db import connection, transaction
 
     from caseledger.billing.models import Invoice
@@ -371,6 +375,33 @@ def generate_receivables(
         settlement_rows.append(
             {"invoice_id": inv_id, "total_cents": cents, "paid_cents": paid, "updated_at": NOW}
         )
+    charges = Account.objects.get(code=A.BANK_SERVICE_CHARGES).pk
+    while len(posting_rows) < postings_at_least:
+        day = as_of - timedelta(days=rng.randrange(0, 210))
+        cents = rng.randrange(500, 5_000)
+        entry_rows.append(
+            {
+                "id": entry_id,
+                "entry_date": day,
+                "kind": "ADJUSTMENT",
+                "memo": "Bank service charge",
+                "currency": "USD",
+                "created_at": NOW,
+                "payload_hash": f"{entry_id:064d}",
+            }
+        )
+        for offset, (account, amount) in enumerate(((charges, cents), (bank, -cents))):
+            posting_rows.append(
+                {
+                    "id": posting_id + offset,
+                    "entry_id": entry_id,
+                    "account_id": account,
+                    "amount_cents": amount,
+                    "entry_date": day,
+                }
+            )
+        posting_id += 2
+        entry_id += 1
     from caseledger.billing.models import InvoiceLine
     from caseledger.payments.models import InvoiceSettlement
 
