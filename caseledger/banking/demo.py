@@ -174,12 +174,20 @@ def seed_late(ctx: DemoContext) -> None:
     while end <= last_end:
         months[end] = []
         end = month_bounds(end + timedelta(days=1))[1]
+    # One deposit slip: the first two receipts in a row that the bank books in one month.
     receipts = [p for p in postings if p.amount_cents > 0]
-    slip = receipts[:2] if len(receipts) >= 3 else []
-    if slip and month_bounds(slip[0].entry_date) == month_bounds(slip[1].entry_date + timedelta(2)):
+    slip = next(
+        (
+            [first, second]
+            for first, second in zip(receipts, receipts[1:], strict=False)
+            if month_bounds(first.entry_date) == month_bounds(second.entry_date + timedelta(2))
+            and second.entry_date + timedelta(days=2) <= last_end
+        ),
+        [],
+    )
+    if len(receipts) >= 3 and slip:
         booked = slip[1].entry_date + timedelta(days=2)
-        if booked <= last_end:
-            months[month_bounds(booked)[1]].append(_slip(slip, booked))
+        months[month_bounds(booked)[1]].append(_slip(slip, booked))
     else:
         slip = []
     for posting in postings:
