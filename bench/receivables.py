@@ -1,7 +1,8 @@
 """Synthetic receivables for the collections benches: issued invoices with their ledger postings
 (one INVOICE_ISSUED entry per invoice: Dr A/R, Cr fee revenue; some partly paid by a
 PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R), the aging fact of every A/R posting
-(collections' ``ARAgingFact``, as the ledger's posting listener writes it) and the KPI summary
+(collections' ``ARAgingFact``, as the ledger's posting listener writes it), the open A/R per
+invoice (``ARAgingOpen``, recomputed set-based from the facts after the load) and the KPI summary
 rows (reports' ``KpiDay``/``KpiIssueDay``, recomputed set-based after the load), written with
 COPY on PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL
 the per-row triggers (append-only guards, the deferred balance check) are switched off for the
@@ -241,6 +242,7 @@ def generate_receivables(
 
     from caseledger.billing.models import Invoice
     from caseledger.collections.models import ARAgingFact
+    from caseledger.collections.services.aging_facts import aging_open_rebuild
     from caseledger.ledger import accounts as A
     from caseledger.ledger.models import Account, JournalEntry, Posting
     from caseledger.reports.summary import rebuild as kpi_summary_rebuild
@@ -424,6 +426,9 @@ def generate_receivables(
         copy_rows(JournalEntry, entry_rows, with_id=True)
         copy_rows(Posting, posting_rows, with_id=True)
         copy_rows(ARAgingFact, fact_rows, with_id=True)
+        # The open A/R per receivable (the same listener's upserts), recomputed set-based from
+        # all the facts with the statement ``aging_open_verify`` checks it against.
+        aging_open_rebuild()
         # The KPI summary (reports' posting listener's rows), recomputed from all the postings
         # with the same set-based statements ``summary.verify`` checks it with.
         kpi_summary_rebuild()

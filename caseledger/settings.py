@@ -38,6 +38,7 @@ VERIFY_CHECKS = {
     "payments": "caseledger.payments.selectors.payments_ledger_verify",
     "deposits": "caseledger.trust.selectors.deposits_ledger_verify",
     "aging": "caseledger.collections.selectors.aging_facts_verify",
+    "aging_open": "caseledger.collections.selectors.aging_open_verify",
     "kpi_summary": "caseledger.reports.summary.verify",
 }
 AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")

@@ -161,6 +161,14 @@ def _aging_fact(firm, cur):
     return "aging", f"(id {firm['invoice'].pk})"
 
 
+def _aging_open(firm, cur):
+    cur.execute(
+        "UPDATE collections_aragingopen SET open_cents = open_cents + 1 WHERE invoice_id = %s",
+        [firm["invoice"].pk],
+    )
+    return "aging_open", "70001 cents open (invoice " + str(firm["invoice"].pk)
+
+
 def _audit_event(firm, cur):
     event = AuditEvent.objects.order_by("id")[3]
     cur.execute("UPDATE core_auditevent SET actor_label = 'nobody' WHERE id = %s", [event.pk])
@@ -189,6 +197,7 @@ TABLES = (
         _balance,
         _pair_in_committed_entry,
         _aging_fact,
+        _aging_open,
         _audit_event,
     ],
     ids=lambda f: f.__name__.strip("_"),

@@ -325,5 +325,44 @@ class ARAgingFact(models.Model):
     # place instead of rebuilding the table, which would drop its append-only triggers.
     reference = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
 
+    class Meta:
+        # The report adds what is open now and takes off the facts dated after its as-of date
+        # (``selectors._aging_sql``): those are read by this index (none for today's report).
+        indexes = [models.Index(fields=["entry_date"], name="collections_fact_entry_date")]
+
     def __str__(self) -> str:
         return f"A/R {self.amount_cents:+d} on {self.entry_date} (posting {self.posting_id})"
+
+
+class ARAgingOpen(models.Model):
+    """What is open on one receivable today: the aging facts of one (invoice, client, matter,
+    due date, reference) summed over every date, kept only while that sum is not zero (ADR 022).
+    Upserted in the posting's transaction by the same listener that writes the facts
+    (``services.aging_facts.on_postings``), and deleted when a posting brings it to zero, so the
+    table holds the open receivables only and the aging report reads them instead of every fact.
+
+    ``key`` is the five values as text (``services.aging_facts.open_key_sql``): NULLs included,
+    so one unique column serves ``INSERT ... ON CONFLICT`` on SQLite and PostgreSQL alike. For a
+    billing invoice it is one row per invoice (its postings carry its client, matter and due
+    date). Invariant (``selectors.aging_open_verify``, ``manage.py verify`` check
+    ``aging_open``): exactly the non-zero sums of the facts grouped by those five values.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    due_date = models.DateField(null=True, blank=True)
+    open_cents = models.BigIntegerField()  # never 0: the row is deleted when it gets there
+    # No index on these: the report reads the whole table; only deletes of the rows they name
+    # would look them up (clients, matters and issued invoices are not deleted).
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    matter = models.ForeignKey(
+        Matter, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    reference = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
+
+    def __str__(self) -> str:
+        return f"A/R open {self.open_cents} ({self.key})"

@@ -1,34 +1,46 @@
 """Reads of the collections app: aging, the work queue, reminder history, at-risk matters.
 
-Aging design (see docs/architecture.md, "Credits and collections"): the report is one grouped
-query over the aging fact table (``ARAgingFact``: one narrow row per ledger posting to accounts
-receivable, carrying the posting's date, amount, client, matter and invoice and the invoice's due
-date; written in the posting's transaction by a ledger posting listener,
-``services.aging_facts``), the rows dated on or before the as-of date summed into the bucket of
-their due date:
+Aging design (see docs/architecture.md, "Credits and collections", and ADR 007, 022): the
+report is one grouped query over the A/R as of the date, read as what is open today less what
+was posted after the date. What is open today is ``ARAgingOpen``: one row per receivable
+(invoice, client, matter, due date, reference) with the sum of its aging facts, kept only while
+that sum is not zero, upserted in the posting's transaction by the same ledger listener that
+writes the facts (``services.aging_facts``). The aging facts (``ARAgingFact``: one narrow row per
+ledger posting to accounts receivable, carrying the posting's date, amount, client, matter and
+invoice and the invoice's due date) dated after the as-of date are taken off (an index on their
+entry date; none for today's report):
 
     SELECT a.*, c.name FROM (
         SELECT f.client_id AS k, SUM(f.amount_cents) AS total,
                SUM(f.amount_cents) FILTER (WHERE f.due_date < :as_of) AS due_before_as_of,
                SUM(f.amount_cents) FILTER (WHERE f.due_date < :as_of - 30) AS due_before_d30,
                ... (d60, d90)
-        FROM collections_aragingfact f WHERE f.entry_date <= :as_of GROUP BY f.client_id
+        FROM (SELECT client_id, matter_id, due_date, open_cents AS amount_cents
+              FROM collections_aragingopen
+              UNION ALL SELECT client_id, matter_id, due_date, -amount_cents
+              FROM collections_aragingfact WHERE entry_date > :as_of) f
+        GROUP BY f.client_id
     ) a LEFT JOIN clients_client c ON c.id = a.k
 
 each bucket being the difference of two neighbouring cumulative sums (current = total - due
-before the as-of date, so a fact without a due date is current; 90+ = due before d90).
+before the as-of date, so a row without a due date is current; 90+ = due before d90).
 
 Summing the postings of an invoice into the bucket of its due date gives the same totals as
-first computing each invoice's balance and bucketing it, without the per-invoice step; and since
-the fact rows are exactly the postings that make up the A/R balance as of that date (one fact per
-A/R posting, checked by ``aging_facts_verify`` / ``manage.py verify_aging``), the grand total
-equals ``ledger.selectors.account_balance(code=ACCOUNTS_RECEIVABLE, as_of=...)`` to the cent,
-on any date. A/R postings without an invoice (an opening balance, say) count as current rather
-than vanish. The group key is read from the fact (client, matter) or its matter (responsible
-partner, case type: these may change, so they are not copied); the row labels are joined to
-the grouped rows in the same statement. The fact table exists because the same query over
-``ledger_posting`` joined to ``billing_invoice`` cost 4.4 s at 1,000,000 invoices; a scan of
-the narrow table alone is well under a second (``python -m bench aging --full``).
+first computing each invoice's balance and bucketing it, without the per-invoice step; sums are
+additive and the open rows keep the client, matter and due date apart, so the open rows less
+the later facts group exactly as the facts dated up to the date would. The facts are exactly the
+postings that make up the A/R balance (one fact per A/R posting, checked by
+``aging_facts_verify`` / ``manage.py verify_aging``) and the open rows exactly their non-zero
+sums (``aging_open_verify``), so the grand total equals
+``ledger.selectors.account_balance(code=ACCOUNTS_RECEIVABLE, as_of=...)`` to the cent, on any
+date. A/R postings without an invoice (an opening balance, say) count as current rather than
+vanish. The group key is read from the row (client, matter) or its matter (responsible partner,
+case type: these may change, so they are not copied); the row labels are joined to the grouped
+rows in the same statement. The fact table exists because the same query over
+``ledger_posting`` joined to ``billing_invoice`` cost 4.4 s at 1,000,000 invoices; the open table
+because a scan of every fact still cost about half a second there, growing with all the history
+of paid invoices (``python -m bench aging --full``). The drill-down and the matter/client panel
+still read the facts dated up to the date.
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ from django.db.models import Q, QuerySet, Sum
 from caseledger.collections.choices import HoldStatus
 from caseledger.collections.models import (
     ARAgingFact,
+    ARAgingOpen,
     AtRiskMatter,
     CollectionActivity,
     CollectionHold,
@@ -168,13 +181,29 @@ def _label(group: str, a: Any, b: Any, c: Any) -> str:
     return label or ("Unassigned" if group in {"client", "matter"} else "(none)")
 
 
+# The A/R as of a date, as rows (client_id, matter_id, due_date, amount_cents) whose sums per
+# receivable are its balance on that date: what is open today (``ARAgingOpen``, every fact of the
+# receivable summed, zero sums left out) less the facts dated after the date (none for today's
+# report; read by their entry-date index). Sums are additive and a receivable's due date, client
+# and matter are part of its open row's key, so any grouping of these rows by client, matter,
+# partner, case type and due-date bucket equals the same grouping of the facts dated on or
+# before the date. One parameter: the as-of date.
+_AS_OF_ROWS = (
+    f"(SELECT o.client_id, o.matter_id, o.due_date, o.open_cents AS amount_cents "
+    f"FROM {ARAgingOpen._meta.db_table} o UNION ALL "
+    "SELECT l.client_id, l.matter_id, l.due_date, -l.amount_cents "
+    f"FROM {ARAgingFact._meta.db_table} l WHERE l.entry_date > %s)"
+)
+
+
 def _aging_sql(*, as_of: date, group: str) -> tuple[str, str, str, list[Any]]:
     """(aggregate subquery ``a`` with HAVING, label table, label columns, params) of the grouped
-    aggregate over the fact table, in portable SQL (SQLite and PostgreSQL). Rows whose buckets
-    are all zero are left out by the HAVING clause."""
+    aggregate over the open rows less the later facts (``_AS_OF_ROWS``), in portable SQL
+    (SQLite and PostgreSQL). Rows whose buckets are all zero are left out by the HAVING
+    clause."""
     from caseledger.matters.models import Matter
 
-    facts, matter = ARAgingFact._meta.db_table, Matter._meta.db_table
+    matter = Matter._meta.db_table
     key_sql = {
         "client": "f.client_id",
         "matter": "f.matter_id",
@@ -200,8 +229,7 @@ def _aging_sql(*, as_of: date, group: str) -> tuple[str, str, str, list[Any]]:
     aggregate = (
         f"SELECT {key_sql} AS k, {sums[0]} AS t, {sums[1]} AS c0, {sums[2]} AS c30, "
         f"{sums[3]} AS c60, {sums[4]} AS c90 "
-        f"FROM {facts} f{matter_join} "
-        "WHERE f.entry_date <= %s "
+        f"FROM {_AS_OF_ROWS} f{matter_join} "
         f"GROUP BY 1 HAVING {having}"
     )
     params: list[Any] = [as_of, d30, d60, d90, as_of, as_of, d30, d60, d90]
@@ -320,15 +348,16 @@ class AgingRows(Sequence[AgingRow]):
 
 
 def aging_totals(*, as_of: date) -> dict[str, int]:
-    """The five bucket totals over every open row as of ``as_of``: one ungrouped aggregate (the
-    same sums as the report's rows added up; rows left out of the report are all zero)."""
+    """The five bucket totals over every open row as of ``as_of``: one ungrouped aggregate over
+    the same rows as the report's (its rows added up; rows left out of the report are all
+    zero)."""
     from django.db import connection
 
     d30, d60, d90 = (as_of - timedelta(days=n) for n in (30, 60, 90))
     sql = (
         "SELECT CAST(SUM(amount_cents) AS BIGINT), "
         + ", ".join(["CAST(SUM(amount_cents) FILTER (WHERE due_date < %s) AS BIGINT)"] * 4)
-        + f" FROM {ARAgingFact._meta.db_table} WHERE entry_date <= %s"
+        + f" FROM {_AS_OF_ROWS} f"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [as_of, d30, d60, d90, as_of])
@@ -532,6 +561,45 @@ def aging_facts_verify() -> list[str]:
         AGING_FACTS_MISMATCH.format(invoice=label(inv), count=mismatched[inv]) for inv in wrong
     ]
     return lines
+
+
+AGING_OPEN_DIFFERS = "open A/R {key}: the table has {stored}, the aging facts give {posted}"
+
+
+def aging_open_verify() -> list[str]:
+    """``manage.py verify`` check ``aging_open``: recompute the open rows (``ARAgingOpen``) from
+    the aging facts (their sums per receivable, the zero ones left out) and return one line per
+    receivable whose stored row differs, is missing or should not be there (a zero row included);
+    empty when they agree. Two statements. The facts themselves are checked against the ledger's
+    postings by ``aging_facts_verify`` (check ``aging``)."""
+    from django.db import connection
+
+    from caseledger.collections.services.aging_facts import OPEN_COLUMNS, OPEN_TABLE, open_select
+
+    def text(row: Sequence[Any]) -> tuple[str, ...]:
+        # Values as text: SQLite returns the key's dates as strings.
+        return tuple("-" if v is None else str(v) for v in row)
+
+    with connection.cursor() as cur:
+        cur.execute(open_select(having="HAVING SUM(f.amount_cents) <> 0"))
+        want = {row[0]: text(row[1:]) for row in cur.fetchall()}
+        cur.execute(f"SELECT {OPEN_COLUMNS} FROM {OPEN_TABLE} ORDER BY key")
+        have = {row[0]: text(row[1:]) for row in cur.fetchall()}
+
+    def show(values: tuple[str, ...] | None) -> str:
+        if values is None:
+            return "no row"
+        invoice, client, matter, due, reference, cents = values
+        return (
+            f"{cents} cents open (invoice {invoice}, client {client}, matter {matter}, "
+            f"due {due}, reference {reference})"
+        )
+
+    return [
+        AGING_OPEN_DIFFERS.format(key=key, stored=show(have.get(key)), posted=show(want.get(key)))
+        for key in sorted(want.keys() | have.keys())
+        if have.get(key) != want.get(key)
+    ]
 
 
 def aging_csv(report: AgingReport) -> str:

@@ -12,6 +12,14 @@ date never changes (billing's immutability trigger), so the copied due date stay
 ``aging_facts_rebuild`` inserts the facts of A/R postings that have none (the data migration's
 back-fill, ``manage.py aging_facts_rebuild``); it is idempotent. ``selectors.aging_facts_verify``
 checks facts against postings.
+
+The same listener keeps ``ARAgingOpen`` (ADR 022): what is open today per receivable (invoice,
+client, matter, due date, reference), the facts' sum over every date, only while it is not
+zero. After writing an entry's facts it upserts their sums into it (``ON CONFLICT (key) DO
+UPDATE``: + the entry's amount; RETURNING the new sums) and, only when one came to zero, deletes
+that row: one or two more statements per A/R entry, in the posting transaction. ``aging_open_
+rebuild`` recomputes the table set-based from the facts (bulk loads, repair);
+``selectors.aging_open_verify`` checks it against the facts.
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 FACT_TABLE = "collections_aragingfact"
+OPEN_TABLE = "collections_aragingopen"
+OPEN_COLUMNS = "key, invoice_id, client_id, matter_id, due_date, reference, open_cents"
 
 # The fact row of an A/R posting ``p`` (the due date from its invoice ``i``, if any).
 _INSERT_SELECT = (
@@ -68,6 +78,79 @@ def _ar_account_id() -> int:
     return account_info(accounts.ACCOUNTS_RECEIVABLE).id
 
 
+def open_key_sql(alias: str = "f", vendor: str | None = None) -> str:
+    """The ``ARAgingOpen.key`` of a fact row ``alias``: invoice, client, matter, due date and
+    reference as text, ``|``-separated, NULL as empty (the reference last: it is the only value
+    that may hold a ``|``, so the text names one tuple). Dates as ISO text on both databases
+    (SQLite stores them so; PostgreSQL's ``to_char``, whatever the session's DateStyle)."""
+    vendor = vendor or connection.vendor
+    due = (
+        f"to_char({alias}.due_date, 'YYYY-MM-DD')"
+        if vendor == "postgresql"
+        else f"{alias}.due_date"
+    )
+    parts = [
+        f"COALESCE(CAST({alias}.invoice_id AS VARCHAR(20)), '')",
+        f"COALESCE(CAST({alias}.client_id AS VARCHAR(20)), '')",
+        f"COALESCE(CAST({alias}.matter_id AS VARCHAR(20)), '')",
+        f"COALESCE({due}, '')",
+        f"COALESCE({alias}.reference, '')",
+    ]
+    return " || '|' || ".join(parts)
+
+
+def open_select(where: str = "", having: str = "") -> str:
+    """The ``ARAgingOpen`` rows (``OPEN_COLUMNS``' order) of the facts ``f`` matching
+    ``where``: their sums per receivable, in key order (the upsert locks rows in that order)."""
+    return (
+        f"SELECT {open_key_sql()}, f.invoice_id, f.client_id, f.matter_id, f.due_date, "
+        f"f.reference, SUM(f.amount_cents) FROM {FACT_TABLE} f {where} "
+        f"GROUP BY 1, 2, 3, 4, 5, 6 {having} ORDER BY 1"
+    )
+
+
+def _open_add(entry_id: int, ar: int) -> None:
+    """Add ``entry``'s facts to the open rows of their receivables; delete a row they bring to
+    zero. Two statements, three when a row comes to zero."""
+    where = (
+        "WHERE f.posting_id IN (SELECT p.id FROM ledger_posting p "
+        "WHERE p.entry_id = %s AND p.account_id = %s)"
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {OPEN_TABLE} ({OPEN_COLUMNS}) {open_select(where)} "
+            f"ON CONFLICT (key) DO UPDATE SET "
+            f"open_cents = {OPEN_TABLE}.open_cents + excluded.open_cents "
+            "RETURNING key, open_cents",
+            [entry_id, ar],
+        )
+        cleared = [key for key, cents in cur.fetchall() if cents == 0]
+        if cleared:
+            cur.execute(
+                f"DELETE FROM {OPEN_TABLE} WHERE open_cents = 0 AND key IN "
+                f"({', '.join(['%s'] * len(cleared))})",
+                cleared,
+            )
+
+
+def aging_open_rebuild() -> int:
+    """Recompute ``ARAgingOpen`` from every aging fact (set-based: one DELETE, one INSERT ...
+    SELECT ... GROUP BY); returns the number of open rows. For bulk loads that write facts
+    behind the listener (the benches) and repair after ``verify`` reports a difference. In one
+    transaction; on PostgreSQL the table is locked against the listener's upserts first, so an
+    entry posted meanwhile is either in the facts read or added after the rebuild commits."""
+    from caseledger.collections.locks import aging_open_table_lock
+
+    with transaction.atomic(), connection.cursor() as cur:
+        aging_open_table_lock()
+        cur.execute(f"DELETE FROM {OPEN_TABLE}")
+        cur.execute(
+            f"INSERT INTO {OPEN_TABLE} ({OPEN_COLUMNS}) "
+            f"{open_select(having='HAVING SUM(f.amount_cents) <> 0')}"
+        )
+        return max(int(cur.rowcount), 0)
+
+
 def on_postings(*, entry: Any, rows: Any) -> None:
     """Ledger posting listener: write the fact rows of ``entry``'s A/R postings (none: no
     query). Runs inside the posting transaction; an error rolls the entry back."""
@@ -82,6 +165,7 @@ def on_postings(*, entry: Any, rows: Any) -> None:
             cur.execute(
                 _INSERT_SELECT + "WHERE p.entry_id = %s AND p.account_id = %s", [entry.pk, ar]
             )
+            _open_add(entry.pk, ar)
             return
         cur.execute(
             _INSERT_SELECT + "WHERE p.entry_id = %s AND p.account_id = %s "
@@ -107,17 +191,22 @@ def on_postings(*, entry: Any, rows: Any) -> None:
                 for (pid, day, amount, client, matter), (due, ref) in zip(loose, refs, strict=True)
             ],
         )
+    _open_add(entry.pk, ar)
 
 
 def aging_facts_rebuild() -> int:
     """Insert the missing fact of every A/R posting that has none; returns how many it wrote.
     Idempotent (a second call writes nothing); existing facts are never changed (append-only).
     Safe beside concurrent posting: a posting and its fact commit together, so the statement's
-    snapshot sees both or neither (and the primary key refuses a duplicate regardless)."""
+    snapshot sees both or neither (and the primary key refuses a duplicate regardless). When it
+    wrote any, the open rows (``ARAgingOpen``) are recomputed from the facts."""
     with connection.cursor() as cur:
         cur.execute(
             _INSERT_SELECT + "WHERE p.account_id = %s AND NOT EXISTS "
             f"(SELECT 1 FROM {FACT_TABLE} f WHERE f.posting_id = p.id)",
             [_ar_account_id()],
         )
-        return max(int(cur.rowcount), 0)
+        written = max(int(cur.rowcount), 0)
+    if written:
+        aging_open_rebuild()
+    return written

@@ -87,6 +87,33 @@ def test_totals_equal_the_ledger_ar_on_any_date(book, as_of, group):
     assert report.total == account_balance(code=A.ACCOUNTS_RECEIVABLE, as_of=as_of)
 
 
+@pytest.mark.parametrize(
+    "as_of", [date(2026, 5, 31), date(2026, 9, 30), AS_OF, date(2026, 11, 1), date(2026, 11, 2)]
+)
+@pytest.mark.parametrize("group", ["client", "matter", "partner", "case_type"])
+def test_the_report_equals_the_facts_dated_up_to_the_date(book, as_of, group):
+    """The report reads the open rows less the facts dated after ``as_of`` (ADR 022): the same
+    buckets as summing every fact dated on or before it, per group, and the same totals."""
+    from caseledger.collections.selectors import (
+        BUCKETS,
+        GROUPS,
+        aging_facts,
+        aging_rows,
+        aging_totals,
+    )
+
+    want: dict[object, dict[str, int]] = {}
+    for key, due, cents in aging_facts(as_of).values_list(
+        GROUPS[group], "due_date", "amount_cents"
+    ):
+        want.setdefault(key, dict.fromkeys(BUCKETS, 0))[bucket_of(due, as_of)] += cents
+    want = {k: v for k, v in want.items() if any(v.values())}
+    report = aging_report(as_of=as_of, group=group)
+    assert {r.key: r.buckets for r in report.rows} == want
+    assert aging_totals(as_of=as_of) == report.totals
+    assert len(aging_rows(as_of=as_of, group=group)) == len(want)
+
+
 def test_later_settlements_show_on_later_dates(book):
     report = aging_report(as_of=date(2026, 11, 2), group="client")
     assert report.totals["d61_90"] == 0  # paid on 11-01

@@ -14,10 +14,10 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from caseledger.collections.models import ARAgingFact
-from caseledger.collections.selectors import aging_facts_verify, aging_report
+from caseledger.collections.models import ARAgingFact, ARAgingOpen
+from caseledger.collections.selectors import aging_facts_verify, aging_open_verify, aging_report
 from caseledger.collections.services import aging_facts_rebuild
-from caseledger.collections.services.aging_facts import on_postings
+from caseledger.collections.services.aging_facts import aging_open_rebuild, on_postings
 from caseledger.credits.choices import ReasonCode, RefundMethod
 from caseledger.credits.services import credit_note_request, write_off_request, write_off_reverse
 from caseledger.credits.tests import factories as F
@@ -61,6 +61,7 @@ def _assert_facts_equal_ar_postings() -> None:
     }
     assert facts == postings
     assert aging_facts_verify() == []
+    assert aging_open_verify() == []  # the open rows: the facts' non-zero sums per receivable
     for as_of in (date(2026, 9, 30), LATER):
         assert aging_report(as_of=as_of).total == account_balance(
             code=A.ACCOUNTS_RECEIVABLE, as_of=as_of
@@ -208,11 +209,97 @@ def test_an_entry_without_ar_costs_no_fact_query(now):
     assert ARAgingFact.objects.count() == 0
 
 
-def test_an_entry_with_ar_costs_one_statement(now):
+def _aging_statements(ctx: CaptureQueriesContext) -> list[str]:
+    """The statements on the aging tables, by their first words and table."""
+    out = []
+    for q in ctx.captured_queries:
+        sql = q["sql"]
+        if sql.startswith("INSERT INTO collections_aragingfact"):
+            out.append("insert fact")
+        elif sql.startswith("INSERT INTO collections_aragingopen"):
+            out.append("upsert open")
+        elif sql.startswith("DELETE FROM collections_aragingopen"):
+            out.append("delete open")
+        elif "collections_aragingfact" in sql or "collections_aragingopen" in sql:
+            out.append(sql)
+    return out
+
+
+def test_an_entry_with_ar_costs_one_fact_statement_and_one_open_upsert(now):
     inv = F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 9, 1))
     with CaptureQueriesContext(connection) as ctx:
         H.issue_invoice(invoice=inv, cents=1_000, now=now, day=date(2026, 9, 2))
-    assert len([q for q in ctx.captured_queries if "collections_aragingfact" in q["sql"]]) == 1
+    assert _aging_statements(ctx) == ["insert fact", "upsert open"]
+    assert ARAgingOpen.objects.get(invoice=inv).open_cents == 11_000
+    _assert_facts_equal_ar_postings()
+
+
+def test_the_open_row_goes_when_paid_and_comes_back_when_owed_again(now):
+    inv = F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 9, 1))
+    open_row = ARAgingOpen.objects.get()
+    assert (open_row.invoice_id, open_row.client_id, open_row.matter_id) == (
+        inv.pk,
+        inv.client_id,
+        inv.matter_id,
+    )
+    assert (open_row.due_date, open_row.open_cents) == (inv.due_date, 10_000)
+    F.pay(invoice_obj=inv, cents=4_000, day=date(2026, 9, 5))
+    assert ARAgingOpen.objects.get().open_cents == 6_000
+    with CaptureQueriesContext(connection) as ctx:
+        F.pay(invoice_obj=inv, cents=6_000, day=date(2026, 9, 6))
+    assert _aging_statements(ctx) == ["insert fact", "upsert open", "delete open"]
+    assert not ARAgingOpen.objects.exists()  # paid: nothing open, no row
+    _assert_facts_equal_ar_postings()
+    H.issue_invoice(invoice=inv, cents=2_500, now=now, day=date(2026, 9, 7))  # owed again
+    assert ARAgingOpen.objects.get().open_cents == 2_500
+    _assert_facts_equal_ar_postings()
+    # As of a date before the payments the report still sees them unpaid: the open rows less
+    # the facts dated after that date.
+    assert aging_report(as_of=date(2026, 9, 4)).total == 10_000
+    assert aging_report(as_of=date(2026, 9, 5)).total == 6_000
+    assert aging_report(as_of=date(2026, 9, 6)).total == 0
+
+
+def test_open_rows_verify_names_the_differences_and_rebuild_repairs_them(now):
+    inv = F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 9, 1))
+    paid = F.invoice(matter_obj=F.matter(), cents=3_000, issued=date(2026, 9, 1))
+    F.pay(invoice_obj=paid, cents=3_000, day=date(2026, 9, 2))
+    assert aging_open_verify() == []
+    row = ARAgingOpen.objects.get(invoice=inv)
+    ARAgingOpen.objects.filter(pk=row.pk).update(open_cents=9_999)
+    stray = ARAgingOpen.objects.create(
+        key="x", open_cents=0, invoice=paid, client_id=paid.client_id, matter_id=paid.matter_id
+    )
+    want = (
+        f"{10_000} cents open (invoice {inv.pk}, client {inv.client_id}, matter "
+        f"{inv.matter_id}, due {inv.due_date.isoformat()}, reference -)"
+    )
+    assert aging_open_verify() == [
+        f"open A/R {row.key}: the table has {want.replace('10000', '9999')}, the aging facts "
+        f"give {want}",
+        f"open A/R x: the table has 0 cents open (invoice {paid.pk}, client {paid.client_id}, "
+        f"matter {paid.matter_id}, due -, reference -), the aging facts give no row",
+    ]
+    assert row.key == f"{inv.pk}|{inv.client_id}|{inv.matter_id}|{inv.due_date.isoformat()}|"
+    assert stray.key == "x"
+    assert aging_open_rebuild() == 1
+    assert aging_open_verify() == []
+    ARAgingOpen.objects.all().delete()
+    assert len(aging_open_verify()) == 1  # the missing row
+    call_command("verify_aging")  # the facts themselves still agree with the ledger
+
+
+def test_the_migration_back_fill_writes_the_open_rows(now):
+    inv = F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 9, 1))
+    F.pay(invoice_obj=inv, cents=4_000, day=date(2026, 9, 5))
+    paid = F.invoice(matter_obj=F.matter(), cents=3_000, issued=date(2026, 9, 1))
+    F.pay(invoice_obj=paid, cents=3_000, day=date(2026, 9, 2))
+    stored = list(ARAgingOpen.objects.order_by("key").values_list())
+    assert len(stored) == 1
+    ARAgingOpen.objects.all().delete()
+    _open_backfill()
+    _open_backfill()  # a rerun writes the same rows
+    assert list(ARAgingOpen.objects.order_by("key").values_list()) == stored
     _assert_facts_equal_ar_postings()
 
 
@@ -277,7 +364,23 @@ def test_the_migration_back_fill_writes_the_missing_facts(no_listener):
     with connection.cursor() as cur:
         cur.execute(migration.BACKFILL_SQL)
         cur.execute(migration.BACKFILL_SQL)  # a rerun writes nothing more
+    assert aging_facts_verify() == []
+    assert len(aging_open_verify()) == 1  # the invoice's open row: the next migration's
+    _open_backfill()
     _assert_facts_equal_ar_postings()
+
+
+def _open_backfill() -> None:
+    migration = importlib.import_module(
+        "caseledger.collections.migrations.0007_aging_open_backfill"
+    )
+
+    class Editor:
+        connection: Any = None
+
+    editor = Editor()
+    editor.connection = connection
+    migration.backfill(None, editor)
 
 
 def test_ar_posting_without_invoice_ages_as_current(now):
