@@ -229,10 +229,11 @@ case "$ACTION" in
   start) start ;;
   status)
     if exists && ready && [ "$(standby "SELECT pg_is_in_recovery()")" = "t" ]; then
-      lsn=$(primary "SELECT pg_current_wal_lsn()")
+      # The standby's position first: the primary's, read after it, is never behind it.
+      lsn=$(standby "SELECT pg_last_wal_replay_lsn()")
       say "running on $HOST:$REPLICA_PORT, in recovery, receiver" \
-        "$(standby "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'down')"), replay" \
-        "$(standby "SELECT pg_wal_lsn_diff('$lsn', pg_last_wal_replay_lsn())") bytes behind the primary"
+        "$(standby "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'down')"), replayed" \
+        "$lsn, $(primary "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn')") bytes behind the primary"
     else
       say "not running ($(exists && echo "cluster $PG_VERSION/$CLUSTER exists" || echo "no cluster $PG_VERSION/$CLUSTER"))"
       exit 3
