@@ -16,9 +16,9 @@
 # stream, run as the postgres OS user), so every database of the primary, test databases
 # included, exists on it under the same name once replayed.
 #
-# The primary is never restarted: when its pg_hba.conf has no line for replication connections
-# from 127.0.0.1, one trust line for the postgres role is added (marked, see HBA_MARK) and the
-# configuration is reloaded. The standby accepts what the primary accepts (a copy of its
+# The primary is never restarted: when it refuses replication connections from 127.0.0.1 (no
+# pg_hba.conf line for them, or one asking for a password), one trust line for the postgres role
+# is put first in its pg_hba.conf (marked, see HBA_MARK) and the configuration is reloaded. The standby accepts what the primary accepts (a copy of its
 # pg_hba.conf). While the standby runs, a physical replication slot (caseledger_replica) keeps
 # the WAL it has not received yet on the primary (without one, a busy primary recycled the
 # segments the new standby needed before it had started); `stop` and `remove` drop the slot, so
@@ -58,8 +58,9 @@ BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 CONF_DIR="/etc/postgresql/$PG_VERSION/$CLUSTER"
 DATA_DIR="/var/lib/postgresql/$PG_VERSION/$CLUSTER"
 
-primary() { psql -X -q -h "$HOST" -p "$PRIMARY_PORT" -U postgres -d postgres -Atc "$1"; }
-standby() { psql -X -q -h "$HOST" -p "$REPLICA_PORT" -U postgres -d postgres -Atc "$1"; }
+# -w: never wait for a password at a prompt (the clusters trust 127.0.0.1).
+primary() { psql -X -q -w -h "$HOST" -p "$PRIMARY_PORT" -U postgres -d postgres -Atc "$1"; }
+standby() { psql -X -q -w -h "$HOST" -p "$REPLICA_PORT" -U postgres -d postgres -Atc "$1"; }
 exists() { [ -f "$CONF_DIR/postgresql.conf" ]; }
 ready() { "$BIN/pg_isready" -q -h "$HOST" -p "$REPLICA_PORT" 2>/dev/null; }
 ctl() { pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$CLUSTER" "$@"; }
@@ -111,7 +112,7 @@ check_primary() {
 }
 
 replication_allowed() {
-  psql -X -q "host=$HOST port=$PRIMARY_PORT user=postgres replication=true" \
+  psql -X -q -w "host=$HOST port=$PRIMARY_PORT user=postgres replication=true" \
     -Atc "IDENTIFY_SYSTEM" >/dev/null 2>&1
 }
 
@@ -122,9 +123,12 @@ allow_replication() {
   fi
   local hba
   hba=$(primary "SHOW hba_file")
-  say "the primary's pg_hba.conf ($hba) has no entry for replication from $HOST:" \
-    "adding 'host replication postgres $HOST/32 trust' and reloading (no restart)"
-  printf '%s\nhost replication postgres %s/32 trust\n' "$HBA_MARK" "$HOST" >>"$hba"
+  say "the primary's pg_hba.conf ($hba) refuses replication from $HOST:" \
+    "adding 'host replication postgres $HOST/32 trust' as its first rule and reloading (no restart)"
+  # First: the first matching line decides (Debian's default has a password line for it).
+  local rest
+  rest=$(cat "$hba")
+  printf '%s\nhost replication postgres %s/32 trust\n%s\n' "$HBA_MARK" "$HOST" "$rest" >"$hba"
   primary "SELECT pg_reload_conf()" >/dev/null
   wait_for replication_allowed || die "replication from $HOST still refused after the reload"
 }
