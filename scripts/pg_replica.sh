@@ -27,7 +27,7 @@
 #
 # Environment: PG_VERSION (default: the one version under /etc/postgresql), PRIMARY_PORT (5432),
 # REPLICA_PORT (5433), REPLICA_CLUSTER (replica), REPLICA_SLOT (caseledger_replica),
-# REPLICA_WAIT_SECONDS (60).
+# REPLICA_WAIT_SECONDS (120).
 set -euo pipefail
 
 ACTION="${1:-start}"
@@ -35,7 +35,7 @@ PRIMARY_PORT="${PRIMARY_PORT:-5432}"
 REPLICA_PORT="${REPLICA_PORT:-5433}"
 CLUSTER="${REPLICA_CLUSTER:-replica}"
 SLOT="${REPLICA_SLOT:-caseledger_replica}"
-WAIT_SECONDS="${REPLICA_WAIT_SECONDS:-60}"
+WAIT_SECONDS="${REPLICA_WAIT_SECONDS:-120}"
 HOST=127.0.0.1
 HBA_MARK="# caseledger scripts/pg_replica.sh: replication to the local standby"
 # The standby's hot_standby needs these at least as large as on the primary.
@@ -156,6 +156,8 @@ create() {
     echo "listen_addresses = '$HOST'"
     echo "hot_standby = on"
     echo "shared_buffers = 32MB"
+    # The first start syncs the copied data directory (it is a backup); syncfs is one call.
+    echo "recovery_init_sync_method = syncfs"
     for name in "${COPIED_SETTINGS[@]}"; do echo "$name = $(primary "SHOW $name")"; done
   } >"$CONF_DIR/conf.d/90-replica.conf"
   cp "$(primary "SHOW hba_file")" "$CONF_DIR/pg_hba.conf"
@@ -164,7 +166,7 @@ create() {
   local started
   started=$(now_ms)
   (cd / && runuser -u postgres -- "$BIN/pg_basebackup" -h "$HOST" -p "$PRIMARY_PORT" -U postgres \
-    -D "$DATA_DIR" -R -X stream -c fast -C -S "$SLOT")
+    -D "$DATA_DIR" -R -X stream -c fast -C -S "$SLOT" --no-sync)
   # The copied postgresql.auto.conf carries whatever ALTER SYSTEM set on the primary (a port,
   # say); the standby's own address goes last so it wins.
   printf "port = %s\nlisten_addresses = '%s'\n" "$REPLICA_PORT" "$HOST" >>"$DATA_DIR/postgresql.auto.conf"
@@ -187,7 +189,7 @@ start() {
   if exists; then
     say "starting the existing standby"
     ensure_slot
-    ctl start
+    ctl start || say "pg_ctl did not see it ready yet: waiting up to ${WAIT_SECONDS}s for it to stream"
     if ! wait_for streaming; then
       say "it does not stream (fallen behind the primary's WAL?): rebuilding"
       remove_cluster
@@ -196,7 +198,9 @@ start() {
   if ! exists; then
     ! ready || die "something else answers on $HOST:$REPLICA_PORT (not cluster $PG_VERSION/$CLUSTER)"
     create
-    ctl start
+    # pg_ctl gives up waiting after 60 s while a large copy is still being synced: the server
+    # goes on starting, and the wait below is what decides.
+    ctl start || say "pg_ctl did not see it ready yet: waiting up to ${WAIT_SECONDS}s for it to stream"
     wait_for streaming || die "the standby did not start streaming within ${WAIT_SECONDS}s (log: /var/log/postgresql/postgresql-$PG_VERSION-$CLUSTER.log)"
   fi
   report
