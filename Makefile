@@ -10,6 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # PostgreSQL used by the second test pass (CI requires it).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/caseledger
+# A streaming standby of it (scripts/pg_replica.sh); its database name is not used (the tests read
+# the test database there).
+REPLICA_TEST_URL ?= postgres://postgres@127.0.0.1:5433/postgres
 PYTEST_FLAGS ?=
 # Branch coverage of caseledger/ in the SQLite pass ([tool.coverage.run] in pyproject.toml) and
 # its floor: the measured figure (93.26% on Dec 3, 2026), rounded down to 93.0 so the race tests'
@@ -74,12 +77,21 @@ test-sqlite: install ## Unit and integration tests on SQLite, with the API contr
 test-contract: install ## The API contract alone: schemathesis against a live server
 	$(PY) -m pytest -m contract -p no:xdist $(PYTEST_FLAGS)
 
-test-postgres: install ## The suite again on PostgreSQL, with the concurrency tests (CI: mandatory)
+# The replica tests (marker replica) read reports from a streaming standby of that PostgreSQL:
+# scripts/pg_replica.sh start (root) runs one on 127.0.0.1:5433, .ci/run does. They run when it
+# answers at CASELEDGER_TEST_REPLICA_URL (default REPLICA_TEST_URL), skip otherwise; with CI=true
+# a missing standby fails the pass.
+test-postgres: install ## The suite again on PostgreSQL, with the concurrency tests and the streaming-replica tests (CI: mandatory)
 	@url="$${DATABASE_URL:-$(PG_TEST_URL)}"; \
 	if ! $(PY) -m caseledger.pgcheck "$$url"; then \
 	  if [ "$$CI" = "true" ]; then echo "CI=true: PostgreSQL is mandatory and did not answer at $$url" >&2; exit 1; fi; \
 	  echo "PostgreSQL not reachable at $$url: skipping the PostgreSQL pass"; exit 0; \
 	fi; \
+	replica="$${CASELEDGER_TEST_REPLICA_URL:-$(REPLICA_TEST_URL)}"; \
+	if $(PY) -m caseledger.pgcheck "$$replica"; then export CASELEDGER_TEST_REPLICA_URL="$$replica"; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "CI=true: the streaming replica is mandatory and did not answer at $$replica (scripts/pg_replica.sh start)" >&2; exit 1; \
+	else echo "No streaming replica at $$replica: the replica tests skip (scripts/pg_replica.sh start runs one)"; fi; \
 	DATABASE_URL="$$url" $(PY) -m pytest -m "not e2e and not contract" -n 2 $(PYTEST_FLAGS)
 
 test-e2e: install ## Browser journeys (Playwright + /usr/bin/chromium; CI: mandatory)
