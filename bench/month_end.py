@@ -1,6 +1,6 @@
 """``month_end``: the recurring billing run over N matters with a monthly schedule (drafts with
 their lines and the once-per-period rows, idempotency checks, payer rules, one audit event) vs
-``bulk_create`` of the same invoice rows in the same database. Goal: ratio >= 0.2 on
+``bulk_create`` of the same invoice rows in the same database. Goal: ratio >= 0.3 on
 PostgreSQL. A second run for the same date must create 0 invoices (printed as
 ``second_run_created``). Quick: 1,000 matters; ``--full``: 10,000."""
 
