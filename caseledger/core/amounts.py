@@ -95,3 +95,19 @@ def parse_cents(text: object, *, field: str = "amount", currency: str | None = N
     return parse_money(
         text, currency or firm.currency, field=field, ceiling=firm.amount_ceiling_cents
     ).cents
+
+
+CentsParser = Callable[[object, str], int]
+
+
+def cents_parser(currency: str | None = None) -> CentsParser:
+    """``parse_cents`` for many amounts (a file's): the firm's currency and ceiling are read
+    once, here, instead of once per amount. ``parser(text, field)`` gives what
+    ``parse_cents(text, field=field, currency=currency)`` would."""
+    firm = firm_get()
+    use, ceiling = currency or firm.currency, firm.amount_ceiling_cents
+
+    def parse(text: object, field: str = "amount") -> int:
+        return parse_money(text, use, field=field, ceiling=ceiling).cents
+
+    return parse

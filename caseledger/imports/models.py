@@ -97,6 +97,9 @@ class ImportRecord(models.Model):
                 fields=["kind", "source", "key"], name="imports_record_one_per_key"
             ),
         ]
+        # A record is found by kind and key from any source (a bill's matter, a template's
+        # client): the unique index above leads with the source's column after the kind.
+        indexes = [models.Index(fields=["kind", "key"], name="imports_record_kind_key")]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.key}"

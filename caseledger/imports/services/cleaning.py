@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 
 from caseledger.clients.choices import ClientKind, ClientType
 from caseledger.core import clock
-from caseledger.core.amounts import parse_cents
+from caseledger.core.amounts import CentsParser, cents_parser, parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.money import MoneyError
 from caseledger.imports.choices import RecordKind
@@ -52,10 +52,20 @@ from caseledger.imports.sources import LINE_CATEGORIES, Source
 # -- cleaning: one function per record kind, no database writes ---------------------------------
 
 
+def _parse_cents(text: object, field: str = "amount") -> int:
+    return parse_cents(text, field=field)
+
+
 class _Clean:
-    def __init__(self, line: int, problems: list[Problem]) -> None:
+    """One row's checks. ``parse``: the amount parser (``plan_units`` passes one that read the
+    firm's currency and ceiling once for the whole file)."""
+
+    def __init__(
+        self, line: int, problems: list[Problem], parse: CentsParser = _parse_cents
+    ) -> None:
         self.line = line
         self.problems = problems
+        self.parse = parse
         self.ok = True
 
     def fail(self, rule: str, message: str, field_name: str = "") -> None:
@@ -89,7 +99,7 @@ class _Clean:
         if not text:
             return None
         try:
-            cents = parse_cents(text, field=name)
+            cents = self.parse(text, name)
         except MoneyError:
             self.fail(BAD_AMOUNT, MSG_BAD_AMOUNT.format(field=name, text=text), name)
             return None
@@ -229,7 +239,10 @@ def _clean_activity(c: _Clean, v: dict[str, str], columns: dict[str, str]) -> Un
 
 
 def _clean_invoice_rows(
-    rows: list[tuple[int, dict[str, str]]], columns: dict[str, str], problems: list[Problem]
+    rows: list[tuple[int, dict[str, str]]],
+    columns: dict[str, str],
+    problems: list[Problem],
+    parse: CentsParser = _parse_cents,
 ) -> list[Unit]:
     """Invoices span rows (one per line): group by number, in file order."""
     groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
@@ -241,7 +254,7 @@ def _clean_invoice_rows(
     units: list[Unit] = []
     for number, members in groups.items():
         first_line, head = members[0]
-        c = _Clean(first_line, problems)
+        c = _Clean(first_line, problems, parse)
         c.required(head, "client", columns)
         c.required(head, "matter", columns)
         c.required(head, "issue_date", columns)
@@ -253,7 +266,7 @@ def _clean_invoice_rows(
         balance = c.amount(head, "balance")
         lines: list[dict[str, Any]] = []
         for line, v in members:
-            lc = _Clean(line, problems)
+            lc = _Clean(line, problems, parse)
             for same in ("client", "matter", "issue_date", "total", "balance"):
                 if v.get(same, "") != head.get(same, ""):
                     lc.fail(
@@ -318,9 +331,14 @@ def _clean_invoice_rows(
 
 
 def _clean_caseledger(
-    line: int, v: dict[str, str], columns: dict[str, str], problems: list[Problem], source: Source
+    line: int,
+    v: dict[str, str],
+    columns: dict[str, str],
+    problems: list[Problem],
+    source: Source,
+    parse: CentsParser = _parse_cents,
 ) -> list[Unit]:
-    c = _Clean(line, problems)
+    c = _Clean(line, problems, parse)
     client_key = c.required(v, "key", columns)
     units: list[Unit] = []
     client = _clean_client(c, v, source)
@@ -433,13 +451,14 @@ def plan_units(
     rows = [(line, _mapped(r, columns, defaults, source)) for line, r in raw]
     problems: list[Problem] = []
     units: list[Unit] = []
+    parse = cents_parser()
     if source.kind == RecordKind.INVOICE:
-        units = _clean_invoice_rows(rows, columns, problems)
+        units = _clean_invoice_rows(rows, columns, problems, parse)
     else:
         for line, v in rows:
-            c = _Clean(line, problems)
+            c = _Clean(line, problems, parse)
             if source.code == "caseledger":
-                units.extend(_clean_caseledger(line, v, columns, problems, source))
+                units.extend(_clean_caseledger(line, v, columns, problems, source, parse))
             elif source.kind == RecordKind.CLIENT:
                 unit = _clean_client(c, v, source)
                 units.extend([unit] if unit else [])

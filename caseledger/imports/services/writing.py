@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Value
+from django.db.models.functions import Upper
 
 from caseledger.clients import services as client_services
 from caseledger.clients.models import Client
@@ -382,10 +383,14 @@ def _clients_by_name(names: Iterable[str]) -> dict[str, list[Client]]:
     out: dict[str, list[Client]] = defaultdict(list)
     if not wanted:
         return out
-    query = Q()
-    for name in wanted:
-        query |= Q(name__iexact=name)
-    for client in Client.objects.filter(query).order_by("id"):
+    # name__iexact for every name at once: UPPER(name) IN (UPPER(%s), ...), one comparison
+    # per row (an OR of iexact terms upper-cases each row once per name).
+    clients = (
+        Client.objects.annotate(upper_name=Upper("name"))
+        .filter(upper_name__in=[Upper(Value(n)) for n in sorted(wanted)])
+        .order_by("id")
+    )
+    for client in clients:
         out[client.name.lower()].append(client)
     return out
 
