@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0004_parallel_run"),
+        ("imports", "0005_legacy_history_payments"),
     ]
 
     operations = [
