@@ -2,8 +2,8 @@
 
 ``ledger``: trust deposits posted one per transaction through ``entry_post`` (locks, balance
 rows, trust checks, audit event) vs the same entry and posting rows inserted with raw SQL
-(INSERT entry + executemany postings), also one transaction per entry. Goal: ratio >= 0.3 on
-PostgreSQL, p99 < 50 ms.
+(INSERT entry + executemany postings), also one transaction per entry. Goal: ratio >= 0.5 on
+PostgreSQL, p99 < 20 ms.
 
 ``ledger_batch``: the same trust deposits posted through ``entries_post`` (the batch path for
 imports and generators: same checks, triggers, hooks and audit events; 500 entries a call) vs a

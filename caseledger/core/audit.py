@@ -114,12 +114,21 @@ def record(
     after: dict[str, Any] | None = None,
     ip: str | None = None,
     actor_label: str | None = None,
+    head_seen: str | None = None,
 ) -> AuditEvent:
     """Append one event to the audit chain inside the caller's transaction.
 
     ``actor`` None means the system (a scheduled job or a migration); ``actor_label`` then says
     which. ``before``/``after`` are the changed fields only. Raises nothing of its own; a failure
     to write rolls back the caller's whole transaction, so no write goes unrecorded.
+
+    ``head_seen``: the chain head's hash as the caller read it (without a lock, ``HEAD_READ``)
+    earlier in this transaction, after taking every other row lock it needs. On PostgreSQL the
+    event is then signed on it and appended with ONE statement that moves the head only if it
+    still holds that hash (the UPDATE locks the head row, as ``audit_chain_head_lock`` would)
+    and inserts the event only if the head moved; if another writer moved the head in between,
+    nothing is written and the event is appended as without ``head_seen``. One round trip
+    instead of two, the same chain.
     """
     label = actor_label or (actor.get_username() if actor is not None else "system")
     ip = ip if ip is not None else current_ip.get()
@@ -128,9 +137,25 @@ def record(
     # Inside a caller's transaction no savepoint is needed: a failure here must roll the whole
     # write back anyway (two round trips saved on every audited write).
     key_id, key = signing_key()
+    pending = Pending(action, obj, before, after)
+    request_id = current_request_id.get()
     with transaction.atomic(savepoint=False):
+        if head_seen is not None and connection.vendor == "postgresql":
+            event = _signed(
+                pending,
+                key_id=key_id,
+                key=key,
+                prev_hash=head_seen,
+                at=at,
+                actor=actor,
+                label=label,
+                ip=ip,
+                request_id=request_id,
+            )
+            if _append_if_head(event):
+                return event
         event = _signed(
-            Pending(action, obj, before, after),
+            pending,
             key_id=key_id,
             key=key,
             prev_hash=locks.audit_chain_head_lock(genesis=GENESIS_HASH),
@@ -138,7 +163,7 @@ def record(
             actor=actor,
             label=label,
             ip=ip,
-            request_id=current_request_id.get(),
+            request_id=request_id,
         )
         _append(event)
     return event
@@ -200,7 +225,8 @@ def record_many(
     """Append ``events`` to the chain, in order, inside the caller's transaction: the same
     events ``record`` would append one by one (each signed over its own content and the
     previous event's hash), but the head is locked and moved once and the rows go in with one
-    multi-row INSERT per 500. For bulk writers (imports), whose rows are inserted the same way.
+    COPY on PostgreSQL (one multi-row INSERT per 500 elsewhere). For bulk writers (imports,
+    ``ledger.entries_post``), whose rows are inserted the same way.
     """
     if not events:
         return []
@@ -227,12 +253,44 @@ def record_many(
                 )
             )
             prev_hash = out[-1].hash
-        # One INSERT per 500 rows: ids follow list order (the chain order verify walks), and
-        # no other writer can append in between while the head row is locked.
-        AuditEvent.objects.bulk_create(out, batch_size=500)
+        # Ids follow list order (the chain order verify walks), and no other writer can append
+        # in between while the head row is locked.
+        if connection.vendor == "postgresql":
+            _copy_events(out)
+        else:  # one INSERT per 500 rows
+            AuditEvent.objects.bulk_create(out, batch_size=500)
         with connection.cursor() as cur:
             cur.execute(_HEAD_UPDATE, [prev_hash])
     return out
+
+
+def _copy_events(events: list[AuditEvent]) -> None:
+    """PostgreSQL: insert ``events`` with ids taken from their sequence (ascending, in list
+    order) and ONE COPY; values are prepared by the model fields, as the ORM would."""
+    table = AuditEvent._meta.db_table
+    columns = ", ".join(["id", *(str(f.column) for f in _EVENT_FIELDS)])
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
+            [len(events)],
+        )
+        ids = sorted(row[0] for row in cur.fetchall())
+        with connection.wrap_database_errors:
+            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for event_id, event in zip(ids, events, strict=True):
+                    copy.write_row(
+                        [
+                            event_id,
+                            *(
+                                f.get_db_prep_save(getattr(event, f.attname), connection)
+                                for f in _EVENT_FIELDS
+                            ),
+                        ]
+                    )
+    for event_id, event in zip(ids, events, strict=True):
+        event.pk = event_id
+        event._state.adding = False
+        event._state.db = connection.alias
 
 
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
@@ -242,6 +300,42 @@ _EVENT_INSERT = "INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id".
     marks=", ".join(["%s"] * len(_EVENT_FIELDS)),
 )
 _HEAD_UPDATE = f"UPDATE {AuditChainHead._meta.db_table} SET last_hash = %s WHERE id = 1"
+
+
+# The head's hash read without a lock, for ``record(head_seen=...)``: NULL before the first event.
+HEAD_READ = f"SELECT last_hash FROM {AuditChainHead._meta.db_table} WHERE id = 1"
+_APPEND_IF_HEAD = (
+    "WITH head AS ({update} AND last_hash = %s RETURNING id) "
+    "INSERT INTO {table} ({columns}) SELECT {casts} FROM head RETURNING id"
+)
+
+
+_append_if_head_sql: str | None = None  # built on first use (PostgreSQL only)
+
+
+def _append_if_head(event: AuditEvent) -> bool:
+    """PostgreSQL: move the head from ``event.prev_hash`` to ``event.hash`` and insert
+    ``event``, in one statement, only if the head still holds ``event.prev_hash``. Returns
+    whether it did; when not, nothing was written or locked."""
+    global _append_if_head_sql
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
+    if _append_if_head_sql is None:
+        _append_if_head_sql = _APPEND_IF_HEAD.format(
+            update=_HEAD_UPDATE,
+            table=AuditEvent._meta.db_table,
+            columns=", ".join(str(f.column) for f in _EVENT_FIELDS),
+            # Typed, as VALUES would type them from the columns (SELECT leaves NULL as text).
+            casts=", ".join(f"%s::{f.cast_db_type(connection)}" for f in _EVENT_FIELDS),
+        )
+    with connection.cursor() as cur:
+        cur.execute(_append_if_head_sql, [event.hash, event.prev_hash, *params])
+        row = cur.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True
 
 
 def _append(event: AuditEvent) -> None:

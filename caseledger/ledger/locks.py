@@ -97,6 +97,57 @@ def account_balances_lock(account_ids: Iterable[int]) -> dict[int, tuple[int, st
         return {a: (bal, code, bool(active)) for a, bal, code, active in cur.fetchall()}
 
 
+def posting_balances_lock(
+    keys: Iterable[SubKey], account_ids: Iterable[int], *, trust_liability_account_id: int
+) -> tuple[dict[SubKey, tuple[int, int]], dict[int, tuple[int, str, bool]]]:
+    """``subledger_balances_lock(keys)`` then ``account_balances_lock(account_ids)``, in that
+    order, with the same results: what one entry's posting locks.
+
+    On PostgreSQL it is ONE statement: the sub-ledger rows are upserted in sorted key order
+    (``INSERT ... ON CONFLICT DO UPDATE`` setting the balance to itself: a missing row is
+    created, an existing one locked as ``FOR UPDATE`` would, and ``RETURNING`` reads it after
+    the lock), then the account rows are locked (``SELECT ... FOR UPDATE``, ascending id). The
+    ``UNION ALL`` runs its first branch to the end before its second, so the documented order
+    holds. Elsewhere the two locks run one after the other.
+    """
+    wanted = sorted(set(keys))
+    ids = sorted(set(account_ids))
+    if connection.vendor != "postgresql" or not wanted or not ids:
+        return (
+            subledger_balances_lock(wanted, trust_liability_account_id=trust_liability_account_id),
+            account_balances_lock(ids),
+        )
+    values = ", ".join(["(%s, %s, %s, 0, %s)"] * len(wanted))
+    marks = ", ".join(["%s"] * len(ids))
+    params: list[Any] = [
+        v for a, c, m in wanted for v in (a, c, m, a == trust_liability_account_id)
+    ]
+    params += ids
+    with connection.cursor() as cur:
+        cur.execute(
+            "WITH s AS (INSERT INTO ledger_subledgerbalance AS t (account_id, client_id, "
+            f"matter_id, balance_cents, is_trust_liability) VALUES {values} "
+            "ON CONFLICT (account_id, client_id, matter_id) "
+            "DO UPDATE SET balance_cents = t.balance_cents "
+            "RETURNING t.account_id, t.client_id, t.matter_id, t.id, t.balance_cents), "
+            "a AS (SELECT b.account_id, b.balance_cents, a.code, a.is_active "
+            "FROM ledger_accountbalance b JOIN ledger_account a ON a.id = b.account_id "
+            f"WHERE b.account_id IN ({marks}) ORDER BY b.account_id FOR UPDATE OF b) "
+            "SELECT account_id, client_id, matter_id, id, balance_cents, NULL, NULL FROM s "
+            "UNION ALL "
+            "SELECT account_id, NULL, NULL, NULL, balance_cents, code, is_active FROM a",
+            params,
+        )
+        sub_rows: dict[SubKey, tuple[int, int]] = {}
+        acct_rows: dict[int, tuple[int, str, bool]] = {}
+        for a, c, m, row_id, bal, code, active in cur.fetchall():
+            if row_id is None:
+                acct_rows[a] = (bal, code, bool(active))
+            else:
+                sub_rows[(a, c, m)] = (row_id, bal)
+    return sub_rows, acct_rows
+
+
 def trust_balances_lock(*, pairs: Iterable[tuple[Any, Any]]) -> None:
     """Lock the client trust liability rows of these (client, matter) pairs, in sorted order.
 

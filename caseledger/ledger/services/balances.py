@@ -5,6 +5,7 @@ liability assertion after the write."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from caseledger.core.money import Money
 from caseledger.ledger import locks
@@ -24,20 +25,52 @@ from caseledger.ledger.services.common import (
     _Resolved,
 )
 
+SubRows = dict[locks.SubKey, tuple[int, int]]
+AcctRows = dict[int, tuple[int, str, bool]]
 
-def _lock_subledgers(
-    resolved: _Resolved, liability_id: int
-) -> tuple[dict[locks.SubKey, int], dict[locks.SubKey, int], dict[locks.SubKey, tuple[int, int]]]:
-    """Lock the client/matter balance rows the lines touch; return deltas, first lines, rows."""
+
+@dataclass(slots=True)
+class Locked:
+    """What ``_lock_balances`` holds for one entry: per sub-ledger key its change, its first
+    line and its (row id, balance) read after the lock; per account its change, its number of
+    postings and its (balance, code, is_active) read after the lock."""
+
+    sub_delta: dict[locks.SubKey, int]
+    first_line: dict[locks.SubKey, int]
+    sub_rows: SubRows
+    acct_delta: dict[int, int]
+    acct_count: dict[int, int]
+    acct_rows: AcctRows
+
+
+def _lock_balances(resolved: _Resolved, liability_id: int, touches_trust: bool) -> Locked:
+    """Lock the balance rows the lines move, in the global order (ADR 004): the client/matter
+    sub-ledger rows (sorted; created when missing), then the account rows (ascending id; every
+    trust account for a trust entry, so the trust bank = client trust liability assertion sees
+    every trust bank). One statement on PostgreSQL (``locks.posting_balances_lock``). Then the
+    checks under those locks, in this order: each client's trust total, each trust bank
+    account's share, each account known and active."""
     sub_delta: dict[locks.SubKey, int] = defaultdict(int)
     first_line: dict[locks.SubKey, int] = {}
+    acct_delta: dict[int, int] = defaultdict(int)
+    acct_count: dict[int, int] = defaultdict(int)
     for index, (info, line) in enumerate(resolved):
+        acct_delta[info.id] += line.amount_cents
+        acct_count[info.id] += 1
         if line.client is not None and line.matter is not None:
             key = (info.id, int(_pk(line.client) or 0), int(_pk(line.matter) or 0))
             sub_delta[key] += line.amount_cents
             first_line.setdefault(key, index)
-    sub_rows = locks.subledger_balances_lock(sub_delta, trust_liability_account_id=liability_id)
-    return sub_delta, first_line, sub_rows
+    lock_ids = set(acct_delta)
+    if touches_trust:
+        lock_ids.update(_trust_account_ids())
+    sub_rows, acct_rows = locks.posting_balances_lock(
+        sub_delta, lock_ids, trust_liability_account_id=liability_id
+    )
+    _check_client_trust(resolved, liability_id, sub_delta, first_line, sub_rows)
+    _check_bank_holdings(resolved, sub_delta, first_line, sub_rows)
+    _check_accounts(resolved, acct_rows)
+    return Locked(sub_delta, first_line, sub_rows, acct_delta, acct_count, acct_rows)
 
 
 def _check_client_trust(
@@ -95,21 +128,9 @@ def _check_bank_holdings(
             )
 
 
-def _lock_accounts(
-    resolved: _Resolved, touches_trust: bool
-) -> tuple[dict[int, int], dict[int, int], dict[int, tuple[int, str, bool]]]:
-    """Lock the account balance rows in id order, refusing unknown or inactive accounts."""
-    # All trust accounts for a trust entry, so the trust-bank-equals-liability assertion sees
-    # every trust bank.
-    acct_delta: dict[int, int] = defaultdict(int)
-    acct_count: dict[int, int] = defaultdict(int)
-    for info, line in resolved:
-        acct_delta[info.id] += line.amount_cents
-        acct_count[info.id] += 1
-    lock_ids = set(acct_delta)
-    if touches_trust:
-        lock_ids.update(_trust_account_ids())
-    acct_rows = locks.account_balances_lock(lock_ids)
+def _check_accounts(resolved: _Resolved, acct_rows: AcctRows) -> None:
+    """Refuse a line on an account whose locked row is missing, not the cached code, or
+    inactive (read in the locked row's transaction, so a committed deactivation counts)."""
     for index, (info, _line) in enumerate(resolved):
         row = acct_rows.get(info.id)
         if row is None or row[1] != info.code:
@@ -121,7 +142,6 @@ def _lock_accounts(
                 ACCOUNT_INACTIVE.format(index=index, code=info.code),
                 f"lines[{index}].account",
             )
-    return acct_delta, acct_count, acct_rows
 
 
 def _check_trust_equal(

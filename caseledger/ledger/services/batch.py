@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from caseledger.core import clock
+from caseledger.core import audit, clock
 from caseledger.core.money import Money
 from caseledger.ledger import accounts as codes
 from caseledger.ledger import hooks, locks
@@ -25,6 +25,7 @@ from caseledger.ledger.exceptions import (
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services.balances import _check_trust_equal
 from caseledger.ledger.services.checks import (
+    ENTRY_KINDS,
     _check_trust_rules,
     _payload_hash,
     _validate_lines,
@@ -41,7 +42,7 @@ from caseledger.ledger.services.common import (
     _pk,
     _Resolved,
 )
-from caseledger.ledger.services.posting import _audit_entry
+from caseledger.ledger.services.posting import _audit_pending
 from caseledger.ledger.services.sql import (
     _balance_updates,
     _raise_if_closed,
@@ -98,15 +99,19 @@ def entries_post(*, entries: Sequence[EntryRequest], actor: Any, now: datetime) 
         entry_rows, posting_rows = _batch_rows(checked, actor=actor, now=now)
         ids = _write_batch(checked, entry_rows, posting_rows, sub_delta, acct_delta, acct_count)
 
+        events = []
         for entry_id, (req, resolved, _trust, payload_hash), rows in zip(
             ids, checked, posting_rows, strict=True
         ):
             entry = _batch_entry(entry_id, req, resolved, payload_hash, actor=actor, now=now)
             hooks.postings_inserted(entry=entry, rows=rows)
-            _audit_entry(entry, resolved, rows, actor=actor, now=now)
+            events.append(_audit_pending(entry, resolved, rows))
 
         if any_trust:
             _check_trust_equal(ids[-1], acct_rows, acct_delta)
+        # The entries' events, in entry order, as entry_post would record them one by one;
+        # the chain head is locked once, after every other lock (ADR 004).
+        audit.record_many(actor=actor, at=now, events=events)
     return ids
 
 
@@ -114,7 +119,7 @@ def _check_request(req: EntryRequest, index: int) -> _Checked:
     """``entry_post``'s checks before any lock for entry ``index`` of the batch (a refusal is
     prefixed ``entries[i].``), with the entry's payload hash."""
     try:
-        if req.kind not in EntryKind.values or req.kind == EntryKind.REVERSAL:
+        if req.kind not in ENTRY_KINDS or req.kind == EntryKind.REVERSAL:
             raise LedgerError(ENTRY_KIND_UNKNOWN.format(kind=req.kind), "kind")
         if isinstance(req.entry_date, datetime) or not isinstance(req.entry_date, date):
             raise LedgerError(ENTRY_DATE_INVALID.format(value=req.entry_date), "entry_date")

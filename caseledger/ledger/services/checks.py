@@ -44,12 +44,15 @@ from caseledger.ledger.services.common import (
     _pk,
 )
 
+# ``EntryKind.values`` builds its list on every call; the hot path asks once per entry.
+ENTRY_KINDS = frozenset(EntryKind.values)
+
 
 def _check_entry_args(
     *, kind: str, entry_date: date, memo: str, idempotency_key: str | None
 ) -> str:
     """Refuse an unknown kind, a bad date, a long memo or key; return the memo ("" for none)."""
-    if kind not in EntryKind.values:
+    if kind not in ENTRY_KINDS:
         raise LedgerError(ENTRY_KIND_UNKNOWN.format(kind=kind), "kind")
     if isinstance(entry_date, datetime) or not isinstance(entry_date, date):
         raise LedgerError(ENTRY_DATE_INVALID.format(value=entry_date), "entry_date")

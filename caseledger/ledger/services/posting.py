@@ -22,11 +22,8 @@ from caseledger.ledger.exceptions import (
 )
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services.balances import (
-    _check_bank_holdings,
-    _check_client_trust,
     _check_trust_equal,
-    _lock_accounts,
-    _lock_subledgers,
+    _lock_balances,
 )
 from caseledger.ledger.services.checks import (
     _check_entry_args,
@@ -166,15 +163,11 @@ def _post(
             if existing is not None:
                 return _idempotent_result(existing, idempotency_key, payload_hash)
 
-        # 1. Trust balances (sub-ledger rows), locked in sorted key order, then checked:
-        #    per client across trust accounts, then per trust bank account.
+        # 1-2. Trust balances (sub-ledger rows, sorted key order), then account balances
+        #    (account id order), locked (one statement on PostgreSQL), then checked: per
+        #    client across trust accounts, per trust bank account, accounts known and active.
         liability = account_info(codes.CLIENT_TRUST_LIABILITY)
-        sub_delta, first_line, sub_rows = _lock_subledgers(resolved, liability.id)
-        _check_client_trust(resolved, liability.id, sub_delta, first_line, sub_rows)
-        _check_bank_holdings(resolved, sub_delta, first_line, sub_rows)
-
-        # 2. Account balances, locked in account id order.
-        acct_delta, acct_count, acct_rows = _lock_accounts(resolved, touches_trust)
+        locked = _lock_balances(resolved, liability.id, touches_trust)
 
         # 3. The entry, its postings and the balance rows (already locked): raw SQL, one
         #    statement on PostgreSQL (see ``_write_entry``); this is the hot path.
@@ -192,9 +185,11 @@ def _post(
         )
         posting_rows = _posting_rows(resolved, entry_date)
         balance_updates = _balance_updates(
-            {sub_rows[k][0]: d for k, d in sub_delta.items()}, acct_delta, acct_count
+            {locked.sub_rows[k][0]: d for k, d in locked.sub_delta.items()},
+            locked.acct_delta,
+            locked.acct_count,
         )
-        written = _write_guarded(
+        written, head_seen = _write_guarded(
             entry,
             posting_rows,
             balance_updates,
@@ -211,9 +206,9 @@ def _post(
 
         # 5. Trust bank must equal the sum of client trust ledgers after every trust entry.
         if touches_trust:
-            _check_trust_equal(entry.pk, acct_rows, acct_delta)
+            _check_trust_equal(entry.pk, locked.acct_rows, locked.acct_delta)
 
-        _audit_entry(entry, resolved, posting_rows, actor=actor, now=now)
+        _audit_entry(entry, resolved, posting_rows, actor=actor, now=now, head_seen=head_seen)
     return entry
 
 
@@ -225,26 +220,27 @@ def _write_guarded(
     resolved: _Resolved,
     payload_hash: str,
     reverses: JournalEntry | None,
-) -> JournalEntry:
-    """Write the entry (``_write_entry``) and return it; a closed period's refusal becomes a
-    LedgerError. With an idempotency key or a reversal the write runs in a savepoint, so a
-    concurrent writer that committed the same key or reversal first is told apart from a bug
-    (``_lost_race``): the first entry is returned, or the reversal refused."""
+) -> tuple[JournalEntry, str | None]:
+    """Write the entry (``_write_entry``) and return it with the audit chain head the write
+    read; a closed period's refusal becomes a LedgerError. With an idempotency key or a
+    reversal the write runs in a savepoint, so a concurrent writer that committed the same key
+    or reversal first is told apart from a bug (``_lost_race``): the first entry is returned,
+    or the reversal refused."""
     key = entry.idempotency_key
     if key is not None or reverses is not None:
         try:
             with transaction.atomic():
-                _write_entry(entry, posting_rows, balance_updates)
+                head_seen = _write_entry(entry, posting_rows, balance_updates)
         except IntegrityError as exc:
             _raise_if_closed(exc, resolved, entry.entry_date)
-            return _lost_race(entry, key, payload_hash, reverses, exc)
+            return _lost_race(entry, key, payload_hash, reverses, exc), None
     else:
         try:
-            _write_entry(entry, posting_rows, balance_updates)
+            head_seen = _write_entry(entry, posting_rows, balance_updates)
         except IntegrityError as exc:
             _raise_if_closed(exc, resolved, entry.entry_date)
             raise
-    return entry
+    return entry, head_seen
 
 
 def _audit_entry(
@@ -254,13 +250,28 @@ def _audit_entry(
     *,
     actor: Any,
     now: datetime,
+    head_seen: str | None = None,
 ) -> None:
-    """The entry's one audit event (``ledger.entry_posted``, or ``ledger.entry_reversed`` for a
-    reversal) with its lines as posted: account code, amount, client, matter, invoice."""
+    """The entry's one audit event (``_audit_pending``). ``head_seen``: the audit chain head as
+    the entry's write read it (``audit.record``)."""
+    pending = _audit_pending(entry, resolved, posting_rows)
     audit.record(
         actor=actor,
-        action="ledger.entry_reversed" if entry.reverses_id is not None else "ledger.entry_posted",
+        action=pending.action,
         at=now,
+        obj=pending.obj,
+        after=pending.after,
+        head_seen=head_seen,
+    )
+
+
+def _audit_pending(
+    entry: JournalEntry, resolved: _Resolved, posting_rows: Sequence[tuple[Any, ...]]
+) -> audit.Pending:
+    """The entry's audit event (``ledger.entry_posted``, or ``ledger.entry_reversed`` for a
+    reversal) with its lines as posted: account code, amount, client, matter, invoice."""
+    return audit.Pending(
+        action="ledger.entry_reversed" if entry.reverses_id is not None else "ledger.entry_posted",
         obj=entry,
         after={
             "kind": entry.kind,

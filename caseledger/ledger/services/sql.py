@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection
 
+from caseledger.core import audit
 from caseledger.ledger.account_cache import AccountInfo
 from caseledger.ledger.exceptions import LedgerError
 from caseledger.ledger.models import ClosedPeriod, JournalEntry
@@ -33,7 +34,11 @@ Statement = tuple[str, list[Any]]
 def _balance_updates(
     sub_delta: dict[int, int], acct_delta: dict[int, int], acct_count: dict[int, int]
 ) -> list[Statement]:
-    """One UPDATE for the sub-ledger rows (by row id) and one for the account balance rows."""
+    """One UPDATE for the sub-ledger rows (by row id) and one for the account balance rows.
+    Every row is already locked by the caller. PostgreSQL: the changes come in as arrays
+    (``unnest``), so a batch's thousand rows are three parameters; elsewhere ``CASE``."""
+    if connection.vendor == "postgresql":
+        return _balance_updates_pg(sub_delta, acct_delta, acct_count)
     out: list[Statement] = []
     if sub_delta:
         ids = list(sub_delta)
@@ -65,14 +70,41 @@ def _balance_updates(
     return out
 
 
+def _balance_updates_pg(
+    sub_delta: dict[int, int], acct_delta: dict[int, int], acct_count: dict[int, int]
+) -> list[Statement]:
+    out: list[Statement] = []
+    if sub_delta:
+        out.append(
+            (
+                "UPDATE ledger_subledgerbalance t SET balance_cents = t.balance_cents + d.delta "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta) WHERE t.id = d.id",
+                [list(sub_delta), list(sub_delta.values())],
+            )
+        )
+    accts = list(acct_delta)
+    out.append(
+        (
+            "UPDATE ledger_accountbalance t SET balance_cents = t.balance_cents + d.delta, "
+            "entry_count = t.entry_count + d.n "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS d(account_id, delta, n) "
+            "WHERE t.account_id = d.account_id",
+            [accts, [acct_delta[a] for a in accts], [acct_count[a] for a in accts]],
+        )
+    )
+    return out
+
+
 def _write_entry(
     entry: JournalEntry, posting_rows: list[tuple[Any, ...]], balance_updates: list[Statement]
-) -> None:
+) -> str | None:
     """Insert the entry and its postings and apply the balance updates.
 
     On PostgreSQL all of it is ONE statement: data-modifying CTEs, the postings taking the new
     entry's id from ``(SELECT id FROM e)`` (four round trips saved per entry; the deferred
-    sum-to-zero trigger still runs at commit). Elsewhere the same statements run one by one.
+    sum-to-zero trigger still runs at commit). It also reads the audit chain head (no lock) and
+    returns its hash, for the entry's audit event (``audit.record(head_seen=...)``). Elsewhere
+    the same statements run one by one and None is returned.
     """
     entry_params = [
         connection.ops.adapt_datefield_value(entry.entry_date),
@@ -94,9 +126,12 @@ def _write_entry(
             for index, (sql, update_params) in enumerate(balance_updates):
                 ctes.append(f"b{index} AS ({sql})")
                 params += update_params
-            cur.execute("WITH " + ", ".join(ctes) + " SELECT id FROM e", params)
-            entry.pk = cur.fetchone()[0]
+            cur.execute(
+                "WITH " + ", ".join(ctes) + f" SELECT id, ({audit.HEAD_READ}) FROM e", params
+            )
+            entry.pk, head_seen = cur.fetchone()
         else:
+            head_seen = None
             cur.execute(_ENTRY_INSERT, entry_params)
             entry.pk = cur.fetchone()[0]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(posting_rows))
@@ -107,15 +142,26 @@ def _write_entry(
                 cur.execute(sql, update_params)
     entry._state.adding = False
     entry._state.db = connection.alias
+    return head_seen
+
+
+_ENTRY_COLUMNS = (
+    "entry_date, kind, memo, currency, actor_id, created_at, idempotency_key, payload_hash, "
+    "reverses_id, disbursement_id"
+)
+_POSTING_COLUMNS = (
+    "entry_id, account_id, amount_cents, entry_date, client_id, matter_id, invoice_id"
+)
 
 
 def _write_entries(
     entry_rows: list[list[Any]], posting_rows: list[list[tuple[Any, ...]]]
 ) -> list[int]:
-    """PostgreSQL: one INSERT of up to 1,000 entries (RETURNING ids in VALUES order, as Django's
-    bulk_create relies on), then one INSERT of up to 1,000 postings. SQLite: each entry, then
-    its postings (its guard trigger takes postings for the newest entry only, migration 0004)."""
-    marks = "(" + ", ".join(["%s"] * 10) + ")"
+    """PostgreSQL: the entries' ids are taken from their sequence (one query, ascending in
+    list order), then the entries and their postings go in with one COPY each (COPY fires the
+    same triggers as INSERT: the closed-period check per posting, the deferred same-transaction
+    and sum-to-zero checks at commit). SQLite: each entry, then its postings (its guard trigger
+    takes postings for the newest entry only, migration 0004)."""
     posting_marks = "(%s, %s, %s, %s, %s, %s, %s)"
     ids: list[int] = []
     with connection.cursor() as cur:
@@ -129,25 +175,22 @@ def _write_entries(
                     [v for p in postings for v in (entry_id, *p)],
                 )
             return ids
-        for start in range(0, len(entry_rows), 1000):  # under the parameter limit
-            chunk = entry_rows[start : start + 1000]
-            cur.execute(
-                _ENTRY_INSERT.replace(
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    "VALUES " + ", ".join([marks] * len(chunk)),
-                ),
-                [v for row in chunk for v in row],
-            )
-            ids += [row[0] for row in cur.fetchall()]
-        flat = [
-            (entry_id, *p) for entry_id, rows in zip(ids, posting_rows, strict=True) for p in rows
-        ]
-        for start in range(0, len(flat), 1000):
-            postings = flat[start : start + 1000]
-            cur.execute(
-                _POSTING_INSERT + ", ".join([posting_marks] * len(postings)),
-                [v for row in postings for v in row],
-            )
+        cur.execute(
+            "SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(entry_rows)],
+        )
+        ids = sorted(row[0] for row in cur.fetchall())
+        raw = cur.cursor
+        # A trigger's refusal inside COPY is raised as Django's IntegrityError, as for INSERT.
+        with connection.wrap_database_errors:
+            with raw.copy(f"COPY ledger_journalentry (id, {_ENTRY_COLUMNS}) FROM STDIN") as copy:
+                for entry_id, row in zip(ids, entry_rows, strict=True):
+                    copy.write_row((entry_id, *row))
+            with raw.copy(f"COPY ledger_posting ({_POSTING_COLUMNS}) FROM STDIN") as copy:
+                for entry_id, rows in zip(ids, posting_rows, strict=True):
+                    for p in rows:
+                        copy.write_row((entry_id, *p))
     return ids
 
 
