@@ -8,6 +8,7 @@ from caseledger.imports.choices import CutoverStatus
 from caseledger.imports.models import (
     Cutover,
     ImportJob,
+    LegacyHistoryPayment,
     LegacyInvoice,
     LegalHold,
     OpeningBalance,
@@ -27,6 +28,10 @@ def legacy_invoice_lock(*, invoice_id: int) -> LegacyInvoice:
         .select_related("client", "matter")
         .get(pk=invoice_id)
     )
+
+
+def history_payment_lock(*, payment_id: int) -> LegacyHistoryPayment:
+    return LegacyHistoryPayment.objects.select_for_update().get(pk=payment_id)
 
 
 def opening_balance_lock(*, balance_id: int) -> OpeningBalance:

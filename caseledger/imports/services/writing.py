@@ -277,7 +277,7 @@ def _write_payment(unit: Unit, existing: ImportRecord, actor: Any, now: datetime
     """A history payment whose row changed (the user consented): the same record, updated."""
     _history_open()
     invoice = _PaymentContext([unit]).check(unit)
-    row = LegacyHistoryPayment.objects.select_for_update().get(pk=existing.object_id)
+    row = locks.history_payment_lock(payment_id=existing.object_id)
     for name, value in {"invoice": invoice, **_history_payment_fields(unit)}.items():
         setattr(row, name, value)
     row.save()
