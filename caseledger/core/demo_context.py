@@ -23,23 +23,24 @@ class DemoContext:
     GO_LIVE_MONTHS_AGO = 9
     BASELINE_MONTHS = 6
 
-    def _month(self, back: int) -> date:
+    def month_back(self, back: int) -> date:
+        """The first day of the month ``back`` months before this one (0: this month)."""
         index = self.today.year * 12 + self.today.month - 1 - back
         return date(index // 12, index % 12 + 1, 1)
 
     @property
     def history_start(self) -> date:
         """The first day of the demo's history (the month 17 months before this one)."""
-        return self._month(self.HISTORY_MONTHS - 1)
+        return self.month_back(self.HISTORY_MONTHS - 1)
 
     @property
     def go_live(self) -> date:
-        return self._month(self.GO_LIVE_MONTHS_AGO)
+        return self.month_back(self.GO_LIVE_MONTHS_AGO)
 
     @property
     def baseline(self) -> tuple[date, date]:
         """The six full months before go-live."""
-        return self._month(
+        return self.month_back(
             self.GO_LIVE_MONTHS_AGO + self.BASELINE_MONTHS
         ), self.go_live.fromordinal(self.go_live.toordinal() - 1)
 

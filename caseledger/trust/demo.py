@@ -8,7 +8,7 @@ Idempotent: does nothing once any trust deposit exists."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from caseledger.billing.models import Invoice
 from caseledger.core import clock
@@ -271,10 +271,9 @@ def _costs_history(ctx: DemoContext) -> None:
     if matter is None:
         return
     users = ctx.users
-    month = ctx.history_start
-    this_month = ctx.today.replace(day=1)
-    index = 0
-    while month < this_month:
+    # From the history's first month to last month.
+    for index, back in enumerate(range(ctx.HISTORY_MONTHS - 1, 0, -1)):
+        month = ctx.month_back(back)
         draw = random.Random(month.toordinal())
         amount = draw.randrange(45_000, 125_000, 500)
         received = month + timedelta(days=2)
@@ -308,9 +307,3 @@ def _costs_history(ctx: DemoContext) -> None:
         services.disbursement_post(
             disbursement=disbursement, actor=users["attorney"], now=paid_at + timedelta(hours=2)
         )
-        month = _next_month(month)
-        index += 1
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
