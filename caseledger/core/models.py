@@ -130,7 +130,9 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["action"]),
-            models.Index(fields=["at"]),
+            # The newest events first (the audit log, the home page's recent activity): the
+            # order ``-at, -id`` read backwards from the index, never a sort of the whole log.
+            models.Index(fields=["at", "id"], name="core_audit_at_id_idx"),
         ]
 
     def __str__(self) -> str:
