@@ -79,6 +79,9 @@ class RunResult:
     run_date: date
     steps: list[Step] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    # False when a dry run stopped early (``max_steps`` or ``max_invoices``): the steps are
+    # the first ones, not all the run would take.
+    complete: bool = True
 
 
 def collections_run(
@@ -89,9 +92,12 @@ def collections_run(
     after_chunk: Callable[[int], None] | None = None,
     deliver: bool = True,
     max_steps: int | None = None,
+    max_invoices: int | None = None,
 ) -> RunResult:
     """Run collections for ``run_date``. With ``dry_run`` nothing is written and the result lists
-    every step the run would take (``max_steps``: stop listing after that many, for pages).
+    every step the run would take; for pages, ``max_steps`` stops listing after that many and
+    ``max_invoices`` after checking that many open invoices (the work of a page then does not
+    grow with the firm's receivables), and ``complete`` says whether it stopped early.
     ``after_chunk(n_invoices_done)`` is called after each committed chunk (progress reporting;
     tests use it to simulate a crash)."""
     if not dry_run:
@@ -109,7 +115,12 @@ def collections_run(
     firm_name = firm_get().name
     done = 0
     try:
-        for chunk in _chunks(run_date):
+        limit = max_invoices if dry_run else None
+        for scanned, chunk in _chunks(run_date, limit):
+            if limit is not None and scanned >= limit:
+                result.complete = False  # stops after this chunk: the preview's bound
+            if not chunk:
+                continue
             stats["invoices"] += len(chunk)
             steps = plan_chunk(
                 chunk=chunk,
@@ -124,6 +135,7 @@ def collections_run(
             if run is None:
                 result.steps.extend(s for s, _ in steps)
                 if max_steps is not None and len(result.steps) >= max_steps:
+                    result.complete = False
                     break
             else:
                 commit_chunk(
@@ -152,20 +164,25 @@ def collections_run(
     return result
 
 
-def _chunks(run_date: date) -> Iterator[list[dict[str, Any]]]:
-    """The overdue invoices' settlement rows, ``CHUNK`` invoices at a time (empty chunks
-    skipped). Keyset over the settlement rows alone (bounded by the invoice-id index), then the
-    chunk's rows with their joins by id: a single query with ``invoice_id > last`` let
-    PostgreSQL merge-join the invoice table from its first row on every chunk."""
+def _chunks(
+    run_date: date, max_invoices: int | None = None
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """The overdue invoices' settlement rows, ``CHUNK`` open invoices at a time (a chunk may be
+    empty: none of them overdue), each with the number of open invoices scanned so far; only
+    the first ``max_invoices`` open invoices when given. Keyset over the settlement rows alone
+    (bounded by the invoice-id index), then the chunk's rows with their joins by id: a single
+    query with ``invoice_id > last`` let PostgreSQL merge-join the invoice table from its
+    first row on every chunk."""
     last_id = 0
-    while True:
-        ids = integration.open_settlement_ids(after=last_id, limit=CHUNK)
+    scanned = 0
+    while max_invoices is None or scanned < max_invoices:
+        limit = CHUNK if max_invoices is None else min(CHUNK, max_invoices - scanned)
+        ids = integration.open_settlement_ids(after=last_id, limit=limit)
         if not ids:
             return
+        scanned += len(ids)
         last_id = ids[-1]
-        chunk = chunk_rows(ids=ids, run_date=run_date)
-        if chunk:
-            yield chunk
+        yield scanned, chunk_rows(ids=ids, run_date=run_date)
 
 
 def _finish(

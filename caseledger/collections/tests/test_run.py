@@ -259,6 +259,24 @@ def test_dry_run_lists_steps_and_changes_nothing(smtp, now, capsys):
 
 
 @pytest.mark.django_db
+def test_a_bounded_preview_checks_only_the_first_open_invoices(now, monkeypatch):
+    """The queue page's preview (``max_invoices``) reads the first open invoices by id and
+    says it stopped early; unbounded, the same dry run lists every step and is complete."""
+    monkeypatch.setattr(run_module, "CHUNK", 2)
+    invoices = _invoices(5)
+    run_date = DUE + timedelta(days=8)
+    preview = collections_run(run_date=run_date, now=now, dry_run=True, max_invoices=3)
+    assert [s.invoice_id for s in preview.steps] == [i.pk for i in invoices[:3]]
+    assert preview.complete is False
+    whole = collections_run(run_date=run_date, now=now, dry_run=True)
+    assert [s.invoice_id for s in whole.steps] == [i.pk for i in invoices]
+    assert whole.complete is True
+    exact = collections_run(run_date=run_date, now=now, dry_run=True, max_steps=5)
+    assert len(exact.steps) == 5
+    assert not CollectionRun.objects.exists()
+
+
+@pytest.mark.django_db
 def test_bad_run_date_refused():
     from django.core.management.base import CommandError
 
