@@ -26,6 +26,7 @@ BENCH_MODULES: list[str] = [
     "bench.reconcile",
     "bench.imports",
     "bench.export",
+    "bench.pages",
 ]
 
 RESULT_KEYS = (
