@@ -126,10 +126,13 @@ bench-full: install ## All benchmarks at full size
 
 # Loopback only, bounded: LOADTEST_USERS user counts, LOADTEST_SECONDS per run (PostgreSQL from
 # DATABASE_URL; the demo firm is loaded into it).
-LOADTEST_USERS ?= 8,32
+LOADTEST_USERS ?= 8,32,128
 LOADTEST_SECONDS ?= 15
+LOADTEST_MATTERS ?= 0
+LOADTEST_INVOICES ?= 0
 loadtest: install ## Load test make serve (locust headless) vs a minimal view: one JSON line per user count
-	$(PY) -m bench.loadtest --users $(LOADTEST_USERS) --seconds $(LOADTEST_SECONDS)
+	$(PY) -m bench.loadtest --users $(LOADTEST_USERS) --seconds $(LOADTEST_SECONDS) \
+	  --matters $(LOADTEST_MATTERS) --invoices $(LOADTEST_INVOICES)
 
 clean: ## Remove the local database, generated files and the virtualenv
 	rm -rf var/*.sqlite3* var/huey* var/static $(VENV)
