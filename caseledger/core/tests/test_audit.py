@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from caseledger.core import audit
-from caseledger.core.models import AuditEvent
+from caseledger.core.models import AuditChainHead, AuditEvent
 
 
 @pytest.mark.django_db
@@ -160,6 +161,66 @@ def test_record_many_appends_the_same_chain_in_one_insert(users, now):
     last = audit.record(actor=None, action="x.last", at=now)
     assert last.prev_hash == events[-1].hash
     assert audit.record_many(actor=admin, at=now, events=[]) == []
+    assert audit.verify_chain() is None
+
+
+def _statements(ctx: CaptureQueriesContext) -> list[str]:
+    return [" ".join(q["sql"].split()[:4]) for q in ctx.captured_queries]
+
+
+@pytest.mark.django_db
+def test_record_with_the_head_it_read_appends_in_one_statement(now):
+    """``head_seen`` still the head's hash: on PostgreSQL the event is signed on it and appended
+    with the head moved in ONE statement; elsewhere ``head_seen`` is not used."""
+    first = audit.record(actor=None, action="x.first", at=now)
+    with CaptureQueriesContext(connection) as ctx:
+        second = audit.record(actor=None, action="x.second", at=now, head_seen=first.hash)
+    assert second.prev_hash == first.hash
+    assert AuditEvent.objects.get(pk=second.pk).hash == second.hash
+    assert AuditChainHead.objects.get(id=1).last_hash == second.hash
+    assert audit.verify_chain() is None
+    if connection.vendor == "postgresql":
+        assert _statements(ctx) == ["WITH head AS (UPDATE"]
+
+
+@pytest.mark.django_db
+def test_record_with_a_stale_head_seen_falls_back_and_the_chain_holds(now):
+    """``head_seen`` read before another event went in: the one-statement append finds the head
+    moved and writes nothing, then the event is appended as without ``head_seen`` (head locked),
+    linked to the real last event. Recorded once, and the chain verifies."""
+    first = audit.record(actor=None, action="x.first", at=now)
+    second = audit.record(actor=None, action="x.second", at=now)
+    with CaptureQueriesContext(connection) as ctx:
+        third = audit.record(actor=None, action="x.third", at=now, head_seen=first.hash)
+    assert third.prev_hash == second.hash
+    stored = AuditEvent.objects.get(action="x.third")
+    assert (stored.pk, stored.prev_hash, stored.hash) == (third.pk, second.hash, third.hash)
+    assert AuditChainHead.objects.get(id=1).last_hash == third.hash
+    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
+        "x.first",
+        "x.second",
+        "x.third",
+    ]
+    assert audit.verify_chain() is None
+    assert _run_verify()[0] == 0
+    if connection.vendor == "postgresql":
+        assert _statements(ctx) == [
+            "WITH head AS (UPDATE",  # wrote nothing: the head holds second.hash
+            "SELECT last_hash FROM core_auditchainhead",  # ... FOR UPDATE
+            "WITH ev AS (INSERT",
+        ]
+        assert ctx.captured_queries[1]["sql"].endswith("FOR UPDATE")
+
+
+@pytest.mark.django_db
+def test_record_with_head_seen_before_the_chain_has_a_head_starts_it(now):
+    """No head row yet (no event ever): the conditional append matches no row, and the
+    fallback creates the head with the genesis hash and appends the first event."""
+    assert not AuditChainHead.objects.exists()
+    event = audit.record(actor=None, action="x.first", at=now, head_seen=audit.GENESIS_HASH)
+    assert event.prev_hash == audit.GENESIS_HASH
+    assert AuditChainHead.objects.get(id=1).last_hash == event.hash
+    assert AuditEvent.objects.count() == 1
     assert audit.verify_chain() is None
 
 

@@ -45,6 +45,7 @@ from caseledger.ledger.services.common import (
 from caseledger.ledger.services.posting import _audit_pending
 from caseledger.ledger.services.sql import (
     _balance_updates,
+    _closed_entry,
     _raise_if_closed,
     _write_entries,
 )
@@ -240,15 +241,24 @@ def _write_batch(
     acct_count: dict[int, int],
 ) -> list[int]:
     """Insert the entries and postings and update the balance rows; a closed period's refusal
-    becomes a LedgerError. Returns the new entries' ids, in order."""
+    becomes entry_post's LedgerError prefixed with the refused entry's place
+    (``entries[i].entry_date``). Returns the new entries' ids, in order."""
     try:
         ids = _write_entries(entry_rows, posting_rows)
         with connection.cursor() as cur:
             for sql, params in _balance_updates(dict(sub_delta), acct_delta, acct_count):
                 cur.execute(sql, params)
     except IntegrityError as exc:
-        for req, resolved, _trust, _hash in checked:
-            _raise_if_closed(exc, resolved, req.entry_date)
+        # The refusal names the refused entry's place, as every other refusal of the batch.
+        index = _closed_entry(
+            exc, [(resolved, req.entry_date) for req, resolved, _t, _h in checked]
+        )
+        if index is not None:
+            req, resolved = checked[index][0], checked[index][1]
+            try:
+                _raise_if_closed(exc, resolved, req.entry_date)
+            except LedgerError as refusal:
+                raise _in_entry(refusal, index) from exc
         raise
     return ids
 

@@ -3,10 +3,12 @@ translation of the closed-period trigger's refusal. Only the ledger writes posti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, connection
+from django.db.models import Max
 
 from caseledger.core import audit
 from caseledger.ledger.account_cache import AccountInfo
@@ -194,6 +196,36 @@ def _write_entries(
     return ids
 
 
+def _closed_entry(
+    exc: IntegrityError, entries: Sequence[tuple[list[tuple[AccountInfo, PostingLine]], date]]
+) -> int | None:
+    """Which of a batch's ``entries`` (lines, entry date) the closed-period trigger refused:
+    the first, in posting order, with a line on a closed account dated on or before its
+    closed-through date. None when ``exc`` is not that refusal."""
+    text = str(exc)
+    if "ledger_closed_period:" not in text:
+        return None
+    marker = text.split("ledger_closed_period:", 1)[1].strip().splitlines()[0]
+    closed: dict[int, date]
+    if " is closed through " in marker:  # PostgreSQL names the account and the date
+        label, through = marker.split(" is closed through ", 1)
+        code = label.strip().split(" ", 1)[0]
+        day = date.fromisoformat(through.strip()[:10])
+        closed = {info.id: day for lines, _ in entries for info, _ in lines if info.code == code}
+    else:  # SQLite: the statement was undone, the transaction lives; one query
+        ids = {info.id for lines, _ in entries for info, _ in lines}
+        closed = dict(
+            ClosedPeriod.objects.filter(account_id__in=ids, is_active=True)
+            .values("account_id")
+            .annotate(through=Max("closed_through"))
+            .values_list("account_id", "through")
+        )
+    for index, (lines, entry_date) in enumerate(entries):
+        if any(info.id in closed and entry_date <= closed[info.id] for info, _ in lines):
+            return index
+    return None  # pragma: no cover - the trigger refused a posting no entry of the batch has
+
+
 def _raise_if_closed(
     exc: IntegrityError, resolved: list[tuple[AccountInfo, PostingLine]], entry_date: date
 ) -> None:
@@ -204,6 +236,7 @@ def _raise_if_closed(
     marker = text.split("ledger_closed_period:", 1)[1].strip().splitlines()[0]
     if " is closed through " in marker:  # PostgreSQL names the account and the date
         label, through = marker.split(" is closed through ", 1)
+        through = through.strip()[:10]
     else:  # SQLite's message is constant: the statement was undone, the transaction lives
         row = (
             ClosedPeriod.objects.filter(
@@ -220,5 +253,5 @@ def _raise_if_closed(
         else:
             label, through = f"{row.account.code} {row.account.name}", str(row.closed_through)
     raise LedgerError(
-        PERIOD_CLOSED.format(account=label.strip(), through=through.strip()[:10]), "entry_date"
+        PERIOD_CLOSED.format(account=label.strip(), through=through), "entry_date"
     ) from exc

@@ -8,8 +8,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
+from caseledger.core import audit
+from caseledger.core.models import AuditEvent
 from caseledger.ledger import selectors
 from caseledger.ledger.exceptions import TrustViolation
 from caseledger.ledger.tests import helpers as H
@@ -99,3 +101,35 @@ def test_concurrent_retries_with_one_idempotency_key_post_once(require_postgres,
     assert all(not isinstance(r, Exception) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert selectors.client_trust_balance(client=m.client, matter=m) == 5_00
+
+
+def test_deposits_racing_other_audited_writes_keep_one_unbroken_audit_chain(require_postgres, now):
+    """A deposit's event is appended in one statement only if the audit chain head still holds
+    the hash its write read; writers of other events (which lock the head and nothing of the
+    ledger) move the head at any moment in between. Whoever wins, every event links to exactly
+    one predecessor, the chain verifies, and every deposit and event is there once."""
+    matters = [make_matter() for _ in range(4)]
+    rounds = 15
+
+    def depositor(m: Any) -> int:
+        for _ in range(rounds):
+            H.deposit(matter=m, cents=1_00, now=now, day=D)
+        return rounds
+
+    def recorder(i: int) -> int:
+        for j in range(rounds):
+            with transaction.atomic():
+                audit.record(actor=None, action="race.other", at=now, after={"i": i, "j": j})
+        return rounds
+
+    fns: list[Callable[[], Any]] = [lambda m=m: depositor(m) for m in matters]  # type: ignore[misc]
+    fns += [lambda i=i: recorder(i) for i in range(4)]  # type: ignore[misc]
+    assert run_together(fns) == [rounds] * 8
+    assert AuditEvent.objects.filter(action="ledger.entry_posted").count() == 4 * rounds
+    assert AuditEvent.objects.filter(action="race.other").count() == 4 * rounds
+    assert audit.verify_chain() is None
+    prevs = list(AuditEvent.objects.values_list("prev_hash", flat=True))
+    assert len(prevs) == len(set(prevs))  # no fork: no two events share a predecessor
+    for m in matters:
+        assert selectors.client_trust_balance(client=m.client, matter=m) == rounds * 1_00
+    assert selectors.ledger_verify() == []

@@ -402,6 +402,73 @@ def test_closed_periods_refuse_postings_and_bad_closes_and_reopens(now, users, r
     )
 
 
+def _deposit_request(matter: Any, day: date, cents: int = 100) -> EntryRequest:
+    return EntryRequest(
+        EntryKind.TRUST_DEPOSIT,
+        day,
+        "batch",
+        [
+            PostingLine(A.TRUST_BANK, cents, client=matter.client, matter=matter),
+            PostingLine(A.CLIENT_TRUST_LIABILITY, -cents, client=matter.client, matter=matter),
+        ],
+    )
+
+
+@pytest.mark.parametrize("place", [0, 2])
+def test_a_batch_into_a_closed_period_is_refused_naming_the_entry_as_entry_post_does(
+    now, users, refused, place
+):
+    """On PostgreSQL the postings go in by COPY, on SQLite one INSERT per entry: the same
+    trigger refuses, and the refusal is entry_post's, prefixed with the refused entry's place.
+    Nothing stays: no entry, posting, balance change or audit event of the batch."""
+    bank = Account.objects.get(code=A.TRUST_BANK)
+    m = make_matter()
+    H.deposit(matter=m, cents=500, now=now, day=date(2026, 2, 1))
+    S.period_close(
+        account=bank,
+        closed_through=date(2026, 2, 28),
+        reference="REC-2",
+        actor=users["PARTNER"],
+        now=now,
+    )
+    rule = (
+        f"entry_date: {bank.code} {bank.name} is closed through 2026-02-28 "
+        "(signed reconciliation); post the correction in an open month"
+    )
+    refused(LedgerError, H.deposit, match=rule, matter=m, cents=100, now=now, day=date(2026, 2, 15))
+    entries = [_deposit_request(m, D), _deposit_request(m, D), _deposit_request(m, D)]
+    entries[place] = _deposit_request(m, date(2026, 2, 15))
+    refused(
+        LedgerError,
+        entries_post,
+        match=f"entries[{place}].{rule}",
+        entries=entries,
+        actor=None,
+        now=now,
+    )
+    with pytest.raises(LedgerError) as exc:
+        entries_post(entries=entries, actor=None, now=now)
+    assert exc.value.field == f"entries[{place}].entry_date"
+
+
+def test_one_unbalanced_entry_refuses_the_whole_batch(now, refused):
+    m = make_matter()
+    unbalanced = EntryRequest(
+        EntryKind.ADJUSTMENT,
+        D,
+        "off by one",
+        [PostingLine(A.OPERATING_BANK, 100), PostingLine(A.EQUITY, -99)],
+    )
+    refused(
+        LedgerError,
+        entries_post,
+        match="entries[1].lines: debits and credits must sum to zero (off by 1 cents)",
+        entries=[_deposit_request(m, D), unbalanced, _deposit_request(m, D)],
+        actor=None,
+        now=now,
+    )
+
+
 def test_a_trust_entry_on_tampered_balance_rows_is_refused_as_an_integrity_error(now):
     """The after-entry check that trust bank equals client trust liability fails only when the
     stored balance rows already disagree (entry_post itself never makes them disagree)."""
