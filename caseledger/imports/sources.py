@@ -18,11 +18,18 @@ Where the headers come from (docs/imports.md lists them in full):
   the column headers of its CSV export in documentation we could find, so each layout follows the
   closest documented field names and says so next to its entry below (docs/imports.md lists the
   pages). The wizard's "Map columns" step renames any header that differs in a firm's file.
+  Their time entries, invoices and (but for MyCase's, below) payments have no source: no page we
+  found gives the columns of such an export (docs/imports.md says what each vendor documents).
 * ``clio-payments``: Clio's API v4 Allocation (a bill payment applied to one bill: ``id``,
   ``date``, ``amount``, ``bill`` with its ``number``, ``description``, ``payment_type``,
   ``voided_at``) and the ``confirmation`` (reference code) of the BankTransaction it came from.
   The field names are documented; the CSV headers (one column per field, ``bill_number`` for
   ``bill.number``) are not a documented export and are not confirmed.
+* ``mycase-payments``: MyCase's Payment History (Billing > Account Activity > Payment History,
+  exported with its Export button), documented in words by MyCase's support center ("How to
+  view earned income", supportcenter.mycase.com/en/articles/9369982-how-to-view-earned-income):
+  the date of the payment, the invoice it pays (if any), the contact, the case, the firm user
+  who entered it, the account it went into and its amount. The header spelling is not confirmed.
 * ``clio-trust``: Clio Manage's Trust Management report (CSV output): client, matter, amount in
   trust (unbilled amount, minimum threshold and amount below minimum ignored). The report's
   columns are documented in words; the header spelling is not confirmed.
@@ -442,6 +449,24 @@ _add(
             "description": "description",
             "voided": "voided_at",
         },
+        {},
+    )
+)
+# MyCase's Payment History (Billing > Account Activity > Payment History, Export) is documented
+# as showing "the date the payment was made, the invoice it is related to (if applicable), the
+# contact, the case, which firm user entered the payment, which account the payment was deposited
+# into and the total amount of the payment" (supportcenter.mycase.com/en/articles/
+# 9369982-how-to-view-earned-income). The headers below are those columns in words and are not
+# confirmed. It has no payment id, method or reference: the import key is the invoice, date and
+# amount. A payment into credit (no invoice) is no bill payment and is refused
+# (missing_required): filter the history to invoice payments before exporting.
+_add(
+    Source(
+        "mycase-payments",
+        "MyCase: invoice payments before the cutover (Payment History, history)",
+        RecordKind.PAYMENT,
+        PAYMENT_FIELDS,
+        {"bill": "Invoice", "date": "Date", "amount": "Amount"},
         {},
     )
 )

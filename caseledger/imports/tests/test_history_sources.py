@@ -1,8 +1,8 @@
-"""Payments before the cutover (``clio-payments``, ``caseledger-payments``) and vendor trust
-balances (``clio-trust``; PracticePanther's project trust balance is in test_sources): each
-reads its documented layout (the fixture has that header row), reports its bad rows by line and
-rule, imports the rest, and a rerun adds nothing. History payments are checked per bill, kept
-against the imported invoice and never reach the ledger or payments."""
+"""Payments before the cutover (``clio-payments``, ``mycase-payments``, ``caseledger-payments``)
+and vendor trust balances (``clio-trust``; PracticePanther's project trust balance is in
+test_sources): each reads its documented layout (the fixture has that header row), reports its
+bad rows by line and rule, imports the rest, and a rerun adds nothing. History payments are
+checked per bill, kept against the imported invoice and never reach the ledger or payments."""
 
 from __future__ import annotations
 
@@ -41,6 +41,15 @@ PAYMENTS_BAD = [
     (12, "missing_required"),
 ]
 TEMPLATE_BAD = [(5, "duplicate"), (6, "bad_amount")]
+MYCASE_BAD = [
+    (5, "payments_not_sum"),  # invoice 2003: 100.00 paid + 100.00 open is not its 300.00
+    (6, "unknown_invoice"),
+    (7, "bad_date"),
+    (8, "bad_amount"),
+    (9, "duplicate"),  # line 2 again: no payment id, so the same invoice, date and amount
+    (10, "missing_required"),  # a payment into credit names no invoice
+    (11, "bad_amount"),  # 0.00
+]
 TRUST_BAD = [(4, "missing_required"), (5, "unknown_matter"), (6, "duplicate"), (7, "bad_amount")]
 
 
@@ -162,6 +171,28 @@ def test_caseledger_payments_template(now: Any) -> None:
     )
 
 
+def test_mycase_payments_bad_rows_then_import_then_rerun_adds_nothing(now: Any) -> None:
+    load_bills(now)
+    entries, payments = JournalEntry.objects.count(), Payment.objects.count()
+    result = run("mycase-payments", fixture("mycase-payments"), now, dry=True)
+    assert rules(result) == MYCASE_BAD
+    assert all(e["message"] for e in result["errors"])
+    assert "Invoice" in result["errors"][5]["message"]  # the header the row lacks
+    assert not LegacyHistoryPayment.objects.exists()
+    first = run("mycase-payments", good("mycase-payments", MYCASE_BAD), now)
+    assert (first["errors"], first["created"], first["rows"]) == ([], 3, 3)
+    again = run("mycase-payments", good("mycase-payments", MYCASE_BAD), now)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    assert LegacyHistoryPayment.objects.filter(source="mycase-payments").count() == 3
+    assert ImportRecord.objects.filter(kind="PAYMENT", source="mycase-payments").count() == 3
+    paid = LegacyHistoryPayment.objects.get(invoice__number="2001", amount_cents=20000)
+    assert paid.received_date == date(2025, 5, 2)
+    # History only, as clio-payments: no journal entry, no payments.Payment, balances as imported.
+    assert (JournalEntry.objects.count(), Payment.objects.count()) == (entries, payments)
+    invoice = LegacyInvoice.objects.get(number="2001")
+    assert (invoice.balance_cents, invoice.paid_cents) == (40000, 0)
+
+
 def test_clio_trust_bad_rows_then_import_then_rerun_and_cutover_proof(
     now: Any, users: dict[str, Any]
 ) -> None:
@@ -232,7 +263,8 @@ def test_matter_trust_from_two_sources_is_refused(now: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "created"), [("clio-payments", 2), ("caseledger-payments", 2), ("clio-trust", 2)]
+    ("source", "created"),
+    [("clio-payments", 2), ("caseledger-payments", 2), ("mycase-payments", 2), ("clio-trust", 2)],
 )
 def test_shipped_samples_import_cleanly(source: str, created: int, now: Any) -> None:
     for base in ("clio-contacts", "clio-matters", "clio-bills"):
@@ -246,6 +278,7 @@ def test_shipped_samples_import_cleanly(source: str, created: int, now: Any) -> 
     [
         ("clio-payments", PAYMENTS_BAD),
         ("caseledger-payments", TEMPLATE_BAD),
+        ("mycase-payments", MYCASE_BAD),
         ("clio-trust", TRUST_BAD),
     ],
 )
