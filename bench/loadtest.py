@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.seconds,
                         ["StaffUser", "ClientUser", "WriterUser"],
                         out,
-                        locust_env,
+                        dict(locust_env, LOADTEST_STEP=str(step), LOADTEST_STEPS=str(len(counts))),
                     )
                     if runner is not None:
                         stdout, _ = runner.communicate(timeout=3600)

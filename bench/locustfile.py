@@ -28,10 +28,13 @@ SESSIONS = {
 }
 _TARGETS_FILE = os.environ.get("LOADTEST_TARGETS", "")
 TARGETS: dict[str, Any] = json.loads(open(_TARGETS_FILE).read()) if _TARGETS_FILE else {}
-# Shared by the users of this locust process (greenlets): each target is taken once.
+# Shared by the users of this locust process (greenlets): each target is taken once, and each
+# step of the run (one locust process per user count) takes its own share of the targets.
+_STEP = int(os.environ.get("LOADTEST_STEP", "0"))
+_STEPS = int(os.environ.get("LOADTEST_STEPS", "1"))
 _TOKENS = iter(TARGETS.get("tokens", []))
-_PAY = iter(TARGETS.get("pay", []))
-_ADVANCE = iter(TARGETS.get("advance", []))
+_PAY = iter(TARGETS.get("pay", [])[_STEP::_STEPS])
+_ADVANCE = iter(TARGETS.get("advance", [])[_STEP::_STEPS])
 _MATTERS = itertools.cycle(TARGETS.get("matters") or [0])
 
 
