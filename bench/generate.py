@@ -11,6 +11,7 @@ import json
 import os
 import random
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,22 +37,63 @@ class Firm:
     beneficiary_ids: list[int] = field(default_factory=list)
 
 
+# Stage advances of generated matters stop before this instant (the benches' "now" is later).
+STAGES_UNTIL = datetime(2026, 10, 30, tzinfo=UTC)
+
+
+def _stage_walk(rng: random.Random, template: list[Any], matter: Any) -> list[tuple[Any, datetime]]:
+    """The stages ``matter`` reached, with when, as ``matter_create`` and
+    ``matter_stage_advance`` would have recorded them: the first stage when it was opened, then
+    one stage at a time up to a drawn stage (optional stages such as an RFE reached now and
+    then, required ones never skipped). A stage that closes the matter is never drawn, so every
+    generated matter stays open for work. Sets the matter's current stage (and ``updated_at``
+    after an advance)."""
+    open_stages = [s for s in template if not s.closes_matter]
+    target = rng.randrange(len(open_stages))
+    walk = [(open_stages[0], matter.created_at)]
+    at = datetime.combine(matter.opened_date, datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
+    for index, stage in enumerate(open_stages[1 : target + 1], start=1):
+        if stage.optional and index != target and rng.random() >= 0.25:
+            continue
+        at = max(at + timedelta(days=rng.randrange(7, 45)), walk[-1][1] + timedelta(hours=1))
+        if at >= STAGES_UNTIL:
+            break
+        walk.append((stage, at))
+    matter.current_stage_id = walk[-1][0].pk
+    if len(walk) > 1:
+        matter.updated_at = walk[-1][1]
+    return walk
+
+
+def _stage_events(matter: Any, walk: list[tuple[Any, datetime]]) -> Iterator[Any]:
+    """One StageEvent per stage reached, each from the stage before (none for the first)."""
+    from caseledger.matters.models import StageEvent
+
+    previous = None
+    for stage, at in walk:
+        yield StageEvent(matter_id=matter.pk, stage=stage, from_stage=previous, at=at)
+        previous = stage
+
+
 def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
     """Bulk-insert staff, clients (about one per 1.5 matters) and ``matters`` matters.
 
     Matters keep the rules ``matters.services.matter_create`` enforces: a case type that fits
     the client (employment-based types only for companies, each with its own beneficiary
-    employee; self-petitions only for persons, without a beneficiary), at the first stage of
-    that type's template."""
+    employee; self-petitions only for persons, without a beneficiary). Each matter stands at a
+    stage of its own case type's template, drawn per matter, with the StageEvent rows the
+    matters services write on the way there (opened at the first stage, then one advance per
+    stage); no stage that closes a matter, and no stage listener runs (no billing)."""
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
     from caseledger.clients.models import Beneficiary, Client
     from caseledger.core.choices import Role
     from caseledger.core.models import User
-    from caseledger.matters.models import CaseType, Matter, Stage
+    from caseledger.matters.models import CaseType, Matter, Stage, StageEvent
 
     rng = random.Random(seed)
+    stage_rng = random.Random(seed * 7919 + 1)
     firm = Firm()
     unusable = make_password(None)
     with transaction.atomic():
@@ -100,9 +142,10 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
         missing = sorted(set(COMPANY_CASES + PERSON_CASES) - set(case_types))
         if missing:
             raise RuntimeError(f"case types not seeded (run the migrations): {missing}")
-        first_stage: dict[int, int] = {}
-        for stage in Stage.objects.order_by("case_type_id", "-position", "-id"):
-            first_stage[stage.case_type_id] = stage.pk  # last write = lowest position
+        # Each case type's template in order; a matter's stage belongs to its own case type.
+        templates: dict[int, list[Any]] = {}
+        for stage in Stage.objects.order_by("case_type_id", "position", "id"):
+            templates.setdefault(stage.case_type_id, []).append(stage)
 
         plan: list[tuple[int, Any]] = []
         beneficiaries = []
@@ -136,7 +179,7 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
                     client_id=client_id,
                     beneficiary=next(next_beneficiary) if is_company[client_id] else None,
                     case_type=ct,
-                    current_stage_id=first_stage[ct.pk],
+                    current_stage_id=templates[ct.pk][0].pk,
                     responsible_partner=rng.choice(partners),
                     attorney=rng.choice(attorneys),
                     paralegal=rng.choice(paralegals),
@@ -144,13 +187,20 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
                     created_at=T0 + timedelta(minutes=i),
                 )
             )
-        # Matters need a case type (seeded by the matters migrations): H-1B cap petitions.
-        from caseledger.matters.models import CaseType
-
-        h1b = CaseType.objects.get(code="h1b_cap")
-        for row in rows:
-            row.case_type = h1b
+        # The stages come from a stream of their own, so the names, parties and dates above
+        # are the same draws as before matters were spread over their stages.
+        walks = [
+            _stage_walk(stage_rng, templates[ct.pk], row)
+            for row, (_c, ct) in zip(rows, plan, strict=True)
+        ]
         made = Matter.objects.bulk_create(rows, batch_size=1000)
+        events = [
+            event
+            for matter, walk in zip(made, walks, strict=True)
+            for event in _stage_events(matter, walk)
+        ]
+        StageEvent.objects.bulk_create(events, batch_size=2000)
+        n_events = len(events)
         firm.matter_ids = [m.pk for m in made]
         firm.matter_client = {m.pk: m.client_id for m in made}
         # The bulk inserts bypass the services' audit events: one event records the load, so
@@ -163,7 +213,8 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
             at=T0,
             actor_label="bench.generate",
             after={"prefix": prefix, "seed": seed, "users": len(firm.user_ids),
-                   "clients": len(firm.client_ids), "matters": len(firm.matter_ids)},
+                   "clients": len(firm.client_ids), "matters": len(firm.matter_ids),
+                   "stage_events": n_events},
         )  # fmt: skip
     return firm
 
