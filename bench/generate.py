@@ -1,5 +1,7 @@
-"""Deterministic synthetic firm: ``python -m bench.generate --matters N [--seed S]`` fills the
-database DATABASE_URL names (migrated) using bulk inserts. Benches call ``generate_firm``.
+"""Deterministic synthetic firm: ``python -m bench.generate --matters N [--seed S] [--invoices N]
+[--trust SHARE] [--work SHARE]`` fills the database DATABASE_URL names (migrated) using bulk
+inserts. Benches call ``generate_firm`` (and, opting in, ``bench.receivables.generate_receivables``,
+``bench.trust_load.generate_trust`` and ``generate_work``).
 
 The same (matters, seed) always produces the same names, numbers and assignments.
 """
@@ -219,6 +221,207 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
     return firm
 
 
+# Work recorded on generated matters (``generate_work``): what each role does, in UTBMS
+# activity codes, and the tasks a matter team keeps.
+WORK = {
+    "PARTNER": [("A104", "Review of the petition strategy and evidence"),
+                ("A106", "Call with the client on timing and options")],
+    "ATTORNEY": [("A103", "Draft support letter for the petition"),
+                 ("A104", "Review of the client's documents and prior filings"),
+                 ("A106", "Email to the client on the evidence still needed"),
+                 ("A102", "Research on the eligibility criteria")],
+    "PARALEGAL": [("A103", "Prepare the forms and the exhibit list"),
+                  ("A101", "Organise the filing package"),
+                  ("A108", "Correspondence with USCIS on the receipt notice")],
+}  # fmt: skip
+TASKS = [
+    "Collect the beneficiary's documents",
+    "Send the engagement letter for signature",
+    "Prepare the filing package",
+    "Calendar the receipt notice",
+    "Draft the support letter",
+    "Check the translations of the civil documents",
+]
+DEFAULT_RATES = {"PARTNER": 57_500, "ATTORNEY": 42_500, "PARALEGAL": 18_500}  # cents per hour
+WORK_AS_OF = date(2026, 11, 2)
+WORK_NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
+
+
+@dataclass
+class Work:
+    """What ``generate_work`` created."""
+
+    time_entry_ids: list[int] = field(default_factory=list)
+    task_ids: list[int] = field(default_factory=list)
+    unbilled_cents: int = 0
+
+
+def generate_work(
+    firm: Firm,
+    *,
+    share: float = 0.5,
+    seed: int = 13,
+    as_of: date = WORK_AS_OF,
+    now: datetime = WORK_NOW,
+) -> Work:
+    """Opt-in: unbilled time entries (WIP) and tasks, open and done, for about ``share`` of the
+    firm's matters, dated from each matter's opening to ``as_of``.
+
+    Time entries are what ``time_entry_create`` records: the matter's partner, attorney or
+    paralegal, minutes in the firm's increment (never more than 24 hours a timekeeper a day),
+    a UTBMS activity code, the rate resolved as the service does (matter > client > the
+    timekeeper's default; staff without a default rate get one by role through
+    ``hourly_rate_set``) and the amount rounded once with the firm's rule; none is billed yet.
+    Tasks are ``task_create``'s, for the matter's paralegal or attorney, due one to four weeks
+    after they were set; those due before ``as_of`` are mostly done (``task_complete``). One
+    audit event per row, as those services write (``audit.record_many``)."""
+    from django.db import transaction
+
+    from caseledger.billing.calc import time_amount_cents
+    from caseledger.billing.models import HourlyRate, TimeEntry
+    from caseledger.billing.selectors import billing_settings_get
+    from caseledger.billing.services import hourly_rate_set
+    from caseledger.billing.services.common import firm_rounding
+    from caseledger.clients.models import Client
+    from caseledger.core import audit
+    from caseledger.core.models import User
+    from caseledger.matters.choices import TaskStatus
+    from caseledger.matters.models import Matter, Task
+
+    rng = random.Random(seed)
+    work = Work()
+    with transaction.atomic():
+        staff = {u.pk: u for u in User.objects.filter(pk__in=firm.user_ids)}
+        has_default = set(
+            HourlyRate.objects.filter(
+                timekeeper_id__in=staff, client__isnull=True, matter__isnull=True
+            ).values_list("timekeeper_id", flat=True)
+        )
+        for pk in sorted(set(staff) - has_default):
+            user = staff[pk]
+            hourly_rate_set(timekeeper=user, rate=DEFAULT_RATES[user.role], actor=None, now=now)
+        rates = {
+            (r.timekeeper_id, r.client_id, r.matter_id): r.rate_cents
+            for r in HourlyRate.objects.filter(timekeeper_id__in=staff)
+        }
+        increment = billing_settings_get().time_increment_minutes
+        rule = firm_rounding()
+        matters = list(
+            Matter.objects.filter(pk__in=firm.matter_ids)
+            .order_by("id")
+            .values("id", "client_id", "opened_date", "responsible_partner_id", "attorney_id",
+                    "paralegal_id")
+        )  # fmt: skip
+        ledes = set(
+            Client.objects.filter(pk__in=firm.client_ids, ledes_required=True).values_list(
+                "id", flat=True
+            )
+        )
+        day_minutes: dict[tuple[int, date], int] = {}
+        entries, tasks = [], []
+        for m in matters:
+            if rng.random() >= share:
+                continue
+            span = max(0, (as_of - m["opened_date"]).days)
+            team = [m["responsible_partner_id"], m["attorney_id"], m["paralegal_id"]]
+            for _ in range(rng.randrange(1, 9)):
+                who = rng.choices(team, weights=(1, 3, 4))[0]
+                if who is None:
+                    continue
+                role = staff[who].role
+                activity, narrative = rng.choice(WORK[role])
+                day = m["opened_date"] + timedelta(days=rng.randrange(span + 1))
+                minutes = increment * rng.randrange(1, max(2, 240 // increment))
+                if day_minutes.get((who, day), 0) + minutes > 24 * 60:
+                    continue
+                day_minutes[(who, day)] = day_minutes.get((who, day), 0) + minutes
+                rate = next(
+                    rates[key]
+                    for key in (
+                        (who, None, m["id"]),
+                        (who, m["client_id"], None),
+                        (who, None, None),
+                    )
+                    if key in rates
+                )
+                entries.append(
+                    TimeEntry(
+                        timekeeper_id=who, matter_id=m["id"], work_date=day, minutes=minutes,
+                        activity_code=activity, task_code="L120" if m["client_id"] in ledes else "",
+                        narrative=narrative, billable=True, rate_cents=rate,
+                        amount_cents=time_amount_cents(minutes=minutes, rate_cents=rate, rule=rule),
+                        created_by_id=who,
+                        created_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+                        + timedelta(hours=18),
+                    )
+                )  # fmt: skip
+            for _ in range(rng.randrange(0, 4)):
+                who = rng.choice([m["paralegal_id"], m["attorney_id"]])
+                set_on = m["opened_date"] + timedelta(days=rng.randrange(span + 1))
+                due = set_on + timedelta(days=rng.randrange(7, 29))
+                done = due < as_of and rng.random() < 0.8
+                created = datetime.combine(set_on, datetime.min.time(), tzinfo=UTC) + timedelta(
+                    hours=9
+                )
+                finished = min(created + timedelta(days=rng.randrange(1, 28)), now)
+                tasks.append(
+                    Task(
+                        matter_id=m["id"], title=rng.choice(TASKS), due_date=due, assignee_id=who,
+                        status=TaskStatus.DONE if done else TaskStatus.OPEN,
+                        created_by_id=m["attorney_id"], created_at=created,
+                        completed_at=finished if done else None,
+                        completed_by_id=who if done else None,
+                    )
+                )  # fmt: skip
+        made_entries = TimeEntry.objects.bulk_create(entries, batch_size=2000)
+        made_tasks = Task.objects.bulk_create(tasks, batch_size=2000)
+        events: list[audit.Pending] = []
+        for e in made_entries:
+            events.append(
+                audit.Pending(
+                    action="billing.time_recorded",
+                    obj=e,
+                    after={
+                        "matter": e.matter_id,
+                        "timekeeper": e.timekeeper_id,
+                        "work_date": e.work_date,
+                        "minutes": e.minutes,
+                        "rate_cents": e.rate_cents,
+                        "amount_cents": e.amount_cents,
+                        "billable": True,
+                    },
+                )  # fmt: skip
+            )
+        for t in made_tasks:
+            events.append(
+                audit.Pending(
+                    action="matters.task_created",
+                    obj=t,
+                    after={
+                        "title": t.title,
+                        "matter": t.matter_id,
+                        "assignee": t.assignee_id,
+                        "assignee_role": "",
+                        "due_date": t.due_date,
+                    },
+                )  # fmt: skip
+            )
+            if t.status == TaskStatus.DONE:
+                events.append(
+                    audit.Pending(
+                        action="matters.task_completed",
+                        obj=t,
+                        before={"status": TaskStatus.OPEN},
+                        after={"status": TaskStatus.DONE},
+                    )
+                )
+        audit.record_many(actor=None, at=now, events=events, actor_label="bench.generate")
+    work.time_entry_ids = [e.pk for e in made_entries]
+    work.task_ids = [t.pk for t in made_tasks]
+    work.unbilled_cents = sum(e.amount_cents for e in made_entries)
+    return work
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.generate")
     parser.add_argument("--matters", type=int, required=True)
@@ -226,6 +429,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="SYN")
     parser.add_argument(
         "--invoices", type=int, default=0, help="also issued invoices with ledger postings"
+    )
+    parser.add_argument(
+        "--trust",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="also retainers in trust for this share of the matters (0-1), some disbursed and "
+        "applied to their unpaid invoices",
+    )
+    parser.add_argument(
+        "--work",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="also unbilled time entries and tasks for this share of the matters (0-1)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseledger.settings")
@@ -246,6 +464,18 @@ def main(argv: list[str] | None = None) -> int:
         "beneficiaries": len(firm.beneficiary_ids),
         "invoices": args.invoices,
     }
+    if args.trust:
+        from bench.trust_load import generate_trust
+
+        trust = generate_trust(firm, share=args.trust)
+        summary.update(
+            trust_deposits=trust.deposits,
+            trust_disbursements=trust.disbursements,
+            trust_transfers=trust.transfers,
+        )
+    if args.work:
+        work = generate_work(firm, share=args.work)
+        summary.update(time_entries=len(work.time_entry_ids), tasks=len(work.task_ids))
     print(json.dumps(summary))
     return 0
 

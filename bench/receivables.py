@@ -177,7 +177,7 @@ def derive_ledger_rows(
             "entry_date": entry["entry_date"].isoformat(),
             "memo": entry["memo"],
             "reverses": None,
-            "disbursement": None,
+            "disbursement": entry.get("disbursement_id"),
             "lines": lines[entry["id"]],
         }
         fields = {
