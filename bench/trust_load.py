@@ -17,7 +17,9 @@ with what the trust services write beside each movement:
 - what A/R keeps for a transfer: its aging fact, the open A/R, the invoice's settlement
   (``paid_cents``) and the KPI summary rows, recomputed set-based;
 - one audit event per service action (deposit recorded, disbursement requested, approved and
-  posted, trust applied to an invoice), appended with ``audit.record_many``.
+  posted, trust applied to an invoice), appended with ``audit.record_many``;
+- after the load, ``low_balance_check`` (the service) on every matter money left, as it runs
+  after each disbursement and transfer: a task when its trust ended below the minimum.
 
 Every movement leaves trust after the deposit that funds it has cleared, and a matter's outflows
 never exceed its first deposit, so no client trust ledger is negative at any moment. Receipt
@@ -104,6 +106,7 @@ def generate_trust(
         TrustDeposit,
         TrustTransfer,
     )
+    from caseledger.trust.services import low_balance_check
 
     rng = random.Random(seed)
     account = {
@@ -163,6 +166,7 @@ def generate_trust(
     paid: dict[int, int] = {}  # settlement id -> cents moved from trust
     pending: list[audit.Pending] = []
     deposited = out = 0
+    spent: set[int] = set()  # matters with money out of trust
 
     def post(day: date, kind: str, memo: str, lines: list[tuple[int, int, dict[str, Any]]],
              **extra: Any) -> int:  # fmt: skip
@@ -309,6 +313,7 @@ def generate_trust(
             left -= amount
             out += amount
             day = posted
+            spent.add(m["id"])
         # Earned fees: trust applied to the matter's unpaid invoices, oldest first.
         for inv in unpaid.get(m["id"], []):
             amount = min(inv["balance_due_cents"], left)
@@ -354,6 +359,7 @@ def generate_trust(
             transfer_id += 1
             left -= amount
             out += amount
+            spent.add(m["id"])
 
     with transaction.atomic(), bulk_load_guards_lifted():
         copy_rows(MatterTrust, trust_rows)
@@ -386,6 +392,12 @@ def generate_trust(
             if cur.fetchone()[0]:
                 raise RuntimeError("generated trust entries do not balance")
     _reset_sequences([JournalEntry, Posting, TrustDeposit, Disbursement, TrustTransfer])
+    # A disbursement or transfer runs the low-balance check after it posts: the matters whose
+    # trust ended below the minimum get the service's task (and, if the firm chose it, its
+    # replenishment request), through the service itself.
+    for matter in Matter.objects.filter(pk__in=sorted(spent)).order_by("id"):
+        with transaction.atomic():
+            low_balance_check(matter=matter, now=now)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")

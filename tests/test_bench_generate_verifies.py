@@ -6,7 +6,9 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -104,6 +106,11 @@ def test_a_generated_firm_with_trust_time_and_tasks_passes_verify():
     assert trust.disbursements == Disbursement.objects.filter(status="POSTED").count() > 0
     assert trust.transfers == TrustTransfer.objects.count() > 0
     assert 0 < trust.out_cents < trust.deposited_cents
+    # The low-balance check ran where money left: its task on the matters that ended low.
+    low = Task.objects.filter(system_key__startswith="trust.low_balance:", status="OPEN")
+    assert set(low.values_list("matter_id", flat=True)) == {
+        f.matter.pk for f in _trust_figures(trust.matter_ids) if f.is_low
+    }
     # Transfers are counted in their invoices' settlements, never past the invoice total.
     assert not InvoiceSettlement.objects.filter(balance_due_cents__lt=0).exists()
     assert len(work.time_entry_ids) == TimeEntry.objects.filter(invoice_line=None).count() > 0
@@ -113,3 +120,13 @@ def test_a_generated_firm_with_trust_time_and_tasks_passes_verify():
         assert entry.rate_cents == DEFAULT_RATES[entry.timekeeper.role]
         assert entry.minutes % 6 == 0
     _assert_verify_passes()
+
+
+def _trust_figures(matter_ids: list[int]) -> list[Any]:
+    from caseledger.matters.models import Matter
+    from caseledger.trust import selectors
+
+    return [
+        selectors.trust_position(m, as_of=date(2026, 11, 2))
+        for m in Matter.objects.filter(pk__in=matter_ids)
+    ]
