@@ -1,7 +1,8 @@
-"""Deterministic synthetic firm: ``python -m bench.generate --matters N [--seed S] [--invoices N]
-[--trust SHARE] [--work SHARE]`` fills the database DATABASE_URL names (migrated) using bulk
-inserts. Benches call ``generate_firm`` (and, opting in, ``bench.receivables.generate_receivables``,
-``bench.trust_load.generate_trust`` and ``generate_work``).
+"""Deterministic synthetic firm: ``python -m bench.generate --matters N [--seed S] [--invoices N
+[--payments]] [--trust SHARE] [--work SHARE]`` fills the database DATABASE_URL names (migrated)
+using bulk inserts. Benches call ``generate_firm`` (and, opting in,
+``bench.receivables.generate_receivables``, ``bench.trust_load.generate_trust`` and
+``generate_work``).
 
 The same (matters, seed) always produces the same names, numbers and assignments.
 """
@@ -431,6 +432,11 @@ def main(argv: list[str] | None = None) -> int:
         "--invoices", type=int, default=0, help="also issued invoices with ledger postings"
     )
     parser.add_argument(
+        "--payments",
+        action="store_true",
+        help="with --invoices: record each receipt as a payment allocated to its invoice",
+    )
+    parser.add_argument(
         "--trust",
         type=float,
         default=0.0,
@@ -455,7 +461,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.receivables import generate_receivables
 
         generate_receivables(
-            invoices=args.invoices, matter_ids=firm.matter_ids, matter_client=firm.matter_client
+            invoices=args.invoices,
+            matter_ids=firm.matter_ids,
+            matter_client=firm.matter_client,
+            payment_records=args.payments,
         )
     summary: dict[str, Any] = {
         "users": len(firm.user_ids),

@@ -90,18 +90,25 @@ def test_a_generated_firm_with_trust_time_and_tasks_passes_verify():
     from caseledger.billing.models import TimeEntry
     from caseledger.ledger.services import chart_ensure
     from caseledger.matters.models import Task
-    from caseledger.payments.models import InvoiceSettlement
+    from caseledger.payments.models import InvoiceSettlement, Payment, PaymentAllocation
     from caseledger.trust.models import Disbursement, TrustDeposit, TrustTransfer
     from conftest import NOW
 
     chart_ensure(now=NOW)
     firm = generate_firm(matters=30, seed=3)
-    generate_receivables(
-        invoices=60, matter_ids=firm.matter_ids, matter_client=firm.matter_client, paid_share=0.3
+    receivables = generate_receivables(
+        invoices=60,
+        matter_ids=firm.matter_ids,
+        matter_client=firm.matter_client,
+        paid_share=0.3,
+        payment_records=True,
     )
     trust = generate_trust(firm, share=0.5, seed=4)
     work = generate_work(firm, share=0.5, seed=6)
 
+    # Each receipt is a recorded payment allocated to its invoice, as payment_record writes it.
+    assert Payment.objects.filter(status="RECEIVED").count() == receivables.n_payments > 0
+    assert PaymentAllocation.objects.count() == receivables.n_payments
     assert trust.deposits == TrustDeposit.objects.count() > 0
     assert trust.disbursements == Disbursement.objects.filter(status="POSTED").count() > 0
     assert trust.transfers == TrustTransfer.objects.count() > 0
