@@ -1,5 +1,8 @@
-"""Deterministic synthetic firm: ``python -m bench.generate --matters N [--seed S]`` fills the
-database DATABASE_URL names (migrated) using bulk inserts. Benches call ``generate_firm``.
+"""Deterministic synthetic firm: ``python -m bench.generate --matters N [--seed S] [--invoices N
+[--payments]] [--trust SHARE] [--work SHARE]`` fills the database DATABASE_URL names (migrated)
+using bulk inserts. Benches call ``generate_firm`` (and, opting in,
+``bench.receivables.generate_receivables``, ``bench.trust_load.generate_trust`` and
+``generate_work``).
 
 The same (matters, seed) always produces the same names, numbers and assignments.
 """
@@ -11,6 +14,7 @@ import json
 import os
 import random
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,22 +40,63 @@ class Firm:
     beneficiary_ids: list[int] = field(default_factory=list)
 
 
+# Stage advances of generated matters stop before this instant (the benches' "now" is later).
+STAGES_UNTIL = datetime(2026, 10, 30, tzinfo=UTC)
+
+
+def _stage_walk(rng: random.Random, template: list[Any], matter: Any) -> list[tuple[Any, datetime]]:
+    """The stages ``matter`` reached, with when, as ``matter_create`` and
+    ``matter_stage_advance`` would have recorded them: the first stage when it was opened, then
+    one stage at a time up to a drawn stage (optional stages such as an RFE reached now and
+    then, required ones never skipped). A stage that closes the matter is never drawn, so every
+    generated matter stays open for work. Sets the matter's current stage (and ``updated_at``
+    after an advance)."""
+    open_stages = [s for s in template if not s.closes_matter]
+    target = rng.randrange(len(open_stages))
+    walk = [(open_stages[0], matter.created_at)]
+    at = datetime.combine(matter.opened_date, datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
+    for index, stage in enumerate(open_stages[1 : target + 1], start=1):
+        if stage.optional and index != target and rng.random() >= 0.25:
+            continue
+        at = max(at + timedelta(days=rng.randrange(7, 45)), walk[-1][1] + timedelta(hours=1))
+        if at >= STAGES_UNTIL:
+            break
+        walk.append((stage, at))
+    matter.current_stage_id = walk[-1][0].pk
+    if len(walk) > 1:
+        matter.updated_at = walk[-1][1]
+    return walk
+
+
+def _stage_events(matter: Any, walk: list[tuple[Any, datetime]]) -> Iterator[Any]:
+    """One StageEvent per stage reached, each from the stage before (none for the first)."""
+    from caseledger.matters.models import StageEvent
+
+    previous = None
+    for stage, at in walk:
+        yield StageEvent(matter_id=matter.pk, stage=stage, from_stage=previous, at=at)
+        previous = stage
+
+
 def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
     """Bulk-insert staff, clients (about one per 1.5 matters) and ``matters`` matters.
 
     Matters keep the rules ``matters.services.matter_create`` enforces: a case type that fits
     the client (employment-based types only for companies, each with its own beneficiary
-    employee; self-petitions only for persons, without a beneficiary), at the first stage of
-    that type's template."""
+    employee; self-petitions only for persons, without a beneficiary). Each matter stands at a
+    stage of its own case type's template, drawn per matter, with the StageEvent rows the
+    matters services write on the way there (opened at the first stage, then one advance per
+    stage); no stage that closes a matter, and no stage listener runs (no billing)."""
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
     from caseledger.clients.models import Beneficiary, Client
     from caseledger.core.choices import Role
     from caseledger.core.models import User
-    from caseledger.matters.models import CaseType, Matter, Stage
+    from caseledger.matters.models import CaseType, Matter, Stage, StageEvent
 
     rng = random.Random(seed)
+    stage_rng = random.Random(seed * 7919 + 1)
     firm = Firm()
     unusable = make_password(None)
     with transaction.atomic():
@@ -100,9 +145,10 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
         missing = sorted(set(COMPANY_CASES + PERSON_CASES) - set(case_types))
         if missing:
             raise RuntimeError(f"case types not seeded (run the migrations): {missing}")
-        first_stage: dict[int, int] = {}
-        for stage in Stage.objects.order_by("case_type_id", "-position", "-id"):
-            first_stage[stage.case_type_id] = stage.pk  # last write = lowest position
+        # Each case type's template in order; a matter's stage belongs to its own case type.
+        templates: dict[int, list[Any]] = {}
+        for stage in Stage.objects.order_by("case_type_id", "position", "id"):
+            templates.setdefault(stage.case_type_id, []).append(stage)
 
         plan: list[tuple[int, Any]] = []
         beneficiaries = []
@@ -136,7 +182,7 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
                     client_id=client_id,
                     beneficiary=next(next_beneficiary) if is_company[client_id] else None,
                     case_type=ct,
-                    current_stage_id=first_stage[ct.pk],
+                    current_stage_id=templates[ct.pk][0].pk,
                     responsible_partner=rng.choice(partners),
                     attorney=rng.choice(attorneys),
                     paralegal=rng.choice(paralegals),
@@ -144,13 +190,20 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
                     created_at=T0 + timedelta(minutes=i),
                 )
             )
-        # Matters need a case type (seeded by the matters migrations): H-1B cap petitions.
-        from caseledger.matters.models import CaseType
-
-        h1b = CaseType.objects.get(code="h1b_cap")
-        for row in rows:
-            row.case_type = h1b
+        # The stages come from a stream of their own, so the names, parties and dates above
+        # are the same draws as before matters were spread over their stages.
+        walks = [
+            _stage_walk(stage_rng, templates[ct.pk], row)
+            for row, (_c, ct) in zip(rows, plan, strict=True)
+        ]
         made = Matter.objects.bulk_create(rows, batch_size=1000)
+        events = [
+            event
+            for matter, walk in zip(made, walks, strict=True)
+            for event in _stage_events(matter, walk)
+        ]
+        StageEvent.objects.bulk_create(events, batch_size=2000)
+        n_events = len(events)
         firm.matter_ids = [m.pk for m in made]
         firm.matter_client = {m.pk: m.client_id for m in made}
         # The bulk inserts bypass the services' audit events: one event records the load, so
@@ -163,9 +216,211 @@ def generate_firm(*, matters: int, seed: int = 1, prefix: str = "SYN") -> Firm:
             at=T0,
             actor_label="bench.generate",
             after={"prefix": prefix, "seed": seed, "users": len(firm.user_ids),
-                   "clients": len(firm.client_ids), "matters": len(firm.matter_ids)},
+                   "clients": len(firm.client_ids), "matters": len(firm.matter_ids),
+                   "stage_events": n_events},
         )  # fmt: skip
     return firm
+
+
+# Work recorded on generated matters (``generate_work``): what each role does, in UTBMS
+# activity codes, and the tasks a matter team keeps.
+WORK = {
+    "PARTNER": [("A104", "Review of the petition strategy and evidence"),
+                ("A106", "Call with the client on timing and options")],
+    "ATTORNEY": [("A103", "Draft support letter for the petition"),
+                 ("A104", "Review of the client's documents and prior filings"),
+                 ("A106", "Email to the client on the evidence still needed"),
+                 ("A102", "Research on the eligibility criteria")],
+    "PARALEGAL": [("A103", "Prepare the forms and the exhibit list"),
+                  ("A101", "Organise the filing package"),
+                  ("A108", "Correspondence with USCIS on the receipt notice")],
+}  # fmt: skip
+TASKS = [
+    "Collect the beneficiary's documents",
+    "Send the engagement letter for signature",
+    "Prepare the filing package",
+    "Calendar the receipt notice",
+    "Draft the support letter",
+    "Check the translations of the civil documents",
+]
+DEFAULT_RATES = {"PARTNER": 57_500, "ATTORNEY": 42_500, "PARALEGAL": 18_500}  # cents per hour
+WORK_AS_OF = date(2026, 11, 2)
+WORK_NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
+
+
+@dataclass
+class Work:
+    """What ``generate_work`` created."""
+
+    time_entry_ids: list[int] = field(default_factory=list)
+    task_ids: list[int] = field(default_factory=list)
+    unbilled_cents: int = 0
+
+
+def generate_work(
+    firm: Firm,
+    *,
+    share: float = 0.5,
+    seed: int = 13,
+    as_of: date = WORK_AS_OF,
+    now: datetime = WORK_NOW,
+) -> Work:
+    """Opt-in: unbilled time entries (WIP) and tasks, open and done, for about ``share`` of the
+    firm's matters, dated from each matter's opening to ``as_of``.
+
+    Time entries are what ``time_entry_create`` records: the matter's partner, attorney or
+    paralegal, minutes in the firm's increment (never more than 24 hours a timekeeper a day),
+    a UTBMS activity code, the rate resolved as the service does (matter > client > the
+    timekeeper's default; staff without a default rate get one by role through
+    ``hourly_rate_set``) and the amount rounded once with the firm's rule; none is billed yet.
+    Tasks are ``task_create``'s, for the matter's paralegal or attorney, due one to four weeks
+    after they were set; those due before ``as_of`` are mostly done (``task_complete``). One
+    audit event per row, as those services write (``audit.record_many``)."""
+    from django.db import transaction
+
+    from caseledger.billing.calc import time_amount_cents
+    from caseledger.billing.models import HourlyRate, TimeEntry
+    from caseledger.billing.selectors import billing_settings_get
+    from caseledger.billing.services import hourly_rate_set
+    from caseledger.billing.services.common import firm_rounding
+    from caseledger.clients.models import Client
+    from caseledger.core import audit
+    from caseledger.core.models import User
+    from caseledger.matters.choices import TaskStatus
+    from caseledger.matters.models import Matter, Task
+
+    rng = random.Random(seed)
+    work = Work()
+    with transaction.atomic():
+        staff = {u.pk: u for u in User.objects.filter(pk__in=firm.user_ids)}
+        has_default = set(
+            HourlyRate.objects.filter(
+                timekeeper_id__in=staff, client__isnull=True, matter__isnull=True
+            ).values_list("timekeeper_id", flat=True)
+        )
+        for pk in sorted(set(staff) - has_default):
+            user = staff[pk]
+            hourly_rate_set(timekeeper=user, rate=DEFAULT_RATES[user.role], actor=None, now=now)
+        rates = {
+            (r.timekeeper_id, r.client_id, r.matter_id): r.rate_cents
+            for r in HourlyRate.objects.filter(timekeeper_id__in=staff)
+        }
+        increment = billing_settings_get().time_increment_minutes
+        rule = firm_rounding()
+        matters = list(
+            Matter.objects.filter(pk__in=firm.matter_ids)
+            .order_by("id")
+            .values("id", "client_id", "opened_date", "responsible_partner_id", "attorney_id",
+                    "paralegal_id")
+        )  # fmt: skip
+        ledes = set(
+            Client.objects.filter(pk__in=firm.client_ids, ledes_required=True).values_list(
+                "id", flat=True
+            )
+        )
+        day_minutes: dict[tuple[int, date], int] = {}
+        entries, tasks = [], []
+        for m in matters:
+            if rng.random() >= share:
+                continue
+            span = max(0, (as_of - m["opened_date"]).days)
+            team = [m["responsible_partner_id"], m["attorney_id"], m["paralegal_id"]]
+            for _ in range(rng.randrange(1, 9)):
+                who = rng.choices(team, weights=(1, 3, 4))[0]
+                if who is None:
+                    continue
+                role = staff[who].role
+                activity, narrative = rng.choice(WORK[role])
+                day = m["opened_date"] + timedelta(days=rng.randrange(span + 1))
+                minutes = increment * rng.randrange(1, max(2, 240 // increment))
+                if day_minutes.get((who, day), 0) + minutes > 24 * 60:
+                    continue
+                day_minutes[(who, day)] = day_minutes.get((who, day), 0) + minutes
+                rate = next(
+                    rates[key]
+                    for key in (
+                        (who, None, m["id"]),
+                        (who, m["client_id"], None),
+                        (who, None, None),
+                    )
+                    if key in rates
+                )
+                entries.append(
+                    TimeEntry(
+                        timekeeper_id=who, matter_id=m["id"], work_date=day, minutes=minutes,
+                        activity_code=activity, task_code="L120" if m["client_id"] in ledes else "",
+                        narrative=narrative, billable=True, rate_cents=rate,
+                        amount_cents=time_amount_cents(minutes=minutes, rate_cents=rate, rule=rule),
+                        created_by_id=who,
+                        created_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+                        + timedelta(hours=18),
+                    )
+                )  # fmt: skip
+            for _ in range(rng.randrange(0, 4)):
+                who = rng.choice([m["paralegal_id"], m["attorney_id"]])
+                set_on = m["opened_date"] + timedelta(days=rng.randrange(span + 1))
+                due = set_on + timedelta(days=rng.randrange(7, 29))
+                done = due < as_of and rng.random() < 0.8
+                created = datetime.combine(set_on, datetime.min.time(), tzinfo=UTC) + timedelta(
+                    hours=9
+                )
+                finished = min(created + timedelta(days=rng.randrange(1, 28)), now)
+                tasks.append(
+                    Task(
+                        matter_id=m["id"], title=rng.choice(TASKS), due_date=due, assignee_id=who,
+                        status=TaskStatus.DONE if done else TaskStatus.OPEN,
+                        created_by_id=m["attorney_id"], created_at=created,
+                        completed_at=finished if done else None,
+                        completed_by_id=who if done else None,
+                    )
+                )  # fmt: skip
+        made_entries = TimeEntry.objects.bulk_create(entries, batch_size=2000)
+        made_tasks = Task.objects.bulk_create(tasks, batch_size=2000)
+        events: list[audit.Pending] = []
+        for e in made_entries:
+            events.append(
+                audit.Pending(
+                    action="billing.time_recorded",
+                    obj=e,
+                    after={
+                        "matter": e.matter_id,
+                        "timekeeper": e.timekeeper_id,
+                        "work_date": e.work_date,
+                        "minutes": e.minutes,
+                        "rate_cents": e.rate_cents,
+                        "amount_cents": e.amount_cents,
+                        "billable": True,
+                    },
+                )  # fmt: skip
+            )
+        for t in made_tasks:
+            events.append(
+                audit.Pending(
+                    action="matters.task_created",
+                    obj=t,
+                    after={
+                        "title": t.title,
+                        "matter": t.matter_id,
+                        "assignee": t.assignee_id,
+                        "assignee_role": "",
+                        "due_date": t.due_date,
+                    },
+                )  # fmt: skip
+            )
+            if t.status == TaskStatus.DONE:
+                events.append(
+                    audit.Pending(
+                        action="matters.task_completed",
+                        obj=t,
+                        before={"status": TaskStatus.OPEN},
+                        after={"status": TaskStatus.DONE},
+                    )
+                )
+        audit.record_many(actor=None, at=now, events=events, actor_label="bench.generate")
+    work.time_entry_ids = [e.pk for e in made_entries]
+    work.task_ids = [t.pk for t in made_tasks]
+    work.unbilled_cents = sum(e.amount_cents for e in made_entries)
+    return work
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,6 +430,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="SYN")
     parser.add_argument(
         "--invoices", type=int, default=0, help="also issued invoices with ledger postings"
+    )
+    parser.add_argument(
+        "--payments",
+        action="store_true",
+        help="with --invoices: record each receipt as a payment allocated to its invoice",
+    )
+    parser.add_argument(
+        "--trust",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="also retainers in trust for this share of the matters (0-1), some disbursed and "
+        "applied to their unpaid invoices",
+    )
+    parser.add_argument(
+        "--work",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="also unbilled time entries and tasks for this share of the matters (0-1)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseledger.settings")
@@ -186,7 +461,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.receivables import generate_receivables
 
         generate_receivables(
-            invoices=args.invoices, matter_ids=firm.matter_ids, matter_client=firm.matter_client
+            invoices=args.invoices,
+            matter_ids=firm.matter_ids,
+            matter_client=firm.matter_client,
+            payment_records=args.payments,
         )
     summary: dict[str, Any] = {
         "users": len(firm.user_ids),
@@ -195,6 +473,18 @@ def main(argv: list[str] | None = None) -> int:
         "beneficiaries": len(firm.beneficiary_ids),
         "invoices": args.invoices,
     }
+    if args.trust:
+        from bench.trust_load import generate_trust
+
+        trust = generate_trust(firm, share=args.trust)
+        summary.update(
+            trust_deposits=trust.deposits,
+            trust_disbursements=trust.disbursements,
+            trust_transfers=trust.transfers,
+        )
+    if args.work:
+        work = generate_work(firm, share=args.work)
+        summary.update(time_entries=len(work.time_entry_ids), tasks=len(work.task_ids))
     print(json.dumps(summary))
     return 0
 

@@ -27,7 +27,18 @@ def bench_pdf(ctx: BenchContext) -> dict[str, Any]:
     from caseledger.matters.models import Matter
 
     n = 2_000 if ctx.full else 200
-    firm = generate_firm(matters=20)
+    # The invoices bill an H-1B petition with its government fees: twenty of the generated
+    # firm's H-1B matters (employer clients, each with its beneficiary), not whatever comes first.
+    firm = generate_firm(matters=200)
+    h1b = list(
+        Matter.objects.filter(
+            pk__in=firm.matter_ids, case_type__code__in=["h1b_cap", "h1b_extension", "h1b_transfer"]
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:20]
+    )
+    if len(h1b) < 20:
+        raise RuntimeError(f"the generated firm has {len(h1b)} H-1B matters, 20 needed")
     service = services.service_create(
         code="H1B",
         name="H-1B petition",
@@ -40,7 +51,7 @@ def bench_pdf(ctx: BenchContext) -> dict[str, Any]:
     )
     invoices = []
     partner = User.objects.filter(pk__in=firm.user_ids, role="PARTNER").first()
-    for matter in Matter.objects.filter(pk__in=firm.matter_ids[:20]):
+    for matter in Matter.objects.filter(pk__in=h1b).order_by("id"):
         invoice = services.invoice_draft_create(matter=matter, actor=None, now=NOW)
         for description, price, kind, category in (
             (

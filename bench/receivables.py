@@ -177,7 +177,7 @@ def derive_ledger_rows(
             "entry_date": entry["entry_date"].isoformat(),
             "memo": entry["memo"],
             "reverses": None,
-            "disbursement": None,
+            "disbursement": entry.get("disbursement_id"),
             "lines": lines[entry["id"]],
         }
         fields = {
@@ -209,6 +209,41 @@ def derive_ledger_rows(
             cur.execute("UPDATE core_auditchainhead SET last_hash = %s WHERE id = 1", [prev])
 
 
+def _load_payment_records(
+    payment_rows: list[dict[str, Any]], allocation_rows: list[dict[str, Any]], last_number: int
+) -> None:
+    """The payments app's rows for loaded receipts (see ``generate_receivables``): payments,
+    allocations, the payments counter and one ``payments.payment_recorded`` event each."""
+    from caseledger.core import audit
+    from caseledger.payments.models import DocumentCounter, Payment, PaymentAllocation
+
+    copy_rows(Payment, payment_rows, with_id=True)
+    copy_rows(PaymentAllocation, allocation_rows)
+    DocumentCounter.objects.update_or_create(name="payment", defaults={"value": last_number})
+    invoice_numbers = {a["payment_id"]: f"B{a['invoice_id']:08d}" for a in allocation_rows}
+    audit.record_many(
+        actor=None,
+        at=NOW,
+        actor_label="bench.generate",
+        events=[
+            audit.Pending(
+                action="payments.payment_recorded",
+                obj=Payment(id=p["id"], number=p["number"]),
+                after={
+                    "amount_cents": p["amount_cents"],
+                    "fee_cents": 0,
+                    "method": p["method"],
+                    "allocations": {invoice_numbers[p["id"]]: p["amount_cents"]},
+                    "unapplied_cents": 0,
+                    "entry": p["entry_id"],
+                },
+            )  # fmt: skip
+            for p in payment_rows
+        ],
+    )
+    _reset_sequences([Payment])
+
+
 def models_sum(field: str) -> Any:
     from django.db.models import Sum
 
@@ -231,13 +266,21 @@ def generate_receivables(
     settlements: bool = False,
     as_of: date = AS_OF,
     postings_at_least: int = 0,
+    payment_records: bool = False,
 ) -> Receivables:
     """Issued invoices due over the 180 days before ``as_of`` (and 30 after), each posted to A/R;
     ``paid_share`` of them partly or wholly paid. With ``settlements`` also the payments app's
     settlement rows (paid amounts matching the postings). ``postings_at_least``: when the
     invoices and payments make fewer postings, operating entries that never touch A/R fill the
     ledger up to that many (bank service charges: Dr 5400, Cr 1000 operating bank, dated over
-    the same 210 days), as a firm's books hold more than its receivables."""
+    the same 210 days), as a firm's books hold more than its receivables.
+
+    ``payment_records`` (opt-in; the default loads the entries only, as the benches always
+    have): each payment also gets what ``payment_record`` writes beside its entry, a RECEIVED
+    ``Payment`` (numbered from the payments counter, which is moved past it, by the client's
+    name) allocated in full to its invoice (``PaymentAllocation``) and its audit event, and its
+    entry is the service's: the memo names the payment and the operating bank line carries no
+    client or matter."""
     from django.db import connection, transaction
 
     from caseledger.billing.models import Invoice
@@ -262,6 +305,24 @@ def generate_receivables(
     fact_rows: list[dict[str, Any]] = []
     entry_id = entry_id0
     n_payments = 0
+    # Payment records come from a stream of their own: the invoices and amounts stay the draws
+    # they were without them.
+    pay_rng = random.Random(seed * 7919 + 2)
+    payment_rows: list[dict[str, Any]] = []
+    allocation_rows: list[dict[str, Any]] = []
+    payment_no = payment_id = 0
+    names: dict[int, str] = {}
+    if payment_records:
+        from caseledger.clients.models import Client
+        from caseledger.payments.choices import PaymentMethod
+        from caseledger.payments.models import DocumentCounter, Payment
+
+        names = dict(Client.objects.values_list("id", "name"))
+        payment_no = int(
+            DocumentCounter.objects.filter(name="payment").values_list("value", flat=True).first()
+            or 0
+        )
+        payment_id = _next_id(Payment)
     for i in range(invoices):
         inv_id = inv_id0 + i
         matter_id = matter_ids[i % len(matter_ids)]
@@ -331,25 +392,47 @@ def generate_receivables(
             paid = cents if rng.random() < 0.5 else cents // 2
             pay_day = min(due + timedelta(days=rng.randrange(-10, 40)), as_of)
             pay_day = max(pay_day, issued)
+            memo = "Payment"
+            pcommon = {"entry_date": pay_day, "client_id": client_id, "matter_id": matter_id}
+            bank_refs: dict[str, Any] = pcommon
+            if payment_records:
+                payment_no += 1
+                number = f"P-{payment_no:06d}"
+                method = pay_rng.choice(["ACH", "CHECK", "WIRE"])
+                label = PaymentMethod(method).label
+                memo = f"Payment {number} from {names[client_id]} ({label})"[:500]
+                bank_refs = {"entry_date": pay_day}
+                payment_rows.append(
+                    {"id": payment_id, "number": number, "client_id": client_id,
+                     "matter_id": matter_id, "method": method, "status": "RECEIVED",
+                     "payer": names[client_id][:200],
+                     "reference": f"{pay_rng.randrange(1000, 9999)}" if method == "CHECK" else "",
+                     "received_date": pay_day, "amount_cents": paid, "entry_id": entry_id,
+                     "created_at": NOW}
+                )  # fmt: skip
+                allocation_rows.append(
+                    {"payment_id": payment_id, "invoice_id": inv_id, "amount_cents": paid,
+                     "applied_date": pay_day, "entry_id": entry_id, "created_at": NOW}
+                )  # fmt: skip
+                payment_id += 1
             entry_rows.append(
                 {
                     "id": entry_id,
                     "entry_date": pay_day,
                     "kind": "PAYMENT_RECEIVED",
-                    "memo": "Payment",
+                    "memo": memo,
                     "currency": "USD",
                     "created_at": NOW,
                     "payload_hash": f"{entry_id:064d}",
                 }
             )
-            pcommon = {"entry_date": pay_day, "client_id": client_id, "matter_id": matter_id}
             posting_rows.append(
                 {
                     "id": posting_id,
                     "entry_id": entry_id,
                     "account_id": bank,
                     "amount_cents": paid,
-                    **pcommon,
+                    **bank_refs,
                 }
             )
             posting_rows.append(
@@ -436,6 +519,8 @@ def generate_receivables(
         # ``settlements`` is kept for callers that asked for them explicitly.
         copy_rows(InvoiceSettlement, settlement_rows)
         derive_ledger_rows(entry_rows, posting_rows)
+        if payment_records:
+            _load_payment_records(payment_rows, allocation_rows, payment_no)
     _reset_sequences([Invoice, JournalEntry, Posting])
     with connection.cursor() as cur:
         cur.execute(
