@@ -18,7 +18,10 @@ from caseledger.imports.models import (
 
 
 def job_lock(*, job_id: int) -> ImportJob:
-    return ImportJob.objects.select_for_update().get(pk=job_id)
+    """The job row, locked, without the uploaded file (``content``, loaded only if read): every
+    committed batch locks it, and re-reading a file of tens of MB per batch of 200 records made
+    the commit's time grow with the square of the file."""
+    return ImportJob.objects.select_for_update().defer("content").get(pk=job_id)
 
 
 def legacy_invoice_lock(*, invoice_id: int) -> LegacyInvoice:
