@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,7 +29,7 @@ from caseledger.billing.models import (
     PayerRule,
     TimeEntry,
 )
-from caseledger.core.models import AuditEvent, OutboxMessage
+from caseledger.core.models import AuditEvent, OutboxMessage, User
 from caseledger.core.money import Money
 from caseledger.core.permissions import UNSCOPED_ROLES
 from caseledger.matters.models import Matter
@@ -120,56 +121,83 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
     return matters_visible_to(user)
 
 
-def wip_by_matter(*, user: Any) -> list[WipRow]:
-    """Unbilled billable time and expenses per matter the user may see (two queries)."""
+@dataclass(frozen=True)
+class Wip:
+    """Unbilled billable time and expenses the user may see: per matter (``matters``: matter
+    id, minutes, time cents, expense cents; largest total first), per responsible partner
+    (``by_partner``, labelled rows) and the total. Ids only per matter: a page of them is turned
+    into rows by ``wip_rows``, so the page costs the same at any number of matters."""
+
+    matters: list[tuple[int, int, int, int]]
+    by_partner: list[WipRow]
+    total_cents: int
+
+
+def wip(*, user: Any) -> Wip:
+    """Two grouped queries (time, expenses) per matter with its responsible partner, and one for
+    the partners' names."""
     matters = _visible_matters(user)
     time_rows = (
         TimeEntry.objects.filter(billable=True, invoice_line__isnull=True, matter__in=matters)
-        .values("matter_id")
+        .values("matter_id", "matter__responsible_partner_id")
         .annotate(minutes=Sum("minutes"), cents=Sum("amount_cents"))
     )
     exp_rows = (
         Expense.objects.filter(billable=True, invoice_line__isnull=True, matter__in=matters)
-        .values("matter_id")
+        .values("matter_id", "matter__responsible_partner_id")
         .annotate(cents=Sum("amount_cents"))
     )
     totals: dict[int, list[int]] = {}
+    partner_of: dict[int, int | None] = {}
     for row in time_rows:
-        totals.setdefault(row["matter_id"], [0, 0, 0])
-        totals[row["matter_id"]][0] = row["minutes"] or 0
-        totals[row["matter_id"]][1] = row["cents"] or 0
+        acc = totals.setdefault(row["matter_id"], [0, 0, 0])
+        acc[0], acc[1] = row["minutes"] or 0, row["cents"] or 0
+        partner_of[row["matter_id"]] = row["matter__responsible_partner_id"]
     for exp in exp_rows:
-        totals.setdefault(exp["matter_id"], [0, 0, 0])
-        totals[exp["matter_id"]][2] = exp["cents"] or 0
-    info = Matter.objects.filter(pk__in=totals).select_related("client", "responsible_partner")
-    rows = [
-        WipRow(
-            key=m,
-            label=str(m),
-            partner=str(m.responsible_partner or "—"),
-            minutes=totals[m.pk][0],
-            time_cents=totals[m.pk][1],
-            expense_cents=totals[m.pk][2],
-        )
-        for m in info
-    ]
-    return sorted(rows, key=lambda r: (-r.total_cents, r.label))
-
-
-def wip_by_partner(*, user: Any) -> list[WipRow]:
-    by_partner: dict[str, list[int]] = {}
-    for row in wip_by_matter(user=user):
-        acc = by_partner.setdefault(row.partner, [0, 0, 0])
-        acc[0] += row.minutes
-        acc[1] += row.time_cents
-        acc[2] += row.expense_cents
-    return sorted(
+        totals.setdefault(exp["matter_id"], [0, 0, 0])[2] = exp["cents"] or 0
+        partner_of[exp["matter_id"]] = exp["matter__responsible_partner_id"]
+    per_partner: dict[int | None, list[int]] = {}
+    for matter_id, (minutes, time_cents, expense_cents) in totals.items():
+        acc = per_partner.setdefault(partner_of[matter_id], [0, 0, 0])
+        acc[0] += minutes
+        acc[1] += time_cents
+        acc[2] += expense_cents
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=[p for p in per_partner if p])}
+    by_partner = sorted(
         (
-            WipRow(key=p, label=p, partner=p, minutes=v[0], time_cents=v[1], expense_cents=v[2])
-            for p, v in by_partner.items()
+            WipRow(key=label, label=label, partner=label, minutes=v[0], time_cents=v[1],
+                   expense_cents=v[2])
+            for partner_id, v in per_partner.items()
+            for label in [names.get(partner_id, "—") if partner_id else "—"]
         ),
         key=lambda r: (-r.total_cents, r.label),
+    )  # fmt: skip
+    ordered = sorted(((m, *v) for m, v in totals.items()), key=lambda t: (-(t[2] + t[3]), t[0]))
+    return Wip(
+        matters=[(m, a, b, c) for m, a, b, c in ordered],
+        by_partner=by_partner,
+        total_cents=sum(t[2] + t[3] for t in ordered),
     )
+
+
+def wip_rows(matters: Iterable[tuple[int, int, int, int]]) -> list[WipRow]:
+    """The rows of a page of ``Wip.matters``, in its order (one query for the matters)."""
+    page = list(matters)
+    info = Matter.objects.select_related("client", "responsible_partner").in_bulk(
+        [m for m, *_ in page]
+    )
+    return [
+        WipRow(
+            key=info[m],
+            label=str(info[m]),
+            partner=str(info[m].responsible_partner or "—"),
+            minutes=minutes,
+            time_cents=time_cents,
+            expense_cents=expense_cents,
+        )
+        for m, minutes, time_cents, expense_cents in page
+        if m in info
+    ]
 
 
 def invoices_visible_to(user: Any) -> QuerySet[Invoice]:

@@ -153,9 +153,34 @@ def test_wip_per_matter_and_partner(world: Any, users: dict[str, Any]) -> None:
         actor=world.billing,
         now=world.now,
     )
-    rows = selectors.wip_by_matter(user=users["PARTNER"])
+    summary = selectors.wip(user=users["PARTNER"])
+    rows = selectors.wip_rows(summary.matters)
     assert len(rows) == 1
     row = rows[0]
     assert (row.minutes, row.time_cents, row.expense_cents) == (180, 85_000 + 65_000, 78_000)
-    partners = selectors.wip_by_partner(user=users["PARTNER"])
-    assert [(p.label, p.total_cents) for p in partners] == [(str(world.partner), 228_000)]
+    assert summary.total_cents == 228_000
+    assert [(p.label, p.total_cents) for p in summary.by_partner] == [(str(world.partner), 228_000)]
+
+
+def test_wip_page_pages_the_matters_and_totals_them_all(
+    world: Any, users: dict[str, Any], login: Any, monkeypatch: Any
+) -> None:
+    from django.urls import reverse
+
+    from caseledger.billing.views import time as time_views
+
+    monkeypatch.setattr(time_views, "WIP_PAGE_ROWS", 1)
+    other = world.new_matter()
+    _time(world, hours="2")
+    _time(world, matter=other, hours="1")
+    http = login(users["PARTNER"])
+    first = http.get(reverse("billing:wip")).content.decode()
+    second = http.get(reverse("billing:wip") + "?page=2").content.decode()
+    # The larger matter first; the total and the count over both pages.
+    assert world.matter.number in first
+    assert other.number not in first
+    assert other.number in second
+    assert "Page 1 of 2 · 2 in all" in first
+    summary = selectors.wip(user=users["PARTNER"])
+    assert summary.total_cents == sum(m[2] + m[3] for m in summary.matters)
+    assert [m[0] for m in summary.matters] == [world.matter.pk, other.pk]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,16 +24,21 @@ from caseledger.core.forms import handle_form
 from caseledger.core.money import Money
 from caseledger.core.permissions import capability_required, require
 
+WIP_PAGE_ROWS = 50  # matters per page of work in progress
+
 
 @capability_required("billing.wip")
 def wip(request: HttpRequest) -> HttpResponse:
-    by_matter = selectors.wip_by_matter(user=staff(request))
-    by_partner = selectors.wip_by_partner(user=staff(request))
-    total = sum(r.total_cents for r in by_matter)
+    summary = selectors.wip(user=staff(request))
+    page = Paginator(summary.matters, WIP_PAGE_ROWS).get_page(request.GET.get("page"))
     return render(
         request,
         "billing/wip.html",
-        {"by_matter": by_matter, "by_partner": by_partner, "total_cents": total},
+        {
+            "summary": summary,
+            "page": page,
+            "by_matter": selectors.wip_rows(page.object_list),
+        },
     )
 
 
