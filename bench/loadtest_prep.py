@@ -4,13 +4,15 @@ environment, so it reads and writes the same database):
     python -m bench.loadtest_prep data --matters N --invoices N --schedules N --steps K --out F
     python -m bench.loadtest_prep queries --path /a --path /b
 
-``data`` generates the firm once (``bench.generate`` and ``bench.receivables``, prefix ``LT``,
-next to the demo firm; a database that already holds it is reused), gives a share of its matters
-a monthly retainer schedule (the month-end run's work), and writes the targets file the locust
-users read: API tokens for the writers, open invoices to pay, matters with their next stage, the
-client portal's session user, and one month-end date per user-count step (months not yet
-billed, so every step's run drafts its invoices). ``queries`` prints the statement count of
-each path, asked as the demo partner in-process (for the slowest routes of the report).
+``data`` generates the firm once (``bench.generate``, ``bench.receivables`` with payment
+records, ``bench.trust_load`` for 30% of its matters and ``generate_work`` for half: prefix
+``LT``, next to the demo firm; a database that already holds it is reused), gives a share of
+its matters a monthly retainer schedule (the month-end run's work), and writes the targets
+file the locust users read: API tokens for the writers, open invoices to pay, matters with
+their next stage, the client portal's session user, and one month-end date per user-count
+step (months not yet billed, so every step's run drafts its invoices). ``queries`` prints the
+statement count of each path, asked as the demo partner in-process (for the slowest routes of
+the report).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ NOW_SERVICE = "LT-RETAINER"
 
 def _firm(matters: int, invoices: int) -> list[int]:
     """The LT firm's matter ids, generating it unless the database already holds it."""
-    from bench.generate import generate_firm
+    from bench.generate import generate_firm, generate_work
     from bench.receivables import generate_receivables
+    from bench.trust_load import generate_trust
     from caseledger.matters.models import Matter
 
     have = list(
@@ -49,8 +52,15 @@ def _firm(matters: int, invoices: int) -> list[int]:
     firm = generate_firm(matters=matters, prefix=PREFIX)
     if invoices:
         generate_receivables(
-            invoices=invoices, matter_ids=firm.matter_ids, matter_client=firm.matter_client
+            invoices=invoices,
+            matter_ids=firm.matter_ids,
+            matter_client=firm.matter_client,
+            payment_records=True,
         )
+    # What a firm's books hold beside its receivables: retainers in trust (some disbursed and
+    # applied to invoices), unbilled time and tasks.
+    generate_trust(firm, share=0.3)
+    generate_work(firm, share=0.5)
     return firm.matter_ids
 
 

@@ -1,8 +1,9 @@
 """``pages``: every staff page, in-process, on a generated firm at scale against the same pages on
 a small firm (the baseline), in the same run and database.
 
-The firm is generated twice over (``bench.generate`` + ``bench.receivables``): first the small
-firm, whose pages are measured, then the rest up to the full size, and the same pages again.
+The firm is generated twice over (``bench.generate``: invoices with their payments, trust for
+30% of the matters, unbilled time and tasks for half): first the small firm, whose pages are
+measured, then the rest up to the full size, and the same pages again.
 Each page is asked for ``REQUESTS`` times (twice at the quick size) by a partner and by a billing
 user (Django's test client, signed in; the first request of each warms plans and caches and is
 not counted), and its statements are counted on the last request of each size.
@@ -22,9 +23,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.generate import generate_firm
+from bench.generate import generate_firm, generate_work
 from bench.receivables import generate_receivables
 from bench.registry import BenchContext, percentile, register, result
+from bench.trust_load import generate_trust
 
 REQUESTS = 10
 # (label, URL name or path, which object's id it takes or None): the staff pages people use, lists
@@ -167,8 +169,13 @@ def bench_pages(ctx: BenchContext) -> dict[str, Any]:
     small_matters, small_invoices = matters // 10, invoices // 10
     small = generate_firm(matters=small_matters, prefix="SML")
     generate_receivables(
-        invoices=small_invoices, matter_ids=small.matter_ids, matter_client=small.matter_client
+        invoices=small_invoices,
+        matter_ids=small.matter_ids,
+        matter_client=small.matter_client,
+        payment_records=True,
     )
+    generate_trust(small, share=0.3)
+    generate_work(small, share=0.5)
     clients = _clients()
     targets = _targets(small)
     before = _measure(clients, targets, requests)
@@ -178,7 +185,10 @@ def bench_pages(ctx: BenchContext) -> dict[str, Any]:
         matter_ids=rest.matter_ids,
         matter_client=rest.matter_client,
         seed=8,
+        payment_records=True,
     )
+    generate_trust(rest, share=0.3)
+    generate_work(rest, share=0.5)
     after = _measure(clients, targets, requests)
     pages: dict[str, dict[str, Any]] = {}
     for label, got in after.items():
