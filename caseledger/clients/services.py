@@ -22,7 +22,7 @@ from caseledger.clients.choices import (
 )
 from caseledger.clients.exceptions import ClientError
 from caseledger.clients.models import Beneficiary, Client, Contact, PersonalData
-from caseledger.core import audit, clock
+from caseledger.core import audit, bulk, clock
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import NotPermitted
 from caseledger.core.models import User
@@ -270,7 +270,7 @@ def client_create_many(
 ) -> list[Client]:
     """Insert clients made by ``client_build`` with one bulk INSERT, and their
     ``clients.client_created`` events (one each, as ``client_create`` writes) with one more."""
-    clients = Client.objects.bulk_create([client for client, _ in built], batch_size=500)
+    clients = bulk.insert_objects([client for client, _ in built])
     audit.record_many(
         actor=actor,
         at=now,

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from caseledger.billing.calc import line_amount_cents
 from caseledger.billing.choices import Cadence, InvoiceStatus, LineKind, Payer
@@ -30,7 +30,7 @@ from caseledger.billing.models import (
 )
 from caseledger.billing.selectors import billing_settings_get, payer_rule_get
 from caseledger.billing.services.common import firm_currency, firm_rounding, parse_amount
-from caseledger.core import audit
+from caseledger.core import audit, bulk
 from caseledger.core.money import split
 
 CADENCE_INVALID = "cadence: must be one of {choices} (got {value!r})"
@@ -328,7 +328,8 @@ def _beneficiary_refused(
     return refused
 
 
-# The columns each draft sets; every other column takes its field's default (``_rows_insert``).
+# The columns each draft sets; every other column takes its field's default
+# (``core.bulk.insert_rows``).
 INVOICE_COLUMNS = (
     "client_id",
     "matter_id",
@@ -366,8 +367,8 @@ def _drafts_write(
     default_terms: str,
 ) -> int:
     """One batch of drafts: the invoices (in review), their lines, and the ScheduleRun rows
-    that make the run idempotent, each table in one statement (``_rows_insert``). Returns how
-    many were drafted."""
+    that make the run idempotent, each table in one statement (``core.bulk.insert_rows``).
+    Returns how many were drafted."""
     invoice_rows = []
     for item, specs in chunk:
         template = templates[item.template_id]
@@ -388,7 +389,7 @@ def _drafts_write(
                 template.notes,
             )
         )
-    invoice_ids = _rows_insert(
+    invoice_ids = bulk.insert_rows(
         Invoice,
         INVOICE_COLUMNS,
         invoice_rows,
@@ -413,13 +414,13 @@ def _drafts_write(
             )
         )
         run_rows.append((item.schedule_id, item.period, item.sequence, invoice_id))
-    _rows_insert(
+    bulk.insert_rows(
         InvoiceLine,
         LINE_COLUMNS,
         line_rows,
         constants={"quantity": Decimal(1), "taxable": False},
     )
-    _rows_insert(ScheduleRun, RUN_COLUMNS, run_rows, constants={"run_at": now})
+    bulk.insert_rows(ScheduleRun, RUN_COLUMNS, run_rows, constants={"run_at": now})
     return len(invoice_rows)
 
 
@@ -443,55 +444,3 @@ def _draft_lines(
         )
         for position, (spec, amount, description, kind) in enumerate(specs, start=1)
     ]
-
-
-def _rows_insert(
-    model: Any,
-    columns: tuple[str, ...],
-    rows: list[tuple[Any, ...]],
-    *,
-    constants: dict[str, Any],
-    ids: bool = False,
-) -> list[int]:
-    """Insert ``rows`` (the values of ``columns``, attnames) into ``model``'s table, every
-    other column set to ``constants`` or else its field's default, exactly as ``bulk_create``
-    of ``model(**constants, **row)`` would. Returns the new ids in row order when ``ids``.
-
-    On PostgreSQL one ``COPY ... FROM STDIN`` (the new ids taken first from the table's
-    sequence in one query): no model instance per row, no per-value preparation, no quoting
-    of the parameters into the SQL text. COPY fires the same triggers and checks the same
-    constraints as INSERT. Elsewhere ``bulk_create`` in batches of ``BATCH``."""
-    if not rows:
-        return []
-    if connection.vendor != "postgresql":
-        made = model.objects.bulk_create(
-            [model(**constants, **dict(zip(columns, row, strict=True))) for row in rows],
-            batch_size=BATCH,
-        )
-        return [obj.pk for obj in made] if ids else []
-    prototype = model(**constants)
-    fields = [f for f in model._meta.concrete_fields if not f.generated]
-    fixed = [f for f in fields if not f.primary_key and f.attname not in columns]
-    fixed_values = tuple(f.get_db_prep_save(f.pre_save(prototype, True), connection) for f in fixed)
-    column_of = {f.attname: f.column for f in fields}
-    names = [column_of[name] for name in columns] + [f.column for f in fixed]
-    table = model._meta.db_table
-    pk = model._meta.pk.column
-    new_ids: list[int] = []
-    with connection.wrap_database_errors, connection.cursor() as cur:
-        if ids:
-            cur.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk, len(rows)],
-            )
-            new_ids = sorted(row[0] for row in cur.fetchall())
-            names.insert(0, pk)
-        quoted = ", ".join(connection.ops.quote_name(name) for name in names)
-        with cur.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
-            if ids:
-                for new_id, row in zip(new_ids, rows, strict=True):
-                    copy.write_row((new_id, *row, *fixed_values))
-            else:
-                for row in rows:
-                    copy.write_row((*row, *fixed_values))
-    return new_ids

@@ -18,7 +18,7 @@ from django.db.models.functions import Upper
 
 from caseledger.clients import services as client_services
 from caseledger.clients.models import Client
-from caseledger.core import audit, clock
+from caseledger.core import audit, bulk, clock
 from caseledger.core.exceptions import ApplicationError
 from caseledger.imports import locks
 from caseledger.imports.choices import CutoverStatus, RecordKind
@@ -316,7 +316,7 @@ def _bulk_payments(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> 
         )
         built.append((unit, row))
         placed.append(len(built) - 1)
-    rows = LegacyHistoryPayment.objects.bulk_create([r for _, r in built], batch_size=500)
+    rows = bulk.insert_objects([r for _, r in built])
     audit.record_many(
         actor=actor,
         at=now,
@@ -550,7 +550,7 @@ def _bulk_activities(units: list[Unit], actor: Any, now: datetime, fail: Fail) -
             )
         )
         placed.append(len(built) - 1)
-    activities = LegacyActivity.objects.bulk_create(built, batch_size=500)
+    activities = bulk.insert_objects(built)
     kept = [u for u, i in zip(units, placed, strict=True) if i is not None]
     audit.record_many(
         actor=actor,
@@ -617,14 +617,13 @@ def _bulk_invoices(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> 
             )
         )
         placed.append(len(built) - 1)
-    invoices = LegacyInvoice.objects.bulk_create([inv for _, inv in built], batch_size=500)
-    LegacyInvoiceLine.objects.bulk_create(
+    invoices = bulk.insert_objects([inv for _, inv in built])
+    bulk.insert_objects(
         [
             LegacyInvoiceLine(invoice=inv, position=i, **line)
             for (unit, _), inv in zip(built, invoices, strict=True)
             for i, line in enumerate(unit.data["lines"])
-        ],
-        batch_size=500,
+        ]
     )
     audit.record_many(
         actor=actor,
@@ -726,7 +725,7 @@ def _run_units(
             continue
         ids = _BULK_WRITERS[kind](fresh, actor, now, fail)
         written = [(u, i) for u, i in zip(fresh, ids, strict=True) if i is not None]
-        ImportRecord.objects.bulk_create(
+        bulk.insert_objects(
             [
                 ImportRecord(
                     kind=unit.kind,
@@ -740,7 +739,6 @@ def _run_units(
                     updated_at=now,
                 )
                 for unit, object_id in written
-            ],
-            batch_size=500,
+            ]
         )
         report.created += len(written)

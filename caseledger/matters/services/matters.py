@@ -10,7 +10,7 @@ from django.db import transaction
 
 from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Beneficiary, Client
-from caseledger.core import audit, clock
+from caseledger.core import audit, bulk, clock
 from caseledger.core.choices import Role
 from caseledger.core.models import User
 from caseledger.core.numbering import counter_next
@@ -353,7 +353,7 @@ def matter_import_many(*, matters: list[Matter], actor: User | None, now: dateti
     taken = Matter.objects.filter(number__in=numbers).values_list("number", flat=True).first()
     if taken is not None:
         raise MatterError(MATTER_NUMBER_TAKEN.format(number=taken), field="number")
-    created = Matter.objects.bulk_create(matters, batch_size=500)
+    created = bulk.insert_objects(matters)
     audit.record_many(actor=actor, at=now, events=[_imported_event(m) for m in created])
     return created
 
