@@ -29,7 +29,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
-from caseledger.core import locks
+from caseledger.core import bulk, locks
 from caseledger.core.context import current_ip, current_request_id
 from caseledger.core.models import AuditChainHead, AuditEvent, User
 
@@ -255,42 +255,12 @@ def record_many(
             prev_hash = out[-1].hash
         # Ids follow list order (the chain order verify walks), and no other writer can append
         # in between while the head row is locked.
-        if connection.vendor == "postgresql":
-            _copy_events(out)
-        else:  # one INSERT per 500 rows
-            AuditEvent.objects.bulk_create(out, batch_size=500)
+        # One COPY on PostgreSQL (ids from the sequence, ascending in list order), one INSERT
+        # per 500 rows elsewhere.
+        bulk.insert_objects(out)
         with connection.cursor() as cur:
             cur.execute(_HEAD_UPDATE, [prev_hash])
     return out
-
-
-def _copy_events(events: list[AuditEvent]) -> None:
-    """PostgreSQL: insert ``events`` with ids taken from their sequence (ascending, in list
-    order) and ONE COPY; values are prepared by the model fields, as the ORM would."""
-    table = AuditEvent._meta.db_table
-    columns = ", ".join(["id", *(str(f.column) for f in _EVENT_FIELDS)])
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
-            [len(events)],
-        )
-        ids = sorted(row[0] for row in cur.fetchall())
-        with connection.wrap_database_errors:
-            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for event_id, event in zip(ids, events, strict=True):
-                    copy.write_row(
-                        [
-                            event_id,
-                            *(
-                                f.get_db_prep_save(getattr(event, f.attname), connection)
-                                for f in _EVENT_FIELDS
-                            ),
-                        ]
-                    )
-    for event_id, event in zip(ids, events, strict=True):
-        event.pk = event_id
-        event._state.adding = False
-        event._state.db = connection.alias
 
 
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
