@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import F, QuerySet, Sum, Window
 from django.db.models.functions import Abs, Coalesce
 
+from caseledger.core.ids import only_ids
 from caseledger.ledger import accounts as codes
 from caseledger.ledger.choices import NormalBalance
 from caseledger.ledger.models import (
@@ -109,9 +110,10 @@ def client_trust_balance(*, client: Any, matter: Any, as_of: date | None = None)
 
 def matter_trust_balances(*, matter_ids: list[int], as_of: date | None = None) -> dict[int, int]:
     """Per matter id, what the firm holds in trust for it (cents), in two queries whatever the
-    number of matters (a matter's postings all name its one client)."""
+    number of matters (a matter's postings all name its one client; past
+    ``core.ids.IN_LIST_MAX`` ids, the trust liability's postings of every matter, grouped)."""
     account = Account.objects.only("id", "normal_balance").get(code=codes.CLIENT_TRUST_LIABILITY)
-    qs = Posting.objects.filter(account_id=account.pk, matter_id__in=matter_ids)
+    qs = only_ids(Posting.objects.filter(account_id=account.pk), "matter_id", matter_ids)
     if as_of is not None:
         qs = qs.filter(entry_date__lte=as_of)
     rows = qs.values("matter_id").annotate(total=Sum("amount_cents")).order_by()

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
+from caseledger.core.ids import only_ids
 from caseledger.ledger.selectors import client_trust_balance
 from caseledger.matters.models import Matter
 from caseledger.payments.choices import ReversalStatus
@@ -305,28 +306,28 @@ def trust_matters(matters: QuerySet[Matter] | None = None) -> QuerySet[Matter]:
 
 def trust_figures(matter_ids: Sequence[int], as_of: date) -> list[TrustFigures]:
     """The trust money of each of ``matter_ids`` (in their order) in four grouped queries,
-    whatever their number."""
+    whatever their number (past ``core.ids.IN_LIST_MAX`` ids, grouped over every matter)."""
     ids = list(matter_ids)
     if not ids:
         return []
     settings_row = trust_settings_get()
     uncleared = dict(
-        _live_deposits()
-        .filter(matter_id__in=ids, received_date__lte=as_of)
+        only_ids(_live_deposits(), "matter_id", ids)
+        .filter(received_date__lte=as_of)
         .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=as_of))
         .values("matter_id")
         .annotate(total=Sum("amount_cents"))
         .values_list("matter_id", "total")
     )
     disputed = dict(
-        DisputeHold.objects.filter(matter_id__in=ids, status=DisputeStatus.OPEN)
+        only_ids(DisputeHold.objects.filter(status=DisputeStatus.OPEN), "matter_id", ids)
         .values("matter_id")
         .annotate(total=Sum("amount_cents"))
         .values_list("matter_id", "total")
     )
     thresholds = dict(
-        MatterTrust.objects.filter(
-            matter_id__in=ids, low_balance_threshold_cents__isnull=False
+        only_ids(
+            MatterTrust.objects.filter(low_balance_threshold_cents__isnull=False), "matter_id", ids
         ).values_list("matter_id", "low_balance_threshold_cents")
     )
     from caseledger.ledger.selectors import matter_trust_balances
