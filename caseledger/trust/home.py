@@ -20,17 +20,17 @@ def _visible(user: Any) -> Any:
 
 
 def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    from caseledger.trust.selectors import trust_matters, trust_positions, trust_totals
+    from caseledger.trust.selectors import trust_matters_by_ids, trust_positions, trust_totals
 
     as_of = clock.firm_date(now)
-    visible = _visible(request.user)
-    totals = trust_totals(as_of, visible)
-    first_low = trust_matters(visible.filter(pk__in=totals.low_matter_ids))[:5]
+    totals = trust_totals(as_of, _visible(request.user))
+    # The first five below their minimum, in the dashboard's order (the totals' ids keep it).
+    first_low = trust_matters_by_ids(totals.low_matter_ids[:5])
     return {
         "balance": totals.balance_cents,
         "uncleared": totals.uncleared_cents,
         "disputed": totals.disputed_cents,
-        "low": trust_positions(list(first_low), as_of, totals=totals),
+        "low": trust_positions(first_low, as_of, totals=totals),
     }
 
 

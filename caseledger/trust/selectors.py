@@ -14,6 +14,7 @@ from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
 from caseledger.core.ids import only_ids
 from caseledger.ledger.selectors import client_trust_balance
+from caseledger.matters.choices import MatterStatus
 from caseledger.matters.models import Matter
 from caseledger.payments.choices import ReversalStatus
 from caseledger.trust.choices import (
@@ -388,6 +389,7 @@ class TrustTotals:
     low_matter_ids: list[int]  # below their minimum, in the dashboard's order
     matter_ids: list[int]  # every trust matter summed, in the dashboard's order
     figures: dict[int, TrustFigures]  # by matter id
+    closed_matter_ids: frozenset[int] = frozenset()  # of ``matter_ids``, the closed ones
 
     @property
     def low(self) -> int:
@@ -397,7 +399,8 @@ class TrustTotals:
 def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustTotals:
     """Totals over ``trust_matters(matters)`` from their ids and grouped sums (no Matter rows
     built, nothing rendered): the pages show a page of rows, these totals cover them all."""
-    ids = list(trust_matters(matters).values_list("pk", flat=True))
+    rows = list(trust_matters(matters).values_list("pk", "status"))
+    ids = [pk for pk, _ in rows]
     figures = trust_figures(ids, as_of)
     return TrustTotals(
         balance_cents=sum(f.balance_cents for f in figures),
@@ -407,7 +410,17 @@ def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustT
         low_matter_ids=[f.matter_id for f in figures if f.is_low],
         matter_ids=ids,
         figures={f.matter_id: f for f in figures},
+        closed_matter_ids=frozenset(pk for pk, status in rows if status == MatterStatus.CLOSED),
     )
+
+
+def trust_matters_by_ids(ids: Sequence[int]) -> list[Matter]:
+    """The matters of ``ids`` (a few: a panel's first rows), in the order of ``ids``, loaded as
+    ``trust_matters`` loads them."""
+    found = Matter.objects.select_related("client", "attorney", "responsible_partner").in_bulk(
+        list(ids)
+    )
+    return [found[pk] for pk in ids if pk in found]
 
 
 @dataclass(frozen=True)

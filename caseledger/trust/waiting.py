@@ -12,11 +12,10 @@ from django.urls import reverse
 from caseledger.core import clock
 from caseledger.core.amounts import firm_money
 from caseledger.core.waiting import LIMIT, WaitingBatch, WaitingItem, WaitingSource, batch_of
-from caseledger.matters.choices import MatterStatus
 from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust.choices import DisbursementStatus, DisputeStatus
 from caseledger.trust.models import Disbursement, DisbursementApproval, DisputeHold
-from caseledger.trust.selectors import trust_matters, trust_positions, trust_totals
+from caseledger.trust.selectors import trust_matters_by_ids, trust_positions, trust_totals
 
 
 def _disbursement_item(d: Disbursement, verb: str) -> WaitingItem:
@@ -77,10 +76,8 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
     as_of = clock.firm_date(now)
     visible = matters_visible_to(user)
     totals = trust_totals(as_of, visible)
-    open_low = trust_matters(visible.filter(pk__in=totals.low_matter_ids)).exclude(
-        status=MatterStatus.CLOSED
-    )
-    first = list(open_low[:LIMIT])
+    open_low = [pk for pk in totals.low_matter_ids if pk not in totals.closed_matter_ids]
+    first = trust_matters_by_ids(open_low[:LIMIT])
     low = trust_positions(first, as_of, totals=totals)
     return WaitingBatch(
         items=[
@@ -95,7 +92,7 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
             )
             for p in low
         ],
-        count=len(first) if len(first) < LIMIT else open_low.count(),
+        count=len(open_low),
     )
 
 

@@ -45,3 +45,39 @@ def test_figures_are_the_same_read_by_ids_or_grouped_over_every_matter(users, mo
         (200_000, 0, 500_000),
     ]
     assert totals.low_matter_ids == [matters[1].pk]
+
+
+def test_panels_take_the_first_low_matters_in_dashboard_order_and_count_the_open_ones(
+    users, monkeypatch
+):
+    """The home trust panel and the "below minimum" waiting source read the low matters' ids
+    from the totals (no IN list of every low matter): the first ones in the dashboard's order,
+    closed matters left out of the waiting list, its count over every open one."""
+    from django.test import RequestFactory
+
+    from caseledger.matters.models import Matter
+    from caseledger.trust import home, waiting
+    from caseledger.trust.models import TrustSettings
+
+    TrustSettings.objects.update_or_create(id=1, defaults={"low_balance_threshold_cents": 10**9})
+    partner = users["PARTNER"]
+    matters = [F.matter(partner=partner) for _ in range(3)]
+    for m in matters:
+        services.deposit_record(
+            client=m.client, matter=m, method="WIRE", payer="Client", amount_cents=100_000,
+            received_date=DAY, actor=partner, now=F.NOW, reference=f"W-{m.pk}",
+        )  # fmt: skip
+    Matter.objects.filter(pk=matters[0].pk).update(status="CLOSED", closed_date=F.NOW.date())
+    totals = trust_totals(F.NOW.date())
+    order = totals.low_matter_ids
+    assert sorted(order) == sorted(m.pk for m in matters)
+    assert totals.closed_matter_ids == {matters[0].pk}
+    monkeypatch.setattr(waiting, "LIMIT", 1)
+    batch = waiting.below_minimum(partner, F.NOW)
+    open_order = [pk for pk in order if pk != matters[0].pk]
+    assert batch.count == 2
+    assert [item.url for item in batch.items] == [f"/trust/matters/{open_order[0]}/"]
+    request = RequestFactory().get("/")
+    request.user = partner
+    context = home._trust_context(request, F.NOW)
+    assert [p.matter.pk for p in context["low"]] == order
