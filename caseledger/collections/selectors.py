@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, overload
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from caseledger.collections.choices import HoldStatus
 from caseledger.collections.models import (
@@ -412,27 +412,38 @@ def aging_invoices_query(
     bucket: str | None = None,
 ) -> QuerySet[Any]:
     """The drill-down's rows as a values queryset (one per invoice with an open balance, earliest
-    due first), to be sliced a page at a time; ``aging_invoice_rows`` turns a page into rows."""
+    due first), to be sliced a page at a time; ``aging_invoice_rows`` turns a page into rows.
+
+    When no aging fact is dated after ``as_of`` (today's drill-down), the open A/R table holds
+    exactly these rows (ADR 022: the non-zero sums of the facts per invoice, client, matter,
+    due date and reference), so the page and its count read it, one row per receivable, instead
+    of grouping every fact; for an earlier date, the facts up to it, grouped."""
+    fields = ("invoice_id", "invoice__number", "reference", "due_date", "client__name")
+    if _open_rows_current(as_of):
+        open_rows = _aging_filtered(ARAgingOpen.objects.all(), as_of, group, key, bucket)
+        return open_rows.values(*fields, "matter__number", balance=F("open_cents")).order_by(
+            "due_date", "invoice_id"
+        )
     qs = _aging_invoice_facts(as_of=as_of, group=group, key=key, bucket=bucket)
     return (
-        qs.values(
-            "invoice_id",
-            "invoice__number",
-            "reference",
-            "due_date",
-            "client__name",
-            "matter__number",
-        )
+        qs.values(*fields, "matter__number")
         .annotate(balance=Sum("amount_cents"))
         .exclude(balance=0)
         .order_by("due_date", "invoice_id")
     )
 
 
-def _aging_invoice_facts(
-    *, as_of: date, group: str | None, key: Any, bucket: str | None
-) -> QuerySet[ARAgingFact]:
-    qs = aging_facts(as_of)
+def _open_rows_current(as_of: date) -> bool:
+    """True when the open A/R rows are the balances as of ``as_of``: no fact dated after it
+    (one probe of the facts' entry-date index)."""
+    return not ARAgingFact.objects.filter(entry_date__gt=as_of).exists()
+
+
+def _aging_filtered(
+    qs: QuerySet[Any], as_of: date, group: str | None, key: Any, bucket: str | None
+) -> QuerySet[Any]:
+    """``qs`` (facts or open rows: both carry client, matter and due date) within one group
+    row and one bucket."""
     if group:
         lookup = GROUPS[group]
         qs = qs.filter(**({f"{lookup}__isnull": True} if key is None else {lookup: key}))
@@ -441,11 +452,20 @@ def _aging_invoice_facts(
     return qs
 
 
+def _aging_invoice_facts(
+    *, as_of: date, group: str | None, key: Any, bucket: str | None
+) -> QuerySet[ARAgingFact]:
+    return _aging_filtered(aging_facts(as_of), as_of, group, key, bucket)
+
+
 def aging_invoices_total(
     *, as_of: date, group: str | None = None, key: Any = None, bucket: str | None = None
 ) -> int:
-    """The drill-down's total balance over all its rows: one SUM over the same facts (invoices
-    left out with a zero balance add nothing)."""
+    """The drill-down's total balance over all its rows: one SUM over the same rows (the open
+    A/R rows, or the facts up to ``as_of``; invoices with a zero balance add nothing)."""
+    if _open_rows_current(as_of):
+        open_rows = _aging_filtered(ARAgingOpen.objects.all(), as_of, group, key, bucket)
+        return int(open_rows.aggregate(t=Sum("open_cents"))["t"] or 0)
     facts = _aging_invoice_facts(as_of=as_of, group=group, key=key, bucket=bucket)
     return int(facts.aggregate(t=Sum("amount_cents"))["t"] or 0)
 

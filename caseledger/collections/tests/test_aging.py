@@ -220,3 +220,32 @@ def test_paged_rows_are_the_report_in_order(book):
         paged = [r for i in range(len(every.rows)) for r in rows[i : i + 1]]
         assert paged == every.rows
         assert aging_totals(as_of=AS_OF) == every.totals
+
+
+@pytest.mark.parametrize("group", [None, "client", "matter", "partner", "case_type"])
+def test_the_drill_down_reads_the_open_rows_when_nothing_is_dated_later(book, group, monkeypatch):
+    """With no fact after the date, the drill-down (rows, count, total) reads the open A/R
+    rows; it must equal the facts grouped up to the date, in every group and bucket."""
+    from caseledger.collections import selectors as S
+    from caseledger.collections.selectors import BUCKETS, aging_invoices_total, aging_report
+
+    as_of = date(2026, 11, 2)  # after every posting of the book: the open rows are current
+    assert S._open_rows_current(as_of)
+    assert not S._open_rows_current(AS_OF)  # a payment on Nov 1 is dated after it
+    keys = [r.key for r in aging_report(as_of=as_of, group=group).rows] if group else [None]
+
+    def read() -> list[tuple[object, ...]]:
+        out = []
+        for key in keys:
+            for bucket in (None, *BUCKETS):
+                kw = {"group": group, "key": key, "bucket": bucket}
+                rows = aging_invoices(as_of=as_of, **kw)
+                out.append((key, bucket, [vars(r) for r in rows]))
+                out.append((key, bucket, aging_invoices_total(as_of=as_of, **kw)))
+                out.append((key, bucket, S.aging_invoices_query(as_of=as_of, **kw).count()))
+        return out
+
+    from_open_rows = read()
+    monkeypatch.setattr(S, "_open_rows_current", lambda as_of: False)
+    assert read() == from_open_rows
+    assert any(rows for _, _, rows in from_open_rows if isinstance(rows, list))
