@@ -16,6 +16,7 @@ import json
 import os
 import random
 import uuid
+from pathlib import Path
 from typing import Any
 
 from locust import HttpUser, constant, task
@@ -27,7 +28,7 @@ SESSIONS = {
     "client": os.environ.get("LOADTEST_SESSION_CLIENT", ""),
 }
 _TARGETS_FILE = os.environ.get("LOADTEST_TARGETS", "")
-TARGETS: dict[str, Any] = json.loads(open(_TARGETS_FILE).read()) if _TARGETS_FILE else {}
+TARGETS: dict[str, Any] = json.loads(Path(_TARGETS_FILE).read_text()) if _TARGETS_FILE else {}
 # Shared by the users of this locust process (greenlets): each target is taken once, and each
 # step of the run (one locust process per user count) takes its own share of the targets.
 _STEP = int(os.environ.get("LOADTEST_STEP", "0"))
