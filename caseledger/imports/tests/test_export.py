@@ -131,3 +131,27 @@ def _assert_rows_as_the_orm_reads_them(zf: zipfile.ZipFile, model: Any) -> None:
         for row in expected
     ]
     assert rows[1:] == want, label
+
+
+def test_dates_and_times_print_as_isoformat_at_their_edges(now: Any) -> None:
+    """PostgreSQL prints date and time columns itself (no parse and print again in Python):
+    every cell must still be ``isoformat()`` of what the ORM reads, with and without
+    microseconds, at midnight and in year 1."""
+    from datetime import UTC
+
+    from caseledger.imports.models import ImportJob
+
+    for created, finished in (
+        (datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC), None),
+        (datetime(2026, 11, 2, 23, 59, 59, 999_999, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)),
+        (datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC), datetime(9999, 12, 31, 0, 0, tzinfo=UTC)),
+    ):
+        ImportJob.objects.create(
+            source="caseledger",
+            filename="f.csv",
+            content="",
+            created_at=created,
+            finished_at=finished,
+        )
+    zf = zipfile.ZipFile(io.BytesIO(b"".join(export_chunks(now=now))))
+    _assert_rows_as_the_orm_reads_them(zf, ImportJob)
