@@ -235,7 +235,7 @@ def test_the_drill_down_reads_the_open_rows_when_nothing_is_dated_later(book, gr
     keys = [r.key for r in aging_report(as_of=as_of, group=group).rows] if group else [None]
 
     def read() -> list[tuple[object, ...]]:
-        out = []
+        out: list[tuple[object, ...]] = []
         for key in keys:
             for bucket in (None, *BUCKETS):
                 kw = {"group": group, "key": key, "bucket": bucket}
