@@ -423,6 +423,51 @@ def generate_work(
     return work
 
 
+def monthly_retainers(
+    matter_ids: list[int],
+    *,
+    code: str,
+    name: str,
+    template_name: str,
+    lines: list[dict[str, Any]],
+    start: date,
+    now: datetime,
+) -> None:
+    """A flat-fee retainer service (1,250.00, UTBMS L120/A106), its template with ``lines``, and
+    a monthly schedule from ``start`` on each of ``matter_ids``: the recurring billing run's
+    work (the month-end bench, the load test)."""
+    from caseledger.billing import services
+    from caseledger.billing.choices import Cadence, FeeType
+    from caseledger.billing.models import RecurringSchedule
+
+    service = services.service_create(
+        code=code,
+        name=name,
+        fee_type=FeeType.FLAT,
+        default_price="1,250.00",
+        utbms_task_code="L120",
+        utbms_activity_code="A106",
+        actor=None,
+        now=now,
+    )
+    template = services.template_create(
+        service=service, name=template_name, lines=lines, actor=None, now=now
+    )
+    RecurringSchedule.objects.bulk_create(
+        [
+            RecurringSchedule(
+                matter_id=m,
+                template=template,
+                cadence=Cadence.MONTHLY,
+                start_date=start,
+                created_at=now,
+            )
+            for m in matter_ids
+        ],
+        batch_size=2000,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.generate")
     parser.add_argument("--matters", type=int, required=True)

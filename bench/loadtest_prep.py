@@ -68,44 +68,21 @@ def _schedules(matter_ids: list[int], count: int) -> None:
     """A monthly compliance retainer on the first ``count`` generated matters (once)."""
     from django.db import transaction
 
-    from caseledger.billing import services
-    from caseledger.billing.choices import Cadence, FeeType
-    from caseledger.billing.models import RecurringSchedule, Service
+    from bench.generate import monthly_retainers
+    from caseledger.billing.models import Service
     from caseledger.core import clock
 
     if not count or Service.objects.filter(code=NOW_SERVICE).exists():
         return
-    now = clock.now()
     with transaction.atomic():
-        service = services.service_create(
+        monthly_retainers(
+            matter_ids[:count],
             code=NOW_SERVICE,
             name="Compliance retainer (load test)",
-            fee_type=FeeType.FLAT,
-            default_price="1,250.00",
-            utbms_task_code="L120",
-            utbms_activity_code="A106",
-            actor=None,
-            now=now,
-        )
-        template = services.template_create(
-            service=service,
-            name="Monthly compliance retainer",
+            template_name="Monthly compliance retainer",
             lines=[{"description": "Immigration compliance retainer", "amount": None}],
-            actor=None,
-            now=now,
-        )
-        RecurringSchedule.objects.bulk_create(
-            [
-                RecurringSchedule(
-                    matter_id=m,
-                    template=template,
-                    cadence=Cadence.MONTHLY,
-                    start_date=date(2000, 1, 1),
-                    created_at=now,
-                )
-                for m in matter_ids[:count]
-            ],
-            batch_size=2000,
+            start=date(2000, 1, 1),
+            now=clock.now(),
         )
 
 

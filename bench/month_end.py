@@ -10,7 +10,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bench.generate import generate_firm
+from bench.generate import generate_firm, monthly_retainers
 from bench.registry import BenchContext, register, result
 
 RUN_DATE = date(2026, 3, 31)
@@ -26,43 +26,22 @@ def bench_month_end(ctx: BenchContext) -> dict[str, Any]:
     from django.db import transaction
 
     from caseledger.billing import services
-    from caseledger.billing.choices import Cadence, FeeType, InvoiceStatus
-    from caseledger.billing.models import Invoice, RecurringSchedule
+    from caseledger.billing.choices import InvoiceStatus
+    from caseledger.billing.models import Invoice
 
     n = 10_000 if ctx.full else 1_000
     firm = generate_firm(matters=n)
-    service = services.service_create(
+    monthly_retainers(
+        firm.matter_ids,
         code="RETAINER",
         name="Compliance retainer",
-        fee_type=FeeType.FLAT,
-        default_price="1,250.00",
-        utbms_task_code="L120",
-        utbms_activity_code="A106",
-        actor=None,
-        now=NOW,
-    )
-    template = services.template_create(
-        service=service,
-        name="Monthly retainer",
+        template_name="Monthly retainer",
         lines=[
             {"description": "Immigration compliance retainer", "amount": None},
             {"description": "Public access file maintenance", "amount": "150.00"},
         ],
-        actor=None,
+        start=date(2026, 1, 1),
         now=NOW,
-    )
-    RecurringSchedule.objects.bulk_create(
-        [
-            RecurringSchedule(
-                matter_id=m,
-                template=template,
-                cadence=Cadence.MONTHLY,
-                start_date=date(2026, 1, 1),
-                created_at=NOW,
-            )
-            for m in firm.matter_ids
-        ],
-        batch_size=2000,
     )
 
     start = time.perf_counter()
