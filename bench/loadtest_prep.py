@@ -184,21 +184,12 @@ def data(args: argparse.Namespace) -> None:
 
 def queries(args: argparse.Namespace) -> None:
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from bench.pages import signed_in_client
     from caseledger.core.models import User
 
-    user = User.objects.get(username="partner")
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is not None:
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+    client = signed_in_client(User.objects.get(username="partner"))
     out = {}
     for path in args.path:
         client.get(path)

@@ -74,32 +74,43 @@ class BenchFailure(RuntimeError):
     pass
 
 
-def _clients() -> dict[str, Any]:
-    """A signed-in test client per role (partner, billing), with the two-factor step done
-    when the firm requires it."""
+def signed_in_client(user: Any) -> Any:
+    """Django's test client signed in as ``user``, its session with the two-factor step done
+    (as after a valid code at login) with the user's confirmed device, or a new one when the
+    firm requires the step and the user has none."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from caseledger.core.choices import Role
-    from caseledger.core.models import User
     from caseledger.core.selectors import two_factor_required
 
-    out = {}
-    for role in (Role.PARTNER, Role.BILLING):
-        user = User.objects.create(
-            username=f"bench-pages-{role.lower()}", role=role, email=f"{role.lower()}@bench.test"
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and two_factor_required(user):
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def _clients() -> dict[str, Any]:
+    """A signed-in test client per role (partner, billing)."""
+    from caseledger.core.choices import Role
+    from caseledger.core.models import User
+
+    return {
+        str(role): signed_in_client(
+            User.objects.create(
+                username=f"bench-pages-{role.lower()}",
+                role=role,
+                email=f"{role.lower()}@bench.test",
+            )
         )
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        if two_factor_required(user):
-            # The session of a user who typed a valid code at login (a confirmed device).
-            device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-            session = client.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
-        out[str(role)] = client
-    return out
+        for role in (Role.PARTNER, Role.BILLING)
+    }
 
 
 def _targets(firm: Any) -> dict[str, str]:
