@@ -1,9 +1,12 @@
 """`manage.py export_firm OUTPUT.zip`: the firm's full export (caseledger.imports.export), written
-as a stream; prints one JSON line with the file, its size and the number of files in it."""
+as a stream into OUTPUT.zip.partial, renamed to OUTPUT.zip once complete (an export that fails
+leaves no zip behind); prints one JSON line with the file, its size and the number of files in
+it."""
 
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from typing import Any
 
@@ -24,10 +27,16 @@ class Command(BaseCommand):
         output = options["output"]
         export_recorded(actor=None, now=now, target=output)
         size = 0
-        with open(output, "wb") as fh:
-            for chunk in export_chunks(now=now):
-                fh.write(chunk)
-                size += len(chunk)
+        partial = f"{output}.partial"
+        try:
+            with open(partial, "wb") as fh:
+                for chunk in export_chunks(now=now):
+                    fh.write(chunk)
+                    size += len(chunk)
+            os.replace(partial, output)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
         with zipfile.ZipFile(output) as zf:
             files = len(zf.namelist())
         self.stdout.write(json.dumps({"file": output, "bytes": size, "files": files}))
