@@ -9,6 +9,15 @@ class RecordKind(models.TextChoices):
     TRUST = "TRUST", "Opening trust balance"
     CREDIT = "CREDIT", "Opening unapplied credit"
     PAYMENT = "PAYMENT", "Payment before the cutover (history)"
+    ADJUSTMENT = "ADJUSTMENT", "Credit note, write-off or discount before the cutover (history)"
+
+
+class AdjustmentKind(models.TextChoices):
+    """What the old system did to a bill's amount owed after issuing it (history only)."""
+
+    CREDIT_NOTE = "CREDIT_NOTE", "Credit note"
+    WRITE_OFF = "WRITE_OFF", "Write-off"
+    DISCOUNT = "DISCOUNT", "Discount"
 
 
 class JobStatus(models.TextChoices):

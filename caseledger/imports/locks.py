@@ -8,6 +8,7 @@ from caseledger.imports.choices import CutoverStatus
 from caseledger.imports.models import (
     Cutover,
     ImportJob,
+    LegacyHistoryAdjustment,
     LegacyHistoryPayment,
     LegacyInvoice,
     LegalHold,
@@ -35,6 +36,10 @@ def legacy_invoice_lock(*, invoice_id: int) -> LegacyInvoice:
 
 def history_payment_lock(*, payment_id: int) -> LegacyHistoryPayment:
     return LegacyHistoryPayment.objects.select_for_update().get(pk=payment_id)
+
+
+def history_adjustment_lock(*, adjustment_id: int) -> LegacyHistoryAdjustment:
+    return LegacyHistoryAdjustment.objects.select_for_update().get(pk=adjustment_id)
 
 
 def opening_balance_lock(*, balance_id: int) -> OpeningBalance:

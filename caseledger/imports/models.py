@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from caseledger.imports.choices import CutoverStatus, JobStatus, RecordKind
+from caseledger.imports.choices import AdjustmentKind, CutoverStatus, JobStatus, RecordKind
 
 # Imported invoices are shown and referred to as LEGACY_PREFIX + their old number. They live in
 # their own table (never in billing_invoice), so their numbers cannot collide with the numbers
@@ -198,6 +198,43 @@ class LegacyHistoryPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_date} {self.amount_cents} -> {self.invoice}"
+
+
+class LegacyHistoryAdjustment(models.Model):
+    """A credit note, write-off or discount the old system applied to an imported invoice
+    before the cutover: history only, like ``LegacyHistoryPayment``. Never posted to the
+    ledger and never a billing CreditNote or WriteOff, so nothing is sent; the invoice's
+    ``balance_cents`` already reflects it (the import checks, per invoice, that payments,
+    adjustments and the balance add up to the total)."""
+
+    invoice = models.ForeignKey(
+        LegacyInvoice, on_delete=models.PROTECT, related_name="history_adjustments"
+    )
+    adjustment_date = models.DateField()
+    kind = models.CharField(max_length=12, choices=AdjustmentKind.choices)
+    amount_cents = models.BigIntegerField()  # cents; what it took off the amount owed
+    reason = models.CharField(max_length=300, blank=True, default="")
+    source = models.CharField(max_length=32)  # the import source it came from
+    key = models.CharField(max_length=200)  # its import key in that source
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0),
+                name="imports_legacyhistoryadjustment_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=AdjustmentKind.values),
+                name="imports_legacyhistoryadjustment_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "key"], name="imports_legacyhistoryadjustment_one_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adjustment_date} {self.kind} {self.amount_cents} -> {self.invoice}"
 
 
 class LegacyInvoiceLine(models.Model):

@@ -421,6 +421,7 @@ def _redact_history(
     from caseledger.imports.choices import RecordKind
     from caseledger.imports.models import (
         ImportRecord,
+        LegacyHistoryAdjustment,
         LegacyHistoryPayment,
         LegacyInvoice,
         OpeningBalance,
@@ -445,7 +446,8 @@ def _redact_history(
     )
     records = Q(kind=RecordKind.MATTER, object_id=matter.pk)
     records |= Q(kind=RecordKind.INVOICE, object_id__in=[int(pk) for pk in legacy])
-    # A vendor's trust row names the client; a history payment may describe the client.
+    # A vendor's trust row names the client; a history payment may describe the client, and
+    # an adjustment's reason may too.
     records |= Q(
         kind=RecordKind.TRUST,
         object_id__in=OpeningBalance.objects.filter(matter=matter).values_list("pk", flat=True),
@@ -453,6 +455,12 @@ def _redact_history(
     records |= Q(
         kind=RecordKind.PAYMENT,
         object_id__in=LegacyHistoryPayment.objects.filter(invoice__matter=matter).values_list(
+            "pk", flat=True
+        ),
+    )
+    records |= Q(
+        kind=RecordKind.ADJUSTMENT,
+        object_id__in=LegacyHistoryAdjustment.objects.filter(invoice__matter=matter).values_list(
             "pk", flat=True
         ),
     )

@@ -60,39 +60,48 @@ def opening_summary() -> dict[str, Any]:
 
 
 def legacy_invoice_list(limit: int = 500) -> list[LegacyInvoice]:
-    """Imported invoices, still-open first (oldest due first), with client and matter and
-    ``paid_before`` (cents paid in the old system before the cutover, as imported)."""
+    """Imported invoices, still-open first (oldest due first), with client and matter,
+    ``paid_before`` (cents paid in the old system before the cutover, as imported) and
+    ``adjusted_before`` (cents it credited, wrote off or discounted before the cutover)."""
     from django.db.models import F, OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
-    from caseledger.imports.models import LegacyHistoryPayment
+    from caseledger.imports.models import LegacyHistoryAdjustment, LegacyHistoryPayment
 
-    paid_before = (
-        LegacyHistoryPayment.objects.filter(invoice=OuterRef("pk"))
-        .order_by()
-        .values("invoice")
-        .annotate(total=Sum("amount_cents"))
-        .values("total")
-    )
+    def before(model: type[LegacyHistoryPayment] | type[LegacyHistoryAdjustment]) -> Coalesce:
+        total = (
+            model.objects.filter(invoice=OuterRef("pk"))
+            .order_by()
+            .values("invoice")
+            .annotate(total=Sum("amount_cents"))
+            .values("total")
+        )
+        return Coalesce(Subquery(total), 0)
+
     return list(
         LegacyInvoice.objects.select_related("client", "matter")
         .annotate(
             open=F("balance_cents") - F("paid_cents"),
-            paid_before=Coalesce(Subquery(paid_before), 0),
+            paid_before=before(LegacyHistoryPayment),
+            adjusted_before=before(LegacyHistoryAdjustment),
         )
         .order_by(F("open").desc(nulls_last=True), "due_date", "id")[:limit]
     )
 
 
 def legacy_invoice_detail(invoice: LegacyInvoice) -> dict[str, Any]:
-    """One imported invoice: its lines, the payments before the cutover (history, as
-    imported) and those recorded here since, with their totals."""
+    """One imported invoice: its lines, the payments and the adjustments (credit notes,
+    write-offs, discounts) before the cutover (history, as imported) and the payments
+    recorded here since, with their totals."""
     history = list(invoice.history_payments.order_by("received_date", "id"))
+    adjustments = list(invoice.history_adjustments.order_by("adjustment_date", "id"))
     since = list(invoice.payments.select_related("payment").order_by("created_at", "id"))
     return {
         "invoice": invoice,
         "lines": list(invoice.lines.order_by("position")),
         "history": history,
         "paid_before_cents": sum(p.amount_cents for p in history),
+        "adjustments": adjustments,
+        "adjusted_before_cents": sum(a.amount_cents for a in adjustments),
         "since": since,
     }

@@ -37,6 +37,9 @@ Where the headers come from (docs/imports.md lists them in full):
   of its matters, the matter's trust balance and the client's unapplied credit at cutover.
 * ``caseledger-payments``: the CaseLedger payments template (docs/imports.md): one payment
   received before the cutover per row, against an imported bill.
+* ``caseledger-adjustments``: the CaseLedger adjustments template (docs/imports.md): one credit
+  note, write-off or discount the old system applied to an imported bill before the cutover per
+  row. No vendor documents such an export with its columns, so no vendor layout ships.
 """
 
 from __future__ import annotations
@@ -544,6 +547,36 @@ _add(
             "amount": "amount",
             "method": "method",
             "reference": "reference",
+        },
+        {},
+    )
+)
+
+# Adjustments: no vendor documents an export of the credit notes, write-offs or discounts applied
+# to bills with its columns (docs/imports.md, "Credit notes, write-offs and discounts": what
+# Clio, MyCase and QuickBooks document and why no vendor layout ships), so only the CaseLedger
+# template reads them; map another file's columns onto it on the "Map columns" page.
+ADJUSTMENT_FIELDS = (
+    Field("key", "Adjustment id (import key)"),
+    Field("bill", "Bill number", required=True),
+    Field("date", "Adjustment date", required=True),
+    Field("kind", "Kind (CREDIT_NOTE, WRITE_OFF or DISCOUNT)", required=True),
+    Field("amount", "Amount", required=True),
+    Field("reason", "Reason"),
+)
+_add(
+    Source(
+        "caseledger-adjustments",
+        "CaseLedger template: credit notes, write-offs and discounts before the cutover (history)",
+        RecordKind.ADJUSTMENT,
+        ADJUSTMENT_FIELDS,
+        {
+            "key": "adjustment_key",
+            "bill": "bill_number",
+            "date": "adjustment_date",
+            "kind": "kind",
+            "amount": "amount",
+            "reason": "reason",
         },
         {},
     )

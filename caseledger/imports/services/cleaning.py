@@ -18,7 +18,7 @@ from caseledger.core import clock
 from caseledger.core.amounts import CentsParser, cents_parser, parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.money import MoneyError
-from caseledger.imports.choices import RecordKind
+from caseledger.imports.choices import AdjustmentKind, RecordKind
 from caseledger.imports.models import (
     LEGACY_PREFIX,
 )
@@ -419,13 +419,51 @@ def _clean_payment(
     )
 
 
-def _payments_per_bill(
+def _clean_adjustment(
+    c: _Clean, v: dict[str, str], columns: dict[str, str], source: Source
+) -> Unit | None:
+    """A credit note, write-off or discount the old system applied to an imported bill before
+    the cutover (history). The kind may be written as its value or in words ("Write-off",
+    "credit note")."""
+    bill = c.required(v, "bill", columns)
+    when = c.required(v, "date", columns) and c.date(v, "date")
+    written = c.required(v, "kind", columns)
+    kind = "_".join(written.replace("-", " ").upper().split())
+    if written and kind not in AdjustmentKind.values:
+        c.fail(
+            BAD_VALUE,
+            MSG_BAD_CHOICE.format(
+                field="kind", allowed=", ".join(AdjustmentKind.values), value=written
+            ),
+            "kind",
+        )
+    c.required(v, "amount", columns)
+    amount = c.amount(v, "amount")
+    if amount is not None and amount <= 0:
+        text = v.get("amount", "")
+        c.fail(BAD_AMOUNT, MSG_NOT_POSITIVE.format(field="amount", text=text), "amount")
+    if not c.ok or not when or amount is None:
+        return None
+    data = {
+        "bill": bill,
+        "date": when.isoformat(),
+        "kind": kind,
+        "amount_cents": amount,
+        "reason": v.get("reason", "")[:300],
+    }
+    key = v.get("key") or f"{bill}|{when.isoformat()}|{kind}|{amount}"
+    return Unit(
+        RecordKind.ADJUSTMENT, key[:200], c.line, data, {**data, "source": source.code}, [c.line]
+    )
+
+
+def _history_per_bill(
     units: list[Unit], rows: list[tuple[int, dict[str, str]]], bad: set[int]
 ) -> None:
-    """Give each payment unit what the file holds for its bill (the writer checks, per bill,
-    that these payments, any imported before from other rows, and the balance add up to the
-    total): the sum, the lines and the keys. A bill with a refused row is not summed (the file
-    cannot be committed anyway, and its sum would be short)."""
+    """Give each payment or adjustment unit what the file holds for its bill (the writer checks,
+    per bill, that payments, adjustments, any imported before from other rows, and the balance
+    add up to the total): the sum, the lines and the keys. A bill with a refused row is not
+    summed (the file cannot be committed anyway, and its sum would be short)."""
     refused = {v.get("bill", "") for line, v in rows if line in bad}
     per_bill: dict[str, list[Unit]] = {}
     for unit in units:
@@ -476,6 +514,9 @@ def plan_units(
             elif source.kind == RecordKind.PAYMENT:
                 unit = _clean_payment(c, v, columns, source)
                 units.extend([unit] if unit else [])
+            elif source.kind == RecordKind.ADJUSTMENT:
+                unit = _clean_adjustment(c, v, columns, source)
+                units.extend([unit] if unit else [])
             else:
                 unit = _clean_activity(c, v, columns)
                 units.extend([unit] if unit else [])
@@ -503,6 +544,6 @@ def plan_units(
         )
     bad = {p.line for p in problems}
     kept = [u for u in kept if not bad.intersection(u.lines)]
-    if source.kind == RecordKind.PAYMENT:
-        _payments_per_bill(kept, rows, bad)
+    if source.kind in {RecordKind.PAYMENT, RecordKind.ADJUSTMENT}:
+        _history_per_bill(kept, rows, bad)
     return len(rows), kept, problems

@@ -44,9 +44,25 @@ MSG_PAID_AFTER_CUTOVER = (
     "date: {date} is on or after the cutover date {as_of}; a payment received since the cutover "
     "is recorded on the imported invoice (Imports > Imported invoices), not imported"
 )
+MSG_ADJUSTED_AFTER_CUTOVER = (
+    "date: {date} is on or after the cutover date {as_of}; only the credit notes, write-offs and "
+    "discounts the old system applied before the cutover are imported as history"
+)
+# A bill's history adds up: payments + adjustments (credit notes, write-offs, discounts) + its
+# balance at cutover = its total (``payments_not_sum`` otherwise).
 MSG_PAYMENTS_NOT_SUM = (
-    "amount: bill {number}'s payments before the cutover sum to {paid} (lines {where}{more}) and "
-    "its balance at cutover is {balance}: together {together}, but its total is {total}"
+    "amount: bill {number}'s payments before the cutover sum to {paid} and its adjustments "
+    "(credit notes, write-offs, discounts) to {adjusted} (lines {where}{more}), and its balance at "
+    "cutover is {balance}: together {together}, but its total is {total}{hint}"
+)
+MSG_PAYMENTS_SHORT_HINT = (
+    "; a credit note, write-off or discount of the old system is imported before the bill's "
+    "payments (caseledger-adjustments)"
+)
+MSG_ADJUSTMENTS_OVER_TOTAL = (
+    "amount: bill {number}'s adjustments (credit notes, write-offs, discounts) before the cutover "
+    "sum to {adjusted} and its payments to {paid} (lines {where}{more}), and its balance at "
+    "cutover is {balance}: together {together}, more than its total {total}"
 )
 MSG_TRUST_TWICE = (
     "trust_balance: matter {matter} already has an opening trust balance (imported from another "

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from caseledger.imports.models import (
     ImportJob,
     ImportRecord,
     LegacyActivity,
+    LegacyHistoryAdjustment,
     LegacyHistoryPayment,
     LegacyInvoice,
     LegacyInvoiceLine,
@@ -38,6 +40,8 @@ from caseledger.imports.services.common import (
     BAD_VALUE,
     DUPLICATE,
     MISSING_CLIENT,
+    MSG_ADJUSTED_AFTER_CUTOVER,
+    MSG_ADJUSTMENTS_OVER_TOTAL,
     MSG_CASE_TYPE,
     MSG_CLIENT_AMBIGUOUS,
     MSG_CLIENT_MISSING,
@@ -46,6 +50,7 @@ from caseledger.imports.services.common import (
     MSG_MATTER_UNKNOWN,
     MSG_PAID_AFTER_CUTOVER,
     MSG_PAYMENTS_NOT_SUM,
+    MSG_PAYMENTS_SHORT_HINT,
     MSG_TRUST_TWICE,
     PAYMENTS_NOT_SUM,
     REFUSED,
@@ -201,65 +206,7 @@ def _write_opening(unit: Unit, existing: Any, actor: Any, now: datetime) -> int:
     return int(balance.pk)
 
 
-# -- payments received before the cutover (history) ----------------------------------------------
-
-
-class _PaymentContext:
-    """What checking a batch of history payments needs, read once: the imported invoices by
-    number, the draft cutover's date, and per invoice the history payments already imported
-    (source, key, cents)."""
-
-    def __init__(self, units: list[Unit]) -> None:
-        numbers = {u.data["bill"] for u in units}
-        self.invoices = LegacyInvoice.objects.in_bulk(numbers, field_name="number")
-        cutover = Cutover.objects.filter(status=CutoverStatus.DRAFT).order_by("-id").first()
-        self.as_of = cutover.as_of if cutover is not None else None
-        self.imported: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
-        for row in LegacyHistoryPayment.objects.filter(
-            invoice__in=[i.pk for i in self.invoices.values()]
-        ).values_list("invoice_id", "source", "key", "amount_cents"):
-            self.imported[row[0]].append((row[1], row[2], row[3]))
-
-    def check(self, unit: Unit) -> LegacyInvoice:
-        """The unit's invoice, or the problem: no such invoice, dated on or after the cutover,
-        or the bill's payments (the file's, and those imported before from rows not in the
-        file) and its balance not adding up to its total."""
-        from caseledger.core.amounts import firm_money
-
-        d, v = unit.data, unit.values
-        invoice = self.invoices.get(d["bill"])
-        if invoice is None:
-            raise _UnitProblem(
-                UNKNOWN_INVOICE, MSG_INVOICE_UNKNOWN.format(number=d["bill"]), "bill"
-            )
-        received = date.fromisoformat(d["date"])
-        if self.as_of is not None and received >= self.as_of:
-            raise _UnitProblem(
-                BAD_DATE,
-                MSG_PAID_AFTER_CUTOVER.format(date=d["date"], as_of=self.as_of.isoformat()),
-                "date",
-            )
-        if v.get("bill_complete", True):
-            keys = set(v.get("bill_keys", [unit.key]))
-            source = v.get("source", "")
-            others = [c for s, k, c in self.imported[invoice.pk] if not (s == source and k in keys)]
-            paid = int(v.get("bill_cents", d["amount_cents"])) + sum(others)
-            if paid + invoice.balance_cents != invoice.total_cents:
-                lines = v.get("bill_lines", [unit.line])
-                raise _UnitProblem(
-                    PAYMENTS_NOT_SUM,
-                    MSG_PAYMENTS_NOT_SUM.format(
-                        number=invoice.number,
-                        paid=firm_money(paid),
-                        where=", ".join(str(x) for x in lines),
-                        more=f", and {len(others)} imported before" if others else "",
-                        balance=firm_money(invoice.balance_cents),
-                        together=firm_money(paid + invoice.balance_cents),
-                        total=firm_money(invoice.total_cents),
-                    ),
-                    "amount",
-                )
-        return invoice
+# -- payments and adjustments before the cutover (history) ---------------------------------------
 
 
 def _history_payment_fields(unit: Unit) -> dict[str, Any]:
@@ -273,23 +220,157 @@ def _history_payment_fields(unit: Unit) -> dict[str, Any]:
     }
 
 
-def _write_payment(unit: Unit, existing: ImportRecord, actor: Any, now: datetime) -> int:
-    """A history payment whose row changed (the user consented): the same record, updated."""
+def _history_adjustment_fields(unit: Unit) -> dict[str, Any]:
+    d = unit.data
+    return {
+        "adjustment_date": date.fromisoformat(d["date"]),
+        "kind": d["kind"],
+        "amount_cents": d["amount_cents"],
+        "reason": d["reason"],
+    }
+
+
+@dataclass(frozen=True)
+class _History:
+    """One kind of history row kept against an imported invoice: its table, its row lock, the
+    noun of its audit actions (``imports.<noun>_imported`` / ``_reimported``), its fields
+    from a unit and the message for a date on or after the cutover."""
+
+    model: type[LegacyHistoryPayment] | type[LegacyHistoryAdjustment]
+    lock: Callable[[int], LegacyHistoryPayment | LegacyHistoryAdjustment]
+    noun: str
+    fields: Callable[[Unit], dict[str, Any]]
+    after_cutover: str
+
+
+_HISTORY: dict[str, _History] = {
+    RecordKind.PAYMENT: _History(
+        LegacyHistoryPayment,
+        lambda pk: locks.history_payment_lock(payment_id=pk),
+        "payment",
+        _history_payment_fields,
+        MSG_PAID_AFTER_CUTOVER,
+    ),
+    RecordKind.ADJUSTMENT: _History(
+        LegacyHistoryAdjustment,
+        lambda pk: locks.history_adjustment_lock(adjustment_id=pk),
+        "adjustment",
+        _history_adjustment_fields,
+        MSG_ADJUSTED_AFTER_CUTOVER,
+    ),
+}
+
+
+class _HistoryContext:
+    """What checking a batch of history rows (payments or adjustments) needs, read once: the
+    imported invoices by number, the draft cutover's date, and per invoice the payments and
+    adjustments already imported (kind, source, key, cents)."""
+
+    def __init__(self, units: list[Unit]) -> None:
+        numbers = {u.data["bill"] for u in units}
+        self.invoices = LegacyInvoice.objects.in_bulk(numbers, field_name="number")
+        cutover = Cutover.objects.filter(status=CutoverStatus.DRAFT).order_by("-id").first()
+        self.as_of = cutover.as_of if cutover is not None else None
+        self.imported: dict[int, list[tuple[str, str, str, int]]] = defaultdict(list)
+        ids = [i.pk for i in self.invoices.values()]
+        for kind, history in _HISTORY.items():
+            for invoice_id, source, key, cents in history.model.objects.filter(
+                invoice__in=ids
+            ).values_list("invoice_id", "source", "key", "amount_cents"):
+                self.imported[invoice_id].append((kind, source, key, cents))
+
+    def check(self, unit: Unit) -> LegacyInvoice:
+        """The unit's invoice, or the problem: no such invoice, dated on or after the cutover,
+        or the bill's history not adding up (``_sum_check``)."""
+        d = unit.data
+        invoice = self.invoices.get(d["bill"])
+        if invoice is None:
+            raise _UnitProblem(
+                UNKNOWN_INVOICE, MSG_INVOICE_UNKNOWN.format(number=d["bill"]), "bill"
+            )
+        when = date.fromisoformat(d["date"])
+        if self.as_of is not None and when >= self.as_of:
+            raise _UnitProblem(
+                BAD_DATE,
+                _HISTORY[unit.kind].after_cutover.format(
+                    date=d["date"], as_of=self.as_of.isoformat()
+                ),
+                "date",
+            )
+        if unit.values.get("bill_complete", True):
+            self._sum_check(unit, invoice)
+        return invoice
+
+    def _sum_check(self, unit: Unit, invoice: LegacyInvoice) -> None:
+        """Per bill: its payments and adjustments (the file's rows of the unit's kind, and those
+        imported before from other rows, of both kinds) plus its balance at cutover must equal
+        its total. Adjustments imported before any payment of the bill need only not exceed it:
+        its payments, imported after them, complete the sum (a bill with both cannot add up in
+        either file alone)."""
+        from caseledger.core.amounts import firm_money
+
+        v = unit.values
+        keys = set(v.get("bill_keys", [unit.key]))
+        source = v.get("source", "")
+        others = [
+            (kind, cents)
+            for kind, s, k, cents in self.imported[invoice.pk]
+            if not (kind == unit.kind and s == source and k in keys)
+        ]
+        sums: dict[str, int] = {RecordKind.PAYMENT: 0, RecordKind.ADJUSTMENT: 0}
+        for kind, cents in others:
+            sums[kind] += cents
+        sums[unit.kind] += int(v.get("bill_cents", unit.data["amount_cents"]))
+        paid, adjusted = sums[RecordKind.PAYMENT], sums[RecordKind.ADJUSTMENT]
+        together = paid + adjusted + invoice.balance_cents
+        payments_in = unit.kind == RecordKind.PAYMENT or any(
+            kind == RecordKind.PAYMENT for kind, _ in others
+        )
+        if together == invoice.total_cents or (not payments_in and together < invoice.total_cents):
+            return
+        short = together < invoice.total_cents
+        message = MSG_PAYMENTS_NOT_SUM if payments_in else MSG_ADJUSTMENTS_OVER_TOTAL
+        raise _UnitProblem(
+            PAYMENTS_NOT_SUM,
+            message.format(
+                number=invoice.number,
+                paid=firm_money(paid),
+                adjusted=firm_money(adjusted),
+                where=", ".join(str(x) for x in v.get("bill_lines", [unit.line])),
+                more=f", and {len(others)} imported before" if others else "",
+                balance=firm_money(invoice.balance_cents),
+                together=firm_money(together),
+                total=firm_money(invoice.total_cents),
+                hint=MSG_PAYMENTS_SHORT_HINT if unit.kind == RecordKind.PAYMENT and short else "",
+            ),
+            "amount",
+        )
+
+
+def _write_history(unit: Unit, existing: ImportRecord, actor: Any, now: datetime) -> int:
+    """A history payment or adjustment whose row changed (the user consented): the same
+    record, updated."""
     _history_open()
-    invoice = _PaymentContext([unit]).check(unit)
-    row = locks.history_payment_lock(payment_id=existing.object_id)
-    for name, value in {"invoice": invoice, **_history_payment_fields(unit)}.items():
+    history = _HISTORY[unit.kind]
+    invoice = _HistoryContext([unit]).check(unit)
+    row = history.lock(existing.object_id)
+    for name, value in {"invoice": invoice, **history.fields(unit)}.items():
         setattr(row, name, value)
     row.save()
     audit.record(
-        actor=actor, action="imports.payment_reimported", at=now, obj=invoice, after=unit.data
+        actor=actor,
+        action=f"imports.{history.noun}_reimported",
+        at=now,
+        obj=invoice,
+        after=unit.data,
     )
     return int(row.pk)
 
 
-def _bulk_payments(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> list[int | None]:
-    """New history payments: each against its imported invoice, before the cutover date, and
-    adding up per bill; never posted, never a payments.Payment (nothing is sent or reminded).
+def _bulk_history(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> list[int | None]:
+    """New history payments or adjustments (``units`` are of one kind): each against its
+    imported invoice, before the cutover date, and adding up per bill; never posted, never a
+    payments.Payment or a billing credit note or write-off (nothing is sent or reminded).
     Their audit events are about the invoice (so a purge of its matter finds them)."""
     try:
         _history_open()
@@ -297,8 +378,8 @@ def _bulk_payments(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> 
         for unit in units:
             fail(unit, exc)
         return [None] * len(units)
-    context = _PaymentContext(units)
-    built: list[tuple[Unit, LegacyHistoryPayment]] = []
+    context = _HistoryContext(units)
+    built: list[tuple[Unit, LegacyHistoryPayment | LegacyHistoryAdjustment]] = []
     placed: list[int | None] = []
     for unit in units:
         try:
@@ -307,12 +388,13 @@ def _bulk_payments(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> 
             fail(unit, exc)
             placed.append(None)
             continue
-        row = LegacyHistoryPayment(
+        history = _HISTORY[unit.kind]
+        row = history.model(
             invoice=invoice,
             source=unit.values.get("source", ""),
             key=unit.key,
             created_at=now,
-            **_history_payment_fields(unit),
+            **history.fields(unit),
         )
         built.append((unit, row))
         placed.append(len(built) - 1)
@@ -321,7 +403,9 @@ def _bulk_payments(units: list[Unit], actor: Any, now: datetime, fail: Fail) -> 
         actor=actor,
         at=now,
         events=[
-            audit.Pending("imports.payment_imported", obj=row.invoice, after=unit.data)
+            audit.Pending(
+                f"imports.{_HISTORY[unit.kind].noun}_imported", obj=row.invoice, after=unit.data
+            )
             for (unit, _), row in zip(built, rows, strict=True)
         ],
     )
@@ -334,7 +418,8 @@ _WRITERS = {
     RecordKind.INVOICE: _write_invoice,
     RecordKind.TRUST: _write_opening,
     RecordKind.CREDIT: _write_opening,
-    RecordKind.PAYMENT: _write_payment,
+    RecordKind.PAYMENT: _write_history,
+    RecordKind.ADJUSTMENT: _write_history,
 }
 
 
@@ -644,13 +729,15 @@ _BULK_WRITERS: dict[str, Callable[[list[Unit], Any, datetime, Fail], list[int | 
     RecordKind.MATTER: _bulk_matters,
     RecordKind.ACTIVITY: _bulk_activities,
     RecordKind.INVOICE: _bulk_invoices,
-    RecordKind.PAYMENT: _bulk_payments,
+    RecordKind.ADJUSTMENT: _bulk_history,
+    RecordKind.PAYMENT: _bulk_history,
 }
 _KIND_ORDER = (
     RecordKind.CLIENT,
     RecordKind.MATTER,
     RecordKind.ACTIVITY,
     RecordKind.INVOICE,
+    RecordKind.ADJUSTMENT,
     RecordKind.PAYMENT,
     RecordKind.TRUST,
     RecordKind.CREDIT,
