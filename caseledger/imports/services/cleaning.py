@@ -389,13 +389,10 @@ def _trust_unit(line: int, *, client: str, matter_key: str, cents: int) -> Unit:
     return Unit(RecordKind.TRUST, matter_key, line, data, dict(data), [line])
 
 
-def _clean_payment(
-    c: _Clean, v: dict[str, str], columns: dict[str, str], source: Source
-) -> Unit | None:
-    """A payment received before the cutover on an imported bill (history). A voided one
-    (Clio's ``voided_at``) is no payment: skipped without a problem."""
-    if v.get("voided"):
-        return None
+def _history_basics(
+    c: _Clean, v: dict[str, str], columns: dict[str, str]
+) -> tuple[str, date | None, int | None]:
+    """A history row's bill, date and amount (more than zero), each problem noted on ``c``."""
     bill = c.required(v, "bill", columns)
     when = c.required(v, "date", columns) and c.date(v, "date")
     c.required(v, "amount", columns)
@@ -403,6 +400,17 @@ def _clean_payment(
     if amount is not None and amount <= 0:
         text = v.get("amount", "")
         c.fail(BAD_AMOUNT, MSG_NOT_POSITIVE.format(field="amount", text=text), "amount")
+    return bill, when or None, amount
+
+
+def _clean_payment(
+    c: _Clean, v: dict[str, str], columns: dict[str, str], source: Source
+) -> Unit | None:
+    """A payment received before the cutover on an imported bill (history). A voided one
+    (Clio's ``voided_at``) is no payment: skipped without a problem."""
+    if v.get("voided"):
+        return None
+    bill, when, amount = _history_basics(c, v, columns)
     if not c.ok or not when or amount is None:
         return None
     data = {
@@ -425,8 +433,7 @@ def _clean_adjustment(
     """A credit note, write-off or discount the old system applied to an imported bill before
     the cutover (history). The kind may be written as its value or in words ("Write-off",
     "credit note")."""
-    bill = c.required(v, "bill", columns)
-    when = c.required(v, "date", columns) and c.date(v, "date")
+    bill, when, amount = _history_basics(c, v, columns)
     written = c.required(v, "kind", columns)
     kind = "_".join(written.replace("-", " ").upper().split())
     if written and kind not in AdjustmentKind.values:
@@ -437,11 +444,6 @@ def _clean_adjustment(
             ),
             "kind",
         )
-    c.required(v, "amount", columns)
-    amount = c.amount(v, "amount")
-    if amount is not None and amount <= 0:
-        text = v.get("amount", "")
-        c.fail(BAD_AMOUNT, MSG_NOT_POSITIVE.format(field="amount", text=text), "amount")
     if not c.ok or not when or amount is None:
         return None
     data = {
