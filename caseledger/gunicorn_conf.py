@@ -23,9 +23,12 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
 graceful_timeout = 30
-# Recycle workers now and then (a slow leak in any library stays bounded).
-max_requests = 5000
-max_requests_jitter = 500
+# Workers are not recycled unless GUNICORN_MAX_REQUESTS says so: a gthread worker that reaches
+# max_requests resets the keep-alive connections it holds (gunicorn issue #3038, open), which the
+# load test saw as connection errors whenever a worker restarted. A firm that wants recycling
+# (e.g. against a library's slow leak) sets it; a reverse proxy retries the reset requests.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 0)
+max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"
 # X-Forwarded-Proto is believed from these addresses only (the reverse proxy on the machine).

@@ -136,3 +136,17 @@ def test_make_serve_answers_health_ready_pages_static_and_metrics(require_postgr
     log_lines = (tmp_path / "serve.log").read_text().splitlines()
     access = [json.loads(ln) for ln in log_lines if '"caseledger.access"' in ln]
     assert any(a["route"] == "/login/" and a["status"] == 200 for a in access)
+
+
+def test_workers_are_recycled_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gthread worker replaced after max_requests resets its keep-alive connections (gunicorn
+    issue #3038): off unless GUNICORN_MAX_REQUESTS sets it."""
+    import importlib
+
+    monkeypatch.delenv("GUNICORN_MAX_REQUESTS", raising=False)
+    assert importlib.reload(gunicorn_conf).max_requests == 0
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "5000")
+    conf = importlib.reload(gunicorn_conf)
+    assert (conf.max_requests, conf.max_requests_jitter) == (5000, 500)
+    monkeypatch.delenv("GUNICORN_MAX_REQUESTS")
+    importlib.reload(gunicorn_conf)
