@@ -304,7 +304,7 @@ def test_imported_invoices_page_shows_payment_history(
     run("clio-payments", good("clio-payments", PAYMENTS_BAD), now)
     login(users["PARTNER"])
     page = client.get(reverse("imports:legacy_invoices")).content.decode()
-    assert "Paid before cutover" in page
+    assert "Before the cutover" in page
     assert "$600.00" in page  # 2001: 400.00 + 200.00 before the cutover
     invoice = LegacyInvoice.objects.get(number="2001")
     detail = client.get(reverse("imports:legacy_invoice", args=[invoice.pk])).content.decode()
