@@ -55,7 +55,7 @@ import tempfile
 import threading
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -475,7 +475,7 @@ def _dumps(record: dict[str, Any]) -> bytes:
     return orjson.dumps(record, default=str, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def export_chunks(*, now: datetime) -> Iterator[bytes]:
+def export_chunks(*, now: datetime) -> Generator[bytes, None, None]:
     """The export zip, chunk by chunk (see the module docstring)."""
     with _snapshot(default_connection):
         yield from _export(now)
