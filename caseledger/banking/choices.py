@@ -8,6 +8,15 @@ class StatementFormat(models.TextChoices):
     CAMT054 = "CAMT054", "ISO 20022 camt.054"
     BAI2 = "BAI2", "BAI2"
     MT940 = "MT940", "SWIFT MT940"
+    # No file: the balance the firm entered for the day its books start in CaseLedger (the
+    # cutover), stored as a statement so the reconciliation has its bank side.
+    OPENING = "OPENING", "Opening balance (entered at the cutover)"
+
+
+# The formats a bank sends files in (what a bank account lists and the parsers read).
+FILE_FORMATS = [
+    (value, label) for value, label in StatementFormat.choices if value != StatementFormat.OPENING
+]
 
 
 class ImportStatus(models.TextChoices):

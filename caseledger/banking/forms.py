@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from caseledger.banking.choices import StatementFormat
+from caseledger.banking.choices import FILE_FORMATS
 from caseledger.banking.parsers.csvfile import DATE_FORMATS, CsvMapping
 from caseledger.ledger.models import Account
 
@@ -41,7 +41,7 @@ class BankAccountForm(forms.Form):
         help_text="The chart's bank account this one is booked in.",
     )
     formats = forms.MultipleChoiceField(
-        choices=StatementFormat.choices,
+        choices=FILE_FORMATS,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Statement formats the bank sends",
@@ -63,7 +63,7 @@ class BankAccountEditForm(forms.Form):
         help_text="Leave empty to keep the current number.",
     )
     formats = forms.MultipleChoiceField(
-        choices=StatementFormat.choices,
+        choices=FILE_FORMATS,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Statement formats the bank sends",

@@ -47,6 +47,12 @@ class BankAccount(models.Model):
     # days after its date is listed as stale on the matching workbench.
     match_window_days = models.PositiveSmallIntegerField(default=5)
     stale_days = models.PositiveSmallIntegerField(default=60)
+    # The day the account's books start in CaseLedger (the cutover; set once, by
+    # ``services.bank_account_books_open``, with a statement of that day closing at the opening
+    # balance). Nothing dated on or before it is matched or is an item of a reconciliation: the
+    # bank's lines before it are the old system's history, and the opening entry is the books'
+    # balance that day. None: the books start with the account's first statement.
+    books_start = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -58,6 +58,28 @@ def bank_account_imports(bank_account: BankAccount) -> QuerySet[StatementImport]
     )
 
 
+def statement_on(*, bank_account: BankAccount, day: date) -> BankStatement | None:
+    """The statement ending on ``day`` with a closing balance (the latest imported, as the
+    reconciliation picks it), or None."""
+    return (
+        BankStatement.objects.filter(
+            bank_account=bank_account, period_end=day, closing_cents__isnull=False
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def bank_account_of_ledger(*, code: str) -> BankAccount | None:
+    """The bank account mapped to the ledger account ``code`` (e.g. the trust bank 1010), or
+    None."""
+    return (
+        BankAccount.objects.select_related("ledger_account")
+        .filter(ledger_account__code=code)
+        .first()
+    )
+
+
 def statement_lines(statement: BankStatement) -> QuerySet[StatementLine]:
     return StatementLine.objects.filter(statement=statement).order_by("booking_date", "id")
 
@@ -98,10 +120,20 @@ def _line_in(row: dict[str, Any]) -> matching.LineIn:
     )
 
 
+def _after_books_start(bank_account: BankAccount, field: str) -> Q:
+    """Rows dated after the account's books start (every row when they start with its first
+    statement): what came before is the old system's history, never matched."""
+    if bank_account.books_start is None:
+        return Q()
+    return Q(**{f"{field}__gt": bank_account.books_start})
+
+
 def lines_open(bank_account: BankAccount) -> QuerySet[StatementLine]:
-    """Lines not fully matched, with ``matched`` (the sum of their matches), oldest first."""
+    """Lines not fully matched, with ``matched`` (the sum of their matches), oldest first;
+    none booked on or before the account's books start."""
     return (
         StatementLine.objects.filter(bank_account=bank_account)
+        .filter(_after_books_start(bank_account, "booking_date"))
         .annotate(matched=Coalesce(Sum("matches__amount_cents"), Value(0)))
         .exclude(matched=F("amount_cents"))
         .order_by("booking_date", "id")
@@ -109,9 +141,11 @@ def lines_open(bank_account: BankAccount) -> QuerySet[StatementLine]:
 
 
 def postings_open(bank_account: BankAccount) -> QuerySet[Posting]:
-    """Postings on the bank account's ledger account with no statement line yet."""
+    """Postings on the bank account's ledger account with no statement line yet, dated after
+    the account's books start (the opening entry is the books' balance, not a movement)."""
     return (
         Posting.objects.filter(account_id=bank_account.ledger_account_id, bank_matches__isnull=True)
+        .filter(_after_books_start(bank_account, "entry_date"))
         .select_related("entry")
         .order_by("entry_date", "id")
     )
@@ -145,6 +179,7 @@ def match_suggestions(
         for pid, day, amount, memo in Posting.objects.filter(
             account_id=bank_account.ledger_account_id, bank_matches__isnull=True
         )
+        .filter(_after_books_start(bank_account, "entry_date"))
         .values_list("id", "entry_date", "amount_cents", "entry__memo")
         .iterator(chunk_size=5000)
     )
@@ -271,6 +306,7 @@ def split_candidates(
         StatementLine.objects.filter(
             bank_account=line.bank_account, booking_date__range=near, matches__isnull=True
         )
+        .filter(_after_books_start(line.bank_account, "booking_date"))
         .exclude(pk=line.pk)
         .order_by("booking_date", "id")
     )

@@ -20,7 +20,7 @@ from typing import Any
 from django.db import transaction
 
 from caseledger.banking import checks, locks
-from caseledger.banking.choices import ImportPhase, ImportStatus, StatementFormat
+from caseledger.banking.choices import FILE_FORMATS, ImportPhase, ImportStatus, StatementFormat
 from caseledger.banking.exceptions import BankingError, StatementRefused
 from caseledger.banking.models import BankAccount, BankStatement, StatementImport, StatementLine
 from caseledger.banking.parsers import detect, parse_file
@@ -81,7 +81,7 @@ def _clean_number(number: str) -> str:
 
 def _check_formats(formats: list[str]) -> list[str]:
     for value in formats:
-        if value not in StatementFormat.values:
+        if value not in dict(FILE_FORMATS):
             raise BankingError(FORMAT_UNKNOWN.format(value=value), "formats")
     return sorted(set(formats))
 
@@ -527,6 +527,123 @@ def statement_import(
         )
         imp = _store(bank_account=account, imp=imp, checked=checked, actor=actor, now=now)
     return ImportResult(statement_import=imp, checked=checked)
+
+
+# -- the opening (cutover) ----------------------------------------------------------------
+
+BOOKS_ALREADY_OPEN = "as_of: the books of {name} already start on {day}"
+BOOKS_CLOSED = (
+    "as_of: {name} is reconciled and closed through {through}; its books cannot start on "
+    "{day}, which is not after it"
+)
+OPENING_NEGATIVE = "balance_cents: the opening balance cannot be negative (got {amount})"
+OPENING_DIFFERS = (
+    "balance_cents: the statement of {name} imported for {day} closes at {closing}, not at "
+    "the opening balance {amount}"
+)
+
+
+def bank_account_books_open(
+    *, bank_account: BankAccount, as_of: date, balance_cents: int, actor: Any, now: datetime
+) -> BankStatement:
+    """Start the account's books in CaseLedger on ``as_of`` at ``balance_cents`` (the cutover):
+    sets ``books_start`` and returns the statement that is the bank side that day. A statement
+    imported for that day is used as it is (its closing must be the balance); otherwise the
+    balance is recorded as an OPENING statement (no file, no lines: opening = closing). From
+    then on the reconciliation lists nothing dated on or before ``as_of`` (see ``compute``).
+    Once per account; refused (BankingError naming the field) when the account is closed on or
+    after ``as_of``. One audit event, ``banking.books_opened``. Runs in the caller's
+    transaction when there is one."""
+    from caseledger.banking.selectors import statement_on
+    from caseledger.core.money import format_money
+    from caseledger.ledger.services import period_closed_through
+
+    clock.date_check(as_of, field="as_of")
+    if balance_cents < 0:
+        raise BankingError(
+            OPENING_NEGATIVE.format(amount=format_money(balance_cents, bank_account.currency)),
+            "balance_cents",
+        )
+    with transaction.atomic():
+        account = locks.bank_account_lock(bank_account.pk)
+        if account.books_start is not None:
+            raise BankingError(
+                BOOKS_ALREADY_OPEN.format(name=account.name, day=account.books_start), "as_of"
+            )
+        through = period_closed_through(account=account.ledger_account_id)
+        if through is not None and through >= as_of:
+            raise BankingError(
+                BOOKS_CLOSED.format(name=account.name, through=through, day=as_of), "as_of"
+            )
+        statement = statement_on(bank_account=account, day=as_of)
+        if statement is not None and statement.closing_cents != balance_cents:
+            raise BankingError(
+                OPENING_DIFFERS.format(
+                    name=account.name,
+                    day=as_of,
+                    closing=format_money(int(statement.closing_cents or 0), account.currency),
+                    amount=format_money(balance_cents, account.currency),
+                ),
+                "balance_cents",
+            )
+        imported = statement is not None
+        if statement is None:
+            statement = _opening_statement(account, as_of, balance_cents, actor, now)
+        account.books_start = as_of
+        account.updated_at = now
+        account.save(update_fields=["books_start", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="banking.books_opened",
+            at=now,
+            obj=account,
+            before={"books_start": None},
+            after={
+                "books_start": as_of,
+                "balance_cents": balance_cents,
+                "statement": statement.pk,
+                "statement_imported": imported,
+            },
+        )
+    return statement
+
+
+def _opening_statement(
+    account: BankAccount, as_of: date, balance_cents: int, actor: Any, now: datetime
+) -> BankStatement:
+    """The entered opening balance as a statement of one day, with its import row (no file)."""
+    name = f"Opening balance {as_of.isoformat()}"
+    imp = StatementImport.objects.create(
+        bank_account=account,
+        file_name=name,
+        # Not a file's hash: what was entered, so the row says what it holds.
+        file_sha256=_sha256(f"opening:{account.pk}:{as_of.isoformat()}:{balance_cents}".encode()),
+        format=StatementFormat.OPENING,
+        status=ImportStatus.DONE,
+        phase=ImportPhase.FINISHED,
+        progress_done=1,
+        progress_total=1,
+        statements_count=1,
+        uploaded_by=actor,
+        created_at=now,
+        finished_at=now,
+    )
+    return BankStatement.objects.create(
+        statement_import=imp,
+        bank_account=account,
+        format=StatementFormat.OPENING,
+        statement_id=name,
+        currency=account.currency,
+        period_start=as_of,
+        period_end=as_of,
+        opening_cents=balance_cents,
+        closing_cents=balance_cents,
+        opening_stated=True,
+        credits_cents=0,
+        debits_cents=0,
+        entries=0,
+        created_at=now,
+    )
 
 
 # -- the import job -----------------------------------------------------------------------

@@ -71,7 +71,10 @@ class CutoverForm(forms.Form):
     trust_bank = MoneyField(
         label="Trust bank balance on the cutover date",
         negative=False,
-        help_text="From the bank statement: the imported trust balances must sum to it.",
+        help_text=(
+            "From the bank statement (a statement imported for that day must close at it): "
+            "the imported trust balances must sum to it."
+        ),
     )
     aging_total = MoneyField(
         label="Old system's A/R aging total",

@@ -1,6 +1,8 @@
 """Every row lock of the imports app. Imports run outside the money lock order's hot paths: a job
-or cutover row is locked on its own (the postings a run makes then take the ledger's locks);
-a purge takes its matter's lock (matters.locks) before anything of the matter."""
+or cutover row is locked on its own (the postings a run makes then take the ledger's locks;
+finalizing a cutover takes the trust bank account's row, through banking's services, before
+them, in banking's order); a purge takes its matter's lock (matters.locks) before anything of
+the matter."""
 
 from __future__ import annotations
 

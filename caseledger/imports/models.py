@@ -276,6 +276,17 @@ class Cutover(models.Model):
         max_length=12, choices=CutoverStatus.choices, default=CutoverStatus.DRAFT
     )
     entries = models.JSONField(default=list, blank=True)  # journal entry ids posted
+    # The trust bank's side on as_of, recorded by finalize (banking.bank_account_books_open):
+    # the statement imported for that day, or the entered balance as an opening statement. The
+    # cutover's three-way reconciliation is of that account as of as_of. None: not finalized,
+    # or a firm with no trust bank account and no trust money.
+    bank_statement = models.ForeignKey(
+        "banking.BankStatement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,25 @@ def cutover_current() -> Cutover | None:
         Cutover.objects.filter(status=CutoverStatus.FINALIZED).order_by("-id").first()
         or Cutover.objects.filter(status=CutoverStatus.DRAFT).order_by("-id").first()
     )
+
+
+def cutover_reconciliation(cutover: Cutover | None, today: date) -> dict[str, Any]:
+    """The cutover's three-way reconciliation for the cutover page: the trust bank account
+    (``recon_account``; None before finalize, or for a firm with no trust bank at the
+    cutover), the date's prepared or signed record (``recon_record``) and whether it can be
+    prepared now (``recon_can_prepare``: none yet and the date is over)."""
+    statement = cutover.bank_statement if cutover is not None else None
+    if cutover is None or statement is None:
+        return {"recon_account": None, "recon_record": None, "recon_can_prepare": False}
+    from caseledger.banking.reconciliation.selectors import reconciliation_live
+
+    account = statement.bank_account
+    record = reconciliation_live(account, cutover.as_of)
+    return {
+        "recon_account": account,
+        "recon_record": record,
+        "recon_can_prepare": record is None and cutover.as_of < today,
+    }
 
 
 def opening_summary() -> dict[str, Any]:

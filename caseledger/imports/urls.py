@@ -28,4 +28,9 @@ urlpatterns = [
     path("parallel/<int:run_id>/sign/", views.parallel_run_sign, name="parallel_run_sign"),
     path("cutover/", views.cutover, name="cutover"),
     path("cutover/finalize/", views.cutover_finalize, name="cutover_finalize"),
+    path(
+        "cutover/reconciliation/",
+        views.cutover_reconciliation_prepare,
+        name="cutover_reconciliation_prepare",
+    ),
 ]

@@ -182,7 +182,13 @@ def cutover(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "imports/cutover.html",
-        {"form": form, "cutover": current, "proof": proof, **selectors.opening_summary()},
+        {
+            "form": form,
+            "cutover": current,
+            "proof": proof,
+            **selectors.opening_summary(),
+            **selectors.cutover_reconciliation(current, clock.firm_today()),
+        },
     )
 
 
@@ -197,6 +203,23 @@ def cutover_finalize(request: HttpRequest) -> HttpResponse:
         request,
         lambda: services.cutover_finalize(cutover=current, actor=staff(request), now=clock.now()),
         "Opening balances posted to the ledger.",
+    )
+    return redirect(reverse("imports:cutover"))
+
+
+@require_POST
+@capability_required("imports.cutover")
+def cutover_reconciliation_prepare(request: HttpRequest) -> HttpResponse:
+    current = selectors.cutover_current()
+    if current is None:
+        messages.error(request, "cutover: enter the cutover figures first")
+        return redirect(reverse("imports:cutover"))
+    service_action(
+        request,
+        lambda: services.cutover_reconciliation_prepare(
+            cutover=current, actor=staff(request), now=clock.now()
+        ),
+        "Cutover reconciliation prepared; a partner or attorney other than you signs it.",
     )
     return redirect(reverse("imports:cutover"))
 

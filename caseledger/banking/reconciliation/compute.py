@@ -14,6 +14,11 @@ postings dated on or before the date (unrecorded bank items: fees, interest, ret
 no item explains is ``unexplained_cents`` (for instance a first statement's opening balance the
 journal never recorded).
 
+An account whose books start on a day (``BankAccount.books_start``, the cutover) has no item
+dated on or before it in a report of that day or later: its bank side that day is the opening
+statement's closing balance, its journal the opening entry; the lines before it are the old
+system's history. The report then states ``books_start``.
+
 ``Report.canonical`` holds ids, dates and cents only (names can change, the figures of a date
 cannot once it is closed), so a signed month re-run later gives the same SHA-256.
 """
@@ -152,7 +157,7 @@ _SPLIT_IN_TRANSIT = (
     # the inner join it is).
     "  FROM banking_linematch sm CROSS JOIN ledger_posting p"
     "  WHERE p.id = sm.posting_id AND sm.part > 0 AND sm.part = 1"
-    "  AND p.account_id = %s AND p.entry_date <= %s) s"
+    "  AND p.account_id = %s AND p.entry_date <= %s{extra}) s"
     " WHERE s.open_cents <> 0 AND s.open_cents <> s.amount_cents"
 )
 # Lines booked on or before the date and what of them no posting dated on or before it
@@ -250,14 +255,38 @@ def _bank_balance(
     return statement, bank_cents
 
 
+def books_start(bank_account: BankAccount, as_of: date) -> date | None:
+    """The day the account's books start (``BankAccount.books_start``) when the report's date
+    is on or after it, else None (a report before it is of the bank's history alone)."""
+    start = bank_account.books_start
+    return start if start is not None and start <= as_of else None
+
+
 def _open_items(
-    bank_account: BankAccount, account_id: int, as_of: date, day: Any, use_checkpoint: bool
+    bank_account: BankAccount,
+    account_id: int,
+    as_of: date,
+    day: Any,
+    use_checkpoint: bool,
+    start: date | None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The postings in transit and the unrecorded statement lines as of the date."""
+    """The postings in transit and the unrecorded statement lines as of the date; none dated
+    on or before ``start`` (the books start: the old system's bank lines and the opening entry
+    are not items)."""
+    posting_after = line_after = ""
+    after: list[Any] = []
+    if start is not None:
+        posting_after, line_after = " AND p.entry_date > %s", " AND l.booking_date > %s"
+        after = [connection.ops.adapt_datefield_value(start)]
     checkpoint = _checkpoint(bank_account, as_of) if use_checkpoint else None
     if checkpoint is None:
-        in_transit = _rows(_IN_TRANSIT + " ORDER BY p.entry_date, p.id", [account_id, day, day])
-        unrecorded = _rows(_UNRECORDED.format(extra=""), [day, bank_account.pk, day])
+        in_transit = _rows(
+            _IN_TRANSIT + posting_after + " ORDER BY p.entry_date, p.id",
+            [account_id, day, day, *after],
+        )
+        unrecorded = _rows(
+            _UNRECORDED.format(extra=line_after), [day, bank_account.pk, day, *after]
+        )
     else:
         since, transit_ids, unrecorded_ids = checkpoint
         since_day = connection.ops.adapt_datefield_value(since)
@@ -265,24 +294,28 @@ def _open_items(
         marks = ", ".join(["%s"] * len(transit_ids))
         in_transit = _rows(
             _IN_TRANSIT
+            + posting_after
             + (
                 f" AND (p.entry_date > %s OR p.id IN ({marks}))"
                 if transit_ids
                 else " AND p.entry_date > %s"
             )
             + " ORDER BY p.entry_date, p.id",
-            [account_id, day, day, since_day, *transit_ids],
+            [account_id, day, day, *after, since_day, *transit_ids],
         )
         marks = ", ".join(["%s"] * len(unrecorded_ids))
         unrecorded = _rows(
             _UNRECORDED.format(
-                extra=f" AND (l.booking_date > %s OR l.id IN ({marks}))"
-                if unrecorded_ids
-                else " AND l.booking_date > %s"
+                extra=line_after
+                + (
+                    f" AND (l.booking_date > %s OR l.id IN ({marks}))"
+                    if unrecorded_ids
+                    else " AND l.booking_date > %s"
+                )
             ),
-            [day, bank_account.pk, day, since_day, *unrecorded_ids],
+            [day, bank_account.pk, day, *after, since_day, *unrecorded_ids],
         )
-    split = _rows(_SPLIT_IN_TRANSIT, [day, account_id, day])
+    split = _rows(_SPLIT_IN_TRANSIT.format(extra=posting_after), [day, account_id, day, *after])
     if split:
         in_transit = sorted([*in_transit, *split], key=lambda r: (_day(r[2]), r[0]))
     return in_transit, unrecorded
@@ -440,8 +473,11 @@ def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) ->
     day = connection.ops.adapt_datefield_value(as_of)
     is_trust = bool(ledger_account.is_trust)
 
+    start = books_start(bank_account, as_of)
     statement, bank_cents = _bank_balance(bank_account, as_of, day)
-    in_transit, unrecorded = _open_items(bank_account, account_id, as_of, day, use_checkpoint)
+    in_transit, unrecorded = _open_items(
+        bank_account, account_id, as_of, day, use_checkpoint, start
+    )
     journal_cents = _balance_as_of(account_id, day)
     canonical = _canonical(
         bank_account=bank_account,
@@ -453,6 +489,9 @@ def _compute(*, bank_account: BankAccount, as_of: date, use_checkpoint: bool) ->
         unrecorded=unrecorded,
         journal_cents=journal_cents,
     )
+    if start is not None:
+        # Stated only when the books start, so the reports of other accounts hash the same.
+        canonical["books_start"] = start.isoformat()
     client_rows: list[tuple[int, int, int, int]] = []
     liability_ids: list[int] = []
     if is_trust:

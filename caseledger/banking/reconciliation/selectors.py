@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from django.db.models import QuerySet
 
 from caseledger.banking.choices import ReconciliationStatus as Status
-from caseledger.banking.models import BankAccount, BankStatement, Reconciliation
-from caseledger.banking.reconciliation.services import month_bounds
+from caseledger.banking.models import BankAccount, Reconciliation
+from caseledger.banking.reconciliation.services import first_period_end, month_bounds
 
 
 def reconciliation_list(bank_account: BankAccount) -> QuerySet[Reconciliation]:
@@ -50,15 +50,10 @@ class MonthStatus:
 
 
 def month_statuses(bank_account: BankAccount, today: date, limit: int = 12) -> list[MonthStatus]:
-    """The account's months from its first statement to last month (newest first, at most
-    ``limit``), each signed, prepared or open."""
-    first = (
-        BankStatement.objects.filter(bank_account=bank_account)
-        .exclude(period_end__isnull=True)
-        .order_by("period_end", "id")
-        .values_list("period_end", flat=True)
-        .first()
-    )
+    """The account's months from its first statement, or the month its books start (the
+    cutover), to last month (newest first, at most ``limit``), each signed, prepared or
+    open."""
+    first = first_period_end(bank_account)
     if first is None:
         return []
     live = {

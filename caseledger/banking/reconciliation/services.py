@@ -43,6 +43,10 @@ from caseledger.ledger.models import Account, ClosedPeriod
 # -- refusal messages (tests assert these exact texts) ---------------------------------------
 PERIOD_IN_FUTURE = "period_end: {day} has not ended yet (today is {today})"
 NO_STATEMENT = "period_end: no statement of this account ends on or before {day}; import it first"
+BEFORE_BOOKS = (
+    "period_end: the books of {name} start on {start} (its opening balance); there is nothing "
+    "to reconcile before it"
+)
 ALREADY_SIGNED = "period_end: {month} is already signed ({when} by {who})"
 LATER_SIGNED = "period_end: {month} is already signed; a month before it cannot be signed now"
 NOT_PREPARED = "reconciliation: it is {status}, not waiting for a signature"
@@ -70,6 +74,20 @@ def month_bounds(day: date) -> tuple[date, date]:
     """First and last day of ``day``'s month."""
     last = calendar.monthrange(day.year, day.month)[1]
     return day.replace(day=1), day.replace(day=last)
+
+
+def first_period_end(bank_account: BankAccount) -> date | None:
+    """The first day the account is reconciled as of: its books start (the cutover), else its
+    first statement's end; None before it has a statement. Months end from this one's on."""
+    if bank_account.books_start is not None:
+        return bank_account.books_start
+    return (
+        BankStatement.objects.filter(bank_account=bank_account)
+        .exclude(period_end__isnull=True)
+        .order_by("period_end", "id")
+        .values_list("period_end", flat=True)
+        .first()
+    )
 
 
 def _money(cents: int, currency: str) -> str:
@@ -109,6 +127,11 @@ def reconciliation_prepare(
         )
     with transaction.atomic():
         account = locks.bank_account_lock(bank_account.pk)
+        if account.books_start is not None and period_end < account.books_start:
+            raise BankingError(
+                BEFORE_BOOKS.format(name=account.name, start=account.books_start.isoformat()),
+                "period_end",
+            )
         _refuse_signed(account, period_end)
         if not BankStatement.objects.filter(
             bank_account=account, period_end__lte=period_end
@@ -486,13 +509,7 @@ def reconciliation_daily(*, now: datetime) -> list[DailyResult]:
                     )
         months: list[str] = []
         tasks: list[int] = []
-        first = (
-            BankStatement.objects.filter(bank_account=account)
-            .exclude(period_end__isnull=True)
-            .order_by("period_end", "id")
-            .values_list("period_end", flat=True)
-            .first()
-        )
+        first = first_period_end(account)
         if first is not None:
             signed = set(
                 Reconciliation.objects.filter(

@@ -16,8 +16,9 @@ runs it one batch per transaction, all or nothing.
 Modules: ``reading`` (source, upload text, CSV rows, mapping check, dates), ``cleaning`` (one
 function per record kind, ``plan_units``), ``writing`` (record-by-record and set-based writers,
 ``_run_units``), ``mappings``, ``jobs`` (create, map, dry run, commit, ``import_file``),
-``cutover`` (save, proof, finalize), ``legacy`` (payments on legacy invoices after the cutover)
-and ``common`` (problem rules, shared row messages, Problem/Unit/Change/Report).
+``cutover`` (save, proof, finalize, the cutover's reconciliation), ``legacy`` (payments on
+legacy invoices after the cutover) and ``common`` (problem rules, shared row messages,
+Problem/Unit/Change/Report).
 """
 
 from caseledger.imports.services.cleaning import _clean_client, _client_name, plan_units
@@ -58,11 +59,17 @@ from caseledger.imports.services.cutover import (
     CUTOVER_AR,
     CUTOVER_FINALIZED,
     CUTOVER_NEGATIVE,
+    CUTOVER_NO_BANK,
+    CUTOVER_NO_BANK_SIDE,
+    CUTOVER_NOT_FINALIZED,
     CUTOVER_OPEN,
+    CUTOVER_RECONCILIATION_LIVE,
+    CUTOVER_STATEMENT,
     CUTOVER_TRUST,
     CutoverProof,
     cutover_finalize,
     cutover_proof,
+    cutover_reconciliation_prepare,
     cutover_save,
 )
 from caseledger.imports.services.jobs import (
@@ -123,7 +130,12 @@ __all__ = [
     "CUTOVER_AR",
     "CUTOVER_FINALIZED",
     "CUTOVER_NEGATIVE",
+    "CUTOVER_NOT_FINALIZED",
+    "CUTOVER_NO_BANK",
+    "CUTOVER_NO_BANK_SIDE",
     "CUTOVER_OPEN",
+    "CUTOVER_RECONCILIATION_LIVE",
+    "CUTOVER_STATEMENT",
     "CUTOVER_TRUST",
     "Change",
     "CutoverProof",
@@ -176,6 +188,7 @@ __all__ = [
     "_run_units",
     "cutover_finalize",
     "cutover_proof",
+    "cutover_reconciliation_prepare",
     "cutover_save",
     "decode_upload",
     "dry_run",

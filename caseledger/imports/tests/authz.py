@@ -97,4 +97,5 @@ MATRIX: dict[str, dict[str, Any]] = {
     "imports:legacy_invoice": {"allow": RUN, "kwargs": _legacy},
     "imports:legacy_invoice_pay": {"allow": RUN, "kwargs": _legacy},
     "imports:cutover_finalize": {"allow": CUTOVER, "method": "POST"},
+    "imports:cutover_reconciliation_prepare": {"allow": CUTOVER, "method": "POST"},
 }

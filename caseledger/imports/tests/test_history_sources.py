@@ -17,6 +17,8 @@ from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.urls import reverse
 
+from caseledger.banking.models import Reconciliation
+from caseledger.banking.tests.factories import trust_bank_account
 from caseledger.imports import services
 from caseledger.imports.models import (
     ImportRecord,
@@ -214,6 +216,7 @@ def test_clio_trust_bad_rows_then_import_then_rerun_and_cutover_proof(
     }
     # The cutover proves and posts them as it does the template's trust balances.
     partner = users["PARTNER"]
+    trust_bank_account(now)
     cutover = services.cutover_save(
         as_of=date(2025, 6, 30),
         trust_bank_cents=350000,
@@ -225,6 +228,7 @@ def test_clio_trust_bad_rows_then_import_then_rerun_and_cutover_proof(
     assert (proof.trust_total, proof.trust_ties) == (350000, True)
     done = services.cutover_finalize(cutover=cutover, actor=partner, now=now)
     assert len(done.entries) == 1
+    assert Reconciliation.objects.get().is_balanced
 
 
 def test_trust_row_of_another_client_and_trust_imported_twice(now: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from caseledger.banking.tests.factories import trust_bank_account
 from caseledger.billing.models import Invoice
 from caseledger.clients.models import Client
 from caseledger.core.models import AuditEvent
@@ -153,6 +154,7 @@ def test_caseledger_template_and_cutover_proof(now: Any, users: dict[str, Any]) 
     assert Matter.objects.count() == 3
     assert OpeningBalance.objects.filter(kind="TRUST").count() == 3
     partner = users["PARTNER"]
+    trust_bank_account(now)
     cutover = services.cutover_save(
         as_of=date(2025, 6, 30),
         trust_bank_cents=390000,
