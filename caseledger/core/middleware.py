@@ -9,7 +9,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from caseledger.core.clock import current_zone, zone_named
-from caseledger.core.context import current_currency, current_ip
+from caseledger.core.context import current_currency, current_ip, request_memo
 
 # Session key set at the password step when this login still owes a TOTP code.
 TWO_FACTOR_PENDING = "caseledger_two_factor_pending"
@@ -32,14 +32,16 @@ def client_ip(request: HttpRequest) -> str | None:
 
 class RequestContextMiddleware:
     """Per request: the client IP for audit events, the firm's time zone for every date and
-    time the pages and exports show (settings.TIME_ZONE is only the default for a new firm), and
-    the firm's currency for every amount the templates format (one query for both)."""
+    time the pages and exports show (settings.TIME_ZONE is only the default for a new firm), the
+    firm's currency for every amount the templates format (one query for both), and on a
+    reading request (GET, HEAD) an empty memo for ``core.context.memoized``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_ip.set(client_ip(request))
+        memo_token = request_memo.set({} if request.method in ("GET", "HEAD") else None)
         currency_token = None
         if not request.path.startswith("/static/"):
             zone, currency = _firm_zone_and_currency()
@@ -53,6 +55,7 @@ class RequestContextMiddleware:
             if currency_token is not None:
                 current_currency.reset(currency_token)
                 current_zone.reset(zone_token)
+            request_memo.reset(memo_token)
             current_ip.reset(token)
 
 
