@@ -13,7 +13,7 @@ T = TypeVar("T")
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 current_currency: ContextVar[str | None] = ContextVar("current_currency", default=None)
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
-# Set by RequestContextMiddleware for a reading request (GET, HEAD) only, so a request that
+# Set by RequestMemoMiddleware for a reading request (GET, HEAD) only, so a request that
 # writes never gets a figure read before its write; None outside a request (jobs, commands).
 request_memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("request_memo", default=None)
 

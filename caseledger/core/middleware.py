@@ -30,18 +30,32 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+class RequestMemoMiddleware:
+    """An empty memo for ``core.context.memoized`` on a reading request (GET, HEAD), none on a
+    request that writes. Near the top of the stack, so the middleware below it (the two-factor
+    check) and the page share what they read (the firm row)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = request_memo.set({} if request.method in ("GET", "HEAD") else None)
+        try:
+            return self.get_response(request)
+        finally:
+            request_memo.reset(token)
+
+
 class RequestContextMiddleware:
     """Per request: the client IP for audit events, the firm's time zone for every date and
-    time the pages and exports show (settings.TIME_ZONE is only the default for a new firm), the
-    firm's currency for every amount the templates format (one query for both), and on a
-    reading request (GET, HEAD) an empty memo for ``core.context.memoized``."""
+    time the pages and exports show (settings.TIME_ZONE is only the default for a new firm), and
+    the firm's currency for every amount the templates format (one query for both)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_ip.set(client_ip(request))
-        memo_token = request_memo.set({} if request.method in ("GET", "HEAD") else None)
         currency_token = None
         if not request.path.startswith("/static/"):
             zone, currency = _firm_zone_and_currency()
@@ -55,7 +69,6 @@ class RequestContextMiddleware:
             if currency_token is not None:
                 current_currency.reset(currency_token)
                 current_zone.reset(zone_token)
-            request_memo.reset(memo_token)
             current_ip.reset(token)
 
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from caseledger.core.context import memoized
-from caseledger.core.middleware import RequestContextMiddleware
+from caseledger.core.middleware import RequestMemoMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def _counting_view(calls: list[int]) -> Any:
 @pytest.mark.parametrize("method", ["get", "head"])
 def test_a_reading_request_computes_each_key_once_and_the_next_request_again(method):
     calls: list[int] = []
-    middleware = RequestContextMiddleware(_counting_view(calls))
+    middleware = RequestMemoMiddleware(_counting_view(calls))
     first = middleware(getattr(RequestFactory(), method)("/"))
     assert len(calls) == 1
     second = middleware(getattr(RequestFactory(), method)("/"))
@@ -44,6 +44,6 @@ def test_a_reading_request_computes_each_key_once_and_the_next_request_again(met
 
 def test_a_writing_request_and_no_request_compute_every_time():
     calls: list[int] = []
-    response = RequestContextMiddleware(_counting_view(calls))(RequestFactory().post("/"))
+    response = RequestMemoMiddleware(_counting_view(calls))(RequestFactory().post("/"))
     assert response.content == b"1,2,3"
     assert [memoized("outside", lambda: _count(calls)) for _ in range(2)] == [4, 5]
