@@ -76,10 +76,10 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
     as_of = clock.firm_date(now)
     totals = trust_totals_of(user, as_of)
     open_low = [pk for pk in totals.low_matter_ids if pk not in totals.closed_matter_ids]
-    first = trust_matters_by_ids(open_low[:LIMIT])
-    low = trust_positions(first, as_of, totals=totals)
-    return WaitingBatch(
-        items=[
+
+    def items() -> list[WaitingItem]:
+        first = trust_matters_by_ids(open_low[:LIMIT])
+        return [
             WaitingItem(
                 title=(
                     f"Trust below minimum: {firm_money(p.balance_cents)} of "
@@ -89,10 +89,10 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
                 url=reverse("trust:matter", args=[p.matter.pk]),
                 since=p.matter.opened_date,
             )
-            for p in low
-        ],
-        count=len(open_low),
-    )
+            for p in trust_positions(first, as_of, totals=totals)
+        ]
+
+    return WaitingBatch(items, len(open_low))
 
 
 SOURCES = [
