@@ -89,6 +89,8 @@ MIDDLEWARE = [
     # First: /healthz, /readyz and /metrics answer before the host check, the HTTPS redirect
     # and sessions; every other request gets its request id and access log line here.
     "caseledger.core.observability.ObservabilityMiddleware",
+    # A reading request's memo of what its middleware and page read more than once (core.context).
+    "caseledger.core.middleware.RequestMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Per API token: API_TOKEN_RATE_LIMIT requests a minute (core.security).
     "caseledger.core.security.ApiTokenRateLimitMiddleware",

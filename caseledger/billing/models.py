@@ -609,7 +609,16 @@ class TimeEntry(models.Model):
                 condition=Q(minutes__gt=0, minutes__lte=1440), name="billing_time_minutes_range"
             ),
         ]
-        indexes = [models.Index(fields=["timekeeper", "work_date"])]
+        indexes = [
+            models.Index(fields=["timekeeper", "work_date"]),
+            # Staff time on billing (reports.metrics.billing_time): non-billable entries of one
+            # activity code in a period, without scanning every time entry.
+            models.Index(
+                fields=["activity_code", "work_date"],
+                condition=Q(billable=False),
+                name="billing_time_nonbill_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.work_date} {self.minutes / 60:.2f}h"

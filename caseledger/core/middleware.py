@@ -9,7 +9,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from caseledger.core.clock import current_zone, zone_named
-from caseledger.core.context import current_currency, current_ip
+from caseledger.core.context import current_currency, current_ip, request_memo
 
 # Session key set at the password step when this login still owes a TOTP code.
 TWO_FACTOR_PENDING = "caseledger_two_factor_pending"
@@ -28,6 +28,22 @@ TWO_FACTOR_OPEN_URLS = frozenset(
 def client_ip(request: HttpRequest) -> str | None:
     # REMOTE_ADDR only: a proxy's X-Forwarded-For is trusted by the proxy's own config, not here.
     return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestMemoMiddleware:
+    """An empty memo for ``core.context.memoized`` on a reading request (GET, HEAD), none on a
+    request that writes. Near the top of the stack, so the middleware below it (the two-factor
+    check) and the page share what they read (the firm row)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = request_memo.set({} if request.method in ("GET", "HEAD") else None)
+        try:
+            return self.get_response(request)
+        finally:
+            request_memo.reset(token)
 
 
 class RequestContextMiddleware:

@@ -12,11 +12,18 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from caseledger.core.choices import OutboxStatus, Role
+from caseledger.core.context import memoized
 from caseledger.core.models import ApiToken, AuditEvent, Firm, OutboxMessage, User
 
 
 def firm_get() -> Firm:
-    """The firm row (created by migration 0002; get_or_create keeps a fresh test DB working)."""
+    """The firm row (created by migration 0002; get_or_create keeps a fresh test DB working),
+    read once per reading request (``core.context.memoized``): a page asks for it from the
+    two-factor check, the menu, the money formatting and its own panels."""
+    return memoized("core.firm", _firm_row)
+
+
+def _firm_row() -> Firm:
     firm, _ = Firm.objects.get_or_create(id=1)
     return firm
 

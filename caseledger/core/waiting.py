@@ -23,7 +23,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from django.apps import apps as django_apps
@@ -48,10 +48,30 @@ class WaitingItem:
         return timezone.make_aware(datetime.combine(self.since, time.min))
 
 
-@dataclass(frozen=True)
 class WaitingBatch:
-    items: list[WaitingItem]
-    count: int  # all of them, when ``items`` was cut at LIMIT
+    """A source's items (at most ``LIMIT``, oldest first) and how many there are in all, when
+    ``items`` was cut at ``LIMIT``. Each is given, or a function that reads it when first asked
+    for: the home page's panel shows the counts only, so it builds no item (``batch_of``: one
+    COUNT per source)."""
+
+    def __init__(
+        self,
+        items: list[WaitingItem] | Callable[[], list[WaitingItem]],
+        count: int | Callable[[], int],
+    ) -> None:
+        self._items = items
+        self._count = count
+
+    @cached_property
+    def items(self) -> list[WaitingItem]:
+        return self._items() if callable(self._items) else self._items
+
+    @cached_property
+    def count(self) -> int:
+        return self._count() if callable(self._count) else self._count
+
+    def items_read(self) -> bool:
+        return "items" in self.__dict__
 
 
 WaitingItems = Callable[[Any, datetime], WaitingBatch]
@@ -114,7 +134,17 @@ def waiting_rows(groups: list[WaitingGroup]) -> list[WaitingRow]:
 
 
 def batch_of(qs: Any, make_item: Callable[[Any], WaitingItem]) -> WaitingBatch:
-    """The first ``LIMIT`` rows of ``qs`` as items, and how many there are in all."""
-    rows = list(qs[:LIMIT])
-    count = len(rows) if len(rows) < LIMIT else qs.count()
-    return WaitingBatch(items=[make_item(r) for r in rows], count=count)
+    """The first ``LIMIT`` rows of ``qs`` as items, and how many there are in all, each read
+    when first asked for (the count from the rows when they were read and fewer than
+    ``LIMIT``, else one COUNT)."""
+    rows: list[Any] = []
+
+    def items() -> list[WaitingItem]:
+        rows.extend(qs[:LIMIT])
+        return [make_item(r) for r in rows]
+
+    def count() -> int:
+        return len(rows) if batch.items_read() and len(rows) < LIMIT else int(qs.count())
+
+    batch = WaitingBatch(items, count)
+    return batch

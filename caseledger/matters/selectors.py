@@ -81,14 +81,12 @@ def matter_list(*, user: Any, filters: MatterFilters, today: date) -> QuerySet[M
     name/number, a receipt number, or an A-number (through its keyed hash: exact match only)."""
     from caseledger.clients.selectors import a_number_hash_for_search
 
-    qs = matters_visible_to(user).select_related(
-        "client",
-        "beneficiary",
-        "case_type",
-        "current_stage",
-        "attorney",
-        "paralegal",
-        "responsible_partner",
+    # The team (three foreign keys into the small user table) is prefetched, not joined: with
+    # seven joins PostgreSQL spent 30-60 ms planning each page of the list (3 ms with four).
+    qs = (
+        matters_visible_to(user)
+        .select_related("client", "beneficiary", "case_type", "current_stage")
+        .prefetch_related("attorney", "paralegal", "responsible_partner")
     )
     if filters.search:
         term = filters.search.strip()

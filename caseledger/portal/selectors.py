@@ -82,12 +82,24 @@ def company_beneficiary_of(user: Any, pk: int) -> Beneficiary:
     return get_object_or_404(company_beneficiaries_of(user), pk=pk)
 
 
+def _ids(qs: QuerySet[Any]) -> list[int]:
+    return list(qs.order_by().values_list("pk", flat=True))
+
+
 def matters_of(user: Any) -> QuerySet[Matter]:
     """The user's clients' matters, and the company-paid matters whose beneficiary the user is
-    (that beneficiary's own cases only, not the employer's other matters)."""
-    own_case = Q(beneficiary__in=beneficiaries_of(user), client__kind=ClientKind.COMPANY)
+    (that beneficiary's own cases only, not the employer's other matters).
+
+    The scope's ids are read first (a person has a few clients and beneficiaries): the reads
+    here and below then filter by lists of ids, which PostgreSQL looks up in the foreign keys'
+    indexes, where an OR of two subqueries made it walk the whole table (the portal's invoices:
+    229 ms at 200,062 invoices, against under 1 ms)."""
+    scope = Q(client_id__in=_ids(clients_of(user)))
+    beneficiary_ids = _ids(beneficiaries_of(user))
+    if beneficiary_ids:
+        scope |= Q(beneficiary_id__in=beneficiary_ids, client__kind=ClientKind.COMPANY)
     return (
-        Matter.objects.filter(Q(client__in=clients_of(user)) | own_case)
+        Matter.objects.filter(scope)
         .select_related("client", "case_type", "current_stage", "beneficiary")
         .order_by("-opened_date", "id")
     )
@@ -106,10 +118,12 @@ def matter_of(user: Any, pk: int) -> Matter:
 def invoices_of(user: Any) -> QuerySet[Invoice]:
     """The client's issued invoices (drafts never show; void ones do, marked), and for a
     beneficiary with the company's grant those of their own matters."""
+    scope = Q(client_id__in=_ids(clients_of(user)))
+    granted = _ids(granted_matters_of(user))
+    if granted:
+        scope |= Q(matter_id__in=granted)
     return (
-        Invoice.objects.filter(
-            Q(client__in=clients_of(user)) | Q(matter__in=granted_matters_of(user))
-        )
+        Invoice.objects.filter(scope)
         .filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID])
         .select_related("matter", "client")
         .order_by("-issue_date", "-id")
@@ -140,14 +154,17 @@ def payments_of(user: Any) -> QuerySet[Payment]:
     """The client's payments; for a granted beneficiary, the payments applied only to invoices
     of their own matters (one that also paid another matter's invoice names it, so it stays
     the company's)."""
-    granted = granted_matters_of(user)
-    own = (
-        Payment.objects.filter(allocations__invoice__matter__in=granted)
-        .exclude(allocations__invoice__in=Invoice.objects.exclude(matter__in=granted))
-        .values("pk")
-    )
+    scope = Q(client_id__in=_ids(clients_of(user)))
+    granted = _ids(granted_matters_of(user))
+    if granted:
+        own = (
+            Payment.objects.filter(allocations__invoice__matter_id__in=granted)
+            .exclude(allocations__invoice__in=Invoice.objects.exclude(matter_id__in=granted))
+            .values("pk")
+        )
+        scope |= Q(pk__in=own)
     return (
-        Payment.objects.filter(Q(client__in=clients_of(user)) | Q(pk__in=own))
+        Payment.objects.filter(scope)
         .exclude(status__in=[PaymentStatus.HELD, PaymentStatus.REJECTED])
         .prefetch_related("allocations__invoice")
         .order_by("-received_date", "-id")

@@ -22,7 +22,9 @@ GLANCE = {
 
 
 def _kpis(request: HttpRequest, now: datetime, own: bool) -> tuple[Any, Any]:
-    """The current and baseline KPIs, computed once per request (firm-wide or own matters)."""
+    """The current and baseline KPIs, once per request (firm-wide or own matters), each KPI
+    computed when a panel first shows it (``metrics.PeriodKpis``): only the parts the shown
+    panels need are read."""
     from caseledger.reports import metrics, selectors
 
     cache: dict[bool, tuple[Any, Any]] = request.__dict__.setdefault("_report_glance", {})
@@ -32,8 +34,8 @@ def _kpis(request: HttpRequest, now: datetime, own: bool) -> tuple[Any, Any]:
         period = selectors.default_period(clock.firm_date(now))
         base = selectors.baseline_period(settings)
         cache[own] = (
-            metrics.kpis(period, filters, target_days=settings.target_days),
-            metrics.kpis(base, filters, target_days=settings.target_days) if base else None,
+            metrics.PeriodKpis(period, filters, target_days=settings.target_days),
+            metrics.PeriodKpis(base, filters, target_days=settings.target_days) if base else None,
         )
     return cache[own]
 

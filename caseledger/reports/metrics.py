@@ -24,6 +24,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db import connection
@@ -876,42 +877,127 @@ def _summary_sums(period: Period, windows: tuple[int, ...]) -> dict[str, Any]:
     return sums
 
 
+class PeriodKpis:
+    """Every KPI of ``period`` (the fields of ``Kpis``), each computed when first read from the
+    parts it needs (the period's figures, the turnaround, A/R at its end, billing time, invoices
+    issued), each part read once: a page that shows a few KPIs (the home page's panels, a trend
+    line per month) reads only their parts; ``kpis`` reads them all. The same functions either
+    way, so the same values."""
+
+    def __init__(self, period: Period, filters: Filters = ALL, *, target_days: int = 45) -> None:
+        self.period = period
+        self.filters = filters
+        self.target_days = target_days
+
+    # The parts.
+    @cached_property
+    def _figures(self) -> PeriodFigures:
+        return period_figures(self.period, self.filters, windows=(30, self.target_days))
+
+    @cached_property
+    def _speed(self) -> Turnaround:
+        return turnaround(self.period, self.filters)
+
+    @cached_property
+    def _spent(self) -> BillingTime:
+        return billing_time(self.period, self.filters)
+
+    # The KPIs and money figures.
+    @cached_property
+    def ar_cents(self) -> int:
+        return ar_balance(self.period.end, self.filters)
+
+    @cached_property
+    def invoices_issued(self) -> int:
+        return invoices_issued(self.period, self.filters)
+
+    @cached_property
+    def billed_cents(self) -> int:
+        return self._figures.moved.billed_cents
+
+    @cached_property
+    def collected_cents(self) -> int:
+        return self._figures.moved.collected_cents
+
+    @cached_property
+    def credited_cents(self) -> int:
+        return self._figures.moved.credited_cents
+
+    @cached_property
+    def written_off_cents(self) -> int:
+        return self._figures.moved.written_off_cents
+
+    @cached_property
+    def dso_countback_days(self) -> float | None:
+        return dso_countback_days(self.period, self.filters, ar_cents=self.ar_cents)
+
+    @cached_property
+    def dso_simple_days(self) -> float | None:
+        billed = self.billed_cents
+        return round(self.ar_cents / billed * self.period.days, 1) if billed > 0 else None
+
+    @cached_property
+    def dso_paid_days(self) -> float | None:
+        return self._figures.dso_paid_days
+
+    @cached_property
+    def turnaround_median_hours(self) -> float | None:
+        return self._speed.median_hours
+
+    @cached_property
+    def turnaround_p90_hours(self) -> float | None:
+        return self._speed.p90_hours
+
+    @cached_property
+    def review_wait_median_hours(self) -> float | None:
+        return self._speed.review_median_hours
+
+    @cached_property
+    def issue_wait_median_hours(self) -> float | None:
+        return self._speed.issue_median_hours
+
+    @cached_property
+    def collection_rate_30d(self) -> float | None:
+        return self._figures.collection_rates[30]
+
+    @cached_property
+    def collection_rate_target(self) -> float | None:
+        return self._figures.collection_rates[self.target_days]
+
+    @cached_property
+    def write_off_rate(self) -> float | None:
+        return _rate(self.written_off_cents, self.billed_cents)
+
+    @cached_property
+    def credit_rate(self) -> float | None:
+        return _rate(self.credited_cents, self.billed_cents)
+
+    @cached_property
+    def realization(self) -> float | None:
+        return realization(self.period, self.filters)
+
+    @cached_property
+    def billing_hours(self) -> float:
+        return self._spent.billing_hours
+
+    @cached_property
+    def billing_minutes_per_invoice(self) -> float | None:
+        issued = self.invoices_issued
+        return round(self._spent.billing_minutes / issued, 1) if issued else None
+
+    @cached_property
+    def reconciliation_median_hours(self) -> float | None:
+        return self._spent.reconciliation_median_hours
+
+    @cached_property
+    def collection_tasks(self) -> int:
+        return self._spent.collection_tasks
+
+
 def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kpis:
     """Every KPI for ``period``."""
-    figures = period_figures(period, filters, windows=(30, target_days))
-    moved = figures.moved
-    rates = figures.collection_rates
-    speed = turnaround(period, filters)
-    ar = ar_balance(period.end, filters)
-    spent = billing_time(period, filters)
-    issued = invoices_issued(period, filters)
-    return Kpis(
-        period=period,
-        dso_countback_days=dso_countback_days(period, filters, ar_cents=ar),
-        dso_simple_days=(
-            round(ar / moved.billed_cents * period.days, 1) if moved.billed_cents > 0 else None
-        ),
-        dso_paid_days=figures.dso_paid_days,
-        turnaround_median_hours=speed.median_hours,
-        turnaround_p90_hours=speed.p90_hours,
-        review_wait_median_hours=speed.review_median_hours,
-        issue_wait_median_hours=speed.issue_median_hours,
-        collection_rate_30d=rates[30],
-        collection_rate_target=rates[target_days],
-        write_off_rate=_rate(moved.written_off_cents, moved.billed_cents),
-        credit_rate=_rate(moved.credited_cents, moved.billed_cents),
-        realization=realization(period, filters),
-        billing_hours=spent.billing_hours,
-        billing_minutes_per_invoice=(round(spent.billing_minutes / issued, 1) if issued else None),
-        reconciliation_median_hours=spent.reconciliation_median_hours,
-        collection_tasks=spent.collection_tasks,
-        billed_cents=moved.billed_cents,
-        collected_cents=moved.collected_cents,
-        credited_cents=moved.credited_cents,
-        written_off_cents=moved.written_off_cents,
-        ar_cents=ar,
-        invoices_issued=issued,
-    )
+    lazy = PeriodKpis(period, filters, target_days=target_days)
+    return Kpis(period=period, **{key: getattr(lazy, key) for key in KPI_KEYS + MONEY_KEYS})
 
 
 # -- cohorts -------------------------------------------------------------------------------

@@ -188,7 +188,9 @@ def month_periods(until: dt.date, months: int) -> list[Period]:
     return out
 
 
-def _trend_value(key: str, month: Period, k: Kpis, as_of: dt.date, target_days: int) -> Any:
+def _trend_value(
+    key: str, month: Period, k: metrics.PeriodKpis, as_of: dt.date, target_days: int
+) -> Any:
     """A month's point on a trend line. A collection rate within N days is left blank (no
     point) for a month whose last invoices have not yet had their N days by ``as_of``: the
     month is still being collected, and its partial rate would read as a collapse."""
@@ -210,7 +212,8 @@ def dashboard(
         else None
     )
     months = month_periods(period.end, TREND_MONTHS)
-    monthly = [metrics.kpis(m, filters, target_days=settings.target_days) for m in months]
+    # Each month's KPIs read only the parts of the board's KPIs (the trend lines shown).
+    monthly = [metrics.PeriodKpis(m, filters, target_days=settings.target_days) for m in months]
     figures = [
         Figure(
             key=key,

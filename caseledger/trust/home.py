@@ -20,10 +20,10 @@ def _visible(user: Any) -> Any:
 
 
 def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    from caseledger.trust.selectors import trust_matters_by_ids, trust_positions, trust_totals
+    from caseledger.trust.selectors import trust_matters_by_ids, trust_positions, trust_totals_of
 
     as_of = clock.firm_date(now)
-    totals = trust_totals(as_of, _visible(request.user))
+    totals = trust_totals_of(request.user, as_of)
     # The first five below their minimum, in the dashboard's order (the totals' ids keep it).
     first_low = trust_matters_by_ids(totals.low_matter_ids[:5])
     return {

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
+from caseledger.core.context import memoized
 from caseledger.core.ids import only_ids
 from caseledger.ledger.selectors import client_trust_balance
 from caseledger.matters.choices import MatterStatus
@@ -411,6 +412,16 @@ def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustT
         matter_ids=ids,
         figures={f.matter_id: f for f in figures},
         closed_matter_ids=frozenset(pk for pk, status in rows if status == MatterStatus.CLOSED),
+    )
+
+
+def trust_totals_of(user: Any, as_of: date) -> TrustTotals:
+    """``trust_totals`` over the matters ``user`` may see, read once per request: the home
+    page's trust panel and its "waiting on you" list both show them (``core.context.memoized``)."""
+    from caseledger.matters.selectors import matters_visible_to
+
+    return memoized(
+        ("trust.totals", user.pk, as_of), lambda: trust_totals(as_of, matters_visible_to(user))
     )
 
 

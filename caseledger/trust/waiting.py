@@ -15,7 +15,7 @@ from caseledger.core.waiting import LIMIT, WaitingBatch, WaitingItem, WaitingSou
 from caseledger.matters.selectors import matters_visible_to
 from caseledger.trust.choices import DisbursementStatus, DisputeStatus
 from caseledger.trust.models import Disbursement, DisbursementApproval, DisputeHold
-from caseledger.trust.selectors import trust_matters_by_ids, trust_positions, trust_totals
+from caseledger.trust.selectors import trust_matters_by_ids, trust_positions, trust_totals_of
 
 
 def _disbursement_item(d: Disbursement, verb: str) -> WaitingItem:
@@ -74,13 +74,12 @@ def open_disputes(user: Any, now: datetime) -> WaitingBatch:
 
 def below_minimum(user: Any, now: datetime) -> WaitingBatch:
     as_of = clock.firm_date(now)
-    visible = matters_visible_to(user)
-    totals = trust_totals(as_of, visible)
+    totals = trust_totals_of(user, as_of)
     open_low = [pk for pk in totals.low_matter_ids if pk not in totals.closed_matter_ids]
-    first = trust_matters_by_ids(open_low[:LIMIT])
-    low = trust_positions(first, as_of, totals=totals)
-    return WaitingBatch(
-        items=[
+
+    def items() -> list[WaitingItem]:
+        first = trust_matters_by_ids(open_low[:LIMIT])
+        return [
             WaitingItem(
                 title=(
                     f"Trust below minimum: {firm_money(p.balance_cents)} of "
@@ -90,10 +89,10 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
                 url=reverse("trust:matter", args=[p.matter.pk]),
                 since=p.matter.opened_date,
             )
-            for p in low
-        ],
-        count=len(open_low),
-    )
+            for p in trust_positions(first, as_of, totals=totals)
+        ]
+
+    return WaitingBatch(items, len(open_low))
 
 
 SOURCES = [

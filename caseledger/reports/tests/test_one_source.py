@@ -98,3 +98,27 @@ def test_cohorts_and_drill_down_add_up_to_the_period_figures(partner: Any) -> No
     ):
         drilled = selectors.drill_rows(kind, PERIOD)
         assert sum(int(r["total"]) for r in drilled) == cents, kind
+
+
+@pytest.mark.parametrize("own", [False, True])
+def test_each_kpi_read_alone_equals_the_full_set(partner: Any, users: dict[str, Any], own: bool):
+    """``PeriodKpis`` (the home page's panels, the trend lines) computes a KPI from the parts it
+    needs only, with the functions ``kpis`` uses: each KPI read on its own, in a fresh object,
+    is the full set's value, and a panel's three KPIs read fewer statements than all of them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    filters = metrics.Filters(attorney_id=users["PARTNER"].pk) if own else metrics.ALL
+    for period in (PERIOD, BASELINE):
+        full = metrics.kpis(period, filters, target_days=60)
+        for key in metrics.KPI_KEYS + metrics.MONEY_KEYS:
+            alone = metrics.PeriodKpis(period, filters, target_days=60)
+            assert getattr(alone, key) == getattr(full, key), (period, key)
+    with CaptureQueriesContext(connection) as every:
+        metrics.kpis(PERIOD, filters, target_days=60)
+    lazy = metrics.PeriodKpis(PERIOD, filters, target_days=60)
+    with CaptureQueriesContext(connection) as three:
+        for key in ("dso_paid_days", "collection_rate_30d", "realization"):
+            getattr(lazy, key)
+            getattr(lazy, key)  # read again: no statement
+    assert 0 < len(three.captured_queries) < len(every.captured_queries)

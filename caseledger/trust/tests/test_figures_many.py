@@ -81,3 +81,29 @@ def test_panels_take_the_first_low_matters_in_dashboard_order_and_count_the_open
     request.user = partner
     context = home._trust_context(request, F.NOW)
     assert [p.matter.pk for p in context["low"]] == order
+
+
+def test_home_reads_the_trust_totals_once_for_its_panel_and_its_waiting_list(
+    users, login, monkeypatch
+):
+    """The home page's trust panel and its "waiting on you" list (trust below minimum) show the
+    same totals: one read per request (``trust_totals_of``), the same figures as read alone."""
+    from caseledger.trust import selectors
+
+    partner = users["PARTNER"]
+    matter = F.matter(partner=partner)
+    F.trust_deposit(matter_obj=matter, cents=100_000, day=DAY)
+    reads = []
+    real = selectors.trust_totals
+
+    def counted(*args: object, **kwargs: object) -> selectors.TrustTotals:
+        reads.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(selectors, "trust_totals", counted)
+    client = login(partner)
+    assert client.get("/").status_code == 200
+    assert len(reads) == 1
+    assert client.get("/").status_code == 200
+    assert len(reads) == 2
+    assert selectors.trust_totals_of(partner, DAY) == real(DAY)
