@@ -204,13 +204,24 @@ class TrustFigures:
     disputed_cents: int
     threshold_cents: int
 
+    @staticmethod
+    def available_of(balance: int, uncleared: int, disputed: int) -> int:
+        """The rule of ``available_cents``, for totals summed without building each matter's
+        figures."""
+        return max(balance - uncleared - disputed, 0)
+
+    @staticmethod
+    def low_of(balance: int, threshold: int) -> bool:
+        """The rule of ``is_low``."""
+        return threshold > 0 and balance < threshold
+
     @property
     def available_cents(self) -> int:
-        return max(self.balance_cents - self.uncleared_cents - self.disputed_cents, 0)
+        return self.available_of(self.balance_cents, self.uncleared_cents, self.disputed_cents)
 
     @property
     def is_low(self) -> bool:
-        return self.threshold_cents > 0 and self.balance_cents < self.threshold_cents
+        return self.low_of(self.balance_cents, self.threshold_cents)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -359,7 +370,7 @@ def trust_positions(
     ``trust_figures``: pass a page of matters to read only that page's money. With ``totals``
     (``trust_totals`` of a scope holding them), no query: their figures are already read."""
     if totals is not None:
-        figures = [totals.figures[m.pk] for m in matters]
+        figures = [totals.figures_of(m.pk) for m in matters]
     else:
         figures = trust_figures([m.pk for m in matters], as_of)
     return [
@@ -390,12 +401,18 @@ class TrustTotals:
     available_cents: int
     low_matter_ids: list[int]  # below their minimum, in the dashboard's order
     matter_ids: list[int]  # every trust matter summed, in the dashboard's order
-    figures: dict[int, TrustFigures]  # by matter id
+    # By matter id: (balance, uncleared, disputed, minimum) in cents; ``figures_of`` makes a
+    # matter's TrustFigures when a page shows it (not thousands of them for the sums).
+    money: dict[int, tuple[int, int, int, int]]
     closed_matter_ids: frozenset[int] = frozenset()  # of ``matter_ids``, the closed ones
 
     @property
     def low(self) -> int:
         return len(self.low_matter_ids)
+
+    def figures_of(self, matter_id: int) -> TrustFigures:
+        balance, uncleared, disputed, threshold = self.money[matter_id]
+        return TrustFigures(matter_id, balance, uncleared, disputed, threshold)
 
 
 def _trust_rows(
@@ -456,25 +473,25 @@ def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustT
     all. Each matter's figures are those ``trust_figures`` reads (a test holds them equal)."""
     rows, sign = _trust_rows(as_of, matters)
     default = trust_settings_get().low_balance_threshold_cents
-    ids = [row[0] for row in rows]
-    figures = [
-        TrustFigures(
-            matter_id=pk,
-            balance_cents=int(balance or 0) * sign,
-            uncleared_cents=int(uncleared or 0),
-            disputed_cents=int(disputed or 0),
-            threshold_cents=int(minimum) if minimum is not None else default,
+    money = {
+        pk: (
+            int(balance or 0) * sign,
+            int(uncleared or 0),
+            int(disputed or 0),
+            int(minimum) if minimum is not None else default,
         )
         for pk, _, balance, uncleared, disputed, minimum in rows
-    ]
+    }
+    parts = money.values()
+    available, low = TrustFigures.available_of, TrustFigures.low_of
     return TrustTotals(
-        balance_cents=sum(f.balance_cents for f in figures),
-        uncleared_cents=sum(f.uncleared_cents for f in figures),
-        disputed_cents=sum(f.disputed_cents for f in figures),
-        available_cents=sum(f.available_cents for f in figures),
-        low_matter_ids=[f.matter_id for f in figures if f.is_low],
-        matter_ids=ids,
-        figures={f.matter_id: f for f in figures},
+        balance_cents=sum(b for b, _, _, _ in parts),
+        uncleared_cents=sum(u for _, u, _, _ in parts),
+        disputed_cents=sum(d for _, _, d, _ in parts),
+        available_cents=sum(available(b, u, d) for b, u, d, _ in parts),
+        low_matter_ids=[pk for pk, (b, _, _, t) in money.items() if low(b, t)],
+        matter_ids=list(money),
+        money=money,
         closed_matter_ids=frozenset(row[0] for row in rows if row[1] == MatterStatus.CLOSED),
     )
 

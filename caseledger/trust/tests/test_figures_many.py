@@ -48,10 +48,14 @@ def test_figures_are_the_same_read_by_ids_or_grouped_over_every_matter(users, mo
     assert totals.low_matter_ids == [matters[1].pk]
     # The totals' one statement gives each matter the figures trust_figures reads, in the
     # dashboard's order, over every trust matter or a scope of them.
-    assert list(totals.figures.values()) == trust_figures(totals.matter_ids, as_of)
+    assert [totals.figures_of(pk) for pk in totals.matter_ids] == trust_figures(
+        totals.matter_ids, as_of
+    )
     scoped = trust_totals(as_of, Matter.objects.filter(pk__in=asked[1:]))
     assert sorted(scoped.matter_ids) == sorted(asked[1:])
-    assert list(scoped.figures.values()) == trust_figures(scoped.matter_ids, as_of)
+    assert [scoped.figures_of(pk) for pk in scoped.matter_ids] == trust_figures(
+        scoped.matter_ids, as_of
+    )
     assert scoped.balance_cents == 300_000
     assert scoped.disputed_cents == 20_000
 
