@@ -157,10 +157,12 @@ def _advance_targets(matter_ids: list[int], limit: int) -> list[dict[str, Any]]:
 
 
 def data(args: argparse.Namespace) -> None:
+    from bench.db import settle
     from caseledger.core import clock
 
     matter_ids = _firm(args.matters, args.invoices) if args.matters else []
     _schedules(matter_ids, args.schedules)
+    settle()
     targets: dict[str, Any] = {
         "tokens": _tokens("partner", TOKENS),
         "pay": _pay_targets(20_000),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bench.db import settle
 from bench.generate import generate_firm, generate_work
 from bench.receivables import generate_receivables
 from bench.registry import BenchContext, percentile, register, result
@@ -189,6 +190,7 @@ def bench_pages(ctx: BenchContext) -> dict[str, Any]:
     generate_work(small, share=0.5)
     clients = _clients()
     targets = _targets(small)
+    settle()
     before = _measure(clients, targets, requests)
     rest = generate_firm(matters=matters - small_matters, seed=2, prefix="SYN")
     generate_receivables(
@@ -200,6 +202,7 @@ def bench_pages(ctx: BenchContext) -> dict[str, Any]:
     )
     generate_trust(rest, share=0.3)
     generate_work(rest, share=0.5)
+    settle()
     after = _measure(clients, targets, requests)
     pages: dict[str, dict[str, Any]] = {}
     for label, got in after.items():

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.apps import apps as django_apps
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from caseledger.core.permissions import authorize
 
@@ -33,6 +33,13 @@ def _navigation_items() -> tuple[tuple[str, str, str], ...]:
     return tuple(items + core_items)
 
 
+@cache
+def _menu_url(url_name: str, prefix: str) -> str:
+    """A menu entry's URL: the same for every request under one script prefix, so reversed
+    once per process, not on every page."""
+    return reverse(url_name)
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -42,8 +49,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if two_factor_owed(request):
         # Mid-login (code not given yet): no menu, only the code page and log out.
         return {"nav_items": [], "two_factor_owed": True}
+    prefix = get_script_prefix()
     links = [
-        (label, reverse(url_name))
+        (label, _menu_url(url_name, prefix))
         for label, url_name, capability in _navigation_items()
         if authorize(user, capability)
     ]

@@ -108,16 +108,24 @@ def client_trust_balance(*, client: Any, matter: Any, as_of: date | None = None)
     )
 
 
+def matter_trust_balance_sums(as_of: date | None = None) -> tuple[QuerySet[Any], int]:
+    """The trust liability's postings dated up to ``as_of`` summed per matter, as a grouped
+    queryset (``matter_id``, ``total``) a caller may filter or join to its matters, and the sign
+    that turns a ``total`` into what the firm holds for the matter (cents). One query."""
+    account = Account.objects.only("id", "normal_balance").get(code=codes.CLIENT_TRUST_LIABILITY)
+    qs = Posting.objects.filter(account_id=account.pk)
+    if as_of is not None:
+        qs = qs.filter(entry_date__lte=as_of)
+    sums = qs.values("matter_id").annotate(total=Sum("amount_cents")).order_by()
+    return sums, _sign(account.normal_balance)
+
+
 def matter_trust_balances(*, matter_ids: list[int], as_of: date | None = None) -> dict[int, int]:
     """Per matter id, what the firm holds in trust for it (cents), in two queries whatever the
     number of matters (a matter's postings all name its one client; past
     ``core.ids.IN_LIST_MAX`` ids, the trust liability's postings of every matter, grouped)."""
-    account = Account.objects.only("id", "normal_balance").get(code=codes.CLIENT_TRUST_LIABILITY)
-    qs = only_ids(Posting.objects.filter(account_id=account.pk), "matter_id", matter_ids)
-    if as_of is not None:
-        qs = qs.filter(entry_date__lte=as_of)
-    rows = qs.values("matter_id").annotate(total=Sum("amount_cents")).order_by()
-    sign = _sign(account.normal_balance)
+    sums, sign = matter_trust_balance_sums(as_of)
+    rows = only_ids(sums, "matter_id", matter_ids)
     totals = {int(r["matter_id"]): int(r["total"] or 0) * sign for r in rows}
     return {mid: totals.get(mid, 0) for mid in matter_ids}
 

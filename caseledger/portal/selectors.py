@@ -15,6 +15,7 @@ from caseledger.billing.choices import InvoiceStatus
 from caseledger.billing.models import Invoice
 from caseledger.clients.choices import ClientKind
 from caseledger.clients.models import Beneficiary, Client
+from caseledger.core.context import memoized
 from caseledger.credits.choices import CreditNoteStatus
 from caseledger.credits.models import CreditNote, CreditRefund
 from caseledger.matters.choices import CLIENT_DEADLINE_KINDS, TaskStatus
@@ -82,8 +83,12 @@ def company_beneficiary_of(user: Any, pk: int) -> Beneficiary:
     return get_object_or_404(company_beneficiaries_of(user), pk=pk)
 
 
-def _ids(qs: QuerySet[Any]) -> list[int]:
-    return list(qs.order_by().values_list("pk", flat=True))
+def _ids(user: Any, scope: str, qs: QuerySet[Any]) -> list[int]:
+    """The ids of ``qs`` (the user's clients, beneficiaries or granted matters), read once per
+    request (``core.context.memoized``): a portal page asks for them from several reads."""
+    return memoized(
+        ("portal.scope", scope, user.pk), lambda: list(qs.order_by().values_list("pk", flat=True))
+    )
 
 
 def matters_of(user: Any) -> QuerySet[Matter]:
@@ -94,8 +99,8 @@ def matters_of(user: Any) -> QuerySet[Matter]:
     here and below then filter by lists of ids, which PostgreSQL looks up in the foreign keys'
     indexes, where an OR of two subqueries made it walk the whole table (the portal's invoices:
     229 ms at 200,062 invoices, against under 1 ms)."""
-    scope = Q(client_id__in=_ids(clients_of(user)))
-    beneficiary_ids = _ids(beneficiaries_of(user))
+    scope = Q(client_id__in=_ids(user, "clients", clients_of(user)))
+    beneficiary_ids = _ids(user, "beneficiaries", beneficiaries_of(user))
     if beneficiary_ids:
         scope |= Q(beneficiary_id__in=beneficiary_ids, client__kind=ClientKind.COMPANY)
     return (
@@ -118,8 +123,8 @@ def matter_of(user: Any, pk: int) -> Matter:
 def invoices_of(user: Any) -> QuerySet[Invoice]:
     """The client's issued invoices (drafts never show; void ones do, marked), and for a
     beneficiary with the company's grant those of their own matters."""
-    scope = Q(client_id__in=_ids(clients_of(user)))
-    granted = _ids(granted_matters_of(user))
+    scope = Q(client_id__in=_ids(user, "clients", clients_of(user)))
+    granted = _ids(user, "granted", granted_matters_of(user))
     if granted:
         scope |= Q(matter_id__in=granted)
     return (
@@ -154,8 +159,8 @@ def payments_of(user: Any) -> QuerySet[Payment]:
     """The client's payments; for a granted beneficiary, the payments applied only to invoices
     of their own matters (one that also paid another matter's invoice names it, so it stays
     the company's)."""
-    scope = Q(client_id__in=_ids(clients_of(user)))
-    granted = _ids(granted_matters_of(user))
+    scope = Q(client_id__in=_ids(user, "clients", clients_of(user)))
+    granted = _ids(user, "granted", granted_matters_of(user))
     if granted:
         own = (
             Payment.objects.filter(allocations__invoice__matter_id__in=granted)

@@ -48,6 +48,7 @@ from django.db.models.functions import TruncMonth
 from caseledger.billing.choices import InvoiceStatus, LineKind
 from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine, Service
 from caseledger.clients.choices import ClientType, IntakeSource
+from caseledger.core.context import memoized
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Account, Posting
@@ -319,8 +320,12 @@ def billing_activity_code() -> str:
     they are saved)."""
     from caseledger.reports.models import ReportSettings
 
-    code = ReportSettings.objects.filter(id=1).values_list("billing_activity_code", flat=True)
-    return code.first() or BILLING_ACTIVITY_CODE
+    def read() -> str:
+        code = ReportSettings.objects.filter(id=1).values_list("billing_activity_code", flat=True)
+        return code.first() or BILLING_ACTIVITY_CODE
+
+    # Once per request: a dashboard's trend reads it for every month.
+    return memoized("reports.billing_activity_code", read)
 
 
 # Formulas as shown on the pages (DOMAIN.md "Collections and reporting").
@@ -404,7 +409,10 @@ COUNTBACK_CHUNK = 6
 def _billed_newest_first(until: dt.date, history: int, filters: Filters) -> Iterator[int]:
     """``billed_by_month(until, history, filters)``, read a chunk at a time; months before the
     first A/R posting are known to be 0 without a query."""
-    earliest = KpiDay.objects.aggregate(first=Min("day"))["first"]
+    # Once per request: a dashboard's trend counts back from every month's end.
+    earliest = memoized(
+        "reports.first_kpi_day", lambda: KpiDay.objects.aggregate(first=Min("day"))["first"]
+    )
     for skip in range(0, history, COUNTBACK_CHUNK):
         newest = month_start(until, back=skip)
         if earliest is None or newest < month_start(earliest):

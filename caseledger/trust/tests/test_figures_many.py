@@ -11,6 +11,7 @@ import pytest
 from caseledger.core import ids as core_ids
 from caseledger.credits.tests import factories as F
 from caseledger.ledger.selectors import matter_trust_balances
+from caseledger.matters.models import Matter
 from caseledger.trust import services
 from caseledger.trust.selectors import trust_figures, trust_totals
 
@@ -45,6 +46,18 @@ def test_figures_are_the_same_read_by_ids_or_grouped_over_every_matter(users, mo
         (200_000, 0, 500_000),
     ]
     assert totals.low_matter_ids == [matters[1].pk]
+    # The totals' one statement gives each matter the figures trust_figures reads, in the
+    # dashboard's order, over every trust matter or a scope of them.
+    assert [totals.figures_of(pk) for pk in totals.matter_ids] == trust_figures(
+        totals.matter_ids, as_of
+    )
+    scoped = trust_totals(as_of, Matter.objects.filter(pk__in=asked[1:]))
+    assert sorted(scoped.matter_ids) == sorted(asked[1:])
+    assert [scoped.figures_of(pk) for pk in scoped.matter_ids] == trust_figures(
+        scoped.matter_ids, as_of
+    )
+    assert scoped.balance_cents == 300_000
+    assert scoped.disputed_cents == 20_000
 
 
 def test_panels_take_the_first_low_matters_in_dashboard_order_and_count_the_open_ones(
@@ -55,7 +68,6 @@ def test_panels_take_the_first_low_matters_in_dashboard_order_and_count_the_open
     closed matters left out of the waiting list, its count over every open one."""
     from django.test import RequestFactory
 
-    from caseledger.matters.models import Matter
     from caseledger.trust import home, waiting
     from caseledger.trust.models import TrustSettings
 
