@@ -2,9 +2,10 @@
 (one INVOICE_ISSUED entry per invoice: Dr A/R, Cr fee revenue; some partly paid by a
 PAYMENT_RECEIVED entry: Dr operating bank, Cr A/R), the aging fact of every A/R posting
 (collections' ``ARAgingFact``, as the ledger's posting listener writes it), the open A/R per
-invoice (``ARAgingOpen``, recomputed set-based from the facts after the load) and the KPI summary
-rows (reports' ``KpiDay``/``KpiIssueDay``, recomputed set-based after the load), written with
-COPY on PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL
+invoice (``ARAgingOpen``, recomputed set-based from the facts after the load) and its buckets
+per client and matter as of the as-of date (``ARAgingBuckets``), and the KPI summary rows
+(reports' ``KpiDay``/``KpiIssueDay``, recomputed set-based after the load), written with COPY
+on PostgreSQL and bulk_create on SQLite. Every generated entry balances; on PostgreSQL
 the per-row triggers (append-only guards, the deferred balance check) are switched off for the
 load only (``session_replication_role = replica``, throwaway bench database) and the balance of
 every entry is checked afterwards with one query."""
@@ -284,8 +285,11 @@ def generate_receivables(
     from django.db import connection, transaction
 
     from caseledger.billing.models import Invoice
-    from caseledger.collections.models import ARAgingFact
-    from caseledger.collections.services.aging_facts import aging_open_rebuild
+    from caseledger.collections.models import ARAgingFact, ARAgingOpen
+    from caseledger.collections.services.aging_facts import (
+        aging_buckets_rebuild,
+        aging_open_rebuild,
+    )
     from caseledger.ledger import accounts as A
     from caseledger.ledger.models import Account, JournalEntry, Posting
     from caseledger.reports.summary import rebuild as kpi_summary_rebuild
@@ -510,8 +514,11 @@ def generate_receivables(
         copy_rows(Posting, posting_rows, with_id=True)
         copy_rows(ARAgingFact, fact_rows, with_id=True)
         # The open A/R per receivable (the same listener's upserts), recomputed set-based from
-        # all the facts with the statement ``aging_open_verify`` checks it against.
+        # all the facts with the statement ``aging_open_verify`` checks it against; then its
+        # buckets per (client, matter) as of the as-of date, as the hourly roll leaves them on
+        # that day (``aging_buckets_verify`` checks them).
         aging_open_rebuild()
+        aging_buckets_rebuild(as_of)
         # The KPI summary (reports' posting listener's rows), recomputed from all the postings
         # with the same set-based statements ``summary.verify`` checks it with.
         kpi_summary_rebuild()
@@ -531,4 +538,9 @@ def generate_receivables(
             raise RuntimeError("generated entries do not balance")
         if connection.vendor == "postgresql":
             cur.execute("ANALYZE")
+            if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
+                # What autovacuum does to a table after a bulk insert: mark its pages
+                # all-visible, so the aging report's index-only scan of the open rows (ADR 022)
+                # need not read the table itself.
+                cur.execute(f"VACUUM {ARAgingOpen._meta.db_table}")
     return Receivables(invoice_ids=list(range(inv_id0, inv_id0 + invoices)), n_payments=n_payments)

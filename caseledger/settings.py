@@ -39,6 +39,7 @@ VERIFY_CHECKS = {
     "deposits": "caseledger.trust.selectors.deposits_ledger_verify",
     "aging": "caseledger.collections.selectors.aging_facts_verify",
     "aging_open": "caseledger.collections.selectors.aging_open_verify",
+    "aging_buckets": "caseledger.collections.selectors.aging_buckets_verify",
     "kpi_summary": "caseledger.reports.summary.verify",
 }
 AUDIT_ANCHOR_PATH = Path(ENV.get("CASELEDGER_AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")

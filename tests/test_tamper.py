@@ -19,6 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from caseledger.collections.services.aging_facts import aging_buckets_rebuild
 from caseledger.core import audit
 from caseledger.core.anchors import anchor_path, audit_anchor
 from caseledger.core.models import AuditEvent
@@ -77,6 +78,8 @@ def problems(output: str) -> list[dict[str, str]]:
 
 @pytest.fixture
 def firm(users: dict[str, Any], now: Any) -> dict[str, Any]:
+    # The aging buckets kept (as of 09-30) from the start, as the hourly roll keeps them.
+    aging_buckets_rebuild(date(2026, 9, 30))
     m = F.matter(partner=users["PARTNER"])
     invoice = F.invoice(matter_obj=m, cents=100_000, issued=date(2026, 9, 1), due=date(2026, 10, 1))
     payment = F.pay(invoice_obj=invoice, cents=30_000, day=date(2026, 9, 5))
@@ -169,6 +172,18 @@ def _aging_open(firm, cur):
     return "aging_open", "70001 cents open (invoice " + str(firm["invoice"].pk)
 
 
+def _aging_buckets(firm, cur):
+    m = firm["matter"]
+    cur.execute(
+        "UPDATE collections_aragingbuckets SET total_cents = total_cents + 1 WHERE matter_id = %s",
+        [m.pk],
+    )
+    return (
+        "aging_buckets",
+        f"A/R buckets {m.client_id}|{m.pk} as of 2026-09-30: the table has 70001",
+    )
+
+
 def _audit_event(firm, cur):
     event = AuditEvent.objects.order_by("id")[3]
     cur.execute("UPDATE core_auditevent SET actor_label = 'nobody' WHERE id = %s", [event.pk])
@@ -183,6 +198,7 @@ TABLES = (
     "ledger_accountbalance",
     "ledger_posting",
     "collections_aragingfact",
+    "collections_aragingbuckets",
     "core_auditevent",
 )
 
@@ -198,6 +214,7 @@ TABLES = (
         _pair_in_committed_entry,
         _aging_fact,
         _aging_open,
+        _aging_buckets,
         _audit_event,
     ],
     ids=lambda f: f.__name__.strip("_"),

@@ -3,7 +3,12 @@ lock is held with them)."""
 
 from __future__ import annotations
 
-from caseledger.collections.models import ARAgingOpen, CollectionHold, InvoiceDispute
+from caseledger.collections.models import (
+    ARAgingBuckets,
+    ARAgingOpen,
+    CollectionHold,
+    InvoiceDispute,
+)
 
 
 def dispute_lock(*, dispute_id: int) -> InvoiceDispute:
@@ -15,10 +20,14 @@ def hold_lock(*, hold_id: int) -> CollectionHold:
 
 
 def aging_open_table_lock() -> None:
-    """PostgreSQL: lock the open-A/R table (``ARAgingOpen``) against the posting listener's
-    upserts until the transaction ends (its set-based rebuild); SQLite: nothing (one writer)."""
+    """PostgreSQL: lock the open-A/R table (``ARAgingOpen``) and then the buckets table
+    (``ARAgingBuckets``) against the posting listener's upserts until the transaction ends
+    (their set-based rebuilds); SQLite: nothing (one writer). The listener writes them in the
+    same order (open rows, then buckets), so a rebuild and a posting never wait on each other
+    in a cycle: a posting that changed open rows is waited for, one that has not waits."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute(f"LOCK TABLE {ARAgingOpen._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+            for model in (ARAgingOpen, ARAgingBuckets):
+                cur.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")

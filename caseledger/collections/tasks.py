@@ -6,6 +6,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from caseledger.collections.services import collections_run
+from caseledger.collections.services.aging_facts import aging_buckets_roll
 from caseledger.core import clock
 
 
@@ -13,3 +14,10 @@ from caseledger.core import clock
 def collections_daily() -> None:
     """Every morning at 06:15 (server time): the run for today. Reruns change nothing."""
     collections_run(run_date=clock.firm_today(), now=clock.now())
+
+
+@db_periodic_task(crontab(minute="5"))
+def aging_buckets_hourly() -> None:
+    """Every hour at :05: the aging buckets moved to the firm's today once its date has changed
+    (one read otherwise), so today's aging report reads one row per client and matter."""
+    aging_buckets_roll(clock.firm_today())

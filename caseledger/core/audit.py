@@ -227,6 +227,11 @@ def record_many(
     previous event's hash), but the head is locked and moved once and the rows go in with one
     COPY on PostgreSQL (one multi-row INSERT per 500 elsewhere). For bulk writers (imports,
     ``ledger.entries_post``), whose rows are inserted the same way.
+
+    The values every event shares (time, actor, ip, key id, request id) are prepared for the
+    database once, and each event's own values go in as a row (``bulk.insert_rows``), not as a
+    model instance whose every field is prepared again; the events returned are built from the
+    same values.
     """
     if not events:
         return []
@@ -235,32 +240,78 @@ def record_many(
     request_id = current_request_id.get()
     at = at.astimezone(UTC)
     key_id, key = signing_key()
-    out: list[AuditEvent] = []
+    actor_id = actor.pk if actor is not None else None
+    rows: list[tuple[Any, ...]] = []
     with transaction.atomic(savepoint=False):
         prev_hash = locks.audit_chain_head_lock(genesis=GENESIS_HASH)
         for pending in events:
-            out.append(
-                _signed(
-                    pending,
-                    key_id=key_id,
-                    key=key,
-                    prev_hash=prev_hash,
-                    at=at,
-                    actor=actor,
-                    label=label,
-                    ip=ip,
-                    request_id=request_id,
-                )
+            object_type, object_id, object_repr = _describe(pending.obj)
+            before, after = _jsonable(pending.before), _jsonable(pending.after)
+            digest = event_hash(
+                key=key,
+                key_id=key_id,
+                prev_hash=prev_hash,
+                at=at,
+                actor_id=actor_id,
+                actor_label=label,
+                action=pending.action,
+                object_type=object_type,
+                object_id=object_id,
+                object_repr=object_repr,
+                before=before,
+                after=after,
+                ip=ip,
+                request_id=request_id,
             )
-            prev_hash = out[-1].hash
+            rows.append(
+                (pending.action, object_type, object_id, object_repr, before, after, prev_hash,
+                 digest)
+            )  # fmt: skip
+            prev_hash = digest
         # Ids follow list order (the chain order verify walks), and no other writer can append
         # in between while the head row is locked.
-        # One COPY on PostgreSQL (ids from the sequence, ascending in list order), one INSERT
-        # per 500 rows elsewhere.
-        bulk.insert_objects(out)
+        ids = bulk.insert_rows(
+            AuditEvent,
+            _MANY_COLUMNS,
+            rows,
+            constants={
+                "at": at,
+                "actor": actor,
+                "actor_label": label,
+                "ip": ip,
+                "key_id": key_id,
+                "request_id": request_id,
+            },
+            ids=True,
+            prepare=("before", "after"),
+        )
         with connection.cursor() as cur:
             cur.execute(_HEAD_UPDATE, [prev_hash])
+    shared = {
+        "at": at,
+        "actor_id": actor_id,
+        "actor_label": label,
+        "ip": ip,
+        "key_id": key_id,
+        "request_id": request_id,
+    }
+    out = []
+    alias = connection.alias  # once: each use of the proxy looks the connection up
+    for event_id, row in zip(ids, rows, strict=True):
+        values = {"id": event_id, **shared, **dict(zip(_MANY_COLUMNS, row, strict=True))}
+        event = AuditEvent.from_db(alias, _EVENT_ATTNAMES, [values[n] for n in _EVENT_ATTNAMES])
+        if actor is not None:
+            _ACTOR_FIELD.set_cached_value(event, actor)
+        out.append(event)
     return out
+
+
+# record_many's per-event columns; every other column is the same for all its events.
+_MANY_COLUMNS = (
+    "action", "object_type", "object_id", "object_repr", "before", "after", "prev_hash", "hash"
+)  # fmt: skip
+_EVENT_ATTNAMES = [f.attname for f in AuditEvent._meta.concrete_fields]
+_ACTOR_FIELD = AuditEvent._meta.get_field("actor")
 
 
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]

@@ -72,11 +72,14 @@ def insert_rows(
     *,
     constants: dict[str, Any],
     ids: bool = False,
+    prepare: tuple[str, ...] = (),
 ) -> list[int]:
     """Insert ``rows`` (the values of ``columns``, attnames, ready for the database) into
     ``model``'s table, every other column set to ``constants`` or else its field's default,
     exactly as ``bulk_create`` of ``model(**constants, **row)`` would, without a model instance
-    per row. Returns the new ids in row order when ``ids``."""
+    per row. ``prepare``: the columns whose values are not ready but the field's Python values
+    (a JSON field's dict, say), prepared by the field as ``bulk_create`` prepares them.
+    Returns the new ids in row order when ``ids``."""
     if not rows:
         return []
     if connection.vendor != "postgresql":
@@ -91,6 +94,22 @@ def insert_rows(
     fixed_values = tuple(f.get_db_prep_save(f.pre_save(prototype, True), connection) for f in fixed)
     column_of = {f.attname: f.column for f in fields}
     names = [column_of[name] for name in columns] + [f.column for f in fixed]
+    if prepare:
+        conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: a thread-local lookup per value
+        field_of = {f.attname: f for f in fields}
+        preps = [
+            (i, field_of[name].get_db_prep_save)
+            for i, name in enumerate(columns)
+            if name in prepare
+        ]
+
+        def prepared(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            values = list(row)
+            for i, prep in preps:
+                values[i] = prep(values[i], conn)
+            return tuple(values)
+
+        rows = [prepared(row) for row in rows]
     new_ids: list[int] = []
     with connection.wrap_database_errors, connection.cursor() as cur:
         if ids:

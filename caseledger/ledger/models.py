@@ -55,6 +55,9 @@ class Account(models.Model):
         return 1 if self.normal_balance == NormalBalance.DEBIT else -1
 
 
+_KIND_LABELS: dict[str, str] = dict(EntryKind.choices)
+
+
 class JournalEntry(models.Model):
     """One balanced movement of money. Never changed; corrected by a reversing entry."""
 
@@ -91,7 +94,9 @@ class JournalEntry(models.Model):
         indexes = [models.Index(fields=["entry_date", "id"], name="ledger_entry_date_idx")]
 
     def __str__(self) -> str:
-        return f"JE-{self.pk} {self.entry_date} {self.get_kind_display()}"
+        # The label as get_kind_display() gives it, from a dict built once: the audit event of
+        # every entry stores this text, and the display lookup rebuilt the choices each call.
+        return f"JE-{self.pk} {self.entry_date} {_KIND_LABELS.get(self.kind, self.kind)}"
 
 
 class Posting(models.Model):

@@ -20,6 +20,13 @@ UPDATE``: + the entry's amount; RETURNING the new sums) and, only when one came 
 that row: one or two more statements per A/R entry, in the posting transaction. ``aging_open_
 rebuild`` recomputes the table set-based from the facts (bulk loads, repair);
 ``selectors.aging_open_verify`` checks it against the facts.
+
+And, after the open rows, ``ARAgingBuckets``: per (client, matter), the open A/R in the buckets
+of one stored date (total, and the sums due before the date and 30, 60 and 90 days earlier).
+One more upsert per A/R entry adds the entry's facts, each to the sums its due date falls in;
+``aging_buckets_rebuild(date)`` recomputes them from the open rows for a date (the hourly roll,
+``aging_buckets_roll``, to the firm's today); ``selectors.aging_buckets_verify`` checks them.
+The aging report as of the stored date reads them, one row per client and matter.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -35,6 +42,10 @@ from django.db import connection, transaction
 FACT_TABLE = "collections_aragingfact"
 OPEN_TABLE = "collections_aragingopen"
 OPEN_COLUMNS = "key, invoice_id, client_id, matter_id, due_date, reference, open_cents"
+BUCKETS_TABLE = "collections_aragingbuckets"
+BUCKETS_DATE_TABLE = "collections_aragingbucketsdate"
+BUCKETS_SUMS = ("total_cents", "due_cents", "due30_cents", "due60_cents", "due90_cents")
+BUCKETS_COLUMNS = f"key, client_id, matter_id, {', '.join(BUCKETS_SUMS)}"
 
 # The fact row of an A/R posting ``p`` (the due date from its invoice ``i``, if any).
 _INSERT_SELECT = (
@@ -110,8 +121,9 @@ def open_select(where: str = "", having: str = "") -> str:
 
 
 def _open_add(entry_id: int, ar: int) -> None:
-    """Add ``entry``'s facts to the open rows of their receivables; delete a row they bring to
-    zero. Two statements, three when a row comes to zero."""
+    """Add ``entry``'s facts to the open rows of their receivables (deleting a row they bring
+    to zero) and to the buckets of their client and matter: three statements, four when an
+    open row comes to zero. The order, open rows then buckets, is the rebuild's lock order."""
     where = (
         "WHERE f.posting_id IN (SELECT p.id FROM ledger_posting p "
         "WHERE p.entry_id = %s AND p.account_id = %s)"
@@ -131,14 +143,101 @@ def _open_add(entry_id: int, ar: int) -> None:
                 f"({', '.join(['%s'] * len(cleared))})",
                 cleared,
             )
+        # No buckets date yet: the join finds no date row and nothing is written.
+        added = ", ".join(f"{c} = {BUCKETS_TABLE}.{c} + excluded.{c}" for c in BUCKETS_SUMS)
+        cur.execute(
+            f"INSERT INTO {BUCKETS_TABLE} ({BUCKETS_COLUMNS}) "
+            f"{buckets_select(FACT_TABLE, 'amount_cents', where)} "
+            f"ON CONFLICT (key) DO UPDATE SET {added}",
+            [entry_id, ar],
+        )
+
+
+def buckets_select(source: str, amount: str, where: str = "", having: str = "") -> str:
+    """The ``ARAgingBuckets`` rows (``BUCKETS_COLUMNS``' order) of the rows ``f`` of ``source``
+    (the facts, or the open rows) matching ``where``, ``amount`` being their amount column:
+    per client and matter, the total and the sums due before the stored date ``d`` and before
+    its three earlier boundaries, in key order (the upsert locks rows in that order). A NULL
+    due date compares false: current. No stored date: no rows."""
+    sums = [f"SUM(f.{amount})"] + [
+        f"COALESCE(SUM(f.{amount}) FILTER (WHERE f.due_date < d.{boundary}), 0)"
+        for boundary in ("as_of", "before30", "before60", "before90")
+    ]
+    key = (
+        "COALESCE(CAST(f.client_id AS VARCHAR(20)), '') || '|' || "
+        "COALESCE(CAST(f.matter_id AS VARCHAR(20)), '')"
+    )
+    return (
+        f"SELECT {key}, f.client_id, f.matter_id, {', '.join(sums)} FROM {source} f "
+        f"JOIN {BUCKETS_DATE_TABLE} d ON d.id = 1 {where} GROUP BY 1, 2, 3 {having} ORDER BY 1"
+    )
+
+
+def buckets_nonzero(amount: str) -> str:
+    """The HAVING clause of ``buckets_select`` keeping the rows with any of the five sums not
+    zero (the rows worth storing)."""
+    return "HAVING " + " OR ".join(
+        [f"SUM(f.{amount}) <> 0"]
+        + [
+            f"COALESCE(SUM(f.{amount}) FILTER (WHERE f.due_date < d.{boundary}), 0) <> 0"
+            for boundary in ("as_of", "before30", "before60", "before90")
+        ]
+    )
+
+
+def _buckets_recompute(cur: Any, as_of: date) -> int:
+    """Store ``as_of`` as the buckets' date and recompute every buckets row from the open rows
+    (the caller holds the aging tables' lock); returns the number of rows."""
+    boundaries = [as_of - timedelta(days=n) for n in (30, 60, 90)]
+    cur.execute(f"DELETE FROM {BUCKETS_DATE_TABLE}")
+    cur.execute(
+        f"INSERT INTO {BUCKETS_DATE_TABLE} (id, as_of, before30, before60, before90) "
+        "VALUES (1, %s, %s, %s, %s)",
+        [as_of, *boundaries],
+    )
+    cur.execute(f"DELETE FROM {BUCKETS_TABLE}")
+    rows = buckets_select(OPEN_TABLE, "open_cents", having=buckets_nonzero("open_cents"))
+    cur.execute(f"INSERT INTO {BUCKETS_TABLE} ({BUCKETS_COLUMNS}) {rows}")
+    return max(int(cur.rowcount), 0)
+
+
+def buckets_date() -> date | None:
+    """The date the buckets are kept for (None: not kept)."""
+    from caseledger.collections.models import ARAgingBucketsDate
+
+    return ARAgingBucketsDate.objects.filter(pk=1).values_list("as_of", flat=True).first()
+
+
+def aging_buckets_rebuild(as_of: date) -> int:
+    """Bucket the open A/R per (client, matter) against ``as_of`` (``ARAgingBuckets``, ADR 022):
+    the date stored and every row recomputed set-based from the open rows, in one transaction
+    under the aging tables' lock (PostgreSQL; a posting meanwhile adds its facts after the
+    rebuild commits, against the new date). Returns the number of rows."""
+    from caseledger.collections.locks import aging_open_table_lock
+
+    with transaction.atomic(), connection.cursor() as cur:
+        aging_open_table_lock()
+        return _buckets_recompute(cur, as_of)
+
+
+def aging_buckets_roll(today: date) -> bool:
+    """Move the buckets to ``today`` when they are of another date or of none (the hourly task,
+    with the firm's today); returns whether it rebuilt them. Until it has, a report as of
+    today sums the open rows themselves, to the same cents."""
+    if buckets_date() == today:
+        return False
+    aging_buckets_rebuild(today)
+    return True
 
 
 def aging_open_rebuild() -> int:
     """Recompute ``ARAgingOpen`` from every aging fact (set-based: one DELETE, one INSERT ...
     SELECT ... GROUP BY); returns the number of open rows. For bulk loads that write facts
-    behind the listener (the benches) and repair after ``verify`` reports a difference. In one
-    transaction; on PostgreSQL the table is locked against the listener's upserts first, so an
-    entry posted meanwhile is either in the facts read or added after the rebuild commits."""
+    behind the listener (the benches) and repair after ``verify`` reports a difference; the
+    buckets (``ARAgingBuckets``), when kept, are recomputed from the new rows for their date. In
+    one transaction; on PostgreSQL the tables are locked against the listener's upserts first,
+    so an entry posted meanwhile is either in the facts read or added after the rebuild
+    commits."""
     from caseledger.collections.locks import aging_open_table_lock
 
     with transaction.atomic(), connection.cursor() as cur:
@@ -148,7 +247,11 @@ def aging_open_rebuild() -> int:
             f"INSERT INTO {OPEN_TABLE} ({OPEN_COLUMNS}) "
             f"{open_select(having='HAVING SUM(f.amount_cents) <> 0')}"
         )
-        return max(int(cur.rowcount), 0)
+        rows = max(int(cur.rowcount), 0)
+        as_of = buckets_date()
+        if as_of is not None:  # the buckets derive from the open rows: recomputed with them
+            _buckets_recompute(cur, as_of)
+        return rows
 
 
 def on_postings(*, entry: Any, rows: Any) -> None:

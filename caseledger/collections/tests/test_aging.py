@@ -87,31 +87,84 @@ def test_totals_equal_the_ledger_ar_on_any_date(book, as_of, group):
     assert report.total == account_balance(code=A.ACCOUNTS_RECEIVABLE, as_of=as_of)
 
 
-@pytest.mark.parametrize(
-    "as_of", [date(2026, 5, 31), date(2026, 9, 30), AS_OF, date(2026, 11, 1), date(2026, 11, 2)]
-)
-@pytest.mark.parametrize("group", ["client", "matter", "partner", "case_type"])
-def test_the_report_equals_the_facts_dated_up_to_the_date(book, as_of, group):
-    """The report reads the open rows less the facts dated after ``as_of`` (ADR 022): the same
-    buckets as summing every fact dated on or before it, per group, and the same totals."""
-    from caseledger.collections.selectors import (
-        BUCKETS,
-        GROUPS,
-        aging_facts,
-        aging_rows,
-        aging_totals,
-    )
+def _facts_dated_up_to(as_of: date, group: str) -> dict[object, dict[str, int]]:
+    """The report's rows as summing every aging fact dated on or before ``as_of`` gives them."""
+    from caseledger.collections.selectors import BUCKETS, GROUPS, aging_facts
 
     want: dict[object, dict[str, int]] = {}
     for key, due, cents in aging_facts(as_of).values_list(
         GROUPS[group], "due_date", "amount_cents"
     ):
         want.setdefault(key, dict.fromkeys(BUCKETS, 0))[bucket_of(due, as_of)] += cents
-    want = {k: v for k, v in want.items() if any(v.values())}
+    return {k: v for k, v in want.items() if any(v.values())}
+
+
+DATES = [date(2026, 5, 31), date(2026, 9, 30), AS_OF, date(2026, 11, 1), date(2026, 11, 2)]
+
+
+@pytest.mark.parametrize("as_of", DATES)
+@pytest.mark.parametrize("group", ["client", "matter", "partner", "case_type"])
+def test_the_report_equals_the_facts_dated_up_to_the_date(book, as_of, group):
+    """The report reads the open rows less the facts dated after ``as_of`` (ADR 022): the same
+    buckets as summing every fact dated on or before it, per group, and the same totals."""
+    from caseledger.collections.selectors import aging_rows, aging_totals
+
+    want = _facts_dated_up_to(as_of, group)
     report = aging_report(as_of=as_of, group=group)
     assert {r.key: r.buckets for r in report.rows} == want
     assert aging_totals(as_of=as_of) == report.totals
     assert len(aging_rows(as_of=as_of, group=group)) == len(want)
+
+
+@pytest.fixture
+def kept_buckets() -> None:
+    """The buckets kept as of ``AS_OF`` before any posting (requested before ``book``): the
+    posting listener keeps them through every entry of the book."""
+    from caseledger.collections.services.aging_facts import aging_buckets_rebuild
+
+    assert aging_buckets_rebuild(AS_OF) == 0  # nothing posted yet: the book comes after
+
+
+@pytest.mark.parametrize("group", ["client", "matter", "partner", "case_type"])
+def test_the_buckets_kept_by_the_listener_give_the_same_report(kept_buckets, book, group):
+    """Read from the buckets (as of their date) or from the open rows (any other date), the
+    report is the facts dated up to the date; the buckets agree with the open rows."""
+    from caseledger.collections.selectors import aging_buckets_verify, aging_rows, aging_totals
+
+    assert aging_buckets_verify() == []
+    for as_of in DATES:
+        want = _facts_dated_up_to(as_of, group)
+        report = aging_report(as_of=as_of, group=group)
+        assert {r.key: r.buckets for r in report.rows} == want, as_of
+        assert aging_totals(as_of=as_of) == report.totals
+        assert len(aging_rows(as_of=as_of, group=group)) == len(want)
+
+
+@pytest.mark.parametrize("buckets_of", [date(2026, 9, 30), AS_OF, date(2026, 11, 2)])
+@pytest.mark.parametrize("group", ["client", "matter", "partner", "case_type"])
+def test_buckets_rebuilt_for_any_date_give_the_same_report(book, buckets_of, group):
+    from caseledger.collections.services.aging_facts import aging_buckets_rebuild
+
+    aging_buckets_rebuild(buckets_of)
+    for as_of in DATES:
+        report = aging_report(as_of=as_of, group=group)
+        assert {r.key: r.buckets for r in report.rows} == _facts_dated_up_to(as_of, group)
+
+
+def test_the_report_of_the_buckets_date_reads_the_buckets(kept_buckets, book):
+    """As of the buckets' date the report reads them, not the open rows: a row changed behind
+    the listener's back shows there (and ``verify`` names it), and only there."""
+    from caseledger.collections.models import ARAgingBuckets
+    from caseledger.collections.selectors import aging_buckets_verify
+
+    other = date(2026, 11, 2)
+    before = (aging_report(as_of=AS_OF).total, aging_report(as_of=other).total)
+    row = ARAgingBuckets.objects.exclude(total_cents=0).first()
+    assert row is not None
+    ARAgingBuckets.objects.filter(pk=row.pk).update(total_cents=row.total_cents + 1)
+    assert aging_report(as_of=AS_OF).total == before[0] + 1
+    assert aging_report(as_of=other).total == before[1]
+    assert len(aging_buckets_verify()) == 1
 
 
 def test_later_settlements_show_on_later_dates(book):

@@ -1,6 +1,8 @@
 """The aging fact table: one fact per A/R posting on every path that posts A/R, written in the
 posting's transaction with the invoice's final due date; no fact (and no query) for an entry
-without A/R; the rebuild back-fills what is missing; ``verify_aging`` names the differences."""
+without A/R; the rebuild back-fills what is missing; ``verify_aging`` names the differences.
+The open rows and their buckets per client and matter, kept by the same listener, agree with
+the facts on every path."""
 
 from __future__ import annotations
 
@@ -14,10 +16,25 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from caseledger.collections.models import ARAgingFact, ARAgingOpen
-from caseledger.collections.selectors import aging_facts_verify, aging_open_verify, aging_report
+from caseledger.collections.models import (
+    ARAgingBuckets,
+    ARAgingBucketsDate,
+    ARAgingFact,
+    ARAgingOpen,
+)
+from caseledger.collections.selectors import (
+    aging_buckets_verify,
+    aging_facts_verify,
+    aging_open_verify,
+    aging_report,
+)
 from caseledger.collections.services import aging_facts_rebuild
-from caseledger.collections.services.aging_facts import aging_open_rebuild, on_postings
+from caseledger.collections.services.aging_facts import (
+    aging_buckets_rebuild,
+    aging_buckets_roll,
+    aging_open_rebuild,
+    on_postings,
+)
 from caseledger.credits.choices import ReasonCode, RefundMethod
 from caseledger.credits.services import credit_note_request, write_off_request, write_off_reverse
 from caseledger.credits.tests import factories as F
@@ -30,6 +47,7 @@ from caseledger.ledger.tests import helpers as H
 pytestmark = pytest.mark.django_db
 
 LATER = date(2027, 12, 31)
+BUCKETS_DAY = date(2026, 9, 30)  # the date the ``buckets`` fixture keeps the buckets of
 
 
 def _assert_facts_equal_ar_postings() -> None:
@@ -62,7 +80,8 @@ def _assert_facts_equal_ar_postings() -> None:
     assert facts == postings
     assert aging_facts_verify() == []
     assert aging_open_verify() == []  # the open rows: the facts' non-zero sums per receivable
-    for as_of in (date(2026, 9, 30), LATER):
+    assert aging_buckets_verify() == []  # their buckets per client and matter, when kept
+    for as_of in (BUCKETS_DAY, LATER):
         assert aging_report(as_of=as_of).total == account_balance(
             code=A.ACCOUNTS_RECEIVABLE, as_of=as_of
         )
@@ -87,6 +106,13 @@ def no_listener() -> Iterator[None]:
 
 
 @pytest.fixture
+def buckets() -> None:
+    """The buckets kept as of ``BUCKETS_DAY`` from the start (no A/R yet: only the date), so
+    the listener keeps them through every posting after."""
+    assert aging_buckets_rebuild(BUCKETS_DAY) == 0
+
+
+@pytest.fixture
 def world(users: dict[str, Any], settings: Any) -> Any:
     from caseledger.billing.tests.factories import build_world
 
@@ -98,7 +124,7 @@ def test_listener_is_registered():
     assert on_postings in hooks.posting_listeners()
 
 
-def test_invoice_issue_and_void_write_facts_with_the_final_due_date(world):
+def test_invoice_issue_and_void_write_facts_with_the_final_due_date(buckets, world):
     from caseledger.billing import services as billing
     from caseledger.billing.tests.factories import approved_draft
 
@@ -121,7 +147,7 @@ def test_invoice_issue_and_void_write_facts_with_the_final_due_date(world):
     assert aging_report(as_of=LATER).total == 0
 
 
-def test_every_path_that_posts_ar_writes_one_fact_per_posting(users, now):
+def test_every_path_that_posts_ar_writes_one_fact_per_posting(buckets, users, now):
     from caseledger.credits.choices import WriteOffStatus
     from caseledger.credits.models import WriteOff
     from caseledger.payments.services import Allocation, payment_allocate, payment_record
@@ -220,21 +246,30 @@ def _aging_statements(ctx: CaptureQueriesContext) -> list[str]:
             out.append("upsert open")
         elif sql.startswith("DELETE FROM collections_aragingopen"):
             out.append("delete open")
+        elif sql.startswith("INSERT INTO collections_aragingbuckets"):
+            out.append("upsert buckets")
         elif "collections_aragingfact" in sql or "collections_aragingopen" in sql:
             out.append(sql)
     return out
 
 
-def test_an_entry_with_ar_costs_one_fact_statement_and_one_open_upsert(now):
+def test_an_entry_with_ar_costs_one_fact_statement_and_two_upserts(buckets, now):
     inv = F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 9, 1))
     with CaptureQueriesContext(connection) as ctx:
         H.issue_invoice(invoice=inv, cents=1_000, now=now, day=date(2026, 9, 2))
-    assert _aging_statements(ctx) == ["insert fact", "upsert open"]
+    assert _aging_statements(ctx) == ["insert fact", "upsert open", "upsert buckets"]
     assert ARAgingOpen.objects.get(invoice=inv).open_cents == 11_000
+    row = ARAgingBuckets.objects.get()
+    assert (row.key, row.client_id, row.matter_id) == (
+        f"{inv.client_id}|{inv.matter_id}",
+        inv.client_id,
+        inv.matter_id,
+    )
+    assert row.total_cents == 11_000
     _assert_facts_equal_ar_postings()
 
 
-def test_the_open_row_goes_when_paid_and_comes_back_when_owed_again(now):
+def test_the_open_row_goes_when_paid_and_comes_back_when_owed_again(buckets, now):
     inv = F.invoice(matter_obj=F.matter(), cents=10_000, issued=date(2026, 9, 1))
     open_row = ARAgingOpen.objects.get()
     assert (open_row.invoice_id, open_row.client_id, open_row.matter_id) == (
@@ -247,8 +282,10 @@ def test_the_open_row_goes_when_paid_and_comes_back_when_owed_again(now):
     assert ARAgingOpen.objects.get().open_cents == 6_000
     with CaptureQueriesContext(connection) as ctx:
         F.pay(invoice_obj=inv, cents=6_000, day=date(2026, 9, 6))
-    assert _aging_statements(ctx) == ["insert fact", "upsert open", "delete open"]
+    assert _aging_statements(ctx) == ["insert fact", "upsert open", "delete open", "upsert buckets"]
     assert not ARAgingOpen.objects.exists()  # paid: nothing open, no row
+    # Its buckets row stays, at zero, until the next rebuild.
+    assert ARAgingBuckets.objects.values_list("total_cents", flat=True).get() == 0
     _assert_facts_equal_ar_postings()
     H.issue_invoice(invoice=inv, cents=2_500, now=now, day=date(2026, 9, 7))  # owed again
     assert ARAgingOpen.objects.get().open_cents == 2_500
@@ -287,6 +324,67 @@ def test_open_rows_verify_names_the_differences_and_rebuild_repairs_them(now):
     ARAgingOpen.objects.all().delete()
     assert len(aging_open_verify()) == 1  # the missing row
     call_command("verify_aging")  # the facts themselves still agree with the ledger
+
+
+def test_buckets_verify_names_the_differences_and_rebuild_repairs_them(now):
+    old = F.invoice(
+        matter_obj=F.matter(), cents=10_000, issued=date(2026, 6, 1), due=date(2026, 7, 1)
+    )
+    new = F.invoice(
+        matter_obj=F.matter(), cents=3_000, issued=date(2026, 9, 20), due=date(2026, 10, 20)
+    )
+    assert aging_buckets_verify() == []  # no date, no rows: nothing kept, nothing wrong
+    assert aging_buckets_rebuild(BUCKETS_DAY) == 2
+    assert aging_buckets_verify() == []
+    row = ARAgingBuckets.objects.get(matter=old.matter_id)
+    # As of 09-30 the old invoice is 91 days past due: in every cumulative sum; the new one in
+    # the total only (not yet due).
+    assert (row.total_cents, row.due_cents, row.due30_cents, row.due60_cents, row.due90_cents) == (
+        10_000,
+        10_000,
+        10_000,
+        10_000,
+        10_000,
+    )
+    assert ARAgingBuckets.objects.get(matter=new.matter_id).due_cents == 0
+    ARAgingBuckets.objects.filter(pk=row.pk).update(due60_cents=9_999)
+    ARAgingBuckets.objects.create(key="x", total_cents=5)
+    assert aging_buckets_verify() == [
+        f"A/R buckets {row.key} as of {BUCKETS_DAY}: the table has 10000 cents open (10000 due "
+        "before the date, 10000, 9999 and 10000 before 30, 60 and 90 days earlier), the open "
+        "A/R gives 10000 cents open (10000 due before the date, 10000, 10000 and 10000 before "
+        "30, 60 and 90 days earlier)",
+        f"A/R buckets x as of {BUCKETS_DAY}: the table has 5 cents open (0 due before the "
+        "date, 0, 0 and 0 before 30, 60 and 90 days earlier), the open A/R gives no row",
+    ]
+    assert aging_open_rebuild() == 2  # rebuilding the open rows rebuilds their buckets too
+    assert aging_buckets_verify() == []
+    ARAgingBuckets.objects.filter(pk=row.pk).delete()
+    assert len(aging_buckets_verify()) == 1  # the missing row
+    ARAgingBucketsDate.objects.all().delete()
+    assert len(aging_buckets_verify()) == 1  # no date: the row left is one too many
+    assert aging_buckets_rebuild(BUCKETS_DAY) == 2
+    _assert_facts_equal_ar_postings()
+
+
+def test_the_roll_moves_the_buckets_to_a_new_date_once(now):
+    from caseledger.collections.tasks import aging_buckets_hourly
+    from caseledger.core import clock
+
+    inv = F.invoice(
+        matter_obj=F.matter(), cents=10_000, issued=date(2026, 9, 1), due=date(2026, 10, 1)
+    )
+    assert aging_buckets_roll(BUCKETS_DAY) is True
+    assert aging_buckets_roll(BUCKETS_DAY) is False  # same date: one read, nothing rebuilt
+    assert ARAgingBuckets.objects.get().due_cents == 0  # not yet due on 09-30
+    assert aging_buckets_roll(date(2026, 10, 2)) is True
+    row = ARAgingBuckets.objects.get()
+    assert (row.total_cents, row.due_cents, row.due30_cents) == (10_000, 10_000, 0)
+    assert aging_buckets_verify() == []
+    assert aging_report(as_of=date(2026, 10, 2)).totals["d1_30"] == inv.total_cents
+    aging_buckets_hourly.call_local()  # the hourly task: to the firm's today
+    assert ARAgingBucketsDate.objects.get().as_of == clock.firm_today()
+    assert aging_buckets_verify() == []
 
 
 def test_the_migration_back_fill_writes_the_open_rows(now):

@@ -101,10 +101,13 @@ def entries_post(*, entries: Sequence[EntryRequest], actor: Any, now: datetime) 
         ids = _write_batch(checked, entry_rows, posting_rows, sub_delta, acct_delta, acct_count)
 
         events = []
+        alias = connection.alias  # once: each use of the proxy looks the connection up
         for entry_id, (req, resolved, _trust, payload_hash), rows in zip(
             ids, checked, posting_rows, strict=True
         ):
-            entry = _batch_entry(entry_id, req, resolved, payload_hash, actor=actor, now=now)
+            entry = _batch_entry(
+                entry_id, req, resolved, payload_hash, actor=actor, now=now, db=alias
+            )
             hooks.postings_inserted(entry=entry, rows=rows)
             events.append(_audit_pending(entry, resolved, rows))
 
@@ -271,22 +274,32 @@ def _batch_entry(
     *,
     actor: Any,
     now: datetime,
+    db: str,
 ) -> JournalEntry:
-    """The saved entry ``entry_id`` as a model instance, for the listeners and the audit."""
-    entry = JournalEntry(
-        pk=entry_id,
-        entry_date=req.entry_date,
-        kind=req.kind,
-        memo=req.memo or "",
-        currency=resolved[0][0].currency,
-        actor=actor,
-        created_at=now,
-        payload_hash=payload_hash,
-        disbursement_id=_pk(req.disbursement),
-    )
-    entry._state.adding = False
-    entry._state.db = connection.alias
+    """The saved entry ``entry_id`` (in database ``db``) as a model instance, for the listeners
+    and the audit: built as the ORM builds a row it read (``from_db``: values in field order,
+    no keyword handling), from the values the batch wrote."""
+    values = {
+        "id": entry_id,
+        "entry_date": req.entry_date,
+        "kind": req.kind,
+        "memo": req.memo or "",
+        "currency": resolved[0][0].currency,
+        "actor_id": _pk(actor),
+        "created_at": now,
+        "idempotency_key": None,
+        "payload_hash": payload_hash,
+        "reverses_id": None,
+        "disbursement_id": _pk(req.disbursement),
+    }
+    entry = JournalEntry.from_db(db, _ENTRY_ATTNAMES, [values[n] for n in _ENTRY_ATTNAMES])
+    if actor is not None:
+        _ENTRY_ACTOR.set_cached_value(entry, actor)
     return entry
+
+
+_ENTRY_ATTNAMES = [f.attname for f in JournalEntry._meta.concrete_fields]
+_ENTRY_ACTOR = JournalEntry._meta.get_field("actor")
 
 
 def _check_batch_entry(

@@ -521,3 +521,12 @@ def test_earned_transfer_refused_when_no_app_checks_its_invoices(now):
     assert selectors.client_trust_balance(client=invoice.client, matter=invoice.matter) == 50_000
     H.transfer_earned(invoice=invoice, cents=100, now=now, day=D)  # registered again: allowed
     assert selectors.client_trust_balance(client=invoice.client, matter=invoice.matter) == 49_900
+
+
+@pytest.mark.parametrize("kind", EntryKind.values)
+def test_an_entry_names_itself_with_its_kinds_label(kind):
+    """``str(entry)`` (every entry's audit event stores it) reads the kind's label from a dict
+    built once: the same text as Django's ``get_kind_display``."""
+    entry = JournalEntry(pk=7, entry_date=D, kind=kind)
+    assert str(entry) == f"JE-7 2026-03-01 {entry.get_kind_display()}"
+    assert entry.get_kind_display() != kind  # every kind has a label of its own
