@@ -184,9 +184,14 @@ def database_config(
         if not config.get("NAME"):
             raise ImproperlyConfigured(DATABASE_URL_INVALID.format(value=redact_url(url)))
         config["CONN_MAX_AGE"] = 0
+        # No JIT compilation: the app's statements are short, and PostgreSQL's JIT spent 50-90 ms
+        # compiling a page's aggregates that then ran in a few (docs/architecture.md,
+        # Connections). An ``options`` in the URL's query string takes precedence.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("options", "-c jit=off")
         if pool:
             # Django's psycopg pool (psycopg[pool]); Django requires CONN_MAX_AGE 0 with it.
-            config.setdefault("OPTIONS", {})["pool"] = dict(pool)
+            options["pool"] = dict(pool)
         else:
             config["CONN_HEALTH_CHECKS"] = True
     return config

@@ -111,6 +111,27 @@ def test_database_url_parsing(tmp_path):
         config.database_config("postgres://u@h:5432/", tmp_path)
 
 
+def test_postgres_connections_start_with_jit_off(tmp_path):
+    """JIT compilation cost page aggregates 50-90 ms at a million invoices; a URL's own
+    ``options`` take precedence."""
+    pg = config.database_config("postgres://u:p@h:5432/cl", tmp_path)
+    assert pg["OPTIONS"]["options"] == "-c jit=off"
+    own = config.database_config("postgres://u:p@h:5432/cl?options=-c%20work_mem%3D8MB", tmp_path)
+    assert own["OPTIONS"]["options"] == "-c work_mem=8MB"
+    pooled = config.database_config("postgres://u:p@h:5432/cl", tmp_path, pool={"max_size": 2})
+    assert pooled["OPTIONS"] == {"options": "-c jit=off", "pool": {"max_size": 2}}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_apps_postgres_connection_has_jit_off(require_postgres):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SHOW jit")
+        assert cur.fetchone() == ("off",)
+
+
 def test_development_secret_is_generated_once(tmp_path):
     first = config.secret_key({}, False, tmp_path)
     assert first == config.secret_key({}, False, tmp_path)
