@@ -158,11 +158,14 @@ def _advance_targets(matter_ids: list[int], limit: int) -> list[dict[str, Any]]:
 
 def data(args: argparse.Namespace) -> None:
     from bench.db import settle
+    from caseledger.collections.services.aging_facts import aging_buckets_roll
     from caseledger.core import clock
 
     matter_ids = _firm(args.matters, args.invoices) if args.matters else []
     _schedules(matter_ids, args.schedules)
     settle()
+    # A served firm's buckets follow its today (the consumer's minute job); the run starts there.
+    aging_buckets_roll(clock.firm_today())
     targets: dict[str, Any] = {
         "tokens": _tokens("partner", TOKENS),
         "pay": _pay_targets(20_000),

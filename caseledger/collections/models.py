@@ -393,7 +393,7 @@ class ARAgingBuckets(models.Model):
     each in the buckets of its due date relative to the stored date (``services.aging_facts.
     on_postings``), in the posting transaction. A row that comes to zero stays (the next
     rebuild drops it). ``aging_buckets_rebuild`` recomputes every row for a date, set-based
-    from the open rows; the hourly roll moves the date to the firm's today
+    from the open rows; the roll (checked every minute) moves the date to the firm's today
     (``aging_buckets_roll``). ``key`` is client and matter as text (``|``-separated, NULL as
     empty) so ``ON CONFLICT`` works on both databases. Invariant (``selectors.
     aging_buckets_verify``, ``manage.py verify`` check ``aging_buckets``): the non-zero rows

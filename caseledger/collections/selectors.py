@@ -7,7 +7,7 @@ per receivable (invoice, client, matter, due date, reference) with the sum of it
 kept only while that sum is not zero, upserted in the posting's transaction by the same ledger
 listener that writes the facts (``services.aging_facts``); the same listener keeps its sums per
 (client, matter) in the buckets of one stored date (``ARAgingBuckets``, moved to the firm's
-today by the hourly roll). The aging facts (``ARAgingFact``: one narrow row per ledger posting
+today by the roll the consumer checks every minute). The aging facts (``ARAgingFact``: one narrow row per ledger posting
 to accounts receivable, carrying the posting's date, amount, client, matter and invoice and the
 invoice's due date) dated after the as-of date are taken off (an index on their entry date;
 none for today's report):

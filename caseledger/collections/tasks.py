@@ -16,8 +16,10 @@ def collections_daily() -> None:
     collections_run(run_date=clock.firm_today(), now=clock.now())
 
 
-@db_periodic_task(crontab(minute="5"))
-def aging_buckets_hourly() -> None:
-    """Every hour at :05: the aging buckets moved to the firm's today once its date has changed
-    (one read otherwise), so today's aging report reads one row per client and matter."""
+@db_periodic_task(crontab())
+def aging_buckets_roll_due() -> None:
+    """Every minute: the aging buckets moved to the firm's today once its date has changed (one
+    read otherwise), so today's aging report reads one row per client and matter within a
+    minute of the firm's midnight or of the server's start (until then it sums the open rows:
+    same cents, 0.3 s instead of 30 ms at a million invoices)."""
     aging_buckets_roll(clock.firm_today())

@@ -24,7 +24,7 @@ rebuild`` recomputes the table set-based from the facts (bulk loads, repair);
 And, after the open rows, ``ARAgingBuckets``: per (client, matter), the open A/R in the buckets
 of one stored date (total, and the sums due before the date and 30, 60 and 90 days earlier).
 One more upsert per A/R entry adds the entry's facts, each to the sums its due date falls in;
-``aging_buckets_rebuild(date)`` recomputes them from the open rows for a date (the hourly roll,
+``aging_buckets_rebuild(date)`` recomputes them from the open rows for a date (the minute roll,
 ``aging_buckets_roll``, to the firm's today); ``selectors.aging_buckets_verify`` checks them.
 The aging report as of the stored date reads them, one row per client and matter.
 """

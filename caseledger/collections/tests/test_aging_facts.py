@@ -368,7 +368,7 @@ def test_buckets_verify_names_the_differences_and_rebuild_repairs_them(now):
 
 
 def test_the_roll_moves_the_buckets_to_a_new_date_once(now):
-    from caseledger.collections.tasks import aging_buckets_hourly
+    from caseledger.collections.tasks import aging_buckets_roll_due
     from caseledger.core import clock
 
     inv = F.invoice(
@@ -382,7 +382,7 @@ def test_the_roll_moves_the_buckets_to_a_new_date_once(now):
     assert (row.total_cents, row.due_cents, row.due30_cents) == (10_000, 10_000, 0)
     assert aging_buckets_verify() == []
     assert aging_report(as_of=date(2026, 10, 2)).totals["d1_30"] == inv.total_cents
-    aging_buckets_hourly.call_local()  # the hourly task: to the firm's today
+    aging_buckets_roll_due.call_local()  # the minute task: to the firm's today
     assert ARAgingBucketsDate.objects.get().as_of == clock.firm_today()
     assert aging_buckets_verify() == []
 
