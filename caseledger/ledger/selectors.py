@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import F, QuerySet, Sum, Window
+from django.db.models import Exists, F, QuerySet, Sum, Window
 from django.db.models.functions import Abs, Coalesce
 
 from caseledger.core.ids import only_ids
@@ -108,16 +108,35 @@ def client_trust_balance(*, client: Any, matter: Any, as_of: date | None = None)
     )
 
 
-def matter_trust_balance_sums(as_of: date | None = None) -> tuple[QuerySet[Any], int]:
+def matter_trust_balance_sums(
+    as_of: date | None = None, *, kept: bool = False
+) -> tuple[QuerySet[Any], int]:
     """The trust liability's postings dated up to ``as_of`` summed per matter, as a grouped
     queryset (``matter_id``, ``total``) a caller may filter or join to its matters, and the sign
-    that turns a ``total`` into what the firm holds for the matter (cents). One query."""
+    that turns a ``total`` into what the firm holds for the matter (cents). One query.
+
+    ``kept``: when no trust liability posting is dated after ``as_of`` (today's figures), the
+    matters' kept balances (``SubledgerBalance``, written with each posting) are those sums:
+    read them instead of every posting (a union of two branches whose date test is a one-time
+    condition, so one statement and one snapshot; the branch not taken reads nothing). Such a
+    queryset can be compiled or joined, not filtered further."""
     account = Account.objects.only("id", "normal_balance").get(code=codes.CLIENT_TRUST_LIABILITY)
     qs = Posting.objects.filter(account_id=account.pk)
     if as_of is not None:
         qs = qs.filter(entry_date__lte=as_of)
     sums = qs.values("matter_id").annotate(total=Sum("amount_cents")).order_by()
+    if kept:
+        balances = SubledgerBalance.objects.filter(account_id=account.pk)
+        if as_of is None:
+            return _held(balances), _sign(account.normal_balance)
+        later = Exists(Posting.objects.filter(account_id=account.pk, entry_date__gt=as_of))
+        held = _held(balances.filter(~later))
+        return held.union(sums.filter(later), all=True), _sign(account.normal_balance)
     return sums, _sign(account.normal_balance)
+
+
+def _held(balances: QuerySet[SubledgerBalance]) -> QuerySet[Any]:
+    return balances.values("matter_id").annotate(total=Sum("balance_cents")).order_by()
 
 
 def matter_trust_balances(*, matter_ids: list[int], as_of: date | None = None) -> dict[int, int]:

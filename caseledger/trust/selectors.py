@@ -437,7 +437,7 @@ def _trust_rows(
             t_minimum=F("trust__low_balance_threshold_cents"),
         )
     )
-    balances, sign = matter_trust_balance_sums(as_of)
+    balances, sign = matter_trust_balance_sums(as_of, kept=True)
     uncleared = (
         _live_deposits()
         .filter(received_date__lte=as_of)

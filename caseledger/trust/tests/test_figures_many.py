@@ -119,3 +119,24 @@ def test_home_reads_the_trust_totals_once_for_its_panel_and_its_waiting_list(
     assert client.get("/").status_code == 200
     assert len(reads) == 2
     assert selectors.trust_totals_of(partner, DAY) == real(DAY)
+
+
+def test_totals_read_the_kept_balances_for_today_and_the_postings_for_an_earlier_day(users):
+    """As of a day no trust posting is dated after, the totals read the kept balances; as of an
+    earlier day, the postings up to it. Both equal the postings' sums (``trust_figures``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    partner = users["PARTNER"]
+    matter = F.matter(partner=partner)
+    F.trust_deposit(matter_obj=matter, cents=70_000, day=DAY)
+    F.trust_deposit(matter_obj=matter, cents=5_000, day=date(2026, 7, 1))
+    services.matter_threshold_set(matter=matter, threshold_cents=1_000, actor=partner, now=F.NOW)
+    for as_of, held in ((date(2026, 6, 15), 70_000), (date(2026, 11, 30), 75_000)):
+        with CaptureQueriesContext(connection) as queries:
+            totals = trust_totals(as_of)
+        assert totals.balance_cents == held
+        assert [totals.figures_of(pk) for pk in totals.matter_ids] == trust_figures(
+            totals.matter_ids, as_of
+        )
+        assert any("ledger_subledgerbalance" in q["sql"] for q in queries.captured_queries)
