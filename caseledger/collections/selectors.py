@@ -7,10 +7,10 @@ per receivable (invoice, client, matter, due date, reference) with the sum of it
 kept only while that sum is not zero, upserted in the posting's transaction by the same ledger
 listener that writes the facts (``services.aging_facts``); the same listener keeps its sums per
 (client, matter) in the buckets of one stored date (``ARAgingBuckets``, moved to the firm's
-today by the roll the consumer checks every minute). The aging facts (``ARAgingFact``: one narrow row per ledger posting
-to accounts receivable, carrying the posting's date, amount, client, matter and invoice and the
-invoice's due date) dated after the as-of date are taken off (an index on their entry date;
-none for today's report):
+today by the roll the consumer checks every minute). The aging facts (``ARAgingFact``: one
+narrow row per ledger posting to accounts receivable, carrying the posting's date, amount,
+client, matter and invoice and the invoice's due date) dated after the as-of date are taken off
+(an index on their entry date; none for today's report):
 
     SELECT a.*, c.name FROM (
         SELECT f.client_id AS k, SUM(f.t) AS t, SUM(f.c0) AS c0, ... (c30, c60, c90)
@@ -342,21 +342,38 @@ class AgingRows(Sequence[AgingRow]):
         aggregate, label_table, label_columns, params = _aging_sql(
             as_of=self.as_of, group=self.group
         )
-        overall = ""
-        if with_totals:
-            # Every row's count and sums over all rows (before LIMIT): the report's totals, as
-            # rows left out by the HAVING clause are all zero.
-            overall = ", COUNT(*) OVER ()" + "".join(
-                f", CAST(SUM(a.{c}) OVER () AS BIGINT)" for c in ("t", "c0", "c30", "c60", "c90")
+        columns = f"a.k, a.t, a.c0, a.c30, a.c60, a.c90, {label_columns}"
+        order = "ORDER BY a.t DESC, 7, 8, 9, a.k"
+        if limit is None:
+            sql = f"SELECT {columns} FROM ({aggregate}) a LEFT JOIN {label_table} l ON l.id = a.k"
+            sql += f" {order}"
+        else:
+            # The grouped rows once (a CTE); the page's rows are among those whose total is at
+            # least the total of the page's last row in total order (``cut``; all rows when
+            # there are fewer): only those are joined to their labels and sorted by label
+            # within a total, not every row (33,346 clients: 140 -> 78 ms). Same rows, same
+            # order. ``with_totals`` adds every row's count and sums (the report's totals: rows
+            # left out by the HAVING clause are all zero) from the same CTE.
+            overall, totals_join = "", ""
+            if with_totals:
+                overall = ", s.n, s.t, s.c0, s.c30, s.c60, s.c90"
+                totals_join = (
+                    " CROSS JOIN (SELECT COUNT(*) AS n"
+                    + "".join(
+                        f", CAST(SUM({c}) AS BIGINT) AS {c}"
+                        for c in ("t", "c0", "c30", "c60", "c90")
+                    )
+                    + " FROM a) s"
+                )
+            sql = (
+                f"WITH a AS MATERIALIZED ({aggregate}), "
+                "cut AS (SELECT t FROM a ORDER BY t DESC LIMIT 1 OFFSET %s) "
+                f"SELECT {columns}{overall} FROM a "
+                f"LEFT JOIN {label_table} l ON l.id = a.k{totals_join} "
+                "WHERE NOT EXISTS (SELECT 1 FROM cut) OR a.t >= (SELECT t FROM cut) "
+                f"{order} LIMIT %s OFFSET %s"
             )
-        sql = (
-            f"SELECT a.k, a.t, a.c0, a.c30, a.c60, a.c90, {label_columns}{overall} "
-            f"FROM ({aggregate}) a "
-            f"LEFT JOIN {label_table} l ON l.id = a.k ORDER BY a.t DESC, 7, 8, 9, a.k"
-        )
-        if limit is not None:
-            sql += " LIMIT %s OFFSET %s"
-            params = [*params, limit, offset]
+            params = [*params, max(offset + limit - 1, 0), limit, offset]
         out: list[AgingRow] = []
         extra: tuple[Any, ...] = ()
         with connection.cursor() as cursor:

@@ -302,3 +302,31 @@ def test_the_drill_down_reads_the_open_rows_when_nothing_is_dated_later(book, gr
     monkeypatch.setattr(S, "_open_rows_current", lambda as_of: False)
     assert read() == from_open_rows
     assert any(rows for _, _, rows in from_open_rows if isinstance(rows, list))
+
+
+def test_pages_split_ties_of_the_total_by_label_as_the_whole_report_does(users):
+    """A page reads only the rows whose total reaches its last row's (then sorts those by
+    label): with many clients owing the same amount across page boundaries, every page and
+    window (with its totals) is the whole report's slice, in order."""
+    from caseledger.collections.selectors import aging_rows
+
+    partner = users["PARTNER"]
+    for i, cents in enumerate([30_000, 20_000, 20_000, 20_000, 20_000, 10_000, 20_000, 5_000]):
+        matter = F.matter(client_obj=F.client(name=f"Client {7 - i}"), partner=partner)
+        F.invoice(matter_obj=matter, cents=cents, issued=date(2026, 9, 1), due=date(2026, 10, 1))
+    every = aging_report(as_of=AS_OF, group="client").rows
+    assert [r.buckets["d1_30"] for r in every][:6] == [30_000, *[20_000] * 5]
+    assert [r.label for r in every][1:6] == sorted(r.label for r in every[1:6])
+    for size in (1, 2, 3, 4, 5, 9):
+        for start in range(0, len(every) + 1):
+            rows = aging_rows(as_of=AS_OF, group="client")
+            rows.read_window(start, size)
+            assert rows[start : start + size] == every[start : start + size]
+            if start < len(every):
+                assert len(rows) == len(every)
+                assert rows.totals is not None
+                assert rows.totals["d1_30"] == sum(r.buckets["d1_30"] for r in every)
+            assert (
+                aging_rows(as_of=AS_OF, group="client")[start : start + size]
+                == every[start : start + size]
+            )
