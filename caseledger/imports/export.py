@@ -38,11 +38,11 @@ On PostgreSQL every table is read in one REPEATABLE READ, read-only transaction,
 are one consistent snapshot even while the firm keeps working (the audit chain head matches
 the last event exported).
 
-Left out: the tables triggers keep (``DERIVED_TABLES``), Django's sessions, login throttling (axes) and one-time-password devices, Django's
-groups and permissions (unused: a user's access is their ``role``), and the users' password
-hashes (a re-imported firm sets new passwords). Encrypted columns (A-numbers, passports, dates
-of birth, bank account numbers) are exported as stored: Fernet tokens under the firm's
-FIELD_ENCRYPTION_KEYS.
+Left out: the tables triggers keep (``DERIVED_TABLES``), Django's sessions, login throttling (axes)
+and one-time-password devices, Django's groups and permissions (unused: a user's access is their
+``role``), and the users' password hashes (a re-imported firm sets new passwords). Encrypted columns
+(A-numbers, passports, dates of birth, bank account numbers) are exported as stored: Fernet tokens
+under the firm's FIELD_ENCRYPTION_KEYS.
 """
 
 from __future__ import annotations

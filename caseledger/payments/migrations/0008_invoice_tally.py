@@ -19,7 +19,9 @@ COLUMNS = "status, responsible_partner_id, invoice_count, total_cents, balance_d
 
 
 def _balance(ref: str) -> str:
-    return f"({ref}.total_cents - {ref}.paid_cents - {ref}.credited_cents - {ref}.written_off_cents)"
+    return (
+        f"({ref}.total_cents - {ref}.paid_cents - {ref}.credited_cents - {ref}.written_off_cents)"
+    )
 
 
 def _invoice_balance(ref: str) -> str:
@@ -27,7 +29,9 @@ def _invoice_balance(ref: str) -> str:
     settled = (
         f"(SELECT {_balance('s')} FROM payments_invoicesettlement s WHERE s.invoice_id = {ref}.id)"
     )
-    return f"CASE WHEN {ref}.status = 'ISSUED' THEN COALESCE({settled}, {ref}.total_cents) ELSE 0 END"
+    return (
+        f"CASE WHEN {ref}.status = 'ISSUED' THEN COALESCE({settled}, {ref}.total_cents) ELSE 0 END"
+    )
 
 
 def _deltas(parts: list[str]) -> str:
@@ -69,8 +73,8 @@ INVOICE_MOVED = (
     "OLD.status {d} NEW.status OR OLD.responsible_partner_id {d} NEW.responsible_partner_id "
     "OR OLD.total_cents {d} NEW.total_cents"
 )
-SETTLEMENT_MOVED = "OLD.invoice_id {d} NEW.invoice_id OR " + _balance("OLD") + " {d} " + _balance(
-    "NEW"
+SETTLEMENT_MOVED = (
+    "OLD.invoice_id {d} NEW.invoice_id OR " + _balance("OLD") + " {d} " + _balance("NEW")
 )
 
 SQLITE_CREATE = [
@@ -122,7 +126,10 @@ PG_CREATE = [
 ]
 PG_DROP = [
     f"DROP TRIGGER IF EXISTS payments_tally_{name}_{op} ON {table};"
-    for name, table in (("invoice", "billing_invoice"), ("settlement", "payments_invoicesettlement"))
+    for name, table in (
+        ("invoice", "billing_invoice"),
+        ("settlement", "payments_invoicesettlement"),
+    )
     for op in ("ins", "upd", "del")
 ] + [
     "DROP FUNCTION IF EXISTS payments_tally_invoice();",

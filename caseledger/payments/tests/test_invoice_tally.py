@@ -69,7 +69,8 @@ def test_the_tally_follows_drafting_issuing_paying_crediting_writing_off_and_voi
     _agrees(billing)
     draft = _draft(m, 12_345, partner)
     _agrees(billing)
-    Invoice.objects.filter(pk=draft.pk).update(total_cents=20_000, subtotal_cents=20_000)  # a line added
+    # a line added
+    Invoice.objects.filter(pk=draft.pk).update(total_cents=20_000, subtotal_cents=20_000)
     _agrees(billing)
     partly, credited, written_off, voided = (
         F.invoice(matter_obj=m, cents=50_000, issued=date(2026, 9, 1)) for _ in range(4)
@@ -116,8 +117,8 @@ def test_bulk_create_raw_sql_and_compaction_keep_it_exact(users):
     _agrees(billing)
     with connection.cursor() as cur:
         cur.execute(
-            "UPDATE billing_invoice SET responsible_partner_id = %s, total_cents = total_cents + 1, "
-            "subtotal_cents = subtotal_cents + 1 "
+            "UPDATE billing_invoice SET responsible_partner_id = %s, "
+            "total_cents = total_cents + 1, subtotal_cents = subtotal_cents + 1 "
             "WHERE status = 'DRAFT' AND responsible_partner_id IS NULL",
             [partner.pk],
         )
@@ -211,3 +212,38 @@ def test_verify_reports_a_tampered_tally_row(users):
     with pytest.raises(SystemExit):
         call_command("verify", stdout=out)
     assert '"check": "invoice_tally"' in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("role", "filters"),
+    [
+        ("ATTORNEY", {}),  # sees only their matters' invoices
+        ("PARALEGAL", {"status": "ISSUED"}),
+        ("BILLING", {"client_id": 1}),
+        ("BILLING", {"date_from": date(2026, 9, 1)}),
+        ("BILLING", {"date_to": date(2026, 9, 1)}),
+        ("BILLING", {"payment_state": "paid"}),
+    ],
+)
+def test_the_tally_answers_only_unscoped_status_and_partner_filters(users, role, filters):
+    assert billing_selectors.invoice_list_tally(user=users[role], **filters) is None
+
+
+def test_the_page_shows_the_same_totals_from_the_tally_as_summed(users, login):
+    partner = users["PARTNER"]
+    m = F.matter(partner=partner)
+    paid = F.invoice(matter_obj=m, cents=30_000)
+    F.invoice(matter_obj=m, cents=12_000)
+    F.pay(invoice_obj=paid, cents=5_000, day=date(2026, 9, 5))
+    _draft(m, 999)
+    http = login(users["BILLING"])
+    for params in ({}, {"status": "ISSUED"}, {"partner": partner.pk}, {"status": "DRAFT"}):
+        tallied = http.get("/billing/invoices/", params).context["totals"]
+        # the same filters with a date that excludes nothing: summed over the rows
+        summed = http.get("/billing/invoices/", {**params, "date_from": "2000-01-01"}).context[
+            "totals"
+        ]
+        assert tallied == summed, params
+    assert tallied.count == 1
+    totals = http.get("/billing/invoices/", {"status": "ISSUED"}).context["totals"]
+    assert (totals.count, totals.total_cents, totals.balance_due_cents) == (2, 42_000, 37_000)
