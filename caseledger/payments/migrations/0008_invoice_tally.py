@@ -98,12 +98,22 @@ SQLITE_DROP = [
 ]
 
 
-def _pg_function(name: str, insert: str, update: str, delete: str) -> str:
+def _pg_function(name: str, insert: str, update: str, delete: str, lock: bool = False) -> str:
+    """``lock``: a settlement's trigger first takes FOR SHARE on its invoice row, so it waits
+    for a transaction changing the invoice (a void) to end and its INSERT (a new snapshot)
+    then reads the invoice as committed; the invoice's trigger reads the settlement after the
+    settlement's writer ended for the same reason (it waits on this lock to update)."""
+    ins = upd = dele = ""
+    if lock:
+        share = "PERFORM 1 FROM billing_invoice WHERE id IN ({ids}) FOR SHARE; "
+        ins = share.format(ids="NEW.invoice_id")
+        upd = share.format(ids="OLD.invoice_id, NEW.invoice_id")
+        dele = share.format(ids="OLD.invoice_id")
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
-        f"IF TG_OP = 'INSERT' THEN {insert} RETURN NULL; END IF; "
-        f"IF TG_OP = 'UPDATE' THEN {update} RETURN NULL; END IF; "
-        f"{delete} RETURN NULL; END; $$ LANGUAGE plpgsql;"
+        f"IF TG_OP = 'INSERT' THEN {ins}{insert} RETURN NULL; END IF; "
+        f"IF TG_OP = 'UPDATE' THEN {upd}{update} RETURN NULL; END IF; "
+        f"{dele}{delete} RETURN NULL; END; $$ LANGUAGE plpgsql;"
     )
 
 
@@ -119,7 +129,11 @@ def _pg_triggers(name: str, table: str, moved: str) -> list[str]:
 PG_CREATE = [
     _pg_function("payments_tally_invoice", INVOICE_INSERT, INVOICE_UPDATE, INVOICE_DELETE),
     _pg_function(
-        "payments_tally_settlement", SETTLEMENT_INSERT, SETTLEMENT_UPDATE, SETTLEMENT_DELETE
+        "payments_tally_settlement",
+        SETTLEMENT_INSERT,
+        SETTLEMENT_UPDATE,
+        SETTLEMENT_DELETE,
+        lock=True,
     ),
     *_pg_triggers("payments_tally_invoice", "billing_invoice", INVOICE_MOVED),
     *_pg_triggers("payments_tally_settlement", "payments_invoicesettlement", SETTLEMENT_MOVED),
