@@ -34,6 +34,7 @@ VERIFY_CHECKS = {
     "audit": "caseledger.core.anchors.audit_problems",
     "entries_vs_audit": "caseledger.ledger.selectors.entries_audit_verify",
     "invoices": "caseledger.payments.selectors.invoices_verify_today",
+    "invoice_tally": "caseledger.payments.selectors.invoice_tally_verify",
     "invoice_lines": "caseledger.billing.selectors.invoices_lines_verify",
     "payments": "caseledger.payments.selectors.payments_ledger_verify",
     "deposits": "caseledger.trust.selectors.deposits_ledger_verify",

@@ -167,14 +167,28 @@ def invoice_list(
     offset: Offset = 0,
 ) -> dict:
     """Invoices the user may see, newest first, filtered by workflow ``status``, client and
-    ``payment_state``; ``count`` and ``next`` in the envelope page through them."""
+    ``payment_state``; ``count`` and ``next`` in the envelope page through them (``count``
+    from the invoice tally when it answers for these filters, constant time)."""
     require(request.user, "billing.view")
     rows: Any = selectors.invoice_list(user=request.user, status=status or "", client_id=client_id)
     if payment_state is not None:
         rows = invoice_money_annotate(rows, as_of=clock.firm_today()).filter(
             payment_state=payment_state
         )
-    return paginate(request, rows, limit=limit, offset=offset, serialize=_invoices_out)
+    tallied = selectors.invoice_list_tally(
+        user=request.user,
+        status=status or "",
+        client_id=client_id,
+        payment_state=payment_state or "",
+    )
+    return paginate(
+        request,
+        rows,
+        limit=limit,
+        offset=offset,
+        serialize=_invoices_out,
+        count=None if tallied is None else tallied.count,
+    )
 
 
 @router.get(

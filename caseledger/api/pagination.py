@@ -36,13 +36,16 @@ def paginate(
     limit: int,
     offset: int,
     serialize: Callable[[list[Any]], list[Any]],
+    count: int | None = None,
 ) -> dict[str, Any]:
     """One page of ``rows`` as the envelope. ``limit`` is clamped to 1..MAX_LIMIT and
     ``offset`` to >= 0; ``serialize`` turns the page's rows into result items (all at once, so
-    it can batch its reads)."""
+    it can batch its reads). ``count``: the number of ``rows`` when the caller knows it
+    already (a maintained tally), else they are counted."""
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
-    count = rows.count() if isinstance(rows, QuerySet) else len(rows)
+    if count is None:
+        count = rows.count() if isinstance(rows, QuerySet) else len(rows)
     window = list(rows[offset : offset + limit])
     next_url = None
     if offset + limit < count:

@@ -18,7 +18,10 @@ provider, an object with ``states`` (the payment-state choices), ``money(invoice
 InvoiceMoney``) and ``annotate(queryset, *, as_of)`` (adds the SQL annotations
 ``payment_state`` and ``balance_due_cents`` that billing's invoice list filters, sorts and
 totals on). Billing's pages read them through ``invoice_money``, ``invoice_money_annotate`` and
-``invoice_payment_states``; without a provider the pages show no money.
+``invoice_payment_states``; without a provider the pages show no money. The provider's
+``tally(*, status, partner_id)`` answers the count, total and balance due of every invoice of a
+status and responsible partner (either may be empty) from a table the database keeps
+(``payments.InvoiceTally``), in constant time: billing reads it through ``invoice_tally``.
 
 ``register_invoice_activity_listener(fn)``: ``fn(invoice, user) -> list[InvoiceActivity]``,
 what the app did to an issued invoice's balance (payments, trust applications, credit notes,
@@ -91,6 +94,13 @@ def invoice_money_annotate(invoices: Any, *, as_of: date) -> Any:
     """``invoices`` with ``payment_state`` and ``balance_due_cents`` (None without a provider)."""
     provider = _money_provider()
     return None if provider is None else provider.annotate(invoices, as_of=as_of)
+
+
+def invoice_tally(*, status: str = "", partner_id: int | None = None) -> Any | None:
+    """The provider's totals (``count``, ``total_cents``, ``balance_due_cents``) of every
+    invoice of ``status`` and ``partner_id`` (None without a provider)."""
+    provider = _money_provider()
+    return None if provider is None else provider.tally(status=status, partner_id=partner_id)
 
 
 def invoice_payment_states() -> list[tuple[str, str]]:

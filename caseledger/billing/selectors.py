@@ -254,14 +254,45 @@ class InvoiceListTotals:
     balance_due_cents: int | None  # None when no app provides the money
 
 
+def invoice_list_tally(
+    *,
+    user: Any,
+    status: str = "",
+    partner_id: int | None = None,
+    client_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    payment_state: str = "",
+) -> InvoiceListTotals | None:
+    """The totals of ``invoice_list``'s rows for these filters from the tally the payments app
+    keeps (``hooks.invoice_tally``): one read of a few rows, whatever the number of invoices.
+    It answers for users who see every invoice (``UNSCOPED_ROLES``) filtering by status and
+    responsible partner only; None otherwise (a client, a date or a payment state, a user
+    scoped to their matters, no money provider): the caller sums the rows themselves."""
+    if user.role not in UNSCOPED_ROLES or client_id or date_from or date_to or payment_state:
+        return None
+    tally = hooks.invoice_tally(status=status, partner_id=partner_id)
+    if tally is None:
+        return None
+    return InvoiceListTotals(
+        count=tally.count, total_cents=tally.total_cents, balance_due_cents=tally.balance_due_cents
+    )
+
+
 def invoice_list_with_money(
-    invoices: QuerySet[Invoice], *, as_of: date, payment_state: str = "", sort: str = ""
+    invoices: QuerySet[Invoice],
+    *,
+    as_of: date,
+    payment_state: str = "",
+    sort: str = "",
+    tallied: InvoiceListTotals | None = None,
 ) -> tuple[QuerySet[Invoice], InvoiceListTotals]:
     """``invoices`` (from ``invoice_list``) with each invoice's payment state and balance due
     (``payment_state``, ``balance_due_cents``, from ``hooks.invoice_money_annotate``),
     filtered by payment state, sorted by ``sort`` (a key of ``INVOICE_SORTS``, ``-`` for
     descending; anything else keeps newest first), and the filtered set's count, total and
-    balance due summed in SQL (one query)."""
+    balance due: ``tallied`` when given (``invoice_list_tally`` for the same filters), else
+    summed in SQL over the filtered rows (one query)."""
     annotated = hooks.invoice_money_annotate(invoices, as_of=as_of)
     has_money = annotated is not None
     qs: Any = annotated if has_money else invoices
@@ -277,6 +308,8 @@ def invoice_list_with_money(
                 for c in columns
             )
         )
+    if tallied is not None:
+        return qs, tallied
     sums: dict[str, Any] = {"n": Count("id"), "total": Sum("total_cents")}
     if has_money:
         sums["balance"] = Sum("balance_due_cents")

@@ -38,11 +38,11 @@ On PostgreSQL every table is read in one REPEATABLE READ, read-only transaction,
 are one consistent snapshot even while the firm keeps working (the audit chain head matches
 the last event exported).
 
-Left out: Django's sessions, login throttling (axes) and one-time-password devices, Django's
-groups and permissions (unused: a user's access is their ``role``), and the users' password
-hashes (a re-imported firm sets new passwords). Encrypted columns (A-numbers, passports, dates
-of birth, bank account numbers) are exported as stored: Fernet tokens under the firm's
-FIELD_ENCRYPTION_KEYS.
+Left out: the tables triggers keep (``DERIVED_TABLES``), Django's sessions, login throttling (axes)
+and one-time-password devices, Django's groups and permissions (unused: a user's access is their
+``role``), and the users' password hashes (a re-imported firm sets new passwords). Encrypted columns
+(A-numbers, passports, dates of birth, bank account numbers) are exported as stored: Fernet tokens
+under the firm's FIELD_ENCRYPTION_KEYS.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ from django.db import models, transaction
 CHUNK = 2000
 FORMAT = "caseledger-export/2"  # /1 lacked the link tables and the schema (migrations)
 EXCLUDED_FIELDS = {("core", "user"): {"password"}}
+# Tables the database's own triggers keep from other tables: not exported, an import's
+# triggers rebuild them from the rows it restores (the invoice tally, payments 0008).
+DERIVED_TABLES = frozenset({"payments.invoicetally"})
 MANIFEST = "manifest.json"
 AUDIT_LOG = "audit/audit-log.jsonl"
 SPOOL = 32 * 1024 * 1024  # JSON Lines of one table kept in memory before spilling to disk
@@ -216,7 +219,7 @@ def exported_models() -> list[type[models.Model]]:
                 ]
                 if all(t.startswith("caseledger.") for t in targets):
                     out.append(model)
-            elif meta.managed:
+            elif meta.managed and meta.label_lower not in DERIVED_TABLES:
                 out.append(model)
     return out
 

@@ -534,3 +534,30 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"form {self.path} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class InvoiceTally(models.Model):
+    """The invoice list's totals kept up to date by the database (payments 0008): per (invoice
+    status, responsible partner), rows of deltas whose sums are the number of invoices, their
+    total and their balance due (an ISSUED invoice's settlement balance, its total while it has
+    no settlement row; 0 in any other status). Insert-only, so concurrent writers never wait on
+    one hot row: triggers on ``billing_invoice`` and ``payments_invoicesettlement`` add a row
+    per change, ``tally.invoice_tally_compact`` (every few minutes) folds them into one row per
+    key and drops keys that sum to zero; ``selectors.invoice_tally`` sums a key's rows and
+    ``invoice_tally_verify`` (``manage.py verify`` check ``invoice_tally``) compares the sums
+    with the invoices. Left out of the firm export: an import's triggers rebuild it."""
+
+    status = models.CharField(max_length=12)  # billing InvoiceStatus
+    # the invoice's responsible partner (a user id; no foreign key: derived rows, never joined)
+    responsible_partner_id = models.BigIntegerField(null=True)
+    invoice_count = models.BigIntegerField()  # delta of the number of invoices
+    total_cents = models.BigIntegerField()  # cents; delta of their totals
+    balance_due_cents = models.BigIntegerField()  # cents; delta of their balance due
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "responsible_partner_id"], name="payments_tally_key_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"tally {self.status}/{self.responsible_partner_id}"

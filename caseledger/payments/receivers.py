@@ -26,6 +26,12 @@ class InvoiceMoneyProvider:
 
         return invoice_money_annotate(invoices, as_of=as_of)
 
+    @staticmethod
+    def tally(*, status: str, partner_id: int | None) -> Any:
+        from caseledger.payments.selectors import invoice_tally
+
+        return invoice_tally(status=status, partner_id=partner_id)
+
 
 def connect() -> None:
     from caseledger.billing import hooks

@@ -34,7 +34,12 @@ from caseledger.ledger.models import Posting
 from caseledger.matters.models import Matter
 from caseledger.payments import hooks
 from caseledger.payments.choices import InvoicePaymentState, PaymentStatus
-from caseledger.payments.models import InvoiceSettlement, Payment, PaymentAllocation
+from caseledger.payments.models import (
+    InvoiceSettlement,
+    InvoiceTally,
+    Payment,
+    PaymentAllocation,
+)
 
 # --- payment state ---------------------------------------------------------------------------
 
@@ -540,3 +545,64 @@ def invoices_verify_today() -> list[str]:
     from caseledger.core import clock
 
     return invoices_verify(as_of=clock.firm_today())
+
+
+# --- the invoice tally (models.InvoiceTally) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    count: int
+    total_cents: int
+    balance_due_cents: int
+
+
+def invoice_tally(*, status: str = "", partner_id: int | None = None) -> InvoiceTotals:
+    """The count, total and balance due of every invoice (of ``status`` and of responsible
+    partner ``partner_id`` when given), exact to the cent, from the tally: one query over its
+    delta rows, whatever the number of invoices."""
+    rows = InvoiceTally.objects.all()
+    if status:
+        rows = rows.filter(status=status)
+    if partner_id:
+        rows = rows.filter(responsible_partner_id=partner_id)
+    sums = rows.aggregate(n=Sum("invoice_count"), t=Sum("total_cents"), b=Sum("balance_due_cents"))
+    return InvoiceTotals(
+        count=int(sums["n"] or 0),
+        total_cents=int(sums["t"] or 0),
+        balance_due_cents=int(sums["b"] or 0),
+    )
+
+
+INVOICE_TALLY_DIFFERS = (
+    "invoice tally {status}/partner {partner}: the tally has {stored}, the invoices give {actual}"
+)
+
+
+def invoice_tally_verify() -> list[str]:
+    """``manage.py verify`` check ``invoice_tally``: per (status, responsible partner), the
+    tally's sums against the direct aggregate of the invoices and their settlements; one line
+    per key that differs (keys whose sums are all zero are absent on both sides)."""
+    from django.db import connection
+
+    from caseledger.payments.tally import KEY, NONZERO, SUMS, TALLY, TALLY_FROM_INVOICES
+
+    with connection.cursor() as cur:
+        cur.execute(TALLY_FROM_INVOICES)
+        want = {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in cur.fetchall()}
+        cur.execute(f"SELECT {KEY}, {SUMS} FROM {TALLY} GROUP BY {KEY} HAVING {NONZERO}")
+        have = {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in cur.fetchall()}
+
+    def show(sums: tuple[int, ...] | None) -> str:
+        if sums is None:
+            return "nothing"
+        count, total, balance = sums
+        return f"{count} invoices, {total} cents total, {balance} cents due"
+
+    return [
+        INVOICE_TALLY_DIFFERS.format(
+            status=key[0], partner=key[1], stored=show(have.get(key)), actual=show(want.get(key))
+        )
+        for key in sorted(want.keys() | have.keys(), key=lambda k: (k[0], k[1] or 0))
+        if have.get(key) != want.get(key)
+    ]

@@ -6,7 +6,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from caseledger.core import clock
-from caseledger.payments import refunds
+from caseledger.payments import refunds, tally
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -15,3 +15,10 @@ def retry_card_refunds() -> int:
     died, the processor did not answer) go to the processor again with the same idempotency
     key, and their outcome is recorded."""
     return refunds.card_refunds_retry(now=clock.now())
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def invoice_tally_compact_job() -> int:
+    """Every five minutes: the invoice tally's delta rows folded into one row per key, so the
+    invoice list's totals read a few rows however busy the firm was (``tally``)."""
+    return tally.invoice_tally_compact()

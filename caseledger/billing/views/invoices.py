@@ -53,13 +53,15 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "")
     if sort.removeprefix("-") not in selectors.INVOICE_SORTS:
         sort = ""
+    user = staff(request)
     invoices, totals = selectors.invoice_list_with_money(
-        selectors.invoice_list(user=staff(request), **filters),
+        selectors.invoice_list(user=user, **filters),
         as_of=clock.firm_today(),
         payment_state=payment_state,
         sort=sort,
+        tallied=selectors.invoice_list_tally(user=user, payment_state=payment_state, **filters),
     )
-    # totals.count is the filtered rows' count (the totals query): no second COUNT
+    # totals.count is the filtered rows' count (the tally, or the totals query): no COUNT
     page = CountedPaginator(invoices, 50, count=totals.count).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

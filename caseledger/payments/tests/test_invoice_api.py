@@ -97,3 +97,37 @@ def test_list_query_count_does_not_grow_with_the_page(
     api.get(URL)  # session, firm and permission reads warmed
     with django_assert_max_num_queries(12):
         assert len(api.get(URL, {"limit": limit}).json()["results"]) == limit
+
+
+def test_the_count_comes_from_the_tally_when_the_filters_allow(login, users, invoices):
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseledger.billing.models import Invoice
+
+    api = login(users["BILLING"])
+    api.get(URL)  # session, firm and permission reads warmed
+
+    def counts(params):
+        with CaptureQueriesContext(connection) as ctx:
+            body = api.get(URL, params).json()
+        sql = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if re.search(r"COUNT\(", q["sql"]) and "billing_invoice" in q["sql"]
+        ]
+        return body, sql
+
+    issued = Invoice.objects.filter(status="ISSUED").count()
+    # every invoice, or one status: the tally's count, no COUNT over the invoices
+    for params, expected in (({}, 4), ({"status": "ISSUED"}, issued), ({"status": "VOID"}, 0)):
+        body, sql = counts({**params, "limit": 2})
+        assert (body["count"], sql) == (expected, []), params
+        assert (body["next"] is not None) == (expected > 2)
+    # a client or payment-state filter: the rows are counted, with the same answer
+    client_id = invoices["paid"].client_id
+    for params, expected in (({"client_id": client_id}, 4), ({"payment_state": "paid"}, 1)):
+        body, sql = counts(params)
+        assert (body["count"], len(sql)) == (expected, 1), params
