@@ -92,9 +92,15 @@ def _session(base: str, username: str) -> str:
 
 
 def _locust(
-    base: str, users: int, seconds: int, classes: list[str], out: Path, env: dict[str, str]
+    base: str,
+    users: int,
+    seconds: int,
+    classes: list[str],
+    out: Path,
+    env: dict[str, str],
+    tag: str = "",
 ) -> dict[str, Any]:
-    prefix = out / f"{'-'.join(classes)}-{users}"
+    prefix = out / f"{'-'.join(classes)}-{users}{tag}"
     subprocess.run(
         [
             str(BIN / "locust"),
@@ -258,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--schedules", type=int, default=-1, help="monthly retainers (default: matters / 10)"
     )
+    parser.add_argument(
+        "--think",
+        default="1-3",
+        help="LO-HI seconds each user waits between requests in the paced run ('' : no such run)",
+    )
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--var-dir", default=str(ROOT / "var" / "loadtest"))
     args = parser.parse_args(argv)
@@ -287,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         f"--matters={args.matters}",
         f"--invoices={args.invoices}",
         f"--schedules={schedules}",
-        f"--steps={len(counts)}",
+        f"--steps={2 * len(counts)}",
         f"--out={targets}",
     )
     if prep.returncode:
@@ -312,45 +323,65 @@ def main(argv: list[str] | None = None) -> int:
             LOADTEST_TARGETS=str(targets),
         )
         lines = []
+        steps = 2 * len(counts)  # each user count: the throughput run, then the paced run
+
+        def run(
+            users: int, part: int, classes: list[str], paced: bool = False
+        ) -> tuple[dict[str, Any], dict[str, Any], dict[str, float], int | None]:
+            """One locust run of ``classes`` while the month-end of ``part`` drafts its month
+            (each run its own month and its own share of the writers' targets): the run's
+            figures, the month-end's, CPU by group and the most sessions waiting on a lock."""
+            month_end: dict[str, Any] = {}
+            runner = None
+            started = time.monotonic()
+            if part < len(month_ends):
+                runner = subprocess.Popen(
+                    [python, "manage.py", "run_billing", "--date", month_ends[part]],
+                    cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+                )  # fmt: skip
+            procs: dict[str, Any] = {
+                "app": partial(_tree, server.pid),
+                "database": _postgres,
+                "load_generator": _locusts,
+            }
+            if runner is not None:
+                procs["month_end"] = partial(_tree, runner.pid)
+            share = dict(locust_env, LOADTEST_STEP=str(part), LOADTEST_STEPS=str(steps))
+            if paced:
+                share["LOADTEST_THINK"] = args.think
+            with Sampler(procs, database_url) as sampler:
+                mix = _locust(base, users, args.seconds, classes, out, share, tag="paced" * paced)
+                if runner is not None:
+                    stdout, _ = runner.communicate(timeout=3600)
+                    month_end = {
+                        "date": month_ends[part],
+                        "seconds": round(time.monotonic() - started, 1),
+                        "created": json.loads((stdout or "{}").strip().splitlines()[-1]).get(
+                            "created"
+                        ),
+                        "rc": runner.returncode,
+                    }
+            return mix, month_end, sampler.cpu_pct(), max(sampler.lock_waits, default=None)
+
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             for step, users in enumerate(counts):
                 baseline = _locust(base, users, args.seconds, ["BaselineUser"], out, locust_env)
                 deadlocks = _deadlocks(database_url)
-                month_end: dict[str, Any] = {}
-                runner = None
-                started = time.monotonic()
-                if step < len(month_ends):
-                    runner = subprocess.Popen(
-                        [python, "manage.py", "run_billing", "--date", month_ends[step]],
-                        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
-                    )  # fmt: skip
-                procs: dict[str, Any] = {
-                    "app": partial(_tree, server.pid),
-                    "database": _postgres,
-                    "load_generator": _locusts,
-                }
-                if runner is not None:
-                    procs["month_end"] = partial(_tree, runner.pid)
-                with Sampler(procs, database_url) as sampler:
-                    mix = _locust(
-                        base,
-                        users,
-                        args.seconds,
-                        ["StaffUser", "ClientUser", "WriterUser"],
-                        out,
-                        dict(locust_env, LOADTEST_STEP=str(step), LOADTEST_STEPS=str(len(counts))),
-                    )
-                    if runner is not None:
-                        stdout, _ = runner.communicate(timeout=3600)
-                        month_end = {
-                            "date": month_ends[step],
-                            "seconds": round(time.monotonic() - started, 1),
-                            "created": json.loads((stdout or "{}").strip().splitlines()[-1]).get(
-                                "created"
-                            ),
-                            "rc": runner.returncode,
-                        }
+                mix, month_end, cpu, lock_waits = run(
+                    users, 2 * step, ["StaffUser", "ClientUser", "WriterUser"]
+                )
+                paced: dict[str, Any] | None = None
+                if args.think:
+                    ran = run(users, 2 * step + 1, ["StaffUser", "ClientUser", "WriterUser"], True)
+                    paced = {
+                        "think_s": args.think,
+                        **{k: ran[0][k] for k in ("rps", "p50_ms", "p95_ms", "p99_ms", "errors")},
+                        "failures": ran[0]["failures"],
+                        "month_end": ran[1],
+                        "cpu_pct": ran[2],
+                        "slowest_p95": [{"route": n, "p95_ms": p} for p, n in ran[0]["slowest"]],
+                    }
                 after = _deadlocks(database_url)
                 line = {
                     "users": users,
@@ -364,9 +395,10 @@ def main(argv: list[str] | None = None) -> int:
                     "failures": mix["failures"] + baseline["failures"],
                     "writes": mix["writes"],
                     "deadlocks": None if after is None else after - (deadlocks or 0),
-                    "lock_waits_max": max(sampler.lock_waits, default=None),
-                    "cpu_pct": sampler.cpu_pct(),
+                    "lock_waits_max": lock_waits,
+                    "cpu_pct": cpu,
                     "month_end": month_end,
+                    "paced": paced,
                     "slowest_p95": [{"route": n, "p95_ms": p} for p, n in mix["slowest"]],
                     "database": "postgresql" if database_url else "sqlite",
                     "matters": args.matters,

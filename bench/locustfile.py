@@ -7,7 +7,9 @@ WriterUser posts through the API with a token of its own (the API's rate limit i
 payments with an ``Idempotency-Key`` (one in five sent twice, the replay must answer the same
 payment) and stage advances, on the generated firm's open invoices and matters
 (bench/loadtest_prep.py writes those targets; each is used once per run). No waiting between
-requests: the measure is throughput at a fixed number of concurrent users."""
+requests in the throughput run (the measure is throughput at a fixed number of concurrent
+users); in the paced run (``LOADTEST_THINK``) each waits a few seconds between requests, as
+people do, and the measure is the latency those users see."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, constant, task
+from locust import HttpUser, between, constant, task
 
 # bench/loadtest.py signs each demo user in once before the run (an Argon2 check per simulated
 # user would measure password hashing, not the pages) and hands the session cookies over here.
@@ -29,6 +31,11 @@ SESSIONS = {
 }
 _TARGETS_FILE = os.environ.get("LOADTEST_TARGETS", "")
 TARGETS: dict[str, Any] = json.loads(Path(_TARGETS_FILE).read_text()) if _TARGETS_FILE else {}
+# Seconds a staff member, client or program waits between two requests: "LO-HI" (uniform) in
+# the paced run (bench/loadtest.py ``--think``), none in the throughput run. The baseline never
+# waits.
+_THINK = os.environ.get("LOADTEST_THINK", "")
+PACE = between(*map(float, _THINK.split("-", 1))) if _THINK else constant(0)
 # Shared by the users of this locust process (greenlets): each target is taken once, and each
 # step of the run (one locust process per user count) takes its own share of the targets.
 _STEP = int(os.environ.get("LOADTEST_STEP", "0"))
@@ -50,7 +57,7 @@ class BaselineUser(HttpUser):
 class _SignedIn(HttpUser):
     abstract = True
     username = ""
-    wait_time = constant(0)
+    wait_time = PACE
 
     def on_start(self) -> None:
         self.client.cookies.set("sessionid", SESSIONS[self.username])
@@ -133,7 +140,7 @@ class WriterUser(HttpUser):
     """Programs writing through the API (a partner's tokens): payments and stage advances."""
 
     weight = 1
-    wait_time = constant(0)
+    wait_time = PACE
 
     def on_start(self) -> None:
         token = next(_TOKENS, "")

@@ -1,6 +1,7 @@
 """`make loadtest` end to end at a tiny size: bench/loadtest.py with the demo firm and a
 generated firm of 40 matters and 200 invoices, six and twelve users (one in six a writer) for
-three seconds a step. Every line has its figures, the writers' payments and advances and the
+three seconds a run: the throughput run (no waiting) and the paced run (1-3 s between a user's
+requests), each with its own month-end. Every line has its figures, the writers' payments and advances and the
 month-end run succeed (no error, no deadlock) and `verify` is clean afterwards. It runs in a
 database of its own, created empty and dropped after (the load test migrates it, which seeds
 the case types, then seeds the demo firm): the test database loses its seeded rows when a
@@ -87,8 +88,17 @@ def test_loadtest_runs_the_mix_with_writes_and_month_end_and_verifies(empty_data
         assert line["month_end"]["rc"] == 0
         assert line["month_end"]["created"] == 4  # a retainer on a tenth of the 40 matters
         assert {"app", "database", "load_generator"} <= set(line["cpu_pct"])
-    # Two steps bill two different months (each step drafts a month not yet billed).
-    assert lines[0]["month_end"]["date"] < lines[1]["month_end"]["date"]
+        # The paced run: the same users waiting 1-3 s between requests, its own month-end.
+        paced = line["paced"]
+        assert paced["think_s"] == "1-3"
+        assert paced["errors"] == 0, paced["failures"]
+        assert paced["rps"] > 0
+        assert paced["p50_ms"] <= paced["p95_ms"] <= paced["p99_ms"]
+        assert paced["month_end"]["rc"] == 0
+        assert paced["month_end"]["created"] == 4
+        assert line["month_end"]["date"] < paced["month_end"]["date"]
+    # Each run bills a month not yet billed.
+    assert lines[0]["paced"]["month_end"]["date"] < lines[1]["month_end"]["date"]
     targets = json.loads((tmp_path / "targets.json").read_text())
     assert targets["pay"]
     assert targets["advance"]
