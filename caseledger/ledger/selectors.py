@@ -139,6 +139,32 @@ def _held(balances: QuerySet[SubledgerBalance]) -> QuerySet[Any]:
     return balances.values("matter_id").annotate(total=Sum("balance_cents")).order_by()
 
 
+def account_balances_as_of(*, account_codes: list[str], as_of: date) -> dict[str, int]:
+    """Per account code of ``account_codes``, its balance at the end of ``as_of`` in its
+    normal-balance sign (cents; an account without postings may be absent: 0). One statement:
+    when no posting of these accounts is dated after ``as_of`` (today's figures), the kept
+    balances (``AccountBalance``, written with each posting) are those sums and are read instead
+    of every posting; otherwise the postings up to ``as_of`` are summed (a union of two branches
+    whose date test is a one-time condition, as ``matter_trust_balance_sums(kept=True)``)."""
+    later = Exists(Posting.objects.filter(account__code__in=account_codes, entry_date__gt=as_of))
+    kept = (
+        AccountBalance.objects.filter(~later, account__code__in=account_codes)
+        .values_list("account__code", "account__normal_balance")
+        .annotate(total=Sum("balance_cents"))
+        .order_by()
+    )
+    summed = (
+        Posting.objects.filter(later, account__code__in=account_codes, entry_date__lte=as_of)
+        .values_list("account__code", "account__normal_balance")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    return {
+        code: int(total or 0) * _sign(normal)
+        for code, normal, total in kept.union(summed, all=True)
+    }
+
+
 def matter_trust_balances(*, matter_ids: list[int], as_of: date | None = None) -> dict[int, int]:
     """Per matter id, what the firm holds in trust for it (cents), in two queries whatever the
     number of matters (a matter's postings all name its one client; past

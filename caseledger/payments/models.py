@@ -183,8 +183,14 @@ class Payment(models.Model):
     )
     held_reason = models.CharField(max_length=300, blank=True)
     memo = models.CharField(max_length=300, blank=True)
-    entry = models.ForeignKey(
-        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    # The receipt entry (PAYMENT_RECEIVED): one payment per entry, so the reports join a
+    # receipt's A/R postings to its payment's method without a row per duplicate.
+    entry = models.OneToOneField(
+        "ledger.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -38,7 +38,6 @@ from django.db.models import (
     Min,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -817,11 +816,18 @@ def _figure_aggregates(period: Period, windows: tuple[int, ...]) -> dict[str, An
 def _figure_rows(period: Period, filters: Filters, windows: tuple[int, ...]) -> QuerySet[Any]:
     """The A/R postings dated from the period's start to its end plus the longest window (a
     collection within the window of an invoice issued on the period's last day is dated no
-    later), each with its days since the invoice's issue."""
+    later), each with its days since the invoice's issue. The same range on their entries
+    (a posting's date is its entry's, copied) lets the database read only the range's entries
+    by their date index instead of hashing every entry; the invoices are then looked up by id."""
     reach = period.end + dt.timedelta(days=max(windows))
     return (
         ar_of(filters)
-        .filter(entry_date__gte=period.start, entry_date__lte=reach)
+        .filter(
+            entry_date__gte=period.start,
+            entry_date__lte=reach,
+            entry__entry_date__gte=period.start,
+            entry__entry_date__lte=reach,
+        )
         .annotate(days=DaysBetween(F("entry_date"), F("invoice__issue_date")))
     )
 
@@ -1188,13 +1194,11 @@ WIP_OLDEST = "over 90 days"
 
 
 def _collection_method() -> Case:
-    from django.db.models import OuterRef
-
-    from caseledger.payments.models import Payment
-
-    paid_by = Subquery(Payment.objects.filter(entry_id=OuterRef("entry_id")).values("method")[:1])
+    """How an A/R posting of a collection was paid. A receipt's method is its payment's, joined
+    by the entry (one payment per receipt entry, ``Payment.entry`` is one-to-one): a hash join
+    with the range's postings, not a lookup per posting."""
     return Case(
-        When(entry__kind=EntryKind.PAYMENT_RECEIVED, then=paid_by),
+        When(entry__kind=EntryKind.PAYMENT_RECEIVED, then=F("entry__payment__method")),
         When(entry__kind=EntryKind.TRUST_TRANSFER_EARNED, then=Value(TRUST)),
         When(entry__kind=EntryKind.PAYMENT_APPLIED, then=Value(CREDIT_APPLIED)),
         When(entry__kind=EntryKind.PROCESSOR_SETTLEMENT, then=Value(SETTLEMENT)),
@@ -1222,6 +1226,7 @@ def collections_by_month(
     rows = (
         ar_of(filters)
         .filter(in_category(COLLECTED), entry_date__gte=first, entry_date__lte=until)
+        .filter(entry__entry_date__gte=first, entry__entry_date__lte=until)
         .annotate(month=MonthKey("entry_date"), method=_collection_method())
         .values("month", "method")
         .annotate(total=Sum("amount_cents"))
@@ -1255,15 +1260,19 @@ def cash_position(as_of: dt.date, filters: Filters = ALL) -> CashPosition:
     """See FORMULAS: two ledger balances and two grouped sums of unbilled work."""
     from caseledger.billing.models import Expense, TimeEntry
     from caseledger.ledger.accounts import CLIENT_TRUST_LIABILITY, UNAPPLIED_CLIENT_CREDITS
+    from caseledger.ledger.selectors import account_balances_as_of
 
-    held = (
-        Posting.objects.filter(filters.q(), entry_date__lte=as_of)
-        .values("account__code")
-        .filter(account__code__in=[CLIENT_TRUST_LIABILITY, UNAPPLIED_CLIENT_CREDITS])
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
-    balances = {r["account__code"]: -int(r["total"] or 0) for r in held}  # credit-normal
+    codes = [CLIENT_TRUST_LIABILITY, UNAPPLIED_CLIENT_CREDITS]
+    if filters == ALL:  # the kept account balances when nothing is dated after the day
+        balances = account_balances_as_of(account_codes=codes, as_of=as_of)
+    else:
+        held = (
+            Posting.objects.filter(filters.q(), entry_date__lte=as_of, account__code__in=codes)
+            .values("account__code")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        )
+        balances = {r["account__code"]: -int(r["total"] or 0) for r in held}  # credit-normal
 
     def bucket(date_field: str) -> Case:
         whens = [

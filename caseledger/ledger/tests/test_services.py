@@ -530,3 +530,38 @@ def test_an_entry_names_itself_with_its_kinds_label(kind):
     entry = JournalEntry(pk=7, entry_date=D, kind=kind)
     assert str(entry) == f"JE-7 2026-03-01 {entry.get_kind_display()}"
     assert entry.get_kind_display() != kind  # every kind has a label of its own
+
+
+def test_balances_as_of_read_the_kept_balances_unless_a_posting_is_later(now):
+    """As of a day no posting of the accounts is dated after, ``account_balances_as_of`` reads
+    the kept ``AccountBalance`` rows; as of an earlier day, the postings up to it. Both equal
+    the postings' sums, in the accounts' normal-balance sign, in one statement."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    matter = make_matter()
+    H.deposit(matter=matter, cents=70_000, now=now, day=date(2026, 3, 1))
+    H.deposit(matter=matter, cents=5_000, now=now, day=date(2026, 7, 1))
+    codes = [A.CLIENT_TRUST_LIABILITY, A.TRUST_BANK, A.UNAPPLIED_CLIENT_CREDITS]
+    for as_of, held in ((date(2026, 6, 15), 70_000), (date(2026, 7, 1), 75_000)):
+        with CaptureQueriesContext(connection) as queries:
+            got = selectors.account_balances_as_of(account_codes=codes, as_of=as_of)
+        assert {code: cents for code, cents in got.items() if cents} == {
+            A.CLIENT_TRUST_LIABILITY: held,
+            A.TRUST_BANK: held,
+        }
+        for code in codes:
+            assert got.get(code, 0) == selectors.account_balance(code=code, as_of=as_of)
+        assert len(queries.captured_queries) == 1
+    # The kept rows are what is read for today: a tampered row shows (verify names it).
+    from caseledger.ledger.models import AccountBalance
+
+    AccountBalance.objects.filter(account__code=A.TRUST_BANK).update(balance_cents=1)
+    assert (
+        selectors.account_balances_as_of(account_codes=codes, as_of=date(2026, 7, 1))[A.TRUST_BANK]
+        == 1
+    )
+    assert (
+        selectors.account_balances_as_of(account_codes=codes, as_of=date(2026, 6, 15))[A.TRUST_BANK]
+        == 70_000
+    )

@@ -187,6 +187,26 @@ def test_settlement_constraint_in_database(matter, now):
         InvoiceSettlement.objects.filter(invoice=inv).update(paid_cents=10_001)
 
 
+def test_a_receipt_entry_belongs_to_one_payment_only(matter, now, users):
+    """The reports join a receipt's A/R postings to its payment's method by the entry: the
+    database refuses a second payment on the same entry (held payments have none)."""
+    from django.db import IntegrityError, transaction
+
+    issued_invoice(matter=matter, cents=10_000, now=now)
+    p = record(matter, now, users["BILLING"], 10_000)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.create(
+            number="P-DUP",
+            client=p.client,
+            method=p.method,
+            payer=p.payer,
+            received_date=p.received_date,
+            amount_cents=1,
+            entry_id=p.entry_id,
+            created_at=now,
+        )
+
+
 # Credit returned to a payment's unapplied balance (credit notes) ------------------------------
 
 

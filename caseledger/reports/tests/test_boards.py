@@ -229,3 +229,28 @@ def test_collection_trend_leaves_a_month_still_being_collected_blank(users: dict
     still_open = points(date(2026, 11, 15))
     assert still_open["collection_rate_30d"][date(2026, 10, 1)] is None
     assert still_open["dso_paid_days"][date(2026, 10, 1)] == october.dso_paid_days
+
+
+def test_cash_and_cohort_statements_read_only_the_range_and_join_the_payment(
+    users: dict[str, Any],
+) -> None:
+    """The cash panel joins each receipt to its payment (no subquery per posting) and, like the
+    cohorts, bounds the entries by the same dates as their postings, so only the range's
+    entries are read; the figures are the hand-computed ones."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    book(users)
+    with CaptureQueriesContext(connection) as cash:
+        months = metrics.collections_by_month(PERIOD.end, 3)
+    with CaptureQueriesContext(connection) as cohorts:
+        rows = metrics.cohorts("client_type", PERIOD)
+    assert [m.by_method for m in months] == [{}, {"CHECK": 110_000}, {"CHECK": 40_000}]
+    assert sum(r.collected_cents for r in rows) == 150_000
+    (cash_sql,) = [q["sql"] for q in cash.captured_queries if "ledger_posting" in q["sql"]]
+    (cohort_sql,) = [q["sql"] for q in cohorts.captured_queries if "ledger_posting" in q["sql"]]
+    assert 'JOIN "payments_payment"' in cash_sql
+    assert "SELECT U0" not in cash_sql
+    for sql in (cash_sql, cohort_sql):
+        assert '"ledger_journalentry"."entry_date" >=' in sql
+        assert '"ledger_journalentry"."entry_date" <=' in sql
