@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -121,62 +121,136 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
     return matters_visible_to(user)
 
 
+class WipMatters(Sequence[tuple[int, int, int, int]]):
+    """The per-matter rows of ``Wip`` (matter id, minutes, time cents, expense cents; largest
+    total first, then matter id) read a slice at a time in SQL: ``len()`` is known from the
+    partners' statement, a slice is one grouped statement with ORDER BY and LIMIT/OFFSET, so a
+    page builds its 50 rows in Python, not one per matter with unbilled work. Iterating reads
+    every row. Django's ``Paginator`` takes it as it takes a list."""
+
+    def __init__(self, *, sql: str, params: list[Any], count: int) -> None:
+        self._sql, self._params, self._count = sql, params, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _read(self, limit: int | None, offset: int) -> list[tuple[int, int, int, int]]:
+        from django.db import connection
+
+        sql = (
+            f"SELECT w.matter_id, w.minutes, w.time_cents, w.expense_cents FROM ({self._sql}) w "
+            "ORDER BY w.time_cents + w.expense_cents DESC, w.matter_id"
+        )
+        params = list(self._params)
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(int(m), int(a), int(b), int(c)) for m, a, b, c in cursor.fetchall()]
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int, int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int, int, int]]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[int, int, int, int] | list[tuple[int, int, int, int]]:
+        if isinstance(index, int):
+            rows = self._read(1, index) if index >= 0 else []
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        if index.step not in (None, 1):
+            raise TypeError("WipMatters takes a slice [start:stop]")
+        start = max(index.start or 0, 0)
+        if index.stop is None:
+            return self._read(None, start)
+        return self._read(max(index.stop - start, 0), start)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int, int]]:
+        return iter(self._read(None, 0))
+
+
 @dataclass(frozen=True)
 class Wip:
     """Unbilled billable time and expenses the user may see: per matter (``matters``: matter
-    id, minutes, time cents, expense cents; largest total first), per responsible partner
-    (``by_partner``, labelled rows) and the total. Ids only per matter: a page of them is turned
-    into rows by ``wip_rows``, so the page costs the same at any number of matters."""
+    id, minutes, time cents, expense cents; largest total first, read a page at a time), per
+    responsible partner (``by_partner``, labelled rows) and the total. Ids only per matter: a
+    page of them is turned into rows by ``wip_rows``, so the page costs the same at any number
+    of matters."""
 
-    matters: list[tuple[int, int, int, int]]
+    matters: Sequence[tuple[int, int, int, int]]
     by_partner: list[WipRow]
     total_cents: int
 
 
+# Unbilled: billable and on no invoice line. The foreign-key index on ``invoice_line`` holds
+# the NULLs too, so the sums read the unbilled rows through it, not every entry ever billed
+# (10,949 unbilled among 339,419 time entries: an index scan, 5.5 ms for the whole grouping; a
+# partial index on the same rows measured no faster, so there is none).
+_UNBILLED = "billable AND invoice_line_id IS NULL"
+
+
+def _wip_sql(user: Any) -> tuple[str, list[Any]] | None:
+    """(SQL, params) of the unbilled work per matter the user may see (columns ``matter_id,
+    minutes, time_cents, expense_cents``), or None when the user may see no matter."""
+    from django.core.exceptions import EmptyResultSet
+
+    scope, params = "", []
+    if user.role not in UNSCOPED_ROLES:
+        try:
+            sub, sub_params = _visible_matters(user).values("id").query.sql_with_params()
+        except EmptyResultSet:
+            return None
+        scope, params = f" AND matter_id IN ({sub})", [*sub_params, *sub_params]
+    sql = (
+        "SELECT u.matter_id, CAST(SUM(u.minutes) AS BIGINT) AS minutes, "
+        "CAST(SUM(u.time_cents) AS BIGINT) AS time_cents, "
+        "CAST(SUM(u.expense_cents) AS BIGINT) AS expense_cents FROM ("
+        "SELECT matter_id, minutes, amount_cents AS time_cents, 0 AS expense_cents "
+        f"FROM {TimeEntry._meta.db_table} WHERE {_UNBILLED}{scope} UNION ALL "
+        "SELECT matter_id, 0, 0, amount_cents "
+        f"FROM {Expense._meta.db_table} WHERE {_UNBILLED}{scope}) u GROUP BY u.matter_id"
+    )
+    return sql, params
+
+
 def wip(*, user: Any) -> Wip:
-    """Two grouped queries (time, expenses) per matter with its responsible partner, and one for
-    the partners' names."""
-    matters = _visible_matters(user)
-    time_rows = (
-        TimeEntry.objects.filter(billable=True, invoice_line__isnull=True, matter__in=matters)
-        .values("matter_id", "matter__responsible_partner_id")
-        .annotate(minutes=Sum("minutes"), cents=Sum("amount_cents"))
-    )
-    exp_rows = (
-        Expense.objects.filter(billable=True, invoice_line__isnull=True, matter__in=matters)
-        .values("matter_id", "matter__responsible_partner_id")
-        .annotate(cents=Sum("amount_cents"))
-    )
-    totals: dict[int, list[int]] = {}
-    partner_of: dict[int, int | None] = {}
-    for row in time_rows:
-        acc = totals.setdefault(row["matter_id"], [0, 0, 0])
-        acc[0], acc[1] = row["minutes"] or 0, row["cents"] or 0
-        partner_of[row["matter_id"]] = row["matter__responsible_partner_id"]
-    for exp in exp_rows:
-        totals.setdefault(exp["matter_id"], [0, 0, 0])[2] = exp["cents"] or 0
-        partner_of[exp["matter_id"]] = exp["matter__responsible_partner_id"]
-    per_partner: dict[int | None, list[int]] = {}
-    for matter_id, (minutes, time_cents, expense_cents) in totals.items():
-        acc = per_partner.setdefault(partner_of[matter_id], [0, 0, 0])
-        acc[0] += minutes
-        acc[1] += time_cents
-        acc[2] += expense_cents
+    """One grouped statement: the unbilled work per matter (``_wip_sql``) summed per responsible
+    partner, with the number of matters; one for the partners' names. The per-matter rows are
+    read a page at a time (``Wip.matters``)."""
+    from django.db import connection
+
+    found = _wip_sql(user)
+    if found is None:
+        return Wip(matters=[], by_partner=[], total_cents=0)
+    sql, params = found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT m.responsible_partner_id, COUNT(*), CAST(SUM(w.minutes) AS BIGINT), "
+            "CAST(SUM(w.time_cents) AS BIGINT), CAST(SUM(w.expense_cents) AS BIGINT) "
+            f"FROM ({sql}) w JOIN {Matter._meta.db_table} m ON m.id = w.matter_id "
+            "GROUP BY m.responsible_partner_id",
+            params,
+        )
+        per_partner = {p: (int(n), int(a), int(b), int(c)) for p, n, a, b, c in cursor.fetchall()}
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=[p for p in per_partner if p])}
     by_partner = sorted(
         (
-            WipRow(key=label, label=label, partner=label, minutes=v[0], time_cents=v[1],
-                   expense_cents=v[2])
+            WipRow(key=label, label=label, partner=label, minutes=v[1], time_cents=v[2],
+                   expense_cents=v[3])
             for partner_id, v in per_partner.items()
             for label in [names.get(partner_id, "—") if partner_id else "—"]
         ),
         key=lambda r: (-r.total_cents, r.label),
     )  # fmt: skip
-    ordered = sorted(((m, *v) for m, v in totals.items()), key=lambda t: (-(t[2] + t[3]), t[0]))
     return Wip(
-        matters=[(m, a, b, c) for m, a, b, c in ordered],
+        matters=WipMatters(sql=sql, params=params, count=sum(v[0] for v in per_partner.values())),
         by_partner=by_partner,
-        total_cents=sum(t[2] + t[3] for t in ordered),
+        total_cents=sum(v[2] + v[3] for v in per_partner.values()),
     )
 
 

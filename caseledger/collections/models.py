@@ -375,7 +375,15 @@ class ARAgingOpen(models.Model):
                 fields=["client", "matter"],
                 include=["due_date", "open_cents"],
                 name="collections_open_cm_cover",
-            )
+            ),
+            # The drill-down's order (``selectors.aging_invoices_query``: oldest due first, no
+            # due date last, then invoice): a page is the first rows of this index; its bucket
+            # filters are ranges of it; a COUNT reads it alone (the amount rides along).
+            models.Index(
+                fields=["due_date", "invoice"],
+                include=["open_cents"],
+                name="collections_open_due_cover",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -486,7 +486,12 @@ def aging_invoices_query(
     When no aging fact is dated after ``as_of`` (today's drill-down), the open A/R table holds
     exactly these rows (ADR 022: the non-zero sums of the facts per invoice, client, matter,
     due date and reference), so the page and its count read it, one row per receivable, instead
-    of grouping every fact; for an earlier date, the facts up to it, grouped."""
+    of grouping every fact; for an earlier date, the facts up to it, grouped.
+
+    Order: oldest due first (the receivables longest unpaid at the top, those without a due
+    date last), then invoice. On the open rows a page is the first rows of the index
+    ``collections_open_due_cover`` in that order, joined to its labels, not a sort of every
+    open receivable (200,165 open rows: 337 -> 1 ms)."""
     fields = ("invoice_id", "invoice__number", "reference", "due_date", "client__name")
     if _open_rows_current(as_of):
         open_rows = _aging_filtered(ARAgingOpen.objects.all(), as_of, group, key, bucket)
@@ -527,16 +532,51 @@ def _aging_invoice_facts(
     return _aging_filtered(aging_facts(as_of), as_of, group, key, bucket)
 
 
+def aging_invoices_count(
+    *, as_of: date, group: str | None = None, key: Any = None, bucket: str | None = None
+) -> int:
+    """The number of the drill-down's rows (``aging_invoices_query``). Today's: a COUNT of the
+    open rows alone, without the joins to their labels (they change no row's presence); for
+    an earlier date, the grouped rows counted."""
+    if _open_rows_current(as_of):
+        return _aging_filtered(ARAgingOpen.objects.all(), as_of, group, key, bucket).count()
+    return aging_invoices_query(as_of=as_of, group=group, key=key, bucket=bucket).count()
+
+
 def aging_invoices_total(
     *, as_of: date, group: str | None = None, key: Any = None, bucket: str | None = None
 ) -> int:
-    """The drill-down's total balance over all its rows: one SUM over the same rows (the open
-    A/R rows, or the facts up to ``as_of``; invoices with a zero balance add nothing)."""
-    if _open_rows_current(as_of):
-        open_rows = _aging_filtered(ARAgingOpen.objects.all(), as_of, group, key, bucket)
-        return int(open_rows.aggregate(t=Sum("open_cents"))["t"] or 0)
-    facts = _aging_invoice_facts(as_of=as_of, group=group, key=key, bucket=bucket)
-    return int(facts.aggregate(t=Sum("amount_cents"))["t"] or 0)
+    """The drill-down's total balance over all its rows, exact: the aging report's figure for
+    the same group row and bucket (``_as_of_sums``: the stored buckets when they are of
+    ``as_of``, else the open rows summed per client and matter, less the facts dated after
+    it), one statement. The drill-down's rows are the per-receivable sums of the same facts
+    (zero balances add nothing), so the two agree to the cent; reading the (client, matter)
+    sums instead of every open receivable costs 5,000 rows, not 200,165, at 250,000 invoices
+    (``test_aging.py`` holds it equal to the rows' sum)."""
+    from django.db import connection
+
+    from caseledger.matters.models import Matter
+
+    sums_sql, params = _as_of_sums(as_of)
+    where, join = "", ""
+    if group:
+        _check_group(group)
+        column = {
+            "client": "f.client_id",
+            "matter": "f.matter_id",
+            "partner": "m.responsible_partner_id",
+            "case_type": "m.case_type_id",
+        }[group]
+        if group in {"partner", "case_type"}:
+            join = f" LEFT JOIN {Matter._meta.db_table} m ON m.id = f.matter_id"
+        if key is None:
+            where = f" WHERE {column} IS NULL"
+        else:
+            where, params = f" WHERE {column} = %s", [*params, key]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(_RESUMS)} FROM ({sums_sql}) f{join}{where}", params)
+        buckets = _bucket_sums(*cursor.fetchone())
+    return buckets[bucket] if bucket else sum(buckets.values())
 
 
 def aging_invoice_rows(rows: Any, *, as_of: date) -> list[AgingInvoice]:

@@ -38,6 +38,7 @@ from caseledger.core.amounts import parse_cents
 from caseledger.core.choices import OutboxStatus
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, handle_form
+from caseledger.core.paging import CountedPaginator
 from caseledger.core.permissions import authorize, capability_required
 
 # The queue page previews today's run: at most this many steps, found in at most this many open
@@ -115,7 +116,8 @@ def aging_invoices(request: HttpRequest) -> HttpResponse:
         rows = selectors.aging_invoices(as_of=as_of, group=use_group, key=key, bucket=bucket)
         return _csv(selectors.aging_invoices_csv(rows), f"aging-invoices-{as_of}.csv")
     query = selectors.aging_invoices_query(as_of=as_of, group=use_group, key=key, bucket=bucket)
-    page = Paginator(query, PAGE_ROWS).get_page(request.GET.get("page"))
+    count = selectors.aging_invoices_count(as_of=as_of, group=use_group, key=key, bucket=bucket)
+    page = CountedPaginator(query, PAGE_ROWS, count=count).get_page(request.GET.get("page"))
     csv_query = request.GET.copy()
     csv_query.pop("page", None)
     csv_query["format"] = "csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -14,3 +15,50 @@ class CountedPaginator(Paginator):
     def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count  # the cached_property's slot
+
+
+@dataclass(frozen=True)
+class PeekPage:
+    """One page of an ordered list read without counting the list: ``object_list`` holds the
+    page's rows, ``has_next`` whether a row follows them. ``start`` / ``end`` are the 1-based
+    positions of the first and last row shown (0 / 0 on an empty page)."""
+
+    object_list: list[Any]
+    number: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def end(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+
+def peek_page(rows: Any, per_page: int, number: str | None) -> PeekPage:
+    """Page ``number`` (1-based; anything else is page 1) of ``rows`` (an ordered queryset):
+    one query of ``per_page + 1`` rows from the page's offset, the extra row only telling that
+    a next page exists, so the cost does not grow with the rows after the page (no COUNT over
+    them all). A page past the end falls back to page 1 (one more query, in that case only)."""
+    n = int(number) if number and number.isdigit() and int(number) >= 1 else 1
+    offset = (n - 1) * per_page
+    got = list(rows[offset : offset + per_page + 1])
+    if not got and n > 1:
+        n, got = 1, list(rows[: per_page + 1])
+    return PeekPage(
+        object_list=got[:per_page], number=n, per_page=per_page, has_next=len(got) > per_page
+    )

@@ -54,6 +54,7 @@ from caseledger.core.i18n import user_language
 from caseledger.core.links import site_url
 from caseledger.core.middleware import TWO_FACTOR_PENDING
 from caseledger.core.models import ApiToken, User
+from caseledger.core.paging import peek_page
 from caseledger.core.permissions import capability_required
 
 AUDIT_PAGE_SIZE = 50
@@ -568,8 +569,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             date_from=data["date_from"],
             date_to=data["date_to"],
         )
-    paginator = Paginator(selectors.audit_event_list(filters=filters), AUDIT_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    # No COUNT over the log (2M events: 97 ms): the page reads one row past its own to know
+    # whether an older page exists (``peek_page``).
+    page = peek_page(
+        selectors.audit_event_list(filters=filters), AUDIT_PAGE_SIZE, request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     rows = []

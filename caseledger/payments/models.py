@@ -225,6 +225,9 @@ class Payment(models.Model):
             # The held payments (the home panel, "waiting on you") and this month's receipts
             # without scanning every payment.
             models.Index(fields=["status", "received_date"], name="payments_status_recv_idx"),
+            # The payments list's order (``-received_date, -id``), read backwards: a page is the
+            # first rows of this index, not a sort of every payment (700,000 payments: 800 ms).
+            models.Index(fields=["received_date", "id"], name="payments_recv_id_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,8 +11,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +29,7 @@ from caseledger.core.amounts import firm_decimal, firm_money, parse_cents
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.forms import banner_text, handle_form
 from caseledger.core.money import MoneyError
+from caseledger.core.paging import CountedPaginator
 from caseledger.core.permissions import authorize, capability_required
 from caseledger.core.selectors import firm_get
 from caseledger.payments import corrections, links, refunds, selectors, services
@@ -101,13 +101,17 @@ def payment_list(request: HttpRequest) -> HttpResponse:
                 ]
             )
         return response
-    page = Paginator(payments, PAGE_ROWS).get_page(request.GET.get("page"))
+    # over every filtered payment, in SQL (not by adding up the rows shown), with their number
+    # in the same statement: the paginator does not COUNT them again
+    totals = payments.order_by().aggregate(
+        amount=Coalesce(Sum("amount_cents"), 0),
+        unapplied=Coalesce(Sum("unapplied_cents"), 0),
+        count=Count("id"),
+    )
+    paginator = CountedPaginator(payments, PAGE_ROWS, count=totals["count"])
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    # over every filtered payment, in SQL (not by adding up the rows shown)
-    totals = payments.order_by().aggregate(
-        amount=Coalesce(Sum("amount_cents"), 0), unapplied=Coalesce(Sum("unapplied_cents"), 0)
-    )
     return render(
         request,
         "payments/list.html",

@@ -184,3 +184,43 @@ def test_wip_page_pages_the_matters_and_totals_them_all(
     summary = selectors.wip(user=users["PARTNER"])
     assert summary.total_cents == sum(m[2] + m[3] for m in summary.matters)
     assert [m[0] for m in summary.matters] == [world.matter.pk, other.pk]
+
+
+def test_wip_page_statements_do_not_grow_with_matters_and_scope_holds(
+    world: Any, users: dict[str, Any], login: Any, make_user: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    http = login(users["PARTNER"])
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get(reverse("billing:wip")).status_code == 200
+        return len(ctx.captured_queries)
+
+    _time(world, hours="2")
+    few = statements()
+    others = [world.new_matter() for _ in range(4)]
+    for i, matter in enumerate(others):
+        _time(world, matter=matter, hours=str(i + 1))
+    assert statements() <= few
+    summary = selectors.wip(user=users["PARTNER"])
+    assert len(summary.matters) == 5
+    # largest total first, then matter id; a slice reads the same rows as the whole list
+    every = list(summary.matters)
+    assert every == sorted(every, key=lambda t: (-(t[2] + t[3]), t[0]))
+    assert summary.matters[1:3] == every[1:3]
+    assert summary.total_cents == sum(m[2] + m[3] for m in every)
+    # a scoped attorney sees only the matters open to them
+    from caseledger.matters.selectors import matters_visible_to
+
+    outsider = make_user(role="ATTORNEY", username="wip-outsider")
+    visible = set(matters_visible_to(outsider).values_list("id", flat=True))
+    assert list(selectors.wip(user=outsider).matters) == [m for m in every if m[0] in visible]
+    assert list(selectors.wip(user=world.attorney).matters) == [
+        m
+        for m in every
+        if m[0] in set(matters_visible_to(world.attorney).values_list("id", flat=True))
+    ]

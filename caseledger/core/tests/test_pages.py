@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from caseledger.core import services
+from caseledger.core import selectors, services
 from caseledger.core.exceptions import ApplicationError
 from caseledger.core.models import ApiToken, AuditEvent, Firm, User
 from caseledger.core.selectors import firm_get
@@ -276,17 +276,46 @@ def test_audit_page_filters_and_paginates(login, users, now):
     )  # fmt: skip
     client = login(users["PARTNER"])
     first = client.get("/audit/").content.decode()
-    assert "56 events" in first
-    assert "Page 1 of 2" in first
+    # No count of the whole log: the rows shown, and an "Older" link when more follow.
+    assert "Events 1–50, newest first" in first
+    assert "Page 1<" in first
+    assert "page=2" in first
+    assert "Newer" not in first
+    second = client.get("/audit/", {"page": "2"}).content.decode()
+    assert "Events 51–56, newest first" in second
+    assert "page=1" in second
+    assert "page=3" not in second
+    assert "Old" in second
+    past_end = client.get("/audit/", {"page": "9"}).content.decode()
+    assert "Events 1–50, newest first" in past_end
     r = client.get("/audit/", {"action": "firm.", "actor": users["PARTNER"].pk}).content.decode()
-    assert "1 event" in r
+    assert "Events 1–1," in r
     assert "Old" in r
     assert "New" in r
     day = (now - timedelta(days=3)).date().isoformat()
     r = client.get("/audit/", {"date_from": day, "date_to": day}).content.decode()
-    assert "1 event" in r
+    assert "Events 1–1," in r
     r = client.get("/audit/", {"object_type": "core.user", "object_id": str(admin.pk)})
-    assert "55 events" in r.content.decode()
+    assert "Events 1–50," in r.content.decode()
+    r = client.get("/audit/", {"object_type": "core.user", "object_id": str(admin.pk), "page": 2})
+    assert "Events 51–55," in r.content.decode()
+
+
+def test_audit_object_types_are_the_distinct_types_in_order(users, now):
+    from caseledger.core import audit
+
+    admin = users["ADMIN"]
+    audit.record(actor=admin, action="test.a", at=now, obj=admin)
+    audit.record(actor=admin, action="test.b", at=now, obj=admin)
+    audit.record(actor=admin, action="test.c", at=now)  # no object: not a type
+    want = list(
+        AuditEvent.objects.exclude(object_type="")
+        .order_by("object_type")
+        .values_list("object_type", flat=True)
+        .distinct()
+    )
+    assert "core.user" in want
+    assert selectors.audit_object_types() == want
 
 
 def test_home_shows_panels_by_role(login, users):
