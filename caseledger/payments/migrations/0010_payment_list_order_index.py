@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
         ("clients", "0009_beneficiary_account_access"),
         ("ledger", "0005_subledger_balance_fillfactor"),
         ("matters", "0010_matter_documents"),
-        ("payments", "0008_invoice_tally"),
+        ("payments", "0009_payment_entry_once"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
