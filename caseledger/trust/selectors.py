@@ -158,15 +158,16 @@ def matter_balances_by_account(matters: list[Matter]) -> dict[int, list[tuple[An
     return out
 
 
-def held_by_account(matter_ids: Sequence[int]) -> list[tuple[Any, int]]:
-    """[(trust account, cents held for ``matter_ids`` together)] for every trust bank account
-    (one query for the accounts, one grouped sum)."""
+def held_by_account(matters: QuerySet[Matter]) -> list[tuple[Any, int]]:
+    """[(trust account, cents held for ``matters`` together)] for every trust bank account
+    (one query for the accounts, one grouped sum over the matters' ids as a subquery)."""
     from caseledger.ledger.models import SubledgerBalance
 
     accounts_ = trust_bank_accounts()
     held = dict(
         SubledgerBalance.objects.filter(
-            account_id__in=[a.pk for a in accounts_], matter_id__in=list(matter_ids)
+            account_id__in=[a.pk for a in accounts_],
+            matter_id__in=matters.order_by().values("pk"),
         )
         .values("account_id")
         .annotate(total=Sum("balance_cents"))
@@ -204,24 +205,14 @@ class TrustFigures:
     disputed_cents: int
     threshold_cents: int
 
-    @staticmethod
-    def available_of(balance: int, uncleared: int, disputed: int) -> int:
-        """The rule of ``available_cents``, for totals summed without building each matter's
-        figures."""
-        return max(balance - uncleared - disputed, 0)
-
-    @staticmethod
-    def low_of(balance: int, threshold: int) -> bool:
-        """The rule of ``is_low``."""
-        return threshold > 0 and balance < threshold
-
+    # ``trust_totals`` sums these two rules in SQL (a CASE for the floor at 0): keep them alike.
     @property
     def available_cents(self) -> int:
-        return self.available_of(self.balance_cents, self.uncleared_cents, self.disputed_cents)
+        return max(self.balance_cents - self.uncleared_cents - self.disputed_cents, 0)
 
     @property
     def is_low(self) -> bool:
-        return self.low_of(self.balance_cents, self.threshold_cents)
+        return self.threshold_cents > 0 and self.balance_cents < self.threshold_cents
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -368,7 +359,8 @@ def trust_positions(
 ) -> list[TrustPosition]:
     """The trust position of each of ``matters`` (in their order), in the queries of
     ``trust_figures``: pass a page of matters to read only that page's money. With ``totals``
-    (``trust_totals`` of a scope holding them), no query: their figures are already read."""
+    (``trust_totals`` of a scope holding them) and matters below their minimum (the panels'
+    first low matters), no query: their figures are already read."""
     if totals is not None:
         figures = [totals.figures_of(m.pk) for m in matters]
     else:
@@ -392,38 +384,43 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
 
 @dataclass(frozen=True)
 class TrustTotals:
-    """The trust money of every trust matter in a scope, summed exactly (each matter's available
-    amount is floored at 0 before summing, as on its own row)."""
+    """The trust money of every trust matter in a scope, summed exactly in SQL (each matter's
+    available amount is floored at 0 before summing, as on its own row), and the matters below
+    their minimum with their figures (few: the panels show the first of them)."""
 
+    count: int  # the trust matters summed (the dashboard's rows)
     balance_cents: int
     uncleared_cents: int
     disputed_cents: int
     available_cents: int
-    low_matter_ids: list[int]  # below their minimum, in the dashboard's order
-    matter_ids: list[int]  # every trust matter summed, in the dashboard's order
-    # By matter id: (balance, uncleared, disputed, minimum) in cents; ``figures_of`` makes a
-    # matter's TrustFigures when a page shows it (not thousands of them for the sums).
-    money: dict[int, tuple[int, int, int, int]]
-    closed_matter_ids: frozenset[int] = frozenset()  # of ``matter_ids``, the closed ones
+    # By matter id, in the dashboard's order: the figures of each matter below its minimum.
+    low_figures: dict[int, TrustFigures]
+    closed_matter_ids: frozenset[int] = frozenset()  # of the low matters, the closed ones
+
+    @property
+    def low_matter_ids(self) -> list[int]:
+        """The matters below their minimum, in the dashboard's order."""
+        return list(self.low_figures)
 
     @property
     def low(self) -> int:
-        return len(self.low_matter_ids)
+        return len(self.low_figures)
 
     def figures_of(self, matter_id: int) -> TrustFigures:
-        balance, uncleared, disputed, threshold = self.money[matter_id]
-        return TrustFigures(matter_id, balance, uncleared, disputed, threshold)
+        """A low matter's figures (``KeyError`` for a matter not below its minimum: a page of
+        trust matters reads its own, ``trust_positions`` without totals)."""
+        return self.low_figures[matter_id]
 
 
-def _trust_rows(
-    as_of: date, matters: QuerySet[Matter] | None
-) -> tuple[list[tuple[int, str, Any, Any, Any, Any]], int]:
-    """Every trust matter of ``matters`` (``trust_matters``) in the dashboard's order with its
-    money on ``as_of``: (id, status, the trust liability's total, uncleared, disputed, the
-    matter's own minimum or None), the figures of ``trust_figures``, and the sign that turns the
-    liability's total into cents held. One statement (and the account's): the grouped
-    sums are joined to the matters in the database, where four reads of thousands of rows each
-    were joined here (the totals at 6,204 trust matters: 38 -> 7 ms of Python)."""
+def _trust_totals_sql(as_of: date, matters: QuerySet[Matter] | None) -> tuple[str, list[Any], str]:
+    """One statement over every trust matter of ``matters`` (``trust_matters``) with its money
+    on ``as_of``, the figures of ``trust_figures``: the grouped sums (the ledger's
+    ``matter_trust_balance_sums`` among them) joined to the matters in the database as rows
+    (id, status, client name, number, balance, uncleared, disputed, minimum), which stay there.
+    It returns their count and sums as one row (available floored at 0 per matter by a CASE,
+    on SQLite and PostgreSQL alike), joined to the rows below their minimum in the dashboard's
+    order (none: one row of sums with NULLs); the rows are a CTE read twice, so PostgreSQL
+    computes them once. Returns the SQL, its parameters and the database alias."""
     from caseledger.ledger.selectors import matter_trust_balance_sums
 
     listed = (
@@ -454,45 +451,49 @@ def _trust_rows(
     )
     alias = listed.db
     parts = [q.query.get_compiler(alias).as_sql() for q in (listed, balances, uncleared, disputed)]
+    free = "r.t_balance - r.t_uncleared - r.t_disputed"
     sql = (
-        "SELECT m.t_id, m.t_status, b.total, u.total, d.total, m.t_minimum"
+        "WITH r AS (SELECT m.t_id, m.t_status, m.t_client, m.t_number,"
+        " COALESCE(b.total, 0) * %s AS t_balance, COALESCE(u.total, 0) AS t_uncleared,"
+        " COALESCE(d.total, 0) AS t_disputed, COALESCE(m.t_minimum, %s) AS t_threshold"
         f" FROM ({parts[0][0]}) m"
         f" LEFT JOIN ({parts[1][0]}) b ON b.matter_id = m.t_id"
         f" LEFT JOIN ({parts[2][0]}) u ON u.matter_id = m.t_id"
-        f" LEFT JOIN ({parts[3][0]}) d ON d.matter_id = m.t_id"
-        " ORDER BY m.t_client, m.t_number, m.t_id"
+        f" LEFT JOIN ({parts[3][0]}) d ON d.matter_id = m.t_id)"
+        " SELECT s.n, s.balance, s.uncleared, s.disputed, s.available,"
+        " l.t_id, l.t_status, l.t_balance, l.t_uncleared, l.t_disputed, l.t_threshold"
+        " FROM (SELECT COUNT(*) AS n, SUM(r.t_balance) AS balance,"
+        " SUM(r.t_uncleared) AS uncleared, SUM(r.t_disputed) AS disputed,"
+        f" SUM(CASE WHEN {free} > 0 THEN {free} ELSE 0 END) AS available FROM r) s"
+        " LEFT JOIN (SELECT * FROM r WHERE r.t_threshold > 0 AND r.t_balance < r.t_threshold) l"
+        " ON 1 = 1 ORDER BY l.t_client, l.t_number, l.t_id"
     )
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [p for _, params in parts for p in params])
-        return list(cursor.fetchall()), sign
+    default = trust_settings_get().low_balance_threshold_cents
+    return sql, [sign, default, *(p for _, params in parts for p in params)], alias
 
 
 def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustTotals:
-    """Totals over ``trust_matters(matters)`` from one statement of their grouped sums (no
-    Matter rows built, nothing rendered): the pages show a page of rows, these totals cover them
-    all. Each matter's figures are those ``trust_figures`` reads (a test holds them equal)."""
-    rows, sign = _trust_rows(as_of, matters)
-    default = trust_settings_get().low_balance_threshold_cents
-    money = {
-        pk: (
-            int(balance or 0) * sign,
-            int(uncleared or 0),
-            int(disputed or 0),
-            int(minimum) if minimum is not None else default,
-        )
-        for pk, _, balance, uncleared, disputed, minimum in rows
-    }
-    parts = money.values()
-    available, low = TrustFigures.available_of, TrustFigures.low_of
+    """Totals over ``trust_matters(matters)`` and their low matters' figures, summed in the
+    database in one statement (and the trust liability account's and the settings' reads): no
+    row per trust matter leaves it, so the cost in Python does not grow with them. Each
+    matter's figures are those ``trust_figures`` reads (a test holds the sums equal)."""
+    sql, params, alias = _trust_totals_sql(as_of, matters)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    count, balance, uncleared, disputed, available = rows[0][:5]
+    low = [row[5:] for row in rows if row[5] is not None]  # (id, status, figures...)
     return TrustTotals(
-        balance_cents=sum(b for b, _, _, _ in parts),
-        uncleared_cents=sum(u for _, u, _, _ in parts),
-        disputed_cents=sum(d for _, _, d, _ in parts),
-        available_cents=sum(available(b, u, d) for b, u, d, _ in parts),
-        low_matter_ids=[pk for pk, (b, _, _, t) in money.items() if low(b, t)],
-        matter_ids=list(money),
-        money=money,
-        closed_matter_ids=frozenset(row[0] for row in rows if row[1] == MatterStatus.CLOSED),
+        count=int(count),
+        balance_cents=int(balance or 0),
+        uncleared_cents=int(uncleared or 0),
+        disputed_cents=int(disputed or 0),
+        available_cents=int(available or 0),
+        low_figures={
+            int(pk): TrustFigures(int(pk), int(b), int(u), int(d), int(t))
+            for pk, _, b, u, d, t in low
+        },
+        closed_matter_ids=frozenset(int(r[0]) for r in low if r[1] == MatterStatus.CLOSED),
     )
 
 
