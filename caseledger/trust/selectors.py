@@ -3,10 +3,10 @@ dashboards, statements."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Sum
@@ -355,16 +355,19 @@ def trust_figures(matter_ids: Sequence[int], as_of: date) -> list[TrustFigures]:
 
 
 def trust_positions(
-    matters: Sequence[Matter], as_of: date, *, totals: TrustTotals | None = None
+    matters: Sequence[Matter],
+    as_of: date,
+    *,
+    figures: Mapping[int, TrustFigures] | None = None,
 ) -> list[TrustPosition]:
     """The trust position of each of ``matters`` (in their order), in the queries of
-    ``trust_figures``: pass a page of matters to read only that page's money. With ``totals``
-    (``trust_totals`` of a scope holding them) and matters below their minimum (the panels'
-    first low matters), no query: their figures are already read."""
-    if totals is not None:
-        figures = [totals.figures_of(m.pk) for m in matters]
+    ``trust_figures``: pass a page of matters to read only that page's money. With ``figures``
+    (by matter id, already read: a dashboard window's rows, ``TrustTotals.first_low``) for all
+    of them, no query."""
+    if figures is not None:
+        each = [figures[m.pk] for m in matters]
     else:
-        figures = trust_figures([m.pk for m in matters], as_of)
+        each = trust_figures([m.pk for m in matters], as_of)
     return [
         TrustPosition(
             matter=m,
@@ -373,7 +376,7 @@ def trust_positions(
             disputed_cents=f.disputed_cents,
             threshold_cents=f.threshold_cents,
         )
-        for m, f in zip(matters, figures, strict=True)
+        for m, f in zip(matters, each, strict=True)
     ]
 
 
@@ -382,45 +385,54 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
     return trust_positions(list(trust_matters(matters)), as_of)
 
 
+FIRST_LOW = 50  # low matters read with their figures: at least core.waiting.LIMIT and the home's 5
+
+
 @dataclass(frozen=True)
 class TrustTotals:
     """The trust money of every trust matter in a scope, summed exactly in SQL (each matter's
-    available amount is floored at 0 before summing, as on its own row), and the matters below
-    their minimum with their figures (few: the panels show the first of them)."""
+    available amount is floored at 0 before summing, as on its own row), the number below
+    their minimum, and the first of those with their figures (the panels show the first ones)."""
 
     count: int  # the trust matters summed (the dashboard's rows)
     balance_cents: int
     uncleared_cents: int
     disputed_cents: int
     available_cents: int
-    # By matter id, in the dashboard's order: the figures of each matter below its minimum.
-    low_figures: dict[int, TrustFigures]
-    closed_matter_ids: frozenset[int] = frozenset()  # of the low matters, the closed ones
+    low: int  # matters below their minimum
+    low_open: int  # of them, the ones not closed
+    # By matter id, in the dashboard's order: the first FIRST_LOW low matters and the first
+    # FIRST_LOW open low matters, with their figures (none from a dashboard window, whose page
+    # rows carry their own).
+    first_low: dict[int, TrustFigures] = field(default_factory=dict)
+    closed_matter_ids: frozenset[int] = frozenset()  # of ``first_low``, the closed ones
 
-    @property
-    def low_matter_ids(self) -> list[int]:
-        """The matters below their minimum, in the dashboard's order."""
-        return list(self.low_figures)
-
-    @property
-    def low(self) -> int:
-        return len(self.low_figures)
-
-    def figures_of(self, matter_id: int) -> TrustFigures:
-        """A low matter's figures (``KeyError`` for a matter not below its minimum: a page of
-        trust matters reads its own, ``trust_positions`` without totals)."""
-        return self.low_figures[matter_id]
+    def first_low_ids(self, n: int, *, open_only: bool = False) -> list[int]:
+        """The first ``n`` (at most FIRST_LOW) matters below their minimum in the dashboard's
+        order, or the first ``n`` open ones."""
+        if n > FIRST_LOW:
+            raise ValueError(f"n: at most {FIRST_LOW} low matters are read (got {n})")
+        ids = [pk for pk in self.first_low if not (open_only and pk in self.closed_matter_ids)]
+        return ids[:n]
 
 
-def _trust_totals_sql(as_of: date, matters: QuerySet[Matter] | None) -> tuple[str, list[Any], str]:
+_ORDER = "{0}.t_client, {0}.t_number, {0}.t_id"  # the dashboard's order, over a row alias
+_LOW = "r.t_threshold > 0 AND r.t_balance < r.t_threshold"  # TrustFigures.is_low
+_FREE = "r.t_balance - r.t_uncleared - r.t_disputed"
+
+
+def _trust_read(
+    as_of: date, matters: QuerySet[Matter] | None, rows_sql: str, rows_params: list[Any]
+) -> tuple[TrustTotals, list[TrustFigures], frozenset[int]]:
     """One statement over every trust matter of ``matters`` (``trust_matters``) with its money
     on ``as_of``, the figures of ``trust_figures``: the grouped sums (the ledger's
-    ``matter_trust_balance_sums`` among them) joined to the matters in the database as rows
-    (id, status, client name, number, balance, uncleared, disputed, minimum), which stay there.
-    It returns their count and sums as one row (available floored at 0 per matter by a CASE,
-    on SQLite and PostgreSQL alike), joined to the rows below their minimum in the dashboard's
-    order (none: one row of sums with NULLs); the rows are a CTE read twice, so PostgreSQL
-    computes them once. Returns the SQL, its parameters and the database alias."""
+    ``matter_trust_balance_sums`` among them) joined to the matters in the database as the rows
+    ``r`` (t_id, t_status, t_client, t_number, t_balance, t_uncleared, t_disputed,
+    t_threshold), a CTE read twice (PostgreSQL computes it once). It returns their count, sums
+    (available floored at 0 per matter by a CASE, on SQLite and PostgreSQL alike) and low
+    counts as one row, joined to the few rows ``rows_sql`` selects from ``r`` in the
+    dashboard's order (none: one row of sums with NULLs). No row per trust matter leaves the
+    database. Returns the totals, the selected rows' figures and the closed ones among them."""
     from caseledger.ledger.selectors import matter_trust_balance_sums
 
     listed = (
@@ -451,7 +463,6 @@ def _trust_totals_sql(as_of: date, matters: QuerySet[Matter] | None) -> tuple[st
     )
     alias = listed.db
     parts = [q.query.get_compiler(alias).as_sql() for q in (listed, balances, uncleared, disputed)]
-    free = "r.t_balance - r.t_uncleared - r.t_disputed"
     sql = (
         "WITH r AS (SELECT m.t_id, m.t_status, m.t_client, m.t_number,"
         " COALESCE(b.total, 0) * %s AS t_balance, COALESCE(u.total, 0) AS t_uncleared,"
@@ -460,41 +471,110 @@ def _trust_totals_sql(as_of: date, matters: QuerySet[Matter] | None) -> tuple[st
         f" LEFT JOIN ({parts[1][0]}) b ON b.matter_id = m.t_id"
         f" LEFT JOIN ({parts[2][0]}) u ON u.matter_id = m.t_id"
         f" LEFT JOIN ({parts[3][0]}) d ON d.matter_id = m.t_id)"
-        " SELECT s.n, s.balance, s.uncleared, s.disputed, s.available,"
-        " l.t_id, l.t_status, l.t_balance, l.t_uncleared, l.t_disputed, l.t_threshold"
+        " SELECT s.n, s.balance, s.uncleared, s.disputed, s.available, s.low, s.low_open,"
+        " x.t_id, x.t_status, x.t_balance, x.t_uncleared, x.t_disputed, x.t_threshold"
         " FROM (SELECT COUNT(*) AS n, SUM(r.t_balance) AS balance,"
         " SUM(r.t_uncleared) AS uncleared, SUM(r.t_disputed) AS disputed,"
-        f" SUM(CASE WHEN {free} > 0 THEN {free} ELSE 0 END) AS available FROM r) s"
-        " LEFT JOIN (SELECT * FROM r WHERE r.t_threshold > 0 AND r.t_balance < r.t_threshold) l"
-        " ON 1 = 1 ORDER BY l.t_client, l.t_number, l.t_id"
+        f" SUM(CASE WHEN {_FREE} > 0 THEN {_FREE} ELSE 0 END) AS available,"
+        f" SUM(CASE WHEN {_LOW} THEN 1 ELSE 0 END) AS low,"
+        f" SUM(CASE WHEN {_LOW} AND r.t_status <> %s THEN 1 ELSE 0 END) AS low_open FROM r) s"
+        f" LEFT JOIN ({rows_sql}) x ON 1 = 1 ORDER BY {_ORDER.format('x')}"
     )
     default = trust_settings_get().low_balance_threshold_cents
-    return sql, [sign, default, *(p for _, params in parts for p in params)], alias
+    params = [sign, default, *(p for _, ps in parts for p in ps), MatterStatus.CLOSED]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [*params, *rows_params])
+        rows = cursor.fetchall()
+    n, balance, uncleared_, disputed_, available, low, low_open = rows[0][:7]
+    picked = [row[7:] for row in rows if row[7] is not None]  # (id, status, figures...)
+    totals = TrustTotals(
+        count=int(n),
+        balance_cents=int(balance or 0),
+        uncleared_cents=int(uncleared_ or 0),
+        disputed_cents=int(disputed_ or 0),
+        available_cents=int(available or 0),
+        low=int(low or 0),
+        low_open=int(low_open or 0),
+    )
+    figures = [
+        TrustFigures(int(pk), int(b), int(u), int(d), int(t)) for pk, _, b, u, d, t in picked
+    ]
+    closed = frozenset(int(row[0]) for row in picked if row[1] == MatterStatus.CLOSED)
+    return totals, figures, closed
 
 
 def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustTotals:
-    """Totals over ``trust_matters(matters)`` and their low matters' figures, summed in the
-    database in one statement (and the trust liability account's and the settings' reads): no
-    row per trust matter leaves it, so the cost in Python does not grow with them. Each
+    """Totals over ``trust_matters(matters)`` and the first low matters' figures (``first_low``),
+    summed in the database in one statement (``_trust_read``; and the trust liability account's
+    and the settings' reads): what runs in Python does not grow with the trust matters. Each
     matter's figures are those ``trust_figures`` reads (a test holds the sums equal)."""
-    sql, params, alias = _trust_totals_sql(as_of, matters)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    count, balance, uncleared, disputed, available = rows[0][:5]
-    low = [row[5:] for row in rows if row[5] is not None]  # (id, status, figures...)
-    return TrustTotals(
-        count=int(count),
-        balance_cents=int(balance or 0),
-        uncleared_cents=int(uncleared or 0),
-        disputed_cents=int(disputed or 0),
-        available_cents=int(available or 0),
-        low_figures={
-            int(pk): TrustFigures(int(pk), int(b), int(u), int(d), int(t))
-            for pk, _, b, u, d, t in low
-        },
-        closed_matter_ids=frozenset(int(r[0]) for r in low if r[1] == MatterStatus.CLOSED),
+    order = _ORDER.format("r")
+    first_low = (
+        "SELECT * FROM (SELECT r.*,"
+        f" ROW_NUMBER() OVER (ORDER BY {order}) AS n_low,"
+        f" ROW_NUMBER() OVER (PARTITION BY r.t_status = %s ORDER BY {order}) AS n_kind"
+        f" FROM r WHERE {_LOW}) w"
+        " WHERE w.n_low <= %s OR (w.t_status <> %s AND w.n_kind <= %s)"
     )
+    closed = MatterStatus.CLOSED
+    totals, figures, closed_ids = _trust_read(
+        as_of, matters, first_low, [closed, FIRST_LOW, closed, FIRST_LOW]
+    )
+    return replace(
+        totals, first_low={f.matter_id: f for f in figures}, closed_matter_ids=closed_ids
+    )
+
+
+class TrustRows(Sequence[TrustFigures]):
+    """The trust dashboard's rows (``trust_matters(matters)`` in its order) with their figures
+    on ``as_of``, as a lazy sequence Django's ``Paginator`` takes: ``read_window`` reads a page
+    (LIMIT/OFFSET on the ordered rows in SQL) with the totals over every row in one statement
+    (``_trust_read``), so ``len()`` (the totals' count), that slice and ``totals`` read no more.
+    Any other slice is one such statement; ``len()`` before any, ``trust_totals``'."""
+
+    def __init__(self, as_of: date, matters: QuerySet[Matter] | None = None) -> None:
+        self.as_of, self.matters = as_of, matters
+        self.totals: TrustTotals | None = None
+        self._window: tuple[int, list[TrustFigures]] | None = None  # (offset, rows)
+
+    def read_window(self, offset: int, limit: int) -> list[TrustFigures]:
+        """The rows ``[offset:offset + limit]``, the count and the totals: one statement."""
+        page = f"SELECT * FROM r ORDER BY {_ORDER.format('r')} LIMIT %s OFFSET %s"
+        totals, rows, _ = _trust_read(self.as_of, self.matters, page, [limit, offset])
+        self.totals, self._window = totals, (offset, rows)
+        return rows
+
+    def __len__(self) -> int:
+        if self.totals is None:
+            self.totals = trust_totals(self.as_of, self.matters)
+        return self.totals.count
+
+    @overload
+    def __getitem__(self, index: int) -> TrustFigures: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TrustFigures]: ...
+
+    def __getitem__(self, index: int | slice) -> TrustFigures | list[TrustFigures]:
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError("TrustRows takes no negative index")
+            rows = self[index : index + 1]
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        if index.step not in (None, 1):
+            raise TypeError("TrustRows takes a slice [start:stop]")
+        start = max(index.start or 0, 0)
+        stop = len(self) if index.stop is None else index.stop
+        limit = max(stop - start, 0)
+        if self._window is not None and self._window[0] == start:
+            if limit <= len(self._window[1]) or start + len(self._window[1]) >= len(self):
+                return self._window[1][:limit]
+        return self.read_window(start, limit)
+
+    def __iter__(self) -> Iterator[TrustFigures]:
+        return iter(self[0 : len(self)])
 
 
 def trust_totals_of(user: Any, as_of: date) -> TrustTotals:

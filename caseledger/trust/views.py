@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +18,6 @@ from caseledger.clients.models import Client
 from caseledger.core import clock, reversals
 from caseledger.core.actions import service_action, staff
 from caseledger.core.forms import banner_text, handle_form
-from caseledger.core.paging import CountedPaginator
 from caseledger.core.permissions import (
     authorize,
     capability_required,
@@ -61,21 +61,24 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
 @capability_required("trust.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
     """A page of trust matters (50 rows) with their positions; the totals cover every trust
-    matter the user may see, summed in SQL (``trust_totals``). The page is cut in SQL
-    (LIMIT/OFFSET on the dashboard's order, counted by the totals) and only its matters' money
-    is read."""
+    matter the user may see. The page (LIMIT/OFFSET on the dashboard's order), the count and
+    the totals summed in SQL come from one statement (``TrustRows.read_window``); a page
+    number out of range falls back to the Paginator's own reads."""
     today = clock.firm_today()
     visible = _visible_matters(request.user)
-    totals = selectors.trust_totals(today, visible)
-    trust_matters = selectors.trust_matters(visible)
-    page = CountedPaginator(trust_matters, PAGE_ROWS, count=totals.count).get_page(
-        request.GET.get("page")
-    )
-    positions = selectors.trust_positions(list(page.object_list), today)
+    rows = selectors.TrustRows(today, visible)
+    number = request.GET.get("page") or "1"
+    if number.isdigit() and int(number) >= 1:
+        rows.read_window((int(number) - 1) * PAGE_ROWS, PAGE_ROWS)
+    page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
+    figures = {f.matter_id: f for f in page.object_list}
+    matters = selectors.trust_matters_by_ids(list(figures))
+    positions = selectors.trust_positions(matters, today, figures=figures)
+    totals = rows.totals or selectors.trust_totals(today, visible)
     accounts_ = selectors.trust_bank_accounts()
     split = len(accounts_) > 1
     by_matter = selectors.matter_balances_by_account([p.matter for p in positions]) if split else {}
-    by_account = selectors.held_by_account(trust_matters) if split else []
+    by_account = selectors.held_by_account(selectors.trust_matters(visible)) if split else []
     return render(
         request,
         "trust/dashboard.html",
