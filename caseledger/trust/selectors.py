@@ -511,11 +511,11 @@ def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustT
     order = _ORDER.format("r")
     first_low = (
         "SELECT * FROM (SELECT r.*,"
-        f" ROW_NUMBER() OVER (ORDER BY {order}) AS n_low,"
-        f" ROW_NUMBER() OVER (PARTITION BY r.t_status = %s ORDER BY {order}) AS n_kind"
-        f" FROM r WHERE {_LOW}) w"
-        " WHERE w.n_low <= %s OR (w.t_status <> %s AND w.n_kind <= %s)"
-    )
+        f" ROW_NUMBER() OVER w AS n_low,"
+        " SUM(CASE WHEN r.t_status <> %s THEN 1 ELSE 0 END) OVER w AS n_open"
+        f" FROM r WHERE {_LOW} WINDOW w AS (ORDER BY {order} ROWS UNBOUNDED PRECEDING)) k"
+        " WHERE k.n_low <= %s OR (k.t_status <> %s AND k.n_open <= %s)"
+    )  # one window (one sort): the running count of low rows and of the open ones
     closed = MatterStatus.CLOSED
     totals, figures, closed_ids = _trust_read(
         as_of, matters, first_low, [closed, FIRST_LOW, closed, FIRST_LOW]
