@@ -24,13 +24,13 @@ def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
 
     as_of = clock.firm_date(now)
     totals = trust_totals_of(request.user, as_of)
-    # The first five below their minimum, in the dashboard's order (the totals' ids keep it).
-    first_low = trust_matters_by_ids(totals.low_matter_ids[:5])
+    # The first five below their minimum, in the dashboard's order, with the totals' figures.
+    first_low = trust_matters_by_ids(totals.first_low_ids(5))
     return {
         "balance": totals.balance_cents,
         "uncleared": totals.uncleared_cents,
         "disputed": totals.disputed_cents,
-        "low": trust_positions(first_low, as_of, totals=totals),
+        "low": trust_positions(first_low, as_of, figures=totals.first_low),
     }
 
 

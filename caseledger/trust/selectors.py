@@ -3,10 +3,10 @@ dashboards, statements."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Sum
@@ -158,15 +158,16 @@ def matter_balances_by_account(matters: list[Matter]) -> dict[int, list[tuple[An
     return out
 
 
-def held_by_account(matter_ids: Sequence[int]) -> list[tuple[Any, int]]:
-    """[(trust account, cents held for ``matter_ids`` together)] for every trust bank account
-    (one query for the accounts, one grouped sum)."""
+def held_by_account(matters: QuerySet[Matter]) -> list[tuple[Any, int]]:
+    """[(trust account, cents held for ``matters`` together)] for every trust bank account
+    (one query for the accounts, one grouped sum over the matters' ids as a subquery)."""
     from caseledger.ledger.models import SubledgerBalance
 
     accounts_ = trust_bank_accounts()
     held = dict(
         SubledgerBalance.objects.filter(
-            account_id__in=[a.pk for a in accounts_], matter_id__in=list(matter_ids)
+            account_id__in=[a.pk for a in accounts_],
+            matter_id__in=matters.order_by().values("pk"),
         )
         .values("account_id")
         .annotate(total=Sum("balance_cents"))
@@ -204,24 +205,14 @@ class TrustFigures:
     disputed_cents: int
     threshold_cents: int
 
-    @staticmethod
-    def available_of(balance: int, uncleared: int, disputed: int) -> int:
-        """The rule of ``available_cents``, for totals summed without building each matter's
-        figures."""
-        return max(balance - uncleared - disputed, 0)
-
-    @staticmethod
-    def low_of(balance: int, threshold: int) -> bool:
-        """The rule of ``is_low``."""
-        return threshold > 0 and balance < threshold
-
+    # ``trust_totals`` sums these two rules in SQL (a CASE for the floor at 0): keep them alike.
     @property
     def available_cents(self) -> int:
-        return self.available_of(self.balance_cents, self.uncleared_cents, self.disputed_cents)
+        return max(self.balance_cents - self.uncleared_cents - self.disputed_cents, 0)
 
     @property
     def is_low(self) -> bool:
-        return self.low_of(self.balance_cents, self.threshold_cents)
+        return self.threshold_cents > 0 and self.balance_cents < self.threshold_cents
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -364,15 +355,19 @@ def trust_figures(matter_ids: Sequence[int], as_of: date) -> list[TrustFigures]:
 
 
 def trust_positions(
-    matters: Sequence[Matter], as_of: date, *, totals: TrustTotals | None = None
+    matters: Sequence[Matter],
+    as_of: date,
+    *,
+    figures: Mapping[int, TrustFigures] | None = None,
 ) -> list[TrustPosition]:
     """The trust position of each of ``matters`` (in their order), in the queries of
-    ``trust_figures``: pass a page of matters to read only that page's money. With ``totals``
-    (``trust_totals`` of a scope holding them), no query: their figures are already read."""
-    if totals is not None:
-        figures = [totals.figures_of(m.pk) for m in matters]
+    ``trust_figures``: pass a page of matters to read only that page's money. With ``figures``
+    (by matter id, already read: a dashboard window's rows, ``TrustTotals.first_low``) for all
+    of them, no query."""
+    if figures is not None:
+        each = [figures[m.pk] for m in matters]
     else:
-        figures = trust_figures([m.pk for m in matters], as_of)
+        each = trust_figures([m.pk for m in matters], as_of)
     return [
         TrustPosition(
             matter=m,
@@ -381,7 +376,7 @@ def trust_positions(
             disputed_cents=f.disputed_cents,
             threshold_cents=f.threshold_cents,
         )
-        for m, f in zip(matters, figures, strict=True)
+        for m, f in zip(matters, each, strict=True)
     ]
 
 
@@ -390,40 +385,54 @@ def trust_dashboard(as_of: date, matters: QuerySet[Matter] | None = None) -> lis
     return trust_positions(list(trust_matters(matters)), as_of)
 
 
+FIRST_LOW = 50  # low matters read with their figures: at least core.waiting.LIMIT and the home's 5
+
+
 @dataclass(frozen=True)
 class TrustTotals:
-    """The trust money of every trust matter in a scope, summed exactly (each matter's available
-    amount is floored at 0 before summing, as on its own row)."""
+    """The trust money of every trust matter in a scope, summed exactly in SQL (each matter's
+    available amount is floored at 0 before summing, as on its own row), the number below
+    their minimum, and the first of those with their figures (the panels show the first ones)."""
 
+    count: int  # the trust matters summed (the dashboard's rows)
     balance_cents: int
     uncleared_cents: int
     disputed_cents: int
     available_cents: int
-    low_matter_ids: list[int]  # below their minimum, in the dashboard's order
-    matter_ids: list[int]  # every trust matter summed, in the dashboard's order
-    # By matter id: (balance, uncleared, disputed, minimum) in cents; ``figures_of`` makes a
-    # matter's TrustFigures when a page shows it (not thousands of them for the sums).
-    money: dict[int, tuple[int, int, int, int]]
-    closed_matter_ids: frozenset[int] = frozenset()  # of ``matter_ids``, the closed ones
+    low: int  # matters below their minimum
+    low_open: int  # of them, the ones not closed
+    # By matter id, in the dashboard's order: the first FIRST_LOW low matters and the first
+    # FIRST_LOW open low matters, with their figures (none from a dashboard window, whose page
+    # rows carry their own).
+    first_low: dict[int, TrustFigures] = field(default_factory=dict)
+    closed_matter_ids: frozenset[int] = frozenset()  # of ``first_low``, the closed ones
 
-    @property
-    def low(self) -> int:
-        return len(self.low_matter_ids)
+    def first_low_ids(self, n: int, *, open_only: bool = False) -> list[int]:
+        """The first ``n`` (at most FIRST_LOW) matters below their minimum in the dashboard's
+        order, or the first ``n`` open ones."""
+        if n > FIRST_LOW:
+            raise ValueError(f"n: at most {FIRST_LOW} low matters are read (got {n})")
+        ids = [pk for pk in self.first_low if not (open_only and pk in self.closed_matter_ids)]
+        return ids[:n]
 
-    def figures_of(self, matter_id: int) -> TrustFigures:
-        balance, uncleared, disputed, threshold = self.money[matter_id]
-        return TrustFigures(matter_id, balance, uncleared, disputed, threshold)
+
+_ORDER = "{0}.t_client, {0}.t_number, {0}.t_id"  # the dashboard's order, over a row alias
+_LOW = "r.t_threshold > 0 AND r.t_balance < r.t_threshold"  # TrustFigures.is_low
+_FREE = "r.t_balance - r.t_uncleared - r.t_disputed"
 
 
-def _trust_rows(
-    as_of: date, matters: QuerySet[Matter] | None
-) -> tuple[list[tuple[int, str, Any, Any, Any, Any]], int]:
-    """Every trust matter of ``matters`` (``trust_matters``) in the dashboard's order with its
-    money on ``as_of``: (id, status, the trust liability's total, uncleared, disputed, the
-    matter's own minimum or None), the figures of ``trust_figures``, and the sign that turns the
-    liability's total into cents held. One statement (and the account's): the grouped
-    sums are joined to the matters in the database, where four reads of thousands of rows each
-    were joined here (the totals at 6,204 trust matters: 38 -> 7 ms of Python)."""
+def _trust_read(
+    as_of: date, matters: QuerySet[Matter] | None, rows_sql: str, rows_params: list[Any]
+) -> tuple[TrustTotals, list[TrustFigures], frozenset[int]]:
+    """One statement over every trust matter of ``matters`` (``trust_matters``) with its money
+    on ``as_of``, the figures of ``trust_figures``: the grouped sums (the ledger's
+    ``matter_trust_balance_sums`` among them) joined to the matters in the database as the rows
+    ``r`` (t_id, t_status, t_client, t_number, t_balance, t_uncleared, t_disputed,
+    t_threshold), a CTE read twice (PostgreSQL computes it once). It returns their count, sums
+    (available floored at 0 per matter by a CASE, on SQLite and PostgreSQL alike) and low
+    counts as one row, joined to the few rows ``rows_sql`` selects from ``r`` in the
+    dashboard's order (none: one row of sums with NULLs). No row per trust matter leaves the
+    database. Returns the totals, the selected rows' figures and the closed ones among them."""
     from caseledger.ledger.selectors import matter_trust_balance_sums
 
     listed = (
@@ -455,45 +464,117 @@ def _trust_rows(
     alias = listed.db
     parts = [q.query.get_compiler(alias).as_sql() for q in (listed, balances, uncleared, disputed)]
     sql = (
-        "SELECT m.t_id, m.t_status, b.total, u.total, d.total, m.t_minimum"
+        "WITH r AS (SELECT m.t_id, m.t_status, m.t_client, m.t_number,"
+        " COALESCE(b.total, 0) * %s AS t_balance, COALESCE(u.total, 0) AS t_uncleared,"
+        " COALESCE(d.total, 0) AS t_disputed, COALESCE(m.t_minimum, %s) AS t_threshold"
         f" FROM ({parts[0][0]}) m"
         f" LEFT JOIN ({parts[1][0]}) b ON b.matter_id = m.t_id"
         f" LEFT JOIN ({parts[2][0]}) u ON u.matter_id = m.t_id"
-        f" LEFT JOIN ({parts[3][0]}) d ON d.matter_id = m.t_id"
-        " ORDER BY m.t_client, m.t_number, m.t_id"
+        f" LEFT JOIN ({parts[3][0]}) d ON d.matter_id = m.t_id)"
+        " SELECT s.n, s.balance, s.uncleared, s.disputed, s.available, s.low, s.low_open,"
+        " x.t_id, x.t_status, x.t_balance, x.t_uncleared, x.t_disputed, x.t_threshold"
+        " FROM (SELECT COUNT(*) AS n, SUM(r.t_balance) AS balance,"
+        " SUM(r.t_uncleared) AS uncleared, SUM(r.t_disputed) AS disputed,"
+        f" SUM(CASE WHEN {_FREE} > 0 THEN {_FREE} ELSE 0 END) AS available,"
+        f" SUM(CASE WHEN {_LOW} THEN 1 ELSE 0 END) AS low,"
+        f" SUM(CASE WHEN {_LOW} AND r.t_status <> %s THEN 1 ELSE 0 END) AS low_open FROM r) s"
+        f" LEFT JOIN ({rows_sql}) x ON 1 = 1 ORDER BY {_ORDER.format('x')}"
     )
+    default = trust_settings_get().low_balance_threshold_cents
+    params = [sign, default, *(p for _, ps in parts for p in ps), MatterStatus.CLOSED]
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [p for _, params in parts for p in params])
-        return list(cursor.fetchall()), sign
+        cursor.execute(sql, [*params, *rows_params])
+        rows = cursor.fetchall()
+    n, balance, uncleared_, disputed_, available, low, low_open = rows[0][:7]
+    picked = [row[7:] for row in rows if row[7] is not None]  # (id, status, figures...)
+    totals = TrustTotals(
+        count=int(n),
+        balance_cents=int(balance or 0),
+        uncleared_cents=int(uncleared_ or 0),
+        disputed_cents=int(disputed_ or 0),
+        available_cents=int(available or 0),
+        low=int(low or 0),
+        low_open=int(low_open or 0),
+    )
+    figures = [
+        TrustFigures(int(pk), int(b), int(u), int(d), int(t)) for pk, _, b, u, d, t in picked
+    ]
+    closed = frozenset(int(row[0]) for row in picked if row[1] == MatterStatus.CLOSED)
+    return totals, figures, closed
 
 
 def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustTotals:
-    """Totals over ``trust_matters(matters)`` from one statement of their grouped sums (no
-    Matter rows built, nothing rendered): the pages show a page of rows, these totals cover them
-    all. Each matter's figures are those ``trust_figures`` reads (a test holds them equal)."""
-    rows, sign = _trust_rows(as_of, matters)
-    default = trust_settings_get().low_balance_threshold_cents
-    money = {
-        pk: (
-            int(balance or 0) * sign,
-            int(uncleared or 0),
-            int(disputed or 0),
-            int(minimum) if minimum is not None else default,
-        )
-        for pk, _, balance, uncleared, disputed, minimum in rows
-    }
-    parts = money.values()
-    available, low = TrustFigures.available_of, TrustFigures.low_of
-    return TrustTotals(
-        balance_cents=sum(b for b, _, _, _ in parts),
-        uncleared_cents=sum(u for _, u, _, _ in parts),
-        disputed_cents=sum(d for _, _, d, _ in parts),
-        available_cents=sum(available(b, u, d) for b, u, d, _ in parts),
-        low_matter_ids=[pk for pk, (b, _, _, t) in money.items() if low(b, t)],
-        matter_ids=list(money),
-        money=money,
-        closed_matter_ids=frozenset(row[0] for row in rows if row[1] == MatterStatus.CLOSED),
+    """Totals over ``trust_matters(matters)`` and the first low matters' figures (``first_low``),
+    summed in the database in one statement (``_trust_read``; and the trust liability account's
+    and the settings' reads): what runs in Python does not grow with the trust matters. Each
+    matter's figures are those ``trust_figures`` reads (a test holds the sums equal)."""
+    order = _ORDER.format("r")
+    first_low = (
+        "SELECT * FROM (SELECT r.*,"
+        f" ROW_NUMBER() OVER w AS n_low,"
+        " SUM(CASE WHEN r.t_status <> %s THEN 1 ELSE 0 END) OVER w AS n_open"
+        f" FROM r WHERE {_LOW} WINDOW w AS (ORDER BY {order} ROWS UNBOUNDED PRECEDING)) k"
+        " WHERE k.n_low <= %s OR (k.t_status <> %s AND k.n_open <= %s)"
+    )  # one window (one sort): the running count of low rows and of the open ones
+    closed = MatterStatus.CLOSED
+    totals, figures, closed_ids = _trust_read(
+        as_of, matters, first_low, [closed, FIRST_LOW, closed, FIRST_LOW]
     )
+    return replace(
+        totals, first_low={f.matter_id: f for f in figures}, closed_matter_ids=closed_ids
+    )
+
+
+class TrustRows(Sequence[TrustFigures]):
+    """The trust dashboard's rows (``trust_matters(matters)`` in its order) with their figures
+    on ``as_of``, as a lazy sequence Django's ``Paginator`` takes: ``read_window`` reads a page
+    (LIMIT/OFFSET on the ordered rows in SQL) with the totals over every row in one statement
+    (``_trust_read``), so ``len()`` (the totals' count), that slice and ``totals`` read no more.
+    Any other slice is one such statement; ``len()`` before any, ``trust_totals``'."""
+
+    def __init__(self, as_of: date, matters: QuerySet[Matter] | None = None) -> None:
+        self.as_of, self.matters = as_of, matters
+        self.totals: TrustTotals | None = None
+        self._window: tuple[int, list[TrustFigures]] | None = None  # (offset, rows)
+
+    def read_window(self, offset: int, limit: int) -> list[TrustFigures]:
+        """The rows ``[offset:offset + limit]``, the count and the totals: one statement."""
+        page = f"SELECT * FROM r ORDER BY {_ORDER.format('r')} LIMIT %s OFFSET %s"
+        totals, rows, _ = _trust_read(self.as_of, self.matters, page, [limit, offset])
+        self.totals, self._window = totals, (offset, rows)
+        return rows
+
+    def __len__(self) -> int:
+        if self.totals is None:
+            self.totals = trust_totals(self.as_of, self.matters)
+        return self.totals.count
+
+    @overload
+    def __getitem__(self, index: int) -> TrustFigures: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TrustFigures]: ...
+
+    def __getitem__(self, index: int | slice) -> TrustFigures | list[TrustFigures]:
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError("TrustRows takes no negative index")
+            rows = self[index : index + 1]
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        if index.step not in (None, 1):
+            raise TypeError("TrustRows takes a slice [start:stop]")
+        start = max(index.start or 0, 0)
+        stop = len(self) if index.stop is None else index.stop
+        limit = max(stop - start, 0)
+        if self._window is not None and self._window[0] == start:
+            if limit <= len(self._window[1]) or start + len(self._window[1]) >= len(self):
+                return self._window[1][:limit]
+        return self.read_window(start, limit)
+
+    def __iter__(self) -> Iterator[TrustFigures]:
+        return iter(self[0 : len(self)])
 
 
 def trust_totals_of(user: Any, as_of: date) -> TrustTotals:

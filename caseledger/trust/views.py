@@ -61,19 +61,24 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
 @capability_required("trust.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
     """A page of trust matters (50 rows) with their positions; the totals cover every trust
-    matter the user may see, summed from grouped queries."""
+    matter the user may see. The page (LIMIT/OFFSET on the dashboard's order), the count and
+    the totals summed in SQL come from one statement (``TrustRows.read_window``); a page
+    number out of range falls back to the Paginator's own reads."""
     today = clock.firm_today()
     visible = _visible_matters(request.user)
-    totals = selectors.trust_totals(today, visible)
-    # The page's matters by id from the totals' ids, which keep the dashboard's order: not a
-    # second sort of every trust matter (with the client's and team's columns) for 50 rows.
-    page = Paginator(totals.matter_ids, PAGE_ROWS).get_page(request.GET.get("page"))
-    matters = selectors.trust_matters_by_ids(list(page.object_list))
-    positions = selectors.trust_positions(matters, today, totals=totals)
+    rows = selectors.TrustRows(today, visible)
+    number = request.GET.get("page") or "1"
+    if number.isdigit() and int(number) >= 1:
+        rows.read_window((int(number) - 1) * PAGE_ROWS, PAGE_ROWS)
+    page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
+    figures = {f.matter_id: f for f in page.object_list}
+    matters = selectors.trust_matters_by_ids(list(figures))
+    positions = selectors.trust_positions(matters, today, figures=figures)
+    totals = rows.totals or selectors.trust_totals(today, visible)
     accounts_ = selectors.trust_bank_accounts()
     split = len(accounts_) > 1
     by_matter = selectors.matter_balances_by_account([p.matter for p in positions]) if split else {}
-    by_account = selectors.held_by_account(totals.matter_ids) if split else []
+    by_account = selectors.held_by_account(selectors.trust_matters(visible)) if split else []
     return render(
         request,
         "trust/dashboard.html",

@@ -75,10 +75,9 @@ def open_disputes(user: Any, now: datetime) -> WaitingBatch:
 def below_minimum(user: Any, now: datetime) -> WaitingBatch:
     as_of = clock.firm_date(now)
     totals = trust_totals_of(user, as_of)
-    open_low = [pk for pk in totals.low_matter_ids if pk not in totals.closed_matter_ids]
 
     def items() -> list[WaitingItem]:
-        first = trust_matters_by_ids(open_low[:LIMIT])
+        first = trust_matters_by_ids(totals.first_low_ids(LIMIT, open_only=True))
         return [
             WaitingItem(
                 title=(
@@ -89,10 +88,10 @@ def below_minimum(user: Any, now: datetime) -> WaitingBatch:
                 url=reverse("trust:matter", args=[p.matter.pk]),
                 since=p.matter.opened_date,
             )
-            for p in trust_positions(first, as_of, totals=totals)
+            for p in trust_positions(first, as_of, figures=totals.first_low)
         ]
 
-    return WaitingBatch(items, len(open_low))
+    return WaitingBatch(items, totals.low_open)
 
 
 SOURCES = [

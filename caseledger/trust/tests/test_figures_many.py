@@ -14,6 +14,7 @@ from caseledger.ledger.selectors import matter_trust_balances
 from caseledger.matters.models import Matter
 from caseledger.trust import services
 from caseledger.trust.selectors import trust_figures, trust_totals
+from caseledger.trust.tests.totals import assert_totals_are_the_figures_summed
 
 pytestmark = pytest.mark.django_db
 
@@ -45,17 +46,14 @@ def test_figures_are_the_same_read_by_ids_or_grouped_over_every_matter(users, mo
         (100_000, 20_000, by_ids[1].threshold_cents),
         (200_000, 0, 500_000),
     ]
-    assert totals.low_matter_ids == [matters[1].pk]
-    # The totals' one statement gives each matter the figures trust_figures reads, in the
-    # dashboard's order, over every trust matter or a scope of them.
-    assert [totals.figures_of(pk) for pk in totals.matter_ids] == trust_figures(
-        totals.matter_ids, as_of
-    )
-    scoped = trust_totals(as_of, Matter.objects.filter(pk__in=asked[1:]))
-    assert sorted(scoped.matter_ids) == sorted(asked[1:])
-    assert [scoped.figures_of(pk) for pk in scoped.matter_ids] == trust_figures(
-        scoped.matter_ids, as_of
-    )
+    assert totals.first_low_ids(5) == [matters[1].pk]
+    # The totals' one statement sums the figures trust_figures reads for each matter, and
+    # gives the low ones theirs in the dashboard's order, over every trust matter or a scope.
+    assert_totals_are_the_figures_summed(totals, as_of)
+    scope = Matter.objects.filter(pk__in=asked[1:])
+    scoped = trust_totals(as_of, scope)
+    assert scoped.count == 2
+    assert_totals_are_the_figures_summed(scoped, as_of, scope)
     assert scoped.balance_cents == 300_000
     assert scoped.disputed_cents == 20_000
 
@@ -81,7 +79,7 @@ def test_panels_take_the_first_low_matters_in_dashboard_order_and_count_the_open
         )  # fmt: skip
     Matter.objects.filter(pk=matters[0].pk).update(status="CLOSED", closed_date=F.NOW.date())
     totals = trust_totals(F.NOW.date())
-    order = totals.low_matter_ids
+    order = totals.first_low_ids(5)
     assert sorted(order) == sorted(m.pk for m in matters)
     assert totals.closed_matter_ids == {matters[0].pk}
     monkeypatch.setattr(waiting, "LIMIT", 1)
@@ -136,7 +134,5 @@ def test_totals_read_the_kept_balances_for_today_and_the_postings_for_an_earlier
         with CaptureQueriesContext(connection) as queries:
             totals = trust_totals(as_of)
         assert totals.balance_cents == held
-        assert [totals.figures_of(pk) for pk in totals.matter_ids] == trust_figures(
-            totals.matter_ids, as_of
-        )
+        assert_totals_are_the_figures_summed(totals, as_of)
         assert any("ledger_subledgerbalance" in q["sql"] for q in queries.captured_queries)
