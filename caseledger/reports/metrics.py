@@ -51,7 +51,7 @@ from caseledger.core.context import memoized
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Account, Posting
-from caseledger.reports.models import KpiDay, KpiInvoiceDay, KpiIssueDay, KpiLineDay
+from caseledger.reports.models import KpiCashDay, KpiDay, KpiInvoiceDay, KpiIssueDay, KpiLineDay
 
 BILLED = "billed"
 COLLECTED = "collected"
@@ -1221,17 +1221,29 @@ class MonthCollections:
 def collections_by_month(
     until: dt.date, months: int = 12, filters: Filters = ALL
 ) -> list[MonthCollections]:
-    """See FORMULAS: one grouped query; each month's total is that month's collected figure."""
+    """See FORMULAS: one grouped query; each month's total is that month's collected figure.
+    Unfiltered it reads the cash summary (``KpiCashDay``: the same postings summed per day and
+    method, ADR 020); a row left with no posting is no method of the month."""
     first = month_start(until, back=months - 1)
-    rows = (
-        ar_of(filters)
-        .filter(in_category(COLLECTED), entry_date__gte=first, entry_date__lte=until)
-        .filter(entry__entry_date__gte=first, entry__entry_date__lte=until)
-        .annotate(month=MonthKey("entry_date"), method=_collection_method())
-        .values("month", "method")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    rows: QuerySet[Any]
+    if filters == ALL:
+        rows = (
+            KpiCashDay.objects.filter(day__gte=first, day__lte=until, postings__gt=0)
+            .annotate(month=MonthKey("day"))
+            .values("month", "method")
+            .annotate(total=Sum("cents"))
+            .order_by()
+        )
+    else:
+        rows = (
+            ar_of(filters)
+            .filter(in_category(COLLECTED), entry_date__gte=first, entry_date__lte=until)
+            .filter(entry__entry_date__gte=first, entry__entry_date__lte=until)
+            .annotate(month=MonthKey("entry_date"), method=_collection_method())
+            .values("month", "method")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        )
     got: dict[str, dict[str, int]] = {}
     for r in rows:
         by = got.setdefault(r["month"], {})
