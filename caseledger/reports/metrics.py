@@ -1196,7 +1196,8 @@ WIP_OLDEST = "over 90 days"
 def _collection_method() -> Case:
     """How an A/R posting of a collection was paid. A receipt's method is its payment's, joined
     by the entry (one payment per receipt entry, ``Payment.entry`` is one-to-one): a hash join
-    with the range's postings, not a lookup per posting."""
+    with the range's postings, not a lookup per posting. ``summary._CASH_METHOD`` is the same
+    CASE for the cash summary (the firm-wide panel)."""
     return Case(
         When(entry__kind=EntryKind.PAYMENT_RECEIVED, then=F("entry__payment__method")),
         When(entry__kind=EntryKind.TRUST_TRANSFER_EARNED, then=Value(TRUST)),

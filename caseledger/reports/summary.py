@@ -28,6 +28,13 @@ entry naming it less once per reversal of one (``rebuild``, ``verify``), or the 
 such entry's postings (``on_postings``: the issue entry adds its invoice, the reversal of the
 issue entry, which is how billing voids an invoice, takes it off). An issued invoice's times
 and lines never change (billing's immutability triggers).
+
+The cash summary (``KpiCashDay``) is the operations report's cash panel: the A/R postings of
+collections per day and way of payment (``_cash_select``: ``metrics._collection_method`` as SQL).
+A receipt's way is its payment's method, and payments names the entry from the payment only
+after posting it (same transaction): ``on_postings`` files the receipt as the postings read then
+(REVERSED, no payment) and ``on_receipt``, a ``payments.hooks`` receipt listener, moves it to the
+method once the payment names the entry.
 """
 
 from __future__ import annotations
