@@ -525,15 +525,16 @@ def generate_receivables(
         # that day (``aging_buckets_verify`` checks them).
         aging_open_rebuild()
         aging_buckets_rebuild(as_of)
-        # The KPI summary (reports' posting listener's rows), recomputed from all the postings
-        # with the same set-based statements ``summary.verify`` checks it with.
-        kpi_summary_rebuild()
         # The settlement rows always (``manage.py verify`` compares them with the ledger);
         # ``settlements`` is kept for callers that asked for them explicitly.
         copy_rows(InvoiceSettlement, settlement_rows)
         derive_ledger_rows(entry_rows, posting_rows)
         if payment_records:
             _load_payment_records(payment_rows, allocation_rows, payment_no)
+        # The KPI summary (reports' listeners' rows), recomputed from all the postings with the
+        # same set-based statements ``summary.verify`` checks it with: after the payments, whose
+        # methods the cash summary files each receipt under.
+        kpi_summary_rebuild()
     _reset_sequences([Invoice, JournalEntry, Posting])
     with connection.cursor() as cur:
         cur.execute(

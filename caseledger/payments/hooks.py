@@ -49,3 +49,20 @@ unregister_card_refund_listener = _card_refund.unregister
 def card_refund_changed(*, refund: Any, actor: Any, now: Any) -> None:
     for fn in _card_refund:
         fn(refund=refund, actor=actor, now=now)
+
+
+# ``register_receipt_listener(fn)``: ``fn(*, payment)`` is called inside the transaction in which
+# ``payment`` gets its receipt entry (``Payment.entry``: a payment recorded, a held one released),
+# right after the link is written: the entry's postings were written before the link, so a posting
+# listener that needs the payment (the reports' cash summary, by method) finishes here.
+ReceiptListener = Callable[..., None]
+
+_receipt: Listeners[ReceiptListener] = Listeners()
+
+register_receipt_listener = _receipt.register
+unregister_receipt_listener = _receipt.unregister
+
+
+def receipt_linked(*, payment: Any) -> None:
+    for fn in _receipt:
+        fn(payment=payment)

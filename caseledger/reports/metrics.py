@@ -51,7 +51,7 @@ from caseledger.core.context import memoized
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Account, Posting
-from caseledger.reports.models import KpiDay, KpiInvoiceDay, KpiIssueDay, KpiLineDay
+from caseledger.reports.models import KpiCashDay, KpiDay, KpiInvoiceDay, KpiIssueDay, KpiLineDay
 
 BILLED = "billed"
 COLLECTED = "collected"
@@ -1196,7 +1196,8 @@ WIP_OLDEST = "over 90 days"
 def _collection_method() -> Case:
     """How an A/R posting of a collection was paid. A receipt's method is its payment's, joined
     by the entry (one payment per receipt entry, ``Payment.entry`` is one-to-one): a hash join
-    with the range's postings, not a lookup per posting."""
+    with the range's postings, not a lookup per posting. ``summary._CASH_METHOD`` is the same
+    CASE for the cash summary (the firm-wide panel)."""
     return Case(
         When(entry__kind=EntryKind.PAYMENT_RECEIVED, then=F("entry__payment__method")),
         When(entry__kind=EntryKind.TRUST_TRANSFER_EARNED, then=Value(TRUST)),
@@ -1221,17 +1222,29 @@ class MonthCollections:
 def collections_by_month(
     until: dt.date, months: int = 12, filters: Filters = ALL
 ) -> list[MonthCollections]:
-    """See FORMULAS: one grouped query; each month's total is that month's collected figure."""
+    """See FORMULAS: one grouped query; each month's total is that month's collected figure.
+    Unfiltered it reads the cash summary (``KpiCashDay``: the same postings summed per day and
+    method, ADR 020); a row left with no posting is no method of the month."""
     first = month_start(until, back=months - 1)
-    rows = (
-        ar_of(filters)
-        .filter(in_category(COLLECTED), entry_date__gte=first, entry_date__lte=until)
-        .filter(entry__entry_date__gte=first, entry__entry_date__lte=until)
-        .annotate(month=MonthKey("entry_date"), method=_collection_method())
-        .values("month", "method")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    rows: QuerySet[Any]
+    if filters == ALL:
+        rows = (
+            KpiCashDay.objects.filter(day__gte=first, day__lte=until, postings__gt=0)
+            .annotate(month=MonthKey("day"))
+            .values("month", "method")
+            .annotate(total=Sum("cents"))
+            .order_by()
+        )
+    else:
+        rows = (
+            ar_of(filters)
+            .filter(in_category(COLLECTED), entry_date__gte=first, entry_date__lte=until)
+            .filter(entry__entry_date__gte=first, entry__entry_date__lte=until)
+            .annotate(month=MonthKey("entry_date"), method=_collection_method())
+            .values("month", "method")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        )
     got: dict[str, dict[str, int]] = {}
     for r in rows:
         by = got.setdefault(r["month"], {})

@@ -198,3 +198,29 @@ class KpiLineDay(models.Model):
 
     def __str__(self) -> str:
         return f"KPI lines {self.issue_date} {self.kind}"
+
+
+class KpiCashDay(models.Model):
+    """The firm's A/R postings of collections of one day, summed per way of payment (ADR 020):
+    what the operations report's cash panel reads instead of every collection posting joined to
+    its entry and payment. ``method`` is a ``metrics.CASH_METHOD_LABELS`` key: a receipt's
+    payment method, or TRUST, CREDIT, SETTLED, REFUND, REVERSED as ``metrics`` classifies the
+    posting's entry. ``cents`` is the signed posting sum (collections are credits, negative).
+
+    Kept in the posting's transaction by ``summary.on_postings``; a receipt is first filed as
+    its entry's postings give it (no payment yet: REVERSED, as the panel's query reads an
+    unlinked receipt) and moved to its payment's method by ``summary.on_receipt`` when payments
+    links the payment to the entry, in the same transaction. A row may be left with 0 postings."""
+
+    day = models.DateField()
+    method = models.CharField(max_length=16)
+    cents = models.BigIntegerField(default=0)
+    postings = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "method"], name="reports_kpicashday_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI cash {self.day} {self.method}"

@@ -28,6 +28,13 @@ entry naming it less once per reversal of one (``rebuild``, ``verify``), or the 
 such entry's postings (``on_postings``: the issue entry adds its invoice, the reversal of the
 issue entry, which is how billing voids an invoice, takes it off). An issued invoice's times
 and lines never change (billing's immutability triggers).
+
+The cash summary (``KpiCashDay``) is the operations report's cash panel: the A/R postings of
+collections per day and way of payment (``_cash_select``: ``metrics._collection_method`` as SQL).
+A receipt's way is its payment's method, and payments names the entry from the payment only
+after posting it (same transaction): ``on_postings`` files the receipt as the postings read then
+(REVERSED, no payment) and ``on_receipt``, a ``payments.hooks`` receipt listener, moves it to the
+method once the payment names the entry.
 """
 
 from __future__ import annotations
@@ -36,12 +43,18 @@ from typing import Any
 
 from django.db import connection
 
+from caseledger.ledger.choices import EntryKind
 from caseledger.reports.metrics import (
     BILLED,
     COLLECTED,
+    CREDIT_APPLIED,
     CREDITED,
     KINDS,
     LEGAL_FEE_LINES,
+    REFUNDED,
+    REVERSED,
+    SETTLEMENT,
+    TRUST,
     WRITTEN_OFF,
 )
 
@@ -58,6 +71,9 @@ DAY_COLUMNS = (
     "postings",
 )
 ISSUE_COLUMNS = ("billed_cents", "issued_cents", "collected_cents", "postings")
+CASH_TABLE = "reports_kpicashday"
+CASH_KEY = ("day", "method")
+CASH_COLUMNS = ("cents", "postings")
 INVOICE_TABLE = "reports_kpiinvoiceday"
 INVOICE_KEY = ("issue_date", "measure", "micros")
 INVOICE_COLUMNS = ("invoices",)
@@ -131,6 +147,59 @@ def _issue_select(where: str = "") -> str:
         f"SELECT {_ISSUE_DATE}, p.entry_date, {', '.join(sums)}{_FROM}"
         f" AND {_ISSUE_DATE} IS NOT NULL{where} GROUP BY {_ISSUE_DATE}, p.entry_date"
     )
+
+
+# -- the cash summary: collections per day and way of payment (the operations report) --------
+
+# How a collection came off A/R (``metrics._collection_method``): a receipt by its payment's
+# method (joined by the entry, ``Payment.entry`` one-to-one; REVERSED while no payment names the
+# entry, as the panel's query reads it), the other kinds by their own key, a reversal REVERSED.
+_CASH_METHOD = (
+    f"CASE WHEN e.kind = '{EntryKind.PAYMENT_RECEIVED.value}'"
+    f" THEN COALESCE(pay.method, '{REVERSED}')"
+    f" WHEN e.kind = '{EntryKind.TRUST_TRANSFER_EARNED.value}' THEN '{TRUST}'"
+    f" WHEN e.kind = '{EntryKind.PAYMENT_APPLIED.value}' THEN '{CREDIT_APPLIED}'"
+    f" WHEN e.kind = '{EntryKind.PROCESSOR_SETTLEMENT.value}' THEN '{SETTLEMENT}'"
+    f" WHEN e.kind = '{EntryKind.REFUND.value}' THEN '{REFUNDED}'"
+    f" ELSE '{REVERSED}' END"
+)
+
+
+# The entries that can hold a collection: the kinds of one, and reversals (of one or not: the
+# SELECT tells).
+_CASH_KINDS = KINDS[COLLECTED] | {EntryKind.REVERSAL}
+
+
+def _cash_select(where: str = "", *, unlinked: bool = False) -> str:
+    """The ``KpiCashDay`` rows of the A/R postings of collections (``metrics.in_category``);
+    ``unlinked``: negated and all under REVERSED, what ``on_receipt`` takes off again."""
+    method, sign, group = _CASH_METHOD, "", f"p.entry_date, {_CASH_METHOD}"
+    if unlinked:
+        method, sign, group = f"'{REVERSED}'", "-", "p.entry_date"
+    return (
+        f"SELECT p.entry_date, {method}, {sign}COALESCE(SUM(p.amount_cents), 0), {sign}COUNT(*)"
+        " FROM ledger_posting p JOIN ledger_journalentry e ON e.id = p.entry_id"
+        " LEFT JOIN ledger_journalentry r ON r.id = e.reverses_id"
+        " LEFT JOIN payments_payment pay ON pay.entry_id = e.id"
+        f" WHERE p.account_id = %s AND {_in(COLLECTED)}{where} GROUP BY {group}"
+    )
+
+
+def on_receipt(*, payment: Any) -> None:
+    """Payments listener (``payments.hooks``): ``payment`` has just been given its receipt
+    entry, in that entry's transaction. ``on_postings`` filed the entry's collections under
+    REVERSED (no payment named the entry yet); move them to the payment's method."""
+    ar = _ar_account_id()
+    where = " AND p.entry_id = %s"
+    with connection.cursor() as cur:
+        cur.execute(
+            _upsert(CASH_TABLE, CASH_KEY, CASH_COLUMNS, _cash_select(where, unlinked=True)),
+            [ar, payment.entry_id],
+        )
+        cur.execute(
+            _upsert(CASH_TABLE, CASH_KEY, CASH_COLUMNS, _cash_select(where)),
+            [ar, payment.entry_id],
+        )
 
 
 # -- the invoice-level summary (ADR 021) ---------------------------------------------------------
@@ -268,7 +337,8 @@ def _ar_account_id() -> int:
 
 def on_postings(*, entry: Any, rows: Any) -> None:
     """Ledger posting listener: add ``entry``'s A/R postings to the summary rows of their day
-    (and issue date), and an invoice's issue (or its void's reversal) to the invoice-level rows.
+    (and issue date, and way of payment for collections), and an invoice's issue (or its void's
+    reversal) to the invoice-level rows.
     No A/R line and no invoice issue or void: no query. Runs inside the posting transaction; an
     error rolls the entry back."""
     from caseledger.ledger.hooks import POSTED_ACCOUNT
@@ -284,16 +354,21 @@ def on_postings(*, entry: Any, rows: Any) -> None:
             _upsert(ISSUE_TABLE, ("issue_date", "day"), ISSUE_COLUMNS, _issue_select(where)),
             [ar, entry.pk],
         )
+        if entry.kind in _CASH_KINDS:
+            cash = _upsert(CASH_TABLE, CASH_KEY, CASH_COLUMNS, _cash_select(where))
+            cur.execute(cash, [ar, entry.pk])
 
 
 def rebuild() -> int:
-    """Recompute the tables from every A/R posting (set-based, two statements each); returns
+    """Recompute the tables from every A/R posting (set-based, two statements each; the cash
+    table from the collections joined to their payments); returns
     the number of day rows. For bulk loads that bypass ``entry_post`` (the benches) and repair
     after ``verify`` reports a difference; call it inside a transaction."""
     ar = _ar_account_id()
     with connection.cursor() as cur:
         cur.execute(f"DELETE FROM {DAY_TABLE}")
         cur.execute(f"DELETE FROM {ISSUE_TABLE}")
+        cur.execute(f"DELETE FROM {CASH_TABLE}")
         cur.execute(
             f"INSERT INTO {DAY_TABLE} (day, {', '.join(DAY_COLUMNS)}) {_day_select()}", [ar]
         )
@@ -301,6 +376,10 @@ def rebuild() -> int:
         cur.execute(
             f"INSERT INTO {ISSUE_TABLE} (issue_date, day, {', '.join(ISSUE_COLUMNS)}) "
             f"{_issue_select()}",
+            [ar],
+        )
+        cur.execute(
+            f"INSERT INTO {CASH_TABLE} ({', '.join(CASH_KEY + CASH_COLUMNS)}) {_cash_select()}",
             [ar],
         )
     rebuild_invoices()
@@ -366,6 +445,7 @@ def verify() -> list[str]:
     return (
         _differences(DAY_TABLE, ("day",), DAY_COLUMNS, _day_select(), [ar])
         + _differences(ISSUE_TABLE, ("issue_date", "day"), ISSUE_COLUMNS, _issue_select(), [ar])
+        + _differences(CASH_TABLE, CASH_KEY, CASH_COLUMNS, _cash_select(), [ar])
         + _differences(INVOICE_TABLE, INVOICE_KEY, INVOICE_COLUMNS, _all_invoice_select(), [])
         + _differences(LINE_TABLE, LINE_KEY, LINE_COLUMNS, _all_line_select(), [])
     )

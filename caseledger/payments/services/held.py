@@ -11,7 +11,7 @@ from caseledger.core import audit
 from caseledger.core.models import User
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.services import entry_post
-from caseledger.payments import locks
+from caseledger.payments import hooks, locks
 from caseledger.payments.choices import (
     CheckoutPurpose,
     CheckoutStatus,
@@ -82,6 +82,7 @@ def held_payment_release(*, payment: Payment, actor: User, now: datetime) -> Pay
                 status=PaymentStatus.RECEIVED, entry=entry, unapplied_cents=unapplied
             )
             payment.refresh_from_db()
+            hooks.receipt_linked(payment=payment)
             payment_receipt_queue(payment=payment, invoices=invoices, now=now)
         else:
             _HOLD_RELEASE_HANDLERS[session.purpose](

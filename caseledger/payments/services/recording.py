@@ -18,7 +18,7 @@ from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import JournalEntry
 from caseledger.ledger.services import PostingLine, entry_post
 from caseledger.matters.models import Matter
-from caseledger.payments import locks
+from caseledger.payments import hooks, locks
 from caseledger.payments.choices import (
     PaymentMethod,
     PaymentStatus,
@@ -270,6 +270,7 @@ def payment_record(
             created_by=actor,
             created_at=now,
         )
+        hooks.receipt_linked(payment=payment)
         _allocations_record(
             payment=payment,
             allocations=allocations,

@@ -167,3 +167,12 @@ def test_a_held_payment_released_by_staff_sends_its_receipt(
     (message,) = inbox.messages
     assert "We received your card payment of $490.00" in _body(message)
     assert OutboxMessage.objects.filter(kind=RECEIPT_KIND).count() == 1
+    # The receipt entry is posted before the payment names it: the payments hook moves it to
+    # the payment's method in the reports' cash summary (ADR 020), as verify recomputes it.
+    from caseledger.reports import summary
+    from caseledger.reports.models import KpiCashDay
+
+    assert summary.verify() == []
+    assert set(KpiCashDay.objects.filter(postings__gt=0).values_list("method", "cents")) == {
+        ("CARD", -49_000)
+    }

@@ -234,15 +234,23 @@ def test_collection_trend_leaves_a_month_still_being_collected_blank(users: dict
 def test_cash_and_cohort_statements_read_only_the_range_and_join_the_payment(
     users: dict[str, Any],
 ) -> None:
-    """The cash panel joins each receipt to its payment (no subquery per posting) and, like the
-    cohorts, bounds the entries by the same dates as their postings, so only the range's
-    entries are read; the figures are the hand-computed ones."""
+    """The cash panel, filtered, joins each receipt to its payment (no subquery per posting)
+    and, like the cohorts, bounds the entries by the same dates as their postings, so only the
+    range's entries are read; unfiltered it is one statement on the cash summary. The figures
+    are the hand-computed ones."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     book(users)
+    with CaptureQueriesContext(connection) as firm:
+        assert metrics.collections_by_month(PERIOD.end, 3)[1].by_method == {"CHECK": 110_000}
+    (firm_sql,) = [q["sql"] for q in firm.captured_queries]
+    assert "reports_kpicashday" in firm_sql
+    assert "ledger_posting" not in firm_sql
     with CaptureQueriesContext(connection) as cash:
-        months = metrics.collections_by_month(PERIOD.end, 3)
+        months = metrics.collections_by_month(
+            PERIOD.end, 3, Filters(partner_id=users["PARTNER"].pk)
+        )
     with CaptureQueriesContext(connection) as cohorts:
         rows = metrics.cohorts("client_type", PERIOD)
     assert [m.by_method for m in months] == [{}, {"CHECK": 110_000}, {"CHECK": 40_000}]

@@ -284,3 +284,118 @@ def test_percentiles_of_counts_interpolate_as_percentile_cont() -> None:
     assert metrics.percentiles_of_counts(counts, [0.5, 0.9]) == [2.0, 3.4]
     assert metrics.percentiles_of_counts([], [0.5]) == [None]
     assert metrics.percentiles_of_counts([(hour // 2, 1)], [0.5, 0.9]) == [0.5, 0.5]
+
+
+def test_the_cash_summary_gives_the_panel_of_the_postings_to_the_cent(
+    users: dict[str, Any],
+) -> None:
+    """Payments by every method, transfers of earned fees from trust, credit applied, a card
+    settlement, refunds, a reversed payment and a receipt no payment names, over four months:
+    the cash panel read from ``KpiCashDay`` equals the panel over the postings (a filter every
+    posting passes) month by month and method by method, to the cent; verify names a tampered
+    and a missing row; rebuild and the migration's back-fill write the rows verify expects."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from caseledger.reports.models import KpiCashDay
+
+    matter = F.matter(client_obj=F.client(corporate=True))
+    invoices = [
+        F.invoice(matter_obj=matter, cents=500_000, issued=FIRST + timedelta(days=n))
+        for n in (0, 3, 9)
+    ]
+    from caseledger.payments.services import Allocation, payment_record
+
+    def pay(invoice: Any, method: str, cents: int, day: int) -> Any:
+        return payment_record(
+            client=matter.client,
+            matter=matter,
+            method=method,
+            payer=matter.client.name,
+            amount_cents=cents,
+            received_date=FIRST + timedelta(days=day),
+            actor=None,
+            now=NOW,
+            allocations=[Allocation(invoice=invoice, amount_cents=cents)],
+            reference="1001",
+        )
+
+    payments = [
+        pay(invoices[n % 3], method, cents, day)
+        for n, (method, cents, day) in enumerate(
+            [
+                ("CHECK", 30_000, 5),
+                ("CARD", 12_345, 5),
+                ("ACH", 50_001, 20),
+                ("WIRE", 70_000, 41),
+                ("CASH", 999, 41),
+                ("CARD", 20_000, 75),
+                ("CHECK", 11_111, 101),
+            ]
+        )
+    ]
+    for when in (datetime(2026, 10, 7, 12, tzinfo=UTC), datetime(2026, 11, 3, 12, tzinfo=UTC)):
+        F.trust_deposit(matter_obj=matter, cents=40_000, day=when.date(), now=when)
+        F.trust_pay(invoice_obj=invoices[2], cents=25_000, day=when.date(), actor=None, now=when)
+
+    def ar_entry(kind: str, cents: int, day: date) -> JournalEntry:
+        return entry_post(
+            kind=kind,
+            entry_date=day,
+            memo="cash panel",
+            lines=[
+                PostingLine(
+                    A.ACCOUNTS_RECEIVABLE,
+                    cents,
+                    client=matter.client,
+                    matter=matter,
+                    invoice=invoices[0],
+                ),
+                PostingLine(A.FEE_REVENUE, -cents, client=matter.client, matter=matter),
+            ],
+            actor=None,
+            now=NOW,
+        )
+
+    ar_entry(EntryKind.PAYMENT_APPLIED, -8_000, FIRST + timedelta(days=33))
+    ar_entry(EntryKind.PROCESSOR_SETTLEMENT, -4_400, FIRST + timedelta(days=62))
+    ar_entry(EntryKind.REFUND, 3_000, FIRST + timedelta(days=62))
+    ar_entry(EntryKind.REFUND, 1_500, FIRST + timedelta(days=95))
+    ar_entry(EntryKind.PAYMENT_RECEIVED, -2_500, FIRST + timedelta(days=95))  # no payment
+    entry_reverse(
+        entry=payments[2].entry, actor=None, now=NOW, entry_date=FIRST + timedelta(days=64)
+    )
+    until = date(2026, 12, 31)
+    everyone = metrics.Filters(client_type="CORPORATE")
+    firm = metrics.collections_by_month(until, 6)
+    assert firm == metrics.collections_by_month(until, 6, everyone)
+    assert [m.by_method for m in firm[2:]] == [
+        {"CHECK": 30_000, "CARD": 12_345, "ACH": 50_001},
+        {"WIRE": 70_000, "CASH": 999, "TRUST": 25_000, "CREDIT": 8_000},
+        {"CARD": 20_000, "TRUST": 25_000, "SETTLED": 4_400, "REFUND": -3_000, "REVERSED": -50_001},
+        {"CHECK": 11_111, "REFUND": -1_500, "REVERSED": 2_500},
+    ]
+    # The receipts were moved from REVERSED to their method: rows of no posting are left.
+    assert KpiCashDay.objects.filter(method="REVERSED", postings=0).exists()
+    for months_back in (1, 3, 12):
+        assert metrics.collections_by_month(date(2026, 11, 14), months_back) == (
+            metrics.collections_by_month(date(2026, 11, 14), months_back, everyone)
+        )
+    assert summary.verify() == []
+    KpiCashDay.objects.filter(day=FIRST + timedelta(days=5), method="CARD").update(cents=-12_346)
+    KpiCashDay.objects.filter(day=FIRST + timedelta(days=41), method="WIRE").delete()
+    assert summary.verify() == [
+        "KPI summary reports_kpicashday 2026-09-06 CARD: cents is -12346, the postings give -12345",
+        "KPI summary reports_kpicashday 2026-10-12 WIRE: row is missing, the postings give "
+        "[-70000, 1]",
+    ]
+    summary.rebuild()
+    assert summary.verify() == []
+    assert metrics.collections_by_month(until, 6) == firm
+    KpiCashDay.objects.all().delete()
+    migration = importlib.import_module("caseledger.reports.migrations.0008_kpi_cash_summary")
+    migration.backfill(None, SimpleNamespace(connection=connection))
+    assert summary.verify() == []
+    assert metrics.collections_by_month(until, 6) == firm
