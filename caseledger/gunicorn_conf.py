@@ -23,6 +23,12 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
 graceful_timeout = 30
+# Seconds an idle keep-alive connection stays open (gunicorn's default is 2). A client that waits
+# longer between requests races the close: the load test's paced users (1-3 s apart) saw 17-21
+# connection resets at 128 users while every request the server read was answered. Above the
+# reverse proxy's own idle timeout (nginx 60-75 s, AWS ALB 60 s), so the proxy closes first;
+# an idle connection holds no thread in gthread workers.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 75)
 # Workers are not recycled unless GUNICORN_MAX_REQUESTS says so: a gthread worker that reaches
 # max_requests resets the keep-alive connections it holds (gunicorn issue #3038, open), which the
 # load test saw as connection errors whenever a worker restarted. A firm that wants recycling

@@ -150,3 +150,19 @@ def test_workers_are_recycled_only_when_asked(monkeypatch: pytest.MonkeyPatch) -
     assert (conf.max_requests, conf.max_requests_jitter) == (5000, 500)
     monkeypatch.delenv("GUNICORN_MAX_REQUESTS")
     importlib.reload(gunicorn_conf)
+
+
+def test_idle_keep_alive_connections_outlive_a_pause_between_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """gunicorn closes an idle keep-alive connection after 2 s by default, which raced the load
+    test's paced users (1-3 s between requests) into connection resets: 75 s unless
+    GUNICORN_KEEPALIVE says otherwise (above a reverse proxy's idle timeout)."""
+    import importlib
+
+    monkeypatch.delenv("GUNICORN_KEEPALIVE", raising=False)
+    assert importlib.reload(gunicorn_conf).keepalive == 75
+    monkeypatch.setenv("GUNICORN_KEEPALIVE", "5")
+    assert importlib.reload(gunicorn_conf).keepalive == 5
+    monkeypatch.delenv("GUNICORN_KEEPALIVE")
+    importlib.reload(gunicorn_conf)
