@@ -21,10 +21,12 @@ WIDTHS = (1366, 390)
 def _world(users):
     from caseledger.billing import services as billing
     from caseledger.billing.tests.factories import build_world, issued_invoice
+    from caseledger.core import clock
     from caseledger.credits.tests import factories as cf
     from caseledger.matters import services as matters
 
     now = timezone.now()
+    today = clock.firm_date(now)  # the firm's date: UTC's is a day ahead in its evening
     world = build_world(users, now)
     matter = world.matter
     matters.matter_budget_set(
@@ -35,13 +37,13 @@ def _world(users):
         actor=world.partner,
         now=now,
     )
-    cf.trust_deposit(matter_obj=matter, cents=250_000, day=now.date(), now=now)
+    cf.trust_deposit(matter_obj=matter, cents=250_000, day=today, now=now)
     invoice = issued_invoice(world)
-    cf.pay(invoice_obj=invoice, cents=100_000, day=now.date(), now=now, actor=world.billing)
+    cf.pay(invoice_obj=invoice, cents=100_000, day=today, now=now, actor=world.billing)
     billing.time_entry_create(
         timekeeper=world.attorney,
         matter=matter,
-        work_date=now.date(),
+        work_date=today,
         hours=Decimal("2.5"),
         activity_code="A103",
         narrative="Draft expert opinion letter",
