@@ -1,11 +1,11 @@
 """`make loadtest` end to end at a tiny size: bench/loadtest.py with the demo firm and a
 generated firm of 40 matters and 200 invoices, six and twelve users (one in six a writer) for
 three seconds a run: the throughput run (no waiting) and the paced run (1-3 s between a user's
-requests), each with its own month-end. Every line has its figures, the writers' payments and advances and the
-month-end run succeed (no error, no deadlock) and `verify` is clean afterwards. It runs in a
-database of its own, created empty and dropped after (the load test migrates it, which seeds
-the case types, then seeds the demo firm): the test database loses its seeded rows when a
-transactional test flushes it."""
+requests), each with its own month-end. Every line has its figures, the writers' payments and
+advances and the month-end run succeed (no error, no deadlock) and `verify` is clean
+afterwards. It runs in a database of its own, created empty and dropped after (the load test
+migrates it, which seeds the case types, then seeds the demo firm): the test database loses
+its seeded rows when a transactional test flushes it."""
 
 from __future__ import annotations
 
