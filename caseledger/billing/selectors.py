@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, overload
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from caseledger.billing.models import (
 )
 from caseledger.core.models import AuditEvent, OutboxMessage, User
 from caseledger.core.money import Money
+from caseledger.core.paging import SqlRows
 from caseledger.core.permissions import UNSCOPED_ROLES
 from caseledger.matters.models import Matter
 
@@ -121,7 +122,7 @@ def _visible_matters(user: Any) -> QuerySet[Matter]:
     return matters_visible_to(user)
 
 
-class WipMatters(Sequence[tuple[int, int, int, int]]):
+class WipMatters(SqlRows[tuple[int, int, int, int]]):
     """The per-matter rows of ``Wip`` (matter id, minutes, time cents, expense cents; largest
     total first, then matter id) read a slice at a time in SQL: ``len()`` is known from the
     partners' statement, a slice is one grouped statement with ORDER BY and LIMIT/OFFSET, so a
@@ -134,7 +135,7 @@ class WipMatters(Sequence[tuple[int, int, int, int]]):
     def __len__(self) -> int:
         return self._count
 
-    def _read(self, limit: int | None, offset: int) -> list[tuple[int, int, int, int]]:
+    def _fetch(self, limit: int | None, offset: int) -> list[tuple[int, int, int, int]]:
         from django.db import connection
 
         sql = (
@@ -148,30 +149,6 @@ class WipMatters(Sequence[tuple[int, int, int, int]]):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [(int(m), int(a), int(b), int(c)) for m, a, b, c in cursor.fetchall()]
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[int, int, int, int]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[int, int, int, int]]: ...
-
-    def __getitem__(
-        self, index: int | slice
-    ) -> tuple[int, int, int, int] | list[tuple[int, int, int, int]]:
-        if isinstance(index, int):
-            rows = self._read(1, index) if index >= 0 else []
-            if not rows:
-                raise IndexError(index)
-            return rows[0]
-        if index.step not in (None, 1):
-            raise TypeError("WipMatters takes a slice [start:stop]")
-        start = max(index.start or 0, 0)
-        if index.stop is None:
-            return self._read(None, start)
-        return self._read(max(index.stop - start, 0), start)
-
-    def __iter__(self) -> Iterator[tuple[int, int, int, int]]:
-        return iter(self._read(None, 0))
 
 
 @dataclass(frozen=True)

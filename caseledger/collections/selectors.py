@@ -54,10 +54,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, overload
+from typing import Any
 
 from django.db.models import F, Q, QuerySet, Sum
 
@@ -75,6 +75,7 @@ from caseledger.collections.models import (
     Reminder,
 )
 from caseledger.core.amounts import firm_decimal
+from caseledger.core.paging import SqlRows
 
 BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
 BUCKET_LABELS = {
@@ -299,7 +300,7 @@ def _bucket_sums(t: Any, c0: Any, c30: Any, c60: Any, c90: Any) -> dict[str, int
     }
 
 
-class AgingRows(Sequence[AgingRow]):
+class AgingRows(SqlRows[AgingRow]):
     """The report's rows as a lazy sequence read page by page in SQL: ``len()`` is one
     COUNT over the grouped aggregate, a slice one grouped query with ORDER BY (largest
     total first, then the label) and LIMIT/OFFSET; iterating reads every row (the CSV export).
@@ -395,30 +396,6 @@ class AgingRows(Sequence[AgingRow]):
             if offset == start and limit <= size:
                 return rows[:limit]
         return self._query(limit, offset)[0]
-
-    @overload
-    def __getitem__(self, index: int) -> AgingRow: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[AgingRow]: ...
-
-    def __getitem__(self, index: int | slice) -> AgingRow | list[AgingRow]:
-        if isinstance(index, int):
-            if index < 0:
-                raise IndexError("AgingRows takes no negative index")
-            rows = self._fetch(1, index)
-            if not rows:
-                raise IndexError(index)
-            return rows[0]
-        if index.step not in (None, 1):
-            raise TypeError("AgingRows takes a slice [start:stop]")
-        start = max(index.start or 0, 0)
-        if index.stop is None:
-            return self._fetch(None, start)
-        return self._fetch(max(index.stop - start, 0), start)
-
-    def __iter__(self) -> Iterator[AgingRow]:
-        return iter(self._fetch(None, 0))
 
 
 def aging_totals(*, as_of: date) -> dict[str, int]:

@@ -2,10 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from django.core.paginator import Paginator
+
+T = TypeVar("T")
+
+
+class SqlRows(Sequence[T]):
+    """An ordered list read from SQL a slice at a time, which Django's ``Paginator`` and
+    ``api.pagination.paginate`` take as they take a QuerySet: a subclass gives ``__len__`` and
+    ``_fetch(limit, offset)`` (the rows ``[offset:offset + limit]``, every row from ``offset``
+    when ``limit`` is None); an index is a one-row slice, iterating reads every row. No
+    negative index and no step: the pages never ask for them."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _fetch(self, limit: int | None, offset: int) -> list[T]:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        name = type(self).__name__
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError(f"{name} takes no negative index")
+            rows = self._fetch(1, index)
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        if index.step not in (None, 1):
+            raise TypeError(f"{name} takes a slice [start:stop]")
+        start = max(index.start or 0, 0)
+        if index.stop is None:
+            return self._fetch(None, start)
+        return self._fetch(max(index.stop - start, 0), start)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._fetch(None, 0))
 
 
 class CountedPaginator(Paginator):

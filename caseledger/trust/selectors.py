@@ -3,10 +3,10 @@ dashboards, statements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, overload
+from typing import Any
 
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Sum
@@ -15,6 +15,7 @@ from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
 from caseledger.core.context import memoized
 from caseledger.core.ids import only_ids
+from caseledger.core.paging import SqlRows
 from caseledger.ledger.selectors import client_trust_balance
 from caseledger.matters.choices import MatterStatus
 from caseledger.matters.models import Matter
@@ -525,7 +526,7 @@ def trust_totals(as_of: date, matters: QuerySet[Matter] | None = None) -> TrustT
     )
 
 
-class TrustRows(Sequence[TrustFigures]):
+class TrustRows(SqlRows[TrustFigures]):
     """The trust dashboard's rows (``trust_matters(matters)`` in its order) with their figures
     on ``as_of``, as a lazy sequence Django's ``Paginator`` takes: ``read_window`` reads a page
     (LIMIT/OFFSET on the ordered rows in SQL) with the totals over every row in one statement
@@ -549,32 +550,14 @@ class TrustRows(Sequence[TrustFigures]):
             self.totals = trust_totals(self.as_of, self.matters)
         return self.totals.count
 
-    @overload
-    def __getitem__(self, index: int) -> TrustFigures: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[TrustFigures]: ...
-
-    def __getitem__(self, index: int | slice) -> TrustFigures | list[TrustFigures]:
-        if isinstance(index, int):
-            if index < 0:
-                raise IndexError("TrustRows takes no negative index")
-            rows = self[index : index + 1]
-            if not rows:
-                raise IndexError(index)
-            return rows[0]
-        if index.step not in (None, 1):
-            raise TypeError("TrustRows takes a slice [start:stop]")
-        start = max(index.start or 0, 0)
-        stop = len(self) if index.stop is None else index.stop
-        limit = max(stop - start, 0)
-        if self._window is not None and self._window[0] == start:
-            if limit <= len(self._window[1]) or start + len(self._window[1]) >= len(self):
-                return self._window[1][:limit]
-        return self.read_window(start, limit)
-
-    def __iter__(self) -> Iterator[TrustFigures]:
-        return iter(self[0 : len(self)])
+    def _fetch(self, limit: int | None, offset: int) -> list[TrustFigures]:
+        if limit is None:
+            limit = max(len(self) - offset, 0)
+        if self._window is not None and self._window[0] == offset:
+            kept = self._window[1]
+            if limit <= len(kept) or offset + len(kept) >= len(self):
+                return kept[:limit]
+        return self.read_window(offset, limit)
 
 
 def trust_totals_of(user: Any, as_of: date) -> TrustTotals:
