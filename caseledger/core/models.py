@@ -221,3 +221,18 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class ChangeCount(models.Model):
+    """One change that can move what a domain's cached reads show (``core.changes``): database
+    triggers add a row (``domain``, a random weight) in the writing transaction; the domain's
+    count is the sum of its rows, which a periodic job folds into one row of the same count."""
+
+    domain = models.CharField(max_length=40)  # "trust"
+    weight = models.BigIntegerField(default=1)  # random per change; a compacted row: their sum
+
+    class Meta:
+        indexes = [models.Index(fields=["domain"], name="core_changecount_domain_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.domain} +{self.weight}"

@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
+from caseledger.core.changes import Watched, cached_read
 from caseledger.core.context import memoized
 from caseledger.core.ids import only_ids
 from caseledger.core.paging import SqlRows
@@ -418,6 +419,30 @@ class TrustTotals:
 
 
 _ORDER = "{0}.t_client, {0}.t_number, {0}.t_id"  # the dashboard's order, over a row alias
+# What the trust dashboard's statement (``_trust_read``) may read and trust 0008's triggers
+# watch (core.changes): the statement is cached per change of these, and computed every time
+# when it reads anything else (a user's scope over another table: a client's portal users).
+# ``ledger_posting`` through the trust liability's sub-ledger rows: every posting on that
+# account moves one, and the statement reads only that account's postings.
+_MATTER_COLUMNS = frozenset(
+    ("id", "number", "client_id", "status", "attorney_id", "paralegal_id", "responsible_partner_id")
+)
+TRUST_WATCHED = Watched(
+    "trust",
+    {
+        "trust_trustdeposit": None,
+        "trust_depositreversal": None,
+        "trust_disputehold": None,
+        "trust_mattertrust": None,
+        "trust_trustrequest": None,
+        "ledger_subledgerbalance": frozenset(
+            {"account_id", "client_id", "matter_id", "balance_cents", "is_trust_liability"}
+        ),
+        "ledger_posting": frozenset({"account_id", "matter_id", "entry_date", "amount_cents"}),
+        "matters_matter": _MATTER_COLUMNS,
+        "clients_client": frozenset({"id", "name"}),
+    },
+)
 _LOW = "r.t_threshold > 0 AND r.t_balance < r.t_threshold"  # TrustFigures.is_low
 _FREE = "r.t_balance - r.t_uncleared - r.t_disputed"
 
@@ -483,9 +508,21 @@ def _trust_read(
     )
     default = trust_settings_get().low_balance_threshold_cents
     params = [sign, default, *(p for _, ps in parts for p in ps), MatterStatus.CLOSED]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [*params, *rows_params])
-        rows = cursor.fetchall()
+    params += rows_params
+
+    def read() -> tuple[TrustTotals, list[TrustFigures], frozenset[int]]:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return _trust_rows(cursor.fetchall())
+
+    # Computed once per change of what it reads (core.changes; trust 0008's triggers).
+    return cached_read(TRUST_WATCHED, alias, sql, params, read)
+
+
+def _trust_rows(
+    rows: list[tuple[Any, ...]],
+) -> tuple[TrustTotals, list[TrustFigures], frozenset[int]]:
+    """``_trust_read``'s result from its statement's rows."""
     n, balance, uncleared_, disputed_, available, low, low_open = rows[0][:7]
     picked = [row[7:] for row in rows if row[7] is not None]  # (id, status, figures...)
     totals = TrustTotals(
