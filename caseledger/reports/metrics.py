@@ -1110,7 +1110,8 @@ def cohorts(dimension: str, period: Period, filters: Filters = ALL) -> list[Coho
                 collection_rate_30d=figures.collection_rates[COHORT_WINDOW],
             )
         )
-    return sorted(rows, key=lambda row: (-row.billed_cents, row.label))
+    # Ties (the same billing and label, e.g. two partners without a last name) by their key.
+    return sorted(rows, key=lambda row: (-row.billed_cents, row.label, str(row.key)))
 
 
 Cohort = tuple[Any, Any, dict[str, Any]]  # the group's key, its label, its ``_figure_aggregates``

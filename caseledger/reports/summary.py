@@ -254,6 +254,19 @@ def _cohort_issue_select(where: str = "", sign: str = "") -> str:
     )
 
 
+# The entry's clients and matters, share-locked (PostgreSQL) before the posting listener reads their
+# cohort key: ``client_update`` and ``matter_update`` lock the row for update before a regroup,
+# so a change either waits for the entry to commit and then moves its postings too, or has
+# committed and the entry reads the new values. (SQLite runs one writer at a time.)
+_COHORT_LOCK = (
+    "WITH c AS (SELECT id FROM clients_client WHERE id IN"
+    " (SELECT client_id FROM ledger_posting WHERE entry_id = %s) FOR SHARE),"
+    " m AS (SELECT id FROM matters_matter WHERE id IN"
+    " (SELECT matter_id FROM ledger_posting WHERE entry_id = %s) FOR SHARE)"
+    " SELECT (SELECT COUNT(*) FROM c), (SELECT COUNT(*) FROM m)"
+)
+
+
 def _cohort_upserts(where: str, sign: str = "") -> tuple[str, str]:
     return (
         _upsert(
@@ -455,6 +468,8 @@ def on_postings(*, entry: Any, rows: Any) -> None:
         return
     where = " AND p.entry_id = %s"
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(_COHORT_LOCK, [entry.pk, entry.pk])
         cur.execute(_upsert(DAY_TABLE, ("day",), DAY_COLUMNS, _day_select(where)), [ar, entry.pk])
         cur.execute(
             _upsert(ISSUE_TABLE, ("issue_date", "day"), ISSUE_COLUMNS, _issue_select(where)),
