@@ -15,9 +15,9 @@ same text
 
 Postings are append-only and a posting's entry, kind, date and invoice never change; an issued
 invoice's issue date never changes (billing's immutability trigger). So a row, once added, stays
-right. What is NOT summarised: the matter's partner, case type, office and attorney and the
-client's type are current attributes that change (a matter is reassigned), so filtered KPIs and
-cohorts keep reading the postings joined to the matter and client.
+right. These tables leave out the matter's partner, case type, office and attorney and the
+client's type: current attributes that change (a matter is reassigned), so filtered KPIs keep
+reading the postings joined to the matter and client.
 
 The invoice-level summary (ADR 021) follows the same pattern for what the invoices and their
 lines give: ``KpiInvoiceDay`` (per issue date, the count of invoices issued and a histogram of
@@ -35,6 +35,13 @@ A receipt's way is its payment's method, and payments names the entry from the p
 after posting it (same transaction): ``on_postings`` files the receipt as the postings read then
 (REVERSED, no payment) and ``on_receipt``, a ``payments.hooks`` receipt listener, moves it to the
 method once the payment names the entry.
+
+The cohort summary (ADR 023: ``KpiCohortDay``, ``KpiCohortIssueDay``) is keyed by those current
+attributes (all but the attorney), so its rows do not stay right by themselves: ``on_postings``
+files an entry's postings under the key its client and matter have then (share-locking them on
+PostgreSQL), and a change of a key attribute moves the client's or matter's postings to the new
+key in the change's transaction (``on_client_regroup``, ``on_matter_regroup``: ``clients.hooks``
+and ``matters.hooks`` regroup listeners, called before and after the row is written).
 """
 
 from __future__ import annotations
