@@ -10,6 +10,7 @@ those clients only). Without a provider the pages show no matters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from caseledger.core.hooks import Listeners
@@ -38,3 +39,25 @@ def clients_set_open_matters(clients: list[Any]) -> list[Any]:
     for c in clients:
         c.open_matters = counts.get(c.pk, 0)
     return clients
+
+
+# ``register_regroup_listener(fn)``: ``fn(*, client_id, moved)`` is called inside the transaction
+# of ``clients.services.client_update`` when the client's type or intake source changes: once
+# with ``moved=False`` before the change is written (the client row still holds the old values)
+# and once with ``moved=True`` after. The reports' cohort summary, keyed by those values, moves
+# the client's postings from their old group to the new one (ADR 023).
+RegroupListener = Callable[..., None]
+
+_regroup: Listeners[RegroupListener] = Listeners()
+
+register_regroup_listener = _regroup.register
+unregister_regroup_listener = _regroup.unregister  # tests
+
+# The client's fields a regroup listener keys by.
+REGROUP_FIELDS = frozenset({"client_type", "intake_source"})
+
+
+def client_regrouped(*, client_id: int, moved: bool) -> None:
+    """Called by clients.services only."""
+    for fn in _regroup:
+        fn(client_id=client_id, moved=moved)

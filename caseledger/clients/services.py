@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from caseledger.clients import locks, validators
+from caseledger.clients import hooks, locks, validators
 from caseledger.clients.choices import (
     AcwiaExemption,
     ClientKind,
@@ -294,8 +294,13 @@ def client_update(*, client: Client, actor: User | None, now: datetime, **data: 
                 raise ClientError(COMPANY_NO_PII.format(field=key, name=client.name), field=key)
     before, after = _apply(client, values)
     if after:
+        regroup = not hooks.REGROUP_FIELDS.isdisjoint(after)
+        if regroup:
+            hooks.client_regrouped(client_id=client.pk, moved=False)
         client.updated_at = now
         client.save()
+        if regroup:
+            hooks.client_regrouped(client_id=client.pk, moved=True)
         audit.record(
             actor=actor,
             action="clients.client_updated",

@@ -51,3 +51,25 @@ unregister_billed_amount = _billed.unregister  # tests
 def billed_cents(matter: Matter) -> int:
     """Cents billed on ``matter`` as the registered function reports (0 with none)."""
     return sum(int(fn(matter)) for fn in _billed)
+
+
+# ``register_regroup_listener(fn)``: ``fn(*, matter_id, moved)`` is called inside the transaction
+# of ``services.matter_update`` when the matter's responsible partner or office changes (its
+# case type never does): once with ``moved=False`` before the change is written and once with
+# ``moved=True`` after. The reports' cohort summary, keyed by those values, moves the matter's
+# postings from their old group to the new one (ADR 023).
+RegroupListener = Callable[..., None]
+
+_regroup: Listeners[RegroupListener] = Listeners()
+
+register_regroup_listener = _regroup.register
+unregister_regroup_listener = _regroup.unregister  # tests
+
+# The matter's fields (as ``services`` snapshots them for the audit) a regroup listener keys by.
+REGROUP_FIELDS = frozenset({"responsible_partner", "office"})
+
+
+def matter_regrouped(*, matter_id: int, moved: bool) -> None:
+    """Called by matters.services only."""
+    for fn in _regroup:
+        fn(matter_id=matter_id, moved=moved)

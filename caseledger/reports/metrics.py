@@ -48,10 +48,20 @@ from caseledger.billing.choices import InvoiceStatus, LineKind
 from caseledger.billing.models import HourlyRate, Invoice, InvoiceLine, Service
 from caseledger.clients.choices import ClientType, IntakeSource
 from caseledger.core.context import memoized
+from caseledger.core.models import User
 from caseledger.ledger.accounts import ACCOUNTS_RECEIVABLE
 from caseledger.ledger.choices import EntryKind
 from caseledger.ledger.models import Account, Posting
-from caseledger.reports.models import KpiCashDay, KpiDay, KpiInvoiceDay, KpiIssueDay, KpiLineDay
+from caseledger.matters.models import CaseType
+from caseledger.reports.models import (
+    KpiCashDay,
+    KpiCohortDay,
+    KpiCohortIssueDay,
+    KpiDay,
+    KpiInvoiceDay,
+    KpiIssueDay,
+    KpiLineDay,
+)
 
 BILLED = "billed"
 COLLECTED = "collected"
@@ -1034,6 +1044,23 @@ CHOICES: dict[str, dict[Any, str]] = {
     "intake_source": {"": "(not known)", **dict(IntakeSource.choices)},
     "office": {"": "(main office)"},
 }
+# The cohorts' collection rate: collected within this many days of the invoice's issue (the
+# cohort summary keeps the collections of this window only).
+COHORT_WINDOW = 30
+# Each dimension in the cohort summary (``KpiCohortDay``): the column of its key, and the column
+# that is "" or 0 where the postings have no client or matter (the group the postings path keys
+# None), and the model and field of the label where the key is an id.
+_COHORT_COLUMNS: dict[str, tuple[str, str]] = {
+    "client_type": ("client_type", "client_type"),
+    "case_type": ("case_type_id", "case_type_id"),
+    "partner": ("partner_id", "partner_id"),
+    "intake_source": ("intake_source", "client_type"),
+    "office": ("office", "case_type_id"),
+}
+_COHORT_LABELS: dict[str, tuple[Any, str]] = {
+    "case_type": (CaseType, "name"),
+    "partner": (User, "last_name"),
+}
 
 
 @dataclass(frozen=True)
@@ -1053,38 +1080,117 @@ class CohortRow:
 
 
 def cohorts(dimension: str, period: Period, filters: Filters = ALL) -> list[CohortRow]:
-    """``period_figures`` per group of ``dimension``: the same aggregate, grouped (one query
-    whatever the number of groups), so the groups add up to the firm's figures."""
-    _, key_path, label_path = DIMENSIONS[dimension]
-    windows = (30,)
-    grouped = (
-        _figure_rows(period, filters, windows)
-        .values(key_path, label_path)
-        .annotate(**_figure_aggregates(period, windows))
-        .order_by()
-    )
+    """``period_figures`` per group of ``dimension``: the same aggregate, grouped, so the groups
+    add up to the firm's figures. Read from the cohort summary (ADR 023: a few rows per day and
+    group, whatever the number of postings), filtered by partner, client type, case type and
+    office there too; the attorney's filter, which the summary does not key, reads the
+    postings (one grouped query)."""
+    windows = (COHORT_WINDOW,)
+    if filters.attorney_id is None:
+        groups = _summary_cohorts(dimension, period, filters)
+    else:
+        groups = _posted_cohorts(dimension, period, filters)
     choices = CHOICES.get(dimension, {})
     rows = []
-    for r in grouped:
-        figures = _figures_of(r, windows)
+    for key, label, sums in groups:
+        figures = _figures_of(sums, windows)
         moved = figures.moved
         amounts = (moved.billed_cents, moved.collected_cents, moved.credited_cents)
         if not any(amounts) and not moved.written_off_cents:
             continue  # only collections of later months' postings reached: nothing in the period
-        label = r[label_path]
         rows.append(
             CohortRow(
-                key=r[key_path],
+                key=key,
                 label=str(choices.get(label, label) or "(none)"),
                 billed_cents=moved.billed_cents,
                 collected_cents=moved.collected_cents,
                 written_off_cents=moved.written_off_cents,
                 credited_cents=moved.credited_cents,
                 dso_paid_days=figures.dso_paid_days,
-                collection_rate_30d=figures.collection_rates[30],
+                collection_rate_30d=figures.collection_rates[COHORT_WINDOW],
             )
         )
-    return sorted(rows, key=lambda row: (-row.billed_cents, row.label))
+    # Ties (the same billing and label, e.g. two partners without a last name) by their key.
+    return sorted(rows, key=lambda row: (-row.billed_cents, row.label, str(row.key)))
+
+
+Cohort = tuple[Any, Any, dict[str, Any]]  # the group's key, its label, its ``_figure_aggregates``
+
+
+def _posted_cohorts(dimension: str, period: Period, filters: Filters) -> list[Cohort]:
+    """``_figure_aggregates`` per group over the A/R postings joined to client and matter."""
+    _, key_path, label_path = DIMENSIONS[dimension]
+    windows = (COHORT_WINDOW,)
+    grouped = (
+        _figure_rows(period, filters, windows)
+        .values(key_path, label_path)
+        .annotate(**_figure_aggregates(period, windows))
+        .order_by()
+    )
+    return [(r[key_path], r[label_path], r) for r in grouped]
+
+
+def _cohort_q(filters: Filters) -> Q:
+    """``Filters.q`` on the cohort summary's key columns (no attorney: the summary has none)."""
+    q = Q()
+    if filters.partner_id:
+        q &= Q(partner_id=filters.partner_id)
+    if filters.client_type:
+        q &= Q(client_type=filters.client_type)
+    if filters.case_type_id:
+        q &= Q(case_type_id=filters.case_type_id)
+    if filters.office:
+        q &= Q(office=filters.office)
+    return q
+
+
+def _summary_cohorts(dimension: str, period: Period, filters: Filters) -> list[Cohort]:
+    """``_figure_aggregates`` per group read from the cohort summary: the period's days of
+    ``KpiCohortDay`` and its issue dates of ``KpiCohortIssueDay`` (``_summary_sums``, grouped),
+    the two merged per group in Python (sums add) and each id's label read once."""
+    column, present = _COHORT_COLUMNS[dimension]
+    q = _cohort_q(filters)
+    moved = (
+        KpiCohortDay.objects.filter(q, day__gte=period.start, day__lte=period.end)
+        .values(column, present)
+        .annotate(
+            **{name: Sum(f"{name}_cents") for name in KINDS},
+            paid_weight=Sum("paid_cents"),
+            paid_weighted=Sum("paid_day_cents"),
+        )
+        .order_by()
+    )
+    reach = period.end + dt.timedelta(days=COHORT_WINDOW)
+    issued = (
+        KpiCohortIssueDay.objects.filter(
+            q,
+            issue_date__gte=period.start,
+            issue_date__lte=period.end,
+            day__gte=period.start,
+            day__lte=reach,
+        )
+        .annotate(days=DaysBetween(F("day"), F("issue_date")))
+        .values(column, present)
+        .annotate(
+            issued_billed=Sum("issued_cents"),
+            **{f"w{COHORT_WINDOW}": Sum("collected_cents", filter=Q(days__lte=COHORT_WINDOW))},
+        )
+        .order_by()
+    )
+    names = [*KINDS, "paid_weight", "paid_weighted", "issued_billed", f"w{COHORT_WINDOW}"]
+    sums: dict[Any, dict[str, int]] = {}
+    for row in [*moved, *issued]:
+        key = row[column] if row[present] else None
+        group = sums.setdefault(key, dict.fromkeys(names, 0))
+        for name in names:
+            group[name] += int(row.get(name) or 0)
+    if dimension in _COHORT_LABELS:
+        model, field_name = _COHORT_LABELS[dimension]
+        names = model.objects.filter(pk__in=[k for k in sums if k is not None])
+        labels = dict(names.values_list("pk", field_name))
+    else:
+        labels = {key: key for key in sums}
+    return [(key, labels.get(key), group) for key, group in sums.items()]
 
 
 @dataclass(frozen=True)

@@ -224,3 +224,87 @@ class KpiCashDay(models.Model):
 
     def __str__(self) -> str:
         return f"KPI cash {self.day} {self.method}"
+
+
+class KpiCohortDay(models.Model):
+    """The firm's A/R postings of one day summed per cohort key (ADR 023): the current client type
+    and intake source of the posting's client and the current case type, responsible partner and
+    office of its matter. What the cohorts page groups by any of those instead of joining every
+    A/R posting of the period to its client and matter; the columns are ``KpiDay``'s.
+
+    A key value is "" or 0 where the posting has no client (``client_type`` "", which no client
+    has) or no matter (``case_type_id`` 0: every matter has a case type), or the matter no
+    partner (``partner_id`` 0). Kept in the posting's transaction by ``summary.on_postings``; a
+    change of a client's type or intake source, or of a matter's partner or office, moves that
+    client's or matter's postings to their new key in the change's transaction
+    (``summary.on_client_regroup``, ``summary.on_matter_regroup``). A row may be left at 0."""
+
+    day = models.DateField()
+    client_type = models.CharField(max_length=12)  # clients.Client.client_type, "" no client
+    intake_source = models.CharField(max_length=12)  # clients.Client.intake_source
+    case_type_id = models.BigIntegerField()  # matters.CaseType, 0: no matter
+    partner_id = models.BigIntegerField()  # the matter's responsible partner (a User), 0: none
+    office = models.CharField(max_length=60)  # matters.Matter.office
+    billed_cents = models.BigIntegerField(default=0)
+    collected_cents = models.BigIntegerField(default=0)
+    credited_cents = models.BigIntegerField(default=0)
+    written_off_cents = models.BigIntegerField(default=0)
+    paid_cents = models.BigIntegerField(default=0)
+    paid_day_cents = models.BigIntegerField(default=0)
+    postings = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "client_type",
+                    "intake_source",
+                    "case_type_id",
+                    "partner_id",
+                    "office",
+                ],
+                name="reports_kpicohortday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI cohort {self.day}"
+
+
+class KpiCohortIssueDay(models.Model):
+    """Per cohort key (as ``KpiCohortDay``), the A/R postings of invoices issued on
+    ``issue_date`` that are dated ``day``: the INVOICE_ISSUED postings (``issued_cents``) and the
+    collections dated at most ``metrics.COHORT_WINDOW`` days after the issue (``collected_cents``),
+    what the cohorts' collection rate reads; later collections are left out, so a row's days
+    stay within the window whatever the age of the firm. Kept like ``KpiCohortDay``."""
+
+    issue_date = models.DateField()
+    day = models.DateField()
+    client_type = models.CharField(max_length=12)
+    intake_source = models.CharField(max_length=12)
+    case_type_id = models.BigIntegerField()
+    partner_id = models.BigIntegerField()
+    office = models.CharField(max_length=60)
+    issued_cents = models.BigIntegerField(default=0)
+    collected_cents = models.BigIntegerField(default=0)
+    postings = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "issue_date",
+                    "day",
+                    "client_type",
+                    "intake_source",
+                    "case_type_id",
+                    "partner_id",
+                    "office",
+                ],
+                name="reports_kpicohortissueday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI cohort issue {self.issue_date} on {self.day}"

@@ -15,9 +15,9 @@ same text
 
 Postings are append-only and a posting's entry, kind, date and invoice never change; an issued
 invoice's issue date never changes (billing's immutability trigger). So a row, once added, stays
-right. What is NOT summarised: the matter's partner, case type, office and attorney and the
-client's type are current attributes that change (a matter is reassigned), so filtered KPIs and
-cohorts keep reading the postings joined to the matter and client.
+right. These tables leave out the matter's partner, case type, office and attorney and the
+client's type: current attributes that change (a matter is reassigned), so filtered KPIs keep
+reading the postings joined to the matter and client.
 
 The invoice-level summary (ADR 021) follows the same pattern for what the invoices and their
 lines give: ``KpiInvoiceDay`` (per issue date, the count of invoices issued and a histogram of
@@ -35,6 +35,13 @@ A receipt's way is its payment's method, and payments names the entry from the p
 after posting it (same transaction): ``on_postings`` files the receipt as the postings read then
 (REVERSED, no payment) and ``on_receipt``, a ``payments.hooks`` receipt listener, moves it to the
 method once the payment names the entry.
+
+The cohort summary (ADR 023: ``KpiCohortDay``, ``KpiCohortIssueDay``) is keyed by those current
+attributes (all but the attorney), so its rows do not stay right by themselves: ``on_postings``
+files an entry's postings under the key its client and matter have then (share-locking them on
+PostgreSQL), and a change of a key attribute moves the client's or matter's postings to the new
+key in the change's transaction (``on_client_regroup``, ``on_matter_regroup``: ``clients.hooks``
+and ``matters.hooks`` regroup listeners, called before and after the row is written).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from django.db import connection
 from caseledger.ledger.choices import EntryKind
 from caseledger.reports.metrics import (
     BILLED,
+    COHORT_WINDOW,
     COLLECTED,
     CREDIT_APPLIED,
     CREDITED,
@@ -183,6 +191,124 @@ def _cash_select(where: str = "", *, unlinked: bool = False) -> str:
         " LEFT JOIN payments_payment pay ON pay.entry_id = e.id"
         f" WHERE p.account_id = %s AND {_in(COLLECTED)}{where} GROUP BY {group}"
     )
+
+
+# -- the cohort summary (ADR 023): the same sums per cohort key ----------------------------------
+
+COHORT_DAY_TABLE = "reports_kpicohortday"
+COHORT_ISSUE_TABLE = "reports_kpicohortissueday"
+COHORT_KEY = ("client_type", "intake_source", "case_type_id", "partner_id", "office")
+COHORT_DAY_KEY = ("day", *COHORT_KEY)
+COHORT_ISSUE_KEY = ("issue_date", "day", *COHORT_KEY)
+COHORT_DAY_COLUMNS = (
+    "billed_cents",
+    "collected_cents",
+    "credited_cents",
+    "written_off_cents",
+    "paid_cents",
+    "paid_day_cents",
+    "postings",
+)
+COHORT_ISSUE_COLUMNS = ("issued_cents", "collected_cents", "postings")
+# A posting's cohort key: its client's current type and intake source, its matter's current case
+# type, partner and office; "" or 0 where it has none (``KpiCohortDay``).
+_COHORT_KEY = ", ".join(
+    (
+        "COALESCE(c.client_type, '')",
+        "COALESCE(c.intake_source, '')",
+        "COALESCE(m.case_type_id, 0)",
+        "COALESCE(m.responsible_partner_id, 0)",
+        "COALESCE(m.office, '')",
+    )
+)
+_COHORT_FROM = (
+    " FROM ledger_posting p JOIN ledger_journalentry e ON e.id = p.entry_id"
+    " LEFT JOIN ledger_journalentry r ON r.id = e.reverses_id"
+    " LEFT JOIN billing_invoice i ON i.id = p.invoice_id"
+    " LEFT JOIN clients_client c ON c.id = p.client_id"
+    " LEFT JOIN matters_matter m ON m.id = p.matter_id"
+    " WHERE p.account_id = %s"
+)
+
+
+def _cohort_day_select(where: str = "", sign: str = "") -> str:
+    """The ``KpiCohortDay`` rows (``sign`` "-": negated, what a regroup takes off)."""
+    paid = f"{_in(COLLECTED)} AND i.issue_date IS NOT NULL"
+    sums = [
+        _sum_if(_in(BILLED)),
+        _sum_if(_in(COLLECTED)),
+        _sum_if(_in(CREDITED)),
+        _sum_if(_in(WRITTEN_OFF)),
+        _sum_if(paid),
+        _sum_if(paid, f"p.amount_cents * {_days()}"),
+        "COUNT(*)",
+    ]
+    return (
+        f"SELECT p.entry_date, {_COHORT_KEY}, {', '.join(sign + s for s in sums)}"
+        f"{_COHORT_FROM}{where} GROUP BY p.entry_date, {_COHORT_KEY}"
+    )
+
+
+def _cohort_issue_select(where: str = "", sign: str = "") -> str:
+    """The ``KpiCohortIssueDay`` rows: the issue postings, and the collections dated at most
+    ``COHORT_WINDOW`` days after their invoice's issue."""
+    within = f"({_in(COLLECTED)} AND {_days()} <= {COHORT_WINDOW})"
+    sums = [_sum_if("e.kind = 'INVOICE_ISSUED'"), _sum_if(_in(COLLECTED)), "COUNT(*)"]
+    return (
+        f"SELECT {_ISSUE_DATE}, p.entry_date, {_COHORT_KEY}, {', '.join(sign + s for s in sums)}"
+        f"{_COHORT_FROM} AND {_ISSUE_DATE} IS NOT NULL AND (e.kind = 'INVOICE_ISSUED' OR {within})"
+        f"{where} GROUP BY {_ISSUE_DATE}, p.entry_date, {_COHORT_KEY}"
+    )
+
+
+# The entry's clients and matters, share-locked (PostgreSQL) before the posting listener reads their
+# cohort key: ``client_update`` and ``matter_update`` lock the row for update before a regroup,
+# so a change either waits for the entry to commit and then moves its postings too, or has
+# committed and the entry reads the new values. (SQLite runs one writer at a time.)
+_COHORT_LOCK = (
+    "WITH c AS (SELECT id FROM clients_client WHERE id IN"
+    " (SELECT client_id FROM ledger_posting WHERE entry_id = %s) FOR SHARE),"
+    " m AS (SELECT id FROM matters_matter WHERE id IN"
+    " (SELECT matter_id FROM ledger_posting WHERE entry_id = %s) FOR SHARE)"
+    " SELECT (SELECT COUNT(*) FROM c), (SELECT COUNT(*) FROM m)"
+)
+
+
+def _cohort_upserts(where: str, sign: str = "") -> tuple[str, str]:
+    return (
+        _upsert(
+            COHORT_DAY_TABLE, COHORT_DAY_KEY, COHORT_DAY_COLUMNS, _cohort_day_select(where, sign)
+        ),
+        _upsert(
+            COHORT_ISSUE_TABLE,
+            COHORT_ISSUE_KEY,
+            COHORT_ISSUE_COLUMNS,
+            _cohort_issue_select(where, sign),
+        ),
+    )
+
+
+def _regroup(where: str, pk: int, *, moved: bool) -> None:
+    """Before a change of a cohort attribute (``moved`` False) take the postings ``where``
+    selects off the rows of their key, read from the client and matter as they still are; after
+    it (``moved`` True) add them to the rows of their new key."""
+    ar = _ar_account_id()
+    with connection.cursor() as cur:
+        for statement in _cohort_upserts(where, "" if moved else "-"):
+            cur.execute(statement, [ar, pk])
+
+
+def on_client_regroup(*, client_id: int, moved: bool) -> None:
+    """Clients listener (``clients.hooks``): the client's type or intake source is changing
+    (``moved`` False, before the change is written; True, after), inside the change's
+    transaction: move its A/R postings to their new cohort key."""
+    _regroup(" AND p.client_id = %s", client_id, moved=moved)
+
+
+def on_matter_regroup(*, matter_id: int, moved: bool) -> None:
+    """Matters listener (``matters.hooks``): the matter's partner, office or case type is
+    changing; as ``on_client_regroup``, for the matter's A/R postings."""
+    _regroup(" AND p.matter_id = %s", matter_id, moved=moved)
 
 
 def on_receipt(*, payment: Any) -> None:
@@ -349,11 +475,15 @@ def on_postings(*, entry: Any, rows: Any) -> None:
         return
     where = " AND p.entry_id = %s"
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(_COHORT_LOCK, [entry.pk, entry.pk])
         cur.execute(_upsert(DAY_TABLE, ("day",), DAY_COLUMNS, _day_select(where)), [ar, entry.pk])
         cur.execute(
             _upsert(ISSUE_TABLE, ("issue_date", "day"), ISSUE_COLUMNS, _issue_select(where)),
             [ar, entry.pk],
         )
+        for statement in _cohort_upserts(where):
+            cur.execute(statement, [ar, entry.pk])
         if entry.kind in _CASH_KINDS:
             cash = _upsert(CASH_TABLE, CASH_KEY, CASH_COLUMNS, _cash_select(where))
             cur.execute(cash, [ar, entry.pk])
@@ -382,8 +512,29 @@ def rebuild() -> int:
             f"INSERT INTO {CASH_TABLE} ({', '.join(CASH_KEY + CASH_COLUMNS)}) {_cash_select()}",
             [ar],
         )
+    rebuild_cohorts()
     rebuild_invoices()
     return days
+
+
+def rebuild_cohorts() -> None:
+    """Recompute the cohort tables (``KpiCohortDay``, ``KpiCohortIssueDay``) from every A/R
+    posting and the current client and matter; part of ``rebuild``. Call it inside a
+    transaction."""
+    ar = _ar_account_id()
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {COHORT_DAY_TABLE}")
+        cur.execute(f"DELETE FROM {COHORT_ISSUE_TABLE}")
+        cur.execute(
+            f"INSERT INTO {COHORT_DAY_TABLE} ({', '.join(COHORT_DAY_KEY + COHORT_DAY_COLUMNS)}) "
+            f"{_cohort_day_select()}",
+            [ar],
+        )
+        cur.execute(
+            f"INSERT INTO {COHORT_ISSUE_TABLE} "
+            f"({', '.join(COHORT_ISSUE_KEY + COHORT_ISSUE_COLUMNS)}) {_cohort_issue_select()}",
+            [ar],
+        )
 
 
 def rebuild_invoices() -> None:
@@ -446,6 +597,16 @@ def verify() -> list[str]:
         _differences(DAY_TABLE, ("day",), DAY_COLUMNS, _day_select(), [ar])
         + _differences(ISSUE_TABLE, ("issue_date", "day"), ISSUE_COLUMNS, _issue_select(), [ar])
         + _differences(CASH_TABLE, CASH_KEY, CASH_COLUMNS, _cash_select(), [ar])
+        + _differences(
+            COHORT_DAY_TABLE, COHORT_DAY_KEY, COHORT_DAY_COLUMNS, _cohort_day_select(), [ar]
+        )
+        + _differences(
+            COHORT_ISSUE_TABLE,
+            COHORT_ISSUE_KEY,
+            COHORT_ISSUE_COLUMNS,
+            _cohort_issue_select(),
+            [ar],
+        )
         + _differences(INVOICE_TABLE, INVOICE_KEY, INVOICE_COLUMNS, _all_invoice_select(), [])
         + _differences(LINE_TABLE, LINE_KEY, LINE_COLUMNS, _all_line_select(), [])
     )

@@ -408,8 +408,13 @@ def matter_update(*, matter: Matter, actor: User | None, now: datetime, **change
         )
     b, a = audit.diff(before, _snapshot(matter))
     if a:
+        regroup = not hooks.REGROUP_FIELDS.isdisjoint(a)
+        if regroup:
+            hooks.matter_regrouped(matter_id=matter.pk, moved=False)
         matter.updated_at = now
         matter.save()
+        if regroup:
+            hooks.matter_regrouped(matter_id=matter.pk, moved=True)
         audit.record(
             actor=actor, action="matters.matter_updated", at=now, obj=matter, before=b, after=a
         )

@@ -235,9 +235,9 @@ def test_cash_and_cohort_statements_read_only_the_range_and_join_the_payment(
     users: dict[str, Any],
 ) -> None:
     """The cash panel, filtered, joins each receipt to its payment (no subquery per posting)
-    and, like the cohorts, bounds the entries by the same dates as their postings, so only the
-    range's entries are read; unfiltered it is one statement on the cash summary. The figures
-    are the hand-computed ones."""
+    and, like the cohorts by attorney, bounds the entries by the same dates as their postings,
+    so only the range's entries are read; unfiltered it is one statement on the cash summary
+    and the cohorts read the cohort summary. The figures are the hand-computed ones."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -253,10 +253,13 @@ def test_cash_and_cohort_statements_read_only_the_range_and_join_the_payment(
         )
     with CaptureQueriesContext(connection) as cohorts:
         rows = metrics.cohorts("client_type", PERIOD)
+    with CaptureQueriesContext(connection) as by_attorney:
+        metrics.cohorts("client_type", PERIOD, Filters(attorney_id=users["ATTORNEY"].pk))
     assert [m.by_method for m in months] == [{}, {"CHECK": 110_000}, {"CHECK": 40_000}]
     assert sum(r.collected_cents for r in rows) == 150_000
+    assert not [q for q in cohorts.captured_queries if "ledger_posting" in q["sql"]]
     (cash_sql,) = [q["sql"] for q in cash.captured_queries if "ledger_posting" in q["sql"]]
-    (cohort_sql,) = [q["sql"] for q in cohorts.captured_queries if "ledger_posting" in q["sql"]]
+    (cohort_sql,) = [q["sql"] for q in by_attorney.captured_queries if "ledger_posting" in q["sql"]]
     assert 'JOIN "payments_payment"' in cash_sql
     assert "SELECT U0" not in cash_sql
     for sql in (cash_sql, cohort_sql):
