@@ -45,7 +45,7 @@ def clients_set_open_matters(clients: list[Any]) -> list[Any]:
 # of ``clients.services.client_update`` when the client's type or intake source changes: once
 # with ``moved=False`` before the change is written (the client row still holds the old values)
 # and once with ``moved=True`` after. The reports' cohort summary, keyed by those values, moves
-# the client's postings from their old group to the new one (ADR 023).
+# the client's postings from their old group to the new one (ADR 024).
 RegroupListener = Callable[..., None]
 
 _regroup: Listeners[RegroupListener] = Listeners()

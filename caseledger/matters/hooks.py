@@ -57,7 +57,7 @@ def billed_cents(matter: Matter) -> int:
 # of ``services.matter_update`` when the matter's responsible partner or office changes (its
 # case type never does): once with ``moved=False`` before the change is written and once with
 # ``moved=True`` after. The reports' cohort summary, keyed by those values, moves the matter's
-# postings from their old group to the new one (ADR 023).
+# postings from their old group to the new one (ADR 024).
 RegroupListener = Callable[..., None]
 
 _regroup: Listeners[RegroupListener] = Listeners()

@@ -1081,7 +1081,7 @@ class CohortRow:
 
 def cohorts(dimension: str, period: Period, filters: Filters = ALL) -> list[CohortRow]:
     """``period_figures`` per group of ``dimension``: the same aggregate, grouped, so the groups
-    add up to the firm's figures. Read from the cohort summary (ADR 023: a few rows per day and
+    add up to the firm's figures. Read from the cohort summary (ADR 024: a few rows per day and
     group, whatever the number of postings), filtered by partner, client type, case type and
     office there too; the attorney's filter, which the summary does not key, reads the
     postings (one grouped query)."""

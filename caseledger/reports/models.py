@@ -227,7 +227,7 @@ class KpiCashDay(models.Model):
 
 
 class KpiCohortDay(models.Model):
-    """The firm's A/R postings of one day summed per cohort key (ADR 023): the current client type
+    """The firm's A/R postings of one day summed per cohort key (ADR 024): the current client type
     and intake source of the posting's client and the current case type, responsible partner and
     office of its matter. What the cohorts page groups by any of those instead of joining every
     A/R posting of the period to its client and matter; the columns are ``KpiDay``'s.

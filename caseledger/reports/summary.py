@@ -36,7 +36,7 @@ after posting it (same transaction): ``on_postings`` files the receipt as the po
 (REVERSED, no payment) and ``on_receipt``, a ``payments.hooks`` receipt listener, moves it to the
 method once the payment names the entry.
 
-The cohort summary (ADR 023: ``KpiCohortDay``, ``KpiCohortIssueDay``) is keyed by those current
+The cohort summary (ADR 024: ``KpiCohortDay``, ``KpiCohortIssueDay``) is keyed by those current
 attributes (all but the attorney), so its rows do not stay right by themselves: ``on_postings``
 files an entry's postings under the key its client and matter have then (share-locking them on
 PostgreSQL), and a change of a key attribute moves the client's or matter's postings to the new
@@ -193,7 +193,7 @@ def _cash_select(where: str = "", *, unlinked: bool = False) -> str:
     )
 
 
-# -- the cohort summary (ADR 023): the same sums per cohort key ----------------------------------
+# -- the cohort summary (ADR 024): the same sums per cohort key ----------------------------------
 
 COHORT_DAY_TABLE = "reports_kpicohortday"
 COHORT_ISSUE_TABLE = "reports_kpicohortissueday"

@@ -1,4 +1,4 @@
-"""The cohort summary (``KpiCohortDay``, ``KpiCohortIssueDay``, ADR 023): the A/R postings summed
+"""The cohort summary (``KpiCohortDay``, ``KpiCohortIssueDay``, ADR 024): the A/R postings summed
 per day (and issue date) and cohort key, back-filled from the ledger and the current clients and
 matters by a frozen copy of ``reports.summary.rebuild_cohorts``'s statements (the A/R account
 found by its chart code)."""

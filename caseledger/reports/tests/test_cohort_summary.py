@@ -1,4 +1,4 @@
-"""The cohort summary (ADR 023): after any sequence of A/R entries, reversals and changes of a
+"""The cohort summary (ADR 024): after any sequence of A/R entries, reversals and changes of a
 client's type or intake source or a matter's partner or office, the cohorts read from it equal
 the cohorts grouped over the postings (by every dimension, filtered or not), its rows equal the
 recomputation from the postings, and verify names a tampered row."""
