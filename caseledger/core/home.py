@@ -15,6 +15,7 @@ An app adds panels to the home page by listing them in ``caseledger/<app>/home.p
 
 A panel shows only when ``authorize(user, capability)`` allows it, so "per role" is the
 capability table. ``context`` runs only for shown panels; it should use selectors and stay cheap.
+A context may give a ``heading`` that titles the panel for this person instead of ``title``.
 """
 
 from __future__ import annotations
