@@ -123,9 +123,11 @@ def _audit_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
 
 
 def _waiting_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    from caseledger.core.waiting import waiting_for
+    from caseledger.core.waiting import counts_read, waiting_for
 
-    groups = [g for g in waiting_for(request.user, now) if g.batch.count]
+    groups = waiting_for(request.user, now)
+    counts_read([g.batch for g in groups])
+    groups = [g for g in groups if g.batch.count]
     return {"groups": groups, "total": sum(g.batch.count for g in groups)}
 
 
