@@ -87,11 +87,24 @@ class RenderedPanel:
 
 
 def panels_for(request: HttpRequest, now: datetime) -> list[RenderedPanel]:
-    return [
-        RenderedPanel(panel, panel.context(request, now))
-        for panel in home_panels()
-        if authorize(request.user, panel.capability)
-    ]
+    """The user's panels in the order the home page lays them out (``laid_out``)."""
+    return laid_out(
+        [
+            RenderedPanel(panel, panel.context(request, now))
+            for panel in home_panels()
+            if authorize(request.user, panel.capability)
+        ]
+    )
+
+
+def laid_out(panels: list[RenderedPanel]) -> list[RenderedPanel]:
+    """The wide panels that come before every narrow one (at-risk matters), then the narrow
+    ones together, then the other wide ones, each group in panel order: the narrow panels fill
+    rows side by side (up to three) with no wide panel cutting a row short, and a last row of
+    fewer shares its full width (``.home-panels``), so the grid has no holes."""
+    first_narrow = next((i for i, p in enumerate(panels) if not p.panel.wide), len(panels))
+    head, rest = panels[:first_narrow], panels[first_narrow:]
+    return head + [p for p in rest if not p.panel.wide] + [p for p in rest if p.panel.wide]
 
 
 # Core's own panels -------------------------------------------------------------------------
