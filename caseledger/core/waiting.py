@@ -169,10 +169,11 @@ def counts_read(batches: list[WaitingBatch]) -> None:
         parts: list[str] = []
         params: list[Any] = []
         for i, (batch, qs) in enumerate(group):
+            rows = qs.order_by().select_related(None)
+            if rows.query.group_by is None and not rows.query.distinct:
+                rows = rows.values("pk")  # the count needs no column; a grouped one its groups
             try:
-                sql, sql_params = (
-                    qs.order_by().select_related(None).query.get_compiler(using=alias).as_sql()
-                )
+                sql, sql_params = rows.query.get_compiler(using=alias).as_sql()
             except EmptyResultSet:  # e.g. a filter on an empty list: no statement needed
                 batch.__dict__["count"] = 0
                 continue

@@ -11,6 +11,7 @@ from django.db.models import QuerySet, Sum
 
 from caseledger.core import clock
 from caseledger.core.choices import Role
+from caseledger.core.context import memoized
 from caseledger.core.permissions import authorize
 from caseledger.reports import metrics
 from caseledger.reports.metrics import ALL, Filters, Kpis, Period
@@ -132,7 +133,12 @@ def home_board(user: Any) -> Board | None:
 
 def settings_get() -> ReportSettings:
     """The report settings; the defaults (unsaved) until someone saves them, so reading a page
-    never writes."""
+    never writes. Read once per reading request (``core.context.memoized``): the home panel's
+    baseline and the activity code of staff time on billing come from the same row."""
+    return memoized("reports.settings", _settings_row)
+
+
+def _settings_row() -> ReportSettings:
     row = ReportSettings.objects.filter(id=1).first()
     return row or ReportSettings(id=1, updated_at=clock.now())
 
