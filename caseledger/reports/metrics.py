@@ -197,7 +197,11 @@ def _category() -> Case:
 
 def _ar_account_id() -> int:
     # By id, not a join on the code: the (account, entry_date) index then serves every range.
-    return int(Account.objects.values_list("id", flat=True).get(code=ACCOUNTS_RECEIVABLE))
+    # Once per request: the home panel and the dashboards read A/R for more than one period.
+    return memoized(
+        "reports.ar_account_id",
+        lambda: int(Account.objects.values_list("id", flat=True).get(code=ACCOUNTS_RECEIVABLE)),
+    )
 
 
 def ar_postings(filters: Filters = ALL) -> QuerySet[Any]:
