@@ -15,6 +15,7 @@ An app adds panels to the home page by listing them in ``caseledger/<app>/home.p
 
 A panel shows only when ``authorize(user, capability)`` allows it, so "per role" is the
 capability table. ``context`` runs only for shown panels; it should use selectors and stay cheap.
+A context may give a ``heading`` that titles the panel for this person instead of ``title``.
 """
 
 from __future__ import annotations
@@ -86,11 +87,24 @@ class RenderedPanel:
 
 
 def panels_for(request: HttpRequest, now: datetime) -> list[RenderedPanel]:
-    return [
-        RenderedPanel(panel, panel.context(request, now))
-        for panel in home_panels()
-        if authorize(request.user, panel.capability)
-    ]
+    """The user's panels in the order the home page lays them out (``laid_out``)."""
+    return laid_out(
+        [
+            RenderedPanel(panel, panel.context(request, now))
+            for panel in home_panels()
+            if authorize(request.user, panel.capability)
+        ]
+    )
+
+
+def laid_out(panels: list[RenderedPanel]) -> list[RenderedPanel]:
+    """The wide panels that come before every narrow one (at-risk matters), then the narrow
+    ones together, then the other wide ones, each group in panel order: the narrow panels fill
+    rows side by side (up to three) with no wide panel cutting a row short, and a last row of
+    fewer shares its full width (``.home-panels``), so the grid has no holes."""
+    first_narrow = next((i for i, p in enumerate(panels) if not p.panel.wide), len(panels))
+    head, rest = panels[:first_narrow], panels[first_narrow:]
+    return head + [p for p in rest if not p.panel.wide] + [p for p in rest if p.panel.wide]
 
 
 # Core's own panels -------------------------------------------------------------------------
@@ -122,9 +136,11 @@ def _audit_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
 
 
 def _waiting_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    from caseledger.core.waiting import waiting_for
+    from caseledger.core.waiting import counts_read, waiting_for
 
-    groups = [g for g in waiting_for(request.user, now) if g.batch.count]
+    groups = waiting_for(request.user, now)
+    counts_read([g.batch for g in groups])
+    groups = [g for g in groups if g.batch.count]
     return {"groups": groups, "total": sum(g.batch.count for g in groups)}
 
 

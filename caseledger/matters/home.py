@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Count, Q
 from django.http import HttpRequest
 
 from caseledger.core import clock
@@ -21,12 +22,10 @@ UPCOMING_DAYS = 14
 def my_tasks_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
     today = clock.firm_date(now)
     tasks = tasks_for_user(user=request.user)
-    return {
-        "tasks": list(tasks[:6]),
-        "open_count": tasks.count(),
-        "overdue_count": tasks.filter(due_date__lt=today).count(),
-        "today": today,
-    }
+    counts = tasks.aggregate(
+        open_count=Count("id"), overdue_count=Count("id", filter=Q(due_date__lt=today))
+    )
+    return {"tasks": list(tasks[:6]), **counts, "today": today}
 
 
 def deadlines_context(request: HttpRequest, now: datetime) -> dict[str, Any]:

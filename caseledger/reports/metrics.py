@@ -207,7 +207,11 @@ def _category() -> Case:
 
 def _ar_account_id() -> int:
     # By id, not a join on the code: the (account, entry_date) index then serves every range.
-    return int(Account.objects.values_list("id", flat=True).get(code=ACCOUNTS_RECEIVABLE))
+    # Once per request: the home panel and the dashboards read A/R for more than one period.
+    return memoized(
+        "reports.ar_account_id",
+        lambda: int(Account.objects.values_list("id", flat=True).get(code=ACCOUNTS_RECEIVABLE)),
+    )
 
 
 def ar_postings(filters: Filters = ALL) -> QuerySet[Any]:
@@ -326,15 +330,11 @@ BILLING_ACTIVITY_CODE = "A111"
 
 def billing_activity_code() -> str:
     """The firm's activity code of staff time on billing (report settings; the default until
-    they are saved)."""
-    from caseledger.reports.models import ReportSettings
+    they are saved), from the settings row read once per request (a dashboard's trend reads it
+    for every month)."""
+    from caseledger.reports.selectors import settings_get
 
-    def read() -> str:
-        code = ReportSettings.objects.filter(id=1).values_list("billing_activity_code", flat=True)
-        return code.first() or BILLING_ACTIVITY_CODE
-
-    # Once per request: a dashboard's trend reads it for every month.
-    return memoized("reports.billing_activity_code", read)
+    return settings_get().billing_activity_code or BILLING_ACTIVITY_CODE
 
 
 # Formulas as shown on the pages (DOMAIN.md "Collections and reporting").
@@ -669,28 +669,9 @@ def realization(period: Period, filters: Filters = ALL) -> float | None:
 # -- time spent on billing and reconciliation ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class BillingTime:
-    """See FORMULAS: staff time entries on billing, and what the system's own records measure
-    of billing and reconciliation work (the turnaround's review and issue waits sit in
-    ``Turnaround``)."""
-
-    billing_minutes: int
-    reconciliations_signed: int
-    reconciliation_median_hours: float | None
-    collection_tasks: int
-
-    @property
-    def billing_hours(self) -> float:
-        return round(self.billing_minutes / 60, 1)
-
-
-def billing_time(period: Period, filters: Filters = ALL) -> BillingTime:
-    """See FORMULAS: three aggregates and a percentile."""
-    from caseledger.banking.choices import ReconciliationStatus
-    from caseledger.banking.models import Reconciliation
+def billing_minutes(period: Period, filters: Filters = ALL) -> int:
+    """See FORMULAS ``billing_hours``: the minutes of staff time on billing in ``period``."""
     from caseledger.billing.models import TimeEntry
-    from caseledger.collections.models import CollectionActivity
 
     minutes = TimeEntry.objects.filter(
         filters.matter_q(),
@@ -699,6 +680,14 @@ def billing_time(period: Period, filters: Filters = ALL) -> BillingTime:
         work_date__gte=period.start,
         work_date__lte=period.end,
     ).aggregate(m=Sum("minutes"))["m"]
+    return int(minutes or 0)
+
+
+def reconciliation_median_hours(period: Period) -> float | None:
+    """See FORMULAS: over the reconciliations signed in ``period`` (every bank account)."""
+    from caseledger.banking.choices import ReconciliationStatus
+    from caseledger.banking.models import Reconciliation
+
     start, end = _day_bounds(period)
     signed = Reconciliation.objects.filter(
         status__in=[ReconciliationStatus.SIGNED, ReconciliationStatus.REOPENED],
@@ -706,17 +695,18 @@ def billing_time(period: Period, filters: Filters = ALL) -> BillingTime:
         signed_at__lt=end,
     ).annotate(h=HoursBetween(F("signed_at"), F("prepared_at")))
     (median,) = _percentiles(signed, "h", [0.5])
-    tasks = CollectionActivity.objects.filter(
+    return median
+
+
+def collection_tasks(period: Period, filters: Filters = ALL) -> int:
+    """See FORMULAS: the collections activities staff recorded in ``period``."""
+    from caseledger.collections.models import CollectionActivity
+
+    return CollectionActivity.objects.filter(
         filters.matter_q("invoice__matter"),
         activity_date__gte=period.start,
         activity_date__lte=period.end,
     ).count()
-    return BillingTime(
-        billing_minutes=int(minutes or 0),
-        reconciliations_signed=signed.count(),
-        reconciliation_median_hours=median,
-        collection_tasks=tasks,
-    )
 
 
 def _day_bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
@@ -903,10 +893,11 @@ def _summary_sums(period: Period, windows: tuple[int, ...]) -> dict[str, Any]:
 
 class PeriodKpis:
     """Every KPI of ``period`` (the fields of ``Kpis``), each computed when first read from the
-    parts it needs (the period's figures, the turnaround, A/R at its end, billing time, invoices
-    issued), each part read once: a page that shows a few KPIs (the home page's panels, a trend
-    line per month) reads only their parts; ``kpis`` reads them all. The same functions either
-    way, so the same values."""
+    parts it needs (the period's figures, the turnaround, A/R at its end, the billing minutes,
+    the reconciliation median, the collections tasks, invoices issued), each part read once: a
+    page that shows a few KPIs (the home page's panel, a trend line per month) reads only their
+    parts (staff time on billing reads the time entries alone); ``kpis`` reads them all. The
+    same functions either way, so the same values."""
 
     def __init__(self, period: Period, filters: Filters = ALL, *, target_days: int = 45) -> None:
         self.period = period
@@ -923,8 +914,8 @@ class PeriodKpis:
         return turnaround(self.period, self.filters)
 
     @cached_property
-    def _spent(self) -> BillingTime:
-        return billing_time(self.period, self.filters)
+    def _billing_minutes(self) -> int:
+        return billing_minutes(self.period, self.filters)
 
     # The KPIs and money figures.
     @cached_property
@@ -1002,20 +993,20 @@ class PeriodKpis:
 
     @cached_property
     def billing_hours(self) -> float:
-        return self._spent.billing_hours
+        return round(self._billing_minutes / 60, 1)
 
     @cached_property
     def billing_minutes_per_invoice(self) -> float | None:
         issued = self.invoices_issued
-        return round(self._spent.billing_minutes / issued, 1) if issued else None
+        return round(self._billing_minutes / issued, 1) if issued else None
 
     @cached_property
     def reconciliation_median_hours(self) -> float | None:
-        return self._spent.reconciliation_median_hours
+        return reconciliation_median_hours(self.period)
 
     @cached_property
     def collection_tasks(self) -> int:
-        return self._spent.collection_tasks
+        return collection_tasks(self.period, self.filters)
 
 
 def kpis(period: Period, filters: Filters = ALL, *, target_days: int = 45) -> Kpis:

@@ -10,6 +10,9 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from caseledger.core import clock
+from caseledger.core.choices import Role
+from caseledger.core.context import memoized
+from caseledger.core.permissions import authorize
 from caseledger.reports import metrics
 from caseledger.reports.metrics import ALL, Filters, Kpis, Period
 from caseledger.reports.models import ReportDelivery, ReportSettings, ReportSubscription
@@ -107,12 +110,35 @@ BOARDS: dict[str, Board] = {
         own_matters=True,
     ),
 }
+# The dashboard each role's home page glances at; a role not listed here (the administrator) gets
+# the first board it may open, in ``BOARDS`` order.
+HOME_BOARDS: dict[str, str] = {
+    Role.PARTNER: "partner",
+    Role.BILLING: "billing",
+    Role.OPERATIONS: "operations",
+    Role.ATTORNEY: "attorney",
+}
 TREND_MONTHS = 12
+
+
+def home_board(user: Any) -> Board | None:
+    """The one dashboard ``user``'s home page shows at a glance: their role's (``HOME_BOARDS``)
+    when they may open it, else the first of ``BOARDS`` they may open; None when they may open
+    none (paralegals)."""
+    own = BOARDS.get(HOME_BOARDS.get(str(getattr(user, "role", "")), ""))
+    if own and authorize(user, own.capability):
+        return own
+    return next((b for b in BOARDS.values() if authorize(user, b.capability)), None)
 
 
 def settings_get() -> ReportSettings:
     """The report settings; the defaults (unsaved) until someone saves them, so reading a page
-    never writes."""
+    never writes. Read once per reading request (``core.context.memoized``): the home panel's
+    baseline and the activity code of staff time on billing come from the same row."""
+    return memoized("reports.settings", _settings_row)
+
+
+def _settings_row() -> ReportSettings:
     row = ReportSettings.objects.filter(id=1).first()
     return row or ReportSettings(id=1, updated_at=clock.now())
 

@@ -396,3 +396,25 @@ def test_changing_your_own_role_is_refused_under_the_field(login, users):
     assert "role: you cannot" not in page
     admin.refresh_from_db()
     assert admin.role == "ADMIN"
+
+
+def test_home_lays_the_narrow_panels_out_together_between_the_wide_ones():
+    """A wide panel before every narrow one stays on top; the narrow ones come next, in order,
+    so no wide panel cuts a row of them short; the other wide ones last."""
+    from caseledger.core.home import HomePanel, RenderedPanel, laid_out
+
+    def panel(key: str, wide: bool) -> RenderedPanel:
+        return RenderedPanel(HomePanel(key, key, "", "", lambda r, n: {}, wide=wide), {})
+
+    shown = [
+        panel("risk", True),
+        panel("waiting", False),
+        panel("tasks", False),
+        panel("deadlines", True),
+        panel("trust", False),
+        panel("audit", True),
+    ]
+    keys = [p.panel.key for p in laid_out(shown)]
+    assert keys == ["risk", "waiting", "tasks", "trust", "deadlines", "audit"]
+    assert laid_out([]) == []
+    assert [p.panel.key for p in laid_out(shown[3:4])] == ["deadlines"]

@@ -153,6 +153,40 @@ def test_each_role_opens_its_dashboard(
     assert f'href="{path}"' in home
 
 
+@pytest.mark.parametrize(
+    ("role", "heading", "path", "kpi"),
+    [
+        ("PARTNER", "Partner KPIs", "/reports/", "Write-off rate"),
+        ("BILLING", "Billing KPIs", "/reports/billing/", "Credit rate"),
+        ("OPERATIONS", "Operations KPIs", "/reports/operations/", "Staff time on billing"),
+        ("ATTORNEY", "Your matters&#x27; KPIs", "/reports/attorney/", "Realization"),
+        ("ADMIN", "Partner KPIs", "/reports/", "Write-off rate"),
+        ("PARALEGAL", None, None, None),
+    ],
+)
+def test_home_shows_one_kpi_panel_the_roles_dashboard(
+    users: dict[str, Any],
+    login: Callable[..., Any],
+    role: str,
+    heading: str | None,
+    path: str | None,
+    kpi: str | None,
+) -> None:
+    """A partner holds all four dashboards, billing three: each person still sees one KPI panel,
+    their role's (the administrator: the first they may open), linking to that dashboard."""
+    home = login(users[role]).get("/").content.decode()
+    headings = ("Partner KPIs", "Billing KPIs", "Operations KPIs", "Your matters&#x27; KPIs")
+    if heading is None:
+        assert 'data-panel="reports.glance"' not in home
+        assert not any(h in home for h in headings)
+        return
+    assert home.count('data-panel="reports.glance"') == 1
+    assert [h for h in headings if f">{h}</h2>" in home] == [heading]
+    panel = home.split('data-panel="reports.glance"')[1].split("</section>")[0]
+    assert f'href="{path}"' in panel
+    assert kpi in panel
+
+
 def test_office_filter_and_intake_source_cohort(users: dict[str, Any]) -> None:
     """The partner's matter (A, B, C) runs in Boston and its client came by referral; the other
     partner's (D) has neither set: Boston billed A + B = $1,500, the referral cohort the same,

@@ -122,3 +122,21 @@ def test_each_kpi_read_alone_equals_the_full_set(partner: Any, users: dict[str, 
             getattr(lazy, key)
             getattr(lazy, key)  # read again: no statement
     assert 0 < len(three.captured_queries) < len(every.captured_queries)
+
+
+def test_staff_time_on_billing_reads_the_time_entries_alone(partner: Any) -> None:
+    """The billing and operations panels show staff time on billing: it reads the time entries
+    (and the invoices issued, per invoice), not the reconciliations or collections tasks the
+    operations dashboard shows beside it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lazy = metrics.PeriodKpis(PERIOD, metrics.ALL, target_days=60)
+    with CaptureQueriesContext(connection) as ctx:
+        hours, per_invoice = lazy.billing_hours, lazy.billing_minutes_per_invoice
+    sqls = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "billing_timeentry" in sqls
+    assert "banking_reconciliation" not in sqls
+    assert "collections_collectionactivity" not in sqls
+    full = metrics.kpis(PERIOD, metrics.ALL, target_days=60)
+    assert (hours, per_invoice) == (full.billing_hours, full.billing_minutes_per_invoice)
