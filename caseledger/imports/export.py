@@ -71,8 +71,9 @@ CHUNK = 2000
 FORMAT = "caseledger-export/2"  # /1 lacked the link tables and the schema (migrations)
 EXCLUDED_FIELDS = {("core", "user"): {"password"}}
 # Tables the database's own triggers keep from other tables: not exported, an import's
-# triggers rebuild them from the rows it restores (the invoice tally, payments 0008).
-DERIVED_TABLES = frozenset({"payments.invoicetally"})
+# triggers rebuild them from the rows it restores (the invoice tally, payments 0008; the
+# change counts of cached reads, core.changes: a restore's own changes start new counts).
+DERIVED_TABLES = frozenset({"payments.invoicetally", "core.changecount"})
 MANIFEST = "manifest.json"
 AUDIT_LOG = "audit/audit-log.jsonl"
 SPOOL = 32 * 1024 * 1024  # JSON Lines of one table kept in memory before spilling to disk
