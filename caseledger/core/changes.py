@@ -40,7 +40,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import connections
+
+from caseledger.core.deltas import delta_rows_fold
 
 T = TypeVar("T")
 
@@ -129,28 +131,12 @@ def cached_read(
 
 
 def change_counts_compact(using: str = "default") -> int:
-    """Fold each domain's change rows into one row of their sum (modulo ``MODULUS``); returns
-    the rows left. Readers
-    see the old rows or the new ones (one statement on PostgreSQL, deleting the rows its
-    snapshot sees, so rows of concurrent transactions stay; SQLite: writers are serialized,
-    the rows up to the highest id in one transaction). Counts never change."""
-    connection = connections[using]
-    with transaction.atomic(using=using), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute(
-                f"WITH d AS (DELETE FROM {TABLE} RETURNING domain, weight) "
-                f"INSERT INTO {TABLE} (domain, weight) "
-                f"SELECT domain, SUM(weight) % {MODULUS} FROM d GROUP BY domain"
-            )
-        else:
-            cur.execute(f"SELECT MAX(id) FROM {TABLE}")
-            top = cur.fetchone()[0] or 0
-            cur.execute(
-                f"INSERT INTO {TABLE} (domain, weight) SELECT domain, SUM(weight) %% {MODULUS} "
-                f"FROM {TABLE} "
-                "WHERE id <= %s GROUP BY domain",
-                [top],
-            )
-            cur.execute(f"DELETE FROM {TABLE} WHERE id <= %s", [top])
-        cur.execute(f"SELECT COUNT(*) FROM {TABLE}")
-        return int(cur.fetchone()[0])
+    """Fold each domain's change rows into one row of their sum (modulo ``MODULUS``): counts
+    never change (``core.deltas.delta_rows_fold``); returns the rows left."""
+    return delta_rows_fold(
+        table=TABLE,
+        columns="domain, weight",
+        key="domain",
+        sums=f"SUM(weight) % {MODULUS}",
+        using=using,
+    )

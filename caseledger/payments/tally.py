@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from caseledger.core.deltas import delta_rows_fold
+
 TALLY = "payments_invoicetally"
 COLUMNS = "status, responsible_partner_id, invoice_count, total_cents, balance_due_cents"
 KEY = "status, responsible_partner_id"
@@ -28,29 +30,8 @@ TALLY_FROM_INVOICES = (
 
 def invoice_tally_compact() -> int:
     """Replace the tally's rows by one row per key with their sums, dropping keys whose sums are
-    all zero; returns the rows left. Readers see the old rows or the new ones, never a mix.
-    PostgreSQL: one statement that deletes the rows its snapshot sees and inserts their sums,
-    so rows the triggers of concurrent transactions add stay as they are (and two compactions
-    at once each fold only the rows they deleted). SQLite (writers serialized): the rows up to
-    the highest id, in one transaction."""
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute(
-                f"WITH d AS (DELETE FROM {TALLY} RETURNING {COLUMNS}) "
-                f"INSERT INTO {TALLY} ({COLUMNS}) SELECT {KEY}, {SUMS} FROM d "
-                f"GROUP BY {KEY} HAVING {NONZERO}"
-            )
-        else:
-            cur.execute(f"SELECT MAX(id) FROM {TALLY}")
-            top = cur.fetchone()[0] or 0
-            cur.execute(
-                f"INSERT INTO {TALLY} ({COLUMNS}) SELECT {KEY}, {SUMS} FROM {TALLY} "
-                f"WHERE id <= %s GROUP BY {KEY} HAVING {NONZERO}",
-                [top],
-            )
-            cur.execute(f"DELETE FROM {TALLY} WHERE id <= %s", [top])
-        cur.execute(f"SELECT COUNT(*) FROM {TALLY}")
-        return int(cur.fetchone()[0])
+    all zero (``core.deltas.delta_rows_fold``); returns the rows left."""
+    return delta_rows_fold(table=TALLY, columns=COLUMNS, key=KEY, sums=SUMS, having=NONZERO)
 
 
 def invoice_tally_rebuild() -> int:
