@@ -97,33 +97,40 @@ class Filters:
 
     def q(self) -> Q:
         """The filter on any row with ``matter`` and ``client`` (A/R postings, invoices)."""
-        q = Q()
-        if self.partner_id:
-            q &= Q(matter__responsible_partner_id=self.partner_id)
-        if self.client_type:
-            q &= Q(client__client_type=self.client_type)
-        if self.case_type_id:
-            q &= Q(matter__case_type_id=self.case_type_id)
-        if self.attorney_id:
-            q &= Q(matter__attorney_id=self.attorney_id)
-        if self.office:
-            q &= Q(matter__office=self.office)
-        return q
+        return self.on(
+            "matter__responsible_partner_id",
+            "client__client_type",
+            "matter__case_type_id",
+            "matter__attorney_id",
+            "matter__office",
+        )
 
     def matter_q(self, path: str = "matter") -> Q:
         """The same filter on rows that reach the client through their matter (time entries,
         collection activities: ``path`` is the way to the matter)."""
+        return self.on(
+            f"{path}__responsible_partner_id",
+            f"{path}__client__client_type",
+            f"{path}__case_type_id",
+            f"{path}__attorney_id",
+            f"{path}__office",
+        )
+
+    def on(
+        self, partner: str, client_type: str, case_type: str, attorney: str | None, office: str
+    ) -> Q:
+        """The filter with each field that is set on its lookup (``attorney`` None: rows that
+        hold no attorney, read only when the filter has none)."""
         q = Q()
-        if self.partner_id:
-            q &= Q(**{f"{path}__responsible_partner_id": self.partner_id})
-        if self.client_type:
-            q &= Q(**{f"{path}__client__client_type": self.client_type})
-        if self.case_type_id:
-            q &= Q(**{f"{path}__case_type_id": self.case_type_id})
-        if self.attorney_id:
-            q &= Q(**{f"{path}__attorney_id": self.attorney_id})
-        if self.office:
-            q &= Q(**{f"{path}__office": self.office})
+        for lookup, value in (
+            (partner, self.partner_id),
+            (client_type, self.client_type),
+            (case_type, self.case_type_id),
+            (attorney, self.attorney_id),
+            (office, self.office),
+        ):
+            if lookup is not None and value:
+                q &= Q(**{lookup: value})
         return q
 
 
@@ -1121,26 +1128,13 @@ def _posted_cohorts(dimension: str, period: Period, filters: Filters) -> list[Co
     return [(r[key_path], r[label_path], r) for r in grouped]
 
 
-def _cohort_q(filters: Filters) -> Q:
-    """``Filters.q`` on the cohort summary's key columns (no attorney: the summary has none)."""
-    q = Q()
-    if filters.partner_id:
-        q &= Q(partner_id=filters.partner_id)
-    if filters.client_type:
-        q &= Q(client_type=filters.client_type)
-    if filters.case_type_id:
-        q &= Q(case_type_id=filters.case_type_id)
-    if filters.office:
-        q &= Q(office=filters.office)
-    return q
-
-
 def _summary_cohorts(dimension: str, period: Period, filters: Filters) -> list[Cohort]:
     """``_figure_aggregates`` per group read from the cohort summary: the period's days of
     ``KpiCohortDay`` and its issue dates of ``KpiCohortIssueDay`` (``_summary_sums``, grouped),
     the two merged per group in Python (sums add) and each id's label read once."""
     column, present = _COHORT_COLUMNS[dimension]
-    q = _cohort_q(filters)
+    # Filters.q on the cohort summary's key columns (no attorney: the summary has none).
+    q = filters.on("partner_id", "client_type", "case_type_id", None, "office")
     moved = (
         KpiCohortDay.objects.filter(q, day__gte=period.start, day__lte=period.end)
         .values(column, present)
