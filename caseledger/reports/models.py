@@ -226,7 +226,21 @@ class KpiCashDay(models.Model):
         return f"KPI cash {self.day} {self.method}"
 
 
-class KpiCohortDay(models.Model):
+class CohortKey(models.Model):
+    """The cohort key of ``KpiCohortDay`` and ``KpiCohortIssueDay``: the client's and matter's
+    current attributes the cohorts group by."""
+
+    client_type = models.CharField(max_length=12)  # clients.Client.client_type, "" no client
+    intake_source = models.CharField(max_length=12)  # clients.Client.intake_source
+    case_type_id = models.BigIntegerField()  # matters.CaseType, 0: no matter
+    partner_id = models.BigIntegerField()  # the matter's responsible partner (a User), 0: none
+    office = models.CharField(max_length=60)  # matters.Matter.office
+
+    class Meta:
+        abstract = True
+
+
+class KpiCohortDay(CohortKey):
     """The firm's A/R postings of one day summed per cohort key (ADR 024): the current client type
     and intake source of the posting's client and the current case type, responsible partner and
     office of its matter. What the cohorts page groups by any of those instead of joining every
@@ -240,11 +254,6 @@ class KpiCohortDay(models.Model):
     (``summary.on_client_regroup``, ``summary.on_matter_regroup``). A row may be left at 0."""
 
     day = models.DateField()
-    client_type = models.CharField(max_length=12)  # clients.Client.client_type, "" no client
-    intake_source = models.CharField(max_length=12)  # clients.Client.intake_source
-    case_type_id = models.BigIntegerField()  # matters.CaseType, 0: no matter
-    partner_id = models.BigIntegerField()  # the matter's responsible partner (a User), 0: none
-    office = models.CharField(max_length=60)  # matters.Matter.office
     billed_cents = models.BigIntegerField(default=0)
     collected_cents = models.BigIntegerField(default=0)
     credited_cents = models.BigIntegerField(default=0)
@@ -272,7 +281,7 @@ class KpiCohortDay(models.Model):
         return f"KPI cohort {self.day}"
 
 
-class KpiCohortIssueDay(models.Model):
+class KpiCohortIssueDay(CohortKey):
     """Per cohort key (as ``KpiCohortDay``), the A/R postings of invoices issued on
     ``issue_date`` that are dated ``day``: the INVOICE_ISSUED postings (``issued_cents``) and the
     collections dated at most ``metrics.COHORT_WINDOW`` days after the issue (``collected_cents``),
@@ -281,11 +290,6 @@ class KpiCohortIssueDay(models.Model):
 
     issue_date = models.DateField()
     day = models.DateField()
-    client_type = models.CharField(max_length=12)
-    intake_source = models.CharField(max_length=12)
-    case_type_id = models.BigIntegerField()
-    partner_id = models.BigIntegerField()
-    office = models.CharField(max_length=60)
     issued_cents = models.BigIntegerField(default=0)
     collected_cents = models.BigIntegerField(default=0)
     postings = models.BigIntegerField(default=0)
