@@ -46,11 +46,12 @@ def test_docs_page_uses_local_assets_only():
 
 @pytest.mark.parametrize("debug", [True, False])
 def test_unhandled_error_is_json_without_a_traceback(debug, login, users, monkeypatch):
-    def broken_firm_get():
+    def broken_device_read(user):
         raise RuntimeError("secret internals: db password is hunter2")
 
     client = login(users["ATTORNEY"])
-    monkeypatch.setattr("caseledger.core.selectors.firm_get", broken_firm_get)
+    # A read only the view makes (the middleware's reads fail before any view: Django's 500).
+    monkeypatch.setattr("caseledger.core.selectors.totp_device_confirmed", broken_device_read)
     with override_settings(DEBUG=debug):
         r = client.get("/api/v1/me")
     assert r.status_code == 500
