@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's widget templates, for FORM_RENDERER below.
+    "django.forms",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -119,6 +121,9 @@ ROOT_URLCONF = "caseledger.urls"
 WSGI_APPLICATION = "caseledger.wsgi.application"
 ASGI_APPLICATION = "caseledger.asgi.application"
 
+# Widgets render through TEMPLATES, so caseledger/templates/django/forms/ can replace a stock
+# widget template (select.html: its options without an include each).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
