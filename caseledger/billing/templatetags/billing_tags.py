@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
 from caseledger.core.templatetags import money
 
@@ -11,6 +12,43 @@ register = template.Library()
 # The money filters and tags ({% money %}, |cents...) are core's, the one money library.
 register.filters.update(money.register.filters)
 register.tags.update(money.register.tags)
+
+
+# An invoice's status and its payment state as a badge: (badge class, label) per value.
+STATUS_BADGES = {
+    "ISSUED": ("ok", "Issued"),
+    "APPROVED": ("info", "Approved"),
+    "IN_REVIEW": ("warn", "In review"),
+    "VOID": ("bad", "Void"),
+}
+PAYMENT_STATE_BADGES = {
+    "paid": ("ok", "Paid"),
+    "partly_paid": ("info", "Partly paid"),
+    "overdue": ("bad", "Overdue"),
+    "open": ("warn", "Open"),
+    "credited": ("", "Credited"),
+    "written_off": ("", "Written off"),
+    "void": ("bad", "Void"),
+    "draft": ("", "Not issued"),
+}
+
+
+def _badge(kind: str, label: str) -> str:
+    return format_html('<span class="badge{}">{}</span>', f" {kind}" if kind else "", label)
+
+
+@register.simple_tag
+def status_badge(status: str) -> str:
+    """An invoice's status (any other value, a draft's, shows "Draft")."""
+    return _badge(*STATUS_BADGES.get(status, ("", "Draft")))
+
+
+@register.simple_tag
+def payment_state_badge(state: str) -> str:
+    """An issued invoice's payment state (``payments.selectors.InvoiceMoney.state``); nothing
+    for no state."""
+    found = PAYMENT_STATE_BADGES.get(state)
+    return _badge(*found) if found else ""
 
 
 @register.simple_tag
