@@ -268,7 +268,12 @@ def invoice_list(
     date_to: date | None = None,
 ) -> QuerySet[Invoice]:
     """Invoices the user may see, newest first; dates filter the issue date (drafts: created)."""
-    qs = invoices_visible_to(user).select_related("client", "matter", "responsible_partner")
+    from caseledger.clients.selectors import without_pii
+
+    qs = without_pii(
+        invoices_visible_to(user).select_related("client", "matter", "responsible_partner"),
+        "client",
+    )
     if status:
         qs = qs.filter(status=status)
     if client_id:

@@ -27,6 +27,10 @@ def identity_hash(name: str, date_of_birth: date | None) -> str:
     return lookup_hash(f"{normalized}|{date_of_birth.isoformat()}")
 
 
+# PersonalData's fields kept encrypted (EncryptedTextField, EncryptedDateField).
+PII_FIELDS = ("a_number", "passport_number", "date_of_birth", "ssn_itin")
+
+
 class PersonalData(models.Model):
     """Sensitive identifiers of a person, encrypted at rest (see core.crypto).
 

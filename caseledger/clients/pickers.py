@@ -19,7 +19,7 @@ from typing import Any
 from django import forms
 from django.forms.utils import ErrorDict
 
-from caseledger.clients.selectors import client_pick
+from caseledger.clients.selectors import client_pick, without_pii
 
 FIND = "_pick"  # the name of every picker's Find button; its value is the field's name
 PICK_PROMPT = "Choose from the {count} match(es) for “{query}”, then submit again."
@@ -126,7 +126,7 @@ class ClientPickerField(PickerField):
         super().__init__(*args, **kwargs)
 
     def search(self, queryset: Any, query: str, narrow_to: str | None) -> Any:
-        return client_pick(queryset, query=query)
+        return without_pii(client_pick(queryset, query=query))
 
     def label_from_instance(self, obj: Any) -> str:
         kind = " (company)" if obj.kind == "COMPANY" else ""

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from caseledger.clients.choices import ContactRole
-from caseledger.clients.models import Beneficiary, Client, identity_hash
+from caseledger.clients.models import PII_FIELDS, Beneficiary, Client, identity_hash
 from caseledger.core.choices import Role
 from caseledger.core.crypto import lookup_hash
 from caseledger.core.permissions import UNSCOPED_ROLES
+
+M = TypeVar("M", bound=Model)
+
+
+def without_pii(qs: QuerySet[M], *paths: str) -> QuerySet[M]:
+    """``qs`` with the encrypted identity fields of the clients or beneficiaries it joins at
+    ``paths`` (``"client"``, ``"beneficiary"``; none: its own rows') left unread: a list that
+    shows names neither decrypts nor holds them. Reading one later reads it from the database."""
+    return qs.defer(
+        *(tuple(f"{path}__{name}" for path in paths for name in PII_FIELDS) or PII_FIELDS)
+    )
 
 
 def _team_q(user: Any, prefix: str = "") -> Q:

@@ -21,7 +21,7 @@ from caseledger.clients.choices import (
     Relationship,
 )
 from caseledger.clients.exceptions import ClientError
-from caseledger.clients.models import Beneficiary, Client, Contact, PersonalData
+from caseledger.clients.models import PII_FIELDS, Beneficiary, Client, Contact, PersonalData
 from caseledger.core import audit, bulk, clock
 from caseledger.core.choices import Role
 from caseledger.core.exceptions import NotPermitted
@@ -55,7 +55,6 @@ ACCESS_NOT_CONTACT = (
     "access to its invoices and trust"
 )
 
-PII_FIELDS = ("a_number", "passport_number", "date_of_birth", "ssn_itin")
 EMPLOYEE_BAND_INVALID = "employee_band: must be one of {allowed} or empty (got {value!r})"
 ACWIA_EXEMPTION_INVALID = "acwia_exemption: must be one of {allowed} or empty (got {value!r})"
 CLIENT_PLAIN_FIELDS = (

@@ -36,7 +36,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
         client_type=client_type if client_type in ClientType.values else "",
         kind=kind if kind in ClientKind.values else "",
     )
-    page = Paginator(qs, PAGE_ROWS).get_page(request.GET.get("page"))
+    # The list shows names, not the identity numbers (the API's list shows them masked).
+    page = Paginator(selectors.without_pii(qs), PAGE_ROWS).get_page(request.GET.get("page"))
     page.object_list = hooks.clients_set_open_matters(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)

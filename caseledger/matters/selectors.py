@@ -79,14 +79,16 @@ class MatterFilters:
 def matter_list(*, user: Any, filters: MatterFilters, today: date) -> QuerySet[Matter]:
     """Visible matters matching ``filters``. Search matches the client, beneficiary or matter
     name/number, a receipt number, or an A-number (through its keyed hash: exact match only)."""
-    from caseledger.clients.selectors import a_number_hash_for_search
+    from caseledger.clients.selectors import a_number_hash_for_search, without_pii
 
     # The team (three foreign keys into the small user table) is prefetched, not joined: with
     # seven joins PostgreSQL spent 30-60 ms planning each page of the list (3 ms with four).
-    qs = (
+    qs = without_pii(
         matters_visible_to(user)
         .select_related("client", "beneficiary", "case_type", "current_stage")
-        .prefetch_related("attorney", "paralegal", "responsible_partner")
+        .prefetch_related("attorney", "paralegal", "responsible_partner"),
+        "client",
+        "beneficiary",
     )
     if filters.search:
         term = filters.search.strip()

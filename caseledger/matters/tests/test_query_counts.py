@@ -126,3 +126,33 @@ def test_client_list_counts_open_matters_for_the_page_rows_only(users, login, mo
         assert not re.search(rf"\b{pk}\b", counted[0].split(" IN ")[1].split(")")[0])
     expected = {c.pk: (2 if c.pk == first.client_id else 1) for c in rows}
     assert {c.pk: c.open_matters for c in rows} == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", [reverse("matters:list"), reverse("clients:list"), reverse("billing:invoice_list")]
+)
+def test_lists_leave_identity_numbers_encrypted(url, users, login, monkeypatch):
+    """The lists show names: they decrypt no client's or beneficiary's identity number (nor
+    the invoice list's client drop-down), where each row would cost a decryption."""
+    from caseledger.clients.tests.factories import make_beneficiary, make_person
+    from caseledger.core import crypto
+
+    partner = users["PARTNER"]
+    make_person(
+        a_number="A123456789", passport_number="X1234567", passport_country="BR", ssn_itin=""
+    )
+    beneficiary = make_beneficiary(passport_number="P7654321", passport_country="IN")
+    make_matter(client=beneficiary.client, beneficiary=beneficiary, attorney=partner)
+    decrypted: list[str] = []
+    real = crypto.decrypt
+
+    def counted(token: str, field: str = "value") -> str:
+        decrypted.append(field)
+        return real(token, field)
+
+    monkeypatch.setattr(crypto, "decrypt", counted)
+    response = login(partner).get(url)
+    assert response.status_code == 200
+    assert beneficiary.client.name in response.content.decode()
+    assert decrypted == []
