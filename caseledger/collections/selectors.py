@@ -142,6 +142,11 @@ class AgingRow:
     def total(self) -> int:
         return sum(self.buckets.values())
 
+    @property
+    def drill_key(self) -> str:
+        """The row's ``key`` as the drill-down link gives it ("none": no partner/matter)."""
+        return "none" if self.key is None else str(self.key)
+
 
 @dataclass
 class AgingReport:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caseledger.billing.models import Invoice
@@ -94,6 +96,10 @@ def aging(request: HttpRequest) -> HttpResponse:
             "total": sum(totals.values()),
             "as_of": as_of,
             "group": group,
+            # Each row's drill-down link starts with this (then &key=, &bucket=).
+            "drill": reverse("collections:aging_invoices")
+            + "?"
+            + urlencode({"as_of": as_of.isoformat(), "group": group}),
             "groups": list(selectors.GROUP_LABELS.items()),
             "group_label": selectors.GROUP_LABELS[group],
             "buckets": [(b, selectors.BUCKET_LABELS[b]) for b in selectors.BUCKETS],
