@@ -609,10 +609,12 @@ def trust_totals_of(user: Any, as_of: date) -> TrustTotals:
 
 def trust_matters_by_ids(ids: Sequence[int]) -> list[Matter]:
     """The matters of ``ids`` (a few: a panel's first rows), in the order of ``ids``, loaded as
-    ``trust_matters`` loads them."""
-    found = Matter.objects.select_related("client", "attorney", "responsible_partner").in_bulk(
-        list(ids)
-    )
+    ``trust_matters`` loads them (their clients' identity numbers left unread)."""
+    from caseledger.clients.selectors import without_pii
+
+    found = without_pii(
+        Matter.objects.select_related("client", "attorney", "responsible_partner"), "client"
+    ).in_bulk(list(ids))
     return [found[pk] for pk in ids if pk in found]
 
 
