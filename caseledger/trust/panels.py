@@ -20,9 +20,14 @@ def trust_positions(scope: PanelScope) -> list[TrustPosition]:
     from the ledger's balance rows, uncleared and disputed grouped per matter)."""
     ids = list(scope.matter_ids)
     today = scope.today
+    # Keyed by client and matter: a scope without a client (the portal's, over all its clients)
+    # takes each matter's balance at the matter's own client.
     balances = {
-        row.matter_id: int(row.held_cents)  # type: ignore[attr-defined]
-        for row in client_trust_balances(client=scope.client).filter(matter_id__in=ids)
+        (client_id, matter_id): int(held)
+        for client_id, matter_id, held in client_trust_balances(client=scope.client)
+        .filter(matter_id__in=ids)
+        .order_by()
+        .values_list("client_id", "matter_id", "held_cents")  # type: ignore[misc]
     }
     uncleared = dict(
         TrustDeposit.objects.filter(matter_id__in=ids, received_date__lte=today)
@@ -45,13 +50,14 @@ def trust_positions(scope: PanelScope) -> list[TrustPosition]:
     )
     positions = []
     for m in scope.matters:
-        has_trust = m.pk in balances or m.pk in uncleared or m.pk in disputed
+        balance = balances.get((m.client_id, m.pk))
+        has_trust = balance is not None or m.pk in uncleared or m.pk in disputed
         if scope.page == "client" and not has_trust and m.pk not in thresholds:
             continue
         positions.append(
             TrustPosition(
                 matter=m,
-                balance_cents=balances.get(m.pk, 0),
+                balance_cents=balance or 0,
                 uncleared_cents=int(uncleared.get(m.pk) or 0),
                 disputed_cents=int(disputed.get(m.pk) or 0),
                 threshold_cents=int(
