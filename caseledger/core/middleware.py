@@ -74,8 +74,15 @@ class RequestContextMiddleware:
 
 def _firm_zone_and_currency() -> tuple[ZoneInfo, str | None]:
     from caseledger.core.models import Firm
+    from caseledger.core.selectors import firm_if_read
 
-    row = Firm.objects.filter(id=1).values_list("time_zone", "currency").first()
+    # The two-factor check above has read the whole row on most pages.
+    firm = firm_if_read()
+    row = (
+        (firm.time_zone, firm.currency)
+        if firm is not None
+        else Firm.objects.filter(id=1).values_list("time_zone", "currency").first()
+    )
     name, currency = row if row else (None, None)
     return zone_named(name), currency
 
