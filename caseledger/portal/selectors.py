@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from caseledger.billing.choices import InvoiceStatus
@@ -23,7 +23,7 @@ from caseledger.matters.models import Deadline, Matter, MatterDocument, Task
 from caseledger.matters.selectors import matter_timeline
 from caseledger.payments import selectors as payment_selectors
 from caseledger.payments.choices import PaymentStatus
-from caseledger.payments.models import Payment
+from caseledger.payments.models import Payment, PaymentAllocation
 from caseledger.portal.models import PortalMessage
 from caseledger.trust import selectors as trust_selectors
 from caseledger.trust.choices import TrustRequestStatus
@@ -204,7 +204,9 @@ def payments_of(user: Any) -> QuerySet[Payment]:
     return (
         Payment.objects.filter(scope)
         .exclude(status__in=[PaymentStatus.HELD, PaymentStatus.REJECTED])
-        .prefetch_related("allocations__invoice")
+        .prefetch_related(
+            Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("invoice"))
+        )
         .order_by("-received_date", "-id")
     )
 

@@ -230,6 +230,8 @@ def test_pages_cost_the_same_few_statements_for_one_case_or_four(client, login, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from caseledger.payments import services as payment_services
+    from caseledger.payments.services import Allocation
     from caseledger.trust.services import deposit_record
 
     owner, user, matter = _client_with_login(make_user)
@@ -247,7 +249,18 @@ def test_pages_cost_the_same_few_statements_for_one_case_or_four(client, login, 
             actor=None,
             now=now,
         )
-        issued_invoice(matter=m, cents=5_000, now=now)
+        invoice = issued_invoice(matter=m, cents=5_000, now=now)
+        payment_services.payment_record(
+            client=owner,
+            method="CHECK",
+            payer="Ana",
+            reference="CHK",
+            amount_cents=2_000,
+            received_date=now.date(),
+            allocations=[Allocation(invoice, 2_000)],
+            actor=None,
+            now=now,
+        )
 
     deposit(matter)
     counts = []
@@ -266,9 +279,10 @@ def test_pages_cost_the_same_few_statements_for_one_case_or_four(client, login, 
             )
             deposit(extra)
     assert counts[0] == counts[1]
-    # Session, user, firm (and its zone), the user's clients and beneficiaries, then the page's
-    # own reads: the home page sums the invoices and the trust in one statement each.
-    assert counts[0] == {"portal:home": 10, "portal:trust": 13, "portal:invoices": 9}
+    # Session, user, firm, the user's clients and beneficiaries, then the page's own reads: the
+    # home page sums the invoices and the trust in one statement each, the invoices are read
+    # with their money, the payments with what they paid.
+    assert counts[0] == {"portal:home": 9, "portal:trust": 12, "portal:invoices": 9}
 
 
 def test_an_invoice_paid_meanwhile_leaves_the_rest_as_credit(make_user, now):
