@@ -272,7 +272,12 @@ def trust_positions(user: Any, today: date) -> list[trust_selectors.TrustPositio
     client_ids = _client_ids(user)
     # A granted beneficiary: their own matters' positions at their company (not the others').
     granted = set(_granted_ids(user))
-    matters = [m for m in matters_of(user) if m.client_id in client_ids or m.pk in granted]
+    # The page shows each matter's number and title: none of its related rows.
+    matters = [
+        m
+        for m in matters_of(user).select_related(None)
+        if m.client_id in client_ids or m.pk in granted
+    ]
     # Client by client (the user's in name order, then the granting companies), each client's
     # matters in the order read.
     rank = {pk: i for i, pk in enumerate(client_ids)}
