@@ -110,7 +110,7 @@ def home(request: HttpRequest) -> HttpResponse:
             request,
             "portal/home.html",
             {
-                "matters": list(selectors.matters_of(request.user)),
+                "matters": selectors.case_list(request.user),
                 "tasks": list(selectors.client_tasks_open(request.user)[:10]),
                 "section": "cases",
             },
@@ -120,7 +120,7 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "portal/home.html",
         {
-            "matters": list(selectors.matters_of(request.user)),
+            "matters": selectors.case_list(request.user),
             "balance_due_cents": due,
             "open_invoices": open_invoices,
             "trust_cents": selectors.trust_held(request.user),
