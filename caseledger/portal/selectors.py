@@ -182,9 +182,12 @@ class InvoiceRow:
 
 
 def invoice_rows(user: Any, today: date) -> list[InvoiceRow]:
+    """The invoices page's rows: each invoice with its matter (not its client's wide row) and
+    its money."""
+    invoices = invoices_of(user).select_related(None).select_related("matter")
     return [
         InvoiceRow(inv, money)
-        for inv, money in payment_selectors.invoices_with_money(invoices_of(user), as_of=today)
+        for inv, money in payment_selectors.invoices_with_money(invoices, as_of=today)
     ]
 
 
