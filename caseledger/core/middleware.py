@@ -73,16 +73,16 @@ class RequestContextMiddleware:
 
 
 def _firm_zone_and_currency() -> tuple[ZoneInfo, str | None]:
-    """On a reading request, from the firm row the request's memo already holds (the two-factor
-    check read it); on a writing one, two columns read fresh."""
     from caseledger.core.models import Firm
+    from caseledger.core.selectors import firm_if_read
 
-    if request_memo.get() is not None:
-        from caseledger.core.selectors import firm_get
-
-        firm = firm_get()
-        return zone_named(firm.time_zone), firm.currency
-    row = Firm.objects.filter(id=1).values_list("time_zone", "currency").first()
+    # The two-factor check above has read the whole row on most pages.
+    firm = firm_if_read()
+    row = (
+        (firm.time_zone, firm.currency)
+        if firm is not None
+        else Firm.objects.filter(id=1).values_list("time_zone", "currency").first()
+    )
     name, currency = row if row else (None, None)
     return zone_named(name), currency
 

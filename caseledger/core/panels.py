@@ -46,7 +46,7 @@ PAGES = ("matter", "client")
 @dataclass(frozen=True)
 class PanelScope:
     page: str  # "matter" or "client"
-    client: Any
+    client: Any  # None: the portal's scope over the matters of several clients
     matter: Any | None  # None on the client page
     matter_ids: Sequence[int]  # the matters shown (all the user may see, on the client page)
     today: date

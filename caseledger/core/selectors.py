@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from caseledger.core.choices import OutboxStatus, Role
-from caseledger.core.context import memoized
+from caseledger.core.context import memoized, request_memo
 from caseledger.core.models import ApiToken, AuditEvent, Firm, OutboxMessage, User
 
 
@@ -20,7 +20,17 @@ def firm_get() -> Firm:
     """The firm row (created by migration 0002; get_or_create keeps a fresh test DB working),
     read once per reading request (``core.context.memoized``): a page asks for it from the
     two-factor check, the menu, the money formatting and its own panels."""
-    return memoized("core.firm", _firm_row)
+    return memoized(FIRM_KEY, _firm_row)
+
+
+FIRM_KEY = "core.firm"
+
+
+def firm_if_read() -> Firm | None:
+    """The firm row when this reading request has read it already (``firm_get``), else None:
+    for a read of a field or two that would otherwise ask for the row again."""
+    memo = request_memo.get()
+    return None if memo is None else memo.get(FIRM_KEY)
 
 
 def _firm_row() -> Firm:

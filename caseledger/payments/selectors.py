@@ -12,6 +12,7 @@ from django.db.models import (
     BigIntegerField,
     Case,
     CharField,
+    Count,
     F,
     Max,
     OuterRef,
@@ -139,19 +140,8 @@ def invoice_money_annotate(invoices: QuerySet[Invoice], *, as_of: date) -> Any:
     ``settled_on`` (see ``InvoiceMoney``; refunds are not in SQL). Same rule as
     ``payment_state_for``."""
     issued = Q(status=InvoiceStatus.ISSUED)
-    zero = Value(0, output_field=BigIntegerField())
-    qs = invoices.alias(_cn_credit=_credit_note_client_credit()).annotate(
-        balance_due_cents=Case(
-            When(issued, then=Coalesce(F("settlement__balance_due_cents"), F("total_cents"))),
-            default=zero,
-            output_field=BigIntegerField(),
-        ),
-        paid_cents=Coalesce(F("settlement__paid_cents"), zero) - F("_cn_credit"),
-        credited_cents=Coalesce(F("settlement__credited_cents"), zero) + F("_cn_credit"),
-        written_off_cents=Coalesce(F("settlement__written_off_cents"), zero),
-    )
     owing = Q(balance_due_cents__gt=0)
-    return qs.annotate(
+    return _money_annotate(invoices).annotate(
         payment_state=Case(
             When(status=InvoiceStatus.VOID, then=Value(InvoicePaymentState.VOID.value)),
             When(~issued, then=Value(InvoicePaymentState.DRAFT.value)),
@@ -172,10 +162,29 @@ def invoice_money_annotate(invoices: QuerySet[Invoice], *, as_of: date) -> Any:
             default=Value(InvoicePaymentState.WRITTEN_OFF.value),
             output_field=CharField(),
         ),
-        settled_on=Case(
-            When(issued & Q(balance_due_cents__lte=0), then=_last_movement()),
-            default=None,
-        ),
+    )
+
+
+def _money_annotate(invoices: QuerySet[Invoice]) -> Any:
+    """``invoices`` with the money columns of ``invoice_money_annotate`` but the state, which
+    ``invoice_money`` derives in Python (``payment_state_for``): in SQL it repeats the credit
+    notes' subquery in each of its branches, the larger part of the statement to compile."""
+    issued = Q(status=InvoiceStatus.ISSUED)
+    zero = Value(0, output_field=BigIntegerField())
+    return (
+        invoices.alias(_cn_credit=_credit_note_client_credit())
+        .annotate(
+            balance_due_cents=_balance_due(),
+            paid_cents=Coalesce(F("settlement__paid_cents"), zero) - F("_cn_credit"),
+            credited_cents=Coalesce(F("settlement__credited_cents"), zero) + F("_cn_credit"),
+            written_off_cents=Coalesce(F("settlement__written_off_cents"), zero),
+        )
+        .annotate(
+            settled_on=Case(
+                When(issued & Q(balance_due_cents__lte=0), then=_last_movement()),
+                default=None,
+            ),
+        )
     )
 
 
@@ -186,35 +195,89 @@ def invoice_money(invoices: Iterable[Invoice], *, as_of: date) -> dict[int, Invo
     ids = sorted({inv.pk for inv in invoices})
     if not ids:
         return {}
-    annotated: Any = invoice_money_annotate(Invoice.objects.filter(pk__in=ids), as_of=as_of)
-    query = annotated.values_list(
-        "pk",
-        "payment_state",
-        "total_cents",
-        "paid_cents",
-        "credited_cents",
-        "written_off_cents",
-        "balance_due_cents",
-        "settled_on",
-    )
-    rows = list(query)
-    issued_ids = [
-        r[0] for r in rows if r[1] not in {InvoicePaymentState.DRAFT, InvoicePaymentState.VOID}
-    ]
-    refunded = hooks.invoice_refunds(issued_ids)
-    return {
-        pk: InvoiceMoney(
-            state=InvoicePaymentState(state),
-            total_cents=int(total),
-            paid_cents=int(paid),
-            credited_cents=int(credited),
-            written_off_cents=int(written_off),
-            refunded_cents=refunded.get(pk, 0),
-            balance_due_cents=int(balance),
-            settled_on=settled_on,
+    annotated = _money_annotate(Invoice.objects.filter(pk__in=ids))
+    return dict(_money_of(list(annotated.values_list("pk", *_MONEY_COLUMNS)), as_of=as_of))
+
+
+def invoices_with_money(
+    invoices: QuerySet[Invoice], *, as_of: date
+) -> list[tuple[Invoice, InvoiceMoney]]:
+    """``invoices`` (in their order) each with its ``invoice_money``, read with it in the same
+    statement (plus the refunds providers'), for a list that loads the invoices anyway."""
+    loaded = list(_money_annotate(invoices))
+    money = dict(
+        _money_of(
+            [(inv.pk, *(getattr(inv, c) for c in _MONEY_COLUMNS)) for inv in loaded], as_of=as_of
         )
-        for pk, state, total, paid, credited, written_off, balance, settled_on in rows
-    }
+    )
+    return [(inv, money[inv.pk]) for inv in loaded]
+
+
+_MONEY_COLUMNS = (
+    "status",
+    "due_date",
+    "total_cents",
+    "paid_cents",
+    "credited_cents",
+    "written_off_cents",
+    "balance_due_cents",
+    "settled_on",
+)
+
+
+def _money_of(rows: list[tuple[Any, ...]], *, as_of: date) -> list[tuple[int, InvoiceMoney]]:
+    """``InvoiceMoney`` of rows (id, then ``_MONEY_COLUMNS``), with the issued ones' refunds."""
+    refunded = hooks.invoice_refunds([r[0] for r in rows if r[1] == InvoiceStatus.ISSUED])
+    return [
+        (
+            pk,
+            InvoiceMoney(
+                state=payment_state_for(
+                    status=status,
+                    total_cents=total,
+                    paid_cents=paid,
+                    credited_cents=credited,
+                    written_off_cents=written_off,
+                    balance_due_cents=balance,
+                    due_date=due_date,
+                    as_of=as_of,
+                ),
+                total_cents=int(total),
+                paid_cents=int(paid),
+                credited_cents=int(credited),
+                written_off_cents=int(written_off),
+                refunded_cents=refunded.get(pk, 0),
+                balance_due_cents=int(balance),
+                settled_on=settled_on,
+            ),
+        )
+        for pk, status, due_date, total, paid, credited, written_off, balance, settled_on in rows
+    ]
+
+
+def balance_due_totals(invoices: QuerySet[Invoice]) -> tuple[int, int]:
+    """The cents due on ``invoices`` and how many of them owe (issued, with a balance due), in
+    one statement: the sums of their ``invoice_money`` ``balance_due_cents`` above zero."""
+    row = (
+        invoices.order_by()
+        .annotate(due=_balance_due())
+        .filter(due__gt=0)
+        .aggregate(total=Sum("due"), owing=Count("pk"))
+    )
+    return int(row["total"] or 0), int(row["owing"])
+
+
+def _balance_due() -> Any:
+    """Cents due on an invoice: its settlement's balance (its total before it has one) when
+    issued, 0 for drafts and void invoices."""
+    return Case(
+        When(
+            status=InvoiceStatus.ISSUED,
+            then=Coalesce(F("settlement__balance_due_cents"), F("total_cents")),
+        ),
+        default=Value(0, output_field=BigIntegerField()),
+        output_field=BigIntegerField(),
+    )
 
 
 def invoice_money_one(invoice: Invoice, *, as_of: date) -> InvoiceMoney:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from caseledger.billing.choices import InvoiceStatus
@@ -23,7 +23,7 @@ from caseledger.matters.models import Deadline, Matter, MatterDocument, Task
 from caseledger.matters.selectors import matter_timeline
 from caseledger.payments import selectors as payment_selectors
 from caseledger.payments.choices import PaymentStatus
-from caseledger.payments.models import Payment
+from caseledger.payments.models import Payment, PaymentAllocation
 from caseledger.portal.models import PortalMessage
 from caseledger.trust import selectors as trust_selectors
 from caseledger.trust.choices import TrustRequestStatus
@@ -46,10 +46,29 @@ def beneficiaries_of(user: Any) -> QuerySet[Beneficiary]:
     return Beneficiary.objects.filter(portal_users=user).order_by("name", "id")
 
 
+def portal_clients(user: Any) -> list[Client]:
+    """``clients_of`` loaded, read once per reading request (``core.context.memoized``): the
+    page's frame, its language and its reads all start from them."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return memoized(("portal.clients", user.pk), lambda: list(clients_of(user)))
+
+
+def _beneficiary_grants(user: Any) -> dict[int, bool]:
+    """The user's beneficiaries' ids, each with whether its company granted it its account, read
+    once per reading request."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return memoized(
+        ("portal.beneficiaries", user.pk),
+        lambda: dict(beneficiaries_of(user).order_by().values_list("pk", "account_access_granted")),
+    )
+
+
 def is_beneficiary_only(user: Any) -> bool:
     """True for a beneficiary's login that acts for no client: it sees its own cases (status,
     dates, what the firm needs from them) and nothing of the employer's money or other matters."""
-    return not clients_of(user).exists() and beneficiaries_of(user).exists()
+    return not portal_clients(user) and bool(_beneficiary_grants(user))
 
 
 def granted_matters_of(user: Any) -> QuerySet[Matter]:
@@ -66,7 +85,7 @@ def granted_matters_of(user: Any) -> QuerySet[Matter]:
 
 def account_granted(user: Any) -> bool:
     """True when a company granted this beneficiary's login the account of its own matters."""
-    return beneficiaries_of(user).filter(account_access_granted=True).exists()
+    return any(_beneficiary_grants(user).values())
 
 
 def company_beneficiaries_of(user: Any) -> QuerySet[Beneficiary]:
@@ -83,11 +102,18 @@ def company_beneficiary_of(user: Any, pk: int) -> Beneficiary:
     return get_object_or_404(company_beneficiaries_of(user), pk=pk)
 
 
-def _ids(user: Any, scope: str, qs: QuerySet[Any]) -> list[int]:
-    """The ids of ``qs`` (the user's clients, beneficiaries or granted matters), read once per
-    request (``core.context.memoized``): a portal page asks for them from several reads."""
+def _client_ids(user: Any) -> list[int]:
+    return [c.pk for c in portal_clients(user)]
+
+
+def _granted_ids(user: Any) -> list[int]:
+    """The ids of ``granted_matters_of`` (none to read without a granted beneficiary), read once
+    per reading request: a portal page asks for them from several reads."""
+    if not account_granted(user):
+        return []
     return memoized(
-        ("portal.scope", scope, user.pk), lambda: list(qs.order_by().values_list("pk", flat=True))
+        ("portal.granted", user.pk),
+        lambda: list(granted_matters_of(user).order_by().values_list("pk", flat=True)),
     )
 
 
@@ -99,8 +125,8 @@ def matters_of(user: Any) -> QuerySet[Matter]:
     here and below then filter by lists of ids, which PostgreSQL looks up in the foreign keys'
     indexes, where an OR of two subqueries made it walk the whole table (the portal's invoices:
     229 ms at 200,062 invoices, against under 1 ms)."""
-    scope = Q(client_id__in=_ids(user, "clients", clients_of(user)))
-    beneficiary_ids = _ids(user, "beneficiaries", beneficiaries_of(user))
+    scope = Q(client_id__in=_client_ids(user))
+    beneficiary_ids = list(_beneficiary_grants(user))
     if beneficiary_ids:
         scope |= Q(beneficiary_id__in=beneficiary_ids, client__kind=ClientKind.COMPANY)
     return (
@@ -110,10 +136,16 @@ def matters_of(user: Any) -> QuerySet[Matter]:
     )
 
 
+def case_list(user: Any) -> list[Matter]:
+    """``matters_of`` for the home page's list, which shows each case's type and stage: without
+    the client's and beneficiary's rows (a client row is wide, with encrypted fields)."""
+    return list(matters_of(user).select_related(None).select_related("case_type", "current_stage"))
+
+
 def thread_visible(user: Any, matter: Matter) -> bool:
     """The message thread of a matter is between the firm and the client that pays for it: a
     beneficiary who is not that client's portal user does not read it (it is the employer's)."""
-    return clients_of(user).filter(pk=matter.client_id).exists()
+    return matter.client_id in _client_ids(user)
 
 
 def matter_of(user: Any, pk: int) -> Matter:
@@ -123,8 +155,8 @@ def matter_of(user: Any, pk: int) -> Matter:
 def invoices_of(user: Any) -> QuerySet[Invoice]:
     """The client's issued invoices (drafts never show; void ones do, marked), and for a
     beneficiary with the company's grant those of their own matters."""
-    scope = Q(client_id__in=_ids(user, "clients", clients_of(user)))
-    granted = _ids(user, "granted", granted_matters_of(user))
+    scope = Q(client_id__in=_client_ids(user))
+    granted = _granted_ids(user)
     if granted:
         scope |= Q(matter_id__in=granted)
     return (
@@ -150,17 +182,27 @@ class InvoiceRow:
 
 
 def invoice_rows(user: Any, today: date) -> list[InvoiceRow]:
-    invoices = list(invoices_of(user))
-    money = payment_selectors.invoice_money(invoices, as_of=today)
-    return [InvoiceRow(inv, money[inv.pk]) for inv in invoices]
+    """The invoices page's rows: each invoice with its matter (not its client's wide row) and
+    its money."""
+    invoices = invoices_of(user).select_related(None).select_related("matter")
+    return [
+        InvoiceRow(inv, money)
+        for inv, money in payment_selectors.invoices_with_money(invoices, as_of=today)
+    ]
+
+
+def balance_due(user: Any) -> tuple[int, int]:
+    """The cents due on the user's payable invoices (``InvoiceRow.payable``) and how many they
+    are, summed in the database."""
+    return payment_selectors.balance_due_totals(invoices_of(user))
 
 
 def payments_of(user: Any) -> QuerySet[Payment]:
     """The client's payments; for a granted beneficiary, the payments applied only to invoices
     of their own matters (one that also paid another matter's invoice names it, so it stays
     the company's)."""
-    scope = Q(client_id__in=_ids(user, "clients", clients_of(user)))
-    granted = _ids(user, "granted", granted_matters_of(user))
+    scope = Q(client_id__in=_client_ids(user))
+    granted = _granted_ids(user)
     if granted:
         own = (
             Payment.objects.filter(allocations__invoice__matter_id__in=granted)
@@ -171,7 +213,9 @@ def payments_of(user: Any) -> QuerySet[Payment]:
     return (
         Payment.objects.filter(scope)
         .exclude(status__in=[PaymentStatus.HELD, PaymentStatus.REJECTED])
-        .prefetch_related("allocations__invoice")
+        .prefetch_related(
+            Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("invoice"))
+        )
         .order_by("-received_date", "-id")
     )
 
@@ -229,31 +273,53 @@ def client_tasks_open(user: Any) -> QuerySet[Task]:
 
 def trust_positions(user: Any, today: date) -> list[trust_selectors.TrustPosition]:
     """Trust per matter (balance, of which uncleared, disputed, available) for every matter of
-    the user's clients that holds or held trust money, in a fixed number of queries per client
-    (trust's own grouped reads, as on the staff client page)."""
+    the user's clients that holds or held trust money, in a fixed number of queries (trust's own
+    grouped reads, as on the staff client page, once for all the clients' matters)."""
     from caseledger.core.panels import PanelScope
     from caseledger.trust.panels import trust_positions as grouped_positions
 
-    matters = list(matters_of(user))
-    clients = list(clients_of(user))
+    client_ids = _client_ids(user)
     # A granted beneficiary: their own matters' positions at their company (not the others').
-    granted = set(granted_matters_of(user).values_list("pk", flat=True))
-    matters = [m for m in matters if m.client_id in {c.pk for c in clients} or m.pk in granted]
-    companies = {m.client_id: m.client for m in matters if m.pk in granted}
-    clients += [c for pk, c in companies.items() if pk not in {c.pk for c in clients}]
-    positions: list[trust_selectors.TrustPosition] = []
-    for client in clients:
-        mine = [m for m in matters if m.client_id == client.pk]
-        scope = PanelScope(
-            page="client",
-            client=client,
-            matter=None,
-            matter_ids=[m.pk for m in mine],
-            today=today,
-            matters=mine,
-        )
-        positions.extend(grouped_positions(scope))
-    return positions
+    granted = set(_granted_ids(user))
+    # The page shows each matter's number and title: none of its related rows.
+    matters = [
+        m
+        for m in matters_of(user).select_related(None)
+        if m.client_id in client_ids or m.pk in granted
+    ]
+    # Client by client (the user's in name order, then the granting companies), each client's
+    # matters in the order read.
+    rank = {pk: i for i, pk in enumerate(client_ids)}
+    for m in matters:
+        rank.setdefault(m.client_id, len(rank))
+    matters.sort(key=lambda m: rank[m.client_id])
+    scope = PanelScope(
+        page="client",
+        client=None,
+        matter=None,
+        matter_ids=[m.pk for m in matters],
+        today=today,
+        matters=matters,
+    )
+    return grouped_positions(scope)
+
+
+def trust_held(user: Any) -> int:
+    """The sum of ``trust_positions``' balances, in one statement: the trust balance rows of
+    the matters those positions are of (the user's clients', a granted beneficiary's own)."""
+    from caseledger.ledger.selectors import client_trust_balances
+
+    scope = Q(client_id__in=_client_ids(user))
+    granted = _granted_ids(user)
+    if granted:
+        scope |= Q(matter_id__in=granted)
+    total = (
+        client_trust_balances()
+        .filter(scope, client_id=F("matter__client_id"))
+        .order_by()
+        .aggregate(total=Sum("held_cents"))["total"]
+    )
+    return int(total or 0)
 
 
 def trust_requests_open(user: Any) -> QuerySet[TrustRequest]:

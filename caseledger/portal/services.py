@@ -74,9 +74,10 @@ def client_language(client: Client | Beneficiary) -> str:
 def portal_user_language(user: object) -> str:
     """The language of a portal user's pages: their client's, or (a beneficiary's login) their
     own as the beneficiary."""
-    from caseledger.portal.selectors import beneficiaries_of, clients_of
+    from caseledger.portal.selectors import beneficiaries_of, portal_clients
 
-    person: Client | Beneficiary | None = clients_of(user).first() or beneficiaries_of(user).first()
+    clients = portal_clients(user)
+    person: Client | Beneficiary | None = clients[0] if clients else beneficiaries_of(user).first()
     return client_language(person) if person is not None else "en"
 
 

@@ -88,7 +88,7 @@ def granted_page(view: View) -> View:
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    clients = list(selectors.clients_of(request.user))
+    clients = selectors.portal_clients(request.user)
     base = {
         "firm": firm_get(),
         "portal_clients": clients,
@@ -110,23 +110,20 @@ def home(request: HttpRequest) -> HttpResponse:
             request,
             "portal/home.html",
             {
-                "matters": list(selectors.matters_of(request.user)),
+                "matters": selectors.case_list(request.user),
                 "tasks": list(selectors.client_tasks_open(request.user)[:10]),
                 "section": "cases",
             },
         )
-    today = clock.firm_today()
-    rows = selectors.invoice_rows(request.user, today)
-    due = sum(r.money.balance_due_cents for r in rows if r.payable)
-    positions = selectors.trust_positions(request.user, today)
+    due, open_invoices = selectors.balance_due(request.user)
     return _page(
         request,
         "portal/home.html",
         {
-            "matters": list(selectors.matters_of(request.user)),
+            "matters": selectors.case_list(request.user),
             "balance_due_cents": due,
-            "open_invoices": sum(1 for r in rows if r.payable),
-            "trust_cents": sum(p.balance_cents for p in positions),
+            "open_invoices": open_invoices,
+            "trust_cents": selectors.trust_held(request.user),
             "tasks": list(selectors.client_tasks_open(request.user)[:10]),
             "section": "cases",
         },

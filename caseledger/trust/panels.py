@@ -5,60 +5,67 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.http import HttpRequest
 
 from caseledger.core.panels import PagePanel, PanelScope
 from caseledger.ledger.selectors import client_trust_balances
+from caseledger.matters.models import Matter
 from caseledger.trust.choices import DisputeStatus
-from caseledger.trust.models import DisputeHold, MatterTrust, TrustDeposit
+from caseledger.trust.models import DisputeHold, TrustDeposit
 from caseledger.trust.selectors import TrustPosition, trust_settings_get
 
 
 def trust_positions(scope: PanelScope) -> list[TrustPosition]:
-    """Trust positions of the scope's matters today, in a fixed number of queries (balances
-    from the ledger's balance rows, uncleared and disputed grouped per matter)."""
-    ids = list(scope.matter_ids)
+    """Trust positions of the scope's matters today, in one statement over the matters (each
+    one's balance from the ledger's balance row at the matter's own client, its uncleared and
+    disputed money summed, its own threshold) and the trust settings when a matter has none."""
     today = scope.today
-    balances = {
-        row.matter_id: int(row.held_cents)  # type: ignore[attr-defined]
-        for row in client_trust_balances(client=scope.client).filter(matter_id__in=ids)
-    }
-    uncleared = dict(
-        TrustDeposit.objects.filter(matter_id__in=ids, received_date__lte=today)
-        .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=today))
-        .values("matter_id")
-        .annotate(total=Sum("amount_cents"))
-        .values_list("matter_id", "total")
+
+    def matter_sum(rows: Any) -> Subquery:
+        return Subquery(
+            rows.filter(matter_id=OuterRef("pk"))
+            .order_by()
+            .values("matter_id")
+            .annotate(total=Sum("amount_cents"))
+            .values("total")
+        )
+
+    balance = (
+        client_trust_balances(client=scope.client)
+        .filter(client_id=OuterRef("client_id"), matter_id=OuterRef("pk"))
+        .order_by()
+        .values("held_cents")[:1]  # type: ignore[misc]
     )
-    disputed = dict(
-        DisputeHold.objects.filter(matter_id__in=ids, status=DisputeStatus.OPEN)
-        .values("matter_id")
-        .annotate(total=Sum("amount_cents"))
-        .values_list("matter_id", "total")
+    rows = Matter.objects.filter(pk__in=list(scope.matter_ids)).values_list(
+        "pk",
+        Subquery(balance),
+        matter_sum(
+            TrustDeposit.objects.filter(received_date__lte=today).filter(
+                Q(clears_on__isnull=True) | Q(clears_on__gt=today)
+            )
+        ),
+        matter_sum(DisputeHold.objects.filter(status=DisputeStatus.OPEN)),
+        "trust__low_balance_threshold_cents",
     )
-    settings_row = trust_settings_get()
-    thresholds = dict(
-        MatterTrust.objects.filter(
-            matter_id__in=ids, low_balance_threshold_cents__isnull=False
-        ).values_list("matter_id", "low_balance_threshold_cents")
-    )
+    figures = {pk: figures for pk, *figures in rows}
+    settings_row = None
     positions = []
     for m in scope.matters:
-        has_trust = m.pk in balances or m.pk in uncleared or m.pk in disputed
-        if scope.page == "client" and not has_trust and m.pk not in thresholds:
+        balance_cents, uncleared, disputed, threshold = figures.get(m.pk, (None, None, None, None))
+        has_trust = balance_cents is not None or uncleared is not None or disputed is not None
+        if scope.page == "client" and not has_trust and threshold is None:
             continue
+        if threshold is None:
+            settings_row = settings_row or trust_settings_get()
+            threshold = settings_row.low_balance_threshold_cents
         positions.append(
             TrustPosition(
                 matter=m,
-                balance_cents=balances.get(m.pk, 0),
-                uncleared_cents=int(uncleared.get(m.pk) or 0),
-                disputed_cents=int(disputed.get(m.pk) or 0),
-                threshold_cents=int(
-                    thresholds.get(m.pk) or 0
-                    if m.pk in thresholds
-                    else settings_row.low_balance_threshold_cents
-                ),
+                balance_cents=int(balance_cents or 0),
+                uncleared_cents=int(uncleared or 0),
+                disputed_cents=int(disputed or 0),
+                threshold_cents=int(threshold),
             )
         )
     return positions

@@ -167,6 +167,58 @@ def test_granted_the_beneficiary_sees_their_own_matters_money_only(
     assert client.get(reverse("portal:trust")).status_code == 403
 
 
+def test_a_client_login_also_granted_as_a_beneficiary_sums_both_on_the_home_page(
+    client, login, users, employer, now
+):
+    """The home page's figures are summed in the database; they are the invoices' and trust
+    pages' own: the person's own case, and the company's case granted to them (not the other
+    employee's), the person's positions first."""
+    from caseledger.core import clock
+    from caseledger.matters.tests.factories import make_matter
+    from caseledger.portal import selectors
+    from caseledger.trust.services import deposit_record
+
+    issued_invoice(matter=employer.other_matter, cents=120_000, now=now)
+    _deposit(employer, employer.matter, 250_000, now)
+    _deposit(employer, employer.other_matter, 990_000, now)
+    user = _sign_in_as_beneficiary(client, login, users, employer, now)
+    client_services.beneficiary_account_access_set(
+        beneficiary=employer.beneficiary, granted=True, actor=employer.contact, now=now
+    )
+    person = make_person(name="Ravi Kumar")
+    person.portal_users.add(user)
+    own = make_matter(
+        client=person,
+        beneficiary=make_beneficiary(client=person, relationship="SPOUSE"),
+        case_type_code="i130",
+    )
+    own_invoice = issued_invoice(matter=own, cents=30_000, now=now)
+    deposit_record(
+        client=person,
+        matter=own,
+        method="WIRE",
+        payer="Ravi Kumar",
+        reference="W-own",
+        amount_cents=70_000,
+        received_date=now.date(),
+        actor=None,
+        now=now,
+    )
+    login(user)
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "$4,900.00" in home
+    assert "Balance due on 2 invoices" in home
+    assert "$3,200.00" in home
+    today = clock.firm_today()
+    rows = selectors.invoice_rows(user, today)
+    assert {r.invoice.pk for r in rows} == {employer.invoice.pk, own_invoice.pk}
+    payable = [r.money.balance_due_cents for r in rows if r.payable]
+    assert selectors.balance_due(user) == (sum(payable), len(payable)) == (490_000, 2)
+    positions = selectors.trust_positions(user, today)
+    assert [p.matter.pk for p in positions] == [own.pk, employer.matter.pk]
+    assert selectors.trust_held(user) == sum(p.balance_cents for p in positions) == 320_000
+
+
 def test_granted_the_payment_history_shows_their_matters_payments_only(
     client, login, users, employer, now
 ):

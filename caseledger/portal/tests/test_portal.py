@@ -226,10 +226,12 @@ def test_a_refund_waits_for_the_clients_authorization(client, login, make_user, 
     assert CreditNote.objects.get(pk=note.pk).status == "ISSUED"
 
 
-def test_pages_cost_the_same_for_one_case_or_four(client, login, make_user, now):
+def test_pages_cost_the_same_few_statements_for_one_case_or_four(client, login, make_user, now):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from caseledger.payments import services as payment_services
+    from caseledger.payments.services import Allocation
     from caseledger.trust.services import deposit_record
 
     owner, user, matter = _client_with_login(make_user)
@@ -247,15 +249,28 @@ def test_pages_cost_the_same_for_one_case_or_four(client, login, make_user, now)
             actor=None,
             now=now,
         )
-        issued_invoice(matter=m, cents=5_000, now=now)
+        invoice = issued_invoice(matter=m, cents=5_000, now=now)
+        payment_services.payment_record(
+            client=owner,
+            method="CHECK",
+            payer="Ana",
+            reference="CHK",
+            amount_cents=2_000,
+            received_date=now.date(),
+            allocations=[Allocation(invoice, 2_000)],
+            actor=None,
+            now=now,
+        )
 
     deposit(matter)
     counts = []
     for _ in range(2):
-        with CaptureQueriesContext(connection) as one:
-            for name in ("portal:home", "portal:trust", "portal:invoices"):
+        pages = {}
+        for name in ("portal:home", "portal:trust", "portal:invoices"):
+            with CaptureQueriesContext(connection) as one:
                 assert client.get(reverse(name)).status_code == 200
-        counts.append(len(one.captured_queries))
+            pages[name] = len(one.captured_queries)
+        counts.append(pages)
         for _ in range(3):
             extra = make_matter(
                 client=owner,
@@ -264,6 +279,10 @@ def test_pages_cost_the_same_for_one_case_or_four(client, login, make_user, now)
             )
             deposit(extra)
     assert counts[0] == counts[1]
+    # Session, user, firm, the user's clients and beneficiaries, then the page's own reads: the
+    # home page sums the invoices and the trust in one statement each, the invoices are read
+    # with their money, the payments with what they paid, the trust figures in one statement.
+    assert counts[0] == {"portal:home": 9, "portal:trust": 9, "portal:invoices": 9}
 
 
 def test_an_invoice_paid_meanwhile_leaves_the_rest_as_credit(make_user, now):
