@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -139,13 +140,25 @@ class AdvanceForm(forms.Form):
     note = forms.CharField(required=False, max_length=300)
 
     def __init__(
-        self, *args: Any, matter: Matter, can_skip: bool, can_override: bool, **kwargs: Any
+        self,
+        *args: Any,
+        matter: Matter,
+        can_skip: bool,
+        can_override: bool,
+        stages: Sequence[Stage] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """``stages``: the stages it offers (``selectors.stages_ahead``) when the page has them
+        loaded; the select is drawn from them instead of a query of its own. A submitted stage
+        is checked against the database either way."""
         super().__init__(*args, **kwargs)
         qs = matter.case_type.stages.order_by("position", "id")
         if matter.current_stage_id:
             qs = qs.filter(position__gt=matter.current_stage.position)  # type: ignore[union-attr]
-        self.fields["stage"].queryset = qs  # type: ignore[attr-defined]
+        field = self.fields["stage"]
+        field.queryset = qs  # type: ignore[attr-defined]
+        if stages is not None:
+            field.choices = [(stage.pk, field.label_from_instance(stage)) for stage in stages]  # type: ignore[attr-defined]
         if not can_skip:
             self.fields.pop("allow_skip")
         if not (can_override and matter.hold_new_work):
