@@ -73,8 +73,14 @@ class RequestContextMiddleware:
 
 
 def _firm_zone_and_currency() -> tuple[ZoneInfo, str | None]:
+    """From the firm row a reading request shares (``core.selectors.firm_get``: the two-factor
+    check above may have read it, the page may read it again); one narrow query otherwise."""
     from caseledger.core.models import Firm
+    from caseledger.core.selectors import firm_get
 
+    if request_memo.get() is not None:
+        firm = firm_get()
+        return zone_named(firm.time_zone), firm.currency
     row = Firm.objects.filter(id=1).values_list("time_zone", "currency").first()
     name, currency = row if row else (None, None)
     return zone_named(name), currency
