@@ -126,3 +126,59 @@ def test_client_list_counts_open_matters_for_the_page_rows_only(users, login, mo
         assert not re.search(rf"\b{pk}\b", counted[0].split(" IN ")[1].split(")")[0])
     expected = {c.pk: (2 if c.pk == first.client_id else 1) for c in rows}
     assert {c.pk: c.open_matters for c in rows} == expected
+
+
+# The staff matter page with every panel a partner sees (trust, budget, aging, unbilled, next
+# trigger, invoices, payments, credits, messages). It used to read the same rows twice and the
+# case type's stages four times; this bound keeps it from creeping back.
+MATTER_PAGE_STATEMENTS = 34
+
+
+@pytest.mark.django_db
+def test_matter_page_statements_are_bounded_and_do_not_grow_with_rows(users, login, now):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from caseledger.matters import documents
+    from caseledger.payments.tests.factories import issued_invoice
+
+    partner = users["PARTNER"]
+    matter = make_matter(attorney=partner, responsible_partner=partner)
+    http = login(partner)
+    url = reverse("matters:detail", args=[matter.pk])
+    made = [0]
+
+    def add(n):
+        for _ in range(n):
+            made[0] += 1
+            i = made[0]
+            services.receipt_add(matter=matter, number=f"EAC25{i:08d}", actor=None, now=now)
+            services.task_create(
+                title=f"t{i}", matter=matter, assignee=partner, actor=None, now=now
+            )
+            services.deadline_create(
+                matter=matter, kind="OTHER", due_date=now.date(), actor=None, now=now
+            )
+            services.matter_budget_set(
+                matter=matter,
+                kind="ESTIMATE",
+                amount_cents=10_000_000 + i,
+                reason="r",
+                actor=partner,
+                now=now,
+            )
+            issued_invoice(matter=matter, cents=10_000 + i, now=now)
+            documents.document_upload(
+                matter=matter,
+                upload=SimpleUploadedFile(f"d{i}.pdf", b"%PDF-1.7\n%%EOF\n"),
+                title=f"Document {i}",
+                kind="OTHER",
+                actor=partner,
+                now=now,
+            )
+
+    add(1)
+    one = _count(http, url)
+    add(19)
+    twenty = _count(http, url)
+    assert twenty == one
+    assert one <= MATTER_PAGE_STATEMENTS
