@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.http import HttpRequest
 
 from caseledger.core.panels import PagePanel, PanelScope
 from caseledger.ledger.selectors import client_trust_balances
+from caseledger.matters.models import Matter
 from caseledger.trust.choices import DisputeStatus
 from caseledger.trust.models import DisputeHold, MatterTrust, TrustDeposit
 from caseledger.trust.selectors import TrustPosition, trust_settings_get
@@ -17,32 +18,49 @@ from caseledger.trust.selectors import TrustPosition, trust_settings_get
 
 def trust_positions(scope: PanelScope) -> list[TrustPosition]:
     """Trust positions of the scope's matters today, in a fixed number of queries (balances
-    from the ledger's balance rows, uncleared and disputed grouped per matter)."""
+    from the ledger's balance rows; uncleared, disputed and each matter's own threshold in one
+    statement)."""
     ids = list(scope.matter_ids)
     today = scope.today
     balances = {
-        row.matter_id: int(row.held_cents)  # type: ignore[attr-defined]
-        for row in client_trust_balances(client=scope.client).filter(matter_id__in=ids)
+        matter_id: int(held)
+        for matter_id, held in client_trust_balances(client=scope.client)
+        .filter(matter_id__in=ids)
+        .values_list("matter_id", "held_cents")
     }
-    uncleared = dict(
-        TrustDeposit.objects.filter(matter_id__in=ids, received_date__lte=today)
+    uncleared_sum = (
+        TrustDeposit.objects.filter(matter_id=OuterRef("pk"), received_date__lte=today)
         .filter(Q(clears_on__isnull=True) | Q(clears_on__gt=today))
         .values("matter_id")
         .annotate(total=Sum("amount_cents"))
-        .values_list("matter_id", "total")
+        .values("total")
     )
-    disputed = dict(
-        DisputeHold.objects.filter(matter_id__in=ids, status=DisputeStatus.OPEN)
+    disputed_sum = (
+        DisputeHold.objects.filter(matter_id=OuterRef("pk"), status=DisputeStatus.OPEN)
         .values("matter_id")
         .annotate(total=Sum("amount_cents"))
-        .values_list("matter_id", "total")
+        .values("total")
     )
+    own_threshold = MatterTrust.objects.filter(matter_id=OuterRef("pk")).values(
+        "low_balance_threshold_cents"
+    )
+    uncleared, disputed, thresholds = {}, {}, {}
+    for matter_id, uncleared_cents, disputed_cents, threshold_cents in (
+        Matter.objects.filter(pk__in=ids)
+        .annotate(
+            uncleared=Subquery(uncleared_sum),
+            disputed=Subquery(disputed_sum),
+            threshold=Subquery(own_threshold),
+        )
+        .values_list("pk", "uncleared", "disputed", "threshold")
+    ):
+        if uncleared_cents is not None:
+            uncleared[matter_id] = uncleared_cents
+        if disputed_cents is not None:
+            disputed[matter_id] = disputed_cents
+        if threshold_cents is not None:
+            thresholds[matter_id] = threshold_cents
     settings_row = trust_settings_get()
-    thresholds = dict(
-        MatterTrust.objects.filter(
-            matter_id__in=ids, low_balance_threshold_cents__isnull=False
-        ).values_list("matter_id", "low_balance_threshold_cents")
-    )
     positions = []
     for m in scope.matters:
         has_trust = m.pk in balances or m.pk in uncleared or m.pk in disputed
