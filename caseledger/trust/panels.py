@@ -22,11 +22,10 @@ def trust_positions(scope: PanelScope) -> list[TrustPosition]:
     statement)."""
     ids = list(scope.matter_ids)
     today = scope.today
+    held = client_trust_balances(client=scope.client).filter(matter_id__in=ids)
     balances = {
-        matter_id: int(held)
-        for matter_id, held in client_trust_balances(client=scope.client)
-        .filter(matter_id__in=ids)
-        .values_list("matter_id", "held_cents")
+        matter_id: int(cents)
+        for matter_id, cents in held.values_list("matter_id", "held_cents")  # type: ignore[misc]
     }
     uncleared_sum = (
         TrustDeposit.objects.filter(matter_id=OuterRef("pk"), received_date__lte=today)
