@@ -131,7 +131,7 @@ def test_client_list_counts_open_matters_for_the_page_rows_only(users, login, mo
 # The staff matter page with every panel a partner sees (trust, budget, aging, unbilled, next
 # trigger, invoices, payments, credits, messages). It used to read the same rows twice and the
 # case type's stages four times; this bound keeps it from creeping back.
-MATTER_PAGE_STATEMENTS = 34
+MATTER_PAGE_STATEMENTS = 31
 
 
 @pytest.mark.django_db
