@@ -28,11 +28,10 @@ def aging_for(*, matter_ids: list[int], as_of: Any) -> dict[str, int]:
 def collections_context(request: HttpRequest, scope: PanelScope) -> dict[str, Any]:
     ids = list(scope.matter_ids)
     buckets = aging_for(matter_ids=ids, as_of=scope.today)
-    holds = list(
-        CollectionHold.objects.filter(matter_id__in=ids, status=HoldStatus.ACTIVE)
-        .select_related("matter", "invoice")
-        .order_by("set_at", "id")
-    )
+    active = CollectionHold.objects.filter(matter_id__in=ids, status=HoldStatus.ACTIVE)
+    if scope.page == "client":
+        active = active.select_related("matter")  # the client page names each hold's matter
+    holds = list(active.select_related("invoice").order_by("set_at", "id"))
     return {
         "buckets": [(BUCKET_LABELS[b], buckets[b]) for b in BUCKETS],
         "total": sum(buckets.values()),

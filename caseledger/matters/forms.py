@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.choices import Role
-from caseledger.core.forms import MoneyField
+from caseledger.core.forms import InlineSelect, MoneyField
 from caseledger.core.models import User
 from caseledger.matters.choices import (
     BeneficiaryLocation,
@@ -128,7 +129,9 @@ class MatterFilterForm(forms.Form):
 
 
 class AdvanceForm(forms.Form):
-    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), empty_label=None, label="Move to")
+    stage = forms.ModelChoiceField(
+        queryset=Stage.objects.none(), empty_label=None, label="Move to", widget=InlineSelect
+    )
     allow_skip = forms.BooleanField(required=False, label="Skip the stages in between")
     override_reason = forms.CharField(
         required=False,
@@ -139,13 +142,25 @@ class AdvanceForm(forms.Form):
     note = forms.CharField(required=False, max_length=300)
 
     def __init__(
-        self, *args: Any, matter: Matter, can_skip: bool, can_override: bool, **kwargs: Any
+        self,
+        *args: Any,
+        matter: Matter,
+        can_skip: bool,
+        can_override: bool,
+        stages: Sequence[Stage] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """``stages``: the stages it offers (``selectors.stages_ahead``) when the page has them
+        loaded; the select is drawn from them instead of a query of its own. A submitted stage
+        is checked against the database either way."""
         super().__init__(*args, **kwargs)
         qs = matter.case_type.stages.order_by("position", "id")
         if matter.current_stage_id:
             qs = qs.filter(position__gt=matter.current_stage.position)  # type: ignore[union-attr]
-        self.fields["stage"].queryset = qs  # type: ignore[attr-defined]
+        field = self.fields["stage"]
+        field.queryset = qs  # type: ignore[attr-defined]
+        if stages is not None:
+            field.choices = [(stage.pk, field.label_from_instance(stage)) for stage in stages]  # type: ignore[attr-defined]
         if not can_skip:
             self.fields.pop("allow_skip")
         if not (can_override and matter.hold_new_work):
@@ -157,6 +172,7 @@ class BudgetForm(forms.Form):
         label="Agreed",
         choices=[("", "— no budget —"), *BudgetKind.choices],
         required=False,
+        widget=InlineSelect,
     )
     budget = MoneyField(
         label="Amount",
@@ -187,7 +203,7 @@ class DocumentForm(forms.Form):
     title = forms.CharField(
         max_length=200, help_text="What the client will see, e.g. I-797 approval notice."
     )
-    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    kind = forms.ChoiceField(choices=DocumentKind.choices, widget=InlineSelect)
     file = forms.FileField(
         help_text=f"PDF, PNG or JPEG, at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
@@ -196,7 +212,7 @@ class DocumentForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    kind = forms.ChoiceField(choices=DeadlineKind.choices)
+    kind = forms.ChoiceField(choices=DeadlineKind.choices, widget=InlineSelect)
     due_date = forms.DateField(widget=DATE)
     description = forms.CharField(required=False, max_length=200)
 
@@ -204,10 +220,13 @@ class DeadlineForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=200)
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="— a role —"
+        queryset=User.objects.none(), required=False, empty_label="— a role —", widget=InlineSelect
     )
     assignee_role = forms.ChoiceField(
-        required=False, label="or role", choices=[("", "—"), *Role.choices[:-1]]
+        required=False,
+        label="or role",
+        choices=[("", "—"), *Role.choices[:-1]],
+        widget=InlineSelect,
     )
     due_date = forms.DateField(required=False, widget=DATE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from caseledger.matters.models import (
     CaseType,
     Deadline,
     Matter,
+    Stage,
     StageEvent,
     Task,
 )
@@ -161,15 +163,14 @@ def matter_timeline(matter: Matter) -> list[dict[str, Any]]:
     return rows
 
 
-def matter_next_stage(matter: Matter) -> Any:
-    """The next stage in the template (the default of the advance form), or None."""
+def stages_ahead(matter: Matter, stages: Iterable[Stage]) -> list[Stage]:
+    """Of ``stages`` (the case type's, in template order, e.g. the timeline's), those the matter
+    may move to: every one after its current stage (all of them before the first). The first is
+    the advance form's default."""
     if matter.current_stage_id is None:
-        return matter.case_type.stages.order_by("position", "id").first()
-    return (
-        matter.case_type.stages.filter(position__gt=matter.current_stage.position)  # type: ignore[union-attr]
-        .order_by("position", "id")
-        .first()
-    )
+        return list(stages)
+    position = matter.current_stage.position  # type: ignore[union-attr]
+    return [stage for stage in stages if stage.position > position]
 
 
 def tasks_for_user(*, user: Any, include_done: bool = False) -> QuerySet[Task]:

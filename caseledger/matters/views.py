@@ -120,25 +120,27 @@ def _detail_context(request: HttpRequest, matter: Matter, **forms: Any) -> dict[
         matters=[matter],
     )
     can_budget = authorize(user, "matters.budget", matter)
+    timeline = selectors.matter_timeline(matter)
+    # The advance form offers the timeline's stages (one read of the case type's template).
+    ahead = selectors.stages_ahead(matter, (row["stage"] for row in timeline))
     return {
         "matter": matter,
         "panels": panels_for_page(request, scope),
-        "budget_changes": selectors.budget_changes(matter),
         "can_budget": can_budget and not matter.is_closed,
         "budget_form": forms.get("budget_form")
         or BudgetForm(initial={"budget_kind": matter.budget_kind, "budget": matter.budget_cents}),
-        "timeline": selectors.matter_timeline(matter),
+        "timeline": timeline,
         "receipts": matter.receipts.order_by("created_at", "id"),
         "deadlines": deadlines,
         "tasks": matter.tasks.select_related("assignee").order_by("status", "due_date", "id"),
         "today": today,
-        "next_stage": selectors.matter_next_stage(matter),
         "advance_form": forms.get("advance_form")
         or AdvanceForm(
             matter=matter,
             can_skip=can_skip,
             can_override=can_override,
-            initial={"stage": selectors.matter_next_stage(matter)},
+            stages=ahead,
+            initial={"stage": ahead[0] if ahead else None},
         ),
         "hold_form": forms.get("hold_form") or HoldForm(),
         "receipt_form": forms.get("receipt_form") or ReceiptForm(),

@@ -78,11 +78,10 @@ def invoice_money_for_panels(
 
 
 def _invoices(scope: PanelScope) -> list[Invoice]:
-    return list(
-        Invoice.objects.filter(matter_id__in=list(scope.matter_ids))
-        .select_related("settlement", "matter")
-        .order_by("-created_at", "-id")
-    )
+    invoices = Invoice.objects.filter(matter_id__in=list(scope.matter_ids))
+    if scope.page == "client":
+        invoices = invoices.select_related("matter")  # the rows name their matter
+    return list(invoices.order_by("-created_at", "-id"))
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,59 @@ def test_lists_leave_identity_numbers_encrypted(url, users, login, monkeypatch):
     assert response.status_code == 200
     assert beneficiary.client.name in response.content.decode()
     assert decrypted == []
+
+
+# The staff matter page with every panel a partner sees (trust, budget, aging, unbilled, next
+# trigger, invoices, payments, credits, messages). It used to read the same rows twice and the
+# case type's stages four times; this bound keeps it from creeping back.
+MATTER_PAGE_STATEMENTS = 31
+
+
+@pytest.mark.django_db
+def test_matter_page_statements_are_bounded_and_do_not_grow_with_rows(users, login, now):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from caseledger.matters import documents
+    from caseledger.payments.tests.factories import issued_invoice
+
+    partner = users["PARTNER"]
+    matter = make_matter(attorney=partner, responsible_partner=partner)
+    http = login(partner)
+    url = reverse("matters:detail", args=[matter.pk])
+    made = [0]
+
+    def add(n):
+        for _ in range(n):
+            made[0] += 1
+            i = made[0]
+            services.receipt_add(matter=matter, number=f"EAC25{i:08d}", actor=None, now=now)
+            services.task_create(
+                title=f"t{i}", matter=matter, assignee=partner, actor=None, now=now
+            )
+            services.deadline_create(
+                matter=matter, kind="OTHER", due_date=now.date(), actor=None, now=now
+            )
+            services.matter_budget_set(
+                matter=matter,
+                kind="ESTIMATE",
+                amount_cents=10_000_000 + i,
+                reason="r",
+                actor=partner,
+                now=now,
+            )
+            issued_invoice(matter=matter, cents=10_000 + i, now=now)
+            documents.document_upload(
+                matter=matter,
+                upload=SimpleUploadedFile(f"d{i}.pdf", b"%PDF-1.7\n%%EOF\n"),
+                title=f"Document {i}",
+                kind="OTHER",
+                actor=partner,
+                now=now,
+            )
+
+    add(1)
+    one = _count(http, url)
+    add(19)
+    twenty = _count(http, url)
+    assert twenty == one
+    assert one <= MATTER_PAGE_STATEMENTS
