@@ -36,14 +36,6 @@ INVOICE_FORMAT_UNKNOWN = "may only use {{year}} and {{seq}} (found {found})"
 CODE_FORMAT = "enter the 6-digit code from your authenticator app"
 
 
-class InlineSelect(forms.Select):
-    """``forms.Select`` drawing its options in its own template (``core/widgets/select.html``)
-    instead of two template includes per option (the option, its attributes): the same HTML,
-    for a fraction of the time on long lists (the matter page's staff picker)."""
-
-    template_name = "core/widgets/select.html"
-
-
 class MoneyField(forms.CharField):
     """An amount typed as text in the firm's currency ("1,234.56"; "1,234" for JPY), cleaned to
     integer minor units by core.money's one parser. Above the firm's ceiling for a single amount

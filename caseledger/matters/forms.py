@@ -9,7 +9,7 @@ from django import forms
 
 from caseledger.clients.models import Beneficiary, Client
 from caseledger.core.choices import Role
-from caseledger.core.forms import InlineSelect, MoneyField
+from caseledger.core.forms import MoneyField
 from caseledger.core.models import User
 from caseledger.matters.choices import (
     BeneficiaryLocation,
@@ -129,9 +129,7 @@ class MatterFilterForm(forms.Form):
 
 
 class AdvanceForm(forms.Form):
-    stage = forms.ModelChoiceField(
-        queryset=Stage.objects.none(), empty_label=None, label="Move to", widget=InlineSelect
-    )
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), empty_label=None, label="Move to")
     allow_skip = forms.BooleanField(required=False, label="Skip the stages in between")
     override_reason = forms.CharField(
         required=False,
@@ -172,7 +170,6 @@ class BudgetForm(forms.Form):
         label="Agreed",
         choices=[("", "— no budget —"), *BudgetKind.choices],
         required=False,
-        widget=InlineSelect,
     )
     budget = MoneyField(
         label="Amount",
@@ -203,7 +200,7 @@ class DocumentForm(forms.Form):
     title = forms.CharField(
         max_length=200, help_text="What the client will see, e.g. I-797 approval notice."
     )
-    kind = forms.ChoiceField(choices=DocumentKind.choices, widget=InlineSelect)
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
     file = forms.FileField(
         help_text=f"PDF, PNG or JPEG, at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
@@ -212,7 +209,7 @@ class DocumentForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    kind = forms.ChoiceField(choices=DeadlineKind.choices, widget=InlineSelect)
+    kind = forms.ChoiceField(choices=DeadlineKind.choices)
     due_date = forms.DateField(widget=DATE)
     description = forms.CharField(required=False, max_length=200)
 
@@ -220,13 +217,10 @@ class DeadlineForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=200)
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="— a role —", widget=InlineSelect
+        queryset=User.objects.none(), required=False, empty_label="— a role —"
     )
     assignee_role = forms.ChoiceField(
-        required=False,
-        label="or role",
-        choices=[("", "—"), *Role.choices[:-1]],
-        widget=InlineSelect,
+        required=False, label="or role", choices=[("", "—"), *Role.choices[:-1]]
     )
     due_date = forms.DateField(required=False, widget=DATE)
 
