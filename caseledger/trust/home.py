@@ -35,16 +35,11 @@ def _trust_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
 
 
 def _approvals_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    from caseledger.trust.selectors import disbursement_queue
+    """Requested disbursements of the user's matters that someone else asked for and the user
+    has not approved yet, with their approvals counted, in one statement."""
+    from caseledger.trust.selectors import disbursements_to_approve
 
-    queue = disbursement_queue().filter(matter__in=_visible(request.user))
-    waiting = [
-        d
-        for d in queue
-        if d.status == "REQUESTED"
-        and d.requested_by_id != request.user.pk
-        and all(a.approver_id != request.user.pk for a in d.approvals.all())
-    ]
+    waiting = list(disbursements_to_approve(request.user, _visible(request.user)))
     return {"waiting": waiting[:8], "count": len(waiting)}
 
 

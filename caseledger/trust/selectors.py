@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import connections
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from caseledger.billing.hooks import InvoiceActivity
 from caseledger.clients.models import Client
@@ -773,6 +773,18 @@ def disbursement_queue() -> QuerySet[Disbursement]:
         )
         .select_related("client", "matter", "requested_by")
         .prefetch_related("approvals__approver")
+        .order_by("requested_at", "id")
+    )
+
+
+def disbursements_to_approve(user: Any, matters: QuerySet[Matter]) -> QuerySet[Disbursement]:
+    """Requested disbursements of ``matters`` that ``user`` did not request and has not
+    approved, oldest first, each with ``approval_count`` (the approvals it has so far)."""
+    return (
+        Disbursement.objects.filter(status=DisbursementStatus.REQUESTED, matter__in=matters)
+        .exclude(requested_by=user)
+        .exclude(approvals__approver=user)
+        .annotate(approval_count=Count("approvals"))
         .order_by("requested_at", "id")
     )
 

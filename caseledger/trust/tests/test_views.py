@@ -3,6 +3,7 @@ disbursement queue with two partners, receipts and statements."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -299,3 +300,38 @@ def test_an_approval_whose_posting_is_refused_stands_with_a_warning(login, users
     assert shown[0] == (constants.SUCCESS, f"{d.number} approved.")
     assert shown[1][0] == constants.WARNING
     assert shown[1][1].startswith(f"{d.number} not paid out of trust yet: ")
+
+
+def test_home_approvals_panel_lists_only_what_waits_on_this_partner(login, users, make_user, now):
+    """The panel shows requested disbursements someone else asked for that the partner has not
+    approved, with how many approvals each has of how many it needs."""
+    from caseledger.trust.services import disbursement_approve, disbursement_request
+
+    Firm.objects.update_or_create(id=1, defaults={"disbursement_dual_approval_cents": 50_000})
+    partner, other = users["PARTNER"], make_user(role="PARTNER", username="partner-two")
+    matter = MatterFactory()
+    fund(matter, now, 900_000)
+
+    def request(payee, cents, actor):
+        return disbursement_request(
+            matter=matter,
+            payee=payee,
+            amount_cents=cents,
+            purpose="FILING_FEE",
+            method="CHECK",
+            actor=actor,
+            now=now,
+        )
+
+    request("Waiting Payee", 100_000, users["PARALEGAL"])  # dual: 0 of 2
+    half = request("Half Payee", 100_000, users["PARALEGAL"])
+    disbursement_approve(disbursement=half, approver=other, now=now)  # 1 of 2, not by partner
+    mine = request("Approved Payee", 100_000, users["PARALEGAL"])
+    disbursement_approve(disbursement=mine, approver=partner, now=now)
+    request("Own Payee", 10_000, partner)
+    text = login(partner).get("/").content.decode()
+    panel = text.split("Disbursements waiting for your approval", 1)[1].split("</section>", 1)[0]
+    assert re.search(r"Waiting Payee .*?\(0 of 2\)", panel)
+    assert re.search(r"Half Payee .*?\(1 of 2\)", panel)
+    assert "Approved Payee" not in panel
+    assert "Own Payee" not in panel
