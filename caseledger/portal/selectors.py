@@ -117,6 +117,16 @@ def _granted_ids(user: Any) -> list[int]:
     )
 
 
+def _clients_or_granted(user: Any) -> Q:
+    """Rows of the user's clients, or of a granted beneficiary's own matters (by ``client_id``
+    and ``matter_id``)."""
+    scope = Q(client_id__in=_client_ids(user))
+    granted = _granted_ids(user)
+    if granted:
+        scope |= Q(matter_id__in=granted)
+    return scope
+
+
 def matters_of(user: Any) -> QuerySet[Matter]:
     """The user's clients' matters, and the company-paid matters whose beneficiary the user is
     (that beneficiary's own cases only, not the employer's other matters).
@@ -155,10 +165,7 @@ def matter_of(user: Any, pk: int) -> Matter:
 def invoices_of(user: Any) -> QuerySet[Invoice]:
     """The client's issued invoices (drafts never show; void ones do, marked), and for a
     beneficiary with the company's grant those of their own matters."""
-    scope = Q(client_id__in=_client_ids(user))
-    granted = _granted_ids(user)
-    if granted:
-        scope |= Q(matter_id__in=granted)
+    scope = _clients_or_granted(user)
     return (
         Invoice.objects.filter(scope)
         .filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID])
@@ -309,10 +316,7 @@ def trust_held(user: Any) -> int:
     the matters those positions are of (the user's clients', a granted beneficiary's own)."""
     from caseledger.ledger.selectors import client_trust_balances
 
-    scope = Q(client_id__in=_client_ids(user))
-    granted = _granted_ids(user)
-    if granted:
-        scope |= Q(matter_id__in=granted)
+    scope = _clients_or_granted(user)
     total = (
         client_trust_balances()
         .filter(scope, client_id=F("matter__client_id"))
